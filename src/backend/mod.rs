@@ -1,0 +1,64 @@
+//! The seam between the simulation loop and the hardware: a backend owns the network's state
+//! and advances it a chunk of steps at a time.
+
+pub mod cpu;
+pub mod gpu;
+
+use crate::config::{BackendChoice, Precision};
+use crate::error::Result;
+use crate::network::Network;
+use crate::record::{ChunkOutput, RecordPlan};
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct BackendInfo {
+    /// "cpu" or "gpu".
+    pub kind: &'static str,
+    /// The device: CPU threads or the GPU adapter's name.
+    pub device: String,
+    pub precision: Precision,
+}
+
+impl std::fmt::Display for BackendInfo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {} ({})", self.kind, self.precision, self.device)
+    }
+}
+
+/// State of every population: population → variable (model order) → neuron.
+pub type NetworkState = Vec<Vec<Vec<f64>>>;
+
+pub trait Backend {
+    fn info(&self) -> BackendInfo;
+
+    /// Advances `out.n_steps` steps from `out.first_step`, filling `out` as `plan` asks.
+    /// A non-finite V stops the chunk early and is reported in `out.diverged`.
+    fn run_chunk(&mut self, plan: &RecordPlan, out: &mut ChunkOutput) -> Result<()>;
+
+    /// The current state, converted to f64.
+    fn read_state(&mut self) -> Result<NetworkState>;
+}
+
+/// Options that pick and tune a backend.
+#[derive(Clone, Debug, Default)]
+pub struct BackendOptions {
+    pub choice: BackendChoice,
+    pub precision: Precision,
+    /// Substring of the GPU adapter's name.
+    pub adapter: Option<String>,
+}
+
+/// Builds the backend the options ask for. `auto` falls back to the CPU with a notice on
+/// stderr when no GPU adapter exists.
+pub fn create(net: &Network, opts: &BackendOptions) -> Result<Box<dyn Backend>> {
+    match opts.choice {
+        BackendChoice::Cpu => Ok(cpu::create(net, opts.precision)),
+        BackendChoice::Gpu => Ok(Box::new(gpu::GpuBackend::new(net, opts.adapter.as_deref())?)),
+        BackendChoice::Auto => match gpu::GpuBackend::new(net, opts.adapter.as_deref()) {
+            Ok(b) => Ok(Box::new(b)),
+            Err(e) => {
+                eprintln!("note: no usable GPU ({e}); running on the CPU reference backend");
+                Ok(cpu::create(net, opts.precision))
+            }
+        },
+    }
+}

@@ -1,0 +1,105 @@
+//! Command-line interface: each subcommand parses its arguments and calls one library function.
+
+use crate::app::{self, RunRequest};
+use crate::simulator::RunOptions;
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+#[derive(Parser, Debug)]
+#[command(name = "ganglion", version, about = "GPU-accelerated simulator of networks of coupled neurons")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(clap::Args, Debug, Clone)]
+pub struct ConfigArgs {
+    /// The TOML config file.
+    pub config: PathBuf,
+    /// Override a config value: --set populations.hh.params.i_ext=7 (repeatable).
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub overrides: Vec<String>,
+    /// Backend: cpu, gpu or auto (overrides simulation.backend).
+    #[arg(long)]
+    pub backend: Option<String>,
+    /// Precision on the CPU: f32 or f64 (overrides simulation.precision).
+    #[arg(long)]
+    pub precision: Option<String>,
+    /// GPU adapter to use: a substring of its name (see `ganglion info`).
+    #[arg(long)]
+    pub adapter: Option<String>,
+}
+
+impl ConfigArgs {
+    /// The overrides with the dedicated flags folded in as `--set`s, so they are validated alike.
+    pub fn all_overrides(&self) -> Vec<String> {
+        let mut o = self.overrides.clone();
+        if let Some(b) = &self.backend {
+            o.push(format!("simulation.backend=\"{b}\""));
+        }
+        if let Some(p) = &self.precision {
+            o.push(format!("simulation.precision=\"{p}\""));
+        }
+        if let Some(a) = &self.adapter {
+            o.push(format!("simulation.adapter=\"{a}\""));
+        }
+        o
+    }
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run a simulation and write spikes and traces to HDF5.
+    Run {
+        #[command(flatten)]
+        args: ConfigArgs,
+        /// Output file (overrides output.path; default out/<config name>.h5).
+        #[arg(long)]
+        output: Option<PathBuf>,
+        /// Overwrite an existing output file.
+        #[arg(long)]
+        force: bool,
+        /// No progress bar, no summary.
+        #[arg(long)]
+        quiet: bool,
+        /// Steps per chunk (one GPU submit, one HDF5 append).
+        #[arg(long)]
+        chunk_steps: Option<u32>,
+    },
+    /// Validate a config and print the network's size and memory needs without running it.
+    Check {
+        #[command(flatten)]
+        args: ConfigArgs,
+    },
+    /// List the backends and GPU adapters found.
+    Info,
+}
+
+pub fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Run { args, output, force, quiet, chunk_steps } => {
+            let interrupt = Arc::new(AtomicBool::new(false));
+            let flag = interrupt.clone();
+            // A second Ctrl-C while the first is being honoured should not kill the writer mid-flush.
+            let _ = ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst));
+            let req = RunRequest {
+                config: args.config.clone(),
+                overrides: args.all_overrides(),
+                output,
+                force,
+                run: RunOptions { chunk_steps, show_progress: !quiet, interrupt: Some(interrupt) },
+            };
+            let (path, summary) = app::run(&req)?;
+            if !quiet {
+                println!("wrote {}", path.display());
+                println!("{}", summary.one_line());
+            }
+        }
+        Command::Check { args } => print!("{}", app::check(&args.config, &args.all_overrides())?),
+        Command::Info => print!("{}", app::info()),
+    }
+    Ok(())
+}

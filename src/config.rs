@@ -1,0 +1,598 @@
+//! The TOML configuration: parsing, `--set` overrides and validation. Knows nothing about
+//! numerics; `network` turns a validated `Config` into arrays.
+
+use crate::error::{Error, Result};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    pub simulation: Simulation,
+    #[serde(default)]
+    pub populations: BTreeMap<String, Population>,
+    #[serde(default)]
+    pub projections: BTreeMap<String, Projection>,
+    #[serde(default)]
+    pub record: Record,
+    #[serde(default)]
+    pub output: Output,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum BackendChoice {
+    #[default]
+    Cpu,
+    Gpu,
+    Auto,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Precision {
+    F32,
+    #[default]
+    F64,
+}
+
+impl std::fmt::Display for Precision {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Precision::F32 => "f32",
+            Precision::F64 => "f64",
+        })
+    }
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Simulation {
+    pub dt_ms: f64,
+    pub duration_ms: f64,
+    #[serde(default = "default_seed")]
+    pub seed: u64,
+    #[serde(default)]
+    pub backend: BackendChoice,
+    #[serde(default)]
+    pub precision: Precision,
+    /// Steps per chunk (one GPU submit, one HDF5 append); chosen from the network size if absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub chunk_steps: Option<u32>,
+    /// Substring of the GPU adapter's name to use.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub adapter: Option<String>,
+}
+
+fn default_seed() -> u64 {
+    1
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ModelName {
+    Hh,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Population {
+    pub model: ModelName,
+    pub size: u64,
+    /// Model parameters; checked against the model's own parameter set.
+    #[serde(default)]
+    pub params: toml::Table,
+    /// Initial values by variable name.
+    #[serde(default)]
+    pub init: BTreeMap<String, InitValue>,
+}
+
+/// An initial value: one number for all, one per neuron, or a random draw per neuron.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum InitValue {
+    Constant(f64),
+    PerNeuron(Vec<f64>),
+    Uniform { uniform: [f64; 2] },
+    Normal { normal: [f64; 2] },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SynapseName {
+    Graded,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Projection {
+    pub source: String,
+    pub target: String,
+    pub synapse: SynapseName,
+    #[serde(default)]
+    pub params: toml::Table,
+    /// The weight of every synapse of the rule-based connectivities.
+    #[serde(default = "default_weight")]
+    pub weight: f64,
+    pub connectivity: Connectivity,
+}
+
+fn default_weight() -> f64 {
+    1.0
+}
+
+fn default_true() -> bool {
+    true
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "rule", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Connectivity {
+    AllToAll {
+        #[serde(default = "default_true")]
+        autapses: bool,
+    },
+    OneToOne,
+    FixedProbability {
+        p: f64,
+        #[serde(default = "default_true")]
+        autapses: bool,
+    },
+    FixedIndegree {
+        k: u64,
+        #[serde(default = "default_true")]
+        autapses: bool,
+    },
+    /// Target i receives from sources i+1 … i+k (mod N): a directed ring of k neighbours.
+    Ring { k: u64 },
+    Explicit {
+        pre: Vec<u64>,
+        post: Vec<u64>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        weight: Option<Vec<f64>>,
+    },
+}
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Record {
+    #[serde(default)]
+    pub spikes: Vec<String>,
+    #[serde(default)]
+    pub traces: Vec<TraceSpec>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TraceSpec {
+    pub population: String,
+    pub variables: Vec<String>,
+    #[serde(default)]
+    pub neurons: NeuronSelection,
+    #[serde(default = "default_every")]
+    pub every: u64,
+}
+
+fn default_every() -> u64 {
+    1
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum NeuronSelection {
+    /// The word "all".
+    Keyword(String),
+    List(Vec<u64>),
+}
+
+impl Default for NeuronSelection {
+    fn default() -> Self {
+        NeuronSelection::Keyword("all".into())
+    }
+}
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Output {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<PathBuf>,
+}
+
+/// Reads a config file and applies `key.path=value` overrides before anything is checked,
+/// so that an override is held to the same rules as the file.
+pub fn load(path: &Path, overrides: &[String]) -> Result<Config> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|source| Error::ReadConfig { path: path.to_owned(), source })?;
+    parse(&text, overrides)
+}
+
+pub fn parse(text: &str, overrides: &[String]) -> Result<Config> {
+    let mut value: toml::Table = text
+        .parse()
+        .map_err(|e: toml::de::Error| Error::config("<file>", e.to_string().trim_end().to_string()))?;
+    for o in overrides {
+        apply_override(&mut value, o)?;
+    }
+    let config: Config = deserialize_at("", toml::Value::Table(value))?;
+    config.validate()?;
+    Ok(config)
+}
+
+/// Deserializes `value`, reporting errors with the dotted path from the root (`prefix` is the
+/// path of `value` itself).
+pub fn deserialize_at<T: DeserializeOwned>(prefix: &str, value: toml::Value) -> Result<T> {
+    serde_path_to_error::deserialize(value).map_err(|e| {
+        let inner = e.path().to_string();
+        let path = match (prefix.is_empty(), inner == ".") {
+            (true, _) => inner,
+            (false, true) => prefix.to_string(),
+            (false, false) => format!("{prefix}.{inner}"),
+        };
+        // toml repeats the path on a second line; the first line is the message.
+        let message = e.into_inner().to_string();
+        Error::config(path, message.lines().next().unwrap_or_default().to_string())
+    })
+}
+
+fn apply_override(root: &mut toml::Table, assignment: &str) -> Result<()> {
+    let (key, raw) = assignment
+        .split_once('=')
+        .ok_or_else(|| Error::config(assignment, "an override must look like key.path=value"))?;
+    let key = key.trim();
+    let parts: Vec<&str> = key.split('.').collect();
+    if parts.iter().any(|p| p.is_empty()) {
+        return Err(Error::config(key, "empty component in the key path"));
+    }
+    // A TOML literal if it parses as one (numbers, booleans, arrays, inline tables), else a string.
+    let value = format!("x = {}", raw.trim())
+        .parse::<toml::Table>()
+        .ok()
+        .and_then(|mut t| t.remove("x"))
+        .unwrap_or_else(|| toml::Value::String(raw.trim().to_string()));
+    let mut table = root;
+    for (i, part) in parts[..parts.len() - 1].iter().enumerate() {
+        let entry = table
+            .entry(part.to_string())
+            .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+        table = entry.as_table_mut().ok_or_else(|| {
+            Error::config(parts[..=i].join("."), "is not a table, cannot set a key below it")
+        })?;
+    }
+    table.insert(parts[parts.len() - 1].to_string(), value);
+    Ok(())
+}
+
+impl Config {
+    pub fn to_toml(&self) -> String {
+        toml::to_string(self).unwrap_or_default()
+    }
+
+    pub fn population_index(&self, name: &str) -> Option<usize> {
+        self.populations.keys().position(|k| k == name)
+    }
+
+    /// Checks everything the types alone cannot: sizes, ranges, names that refer to others.
+    pub fn validate(&self) -> Result<()> {
+        let sim = &self.simulation;
+        if !(sim.dt_ms.is_finite() && sim.dt_ms > 0.0) {
+            return Err(Error::config("simulation.dt_ms", format!("must be a positive number of ms, got {}", sim.dt_ms)));
+        }
+        if !(sim.duration_ms.is_finite() && sim.duration_ms > 0.0) {
+            return Err(Error::config(
+                "simulation.duration_ms",
+                format!("must be a positive number of ms, got {}", sim.duration_ms),
+            ));
+        }
+        if sim.duration_ms / sim.dt_ms > u32::MAX as f64 * 4.0 {
+            return Err(Error::config("simulation.duration_ms", "more steps than a run can count"));
+        }
+        if sim.chunk_steps == Some(0) {
+            return Err(Error::config("simulation.chunk_steps", "must be at least 1"));
+        }
+        if self.populations.is_empty() {
+            return Err(Error::config("populations", "at least one population is needed"));
+        }
+        for (name, pop) in &self.populations {
+            let at = format!("populations.{name}");
+            if pop.size == 0 {
+                return Err(Error::config(format!("{at}.size"), "must be at least 1"));
+            }
+            if pop.size > u32::MAX as u64 {
+                return Err(Error::config(format!("{at}.size"), "must fit in 32 bits (at most 4294967295)"));
+            }
+            pop.model_params(name)?;
+            let vars = model_variables(pop.model);
+            for (var, init) in &pop.init {
+                let key = format!("{at}.init.{var}");
+                if !vars.contains(&var.as_str()) {
+                    return Err(Error::config(key, format!("unknown variable; the {:?} model has {}", pop.model, vars.join(", "))));
+                }
+                match init {
+                    InitValue::PerNeuron(list) if list.len() as u64 != pop.size => {
+                        return Err(Error::config(key, format!("has {} values for {} neurons", list.len(), pop.size)));
+                    }
+                    InitValue::Uniform { uniform: [a, b] } if !(a <= b) => {
+                        return Err(Error::config(key, "uniform = [low, high] needs low <= high"));
+                    }
+                    InitValue::Normal { normal: [_, sd] } if !(*sd >= 0.0) => {
+                        return Err(Error::config(key, "normal = [mean, sd] needs sd >= 0"));
+                    }
+                    _ => {}
+                }
+            }
+        }
+        for (name, proj) in &self.projections {
+            self.validate_projection(name, proj)?;
+            proj.synapse_params(name)?;
+        }
+        for (i, pop) in self.record.spikes.iter().enumerate() {
+            if !self.populations.contains_key(pop) {
+                return Err(Error::config(format!("record.spikes[{i}]"), format!("no population named `{pop}`")));
+            }
+        }
+        for (i, t) in self.record.traces.iter().enumerate() {
+            let at = format!("record.traces[{i}]");
+            let Some(pop) = self.populations.get(&t.population) else {
+                return Err(Error::config(format!("{at}.population"), format!("no population named `{}`", t.population)));
+            };
+            if t.variables.is_empty() {
+                return Err(Error::config(format!("{at}.variables"), "name at least one variable"));
+            }
+            let vars = model_variables(pop.model);
+            for v in &t.variables {
+                if !vars.contains(&v.as_str()) {
+                    return Err(Error::config(
+                        format!("{at}.variables"),
+                        format!("unknown variable `{v}`; the {:?} model has {}", pop.model, vars.join(", ")),
+                    ));
+                }
+            }
+            if t.every == 0 {
+                return Err(Error::config(format!("{at}.every"), "must be at least 1"));
+            }
+            match &t.neurons {
+                NeuronSelection::Keyword(k) if k != "all" => {
+                    return Err(Error::config(format!("{at}.neurons"), format!("expected \"all\" or a list of indices, got \"{k}\"")));
+                }
+                NeuronSelection::List(l) => {
+                    if let Some(bad) = l.iter().find(|&&n| n >= pop.size) {
+                        return Err(Error::config(format!("{at}.neurons"), format!("neuron {bad} is out of range for size {}", pop.size)));
+                    }
+                }
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
+    fn validate_projection(&self, name: &str, proj: &Projection) -> Result<()> {
+        let at = format!("projections.{name}");
+        let size_of = |key: &str, pop: &str| {
+            self.populations
+                .get(pop)
+                .map(|p| p.size)
+                .ok_or_else(|| Error::config(format!("{at}.{key}"), format!("no population named `{pop}`")))
+        };
+        let n_src = size_of("source", &proj.source)?;
+        let n_tgt = size_of("target", &proj.target)?;
+        if !proj.weight.is_finite() {
+            return Err(Error::config(format!("{at}.weight"), "must be a finite number"));
+        }
+        let same = proj.source == proj.target;
+        let c = format!("{at}.connectivity");
+        match &proj.connectivity {
+            Connectivity::OneToOne if n_src != n_tgt => Err(Error::config(
+                c,
+                format!("one_to_one needs equal sizes, got source {n_src} and target {n_tgt}"),
+            )),
+            Connectivity::FixedProbability { p, .. } if !(0.0..=1.0).contains(p) => {
+                Err(Error::config(format!("{c}.p"), format!("must be in [0, 1], got {p}")))
+            }
+            Connectivity::FixedIndegree { k, autapses } => {
+                let available = if same && !autapses { n_src - 1 } else { n_src };
+                if *k > available {
+                    Err(Error::config(format!("{c}.k"), format!("{k} inputs asked for but only {available} sources available")))
+                } else {
+                    Ok(())
+                }
+            }
+            Connectivity::Ring { k } if *k >= n_src.max(1) && same || *k > n_src => {
+                Err(Error::config(format!("{c}.k"), format!("{k} neighbours do not fit a ring of {n_src}")))
+            }
+            Connectivity::Ring { .. } if n_src != n_tgt => {
+                Err(Error::config(c, format!("ring needs equal sizes, got source {n_src} and target {n_tgt}")))
+            }
+            Connectivity::Explicit { pre, post, weight } => {
+                if pre.len() != post.len() {
+                    return Err(Error::config(c, format!("pre has {} entries but post has {}", pre.len(), post.len())));
+                }
+                if let Some(w) = weight {
+                    if w.len() != pre.len() {
+                        return Err(Error::config(format!("{c}.weight"), format!("has {} entries for {} synapses", w.len(), pre.len())));
+                    }
+                }
+                if let Some(bad) = pre.iter().find(|&&i| i >= n_src) {
+                    return Err(Error::config(format!("{c}.pre"), format!("index {bad} is out of range for source size {n_src}")));
+                }
+                if let Some(bad) = post.iter().find(|&&i| i >= n_tgt) {
+                    return Err(Error::config(format!("{c}.post"), format!("index {bad} is out of range for target size {n_tgt}")));
+                }
+                Ok(())
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+/// A model with its parameters resolved against the model's defaults.
+#[derive(Clone, Debug, PartialEq)]
+pub enum NeuronModel {
+    Hh(crate::model::hh::HhParams),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum SynapseModel {
+    Graded(crate::model::graded::GradedParams),
+}
+
+impl Population {
+    pub fn model_params(&self, name: &str) -> Result<NeuronModel> {
+        let at = format!("populations.{name}.params");
+        let table = toml::Value::Table(self.params.clone());
+        Ok(match self.model {
+            ModelName::Hh => {
+                let p: crate::model::hh::HhParams = deserialize_at(&at, table)?;
+                if !(p.c_m > 0.0) {
+                    return Err(Error::config(format!("{at}.c_m"), "must be positive"));
+                }
+                if !(p.noise_sigma >= 0.0) {
+                    return Err(Error::config(format!("{at}.noise_sigma"), "must be >= 0"));
+                }
+                NeuronModel::Hh(p)
+            }
+        })
+    }
+}
+
+impl Projection {
+    pub fn synapse_params(&self, name: &str) -> Result<SynapseModel> {
+        let at = format!("projections.{name}.params");
+        let table = toml::Value::Table(self.params.clone());
+        Ok(match self.synapse {
+            SynapseName::Graded => {
+                let p: crate::model::graded::GradedParams = deserialize_at(&at, table)?;
+                if p.w == 0.0 || !p.w.is_finite() {
+                    return Err(Error::config(format!("{at}.w"), "must be a finite non-zero number (the current is divided by it)"));
+                }
+                SynapseModel::Graded(p)
+            }
+        })
+    }
+}
+
+pub fn model_variables(model: ModelName) -> &'static [&'static str] {
+    match model {
+        ModelName::Hh => &crate::model::hh::VARIABLES,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    pub const PAIR: &str = r#"
+[simulation]
+dt_ms = 0.01
+duration_ms = 10.0
+
+[populations.hh]
+model = "hh"
+size = 2
+params = { i_ext = 10.0 }
+init = { v = -65.0 }
+
+[projections.hh_hh]
+source = "hh"
+target = "hh"
+synapse = "graded"
+weight = 0.1
+connectivity = { rule = "all_to_all", autapses = false }
+
+[record]
+spikes = ["hh"]
+traces = [{ population = "hh", variables = ["v", "s"] }]
+"#;
+
+    fn err(text: &str, overrides: &[&str]) -> String {
+        let o: Vec<String> = overrides.iter().map(|s| s.to_string()).collect();
+        parse(text, &o).expect_err("config should be rejected").to_string()
+    }
+
+    #[test]
+    fn the_pair_parses() {
+        let c = parse(PAIR, &[]).unwrap();
+        assert_eq!(c.populations["hh"].size, 2);
+        assert_eq!(c.simulation.seed, 1);
+    }
+
+    #[test]
+    fn overrides_replace_values_and_reach_nested_tables() {
+        let o = ["populations.hh.params.i_ext=7".to_string(), "simulation.duration_ms=200".to_string()];
+        let c = parse(PAIR, &o).unwrap();
+        assert_eq!(c.populations["hh"].params["i_ext"].as_integer(), Some(7));
+        assert_eq!(c.simulation.duration_ms, 200.0);
+    }
+
+    #[test]
+    fn unknown_keys_are_named() {
+        let e = err(PAIR, &["simulation.dtt_ms=0.1"]);
+        assert!(e.contains("simulation") && e.contains("dtt_ms"), "{e}");
+        let e = err(&PAIR.replace("size = 2", "size = 2\nsizee = 3"), &[]);
+        assert!(e.contains("populations.hh") && e.contains("sizee"), "{e}");
+    }
+
+    #[test]
+    fn wrong_types_and_negative_sizes_are_named() {
+        let e = err(PAIR, &["populations.hh.size=-5"]);
+        assert!(e.contains("populations.hh.size"), "{e}");
+        let e = err(PAIR, &["simulation.dt_ms=\"fast\""]);
+        assert!(e.contains("simulation.dt_ms"), "{e}");
+    }
+
+    #[test]
+    fn zero_sizes_and_nonpositive_dt_are_rejected() {
+        assert!(err(PAIR, &["populations.hh.size=0"]).contains("populations.hh.size"));
+        assert!(err(PAIR, &["simulation.dt_ms=-0.01"]).contains("simulation.dt_ms"));
+        assert!(err(PAIR, &["simulation.duration_ms=0"]).contains("simulation.duration_ms"));
+    }
+
+    #[test]
+    fn references_to_missing_populations_are_named() {
+        assert!(err(PAIR, &["projections.hh_hh.source=ghost"]).contains("projections.hh_hh.source"));
+        assert!(err(PAIR, &["record.spikes=[\"ghost\"]"]).contains("record.spikes[0]"));
+        let e = err(PAIR, &["record.traces=[{population=\"hh\",variables=[\"q\"]}]"]);
+        assert!(e.contains("record.traces[0].variables") && e.contains("`q`"), "{e}");
+    }
+
+    #[test]
+    fn unknown_models_and_rules_are_named() {
+        let e = err(PAIR, &["populations.hh.model=izhikevich"]);
+        assert!(e.contains("populations.hh.model") && e.contains("izhikevich"), "{e}");
+        let e = err(PAIR, &["projections.hh_hh.connectivity={rule=\"small_world\"}"]);
+        assert!(e.contains("projections.hh_hh.connectivity"), "{e}");
+    }
+
+    #[test]
+    fn connectivity_ranges_are_checked() {
+        let e = err(PAIR, &["projections.hh_hh.connectivity={rule=\"fixed_indegree\",k=2,autapses=false}"]);
+        assert!(e.contains("connectivity.k"), "{e}");
+        let e = err(PAIR, &["projections.hh_hh.connectivity={rule=\"fixed_probability\",p=1.5}"]);
+        assert!(e.contains("connectivity.p"), "{e}");
+        let e = err(PAIR, &["projections.hh_hh.connectivity={rule=\"explicit\",pre=[0,5],post=[1,0]}"]);
+        assert!(e.contains("connectivity.pre"), "{e}");
+    }
+
+    #[test]
+    fn init_lists_must_match_the_size() {
+        let e = err(PAIR, &["populations.hh.init.v=[-65.0]"]);
+        assert!(e.contains("populations.hh.init.v"), "{e}");
+        let e = err(PAIR, &["populations.hh.init.q=1.0"]);
+        assert!(e.contains("populations.hh.init.q"), "{e}");
+    }
+
+    #[test]
+    fn model_parameters_are_checked_by_name() {
+        let e = err(PAIR, &["populations.hh.params.i_extt=1"]);
+        assert!(e.contains("populations.hh.params") && e.contains("i_extt"), "{e}");
+        let e = err(PAIR, &["projections.hh_hh.params.w=0"]);
+        assert!(e.contains("projections.hh_hh.params.w"), "{e}");
+    }
+
+    #[test]
+    fn malformed_overrides_are_reported() {
+        assert!(err(PAIR, &["simulation.dt_ms"]).contains("key.path=value"));
+        assert!(err(PAIR, &["simulation.dt_ms.x=1"]).contains("simulation.dt_ms"));
+    }
+}

@@ -1,0 +1,188 @@
+//! SONATA-style HDF5 output, appended one chunk at a time so memory stays bounded and an
+//! interrupted run leaves a valid file holding everything up to its last flushed chunk.
+//!
+//! ```text
+//! /spikes/<pop>/timestamps            f64 [n] ms   (group attribute sorting = "by_time")
+//! /spikes/<pop>/node_ids              u64 [n]
+//! /report/<pop>/<var>/data            f32 [n_samples, n_recorded]
+//! /report/<pop>/<var>/mapping/node_ids  u64 [n_recorded]
+//! /report/<pop>/<var>/mapping/time      f64 [start, stop, step] ms
+//! ```
+
+use crate::error::{Error, Result};
+use crate::network::Network;
+use crate::record::{ChunkOutput, RecordPlan};
+use hdf5::types::VarLenUnicode;
+use std::path::{Path, PathBuf};
+
+/// What the root attributes say about the run.
+#[derive(Clone, Debug)]
+pub struct RunMeta {
+    pub config_toml: String,
+    pub backend: String,
+    pub precision: String,
+    pub seed: u64,
+}
+
+struct TraceSets {
+    data: Vec<hdf5::Dataset>,
+    width: usize,
+    rows: usize,
+}
+
+struct SpikeSets {
+    timestamps: hdf5::Dataset,
+    node_ids: hdf5::Dataset,
+    len: usize,
+}
+
+pub struct Hdf5Writer {
+    path: PathBuf,
+    file: hdf5::File,
+    dt_ms: f64,
+    traces: Vec<TraceSets>,
+    spikes: Vec<Option<SpikeSets>>,
+}
+
+/// Rows per HDF5 chunk of a trace dataset: about 1 MiB per chunk, at least one row.
+fn trace_chunk_rows(width: usize) -> usize {
+    (262_144 / width.max(1)).clamp(1, 4096)
+}
+
+fn str_attr(loc: &hdf5::Location, name: &str, value: &str) -> hdf5::Result<()> {
+    let v: VarLenUnicode = value.parse().map_err(|e| hdf5::Error::from(format!("{e:?}")))?;
+    loc.new_attr::<VarLenUnicode>().create(name)?.write_scalar(&v)
+}
+
+impl Hdf5Writer {
+    /// Refuses to replace an existing file unless `force`: checked before any work is done.
+    pub fn check_target(path: &Path, force: bool) -> Result<()> {
+        if path.exists() && !force {
+            return Err(Error::OutputExists(path.to_owned()));
+        }
+        Ok(())
+    }
+
+    pub fn create(path: &Path, force: bool, net: &Network, plan: &RecordPlan, meta: &RunMeta) -> Result<Hdf5Writer> {
+        Self::check_target(path, force)?;
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| Error::Hdf5 { path: path.to_owned(), source: e.to_string().into() })?;
+        }
+        Self::create_inner(path, net, plan, meta).map_err(|source| Error::Hdf5 { path: path.to_owned(), source })
+    }
+
+    fn create_inner(path: &Path, net: &Network, plan: &RecordPlan, meta: &RunMeta) -> hdf5::Result<Hdf5Writer> {
+        let file = hdf5::File::create(path)?;
+        str_attr(&file, "ganglion_version", env!("CARGO_PKG_VERSION"))?;
+        str_attr(&file, "config", &meta.config_toml)?;
+        str_attr(&file, "backend", &meta.backend)?;
+        str_attr(&file, "precision", &meta.precision)?;
+        file.new_attr::<u64>().create("seed")?.write_scalar(&meta.seed)?;
+        file.new_attr::<f64>().create("dt_ms")?.write_scalar(&net.dt_ms)?;
+        file.new_attr::<f64>().create("wall_time_s")?.write_scalar(&0.0)?;
+        file.new_attr::<bool>().create("complete")?.write_scalar(&false)?;
+
+        let mut spikes = Vec::new();
+        for (p, &on) in net.populations.iter().zip(&plan.spikes) {
+            if !on {
+                spikes.push(None);
+                continue;
+            }
+            let g = file.create_group(&format!("spikes/{}", p.name))?;
+            str_attr(&g, "sorting", "by_time")?;
+            let timestamps = g.new_dataset::<f64>().chunk(16_384).shape(0..).create("timestamps")?;
+            str_attr(&timestamps, "units", "ms")?;
+            let node_ids = g.new_dataset::<u64>().chunk(16_384).shape(0..).create("node_ids")?;
+            spikes.push(Some(SpikeSets { timestamps, node_ids, len: 0 }));
+        }
+
+        let duration = net.time_of_step(net.n_steps);
+        let mut traces = Vec::new();
+        for t in &plan.traces {
+            let pop = &net.populations[t.population];
+            let width = t.neurons.len();
+            let mut data = Vec::new();
+            for &var in &t.variables {
+                let name = pop.variables()[var];
+                let g = file.create_group(&format!("report/{}/{}", pop.name, name))?;
+                let ds = g
+                    .new_dataset::<f32>()
+                    .chunk((trace_chunk_rows(width), width))
+                    .shape((0.., width))
+                    .create("data")?;
+                str_attr(&ds, "units", variable_units(name))?;
+                let mapping = g.create_group("mapping")?;
+                let ids: Vec<u64> = t.neurons.iter().map(|&n| n as u64).collect();
+                mapping.new_dataset_builder().with_data(&ids).create("node_ids")?;
+                let time = [0.0, duration, t.every as f64 * net.dt_ms];
+                let ts = mapping.new_dataset_builder().with_data(&time).create("time")?;
+                str_attr(&ts, "units", "ms")?;
+                data.push(ds);
+            }
+            traces.push(TraceSets { data, width, rows: 0 });
+        }
+        file.flush()?;
+        Ok(Hdf5Writer { path: path.to_owned(), file, dt_ms: net.dt_ms, traces, spikes })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+
+    fn append_inner(&mut self, chunk: &ChunkOutput) -> hdf5::Result<()> {
+        for (sets, tc) in self.traces.iter_mut().zip(&chunk.traces) {
+            let n = tc.n_samples;
+            if n == 0 {
+                continue;
+            }
+            for (ds, buf) in sets.data.iter().zip(&tc.data) {
+                ds.resize((sets.rows + n, sets.width))?;
+                let view = ndarray::ArrayView2::from_shape((n, sets.width), &buf[..n * sets.width])
+                    .map_err(|e| hdf5::Error::from(e.to_string()))?;
+                ds.write_slice(view, ndarray::s![sets.rows..sets.rows + n, ..])?;
+            }
+            sets.rows += n;
+        }
+        for (sets, spikes) in self.spikes.iter_mut().zip(&chunk.spikes) {
+            let Some(sets) = sets else { continue };
+            if spikes.is_empty() {
+                continue;
+            }
+            let n = spikes.len();
+            let times: Vec<f64> = spikes.iter().map(|s| (s.step + 1) as f64 * self.dt_ms).collect();
+            let ids: Vec<u64> = spikes.iter().map(|s| s.neuron as u64).collect();
+            sets.timestamps.resize(sets.len + n)?;
+            sets.timestamps.write_slice(&times, sets.len..sets.len + n)?;
+            sets.node_ids.resize(sets.len + n)?;
+            sets.node_ids.write_slice(&ids, sets.len..sets.len + n)?;
+            sets.len += n;
+        }
+        self.file.flush()
+    }
+
+    /// Marks the file complete (or not) and records the wall time; the file closes on drop.
+    pub fn finish(self, wall_time_s: f64, complete: bool) -> Result<PathBuf> {
+        let res: hdf5::Result<()> = (|| {
+            self.file.attr("wall_time_s")?.write_scalar(&wall_time_s)?;
+            self.file.attr("complete")?.write_scalar(&complete)?;
+            self.file.flush()
+        })();
+        res.map_err(|source| Error::Hdf5 { path: self.path.clone(), source })?;
+        Ok(self.path)
+    }
+}
+
+pub fn variable_units(name: &str) -> &'static str {
+    match name {
+        "v" => "mV",
+        _ => "1",
+    }
+}
+
+impl crate::simulator::ChunkSink for Hdf5Writer {
+    /// Appends one chunk and flushes it to disk.
+    fn append(&mut self, chunk: &ChunkOutput) -> Result<()> {
+        self.append_inner(chunk).map_err(|source| Error::Hdf5 { path: self.path.clone(), source })
+    }
+}

@@ -1,0 +1,20 @@
+//! ganglion: networks of coupled neurons on the GPU (wgpu/WGSL) with a CPU reference backend.
+//!
+//! config TOML → [`config::Config`] → [`network::Network`] → [`backend::Backend`] →
+//! [`simulator::run`] → [`io::hdf5::Hdf5Writer`].
+
+pub mod app;
+pub mod backend;
+pub mod cli;
+pub mod config;
+pub mod connectivity;
+pub mod error;
+pub mod io;
+pub mod model;
+pub mod network;
+pub mod real;
+pub mod record;
+pub mod rng;
+pub mod simulator;
+
+pub use error::{Error, Result};

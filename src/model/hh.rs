@@ -1,0 +1,252 @@
+//! Hodgkin–Huxley squid-axon neuron (Hodgkin & Huxley 1952, modern sign convention, mV, ms,
+//! µA/cm², µF/cm²) carrying the presynaptic activation S of the graded synapse.
+//!
+//! `shaders/hh.wgsl` mirrors this file: same names, same order of operations.
+
+use super::graded;
+use super::rates::exprel_inv;
+use crate::real::Real;
+use serde::{Deserialize, Serialize};
+
+/// How the gating variables (m, h, n, and the synaptic S) are advanced over one step.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum GatingIntegrator {
+    /// x ← x∞ + (x − x∞)·e^(−dt/τx): exact for frozen V, stays in [0, 1] by construction.
+    #[default]
+    ExponentialEuler,
+    /// x ← x + dt·(α(1 − x) − βx), clamped to [0, 1] because large dt·(α+β) overshoots.
+    Euler,
+}
+
+impl GatingIntegrator {
+    /// The integer code the shader switches on.
+    pub fn code(self) -> u32 {
+        match self {
+            GatingIntegrator::ExponentialEuler => 0,
+            GatingIntegrator::Euler => 1,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct HhParams {
+    /// Membrane capacitance, µF/cm².
+    pub c_m: f64,
+    /// Maximal conductances, mS/cm².
+    pub g_na: f64,
+    pub g_k: f64,
+    pub g_l: f64,
+    /// Reversal potentials, mV.
+    pub e_na: f64,
+    pub e_k: f64,
+    pub e_l: f64,
+    /// Constant injected current, µA/cm².
+    pub i_ext: f64,
+    /// Amplitude of the white-noise current, µA/cm²·ms^½: C dV = … dt + σ dW.
+    pub noise_sigma: f64,
+    /// Spike detection threshold (upward crossing), mV.
+    pub v_threshold: f64,
+    pub integrator: GatingIntegrator,
+}
+
+impl Default for HhParams {
+    fn default() -> Self {
+        HhParams {
+            c_m: 1.0,
+            g_na: 120.0,
+            g_k: 36.0,
+            g_l: 0.3,
+            e_na: 50.0,
+            e_k: -77.0,
+            e_l: -54.387,
+            i_ext: 10.0,
+            noise_sigma: 0.0,
+            v_threshold: 0.0,
+            integrator: GatingIntegrator::ExponentialEuler,
+        }
+    }
+}
+
+pub const VARIABLES: [&str; 5] = ["v", "m", "h", "n", "s"];
+
+pub fn alpha_m<F: Real>(v: F) -> F {
+    exprel_inv((v + F::from_f64(40.0)) / F::from_f64(10.0))
+}
+pub fn beta_m<F: Real>(v: F) -> F {
+    F::from_f64(4.0) * (-(v + F::from_f64(65.0)) / F::from_f64(18.0)).exp()
+}
+pub fn alpha_h<F: Real>(v: F) -> F {
+    F::from_f64(0.07) * (-(v + F::from_f64(65.0)) / F::from_f64(20.0)).exp()
+}
+pub fn beta_h<F: Real>(v: F) -> F {
+    F::one() / (F::one() + (-(v + F::from_f64(35.0)) / F::from_f64(10.0)).exp())
+}
+pub fn alpha_n<F: Real>(v: F) -> F {
+    F::from_f64(0.1) * exprel_inv((v + F::from_f64(55.0)) / F::from_f64(10.0))
+}
+pub fn beta_n<F: Real>(v: F) -> F {
+    F::from_f64(0.125) * (-(v + F::from_f64(65.0)) / F::from_f64(80.0)).exp()
+}
+
+/// α/(α+β): the steady state of a gate at fixed V.
+pub fn steady_state<F: Real>(alpha: F, beta: F) -> F {
+    alpha / (alpha + beta)
+}
+
+/// One gating variable over one step at frozen V.
+#[inline]
+pub fn advance_gate<F: Real>(x: F, alpha: F, beta: F, dt: F, integrator: GatingIntegrator) -> F {
+    match integrator {
+        GatingIntegrator::ExponentialEuler => {
+            let rate = alpha + beta;
+            let x_inf = alpha / rate;
+            x_inf + (x - x_inf) * (-dt * rate).exp()
+        }
+        GatingIntegrator::Euler => {
+            let x_new = x + dt * (alpha * (F::one() - x) - beta * x);
+            x_new.max(F::zero()).min(F::one())
+        }
+    }
+}
+
+/// The state of one neuron.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct HhVars<F> {
+    pub v: F,
+    pub m: F,
+    pub h: F,
+    pub n: F,
+    pub s: F,
+}
+
+impl<F: Real> HhVars<F> {
+    /// Gates at their steady state for `v`, synapse closed.
+    pub fn resting_at(v: F) -> Self {
+        HhVars {
+            v,
+            m: steady_state(alpha_m(v), beta_m(v)),
+            h: steady_state(alpha_h(v), beta_h(v)),
+            n: steady_state(alpha_n(v), beta_n(v)),
+            s: F::zero(),
+        }
+    }
+}
+
+/// The parameters in the working precision, converted once per run.
+#[derive(Clone, Copy, Debug)]
+pub struct HhConsts<F> {
+    pub c_m: F,
+    pub g_na: F,
+    pub g_k: F,
+    pub g_l: F,
+    pub e_na: F,
+    pub e_k: F,
+    pub e_l: F,
+    pub i_ext: F,
+    pub noise_sigma: F,
+    pub v_threshold: F,
+    pub integrator: GatingIntegrator,
+}
+
+impl HhParams {
+    pub fn consts<F: Real>(&self) -> HhConsts<F> {
+        HhConsts {
+            c_m: F::from_f64(self.c_m),
+            g_na: F::from_f64(self.g_na),
+            g_k: F::from_f64(self.g_k),
+            g_l: F::from_f64(self.g_l),
+            e_na: F::from_f64(self.e_na),
+            e_k: F::from_f64(self.e_k),
+            e_l: F::from_f64(self.e_l),
+            i_ext: F::from_f64(self.i_ext),
+            noise_sigma: F::from_f64(self.noise_sigma),
+            v_threshold: F::from_f64(self.v_threshold),
+            integrator: self.integrator,
+        }
+    }
+}
+
+/// Advances one neuron by `dt`, given its synaptic current and its standard-normal draw `xi`.
+/// Every right-hand side is evaluated at the old V (explicit scheme). Returns true when V
+/// crossed the threshold upward during the step.
+#[inline]
+pub fn step<F: Real>(p: &HhConsts<F>, x: &mut HhVars<F>, i_syn: F, xi: F, dt: F) -> bool {
+    let v = x.v;
+    let m3h = x.m * x.m * x.m * x.h;
+    let n2 = x.n * x.n;
+    let i_na = p.g_na * m3h * (v - p.e_na);
+    let i_k = p.g_k * n2 * n2 * (v - p.e_k);
+    let i_l = p.g_l * (v - p.e_l);
+    let i_total = p.i_ext - i_na - i_k - i_l + i_syn;
+    let v_new = v + (dt * i_total + p.noise_sigma * dt.sqrt() * xi) / p.c_m;
+
+    x.m = advance_gate(x.m, alpha_m(v), beta_m(v), dt, p.integrator);
+    x.h = advance_gate(x.h, alpha_h(v), beta_h(v), dt, p.integrator);
+    x.n = advance_gate(x.n, alpha_n(v), beta_n(v), dt, p.integrator);
+    x.s = advance_gate(x.s, graded::alpha_s(v), graded::beta_s(v), dt, p.integrator);
+    x.v = v_new;
+    v < p.v_threshold && v_new >= p.v_threshold
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sweep<F: Real>() {
+        // 0.01 mV grid from −100 to 60 mV: hits −40 and −55 exactly in both precisions.
+        for k in 0..=16_000 {
+            let v = F::from_f64(-100.0) + F::from_f64(k as f64 * 0.01);
+            let v = if k == 6000 { F::from_f64(-40.0) } else if k == 4500 { F::from_f64(-55.0) } else { v };
+            for (name, r) in [
+                ("alpha_m", alpha_m(v)),
+                ("beta_m", beta_m(v)),
+                ("alpha_h", alpha_h(v)),
+                ("beta_h", beta_h(v)),
+                ("alpha_n", alpha_n(v)),
+                ("beta_n", beta_n(v)),
+                ("alpha_s", graded::alpha_s(v)),
+            ] {
+                assert!(r.is_finite() && r >= F::zero(), "{name}({v:?}) = {r:?}");
+            }
+        }
+        // The limits at the singular points: α_m(−40) = 1, α_n(−55) = 0.1.
+        assert!((alpha_m(F::from_f64(-40.0)).to_f64() - 1.0).abs() < 1e-6);
+        assert!((alpha_n(F::from_f64(-55.0)).to_f64() - 0.1).abs() < 1e-7);
+    }
+
+    #[test]
+    fn rate_functions_are_finite_on_the_whole_range_in_f64() {
+        sweep::<f64>();
+    }
+
+    #[test]
+    fn rate_functions_are_finite_on_the_whole_range_in_f32() {
+        sweep::<f32>();
+        // The exact bit patterns of −40 and −55 in f32, not just nearby values.
+        assert!(alpha_m(-40.0f32).is_finite() && alpha_n(-55.0f32).is_finite());
+    }
+
+    #[test]
+    fn euler_gates_stay_in_unit_interval_even_for_large_steps() {
+        for v in [-100.0f64, -40.0, 0.0, 60.0] {
+            for x0 in [0.0, 0.5, 1.0] {
+                for integ in [GatingIntegrator::Euler, GatingIntegrator::ExponentialEuler] {
+                    let x = advance_gate(x0, alpha_m(v), beta_m(v), 5.0, integ);
+                    assert!((0.0..=1.0).contains(&x), "{integ:?} v={v} x0={x0} → {x}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn resting_state_is_near_minus_65_without_input() {
+        let p = HhParams { i_ext: 0.0, ..HhParams::default() }.consts::<f64>();
+        let mut x = HhVars::resting_at(-65.0);
+        for _ in 0..10_000 {
+            step(&p, &mut x, 0.0, 0.0, 0.01);
+        }
+        assert!((x.v + 65.0).abs() < 0.5, "v = {}", x.v);
+    }
+}

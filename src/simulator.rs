@@ -1,0 +1,209 @@
+//! The run loop: chunks of steps on a backend, each appended to the output, with a progress
+//! bar, a divergence guard and a clean stop on Ctrl-C.
+
+use crate::backend::Backend;
+use crate::error::{Error, Result};
+use crate::network::Network;
+use crate::record::{ChunkOutput, RecordPlan};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// Trace memory one chunk may hold before the chunk is shortened.
+const MAX_TRACE_BYTES_PER_CHUNK: u64 = 64 << 20;
+/// Neuron-steps (weighted by inputs) in one chunk: about 10–50 ms of GPU work on a large GPU,
+/// a fraction of a second on the CPU, so progress and Ctrl-C stay responsive.
+const TARGET_WORK_PER_CHUNK: f64 = 2e9;
+
+#[derive(Clone, Debug, Default)]
+pub struct RunOptions {
+    pub chunk_steps: Option<u32>,
+    pub show_progress: bool,
+    /// Set from outside (Ctrl-C) to stop after the current chunk.
+    pub interrupt: Option<Arc<AtomicBool>>,
+}
+
+#[derive(Clone, Debug)]
+pub struct PopulationSummary {
+    pub name: String,
+    pub size: usize,
+    /// None when the population's spikes were not recorded.
+    pub spikes: Option<u64>,
+}
+
+#[derive(Clone, Debug)]
+pub struct RunSummary {
+    pub steps: u64,
+    pub simulated_ms: f64,
+    pub wall_s: f64,
+    pub populations: Vec<PopulationSummary>,
+}
+
+impl RunSummary {
+    pub fn one_line(&self) -> String {
+        let parts: Vec<String> = self
+            .populations
+            .iter()
+            .filter_map(|p| {
+                let n = p.spikes? as f64;
+                let per_neuron = n / p.size as f64;
+                Some(format!(
+                    "{}: {} spikes, {:.1} spikes/neuron, mean rate {:.1} Hz",
+                    p.name,
+                    n,
+                    per_neuron,
+                    per_neuron / (self.simulated_ms / 1000.0)
+                ))
+            })
+            .collect();
+        format!("{:.0} ms simulated in {:.2} s; {}", self.simulated_ms, self.wall_s, parts.join("; "))
+    }
+}
+
+/// Steps per chunk: the user's choice, else enough work to amortise a GPU submit, capped by
+/// the trace memory a chunk may hold.
+pub fn chunk_steps(net: &Network, plan: &RecordPlan, requested: Option<u32>) -> u64 {
+    let steps = match requested {
+        Some(n) => n as u64,
+        None => {
+            let work = (net.n_neurons() + net.n_synapses()).max(1) as f64;
+            (TARGET_WORK_PER_CHUNK / work).clamp(50.0, 20_000.0) as u64
+        }
+    };
+    let per_step = plan.trace_bytes_per_chunk(1).max(1);
+    steps.min((MAX_TRACE_BYTES_PER_CHUNK / per_step).max(1)).min(net.n_steps.max(1))
+}
+
+/// Where finished chunks go: the HDF5 writer, memory (tests, validation) or nowhere (benchmarks).
+pub trait ChunkSink {
+    fn append(&mut self, chunk: &ChunkOutput) -> Result<()>;
+}
+
+/// Discards chunks.
+pub struct NullSink;
+
+impl ChunkSink for NullSink {
+    fn append(&mut self, _: &ChunkOutput) -> Result<()> {
+        Ok(())
+    }
+}
+
+/// Keeps every chunk's spikes and samples in memory.
+#[derive(Clone, Debug, Default)]
+pub struct MemorySink {
+    /// Per population, in time order.
+    pub spikes: Vec<Vec<crate::record::Spike>>,
+    /// Per trace plan, per variable: row-major [sample][recorded neuron].
+    pub traces: Vec<Vec<Vec<f32>>>,
+}
+
+impl ChunkSink for MemorySink {
+    fn append(&mut self, chunk: &ChunkOutput) -> Result<()> {
+        self.spikes.resize_with(chunk.spikes.len(), Vec::new);
+        for (all, new) in self.spikes.iter_mut().zip(&chunk.spikes) {
+            all.extend_from_slice(new);
+        }
+        self.traces.resize_with(chunk.traces.len(), Vec::new);
+        for (all, new) in self.traces.iter_mut().zip(&chunk.traces) {
+            all.resize_with(new.data.len(), Vec::new);
+            for (a, n) in all.iter_mut().zip(&new.data) {
+                a.extend_from_slice(n);
+            }
+        }
+        Ok(())
+    }
+}
+
+impl MemorySink {
+    /// Spike times (ms) of one neuron.
+    pub fn spike_times(&self, population: usize, neuron: u32, dt_ms: f64) -> Vec<f64> {
+        self.spikes[population].iter().filter(|s| s.neuron == neuron).map(|s| (s.step + 1) as f64 * dt_ms).collect()
+    }
+}
+
+pub fn run(
+    net: &Network,
+    backend: &mut dyn Backend,
+    plan: &RecordPlan,
+    sink: &mut dyn ChunkSink,
+    opts: &RunOptions,
+) -> Result<RunSummary> {
+    let chunk = chunk_steps(net, plan, opts.chunk_steps);
+    let start = Instant::now();
+    let progress = Progress::new(net, opts.show_progress);
+    let mut spike_counts = vec![0u64; net.populations.len()];
+    let mut step = 0u64;
+    while step < net.n_steps {
+        if opts.interrupt.as_ref().is_some_and(|f| f.load(Ordering::SeqCst)) {
+            progress.finish();
+            return Err(Error::Interrupted { time_ms: net.time_of_step(step) });
+        }
+        let n = chunk.min(net.n_steps - step);
+        let mut out = ChunkOutput::new(plan, step, n);
+        backend.run_chunk(plan, &mut out)?;
+        for (count, spikes) in spike_counts.iter_mut().zip(&out.spikes) {
+            *count += spikes.len() as u64;
+        }
+        sink.append(&out)?;
+        if let Some(d) = out.diverged {
+            progress.finish();
+            return Err(Error::Diverged {
+                population: net.populations[d.population].name.clone(),
+                neuron: d.neuron,
+                time_ms: net.time_of_step(d.step + 1),
+            });
+        }
+        step += out.n_steps;
+        progress.update(step, start.elapsed());
+    }
+    progress.finish();
+    Ok(RunSummary {
+        steps: step,
+        simulated_ms: net.time_of_step(step),
+        wall_s: start.elapsed().as_secs_f64(),
+        populations: net
+            .populations
+            .iter()
+            .zip(spike_counts)
+            .zip(&plan.spikes)
+            .map(|((p, n), &on)| PopulationSummary { name: p.name.clone(), size: p.size, spikes: on.then_some(n) })
+            .collect(),
+    })
+}
+
+/// A progress bar that appears only once a run has taken more than a second.
+struct Progress {
+    bar: Option<ProgressBar>,
+    dt_ms: f64,
+}
+
+impl Progress {
+    fn new(net: &Network, enabled: bool) -> Progress {
+        let bar = enabled.then(|| {
+            let bar = ProgressBar::with_draw_target(Some(net.n_steps), ProgressDrawTarget::hidden());
+            bar.set_style(
+                ProgressStyle::with_template("{bar:40} {msg} [{elapsed_precise}, ETA {eta}]")
+                    .expect("static template"),
+            );
+            bar
+        });
+        Progress { bar, dt_ms: net.dt_ms }
+    }
+
+    fn update(&self, step: u64, elapsed: Duration) {
+        let Some(bar) = &self.bar else { return };
+        if bar.is_hidden() && elapsed > Duration::from_secs(1) {
+            bar.set_draw_target(ProgressDrawTarget::stderr());
+        }
+        bar.set_position(step);
+        let rate = step as f64 / elapsed.as_secs_f64().max(1e-9);
+        bar.set_message(format!("{:.1} ms simulated, {:.0} steps/s", step as f64 * self.dt_ms, rate));
+    }
+
+    fn finish(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+    }
+}

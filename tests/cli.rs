@@ -1,0 +1,51 @@
+//! The binary: exit codes and messages a user sees.
+
+mod common;
+
+use std::process::Command;
+
+fn ganglion(args: &[&str]) -> (bool, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_ganglion"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("binary runs");
+    (out.status.success(), String::from_utf8_lossy(&out.stdout).into(), String::from_utf8_lossy(&out.stderr).into())
+}
+
+#[test]
+fn check_prints_the_network_size() {
+    let (ok, stdout, stderr) = ganglion(&["check", "configs/hh_ring_1k.toml"]);
+    assert!(ok, "{stderr}");
+    assert!(stdout.contains("1000 neurons") && stdout.contains("10000 synapses"), "{stdout}");
+    assert!(stdout.contains("memory"), "{stdout}");
+}
+
+#[test]
+fn bad_values_fail_with_the_key_named() {
+    let (ok, _, stderr) = ganglion(&["check", "configs/hh_pair.toml", "--set", "populations.hh.size=-3"]);
+    assert!(!ok);
+    assert!(stderr.contains("populations.hh.size"), "{stderr}");
+    let (ok, _, stderr) = ganglion(&["run", "configs/hh_pair.toml", "--set", "populations.hh.model=\"lif2\"", "--quiet"]);
+    assert!(!ok);
+    assert!(stderr.contains("populations.hh.model") && stderr.contains("lif2"), "{stderr}");
+    let (ok, _, stderr) = ganglion(&["check", "configs/does_not_exist.toml"]);
+    assert!(!ok);
+    assert!(stderr.contains("does_not_exist.toml"), "{stderr}");
+}
+
+#[test]
+fn run_writes_the_file_and_a_summary() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("x.h5");
+    let out_s = out.to_str().unwrap();
+    let args = ["run", "configs/hh_pair.toml", "--set", "simulation.duration_ms=100", "--output", out_s];
+    let (ok, stdout, stderr) = ganglion(&args);
+    assert!(ok, "{stderr}");
+    assert!(stdout.contains(out_s) && stdout.contains("Hz"), "{stdout}");
+    let (ok, _, stderr) = ganglion(&args);
+    assert!(!ok && stderr.contains("--force"), "{stderr}");
+    let mut forced = args.to_vec();
+    forced.push("--force");
+    assert!(ganglion(&forced).0);
+}

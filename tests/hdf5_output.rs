@@ -1,0 +1,188 @@
+//! The HDF5 output: layout, round trip, refusal to overwrite, and files left by failed runs.
+
+mod common;
+
+use common::*;
+use ganglion::app::{self, RunRequest};
+use ganglion::backend::cpu::CpuBackend;
+use ganglion::backend::{Backend, BackendInfo, NetworkState};
+use ganglion::io::hdf5::{Hdf5Writer, RunMeta};
+use ganglion::record::{ChunkOutput, RecordPlan};
+use ganglion::simulator::{self, RunOptions};
+use ganglion::Error;
+use hdf5::types::VarLenUnicode;
+
+fn meta() -> RunMeta {
+    RunMeta { config_toml: String::new(), backend: "cpu".into(), precision: "f64".into(), seed: 1 }
+}
+
+#[test]
+fn a_run_reads_back_with_the_documented_layout() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("pair.h5");
+    let req = RunRequest {
+        config: repo_path("configs/hh_pair.toml"),
+        overrides: vec!["simulation.duration_ms=50".into()],
+        output: Some(out.clone()),
+        ..Default::default()
+    };
+    let (path, summary) = app::run(&req).unwrap();
+    assert_eq!(path, out);
+
+    // The same run in memory is what the file must hold.
+    let (config, net) = shipped("hh_pair.toml", &["simulation.duration_ms=50"]);
+    let plan = RecordPlan::from_config(&config, &net);
+    let mem = run_in_memory(&net, &mut CpuBackend::<f64>::new(&net), &plan);
+
+    let f = hdf5::File::open(&out).unwrap();
+    let g = f.group("spikes/hh").unwrap();
+    let sorting: VarLenUnicode = g.attr("sorting").unwrap().read_scalar().unwrap();
+    assert_eq!(sorting.as_str(), "by_time");
+    let ts: Vec<f64> = g.dataset("timestamps").unwrap().read_raw().unwrap();
+    let ids: Vec<u64> = g.dataset("node_ids").unwrap().read_raw().unwrap();
+    let units: VarLenUnicode = g.dataset("timestamps").unwrap().attr("units").unwrap().read_scalar().unwrap();
+    assert_eq!(units.as_str(), "ms");
+    assert_eq!(ts.len() as u64, summary.populations[0].spikes.unwrap());
+    assert!(!ts.is_empty() && ts.windows(2).all(|w| w[0] <= w[1]));
+    let expected: Vec<(f64, u64)> = mem.spikes[0].iter().map(|s| ((s.step + 1) as f64 * 0.01, s.neuron as u64)).collect();
+    let got: Vec<(f64, u64)> = ts.into_iter().zip(ids).collect();
+    assert_eq!(got, expected);
+
+    for (k, var) in ["v", "m", "h", "n", "s"].iter().enumerate() {
+        let ds = f.dataset(&format!("report/hh/{var}/data")).unwrap();
+        assert_eq!(ds.shape(), vec![5000, 2], "{var}");
+        let data: Vec<f32> = ds.read_raw().unwrap();
+        assert_eq!(data, mem.traces[0][k], "{var}");
+        let ids: Vec<u64> = f.dataset(&format!("report/hh/{var}/mapping/node_ids")).unwrap().read_raw().unwrap();
+        assert_eq!(ids, vec![0, 1]);
+        let time: Vec<f64> = f.dataset(&format!("report/hh/{var}/mapping/time")).unwrap().read_raw().unwrap();
+        assert_eq!(time, vec![0.0, 50.0, 0.01]);
+    }
+    let units: VarLenUnicode = f.dataset("report/hh/v/data").unwrap().attr("units").unwrap().read_scalar().unwrap();
+    assert_eq!(units.as_str(), "mV");
+
+    // Root attributes: the resolved config parses back to the run's own config.
+    let text: VarLenUnicode = f.attr("config").unwrap().read_scalar().unwrap();
+    let again = ganglion::config::parse(text.as_str(), &[]).unwrap();
+    assert_eq!(again.simulation.duration_ms, 50.0);
+    let complete: bool = f.attr("complete").unwrap().read_scalar().unwrap();
+    assert!(complete);
+    let seed: u64 = f.attr("seed").unwrap().read_scalar().unwrap();
+    assert_eq!(seed, 1);
+    for name in ["ganglion_version", "backend", "precision"] {
+        let v: VarLenUnicode = f.attr(name).unwrap().read_scalar().unwrap();
+        assert!(!v.as_str().is_empty(), "{name}");
+    }
+    let wall: f64 = f.attr("wall_time_s").unwrap().read_scalar().unwrap();
+    assert!(wall > 0.0);
+}
+
+#[test]
+fn an_existing_output_is_never_overwritten_without_force() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("keep.h5");
+    std::fs::write(&out, b"precious").unwrap();
+    let mut req = RunRequest {
+        config: repo_path("configs/hh_pair.toml"),
+        overrides: vec!["simulation.duration_ms=1".into()],
+        output: Some(out.clone()),
+        ..Default::default()
+    };
+    let err = app::run(&req).unwrap_err();
+    assert!(matches!(err, Error::OutputExists(_)), "{err}");
+    assert!(err.to_string().contains("--force"));
+    assert_eq!(std::fs::read(&out).unwrap(), b"precious");
+
+    // A bad config never touches the file either, even with --force.
+    req.force = true;
+    req.overrides.push("populations.hh.size=0".into());
+    assert!(app::run(&req).is_err());
+    assert_eq!(std::fs::read(&out).unwrap(), b"precious");
+
+    req.overrides.pop();
+    app::run(&req).unwrap();
+    assert!(hdf5::File::open(&out).is_ok());
+}
+
+/// Wraps a backend and fails on a given chunk, like a device lost mid-run.
+struct FailingBackend {
+    inner: CpuBackend<f64>,
+    chunks_left: usize,
+}
+
+impl Backend for FailingBackend {
+    fn info(&self) -> BackendInfo {
+        self.inner.info()
+    }
+    fn run_chunk(&mut self, plan: &RecordPlan, out: &mut ChunkOutput) -> ganglion::Result<()> {
+        if self.chunks_left == 0 {
+            return Err(Error::Gpu("injected failure".into()));
+        }
+        self.chunks_left -= 1;
+        self.inner.run_chunk(plan, out)
+    }
+    fn read_state(&mut self) -> ganglion::Result<NetworkState> {
+        self.inner.read_state()
+    }
+}
+
+#[test]
+fn a_run_that_fails_mid_way_leaves_a_readable_file_with_the_chunks_before() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("partial.h5");
+    let (config, net) = shipped("hh_pair.toml", &["simulation.duration_ms=100"]);
+    let plan = RecordPlan::from_config(&config, &net);
+    let mut writer = Hdf5Writer::create(&out, false, &net, &plan, &meta()).unwrap();
+    let mut backend = FailingBackend { inner: CpuBackend::new(&net), chunks_left: 3 };
+    let opts = RunOptions { chunk_steps: Some(1000), ..Default::default() };
+    let err = simulator::run(&net, &mut backend, &plan, &mut writer, &opts).unwrap_err();
+    assert!(err.to_string().contains("injected failure"));
+    writer.finish(0.1, false).unwrap();
+
+    let f = hdf5::File::open(&out).unwrap();
+    let v = f.dataset("report/hh/v/data").unwrap();
+    assert_eq!(v.shape(), vec![3000, 2], "three chunks of 1000 samples");
+    let data: Vec<f32> = v.read_raw().unwrap();
+    assert!(data.iter().all(|x| x.is_finite()));
+    let ts: Vec<f64> = f.dataset("spikes/hh/timestamps").unwrap().read_raw().unwrap();
+    assert!(ts.iter().all(|&t| t <= 30.0));
+    let complete: bool = f.attr("complete").unwrap().read_scalar().unwrap();
+    assert!(!complete);
+}
+
+#[test]
+fn an_interrupt_stops_after_the_current_chunk_and_keeps_it() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("ctrl_c.h5");
+    let (config, net) = shipped("hh_pair.toml", &["simulation.duration_ms=100"]);
+    let plan = RecordPlan::from_config(&config, &net);
+    let mut writer = Hdf5Writer::create(&out, false, &net, &plan, &meta()).unwrap();
+    let flag = Arc::new(AtomicBool::new(false));
+
+    /// Raises the interrupt flag while running its second chunk, as Ctrl-C would.
+    struct Interrupting(CpuBackend<f64>, Arc<AtomicBool>, usize);
+    impl Backend for Interrupting {
+        fn info(&self) -> BackendInfo {
+            self.0.info()
+        }
+        fn run_chunk(&mut self, plan: &RecordPlan, out: &mut ChunkOutput) -> ganglion::Result<()> {
+            self.2 += 1;
+            if self.2 == 2 {
+                self.1.store(true, Ordering::SeqCst);
+            }
+            self.0.run_chunk(plan, out)
+        }
+        fn read_state(&mut self) -> ganglion::Result<NetworkState> {
+            self.0.read_state()
+        }
+    }
+    let mut backend = Interrupting(CpuBackend::new(&net), flag.clone(), 0);
+    let opts = RunOptions { chunk_steps: Some(500), interrupt: Some(flag), ..Default::default() };
+    let err = simulator::run(&net, &mut backend, &plan, &mut writer, &opts).unwrap_err();
+    assert!(matches!(err, Error::Interrupted { time_ms } if (time_ms - 10.0).abs() < 1e-9), "{err}");
+    writer.finish(0.1, false).unwrap();
+    let f = hdf5::File::open(&out).unwrap();
+    assert_eq!(f.dataset("report/hh/s/data").unwrap().shape(), vec![1000, 2]);
+}
