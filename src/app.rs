@@ -45,7 +45,7 @@ pub fn run(req: &RunRequest) -> Result<(PathBuf, RunSummary)> {
     Hdf5Writer::check_target(&path, req.force)?;
     let net = Network::build(&config)?;
     let plan = RecordPlan::from_config(&config, &net);
-    let mut backend = backend::create(&net, &backend_options(&config))?;
+    let mut backend = backend::create(&net, &plan, &backend_options(&config))?;
     let info = backend.info();
     let meta = RunMeta {
         config_toml: config.to_toml(),

@@ -49,11 +49,12 @@ pub struct BackendOptions {
 
 /// Builds the backend the options ask for. `auto` falls back to the CPU with a notice on
 /// stderr when no GPU adapter exists.
-pub fn create(net: &Network, opts: &BackendOptions) -> Result<Box<dyn Backend>> {
+/// The GPU backend sizes its recording buffers for `plan`, which `run_chunk` must then be given.
+pub fn create(net: &Network, plan: &RecordPlan, opts: &BackendOptions) -> Result<Box<dyn Backend>> {
     match opts.choice {
         BackendChoice::Cpu => Ok(cpu::create(net, opts.precision)),
-        BackendChoice::Gpu => Ok(Box::new(gpu::GpuBackend::new(net, opts.adapter.as_deref())?)),
-        BackendChoice::Auto => match gpu::GpuBackend::new(net, opts.adapter.as_deref()) {
+        BackendChoice::Gpu => Ok(Box::new(gpu::GpuBackend::with_plan(net, plan, opts.adapter.as_deref())?)),
+        BackendChoice::Auto => match gpu::GpuBackend::with_plan(net, plan, opts.adapter.as_deref()) {
             Ok(b) => Ok(Box::new(b)),
             Err(e) => {
                 eprintln!("note: no usable GPU ({e}); running on the CPU reference backend");

@@ -1,0 +1,217 @@
+//! The WGSL kernels: their uniform structs (mirroring the shader structs byte for byte),
+//! bind group layouts and pipelines.
+
+use super::context::GpuContext;
+use crate::error::{Error, Result};
+use bytemuck::{Pod, Zeroable};
+
+pub const PHILOX_WGSL: &str = include_str!("../../../shaders/philox.wgsl");
+pub const HH_WGSL: &str = include_str!("../../../shaders/hh.wgsl");
+pub const GRADED_COUPLING_WGSL: &str = include_str!("../../../shaders/graded_coupling.wgsl");
+pub const RECORD_WGSL: &str = include_str!("../../../shaders/record.wgsl");
+pub const PHILOX_CHECK_WGSL: &str = include_str!("../../../shaders/philox_check.wgsl");
+
+/// `HhParams` in shaders/hh.wgsl.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Pod, Zeroable)]
+pub struct HhParamsGpu {
+    pub c_m: f32,
+    pub g_na: f32,
+    pub g_k: f32,
+    pub g_l: f32,
+    pub e_na: f32,
+    pub e_k: f32,
+    pub e_l: f32,
+    pub i_ext: f32,
+    pub noise_sigma: f32,
+    pub v_threshold: f32,
+    pub dt: f32,
+    pub n: u32,
+    pub integrator: u32,
+    pub population: u32,
+    pub record_spikes: u32,
+    pub seed_lo: u32,
+    pub seed_hi: u32,
+    pub _pad: [u32; 3],
+}
+
+/// `StepInfo` in shaders/hh.wgsl and shaders/record.wgsl; one per dispatch slot.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Pod, Zeroable)]
+pub struct StepInfo {
+    pub step_lo: u32,
+    pub step_hi: u32,
+    pub step_in_chunk: u32,
+    pub row: u32,
+}
+
+/// `CouplingParams` in shaders/graded_coupling.wgsl.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Pod, Zeroable)]
+pub struct CouplingParamsGpu {
+    pub v_rev: f32,
+    pub w: f32,
+    pub uniform_weight: f32,
+    pub per_synapse_weights: u32,
+    pub n_rows: u32,
+    pub accumulate: u32,
+    pub _pad: [u32; 2],
+}
+
+/// `RecordParams` in shaders/record.wgsl.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Pod, Zeroable)]
+pub struct RecordParamsGpu {
+    pub n_recorded: u32,
+    pub n_variables: u32,
+    pub n_samples: u32,
+    pub variables: u32,
+}
+
+#[derive(Clone, Copy)]
+pub enum Slot {
+    Uniform,
+    /// A uniform bound with a dynamic offset into the per-step slot buffer.
+    StepInfo,
+    Read,
+    ReadWrite,
+}
+
+fn layout(ctx: &GpuContext, label: &str, slots: &[Slot]) -> wgpu::BindGroupLayout {
+    let entries: Vec<wgpu::BindGroupLayoutEntry> = slots
+        .iter()
+        .enumerate()
+        .map(|(i, slot)| wgpu::BindGroupLayoutEntry {
+            binding: i as u32,
+            visibility: wgpu::ShaderStages::COMPUTE,
+            ty: match slot {
+                Slot::Uniform => wgpu::BindingType::Buffer {
+                    ty: wgpu::BufferBindingType::Uniform,
+                    has_dynamic_offset: false,
+                    min_binding_size: None,
+                },
+                Slot::StepInfo => wgpu::BindingType::Buffer {
+                    ty: wgpu::BufferBindingType::Uniform,
+                    has_dynamic_offset: true,
+                    min_binding_size: wgpu::BufferSize::new(std::mem::size_of::<StepInfo>() as u64),
+                },
+                Slot::Read => wgpu::BindingType::Buffer {
+                    ty: wgpu::BufferBindingType::Storage { read_only: true },
+                    has_dynamic_offset: false,
+                    min_binding_size: None,
+                },
+                Slot::ReadWrite => wgpu::BindingType::Buffer {
+                    ty: wgpu::BufferBindingType::Storage { read_only: false },
+                    has_dynamic_offset: false,
+                    min_binding_size: None,
+                },
+            },
+            count: None,
+        })
+        .collect();
+    ctx.device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor { label: Some(label), entries: &entries })
+}
+
+pub struct Kernel {
+    pub layout: wgpu::BindGroupLayout,
+    pub pipeline: wgpu::ComputePipeline,
+}
+
+impl Kernel {
+    /// Compiles `sources` (concatenated: WGSL has no includes) and reports shader errors.
+    pub fn new(ctx: &GpuContext, label: &str, sources: &[&str], entry: &str, slots: &[Slot]) -> Result<Kernel> {
+        let scope = ctx.device.push_error_scope(wgpu::ErrorFilter::Validation);
+        let module = ctx.device.create_shader_module(wgpu::ShaderModuleDescriptor {
+            label: Some(label),
+            source: wgpu::ShaderSource::Wgsl(sources.concat().into()),
+        });
+        let layout = layout(ctx, label, slots);
+        let pipeline_layout = ctx.device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
+            label: Some(label),
+            bind_group_layouts: &[Some(&layout)],
+            immediate_size: 0,
+        });
+        let pipeline = ctx.device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
+            label: Some(label),
+            layout: Some(&pipeline_layout),
+            module: &module,
+            entry_point: Some(entry),
+            compilation_options: Default::default(),
+            cache: None,
+        });
+        if let Some(e) = pollster::block_on(scope.pop()) {
+            return Err(Error::Gpu(format!("building kernel `{label}`: {e}")));
+        }
+        Ok(Kernel { layout, pipeline })
+    }
+
+    pub fn bind(&self, ctx: &GpuContext, label: &str, resources: &[wgpu::BindingResource]) -> wgpu::BindGroup {
+        let entries: Vec<wgpu::BindGroupEntry> = resources
+            .iter()
+            .enumerate()
+            .map(|(i, r)| wgpu::BindGroupEntry { binding: i as u32, resource: r.clone() })
+            .collect();
+        ctx.device.create_bind_group(&wgpu::BindGroupDescriptor { label: Some(label), layout: &self.layout, entries: &entries })
+    }
+}
+
+pub struct Kernels {
+    pub hh: Kernel,
+    pub coupling: Kernel,
+    pub record: Kernel,
+}
+
+impl Kernels {
+    pub fn new(ctx: &GpuContext) -> Result<Kernels> {
+        use Slot::*;
+        Ok(Kernels {
+            hh: Kernel::new(
+                ctx,
+                "hh",
+                &[PHILOX_WGSL, HH_WGSL],
+                "update_neurons",
+                &[Uniform, StepInfo, ReadWrite, ReadWrite, ReadWrite, ReadWrite, ReadWrite, Read, ReadWrite, ReadWrite],
+            )?,
+            coupling: Kernel::new(
+                ctx,
+                "graded_coupling",
+                &[GRADED_COUPLING_WGSL],
+                "couple",
+                &[Uniform, Read, Read, Read, Read, Read, ReadWrite],
+            )?,
+            record: Kernel::new(
+                ctx,
+                "record",
+                &[RECORD_WGSL],
+                "gather",
+                &[Uniform, StepInfo, Read, Read, Read, Read, Read, Read, ReadWrite],
+            )?,
+        })
+    }
+}
+
+/// Raw Philox blocks and normals computed by the GPU for the given counters (for tests).
+pub fn philox_on_gpu(ctx: &GpuContext, key: [u32; 2], counters: &[[u32; 4]]) -> Result<(Vec<[u32; 4]>, Vec<f32>)> {
+    use Slot::*;
+    let kernel = Kernel::new(ctx, "philox_check", &[PHILOX_WGSL, PHILOX_CHECK_WGSL], "main", &[Uniform, Read, ReadWrite, ReadWrite])?;
+    let n = counters.len();
+    let params = ctx.uniform_buffer("philox_check params", bytemuck::cast_slice(&[key[0], key[1], n as u32, 0]));
+    let ctr = ctx.storage_buffer("counters", bytemuck::cast_slice(counters))?;
+    let blocks = ctx.storage_buffer("blocks", &vec![0u8; n * 16])?;
+    let normals = ctx.storage_buffer("normals", &vec![0u8; n * 4])?;
+    let bg = kernel.bind(
+        ctx,
+        "philox_check",
+        &[params.as_entire_binding(), ctr.as_entire_binding(), blocks.as_entire_binding(), normals.as_entire_binding()],
+    );
+    let mut encoder = ctx.device.create_command_encoder(&Default::default());
+    {
+        let mut pass = encoder.begin_compute_pass(&Default::default());
+        pass.set_pipeline(&kernel.pipeline);
+        pass.set_bind_group(0, &bg, &[]);
+        pass.dispatch_workgroups((n as u32).div_ceil(64), 1, 1);
+    }
+    ctx.queue.submit([encoder.finish()]);
+    let out = ctx.read_buffers(&[(&blocks, 0, (n * 16) as u64), (&normals, 0, (n * 4) as u64)])?;
+    Ok((bytemuck::pod_collect_to_vec(&out[0]), bytemuck::pod_collect_to_vec(&out[1])))
+}
