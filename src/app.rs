@@ -122,3 +122,35 @@ pub fn info() -> String {
     s.push_str(&crate::backend::gpu::describe_adapters());
     s
 }
+
+/// `ganglion validate`: the comparison table and whether every population passed.
+pub fn validate(
+    config_path: &Path,
+    overrides: &[String],
+    cpu_precision: &str,
+    tol: &crate::validate::Tolerances,
+) -> Result<(String, bool)> {
+    let mut o = overrides.to_vec();
+    o.push(format!("simulation.precision=\"{cpu_precision}\""));
+    let config = config::load(config_path, &o)?;
+    let rows = crate::validate::validate(&config, config.simulation.precision, tol)?;
+    let pass = rows.iter().all(|r| r.pass);
+    Ok((crate::validate::table(&rows, tol), pass))
+}
+
+/// `ganglion bench`: one row per backend.
+pub fn bench(config_path: &Path, overrides: &[String], steps: u64, repeat: usize, backends: &[String]) -> Result<String> {
+    let config = config::load(config_path, overrides)?;
+    let net = Network::build(&config)?;
+    let mut rows = Vec::new();
+    for name in backends {
+        let mut opts = backend_options(&config);
+        opts.choice = match name.trim() {
+            "cpu" => crate::config::BackendChoice::Cpu,
+            "gpu" => crate::config::BackendChoice::Gpu,
+            other => return Err(crate::Error::config("--backends", format!("unknown backend `{other}`; expected cpu or gpu"))),
+        };
+        rows.push(crate::bench::bench(&net, &opts, steps, repeat)?);
+    }
+    Ok(crate::bench::table(&rows))
+}

@@ -75,6 +75,37 @@ pub enum Command {
     },
     /// List the backends and GPU adapters found.
     Info,
+    /// Run a config on the GPU and on the CPU reference and compare them (exit 1 on failure).
+    Validate {
+        #[command(flatten)]
+        args: ConfigArgs,
+        /// Simulated time to compare (overrides simulation.duration_ms).
+        #[arg(long)]
+        duration_ms: Option<f64>,
+        /// Precision of the CPU side: f32 (the GPU's arithmetic) or f64 (the reference).
+        #[arg(long, default_value = "f32")]
+        cpu_precision: String,
+        /// Largest allowed per-neuron spike-count difference.
+        #[arg(long, default_value_t = 1)]
+        max_count_diff: u64,
+        /// Largest allowed |ΔV| in mV before the first spike-time divergence.
+        #[arg(long, default_value_t = 1.0)]
+        max_dv_mv: f64,
+    },
+    /// Time steps of a config's network: µs/step, neuron-steps/s, effective bandwidth.
+    Bench {
+        #[command(flatten)]
+        args: ConfigArgs,
+        /// Steps per timed repetition.
+        #[arg(long, default_value_t = 1000)]
+        steps: u64,
+        /// Timed repetitions (the median is reported).
+        #[arg(long, default_value_t = 3)]
+        repeat: usize,
+        /// Backends to time, comma-separated: cpu, gpu.
+        #[arg(long, default_value = "cpu,gpu", value_delimiter = ',')]
+        backends: Vec<String>,
+    },
 }
 
 pub fn main() -> anyhow::Result<()> {
@@ -100,6 +131,21 @@ pub fn main() -> anyhow::Result<()> {
         }
         Command::Check { args } => print!("{}", app::check(&args.config, &args.all_overrides())?),
         Command::Info => print!("{}", app::info()),
+        Command::Validate { args, duration_ms, cpu_precision, max_count_diff, max_dv_mv } => {
+            let mut overrides = args.all_overrides();
+            if let Some(t) = duration_ms {
+                overrides.push(format!("simulation.duration_ms={t}"));
+            }
+            let tol = crate::validate::Tolerances { max_count_diff, max_dv_mv };
+            let (table, pass) = app::validate(&args.config, &overrides, &cpu_precision, &tol)?;
+            print!("{table}");
+            if !pass {
+                anyhow::bail!("GPU and CPU disagree beyond the tolerances");
+            }
+        }
+        Command::Bench { args, steps, repeat, backends } => {
+            print!("{}", app::bench(&args.config, &args.all_overrides(), steps, repeat, &backends)?);
+        }
     }
     Ok(())
 }

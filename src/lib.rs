@@ -5,6 +5,7 @@
 
 pub mod app;
 pub mod backend;
+pub mod bench;
 pub mod cli;
 pub mod config;
 pub mod connectivity;
@@ -16,5 +17,6 @@ pub mod real;
 pub mod record;
 pub mod rng;
 pub mod simulator;
+pub mod validate;
 
 pub use error::{Error, Result};

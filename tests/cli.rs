@@ -49,3 +49,26 @@ fn run_writes_the_file_and_a_summary() {
     forced.push("--force");
     assert!(ganglion(&forced).0);
 }
+
+#[test]
+fn validate_passes_on_the_pair_and_fails_on_impossible_tolerances() {
+    let (ok, stdout, stderr) = ganglion(&["validate", "configs/hh_pair.toml", "--duration-ms", "50"]);
+    assert!(ok, "{stdout}{stderr}");
+    assert!(stdout.contains("PASS") && stdout.contains("spikes cpu"), "{stdout}");
+    let (ok, stdout, stderr) = ganglion(&["validate", "configs/hh_pair.toml", "--duration-ms", "20", "--max-dv-mv=-1"]);
+    assert!(!ok, "{stdout}");
+    assert!(stdout.contains("FAIL") && stderr.contains("tolerances"), "{stdout}{stderr}");
+}
+
+#[test]
+fn bench_reports_both_backends() {
+    let (ok, stdout, stderr) =
+        ganglion(&["bench", "configs/hh_bench.toml", "--set", "populations.hh.size=500", "--steps", "20", "--repeat", "1"]);
+    assert!(ok, "{stderr}");
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), 3, "{stdout}");
+    assert!(lines[1].starts_with("cpu f32") && lines[2].starts_with("gpu f32"), "{stdout}");
+    assert!(lines[0].contains("µs/step") && lines[0].contains("GB/s"), "{stdout}");
+    let (ok, _, stderr) = ganglion(&["bench", "configs/hh_bench.toml", "--backends", "tpu"]);
+    assert!(!ok && stderr.contains("tpu"), "{stderr}");
+}

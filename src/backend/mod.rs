@@ -36,6 +36,12 @@ pub trait Backend {
 
     /// The current state, converted to f64.
     fn read_state(&mut self) -> Result<NetworkState>;
+
+    /// Seconds the device itself has spent stepping, where it can measure that (GPU timestamp
+    /// queries); None means: time it with the wall clock.
+    fn device_seconds(&self) -> Option<f64> {
+        None
+    }
 }
 
 /// Options that pick and tune a backend.

@@ -301,12 +301,6 @@ impl GpuBackend {
         })
     }
 
-    /// Seconds the GPU spent in compute passes so far, by timestamp queries when the adapter
-    /// has them (else None: time with the wall clock around synchronised submits).
-    pub fn gpu_seconds(&self) -> Option<f64> {
-        self.timer.as_ref().map(|_| self.gpu_ns * 1e-9)
-    }
-
     pub fn context(&self) -> &GpuContext {
         &self.ctx
     }
@@ -463,6 +457,11 @@ impl Backend for GpuBackend {
             chunk.n_samples = samples_in(out.first_step, out.n_steps, t.every) as usize;
         }
         Ok(())
+    }
+
+    /// Compute-pass time by timestamp queries when the adapter has them.
+    fn device_seconds(&self) -> Option<f64> {
+        self.timer.as_ref().map(|_| self.gpu_ns * 1e-9)
     }
 
     fn read_state(&mut self) -> Result<NetworkState> {

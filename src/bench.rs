@@ -1,0 +1,124 @@
+//! `ganglion bench`: time per step, throughput and effective memory bandwidth of a network on
+//! one backend.
+
+use crate::backend::{self, Backend, BackendInfo, BackendOptions};
+use crate::connectivity::Weights;
+use crate::error::Result;
+use crate::network::Network;
+use crate::record::{ChunkOutput, RecordPlan};
+use std::time::Instant;
+
+#[derive(Clone, Debug)]
+pub struct BenchResult {
+    pub backend: BackendInfo,
+    pub neurons: usize,
+    pub synapses: usize,
+    pub steps: u64,
+    pub build_s: f64,
+    /// Median, min and max over the repetitions, µs per step.
+    pub us_per_step: f64,
+    pub us_min: f64,
+    pub us_max: f64,
+    pub bytes_per_step: u64,
+    /// "gpu timestamps" or "wall clock".
+    pub timing: &'static str,
+}
+
+impl BenchResult {
+    pub fn neuron_steps_per_s(&self) -> f64 {
+        self.neurons as f64 / (self.us_per_step * 1e-6)
+    }
+    pub fn synapse_updates_per_s(&self) -> f64 {
+        self.synapses as f64 / (self.us_per_step * 1e-6)
+    }
+    pub fn effective_gb_per_s(&self) -> f64 {
+        self.bytes_per_step as f64 / (self.us_per_step * 1e-6) / 1e9
+    }
+}
+
+/// Bytes one step must move at the least, by the model's count: each HH neuron reads V, m, h,
+/// n, S and I_syn and writes V, m, h, n, S (44 B in f32); each synapse reads its column index
+/// and the source's S (8 B, 12 B with its own weight); each target row reads two row pointers
+/// and V and writes I_syn (16 B).
+pub fn bytes_per_step(net: &Network, float_bytes: u64) -> u64 {
+    let neurons = net.n_neurons() as u64 * 11 * float_bytes;
+    let synapses: u64 = net
+        .projections
+        .iter()
+        .map(|p| {
+            let w = matches!(p.csr.weights, Weights::PerSynapse(_)) as u64;
+            p.csr.n_synapses() as u64 * (4 + float_bytes * (1 + w)) + p.csr.n_rows as u64 * (8 + 2 * float_bytes)
+        })
+        .sum();
+    neurons + synapses
+}
+
+fn advance(backend: &mut dyn Backend, plan: &RecordPlan, from: u64, steps: u64) -> Result<()> {
+    let mut out = ChunkOutput::new(plan, from, steps);
+    backend.run_chunk(plan, &mut out)
+}
+
+/// Warms up, then times `repeat` runs of `steps` steps with nothing recorded.
+pub fn bench(net: &Network, opts: &BackendOptions, steps: u64, repeat: usize) -> Result<BenchResult> {
+    let warmup = steps.clamp(1, 100);
+    let repeat = repeat.max(1);
+    let mut net = net.clone();
+    net.n_steps = warmup + steps * repeat as u64;
+    let plan = RecordPlan::none(&net);
+    let built = Instant::now();
+    let mut b = backend::create(&net, &plan, opts)?;
+    let build_s = built.elapsed().as_secs_f64();
+    let info = b.info();
+    advance(b.as_mut(), &plan, 0, warmup)?;
+    let mut times = Vec::with_capacity(repeat);
+    let mut timing = "wall clock";
+    for r in 0..repeat {
+        let (t0, d0) = (Instant::now(), b.device_seconds());
+        advance(b.as_mut(), &plan, warmup + r as u64 * steps, steps)?;
+        let wall = t0.elapsed().as_secs_f64();
+        times.push(match (d0, b.device_seconds()) {
+            (Some(a), Some(z)) if z > a => {
+                timing = "gpu timestamps";
+                z - a
+            }
+            _ => wall,
+        });
+    }
+    let mut us: Vec<f64> = times.iter().map(|t| t * 1e6 / steps as f64).collect();
+    us.sort_by(|a, b| a.total_cmp(b));
+    let float_bytes = if info.precision == crate::config::Precision::F64 { 8 } else { 4 };
+    Ok(BenchResult {
+        backend: info,
+        neurons: net.n_neurons(),
+        synapses: net.n_synapses(),
+        steps,
+        build_s,
+        us_per_step: us[us.len() / 2],
+        us_min: us[0],
+        us_max: us[us.len() - 1],
+        bytes_per_step: bytes_per_step(&net, float_bytes),
+        timing,
+    })
+}
+
+pub fn table(rows: &[BenchResult]) -> String {
+    let mut s = format!(
+        "{:<44} {:>10} {:>12} {:>12} {:>16} {:>16} {:>10} {:>9}  {}\n",
+        "backend", "neurons", "synapses", "µs/step", "neuron-steps/s", "synapse-upd/s", "GB/s", "build s", "timing"
+    );
+    for r in rows {
+        s.push_str(&format!(
+            "{:<44} {:>10} {:>12} {:>12.2} {:>16.3e} {:>16.3e} {:>10.2} {:>9.3}  {}\n",
+            r.backend.to_string(),
+            r.neurons,
+            r.synapses,
+            r.us_per_step,
+            r.neuron_steps_per_s(),
+            r.synapse_updates_per_s(),
+            r.effective_gb_per_s(),
+            r.build_s,
+            r.timing
+        ));
+    }
+    s
+}
