@@ -1,6 +1,6 @@
-// The graded synapse's current into each target neuron: the WGSL twin of
-// CpuBackend::compute_coupling and graded::current. One thread per target row of the CSR
-// matrix; the row is summed in column order, as on the CPU.
+// The graded synapse's input to each target neuron: the WGSL twin of the graded branch of
+// CpuBackend::gather_synaptic_input and graded::conductance. One thread per target row of the
+// CSR matrix; the row is summed in column order, as on the CPU.
 
 struct CouplingParams {
     v_rev: f32,
@@ -8,21 +8,24 @@ struct CouplingParams {
     uniform_weight: f32,
     per_synapse_weights: u32,
     n_rows: u32,
+    n_source: u32,
     accumulate: u32,   // 0 for the first projection into a population, 1 after
     _pad0: u32,
-    _pad1: u32,
 }
 
 @group(0) @binding(0) var<uniform> p: CouplingParams;
 @group(0) @binding(1) var<storage, read> row_ptr: array<u32>;
 @group(0) @binding(2) var<storage, read> col_idx: array<u32>;
 @group(0) @binding(3) var<storage, read> weights: array<f32>;
-@group(0) @binding(4) var<storage, read> s_source: array<f32>;
-@group(0) @binding(5) var<storage, read> v_target: array<f32>;
-@group(0) @binding(6) var<storage, read_write> i_syn: array<f32>;
+// The source population's state; S is its variable 4.
+@group(0) @binding(4) var<storage, read> source_state: array<f32>;
+@group(0) @binding(5) var<storage, read_write> syn_g: array<f32>;
+@group(0) @binding(6) var<storage, read_write> syn_i0: array<f32>;
 
-fn current(v_rev: f32, w: f32, v: f32, sum_es: f32) -> f32 {
-    return (v_rev - v) / w * sum_es;
+const S: u32 = 4u;
+
+fn conductance(w: f32, sum_es: f32) -> f32 {
+    return sum_es / w;
 }
 
 @compute @workgroup_size(256)
@@ -33,19 +36,24 @@ fn couple(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups
     }
     let start = row_ptr[i];
     let end = row_ptr[i + 1u];
+    let s_base = S * p.n_source;
     var sum_es = 0.0;
     if (p.per_synapse_weights != 0u) {
         for (var k = start; k < end; k++) {
-            sum_es = sum_es + weights[k] * s_source[col_idx[k]];
+            sum_es = sum_es + weights[k] * source_state[s_base + col_idx[k]];
         }
     } else {
         for (var k = start; k < end; k++) {
-            sum_es = sum_es + p.uniform_weight * s_source[col_idx[k]];
+            sum_es = sum_es + p.uniform_weight * source_state[s_base + col_idx[k]];
         }
     }
-    var total = 0.0;
+    let g = conductance(p.w, sum_es);
+    var g_sum = 0.0;
+    var i0_sum = 0.0;
     if (p.accumulate != 0u) {
-        total = i_syn[i];
+        g_sum = syn_g[i];
+        i0_sum = syn_i0[i];
     }
-    i_syn[i] = total + current(p.v_rev, p.w, v_target[i], sum_es);
+    syn_g[i] = g_sum + g;
+    syn_i0[i] = i0_sum + g * p.v_rev;
 }

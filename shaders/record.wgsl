@@ -5,7 +5,11 @@ struct RecordParams {
     n_recorded: u32,
     n_variables: u32,
     n_samples: u32,
-    variables: u32,   // up to five 4-bit variable codes: v=0 m=1 h=2 n=3 s=4
+    variables: u32,   // up to eight 4-bit variable indices
+    n: u32,           // population size: variable k of neuron i is state[k * n + i]
+    _pad0: u32,
+    _pad1: u32,
+    _pad2: u32,
 }
 
 struct StepInfo {
@@ -17,23 +21,9 @@ struct StepInfo {
 
 @group(0) @binding(0) var<uniform> p: RecordParams;
 @group(0) @binding(1) var<uniform> step_info: StepInfo;
-@group(0) @binding(2) var<storage, read> v_buf: array<f32>;
-@group(0) @binding(3) var<storage, read> m_buf: array<f32>;
-@group(0) @binding(4) var<storage, read> h_buf: array<f32>;
-@group(0) @binding(5) var<storage, read> n_buf: array<f32>;
-@group(0) @binding(6) var<storage, read> s_buf: array<f32>;
-@group(0) @binding(7) var<storage, read> neurons: array<u32>;
-@group(0) @binding(8) var<storage, read_write> samples: array<f32>;
-
-fn variable(code: u32, i: u32) -> f32 {
-    switch code {
-        case 0u: { return v_buf[i]; }
-        case 1u: { return m_buf[i]; }
-        case 2u: { return h_buf[i]; }
-        case 3u: { return n_buf[i]; }
-        default: { return s_buf[i]; }
-    }
-}
+@group(0) @binding(2) var<storage, read> state: array<f32>;
+@group(0) @binding(3) var<storage, read> neurons: array<u32>;
+@group(0) @binding(4) var<storage, read_write> samples: array<f32>;
 
 @compute @workgroup_size(256)
 fn gather(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
@@ -43,7 +33,7 @@ fn gather(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups
     }
     let i = neurons[j];
     for (var k = 0u; k < p.n_variables; k++) {
-        let code = (p.variables >> (4u * k)) & 0xfu;
-        samples[(k * p.n_samples + step_info.row) * p.n_recorded + j] = variable(code, i);
+        let var_index = (p.variables >> (4u * k)) & 0xfu;
+        samples[(k * p.n_samples + step_info.row) * p.n_recorded + j] = state[var_index * p.n + i];
     }
 }

@@ -74,6 +74,8 @@ fn default_seed() -> u64 {
 #[serde(rename_all = "snake_case")]
 pub enum ModelName {
     Hh,
+    Lif,
+    HhTraub,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -103,6 +105,8 @@ pub enum InitValue {
 #[serde(rename_all = "snake_case")]
 pub enum SynapseName {
     Graded,
+    ExpCond,
+    ExpCurr,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -117,6 +121,9 @@ pub struct Projection {
     #[serde(default = "default_weight")]
     pub weight: f64,
     pub connectivity: Connectivity,
+    /// Initial value of the event-driven synapses' g per target neuron (exp_cond, exp_curr).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub g0: Option<InitValue>,
 }
 
 fn default_weight() -> f64 {
@@ -382,6 +389,29 @@ impl Config {
         }
         let same = proj.source == proj.target;
         let c = format!("{at}.connectivity");
+        if proj.synapse == SynapseName::Graded && self.populations[&proj.source].model != ModelName::Hh {
+            return Err(Error::config(
+                format!("{at}.synapse"),
+                format!("the graded synapse needs the activation S of an `hh` source; `{}` is {:?}", proj.source, self.populations[&proj.source].model),
+            ));
+        }
+        if let Ok(SynapseModel::ExpCond(crate::model::exp_synapse::ExpCondParams { delay_ms, .. }) | SynapseModel::ExpCurr(crate::model::exp_synapse::ExpCurrParams { delay_ms, .. })) =
+            proj.synapse_params(name)
+        {
+            if delay_ms / self.simulation.dt_ms > 65_000.0 {
+                return Err(Error::config(format!("{at}.params.delay_ms"), "at most 65000 steps of delay"));
+            }
+        }
+        if let Some(g0) = &proj.g0 {
+            if proj.synapse == SynapseName::Graded {
+                return Err(Error::config(format!("{at}.g0"), "only event-driven synapses (exp_cond, exp_curr) have a g"));
+            }
+            if let InitValue::PerNeuron(list) = g0 {
+                if list.len() as u64 != n_tgt {
+                    return Err(Error::config(format!("{at}.g0"), format!("has {} values for {} target neurons", list.len(), n_tgt)));
+                }
+            }
+        }
         match &proj.connectivity {
             Connectivity::OneToOne if n_src != n_tgt => Err(Error::config(
                 c,
@@ -430,11 +460,23 @@ impl Config {
 #[derive(Clone, Debug, PartialEq)]
 pub enum NeuronModel {
     Hh(crate::model::hh::HhParams),
+    Lif(crate::model::lif::LifParams),
+    HhTraub(crate::model::hh_traub::TraubParams),
 }
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum SynapseModel {
     Graded(crate::model::graded::GradedParams),
+    ExpCond(crate::model::exp_synapse::ExpCondParams),
+    ExpCurr(crate::model::exp_synapse::ExpCurrParams),
+}
+
+fn positive(at: &str, key: &str, x: f64) -> Result<()> {
+    if x > 0.0 && x.is_finite() {
+        Ok(())
+    } else {
+        Err(Error::config(format!("{at}.{key}"), format!("must be a positive number, got {x}")))
+    }
 }
 
 impl Population {
@@ -452,6 +494,26 @@ impl Population {
                 }
                 NeuronModel::Hh(p)
             }
+            ModelName::Lif => {
+                let p: crate::model::lif::LifParams = deserialize_at(&at, table)?;
+                positive(&at, "tau_m", p.tau_m)?;
+                positive(&at, "r_m", p.r_m)?;
+                if !(p.t_ref >= 0.0) {
+                    return Err(Error::config(format!("{at}.t_ref"), "must be >= 0"));
+                }
+                if let Some(s) = &p.input.sin {
+                    positive(&format!("{at}.input.sin"), "period_ms", s.period_ms)?;
+                }
+                NeuronModel::Lif(p)
+            }
+            ModelName::HhTraub => {
+                let p: crate::model::hh_traub::TraubParams = deserialize_at(&at, table)?;
+                positive(&at, "c_m", p.c_m)?;
+                if !(p.refractory_ms >= 0.0) {
+                    return Err(Error::config(format!("{at}.refractory_ms"), "must be >= 0"));
+                }
+                NeuronModel::HhTraub(p)
+            }
         })
     }
 }
@@ -468,6 +530,22 @@ impl Projection {
                 }
                 SynapseModel::Graded(p)
             }
+            SynapseName::ExpCond => {
+                let p: crate::model::exp_synapse::ExpCondParams = deserialize_at(&at, table)?;
+                positive(&at, "tau_ms", p.tau_ms)?;
+                if !(p.delay_ms >= 0.0) {
+                    return Err(Error::config(format!("{at}.delay_ms"), "must be >= 0"));
+                }
+                SynapseModel::ExpCond(p)
+            }
+            SynapseName::ExpCurr => {
+                let p: crate::model::exp_synapse::ExpCurrParams = deserialize_at(&at, table)?;
+                positive(&at, "tau_ms", p.tau_ms)?;
+                if !(p.delay_ms >= 0.0) {
+                    return Err(Error::config(format!("{at}.delay_ms"), "must be >= 0"));
+                }
+                SynapseModel::ExpCurr(p)
+            }
         })
     }
 }
@@ -475,6 +553,8 @@ impl Projection {
 pub fn model_variables(model: ModelName) -> &'static [&'static str] {
     match model {
         ModelName::Hh => &crate::model::hh::VARIABLES,
+        ModelName::Lif => &crate::model::lif::VARIABLES,
+        ModelName::HhTraub => &crate::model::hh_traub::VARIABLES,
     }
 }
 

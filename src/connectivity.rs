@@ -37,6 +37,36 @@ impl Csr {
         }
     }
 
+    /// The same synapses with rows and columns swapped (rows by source), weights carried.
+    pub fn transpose(&self) -> Csr {
+        let mut counts = vec![0u32; self.n_cols + 1];
+        for &c in &self.col_idx {
+            counts[c as usize + 1] += 1;
+        }
+        for i in 0..self.n_cols {
+            counts[i + 1] += counts[i];
+        }
+        let row_ptr = counts.clone();
+        let mut next = counts;
+        let mut col_idx = vec![0u32; self.col_idx.len()];
+        let mut order = vec![0usize; self.col_idx.len()];
+        // Rows are visited in order, so each transposed row comes out sorted.
+        for row in 0..self.n_rows {
+            for k in self.row_ptr[row] as usize..self.row_ptr[row + 1] as usize {
+                let c = self.col_idx[k] as usize;
+                let at = next[c] as usize;
+                col_idx[at] = row as u32;
+                order[at] = k;
+                next[c] += 1;
+            }
+        }
+        let weights = match &self.weights {
+            Weights::Uniform(w) => Weights::Uniform(*w),
+            Weights::PerSynapse(ws) => Weights::PerSynapse(order.iter().map(|&k| ws[k]).collect()),
+        };
+        Csr { n_rows: self.n_cols, n_cols: self.n_rows, row_ptr, col_idx, weights }
+    }
+
     fn from_rows(n_rows: usize, n_cols: usize, rows: Vec<Vec<u32>>, weights: Weights) -> Result<Csr> {
         let total: usize = rows.iter().map(|r| r.len()).sum();
         if total > u32::MAX as usize {
@@ -189,6 +219,17 @@ mod tests {
         let expected = 0.02 * 2000.0 * 1999.0;
         let got = c.n_synapses() as f64;
         assert!((got - expected).abs() < 4.0 * expected.sqrt(), "{got} vs {expected}");
+    }
+
+    #[test]
+    fn transposing_twice_gives_the_matrix_back() {
+        let rule = Connectivity::Explicit { pre: vec![1, 0, 2, 2], post: vec![0, 1, 0, 1], weight: Some(vec![0.5, 0.7, 0.9, 0.1]) };
+        let c = build(&rule, 3, 2, 1.0, false, 1, 0).unwrap();
+        let t = c.transpose();
+        assert_eq!(t.row_ptr, vec![0, 1, 2, 4]);
+        assert_eq!(t.col_idx, vec![1, 0, 0, 1]);
+        assert_eq!(t.weights, Weights::PerSynapse(vec![0.7, 0.5, 0.9, 0.1]));
+        assert_eq!(t.transpose(), c);
     }
 
     #[test]

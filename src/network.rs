@@ -2,9 +2,11 @@
 //! state. Both backends receive the same `Network`, built once from the seed.
 
 use crate::config::{Config, InitValue, NeuronModel, SynapseModel};
-use crate::connectivity::{self, Csr};
+use crate::connectivity::{self, Csr, Weights};
+use crate::model::exp_synapse;
 use crate::error::Result;
-use crate::model::hh;
+use crate::model::exp_synapse::{ExpKind, ExpSynapse};
+use crate::model::{hh, hh_traub, lif};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, Normal, Uniform};
@@ -22,6 +24,8 @@ impl PopulationData {
     pub fn variables(&self) -> &'static [&'static str] {
         match self.model {
             NeuronModel::Hh(_) => &hh::VARIABLES,
+            NeuronModel::Lif(_) => &lif::VARIABLES,
+            NeuronModel::HhTraub(_) => &hh_traub::VARIABLES,
         }
     }
 }
@@ -32,7 +36,22 @@ pub struct ProjectionData {
     pub source: usize,
     pub target: usize,
     pub synapse: SynapseModel,
+    /// Rows are targets: the graded synapse pulls each target's inputs.
     pub csr: Csr,
+    /// Event-driven synapses only: the same synapses with rows by source, pushed on a spike,
+    /// the initial g per target neuron, and the synapse resolved for dt.
+    pub event: Option<EventProjection>,
+}
+
+#[derive(Clone, Debug)]
+pub struct EventProjection {
+    pub synapse: ExpSynapse,
+    pub by_source: Csr,
+    pub g0: Vec<f64>,
+    /// Power-of-two scale of the fixed-point arrival sums (see `model::exp_synapse`).
+    pub fixed_scale: f64,
+    /// Per synapse of `by_source` (or one for all): the weight in fixed point.
+    pub fixed_weights: Vec<i32>,
 }
 
 #[derive(Clone, Debug)]
@@ -74,7 +93,9 @@ impl Network {
                     sim.seed,
                     index,
                 )?;
-                Ok(ProjectionData { name: name.clone(), source, target, synapse: proj.synapse_params(name)?, csr })
+                let synapse = proj.synapse_params(name)?;
+                let event = event_projection(&synapse, &csr, proj.g0.as_ref(), sim.dt_ms, sim.seed, index);
+                Ok(ProjectionData { name: name.clone(), source, target, synapse, csr, event })
             })
             .collect::<Result<Vec<_>>>()?;
         Ok(Network {
@@ -102,10 +123,13 @@ impl Network {
             .iter()
             .map(|p| {
                 let w = match &p.csr.weights {
-                    connectivity::Weights::Uniform(_) => 0,
-                    connectivity::Weights::PerSynapse(_) => float_bytes,
+                    Weights::Uniform(_) => 0,
+                    Weights::PerSynapse(_) => float_bytes,
                 };
-                (p.csr.n_rows + 1) * 4 + p.csr.n_synapses() * (4 + w)
+                let event = p.event.as_ref().map_or(0, |e| {
+                    (e.by_source.n_rows + 1) * 4 + e.by_source.n_synapses() * (4 + w) + e.synapse.ring_slots() as usize * p.csr.n_rows * 4
+                });
+                (p.csr.n_rows + 1) * 4 + p.csr.n_synapses() * (4 + w) + event
             })
             .sum();
         state + synapses
@@ -113,6 +137,54 @@ impl Network {
 
     pub fn time_of_step(&self, step: u64) -> f64 {
         step as f64 * self.dt_ms
+    }
+}
+
+fn event_projection(
+    synapse: &SynapseModel,
+    csr: &Csr,
+    g0: Option<&InitValue>,
+    dt: f64,
+    seed: u64,
+    index: usize,
+) -> Option<EventProjection> {
+    let (kind, tau_ms, e_rev, delay_ms) = match synapse {
+        SynapseModel::Graded(_) => return None,
+        SynapseModel::ExpCond(p) => (ExpKind::Conductance, p.tau_ms, p.e_rev, p.delay_ms),
+        SynapseModel::ExpCurr(p) => (ExpKind::Current, p.tau_ms, 0.0, p.delay_ms),
+    };
+    let synapse = ExpSynapse { kind, tau_ms, e_rev, delay_steps: (delay_ms / dt).round() as u32 };
+    let by_source = csr.transpose();
+    let max_indegree = csr.row_ptr.windows(2).map(|w| (w[1] - w[0]) as usize).max().unwrap_or(0);
+    let max_weight = match &csr.weights {
+        Weights::Uniform(w) => w.abs(),
+        Weights::PerSynapse(ws) => ws.iter().fold(0.0f64, |m, w| m.max(w.abs())),
+    };
+    let fixed_scale = exp_synapse::fixed_point_scale(max_weight, max_indegree);
+    let fixed_weights = match &by_source.weights {
+        Weights::Uniform(w) => vec![exp_synapse::to_fixed(*w, fixed_scale)],
+        Weights::PerSynapse(ws) => ws.iter().map(|&w| exp_synapse::to_fixed(w, fixed_scale)).collect(),
+    };
+    let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x3c6e_f372_fe94_f82b);
+    rng.set_stream(index as u64);
+    let g0 = draw_values(g0, csr.n_rows, 0.0, &mut rng);
+    Some(EventProjection { synapse, by_source, g0, fixed_scale, fixed_weights })
+}
+
+/// Values for `size` neurons from an init spec (or `default` for all).
+fn draw_values(spec: Option<&InitValue>, size: usize, default: f64, rng: &mut ChaCha8Rng) -> Vec<f64> {
+    match spec {
+        None => vec![default; size],
+        Some(InitValue::Constant(x)) => vec![*x; size],
+        Some(InitValue::PerNeuron(list)) => list.clone(),
+        Some(InitValue::Uniform { uniform: [a, b] }) => {
+            let d = Uniform::new_inclusive(*a, *b).expect("validated bounds");
+            (0..size).map(|_| d.sample(rng)).collect()
+        }
+        Some(InitValue::Normal { normal: [mean, sd] }) => {
+            let d = Normal::new(*mean, *sd).expect("validated sd");
+            (0..size).map(|_| d.sample(rng)).collect()
+        }
     }
 }
 
@@ -125,40 +197,38 @@ fn initial_state(
 ) -> Vec<Vec<f64>> {
     let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0xbb67_ae85_84ca_a73b);
     rng.set_stream(population as u64);
-    let mut draw = |name: &str, default: f64| -> Vec<f64> {
-        match given.get(name) {
-            None => vec![default; size],
-            Some(InitValue::Constant(x)) => vec![*x; size],
-            Some(InitValue::PerNeuron(list)) => list.clone(),
-            Some(InitValue::Uniform { uniform: [a, b] }) => {
-                let d = Uniform::new_inclusive(*a, *b).expect("validated bounds");
-                (0..size).map(|_| d.sample(&mut rng)).collect()
-            }
-            Some(InitValue::Normal { normal: [mean, sd] }) => {
-                let d = Normal::new(*mean, *sd).expect("validated sd");
-                (0..size).map(|_| d.sample(&mut rng)).collect()
-            }
-        }
+    let (names, v_default): (&[&str], f64) = match model {
+        NeuronModel::Hh(_) => (&hh::VARIABLES, -65.0),
+        NeuronModel::Lif(p) => (&lif::VARIABLES, p.e_l),
+        NeuronModel::HhTraub(p) => (&hh_traub::VARIABLES, p.e_l),
     };
-    match model {
-        NeuronModel::Hh(_) => {
-            let v = draw("v", -65.0);
-            let rest: Vec<hh::HhVars<f64>> = v.iter().map(|&v| hh::HhVars::resting_at(v)).collect();
-            // Gates not given start at their steady state for each neuron's own V.
-            let gate = |name: &str, pick: fn(&hh::HhVars<f64>) -> f64, draw: &mut dyn FnMut(&str, f64) -> Vec<f64>| {
-                if given.contains_key(name) {
-                    draw(name, 0.0)
-                } else {
-                    rest.iter().map(pick).collect()
-                }
-            };
-            let m = gate("m", |x| x.m, &mut draw);
-            let h = gate("h", |x| x.h, &mut draw);
-            let n = gate("n", |x| x.n, &mut draw);
-            let s = gate("s", |x| x.s, &mut draw);
-            vec![v, m, h, n, s]
-        }
+    let v = draw_values(given.get("v"), size, v_default, &mut rng);
+    // Variables not given start at the model's rest for each neuron's own V.
+    let rest: Vec<Vec<f64>> = v
+        .iter()
+        .map(|&v| match model {
+            NeuronModel::Hh(_) => hh::resting_at(v).to_vec(),
+            NeuronModel::Lif(_) => vec![v, 0.0],
+            NeuronModel::HhTraub(p) => {
+                let ss = |a: f64, b: f64| hh::steady_state(a, b);
+                vec![
+                    v,
+                    ss(hh_traub::alpha_m(v, p.v_t), hh_traub::beta_m(v, p.v_t)),
+                    ss(hh_traub::alpha_h(v, p.v_t), hh_traub::beta_h(v, p.v_t)),
+                    ss(hh_traub::alpha_n(v, p.v_t), hh_traub::beta_n(v, p.v_t)),
+                    0.0,
+                ]
+            }
+        })
+        .collect();
+    let mut state = vec![v];
+    for (k, name) in names.iter().enumerate().skip(1) {
+        state.push(match given.get(*name) {
+            Some(spec) => draw_values(Some(spec), size, 0.0, &mut rng),
+            None => rest.iter().map(|r| r[k]).collect(),
+        });
     }
+    state
 }
 
 #[cfg(test)]

@@ -1,11 +1,16 @@
-//! The reference backend: the model's Rust `step` over every neuron, in f64 (the reference)
+//! The reference backend: each model's Rust `step` over every neuron, in f64 (the reference)
 //! or f32 (to compare with the GPU), parallel over neurons with rayon for large populations.
+//!
+//! One step, in the order the GPU backend follows too: record the traces due at t_k; gather
+//! every projection's synaptic input from the state at t_k (in config order); update every
+//! population; push the step's spikes into the event-driven synapses' delay rings.
 
 use super::{Backend, BackendInfo, NetworkState};
 use crate::config::{NeuronModel, Precision, SynapseModel};
 use crate::connectivity::Weights;
 use crate::error::Result;
-use crate::model::{graded, hh};
+use crate::model::exp_synapse::{self, ExpKind};
+use crate::model::{graded, hh, hh_traub, lif, SynInput, MAX_VARS};
 use crate::network::Network;
 use crate::real::Real;
 use crate::record::{ChunkOutput, Divergence, RecordPlan, Spike};
@@ -16,13 +21,22 @@ use rayon::prelude::*;
 /// more than the work.
 const PARALLEL_MIN_NEURONS: usize = 4096;
 
+#[derive(Clone, Copy)]
+enum ModelConsts<F> {
+    Hh(hh::HhConsts<F>),
+    Lif(lif::LifConsts<F>),
+    HhTraub(hh_traub::TraubConsts<F>),
+}
+
 struct Population<F> {
-    consts: hh::HhConsts<F>,
-    vars: Vec<hh::HhVars<F>>,
+    model: ModelConsts<F>,
+    noisy: bool,
+    vars: Vec<[F; MAX_VARS]>,
+    syn: Vec<SynInput<F>>,
     spiked: Vec<bool>,
 }
 
-struct Projection<F> {
+struct GradedProjection<F> {
     source: usize,
     target: usize,
     v_rev: F,
@@ -37,14 +51,36 @@ enum ProjectionWeights<F> {
     PerSynapse(Vec<F>),
 }
 
+struct EventProjection<F> {
+    source: usize,
+    target: usize,
+    kind: ExpKind,
+    e_rev: F,
+    decay: F,
+    inv_scale: F,
+    delay_steps: u64,
+    slots: u64,
+    /// Outgoing synapses by source neuron.
+    row_ptr: Vec<u32>,
+    col_idx: Vec<u32>,
+    /// One fixed-point weight for all synapses, or one per synapse.
+    fixed_weights: Vec<i32>,
+    g: Vec<F>,
+    /// Arrivals per (slot, target neuron), summed in fixed point.
+    pending: Vec<i32>,
+}
+
+enum Projection<F> {
+    Graded(GradedProjection<F>),
+    Event(EventProjection<F>),
+}
+
 pub struct CpuBackend<F> {
     dt: F,
     seed_key: [u32; 2],
     step: u64,
     populations: Vec<Population<F>>,
     projections: Vec<Projection<F>>,
-    /// Synaptic current per population and neuron for the step being taken.
-    i_syn: Vec<Vec<F>>,
 }
 
 pub fn create(net: &Network, precision: Precision) -> Box<dyn Backend> {
@@ -54,29 +90,42 @@ pub fn create(net: &Network, precision: Precision) -> Box<dyn Backend> {
     }
 }
 
+fn par_or_seq<T: Send, I: Fn((usize, &mut T)) + Sync + Send>(items: &mut [T], f: I) {
+    if items.len() >= PARALLEL_MIN_NEURONS {
+        items.par_iter_mut().enumerate().for_each(f);
+    } else {
+        items.iter_mut().enumerate().for_each(f);
+    }
+}
+
 impl<F: Real> CpuBackend<F> {
     pub fn new(net: &Network) -> Self {
         let populations = net
             .populations
             .iter()
             .map(|p| {
-                let NeuronModel::Hh(params) = &p.model;
-                let f = |var: usize, i: usize| F::from_f64(p.init[var][i]);
-                Population {
-                    consts: params.consts(),
-                    vars: (0..p.size)
-                        .map(|i| hh::HhVars { v: f(0, i), m: f(1, i), h: f(2, i), n: f(3, i), s: f(4, i) })
-                        .collect(),
-                    spiked: vec![false; p.size],
-                }
+                let (model, noisy) = match &p.model {
+                    NeuronModel::Hh(params) => (ModelConsts::Hh(params.consts()), params.noise_sigma != 0.0),
+                    NeuronModel::Lif(params) => (ModelConsts::Lif(params.consts(net.dt_ms)), params.noisy()),
+                    NeuronModel::HhTraub(params) => (ModelConsts::HhTraub(params.consts(net.dt_ms)), false),
+                };
+                let vars = (0..p.size)
+                    .map(|i| {
+                        let mut x = [F::zero(); MAX_VARS];
+                        for (k, column) in p.init.iter().enumerate() {
+                            x[k] = F::from_f64(column[i]);
+                        }
+                        x
+                    })
+                    .collect();
+                Population { model, noisy, vars, syn: vec![SynInput::zero(); p.size], spiked: vec![false; p.size] }
             })
             .collect();
         let projections = net
             .projections
             .iter()
-            .map(|p| {
-                let SynapseModel::Graded(g) = &p.synapse;
-                Projection {
+            .map(|p| match (&p.synapse, &p.event) {
+                (SynapseModel::Graded(g), _) => Projection::Graded(GradedProjection {
                     source: p.source,
                     target: p.target,
                     v_rev: F::from_f64(g.v_rev),
@@ -87,45 +136,90 @@ impl<F: Real> CpuBackend<F> {
                         Weights::Uniform(w) => ProjectionWeights::Uniform(F::from_f64(*w)),
                         Weights::PerSynapse(ws) => ProjectionWeights::PerSynapse(ws.iter().map(|&w| F::from_f64(w)).collect()),
                     },
-                }
+                }),
+                (_, Some(e)) => Projection::Event(EventProjection {
+                    source: p.source,
+                    target: p.target,
+                    kind: e.synapse.kind,
+                    e_rev: F::from_f64(e.synapse.e_rev),
+                    decay: F::from_f64(e.synapse.decay(net.dt_ms)),
+                    inv_scale: F::from_f64(1.0 / e.fixed_scale),
+                    delay_steps: e.synapse.delay_steps as u64,
+                    slots: e.synapse.ring_slots() as u64,
+                    row_ptr: e.by_source.row_ptr.clone(),
+                    col_idx: e.by_source.col_idx.clone(),
+                    fixed_weights: e.fixed_weights.clone(),
+                    g: e.g0.iter().map(|&g| F::from_f64(g)).collect(),
+                    pending: vec![0; e.synapse.ring_slots() as usize * p.csr.n_rows],
+                }),
+                (_, None) => unreachable!("event-driven projections carry their event data"),
             })
             .collect();
-        CpuBackend {
-            dt: F::from_f64(net.dt_ms),
-            seed_key: rng::seed_key(net.seed),
-            step: 0,
-            populations,
-            projections,
-            i_syn: net.populations.iter().map(|p| vec![F::zero(); p.size]).collect(),
+        CpuBackend { dt: F::from_f64(net.dt_ms), seed_key: rng::seed_key(net.seed), step: 0, populations, projections }
+    }
+
+    /// Every neuron's synaptic input from the state at t_k, projection by projection in
+    /// config order (as the GPU's dispatches), each graded row summed in column order.
+    fn gather_synaptic_input(&mut self) {
+        for pop in &mut self.populations {
+            pop.syn.iter_mut().for_each(|s| *s = SynInput::zero());
+        }
+        let step = self.step;
+        for proj in &mut self.projections {
+            match proj {
+                Projection::Graded(proj) => {
+                    let source: Vec<F> = self.populations[proj.source].vars.iter().map(|x| x[hh::S]).collect();
+                    let target = &mut self.populations[proj.target];
+                    let proj = &*proj;
+                    par_or_seq(&mut target.syn, |(i, syn)| {
+                        let (start, end) = (proj.row_ptr[i] as usize, proj.row_ptr[i + 1] as usize);
+                        let mut sum_es = F::zero();
+                        for k in start..end {
+                            let e = match &proj.weights {
+                                ProjectionWeights::Uniform(w) => *w,
+                                ProjectionWeights::PerSynapse(ws) => ws[k],
+                            };
+                            sum_es = sum_es + e * source[proj.col_idx[k] as usize];
+                        }
+                        let g = graded::conductance(proj.w, sum_es);
+                        syn.g = syn.g + g;
+                        syn.i0 = syn.i0 + g * proj.v_rev;
+                    });
+                }
+                Projection::Event(proj) => {
+                    let n = proj.g.len();
+                    let slot = (step % proj.slots) as usize;
+                    let arrivals = &mut proj.pending[slot * n..(slot + 1) * n];
+                    let target = &mut self.populations[proj.target].syn;
+                    let (kind, inv_scale, e_rev, decay) = (proj.kind, proj.inv_scale, proj.e_rev, proj.decay);
+                    let deliver = |((syn, g), arrived): ((&mut SynInput<F>, &mut F), &mut i32)| {
+                        exp_synapse::deliver(kind, g, *arrived, inv_scale, e_rev, decay, syn);
+                        *arrived = 0;
+                    };
+                    if n >= PARALLEL_MIN_NEURONS {
+                        target.par_iter_mut().zip(proj.g.par_iter_mut()).zip(arrivals.par_iter_mut()).for_each(deliver);
+                    } else {
+                        target.iter_mut().zip(proj.g.iter_mut()).zip(arrivals.iter_mut()).for_each(deliver);
+                    }
+                }
+            }
         }
     }
 
-    /// I_syn of every target neuron from the current state, projection by projection in
-    /// config order, each row summed in column order (as the coupling shader does).
-    fn compute_coupling(&mut self) {
-        for i_syn in &mut self.i_syn {
-            i_syn.iter_mut().for_each(|x| *x = F::zero());
-        }
-        for proj in &self.projections {
-            let source = &self.populations[proj.source].vars;
-            let target = &self.populations[proj.target].vars;
-            let row_current = |(i, i_syn): (usize, &mut F)| {
-                let (start, end) = (proj.row_ptr[i] as usize, proj.row_ptr[i + 1] as usize);
-                let mut sum_es = F::zero();
-                for k in start..end {
-                    let e = match &proj.weights {
-                        ProjectionWeights::Uniform(w) => *w,
-                        ProjectionWeights::PerSynapse(ws) => ws[k],
-                    };
-                    sum_es = sum_es + e * source[proj.col_idx[k] as usize].s;
+    /// Adds this step's spikes to the rings, `delay` steps ahead (wrapping, as GPU atomics).
+    fn push_spikes(&mut self) {
+        let step = self.step;
+        for proj in &mut self.projections {
+            let Projection::Event(proj) = proj else { continue };
+            let n = proj.g.len();
+            let slot = ((step + 1 + proj.delay_steps) % proj.slots) as usize;
+            let ring = &mut proj.pending[slot * n..(slot + 1) * n];
+            for (src, _) in self.populations[proj.source].spiked.iter().enumerate().filter(|(_, &s)| s) {
+                for k in proj.row_ptr[src] as usize..proj.row_ptr[src + 1] as usize {
+                    let w = proj.fixed_weights[if proj.fixed_weights.len() == 1 { 0 } else { k }];
+                    let post = proj.col_idx[k] as usize;
+                    ring[post] = ring[post].wrapping_add(w);
                 }
-                *i_syn = *i_syn + graded::current(proj.v_rev, proj.w, target[i].v, sum_es);
-            };
-            let out = &mut self.i_syn[proj.target];
-            if out.len() >= PARALLEL_MIN_NEURONS {
-                out.par_iter_mut().enumerate().for_each(row_current);
-            } else {
-                out.iter_mut().enumerate().for_each(row_current);
             }
         }
     }
@@ -137,50 +231,47 @@ impl<F: Real> CpuBackend<F> {
             }
             let vars = &self.populations[t.population].vars;
             for (&var, buf) in t.variables.iter().zip(chunk.data.iter_mut()) {
-                buf.extend(t.neurons.iter().map(|&i| {
-                    let x = &vars[i as usize];
-                    [x.v, x.m, x.h, x.n, x.s][var].to_f64() as f32
-                }));
+                buf.extend(t.neurons.iter().map(|&i| vars[i as usize][var].to_f64() as f32));
             }
         }
     }
 
     /// One step of every population; returns the first neuron whose V became non-finite.
     fn advance(&mut self, plan: &RecordPlan, out: &mut ChunkOutput) -> Option<Divergence> {
-        self.compute_coupling();
+        self.gather_synaptic_input();
         let (dt, key, step) = (self.dt, self.seed_key, self.step);
+        let t = F::from_f64(step as f64) * dt;
         let mut diverged = None;
-        for (p_idx, (pop, i_syn)) in self.populations.iter_mut().zip(&self.i_syn).enumerate() {
-            let consts = pop.consts;
-            let noisy = consts.noise_sigma != F::zero();
-            let update = |(i, ((x, &i_syn), spiked)): (usize, ((&mut hh::HhVars<F>, &F), &mut bool))| {
+        for (p_idx, pop) in self.populations.iter_mut().enumerate() {
+            let (model, noisy) = (pop.model, pop.noisy);
+            let update = |(i, ((x, syn), spiked)): (usize, ((&mut [F; MAX_VARS], &SynInput<F>), &mut bool))| {
                 let xi = if noisy {
                     rng::normal_draw(key, i as u32, step, p_idx as u32, rng::stream::VOLTAGE_NOISE)
                 } else {
                     F::zero()
                 };
-                *spiked = hh::step(&consts, x, i_syn, xi, dt);
+                *spiked = match &model {
+                    ModelConsts::Hh(c) => hh::step(c, x, *syn, xi, dt),
+                    ModelConsts::Lif(c) => lif::step(c, x, *syn, xi, t, dt),
+                    ModelConsts::HhTraub(c) => hh_traub::step(c, x, *syn, dt),
+                };
             };
             if pop.vars.len() >= PARALLEL_MIN_NEURONS {
-                pop.vars
-                    .par_iter_mut()
-                    .zip(i_syn.par_iter())
-                    .zip(pop.spiked.par_iter_mut())
-                    .enumerate()
-                    .for_each(update);
+                pop.vars.par_iter_mut().zip(pop.syn.par_iter()).zip(pop.spiked.par_iter_mut()).enumerate().for_each(update);
             } else {
-                pop.vars.iter_mut().zip(i_syn.iter()).zip(pop.spiked.iter_mut()).enumerate().for_each(update);
+                pop.vars.iter_mut().zip(pop.syn.iter()).zip(pop.spiked.iter_mut()).enumerate().for_each(update);
             }
             if plan.spikes[p_idx] {
                 let spikes = &mut out.spikes[p_idx];
                 spikes.extend(pop.spiked.iter().enumerate().filter(|(_, &s)| s).map(|(i, _)| Spike { step, neuron: i as u32 }));
             }
             if diverged.is_none() {
-                if let Some(i) = pop.vars.iter().position(|x| !x.v.is_finite()) {
+                if let Some(i) = pop.vars.iter().position(|x| !x[0].is_finite()) {
                     diverged = Some(Divergence { population: p_idx, neuron: i as u32, step });
                 }
             }
         }
+        self.push_spikes();
         self.step += 1;
         diverged
     }
@@ -216,8 +307,12 @@ impl<F: Real> Backend for CpuBackend<F> {
             .populations
             .iter()
             .map(|p| {
-                let col = |f: fn(&hh::HhVars<F>) -> F| p.vars.iter().map(|x| f(x).to_f64()).collect::<Vec<f64>>();
-                vec![col(|x| x.v), col(|x| x.m), col(|x| x.h), col(|x| x.n), col(|x| x.s)]
+                let n_vars = match p.model {
+                    ModelConsts::Hh(_) => hh::VARIABLES.len(),
+                    ModelConsts::Lif(_) => lif::VARIABLES.len(),
+                    ModelConsts::HhTraub(_) => hh_traub::VARIABLES.len(),
+                };
+                (0..n_vars).map(|k| p.vars.iter().map(|x| x[k].to_f64()).collect()).collect()
             })
             .collect())
     }

@@ -1,7 +1,8 @@
 //! The graded (non-spiking) synapse: each presynaptic neuron carries an activation S with
 //! dS/dt = 5(1 − S)/(1 + e^(−(V+3)/8)) − S, and the target receives
 //! I_syn,i = (V_r − V_i)/w · Σ_j E_ij S_j.
-//! S is advanced with the neuron's gates (see `hh::step`); the coupling sum is here.
+//! S is advanced with the neuron's gates (see `hh::step`); the coupling sum is here, delivered
+//! as a conductance g = Σ_j E_ij S_j / w with reversal potential V_r.
 
 use crate::real::Real;
 use serde::{Deserialize, Serialize};
@@ -31,8 +32,9 @@ impl Default for GradedParams {
     }
 }
 
-/// The current into a target at voltage `v` whose weighted presynaptic sum is `sum_es`.
+/// The conductance a target sees from its weighted presynaptic sum `sum_es`: the current is
+/// g·(V_r − V) = (V_r − V)/w · Σ_j E_ij S_j.
 #[inline]
-pub fn current<F: Real>(v_rev: F, w: F, v: F, sum_es: F) -> F {
-    (v_rev - v) / w * sum_es
+pub fn conductance<F: Real>(w: F, sum_es: F) -> F {
+    sum_es / w
 }

@@ -5,6 +5,7 @@
 
 use super::graded;
 use super::rates::exprel_inv;
+use super::SynInput;
 use crate::real::Real;
 use serde::{Deserialize, Serialize};
 
@@ -111,27 +112,22 @@ pub fn advance_gate<F: Real>(x: F, alpha: F, beta: F, dt: F, integrator: GatingI
     }
 }
 
-/// The state of one neuron.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct HhVars<F> {
-    pub v: F,
-    pub m: F,
-    pub h: F,
-    pub n: F,
-    pub s: F,
-}
+/// Indices of the variables in a neuron's state (and of the state buffer's blocks on the GPU).
+pub const V: usize = 0;
+pub const M: usize = 1;
+pub const H: usize = 2;
+pub const N: usize = 3;
+pub const S: usize = 4;
 
-impl<F: Real> HhVars<F> {
-    /// Gates at their steady state for `v`, synapse closed.
-    pub fn resting_at(v: F) -> Self {
-        HhVars {
-            v,
-            m: steady_state(alpha_m(v), beta_m(v)),
-            h: steady_state(alpha_h(v), beta_h(v)),
-            n: steady_state(alpha_n(v), beta_n(v)),
-            s: F::zero(),
-        }
-    }
+/// Gates at their steady state for `v`, synapse closed: [v, m, h, n, s].
+pub fn resting_at<F: Real>(v: F) -> [F; 5] {
+    [
+        v,
+        steady_state(alpha_m(v), beta_m(v)),
+        steady_state(alpha_h(v), beta_h(v)),
+        steady_state(alpha_n(v), beta_n(v)),
+        F::zero(),
+    ]
 }
 
 /// The parameters in the working precision, converted once per run.
@@ -168,25 +164,25 @@ impl HhParams {
     }
 }
 
-/// Advances one neuron by `dt`, given its synaptic current and its standard-normal draw `xi`.
+/// Advances one neuron by `dt`, given its synaptic input and its standard-normal draw `xi`.
 /// Every right-hand side is evaluated at the old V (explicit scheme). Returns true when V
 /// crossed the threshold upward during the step.
 #[inline]
-pub fn step<F: Real>(p: &HhConsts<F>, x: &mut HhVars<F>, i_syn: F, xi: F, dt: F) -> bool {
-    let v = x.v;
-    let m3h = x.m * x.m * x.m * x.h;
-    let n2 = x.n * x.n;
+pub fn step<F: Real>(p: &HhConsts<F>, x: &mut [F], syn: SynInput<F>, xi: F, dt: F) -> bool {
+    let v = x[V];
+    let m3h = x[M] * x[M] * x[M] * x[H];
+    let n2 = x[N] * x[N];
     let i_na = p.g_na * m3h * (v - p.e_na);
     let i_k = p.g_k * n2 * n2 * (v - p.e_k);
     let i_l = p.g_l * (v - p.e_l);
-    let i_total = p.i_ext - i_na - i_k - i_l + i_syn;
+    let i_total = p.i_ext - i_na - i_k - i_l + syn.current(v);
     let v_new = v + (dt * i_total + p.noise_sigma * dt.sqrt() * xi) / p.c_m;
 
-    x.m = advance_gate(x.m, alpha_m(v), beta_m(v), dt, p.integrator);
-    x.h = advance_gate(x.h, alpha_h(v), beta_h(v), dt, p.integrator);
-    x.n = advance_gate(x.n, alpha_n(v), beta_n(v), dt, p.integrator);
-    x.s = advance_gate(x.s, graded::alpha_s(v), graded::beta_s(v), dt, p.integrator);
-    x.v = v_new;
+    x[M] = advance_gate(x[M], alpha_m(v), beta_m(v), dt, p.integrator);
+    x[H] = advance_gate(x[H], alpha_h(v), beta_h(v), dt, p.integrator);
+    x[N] = advance_gate(x[N], alpha_n(v), beta_n(v), dt, p.integrator);
+    x[S] = advance_gate(x[S], graded::alpha_s(v), graded::beta_s(v), dt, p.integrator);
+    x[V] = v_new;
     v < p.v_threshold && v_new >= p.v_threshold
 }
 
@@ -243,10 +239,10 @@ mod tests {
     #[test]
     fn resting_state_is_near_minus_65_without_input() {
         let p = HhParams { i_ext: 0.0, ..HhParams::default() }.consts::<f64>();
-        let mut x = HhVars::resting_at(-65.0);
+        let mut x = resting_at(-65.0);
         for _ in 0..10_000 {
-            step(&p, &mut x, 0.0, 0.0, 0.01);
+            step(&p, &mut x, SynInput::default(), 0.0, 0.01);
         }
-        assert!((x.v + 65.0).abs() < 0.5, "v = {}", x.v);
+        assert!((x[V] + 65.0).abs() < 0.5, "v = {}", x[V]);
     }
 }

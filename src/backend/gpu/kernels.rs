@@ -6,12 +6,18 @@ use crate::error::{Error, Result};
 use bytemuck::{Pod, Zeroable};
 
 pub const PHILOX_WGSL: &str = include_str!("../../../shaders/philox.wgsl");
+pub const NEURON_COMMON_WGSL: &str = include_str!("../../../shaders/neuron_common.wgsl");
 pub const HH_WGSL: &str = include_str!("../../../shaders/hh.wgsl");
+pub const LIF_WGSL: &str = include_str!("../../../shaders/lif.wgsl");
+pub const HH_TRAUB_WGSL: &str = include_str!("../../../shaders/hh_traub.wgsl");
 pub const GRADED_COUPLING_WGSL: &str = include_str!("../../../shaders/graded_coupling.wgsl");
+pub const EXP_SYNAPSE_WGSL: &str = include_str!("../../../shaders/exp_synapse.wgsl");
+pub const EXP_DELIVER_WGSL: &str = include_str!("../../../shaders/exp_deliver.wgsl");
+pub const EXP_PROPAGATE_WGSL: &str = include_str!("../../../shaders/exp_propagate.wgsl");
 pub const RECORD_WGSL: &str = include_str!("../../../shaders/record.wgsl");
 pub const PHILOX_CHECK_WGSL: &str = include_str!("../../../shaders/philox_check.wgsl");
 
-/// `HhParams` in shaders/hh.wgsl.
+/// `Params` in shaders/hh.wgsl.
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Pod, Zeroable)]
 pub struct HhParamsGpu {
@@ -35,7 +41,76 @@ pub struct HhParamsGpu {
     pub _pad: [u32; 3],
 }
 
-/// `StepInfo` in shaders/hh.wgsl and shaders/record.wgsl; one per dispatch slot.
+/// `Params` in shaders/lif.wgsl.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Pod, Zeroable)]
+pub struct LifParamsGpu {
+    pub tau_m: f32,
+    pub e_l: f32,
+    pub v_reset: f32,
+    pub v_th: f32,
+    pub r_m: f32,
+    pub refractory_steps: f32,
+    pub decay: f32,
+    pub i_const: f32,
+    pub sin_mean: f32,
+    pub sin_omega: f32,
+    pub noise_mean: f32,
+    pub noise_sigma: f32,
+    pub step_amplitude: f32,
+    pub step_start: f32,
+    pub step_stop: f32,
+    pub dt: f32,
+    pub n: u32,
+    pub integrator: u32,
+    pub population: u32,
+    pub record_spikes: u32,
+    pub seed_lo: u32,
+    pub seed_hi: u32,
+    pub noisy: u32,
+    pub _pad: u32,
+}
+
+/// `Params` in shaders/hh_traub.wgsl.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Pod, Zeroable)]
+pub struct TraubParamsGpu {
+    pub c_m: f32,
+    pub g_l: f32,
+    pub g_na: f32,
+    pub g_k: f32,
+    pub e_l: f32,
+    pub e_na: f32,
+    pub e_k: f32,
+    pub v_t: f32,
+    pub v_threshold: f32,
+    pub refractory_steps: f32,
+    pub dt: f32,
+    pub n: u32,
+    pub population: u32,
+    pub record_spikes: u32,
+    pub _pad: [u32; 2],
+}
+
+/// `ExpParams` in shaders/exp_synapse.wgsl.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Pod, Zeroable)]
+pub struct ExpParamsGpu {
+    pub e_rev: f32,
+    pub decay: f32,
+    pub inv_scale: f32,
+    pub uniform_weight: i32,
+    pub kind: u32,
+    pub n_target: u32,
+    pub n_source: u32,
+    pub slots: u32,
+    pub delay_steps: u32,
+    pub per_synapse_weights: u32,
+    pub accumulate: u32,
+    pub _pad: u32,
+}
+
+/// `StepInfo` in the neuron, synapse and record shaders; one per dispatch slot.
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Pod, Zeroable)]
 pub struct StepInfo {
@@ -54,8 +129,9 @@ pub struct CouplingParamsGpu {
     pub uniform_weight: f32,
     pub per_synapse_weights: u32,
     pub n_rows: u32,
+    pub n_source: u32,
     pub accumulate: u32,
-    pub _pad: [u32; 2],
+    pub _pad: u32,
 }
 
 /// `RecordParams` in shaders/record.wgsl.
@@ -66,6 +142,8 @@ pub struct RecordParamsGpu {
     pub n_variables: u32,
     pub n_samples: u32,
     pub variables: u32,
+    pub n: u32,
+    pub _pad: [u32; 3],
 }
 
 #[derive(Clone, Copy)]
@@ -157,36 +235,57 @@ impl Kernel {
 
 pub struct Kernels {
     pub hh: Kernel,
+    pub lif: Kernel,
+    pub hh_traub: Kernel,
     pub coupling: Kernel,
+    pub deliver: Kernel,
+    pub propagate: Kernel,
     pub record: Kernel,
 }
 
 impl Kernels {
     pub fn new(ctx: &GpuContext) -> Result<Kernels> {
         use Slot::*;
+        // params, step, state, syn_g, syn_i0, spikes, status, spiked: see neuron_common.wgsl.
+        let neuron = [Uniform, StepInfo, ReadWrite, Read, Read, ReadWrite, ReadWrite, ReadWrite];
+        let model = |label, source| Kernel::new(ctx, label, &[PHILOX_WGSL, NEURON_COMMON_WGSL, source], "update_neurons", &neuron);
         Ok(Kernels {
-            hh: Kernel::new(
-                ctx,
-                "hh",
-                &[PHILOX_WGSL, HH_WGSL],
-                "update_neurons",
-                &[Uniform, StepInfo, ReadWrite, ReadWrite, ReadWrite, ReadWrite, ReadWrite, Read, ReadWrite, ReadWrite],
-            )?,
+            hh: model("hh", HH_WGSL)?,
+            lif: model("lif", LIF_WGSL)?,
+            hh_traub: model("hh_traub", HH_TRAUB_WGSL)?,
             coupling: Kernel::new(
                 ctx,
                 "graded_coupling",
                 &[GRADED_COUPLING_WGSL],
                 "couple",
-                &[Uniform, Read, Read, Read, Read, Read, ReadWrite],
+                &[Uniform, Read, Read, Read, Read, ReadWrite, ReadWrite],
             )?,
-            record: Kernel::new(
+            deliver: Kernel::new(
                 ctx,
-                "record",
-                &[RECORD_WGSL],
-                "gather",
-                &[Uniform, StepInfo, Read, Read, Read, Read, Read, Read, ReadWrite],
+                "exp_deliver",
+                &[EXP_SYNAPSE_WGSL, EXP_DELIVER_WGSL],
+                "deliver",
+                &[Uniform, StepInfo, ReadWrite, ReadWrite, ReadWrite, ReadWrite],
             )?,
+            propagate: Kernel::new(
+                ctx,
+                "exp_propagate",
+                &[EXP_SYNAPSE_WGSL, EXP_PROPAGATE_WGSL],
+                "propagate",
+                &[Uniform, StepInfo, Read, Read, Read, Read, ReadWrite],
+            )?,
+            record: Kernel::new(ctx, "record", &[RECORD_WGSL], "gather", &[Uniform, StepInfo, Read, Read, ReadWrite])?,
         })
+    }
+}
+
+impl Kernels {
+    pub(super) fn model(&self, kernel: super::ModelKernel) -> &Kernel {
+        match kernel {
+            super::ModelKernel::Hh => &self.hh,
+            super::ModelKernel::Lif => &self.lif,
+            super::ModelKernel::HhTraub => &self.hh_traub,
+        }
     }
 }
 

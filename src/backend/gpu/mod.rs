@@ -1,9 +1,11 @@
 //! The wgpu backend: neuron state in GPU buffers (structure of arrays, f32), WGSL kernels
 //! advancing it, many steps per submit, one readback per chunk.
 //!
-//! Per step, in one compute pass: gather the traces due at this step, compute every
-//! projection's synaptic current, then update every population (V, gates, S, noise, spike
-//! detection and divergence flags in one fused kernel). The order is the CPU backend's.
+//! Per step, in one compute pass: gather the traces due at this step; every projection's
+//! synaptic input in config order (graded coupling, or delivery of the event-driven synapses'
+//! arrivals); every population's fused update (state, noise, spike detection, divergence
+//! flag); then the propagation of the step's spikes into the delay rings. The order is the
+//! CPU backend's.
 
 pub mod context;
 pub mod kernels;
@@ -16,7 +18,8 @@ use crate::network::Network;
 use crate::record::{samples_in, ChunkOutput, Divergence, RecordPlan, Spike};
 use crate::rng;
 pub use context::{describe_adapters, dispatch_size, GpuContext};
-use kernels::{CouplingParamsGpu, HhParamsGpu, Kernels, RecordParamsGpu, StepInfo};
+use kernels::{CouplingParamsGpu, ExpParamsGpu, HhParamsGpu, Kernels, LifParamsGpu, RecordParamsGpu, StepInfo, TraubParamsGpu};
+use crate::model::exp_synapse::ExpKind;
 
 /// Steps recorded into one command buffer: long enough to amortise the submit and readback,
 /// short enough to keep the per-step slot buffer and the spike buffer small.
@@ -29,17 +32,25 @@ const MAX_SPIKE_CAPACITY: u64 = 1 << 23;
 const MAX_POPULATIONS: usize = 256;
 const NO_STEP: u32 = u32::MAX;
 
+#[derive(Clone, Copy)]
+enum ModelKernel {
+    Hh,
+    Lif,
+    HhTraub,
+}
+
 struct PopulationBuffers {
     size: u32,
-    /// v, m, h, n, s in model variable order.
-    vars: [wgpu::Buffer; 5],
-    i_syn: wgpu::Buffer,
+    n_vars: usize,
+    kernel: ModelKernel,
+    /// Variable k of neuron i at k·size + i, in model variable order.
+    state: wgpu::Buffer,
     bind_group: wgpu::BindGroup,
 }
 
-struct ProjectionBuffers {
-    n_rows: u32,
-    bind_group: wgpu::BindGroup,
+enum ProjectionBuffers {
+    Graded { n_rows: u32, bind_group: wgpu::BindGroup },
+    Event { n_target: u32, n_source: u32, deliver: wgpu::BindGroup, propagate: wgpu::BindGroup },
 }
 
 struct TraceBuffers {
@@ -91,13 +102,21 @@ fn trace_rows(steps: u64, every: u64) -> u64 {
 /// GPU memory the network and one submit's recording need, in bytes.
 pub fn required_bytes(net: &Network, plan: &RecordPlan, chunk_steps: u64) -> u64 {
     let steps = chunk_steps.clamp(1, MAX_STEPS_PER_SUBMIT);
-    let neurons = net.n_neurons() as u64 * 6 * 4;
+    // State, two synaptic-input words and a spike flag per neuron.
+    let neurons: u64 = net.populations.iter().map(|p| p.size as u64 * (p.variables().len() as u64 + 3) * 4).sum();
     let synapses: u64 = net
         .projections
         .iter()
         .map(|p| {
             let w = matches!(p.csr.weights, Weights::PerSynapse(_)) as u64 * 4;
-            (p.csr.n_rows as u64 + 1) * 4 + p.csr.n_synapses() as u64 * (4 + w)
+            match &p.event {
+                None => (p.csr.n_rows as u64 + 1) * 4 + p.csr.n_synapses() as u64 * (4 + w),
+                Some(e) => {
+                    (e.by_source.n_rows as u64 + 1) * 4
+                        + e.by_source.n_synapses() as u64 * (4 + w)
+                        + (e.synapse.ring_slots() as u64 + 1) * p.csr.n_rows as u64 * 4
+                }
+            }
         })
         .sum();
     let traces: u64 = plan
@@ -147,89 +166,217 @@ impl GpuBackend {
         let status = ctx.storage_buffer("status", &vec![0xffu8; net.populations.len() * 8])?;
         let seed = rng::seed_key(net.seed);
 
-        let mut populations = Vec::new();
+        let mut populations: Vec<PopulationBuffers> = Vec::new();
+        let mut syn_inputs = Vec::new();
+        let mut spiked_flags = Vec::new();
         for (index, p) in net.populations.iter().enumerate() {
-            let NeuronModel::Hh(params) = &p.model;
-            let vars = [0, 1, 2, 3, 4].map(|k| ctx.storage_buffer(&format!("{}.{}", p.name, p.variables()[k]), bytemuck::cast_slice(&f32s(&p.init[k]))));
-            let [v, m, h, n, s] = vars;
-            let vars = [v?, m?, h?, n?, s?];
-            let i_syn = ctx.storage_buffer(&format!("{}.i_syn", p.name), &vec![0u8; p.size * 4])?;
-            let c = params.consts::<f32>();
-            let gpu_params = HhParamsGpu {
-                c_m: c.c_m,
-                g_na: c.g_na,
-                g_k: c.g_k,
-                g_l: c.g_l,
-                e_na: c.e_na,
-                e_k: c.e_k,
-                e_l: c.e_l,
-                i_ext: c.i_ext,
-                noise_sigma: c.noise_sigma,
-                v_threshold: c.v_threshold,
-                dt: net.dt_ms as f32,
-                n: p.size as u32,
-                integrator: c.integrator.code(),
-                population: index as u32,
-                record_spikes: plan.spikes.get(index).copied().unwrap_or(false) as u32,
-                seed_lo: seed[0],
-                seed_hi: seed[1],
-                _pad: [0; 3],
+            let n = p.size as u32;
+            let record_spikes = plan.spikes.get(index).copied().unwrap_or(false) as u32;
+            let mut state_init = Vec::with_capacity(p.init.len() * p.size);
+            for column in &p.init {
+                state_init.extend(column.iter().map(|&x| x as f32));
+            }
+            let state = ctx.storage_buffer(&format!("{}.state", p.name), bytemuck::cast_slice(&state_init))?;
+            let syn_g = ctx.storage_buffer(&format!("{}.syn_g", p.name), &vec![0u8; p.size * 4])?;
+            let syn_i0 = ctx.storage_buffer(&format!("{}.syn_i0", p.name), &vec![0u8; p.size * 4])?;
+            let spiked = ctx.storage_buffer(&format!("{}.spiked", p.name), &vec![0u8; p.size * 4])?;
+            let (kernel, params): (ModelKernel, Vec<u8>) = match &p.model {
+                NeuronModel::Hh(params) => {
+                    let c = params.consts::<f32>();
+                    let g = HhParamsGpu {
+                        c_m: c.c_m,
+                        g_na: c.g_na,
+                        g_k: c.g_k,
+                        g_l: c.g_l,
+                        e_na: c.e_na,
+                        e_k: c.e_k,
+                        e_l: c.e_l,
+                        i_ext: c.i_ext,
+                        noise_sigma: c.noise_sigma,
+                        v_threshold: c.v_threshold,
+                        dt: net.dt_ms as f32,
+                        n,
+                        integrator: c.integrator.code(),
+                        population: index as u32,
+                        record_spikes,
+                        seed_lo: seed[0],
+                        seed_hi: seed[1],
+                        _pad: [0; 3],
+                    };
+                    (ModelKernel::Hh, bytemuck::bytes_of(&g).to_vec())
+                }
+                NeuronModel::Lif(params) => {
+                    let c = params.consts::<f32>(net.dt_ms);
+                    let g = LifParamsGpu {
+                        tau_m: c.tau_m,
+                        e_l: c.e_l,
+                        v_reset: c.v_reset,
+                        v_th: c.v_th,
+                        r_m: c.r_m,
+                        refractory_steps: c.refractory_steps,
+                        decay: c.decay,
+                        i_const: c.i_const,
+                        sin_mean: c.sin_mean,
+                        sin_omega: c.sin_omega,
+                        noise_mean: c.noise_mean,
+                        noise_sigma: c.noise_sigma,
+                        step_amplitude: c.step_amplitude,
+                        step_start: c.step_start,
+                        step_stop: c.step_stop,
+                        dt: net.dt_ms as f32,
+                        n,
+                        integrator: c.integrator.code(),
+                        population: index as u32,
+                        record_spikes,
+                        seed_lo: seed[0],
+                        seed_hi: seed[1],
+                        noisy: params.noisy() as u32,
+                        _pad: 0,
+                    };
+                    (ModelKernel::Lif, bytemuck::bytes_of(&g).to_vec())
+                }
+                NeuronModel::HhTraub(params) => {
+                    let c = params.consts::<f32>(net.dt_ms);
+                    let g = TraubParamsGpu {
+                        c_m: c.c_m,
+                        g_l: c.g_l,
+                        g_na: c.g_na,
+                        g_k: c.g_k,
+                        e_l: c.e_l,
+                        e_na: c.e_na,
+                        e_k: c.e_k,
+                        v_t: c.v_t,
+                        v_threshold: c.v_threshold,
+                        refractory_steps: c.refractory_steps,
+                        dt: net.dt_ms as f32,
+                        n,
+                        population: index as u32,
+                        record_spikes,
+                        _pad: [0; 2],
+                    };
+                    (ModelKernel::HhTraub, bytemuck::bytes_of(&g).to_vec())
+                }
             };
-            let params_buf = ctx.uniform_buffer(&format!("{}.params", p.name), bytemuck::bytes_of(&gpu_params));
-            let bind_group = kernels.hh.bind(
+            let params_buf = ctx.uniform_buffer(&format!("{}.params", p.name), &params);
+            let bind_group = kernels.model(kernel).bind(
                 &ctx,
                 &p.name,
                 &[
                     params_buf.as_entire_binding(),
                     step_binding(),
-                    vars[0].as_entire_binding(),
-                    vars[1].as_entire_binding(),
-                    vars[2].as_entire_binding(),
-                    vars[3].as_entire_binding(),
-                    vars[4].as_entire_binding(),
-                    i_syn.as_entire_binding(),
+                    state.as_entire_binding(),
+                    syn_g.as_entire_binding(),
+                    syn_i0.as_entire_binding(),
                     spikes.as_entire_binding(),
                     status.as_entire_binding(),
+                    spiked.as_entire_binding(),
                 ],
             );
-            populations.push(PopulationBuffers { size: p.size as u32, vars, i_syn, bind_group });
+            populations.push(PopulationBuffers { size: n, n_vars: p.init.len(), kernel, state, bind_group });
+            syn_inputs.push((syn_g, syn_i0));
+            spiked_flags.push(spiked);
         }
 
         let mut projections = Vec::new();
         let mut targeted = vec![false; net.populations.len()];
         for p in &net.projections {
-            let SynapseModel::Graded(g) = &p.synapse;
-            let (uniform_weight, weights) = match &p.csr.weights {
-                Weights::Uniform(w) => (*w as f32, ctx.storage_buffer(&format!("{}.weights", p.name), &[])?),
-                Weights::PerSynapse(ws) => (0.0, ctx.storage_buffer(&format!("{}.weights", p.name), bytemuck::cast_slice(&f32s(ws)))?),
-            };
-            let params = CouplingParamsGpu {
-                v_rev: g.v_rev as f32,
-                w: g.w as f32,
-                uniform_weight,
-                per_synapse_weights: matches!(p.csr.weights, Weights::PerSynapse(_)) as u32,
-                n_rows: p.csr.n_rows as u32,
-                accumulate: targeted[p.target] as u32,
-                _pad: [0; 2],
-            };
+            let accumulate = targeted[p.target] as u32;
             targeted[p.target] = true;
-            let params_buf = ctx.uniform_buffer(&format!("{}.params", p.name), bytemuck::bytes_of(&params));
-            let row_ptr = ctx.storage_buffer(&format!("{}.row_ptr", p.name), bytemuck::cast_slice(&p.csr.row_ptr))?;
-            let col_idx = ctx.storage_buffer(&format!("{}.col_idx", p.name), bytemuck::cast_slice(&p.csr.col_idx))?;
-            let bind_group = kernels.coupling.bind(
-                &ctx,
-                &p.name,
-                &[
-                    params_buf.as_entire_binding(),
-                    row_ptr.as_entire_binding(),
-                    col_idx.as_entire_binding(),
-                    weights.as_entire_binding(),
-                    populations[p.source].vars[4].as_entire_binding(),
-                    populations[p.target].vars[0].as_entire_binding(),
-                    populations[p.target].i_syn.as_entire_binding(),
-                ],
-            );
-            projections.push(ProjectionBuffers { n_rows: p.csr.n_rows as u32, bind_group });
+            let (syn_g, syn_i0) = &syn_inputs[p.target];
+            match (&p.synapse, &p.event) {
+                (SynapseModel::Graded(g), _) => {
+                    let (uniform_weight, weights) = match &p.csr.weights {
+                        Weights::Uniform(w) => (*w as f32, ctx.storage_buffer(&format!("{}.weights", p.name), &[])?),
+                        Weights::PerSynapse(ws) => (0.0, ctx.storage_buffer(&format!("{}.weights", p.name), bytemuck::cast_slice(&f32s(ws)))?),
+                    };
+                    let params = CouplingParamsGpu {
+                        v_rev: g.v_rev as f32,
+                        w: g.w as f32,
+                        uniform_weight,
+                        per_synapse_weights: matches!(p.csr.weights, Weights::PerSynapse(_)) as u32,
+                        n_rows: p.csr.n_rows as u32,
+                        n_source: net.populations[p.source].size as u32,
+                        accumulate,
+                        _pad: 0,
+                    };
+                    let params_buf = ctx.uniform_buffer(&format!("{}.params", p.name), bytemuck::bytes_of(&params));
+                    let row_ptr = ctx.storage_buffer(&format!("{}.row_ptr", p.name), bytemuck::cast_slice(&p.csr.row_ptr))?;
+                    let col_idx = ctx.storage_buffer(&format!("{}.col_idx", p.name), bytemuck::cast_slice(&p.csr.col_idx))?;
+                    let bind_group = kernels.coupling.bind(
+                        &ctx,
+                        &p.name,
+                        &[
+                            params_buf.as_entire_binding(),
+                            row_ptr.as_entire_binding(),
+                            col_idx.as_entire_binding(),
+                            weights.as_entire_binding(),
+                            populations[p.source].state.as_entire_binding(),
+                            syn_g.as_entire_binding(),
+                            syn_i0.as_entire_binding(),
+                        ],
+                    );
+                    projections.push(ProjectionBuffers::Graded { n_rows: p.csr.n_rows as u32, bind_group });
+                }
+                (_, Some(e)) => {
+                    let n_target = p.csr.n_rows as u32;
+                    let n_source = e.by_source.n_rows as u32;
+                    let per_synapse = e.fixed_weights.len() != 1 || matches!(e.by_source.weights, Weights::PerSynapse(_));
+                    let params = ExpParamsGpu {
+                        e_rev: e.synapse.e_rev as f32,
+                        decay: e.synapse.decay(net.dt_ms) as f32,
+                        inv_scale: (1.0 / e.fixed_scale) as f32,
+                        uniform_weight: e.fixed_weights.first().copied().unwrap_or(0),
+                        kind: match e.synapse.kind {
+                            ExpKind::Conductance => 0,
+                            ExpKind::Current => 1,
+                        },
+                        n_target,
+                        n_source,
+                        slots: e.synapse.ring_slots(),
+                        delay_steps: e.synapse.delay_steps,
+                        per_synapse_weights: per_synapse as u32,
+                        accumulate,
+                        _pad: 0,
+                    };
+                    let params_buf = ctx.uniform_buffer(&format!("{}.params", p.name), bytemuck::bytes_of(&params));
+                    let g = ctx.storage_buffer(&format!("{}.g", p.name), bytemuck::cast_slice(&f32s(&e.g0)))?;
+                    let ring_bytes = e.synapse.ring_slots() as usize * p.csr.n_rows * 4;
+                    let pending = ctx.storage_buffer(&format!("{}.pending", p.name), &vec![0u8; ring_bytes])?;
+                    let row_ptr = ctx.storage_buffer(&format!("{}.row_ptr", p.name), bytemuck::cast_slice(&e.by_source.row_ptr))?;
+                    let col_idx = ctx.storage_buffer(&format!("{}.col_idx", p.name), bytemuck::cast_slice(&e.by_source.col_idx))?;
+                    let weights = ctx.storage_buffer(
+                        &format!("{}.weights", p.name),
+                        if per_synapse { bytemuck::cast_slice(&e.fixed_weights) } else { &[] },
+                    )?;
+                    let deliver = kernels.deliver.bind(
+                        &ctx,
+                        &p.name,
+                        &[
+                            params_buf.as_entire_binding(),
+                            step_binding(),
+                            g.as_entire_binding(),
+                            pending.as_entire_binding(),
+                            syn_g.as_entire_binding(),
+                            syn_i0.as_entire_binding(),
+                        ],
+                    );
+                    let propagate = kernels.propagate.bind(
+                        &ctx,
+                        &p.name,
+                        &[
+                            params_buf.as_entire_binding(),
+                            step_binding(),
+                            row_ptr.as_entire_binding(),
+                            col_idx.as_entire_binding(),
+                            weights.as_entire_binding(),
+                            spiked_flags[p.source].as_entire_binding(),
+                            pending.as_entire_binding(),
+                        ],
+                    );
+                    projections.push(ProjectionBuffers::Event { n_target, n_source, deliver, propagate });
+                }
+                (_, None) => unreachable!("event-driven projections carry their event data"),
+            }
         }
 
         let mut traces = Vec::new();
@@ -241,6 +388,8 @@ impl GpuBackend {
                 n_variables: t.variables.len() as u32,
                 n_samples: rows as u32,
                 variables: t.variables.iter().enumerate().map(|(k, &v)| (v as u32) << (4 * k)).sum(),
+                n: net.populations[t.population].size as u32,
+                _pad: [0; 3],
             };
             let params_buf = ctx.uniform_buffer("trace params", bytemuck::bytes_of(&params));
             let neurons = ctx.storage_buffer("trace neurons", bytemuck::cast_slice(&t.neurons))?;
@@ -249,17 +398,7 @@ impl GpuBackend {
             let bind_group = kernels.record.bind(
                 &ctx,
                 "trace",
-                &[
-                    params_buf.as_entire_binding(),
-                    step_binding(),
-                    pop.vars[0].as_entire_binding(),
-                    pop.vars[1].as_entire_binding(),
-                    pop.vars[2].as_entire_binding(),
-                    pop.vars[3].as_entire_binding(),
-                    pop.vars[4].as_entire_binding(),
-                    neurons.as_entire_binding(),
-                    samples.as_entire_binding(),
-                ],
+                &[params_buf.as_entire_binding(), step_binding(), pop.state.as_entire_binding(), neurons.as_entire_binding(), samples.as_entire_binding()],
             );
             traces.push(TraceBuffers {
                 population: t.population,
@@ -344,6 +483,7 @@ impl GpuBackend {
             });
             let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor { label: Some("steps"), timestamp_writes });
             for (neuron_slot, gathers) in &dispatches {
+                let step_offset = (*neuron_slot as u64 * self.slot_stride) as u32;
                 for &(t, slot) in gathers {
                     let trace = &self.traces[t];
                     pass.set_pipeline(&self.kernels.record.pipeline);
@@ -351,19 +491,35 @@ impl GpuBackend {
                     let (x, y) = dispatch_size(trace.n_recorded);
                     pass.dispatch_workgroups(x, y, 1);
                 }
-                if !self.projections.is_empty() {
-                    pass.set_pipeline(&self.kernels.coupling.pipeline);
-                    for proj in &self.projections {
-                        pass.set_bind_group(0, &proj.bind_group, &[]);
-                        let (x, y) = dispatch_size(proj.n_rows);
-                        pass.dispatch_workgroups(x, y, 1);
+                for proj in &self.projections {
+                    match proj {
+                        ProjectionBuffers::Graded { n_rows, bind_group } => {
+                            pass.set_pipeline(&self.kernels.coupling.pipeline);
+                            pass.set_bind_group(0, bind_group, &[]);
+                            let (x, y) = dispatch_size(*n_rows);
+                            pass.dispatch_workgroups(x, y, 1);
+                        }
+                        ProjectionBuffers::Event { n_target, deliver, .. } => {
+                            pass.set_pipeline(&self.kernels.deliver.pipeline);
+                            pass.set_bind_group(0, deliver, &[step_offset]);
+                            let (x, y) = dispatch_size(*n_target);
+                            pass.dispatch_workgroups(x, y, 1);
+                        }
                     }
                 }
-                pass.set_pipeline(&self.kernels.hh.pipeline);
                 for pop in &self.populations {
-                    pass.set_bind_group(0, &pop.bind_group, &[(*neuron_slot as u64 * self.slot_stride) as u32]);
+                    pass.set_pipeline(&self.kernels.model(pop.kernel).pipeline);
+                    pass.set_bind_group(0, &pop.bind_group, &[step_offset]);
                     let (x, y) = dispatch_size(pop.size);
                     pass.dispatch_workgroups(x, y, 1);
+                }
+                for proj in &self.projections {
+                    if let ProjectionBuffers::Event { n_source, propagate, .. } = proj {
+                        pass.set_pipeline(&self.kernels.propagate.pipeline);
+                        pass.set_bind_group(0, propagate, &[step_offset]);
+                        let (x, y) = dispatch_size(*n_source);
+                        pass.dispatch_workgroups(x, y, 1);
+                    }
                 }
             }
         }
@@ -465,18 +621,16 @@ impl Backend for GpuBackend {
     }
 
     fn read_state(&mut self) -> Result<NetworkState> {
-        let mut parts = Vec::new();
-        for p in &self.populations {
-            for v in &p.vars {
-                parts.push((v, 0, p.size as u64 * 4));
-            }
-        }
+        let parts: Vec<_> = self.populations.iter().map(|p| (&p.state, 0, (p.n_vars * p.size as usize * 4) as u64)).collect();
         let data = self.ctx.read_buffers(&parts)?;
-        let mut it = data.into_iter();
         Ok(self
             .populations
             .iter()
-            .map(|_| (0..5).map(|_| bytemuck::pod_collect_to_vec::<u8, f32>(&it.next().unwrap()).into_iter().map(f64::from).collect()).collect())
+            .zip(data)
+            .map(|(p, bytes)| {
+                let all: Vec<f32> = bytemuck::pod_collect_to_vec(&bytes);
+                all.chunks(p.size as usize).map(|c| c.iter().map(|&x| f64::from(x)).collect()).collect()
+            })
             .collect())
     }
 }

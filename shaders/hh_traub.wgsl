@@ -1,0 +1,83 @@
+// Traub–Miles HH neuron of the COBAHH benchmark: the WGSL twin of src/model/hh_traub.rs
+// (same names, same order of operations). One thread per neuron; prepended with
+// philox.wgsl and neuron_common.wgsl.
+
+struct Params {
+    c_m: f32,
+    g_l: f32,
+    g_na: f32,
+    g_k: f32,
+    e_l: f32,
+    e_na: f32,
+    e_k: f32,
+    v_t: f32,
+    v_threshold: f32,
+    refractory_steps: f32,
+    dt: f32,
+    n: u32,
+    population: u32,
+    record_spikes: u32,
+    _pad0: u32,
+    _pad1: u32,
+}
+
+@group(0) @binding(0) var<uniform> p: Params;
+
+const V: u32 = 0u;
+const M: u32 = 1u;
+const H: u32 = 2u;
+const N: u32 = 3u;
+const REFRACTORY: u32 = 4u;
+
+fn alpha_m(v: f32, v_t: f32) -> f32 { return 1.28 * exprel_inv(-(13.0 - v + v_t) / 4.0); }
+fn beta_m(v: f32, v_t: f32) -> f32 { return 1.4 * exprel_inv(-(v - v_t - 40.0) / 5.0); }
+fn alpha_h(v: f32, v_t: f32) -> f32 { return 0.128 * exp((17.0 - v + v_t) / 18.0); }
+fn beta_h(v: f32, v_t: f32) -> f32 { return 4.0 / (1.0 + exp((40.0 - v + v_t) / 5.0)); }
+fn alpha_n(v: f32, v_t: f32) -> f32 { return 0.16 * exprel_inv(-(15.0 - v + v_t) / 5.0); }
+fn beta_n(v: f32, v_t: f32) -> f32 { return 0.5 * exp((10.0 - v + v_t) / 40.0); }
+
+fn advance_gate(x: f32, alpha: f32, beta: f32, dt: f32) -> f32 {
+    let rate = alpha + beta;
+    let x_inf = alpha / rate;
+    return x_inf + (x - x_inf) * exp(-dt * rate);
+}
+
+@compute @workgroup_size(256)
+fn update_neurons(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+    let i = neuron_index(gid, groups);
+    if (i >= p.n) {
+        return;
+    }
+    let n_all = p.n;
+    let dt = p.dt;
+
+    let v = state[V * n_all + i];
+    let m = state[M * n_all + i];
+    let h = state[H * n_all + i];
+    let n = state[N * n_all + i];
+    let m3h = m * m * m * h;
+    let n2 = n * n;
+    let g_na = p.g_na * m3h;
+    let g_k = p.g_k * n2 * n2;
+    // C dV/dt = A − B·V with the gates and synaptic conductances frozen.
+    let b = (p.g_l + g_na + g_k + syn_g[i]) / p.c_m;
+    let a = (p.g_l * p.e_l + g_na * p.e_na + g_k * p.e_k + syn_i0[i]) / p.c_m;
+    let v_inf = a / b;
+    let v_new = v_inf + (v - v_inf) * exp(-b * dt);
+
+    state[M * n_all + i] = advance_gate(m, alpha_m(v, p.v_t), beta_m(v, p.v_t), dt);
+    state[H * n_all + i] = advance_gate(h, alpha_h(v, p.v_t), beta_h(v, p.v_t), dt);
+    state[N * n_all + i] = advance_gate(n, alpha_n(v, p.v_t), beta_n(v, p.v_t), dt);
+    state[V * n_all + i] = v_new;
+
+    var fired = false;
+    let refractory = state[REFRACTORY * n_all + i];
+    if (refractory > 0.0) {
+        state[REFRACTORY * n_all + i] = refractory - 1.0;
+    } else if (v < p.v_threshold && v_new >= p.v_threshold) {
+        state[REFRACTORY * n_all + i] = p.refractory_steps;
+        fired = true;
+    }
+    emit_spike(p.population, p.record_spikes, i, fired);
+    check_finite(p.population, i, v_new);
+}

@@ -1,0 +1,161 @@
+//! The Traub–Miles Hodgkin–Huxley neuron of the COBAHH benchmark (Brette et al. 2007,
+//! benchmark 3). Units: mV, ms, nS, pF (so nS·mV = pA and pA/pF = mV/ms).
+//! All of V, m, h, n take an exponential-Euler step: each is linear in itself with the others
+//! frozen, as Brian2 integrates the benchmark.
+//!
+//! `shaders/hh_traub.wgsl` mirrors this file: same names, same order of operations.
+
+use super::hh::{advance_gate, GatingIntegrator};
+use super::rates::exprel_inv;
+use super::SynInput;
+use crate::real::Real;
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TraubParams {
+    /// Membrane capacitance, pF (1 µF/cm² × 20 000 µm²).
+    pub c_m: f64,
+    /// Conductances, nS.
+    pub g_l: f64,
+    pub g_na: f64,
+    pub g_k: f64,
+    /// Potentials, mV.
+    pub e_l: f64,
+    pub e_na: f64,
+    pub e_k: f64,
+    pub v_t: f64,
+    pub v_threshold: f64,
+    /// Spikes closer than this to the last one are not detected, ms.
+    pub refractory_ms: f64,
+}
+
+impl Default for TraubParams {
+    fn default() -> Self {
+        TraubParams {
+            c_m: 200.0,
+            g_l: 10.0,
+            g_na: 20_000.0,
+            g_k: 6_000.0,
+            e_l: -60.0,
+            e_na: 50.0,
+            e_k: -90.0,
+            v_t: -63.0,
+            v_threshold: -20.0,
+            refractory_ms: 3.0,
+        }
+    }
+}
+
+pub const VARIABLES: [&str; 5] = ["v", "m", "h", "n", "refractory"];
+pub const V: usize = 0;
+pub const M: usize = 1;
+pub const H: usize = 2;
+pub const N: usize = 3;
+/// Steps left during which no spike is detected.
+pub const REFRACTORY: usize = 4;
+
+pub fn alpha_m<F: Real>(v: F, v_t: F) -> F {
+    F::from_f64(1.28) * exprel_inv(-(F::from_f64(13.0) - v + v_t) / F::from_f64(4.0))
+}
+pub fn beta_m<F: Real>(v: F, v_t: F) -> F {
+    F::from_f64(1.4) * exprel_inv(-(v - v_t - F::from_f64(40.0)) / F::from_f64(5.0))
+}
+pub fn alpha_h<F: Real>(v: F, v_t: F) -> F {
+    F::from_f64(0.128) * ((F::from_f64(17.0) - v + v_t) / F::from_f64(18.0)).exp()
+}
+pub fn beta_h<F: Real>(v: F, v_t: F) -> F {
+    F::from_f64(4.0) / (F::one() + ((F::from_f64(40.0) - v + v_t) / F::from_f64(5.0)).exp())
+}
+pub fn alpha_n<F: Real>(v: F, v_t: F) -> F {
+    F::from_f64(0.16) * exprel_inv(-(F::from_f64(15.0) - v + v_t) / F::from_f64(5.0))
+}
+pub fn beta_n<F: Real>(v: F, v_t: F) -> F {
+    F::from_f64(0.5) * ((F::from_f64(10.0) - v + v_t) / F::from_f64(40.0)).exp()
+}
+
+#[derive(Clone, Copy, Debug)]
+pub struct TraubConsts<F> {
+    pub c_m: F,
+    pub g_l: F,
+    pub g_na: F,
+    pub g_k: F,
+    pub e_l: F,
+    pub e_na: F,
+    pub e_k: F,
+    pub v_t: F,
+    pub v_threshold: F,
+    pub refractory_steps: F,
+}
+
+impl TraubParams {
+    pub fn consts<F: Real>(&self, dt: f64) -> TraubConsts<F> {
+        let f = F::from_f64;
+        TraubConsts {
+            c_m: f(self.c_m),
+            g_l: f(self.g_l),
+            g_na: f(self.g_na),
+            g_k: f(self.g_k),
+            e_l: f(self.e_l),
+            e_na: f(self.e_na),
+            e_k: f(self.e_k),
+            v_t: f(self.v_t),
+            v_threshold: f(self.v_threshold),
+            refractory_steps: f((self.refractory_ms / dt).round()),
+        }
+    }
+}
+
+/// Advances one neuron by `dt`. Returns true when V crossed the threshold upward outside the
+/// detection refractory period.
+#[inline]
+pub fn step<F: Real>(p: &TraubConsts<F>, x: &mut [F], syn: SynInput<F>, dt: F) -> bool {
+    let v = x[V];
+    let m3h = x[M] * x[M] * x[M] * x[H];
+    let n2 = x[N] * x[N];
+    let g_na = p.g_na * m3h;
+    let g_k = p.g_k * n2 * n2;
+    // C dV/dt = A − B·V with the gates and synaptic conductances frozen.
+    let b = (p.g_l + g_na + g_k + syn.g) / p.c_m;
+    let a = (p.g_l * p.e_l + g_na * p.e_na + g_k * p.e_k + syn.i0) / p.c_m;
+    let v_inf = a / b;
+    let v_new = v_inf + (v - v_inf) * (-b * dt).exp();
+
+    x[M] = advance_gate(x[M], alpha_m(v, p.v_t), beta_m(v, p.v_t), dt, GatingIntegrator::ExponentialEuler);
+    x[H] = advance_gate(x[H], alpha_h(v, p.v_t), beta_h(v, p.v_t), dt, GatingIntegrator::ExponentialEuler);
+    x[N] = advance_gate(x[N], alpha_n(v, p.v_t), beta_n(v, p.v_t), dt, GatingIntegrator::ExponentialEuler);
+    x[V] = v_new;
+
+    if x[REFRACTORY] > F::zero() {
+        x[REFRACTORY] = x[REFRACTORY] - F::one();
+        return false;
+    }
+    if v < p.v_threshold && v_new >= p.v_threshold {
+        x[REFRACTORY] = p.refractory_steps;
+        return true;
+    }
+    false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rates_are_finite_through_their_removable_singularities() {
+        let v_t = -63.0;
+        // 13 − V + V_T = 0 at V = −50; V − V_T − 40 = 0 at V = −23; 15 − V + V_T = 0 at V = −48.
+        for v in [-50.0f32, -23.0, -48.0] {
+            for r in [alpha_m(v, v_t as f32), beta_m(v, v_t as f32), alpha_n(v, v_t as f32)] {
+                assert!(r.is_finite() && r > 0.0, "{r} at {v}");
+            }
+        }
+        assert!((alpha_m(-50.0f64, v_t) - 1.28).abs() < 1e-9);
+        assert!((beta_m(-23.0f64, v_t) - 1.4).abs() < 1e-9);
+        assert!((alpha_n(-48.0f64, v_t) - 0.16).abs() < 1e-9);
+        // Away from them, the textbook form.
+        let v = -70.0f64;
+        let x = 13.0 - v + v_t;
+        assert!((alpha_m(v, v_t) - 0.32 * x / ((x / 4.0).exp() - 1.0)).abs() < 1e-12);
+    }
+}

@@ -1,0 +1,199 @@
+//! Leaky integrate-and-fire neuron, in the units of the Neuromatch tutorial scaled to mV, ms,
+//! MΩ and nA (so R·I is in mV): τ_m dV/dt = E_L − V + R·I(t); V ≥ V_th: spike, V ← V_reset,
+//! then V is held at V_reset for t_ref.
+//!
+//! `shaders/lif.wgsl` mirrors this file: same names, same order of operations.
+
+use super::SynInput;
+use crate::real::Real;
+use serde::{Deserialize, Serialize};
+use std::f64::consts::TAU;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum LifIntegrator {
+    /// V ← V + dt/τ (E_L − V + R I): the tutorial's scheme.
+    #[default]
+    Euler,
+    /// V ← V∞ + (V − V∞) e^(−dt/τ), V∞ = E_L + R I: exact for input constant over the step.
+    Exact,
+}
+
+/// The input current I(t) in nA; the terms present are summed.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct LifInput {
+    /// A constant current.
+    #[serde(default)]
+    pub constant: f64,
+    /// I_mean (1 + sin(2π t / period)).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sin: Option<SinInput>,
+    /// I_mean (1 + σ ξ), ξ a standard normal drawn per neuron and step (Philox).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub noise: Option<NoiseInput>,
+    /// `amplitude` for start_ms ≤ t < stop_ms.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub step: Option<StepInput>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SinInput {
+    pub mean: f64,
+    pub period_ms: f64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NoiseInput {
+    pub mean: f64,
+    pub sigma: f64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StepInput {
+    pub amplitude: f64,
+    pub start_ms: f64,
+    pub stop_ms: f64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LifParams {
+    pub tau_m: f64,
+    pub e_l: f64,
+    pub v_reset: f64,
+    pub v_th: f64,
+    /// Membrane resistance, MΩ.
+    pub r_m: f64,
+    pub t_ref: f64,
+    pub integrator: LifIntegrator,
+    pub input: LifInput,
+}
+
+impl Default for LifParams {
+    fn default() -> Self {
+        LifParams {
+            tau_m: 20.0,
+            e_l: -60.0,
+            v_reset: -70.0,
+            v_th: -50.0,
+            r_m: 100.0,
+            t_ref: 0.0,
+            integrator: LifIntegrator::Euler,
+            input: LifInput::default(),
+        }
+    }
+}
+
+pub const VARIABLES: [&str; 2] = ["v", "refractory"];
+pub const V: usize = 0;
+/// Steps of refractoriness left, an integer held in a float (exact in f32 up to 2^24).
+pub const REFRACTORY: usize = 1;
+
+impl LifIntegrator {
+    pub fn code(self) -> u32 {
+        match self {
+            LifIntegrator::Euler => 0,
+            LifIntegrator::Exact => 1,
+        }
+    }
+}
+
+/// The parameters in the working precision, with the dt-dependent constants worked out once
+/// in f64 (the shader receives the same rounded values).
+#[derive(Clone, Copy, Debug)]
+pub struct LifConsts<F> {
+    pub tau_m: F,
+    pub e_l: F,
+    pub v_reset: F,
+    pub v_th: F,
+    pub r_m: F,
+    pub refractory_steps: F,
+    pub decay: F,
+    pub integrator: LifIntegrator,
+    pub i_const: F,
+    pub sin_mean: F,
+    pub sin_omega: F,
+    pub noise_mean: F,
+    pub noise_sigma: F,
+    pub step_amplitude: F,
+    pub step_start: F,
+    pub step_stop: F,
+}
+
+impl LifParams {
+    pub fn consts<F: Real>(&self, dt: f64) -> LifConsts<F> {
+        let f = F::from_f64;
+        let i = &self.input;
+        LifConsts {
+            tau_m: f(self.tau_m),
+            e_l: f(self.e_l),
+            v_reset: f(self.v_reset),
+            v_th: f(self.v_th),
+            r_m: f(self.r_m),
+            refractory_steps: f((self.t_ref / dt).round()),
+            decay: f((-dt / self.tau_m).exp()),
+            integrator: self.integrator,
+            i_const: f(i.constant),
+            sin_mean: f(i.sin.as_ref().map_or(0.0, |s| s.mean)),
+            sin_omega: f(i.sin.as_ref().map_or(0.0, |s| TAU / s.period_ms)),
+            noise_mean: f(i.noise.as_ref().map_or(0.0, |s| s.mean)),
+            noise_sigma: f(i.noise.as_ref().map_or(0.0, |s| s.sigma)),
+            step_amplitude: f(i.step.as_ref().map_or(0.0, |s| s.amplitude)),
+            step_start: f(i.step.as_ref().map_or(0.0, |s| s.start_ms)),
+            step_stop: f(i.step.as_ref().map_or(0.0, |s| s.stop_ms)),
+        }
+    }
+
+    pub fn noisy(&self) -> bool {
+        self.input.noise.as_ref().is_some_and(|n| n.sigma != 0.0 && n.mean != 0.0)
+    }
+}
+
+/// I(t) in nA at time `t` (ms) with the neuron's standard-normal draw `xi`.
+#[inline]
+pub fn input_current<F: Real>(p: &LifConsts<F>, t: F, xi: F) -> F {
+    let mut i = p.i_const;
+    i = i + p.sin_mean * (F::one() + (p.sin_omega * t).sin());
+    i = i + p.noise_mean * (F::one() + p.noise_sigma * xi);
+    if t >= p.step_start && t < p.step_stop {
+        i = i + p.step_amplitude;
+    }
+    i
+}
+
+/// Advances one neuron from time `t` by `dt`. Returns true when it spiked.
+#[inline]
+pub fn step<F: Real>(p: &LifConsts<F>, x: &mut [F], syn: SynInput<F>, xi: F, t: F, dt: F) -> bool {
+    if x[REFRACTORY] > F::zero() {
+        x[REFRACTORY] = x[REFRACTORY] - F::one();
+        x[V] = p.v_reset;
+        return false;
+    }
+    let v = x[V];
+    let i_total = input_current(p, t, xi) + syn.current(v);
+    let v_new = match p.integrator {
+        LifIntegrator::Euler => v + dt / p.tau_m * (p.e_l - v + p.r_m * i_total),
+        LifIntegrator::Exact => {
+            let v_inf = p.e_l + p.r_m * i_total;
+            v_inf + (v - v_inf) * p.decay
+        }
+    };
+    if v_new >= p.v_th {
+        x[V] = p.v_reset;
+        x[REFRACTORY] = p.refractory_steps;
+        return true;
+    }
+    x[V] = v_new;
+    false
+}
+
+/// The analytic rate (Hz) for a constant suprathreshold current `i` (nA).
+pub fn analytic_rate(p: &LifParams, i: f64) -> f64 {
+    let ri = p.r_m * i;
+    let isi = p.t_ref + p.tau_m * ((ri + p.e_l - p.v_reset) / (ri + p.e_l - p.v_th)).ln();
+    1000.0 / isi
+}
