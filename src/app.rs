@@ -134,7 +134,7 @@ pub fn validate(
     o.push(format!("simulation.precision=\"{cpu_precision}\""));
     let config = config::load(config_path, &o)?;
     let rows = crate::validate::validate(&config, config.simulation.precision, tol)?;
-    let pass = rows.iter().all(|r| r.pass);
+    let pass = rows.iter().all(|r| r.pass());
     Ok((crate::validate::table(&rows, tol), pass))
 }
 

@@ -92,6 +92,18 @@ pub enum Command {
         #[arg(long, default_value_t = 1.0)]
         max_dv_mv: f64,
     },
+    /// Spike and trace statistics of an output file: rates, ISI mean and CV, Fano factor,
+    /// silent neurons, trace moments and histograms.
+    Stats {
+        /// The HDF5 output of `ganglion run`.
+        output: PathBuf,
+        /// Window for the Fano factor, ms.
+        #[arg(long, default_value_t = 100.0)]
+        window_ms: f64,
+        /// Bins of the trace histograms.
+        #[arg(long, default_value_t = 20)]
+        bins: usize,
+    },
     /// Time steps of a config's network: µs/step, neuron-steps/s, effective bandwidth.
     Bench {
         #[command(flatten)]
@@ -136,12 +148,19 @@ pub fn main() -> anyhow::Result<()> {
             if let Some(t) = duration_ms {
                 overrides.push(format!("simulation.duration_ms={t}"));
             }
-            let tol = crate::validate::Tolerances { max_count_diff, max_dv_mv };
+            let tol = crate::validate::Tolerances { max_count_diff, max_dv_mv, ..Default::default() };
             let (table, pass) = app::validate(&args.config, &overrides, &cpu_precision, &tol)?;
             print!("{table}");
             if !pass {
                 anyhow::bail!("GPU and CPU disagree beyond the tolerances");
             }
+        }
+        Command::Stats { output, window_ms, bins } => {
+            if !(window_ms > 0.0) {
+                anyhow::bail!("--window-ms must be positive, got {window_ms}");
+            }
+            let (spikes, traces) = crate::stats::from_file(&output, window_ms, bins)?;
+            print!("{}", crate::stats::report(&spikes, &traces));
         }
         Command::Bench { args, steps, repeat, backends } => {
             print!("{}", app::bench(&args.config, &args.all_overrides(), steps, repeat, &backends)?);

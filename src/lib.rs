@@ -17,6 +17,7 @@ pub mod real;
 pub mod record;
 pub mod rng;
 pub mod simulator;
+pub mod stats;
 pub mod validate;
 
 pub use error::{Error, Result};

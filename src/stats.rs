@@ -1,0 +1,234 @@
+//! Spike and trace statistics (the tutorial's): rates, ISI mean and CV, Fano factor, silent
+//! neurons, trace moments and histograms. Library functions first; `from_file` reads an
+//! output file for `ganglion stats`.
+
+use crate::error::{Error, Result};
+use std::path::Path;
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct SpikeStats {
+    pub population: String,
+    pub neurons: usize,
+    pub spikes: usize,
+    pub duration_ms: f64,
+    /// Spikes per neuron per second, over all neurons.
+    pub mean_rate_hz: f64,
+    /// Mean ISI over all intervals of all neurons, ms (NaN without any interval).
+    pub isi_mean_ms: f64,
+    /// Per-neuron coefficient of variation of the ISIs, averaged over neurons with at least
+    /// two intervals (NaN if none).
+    pub isi_cv: f64,
+    /// Per-neuron variance/mean of spike counts in windows of `window_ms`, averaged over
+    /// neurons that fired (NaN if none).
+    pub fano: f64,
+    pub window_ms: f64,
+    pub silent_fraction: f64,
+}
+
+fn mean(x: &[f64]) -> f64 {
+    x.iter().sum::<f64>() / x.len() as f64
+}
+
+fn variance(x: &[f64]) -> f64 {
+    let m = mean(x);
+    x.iter().map(|v| (v - m) * (v - m)).sum::<f64>() / x.len() as f64
+}
+
+/// Statistics of one population's spikes: `spikes` are (time ms, neuron) pairs in any order.
+pub fn spike_stats(population: &str, neurons: usize, duration_ms: f64, spikes: &[(f64, u64)], window_ms: f64) -> SpikeStats {
+    let mut trains = vec![Vec::new(); neurons];
+    for &(t, id) in spikes {
+        if let Some(train) = trains.get_mut(id as usize) {
+            train.push(t);
+        }
+    }
+    let mut isis = Vec::new();
+    let mut cvs = Vec::new();
+    let mut fanos = Vec::new();
+    let n_windows = (duration_ms / window_ms).floor().max(1.0) as usize;
+    for train in &mut trains {
+        train.sort_by(|a, b| a.total_cmp(b));
+        let own: Vec<f64> = train.windows(2).map(|w| w[1] - w[0]).collect();
+        if own.len() >= 2 {
+            cvs.push(variance(&own).sqrt() / mean(&own));
+        }
+        isis.extend_from_slice(&own);
+        if !train.is_empty() {
+            let mut counts = vec![0.0; n_windows];
+            for &t in train.iter() {
+                let w = ((t / window_ms) as usize).min(n_windows - 1);
+                counts[w] += 1.0;
+            }
+            let m = mean(&counts);
+            if m > 0.0 {
+                fanos.push(variance(&counts) / m);
+            }
+        }
+    }
+    let silent = trains.iter().filter(|t| t.is_empty()).count();
+    SpikeStats {
+        population: population.to_string(),
+        neurons,
+        spikes: spikes.len(),
+        duration_ms,
+        mean_rate_hz: spikes.len() as f64 / neurons as f64 / (duration_ms / 1000.0),
+        isi_mean_ms: if isis.is_empty() { f64::NAN } else { mean(&isis) },
+        isi_cv: if cvs.is_empty() { f64::NAN } else { mean(&cvs) },
+        fano: if fanos.is_empty() { f64::NAN } else { mean(&fanos) },
+        window_ms,
+        silent_fraction: silent as f64 / neurons as f64,
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct TraceStats {
+    pub population: String,
+    pub variable: String,
+    pub samples: usize,
+    pub mean: f64,
+    pub sd: f64,
+    pub min: f64,
+    pub max: f64,
+    /// (lower edge, upper edge, count) per bin.
+    pub histogram: Vec<(f64, f64, usize)>,
+}
+
+pub fn trace_stats(population: &str, variable: &str, data: &[f32], bins: usize) -> TraceStats {
+    let x: Vec<f64> = data.iter().map(|&v| v as f64).filter(|v| v.is_finite()).collect();
+    let (min, max) = x.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| (a.min(v), b.max(v)));
+    let bins = bins.max(1);
+    let width = if max > min { (max - min) / bins as f64 } else { 1.0 };
+    let mut counts = vec![0usize; bins];
+    for &v in &x {
+        counts[(((v - min) / width) as usize).min(bins - 1)] += 1;
+    }
+    TraceStats {
+        population: population.to_string(),
+        variable: variable.to_string(),
+        samples: x.len(),
+        mean: if x.is_empty() { f64::NAN } else { mean(&x) },
+        sd: if x.is_empty() { f64::NAN } else { variance(&x).sqrt() },
+        min,
+        max,
+        histogram: counts.iter().enumerate().map(|(k, &c)| (min + k as f64 * width, min + (k + 1) as f64 * width, c)).collect(),
+    }
+}
+
+pub fn text_histogram(t: &TraceStats, width: usize) -> String {
+    let top = t.histogram.iter().map(|b| b.2).max().unwrap_or(0).max(1);
+    t.histogram
+        .iter()
+        .map(|&(lo, hi, c)| format!("  [{lo:>9.3}, {hi:>9.3})  {:>8}  {}\n", c, "#".repeat(c * width / top)))
+        .collect()
+}
+
+/// Reads an output file: the population sizes and duration come from its stored config.
+pub fn from_file(path: &Path, window_ms: f64, bins: usize) -> Result<(Vec<SpikeStats>, Vec<TraceStats>)> {
+    let h5 = |source: hdf5::Error| Error::Hdf5 { path: path.to_owned(), source };
+    let file = hdf5::File::open(path).map_err(h5)?;
+    let text: hdf5::types::VarLenUnicode = file.attr("config").and_then(|a| a.read_scalar()).map_err(h5)?;
+    let config = crate::config::parse(text.as_str(), &[])?;
+    let duration = config.simulation.duration_ms;
+    let mut spikes = Vec::new();
+    if let Ok(group) = file.group("spikes") {
+        for name in group.member_names().map_err(h5)? {
+            let g = group.group(&name).map_err(h5)?;
+            let t: Vec<f64> = g.dataset("timestamps").and_then(|d| d.read_raw()).map_err(h5)?;
+            let id: Vec<u64> = g.dataset("node_ids").and_then(|d| d.read_raw()).map_err(h5)?;
+            let size = config.populations.get(&name).map_or(0, |p| p.size as usize);
+            let pairs: Vec<(f64, u64)> = t.into_iter().zip(id).collect();
+            spikes.push(spike_stats(&name, size, duration, &pairs, window_ms));
+        }
+    }
+    let mut traces = Vec::new();
+    if let Ok(report) = file.group("report") {
+        for pop in report.member_names().map_err(h5)? {
+            let g = report.group(&pop).map_err(h5)?;
+            for var in g.member_names().map_err(h5)? {
+                let data: Vec<f32> = g.dataset(&format!("{var}/data")).and_then(|d| d.read_raw()).map_err(h5)?;
+                traces.push(trace_stats(&pop, &var, &data, bins));
+            }
+        }
+    }
+    Ok((spikes, traces))
+}
+
+pub fn report(spikes: &[SpikeStats], traces: &[TraceStats]) -> String {
+    let mut s = String::new();
+    if !spikes.is_empty() {
+        s.push_str(&format!(
+            "{:<12} {:>8} {:>9} {:>10} {:>11} {:>7} {:>12} {:>8}\n",
+            "population", "neurons", "spikes", "rate Hz", "ISI mean ms", "ISI CV", "Fano", "silent"
+        ));
+        for p in spikes {
+            s.push_str(&format!(
+                "{:<12} {:>8} {:>9} {:>10.3} {:>11.3} {:>7.3} {:>6.3} @{:<5} {:>7.1}%\n",
+                p.population,
+                p.neurons,
+                p.spikes,
+                p.mean_rate_hz,
+                p.isi_mean_ms,
+                p.isi_cv,
+                p.fano,
+                format!("{}ms", p.window_ms),
+                100.0 * p.silent_fraction
+            ));
+        }
+    }
+    for t in traces {
+        s.push_str(&format!(
+            "\n{}.{}: {} samples, mean {:.4}, sd {:.4}, min {:.4}, max {:.4}\n",
+            t.population, t.variable, t.samples, t.mean, t.sd, t.min, t.max
+        ));
+        s.push_str(&text_histogram(t, 50));
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_regular_train_has_zero_cv_and_fano_and_the_right_rate() {
+        // Neuron 0 fires every 10 ms for 1 s; neuron 1 is silent.
+        let spikes: Vec<(f64, u64)> = (0..100).map(|k| (5.0 + 10.0 * k as f64, 0)).collect();
+        let s = spike_stats("p", 2, 1000.0, &spikes, 100.0);
+        assert_eq!(s.spikes, 100);
+        assert!((s.mean_rate_hz - 50.0).abs() < 1e-12);
+        assert!((s.isi_mean_ms - 10.0).abs() < 1e-9);
+        assert!(s.isi_cv.abs() < 1e-9);
+        assert!(s.fano.abs() < 1e-12);
+        assert_eq!(s.silent_fraction, 0.5);
+    }
+
+    #[test]
+    fn poisson_like_trains_have_cv_and_fano_near_one() {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(3);
+        let mut spikes = Vec::new();
+        for n in 0..200u64 {
+            let mut t = 0.0;
+            loop {
+                t += -(1.0 - rng.random::<f64>()).ln() / 0.02; // 20 Hz
+                if t >= 10_000.0 {
+                    break;
+                }
+                spikes.push((t, n));
+            }
+        }
+        let s = spike_stats("p", 200, 10_000.0, &spikes, 500.0);
+        assert!((s.mean_rate_hz - 20.0).abs() < 1.0, "{}", s.mean_rate_hz);
+        assert!((s.isi_cv - 1.0).abs() < 0.05, "{}", s.isi_cv);
+        assert!((s.fano - 1.0).abs() < 0.1, "{}", s.fano);
+    }
+
+    #[test]
+    fn trace_moments_and_histogram() {
+        let t = trace_stats("p", "v", &[1.0, 2.0, 3.0, 4.0], 2);
+        assert_eq!(t.mean, 2.5);
+        assert!((t.sd - 1.118033988749895).abs() < 1e-12);
+        assert_eq!(t.histogram.iter().map(|b| b.2).collect::<Vec<_>>(), vec![2, 2]);
+        assert!(text_histogram(&t, 10).contains("##########"));
+    }
+}

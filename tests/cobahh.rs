@@ -1,0 +1,111 @@
+//! Event-driven synapses and the COBAHH benchmark on the CPU reference and the GPU.
+
+mod common;
+
+use common::*;
+use ganglion::backend::cpu::CpuBackend;
+use ganglion::backend::gpu::GpuBackend;
+use ganglion::record::{RecordPlan, Spike};
+use ganglion::stats;
+
+fn gpu(net: &ganglion::network::Network, plan: &RecordPlan) -> GpuBackend {
+    GpuBackend::with_plan(net, plan, None).unwrap_or_else(|e| panic!("the GPU tests need an adapter: {e}"))
+}
+
+fn pairs(spikes: &[Spike], dt: f64) -> Vec<(f64, u64)> {
+    spikes.iter().map(|s| ((s.step + 1) as f64 * dt, s.neuron as u64)).collect()
+}
+
+#[test]
+fn cobahh_is_spike_for_spike_identical_on_gpu_and_cpu_for_50_ms_and_statistically_the_same_over_1_s() {
+    let (_, net) = shipped("cobahh.toml", &[]);
+    let plan = RecordPlan::all_spikes(&net);
+    let a = run_in_memory(&net, &mut CpuBackend::<f32>::new(&net), &plan);
+    let b = run_in_memory(&net, &mut gpu(&net, &plan), &plan);
+    let until_50ms = |s: &[Spike]| s.iter().copied().filter(|s| (s.step + 1) as f64 * net.dt_ms <= 50.0).collect::<Vec<_>>();
+    for p in 0..2 {
+        let (x, y) = (until_50ms(&a.spikes[p]), until_50ms(&b.spikes[p]));
+        assert!(x.len() > 100, "population {p} fires in the first 50 ms");
+        assert_eq!(x, y, "population {p}: spike trains differ within 50 ms");
+    }
+    // Over 1 s the chaotic trajectories part ways; the network's statistics must not.
+    let total = |s: &[Vec<Spike>]| s.iter().map(|p| p.len()).sum::<usize>() as f64 / net.n_neurons() as f64;
+    let (rate_cpu, rate_gpu) = (total(&a.spikes), total(&b.spikes));
+    assert!((rate_cpu - rate_gpu).abs() <= 0.05 * rate_cpu, "mean rate {rate_cpu} Hz on the CPU, {rate_gpu} Hz on the GPU");
+    for (p, pop) in net.populations.iter().enumerate() {
+        let sa = stats::spike_stats(&pop.name, pop.size, 1000.0, &pairs(&a.spikes[p], net.dt_ms), 100.0);
+        let sb = stats::spike_stats(&pop.name, pop.size, 1000.0, &pairs(&b.spikes[p], net.dt_ms), 100.0);
+        assert!(sa.mean_rate_hz > 5.0, "{}: the benchmark's self-sustained activity ({} Hz)", pop.name, sa.mean_rate_hz);
+        assert!((sa.isi_cv - sb.isi_cv).abs() <= 0.10 * sa.isi_cv, "{}: ISI CV {} vs {}", pop.name, sa.isi_cv, sb.isi_cv);
+    }
+}
+
+/// One LIF neuron driven to fire, connected to silent LIF targets through one synapse each.
+fn delay_network(synapse: &str, delay_ms: f64) -> (ganglion::config::Config, ganglion::network::Network) {
+    let text = format!(
+        r#"
+[simulation]
+dt_ms = 0.1
+duration_ms = 30.0
+
+[populations.pre]
+model = "lif"
+size = 1
+params = {{ input = {{ constant = 0.3 }}, integrator = "exact" }}
+
+[populations.post]
+model = "lif"
+size = 2
+params = {{ input = {{ constant = 0.0 }}, integrator = "exact" }}
+
+[projections.link]
+source = "pre"
+target = "post"
+synapse = "{synapse}"
+params = {{ tau_ms = 2.0, {extra} delay_ms = {delay_ms} }}
+connectivity = {{ rule = "explicit", pre = [0, 0], post = [0, 1], weight = [0.05, 0.025] }}
+
+[record]
+spikes = ["pre"]
+traces = [{{ population = "post", variables = ["v"] }}]
+"#,
+        extra = if synapse == "exp_cond" { "e_rev = 0.0," } else { "" }
+    );
+    parsed(&text, &[])
+}
+
+#[test]
+fn a_spike_arrives_after_its_delay_with_its_weight_on_both_backends() {
+    for synapse in ["exp_curr", "exp_cond"] {
+        for delay_ms in [0.0, 1.0, 2.5] {
+            let (config, net) = delay_network(synapse, delay_ms);
+            let plan = RecordPlan::from_config(&config, &net);
+            let a = run_in_memory(&net, &mut CpuBackend::<f32>::new(&net), &plan);
+            let b = run_in_memory(&net, &mut gpu(&net, &plan), &plan);
+            let spike = a.spikes[config.population_index("pre").unwrap()][0];
+            let v = &a.traces[0][0];
+            // Samples are [t][neuron]; the spike is stamped t_(k+1) and the weight lands at
+            // t_(k+1) + delay, moving V over the step that starts there.
+            let arrival = spike.step as usize + 1 + (delay_ms / net.dt_ms).round() as usize;
+            assert!(v[2 * arrival] == -60.0 && v[2 * (arrival + 1)] > -60.0, "{synapse}, delay {delay_ms}: {:?}", &v[2 * (arrival - 1)..2 * (arrival + 3)]);
+            assert_eq!(v[2 * (arrival - 1)], -60.0, "{synapse}, delay {delay_ms}: nothing before the arrival");
+            // Twice the weight, twice the deflection.
+            let (d0, d1) = (v[2 * (arrival + 1)] + 60.0, v[2 * (arrival + 1) + 1] + 60.0);
+            assert!((d0 / d1 - 2.0).abs() < 1e-3, "{synapse}: deflections {d0} and {d1}");
+            assert_eq!(a.spikes, b.spikes);
+            for (x, y) in v.iter().zip(&b.traces[0][0]) {
+                assert!((x - y).abs() < 1e-4, "{synapse}, delay {delay_ms}: cpu {x} gpu {y}");
+            }
+        }
+    }
+}
+
+#[test]
+fn the_k80_variant_scales_with_a_fixed_in_degree() {
+    let (_, net) = shipped("cobahh_k80.toml", &["populations.exc.size=8000", "populations.inh.size=2000", "simulation.duration_ms=1"]);
+    for p in &net.projections {
+        let k = if p.name.starts_with('e') { 64 } else { 16 };
+        assert!(p.csr.row_ptr.windows(2).all(|w| w[1] - w[0] == k), "{}: every target has {k} inputs", p.name);
+    }
+    assert_eq!(net.n_synapses(), 10_000 * 80);
+}
