@@ -1,7 +1,7 @@
 # ganglion: `make demo` runs the seed's two-neuron network, `make test` runs every test.
 # Both install the system packages they need first (Debian/Ubuntu, via apt-get).
 
-SYSTEM_PACKAGES := libhdf5-dev mesa-vulkan-drivers libvulkan1 pkg-config
+SYSTEM_PACKAGES := libhdf5-dev mesa-vulkan-drivers libvulkan1 pkg-config fonts-dejavu-core
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 CARGO ?= cargo
 

@@ -48,6 +48,7 @@ pub fn run(req: &RunRequest) -> Result<(PathBuf, RunSummary)> {
     let mut backend = backend::create(&net, &plan, &backend_options(&config))?;
     let info = backend.info();
     let meta = RunMeta {
+        config_name: req.config.display().to_string(),
         config_toml: config.to_toml(),
         backend: format!("{} ({})", info.kind, info.device),
         precision: info.precision.to_string(),

@@ -22,6 +22,8 @@ pub struct BenchResult {
     pub bytes_per_step: u64,
     /// "gpu timestamps" or "wall clock".
     pub timing: &'static str,
+    /// Bytes of device buffers the backend allocated (GPU only).
+    pub device_bytes: Option<u64>,
 }
 
 impl BenchResult {
@@ -36,18 +38,26 @@ impl BenchResult {
     }
 }
 
-/// Bytes one step must move at the least, by the model's count: each HH neuron reads V, m, h,
-/// n, S and I_syn and writes V, m, h, n, S (44 B in f32); each synapse reads its column index
-/// and the source's S (8 B, 12 B with its own weight); each target row reads two row pointers
-/// and V and writes I_syn (16 B).
+/// Bytes one step must move at the least, by the model's count:
+/// - each neuron reads and writes its state variables (HH: v, m, h, n, s), reads its two
+///   synaptic-input words and writes its spike flag;
+/// - a graded projection reads per synapse a column index and the source's S (plus the
+///   weight when synapses have their own), per target row two row pointers, and writes the
+///   two input words;
+/// - an event-driven projection reads and writes per target its g, its ring slot and the two
+///   input words, and reads per source its spike flag (spikes themselves add row traffic in
+///   proportion to the rate, not counted).
 pub fn bytes_per_step(net: &Network, float_bytes: u64) -> u64 {
-    let neurons = net.n_neurons() as u64 * 11 * float_bytes;
+    let neurons: u64 = net.populations.iter().map(|p| p.size as u64 * ((2 * p.variables().len() as u64 + 2) * float_bytes + 4)).sum();
     let synapses: u64 = net
         .projections
         .iter()
-        .map(|p| {
-            let w = matches!(p.csr.weights, Weights::PerSynapse(_)) as u64;
-            p.csr.n_synapses() as u64 * (4 + float_bytes * (1 + w)) + p.csr.n_rows as u64 * (8 + 2 * float_bytes)
+        .map(|p| match &p.event {
+            None => {
+                let w = matches!(p.csr.weights, Weights::PerSynapse(_)) as u64;
+                p.csr.n_synapses() as u64 * (4 + float_bytes * (1 + w)) + p.csr.n_rows as u64 * (8 + 2 * float_bytes)
+            }
+            Some(e) => p.csr.n_rows as u64 * (2 * float_bytes + 8 + 2 * float_bytes) + e.by_source.n_rows as u64 * 4,
         })
         .sum();
     neurons + synapses
@@ -98,6 +108,7 @@ pub fn bench(net: &Network, opts: &BackendOptions, steps: u64, repeat: usize) ->
         us_max: us[us.len() - 1],
         bytes_per_step: bytes_per_step(&net, float_bytes),
         timing,
+        device_bytes: b.device_memory_bytes(),
     })
 }
 

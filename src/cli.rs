@@ -104,6 +104,37 @@ pub enum Command {
         #[arg(long, default_value_t = 20)]
         bins: usize,
     },
+    /// Sweep one population's size, time each size on each backend, write a CSV.
+    Scale {
+        #[command(flatten)]
+        args: ConfigArgs,
+        /// The population whose size is swept.
+        #[arg(long)]
+        population: String,
+        /// Sizes, comma-separated.
+        #[arg(long, value_delimiter = ',', required = true)]
+        sizes: Vec<u64>,
+        /// Backends, comma-separated: cpu, gpu.
+        #[arg(long, default_value = "cpu,gpu", value_delimiter = ',')]
+        backends: Vec<String>,
+        /// Steps per timed repetition.
+        #[arg(long, default_value_t = 200)]
+        steps: u64,
+        /// Timed repetitions (median, min and max are reported).
+        #[arg(long, default_value_t = 3)]
+        repeat: usize,
+        /// The CSV to write.
+        #[arg(long)]
+        out: PathBuf,
+        /// No progress bar.
+        #[arg(long)]
+        quiet: bool,
+    },
+    /// Draw a PNG from an output file or a scale CSV.
+    Plot {
+        #[command(subcommand)]
+        what: PlotCommand,
+    },
     /// Time steps of a config's network: µs/step, neuron-steps/s, effective bandwidth.
     Bench {
         #[command(flatten)]
@@ -118,6 +149,105 @@ pub enum Command {
         #[arg(long, default_value = "cpu,gpu", value_delimiter = ',')]
         backends: Vec<String>,
     },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum PlotCommand {
+    /// Variables of recorded neurons against time, one panel per variable.
+    Traces {
+        output: PathBuf,
+        #[arg(long)]
+        population: String,
+        #[arg(long, value_delimiter = ',', default_value = "v")]
+        variables: Vec<String>,
+        /// Neuron ids (default: the first eight recorded).
+        #[arg(long, value_delimiter = ',')]
+        neurons: Vec<u64>,
+        #[arg(long)]
+        t0: Option<f64>,
+        #[arg(long)]
+        t1: Option<f64>,
+        /// The PNG (default: next to the output file).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Spike raster with the population rate below.
+    Raster {
+        output: PathBuf,
+        #[arg(long)]
+        population: Option<String>,
+        #[arg(long, default_value_t = 500)]
+        max_neurons: u64,
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Histogram of all recorded samples of a variable.
+    Hist {
+        output: PathBuf,
+        #[arg(long)]
+        population: String,
+        #[arg(long, default_value = "v")]
+        variable: String,
+        #[arg(long, default_value_t = 50)]
+        bins: usize,
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Histogram of the inter-spike intervals of a population.
+    Isi {
+        output: PathBuf,
+        #[arg(long)]
+        population: String,
+        #[arg(long, default_value_t = 50)]
+        bins: usize,
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Time per step, throughput and GPU/CPU speedup against N from a scale CSV.
+    Scale {
+        csv: PathBuf,
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+}
+
+/// `out.h5` → `out_<what>.png` beside it, unless a path was given.
+fn png_path(given: Option<PathBuf>, input: &std::path::Path, what: &str) -> PathBuf {
+    given.unwrap_or_else(|| {
+        let stem = input.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "plot".into());
+        input.with_file_name(format!("{stem}_{what}.png"))
+    })
+}
+
+fn plot(what: PlotCommand) -> anyhow::Result<PathBuf> {
+    use crate::plot;
+    Ok(match what {
+        PlotCommand::Traces { output, population, variables, neurons, t0, t1, out } => {
+            let png = png_path(out, &output, "traces");
+            plot::traces(&output, &population, &variables, &neurons, t0, t1, &png)?;
+            png
+        }
+        PlotCommand::Raster { output, population, max_neurons, out } => {
+            let png = png_path(out, &output, "raster");
+            plot::raster(&output, population.as_deref(), max_neurons, &png)?;
+            png
+        }
+        PlotCommand::Hist { output, population, variable, bins, out } => {
+            let png = png_path(out, &output, &format!("hist_{variable}"));
+            plot::hist(&output, &population, &variable, bins, &png)?;
+            png
+        }
+        PlotCommand::Isi { output, population, bins, out } => {
+            let png = png_path(out, &output, "isi");
+            plot::isi(&output, &population, bins, &png)?;
+            png
+        }
+        PlotCommand::Scale { csv, out } => {
+            let png = png_path(out, &csv, "scale");
+            plot::scale(&csv, &png)?;
+            png
+        }
+    })
 }
 
 pub fn main() -> anyhow::Result<()> {
@@ -162,6 +292,31 @@ pub fn main() -> anyhow::Result<()> {
             let (spikes, traces) = crate::stats::from_file(&output, window_ms, bins)?;
             print!("{}", crate::stats::report(&spikes, &traces));
         }
+        Command::Scale { args, population, sizes, backends, steps, repeat, out, quiet } => {
+            let backends = backends
+                .iter()
+                .map(|b| match b.trim() {
+                    "cpu" => Ok(crate::config::BackendChoice::Cpu),
+                    "gpu" => Ok(crate::config::BackendChoice::Gpu),
+                    other => Err(anyhow::anyhow!("--backends: unknown backend `{other}`; expected cpu or gpu")),
+                })
+                .collect::<anyhow::Result<Vec<_>>>()?;
+            let req = crate::scale::ScaleRequest {
+                config: args.config.clone(),
+                overrides: args.all_overrides(),
+                population,
+                sizes,
+                backends,
+                steps,
+                repeat,
+                show_progress: !quiet,
+            };
+            let rows = crate::scale::run(&req)?;
+            crate::scale::write_csv(&out, &rows)?;
+            print!("{}", crate::scale::table(&rows));
+            println!("wrote {}", out.display());
+        }
+        Command::Plot { what } => println!("wrote {}", plot(what)?.display()),
         Command::Bench { args, steps, repeat, backends } => {
             print!("{}", app::bench(&args.config, &args.all_overrides(), steps, repeat, &backends)?);
         }

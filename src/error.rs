@@ -20,6 +20,8 @@ pub enum Error {
     Gpu(String),
     #[error("network too large: {0}")]
     TooLarge(String),
+    #[error("plot: {0}")]
+    Plot(String),
 }
 
 impl Error {

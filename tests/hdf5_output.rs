@@ -13,7 +13,7 @@ use ganglion::Error;
 use hdf5::types::VarLenUnicode;
 
 fn meta() -> RunMeta {
-    RunMeta { config_toml: String::new(), backend: "cpu".into(), precision: "f64".into(), seed: 1 }
+    RunMeta { config_name: "test".into(), config_toml: String::new(), backend: "cpu".into(), precision: "f64".into(), seed: 1 }
 }
 
 #[test]
@@ -69,7 +69,7 @@ fn a_run_reads_back_with_the_documented_layout() {
     assert!(complete);
     let seed: u64 = f.attr("seed").unwrap().read_scalar().unwrap();
     assert_eq!(seed, 1);
-    for name in ["ganglion_version", "backend", "precision"] {
+    for name in ["ganglion_version", "backend", "precision", "config_name"] {
         let v: VarLenUnicode = f.attr(name).unwrap().read_scalar().unwrap();
         assert!(!v.as_str().is_empty(), "{name}");
     }

@@ -42,6 +42,11 @@ pub trait Backend {
     fn device_seconds(&self) -> Option<f64> {
         None
     }
+
+    /// Bytes of device memory the backend allocated, where it has a device.
+    fn device_memory_bytes(&self) -> Option<u64> {
+        None
+    }
 }
 
 /// Options that pick and tune a backend.

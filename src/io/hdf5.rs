@@ -18,6 +18,8 @@ use std::path::{Path, PathBuf};
 /// What the root attributes say about the run.
 #[derive(Clone, Debug)]
 pub struct RunMeta {
+    /// The config file the run came from, for figure titles.
+    pub config_name: String,
     pub config_toml: String,
     pub backend: String,
     pub precision: String,
@@ -75,6 +77,7 @@ impl Hdf5Writer {
         let file = hdf5::File::create(path)?;
         str_attr(&file, "ganglion_version", env!("CARGO_PKG_VERSION"))?;
         str_attr(&file, "config", &meta.config_toml)?;
+        str_attr(&file, "config_name", &meta.config_name)?;
         str_attr(&file, "backend", &meta.backend)?;
         str_attr(&file, "precision", &meta.precision)?;
         file.new_attr::<u64>().create("seed")?.write_scalar(&meta.seed)?;

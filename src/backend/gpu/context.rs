@@ -11,6 +11,7 @@ pub struct GpuContext {
     /// Timestamp queries on compute passes are available.
     pub timestamps: bool,
     errors: Arc<Mutex<Vec<String>>>,
+    allocated: std::sync::atomic::AtomicU64,
 }
 
 fn instance() -> wgpu::Instance {
@@ -97,7 +98,7 @@ impl GpuContext {
         let sink = errors.clone();
         // Validation and out-of-memory errors become Results instead of panics.
         device.on_uncaptured_error(Arc::new(move |e: wgpu::Error| sink.lock().unwrap().push(e.to_string())));
-        Ok(GpuContext { info, limits, device, queue, timestamps, errors })
+        Ok(GpuContext { info, limits, device, queue, timestamps, errors, allocated: Default::default() })
     }
 
     /// Fails with the first error the device reported since the last check.
@@ -109,6 +110,16 @@ impl GpuContext {
             let all = errors.drain(..).collect::<Vec<_>>().join("; ");
             Err(Error::Gpu(all))
         }
+    }
+
+    /// Bytes of buffers created through this context.
+    pub fn allocated_bytes(&self) -> u64 {
+        self.allocated.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    pub fn create_buffer(&self, desc: &wgpu::BufferDescriptor) -> wgpu::Buffer {
+        self.allocated.fetch_add(desc.size, std::sync::atomic::Ordering::Relaxed);
+        self.device.create_buffer(desc)
     }
 
     pub fn wait(&self) -> Result<()> {
@@ -136,7 +147,7 @@ impl GpuContext {
         // Zero-sized bindings are invalid: pad empty arrays to one word.
         let size = (contents.len() as u64).max(4).next_multiple_of(4);
         self.check_binding_size(label, size)?;
-        let buffer = self.device.create_buffer(&wgpu::BufferDescriptor {
+        let buffer = self.create_buffer(&wgpu::BufferDescriptor {
             label: Some(label),
             size,
             usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC | wgpu::BufferUsages::COPY_DST,
@@ -149,7 +160,7 @@ impl GpuContext {
     }
 
     pub fn uniform_buffer(&self, label: &str, contents: &[u8]) -> wgpu::Buffer {
-        let buffer = self.device.create_buffer(&wgpu::BufferDescriptor {
+        let buffer = self.create_buffer(&wgpu::BufferDescriptor {
             label: Some(label),
             size: (contents.len() as u64).next_multiple_of(16),
             usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,

@@ -148,7 +148,7 @@ impl GpuBackend {
         if slot_bytes > ctx.limits.max_buffer_size {
             return Err(Error::TooLarge(format!("{slot_bytes} bytes of per-step parameters exceed the device's max_buffer_size")));
         }
-        let step_slots = ctx.device.create_buffer(&wgpu::BufferDescriptor {
+        let step_slots = ctx.create_buffer(&wgpu::BufferDescriptor {
             label: Some("step slots"),
             size: slot_bytes,
             usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
@@ -613,6 +613,10 @@ impl Backend for GpuBackend {
             chunk.n_samples = samples_in(out.first_step, out.n_steps, t.every) as usize;
         }
         Ok(())
+    }
+
+    fn device_memory_bytes(&self) -> Option<u64> {
+        Some(self.ctx.allocated_bytes())
     }
 
     /// Compute-pass time by timestamp queries when the adapter has them.

@@ -1,0 +1,398 @@
+//! `ganglion plot`: PNG figures from an output file or a scale CSV, drawn with plotters
+//! (no Python). Text is rendered with DejaVu Sans (Debian's fonts-dejavu-core, which `make`
+//! installs).
+
+use crate::error::{Error, Result};
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use std::path::Path;
+use std::sync::OnceLock;
+
+const FONT_PATHS: [&str; 3] = [
+    "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
+    "/usr/share/fonts/TTF/DejaVuSans.ttf",
+    "/usr/local/share/fonts/DejaVuSans.ttf",
+];
+
+fn plot_err(e: impl std::fmt::Display) -> Error {
+    Error::Plot(e.to_string())
+}
+
+/// Registers the font once; plotters needs one for every label.
+fn ensure_font() -> Result<()> {
+    static FONT: OnceLock<std::result::Result<(), String>> = OnceLock::new();
+    FONT.get_or_init(|| {
+        let path = std::env::var("GANGLION_FONT").ok().into_iter().chain(FONT_PATHS.iter().map(|s| s.to_string()));
+        for p in path {
+            if let Ok(bytes) = std::fs::read(&p) {
+                let bytes: &'static [u8] = Box::leak(bytes.into_boxed_slice());
+                return plotters::style::register_font("sans-serif", FontStyle::Normal, bytes)
+                    .map_err(|_| format!("{p} is not a usable TrueType font"));
+            }
+        }
+        Err("no font found: install fonts-dejavu-core (apt-get install fonts-dejavu-core) or set GANGLION_FONT to a .ttf file".into())
+    })
+    .clone()
+    .map_err(Error::Plot)
+}
+
+/// An output file with its stored config.
+struct Output {
+    file: hdf5::File,
+    config_name: String,
+    config: crate::config::Config,
+}
+
+fn open(path: &Path) -> Result<Output> {
+    let h5 = |source: hdf5::Error| Error::Hdf5 { path: path.to_owned(), source };
+    let file = hdf5::File::open(path).map_err(h5)?;
+    let text: hdf5::types::VarLenUnicode = file.attr("config").and_then(|a| a.read_scalar()).map_err(h5)?;
+    let config = crate::config::parse(text.as_str(), &[])?;
+    let config_name = file
+        .attr("config_name")
+        .and_then(|a| a.read_scalar::<hdf5::types::VarLenUnicode>())
+        .map(|s| s.as_str().to_string())
+        .unwrap_or_else(|_| path.display().to_string());
+    Ok(Output { file, config_name, config })
+}
+
+impl Output {
+    fn h5<T>(&self, r: hdf5::Result<T>) -> Result<T> {
+        r.map_err(|source| Error::Hdf5 { path: self.file.filename().into(), source })
+    }
+
+    /// Times (ms) and samples [sample][column] of a recorded variable, with its node ids.
+    fn trace(&self, population: &str, variable: &str) -> Result<(Vec<f64>, Vec<u64>, Vec<f32>, usize)> {
+        let at = format!("report/{population}/{variable}");
+        let ds = self
+            .file
+            .dataset(&format!("{at}/data"))
+            .map_err(|_| Error::Plot(format!("no recorded trace `{variable}` of population `{population}` in this file")))?;
+        let width = ds.shape().get(1).copied().unwrap_or(0);
+        let data: Vec<f32> = self.h5(ds.read_raw())?;
+        let ids: Vec<u64> = self.h5(self.file.dataset(&format!("{at}/mapping/node_ids")).and_then(|d| d.read_raw()))?;
+        let time: Vec<f64> = self.h5(self.file.dataset(&format!("{at}/mapping/time")).and_then(|d| d.read_raw()))?;
+        let n = if width == 0 { 0 } else { data.len() / width };
+        let times = (0..n).map(|k| time[0] + k as f64 * time[2]).collect();
+        Ok((times, ids, data, width))
+    }
+
+    fn spikes(&self, population: &str) -> Result<(Vec<f64>, Vec<u64>)> {
+        let g = self
+            .file
+            .group(&format!("spikes/{population}"))
+            .map_err(|_| Error::Plot(format!("no recorded spikes of population `{population}` in this file")))?;
+        Ok((self.h5(g.dataset("timestamps").and_then(|d| d.read_raw()))?, self.h5(g.dataset("node_ids").and_then(|d| d.read_raw()))?))
+    }
+
+    fn spiking_populations(&self) -> Result<Vec<String>> {
+        Ok(match self.file.group("spikes") {
+            Ok(g) => self.h5(g.member_names())?,
+            Err(_) => Vec::new(),
+        })
+    }
+}
+
+fn neuron_color(k: usize) -> RGBColor {
+    // The seed's figure: the first neuron red, the second blue.
+    const COLORS: [RGBColor; 8] = [
+        RGBColor(220, 30, 30),
+        RGBColor(30, 60, 220),
+        RGBColor(20, 150, 60),
+        RGBColor(230, 140, 0),
+        RGBColor(140, 40, 170),
+        RGBColor(0, 160, 170),
+        RGBColor(120, 90, 40),
+        RGBColor(90, 90, 90),
+    ];
+    COLORS[k % COLORS.len()]
+}
+
+fn range_of(values: impl Iterator<Item = f64>) -> (f64, f64) {
+    let (lo, hi) = values.filter(|v| v.is_finite()).fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| (a.min(v), b.max(v)));
+    if !lo.is_finite() {
+        return (0.0, 1.0);
+    }
+    let pad = ((hi - lo) * 0.05).max(1e-6);
+    (lo - pad, hi + pad)
+}
+
+fn units(variable: &str) -> &'static str {
+    match variable {
+        "v" => "mV",
+        "refractory" => "steps",
+        _ => "1",
+    }
+}
+
+/// Stacked panels of `variables` against time for `neurons` (all recorded if empty).
+pub fn traces(path: &Path, population: &str, variables: &[String], neurons: &[u64], t0: Option<f64>, t1: Option<f64>, out: &Path) -> Result<()> {
+    ensure_font()?;
+    let o = open(path)?;
+    if variables.is_empty() {
+        return Err(Error::Plot("name at least one variable".into()));
+    }
+    let height = 260 * variables.len() as u32 + 60;
+    let root = BitMapBackend::new(out, (1200, height)).into_drawing_area();
+    root.fill(&WHITE).map_err(plot_err)?;
+    let root = root.titled(&format!("{} — {population}", o.config_name), ("sans-serif", 24)).map_err(plot_err)?;
+    let panels = root.split_evenly((variables.len(), 1));
+    for (panel, variable) in panels.iter().zip(variables) {
+        let (times, ids, data, width) = o.trace(population, variable)?;
+        let columns: Vec<(usize, u64)> = if neurons.is_empty() {
+            ids.iter().copied().enumerate().take(8).collect()
+        } else {
+            neurons
+                .iter()
+                .map(|n| {
+                    ids.iter().position(|i| i == n).map(|c| (c, *n)).ok_or_else(|| Error::Plot(format!("neuron {n} of `{population}` was not recorded")))
+                })
+                .collect::<Result<_>>()?
+        };
+        let lo = t0.unwrap_or(times.first().copied().unwrap_or(0.0));
+        let hi = t1.unwrap_or(times.last().copied().unwrap_or(1.0)).max(lo + 1e-9);
+        let selected: Vec<usize> = (0..times.len()).filter(|&k| times[k] >= lo && times[k] <= hi).collect();
+        let (ylo, yhi) = range_of(selected.iter().flat_map(|&k| columns.iter().map(move |&(c, _)| (k, c))).map(|(k, c)| data[k * width + c] as f64));
+        let mut chart = ChartBuilder::on(panel)
+            .margin(10)
+            .x_label_area_size(40)
+            .y_label_area_size(70)
+            .build_cartesian_2d(lo..hi, ylo..yhi)
+            .map_err(plot_err)?;
+        chart
+            .configure_mesh()
+            .x_desc("time (ms)")
+            .y_desc(format!("{variable} ({})", units(variable)))
+            .label_style(("sans-serif", 15))
+            .draw()
+            .map_err(plot_err)?;
+        for (k, &(c, id)) in columns.iter().enumerate() {
+            let color = neuron_color(k);
+            chart
+                .draw_series(LineSeries::new(selected.iter().map(|&s| (times[s], data[s * width + c] as f64)), color.stroke_width(2)))
+                .map_err(plot_err)?
+                .label(format!("neuron {id}"))
+                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2)));
+        }
+        chart.configure_series_labels().background_style(WHITE.mix(0.8)).border_style(BLACK).label_font(("sans-serif", 14)).draw().map_err(plot_err)?;
+    }
+    root.present().map_err(plot_err)
+}
+
+/// A spike raster (at most `max_neurons` neurons per population) with the population rate below.
+pub fn raster(path: &Path, population: Option<&str>, max_neurons: u64, out: &Path) -> Result<()> {
+    ensure_font()?;
+    let o = open(path)?;
+    let pops = match population {
+        Some(p) => vec![p.to_string()],
+        None => o.spiking_populations()?,
+    };
+    if pops.is_empty() {
+        return Err(Error::Plot("this file holds no spikes".into()));
+    }
+    let duration = o.config.simulation.duration_ms;
+    let root = BitMapBackend::new(out, (1200, 900)).into_drawing_area();
+    root.fill(&WHITE).map_err(plot_err)?;
+    let root = root.titled(&format!("{} — spikes of {}", o.config_name, pops.join(", ")), ("sans-serif", 24)).map_err(plot_err)?;
+    let (top, bottom) = root.split_vertically(600);
+    let mut offset = 0u64;
+    let mut spans = Vec::new();
+    let mut all = Vec::new();
+    for p in &pops {
+        let (t, id) = o.spikes(p)?;
+        let size = o.config.populations.get(p).map_or(0, |x| x.size).min(max_neurons);
+        spans.push((p.clone(), offset, size, t.len(), o.config.populations.get(p).map_or(1, |x| x.size)));
+        all.push((t, id, offset, size));
+        offset += size;
+    }
+    let mut chart = ChartBuilder::on(&top)
+        .margin(10)
+        .x_label_area_size(35)
+        .y_label_area_size(70)
+        .build_cartesian_2d(0.0..duration, 0.0..offset.max(1) as f64)
+        .map_err(plot_err)?;
+    chart.configure_mesh().x_desc("time (ms)").y_desc("neuron").label_style(("sans-serif", 15)).draw().map_err(plot_err)?;
+    for (k, (t, id, off, size)) in all.iter().enumerate() {
+        let color = neuron_color(k);
+        chart
+            .draw_series(
+                t.iter().zip(id).filter(|(_, &i)| i < *size).map(|(&t, &i)| Circle::new((t, (off + i) as f64 + 0.5), 1, color.filled())),
+            )
+            .map_err(plot_err)?;
+    }
+    // Population rate in bins of duration/200 (at least one step).
+    let bin = (duration / 200.0).max(o.config.simulation.dt_ms);
+    let n_bins = (duration / bin).ceil() as usize;
+    let mut rates = Vec::new();
+    for (name, _, _, _, full_size) in &spans {
+        let (t, _) = o.spikes(name)?;
+        let mut counts = vec![0.0; n_bins.max(1)];
+        for &x in &t {
+            counts[((x / bin) as usize).min(n_bins.max(1) - 1)] += 1.0;
+        }
+        rates.push(counts.iter().map(|c| c / *full_size as f64 / (bin / 1000.0)).collect::<Vec<f64>>());
+    }
+    let ymax = rates.iter().flatten().copied().fold(1.0, f64::max) * 1.1;
+    let mut chart = ChartBuilder::on(&bottom)
+        .margin(10)
+        .x_label_area_size(40)
+        .y_label_area_size(70)
+        .build_cartesian_2d(0.0..duration, 0.0..ymax)
+        .map_err(plot_err)?;
+    chart
+        .configure_mesh()
+        .x_desc("time (ms)")
+        .y_desc(format!("rate (Hz, {bin:.2} ms bins)"))
+        .label_style(("sans-serif", 15))
+        .draw()
+        .map_err(plot_err)?;
+    for (k, ((name, ..), r)) in spans.iter().zip(&rates).enumerate() {
+        let color = neuron_color(k);
+        chart
+            .draw_series(LineSeries::new(r.iter().enumerate().map(|(b, &v)| ((b as f64 + 0.5) * bin, v)), color.stroke_width(2)))
+            .map_err(plot_err)?
+            .label(name.clone())
+            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2)));
+    }
+    chart.configure_series_labels().background_style(WHITE.mix(0.8)).border_style(BLACK).label_font(("sans-serif", 14)).draw().map_err(plot_err)?;
+    root.present().map_err(plot_err)
+}
+
+fn histogram_png(out: &Path, title: &str, x_desc: &str, values: &[f64], bins: usize) -> Result<()> {
+    if values.is_empty() {
+        return Err(Error::Plot(format!("nothing to draw for {title}")));
+    }
+    let (lo, hi) = range_of(values.iter().copied());
+    let bins = bins.max(1);
+    let width = (hi - lo) / bins as f64;
+    let mut counts = vec![0u64; bins];
+    for &v in values.iter().filter(|v| v.is_finite()) {
+        counts[(((v - lo) / width) as usize).min(bins - 1)] += 1;
+    }
+    let top = counts.iter().copied().max().unwrap_or(1) as f64 * 1.1;
+    let root = BitMapBackend::new(out, (1000, 650)).into_drawing_area();
+    root.fill(&WHITE).map_err(plot_err)?;
+    let mut chart = ChartBuilder::on(&root)
+        .caption(title, ("sans-serif", 22))
+        .margin(15)
+        .x_label_area_size(45)
+        .y_label_area_size(70)
+        .build_cartesian_2d(lo..hi, 0.0..top)
+        .map_err(plot_err)?;
+    chart.configure_mesh().x_desc(x_desc).y_desc("count").label_style(("sans-serif", 15)).draw().map_err(plot_err)?;
+    chart
+        .draw_series(counts.iter().enumerate().map(|(k, &c)| {
+            let x0 = lo + k as f64 * width;
+            Rectangle::new([(x0, 0.0), (x0 + width, c as f64)], RGBColor(30, 60, 220).mix(0.7).filled())
+        }))
+        .map_err(plot_err)?;
+    root.present().map_err(plot_err)
+}
+
+/// Histogram of every recorded sample of a variable (the tutorial's histogram of V).
+pub fn hist(path: &Path, population: &str, variable: &str, bins: usize, out: &Path) -> Result<()> {
+    ensure_font()?;
+    let o = open(path)?;
+    let (_, _, data, _) = o.trace(population, variable)?;
+    let values: Vec<f64> = data.iter().map(|&v| v as f64).collect();
+    histogram_png(
+        out,
+        &format!("{} — {population}.{variable}, all recorded samples", o.config_name),
+        &format!("{variable} ({})", units(variable)),
+        &values,
+        bins,
+    )
+}
+
+/// Histogram of the inter-spike intervals of every neuron of a population.
+pub fn isi(path: &Path, population: &str, bins: usize, out: &Path) -> Result<()> {
+    ensure_font()?;
+    let o = open(path)?;
+    let (t, id) = o.spikes(population)?;
+    let mut trains: std::collections::BTreeMap<u64, Vec<f64>> = Default::default();
+    for (t, i) in t.into_iter().zip(id) {
+        trains.entry(i).or_default().push(t);
+    }
+    let intervals: Vec<f64> = trains.values().flat_map(|tr| tr.windows(2).map(|w| w[1] - w[0]).collect::<Vec<_>>()).collect();
+    histogram_png(out, &format!("{} — {population}, inter-spike intervals", o.config_name), "ISI (ms)", &intervals, bins)
+}
+
+/// Log–log time per step and neuron-steps/s against N, one line per backend, and the
+/// GPU/CPU speedup below.
+pub fn scale(csv: &Path, out: &Path) -> Result<()> {
+    ensure_font()?;
+    let (config, rows) = crate::scale::read_csv(csv)?;
+    if rows.is_empty() {
+        return Err(Error::Plot(format!("{} has no measured rows", csv.display())));
+    }
+    let backends: Vec<String> = {
+        let mut b: Vec<String> = rows.iter().map(|r| r.0.clone()).collect();
+        b.dedup();
+        b.sort();
+        b.dedup();
+        b
+    };
+    let root = BitMapBackend::new(out, (1200, 1300)).into_drawing_area();
+    root.fill(&WHITE).map_err(plot_err)?;
+    let root = root.titled(&format!("{config} — scaling"), ("sans-serif", 24)).map_err(plot_err)?;
+    let panels = root.split_evenly((3, 1));
+    let (xlo, xhi) = rows.iter().fold((f64::INFINITY, 0.0f64), |(a, b), r| (a.min(r.1), b.max(r.1)));
+    let xr = (xlo / 1.5)..(xhi * 1.5);
+    let draw_loglog = |area: &DrawingArea<BitMapBackend, Shift>, y_desc: &str, pick: fn(&(String, f64, f64, f64)) -> f64| -> Result<()> {
+        let (ylo, yhi) = rows.iter().map(pick).fold((f64::INFINITY, 0.0f64), |(a, b), v| (a.min(v), b.max(v)));
+        let mut chart = ChartBuilder::on(area)
+            .margin(10)
+            .x_label_area_size(40)
+            .y_label_area_size(90)
+            .build_cartesian_2d(xr.clone().log_scale(), ((ylo / 1.5).max(1e-12)..(yhi * 1.5)).log_scale())
+            .map_err(plot_err)?;
+        chart
+            .configure_mesh()
+            .x_desc("neurons N")
+            .y_desc(y_desc)
+            .x_label_formatter(&|v| format!("{v:.0e}"))
+            .y_label_formatter(&|v| format!("{v:.1e}"))
+            .label_style(("sans-serif", 15))
+            .draw()
+            .map_err(plot_err)?;
+        for (k, b) in backends.iter().enumerate() {
+            let color = neuron_color(k);
+            let pts: Vec<(f64, f64)> = rows.iter().filter(|r| &r.0 == b).map(|r| (r.1, pick(r))).collect();
+            chart
+                .draw_series(LineSeries::new(pts.clone(), color.stroke_width(2)))
+                .map_err(plot_err)?
+                .label(b.clone())
+                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2)));
+            chart.draw_series(pts.iter().map(|&p| Circle::new(p, 4, color.filled()))).map_err(plot_err)?;
+        }
+        chart.configure_series_labels().background_style(WHITE.mix(0.8)).border_style(BLACK).label_font(("sans-serif", 14)).draw().map_err(plot_err)?;
+        Ok(())
+    };
+    draw_loglog(&panels[0], "time per step (µs)", |r| r.2)?;
+    draw_loglog(&panels[1], "neuron-steps per second", |r| r.3)?;
+    // Speedup: CPU time / GPU time at the sizes both measured.
+    let speedup: Vec<(f64, f64)> = rows
+        .iter()
+        .filter(|r| r.0 == "gpu")
+        .filter_map(|g| rows.iter().find(|c| c.0 == "cpu" && c.1 == g.1).map(|c| (g.1, c.2 / g.2)))
+        .collect();
+    let top = speedup.iter().map(|p| p.1).fold(1.0, f64::max) * 1.2;
+    let mut chart = ChartBuilder::on(&panels[2])
+        .margin(10)
+        .x_label_area_size(40)
+        .y_label_area_size(90)
+        .build_cartesian_2d(xr.clone().log_scale(), 0.0..top)
+        .map_err(plot_err)?;
+    chart
+        .configure_mesh()
+        .x_desc("neurons N")
+        .y_desc("speedup GPU/CPU (×)")
+        .x_label_formatter(&|v| format!("{v:.0e}"))
+        .label_style(("sans-serif", 15))
+        .draw()
+        .map_err(plot_err)?;
+    chart.draw_series(LineSeries::new(speedup.clone(), BLACK.stroke_width(2))).map_err(plot_err)?;
+    chart.draw_series(speedup.iter().map(|&p| Circle::new(p, 4, BLACK.filled()))).map_err(plot_err)?;
+    chart.draw_series(LineSeries::new(vec![(xr.start, 1.0), (xr.end, 1.0)], RGBColor(150, 150, 150))).map_err(plot_err)?;
+    root.present().map_err(plot_err)
+}

@@ -1,0 +1,338 @@
+//! `ganglion scale`: one population's size swept over a list, each size timed on each backend,
+//! written to CSV. A size that does not fit a backend becomes a row saying so.
+
+use crate::backend::BackendOptions;
+use crate::bench;
+use crate::config::{self, BackendChoice, Config, Connectivity};
+use crate::error::{Error, Result};
+use crate::network::Network;
+use indicatif::{ProgressBar, ProgressStyle};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+#[derive(Clone, Debug)]
+pub struct ScaleRequest {
+    pub config: PathBuf,
+    pub overrides: Vec<String>,
+    pub population: String,
+    pub sizes: Vec<u64>,
+    pub backends: Vec<BackendChoice>,
+    pub steps: u64,
+    pub repeat: usize,
+    pub show_progress: bool,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct ScaleRow {
+    pub config: String,
+    pub size: u64,
+    pub neurons: usize,
+    pub synapses: usize,
+    pub backend: String,
+    pub device: String,
+    pub precision: String,
+    /// Building the network's arrays on the host, s.
+    pub build_s: f64,
+    /// Creating the backend: buffers, uploads, kernels, s.
+    pub upload_s: f64,
+    pub us_median: f64,
+    pub us_min: f64,
+    pub us_max: f64,
+    pub neuron_steps_per_s: f64,
+    pub synapse_updates_per_s: f64,
+    pub bytes_per_step: u64,
+    pub effective_gb_per_s: f64,
+    pub peak_host_bytes: u64,
+    pub gpu_bytes: Option<u64>,
+    /// "ok", or why the size was not measured.
+    pub status: String,
+}
+
+pub const CSV_HEADER: &str = "config,size,neurons,synapses,backend,device,precision,build_s,upload_s,us_per_step_median,us_per_step_min,us_per_step_max,neuron_steps_per_s,synapse_updates_per_s,bytes_per_step,effective_gb_per_s,peak_host_bytes,gpu_bytes,status";
+
+impl ScaleRow {
+    pub fn csv(&self) -> String {
+        let q = |s: &str| format!("\"{}\"", s.replace('"', "'"));
+        format!(
+            "{},{},{},{},{},{},{},{:.6},{:.6},{:.3},{:.3},{:.3},{:.6e},{:.6e},{},{:.4},{},{},{}",
+            q(&self.config),
+            self.size,
+            self.neurons,
+            self.synapses,
+            self.backend,
+            q(&self.device),
+            self.precision,
+            self.build_s,
+            self.upload_s,
+            self.us_median,
+            self.us_min,
+            self.us_max,
+            self.neuron_steps_per_s,
+            self.synapse_updates_per_s,
+            self.bytes_per_step,
+            self.effective_gb_per_s,
+            self.peak_host_bytes,
+            self.gpu_bytes.map_or(String::new(), |b| b.to_string()),
+            q(&self.status)
+        )
+    }
+}
+
+/// Peak resident memory of this process (VmHWM), bytes; 0 where /proc is not there.
+pub fn peak_host_bytes() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| s.lines().find(|l| l.starts_with("VmHWM:")).and_then(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok()))
+        .map_or(0, |kib| kib * 1024)
+}
+
+fn available_host_bytes() -> Option<u64> {
+    let s = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let kib: u64 = s.lines().find(|l| l.starts_with("MemAvailable:"))?.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib * 1024)
+}
+
+/// Synapses a config will have, from its rules, before anything is built.
+pub fn expected_synapses(config: &Config) -> f64 {
+    config
+        .projections
+        .values()
+        .map(|p| {
+            let n_src = config.populations[&p.source].size as f64;
+            let n_tgt = config.populations[&p.target].size as f64;
+            match &p.connectivity {
+                Connectivity::AllToAll { .. } => n_src * n_tgt,
+                Connectivity::OneToOne => n_tgt,
+                Connectivity::FixedProbability { p, .. } => p * n_src * n_tgt,
+                Connectivity::FixedIndegree { k, .. } => *k as f64 * n_tgt,
+                Connectivity::Ring { k } => *k as f64 * n_tgt,
+                Connectivity::Explicit { pre, .. } => pre.len() as f64,
+            }
+        })
+        .sum()
+}
+
+/// Refuses a size whose construction would not fit the host's free memory: about 16 bytes
+/// per synapse while building (rows, CSR, transposes) and 200 per neuron.
+fn check_host_fits(config: &Config) -> Result<()> {
+    let neurons: f64 = config.populations.values().map(|p| p.size as f64).sum();
+    let need = expected_synapses(config) * 16.0 + neurons * 200.0;
+    if let Some(free) = available_host_bytes() {
+        if need > 0.8 * free as f64 {
+            return Err(Error::TooLarge(format!(
+                "building needs about {} of host memory, {} is available",
+                crate::app::human_bytes(need as u64),
+                crate::app::human_bytes(free)
+            )));
+        }
+    }
+    Ok(())
+}
+
+fn backend_name(b: BackendChoice) -> &'static str {
+    match b {
+        BackendChoice::Cpu => "cpu",
+        BackendChoice::Gpu => "gpu",
+        BackendChoice::Auto => "auto",
+    }
+}
+
+pub fn run(req: &ScaleRequest) -> Result<Vec<ScaleRow>> {
+    let base = config::load(&req.config, &req.overrides)?;
+    if !base.populations.contains_key(&req.population) {
+        return Err(Error::config("--population", format!("no population named `{}` in {}", req.population, req.config.display())));
+    }
+    if let Some(bad) = req.sizes.iter().find(|&&n| n == 0) {
+        return Err(Error::config("--sizes", format!("sizes must be at least 1, got {bad}")));
+    }
+    let config_name = req.config.display().to_string();
+    let bar = if req.show_progress { ProgressBar::new((req.sizes.len() * req.backends.len()) as u64) } else { ProgressBar::hidden() };
+    bar.set_style(ProgressStyle::with_template("{bar:40} {pos}/{len} {msg} [{elapsed_precise}]").expect("static template"));
+    let mut rows = Vec::new();
+    for &size in &req.sizes {
+        let mut overrides = req.overrides.clone();
+        overrides.push(format!("populations.{}.size={size}", req.population));
+        let config = config::load(&req.config, &overrides)?;
+        let not_measured = |backend: BackendChoice, neurons: usize, synapses: usize, status: String| ScaleRow {
+            config: config_name.clone(),
+            size,
+            neurons,
+            synapses,
+            backend: backend_name(backend).into(),
+            device: String::new(),
+            precision: String::new(),
+            build_s: 0.0,
+            upload_s: 0.0,
+            us_median: f64::NAN,
+            us_min: f64::NAN,
+            us_max: f64::NAN,
+            neuron_steps_per_s: f64::NAN,
+            synapse_updates_per_s: f64::NAN,
+            bytes_per_step: 0,
+            effective_gb_per_s: f64::NAN,
+            peak_host_bytes: peak_host_bytes(),
+            gpu_bytes: None,
+            status,
+        };
+        if let Err(e) = check_host_fits(&config) {
+            for &b in &req.backends {
+                rows.push(not_measured(b, 0, expected_synapses(&config) as usize, format!("does not fit: {e}")));
+                bar.inc(1);
+            }
+            continue;
+        }
+        bar.set_message(format!("N = {size}: building"));
+        let built = Instant::now();
+        let net = Network::build(&config)?;
+        let build_s = built.elapsed().as_secs_f64();
+        for &backend in &req.backends {
+            bar.set_message(format!("N = {size}: {}", backend_name(backend)));
+            let opts = BackendOptions { choice: backend, precision: config.simulation.precision, adapter: config.simulation.adapter.clone() };
+            match bench::bench(&net, &opts, req.steps, req.repeat) {
+                Ok(r) => rows.push(ScaleRow {
+                    config: config_name.clone(),
+                    size,
+                    neurons: r.neurons,
+                    synapses: r.synapses,
+                    backend: backend_name(backend).into(),
+                    device: r.backend.device.clone(),
+                    precision: r.backend.precision.to_string(),
+                    build_s,
+                    upload_s: r.build_s,
+                    us_median: r.us_per_step,
+                    us_min: r.us_min,
+                    us_max: r.us_max,
+                    neuron_steps_per_s: r.neuron_steps_per_s(),
+                    synapse_updates_per_s: r.synapse_updates_per_s(),
+                    bytes_per_step: r.bytes_per_step,
+                    effective_gb_per_s: r.effective_gb_per_s(),
+                    peak_host_bytes: peak_host_bytes(),
+                    gpu_bytes: r.device_bytes,
+                    status: "ok".into(),
+                }),
+                Err(e @ (Error::TooLarge(_) | Error::Gpu(_))) => {
+                    rows.push(not_measured(backend, net.n_neurons(), net.n_synapses(), format!("does not fit: {e}")))
+                }
+                Err(e) => return Err(e),
+            }
+            bar.inc(1);
+        }
+    }
+    bar.finish_and_clear();
+    Ok(rows)
+}
+
+pub fn write_csv(path: &Path, rows: &[ScaleRow]) -> Result<()> {
+    let io = |e: std::io::Error| Error::config("--out", format!("cannot write {}: {e}", path.display()));
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(io)?;
+    }
+    let mut f = std::fs::File::create(path).map_err(io)?;
+    writeln!(f, "{CSV_HEADER}").map_err(io)?;
+    for r in rows {
+        writeln!(f, "{}", r.csv()).map_err(io)?;
+    }
+    Ok(())
+}
+
+pub fn table(rows: &[ScaleRow]) -> String {
+    let mut s = format!(
+        "{:>10} {:>12} {:<4} {:>8} {:>8} {:>11} {:>14} {:>14} {:>9} {:>11}  {}\n",
+        "N", "synapses", "", "build s", "upload s", "µs/step", "neuron-steps/s", "synapse-upd/s", "GB/s", "GPU MiB", "status"
+    );
+    for r in rows {
+        s.push_str(&format!(
+            "{:>10} {:>12} {:<4} {:>8.3} {:>8.3} {:>11.2} {:>14.3e} {:>14.3e} {:>9.2} {:>11}  {}\n",
+            r.size,
+            r.synapses,
+            r.backend,
+            r.build_s,
+            r.upload_s,
+            r.us_median,
+            r.neuron_steps_per_s,
+            r.synapse_updates_per_s,
+            r.effective_gb_per_s,
+            r.gpu_bytes.map_or("-".into(), |b| format!("{:.1}", b as f64 / 1048576.0)),
+            r.status
+        ));
+    }
+    s
+}
+
+/// Reads a scale CSV back (for `ganglion plot scale`): (backend, size, µs/step, neuron-steps/s)
+/// of the measured rows, and the config named in it.
+pub fn read_csv(path: &Path) -> Result<(String, Vec<(String, f64, f64, f64)>)> {
+    let text = std::fs::read_to_string(path).map_err(|e| Error::config("<csv>", format!("cannot read {}: {e}", path.display())))?;
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().unwrap_or_default().split(',').collect();
+    let col = |name: &str| {
+        header.iter().position(|h| *h == name).ok_or_else(|| Error::config("<csv>", format!("{} has no column `{name}`", path.display())))
+    };
+    let (c_cfg, c_size, c_backend, c_us, c_ns, c_status) =
+        (col("config")?, col("size")?, col("backend")?, col("us_per_step_median")?, col("neuron_steps_per_s")?, col("status")?);
+    let mut config = String::new();
+    let mut rows = Vec::new();
+    for line in lines.filter(|l| !l.trim().is_empty()) {
+        let fields = split_csv(line);
+        let get = |i: usize| fields.get(i).map(String::as_str).unwrap_or("");
+        config = get(c_cfg).to_string();
+        if get(c_status) != "ok" {
+            continue;
+        }
+        let num = |i: usize| get(i).parse::<f64>().map_err(|_| Error::config("<csv>", format!("bad number `{}` in {}", get(i), path.display())));
+        rows.push((get(c_backend).to_string(), num(c_size)?, num(c_us)?, num(c_ns)?));
+    }
+    Ok((config, rows))
+}
+
+fn split_csv(line: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    let mut quoted = false;
+    for ch in line.chars() {
+        match ch {
+            '"' => quoted = !quoted,
+            ',' if !quoted => out.push(std::mem::take(&mut cur)),
+            c => cur.push(c),
+        }
+    }
+    out.push(cur);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rows_round_trip_through_csv() {
+        let row = ScaleRow {
+            config: "configs/x, y.toml".into(),
+            size: 1000,
+            neurons: 1000,
+            synapses: 100_000,
+            backend: "cpu".into(),
+            device: "2 threads".into(),
+            precision: "f32".into(),
+            build_s: 0.1,
+            upload_s: 0.01,
+            us_median: 12.5,
+            us_min: 12.0,
+            us_max: 13.0,
+            neuron_steps_per_s: 8e7,
+            synapse_updates_per_s: 8e9,
+            bytes_per_step: 1234,
+            effective_gb_per_s: 0.1,
+            peak_host_bytes: 1 << 20,
+            gpu_bytes: None,
+            status: "ok".into(),
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.csv");
+        write_csv(&path, &[row.clone(), ScaleRow { status: "does not fit: too big".into(), ..row }]).unwrap();
+        let (config, rows) = read_csv(&path).unwrap();
+        assert_eq!(config, "configs/x, y.toml");
+        assert_eq!(rows, vec![("cpu".to_string(), 1000.0, 12.5, 8e7)]);
+    }
+}

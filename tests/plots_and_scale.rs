@@ -1,0 +1,119 @@
+//! `ganglion plot` figures and `ganglion scale` studies.
+
+mod common;
+
+use common::*;
+use ganglion::app::{self, RunRequest};
+use ganglion::config::BackendChoice;
+use ganglion::plot;
+use ganglion::scale::{self, ScaleRequest};
+use std::path::Path;
+
+/// The PNG has the expected size and is not blank: enough pixels are neither white nor one
+/// single colour.
+fn assert_drawn(png: &Path, width: u32, height: u32) {
+    let img = image::open(png).unwrap_or_else(|e| panic!("{}: {e}", png.display())).to_rgb8();
+    assert_eq!((img.width(), img.height()), (width, height), "{}", png.display());
+    let ink = img.pixels().filter(|p| p.0 != [255, 255, 255]).count();
+    assert!(ink > (width * height / 100) as usize, "{} is nearly blank ({ink} drawn pixels)", png.display());
+    let coloured = img.pixels().filter(|p| p.0[0] > 150 && p.0[1] < 100 && p.0[2] < 100 || p.0[2] > 150 && p.0[0] < 100).count();
+    assert!(coloured > 200, "{}: no data drawn in colour", png.display());
+}
+
+fn run_to(dir: &Path, config: &str, overrides: &[&str]) -> std::path::PathBuf {
+    let out = dir.join(format!("{}.h5", config.trim_end_matches(".toml")));
+    let req = RunRequest {
+        config: repo_path(&format!("configs/{config}")),
+        overrides: overrides.iter().map(|s| s.to_string()).collect(),
+        output: Some(out.clone()),
+        ..Default::default()
+    };
+    app::run(&req).unwrap();
+    out
+}
+
+#[test]
+fn traces_raster_histograms_render() {
+    let dir = tempfile::tempdir().unwrap();
+    let pair = run_to(dir.path(), "hh_pair.toml", &["simulation.duration_ms=60"]);
+    let png = dir.path().join("traces.png");
+    plot::traces(&pair, "hh", &["v".into(), "m".into(), "h".into(), "n".into()], &[0, 1], Some(0.0), Some(50.0), &png).unwrap();
+    assert_drawn(&png, 1200, 260 * 4 + 60);
+
+    let net = run_to(dir.path(), "cobahh.toml", &["simulation.duration_ms=100", "simulation.backend=\"cpu\""]);
+    let png = dir.path().join("raster.png");
+    plot::raster(&net, None, 500, &png).unwrap();
+    assert_drawn(&png, 1200, 900);
+    let png = dir.path().join("isi.png");
+    plot::isi(&net, "exc", 40, &png).unwrap();
+    assert_drawn(&png, 1000, 650);
+
+    let lif = run_to(dir.path(), "lif_noisy_1k.toml", &["simulation.backend=\"cpu\""]);
+    let png = dir.path().join("hist.png");
+    plot::hist(&lif, "lif", "v", 30, &png).unwrap();
+    assert_drawn(&png, 1000, 650);
+
+    // Asking for what was not recorded names it.
+    let err = plot::traces(&pair, "hh", &["q".into()], &[], None, None, &png).unwrap_err().to_string();
+    assert!(err.contains("`q`"), "{err}");
+    let err = plot::traces(&pair, "hh", &["v".into()], &[7], None, None, &png).unwrap_err().to_string();
+    assert!(err.contains("neuron 7"), "{err}");
+}
+
+#[test]
+fn a_scale_study_writes_its_csv_and_its_plot() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("scale.csv");
+    let req = ScaleRequest {
+        config: repo_path("configs/hh_bench.toml"),
+        overrides: vec![],
+        population: "hh".into(),
+        sizes: vec![200, 800],
+        backends: vec![BackendChoice::Cpu, BackendChoice::Gpu],
+        steps: 5,
+        repeat: 2,
+        show_progress: false,
+    };
+    let rows = scale::run(&req).unwrap();
+    assert_eq!(rows.len(), 4);
+    for r in &rows {
+        assert_eq!(r.status, "ok", "{r:?}");
+        assert_eq!(r.synapses, r.size as usize * 100);
+        assert!(r.us_min <= r.us_median && r.us_median <= r.us_max && r.us_median > 0.0);
+        assert!(r.neuron_steps_per_s > 0.0 && r.effective_gb_per_s > 0.0 && r.peak_host_bytes > 0);
+        assert_eq!(r.gpu_bytes.is_some(), r.backend == "gpu");
+    }
+    scale::write_csv(&csv, &rows).unwrap();
+    let text = std::fs::read_to_string(&csv).unwrap();
+    assert_eq!(text.lines().count(), 5);
+    assert_eq!(text.lines().next().unwrap(), scale::CSV_HEADER);
+    let columns = scale::CSV_HEADER.split(',').count();
+    let png = dir.path().join("scale.png");
+    plot::scale(&csv, &png).unwrap();
+    assert_drawn(&png, 1200, 1300);
+    assert!(text.lines().nth(1).unwrap().matches(',').count() + 1 >= columns);
+}
+
+#[test]
+fn sizes_that_do_not_fit_are_reported_not_crashed_on() {
+    let ctx = ganglion::backend::gpu::GpuContext::new(None).unwrap_or_else(|e| panic!("the GPU tests need an adapter: {e}"));
+    let limit = (ctx.limits.max_storage_buffer_binding_size as u64).min(ctx.limits.max_buffer_size);
+    drop(ctx);
+    let too_big_for_gpu = limit / 20 + 1024;
+    let req = ScaleRequest {
+        config: repo_path("configs/hh_pair.toml"),
+        overrides: vec!["projections={}".into(), "record={}".into()],
+        population: "hh".into(),
+        sizes: vec![too_big_for_gpu],
+        backends: vec![BackendChoice::Gpu],
+        steps: 1,
+        repeat: 1,
+        show_progress: false,
+    };
+    let rows = scale::run(&req).unwrap();
+    assert!(rows[0].status.starts_with("does not fit") && rows[0].status.contains("binds at most"), "{:?}", rows[0].status);
+    // Four billion neurons with 100 inputs each do not fit this host.
+    let req = ScaleRequest { config: repo_path("configs/hh_bench.toml"), overrides: vec![], sizes: vec![4_000_000_000], backends: vec![BackendChoice::Cpu], ..req };
+    let rows = scale::run(&req).unwrap();
+    assert!(rows[0].status.contains("host memory"), "{:?}", rows[0].status);
+}
