@@ -1,7 +1,7 @@
 // Event-driven exponential synapses: the WGSL twin of src/model/exp_synapse.rs and the event
 // branches of the CPU backend. Arrivals are summed in 32-bit fixed point (order-independent
 // integer atomics: deterministic, and equal to the CPU's sums bit for bit).
-// This file holds what both kernels share; exp_deliver.wgsl and exp_propagate.wgsl follow it.
+// This file (after step_info.wgsl) holds what both kernels share; exp_deliver.wgsl and exp_propagate.wgsl follow it.
 //   deliver:   one thread per target neuron: take the step's arrivals, add the synaptic
 //              input, decay g.
 //   propagate: one thread per source neuron: if it spiked this step, add its weights to
@@ -22,13 +22,6 @@ struct ExpParams {
     _pad0: u32,
 }
 
-struct StepInfo {
-    step_lo: u32,
-    step_hi: u32,
-    step_in_chunk: u32,
-    row: u32,
-}
-
 const KIND_CONDUCTANCE: u32 = 0u;
 
 // (step + ahead) mod slots for the 64-bit step = hi·2³² + lo (slots < 65536, so no
@@ -40,4 +33,4 @@ fn ring_slot(info: StepInfo, ahead: u32, slots: u32) -> u32 {
 }
 
 @group(0) @binding(0) var<uniform> p: ExpParams;
-@group(0) @binding(1) var<uniform> step_info: StepInfo;
+

@@ -1,15 +1,7 @@
-// What every neuron kernel shares: the per-step slot, the state and synaptic-input buffers,
+// What every neuron kernel shares (after step_info.wgsl): the per-step slot, the state and synaptic-input buffers,
 // spike output and divergence flags. Prepended (after philox.wgsl) to each model's shader,
 // which declares its own `Params` at binding 0.
 
-struct StepInfo {
-    step_lo: u32,
-    step_hi: u32,
-    step_in_chunk: u32,
-    row: u32,
-}
-
-@group(0) @binding(1) var<uniform> step_info: StepInfo;
 // Variable k of neuron i at state[k * n + i] (structure of arrays in one buffer).
 @group(0) @binding(2) var<storage, read_write> state: array<f32>;
 // I_syn(V) = syn_i0 − syn_g·V, gathered by the synapse kernels for this step.

@@ -1,5 +1,6 @@
 // Gathers the recorded neurons' variables into the chunk's recording buffer at one sample
 // row: layout [variable][sample][recorded neuron], as ChunkOutput's trace buffers.
+// Prepended with step_info.wgsl.
 
 struct RecordParams {
     n_recorded: u32,
@@ -12,15 +13,7 @@ struct RecordParams {
     _pad2: u32,
 }
 
-struct StepInfo {
-    step_lo: u32,
-    step_hi: u32,
-    step_in_chunk: u32,
-    row: u32,
-}
-
 @group(0) @binding(0) var<uniform> p: RecordParams;
-@group(0) @binding(1) var<uniform> step_info: StepInfo;
 @group(0) @binding(2) var<storage, read> state: array<f32>;
 @group(0) @binding(3) var<storage, read> neurons: array<u32>;
 @group(0) @binding(4) var<storage, read_write> samples: array<f32>;

@@ -471,6 +471,14 @@ pub enum SynapseModel {
     ExpCurr(crate::model::exp_synapse::ExpCurrParams),
 }
 
+fn check_exp(at: &str, tau_ms: f64, delay_ms: f64) -> Result<()> {
+    positive(at, "tau_ms", tau_ms)?;
+    if !(delay_ms >= 0.0 && delay_ms.is_finite()) {
+        return Err(Error::config(format!("{at}.delay_ms"), format!("must be a finite number >= 0, got {delay_ms}")));
+    }
+    Ok(())
+}
+
 fn positive(at: &str, key: &str, x: f64) -> Result<()> {
     if x > 0.0 && x.is_finite() {
         Ok(())
@@ -532,18 +540,12 @@ impl Projection {
             }
             SynapseName::ExpCond => {
                 let p: crate::model::exp_synapse::ExpCondParams = deserialize_at(&at, table)?;
-                positive(&at, "tau_ms", p.tau_ms)?;
-                if !(p.delay_ms >= 0.0) {
-                    return Err(Error::config(format!("{at}.delay_ms"), "must be >= 0"));
-                }
+                check_exp(&at, p.tau_ms, p.delay_ms)?;
                 SynapseModel::ExpCond(p)
             }
             SynapseName::ExpCurr => {
                 let p: crate::model::exp_synapse::ExpCurrParams = deserialize_at(&at, table)?;
-                positive(&at, "tau_ms", p.tau_ms)?;
-                if !(p.delay_ms >= 0.0) {
-                    return Err(Error::config(format!("{at}.delay_ms"), "must be >= 0"));
-                }
+                check_exp(&at, p.tau_ms, p.delay_ms)?;
                 SynapseModel::ExpCurr(p)
             }
         })

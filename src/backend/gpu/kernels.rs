@@ -6,6 +6,7 @@ use crate::error::{Error, Result};
 use bytemuck::{Pod, Zeroable};
 
 pub const PHILOX_WGSL: &str = include_str!("../../../shaders/philox.wgsl");
+pub const STEP_INFO_WGSL: &str = include_str!("../../../shaders/step_info.wgsl");
 pub const NEURON_COMMON_WGSL: &str = include_str!("../../../shaders/neuron_common.wgsl");
 pub const HH_WGSL: &str = include_str!("../../../shaders/hh.wgsl");
 pub const LIF_WGSL: &str = include_str!("../../../shaders/lif.wgsl");
@@ -248,7 +249,7 @@ impl Kernels {
         use Slot::*;
         // params, step, state, syn_g, syn_i0, spikes, status, spiked: see neuron_common.wgsl.
         let neuron = [Uniform, StepInfo, ReadWrite, Read, Read, ReadWrite, ReadWrite, ReadWrite];
-        let model = |label, source| Kernel::new(ctx, label, &[PHILOX_WGSL, NEURON_COMMON_WGSL, source], "update_neurons", &neuron);
+        let model = |label, source| Kernel::new(ctx, label, &[PHILOX_WGSL, STEP_INFO_WGSL, NEURON_COMMON_WGSL, source], "update_neurons", &neuron);
         Ok(Kernels {
             hh: model("hh", HH_WGSL)?,
             lif: model("lif", LIF_WGSL)?,
@@ -263,18 +264,18 @@ impl Kernels {
             deliver: Kernel::new(
                 ctx,
                 "exp_deliver",
-                &[EXP_SYNAPSE_WGSL, EXP_DELIVER_WGSL],
+                &[STEP_INFO_WGSL, EXP_SYNAPSE_WGSL, EXP_DELIVER_WGSL],
                 "deliver",
                 &[Uniform, StepInfo, ReadWrite, ReadWrite, ReadWrite, ReadWrite],
             )?,
             propagate: Kernel::new(
                 ctx,
                 "exp_propagate",
-                &[EXP_SYNAPSE_WGSL, EXP_PROPAGATE_WGSL],
+                &[STEP_INFO_WGSL, EXP_SYNAPSE_WGSL, EXP_PROPAGATE_WGSL],
                 "propagate",
                 &[Uniform, StepInfo, Read, Read, Read, Read, ReadWrite],
             )?,
-            record: Kernel::new(ctx, "record", &[RECORD_WGSL], "gather", &[Uniform, StepInfo, Read, Read, ReadWrite])?,
+            record: Kernel::new(ctx, "record", &[STEP_INFO_WGSL, RECORD_WGSL], "gather", &[Uniform, StepInfo, Read, Read, ReadWrite])?,
         })
     }
 }
