@@ -158,3 +158,16 @@ fn a_network_that_does_not_fit_the_device_is_refused_before_running() {
     let err = GpuBackend::with_plan(&net, &RecordPlan::none(&net), None).err().expect("must be refused").to_string();
     assert!(err.contains("big.state") && err.contains("binds at most"), "{err}");
 }
+
+#[test]
+fn a_spike_buffer_overflow_is_an_error_not_a_silent_loss() {
+    // LIF neurons driven to fire at every 0.1 ms step: ten times the rate the buffer is sized for.
+    let text = "[simulation]\ndt_ms = 0.1\nduration_ms = 300.0\n[populations.lif]\nmodel = \"lif\"\nsize = 1000\n\
+                params = { input = { constant = 100.0 } }\n[record]\nspikes = [\"lif\"]\n";
+    let (config, net) = parsed(text, &[]);
+    let plan = RecordPlan::from_config(&config, &net);
+    let mut g = gpu(&net, &plan);
+    let mut sink = ganglion::simulator::MemorySink::default();
+    let err = ganglion::simulator::run(&net, &mut g, &plan, &mut sink, &Default::default()).unwrap_err().to_string();
+    assert!(err.contains("spike buffer overflow") && err.contains("chunk_steps"), "{err}");
+}

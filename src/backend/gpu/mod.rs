@@ -24,10 +24,11 @@ use crate::model::exp_synapse::ExpKind;
 /// Steps recorded into one command buffer: long enough to amortise the submit and readback,
 /// short enough to keep the per-step slot buffer and the spike buffer small.
 const MAX_STEPS_PER_SUBMIT: u64 = 2000;
-/// Spike buffer entries: room for every neuron firing at 1 kHz through one submit, within
-/// these bounds. More than that is an error (never a silent drop).
+/// Spike buffer entries: room for every recorded neuron firing at `SPIKE_RATE_BOUND_HZ` through
+/// one submit, within these bounds. More than that is an error (never a silent drop).
 const MIN_SPIKE_CAPACITY: u64 = 1 << 16;
-const MAX_SPIKE_CAPACITY: u64 = 1 << 23;
+const MAX_SPIKE_CAPACITY: u64 = 1 << 25;
+const SPIKE_RATE_BOUND_HZ: f64 = 1000.0;
 /// The population index shares a word with the step in a spike record.
 const MAX_POPULATIONS: usize = 256;
 const NO_STEP: u32 = u32::MAX;
@@ -90,9 +91,18 @@ fn slots_per_submit(steps: u64, traces: usize) -> u64 {
     steps * (1 + traces as u64)
 }
 
-fn spike_capacity(net: &Network, steps: u64) -> u64 {
-    let per_submit = net.n_neurons() as f64 * steps as f64 * net.dt_ms * 1e-3 * 1000.0;
-    (per_submit as u64).clamp(MIN_SPIKE_CAPACITY, MAX_SPIKE_CAPACITY)
+/// Steps per submit and spike-buffer entries. A network whose recorded spikes at the rate
+/// bound would overflow the largest spike buffer the device binds gets shorter submits.
+fn submit_plan(net: &Network, plan: &RecordPlan, max_steps: u64, binding_limit: u64) -> (u64, u64) {
+    let recorded: usize = net.populations.iter().zip(&plan.spikes).filter(|(_, &on)| on).map(|(p, _)| p.size).sum();
+    let per_step = recorded as f64 * net.dt_ms * 1e-3 * SPIKE_RATE_BOUND_HZ;
+    let max_capacity = (binding_limit / 8).saturating_sub(1).clamp(MIN_SPIKE_CAPACITY, MAX_SPIKE_CAPACITY);
+    let mut steps = max_steps.min(net.n_steps).max(1);
+    if per_step > 0.0 {
+        steps = steps.min(((max_capacity as f64 / per_step) as u64).max(1));
+    }
+    let capacity = ((per_step * steps as f64).ceil() as u64).clamp(MIN_SPIKE_CAPACITY, max_capacity);
+    (steps, capacity)
 }
 
 fn trace_rows(steps: u64, every: u64) -> u64 {
@@ -101,7 +111,7 @@ fn trace_rows(steps: u64, every: u64) -> u64 {
 
 /// GPU memory the network and one submit's recording need, in bytes.
 pub fn required_bytes(net: &Network, plan: &RecordPlan, chunk_steps: u64) -> u64 {
-    let steps = chunk_steps.clamp(1, MAX_STEPS_PER_SUBMIT);
+    let (steps, spike_capacity) = submit_plan(net, plan, chunk_steps.min(MAX_STEPS_PER_SUBMIT), 2 << 30);
     // State, two synaptic-input words and a spike flag per neuron.
     let neurons: u64 = net.populations.iter().map(|p| p.size as u64 * (p.variables().len() as u64 + 3) * 4).sum();
     let synapses: u64 = net
@@ -125,7 +135,7 @@ pub fn required_bytes(net: &Network, plan: &RecordPlan, chunk_steps: u64) -> u64
         .map(|t| trace_rows(steps, t.every) * t.neurons.len() as u64 * (t.variables.len() as u64 * 4 + 4))
         .sum();
     let slots = slots_per_submit(steps, plan.traces.len()) * 256;
-    neurons + synapses + traces + spike_capacity(net, steps) * 8 + slots
+    neurons + synapses + traces + spike_capacity * 8 + slots
 }
 
 fn f32s(x: &[f64]) -> Vec<f32> {
@@ -141,7 +151,8 @@ impl GpuBackend {
         }
         let ctx = GpuContext::new(adapter)?;
         let kernels = Kernels::new(&ctx)?;
-        let steps_per_submit = MAX_STEPS_PER_SUBMIT.min(net.n_steps.max(1));
+        let binding_limit = (ctx.limits.max_storage_buffer_binding_size as u64).min(ctx.limits.max_buffer_size);
+        let (steps_per_submit, spike_capacity) = submit_plan(net, plan, MAX_STEPS_PER_SUBMIT, binding_limit);
         let slot_stride = (ctx.limits.min_uniform_buffer_offset_alignment as u64).max(std::mem::size_of::<StepInfo>() as u64);
         let n_slots = slots_per_submit(steps_per_submit, plan.traces.len());
         let slot_bytes = n_slots * slot_stride;
@@ -161,7 +172,6 @@ impl GpuBackend {
                 size: wgpu::BufferSize::new(std::mem::size_of::<StepInfo>() as u64),
             })
         };
-        let spike_capacity = spike_capacity(net, steps_per_submit);
         let spikes = ctx.storage_buffer("spikes", &vec![0u8; ((1 + 2 * spike_capacity) * 4) as usize])?;
         let status = ctx.storage_buffer("status", &vec![0xffu8; net.populations.len() * 8])?;
         let seed = rng::seed_key(net.seed);
