@@ -21,21 +21,14 @@ pub struct RunRequest {
 
 /// Where the output goes: `--output`, else `output.path`, else `out/<config name>.h5`.
 pub fn output_path(config: &Config, config_path: &Path, requested: Option<&Path>) -> PathBuf {
-    requested
-        .map(Path::to_owned)
-        .or_else(|| config.output.path.clone())
-        .unwrap_or_else(|| {
-            let stem = config_path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "run".into());
-            PathBuf::from("out").join(format!("{stem}.h5"))
-        })
+    requested.map(Path::to_owned).or_else(|| config.output.path.clone()).unwrap_or_else(|| {
+        let stem = config_path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "run".into());
+        PathBuf::from("out").join(format!("{stem}.h5"))
+    })
 }
 
 pub fn backend_options(config: &Config) -> BackendOptions {
-    BackendOptions {
-        choice: config.simulation.backend,
-        precision: config.simulation.precision,
-        adapter: config.simulation.adapter.clone(),
-    }
+    BackendOptions { choice: config.simulation.backend, precision: config.simulation.precision, adapter: config.simulation.adapter.clone() }
 }
 
 /// Parses, validates and builds; refuses an existing output before any work.
@@ -115,11 +108,8 @@ pub fn human_bytes(b: u64) -> String {
 
 /// `ganglion info`: the backends and the GPU adapters with their limits.
 pub fn info() -> String {
-    let mut s = format!(
-        "ganglion {}\ncpu: reference backend, f64 or f32, {} threads\n",
-        env!("CARGO_PKG_VERSION"),
-        rayon::current_num_threads()
-    );
+    let mut s =
+        format!("ganglion {}\ncpu: reference backend, f64 or f32, {} threads\n", env!("CARGO_PKG_VERSION"), rayon::current_num_threads());
     s.push_str(&crate::backend::gpu::describe_adapters());
     s
 }

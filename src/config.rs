@@ -153,7 +153,9 @@ pub enum Connectivity {
         autapses: bool,
     },
     /// Target i receives from sources i+1 … i+k (mod N): a directed ring of k neighbours.
-    Ring { k: u64 },
+    Ring {
+        k: u64,
+    },
     Explicit {
         pre: Vec<u64>,
         post: Vec<u64>,
@@ -210,15 +212,13 @@ pub struct Output {
 /// Reads a config file and applies `key.path=value` overrides before anything is checked,
 /// so that an override is held to the same rules as the file.
 pub fn load(path: &Path, overrides: &[String]) -> Result<Config> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|source| Error::ReadConfig { path: path.to_owned(), source })?;
+    let text = std::fs::read_to_string(path).map_err(|source| Error::ReadConfig { path: path.to_owned(), source })?;
     parse(&text, overrides)
 }
 
 pub fn parse(text: &str, overrides: &[String]) -> Result<Config> {
-    let mut value: toml::Table = text
-        .parse()
-        .map_err(|e: toml::de::Error| Error::config("<file>", e.to_string().trim_end().to_string()))?;
+    let mut value: toml::Table =
+        text.parse().map_err(|e: toml::de::Error| Error::config("<file>", e.to_string().trim_end().to_string()))?;
     for o in overrides {
         apply_override(&mut value, o)?;
     }
@@ -244,9 +244,7 @@ pub fn deserialize_at<T: DeserializeOwned>(prefix: &str, value: toml::Value) -> 
 }
 
 fn apply_override(root: &mut toml::Table, assignment: &str) -> Result<()> {
-    let (key, raw) = assignment
-        .split_once('=')
-        .ok_or_else(|| Error::config(assignment, "an override must look like key.path=value"))?;
+    let (key, raw) = assignment.split_once('=').ok_or_else(|| Error::config(assignment, "an override must look like key.path=value"))?;
     let key = key.trim();
     let parts: Vec<&str> = key.split('.').collect();
     if parts.iter().any(|p| p.is_empty()) {
@@ -260,12 +258,8 @@ fn apply_override(root: &mut toml::Table, assignment: &str) -> Result<()> {
         .unwrap_or_else(|| toml::Value::String(raw.trim().to_string()));
     let mut table = root;
     for (i, part) in parts[..parts.len() - 1].iter().enumerate() {
-        let entry = table
-            .entry(part.to_string())
-            .or_insert_with(|| toml::Value::Table(toml::Table::new()));
-        table = entry.as_table_mut().ok_or_else(|| {
-            Error::config(parts[..=i].join("."), "is not a table, cannot set a key below it")
-        })?;
+        let entry = table.entry(part.to_string()).or_insert_with(|| toml::Value::Table(toml::Table::new()));
+        table = entry.as_table_mut().ok_or_else(|| Error::config(parts[..=i].join("."), "is not a table, cannot set a key below it"))?;
     }
     table.insert(parts[parts.len() - 1].to_string(), value);
     Ok(())
@@ -287,10 +281,7 @@ impl Config {
             return Err(Error::config("simulation.dt_ms", format!("must be a positive number of ms, got {}", sim.dt_ms)));
         }
         if !(sim.duration_ms.is_finite() && sim.duration_ms > 0.0) {
-            return Err(Error::config(
-                "simulation.duration_ms",
-                format!("must be a positive number of ms, got {}", sim.duration_ms),
-            ));
+            return Err(Error::config("simulation.duration_ms", format!("must be a positive number of ms, got {}", sim.duration_ms)));
         }
         if sim.duration_ms / sim.dt_ms > u32::MAX as f64 * 4.0 {
             return Err(Error::config("simulation.duration_ms", "more steps than a run can count"));
@@ -392,11 +383,16 @@ impl Config {
         if proj.synapse == SynapseName::Graded && self.populations[&proj.source].model != ModelName::Hh {
             return Err(Error::config(
                 format!("{at}.synapse"),
-                format!("the graded synapse needs the activation S of an `hh` source; `{}` is {:?}", proj.source, self.populations[&proj.source].model),
+                format!(
+                    "the graded synapse needs the activation S of an `hh` source; `{}` is {:?}",
+                    proj.source, self.populations[&proj.source].model
+                ),
             ));
         }
-        if let Ok(SynapseModel::ExpCond(crate::model::exp_synapse::ExpCondParams { delay_ms, .. }) | SynapseModel::ExpCurr(crate::model::exp_synapse::ExpCurrParams { delay_ms, .. })) =
-            proj.synapse_params(name)
+        if let Ok(
+            SynapseModel::ExpCond(crate::model::exp_synapse::ExpCondParams { delay_ms, .. })
+            | SynapseModel::ExpCurr(crate::model::exp_synapse::ExpCurrParams { delay_ms, .. }),
+        ) = proj.synapse_params(name)
         {
             if delay_ms / self.simulation.dt_ms > 65_000.0 {
                 return Err(Error::config(format!("{at}.params.delay_ms"), "at most 65000 steps of delay"));
@@ -413,10 +409,9 @@ impl Config {
             }
         }
         match &proj.connectivity {
-            Connectivity::OneToOne if n_src != n_tgt => Err(Error::config(
-                c,
-                format!("one_to_one needs equal sizes, got source {n_src} and target {n_tgt}"),
-            )),
+            Connectivity::OneToOne if n_src != n_tgt => {
+                Err(Error::config(c, format!("one_to_one needs equal sizes, got source {n_src} and target {n_tgt}")))
+            }
             Connectivity::FixedProbability { p, .. } if !(0.0..=1.0).contains(p) => {
                 Err(Error::config(format!("{c}.p"), format!("must be in [0, 1], got {p}")))
             }

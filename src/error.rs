@@ -12,7 +12,9 @@ pub enum Error {
     OutputExists(PathBuf),
     #[error("HDF5 error on {path}: {source}")]
     Hdf5 { path: PathBuf, source: hdf5::Error },
-    #[error("population `{population}` diverged: neuron {neuron} has a non-finite V at t = {time_ms} ms (reduce dt_ms or check the parameters)")]
+    #[error(
+        "population `{population}` diverged: neuron {neuron} has a non-finite V at t = {time_ms} ms (reduce dt_ms or check the parameters)"
+    )]
     Diverged { population: String, neuron: u32, time_ms: f64 },
     #[error("interrupted at t = {time_ms} ms; the output holds everything up to that time")]
     Interrupted { time_ms: f64 },

@@ -3,6 +3,9 @@
 //! config TOML → [`config::Config`] → [`network::Network`] → [`backend::Backend`] →
 //! [`simulator::run`] → [`io::hdf5::Hdf5Writer`].
 
+// `!(x > 0.0)` is deliberate throughout validation: it rejects NaN, which `x <= 0.0` lets pass.
+#![allow(clippy::neg_cmp_op_on_partial_ord)]
+
 pub mod app;
 pub mod backend;
 pub mod bench;

@@ -3,8 +3,8 @@
 
 use crate::config::{Config, InitValue, NeuronModel, SynapseModel};
 use crate::connectivity::{self, Csr, Weights};
-use crate::model::exp_synapse;
 use crate::error::Result;
+use crate::model::exp_synapse;
 use crate::model::exp_synapse::{ExpKind, ExpSynapse};
 use crate::model::{hh, hh_traub, lif};
 use rand::SeedableRng;
@@ -98,13 +98,7 @@ impl Network {
                 Ok(ProjectionData { name: name.clone(), source, target, synapse, csr, event })
             })
             .collect::<Result<Vec<_>>>()?;
-        Ok(Network {
-            dt_ms: sim.dt_ms,
-            n_steps: (sim.duration_ms / sim.dt_ms).round() as u64,
-            seed: sim.seed,
-            populations,
-            projections,
-        })
+        Ok(Network { dt_ms: sim.dt_ms, n_steps: (sim.duration_ms / sim.dt_ms).round() as u64, seed: sim.seed, populations, projections })
     }
 
     pub fn n_neurons(&self) -> usize {

@@ -3,16 +3,14 @@
 //! installs).
 
 use crate::error::{Error, Result};
+use crate::scale::MeasuredRow;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use std::path::Path;
 use std::sync::OnceLock;
 
-const FONT_PATHS: [&str; 3] = [
-    "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
-    "/usr/share/fonts/TTF/DejaVuSans.ttf",
-    "/usr/local/share/fonts/DejaVuSans.ttf",
-];
+const FONT_PATHS: [&str; 3] =
+    ["/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf", "/usr/share/fonts/TTF/DejaVuSans.ttf", "/usr/local/share/fonts/DejaVuSans.ttf"];
 
 fn plot_err(e: impl std::fmt::Display) -> Error {
     Error::Plot(e.to_string())
@@ -34,6 +32,14 @@ fn ensure_font() -> Result<()> {
     })
     .clone()
     .map_err(Error::Plot)
+}
+
+/// One recorded variable: sample times, the recorded neurons, row-major samples.
+struct Trace {
+    times: Vec<f64>,
+    ids: Vec<u64>,
+    data: Vec<f32>,
+    width: usize,
 }
 
 /// An output file with its stored config.
@@ -62,7 +68,7 @@ impl Output {
     }
 
     /// Times (ms) and samples [sample][column] of a recorded variable, with its node ids.
-    fn trace(&self, population: &str, variable: &str) -> Result<(Vec<f64>, Vec<u64>, Vec<f32>, usize)> {
+    fn trace(&self, population: &str, variable: &str) -> Result<Trace> {
         let at = format!("report/{population}/{variable}");
         let ds = self
             .file
@@ -72,9 +78,9 @@ impl Output {
         let data: Vec<f32> = self.h5(ds.read_raw())?;
         let ids: Vec<u64> = self.h5(self.file.dataset(&format!("{at}/mapping/node_ids")).and_then(|d| d.read_raw()))?;
         let time: Vec<f64> = self.h5(self.file.dataset(&format!("{at}/mapping/time")).and_then(|d| d.read_raw()))?;
-        let n = if width == 0 { 0 } else { data.len() / width };
+        let n = data.len().checked_div(width).unwrap_or(0);
         let times = (0..n).map(|k| time[0] + k as f64 * time[2]).collect();
-        Ok((times, ids, data, width))
+        Ok(Trace { times, ids, data, width })
     }
 
     fn spikes(&self, population: &str) -> Result<(Vec<f64>, Vec<u64>)> {
@@ -126,7 +132,15 @@ fn units(variable: &str) -> &'static str {
 }
 
 /// Stacked panels of `variables` against time for `neurons` (all recorded if empty).
-pub fn traces(path: &Path, population: &str, variables: &[String], neurons: &[u64], t0: Option<f64>, t1: Option<f64>, out: &Path) -> Result<()> {
+pub fn traces(
+    path: &Path,
+    population: &str,
+    variables: &[String],
+    neurons: &[u64],
+    t0: Option<f64>,
+    t1: Option<f64>,
+    out: &Path,
+) -> Result<()> {
     ensure_font()?;
     let o = open(path)?;
     if variables.is_empty() {
@@ -138,21 +152,25 @@ pub fn traces(path: &Path, population: &str, variables: &[String], neurons: &[u6
     let root = root.titled(&format!("{} — {population}", o.config_name), ("sans-serif", 24)).map_err(plot_err)?;
     let panels = root.split_evenly((variables.len(), 1));
     for (panel, variable) in panels.iter().zip(variables) {
-        let (times, ids, data, width) = o.trace(population, variable)?;
+        let Trace { times, ids, data, width } = o.trace(population, variable)?;
         let columns: Vec<(usize, u64)> = if neurons.is_empty() {
             ids.iter().copied().enumerate().take(8).collect()
         } else {
             neurons
                 .iter()
                 .map(|n| {
-                    ids.iter().position(|i| i == n).map(|c| (c, *n)).ok_or_else(|| Error::Plot(format!("neuron {n} of `{population}` was not recorded")))
+                    ids.iter()
+                        .position(|i| i == n)
+                        .map(|c| (c, *n))
+                        .ok_or_else(|| Error::Plot(format!("neuron {n} of `{population}` was not recorded")))
                 })
                 .collect::<Result<_>>()?
         };
         let lo = t0.unwrap_or(times.first().copied().unwrap_or(0.0));
         let hi = t1.unwrap_or(times.last().copied().unwrap_or(1.0)).max(lo + 1e-9);
         let selected: Vec<usize> = (0..times.len()).filter(|&k| times[k] >= lo && times[k] <= hi).collect();
-        let (ylo, yhi) = range_of(selected.iter().flat_map(|&k| columns.iter().map(move |&(c, _)| (k, c))).map(|(k, c)| data[k * width + c] as f64));
+        let (ylo, yhi) =
+            range_of(selected.iter().flat_map(|&k| columns.iter().map(move |&(c, _)| (k, c))).map(|(k, c)| data[k * width + c] as f64));
         let mut chart = ChartBuilder::on(panel)
             .margin(10)
             .x_label_area_size(40)
@@ -174,7 +192,13 @@ pub fn traces(path: &Path, population: &str, variables: &[String], neurons: &[u6
                 .label(format!("neuron {id}"))
                 .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2)));
         }
-        chart.configure_series_labels().background_style(WHITE.mix(0.8)).border_style(BLACK).label_font(("sans-serif", 14)).draw().map_err(plot_err)?;
+        chart
+            .configure_series_labels()
+            .background_style(WHITE.mix(0.8))
+            .border_style(BLACK)
+            .label_font(("sans-serif", 14))
+            .draw()
+            .map_err(plot_err)?;
     }
     root.present().map_err(plot_err)
 }
@@ -254,7 +278,13 @@ pub fn raster(path: &Path, population: Option<&str>, max_neurons: u64, out: &Pat
             .label(name.clone())
             .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2)));
     }
-    chart.configure_series_labels().background_style(WHITE.mix(0.8)).border_style(BLACK).label_font(("sans-serif", 14)).draw().map_err(plot_err)?;
+    chart
+        .configure_series_labels()
+        .background_style(WHITE.mix(0.8))
+        .border_style(BLACK)
+        .label_font(("sans-serif", 14))
+        .draw()
+        .map_err(plot_err)?;
     root.present().map_err(plot_err)
 }
 
@@ -293,7 +323,7 @@ fn histogram_png(out: &Path, title: &str, x_desc: &str, values: &[f64], bins: us
 pub fn hist(path: &Path, population: &str, variable: &str, bins: usize, out: &Path) -> Result<()> {
     ensure_font()?;
     let o = open(path)?;
-    let (_, _, data, _) = o.trace(population, variable)?;
+    let data = o.trace(population, variable)?.data;
     let values: Vec<f64> = data.iter().map(|&v| v as f64).collect();
     histogram_png(
         out,
@@ -338,7 +368,7 @@ pub fn scale(csv: &Path, out: &Path) -> Result<()> {
     let panels = root.split_evenly((3, 1));
     let (xlo, xhi) = rows.iter().fold((f64::INFINITY, 0.0f64), |(a, b), r| (a.min(r.1), b.max(r.1)));
     let xr = (xlo / 1.5)..(xhi * 1.5);
-    let draw_loglog = |area: &DrawingArea<BitMapBackend, Shift>, y_desc: &str, pick: fn(&(String, f64, f64, f64)) -> f64| -> Result<()> {
+    let draw_loglog = |area: &DrawingArea<BitMapBackend, Shift>, y_desc: &str, pick: fn(&MeasuredRow) -> f64| -> Result<()> {
         let (ylo, yhi) = rows.iter().map(pick).fold((f64::INFINITY, 0.0f64), |(a, b), v| (a.min(v), b.max(v)));
         let mut chart = ChartBuilder::on(area)
             .margin(10)
@@ -365,7 +395,13 @@ pub fn scale(csv: &Path, out: &Path) -> Result<()> {
                 .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2)));
             chart.draw_series(pts.iter().map(|&p| Circle::new(p, 4, color.filled()))).map_err(plot_err)?;
         }
-        chart.configure_series_labels().background_style(WHITE.mix(0.8)).border_style(BLACK).label_font(("sans-serif", 14)).draw().map_err(plot_err)?;
+        chart
+            .configure_series_labels()
+            .background_style(WHITE.mix(0.8))
+            .border_style(BLACK)
+            .label_font(("sans-serif", 14))
+            .draw()
+            .map_err(plot_err)?;
         Ok(())
     };
     draw_loglog(&panels[0], "time per step (µs)", |r| r.2)?;

@@ -59,10 +59,7 @@ impl RecordPlan {
 
     /// Bytes of trace samples one chunk of `steps` steps holds.
     pub fn trace_bytes_per_chunk(&self, steps: u64) -> u64 {
-        self.traces
-            .iter()
-            .map(|t| samples_in(0, steps, t.every) * t.neurons.len() as u64 * t.variables.len() as u64 * 4)
-            .sum()
+        self.traces.iter().map(|t| samples_in(0, steps, t.every) * t.neurons.len() as u64 * t.variables.len() as u64 * 4).sum()
     }
 }
 

@@ -188,7 +188,8 @@ pub fn run(req: &ScaleRequest) -> Result<Vec<ScaleRow>> {
         let build_s = built.elapsed().as_secs_f64();
         for &backend in &req.backends {
             bar.set_message(format!("N = {size}: {}", backend_name(backend)));
-            let opts = BackendOptions { choice: backend, precision: config.simulation.precision, adapter: config.simulation.adapter.clone() };
+            let opts =
+                BackendOptions { choice: backend, precision: config.simulation.precision, adapter: config.simulation.adapter.clone() };
             match bench::bench(&net, &opts, req.steps, req.repeat) {
                 Ok(r) => rows.push(ScaleRow {
                     config: config_name.clone(),
@@ -260,9 +261,12 @@ pub fn table(rows: &[ScaleRow]) -> String {
     s
 }
 
-/// Reads a scale CSV back (for `ganglion plot scale`): (backend, size, µs/step, neuron-steps/s)
-/// of the measured rows, and the config named in it.
-pub fn read_csv(path: &Path) -> Result<(String, Vec<(String, f64, f64, f64)>)> {
+/// A measured row of a scale CSV: (backend, size, µs/step, neuron-steps/s).
+pub type MeasuredRow = (String, f64, f64, f64);
+
+/// Reads a scale CSV back (for `ganglion plot scale`): the measured rows and the config named
+/// in it.
+pub fn read_csv(path: &Path) -> Result<(String, Vec<MeasuredRow>)> {
     let text = std::fs::read_to_string(path).map_err(|e| Error::config("<csv>", format!("cannot read {}: {e}", path.display())))?;
     let mut lines = text.lines();
     let header: Vec<&str> = lines.next().unwrap_or_default().split(',').collect();
@@ -280,7 +284,8 @@ pub fn read_csv(path: &Path) -> Result<(String, Vec<(String, f64, f64, f64)>)> {
         if get(c_status) != "ok" {
             continue;
         }
-        let num = |i: usize| get(i).parse::<f64>().map_err(|_| Error::config("<csv>", format!("bad number `{}` in {}", get(i), path.display())));
+        let num =
+            |i: usize| get(i).parse::<f64>().map_err(|_| Error::config("<csv>", format!("bad number `{}` in {}", get(i), path.display())));
         rows.push((get(c_backend).to_string(), num(c_size)?, num(c_us)?, num(c_ns)?));
     }
     Ok((config, rows))

@@ -122,13 +122,7 @@ impl MemorySink {
     }
 }
 
-pub fn run(
-    net: &Network,
-    backend: &mut dyn Backend,
-    plan: &RecordPlan,
-    sink: &mut dyn ChunkSink,
-    opts: &RunOptions,
-) -> Result<RunSummary> {
+pub fn run(net: &Network, backend: &mut dyn Backend, plan: &RecordPlan, sink: &mut dyn ChunkSink, opts: &RunOptions) -> Result<RunSummary> {
     let chunk = chunk_steps(net, plan, opts.chunk_steps);
     let start = Instant::now();
     let progress = Progress::new(net, opts.show_progress);
@@ -182,10 +176,7 @@ impl Progress {
     fn new(net: &Network, enabled: bool) -> Progress {
         let bar = enabled.then(|| {
             let bar = ProgressBar::with_draw_target(Some(net.n_steps), ProgressDrawTarget::hidden());
-            bar.set_style(
-                ProgressStyle::with_template("{bar:40} {msg} [{elapsed_precise}, ETA {eta}]")
-                    .expect("static template"),
-            );
+            bar.set_style(ProgressStyle::with_template("{bar:40} {msg} [{elapsed_precise}, ETA {eta}]").expect("static template"));
             bar
         });
         Progress { bar, dt_ms: net.dt_ms }

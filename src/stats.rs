@@ -116,10 +116,7 @@ pub fn trace_stats(population: &str, variable: &str, data: &[f32], bins: usize) 
 
 pub fn text_histogram(t: &TraceStats, width: usize) -> String {
     let top = t.histogram.iter().map(|b| b.2).max().unwrap_or(0).max(1);
-    t.histogram
-        .iter()
-        .map(|&(lo, hi, c)| format!("  [{lo:>9.3}, {hi:>9.3})  {:>8}  {}\n", c, "#".repeat(c * width / top)))
-        .collect()
+    t.histogram.iter().map(|&(lo, hi, c)| format!("  [{lo:>9.3}, {hi:>9.3})  {:>8}  {}\n", c, "#".repeat(c * width / top))).collect()
 }
 
 /// Reads an output file: the population sizes and duration come from its stored config.

@@ -189,7 +189,11 @@ pub fn validate(config: &Config, cpu_precision: Precision, tol: &Tolerances) -> 
             let width = plan.traces[p].neurons.len();
             let (va, vb) = (&a.traces[p].data[0], &b.traces[p].data[0]);
             for (ra, rb) in va.chunks(width).zip(vb.chunks(width)) {
-                let dv = ra.iter().zip(rb).map(|(x, y)| (x - y).abs() as f64).fold(0.0, |m, d| if d.is_nan() { f64::INFINITY } else { m.max(d) });
+                let dv = ra
+                    .iter()
+                    .zip(rb)
+                    .map(|(x, y)| (x - y).abs() as f64)
+                    .fold(0.0, |m, d| if d.is_nan() { f64::INFINITY } else { m.max(d) });
                 max_dv[p].push(dv);
             }
         }
@@ -272,7 +276,8 @@ mod tests {
         let tol = Tolerances::default();
         let same = compare("p", 2, 0.1, &a, &a, &[0.0; 30], None, &tol);
         assert!(same.verdict == Verdict::Exact && same.first_divergence_ms.is_none() && same.max_dt_ms == 0.0);
-        let b = vec![Spike { step: 9, neuron: 0 }, Spike { step: 19, neuron: 1 }, Spike { step: 25, neuron: 1 }, Spike { step: 28, neuron: 1 }];
+        let b =
+            vec![Spike { step: 9, neuron: 0 }, Spike { step: 19, neuron: 1 }, Spike { step: 25, neuron: 1 }, Spike { step: 28, neuron: 1 }];
         let shifted = vec![Spike { step: 10, neuron: 0 }, Spike { step: 19, neuron: 1 }];
         let one_step = compare("p", 2, 0.1, &a, &shifted, &[0.0; 30], None, &tol);
         assert_eq!(one_step.first_divergence_ms, Some(1.0));

@@ -87,7 +87,11 @@ fn a_spike_arrives_after_its_delay_with_its_weight_on_both_backends() {
             // Samples are [t][neuron]; the spike is stamped t_(k+1) and the weight lands at
             // t_(k+1) + delay, moving V over the step that starts there.
             let arrival = spike.step as usize + 1 + (delay_ms / net.dt_ms).round() as usize;
-            assert!(v[2 * arrival] == -60.0 && v[2 * (arrival + 1)] > -60.0, "{synapse}, delay {delay_ms}: {:?}", &v[2 * (arrival - 1)..2 * (arrival + 3)]);
+            assert!(
+                v[2 * arrival] == -60.0 && v[2 * (arrival + 1)] > -60.0,
+                "{synapse}, delay {delay_ms}: {:?}",
+                &v[2 * (arrival - 1)..2 * (arrival + 3)]
+            );
             assert_eq!(v[2 * (arrival - 1)], -60.0, "{synapse}, delay {delay_ms}: nothing before the arrival");
             // Twice the weight, twice the deflection.
             let (d0, d1) = (v[2 * (arrival + 1)] + 60.0, v[2 * (arrival + 1) + 1] + 60.0);

@@ -149,7 +149,7 @@ fn buffers_beyond_the_binding_limit_are_refused_with_size_and_limit() {
 #[test]
 fn a_network_that_does_not_fit_the_device_is_refused_before_running() {
     let ctx = GpuContext::new(None).unwrap_or_else(|e| panic!("the GPU tests need an adapter: {e}"));
-    let limit = (ctx.limits.max_storage_buffer_binding_size as u64).min(ctx.limits.max_buffer_size);
+    let limit = ctx.limits.max_storage_buffer_binding_size.min(ctx.limits.max_buffer_size);
     drop(ctx);
     // The five f32 state variables of an HH population are one buffer: just over the limit.
     let size = limit / 20 + 1024;

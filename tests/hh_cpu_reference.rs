@@ -56,10 +56,8 @@ fn f32_and_f64_spike_times_agree_over_200_ms() {
 
 #[test]
 fn gates_stay_in_the_unit_interval_with_plain_euler_and_a_coarse_step() {
-    let (config, net) = shipped(
-        "hh_pair.toml",
-        &["populations.hh.params.integrator=\"euler\"", "simulation.dt_ms=0.05", "simulation.duration_ms=100"],
-    );
+    let (config, net) =
+        shipped("hh_pair.toml", &["populations.hh.params.integrator=\"euler\"", "simulation.dt_ms=0.05", "simulation.duration_ms=100"]);
     let plan = RecordPlan::from_config(&config, &net);
     let rec = run_in_memory(&net, &mut CpuBackend::<f32>::new(&net), &plan);
     for samples in &rec.traces[0][1..] {
@@ -70,10 +68,7 @@ fn gates_stay_in_the_unit_interval_with_plain_euler_and_a_coarse_step() {
 #[test]
 fn noise_is_identical_whatever_the_thread_count() {
     // 5000 neurons: above the size at which the CPU backend goes parallel.
-    let (_, net) = shipped(
-        "hh_ring_1k.toml",
-        &["populations.hh.size=5000", "simulation.duration_ms=20", "simulation.precision=\"f64\""],
-    );
+    let (_, net) = shipped("hh_ring_1k.toml", &["populations.hh.size=5000", "simulation.duration_ms=20", "simulation.precision=\"f64\""]);
     let plan = RecordPlan::all_spikes(&net);
     let run_with = |threads: usize| {
         let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();

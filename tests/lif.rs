@@ -30,8 +30,16 @@ fn tutorial_params() -> lif::LifParams {
 fn the_tutorial_sinusoid_is_reproduced_to_the_printed_digits() {
     // The tutorial prints i_mean * (1 + sin(2π t / 0.01)) in amperes for its first ten steps.
     let tutorial = [
-        "2.5000e-10", "3.9695e-10", "4.8776e-10", "4.8776e-10", "3.9695e-10", "2.5000e-10", "1.0305e-10", "1.2236e-11",
-        "1.2236e-11", "1.0305e-10",
+        "2.5000e-10",
+        "3.9695e-10",
+        "4.8776e-10",
+        "4.8776e-10",
+        "3.9695e-10",
+        "2.5000e-10",
+        "1.0305e-10",
+        "1.2236e-11",
+        "1.2236e-11",
+        "1.0305e-10",
     ];
     let c = tutorial_params().consts::<f64>(1.0);
     for (k, want) in tutorial.iter().enumerate() {

@@ -97,7 +97,7 @@ fn a_scale_study_writes_its_csv_and_its_plot() {
 #[test]
 fn sizes_that_do_not_fit_are_reported_not_crashed_on() {
     let ctx = ganglion::backend::gpu::GpuContext::new(None).unwrap_or_else(|e| panic!("the GPU tests need an adapter: {e}"));
-    let limit = (ctx.limits.max_storage_buffer_binding_size as u64).min(ctx.limits.max_buffer_size);
+    let limit = ctx.limits.max_storage_buffer_binding_size.min(ctx.limits.max_buffer_size);
     drop(ctx);
     let too_big_for_gpu = limit / 20 + 1024;
     let req = ScaleRequest {
@@ -113,7 +113,13 @@ fn sizes_that_do_not_fit_are_reported_not_crashed_on() {
     let rows = scale::run(&req).unwrap();
     assert!(rows[0].status.starts_with("does not fit") && rows[0].status.contains("binds at most"), "{:?}", rows[0].status);
     // Four billion neurons with 100 inputs each do not fit this host.
-    let req = ScaleRequest { config: repo_path("configs/hh_bench.toml"), overrides: vec![], sizes: vec![4_000_000_000], backends: vec![BackendChoice::Cpu], ..req };
+    let req = ScaleRequest {
+        config: repo_path("configs/hh_bench.toml"),
+        overrides: vec![],
+        sizes: vec![4_000_000_000],
+        backends: vec![BackendChoice::Cpu],
+        ..req
+    };
     let rows = scale::run(&req).unwrap();
     assert!(rows[0].status.contains("host memory"), "{:?}", rows[0].status);
 }

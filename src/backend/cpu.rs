@@ -75,6 +75,9 @@ enum Projection<F> {
     Event(EventProjection<F>),
 }
 
+/// One neuron as the update loop sees it: index, state, synaptic input, spike flag.
+type NeuronItem<'a, F> = (usize, ((&'a mut [F; MAX_VARS], &'a SynInput<F>), &'a mut bool));
+
 pub struct CpuBackend<F> {
     dt: F,
     seed_key: [u32; 2],
@@ -244,12 +247,8 @@ impl<F: Real> CpuBackend<F> {
         let mut diverged = None;
         for (p_idx, pop) in self.populations.iter_mut().enumerate() {
             let (model, noisy) = (pop.model, pop.noisy);
-            let update = |(i, ((x, syn), spiked)): (usize, ((&mut [F; MAX_VARS], &SynInput<F>), &mut bool))| {
-                let xi = if noisy {
-                    rng::normal_draw(key, i as u32, step, p_idx as u32, rng::stream::VOLTAGE_NOISE)
-                } else {
-                    F::zero()
-                };
+            let update = |(i, ((x, syn), spiked)): NeuronItem<F>| {
+                let xi = if noisy { rng::normal_draw(key, i as u32, step, p_idx as u32, rng::stream::VOLTAGE_NOISE) } else { F::zero() };
                 *spiked = match &model {
                     ModelConsts::Hh(c) => hh::step(c, x, *syn, xi, dt),
                     ModelConsts::Lif(c) => lif::step(c, x, *syn, xi, t, dt),

@@ -108,11 +108,7 @@ impl Hdf5Writer {
             for &var in &t.variables {
                 let name = pop.variables()[var];
                 let g = file.create_group(&format!("report/{}/{}", pop.name, name))?;
-                let ds = g
-                    .new_dataset::<f32>()
-                    .chunk((trace_chunk_rows(width), width))
-                    .shape((0.., width))
-                    .create("data")?;
+                let ds = g.new_dataset::<f32>().chunk((trace_chunk_rows(width), width)).shape((0.., width)).create("data")?;
                 str_attr(&ds, "units", variable_units(name))?;
                 let mapping = g.create_group("mapping")?;
                 let ids: Vec<u64> = t.neurons.iter().map(|&n| n as u64).collect();
@@ -131,7 +127,6 @@ impl Hdf5Writer {
     pub fn path(&self) -> &Path {
         &self.path
     }
-
 
     fn append_inner(&mut self, chunk: &ChunkOutput) -> hdf5::Result<()> {
         for (sets, tc) in self.traces.iter_mut().zip(&chunk.traces) {

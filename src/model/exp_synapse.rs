@@ -81,15 +81,7 @@ pub fn to_fixed(weight: f64, scale: f64) -> i32 {
 /// Delivers the step's arrivals, adds this projection's share of the synaptic input, and
 /// decays g over the step. Returns g after the arrivals (the value used for the current).
 #[inline]
-pub fn deliver<F: Real>(
-    kind: ExpKind,
-    g: &mut F,
-    arrived: i32,
-    inv_scale: F,
-    e_rev: F,
-    decay: F,
-    syn: &mut SynInput<F>,
-) -> F {
+pub fn deliver<F: Real>(kind: ExpKind, g: &mut F, arrived: i32, inv_scale: F, e_rev: F, decay: F, syn: &mut SynInput<F>) -> F {
     let g_now = *g + F::from_f64(arrived as f64) * inv_scale;
     match kind {
         ExpKind::Conductance => {

@@ -121,13 +121,7 @@ pub const S: usize = 4;
 
 /// Gates at their steady state for `v`, synapse closed: [v, m, h, n, s].
 pub fn resting_at<F: Real>(v: F) -> [F; 5] {
-    [
-        v,
-        steady_state(alpha_m(v), beta_m(v)),
-        steady_state(alpha_h(v), beta_h(v)),
-        steady_state(alpha_n(v), beta_n(v)),
-        F::zero(),
-    ]
+    [v, steady_state(alpha_m(v), beta_m(v)), steady_state(alpha_h(v), beta_h(v)), steady_state(alpha_n(v), beta_n(v)), F::zero()]
 }
 
 /// The parameters in the working precision, converted once per run.
@@ -194,7 +188,13 @@ mod tests {
         // 0.01 mV grid from −100 to 60 mV: hits −40 and −55 exactly in both precisions.
         for k in 0..=16_000 {
             let v = F::from_f64(-100.0) + F::from_f64(k as f64 * 0.01);
-            let v = if k == 6000 { F::from_f64(-40.0) } else if k == 4500 { F::from_f64(-55.0) } else { v };
+            let v = if k == 6000 {
+                F::from_f64(-40.0)
+            } else if k == 4500 {
+                F::from_f64(-55.0)
+            } else {
+                v
+            };
             for (name, r) in [
                 ("alpha_m", alpha_m(v)),
                 ("beta_m", beta_m(v)),

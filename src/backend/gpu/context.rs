@@ -55,7 +55,7 @@ pub fn describe_adapters() -> String {
             i.backend,
             i.driver,
             i.driver_info,
-            crate::app::human_bytes(l.max_storage_buffer_binding_size as u64),
+            crate::app::human_bytes(l.max_storage_buffer_binding_size),
             crate::app::human_bytes(l.max_buffer_size),
             l.max_storage_buffers_per_shader_stage,
             a.features().contains(wgpu::Features::TIMESTAMP_QUERY),
@@ -123,15 +123,13 @@ impl GpuContext {
     }
 
     pub fn wait(&self) -> Result<()> {
-        self.device
-            .poll(wgpu::PollType::wait_indefinitely())
-            .map_err(|e| Error::Gpu(format!("waiting for the device: {e}")))?;
+        self.device.poll(wgpu::PollType::wait_indefinitely()).map_err(|e| Error::Gpu(format!("waiting for the device: {e}")))?;
         self.check_errors()
     }
 
     /// Refuses a buffer the device cannot bind, naming the buffer, its size and the limit.
     pub fn check_binding_size(&self, label: &str, bytes: u64) -> Result<()> {
-        let limit = (self.limits.max_storage_buffer_binding_size as u64).min(self.limits.max_buffer_size);
+        let limit = self.limits.max_storage_buffer_binding_size.min(self.limits.max_buffer_size);
         if bytes > limit {
             return Err(Error::TooLarge(format!(
                 "buffer `{label}` needs {} but {} binds at most {} per buffer; use a smaller network or the CPU backend",

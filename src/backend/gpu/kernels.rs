@@ -164,11 +164,9 @@ fn layout(ctx: &GpuContext, label: &str, slots: &[Slot]) -> wgpu::BindGroupLayou
             binding: i as u32,
             visibility: wgpu::ShaderStages::COMPUTE,
             ty: match slot {
-                Slot::Uniform => wgpu::BindingType::Buffer {
-                    ty: wgpu::BufferBindingType::Uniform,
-                    has_dynamic_offset: false,
-                    min_binding_size: None,
-                },
+                Slot::Uniform => {
+                    wgpu::BindingType::Buffer { ty: wgpu::BufferBindingType::Uniform, has_dynamic_offset: false, min_binding_size: None }
+                }
                 Slot::StepInfo => wgpu::BindingType::Buffer {
                     ty: wgpu::BufferBindingType::Uniform,
                     has_dynamic_offset: true,
@@ -225,11 +223,8 @@ impl Kernel {
     }
 
     pub fn bind(&self, ctx: &GpuContext, label: &str, resources: &[wgpu::BindingResource]) -> wgpu::BindGroup {
-        let entries: Vec<wgpu::BindGroupEntry> = resources
-            .iter()
-            .enumerate()
-            .map(|(i, r)| wgpu::BindGroupEntry { binding: i as u32, resource: r.clone() })
-            .collect();
+        let entries: Vec<wgpu::BindGroupEntry> =
+            resources.iter().enumerate().map(|(i, r)| wgpu::BindGroupEntry { binding: i as u32, resource: r.clone() }).collect();
         ctx.device.create_bind_group(&wgpu::BindGroupDescriptor { label: Some(label), layout: &self.layout, entries: &entries })
     }
 }
@@ -249,7 +244,8 @@ impl Kernels {
         use Slot::*;
         // params, step, state, syn_g, syn_i0, spikes, status, spiked: see neuron_common.wgsl.
         let neuron = [Uniform, StepInfo, ReadWrite, Read, Read, ReadWrite, ReadWrite, ReadWrite];
-        let model = |label, source| Kernel::new(ctx, label, &[PHILOX_WGSL, STEP_INFO_WGSL, NEURON_COMMON_WGSL, source], "update_neurons", &neuron);
+        let model =
+            |label, source| Kernel::new(ctx, label, &[PHILOX_WGSL, STEP_INFO_WGSL, NEURON_COMMON_WGSL, source], "update_neurons", &neuron);
         Ok(Kernels {
             hh: model("hh", HH_WGSL)?,
             lif: model("lif", LIF_WGSL)?,

@@ -14,12 +14,12 @@ use super::{Backend, BackendInfo, NetworkState};
 use crate::config::{NeuronModel, Precision, SynapseModel};
 use crate::connectivity::Weights;
 use crate::error::{Error, Result};
+use crate::model::exp_synapse::ExpKind;
 use crate::network::Network;
 use crate::record::{samples_in, ChunkOutput, Divergence, RecordPlan, Spike};
 use crate::rng;
 pub use context::{describe_adapters, dispatch_size, GpuContext};
 use kernels::{CouplingParamsGpu, ExpParamsGpu, HhParamsGpu, Kernels, LifParamsGpu, RecordParamsGpu, StepInfo, TraubParamsGpu};
-use crate::model::exp_synapse::ExpKind;
 
 /// Steps recorded into one command buffer: long enough to amortise the submit and readback,
 /// short enough to keep the per-step slot buffer and the spike buffer small.
@@ -129,11 +129,8 @@ pub fn required_bytes(net: &Network, plan: &RecordPlan, chunk_steps: u64) -> u64
             }
         })
         .sum();
-    let traces: u64 = plan
-        .traces
-        .iter()
-        .map(|t| trace_rows(steps, t.every) * t.neurons.len() as u64 * (t.variables.len() as u64 * 4 + 4))
-        .sum();
+    let traces: u64 =
+        plan.traces.iter().map(|t| trace_rows(steps, t.every) * t.neurons.len() as u64 * (t.variables.len() as u64 * 4 + 4)).sum();
     let slots = slots_per_submit(steps, plan.traces.len()) * 256;
     neurons + synapses + traces + spike_capacity * 8 + slots
 }
@@ -151,7 +148,7 @@ impl GpuBackend {
         }
         let ctx = GpuContext::new(adapter)?;
         let kernels = Kernels::new(&ctx)?;
-        let binding_limit = (ctx.limits.max_storage_buffer_binding_size as u64).min(ctx.limits.max_buffer_size);
+        let binding_limit = ctx.limits.max_storage_buffer_binding_size.min(ctx.limits.max_buffer_size);
         let (steps_per_submit, spike_capacity) = submit_plan(net, plan, MAX_STEPS_PER_SUBMIT, binding_limit);
         let slot_stride = (ctx.limits.min_uniform_buffer_offset_alignment as u64).max(std::mem::size_of::<StepInfo>() as u64);
         let n_slots = slots_per_submit(steps_per_submit, plan.traces.len());
@@ -297,7 +294,9 @@ impl GpuBackend {
                 (SynapseModel::Graded(g), _) => {
                     let (uniform_weight, weights) = match &p.csr.weights {
                         Weights::Uniform(w) => (*w as f32, ctx.storage_buffer(&format!("{}.weights", p.name), &[])?),
-                        Weights::PerSynapse(ws) => (0.0, ctx.storage_buffer(&format!("{}.weights", p.name), bytemuck::cast_slice(&f32s(ws)))?),
+                        Weights::PerSynapse(ws) => {
+                            (0.0, ctx.storage_buffer(&format!("{}.weights", p.name), bytemuck::cast_slice(&f32s(ws)))?)
+                        }
                     };
                     let params = CouplingParamsGpu {
                         v_rev: g.v_rev as f32,
@@ -403,12 +402,19 @@ impl GpuBackend {
             };
             let params_buf = ctx.uniform_buffer("trace params", bytemuck::bytes_of(&params));
             let neurons = ctx.storage_buffer("trace neurons", bytemuck::cast_slice(&t.neurons))?;
-            let samples = ctx.storage_buffer("trace samples", &vec![0u8; (rows * n_recorded as u64 * t.variables.len() as u64 * 4) as usize])?;
+            let samples =
+                ctx.storage_buffer("trace samples", &vec![0u8; (rows * n_recorded as u64 * t.variables.len() as u64 * 4) as usize])?;
             let pop = &populations[t.population];
             let bind_group = kernels.record.bind(
                 &ctx,
                 "trace",
-                &[params_buf.as_entire_binding(), step_binding(), pop.state.as_entire_binding(), neurons.as_entire_binding(), samples.as_entire_binding()],
+                &[
+                    params_buf.as_entire_binding(),
+                    step_binding(),
+                    pop.state.as_entire_binding(),
+                    neurons.as_entire_binding(),
+                    samples.as_entire_binding(),
+                ],
             );
             traces.push(TraceBuffers {
                 population: t.population,
@@ -422,7 +428,11 @@ impl GpuBackend {
         }
 
         let timer = ctx.timestamps.then(|| Timer {
-            queries: ctx.device.create_query_set(&wgpu::QuerySetDescriptor { label: Some("timer"), ty: wgpu::QueryType::Timestamp, count: 2 }),
+            queries: ctx.device.create_query_set(&wgpu::QuerySetDescriptor {
+                label: Some("timer"),
+                ty: wgpu::QueryType::Timestamp,
+                count: 2,
+            }),
             resolve: ctx.device.create_buffer(&wgpu::BufferDescriptor {
                 label: Some("timer resolve"),
                 size: 16,
@@ -585,11 +595,7 @@ impl GpuBackend {
         }
 
         let status: Vec<u32> = bytemuck::pod_collect_to_vec(&data[1]);
-        let first_bad = status
-            .chunks_exact(2)
-            .enumerate()
-            .filter(|(_, s)| s[0] != NO_STEP)
-            .min_by_key(|(_, s)| s[0]);
+        let first_bad = status.chunks_exact(2).enumerate().filter(|(_, s)| s[0] != NO_STEP).min_by_key(|(_, s)| s[0]);
         if let Some((population, s)) = first_bad {
             if out.diverged.is_none() {
                 out.diverged = Some(Divergence { population, neuron: s[1], step: first + s[0] as u64 });
@@ -607,7 +613,11 @@ impl Backend for GpuBackend {
 
     fn run_chunk(&mut self, plan: &RecordPlan, out: &mut ChunkOutput) -> Result<()> {
         if plan.traces.len() != self.traces.len()
-            || plan.traces.iter().zip(&self.traces).any(|(p, t)| p.population != t.population || p.every != t.every || p.neurons.len() != t.n_recorded as usize)
+            || plan
+                .traces
+                .iter()
+                .zip(&self.traces)
+                .any(|(p, t)| p.population != t.population || p.every != t.every || p.neurons.len() != t.n_recorded as usize)
         {
             return Err(Error::Gpu("the recording plan differs from the one the GPU backend was built for".into()));
         }
