@@ -235,7 +235,14 @@ pub fn raster(path: &Path, population: Option<&str>, max_neurons: u64, out: &Pat
         .y_label_area_size(70)
         .build_cartesian_2d(0.0..duration, 0.0..offset.max(1) as f64)
         .map_err(plot_err)?;
-    chart.configure_mesh().x_desc("time (ms)").y_desc("neuron").label_style(("sans-serif", 15)).draw().map_err(plot_err)?;
+    chart
+        .configure_mesh()
+        .x_desc("time (ms)")
+        .y_desc("neuron")
+        .y_label_formatter(&|v| format!("{v:.0}"))
+        .label_style(("sans-serif", 15))
+        .draw()
+        .map_err(plot_err)?;
     for (k, (t, id, off, size)) in all.iter().enumerate() {
         let color = neuron_color(k);
         chart

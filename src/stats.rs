@@ -18,8 +18,8 @@ pub struct SpikeStats {
     /// Per-neuron coefficient of variation of the ISIs, averaged over neurons with at least
     /// two intervals (NaN if none).
     pub isi_cv: f64,
-    /// Per-neuron variance/mean of spike counts in windows of `window_ms`, averaged over
-    /// neurons that fired (NaN if none).
+    /// Per-neuron variance/mean of spike counts in whole windows of `window_ms`, averaged over
+    /// neurons that fired in them (NaN if none, or if the run holds fewer than two windows).
     pub fano: f64,
     pub window_ms: f64,
     pub silent_fraction: f64,
@@ -45,7 +45,8 @@ pub fn spike_stats(population: &str, neurons: usize, duration_ms: f64, spikes: &
     let mut isis = Vec::new();
     let mut cvs = Vec::new();
     let mut fanos = Vec::new();
-    let n_windows = (duration_ms / window_ms).floor().max(1.0) as usize;
+    // Only whole windows count: a partial last window would bias the variance.
+    let n_windows = (duration_ms / window_ms).floor() as usize;
     for train in &mut trains {
         train.sort_by(|a, b| a.total_cmp(b));
         let own: Vec<f64> = train.windows(2).map(|w| w[1] - w[0]).collect();
@@ -53,11 +54,12 @@ pub fn spike_stats(population: &str, neurons: usize, duration_ms: f64, spikes: &
             cvs.push(variance(&own).sqrt() / mean(&own));
         }
         isis.extend_from_slice(&own);
-        if !train.is_empty() {
+        if !train.is_empty() && n_windows >= 2 {
             let mut counts = vec![0.0; n_windows];
             for &t in train.iter() {
-                let w = ((t / window_ms) as usize).min(n_windows - 1);
-                counts[w] += 1.0;
+                if let Some(c) = counts.get_mut((t / window_ms) as usize) {
+                    *c += 1.0;
+                }
             }
             let m = mean(&counts);
             if m > 0.0 {
@@ -197,6 +199,7 @@ mod tests {
         assert!(s.isi_cv.abs() < 1e-9);
         assert!(s.fano.abs() < 1e-12);
         assert_eq!(s.silent_fraction, 0.5);
+        assert!(spike_stats("p", 2, 150.0, &spikes, 100.0).fano.is_nan(), "one window has no variance to speak of");
     }
 
     #[test]
