@@ -209,6 +209,9 @@ pub struct Output {
     pub path: Option<PathBuf>,
 }
 
+/// Variables one trace entry may record (the GPU gather packs their indices in 4-bit fields).
+pub const MAX_TRACE_VARIABLES: usize = 8;
+
 /// Reads a config file and applies `key.path=value` overrides before anything is checked,
 /// so that an override is held to the same rules as the file.
 pub fn load(path: &Path, overrides: &[String]) -> Result<Config> {
@@ -338,14 +341,24 @@ impl Config {
             if t.variables.is_empty() {
                 return Err(Error::config(format!("{at}.variables"), "name at least one variable"));
             }
-            let vars = model_variables(pop.model);
+            // The model's variables, and the g of each event-driven projection into it.
+            let mut vars: Vec<String> = model_variables(pop.model).iter().map(|v| v.to_string()).collect();
+            vars.extend(
+                self.projections
+                    .iter()
+                    .filter(|(_, p)| p.target == t.population && p.synapse != SynapseName::Graded)
+                    .map(|(name, _)| format!("g_{name}")),
+            );
             for v in &t.variables {
-                if !vars.contains(&v.as_str()) {
+                if !vars.contains(v) {
                     return Err(Error::config(
                         format!("{at}.variables"),
-                        format!("unknown variable `{v}`; the {:?} model has {}", pop.model, vars.join(", ")),
+                        format!("unknown variable `{v}`; `{}` has {}", t.population, vars.join(", ")),
                     ));
                 }
+            }
+            if t.variables.len() > MAX_TRACE_VARIABLES {
+                return Err(Error::config(format!("{at}.variables"), format!("at most {MAX_TRACE_VARIABLES} variables per trace")));
             }
             if t.every == 0 {
                 return Err(Error::config(format!("{at}.every"), "must be at least 1"));

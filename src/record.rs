@@ -7,11 +7,22 @@
 use crate::config::{Config, NeuronSelection};
 use crate::network::Network;
 
+/// A recorded variable: one of the neuron model's, or the g that an event-driven projection
+/// keeps for each of its target neurons (`g_<projection>` in the config).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TraceVar {
+    /// Index into the model's variable list.
+    State(usize),
+    /// Index of the projection.
+    Synapse(usize),
+}
+
 #[derive(Clone, Debug)]
 pub struct TracePlan {
     pub population: usize,
-    /// Indices into the model's variable list.
-    pub variables: Vec<usize>,
+    pub variables: Vec<TraceVar>,
+    /// The variables' names, as the output file calls them.
+    pub names: Vec<String>,
     pub neurons: Vec<u32>,
     pub every: u64,
 }
@@ -33,9 +44,16 @@ impl RecordPlan {
             .map(|t| {
                 let population = config.population_index(&t.population).expect("validated");
                 let vars = net.populations[population].variables();
+                let resolve = |v: &String| match vars.iter().position(|x| x == v) {
+                    Some(k) => TraceVar::State(k),
+                    None => TraceVar::Synapse(
+                        net.projections.iter().position(|p| v.strip_prefix("g_") == Some(p.name.as_str())).expect("validated"),
+                    ),
+                };
                 TracePlan {
                     population,
-                    variables: t.variables.iter().map(|v| vars.iter().position(|x| x == v).expect("validated")).collect(),
+                    variables: t.variables.iter().map(resolve).collect(),
+                    names: t.variables.clone(),
                     neurons: match &t.neurons {
                         NeuronSelection::List(l) => l.iter().map(|&n| n as u32).collect(),
                         NeuronSelection::Keyword(_) => (0..net.populations[population].size as u32).collect(),

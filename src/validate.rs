@@ -7,7 +7,7 @@ use crate::backend::Backend;
 use crate::config::{Config, Precision};
 use crate::error::Result;
 use crate::network::Network;
-use crate::record::{ChunkOutput, RecordPlan, TracePlan};
+use crate::record::{ChunkOutput, RecordPlan, TracePlan, TraceVar};
 use crate::simulator::chunk_steps;
 
 /// Neurons per population whose V is compared at every step.
@@ -166,7 +166,8 @@ pub fn validate(config: &Config, cpu_precision: Precision, tol: &Tolerances) -> 
             .enumerate()
             .map(|(p, pop)| TracePlan {
                 population: p,
-                variables: vec![0],
+                variables: vec![TraceVar::State(0)],
+                names: vec!["v".into()],
                 neurons: (0..pop.size.min(TRACED_NEURONS) as u32).collect(),
                 every: 1,
             })

@@ -113,3 +113,53 @@ fn the_k80_variant_scales_with_a_fixed_in_degree() {
     }
     assert_eq!(net.n_synapses(), 10_000 * 80);
 }
+
+#[test]
+fn synaptic_conductances_can_be_recorded_on_both_backends() {
+    let text = std::fs::read_to_string(repo_path("configs/cobahh.toml")).unwrap();
+    let overrides = [
+        "simulation.duration_ms=20",
+        "record.traces=[{ population = \"exc\", variables = [\"g_ie\", \"v\", \"g_ee\"], neurons = [0, 5] }]",
+    ];
+    let (config, net) = parsed(&text, &overrides);
+    let plan = RecordPlan::from_config(&config, &net);
+    let a = run_in_memory(&net, &mut CpuBackend::<f32>::new(&net), &plan);
+    let b = run_in_memory(&net, &mut gpu(&net, &plan), &plan);
+    // Sample 0 is the initial g0 drawn for neurons 0 and 5 of ee and ie.
+    let ee = net.projections.iter().find(|p| p.name == "ee").unwrap().event.as_ref().unwrap();
+    let ie = net.projections.iter().find(|p| p.name == "ie").unwrap().event.as_ref().unwrap();
+    assert_eq!(a.traces[0][0][..2], [ie.g0[0] as f32, ie.g0[5] as f32]);
+    assert_eq!(a.traces[0][2][..2], [ee.g0[0] as f32, ee.g0[5] as f32]);
+    // g to f32 rounding; V through the spike upstrokes, where the GPU's exp moves it most.
+    for (var, tolerance) in [(0, 1e-3), (1, 0.1), (2, 1e-3)] {
+        for (x, y) in a.traces[0][var].iter().zip(&b.traces[0][var]) {
+            assert!((x - y).abs() <= tolerance * x.abs().max(1.0), "variable {var}: cpu {x} gpu {y}");
+        }
+    }
+    // Without input g decays by e^(−dt/τ) per step; inputs only ever add.
+    let g_ie = &a.traces[0][0];
+    let decay = (-0.1f32 / 10.0).exp();
+    assert!(g_ie.chunks(2).zip(g_ie.chunks(2).skip(1)).all(|(p, n)| n[0] >= p[0] * decay - 1e-3));
+
+    // In the output file g has the target model's units.
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("g.h5");
+    let req = ganglion::app::RunRequest {
+        config: repo_path("configs/cobahh.toml"),
+        overrides: overrides.iter().map(|s| s.to_string()).chain(["simulation.backend=\"cpu\"".to_string()]).collect(),
+        output: Some(out.clone()),
+        ..Default::default()
+    };
+    ganglion::app::run(&req).unwrap();
+    let f = hdf5::File::open(&out).unwrap();
+    let ds = f.dataset("report/exc/g_ee/data").unwrap();
+    assert_eq!(ds.shape(), vec![200, 2]);
+    let units: hdf5::types::VarLenUnicode = ds.attr("units").unwrap().read_scalar().unwrap();
+    assert_eq!(units.as_str(), "nS");
+
+    // An unknown g is named.
+    let err = ganglion::config::parse(&text, &["record.traces=[{ population = \"exc\", variables = [\"g_ei\"] }]".into()])
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("g_ei") && err.contains("g_ee") && err.contains("g_ie"), "{err}");
+}

@@ -13,7 +13,7 @@ use crate::model::exp_synapse::{self, ExpKind};
 use crate::model::{graded, hh, hh_traub, lif, SynInput, MAX_VARS};
 use crate::network::Network;
 use crate::real::Real;
-use crate::record::{ChunkOutput, Divergence, RecordPlan, Spike};
+use crate::record::{ChunkOutput, Divergence, RecordPlan, Spike, TraceVar};
 use crate::rng;
 use rayon::prelude::*;
 
@@ -234,7 +234,13 @@ impl<F: Real> CpuBackend<F> {
             }
             let vars = &self.populations[t.population].vars;
             for (&var, buf) in t.variables.iter().zip(chunk.data.iter_mut()) {
-                buf.extend(t.neurons.iter().map(|&i| vars[i as usize][var].to_f64() as f32));
+                match var {
+                    TraceVar::State(k) => buf.extend(t.neurons.iter().map(|&i| vars[i as usize][k].to_f64() as f32)),
+                    TraceVar::Synapse(p) => {
+                        let Projection::Event(proj) = &self.projections[p] else { unreachable!("validated: g of an event projection") };
+                        buf.extend(t.neurons.iter().map(|&i| proj.g[i as usize].to_f64() as f32));
+                    }
+                }
             }
         }
     }

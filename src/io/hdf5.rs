@@ -11,7 +11,8 @@
 
 use crate::error::{Error, Result};
 use crate::network::Network;
-use crate::record::{ChunkOutput, RecordPlan};
+use crate::config::{NeuronModel, SynapseModel};
+use crate::record::{ChunkOutput, RecordPlan, TraceVar};
 use hdf5::types::VarLenUnicode;
 use std::path::{Path, PathBuf};
 
@@ -105,11 +106,14 @@ impl Hdf5Writer {
             let pop = &net.populations[t.population];
             let width = t.neurons.len();
             let mut data = Vec::new();
-            for &var in &t.variables {
-                let name = pop.variables()[var];
+            for (&var, name) in t.variables.iter().zip(&t.names) {
                 let g = file.create_group(&format!("report/{}/{}", pop.name, name))?;
                 let ds = g.new_dataset::<f32>().chunk((trace_chunk_rows(width), width)).shape((0.., width)).create("data")?;
-                str_attr(&ds, "units", variable_units(name))?;
+                let units = match var {
+                    TraceVar::State(_) => variable_units(name),
+                    TraceVar::Synapse(p) => synapse_units(&pop.model, &net.projections[p].synapse),
+                };
+                str_attr(&ds, "units", units)?;
                 let mapping = g.create_group("mapping")?;
                 let ids: Vec<u64> = t.neurons.iter().map(|&n| n as u64).collect();
                 mapping.new_dataset_builder().with_data(&ids).create("node_ids")?;
@@ -174,7 +178,22 @@ impl Hdf5Writer {
 pub fn variable_units(name: &str) -> &'static str {
     match name {
         "v" => "mV",
+        "refractory" => "steps",
         _ => "1",
+    }
+}
+
+/// The units of an event-driven synapse's g: a conductance or a current in the target
+/// model's units.
+pub fn synapse_units(target: &NeuronModel, synapse: &SynapseModel) -> &'static str {
+    let conductance = matches!(synapse, SynapseModel::ExpCond(_));
+    match (target, conductance) {
+        (NeuronModel::Hh(_), true) => "mS/cm2",
+        (NeuronModel::Hh(_), false) => "uA/cm2",
+        (NeuronModel::Lif(_), true) => "uS",
+        (NeuronModel::Lif(_), false) => "nA",
+        (NeuronModel::HhTraub(_), true) => "nS",
+        (NeuronModel::HhTraub(_), false) => "pA",
     }
 }
 

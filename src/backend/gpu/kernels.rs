@@ -144,7 +144,8 @@ pub struct RecordParamsGpu {
     pub n_samples: u32,
     pub variables: u32,
     pub n: u32,
-    pub _pad: [u32; 3],
+    pub slots: u32,
+    pub _pad: [u32; 2],
 }
 
 #[derive(Clone, Copy)]

@@ -16,7 +16,7 @@ use crate::connectivity::Weights;
 use crate::error::{Error, Result};
 use crate::model::exp_synapse::ExpKind;
 use crate::network::Network;
-use crate::record::{samples_in, ChunkOutput, Divergence, RecordPlan, Spike};
+use crate::record::{samples_in, ChunkOutput, Divergence, RecordPlan, Spike, TraceVar};
 use crate::rng;
 pub use context::{describe_adapters, dispatch_size, GpuContext};
 use kernels::{CouplingParamsGpu, ExpParamsGpu, HhParamsGpu, Kernels, LifParamsGpu, RecordParamsGpu, StepInfo, TraubParamsGpu};
@@ -61,7 +61,8 @@ struct TraceBuffers {
     every: u64,
     rows: u64,
     samples: wgpu::Buffer,
-    bind_group: wgpu::BindGroup,
+    /// One gather for the population's own variables, one per synaptic g recorded.
+    gathers: Vec<wgpu::BindGroup>,
 }
 
 struct Timer {
@@ -285,8 +286,9 @@ impl GpuBackend {
         }
 
         let mut projections = Vec::new();
+        let mut event_g = vec![None; net.projections.len()];
         let mut targeted = vec![false; net.populations.len()];
-        for p in &net.projections {
+        for (p_index, p) in net.projections.iter().enumerate() {
             let accumulate = targeted[p.target] as u32;
             targeted[p.target] = true;
             let (syn_g, syn_i0) = &syn_inputs[p.target];
@@ -349,6 +351,7 @@ impl GpuBackend {
                     };
                     let params_buf = ctx.uniform_buffer(&format!("{}.params", p.name), bytemuck::bytes_of(&params));
                     let g = ctx.storage_buffer(&format!("{}.g", p.name), bytemuck::cast_slice(&f32s(&e.g0)))?;
+                    event_g[p_index] = Some(g.clone());
                     let ring_bytes = e.synapse.ring_slots() as usize * p.csr.n_rows * 4;
                     let pending = ctx.storage_buffer(&format!("{}.pending", p.name), &vec![0u8; ring_bytes])?;
                     let row_ptr = ctx.storage_buffer(&format!("{}.row_ptr", p.name), bytemuck::cast_slice(&e.by_source.row_ptr))?;
@@ -392,30 +395,53 @@ impl GpuBackend {
         for t in &plan.traces {
             let rows = trace_rows(steps_per_submit, t.every);
             let n_recorded = t.neurons.len() as u32;
-            let params = RecordParamsGpu {
-                n_recorded,
-                n_variables: t.variables.len() as u32,
-                n_samples: rows as u32,
-                variables: t.variables.iter().enumerate().map(|(k, &v)| (v as u32) << (4 * k)).sum(),
-                n: net.populations[t.population].size as u32,
-                _pad: [0; 3],
-            };
-            let params_buf = ctx.uniform_buffer("trace params", bytemuck::bytes_of(&params));
             let neurons = ctx.storage_buffer("trace neurons", bytemuck::cast_slice(&t.neurons))?;
             let samples =
                 ctx.storage_buffer("trace samples", &vec![0u8; (rows * n_recorded as u64 * t.variables.len() as u64 * 4) as usize])?;
-            let pop = &populations[t.population];
-            let bind_group = kernels.record.bind(
-                &ctx,
-                "trace",
-                &[
-                    params_buf.as_entire_binding(),
-                    step_binding(),
-                    pop.state.as_entire_binding(),
-                    neurons.as_entire_binding(),
-                    samples.as_entire_binding(),
-                ],
-            );
+            // The population's own variables in one gather; each synaptic g in one more.
+            let mut sources: Vec<(&wgpu::Buffer, u32, Vec<(u32, u32)>)> = Vec::new();
+            let own: Vec<(u32, u32)> = t
+                .variables
+                .iter()
+                .enumerate()
+                .filter_map(|(slot, v)| match v {
+                    TraceVar::State(k) => Some((*k as u32, slot as u32)),
+                    TraceVar::Synapse(_) => None,
+                })
+                .collect();
+            if !own.is_empty() {
+                sources.push((&populations[t.population].state, net.populations[t.population].size as u32, own));
+            }
+            for (slot, v) in t.variables.iter().enumerate() {
+                if let TraceVar::Synapse(p) = v {
+                    let g = event_g[*p].as_ref().expect("validated: g of an event-driven projection");
+                    sources.push((g, net.projections[*p].csr.n_rows as u32, vec![(0, slot as u32)]));
+                }
+            }
+            let mut gathers = Vec::new();
+            for (state, n, vars) in sources {
+                let params = RecordParamsGpu {
+                    n_recorded,
+                    n_variables: vars.len() as u32,
+                    n_samples: rows as u32,
+                    variables: vars.iter().enumerate().map(|(k, &(v, _))| v << (4 * k)).sum(),
+                    n,
+                    slots: vars.iter().enumerate().map(|(k, &(_, slot))| slot << (4 * k)).sum(),
+                    _pad: [0; 2],
+                };
+                let params_buf = ctx.uniform_buffer("trace params", bytemuck::bytes_of(&params));
+                gathers.push(kernels.record.bind(
+                    &ctx,
+                    "trace",
+                    &[
+                        params_buf.as_entire_binding(),
+                        step_binding(),
+                        state.as_entire_binding(),
+                        neurons.as_entire_binding(),
+                        samples.as_entire_binding(),
+                    ],
+                ));
+            }
             traces.push(TraceBuffers {
                 population: t.population,
                 n_recorded,
@@ -423,7 +449,7 @@ impl GpuBackend {
                 every: t.every,
                 rows,
                 samples,
-                bind_group,
+                gathers,
             });
         }
 
@@ -507,9 +533,11 @@ impl GpuBackend {
                 for &(t, slot) in gathers {
                     let trace = &self.traces[t];
                     pass.set_pipeline(&self.kernels.record.pipeline);
-                    pass.set_bind_group(0, &trace.bind_group, &[(slot as u64 * self.slot_stride) as u32]);
-                    let (x, y) = dispatch_size(trace.n_recorded);
-                    pass.dispatch_workgroups(x, y, 1);
+                    for gather in &trace.gathers {
+                        pass.set_bind_group(0, gather, &[(slot as u64 * self.slot_stride) as u32]);
+                        let (x, y) = dispatch_size(trace.n_recorded);
+                        pass.dispatch_workgroups(x, y, 1);
+                    }
                 }
                 for proj in &self.projections {
                     match proj {
