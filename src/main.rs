@@ -1,4 +1,10 @@
 fn main() {
+    // Mesa's Vulkan loader probes for a Wayland display at start-up and, on a headless machine
+    // without XDG_RUNTIME_DIR, prints an error per probe although no window is ever opened.
+    // Nothing else runs yet, so setting the variable here races with no other thread.
+    if std::env::var_os("XDG_RUNTIME_DIR").is_none() {
+        std::env::set_var("XDG_RUNTIME_DIR", std::env::temp_dir());
+    }
     if let Err(e) = ganglion::cli::main() {
         eprintln!("error: {e:#}");
         std::process::exit(1);

@@ -127,7 +127,8 @@ pub fn from_file(path: &Path, window_ms: f64, bins: usize) -> Result<(Vec<SpikeS
     let file = hdf5::File::open(path).map_err(h5)?;
     let text: hdf5::types::VarLenUnicode = file.attr("config").and_then(|a| a.read_scalar()).map_err(h5)?;
     let config = crate::config::parse(text.as_str(), &[])?;
-    let duration = config.simulation.duration_ms;
+    // A run that stopped early covers only the time it simulated.
+    let duration = file.attr("simulated_ms").and_then(|a| a.read_scalar::<f64>()).unwrap_or(config.simulation.duration_ms);
     let mut spikes = Vec::new();
     if let Ok(group) = file.group("spikes") {
         for name in group.member_names().map_err(h5)? {

@@ -148,6 +148,8 @@ fn a_run_that_fails_mid_way_leaves_a_readable_file_with_the_chunks_before() {
     assert!(ts.iter().all(|&t| t <= 30.0));
     let complete: bool = f.attr("complete").unwrap().read_scalar().unwrap();
     assert!(!complete);
+    let simulated: f64 = f.attr("simulated_ms").unwrap().read_scalar().unwrap();
+    assert!((simulated - 30.0).abs() < 1e-9, "the file says how far the run got: {simulated}");
 }
 
 #[test]

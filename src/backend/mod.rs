@@ -58,13 +58,17 @@ pub struct BackendOptions {
     pub adapter: Option<String>,
 }
 
-/// Builds the backend the options ask for. `auto` falls back to the CPU with a notice on
-/// stderr when no GPU adapter exists.
+/// Builds the backend the options ask for. `auto` takes a hardware GPU (or the adapter named)
+/// and otherwise falls back to the CPU with a notice on stderr.
 /// The GPU backend sizes its recording buffers for `plan`, which `run_chunk` must then be given.
 pub fn create(net: &Network, plan: &RecordPlan, opts: &BackendOptions) -> Result<Box<dyn Backend>> {
     match opts.choice {
         BackendChoice::Cpu => Ok(cpu::create(net, opts.precision)),
         BackendChoice::Gpu => Ok(Box::new(gpu::GpuBackend::with_plan(net, plan, opts.adapter.as_deref())?)),
+        BackendChoice::Auto if opts.adapter.is_none() && !gpu::context::hardware_adapter_present() => {
+            eprintln!("note: no hardware GPU adapter (software devices are slower than the CPU backend); running on the CPU reference backend, --backend gpu forces the GPU");
+            Ok(cpu::create(net, opts.precision))
+        }
         BackendChoice::Auto => match gpu::GpuBackend::with_plan(net, plan, opts.adapter.as_deref()) {
             Ok(b) => Ok(Box::new(b)),
             Err(e) => {

@@ -85,6 +85,7 @@ impl Hdf5Writer {
         file.new_attr::<f64>().create("dt_ms")?.write_scalar(&net.dt_ms)?;
         file.new_attr::<f64>().create("wall_time_s")?.write_scalar(&0.0)?;
         file.new_attr::<bool>().create("complete")?.write_scalar(&false)?;
+        file.new_attr::<f64>().create("simulated_ms")?.write_scalar(&0.0)?;
 
         let mut spikes = Vec::new();
         for (p, &on) in net.populations.iter().zip(&plan.spikes) {
@@ -160,6 +161,8 @@ impl Hdf5Writer {
             sets.node_ids.write_slice(&ids, sets.len..sets.len + n)?;
             sets.len += n;
         }
+        let simulated = (chunk.first_step + chunk.n_steps) as f64 * self.dt_ms;
+        self.file.attr("simulated_ms")?.write_scalar(&simulated)?;
         self.file.flush()
     }
 

@@ -33,6 +33,12 @@ fn preference(t: wgpu::DeviceType) -> u8 {
     }
 }
 
+/// Whether any adapter is a real GPU rather than a software device such as lavapipe, which
+/// is slower than the CPU backend on the same cores.
+pub fn hardware_adapter_present() -> bool {
+    adapters().iter().any(|a| a.get_info().device_type != wgpu::DeviceType::Cpu)
+}
+
 pub const NO_ADAPTER_HELP: &str = "no GPU adapter found. On Debian/Ubuntu install a Vulkan driver \
 (`apt-get install mesa-vulkan-drivers libvulkan1` gives the software device lavapipe; \
 `make test` does this), or use --backend cpu";
