@@ -19,6 +19,8 @@ pub struct BenchResult {
     pub us_per_step: f64,
     pub us_min: f64,
     pub us_max: f64,
+    /// Median wall-clock µs per step, submits, encoding and readbacks included.
+    pub wall_us_per_step: f64,
     pub bytes_per_step: u64,
     /// "gpu timestamps" or "wall clock".
     pub timing: &'static str,
@@ -81,11 +83,13 @@ pub fn bench(net: &Network, opts: &BackendOptions, steps: u64, repeat: usize) ->
     let info = b.info();
     advance(b.as_mut(), &plan, 0, warmup)?;
     let mut times = Vec::with_capacity(repeat);
+    let mut walls = Vec::with_capacity(repeat);
     let mut timing = "wall clock";
     for r in 0..repeat {
         let (t0, d0) = (Instant::now(), b.device_seconds());
         advance(b.as_mut(), &plan, warmup + r as u64 * steps, steps)?;
         let wall = t0.elapsed().as_secs_f64();
+        walls.push(wall);
         times.push(match (d0, b.device_seconds()) {
             (Some(a), Some(z)) if z > a => {
                 timing = "gpu timestamps";
@@ -94,8 +98,12 @@ pub fn bench(net: &Network, opts: &BackendOptions, steps: u64, repeat: usize) ->
             _ => wall,
         });
     }
-    let mut us: Vec<f64> = times.iter().map(|t| t * 1e6 / steps as f64).collect();
-    us.sort_by(|a, b| a.total_cmp(b));
+    let per_step = |t: &[f64]| {
+        let mut us: Vec<f64> = t.iter().map(|t| t * 1e6 / steps as f64).collect();
+        us.sort_by(|a, b| a.total_cmp(b));
+        us
+    };
+    let (us, wall_us) = (per_step(&times), per_step(&walls));
     let float_bytes = if info.precision == crate::config::Precision::F64 { 8 } else { 4 };
     Ok(BenchResult {
         backend: info,
@@ -106,6 +114,7 @@ pub fn bench(net: &Network, opts: &BackendOptions, steps: u64, repeat: usize) ->
         us_per_step: us[us.len() / 2],
         us_min: us[0],
         us_max: us[us.len() - 1],
+        wall_us_per_step: wall_us[wall_us.len() / 2],
         bytes_per_step: bytes_per_step(&net, float_bytes),
         timing,
         device_bytes: b.device_memory_bytes(),
@@ -114,16 +123,17 @@ pub fn bench(net: &Network, opts: &BackendOptions, steps: u64, repeat: usize) ->
 
 pub fn table(rows: &[BenchResult]) -> String {
     let mut s = format!(
-        "{:<44} {:>10} {:>12} {:>12} {:>16} {:>16} {:>10} {:>9}  {}\n",
-        "backend", "neurons", "synapses", "µs/step", "neuron-steps/s", "synapse-upd/s", "GB/s", "build s", "timing"
+        "{:<44} {:>10} {:>12} {:>12} {:>12} {:>16} {:>16} {:>10} {:>9}  {}\n",
+        "backend", "neurons", "synapses", "µs/step", "wall µs/step", "neuron-steps/s", "synapse-upd/s", "GB/s", "build s", "timing"
     );
     for r in rows {
         s.push_str(&format!(
-            "{:<44} {:>10} {:>12} {:>12.2} {:>16.3e} {:>16.3e} {:>10.2} {:>9.3}  {}\n",
+            "{:<44} {:>10} {:>12} {:>12.2} {:>12.2} {:>16.3e} {:>16.3e} {:>10.2} {:>9.3}  {}\n",
             r.backend.to_string(),
             r.neurons,
             r.synapses,
             r.us_per_step,
+            r.wall_us_per_step,
             r.neuron_steps_per_s(),
             r.synapse_updates_per_s(),
             r.effective_gb_per_s(),

@@ -39,6 +39,8 @@ pub struct ScaleRow {
     pub us_median: f64,
     pub us_min: f64,
     pub us_max: f64,
+    /// Wall clock per step (the µs columns are device time where the GPU can time itself).
+    pub us_wall: f64,
     pub neuron_steps_per_s: f64,
     pub synapse_updates_per_s: f64,
     pub bytes_per_step: u64,
@@ -49,13 +51,13 @@ pub struct ScaleRow {
     pub status: String,
 }
 
-pub const CSV_HEADER: &str = "config,size,neurons,synapses,backend,device,precision,build_s,upload_s,us_per_step_median,us_per_step_min,us_per_step_max,neuron_steps_per_s,synapse_updates_per_s,bytes_per_step,effective_gb_per_s,peak_host_bytes,gpu_bytes,status";
+pub const CSV_HEADER: &str = "config,size,neurons,synapses,backend,device,precision,build_s,upload_s,us_per_step_median,us_per_step_min,us_per_step_max,us_per_step_wall,neuron_steps_per_s,synapse_updates_per_s,bytes_per_step,effective_gb_per_s,peak_host_bytes,gpu_bytes,status";
 
 impl ScaleRow {
     pub fn csv(&self) -> String {
         let q = |s: &str| format!("\"{}\"", s.replace('"', "'"));
         format!(
-            "{},{},{},{},{},{},{},{:.6},{:.6},{:.3},{:.3},{:.3},{:.6e},{:.6e},{},{:.4},{},{},{}",
+            "{},{},{},{},{},{},{},{:.6},{:.6},{:.3},{:.3},{:.3},{:.3},{:.6e},{:.6e},{},{:.4},{},{},{}",
             q(&self.config),
             self.size,
             self.neurons,
@@ -68,6 +70,7 @@ impl ScaleRow {
             self.us_median,
             self.us_min,
             self.us_max,
+            self.us_wall,
             self.neuron_steps_per_s,
             self.synapse_updates_per_s,
             self.bytes_per_step,
@@ -167,6 +170,7 @@ pub fn run(req: &ScaleRequest) -> Result<Vec<ScaleRow>> {
             us_median: f64::NAN,
             us_min: f64::NAN,
             us_max: f64::NAN,
+            us_wall: f64::NAN,
             neuron_steps_per_s: f64::NAN,
             synapse_updates_per_s: f64::NAN,
             bytes_per_step: 0,
@@ -204,6 +208,7 @@ pub fn run(req: &ScaleRequest) -> Result<Vec<ScaleRow>> {
                     us_median: r.us_per_step,
                     us_min: r.us_min,
                     us_max: r.us_max,
+                    us_wall: r.wall_us_per_step,
                     neuron_steps_per_s: r.neuron_steps_per_s(),
                     synapse_updates_per_s: r.synapse_updates_per_s(),
                     bytes_per_step: r.bytes_per_step,
@@ -239,18 +244,19 @@ pub fn write_csv(path: &Path, rows: &[ScaleRow]) -> Result<()> {
 
 pub fn table(rows: &[ScaleRow]) -> String {
     let mut s = format!(
-        "{:>10} {:>12} {:<4} {:>8} {:>8} {:>11} {:>14} {:>14} {:>9} {:>11}  {}\n",
-        "N", "synapses", "", "build s", "upload s", "µs/step", "neuron-steps/s", "synapse-upd/s", "GB/s", "GPU MiB", "status"
+        "{:>10} {:>12} {:<4} {:>8} {:>8} {:>11} {:>11} {:>14} {:>14} {:>9} {:>11}  {}\n",
+        "N", "synapses", "", "build s", "upload s", "µs/step", "wall µs", "neuron-steps/s", "synapse-upd/s", "GB/s", "GPU MiB", "status"
     );
     for r in rows {
         s.push_str(&format!(
-            "{:>10} {:>12} {:<4} {:>8.3} {:>8.3} {:>11.2} {:>14.3e} {:>14.3e} {:>9.2} {:>11}  {}\n",
+            "{:>10} {:>12} {:<4} {:>8.3} {:>8.3} {:>11.2} {:>11.2} {:>14.3e} {:>14.3e} {:>9.2} {:>11}  {}\n",
             r.size,
             r.synapses,
             r.backend,
             r.build_s,
             r.upload_s,
             r.us_median,
+            r.us_wall,
             r.neuron_steps_per_s,
             r.synapse_updates_per_s,
             r.effective_gb_per_s,
@@ -325,6 +331,7 @@ mod tests {
             us_median: 12.5,
             us_min: 12.0,
             us_max: 13.0,
+            us_wall: 14.0,
             neuron_steps_per_s: 8e7,
             synapse_updates_per_s: 8e9,
             bytes_per_step: 1234,
