@@ -21,10 +21,10 @@ fn measure(config: &str, overrides: Vec<String>, gpu: bool, rows: &mut Vec<Bench
     let net = Network::build(&config::load(&path, &overrides)?)?;
     let work = (net.n_neurons() + net.n_synapses()) as f64;
     let cpu_steps = (2e8 / work).clamp(5.0, 2000.0) as u64;
-    let cpu = BackendOptions { choice: BackendChoice::Cpu, precision: Precision::F32, adapter: None };
+    let cpu = BackendOptions { choice: BackendChoice::Cpu, precision: Precision::F32, ..Default::default() };
     rows.push(bench::bench(&net, &cpu, cpu_steps, 3)?);
     if gpu {
-        let g = BackendOptions { choice: BackendChoice::Gpu, precision: Precision::F32, adapter: None };
+        let g = BackendOptions { choice: BackendChoice::Gpu, precision: Precision::F32, ..Default::default() };
         match bench::bench(&net, &g, 1000, 3) {
             Ok(r) => rows.push(r),
             Err(e) => eprintln!("GPU row for {} neurons: {e}", net.n_neurons()),

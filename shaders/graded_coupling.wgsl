@@ -1,6 +1,9 @@
 // The graded synapse's input to each target neuron: the WGSL twin of the graded branch of
-// CpuBackend::gather_synaptic_input and graded::conductance. One thread per target row of the
-// CSR matrix; the row is summed in column order, as on the CPU.
+// CpuBackend::gather_synaptic_input and graded::conductance.
+//   couple:       one thread per target row of the CSR matrix, summed in column order, as on
+//                 the CPU;
+//   couple_lanes: 32 threads per row and a tree reduction (simulation.gpu_coupling =
+//                 "lanes_per_row").
 
 struct CouplingParams {
     v_rev: f32,
@@ -28,6 +31,25 @@ fn conductance(w: f32, sum_es: f32) -> f32 {
     return sum_es / w;
 }
 
+fn weight(k: u32) -> f32 {
+    if (p.per_synapse_weights != 0u) {
+        return weights[k];
+    }
+    return p.uniform_weight;
+}
+
+fn add_input(i: u32, sum_es: f32) {
+    let g = conductance(p.w, sum_es);
+    var g_sum = 0.0;
+    var i0_sum = 0.0;
+    if (p.accumulate != 0u) {
+        g_sum = syn_g[i];
+        i0_sum = syn_i0[i];
+    }
+    syn_g[i] = g_sum + g;
+    syn_i0[i] = i0_sum + g * p.v_rev;
+}
+
 @compute @workgroup_size(256)
 fn couple(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
     let i = gid.x + gid.y * groups.x * 256u;
@@ -47,13 +69,41 @@ fn couple(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups
             sum_es = sum_es + p.uniform_weight * source_state[s_base + col_idx[k]];
         }
     }
-    let g = conductance(p.w, sum_es);
-    var g_sum = 0.0;
-    var i0_sum = 0.0;
-    if (p.accumulate != 0u) {
-        g_sum = syn_g[i];
-        i0_sum = syn_i0[i];
+    add_input(i, sum_es);
+}
+
+// LANES threads per row, ROWS_PER_GROUP rows per workgroup: each lane sums every LANES-th
+// synapse of the row (neighbouring lanes read neighbouring columns), then the partial sums
+// are reduced pairwise in workgroup memory.
+const LANES: u32 = 32u;
+const ROWS_PER_GROUP: u32 = 8u;
+var<workgroup> partial: array<f32, 256>;
+
+@compute @workgroup_size(256)
+fn couple_lanes(
+    @builtin(local_invocation_index) local: u32,
+    @builtin(workgroup_id) group: vec3<u32>,
+    @builtin(num_workgroups) groups: vec3<u32>,
+) {
+    let lane = local % LANES;
+    let i = (group.x + group.y * groups.x) * ROWS_PER_GROUP + local / LANES;
+    var sum_es = 0.0;
+    if (i < p.n_rows) {
+        let s_base = S * p.n_source;
+        let end = row_ptr[i + 1u];
+        for (var k = row_ptr[i] + lane; k < end; k += LANES) {
+            sum_es = sum_es + weight(k) * source_state[s_base + col_idx[k]];
+        }
     }
-    syn_g[i] = g_sum + g;
-    syn_i0[i] = i0_sum + g * p.v_rev;
+    partial[local] = sum_es;
+    workgroupBarrier();
+    for (var stride = LANES / 2u; stride > 0u; stride = stride / 2u) {
+        if (lane < stride) {
+            partial[local] = partial[local] + partial[local + stride];
+        }
+        workgroupBarrier();
+    }
+    if (lane == 0u && i < p.n_rows) {
+        add_input(i, partial[local]);
+    }
 }

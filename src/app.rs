@@ -28,7 +28,12 @@ pub fn output_path(config: &Config, config_path: &Path, requested: Option<&Path>
 }
 
 pub fn backend_options(config: &Config) -> BackendOptions {
-    BackendOptions { choice: config.simulation.backend, precision: config.simulation.precision, adapter: config.simulation.adapter.clone() }
+    BackendOptions {
+        choice: config.simulation.backend,
+        precision: config.simulation.precision,
+        adapter: config.simulation.adapter.clone(),
+        coupling: config.simulation.gpu_coupling,
+    }
 }
 
 /// Parses, validates and builds; refuses an existing output before any work.

@@ -64,6 +64,22 @@ pub struct Simulation {
     /// Substring of the GPU adapter's name to use.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub adapter: Option<String>,
+    /// How the GPU sums a graded target's inputs.
+    #[serde(default)]
+    pub gpu_coupling: GpuCoupling,
+}
+
+/// The GPU's graded-coupling kernel: which is faster depends on the device and the in-degree,
+/// so both exist and `ganglion bench --set simulation.gpu_coupling=…` compares them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum GpuCoupling {
+    /// One thread sums a whole row, in column order (as the CPU does).
+    #[default]
+    ThreadPerRow,
+    /// 32 threads share a row and reduce their partial sums in workgroup memory: coalesced
+    /// loads for long rows, a different (tree) summation order.
+    LanesPerRow,
 }
 
 fn default_seed() -> u64 {

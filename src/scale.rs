@@ -193,7 +193,7 @@ pub fn run(req: &ScaleRequest) -> Result<Vec<ScaleRow>> {
         for &backend in &req.backends {
             bar.set_message(format!("N = {size}: {}", backend_name(backend)));
             let opts =
-                BackendOptions { choice: backend, precision: config.simulation.precision, adapter: config.simulation.adapter.clone() };
+                BackendOptions { choice: backend, ..crate::app::backend_options(&config) };
             match bench::bench(&net, &opts, req.steps, req.repeat) {
                 Ok(r) => rows.push(ScaleRow {
                     config: config_name.clone(),

@@ -173,7 +173,7 @@ pub fn validate(config: &Config, cpu_precision: Precision, tol: &Tolerances) -> 
             })
             .collect(),
     };
-    let mut gpu = GpuBackend::with_plan(&net, &plan, config.simulation.adapter.as_deref())?;
+    let mut gpu = GpuBackend::with_options(&net, &plan, config.simulation.adapter.as_deref(), config.simulation.gpu_coupling)?;
     let mut cpu = cpu::create(&net, cpu_precision);
     let chunk = chunk_steps(&net, &plan, config.simulation.chunk_steps);
     let mut spikes = vec![(Vec::new(), Vec::new()); net.populations.len()];

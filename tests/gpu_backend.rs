@@ -7,6 +7,7 @@ use common::*;
 use ganglion::backend::cpu::CpuBackend;
 use ganglion::backend::gpu::{kernels, GpuBackend, GpuContext};
 use ganglion::backend::Backend;
+use ganglion::config::GpuCoupling;
 use ganglion::record::RecordPlan;
 use ganglion::rng;
 use ganglion::Error;
@@ -56,15 +57,19 @@ fn one_step_from_random_states_agrees_with_the_cpu_in_f32() {
     }
     let plan = RecordPlan::none(&net);
     let mut cpu = CpuBackend::<f32>::new(&net);
-    let mut g = gpu(&net, &plan);
     run_in_memory(&net, &mut cpu, &plan);
-    run_in_memory(&net, &mut g, &plan);
-    let (a, b) = (cpu.read_state().unwrap(), g.read_state().unwrap());
-    for (var, name) in ["v", "m", "h", "n", "s"].iter().enumerate() {
-        for i in 0..n {
-            let (x, y) = (a[0][var][i], b[0][var][i]);
-            assert!(y.is_finite(), "{name}[{i}] is {y} on the GPU");
-            assert!((x - y).abs() <= 1e-5 * x.abs().max(1.0), "{name}[{i}]: cpu {x} gpu {y}");
+    let a = cpu.read_state().unwrap();
+    // Both coupling kernels: the lanes-per-row one sums in a different order.
+    for coupling in [GpuCoupling::ThreadPerRow, GpuCoupling::LanesPerRow] {
+        let mut g = GpuBackend::with_options(&net, &plan, None, coupling).unwrap();
+        run_in_memory(&net, &mut g, &plan);
+        let b = g.read_state().unwrap();
+        for (var, name) in ["v", "m", "h", "n", "s"].iter().enumerate() {
+            for i in 0..n {
+                let (x, y) = (a[0][var][i], b[0][var][i]);
+                assert!(y.is_finite(), "{coupling:?}: {name}[{i}] is {y} on the GPU");
+                assert!((x - y).abs() <= 1e-5 * x.abs().max(1.0), "{coupling:?}: {name}[{i}]: cpu {x} gpu {y}");
+            }
         }
     }
 }

@@ -4,7 +4,7 @@
 pub mod cpu;
 pub mod gpu;
 
-use crate::config::{BackendChoice, Precision};
+use crate::config::{BackendChoice, GpuCoupling, Precision};
 use crate::error::Result;
 use crate::network::Network;
 use crate::record::{ChunkOutput, RecordPlan};
@@ -56,6 +56,7 @@ pub struct BackendOptions {
     pub precision: Precision,
     /// Substring of the GPU adapter's name.
     pub adapter: Option<String>,
+    pub coupling: GpuCoupling,
 }
 
 /// Builds the backend the options ask for. `auto` takes a hardware GPU (or the adapter named)
@@ -64,12 +65,12 @@ pub struct BackendOptions {
 pub fn create(net: &Network, plan: &RecordPlan, opts: &BackendOptions) -> Result<Box<dyn Backend>> {
     match opts.choice {
         BackendChoice::Cpu => Ok(cpu::create(net, opts.precision)),
-        BackendChoice::Gpu => Ok(Box::new(gpu::GpuBackend::with_plan(net, plan, opts.adapter.as_deref())?)),
+        BackendChoice::Gpu => Ok(Box::new(gpu::GpuBackend::with_options(net, plan, opts.adapter.as_deref(), opts.coupling)?)),
         BackendChoice::Auto if opts.adapter.is_none() && !gpu::context::hardware_adapter_present() => {
             eprintln!("note: no hardware GPU adapter (software devices are slower than the CPU backend); running on the CPU reference backend, --backend gpu forces the GPU");
             Ok(cpu::create(net, opts.precision))
         }
-        BackendChoice::Auto => match gpu::GpuBackend::with_plan(net, plan, opts.adapter.as_deref()) {
+        BackendChoice::Auto => match gpu::GpuBackend::with_options(net, plan, opts.adapter.as_deref(), opts.coupling) {
             Ok(b) => Ok(Box::new(b)),
             Err(e) => {
                 eprintln!("note: no usable GPU ({e}); running on the CPU reference backend");

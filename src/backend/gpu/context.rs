@@ -220,7 +220,12 @@ impl GpuContext {
 
 /// Workgroup counts for `n` threads of a 256-wide kernel, folded into y past 65535 groups.
 pub fn dispatch_size(n: u32) -> (u32, u32) {
-    let groups = n.div_ceil(256).max(1);
+    fold_groups(n.div_ceil(256))
+}
+
+/// `groups` workgroups as (x, y), x at most 65535: kernels index by x + y·(groups in x).
+pub fn fold_groups(groups: u32) -> (u32, u32) {
+    let groups = groups.max(1);
     if groups <= 65_535 {
         (groups, 1)
     } else {

@@ -230,11 +230,16 @@ impl Kernel {
     }
 }
 
+/// Rows one workgroup of the lanes-per-row coupling kernel sums (`ROWS_PER_GROUP` in
+/// graded_coupling.wgsl).
+pub const ROWS_PER_LANE_GROUP: u32 = 8;
+
 pub struct Kernels {
     pub hh: Kernel,
     pub lif: Kernel,
     pub hh_traub: Kernel,
     pub coupling: Kernel,
+    pub coupling_lanes: Kernel,
     pub deliver: Kernel,
     pub propagate: Kernel,
     pub record: Kernel,
@@ -243,6 +248,7 @@ pub struct Kernels {
 impl Kernels {
     pub fn new(ctx: &GpuContext) -> Result<Kernels> {
         use Slot::*;
+        let coupling_slots = [Uniform, Read, Read, Read, Read, ReadWrite, ReadWrite];
         // params, step, state, syn_g, syn_i0, spikes, status, spiked: see neuron_common.wgsl.
         let neuron = [Uniform, StepInfo, ReadWrite, Read, Read, ReadWrite, ReadWrite, ReadWrite];
         let model =
@@ -251,13 +257,8 @@ impl Kernels {
             hh: model("hh", HH_WGSL)?,
             lif: model("lif", LIF_WGSL)?,
             hh_traub: model("hh_traub", HH_TRAUB_WGSL)?,
-            coupling: Kernel::new(
-                ctx,
-                "graded_coupling",
-                &[GRADED_COUPLING_WGSL],
-                "couple",
-                &[Uniform, Read, Read, Read, Read, ReadWrite, ReadWrite],
-            )?,
+            coupling: Kernel::new(ctx, "graded_coupling", &[GRADED_COUPLING_WGSL], "couple", &coupling_slots)?,
+            coupling_lanes: Kernel::new(ctx, "graded_coupling_lanes", &[GRADED_COUPLING_WGSL], "couple_lanes", &coupling_slots)?,
             deliver: Kernel::new(
                 ctx,
                 "exp_deliver",

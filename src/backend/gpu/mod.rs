@@ -11,14 +11,14 @@ pub mod context;
 pub mod kernels;
 
 use super::{Backend, BackendInfo, NetworkState};
-use crate::config::{NeuronModel, Precision, SynapseModel};
+use crate::config::{GpuCoupling, NeuronModel, Precision, SynapseModel};
 use crate::connectivity::Weights;
 use crate::error::{Error, Result};
 use crate::model::exp_synapse::ExpKind;
 use crate::network::Network;
 use crate::record::{samples_in, ChunkOutput, Divergence, RecordPlan, Spike, TraceVar};
 use crate::rng;
-pub use context::{describe_adapters, dispatch_size, GpuContext};
+pub use context::{describe_adapters, dispatch_size, fold_groups, GpuContext};
 use kernels::{CouplingParamsGpu, ExpParamsGpu, HhParamsGpu, Kernels, LifParamsGpu, RecordParamsGpu, StepInfo, TraubParamsGpu};
 
 /// Steps recorded into one command buffer: long enough to amortise the submit and readback,
@@ -73,6 +73,7 @@ struct Timer {
 pub struct GpuBackend {
     ctx: GpuContext,
     kernels: Kernels,
+    coupling: GpuCoupling,
     populations: Vec<PopulationBuffers>,
     projections: Vec<ProjectionBuffers>,
     traces: Vec<TraceBuffers>,
@@ -144,6 +145,11 @@ impl GpuBackend {
     /// Builds the buffers for `net`; `plan` sizes the recording buffers (its traces may be
     /// recorded later; a plan with traces the backend was not built for is an error).
     pub fn with_plan(net: &Network, plan: &RecordPlan, adapter: Option<&str>) -> Result<GpuBackend> {
+        Self::with_options(net, plan, adapter, GpuCoupling::default())
+    }
+
+    /// As `with_plan`, with the graded-coupling kernel chosen.
+    pub fn with_options(net: &Network, plan: &RecordPlan, adapter: Option<&str>, coupling: GpuCoupling) -> Result<GpuBackend> {
         if net.populations.len() > MAX_POPULATIONS {
             return Err(Error::TooLarge(format!("{} populations; the GPU backend takes at most {MAX_POPULATIONS}", net.populations.len())));
         }
@@ -471,6 +477,7 @@ impl GpuBackend {
         Ok(GpuBackend {
             ctx,
             kernels,
+            coupling,
             populations,
             projections,
             traces,
@@ -542,9 +549,14 @@ impl GpuBackend {
                 for proj in &self.projections {
                     match proj {
                         ProjectionBuffers::Graded { n_rows, bind_group } => {
-                            pass.set_pipeline(&self.kernels.coupling.pipeline);
+                            let (kernel, (x, y)) = match self.coupling {
+                                GpuCoupling::ThreadPerRow => (&self.kernels.coupling, dispatch_size(*n_rows)),
+                                GpuCoupling::LanesPerRow => {
+                                    (&self.kernels.coupling_lanes, fold_groups(n_rows.div_ceil(kernels::ROWS_PER_LANE_GROUP)))
+                                }
+                            };
+                            pass.set_pipeline(&kernel.pipeline);
                             pass.set_bind_group(0, bind_group, &[]);
-                            let (x, y) = dispatch_size(*n_rows);
                             pass.dispatch_workgroups(x, y, 1);
                         }
                         ProjectionBuffers::Event { n_target, deliver, .. } => {
