@@ -57,7 +57,10 @@ impl RunSummary {
                 ))
             })
             .collect();
-        format!("{:.0} ms simulated in {:.2} s; {}", self.simulated_ms, self.wall_s, parts.join("; "))
+        let spikes = if parts.is_empty() { "no spikes recorded".to_string() } else { parts.join("; ") };
+        let ms = format!("{:.4}", self.simulated_ms);
+        let ms = ms.trim_end_matches('0').trim_end_matches('.');
+        format!("{ms} ms simulated in {:.2} s; {spikes}", self.wall_s)
     }
 }
 

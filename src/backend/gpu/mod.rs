@@ -29,6 +29,8 @@ const MAX_STEPS_PER_SUBMIT: u64 = 2000;
 const MIN_SPIKE_CAPACITY: u64 = 1 << 16;
 const MAX_SPIKE_CAPACITY: u64 = 1 << 25;
 const SPIKE_RATE_BOUND_HZ: f64 = 1000.0;
+/// Recording buffer of one trace entry for one submit.
+const MAX_TRACE_BYTES_PER_SUBMIT: u64 = 64 << 20;
 /// The population index shares a word with the step in a spike record.
 const MAX_POPULATIONS: usize = 256;
 const NO_STEP: u32 = u32::MAX;
@@ -94,7 +96,8 @@ fn slots_per_submit(steps: u64, traces: usize) -> u64 {
 }
 
 /// Steps per submit and spike-buffer entries. A network whose recorded spikes at the rate
-/// bound would overflow the largest spike buffer the device binds gets shorter submits.
+/// bound would overflow the largest spike buffer the device binds, or whose traces would fill
+/// more than `MAX_TRACE_BYTES_PER_SUBMIT`, gets shorter submits.
 fn submit_plan(net: &Network, plan: &RecordPlan, max_steps: u64, binding_limit: u64) -> (u64, u64) {
     let recorded: usize = net.populations.iter().zip(&plan.spikes).filter(|(_, &on)| on).map(|(p, _)| p.size).sum();
     let per_step = recorded as f64 * net.dt_ms * 1e-3 * SPIKE_RATE_BOUND_HZ;
@@ -102,6 +105,11 @@ fn submit_plan(net: &Network, plan: &RecordPlan, max_steps: u64, binding_limit: 
     let mut steps = max_steps.min(net.n_steps).max(1);
     if per_step > 0.0 {
         steps = steps.min(((max_capacity as f64 / per_step) as u64).max(1));
+    }
+    for t in &plan.traces {
+        let row_bytes = (t.neurons.len() * t.variables.len() * 4) as u64;
+        let rows_fitting = (MAX_TRACE_BYTES_PER_SUBMIT.min(binding_limit) / row_bytes.max(1)).max(2);
+        steps = steps.min(((rows_fitting - 1) * t.every).max(1));
     }
     let capacity = ((per_step * steps as f64).ceil() as u64).clamp(MIN_SPIKE_CAPACITY, max_capacity);
     (steps, capacity)
