@@ -70,7 +70,7 @@ pub fn check(config_path: &Path, overrides: &[String]) -> Result<String> {
     use std::fmt::Write;
     let _ = writeln!(s, "{}: valid", config_path.display());
     for p in &net.populations {
-        let _ = writeln!(s, "  population {:<12} {:>10} neurons  model {:?}", p.name, p.size, config.populations[&p.name].model);
+        let _ = writeln!(s, "  population {:<12} {:>10} neurons  model {}", p.name, p.size, config.populations[&p.name].model.as_str());
     }
     for p in &net.projections {
         let _ = writeln!(

@@ -94,6 +94,17 @@ pub enum ModelName {
     HhTraub,
 }
 
+impl ModelName {
+    /// The name a config uses.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ModelName::Hh => "hh",
+            ModelName::Lif => "lif",
+            ModelName::HhTraub => "hh_traub",
+        }
+    }
+}
+
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Population {
@@ -324,7 +335,7 @@ impl Config {
             for (var, init) in &pop.init {
                 let key = format!("{at}.init.{var}");
                 if !vars.contains(&var.as_str()) {
-                    return Err(Error::config(key, format!("unknown variable; the {:?} model has {}", pop.model, vars.join(", "))));
+                    return Err(Error::config(key, format!("unknown variable; the {} model has {}", pop.model.as_str(), vars.join(", "))));
                 }
                 match init {
                     InitValue::PerNeuron(list) if list.len() as u64 != pop.size => {
@@ -413,8 +424,9 @@ impl Config {
             return Err(Error::config(
                 format!("{at}.synapse"),
                 format!(
-                    "the graded synapse needs the activation S of an `hh` source; `{}` is {:?}",
-                    proj.source, self.populations[&proj.source].model
+                    "the graded synapse needs the activation S of an `hh` source; `{}` is `{}`",
+                    proj.source,
+                    self.populations[&proj.source].model.as_str()
                 ),
             ));
         }
@@ -694,6 +706,21 @@ traces = [{ population = "hh", variables = ["v", "s"] }]
         assert!(e.contains("populations.hh.params") && e.contains("i_extt"), "{e}");
         let e = err(PAIR, &["projections.hh_hh.params.w=0"]);
         assert!(e.contains("projections.hh_hh.params.w"), "{e}");
+    }
+
+    #[test]
+    fn synapses_must_fit_their_populations() {
+        let lif = ["populations.hh.model=\"lif\"", "populations.hh.params={}"];
+        let e = err(PAIR, &lif);
+        assert!(e.contains("projections.hh_hh.synapse") && e.contains("`lif`"), "{e}");
+        let e = err(PAIR, &["projections.hh_hh.g0=1.0"]);
+        assert!(e.contains("projections.hh_hh.g0"), "{e}");
+        let exp = ["projections.hh_hh.synapse=\"exp_cond\"", "projections.hh_hh.params={ tau_ms = 5.0, e_rev = 0.0 }"];
+        assert!(parse(PAIR, &exp.map(String::from)).is_ok());
+        let e = err(PAIR, &[exp[0], "projections.hh_hh.params={ tau_ms = -5.0, e_rev = 0.0 }"]);
+        assert!(e.contains("projections.hh_hh.params.tau_ms"), "{e}");
+        let e = err(PAIR, &[exp[0], "projections.hh_hh.params={ tau_ms = 5.0 }"]);
+        assert!(e.contains("projections.hh_hh.params") && e.contains("e_rev"), "{e}");
     }
 
     #[test]

@@ -192,8 +192,7 @@ pub fn run(req: &ScaleRequest) -> Result<Vec<ScaleRow>> {
         let build_s = built.elapsed().as_secs_f64();
         for &backend in &req.backends {
             bar.set_message(format!("N = {size}: {}", backend_name(backend)));
-            let opts =
-                BackendOptions { choice: backend, ..crate::app::backend_options(&config) };
+            let opts = BackendOptions { choice: backend, ..crate::app::backend_options(&config) };
             match bench::bench(&net, &opts, req.steps, req.repeat) {
                 Ok(r) => rows.push(ScaleRow {
                     config: config_name.clone(),

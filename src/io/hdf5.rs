@@ -9,9 +9,9 @@
 //! /report/<pop>/<var>/mapping/time      f64 [start, stop, step] ms
 //! ```
 
+use crate::config::{NeuronModel, SynapseModel};
 use crate::error::{Error, Result};
 use crate::network::Network;
-use crate::config::{NeuronModel, SynapseModel};
 use crate::record::{ChunkOutput, RecordPlan, TraceVar};
 use hdf5::types::VarLenUnicode;
 use std::path::{Path, PathBuf};
