@@ -67,6 +67,10 @@ struct TraceBuffers {
     gathers: Vec<wgpu::BindGroup>,
 }
 
+/// What one trace gather reads: a buffer of `n`-neuron variables, and (variable index, sample
+/// slot) for each variable it copies.
+type GatherSource<'a> = (&'a wgpu::Buffer, u32, Vec<(u32, u32)>);
+
 struct Timer {
     queries: wgpu::QuerySet,
     resolve: wgpu::Buffer,
@@ -413,7 +417,7 @@ impl GpuBackend {
             let samples =
                 ctx.storage_buffer("trace samples", &vec![0u8; (rows * n_recorded as u64 * t.variables.len() as u64 * 4) as usize])?;
             // The population's own variables in one gather; each synaptic g in one more.
-            let mut sources: Vec<(&wgpu::Buffer, u32, Vec<(u32, u32)>)> = Vec::new();
+            let mut sources: Vec<GatherSource> = Vec::new();
             let own: Vec<(u32, u32)> = t
                 .variables
                 .iter()
