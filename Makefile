@@ -5,7 +5,7 @@ SYSTEM_PACKAGES := libhdf5-dev mesa-vulkan-drivers libvulkan1 pkg-config fonts-d
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 CARGO ?= cargo
 
-.PHONY: deps build demo test bench clean
+.PHONY: deps build demo test bench figures clean
 
 deps:
 	@missing=""; for p in $(SYSTEM_PACKAGES); do \
@@ -28,6 +28,16 @@ test: deps
 
 bench: deps
 	$(CARGO) bench
+
+# The README's figures, rendered into out/figures/ from fresh CPU runs.
+figures: build
+	mkdir -p out/figures
+	./target/release/ganglion run configs/hh_pair.toml --force --quiet
+	./target/release/ganglion plot traces out/hh_pair.h5 --population hh --variables v,m,h,n --neurons 0,1 --t1 60 --out out/figures/hh_pair_traces.png
+	./target/release/ganglion run configs/cobahh.toml --backend cpu --force --quiet --set simulation.duration_ms=500
+	./target/release/ganglion plot raster out/cobahh.h5 --max-neurons 200 --out out/figures/cobahh_raster.png
+	./target/release/ganglion run configs/lif_noisy_1k.toml --backend cpu --force --quiet
+	./target/release/ganglion plot hist out/lif_noisy_1k.h5 --population lif --variable v --out out/figures/lif_noisy_hist_v.png
 
 clean:
 	$(CARGO) clean

@@ -114,6 +114,31 @@ fn neuron_color(k: usize) -> RGBColor {
     COLORS[k % COLORS.len()]
 }
 
+/// A line with its legend entry.
+fn draw_labelled_line<'a, DB, CT>(chart: &mut ChartContext<'a, DB, CT>, points: Vec<(f64, f64)>, color: RGBColor, label: String) -> Result<()>
+where
+    DB: DrawingBackend + 'a,
+    CT: CoordTranslate<From = (f64, f64)>,
+{
+    chart
+        .draw_series(LineSeries::new(points, color.stroke_width(2)))
+        .map_err(plot_err)?
+        .label(label)
+        .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2)));
+    Ok(())
+}
+
+/// The legend box of every figure.
+fn draw_legend<'a, DB: DrawingBackend + 'a, CT: CoordTranslate>(chart: &mut ChartContext<'a, DB, CT>) -> Result<()> {
+    chart
+        .configure_series_labels()
+        .background_style(WHITE.mix(0.8))
+        .border_style(BLACK)
+        .label_font(("sans-serif", 14))
+        .draw()
+        .map_err(plot_err)
+}
+
 fn range_of(values: impl Iterator<Item = f64>) -> (f64, f64) {
     let (lo, hi) = values.filter(|v| v.is_finite()).fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| (a.min(v), b.max(v)));
     if !lo.is_finite() {
@@ -186,19 +211,10 @@ pub fn traces(
             .map_err(plot_err)?;
         for (k, &(c, id)) in columns.iter().enumerate() {
             let color = neuron_color(k);
-            chart
-                .draw_series(LineSeries::new(selected.iter().map(|&s| (times[s], data[s * width + c] as f64)), color.stroke_width(2)))
-                .map_err(plot_err)?
-                .label(format!("neuron {id}"))
-                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2)));
+            let points = selected.iter().map(|&s| (times[s], data[s * width + c] as f64)).collect();
+            draw_labelled_line(&mut chart, points, color, format!("neuron {id}"))?;
         }
-        chart
-            .configure_series_labels()
-            .background_style(WHITE.mix(0.8))
-            .border_style(BLACK)
-            .label_font(("sans-serif", 14))
-            .draw()
-            .map_err(plot_err)?;
+        draw_legend(&mut chart)?;
     }
     root.present().map_err(plot_err)
 }
@@ -279,19 +295,10 @@ pub fn raster(path: &Path, population: Option<&str>, max_neurons: u64, out: &Pat
         .map_err(plot_err)?;
     for (k, ((name, ..), r)) in spans.iter().zip(&rates).enumerate() {
         let color = neuron_color(k);
-        chart
-            .draw_series(LineSeries::new(r.iter().enumerate().map(|(b, &v)| ((b as f64 + 0.5) * bin, v)), color.stroke_width(2)))
-            .map_err(plot_err)?
-            .label(name.clone())
-            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2)));
+        let points = r.iter().enumerate().map(|(b, &v)| ((b as f64 + 0.5) * bin, v)).collect();
+        draw_labelled_line(&mut chart, points, color, name.clone())?;
     }
-    chart
-        .configure_series_labels()
-        .background_style(WHITE.mix(0.8))
-        .border_style(BLACK)
-        .label_font(("sans-serif", 14))
-        .draw()
-        .map_err(plot_err)?;
+    draw_legend(&mut chart)?;
     root.present().map_err(plot_err)
 }
 
@@ -395,20 +402,10 @@ pub fn scale(csv: &Path, out: &Path) -> Result<()> {
         for (k, b) in backends.iter().enumerate() {
             let color = neuron_color(k);
             let pts: Vec<(f64, f64)> = rows.iter().filter(|r| &r.0 == b).map(|r| (r.1, pick(r))).collect();
-            chart
-                .draw_series(LineSeries::new(pts.clone(), color.stroke_width(2)))
-                .map_err(plot_err)?
-                .label(b.clone())
-                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2)));
+            draw_labelled_line(&mut chart, pts.clone(), color, b.clone())?;
             chart.draw_series(pts.iter().map(|&p| Circle::new(p, 4, color.filled()))).map_err(plot_err)?;
         }
-        chart
-            .configure_series_labels()
-            .background_style(WHITE.mix(0.8))
-            .border_style(BLACK)
-            .label_font(("sans-serif", 14))
-            .draw()
-            .map_err(plot_err)?;
+        draw_legend(&mut chart)?;
         Ok(())
     };
     draw_loglog(&panels[0], "time per step (µs)", |r| r.2)?;
