@@ -144,17 +144,26 @@ pub struct Projection {
     pub synapse: SynapseName,
     #[serde(default)]
     pub params: toml::Table,
-    /// The weight of every synapse of the rule-based connectivities.
+    /// The weight of the synapses of rule-based connectivities (and of `explicit` ones that
+    /// give none): one number for all, or a draw per synapse.
     #[serde(default = "default_weight")]
-    pub weight: f64,
+    pub weight: WeightSpec,
     pub connectivity: Connectivity,
     /// Initial value of the event-driven synapses' g per target neuron (exp_cond, exp_curr).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub g0: Option<InitValue>,
 }
 
-fn default_weight() -> f64 {
-    1.0
+fn default_weight() -> WeightSpec {
+    WeightSpec::Constant(1.0)
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum WeightSpec {
+    Constant(f64),
+    Uniform { uniform: [f64; 2] },
+    Normal { normal: [f64; 2] },
 }
 
 fn default_true() -> bool {
@@ -415,8 +424,16 @@ impl Config {
         };
         let n_src = size_of("source", &proj.source)?;
         let n_tgt = size_of("target", &proj.target)?;
-        if !proj.weight.is_finite() {
-            return Err(Error::config(format!("{at}.weight"), "must be a finite number"));
+        let finite_pair = |[a, b]: [f64; 2]| a.is_finite() && b.is_finite();
+        match proj.weight {
+            WeightSpec::Constant(w) if !w.is_finite() => return Err(Error::config(format!("{at}.weight"), "must be a finite number")),
+            WeightSpec::Uniform { uniform } if !(finite_pair(uniform) && uniform[0] <= uniform[1]) => {
+                return Err(Error::config(format!("{at}.weight"), "uniform = [low, high] needs finite low <= high"));
+            }
+            WeightSpec::Normal { normal } if !(finite_pair(normal) && normal[1] >= 0.0) => {
+                return Err(Error::config(format!("{at}.weight"), "normal = [mean, sd] needs a finite mean and sd >= 0"));
+            }
+            _ => {}
         }
         let same = proj.source == proj.target;
         let c = format!("{at}.connectivity");
@@ -721,6 +738,17 @@ traces = [{ population = "hh", variables = ["v", "s"] }]
         assert!(e.contains("projections.hh_hh.params.tau_ms"), "{e}");
         let e = err(PAIR, &[exp[0], "projections.hh_hh.params={ tau_ms = 5.0 }"]);
         assert!(e.contains("projections.hh_hh.params") && e.contains("e_rev"), "{e}");
+    }
+
+    #[test]
+    fn weights_are_a_number_or_a_distribution() {
+        for ok in ["0.5", "{ uniform = [0.0, 0.2] }", "{ normal = [0.1, 0.02] }"] {
+            assert!(parse(PAIR, &[format!("projections.hh_hh.weight={ok}")]).is_ok(), "{ok}");
+        }
+        for bad in ["{ uniform = [0.2, 0.0] }", "{ normal = [0.1, -1.0] }", "{ poisson = 3 }", "\"heavy\""] {
+            let e = err(PAIR, &[&format!("projections.hh_hh.weight={bad}")]);
+            assert!(e.contains("projections.hh_hh.weight"), "{bad}: {e}");
+        }
     }
 
     #[test]

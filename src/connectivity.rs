@@ -2,7 +2,7 @@
 //! (post-synaptic neurons), columns sources, so a target's input is one contiguous row:
 //! the layout both the CPU loop and the GPU's one-thread-per-row kernel read.
 
-use crate::config::Connectivity;
+use crate::config::{Connectivity, WeightSpec};
 use crate::error::{Error, Result};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -91,6 +91,36 @@ fn row_rng(seed: u64, projection: usize, row: usize) -> ChaCha8Rng {
     rng
 }
 
+/// The weight stream of a row: apart from the structure's, so that drawing weights leaves
+/// the connectivity of a seed unchanged.
+fn weight_rng(seed: u64, projection: usize, row: usize) -> ChaCha8Rng {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x510e_527f_ade6_82d1);
+    rng.set_stream(((projection as u64) << 40) ^ row as u64);
+    rng
+}
+
+/// One weight for all, or one drawn per synapse in row order.
+fn draw_weights(spec: &WeightSpec, rows: &[Vec<u32>], seed: u64, projection: usize) -> Weights {
+    let draw_row = |(i, row): (usize, &Vec<u32>)| -> Vec<f64> {
+        let mut rng = weight_rng(seed, projection, i);
+        match spec {
+            WeightSpec::Constant(w) => vec![*w; row.len()],
+            WeightSpec::Uniform { uniform: [a, b] } => {
+                let d = rand_distr::Uniform::new_inclusive(*a, *b).expect("validated bounds");
+                (0..row.len()).map(|_| rand_distr::Distribution::sample(&d, &mut rng)).collect()
+            }
+            WeightSpec::Normal { normal: [mean, sd] } => {
+                let d = rand_distr::Normal::new(*mean, *sd).expect("validated sd");
+                (0..row.len()).map(|_| rand_distr::Distribution::sample(&d, &mut rng)).collect()
+            }
+        }
+    };
+    match spec {
+        WeightSpec::Constant(w) => Weights::Uniform(*w),
+        _ => Weights::PerSynapse(rows.par_iter().enumerate().map(draw_row).collect::<Vec<_>>().concat()),
+    }
+}
+
 /// Samples `k` distinct sources out of `n`, skipping `exclude` when given, sorted.
 fn sample_distinct(rng: &mut ChaCha8Rng, n: usize, k: usize, exclude: Option<usize>) -> Vec<u32> {
     let pool = n - exclude.is_some() as usize;
@@ -133,46 +163,33 @@ pub fn build(
     rule: &Connectivity,
     n_src: usize,
     n_tgt: usize,
-    weight: f64,
+    weight: &WeightSpec,
     same_population: bool,
     seed: u64,
     projection: usize,
 ) -> Result<Csr> {
     let self_of = |i: usize, autapses: bool| (same_population && !autapses).then_some(i);
-    let uniform = Weights::Uniform(weight);
-    match rule {
-        Connectivity::AllToAll { autapses } => {
-            let rows = (0..n_tgt)
-                .into_par_iter()
-                .map(|i| (0..n_src as u32).filter(|&j| Some(j as usize) != self_of(i, *autapses)).collect())
-                .collect();
-            Csr::from_rows(n_tgt, n_src, rows, uniform)
-        }
-        Connectivity::OneToOne => Csr::from_rows(n_tgt, n_src, (0..n_tgt as u32).map(|i| vec![i]).collect(), uniform),
-        Connectivity::FixedProbability { p, autapses } => {
-            let rows = (0..n_tgt)
-                .into_par_iter()
-                .map(|i| bernoulli_row(&mut row_rng(seed, projection, i), n_src, *p, self_of(i, *autapses)))
-                .collect();
-            Csr::from_rows(n_tgt, n_src, rows, uniform)
-        }
-        Connectivity::FixedIndegree { k, autapses } => {
-            let rows = (0..n_tgt)
-                .into_par_iter()
-                .map(|i| sample_distinct(&mut row_rng(seed, projection, i), n_src, *k as usize, self_of(i, *autapses)))
-                .collect();
-            Csr::from_rows(n_tgt, n_src, rows, uniform)
-        }
-        Connectivity::Ring { k } => {
-            let rows = (0..n_tgt)
-                .map(|i| {
-                    let mut r: Vec<u32> = (1..=*k as usize).map(|d| ((i + d) % n_src) as u32).collect();
-                    r.sort_unstable();
-                    r
-                })
-                .collect();
-            Csr::from_rows(n_tgt, n_src, rows, uniform)
-        }
+    let rows: Vec<Vec<u32>> = match rule {
+        Connectivity::AllToAll { autapses } => (0..n_tgt)
+            .into_par_iter()
+            .map(|i| (0..n_src as u32).filter(|&j| Some(j as usize) != self_of(i, *autapses)).collect())
+            .collect(),
+        Connectivity::OneToOne => (0..n_tgt as u32).map(|i| vec![i]).collect(),
+        Connectivity::FixedProbability { p, autapses } => (0..n_tgt)
+            .into_par_iter()
+            .map(|i| bernoulli_row(&mut row_rng(seed, projection, i), n_src, *p, self_of(i, *autapses)))
+            .collect(),
+        Connectivity::FixedIndegree { k, autapses } => (0..n_tgt)
+            .into_par_iter()
+            .map(|i| sample_distinct(&mut row_rng(seed, projection, i), n_src, *k as usize, self_of(i, *autapses)))
+            .collect(),
+        Connectivity::Ring { k } => (0..n_tgt)
+            .map(|i| {
+                let mut r: Vec<u32> = (1..=*k as usize).map(|d| ((i + d) % n_src) as u32).collect();
+                r.sort_unstable();
+                r
+            })
+            .collect(),
         Connectivity::Explicit { pre, post, weight: per_synapse } => {
             let mut order: Vec<usize> = (0..pre.len()).collect();
             order.sort_by_key(|&s| (post[s], pre[s]));
@@ -180,13 +197,14 @@ pub fn build(
             for &s in &order {
                 rows[post[s] as usize].push(pre[s] as u32);
             }
-            let weights = match per_synapse {
-                Some(w) => Weights::PerSynapse(order.iter().map(|&s| w[s]).collect()),
-                None => uniform,
-            };
-            Csr::from_rows(n_tgt, n_src, rows, weights)
+            if let Some(w) = per_synapse {
+                return Csr::from_rows(n_tgt, n_src, rows, Weights::PerSynapse(order.iter().map(|&s| w[s]).collect()));
+            }
+            rows
         }
-    }
+    };
+    let weights = draw_weights(weight, &rows, seed, projection);
+    Csr::from_rows(n_tgt, n_src, rows, weights)
 }
 
 #[cfg(test)]
@@ -195,27 +213,27 @@ mod tests {
 
     #[test]
     fn all_to_all_without_autapses_is_the_pair_matrix() {
-        let c = build(&Connectivity::AllToAll { autapses: false }, 2, 2, 0.1, true, 1, 0).unwrap();
+        let c = build(&Connectivity::AllToAll { autapses: false }, 2, 2, &WeightSpec::Constant(0.1), true, 1, 0).unwrap();
         assert_eq!(c.row_ptr, vec![0, 1, 2]);
         assert_eq!(c.col_idx, vec![1, 0]);
     }
 
     #[test]
     fn fixed_indegree_gives_k_distinct_non_self_sources() {
-        let c = build(&Connectivity::FixedIndegree { k: 10, autapses: false }, 50, 50, 1.0, true, 3, 0).unwrap();
+        let c = build(&Connectivity::FixedIndegree { k: 10, autapses: false }, 50, 50, &WeightSpec::Constant(1.0), true, 3, 0).unwrap();
         for i in 0..50 {
             let row = &c.col_idx[c.row_ptr[i] as usize..c.row_ptr[i + 1] as usize];
             assert_eq!(row.len(), 10);
             assert!(row.windows(2).all(|w| w[0] < w[1]));
             assert!(!row.contains(&(i as u32)));
         }
-        let again = build(&Connectivity::FixedIndegree { k: 10, autapses: false }, 50, 50, 1.0, true, 3, 0).unwrap();
+        let again = build(&Connectivity::FixedIndegree { k: 10, autapses: false }, 50, 50, &WeightSpec::Constant(1.0), true, 3, 0).unwrap();
         assert_eq!(c, again, "same seed, same matrix");
     }
 
     #[test]
     fn fixed_probability_has_the_expected_density() {
-        let c = build(&Connectivity::FixedProbability { p: 0.02, autapses: false }, 2000, 2000, 1.0, true, 5, 1).unwrap();
+        let c = build(&Connectivity::FixedProbability { p: 0.02, autapses: false }, 2000, 2000, &WeightSpec::Constant(1.0), true, 5, 1).unwrap();
         let expected = 0.02 * 2000.0 * 1999.0;
         let got = c.n_synapses() as f64;
         assert!((got - expected).abs() < 4.0 * expected.sqrt(), "{got} vs {expected}");
@@ -224,7 +242,7 @@ mod tests {
     #[test]
     fn transposing_twice_gives_the_matrix_back() {
         let rule = Connectivity::Explicit { pre: vec![1, 0, 2, 2], post: vec![0, 1, 0, 1], weight: Some(vec![0.5, 0.7, 0.9, 0.1]) };
-        let c = build(&rule, 3, 2, 1.0, false, 1, 0).unwrap();
+        let c = build(&rule, 3, 2, &WeightSpec::Constant(1.0), false, 1, 0).unwrap();
         let t = c.transpose();
         assert_eq!(t.row_ptr, vec![0, 1, 2, 4]);
         assert_eq!(t.col_idx, vec![1, 0, 0, 1]);
@@ -233,9 +251,27 @@ mod tests {
     }
 
     #[test]
+    fn drawn_weights_follow_their_distribution_and_leave_the_structure_alone() {
+        let rule = Connectivity::FixedIndegree { k: 50, autapses: false };
+        let plain = build(&rule, 1000, 1000, &WeightSpec::Constant(1.0), true, 7, 2).unwrap();
+        let drawn = build(&rule, 1000, 1000, &WeightSpec::Normal { normal: [0.5, 0.1] }, true, 7, 2).unwrap();
+        assert_eq!((&plain.row_ptr, &plain.col_idx), (&drawn.row_ptr, &drawn.col_idx));
+        let Weights::PerSynapse(w) = &drawn.weights else { panic!("one weight per synapse") };
+        assert_eq!(w.len(), 50_000);
+        let mean = w.iter().sum::<f64>() / w.len() as f64;
+        let sd = (w.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / w.len() as f64).sqrt();
+        assert!((mean - 0.5).abs() < 0.003 && (sd - 0.1).abs() < 0.003, "mean {mean} sd {sd}");
+        let again = build(&rule, 1000, 1000, &WeightSpec::Normal { normal: [0.5, 0.1] }, true, 7, 2).unwrap();
+        assert_eq!(drawn, again);
+        let u = build(&rule, 1000, 1000, &WeightSpec::Uniform { uniform: [0.2, 0.3] }, true, 7, 2).unwrap();
+        let Weights::PerSynapse(w) = &u.weights else { panic!() };
+        assert!(w.iter().all(|x| (0.2..=0.3).contains(x)));
+    }
+
+    #[test]
     fn explicit_keeps_weights_with_their_synapses() {
         let rule = Connectivity::Explicit { pre: vec![1, 0, 2], post: vec![0, 1, 0], weight: Some(vec![0.5, 0.7, 0.9]) };
-        let c = build(&rule, 3, 2, 1.0, false, 1, 0).unwrap();
+        let c = build(&rule, 3, 2, &WeightSpec::Constant(1.0), false, 1, 0).unwrap();
         assert_eq!(c.row_ptr, vec![0, 2, 3]);
         assert_eq!(c.col_idx, vec![1, 2, 0]);
         assert_eq!(c.weights, Weights::PerSynapse(vec![0.5, 0.9, 0.7]));

@@ -88,7 +88,7 @@ impl Network {
                     &proj.connectivity,
                     populations[source].size,
                     populations[target].size,
-                    proj.weight,
+                    &proj.weight,
                     source == target,
                     sim.seed,
                     index,

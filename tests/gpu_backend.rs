@@ -44,7 +44,11 @@ fn gpu_philox_draws_equal_the_cpu_draws() {
 #[test]
 fn one_step_from_random_states_agrees_with_the_cpu_in_f32() {
     let text = std::fs::read_to_string(repo_path("configs/hh_ring_1k.toml")).unwrap();
-    let (_, mut net) = parsed(&text, &["simulation.duration_ms=0.01", "projections.hh_hh.connectivity.k=100"]);
+    // Weights drawn per synapse: the coupling kernels' per-synapse path.
+    let (_, mut net) = parsed(
+        &text,
+        &["simulation.duration_ms=0.01", "projections.hh_hh.connectivity.k=100", "projections.hh_hh.weight={ uniform = [0.0, 0.002] }"],
+    );
     let mut r = rand_chacha::ChaCha8Rng::seed_from_u64(9);
     let n = net.populations[0].size;
     // V over the whole physiological range (the singular points included), gates anywhere in [0, 1].
