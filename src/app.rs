@@ -21,10 +21,16 @@ pub struct RunRequest {
 
 /// Where the output goes: `--output`, else `output.path`, else `out/<config name>.h5`.
 pub fn output_path(config: &Config, config_path: &Path, requested: Option<&Path>) -> PathBuf {
-    requested.map(Path::to_owned).or_else(|| config.output.path.clone()).unwrap_or_else(|| {
-        let stem = config_path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "run".into());
-        PathBuf::from("out").join(format!("{stem}.h5"))
-    })
+    requested
+        .map(Path::to_owned)
+        .or_else(|| config.output.path.clone())
+        .unwrap_or_else(|| {
+            let stem = config_path
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_else(|| "run".into());
+            PathBuf::from("out").join(format!("{stem}.h5"))
+        })
 }
 
 pub fn backend_options(config: &Config) -> BackendOptions {
@@ -70,7 +76,13 @@ pub fn check(config_path: &Path, overrides: &[String]) -> Result<String> {
     use std::fmt::Write;
     let _ = writeln!(s, "{}: valid", config_path.display());
     for p in &net.populations {
-        let _ = writeln!(s, "  population {:<12} {:>10} neurons  model {}", p.name, p.size, config.populations[&p.name].model.as_str());
+        let _ = writeln!(
+            s,
+            "  population {:<12} {:>10} neurons  model {}",
+            p.name,
+            p.size,
+            config.populations[&p.name].model.as_str()
+        );
     }
     for p in &net.projections {
         let _ = writeln!(
@@ -84,7 +96,14 @@ pub fn check(config_path: &Path, overrides: &[String]) -> Result<String> {
     }
     let steps = net.n_steps;
     let chunk = simulator::chunk_steps(&net, &plan, config.simulation.chunk_steps);
-    let _ = writeln!(s, "  total: {} neurons, {} synapses, {} steps of {} ms", net.n_neurons(), net.n_synapses(), steps, net.dt_ms);
+    let _ = writeln!(
+        s,
+        "  total: {} neurons, {} synapses, {} steps of {} ms",
+        net.n_neurons(),
+        net.n_synapses(),
+        steps,
+        net.dt_ms
+    );
     let _ = writeln!(
         s,
         "  memory: {} in f64 on the CPU, {} in f32; GPU buffers {}",
@@ -92,7 +111,12 @@ pub fn check(config_path: &Path, overrides: &[String]) -> Result<String> {
         human_bytes(net.memory_bytes(4) as u64),
         human_bytes(crate::backend::gpu::required_bytes(&net, &plan, chunk))
     );
-    let _ = writeln!(s, "  recording: {} of traces per chunk of {} steps", human_bytes(plan.trace_bytes_per_chunk(chunk)), chunk);
+    let _ = writeln!(
+        s,
+        "  recording: {} of traces per chunk of {} steps",
+        human_bytes(plan.trace_bytes_per_chunk(chunk)),
+        chunk
+    );
     Ok(s)
 }
 
@@ -113,8 +137,11 @@ pub fn human_bytes(b: u64) -> String {
 
 /// `ganglion info`: the backends and the GPU adapters with their limits.
 pub fn info() -> String {
-    let mut s =
-        format!("ganglion {}\ncpu: reference backend, f64 or f32, {} threads\n", env!("CARGO_PKG_VERSION"), rayon::current_num_threads());
+    let mut s = format!(
+        "ganglion {}\ncpu: reference backend, f64 or f32, {} threads\n",
+        env!("CARGO_PKG_VERSION"),
+        rayon::current_num_threads()
+    );
     s.push_str(&crate::backend::gpu::describe_adapters());
     s
 }
@@ -135,7 +162,13 @@ pub fn validate(
 }
 
 /// `ganglion bench`: one row per backend.
-pub fn bench(config_path: &Path, overrides: &[String], steps: u64, repeat: usize, backends: &[String]) -> Result<String> {
+pub fn bench(
+    config_path: &Path,
+    overrides: &[String],
+    steps: u64,
+    repeat: usize,
+    backends: &[String],
+) -> Result<String> {
     let config = config::load(config_path, overrides)?;
     let net = Network::build(&config)?;
     let mut rows = Vec::new();
@@ -144,7 +177,12 @@ pub fn bench(config_path: &Path, overrides: &[String], steps: u64, repeat: usize
         opts.choice = match name.trim() {
             "cpu" => crate::config::BackendChoice::Cpu,
             "gpu" => crate::config::BackendChoice::Gpu,
-            other => return Err(crate::Error::config("--backends", format!("unknown backend `{other}`; expected cpu or gpu"))),
+            other => {
+                return Err(crate::Error::config(
+                    "--backends",
+                    format!("unknown backend `{other}`; expected cpu or gpu"),
+                ))
+            }
         };
         rows.push(crate::bench::bench(&net, &opts, steps, repeat)?);
     }

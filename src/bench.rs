@@ -50,16 +50,24 @@ impl BenchResult {
 ///   input words, and reads per source its spike flag (spikes themselves add row traffic in
 ///   proportion to the rate, not counted).
 pub fn bytes_per_step(net: &Network, float_bytes: u64) -> u64 {
-    let neurons: u64 = net.populations.iter().map(|p| p.size as u64 * ((2 * p.variables().len() as u64 + 2) * float_bytes + 4)).sum();
+    let neurons: u64 = net
+        .populations
+        .iter()
+        .map(|p| p.size as u64 * ((2 * p.variables().len() as u64 + 2) * float_bytes + 4))
+        .sum();
     let synapses: u64 = net
         .projections
         .iter()
         .map(|p| match &p.event {
             None => {
                 let w = matches!(p.csr.weights, Weights::PerSynapse(_)) as u64;
-                p.csr.n_synapses() as u64 * (4 + float_bytes * (1 + w)) + p.csr.n_rows as u64 * (8 + 2 * float_bytes)
+                p.csr.n_synapses() as u64 * (4 + float_bytes * (1 + w))
+                    + p.csr.n_rows as u64 * (8 + 2 * float_bytes)
             }
-            Some(e) => p.csr.n_rows as u64 * (2 * float_bytes + 8 + 2 * float_bytes) + e.by_source.n_rows as u64 * 4,
+            Some(e) => {
+                p.csr.n_rows as u64 * (2 * float_bytes + 8 + 2 * float_bytes)
+                    + e.by_source.n_rows as u64 * 4
+            }
         })
         .sum();
     neurons + synapses
@@ -71,7 +79,12 @@ fn advance(backend: &mut dyn Backend, plan: &RecordPlan, from: u64, steps: u64) 
 }
 
 /// Warms up, then times `repeat` runs of `steps` steps with nothing recorded.
-pub fn bench(net: &Network, opts: &BackendOptions, steps: u64, repeat: usize) -> Result<BenchResult> {
+pub fn bench(
+    net: &Network,
+    opts: &BackendOptions,
+    steps: u64,
+    repeat: usize,
+) -> Result<BenchResult> {
     let warmup = steps.clamp(1, 100);
     let repeat = repeat.max(1);
     let mut net = net.clone();
@@ -104,7 +117,11 @@ pub fn bench(net: &Network, opts: &BackendOptions, steps: u64, repeat: usize) ->
         us
     };
     let (us, wall_us) = (per_step(&times), per_step(&walls));
-    let float_bytes = if info.precision == crate::config::Precision::F64 { 8 } else { 4 };
+    let float_bytes = if info.precision == crate::config::Precision::F64 {
+        8
+    } else {
+        4
+    };
     Ok(BenchResult {
         backend: info,
         neurons: net.n_neurons(),
@@ -124,7 +141,16 @@ pub fn bench(net: &Network, opts: &BackendOptions, steps: u64, repeat: usize) ->
 pub fn table(rows: &[BenchResult]) -> String {
     let mut s = format!(
         "{:<44} {:>10} {:>12} {:>12} {:>12} {:>16} {:>16} {:>10} {:>9}  {}\n",
-        "backend", "neurons", "synapses", "µs/step", "wall µs/step", "neuron-steps/s", "synapse-upd/s", "GB/s", "build s", "timing"
+        "backend",
+        "neurons",
+        "synapses",
+        "µs/step",
+        "wall µs/step",
+        "neuron-steps/s",
+        "synapse-upd/s",
+        "GB/s",
+        "build s",
+        "timing"
     );
     for r in rows {
         s.push_str(&format!(

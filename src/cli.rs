@@ -8,7 +8,11 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 #[derive(Parser, Debug)]
-#[command(name = "ganglion", version, about = "GPU-accelerated simulator of networks of coupled neurons")]
+#[command(
+    name = "ganglion",
+    version,
+    about = "GPU-accelerated simulator of networks of coupled neurons"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -214,7 +218,10 @@ pub enum PlotCommand {
 /// `out.h5` → `out_<what>.png` beside it, unless a path was given.
 fn png_path(given: Option<PathBuf>, input: &std::path::Path, what: &str) -> PathBuf {
     given.unwrap_or_else(|| {
-        let stem = input.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "plot".into());
+        let stem = input
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "plot".into());
         input.with_file_name(format!("{stem}_{what}.png"))
     })
 }
@@ -222,22 +229,46 @@ fn png_path(given: Option<PathBuf>, input: &std::path::Path, what: &str) -> Path
 fn plot(what: PlotCommand) -> anyhow::Result<PathBuf> {
     use crate::plot;
     Ok(match what {
-        PlotCommand::Traces { output, population, variables, neurons, t0, t1, out } => {
+        PlotCommand::Traces {
+            output,
+            population,
+            variables,
+            neurons,
+            t0,
+            t1,
+            out,
+        } => {
             let png = png_path(out, &output, "traces");
             plot::traces(&output, &population, &variables, &neurons, t0, t1, &png)?;
             png
         }
-        PlotCommand::Raster { output, population, max_neurons, out } => {
+        PlotCommand::Raster {
+            output,
+            population,
+            max_neurons,
+            out,
+        } => {
             let png = png_path(out, &output, "raster");
             plot::raster(&output, population.as_deref(), max_neurons, &png)?;
             png
         }
-        PlotCommand::Hist { output, population, variable, bins, out } => {
+        PlotCommand::Hist {
+            output,
+            population,
+            variable,
+            bins,
+            out,
+        } => {
             let png = png_path(out, &output, &format!("hist_{variable}"));
             plot::hist(&output, &population, &variable, bins, &png)?;
             png
         }
-        PlotCommand::Isi { output, population, bins, out } => {
+        PlotCommand::Isi {
+            output,
+            population,
+            bins,
+            out,
+        } => {
             let png = png_path(out, &output, "isi");
             plot::isi(&output, &population, bins, &png)?;
             png
@@ -253,7 +284,13 @@ fn plot(what: PlotCommand) -> anyhow::Result<PathBuf> {
 pub fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.command {
-        Command::Run { args, output, force, quiet, chunk_steps } => {
+        Command::Run {
+            args,
+            output,
+            force,
+            quiet,
+            chunk_steps,
+        } => {
             let interrupt = Arc::new(AtomicBool::new(false));
             let flag = interrupt.clone();
             // A second Ctrl-C while the first is being honoured should not kill the writer mid-flush.
@@ -263,7 +300,11 @@ pub fn main() -> anyhow::Result<()> {
                 overrides: args.all_overrides(),
                 output,
                 force,
-                run: RunOptions { chunk_steps, show_progress: !quiet, interrupt: Some(interrupt) },
+                run: RunOptions {
+                    chunk_steps,
+                    show_progress: !quiet,
+                    interrupt: Some(interrupt),
+                },
             };
             let (path, summary) = app::run(&req)?;
             if !quiet {
@@ -273,32 +314,57 @@ pub fn main() -> anyhow::Result<()> {
         }
         Command::Check { args } => print!("{}", app::check(&args.config, &args.all_overrides())?),
         Command::Info => print!("{}", app::info()),
-        Command::Validate { args, duration_ms, cpu_precision, max_count_diff, max_dv_mv } => {
+        Command::Validate {
+            args,
+            duration_ms,
+            cpu_precision,
+            max_count_diff,
+            max_dv_mv,
+        } => {
             let mut overrides = args.all_overrides();
             if let Some(t) = duration_ms {
                 overrides.push(format!("simulation.duration_ms={t}"));
             }
-            let tol = crate::validate::Tolerances { max_count_diff, max_dv_mv, ..Default::default() };
+            let tol = crate::validate::Tolerances {
+                max_count_diff,
+                max_dv_mv,
+                ..Default::default()
+            };
             let (table, pass) = app::validate(&args.config, &overrides, &cpu_precision, &tol)?;
             print!("{table}");
             if !pass {
                 anyhow::bail!("GPU and CPU disagree beyond the tolerances");
             }
         }
-        Command::Stats { output, window_ms, bins } => {
+        Command::Stats {
+            output,
+            window_ms,
+            bins,
+        } => {
             if !(window_ms > 0.0) {
                 anyhow::bail!("--window-ms must be positive, got {window_ms}");
             }
             let (spikes, traces) = crate::stats::from_file(&output, window_ms, bins)?;
             print!("{}", crate::stats::report(&spikes, &traces));
         }
-        Command::Scale { args, population, sizes, backends, steps, repeat, out, quiet } => {
+        Command::Scale {
+            args,
+            population,
+            sizes,
+            backends,
+            steps,
+            repeat,
+            out,
+            quiet,
+        } => {
             let backends = backends
                 .iter()
                 .map(|b| match b.trim() {
                     "cpu" => Ok(crate::config::BackendChoice::Cpu),
                     "gpu" => Ok(crate::config::BackendChoice::Gpu),
-                    other => Err(anyhow::anyhow!("--backends: unknown backend `{other}`; expected cpu or gpu")),
+                    other => Err(anyhow::anyhow!(
+                        "--backends: unknown backend `{other}`; expected cpu or gpu"
+                    )),
                 })
                 .collect::<anyhow::Result<Vec<_>>>()?;
             let req = crate::scale::ScaleRequest {
@@ -317,8 +383,22 @@ pub fn main() -> anyhow::Result<()> {
             println!("wrote {}", out.display());
         }
         Command::Plot { what } => println!("wrote {}", plot(what)?.display()),
-        Command::Bench { args, steps, repeat, backends } => {
-            print!("{}", app::bench(&args.config, &args.all_overrides(), steps, repeat, &backends)?);
+        Command::Bench {
+            args,
+            steps,
+            repeat,
+            backends,
+        } => {
+            print!(
+                "{}",
+                app::bench(
+                    &args.config,
+                    &args.all_overrides(),
+                    steps,
+                    repeat,
+                    &backends
+                )?
+            );
         }
     }
     Ok(())

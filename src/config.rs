@@ -251,13 +251,17 @@ pub const MAX_TRACE_VARIABLES: usize = 8;
 /// Reads a config file and applies `key.path=value` overrides before anything is checked,
 /// so that an override is held to the same rules as the file.
 pub fn load(path: &Path, overrides: &[String]) -> Result<Config> {
-    let text = std::fs::read_to_string(path).map_err(|source| Error::ReadConfig { path: path.to_owned(), source })?;
+    let text = std::fs::read_to_string(path).map_err(|source| Error::ReadConfig {
+        path: path.to_owned(),
+        source,
+    })?;
     parse(&text, overrides)
 }
 
 pub fn parse(text: &str, overrides: &[String]) -> Result<Config> {
-    let mut value: toml::Table =
-        text.parse().map_err(|e: toml::de::Error| Error::config("<file>", e.to_string().trim_end().to_string()))?;
+    let mut value: toml::Table = text.parse().map_err(|e: toml::de::Error| {
+        Error::config("<file>", e.to_string().trim_end().to_string())
+    })?;
     for o in overrides {
         apply_override(&mut value, o)?;
     }
@@ -283,7 +287,9 @@ pub fn deserialize_at<T: DeserializeOwned>(prefix: &str, value: toml::Value) -> 
 }
 
 fn apply_override(root: &mut toml::Table, assignment: &str) -> Result<()> {
-    let (key, raw) = assignment.split_once('=').ok_or_else(|| Error::config(assignment, "an override must look like key.path=value"))?;
+    let (key, raw) = assignment
+        .split_once('=')
+        .ok_or_else(|| Error::config(assignment, "an override must look like key.path=value"))?;
     let key = key.trim();
     let parts: Vec<&str> = key.split('.').collect();
     if parts.iter().any(|p| p.is_empty()) {
@@ -297,8 +303,15 @@ fn apply_override(root: &mut toml::Table, assignment: &str) -> Result<()> {
         .unwrap_or_else(|| toml::Value::String(raw.trim().to_string()));
     let mut table = root;
     for (i, part) in parts[..parts.len() - 1].iter().enumerate() {
-        let entry = table.entry(part.to_string()).or_insert_with(|| toml::Value::Table(toml::Table::new()));
-        table = entry.as_table_mut().ok_or_else(|| Error::config(parts[..=i].join("."), "is not a table, cannot set a key below it"))?;
+        let entry = table
+            .entry(part.to_string())
+            .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+        table = entry.as_table_mut().ok_or_else(|| {
+            Error::config(
+                parts[..=i].join("."),
+                "is not a table, cannot set a key below it",
+            )
+        })?;
     }
     table.insert(parts[parts.len() - 1].to_string(), value);
     Ok(())
@@ -317,19 +330,34 @@ impl Config {
     pub fn validate(&self) -> Result<()> {
         let sim = &self.simulation;
         if !(sim.dt_ms.is_finite() && sim.dt_ms > 0.0) {
-            return Err(Error::config("simulation.dt_ms", format!("must be a positive number of ms, got {}", sim.dt_ms)));
+            return Err(Error::config(
+                "simulation.dt_ms",
+                format!("must be a positive number of ms, got {}", sim.dt_ms),
+            ));
         }
         if !(sim.duration_ms.is_finite() && sim.duration_ms > 0.0) {
-            return Err(Error::config("simulation.duration_ms", format!("must be a positive number of ms, got {}", sim.duration_ms)));
+            return Err(Error::config(
+                "simulation.duration_ms",
+                format!("must be a positive number of ms, got {}", sim.duration_ms),
+            ));
         }
         if sim.duration_ms / sim.dt_ms > u32::MAX as f64 * 4.0 {
-            return Err(Error::config("simulation.duration_ms", "more steps than a run can count"));
+            return Err(Error::config(
+                "simulation.duration_ms",
+                "more steps than a run can count",
+            ));
         }
         if sim.chunk_steps == Some(0) {
-            return Err(Error::config("simulation.chunk_steps", "must be at least 1"));
+            return Err(Error::config(
+                "simulation.chunk_steps",
+                "must be at least 1",
+            ));
         }
         if self.populations.is_empty() {
-            return Err(Error::config("populations", "at least one population is needed"));
+            return Err(Error::config(
+                "populations",
+                "at least one population is needed",
+            ));
         }
         for (name, pop) in &self.populations {
             let at = format!("populations.{name}");
@@ -337,21 +365,37 @@ impl Config {
                 return Err(Error::config(format!("{at}.size"), "must be at least 1"));
             }
             if pop.size > u32::MAX as u64 {
-                return Err(Error::config(format!("{at}.size"), "must fit in 32 bits (at most 4294967295)"));
+                return Err(Error::config(
+                    format!("{at}.size"),
+                    "must fit in 32 bits (at most 4294967295)",
+                ));
             }
             pop.model_params(name)?;
             let vars = model_variables(pop.model);
             for (var, init) in &pop.init {
                 let key = format!("{at}.init.{var}");
                 if !vars.contains(&var.as_str()) {
-                    return Err(Error::config(key, format!("unknown variable; the {} model has {}", pop.model.as_str(), vars.join(", "))));
+                    return Err(Error::config(
+                        key,
+                        format!(
+                            "unknown variable; the {} model has {}",
+                            pop.model.as_str(),
+                            vars.join(", ")
+                        ),
+                    ));
                 }
                 match init {
                     InitValue::PerNeuron(list) if list.len() as u64 != pop.size => {
-                        return Err(Error::config(key, format!("has {} values for {} neurons", list.len(), pop.size)));
+                        return Err(Error::config(
+                            key,
+                            format!("has {} values for {} neurons", list.len(), pop.size),
+                        ));
                     }
                     InitValue::Uniform { uniform: [a, b] } if !(a <= b) => {
-                        return Err(Error::config(key, "uniform = [low, high] needs low <= high"));
+                        return Err(Error::config(
+                            key,
+                            "uniform = [low, high] needs low <= high",
+                        ));
                     }
                     InitValue::Normal { normal: [_, sd] } if !(*sd >= 0.0) => {
                         return Err(Error::config(key, "normal = [mean, sd] needs sd >= 0"));
@@ -366,19 +410,31 @@ impl Config {
         }
         for (i, pop) in self.record.spikes.iter().enumerate() {
             if !self.populations.contains_key(pop) {
-                return Err(Error::config(format!("record.spikes[{i}]"), format!("no population named `{pop}`")));
+                return Err(Error::config(
+                    format!("record.spikes[{i}]"),
+                    format!("no population named `{pop}`"),
+                ));
             }
         }
         for (i, t) in self.record.traces.iter().enumerate() {
             let at = format!("record.traces[{i}]");
             let Some(pop) = self.populations.get(&t.population) else {
-                return Err(Error::config(format!("{at}.population"), format!("no population named `{}`", t.population)));
+                return Err(Error::config(
+                    format!("{at}.population"),
+                    format!("no population named `{}`", t.population),
+                ));
             };
             if t.variables.is_empty() {
-                return Err(Error::config(format!("{at}.variables"), "name at least one variable"));
+                return Err(Error::config(
+                    format!("{at}.variables"),
+                    "name at least one variable",
+                ));
             }
             // The model's variables, and the g of each event-driven projection into it.
-            let mut vars: Vec<String> = model_variables(pop.model).iter().map(|v| v.to_string()).collect();
+            let mut vars: Vec<String> = model_variables(pop.model)
+                .iter()
+                .map(|v| v.to_string())
+                .collect();
             vars.extend(
                 self.projections
                     .iter()
@@ -389,23 +445,36 @@ impl Config {
                 if !vars.contains(v) {
                     return Err(Error::config(
                         format!("{at}.variables"),
-                        format!("unknown variable `{v}`; `{}` has {}", t.population, vars.join(", ")),
+                        format!(
+                            "unknown variable `{v}`; `{}` has {}",
+                            t.population,
+                            vars.join(", ")
+                        ),
                     ));
                 }
             }
             if t.variables.len() > MAX_TRACE_VARIABLES {
-                return Err(Error::config(format!("{at}.variables"), format!("at most {MAX_TRACE_VARIABLES} variables per trace")));
+                return Err(Error::config(
+                    format!("{at}.variables"),
+                    format!("at most {MAX_TRACE_VARIABLES} variables per trace"),
+                ));
             }
             if t.every == 0 {
                 return Err(Error::config(format!("{at}.every"), "must be at least 1"));
             }
             match &t.neurons {
                 NeuronSelection::Keyword(k) if k != "all" => {
-                    return Err(Error::config(format!("{at}.neurons"), format!("expected \"all\" or a list of indices, got \"{k}\"")));
+                    return Err(Error::config(
+                        format!("{at}.neurons"),
+                        format!("expected \"all\" or a list of indices, got \"{k}\""),
+                    ));
                 }
                 NeuronSelection::List(l) => {
                     if let Some(bad) = l.iter().find(|&&n| n >= pop.size) {
-                        return Err(Error::config(format!("{at}.neurons"), format!("neuron {bad} is out of range for size {}", pop.size)));
+                        return Err(Error::config(
+                            format!("{at}.neurons"),
+                            format!("neuron {bad} is out of range for size {}", pop.size),
+                        ));
                     }
                 }
                 _ => {}
@@ -417,27 +486,44 @@ impl Config {
     fn validate_projection(&self, name: &str, proj: &Projection) -> Result<()> {
         let at = format!("projections.{name}");
         let size_of = |key: &str, pop: &str| {
-            self.populations
-                .get(pop)
-                .map(|p| p.size)
-                .ok_or_else(|| Error::config(format!("{at}.{key}"), format!("no population named `{pop}`")))
+            self.populations.get(pop).map(|p| p.size).ok_or_else(|| {
+                Error::config(
+                    format!("{at}.{key}"),
+                    format!("no population named `{pop}`"),
+                )
+            })
         };
         let n_src = size_of("source", &proj.source)?;
         let n_tgt = size_of("target", &proj.target)?;
         let finite_pair = |[a, b]: [f64; 2]| a.is_finite() && b.is_finite();
         match proj.weight {
-            WeightSpec::Constant(w) if !w.is_finite() => return Err(Error::config(format!("{at}.weight"), "must be a finite number")),
-            WeightSpec::Uniform { uniform } if !(finite_pair(uniform) && uniform[0] <= uniform[1]) => {
-                return Err(Error::config(format!("{at}.weight"), "uniform = [low, high] needs finite low <= high"));
+            WeightSpec::Constant(w) if !w.is_finite() => {
+                return Err(Error::config(
+                    format!("{at}.weight"),
+                    "must be a finite number",
+                ))
+            }
+            WeightSpec::Uniform { uniform }
+                if !(finite_pair(uniform) && uniform[0] <= uniform[1]) =>
+            {
+                return Err(Error::config(
+                    format!("{at}.weight"),
+                    "uniform = [low, high] needs finite low <= high",
+                ));
             }
             WeightSpec::Normal { normal } if !(finite_pair(normal) && normal[1] >= 0.0) => {
-                return Err(Error::config(format!("{at}.weight"), "normal = [mean, sd] needs a finite mean and sd >= 0"));
+                return Err(Error::config(
+                    format!("{at}.weight"),
+                    "normal = [mean, sd] needs a finite mean and sd >= 0",
+                ));
             }
             _ => {}
         }
         let same = proj.source == proj.target;
         let c = format!("{at}.connectivity");
-        if proj.synapse == SynapseName::Graded && self.populations[&proj.source].model != ModelName::Hh {
+        if proj.synapse == SynapseName::Graded
+            && self.populations[&proj.source].model != ModelName::Hh
+        {
             return Err(Error::config(
                 format!("{at}.synapse"),
                 format!(
@@ -453,54 +539,83 @@ impl Config {
         ) = proj.synapse_params(name)
         {
             if delay_ms / self.simulation.dt_ms > 65_000.0 {
-                return Err(Error::config(format!("{at}.params.delay_ms"), "at most 65000 steps of delay"));
+                return Err(Error::config(
+                    format!("{at}.params.delay_ms"),
+                    "at most 65000 steps of delay",
+                ));
             }
         }
         if let Some(g0) = &proj.g0 {
             if proj.synapse == SynapseName::Graded {
-                return Err(Error::config(format!("{at}.g0"), "only event-driven synapses (exp_cond, exp_curr) have a g"));
+                return Err(Error::config(
+                    format!("{at}.g0"),
+                    "only event-driven synapses (exp_cond, exp_curr) have a g",
+                ));
             }
             if let InitValue::PerNeuron(list) = g0 {
                 if list.len() as u64 != n_tgt {
-                    return Err(Error::config(format!("{at}.g0"), format!("has {} values for {} target neurons", list.len(), n_tgt)));
+                    return Err(Error::config(
+                        format!("{at}.g0"),
+                        format!("has {} values for {} target neurons", list.len(), n_tgt),
+                    ));
                 }
             }
         }
         match &proj.connectivity {
-            Connectivity::OneToOne if n_src != n_tgt => {
-                Err(Error::config(c, format!("one_to_one needs equal sizes, got source {n_src} and target {n_tgt}")))
-            }
-            Connectivity::FixedProbability { p, .. } if !(0.0..=1.0).contains(p) => {
-                Err(Error::config(format!("{c}.p"), format!("must be in [0, 1], got {p}")))
-            }
+            Connectivity::OneToOne if n_src != n_tgt => Err(Error::config(
+                c,
+                format!("one_to_one needs equal sizes, got source {n_src} and target {n_tgt}"),
+            )),
+            Connectivity::FixedProbability { p, .. } if !(0.0..=1.0).contains(p) => Err(
+                Error::config(format!("{c}.p"), format!("must be in [0, 1], got {p}")),
+            ),
             Connectivity::FixedIndegree { k, autapses } => {
                 let available = if same && !autapses { n_src - 1 } else { n_src };
                 if *k > available {
-                    Err(Error::config(format!("{c}.k"), format!("{k} inputs asked for but only {available} sources available")))
+                    Err(Error::config(
+                        format!("{c}.k"),
+                        format!("{k} inputs asked for but only {available} sources available"),
+                    ))
                 } else {
                     Ok(())
                 }
             }
             Connectivity::Ring { k } if *k >= n_src.max(1) && same || *k > n_src => {
-                Err(Error::config(format!("{c}.k"), format!("{k} neighbours do not fit a ring of {n_src}")))
+                Err(Error::config(
+                    format!("{c}.k"),
+                    format!("{k} neighbours do not fit a ring of {n_src}"),
+                ))
             }
-            Connectivity::Ring { .. } if n_src != n_tgt => {
-                Err(Error::config(c, format!("ring needs equal sizes, got source {n_src} and target {n_tgt}")))
-            }
+            Connectivity::Ring { .. } if n_src != n_tgt => Err(Error::config(
+                c,
+                format!("ring needs equal sizes, got source {n_src} and target {n_tgt}"),
+            )),
             Connectivity::Explicit { pre, post, weight } => {
                 if pre.len() != post.len() {
-                    return Err(Error::config(c, format!("pre has {} entries but post has {}", pre.len(), post.len())));
+                    return Err(Error::config(
+                        c,
+                        format!("pre has {} entries but post has {}", pre.len(), post.len()),
+                    ));
                 }
                 if let Some(w) = weight {
                     if w.len() != pre.len() {
-                        return Err(Error::config(format!("{c}.weight"), format!("has {} entries for {} synapses", w.len(), pre.len())));
+                        return Err(Error::config(
+                            format!("{c}.weight"),
+                            format!("has {} entries for {} synapses", w.len(), pre.len()),
+                        ));
                     }
                 }
                 if let Some(bad) = pre.iter().find(|&&i| i >= n_src) {
-                    return Err(Error::config(format!("{c}.pre"), format!("index {bad} is out of range for source size {n_src}")));
+                    return Err(Error::config(
+                        format!("{c}.pre"),
+                        format!("index {bad} is out of range for source size {n_src}"),
+                    ));
                 }
                 if let Some(bad) = post.iter().find(|&&i| i >= n_tgt) {
-                    return Err(Error::config(format!("{c}.post"), format!("index {bad} is out of range for target size {n_tgt}")));
+                    return Err(Error::config(
+                        format!("{c}.post"),
+                        format!("index {bad} is out of range for target size {n_tgt}"),
+                    ));
                 }
                 Ok(())
             }
@@ -527,7 +642,10 @@ pub enum SynapseModel {
 fn check_exp(at: &str, tau_ms: f64, delay_ms: f64) -> Result<()> {
     positive(at, "tau_ms", tau_ms)?;
     if !(delay_ms >= 0.0 && delay_ms.is_finite()) {
-        return Err(Error::config(format!("{at}.delay_ms"), format!("must be a finite number >= 0, got {delay_ms}")));
+        return Err(Error::config(
+            format!("{at}.delay_ms"),
+            format!("must be a finite number >= 0, got {delay_ms}"),
+        ));
     }
     Ok(())
 }
@@ -536,7 +654,10 @@ fn positive(at: &str, key: &str, x: f64) -> Result<()> {
     if x > 0.0 && x.is_finite() {
         Ok(())
     } else {
-        Err(Error::config(format!("{at}.{key}"), format!("must be a positive number, got {x}")))
+        Err(Error::config(
+            format!("{at}.{key}"),
+            format!("must be a positive number, got {x}"),
+        ))
     }
 }
 
@@ -587,7 +708,10 @@ impl Projection {
             SynapseName::Graded => {
                 let p: crate::model::graded::GradedParams = deserialize_at(&at, table)?;
                 if p.w == 0.0 || !p.w.is_finite() {
-                    return Err(Error::config(format!("{at}.w"), "must be a finite non-zero number (the current is divided by it)"));
+                    return Err(Error::config(
+                        format!("{at}.w"),
+                        "must be a finite non-zero number (the current is divided by it)",
+                    ));
                 }
                 SynapseModel::Graded(p)
             }
@@ -642,7 +766,9 @@ traces = [{ population = "hh", variables = ["v", "s"] }]
 
     fn err(text: &str, overrides: &[&str]) -> String {
         let o: Vec<String> = overrides.iter().map(|s| s.to_string()).collect();
-        parse(text, &o).expect_err("config should be rejected").to_string()
+        parse(text, &o)
+            .expect_err("config should be rejected")
+            .to_string()
     }
 
     #[test]
@@ -654,7 +780,10 @@ traces = [{ population = "hh", variables = ["v", "s"] }]
 
     #[test]
     fn overrides_replace_values_and_reach_nested_tables() {
-        let o = ["populations.hh.params.i_ext=7".to_string(), "simulation.duration_ms=200".to_string()];
+        let o = [
+            "populations.hh.params.i_ext=7".to_string(),
+            "simulation.duration_ms=200".to_string(),
+        ];
         let c = parse(PAIR, &o).unwrap();
         assert_eq!(c.populations["hh"].params["i_ext"].as_integer(), Some(7));
         assert_eq!(c.simulation.duration_ms, 200.0);
@@ -687,25 +816,46 @@ traces = [{ population = "hh", variables = ["v", "s"] }]
     fn references_to_missing_populations_are_named() {
         assert!(err(PAIR, &["projections.hh_hh.source=ghost"]).contains("projections.hh_hh.source"));
         assert!(err(PAIR, &["record.spikes=[\"ghost\"]"]).contains("record.spikes[0]"));
-        let e = err(PAIR, &["record.traces=[{population=\"hh\",variables=[\"q\"]}]"]);
-        assert!(e.contains("record.traces[0].variables") && e.contains("`q`"), "{e}");
+        let e = err(
+            PAIR,
+            &["record.traces=[{population=\"hh\",variables=[\"q\"]}]"],
+        );
+        assert!(
+            e.contains("record.traces[0].variables") && e.contains("`q`"),
+            "{e}"
+        );
     }
 
     #[test]
     fn unknown_models_and_rules_are_named() {
         let e = err(PAIR, &["populations.hh.model=izhikevich"]);
-        assert!(e.contains("populations.hh.model") && e.contains("izhikevich"), "{e}");
-        let e = err(PAIR, &["projections.hh_hh.connectivity={rule=\"small_world\"}"]);
+        assert!(
+            e.contains("populations.hh.model") && e.contains("izhikevich"),
+            "{e}"
+        );
+        let e = err(
+            PAIR,
+            &["projections.hh_hh.connectivity={rule=\"small_world\"}"],
+        );
         assert!(e.contains("projections.hh_hh.connectivity"), "{e}");
     }
 
     #[test]
     fn connectivity_ranges_are_checked() {
-        let e = err(PAIR, &["projections.hh_hh.connectivity={rule=\"fixed_indegree\",k=2,autapses=false}"]);
+        let e = err(
+            PAIR,
+            &["projections.hh_hh.connectivity={rule=\"fixed_indegree\",k=2,autapses=false}"],
+        );
         assert!(e.contains("connectivity.k"), "{e}");
-        let e = err(PAIR, &["projections.hh_hh.connectivity={rule=\"fixed_probability\",p=1.5}"]);
+        let e = err(
+            PAIR,
+            &["projections.hh_hh.connectivity={rule=\"fixed_probability\",p=1.5}"],
+        );
         assert!(e.contains("connectivity.p"), "{e}");
-        let e = err(PAIR, &["projections.hh_hh.connectivity={rule=\"explicit\",pre=[0,5],post=[1,0]}"]);
+        let e = err(
+            PAIR,
+            &["projections.hh_hh.connectivity={rule=\"explicit\",pre=[0,5],post=[1,0]}"],
+        );
         assert!(e.contains("connectivity.pre"), "{e}");
     }
 
@@ -720,7 +870,10 @@ traces = [{ population = "hh", variables = ["v", "s"] }]
     #[test]
     fn model_parameters_are_checked_by_name() {
         let e = err(PAIR, &["populations.hh.params.i_extt=1"]);
-        assert!(e.contains("populations.hh.params") && e.contains("i_extt"), "{e}");
+        assert!(
+            e.contains("populations.hh.params") && e.contains("i_extt"),
+            "{e}"
+        );
         let e = err(PAIR, &["projections.hh_hh.params.w=0"]);
         assert!(e.contains("projections.hh_hh.params.w"), "{e}");
     }
@@ -729,23 +882,50 @@ traces = [{ population = "hh", variables = ["v", "s"] }]
     fn synapses_must_fit_their_populations() {
         let lif = ["populations.hh.model=\"lif\"", "populations.hh.params={}"];
         let e = err(PAIR, &lif);
-        assert!(e.contains("projections.hh_hh.synapse") && e.contains("`lif`"), "{e}");
+        assert!(
+            e.contains("projections.hh_hh.synapse") && e.contains("`lif`"),
+            "{e}"
+        );
         let e = err(PAIR, &["projections.hh_hh.g0=1.0"]);
         assert!(e.contains("projections.hh_hh.g0"), "{e}");
-        let exp = ["projections.hh_hh.synapse=\"exp_cond\"", "projections.hh_hh.params={ tau_ms = 5.0, e_rev = 0.0 }"];
+        let exp = [
+            "projections.hh_hh.synapse=\"exp_cond\"",
+            "projections.hh_hh.params={ tau_ms = 5.0, e_rev = 0.0 }",
+        ];
         assert!(parse(PAIR, &exp.map(String::from)).is_ok());
-        let e = err(PAIR, &[exp[0], "projections.hh_hh.params={ tau_ms = -5.0, e_rev = 0.0 }"]);
+        let e = err(
+            PAIR,
+            &[
+                exp[0],
+                "projections.hh_hh.params={ tau_ms = -5.0, e_rev = 0.0 }",
+            ],
+        );
         assert!(e.contains("projections.hh_hh.params.tau_ms"), "{e}");
         let e = err(PAIR, &[exp[0], "projections.hh_hh.params={ tau_ms = 5.0 }"]);
-        assert!(e.contains("projections.hh_hh.params") && e.contains("e_rev"), "{e}");
+        assert!(
+            e.contains("projections.hh_hh.params") && e.contains("e_rev"),
+            "{e}"
+        );
     }
 
     #[test]
     fn weights_are_a_number_or_a_distribution() {
-        for ok in ["0.5", "{ uniform = [0.0, 0.2] }", "{ normal = [0.1, 0.02] }"] {
-            assert!(parse(PAIR, &[format!("projections.hh_hh.weight={ok}")]).is_ok(), "{ok}");
+        for ok in [
+            "0.5",
+            "{ uniform = [0.0, 0.2] }",
+            "{ normal = [0.1, 0.02] }",
+        ] {
+            assert!(
+                parse(PAIR, &[format!("projections.hh_hh.weight={ok}")]).is_ok(),
+                "{ok}"
+            );
         }
-        for bad in ["{ uniform = [0.2, 0.0] }", "{ normal = [0.1, -1.0] }", "{ poisson = 3 }", "\"heavy\""] {
+        for bad in [
+            "{ uniform = [0.2, 0.0] }",
+            "{ normal = [0.1, -1.0] }",
+            "{ poisson = 3 }",
+            "\"heavy\"",
+        ] {
             let e = err(PAIR, &[&format!("projections.hh_hh.weight={bad}")]);
             assert!(e.contains("projections.hh_hh.weight"), "{bad}: {e}");
         }

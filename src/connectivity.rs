@@ -64,13 +64,27 @@ impl Csr {
             Weights::Uniform(w) => Weights::Uniform(*w),
             Weights::PerSynapse(ws) => Weights::PerSynapse(order.iter().map(|&k| ws[k]).collect()),
         };
-        Csr { n_rows: self.n_cols, n_cols: self.n_rows, row_ptr, col_idx, weights }
+        Csr {
+            n_rows: self.n_cols,
+            n_cols: self.n_rows,
+            row_ptr,
+            col_idx,
+            weights,
+        }
     }
 
-    fn from_rows(n_rows: usize, n_cols: usize, rows: Vec<Vec<u32>>, weights: Weights) -> Result<Csr> {
+    fn from_rows(
+        n_rows: usize,
+        n_cols: usize,
+        rows: Vec<Vec<u32>>,
+        weights: Weights,
+    ) -> Result<Csr> {
         let total: usize = rows.iter().map(|r| r.len()).sum();
         if total > u32::MAX as usize {
-            return Err(Error::TooLarge(format!("{total} synapses in one projection; at most {} fit 32-bit indices", u32::MAX)));
+            return Err(Error::TooLarge(format!(
+                "{total} synapses in one projection; at most {} fit 32-bit indices",
+                u32::MAX
+            )));
         }
         let mut row_ptr = Vec::with_capacity(n_rows + 1);
         row_ptr.push(0u32);
@@ -79,7 +93,13 @@ impl Csr {
             col_idx.extend_from_slice(&r);
             row_ptr.push(col_idx.len() as u32);
         }
-        Ok(Csr { n_rows, n_cols, row_ptr, col_idx, weights })
+        Ok(Csr {
+            n_rows,
+            n_cols,
+            row_ptr,
+            col_idx,
+            weights,
+        })
     }
 }
 
@@ -107,17 +127,27 @@ fn draw_weights(spec: &WeightSpec, rows: &[Vec<u32>], seed: u64, projection: usi
             WeightSpec::Constant(w) => vec![*w; row.len()],
             WeightSpec::Uniform { uniform: [a, b] } => {
                 let d = rand_distr::Uniform::new_inclusive(*a, *b).expect("validated bounds");
-                (0..row.len()).map(|_| rand_distr::Distribution::sample(&d, &mut rng)).collect()
+                (0..row.len())
+                    .map(|_| rand_distr::Distribution::sample(&d, &mut rng))
+                    .collect()
             }
             WeightSpec::Normal { normal: [mean, sd] } => {
                 let d = rand_distr::Normal::new(*mean, *sd).expect("validated sd");
-                (0..row.len()).map(|_| rand_distr::Distribution::sample(&d, &mut rng)).collect()
+                (0..row.len())
+                    .map(|_| rand_distr::Distribution::sample(&d, &mut rng))
+                    .collect()
             }
         }
     };
     match spec {
         WeightSpec::Constant(w) => Weights::Uniform(*w),
-        _ => Weights::PerSynapse(rows.par_iter().enumerate().map(draw_row).collect::<Vec<_>>().concat()),
+        _ => Weights::PerSynapse(
+            rows.par_iter()
+                .enumerate()
+                .map(draw_row)
+                .collect::<Vec<_>>()
+                .concat(),
+        ),
     }
 }
 
@@ -141,7 +171,9 @@ fn bernoulli_row(rng: &mut ChaCha8Rng, n: usize, p: f64, exclude: Option<usize>)
         return Vec::new();
     }
     if p >= 1.0 {
-        return (0..n as u32).filter(|&j| Some(j as usize) != exclude).collect();
+        return (0..n as u32)
+            .filter(|&j| Some(j as usize) != exclude)
+            .collect();
     }
     let log_q = (1.0 - p).ln();
     let mut out = Vec::new();
@@ -172,25 +204,49 @@ pub fn build(
     let rows: Vec<Vec<u32>> = match rule {
         Connectivity::AllToAll { autapses } => (0..n_tgt)
             .into_par_iter()
-            .map(|i| (0..n_src as u32).filter(|&j| Some(j as usize) != self_of(i, *autapses)).collect())
+            .map(|i| {
+                (0..n_src as u32)
+                    .filter(|&j| Some(j as usize) != self_of(i, *autapses))
+                    .collect()
+            })
             .collect(),
         Connectivity::OneToOne => (0..n_tgt as u32).map(|i| vec![i]).collect(),
         Connectivity::FixedProbability { p, autapses } => (0..n_tgt)
             .into_par_iter()
-            .map(|i| bernoulli_row(&mut row_rng(seed, projection, i), n_src, *p, self_of(i, *autapses)))
+            .map(|i| {
+                bernoulli_row(
+                    &mut row_rng(seed, projection, i),
+                    n_src,
+                    *p,
+                    self_of(i, *autapses),
+                )
+            })
             .collect(),
         Connectivity::FixedIndegree { k, autapses } => (0..n_tgt)
             .into_par_iter()
-            .map(|i| sample_distinct(&mut row_rng(seed, projection, i), n_src, *k as usize, self_of(i, *autapses)))
+            .map(|i| {
+                sample_distinct(
+                    &mut row_rng(seed, projection, i),
+                    n_src,
+                    *k as usize,
+                    self_of(i, *autapses),
+                )
+            })
             .collect(),
         Connectivity::Ring { k } => (0..n_tgt)
             .map(|i| {
-                let mut r: Vec<u32> = (1..=*k as usize).map(|d| ((i + d) % n_src) as u32).collect();
+                let mut r: Vec<u32> = (1..=*k as usize)
+                    .map(|d| ((i + d) % n_src) as u32)
+                    .collect();
                 r.sort_unstable();
                 r
             })
             .collect(),
-        Connectivity::Explicit { pre, post, weight: per_synapse } => {
+        Connectivity::Explicit {
+            pre,
+            post,
+            weight: per_synapse,
+        } => {
             let mut order: Vec<usize> = (0..pre.len()).collect();
             order.sort_by_key(|&s| (post[s], pre[s]));
             let mut rows = vec![Vec::new(); n_tgt];
@@ -198,7 +254,12 @@ pub fn build(
                 rows[post[s] as usize].push(pre[s] as u32);
             }
             if let Some(w) = per_synapse {
-                return Csr::from_rows(n_tgt, n_src, rows, Weights::PerSynapse(order.iter().map(|&s| w[s]).collect()));
+                return Csr::from_rows(
+                    n_tgt,
+                    n_src,
+                    rows,
+                    Weights::PerSynapse(order.iter().map(|&s| w[s]).collect()),
+                );
             }
             rows
         }
@@ -213,35 +274,87 @@ mod tests {
 
     #[test]
     fn all_to_all_without_autapses_is_the_pair_matrix() {
-        let c = build(&Connectivity::AllToAll { autapses: false }, 2, 2, &WeightSpec::Constant(0.1), true, 1, 0).unwrap();
+        let c = build(
+            &Connectivity::AllToAll { autapses: false },
+            2,
+            2,
+            &WeightSpec::Constant(0.1),
+            true,
+            1,
+            0,
+        )
+        .unwrap();
         assert_eq!(c.row_ptr, vec![0, 1, 2]);
         assert_eq!(c.col_idx, vec![1, 0]);
     }
 
     #[test]
     fn fixed_indegree_gives_k_distinct_non_self_sources() {
-        let c = build(&Connectivity::FixedIndegree { k: 10, autapses: false }, 50, 50, &WeightSpec::Constant(1.0), true, 3, 0).unwrap();
+        let c = build(
+            &Connectivity::FixedIndegree {
+                k: 10,
+                autapses: false,
+            },
+            50,
+            50,
+            &WeightSpec::Constant(1.0),
+            true,
+            3,
+            0,
+        )
+        .unwrap();
         for i in 0..50 {
             let row = &c.col_idx[c.row_ptr[i] as usize..c.row_ptr[i + 1] as usize];
             assert_eq!(row.len(), 10);
             assert!(row.windows(2).all(|w| w[0] < w[1]));
             assert!(!row.contains(&(i as u32)));
         }
-        let again = build(&Connectivity::FixedIndegree { k: 10, autapses: false }, 50, 50, &WeightSpec::Constant(1.0), true, 3, 0).unwrap();
+        let again = build(
+            &Connectivity::FixedIndegree {
+                k: 10,
+                autapses: false,
+            },
+            50,
+            50,
+            &WeightSpec::Constant(1.0),
+            true,
+            3,
+            0,
+        )
+        .unwrap();
         assert_eq!(c, again, "same seed, same matrix");
     }
 
     #[test]
     fn fixed_probability_has_the_expected_density() {
-        let c = build(&Connectivity::FixedProbability { p: 0.02, autapses: false }, 2000, 2000, &WeightSpec::Constant(1.0), true, 5, 1).unwrap();
+        let c = build(
+            &Connectivity::FixedProbability {
+                p: 0.02,
+                autapses: false,
+            },
+            2000,
+            2000,
+            &WeightSpec::Constant(1.0),
+            true,
+            5,
+            1,
+        )
+        .unwrap();
         let expected = 0.02 * 2000.0 * 1999.0;
         let got = c.n_synapses() as f64;
-        assert!((got - expected).abs() < 4.0 * expected.sqrt(), "{got} vs {expected}");
+        assert!(
+            (got - expected).abs() < 4.0 * expected.sqrt(),
+            "{got} vs {expected}"
+        );
     }
 
     #[test]
     fn transposing_twice_gives_the_matrix_back() {
-        let rule = Connectivity::Explicit { pre: vec![1, 0, 2, 2], post: vec![0, 1, 0, 1], weight: Some(vec![0.5, 0.7, 0.9, 0.1]) };
+        let rule = Connectivity::Explicit {
+            pre: vec![1, 0, 2, 2],
+            post: vec![0, 1, 0, 1],
+            weight: Some(vec![0.5, 0.7, 0.9, 0.1]),
+        };
         let c = build(&rule, 3, 2, &WeightSpec::Constant(1.0), false, 1, 0).unwrap();
         let t = c.transpose();
         assert_eq!(t.row_ptr, vec![0, 1, 2, 4]);
@@ -252,25 +365,71 @@ mod tests {
 
     #[test]
     fn drawn_weights_follow_their_distribution_and_leave_the_structure_alone() {
-        let rule = Connectivity::FixedIndegree { k: 50, autapses: false };
+        let rule = Connectivity::FixedIndegree {
+            k: 50,
+            autapses: false,
+        };
         let plain = build(&rule, 1000, 1000, &WeightSpec::Constant(1.0), true, 7, 2).unwrap();
-        let drawn = build(&rule, 1000, 1000, &WeightSpec::Normal { normal: [0.5, 0.1] }, true, 7, 2).unwrap();
-        assert_eq!((&plain.row_ptr, &plain.col_idx), (&drawn.row_ptr, &drawn.col_idx));
-        let Weights::PerSynapse(w) = &drawn.weights else { panic!("one weight per synapse") };
+        let drawn = build(
+            &rule,
+            1000,
+            1000,
+            &WeightSpec::Normal { normal: [0.5, 0.1] },
+            true,
+            7,
+            2,
+        )
+        .unwrap();
+        assert_eq!(
+            (&plain.row_ptr, &plain.col_idx),
+            (&drawn.row_ptr, &drawn.col_idx)
+        );
+        let Weights::PerSynapse(w) = &drawn.weights else {
+            panic!("one weight per synapse")
+        };
         assert_eq!(w.len(), 50_000);
         let mean = w.iter().sum::<f64>() / w.len() as f64;
         let sd = (w.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / w.len() as f64).sqrt();
-        assert!((mean - 0.5).abs() < 0.003 && (sd - 0.1).abs() < 0.003, "mean {mean} sd {sd}");
-        let again = build(&rule, 1000, 1000, &WeightSpec::Normal { normal: [0.5, 0.1] }, true, 7, 2).unwrap();
+        assert!(
+            (mean - 0.5).abs() < 0.003 && (sd - 0.1).abs() < 0.003,
+            "mean {mean} sd {sd}"
+        );
+        let again = build(
+            &rule,
+            1000,
+            1000,
+            &WeightSpec::Normal { normal: [0.5, 0.1] },
+            true,
+            7,
+            2,
+        )
+        .unwrap();
         assert_eq!(drawn, again);
-        let u = build(&rule, 1000, 1000, &WeightSpec::Uniform { uniform: [0.2, 0.3] }, true, 7, 2).unwrap();
-        let Weights::PerSynapse(w) = &u.weights else { panic!() };
+        let u = build(
+            &rule,
+            1000,
+            1000,
+            &WeightSpec::Uniform {
+                uniform: [0.2, 0.3],
+            },
+            true,
+            7,
+            2,
+        )
+        .unwrap();
+        let Weights::PerSynapse(w) = &u.weights else {
+            panic!()
+        };
         assert!(w.iter().all(|x| (0.2..=0.3).contains(x)));
     }
 
     #[test]
     fn explicit_keeps_weights_with_their_synapses() {
-        let rule = Connectivity::Explicit { pre: vec![1, 0, 2], post: vec![0, 1, 0], weight: Some(vec![0.5, 0.7, 0.9]) };
+        let rule = Connectivity::Explicit {
+            pre: vec![1, 0, 2],
+            post: vec![0, 1, 0],
+            weight: Some(vec![0.5, 0.7, 0.9]),
+        };
         let c = build(&rule, 3, 2, &WeightSpec::Constant(1.0), false, 1, 0).unwrap();
         assert_eq!(c.row_ptr, vec![0, 2, 3]);
         assert_eq!(c.col_idx, vec![1, 2, 0]);

@@ -74,7 +74,12 @@ impl Network {
                 let model = pop.model_params(name)?;
                 let size = pop.size as usize;
                 let init = initial_state(&model, size, &pop.init, sim.seed, index);
-                Ok(PopulationData { name: name.clone(), size, model, init })
+                Ok(PopulationData {
+                    name: name.clone(),
+                    size,
+                    model,
+                    init,
+                })
             })
             .collect::<Result<Vec<_>>>()?;
         let projections = config
@@ -94,11 +99,25 @@ impl Network {
                     index,
                 )?;
                 let synapse = proj.synapse_params(name)?;
-                let event = event_projection(&synapse, &csr, proj.g0.as_ref(), sim.dt_ms, sim.seed, index);
-                Ok(ProjectionData { name: name.clone(), source, target, synapse, csr, event })
+                let event =
+                    event_projection(&synapse, &csr, proj.g0.as_ref(), sim.dt_ms, sim.seed, index);
+                Ok(ProjectionData {
+                    name: name.clone(),
+                    source,
+                    target,
+                    synapse,
+                    csr,
+                    event,
+                })
             })
             .collect::<Result<Vec<_>>>()?;
-        Ok(Network { dt_ms: sim.dt_ms, n_steps: (sim.duration_ms / sim.dt_ms).round() as u64, seed: sim.seed, populations, projections })
+        Ok(Network {
+            dt_ms: sim.dt_ms,
+            n_steps: (sim.duration_ms / sim.dt_ms).round() as u64,
+            seed: sim.seed,
+            populations,
+            projections,
+        })
     }
 
     pub fn n_neurons(&self) -> usize {
@@ -111,7 +130,11 @@ impl Network {
 
     /// Bytes the network's state and connectivity occupy in the given float width.
     pub fn memory_bytes(&self, float_bytes: usize) -> usize {
-        let state: usize = self.populations.iter().map(|p| p.size * (p.variables().len() + 1) * float_bytes).sum();
+        let state: usize = self
+            .populations
+            .iter()
+            .map(|p| p.size * (p.variables().len() + 1) * float_bytes)
+            .sum();
         let synapses: usize = self
             .projections
             .iter()
@@ -121,7 +144,9 @@ impl Network {
                     Weights::PerSynapse(_) => float_bytes,
                 };
                 let event = p.event.as_ref().map_or(0, |e| {
-                    (e.by_source.n_rows + 1) * 4 + e.by_source.n_synapses() * (4 + w) + e.synapse.ring_slots() as usize * p.csr.n_rows * 4
+                    (e.by_source.n_rows + 1) * 4
+                        + e.by_source.n_synapses() * (4 + w)
+                        + e.synapse.ring_slots() as usize * p.csr.n_rows * 4
                 });
                 (p.csr.n_rows + 1) * 4 + p.csr.n_synapses() * (4 + w) + event
             })
@@ -147,9 +172,19 @@ fn event_projection(
         SynapseModel::ExpCond(p) => (ExpKind::Conductance, p.tau_ms, p.e_rev, p.delay_ms),
         SynapseModel::ExpCurr(p) => (ExpKind::Current, p.tau_ms, 0.0, p.delay_ms),
     };
-    let synapse = ExpSynapse { kind, tau_ms, e_rev, delay_steps: (delay_ms / dt).round() as u32 };
+    let synapse = ExpSynapse {
+        kind,
+        tau_ms,
+        e_rev,
+        delay_steps: (delay_ms / dt).round() as u32,
+    };
     let by_source = csr.transpose();
-    let max_indegree = csr.row_ptr.windows(2).map(|w| (w[1] - w[0]) as usize).max().unwrap_or(0);
+    let max_indegree = csr
+        .row_ptr
+        .windows(2)
+        .map(|w| (w[1] - w[0]) as usize)
+        .max()
+        .unwrap_or(0);
     let max_weight = match &csr.weights {
         Weights::Uniform(w) => w.abs(),
         Weights::PerSynapse(ws) => ws.iter().fold(0.0f64, |m, w| m.max(w.abs())),
@@ -157,16 +192,30 @@ fn event_projection(
     let fixed_scale = exp_synapse::fixed_point_scale(max_weight, max_indegree);
     let fixed_weights = match &by_source.weights {
         Weights::Uniform(w) => vec![exp_synapse::to_fixed(*w, fixed_scale)],
-        Weights::PerSynapse(ws) => ws.iter().map(|&w| exp_synapse::to_fixed(w, fixed_scale)).collect(),
+        Weights::PerSynapse(ws) => ws
+            .iter()
+            .map(|&w| exp_synapse::to_fixed(w, fixed_scale))
+            .collect(),
     };
     let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x3c6e_f372_fe94_f82b);
     rng.set_stream(index as u64);
     let g0 = draw_values(g0, csr.n_rows, 0.0, &mut rng);
-    Some(EventProjection { synapse, by_source, g0, fixed_scale, fixed_weights })
+    Some(EventProjection {
+        synapse,
+        by_source,
+        g0,
+        fixed_scale,
+        fixed_weights,
+    })
 }
 
 /// Values for `size` neurons from an init spec (or `default` for all).
-fn draw_values(spec: Option<&InitValue>, size: usize, default: f64, rng: &mut ChaCha8Rng) -> Vec<f64> {
+fn draw_values(
+    spec: Option<&InitValue>,
+    size: usize,
+    default: f64,
+    rng: &mut ChaCha8Rng,
+) -> Vec<f64> {
     match spec {
         None => vec![default; size],
         Some(InitValue::Constant(x)) => vec![*x; size],

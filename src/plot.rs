@@ -9,8 +9,11 @@ use plotters::prelude::*;
 use std::path::Path;
 use std::sync::OnceLock;
 
-const FONT_PATHS: [&str; 3] =
-    ["/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf", "/usr/share/fonts/TTF/DejaVuSans.ttf", "/usr/local/share/fonts/DejaVuSans.ttf"];
+const FONT_PATHS: [&str; 3] = [
+    "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
+    "/usr/share/fonts/TTF/DejaVuSans.ttf",
+    "/usr/local/share/fonts/DejaVuSans.ttf",
+];
 
 fn plot_err(e: impl std::fmt::Display) -> Error {
     Error::Plot(e.to_string())
@@ -50,45 +53,77 @@ struct Output {
 }
 
 fn open(path: &Path) -> Result<Output> {
-    let h5 = |source: hdf5::Error| Error::Hdf5 { path: path.to_owned(), source };
+    let h5 = |source: hdf5::Error| Error::Hdf5 {
+        path: path.to_owned(),
+        source,
+    };
     let file = hdf5::File::open(path).map_err(h5)?;
-    let text: hdf5::types::VarLenUnicode = file.attr("config").and_then(|a| a.read_scalar()).map_err(h5)?;
+    let text: hdf5::types::VarLenUnicode = file
+        .attr("config")
+        .and_then(|a| a.read_scalar())
+        .map_err(h5)?;
     let config = crate::config::parse(text.as_str(), &[])?;
     let config_name = file
         .attr("config_name")
         .and_then(|a| a.read_scalar::<hdf5::types::VarLenUnicode>())
         .map(|s| s.as_str().to_string())
         .unwrap_or_else(|_| path.display().to_string());
-    Ok(Output { file, config_name, config })
+    Ok(Output {
+        file,
+        config_name,
+        config,
+    })
 }
 
 impl Output {
     fn h5<T>(&self, r: hdf5::Result<T>) -> Result<T> {
-        r.map_err(|source| Error::Hdf5 { path: self.file.filename().into(), source })
+        r.map_err(|source| Error::Hdf5 {
+            path: self.file.filename().into(),
+            source,
+        })
     }
 
     /// Times (ms) and samples [sample][column] of a recorded variable, with its node ids.
     fn trace(&self, population: &str, variable: &str) -> Result<Trace> {
         let at = format!("report/{population}/{variable}");
-        let ds = self
-            .file
-            .dataset(&format!("{at}/data"))
-            .map_err(|_| Error::Plot(format!("no recorded trace `{variable}` of population `{population}` in this file")))?;
+        let ds = self.file.dataset(&format!("{at}/data")).map_err(|_| {
+            Error::Plot(format!(
+                "no recorded trace `{variable}` of population `{population}` in this file"
+            ))
+        })?;
         let width = ds.shape().get(1).copied().unwrap_or(0);
         let data: Vec<f32> = self.h5(ds.read_raw())?;
-        let ids: Vec<u64> = self.h5(self.file.dataset(&format!("{at}/mapping/node_ids")).and_then(|d| d.read_raw()))?;
-        let time: Vec<f64> = self.h5(self.file.dataset(&format!("{at}/mapping/time")).and_then(|d| d.read_raw()))?;
+        let ids: Vec<u64> = self.h5(self
+            .file
+            .dataset(&format!("{at}/mapping/node_ids"))
+            .and_then(|d| d.read_raw()))?;
+        let time: Vec<f64> = self.h5(self
+            .file
+            .dataset(&format!("{at}/mapping/time"))
+            .and_then(|d| d.read_raw()))?;
         let n = data.len().checked_div(width).unwrap_or(0);
         let times = (0..n).map(|k| time[0] + k as f64 * time[2]).collect();
-        Ok(Trace { times, ids, data, width })
+        Ok(Trace {
+            times,
+            ids,
+            data,
+            width,
+        })
     }
 
     fn spikes(&self, population: &str) -> Result<(Vec<f64>, Vec<u64>)> {
         let g = self
             .file
             .group(&format!("spikes/{population}"))
-            .map_err(|_| Error::Plot(format!("no recorded spikes of population `{population}` in this file")))?;
-        Ok((self.h5(g.dataset("timestamps").and_then(|d| d.read_raw()))?, self.h5(g.dataset("node_ids").and_then(|d| d.read_raw()))?))
+            .map_err(|_| {
+                Error::Plot(format!(
+                    "no recorded spikes of population `{population}` in this file"
+                ))
+            })?;
+        Ok((
+            self.h5(g.dataset("timestamps").and_then(|d| d.read_raw()))?,
+            self.h5(g.dataset("node_ids").and_then(|d| d.read_raw()))?,
+        ))
     }
 
     fn spiking_populations(&self) -> Result<Vec<String>> {
@@ -115,7 +150,12 @@ fn neuron_color(k: usize) -> RGBColor {
 }
 
 /// A line with its legend entry.
-fn draw_labelled_line<'a, DB, CT>(chart: &mut ChartContext<'a, DB, CT>, points: Vec<(f64, f64)>, color: RGBColor, label: String) -> Result<()>
+fn draw_labelled_line<'a, DB, CT>(
+    chart: &mut ChartContext<'a, DB, CT>,
+    points: Vec<(f64, f64)>,
+    color: RGBColor,
+    label: String,
+) -> Result<()>
 where
     DB: DrawingBackend + 'a,
     CT: CoordTranslate<From = (f64, f64)>,
@@ -129,7 +169,9 @@ where
 }
 
 /// The legend box of every figure.
-fn draw_legend<'a, DB: DrawingBackend + 'a, CT: CoordTranslate>(chart: &mut ChartContext<'a, DB, CT>) -> Result<()> {
+fn draw_legend<'a, DB: DrawingBackend + 'a, CT: CoordTranslate>(
+    chart: &mut ChartContext<'a, DB, CT>,
+) -> Result<()> {
     chart
         .configure_series_labels()
         .background_style(WHITE.mix(0.8))
@@ -140,7 +182,11 @@ fn draw_legend<'a, DB: DrawingBackend + 'a, CT: CoordTranslate>(chart: &mut Char
 }
 
 fn range_of(values: impl Iterator<Item = f64>) -> (f64, f64) {
-    let (lo, hi) = values.filter(|v| v.is_finite()).fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| (a.min(v), b.max(v)));
+    let (lo, hi) = values
+        .filter(|v| v.is_finite())
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
+            (a.min(v), b.max(v))
+        });
     if !lo.is_finite() {
         return (0.0, 1.0);
     }
@@ -174,10 +220,20 @@ pub fn traces(
     let height = 260 * variables.len() as u32 + 60;
     let root = BitMapBackend::new(out, (1200, height)).into_drawing_area();
     root.fill(&WHITE).map_err(plot_err)?;
-    let root = root.titled(&format!("{} — {population}", o.config_name), ("sans-serif", 24)).map_err(plot_err)?;
+    let root = root
+        .titled(
+            &format!("{} — {population}", o.config_name),
+            ("sans-serif", 24),
+        )
+        .map_err(plot_err)?;
     let panels = root.split_evenly((variables.len(), 1));
     for (panel, variable) in panels.iter().zip(variables) {
-        let Trace { times, ids, data, width } = o.trace(population, variable)?;
+        let Trace {
+            times,
+            ids,
+            data,
+            width,
+        } = o.trace(population, variable)?;
         let columns: Vec<(usize, u64)> = if neurons.is_empty() {
             ids.iter().copied().enumerate().take(8).collect()
         } else {
@@ -187,15 +243,25 @@ pub fn traces(
                     ids.iter()
                         .position(|i| i == n)
                         .map(|c| (c, *n))
-                        .ok_or_else(|| Error::Plot(format!("neuron {n} of `{population}` was not recorded")))
+                        .ok_or_else(|| {
+                            Error::Plot(format!("neuron {n} of `{population}` was not recorded"))
+                        })
                 })
                 .collect::<Result<_>>()?
         };
         let lo = t0.unwrap_or(times.first().copied().unwrap_or(0.0));
-        let hi = t1.unwrap_or(times.last().copied().unwrap_or(1.0)).max(lo + 1e-9);
-        let selected: Vec<usize> = (0..times.len()).filter(|&k| times[k] >= lo && times[k] <= hi).collect();
-        let (ylo, yhi) =
-            range_of(selected.iter().flat_map(|&k| columns.iter().map(move |&(c, _)| (k, c))).map(|(k, c)| data[k * width + c] as f64));
+        let hi = t1
+            .unwrap_or(times.last().copied().unwrap_or(1.0))
+            .max(lo + 1e-9);
+        let selected: Vec<usize> = (0..times.len())
+            .filter(|&k| times[k] >= lo && times[k] <= hi)
+            .collect();
+        let (ylo, yhi) = range_of(
+            selected
+                .iter()
+                .flat_map(|&k| columns.iter().map(move |&(c, _)| (k, c)))
+                .map(|(k, c)| data[k * width + c] as f64),
+        );
         let mut chart = ChartBuilder::on(panel)
             .margin(10)
             .x_label_area_size(40)
@@ -211,7 +277,10 @@ pub fn traces(
             .map_err(plot_err)?;
         for (k, &(c, id)) in columns.iter().enumerate() {
             let color = neuron_color(k);
-            let points = selected.iter().map(|&s| (times[s], data[s * width + c] as f64)).collect();
+            let points = selected
+                .iter()
+                .map(|&s| (times[s], data[s * width + c] as f64))
+                .collect();
             draw_labelled_line(&mut chart, points, color, format!("neuron {id}"))?;
         }
         draw_legend(&mut chart)?;
@@ -233,15 +302,31 @@ pub fn raster(path: &Path, population: Option<&str>, max_neurons: u64, out: &Pat
     let duration = o.config.simulation.duration_ms;
     let root = BitMapBackend::new(out, (1200, 900)).into_drawing_area();
     root.fill(&WHITE).map_err(plot_err)?;
-    let root = root.titled(&format!("{} — spikes of {}", o.config_name, pops.join(", ")), ("sans-serif", 24)).map_err(plot_err)?;
+    let root = root
+        .titled(
+            &format!("{} — spikes of {}", o.config_name, pops.join(", ")),
+            ("sans-serif", 24),
+        )
+        .map_err(plot_err)?;
     let (top, bottom) = root.split_vertically(600);
     let mut offset = 0u64;
     let mut spans = Vec::new();
     let mut all = Vec::new();
     for p in &pops {
         let (t, id) = o.spikes(p)?;
-        let size = o.config.populations.get(p).map_or(0, |x| x.size).min(max_neurons);
-        spans.push((p.clone(), offset, size, t.len(), o.config.populations.get(p).map_or(1, |x| x.size)));
+        let size = o
+            .config
+            .populations
+            .get(p)
+            .map_or(0, |x| x.size)
+            .min(max_neurons);
+        spans.push((
+            p.clone(),
+            offset,
+            size,
+            t.len(),
+            o.config.populations.get(p).map_or(1, |x| x.size),
+        ));
         all.push((t, id, offset, size));
         offset += size;
     }
@@ -263,7 +348,10 @@ pub fn raster(path: &Path, population: Option<&str>, max_neurons: u64, out: &Pat
         let color = neuron_color(k);
         chart
             .draw_series(
-                t.iter().zip(id).filter(|(_, &i)| i < *size).map(|(&t, &i)| Circle::new((t, (off + i) as f64 + 0.5), 1, color.filled())),
+                t.iter()
+                    .zip(id)
+                    .filter(|(_, &i)| i < *size)
+                    .map(|(&t, &i)| Circle::new((t, (off + i) as f64 + 0.5), 1, color.filled())),
             )
             .map_err(plot_err)?;
     }
@@ -277,7 +365,12 @@ pub fn raster(path: &Path, population: Option<&str>, max_neurons: u64, out: &Pat
         for &x in &t {
             counts[((x / bin) as usize).min(n_bins.max(1) - 1)] += 1.0;
         }
-        rates.push(counts.iter().map(|c| c / *full_size as f64 / (bin / 1000.0)).collect::<Vec<f64>>());
+        rates.push(
+            counts
+                .iter()
+                .map(|c| c / *full_size as f64 / (bin / 1000.0))
+                .collect::<Vec<f64>>(),
+        );
     }
     let ymax = rates.iter().flatten().copied().fold(1.0, f64::max) * 1.1;
     let mut chart = ChartBuilder::on(&bottom)
@@ -295,7 +388,11 @@ pub fn raster(path: &Path, population: Option<&str>, max_neurons: u64, out: &Pat
         .map_err(plot_err)?;
     for (k, ((name, ..), r)) in spans.iter().zip(&rates).enumerate() {
         let color = neuron_color(k);
-        let points = r.iter().enumerate().map(|(b, &v)| ((b as f64 + 0.5) * bin, v)).collect();
+        let points = r
+            .iter()
+            .enumerate()
+            .map(|(b, &v)| ((b as f64 + 0.5) * bin, v))
+            .collect();
         draw_labelled_line(&mut chart, points, color, name.clone())?;
     }
     draw_legend(&mut chart)?;
@@ -323,11 +420,20 @@ fn histogram_png(out: &Path, title: &str, x_desc: &str, values: &[f64], bins: us
         .y_label_area_size(70)
         .build_cartesian_2d(lo..hi, 0.0..top)
         .map_err(plot_err)?;
-    chart.configure_mesh().x_desc(x_desc).y_desc("count").label_style(("sans-serif", 15)).draw().map_err(plot_err)?;
+    chart
+        .configure_mesh()
+        .x_desc(x_desc)
+        .y_desc("count")
+        .label_style(("sans-serif", 15))
+        .draw()
+        .map_err(plot_err)?;
     chart
         .draw_series(counts.iter().enumerate().map(|(k, &c)| {
             let x0 = lo + k as f64 * width;
-            Rectangle::new([(x0, 0.0), (x0 + width, c as f64)], RGBColor(30, 60, 220).mix(0.7).filled())
+            Rectangle::new(
+                [(x0, 0.0), (x0 + width, c as f64)],
+                RGBColor(30, 60, 220).mix(0.7).filled(),
+            )
         }))
         .map_err(plot_err)?;
     root.present().map_err(plot_err)
@@ -341,7 +447,10 @@ pub fn hist(path: &Path, population: &str, variable: &str, bins: usize, out: &Pa
     let values: Vec<f64> = data.iter().map(|&v| v as f64).collect();
     histogram_png(
         out,
-        &format!("{} — {population}.{variable}, all recorded samples", o.config_name),
+        &format!(
+            "{} — {population}.{variable}, all recorded samples",
+            o.config_name
+        ),
         &format!("{variable} ({})", units(variable)),
         &values,
         bins,
@@ -357,8 +466,17 @@ pub fn isi(path: &Path, population: &str, bins: usize, out: &Path) -> Result<()>
     for (t, i) in t.into_iter().zip(id) {
         trains.entry(i).or_default().push(t);
     }
-    let intervals: Vec<f64> = trains.values().flat_map(|tr| tr.windows(2).map(|w| w[1] - w[0]).collect::<Vec<_>>()).collect();
-    histogram_png(out, &format!("{} — {population}, inter-spike intervals", o.config_name), "ISI (ms)", &intervals, bins)
+    let intervals: Vec<f64> = trains
+        .values()
+        .flat_map(|tr| tr.windows(2).map(|w| w[1] - w[0]).collect::<Vec<_>>())
+        .collect();
+    histogram_png(
+        out,
+        &format!("{} — {population}, inter-spike intervals", o.config_name),
+        "ISI (ms)",
+        &intervals,
+        bins,
+    )
 }
 
 /// Log–log time per step and neuron-steps/s against N, one line per backend, and the
@@ -367,7 +485,10 @@ pub fn scale(csv: &Path, out: &Path) -> Result<()> {
     ensure_font()?;
     let (config, rows) = crate::scale::read_csv(csv)?;
     if rows.is_empty() {
-        return Err(Error::Plot(format!("{} has no measured rows", csv.display())));
+        return Err(Error::Plot(format!(
+            "{} has no measured rows",
+            csv.display()
+        )));
     }
     let backends: Vec<String> = {
         let mut b: Vec<String> = rows.iter().map(|r| r.0.clone()).collect();
@@ -378,17 +499,30 @@ pub fn scale(csv: &Path, out: &Path) -> Result<()> {
     };
     let root = BitMapBackend::new(out, (1200, 1300)).into_drawing_area();
     root.fill(&WHITE).map_err(plot_err)?;
-    let root = root.titled(&format!("{config} — scaling"), ("sans-serif", 24)).map_err(plot_err)?;
+    let root = root
+        .titled(&format!("{config} — scaling"), ("sans-serif", 24))
+        .map_err(plot_err)?;
     let panels = root.split_evenly((3, 1));
-    let (xlo, xhi) = rows.iter().fold((f64::INFINITY, 0.0f64), |(a, b), r| (a.min(r.1), b.max(r.1)));
+    let (xlo, xhi) = rows.iter().fold((f64::INFINITY, 0.0f64), |(a, b), r| {
+        (a.min(r.1), b.max(r.1))
+    });
     let xr = (xlo / 1.5)..(xhi * 1.5);
-    let draw_loglog = |area: &DrawingArea<BitMapBackend, Shift>, y_desc: &str, pick: fn(&MeasuredRow) -> f64| -> Result<()> {
-        let (ylo, yhi) = rows.iter().map(pick).fold((f64::INFINITY, 0.0f64), |(a, b), v| (a.min(v), b.max(v)));
+    let draw_loglog = |area: &DrawingArea<BitMapBackend, Shift>,
+                       y_desc: &str,
+                       pick: fn(&MeasuredRow) -> f64|
+     -> Result<()> {
+        let (ylo, yhi) = rows
+            .iter()
+            .map(pick)
+            .fold((f64::INFINITY, 0.0f64), |(a, b), v| (a.min(v), b.max(v)));
         let mut chart = ChartBuilder::on(area)
             .margin(10)
             .x_label_area_size(40)
             .y_label_area_size(90)
-            .build_cartesian_2d(xr.clone().log_scale(), ((ylo / 1.5).max(1e-12)..(yhi * 1.5)).log_scale())
+            .build_cartesian_2d(
+                xr.clone().log_scale(),
+                ((ylo / 1.5).max(1e-12)..(yhi * 1.5)).log_scale(),
+            )
             .map_err(plot_err)?;
         chart
             .configure_mesh()
@@ -401,9 +535,15 @@ pub fn scale(csv: &Path, out: &Path) -> Result<()> {
             .map_err(plot_err)?;
         for (k, b) in backends.iter().enumerate() {
             let color = neuron_color(k);
-            let pts: Vec<(f64, f64)> = rows.iter().filter(|r| &r.0 == b).map(|r| (r.1, pick(r))).collect();
+            let pts: Vec<(f64, f64)> = rows
+                .iter()
+                .filter(|r| &r.0 == b)
+                .map(|r| (r.1, pick(r)))
+                .collect();
             draw_labelled_line(&mut chart, pts.clone(), color, b.clone())?;
-            chart.draw_series(pts.iter().map(|&p| Circle::new(p, 4, color.filled()))).map_err(plot_err)?;
+            chart
+                .draw_series(pts.iter().map(|&p| Circle::new(p, 4, color.filled())))
+                .map_err(plot_err)?;
         }
         draw_legend(&mut chart)?;
         Ok(())
@@ -414,7 +554,11 @@ pub fn scale(csv: &Path, out: &Path) -> Result<()> {
     let speedup: Vec<(f64, f64)> = rows
         .iter()
         .filter(|r| r.0 == "gpu")
-        .filter_map(|g| rows.iter().find(|c| c.0 == "cpu" && c.1 == g.1).map(|c| (g.1, c.2 / g.2)))
+        .filter_map(|g| {
+            rows.iter()
+                .find(|c| c.0 == "cpu" && c.1 == g.1)
+                .map(|c| (g.1, c.2 / g.2))
+        })
         .collect();
     let top = speedup.iter().map(|p| p.1).fold(1.0, f64::max) * 1.2;
     let mut chart = ChartBuilder::on(&panels[2])
@@ -431,8 +575,17 @@ pub fn scale(csv: &Path, out: &Path) -> Result<()> {
         .label_style(("sans-serif", 15))
         .draw()
         .map_err(plot_err)?;
-    chart.draw_series(LineSeries::new(speedup.clone(), BLACK.stroke_width(2))).map_err(plot_err)?;
-    chart.draw_series(speedup.iter().map(|&p| Circle::new(p, 4, BLACK.filled()))).map_err(plot_err)?;
-    chart.draw_series(LineSeries::new(vec![(xr.start, 1.0), (xr.end, 1.0)], RGBColor(150, 150, 150))).map_err(plot_err)?;
+    chart
+        .draw_series(LineSeries::new(speedup.clone(), BLACK.stroke_width(2)))
+        .map_err(plot_err)?;
+    chart
+        .draw_series(speedup.iter().map(|&p| Circle::new(p, 4, BLACK.filled())))
+        .map_err(plot_err)?;
+    chart
+        .draw_series(LineSeries::new(
+            vec![(xr.start, 1.0), (xr.end, 1.0)],
+            RGBColor(150, 150, 150),
+        ))
+        .map_err(plot_err)?;
     root.present().map_err(plot_err)
 }

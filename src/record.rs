@@ -36,7 +36,11 @@ pub struct RecordPlan {
 
 impl RecordPlan {
     pub fn from_config(config: &Config, net: &Network) -> RecordPlan {
-        let spikes = net.populations.iter().map(|p| config.record.spikes.contains(&p.name)).collect();
+        let spikes = net
+            .populations
+            .iter()
+            .map(|p| config.record.spikes.contains(&p.name))
+            .collect();
         let traces = config
             .record
             .traces
@@ -47,7 +51,10 @@ impl RecordPlan {
                 let resolve = |v: &String| match vars.iter().position(|x| x == v) {
                     Some(k) => TraceVar::State(k),
                     None => TraceVar::Synapse(
-                        net.projections.iter().position(|p| v.strip_prefix("g_") == Some(p.name.as_str())).expect("validated"),
+                        net.projections
+                            .iter()
+                            .position(|p| v.strip_prefix("g_") == Some(p.name.as_str()))
+                            .expect("validated"),
                     ),
                 };
                 TracePlan {
@@ -56,7 +63,9 @@ impl RecordPlan {
                     names: t.variables.clone(),
                     neurons: match &t.neurons {
                         NeuronSelection::List(l) => l.iter().map(|&n| n as u32).collect(),
-                        NeuronSelection::Keyword(_) => (0..net.populations[population].size as u32).collect(),
+                        NeuronSelection::Keyword(_) => {
+                            (0..net.populations[population].size as u32).collect()
+                        }
                     },
                     every: t.every,
                 }
@@ -67,17 +76,31 @@ impl RecordPlan {
 
     /// Nothing recorded: for benchmarks and validation runs that read the state instead.
     pub fn none(net: &Network) -> RecordPlan {
-        RecordPlan { spikes: vec![false; net.populations.len()], traces: Vec::new() }
+        RecordPlan {
+            spikes: vec![false; net.populations.len()],
+            traces: Vec::new(),
+        }
     }
 
     /// Spikes of every population, no traces.
     pub fn all_spikes(net: &Network) -> RecordPlan {
-        RecordPlan { spikes: vec![true; net.populations.len()], traces: Vec::new() }
+        RecordPlan {
+            spikes: vec![true; net.populations.len()],
+            traces: Vec::new(),
+        }
     }
 
     /// Bytes of trace samples one chunk of `steps` steps holds.
     pub fn trace_bytes_per_chunk(&self, steps: u64) -> u64 {
-        self.traces.iter().map(|t| samples_in(0, steps, t.every) * t.neurons.len() as u64 * t.variables.len() as u64 * 4).sum()
+        self.traces
+            .iter()
+            .map(|t| {
+                samples_in(0, steps, t.every)
+                    * t.neurons.len() as u64
+                    * t.variables.len() as u64
+                    * 4
+            })
+            .sum()
     }
 }
 
@@ -131,7 +154,13 @@ impl ChunkOutput {
                 .iter()
                 .map(|t| {
                     let n_samples = samples_in(first_step, n_steps, t.every) as usize;
-                    TraceChunk { data: vec![Vec::with_capacity(n_samples * t.neurons.len()); t.variables.len()], n_samples }
+                    TraceChunk {
+                        data: vec![
+                            Vec::with_capacity(n_samples * t.neurons.len());
+                            t.variables.len()
+                        ],
+                        n_samples,
+                    }
                 })
                 .collect(),
             spikes: vec![Vec::new(); plan.spikes.len()],
@@ -149,6 +178,9 @@ mod tests {
         assert_eq!(samples_in(0, 10, 1), 10);
         assert_eq!(samples_in(0, 10, 3), 4); // 0 3 6 9
         assert_eq!(samples_in(10, 10, 3), 3); // 12 15 18
-        assert_eq!(samples_in(0, 20, 3), samples_in(0, 10, 3) + samples_in(10, 10, 3));
+        assert_eq!(
+            samples_in(0, 20, 3),
+            samples_in(0, 10, 3) + samples_in(10, 10, 3)
+        );
     }
 }

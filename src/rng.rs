@@ -49,7 +49,12 @@ pub fn seed_key(seed: u64) -> [u32; 2] {
 
 /// The counter of the draw for `neuron` at `step` in `stream` of population `population`.
 pub fn counter(neuron: u32, step: u64, population: u32, stream: u32) -> [u32; 4] {
-    [neuron, step as u32, (step >> 32) as u32, population * stream::PER_POPULATION + stream]
+    [
+        neuron,
+        step as u32,
+        (step >> 32) as u32,
+        population * stream::PER_POPULATION + stream,
+    ]
 }
 
 /// A uniform in (0, 1) from the top 23 bits of `x`, centred in its bin: exactly representable
@@ -69,8 +74,17 @@ pub fn standard_normal<F: crate::real::Real>(bits: [u32; 4]) -> F {
 }
 
 /// The Gaussian increment drawn for one neuron at one step of one stream.
-pub fn normal_draw<F: crate::real::Real>(seed_key: [u32; 2], neuron: u32, step: u64, population: u32, stream: u32) -> F {
-    standard_normal(philox4x32_10(counter(neuron, step, population, stream), seed_key))
+pub fn normal_draw<F: crate::real::Real>(
+    seed_key: [u32; 2],
+    neuron: u32,
+    step: u64,
+    population: u32,
+    stream: u32,
+) -> F {
+    standard_normal(philox4x32_10(
+        counter(neuron, step, population, stream),
+        seed_key,
+    ))
 }
 
 #[cfg(test)]
@@ -81,12 +95,28 @@ mod tests {
     #[test]
     fn random123_known_answers() {
         let cases: [([u32; 4], [u32; 2], [u32; 4]); 3] = [
-            ([0, 0, 0, 0], [0, 0], [0x6627e8d5, 0xe169c58d, 0xbc57ac4c, 0x9b00dbd8]),
-            ([0xffffffff; 4], [0xffffffff; 2], [0x408f276d, 0x41c83b0e, 0xa20bc7c6, 0x6d5451fd]),
-            ([0x243f6a88, 0x85a308d3, 0x13198a2e, 0x03707344], [0xa4093822, 0x299f31d0], [0xd16cfe09, 0x94fdcceb, 0x5001e420, 0x24126ea1]),
+            (
+                [0, 0, 0, 0],
+                [0, 0],
+                [0x6627e8d5, 0xe169c58d, 0xbc57ac4c, 0x9b00dbd8],
+            ),
+            (
+                [0xffffffff; 4],
+                [0xffffffff; 2],
+                [0x408f276d, 0x41c83b0e, 0xa20bc7c6, 0x6d5451fd],
+            ),
+            (
+                [0x243f6a88, 0x85a308d3, 0x13198a2e, 0x03707344],
+                [0xa4093822, 0x299f31d0],
+                [0xd16cfe09, 0x94fdcceb, 0x5001e420, 0x24126ea1],
+            ),
         ];
         for (ctr, key, want) in cases {
-            assert_eq!(philox4x32_10(ctr, key), want, "ctr {ctr:08x?} key {key:08x?}");
+            assert_eq!(
+                philox4x32_10(ctr, key),
+                want,
+                "ctr {ctr:08x?} key {key:08x?}"
+            );
         }
     }
 

@@ -86,13 +86,23 @@ impl ScaleRow {
 pub fn peak_host_bytes() -> u64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("VmHWM:")).and_then(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok()))
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
+        })
         .map_or(0, |kib| kib * 1024)
 }
 
 fn available_host_bytes() -> Option<u64> {
     let s = std::fs::read_to_string("/proc/meminfo").ok()?;
-    let kib: u64 = s.lines().find(|l| l.starts_with("MemAvailable:"))?.split_whitespace().nth(1)?.parse().ok()?;
+    let kib: u64 = s
+        .lines()
+        .find(|l| l.starts_with("MemAvailable:"))?
+        .split_whitespace()
+        .nth(1)?
+        .parse()
+        .ok()?;
     Some(kib * 1024)
 }
 
@@ -144,44 +154,67 @@ fn backend_name(b: BackendChoice) -> &'static str {
 pub fn run(req: &ScaleRequest) -> Result<Vec<ScaleRow>> {
     let base = config::load(&req.config, &req.overrides)?;
     if !base.populations.contains_key(&req.population) {
-        return Err(Error::config("--population", format!("no population named `{}` in {}", req.population, req.config.display())));
+        return Err(Error::config(
+            "--population",
+            format!(
+                "no population named `{}` in {}",
+                req.population,
+                req.config.display()
+            ),
+        ));
     }
     if let Some(bad) = req.sizes.iter().find(|&&n| n == 0) {
-        return Err(Error::config("--sizes", format!("sizes must be at least 1, got {bad}")));
+        return Err(Error::config(
+            "--sizes",
+            format!("sizes must be at least 1, got {bad}"),
+        ));
     }
     let config_name = req.config.display().to_string();
-    let bar = if req.show_progress { ProgressBar::new((req.sizes.len() * req.backends.len()) as u64) } else { ProgressBar::hidden() };
-    bar.set_style(ProgressStyle::with_template("{bar:40} {pos}/{len} {msg} [{elapsed_precise}]").expect("static template"));
+    let bar = if req.show_progress {
+        ProgressBar::new((req.sizes.len() * req.backends.len()) as u64)
+    } else {
+        ProgressBar::hidden()
+    };
+    bar.set_style(
+        ProgressStyle::with_template("{bar:40} {pos}/{len} {msg} [{elapsed_precise}]")
+            .expect("static template"),
+    );
     let mut rows = Vec::new();
     for &size in &req.sizes {
         let mut overrides = req.overrides.clone();
         overrides.push(format!("populations.{}.size={size}", req.population));
         let config = config::load(&req.config, &overrides)?;
-        let not_measured = |backend: BackendChoice, neurons: usize, synapses: usize, status: String| ScaleRow {
-            config: config_name.clone(),
-            size,
-            neurons,
-            synapses,
-            backend: backend_name(backend).into(),
-            device: String::new(),
-            precision: String::new(),
-            build_s: 0.0,
-            upload_s: 0.0,
-            us_median: f64::NAN,
-            us_min: f64::NAN,
-            us_max: f64::NAN,
-            us_wall: f64::NAN,
-            neuron_steps_per_s: f64::NAN,
-            synapse_updates_per_s: f64::NAN,
-            bytes_per_step: 0,
-            effective_gb_per_s: f64::NAN,
-            peak_host_bytes: peak_host_bytes(),
-            gpu_bytes: None,
-            status,
-        };
+        let not_measured =
+            |backend: BackendChoice, neurons: usize, synapses: usize, status: String| ScaleRow {
+                config: config_name.clone(),
+                size,
+                neurons,
+                synapses,
+                backend: backend_name(backend).into(),
+                device: String::new(),
+                precision: String::new(),
+                build_s: 0.0,
+                upload_s: 0.0,
+                us_median: f64::NAN,
+                us_min: f64::NAN,
+                us_max: f64::NAN,
+                us_wall: f64::NAN,
+                neuron_steps_per_s: f64::NAN,
+                synapse_updates_per_s: f64::NAN,
+                bytes_per_step: 0,
+                effective_gb_per_s: f64::NAN,
+                peak_host_bytes: peak_host_bytes(),
+                gpu_bytes: None,
+                status,
+            };
         if let Err(e) = check_host_fits(&config) {
             for &b in &req.backends {
-                rows.push(not_measured(b, 0, expected_synapses(&config) as usize, format!("does not fit: {e}")));
+                rows.push(not_measured(
+                    b,
+                    0,
+                    expected_synapses(&config) as usize,
+                    format!("does not fit: {e}"),
+                ));
                 bar.inc(1);
             }
             continue;
@@ -192,7 +225,10 @@ pub fn run(req: &ScaleRequest) -> Result<Vec<ScaleRow>> {
         let build_s = built.elapsed().as_secs_f64();
         for &backend in &req.backends {
             bar.set_message(format!("N = {size}: {}", backend_name(backend)));
-            let opts = BackendOptions { choice: backend, ..crate::app::backend_options(&config) };
+            let opts = BackendOptions {
+                choice: backend,
+                ..crate::app::backend_options(&config)
+            };
             match bench::bench(&net, &opts, req.steps, req.repeat) {
                 Ok(r) => rows.push(ScaleRow {
                     config: config_name.clone(),
@@ -216,9 +252,12 @@ pub fn run(req: &ScaleRequest) -> Result<Vec<ScaleRow>> {
                     gpu_bytes: r.device_bytes,
                     status: "ok".into(),
                 }),
-                Err(e @ (Error::TooLarge(_) | Error::Gpu(_))) => {
-                    rows.push(not_measured(backend, net.n_neurons(), net.n_synapses(), format!("does not fit: {e}")))
-                }
+                Err(e @ (Error::TooLarge(_) | Error::Gpu(_))) => rows.push(not_measured(
+                    backend,
+                    net.n_neurons(),
+                    net.n_synapses(),
+                    format!("does not fit: {e}"),
+                )),
                 Err(e) => return Err(e),
             }
             bar.inc(1);
@@ -229,7 +268,8 @@ pub fn run(req: &ScaleRequest) -> Result<Vec<ScaleRow>> {
 }
 
 pub fn write_csv(path: &Path, rows: &[ScaleRow]) -> Result<()> {
-    let io = |e: std::io::Error| Error::config("--out", format!("cannot write {}: {e}", path.display()));
+    let io =
+        |e: std::io::Error| Error::config("--out", format!("cannot write {}: {e}", path.display()));
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).map_err(io)?;
     }
@@ -244,7 +284,18 @@ pub fn write_csv(path: &Path, rows: &[ScaleRow]) -> Result<()> {
 pub fn table(rows: &[ScaleRow]) -> String {
     let mut s = format!(
         "{:>10} {:>12} {:<4} {:>8} {:>8} {:>11} {:>11} {:>14} {:>14} {:>9} {:>11}  {}\n",
-        "N", "synapses", "", "build s", "upload s", "µs/step", "wall µs", "neuron-steps/s", "synapse-upd/s", "GB/s", "GPU MiB", "status"
+        "N",
+        "synapses",
+        "",
+        "build s",
+        "upload s",
+        "µs/step",
+        "wall µs",
+        "neuron-steps/s",
+        "synapse-upd/s",
+        "GB/s",
+        "GPU MiB",
+        "status"
     );
     for r in rows {
         s.push_str(&format!(
@@ -272,14 +323,26 @@ pub type MeasuredRow = (String, f64, f64, f64);
 /// Reads a scale CSV back (for `ganglion plot scale`): the measured rows and the config named
 /// in it.
 pub fn read_csv(path: &Path) -> Result<(String, Vec<MeasuredRow>)> {
-    let text = std::fs::read_to_string(path).map_err(|e| Error::config("<csv>", format!("cannot read {}: {e}", path.display())))?;
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| Error::config("<csv>", format!("cannot read {}: {e}", path.display())))?;
     let mut lines = text.lines();
     let header: Vec<&str> = lines.next().unwrap_or_default().split(',').collect();
     let col = |name: &str| {
-        header.iter().position(|h| *h == name).ok_or_else(|| Error::config("<csv>", format!("{} has no column `{name}`", path.display())))
+        header.iter().position(|h| *h == name).ok_or_else(|| {
+            Error::config(
+                "<csv>",
+                format!("{} has no column `{name}`", path.display()),
+            )
+        })
     };
-    let (c_cfg, c_size, c_backend, c_us, c_ns, c_status) =
-        (col("config")?, col("size")?, col("backend")?, col("us_per_step_median")?, col("neuron_steps_per_s")?, col("status")?);
+    let (c_cfg, c_size, c_backend, c_us, c_ns, c_status) = (
+        col("config")?,
+        col("size")?,
+        col("backend")?,
+        col("us_per_step_median")?,
+        col("neuron_steps_per_s")?,
+        col("status")?,
+    );
     let mut config = String::new();
     let mut rows = Vec::new();
     for line in lines.filter(|l| !l.trim().is_empty()) {
@@ -289,9 +352,20 @@ pub fn read_csv(path: &Path) -> Result<(String, Vec<MeasuredRow>)> {
         if get(c_status) != "ok" {
             continue;
         }
-        let num =
-            |i: usize| get(i).parse::<f64>().map_err(|_| Error::config("<csv>", format!("bad number `{}` in {}", get(i), path.display())));
-        rows.push((get(c_backend).to_string(), num(c_size)?, num(c_us)?, num(c_ns)?));
+        let num = |i: usize| {
+            get(i).parse::<f64>().map_err(|_| {
+                Error::config(
+                    "<csv>",
+                    format!("bad number `{}` in {}", get(i), path.display()),
+                )
+            })
+        };
+        rows.push((
+            get(c_backend).to_string(),
+            num(c_size)?,
+            num(c_us)?,
+            num(c_ns)?,
+        ));
     }
     Ok((config, rows))
 }
@@ -341,7 +415,17 @@ mod tests {
         };
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("s.csv");
-        write_csv(&path, &[row.clone(), ScaleRow { status: "does not fit: too big".into(), ..row }]).unwrap();
+        write_csv(
+            &path,
+            &[
+                row.clone(),
+                ScaleRow {
+                    status: "does not fit: too big".into(),
+                    ..row
+                },
+            ],
+        )
+        .unwrap();
         let (config, rows) = read_csv(&path).unwrap();
         assert_eq!(config, "configs/x, y.toml");
         assert_eq!(rows, vec![("cpu".to_string(), 1000.0, 12.5, 8e7)]);

@@ -57,7 +57,11 @@ impl RunSummary {
                 ))
             })
             .collect();
-        let spikes = if parts.is_empty() { "no spikes recorded".to_string() } else { parts.join("; ") };
+        let spikes = if parts.is_empty() {
+            "no spikes recorded".to_string()
+        } else {
+            parts.join("; ")
+        };
         let ms = format!("{:.4}", self.simulated_ms);
         let ms = ms.trim_end_matches('0').trim_end_matches('.');
         format!("{ms} ms simulated in {:.2} s; {spikes}", self.wall_s)
@@ -75,7 +79,9 @@ pub fn chunk_steps(net: &Network, plan: &RecordPlan, requested: Option<u32>) -> 
         }
     };
     let per_step = plan.trace_bytes_per_chunk(1).max(1);
-    steps.min((MAX_TRACE_BYTES_PER_CHUNK / per_step).max(1)).min(net.n_steps.max(1))
+    steps
+        .min((MAX_TRACE_BYTES_PER_CHUNK / per_step).max(1))
+        .min(net.n_steps.max(1))
 }
 
 /// Where finished chunks go: the HDF5 writer, memory (tests, validation) or nowhere (benchmarks).
@@ -121,20 +127,36 @@ impl ChunkSink for MemorySink {
 impl MemorySink {
     /// Spike times (ms) of one neuron.
     pub fn spike_times(&self, population: usize, neuron: u32, dt_ms: f64) -> Vec<f64> {
-        self.spikes[population].iter().filter(|s| s.neuron == neuron).map(|s| (s.step + 1) as f64 * dt_ms).collect()
+        self.spikes[population]
+            .iter()
+            .filter(|s| s.neuron == neuron)
+            .map(|s| (s.step + 1) as f64 * dt_ms)
+            .collect()
     }
 }
 
-pub fn run(net: &Network, backend: &mut dyn Backend, plan: &RecordPlan, sink: &mut dyn ChunkSink, opts: &RunOptions) -> Result<RunSummary> {
+pub fn run(
+    net: &Network,
+    backend: &mut dyn Backend,
+    plan: &RecordPlan,
+    sink: &mut dyn ChunkSink,
+    opts: &RunOptions,
+) -> Result<RunSummary> {
     let chunk = chunk_steps(net, plan, opts.chunk_steps);
     let start = Instant::now();
     let progress = Progress::new(net, opts.show_progress);
     let mut spike_counts = vec![0u64; net.populations.len()];
     let mut step = 0u64;
     while step < net.n_steps {
-        if opts.interrupt.as_ref().is_some_and(|f| f.load(Ordering::SeqCst)) {
+        if opts
+            .interrupt
+            .as_ref()
+            .is_some_and(|f| f.load(Ordering::SeqCst))
+        {
             progress.finish();
-            return Err(Error::Interrupted { time_ms: net.time_of_step(step) });
+            return Err(Error::Interrupted {
+                time_ms: net.time_of_step(step),
+            });
         }
         let n = chunk.min(net.n_steps - step);
         let mut out = ChunkOutput::new(plan, step, n);
@@ -164,7 +186,11 @@ pub fn run(net: &Network, backend: &mut dyn Backend, plan: &RecordPlan, sink: &m
             .iter()
             .zip(spike_counts)
             .zip(&plan.spikes)
-            .map(|((p, n), &on)| PopulationSummary { name: p.name.clone(), size: p.size, spikes: on.then_some(n) })
+            .map(|((p, n), &on)| PopulationSummary {
+                name: p.name.clone(),
+                size: p.size,
+                spikes: on.then_some(n),
+            })
             .collect(),
     })
 }
@@ -178,11 +204,18 @@ struct Progress {
 impl Progress {
     fn new(net: &Network, enabled: bool) -> Progress {
         let bar = enabled.then(|| {
-            let bar = ProgressBar::with_draw_target(Some(net.n_steps), ProgressDrawTarget::hidden());
-            bar.set_style(ProgressStyle::with_template("{bar:40} {msg} [{elapsed_precise}, ETA {eta}]").expect("static template"));
+            let bar =
+                ProgressBar::with_draw_target(Some(net.n_steps), ProgressDrawTarget::hidden());
+            bar.set_style(
+                ProgressStyle::with_template("{bar:40} {msg} [{elapsed_precise}, ETA {eta}]")
+                    .expect("static template"),
+            );
             bar
         });
-        Progress { bar, dt_ms: net.dt_ms }
+        Progress {
+            bar,
+            dt_ms: net.dt_ms,
+        }
     }
 
     fn update(&self, step: u64, elapsed: Duration) {
@@ -192,7 +225,11 @@ impl Progress {
         }
         bar.set_position(step);
         let rate = step as f64 / elapsed.as_secs_f64().max(1e-9);
-        bar.set_message(format!("{:.1} ms simulated, {:.0} steps/s", step as f64 * self.dt_ms, rate));
+        bar.set_message(format!(
+            "{:.1} ms simulated, {:.0} steps/s",
+            step as f64 * self.dt_ms,
+            rate
+        ));
     }
 
     fn finish(&self) {

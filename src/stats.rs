@@ -35,7 +35,13 @@ fn variance(x: &[f64]) -> f64 {
 }
 
 /// Statistics of one population's spikes: `spikes` are (time ms, neuron) pairs in any order.
-pub fn spike_stats(population: &str, neurons: usize, duration_ms: f64, spikes: &[(f64, u64)], window_ms: f64) -> SpikeStats {
+pub fn spike_stats(
+    population: &str,
+    neurons: usize,
+    duration_ms: f64,
+    spikes: &[(f64, u64)],
+    window_ms: f64,
+) -> SpikeStats {
     let mut trains = vec![Vec::new(); neurons];
     for &(t, id) in spikes {
         if let Some(train) = trains.get_mut(id as usize) {
@@ -74,9 +80,17 @@ pub fn spike_stats(population: &str, neurons: usize, duration_ms: f64, spikes: &
         spikes: spikes.len(),
         duration_ms,
         mean_rate_hz: spikes.len() as f64 / neurons as f64 / (duration_ms / 1000.0),
-        isi_mean_ms: if isis.is_empty() { f64::NAN } else { mean(&isis) },
+        isi_mean_ms: if isis.is_empty() {
+            f64::NAN
+        } else {
+            mean(&isis)
+        },
         isi_cv: if cvs.is_empty() { f64::NAN } else { mean(&cvs) },
-        fano: if fanos.is_empty() { f64::NAN } else { mean(&fanos) },
+        fano: if fanos.is_empty() {
+            f64::NAN
+        } else {
+            mean(&fanos)
+        },
         window_ms,
         silent_fraction: silent as f64 / neurons as f64,
     }
@@ -96,10 +110,22 @@ pub struct TraceStats {
 }
 
 pub fn trace_stats(population: &str, variable: &str, data: &[f32], bins: usize) -> TraceStats {
-    let x: Vec<f64> = data.iter().map(|&v| v as f64).filter(|v| v.is_finite()).collect();
-    let (min, max) = x.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| (a.min(v), b.max(v)));
+    let x: Vec<f64> = data
+        .iter()
+        .map(|&v| v as f64)
+        .filter(|v| v.is_finite())
+        .collect();
+    let (min, max) = x
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| {
+            (a.min(v), b.max(v))
+        });
     let bins = bins.max(1);
-    let width = if max > min { (max - min) / bins as f64 } else { 1.0 };
+    let width = if max > min {
+        (max - min) / bins as f64
+    } else {
+        1.0
+    };
     let mut counts = vec![0usize; bins];
     for &v in &x {
         counts[(((v - min) / width) as usize).min(bins - 1)] += 1;
@@ -109,32 +135,68 @@ pub fn trace_stats(population: &str, variable: &str, data: &[f32], bins: usize) 
         variable: variable.to_string(),
         samples: x.len(),
         mean: if x.is_empty() { f64::NAN } else { mean(&x) },
-        sd: if x.is_empty() { f64::NAN } else { variance(&x).sqrt() },
+        sd: if x.is_empty() {
+            f64::NAN
+        } else {
+            variance(&x).sqrt()
+        },
         min,
         max,
-        histogram: counts.iter().enumerate().map(|(k, &c)| (min + k as f64 * width, min + (k + 1) as f64 * width, c)).collect(),
+        histogram: counts
+            .iter()
+            .enumerate()
+            .map(|(k, &c)| (min + k as f64 * width, min + (k + 1) as f64 * width, c))
+            .collect(),
     }
 }
 
 pub fn text_histogram(t: &TraceStats, width: usize) -> String {
     let top = t.histogram.iter().map(|b| b.2).max().unwrap_or(0).max(1);
-    t.histogram.iter().map(|&(lo, hi, c)| format!("  [{lo:>9.3}, {hi:>9.3})  {:>8}  {}\n", c, "#".repeat(c * width / top))).collect()
+    t.histogram
+        .iter()
+        .map(|&(lo, hi, c)| {
+            format!(
+                "  [{lo:>9.3}, {hi:>9.3})  {:>8}  {}\n",
+                c,
+                "#".repeat(c * width / top)
+            )
+        })
+        .collect()
 }
 
 /// Reads an output file: the population sizes and duration come from its stored config.
-pub fn from_file(path: &Path, window_ms: f64, bins: usize) -> Result<(Vec<SpikeStats>, Vec<TraceStats>)> {
-    let h5 = |source: hdf5::Error| Error::Hdf5 { path: path.to_owned(), source };
+pub fn from_file(
+    path: &Path,
+    window_ms: f64,
+    bins: usize,
+) -> Result<(Vec<SpikeStats>, Vec<TraceStats>)> {
+    let h5 = |source: hdf5::Error| Error::Hdf5 {
+        path: path.to_owned(),
+        source,
+    };
     let file = hdf5::File::open(path).map_err(h5)?;
-    let text: hdf5::types::VarLenUnicode = file.attr("config").and_then(|a| a.read_scalar()).map_err(h5)?;
+    let text: hdf5::types::VarLenUnicode = file
+        .attr("config")
+        .and_then(|a| a.read_scalar())
+        .map_err(h5)?;
     let config = crate::config::parse(text.as_str(), &[])?;
     // A run that stopped early covers only the time it simulated.
-    let duration = file.attr("simulated_ms").and_then(|a| a.read_scalar::<f64>()).unwrap_or(config.simulation.duration_ms);
+    let duration = file
+        .attr("simulated_ms")
+        .and_then(|a| a.read_scalar::<f64>())
+        .unwrap_or(config.simulation.duration_ms);
     let mut spikes = Vec::new();
     if let Ok(group) = file.group("spikes") {
         for name in group.member_names().map_err(h5)? {
             let g = group.group(&name).map_err(h5)?;
-            let t: Vec<f64> = g.dataset("timestamps").and_then(|d| d.read_raw()).map_err(h5)?;
-            let id: Vec<u64> = g.dataset("node_ids").and_then(|d| d.read_raw()).map_err(h5)?;
+            let t: Vec<f64> = g
+                .dataset("timestamps")
+                .and_then(|d| d.read_raw())
+                .map_err(h5)?;
+            let id: Vec<u64> = g
+                .dataset("node_ids")
+                .and_then(|d| d.read_raw())
+                .map_err(h5)?;
             let size = config.populations.get(&name).map_or(0, |p| p.size as usize);
             let pairs: Vec<(f64, u64)> = t.into_iter().zip(id).collect();
             spikes.push(spike_stats(&name, size, duration, &pairs, window_ms));
@@ -145,7 +207,10 @@ pub fn from_file(path: &Path, window_ms: f64, bins: usize) -> Result<(Vec<SpikeS
         for pop in report.member_names().map_err(h5)? {
             let g = report.group(&pop).map_err(h5)?;
             for var in g.member_names().map_err(h5)? {
-                let data: Vec<f32> = g.dataset(&format!("{var}/data")).and_then(|d| d.read_raw()).map_err(h5)?;
+                let data: Vec<f32> = g
+                    .dataset(&format!("{var}/data"))
+                    .and_then(|d| d.read_raw())
+                    .map_err(h5)?;
                 traces.push(trace_stats(&pop, &var, &data, bins));
             }
         }
@@ -200,7 +265,10 @@ mod tests {
         assert!(s.isi_cv.abs() < 1e-9);
         assert!(s.fano.abs() < 1e-12);
         assert_eq!(s.silent_fraction, 0.5);
-        assert!(spike_stats("p", 2, 150.0, &spikes, 100.0).fano.is_nan(), "one window has no variance to speak of");
+        assert!(
+            spike_stats("p", 2, 150.0, &spikes, 100.0).fano.is_nan(),
+            "one window has no variance to speak of"
+        );
     }
 
     #[test]
@@ -229,7 +297,10 @@ mod tests {
         let t = trace_stats("p", "v", &[1.0, 2.0, 3.0, 4.0], 2);
         assert_eq!(t.mean, 2.5);
         assert!((t.sd - 1.118033988749895).abs() < 1e-12);
-        assert_eq!(t.histogram.iter().map(|b| b.2).collect::<Vec<_>>(), vec![2, 2]);
+        assert_eq!(
+            t.histogram.iter().map(|b| b.2).collect::<Vec<_>>(),
+            vec![2, 2]
+        );
         assert!(text_histogram(&t, 10).contains("##########"));
     }
 }

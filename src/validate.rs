@@ -27,7 +27,12 @@ pub struct Tolerances {
 
 impl Default for Tolerances {
     fn default() -> Self {
-        Tolerances { max_count_diff: 1, max_dv_mv: 1.0, max_rate_rel: 0.05, max_cv_rel: 0.10 }
+        Tolerances {
+            max_count_diff: 1,
+            max_dv_mv: 1.0,
+            max_rate_rel: 0.05,
+            max_cv_rel: 0.10,
+        }
     }
 }
 
@@ -78,7 +83,10 @@ fn trains(n: usize, spikes: &[crate::record::Spike], dt: f64) -> Vec<Vec<f64>> {
 }
 
 fn pairs(spikes: &[crate::record::Spike], dt: f64) -> Vec<(f64, u64)> {
-    spikes.iter().map(|s| ((s.step + 1) as f64 * dt, s.neuron as u64)).collect()
+    spikes
+        .iter()
+        .map(|s| ((s.step + 1) as f64 * dt, s.neuron as u64))
+        .collect()
 }
 
 /// Compares two runs' spikes and per-sample max |ΔV| of one population. `horizon_ms` limits
@@ -96,7 +104,8 @@ pub fn compare(
     tol: &Tolerances,
 ) -> Comparison {
     let (a, b) = (trains(n, cpu_spikes, dt), trains(n, gpu_spikes, dt));
-    let (mut max_dt, mut sum_dt, mut paired, mut equal, mut max_count) = (0.0f64, 0.0, 0usize, 0usize, 0u64);
+    let (mut max_dt, mut sum_dt, mut paired, mut equal, mut max_count) =
+        (0.0f64, 0.0, 0usize, 0usize, 0u64);
     let mut first_div: Option<f64> = None;
     let mut note = |t: f64| first_div = Some(first_div.map_or(t, |f: f64| f.min(t)));
     for (ta, tb) in a.iter().zip(&b) {
@@ -113,7 +122,11 @@ pub fn compare(
             }
         }
         if diff > 0 {
-            let extra = if ta.len() > tb.len() { ta[tb.len()] } else { tb[ta.len()] };
+            let extra = if ta.len() > tb.len() {
+                ta[tb.len()]
+            } else {
+                tb[ta.len()]
+            };
             note(extra);
         }
     }
@@ -121,15 +134,29 @@ pub fn compare(
         (Some(h), Some(f)) => Some(h.min(f)),
         (h, f) => h.or(f),
     };
-    let horizon = until.map_or(max_dv_per_step.len(), |t| ((t / dt).floor() as usize).min(max_dv_per_step.len()));
-    let max_dv = max_dv_per_step[..horizon].iter().copied().fold(0.0, f64::max);
+    let horizon = until.map_or(max_dv_per_step.len(), |t| {
+        ((t / dt).floor() as usize).min(max_dv_per_step.len())
+    });
+    let max_dv = max_dv_per_step[..horizon]
+        .iter()
+        .copied()
+        .fold(0.0, f64::max);
     let duration = max_dv_per_step.len().max(1) as f64 * dt;
     let stats_cpu = crate::stats::spike_stats(name, n, duration, &pairs(cpu_spikes, dt), 100.0);
     let stats_gpu = crate::stats::spike_stats(name, n, duration, &pairs(gpu_spikes, dt), 100.0);
-    let rel = |a: f64, b: f64| if a == b { 0.0 } else { (a - b).abs() / a.abs().max(b.abs()) };
+    let rel = |a: f64, b: f64| {
+        if a == b {
+            0.0
+        } else {
+            (a - b).abs() / a.abs().max(b.abs())
+        }
+    };
     let exact = max_count <= tol.max_count_diff && max_dv <= tol.max_dv_mv;
-    let cv_close = (stats_cpu.isi_cv.is_nan() && stats_gpu.isi_cv.is_nan()) || rel(stats_cpu.isi_cv, stats_gpu.isi_cv) <= tol.max_cv_rel;
-    let statistical = first_div.is_some() && rel(stats_cpu.mean_rate_hz, stats_gpu.mean_rate_hz) <= tol.max_rate_rel && cv_close;
+    let cv_close = (stats_cpu.isi_cv.is_nan() && stats_gpu.isi_cv.is_nan())
+        || rel(stats_cpu.isi_cv, stats_gpu.isi_cv) <= tol.max_cv_rel;
+    let statistical = first_div.is_some()
+        && rel(stats_cpu.mean_rate_hz, stats_gpu.mean_rate_hz) <= tol.max_rate_rel
+        && cv_close;
     Comparison {
         population: name.to_string(),
         neurons: n,
@@ -138,7 +165,11 @@ pub fn compare(
         neurons_with_equal_counts: equal,
         max_count_diff: max_count,
         max_dt_ms: max_dt,
-        mean_dt_ms: if paired > 0 { sum_dt / paired as f64 } else { 0.0 },
+        mean_dt_ms: if paired > 0 {
+            sum_dt / paired as f64
+        } else {
+            0.0
+        },
         first_divergence_ms: first_div,
         max_dv_mv: max_dv,
         rate_cpu_hz: stats_cpu.mean_rate_hz,
@@ -156,7 +187,11 @@ pub fn compare(
 }
 
 /// Runs `config` on the GPU and on the CPU in `cpu_precision`, and compares them.
-pub fn validate(config: &Config, cpu_precision: Precision, tol: &Tolerances) -> Result<Vec<Comparison>> {
+pub fn validate(
+    config: &Config,
+    cpu_precision: Precision,
+    tol: &Tolerances,
+) -> Result<Vec<Comparison>> {
     let net = Network::build(config)?;
     let plan = RecordPlan {
         spikes: vec![true; net.populations.len()],
@@ -173,7 +208,12 @@ pub fn validate(config: &Config, cpu_precision: Precision, tol: &Tolerances) -> 
             })
             .collect(),
     };
-    let mut gpu = GpuBackend::with_options(&net, &plan, config.simulation.adapter.as_deref(), config.simulation.gpu_coupling)?;
+    let mut gpu = GpuBackend::with_options(
+        &net,
+        &plan,
+        config.simulation.adapter.as_deref(),
+        config.simulation.gpu_coupling,
+    )?;
     let mut cpu = cpu::create(&net, cpu_precision);
     let chunk = chunk_steps(&net, &plan, config.simulation.chunk_steps);
     let mut spikes = vec![(Vec::new(), Vec::new()); net.populations.len()];
@@ -181,7 +221,10 @@ pub fn validate(config: &Config, cpu_precision: Precision, tol: &Tolerances) -> 
     let mut step = 0;
     while step < net.n_steps {
         let n = chunk.min(net.n_steps - step);
-        let (mut a, mut b) = (ChunkOutput::new(&plan, step, n), ChunkOutput::new(&plan, step, n));
+        let (mut a, mut b) = (
+            ChunkOutput::new(&plan, step, n),
+            ChunkOutput::new(&plan, step, n),
+        );
         cpu.run_chunk(&plan, &mut a)?;
         gpu.run_chunk(&plan, &mut b)?;
         for p in 0..net.populations.len() {
@@ -194,7 +237,10 @@ pub fn validate(config: &Config, cpu_precision: Precision, tol: &Tolerances) -> 
                     .iter()
                     .zip(rb)
                     .map(|(x, y)| (x - y).abs() as f64)
-                    .fold(0.0, |m, d| if d.is_nan() { f64::INFINITY } else { m.max(d) });
+                    .fold(
+                        0.0,
+                        |m, d| if d.is_nan() { f64::INFINITY } else { m.max(d) },
+                    );
                 max_dv[p].push(dv);
             }
         }
@@ -207,10 +253,24 @@ pub fn validate(config: &Config, cpu_precision: Precision, tol: &Tolerances) -> 
         net.populations
             .iter()
             .enumerate()
-            .map(|(p, pop)| compare(&pop.name, pop.size, net.dt_ms, &spikes[p].0, &spikes[p].1, &max_dv[p], horizon, tol))
+            .map(|(p, pop)| {
+                compare(
+                    &pop.name,
+                    pop.size,
+                    net.dt_ms,
+                    &spikes[p].0,
+                    &spikes[p].1,
+                    &max_dv[p],
+                    horizon,
+                    tol,
+                )
+            })
             .collect()
     };
-    let first = compare_all(None).iter().filter_map(|c| c.first_divergence_ms).reduce(f64::min);
+    let first = compare_all(None)
+        .iter()
+        .filter_map(|c| c.first_divergence_ms)
+        .reduce(f64::min);
     Ok(compare_all(first))
 }
 
@@ -273,26 +333,68 @@ mod tests {
 
     #[test]
     fn identical_runs_pass_and_a_missing_spike_fails() {
-        let a = vec![Spike { step: 9, neuron: 0 }, Spike { step: 19, neuron: 1 }];
+        let a = vec![
+            Spike { step: 9, neuron: 0 },
+            Spike {
+                step: 19,
+                neuron: 1,
+            },
+        ];
         let tol = Tolerances::default();
         let same = compare("p", 2, 0.1, &a, &a, &[0.0; 30], None, &tol);
-        assert!(same.verdict == Verdict::Exact && same.first_divergence_ms.is_none() && same.max_dt_ms == 0.0);
-        let b =
-            vec![Spike { step: 9, neuron: 0 }, Spike { step: 19, neuron: 1 }, Spike { step: 25, neuron: 1 }, Spike { step: 28, neuron: 1 }];
-        let shifted = vec![Spike { step: 10, neuron: 0 }, Spike { step: 19, neuron: 1 }];
+        assert!(
+            same.verdict == Verdict::Exact
+                && same.first_divergence_ms.is_none()
+                && same.max_dt_ms == 0.0
+        );
+        let b = vec![
+            Spike { step: 9, neuron: 0 },
+            Spike {
+                step: 19,
+                neuron: 1,
+            },
+            Spike {
+                step: 25,
+                neuron: 1,
+            },
+            Spike {
+                step: 28,
+                neuron: 1,
+            },
+        ];
+        let shifted = vec![
+            Spike {
+                step: 10,
+                neuron: 0,
+            },
+            Spike {
+                step: 19,
+                neuron: 1,
+            },
+        ];
         let one_step = compare("p", 2, 0.1, &a, &shifted, &[0.0; 30], None, &tol);
         assert_eq!(one_step.first_divergence_ms, Some(1.0));
-        assert!(one_step.pass(), "a one-step shift is within the count tolerance");
+        assert!(
+            one_step.pass(),
+            "a one-step shift is within the count tolerance"
+        );
         let off = compare("p", 2, 0.1, &a, &b, &[0.0; 30], None, &tol);
         assert_eq!(off.max_count_diff, 2);
-        assert_eq!(off.verdict, Verdict::Fail, "twice the spikes is not the same network");
+        assert_eq!(
+            off.verdict,
+            Verdict::Fail,
+            "twice the spikes is not the same network"
+        );
         assert!((off.first_divergence_ms.unwrap() - 2.6).abs() < 1e-9);
     }
 
     #[test]
     fn voltage_error_counts_only_before_the_divergence() {
         let a = vec![Spike { step: 9, neuron: 0 }];
-        let b = vec![Spike { step: 14, neuron: 0 }];
+        let b = vec![Spike {
+            step: 14,
+            neuron: 0,
+        }];
         let mut dv = vec![0.01; 30];
         dv[20] = 50.0; // after the divergence at t = 1.0 ms: ignored
         let c = compare("p", 1, 0.1, &a, &b, &dv, None, &Tolerances::default());
@@ -300,6 +402,9 @@ mod tests {
         assert!((c.max_dv_mv - 0.01).abs() < 1e-12);
         dv[5] = 3.0;
         let earlier = compare("p", 1, 0.1, &a, &b, &dv, Some(0.4), &Tolerances::default());
-        assert!((earlier.max_dv_mv - 0.01).abs() < 1e-12, "a divergence elsewhere in the network ends the comparison");
+        assert!(
+            (earlier.max_dv_mv - 0.01).abs() < 1e-12,
+            "a divergence elsewhere in the network ends the comparison"
+        );
     }
 }

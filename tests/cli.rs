@@ -5,27 +5,51 @@ mod common;
 use std::process::Command;
 
 fn ganglion(args: &[&str]) -> (bool, String, String) {
-    let out =
-        Command::new(env!("CARGO_BIN_EXE_ganglion")).args(args).current_dir(env!("CARGO_MANIFEST_DIR")).output().expect("binary runs");
-    (out.status.success(), String::from_utf8_lossy(&out.stdout).into(), String::from_utf8_lossy(&out.stderr).into())
+    let out = Command::new(env!("CARGO_BIN_EXE_ganglion"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("binary runs");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into(),
+        String::from_utf8_lossy(&out.stderr).into(),
+    )
 }
 
 #[test]
 fn check_prints_the_network_size() {
     let (ok, stdout, stderr) = ganglion(&["check", "configs/hh_ring_1k.toml"]);
     assert!(ok, "{stderr}");
-    assert!(stdout.contains("1000 neurons") && stdout.contains("10000 synapses"), "{stdout}");
+    assert!(
+        stdout.contains("1000 neurons") && stdout.contains("10000 synapses"),
+        "{stdout}"
+    );
     assert!(stdout.contains("memory"), "{stdout}");
 }
 
 #[test]
 fn bad_values_fail_with_the_key_named() {
-    let (ok, _, stderr) = ganglion(&["check", "configs/hh_pair.toml", "--set", "populations.hh.size=-3"]);
+    let (ok, _, stderr) = ganglion(&[
+        "check",
+        "configs/hh_pair.toml",
+        "--set",
+        "populations.hh.size=-3",
+    ]);
     assert!(!ok);
     assert!(stderr.contains("populations.hh.size"), "{stderr}");
-    let (ok, _, stderr) = ganglion(&["run", "configs/hh_pair.toml", "--set", "populations.hh.model=\"lif2\"", "--quiet"]);
+    let (ok, _, stderr) = ganglion(&[
+        "run",
+        "configs/hh_pair.toml",
+        "--set",
+        "populations.hh.model=\"lif2\"",
+        "--quiet",
+    ]);
     assert!(!ok);
-    assert!(stderr.contains("populations.hh.model") && stderr.contains("lif2"), "{stderr}");
+    assert!(
+        stderr.contains("populations.hh.model") && stderr.contains("lif2"),
+        "{stderr}"
+    );
     let (ok, _, stderr) = ganglion(&["check", "configs/does_not_exist.toml"]);
     assert!(!ok);
     assert!(stderr.contains("does_not_exist.toml"), "{stderr}");
@@ -36,7 +60,14 @@ fn run_writes_the_file_and_a_summary() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("x.h5");
     let out_s = out.to_str().unwrap();
-    let args = ["run", "configs/hh_pair.toml", "--set", "simulation.duration_ms=100", "--output", out_s];
+    let args = [
+        "run",
+        "configs/hh_pair.toml",
+        "--set",
+        "simulation.duration_ms=100",
+        "--output",
+        out_s,
+    ];
     let (ok, stdout, stderr) = ganglion(&args);
     assert!(ok, "{stderr}");
     assert!(stdout.contains(out_s) && stdout.contains("Hz"), "{stdout}");
@@ -49,23 +80,92 @@ fn run_writes_the_file_and_a_summary() {
 
 #[test]
 fn validate_passes_on_the_pair_and_fails_on_impossible_tolerances() {
-    let (ok, stdout, stderr) = ganglion(&["validate", "configs/hh_pair.toml", "--duration-ms", "50"]);
+    let (ok, stdout, stderr) =
+        ganglion(&["validate", "configs/hh_pair.toml", "--duration-ms", "50"]);
     assert!(ok, "{stdout}{stderr}");
-    assert!(stdout.contains("PASS") && stdout.contains("spikes cpu"), "{stdout}");
-    let (ok, stdout, stderr) = ganglion(&["validate", "configs/hh_pair.toml", "--duration-ms", "20", "--max-dv-mv=-1"]);
+    assert!(
+        stdout.contains("PASS") && stdout.contains("spikes cpu"),
+        "{stdout}"
+    );
+    let (ok, stdout, stderr) = ganglion(&[
+        "validate",
+        "configs/hh_pair.toml",
+        "--duration-ms",
+        "20",
+        "--max-dv-mv=-1",
+    ]);
     assert!(!ok, "{stdout}");
-    assert!(stdout.contains("FAIL") && stderr.contains("tolerances"), "{stdout}{stderr}");
+    assert!(
+        stdout.contains("FAIL") && stderr.contains("tolerances"),
+        "{stdout}{stderr}"
+    );
 }
 
 #[test]
 fn bench_reports_both_backends() {
-    let (ok, stdout, stderr) =
-        ganglion(&["bench", "configs/hh_bench.toml", "--set", "populations.hh.size=500", "--steps", "20", "--repeat", "1"]);
+    let (ok, stdout, stderr) = ganglion(&[
+        "bench",
+        "configs/hh_bench.toml",
+        "--set",
+        "populations.hh.size=500",
+        "--steps",
+        "20",
+        "--repeat",
+        "1",
+    ]);
     assert!(ok, "{stderr}");
     let lines: Vec<&str> = stdout.lines().collect();
     assert_eq!(lines.len(), 3, "{stdout}");
-    assert!(lines[1].starts_with("cpu f32") && lines[2].starts_with("gpu f32"), "{stdout}");
-    assert!(lines[0].contains("µs/step") && lines[0].contains("GB/s"), "{stdout}");
+    assert!(
+        lines[1].starts_with("cpu f32") && lines[2].starts_with("gpu f32"),
+        "{stdout}"
+    );
+    assert!(
+        lines[0].contains("µs/step") && lines[0].contains("GB/s"),
+        "{stdout}"
+    );
     let (ok, _, stderr) = ganglion(&["bench", "configs/hh_bench.toml", "--backends", "tpu"]);
     assert!(!ok && stderr.contains("tpu"), "{stderr}");
+}
+
+#[test]
+fn info_lists_the_backends_and_adapters_with_their_limits() {
+    let (ok, stdout, stderr) = ganglion(&["info"]);
+    assert!(ok, "{stderr}");
+    assert!(stdout.contains("cpu: reference backend"), "{stdout}");
+    assert!(
+        stdout.contains("gpu: ") && stdout.contains("max_storage_buffer_binding_size"),
+        "an adapter with its limits: {stdout}"
+    );
+    assert!(
+        !stderr.contains("XDG_RUNTIME_DIR"),
+        "no loader noise: {stderr}"
+    );
+}
+
+#[test]
+fn stats_reads_an_output_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("lif.h5");
+    let out_s = out.to_str().unwrap();
+    assert!(
+        ganglion(&[
+            "run",
+            "configs/lif_tutorial.toml",
+            "--output",
+            out_s,
+            "--quiet"
+        ])
+        .0
+    );
+    let (ok, stdout, stderr) = ganglion(&["stats", out_s, "--window-ms", "50", "--bins", "5"]);
+    assert!(ok, "{stderr}");
+    assert!(
+        stdout.contains("lif")
+            && stdout.contains("ISI CV")
+            && stdout.contains("lif.v: 150 samples"),
+        "{stdout}"
+    );
+    let (ok, _, stderr) = ganglion(&["stats", "/nonexistent.h5"]);
+    assert!(!ok && stderr.contains("/nonexistent.h5"), "{stderr}");
 }

@@ -9,39 +9,79 @@ use ganglion::record::{RecordPlan, Spike};
 use ganglion::stats;
 
 fn gpu(net: &ganglion::network::Network, plan: &RecordPlan) -> GpuBackend {
-    GpuBackend::with_plan(net, plan, None).unwrap_or_else(|e| panic!("the GPU tests need an adapter: {e}"))
+    GpuBackend::with_plan(net, plan, None)
+        .unwrap_or_else(|e| panic!("the GPU tests need an adapter: {e}"))
 }
 
 fn pairs(spikes: &[Spike], dt: f64) -> Vec<(f64, u64)> {
-    spikes.iter().map(|s| ((s.step + 1) as f64 * dt, s.neuron as u64)).collect()
+    spikes
+        .iter()
+        .map(|s| ((s.step + 1) as f64 * dt, s.neuron as u64))
+        .collect()
 }
 
 #[test]
-fn cobahh_is_spike_for_spike_identical_on_gpu_and_cpu_for_50_ms_and_statistically_the_same_over_1_s() {
+fn cobahh_is_spike_for_spike_identical_on_gpu_and_cpu_for_50_ms_and_statistically_the_same_over_1_s(
+) {
     let (_, net) = shipped("cobahh.toml", &[]);
     let plan = RecordPlan::all_spikes(&net);
     let a = run_in_memory(&net, &mut CpuBackend::<f32>::new(&net), &plan);
     let b = run_in_memory(&net, &mut gpu(&net, &plan), &plan);
-    let until_50ms = |s: &[Spike]| s.iter().copied().filter(|s| (s.step + 1) as f64 * net.dt_ms <= 50.0).collect::<Vec<_>>();
+    let until_50ms = |s: &[Spike]| {
+        s.iter()
+            .copied()
+            .filter(|s| (s.step + 1) as f64 * net.dt_ms <= 50.0)
+            .collect::<Vec<_>>()
+    };
     for p in 0..2 {
         let (x, y) = (until_50ms(&a.spikes[p]), until_50ms(&b.spikes[p]));
         assert!(x.len() > 100, "population {p} fires in the first 50 ms");
         assert_eq!(x, y, "population {p}: spike trains differ within 50 ms");
     }
     // Over 1 s the chaotic trajectories part ways; the network's statistics must not.
-    let total = |s: &[Vec<Spike>]| s.iter().map(|p| p.len()).sum::<usize>() as f64 / net.n_neurons() as f64;
+    let total =
+        |s: &[Vec<Spike>]| s.iter().map(|p| p.len()).sum::<usize>() as f64 / net.n_neurons() as f64;
     let (rate_cpu, rate_gpu) = (total(&a.spikes), total(&b.spikes));
-    assert!((rate_cpu - rate_gpu).abs() <= 0.05 * rate_cpu, "mean rate {rate_cpu} Hz on the CPU, {rate_gpu} Hz on the GPU");
+    assert!(
+        (rate_cpu - rate_gpu).abs() <= 0.05 * rate_cpu,
+        "mean rate {rate_cpu} Hz on the CPU, {rate_gpu} Hz on the GPU"
+    );
     for (p, pop) in net.populations.iter().enumerate() {
-        let sa = stats::spike_stats(&pop.name, pop.size, 1000.0, &pairs(&a.spikes[p], net.dt_ms), 100.0);
-        let sb = stats::spike_stats(&pop.name, pop.size, 1000.0, &pairs(&b.spikes[p], net.dt_ms), 100.0);
-        assert!(sa.mean_rate_hz > 5.0, "{}: the benchmark's self-sustained activity ({} Hz)", pop.name, sa.mean_rate_hz);
-        assert!((sa.isi_cv - sb.isi_cv).abs() <= 0.10 * sa.isi_cv, "{}: ISI CV {} vs {}", pop.name, sa.isi_cv, sb.isi_cv);
+        let sa = stats::spike_stats(
+            &pop.name,
+            pop.size,
+            1000.0,
+            &pairs(&a.spikes[p], net.dt_ms),
+            100.0,
+        );
+        let sb = stats::spike_stats(
+            &pop.name,
+            pop.size,
+            1000.0,
+            &pairs(&b.spikes[p], net.dt_ms),
+            100.0,
+        );
+        assert!(
+            sa.mean_rate_hz > 5.0,
+            "{}: the benchmark's self-sustained activity ({} Hz)",
+            pop.name,
+            sa.mean_rate_hz
+        );
+        assert!(
+            (sa.isi_cv - sb.isi_cv).abs() <= 0.10 * sa.isi_cv,
+            "{}: ISI CV {} vs {}",
+            pop.name,
+            sa.isi_cv,
+            sb.isi_cv
+        );
     }
 }
 
 /// One LIF neuron driven to fire, connected to silent LIF targets through one synapse each.
-fn delay_network(synapse: &str, delay_ms: f64) -> (ganglion::config::Config, ganglion::network::Network) {
+fn delay_network(
+    synapse: &str,
+    delay_ms: f64,
+) -> (ganglion::config::Config, ganglion::network::Network) {
     let text = format!(
         r#"
 [simulation]
@@ -69,7 +109,11 @@ connectivity = {{ rule = "explicit", pre = [0, 0], post = [0, 1], weight = [0.05
 spikes = ["pre"]
 traces = [{{ population = "post", variables = ["v"] }}]
 "#,
-        extra = if synapse == "exp_cond" { "e_rev = 0.0," } else { "" }
+        extra = if synapse == "exp_cond" {
+            "e_rev = 0.0,"
+        } else {
+            ""
+        }
     );
     parsed(&text, &[])
 }
@@ -92,13 +136,23 @@ fn a_spike_arrives_after_its_delay_with_its_weight_on_both_backends() {
                 "{synapse}, delay {delay_ms}: {:?}",
                 &v[2 * (arrival - 1)..2 * (arrival + 3)]
             );
-            assert_eq!(v[2 * (arrival - 1)], -60.0, "{synapse}, delay {delay_ms}: nothing before the arrival");
+            assert_eq!(
+                v[2 * (arrival - 1)],
+                -60.0,
+                "{synapse}, delay {delay_ms}: nothing before the arrival"
+            );
             // Twice the weight, twice the deflection.
             let (d0, d1) = (v[2 * (arrival + 1)] + 60.0, v[2 * (arrival + 1) + 1] + 60.0);
-            assert!((d0 / d1 - 2.0).abs() < 1e-3, "{synapse}: deflections {d0} and {d1}");
+            assert!(
+                (d0 / d1 - 2.0).abs() < 1e-3,
+                "{synapse}: deflections {d0} and {d1}"
+            );
             assert_eq!(a.spikes, b.spikes);
             for (x, y) in v.iter().zip(&b.traces[0][0]) {
-                assert!((x - y).abs() < 1e-4, "{synapse}, delay {delay_ms}: cpu {x} gpu {y}");
+                assert!(
+                    (x - y).abs() < 1e-4,
+                    "{synapse}, delay {delay_ms}: cpu {x} gpu {y}"
+                );
             }
         }
     }
@@ -106,10 +160,21 @@ fn a_spike_arrives_after_its_delay_with_its_weight_on_both_backends() {
 
 #[test]
 fn the_k80_variant_scales_with_a_fixed_in_degree() {
-    let (_, net) = shipped("cobahh_k80.toml", &["populations.exc.size=8000", "populations.inh.size=2000", "simulation.duration_ms=1"]);
+    let (_, net) = shipped(
+        "cobahh_k80.toml",
+        &[
+            "populations.exc.size=8000",
+            "populations.inh.size=2000",
+            "simulation.duration_ms=1",
+        ],
+    );
     for p in &net.projections {
         let k = if p.name.starts_with('e') { 64 } else { 16 };
-        assert!(p.csr.row_ptr.windows(2).all(|w| w[1] - w[0] == k), "{}: every target has {k} inputs", p.name);
+        assert!(
+            p.csr.row_ptr.windows(2).all(|w| w[1] - w[0] == k),
+            "{}: every target has {k} inputs",
+            p.name
+        );
     }
     assert_eq!(net.n_synapses(), 10_000 * 80);
 }
@@ -126,27 +191,51 @@ fn synaptic_conductances_can_be_recorded_on_both_backends() {
     let a = run_in_memory(&net, &mut CpuBackend::<f32>::new(&net), &plan);
     let b = run_in_memory(&net, &mut gpu(&net, &plan), &plan);
     // Sample 0 is the initial g0 drawn for neurons 0 and 5 of ee and ie.
-    let ee = net.projections.iter().find(|p| p.name == "ee").unwrap().event.as_ref().unwrap();
-    let ie = net.projections.iter().find(|p| p.name == "ie").unwrap().event.as_ref().unwrap();
+    let ee = net
+        .projections
+        .iter()
+        .find(|p| p.name == "ee")
+        .unwrap()
+        .event
+        .as_ref()
+        .unwrap();
+    let ie = net
+        .projections
+        .iter()
+        .find(|p| p.name == "ie")
+        .unwrap()
+        .event
+        .as_ref()
+        .unwrap();
     assert_eq!(a.traces[0][0][..2], [ie.g0[0] as f32, ie.g0[5] as f32]);
     assert_eq!(a.traces[0][2][..2], [ee.g0[0] as f32, ee.g0[5] as f32]);
     // g to f32 rounding; V through the spike upstrokes, where the GPU's exp moves it most.
     for (var, tolerance) in [(0, 1e-3), (1, 0.1), (2, 1e-3)] {
         for (x, y) in a.traces[0][var].iter().zip(&b.traces[0][var]) {
-            assert!((x - y).abs() <= tolerance * x.abs().max(1.0), "variable {var}: cpu {x} gpu {y}");
+            assert!(
+                (x - y).abs() <= tolerance * x.abs().max(1.0),
+                "variable {var}: cpu {x} gpu {y}"
+            );
         }
     }
     // Without input g decays by e^(−dt/τ) per step; inputs only ever add.
     let g_ie = &a.traces[0][0];
     let decay = (-0.1f32 / 10.0).exp();
-    assert!(g_ie.chunks(2).zip(g_ie.chunks(2).skip(1)).all(|(p, n)| n[0] >= p[0] * decay - 1e-3));
+    assert!(g_ie
+        .chunks(2)
+        .zip(g_ie.chunks(2).skip(1))
+        .all(|(p, n)| n[0] >= p[0] * decay - 1e-3));
 
     // In the output file g has the target model's units.
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("g.h5");
     let req = ganglion::app::RunRequest {
         config: repo_path("configs/cobahh.toml"),
-        overrides: overrides.iter().map(|s| s.to_string()).chain(["simulation.backend=\"cpu\"".to_string()]).collect(),
+        overrides: overrides
+            .iter()
+            .map(|s| s.to_string())
+            .chain(["simulation.backend=\"cpu\"".to_string()])
+            .collect(),
         output: Some(out.clone()),
         ..Default::default()
     };
@@ -158,8 +247,14 @@ fn synaptic_conductances_can_be_recorded_on_both_backends() {
     assert_eq!(units.as_str(), "nS");
 
     // An unknown g is named.
-    let err = ganglion::config::parse(&text, &["record.traces=[{ population = \"exc\", variables = [\"g_ei\"] }]".into()])
-        .unwrap_err()
-        .to_string();
-    assert!(err.contains("g_ei") && err.contains("g_ee") && err.contains("g_ie"), "{err}");
+    let err = ganglion::config::parse(
+        &text,
+        &["record.traces=[{ population = \"exc\", variables = [\"g_ei\"] }]".into()],
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        err.contains("g_ei") && err.contains("g_ee") && err.contains("g_ie"),
+        "{err}"
+    );
 }

@@ -14,14 +14,20 @@ use ganglion::Error;
 use rand::{Rng, SeedableRng};
 
 fn gpu(net: &ganglion::network::Network, plan: &RecordPlan) -> GpuBackend {
-    GpuBackend::with_plan(net, plan, None).unwrap_or_else(|e| panic!("the GPU tests need an adapter: {e}"))
+    GpuBackend::with_plan(net, plan, None)
+        .unwrap_or_else(|e| panic!("the GPU tests need an adapter: {e}"))
 }
 
 #[test]
 fn gpu_philox_draws_equal_the_cpu_draws() {
-    let ctx = GpuContext::new(None).unwrap_or_else(|e| panic!("the GPU tests need an adapter: {e}"));
+    let ctx =
+        GpuContext::new(None).unwrap_or_else(|e| panic!("the GPU tests need an adapter: {e}"));
     let key = rng::seed_key(0x1234_5678_9abc_def0);
-    let mut counters = vec![[0u32; 4], [u32::MAX; 4], [0x243f6a88, 0x85a308d3, 0x13198a2e, 0x03707344]];
+    let mut counters = vec![
+        [0u32; 4],
+        [u32::MAX; 4],
+        [0x243f6a88, 0x85a308d3, 0x13198a2e, 0x03707344],
+    ];
     for neuron in [0u32, 1, 999, 1 << 20] {
         for step in [0u64, 1, 123_456, 5_000_000_000] {
             for pop in [0u32, 3] {
@@ -34,10 +40,19 @@ fn gpu_philox_draws_equal_the_cpu_draws() {
         let cpu_block = rng::philox4x32_10(*ctr, key);
         assert_eq!(blocks[i], cpu_block, "raw words for counter {ctr:08x?}");
         let cpu_normal: f32 = rng::standard_normal(cpu_block);
-        assert!((normals[i] - cpu_normal).abs() <= 1e-5 * cpu_normal.abs().max(1.0), "normal {} vs {cpu_normal}", normals[i]);
+        assert!(
+            (normals[i] - cpu_normal).abs() <= 1e-5 * cpu_normal.abs().max(1.0),
+            "normal {} vs {cpu_normal}",
+            normals[i]
+        );
     }
     // The published known answer, computed by the shader.
-    let (kat, _) = kernels::philox_on_gpu(&ctx, [0xa4093822, 0x299f31d0], &[[0x243f6a88, 0x85a308d3, 0x13198a2e, 0x03707344]]).unwrap();
+    let (kat, _) = kernels::philox_on_gpu(
+        &ctx,
+        [0xa4093822, 0x299f31d0],
+        &[[0x243f6a88, 0x85a308d3, 0x13198a2e, 0x03707344]],
+    )
+    .unwrap();
     assert_eq!(kat[0], [0xd16cfe09, 0x94fdcceb, 0x5001e420, 0x24126ea1]);
 }
 
@@ -47,7 +62,11 @@ fn one_step_from_random_states_agrees_with_the_cpu_in_f32() {
     // Weights drawn per synapse: the coupling kernels' per-synapse path.
     let (_, mut net) = parsed(
         &text,
-        &["simulation.duration_ms=0.01", "projections.hh_hh.connectivity.k=100", "projections.hh_hh.weight={ uniform = [0.0, 0.002] }"],
+        &[
+            "simulation.duration_ms=0.01",
+            "projections.hh_hh.connectivity.k=100",
+            "projections.hh_hh.weight={ uniform = [0.0, 0.002] }",
+        ],
     );
     let mut r = rand_chacha::ChaCha8Rng::seed_from_u64(9);
     let n = net.populations[0].size;
@@ -72,7 +91,10 @@ fn one_step_from_random_states_agrees_with_the_cpu_in_f32() {
             for i in 0..n {
                 let (x, y) = (a[0][var][i], b[0][var][i]);
                 assert!(y.is_finite(), "{coupling:?}: {name}[{i}] is {y} on the GPU");
-                assert!((x - y).abs() <= 1e-5 * x.abs().max(1.0), "{coupling:?}: {name}[{i}]: cpu {x} gpu {y}");
+                assert!(
+                    (x - y).abs() <= 1e-5 * x.abs().max(1.0),
+                    "{coupling:?}: {name}[{i}]: cpu {x} gpu {y}"
+                );
             }
         }
     }
@@ -85,11 +107,17 @@ fn the_seed_pair_gives_the_same_spike_times_on_gpu_and_cpu_over_200_ms() {
     let a = run_in_memory(&net, &mut CpuBackend::<f32>::new(&net), &plan);
     let b = run_in_memory(&net, &mut gpu(&net, &plan), &plan);
     for neuron in 0..2 {
-        let (ta, tb) = (a.spike_times(0, neuron, net.dt_ms), b.spike_times(0, neuron, net.dt_ms));
+        let (ta, tb) = (
+            a.spike_times(0, neuron, net.dt_ms),
+            b.spike_times(0, neuron, net.dt_ms),
+        );
         assert!(ta.len() >= 12, "neuron {neuron} should fire regularly");
         assert_eq!(ta.len(), tb.len(), "neuron {neuron}: {ta:?} vs {tb:?}");
         for (x, y) in ta.iter().zip(&tb) {
-            assert!((x - y).abs() <= net.dt_ms + 1e-9, "neuron {neuron}: cpu {x} ms, gpu {y} ms");
+            assert!(
+                (x - y).abs() <= net.dt_ms + 1e-9,
+                "neuron {neuron}: cpu {x} ms, gpu {y} ms"
+            );
         }
     }
     // The traces the GPU gathered are the CPU's to within f32 rounding until the first spike.
@@ -98,7 +126,12 @@ fn the_seed_pair_gives_the_same_spike_times_on_gpu_and_cpu_over_200_ms() {
         let (x, y) = (&a.traces[0][var], &b.traces[0][var]);
         assert_eq!(x.len(), y.len());
         for k in 0..first_spike_sample * 2 {
-            assert!((x[k] - y[k]).abs() <= 1e-3 * x[k].abs().max(1.0), "var {var} sample {k}: {} vs {}", x[k], y[k]);
+            assert!(
+                (x[k] - y[k]).abs() <= 1e-3 * x[k].abs().max(1.0),
+                "var {var} sample {k}: {} vs {}",
+                x[k],
+                y[k]
+            );
         }
     }
 }
@@ -106,7 +139,10 @@ fn the_seed_pair_gives_the_same_spike_times_on_gpu_and_cpu_over_200_ms() {
 #[test]
 fn a_noisy_random_network_gives_the_same_spike_counts_within_one() {
     let text = std::fs::read_to_string(repo_path("configs/hh_ring_1k.toml")).unwrap();
-    let (_, net) = parsed(&text, &["populations.hh.size=200", "simulation.duration_ms=100"]);
+    let (_, net) = parsed(
+        &text,
+        &["populations.hh.size=200", "simulation.duration_ms=100"],
+    );
     let plan = RecordPlan::all_spikes(&net);
     let a = run_in_memory(&net, &mut CpuBackend::<f32>::new(&net), &plan);
     let b = run_in_memory(&net, &mut gpu(&net, &plan), &plan);
@@ -118,21 +154,34 @@ fn a_noisy_random_network_gives_the_same_spike_counts_within_one() {
     let (ca, cb) = (counts(&a.spikes[0]), counts(&b.spikes[0]));
     assert!(ca.iter().sum::<i64>() > 200, "the network should fire");
     for i in 0..200 {
-        assert!((ca[i] - cb[i]).abs() <= 1, "neuron {i}: cpu {} gpu {}", ca[i], cb[i]);
+        assert!(
+            (ca[i] - cb[i]).abs() <= 1,
+            "neuron {i}: cpu {} gpu {}",
+            ca[i],
+            cb[i]
+        );
     }
-    let sorted = b.spikes[0].windows(2).all(|w| (w[0].step, w[0].neuron) < (w[1].step, w[1].neuron));
+    let sorted = b.spikes[0]
+        .windows(2)
+        .all(|w| (w[0].step, w[0].neuron) < (w[1].step, w[1].neuron));
     assert!(sorted, "GPU spikes come back in (time, neuron) order");
 }
 
 #[test]
 fn chunks_and_submits_do_not_change_the_result() {
     let text = std::fs::read_to_string(repo_path("configs/hh_ring_1k.toml")).unwrap();
-    let (config, net) = parsed(&text, &["populations.hh.size=300", "simulation.duration_ms=30"]);
+    let (config, net) = parsed(
+        &text,
+        &["populations.hh.size=300", "simulation.duration_ms=30"],
+    );
     let plan = RecordPlan::from_config(&config, &net);
     let run = |chunk: u32| {
         let mut g = gpu(&net, &plan);
         let mut sink = ganglion::simulator::MemorySink::default();
-        let opts = ganglion::simulator::RunOptions { chunk_steps: Some(chunk), ..Default::default() };
+        let opts = ganglion::simulator::RunOptions {
+            chunk_steps: Some(chunk),
+            ..Default::default()
+        };
         ganglion::simulator::run(&net, &mut g, &plan, &mut sink, &opts).unwrap();
         (sink.spikes, sink.traces, g.read_state().unwrap())
     };
@@ -141,31 +190,61 @@ fn chunks_and_submits_do_not_change_the_result() {
 
 #[test]
 fn a_diverging_network_is_stopped_on_the_gpu_too() {
-    let (_, net) = shipped("hh_pair.toml", &["simulation.dt_ms=2.0", "populations.hh.params.i_ext=1e6"]);
+    let (_, net) = shipped(
+        "hh_pair.toml",
+        &["simulation.dt_ms=2.0", "populations.hh.params.i_ext=1e6"],
+    );
     let plan = RecordPlan::none(&net);
     let mut g = gpu(&net, &plan);
-    let err = ganglion::simulator::run(&net, &mut g, &plan, &mut ganglion::simulator::NullSink, &Default::default()).unwrap_err();
-    assert!(matches!(&err, Error::Diverged { population, .. } if population == "hh"), "{err}");
+    let err = ganglion::simulator::run(
+        &net,
+        &mut g,
+        &plan,
+        &mut ganglion::simulator::NullSink,
+        &Default::default(),
+    )
+    .unwrap_err();
+    assert!(
+        matches!(&err, Error::Diverged { population, .. } if population == "hh"),
+        "{err}"
+    );
 }
 
 #[test]
 fn buffers_beyond_the_binding_limit_are_refused_with_size_and_limit() {
-    let ctx = GpuContext::new(None).unwrap_or_else(|e| panic!("the GPU tests need an adapter: {e}"));
-    let err = ctx.check_binding_size("hh.col_idx", 1 << 40).unwrap_err().to_string();
-    assert!(err.contains("hh.col_idx") && err.contains("1.0 TiB") && err.contains(&ctx.info.name), "{err}");
+    let ctx =
+        GpuContext::new(None).unwrap_or_else(|e| panic!("the GPU tests need an adapter: {e}"));
+    let err = ctx
+        .check_binding_size("hh.col_idx", 1 << 40)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("hh.col_idx") && err.contains("1.0 TiB") && err.contains(&ctx.info.name),
+        "{err}"
+    );
 }
 
 #[test]
 fn a_network_that_does_not_fit_the_device_is_refused_before_running() {
-    let ctx = GpuContext::new(None).unwrap_or_else(|e| panic!("the GPU tests need an adapter: {e}"));
-    let limit = ctx.limits.max_storage_buffer_binding_size.min(ctx.limits.max_buffer_size);
+    let ctx =
+        GpuContext::new(None).unwrap_or_else(|e| panic!("the GPU tests need an adapter: {e}"));
+    let limit = ctx
+        .limits
+        .max_storage_buffer_binding_size
+        .min(ctx.limits.max_buffer_size);
     drop(ctx);
     // The five f32 state variables of an HH population are one buffer: just over the limit.
     let size = limit / 20 + 1024;
     let text = format!("[simulation]\ndt_ms = 0.01\nduration_ms = 0.01\n[populations.big]\nmodel = \"hh\"\nsize = {size}\n");
     let (_, net) = parsed(&text, &[]);
-    let err = GpuBackend::with_plan(&net, &RecordPlan::none(&net), None).err().expect("must be refused").to_string();
-    assert!(err.contains("big.state") && err.contains("binds at most"), "{err}");
+    let err = GpuBackend::with_plan(&net, &RecordPlan::none(&net), None)
+        .err()
+        .expect("must be refused")
+        .to_string();
+    assert!(
+        err.contains("big.state") && err.contains("binds at most"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -177,6 +256,11 @@ fn a_spike_buffer_overflow_is_an_error_not_a_silent_loss() {
     let plan = RecordPlan::from_config(&config, &net);
     let mut g = gpu(&net, &plan);
     let mut sink = ganglion::simulator::MemorySink::default();
-    let err = ganglion::simulator::run(&net, &mut g, &plan, &mut sink, &Default::default()).unwrap_err().to_string();
-    assert!(err.contains("spike buffer overflow") && err.contains("chunk_steps"), "{err}");
+    let err = ganglion::simulator::run(&net, &mut g, &plan, &mut sink, &Default::default())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("spike buffer overflow") && err.contains("chunk_steps"),
+        "{err}"
+    );
 }

@@ -13,7 +13,13 @@ use ganglion::Error;
 use hdf5::types::VarLenUnicode;
 
 fn meta() -> RunMeta {
-    RunMeta { config_name: "test".into(), config_toml: String::new(), backend: "cpu".into(), precision: "f64".into(), seed: 1 }
+    RunMeta {
+        config_name: "test".into(),
+        config_toml: String::new(),
+        backend: "cpu".into(),
+        precision: "f64".into(),
+        seed: 1,
+    }
 }
 
 #[test]
@@ -40,11 +46,20 @@ fn a_run_reads_back_with_the_documented_layout() {
     assert_eq!(sorting.as_str(), "by_time");
     let ts: Vec<f64> = g.dataset("timestamps").unwrap().read_raw().unwrap();
     let ids: Vec<u64> = g.dataset("node_ids").unwrap().read_raw().unwrap();
-    let units: VarLenUnicode = g.dataset("timestamps").unwrap().attr("units").unwrap().read_scalar().unwrap();
+    let units: VarLenUnicode = g
+        .dataset("timestamps")
+        .unwrap()
+        .attr("units")
+        .unwrap()
+        .read_scalar()
+        .unwrap();
     assert_eq!(units.as_str(), "ms");
     assert_eq!(ts.len() as u64, summary.populations[0].spikes.unwrap());
     assert!(!ts.is_empty() && ts.windows(2).all(|w| w[0] <= w[1]));
-    let expected: Vec<(f64, u64)> = mem.spikes[0].iter().map(|s| ((s.step + 1) as f64 * 0.01, s.neuron as u64)).collect();
+    let expected: Vec<(f64, u64)> = mem.spikes[0]
+        .iter()
+        .map(|s| ((s.step + 1) as f64 * 0.01, s.neuron as u64))
+        .collect();
     let got: Vec<(f64, u64)> = ts.into_iter().zip(ids).collect();
     assert_eq!(got, expected);
 
@@ -53,12 +68,26 @@ fn a_run_reads_back_with_the_documented_layout() {
         assert_eq!(ds.shape(), vec![5000, 2], "{var}");
         let data: Vec<f32> = ds.read_raw().unwrap();
         assert_eq!(data, mem.traces[0][k], "{var}");
-        let ids: Vec<u64> = f.dataset(&format!("report/hh/{var}/mapping/node_ids")).unwrap().read_raw().unwrap();
+        let ids: Vec<u64> = f
+            .dataset(&format!("report/hh/{var}/mapping/node_ids"))
+            .unwrap()
+            .read_raw()
+            .unwrap();
         assert_eq!(ids, vec![0, 1]);
-        let time: Vec<f64> = f.dataset(&format!("report/hh/{var}/mapping/time")).unwrap().read_raw().unwrap();
+        let time: Vec<f64> = f
+            .dataset(&format!("report/hh/{var}/mapping/time"))
+            .unwrap()
+            .read_raw()
+            .unwrap();
         assert_eq!(time, vec![0.0, 50.0, 0.01]);
     }
-    let units: VarLenUnicode = f.dataset("report/hh/v/data").unwrap().attr("units").unwrap().read_scalar().unwrap();
+    let units: VarLenUnicode = f
+        .dataset("report/hh/v/data")
+        .unwrap()
+        .attr("units")
+        .unwrap()
+        .read_scalar()
+        .unwrap();
     assert_eq!(units.as_str(), "mV");
 
     // Root attributes: the resolved config parses back to the run's own config.
@@ -133,8 +162,14 @@ fn a_run_that_fails_mid_way_leaves_a_readable_file_with_the_chunks_before() {
     let (config, net) = shipped("hh_pair.toml", &["simulation.duration_ms=100"]);
     let plan = RecordPlan::from_config(&config, &net);
     let mut writer = Hdf5Writer::create(&out, false, &net, &plan, &meta()).unwrap();
-    let mut backend = FailingBackend { inner: CpuBackend::new(&net), chunks_left: 3 };
-    let opts = RunOptions { chunk_steps: Some(1000), ..Default::default() };
+    let mut backend = FailingBackend {
+        inner: CpuBackend::new(&net),
+        chunks_left: 3,
+    };
+    let opts = RunOptions {
+        chunk_steps: Some(1000),
+        ..Default::default()
+    };
     let err = simulator::run(&net, &mut backend, &plan, &mut writer, &opts).unwrap_err();
     assert!(err.to_string().contains("injected failure"));
     writer.finish(0.1, false).unwrap();
@@ -144,12 +179,19 @@ fn a_run_that_fails_mid_way_leaves_a_readable_file_with_the_chunks_before() {
     assert_eq!(v.shape(), vec![3000, 2], "three chunks of 1000 samples");
     let data: Vec<f32> = v.read_raw().unwrap();
     assert!(data.iter().all(|x| x.is_finite()));
-    let ts: Vec<f64> = f.dataset("spikes/hh/timestamps").unwrap().read_raw().unwrap();
+    let ts: Vec<f64> = f
+        .dataset("spikes/hh/timestamps")
+        .unwrap()
+        .read_raw()
+        .unwrap();
     assert!(ts.iter().all(|&t| t <= 30.0));
     let complete: bool = f.attr("complete").unwrap().read_scalar().unwrap();
     assert!(!complete);
     let simulated: f64 = f.attr("simulated_ms").unwrap().read_scalar().unwrap();
-    assert!((simulated - 30.0).abs() < 1e-9, "the file says how far the run got: {simulated}");
+    assert!(
+        (simulated - 30.0).abs() < 1e-9,
+        "the file says how far the run got: {simulated}"
+    );
 }
 
 #[test]
@@ -181,10 +223,20 @@ fn an_interrupt_stops_after_the_current_chunk_and_keeps_it() {
         }
     }
     let mut backend = Interrupting(CpuBackend::new(&net), flag.clone(), 0);
-    let opts = RunOptions { chunk_steps: Some(500), interrupt: Some(flag), ..Default::default() };
+    let opts = RunOptions {
+        chunk_steps: Some(500),
+        interrupt: Some(flag),
+        ..Default::default()
+    };
     let err = simulator::run(&net, &mut backend, &plan, &mut writer, &opts).unwrap_err();
-    assert!(matches!(err, Error::Interrupted { time_ms } if (time_ms - 10.0).abs() < 1e-9), "{err}");
+    assert!(
+        matches!(err, Error::Interrupted { time_ms } if (time_ms - 10.0).abs() < 1e-9),
+        "{err}"
+    );
     writer.finish(0.1, false).unwrap();
     let f = hdf5::File::open(&out).unwrap();
-    assert_eq!(f.dataset("report/hh/s/data").unwrap().shape(), vec![1000, 2]);
+    assert_eq!(
+        f.dataset("report/hh/s/data").unwrap().shape(),
+        vec![1000, 2]
+    );
 }

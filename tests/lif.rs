@@ -51,7 +51,13 @@ fn the_tutorial_sinusoid_is_reproduced_to_the_printed_digits() {
 #[test]
 fn the_tutorial_euler_voltages_are_reproduced_until_threshold() {
     // v = v + dt/tau (el − v + r i), printed in volts; the fifth step reaches −50 mV and spikes.
-    let tutorial = ["-5.8750e-02", "-5.6828e-02", "-5.4548e-02", "-5.2381e-02", "-5.0778e-02"];
+    let tutorial = [
+        "-5.8750e-02",
+        "-5.6828e-02",
+        "-5.4548e-02",
+        "-5.2381e-02",
+        "-5.0778e-02",
+    ];
     let (config, net) = shipped("lif_tutorial.toml", &[]);
     let plan = RecordPlan::from_config(&config, &net);
     let rec = run_in_memory(&net, &mut CpuBackend::<f64>::new(&net), &plan);
@@ -60,13 +66,21 @@ fn the_tutorial_euler_voltages_are_reproduced_until_threshold() {
     for (k, want) in tutorial.iter().enumerate() {
         assert_eq!(printed(v[k + 1] as f64 * 1e-3), *want, "after step {k}");
     }
-    assert_eq!(rec.spikes[0][0].step, 5, "the sixth step crosses −50 mV (−49.989 mV)");
+    assert_eq!(
+        rec.spikes[0][0].step, 5,
+        "the sixth step crosses −50 mV (−49.989 mV)"
+    );
     assert_eq!(v[6], -70.0, "and resets");
 }
 
 #[test]
 fn the_firing_rate_for_constant_input_matches_the_analytic_rate() {
-    for (i, t_ref, integrator) in [(0.3, 2.0, "exact"), (0.25, 0.0, "exact"), (0.5, 5.0, "exact"), (0.3, 2.0, "euler")] {
+    for (i, t_ref, integrator) in [
+        (0.3, 2.0, "exact"),
+        (0.25, 0.0, "exact"),
+        (0.5, 5.0, "exact"),
+        (0.3, 2.0, "euler"),
+    ] {
         let dt = 0.05;
         let overrides = [
             "populations.lif.params.input={ constant = 0.0 }".to_string(),
@@ -82,11 +96,16 @@ fn the_firing_rate_for_constant_input_matches_the_analytic_rate() {
         let rec = run_in_memory(&net, &mut CpuBackend::<f64>::new(&net), &plan);
         let times = rec.spike_times(0, 0, dt);
         let isi = (times[times.len() - 1] - times[0]) / (times.len() - 1) as f64;
-        let NeuronModel::Lif(p) = &net.populations[0].model else { unreachable!() };
+        let NeuronModel::Lif(p) = &net.populations[0].model else {
+            unreachable!()
+        };
         let theory = 1000.0 / lif::analytic_rate(p, i);
         // The exact scheme resolves the crossing to one step; forward Euler adds its O(dt) error.
         let tolerance = if integrator == "exact" { dt } else { 3.0 * dt };
-        assert!((isi - theory).abs() <= tolerance, "I = {i} nA, t_ref = {t_ref}, {integrator}: ISI {isi} ms vs {theory} ms");
+        assert!(
+            (isi - theory).abs() <= tolerance,
+            "I = {i} nA, t_ref = {t_ref}, {integrator}: ISI {isi} ms vs {theory} ms"
+        );
     }
 }
 
@@ -94,14 +113,22 @@ fn the_firing_rate_for_constant_input_matches_the_analytic_rate() {
 fn refractoriness_holds_v_at_reset() {
     let (config, net) = shipped(
         "lif_tutorial.toml",
-        &["populations.lif.params.t_ref=5", "populations.lif.params.input={ constant = 0.5 }", "simulation.duration_ms=60"],
+        &[
+            "populations.lif.params.t_ref=5",
+            "populations.lif.params.input={ constant = 0.5 }",
+            "simulation.duration_ms=60",
+        ],
     );
     let plan = RecordPlan::from_config(&config, &net);
     let rec = run_in_memory(&net, &mut CpuBackend::<f64>::new(&net), &plan);
     let first = rec.spikes[0][0].step as usize;
     let v = &rec.traces[0][0];
     // Reset at t_(k+1), then held for five more steps.
-    assert!(v[first + 1..=first + 6].iter().all(|&x| x == -70.0), "{:?}", &v[first..first + 8]);
+    assert!(
+        v[first + 1..=first + 6].iter().all(|&x| x == -70.0),
+        "{:?}",
+        &v[first..first + 8]
+    );
     assert!(v[first + 7] > -70.0);
 }
 
@@ -110,7 +137,8 @@ fn the_gpu_reproduces_the_tutorial_neuron_and_the_noisy_ensemble() {
     let (config, net) = shipped("lif_tutorial.toml", &[]);
     let plan = RecordPlan::from_config(&config, &net);
     let a = run_in_memory(&net, &mut CpuBackend::<f32>::new(&net), &plan);
-    let mut g = GpuBackend::with_plan(&net, &plan, None).unwrap_or_else(|e| panic!("the GPU tests need an adapter: {e}"));
+    let mut g = GpuBackend::with_plan(&net, &plan, None)
+        .unwrap_or_else(|e| panic!("the GPU tests need an adapter: {e}"));
     let b = run_in_memory(&net, &mut g, &plan);
     assert_eq!(a.spikes, b.spikes);
     for (x, y) in a.traces[0][0].iter().zip(&b.traces[0][0]) {

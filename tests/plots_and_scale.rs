@@ -12,11 +12,25 @@ use std::path::Path;
 /// The PNG has the expected size and is not blank: enough pixels are neither white nor one
 /// single colour.
 fn assert_drawn(png: &Path, width: u32, height: u32) {
-    let img = image::open(png).unwrap_or_else(|e| panic!("{}: {e}", png.display())).to_rgb8();
-    assert_eq!((img.width(), img.height()), (width, height), "{}", png.display());
+    let img = image::open(png)
+        .unwrap_or_else(|e| panic!("{}: {e}", png.display()))
+        .to_rgb8();
+    assert_eq!(
+        (img.width(), img.height()),
+        (width, height),
+        "{}",
+        png.display()
+    );
     let ink = img.pixels().filter(|p| p.0 != [255, 255, 255]).count();
-    assert!(ink > (width * height / 100) as usize, "{} is nearly blank ({ink} drawn pixels)", png.display());
-    let coloured = img.pixels().filter(|p| p.0[0] > 150 && p.0[1] < 100 && p.0[2] < 100 || p.0[2] > 150 && p.0[0] < 100).count();
+    assert!(
+        ink > (width * height / 100) as usize,
+        "{} is nearly blank ({ink} drawn pixels)",
+        png.display()
+    );
+    let coloured = img
+        .pixels()
+        .filter(|p| p.0[0] > 150 && p.0[1] < 100 && p.0[2] < 100 || p.0[2] > 150 && p.0[0] < 100)
+        .count();
     assert!(coloured > 200, "{}: no data drawn in colour", png.display());
 }
 
@@ -37,10 +51,23 @@ fn traces_raster_histograms_render() {
     let dir = tempfile::tempdir().unwrap();
     let pair = run_to(dir.path(), "hh_pair.toml", &["simulation.duration_ms=60"]);
     let png = dir.path().join("traces.png");
-    plot::traces(&pair, "hh", &["v".into(), "m".into(), "h".into(), "n".into()], &[0, 1], Some(0.0), Some(50.0), &png).unwrap();
+    plot::traces(
+        &pair,
+        "hh",
+        &["v".into(), "m".into(), "h".into(), "n".into()],
+        &[0, 1],
+        Some(0.0),
+        Some(50.0),
+        &png,
+    )
+    .unwrap();
     assert_drawn(&png, 1200, 260 * 4 + 60);
 
-    let net = run_to(dir.path(), "cobahh.toml", &["simulation.duration_ms=100", "simulation.backend=\"cpu\""]);
+    let net = run_to(
+        dir.path(),
+        "cobahh.toml",
+        &["simulation.duration_ms=100", "simulation.backend=\"cpu\""],
+    );
     let png = dir.path().join("raster.png");
     plot::raster(&net, None, 500, &png).unwrap();
     assert_drawn(&png, 1200, 900);
@@ -48,15 +75,23 @@ fn traces_raster_histograms_render() {
     plot::isi(&net, "exc", 40, &png).unwrap();
     assert_drawn(&png, 1000, 650);
 
-    let lif = run_to(dir.path(), "lif_noisy_1k.toml", &["simulation.backend=\"cpu\""]);
+    let lif = run_to(
+        dir.path(),
+        "lif_noisy_1k.toml",
+        &["simulation.backend=\"cpu\""],
+    );
     let png = dir.path().join("hist.png");
     plot::hist(&lif, "lif", "v", 30, &png).unwrap();
     assert_drawn(&png, 1000, 650);
 
     // Asking for what was not recorded names it.
-    let err = plot::traces(&pair, "hh", &["q".into()], &[], None, None, &png).unwrap_err().to_string();
+    let err = plot::traces(&pair, "hh", &["q".into()], &[], None, None, &png)
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("`q`"), "{err}");
-    let err = plot::traces(&pair, "hh", &["v".into()], &[7], None, None, &png).unwrap_err().to_string();
+    let err = plot::traces(&pair, "hh", &["v".into()], &[7], None, None, &png)
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("neuron 7"), "{err}");
 }
 
@@ -96,8 +131,12 @@ fn a_scale_study_writes_its_csv_and_its_plot() {
 
 #[test]
 fn sizes_that_do_not_fit_are_reported_not_crashed_on() {
-    let ctx = ganglion::backend::gpu::GpuContext::new(None).unwrap_or_else(|e| panic!("the GPU tests need an adapter: {e}"));
-    let limit = ctx.limits.max_storage_buffer_binding_size.min(ctx.limits.max_buffer_size);
+    let ctx = ganglion::backend::gpu::GpuContext::new(None)
+        .unwrap_or_else(|e| panic!("the GPU tests need an adapter: {e}"));
+    let limit = ctx
+        .limits
+        .max_storage_buffer_binding_size
+        .min(ctx.limits.max_buffer_size);
     drop(ctx);
     let too_big_for_gpu = limit / 20 + 1024;
     let req = ScaleRequest {
@@ -111,7 +150,11 @@ fn sizes_that_do_not_fit_are_reported_not_crashed_on() {
         show_progress: false,
     };
     let rows = scale::run(&req).unwrap();
-    assert!(rows[0].status.starts_with("does not fit") && rows[0].status.contains("binds at most"), "{:?}", rows[0].status);
+    assert!(
+        rows[0].status.starts_with("does not fit") && rows[0].status.contains("binds at most"),
+        "{:?}",
+        rows[0].status
+    );
     // Four billion neurons with 100 inputs each do not fit this host.
     let req = ScaleRequest {
         config: repo_path("configs/hh_bench.toml"),
@@ -121,5 +164,9 @@ fn sizes_that_do_not_fit_are_reported_not_crashed_on() {
         ..req
     };
     let rows = scale::run(&req).unwrap();
-    assert!(rows[0].status.contains("host memory"), "{:?}", rows[0].status);
+    assert!(
+        rows[0].status.contains("host memory"),
+        "{:?}",
+        rows[0].status
+    );
 }

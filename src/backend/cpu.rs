@@ -76,7 +76,10 @@ enum Projection<F> {
 }
 
 /// One neuron as the update loop sees it: index, state, synaptic input, spike flag.
-type NeuronItem<'a, F> = (usize, ((&'a mut [F; MAX_VARS], &'a SynInput<F>), &'a mut bool));
+type NeuronItem<'a, F> = (
+    usize,
+    ((&'a mut [F; MAX_VARS], &'a SynInput<F>), &'a mut bool),
+);
 
 pub struct CpuBackend<F> {
     dt: F,
@@ -108,9 +111,15 @@ impl<F: Real> CpuBackend<F> {
             .iter()
             .map(|p| {
                 let (model, noisy) = match &p.model {
-                    NeuronModel::Hh(params) => (ModelConsts::Hh(params.consts()), params.noise_sigma != 0.0),
-                    NeuronModel::Lif(params) => (ModelConsts::Lif(params.consts(net.dt_ms)), params.noisy()),
-                    NeuronModel::HhTraub(params) => (ModelConsts::HhTraub(params.consts(net.dt_ms)), false),
+                    NeuronModel::Hh(params) => {
+                        (ModelConsts::Hh(params.consts()), params.noise_sigma != 0.0)
+                    }
+                    NeuronModel::Lif(params) => {
+                        (ModelConsts::Lif(params.consts(net.dt_ms)), params.noisy())
+                    }
+                    NeuronModel::HhTraub(params) => {
+                        (ModelConsts::HhTraub(params.consts(net.dt_ms)), false)
+                    }
                 };
                 let vars = (0..p.size)
                     .map(|i| {
@@ -121,7 +130,13 @@ impl<F: Real> CpuBackend<F> {
                         x
                     })
                     .collect();
-                Population { model, noisy, vars, syn: vec![SynInput::zero(); p.size], spiked: vec![false; p.size] }
+                Population {
+                    model,
+                    noisy,
+                    vars,
+                    syn: vec![SynInput::zero(); p.size],
+                    spiked: vec![false; p.size],
+                }
             })
             .collect();
         let projections = net
@@ -137,7 +152,9 @@ impl<F: Real> CpuBackend<F> {
                     col_idx: p.csr.col_idx.clone(),
                     weights: match &p.csr.weights {
                         Weights::Uniform(w) => ProjectionWeights::Uniform(F::from_f64(*w)),
-                        Weights::PerSynapse(ws) => ProjectionWeights::PerSynapse(ws.iter().map(|&w| F::from_f64(w)).collect()),
+                        Weights::PerSynapse(ws) => ProjectionWeights::PerSynapse(
+                            ws.iter().map(|&w| F::from_f64(w)).collect(),
+                        ),
                     },
                 }),
                 (_, Some(e)) => Projection::Event(EventProjection {
@@ -158,7 +175,13 @@ impl<F: Real> CpuBackend<F> {
                 (_, None) => unreachable!("event-driven projections carry their event data"),
             })
             .collect();
-        CpuBackend { dt: F::from_f64(net.dt_ms), seed_key: rng::seed_key(net.seed), step: 0, populations, projections }
+        CpuBackend {
+            dt: F::from_f64(net.dt_ms),
+            seed_key: rng::seed_key(net.seed),
+            step: 0,
+            populations,
+            projections,
+        }
     }
 
     /// Every neuron's synaptic input from the state at t_k, projection by projection in
@@ -171,7 +194,11 @@ impl<F: Real> CpuBackend<F> {
         for proj in &mut self.projections {
             match proj {
                 Projection::Graded(proj) => {
-                    let source: Vec<F> = self.populations[proj.source].vars.iter().map(|x| x[hh::S]).collect();
+                    let source: Vec<F> = self.populations[proj.source]
+                        .vars
+                        .iter()
+                        .map(|x| x[hh::S])
+                        .collect();
                     let target = &mut self.populations[proj.target];
                     let proj = &*proj;
                     par_or_seq(&mut target.syn, |(i, syn)| {
@@ -194,15 +221,24 @@ impl<F: Real> CpuBackend<F> {
                     let slot = (step % proj.slots) as usize;
                     let arrivals = &mut proj.pending[slot * n..(slot + 1) * n];
                     let target = &mut self.populations[proj.target].syn;
-                    let (kind, inv_scale, e_rev, decay) = (proj.kind, proj.inv_scale, proj.e_rev, proj.decay);
+                    let (kind, inv_scale, e_rev, decay) =
+                        (proj.kind, proj.inv_scale, proj.e_rev, proj.decay);
                     let deliver = |((syn, g), arrived): ((&mut SynInput<F>, &mut F), &mut i32)| {
                         exp_synapse::deliver(kind, g, *arrived, inv_scale, e_rev, decay, syn);
                         *arrived = 0;
                     };
                     if n >= PARALLEL_MIN_NEURONS {
-                        target.par_iter_mut().zip(proj.g.par_iter_mut()).zip(arrivals.par_iter_mut()).for_each(deliver);
+                        target
+                            .par_iter_mut()
+                            .zip(proj.g.par_iter_mut())
+                            .zip(arrivals.par_iter_mut())
+                            .for_each(deliver);
                     } else {
-                        target.iter_mut().zip(proj.g.iter_mut()).zip(arrivals.iter_mut()).for_each(deliver);
+                        target
+                            .iter_mut()
+                            .zip(proj.g.iter_mut())
+                            .zip(arrivals.iter_mut())
+                            .for_each(deliver);
                     }
                 }
             }
@@ -213,11 +249,18 @@ impl<F: Real> CpuBackend<F> {
     fn push_spikes(&mut self) {
         let step = self.step;
         for proj in &mut self.projections {
-            let Projection::Event(proj) = proj else { continue };
+            let Projection::Event(proj) = proj else {
+                continue;
+            };
             let n = proj.g.len();
             let slot = ((step + 1 + proj.delay_steps) % proj.slots) as usize;
             let ring = &mut proj.pending[slot * n..(slot + 1) * n];
-            for (src, _) in self.populations[proj.source].spiked.iter().enumerate().filter(|(_, &s)| s) {
+            for (src, _) in self.populations[proj.source]
+                .spiked
+                .iter()
+                .enumerate()
+                .filter(|(_, &s)| s)
+            {
                 for k in proj.row_ptr[src] as usize..proj.row_ptr[src + 1] as usize {
                     let w = proj.fixed_weights[if proj.fixed_weights.len() == 1 { 0 } else { k }];
                     let post = proj.col_idx[k] as usize;
@@ -235,10 +278,20 @@ impl<F: Real> CpuBackend<F> {
             let vars = &self.populations[t.population].vars;
             for (&var, buf) in t.variables.iter().zip(chunk.data.iter_mut()) {
                 match var {
-                    TraceVar::State(k) => buf.extend(t.neurons.iter().map(|&i| vars[i as usize][k].to_f64() as f32)),
+                    TraceVar::State(k) => buf.extend(
+                        t.neurons
+                            .iter()
+                            .map(|&i| vars[i as usize][k].to_f64() as f32),
+                    ),
                     TraceVar::Synapse(p) => {
-                        let Projection::Event(proj) = &self.projections[p] else { unreachable!("validated: g of an event projection") };
-                        buf.extend(t.neurons.iter().map(|&i| proj.g[i as usize].to_f64() as f32));
+                        let Projection::Event(proj) = &self.projections[p] else {
+                            unreachable!("validated: g of an event projection")
+                        };
+                        buf.extend(
+                            t.neurons
+                                .iter()
+                                .map(|&i| proj.g[i as usize].to_f64() as f32),
+                        );
                     }
                 }
             }
@@ -254,7 +307,17 @@ impl<F: Real> CpuBackend<F> {
         for (p_idx, pop) in self.populations.iter_mut().enumerate() {
             let (model, noisy) = (pop.model, pop.noisy);
             let update = |(i, ((x, syn), spiked)): NeuronItem<F>| {
-                let xi = if noisy { rng::normal_draw(key, i as u32, step, p_idx as u32, rng::stream::VOLTAGE_NOISE) } else { F::zero() };
+                let xi = if noisy {
+                    rng::normal_draw(
+                        key,
+                        i as u32,
+                        step,
+                        p_idx as u32,
+                        rng::stream::VOLTAGE_NOISE,
+                    )
+                } else {
+                    F::zero()
+                };
                 *spiked = match &model {
                     ModelConsts::Hh(c) => hh::step(c, x, *syn, xi, dt),
                     ModelConsts::Lif(c) => lif::step(c, x, *syn, xi, t, dt),
@@ -262,17 +325,40 @@ impl<F: Real> CpuBackend<F> {
                 };
             };
             if pop.vars.len() >= PARALLEL_MIN_NEURONS {
-                pop.vars.par_iter_mut().zip(pop.syn.par_iter()).zip(pop.spiked.par_iter_mut()).enumerate().for_each(update);
+                pop.vars
+                    .par_iter_mut()
+                    .zip(pop.syn.par_iter())
+                    .zip(pop.spiked.par_iter_mut())
+                    .enumerate()
+                    .for_each(update);
             } else {
-                pop.vars.iter_mut().zip(pop.syn.iter()).zip(pop.spiked.iter_mut()).enumerate().for_each(update);
+                pop.vars
+                    .iter_mut()
+                    .zip(pop.syn.iter())
+                    .zip(pop.spiked.iter_mut())
+                    .enumerate()
+                    .for_each(update);
             }
             if plan.spikes[p_idx] {
                 let spikes = &mut out.spikes[p_idx];
-                spikes.extend(pop.spiked.iter().enumerate().filter(|(_, &s)| s).map(|(i, _)| Spike { step, neuron: i as u32 }));
+                spikes.extend(
+                    pop.spiked
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, &s)| s)
+                        .map(|(i, _)| Spike {
+                            step,
+                            neuron: i as u32,
+                        }),
+                );
             }
             if diverged.is_none() {
                 if let Some(i) = pop.vars.iter().position(|x| !x[0].is_finite()) {
-                    diverged = Some(Divergence { population: p_idx, neuron: i as u32, step });
+                    diverged = Some(Divergence {
+                        population: p_idx,
+                        neuron: i as u32,
+                        step,
+                    });
                 }
             }
         }
@@ -287,7 +373,11 @@ impl<F: Real> Backend for CpuBackend<F> {
         BackendInfo {
             kind: "cpu",
             device: format!("{} threads", rayon::current_num_threads()),
-            precision: if std::mem::size_of::<F>() == 4 { Precision::F32 } else { Precision::F64 },
+            precision: if std::mem::size_of::<F>() == 4 {
+                Precision::F32
+            } else {
+                Precision::F64
+            },
         }
     }
 
@@ -299,7 +389,8 @@ impl<F: Real> Backend for CpuBackend<F> {
                 out.diverged = Some(d);
                 out.n_steps = done + 1;
                 for (t, chunk) in plan.traces.iter().zip(out.traces.iter_mut()) {
-                    chunk.n_samples = crate::record::samples_in(out.first_step, out.n_steps, t.every) as usize;
+                    chunk.n_samples =
+                        crate::record::samples_in(out.first_step, out.n_steps, t.every) as usize;
                 }
                 break;
             }
@@ -317,7 +408,9 @@ impl<F: Real> Backend for CpuBackend<F> {
                     ModelConsts::Lif(_) => lif::VARIABLES.len(),
                     ModelConsts::HhTraub(_) => hh_traub::VARIABLES.len(),
                 };
-                (0..n_vars).map(|k| p.vars.iter().map(|x| x[k].to_f64()).collect()).collect()
+                (0..n_vars)
+                    .map(|k| p.vars.iter().map(|x| x[k].to_f64()).collect())
+                    .collect()
             })
             .collect())
     }

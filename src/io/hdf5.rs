@@ -53,8 +53,12 @@ fn trace_chunk_rows(width: usize) -> usize {
 }
 
 fn str_attr(loc: &hdf5::Location, name: &str, value: &str) -> hdf5::Result<()> {
-    let v: VarLenUnicode = value.parse().map_err(|e| hdf5::Error::from(format!("{e:?}")))?;
-    loc.new_attr::<VarLenUnicode>().create(name)?.write_scalar(&v)
+    let v: VarLenUnicode = value
+        .parse()
+        .map_err(|e| hdf5::Error::from(format!("{e:?}")))?;
+    loc.new_attr::<VarLenUnicode>()
+        .create(name)?
+        .write_scalar(&v)
 }
 
 impl Hdf5Writer {
@@ -66,26 +70,53 @@ impl Hdf5Writer {
         Ok(())
     }
 
-    pub fn create(path: &Path, force: bool, net: &Network, plan: &RecordPlan, meta: &RunMeta) -> Result<Hdf5Writer> {
+    pub fn create(
+        path: &Path,
+        force: bool,
+        net: &Network,
+        plan: &RecordPlan,
+        meta: &RunMeta,
+    ) -> Result<Hdf5Writer> {
         Self::check_target(path, force)?;
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|e| Error::Hdf5 { path: path.to_owned(), source: e.to_string().into() })?;
+            std::fs::create_dir_all(dir).map_err(|e| Error::Hdf5 {
+                path: path.to_owned(),
+                source: e.to_string().into(),
+            })?;
         }
-        Self::create_inner(path, net, plan, meta).map_err(|source| Error::Hdf5 { path: path.to_owned(), source })
+        Self::create_inner(path, net, plan, meta).map_err(|source| Error::Hdf5 {
+            path: path.to_owned(),
+            source,
+        })
     }
 
-    fn create_inner(path: &Path, net: &Network, plan: &RecordPlan, meta: &RunMeta) -> hdf5::Result<Hdf5Writer> {
+    fn create_inner(
+        path: &Path,
+        net: &Network,
+        plan: &RecordPlan,
+        meta: &RunMeta,
+    ) -> hdf5::Result<Hdf5Writer> {
         let file = hdf5::File::create(path)?;
         str_attr(&file, "ganglion_version", env!("CARGO_PKG_VERSION"))?;
         str_attr(&file, "config", &meta.config_toml)?;
         str_attr(&file, "config_name", &meta.config_name)?;
         str_attr(&file, "backend", &meta.backend)?;
         str_attr(&file, "precision", &meta.precision)?;
-        file.new_attr::<u64>().create("seed")?.write_scalar(&meta.seed)?;
-        file.new_attr::<f64>().create("dt_ms")?.write_scalar(&net.dt_ms)?;
-        file.new_attr::<f64>().create("wall_time_s")?.write_scalar(&0.0)?;
-        file.new_attr::<bool>().create("complete")?.write_scalar(&false)?;
-        file.new_attr::<f64>().create("simulated_ms")?.write_scalar(&0.0)?;
+        file.new_attr::<u64>()
+            .create("seed")?
+            .write_scalar(&meta.seed)?;
+        file.new_attr::<f64>()
+            .create("dt_ms")?
+            .write_scalar(&net.dt_ms)?;
+        file.new_attr::<f64>()
+            .create("wall_time_s")?
+            .write_scalar(&0.0)?;
+        file.new_attr::<bool>()
+            .create("complete")?
+            .write_scalar(&false)?;
+        file.new_attr::<f64>()
+            .create("simulated_ms")?
+            .write_scalar(&0.0)?;
 
         let mut spikes = Vec::new();
         for (p, &on) in net.populations.iter().zip(&plan.spikes) {
@@ -95,10 +126,22 @@ impl Hdf5Writer {
             }
             let g = file.create_group(&format!("spikes/{}", p.name))?;
             str_attr(&g, "sorting", "by_time")?;
-            let timestamps = g.new_dataset::<f64>().chunk(16_384).shape(0..).create("timestamps")?;
+            let timestamps = g
+                .new_dataset::<f64>()
+                .chunk(16_384)
+                .shape(0..)
+                .create("timestamps")?;
             str_attr(&timestamps, "units", "ms")?;
-            let node_ids = g.new_dataset::<u64>().chunk(16_384).shape(0..).create("node_ids")?;
-            spikes.push(Some(SpikeSets { timestamps, node_ids, len: 0 }));
+            let node_ids = g
+                .new_dataset::<u64>()
+                .chunk(16_384)
+                .shape(0..)
+                .create("node_ids")?;
+            spikes.push(Some(SpikeSets {
+                timestamps,
+                node_ids,
+                len: 0,
+            }));
         }
 
         let duration = net.time_of_step(net.n_steps);
@@ -109,7 +152,11 @@ impl Hdf5Writer {
             let mut data = Vec::new();
             for (&var, name) in t.variables.iter().zip(&t.names) {
                 let g = file.create_group(&format!("report/{}/{}", pop.name, name))?;
-                let ds = g.new_dataset::<f32>().chunk((trace_chunk_rows(width), width)).shape((0.., width)).create("data")?;
+                let ds = g
+                    .new_dataset::<f32>()
+                    .chunk((trace_chunk_rows(width), width))
+                    .shape((0.., width))
+                    .create("data")?;
                 let units = match var {
                     TraceVar::State(_) => variable_units(name),
                     TraceVar::Synapse(p) => synapse_units(&pop.model, &net.projections[p].synapse),
@@ -117,16 +164,32 @@ impl Hdf5Writer {
                 str_attr(&ds, "units", units)?;
                 let mapping = g.create_group("mapping")?;
                 let ids: Vec<u64> = t.neurons.iter().map(|&n| n as u64).collect();
-                mapping.new_dataset_builder().with_data(&ids).create("node_ids")?;
+                mapping
+                    .new_dataset_builder()
+                    .with_data(&ids)
+                    .create("node_ids")?;
                 let time = [0.0, duration, t.every as f64 * net.dt_ms];
-                let ts = mapping.new_dataset_builder().with_data(&time).create("time")?;
+                let ts = mapping
+                    .new_dataset_builder()
+                    .with_data(&time)
+                    .create("time")?;
                 str_attr(&ts, "units", "ms")?;
                 data.push(ds);
             }
-            traces.push(TraceSets { data, width, rows: 0 });
+            traces.push(TraceSets {
+                data,
+                width,
+                rows: 0,
+            });
         }
         file.flush()?;
-        Ok(Hdf5Writer { path: path.to_owned(), file, dt_ms: net.dt_ms, traces, spikes })
+        Ok(Hdf5Writer {
+            path: path.to_owned(),
+            file,
+            dt_ms: net.dt_ms,
+            traces,
+            spikes,
+        })
     }
 
     pub fn path(&self) -> &Path {
@@ -153,10 +216,14 @@ impl Hdf5Writer {
                 continue;
             }
             let n = spikes.len();
-            let times: Vec<f64> = spikes.iter().map(|s| (s.step + 1) as f64 * self.dt_ms).collect();
+            let times: Vec<f64> = spikes
+                .iter()
+                .map(|s| (s.step + 1) as f64 * self.dt_ms)
+                .collect();
             let ids: Vec<u64> = spikes.iter().map(|s| s.neuron as u64).collect();
             sets.timestamps.resize(sets.len + n)?;
-            sets.timestamps.write_slice(&times, sets.len..sets.len + n)?;
+            sets.timestamps
+                .write_slice(&times, sets.len..sets.len + n)?;
             sets.node_ids.resize(sets.len + n)?;
             sets.node_ids.write_slice(&ids, sets.len..sets.len + n)?;
             sets.len += n;
@@ -173,7 +240,10 @@ impl Hdf5Writer {
             self.file.attr("complete")?.write_scalar(&complete)?;
             self.file.flush()
         })();
-        res.map_err(|source| Error::Hdf5 { path: self.path.clone(), source })?;
+        res.map_err(|source| Error::Hdf5 {
+            path: self.path.clone(),
+            source,
+        })?;
         Ok(self.path)
     }
 }
@@ -203,6 +273,9 @@ pub fn synapse_units(target: &NeuronModel, synapse: &SynapseModel) -> &'static s
 impl crate::simulator::ChunkSink for Hdf5Writer {
     /// Appends one chunk and flushes it to disk.
     fn append(&mut self, chunk: &ChunkOutput) -> Result<()> {
-        self.append_inner(chunk).map_err(|source| Error::Hdf5 { path: self.path.clone(), source })
+        self.append_inner(chunk).map_err(|source| Error::Hdf5 {
+            path: self.path.clone(),
+            source,
+        })
     }
 }

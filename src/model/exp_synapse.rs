@@ -70,7 +70,10 @@ pub fn fixed_point_scale(max_abs_weight: f64, max_indegree: usize) -> f64 {
     if worst <= 0.0 {
         return 1.0;
     }
-    let exponent = ((i32::MAX as f64 / 2.0) / worst).log2().floor().clamp(-60.0, 60.0);
+    let exponent = ((i32::MAX as f64 / 2.0) / worst)
+        .log2()
+        .floor()
+        .clamp(-60.0, 60.0);
     exponent.exp2()
 }
 
@@ -81,7 +84,15 @@ pub fn to_fixed(weight: f64, scale: f64) -> i32 {
 /// Delivers the step's arrivals, adds this projection's share of the synaptic input, and
 /// decays g over the step. Returns g after the arrivals (the value used for the current).
 #[inline]
-pub fn deliver<F: Real>(kind: ExpKind, g: &mut F, arrived: i32, inv_scale: F, e_rev: F, decay: F, syn: &mut SynInput<F>) -> F {
+pub fn deliver<F: Real>(
+    kind: ExpKind,
+    g: &mut F,
+    arrived: i32,
+    inv_scale: F,
+    e_rev: F,
+    decay: F,
+    syn: &mut SynInput<F>,
+) -> F {
     let g_now = *g + F::from_f64(arrived as f64) * inv_scale;
     match kind {
         ExpKind::Conductance => {
@@ -102,7 +113,10 @@ mod tests {
     fn the_scale_leaves_room_for_every_input_at_once() {
         let s = fixed_point_scale(67.0, 200);
         assert!(67.0 * 200.0 * s <= i32::MAX as f64 / 2.0);
-        assert!(67.0 * 200.0 * s * 2.0 > i32::MAX as f64 / 2.0, "the largest such power of two");
+        assert!(
+            67.0 * 200.0 * s * 2.0 > i32::MAX as f64 / 2.0,
+            "the largest such power of two"
+        );
         assert_eq!(s, s.log2().round().exp2());
         let w = to_fixed(6.0, s) as f64 / s;
         assert!((w - 6.0).abs() < 1e-5);
@@ -113,7 +127,15 @@ mod tests {
         let mut g = 0.0f64;
         let mut syn = SynInput::default();
         let scale = 1024.0;
-        let got = deliver(ExpKind::Conductance, &mut g, to_fixed(2.0, scale), 1.0 / scale, -80.0, 0.5, &mut syn);
+        let got = deliver(
+            ExpKind::Conductance,
+            &mut g,
+            to_fixed(2.0, scale),
+            1.0 / scale,
+            -80.0,
+            0.5,
+            &mut syn,
+        );
         assert_eq!(got, 2.0);
         assert_eq!(g, 1.0);
         assert_eq!(syn.current(-60.0), 2.0 * (-80.0 - -60.0));

@@ -28,7 +28,10 @@ pub struct GradedParams {
 
 impl Default for GradedParams {
     fn default() -> Self {
-        GradedParams { v_rev: 20.0, w: 1.0 }
+        GradedParams {
+            v_rev: 20.0,
+            w: 1.0,
+        }
     }
 }
 

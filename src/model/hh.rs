@@ -121,7 +121,13 @@ pub const S: usize = 4;
 
 /// Gates at their steady state for `v`, synapse closed: [v, m, h, n, s].
 pub fn resting_at<F: Real>(v: F) -> [F; 5] {
-    [v, steady_state(alpha_m(v), beta_m(v)), steady_state(alpha_h(v), beta_h(v)), steady_state(alpha_n(v), beta_n(v)), F::zero()]
+    [
+        v,
+        steady_state(alpha_m(v), beta_m(v)),
+        steady_state(alpha_h(v), beta_h(v)),
+        steady_state(alpha_n(v), beta_n(v)),
+        F::zero(),
+    ]
 }
 
 /// The parameters in the working precision, converted once per run.
@@ -175,7 +181,13 @@ pub fn step<F: Real>(p: &HhConsts<F>, x: &mut [F], syn: SynInput<F>, xi: F, dt: 
     x[M] = advance_gate(x[M], alpha_m(v), beta_m(v), dt, p.integrator);
     x[H] = advance_gate(x[H], alpha_h(v), beta_h(v), dt, p.integrator);
     x[N] = advance_gate(x[N], alpha_n(v), beta_n(v), dt, p.integrator);
-    x[S] = advance_gate(x[S], graded::alpha_s(v), graded::beta_s(v), dt, p.integrator);
+    x[S] = advance_gate(
+        x[S],
+        graded::alpha_s(v),
+        graded::beta_s(v),
+        dt,
+        p.integrator,
+    );
     x[V] = v_new;
     v < p.v_threshold && v_new >= p.v_threshold
 }
@@ -238,7 +250,11 @@ mod tests {
 
     #[test]
     fn resting_state_is_near_minus_65_without_input() {
-        let p = HhParams { i_ext: 0.0, ..HhParams::default() }.consts::<f64>();
+        let p = HhParams {
+            i_ext: 0.0,
+            ..HhParams::default()
+        }
+        .consts::<f64>();
         let mut x = resting_at(-65.0);
         for _ in 0..10_000 {
             step(&p, &mut x, SynInput::default(), 0.0, 0.01);

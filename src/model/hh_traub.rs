@@ -121,9 +121,27 @@ pub fn step<F: Real>(p: &TraubConsts<F>, x: &mut [F], syn: SynInput<F>, dt: F) -
     let v_inf = a / b;
     let v_new = v_inf + (v - v_inf) * (-b * dt).exp();
 
-    x[M] = advance_gate(x[M], alpha_m(v, p.v_t), beta_m(v, p.v_t), dt, GatingIntegrator::ExponentialEuler);
-    x[H] = advance_gate(x[H], alpha_h(v, p.v_t), beta_h(v, p.v_t), dt, GatingIntegrator::ExponentialEuler);
-    x[N] = advance_gate(x[N], alpha_n(v, p.v_t), beta_n(v, p.v_t), dt, GatingIntegrator::ExponentialEuler);
+    x[M] = advance_gate(
+        x[M],
+        alpha_m(v, p.v_t),
+        beta_m(v, p.v_t),
+        dt,
+        GatingIntegrator::ExponentialEuler,
+    );
+    x[H] = advance_gate(
+        x[H],
+        alpha_h(v, p.v_t),
+        beta_h(v, p.v_t),
+        dt,
+        GatingIntegrator::ExponentialEuler,
+    );
+    x[N] = advance_gate(
+        x[N],
+        alpha_n(v, p.v_t),
+        beta_n(v, p.v_t),
+        dt,
+        GatingIntegrator::ExponentialEuler,
+    );
     x[V] = v_new;
 
     if x[REFRACTORY] > F::zero() {
@@ -146,7 +164,11 @@ mod tests {
         let v_t = -63.0;
         // 13 − V + V_T = 0 at V = −50; V − V_T − 40 = 0 at V = −23; 15 − V + V_T = 0 at V = −48.
         for v in [-50.0f32, -23.0, -48.0] {
-            for r in [alpha_m(v, v_t as f32), beta_m(v, v_t as f32), alpha_n(v, v_t as f32)] {
+            for r in [
+                alpha_m(v, v_t as f32),
+                beta_m(v, v_t as f32),
+                alpha_n(v, v_t as f32),
+            ] {
                 assert!(r.is_finite() && r > 0.0, "{r} at {v}");
             }
         }

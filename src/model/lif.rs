@@ -149,7 +149,10 @@ impl LifParams {
     }
 
     pub fn noisy(&self) -> bool {
-        self.input.noise.as_ref().is_some_and(|n| n.sigma != 0.0 && n.mean != 0.0)
+        self.input
+            .noise
+            .as_ref()
+            .is_some_and(|n| n.sigma != 0.0 && n.mean != 0.0)
     }
 }
 

@@ -23,7 +23,10 @@ pub struct SynInput<F> {
 
 impl<F: Real> SynInput<F> {
     pub fn zero() -> Self {
-        SynInput { g: F::zero(), i0: F::zero() }
+        SynInput {
+            g: F::zero(),
+            i0: F::zero(),
+        }
     }
 
     #[inline]

@@ -11,7 +11,8 @@ use crate::real::Real;
 pub fn exprel_inv<F: Real>(x: F) -> F {
     if x.abs() < F::from_f64(F::SERIES_CUTOFF) {
         let x2 = x * x;
-        F::one() + x * F::from_f64(0.5) + x2 * F::from_f64(1.0 / 12.0) - x2 * x2 * F::from_f64(1.0 / 720.0)
+        F::one() + x * F::from_f64(0.5) + x2 * F::from_f64(1.0 / 12.0)
+            - x2 * x2 * F::from_f64(1.0 / 720.0)
     } else {
         x / (F::one() - (-x).exp())
     }
@@ -27,9 +28,15 @@ mod tests {
         assert_eq!(exprel_inv(0.0f32), 1.0);
         for &x in &[-5.0f64, -0.5, -0.1001, 0.0999, 0.2, 3.0] {
             let exact = x / (-(-x).exp_m1());
-            assert!((exprel_inv(x) - exact).abs() < 1e-12 * exact.abs(), "f64 at {x}");
+            assert!(
+                (exprel_inv(x) - exact).abs() < 1e-12 * exact.abs(),
+                "f64 at {x}"
+            );
             let got = exprel_inv(x as f32) as f64;
-            assert!((got - exact).abs() < 3e-6 * exact.abs(), "f32 at {x}: {got} vs {exact}");
+            assert!(
+                (got - exact).abs() < 3e-6 * exact.abs(),
+                "f32 at {x}: {got} vs {exact}"
+            );
         }
         // Continuity across the cut-off in f32.
         let below = exprel_inv(0.099_999f32);

@@ -15,7 +15,8 @@ pub fn repo_path(rel: &str) -> PathBuf {
 /// A shipped config with overrides applied.
 pub fn shipped(name: &str, overrides: &[&str]) -> (Config, Network) {
     let o: Vec<String> = overrides.iter().map(|s| s.to_string()).collect();
-    let config = config::load(&repo_path(&format!("configs/{name}")), &o).expect("shipped config is valid");
+    let config =
+        config::load(&repo_path(&format!("configs/{name}")), &o).expect("shipped config is valid");
     let net = Network::build(&config).expect("network builds");
     (config, net)
 }
@@ -37,7 +38,10 @@ pub fn run_in_memory(net: &Network, backend: &mut dyn Backend, plan: &RecordPlan
 /// Firing rate (Hz) from the mean inter-spike interval of the spikes after `t_from` ms.
 pub fn rate_from_isi(times: &[f64], t_from: f64) -> f64 {
     let late: Vec<f64> = times.iter().copied().filter(|&t| t >= t_from).collect();
-    assert!(late.len() >= 3, "too few spikes after {t_from} ms: {times:?}");
+    assert!(
+        late.len() >= 3,
+        "too few spikes after {t_from} ms: {times:?}"
+    );
     let mean_isi = (late[late.len() - 1] - late[0]) / (late.len() - 1) as f64;
     1000.0 / mean_isi
 }

@@ -36,7 +36,9 @@ fn preference(t: wgpu::DeviceType) -> u8 {
 /// Whether any adapter is a real GPU rather than a software device such as lavapipe, which
 /// is slower than the CPU backend on the same cores.
 pub fn hardware_adapter_present() -> bool {
-    adapters().iter().any(|a| a.get_info().device_type != wgpu::DeviceType::Cpu)
+    adapters()
+        .iter()
+        .any(|a| a.get_info().device_type != wgpu::DeviceType::Cpu)
 }
 
 pub const NO_ADAPTER_HELP: &str = "no GPU adapter found. On Debian/Ubuntu install a Vulkan driver \
@@ -81,7 +83,10 @@ impl GpuContext {
             let names: Vec<String> = list.iter().map(|a| a.get_info().name).collect();
             list.retain(|a| a.get_info().name.to_lowercase().contains(&wanted));
             if list.is_empty() {
-                return Err(Error::Gpu(format!("no adapter matches `{name}`; found: {}", names.join(", "))));
+                return Err(Error::Gpu(format!(
+                    "no adapter matches `{name}`; found: {}",
+                    names.join(", ")
+                )));
             }
         }
         list.sort_by_key(|a| preference(a.get_info().device_type));
@@ -90,7 +95,11 @@ impl GpuContext {
         // The adapter's real limits: the defaults cap storage bindings at 128 MiB.
         let limits = adapter.limits();
         let timestamps = adapter.features().contains(wgpu::Features::TIMESTAMP_QUERY);
-        let features = if timestamps { wgpu::Features::TIMESTAMP_QUERY } else { wgpu::Features::empty() };
+        let features = if timestamps {
+            wgpu::Features::TIMESTAMP_QUERY
+        } else {
+            wgpu::Features::empty()
+        };
         let (device, queue) = pollster::block_on(adapter.request_device(&wgpu::DeviceDescriptor {
             label: Some("ganglion"),
             required_features: features,
@@ -103,8 +112,18 @@ impl GpuContext {
         let errors = Arc::new(Mutex::new(Vec::new()));
         let sink = errors.clone();
         // Validation and out-of-memory errors become Results instead of panics.
-        device.on_uncaptured_error(Arc::new(move |e: wgpu::Error| sink.lock().unwrap().push(e.to_string())));
-        Ok(GpuContext { info, limits, device, queue, timestamps, errors, allocated: Default::default() })
+        device.on_uncaptured_error(Arc::new(move |e: wgpu::Error| {
+            sink.lock().unwrap().push(e.to_string())
+        }));
+        Ok(GpuContext {
+            info,
+            limits,
+            device,
+            queue,
+            timestamps,
+            errors,
+            allocated: Default::default(),
+        })
     }
 
     /// Fails with the first error the device reported since the last check.
@@ -124,18 +143,24 @@ impl GpuContext {
     }
 
     pub fn create_buffer(&self, desc: &wgpu::BufferDescriptor) -> wgpu::Buffer {
-        self.allocated.fetch_add(desc.size, std::sync::atomic::Ordering::Relaxed);
+        self.allocated
+            .fetch_add(desc.size, std::sync::atomic::Ordering::Relaxed);
         self.device.create_buffer(desc)
     }
 
     pub fn wait(&self) -> Result<()> {
-        self.device.poll(wgpu::PollType::wait_indefinitely()).map_err(|e| Error::Gpu(format!("waiting for the device: {e}")))?;
+        self.device
+            .poll(wgpu::PollType::wait_indefinitely())
+            .map_err(|e| Error::Gpu(format!("waiting for the device: {e}")))?;
         self.check_errors()
     }
 
     /// Refuses a buffer the device cannot bind, naming the buffer, its size and the limit.
     pub fn check_binding_size(&self, label: &str, bytes: u64) -> Result<()> {
-        let limit = self.limits.max_storage_buffer_binding_size.min(self.limits.max_buffer_size);
+        let limit = self
+            .limits
+            .max_storage_buffer_binding_size
+            .min(self.limits.max_buffer_size);
         if bytes > limit {
             return Err(Error::TooLarge(format!(
                 "buffer `{label}` needs {} but {} binds at most {} per buffer; use a smaller network or the CPU backend",
@@ -154,7 +179,9 @@ impl GpuContext {
         let buffer = self.create_buffer(&wgpu::BufferDescriptor {
             label: Some(label),
             size,
-            usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC | wgpu::BufferUsages::COPY_DST,
+            usage: wgpu::BufferUsages::STORAGE
+                | wgpu::BufferUsages::COPY_SRC
+                | wgpu::BufferUsages::COPY_DST,
             mapped_at_creation: false,
         });
         if !contents.is_empty() {
@@ -186,7 +213,11 @@ impl GpuContext {
             usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
             mapped_at_creation: false,
         });
-        let mut encoder = self.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("readback") });
+        let mut encoder = self
+            .device
+            .create_command_encoder(&wgpu::CommandEncoderDescriptor {
+                label: Some("readback"),
+            });
         let mut at = 0;
         for &(buf, offset, size) in parts {
             let size4 = size.next_multiple_of(4);
@@ -205,7 +236,9 @@ impl GpuContext {
         rx.recv()
             .map_err(|_| Error::Gpu("readback was dropped".into()))?
             .map_err(|e| Error::Gpu(format!("mapping the readback buffer: {e}")))?;
-        let view = slice.get_mapped_range().map_err(|e| Error::Gpu(format!("mapping the readback buffer: {e}")))?;
+        let view = slice
+            .get_mapped_range()
+            .map_err(|e| Error::Gpu(format!("mapping the readback buffer: {e}")))?;
         let mut out = Vec::with_capacity(parts.len());
         let mut at = 0usize;
         for &(_, _, size) in parts {

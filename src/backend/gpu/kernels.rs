@@ -165,9 +165,11 @@ fn layout(ctx: &GpuContext, label: &str, slots: &[Slot]) -> wgpu::BindGroupLayou
             binding: i as u32,
             visibility: wgpu::ShaderStages::COMPUTE,
             ty: match slot {
-                Slot::Uniform => {
-                    wgpu::BindingType::Buffer { ty: wgpu::BufferBindingType::Uniform, has_dynamic_offset: false, min_binding_size: None }
-                }
+                Slot::Uniform => wgpu::BindingType::Buffer {
+                    ty: wgpu::BufferBindingType::Uniform,
+                    has_dynamic_offset: false,
+                    min_binding_size: None,
+                },
                 Slot::StepInfo => wgpu::BindingType::Buffer {
                     ty: wgpu::BufferBindingType::Uniform,
                     has_dynamic_offset: true,
@@ -187,7 +189,11 @@ fn layout(ctx: &GpuContext, label: &str, slots: &[Slot]) -> wgpu::BindGroupLayou
             count: None,
         })
         .collect();
-    ctx.device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor { label: Some(label), entries: &entries })
+    ctx.device
+        .create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
+            label: Some(label),
+            entries: &entries,
+        })
 }
 
 pub struct Kernel {
@@ -197,36 +203,63 @@ pub struct Kernel {
 
 impl Kernel {
     /// Compiles `sources` (concatenated: WGSL has no includes) and reports shader errors.
-    pub fn new(ctx: &GpuContext, label: &str, sources: &[&str], entry: &str, slots: &[Slot]) -> Result<Kernel> {
+    pub fn new(
+        ctx: &GpuContext,
+        label: &str,
+        sources: &[&str],
+        entry: &str,
+        slots: &[Slot],
+    ) -> Result<Kernel> {
         let scope = ctx.device.push_error_scope(wgpu::ErrorFilter::Validation);
-        let module = ctx.device.create_shader_module(wgpu::ShaderModuleDescriptor {
-            label: Some(label),
-            source: wgpu::ShaderSource::Wgsl(sources.concat().into()),
-        });
+        let module = ctx
+            .device
+            .create_shader_module(wgpu::ShaderModuleDescriptor {
+                label: Some(label),
+                source: wgpu::ShaderSource::Wgsl(sources.concat().into()),
+            });
         let layout = layout(ctx, label, slots);
-        let pipeline_layout = ctx.device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
-            label: Some(label),
-            bind_group_layouts: &[Some(&layout)],
-            immediate_size: 0,
-        });
-        let pipeline = ctx.device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
-            label: Some(label),
-            layout: Some(&pipeline_layout),
-            module: &module,
-            entry_point: Some(entry),
-            compilation_options: Default::default(),
-            cache: None,
-        });
+        let pipeline_layout = ctx
+            .device
+            .create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
+                label: Some(label),
+                bind_group_layouts: &[Some(&layout)],
+                immediate_size: 0,
+            });
+        let pipeline = ctx
+            .device
+            .create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
+                label: Some(label),
+                layout: Some(&pipeline_layout),
+                module: &module,
+                entry_point: Some(entry),
+                compilation_options: Default::default(),
+                cache: None,
+            });
         if let Some(e) = pollster::block_on(scope.pop()) {
             return Err(Error::Gpu(format!("building kernel `{label}`: {e}")));
         }
         Ok(Kernel { layout, pipeline })
     }
 
-    pub fn bind(&self, ctx: &GpuContext, label: &str, resources: &[wgpu::BindingResource]) -> wgpu::BindGroup {
-        let entries: Vec<wgpu::BindGroupEntry> =
-            resources.iter().enumerate().map(|(i, r)| wgpu::BindGroupEntry { binding: i as u32, resource: r.clone() }).collect();
-        ctx.device.create_bind_group(&wgpu::BindGroupDescriptor { label: Some(label), layout: &self.layout, entries: &entries })
+    pub fn bind(
+        &self,
+        ctx: &GpuContext,
+        label: &str,
+        resources: &[wgpu::BindingResource],
+    ) -> wgpu::BindGroup {
+        let entries: Vec<wgpu::BindGroupEntry> = resources
+            .iter()
+            .enumerate()
+            .map(|(i, r)| wgpu::BindGroupEntry {
+                binding: i as u32,
+                resource: r.clone(),
+            })
+            .collect();
+        ctx.device.create_bind_group(&wgpu::BindGroupDescriptor {
+            label: Some(label),
+            layout: &self.layout,
+            entries: &entries,
+        })
     }
 }
 
@@ -250,21 +283,44 @@ impl Kernels {
         use Slot::*;
         let coupling_slots = [Uniform, Read, Read, Read, Read, ReadWrite, ReadWrite];
         // params, step, state, syn_g, syn_i0, spikes, status, spiked: see neuron_common.wgsl.
-        let neuron = [Uniform, StepInfo, ReadWrite, Read, Read, ReadWrite, ReadWrite, ReadWrite];
-        let model =
-            |label, source| Kernel::new(ctx, label, &[PHILOX_WGSL, STEP_INFO_WGSL, NEURON_COMMON_WGSL, source], "update_neurons", &neuron);
+        let neuron = [
+            Uniform, StepInfo, ReadWrite, Read, Read, ReadWrite, ReadWrite, ReadWrite,
+        ];
+        let model = |label, source| {
+            Kernel::new(
+                ctx,
+                label,
+                &[PHILOX_WGSL, STEP_INFO_WGSL, NEURON_COMMON_WGSL, source],
+                "update_neurons",
+                &neuron,
+            )
+        };
         Ok(Kernels {
             hh: model("hh", HH_WGSL)?,
             lif: model("lif", LIF_WGSL)?,
             hh_traub: model("hh_traub", HH_TRAUB_WGSL)?,
-            coupling: Kernel::new(ctx, "graded_coupling", &[GRADED_COUPLING_WGSL], "couple", &coupling_slots)?,
-            coupling_lanes: Kernel::new(ctx, "graded_coupling_lanes", &[GRADED_COUPLING_WGSL], "couple_lanes", &coupling_slots)?,
+            coupling: Kernel::new(
+                ctx,
+                "graded_coupling",
+                &[GRADED_COUPLING_WGSL],
+                "couple",
+                &coupling_slots,
+            )?,
+            coupling_lanes: Kernel::new(
+                ctx,
+                "graded_coupling_lanes",
+                &[GRADED_COUPLING_WGSL],
+                "couple_lanes",
+                &coupling_slots,
+            )?,
             deliver: Kernel::new(
                 ctx,
                 "exp_deliver",
                 &[STEP_INFO_WGSL, EXP_SYNAPSE_WGSL, EXP_DELIVER_WGSL],
                 "deliver",
-                &[Uniform, StepInfo, ReadWrite, ReadWrite, ReadWrite, ReadWrite],
+                &[
+                    Uniform, StepInfo, ReadWrite, ReadWrite, ReadWrite, ReadWrite,
+                ],
             )?,
             propagate: Kernel::new(
                 ctx,
@@ -273,7 +329,13 @@ impl Kernels {
                 "propagate",
                 &[Uniform, StepInfo, Read, Read, Read, Read, ReadWrite],
             )?,
-            record: Kernel::new(ctx, "record", &[STEP_INFO_WGSL, RECORD_WGSL], "gather", &[Uniform, StepInfo, Read, Read, ReadWrite])?,
+            record: Kernel::new(
+                ctx,
+                "record",
+                &[STEP_INFO_WGSL, RECORD_WGSL],
+                "gather",
+                &[Uniform, StepInfo, Read, Read, ReadWrite],
+            )?,
         })
     }
 }
@@ -289,18 +351,36 @@ impl Kernels {
 }
 
 /// Raw Philox blocks and normals computed by the GPU for the given counters (for tests).
-pub fn philox_on_gpu(ctx: &GpuContext, key: [u32; 2], counters: &[[u32; 4]]) -> Result<(Vec<[u32; 4]>, Vec<f32>)> {
+pub fn philox_on_gpu(
+    ctx: &GpuContext,
+    key: [u32; 2],
+    counters: &[[u32; 4]],
+) -> Result<(Vec<[u32; 4]>, Vec<f32>)> {
     use Slot::*;
-    let kernel = Kernel::new(ctx, "philox_check", &[PHILOX_WGSL, PHILOX_CHECK_WGSL], "main", &[Uniform, Read, ReadWrite, ReadWrite])?;
+    let kernel = Kernel::new(
+        ctx,
+        "philox_check",
+        &[PHILOX_WGSL, PHILOX_CHECK_WGSL],
+        "main",
+        &[Uniform, Read, ReadWrite, ReadWrite],
+    )?;
     let n = counters.len();
-    let params = ctx.uniform_buffer("philox_check params", bytemuck::cast_slice(&[key[0], key[1], n as u32, 0]));
+    let params = ctx.uniform_buffer(
+        "philox_check params",
+        bytemuck::cast_slice(&[key[0], key[1], n as u32, 0]),
+    );
     let ctr = ctx.storage_buffer("counters", bytemuck::cast_slice(counters))?;
     let blocks = ctx.storage_buffer("blocks", &vec![0u8; n * 16])?;
     let normals = ctx.storage_buffer("normals", &vec![0u8; n * 4])?;
     let bg = kernel.bind(
         ctx,
         "philox_check",
-        &[params.as_entire_binding(), ctr.as_entire_binding(), blocks.as_entire_binding(), normals.as_entire_binding()],
+        &[
+            params.as_entire_binding(),
+            ctr.as_entire_binding(),
+            blocks.as_entire_binding(),
+            normals.as_entire_binding(),
+        ],
     );
     let mut encoder = ctx.device.create_command_encoder(&Default::default());
     {
@@ -311,5 +391,8 @@ pub fn philox_on_gpu(ctx: &GpuContext, key: [u32; 2], counters: &[[u32; 4]]) -> 
     }
     ctx.queue.submit([encoder.finish()]);
     let out = ctx.read_buffers(&[(&blocks, 0, (n * 16) as u64), (&normals, 0, (n * 4) as u64)])?;
-    Ok((bytemuck::pod_collect_to_vec(&out[0]), bytemuck::pod_collect_to_vec(&out[1])))
+    Ok((
+        bytemuck::pod_collect_to_vec(&out[0]),
+        bytemuck::pod_collect_to_vec(&out[1]),
+    ))
 }

@@ -19,7 +19,10 @@ use crate::network::Network;
 use crate::record::{samples_in, ChunkOutput, Divergence, RecordPlan, Spike, TraceVar};
 use crate::rng;
 pub use context::{describe_adapters, dispatch_size, fold_groups, GpuContext};
-use kernels::{CouplingParamsGpu, ExpParamsGpu, HhParamsGpu, Kernels, LifParamsGpu, RecordParamsGpu, StepInfo, TraubParamsGpu};
+use kernels::{
+    CouplingParamsGpu, ExpParamsGpu, HhParamsGpu, Kernels, LifParamsGpu, RecordParamsGpu, StepInfo,
+    TraubParamsGpu,
+};
 
 /// Steps recorded into one command buffer: long enough to amortise the submit and readback,
 /// short enough to keep the per-step slot buffer and the spike buffer small.
@@ -52,8 +55,16 @@ struct PopulationBuffers {
 }
 
 enum ProjectionBuffers {
-    Graded { n_rows: u32, bind_group: wgpu::BindGroup },
-    Event { n_target: u32, n_source: u32, deliver: wgpu::BindGroup, propagate: wgpu::BindGroup },
+    Graded {
+        n_rows: u32,
+        bind_group: wgpu::BindGroup,
+    },
+    Event {
+        n_target: u32,
+        n_source: u32,
+        deliver: wgpu::BindGroup,
+        propagate: wgpu::BindGroup,
+    },
 }
 
 struct TraceBuffers {
@@ -103,19 +114,29 @@ fn slots_per_submit(steps: u64, traces: usize) -> u64 {
 /// bound would overflow the largest spike buffer the device binds, or whose traces would fill
 /// more than `MAX_TRACE_BYTES_PER_SUBMIT`, gets shorter submits.
 fn submit_plan(net: &Network, plan: &RecordPlan, max_steps: u64, binding_limit: u64) -> (u64, u64) {
-    let recorded: usize = net.populations.iter().zip(&plan.spikes).filter(|(_, &on)| on).map(|(p, _)| p.size).sum();
+    let recorded: usize = net
+        .populations
+        .iter()
+        .zip(&plan.spikes)
+        .filter(|(_, &on)| on)
+        .map(|(p, _)| p.size)
+        .sum();
     let per_step = recorded as f64 * net.dt_ms * 1e-3 * SPIKE_RATE_BOUND_HZ;
-    let max_capacity = (binding_limit / 8).saturating_sub(1).clamp(MIN_SPIKE_CAPACITY, MAX_SPIKE_CAPACITY);
+    let max_capacity = (binding_limit / 8)
+        .saturating_sub(1)
+        .clamp(MIN_SPIKE_CAPACITY, MAX_SPIKE_CAPACITY);
     let mut steps = max_steps.min(net.n_steps).max(1);
     if per_step > 0.0 {
         steps = steps.min(((max_capacity as f64 / per_step) as u64).max(1));
     }
     for t in &plan.traces {
         let row_bytes = (t.neurons.len() * t.variables.len() * 4) as u64;
-        let rows_fitting = (MAX_TRACE_BYTES_PER_SUBMIT.min(binding_limit) / row_bytes.max(1)).max(2);
+        let rows_fitting =
+            (MAX_TRACE_BYTES_PER_SUBMIT.min(binding_limit) / row_bytes.max(1)).max(2);
         steps = steps.min(((rows_fitting - 1) * t.every).max(1));
     }
-    let capacity = ((per_step * steps as f64).ceil() as u64).clamp(MIN_SPIKE_CAPACITY, max_capacity);
+    let capacity =
+        ((per_step * steps as f64).ceil() as u64).clamp(MIN_SPIKE_CAPACITY, max_capacity);
     (steps, capacity)
 }
 
@@ -125,9 +146,14 @@ fn trace_rows(steps: u64, every: u64) -> u64 {
 
 /// GPU memory the network and one submit's recording need, in bytes.
 pub fn required_bytes(net: &Network, plan: &RecordPlan, chunk_steps: u64) -> u64 {
-    let (steps, spike_capacity) = submit_plan(net, plan, chunk_steps.min(MAX_STEPS_PER_SUBMIT), 2 << 30);
+    let (steps, spike_capacity) =
+        submit_plan(net, plan, chunk_steps.min(MAX_STEPS_PER_SUBMIT), 2 << 30);
     // State, two synaptic-input words and a spike flag per neuron.
-    let neurons: u64 = net.populations.iter().map(|p| p.size as u64 * (p.variables().len() as u64 + 3) * 4).sum();
+    let neurons: u64 = net
+        .populations
+        .iter()
+        .map(|p| p.size as u64 * (p.variables().len() as u64 + 3) * 4)
+        .sum();
     let synapses: u64 = net
         .projections
         .iter()
@@ -143,8 +169,13 @@ pub fn required_bytes(net: &Network, plan: &RecordPlan, chunk_steps: u64) -> u64
             }
         })
         .sum();
-    let traces: u64 =
-        plan.traces.iter().map(|t| trace_rows(steps, t.every) * t.neurons.len() as u64 * (t.variables.len() as u64 * 4 + 4)).sum();
+    let traces: u64 = plan
+        .traces
+        .iter()
+        .map(|t| {
+            trace_rows(steps, t.every) * t.neurons.len() as u64 * (t.variables.len() as u64 * 4 + 4)
+        })
+        .sum();
     let slots = slots_per_submit(steps, plan.traces.len()) * 256;
     neurons + synapses + traces + spike_capacity * 8 + slots
 }
@@ -156,24 +187,43 @@ fn f32s(x: &[f64]) -> Vec<f32> {
 impl GpuBackend {
     /// Builds the buffers for `net`; `plan` sizes the recording buffers (its traces may be
     /// recorded later; a plan with traces the backend was not built for is an error).
-    pub fn with_plan(net: &Network, plan: &RecordPlan, adapter: Option<&str>) -> Result<GpuBackend> {
+    pub fn with_plan(
+        net: &Network,
+        plan: &RecordPlan,
+        adapter: Option<&str>,
+    ) -> Result<GpuBackend> {
         Self::with_options(net, plan, adapter, GpuCoupling::default())
     }
 
     /// As `with_plan`, with the graded-coupling kernel chosen.
-    pub fn with_options(net: &Network, plan: &RecordPlan, adapter: Option<&str>, coupling: GpuCoupling) -> Result<GpuBackend> {
+    pub fn with_options(
+        net: &Network,
+        plan: &RecordPlan,
+        adapter: Option<&str>,
+        coupling: GpuCoupling,
+    ) -> Result<GpuBackend> {
         if net.populations.len() > MAX_POPULATIONS {
-            return Err(Error::TooLarge(format!("{} populations; the GPU backend takes at most {MAX_POPULATIONS}", net.populations.len())));
+            return Err(Error::TooLarge(format!(
+                "{} populations; the GPU backend takes at most {MAX_POPULATIONS}",
+                net.populations.len()
+            )));
         }
         let ctx = GpuContext::new(adapter)?;
         let kernels = Kernels::new(&ctx)?;
-        let binding_limit = ctx.limits.max_storage_buffer_binding_size.min(ctx.limits.max_buffer_size);
-        let (steps_per_submit, spike_capacity) = submit_plan(net, plan, MAX_STEPS_PER_SUBMIT, binding_limit);
-        let slot_stride = (ctx.limits.min_uniform_buffer_offset_alignment as u64).max(std::mem::size_of::<StepInfo>() as u64);
+        let binding_limit = ctx
+            .limits
+            .max_storage_buffer_binding_size
+            .min(ctx.limits.max_buffer_size);
+        let (steps_per_submit, spike_capacity) =
+            submit_plan(net, plan, MAX_STEPS_PER_SUBMIT, binding_limit);
+        let slot_stride = (ctx.limits.min_uniform_buffer_offset_alignment as u64)
+            .max(std::mem::size_of::<StepInfo>() as u64);
         let n_slots = slots_per_submit(steps_per_submit, plan.traces.len());
         let slot_bytes = n_slots * slot_stride;
         if slot_bytes > ctx.limits.max_buffer_size {
-            return Err(Error::TooLarge(format!("{slot_bytes} bytes of per-step parameters exceed the device's max_buffer_size")));
+            return Err(Error::TooLarge(format!(
+                "{slot_bytes} bytes of per-step parameters exceed the device's max_buffer_size"
+            )));
         }
         let step_slots = ctx.create_buffer(&wgpu::BufferDescriptor {
             label: Some("step slots"),
@@ -188,7 +238,10 @@ impl GpuBackend {
                 size: wgpu::BufferSize::new(std::mem::size_of::<StepInfo>() as u64),
             })
         };
-        let spikes = ctx.storage_buffer("spikes", &vec![0u8; ((1 + 2 * spike_capacity) * 4) as usize])?;
+        let spikes = ctx.storage_buffer(
+            "spikes",
+            &vec![0u8; ((1 + 2 * spike_capacity) * 4) as usize],
+        )?;
         let status = ctx.storage_buffer("status", &vec![0xffu8; net.populations.len() * 8])?;
         let seed = rng::seed_key(net.seed);
 
@@ -202,10 +255,15 @@ impl GpuBackend {
             for column in &p.init {
                 state_init.extend(column.iter().map(|&x| x as f32));
             }
-            let state = ctx.storage_buffer(&format!("{}.state", p.name), bytemuck::cast_slice(&state_init))?;
+            let state = ctx.storage_buffer(
+                &format!("{}.state", p.name),
+                bytemuck::cast_slice(&state_init),
+            )?;
             let syn_g = ctx.storage_buffer(&format!("{}.syn_g", p.name), &vec![0u8; p.size * 4])?;
-            let syn_i0 = ctx.storage_buffer(&format!("{}.syn_i0", p.name), &vec![0u8; p.size * 4])?;
-            let spiked = ctx.storage_buffer(&format!("{}.spiked", p.name), &vec![0u8; p.size * 4])?;
+            let syn_i0 =
+                ctx.storage_buffer(&format!("{}.syn_i0", p.name), &vec![0u8; p.size * 4])?;
+            let spiked =
+                ctx.storage_buffer(&format!("{}.spiked", p.name), &vec![0u8; p.size * 4])?;
             let (kernel, params): (ModelKernel, Vec<u8>) = match &p.model {
                 NeuronModel::Hh(params) => {
                     let c = params.consts::<f32>();
@@ -298,7 +356,13 @@ impl GpuBackend {
                     spiked.as_entire_binding(),
                 ],
             );
-            populations.push(PopulationBuffers { size: n, n_vars: p.init.len(), kernel, state, bind_group });
+            populations.push(PopulationBuffers {
+                size: n,
+                n_vars: p.init.len(),
+                kernel,
+                state,
+                bind_group,
+            });
             syn_inputs.push((syn_g, syn_i0));
             spiked_flags.push(spiked);
         }
@@ -313,10 +377,17 @@ impl GpuBackend {
             match (&p.synapse, &p.event) {
                 (SynapseModel::Graded(g), _) => {
                     let (uniform_weight, weights) = match &p.csr.weights {
-                        Weights::Uniform(w) => (*w as f32, ctx.storage_buffer(&format!("{}.weights", p.name), &[])?),
-                        Weights::PerSynapse(ws) => {
-                            (0.0, ctx.storage_buffer(&format!("{}.weights", p.name), bytemuck::cast_slice(&f32s(ws)))?)
-                        }
+                        Weights::Uniform(w) => (
+                            *w as f32,
+                            ctx.storage_buffer(&format!("{}.weights", p.name), &[])?,
+                        ),
+                        Weights::PerSynapse(ws) => (
+                            0.0,
+                            ctx.storage_buffer(
+                                &format!("{}.weights", p.name),
+                                bytemuck::cast_slice(&f32s(ws)),
+                            )?,
+                        ),
                     };
                     let params = CouplingParamsGpu {
                         v_rev: g.v_rev as f32,
@@ -328,9 +399,16 @@ impl GpuBackend {
                         accumulate,
                         _pad: 0,
                     };
-                    let params_buf = ctx.uniform_buffer(&format!("{}.params", p.name), bytemuck::bytes_of(&params));
-                    let row_ptr = ctx.storage_buffer(&format!("{}.row_ptr", p.name), bytemuck::cast_slice(&p.csr.row_ptr))?;
-                    let col_idx = ctx.storage_buffer(&format!("{}.col_idx", p.name), bytemuck::cast_slice(&p.csr.col_idx))?;
+                    let params_buf = ctx
+                        .uniform_buffer(&format!("{}.params", p.name), bytemuck::bytes_of(&params));
+                    let row_ptr = ctx.storage_buffer(
+                        &format!("{}.row_ptr", p.name),
+                        bytemuck::cast_slice(&p.csr.row_ptr),
+                    )?;
+                    let col_idx = ctx.storage_buffer(
+                        &format!("{}.col_idx", p.name),
+                        bytemuck::cast_slice(&p.csr.col_idx),
+                    )?;
                     let bind_group = kernels.coupling.bind(
                         &ctx,
                         &p.name,
@@ -344,12 +422,16 @@ impl GpuBackend {
                             syn_i0.as_entire_binding(),
                         ],
                     );
-                    projections.push(ProjectionBuffers::Graded { n_rows: p.csr.n_rows as u32, bind_group });
+                    projections.push(ProjectionBuffers::Graded {
+                        n_rows: p.csr.n_rows as u32,
+                        bind_group,
+                    });
                 }
                 (_, Some(e)) => {
                     let n_target = p.csr.n_rows as u32;
                     let n_source = e.by_source.n_rows as u32;
-                    let per_synapse = e.fixed_weights.len() != 1 || matches!(e.by_source.weights, Weights::PerSynapse(_));
+                    let per_synapse = e.fixed_weights.len() != 1
+                        || matches!(e.by_source.weights, Weights::PerSynapse(_));
                     let params = ExpParamsGpu {
                         e_rev: e.synapse.e_rev as f32,
                         decay: e.synapse.decay(net.dt_ms) as f32,
@@ -367,16 +449,31 @@ impl GpuBackend {
                         accumulate,
                         _pad: 0,
                     };
-                    let params_buf = ctx.uniform_buffer(&format!("{}.params", p.name), bytemuck::bytes_of(&params));
-                    let g = ctx.storage_buffer(&format!("{}.g", p.name), bytemuck::cast_slice(&f32s(&e.g0)))?;
+                    let params_buf = ctx
+                        .uniform_buffer(&format!("{}.params", p.name), bytemuck::bytes_of(&params));
+                    let g = ctx.storage_buffer(
+                        &format!("{}.g", p.name),
+                        bytemuck::cast_slice(&f32s(&e.g0)),
+                    )?;
                     event_g[p_index] = Some(g.clone());
                     let ring_bytes = e.synapse.ring_slots() as usize * p.csr.n_rows * 4;
-                    let pending = ctx.storage_buffer(&format!("{}.pending", p.name), &vec![0u8; ring_bytes])?;
-                    let row_ptr = ctx.storage_buffer(&format!("{}.row_ptr", p.name), bytemuck::cast_slice(&e.by_source.row_ptr))?;
-                    let col_idx = ctx.storage_buffer(&format!("{}.col_idx", p.name), bytemuck::cast_slice(&e.by_source.col_idx))?;
+                    let pending =
+                        ctx.storage_buffer(&format!("{}.pending", p.name), &vec![0u8; ring_bytes])?;
+                    let row_ptr = ctx.storage_buffer(
+                        &format!("{}.row_ptr", p.name),
+                        bytemuck::cast_slice(&e.by_source.row_ptr),
+                    )?;
+                    let col_idx = ctx.storage_buffer(
+                        &format!("{}.col_idx", p.name),
+                        bytemuck::cast_slice(&e.by_source.col_idx),
+                    )?;
                     let weights = ctx.storage_buffer(
                         &format!("{}.weights", p.name),
-                        if per_synapse { bytemuck::cast_slice(&e.fixed_weights) } else { &[] },
+                        if per_synapse {
+                            bytemuck::cast_slice(&e.fixed_weights)
+                        } else {
+                            &[]
+                        },
                     )?;
                     let deliver = kernels.deliver.bind(
                         &ctx,
@@ -403,7 +500,12 @@ impl GpuBackend {
                             pending.as_entire_binding(),
                         ],
                     );
-                    projections.push(ProjectionBuffers::Event { n_target, n_source, deliver, propagate });
+                    projections.push(ProjectionBuffers::Event {
+                        n_target,
+                        n_source,
+                        deliver,
+                        propagate,
+                    });
                 }
                 (_, None) => unreachable!("event-driven projections carry their event data"),
             }
@@ -414,8 +516,10 @@ impl GpuBackend {
             let rows = trace_rows(steps_per_submit, t.every);
             let n_recorded = t.neurons.len() as u32;
             let neurons = ctx.storage_buffer("trace neurons", bytemuck::cast_slice(&t.neurons))?;
-            let samples =
-                ctx.storage_buffer("trace samples", &vec![0u8; (rows * n_recorded as u64 * t.variables.len() as u64 * 4) as usize])?;
+            let samples = ctx.storage_buffer(
+                "trace samples",
+                &vec![0u8; (rows * n_recorded as u64 * t.variables.len() as u64 * 4) as usize],
+            )?;
             // The population's own variables in one gather; each synaptic g in one more.
             let mut sources: Vec<GatherSource> = Vec::new();
             let own: Vec<(u32, u32)> = t
@@ -428,12 +532,22 @@ impl GpuBackend {
                 })
                 .collect();
             if !own.is_empty() {
-                sources.push((&populations[t.population].state, net.populations[t.population].size as u32, own));
+                sources.push((
+                    &populations[t.population].state,
+                    net.populations[t.population].size as u32,
+                    own,
+                ));
             }
             for (slot, v) in t.variables.iter().enumerate() {
                 if let TraceVar::Synapse(p) = v {
-                    let g = event_g[*p].as_ref().expect("validated: g of an event-driven projection");
-                    sources.push((g, net.projections[*p].csr.n_rows as u32, vec![(0, slot as u32)]));
+                    let g = event_g[*p]
+                        .as_ref()
+                        .expect("validated: g of an event-driven projection");
+                    sources.push((
+                        g,
+                        net.projections[*p].csr.n_rows as u32,
+                        vec![(0, slot as u32)],
+                    ));
                 }
             }
             let mut gathers = Vec::new();
@@ -442,9 +556,17 @@ impl GpuBackend {
                     n_recorded,
                     n_variables: vars.len() as u32,
                     n_samples: rows as u32,
-                    variables: vars.iter().enumerate().map(|(k, &(v, _))| v << (4 * k)).sum(),
+                    variables: vars
+                        .iter()
+                        .enumerate()
+                        .map(|(k, &(v, _))| v << (4 * k))
+                        .sum(),
                     n,
-                    slots: vars.iter().enumerate().map(|(k, &(_, slot))| slot << (4 * k)).sum(),
+                    slots: vars
+                        .iter()
+                        .enumerate()
+                        .map(|(k, &(_, slot))| slot << (4 * k))
+                        .sum(),
                     _pad: [0; 2],
                 };
                 let params_buf = ctx.uniform_buffer("trace params", bytemuck::bytes_of(&params));
@@ -513,12 +635,18 @@ impl GpuBackend {
     fn run_submit(&mut self, plan: &RecordPlan, n: u64, out: &mut ChunkOutput) -> Result<()> {
         let first = self.step;
         // One uniform slot per step for the neuron kernels, one per due trace gather.
-        let mut slots: Vec<StepInfo> = Vec::with_capacity(slots_per_submit(n, self.traces.len()) as usize);
+        let mut slots: Vec<StepInfo> =
+            Vec::with_capacity(slots_per_submit(n, self.traces.len()) as usize);
         let mut rows = vec![0u32; self.traces.len()];
         let mut dispatches: Vec<(u32, Vec<(usize, u32)>)> = Vec::with_capacity(n as usize);
         for k in 0..n {
             let step = first + k;
-            let info = |row| StepInfo { step_lo: step as u32, step_hi: (step >> 32) as u32, step_in_chunk: k as u32, row };
+            let info = |row| StepInfo {
+                step_lo: step as u32,
+                step_hi: (step >> 32) as u32,
+                step_in_chunk: k as u32,
+                row,
+            };
             let mut gathers = Vec::new();
             for (t, trace) in self.traces.iter().enumerate() {
                 if step % trace.every == 0 {
@@ -535,18 +663,35 @@ impl GpuBackend {
             let at = i * self.slot_stride as usize;
             slot_bytes[at..at + 16].copy_from_slice(bytemuck::bytes_of(s));
         }
-        self.ctx.queue.write_buffer(&self.step_slots, 0, &slot_bytes);
-        self.ctx.queue.write_buffer(&self.spikes, 0, bytemuck::bytes_of(&0u32));
-        self.ctx.queue.write_buffer(&self.status, 0, &vec![0xffu8; self.populations.len() * 8]);
+        self.ctx
+            .queue
+            .write_buffer(&self.step_slots, 0, &slot_bytes);
+        self.ctx
+            .queue
+            .write_buffer(&self.spikes, 0, bytemuck::bytes_of(&0u32));
+        self.ctx
+            .queue
+            .write_buffer(&self.status, 0, &vec![0xffu8; self.populations.len() * 8]);
 
-        let mut encoder = self.ctx.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("chunk") });
-        {
-            let timestamp_writes = self.timer.as_ref().map(|t| wgpu::ComputePassTimestampWrites {
-                query_set: &t.queries,
-                beginning_of_pass_write_index: Some(0),
-                end_of_pass_write_index: Some(1),
+        let mut encoder = self
+            .ctx
+            .device
+            .create_command_encoder(&wgpu::CommandEncoderDescriptor {
+                label: Some("chunk"),
             });
-            let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor { label: Some("steps"), timestamp_writes });
+        {
+            let timestamp_writes = self
+                .timer
+                .as_ref()
+                .map(|t| wgpu::ComputePassTimestampWrites {
+                    query_set: &t.queries,
+                    beginning_of_pass_write_index: Some(0),
+                    end_of_pass_write_index: Some(1),
+                });
+            let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
+                label: Some("steps"),
+                timestamp_writes,
+            });
             for (neuron_slot, gathers) in &dispatches {
                 let step_offset = (*neuron_slot as u64 * self.slot_stride) as u32;
                 for &(t, slot) in gathers {
@@ -562,16 +707,21 @@ impl GpuBackend {
                     match proj {
                         ProjectionBuffers::Graded { n_rows, bind_group } => {
                             let (kernel, (x, y)) = match self.coupling {
-                                GpuCoupling::ThreadPerRow => (&self.kernels.coupling, dispatch_size(*n_rows)),
-                                GpuCoupling::LanesPerRow => {
-                                    (&self.kernels.coupling_lanes, fold_groups(n_rows.div_ceil(kernels::ROWS_PER_LANE_GROUP)))
+                                GpuCoupling::ThreadPerRow => {
+                                    (&self.kernels.coupling, dispatch_size(*n_rows))
                                 }
+                                GpuCoupling::LanesPerRow => (
+                                    &self.kernels.coupling_lanes,
+                                    fold_groups(n_rows.div_ceil(kernels::ROWS_PER_LANE_GROUP)),
+                                ),
                             };
                             pass.set_pipeline(&kernel.pipeline);
                             pass.set_bind_group(0, bind_group, &[]);
                             pass.dispatch_workgroups(x, y, 1);
                         }
-                        ProjectionBuffers::Event { n_target, deliver, .. } => {
+                        ProjectionBuffers::Event {
+                            n_target, deliver, ..
+                        } => {
                             pass.set_pipeline(&self.kernels.deliver.pipeline);
                             pass.set_bind_group(0, deliver, &[step_offset]);
                             let (x, y) = dispatch_size(*n_target);
@@ -586,7 +736,12 @@ impl GpuBackend {
                     pass.dispatch_workgroups(x, y, 1);
                 }
                 for proj in &self.projections {
-                    if let ProjectionBuffers::Event { n_source, propagate, .. } = proj {
+                    if let ProjectionBuffers::Event {
+                        n_source,
+                        propagate,
+                        ..
+                    } = proj
+                    {
                         pass.set_pipeline(&self.kernels.propagate.pipeline);
                         pass.set_bind_group(0, propagate, &[step_offset]);
                         let (x, y) = dispatch_size(*n_source);
@@ -601,7 +756,10 @@ impl GpuBackend {
         self.ctx.queue.submit([encoder.finish()]);
 
         // One readback for the small things and the traces, a second for the spikes if any.
-        let mut parts: Vec<(&wgpu::Buffer, u64, u64)> = vec![(&self.spikes, 0, 4), (&self.status, 0, self.populations.len() as u64 * 8)];
+        let mut parts: Vec<(&wgpu::Buffer, u64, u64)> = vec![
+            (&self.spikes, 0, 4),
+            (&self.status, 0, self.populations.len() as u64 * 8),
+        ];
         if let Some(t) = &self.timer {
             parts.push((&t.resolve, 0, 16));
         }
@@ -609,13 +767,18 @@ impl GpuBackend {
         for (t, trace) in self.traces.iter().enumerate() {
             let bytes = rows[t] as u64 * trace.n_recorded as u64 * 4;
             for var in 0..trace.n_variables as u64 {
-                parts.push((&trace.samples, var * trace.rows * trace.n_recorded as u64 * 4, bytes));
+                parts.push((
+                    &trace.samples,
+                    var * trace.rows * trace.n_recorded as u64 * 4,
+                    bytes,
+                ));
             }
         }
         let data = self.ctx.read_buffers(&parts)?;
         if let Some(_t) = &self.timer {
             let ts: Vec<u64> = bytemuck::pod_collect_to_vec(&data[2]);
-            self.gpu_ns += ts[1].saturating_sub(ts[0]) as f64 * self.ctx.queue.get_timestamp_period() as f64;
+            self.gpu_ns +=
+                ts[1].saturating_sub(ts[0]) as f64 * self.ctx.queue.get_timestamp_period() as f64;
         }
         let mut part = first_trace_part;
         for (t, trace) in self.traces.iter().enumerate() {
@@ -637,20 +800,34 @@ impl GpuBackend {
             let raw = self.ctx.read_buffers(&[(&self.spikes, 4, count * 8)])?;
             let words: Vec<u32> = bytemuck::pod_collect_to_vec(&raw[0]);
             // Atomic appends arrive in any order: sort to the CPU's (step, population, neuron).
-            let mut entries: Vec<(u32, u32, u32)> = words.chunks_exact(2).map(|w| (w[0] & 0xff_ffff, w[0] >> 24, w[1])).collect();
+            let mut entries: Vec<(u32, u32, u32)> = words
+                .chunks_exact(2)
+                .map(|w| (w[0] & 0xff_ffff, w[0] >> 24, w[1]))
+                .collect();
             entries.sort_unstable();
             for (k, pop, neuron) in entries {
                 if plan.spikes[pop as usize] {
-                    out.spikes[pop as usize].push(Spike { step: first + k as u64, neuron });
+                    out.spikes[pop as usize].push(Spike {
+                        step: first + k as u64,
+                        neuron,
+                    });
                 }
             }
         }
 
         let status: Vec<u32> = bytemuck::pod_collect_to_vec(&data[1]);
-        let first_bad = status.chunks_exact(2).enumerate().filter(|(_, s)| s[0] != NO_STEP).min_by_key(|(_, s)| s[0]);
+        let first_bad = status
+            .chunks_exact(2)
+            .enumerate()
+            .filter(|(_, s)| s[0] != NO_STEP)
+            .min_by_key(|(_, s)| s[0]);
         if let Some((population, s)) = first_bad {
             if out.diverged.is_none() {
-                out.diverged = Some(Divergence { population, neuron: s[1], step: first + s[0] as u64 });
+                out.diverged = Some(Divergence {
+                    population,
+                    neuron: s[1],
+                    step: first + s[0] as u64,
+                });
             }
         }
         self.step += n;
@@ -660,18 +837,24 @@ impl GpuBackend {
 
 impl Backend for GpuBackend {
     fn info(&self) -> BackendInfo {
-        BackendInfo { kind: "gpu", device: format!("{}, {:?}", self.ctx.info.name, self.ctx.info.backend), precision: Precision::F32 }
+        BackendInfo {
+            kind: "gpu",
+            device: format!("{}, {:?}", self.ctx.info.name, self.ctx.info.backend),
+            precision: Precision::F32,
+        }
     }
 
     fn run_chunk(&mut self, plan: &RecordPlan, out: &mut ChunkOutput) -> Result<()> {
         if plan.traces.len() != self.traces.len()
-            || plan
-                .traces
-                .iter()
-                .zip(&self.traces)
-                .any(|(p, t)| p.population != t.population || p.every != t.every || p.neurons.len() != t.n_recorded as usize)
+            || plan.traces.iter().zip(&self.traces).any(|(p, t)| {
+                p.population != t.population
+                    || p.every != t.every
+                    || p.neurons.len() != t.n_recorded as usize
+            })
         {
-            return Err(Error::Gpu("the recording plan differs from the one the GPU backend was built for".into()));
+            return Err(Error::Gpu(
+                "the recording plan differs from the one the GPU backend was built for".into(),
+            ));
         }
         debug_assert_eq!(out.first_step, self.step);
         let end = out.first_step + out.n_steps;
@@ -697,7 +880,11 @@ impl Backend for GpuBackend {
     }
 
     fn read_state(&mut self) -> Result<NetworkState> {
-        let parts: Vec<_> = self.populations.iter().map(|p| (&p.state, 0, (p.n_vars * p.size as usize * 4) as u64)).collect();
+        let parts: Vec<_> = self
+            .populations
+            .iter()
+            .map(|p| (&p.state, 0, (p.n_vars * p.size as usize * 4) as u64))
+            .collect();
         let data = self.ctx.read_buffers(&parts)?;
         Ok(self
             .populations
@@ -705,7 +892,9 @@ impl Backend for GpuBackend {
             .zip(data)
             .map(|(p, bytes)| {
                 let all: Vec<f32> = bytemuck::pod_collect_to_vec(&bytes);
-                all.chunks(p.size as usize).map(|c| c.iter().map(|&x| f64::from(x)).collect()).collect()
+                all.chunks(p.size as usize)
+                    .map(|c| c.iter().map(|&x| f64::from(x)).collect())
+                    .collect()
             })
             .collect())
     }
