@@ -130,6 +130,9 @@ pub enum Command {
         /// The CSV to write.
         #[arg(long)]
         out: PathBuf,
+        /// Overwrite an existing CSV.
+        #[arg(long)]
+        force: bool,
         /// No progress bar.
         #[arg(long)]
         quiet: bool,
@@ -355,8 +358,16 @@ pub fn main() -> anyhow::Result<()> {
             steps,
             repeat,
             out,
+            force,
             quiet,
         } => {
+            // Checked before the study: its measurements take long to redo.
+            if out.exists() && !force {
+                anyhow::bail!(
+                    "{} already exists; pass --force to overwrite it or choose another --out",
+                    out.display()
+                );
+            }
             let backends = backends
                 .iter()
                 .map(|b| match b.trim() {

@@ -151,6 +151,39 @@ fn backend_name(b: BackendChoice) -> &'static str {
     }
 }
 
+/// A row for a size that was not timed on a backend, saying why.
+fn unmeasured_row(
+    config: &str,
+    size: u64,
+    backend: BackendChoice,
+    neurons: usize,
+    synapses: usize,
+    status: String,
+) -> ScaleRow {
+    ScaleRow {
+        config: config.to_string(),
+        size,
+        neurons,
+        synapses,
+        backend: backend_name(backend).into(),
+        device: String::new(),
+        precision: String::new(),
+        build_s: 0.0,
+        upload_s: 0.0,
+        us_median: f64::NAN,
+        us_min: f64::NAN,
+        us_max: f64::NAN,
+        us_wall: f64::NAN,
+        neuron_steps_per_s: f64::NAN,
+        synapse_updates_per_s: f64::NAN,
+        bytes_per_step: 0,
+        effective_gb_per_s: f64::NAN,
+        peak_host_bytes: peak_host_bytes(),
+        gpu_bytes: None,
+        status,
+    }
+}
+
 pub fn run(req: &ScaleRequest) -> Result<Vec<ScaleRow>> {
     let base = config::load(&req.config, &req.overrides)?;
     if !base.populations.contains_key(&req.population) {
@@ -183,33 +216,24 @@ pub fn run(req: &ScaleRequest) -> Result<Vec<ScaleRow>> {
     for &size in &req.sizes {
         let mut overrides = req.overrides.clone();
         overrides.push(format!("populations.{}.size={size}", req.population));
-        let config = config::load(&req.config, &overrides)?;
-        let not_measured =
-            |backend: BackendChoice, neurons: usize, synapses: usize, status: String| ScaleRow {
-                config: config_name.clone(),
-                size,
-                neurons,
-                synapses,
-                backend: backend_name(backend).into(),
-                device: String::new(),
-                precision: String::new(),
-                build_s: 0.0,
-                upload_s: 0.0,
-                us_median: f64::NAN,
-                us_min: f64::NAN,
-                us_max: f64::NAN,
-                us_wall: f64::NAN,
-                neuron_steps_per_s: f64::NAN,
-                synapse_updates_per_s: f64::NAN,
-                bytes_per_step: 0,
-                effective_gb_per_s: f64::NAN,
-                peak_host_bytes: peak_host_bytes(),
-                gpu_bytes: None,
-                status,
-            };
+        // A size the config rules out (say, more inputs than sources) is a row, not the end of
+        // the study.
+        let config = match config::load(&req.config, &overrides) {
+            Ok(c) => c,
+            Err(e) => {
+                for &b in &req.backends {
+                    let status = format!("invalid at this size: {e}");
+                    rows.push(unmeasured_row(&config_name, size, b, 0, 0, status));
+                    bar.inc(1);
+                }
+                continue;
+            }
+        };
         if let Err(e) = check_host_fits(&config) {
             for &b in &req.backends {
-                rows.push(not_measured(
+                rows.push(unmeasured_row(
+                    &config_name,
+                    size,
                     b,
                     0,
                     expected_synapses(&config) as usize,
@@ -252,7 +276,9 @@ pub fn run(req: &ScaleRequest) -> Result<Vec<ScaleRow>> {
                     gpu_bytes: r.device_bytes,
                     status: "ok".into(),
                 }),
-                Err(e @ (Error::TooLarge(_) | Error::Gpu(_))) => rows.push(not_measured(
+                Err(e @ (Error::TooLarge(_) | Error::Gpu(_))) => rows.push(unmeasured_row(
+                    &config_name,
+                    size,
                     backend,
                     net.n_neurons(),
                     net.n_synapses(),

@@ -169,3 +169,49 @@ fn stats_reads_an_output_file() {
     let (ok, _, stderr) = ganglion(&["stats", "/nonexistent.h5"]);
     assert!(!ok && stderr.contains("/nonexistent.h5"), "{stderr}");
 }
+
+#[test]
+fn scale_writes_its_csv_and_never_overwrites_one_without_force() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("s.csv");
+    let csv_s = csv.to_str().unwrap();
+    let args = [
+        "scale",
+        "configs/hh_bench.toml",
+        "--population",
+        "hh",
+        "--sizes",
+        "100,200",
+        "--backends",
+        "cpu",
+        "--steps",
+        "3",
+        "--repeat",
+        "1",
+        "--out",
+        csv_s,
+        "--quiet",
+    ];
+    let (ok, stdout, stderr) = ganglion(&args);
+    assert!(ok, "{stderr}");
+    assert!(
+        stdout.contains("wrote") && stdout.lines().count() == 4,
+        "{stdout}"
+    );
+    let before = std::fs::read(&csv).unwrap();
+    let (ok, _, stderr) = ganglion(&args);
+    assert!(!ok && stderr.contains("--force"), "{stderr}");
+    assert_eq!(std::fs::read(&csv).unwrap(), before);
+    let ghost = [
+        "scale",
+        "configs/hh_bench.toml",
+        "--population",
+        "ghost",
+        "--sizes",
+        "100",
+        "--out",
+        "/tmp/never.csv",
+    ];
+    let (ok, _, stderr) = ganglion(&ghost);
+    assert!(!ok && stderr.contains("ghost"), "{stderr}");
+}
