@@ -128,13 +128,12 @@ impl Network {
         self.projections.iter().map(|p| p.csr.n_synapses()).sum()
     }
 
-    /// Bytes the network's state and connectivity occupy in the given float width.
+    /// Bytes the CPU backend holds for the network's state and connectivity in the given
+    /// float width: per neuron a state array of `MAX_VARS`, the two synaptic-input words and a
+    /// spike flag.
     pub fn memory_bytes(&self, float_bytes: usize) -> usize {
-        let state: usize = self
-            .populations
-            .iter()
-            .map(|p| p.size * (p.variables().len() + 1) * float_bytes)
-            .sum();
+        let per_neuron = (crate::model::MAX_VARS + 2) * float_bytes + 1;
+        let state: usize = self.populations.iter().map(|p| p.size * per_neuron).sum();
         let synapses: usize = self
             .projections
             .iter()
@@ -143,12 +142,16 @@ impl Network {
                     Weights::Uniform(_) => 0,
                     Weights::PerSynapse(_) => float_bytes,
                 };
-                let event = p.event.as_ref().map_or(0, |e| {
-                    (e.by_source.n_rows + 1) * 4
-                        + e.by_source.n_synapses() * (4 + w)
-                        + e.synapse.ring_slots() as usize * p.csr.n_rows * 4
-                });
-                (p.csr.n_rows + 1) * 4 + p.csr.n_synapses() * (4 + w) + event
+                // Event-driven synapses keep the outgoing rows, g and the delay ring instead.
+                match &p.event {
+                    None => (p.csr.n_rows + 1) * 4 + p.csr.n_synapses() * (4 + w),
+                    Some(e) => {
+                        (e.by_source.n_rows + 1) * 4
+                            + e.by_source.n_synapses() * (4 + w)
+                            + p.csr.n_rows * float_bytes
+                            + e.synapse.ring_slots() as usize * p.csr.n_rows * 4
+                    }
+                }
             })
             .sum();
         state + synapses
