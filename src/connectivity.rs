@@ -290,39 +290,19 @@ mod tests {
 
     #[test]
     fn fixed_indegree_gives_k_distinct_non_self_sources() {
-        let c = build(
-            &Connectivity::FixedIndegree {
-                k: 10,
-                autapses: false,
-            },
-            50,
-            50,
-            &WeightSpec::Constant(1.0),
-            true,
-            3,
-            0,
-        )
-        .unwrap();
+        let rule = Connectivity::FixedIndegree {
+            k: 10,
+            autapses: false,
+        };
+        let build_it = || build(&rule, 50, 50, &WeightSpec::Constant(1.0), true, 3, 0).unwrap();
+        let c = build_it();
         for i in 0..50 {
             let row = &c.col_idx[c.row_ptr[i] as usize..c.row_ptr[i + 1] as usize];
             assert_eq!(row.len(), 10);
             assert!(row.windows(2).all(|w| w[0] < w[1]));
             assert!(!row.contains(&(i as u32)));
         }
-        let again = build(
-            &Connectivity::FixedIndegree {
-                k: 10,
-                autapses: false,
-            },
-            50,
-            50,
-            &WeightSpec::Constant(1.0),
-            true,
-            3,
-            0,
-        )
-        .unwrap();
-        assert_eq!(c, again, "same seed, same matrix");
+        assert_eq!(c, build_it(), "same seed, same matrix");
     }
 
     #[test]

@@ -53,16 +53,7 @@ struct Output {
 }
 
 fn open(path: &Path) -> Result<Output> {
-    let h5 = |source: hdf5::Error| Error::Hdf5 {
-        path: path.to_owned(),
-        source,
-    };
-    let file = hdf5::File::open(path).map_err(h5)?;
-    let text: hdf5::types::VarLenUnicode = file
-        .attr("config")
-        .and_then(|a| a.read_scalar())
-        .map_err(h5)?;
-    let config = crate::config::parse(text.as_str(), &[])?;
+    let (file, config) = crate::io::hdf5::open_output(path)?;
     let config_name = file
         .attr("config_name")
         .and_then(|a| a.read_scalar::<hdf5::types::VarLenUnicode>())

@@ -174,12 +174,7 @@ pub fn from_file(
         path: path.to_owned(),
         source,
     };
-    let file = hdf5::File::open(path).map_err(h5)?;
-    let text: hdf5::types::VarLenUnicode = file
-        .attr("config")
-        .and_then(|a| a.read_scalar())
-        .map_err(h5)?;
-    let config = crate::config::parse(text.as_str(), &[])?;
+    let (file, config) = crate::io::hdf5::open_output(path)?;
     // A run that stopped early covers only the time it simulated.
     let duration = file
         .attr("simulated_ms")

@@ -279,3 +279,18 @@ impl crate::simulator::ChunkSink for Hdf5Writer {
         })
     }
 }
+
+/// An output file opened for reading, with the resolved config it stores.
+pub fn open_output(path: &Path) -> Result<(hdf5::File, crate::config::Config)> {
+    let h5 = |source: hdf5::Error| Error::Hdf5 {
+        path: path.to_owned(),
+        source,
+    };
+    let file = hdf5::File::open(path).map_err(h5)?;
+    let text: VarLenUnicode = file
+        .attr("config")
+        .and_then(|a| a.read_scalar())
+        .map_err(h5)?;
+    let config = crate::config::parse(text.as_str(), &[])?;
+    Ok((file, config))
+}
