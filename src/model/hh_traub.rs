@@ -121,27 +121,13 @@ pub fn step<F: Real>(p: &TraubConsts<F>, x: &mut [F], syn: SynInput<F>, dt: F) -
     let v_inf = a / b;
     let v_new = v_inf + (v - v_inf) * (-b * dt).exp();
 
-    x[M] = advance_gate(
-        x[M],
-        alpha_m(v, p.v_t),
-        beta_m(v, p.v_t),
-        dt,
-        GatingIntegrator::ExponentialEuler,
-    );
-    x[H] = advance_gate(
-        x[H],
-        alpha_h(v, p.v_t),
-        beta_h(v, p.v_t),
-        dt,
-        GatingIntegrator::ExponentialEuler,
-    );
-    x[N] = advance_gate(
-        x[N],
-        alpha_n(v, p.v_t),
-        beta_n(v, p.v_t),
-        dt,
-        GatingIntegrator::ExponentialEuler,
-    );
+    // The shader's advance_gate has no integrator argument: COBAHH is exponential Euler only.
+    let gate = |x: F, alpha: F, beta: F| {
+        advance_gate(x, alpha, beta, dt, GatingIntegrator::ExponentialEuler)
+    };
+    x[M] = gate(x[M], alpha_m(v, p.v_t), beta_m(v, p.v_t));
+    x[H] = gate(x[H], alpha_h(v, p.v_t), beta_h(v, p.v_t));
+    x[N] = gate(x[N], alpha_n(v, p.v_t), beta_n(v, p.v_t));
     x[V] = v_new;
 
     if x[REFRACTORY] > F::zero() {
