@@ -169,22 +169,31 @@ pub fn bench(
     repeat: usize,
     backends: &[String],
 ) -> Result<String> {
+    let choices = parse_backends(backends)?;
     let config = config::load(config_path, overrides)?;
     let net = Network::build(&config)?;
     let mut rows = Vec::new();
-    for name in backends {
-        let mut opts = backend_options(&config);
-        opts.choice = match name.trim() {
-            "cpu" => crate::config::BackendChoice::Cpu,
-            "gpu" => crate::config::BackendChoice::Gpu,
-            other => {
-                return Err(crate::Error::config(
-                    "--backends",
-                    format!("unknown backend `{other}`; expected cpu or gpu"),
-                ))
-            }
+    for choice in choices {
+        let opts = BackendOptions {
+            choice,
+            ..backend_options(&config)
         };
         rows.push(crate::bench::bench(&net, &opts, steps, repeat)?);
     }
     Ok(crate::bench::table(&rows))
+}
+
+/// The `--backends` list of `bench` and `scale`: each `cpu` or `gpu`.
+pub fn parse_backends(names: &[String]) -> Result<Vec<crate::config::BackendChoice>> {
+    names
+        .iter()
+        .map(|name| match name.trim() {
+            "cpu" => Ok(crate::config::BackendChoice::Cpu),
+            "gpu" => Ok(crate::config::BackendChoice::Gpu),
+            other => Err(crate::Error::config(
+                "--backends",
+                format!("unknown backend `{other}`; expected cpu or gpu"),
+            )),
+        })
+        .collect()
 }

@@ -368,16 +368,7 @@ pub fn main() -> anyhow::Result<()> {
                     out.display()
                 );
             }
-            let backends = backends
-                .iter()
-                .map(|b| match b.trim() {
-                    "cpu" => Ok(crate::config::BackendChoice::Cpu),
-                    "gpu" => Ok(crate::config::BackendChoice::Gpu),
-                    other => Err(anyhow::anyhow!(
-                        "--backends: unknown backend `{other}`; expected cpu or gpu"
-                    )),
-                })
-                .collect::<anyhow::Result<Vec<_>>>()?;
+            let backends = app::parse_backends(&backends)?;
             let req = crate::scale::ScaleRequest {
                 config: args.config.clone(),
                 overrides: args.all_overrides(),
