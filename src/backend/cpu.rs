@@ -32,7 +32,6 @@ struct Population<F> {
     model: ModelConsts<F>,
     noisy: bool,
     vars: Vec<[F; MAX_VARS]>,
-    syn: Vec<SynInput<F>>,
     spiked: Vec<bool>,
 }
 
@@ -87,6 +86,10 @@ pub struct CpuBackend<F> {
     step: u64,
     populations: Vec<Population<F>>,
     projections: Vec<Projection<F>>,
+    /// Synaptic input per population and neuron for the step being taken. Kept beside the
+    /// populations so the coupling can read a source's state while writing a target's input,
+    /// even within one population.
+    syn: Vec<Vec<SynInput<F>>>,
 }
 
 pub fn create(net: &Network, precision: Precision) -> Box<dyn Backend> {
@@ -134,7 +137,6 @@ impl<F: Real> CpuBackend<F> {
                     model,
                     noisy,
                     vars,
-                    syn: vec![SynInput::zero(); p.size],
                     spiked: vec![false; p.size],
                 }
             })
@@ -181,27 +183,27 @@ impl<F: Real> CpuBackend<F> {
             step: 0,
             populations,
             projections,
+            syn: net
+                .populations
+                .iter()
+                .map(|p| vec![SynInput::zero(); p.size])
+                .collect(),
         }
     }
 
     /// Every neuron's synaptic input from the state at t_k, projection by projection in
     /// config order (as the GPU's dispatches), each graded row summed in column order.
     fn gather_synaptic_input(&mut self) {
-        for pop in &mut self.populations {
-            pop.syn.iter_mut().for_each(|s| *s = SynInput::zero());
+        for syn in &mut self.syn {
+            syn.iter_mut().for_each(|s| *s = SynInput::zero());
         }
         let step = self.step;
         for proj in &mut self.projections {
             match proj {
                 Projection::Graded(proj) => {
-                    let source: Vec<F> = self.populations[proj.source]
-                        .vars
-                        .iter()
-                        .map(|x| x[hh::S])
-                        .collect();
-                    let target = &mut self.populations[proj.target];
+                    let source = &self.populations[proj.source].vars;
                     let proj = &*proj;
-                    par_or_seq(&mut target.syn, |(i, syn)| {
+                    par_or_seq(&mut self.syn[proj.target], |(i, syn)| {
                         let (start, end) = (proj.row_ptr[i] as usize, proj.row_ptr[i + 1] as usize);
                         let mut sum_es = F::zero();
                         for k in start..end {
@@ -209,7 +211,7 @@ impl<F: Real> CpuBackend<F> {
                                 ProjectionWeights::Uniform(w) => *w,
                                 ProjectionWeights::PerSynapse(ws) => ws[k],
                             };
-                            sum_es = sum_es + e * source[proj.col_idx[k] as usize];
+                            sum_es = sum_es + e * source[proj.col_idx[k] as usize][hh::S];
                         }
                         let g = graded::conductance(proj.w, sum_es);
                         syn.g = syn.g + g;
@@ -220,7 +222,7 @@ impl<F: Real> CpuBackend<F> {
                     let n = proj.g.len();
                     let slot = (step % proj.slots) as usize;
                     let arrivals = &mut proj.pending[slot * n..(slot + 1) * n];
-                    let target = &mut self.populations[proj.target].syn;
+                    let target = &mut self.syn[proj.target];
                     let (kind, inv_scale, e_rev, decay) =
                         (proj.kind, proj.inv_scale, proj.e_rev, proj.decay);
                     let deliver = |((syn, g), arrived): ((&mut SynInput<F>, &mut F), &mut i32)| {
@@ -304,7 +306,7 @@ impl<F: Real> CpuBackend<F> {
         let (dt, key, step) = (self.dt, self.seed_key, self.step);
         let t = F::from_f64(step as f64) * dt;
         let mut diverged = None;
-        for (p_idx, pop) in self.populations.iter_mut().enumerate() {
+        for (p_idx, (pop, syn)) in self.populations.iter_mut().zip(&self.syn).enumerate() {
             let (model, noisy) = (pop.model, pop.noisy);
             let update = |(i, ((x, syn), spiked)): NeuronItem<F>| {
                 let xi = if noisy {
@@ -327,14 +329,14 @@ impl<F: Real> CpuBackend<F> {
             if pop.vars.len() >= PARALLEL_MIN_NEURONS {
                 pop.vars
                     .par_iter_mut()
-                    .zip(pop.syn.par_iter())
+                    .zip(syn.par_iter())
                     .zip(pop.spiked.par_iter_mut())
                     .enumerate()
                     .for_each(update);
             } else {
                 pop.vars
                     .iter_mut()
-                    .zip(pop.syn.iter())
+                    .zip(syn.iter())
                     .zip(pop.spiked.iter_mut())
                     .enumerate()
                     .for_each(update);
