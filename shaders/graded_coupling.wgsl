@@ -4,19 +4,9 @@
 //                 the CPU;
 //   couple_lanes: 32 threads per row and a tree reduction (simulation.gpu_coupling =
 //                 "lanes_per_row").
+// Prepended with graded_synapse.wgsl.
 
-struct CouplingParams {
-    v_rev: f32,
-    w: f32,
-    uniform_weight: f32,
-    per_synapse_weights: u32,
-    n_rows: u32,
-    n_source: u32,
-    accumulate: u32,   // 0 for the first projection into a population, 1 after
-    _pad0: u32,
-}
-
-@group(0) @binding(0) var<uniform> p: CouplingParams;
+@group(0) @binding(0) var<uniform> coupling: CouplingParams;
 @group(0) @binding(1) var<storage, read> row_ptr: array<u32>;
 @group(0) @binding(2) var<storage, read> col_idx: array<u32>;
 @group(0) @binding(3) var<storage, read> weights: array<f32>;
@@ -27,48 +17,29 @@ struct CouplingParams {
 
 const S: u32 = 4u;
 
-fn conductance(w: f32, sum_es: f32) -> f32 {
-    return sum_es / w;
-}
-
-fn weight(k: u32) -> f32 {
-    if (p.per_synapse_weights != 0u) {
-        return weights[k];
-    }
-    return p.uniform_weight;
+fn presynaptic_s(index: u32) -> f32 {
+    return source_state[index];
 }
 
 fn add_input(i: u32, sum_es: f32) {
-    let g = conductance(p.w, sum_es);
+    let g = conductance(coupling.w, sum_es);
     var g_sum = 0.0;
     var i0_sum = 0.0;
-    if (p.accumulate != 0u) {
+    if (coupling.accumulate != 0u) {
         g_sum = syn_g[i];
         i0_sum = syn_i0[i];
     }
     syn_g[i] = g_sum + g;
-    syn_i0[i] = i0_sum + g * p.v_rev;
+    syn_i0[i] = i0_sum + g * coupling.v_rev;
 }
 
 @compute @workgroup_size(256)
 fn couple(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
     let i = gid.x + gid.y * groups.x * 256u;
-    if (i >= p.n_rows) {
+    if (i >= coupling.n_rows) {
         return;
     }
-    let start = row_ptr[i];
-    let end = row_ptr[i + 1u];
-    let s_base = S * p.n_source;
-    var sum_es = 0.0;
-    if (p.per_synapse_weights != 0u) {
-        for (var k = start; k < end; k++) {
-            sum_es = sum_es + weights[k] * source_state[s_base + col_idx[k]];
-        }
-    } else {
-        for (var k = start; k < end; k++) {
-            sum_es = sum_es + p.uniform_weight * source_state[s_base + col_idx[k]];
-        }
-    }
+    let sum_es = row_sum(i, S * coupling.n_source);
     add_input(i, sum_es);
 }
 
@@ -88,11 +59,11 @@ fn couple_lanes(
     let lane = local % LANES;
     let i = (group.x + group.y * groups.x) * ROWS_PER_GROUP + local / LANES;
     var sum_es = 0.0;
-    if (i < p.n_rows) {
-        let s_base = S * p.n_source;
+    if (i < coupling.n_rows) {
+        let s_base = S * coupling.n_source;
         let end = row_ptr[i + 1u];
         for (var k = row_ptr[i] + lane; k < end; k += LANES) {
-            sum_es = sum_es + weight(k) * source_state[s_base + col_idx[k]];
+            sum_es = sum_es + weight(k) * presynaptic_s(s_base + col_idx[k]);
         }
     }
     partial[local] = sum_es;
@@ -103,7 +74,7 @@ fn couple_lanes(
         }
         workgroupBarrier();
     }
-    if (lane == 0u && i < p.n_rows) {
+    if (lane == 0u && i < coupling.n_rows) {
         add_input(i, partial[local]);
     }
 }

@@ -53,12 +53,10 @@ fn advance_gate(x: f32, alpha: f32, beta: f32, dt: f32, integrator: u32) -> f32 
     return min(max(x_new, 0.0), 1.0);
 }
 
-@compute @workgroup_size(256)
-fn update_neurons(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
-    let i = neuron_index(gid, groups);
-    if (i >= p.n) {
-        return;
-    }
+// One neuron over one step: src/model/hh.rs `step`. S is read from state block `s_now` and
+// written to `s_next`: the same block, except when the population's own coupling runs in this
+// dispatch (hh_coupled.wgsl) and S must be double-buffered.
+fn step(i: u32, syn: SynInput, s_now: u32, s_next: u32) {
     let n_all = p.n;
     let dt = p.dt;
     var xi = 0.0;
@@ -75,15 +73,24 @@ fn update_neurons(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_wo
     let i_na = p.g_na * m3h * (v - p.e_na);
     let i_k = p.g_k * n2 * n2 * (v - p.e_k);
     let i_l = p.g_l * (v - p.e_l);
-    let i_total = p.i_ext - i_na - i_k - i_l + syn_current(i, v);
+    let i_total = p.i_ext - i_na - i_k - i_l + current(syn, v);
     let v_new = v + (dt * i_total + p.noise_sigma * sqrt(dt) * xi) / p.c_m;
 
     state[M * n_all + i] = advance_gate(m, alpha_m(v), beta_m(v), dt, p.integrator);
     state[H * n_all + i] = advance_gate(h, alpha_h(v), beta_h(v), dt, p.integrator);
     state[N * n_all + i] = advance_gate(n, alpha_n(v), beta_n(v), dt, p.integrator);
-    state[S * n_all + i] = advance_gate(state[S * n_all + i], alpha_s(v), beta_s(v), dt, p.integrator);
+    state[s_next * n_all + i] = advance_gate(state[s_now * n_all + i], alpha_s(v), beta_s(v), dt, p.integrator);
     state[V * n_all + i] = v_new;
 
     emit_spike(p.population, p.record_spikes, i, v < p.v_threshold && v_new >= p.v_threshold);
     check_finite(p.population, i, v_new);
+}
+
+@compute @workgroup_size(256)
+fn update_neurons(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+    let i = neuron_index(gid, groups);
+    if (i >= p.n) {
+        return;
+    }
+    step(i, gathered_input(i), S, S);
 }

@@ -65,7 +65,7 @@ fn update_neurons(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_wo
         state[V * n_all + i] = p.v_reset;
     } else {
         let v = state[V * n_all + i];
-        let i_total = input_current(t, xi) + syn_current(i, v);
+        let i_total = input_current(t, xi) + current(gathered_input(i), v);
         var v_new: f32;
         if (p.integrator == INTEGRATOR_EULER) {
             v_new = v + dt / p.tau_m * (p.e_l - v + p.r_m * i_total);

@@ -29,8 +29,18 @@ fn neuron_index(gid: vec3<u32>, groups: vec3<u32>) -> u32 {
     return gid.x + gid.y * groups.x * 256u;
 }
 
-fn syn_current(i: u32, v: f32) -> f32 {
-    return syn_i0[i] - syn_g[i] * v;
+// One neuron's synaptic input for one step: SynInput in src/model/mod.rs.
+struct SynInput {
+    g: f32,
+    i0: f32,
+}
+
+fn gathered_input(i: u32) -> SynInput {
+    return SynInput(syn_g[i], syn_i0[i]);
+}
+
+fn current(syn: SynInput, v: f32) -> f32 {
+    return syn.i0 - syn.g * v;
 }
 
 fn emit_spike(population: u32, record: u32, i: u32, fired: bool) {

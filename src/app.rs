@@ -96,6 +96,7 @@ pub fn check(config_path: &Path, overrides: &[String]) -> Result<String> {
     }
     let steps = net.n_steps;
     let chunk = simulator::chunk_steps(&net, &plan, config.simulation.chunk_steps);
+    let fused = crate::backend::gpu::fuses(&net, config.simulation.gpu_coupling)?;
     let _ = writeln!(
         s,
         "  total: {} neurons, {} synapses, {} steps of {} ms",
@@ -109,7 +110,9 @@ pub fn check(config_path: &Path, overrides: &[String]) -> Result<String> {
         "  memory: {} in f64 on the CPU, {} in f32; GPU buffers {}",
         human_bytes(net.memory_bytes(8) as u64),
         human_bytes(net.memory_bytes(4) as u64),
-        human_bytes(crate::backend::gpu::required_bytes(&net, &plan, chunk))
+        human_bytes(crate::backend::gpu::required_bytes(
+            &net, &plan, chunk, fused
+        ))
     );
     let _ = writeln!(
         s,

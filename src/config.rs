@@ -69,16 +69,24 @@ pub struct Simulation {
     pub gpu_coupling: GpuCoupling,
 }
 
-/// The GPU's graded-coupling kernel: which is faster depends on the device and the in-degree,
-/// so both exist and `ganglion bench --set simulation.gpu_coupling=…` compares them.
+/// How the GPU computes graded coupling. Dispatches are expensive on real GPUs, so by default
+/// a network whose graded projections allow it gets one fused dispatch per step; the two
+/// separate kernels differ in how a row is summed, and `ganglion bench --set
+/// simulation.gpu_coupling=…` compares them all.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "snake_case")]
 pub enum GpuCoupling {
-    /// One thread sums a whole row, in column order (as the CPU does).
+    /// `fused` where the network allows it, else `thread_per_row`.
     #[default]
+    Auto,
+    /// Coupling and neuron update in one dispatch, for networks of HH populations whose only
+    /// input is one graded projection from themselves; any other network is an error.
+    Fused,
+    /// A coupling dispatch in which one thread sums a whole row, in column order (as the CPU
+    /// does), before the neuron update.
     ThreadPerRow,
-    /// 32 threads share a row and reduce their partial sums in workgroup memory: coalesced
-    /// loads for long rows, a different (tree) summation order.
+    /// A coupling dispatch in which 32 threads share a row and reduce their partial sums in
+    /// workgroup memory: coalesced loads for long rows, a different (tree) summation order.
     LanesPerRow,
 }
 

@@ -83,7 +83,11 @@ fn one_step_from_random_states_agrees_with_the_cpu_in_f32() {
     run_in_memory(&net, &mut cpu, &plan);
     let a = cpu.read_state().unwrap();
     // Both coupling kernels: the lanes-per-row one sums in a different order.
-    for coupling in [GpuCoupling::ThreadPerRow, GpuCoupling::LanesPerRow] {
+    for coupling in [
+        GpuCoupling::Fused,
+        GpuCoupling::ThreadPerRow,
+        GpuCoupling::LanesPerRow,
+    ] {
         let mut g = GpuBackend::with_options(&net, &plan, None, coupling).unwrap();
         run_in_memory(&net, &mut g, &plan);
         let b = g.read_state().unwrap();
@@ -165,6 +169,109 @@ fn a_noisy_random_network_gives_the_same_spike_counts_within_one() {
         .windows(2)
         .all(|w| (w[0].step, w[0].neuron) < (w[1].step, w[1].neuron));
     assert!(sorted, "GPU spikes come back in (time, neuron) order");
+}
+
+#[test]
+fn fused_coupling_equals_the_separate_coupling_kernel_step_for_step() {
+    let text = std::fs::read_to_string(repo_path("configs/hh_ring_1k.toml")).unwrap();
+    // Strong coupling from random S, so that a sum reading S of the wrong step shows in V at
+    // once; an odd number of steps, so that the final S sits in the second block; S recorded at
+    // every step, so that each gather must read the block of its step's parity. 101 steps end
+    // before the first spike, whose upstroke would amplify rounding differences (the kernels
+    // may contract a·b + c differently).
+    let (config, net) = parsed(
+        &text,
+        &[
+            "populations.hh.size=300",
+            "simulation.duration_ms=1.01",
+            "populations.hh.init.s={ uniform = [0.0, 1.0] }",
+            "projections.hh_hh.weight={ uniform = [0.0, 0.05] }",
+            r#"record.traces=[{ population = "hh", variables = ["v", "s"], neurons = "all", every = 1 }]"#,
+        ],
+    );
+    assert_eq!(net.n_steps % 2, 1);
+    let plan = RecordPlan::from_config(&config, &net);
+    let run = |coupling| {
+        let mut g = GpuBackend::with_options(&net, &plan, None, coupling).unwrap();
+        let out = run_in_memory(&net, &mut g, &plan);
+        (out.traces, g.read_state().unwrap())
+    };
+    let (fused, fused_state) = run(GpuCoupling::Fused);
+    let (separate, separate_state) = run(GpuCoupling::ThreadPerRow);
+    let close = |x: f64, y: f64| (x - y).abs() <= 1e-5 * x.abs().max(1.0);
+    for (var, name) in ["v", "s"].iter().enumerate() {
+        let (x, y) = (&separate[0][var], &fused[0][var]);
+        assert_eq!(x.len(), 101 * 300);
+        for k in 0..x.len() {
+            assert!(
+                close(x[k].into(), y[k].into()),
+                "{name} of neuron {} at step {}: {} vs {}",
+                k % 300,
+                k / 300,
+                x[k],
+                y[k]
+            );
+        }
+    }
+    for var in 0..5 {
+        for i in 0..300 {
+            let (x, y) = (separate_state[0][var][i], fused_state[0][var][i]);
+            assert!(close(x, y), "var {var} neuron {i}: {x} vs {y}");
+        }
+    }
+}
+
+#[test]
+fn auto_coupling_fuses_exactly_the_networks_the_fused_kernel_fits() {
+    use ganglion::backend::gpu::fuses;
+    let two_populations = "[simulation]\ndt_ms = 0.01\nduration_ms = 1.0\n\
+        [populations.a]\nmodel = \"hh\"\nsize = 10\n[populations.b]\nmodel = \"hh\"\nsize = 10\n\
+        [projections.ab]\nsource = \"a\"\ntarget = \"b\"\nsynapse = \"graded\"\nweight = 0.1\n\
+        connectivity = { rule = \"all_to_all\" }\n";
+    let unconnected = "[simulation]\ndt_ms = 0.01\nduration_ms = 1.0\n\
+        [populations.a]\nmodel = \"hh\"\nsize = 10\n";
+    let cases = [
+        (shipped("hh_pair.toml", &[]).1, None),
+        (
+            shipped("hh_bench.toml", &["populations.hh.size=200"]).1,
+            None,
+        ),
+        (shipped("cobahh.toml", &[]).1, Some("not an hh population")),
+        (
+            parsed(two_populations, &[]).1,
+            Some("joins two populations"),
+        ),
+    ];
+    for (net, unfit) in &cases {
+        assert_eq!(fuses(net, GpuCoupling::Auto).unwrap(), unfit.is_none());
+        assert!(!fuses(net, GpuCoupling::ThreadPerRow).unwrap());
+        match (fuses(net, GpuCoupling::Fused), unfit) {
+            (Ok(true), None) => {}
+            (Err(e), Some(why)) => {
+                let e = e.to_string();
+                assert!(
+                    e.contains("simulation.gpu_coupling") && e.contains(why),
+                    "{e}"
+                );
+            }
+            (other, _) => panic!("{unfit:?}: {other:?}"),
+        }
+    }
+    // Nothing to fuse: no second S block.
+    assert!(!fuses(&parsed(unconnected, &[]).1, GpuCoupling::Auto).unwrap());
+}
+
+#[test]
+fn fused_coupling_on_a_network_it_does_not_fit_is_refused_by_the_backend() {
+    let (_, net) = shipped("cobahh.toml", &["simulation.duration_ms=1"]);
+    let err = GpuBackend::with_options(&net, &RecordPlan::none(&net), None, GpuCoupling::Fused)
+        .err()
+        .expect("COBAHH cannot fuse")
+        .to_string();
+    assert!(
+        err.contains("simulation.gpu_coupling") && err.contains("not an hh population"),
+        "{err}"
+    );
 }
 
 #[test]

@@ -11,7 +11,9 @@ pub const NEURON_COMMON_WGSL: &str = include_str!("../../../shaders/neuron_commo
 pub const HH_WGSL: &str = include_str!("../../../shaders/hh.wgsl");
 pub const LIF_WGSL: &str = include_str!("../../../shaders/lif.wgsl");
 pub const HH_TRAUB_WGSL: &str = include_str!("../../../shaders/hh_traub.wgsl");
+pub const GRADED_SYNAPSE_WGSL: &str = include_str!("../../../shaders/graded_synapse.wgsl");
 pub const GRADED_COUPLING_WGSL: &str = include_str!("../../../shaders/graded_coupling.wgsl");
+pub const HH_COUPLED_WGSL: &str = include_str!("../../../shaders/hh_coupled.wgsl");
 pub const EXP_SYNAPSE_WGSL: &str = include_str!("../../../shaders/exp_synapse.wgsl");
 pub const EXP_DELIVER_WGSL: &str = include_str!("../../../shaders/exp_deliver.wgsl");
 pub const EXP_PROPAGATE_WGSL: &str = include_str!("../../../shaders/exp_propagate.wgsl");
@@ -269,6 +271,8 @@ pub const ROWS_PER_LANE_GROUP: u32 = 8;
 
 pub struct Kernels {
     pub hh: Kernel,
+    /// HH with its own graded coupling in the same dispatch (`GpuCoupling::Fused`).
+    pub hh_coupled: Kernel,
     pub lif: Kernel,
     pub hh_traub: Kernel,
     pub coupling: Kernel,
@@ -295,21 +299,38 @@ impl Kernels {
                 &neuron,
             )
         };
+        let mut coupled = neuron.to_vec();
+        // The graded projection: params, row_ptr, col_idx, weights.
+        coupled.extend([Uniform, Read, Read, Read]);
         Ok(Kernels {
             hh: model("hh", HH_WGSL)?,
+            hh_coupled: Kernel::new(
+                ctx,
+                "hh_coupled",
+                &[
+                    PHILOX_WGSL,
+                    STEP_INFO_WGSL,
+                    NEURON_COMMON_WGSL,
+                    GRADED_SYNAPSE_WGSL,
+                    HH_WGSL,
+                    HH_COUPLED_WGSL,
+                ],
+                "update_coupled",
+                &coupled,
+            )?,
             lif: model("lif", LIF_WGSL)?,
             hh_traub: model("hh_traub", HH_TRAUB_WGSL)?,
             coupling: Kernel::new(
                 ctx,
                 "graded_coupling",
-                &[GRADED_COUPLING_WGSL],
+                &[GRADED_SYNAPSE_WGSL, GRADED_COUPLING_WGSL],
                 "couple",
                 &coupling_slots,
             )?,
             coupling_lanes: Kernel::new(
                 ctx,
                 "graded_coupling_lanes",
-                &[GRADED_COUPLING_WGSL],
+                &[GRADED_SYNAPSE_WGSL, GRADED_COUPLING_WGSL],
                 "couple_lanes",
                 &coupling_slots,
             )?,
@@ -344,6 +365,7 @@ impl Kernels {
     pub(super) fn model(&self, kernel: super::ModelKernel) -> &Kernel {
         match kernel {
             super::ModelKernel::Hh => &self.hh,
+            super::ModelKernel::HhCoupled => &self.hh_coupled,
             super::ModelKernel::Lif => &self.lif,
             super::ModelKernel::HhTraub => &self.hh_traub,
         }

@@ -12,9 +12,11 @@ pub mod kernels;
 
 use super::{Backend, BackendInfo, NetworkState};
 use crate::config::{GpuCoupling, NeuronModel, Precision, SynapseModel};
-use crate::connectivity::Weights;
+use crate::connectivity::{Csr, Weights};
 use crate::error::{Error, Result};
 use crate::model::exp_synapse::ExpKind;
+use crate::model::graded::GradedParams;
+use crate::model::hh;
 use crate::network::Network;
 use crate::record::{samples_in, ChunkOutput, Divergence, RecordPlan, Spike, TraceVar};
 use crate::rng;
@@ -41,6 +43,8 @@ const NO_STEP: u32 = u32::MAX;
 #[derive(Clone, Copy)]
 enum ModelKernel {
     Hh,
+    /// HH with its own graded projection summed in the same dispatch (fused coupling).
+    HhCoupled,
     Lif,
     HhTraub,
 }
@@ -49,7 +53,8 @@ struct PopulationBuffers {
     size: u32,
     n_vars: usize,
     kernel: ModelKernel,
-    /// Variable k of neuron i at k·size + i, in model variable order.
+    /// Variable k of neuron i at k·size + i, in model variable order; with fused coupling a
+    /// sixth block holds S of every other step.
     state: wgpu::Buffer,
     bind_group: wgpu::BindGroup,
 }
@@ -74,13 +79,17 @@ struct TraceBuffers {
     every: u64,
     rows: u64,
     samples: wgpu::Buffer,
-    /// One gather for the population's own variables, one per synaptic g recorded.
-    gathers: Vec<wgpu::BindGroup>,
+    /// One gather for the population's own variables, one per synaptic g recorded; each for
+    /// even and for odd steps, which differ where S is double-buffered.
+    gathers: Vec<[wgpu::BindGroup; 2]>,
 }
 
 /// What one trace gather reads: a buffer of `n`-neuron variables, and (variable index, sample
-/// slot) for each variable it copies.
-type GatherSource<'a> = (&'a wgpu::Buffer, u32, Vec<(u32, u32)>);
+/// slot) for each variable it copies; whether the buffer is a population's state.
+type GatherSource<'a> = (&'a wgpu::Buffer, u32, Vec<(u32, u32)>, bool);
+
+/// State block of S on odd steps with fused coupling (`S_ALT` in hh_coupled.wgsl).
+const S_ALT: usize = 5;
 
 struct Timer {
     queries: wgpu::QuerySet,
@@ -91,6 +100,8 @@ pub struct GpuBackend {
     ctx: GpuContext,
     kernels: Kernels,
     coupling: GpuCoupling,
+    /// Graded coupling runs inside the HH update (one dispatch per step); S is double-buffered.
+    fused: bool,
     populations: Vec<PopulationBuffers>,
     projections: Vec<ProjectionBuffers>,
     traces: Vec<TraceBuffers>,
@@ -144,15 +155,16 @@ fn trace_rows(steps: u64, every: u64) -> u64 {
     steps.div_ceil(every) + 1
 }
 
-/// GPU memory the network and one submit's recording need, in bytes.
-pub fn required_bytes(net: &Network, plan: &RecordPlan, chunk_steps: u64) -> u64 {
+/// GPU memory the network and one submit's recording need, in bytes (`fused`: see `fuses`).
+pub fn required_bytes(net: &Network, plan: &RecordPlan, chunk_steps: u64, fused: bool) -> u64 {
     let (steps, spike_capacity) =
         submit_plan(net, plan, chunk_steps.min(MAX_STEPS_PER_SUBMIT), 2 << 30);
-    // State, two synaptic-input words and a spike flag per neuron.
+    // State (and S's second block when fused), two synaptic-input words and a spike flag per
+    // neuron.
     let neurons: u64 = net
         .populations
         .iter()
-        .map(|p| p.size as u64 * (p.variables().len() as u64 + 3) * 4)
+        .map(|p| p.size as u64 * (p.variables().len() as u64 + fused as u64 + 3) * 4)
         .sum();
     let synapses: u64 = net
         .projections
@@ -184,6 +196,117 @@ fn f32s(x: &[f64]) -> Vec<f32> {
     x.iter().map(|&v| v as f32).collect()
 }
 
+/// Why `net` cannot have its graded coupling fused into the neuron update, if it cannot. The
+/// fused kernel sums one projection, reading S from the population's own state buffer.
+pub fn fused_coupling_unfit(net: &Network) -> Option<String> {
+    if let Some(p) = net
+        .populations
+        .iter()
+        .find(|p| !matches!(p.model, NeuronModel::Hh(_)))
+    {
+        return Some(format!("population `{}` is not an hh population", p.name));
+    }
+    let mut targeted = vec![false; net.populations.len()];
+    for p in &net.projections {
+        if !matches!(p.synapse, SynapseModel::Graded(_)) {
+            return Some(format!("projection `{}` is not graded", p.name));
+        }
+        if p.source != p.target {
+            return Some(format!(
+                "projection `{}` joins two populations; only a population's projection onto itself fuses",
+                p.name
+            ));
+        }
+        if std::mem::replace(&mut targeted[p.target], true) {
+            return Some(format!(
+                "population `{}` is the target of more than one projection",
+                net.populations[p.target].name
+            ));
+        }
+    }
+    None
+}
+
+/// Whether `coupling` runs `net`'s graded coupling inside the HH update; an error when it asks
+/// for that and the network does not allow it.
+pub fn fuses(net: &Network, coupling: GpuCoupling) -> Result<bool> {
+    match coupling {
+        // Without projections there is no coupling dispatch to save.
+        GpuCoupling::Auto => Ok(!net.projections.is_empty() && fused_coupling_unfit(net).is_none()),
+        GpuCoupling::Fused => match fused_coupling_unfit(net) {
+            None => Ok(true),
+            Some(why) => Err(Error::config(
+                "simulation.gpu_coupling",
+                format!("\"fused\" does not fit this network: {why}; use \"auto\", \"thread_per_row\" or \"lanes_per_row\""),
+            )),
+        },
+        GpuCoupling::ThreadPerRow | GpuCoupling::LanesPerRow => Ok(false),
+    }
+}
+
+/// One graded projection's buffers: `CouplingParams`, the CSR by target, its weights.
+struct GradedBuffers {
+    params: wgpu::Buffer,
+    row_ptr: wgpu::Buffer,
+    col_idx: wgpu::Buffer,
+    weights: wgpu::Buffer,
+}
+
+impl GradedBuffers {
+    fn new(
+        ctx: &GpuContext,
+        name: &str,
+        csr: &Csr,
+        g: &GradedParams,
+        accumulate: bool,
+    ) -> Result<GradedBuffers> {
+        let (uniform_weight, weights) = match &csr.weights {
+            Weights::Uniform(w) => (
+                *w as f32,
+                ctx.storage_buffer(&format!("{name}.weights"), &[])?,
+            ),
+            Weights::PerSynapse(ws) => (
+                0.0,
+                ctx.storage_buffer(&format!("{name}.weights"), bytemuck::cast_slice(&f32s(ws)))?,
+            ),
+        };
+        let params = CouplingParamsGpu {
+            v_rev: g.v_rev as f32,
+            w: g.w as f32,
+            uniform_weight,
+            per_synapse_weights: matches!(csr.weights, Weights::PerSynapse(_)) as u32,
+            n_rows: csr.n_rows as u32,
+            n_source: csr.n_cols as u32,
+            accumulate: accumulate as u32,
+            _pad: 0,
+        };
+        Ok(GradedBuffers {
+            params: ctx.uniform_buffer(&format!("{name}.params"), bytemuck::bytes_of(&params)),
+            row_ptr: ctx.storage_buffer(
+                &format!("{name}.row_ptr"),
+                bytemuck::cast_slice(&csr.row_ptr),
+            )?,
+            col_idx: ctx.storage_buffer(
+                &format!("{name}.col_idx"),
+                bytemuck::cast_slice(&csr.col_idx),
+            )?,
+            weights,
+        })
+    }
+
+    /// A population with no input: empty rows.
+    fn unconnected(ctx: &GpuContext, name: &str, n: usize) -> Result<GradedBuffers> {
+        let csr = Csr {
+            n_rows: n,
+            n_cols: n,
+            row_ptr: vec![0; n + 1],
+            col_idx: Vec::new(),
+            weights: Weights::Uniform(0.0),
+        };
+        Self::new(ctx, name, &csr, &GradedParams::default(), false)
+    }
+}
+
 impl GpuBackend {
     /// Builds the buffers for `net`; `plan` sizes the recording buffers (its traces may be
     /// recorded later; a plan with traces the backend was not built for is an error).
@@ -208,6 +331,7 @@ impl GpuBackend {
                 net.populations.len()
             )));
         }
+        let fused = fuses(net, coupling)?;
         let ctx = GpuContext::new(adapter)?;
         let kernels = Kernels::new(&ctx)?;
         let binding_limit = ctx
@@ -251,9 +375,12 @@ impl GpuBackend {
         for (index, p) in net.populations.iter().enumerate() {
             let n = p.size as u32;
             let record_spikes = plan.spikes.get(index).copied().unwrap_or(false) as u32;
-            let mut state_init = Vec::with_capacity(p.init.len() * p.size);
+            let mut state_init = Vec::with_capacity((p.init.len() + 1) * p.size);
             for column in &p.init {
                 state_init.extend(column.iter().map(|&x| x as f32));
+            }
+            if fused {
+                state_init.extend(p.init[hh::S].iter().map(|&x| x as f32));
             }
             let state = ctx.storage_buffer(
                 &format!("{}.state", p.name),
@@ -287,7 +414,12 @@ impl GpuBackend {
                         seed_hi: seed[1],
                         _pad: [0; 3],
                     };
-                    (ModelKernel::Hh, bytemuck::bytes_of(&g).to_vec())
+                    let kernel = if fused {
+                        ModelKernel::HhCoupled
+                    } else {
+                        ModelKernel::Hh
+                    };
+                    (kernel, bytemuck::bytes_of(&g).to_vec())
                 }
                 NeuronModel::Lif(params) => {
                     let c = params.consts::<f32>(net.dt_ms);
@@ -342,20 +474,36 @@ impl GpuBackend {
                 }
             };
             let params_buf = ctx.uniform_buffer(&format!("{}.params", p.name), &params);
-            let bind_group = kernels.model(kernel).bind(
-                &ctx,
-                &p.name,
-                &[
-                    params_buf.as_entire_binding(),
-                    step_binding(),
-                    state.as_entire_binding(),
-                    syn_g.as_entire_binding(),
-                    syn_i0.as_entire_binding(),
-                    spikes.as_entire_binding(),
-                    status.as_entire_binding(),
-                    spiked.as_entire_binding(),
-                ],
-            );
+            let mut resources = vec![
+                params_buf.as_entire_binding(),
+                step_binding(),
+                state.as_entire_binding(),
+                syn_g.as_entire_binding(),
+                syn_i0.as_entire_binding(),
+                spikes.as_entire_binding(),
+                status.as_entire_binding(),
+                spiked.as_entire_binding(),
+            ];
+            let own_projection = net.projections.iter().find(|q| q.target == index);
+            let graded = match (fused, own_projection) {
+                (false, _) => None,
+                (true, Some(q)) => {
+                    let SynapseModel::Graded(g) = &q.synapse else {
+                        unreachable!("fused_coupling_unfit admits graded projections only")
+                    };
+                    Some(GradedBuffers::new(&ctx, &q.name, &q.csr, g, false)?)
+                }
+                (true, None) => Some(GradedBuffers::unconnected(&ctx, &p.name, p.size)?),
+            };
+            if let Some(b) = &graded {
+                resources.extend([
+                    b.params.as_entire_binding(),
+                    b.row_ptr.as_entire_binding(),
+                    b.col_idx.as_entire_binding(),
+                    b.weights.as_entire_binding(),
+                ]);
+            }
+            let bind_group = kernels.model(kernel).bind(&ctx, &p.name, &resources);
             populations.push(PopulationBuffers {
                 size: n,
                 n_vars: p.init.len(),
@@ -375,48 +523,18 @@ impl GpuBackend {
             targeted[p.target] = true;
             let (syn_g, syn_i0) = &syn_inputs[p.target];
             match (&p.synapse, &p.event) {
+                // Summed inside the population's update.
+                (SynapseModel::Graded(_), _) if fused => {}
                 (SynapseModel::Graded(g), _) => {
-                    let (uniform_weight, weights) = match &p.csr.weights {
-                        Weights::Uniform(w) => (
-                            *w as f32,
-                            ctx.storage_buffer(&format!("{}.weights", p.name), &[])?,
-                        ),
-                        Weights::PerSynapse(ws) => (
-                            0.0,
-                            ctx.storage_buffer(
-                                &format!("{}.weights", p.name),
-                                bytemuck::cast_slice(&f32s(ws)),
-                            )?,
-                        ),
-                    };
-                    let params = CouplingParamsGpu {
-                        v_rev: g.v_rev as f32,
-                        w: g.w as f32,
-                        uniform_weight,
-                        per_synapse_weights: matches!(p.csr.weights, Weights::PerSynapse(_)) as u32,
-                        n_rows: p.csr.n_rows as u32,
-                        n_source: net.populations[p.source].size as u32,
-                        accumulate,
-                        _pad: 0,
-                    };
-                    let params_buf = ctx
-                        .uniform_buffer(&format!("{}.params", p.name), bytemuck::bytes_of(&params));
-                    let row_ptr = ctx.storage_buffer(
-                        &format!("{}.row_ptr", p.name),
-                        bytemuck::cast_slice(&p.csr.row_ptr),
-                    )?;
-                    let col_idx = ctx.storage_buffer(
-                        &format!("{}.col_idx", p.name),
-                        bytemuck::cast_slice(&p.csr.col_idx),
-                    )?;
+                    let b = GradedBuffers::new(&ctx, &p.name, &p.csr, g, accumulate != 0)?;
                     let bind_group = kernels.coupling.bind(
                         &ctx,
                         &p.name,
                         &[
-                            params_buf.as_entire_binding(),
-                            row_ptr.as_entire_binding(),
-                            col_idx.as_entire_binding(),
-                            weights.as_entire_binding(),
+                            b.params.as_entire_binding(),
+                            b.row_ptr.as_entire_binding(),
+                            b.col_idx.as_entire_binding(),
+                            b.weights.as_entire_binding(),
                             populations[p.source].state.as_entire_binding(),
                             syn_g.as_entire_binding(),
                             syn_i0.as_entire_binding(),
@@ -536,6 +654,7 @@ impl GpuBackend {
                     &populations[t.population].state,
                     net.populations[t.population].size as u32,
                     own,
+                    true,
                 ));
             }
             for (slot, v) in t.variables.iter().enumerate() {
@@ -547,11 +666,11 @@ impl GpuBackend {
                         g,
                         net.projections[*p].csr.n_rows as u32,
                         vec![(0, slot as u32)],
+                        false,
                     ));
                 }
             }
-            let mut gathers = Vec::new();
-            for (state, n, vars) in sources {
+            let gather = |state: &wgpu::Buffer, n: u32, vars: &[(u32, u32)]| {
                 let params = RecordParamsGpu {
                     n_recorded,
                     n_variables: vars.len() as u32,
@@ -570,7 +689,7 @@ impl GpuBackend {
                     _pad: [0; 2],
                 };
                 let params_buf = ctx.uniform_buffer("trace params", bytemuck::bytes_of(&params));
-                gathers.push(kernels.record.bind(
+                kernels.record.bind(
                     &ctx,
                     "trace",
                     &[
@@ -580,7 +699,21 @@ impl GpuBackend {
                         neurons.as_entire_binding(),
                         samples.as_entire_binding(),
                     ],
-                ));
+                )
+            };
+            let mut gathers = Vec::new();
+            for (state, n, vars, is_state) in sources {
+                let odd_vars: Vec<(u32, u32)> = vars
+                    .iter()
+                    .map(|&(v, slot)| {
+                        if fused && is_state && v == hh::S as u32 {
+                            (S_ALT as u32, slot)
+                        } else {
+                            (v, slot)
+                        }
+                    })
+                    .collect();
+                gathers.push([gather(state, n, &vars), gather(state, n, &odd_vars)]);
             }
             traces.push(TraceBuffers {
                 population: t.population,
@@ -612,6 +745,7 @@ impl GpuBackend {
             ctx,
             kernels,
             coupling,
+            fused,
             populations,
             projections,
             traces,
@@ -625,6 +759,20 @@ impl GpuBackend {
             timer,
             gpu_ns: 0.0,
         })
+    }
+
+    /// Which graded-coupling kernel runs, for the device description (benchmarks compare them).
+    fn coupling_label(&self) -> &'static str {
+        let graded = self
+            .projections
+            .iter()
+            .any(|p| matches!(p, ProjectionBuffers::Graded { .. }));
+        match (self.fused, graded, self.coupling) {
+            (true, _, _) => ", coupling fused",
+            (false, false, _) => "",
+            (false, true, GpuCoupling::LanesPerRow) => ", coupling lanes_per_row",
+            (false, true, _) => ", coupling thread_per_row",
+        }
     }
 
     pub fn context(&self) -> &GpuContext {
@@ -692,13 +840,18 @@ impl GpuBackend {
                 label: Some("steps"),
                 timestamp_writes,
             });
-            for (neuron_slot, gathers) in &dispatches {
+            for (k, (neuron_slot, gathers)) in dispatches.iter().enumerate() {
                 let step_offset = (*neuron_slot as u64 * self.slot_stride) as u32;
+                let parity = ((first + k as u64) & 1) as usize;
                 for &(t, slot) in gathers {
                     let trace = &self.traces[t];
                     pass.set_pipeline(&self.kernels.record.pipeline);
                     for gather in &trace.gathers {
-                        pass.set_bind_group(0, gather, &[(slot as u64 * self.slot_stride) as u32]);
+                        pass.set_bind_group(
+                            0,
+                            &gather[parity],
+                            &[(slot as u64 * self.slot_stride) as u32],
+                        );
                         let (x, y) = dispatch_size(trace.n_recorded);
                         pass.dispatch_workgroups(x, y, 1);
                     }
@@ -706,14 +859,13 @@ impl GpuBackend {
                 for proj in &self.projections {
                     match proj {
                         ProjectionBuffers::Graded { n_rows, bind_group } => {
+                            // `auto` lands here when the network does not fuse.
                             let (kernel, (x, y)) = match self.coupling {
-                                GpuCoupling::ThreadPerRow => {
-                                    (&self.kernels.coupling, dispatch_size(*n_rows))
-                                }
                                 GpuCoupling::LanesPerRow => (
                                     &self.kernels.coupling_lanes,
                                     fold_groups(n_rows.div_ceil(kernels::ROWS_PER_LANE_GROUP)),
                                 ),
+                                _ => (&self.kernels.coupling, dispatch_size(*n_rows)),
                             };
                             pass.set_pipeline(&kernel.pipeline);
                             pass.set_bind_group(0, bind_group, &[]);
@@ -839,7 +991,12 @@ impl Backend for GpuBackend {
     fn info(&self) -> BackendInfo {
         BackendInfo {
             kind: "gpu",
-            device: format!("{}, {:?}", self.ctx.info.name, self.ctx.info.backend),
+            device: format!(
+                "{}, {:?}{}",
+                self.ctx.info.name,
+                self.ctx.info.backend,
+                self.coupling_label()
+            ),
             precision: Precision::F32,
         }
     }
@@ -880,10 +1037,19 @@ impl Backend for GpuBackend {
     }
 
     fn read_state(&mut self) -> Result<NetworkState> {
+        // With fused coupling, S of an odd step is in the extra block.
+        let s_block = if self.fused && self.step % 2 == 1 {
+            S_ALT
+        } else {
+            hh::S
+        };
         let parts: Vec<_> = self
             .populations
             .iter()
-            .map(|p| (&p.state, 0, (p.n_vars * p.size as usize * 4) as u64))
+            .map(|p| {
+                let blocks = p.n_vars + self.fused as usize;
+                (&p.state, 0, (blocks * p.size as usize * 4) as u64)
+            })
             .collect();
         let data = self.ctx.read_buffers(&parts)?;
         Ok(self
@@ -892,8 +1058,15 @@ impl Backend for GpuBackend {
             .zip(data)
             .map(|(p, bytes)| {
                 let all: Vec<f32> = bytemuck::pod_collect_to_vec(&bytes);
-                all.chunks(p.size as usize)
-                    .map(|c| c.iter().map(|&x| f64::from(x)).collect())
+                let block = |k: usize| {
+                    let n = p.size as usize;
+                    all[k * n..(k + 1) * n]
+                        .iter()
+                        .map(|&x| f64::from(x))
+                        .collect()
+                };
+                (0..p.n_vars)
+                    .map(|k| block(if self.fused && k == hh::S { s_block } else { k }))
                     .collect()
             })
             .collect())

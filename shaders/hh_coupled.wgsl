@@ -1,0 +1,35 @@
+// An HH population whose only synaptic input is its own graded projection, in one dispatch per
+// step instead of two: each thread sums its CSR row with graded_synapse.wgsl's `row_sum`, as
+// graded_coupling.wgsl's `couple` does, then steps its neuron with hh.wgsl's `step`.
+// Dispatches cost more than this network's arithmetic at 10k neurons, so halving them is what
+// the small networks need.
+//
+// Rows read the S of step k of every neuron while other threads of the same dispatch write
+// S of step k+1: S is double-buffered in state blocks 4 and 5, which swap on odd steps.
+// Appended to hh.wgsl (after philox, step_info, neuron_common and graded_synapse).
+
+@group(0) @binding(8) var<uniform> coupling: CouplingParams;
+@group(0) @binding(9) var<storage, read> row_ptr: array<u32>;
+@group(0) @binding(10) var<storage, read> col_idx: array<u32>;
+@group(0) @binding(11) var<storage, read> weights: array<f32>;
+
+const S_ALT: u32 = 5u;
+
+fn presynaptic_s(index: u32) -> f32 {
+    return state[index];
+}
+
+@compute @workgroup_size(256)
+fn update_coupled(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+    let i = neuron_index(gid, groups);
+    if (i >= p.n) {
+        return;
+    }
+    let odd = (step_info.step_lo & 1u) == 1u;
+    let s_now = select(S, S_ALT, odd);
+    let s_next = select(S_ALT, S, odd);
+
+    let sum_es = row_sum(i, s_now * p.n);
+    let g = conductance(coupling.w, sum_es);
+    step(i, SynInput(g, g * coupling.v_rev), s_now, s_next);
+}
