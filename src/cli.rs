@@ -108,13 +108,15 @@ pub enum Command {
         #[arg(long, default_value_t = 20)]
         bins: usize,
     },
-    /// Sweep one population's size, time each size on each backend, write a CSV.
+    /// Sweep a population's size or the whole network's, time each size on each backend, write
+    /// a CSV.
     Scale {
         #[command(flatten)]
         args: ConfigArgs,
-        /// The population whose size is swept.
+        /// The population whose size is swept. Without it the sizes are totals, and every
+        /// population keeps its share of the network.
         #[arg(long)]
-        population: String,
+        population: Option<String>,
         /// Sizes, comma-separated.
         #[arg(long, value_delimiter = ',', required = true)]
         sizes: Vec<u64>,

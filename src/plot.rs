@@ -470,8 +470,8 @@ pub fn isi(path: &Path, population: &str, bins: usize, out: &Path) -> Result<()>
     )
 }
 
-/// Log–log time per step and neuron-steps/s against N, one line per backend, and the
-/// GPU/CPU speedup below.
+/// Log–log time per step and neuron-steps/s against N, one line per backend and device, and
+/// below, each GPU line's speedup over the first CPU line.
 pub fn scale(csv: &Path, out: &Path) -> Result<()> {
     ensure_font()?;
     let (config, rows) = crate::scale::read_csv(csv)?;
@@ -481,13 +481,13 @@ pub fn scale(csv: &Path, out: &Path) -> Result<()> {
             csv.display()
         )));
     }
-    let backends: Vec<String> = {
-        let mut b: Vec<String> = rows.iter().map(|r| r.0.clone()).collect();
-        b.dedup();
-        b.sort();
-        b.dedup();
-        b
-    };
+    // In the CSV's order: merged studies keep their lines apart.
+    let mut series: Vec<String> = Vec::new();
+    for r in &rows {
+        if !series.contains(&r.series()) {
+            series.push(r.series());
+        }
+    }
     let root = BitMapBackend::new(out, (1200, 1300)).into_drawing_area();
     root.fill(&WHITE).map_err(plot_err)?;
     let root = root
@@ -495,7 +495,7 @@ pub fn scale(csv: &Path, out: &Path) -> Result<()> {
         .map_err(plot_err)?;
     let panels = root.split_evenly((3, 1));
     let (xlo, xhi) = rows.iter().fold((f64::INFINITY, 0.0f64), |(a, b), r| {
-        (a.min(r.1), b.max(r.1))
+        (a.min(r.size), b.max(r.size))
     });
     let xr = (xlo / 1.5)..(xhi * 1.5);
     let draw_loglog = |area: &DrawingArea<BitMapBackend, Shift>,
@@ -524,14 +524,14 @@ pub fn scale(csv: &Path, out: &Path) -> Result<()> {
             .label_style(("sans-serif", 15))
             .draw()
             .map_err(plot_err)?;
-        for (k, b) in backends.iter().enumerate() {
+        for (k, name) in series.iter().enumerate() {
             let color = neuron_color(k);
             let pts: Vec<(f64, f64)> = rows
                 .iter()
-                .filter(|r| &r.0 == b)
-                .map(|r| (r.1, pick(r)))
+                .filter(|r| &r.series() == name)
+                .map(|r| (r.size, pick(r)))
                 .collect();
-            draw_labelled_line(&mut chart, pts.clone(), color, b.clone())?;
+            draw_labelled_line(&mut chart, pts.clone(), color, name.clone())?;
             chart
                 .draw_series(pts.iter().map(|&p| Circle::new(p, 4, color.filled())))
                 .map_err(plot_err)?;
@@ -539,19 +539,34 @@ pub fn scale(csv: &Path, out: &Path) -> Result<()> {
         draw_legend(&mut chart)?;
         Ok(())
     };
-    draw_loglog(&panels[0], "time per step (µs)", |r| r.2)?;
-    draw_loglog(&panels[1], "neuron-steps per second", |r| r.3)?;
-    // Speedup: CPU time / GPU time at the sizes both measured.
-    let speedup: Vec<(f64, f64)> = rows
+    draw_loglog(&panels[0], "time per step (µs)", |r| r.us_per_step)?;
+    draw_loglog(&panels[1], "neuron-steps per second", |r| {
+        r.neuron_steps_per_s
+    })?;
+    // Speedup: CPU time / GPU time at the sizes both measured, for each GPU line.
+    let cpu = rows.iter().find(|r| r.backend == "cpu").map(|r| r.series());
+    let speedups: Vec<(usize, Vec<(f64, f64)>)> = series
         .iter()
-        .filter(|r| r.0 == "gpu")
-        .filter_map(|g| {
-            rows.iter()
-                .find(|c| c.0 == "cpu" && c.1 == g.1)
-                .map(|c| (g.1, c.2 / g.2))
+        .enumerate()
+        .filter(|(_, name)| name.starts_with("gpu"))
+        .map(|(k, name)| {
+            let pts = rows
+                .iter()
+                .filter(|g| &g.series() == name)
+                .filter_map(|g| {
+                    rows.iter()
+                        .find(|c| Some(c.series()) == cpu && c.size == g.size)
+                        .map(|c| (g.size, c.us_per_step / g.us_per_step))
+                })
+                .collect();
+            (k, pts)
         })
         .collect();
-    let top = speedup.iter().map(|p| p.1).fold(1.0, f64::max) * 1.2;
+    let top = speedups
+        .iter()
+        .flat_map(|(_, pts)| pts.iter().map(|p| p.1))
+        .fold(1.0, f64::max)
+        * 1.2;
     let mut chart = ChartBuilder::on(&panels[2])
         .margin(10)
         .x_label_area_size(40)
@@ -566,12 +581,15 @@ pub fn scale(csv: &Path, out: &Path) -> Result<()> {
         .label_style(("sans-serif", 15))
         .draw()
         .map_err(plot_err)?;
-    chart
-        .draw_series(LineSeries::new(speedup.clone(), BLACK.stroke_width(2)))
-        .map_err(plot_err)?;
-    chart
-        .draw_series(speedup.iter().map(|&p| Circle::new(p, 4, BLACK.filled())))
-        .map_err(plot_err)?;
+    for (k, pts) in &speedups {
+        let color = neuron_color(*k);
+        chart
+            .draw_series(LineSeries::new(pts.clone(), color.stroke_width(2)))
+            .map_err(plot_err)?;
+        chart
+            .draw_series(pts.iter().map(|&p| Circle::new(p, 4, color.filled())))
+            .map_err(plot_err)?;
+    }
     chart
         .draw_series(LineSeries::new(
             vec![(xr.start, 1.0), (xr.end, 1.0)],

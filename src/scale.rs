@@ -1,5 +1,6 @@
-//! `ganglion scale`: one population's size swept over a list, each size timed on each backend,
-//! written to CSV. A size that does not fit a backend becomes a row saying so.
+//! `ganglion scale`: one population's size, or the whole network's, swept over a list, each
+//! size timed on each backend, written to CSV. A size that does not fit a backend becomes a row
+//! saying so.
 
 use crate::backend::BackendOptions;
 use crate::bench;
@@ -15,7 +16,9 @@ use std::time::Instant;
 pub struct ScaleRequest {
     pub config: PathBuf,
     pub overrides: Vec<String>,
-    pub population: String,
+    /// The population whose size is swept; None: the sizes are totals, shared among the
+    /// populations in the config's proportions.
+    pub population: Option<String>,
     pub sizes: Vec<u64>,
     pub backends: Vec<BackendChoice>,
     pub steps: u64,
@@ -184,17 +187,36 @@ fn unmeasured_row(
     }
 }
 
+/// The `--set` overrides that give the network `size` neurons: the swept population's size,
+/// or every population's share of the total (the largest takes the rounding remainder).
+fn size_overrides(base: &Config, population: Option<&str>, size: u64) -> Vec<String> {
+    let set = |name: &str, n: u64| format!("populations.{name}.size={n}");
+    if let Some(name) = population {
+        return vec![set(name, size)];
+    }
+    let total: u64 = base.populations.values().map(|p| p.size).sum();
+    let mut sizes: Vec<(&String, u64)> = base
+        .populations
+        .iter()
+        .map(|(name, p)| (name, size * p.size / total))
+        .collect();
+    let assigned: u64 = sizes.iter().map(|s| s.1).sum();
+    let largest = (0..sizes.len())
+        .max_by_key(|&i| base.populations[sizes[i].0].size)
+        .expect("a config has populations");
+    sizes[largest].1 += size - assigned;
+    sizes.iter().map(|&(name, n)| set(name, n)).collect()
+}
+
 pub fn run(req: &ScaleRequest) -> Result<Vec<ScaleRow>> {
     let base = config::load(&req.config, &req.overrides)?;
-    if !base.populations.contains_key(&req.population) {
-        return Err(Error::config(
-            "--population",
-            format!(
-                "no population named `{}` in {}",
-                req.population,
-                req.config.display()
-            ),
-        ));
+    if let Some(name) = &req.population {
+        if !base.populations.contains_key(name) {
+            return Err(Error::config(
+                "--population",
+                format!("no population named `{name}` in {}", req.config.display()),
+            ));
+        }
     }
     if let Some(bad) = req.sizes.iter().find(|&&n| n == 0) {
         return Err(Error::config(
@@ -215,7 +237,7 @@ pub fn run(req: &ScaleRequest) -> Result<Vec<ScaleRow>> {
     let mut rows = Vec::new();
     for &size in &req.sizes {
         let mut overrides = req.overrides.clone();
-        overrides.push(format!("populations.{}.size={size}", req.population));
+        overrides.extend(size_overrides(&base, req.population.as_deref(), size));
         // A size the config rules out (say, more inputs than sources) is a row, not the end of
         // the study.
         let config = match config::load(&req.config, &overrides) {
@@ -344,7 +366,26 @@ pub fn table(rows: &[ScaleRow]) -> String {
 }
 
 /// A measured row of a scale CSV: (backend, size, µs/step, neuron-steps/s).
-pub type MeasuredRow = (String, f64, f64, f64);
+/// A measured row of a scale CSV, as `ganglion plot scale` needs it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MeasuredRow {
+    pub backend: String,
+    pub device: String,
+    pub size: f64,
+    pub us_per_step: f64,
+    pub neuron_steps_per_s: f64,
+}
+
+impl MeasuredRow {
+    /// The line this row belongs to in a plot: the backend and the device it ran on.
+    pub fn series(&self) -> String {
+        if self.device.is_empty() {
+            self.backend.clone()
+        } else {
+            format!("{}: {}", self.backend, self.device)
+        }
+    }
+}
 
 /// Reads a scale CSV back (for `ganglion plot scale`): the measured rows and the config named
 /// in it.
@@ -361,10 +402,11 @@ pub fn read_csv(path: &Path) -> Result<(String, Vec<MeasuredRow>)> {
             )
         })
     };
-    let (c_cfg, c_size, c_backend, c_us, c_ns, c_status) = (
+    let (c_cfg, c_size, c_backend, c_device, c_us, c_ns, c_status) = (
         col("config")?,
         col("size")?,
         col("backend")?,
+        col("device")?,
         col("us_per_step_median")?,
         col("neuron_steps_per_s")?,
         col("status")?,
@@ -386,12 +428,13 @@ pub fn read_csv(path: &Path) -> Result<(String, Vec<MeasuredRow>)> {
                 )
             })
         };
-        rows.push((
-            get(c_backend).to_string(),
-            num(c_size)?,
-            num(c_us)?,
-            num(c_ns)?,
-        ));
+        rows.push(MeasuredRow {
+            backend: get(c_backend).to_string(),
+            device: get(c_device).to_string(),
+            size: num(c_size)?,
+            us_per_step: num(c_us)?,
+            neuron_steps_per_s: num(c_ns)?,
+        });
     }
     Ok((config, rows))
 }
@@ -454,6 +497,15 @@ mod tests {
         .unwrap();
         let (config, rows) = read_csv(&path).unwrap();
         assert_eq!(config, "configs/x, y.toml");
-        assert_eq!(rows, vec![("cpu".to_string(), 1000.0, 12.5, 8e7)]);
+        assert_eq!(
+            rows,
+            vec![MeasuredRow {
+                backend: "cpu".into(),
+                device: "2 threads".into(),
+                size: 1000.0,
+                us_per_step: 12.5,
+                neuron_steps_per_s: 8e7,
+            }]
+        );
     }
 }

@@ -96,13 +96,40 @@ fn traces_raster_histograms_render() {
 }
 
 #[test]
+fn without_a_population_a_scale_study_scales_the_whole_network_in_proportion() {
+    // COBAHH with 64 + 16 inputs per neuron: 4/5 excitatory, 1/5 inhibitory at every size.
+    let req = ScaleRequest {
+        config: repo_path("configs/cobahh_k80.toml"),
+        overrides: vec![],
+        population: None,
+        sizes: vec![500, 1001, 1],
+        backends: vec![BackendChoice::Cpu],
+        steps: 2,
+        repeat: 1,
+        show_progress: false,
+    };
+    let rows = scale::run(&req).unwrap();
+    for r in &rows[..2] {
+        assert_eq!(r.status, "ok", "{r:?}");
+        assert_eq!(r.neurons, r.size as usize);
+        assert_eq!(r.synapses, r.size as usize * 80);
+    }
+    // One neuron cannot be shared between two populations.
+    assert!(
+        rows[2].status.starts_with("invalid at this size") && rows[2].status.contains("size"),
+        "{:?}",
+        rows[2].status
+    );
+}
+
+#[test]
 fn a_scale_study_writes_its_csv_and_its_plot() {
     let dir = tempfile::tempdir().unwrap();
     let csv = dir.path().join("scale.csv");
     let req = ScaleRequest {
         config: repo_path("configs/hh_bench.toml"),
         overrides: vec![],
-        population: "hh".into(),
+        population: Some("hh".into()),
         sizes: vec![200, 800],
         backends: vec![BackendChoice::Cpu, BackendChoice::Gpu],
         steps: 5,
@@ -127,6 +154,19 @@ fn a_scale_study_writes_its_csv_and_its_plot() {
     plot::scale(&csv, &png).unwrap();
     assert_drawn(&png, 1200, 1300);
     assert!(text.lines().nth(1).unwrap().matches(',').count() + 1 >= columns);
+    // Read back for the plot: one line per backend and device, the device named.
+    let (config, measured) = scale::read_csv(&csv).unwrap();
+    assert_eq!(
+        config,
+        repo_path("configs/hh_bench.toml").display().to_string()
+    );
+    assert_eq!(measured.len(), 4);
+    for (m, r) in measured.iter().zip(&rows) {
+        assert_eq!(m.series(), format!("{}: {}", r.backend, r.device));
+        assert_eq!(m.size, r.size as f64);
+        // Written with three decimals.
+        assert!((m.us_per_step - r.us_median).abs() <= 6e-4, "{m:?} {r:?}");
+    }
 }
 
 #[test]
@@ -142,7 +182,7 @@ fn sizes_that_do_not_fit_are_reported_not_crashed_on() {
     let req = ScaleRequest {
         config: repo_path("configs/hh_pair.toml"),
         overrides: vec!["projections={}".into(), "record={}".into()],
-        population: "hh".into(),
+        population: Some("hh".into()),
         sizes: vec![too_big_for_gpu],
         backends: vec![BackendChoice::Gpu],
         steps: 1,

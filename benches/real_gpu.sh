@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# The README's real-GPU figures in one go, on the machine that has the GPU, so that one start
+# of a borrowed machine is enough:
+#   bash benches/real_gpu.sh OUT_DIR [GANGLION]
+# GANGLION is the command that runs ganglion: by default `bash .gpu/run.sh ganglion` where
+# ../shared/gpu/bundle.sh filled .gpu/, else target/release/ganglion.
+# GANGLION_BENCH_SIZES, GANGLION_COUPLING_SIZES and GANGLION_COBAHH_SIZES replace the sizes.
+# Writes OUT_DIR/log.txt (adapter, validations, tables) and the CSVs; the CPU rows are timed on
+# the same host, so that the speedups compare like with like. A failing step is logged and the
+# next one runs: partial results still come back.
+# Afterwards, where fonts are installed:
+#   ganglion plot scale OUT_DIR/hh.csv --out hh_scale.png
+#   ganglion plot scale OUT_DIR/cobahh.csv --out cobahh_scale.png
+set -uo pipefail
+out=${1:?usage: bash benches/real_gpu.sh OUT_DIR [GANGLION]}
+if [ -n "${2:-}" ]; then
+  ganglion=$2
+elif [ -x .gpu/run.sh ]; then
+  ganglion="bash .gpu/run.sh ganglion"
+else
+  ganglion=target/release/ganglion
+fi
+mkdir -p "$out"
+log="$out/log.txt"
+
+step() {
+  echo "\$ ganglion $*" | tee -a "$log"
+  local started=$SECONDS
+  $ganglion "$@" 2>&1 | tee -a "$log"
+  echo "[exit ${PIPESTATUS[0]}, $((SECONDS - started)) s]" | tee -a "$log"
+}
+
+# One header, then every study's rows.
+merge() {
+  local into=$1
+  shift
+  head -n 1 "$1" >"$into"
+  for f in "$@"; do tail -n +2 "$f" >>"$into"; done
+}
+
+# The sizes, as in benches/scaling.rs; smaller ones for a trial run.
+hh_sizes=${GANGLION_BENCH_SIZES:-1000,10000,100000,1000000}
+coupling_sizes=${GANGLION_COUPLING_SIZES:-10000,1000000}
+cobahh_sizes=${GANGLION_COBAHH_SIZES:-4000,40000,400000,4000000}
+
+step info
+step validate configs/hh_pair.toml --duration-ms 200
+step validate configs/hh_ring_1k.toml --duration-ms 200
+step validate configs/cobahh.toml
+
+# The seed's network at scale, K = 100: GPU with the default coupling (fused), then the
+# separate kernels at the two sizes with targets, then the CPU reference on the same host.
+step scale configs/hh_bench.toml --population hh --sizes $hh_sizes --backends gpu \
+  --steps 1000 --repeat 3 --quiet --force --out "$out/hh_gpu.csv"
+for coupling in thread_per_row lanes_per_row; do
+  step scale configs/hh_bench.toml --population hh --sizes $coupling_sizes --backends gpu \
+    --steps 1000 --repeat 3 --quiet --force --set simulation.gpu_coupling=$coupling \
+    --out "$out/hh_gpu_$coupling.csv"
+done
+step scale configs/hh_bench.toml --population hh --sizes $hh_sizes --backends cpu \
+  --steps 50 --repeat 3 --quiet --force --out "$out/hh_cpu.csv"
+merge "$out/hh.csv" "$out/hh_gpu.csv" "$out/hh_cpu.csv"
+
+# COBAHH with 80 synapses per neuron, both populations scaled in proportion (4:1).
+step scale configs/cobahh_k80.toml --sizes $cobahh_sizes --backends gpu \
+  --steps 1000 --repeat 3 --quiet --force --out "$out/cobahh_gpu.csv"
+step scale configs/cobahh_k80.toml --sizes $cobahh_sizes --backends cpu \
+  --steps 50 --repeat 3 --quiet --force --out "$out/cobahh_cpu.csv"
+merge "$out/cobahh.csv" "$out/cobahh_gpu.csv" "$out/cobahh_cpu.csv"
