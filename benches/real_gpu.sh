@@ -48,11 +48,11 @@ step validate configs/hh_pair.toml --duration-ms 200
 step validate configs/hh_ring_1k.toml --duration-ms 200
 step validate configs/cobahh.toml
 
-# The seed's network at scale, K = 100: GPU with the default coupling (fused), then the
-# separate kernels at the two sizes with targets, then the CPU reference on the same host.
+# The seed's network at scale, K = 100: GPU with the default coupling (auto), then each
+# coupling kernel at the two sizes with targets, then the CPU reference on the same host.
 step scale configs/hh_bench.toml --population hh --sizes $hh_sizes --backends gpu \
   --steps 1000 --repeat 3 --quiet --force --out "$out/hh_gpu.csv"
-for coupling in thread_per_row lanes_per_row; do
+for coupling in fused fused_lanes thread_per_row lanes_per_row; do
   step scale configs/hh_bench.toml --population hh --sizes $coupling_sizes --backends gpu \
     --steps 1000 --repeat 3 --quiet --force --set simulation.gpu_coupling=$coupling \
     --out "$out/hh_gpu_$coupling.csv"

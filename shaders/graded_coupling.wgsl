@@ -3,7 +3,7 @@
 //   couple:       one thread per target row of the CSR matrix, summed in column order, as on
 //                 the CPU;
 //   couple_lanes: 32 threads per row and a tree reduction (simulation.gpu_coupling =
-//                 "lanes_per_row").
+//                 "lanes_per_row"), with graded_synapse.wgsl's `row_sum_lanes`.
 // Prepended with graded_synapse.wgsl.
 
 @group(0) @binding(0) var<uniform> coupling: CouplingParams;
@@ -43,38 +43,16 @@ fn couple(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups
     add_input(i, sum_es);
 }
 
-// LANES threads per row, ROWS_PER_GROUP rows per workgroup: each lane sums every LANES-th
-// synapse of the row (neighbouring lanes read neighbouring columns), then the partial sums
-// are reduced pairwise in workgroup memory.
-const LANES: u32 = 32u;
-const ROWS_PER_GROUP: u32 = 8u;
-var<workgroup> partial: array<f32, 256>;
-
 @compute @workgroup_size(256)
 fn couple_lanes(
     @builtin(local_invocation_index) local: u32,
     @builtin(workgroup_id) group: vec3<u32>,
     @builtin(num_workgroups) groups: vec3<u32>,
 ) {
-    let lane = local % LANES;
-    let i = (group.x + group.y * groups.x) * ROWS_PER_GROUP + local / LANES;
-    var sum_es = 0.0;
-    if (i < coupling.n_rows) {
-        let s_base = S * coupling.n_source;
-        let end = row_ptr[i + 1u];
-        for (var k = row_ptr[i] + lane; k < end; k += LANES) {
-            sum_es = sum_es + weight(k) * presynaptic_s(s_base + col_idx[k]);
-        }
-    }
-    partial[local] = sum_es;
-    workgroupBarrier();
-    for (var stride = LANES / 2u; stride > 0u; stride = stride / 2u) {
-        if (lane < stride) {
-            partial[local] = partial[local] + partial[local + stride];
-        }
-        workgroupBarrier();
-    }
-    if (lane == 0u && i < coupling.n_rows) {
-        add_input(i, partial[local]);
+    let i = lane_row(local, group, groups);
+    let in_range = i < coupling.n_rows;
+    let sum_es = row_sum_lanes(i, S * coupling.n_source, local, in_range);
+    if (local % LANES == 0u && in_range) {
+        add_input(i, sum_es);
     }
 }

@@ -76,12 +76,17 @@ pub struct Simulation {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "snake_case")]
 pub enum GpuCoupling {
-    /// `fused` where the network allows it, else `thread_per_row`.
+    /// Where the network allows fusing: `fused_lanes` when the rows hold 32 synapses or more on
+    /// average, else `fused`. Elsewhere `thread_per_row`.
     #[default]
     Auto,
-    /// Coupling and neuron update in one dispatch, for networks of HH populations whose only
-    /// input is one graded projection from themselves; any other network is an error.
+    /// Coupling and neuron update in one dispatch, one thread per neuron summing its row in
+    /// column order, for networks of HH populations whose only input is one graded projection
+    /// from themselves; any other network is an error.
     Fused,
+    /// As `Fused`, with 32 threads summing each row (as `LanesPerRow`) and one of them stepping
+    /// the neuron.
+    FusedLanes,
     /// A coupling dispatch in which one thread sums a whole row, in column order (as the CPU
     /// does), before the neuron update.
     ThreadPerRow,

@@ -265,14 +265,16 @@ impl Kernel {
     }
 }
 
-/// Rows one workgroup of the lanes-per-row coupling kernel sums (`ROWS_PER_GROUP` in
-/// graded_coupling.wgsl).
+/// Rows one workgroup of the lanes-per-row coupling kernels sums (`ROWS_PER_GROUP` in
+/// graded_synapse.wgsl).
 pub const ROWS_PER_LANE_GROUP: u32 = 8;
 
 pub struct Kernels {
     pub hh: Kernel,
     /// HH with its own graded coupling in the same dispatch (`GpuCoupling::Fused`).
     pub hh_coupled: Kernel,
+    /// The same with 32 threads per row (`GpuCoupling::FusedLanes`).
+    pub hh_coupled_lanes: Kernel,
     pub lif: Kernel,
     pub hh_traub: Kernel,
     pub coupling: Kernel,
@@ -302,11 +304,10 @@ impl Kernels {
         let mut coupled = neuron.to_vec();
         // The graded projection: params, row_ptr, col_idx, weights.
         coupled.extend([Uniform, Read, Read, Read]);
-        Ok(Kernels {
-            hh: model("hh", HH_WGSL)?,
-            hh_coupled: Kernel::new(
+        let hh_coupled = |label, entry| {
+            Kernel::new(
                 ctx,
-                "hh_coupled",
+                label,
                 &[
                     PHILOX_WGSL,
                     STEP_INFO_WGSL,
@@ -315,9 +316,14 @@ impl Kernels {
                     HH_WGSL,
                     HH_COUPLED_WGSL,
                 ],
-                "update_coupled",
+                entry,
                 &coupled,
-            )?,
+            )
+        };
+        Ok(Kernels {
+            hh: model("hh", HH_WGSL)?,
+            hh_coupled: hh_coupled("hh_coupled", "update_coupled")?,
+            hh_coupled_lanes: hh_coupled("hh_coupled_lanes", "update_coupled_lanes")?,
             lif: model("lif", LIF_WGSL)?,
             hh_traub: model("hh_traub", HH_TRAUB_WGSL)?,
             coupling: Kernel::new(
@@ -366,6 +372,7 @@ impl Kernels {
         match kernel {
             super::ModelKernel::Hh => &self.hh,
             super::ModelKernel::HhCoupled => &self.hh_coupled,
+            super::ModelKernel::HhCoupledLanes => &self.hh_coupled_lanes,
             super::ModelKernel::Lif => &self.lif,
             super::ModelKernel::HhTraub => &self.hh_traub,
         }

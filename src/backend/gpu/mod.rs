@@ -45,6 +45,8 @@ enum ModelKernel {
     Hh,
     /// HH with its own graded projection summed in the same dispatch (fused coupling).
     HhCoupled,
+    /// The same, 32 threads per row.
+    HhCoupledLanes,
     Lif,
     HhTraub,
 }
@@ -102,6 +104,8 @@ pub struct GpuBackend {
     coupling: GpuCoupling,
     /// Graded coupling runs inside the HH update (one dispatch per step); S is double-buffered.
     fused: bool,
+    /// The fused update sums each row with 32 threads.
+    fused_lanes: bool,
     populations: Vec<PopulationBuffers>,
     projections: Vec<ProjectionBuffers>,
     traces: Vec<TraceBuffers>,
@@ -233,7 +237,7 @@ pub fn fuses(net: &Network, coupling: GpuCoupling) -> Result<bool> {
     match coupling {
         // Without projections there is no coupling dispatch to save.
         GpuCoupling::Auto => Ok(!net.projections.is_empty() && fused_coupling_unfit(net).is_none()),
-        GpuCoupling::Fused => match fused_coupling_unfit(net) {
+        GpuCoupling::Fused | GpuCoupling::FusedLanes => match fused_coupling_unfit(net) {
             None => Ok(true),
             Some(why) => Err(Error::config(
                 "simulation.gpu_coupling",
@@ -241,6 +245,22 @@ pub fn fuses(net: &Network, coupling: GpuCoupling) -> Result<bool> {
             )),
         },
         GpuCoupling::ThreadPerRow | GpuCoupling::LanesPerRow => Ok(false),
+    }
+}
+
+/// Bell & Garland (2008, NVIDIA TR-2008-004): for CSR sums, a warp per row beats a thread per
+/// row once the rows hold about 32 nonzeros, because the loads coalesce.
+const LANES_FROM_MEAN_ROW_LENGTH: f64 = 32.0;
+
+/// Whether the fused update sums its rows with 32 threads each (see `fuses`).
+pub fn fused_lanes(net: &Network, coupling: GpuCoupling) -> bool {
+    let (rows, synapses) = net.projections.iter().fold((0usize, 0usize), |(r, s), p| {
+        (r + p.csr.n_rows, s + p.csr.n_synapses())
+    });
+    match coupling {
+        GpuCoupling::FusedLanes => true,
+        GpuCoupling::Auto => synapses as f64 >= LANES_FROM_MEAN_ROW_LENGTH * rows.max(1) as f64,
+        _ => false,
     }
 }
 
@@ -332,6 +352,7 @@ impl GpuBackend {
             )));
         }
         let fused = fuses(net, coupling)?;
+        let fused_lanes = fused && fused_lanes(net, coupling);
         let ctx = GpuContext::new(adapter)?;
         let kernels = Kernels::new(&ctx)?;
         let binding_limit = ctx
@@ -414,10 +435,10 @@ impl GpuBackend {
                         seed_hi: seed[1],
                         _pad: [0; 3],
                     };
-                    let kernel = if fused {
-                        ModelKernel::HhCoupled
-                    } else {
-                        ModelKernel::Hh
+                    let kernel = match (fused, fused_lanes) {
+                        (true, true) => ModelKernel::HhCoupledLanes,
+                        (true, false) => ModelKernel::HhCoupled,
+                        (false, _) => ModelKernel::Hh,
                     };
                     (kernel, bytemuck::bytes_of(&g).to_vec())
                 }
@@ -746,6 +767,7 @@ impl GpuBackend {
             kernels,
             coupling,
             fused,
+            fused_lanes,
             populations,
             projections,
             traces,
@@ -768,6 +790,7 @@ impl GpuBackend {
             .iter()
             .any(|p| matches!(p, ProjectionBuffers::Graded { .. }));
         match (self.fused, graded, self.coupling) {
+            (true, _, _) if self.fused_lanes => ", coupling fused_lanes",
             (true, _, _) => ", coupling fused",
             (false, false, _) => "",
             (false, true, GpuCoupling::LanesPerRow) => ", coupling lanes_per_row",
@@ -884,7 +907,12 @@ impl GpuBackend {
                 for pop in &self.populations {
                     pass.set_pipeline(&self.kernels.model(pop.kernel).pipeline);
                     pass.set_bind_group(0, &pop.bind_group, &[step_offset]);
-                    let (x, y) = dispatch_size(pop.size);
+                    let (x, y) = match pop.kernel {
+                        ModelKernel::HhCoupledLanes => {
+                            fold_groups(pop.size.div_ceil(kernels::ROWS_PER_LANE_GROUP))
+                        }
+                        _ => dispatch_size(pop.size),
+                    };
                     pass.dispatch_workgroups(x, y, 1);
                 }
                 for proj in &self.projections {
