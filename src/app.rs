@@ -1,7 +1,7 @@
 //! What the commands do, as library functions: the binary only parses arguments.
 
 use crate::backend::{self, BackendOptions};
-use crate::config::{self, Config};
+use crate::config::{self, Config, GpuCoupling};
 use crate::error::Result;
 use crate::io::hdf5::{Hdf5Writer, RunMeta};
 use crate::network::Network;
@@ -96,7 +96,8 @@ pub fn check(config_path: &Path, overrides: &[String]) -> Result<String> {
     }
     let steps = net.n_steps;
     let chunk = simulator::chunk_steps(&net, &plan, config.simulation.chunk_steps);
-    let fused = crate::backend::gpu::fuses(&net, config.simulation.gpu_coupling)?;
+    let coupling = config.simulation.gpu_coupling;
+    let fused = crate::backend::gpu::fuses(&net, coupling)?;
     let _ = writeln!(
         s,
         "  total: {} neurons, {} synapses, {} steps of {} ms",
@@ -113,6 +114,19 @@ pub fn check(config_path: &Path, overrides: &[String]) -> Result<String> {
         human_bytes(crate::backend::gpu::required_bytes(
             &net, &plan, chunk, fused
         ))
+    );
+    let kernel = match (fused, crate::backend::gpu::fused_lanes(&net, coupling)) {
+        (true, true) => "graded coupling fused_lanes",
+        (true, false) => "graded coupling fused",
+        (false, _) if net.projections.iter().all(|p| p.event.is_some()) => "no graded coupling",
+        (false, _) if coupling == GpuCoupling::LanesPerRow => "graded coupling lanes_per_row",
+        (false, _) => "graded coupling thread_per_row",
+    };
+    let dispatches = crate::backend::gpu::dispatches_per_step(&net, fused);
+    let _ = writeln!(
+        s,
+        "  GPU step: {dispatches} dispatch{}, {kernel}",
+        if dispatches == 1 { "" } else { "es" }
     );
     let _ = writeln!(
         s,

@@ -26,6 +26,29 @@ fn check_prints_the_network_size() {
         "{stdout}"
     );
     assert!(stdout.contains("memory"), "{stdout}");
+    // K = 10: one thread per row, fused into the update.
+    assert!(
+        stdout.contains("GPU step: 1 dispatch, graded coupling fused\n"),
+        "{stdout}"
+    );
+    let (ok, stdout, stderr) = ganglion(&["check", "configs/cobahh.toml"]);
+    assert!(ok, "{stderr}");
+    // Four event-driven projections (delivery, propagation) and two populations.
+    assert!(
+        stdout.contains("GPU step: 10 dispatches, no graded coupling"),
+        "{stdout}"
+    );
+    let (ok, _, stderr) = ganglion(&[
+        "check",
+        "configs/cobahh.toml",
+        "--set",
+        "simulation.gpu_coupling=\"fused\"",
+    ]);
+    assert!(!ok);
+    assert!(
+        stderr.contains("simulation.gpu_coupling") && stderr.contains("not an hh population"),
+        "{stderr}"
+    );
 }
 
 #[test]

@@ -248,6 +248,21 @@ pub fn fuses(net: &Network, coupling: GpuCoupling) -> Result<bool> {
     }
 }
 
+/// Compute dispatches per step, trace gathers aside: each costs several µs on a real GPU
+/// whatever the network's size, so small networks are bound by this count.
+pub fn dispatches_per_step(net: &Network, fused: bool) -> usize {
+    let projections: usize = net
+        .projections
+        .iter()
+        .map(|p| match (&p.event, fused) {
+            (Some(_), _) => 2, // delivery and propagation
+            (None, true) => 0, // inside the update
+            (None, false) => 1,
+        })
+        .sum();
+    net.populations.len() + projections
+}
+
 /// Bell & Garland (2008, NVIDIA TR-2008-004): for CSR sums, a warp per row beats a thread per
 /// row once the rows hold about 32 nonzeros, because the loads coalesce.
 const LANES_FROM_MEAN_ROW_LENGTH: f64 = 32.0;
