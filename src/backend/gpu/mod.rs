@@ -8,6 +8,7 @@
 //! CPU backend's.
 
 pub mod context;
+pub mod coupling;
 pub mod kernels;
 
 use super::{Backend, BackendInfo, NetworkState};
@@ -21,6 +22,7 @@ use crate::network::Network;
 use crate::record::{samples_in, ChunkOutput, Divergence, RecordPlan, Spike, TraceVar};
 use crate::rng;
 pub use context::{describe_adapters, dispatch_size, fold_groups, GpuContext};
+pub use coupling::{dispatches_per_step, fused_lanes, fuses};
 use kernels::{
     CouplingParamsGpu, ExpParamsGpu, HhParamsGpu, Kernels, LifParamsGpu, RecordParamsGpu, StepInfo,
     TraubParamsGpu,
@@ -198,85 +200,6 @@ pub fn required_bytes(net: &Network, plan: &RecordPlan, chunk_steps: u64, fused:
 
 fn f32s(x: &[f64]) -> Vec<f32> {
     x.iter().map(|&v| v as f32).collect()
-}
-
-/// Why `net` cannot have its graded coupling fused into the neuron update, if it cannot. The
-/// fused kernel sums one projection, reading S from the population's own state buffer.
-pub fn fused_coupling_unfit(net: &Network) -> Option<String> {
-    if let Some(p) = net
-        .populations
-        .iter()
-        .find(|p| !matches!(p.model, NeuronModel::Hh(_)))
-    {
-        return Some(format!("population `{}` is not an hh population", p.name));
-    }
-    let mut targeted = vec![false; net.populations.len()];
-    for p in &net.projections {
-        if !matches!(p.synapse, SynapseModel::Graded(_)) {
-            return Some(format!("projection `{}` is not graded", p.name));
-        }
-        if p.source != p.target {
-            return Some(format!(
-                "projection `{}` joins two populations; only a population's projection onto itself fuses",
-                p.name
-            ));
-        }
-        if std::mem::replace(&mut targeted[p.target], true) {
-            return Some(format!(
-                "population `{}` is the target of more than one projection",
-                net.populations[p.target].name
-            ));
-        }
-    }
-    None
-}
-
-/// Whether `coupling` runs `net`'s graded coupling inside the HH update; an error when it asks
-/// for that and the network does not allow it.
-pub fn fuses(net: &Network, coupling: GpuCoupling) -> Result<bool> {
-    match coupling {
-        // Without projections there is no coupling dispatch to save.
-        GpuCoupling::Auto => Ok(!net.projections.is_empty() && fused_coupling_unfit(net).is_none()),
-        GpuCoupling::Fused | GpuCoupling::FusedLanes => match fused_coupling_unfit(net) {
-            None => Ok(true),
-            Some(why) => Err(Error::config(
-                "simulation.gpu_coupling",
-                format!("\"fused\" does not fit this network: {why}; use \"auto\", \"thread_per_row\" or \"lanes_per_row\""),
-            )),
-        },
-        GpuCoupling::ThreadPerRow | GpuCoupling::LanesPerRow => Ok(false),
-    }
-}
-
-/// Compute dispatches per step, trace gathers aside: each costs several µs on a real GPU
-/// whatever the network's size, so small networks are bound by this count.
-pub fn dispatches_per_step(net: &Network, fused: bool) -> usize {
-    let projections: usize = net
-        .projections
-        .iter()
-        .map(|p| match (&p.event, fused) {
-            (Some(_), _) => 2, // delivery and propagation
-            (None, true) => 0, // inside the update
-            (None, false) => 1,
-        })
-        .sum();
-    net.populations.len() + projections
-}
-
-/// Bell & Garland (2008, NVIDIA TR-2008-004): for CSR sums, a warp per row beats a thread per
-/// row once the rows hold about 32 nonzeros, because the loads coalesce.
-const LANES_FROM_MEAN_ROW_LENGTH: f64 = 32.0;
-
-/// Whether the fused update sums its rows with 32 threads each (see `fuses`).
-pub fn fused_lanes(net: &Network, coupling: GpuCoupling) -> bool {
-    let (rows, synapses) = net.projections.iter().fold((0usize, 0usize), |(r, s), p| {
-        (r + p.csr.n_rows, s + p.csr.n_synapses())
-    });
-    match coupling {
-        GpuCoupling::FusedLanes => true,
-        GpuCoupling::Auto => synapses as f64 >= LANES_FROM_MEAN_ROW_LENGTH * rows.max(1) as f64,
-        _ => false,
-    }
 }
 
 /// One graded projection's buffers: `CouplingParams`, the CSR by target, its weights.
