@@ -1,25 +1,31 @@
-// Prepended with exp_synapse.wgsl. Mirrors CpuBackend::push_spikes.
+// Prepended with step_info.wgsl and exp_synapse.wgsl. Mirrors CpuBackend::push_spikes: one
+// thread per neuron of the source population, every projection leaving it in turn.
 
-@group(0) @binding(2) var<storage, read> row_ptr: array<u32>;
-@group(0) @binding(3) var<storage, read> col_idx: array<u32>;
-@group(0) @binding(4) var<storage, read> fixed_weights: array<i32>;
+// The source population's outgoing projections (all with its n_source).
+@group(0) @binding(0) var<storage, read> outputs: EventList;
+@group(0) @binding(2) var<storage, read> event_rows: array<u32>;
+@group(0) @binding(3) var<storage, read> event_cols: array<u32>;
+@group(0) @binding(4) var<storage, read> event_weights: array<i32>;
 @group(0) @binding(5) var<storage, read> spiked: array<u32>;
-@group(0) @binding(6) var<storage, read_write> pending: array<atomic<i32>>;
+@group(0) @binding(6) var<storage, read_write> event_rings: array<atomic<i32>>;
 
 @compute @workgroup_size(256)
 fn propagate(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
     let src = gid.x + gid.y * groups.x * 256u;
-    if (src >= p.n_source || spiked[src] == 0u) {
+    if (src >= outputs.projections[0].n_source || spiked[src] == 0u) {
         return;
     }
-    let base = ring_slot(step_info, 1u + p.delay_steps, p.slots) * p.n_target;
-    let start = row_ptr[src];
-    let end = row_ptr[src + 1u];
-    for (var k = start; k < end; k++) {
-        var w = p.uniform_weight;
-        if (p.per_synapse_weights != 0u) {
-            w = fixed_weights[k];
+    for (var j = 0u; j < outputs.n; j++) {
+        let q = outputs.projections[j];
+        let base = q.ring_offset + ring_slot(step_info, 1u + q.delay_steps, q.slots) * q.n_target;
+        let start = event_rows[q.row_offset + src];
+        let end = event_rows[q.row_offset + src + 1u];
+        for (var k = start; k < end; k++) {
+            var w = q.uniform_weight;
+            if (q.per_synapse_weights != 0u) {
+                w = event_weights[q.weight_offset + k];
+            }
+            atomicAdd(&event_rings[base + event_cols[q.synapse_offset + k]], w);
         }
-        atomicAdd(&pending[base + col_idx[k]], w);
     }
 }

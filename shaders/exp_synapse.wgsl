@@ -1,12 +1,29 @@
 // Event-driven exponential synapses: the WGSL twin of src/model/exp_synapse.rs and the event
 // branches of the CPU backend. Arrivals are summed in 32-bit fixed point (order-independent
 // integer atomics: deterministic, and equal to the CPU's sums bit for bit).
-// This file (after step_info.wgsl) holds what both kernels share; exp_deliver.wgsl and exp_propagate.wgsl follow it.
-//   deliver:   one thread per target neuron: take the step's arrivals, add the synaptic
-//              input, decay g.
-//   propagate: one thread per source neuron: if it spiked this step, add its weights to
-//              the ring slot `delay` steps ahead.
+// All event-driven projections of a network share one set of buffers (g, delay rings, CSR by
+// source), each projection at its offsets, so that one dispatch serves any number of them:
+//   delivery:    in the target population's update (`deliver_events` in neuron_common.wgsl):
+//                take the step's arrivals, add the synaptic input, decay g;
+//   propagation: one dispatch per source population (exp_propagate.wgsl): each neuron that
+//                spiked adds its weights to the ring slot `delay` steps ahead, for every
+//                projection leaving the population.
+// This file (after step_info.wgsl) holds what both share.
 
+// A population's incoming (for delivery) or outgoing (for propagation) event-driven
+// projections, in config order. Every thread reads the same entries, which a GPU serves from
+// cache. (A uniform buffer made lavapipe six times slower: it indexes uniform arrays poorly.)
+const MAX_EVENT_PROJECTIONS: u32 = 8u;
+
+struct EventList {
+    n: u32,
+    _pad0: u32,
+    _pad1: u32,
+    _pad2: u32,
+    projections: array<ExpParams, MAX_EVENT_PROJECTIONS>,
+}
+
+// One projection.
 struct ExpParams {
     e_rev: f32,
     decay: f32,
@@ -18,7 +35,11 @@ struct ExpParams {
     slots: u32,
     delay_steps: u32,
     per_synapse_weights: u32,
-    accumulate: u32,
+    g_offset: u32,      // into event_g
+    ring_offset: u32,   // into the rings
+    row_offset: u32,    // into event_rows (n_source + 1 entries)
+    synapse_offset: u32, // into event_cols
+    weight_offset: u32, // into event_weights, where weights are per synapse
     _pad0: u32,
 }
 
@@ -31,6 +52,3 @@ fn ring_slot(info: StepInfo, ahead: u32, slots: u32) -> u32 {
     let hi = (info.step_hi % slots) * two_32_mod % slots;
     return (hi + info.step_lo % slots + ahead % slots) % slots;
 }
-
-@group(0) @binding(0) var<uniform> p: ExpParams;
-

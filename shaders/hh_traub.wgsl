@@ -60,8 +60,9 @@ fn update_neurons(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_wo
     let g_na = p.g_na * m3h;
     let g_k = p.g_k * n2 * n2;
     // C dV/dt = A − B·V with the gates and synaptic conductances frozen.
-    let b = (p.g_l + g_na + g_k + syn_g[i]) / p.c_m;
-    let a = (p.g_l * p.e_l + g_na * p.e_na + g_k * p.e_k + syn_i0[i]) / p.c_m;
+    let syn = gathered_input(i);
+    let b = (p.g_l + g_na + g_k + syn.g) / p.c_m;
+    let a = (p.g_l * p.e_l + g_na * p.e_na + g_k * p.e_k + syn.i0) / p.c_m;
     let v_inf = a / b;
     let v_new = v_inf + (v - v_inf) * exp(-b * dt);
 

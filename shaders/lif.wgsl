@@ -58,6 +58,8 @@ fn update_neurons(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_wo
         xi = normal_draw(vec2<u32>(p.seed_lo, p.seed_hi), i, step_info.step_lo, step_info.step_hi, p.population, VOLTAGE_NOISE);
     }
 
+    // Every step, refractory or not: the synapses' arrivals and decay do not wait.
+    let syn = gathered_input(i);
     var fired = false;
     let refractory = state[REFRACTORY * n_all + i];
     if (refractory > 0.0) {
@@ -65,7 +67,7 @@ fn update_neurons(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_wo
         state[V * n_all + i] = p.v_reset;
     } else {
         let v = state[V * n_all + i];
-        let i_total = input_current(t, xi) + current(gathered_input(i), v);
+        let i_total = input_current(t, xi) + current(syn, v);
         var v_new: f32;
         if (p.integrator == INTEGRATOR_EULER) {
             v_new = v + dt / p.tau_m * (p.e_l - v + p.r_m * i_total);

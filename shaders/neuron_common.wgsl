@@ -1,10 +1,12 @@
-// What every neuron kernel shares (after step_info.wgsl): the per-step slot, the state and synaptic-input buffers,
-// spike output and divergence flags. Prepended (after philox.wgsl) to each model's shader,
-// which declares its own `Params` at binding 0.
+// What every neuron kernel shares (after step_info.wgsl and exp_synapse.wgsl): the per-step
+// slot, the state and synaptic-input buffers, the delivery of event-driven synapses, spike
+// output and divergence flags. Prepended (after philox.wgsl) to each model's shader, which
+// declares its own `Params` at binding 0.
 
 // Variable k of neuron i at state[k * n + i] (structure of arrays in one buffer).
 @group(0) @binding(2) var<storage, read_write> state: array<f32>;
-// I_syn(V) = syn_i0 − syn_g·V, gathered by the synapse kernels for this step.
+// I_syn(V) = syn_i0 − syn_g·V of the graded projections, gathered by the coupling kernels for
+// this step (zero where none targets the population).
 @group(0) @binding(3) var<storage, read> syn_g: array<f32>;
 @group(0) @binding(4) var<storage, read> syn_i0: array<f32>;
 // spikes[0] is the count; then pairs (population << 24 | step_in_chunk, neuron).
@@ -13,6 +15,11 @@
 @group(0) @binding(6) var<storage, read_write> status: array<atomic<u32>>;
 // 1 where the neuron spiked in this step: read by the event-driven synapses.
 @group(0) @binding(7) var<storage, read_write> spiked: array<u32>;
+// The event-driven projections into this population, and the network's shared g and ring
+// buffers (see exp_synapse.wgsl).
+@group(0) @binding(8) var<storage, read> inputs: EventList;
+@group(0) @binding(9) var<storage, read_write> event_g: array<f32>;
+@group(0) @binding(10) var<storage, read_write> event_rings: array<i32>;
 
 // Below |x| = 0.1 the series; see exprel_inv in src/model/rates.rs (f32 cut-off).
 const SERIES_CUTOFF: f32 = 0.1;
@@ -35,8 +42,31 @@ struct SynInput {
     i0: f32,
 }
 
+// The graded inputs, then each event-driven projection's in config order (the CPU's order).
 fn gathered_input(i: u32) -> SynInput {
-    return SynInput(syn_g[i], syn_i0[i]);
+    return deliver_events(i, SynInput(syn_g[i], syn_i0[i]));
+}
+
+// exp_synapse::deliver for every event-driven projection into this population: the step's
+// arrivals join g, g drives the input, then decays over the step.
+fn deliver_events(i: u32, graded: SynInput) -> SynInput {
+    var syn = graded;
+    for (var j = 0u; j < inputs.n; j++) {
+        let q = inputs.projections[j];
+        let at = q.ring_offset + ring_slot(step_info, 0u, q.slots) * q.n_target + i;
+        let arrived = event_rings[at];
+        event_rings[at] = 0;
+        let g_at = q.g_offset + i;
+        let g_now = event_g[g_at] + f32(arrived) * q.inv_scale;
+        if (q.kind == KIND_CONDUCTANCE) {
+            syn.g = syn.g + g_now;
+            syn.i0 = syn.i0 + g_now * q.e_rev;
+        } else {
+            syn.i0 = syn.i0 + g_now;
+        }
+        event_g[g_at] = g_now * q.decay;
+    }
+    return syn;
 }
 
 fn current(syn: SynInput, v: f32) -> f32 {

@@ -1,6 +1,6 @@
 // Gathers the recorded neurons' variables into the chunk's recording buffer at one sample
 // row: layout [variable][sample][recorded neuron], as ChunkOutput's trace buffers. `state` is
-// a population's state buffer, or an event-driven projection's g (one variable).
+// a population's state buffer, or the event-driven projections' g (one variable at `offset`).
 // Prepended with step_info.wgsl.
 
 struct RecordParams {
@@ -10,8 +10,8 @@ struct RecordParams {
     variables: u32,   // up to eight 4-bit variable indices into `state`
     n: u32,           // population size: variable k of neuron i is state[k * n + i]
     slots: u32,       // up to eight 4-bit slots: where each variable goes in `samples`
+    offset: u32,      // where variable 0 starts in `state`
     _pad0: u32,
-    _pad1: u32,
 }
 
 @group(0) @binding(0) var<uniform> p: RecordParams;
@@ -29,6 +29,6 @@ fn gather(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups
     for (var k = 0u; k < p.n_variables; k++) {
         let var_index = (p.variables >> (4u * k)) & 0xfu;
         let slot = (p.slots >> (4u * k)) & 0xfu;
-        samples[(slot * p.n_samples + step_info.row) * p.n_recorded + j] = state[var_index * p.n + i];
+        samples[(slot * p.n_samples + step_info.row) * p.n_recorded + j] = state[p.offset + var_index * p.n + i];
     }
 }

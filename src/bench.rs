@@ -46,9 +46,10 @@ impl BenchResult {
 /// - a graded projection reads per synapse a column index and the source's S (plus the
 ///   weight when synapses have their own), per target row two row pointers, and writes the
 ///   two input words;
-/// - an event-driven projection reads and writes per target its g, its ring slot and the two
-///   input words, and reads per source its spike flag (spikes themselves add row traffic in
-///   proportion to the rate, not counted).
+/// - an event-driven projection reads and writes per target its g and its ring slot (in the
+///   target's update);
+/// - a population with event-driven projections leaving it reads its spike flags once per step
+///   (spikes themselves add row traffic in proportion to the rate, not counted).
 pub fn bytes_per_step(net: &Network, float_bytes: u64) -> u64 {
     let neurons: u64 = net
         .populations
@@ -64,13 +65,21 @@ pub fn bytes_per_step(net: &Network, float_bytes: u64) -> u64 {
                 p.csr.n_synapses() as u64 * (4 + float_bytes * (1 + w))
                     + p.csr.n_rows as u64 * (8 + 2 * float_bytes)
             }
-            Some(e) => {
-                p.csr.n_rows as u64 * (2 * float_bytes + 8 + 2 * float_bytes)
-                    + e.by_source.n_rows as u64 * 4
-            }
+            Some(_) => p.csr.n_rows as u64 * (2 * float_bytes + 8),
         })
         .sum();
-    neurons + synapses
+    let spike_flags: u64 = net
+        .populations
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| {
+            net.projections
+                .iter()
+                .any(|p| p.event.is_some() && p.source == *i)
+        })
+        .map(|(_, p)| p.size as u64 * 4)
+        .sum();
+    neurons + synapses + spike_flags
 }
 
 fn advance(backend: &mut dyn Backend, plan: &RecordPlan, from: u64, steps: u64) -> Result<()> {

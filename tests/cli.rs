@@ -33,9 +33,9 @@ fn check_prints_the_network_size() {
     );
     let (ok, stdout, stderr) = ganglion(&["check", "configs/cobahh.toml"]);
     assert!(ok, "{stderr}");
-    // Four event-driven projections (delivery, propagation) and two populations.
+    // Two updates (each delivering its event-driven inputs) and two propagations.
     assert!(
-        stdout.contains("GPU step: 10 dispatches, no graded coupling"),
+        stdout.contains("GPU step: 4 dispatches, no graded coupling"),
         "{stdout}"
     );
     let (ok, _, stderr) = ganglion(&[

@@ -159,6 +159,70 @@ fn a_spike_arrives_after_its_delay_with_its_weight_on_both_backends() {
 }
 
 #[test]
+fn refractory_targets_keep_taking_arrivals_and_two_projections_add_up_on_both_backends() {
+    // Noisy LIF drivers excite and inhibit refractory LIF targets through two projections
+    // (delivered in the target's update on the GPU, in config order): the synapses' g must
+    // take every arrival and decay through the refractory periods as on the CPU.
+    let text = r#"
+[simulation]
+dt_ms = 0.1
+duration_ms = 100.0
+seed = 11
+
+[populations.drive]
+model = "lif"
+size = 40
+params = { input = { noise = { mean = 0.25, sigma = 2.0 } }, t_ref = 1.0 }
+
+[populations.target]
+model = "lif"
+size = 10
+params = { input = { constant = 0.12 }, t_ref = 5.0, integrator = "exact" }
+
+[projections.exc]
+source = "drive"
+target = "target"
+synapse = "exp_cond"
+params = { tau_ms = 5.0, e_rev = 0.0, delay_ms = 0.5 }
+weight = { uniform = [0.0, 0.004] }
+connectivity = { rule = "fixed_probability", p = 0.5 }
+
+[projections.inh]
+source = "drive"
+target = "target"
+synapse = "exp_curr"
+params = { tau_ms = 10.0, delay_ms = 1.0 }
+weight = -0.01
+connectivity = { rule = "fixed_probability", p = 0.3 }
+
+[record]
+spikes = ["drive", "target"]
+traces = [{ population = "target", variables = ["v", "g_exc", "g_inh"], neurons = "all" }]
+"#;
+    let (config, net) = parsed(text, &[]);
+    let plan = RecordPlan::from_config(&config, &net);
+    let a = run_in_memory(&net, &mut CpuBackend::<f32>::new(&net), &plan);
+    let b = run_in_memory(&net, &mut gpu(&net, &plan), &plan);
+    let target = config.population_index("target").unwrap();
+    assert!(
+        a.spikes[target].len() >= 20,
+        "the targets should fire and be refractory often: {}",
+        a.spikes[target].len()
+    );
+    assert_eq!(a.spikes, b.spikes);
+    for (var, name) in ["v", "g_exc", "g_inh"].iter().enumerate() {
+        let (x, y) = (&a.traces[0][var], &b.traces[0][var]);
+        assert!(x.iter().any(|&g| g != 0.0), "{name} never moves");
+        for (k, (x, y)) in x.iter().zip(y).enumerate() {
+            assert!(
+                (x - y).abs() <= 1e-4 * x.abs().max(1.0),
+                "{name} sample {k}: cpu {x} gpu {y}"
+            );
+        }
+    }
+}
+
+#[test]
 fn the_k80_variant_scales_with_a_fixed_in_degree() {
     let (_, net) = shipped(
         "cobahh_k80.toml",

@@ -289,6 +289,93 @@ fn fused_coupling_on_a_network_it_does_not_fit_is_refused_by_the_backend() {
 }
 
 #[test]
+fn graded_and_event_driven_inputs_into_one_population_agree_with_the_cpu() {
+    // On the GPU the graded input comes from the coupling dispatch and the event-driven one is
+    // delivered inside the HH update; the two must add up as on the CPU.
+    let text = r#"
+[simulation]
+dt_ms = 0.01
+duration_ms = 30.0
+seed = 5
+
+[populations.drive]
+model = "lif"
+size = 20
+params = { input = { constant = 0.5 }, integrator = "exact" }
+
+[populations.hh]
+model = "hh"
+size = 30
+params = { i_ext = 6.0, noise_sigma = 0.5 }
+init = { v = { uniform = [-70.0, -60.0] } }
+
+[projections.a_kick]
+source = "drive"
+target = "hh"
+synapse = "exp_cond"
+params = { tau_ms = 2.0, e_rev = 0.0, delay_ms = 0.5 }
+weight = 0.05
+connectivity = { rule = "fixed_probability", p = 0.5 }
+
+[projections.b_ring]
+source = "hh"
+target = "hh"
+synapse = "graded"
+weight = 0.02
+connectivity = { rule = "fixed_indegree", k = 5 }
+
+[record]
+spikes = ["drive", "hh"]
+traces = [{ population = "hh", variables = ["v"], neurons = "all" }]
+"#;
+    let (config, net) = parsed(text, &[]);
+    let plan = RecordPlan::from_config(&config, &net);
+    let a = run_in_memory(&net, &mut CpuBackend::<f32>::new(&net), &plan);
+    let b = run_in_memory(&net, &mut gpu(&net, &plan), &plan);
+    let hh = config.population_index("hh").unwrap();
+    assert!(a.spikes[hh].len() >= 30, "the HH neurons should fire");
+    assert_eq!(a.spikes, b.spikes);
+    // V to within f32 rounding until the first upstroke, which amplifies it.
+    let (x, y) = (&a.traces[0][0], &b.traces[0][0]);
+    let first_spike = a.spikes[hh][0].step as usize;
+    assert!(first_spike > 100);
+    for k in 0..(first_spike - 50) * 30 {
+        assert!(
+            (x[k] - y[k]).abs() <= 1e-3 * x[k].abs().max(1.0),
+            "v sample {k}: cpu {} gpu {}",
+            x[k],
+            y[k]
+        );
+    }
+}
+
+#[test]
+fn more_event_driven_projections_into_a_population_than_the_gpu_takes_are_refused() {
+    let mut text = String::from(
+        "[simulation]\ndt_ms = 0.1\nduration_ms = 1.0\n\
+         [populations.pre]\nmodel = \"lif\"\nsize = 2\n\
+         [populations.post]\nmodel = \"lif\"\nsize = 2\n",
+    );
+    for k in 0..9 {
+        text += &format!(
+            "[projections.p{k}]\nsource = \"pre\"\ntarget = \"post\"\nsynapse = \"exp_curr\"\n\
+             params = {{ tau_ms = 5.0 }}\nweight = 0.01\nconnectivity = {{ rule = \"all_to_all\" }}\n"
+        );
+    }
+    let (_, net) = parsed(&text, &[]);
+    let err = GpuBackend::with_plan(&net, &RecordPlan::none(&net), None)
+        .err()
+        .expect("nine projections into one population")
+        .to_string();
+    assert!(
+        err.contains("`post`")
+            && err.contains("9 event-driven projections")
+            && err.contains("at most 8"),
+        "{err}"
+    );
+}
+
+#[test]
 fn chunks_and_submits_do_not_change_the_result() {
     let text = std::fs::read_to_string(repo_path("configs/hh_ring_1k.toml")).unwrap();
     let (config, net) = parsed(

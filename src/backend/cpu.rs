@@ -191,14 +191,20 @@ impl<F: Real> CpuBackend<F> {
         }
     }
 
-    /// Every neuron's synaptic input from the state at t_k, projection by projection in
-    /// config order (as the GPU's dispatches), each graded row summed in column order.
+    /// Every neuron's synaptic input from the state at t_k: the graded projections, then the
+    /// event-driven ones, each kind in config order, as the GPU adds them (its coupling
+    /// kernels run before the updates, which deliver the events). Graded rows are summed in
+    /// column order.
     fn gather_synaptic_input(&mut self) {
         for syn in &mut self.syn {
             syn.iter_mut().for_each(|s| *s = SynInput::zero());
         }
         let step = self.step;
-        for proj in &mut self.projections {
+        let (graded, event): (Vec<_>, Vec<_>) = self
+            .projections
+            .iter_mut()
+            .partition(|p| matches!(p, Projection::Graded(_)));
+        for proj in graded.into_iter().chain(event) {
             match proj {
                 Projection::Graded(proj) => {
                     let source = &self.populations[proj.source].vars;

@@ -58,18 +58,23 @@ pub fn fuses(net: &Network, coupling: GpuCoupling) -> Result<bool> {
 }
 
 /// Compute dispatches per step, trace gathers aside: each costs several µs on a real GPU
-/// whatever the network's size, so small networks are bound by this count.
+/// whatever the network's size, so small networks are bound by this count. One per graded
+/// projection unless fused, one update per population (which delivers its event-driven
+/// inputs), one propagation per population with event-driven projections leaving it.
 pub fn dispatches_per_step(net: &Network, fused: bool) -> usize {
-    let projections: usize = net
+    let couplings = net
         .projections
         .iter()
-        .map(|p| match (&p.event, fused) {
-            (Some(_), _) => 2, // delivery and propagation
-            (None, true) => 0, // inside the update
-            (None, false) => 1,
+        .filter(|p| p.event.is_none() && !fused)
+        .count();
+    let propagations = (0..net.populations.len())
+        .filter(|&pop| {
+            net.projections
+                .iter()
+                .any(|p| p.event.is_some() && p.source == pop)
         })
-        .sum();
-    net.populations.len() + projections
+        .count();
+    net.populations.len() + couplings + propagations
 }
 
 /// Bell & Garland (2008, NVIDIA TR-2008-004): for CSR sums, a warp per row beats a thread per

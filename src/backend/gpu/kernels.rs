@@ -15,7 +15,6 @@ pub const GRADED_SYNAPSE_WGSL: &str = include_str!("../../../shaders/graded_syna
 pub const GRADED_COUPLING_WGSL: &str = include_str!("../../../shaders/graded_coupling.wgsl");
 pub const HH_COUPLED_WGSL: &str = include_str!("../../../shaders/hh_coupled.wgsl");
 pub const EXP_SYNAPSE_WGSL: &str = include_str!("../../../shaders/exp_synapse.wgsl");
-pub const EXP_DELIVER_WGSL: &str = include_str!("../../../shaders/exp_deliver.wgsl");
 pub const EXP_PROPAGATE_WGSL: &str = include_str!("../../../shaders/exp_propagate.wgsl");
 pub const RECORD_WGSL: &str = include_str!("../../../shaders/record.wgsl");
 pub const PHILOX_CHECK_WGSL: &str = include_str!("../../../shaders/philox_check.wgsl");
@@ -95,7 +94,8 @@ pub struct TraubParamsGpu {
     pub _pad: [u32; 2],
 }
 
-/// `ExpParams` in shaders/exp_synapse.wgsl.
+/// `ExpParams` in shaders/exp_synapse.wgsl: one event-driven projection and where its parts
+/// sit in the shared event buffers.
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Pod, Zeroable)]
 pub struct ExpParamsGpu {
@@ -109,8 +109,24 @@ pub struct ExpParamsGpu {
     pub slots: u32,
     pub delay_steps: u32,
     pub per_synapse_weights: u32,
-    pub accumulate: u32,
+    pub g_offset: u32,
+    pub ring_offset: u32,
+    pub row_offset: u32,
+    pub synapse_offset: u32,
+    pub weight_offset: u32,
     pub _pad: u32,
+}
+
+/// `MAX_EVENT_PROJECTIONS` in shaders/exp_synapse.wgsl.
+pub const MAX_EVENT_PROJECTIONS: usize = 8;
+
+/// `EventList` in shaders/exp_synapse.wgsl.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Pod, Zeroable)]
+pub struct EventListGpu {
+    pub n: u32,
+    pub _pad: [u32; 3],
+    pub projections: [ExpParamsGpu; MAX_EVENT_PROJECTIONS],
 }
 
 /// `StepInfo` in the neuron, synapse and record shaders; one per dispatch slot.
@@ -147,7 +163,8 @@ pub struct RecordParamsGpu {
     pub variables: u32,
     pub n: u32,
     pub slots: u32,
-    pub _pad: [u32; 2],
+    pub offset: u32,
+    pub _pad: u32,
 }
 
 #[derive(Clone, Copy)]
@@ -279,7 +296,6 @@ pub struct Kernels {
     pub hh_traub: Kernel,
     pub coupling: Kernel,
     pub coupling_lanes: Kernel,
-    pub deliver: Kernel,
     pub propagate: Kernel,
     pub record: Kernel,
 }
@@ -288,15 +304,23 @@ impl Kernels {
     pub fn new(ctx: &GpuContext) -> Result<Kernels> {
         use Slot::*;
         let coupling_slots = [Uniform, Read, Read, Read, Read, ReadWrite, ReadWrite];
-        // params, step, state, syn_g, syn_i0, spikes, status, spiked: see neuron_common.wgsl.
+        // params, step, state, syn_g, syn_i0, spikes, status, spiked, and the incoming
+        // event-driven projections, g and rings: see neuron_common.wgsl.
         let neuron = [
-            Uniform, StepInfo, ReadWrite, Read, Read, ReadWrite, ReadWrite, ReadWrite,
+            Uniform, StepInfo, ReadWrite, Read, Read, ReadWrite, ReadWrite, ReadWrite, Read,
+            ReadWrite, ReadWrite,
         ];
         let model = |label, source| {
             Kernel::new(
                 ctx,
                 label,
-                &[PHILOX_WGSL, STEP_INFO_WGSL, NEURON_COMMON_WGSL, source],
+                &[
+                    PHILOX_WGSL,
+                    STEP_INFO_WGSL,
+                    EXP_SYNAPSE_WGSL,
+                    NEURON_COMMON_WGSL,
+                    source,
+                ],
                 "update_neurons",
                 &neuron,
             )
@@ -311,6 +335,7 @@ impl Kernels {
                 &[
                     PHILOX_WGSL,
                     STEP_INFO_WGSL,
+                    EXP_SYNAPSE_WGSL,
                     NEURON_COMMON_WGSL,
                     GRADED_SYNAPSE_WGSL,
                     HH_WGSL,
@@ -340,21 +365,13 @@ impl Kernels {
                 "couple_lanes",
                 &coupling_slots,
             )?,
-            deliver: Kernel::new(
-                ctx,
-                "exp_deliver",
-                &[STEP_INFO_WGSL, EXP_SYNAPSE_WGSL, EXP_DELIVER_WGSL],
-                "deliver",
-                &[
-                    Uniform, StepInfo, ReadWrite, ReadWrite, ReadWrite, ReadWrite,
-                ],
-            )?,
             propagate: Kernel::new(
                 ctx,
                 "exp_propagate",
                 &[STEP_INFO_WGSL, EXP_SYNAPSE_WGSL, EXP_PROPAGATE_WGSL],
                 "propagate",
-                &[Uniform, StepInfo, Read, Read, Read, Read, ReadWrite],
+                // outgoing projections, step, rows, cols, weights, spiked, rings.
+                &[Read, StepInfo, Read, Read, Read, Read, ReadWrite],
             )?,
             record: Kernel::new(
                 ctx,

@@ -1,21 +1,21 @@
 //! The wgpu backend: neuron state in GPU buffers (structure of arrays, f32), WGSL kernels
 //! advancing it, many steps per submit, one readback per chunk.
 //!
-//! Per step, in one compute pass: gather the traces due at this step; every projection's
-//! synaptic input in config order (graded coupling, or delivery of the event-driven synapses'
-//! arrivals); every population's fused update (state, noise, spike detection, divergence
-//! flag); then the propagation of the step's spikes into the delay rings. The order is the
-//! CPU backend's.
+//! Per step, in one compute pass: gather the traces due at this step; every graded projection's
+//! coupling in config order (unless fused into the update); every population's update
+//! (delivery of its event-driven synapses, state, noise, spike detection, divergence flag);
+//! then, per source population, the propagation of the step's spikes into the delay rings of
+//! its event-driven projections. The order is the CPU backend's.
 
 pub mod context;
 pub mod coupling;
+pub mod events;
 pub mod kernels;
 
 use super::{Backend, BackendInfo, NetworkState};
 use crate::config::{GpuCoupling, NeuronModel, Precision, SynapseModel};
 use crate::connectivity::{Csr, Weights};
 use crate::error::{Error, Result};
-use crate::model::exp_synapse::ExpKind;
 use crate::model::graded::GradedParams;
 use crate::model::hh;
 use crate::network::Network;
@@ -24,7 +24,7 @@ use crate::rng;
 pub use context::{describe_adapters, dispatch_size, fold_groups, GpuContext};
 pub use coupling::{dispatches_per_step, fused_lanes, fuses};
 use kernels::{
-    CouplingParamsGpu, ExpParamsGpu, HhParamsGpu, Kernels, LifParamsGpu, RecordParamsGpu, StepInfo,
+    CouplingParamsGpu, HhParamsGpu, Kernels, LifParamsGpu, RecordParamsGpu, StepInfo,
     TraubParamsGpu,
 };
 
@@ -63,17 +63,16 @@ struct PopulationBuffers {
     bind_group: wgpu::BindGroup,
 }
 
-enum ProjectionBuffers {
-    Graded {
-        n_rows: u32,
-        bind_group: wgpu::BindGroup,
-    },
-    Event {
-        n_target: u32,
-        n_source: u32,
-        deliver: wgpu::BindGroup,
-        propagate: wgpu::BindGroup,
-    },
+/// A graded projection's coupling dispatch (none when the coupling is fused).
+struct CouplingDispatch {
+    n_rows: u32,
+    bind_group: wgpu::BindGroup,
+}
+
+/// The propagation of one population's spikes into all of its event-driven projections.
+struct PropagateDispatch {
+    n_source: u32,
+    bind_group: wgpu::BindGroup,
 }
 
 struct TraceBuffers {
@@ -88,9 +87,17 @@ struct TraceBuffers {
     gathers: Vec<[wgpu::BindGroup; 2]>,
 }
 
-/// What one trace gather reads: a buffer of `n`-neuron variables, and (variable index, sample
-/// slot) for each variable it copies; whether the buffer is a population's state.
-type GatherSource<'a> = (&'a wgpu::Buffer, u32, Vec<(u32, u32)>, bool);
+/// What one trace gather reads.
+struct GatherSource<'a> {
+    /// Variables of `n` neurons each, from `offset` on.
+    buffer: &'a wgpu::Buffer,
+    offset: u32,
+    n: u32,
+    /// (variable index, sample slot) of each variable it copies.
+    vars: Vec<(u32, u32)>,
+    /// The buffer is a population's state (where S may be double-buffered).
+    is_state: bool,
+}
 
 /// State block of S on odd steps with fused coupling (`S_ALT` in hh_coupled.wgsl).
 const S_ALT: usize = 5;
@@ -109,7 +116,8 @@ pub struct GpuBackend {
     /// The fused update sums each row with 32 threads.
     fused_lanes: bool,
     populations: Vec<PopulationBuffers>,
-    projections: Vec<ProjectionBuffers>,
+    couplings: Vec<CouplingDispatch>,
+    propagations: Vec<PropagateDispatch>,
     traces: Vec<TraceBuffers>,
     spikes: wgpu::Buffer,
     spike_capacity: u64,
@@ -327,6 +335,7 @@ impl GpuBackend {
         )?;
         let status = ctx.storage_buffer("status", &vec![0xffu8; net.populations.len() * 8])?;
         let seed = rng::seed_key(net.seed);
+        let events = events::EventBuffers::new(&ctx, net)?;
 
         let mut populations: Vec<PopulationBuffers> = Vec::new();
         let mut syn_inputs = Vec::new();
@@ -442,6 +451,9 @@ impl GpuBackend {
                 spikes.as_entire_binding(),
                 status.as_entire_binding(),
                 spiked.as_entire_binding(),
+                events.inputs[index].as_entire_binding(),
+                events.g.as_entire_binding(),
+                events.rings.as_entire_binding(),
             ];
             let own_projection = net.projections.iter().find(|q| q.target == index);
             let graded = match (fused, own_projection) {
@@ -474,118 +486,61 @@ impl GpuBackend {
             spiked_flags.push(spiked);
         }
 
-        let mut projections = Vec::new();
-        let mut event_g = vec![None; net.projections.len()];
+        // Graded coupling, unless fused: the first projection into a population sets its input,
+        // the later ones add to it.
+        let mut couplings = Vec::new();
         let mut targeted = vec![false; net.populations.len()];
-        for (p_index, p) in net.projections.iter().enumerate() {
-            let accumulate = targeted[p.target] as u32;
-            targeted[p.target] = true;
-            let (syn_g, syn_i0) = &syn_inputs[p.target];
-            match (&p.synapse, &p.event) {
-                // Summed inside the population's update.
-                (SynapseModel::Graded(_), _) if fused => {}
-                (SynapseModel::Graded(g), _) => {
-                    let b = GradedBuffers::new(&ctx, &p.name, &p.csr, g, accumulate != 0)?;
-                    let bind_group = kernels.coupling.bind(
-                        &ctx,
-                        &p.name,
-                        &[
-                            b.params.as_entire_binding(),
-                            b.row_ptr.as_entire_binding(),
-                            b.col_idx.as_entire_binding(),
-                            b.weights.as_entire_binding(),
-                            populations[p.source].state.as_entire_binding(),
-                            syn_g.as_entire_binding(),
-                            syn_i0.as_entire_binding(),
-                        ],
-                    );
-                    projections.push(ProjectionBuffers::Graded {
-                        n_rows: p.csr.n_rows as u32,
-                        bind_group,
-                    });
-                }
-                (_, Some(e)) => {
-                    let n_target = p.csr.n_rows as u32;
-                    let n_source = e.by_source.n_rows as u32;
-                    let per_synapse = e.fixed_weights.len() != 1
-                        || matches!(e.by_source.weights, Weights::PerSynapse(_));
-                    let params = ExpParamsGpu {
-                        e_rev: e.synapse.e_rev as f32,
-                        decay: e.synapse.decay(net.dt_ms) as f32,
-                        inv_scale: (1.0 / e.fixed_scale) as f32,
-                        uniform_weight: e.fixed_weights.first().copied().unwrap_or(0),
-                        kind: match e.synapse.kind {
-                            ExpKind::Conductance => 0,
-                            ExpKind::Current => 1,
-                        },
-                        n_target,
-                        n_source,
-                        slots: e.synapse.ring_slots(),
-                        delay_steps: e.synapse.delay_steps,
-                        per_synapse_weights: per_synapse as u32,
-                        accumulate,
-                        _pad: 0,
-                    };
-                    let params_buf = ctx
-                        .uniform_buffer(&format!("{}.params", p.name), bytemuck::bytes_of(&params));
-                    let g = ctx.storage_buffer(
-                        &format!("{}.g", p.name),
-                        bytemuck::cast_slice(&f32s(&e.g0)),
-                    )?;
-                    event_g[p_index] = Some(g.clone());
-                    let ring_bytes = e.synapse.ring_slots() as usize * p.csr.n_rows * 4;
-                    let pending =
-                        ctx.storage_buffer(&format!("{}.pending", p.name), &vec![0u8; ring_bytes])?;
-                    let row_ptr = ctx.storage_buffer(
-                        &format!("{}.row_ptr", p.name),
-                        bytemuck::cast_slice(&e.by_source.row_ptr),
-                    )?;
-                    let col_idx = ctx.storage_buffer(
-                        &format!("{}.col_idx", p.name),
-                        bytemuck::cast_slice(&e.by_source.col_idx),
-                    )?;
-                    let weights = ctx.storage_buffer(
-                        &format!("{}.weights", p.name),
-                        if per_synapse {
-                            bytemuck::cast_slice(&e.fixed_weights)
-                        } else {
-                            &[]
-                        },
-                    )?;
-                    let deliver = kernels.deliver.bind(
-                        &ctx,
-                        &p.name,
-                        &[
-                            params_buf.as_entire_binding(),
-                            step_binding(),
-                            g.as_entire_binding(),
-                            pending.as_entire_binding(),
-                            syn_g.as_entire_binding(),
-                            syn_i0.as_entire_binding(),
-                        ],
-                    );
-                    let propagate = kernels.propagate.bind(
-                        &ctx,
-                        &p.name,
-                        &[
-                            params_buf.as_entire_binding(),
-                            step_binding(),
-                            row_ptr.as_entire_binding(),
-                            col_idx.as_entire_binding(),
-                            weights.as_entire_binding(),
-                            spiked_flags[p.source].as_entire_binding(),
-                            pending.as_entire_binding(),
-                        ],
-                    );
-                    projections.push(ProjectionBuffers::Event {
-                        n_target,
-                        n_source,
-                        deliver,
-                        propagate,
-                    });
-                }
-                (_, None) => unreachable!("event-driven projections carry their event data"),
+        for p in &net.projections {
+            let SynapseModel::Graded(g) = &p.synapse else {
+                continue;
+            };
+            if fused {
+                continue;
             }
+            let accumulate = std::mem::replace(&mut targeted[p.target], true);
+            let (syn_g, syn_i0) = &syn_inputs[p.target];
+            let b = GradedBuffers::new(&ctx, &p.name, &p.csr, g, accumulate)?;
+            let bind_group = kernels.coupling.bind(
+                &ctx,
+                &p.name,
+                &[
+                    b.params.as_entire_binding(),
+                    b.row_ptr.as_entire_binding(),
+                    b.col_idx.as_entire_binding(),
+                    b.weights.as_entire_binding(),
+                    populations[p.source].state.as_entire_binding(),
+                    syn_g.as_entire_binding(),
+                    syn_i0.as_entire_binding(),
+                ],
+            );
+            couplings.push(CouplingDispatch {
+                n_rows: p.csr.n_rows as u32,
+                bind_group,
+            });
+        }
+
+        let mut propagations = Vec::new();
+        for (index, p) in net.populations.iter().enumerate() {
+            let Some(outputs) = &events.outputs[index] else {
+                continue;
+            };
+            let bind_group = kernels.propagate.bind(
+                &ctx,
+                &p.name,
+                &[
+                    outputs.as_entire_binding(),
+                    step_binding(),
+                    events.rows.as_entire_binding(),
+                    events.cols.as_entire_binding(),
+                    events.weights.as_entire_binding(),
+                    spiked_flags[index].as_entire_binding(),
+                    events.rings.as_entire_binding(),
+                ],
+            );
+            propagations.push(PropagateDispatch {
+                n_source: p.size as u32,
+                bind_group,
+            });
         }
 
         let mut traces = Vec::new();
@@ -609,27 +564,27 @@ impl GpuBackend {
                 })
                 .collect();
             if !own.is_empty() {
-                sources.push((
-                    &populations[t.population].state,
-                    net.populations[t.population].size as u32,
-                    own,
-                    true,
-                ));
+                sources.push(GatherSource {
+                    buffer: &populations[t.population].state,
+                    offset: 0,
+                    n: net.populations[t.population].size as u32,
+                    vars: own,
+                    is_state: true,
+                });
             }
             for (slot, v) in t.variables.iter().enumerate() {
                 if let TraceVar::Synapse(p) = v {
-                    let g = event_g[*p]
-                        .as_ref()
-                        .expect("validated: g of an event-driven projection");
-                    sources.push((
-                        g,
-                        net.projections[*p].csr.n_rows as u32,
-                        vec![(0, slot as u32)],
-                        false,
-                    ));
+                    sources.push(GatherSource {
+                        buffer: &events.g,
+                        offset: events.g_offsets[*p]
+                            .expect("validated: g of an event-driven projection"),
+                        n: net.projections[*p].csr.n_rows as u32,
+                        vars: vec![(0, slot as u32)],
+                        is_state: false,
+                    });
                 }
             }
-            let gather = |state: &wgpu::Buffer, n: u32, vars: &[(u32, u32)]| {
+            let gather = |source: &GatherSource, vars: &[(u32, u32)]| {
                 let params = RecordParamsGpu {
                     n_recorded,
                     n_variables: vars.len() as u32,
@@ -639,13 +594,14 @@ impl GpuBackend {
                         .enumerate()
                         .map(|(k, &(v, _))| v << (4 * k))
                         .sum(),
-                    n,
+                    n: source.n,
                     slots: vars
                         .iter()
                         .enumerate()
                         .map(|(k, &(_, slot))| slot << (4 * k))
                         .sum(),
-                    _pad: [0; 2],
+                    offset: source.offset,
+                    _pad: 0,
                 };
                 let params_buf = ctx.uniform_buffer("trace params", bytemuck::bytes_of(&params));
                 kernels.record.bind(
@@ -654,25 +610,26 @@ impl GpuBackend {
                     &[
                         params_buf.as_entire_binding(),
                         step_binding(),
-                        state.as_entire_binding(),
+                        source.buffer.as_entire_binding(),
                         neurons.as_entire_binding(),
                         samples.as_entire_binding(),
                     ],
                 )
             };
             let mut gathers = Vec::new();
-            for (state, n, vars, is_state) in sources {
-                let odd_vars: Vec<(u32, u32)> = vars
+            for source in &sources {
+                let odd_vars: Vec<(u32, u32)> = source
+                    .vars
                     .iter()
                     .map(|&(v, slot)| {
-                        if fused && is_state && v == hh::S as u32 {
+                        if fused && source.is_state && v == hh::S as u32 {
                             (S_ALT as u32, slot)
                         } else {
                             (v, slot)
                         }
                     })
                     .collect();
-                gathers.push([gather(state, n, &vars), gather(state, n, &odd_vars)]);
+                gathers.push([gather(source, &source.vars), gather(source, &odd_vars)]);
             }
             traces.push(TraceBuffers {
                 population: t.population,
@@ -707,7 +664,8 @@ impl GpuBackend {
             fused,
             fused_lanes,
             populations,
-            projections,
+            couplings,
+            propagations,
             traces,
             spikes,
             spike_capacity,
@@ -723,10 +681,7 @@ impl GpuBackend {
 
     /// Which graded-coupling kernel runs, for the device description (benchmarks compare them).
     fn coupling_label(&self) -> &'static str {
-        let graded = self
-            .projections
-            .iter()
-            .any(|p| matches!(p, ProjectionBuffers::Graded { .. }));
+        let graded = !self.couplings.is_empty();
         match (self.fused, graded, self.coupling) {
             (true, _, _) if self.fused_lanes => ", coupling fused_lanes",
             (true, _, _) => ", coupling fused",
@@ -817,30 +772,20 @@ impl GpuBackend {
                         pass.dispatch_workgroups(x, y, 1);
                     }
                 }
-                for proj in &self.projections {
-                    match proj {
-                        ProjectionBuffers::Graded { n_rows, bind_group } => {
-                            // `auto` lands here when the network does not fuse.
-                            let (kernel, (x, y)) = match self.coupling {
-                                GpuCoupling::LanesPerRow => (
-                                    &self.kernels.coupling_lanes,
-                                    fold_groups(n_rows.div_ceil(kernels::ROWS_PER_LANE_GROUP)),
-                                ),
-                                _ => (&self.kernels.coupling, dispatch_size(*n_rows)),
-                            };
-                            pass.set_pipeline(&kernel.pipeline);
-                            pass.set_bind_group(0, bind_group, &[]);
-                            pass.dispatch_workgroups(x, y, 1);
-                        }
-                        ProjectionBuffers::Event {
-                            n_target, deliver, ..
-                        } => {
-                            pass.set_pipeline(&self.kernels.deliver.pipeline);
-                            pass.set_bind_group(0, deliver, &[step_offset]);
-                            let (x, y) = dispatch_size(*n_target);
-                            pass.dispatch_workgroups(x, y, 1);
-                        }
-                    }
+                // `auto` takes thread_per_row where the network does not fuse.
+                let (coupling_kernel, lanes) = match self.coupling {
+                    GpuCoupling::LanesPerRow => (&self.kernels.coupling_lanes, true),
+                    _ => (&self.kernels.coupling, false),
+                };
+                for c in &self.couplings {
+                    let (x, y) = if lanes {
+                        fold_groups(c.n_rows.div_ceil(kernels::ROWS_PER_LANE_GROUP))
+                    } else {
+                        dispatch_size(c.n_rows)
+                    };
+                    pass.set_pipeline(&coupling_kernel.pipeline);
+                    pass.set_bind_group(0, &c.bind_group, &[]);
+                    pass.dispatch_workgroups(x, y, 1);
                 }
                 for pop in &self.populations {
                     pass.set_pipeline(&self.kernels.model(pop.kernel).pipeline);
@@ -853,18 +798,11 @@ impl GpuBackend {
                     };
                     pass.dispatch_workgroups(x, y, 1);
                 }
-                for proj in &self.projections {
-                    if let ProjectionBuffers::Event {
-                        n_source,
-                        propagate,
-                        ..
-                    } = proj
-                    {
-                        pass.set_pipeline(&self.kernels.propagate.pipeline);
-                        pass.set_bind_group(0, propagate, &[step_offset]);
-                        let (x, y) = dispatch_size(*n_source);
-                        pass.dispatch_workgroups(x, y, 1);
-                    }
+                for prop in &self.propagations {
+                    pass.set_pipeline(&self.kernels.propagate.pipeline);
+                    pass.set_bind_group(0, &prop.bind_group, &[step_offset]);
+                    let (x, y) = dispatch_size(prop.n_source);
+                    pass.dispatch_workgroups(x, y, 1);
                 }
             }
         }
