@@ -200,53 +200,60 @@ impl<F: Real> CpuBackend<F> {
             syn.iter_mut().for_each(|s| *s = SynInput::zero());
         }
         let step = self.step;
-        let (graded, event): (Vec<_>, Vec<_>) = self
-            .projections
-            .iter_mut()
-            .partition(|p| matches!(p, Projection::Graded(_)));
-        for proj in graded.into_iter().chain(event) {
-            match proj {
-                Projection::Graded(proj) => {
-                    let source = &self.populations[proj.source].vars;
-                    let proj = &*proj;
-                    par_or_seq(&mut self.syn[proj.target], |(i, syn)| {
-                        let (start, end) = (proj.row_ptr[i] as usize, proj.row_ptr[i + 1] as usize);
-                        let mut sum_es = F::zero();
-                        for k in start..end {
-                            let e = match &proj.weights {
-                                ProjectionWeights::Uniform(w) => *w,
-                                ProjectionWeights::PerSynapse(ws) => ws[k],
+        // Two passes over the projections rather than a reordered copy: this runs every step.
+        for graded in [true, false] {
+            for proj in self
+                .projections
+                .iter_mut()
+                .filter(|p| matches!(p, Projection::Graded(_)) == graded)
+            {
+                match proj {
+                    Projection::Graded(proj) => {
+                        let source = &self.populations[proj.source].vars;
+                        let proj = &*proj;
+                        par_or_seq(&mut self.syn[proj.target], |(i, syn)| {
+                            let (start, end) =
+                                (proj.row_ptr[i] as usize, proj.row_ptr[i + 1] as usize);
+                            let mut sum_es = F::zero();
+                            for k in start..end {
+                                let e = match &proj.weights {
+                                    ProjectionWeights::Uniform(w) => *w,
+                                    ProjectionWeights::PerSynapse(ws) => ws[k],
+                                };
+                                sum_es = sum_es + e * source[proj.col_idx[k] as usize][hh::S];
+                            }
+                            let g = graded::conductance(proj.w, sum_es);
+                            syn.g = syn.g + g;
+                            syn.i0 = syn.i0 + g * proj.v_rev;
+                        });
+                    }
+                    Projection::Event(proj) => {
+                        let n = proj.g.len();
+                        let slot = (step % proj.slots) as usize;
+                        let arrivals = &mut proj.pending[slot * n..(slot + 1) * n];
+                        let target = &mut self.syn[proj.target];
+                        let (kind, inv_scale, e_rev, decay) =
+                            (proj.kind, proj.inv_scale, proj.e_rev, proj.decay);
+                        let deliver =
+                            |((syn, g), arrived): ((&mut SynInput<F>, &mut F), &mut i32)| {
+                                exp_synapse::deliver(
+                                    kind, g, *arrived, inv_scale, e_rev, decay, syn,
+                                );
+                                *arrived = 0;
                             };
-                            sum_es = sum_es + e * source[proj.col_idx[k] as usize][hh::S];
+                        if n >= PARALLEL_MIN_NEURONS {
+                            target
+                                .par_iter_mut()
+                                .zip(proj.g.par_iter_mut())
+                                .zip(arrivals.par_iter_mut())
+                                .for_each(deliver);
+                        } else {
+                            target
+                                .iter_mut()
+                                .zip(proj.g.iter_mut())
+                                .zip(arrivals.iter_mut())
+                                .for_each(deliver);
                         }
-                        let g = graded::conductance(proj.w, sum_es);
-                        syn.g = syn.g + g;
-                        syn.i0 = syn.i0 + g * proj.v_rev;
-                    });
-                }
-                Projection::Event(proj) => {
-                    let n = proj.g.len();
-                    let slot = (step % proj.slots) as usize;
-                    let arrivals = &mut proj.pending[slot * n..(slot + 1) * n];
-                    let target = &mut self.syn[proj.target];
-                    let (kind, inv_scale, e_rev, decay) =
-                        (proj.kind, proj.inv_scale, proj.e_rev, proj.decay);
-                    let deliver = |((syn, g), arrived): ((&mut SynInput<F>, &mut F), &mut i32)| {
-                        exp_synapse::deliver(kind, g, *arrived, inv_scale, e_rev, decay, syn);
-                        *arrived = 0;
-                    };
-                    if n >= PARALLEL_MIN_NEURONS {
-                        target
-                            .par_iter_mut()
-                            .zip(proj.g.par_iter_mut())
-                            .zip(arrivals.par_iter_mut())
-                            .for_each(deliver);
-                    } else {
-                        target
-                            .iter_mut()
-                            .zip(proj.g.iter_mut())
-                            .zip(arrivals.iter_mut())
-                            .for_each(deliver);
                     }
                 }
             }
