@@ -1,7 +1,7 @@
 //! What the commands do, as library functions: the binary only parses arguments.
 
 use crate::backend::{self, BackendOptions};
-use crate::config::{self, Config, GpuCoupling};
+use crate::config::{self, Config};
 use crate::error::Result;
 use crate::io::hdf5::{Hdf5Writer, RunMeta};
 use crate::network::Network;
@@ -96,8 +96,8 @@ pub fn check(config_path: &Path, overrides: &[String]) -> Result<String> {
     }
     let steps = net.n_steps;
     let chunk = simulator::chunk_steps(&net, &plan, config.simulation.chunk_steps);
-    let coupling = config.simulation.gpu_coupling;
-    let fused = crate::backend::gpu::fuses(&net, coupling)?;
+    let coupling = crate::backend::gpu::resolved(&net, config.simulation.gpu_coupling)?;
+    let fused = coupling.is_fused();
     let _ = writeln!(
         s,
         "  total: {} neurons, {} synapses, {} steps of {} ms",
@@ -115,13 +115,10 @@ pub fn check(config_path: &Path, overrides: &[String]) -> Result<String> {
             &net, &plan, chunk, fused
         ))
     );
-    let kernel = match (fused, crate::backend::gpu::fused_lanes(&net, coupling)) {
-        (true, true) => "graded coupling fused_lanes",
-        (true, false) => "graded coupling fused",
-        (false, _) if net.projections.iter().all(|p| p.event.is_some()) => "no graded coupling",
-        (false, _) if coupling == GpuCoupling::LanesPerRow => "graded coupling lanes_per_row",
-        (false, _) => "graded coupling thread_per_row",
-    };
+    let kernel = crate::backend::gpu::kernel_name(&net, coupling)
+        .map_or("no graded coupling".into(), |k| {
+            format!("graded coupling {k}")
+        });
     let dispatches = crate::backend::gpu::dispatches_per_step(&net, fused);
     let _ = writeln!(
         s,

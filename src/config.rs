@@ -95,6 +95,24 @@ pub enum GpuCoupling {
     LanesPerRow,
 }
 
+impl GpuCoupling {
+    /// The name in the config.
+    pub fn name(self) -> &'static str {
+        match self {
+            GpuCoupling::Auto => "auto",
+            GpuCoupling::Fused => "fused",
+            GpuCoupling::FusedLanes => "fused_lanes",
+            GpuCoupling::ThreadPerRow => "thread_per_row",
+            GpuCoupling::LanesPerRow => "lanes_per_row",
+        }
+    }
+
+    /// The coupling runs inside the HH update, with S double-buffered.
+    pub fn is_fused(self) -> bool {
+        matches!(self, GpuCoupling::Fused | GpuCoupling::FusedLanes)
+    }
+}
+
 fn default_seed() -> u64 {
     1
 }

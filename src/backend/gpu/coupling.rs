@@ -49,12 +49,30 @@ pub fn fuses(net: &Network, coupling: GpuCoupling) -> Result<bool> {
                 "simulation.gpu_coupling",
                 format!(
                     "\"{}\" does not fit this network: {why}; use \"auto\", \"thread_per_row\" or \"lanes_per_row\"",
-                    if coupling == GpuCoupling::Fused { "fused" } else { "fused_lanes" }
+                    coupling.name()
                 ),
             )),
         },
         GpuCoupling::ThreadPerRow | GpuCoupling::LanesPerRow => Ok(false),
     }
+}
+
+/// The kernel that runs `net`'s graded coupling under `coupling`, with `auto` resolved (never
+/// returned); an error as `fuses`.
+pub fn resolved(net: &Network, coupling: GpuCoupling) -> Result<GpuCoupling> {
+    Ok(match (fuses(net, coupling)?, fused_lanes(net, coupling)) {
+        (true, true) => GpuCoupling::FusedLanes,
+        (true, false) => GpuCoupling::Fused,
+        (false, _) if coupling == GpuCoupling::LanesPerRow => GpuCoupling::LanesPerRow,
+        (false, _) => GpuCoupling::ThreadPerRow,
+    })
+}
+
+/// The name `check` and the device description give the `resolved` kernel; None where the
+/// network has no graded coupling to sum.
+pub fn kernel_name(net: &Network, resolved: GpuCoupling) -> Option<&'static str> {
+    let graded = net.projections.iter().any(|p| p.event.is_none());
+    (resolved.is_fused() || graded).then(|| resolved.name())
 }
 
 /// Compute dispatches per step, trace gathers aside: each costs several µs on a real GPU

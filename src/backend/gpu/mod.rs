@@ -22,7 +22,7 @@ use crate::network::Network;
 use crate::record::{samples_in, ChunkOutput, Divergence, RecordPlan, Spike, TraceVar};
 use crate::rng;
 pub use context::{describe_adapters, dispatch_size, fold_groups, GpuContext};
-pub use coupling::{dispatches_per_step, fused_lanes, fuses};
+pub use coupling::{dispatches_per_step, fused_lanes, fuses, kernel_name, resolved};
 use kernels::{
     CouplingParamsGpu, HhParamsGpu, Kernels, LifParamsGpu, RecordParamsGpu, StepInfo,
     TraubParamsGpu,
@@ -110,11 +110,10 @@ struct Timer {
 pub struct GpuBackend {
     ctx: GpuContext,
     kernels: Kernels,
+    /// The graded-coupling kernel, `auto` resolved.
     coupling: GpuCoupling,
-    /// Graded coupling runs inside the HH update (one dispatch per step); S is double-buffered.
-    fused: bool,
-    /// The fused update sums each row with 32 threads.
-    fused_lanes: bool,
+    /// Its name in the device description, where there is graded coupling.
+    coupling_name: Option<&'static str>,
     populations: Vec<PopulationBuffers>,
     couplings: Vec<CouplingDispatch>,
     propagations: Vec<PropagateDispatch>,
@@ -297,8 +296,8 @@ impl GpuBackend {
                 net.populations.len()
             )));
         }
-        let fused = fuses(net, coupling)?;
-        let fused_lanes = fused && fused_lanes(net, coupling);
+        let coupling = resolved(net, coupling)?;
+        let fused = coupling.is_fused();
         let ctx = GpuContext::new(adapter)?;
         let kernels = Kernels::new(&ctx)?;
         let binding_limit = ctx
@@ -382,10 +381,10 @@ impl GpuBackend {
                         seed_hi: seed[1],
                         _pad: [0; 3],
                     };
-                    let kernel = match (fused, fused_lanes) {
-                        (true, true) => ModelKernel::HhCoupledLanes,
-                        (true, false) => ModelKernel::HhCoupled,
-                        (false, _) => ModelKernel::Hh,
+                    let kernel = match coupling {
+                        GpuCoupling::FusedLanes => ModelKernel::HhCoupledLanes,
+                        GpuCoupling::Fused => ModelKernel::HhCoupled,
+                        _ => ModelKernel::Hh,
                     };
                     (kernel, bytemuck::bytes_of(&g).to_vec())
                 }
@@ -661,8 +660,7 @@ impl GpuBackend {
             ctx,
             kernels,
             coupling,
-            fused,
-            fused_lanes,
+            coupling_name: kernel_name(net, coupling),
             populations,
             couplings,
             propagations,
@@ -677,18 +675,6 @@ impl GpuBackend {
             timer,
             gpu_ns: 0.0,
         })
-    }
-
-    /// Which graded-coupling kernel runs, for the device description (benchmarks compare them).
-    fn coupling_label(&self) -> &'static str {
-        let graded = !self.couplings.is_empty();
-        match (self.fused, graded, self.coupling) {
-            (true, _, _) if self.fused_lanes => ", coupling fused_lanes",
-            (true, _, _) => ", coupling fused",
-            (false, false, _) => "",
-            (false, true, GpuCoupling::LanesPerRow) => ", coupling lanes_per_row",
-            (false, true, _) => ", coupling thread_per_row",
-        }
     }
 
     pub fn context(&self) -> &GpuContext {
@@ -772,7 +758,7 @@ impl GpuBackend {
                         pass.dispatch_workgroups(x, y, 1);
                     }
                 }
-                // `auto` takes thread_per_row where the network does not fuse.
+                // Resolved: thread_per_row or lanes_per_row wherever couplings are dispatched.
                 let (coupling_kernel, lanes) = match self.coupling {
                     GpuCoupling::LanesPerRow => (&self.kernels.coupling_lanes, true),
                     _ => (&self.kernels.coupling, false),
@@ -895,11 +881,13 @@ impl Backend for GpuBackend {
     fn info(&self) -> BackendInfo {
         BackendInfo {
             kind: "gpu",
+            // Benchmarks compare the coupling kernels: name the one that ran.
             device: format!(
                 "{}, {:?}{}",
                 self.ctx.info.name,
                 self.ctx.info.backend,
-                self.coupling_label()
+                self.coupling_name
+                    .map_or(String::new(), |k| format!(", coupling {k}"))
             ),
             precision: Precision::F32,
         }
@@ -942,7 +930,8 @@ impl Backend for GpuBackend {
 
     fn read_state(&mut self) -> Result<NetworkState> {
         // With fused coupling, S of an odd step is in the extra block.
-        let s_block = if self.fused && self.step % 2 == 1 {
+        let fused = self.coupling.is_fused();
+        let s_block = if fused && self.step % 2 == 1 {
             S_ALT
         } else {
             hh::S
@@ -951,7 +940,7 @@ impl Backend for GpuBackend {
             .populations
             .iter()
             .map(|p| {
-                let blocks = p.n_vars + self.fused as usize;
+                let blocks = p.n_vars + fused as usize;
                 (&p.state, 0, (blocks * p.size as usize * 4) as u64)
             })
             .collect();
@@ -970,7 +959,7 @@ impl Backend for GpuBackend {
                         .collect()
                 };
                 (0..p.n_vars)
-                    .map(|k| block(if self.fused && k == hh::S { s_block } else { k }))
+                    .map(|k| block(if fused && k == hh::S { s_block } else { k }))
                     .collect()
             })
             .collect())
