@@ -72,11 +72,7 @@ pub fn bytes_per_step(net: &Network, float_bytes: u64) -> u64 {
         .populations
         .iter()
         .enumerate()
-        .filter(|(i, _)| {
-            net.projections
-                .iter()
-                .any(|p| p.event.is_some() && p.source == *i)
-        })
+        .filter(|&(i, _)| net.sends_events(i))
         .map(|(_, p)| p.size as u64 * 4)
         .sum();
     neurons + synapses + spike_flags

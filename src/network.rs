@@ -128,6 +128,13 @@ impl Network {
         self.projections.iter().map(|p| p.csr.n_synapses()).sum()
     }
 
+    /// Whether event-driven projections leave population `index` (its spikes are propagated).
+    pub fn sends_events(&self, index: usize) -> bool {
+        self.projections
+            .iter()
+            .any(|p| p.event.is_some() && p.source == index)
+    }
+
     /// Bytes the CPU backend holds for the network's state and connectivity in the given
     /// float width: per neuron a state array of `MAX_VARS`, the two synaptic-input words and a
     /// spike flag.

@@ -86,11 +86,7 @@ pub fn dispatches_per_step(net: &Network, fused: bool) -> usize {
         .filter(|p| p.event.is_none() && !fused)
         .count();
     let propagations = (0..net.populations.len())
-        .filter(|&pop| {
-            net.projections
-                .iter()
-                .any(|p| p.event.is_some() && p.source == pop)
-        })
+        .filter(|&pop| net.sends_events(pop))
         .count();
     net.populations.len() + couplings + propagations
 }
