@@ -52,7 +52,8 @@ impl EventBuffers {
             let n_target = p.csr.n_rows;
             let per_synapse =
                 e.fixed_weights.len() != 1 || matches!(e.by_source.weights, Weights::PerSynapse(_));
-            g_offsets[index] = Some(offset(g.len(), "g")?);
+            let g_offset = offset(g.len(), "g")?;
+            g_offsets[index] = Some(g_offset);
             params.push(ExpParamsGpu {
                 e_rev: e.synapse.e_rev as f32,
                 decay: e.synapse.decay(net.dt_ms) as f32,
@@ -67,7 +68,7 @@ impl EventBuffers {
                 slots: e.synapse.ring_slots(),
                 delay_steps: e.synapse.delay_steps,
                 per_synapse_weights: per_synapse as u32,
-                g_offset: offset(g.len(), "g")?,
+                g_offset,
                 ring_offset: offset(rings, "delay rings")?,
                 row_offset: offset(rows.len(), "rows")?,
                 synapse_offset: offset(cols.len(), "synapses")?,

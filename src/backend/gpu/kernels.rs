@@ -310,17 +310,18 @@ impl Kernels {
             Uniform, StepInfo, ReadWrite, Read, Read, ReadWrite, ReadWrite, ReadWrite, Read,
             ReadWrite, ReadWrite,
         ];
+        // What every neuron kernel is compiled after.
+        let prelude = [
+            PHILOX_WGSL,
+            STEP_INFO_WGSL,
+            EXP_SYNAPSE_WGSL,
+            NEURON_COMMON_WGSL,
+        ];
         let model = |label, source| {
             Kernel::new(
                 ctx,
                 label,
-                &[
-                    PHILOX_WGSL,
-                    STEP_INFO_WGSL,
-                    EXP_SYNAPSE_WGSL,
-                    NEURON_COMMON_WGSL,
-                    source,
-                ],
+                &[&prelude[..], &[source]].concat(),
                 "update_neurons",
                 &neuron,
             )
@@ -333,14 +334,10 @@ impl Kernels {
                 ctx,
                 label,
                 &[
-                    PHILOX_WGSL,
-                    STEP_INFO_WGSL,
-                    EXP_SYNAPSE_WGSL,
-                    NEURON_COMMON_WGSL,
-                    GRADED_SYNAPSE_WGSL,
-                    HH_WGSL,
-                    HH_COUPLED_WGSL,
-                ],
+                    &prelude[..],
+                    &[GRADED_SYNAPSE_WGSL, HH_WGSL, HH_COUPLED_WGSL],
+                ]
+                .concat(),
                 entry,
                 &coupled,
             )
