@@ -2,7 +2,8 @@
 //! or f32 (to compare with the GPU), parallel over neurons with rayon for large populations.
 //!
 //! One step, in the order the GPU backend follows too: record the traces due at t_k; gather
-//! every projection's synaptic input from the state at t_k (in config order); update every
+//! every projection's synaptic input from the state at t_k (graded, then event-driven, each in
+//! config order); update every
 //! population; push the step's spikes into the event-driven synapses' delay rings.
 
 use super::{Backend, BackendInfo, NetworkState};
