@@ -2,8 +2,8 @@
 // CpuBackend::gather_synaptic_input and graded::conductance.
 //   couple:       one thread per target row of the CSR matrix, summed in column order, as on
 //                 the CPU;
-//   couple_lanes: 32 threads per row and a tree reduction (simulation.gpu_coupling =
-//                 "lanes_per_row"), with graded_synapse.wgsl's `row_sum_lanes`.
+//   couple_lanes: LANES threads per row (simulation.gpu_coupling = "lanes_per_row"), with
+//                 graded_synapse.wgsl's `sum_lanes`.
 // Prepended with graded_synapse.wgsl.
 
 @group(0) @binding(0) var<uniform> coupling: CouplingParams;
@@ -49,10 +49,10 @@ fn couple_lanes(
     @builtin(workgroup_id) group: vec3<u32>,
     @builtin(num_workgroups) groups: vec3<u32>,
 ) {
-    let i = lane_row(local, group, groups);
-    let in_range = i < coupling.n_rows;
-    let sum_es = row_sum_lanes(i, S * coupling.n_source, local, in_range);
-    if (local % LANES == 0u && in_range) {
-        add_input(i, sum_es);
+    let first_row = first_lane_row(group, groups);
+    sum_lanes(first_row, coupling.n_rows, S * coupling.n_source, local);
+    let i = first_row + local;
+    if (local < ROWS_PER_GROUP && i < coupling.n_rows) {
+        add_input(i, lanes_total(local));
     }
 }

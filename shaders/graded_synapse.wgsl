@@ -43,35 +43,57 @@ fn row_sum(i: u32, s_base: u32) -> f32 {
 }
 
 // The other way: LANES threads per row, ROWS_PER_GROUP rows per workgroup of 256. Each lane
-// sums every LANES-th synapse of the row (neighbouring lanes read neighbouring columns: CSR's
-// "vector" kernel), then the partial sums are reduced pairwise in workgroup memory. The
-// summation order differs from the CPU's.
-const LANES: u32 = 32u;
-const ROWS_PER_GROUP: u32 = 8u;
-var<workgroup> partial: array<f32, 256>;
+// sums every LANES-th synapse of its row (neighbouring lanes read neighbouring columns: CSR's
+// "vector" kernel) into workgroup memory; after one barrier the first ROWS_PER_GROUP threads
+// add up one row each, lane by lane, so that whatever follows (the coupling's store, or the
+// fused kernel's neuron step) runs on whole warps of consecutive rows instead of one lane in
+// LANES. The summation order differs from the CPU's.
+const LANES: u32 = 16u;
+const ROWS_PER_GROUP: u32 = 256u / LANES;
+// The loads of UNROLL synapses are issued before their sums, so that a lane keeps several
+// gathers in flight; the sum's order is the plain loop's.
+const UNROLL: u32 = 4u;
+// A padding slot per row puts the summing threads' reads on distinct banks.
+const PARTIAL_STRIDE: u32 = LANES + 1u;
+var<workgroup> partial: array<f32, ROWS_PER_GROUP * PARTIAL_STRIDE>;
 
-fn lane_row(local: u32, group: vec3<u32>, groups: vec3<u32>) -> u32 {
-    return (group.x + group.y * groups.x) * ROWS_PER_GROUP + local / LANES;
+fn first_lane_row(group: vec3<u32>, groups: vec3<u32>) -> u32 {
+    return (group.x + group.y * groups.x) * ROWS_PER_GROUP;
 }
 
-// Σ_j E_ij S_j for the row of `local`'s lane group, valid in its lane 0. Every thread of the
-// workgroup must call it (it holds barriers); `in_range` is false past the last row.
-fn row_sum_lanes(i: u32, s_base: u32, local: u32, in_range: bool) -> f32 {
+// One lane's share of Σ_j E_ij S_j for row `first_row + local / LANES`, left in `partial`.
+// Every thread of the workgroup must call it (it ends with a barrier).
+fn sum_lanes(first_row: u32, n_rows: u32, s_base: u32, local: u32) {
+    let row = local / LANES;
     let lane = local % LANES;
+    let i = first_row + row;
     var sum_es = 0.0;
-    if (in_range) {
+    if (i < n_rows) {
         let end = row_ptr[i + 1u];
-        for (var k = row_ptr[i] + lane; k < end; k += LANES) {
+        var k = row_ptr[i] + lane;
+        while (k + (UNROLL - 1u) * LANES < end) {
+            var cols: array<u32, UNROLL>;
+            for (var u = 0u; u < UNROLL; u++) {
+                cols[u] = col_idx[k + u * LANES];
+            }
+            for (var u = 0u; u < UNROLL; u++) {
+                sum_es = sum_es + weight(k + u * LANES) * presynaptic_s(s_base + cols[u]);
+            }
+            k += UNROLL * LANES;
+        }
+        for (; k < end; k += LANES) {
             sum_es = sum_es + weight(k) * presynaptic_s(s_base + col_idx[k]);
         }
     }
-    partial[local] = sum_es;
+    partial[row * PARTIAL_STRIDE + lane] = sum_es;
     workgroupBarrier();
-    for (var stride = LANES / 2u; stride > 0u; stride = stride / 2u) {
-        if (lane < stride) {
-            partial[local] = partial[local] + partial[local + stride];
-        }
-        workgroupBarrier();
+}
+
+// Σ_j E_ij S_j of the workgroup's row `row` (< ROWS_PER_GROUP) after `sum_lanes`.
+fn lanes_total(row: u32) -> f32 {
+    var total = 0.0;
+    for (var lane = 0u; lane < LANES; lane++) {
+        total = total + partial[row * PARTIAL_STRIDE + lane];
     }
-    return partial[local];
+    return total;
 }

@@ -34,23 +34,24 @@ fn update_coupled(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_wo
     step(i, SynInput(g, g * coupling.v_rev), s_now, s_next);
 }
 
-// The same with 32 threads summing each row (graded_synapse.wgsl's `row_sum_lanes`) and the
-// first of them stepping the neuron (simulation.gpu_coupling = "fused_lanes").
+// The same with LANES threads summing each row (graded_synapse.wgsl's `sum_lanes`), then the
+// first ROWS_PER_GROUP threads stepping one neuron each (simulation.gpu_coupling =
+// "fused_lanes").
 @compute @workgroup_size(256)
 fn update_coupled_lanes(
     @builtin(local_invocation_index) local: u32,
     @builtin(workgroup_id) group: vec3<u32>,
     @builtin(num_workgroups) groups: vec3<u32>,
 ) {
-    let i = lane_row(local, group, groups);
-    let in_range = i < p.n;
     let odd = (step_info.step_lo & 1u) == 1u;
     let s_now = select(S, S_ALT, odd);
     let s_next = select(S_ALT, S, odd);
 
-    let sum_es = row_sum_lanes(i, s_now * p.n, local, in_range);
-    if (local % LANES == 0u && in_range) {
-        let g = conductance(coupling.w, sum_es);
+    let first_row = first_lane_row(group, groups);
+    sum_lanes(first_row, p.n, s_now * p.n, local);
+    let i = first_row + local;
+    if (local < ROWS_PER_GROUP && i < p.n) {
+        let g = conductance(coupling.w, lanes_total(local));
         step(i, SynInput(g, g * coupling.v_rev), s_now, s_next);
     }
 }

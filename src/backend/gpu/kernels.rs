@@ -283,8 +283,8 @@ impl Kernel {
 }
 
 /// Rows one workgroup of the lanes-per-row coupling kernels sums (`ROWS_PER_GROUP` in
-/// graded_synapse.wgsl).
-pub const ROWS_PER_LANE_GROUP: u32 = 8;
+/// graded_synapse.wgsl: 256 threads, `LANES` = 16 per row).
+pub const ROWS_PER_LANE_GROUP: u32 = 16;
 
 pub struct Kernels {
     pub hh: Kernel,
