@@ -159,12 +159,14 @@ where
     Ok(())
 }
 
-/// The legend box of every figure.
+/// The legend box of every figure, at `position` of its panel.
 fn draw_legend<'a, DB: DrawingBackend + 'a, CT: CoordTranslate>(
     chart: &mut ChartContext<'a, DB, CT>,
+    position: SeriesLabelPosition,
 ) -> Result<()> {
     chart
         .configure_series_labels()
+        .position(position)
         .background_style(WHITE.mix(0.8))
         .border_style(BLACK)
         .label_font(("sans-serif", 14))
@@ -274,7 +276,7 @@ pub fn traces(
                 .collect();
             draw_labelled_line(&mut chart, points, color, format!("neuron {id}"))?;
         }
-        draw_legend(&mut chart)?;
+        draw_legend(&mut chart, SeriesLabelPosition::MiddleRight)?;
     }
     root.present().map_err(plot_err)
 }
@@ -386,7 +388,7 @@ pub fn raster(path: &Path, population: Option<&str>, max_neurons: u64, out: &Pat
             .collect();
         draw_labelled_line(&mut chart, points, color, name.clone())?;
     }
-    draw_legend(&mut chart)?;
+    draw_legend(&mut chart, SeriesLabelPosition::MiddleRight)?;
     root.present().map_err(plot_err)
 }
 
@@ -500,7 +502,8 @@ pub fn scale(csv: &Path, out: &Path) -> Result<()> {
     let xr = (xlo / 1.5)..(xhi * 1.5);
     let draw_loglog = |area: &DrawingArea<BitMapBackend, Shift>,
                        y_desc: &str,
-                       pick: fn(&MeasuredRow) -> f64|
+                       pick: fn(&MeasuredRow) -> f64,
+                       legend_at: SeriesLabelPosition|
      -> Result<()> {
         let (ylo, yhi) = rows
             .iter()
@@ -536,13 +539,22 @@ pub fn scale(csv: &Path, out: &Path) -> Result<()> {
                 .draw_series(pts.iter().map(|&p| Circle::new(p, 4, color.filled())))
                 .map_err(plot_err)?;
         }
-        draw_legend(&mut chart)?;
+        draw_legend(&mut chart, legend_at)?;
         Ok(())
     };
-    draw_loglog(&panels[0], "time per step (µs)", |r| r.us_per_step)?;
-    draw_loglog(&panels[1], "neuron-steps per second", |r| {
-        r.neuron_steps_per_s
-    })?;
+    // Time grows with N, so the upper left of its panel is empty.
+    draw_loglog(
+        &panels[0],
+        "time per step (µs)",
+        |r| r.us_per_step,
+        SeriesLabelPosition::UpperLeft,
+    )?;
+    draw_loglog(
+        &panels[1],
+        "neuron-steps per second",
+        |r| r.neuron_steps_per_s,
+        SeriesLabelPosition::MiddleRight,
+    )?;
     // Speedup: CPU time / GPU time at the sizes both measured, for each GPU line.
     let cpu = rows.iter().find(|r| r.backend == "cpu").map(|r| r.series());
     let speedups: Vec<(usize, Vec<(f64, f64)>)> = series
