@@ -290,7 +290,7 @@ pub struct Kernels {
     pub hh: Kernel,
     /// HH with its own graded coupling in the same dispatch (`GpuCoupling::Fused`).
     pub hh_coupled: Kernel,
-    /// The same with 32 threads per row (`GpuCoupling::FusedLanes`).
+    /// The same with 16 threads per row (`GpuCoupling::FusedLanes`).
     pub hh_coupled_lanes: Kernel,
     pub lif: Kernel,
     pub hh_traub: Kernel,
@@ -438,4 +438,18 @@ pub fn philox_on_gpu(
         bytemuck::pod_collect_to_vec(&out[0]),
         bytemuck::pod_collect_to_vec(&out[1]),
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The dispatch size on the host and the rows per workgroup in the shader must agree, or
+    /// rows are skipped or summed twice.
+    #[test]
+    fn rows_per_lane_group_matches_the_shader() {
+        let lanes = 256 / ROWS_PER_LANE_GROUP;
+        assert!(GRADED_SYNAPSE_WGSL.contains(&format!("const LANES: u32 = {lanes}u;")));
+        assert!(GRADED_SYNAPSE_WGSL.contains("const ROWS_PER_GROUP: u32 = 256u / LANES;"));
+    }
 }
