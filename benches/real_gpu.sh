@@ -38,7 +38,8 @@ merge() {
   for f in "$@"; do tail -n +2 "$f" >>"$into"; done
 }
 
-# The sizes, as in benches/scaling.rs; smaller ones for a trial run.
+# The sizes: the HH network up to the first that does not fit an H100's 2 GiB bindings, and
+# benches/scaling.rs's COBAHH sizes with 4M added; smaller ones for a trial run.
 hh_sizes=${GANGLION_BENCH_SIZES:-1000,10000,100000,1000000,2000000,5000000,10000000}
 coupling_sizes=${GANGLION_COUPLING_SIZES:-10000,1000000}
 cobahh_sizes=${GANGLION_COBAHH_SIZES:-4000,40000,400000,4000000}

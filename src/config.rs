@@ -84,13 +84,13 @@ pub enum GpuCoupling {
     /// column order, for networks of HH populations whose only input is one graded projection
     /// from themselves; any other network is an error.
     Fused,
-    /// As `Fused`, with 16 threads summing each row (as `LanesPerRow`), then one thread per row
-    /// stepping the neuron.
+    /// As `Fused`, with several threads summing each row (as `LanesPerRow`), then one thread
+    /// per row stepping the neuron.
     FusedLanes,
     /// A coupling dispatch in which one thread sums a whole row, in column order (as the CPU
     /// does), before the neuron update.
     ThreadPerRow,
-    /// A coupling dispatch in which 16 threads share a row and add up their partial sums in
+    /// A coupling dispatch in which several threads share a row and add up their partial sums in
     /// workgroup memory: coalesced loads for long rows, a different summation order.
     LanesPerRow,
 }

@@ -95,7 +95,7 @@ pub fn dispatches_per_step(net: &Network, fused: bool) -> usize {
 /// row once the rows hold about 32 nonzeros, because the loads coalesce.
 const LANES_FROM_MEAN_ROW_LENGTH: f64 = 32.0;
 
-/// Whether the fused update sums its rows with 16 threads each (see `fuses`).
+/// Whether the fused update sums its rows with `kernels::LANES` threads each (see `fuses`).
 pub fn fused_lanes(net: &Network, coupling: GpuCoupling) -> bool {
     let (rows, synapses) = net.projections.iter().fold((0usize, 0usize), |(r, s), p| {
         (r + p.csr.n_rows, s + p.csr.n_synapses())

@@ -282,15 +282,18 @@ impl Kernel {
     }
 }
 
-/// Rows one workgroup of the lanes-per-row coupling kernels sums (`ROWS_PER_GROUP` in
-/// graded_synapse.wgsl: 256 threads, `LANES` = 16 per row).
-pub const ROWS_PER_LANE_GROUP: u32 = 16;
+/// Threads per CSR row in the lanes-per-row coupling kernels (`LANES` in graded_synapse.wgsl).
+pub const LANES: u32 = 16;
+
+/// Rows one workgroup of 256 threads of those kernels sums (`ROWS_PER_GROUP` in
+/// graded_synapse.wgsl).
+pub const ROWS_PER_LANE_GROUP: u32 = 256 / LANES;
 
 pub struct Kernels {
     pub hh: Kernel,
     /// HH with its own graded coupling in the same dispatch (`GpuCoupling::Fused`).
     pub hh_coupled: Kernel,
-    /// The same with 16 threads per row (`GpuCoupling::FusedLanes`).
+    /// The same with `LANES` threads per row (`GpuCoupling::FusedLanes`).
     pub hh_coupled_lanes: Kernel,
     pub lif: Kernel,
     pub hh_traub: Kernel,
@@ -448,8 +451,7 @@ mod tests {
     /// rows are skipped or summed twice.
     #[test]
     fn rows_per_lane_group_matches_the_shader() {
-        let lanes = 256 / ROWS_PER_LANE_GROUP;
-        assert!(GRADED_SYNAPSE_WGSL.contains(&format!("const LANES: u32 = {lanes}u;")));
+        assert!(GRADED_SYNAPSE_WGSL.contains(&format!("const LANES: u32 = {LANES}u;")));
         assert!(GRADED_SYNAPSE_WGSL.contains("const ROWS_PER_GROUP: u32 = 256u / LANES;"));
     }
 }

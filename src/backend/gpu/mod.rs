@@ -47,7 +47,7 @@ enum ModelKernel {
     Hh,
     /// HH with its own graded projection summed in the same dispatch (fused coupling).
     HhCoupled,
-    /// The same, 16 threads per row.
+    /// The same, `kernels::LANES` threads per row.
     HhCoupledLanes,
     Lif,
     HhTraub,
