@@ -4,7 +4,8 @@
 #   bash benches/real_gpu.sh OUT_DIR [GANGLION]
 # GANGLION is the command that runs ganglion: by default `bash .gpu/run.sh ganglion` where
 # ../shared/gpu/bundle.sh filled .gpu/, else target/release/ganglion.
-# GANGLION_BENCH_SIZES, GANGLION_COUPLING_SIZES and GANGLION_COBAHH_SIZES replace the sizes.
+# GANGLION_BENCH_SIZES, GANGLION_COUPLING_SIZES, GANGLION_BLOCKED_SIZES and
+# GANGLION_COBAHH_SIZES replace the sizes.
 # Writes OUT_DIR/log.txt (adapter, validations, tables) and the CSVs; the CPU rows are timed on
 # the same host, so that the speedups compare like with like. A failing step is logged and the
 # next one runs: partial results still come back.
@@ -53,8 +54,11 @@ step validate configs/cobahh.toml
 # coupling kernel at the two sizes with targets, then the CPU reference on the same host.
 step scale configs/hh_bench.toml --population hh --sizes $hh_sizes --backends gpu \
   --steps 1000 --repeat 3 --quiet --force --out "$out/hh_gpu.csv"
-for coupling in fused fused_lanes thread_per_row lanes_per_row; do
-  step scale configs/hh_bench.toml --population hh --sizes $coupling_sizes --backends gpu \
+for coupling in fused fused_lanes thread_per_row lanes_per_row blocked; do
+  sizes=$coupling_sizes
+  # The blocked kernel's S traffic grows with N²: where it stops paying.
+  [ $coupling = blocked ] && sizes=${GANGLION_BLOCKED_SIZES:-100000,1000000,2000000}
+  step scale configs/hh_bench.toml --population hh --sizes $sizes --backends gpu \
     --steps 1000 --repeat 3 --quiet --force --set simulation.gpu_coupling=$coupling \
     --out "$out/hh_gpu_$coupling.csv"
 done

@@ -112,7 +112,7 @@ pub fn check(config_path: &Path, overrides: &[String]) -> Result<String> {
         human_bytes(net.memory_bytes(8) as u64),
         human_bytes(net.memory_bytes(4) as u64),
         human_bytes(crate::backend::gpu::required_bytes(
-            &net, &plan, chunk, fused
+            &net, &plan, chunk, coupling
         ))
     );
     let kernel = crate::backend::gpu::kernel_name(&net, coupling)

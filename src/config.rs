@@ -93,6 +93,11 @@ pub enum GpuCoupling {
     /// A coupling dispatch in which several threads share a row and add up their partial sums in
     /// workgroup memory: coalesced loads for long rows, a different summation order.
     LanesPerRow,
+    /// A coupling dispatch over a column-blocked copy of the matrix: each workgroup copies S
+    /// into workgroup memory a block of source neurons at a time, so that S is read once per
+    /// workgroup rather than once per synapse; rows summed in column order. Meant for large
+    /// networks whose S no longer fits the GPU's caches.
+    Blocked,
 }
 
 impl GpuCoupling {
@@ -104,6 +109,7 @@ impl GpuCoupling {
             GpuCoupling::FusedLanes => "fused_lanes",
             GpuCoupling::ThreadPerRow => "thread_per_row",
             GpuCoupling::LanesPerRow => "lanes_per_row",
+            GpuCoupling::Blocked => "blocked",
         }
     }
 

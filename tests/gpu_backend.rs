@@ -172,6 +172,47 @@ fn a_noisy_random_network_gives_the_same_spike_counts_within_one() {
     assert!(sorted, "GPU spikes come back in (time, neuron) order");
 }
 
+/// One run's recorded traces (per trace, per variable, [sample][neuron]) and final state.
+type Run = (Vec<Vec<Vec<f32>>>, ganglion::backend::NetworkState);
+
+/// Asserts that `run` matches `reference` to `tolerance` relative (|x| floored at `floor`): the
+/// first trace's `names` at every sample of `n` neurons, and every final state variable.
+fn assert_runs_agree(
+    what: &str,
+    reference: &Run,
+    run: &Run,
+    names: &[&str],
+    n: usize,
+    tolerance: f64,
+    floor: f64,
+) {
+    let close = |x: f64, y: f64| (x - y).abs() <= tolerance * x.abs().max(floor);
+    for (var, name) in names.iter().enumerate() {
+        let (x, y) = (&reference.0[0][var], &run.0[0][var]);
+        assert_eq!(x.len(), y.len());
+        for k in 0..x.len() {
+            assert!(
+                close(x[k].into(), y[k].into()),
+                "{what}: {name} of neuron {} at sample {}: {} vs {}",
+                k % n,
+                k / n,
+                x[k],
+                y[k]
+            );
+        }
+    }
+    for (pop, (xs, ys)) in reference.1.iter().zip(&run.1).enumerate() {
+        for (var, (x, y)) in xs.iter().zip(ys).enumerate() {
+            for (i, (&x, &y)) in x.iter().zip(y).enumerate() {
+                assert!(
+                    close(x, y),
+                    "{what}: population {pop} var {var} neuron {i}: {x} vs {y}"
+                );
+            }
+        }
+    }
+}
+
 #[test]
 fn fused_coupling_equals_the_separate_coupling_kernel_step_for_step() {
     let text = std::fs::read_to_string(repo_path("configs/hh_ring_1k.toml")).unwrap();
@@ -199,44 +240,96 @@ fn fused_coupling_equals_the_separate_coupling_kernel_step_for_step() {
         let out = run_in_memory(&net, &mut g, &plan);
         (out.traces, g.read_state().unwrap())
     };
-    let (separate, separate_state) = run(GpuCoupling::ThreadPerRow);
+    let separate: Run = run(GpuCoupling::ThreadPerRow);
+    assert_eq!(separate.0[0][0].len(), 101 * 300);
     // The lanes sum in another order: a little more rounding.
     for (coupling, tolerance) in [
         (GpuCoupling::Fused, 1e-5),
         (GpuCoupling::FusedLanes, 3e-5),
         (GpuCoupling::LanesPerRow, 3e-5),
+        (GpuCoupling::Blocked, 1e-5),
     ] {
-        let (fused, fused_state) = run(coupling);
-        let close = |x: f64, y: f64| (x - y).abs() <= tolerance * x.abs().max(1.0);
-        for (var, name) in ["v", "s"].iter().enumerate() {
-            let (x, y) = (&separate[0][var], &fused[0][var]);
-            assert_eq!(x.len(), 101 * 300);
-            for k in 0..x.len() {
-                assert!(
-                    close(x[k].into(), y[k].into()),
-                    "{coupling:?}: {name} of neuron {} at step {}: {} vs {}",
-                    k % 300,
-                    k / 300,
-                    x[k],
-                    y[k]
-                );
-            }
-        }
-        for var in 0..5 {
-            for i in 0..300 {
-                let (x, y) = (separate_state[0][var][i], fused_state[0][var][i]);
-                assert!(
-                    close(x, y),
-                    "{coupling:?}: var {var} neuron {i}: {x} vs {y}"
-                );
-            }
-        }
+        let what = format!("{coupling:?}");
+        assert_runs_agree(
+            &what,
+            &separate,
+            &run(coupling),
+            &["v", "s"],
+            300,
+            tolerance,
+            1.0,
+        );
     }
 }
 
 #[test]
+fn blocked_coupling_equals_the_thread_per_row_kernel_across_row_groups_and_column_blocks() {
+    use ganglion::backend::gpu::blocked::BlockGeometry;
+    // Sizes that cut into several row groups and column blocks, the last of each partial, for
+    // any workgroup memory up to 48 KiB (6144 rows and columns). Two projections into b: the
+    // second adds to the first's input; from a, with per-synapse weights and fewer columns
+    // than rows. Random S, so that every block's values matter from the first step: a sum
+    // missing a block or adding one twice moves V by far more than the tolerance at once.
+    let text = r#"
+        [simulation]
+        dt_ms = 0.01
+        duration_ms = 0.2
+        [populations.a]
+        model = "hh"
+        size = 7000
+        init = { s = { uniform = [0.0, 1.0] } }
+        [populations.b]
+        model = "hh"
+        size = 13000
+        init = { s = { uniform = [0.0, 1.0] } }
+        [projections.ab]
+        source = "a"
+        target = "b"
+        synapse = "graded"
+        weight = { uniform = [0.0, 0.01] }
+        connectivity = { rule = "fixed_indegree", k = 12 }
+        [projections.bb]
+        source = "b"
+        target = "b"
+        synapse = "graded"
+        weight = 0.004
+        connectivity = { rule = "fixed_indegree", k = 9, autapses = false }
+        [record]
+        traces = [{ population = "b", variables = ["v", "s"], neurons = "all", every = 1 }]
+    "#;
+    let (config, net) = parsed(text, &[]);
+    let plan = RecordPlan::from_config(&config, &net);
+    let run = |coupling| {
+        let mut g = GpuBackend::with_options(&net, &plan, None, coupling)
+            .unwrap_or_else(|e| panic!("the GPU tests need an adapter: {e}"));
+        let geo = BlockGeometry::for_workgroup_storage(
+            g.context().limits.max_compute_workgroup_storage_size,
+        )
+        .unwrap();
+        let out = run_in_memory(&net, &mut g, &plan);
+        ((out.traces, g.read_state().unwrap()), geo)
+    };
+    let (reference, _) = run(GpuCoupling::ThreadPerRow);
+    let (blocked, geo) = run(GpuCoupling::Blocked);
+    assert!(
+        geo.n_groups(13000) >= 2 && geo.n_blocks(7000) >= 2,
+        "{geo:?}"
+    );
+    assert_eq!(reference.0[0][0].len(), net.n_steps as usize * 13000);
+    assert_runs_agree(
+        "blocked",
+        &reference,
+        &blocked,
+        &["v", "s"],
+        13000,
+        1e-5,
+        1e-3,
+    );
+}
+
+#[test]
 fn auto_coupling_fuses_exactly_the_networks_the_fused_kernel_fits() {
-    use ganglion::backend::gpu::{fused_lanes, fuses};
+    use ganglion::backend::gpu::{fused_lanes, fuses, resolved};
     let two_populations = "[simulation]\ndt_ms = 0.01\nduration_ms = 1.0\n\
         [populations.a]\nmodel = \"hh\"\nsize = 10\n[populations.b]\nmodel = \"hh\"\nsize = 10\n\
         [projections.ab]\nsource = \"a\"\ntarget = \"b\"\nsynapse = \"graded\"\nweight = 0.1\n\
@@ -258,6 +351,11 @@ fn auto_coupling_fuses_exactly_the_networks_the_fused_kernel_fits() {
     for (net, unfit) in &cases {
         assert_eq!(fuses(net, GpuCoupling::Auto).unwrap(), unfit.is_none());
         assert!(!fuses(net, GpuCoupling::ThreadPerRow).unwrap());
+        assert!(!fuses(net, GpuCoupling::Blocked).unwrap());
+        assert_eq!(
+            resolved(net, GpuCoupling::Blocked).unwrap(),
+            GpuCoupling::Blocked
+        );
         for fused in [GpuCoupling::Fused, GpuCoupling::FusedLanes] {
             match (fuses(net, fused), unfit) {
                 (Ok(true), None) => {}
@@ -272,7 +370,7 @@ fn auto_coupling_fuses_exactly_the_networks_the_fused_kernel_fits() {
             }
         }
     }
-    // Rows of 100 synapses take 32 lanes each; the pair's single synapse, one thread.
+    // Rows of 100 synapses take the lanes; the pair's single synapse, one thread.
     assert!(fused_lanes(&cases[1].0, GpuCoupling::Auto));
     assert!(!fused_lanes(&cases[0].0, GpuCoupling::Auto));
     assert!(fused_lanes(&cases[0].0, GpuCoupling::FusedLanes));
@@ -457,6 +555,41 @@ fn a_network_that_does_not_fit_the_device_is_refused_before_running() {
         .to_string();
     assert!(
         err.contains("big.state") && err.contains("binds at most"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_blocked_layout_whose_pointers_do_not_fit_is_refused_by_name() {
+    use ganglion::backend::gpu::blocked::BlockGeometry;
+    let ctx =
+        GpuContext::new(None).unwrap_or_else(|e| panic!("the GPU tests need an adapter: {e}"));
+    let limit = ctx
+        .limits
+        .max_storage_buffer_binding_size
+        .min(ctx.limits.max_buffer_size);
+    let geo = BlockGeometry::for_workgroup_storage(ctx.limits.max_compute_workgroup_storage_size)
+        .unwrap();
+    drop(ctx);
+    // Its pointers grow with rows × columns: just enough row groups and column blocks for one
+    // pointer too many, with a single synapse per row.
+    let side = ((limit / 4 / 256) as f64).sqrt() as u64 + 1;
+    let size = side * geo.rows_per_group().max(geo.block_cols) as u64;
+    assert!(geo.seg_ptr_len(size as usize, size as usize) * 4 > limit);
+    let text = format!(
+        "[simulation]\ndt_ms = 0.01\nduration_ms = 0.01\n[populations.big]\nmodel = \"hh\"\nsize = {size}\n\
+         [projections.loop]\nsource = \"big\"\ntarget = \"big\"\nsynapse = \"graded\"\nweight = 0.1\n\
+         connectivity = {{ rule = \"fixed_indegree\", k = 1 }}\n"
+    );
+    let (_, net) = parsed(&text, &[]);
+    let err = GpuBackend::with_options(&net, &RecordPlan::none(&net), None, GpuCoupling::Blocked)
+        .err()
+        .expect("must be refused")
+        .to_string();
+    assert!(
+        err.contains("loop.seg_ptr")
+            && err.contains("binds at most")
+            && err.contains("simulation.gpu_coupling"),
         "{err}"
     );
 }

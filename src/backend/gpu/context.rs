@@ -57,7 +57,8 @@ pub fn describe_adapters() -> String {
         let l = a.limits();
         s.push_str(&format!(
             "gpu: {} ({:?}, {:?}, driver {} {})\n     max_storage_buffer_binding_size {}, max_buffer_size {}, \
-             max_storage_buffers_per_shader_stage {}, timestamp queries: {}\n",
+             max_storage_buffers_per_shader_stage {}, timestamp queries: {}\n     \
+             max_compute_workgroup_storage_size {}, max_compute_invocations_per_workgroup {}\n",
             i.name,
             i.device_type,
             i.backend,
@@ -67,6 +68,8 @@ pub fn describe_adapters() -> String {
             crate::app::human_bytes(l.max_buffer_size),
             l.max_storage_buffers_per_shader_stage,
             a.features().contains(wgpu::Features::TIMESTAMP_QUERY),
+            crate::app::human_bytes(l.max_compute_workgroup_storage_size.into()),
+            l.max_compute_invocations_per_workgroup,
         ));
     }
     s

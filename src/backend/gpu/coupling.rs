@@ -48,12 +48,12 @@ pub fn fuses(net: &Network, coupling: GpuCoupling) -> Result<bool> {
             Some(why) => Err(Error::config(
                 "simulation.gpu_coupling",
                 format!(
-                    "\"{}\" does not fit this network: {why}; use \"auto\", \"thread_per_row\" or \"lanes_per_row\"",
+                    "\"{}\" does not fit this network: {why}; use \"auto\", \"thread_per_row\", \"lanes_per_row\" or \"blocked\"",
                     coupling.name()
                 ),
             )),
         },
-        GpuCoupling::ThreadPerRow | GpuCoupling::LanesPerRow => Ok(false),
+        GpuCoupling::ThreadPerRow | GpuCoupling::LanesPerRow | GpuCoupling::Blocked => Ok(false),
     }
 }
 
@@ -63,7 +63,9 @@ pub fn resolved(net: &Network, coupling: GpuCoupling) -> Result<GpuCoupling> {
     Ok(match (fuses(net, coupling)?, fused_lanes(net, coupling)) {
         (true, true) => GpuCoupling::FusedLanes,
         (true, false) => GpuCoupling::Fused,
-        (false, _) if coupling == GpuCoupling::LanesPerRow => GpuCoupling::LanesPerRow,
+        (false, _) if matches!(coupling, GpuCoupling::LanesPerRow | GpuCoupling::Blocked) => {
+            coupling
+        }
         (false, _) => GpuCoupling::ThreadPerRow,
     })
 }

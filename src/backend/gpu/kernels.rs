@@ -1,6 +1,7 @@
 //! The WGSL kernels: their uniform structs (mirroring the shader structs byte for byte),
 //! bind group layouts and pipelines.
 
+use super::blocked::BlockGeometry;
 use super::context::GpuContext;
 use crate::error::{Error, Result};
 use bytemuck::{Pod, Zeroable};
@@ -13,6 +14,7 @@ pub const LIF_WGSL: &str = include_str!("../../../shaders/lif.wgsl");
 pub const HH_TRAUB_WGSL: &str = include_str!("../../../shaders/hh_traub.wgsl");
 pub const GRADED_SYNAPSE_WGSL: &str = include_str!("../../../shaders/graded_synapse.wgsl");
 pub const GRADED_COUPLING_WGSL: &str = include_str!("../../../shaders/graded_coupling.wgsl");
+pub const GRADED_BLOCKED_WGSL: &str = include_str!("../../../shaders/graded_blocked.wgsl");
 pub const HH_COUPLED_WGSL: &str = include_str!("../../../shaders/hh_coupled.wgsl");
 pub const EXP_SYNAPSE_WGSL: &str = include_str!("../../../shaders/exp_synapse.wgsl");
 pub const EXP_PROPAGATE_WGSL: &str = include_str!("../../../shaders/exp_propagate.wgsl");
@@ -229,6 +231,18 @@ impl Kernel {
         entry: &str,
         slots: &[Slot],
     ) -> Result<Kernel> {
+        Self::with_overrides(ctx, label, sources, entry, slots, &[])
+    }
+
+    /// As `new`, with the shader's `override` constants set.
+    pub fn with_overrides(
+        ctx: &GpuContext,
+        label: &str,
+        sources: &[&str],
+        entry: &str,
+        slots: &[Slot],
+        overrides: &[(&str, f64)],
+    ) -> Result<Kernel> {
         let scope = ctx.device.push_error_scope(wgpu::ErrorFilter::Validation);
         let module = ctx
             .device
@@ -251,7 +265,10 @@ impl Kernel {
                 layout: Some(&pipeline_layout),
                 module: &module,
                 entry_point: Some(entry),
-                compilation_options: Default::default(),
+                compilation_options: wgpu::PipelineCompilationOptions {
+                    constants: overrides,
+                    ..Default::default()
+                },
                 cache: None,
             });
         if let Some(e) = pollster::block_on(scope.pop()) {
@@ -299,12 +316,15 @@ pub struct Kernels {
     pub hh_traub: Kernel,
     pub coupling: Kernel,
     pub coupling_lanes: Kernel,
+    /// Built only for `GpuCoupling::Blocked`, with the geometry its layout was cut for.
+    pub coupling_blocked: Option<(Kernel, BlockGeometry)>,
     pub propagate: Kernel,
     pub record: Kernel,
 }
 
 impl Kernels {
-    pub fn new(ctx: &GpuContext) -> Result<Kernels> {
+    /// The kernels, with the blocked coupling's cut for `blocked` if given.
+    pub fn new(ctx: &GpuContext, blocked: Option<BlockGeometry>) -> Result<Kernels> {
         use Slot::*;
         let coupling_slots = [Uniform, Read, Read, Read, Read, ReadWrite, ReadWrite];
         // params, step, state, syn_g, syn_i0, spikes, status, spiked, and the incoming
@@ -365,6 +385,26 @@ impl Kernels {
                 "couple_lanes",
                 &coupling_slots,
             )?,
+            coupling_blocked: blocked
+                .map(|geo| {
+                    let kernel = Kernel::with_overrides(
+                        ctx,
+                        "graded_coupling_blocked",
+                        &[
+                            GRADED_SYNAPSE_WGSL,
+                            GRADED_COUPLING_WGSL,
+                            GRADED_BLOCKED_WGSL,
+                        ],
+                        "couple_blocked",
+                        &coupling_slots,
+                        &[
+                            ("BLOCK_SLOTS", geo.slots as f64),
+                            ("BLOCK_COLS", geo.block_cols as f64),
+                        ],
+                    )?;
+                    Ok::<_, Error>((kernel, geo))
+                })
+                .transpose()?,
             propagate: Kernel::new(
                 ctx,
                 "exp_propagate",

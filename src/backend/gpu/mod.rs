@@ -7,6 +7,7 @@
 //! then, per source population, the propagation of the step's spikes into the delay rings of
 //! its event-driven projections. The order is the CPU backend's.
 
+pub mod blocked;
 pub mod context;
 pub mod coupling;
 pub mod events;
@@ -168,8 +169,20 @@ fn trace_rows(steps: u64, every: u64) -> u64 {
     steps.div_ceil(every) + 1
 }
 
-/// GPU memory the network and one submit's recording need, in bytes (`fused`: see `fuses`).
-pub fn required_bytes(net: &Network, plan: &RecordPlan, chunk_steps: u64, fused: bool) -> u64 {
+/// GPU memory the network and one submit's recording need, in bytes, under the `resolved`
+/// coupling kernel. The blocked layout is counted as cut for the least workgroup memory an
+/// adapter may have, its largest: more memory means fewer pointers.
+pub fn required_bytes(
+    net: &Network,
+    plan: &RecordPlan,
+    chunk_steps: u64,
+    resolved: GpuCoupling,
+) -> u64 {
+    let fused = resolved.is_fused();
+    let geometry = (resolved == GpuCoupling::Blocked).then(|| {
+        blocked::BlockGeometry::for_workgroup_storage(blocked::MIN_WORKGROUP_STORAGE)
+            .expect("the least workgroup memory fits the blocked kernel")
+    });
     let (steps, spike_capacity) =
         submit_plan(net, plan, chunk_steps.min(MAX_STEPS_PER_SUBMIT), 2 << 30);
     // State (and S's second block when fused), two synaptic-input words and a spike flag per
@@ -184,9 +197,10 @@ pub fn required_bytes(net: &Network, plan: &RecordPlan, chunk_steps: u64, fused:
         .iter()
         .map(|p| {
             let w = matches!(p.csr.weights, Weights::PerSynapse(_)) as u64 * 4;
-            match &p.event {
-                None => (p.csr.n_rows as u64 + 1) * 4 + p.csr.n_synapses() as u64 * (4 + w),
-                Some(e) => {
+            match (&p.event, geometry) {
+                (None, Some(geo)) => geo.bytes(&p.csr),
+                (None, None) => (p.csr.n_rows as u64 + 1) * 4 + p.csr.n_synapses() as u64 * (4 + w),
+                (Some(e), _) => {
                     (e.by_source.n_rows as u64 + 1) * 4
                         + e.by_source.n_synapses() as u64 * (4 + w)
                         + (e.synapse.ring_slots() as u64 + 1) * p.csr.n_rows as u64 * 4
@@ -209,15 +223,41 @@ fn f32s(x: &[f64]) -> Vec<f32> {
     x.iter().map(|&v| v as f32).collect()
 }
 
-/// One graded projection's buffers: `CouplingParams`, the CSR by target, its weights.
+/// One graded projection's buffers: `CouplingParams`, the matrix by target, its weights. The
+/// matrix is the CSR (`pointers` its row_ptr, `indices` its col_idx) or, for the blocked
+/// kernel, the blocked layout (its seg_ptr and entries, weights in entry order).
 struct GradedBuffers {
     params: wgpu::Buffer,
-    row_ptr: wgpu::Buffer,
-    col_idx: wgpu::Buffer,
+    pointers: wgpu::Buffer,
+    indices: wgpu::Buffer,
     weights: wgpu::Buffer,
 }
 
 impl GradedBuffers {
+    /// The projection's `CouplingParams`.
+    fn params(
+        ctx: &GpuContext,
+        name: &str,
+        csr: &Csr,
+        g: &GradedParams,
+        accumulate: bool,
+    ) -> wgpu::Buffer {
+        let params = CouplingParamsGpu {
+            v_rev: g.v_rev as f32,
+            w: g.w as f32,
+            uniform_weight: match csr.weights {
+                Weights::Uniform(w) => w as f32,
+                Weights::PerSynapse(_) => 0.0,
+            },
+            per_synapse_weights: matches!(csr.weights, Weights::PerSynapse(_)) as u32,
+            n_rows: csr.n_rows as u32,
+            n_source: csr.n_cols as u32,
+            accumulate: accumulate as u32,
+            _pad: 0,
+        };
+        ctx.uniform_buffer(&format!("{name}.params"), bytemuck::bytes_of(&params))
+    }
+
     fn new(
         ctx: &GpuContext,
         name: &str,
@@ -225,37 +265,49 @@ impl GradedBuffers {
         g: &GradedParams,
         accumulate: bool,
     ) -> Result<GradedBuffers> {
-        let (uniform_weight, weights) = match &csr.weights {
-            Weights::Uniform(w) => (
-                *w as f32,
-                ctx.storage_buffer(&format!("{name}.weights"), &[])?,
-            ),
-            Weights::PerSynapse(ws) => (
-                0.0,
-                ctx.storage_buffer(&format!("{name}.weights"), bytemuck::cast_slice(&f32s(ws)))?,
-            ),
-        };
-        let params = CouplingParamsGpu {
-            v_rev: g.v_rev as f32,
-            w: g.w as f32,
-            uniform_weight,
-            per_synapse_weights: matches!(csr.weights, Weights::PerSynapse(_)) as u32,
-            n_rows: csr.n_rows as u32,
-            n_source: csr.n_cols as u32,
-            accumulate: accumulate as u32,
-            _pad: 0,
+        let buffer =
+            |part: &str, contents: &[u8]| ctx.storage_buffer(&format!("{name}.{part}"), contents);
+        let weights = match &csr.weights {
+            Weights::Uniform(_) => Vec::new(),
+            Weights::PerSynapse(ws) => f32s(ws),
         };
         Ok(GradedBuffers {
-            params: ctx.uniform_buffer(&format!("{name}.params"), bytemuck::bytes_of(&params)),
-            row_ptr: ctx.storage_buffer(
-                &format!("{name}.row_ptr"),
-                bytemuck::cast_slice(&csr.row_ptr),
+            params: Self::params(ctx, name, csr, g, accumulate),
+            pointers: buffer("row_ptr", bytemuck::cast_slice(&csr.row_ptr))?,
+            indices: buffer("col_idx", bytemuck::cast_slice(&csr.col_idx))?,
+            weights: buffer("weights", bytemuck::cast_slice(&weights))?,
+        })
+    }
+
+    /// As `new`, with the matrix in the blocked layout cut by `geo`. Its pointers grow with
+    /// rows × columns: their size is checked before they are built.
+    fn blocked(
+        ctx: &GpuContext,
+        name: &str,
+        csr: &Csr,
+        g: &GradedParams,
+        accumulate: bool,
+        geo: blocked::BlockGeometry,
+    ) -> Result<GradedBuffers> {
+        let seg_ptr = format!("{name}.seg_ptr");
+        ctx.check_binding_size(&seg_ptr, geo.seg_ptr_len(csr.n_rows, csr.n_cols) * 4)
+            .map_err(|e| match e {
+                Error::TooLarge(m) => Error::TooLarge(format!(
+                    "{m}; the blocked layout's pointers grow with rows × columns, so another simulation.gpu_coupling may fit"
+                )),
+                e => e,
+            })?;
+        let layout = blocked::blocked(csr, geo);
+        let buffer =
+            |part: &str, contents: &[u8]| ctx.storage_buffer(&format!("{name}.{part}"), contents);
+        Ok(GradedBuffers {
+            params: Self::params(ctx, name, csr, g, accumulate),
+            pointers: buffer("seg_ptr", bytemuck::cast_slice(&layout.seg_ptr))?,
+            indices: buffer("entries", bytemuck::cast_slice(&layout.entries))?,
+            weights: buffer(
+                "weights",
+                bytemuck::cast_slice(layout.weights.as_deref().unwrap_or_default()),
             )?,
-            col_idx: ctx.storage_buffer(
-                &format!("{name}.col_idx"),
-                bytemuck::cast_slice(&csr.col_idx),
-            )?,
-            weights,
         })
     }
 
@@ -299,7 +351,14 @@ impl GpuBackend {
         let coupling = resolved(net, coupling)?;
         let fused = coupling.is_fused();
         let ctx = GpuContext::new(adapter)?;
-        let kernels = Kernels::new(&ctx)?;
+        let geometry = (coupling == GpuCoupling::Blocked)
+            .then(|| {
+                blocked::BlockGeometry::for_workgroup_storage(
+                    ctx.limits.max_compute_workgroup_storage_size,
+                )
+            })
+            .transpose()?;
+        let kernels = Kernels::new(&ctx, geometry)?;
         let binding_limit = ctx
             .limits
             .max_storage_buffer_binding_size
@@ -468,8 +527,8 @@ impl GpuBackend {
             if let Some(b) = &graded {
                 resources.extend([
                     b.params.as_entire_binding(),
-                    b.row_ptr.as_entire_binding(),
-                    b.col_idx.as_entire_binding(),
+                    b.pointers.as_entire_binding(),
+                    b.indices.as_entire_binding(),
                     b.weights.as_entire_binding(),
                 ]);
             }
@@ -498,14 +557,18 @@ impl GpuBackend {
             }
             let accumulate = std::mem::replace(&mut targeted[p.target], true);
             let (syn_g, syn_i0) = &syn_inputs[p.target];
-            let b = GradedBuffers::new(&ctx, &p.name, &p.csr, g, accumulate)?;
+            let b = match geometry {
+                Some(geo) => GradedBuffers::blocked(&ctx, &p.name, &p.csr, g, accumulate, geo)?,
+                None => GradedBuffers::new(&ctx, &p.name, &p.csr, g, accumulate)?,
+            };
+            // The coupling kernels share one layout.
             let bind_group = kernels.coupling.bind(
                 &ctx,
                 &p.name,
                 &[
                     b.params.as_entire_binding(),
-                    b.row_ptr.as_entire_binding(),
-                    b.col_idx.as_entire_binding(),
+                    b.pointers.as_entire_binding(),
+                    b.indices.as_entire_binding(),
                     b.weights.as_entire_binding(),
                     populations[p.source].state.as_entire_binding(),
                     syn_g.as_entire_binding(),
@@ -758,14 +821,21 @@ impl GpuBackend {
                         pass.dispatch_workgroups(x, y, 1);
                     }
                 }
-                // Resolved: thread_per_row or lanes_per_row wherever couplings are dispatched.
-                let (coupling_kernel, lanes) = match self.coupling {
-                    GpuCoupling::LanesPerRow => (&self.kernels.coupling_lanes, true),
-                    _ => (&self.kernels.coupling, false),
-                };
+                // Resolved: thread_per_row, lanes_per_row or blocked wherever couplings are
+                // dispatched; each with its rows per workgroup.
+                let (coupling_kernel, rows_per_group) =
+                    match (self.coupling, &self.kernels.coupling_blocked) {
+                        (GpuCoupling::LanesPerRow, _) => {
+                            (&self.kernels.coupling_lanes, kernels::ROWS_PER_LANE_GROUP)
+                        }
+                        (GpuCoupling::Blocked, Some((kernel, geo))) => {
+                            (kernel, geo.rows_per_group())
+                        }
+                        _ => (&self.kernels.coupling, 0),
+                    };
                 for c in &self.couplings {
-                    let (x, y) = if lanes {
-                        fold_groups(c.n_rows.div_ceil(kernels::ROWS_PER_LANE_GROUP))
+                    let (x, y) = if rows_per_group > 0 {
+                        fold_groups(c.n_rows.div_ceil(rows_per_group))
                     } else {
                         dispatch_size(c.n_rows)
                     };

@@ -1,0 +1,75 @@
+// The graded coupling by column blocks (simulation.gpu_coupling = "blocked"): a workgroup owns
+// BLOCK_SLOTS · BLOCK_THREADS target rows, copies S into workgroup memory one block of BLOCK_COLS
+// source neurons at a time, and each thread adds the synapses of its own rows in that block.
+// The layout and why: src/backend/gpu/blocked.rs. A row's sum runs in column order, as the
+// CPU's and `couple`'s.
+//
+// Prepended with graded_synapse.wgsl and graded_coupling.wgsl; the host binds the blocked
+// layout's segment pointers in row_ptr's place and its entries in col_idx's.
+
+const BLOCK_THREADS: u32 = 256u;
+// Set by the host from the adapter's workgroup memory (BlockGeometry).
+override BLOCK_SLOTS: u32 = 8u;
+override BLOCK_COLS: u32 = 2048u;
+const SLOT_SHIFT: u32 = 16u;
+const COL_MASK: u32 = 0xffffu;
+
+// Row slot·BLOCK_THREADS + t of the group is thread t's: consecutive threads, distinct banks.
+var<workgroup> block_sums: array<f32, BLOCK_SLOTS * BLOCK_THREADS>;
+var<workgroup> block_s: array<f32, BLOCK_COLS>;
+
+fn add_entry(entry: u32, k: u32, local: u32) {
+    let r = (entry >> SLOT_SHIFT) * BLOCK_THREADS + local;
+    block_sums[r] = block_sums[r] + weight(k) * block_s[entry & COL_MASK];
+}
+
+// Thread `local`'s synapses in the block, in their order; the loads of UNROLL entries are
+// issued before their sums (graded_synapse.wgsl), so that a thread keeps several in flight.
+fn add_segment(segment: u32, local: u32) {
+    let end = row_ptr[segment + 1u];
+    var k = row_ptr[segment];
+    while (k + UNROLL <= end) {
+        var entries: array<u32, UNROLL>;
+        for (var u = 0u; u < UNROLL; u++) {
+            entries[u] = col_idx[k + u];
+        }
+        for (var u = 0u; u < UNROLL; u++) {
+            add_entry(entries[u], k + u, local);
+        }
+        k += UNROLL;
+    }
+    for (; k < end; k++) {
+        add_entry(col_idx[k], k, local);
+    }
+}
+
+@compute @workgroup_size(256)
+fn couple_blocked(
+    @builtin(local_invocation_index) local: u32,
+    @builtin(workgroup_id) group: vec3<u32>,
+    @builtin(num_workgroups) groups: vec3<u32>,
+) {
+    let g = group.x + group.y * groups.x;
+    let s_base = S * coupling.n_source;
+    let n_blocks = (coupling.n_source + BLOCK_COLS - 1u) / BLOCK_COLS;
+    for (var slot = 0u; slot < BLOCK_SLOTS; slot++) {
+        block_sums[slot * BLOCK_THREADS + local] = 0.0;
+    }
+    for (var b = 0u; b < n_blocks; b++) {
+        let first_col = b * BLOCK_COLS;
+        let cols = min(BLOCK_COLS, coupling.n_source - first_col);
+        for (var c = local; c < cols; c += BLOCK_THREADS) {
+            block_s[c] = presynaptic_s(s_base + first_col + c);
+        }
+        workgroupBarrier();
+        add_segment((g * n_blocks + b) * BLOCK_THREADS + local, local);
+        // The next block overwrites block_s.
+        workgroupBarrier();
+    }
+    for (var slot = 0u; slot < BLOCK_SLOTS; slot++) {
+        let i = g * BLOCK_SLOTS * BLOCK_THREADS + slot * BLOCK_THREADS + local;
+        if (i < coupling.n_rows) {
+            add_input(i, block_sums[slot * BLOCK_THREADS + local]);
+        }
+    }
+}
