@@ -50,6 +50,10 @@ fn couple_blocked(
     @builtin(num_workgroups) groups: vec3<u32>,
 ) {
     let g = group.x + group.y * groups.x;
+    // Past the last group where the dispatch folds into two dimensions; uniform in the group.
+    if (g * BLOCK_SLOTS * BLOCK_THREADS >= coupling.n_rows) {
+        return;
+    }
     let s_base = S * coupling.n_source;
     let n_blocks = (coupling.n_source + BLOCK_COLS - 1u) / BLOCK_COLS;
     for (var slot = 0u; slot < BLOCK_SLOTS; slot++) {
