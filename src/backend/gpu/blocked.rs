@@ -116,18 +116,19 @@ pub fn blocked(csr: &Csr, geo: BlockGeometry) -> BlockedCsr {
     }
     let mut next: Vec<u32> = seg_ptr[..len - 1].to_vec();
     let mut entries = vec![0u32; csr.n_synapses()];
-    let mut order = vec![0u32; csr.n_synapses()];
+    let mut weights = match &csr.weights {
+        Weights::Uniform(_) => None,
+        Weights::PerSynapse(_) => Some(vec![0f32; csr.n_synapses()]),
+    };
     for (row, k) in synapses() {
         let (segment, entry) = place(geo, n_blocks, row, csr.col_idx[k] as usize);
         let at = next[segment] as usize;
         next[segment] += 1;
         entries[at] = entry;
-        order[at] = k as u32;
+        if let (Some(out), Weights::PerSynapse(w)) = (&mut weights, &csr.weights) {
+            out[at] = w[k] as f32;
+        }
     }
-    let weights = match &csr.weights {
-        Weights::Uniform(_) => None,
-        Weights::PerSynapse(w) => Some(order.iter().map(|&k| w[k as usize] as f32).collect()),
-    };
     BlockedCsr {
         seg_ptr,
         entries,
