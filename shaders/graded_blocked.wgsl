@@ -1,11 +1,16 @@
-// The graded coupling by column blocks (simulation.gpu_coupling = "blocked"): a workgroup owns
-// BLOCK_SLOTS · BLOCK_THREADS target rows, copies S into workgroup memory one block of BLOCK_COLS
-// source neurons at a time, and each thread adds the synapses of its own rows in that block.
-// The layout and why: src/backend/gpu/blocked.rs. A row's sum runs in column order, as the
-// CPU's and `couple`'s.
+// The graded coupling by column blocks (simulation.gpu_coupling = "blocked"), in two passes.
+//   couple_blocked: a workgroup owns BLOCK_SLOTS · BLOCK_THREADS target rows and one of
+//     `blocked_parts` consecutive runs of column blocks. It copies S into workgroup memory one
+//     block of BLOCK_COLS source neurons at a time, each thread adds the synapses of its own rows
+//     in that block, and the row sums over the run go to `partial_sums`.
+//   finish_blocked: one thread per row adds its parts in order and stores the input.
+// The layout and why: src/backend/gpu/blocked.rs. Within a part, a row's sum runs in column
+// order, as the CPU's and `couple`'s.
 //
 // Prepended with graded_synapse.wgsl and graded_coupling.wgsl; the host binds the blocked
 // layout's segment pointers in row_ptr's place and its entries in col_idx's.
+
+@group(0) @binding(7) var<storage, read_write> partial_sums: array<f32>;
 
 const BLOCK_THREADS: u32 = 256u;
 // Set by the host from the adapter's workgroup memory (BlockGeometry).
@@ -49,7 +54,10 @@ fn couple_blocked(
     @builtin(workgroup_id) group: vec3<u32>,
     @builtin(num_workgroups) groups: vec3<u32>,
 ) {
-    let g = group.x + group.y * groups.x;
+    let n_parts = coupling.blocked_parts;
+    let w = group.x + group.y * groups.x;
+    let g = w / n_parts;
+    let part = w % n_parts;
     // Past the last group where the dispatch folds into two dimensions; uniform in the group.
     if (g * BLOCK_SLOTS * BLOCK_THREADS >= coupling.n_rows) {
         return;
@@ -59,7 +67,8 @@ fn couple_blocked(
     for (var slot = 0u; slot < BLOCK_SLOTS; slot++) {
         block_sums[slot * BLOCK_THREADS + local] = 0.0;
     }
-    for (var b = 0u; b < n_blocks; b++) {
+    let end_block = (part + 1u) * n_blocks / n_parts;
+    for (var b = part * n_blocks / n_parts; b < end_block; b++) {
         let first_col = b * BLOCK_COLS;
         let cols = min(BLOCK_COLS, coupling.n_source - first_col);
         for (var c = local; c < cols; c += BLOCK_THREADS) {
@@ -73,7 +82,20 @@ fn couple_blocked(
     for (var slot = 0u; slot < BLOCK_SLOTS; slot++) {
         let i = g * BLOCK_SLOTS * BLOCK_THREADS + slot * BLOCK_THREADS + local;
         if (i < coupling.n_rows) {
-            add_input(i, block_sums[slot * BLOCK_THREADS + local]);
+            partial_sums[part * coupling.n_rows + i] = block_sums[slot * BLOCK_THREADS + local];
         }
     }
+}
+
+@compute @workgroup_size(256)
+fn finish_blocked(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+    let i = gid.x + gid.y * groups.x * 256u;
+    if (i >= coupling.n_rows) {
+        return;
+    }
+    var sum_es = 0.0;
+    for (var part = 0u; part < coupling.blocked_parts; part++) {
+        sum_es = sum_es + partial_sums[part * coupling.n_rows + i];
+    }
+    add_input(i, sum_es);
 }

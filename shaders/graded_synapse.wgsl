@@ -10,7 +10,7 @@ struct CouplingParams {
     n_rows: u32,
     n_source: u32,
     accumulate: u32,   // 0 for the first projection into a population, 1 after
-    _pad0: u32,
+    blocked_parts: u32, // graded_blocked.wgsl: workgroups sharing each row group's columns
 }
 
 fn conductance(w: f32, sum_es: f32) -> f32 {

@@ -97,7 +97,6 @@ pub fn check(config_path: &Path, overrides: &[String]) -> Result<String> {
     let steps = net.n_steps;
     let chunk = simulator::chunk_steps(&net, &plan, config.simulation.chunk_steps);
     let coupling = crate::backend::gpu::resolved(&net, config.simulation.gpu_coupling)?;
-    let fused = coupling.is_fused();
     let _ = writeln!(
         s,
         "  total: {} neurons, {} synapses, {} steps of {} ms",
@@ -119,7 +118,7 @@ pub fn check(config_path: &Path, overrides: &[String]) -> Result<String> {
         .map_or("no graded coupling".into(), |k| {
             format!("graded coupling {k}")
         });
-    let dispatches = crate::backend::gpu::dispatches_per_step(&net, fused);
+    let dispatches = crate::backend::gpu::dispatches_per_step(&net, coupling);
     let _ = writeln!(
         s,
         "  GPU step: {dispatches} dispatch{}, {kernel}",

@@ -31,6 +31,18 @@ fn check_prints_the_network_size() {
         stdout.contains("GPU step: 1 dispatch, graded coupling fused\n"),
         "{stdout}"
     );
+    // The blocked coupling: its sums, their parts added, the update.
+    let (ok, stdout, stderr) = ganglion(&[
+        "check",
+        "configs/hh_ring_1k.toml",
+        "--set",
+        "simulation.gpu_coupling=\"blocked\"",
+    ]);
+    assert!(ok, "{stderr}");
+    assert!(
+        stdout.contains("GPU step: 3 dispatches, graded coupling blocked\n"),
+        "{stdout}"
+    );
     let (ok, stdout, stderr) = ganglion(&["check", "configs/cobahh.toml"]);
     assert!(ok, "{stderr}");
     // Two updates (each delivering its event-driven inputs) and two propagations.

@@ -265,8 +265,9 @@ fn fused_coupling_equals_the_separate_coupling_kernel_step_for_step() {
 #[test]
 fn blocked_coupling_equals_the_thread_per_row_kernel_across_row_groups_and_column_blocks() {
     use ganglion::backend::gpu::blocked::BlockGeometry;
-    // Sizes that cut into several row groups and column blocks, the last of each partial, for
-    // any workgroup memory up to 48 KiB (6144 rows and columns). Two projections into b: the
+    // Sizes that cut into several row groups and column blocks, the last of each partial, and
+    // share each group's blocks among several workgroups, for any workgroup memory up to
+    // 48 KiB (6144 rows and columns). Two projections into b: the
     // second adds to the first's input; from a, with per-synapse weights and fewer columns
     // than rows. Random S, so that every block's values matter from the first step: a sum
     // missing a block or adding one twice moves V by far more than the tolerance at once.
@@ -312,7 +313,7 @@ fn blocked_coupling_equals_the_thread_per_row_kernel_across_row_groups_and_colum
     let (reference, _) = run(GpuCoupling::ThreadPerRow);
     let (blocked, geo) = run(GpuCoupling::Blocked);
     assert!(
-        geo.n_groups(13000) >= 2 && geo.n_blocks(7000) >= 2,
+        geo.n_groups(13000) >= 2 && geo.n_blocks(7000) >= 2 && geo.n_parts(13000, 7000) >= 2,
         "{geo:?}"
     );
     assert_eq!(reference.0[0][0].len(), net.n_steps as usize * 13000);

@@ -77,20 +77,22 @@ pub fn kernel_name(net: &Network, resolved: GpuCoupling) -> Option<&'static str>
     (resolved.is_fused() || graded).then(|| resolved.name())
 }
 
-/// Compute dispatches per step, trace gathers aside: each costs several µs on a real GPU
-/// whatever the network's size, so small networks are bound by this count. One per graded
-/// projection unless fused, one update per population (which delivers its event-driven
-/// inputs), one propagation per population with event-driven projections leaving it.
-pub fn dispatches_per_step(net: &Network, fused: bool) -> usize {
-    let couplings = net
-        .projections
-        .iter()
-        .filter(|p| p.event.is_none() && !fused)
-        .count();
+/// Compute dispatches per step under the `resolved` kernel, trace gathers aside: each costs
+/// several µs on a real GPU whatever the network's size, so small networks are bound by this
+/// count. Per graded projection one (two for `blocked`: its sums, then their parts added)
+/// unless fused; one update per population (which delivers its event-driven inputs); one
+/// propagation per population with event-driven projections leaving it.
+pub fn dispatches_per_step(net: &Network, resolved: GpuCoupling) -> usize {
+    let per_projection = match resolved {
+        _ if resolved.is_fused() => 0,
+        GpuCoupling::Blocked => 2,
+        _ => 1,
+    };
+    let graded = net.projections.iter().filter(|p| p.event.is_none()).count();
     let propagations = (0..net.populations.len())
         .filter(|&pop| net.sends_events(pop))
         .count();
-    net.populations.len() + couplings + propagations
+    net.populations.len() + graded * per_projection + propagations
 }
 
 /// Bell & Garland (2008, NVIDIA TR-2008-004): for CSR sums, a warp per row beats a thread per

@@ -152,7 +152,7 @@ pub struct CouplingParamsGpu {
     pub n_rows: u32,
     pub n_source: u32,
     pub accumulate: u32,
-    pub _pad: u32,
+    pub blocked_parts: u32,
 }
 
 /// `RecordParams` in shaders/record.wgsl.
@@ -306,6 +306,39 @@ pub const LANES: u32 = 16;
 /// graded_synapse.wgsl).
 pub const ROWS_PER_LANE_GROUP: u32 = 256 / LANES;
 
+/// The blocked coupling's two passes (graded_blocked.wgsl), with the geometry its layout was
+/// cut for. Their layout is the coupling's plus the partial sums.
+pub struct BlockedKernels {
+    pub couple: Kernel,
+    pub finish: Kernel,
+    pub geometry: BlockGeometry,
+}
+
+impl BlockedKernels {
+    fn new(ctx: &GpuContext, geometry: BlockGeometry) -> Result<BlockedKernels> {
+        use Slot::*;
+        let slots = [
+            Uniform, Read, Read, Read, Read, ReadWrite, ReadWrite, ReadWrite,
+        ];
+        let sources = [
+            GRADED_SYNAPSE_WGSL,
+            GRADED_COUPLING_WGSL,
+            GRADED_BLOCKED_WGSL,
+        ];
+        let overrides = [
+            ("BLOCK_SLOTS", geometry.slots as f64),
+            ("BLOCK_COLS", geometry.block_cols as f64),
+        ];
+        let pass =
+            |label, entry| Kernel::with_overrides(ctx, label, &sources, entry, &slots, &overrides);
+        Ok(BlockedKernels {
+            couple: pass("graded_coupling_blocked", "couple_blocked")?,
+            finish: pass("graded_coupling_blocked_finish", "finish_blocked")?,
+            geometry,
+        })
+    }
+}
+
 pub struct Kernels {
     pub hh: Kernel,
     /// HH with its own graded coupling in the same dispatch (`GpuCoupling::Fused`).
@@ -316,8 +349,8 @@ pub struct Kernels {
     pub hh_traub: Kernel,
     pub coupling: Kernel,
     pub coupling_lanes: Kernel,
-    /// Built only for `GpuCoupling::Blocked`, with the geometry its layout was cut for.
-    pub coupling_blocked: Option<(Kernel, BlockGeometry)>,
+    /// Built only for `GpuCoupling::Blocked`.
+    pub coupling_blocked: Option<BlockedKernels>,
     pub propagate: Kernel,
     pub record: Kernel,
 }
@@ -386,24 +419,7 @@ impl Kernels {
                 &coupling_slots,
             )?,
             coupling_blocked: blocked
-                .map(|geo| {
-                    let kernel = Kernel::with_overrides(
-                        ctx,
-                        "graded_coupling_blocked",
-                        &[
-                            GRADED_SYNAPSE_WGSL,
-                            GRADED_COUPLING_WGSL,
-                            GRADED_BLOCKED_WGSL,
-                        ],
-                        "couple_blocked",
-                        &coupling_slots,
-                        &[
-                            ("BLOCK_SLOTS", geo.slots as f64),
-                            ("BLOCK_COLS", geo.block_cols as f64),
-                        ],
-                    )?;
-                    Ok::<_, Error>((kernel, geo))
-                })
+                .map(|geo| BlockedKernels::new(ctx, geo))
                 .transpose()?,
             propagate: Kernel::new(
                 ctx,

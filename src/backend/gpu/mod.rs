@@ -67,6 +67,8 @@ struct PopulationBuffers {
 /// A graded projection's coupling dispatch (none when the coupling is fused).
 struct CouplingDispatch {
     n_rows: u32,
+    /// Workgroups of the blocked kernel's first pass (row groups × parts); 0 for the others.
+    blocked_groups: u32,
     bind_group: wgpu::BindGroup,
 }
 
@@ -225,12 +227,14 @@ fn f32s(x: &[f64]) -> Vec<f32> {
 
 /// One graded projection's buffers: `CouplingParams`, the matrix by target, its weights. The
 /// matrix is the CSR (`pointers` its row_ptr, `indices` its col_idx) or, for the blocked
-/// kernel, the blocked layout (its seg_ptr and entries, weights in entry order).
+/// kernel, the blocked layout (its seg_ptr and entries, weights in entry order) and the
+/// partial sums of its first pass.
 struct GradedBuffers {
     params: wgpu::Buffer,
     pointers: wgpu::Buffer,
     indices: wgpu::Buffer,
     weights: wgpu::Buffer,
+    partial_sums: Option<wgpu::Buffer>,
 }
 
 impl GradedBuffers {
@@ -241,6 +245,7 @@ impl GradedBuffers {
         csr: &Csr,
         g: &GradedParams,
         accumulate: bool,
+        blocked_parts: usize,
     ) -> wgpu::Buffer {
         let params = CouplingParamsGpu {
             v_rev: g.v_rev as f32,
@@ -253,7 +258,7 @@ impl GradedBuffers {
             n_rows: csr.n_rows as u32,
             n_source: csr.n_cols as u32,
             accumulate: accumulate as u32,
-            _pad: 0,
+            blocked_parts: blocked_parts as u32,
         };
         ctx.uniform_buffer(&format!("{name}.params"), bytemuck::bytes_of(&params))
     }
@@ -272,10 +277,11 @@ impl GradedBuffers {
             Weights::PerSynapse(ws) => f32s(ws),
         };
         Ok(GradedBuffers {
-            params: Self::params(ctx, name, csr, g, accumulate),
+            params: Self::params(ctx, name, csr, g, accumulate, 1),
             pointers: buffer("row_ptr", bytemuck::cast_slice(&csr.row_ptr))?,
             indices: buffer("col_idx", bytemuck::cast_slice(&csr.col_idx))?,
             weights: buffer("weights", bytemuck::cast_slice(&weights))?,
+            partial_sums: None,
         })
     }
 
@@ -300,14 +306,16 @@ impl GradedBuffers {
         let layout = blocked::blocked(csr, geo);
         let buffer =
             |part: &str, contents: &[u8]| ctx.storage_buffer(&format!("{name}.{part}"), contents);
+        let parts = geo.n_parts(csr.n_rows, csr.n_cols);
         Ok(GradedBuffers {
-            params: Self::params(ctx, name, csr, g, accumulate),
+            params: Self::params(ctx, name, csr, g, accumulate, parts),
             pointers: buffer("seg_ptr", bytemuck::cast_slice(&layout.seg_ptr))?,
             indices: buffer("entries", bytemuck::cast_slice(&layout.entries))?,
             weights: buffer(
                 "weights",
                 bytemuck::cast_slice(layout.weights.as_deref().unwrap_or_default()),
             )?,
+            partial_sums: Some(buffer("partial_sums", &vec![0u8; parts * csr.n_rows * 4])?),
         })
     }
 
@@ -561,23 +569,30 @@ impl GpuBackend {
                 Some(geo) => GradedBuffers::blocked(&ctx, &p.name, &p.csr, g, accumulate, geo)?,
                 None => GradedBuffers::new(&ctx, &p.name, &p.csr, g, accumulate)?,
             };
-            // The coupling kernels share one layout.
-            let bind_group = kernels.coupling.bind(
-                &ctx,
-                &p.name,
-                &[
-                    b.params.as_entire_binding(),
-                    b.pointers.as_entire_binding(),
-                    b.indices.as_entire_binding(),
-                    b.weights.as_entire_binding(),
-                    populations[p.source].state.as_entire_binding(),
-                    syn_g.as_entire_binding(),
-                    syn_i0.as_entire_binding(),
-                ],
-            );
+            let mut resources = vec![
+                b.params.as_entire_binding(),
+                b.pointers.as_entire_binding(),
+                b.indices.as_entire_binding(),
+                b.weights.as_entire_binding(),
+                populations[p.source].state.as_entire_binding(),
+                syn_g.as_entire_binding(),
+                syn_i0.as_entire_binding(),
+            ];
+            // The other coupling kernels share the first seven bindings' layout.
+            let (layout_of, blocked_groups) = match (&kernels.coupling_blocked, &b.partial_sums) {
+                (Some(blocked), Some(partial_sums)) => {
+                    resources.push(partial_sums.as_entire_binding());
+                    let geo = blocked.geometry;
+                    let groups =
+                        geo.n_groups(p.csr.n_rows) * geo.n_parts(p.csr.n_rows, p.csr.n_cols);
+                    (&blocked.couple, groups as u32)
+                }
+                _ => (&kernels.coupling, 0),
+            };
             couplings.push(CouplingDispatch {
                 n_rows: p.csr.n_rows as u32,
-                bind_group,
+                blocked_groups,
+                bind_group: layout_of.bind(&ctx, &p.name, &resources),
             });
         }
 
@@ -822,25 +837,28 @@ impl GpuBackend {
                     }
                 }
                 // Resolved: thread_per_row, lanes_per_row or blocked wherever couplings are
-                // dispatched; each with its rows per workgroup.
-                let (coupling_kernel, rows_per_group) =
-                    match (self.coupling, &self.kernels.coupling_blocked) {
-                        (GpuCoupling::LanesPerRow, _) => {
-                            (&self.kernels.coupling_lanes, kernels::ROWS_PER_LANE_GROUP)
-                        }
-                        (GpuCoupling::Blocked, Some((kernel, geo))) => {
-                            (kernel, geo.rows_per_group())
-                        }
-                        _ => (&self.kernels.coupling, 0),
-                    };
+                // dispatched.
+                let (coupling_kernel, lanes) = match self.coupling {
+                    GpuCoupling::LanesPerRow => (&self.kernels.coupling_lanes, true),
+                    _ => (&self.kernels.coupling, false),
+                };
                 for c in &self.couplings {
-                    let (x, y) = if rows_per_group > 0 {
-                        fold_groups(c.n_rows.div_ceil(rows_per_group))
+                    pass.set_bind_group(0, &c.bind_group, &[]);
+                    if let Some(blocked) = &self.kernels.coupling_blocked {
+                        pass.set_pipeline(&blocked.couple.pipeline);
+                        let (x, y) = fold_groups(c.blocked_groups);
+                        pass.dispatch_workgroups(x, y, 1);
+                        pass.set_pipeline(&blocked.finish.pipeline);
+                        let (x, y) = dispatch_size(c.n_rows);
+                        pass.dispatch_workgroups(x, y, 1);
+                        continue;
+                    }
+                    let (x, y) = if lanes {
+                        fold_groups(c.n_rows.div_ceil(kernels::ROWS_PER_LANE_GROUP))
                     } else {
                         dispatch_size(c.n_rows)
                     };
                     pass.set_pipeline(&coupling_kernel.pipeline);
-                    pass.set_bind_group(0, &c.bind_group, &[]);
                     pass.dispatch_workgroups(x, y, 1);
                 }
                 for pop in &self.populations {
