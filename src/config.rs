@@ -95,8 +95,9 @@ pub enum GpuCoupling {
     LanesPerRow,
     /// A coupling dispatch over a column-blocked copy of the matrix: each workgroup copies S
     /// into workgroup memory a block of source neurons at a time, so that S is read once per
-    /// workgroup rather than once per synapse; rows summed in column order. Meant for large
-    /// networks whose S no longer fits the GPU's caches.
+    /// row group rather than once per synapse; deterministic, each run of blocks summed in
+    /// column order. Two dispatches. Meant for large networks whose S no longer fits the GPU's
+    /// caches.
     Blocked,
 }
 
