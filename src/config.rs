@@ -70,9 +70,9 @@ pub struct Simulation {
 }
 
 /// How the GPU computes graded coupling. Dispatches are expensive on real GPUs, so by default
-/// a network whose graded projections allow it gets one fused dispatch per step; the two
-/// separate kernels differ in how a row is summed, and `ganglion bench --set
-/// simulation.gpu_coupling=…` compares them all.
+/// a network whose graded projections allow it gets one fused dispatch per step; the separate
+/// kernels differ in how a row is summed, and `ganglion bench --set simulation.gpu_coupling=…`
+/// compares them all.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "snake_case")]
 pub enum GpuCoupling {

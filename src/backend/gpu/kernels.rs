@@ -314,12 +314,22 @@ pub struct BlockedKernels {
     pub geometry: BlockGeometry,
 }
 
+/// params, row_ptr, col_idx, weights, source state, syn_g, syn_i0: see graded_coupling.wgsl.
+const COUPLING_SLOTS: [Slot; 7] = [
+    Slot::Uniform,
+    Slot::Read,
+    Slot::Read,
+    Slot::Read,
+    Slot::Read,
+    Slot::ReadWrite,
+    Slot::ReadWrite,
+];
+
 impl BlockedKernels {
     fn new(ctx: &GpuContext, geometry: BlockGeometry) -> Result<BlockedKernels> {
-        use Slot::*;
-        let slots = [
-            Uniform, Read, Read, Read, Read, ReadWrite, ReadWrite, ReadWrite,
-        ];
+        let mut slots = COUPLING_SLOTS.to_vec();
+        // The partial sums.
+        slots.push(Slot::ReadWrite);
         let sources = [
             GRADED_SYNAPSE_WGSL,
             GRADED_COUPLING_WGSL,
@@ -359,7 +369,6 @@ impl Kernels {
     /// The kernels, with the blocked coupling's cut for `blocked` if given.
     pub fn new(ctx: &GpuContext, blocked: Option<BlockGeometry>) -> Result<Kernels> {
         use Slot::*;
-        let coupling_slots = [Uniform, Read, Read, Read, Read, ReadWrite, ReadWrite];
         // params, step, state, syn_g, syn_i0, spikes, status, spiked, and the incoming
         // event-driven projections, g and rings: see neuron_common.wgsl.
         let neuron = [
@@ -409,14 +418,14 @@ impl Kernels {
                 "graded_coupling",
                 &[GRADED_SYNAPSE_WGSL, GRADED_COUPLING_WGSL],
                 "couple",
-                &coupling_slots,
+                &COUPLING_SLOTS,
             )?,
             coupling_lanes: Kernel::new(
                 ctx,
                 "graded_coupling_lanes",
                 &[GRADED_SYNAPSE_WGSL, GRADED_COUPLING_WGSL],
                 "couple_lanes",
-                &coupling_slots,
+                &COUPLING_SLOTS,
             )?,
             coupling_blocked: blocked
                 .map(|geo| BlockedKernels::new(ctx, geo))

@@ -66,9 +66,10 @@ struct PopulationBuffers {
 
 /// A graded projection's coupling dispatch (none when the coupling is fused).
 struct CouplingDispatch {
+    /// Workgroups of the coupling kernel (of its first pass for `blocked`).
+    groups: (u32, u32),
+    /// Rows: threads of `blocked`'s second pass.
     n_rows: u32,
-    /// Workgroups of the blocked kernel's first pass (row groups × parts); 0 for the others.
-    blocked_groups: u32,
     bind_group: wgpu::BindGroup,
 }
 
@@ -285,8 +286,9 @@ impl GradedBuffers {
         })
     }
 
-    /// As `new`, with the matrix in the blocked layout cut by `geo`. Its pointers grow with
-    /// rows × columns: their size is checked before they are built.
+    /// As `new`, with the matrix in the blocked layout cut by `geo`, its blocks shared among
+    /// `parts` workgroups. Its pointers grow with rows × columns: their size is checked before
+    /// they are built.
     fn blocked(
         ctx: &GpuContext,
         name: &str,
@@ -294,6 +296,7 @@ impl GradedBuffers {
         g: &GradedParams,
         accumulate: bool,
         geo: blocked::BlockGeometry,
+        parts: usize,
     ) -> Result<GradedBuffers> {
         let seg_ptr = format!("{name}.seg_ptr");
         ctx.check_binding_size(&seg_ptr, geo.seg_ptr_len(csr.n_rows, csr.n_cols) * 4)
@@ -306,7 +309,6 @@ impl GradedBuffers {
         let layout = blocked::blocked(csr, geo);
         let buffer =
             |part: &str, contents: &[u8]| ctx.storage_buffer(&format!("{name}.{part}"), contents);
-        let parts = geo.n_parts(csr.n_rows, csr.n_cols);
         Ok(GradedBuffers {
             params: Self::params(ctx, name, csr, g, accumulate, parts),
             pointers: buffer("seg_ptr", bytemuck::cast_slice(&layout.seg_ptr))?,
@@ -359,14 +361,14 @@ impl GpuBackend {
         let coupling = resolved(net, coupling)?;
         let fused = coupling.is_fused();
         let ctx = GpuContext::new(adapter)?;
-        let geometry = (coupling == GpuCoupling::Blocked)
+        let blocked_geometry = (coupling == GpuCoupling::Blocked)
             .then(|| {
                 blocked::BlockGeometry::for_workgroup_storage(
                     ctx.limits.max_compute_workgroup_storage_size,
                 )
             })
             .transpose()?;
-        let kernels = Kernels::new(&ctx, geometry)?;
+        let kernels = Kernels::new(&ctx, blocked_geometry)?;
         let binding_limit = ctx
             .limits
             .max_storage_buffer_binding_size
@@ -565,9 +567,27 @@ impl GpuBackend {
             }
             let accumulate = std::mem::replace(&mut targeted[p.target], true);
             let (syn_g, syn_i0) = &syn_inputs[p.target];
-            let b = match geometry {
-                Some(geo) => GradedBuffers::blocked(&ctx, &p.name, &p.csr, g, accumulate, geo)?,
-                None => GradedBuffers::new(&ctx, &p.name, &p.csr, g, accumulate)?,
+            let n_rows = p.csr.n_rows as u32;
+            let (b, kernel, groups) = match &kernels.coupling_blocked {
+                Some(blocked) => {
+                    let geo = blocked.geometry;
+                    let parts = geo.n_parts(p.csr.n_rows, p.csr.n_cols);
+                    let b =
+                        GradedBuffers::blocked(&ctx, &p.name, &p.csr, g, accumulate, geo, parts)?;
+                    let groups = fold_groups((geo.n_groups(p.csr.n_rows) * parts) as u32);
+                    (b, &blocked.couple, groups)
+                }
+                None => {
+                    let b = GradedBuffers::new(&ctx, &p.name, &p.csr, g, accumulate)?;
+                    match coupling {
+                        GpuCoupling::LanesPerRow => (
+                            b,
+                            &kernels.coupling_lanes,
+                            fold_groups(n_rows.div_ceil(kernels::ROWS_PER_LANE_GROUP)),
+                        ),
+                        _ => (b, &kernels.coupling, dispatch_size(n_rows)),
+                    }
+                }
             };
             let mut resources = vec![
                 b.params.as_entire_binding(),
@@ -578,21 +598,11 @@ impl GpuBackend {
                 syn_g.as_entire_binding(),
                 syn_i0.as_entire_binding(),
             ];
-            // The other coupling kernels share the first seven bindings' layout.
-            let (layout_of, blocked_groups) = match (&kernels.coupling_blocked, &b.partial_sums) {
-                (Some(blocked), Some(partial_sums)) => {
-                    resources.push(partial_sums.as_entire_binding());
-                    let geo = blocked.geometry;
-                    let groups =
-                        geo.n_groups(p.csr.n_rows) * geo.n_parts(p.csr.n_rows, p.csr.n_cols);
-                    (&blocked.couple, groups as u32)
-                }
-                _ => (&kernels.coupling, 0),
-            };
+            resources.extend(b.partial_sums.as_ref().map(|s| s.as_entire_binding()));
             couplings.push(CouplingDispatch {
-                n_rows: p.csr.n_rows as u32,
-                blocked_groups,
-                bind_group: layout_of.bind(&ctx, &p.name, &resources),
+                groups,
+                n_rows,
+                bind_group: kernel.bind(&ctx, &p.name, &resources),
             });
         }
 
@@ -820,6 +830,15 @@ impl GpuBackend {
                 label: Some("steps"),
                 timestamp_writes,
             });
+            // Resolved: thread_per_row, lanes_per_row or blocked wherever couplings are
+            // dispatched; `blocked` adds up its parts in a second pass.
+            let (coupling_pass, finish_pass) = match &self.kernels.coupling_blocked {
+                Some(blocked) => (&blocked.couple, Some(&blocked.finish)),
+                None if self.coupling == GpuCoupling::LanesPerRow => {
+                    (&self.kernels.coupling_lanes, None)
+                }
+                None => (&self.kernels.coupling, None),
+            };
             for (k, (neuron_slot, gathers)) in dispatches.iter().enumerate() {
                 let step_offset = (*neuron_slot as u64 * self.slot_stride) as u32;
                 let parity = ((first + k as u64) & 1) as usize;
@@ -836,30 +855,15 @@ impl GpuBackend {
                         pass.dispatch_workgroups(x, y, 1);
                     }
                 }
-                // Resolved: thread_per_row, lanes_per_row or blocked wherever couplings are
-                // dispatched.
-                let (coupling_kernel, lanes) = match self.coupling {
-                    GpuCoupling::LanesPerRow => (&self.kernels.coupling_lanes, true),
-                    _ => (&self.kernels.coupling, false),
-                };
                 for c in &self.couplings {
+                    pass.set_pipeline(&coupling_pass.pipeline);
                     pass.set_bind_group(0, &c.bind_group, &[]);
-                    if let Some(blocked) = &self.kernels.coupling_blocked {
-                        pass.set_pipeline(&blocked.couple.pipeline);
-                        let (x, y) = fold_groups(c.blocked_groups);
-                        pass.dispatch_workgroups(x, y, 1);
-                        pass.set_pipeline(&blocked.finish.pipeline);
+                    pass.dispatch_workgroups(c.groups.0, c.groups.1, 1);
+                    if let Some(finish) = finish_pass {
+                        pass.set_pipeline(&finish.pipeline);
                         let (x, y) = dispatch_size(c.n_rows);
                         pass.dispatch_workgroups(x, y, 1);
-                        continue;
                     }
-                    let (x, y) = if lanes {
-                        fold_groups(c.n_rows.div_ceil(kernels::ROWS_PER_LANE_GROUP))
-                    } else {
-                        dispatch_size(c.n_rows)
-                    };
-                    pass.set_pipeline(&coupling_kernel.pipeline);
-                    pass.dispatch_workgroups(x, y, 1);
                 }
                 for pop in &self.populations {
                     pass.set_pipeline(&self.kernels.model(pop.kernel).pipeline);
