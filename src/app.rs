@@ -1,9 +1,12 @@
 //! What the commands do, as library functions: the binary only parses arguments.
 
-use crate::backend::{self, BackendOptions};
+use crate::backend::{self, gpu, BackendOptions};
+use crate::config::BackendChoice;
+use crate::shape::Shape;
 use crate::config::{self, Config};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::io::hdf5::{Hdf5Writer, RunMeta};
+use crate::io::output::OutputTarget;
 use crate::network::Network;
 use crate::record::RecordPlan;
 use crate::simulator::{self, RunOptions, RunSummary};
@@ -42,11 +45,16 @@ pub fn backend_options(config: &Config) -> BackendOptions {
     }
 }
 
-/// Parses, validates and builds; refuses an existing output before any work.
+/// Parses, validates and builds, then runs into a partial file that replaces the output
+/// only when the run ends with a file saying what happened (`io::output`). Refuses an
+/// existing output, a busy one, and a network that does not fit in memory before any work.
 pub fn run(req: &RunRequest) -> Result<(PathBuf, RunSummary)> {
-    let config = config::load(&req.config, &req.overrides)?;
+    let mut config = config::load(&req.config, &req.overrides)?;
     let path = output_path(&config, &req.config, req.output.as_deref());
-    Hdf5Writer::check_target(&path, req.force)?;
+    let target = OutputTarget::claim(&path, req.force)?;
+    // The file records the output it was written to, whichever way it was chosen.
+    config.output.path = Some(path.clone());
+    let estimated = crate::memory::ensure_fits(&config)?;
     let net = Network::build(&config)?;
     let plan = RecordPlan::from_config(&config, &net);
     let mut backend = backend::create(&net, &plan, &backend_options(&config))?;
@@ -59,23 +67,84 @@ pub fn run(req: &RunRequest) -> Result<(PathBuf, RunSummary)> {
         seed: config.simulation.seed,
     };
     let started = Instant::now();
-    let mut writer = Hdf5Writer::create(&path, req.force, &net, &plan, &meta)?;
-    let result = simulator::run(&net, backend.as_mut(), &plan, &mut writer, &req.run);
-    // Whatever happened, the file records how long it ran and whether it is complete.
-    let closed = writer.finish(started.elapsed().as_secs_f64(), result.is_ok());
-    let summary = result?;
-    Ok((closed?, summary))
+    let mut writer = match Hdf5Writer::create(target.partial(), true, &net, &plan, &meta) {
+        Ok(w) => w,
+        Err(e) => {
+            target.abandon(false);
+            return Err(e);
+        }
+    };
+    let opts = RunOptions {
+        chunk_steps: config.simulation.chunk_steps.or(req.run.chunk_steps),
+        ..req.run.clone()
+    };
+    let result = simulator::run(&net, backend.as_mut(), &plan, &mut writer, &opts);
+    let reason = match &result {
+        Ok(_) => "complete",
+        Err(Error::Interrupted { .. }) => "interrupted",
+        Err(Error::Diverged { .. }) => "diverged",
+        Err(_) => "failed",
+    };
+    let written = writer.steps_written();
+    let closed = writer.finish_as(started.elapsed().as_secs_f64(), reason);
+    let result = result.map(|mut summary| {
+        summary.host_memory = Some((crate::memory::peak_host_bytes(), estimated));
+        summary
+    });
+    settle(target, result, closed, written, net.dt_ms)
 }
 
-/// `ganglion check`: the network's size without running it.
+/// What becomes of a run's partial file. Complete, interrupted and diverged runs take the
+/// output's place (the last two also return their error). A failed write leaves a file that
+/// may not be readable: it is removed. Any other failure keeps the steps it simulated in the
+/// partial file. Either way the output path stays as it was.
+fn settle(
+    target: OutputTarget,
+    result: Result<RunSummary>,
+    closed: Result<PathBuf>,
+    steps_written: u64,
+    dt_ms: f64,
+) -> Result<(PathBuf, RunSummary)> {
+    let write_failed = |e: &Error| matches!(e, Error::Hdf5 { .. } | Error::Io { .. });
+    let failure = match (result, closed) {
+        (Ok(summary), Ok(_)) => return Ok((target.commit()?, summary)),
+        (Err(e @ (Error::Interrupted { .. } | Error::Diverged { .. })), Ok(_)) => {
+            target.commit()?;
+            return Err(e);
+        }
+        (Err(e), _) | (Ok(_), Err(e)) => e,
+    };
+    let shown = target.target().display().to_string();
+    let keep = !write_failed(&failure) && steps_written > 0;
+    let outcome = match target.abandon(keep) {
+        Some(partial) => format!(
+            "the {} ms simulated are in {}; {shown} was left as it was",
+            steps_written as f64 * dt_ms,
+            partial.display()
+        ),
+        None if write_failed(&failure) => format!(
+            "the partial output could not be completed and was removed; {shown} was left as it was"
+        ),
+        None => format!("nothing was written; {shown} was left as it was"),
+    };
+    Err(Error::RunFailed {
+        source: Box::new(failure),
+        outcome,
+    })
+}
+
+/// `ganglion check`: the network's size and memory without running it. Sizes and the host
+/// memory estimate come from the config alone; a network that does not fit is refused before
+/// anything is built. Then the connectivity is built to lay out the GPU buffers, and where
+/// the run would use the GPU, its limits are applied as `run` applies them.
 pub fn check(config_path: &Path, overrides: &[String]) -> Result<String> {
-    let config = config::load(config_path, overrides)?;
-    let net = Network::build(&config)?;
-    let plan = RecordPlan::from_config(&config, &net);
-    let mut s = String::new();
     use std::fmt::Write;
+    let config = config::load(config_path, overrides)?;
+    let shape = Shape::from_config(&config);
+    let estimate = crate::memory::estimate_config(&config);
+    let mut s = String::new();
     let _ = writeln!(s, "{}: valid", config_path.display());
-    for p in &net.populations {
+    for p in &shape.populations {
         let _ = writeln!(
             s,
             "  population {:<12} {:>10} neurons  model {}",
@@ -84,46 +153,77 @@ pub fn check(config_path: &Path, overrides: &[String]) -> Result<String> {
             config.populations[&p.name].model.as_str()
         );
     }
-    for p in &net.projections {
+    for (p, spec) in shape.projections.iter().zip(config.projections.values()) {
+        let about = matches!(spec.connectivity, config::Connectivity::FixedProbability { .. });
         let _ = writeln!(
             s,
-            "  projection {:<12} {:>10} synapses {} -> {}",
+            "  projection {:<12} {:>10} synapses{} {} -> {}",
             p.name,
-            p.csr.n_synapses(),
-            net.populations[p.source].name,
-            net.populations[p.target].name
+            p.synapses,
+            if about { " (expected)" } else { "" },
+            shape.populations[p.source].name,
+            shape.populations[p.target].name
         );
     }
-    let steps = net.n_steps;
-    let chunk = simulator::chunk_steps(&net, &plan, config.simulation.chunk_steps);
-    let coupling = crate::backend::gpu::resolved(&net, config.simulation.gpu_coupling)?;
     let _ = writeln!(
         s,
         "  total: {} neurons, {} synapses, {} steps of {} ms",
-        net.n_neurons(),
-        net.n_synapses(),
-        steps,
-        net.dt_ms
+        shape.n_neurons(),
+        shape.n_synapses(),
+        shape.n_steps,
+        config.simulation.dt_ms
     );
+    let available = crate::memory::available();
     let _ = writeln!(
         s,
-        "  memory: {} in f64 on the CPU, {} in f32; GPU buffers {}",
-        human_bytes(net.memory_bytes(8) as u64),
-        human_bytes(net.memory_bytes(4) as u64),
-        human_bytes(crate::backend::gpu::required_bytes(
-            &net, &plan, chunk, coupling
+        "  host memory: about {} at peak (network {}, its construction {}, backend {}, recording {}); {}",
+        human_bytes(estimate.peak()),
+        human_bytes(estimate.network),
+        human_bytes(estimate.build_peak),
+        human_bytes(estimate.backend),
+        human_bytes(estimate.recording),
+        available.as_ref().map_or("available memory unknown".into(), |a| format!(
+            "{} available ({})",
+            human_bytes(a.bytes),
+            a.bound
         ))
     );
-    let kernel = crate::backend::gpu::kernel_name(&net, coupling)
-        .map_or("no graded coupling".into(), |k| {
-            format!("graded coupling {k}")
-        });
-    let dispatches = crate::backend::gpu::dispatches_per_step(&net, coupling);
+    crate::memory::ensure_fits(&config)?;
+
+    let net = Network::build(&config)?;
+    let plan = RecordPlan::from_config(&config, &net);
+    let chunk = simulator::chunk_steps(&net, &plan, config.simulation.chunk_steps);
+    let coupling = gpu::resolved(&net, config.simulation.gpu_coupling)?;
+    let _ = writeln!(
+        s,
+        "  GPU buffers: {}",
+        human_bytes(gpu::required_bytes(&net, &plan, chunk, coupling))
+    );
+    let kernel = gpu::kernel_name(&net, coupling)
+        .map_or("no graded coupling".into(), |k| format!("graded coupling {k}"));
+    let dispatches = gpu::dispatches_per_step(&net, coupling);
     let _ = writeln!(
         s,
         "  GPU step: {dispatches} dispatch{}, {kernel}",
         if dispatches == 1 { "" } else { "es" }
     );
+    let sim = &config.simulation;
+    let on_gpu = match sim.backend {
+        BackendChoice::Gpu => true,
+        BackendChoice::Auto => sim.adapter.is_some() || gpu::context::hardware_adapter_present(),
+        BackendChoice::Cpu => false,
+    };
+    if on_gpu {
+        let adapter = gpu::context::choose_adapter(sim.adapter.as_deref())?;
+        let name = adapter.get_info().name;
+        let limits = adapter.limits();
+        gpu::preflight::check(&net, coupling, &limits, &name)?;
+        let _ = writeln!(
+            s,
+            "  GPU limits: every buffer binds on {name} (at most {} each)",
+            human_bytes(gpu::preflight::binding_limit(&limits))
+        );
+    }
     let _ = writeln!(
         s,
         "  recording: {} of traces per chunk of {} steps",
@@ -133,20 +233,7 @@ pub fn check(config_path: &Path, overrides: &[String]) -> Result<String> {
     Ok(s)
 }
 
-pub fn human_bytes(b: u64) -> String {
-    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
-    let mut x = b as f64;
-    let mut u = 0;
-    while x >= 1024.0 && u < UNITS.len() - 1 {
-        x /= 1024.0;
-        u += 1;
-    }
-    if u == 0 {
-        format!("{b} B")
-    } else {
-        format!("{x:.1} {}", UNITS[u])
-    }
-}
+pub use crate::units::human_bytes;
 
 /// `ganglion info`: the backends and the GPU adapters with their limits.
 pub fn info() -> String {

@@ -286,6 +286,14 @@ fn plot(what: PlotCommand) -> anyhow::Result<PathBuf> {
     })
 }
 
+/// A count of steps or repetitions: zero would time nothing and report infinities.
+fn positive_count(flag: &str, n: u64) -> anyhow::Result<()> {
+    if n == 0 {
+        anyhow::bail!("{flag} must be at least 1");
+    }
+    Ok(())
+}
+
 pub fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.command {
@@ -298,15 +306,27 @@ pub fn main() -> anyhow::Result<()> {
         } => {
             let interrupt = Arc::new(AtomicBool::new(false));
             let flag = interrupt.clone();
-            // A second Ctrl-C while the first is being honoured should not kill the writer mid-flush.
-            let _ = ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst));
+            // The first Ctrl-C or SIGTERM stops the run cleanly within about a quarter of a
+            // second; a second one exits at once, leaving the partial file as a kill would.
+            let _ = ctrlc::set_handler(move || {
+                if flag.swap(true, Ordering::SeqCst) {
+                    eprintln!("\nsecond interrupt: exiting now; the output so far stays in its .partial file");
+                    std::process::exit(130);
+                }
+                eprintln!("\ninterrupt: stopping after the current steps (again to exit at once)");
+            });
+            // Held to the same rules as the config key.
+            let mut overrides = args.all_overrides();
+            if let Some(n) = chunk_steps {
+                overrides.push(format!("simulation.chunk_steps={n}"));
+            }
             let req = RunRequest {
                 config: args.config.clone(),
-                overrides: args.all_overrides(),
+                overrides,
                 output,
                 force,
                 run: RunOptions {
-                    chunk_steps,
+                    chunk_steps: None,
                     show_progress: !quiet,
                     interrupt: Some(interrupt),
                 },
@@ -315,6 +335,13 @@ pub fn main() -> anyhow::Result<()> {
             if !quiet {
                 println!("wrote {}", path.display());
                 println!("{}", summary.one_line());
+                if let Some((peak, estimated)) = summary.host_memory {
+                    println!(
+                        "host memory: peak {}, estimated {} before the run",
+                        crate::units::human_bytes(peak),
+                        crate::units::human_bytes(estimated)
+                    );
+                }
             }
         }
         Command::Check { args } => print!("{}", app::check(&args.config, &args.all_overrides())?),
@@ -326,6 +353,9 @@ pub fn main() -> anyhow::Result<()> {
             max_count_diff,
             max_dv_mv,
         } => {
+            if !max_dv_mv.is_finite() {
+                anyhow::bail!("--max-dv-mv must be a finite number of mV, got {max_dv_mv}");
+            }
             let mut overrides = args.all_overrides();
             if let Some(t) = duration_ms {
                 overrides.push(format!("simulation.duration_ms={t}"));
@@ -346,11 +376,7 @@ pub fn main() -> anyhow::Result<()> {
             window_ms,
             bins,
         } => {
-            if !(window_ms > 0.0) {
-                anyhow::bail!("--window-ms must be positive, got {window_ms}");
-            }
-            let (spikes, traces) = crate::stats::from_file(&output, window_ms, bins)?;
-            print!("{}", crate::stats::report(&spikes, &traces));
+            print!("{}", crate::stats::from_file(&output, window_ms, bins)?.report());
         }
         Command::Scale {
             args,
@@ -363,6 +389,8 @@ pub fn main() -> anyhow::Result<()> {
             force,
             quiet,
         } => {
+            positive_count("--steps", steps)?;
+            positive_count("--repeat", repeat as u64)?;
             // Checked before the study: its measurements take long to redo.
             if out.exists() && !force {
                 anyhow::bail!(
@@ -393,6 +421,8 @@ pub fn main() -> anyhow::Result<()> {
             repeat,
             backends,
         } => {
+            positive_count("--steps", steps)?;
+            positive_count("--repeat", repeat as u64)?;
             print!(
                 "{}",
                 app::bench(

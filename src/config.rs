@@ -303,9 +303,89 @@ pub fn parse(text: &str, overrides: &[String]) -> Result<Config> {
     for o in overrides {
         apply_override(&mut value, o)?;
     }
+    reject_non_finite("", &toml::Value::Table(value.clone()))?;
     let config: Config = deserialize_at("", toml::Value::Table(value))?;
     config.validate()?;
     Ok(config)
+}
+
+/// No model, weight or duration is meaningful as NaN or ±inf, and TOML accepts `nan` and
+/// `inf`: one walk over the whole document rejects them all, naming the key, before any
+/// field is read.
+fn reject_non_finite(at: &str, value: &toml::Value) -> Result<()> {
+    match value {
+        toml::Value::Float(x) if !x.is_finite() => Err(Error::config(
+            at,
+            format!("must be a finite number, got {x}"),
+        )),
+        toml::Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .try_for_each(|(i, v)| reject_non_finite(&format!("{at}[{i}]"), v)),
+        toml::Value::Table(t) => t.iter().try_for_each(|(k, v)| {
+            let key = if at.is_empty() { k.clone() } else { format!("{at}.{k}") };
+            reject_non_finite(&key, v)
+        }),
+        _ => Ok(()),
+    }
+}
+
+/// Population and projection names become HDF5 group names and parts of trace variable
+/// names (`g_<projection>`), so they are kept to identifiers: a letter or `_`, then letters,
+/// digits or `_`.
+pub fn is_identifier(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+fn check_name(kind: &str, name: &str) -> Result<()> {
+    if is_identifier(name) {
+        Ok(())
+    } else {
+        Err(Error::config(
+            format!("{kind}.\"{name}\""),
+            format!(
+                "`{name}` is not a valid {} name: use a letter or `_` followed by letters, digits or `_`",
+                &kind[..kind.len() - 1]
+            ),
+        ))
+    }
+}
+
+/// The number of steps a duration takes: a whole number of at least one, or an error naming
+/// the key. A duration within a millionth of a step of a whole number counts as whole, so
+/// that decimal values such as 0.1 ms steps over 1000 ms pass.
+pub fn whole_steps(key: &str, duration_ms: f64, dt_ms: f64) -> Result<u64> {
+    let exact = duration_ms / dt_ms;
+    let steps = exact.round();
+    if exact < 1.0 - 1e-6 {
+        return Err(Error::config(
+            key,
+            format!("{duration_ms} ms is shorter than one step of dt = {dt_ms} ms"),
+        ));
+    }
+    if (exact - steps).abs() > 1e-6 {
+        let below = exact.floor() * dt_ms;
+        let above = exact.ceil() * dt_ms;
+        return Err(Error::config(
+            key,
+            format!(
+                "{duration_ms} ms is not a whole number of steps of dt = {dt_ms} ms ({exact:.4} steps); use {} or {} ms",
+                trim_float(below),
+                trim_float(above)
+            ),
+        ));
+    }
+    Ok(steps as u64)
+}
+
+/// A float printed without the noise of binary rounding (0.30000000000000004 → 0.3).
+fn trim_float(x: f64) -> String {
+    let s = format!("{x:.9}");
+    s.trim_end_matches('0').trim_end_matches('.').to_string()
 }
 
 /// Deserializes `value`, reporting errors with the dotted path from the root (`prefix` is the
@@ -385,6 +465,7 @@ impl Config {
                 "more steps than a run can count",
             ));
         }
+        whole_steps("simulation.duration_ms", sim.duration_ms, sim.dt_ms)?;
         if sim.chunk_steps == Some(0) {
             return Err(Error::config(
                 "simulation.chunk_steps",
@@ -396,6 +477,12 @@ impl Config {
                 "populations",
                 "at least one population is needed",
             ));
+        }
+        for name in self.populations.keys() {
+            check_name("populations", name)?;
+        }
+        for name in self.projections.keys() {
+            check_name("projections", name)?;
         }
         for (name, pop) in &self.populations {
             let at = format!("populations.{name}");
@@ -453,7 +540,15 @@ impl Config {
                     format!("no population named `{pop}`"),
                 ));
             }
+            if self.record.spikes[..i].contains(pop) {
+                return Err(Error::config(
+                    format!("record.spikes[{i}]"),
+                    format!("`{pop}` is listed twice"),
+                ));
+            }
         }
+        // Each (population, variable) is one dataset in the output: recorded once.
+        let mut traced: BTreeMap<(&str, &str), usize> = BTreeMap::new();
         for (i, t) in self.record.traces.iter().enumerate() {
             let at = format!("record.traces[{i}]");
             let Some(pop) = self.populations.get(&t.population) else {
@@ -480,6 +575,17 @@ impl Config {
                     .map(|(name, _)| format!("g_{name}")),
             );
             for v in &t.variables {
+                if let Some(first) = traced.insert((t.population.as_str(), v.as_str()), i) {
+                    let whose = if first == i {
+                        "twice in this list".to_string()
+                    } else {
+                        format!("already by record.traces[{first}]")
+                    };
+                    return Err(Error::config(
+                        format!("{at}.variables"),
+                        format!("`{v}` of `{}` is recorded {whose}; record each variable once", t.population),
+                    ));
+                }
                 if !vars.contains(v) {
                     return Err(Error::config(
                         format!("{at}.variables"),
@@ -507,11 +613,24 @@ impl Config {
                         format!("expected \"all\" or a list of indices, got \"{k}\""),
                     ));
                 }
+                NeuronSelection::List(l) if l.is_empty() => {
+                    return Err(Error::config(
+                        format!("{at}.neurons"),
+                        "is empty: list at least one neuron, or \"all\"",
+                    ));
+                }
                 NeuronSelection::List(l) => {
                     if let Some(bad) = l.iter().find(|&&n| n >= pop.size) {
                         return Err(Error::config(
                             format!("{at}.neurons"),
                             format!("neuron {bad} is out of range for size {}", pop.size),
+                        ));
+                    }
+                    let mut seen = std::collections::BTreeSet::new();
+                    if let Some(twice) = l.iter().find(|&&n| !seen.insert(n)) {
+                        return Err(Error::config(
+                            format!("{at}.neurons"),
+                            format!("neuron {twice} is listed twice"),
                         ));
                     }
                 }
@@ -967,6 +1086,77 @@ traces = [{ population = "hh", variables = ["v", "s"] }]
             let e = err(PAIR, &[&format!("projections.hh_hh.weight={bad}")]);
             assert!(e.contains("projections.hh_hh.weight"), "{bad}: {e}");
         }
+    }
+
+    #[test]
+    fn every_non_finite_number_is_rejected_with_its_key() {
+        for (set, key) in [
+            ("populations.hh.params.i_ext=inf", "populations.hh.params.i_ext"),
+            ("populations.hh.params.g_na=nan", "populations.hh.params.g_na"),
+            ("populations.hh.init.v=nan", "populations.hh.init.v"),
+            ("populations.hh.init.v=[-65.0, -inf]", "populations.hh.init.v[1]"),
+            ("projections.hh_hh.weight=nan", "projections.hh_hh.weight"),
+            (
+                "projections.hh_hh.connectivity={rule=\"explicit\",pre=[0,1],post=[1,0],weight=[0.1,nan]}",
+                "projections.hh_hh.connectivity.weight[1]",
+            ),
+            ("simulation.dt_ms=inf", "simulation.dt_ms"),
+        ] {
+            let e = err(PAIR, &[set]);
+            assert!(e.contains(&format!("`{key}`")) && e.contains("finite"), "{set}: {e}");
+        }
+        let lif = [
+            "populations.hh.model=\"lif\"",
+            "populations.hh.params={ v_th = nan }",
+            "projections={}",
+        ];
+        let e = err(PAIR, &lif);
+        assert!(e.contains("populations.hh.params.v_th"), "{e}");
+    }
+
+    #[test]
+    fn a_duration_must_be_a_whole_number_of_steps_and_at_least_one() {
+        let e = err(PAIR, &["simulation.duration_ms=5.005"]);
+        assert!(e.contains("simulation.duration_ms") && e.contains("5 or 5.01 ms"), "{e}");
+        let e = err(PAIR, &["simulation.duration_ms=1.0", "simulation.dt_ms=0.3"]);
+        assert!(e.contains("0.9 or 1.2 ms"), "{e}");
+        let e = err(PAIR, &["simulation.duration_ms=0.001"]);
+        assert!(e.contains("shorter than one step"), "{e}");
+        // Decimal steps that are whole up to rounding pass.
+        for (dt, t) in [("0.1", "1000.0"), ("0.01", "0.07"), ("0.3", "0.9")] {
+            let o = [format!("simulation.dt_ms={dt}"), format!("simulation.duration_ms={t}")];
+            assert!(parse(PAIR, &o).is_ok(), "{dt} {t}");
+        }
+    }
+
+    #[test]
+    fn population_and_projection_names_are_identifiers() {
+        for bad in ["a/b", "", "..", ".", "1st", "with space"] {
+            let o = format!("populations={{\"{bad}\"={{model=\"hh\",size=2}}}}");
+            let e = err(PAIR, &[&o, "projections={}", "record={}"]);
+            assert!(e.contains("populations.") && e.contains("not a valid population name"), "{bad}: {e}");
+        }
+        let o = "projections={\"x.y\"={source=\"hh\",target=\"hh\",synapse=\"graded\",connectivity={rule=\"one_to_one\"}}}";
+        let e = err(PAIR, &[o]);
+        assert!(e.contains("not a valid projection name"), "{e}");
+        assert!(is_identifier("exc_2") && is_identifier("_x") && !is_identifier("2x"));
+    }
+
+    #[test]
+    fn what_the_output_would_hold_twice_or_empty_is_rejected_before_any_file() {
+        let e = err(PAIR, &["record.traces=[{population=\"hh\",variables=[\"v\",\"v\"]}]"]);
+        assert!(e.contains("record.traces[0].variables") && e.contains("twice"), "{e}");
+        let e = err(
+            PAIR,
+            &["record.traces=[{population=\"hh\",variables=[\"v\"]},{population=\"hh\",variables=[\"m\",\"v\"]}]"],
+        );
+        assert!(e.contains("record.traces[1].variables") && e.contains("record.traces[0]"), "{e}");
+        let e = err(PAIR, &["record.traces=[{population=\"hh\",variables=[\"v\"],neurons=[]}]"]);
+        assert!(e.contains("record.traces[0].neurons") && e.contains("empty"), "{e}");
+        let e = err(PAIR, &["record.traces=[{population=\"hh\",variables=[\"v\"],neurons=[1,1]}]"]);
+        assert!(e.contains("record.traces[0].neurons") && e.contains("twice"), "{e}");
+        let e = err(PAIR, &["record.spikes=[\"hh\",\"hh\"]"]);
+        assert!(e.contains("record.spikes[1]"), "{e}");
     }
 
     #[test]

@@ -15,6 +15,15 @@ pub enum Error {
         "output file {0} already exists; pass --force to overwrite it or choose another --output"
     )]
     OutputExists(PathBuf),
+    #[error("output {0} is a directory; give a file path, e.g. {0}/run.h5")]
+    OutputIsDirectory(PathBuf),
+    #[error("another ganglion run is writing {0}; wait for it to finish or choose another --output")]
+    OutputBusy(PathBuf),
+    #[error("{path}: {message}")]
+    Io { path: PathBuf, message: String },
+    /// A run that failed after its output was claimed, and what became of the output.
+    #[error("{source}; {outcome}")]
+    RunFailed { source: Box<Error>, outcome: String },
     #[error("HDF5 error on {path}: {source}")]
     Hdf5 { path: PathBuf, source: hdf5::Error },
     #[error(
@@ -29,6 +38,16 @@ pub enum Error {
     Interrupted { time_ms: f64 },
     #[error("GPU: {0}")]
     Gpu(String),
+    #[error(
+        "the run needs about {} of host memory but {} is available, bounded by {bound}; make the network smaller or record less",
+        crate::units::human_bytes(*needed),
+        crate::units::human_bytes(*available)
+    )]
+    HostMemory {
+        needed: u64,
+        available: u64,
+        bound: &'static str,
+    },
     #[error("network too large: {0}")]
     TooLarge(String),
     #[error("plot: {0}")]
@@ -36,6 +55,21 @@ pub enum Error {
 }
 
 impl Error {
+    pub fn io(path: &std::path::Path, message: impl Into<String>) -> Self {
+        Error::Io {
+            path: path.to_owned(),
+            message: message.into(),
+        }
+    }
+
+    /// The error behind a `RunFailed`, or this one.
+    pub fn root(&self) -> &Error {
+        match self {
+            Error::RunFailed { source, .. } => source.root(),
+            e => e,
+        }
+    }
+
     pub fn config(path: impl Into<String>, message: impl Into<String>) -> Self {
         Error::Config {
             path: path.into(),
@@ -45,3 +79,18 @@ impl Error {
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// An error and its causes in one line, each cause added only where the message does not
+/// already include it (most of ours quote their source).
+pub fn chain_message(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut message = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        let text = c.to_string();
+        if !message.contains(&text) {
+            message = format!("{message}: {text}");
+        }
+        cause = c.source();
+    }
+    message
+}

@@ -14,6 +14,7 @@ pub mod config;
 pub mod connectivity;
 pub mod error;
 pub mod io;
+pub mod memory;
 pub mod model;
 pub mod network;
 pub mod plot;
@@ -21,8 +22,10 @@ pub mod real;
 pub mod record;
 pub mod rng;
 pub mod scale;
+pub mod shape;
 pub mod simulator;
 pub mod stats;
+pub mod units;
 pub mod validate;
 
 pub use error::{Error, Result};

@@ -5,8 +5,14 @@ fn main() {
     if std::env::var_os("XDG_RUNTIME_DIR").is_none() {
         std::env::set_var("XDG_RUNTIME_DIR", std::env::temp_dir());
     }
+    // Writing past a file-size limit (`ulimit -f`) should fail the write, which the run
+    // reports and cleans up after, rather than kill the process mid-file.
+    #[cfg(unix)]
+    unsafe {
+        libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
+    }
     if let Err(e) = ganglion::cli::main() {
-        eprintln!("error: {e:#}");
+        eprintln!("error: {}", ganglion::error::chain_message(e.as_ref()));
         std::process::exit(1);
     }
 }

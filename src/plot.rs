@@ -15,6 +15,34 @@ const FONT_PATHS: [&str; 3] = [
     "/usr/local/share/fonts/DejaVuSans.ttf",
 ];
 
+/// Draws into a temporary PNG beside `out` and renames it into place only once the figure is
+/// complete, so that a plot that fails leaves no blank figure and never replaces a good one.
+fn write_png(out: &Path, draw: impl FnOnce(&Path) -> Result<()>) -> Result<()> {
+    let dir = out
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    if !dir.is_dir() {
+        return Err(Error::Plot(format!(
+            "the directory {} of --out does not exist",
+            dir.display()
+        )));
+    }
+    if out.is_dir() {
+        return Err(Error::Plot(format!("{} is a directory; give a .png file", out.display())));
+    }
+    let name = out.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    // plotters picks the format by extension: the temporary name keeps `.png`.
+    let partial = dir.join(format!(".{name}.partial.png"));
+    let result = draw(&partial).and_then(|()| {
+        std::fs::rename(&partial, out).map_err(|e| Error::Plot(format!("{}: {e}", out.display())))
+    });
+    if result.is_err() {
+        let _ = std::fs::remove_file(&partial);
+    }
+    result
+}
+
 fn plot_err(e: impl std::fmt::Display) -> Error {
     Error::Plot(e.to_string())
 }
@@ -195,8 +223,8 @@ fn units(variable: &str) -> &'static str {
     }
 }
 
-/// Stacked panels of `variables` against time for `neurons` (all recorded if empty).
-pub fn traces(
+/// [`traces`], drawn into `out`.
+fn draw_traces(
     path: &Path,
     population: &str,
     variables: &[String],
@@ -249,6 +277,17 @@ pub fn traces(
         let selected: Vec<usize> = (0..times.len())
             .filter(|&k| times[k] >= lo && times[k] <= hi)
             .collect();
+        if selected.is_empty() {
+            return Err(Error::Plot(if times.is_empty() {
+                format!("the trace `{variable}` of `{population}` holds no samples")
+            } else {
+                format!(
+                    "no samples of `{variable}` of `{population}` between {lo} and {hi} ms (recorded from {} to {} ms)",
+                    times[0],
+                    times[times.len() - 1]
+                )
+            }));
+        }
         let (ylo, yhi) = range_of(
             selected
                 .iter()
@@ -281,8 +320,8 @@ pub fn traces(
     root.present().map_err(plot_err)
 }
 
-/// A spike raster (at most `max_neurons` neurons per population) with the population rate below.
-pub fn raster(path: &Path, population: Option<&str>, max_neurons: u64, out: &Path) -> Result<()> {
+/// [`raster`], drawn into `out`.
+fn draw_raster(path: &Path, population: Option<&str>, max_neurons: u64, out: &Path) -> Result<()> {
     ensure_font()?;
     let o = open(path)?;
     let pops = match population {
@@ -432,8 +471,8 @@ fn histogram_png(out: &Path, title: &str, x_desc: &str, values: &[f64], bins: us
     root.present().map_err(plot_err)
 }
 
-/// Histogram of every recorded sample of a variable (the tutorial's histogram of V).
-pub fn hist(path: &Path, population: &str, variable: &str, bins: usize, out: &Path) -> Result<()> {
+/// [`hist`], drawn into `out`.
+fn draw_hist(path: &Path, population: &str, variable: &str, bins: usize, out: &Path) -> Result<()> {
     ensure_font()?;
     let o = open(path)?;
     let data = o.trace(population, variable)?.data;
@@ -450,8 +489,8 @@ pub fn hist(path: &Path, population: &str, variable: &str, bins: usize, out: &Pa
     )
 }
 
-/// Histogram of the inter-spike intervals of every neuron of a population.
-pub fn isi(path: &Path, population: &str, bins: usize, out: &Path) -> Result<()> {
+/// [`isi`], drawn into `out`.
+fn draw_isi(path: &Path, population: &str, bins: usize, out: &Path) -> Result<()> {
     ensure_font()?;
     let o = open(path)?;
     let (t, id) = o.spikes(population)?;
@@ -472,9 +511,8 @@ pub fn isi(path: &Path, population: &str, bins: usize, out: &Path) -> Result<()>
     )
 }
 
-/// Log–log time per step and neuron-steps/s against N, one line per backend and device, and
-/// below, each GPU line's speedup over the first CPU line.
-pub fn scale(csv: &Path, out: &Path) -> Result<()> {
+/// [`scale`], drawn into `out`.
+fn draw_scale(csv: &Path, out: &Path) -> Result<()> {
     ensure_font()?;
     let (config, rows) = crate::scale::read_csv(csv)?;
     if rows.is_empty() {
@@ -609,4 +647,59 @@ pub fn scale(csv: &Path, out: &Path) -> Result<()> {
         ))
         .map_err(plot_err)?;
     root.present().map_err(plot_err)
+}
+
+/// Stacked panels of `variables` against time for `neurons` (all recorded if empty), between
+/// `t0` and `t1` ms when given.
+pub fn traces(
+    path: &Path,
+    population: &str,
+    variables: &[String],
+    neurons: &[u64],
+    t0: Option<f64>,
+    t1: Option<f64>,
+    out: &Path,
+) -> Result<()> {
+    if let (Some(a), Some(b)) = (t0, t1) {
+        if !(a < b) {
+            return Err(Error::Plot(format!("--t0 {a} must be before --t1 {b}")));
+        }
+    }
+    if [t0, t1].iter().flatten().any(|t| !t.is_finite()) {
+        return Err(Error::Plot("--t0 and --t1 must be finite numbers of ms".into()));
+    }
+    write_png(out, |png| draw_traces(path, population, variables, neurons, t0, t1, png))
+}
+
+/// A spike raster (at most `max_neurons` neurons per population) with the population rate below.
+pub fn raster(path: &Path, population: Option<&str>, max_neurons: u64, out: &Path) -> Result<()> {
+    if max_neurons == 0 {
+        return Err(Error::Plot("--max-neurons must be at least 1".into()));
+    }
+    write_png(out, |png| draw_raster(path, population, max_neurons, png))
+}
+
+fn check_bins(bins: usize) -> Result<()> {
+    if bins == 0 {
+        return Err(Error::Plot("--bins must be at least 1".into()));
+    }
+    Ok(())
+}
+
+/// Histogram of every recorded sample of a variable (the tutorial's histogram of V).
+pub fn hist(path: &Path, population: &str, variable: &str, bins: usize, out: &Path) -> Result<()> {
+    check_bins(bins)?;
+    write_png(out, |png| draw_hist(path, population, variable, bins, png))
+}
+
+/// Histogram of the inter-spike intervals of every neuron of a population.
+pub fn isi(path: &Path, population: &str, bins: usize, out: &Path) -> Result<()> {
+    check_bins(bins)?;
+    write_png(out, |png| draw_isi(path, population, bins, png))
+}
+
+/// Log–log time per step and neuron-steps/s against N, one line per backend and device, and
+/// below, each GPU line's speedup over the first CPU line.
+pub fn scale(csv: &Path, out: &Path) -> Result<()> {
+    write_png(out, |png| draw_scale(csv, png))
 }

@@ -169,6 +169,44 @@ impl ChunkOutput {
     }
 }
 
+impl ChunkOutput {
+    /// Appends the output of the steps that directly follow this chunk's.
+    pub fn extend(&mut self, next: ChunkOutput) {
+        debug_assert_eq!(next.first_step, self.first_step + self.n_steps);
+        self.n_steps += next.n_steps;
+        for (trace, more) in self.traces.iter_mut().zip(next.traces) {
+            for (all, new) in trace.data.iter_mut().zip(more.data) {
+                all.extend(new);
+            }
+            trace.n_samples += more.n_samples;
+        }
+        for (all, new) in self.spikes.iter_mut().zip(next.spikes) {
+            all.extend(new);
+        }
+        self.diverged = self.diverged.or(next.diverged);
+    }
+
+    /// Keeps only the steps before `end` (absolute): their samples and spikes. A backend may
+    /// have stepped past a divergence before it saw it (the GPU notices at the end of a
+    /// submit); nothing after the step that diverged belongs in the output.
+    pub fn truncate(&mut self, plan: &RecordPlan, end: u64) {
+        if end >= self.first_step + self.n_steps {
+            return;
+        }
+        self.n_steps = end.saturating_sub(self.first_step);
+        for (t, chunk) in plan.traces.iter().zip(self.traces.iter_mut()) {
+            let n = samples_in(self.first_step, self.n_steps, t.every) as usize;
+            chunk.n_samples = n;
+            for data in &mut chunk.data {
+                data.truncate(n * t.neurons.len());
+            }
+        }
+        for spikes in &mut self.spikes {
+            spikes.retain(|s| s.step < end);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -182,5 +220,60 @@ mod tests {
             samples_in(0, 20, 3),
             samples_in(0, 10, 3) + samples_in(10, 10, 3)
         );
+    }
+
+    fn one_trace_plan() -> RecordPlan {
+        RecordPlan {
+            spikes: vec![true],
+            traces: vec![TracePlan {
+                population: 0,
+                variables: vec![TraceVar::State(0)],
+                names: vec!["v".into()],
+                neurons: vec![0, 1],
+                every: 2,
+            }],
+        }
+    }
+
+    /// A chunk as a backend fills it: sample k holds (k, k), a spike of neuron 0 per step.
+    fn filled(plan: &RecordPlan, first: u64, n: u64) -> ChunkOutput {
+        let mut out = ChunkOutput::new(plan, first, n);
+        for step in first..first + n {
+            if step % 2 == 0 {
+                out.traces[0].data[0].extend([step as f32, step as f32]);
+            }
+            out.spikes[0].push(Spike { step, neuron: 0 });
+        }
+        out
+    }
+
+    #[test]
+    fn sub_chunks_extend_into_the_chunk_they_split() {
+        let plan = one_trace_plan();
+        let mut joined = ChunkOutput::new(&plan, 5, 0);
+        for (first, n) in [(5, 3), (8, 1), (9, 6)] {
+            joined.extend(filled(&plan, first, n));
+        }
+        let whole = filled(&plan, 5, 10);
+        assert_eq!(joined.n_steps, 10);
+        assert_eq!(joined.traces[0].n_samples, whole.traces[0].n_samples);
+        assert_eq!(joined.traces[0].data, whole.traces[0].data);
+        assert_eq!(joined.spikes, whole.spikes);
+    }
+
+    #[test]
+    fn truncation_drops_the_samples_and_spikes_past_the_end() {
+        let plan = one_trace_plan();
+        let mut out = filled(&plan, 10, 10);
+        out.truncate(&plan, 15);
+        assert_eq!(out.n_steps, 5);
+        // Samples at steps 10, 12 and 14.
+        assert_eq!(out.traces[0].n_samples, 3);
+        assert_eq!(out.traces[0].data[0], vec![10.0, 10.0, 12.0, 12.0, 14.0, 14.0]);
+        assert!(out.spikes[0].iter().all(|s| s.step < 15));
+        assert_eq!(out.spikes[0].len(), 5);
+        let before = out.clone();
+        out.truncate(&plan, 30);
+        assert_eq!(out.n_steps, before.n_steps, "an end past the chunk changes nothing");
     }
 }

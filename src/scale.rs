@@ -4,7 +4,7 @@
 
 use crate::backend::BackendOptions;
 use crate::bench;
-use crate::config::{self, BackendChoice, Config, Connectivity};
+use crate::config::{self, BackendChoice, Config};
 use crate::error::{Error, Result};
 use crate::network::Network;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -85,66 +85,7 @@ impl ScaleRow {
     }
 }
 
-/// Peak resident memory of this process (VmHWM), bytes; 0 where /proc is not there.
-pub fn peak_host_bytes() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .and_then(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
-        })
-        .map_or(0, |kib| kib * 1024)
-}
-
-fn available_host_bytes() -> Option<u64> {
-    let s = std::fs::read_to_string("/proc/meminfo").ok()?;
-    let kib: u64 = s
-        .lines()
-        .find(|l| l.starts_with("MemAvailable:"))?
-        .split_whitespace()
-        .nth(1)?
-        .parse()
-        .ok()?;
-    Some(kib * 1024)
-}
-
-/// Synapses a config will have, from its rules, before anything is built.
-pub fn expected_synapses(config: &Config) -> f64 {
-    config
-        .projections
-        .values()
-        .map(|p| {
-            let n_src = config.populations[&p.source].size as f64;
-            let n_tgt = config.populations[&p.target].size as f64;
-            match &p.connectivity {
-                Connectivity::AllToAll { .. } => n_src * n_tgt,
-                Connectivity::OneToOne => n_tgt,
-                Connectivity::FixedProbability { p, .. } => p * n_src * n_tgt,
-                Connectivity::FixedIndegree { k, .. } => *k as f64 * n_tgt,
-                Connectivity::Ring { k } => *k as f64 * n_tgt,
-                Connectivity::Explicit { pre, .. } => pre.len() as f64,
-            }
-        })
-        .sum()
-}
-
-/// Refuses a size whose construction would not fit the host's free memory: about 16 bytes
-/// per synapse while building (rows, CSR, transposes) and 200 per neuron.
-fn check_host_fits(config: &Config) -> Result<()> {
-    let neurons: f64 = config.populations.values().map(|p| p.size as f64).sum();
-    let need = expected_synapses(config) * 16.0 + neurons * 200.0;
-    if let Some(free) = available_host_bytes() {
-        if need > 0.8 * free as f64 {
-            return Err(Error::TooLarge(format!(
-                "building needs about {} of host memory, {} is available",
-                crate::app::human_bytes(need as u64),
-                crate::app::human_bytes(free)
-            )));
-        }
-    }
-    Ok(())
-}
+pub use crate::memory::peak_host_bytes;
 
 fn backend_name(b: BackendChoice) -> &'static str {
     match b {
@@ -251,14 +192,14 @@ pub fn run(req: &ScaleRequest) -> Result<Vec<ScaleRow>> {
                 continue;
             }
         };
-        if let Err(e) = check_host_fits(&config) {
+        if let Err(e) = crate::memory::ensure_fits(&config) {
             for &b in &req.backends {
                 rows.push(unmeasured_row(
                     &config_name,
                     size,
                     b,
                     0,
-                    expected_synapses(&config) as usize,
+                    crate::shape::Shape::from_config(&config).n_synapses() as usize,
                     format!("does not fit: {e}"),
                 ));
                 bar.inc(1);

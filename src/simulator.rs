@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// Trace memory one chunk may hold before the chunk is shortened.
-const MAX_TRACE_BYTES_PER_CHUNK: u64 = 64 << 20;
+pub const MAX_TRACE_BYTES_PER_CHUNK: u64 = 64 << 20;
 /// Neuron-steps (weighted by inputs) in one chunk: about 10–50 ms of GPU work on a large GPU,
 /// a fraction of a second on the CPU, so progress and Ctrl-C stay responsive.
 const TARGET_WORK_PER_CHUNK: f64 = 2e9;
@@ -20,7 +20,7 @@ const TARGET_WORK_PER_CHUNK: f64 = 2e9;
 pub struct RunOptions {
     pub chunk_steps: Option<u32>,
     pub show_progress: bool,
-    /// Set from outside (Ctrl-C) to stop after the current chunk.
+    /// Set from outside (Ctrl-C, SIGTERM) to stop within about `SUB_CHUNK_SECONDS`.
     pub interrupt: Option<Arc<AtomicBool>>,
 }
 
@@ -38,6 +38,9 @@ pub struct RunSummary {
     pub simulated_ms: f64,
     pub wall_s: f64,
     pub populations: Vec<PopulationSummary>,
+    /// Peak resident host memory of the process and the estimate made before the run, bytes
+    /// (filled in by `app::run`).
+    pub host_memory: Option<(u64, u64)>,
 }
 
 impl RunSummary {
@@ -68,20 +71,29 @@ impl RunSummary {
     }
 }
 
-/// Steps per chunk: the user's choice, else enough work to amortise a GPU submit, capped by
-/// the trace memory a chunk may hold.
-pub fn chunk_steps(net: &Network, plan: &RecordPlan, requested: Option<u32>) -> u64 {
+/// Steps per chunk before the trace-memory cap: the user's choice, else enough work to
+/// amortise a GPU submit.
+pub fn work_chunk_steps(neurons: u64, synapses: u64, n_steps: u64, requested: Option<u32>) -> u64 {
     let steps = match requested {
-        Some(n) => n as u64,
+        Some(n) => n.max(1) as u64,
         None => {
-            let work = (net.n_neurons() + net.n_synapses()).max(1) as f64;
+            let work = (neurons + synapses).max(1) as f64;
             (TARGET_WORK_PER_CHUNK / work).clamp(50.0, 20_000.0) as u64
         }
     };
+    steps.min(n_steps.max(1))
+}
+
+/// Steps per chunk: `work_chunk_steps`, capped by the trace memory a chunk may hold.
+pub fn chunk_steps(net: &Network, plan: &RecordPlan, requested: Option<u32>) -> u64 {
+    let steps = work_chunk_steps(
+        net.n_neurons() as u64,
+        net.n_synapses() as u64,
+        net.n_steps,
+        requested,
+    );
     let per_step = plan.trace_bytes_per_chunk(1).max(1);
-    steps
-        .min((MAX_TRACE_BYTES_PER_CHUNK / per_step).max(1))
-        .min(net.n_steps.max(1))
+    steps.min((MAX_TRACE_BYTES_PER_CHUNK / per_step).max(1))
 }
 
 /// Where finished chunks go: the HDF5 writer, memory (tests, validation) or nowhere (benchmarks).
@@ -135,6 +147,41 @@ impl MemorySink {
     }
 }
 
+/// Wall time one call into the backend may take: an interrupt is honoured between calls, so
+/// this bounds how long Ctrl-C waits, whatever the chunk length.
+const SUB_CHUNK_SECONDS: f64 = 0.25;
+
+/// The length of the next call into the backend, from the time per step seen so far.
+struct Pacer {
+    steps: u64,
+}
+
+impl Pacer {
+    fn new() -> Pacer {
+        Pacer { steps: 16 }
+    }
+
+    fn observe(&mut self, steps: u64, took: Duration) {
+        if steps == 0 {
+            return;
+        }
+        let per_step = took.as_secs_f64() / steps as f64;
+        let fitting = (SUB_CHUNK_SECONDS / per_step.max(1e-9)) as u64;
+        // At most doubling, so that one slow first call does not commit to a long second one.
+        self.steps = fitting.clamp(1, self.steps.saturating_mul(2));
+    }
+}
+
+fn interrupted(opts: &RunOptions) -> bool {
+    opts.interrupt
+        .as_ref()
+        .is_some_and(|f| f.load(Ordering::SeqCst))
+}
+
+/// Runs the network to its end, a chunk at a time, appending each chunk to `sink`. A chunk is
+/// stepped in calls of about `SUB_CHUNK_SECONDS`, between which an interrupt is checked: on
+/// one, the steps done so far are appended and the run ends with `Error::Interrupted`. A
+/// divergence ends it after the step that diverged, with that step's output appended.
 pub fn run(
     net: &Network,
     backend: &mut dyn Backend,
@@ -145,26 +192,43 @@ pub fn run(
     let chunk = chunk_steps(net, plan, opts.chunk_steps);
     let start = Instant::now();
     let progress = Progress::new(net, opts.show_progress);
+    let mut pacer = Pacer::new();
     let mut spike_counts = vec![0u64; net.populations.len()];
     let mut step = 0u64;
     while step < net.n_steps {
-        if opts
-            .interrupt
-            .as_ref()
-            .is_some_and(|f| f.load(Ordering::SeqCst))
-        {
-            progress.finish();
-            return Err(Error::Interrupted {
-                time_ms: net.time_of_step(step),
-            });
-        }
         let n = chunk.min(net.n_steps - step);
-        let mut out = ChunkOutput::new(plan, step, n);
-        backend.run_chunk(plan, &mut out)?;
+        let mut out = ChunkOutput::new(plan, step, 0);
+        let mut stop = false;
+        while out.n_steps < n && out.diverged.is_none() {
+            stop = interrupted(opts);
+            if stop {
+                break;
+            }
+            let m = pacer.steps.min(n - out.n_steps);
+            let mut part = ChunkOutput::new(plan, step + out.n_steps, m);
+            let began = Instant::now();
+            if let Err(e) = backend.run_chunk(plan, &mut part) {
+                // The steps before the failure are sound: keep them.
+                if out.n_steps > 0 {
+                    sink.append(&out)?;
+                }
+                progress.finish();
+                return Err(e);
+            }
+            pacer.observe(part.n_steps, began.elapsed());
+            out.extend(part);
+            progress.update(step + out.n_steps, start.elapsed());
+        }
+        if let Some(d) = out.diverged {
+            out.truncate(plan, d.step + 1);
+        }
         for (count, spikes) in spike_counts.iter_mut().zip(&out.spikes) {
             *count += spikes.len() as u64;
         }
-        sink.append(&out)?;
+        if out.n_steps > 0 {
+            sink.append(&out)?;
+        }
+        step += out.n_steps;
         if let Some(d) = out.diverged {
             progress.finish();
             return Err(Error::Diverged {
@@ -173,8 +237,12 @@ pub fn run(
                 time_ms: net.time_of_step(d.step + 1),
             });
         }
-        step += out.n_steps;
-        progress.update(step, start.elapsed());
+        if stop {
+            progress.finish();
+            return Err(Error::Interrupted {
+                time_ms: net.time_of_step(step),
+            });
+        }
     }
     progress.finish();
     Ok(RunSummary {
@@ -192,6 +260,7 @@ pub fn run(
                 spikes: on.then_some(n),
             })
             .collect(),
+        host_memory: None,
     })
 }
 

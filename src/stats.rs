@@ -109,6 +109,7 @@ pub struct TraceStats {
     pub histogram: Vec<(f64, f64, usize)>,
 }
 
+/// Moments and a histogram of the finite samples; with none, NaN moments and no bins.
 pub fn trace_stats(population: &str, variable: &str, data: &[f32], bins: usize) -> TraceStats {
     let x: Vec<f64> = data
         .iter()
@@ -120,6 +121,18 @@ pub fn trace_stats(population: &str, variable: &str, data: &[f32], bins: usize) 
         .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| {
             (a.min(v), b.max(v))
         });
+    if x.is_empty() {
+        return TraceStats {
+            population: population.to_string(),
+            variable: variable.to_string(),
+            samples: 0,
+            mean: f64::NAN,
+            sd: f64::NAN,
+            min: f64::NAN,
+            max: f64::NAN,
+            histogram: Vec::new(),
+        };
+    }
     let bins = bins.max(1);
     let width = if max > min {
         (max - min) / bins as f64
@@ -134,12 +147,8 @@ pub fn trace_stats(population: &str, variable: &str, data: &[f32], bins: usize) 
         population: population.to_string(),
         variable: variable.to_string(),
         samples: x.len(),
-        mean: if x.is_empty() { f64::NAN } else { mean(&x) },
-        sd: if x.is_empty() {
-            f64::NAN
-        } else {
-            variance(&x).sqrt()
-        },
+        mean: mean(&x),
+        sd: variance(&x).sqrt(),
         min,
         max,
         histogram: counts
@@ -169,7 +178,13 @@ pub fn from_file(
     path: &Path,
     window_ms: f64,
     bins: usize,
-) -> Result<(Vec<SpikeStats>, Vec<TraceStats>)> {
+) -> Result<FileStats> {
+    if !(window_ms > 0.0 && window_ms.is_finite()) {
+        return Err(Error::config("--window-ms", format!("must be a positive number of ms, got {window_ms}")));
+    }
+    if bins == 0 {
+        return Err(Error::config("--bins", "must be at least 1"));
+    }
     let h5 = |source: hdf5::Error| Error::Hdf5 {
         path: path.to_owned(),
         source,
@@ -210,7 +225,50 @@ pub fn from_file(
             }
         }
     }
-    Ok((spikes, traces))
+    if spikes.is_empty() && traces.is_empty() {
+        return Err(Error::io(
+            path,
+            "holds no spikes and no traces: record some with [record] spikes or traces",
+        ));
+    }
+    let stop_reason = file
+        .attr("stop_reason")
+        .and_then(|a| a.read_scalar::<hdf5::types::VarLenUnicode>())
+        .map(|s| s.as_str().to_string())
+        .ok();
+    let complete = file
+        .attr("complete")
+        .and_then(|a| a.read_scalar::<bool>())
+        .unwrap_or(false);
+    let incomplete = (!complete).then(|| {
+        format!(
+            "the run did not complete ({}): these statistics cover the {duration} ms it simulated",
+            stop_reason.as_deref().unwrap_or("stopped early")
+        )
+    });
+    Ok(FileStats {
+        spikes,
+        traces,
+        incomplete,
+    })
+}
+
+/// The statistics of an output file, and why it is incomplete when it is.
+#[derive(Clone, Debug)]
+pub struct FileStats {
+    pub spikes: Vec<SpikeStats>,
+    pub traces: Vec<TraceStats>,
+    pub incomplete: Option<String>,
+}
+
+impl FileStats {
+    pub fn report(&self) -> String {
+        let body = report(&self.spikes, &self.traces);
+        match &self.incomplete {
+            Some(why) => format!("warning: {why}\n{body}"),
+            None => body,
+        }
+    }
 }
 
 pub fn report(spikes: &[SpikeStats], traces: &[TraceStats]) -> String {
@@ -236,6 +294,13 @@ pub fn report(spikes: &[SpikeStats], traces: &[TraceStats]) -> String {
         }
     }
     for t in traces {
+        if t.samples == 0 {
+            s.push_str(&format!(
+                "\n{}.{}: no finite samples recorded\n",
+                t.population, t.variable
+            ));
+            continue;
+        }
         s.push_str(&format!(
             "\n{}.{}: {} samples, mean {:.4}, sd {:.4}, min {:.4}, max {:.4}\n",
             t.population, t.variable, t.samples, t.mean, t.sd, t.min, t.max
@@ -297,5 +362,15 @@ mod tests {
             vec![2, 2]
         );
         assert!(text_histogram(&t, 10).contains("##########"));
+    }
+
+    #[test]
+    fn a_trace_without_finite_samples_has_no_extremes_to_report() {
+        let t = trace_stats("p", "v", &[f32::NAN], 5);
+        assert_eq!(t.samples, 0);
+        assert!(t.min.is_nan() && t.max.is_nan() && t.histogram.is_empty());
+        let text = report(&[], &[t]);
+        assert!(text.contains("p.v: no finite samples recorded"), "{text}");
+        assert!(!text.contains("inf"), "{text}");
     }
 }

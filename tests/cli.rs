@@ -250,3 +250,218 @@ fn scale_writes_its_csv_and_never_overwrites_one_without_force() {
     let (ok, _, stderr) = ganglion(&ghost);
     assert!(!ok && stderr.contains("ghost"), "{stderr}");
 }
+
+/// The binary under `sh -c` with a resource limit set first (`ulimit -f` or `-v`).
+fn ganglion_limited(limit: &str, args: &[&str]) -> (Option<i32>, String, String) {
+    let line = format!("ulimit {limit} && exec \"$0\" \"$@\"");
+    let out = Command::new("sh")
+        .arg("-c")
+        .arg(line)
+        .arg(env!("CARGO_BIN_EXE_ganglion"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("sh runs");
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into(),
+        String::from_utf8_lossy(&out.stderr).into(),
+    )
+}
+
+#[test]
+fn a_full_disk_removes_the_partial_file_and_keeps_the_old_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("full.h5");
+    std::fs::write(&out, b"precious").unwrap();
+    let out_s = out.to_str().unwrap();
+    // 100 KiB of file at most: the traces of 1000 ms do not fit.
+    let (code, _, stderr) = ganglion_limited(
+        "-f 200",
+        &["run", "configs/hh_pair.toml", "--output", out_s, "--force", "--quiet", "--chunk-steps", "1000"],
+    );
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(stderr.contains("File too large") && stderr.contains("was left as it was"), "{stderr}");
+    assert_eq!(std::fs::read(&out).unwrap(), b"precious");
+    let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert_eq!(left, vec![std::ffi::OsString::from("full.h5")], "no partial or lock file left");
+}
+
+#[test]
+fn networks_beyond_the_memory_limit_are_refused_up_front_not_aborted() {
+    let big = ["configs/hh_bench.toml", "--set", "populations.hh.size=10000000", "--backend", "cpu"];
+    for command in ["check", "run"] {
+        let mut args = vec![command];
+        args.extend(big);
+        let (code, _, stderr) = ganglion_limited("-v 2000000", &args);
+        assert_eq!(code, Some(1), "{command}: {stderr}");
+        assert!(
+            stderr.contains("host memory") && stderr.contains("ulimit -v"),
+            "{command}: {stderr}"
+        );
+    }
+}
+
+/// `512 B`, `1.5 MiB`, ... back to bytes.
+fn parse_bytes(text: &str) -> f64 {
+    let (x, unit) = text.trim().split_once(' ').unwrap();
+    let scale = match unit {
+        "B" => 1.0,
+        "KiB" => 1024.0,
+        "MiB" => 1024.0 * 1024.0,
+        "GiB" => 1024.0 * 1024.0 * 1024.0,
+        u => panic!("unit {u}"),
+    };
+    x.parse::<f64>().unwrap() * scale
+}
+
+#[test]
+fn the_memory_estimate_matches_the_measured_peak_within_a_quarter() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("m.h5");
+    let (ok, stdout, stderr) = ganglion(&[
+        "run",
+        "configs/hh_bench.toml",
+        "--backend",
+        "cpu",
+        "--set",
+        "populations.hh.size=400000",
+        "--set",
+        "simulation.duration_ms=0.01",
+        "--output",
+        out.to_str().unwrap(),
+    ]);
+    assert!(ok, "{stderr}");
+    let line = stdout.lines().find(|l| l.starts_with("host memory: peak")).expect(&stdout);
+    let rest = line.trim_start_matches("host memory: peak ");
+    let (peak, estimated) = rest.split_once(", estimated ").unwrap();
+    let (peak, estimated) = (
+        parse_bytes(peak),
+        parse_bytes(estimated.trim_end_matches(" before the run")),
+    );
+    assert!(peak > 200e6, "400k neurons with 40M synapses: {line}");
+    assert!(
+        (estimated - peak).abs() <= 0.25 * peak,
+        "estimate {estimated} against measured {peak}"
+    );
+}
+
+#[test]
+fn every_flag_is_checked_as_its_config_key_is() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("c.h5");
+    let out = out.to_str().unwrap();
+    // Once, this hung at 100% CPU.
+    let (ok, _, stderr) = ganglion(&["run", "configs/hh_pair.toml", "--chunk-steps", "0", "--output", out]);
+    assert!(!ok && stderr.contains("simulation.chunk_steps"), "{stderr}");
+    let (ok, _, stderr) = ganglion(&["scale", "configs/hh_pair.toml", "--sizes", "2", "--steps", "0", "--out", out]);
+    assert!(!ok && stderr.contains("--steps must be at least 1"), "{stderr}");
+    let (ok, _, stderr) = ganglion(&["scale", "configs/hh_pair.toml", "--sizes", "2", "--repeat", "0", "--out", out]);
+    assert!(!ok && stderr.contains("--repeat must be at least 1"), "{stderr}");
+    let (ok, _, stderr) = ganglion(&["bench", "configs/hh_pair.toml", "--steps", "0"]);
+    assert!(!ok && stderr.contains("--steps"), "{stderr}");
+    let (ok, _, stderr) = ganglion(&["validate", "configs/hh_pair.toml", "--max-dv-mv", "nan"]);
+    assert!(!ok && stderr.contains("--max-dv-mv"), "{stderr}");
+    let (ok, _, stderr) = ganglion(&["validate", "configs/hh_pair.toml", "--duration-ms", "inf"]);
+    assert!(!ok && stderr.contains("simulation.duration_ms"), "{stderr}");
+}
+
+#[test]
+fn an_output_that_is_a_directory_is_called_one_and_errors_are_said_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().unwrap();
+    let (ok, _, stderr) = ganglion(&["run", "configs/hh_pair.toml", "--output", d, "--force"]);
+    assert!(!ok && stderr.contains("is a directory"), "{stderr}");
+    let bad = dir.path().join("bad.h5");
+    std::fs::write(&bad, b"not hdf5").unwrap();
+    let (ok, _, stderr) = ganglion(&["stats", bad.to_str().unwrap()]);
+    assert!(!ok, "{stderr}");
+    assert_eq!(stderr.matches("file signature not found").count(), 1, "{stderr}");
+}
+
+#[test]
+fn stats_refuses_what_it_cannot_summarise_and_flags_incomplete_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("s.h5");
+    let out_s = out.to_str().unwrap();
+    let (ok, _, stderr) = ganglion(&[
+        "run", "configs/hh_pair.toml", "--set", "simulation.duration_ms=10", "--set", "record={}",
+        "--output", out_s, "--quiet",
+    ]);
+    assert!(ok, "{stderr}");
+    let (ok, _, stderr) = ganglion(&["stats", out_s]);
+    assert!(!ok && stderr.contains("holds no spikes and no traces"), "{stderr}");
+    let (ok, _, stderr) = ganglion(&[
+        "run", "configs/hh_pair.toml", "--set", "simulation.duration_ms=200", "--set",
+        "simulation.dt_ms=1", "--set", "simulation.precision=\"f32\"", "--output", out_s, "--force",
+        "--quiet",
+    ]);
+    assert!(!ok && stderr.contains("diverged"), "{stderr}");
+    let (ok, stdout, stderr) = ganglion(&["stats", out_s]);
+    assert!(ok, "{stderr}");
+    assert!(
+        stdout.starts_with("warning: the run did not complete (diverged)"),
+        "{stdout}"
+    );
+    let (ok, _, stderr) = ganglion(&["stats", out_s, "--bins", "0"]);
+    assert!(!ok && stderr.contains("--bins"), "{stderr}");
+}
+
+fn signal(child: &std::process::Child, sig: i32) {
+    // SAFETY: kill sends a signal to our own child.
+    unsafe {
+        libc::kill(child.id() as i32, sig);
+    }
+}
+
+/// A run that takes minutes, with chunks of 100000 steps: one append at the very end.
+fn long_run(out: &std::path::Path) -> std::process::Child {
+    let child = Command::new(env!("CARGO_BIN_EXE_ganglion"))
+        .args([
+            "run", "configs/hh_bench.toml", "--backend", "cpu", "--set",
+            "populations.hh.size=2000", "--set", "simulation.duration_ms=5000", "--chunk-steps",
+            "100000", "--quiet", "--output",
+        ])
+        .arg(out)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let partial = ganglion::io::output::partial_path(out);
+    let started = std::time::Instant::now();
+    while !partial.exists() {
+        assert!(started.elapsed().as_secs() < 60, "the run never started");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    child
+}
+
+#[test]
+fn sigterm_stops_within_a_second_keeping_every_step_and_a_second_signal_exits_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("term.h5");
+    let child = long_run(&out);
+    let sent = std::time::Instant::now();
+    signal(&child, libc::SIGTERM);
+    let result = child.wait_with_output().unwrap();
+    assert!(sent.elapsed().as_secs_f64() < 1.5, "took {:?}", sent.elapsed());
+    assert_eq!(result.status.code(), Some(1));
+    let f = hdf5::File::open(&out).unwrap();
+    let reason: hdf5::types::VarLenUnicode = f.attr("stop_reason").unwrap().read_scalar().unwrap();
+    assert_eq!(reason.as_str(), "interrupted");
+    let simulated: f64 = f.attr("simulated_ms").unwrap().read_scalar().unwrap();
+    assert!(simulated > 0.0, "the steps done within the chunk are kept");
+
+    let out2 = dir.path().join("twice.h5");
+    let child = long_run(&out2);
+    signal(&child, libc::SIGINT);
+    std::thread::sleep(std::time::Duration::from_millis(5));
+    signal(&child, libc::SIGINT);
+    let result = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&result.stderr);
+    assert_eq!(result.status.code(), Some(130), "{stderr}");
+    assert!(stderr.contains("second interrupt"), "{stderr}");
+    assert!(!out2.exists(), "an exit at once replaces nothing");
+    assert!(hdf5::File::open(ganglion::io::output::partial_path(&out2)).is_ok());
+}

@@ -133,10 +133,12 @@ fn an_existing_output_is_never_overwritten_without_force() {
     assert!(hdf5::File::open(&out).is_ok());
 }
 
-/// Wraps a backend and fails on a given chunk, like a device lost mid-run.
+/// Wraps a backend and fails on a given call, like a device lost mid-run; counts the steps
+/// it took before.
 struct FailingBackend {
     inner: CpuBackend<f64>,
-    chunks_left: usize,
+    calls_left: usize,
+    steps_done: u64,
 }
 
 impl Backend for FailingBackend {
@@ -144,11 +146,13 @@ impl Backend for FailingBackend {
         self.inner.info()
     }
     fn run_chunk(&mut self, plan: &RecordPlan, out: &mut ChunkOutput) -> ganglion::Result<()> {
-        if self.chunks_left == 0 {
+        if self.calls_left == 0 {
             return Err(Error::Gpu("injected failure".into()));
         }
-        self.chunks_left -= 1;
-        self.inner.run_chunk(plan, out)
+        self.calls_left -= 1;
+        self.inner.run_chunk(plan, out)?;
+        self.steps_done += out.n_steps;
+        Ok(())
     }
     fn read_state(&mut self) -> ganglion::Result<NetworkState> {
         self.inner.read_state()
@@ -156,7 +160,7 @@ impl Backend for FailingBackend {
 }
 
 #[test]
-fn a_run_that_fails_mid_way_leaves_a_readable_file_with_the_chunks_before() {
+fn a_run_that_fails_mid_way_leaves_a_readable_file_with_every_step_before() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("partial.h5");
     let (config, net) = shipped("hh_pair.toml", &["simulation.duration_ms=100"]);
@@ -164,19 +168,23 @@ fn a_run_that_fails_mid_way_leaves_a_readable_file_with_the_chunks_before() {
     let mut writer = Hdf5Writer::create(&out, false, &net, &plan, &meta()).unwrap();
     let mut backend = FailingBackend {
         inner: CpuBackend::new(&net),
-        chunks_left: 3,
+        calls_left: 3,
+        steps_done: 0,
     };
+    // One chunk for the whole run: the failure comes within it.
     let opts = RunOptions {
-        chunk_steps: Some(1000),
+        chunk_steps: Some(10_000),
         ..Default::default()
     };
     let err = simulator::run(&net, &mut backend, &plan, &mut writer, &opts).unwrap_err();
     assert!(err.to_string().contains("injected failure"));
     writer.finish(0.1, false).unwrap();
+    let done = backend.steps_done as usize;
+    assert!(done > 0 && done < 10_000, "{done} steps: the test needs a partial chunk");
 
     let f = hdf5::File::open(&out).unwrap();
     let v = f.dataset("report/hh/v/data").unwrap();
-    assert_eq!(v.shape(), vec![3000, 2], "three chunks of 1000 samples");
+    assert_eq!(v.shape(), vec![done, 2], "every step done before the failure");
     let data: Vec<f32> = v.read_raw().unwrap();
     assert!(data.iter().all(|x| x.is_finite()));
     let ts: Vec<f64> = f
@@ -184,18 +192,18 @@ fn a_run_that_fails_mid_way_leaves_a_readable_file_with_the_chunks_before() {
         .unwrap()
         .read_raw()
         .unwrap();
-    assert!(ts.iter().all(|&t| t <= 30.0));
+    assert!(ts.iter().all(|&t| t <= done as f64 * 0.01 + 1e-9));
     let complete: bool = f.attr("complete").unwrap().read_scalar().unwrap();
     assert!(!complete);
     let simulated: f64 = f.attr("simulated_ms").unwrap().read_scalar().unwrap();
     assert!(
-        (simulated - 30.0).abs() < 1e-9,
+        (simulated - done as f64 * 0.01).abs() < 1e-9,
         "the file says how far the run got: {simulated}"
     );
 }
 
 #[test]
-fn an_interrupt_stops_after_the_current_chunk_and_keeps_it() {
+fn an_interrupt_stops_within_the_chunk_and_keeps_every_step_done() {
     use std::sync::atomic::{AtomicBool, Ordering};
     use std::sync::Arc;
     let dir = tempfile::tempdir().unwrap();
@@ -205,8 +213,8 @@ fn an_interrupt_stops_after_the_current_chunk_and_keeps_it() {
     let mut writer = Hdf5Writer::create(&out, false, &net, &plan, &meta()).unwrap();
     let flag = Arc::new(AtomicBool::new(false));
 
-    /// Raises the interrupt flag while running its second chunk, as Ctrl-C would.
-    struct Interrupting(CpuBackend<f64>, Arc<AtomicBool>, usize);
+    /// Raises the interrupt flag during its second call, as Ctrl-C would, and counts steps.
+    struct Interrupting(CpuBackend<f64>, Arc<AtomicBool>, usize, u64);
     impl Backend for Interrupting {
         fn info(&self) -> BackendInfo {
             self.0.info()
@@ -216,27 +224,140 @@ fn an_interrupt_stops_after_the_current_chunk_and_keeps_it() {
             if self.2 == 2 {
                 self.1.store(true, Ordering::SeqCst);
             }
-            self.0.run_chunk(plan, out)
+            self.0.run_chunk(plan, out)?;
+            self.3 += out.n_steps;
+            Ok(())
         }
         fn read_state(&mut self) -> ganglion::Result<NetworkState> {
             self.0.read_state()
         }
     }
-    let mut backend = Interrupting(CpuBackend::new(&net), flag.clone(), 0);
+    let mut backend = Interrupting(CpuBackend::new(&net), flag.clone(), 0, 0);
+    // One chunk for the whole run: the interrupt must not wait for its end.
     let opts = RunOptions {
-        chunk_steps: Some(500),
+        chunk_steps: Some(10_000),
         interrupt: Some(flag),
         ..Default::default()
     };
     let err = simulator::run(&net, &mut backend, &plan, &mut writer, &opts).unwrap_err();
+    let done = backend.3;
+    assert!(done > 0 && done < 10_000, "stopped after {done} steps");
     assert!(
-        matches!(err, Error::Interrupted { time_ms } if (time_ms - 10.0).abs() < 1e-9),
+        matches!(err, Error::Interrupted { time_ms } if (time_ms - done as f64 * 0.01).abs() < 1e-9),
         "{err}"
     );
-    writer.finish(0.1, false).unwrap();
+    assert_eq!(backend.2, 2, "no call into the backend after the interrupt");
+    writer.finish_as(0.1, "interrupted").unwrap();
     let f = hdf5::File::open(&out).unwrap();
     assert_eq!(
         f.dataset("report/hh/s/data").unwrap().shape(),
-        vec![1000, 2]
+        vec![done as usize, 2]
     );
+    let reason: VarLenUnicode = f.attr("stop_reason").unwrap().read_scalar().unwrap();
+    assert_eq!(reason.as_str(), "interrupted");
+}
+
+fn pair_request(out: &std::path::Path, overrides: &[&str]) -> RunRequest {
+    RunRequest {
+        config: repo_path("configs/hh_pair.toml"),
+        overrides: overrides.iter().map(|s| s.to_string()).collect(),
+        output: Some(out.to_owned()),
+        force: true,
+        ..Default::default()
+    }
+}
+
+fn simulated_ms(path: &std::path::Path) -> f64 {
+    let f = hdf5::File::open(path).unwrap();
+    let t = f.attr("simulated_ms").unwrap().read_scalar().unwrap();
+    t
+}
+
+#[test]
+fn a_forced_run_onto_a_file_another_run_is_writing_is_refused_and_touches_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("shared.h5");
+    app::run(&pair_request(&out, &["simulation.duration_ms=5"])).unwrap();
+    let before = std::fs::read(&out).unwrap();
+    // Another run holds the output, as `run` does for its whole length.
+    let other = ganglion::io::output::OutputTarget::claim(&out, true).unwrap();
+    let err = app::run(&pair_request(&out, &["simulation.duration_ms=10"])).unwrap_err();
+    assert!(matches!(err, Error::OutputBusy(_)), "{err}");
+    assert_eq!(std::fs::read(&out).unwrap(), before);
+    drop(other);
+    app::run(&pair_request(&out, &["simulation.duration_ms=10"])).unwrap();
+    assert_eq!(simulated_ms(&out), 10.0);
+}
+
+#[test]
+fn a_reader_holding_the_old_file_keeps_reading_it_while_a_forced_run_replaces_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("read.h5");
+    app::run(&pair_request(&out, &["simulation.duration_ms=5"])).unwrap();
+    let reader = hdf5::File::open(&out).unwrap();
+    app::run(&pair_request(&out, &["simulation.duration_ms=20"])).unwrap();
+    let old: f64 = reader.attr("simulated_ms").unwrap().read_scalar().unwrap();
+    assert_eq!(old, 5.0, "the reader still sees the file it opened");
+    assert_eq!(reader.dataset("report/hh/v/data").unwrap().shape()[0], 500);
+    drop(reader);
+    assert_eq!(simulated_ms(&out), 20.0);
+    assert!(!ganglion::io::output::partial_path(&out).exists());
+}
+
+#[test]
+fn a_run_that_fails_after_starting_leaves_the_output_as_it_was_and_keeps_its_steps_aside() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("kept.h5");
+    std::fs::write(&out, b"precious").unwrap();
+    // A GPU adapter that does not exist fails after the output was claimed.
+    let err = app::run(&pair_request(
+        &out,
+        &["simulation.backend=\"gpu\"", "simulation.adapter=\"no such adapter\""],
+    ))
+    .unwrap_err();
+    assert!(err.to_string().contains("no such adapter"), "{err}");
+    assert_eq!(std::fs::read(&out).unwrap(), b"precious");
+    assert!(!ganglion::io::output::partial_path(&out).exists());
+}
+
+#[test]
+fn the_file_records_the_output_path_it_was_written_to() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("named.h5");
+    app::run(&pair_request(&out, &["simulation.duration_ms=1", "output.path=\"elsewhere.h5\""])).unwrap();
+    let f = hdf5::File::open(&out).unwrap();
+    let config: VarLenUnicode = f.attr("config").unwrap().read_scalar().unwrap();
+    assert!(config.as_str().contains(&format!("path = {:?}", out.display().to_string())), "{config}");
+    assert!(!config.as_str().contains("elsewhere"));
+}
+
+#[test]
+fn a_diverging_run_is_cut_at_the_step_that_diverged_on_both_backends() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut rows = Vec::new();
+    for backend in ["cpu", "gpu"] {
+        let out = dir.path().join(format!("div_{backend}.h5"));
+        let backend_key = format!("simulation.backend=\"{backend}\"");
+        let err = app::run(&pair_request(
+            &out,
+            &["simulation.dt_ms=1", "simulation.duration_ms=200", "simulation.precision=\"f32\"", &backend_key],
+        ))
+        .unwrap_err();
+        let Error::Diverged { time_ms, .. } = err else {
+            panic!("{backend}: {err}")
+        };
+        let f = hdf5::File::open(&out).unwrap();
+        let simulated: f64 = f.attr("simulated_ms").unwrap().read_scalar().unwrap();
+        assert_eq!(simulated, time_ms, "{backend}: the file says how far the run got");
+        let reason: VarLenUnicode = f.attr("stop_reason").unwrap().read_scalar().unwrap();
+        assert_eq!(reason.as_str(), "diverged");
+        let v: Vec<f32> = f.dataset("report/hh/v/data").unwrap().read_raw().unwrap();
+        assert_eq!(v.len(), 2 * time_ms as usize, "{backend}: one row per step simulated");
+        // The state sampled at the start of the diverging step is still finite.
+        assert!(v[..v.len() - 2].iter().all(|x| x.is_finite()), "{backend}: {v:?}");
+        let ts: Vec<f64> = f.dataset("spikes/hh/timestamps").unwrap().read_raw().unwrap();
+        assert!(ts.iter().all(|&t| t <= time_ms), "{backend}: {ts:?}");
+        rows.push(time_ms);
+    }
+    assert_eq!(rows[0], rows[1], "both backends stop at the same step");
 }

@@ -210,3 +210,57 @@ fn sizes_that_do_not_fit_are_reported_not_crashed_on() {
         rows[0].status
     );
 }
+
+#[test]
+fn a_plot_that_fails_leaves_no_figure_and_keeps_a_good_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let pair = run_to(dir.path(), "hh_pair.toml", &["simulation.duration_ms=20"]);
+    let png = dir.path().join("fig.png");
+    let v = ["v".to_string()];
+    plot::traces(&pair, "hh", &v, &[], None, None, &png).unwrap();
+    let good = std::fs::read(&png).unwrap();
+    let files = || std::fs::read_dir(dir.path()).unwrap().count();
+    let before = files();
+    for (variables, t0, t1, wanted) in [
+        (vec!["q".to_string()], None, None, "no recorded trace `q`"),
+        (v.to_vec(), Some(40.0), Some(10.0), "--t0 40 must be before --t1 10"),
+        (v.to_vec(), Some(30.0), Some(40.0), "no samples of `v` of `hh` between 30 and 40 ms"),
+    ] {
+        let e = plot::traces(&pair, "hh", &variables, &[], t0, t1, &png).unwrap_err();
+        assert!(e.to_string().contains(wanted), "{e}");
+        assert_eq!(std::fs::read(&png).unwrap(), good, "the good figure is kept");
+        assert_eq!(files(), before, "no partial figure left");
+    }
+    let e = plot::hist(&pair, "hh", "v", 0, &png).unwrap_err();
+    assert!(e.to_string().contains("--bins"), "{e}");
+    let e = plot::raster(&pair, None, 100, &dir.path().join("missing/fig.png")).unwrap_err();
+    assert!(e.to_string().contains("missing") && e.to_string().contains("does not exist"), "{e}");
+}
+
+#[test]
+fn check_on_the_gpu_applies_the_limits_run_applies() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut text = String::from(
+        "[simulation]\ndt_ms = 0.1\nduration_ms = 1.0\nbackend = \"gpu\"\n\
+         [populations.a]\nmodel = \"hh_traub\"\nsize = 10\n",
+    );
+    for k in 0..9 {
+        text.push_str(&format!(
+            "[projections.p{k}]\nsource = \"a\"\ntarget = \"a\"\nsynapse = \"exp_curr\"\n\
+             params = {{ tau_ms = 5.0 }}\nconnectivity = {{ rule = \"one_to_one\" }}\n"
+        ));
+    }
+    let config = dir.path().join("nine.toml");
+    std::fs::write(&config, &text).unwrap();
+    let e = app::check(&config, &[]).unwrap_err();
+    assert!(e.to_string().contains("9 event-driven projections into it"), "{e}");
+    let req = RunRequest {
+        config: config.clone(),
+        output: Some(dir.path().join("nine.h5")),
+        ..Default::default()
+    };
+    let run_error = app::run(&req).unwrap_err();
+    assert_eq!(run_error.root().to_string(), e.to_string(), "the same refusal");
+    // On the CPU, the same network is fine.
+    assert!(app::check(&config, &["simulation.backend=\"cpu\"".into()]).is_ok());
+}

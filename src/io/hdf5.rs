@@ -45,6 +45,8 @@ pub struct Hdf5Writer {
     dt_ms: f64,
     traces: Vec<TraceSets>,
     spikes: Vec<Option<SpikeSets>>,
+    /// Steps whose output is flushed.
+    steps: u64,
 }
 
 /// Rows per HDF5 chunk of a trace dataset: about 1 MiB per chunk, at least one row.
@@ -62,14 +64,13 @@ fn str_attr(loc: &hdf5::Location, name: &str, value: &str) -> hdf5::Result<()> {
 }
 
 impl Hdf5Writer {
-    /// Refuses to replace an existing file unless `force`: checked before any work is done.
+    /// Refuses a directory, or an existing file unless `force`: checked before any work.
     pub fn check_target(path: &Path, force: bool) -> Result<()> {
-        if path.exists() && !force {
-            return Err(Error::OutputExists(path.to_owned()));
-        }
-        Ok(())
+        super::output::check_target(path, force)
     }
 
+    /// Creates the file at `path` (truncating one that is there when `force`). A run goes
+    /// through `io::output::OutputTarget` and creates its partial file with this.
     pub fn create(
         path: &Path,
         force: bool,
@@ -79,10 +80,7 @@ impl Hdf5Writer {
     ) -> Result<Hdf5Writer> {
         Self::check_target(path, force)?;
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|e| Error::Hdf5 {
-                path: path.to_owned(),
-                source: e.to_string().into(),
-            })?;
+            std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e.to_string()))?;
         }
         Self::create_inner(path, net, plan, meta).map_err(|source| Error::Hdf5 {
             path: path.to_owned(),
@@ -114,6 +112,7 @@ impl Hdf5Writer {
         file.new_attr::<bool>()
             .create("complete")?
             .write_scalar(&false)?;
+        str_attr(&file, "stop_reason", "running")?;
         file.new_attr::<f64>()
             .create("simulated_ms")?
             .write_scalar(&0.0)?;
@@ -189,11 +188,17 @@ impl Hdf5Writer {
             dt_ms: net.dt_ms,
             traces,
             spikes,
+            steps: 0,
         })
     }
 
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// Steps appended so far.
+    pub fn steps_written(&self) -> u64 {
+        self.steps
     }
 
     fn append_inner(&mut self, chunk: &ChunkOutput) -> hdf5::Result<()> {
@@ -230,14 +235,28 @@ impl Hdf5Writer {
         }
         let simulated = (chunk.first_step + chunk.n_steps) as f64 * self.dt_ms;
         self.file.attr("simulated_ms")?.write_scalar(&simulated)?;
-        self.file.flush()
+        self.file.flush()?;
+        self.steps = chunk.first_step + chunk.n_steps;
+        Ok(())
     }
 
     /// Marks the file complete (or not) and records the wall time; the file closes on drop.
     pub fn finish(self, wall_time_s: f64, complete: bool) -> Result<PathBuf> {
+        let reason = if complete { "complete" } else { "failed" };
+        self.finish_as(wall_time_s, reason)
+    }
+
+    /// As `finish`, saying why the run ended: `complete`, `interrupted`, `diverged` or
+    /// `failed` (the root attribute `stop_reason`).
+    pub fn finish_as(self, wall_time_s: f64, stop_reason: &str) -> Result<PathBuf> {
         let res: hdf5::Result<()> = (|| {
             self.file.attr("wall_time_s")?.write_scalar(&wall_time_s)?;
-            self.file.attr("complete")?.write_scalar(&complete)?;
+            self.file
+                .attr("complete")?
+                .write_scalar(&(stop_reason == "complete"))?;
+            // A variable-length string attribute cannot be rewritten in place: replace it.
+            self.file.delete_attr("stop_reason")?;
+            str_attr(&self.file, "stop_reason", stop_reason)?;
             self.file.flush()
         })();
         res.map_err(|source| Error::Hdf5 {

@@ -1,1 +1,2 @@
 pub mod hdf5;
+pub mod output;

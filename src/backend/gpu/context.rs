@@ -64,36 +64,42 @@ pub fn describe_adapters() -> String {
             i.backend,
             i.driver,
             i.driver_info,
-            crate::app::human_bytes(l.max_storage_buffer_binding_size),
-            crate::app::human_bytes(l.max_buffer_size),
+            crate::units::human_bytes(l.max_storage_buffer_binding_size),
+            crate::units::human_bytes(l.max_buffer_size),
             l.max_storage_buffers_per_shader_stage,
             a.features().contains(wgpu::Features::TIMESTAMP_QUERY),
-            crate::app::human_bytes(l.max_compute_workgroup_storage_size.into()),
+            crate::units::human_bytes(l.max_compute_workgroup_storage_size.into()),
             l.max_compute_invocations_per_workgroup,
         ));
     }
     s
 }
 
+/// The adapter a run would use: the one named (a substring of its name), else the most
+/// capable kind present.
+pub fn choose_adapter(adapter_name: Option<&str>) -> Result<wgpu::Adapter> {
+    let mut list = adapters();
+    if list.is_empty() {
+        return Err(Error::Gpu(NO_ADAPTER_HELP.into()));
+    }
+    if let Some(name) = adapter_name {
+        let wanted = name.to_lowercase();
+        let names: Vec<String> = list.iter().map(|a| a.get_info().name).collect();
+        list.retain(|a| a.get_info().name.to_lowercase().contains(&wanted));
+        if list.is_empty() {
+            return Err(Error::Gpu(format!(
+                "no adapter matches `{name}`; found: {}",
+                names.join(", ")
+            )));
+        }
+    }
+    list.sort_by_key(|a| preference(a.get_info().device_type));
+    Ok(list.swap_remove(0))
+}
+
 impl GpuContext {
     pub fn new(adapter_name: Option<&str>) -> Result<GpuContext> {
-        let mut list = adapters();
-        if list.is_empty() {
-            return Err(Error::Gpu(NO_ADAPTER_HELP.into()));
-        }
-        if let Some(name) = adapter_name {
-            let wanted = name.to_lowercase();
-            let names: Vec<String> = list.iter().map(|a| a.get_info().name).collect();
-            list.retain(|a| a.get_info().name.to_lowercase().contains(&wanted));
-            if list.is_empty() {
-                return Err(Error::Gpu(format!(
-                    "no adapter matches `{name}`; found: {}",
-                    names.join(", ")
-                )));
-            }
-        }
-        list.sort_by_key(|a| preference(a.get_info().device_type));
-        let adapter = list.swap_remove(0);
+        let adapter = choose_adapter(adapter_name)?;
         let info = adapter.get_info();
         // The adapter's real limits: the defaults cap storage bindings at 128 MiB.
         let limits = adapter.limits();
@@ -160,19 +166,7 @@ impl GpuContext {
 
     /// Refuses a buffer the device cannot bind, naming the buffer, its size and the limit.
     pub fn check_binding_size(&self, label: &str, bytes: u64) -> Result<()> {
-        let limit = self
-            .limits
-            .max_storage_buffer_binding_size
-            .min(self.limits.max_buffer_size);
-        if bytes > limit {
-            return Err(Error::TooLarge(format!(
-                "buffer `{label}` needs {} but {} binds at most {} per buffer; use a smaller network or the CPU backend",
-                crate::app::human_bytes(bytes),
-                self.info.name,
-                crate::app::human_bytes(limit)
-            )));
-        }
-        Ok(())
+        super::preflight::check_binding(label, bytes, &self.limits, &self.info.name)
     }
 
     pub fn storage_buffer(&self, label: &str, contents: &[u8]) -> Result<wgpu::Buffer> {

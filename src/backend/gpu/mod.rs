@@ -12,6 +12,7 @@ pub mod context;
 pub mod coupling;
 pub mod events;
 pub mod kernels;
+pub mod preflight;
 
 use super::{Backend, BackendInfo, NetworkState};
 use crate::config::{GpuCoupling, NeuronModel, Precision, SynapseModel};
@@ -39,8 +40,6 @@ const MAX_SPIKE_CAPACITY: u64 = 1 << 25;
 const SPIKE_RATE_BOUND_HZ: f64 = 1000.0;
 /// Recording buffer of one trace entry for one submit.
 const MAX_TRACE_BYTES_PER_SUBMIT: u64 = 64 << 20;
-/// The population index shares a word with the step in a spike record.
-const MAX_POPULATIONS: usize = 256;
 const NO_STEP: u32 = u32::MAX;
 
 #[derive(Clone, Copy)]
@@ -287,8 +286,8 @@ impl GradedBuffers {
     }
 
     /// As `new`, with the matrix in the blocked layout cut by `geo`, its blocks shared among
-    /// `parts` workgroups. Its pointers grow with rows × columns: their size is checked before
-    /// they are built.
+    /// `parts` workgroups. Its pointers grow with rows × columns: `preflight` checks their size
+    /// before they are built.
     fn blocked(
         ctx: &GpuContext,
         name: &str,
@@ -298,14 +297,6 @@ impl GradedBuffers {
         geo: blocked::BlockGeometry,
         parts: usize,
     ) -> Result<GradedBuffers> {
-        let seg_ptr = format!("{name}.seg_ptr");
-        ctx.check_binding_size(&seg_ptr, geo.seg_ptr_len(csr.n_rows, csr.n_cols) * 4)
-            .map_err(|e| match e {
-                Error::TooLarge(m) => Error::TooLarge(format!(
-                    "{m}; the blocked layout's pointers grow with rows × columns, so another simulation.gpu_coupling may fit"
-                )),
-                e => e,
-            })?;
         let layout = blocked::blocked(csr, geo);
         let buffer =
             |part: &str, contents: &[u8]| ctx.storage_buffer(&format!("{name}.{part}"), contents);
@@ -352,15 +343,10 @@ impl GpuBackend {
         adapter: Option<&str>,
         coupling: GpuCoupling,
     ) -> Result<GpuBackend> {
-        if net.populations.len() > MAX_POPULATIONS {
-            return Err(Error::TooLarge(format!(
-                "{} populations; the GPU backend takes at most {MAX_POPULATIONS}",
-                net.populations.len()
-            )));
-        }
         let coupling = resolved(net, coupling)?;
         let fused = coupling.is_fused();
         let ctx = GpuContext::new(adapter)?;
+        preflight::check(net, coupling, &ctx.limits, &ctx.info.name)?;
         let blocked_geometry = (coupling == GpuCoupling::Blocked)
             .then(|| {
                 blocked::BlockGeometry::for_workgroup_storage(

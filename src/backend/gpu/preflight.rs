@@ -1,0 +1,169 @@
+//! The device limits a network must fit, checked before any buffer exists: the GPU backend
+//! runs this first, and `ganglion check` runs the same function against the adapter's limits,
+//! so that `check` accepts exactly what `run` can build.
+
+use super::blocked::BlockGeometry;
+use super::kernels::MAX_EVENT_PROJECTIONS;
+use crate::config::GpuCoupling;
+use crate::connectivity::Weights;
+use crate::error::{Error, Result};
+use crate::network::Network;
+
+/// Populations one spike record can name (the population shares a word with the step).
+pub const MAX_POPULATIONS: usize = 256;
+
+/// The largest buffer `limits` lets a shader bind.
+pub fn binding_limit(limits: &wgpu::Limits) -> u64 {
+    limits
+        .max_storage_buffer_binding_size
+        .min(limits.max_buffer_size)
+}
+
+/// Refuses a buffer the device cannot bind, naming the buffer, its size and the limit.
+pub fn check_binding(label: &str, bytes: u64, limits: &wgpu::Limits, device: &str) -> Result<()> {
+    let limit = binding_limit(limits);
+    if bytes > limit {
+        return Err(Error::TooLarge(format!(
+            "buffer `{label}` needs {} but {device} binds at most {} per buffer; use a smaller network or the CPU backend",
+            crate::units::human_bytes(bytes),
+            crate::units::human_bytes(limit)
+        )));
+    }
+    Ok(())
+}
+
+/// The buffers that grow with the network, by the label the backend gives them, with their
+/// sizes under the `resolved` coupling kernel.
+pub fn network_buffers(net: &Network, resolved: GpuCoupling, limits: &wgpu::Limits) -> Result<Vec<(String, u64)>> {
+    let fused = resolved.is_fused() as u64;
+    let mut out = Vec::new();
+    for p in &net.populations {
+        let n = p.size as u64;
+        out.push((format!("{}.state", p.name), (p.variables().len() as u64 + fused) * n * 4));
+        for part in ["syn_g", "syn_i0", "spiked"] {
+            out.push((format!("{}.{part}", p.name), n * 4));
+        }
+    }
+    let (mut cols, mut rows, mut weights, mut rings, mut g) = (0u64, 0u64, 0u64, 0u64, 0u64);
+    for p in &net.projections {
+        let per_synapse = matches!(p.csr.weights, Weights::PerSynapse(_)) as u64;
+        let s = p.csr.n_synapses() as u64;
+        match &p.event {
+            None if resolved == GpuCoupling::Blocked => {
+                let geo = BlockGeometry::for_workgroup_storage(limits.max_compute_workgroup_storage_size)?;
+                out.push((
+                    format!("{}.seg_ptr", p.name),
+                    geo.seg_ptr_len(p.csr.n_rows, p.csr.n_cols) * 4,
+                ));
+                out.push((format!("{}.entries", p.name), s * 4));
+                out.push((format!("{}.weights", p.name), s * 4 * per_synapse));
+            }
+            None => {
+                out.push((format!("{}.row_ptr", p.name), (p.csr.n_rows as u64 + 1) * 4));
+                out.push((format!("{}.col_idx", p.name), s * 4));
+                out.push((format!("{}.weights", p.name), s * 4 * per_synapse));
+            }
+            Some(e) => {
+                cols += s * 4;
+                rows += (e.by_source.n_rows as u64 + 1) * 4;
+                if per_synapse == 1 || e.fixed_weights.len() != 1 {
+                    weights += e.fixed_weights.len() as u64 * 4;
+                }
+                rings += e.synapse.ring_slots() as u64 * p.csr.n_rows as u64 * 4;
+                g += p.csr.n_rows as u64 * 4;
+            }
+        }
+    }
+    for (label, bytes) in [
+        ("events.g", g),
+        ("events.rings", rings),
+        ("events.rows", rows),
+        ("events.cols", cols),
+        ("events.weights", weights),
+    ] {
+        out.push((label.to_string(), bytes));
+    }
+    Ok(out)
+}
+
+/// Everything about `net` that the device named `device`, with `limits`, would refuse: too
+/// many populations, too many event-driven projections into or out of one population, and
+/// any buffer larger than one binding.
+pub fn check(net: &Network, resolved: GpuCoupling, limits: &wgpu::Limits, device: &str) -> Result<()> {
+    if net.populations.len() > MAX_POPULATIONS {
+        return Err(Error::TooLarge(format!(
+            "{} populations; the GPU backend takes at most {MAX_POPULATIONS}",
+            net.populations.len()
+        )));
+    }
+    for (index, pop) in net.populations.iter().enumerate() {
+        for (incoming, way) in [(true, "into it"), (false, "leaving it")] {
+            let count = net
+                .projections
+                .iter()
+                .filter(|p| p.event.is_some() && index == if incoming { p.target } else { p.source })
+                .count();
+            if count > MAX_EVENT_PROJECTIONS {
+                return Err(Error::TooLarge(format!(
+                    "population `{}` has {count} event-driven projections {way}; the GPU backend takes at most {MAX_EVENT_PROJECTIONS}",
+                    pop.name
+                )));
+            }
+        }
+    }
+    for (label, bytes) in network_buffers(net, resolved, limits)? {
+        check_binding(&label, bytes, limits, device).map_err(|e| match e {
+            Error::TooLarge(m) if label.ends_with(".seg_ptr") => Error::TooLarge(format!(
+                "{m}; the blocked layout's pointers grow with rows × columns, so another simulation.gpu_coupling may fit"
+            )),
+            e => e,
+        })?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn network(extra: &str) -> Network {
+        let text = format!(
+            "[simulation]\ndt_ms = 0.1\nduration_ms = 1.0\n\
+             [populations.a]\nmodel = \"hh_traub\"\nsize = 1000\n{extra}"
+        );
+        Network::build(&crate::config::parse(&text, &[]).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn a_buffer_past_the_binding_limit_is_named() {
+        let net = network(
+            "[projections.aa]\nsource = \"a\"\ntarget = \"a\"\nsynapse = \"exp_cond\"\n\
+             params = { tau_ms = 5.0, e_rev = 0.0 }\nconnectivity = { rule = \"fixed_indegree\", k = 100 }\n",
+        );
+        let small = wgpu::Limits {
+            max_storage_buffer_binding_size: 256 << 10,
+            ..wgpu::Limits::default()
+        };
+        let e = check(&net, GpuCoupling::ThreadPerRow, &small, "a small device").unwrap_err();
+        assert!(
+            e.to_string().contains("`events.cols`") && e.to_string().contains("a small device"),
+            "{e}"
+        );
+        assert!(check(&net, GpuCoupling::ThreadPerRow, &wgpu::Limits::default(), "x").is_ok());
+    }
+
+    #[test]
+    fn more_event_projections_into_a_population_than_the_kernels_take_is_refused() {
+        let projections: String = (0..=MAX_EVENT_PROJECTIONS)
+            .map(|k| {
+                format!(
+                    "[projections.p{k}]\nsource = \"a\"\ntarget = \"a\"\nsynapse = \"exp_curr\"\n\
+                     params = {{ tau_ms = 5.0 }}\nconnectivity = {{ rule = \"one_to_one\" }}\n"
+                )
+            })
+            .collect();
+        let net = network(&projections);
+        let e = check(&net, GpuCoupling::ThreadPerRow, &wgpu::Limits::default(), "x").unwrap_err();
+        assert!(e.to_string().contains("population `a` has 9 event-driven projections into it"), "{e}");
+    }
+}

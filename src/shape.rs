@@ -1,0 +1,170 @@
+//! A network's sizes without its arrays: what memory estimates and device limits are checked
+//! against before anything large is allocated. Built from a validated config (synapse counts
+//! from the rules; `fixed_probability` at its expected count) or from a built network (exact).
+
+use crate::config::{self, Config, Connectivity, SynapseName, WeightSpec};
+use crate::connectivity::Weights;
+use crate::network::Network;
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct PopulationShape {
+    pub name: String,
+    pub size: u64,
+    /// State variables of the model.
+    pub n_vars: usize,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct ProjectionShape {
+    pub name: String,
+    pub source: usize,
+    pub target: usize,
+    pub n_source: u64,
+    pub n_target: u64,
+    pub synapses: u64,
+    /// A weight stored per synapse (else one for the projection).
+    pub per_synapse_weights: bool,
+    /// Event-driven synapses: slots of the delay ring per target neuron.
+    pub ring_slots: Option<u64>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Shape {
+    pub populations: Vec<PopulationShape>,
+    pub projections: Vec<ProjectionShape>,
+    pub n_steps: u64,
+}
+
+impl Shape {
+    pub fn from_config(config: &Config) -> Shape {
+        let sim = &config.simulation;
+        let populations: Vec<PopulationShape> = config
+            .populations
+            .iter()
+            .map(|(name, p)| PopulationShape {
+                name: name.clone(),
+                size: p.size,
+                n_vars: config::model_variables(p.model).len(),
+            })
+            .collect();
+        let projections = config
+            .projections
+            .iter()
+            .filter_map(|(name, p)| {
+                let source = config.population_index(&p.source)?;
+                let target = config.population_index(&p.target)?;
+                let (n_source, n_target) = (populations[source].size, populations[target].size);
+                let same = source == target;
+                let synapses = match &p.connectivity {
+                    Connectivity::AllToAll { autapses } => {
+                        n_source * n_target - if same && !autapses { n_target } else { 0 }
+                    }
+                    Connectivity::OneToOne => n_target,
+                    Connectivity::FixedProbability { p, .. } => {
+                        (p * n_source as f64 * n_target as f64).ceil() as u64
+                    }
+                    Connectivity::FixedIndegree { k, .. } | Connectivity::Ring { k } => k * n_target,
+                    Connectivity::Explicit { pre, .. } => pre.len() as u64,
+                };
+                let per_synapse_weights = !matches!(p.weight, WeightSpec::Constant(_))
+                    || matches!(&p.connectivity, Connectivity::Explicit { weight: Some(_), .. });
+                let ring_slots = (p.synapse != SynapseName::Graded).then(|| {
+                    let delay_ms = p
+                        .params
+                        .get("delay_ms")
+                        .and_then(|v| v.as_float().or(v.as_integer().map(|i| i as f64)))
+                        .unwrap_or(0.0);
+                    (delay_ms / sim.dt_ms).round() as u64 + 2
+                });
+                Some(ProjectionShape {
+                    name: name.clone(),
+                    source,
+                    target,
+                    n_source,
+                    n_target,
+                    synapses,
+                    per_synapse_weights,
+                    ring_slots,
+                })
+            })
+            .collect();
+        Shape {
+            populations,
+            projections,
+            n_steps: (sim.duration_ms / sim.dt_ms).round() as u64,
+        }
+    }
+
+    pub fn from_network(net: &Network) -> Shape {
+        Shape {
+            populations: net
+                .populations
+                .iter()
+                .map(|p| PopulationShape {
+                    name: p.name.clone(),
+                    size: p.size as u64,
+                    n_vars: p.variables().len(),
+                })
+                .collect(),
+            projections: net
+                .projections
+                .iter()
+                .map(|p| ProjectionShape {
+                    name: p.name.clone(),
+                    source: p.source,
+                    target: p.target,
+                    n_source: p.csr.n_cols as u64,
+                    n_target: p.csr.n_rows as u64,
+                    synapses: p.csr.n_synapses() as u64,
+                    per_synapse_weights: matches!(p.csr.weights, Weights::PerSynapse(_)),
+                    ring_slots: p.event.as_ref().map(|e| e.synapse.ring_slots() as u64),
+                })
+                .collect(),
+            n_steps: net.n_steps,
+        }
+    }
+
+    pub fn n_neurons(&self) -> u64 {
+        self.populations.iter().map(|p| p.size).sum()
+    }
+
+    pub fn n_synapses(&self) -> u64 {
+        self.projections.iter().map(|p| p.synapses).sum()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_config_shape_is_the_built_networks_where_the_rules_fix_the_counts() {
+        let text = r#"
+[simulation]
+dt_ms = 0.1
+duration_ms = 10.0
+[populations.a]
+model = "hh_traub"
+size = 50
+[populations.b]
+model = "lif"
+size = 30
+[projections.ab]
+source = "a"
+target = "b"
+synapse = "exp_cond"
+params = { tau_ms = 5.0, e_rev = 0.0, delay_ms = 1.0 }
+weight = { uniform = [0.0, 1.0] }
+connectivity = { rule = "fixed_indegree", k = 7 }
+[projections.aa]
+source = "a"
+target = "a"
+synapse = "exp_curr"
+params = { tau_ms = 5.0 }
+connectivity = { rule = "all_to_all", autapses = false }
+"#;
+        let config = crate::config::parse(text, &[]).unwrap();
+        let net = Network::build(&config).unwrap();
+        assert_eq!(Shape::from_config(&config), Shape::from_network(&net));
+    }
+}
