@@ -56,7 +56,7 @@ pub fn run(req: &RunRequest) -> Result<(PathBuf, RunSummary)> {
     config.output.path = Some(path.clone());
     let estimated = crate::memory::ensure_fits(&config)?;
     let net = Network::build(&config)?;
-    let plan = RecordPlan::from_config(&config, &net);
+    let plan = RecordPlan::from_config(&config);
     let mut backend = backend::create(&net, &plan, &backend_options(&config))?;
     let info = backend.info();
     let meta = RunMeta {
@@ -133,10 +133,9 @@ fn settle(
     })
 }
 
-/// `ganglion check`: the network's size and memory without running it. Sizes and the host
-/// memory estimate come from the config alone; a network that does not fit is refused before
-/// anything is built. Then the connectivity is built to lay out the GPU buffers, and where
-/// the run would use the GPU, its limits are applied as `run` applies them.
+/// `ganglion check`: the network's size and memory without building or running it: all from
+/// the config's shape. A network that does not fit the host's memory is refused; where the
+/// run would use the GPU, its limits are applied as `run` applies them.
 pub fn check(config_path: &Path, overrides: &[String]) -> Result<String> {
     use std::fmt::Write;
     let config = config::load(config_path, overrides)?;
@@ -190,18 +189,17 @@ pub fn check(config_path: &Path, overrides: &[String]) -> Result<String> {
     );
     crate::memory::ensure_fits(&config)?;
 
-    let net = Network::build(&config)?;
-    let plan = RecordPlan::from_config(&config, &net);
-    let chunk = simulator::chunk_steps(&net, &plan, config.simulation.chunk_steps);
-    let coupling = gpu::resolved(&net, config.simulation.gpu_coupling)?;
+    let plan = RecordPlan::from_config(&config);
+    let chunk = simulator::chunk_steps_of(&shape, &plan, config.simulation.chunk_steps);
+    let coupling = gpu::resolved(&shape, config.simulation.gpu_coupling)?;
     let _ = writeln!(
         s,
         "  GPU buffers: {}",
-        human_bytes(gpu::required_bytes(&net, &plan, chunk, coupling))
+        human_bytes(gpu::required_bytes(&shape, &plan, chunk, coupling))
     );
-    let kernel = gpu::kernel_name(&net, coupling)
+    let kernel = gpu::kernel_name(&shape, coupling)
         .map_or("no graded coupling".into(), |k| format!("graded coupling {k}"));
-    let dispatches = gpu::dispatches_per_step(&net, coupling);
+    let dispatches = gpu::dispatches_per_step(&shape, coupling);
     let _ = writeln!(
         s,
         "  GPU step: {dispatches} dispatch{}, {kernel}",
@@ -217,7 +215,7 @@ pub fn check(config_path: &Path, overrides: &[String]) -> Result<String> {
         let adapter = gpu::context::choose_adapter(sim.adapter.as_deref())?;
         let name = adapter.get_info().name;
         let limits = adapter.limits();
-        gpu::preflight::check(&net, coupling, &limits, &name)?;
+        gpu::preflight::check(&shape, coupling, &limits, &name)?;
         let _ = writeln!(
             s,
             "  GPU limits: every buffer binds on {name} (at most {} each)",

@@ -789,6 +789,16 @@ pub enum NeuronModel {
     HhTraub(crate::model::hh_traub::TraubParams),
 }
 
+impl NeuronModel {
+    pub fn name(&self) -> ModelName {
+        match self {
+            NeuronModel::Hh(_) => ModelName::Hh,
+            NeuronModel::Lif(_) => ModelName::Lif,
+            NeuronModel::HhTraub(_) => ModelName::HhTraub,
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub enum SynapseModel {
     Graded(crate::model::graded::GradedParams),

@@ -31,15 +31,18 @@ impl Estimate {
     /// Peak resident memory of a run: the network with its build temporaries, or with the
     /// backend and the recording, whichever is larger.
     pub fn peak(&self) -> u64 {
-        BASELINE_BYTES
-            + self.network
-            + self.build_peak.max(self.backend + self.recording)
+        BASELINE_BYTES + self.network + self.build_peak.max(self.backend + self.recording)
     }
 }
 
 /// Bytes a run of `config` needs on the host, on the backend it names (`auto` counted as the
 /// CPU, the larger), recording `trace_bytes_per_chunk` of traces per chunk.
-pub fn estimate(shape: &Shape, backend: BackendChoice, precision: Precision, trace_bytes_per_chunk: u64) -> Estimate {
+pub fn estimate(
+    shape: &Shape,
+    backend: BackendChoice,
+    precision: Precision,
+    trace_bytes_per_chunk: u64,
+) -> Estimate {
     let float = match precision {
         Precision::F32 => 4,
         Precision::F64 => 8,
@@ -132,6 +135,8 @@ pub fn available() -> Option<Available> {
         if ok && limit.rlim_cur != libc::RLIM_INFINITY {
             let used = proc_kib("/proc/self/status", "VmSize:").unwrap_or(0) * 1024;
             bounds.push(Available {
+                // rlim_t is u64 on Linux and macOS, but not by definition.
+                #[allow(clippy::unnecessary_cast)]
                 bytes: (limit.rlim_cur as u64).saturating_sub(used),
                 bound: "the address-space limit (ulimit -v)",
             });
@@ -155,31 +160,13 @@ pub fn available() -> Option<Available> {
 /// The estimate for a run of `config`, as `check` prints it and `run` enforces it.
 pub fn estimate_config(config: &Config) -> Estimate {
     let shape = Shape::from_config(config);
-    let per_step: u64 = config
-        .record
-        .traces
-        .iter()
-        .map(|t| {
-            let size = config.populations.get(&t.population).map_or(0, |p| p.size);
-            let neurons = match &t.neurons {
-                crate::config::NeuronSelection::List(l) => l.len() as u64,
-                crate::config::NeuronSelection::Keyword(_) => size,
-            };
-            neurons * t.variables.len() as u64 * 4 / t.every.max(1)
-        })
-        .sum();
-    let steps = crate::simulator::work_chunk_steps(
-        shape.n_neurons(),
-        shape.n_synapses(),
-        shape.n_steps,
-        config.simulation.chunk_steps,
-    );
-    let chunk_traces = (per_step * steps).min(crate::simulator::MAX_TRACE_BYTES_PER_CHUNK.max(per_step));
+    let plan = crate::record::RecordPlan::from_config(config);
+    let chunk = crate::simulator::chunk_steps_of(&shape, &plan, config.simulation.chunk_steps);
     estimate(
         &shape,
         config.simulation.backend,
         config.simulation.precision,
-        chunk_traces,
+        plan.trace_bytes_per_chunk(chunk),
     )
 }
 
@@ -212,7 +199,10 @@ mod tests {
         };
         let small = estimate_config(&crate::config::parse(&text(10), &[]).unwrap());
         let large = estimate_config(&crate::config::parse(&text(100), &[]).unwrap());
-        assert!(large.network - small.network == 90 * 1000 * 4, "{small:?} {large:?}");
+        assert!(
+            large.network - small.network == 90 * 1000 * 4,
+            "{small:?} {large:?}"
+        );
         let f32 = estimate_config(
             &crate::config::parse(&text(10), &["simulation.precision=\"f32\"".into()]).unwrap(),
         );

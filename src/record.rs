@@ -35,11 +35,12 @@ pub struct RecordPlan {
 }
 
 impl RecordPlan {
-    pub fn from_config(config: &Config, net: &Network) -> RecordPlan {
-        let spikes = net
+    /// The plan a validated config asks for.
+    pub fn from_config(config: &Config) -> RecordPlan {
+        let spikes = config
             .populations
-            .iter()
-            .map(|p| config.record.spikes.contains(&p.name))
+            .keys()
+            .map(|name| config.record.spikes.contains(name))
             .collect();
         let traces = config
             .record
@@ -47,13 +48,15 @@ impl RecordPlan {
             .iter()
             .map(|t| {
                 let population = config.population_index(&t.population).expect("validated");
-                let vars = net.populations[population].variables();
+                let pop = &config.populations[&t.population];
+                let vars = crate::config::model_variables(pop.model);
                 let resolve = |v: &String| match vars.iter().position(|x| x == v) {
                     Some(k) => TraceVar::State(k),
                     None => TraceVar::Synapse(
-                        net.projections
-                            .iter()
-                            .position(|p| v.strip_prefix("g_") == Some(p.name.as_str()))
+                        config
+                            .projections
+                            .keys()
+                            .position(|p| v.strip_prefix("g_") == Some(p.as_str()))
                             .expect("validated"),
                     ),
                 };
@@ -63,9 +66,7 @@ impl RecordPlan {
                     names: t.variables.clone(),
                     neurons: match &t.neurons {
                         NeuronSelection::List(l) => l.iter().map(|&n| n as u32).collect(),
-                        NeuronSelection::Keyword(_) => {
-                            (0..net.populations[population].size as u32).collect()
-                        }
+                        NeuronSelection::Keyword(_) => (0..pop.size as u32).collect(),
                     },
                     every: t.every,
                 }

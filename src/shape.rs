@@ -2,13 +2,14 @@
 //! against before anything large is allocated. Built from a validated config (synapse counts
 //! from the rules; `fixed_probability` at its expected count) or from a built network (exact).
 
-use crate::config::{self, Config, Connectivity, SynapseName, WeightSpec};
+use crate::config::{self, Config, Connectivity, ModelName, SynapseName, WeightSpec};
 use crate::connectivity::Weights;
 use crate::network::Network;
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct PopulationShape {
     pub name: String,
+    pub model: ModelName,
     pub size: u64,
     /// State variables of the model.
     pub n_vars: usize,
@@ -28,11 +29,19 @@ pub struct ProjectionShape {
     pub ring_slots: Option<u64>,
 }
 
+impl ProjectionShape {
+    /// Graded (summed every step) rather than event-driven.
+    pub fn is_graded(&self) -> bool {
+        self.ring_slots.is_none()
+    }
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub struct Shape {
     pub populations: Vec<PopulationShape>,
     pub projections: Vec<ProjectionShape>,
     pub n_steps: u64,
+    pub dt_ms: f64,
 }
 
 impl Shape {
@@ -43,6 +52,7 @@ impl Shape {
             .iter()
             .map(|(name, p)| PopulationShape {
                 name: name.clone(),
+                model: p.model,
                 size: p.size,
                 n_vars: config::model_variables(p.model).len(),
             })
@@ -63,11 +73,19 @@ impl Shape {
                     Connectivity::FixedProbability { p, .. } => {
                         (p * n_source as f64 * n_target as f64).ceil() as u64
                     }
-                    Connectivity::FixedIndegree { k, .. } | Connectivity::Ring { k } => k * n_target,
+                    Connectivity::FixedIndegree { k, .. } | Connectivity::Ring { k } => {
+                        k * n_target
+                    }
                     Connectivity::Explicit { pre, .. } => pre.len() as u64,
                 };
                 let per_synapse_weights = !matches!(p.weight, WeightSpec::Constant(_))
-                    || matches!(&p.connectivity, Connectivity::Explicit { weight: Some(_), .. });
+                    || matches!(
+                        &p.connectivity,
+                        Connectivity::Explicit {
+                            weight: Some(_),
+                            ..
+                        }
+                    );
                 let ring_slots = (p.synapse != SynapseName::Graded).then(|| {
                     let delay_ms = p
                         .params
@@ -92,6 +110,7 @@ impl Shape {
             populations,
             projections,
             n_steps: (sim.duration_ms / sim.dt_ms).round() as u64,
+            dt_ms: sim.dt_ms,
         }
     }
 
@@ -102,6 +121,7 @@ impl Shape {
                 .iter()
                 .map(|p| PopulationShape {
                     name: p.name.clone(),
+                    model: p.model.name(),
                     size: p.size as u64,
                     n_vars: p.variables().len(),
                 })
@@ -121,6 +141,7 @@ impl Shape {
                 })
                 .collect(),
             n_steps: net.n_steps,
+            dt_ms: net.dt_ms,
         }
     }
 
@@ -130,6 +151,13 @@ impl Shape {
 
     pub fn n_synapses(&self) -> u64 {
         self.projections.iter().map(|p| p.synapses).sum()
+    }
+
+    /// Whether event-driven projections leave population `index` (its spikes are propagated).
+    pub fn sends_events(&self, index: usize) -> bool {
+        self.projections
+            .iter()
+            .any(|p| !p.is_graded() && p.source == index)
     }
 }
 

@@ -123,7 +123,7 @@ fn a_spike_arrives_after_its_delay_with_its_weight_on_both_backends() {
     for synapse in ["exp_curr", "exp_cond"] {
         for delay_ms in [0.0, 1.0, 2.5] {
             let (config, net) = delay_network(synapse, delay_ms);
-            let plan = RecordPlan::from_config(&config, &net);
+            let plan = RecordPlan::from_config(&config);
             let a = run_in_memory(&net, &mut CpuBackend::<f32>::new(&net), &plan);
             let b = run_in_memory(&net, &mut gpu(&net, &plan), &plan);
             let spike = a.spikes[config.population_index("pre").unwrap()][0];
@@ -200,7 +200,7 @@ spikes = ["drive", "target"]
 traces = [{ population = "target", variables = ["v", "g_exc", "g_inh"], neurons = "all" }]
 "#;
     let (config, net) = parsed(text, &[]);
-    let plan = RecordPlan::from_config(&config, &net);
+    let plan = RecordPlan::from_config(&config);
     let a = run_in_memory(&net, &mut CpuBackend::<f32>::new(&net), &plan);
     let b = run_in_memory(&net, &mut gpu(&net, &plan), &plan);
     let target = config.population_index("target").unwrap();
@@ -251,7 +251,7 @@ fn synaptic_conductances_can_be_recorded_on_both_backends() {
         "record.traces=[{ population = \"exc\", variables = [\"g_ie\", \"v\", \"g_ee\"], neurons = [0, 5] }]",
     ];
     let (config, net) = parsed(&text, &overrides);
-    let plan = RecordPlan::from_config(&config, &net);
+    let plan = RecordPlan::from_config(&config);
     let a = run_in_memory(&net, &mut CpuBackend::<f32>::new(&net), &plan);
     let b = run_in_memory(&net, &mut gpu(&net, &plan), &plan);
     // Sample 0 is the initial g0 drawn for neurons 0 and 5 of ee and ie.

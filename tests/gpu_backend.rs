@@ -9,6 +9,8 @@ use ganglion::backend::gpu::{kernels, GpuBackend, GpuContext};
 use ganglion::backend::Backend;
 use ganglion::config::GpuCoupling;
 use ganglion::record::RecordPlan;
+use ganglion::network::Network;
+use ganglion::shape::Shape;
 use ganglion::rng;
 use ganglion::Error;
 use rand::{Rng, SeedableRng};
@@ -108,7 +110,7 @@ fn one_step_from_random_states_agrees_with_the_cpu_in_f32() {
 #[test]
 fn the_seed_pair_gives_the_same_spike_times_on_gpu_and_cpu_over_200_ms() {
     let (config, net) = shipped("hh_pair.toml", &["simulation.duration_ms=200"]);
-    let plan = RecordPlan::from_config(&config, &net);
+    let plan = RecordPlan::from_config(&config);
     let a = run_in_memory(&net, &mut CpuBackend::<f32>::new(&net), &plan);
     let b = run_in_memory(&net, &mut gpu(&net, &plan), &plan);
     for neuron in 0..2 {
@@ -234,7 +236,7 @@ fn fused_coupling_equals_the_separate_coupling_kernel_step_for_step() {
         ],
     );
     assert_eq!(net.n_steps % 2, 1);
-    let plan = RecordPlan::from_config(&config, &net);
+    let plan = RecordPlan::from_config(&config);
     let run = |coupling| {
         let mut g = GpuBackend::with_options(&net, &plan, None, coupling).unwrap();
         let out = run_in_memory(&net, &mut g, &plan);
@@ -299,7 +301,7 @@ fn blocked_coupling_equals_the_thread_per_row_kernel_across_row_groups_and_colum
         traces = [{ population = "b", variables = ["v", "s"], neurons = "all", every = 1 }]
     "#;
     let (config, net) = parsed(text, &[]);
-    let plan = RecordPlan::from_config(&config, &net);
+    let plan = RecordPlan::from_config(&config);
     let run = |coupling| {
         let mut g = GpuBackend::with_options(&net, &plan, None, coupling)
             .unwrap_or_else(|e| panic!("the GPU tests need an adapter: {e}"));
@@ -337,15 +339,16 @@ fn auto_coupling_fuses_exactly_the_networks_the_fused_kernel_fits() {
         connectivity = { rule = \"all_to_all\" }\n";
     let unconnected = "[simulation]\ndt_ms = 0.01\nduration_ms = 1.0\n\
         [populations.a]\nmodel = \"hh\"\nsize = 10\n";
+    let shape = |net: Network| Shape::from_network(&net);
     let cases = [
-        (shipped("hh_pair.toml", &[]).1, None),
+        (shape(shipped("hh_pair.toml", &[]).1), None),
         (
-            shipped("hh_bench.toml", &["populations.hh.size=200"]).1,
+            shape(shipped("hh_bench.toml", &["populations.hh.size=200"]).1),
             None,
         ),
-        (shipped("cobahh.toml", &[]).1, Some("not an hh population")),
+        (shape(shipped("cobahh.toml", &[]).1), Some("not an hh population")),
         (
-            parsed(two_populations, &[]).1,
+            shape(parsed(two_populations, &[]).1),
             Some("joins two populations"),
         ),
     ];
@@ -377,7 +380,7 @@ fn auto_coupling_fuses_exactly_the_networks_the_fused_kernel_fits() {
     assert!(fused_lanes(&cases[0].0, GpuCoupling::FusedLanes));
     assert!(!fused_lanes(&cases[1].0, GpuCoupling::Fused));
     // Nothing to fuse: no second S block.
-    assert!(!fuses(&parsed(unconnected, &[]).1, GpuCoupling::Auto).unwrap());
+    assert!(!fuses(&shape(parsed(unconnected, &[]).1), GpuCoupling::Auto).unwrap());
 }
 
 #[test]
@@ -434,7 +437,7 @@ spikes = ["drive", "hh"]
 traces = [{ population = "hh", variables = ["v"], neurons = "all" }]
 "#;
     let (config, net) = parsed(text, &[]);
-    let plan = RecordPlan::from_config(&config, &net);
+    let plan = RecordPlan::from_config(&config);
     let a = run_in_memory(&net, &mut CpuBackend::<f32>::new(&net), &plan);
     let b = run_in_memory(&net, &mut gpu(&net, &plan), &plan);
     let hh = config.population_index("hh").unwrap();
@@ -487,7 +490,7 @@ fn chunks_and_submits_do_not_change_the_result() {
         &text,
         &["populations.hh.size=300", "simulation.duration_ms=30"],
     );
-    let plan = RecordPlan::from_config(&config, &net);
+    let plan = RecordPlan::from_config(&config);
     let run = |chunk: u32| {
         let mut g = gpu(&net, &plan);
         let mut sink = ganglion::simulator::MemorySink::default();
@@ -601,7 +604,7 @@ fn a_spike_buffer_overflow_is_an_error_not_a_silent_loss() {
     let text = "[simulation]\ndt_ms = 0.1\nduration_ms = 300.0\n[populations.lif]\nmodel = \"lif\"\nsize = 1000\n\
                 params = { input = { constant = 100.0 } }\n[record]\nspikes = [\"lif\"]\n";
     let (config, net) = parsed(text, &[]);
-    let plan = RecordPlan::from_config(&config, &net);
+    let plan = RecordPlan::from_config(&config);
     let mut g = gpu(&net, &plan);
     let mut sink = ganglion::simulator::MemorySink::default();
     let err = ganglion::simulator::run(&net, &mut g, &plan, &mut sink, &Default::default())

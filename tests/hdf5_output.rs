@@ -37,7 +37,7 @@ fn a_run_reads_back_with_the_documented_layout() {
 
     // The same run in memory is what the file must hold.
     let (config, net) = shipped("hh_pair.toml", &["simulation.duration_ms=50"]);
-    let plan = RecordPlan::from_config(&config, &net);
+    let plan = RecordPlan::from_config(&config);
     let mem = run_in_memory(&net, &mut CpuBackend::<f64>::new(&net), &plan);
 
     let f = hdf5::File::open(&out).unwrap();
@@ -164,7 +164,7 @@ fn a_run_that_fails_mid_way_leaves_a_readable_file_with_every_step_before() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("partial.h5");
     let (config, net) = shipped("hh_pair.toml", &["simulation.duration_ms=100"]);
-    let plan = RecordPlan::from_config(&config, &net);
+    let plan = RecordPlan::from_config(&config);
     let mut writer = Hdf5Writer::create(&out, false, &net, &plan, &meta()).unwrap();
     let mut backend = FailingBackend {
         inner: CpuBackend::new(&net),
@@ -209,7 +209,7 @@ fn an_interrupt_stops_within_the_chunk_and_keeps_every_step_done() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("ctrl_c.h5");
     let (config, net) = shipped("hh_pair.toml", &["simulation.duration_ms=100"]);
-    let plan = RecordPlan::from_config(&config, &net);
+    let plan = RecordPlan::from_config(&config);
     let mut writer = Hdf5Writer::create(&out, false, &net, &plan, &meta()).unwrap();
     let flag = Arc::new(AtomicBool::new(false));
 
@@ -269,8 +269,7 @@ fn pair_request(out: &std::path::Path, overrides: &[&str]) -> RunRequest {
 
 fn simulated_ms(path: &std::path::Path) -> f64 {
     let f = hdf5::File::open(path).unwrap();
-    let t = f.attr("simulated_ms").unwrap().read_scalar().unwrap();
-    t
+    f.attr("simulated_ms").unwrap().read_scalar().unwrap()
 }
 
 #[test]
@@ -353,6 +352,8 @@ fn a_diverging_run_is_cut_at_the_step_that_diverged_on_both_backends() {
         assert_eq!(reason.as_str(), "diverged");
         let v: Vec<f32> = f.dataset("report/hh/v/data").unwrap().read_raw().unwrap();
         assert_eq!(v.len(), 2 * time_ms as usize, "{backend}: one row per step simulated");
+        let time: Vec<f64> = f.dataset("report/hh/v/mapping/time").unwrap().read_raw().unwrap();
+        assert_eq!(time, vec![0.0, time_ms, 1.0], "{backend}: the mapping ends where the data do");
         // The state sampled at the start of the diverging step is still finite.
         assert!(v[..v.len() - 2].iter().all(|x| x.is_finite()), "{backend}: {v:?}");
         let ts: Vec<f64> = f.dataset("spikes/hh/timestamps").unwrap().read_raw().unwrap();

@@ -27,7 +27,7 @@ fn single_neuron_fires_at_the_classic_rate_for_10_ua() {
 #[test]
 fn the_seed_pair_fires_regularly_with_gates_in_the_unit_interval() {
     let (config, net) = shipped("hh_pair.toml", &[]);
-    let plan = RecordPlan::from_config(&config, &net);
+    let plan = RecordPlan::from_config(&config);
     let rec = run_in_memory(&net, &mut CpuBackend::<f64>::new(&net), &plan);
     for neuron in 0..2 {
         let times = rec.spike_times(0, neuron, net.dt_ms);
@@ -91,7 +91,7 @@ fn gates_stay_in_the_unit_interval_with_plain_euler_and_a_coarse_step() {
             "simulation.duration_ms=100",
         ],
     );
-    let plan = RecordPlan::from_config(&config, &net);
+    let plan = RecordPlan::from_config(&config);
     let rec = run_in_memory(&net, &mut CpuBackend::<f32>::new(&net), &plan);
     for samples in &rec.traces[0][1..] {
         assert!(samples.iter().all(|&x| (0.0..=1.0).contains(&x)));

@@ -59,7 +59,7 @@ fn the_tutorial_euler_voltages_are_reproduced_until_threshold() {
         "-5.0778e-02",
     ];
     let (config, net) = shipped("lif_tutorial.toml", &[]);
-    let plan = RecordPlan::from_config(&config, &net);
+    let plan = RecordPlan::from_config(&config);
     let rec = run_in_memory(&net, &mut CpuBackend::<f64>::new(&net), &plan);
     let v = &rec.traces[0][0];
     // Sample k is the state at t_k: sample k+1 is the voltage after step k.
@@ -119,7 +119,7 @@ fn refractoriness_holds_v_at_reset() {
             "simulation.duration_ms=60",
         ],
     );
-    let plan = RecordPlan::from_config(&config, &net);
+    let plan = RecordPlan::from_config(&config);
     let rec = run_in_memory(&net, &mut CpuBackend::<f64>::new(&net), &plan);
     let first = rec.spikes[0][0].step as usize;
     let v = &rec.traces[0][0];
@@ -135,7 +135,7 @@ fn refractoriness_holds_v_at_reset() {
 #[test]
 fn the_gpu_reproduces_the_tutorial_neuron_and_the_noisy_ensemble() {
     let (config, net) = shipped("lif_tutorial.toml", &[]);
-    let plan = RecordPlan::from_config(&config, &net);
+    let plan = RecordPlan::from_config(&config);
     let a = run_in_memory(&net, &mut CpuBackend::<f32>::new(&net), &plan);
     let mut g = GpuBackend::with_plan(&net, &plan, None)
         .unwrap_or_else(|e| panic!("the GPU tests need an adapter: {e}"));
@@ -146,7 +146,7 @@ fn the_gpu_reproduces_the_tutorial_neuron_and_the_noisy_ensemble() {
     }
 
     let (config, net) = shipped("lif_noisy_1k.toml", &[]);
-    let plan = RecordPlan::from_config(&config, &net);
+    let plan = RecordPlan::from_config(&config);
     let a = run_in_memory(&net, &mut CpuBackend::<f32>::new(&net), &plan);
     let mut g = GpuBackend::with_plan(&net, &plan, None).unwrap();
     let b = run_in_memory(&net, &mut g, &plan);

@@ -288,7 +288,7 @@ impl<F: Real> CpuBackend<F> {
 
     fn record_traces(&self, plan: &RecordPlan, out: &mut ChunkOutput) {
         for (t, chunk) in plan.traces.iter().zip(out.traces.iter_mut()) {
-            if self.step % t.every != 0 {
+            if !self.step.is_multiple_of(t.every) {
                 continue;
             }
             let vars = &self.populations[t.population].vars;

@@ -6,7 +6,7 @@
 //! /spikes/<pop>/node_ids              u64 [n]
 //! /report/<pop>/<var>/data            f32 [n_samples, n_recorded]
 //! /report/<pop>/<var>/mapping/node_ids  u64 [n_recorded]
-//! /report/<pop>/<var>/mapping/time      f64 [start, stop, step] ms
+//! /report/<pop>/<var>/mapping/time      f64 [start, stop, step] ms (stop: the time simulated)
 //! ```
 
 use crate::config::{NeuronModel, SynapseModel};
@@ -29,6 +29,8 @@ pub struct RunMeta {
 
 struct TraceSets {
     data: Vec<hdf5::Dataset>,
+    /// Each variable's `mapping/time`, whose stop follows the time simulated.
+    times: Vec<hdf5::Dataset>,
     width: usize,
     rows: usize,
 }
@@ -143,12 +145,12 @@ impl Hdf5Writer {
             }));
         }
 
-        let duration = net.time_of_step(net.n_steps);
         let mut traces = Vec::new();
         for t in &plan.traces {
             let pop = &net.populations[t.population];
             let width = t.neurons.len();
             let mut data = Vec::new();
+            let mut times = Vec::new();
             for (&var, name) in t.variables.iter().zip(&t.names) {
                 let g = file.create_group(&format!("report/{}/{}", pop.name, name))?;
                 let ds = g
@@ -167,16 +169,19 @@ impl Hdf5Writer {
                     .new_dataset_builder()
                     .with_data(&ids)
                     .create("node_ids")?;
-                let time = [0.0, duration, t.every as f64 * net.dt_ms];
+                // Nothing simulated yet: the stop follows each chunk appended.
+                let time = [0.0, 0.0, t.every as f64 * net.dt_ms];
                 let ts = mapping
                     .new_dataset_builder()
                     .with_data(&time)
                     .create("time")?;
                 str_attr(&ts, "units", "ms")?;
                 data.push(ds);
+                times.push(ts);
             }
             traces.push(TraceSets {
                 data,
+                times,
                 width,
                 rows: 0,
             });
@@ -235,6 +240,9 @@ impl Hdf5Writer {
         }
         let simulated = (chunk.first_step + chunk.n_steps) as f64 * self.dt_ms;
         self.file.attr("simulated_ms")?.write_scalar(&simulated)?;
+        for ts in self.traces.iter().flat_map(|t| &t.times) {
+            ts.write_slice(&[simulated], 1..2)?;
+        }
         self.file.flush()?;
         self.steps = chunk.first_step + chunk.n_steps;
         Ok(())

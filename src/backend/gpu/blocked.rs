@@ -87,12 +87,10 @@ impl BlockGeometry {
     }
 
     /// Bytes of the blocked layout and its partial sums on the GPU.
-    pub fn bytes(self, csr: &Csr) -> u64 {
-        let weights = matches!(csr.weights, Weights::PerSynapse(_)) as u64 * 4;
-        let partial_sums = (self.n_parts(csr.n_rows, csr.n_cols) * csr.n_rows) as u64 * 4;
-        self.seg_ptr_len(csr.n_rows, csr.n_cols) * 4
-            + csr.n_synapses() as u64 * (4 + weights)
-            + partial_sums
+    pub fn bytes(self, n_rows: usize, n_cols: usize, synapses: u64, per_synapse_weights: bool) -> u64 {
+        let weights = per_synapse_weights as u64 * 4;
+        let partial_sums = (self.n_parts(n_rows, n_cols) * n_rows) as u64 * 4;
+        self.seg_ptr_len(n_rows, n_cols) * 4 + synapses * (4 + weights) + partial_sums
     }
 }
 
@@ -249,7 +247,7 @@ mod tests {
         assert_eq!(b.entries.len(), csr.n_synapses());
         let partial_sums = geo.n_parts(300, 300) * 300;
         assert_eq!(
-            geo.bytes(&csr),
+            geo.bytes(csr.n_rows, csr.n_cols, csr.n_synapses() as u64, false),
             (b.seg_ptr.len() + b.entries.len() + partial_sums) as u64 * 4
         );
     }

@@ -1,24 +1,20 @@
 //! Which graded-coupling kernel a network gets on the GPU, and what that costs in dispatches:
 //! the policy behind `simulation.gpu_coupling`, apart from the buffers and dispatches that
-//! carry it out.
+//! carry it out. It reads only the network's shape, so `check` applies it without building.
 
-use crate::config::{GpuCoupling, NeuronModel, SynapseModel};
+use crate::config::{GpuCoupling, ModelName};
 use crate::error::{Error, Result};
-use crate::network::Network;
+use crate::shape::Shape;
 
 /// Why `net` cannot have its graded coupling fused into the neuron update, if it cannot. The
 /// fused kernel sums one projection, reading S from the population's own state buffer.
-pub fn fused_coupling_unfit(net: &Network) -> Option<String> {
-    if let Some(p) = net
-        .populations
-        .iter()
-        .find(|p| !matches!(p.model, NeuronModel::Hh(_)))
-    {
+pub fn fused_coupling_unfit(net: &Shape) -> Option<String> {
+    if let Some(p) = net.populations.iter().find(|p| p.model != ModelName::Hh) {
         return Some(format!("population `{}` is not an hh population", p.name));
     }
     let mut targeted = vec![false; net.populations.len()];
     for p in &net.projections {
-        if !matches!(p.synapse, SynapseModel::Graded(_)) {
+        if !p.is_graded() {
             return Some(format!("projection `{}` is not graded", p.name));
         }
         if p.source != p.target {
@@ -39,7 +35,7 @@ pub fn fused_coupling_unfit(net: &Network) -> Option<String> {
 
 /// Whether `coupling` runs `net`'s graded coupling inside the HH update; an error when it asks
 /// for that and the network does not allow it.
-pub fn fuses(net: &Network, coupling: GpuCoupling) -> Result<bool> {
+pub fn fuses(net: &Shape, coupling: GpuCoupling) -> Result<bool> {
     match coupling {
         // Without projections there is no coupling dispatch to save.
         GpuCoupling::Auto => Ok(!net.projections.is_empty() && fused_coupling_unfit(net).is_none()),
@@ -59,7 +55,7 @@ pub fn fuses(net: &Network, coupling: GpuCoupling) -> Result<bool> {
 
 /// The kernel that runs `net`'s graded coupling under `coupling`, with `auto` resolved (never
 /// returned); an error as `fuses`.
-pub fn resolved(net: &Network, coupling: GpuCoupling) -> Result<GpuCoupling> {
+pub fn resolved(net: &Shape, coupling: GpuCoupling) -> Result<GpuCoupling> {
     Ok(match (fuses(net, coupling)?, fused_lanes(net, coupling)) {
         (true, true) => GpuCoupling::FusedLanes,
         (true, false) => GpuCoupling::Fused,
@@ -72,8 +68,8 @@ pub fn resolved(net: &Network, coupling: GpuCoupling) -> Result<GpuCoupling> {
 
 /// The name `check` and the device description give the `resolved` kernel; None where the
 /// network has no graded coupling to sum.
-pub fn kernel_name(net: &Network, resolved: GpuCoupling) -> Option<&'static str> {
-    let graded = net.projections.iter().any(|p| p.event.is_none());
+pub fn kernel_name(net: &Shape, resolved: GpuCoupling) -> Option<&'static str> {
+    let graded = net.projections.iter().any(|p| p.is_graded());
     (resolved.is_fused() || graded).then(|| resolved.name())
 }
 
@@ -82,13 +78,13 @@ pub fn kernel_name(net: &Network, resolved: GpuCoupling) -> Option<&'static str>
 /// count. Per graded projection one (two for `blocked`: its sums, then their parts added)
 /// unless fused; one update per population (which delivers its event-driven inputs); one
 /// propagation per population with event-driven projections leaving it.
-pub fn dispatches_per_step(net: &Network, resolved: GpuCoupling) -> usize {
+pub fn dispatches_per_step(net: &Shape, resolved: GpuCoupling) -> usize {
     let per_projection = match resolved {
         _ if resolved.is_fused() => 0,
         GpuCoupling::Blocked => 2,
         _ => 1,
     };
-    let graded = net.projections.iter().filter(|p| p.event.is_none()).count();
+    let graded = net.projections.iter().filter(|p| p.is_graded()).count();
     let propagations = (0..net.populations.len())
         .filter(|&pop| net.sends_events(pop))
         .count();
@@ -100,10 +96,11 @@ pub fn dispatches_per_step(net: &Network, resolved: GpuCoupling) -> usize {
 const LANES_FROM_MEAN_ROW_LENGTH: f64 = 32.0;
 
 /// Whether the fused update sums its rows with `kernels::LANES` threads each (see `fuses`).
-pub fn fused_lanes(net: &Network, coupling: GpuCoupling) -> bool {
-    let (rows, synapses) = net.projections.iter().fold((0usize, 0usize), |(r, s), p| {
-        (r + p.csr.n_rows, s + p.csr.n_synapses())
-    });
+pub fn fused_lanes(net: &Shape, coupling: GpuCoupling) -> bool {
+    let (rows, synapses) = net
+        .projections
+        .iter()
+        .fold((0u64, 0u64), |(r, s), p| (r + p.n_target, s + p.synapses));
     match coupling {
         GpuCoupling::FusedLanes => true,
         GpuCoupling::Auto => synapses as f64 >= LANES_FROM_MEAN_ROW_LENGTH * rows.max(1) as f64,

@@ -21,6 +21,7 @@ use crate::error::{Error, Result};
 use crate::model::graded::GradedParams;
 use crate::model::hh;
 use crate::network::Network;
+use crate::shape::Shape;
 use crate::record::{samples_in, ChunkOutput, Divergence, RecordPlan, Spike, TraceVar};
 use crate::rng;
 pub use context::{describe_adapters, dispatch_size, fold_groups, GpuContext};
@@ -140,8 +141,8 @@ fn slots_per_submit(steps: u64, traces: usize) -> u64 {
 /// Steps per submit and spike-buffer entries. A network whose recorded spikes at the rate
 /// bound would overflow the largest spike buffer the device binds, or whose traces would fill
 /// more than `MAX_TRACE_BYTES_PER_SUBMIT`, gets shorter submits.
-fn submit_plan(net: &Network, plan: &RecordPlan, max_steps: u64, binding_limit: u64) -> (u64, u64) {
-    let recorded: usize = net
+fn submit_plan(net: &Shape, plan: &RecordPlan, max_steps: u64, binding_limit: u64) -> (u64, u64) {
+    let recorded: u64 = net
         .populations
         .iter()
         .zip(&plan.spikes)
@@ -175,7 +176,7 @@ fn trace_rows(steps: u64, every: u64) -> u64 {
 /// coupling kernel. The blocked layout is counted as cut for the least workgroup memory an
 /// adapter may have, its largest: more memory means fewer pointers.
 pub fn required_bytes(
-    net: &Network,
+    net: &Shape,
     plan: &RecordPlan,
     chunk_steps: u64,
     resolved: GpuCoupling,
@@ -192,20 +193,18 @@ pub fn required_bytes(
     let neurons: u64 = net
         .populations
         .iter()
-        .map(|p| p.size as u64 * (p.variables().len() as u64 + fused as u64 + 3) * 4)
+        .map(|p| p.size * (p.n_vars as u64 + fused as u64 + 3) * 4)
         .sum();
     let synapses: u64 = net
         .projections
         .iter()
         .map(|p| {
-            let w = matches!(p.csr.weights, Weights::PerSynapse(_)) as u64 * 4;
-            match (&p.event, geometry) {
-                (None, Some(geo)) => geo.bytes(&p.csr),
-                (None, None) => (p.csr.n_rows as u64 + 1) * 4 + p.csr.n_synapses() as u64 * (4 + w),
-                (Some(e), _) => {
-                    (e.by_source.n_rows as u64 + 1) * 4
-                        + e.by_source.n_synapses() as u64 * (4 + w)
-                        + (e.synapse.ring_slots() as u64 + 1) * p.csr.n_rows as u64 * 4
+            let w = p.per_synapse_weights as u64 * 4;
+            match (p.ring_slots, geometry) {
+                (None, Some(geo)) => geo.bytes(p.n_target as usize, p.n_source as usize, p.synapses, p.per_synapse_weights),
+                (None, None) => (p.n_target + 1) * 4 + p.synapses * (4 + w),
+                (Some(slots), _) => {
+                    (p.n_source + 1) * 4 + p.synapses * (4 + w) + (slots + 1) * p.n_target * 4
                 }
             }
         })
@@ -343,10 +342,11 @@ impl GpuBackend {
         adapter: Option<&str>,
         coupling: GpuCoupling,
     ) -> Result<GpuBackend> {
-        let coupling = resolved(net, coupling)?;
+        let shape = Shape::from_network(net);
+        let coupling = resolved(&shape, coupling)?;
         let fused = coupling.is_fused();
         let ctx = GpuContext::new(adapter)?;
-        preflight::check(net, coupling, &ctx.limits, &ctx.info.name)?;
+        preflight::check(&shape, coupling, &ctx.limits, &ctx.info.name)?;
         let blocked_geometry = (coupling == GpuCoupling::Blocked)
             .then(|| {
                 blocked::BlockGeometry::for_workgroup_storage(
@@ -360,7 +360,7 @@ impl GpuBackend {
             .max_storage_buffer_binding_size
             .min(ctx.limits.max_buffer_size);
         let (steps_per_submit, spike_capacity) =
-            submit_plan(net, plan, MAX_STEPS_PER_SUBMIT, binding_limit);
+            submit_plan(&shape, plan, MAX_STEPS_PER_SUBMIT, binding_limit);
         let slot_stride = (ctx.limits.min_uniform_buffer_offset_alignment as u64)
             .max(std::mem::size_of::<StepInfo>() as u64);
         let n_slots = slots_per_submit(steps_per_submit, plan.traces.len());
@@ -734,7 +734,7 @@ impl GpuBackend {
             ctx,
             kernels,
             coupling,
-            coupling_name: kernel_name(net, coupling),
+            coupling_name: kernel_name(&shape, coupling),
             populations,
             couplings,
             propagations,
@@ -773,7 +773,7 @@ impl GpuBackend {
             };
             let mut gathers = Vec::new();
             for (t, trace) in self.traces.iter().enumerate() {
-                if step % trace.every == 0 {
+                if step.is_multiple_of(trace.every) {
                     gathers.push((t, slots.len() as u32));
                     slots.push(info(rows[t]));
                     rows[t] += 1;

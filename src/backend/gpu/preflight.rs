@@ -1,13 +1,13 @@
-//! The device limits a network must fit, checked before any buffer exists: the GPU backend
-//! runs this first, and `ganglion check` runs the same function against the adapter's limits,
-//! so that `check` accepts exactly what `run` can build.
+//! The device limits a network must fit, checked on its shape before any buffer exists: the
+//! GPU backend runs this first, and `ganglion check` runs the same function against the
+//! adapter's limits without building the network, so that `check` accepts what `run` can
+//! build (with `fixed_probability` counted at its expected number of synapses).
 
 use super::blocked::BlockGeometry;
 use super::kernels::MAX_EVENT_PROJECTIONS;
 use crate::config::GpuCoupling;
-use crate::connectivity::Weights;
 use crate::error::{Error, Result};
-use crate::network::Network;
+use crate::shape::Shape;
 
 /// Populations one spike record can name (the population shares a word with the step).
 pub const MAX_POPULATIONS: usize = 256;
@@ -34,43 +34,49 @@ pub fn check_binding(label: &str, bytes: u64, limits: &wgpu::Limits, device: &st
 
 /// The buffers that grow with the network, by the label the backend gives them, with their
 /// sizes under the `resolved` coupling kernel.
-pub fn network_buffers(net: &Network, resolved: GpuCoupling, limits: &wgpu::Limits) -> Result<Vec<(String, u64)>> {
+pub fn network_buffers(
+    net: &Shape,
+    resolved: GpuCoupling,
+    limits: &wgpu::Limits,
+) -> Result<Vec<(String, u64)>> {
     let fused = resolved.is_fused() as u64;
     let mut out = Vec::new();
     for p in &net.populations {
-        let n = p.size as u64;
-        out.push((format!("{}.state", p.name), (p.variables().len() as u64 + fused) * n * 4));
+        out.push((
+            format!("{}.state", p.name),
+            (p.n_vars as u64 + fused) * p.size * 4,
+        ));
         for part in ["syn_g", "syn_i0", "spiked"] {
-            out.push((format!("{}.{part}", p.name), n * 4));
+            out.push((format!("{}.{part}", p.name), p.size * 4));
         }
     }
     let (mut cols, mut rows, mut weights, mut rings, mut g) = (0u64, 0u64, 0u64, 0u64, 0u64);
     for p in &net.projections {
-        let per_synapse = matches!(p.csr.weights, Weights::PerSynapse(_)) as u64;
-        let s = p.csr.n_synapses() as u64;
-        match &p.event {
+        let s = p.synapses;
+        let w = p.per_synapse_weights as u64;
+        match p.ring_slots {
             None if resolved == GpuCoupling::Blocked => {
-                let geo = BlockGeometry::for_workgroup_storage(limits.max_compute_workgroup_storage_size)?;
+                let geo = BlockGeometry::for_workgroup_storage(
+                    limits.max_compute_workgroup_storage_size,
+                )?;
                 out.push((
                     format!("{}.seg_ptr", p.name),
-                    geo.seg_ptr_len(p.csr.n_rows, p.csr.n_cols) * 4,
+                    geo.seg_ptr_len(p.n_target as usize, p.n_source as usize) * 4,
                 ));
                 out.push((format!("{}.entries", p.name), s * 4));
-                out.push((format!("{}.weights", p.name), s * 4 * per_synapse));
+                out.push((format!("{}.weights", p.name), s * 4 * w));
             }
             None => {
-                out.push((format!("{}.row_ptr", p.name), (p.csr.n_rows as u64 + 1) * 4));
+                out.push((format!("{}.row_ptr", p.name), (p.n_target + 1) * 4));
                 out.push((format!("{}.col_idx", p.name), s * 4));
-                out.push((format!("{}.weights", p.name), s * 4 * per_synapse));
+                out.push((format!("{}.weights", p.name), s * 4 * w));
             }
-            Some(e) => {
+            Some(slots) => {
                 cols += s * 4;
-                rows += (e.by_source.n_rows as u64 + 1) * 4;
-                if per_synapse == 1 || e.fixed_weights.len() != 1 {
-                    weights += e.fixed_weights.len() as u64 * 4;
-                }
-                rings += e.synapse.ring_slots() as u64 * p.csr.n_rows as u64 * 4;
-                g += p.csr.n_rows as u64 * 4;
+                rows += (p.n_source + 1) * 4;
+                weights += s * 4 * w;
+                rings += slots * p.n_target * 4;
+                g += p.n_target * 4;
             }
         }
     }
@@ -89,7 +95,12 @@ pub fn network_buffers(net: &Network, resolved: GpuCoupling, limits: &wgpu::Limi
 /// Everything about `net` that the device named `device`, with `limits`, would refuse: too
 /// many populations, too many event-driven projections into or out of one population, and
 /// any buffer larger than one binding.
-pub fn check(net: &Network, resolved: GpuCoupling, limits: &wgpu::Limits, device: &str) -> Result<()> {
+pub fn check(
+    net: &Shape,
+    resolved: GpuCoupling,
+    limits: &wgpu::Limits,
+    device: &str,
+) -> Result<()> {
     if net.populations.len() > MAX_POPULATIONS {
         return Err(Error::TooLarge(format!(
             "{} populations; the GPU backend takes at most {MAX_POPULATIONS}",
@@ -101,7 +112,7 @@ pub fn check(net: &Network, resolved: GpuCoupling, limits: &wgpu::Limits, device
             let count = net
                 .projections
                 .iter()
-                .filter(|p| p.event.is_some() && index == if incoming { p.target } else { p.source })
+                .filter(|p| !p.is_graded() && index == if incoming { p.target } else { p.source })
                 .count();
             if count > MAX_EVENT_PROJECTIONS {
                 return Err(Error::TooLarge(format!(
@@ -126,12 +137,12 @@ pub fn check(net: &Network, resolved: GpuCoupling, limits: &wgpu::Limits, device
 mod tests {
     use super::*;
 
-    fn network(extra: &str) -> Network {
+    fn network(extra: &str) -> Shape {
         let text = format!(
             "[simulation]\ndt_ms = 0.1\nduration_ms = 1.0\n\
              [populations.a]\nmodel = \"hh_traub\"\nsize = 1000\n{extra}"
         );
-        Network::build(&crate::config::parse(&text, &[]).unwrap()).unwrap()
+        Shape::from_config(&crate::config::parse(&text, &[]).unwrap())
     }
 
     #[test]
@@ -149,7 +160,13 @@ mod tests {
             e.to_string().contains("`events.cols`") && e.to_string().contains("a small device"),
             "{e}"
         );
-        assert!(check(&net, GpuCoupling::ThreadPerRow, &wgpu::Limits::default(), "x").is_ok());
+        assert!(check(
+            &net,
+            GpuCoupling::ThreadPerRow,
+            &wgpu::Limits::default(),
+            "x"
+        )
+        .is_ok());
     }
 
     #[test]
@@ -163,7 +180,17 @@ mod tests {
             })
             .collect();
         let net = network(&projections);
-        let e = check(&net, GpuCoupling::ThreadPerRow, &wgpu::Limits::default(), "x").unwrap_err();
-        assert!(e.to_string().contains("population `a` has 9 event-driven projections into it"), "{e}");
+        let e = check(
+            &net,
+            GpuCoupling::ThreadPerRow,
+            &wgpu::Limits::default(),
+            "x",
+        )
+        .unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("population `a` has 9 event-driven projections into it"),
+            "{e}"
+        );
     }
 }
