@@ -8,7 +8,6 @@ use crate::config::{self, BackendChoice, Config};
 use crate::error::{Error, Result};
 use crate::network::Network;
 use indicatif::{ProgressBar, ProgressStyle};
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -256,18 +255,25 @@ pub fn run(req: &ScaleRequest) -> Result<Vec<ScaleRow>> {
     Ok(rows)
 }
 
+/// Writes the CSV beside `path` and renames it into place: a study's measurements take long to
+/// redo, so a failed write never leaves a truncated CSV where a good one was.
 pub fn write_csv(path: &Path, rows: &[ScaleRow]) -> Result<()> {
     let io =
         |e: std::io::Error| Error::config("--out", format!("cannot write {}: {e}", path.display()));
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).map_err(io)?;
     }
-    let mut f = std::fs::File::create(path).map_err(io)?;
-    writeln!(f, "{CSV_HEADER}").map_err(io)?;
+    let mut text = format!("{CSV_HEADER}\n");
     for r in rows {
-        writeln!(f, "{}", r.csv()).map_err(io)?;
+        text.push_str(&r.csv());
+        text.push('\n');
     }
-    Ok(())
+    let partial = crate::io::output::partial_path(path);
+    let written = std::fs::write(&partial, text).and_then(|()| std::fs::rename(&partial, path));
+    if written.is_err() {
+        let _ = std::fs::remove_file(&partial);
+    }
+    written.map_err(io)
 }
 
 pub fn table(rows: &[ScaleRow]) -> String {
