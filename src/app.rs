@@ -249,14 +249,14 @@ pub fn validate(
     config_path: &Path,
     overrides: &[String],
     cpu_precision: &str,
-    tol: &crate::validate::Tolerances,
+    tol: &crate::compare::Tolerances,
 ) -> Result<(String, bool)> {
     let mut o = overrides.to_vec();
     o.push(format!("simulation.precision=\"{cpu_precision}\""));
     let config = config::load(config_path, &o)?;
-    let rows = crate::validate::validate(&config, config.simulation.precision, tol)?;
+    let rows = crate::compare::validate(&config, config.simulation.precision, tol)?;
     let pass = rows.iter().all(|r| r.pass());
-    Ok((crate::validate::table(&rows, tol), pass))
+    Ok((crate::compare::table(&rows, tol), pass))
 }
 
 /// `ganglion bench`: one row per backend.

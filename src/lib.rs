@@ -10,6 +10,7 @@ pub mod app;
 pub mod backend;
 pub mod bench;
 pub mod cli;
+pub mod commands;
 pub mod config;
 pub mod connectivity;
 pub mod error;
@@ -26,6 +27,6 @@ pub mod shape;
 pub mod simulator;
 pub mod stats;
 pub mod units;
-pub mod validate;
+pub mod compare;
 
 pub use error::{Error, Result};

@@ -1,8 +1,7 @@
 //! The Hodgkin–Huxley network on the CPU reference backend.
 
-mod common;
 
-use common::*;
+use crate::common::*;
 use ganglion::backend::cpu::CpuBackend;
 use ganglion::record::RecordPlan;
 use ganglion::Error;

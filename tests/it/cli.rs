@@ -1,6 +1,5 @@
 //! The binary: exit codes and messages a user sees.
 
-mod common;
 
 use std::process::Command;
 

@@ -1,8 +1,7 @@
 //! The HDF5 output: layout, round trip, refusal to overwrite, and files left by failed runs.
 
-mod common;
 
-use common::*;
+use crate::common::*;
 use ganglion::app::{self, RunRequest};
 use ganglion::backend::cpu::CpuBackend;
 use ganglion::backend::{Backend, BackendInfo, NetworkState};

@@ -1,9 +1,8 @@
 //! The GPU backend against the CPU reference. In CI these run on lavapipe (Mesa's software
 //! Vulkan device, installed by `make test`); without any adapter they fail with install help.
 
-mod common;
 
-use common::*;
+use crate::common::*;
 use ganglion::backend::cpu::CpuBackend;
 use ganglion::backend::gpu::{kernels, GpuBackend, GpuContext};
 use ganglion::backend::Backend;

@@ -1,9 +1,8 @@
 //! The leaky integrate-and-fire model: the Neuromatch tutorial's numbers, the analytic rate,
 //! refractoriness, and GPU against CPU.
 
-mod common;
 
-use common::*;
+use crate::common::*;
 use ganglion::backend::cpu::CpuBackend;
 use ganglion::backend::gpu::GpuBackend;
 use ganglion::config::NeuronModel;

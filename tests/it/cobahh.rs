@@ -1,8 +1,7 @@
 //! Event-driven synapses and the COBAHH benchmark on the CPU reference and the GPU.
 
-mod common;
 
-use common::*;
+use crate::common::*;
 use ganglion::backend::cpu::CpuBackend;
 use ganglion::backend::gpu::GpuBackend;
 use ganglion::record::{RecordPlan, Spike};

@@ -1,8 +1,7 @@
 //! `ganglion plot` figures and `ganglion scale` studies.
 
-mod common;
 
-use common::*;
+use crate::common::*;
 use ganglion::app::{self, RunRequest};
 use ganglion::config::BackendChoice;
 use ganglion::plot;

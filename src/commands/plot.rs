@@ -1,0 +1,135 @@
+//! `ganglion plot`: PNG figures from an output file or a scale CSV.
+
+use std::path::PathBuf;
+
+#[derive(clap::Subcommand, Debug)]
+pub enum Args {
+    /// Variables of recorded neurons against time, one panel per variable.
+    Traces {
+        output: PathBuf,
+        #[arg(long)]
+        population: String,
+        #[arg(long, value_delimiter = ',', default_value = "v")]
+        variables: Vec<String>,
+        /// Neuron ids (default: the first eight recorded).
+        #[arg(long, value_delimiter = ',')]
+        neurons: Vec<u64>,
+        #[arg(long)]
+        t0: Option<f64>,
+        #[arg(long)]
+        t1: Option<f64>,
+        /// The PNG (default: next to the output file).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Spike raster with the population rate below.
+    Raster {
+        output: PathBuf,
+        #[arg(long)]
+        population: Option<String>,
+        #[arg(long, default_value_t = 500)]
+        max_neurons: u64,
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Histogram of all recorded samples of a variable.
+    Hist {
+        output: PathBuf,
+        #[arg(long)]
+        population: String,
+        #[arg(long, default_value = "v")]
+        variable: String,
+        #[arg(long, default_value_t = 50)]
+        bins: usize,
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Histogram of the inter-spike intervals of a population.
+    Isi {
+        output: PathBuf,
+        #[arg(long)]
+        population: String,
+        #[arg(long, default_value_t = 50)]
+        bins: usize,
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Time per step, throughput and GPU/CPU speedup against N from a scale CSV.
+    Scale {
+        csv: PathBuf,
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+}
+
+/// `out.h5` → `out_<what>.png` beside it, unless a path was given.
+fn png_path(given: Option<PathBuf>, input: &std::path::Path, what: &str) -> PathBuf {
+    given.unwrap_or_else(|| {
+        let stem = input
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "plot".into());
+        input.with_file_name(format!("{stem}_{what}.png"))
+    })
+}
+
+/// Draws the figure and says where.
+pub fn run(what: Args) -> anyhow::Result<()> {
+    println!("wrote {}", draw(what)?.display());
+    Ok(())
+}
+
+fn draw(what: Args) -> anyhow::Result<PathBuf> {
+    use crate::plot;
+    Ok(match what {
+        Args::Traces {
+            output,
+            population,
+            variables,
+            neurons,
+            t0,
+            t1,
+            out,
+        } => {
+            let png = png_path(out, &output, "traces");
+            plot::traces(&output, &population, &variables, &neurons, t0, t1, &png)?;
+            png
+        }
+        Args::Raster {
+            output,
+            population,
+            max_neurons,
+            out,
+        } => {
+            let png = png_path(out, &output, "raster");
+            plot::raster(&output, population.as_deref(), max_neurons, &png)?;
+            png
+        }
+        Args::Hist {
+            output,
+            population,
+            variable,
+            bins,
+            out,
+        } => {
+            let png = png_path(out, &output, &format!("hist_{variable}"));
+            plot::hist(&output, &population, &variable, bins, &png)?;
+            png
+        }
+        Args::Isi {
+            output,
+            population,
+            bins,
+            out,
+        } => {
+            let png = png_path(out, &output, "isi");
+            plot::isi(&output, &population, bins, &png)?;
+            png
+        }
+        Args::Scale { csv, out } => {
+            let png = png_path(out, &csv, "scale");
+            plot::scale(&csv, &png)?;
+            png
+        }
+    })
+}

@@ -1,0 +1,12 @@
+//! Every integration test in one binary, so that wgpu, hdf5 and plotters link once.
+
+mod common;
+
+mod cli;
+mod cobahh;
+mod gpu_backend;
+mod hdf5_output;
+mod hh_cpu_reference;
+mod lif;
+mod plots_and_scale;
+mod golden;
