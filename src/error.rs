@@ -48,6 +48,31 @@ pub enum Error {
         available: u64,
         bound: &'static str,
     },
+    #[error(
+        "network too large: buffer `{label}` needs {} but {device} binds at most {} per buffer; use a smaller network or the CPU backend{hint}",
+        crate::units::human_bytes(*bytes),
+        crate::units::human_bytes(*limit)
+    )]
+    BufferTooLarge {
+        label: String,
+        bytes: u64,
+        limit: u64,
+        device: String,
+        /// What else might fit, where something might.
+        hint: &'static str,
+    },
+    #[error(
+        "network too large: population `{population}` has {count} event-driven projections {direction}; the GPU backend takes at most {max}"
+    )]
+    TooManyEventProjections {
+        population: String,
+        count: usize,
+        max: usize,
+        /// "into it" or "leaving it".
+        direction: &'static str,
+    },
+    #[error("network too large: {count} populations; the GPU backend takes at most {max}")]
+    TooManyPopulations { count: usize, max: usize },
     #[error("network too large: {0}")]
     TooLarge(String),
     #[error("plot: {0}")]

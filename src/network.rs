@@ -136,35 +136,6 @@ impl Network {
             .any(|p| p.event.is_some() && p.source == index)
     }
 
-    /// Bytes the CPU backend holds for the network's state and connectivity in the given
-    /// float width: per neuron a state array of `MAX_VARS`, the two synaptic-input words and a
-    /// spike flag.
-    pub fn memory_bytes(&self, float_bytes: usize) -> usize {
-        let per_neuron = (crate::model::MAX_VARS + 2) * float_bytes + 1;
-        let state: usize = self.populations.iter().map(|p| p.size * per_neuron).sum();
-        let synapses: usize = self
-            .projections
-            .iter()
-            .map(|p| {
-                let w = match &p.csr.weights {
-                    Weights::Uniform(_) => 0,
-                    Weights::PerSynapse(_) => float_bytes,
-                };
-                // Event-driven synapses keep the outgoing rows, g and the delay ring instead.
-                match &p.event {
-                    None => (p.csr.n_rows + 1) * 4 + p.csr.n_synapses() * (4 + w),
-                    Some(e) => {
-                        (e.by_source.n_rows + 1) * 4
-                            + e.by_source.n_synapses() * (4 + w)
-                            + p.csr.n_rows * float_bytes
-                            + e.synapse.ring_slots() as usize * p.csr.n_rows * 4
-                    }
-                }
-            })
-            .sum();
-        state + synapses
-    }
-
     pub fn time_of_step(&self, step: u64) -> f64 {
         step as f64 * self.dt_ms
     }

@@ -238,7 +238,13 @@ pub fn run(req: &ScaleRequest) -> Result<Vec<ScaleRow>> {
                     gpu_bytes: r.device_bytes,
                     status: "ok".into(),
                 }),
-                Err(e @ (Error::TooLarge(_) | Error::Gpu(_))) => rows.push(unmeasured_row(
+                Err(
+                    e @ (Error::TooLarge(_)
+                    | Error::BufferTooLarge { .. }
+                    | Error::TooManyEventProjections { .. }
+                    | Error::TooManyPopulations { .. }
+                    | Error::Gpu(_)),
+                ) => rows.push(unmeasured_row(
                     &config_name,
                     size,
                     backend,

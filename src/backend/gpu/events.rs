@@ -93,12 +93,12 @@ impl EventBuffers {
                 .map(|(_, q)| *q)
                 .collect();
             if chosen.len() > MAX_EVENT_PROJECTIONS {
-                return Err(Error::TooLarge(format!(
-                    "population `{}` has {} event-driven projections {}; the GPU backend takes at most {MAX_EVENT_PROJECTIONS}",
-                    net.populations[pop].name,
-                    chosen.len(),
-                    if incoming { "into it" } else { "leaving it" }
-                )));
+                return Err(Error::TooManyEventProjections {
+                    population: net.populations[pop].name.clone(),
+                    count: chosen.len(),
+                    max: MAX_EVENT_PROJECTIONS,
+                    direction: if incoming { "into it" } else { "leaving it" },
+                });
             }
             if chosen.is_empty() && !incoming {
                 return Ok(None);

@@ -23,11 +23,18 @@ pub fn binding_limit(limits: &wgpu::Limits) -> u64 {
 pub fn check_binding(label: &str, bytes: u64, limits: &wgpu::Limits, device: &str) -> Result<()> {
     let limit = binding_limit(limits);
     if bytes > limit {
-        return Err(Error::TooLarge(format!(
-            "buffer `{label}` needs {} but {device} binds at most {} per buffer; use a smaller network or the CPU backend",
-            crate::units::human_bytes(bytes),
-            crate::units::human_bytes(limit)
-        )));
+        return Err(Error::BufferTooLarge {
+            label: label.to_string(),
+            bytes,
+            limit,
+            device: device.to_string(),
+            // The blocked layout's pointers grow with rows × columns.
+            hint: if label.ends_with(".seg_ptr") {
+                "; the blocked layout's pointers grow with rows × columns, so another simulation.gpu_coupling may fit"
+            } else {
+                ""
+            },
+        });
     }
     Ok(())
 }
@@ -102,10 +109,10 @@ pub fn check(
     device: &str,
 ) -> Result<()> {
     if net.populations.len() > MAX_POPULATIONS {
-        return Err(Error::TooLarge(format!(
-            "{} populations; the GPU backend takes at most {MAX_POPULATIONS}",
-            net.populations.len()
-        )));
+        return Err(Error::TooManyPopulations {
+            count: net.populations.len(),
+            max: MAX_POPULATIONS,
+        });
     }
     for (index, pop) in net.populations.iter().enumerate() {
         for (incoming, way) in [(true, "into it"), (false, "leaving it")] {
@@ -115,20 +122,17 @@ pub fn check(
                 .filter(|p| !p.is_graded() && index == if incoming { p.target } else { p.source })
                 .count();
             if count > MAX_EVENT_PROJECTIONS {
-                return Err(Error::TooLarge(format!(
-                    "population `{}` has {count} event-driven projections {way}; the GPU backend takes at most {MAX_EVENT_PROJECTIONS}",
-                    pop.name
-                )));
+                return Err(Error::TooManyEventProjections {
+                    population: pop.name.clone(),
+                    count,
+                    max: MAX_EVENT_PROJECTIONS,
+                    direction: way,
+                });
             }
         }
     }
     for (label, bytes) in network_buffers(net, resolved, limits)? {
-        check_binding(&label, bytes, limits, device).map_err(|e| match e {
-            Error::TooLarge(m) if label.ends_with(".seg_ptr") => Error::TooLarge(format!(
-                "{m}; the blocked layout's pointers grow with rows × columns, so another simulation.gpu_coupling may fit"
-            )),
-            e => e,
-        })?;
+        check_binding(&label, bytes, limits, device)?;
     }
     Ok(())
 }
@@ -157,9 +161,11 @@ mod tests {
         };
         let e = check(&net, GpuCoupling::ThreadPerRow, &small, "a small device").unwrap_err();
         assert!(
-            e.to_string().contains("`events.cols`") && e.to_string().contains("a small device"),
-            "{e}"
+            matches!(&e, Error::BufferTooLarge { label, bytes, limit, .. }
+                if label == "events.cols" && *bytes == 100_000 * 4 && *limit == 256 << 10),
+            "{e:?}"
         );
+        assert!(e.to_string().contains("a small device"), "{e}");
         assert!(check(
             &net,
             GpuCoupling::ThreadPerRow,
