@@ -149,7 +149,7 @@ pub fn check(config_path: &Path, overrides: &[String]) -> Result<String> {
             "  population {:<12} {:>10} neurons  model {}",
             p.name,
             p.size,
-            config.populations[&p.name].model.as_str()
+            config.populations[&p.name].model.name()
         );
     }
     for (p, spec) in shape.projections.iter().zip(config.projections.values()) {

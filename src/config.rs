@@ -2,10 +2,12 @@
 //! numerics; `network` turns a validated `Config` into arrays.
 
 use crate::error::{Error, Result};
+use crate::model::Neuron;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -124,29 +126,12 @@ fn default_seed() -> u64 {
     1
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ModelName {
-    Hh,
-    Lif,
-    HhTraub,
-}
-
-impl ModelName {
-    /// The name a config uses.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ModelName::Hh => "hh",
-            ModelName::Lif => "lif",
-            ModelName::HhTraub => "hh_traub",
-        }
-    }
-}
-
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Population {
-    pub model: ModelName,
+    /// The neuron model, resolved by name when the config is read.
+    #[serde(with = "crate::model::kind_serde")]
+    pub model: &'static dyn crate::model::NeuronKind,
     pub size: u64,
     /// Model parameters; checked against the model's own parameter set.
     #[serde(default)]
@@ -495,8 +480,8 @@ impl Config {
                     "must fit in 32 bits (at most 4294967295)",
                 ));
             }
-            pop.model_params(name)?;
-            let vars = model_variables(pop.model);
+            pop.model_params(name, sim.dt_ms)?;
+            let vars: Vec<&str> = pop.variable_names().collect();
             for (var, init) in &pop.init {
                 let key = format!("{at}.init.{var}");
                 if !vars.contains(&var.as_str()) {
@@ -504,7 +489,7 @@ impl Config {
                         key,
                         format!(
                             "unknown variable; the {} model has {}",
-                            pop.model.as_str(),
+                            pop.model.name(),
                             vars.join(", ")
                         ),
                     ));
@@ -564,10 +549,7 @@ impl Config {
                 ));
             }
             // The model's variables, and the g of each event-driven projection into it.
-            let mut vars: Vec<String> = model_variables(pop.model)
-                .iter()
-                .map(|v| v.to_string())
-                .collect();
+            let mut vars: Vec<String> = pop.variable_names().map(String::from).collect();
             vars.extend(
                 self.projections
                     .iter()
@@ -679,14 +661,17 @@ impl Config {
         let same = proj.source == proj.target;
         let c = format!("{at}.connectivity");
         if proj.synapse == SynapseName::Graded
-            && self.populations[&proj.source].model != ModelName::Hh
+            && self.populations[&proj.source]
+                .model
+                .graded_activation()
+                .is_none()
         {
             return Err(Error::config(
                 format!("{at}.synapse"),
                 format!(
                     "the graded synapse needs the activation S of an `hh` source; `{}` is `{}`",
                     proj.source,
-                    self.populations[&proj.source].model.as_str()
+                    self.populations[&proj.source].model.name()
                 ),
             ));
         }
@@ -781,24 +766,6 @@ impl Config {
     }
 }
 
-/// A model with its parameters resolved against the model's defaults.
-#[derive(Clone, Debug, PartialEq)]
-pub enum NeuronModel {
-    Hh(crate::model::hh::HhParams),
-    Lif(crate::model::lif::LifParams),
-    HhTraub(crate::model::hh_traub::TraubParams),
-}
-
-impl NeuronModel {
-    pub fn name(&self) -> ModelName {
-        match self {
-            NeuronModel::Hh(_) => ModelName::Hh,
-            NeuronModel::Lif(_) => ModelName::Lif,
-            NeuronModel::HhTraub(_) => ModelName::HhTraub,
-        }
-    }
-}
-
 #[derive(Clone, Debug, PartialEq)]
 pub enum SynapseModel {
     Graded(crate::model::graded::GradedParams),
@@ -817,7 +784,8 @@ fn check_exp(at: &str, tau_ms: f64, delay_ms: f64) -> Result<()> {
     Ok(())
 }
 
-fn positive(at: &str, key: &str, x: f64) -> Result<()> {
+/// `key` of the table at `at` must be a positive, finite number.
+pub fn positive(at: &str, key: &str, x: f64) -> Result<()> {
     if x > 0.0 && x.is_finite() {
         Ok(())
     } else {
@@ -829,41 +797,15 @@ fn positive(at: &str, key: &str, x: f64) -> Result<()> {
 }
 
 impl Population {
-    pub fn model_params(&self, name: &str) -> Result<NeuronModel> {
-        let at = format!("populations.{name}.params");
-        let table = toml::Value::Table(self.params.clone());
-        Ok(match self.model {
-            ModelName::Hh => {
-                let p: crate::model::hh::HhParams = deserialize_at(&at, table)?;
-                if !(p.c_m > 0.0) {
-                    return Err(Error::config(format!("{at}.c_m"), "must be positive"));
-                }
-                if !(p.noise_sigma >= 0.0) {
-                    return Err(Error::config(format!("{at}.noise_sigma"), "must be >= 0"));
-                }
-                NeuronModel::Hh(p)
-            }
-            ModelName::Lif => {
-                let p: crate::model::lif::LifParams = deserialize_at(&at, table)?;
-                positive(&at, "tau_m", p.tau_m)?;
-                positive(&at, "r_m", p.r_m)?;
-                if !(p.t_ref >= 0.0) {
-                    return Err(Error::config(format!("{at}.t_ref"), "must be >= 0"));
-                }
-                if let Some(s) = &p.input.sin {
-                    positive(&format!("{at}.input.sin"), "period_ms", s.period_ms)?;
-                }
-                NeuronModel::Lif(p)
-            }
-            ModelName::HhTraub => {
-                let p: crate::model::hh_traub::TraubParams = deserialize_at(&at, table)?;
-                positive(&at, "c_m", p.c_m)?;
-                if !(p.refractory_ms >= 0.0) {
-                    return Err(Error::config(format!("{at}.refractory_ms"), "must be >= 0"));
-                }
-                NeuronModel::HhTraub(p)
-            }
-        })
+    /// The model with this population's parameters, for steps of `dt_ms`.
+    pub fn model_params(&self, name: &str, dt_ms: f64) -> Result<Arc<dyn Neuron>> {
+        self.model
+            .parse(&format!("populations.{name}.params"), &self.params, dt_ms)
+    }
+
+    /// The model's variable names, in state order.
+    pub fn variable_names(&self) -> impl Iterator<Item = &'static str> {
+        self.model.variables().iter().map(|v| v.name)
     }
 }
 
@@ -893,14 +835,6 @@ impl Projection {
                 SynapseModel::ExpCurr(p)
             }
         })
-    }
-}
-
-pub fn model_variables(model: ModelName) -> &'static [&'static str] {
-    match model {
-        ModelName::Hh => &crate::model::hh::VARIABLES,
-        ModelName::Lif => &crate::model::lif::VARIABLES,
-        ModelName::HhTraub => &crate::model::hh_traub::VARIABLES,
     }
 }
 

@@ -1,12 +1,13 @@
 //! A validated config turned into arrays: sizes, model constants, CSR projections and initial
 //! state. Both backends receive the same `Network`, built once from the seed.
 
-use crate::config::{Config, InitValue, NeuronModel, SynapseModel};
+use crate::config::{Config, InitValue, SynapseModel};
 use crate::connectivity::{self, Csr, Weights};
 use crate::error::Result;
 use crate::model::exp_synapse;
 use crate::model::exp_synapse::{ExpKind, ExpSynapse};
-use crate::model::{hh, hh_traub, lif};
+use crate::model::{Neuron, Variable};
+use std::sync::Arc;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, Normal, Uniform};
@@ -15,18 +16,14 @@ use rand_distr::{Distribution, Normal, Uniform};
 pub struct PopulationData {
     pub name: String,
     pub size: usize,
-    pub model: NeuronModel,
+    pub model: Arc<dyn Neuron>,
     /// Initial values, one vector per model variable, in the model's variable order.
     pub init: Vec<Vec<f64>>,
 }
 
 impl PopulationData {
-    pub fn variables(&self) -> &'static [&'static str] {
-        match self.model {
-            NeuronModel::Hh(_) => &hh::VARIABLES,
-            NeuronModel::Lif(_) => &lif::VARIABLES,
-            NeuronModel::HhTraub(_) => &hh_traub::VARIABLES,
-        }
+    pub fn variables(&self) -> &'static [Variable] {
+        self.model.kind().variables()
     }
 }
 
@@ -38,6 +35,8 @@ pub struct ProjectionData {
     pub synapse: SynapseModel,
     /// Rows are targets: the graded synapse pulls each target's inputs.
     pub csr: Csr,
+    /// Graded synapses only: the source variable they read (its activation S).
+    pub source_activation: Option<usize>,
     /// Event-driven synapses only: the same synapses with rows by source, pushed on a spike,
     /// the initial g per target neuron, and the synapse resolved for dt.
     pub event: Option<EventProjection>,
@@ -71,9 +70,9 @@ impl Network {
             .iter()
             .enumerate()
             .map(|(index, (name, pop))| {
-                let model = pop.model_params(name)?;
+                let model = pop.model_params(name, sim.dt_ms)?;
                 let size = pop.size as usize;
-                let init = initial_state(&model, size, &pop.init, sim.seed, index);
+                let init = initial_state(model.as_ref(), size, &pop.init, sim.seed, index);
                 Ok(PopulationData {
                     name: name.clone(),
                     size,
@@ -99,6 +98,18 @@ impl Network {
                     index,
                 )?;
                 let synapse = proj.synapse_params(name)?;
+                let source_activation = match synapse {
+                    SynapseModel::Graded(_) => {
+                        let kind = populations[source].model.kind();
+                        Some(kind.graded_activation().ok_or_else(|| {
+                            crate::Error::config(
+                                format!("projections.{name}.synapse"),
+                                format!("the graded synapse needs a source model with an activation; `{}` has none", kind.name()),
+                            )
+                        })?)
+                    }
+                    _ => None,
+                };
                 let event =
                     event_projection(&synapse, &csr, proj.g0.as_ref(), sim.dt_ms, sim.seed, index);
                 Ok(ProjectionData {
@@ -107,6 +118,7 @@ impl Network {
                     target,
                     synapse,
                     csr,
+                    source_activation,
                     event,
                 })
             })
@@ -225,7 +237,7 @@ fn draw_values(
 }
 
 fn initial_state(
-    model: &NeuronModel,
+    model: &dyn Neuron,
     size: usize,
     given: &std::collections::BTreeMap<String, InitValue>,
     seed: u64,
@@ -233,33 +245,12 @@ fn initial_state(
 ) -> Vec<Vec<f64>> {
     let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0xbb67_ae85_84ca_a73b);
     rng.set_stream(population as u64);
-    let (names, v_default): (&[&str], f64) = match model {
-        NeuronModel::Hh(_) => (&hh::VARIABLES, -65.0),
-        NeuronModel::Lif(p) => (&lif::VARIABLES, p.e_l),
-        NeuronModel::HhTraub(p) => (&hh_traub::VARIABLES, p.e_l),
-    };
-    let v = draw_values(given.get("v"), size, v_default, &mut rng);
+    let v = draw_values(given.get("v"), size, model.default_v(), &mut rng);
     // Variables not given start at the model's rest for each neuron's own V.
-    let rest: Vec<Vec<f64>> = v
-        .iter()
-        .map(|&v| match model {
-            NeuronModel::Hh(_) => hh::resting_at(v).to_vec(),
-            NeuronModel::Lif(_) => vec![v, 0.0],
-            NeuronModel::HhTraub(p) => {
-                let ss = |a: f64, b: f64| hh::steady_state(a, b);
-                vec![
-                    v,
-                    ss(hh_traub::alpha_m(v, p.v_t), hh_traub::beta_m(v, p.v_t)),
-                    ss(hh_traub::alpha_h(v, p.v_t), hh_traub::beta_h(v, p.v_t)),
-                    ss(hh_traub::alpha_n(v, p.v_t), hh_traub::beta_n(v, p.v_t)),
-                    0.0,
-                ]
-            }
-        })
-        .collect();
+    let rest: Vec<Vec<f64>> = v.iter().map(|&v| model.rest(v)).collect();
     let mut state = vec![v];
-    for (k, name) in names.iter().enumerate().skip(1) {
-        state.push(match given.get(*name) {
+    for (k, var) in model.kind().variables().iter().enumerate().skip(1) {
+        state.push(match given.get(var.name) {
             Some(spec) => draw_values(Some(spec), size, 0.0, &mut rng),
             None => rest.iter().map(|r| r[k]).collect(),
         });
@@ -270,6 +261,7 @@ fn initial_state(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::hh;
 
     #[test]
     fn gates_start_at_steady_state_and_draws_are_reproducible() {

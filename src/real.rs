@@ -9,6 +9,8 @@ pub trait Real: Float + Send + Sync + std::fmt::Debug + std::iter::Sum + 'static
     /// Below this |x| the x/(1 − e^−x) series is used: the direct form loses about eps/|x|
     /// of relative accuracy, the series (to x⁴) about x⁶/30240.
     const SERIES_CUTOFF: f64;
+    /// A model's CPU step in this type (`Neuron::cpu_f64` or `cpu_f32`).
+    fn cpu_step(model: &dyn crate::model::Neuron) -> Box<dyn crate::model::CpuStep<Self>>;
 }
 
 impl Real for f64 {
@@ -22,6 +24,9 @@ impl Real for f64 {
         self
     }
     const SERIES_CUTOFF: f64 = 1e-3;
+    fn cpu_step(model: &dyn crate::model::Neuron) -> Box<dyn crate::model::CpuStep<Self>> {
+        model.cpu_f64()
+    }
 }
 
 impl Real for f32 {
@@ -35,4 +40,7 @@ impl Real for f32 {
         self as f64
     }
     const SERIES_CUTOFF: f64 = 0.1;
+    fn cpu_step(model: &dyn crate::model::Neuron) -> Box<dyn crate::model::CpuStep<Self>> {
+        model.cpu_f32()
+    }
 }

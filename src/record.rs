@@ -49,8 +49,8 @@ impl RecordPlan {
             .map(|t| {
                 let population = config.population_index(&t.population).expect("validated");
                 let pop = &config.populations[&t.population];
-                let vars = crate::config::model_variables(pop.model);
-                let resolve = |v: &String| match vars.iter().position(|x| x == v) {
+                let vars = pop.model.variables();
+                let resolve = |v: &String| match vars.iter().position(|x| x.name == v) {
                     Some(k) => TraceVar::State(k),
                     None => TraceVar::Synapse(
                         config

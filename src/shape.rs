@@ -2,14 +2,15 @@
 //! against before anything large is allocated. Built from a validated config (synapse counts
 //! from the rules; `fixed_probability` at its expected count) or from a built network (exact).
 
-use crate::config::{self, Config, Connectivity, ModelName, SynapseName, WeightSpec};
+use crate::config::{Config, Connectivity, SynapseName, WeightSpec};
+use crate::model::NeuronKind;
 use crate::connectivity::Weights;
 use crate::network::Network;
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct PopulationShape {
     pub name: String,
-    pub model: ModelName,
+    pub model: &'static dyn NeuronKind,
     pub size: u64,
     /// State variables of the model.
     pub n_vars: usize,
@@ -54,7 +55,7 @@ impl Shape {
                 name: name.clone(),
                 model: p.model,
                 size: p.size,
-                n_vars: config::model_variables(p.model).len(),
+                n_vars: p.model.variables().len(),
             })
             .collect();
         let projections = config
@@ -121,7 +122,7 @@ impl Shape {
                 .iter()
                 .map(|p| PopulationShape {
                     name: p.name.clone(),
-                    model: p.model.name(),
+                    model: p.model.kind(),
                     size: p.size as u64,
                     n_vars: p.variables().len(),
                 })

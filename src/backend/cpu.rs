@@ -7,11 +7,11 @@
 //! population; push the step's spikes into the event-driven synapses' delay rings.
 
 use super::{Backend, BackendInfo, NetworkState};
-use crate::config::{NeuronModel, Precision, SynapseModel};
+use crate::config::{Precision, SynapseModel};
 use crate::connectivity::Weights;
 use crate::error::Result;
 use crate::model::exp_synapse::{self, ExpKind};
-use crate::model::{graded, hh, hh_traub, lif, SynInput, MAX_VARS};
+use crate::model::{graded, CpuStep, SynInput, MAX_VARS};
 use crate::network::Network;
 use crate::real::Real;
 use crate::record::{ChunkOutput, Divergence, RecordPlan, Spike, TraceVar};
@@ -22,22 +22,19 @@ use rayon::prelude::*;
 /// more than the work.
 const PARALLEL_MIN_NEURONS: usize = 4096;
 
-#[derive(Clone, Copy)]
-enum ModelConsts<F> {
-    Hh(hh::HhConsts<F>),
-    Lif(lif::LifConsts<F>),
-    HhTraub(hh_traub::TraubConsts<F>),
-}
 
 struct Population<F> {
-    model: ModelConsts<F>,
+    model: Box<dyn CpuStep<F>>,
     noisy: bool,
+    n_vars: usize,
     vars: Vec<[F; MAX_VARS]>,
     spiked: Vec<bool>,
 }
 
 struct GradedProjection<F> {
     source: usize,
+    /// The source variable summed (its activation S).
+    activation: usize,
     target: usize,
     v_rev: F,
     w: F,
@@ -114,17 +111,8 @@ impl<F: Real> CpuBackend<F> {
             .populations
             .iter()
             .map(|p| {
-                let (model, noisy) = match &p.model {
-                    NeuronModel::Hh(params) => {
-                        (ModelConsts::Hh(params.consts()), params.noise_sigma != 0.0)
-                    }
-                    NeuronModel::Lif(params) => {
-                        (ModelConsts::Lif(params.consts(net.dt_ms)), params.noisy())
-                    }
-                    NeuronModel::HhTraub(params) => {
-                        (ModelConsts::HhTraub(params.consts(net.dt_ms)), false)
-                    }
-                };
+                let model = crate::model::cpu_step::<F>(p.model.as_ref());
+                let noisy = p.model.noisy();
                 let vars = (0..p.size)
                     .map(|i| {
                         let mut x = [F::zero(); MAX_VARS];
@@ -137,6 +125,7 @@ impl<F: Real> CpuBackend<F> {
                 Population {
                     model,
                     noisy,
+                    n_vars: p.variables().len(),
                     vars,
                     spiked: vec![false; p.size],
                 }
@@ -145,9 +134,10 @@ impl<F: Real> CpuBackend<F> {
         let projections = net
             .projections
             .iter()
-            .map(|p| match (&p.synapse, &p.event) {
-                (SynapseModel::Graded(g), _) => Projection::Graded(GradedProjection {
+            .map(|p| match (&p.synapse, p.source_activation, &p.event) {
+                (SynapseModel::Graded(g), Some(activation), _) => Projection::Graded(GradedProjection {
                     source: p.source,
+                    activation,
                     target: p.target,
                     v_rev: F::from_f64(g.v_rev),
                     w: F::from_f64(g.w),
@@ -160,7 +150,7 @@ impl<F: Real> CpuBackend<F> {
                         ),
                     },
                 }),
-                (_, Some(e)) => Projection::Event(EventProjection {
+                (_, _, Some(e)) => Projection::Event(EventProjection {
                     source: p.source,
                     target: p.target,
                     kind: e.synapse.kind,
@@ -175,7 +165,7 @@ impl<F: Real> CpuBackend<F> {
                     g: e.g0.iter().map(|&g| F::from_f64(g)).collect(),
                     pending: vec![0; e.synapse.ring_slots() as usize * p.csr.n_rows],
                 }),
-                (_, None) => unreachable!("event-driven projections carry their event data"),
+                (_, _, None) => unreachable!("graded projections carry their activation, event-driven ones their event data"),
             })
             .collect();
         CpuBackend {
@@ -221,7 +211,7 @@ impl<F: Real> CpuBackend<F> {
                                     ProjectionWeights::Uniform(w) => *w,
                                     ProjectionWeights::PerSynapse(ws) => ws[k],
                                 };
-                                sum_es = sum_es + e * source[proj.col_idx[k] as usize][hh::S];
+                                sum_es = sum_es + e * source[proj.col_idx[k] as usize][proj.activation];
                             }
                             let g = graded::conductance(proj.w, sum_es);
                             syn.g = syn.g + g;
@@ -321,7 +311,7 @@ impl<F: Real> CpuBackend<F> {
         let t = F::from_f64(step as f64) * dt;
         let mut diverged = None;
         for (p_idx, (pop, syn)) in self.populations.iter_mut().zip(&self.syn).enumerate() {
-            let (model, noisy) = (pop.model, pop.noisy);
+            let (model, noisy) = (pop.model.as_ref(), pop.noisy);
             let update = |(i, ((x, syn), spiked)): NeuronItem<F>| {
                 let xi = if noisy {
                     rng::normal_draw(
@@ -334,11 +324,7 @@ impl<F: Real> CpuBackend<F> {
                 } else {
                     F::zero()
                 };
-                *spiked = match &model {
-                    ModelConsts::Hh(c) => hh::step(c, x, *syn, xi, dt),
-                    ModelConsts::Lif(c) => lif::step(c, x, *syn, xi, t, dt),
-                    ModelConsts::HhTraub(c) => hh_traub::step(c, x, *syn, dt),
-                };
+                *spiked = model.step(x, *syn, xi, t, dt);
             };
             if pop.vars.len() >= PARALLEL_MIN_NEURONS {
                 pop.vars
@@ -419,12 +405,7 @@ impl<F: Real> Backend for CpuBackend<F> {
             .populations
             .iter()
             .map(|p| {
-                let n_vars = match p.model {
-                    ModelConsts::Hh(_) => hh::VARIABLES.len(),
-                    ModelConsts::Lif(_) => lif::VARIABLES.len(),
-                    ModelConsts::HhTraub(_) => hh_traub::VARIABLES.len(),
-                };
-                (0..n_vars)
+                (0..p.n_vars)
                     .map(|k| p.vars.iter().map(|x| x[k].to_f64()).collect())
                     .collect()
             })

@@ -9,7 +9,8 @@
 //! /report/<pop>/<var>/mapping/time      f64 [start, stop, step] ms (stop: the time simulated)
 //! ```
 
-use crate::config::{NeuronModel, SynapseModel};
+use crate::config::SynapseModel;
+use crate::model::NeuronKind;
 use crate::error::{Error, Result};
 use crate::network::Network;
 use crate::record::{ChunkOutput, RecordPlan, TraceVar};
@@ -159,8 +160,10 @@ impl Hdf5Writer {
                     .shape((0.., width))
                     .create("data")?;
                 let units = match var {
-                    TraceVar::State(_) => variable_units(name),
-                    TraceVar::Synapse(p) => synapse_units(&pop.model, &net.projections[p].synapse),
+                    TraceVar::State(k) => pop.variables()[k].unit,
+                    TraceVar::Synapse(p) => {
+                        synapse_units(pop.model.kind(), &net.projections[p].synapse)
+                    }
                 };
                 str_attr(&ds, "units", units)?;
                 let mapping = g.create_group("mapping")?;
@@ -275,25 +278,13 @@ impl Hdf5Writer {
     }
 }
 
-pub fn variable_units(name: &str) -> &'static str {
-    match name {
-        "v" => "mV",
-        "refractory" => "steps",
-        _ => "1",
-    }
-}
-
 /// The units of an event-driven synapse's g: a conductance or a current in the target
 /// model's units.
-pub fn synapse_units(target: &NeuronModel, synapse: &SynapseModel) -> &'static str {
-    let conductance = matches!(synapse, SynapseModel::ExpCond(_));
-    match (target, conductance) {
-        (NeuronModel::Hh(_), true) => "mS/cm2",
-        (NeuronModel::Hh(_), false) => "uA/cm2",
-        (NeuronModel::Lif(_), true) => "uS",
-        (NeuronModel::Lif(_), false) => "nA",
-        (NeuronModel::HhTraub(_), true) => "nS",
-        (NeuronModel::HhTraub(_), false) => "pA",
+pub fn synapse_units(target: &dyn NeuronKind, synapse: &SynapseModel) -> &'static str {
+    let units = target.synaptic_units();
+    match synapse {
+        SynapseModel::ExpCond(_) => units.conductance,
+        _ => units.current,
     }
 }
 

@@ -5,9 +5,12 @@
 
 use super::graded;
 use super::rates::exprel_inv;
-use super::SynInput;
+use super::{CpuStep, Neuron, NeuronKind, SynInput, SynapticUnits, Variable};
+use crate::error::{Error, Result};
 use crate::real::Real;
+use bytemuck::{Pod, Zeroable};
 use serde::{Deserialize, Serialize};
+use std::sync::Arc;
 
 /// How the gating variables (m, h, n, and the synaptic S) are advanced over one step.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -70,7 +73,113 @@ impl Default for HhParams {
     }
 }
 
-pub const VARIABLES: [&str; 5] = ["v", "m", "h", "n", "s"];
+pub const VARIABLES: [Variable; 5] = [
+    Variable { name: "v", unit: "mV" },
+    Variable { name: "m", unit: "1" },
+    Variable { name: "h", unit: "1" },
+    Variable { name: "n", unit: "1" },
+    Variable { name: "s", unit: "1" },
+];
+
+/// The model as configs name it.
+pub struct Hh;
+
+impl NeuronKind for Hh {
+    fn name(&self) -> &'static str {
+        "hh"
+    }
+    fn variables(&self) -> &'static [Variable] {
+        &VARIABLES
+    }
+    fn synaptic_units(&self) -> SynapticUnits {
+        SynapticUnits {
+            conductance: "mS/cm2",
+            current: "uA/cm2",
+        }
+    }
+    fn shader(&self) -> &'static str {
+        "neurons/hh"
+    }
+    fn graded_activation(&self) -> Option<usize> {
+        Some(S)
+    }
+    fn fused_coupling_shader(&self) -> Option<&'static str> {
+        Some("neurons/hh_coupled")
+    }
+    fn parse(&self, at: &str, params: &toml::Table, _dt_ms: f64) -> Result<Arc<dyn Neuron>> {
+        let p: HhParams = super::read_params(at, params)?;
+        if !(p.c_m > 0.0) {
+            return Err(Error::config(format!("{at}.c_m"), "must be positive"));
+        }
+        if !(p.noise_sigma >= 0.0) {
+            return Err(Error::config(format!("{at}.noise_sigma"), "must be >= 0"));
+        }
+        Ok(Arc::new(p))
+    }
+}
+
+/// `Params` in shaders/neurons/hh.wgsl.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Pod, Zeroable)]
+pub struct HhParamsGpu {
+    pub c_m: f32,
+    pub g_na: f32,
+    pub g_k: f32,
+    pub g_l: f32,
+    pub e_na: f32,
+    pub e_k: f32,
+    pub e_l: f32,
+    pub i_ext: f32,
+    pub noise_sigma: f32,
+    pub v_threshold: f32,
+    pub integrator: u32,
+    pub _pad: u32,
+}
+
+impl Neuron for HhParams {
+    fn kind(&self) -> &'static dyn NeuronKind {
+        &Hh
+    }
+    fn default_v(&self) -> f64 {
+        -65.0
+    }
+    fn rest(&self, v: f64) -> Vec<f64> {
+        resting_at(v).to_vec()
+    }
+    fn noisy(&self) -> bool {
+        self.noise_sigma != 0.0
+    }
+    fn cpu_f64(&self) -> Box<dyn CpuStep<f64>> {
+        Box::new(self.consts::<f64>())
+    }
+    fn cpu_f32(&self) -> Box<dyn CpuStep<f32>> {
+        Box::new(self.consts::<f32>())
+    }
+    fn gpu_params(&self) -> Vec<u8> {
+        let c = self.consts::<f32>();
+        let g = HhParamsGpu {
+            c_m: c.c_m,
+            g_na: c.g_na,
+            g_k: c.g_k,
+            g_l: c.g_l,
+            e_na: c.e_na,
+            e_k: c.e_k,
+            e_l: c.e_l,
+            i_ext: c.i_ext,
+            noise_sigma: c.noise_sigma,
+            v_threshold: c.v_threshold,
+            integrator: c.integrator.code(),
+            _pad: 0,
+        };
+        bytemuck::bytes_of(&g).to_vec()
+    }
+}
+
+impl<F: Real> CpuStep<F> for HhConsts<F> {
+    fn step(&self, x: &mut [F], syn: SynInput<F>, xi: F, _t: F, dt: F) -> bool {
+        step(self, x, syn, xi, dt)
+    }
+}
 
 pub fn alpha_m<F: Real>(v: F) -> F {
     exprel_inv((v + F::from_f64(40.0)) / F::from_f64(10.0))

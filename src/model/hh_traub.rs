@@ -5,11 +5,15 @@
 //!
 //! `shaders/hh_traub.wgsl` mirrors this file: same names, same order of operations.
 
-use super::hh::{advance_gate, GatingIntegrator};
+use super::hh::{advance_gate, steady_state, GatingIntegrator};
+use crate::config::positive;
 use super::rates::exprel_inv;
-use super::SynInput;
+use super::{CpuStep, Neuron, NeuronKind, SynInput, SynapticUnits, Variable};
+use crate::error::{Error, Result};
 use crate::real::Real;
+use bytemuck::{Pod, Zeroable};
 use serde::{Deserialize, Serialize};
+use std::sync::Arc;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -47,7 +51,121 @@ impl Default for TraubParams {
     }
 }
 
-pub const VARIABLES: [&str; 5] = ["v", "m", "h", "n", "refractory"];
+pub const VARIABLES: [Variable; 5] = [
+    Variable { name: "v", unit: "mV" },
+    Variable { name: "m", unit: "1" },
+    Variable { name: "h", unit: "1" },
+    Variable { name: "n", unit: "1" },
+    Variable {
+        name: "refractory",
+        unit: "steps",
+    },
+];
+
+/// The model as configs name it.
+pub struct HhTraub;
+
+impl NeuronKind for HhTraub {
+    fn name(&self) -> &'static str {
+        "hh_traub"
+    }
+    fn variables(&self) -> &'static [Variable] {
+        &VARIABLES
+    }
+    fn synaptic_units(&self) -> SynapticUnits {
+        SynapticUnits {
+            conductance: "nS",
+            current: "pA",
+        }
+    }
+    fn shader(&self) -> &'static str {
+        "neurons/hh_traub"
+    }
+    fn parse(&self, at: &str, params: &toml::Table, dt_ms: f64) -> Result<Arc<dyn Neuron>> {
+        let p: TraubParams = super::read_params(at, params)?;
+        positive(at, "c_m", p.c_m)?;
+        if !(p.refractory_ms >= 0.0) {
+            return Err(Error::config(format!("{at}.refractory_ms"), "must be >= 0"));
+        }
+        Ok(Arc::new(TraubNeuron { params: p, dt_ms }))
+    }
+}
+
+/// The Traub–Miles model with its parameters, for steps of `dt_ms`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TraubNeuron {
+    pub params: TraubParams,
+    pub dt_ms: f64,
+}
+
+/// `Params` in shaders/neurons/hh_traub.wgsl.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Pod, Zeroable)]
+pub struct TraubParamsGpu {
+    pub c_m: f32,
+    pub g_l: f32,
+    pub g_na: f32,
+    pub g_k: f32,
+    pub e_l: f32,
+    pub e_na: f32,
+    pub e_k: f32,
+    pub v_t: f32,
+    pub v_threshold: f32,
+    pub refractory_steps: f32,
+    pub _pad: [u32; 2],
+}
+
+impl Neuron for TraubNeuron {
+    fn kind(&self) -> &'static dyn NeuronKind {
+        &HhTraub
+    }
+    fn default_v(&self) -> f64 {
+        self.params.e_l
+    }
+    /// Gates at their steady state for `v`, no refractoriness.
+    fn rest(&self, v: f64) -> Vec<f64> {
+        let v_t = self.params.v_t;
+        vec![
+            v,
+            steady_state(alpha_m(v, v_t), beta_m(v, v_t)),
+            steady_state(alpha_h(v, v_t), beta_h(v, v_t)),
+            steady_state(alpha_n(v, v_t), beta_n(v, v_t)),
+            0.0,
+        ]
+    }
+    fn noisy(&self) -> bool {
+        false
+    }
+    fn cpu_f64(&self) -> Box<dyn CpuStep<f64>> {
+        Box::new(self.params.consts::<f64>(self.dt_ms))
+    }
+    fn cpu_f32(&self) -> Box<dyn CpuStep<f32>> {
+        Box::new(self.params.consts::<f32>(self.dt_ms))
+    }
+    fn gpu_params(&self) -> Vec<u8> {
+        let c = self.params.consts::<f32>(self.dt_ms);
+        let g = TraubParamsGpu {
+            c_m: c.c_m,
+            g_l: c.g_l,
+            g_na: c.g_na,
+            g_k: c.g_k,
+            e_l: c.e_l,
+            e_na: c.e_na,
+            e_k: c.e_k,
+            v_t: c.v_t,
+            v_threshold: c.v_threshold,
+            refractory_steps: c.refractory_steps,
+            _pad: [0; 2],
+        };
+        bytemuck::bytes_of(&g).to_vec()
+    }
+}
+
+impl<F: Real> CpuStep<F> for TraubConsts<F> {
+    fn step(&self, x: &mut [F], syn: SynInput<F>, _xi: F, _t: F, dt: F) -> bool {
+        step(self, x, syn, dt)
+    }
+}
 pub const V: usize = 0;
 pub const M: usize = 1;
 pub const H: usize = 2;

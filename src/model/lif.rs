@@ -4,10 +4,14 @@
 //!
 //! `shaders/lif.wgsl` mirrors this file: same names, same order of operations.
 
-use super::SynInput;
+use super::{CpuStep, Neuron, NeuronKind, SynInput, SynapticUnits, Variable};
+use crate::config::positive;
+use crate::error::{Error, Result};
 use crate::real::Real;
+use bytemuck::{Pod, Zeroable};
 use serde::{Deserialize, Serialize};
 use std::f64::consts::TAU;
+use std::sync::Arc;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "snake_case")]
@@ -88,7 +92,128 @@ impl Default for LifParams {
     }
 }
 
-pub const VARIABLES: [&str; 2] = ["v", "refractory"];
+pub const VARIABLES: [Variable; 2] = [
+    Variable { name: "v", unit: "mV" },
+    Variable {
+        name: "refractory",
+        unit: "steps",
+    },
+];
+
+/// The model as configs name it.
+pub struct Lif;
+
+impl NeuronKind for Lif {
+    fn name(&self) -> &'static str {
+        "lif"
+    }
+    fn variables(&self) -> &'static [Variable] {
+        &VARIABLES
+    }
+    fn synaptic_units(&self) -> SynapticUnits {
+        SynapticUnits {
+            conductance: "uS",
+            current: "nA",
+        }
+    }
+    fn shader(&self) -> &'static str {
+        "neurons/lif"
+    }
+    fn parse(&self, at: &str, params: &toml::Table, dt_ms: f64) -> Result<Arc<dyn Neuron>> {
+        let p: LifParams = super::read_params(at, params)?;
+        positive(at, "tau_m", p.tau_m)?;
+        positive(at, "r_m", p.r_m)?;
+        if !(p.t_ref >= 0.0) {
+            return Err(Error::config(format!("{at}.t_ref"), "must be >= 0"));
+        }
+        if let Some(s) = &p.input.sin {
+            positive(&format!("{at}.input.sin"), "period_ms", s.period_ms)?;
+        }
+        Ok(Arc::new(LifNeuron { params: p, dt_ms }))
+    }
+}
+
+/// The LIF model with its parameters, for steps of `dt_ms`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LifNeuron {
+    pub params: LifParams,
+    pub dt_ms: f64,
+}
+
+/// `Params` in shaders/neurons/lif.wgsl.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Pod, Zeroable)]
+pub struct LifParamsGpu {
+    pub tau_m: f32,
+    pub e_l: f32,
+    pub v_reset: f32,
+    pub v_th: f32,
+    pub r_m: f32,
+    pub refractory_steps: f32,
+    pub decay: f32,
+    pub i_const: f32,
+    pub sin_mean: f32,
+    pub sin_omega: f32,
+    pub noise_mean: f32,
+    pub noise_sigma: f32,
+    pub step_amplitude: f32,
+    pub step_start: f32,
+    pub step_stop: f32,
+    pub integrator: u32,
+    pub noisy: u32,
+    pub _pad: [u32; 3],
+}
+
+impl Neuron for LifNeuron {
+    fn kind(&self) -> &'static dyn NeuronKind {
+        &Lif
+    }
+    fn default_v(&self) -> f64 {
+        self.params.e_l
+    }
+    fn rest(&self, v: f64) -> Vec<f64> {
+        vec![v, 0.0]
+    }
+    fn noisy(&self) -> bool {
+        self.params.noisy()
+    }
+    fn cpu_f64(&self) -> Box<dyn CpuStep<f64>> {
+        Box::new(self.params.consts::<f64>(self.dt_ms))
+    }
+    fn cpu_f32(&self) -> Box<dyn CpuStep<f32>> {
+        Box::new(self.params.consts::<f32>(self.dt_ms))
+    }
+    fn gpu_params(&self) -> Vec<u8> {
+        let c = self.params.consts::<f32>(self.dt_ms);
+        let g = LifParamsGpu {
+            tau_m: c.tau_m,
+            e_l: c.e_l,
+            v_reset: c.v_reset,
+            v_th: c.v_th,
+            r_m: c.r_m,
+            refractory_steps: c.refractory_steps,
+            decay: c.decay,
+            i_const: c.i_const,
+            sin_mean: c.sin_mean,
+            sin_omega: c.sin_omega,
+            noise_mean: c.noise_mean,
+            noise_sigma: c.noise_sigma,
+            step_amplitude: c.step_amplitude,
+            step_start: c.step_start,
+            step_stop: c.step_stop,
+            integrator: c.integrator.code(),
+            noisy: self.params.noisy() as u32,
+            _pad: [0; 3],
+        };
+        bytemuck::bytes_of(&g).to_vec()
+    }
+}
+
+impl<F: Real> CpuStep<F> for LifConsts<F> {
+    fn step(&self, x: &mut [F], syn: SynInput<F>, xi: F, t: F, dt: F) -> bool {
+        step(self, x, syn, xi, t, dt)
+    }
+}
 pub const V: usize = 0;
 /// Steps of refractoriness left, an integer held in a float (exact in f32 up to 2^24).
 pub const REFRACTORY: usize = 1;

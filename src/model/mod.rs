@@ -1,5 +1,14 @@
 //! Neuron and synapse models, each defined once: parameters, rate functions and one `step`.
 //! The WGSL shaders in `shaders/` mirror these files line for line.
+//!
+//! A neuron model is one file here and one shader, and the rest of ganglion reaches it only
+//! through two traits, as GeNN's backends reach a model only through its definition:
+//! - [`NeuronKind`]: the model as a type: its name in configs, its variables and their units,
+//!   the units of the synapses onto it, its shader, and how it reads its parameters.
+//! - [`Neuron`]: the model with its parameters resolved: the initial state, the CPU step (in
+//!   f64 and f32, through [`CpuStep`]) and the bytes of its shader's `Params`.
+//!
+//! [`KINDS`] lists the models; nothing outside `model/` matches on which one it has.
 
 pub mod exp_synapse;
 pub mod graded;
@@ -8,7 +17,9 @@ pub mod hh_traub;
 pub mod lif;
 pub mod rates;
 
+use crate::error::Result;
 use crate::real::Real;
+use std::sync::Arc;
 
 /// The most variables any neuron model has: the CPU keeps a neuron's state in one array.
 pub const MAX_VARS: usize = 5;
@@ -32,5 +43,138 @@ impl<F: Real> SynInput<F> {
     #[inline]
     pub fn current(&self, v: F) -> F {
         self.i0 - self.g * v
+    }
+}
+
+/// A state variable: its name in configs and output files, and its unit there.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Variable {
+    pub name: &'static str,
+    pub unit: &'static str,
+}
+
+/// The units of what an event-driven synapse delivers onto a model, in the model's own units.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SynapticUnits {
+    pub conductance: &'static str,
+    pub current: &'static str,
+}
+
+/// What a neuron model is, whatever its parameters.
+pub trait NeuronKind: Send + Sync {
+    /// The name a config gives in `populations.<name>.model`.
+    fn name(&self) -> &'static str;
+    /// The state variables, in the order of the state arrays (the first is V).
+    fn variables(&self) -> &'static [Variable];
+    fn synaptic_units(&self) -> SynapticUnits;
+    /// The shader module that steps it (see `backend::gpu::shaders`).
+    fn shader(&self) -> &'static str;
+    /// The variable a graded synapse reads from a source of this model (its activation S),
+    /// where it has one.
+    fn graded_activation(&self) -> Option<usize> {
+        None
+    }
+    /// The shader module with the model's update fused with its own graded coupling
+    /// (`update_coupled`, `update_coupled_lanes`), where it has one.
+    fn fused_coupling_shader(&self) -> Option<&'static str> {
+        None
+    }
+    /// Reads and checks `params`, the table at config key `at`, for steps of `dt_ms`.
+    fn parse(&self, at: &str, params: &toml::Table, dt_ms: f64) -> Result<Arc<dyn Neuron>>;
+}
+
+/// A neuron model with its parameters: what the backends step.
+pub trait Neuron: std::fmt::Debug + Send + Sync {
+    fn kind(&self) -> &'static dyn NeuronKind;
+    /// V of a neuron whose `init` does not give one.
+    fn default_v(&self) -> f64;
+    /// The state of a neuron at rest at membrane potential `v`, in variable order.
+    fn rest(&self, v: f64) -> Vec<f64>;
+    /// Whether a step draws a standard normal per neuron (Philox, `rng::stream::VOLTAGE_NOISE`).
+    fn noisy(&self) -> bool;
+    fn cpu_f64(&self) -> Box<dyn CpuStep<f64>>;
+    fn cpu_f32(&self) -> Box<dyn CpuStep<f32>>;
+    /// The shader's `Params`, as bytes.
+    fn gpu_params(&self) -> Vec<u8>;
+}
+
+/// One neuron over one step on the CPU.
+pub trait CpuStep<F>: Send + Sync {
+    /// Advances state `x` from time `t` by `dt` with synaptic input `syn` and the neuron's
+    /// standard-normal draw `xi` (zero unless the model is noisy). True when it spiked.
+    fn step(&self, x: &mut [F], syn: SynInput<F>, xi: F, t: F, dt: F) -> bool;
+}
+
+impl std::fmt::Debug for dyn NeuronKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl PartialEq for dyn NeuronKind {
+    fn eq(&self, other: &Self) -> bool {
+        self.name() == other.name()
+    }
+}
+
+/// Every neuron model ganglion has.
+pub static KINDS: [&dyn NeuronKind; 3] = [&hh::Hh, &lif::Lif, &hh_traub::HhTraub];
+
+/// The model a config names, or None.
+pub fn lookup(name: &str) -> Option<&'static dyn NeuronKind> {
+    KINDS.iter().copied().find(|k| k.name() == name)
+}
+
+/// The models' names, for error messages.
+pub fn names() -> String {
+    KINDS.iter().map(|k| k.name()).collect::<Vec<_>>().join(", ")
+}
+
+/// A model in a config is its name: read as the model, written as the name.
+pub mod kind_serde {
+    use super::NeuronKind;
+
+    pub fn serialize<S: serde::Serializer>(
+        kind: &&'static dyn NeuronKind,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
+        s.serialize_str(kind.name())
+    }
+
+    pub fn deserialize<'de, D: serde::Deserializer<'de>>(
+        d: D,
+    ) -> Result<&'static dyn NeuronKind, D::Error> {
+        let name = <String as serde::Deserialize>::deserialize(d)?;
+        super::lookup(&name).ok_or_else(|| {
+            serde::de::Error::custom(format!(
+                "unknown model `{name}`; ganglion has {}",
+                super::names()
+            ))
+        })
+    }
+}
+
+/// Reads a model's parameters with serde, naming the key of any error.
+pub fn read_params<P: serde::de::DeserializeOwned>(at: &str, params: &toml::Table) -> Result<P> {
+    crate::config::deserialize_at(at, toml::Value::Table(params.clone()))
+}
+
+/// The CPU step of `model` in the float type `F`.
+pub fn cpu_step<F: Real>(model: &dyn Neuron) -> Box<dyn CpuStep<F>> {
+    F::cpu_step(model)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_model_fits_the_cpu_state_array_and_is_found_by_its_name() {
+        for kind in KINDS {
+            assert!(kind.variables().len() <= MAX_VARS, "{}", kind.name());
+            assert_eq!(kind.variables()[0].name, "v", "{}", kind.name());
+            assert_eq!(lookup(kind.name()), Some(kind));
+        }
+        assert!(lookup("izhikevich").is_none());
     }
 }

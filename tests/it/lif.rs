@@ -1,11 +1,10 @@
 //! The leaky integrate-and-fire model: the Neuromatch tutorial's numbers, the analytic rate,
 //! refractoriness, and GPU against CPU.
 
-
 use crate::common::*;
 use ganglion::backend::cpu::CpuBackend;
 use ganglion::backend::gpu::GpuBackend;
-use ganglion::config::NeuronModel;
+use ganglion::config::Config;
 use ganglion::model::lif;
 use ganglion::record::RecordPlan;
 
@@ -17,12 +16,14 @@ fn printed(x: f64) -> String {
     format!("{mantissa}e{sign}{digits:0>2}")
 }
 
+/// The LIF parameters of the config's first population, as the model reads them.
+fn lif_params(config: &Config) -> lif::LifParams {
+    let (name, pop) = config.populations.iter().next().unwrap();
+    ganglion::model::read_params(name, &pop.params).unwrap()
+}
+
 fn tutorial_params() -> lif::LifParams {
-    let (_, net) = shipped("lif_tutorial.toml", &[]);
-    match &net.populations[0].model {
-        NeuronModel::Lif(p) => p.clone(),
-        _ => unreachable!(),
-    }
+    lif_params(&shipped("lif_tutorial.toml", &[]).0)
 }
 
 #[test]
@@ -90,15 +91,12 @@ fn the_firing_rate_for_constant_input_matches_the_analytic_rate() {
             "simulation.duration_ms=2000".to_string(),
         ];
         let o: Vec<&str> = overrides.iter().map(|s| s.as_str()).collect();
-        let (_, net) = shipped("lif_tutorial.toml", &o);
+        let (config, net) = shipped("lif_tutorial.toml", &o);
         let plan = RecordPlan::all_spikes(&net);
         let rec = run_in_memory(&net, &mut CpuBackend::<f64>::new(&net), &plan);
         let times = rec.spike_times(0, 0, dt);
         let isi = (times[times.len() - 1] - times[0]) / (times.len() - 1) as f64;
-        let NeuronModel::Lif(p) = &net.populations[0].model else {
-            unreachable!()
-        };
-        let theory = 1000.0 / lif::analytic_rate(p, i);
+        let theory = 1000.0 / lif::analytic_rate(&lif_params(&config), i);
         // The exact scheme resolves the crossing to one step; forward Euler adds its O(dt) error.
         let tolerance = if integrator == "exact" { dt } else { 3.0 * dt };
         assert!(

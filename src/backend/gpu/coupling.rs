@@ -2,15 +2,23 @@
 //! the policy behind `simulation.gpu_coupling`, apart from the buffers and dispatches that
 //! carry it out. It reads only the network's shape, so `check` applies it without building.
 
-use crate::config::{GpuCoupling, ModelName};
+use crate::config::GpuCoupling;
 use crate::error::{Error, Result};
 use crate::shape::Shape;
 
 /// Why `net` cannot have its graded coupling fused into the neuron update, if it cannot. The
 /// fused kernel sums one projection, reading S from the population's own state buffer.
 pub fn fused_coupling_unfit(net: &Shape) -> Option<String> {
-    if let Some(p) = net.populations.iter().find(|p| p.model != ModelName::Hh) {
-        return Some(format!("population `{}` is not an hh population", p.name));
+    if let Some(p) = net
+        .populations
+        .iter()
+        .find(|p| p.model.fused_coupling_shader().is_none())
+    {
+        return Some(format!(
+            "population `{}` is not an hh population (its model, {}, has no fused update)",
+            p.name,
+            p.model.name()
+        ));
     }
     let mut targeted = vec![false; net.populations.len()];
     for p in &net.projections {

@@ -3,100 +3,26 @@
 
 use super::blocked::BlockGeometry;
 use super::context::GpuContext;
+use super::shaders::compose;
+use crate::model::NeuronKind;
 use crate::error::{Error, Result};
 use bytemuck::{Pod, Zeroable};
 
-pub const PHILOX_WGSL: &str = include_str!("../../../shaders/philox.wgsl");
-pub const STEP_INFO_WGSL: &str = include_str!("../../../shaders/step_info.wgsl");
-pub const NEURON_COMMON_WGSL: &str = include_str!("../../../shaders/neuron_common.wgsl");
-pub const HH_WGSL: &str = include_str!("../../../shaders/hh.wgsl");
-pub const LIF_WGSL: &str = include_str!("../../../shaders/lif.wgsl");
-pub const HH_TRAUB_WGSL: &str = include_str!("../../../shaders/hh_traub.wgsl");
-pub const GRADED_SYNAPSE_WGSL: &str = include_str!("../../../shaders/graded_synapse.wgsl");
-pub const GRADED_COUPLING_WGSL: &str = include_str!("../../../shaders/graded_coupling.wgsl");
-pub const GRADED_BLOCKED_WGSL: &str = include_str!("../../../shaders/graded_blocked.wgsl");
-pub const HH_COUPLED_WGSL: &str = include_str!("../../../shaders/hh_coupled.wgsl");
-pub const EXP_SYNAPSE_WGSL: &str = include_str!("../../../shaders/exp_synapse.wgsl");
-pub const EXP_PROPAGATE_WGSL: &str = include_str!("../../../shaders/exp_propagate.wgsl");
-pub const RECORD_WGSL: &str = include_str!("../../../shaders/record.wgsl");
-pub const PHILOX_CHECK_WGSL: &str = include_str!("../../../shaders/philox_check.wgsl");
-
-/// `Params` in shaders/hh.wgsl.
+/// `PopulationInfo` in shaders/common/neuron_common.wgsl: what every model's update needs to
+/// know of its population besides the model's own `Params` (the models' `gpu_params`).
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Pod, Zeroable)]
-pub struct HhParamsGpu {
-    pub c_m: f32,
-    pub g_na: f32,
-    pub g_k: f32,
-    pub g_l: f32,
-    pub e_na: f32,
-    pub e_k: f32,
-    pub e_l: f32,
-    pub i_ext: f32,
-    pub noise_sigma: f32,
-    pub v_threshold: f32,
+pub struct PopulationInfoGpu {
     pub dt: f32,
     pub n: u32,
-    pub integrator: u32,
-    pub population: u32,
+    pub index: u32,
     pub record_spikes: u32,
     pub seed_lo: u32,
     pub seed_hi: u32,
-    pub _pad: [u32; 3],
-}
-
-/// `Params` in shaders/lif.wgsl.
-#[repr(C)]
-#[derive(Clone, Copy, Debug, Pod, Zeroable)]
-pub struct LifParamsGpu {
-    pub tau_m: f32,
-    pub e_l: f32,
-    pub v_reset: f32,
-    pub v_th: f32,
-    pub r_m: f32,
-    pub refractory_steps: f32,
-    pub decay: f32,
-    pub i_const: f32,
-    pub sin_mean: f32,
-    pub sin_omega: f32,
-    pub noise_mean: f32,
-    pub noise_sigma: f32,
-    pub step_amplitude: f32,
-    pub step_start: f32,
-    pub step_stop: f32,
-    pub dt: f32,
-    pub n: u32,
-    pub integrator: u32,
-    pub population: u32,
-    pub record_spikes: u32,
-    pub seed_lo: u32,
-    pub seed_hi: u32,
-    pub noisy: u32,
-    pub _pad: u32,
-}
-
-/// `Params` in shaders/hh_traub.wgsl.
-#[repr(C)]
-#[derive(Clone, Copy, Debug, Pod, Zeroable)]
-pub struct TraubParamsGpu {
-    pub c_m: f32,
-    pub g_l: f32,
-    pub g_na: f32,
-    pub g_k: f32,
-    pub e_l: f32,
-    pub e_na: f32,
-    pub e_k: f32,
-    pub v_t: f32,
-    pub v_threshold: f32,
-    pub refractory_steps: f32,
-    pub dt: f32,
-    pub n: u32,
-    pub population: u32,
-    pub record_spikes: u32,
     pub _pad: [u32; 2],
 }
 
-/// `ExpParams` in shaders/exp_synapse.wgsl: one event-driven projection and where its parts
+/// `ExpParams` in shaders/synapses/exp_synapse.wgsl: one event-driven projection and where its parts
 /// sit in the shared event buffers.
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Pod, Zeroable)]
@@ -119,10 +45,10 @@ pub struct ExpParamsGpu {
     pub _pad: u32,
 }
 
-/// `MAX_EVENT_PROJECTIONS` in shaders/exp_synapse.wgsl.
+/// `MAX_EVENT_PROJECTIONS` in shaders/synapses/exp_synapse.wgsl.
 pub const MAX_EVENT_PROJECTIONS: usize = 8;
 
-/// `EventList` in shaders/exp_synapse.wgsl.
+/// `EventList` in shaders/synapses/exp_synapse.wgsl.
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Pod, Zeroable)]
 pub struct EventListGpu {
@@ -141,7 +67,7 @@ pub struct StepInfo {
     pub row: u32,
 }
 
-/// `CouplingParams` in shaders/graded_coupling.wgsl.
+/// `CouplingParams` in shaders/synapses/graded_synapse.wgsl.
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Pod, Zeroable)]
 pub struct CouplingParamsGpu {
@@ -153,9 +79,11 @@ pub struct CouplingParamsGpu {
     pub n_source: u32,
     pub accumulate: u32,
     pub blocked_parts: u32,
+    pub activation: u32,
+    pub _pad: [u32; 3],
 }
 
-/// `RecordParams` in shaders/record.wgsl.
+/// `RecordParams` in shaders/common/record.wgsl.
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Pod, Zeroable)]
 pub struct RecordParamsGpu {
@@ -223,32 +151,34 @@ pub struct Kernel {
 }
 
 impl Kernel {
-    /// Compiles `sources` (concatenated: WGSL has no includes) and reports shader errors.
+    /// Compiles shader module `module` (composed with what it requires) and reports shader
+    /// errors.
     pub fn new(
         ctx: &GpuContext,
         label: &str,
-        sources: &[&str],
+        module: &str,
         entry: &str,
         slots: &[Slot],
     ) -> Result<Kernel> {
-        Self::with_overrides(ctx, label, sources, entry, slots, &[])
+        Self::with_overrides(ctx, label, module, entry, slots, &[])
     }
 
     /// As `new`, with the shader's `override` constants set.
     pub fn with_overrides(
         ctx: &GpuContext,
         label: &str,
-        sources: &[&str],
+        module: &str,
         entry: &str,
         slots: &[Slot],
         overrides: &[(&str, f64)],
     ) -> Result<Kernel> {
+        let source = compose(module)?;
         let scope = ctx.device.push_error_scope(wgpu::ErrorFilter::Validation);
         let module = ctx
             .device
             .create_shader_module(wgpu::ShaderModuleDescriptor {
                 label: Some(label),
-                source: wgpu::ShaderSource::Wgsl(sources.concat().into()),
+                source: wgpu::ShaderSource::Wgsl(source.into()),
             });
         let layout = layout(ctx, label, slots);
         let pipeline_layout = ctx
@@ -299,7 +229,8 @@ impl Kernel {
     }
 }
 
-/// Threads per CSR row in the lanes-per-row coupling kernels (`LANES` in graded_synapse.wgsl).
+/// Threads per CSR row in the lanes-per-row coupling kernels (`LANES` in
+/// synapses/graded_synapse.wgsl).
 pub const LANES: u32 = 16;
 
 /// Rows one workgroup of 256 threads of those kernels sums (`ROWS_PER_GROUP` in
@@ -330,17 +261,12 @@ impl BlockedKernels {
         let mut slots = COUPLING_SLOTS.to_vec();
         // The partial sums.
         slots.push(Slot::ReadWrite);
-        let sources = [
-            GRADED_SYNAPSE_WGSL,
-            GRADED_COUPLING_WGSL,
-            GRADED_BLOCKED_WGSL,
-        ];
         let overrides = [
             ("BLOCK_SLOTS", geometry.slots as f64),
             ("BLOCK_COLS", geometry.block_cols as f64),
         ];
         let pass =
-            |label, entry| Kernel::with_overrides(ctx, label, &sources, entry, &slots, &overrides);
+            |label, entry| Kernel::with_overrides(ctx, label, "synapses/graded_blocked", entry, &slots, &overrides);
         Ok(BlockedKernels {
             couple: pass("graded_coupling_blocked", "couple_blocked")?,
             finish: pass("graded_coupling_blocked_finish", "finish_blocked")?,
@@ -349,14 +275,35 @@ impl BlockedKernels {
     }
 }
 
+/// How a population's update kernel runs: alone, or with its own graded coupling summed in the
+/// same dispatch (one thread, or `LANES` threads, per row).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Update {
+    Plain,
+    Coupled,
+    CoupledLanes,
+}
+
+/// params, step, state, syn_g, syn_i0, spikes, status, spiked, the incoming event-driven
+/// projections, g, rings, and the population's `PopulationInfo`: see neuron_common.wgsl.
+const NEURON_SLOTS: [Slot; 12] = [
+    Slot::Uniform,
+    Slot::StepInfo,
+    Slot::ReadWrite,
+    Slot::Read,
+    Slot::Read,
+    Slot::ReadWrite,
+    Slot::ReadWrite,
+    Slot::ReadWrite,
+    Slot::Read,
+    Slot::ReadWrite,
+    Slot::ReadWrite,
+    Slot::Uniform,
+];
+
 pub struct Kernels {
-    pub hh: Kernel,
-    /// HH with its own graded coupling in the same dispatch (`GpuCoupling::Fused`).
-    pub hh_coupled: Kernel,
-    /// The same with `LANES` threads per row (`GpuCoupling::FusedLanes`).
-    pub hh_coupled_lanes: Kernel,
-    pub lif: Kernel,
-    pub hh_traub: Kernel,
+    /// Each (model, way) update a population of the network runs, built on first need.
+    updates: Vec<(&'static str, Update, Kernel)>,
     pub coupling: Kernel,
     pub coupling_lanes: Kernel,
     /// Built only for `GpuCoupling::Blocked`.
@@ -366,64 +313,23 @@ pub struct Kernels {
 }
 
 impl Kernels {
-    /// The kernels, with the blocked coupling's cut for `blocked` if given.
+    /// The shared kernels, with the blocked coupling's cut for `blocked` if given; the models'
+    /// updates are added by `add_update`.
     pub fn new(ctx: &GpuContext, blocked: Option<BlockGeometry>) -> Result<Kernels> {
         use Slot::*;
-        // params, step, state, syn_g, syn_i0, spikes, status, spiked, and the incoming
-        // event-driven projections, g and rings: see neuron_common.wgsl.
-        let neuron = [
-            Uniform, StepInfo, ReadWrite, Read, Read, ReadWrite, ReadWrite, ReadWrite, Read,
-            ReadWrite, ReadWrite,
-        ];
-        // What every neuron kernel is compiled after.
-        let prelude = [
-            PHILOX_WGSL,
-            STEP_INFO_WGSL,
-            EXP_SYNAPSE_WGSL,
-            NEURON_COMMON_WGSL,
-        ];
-        let model = |label, source| {
-            Kernel::new(
-                ctx,
-                label,
-                &[&prelude[..], &[source]].concat(),
-                "update_neurons",
-                &neuron,
-            )
-        };
-        let mut coupled = neuron.to_vec();
-        // The graded projection: params, row_ptr, col_idx, weights.
-        coupled.extend([Uniform, Read, Read, Read]);
-        let hh_coupled = |label, entry| {
-            Kernel::new(
-                ctx,
-                label,
-                &[
-                    &prelude[..],
-                    &[GRADED_SYNAPSE_WGSL, HH_WGSL, HH_COUPLED_WGSL],
-                ]
-                .concat(),
-                entry,
-                &coupled,
-            )
-        };
         Ok(Kernels {
-            hh: model("hh", HH_WGSL)?,
-            hh_coupled: hh_coupled("hh_coupled", "update_coupled")?,
-            hh_coupled_lanes: hh_coupled("hh_coupled_lanes", "update_coupled_lanes")?,
-            lif: model("lif", LIF_WGSL)?,
-            hh_traub: model("hh_traub", HH_TRAUB_WGSL)?,
+            updates: Vec::new(),
             coupling: Kernel::new(
                 ctx,
                 "graded_coupling",
-                &[GRADED_SYNAPSE_WGSL, GRADED_COUPLING_WGSL],
+                "synapses/graded_coupling",
                 "couple",
                 &COUPLING_SLOTS,
             )?,
             coupling_lanes: Kernel::new(
                 ctx,
                 "graded_coupling_lanes",
-                &[GRADED_SYNAPSE_WGSL, GRADED_COUPLING_WGSL],
+                "synapses/graded_coupling",
                 "couple_lanes",
                 &COUPLING_SLOTS,
             )?,
@@ -433,7 +339,7 @@ impl Kernels {
             propagate: Kernel::new(
                 ctx,
                 "exp_propagate",
-                &[STEP_INFO_WGSL, EXP_SYNAPSE_WGSL, EXP_PROPAGATE_WGSL],
+                "synapses/exp_propagate",
                 "propagate",
                 // outgoing projections, step, rows, cols, weights, spiked, rings.
                 &[Read, StepInfo, Read, Read, Read, Read, ReadWrite],
@@ -441,23 +347,50 @@ impl Kernels {
             record: Kernel::new(
                 ctx,
                 "record",
-                &[STEP_INFO_WGSL, RECORD_WGSL],
+                "common/record",
                 "gather",
                 &[Uniform, StepInfo, Read, Read, ReadWrite],
             )?,
         })
     }
-}
 
-impl Kernels {
-    pub(super) fn model(&self, kernel: super::ModelKernel) -> &Kernel {
-        match kernel {
-            super::ModelKernel::Hh => &self.hh,
-            super::ModelKernel::HhCoupled => &self.hh_coupled,
-            super::ModelKernel::HhCoupledLanes => &self.hh_coupled_lanes,
-            super::ModelKernel::Lif => &self.lif,
-            super::ModelKernel::HhTraub => &self.hh_traub,
+    /// Builds `kind`'s update of the given way, if not built yet. The coupled ways take the
+    /// model's fused shader and the graded projection's params, row_ptr, col_idx and weights
+    /// after the neuron slots.
+    pub fn add_update(&mut self, ctx: &GpuContext, kind: &dyn NeuronKind, way: Update) -> Result<()> {
+        if self.updates.iter().any(|(k, w, _)| *k == kind.name() && *w == way) {
+            return Ok(());
         }
+        let label = format!("{}_{way:?}", kind.name());
+        let kernel = match way {
+            Update::Plain => {
+                Kernel::new(ctx, &label, kind.shader(), "update_neurons", &NEURON_SLOTS)?
+            }
+            Update::Coupled | Update::CoupledLanes => {
+                let module = kind.fused_coupling_shader().ok_or_else(|| {
+                    Error::Gpu(format!("the {} model has no fused update", kind.name()))
+                })?;
+                let mut slots = NEURON_SLOTS.to_vec();
+                slots.extend([Slot::Uniform, Slot::Read, Slot::Read, Slot::Read]);
+                let entry = if way == Update::Coupled {
+                    "update_coupled"
+                } else {
+                    "update_coupled_lanes"
+                };
+                Kernel::new(ctx, &label, module, entry, &slots)?
+            }
+        };
+        self.updates.push((kind.name(), way, kernel));
+        Ok(())
+    }
+
+    /// `kind`'s update of the given way (built by `add_update`).
+    pub fn update(&self, kind: &str, way: Update) -> &Kernel {
+        self.updates
+            .iter()
+            .find(|(k, w, _)| *k == kind && *w == way)
+            .map(|(_, _, kernel)| kernel)
+            .expect("add_update ran for every population")
     }
 }
 
@@ -471,7 +404,7 @@ pub fn philox_on_gpu(
     let kernel = Kernel::new(
         ctx,
         "philox_check",
-        &[PHILOX_WGSL, PHILOX_CHECK_WGSL],
+        "common/philox_check",
         "main",
         &[Uniform, Read, ReadWrite, ReadWrite],
     )?;
@@ -516,7 +449,8 @@ mod tests {
     /// rows are skipped or summed twice.
     #[test]
     fn rows_per_lane_group_matches_the_shader() {
-        assert!(GRADED_SYNAPSE_WGSL.contains(&format!("const LANES: u32 = {LANES}u;")));
-        assert!(GRADED_SYNAPSE_WGSL.contains("const ROWS_PER_GROUP: u32 = 256u / LANES;"));
+        let wgsl = super::super::shaders::source("synapses/graded_synapse").unwrap();
+        assert!(wgsl.contains(&format!("const LANES: u32 = {LANES}u;")));
+        assert!(wgsl.contains("const ROWS_PER_GROUP: u32 = 256u / LANES;"));
     }
 }

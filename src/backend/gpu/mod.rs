@@ -13,13 +13,13 @@ pub mod coupling;
 pub mod events;
 pub mod kernels;
 pub mod preflight;
+pub mod shaders;
 
 use super::{Backend, BackendInfo, NetworkState};
-use crate::config::{GpuCoupling, NeuronModel, Precision, SynapseModel};
+use crate::config::{GpuCoupling, Precision, SynapseModel};
 use crate::connectivity::{Csr, Weights};
 use crate::error::{Error, Result};
 use crate::model::graded::GradedParams;
-use crate::model::hh;
 use crate::network::Network;
 use crate::shape::Shape;
 use crate::record::{samples_in, ChunkOutput, Divergence, RecordPlan, Spike, TraceVar};
@@ -27,8 +27,7 @@ use crate::rng;
 pub use context::{describe_adapters, dispatch_size, fold_groups, GpuContext};
 pub use coupling::{dispatches_per_step, fused_lanes, fuses, kernel_name, resolved};
 use kernels::{
-    CouplingParamsGpu, HhParamsGpu, Kernels, LifParamsGpu, RecordParamsGpu, StepInfo,
-    TraubParamsGpu,
+    CouplingParamsGpu, Kernels, PopulationInfoGpu, RecordParamsGpu, StepInfo, Update,
 };
 
 /// Steps recorded into one command buffer: long enough to amortise the submit and readback,
@@ -43,21 +42,14 @@ const SPIKE_RATE_BOUND_HZ: f64 = 1000.0;
 const MAX_TRACE_BYTES_PER_SUBMIT: u64 = 64 << 20;
 const NO_STEP: u32 = u32::MAX;
 
-#[derive(Clone, Copy)]
-enum ModelKernel {
-    Hh,
-    /// HH with its own graded projection summed in the same dispatch (fused coupling).
-    HhCoupled,
-    /// The same, `kernels::LANES` threads per row.
-    HhCoupledLanes,
-    Lif,
-    HhTraub,
-}
-
 struct PopulationBuffers {
     size: u32,
     n_vars: usize,
-    kernel: ModelKernel,
+    /// The model's name and the way its update runs (`Kernels::update`).
+    kind: &'static str,
+    update: Update,
+    /// The variable kept in two blocks (S with fused coupling): block `n_vars` on odd steps.
+    double_buffered: Option<usize>,
     /// Variable k of neuron i at k·size + i, in model variable order; with fused coupling a
     /// sixth block holds S of every other step.
     state: wgpu::Buffer,
@@ -103,8 +95,6 @@ struct GatherSource<'a> {
     is_state: bool,
 }
 
-/// State block of S on odd steps with fused coupling (`S_ALT` in hh_coupled.wgsl).
-const S_ALT: usize = 5;
 
 struct Timer {
     queries: wgpu::QuerySet,
@@ -243,6 +233,7 @@ impl GradedBuffers {
         name: &str,
         csr: &Csr,
         g: &GradedParams,
+        activation: usize,
         accumulate: bool,
         blocked_parts: usize,
     ) -> wgpu::Buffer {
@@ -258,6 +249,8 @@ impl GradedBuffers {
             n_source: csr.n_cols as u32,
             accumulate: accumulate as u32,
             blocked_parts: blocked_parts as u32,
+            activation: activation as u32,
+            _pad: [0; 3],
         };
         ctx.uniform_buffer(&format!("{name}.params"), bytemuck::bytes_of(&params))
     }
@@ -267,6 +260,7 @@ impl GradedBuffers {
         name: &str,
         csr: &Csr,
         g: &GradedParams,
+        activation: usize,
         accumulate: bool,
     ) -> Result<GradedBuffers> {
         let buffer =
@@ -276,7 +270,7 @@ impl GradedBuffers {
             Weights::PerSynapse(ws) => f32s(ws),
         };
         Ok(GradedBuffers {
-            params: Self::params(ctx, name, csr, g, accumulate, 1),
+            params: Self::params(ctx, name, csr, g, activation, accumulate, 1),
             pointers: buffer("row_ptr", bytemuck::cast_slice(&csr.row_ptr))?,
             indices: buffer("col_idx", bytemuck::cast_slice(&csr.col_idx))?,
             weights: buffer("weights", bytemuck::cast_slice(&weights))?,
@@ -292,6 +286,7 @@ impl GradedBuffers {
         name: &str,
         csr: &Csr,
         g: &GradedParams,
+        activation: usize,
         accumulate: bool,
         geo: blocked::BlockGeometry,
         parts: usize,
@@ -300,7 +295,7 @@ impl GradedBuffers {
         let buffer =
             |part: &str, contents: &[u8]| ctx.storage_buffer(&format!("{name}.{part}"), contents);
         Ok(GradedBuffers {
-            params: Self::params(ctx, name, csr, g, accumulate, parts),
+            params: Self::params(ctx, name, csr, g, activation, accumulate, parts),
             pointers: buffer("seg_ptr", bytemuck::cast_slice(&layout.seg_ptr))?,
             indices: buffer("entries", bytemuck::cast_slice(&layout.entries))?,
             weights: buffer(
@@ -320,7 +315,7 @@ impl GradedBuffers {
             col_idx: Vec::new(),
             weights: Weights::Uniform(0.0),
         };
-        Self::new(ctx, name, &csr, &GradedParams::default(), false)
+        Self::new(ctx, name, &csr, &GradedParams::default(), 0, false)
     }
 }
 
@@ -354,7 +349,7 @@ impl GpuBackend {
                 )
             })
             .transpose()?;
-        let kernels = Kernels::new(&ctx, blocked_geometry)?;
+        let mut kernels = Kernels::new(&ctx, blocked_geometry)?;
         let binding_limit = ctx
             .limits
             .max_storage_buffer_binding_size
@@ -397,12 +392,16 @@ impl GpuBackend {
         for (index, p) in net.populations.iter().enumerate() {
             let n = p.size as u32;
             let record_spikes = plan.spikes.get(index).copied().unwrap_or(false) as u32;
+            let kind = p.model.kind();
+            // With fused coupling the activation S is double-buffered: a second block after
+            // the variables holds it on odd steps.
+            let double_buffered = if fused { kind.graded_activation() } else { None };
             let mut state_init = Vec::with_capacity((p.init.len() + 1) * p.size);
             for column in &p.init {
                 state_init.extend(column.iter().map(|&x| x as f32));
             }
-            if fused {
-                state_init.extend(p.init[hh::S].iter().map(|&x| x as f32));
+            if let Some(s) = double_buffered {
+                state_init.extend(p.init[s].iter().map(|&x| x as f32));
             }
             let state = ctx.storage_buffer(
                 &format!("{}.state", p.name),
@@ -413,89 +412,25 @@ impl GpuBackend {
                 ctx.storage_buffer(&format!("{}.syn_i0", p.name), &vec![0u8; p.size * 4])?;
             let spiked =
                 ctx.storage_buffer(&format!("{}.spiked", p.name), &vec![0u8; p.size * 4])?;
-            let (kernel, params): (ModelKernel, Vec<u8>) = match &p.model {
-                NeuronModel::Hh(params) => {
-                    let c = params.consts::<f32>();
-                    let g = HhParamsGpu {
-                        c_m: c.c_m,
-                        g_na: c.g_na,
-                        g_k: c.g_k,
-                        g_l: c.g_l,
-                        e_na: c.e_na,
-                        e_k: c.e_k,
-                        e_l: c.e_l,
-                        i_ext: c.i_ext,
-                        noise_sigma: c.noise_sigma,
-                        v_threshold: c.v_threshold,
-                        dt: net.dt_ms as f32,
-                        n,
-                        integrator: c.integrator.code(),
-                        population: index as u32,
-                        record_spikes,
-                        seed_lo: seed[0],
-                        seed_hi: seed[1],
-                        _pad: [0; 3],
-                    };
-                    let kernel = match coupling {
-                        GpuCoupling::FusedLanes => ModelKernel::HhCoupledLanes,
-                        GpuCoupling::Fused => ModelKernel::HhCoupled,
-                        _ => ModelKernel::Hh,
-                    };
-                    (kernel, bytemuck::bytes_of(&g).to_vec())
-                }
-                NeuronModel::Lif(params) => {
-                    let c = params.consts::<f32>(net.dt_ms);
-                    let g = LifParamsGpu {
-                        tau_m: c.tau_m,
-                        e_l: c.e_l,
-                        v_reset: c.v_reset,
-                        v_th: c.v_th,
-                        r_m: c.r_m,
-                        refractory_steps: c.refractory_steps,
-                        decay: c.decay,
-                        i_const: c.i_const,
-                        sin_mean: c.sin_mean,
-                        sin_omega: c.sin_omega,
-                        noise_mean: c.noise_mean,
-                        noise_sigma: c.noise_sigma,
-                        step_amplitude: c.step_amplitude,
-                        step_start: c.step_start,
-                        step_stop: c.step_stop,
-                        dt: net.dt_ms as f32,
-                        n,
-                        integrator: c.integrator.code(),
-                        population: index as u32,
-                        record_spikes,
-                        seed_lo: seed[0],
-                        seed_hi: seed[1],
-                        noisy: params.noisy() as u32,
-                        _pad: 0,
-                    };
-                    (ModelKernel::Lif, bytemuck::bytes_of(&g).to_vec())
-                }
-                NeuronModel::HhTraub(params) => {
-                    let c = params.consts::<f32>(net.dt_ms);
-                    let g = TraubParamsGpu {
-                        c_m: c.c_m,
-                        g_l: c.g_l,
-                        g_na: c.g_na,
-                        g_k: c.g_k,
-                        e_l: c.e_l,
-                        e_na: c.e_na,
-                        e_k: c.e_k,
-                        v_t: c.v_t,
-                        v_threshold: c.v_threshold,
-                        refractory_steps: c.refractory_steps,
-                        dt: net.dt_ms as f32,
-                        n,
-                        population: index as u32,
-                        record_spikes,
-                        _pad: [0; 2],
-                    };
-                    (ModelKernel::HhTraub, bytemuck::bytes_of(&g).to_vec())
-                }
+            let update = match coupling {
+                GpuCoupling::FusedLanes => Update::CoupledLanes,
+                GpuCoupling::Fused => Update::Coupled,
+                _ => Update::Plain,
             };
+            kernels.add_update(&ctx, kind, update)?;
+            let info = PopulationInfoGpu {
+                dt: net.dt_ms as f32,
+                n,
+                index: index as u32,
+                record_spikes,
+                seed_lo: seed[0],
+                seed_hi: seed[1],
+                _pad: [0; 2],
+            };
+            let params = p.model.gpu_params();
             let params_buf = ctx.uniform_buffer(&format!("{}.params", p.name), &params);
+            let info_buf =
+                ctx.uniform_buffer(&format!("{}.info", p.name), bytemuck::bytes_of(&info));
             let mut resources = vec![
                 params_buf.as_entire_binding(),
                 step_binding(),
@@ -508,15 +443,17 @@ impl GpuBackend {
                 events.inputs[index].as_entire_binding(),
                 events.g.as_entire_binding(),
                 events.rings.as_entire_binding(),
+                info_buf.as_entire_binding(),
             ];
             let own_projection = net.projections.iter().find(|q| q.target == index);
             let graded = match (fused, own_projection) {
                 (false, _) => None,
                 (true, Some(q)) => {
-                    let SynapseModel::Graded(g) = &q.synapse else {
+                    let (SynapseModel::Graded(g), Some(s)) = (&q.synapse, q.source_activation)
+                    else {
                         unreachable!("fused_coupling_unfit admits graded projections only")
                     };
-                    Some(GradedBuffers::new(&ctx, &q.name, &q.csr, g, false)?)
+                    Some(GradedBuffers::new(&ctx, &q.name, &q.csr, g, s, false)?)
                 }
                 (true, None) => Some(GradedBuffers::unconnected(&ctx, &p.name, p.size)?),
             };
@@ -528,11 +465,15 @@ impl GpuBackend {
                     b.weights.as_entire_binding(),
                 ]);
             }
-            let bind_group = kernels.model(kernel).bind(&ctx, &p.name, &resources);
+            let bind_group = kernels
+                .update(kind.name(), update)
+                .bind(&ctx, &p.name, &resources);
             populations.push(PopulationBuffers {
                 size: n,
                 n_vars: p.init.len(),
-                kernel,
+                kind: kind.name(),
+                update,
+                double_buffered,
                 state,
                 bind_group,
             });
@@ -545,7 +486,8 @@ impl GpuBackend {
         let mut couplings = Vec::new();
         let mut targeted = vec![false; net.populations.len()];
         for p in &net.projections {
-            let SynapseModel::Graded(g) = &p.synapse else {
+            let (SynapseModel::Graded(g), Some(activation)) = (&p.synapse, p.source_activation)
+            else {
                 continue;
             };
             if fused {
@@ -559,12 +501,12 @@ impl GpuBackend {
                     let geo = blocked.geometry;
                     let parts = geo.n_parts(p.csr.n_rows, p.csr.n_cols);
                     let b =
-                        GradedBuffers::blocked(&ctx, &p.name, &p.csr, g, accumulate, geo, parts)?;
+                        GradedBuffers::blocked(&ctx, &p.name, &p.csr, g, activation, accumulate, geo, parts)?;
                     let groups = fold_groups((geo.n_groups(p.csr.n_rows) * parts) as u32);
                     (b, &blocked.couple, groups)
                 }
                 None => {
-                    let b = GradedBuffers::new(&ctx, &p.name, &p.csr, g, accumulate)?;
+                    let b = GradedBuffers::new(&ctx, &p.name, &p.csr, g, activation, accumulate)?;
                     match coupling {
                         GpuCoupling::LanesPerRow => (
                             b,
@@ -695,8 +637,9 @@ impl GpuBackend {
                     .vars
                     .iter()
                     .map(|&(v, slot)| {
-                        if fused && source.is_state && v == hh::S as u32 {
-                            (S_ALT as u32, slot)
+                        let pop = &populations[t.population];
+                        if source.is_state && pop.double_buffered == Some(v as usize) {
+                            (pop.n_vars as u32, slot)
                         } else {
                             (v, slot)
                         }
@@ -852,10 +795,10 @@ impl GpuBackend {
                     }
                 }
                 for pop in &self.populations {
-                    pass.set_pipeline(&self.kernels.model(pop.kernel).pipeline);
+                    pass.set_pipeline(&self.kernels.update(pop.kind, pop.update).pipeline);
                     pass.set_bind_group(0, &pop.bind_group, &[step_offset]);
-                    let (x, y) = match pop.kernel {
-                        ModelKernel::HhCoupledLanes => {
+                    let (x, y) = match pop.update {
+                        Update::CoupledLanes => {
                             fold_groups(pop.size.div_ceil(kernels::ROWS_PER_LANE_GROUP))
                         }
                         _ => dispatch_size(pop.size),
@@ -1007,18 +950,12 @@ impl Backend for GpuBackend {
     }
 
     fn read_state(&mut self) -> Result<NetworkState> {
-        // With fused coupling, S of an odd step is in the extra block.
-        let fused = self.coupling.is_fused();
-        let s_block = if fused && self.step % 2 == 1 {
-            S_ALT
-        } else {
-            hh::S
-        };
+        let odd = self.step % 2 == 1;
         let parts: Vec<_> = self
             .populations
             .iter()
             .map(|p| {
-                let blocks = p.n_vars + fused as usize;
+                let blocks = p.n_vars + p.double_buffered.is_some() as usize;
                 (&p.state, 0, (blocks * p.size as usize * 4) as u64)
             })
             .collect();
@@ -1036,8 +973,9 @@ impl Backend for GpuBackend {
                         .map(|&x| f64::from(x))
                         .collect()
                 };
+                // A double-buffered variable of an odd step is in the extra block.
                 (0..p.n_vars)
-                    .map(|k| block(if fused && k == hh::S { s_block } else { k }))
+                    .map(|k| block(if odd && p.double_buffered == Some(k) { p.n_vars } else { k }))
                     .collect()
             })
             .collect())

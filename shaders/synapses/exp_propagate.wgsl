@@ -1,3 +1,4 @@
+// requires: synapses/exp_synapse
 // Prepended with step_info.wgsl and exp_synapse.wgsl. Mirrors CpuBackend::push_spikes: one
 // thread per neuron of the source population, every projection leaving it in turn.
 

@@ -1,3 +1,4 @@
+// requires: common/neuron_common
 // Traub–Miles HH neuron of the COBAHH benchmark: the WGSL twin of src/model/hh_traub.rs
 // (same names, same order of operations). One thread per neuron; prepended with
 // philox.wgsl and neuron_common.wgsl.
@@ -13,10 +14,6 @@ struct Params {
     v_t: f32,
     v_threshold: f32,
     refractory_steps: f32,
-    dt: f32,
-    n: u32,
-    population: u32,
-    record_spikes: u32,
     _pad0: u32,
     _pad1: u32,
 }
@@ -45,11 +42,11 @@ fn advance_gate(x: f32, alpha: f32, beta: f32, dt: f32) -> f32 {
 @compute @workgroup_size(256)
 fn update_neurons(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
     let i = neuron_index(gid, groups);
-    if (i >= p.n) {
+    if (i >= population.n) {
         return;
     }
-    let n_all = p.n;
-    let dt = p.dt;
+    let n_all = population.n;
+    let dt = population.dt;
 
     let v = state[V * n_all + i];
     let m = state[M * n_all + i];
@@ -79,6 +76,6 @@ fn update_neurons(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_wo
         state[REFRACTORY * n_all + i] = p.refractory_steps;
         fired = true;
     }
-    emit_spike(p.population, p.record_spikes, i, fired);
-    check_finite(p.population, i, v_new);
+    emit_spike(population.index, population.record_spikes, i, fired);
+    check_finite(population.index, i, v_new);
 }

@@ -1,3 +1,4 @@
+// requires: nothing
 // Philox4x32-10, the WGSL twin of src/rng.rs: identical raw numbers for the same
 // (counter, key). WGSL has no 64-bit integers, so mulhilo is built from 16-bit halves.
 

@@ -1,3 +1,4 @@
+// requires: nothing
 // The per-dispatch values every per-step kernel reads: one uniform slot per dispatch, bound at
 // binding 1 with a dynamic offset. Mirrors kernels::StepInfo.
 

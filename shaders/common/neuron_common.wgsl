@@ -1,7 +1,23 @@
+// requires: common/philox common/step_info synapses/exp_synapse
 // What every neuron kernel shares (after step_info.wgsl and exp_synapse.wgsl): the per-step
 // slot, the state and synaptic-input buffers, the delivery of event-driven synapses, spike
 // output and divergence flags. Prepended (after philox.wgsl) to each model's shader, which
 // declares its own `Params` at binding 0.
+
+// What every model's update needs to know of its population besides the model's own
+// `Params`: PopulationInfo in src/backend/gpu/kernels.rs.
+struct PopulationInfo {
+    dt: f32,
+    n: u32,
+    index: u32,           // the population's place in the network (spike records, noise)
+    record_spikes: u32,
+    seed_lo: u32,
+    seed_hi: u32,
+    _pad0: u32,
+    _pad1: u32,
+}
+
+@group(0) @binding(11) var<uniform> population: PopulationInfo;
 
 // Variable k of neuron i at state[k * n + i] (structure of arrays in one buffer).
 @group(0) @binding(2) var<storage, read_write> state: array<f32>;
@@ -73,22 +89,22 @@ fn current(syn: SynInput, v: f32) -> f32 {
     return syn.i0 - syn.g * v;
 }
 
-fn emit_spike(population: u32, record: u32, i: u32, fired: bool) {
+fn emit_spike(pop_index: u32, record: u32, i: u32, fired: bool) {
     spiked[i] = select(0u, 1u, fired);
     if (fired && record != 0u) {
         let slot = atomicAdd(&spikes[0], 1u);
         let capacity = (arrayLength(&spikes) - 1u) / 2u;
         if (slot < capacity) {
-            atomicStore(&spikes[1u + 2u * slot], (population << 24u) | step_info.step_in_chunk);
+            atomicStore(&spikes[1u + 2u * slot], (pop_index << 24u) | step_info.step_in_chunk);
             atomicStore(&spikes[2u + 2u * slot], i);
         }
     }
 }
 
-fn check_finite(population: u32, i: u32, v: f32) {
+fn check_finite(pop_index: u32, i: u32, v: f32) {
     // NaN fails every comparison; ±Inf exceeds the largest finite f32.
     if (!(abs(v) <= 3.4028235e38)) {
-        atomicMin(&status[2u * population], step_info.step_in_chunk);
-        atomicMin(&status[2u * population + 1u], i);
+        atomicMin(&status[2u * pop_index], step_info.step_in_chunk);
+        atomicMin(&status[2u * pop_index + 1u], i);
     }
 }

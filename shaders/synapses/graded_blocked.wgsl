@@ -1,3 +1,4 @@
+// requires: synapses/graded_coupling
 // The graded coupling by column blocks (simulation.gpu_coupling = "blocked"), in two passes.
 //   couple_blocked: a workgroup owns BLOCK_SLOTS · BLOCK_THREADS target rows and one of
 //     `blocked_parts` consecutive runs of column blocks. It copies S into workgroup memory one
@@ -62,7 +63,7 @@ fn couple_blocked(
     if (g * BLOCK_SLOTS * BLOCK_THREADS >= coupling.n_rows) {
         return;
     }
-    let s_base = S * coupling.n_source;
+    let s_base = coupling.activation * coupling.n_source;
     let n_blocks = (coupling.n_source + BLOCK_COLS - 1u) / BLOCK_COLS;
     for (var slot = 0u; slot < BLOCK_SLOTS; slot++) {
         block_sums[slot * BLOCK_THREADS + local] = 0.0;

@@ -1,3 +1,4 @@
+// requires: common/step_info
 // Gathers the recorded neurons' variables into the chunk's recording buffer at one sample
 // row: layout [variable][sample][recorded neuron], as ChunkOutput's trace buffers. `state` is
 // a population's state buffer, or the event-driven projections' g (one variable at `offset`).

@@ -1,3 +1,4 @@
+// requires: synapses/graded_synapse
 // The graded synapse's input to each target neuron: the WGSL twin of the graded branch of
 // CpuBackend::gather_synaptic_input and graded::conductance.
 //   couple:       one thread per target row of the CSR matrix, summed in column order, as on
@@ -10,12 +11,10 @@
 @group(0) @binding(1) var<storage, read> row_ptr: array<u32>;
 @group(0) @binding(2) var<storage, read> col_idx: array<u32>;
 @group(0) @binding(3) var<storage, read> weights: array<f32>;
-// The source population's state; S is its variable 4.
+// The source population's state; S is its variable `coupling.activation`.
 @group(0) @binding(4) var<storage, read> source_state: array<f32>;
 @group(0) @binding(5) var<storage, read_write> syn_g: array<f32>;
 @group(0) @binding(6) var<storage, read_write> syn_i0: array<f32>;
-
-const S: u32 = 4u;
 
 fn presynaptic_s(index: u32) -> f32 {
     return source_state[index];
@@ -39,7 +38,7 @@ fn couple(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups
     if (i >= coupling.n_rows) {
         return;
     }
-    let sum_es = row_sum(i, S * coupling.n_source);
+    let sum_es = row_sum(i, coupling.activation * coupling.n_source);
     add_input(i, sum_es);
 }
 
@@ -50,7 +49,7 @@ fn couple_lanes(
     @builtin(num_workgroups) groups: vec3<u32>,
 ) {
     let first_row = first_lane_row(group, groups);
-    sum_lanes(first_row, coupling.n_rows, S * coupling.n_source, local);
+    sum_lanes(first_row, coupling.n_rows, coupling.activation * coupling.n_source, local);
     let i = first_row + local;
     if (local < ROWS_PER_GROUP && i < coupling.n_rows) {
         add_input(i, lanes_total(local));

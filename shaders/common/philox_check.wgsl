@@ -1,3 +1,4 @@
+// requires: common/philox
 // Raw Philox blocks and normals for a list of counters: lets the tests compare the GPU's
 // generator with src/rng.rs word for word. Prepended with philox.wgsl.
 

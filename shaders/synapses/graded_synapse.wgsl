@@ -1,3 +1,4 @@
+// requires: nothing
 // What the graded synapse's kernels share: their parameters, src/model/graded.rs
 // `conductance`, and the two ways to sum one row of the CSR matrix by target. A kernel that
 // prepends this declares `coupling`, `row_ptr`, `col_idx`, `weights` and `presynaptic_s`.
@@ -11,6 +12,10 @@ struct CouplingParams {
     n_source: u32,
     accumulate: u32,   // 0 for the first projection into a population, 1 after
     blocked_parts: u32, // graded_blocked.wgsl: workgroups sharing each row group's columns
+    activation: u32,   // the source's state variable summed (its S)
+    _pad0: u32,
+    _pad1: u32,
+    _pad2: u32,
 }
 
 fn conductance(w: f32, sum_es: f32) -> f32 {

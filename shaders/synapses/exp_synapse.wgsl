@@ -1,3 +1,4 @@
+// requires: common/step_info
 // Event-driven exponential synapses: the WGSL twin of src/model/exp_synapse.rs and the event
 // branches of the CPU backend. Arrivals are summed in 32-bit fixed point (order-independent
 // integer atomics: deterministic, and equal to the CPU's sums bit for bit).

@@ -1,3 +1,4 @@
+// requires: common/neuron_common
 // Hodgkin–Huxley neuron with the graded synapse's activation S: the WGSL twin of
 // src/model/hh.rs (same names, same order of operations). One thread per neuron;
 // prepended with philox.wgsl and neuron_common.wgsl.
@@ -13,16 +14,8 @@ struct Params {
     i_ext: f32,
     noise_sigma: f32,
     v_threshold: f32,
-    dt: f32,
-    n: u32,
     integrator: u32,      // 0 exponential Euler, 1 Euler (clamped)
-    population: u32,
-    record_spikes: u32,
-    seed_lo: u32,
-    seed_hi: u32,
     _pad0: u32,
-    _pad1: u32,
-    _pad2: u32,
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -57,11 +50,11 @@ fn advance_gate(x: f32, alpha: f32, beta: f32, dt: f32, integrator: u32) -> f32 
 // written to `s_next`: the same block, except when the population's own coupling runs in this
 // dispatch (hh_coupled.wgsl) and S must be double-buffered.
 fn step(i: u32, syn: SynInput, s_now: u32, s_next: u32) {
-    let n_all = p.n;
-    let dt = p.dt;
+    let n_all = population.n;
+    let dt = population.dt;
     var xi = 0.0;
     if (p.noise_sigma != 0.0) {
-        xi = normal_draw(vec2<u32>(p.seed_lo, p.seed_hi), i, step_info.step_lo, step_info.step_hi, p.population, VOLTAGE_NOISE);
+        xi = normal_draw(vec2<u32>(population.seed_lo, population.seed_hi), i, step_info.step_lo, step_info.step_hi, population.index, VOLTAGE_NOISE);
     }
 
     let v = state[V * n_all + i];
@@ -82,14 +75,14 @@ fn step(i: u32, syn: SynInput, s_now: u32, s_next: u32) {
     state[s_next * n_all + i] = advance_gate(state[s_now * n_all + i], alpha_s(v), beta_s(v), dt, p.integrator);
     state[V * n_all + i] = v_new;
 
-    emit_spike(p.population, p.record_spikes, i, v < p.v_threshold && v_new >= p.v_threshold);
-    check_finite(p.population, i, v_new);
+    emit_spike(population.index, population.record_spikes, i, v < p.v_threshold && v_new >= p.v_threshold);
+    check_finite(population.index, i, v_new);
 }
 
 @compute @workgroup_size(256)
 fn update_neurons(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
     let i = neuron_index(gid, groups);
-    if (i >= p.n) {
+    if (i >= population.n) {
         return;
     }
     step(i, gathered_input(i), S, S);

@@ -1,3 +1,4 @@
+// requires: neurons/hh synapses/graded_synapse
 // An HH population whose only synaptic input is its own graded projection, in one dispatch per
 // step instead of two: each thread sums its CSR row with graded_synapse.wgsl's `row_sum`, as
 // graded_coupling.wgsl's `couple` does, then steps its neuron with hh.wgsl's `step`.
@@ -8,10 +9,10 @@
 // S of step k+1: S is double-buffered in state blocks 4 and 5, which swap on odd steps.
 // Appended to hh.wgsl (after philox, step_info, neuron_common and graded_synapse).
 
-@group(0) @binding(11) var<uniform> coupling: CouplingParams;
-@group(0) @binding(12) var<storage, read> row_ptr: array<u32>;
-@group(0) @binding(13) var<storage, read> col_idx: array<u32>;
-@group(0) @binding(14) var<storage, read> weights: array<f32>;
+@group(0) @binding(12) var<uniform> coupling: CouplingParams;
+@group(0) @binding(13) var<storage, read> row_ptr: array<u32>;
+@group(0) @binding(14) var<storage, read> col_idx: array<u32>;
+@group(0) @binding(15) var<storage, read> weights: array<f32>;
 
 const S_ALT: u32 = 5u;
 
@@ -22,14 +23,14 @@ fn presynaptic_s(index: u32) -> f32 {
 @compute @workgroup_size(256)
 fn update_coupled(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
     let i = neuron_index(gid, groups);
-    if (i >= p.n) {
+    if (i >= population.n) {
         return;
     }
     let odd = (step_info.step_lo & 1u) == 1u;
     let s_now = select(S, S_ALT, odd);
     let s_next = select(S_ALT, S, odd);
 
-    let sum_es = row_sum(i, s_now * p.n);
+    let sum_es = row_sum(i, s_now * population.n);
     let g = conductance(coupling.w, sum_es);
     step(i, SynInput(g, g * coupling.v_rev), s_now, s_next);
 }
@@ -48,9 +49,9 @@ fn update_coupled_lanes(
     let s_next = select(S_ALT, S, odd);
 
     let first_row = first_lane_row(group, groups);
-    sum_lanes(first_row, p.n, s_now * p.n, local);
+    sum_lanes(first_row, population.n, s_now * population.n, local);
     let i = first_row + local;
-    if (local < ROWS_PER_GROUP && i < p.n) {
+    if (local < ROWS_PER_GROUP && i < population.n) {
         let g = conductance(coupling.w, lanes_total(local));
         step(i, SynInput(g, g * coupling.v_rev), s_now, s_next);
     }

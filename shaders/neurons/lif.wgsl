@@ -1,3 +1,4 @@
+// requires: common/neuron_common
 // Leaky integrate-and-fire neuron: the WGSL twin of src/model/lif.rs (same names, same order
 // of operations). One thread per neuron; prepended with philox.wgsl and neuron_common.wgsl.
 
@@ -17,15 +18,11 @@ struct Params {
     step_amplitude: f32,
     step_start: f32,
     step_stop: f32,
-    dt: f32,
-    n: u32,
     integrator: u32,      // 0 Euler, 1 exact
-    population: u32,
-    record_spikes: u32,
-    seed_lo: u32,
-    seed_hi: u32,
     noisy: u32,
     _pad0: u32,
+    _pad1: u32,
+    _pad2: u32,
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -47,15 +44,15 @@ fn input_current(t: f32, xi: f32) -> f32 {
 @compute @workgroup_size(256)
 fn update_neurons(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
     let i = neuron_index(gid, groups);
-    if (i >= p.n) {
+    if (i >= population.n) {
         return;
     }
-    let n_all = p.n;
-    let dt = p.dt;
+    let n_all = population.n;
+    let dt = population.dt;
     let t = f32(step_info.step_lo) * dt;
     var xi = 0.0;
     if (p.noisy != 0u) {
-        xi = normal_draw(vec2<u32>(p.seed_lo, p.seed_hi), i, step_info.step_lo, step_info.step_hi, p.population, VOLTAGE_NOISE);
+        xi = normal_draw(vec2<u32>(population.seed_lo, population.seed_hi), i, step_info.step_lo, step_info.step_hi, population.index, VOLTAGE_NOISE);
     }
 
     // Every step, refractory or not: the synapses' arrivals and decay do not wait.
@@ -82,7 +79,7 @@ fn update_neurons(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_wo
         } else {
             state[V * n_all + i] = v_new;
         }
-        check_finite(p.population, i, v_new);
+        check_finite(population.index, i, v_new);
     }
-    emit_spike(p.population, p.record_spikes, i, fired);
+    emit_spike(population.index, population.record_spikes, i, fired);
 }

@@ -1,0 +1,117 @@
+//! The WGSL modules and their composition. WGSL has no includes, so each file names what it
+//! needs in its first line (`// requires: common/step_info synapses/exp_synapse`, or
+//! `// requires: nothing`), and [`compose`] concatenates a module after everything it needs,
+//! each module once. Module names are paths under `shaders/` without `.wgsl`.
+
+use crate::error::{Error, Result};
+
+macro_rules! modules {
+    ($($name:literal),* $(,)?) => {
+        /// Every shader module, by name.
+        pub const MODULES: &[(&str, &str)] = &[
+            $(($name, include_str!(concat!("../../../shaders/", $name, ".wgsl")))),*
+        ];
+    };
+}
+
+modules!(
+    "common/philox",
+    "common/philox_check",
+    "common/step_info",
+    "common/neuron_common",
+    "common/record",
+    "neurons/hh",
+    "neurons/hh_coupled",
+    "neurons/hh_traub",
+    "neurons/lif",
+    "synapses/exp_synapse",
+    "synapses/exp_propagate",
+    "synapses/graded_synapse",
+    "synapses/graded_coupling",
+    "synapses/graded_blocked",
+);
+
+/// The text of module `name`.
+pub fn source(name: &str) -> Result<&'static str> {
+    MODULES
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, s)| *s)
+        .ok_or_else(|| Error::Gpu(format!("no shader module `{name}`")))
+}
+
+/// The modules `name` requires, from its first line.
+pub fn requires(name: &str) -> Result<Vec<&'static str>> {
+    let text = source(name)?;
+    let first = text.lines().next().unwrap_or_default();
+    let list = first.strip_prefix("// requires:").ok_or_else(|| {
+        Error::Gpu(format!(
+            "shader module `{name}` does not start with a `// requires:` line"
+        ))
+    })?;
+    Ok(list
+        .split_whitespace()
+        .filter(|n| *n != "nothing")
+        .collect())
+}
+
+/// `root` after every module it requires, directly or not, each once, dependencies first.
+pub fn compose(root: &str) -> Result<String> {
+    fn visit(
+        name: &'static str,
+        path: &mut Vec<&'static str>,
+        done: &mut Vec<&'static str>,
+    ) -> Result<()> {
+        if done.contains(&name) {
+            return Ok(());
+        }
+        if path.contains(&name) {
+            return Err(Error::Gpu(format!(
+                "shader modules require each other in a circle: {} -> {name}",
+                path.join(" -> ")
+            )));
+        }
+        path.push(name);
+        for dep in requires(name)? {
+            visit(static_name(dep)?, path, done)?;
+        }
+        path.pop();
+        done.push(name);
+        Ok(())
+    }
+    let mut done = Vec::new();
+    visit(static_name(root)?, &mut Vec::new(), &mut done)?;
+    done.iter().map(|n| source(n)).collect::<Result<Vec<_>>>().map(|s| s.concat())
+}
+
+fn static_name(name: &str) -> Result<&'static str> {
+    MODULES
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(n, _)| *n)
+        .ok_or_else(|| Error::Gpu(format!("no shader module `{name}`")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_module_declares_what_it_requires_and_composes() {
+        for (name, _) in MODULES {
+            requires(name).unwrap();
+            let text = compose(name).unwrap();
+            assert!(text.ends_with(source(name).unwrap()), "{name} comes last");
+        }
+    }
+
+    #[test]
+    fn a_module_comes_after_what_it_requires_and_only_once() {
+        let text = compose("neurons/hh_coupled").unwrap();
+        let at = |m: &str| text.find(source(m).unwrap()).unwrap();
+        assert!(at("common/philox") < at("common/neuron_common"));
+        assert!(at("common/step_info") < at("synapses/exp_synapse"));
+        assert!(at("neurons/hh") < at("neurons/hh_coupled"));
+        assert_eq!(text.matches("struct StepInfo").count(), 1);
+    }
+}
