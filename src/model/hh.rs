@@ -106,6 +106,9 @@ impl NeuronKind for Hh {
     fn fused_coupling_shader(&self) -> Option<&'static str> {
         Some("neurons/hh_coupled")
     }
+    fn gpu_params_layout(&self) -> super::StructLayout {
+        crate::struct_layout!("Params", HhParamsGpu { c_m, g_na, g_k, g_l, e_na, e_k, e_l, i_ext, noise_sigma, v_threshold, integrator })
+    }
     fn parse(&self, at: &str, params: &toml::Table, _dt_ms: f64) -> Result<Arc<dyn Neuron>> {
         let p: HhParams = super::read_params(at, params)?;
         if !(p.c_m > 0.0) {

@@ -81,6 +81,9 @@ impl NeuronKind for HhTraub {
     fn shader(&self) -> &'static str {
         "neurons/hh_traub"
     }
+    fn gpu_params_layout(&self) -> super::StructLayout {
+        crate::struct_layout!("Params", TraubParamsGpu { c_m, g_l, g_na, g_k, e_l, e_na, e_k, v_t, v_threshold, refractory_steps })
+    }
     fn parse(&self, at: &str, params: &toml::Table, dt_ms: f64) -> Result<Arc<dyn Neuron>> {
         let p: TraubParams = super::read_params(at, params)?;
         positive(at, "c_m", p.c_m)?;

@@ -119,6 +119,9 @@ impl NeuronKind for Lif {
     fn shader(&self) -> &'static str {
         "neurons/lif"
     }
+    fn gpu_params_layout(&self) -> super::StructLayout {
+        crate::struct_layout!("Params", LifParamsGpu { tau_m, e_l, v_reset, v_th, r_m, refractory_steps, decay, i_const, sin_mean, sin_omega, noise_mean, noise_sigma, step_amplitude, step_start, step_stop, integrator, noisy })
+    }
     fn parse(&self, at: &str, params: &toml::Table, dt_ms: f64) -> Result<Arc<dyn Neuron>> {
         let p: LifParams = super::read_params(at, params)?;
         positive(at, "tau_m", p.tau_m)?;

@@ -60,6 +60,29 @@ pub struct SynapticUnits {
     pub current: &'static str,
 }
 
+/// A `#[repr(C)]` struct that a shader declares too: the shader's name for it, its members'
+/// byte offsets and its size, so that a test can hold the two side by side (members whose
+/// names start with `_` are padding and are not compared by name).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StructLayout {
+    pub wgsl_name: &'static str,
+    pub members: Vec<(&'static str, usize)>,
+    pub size: usize,
+}
+
+/// `struct_layout!("Params", HhParamsGpu { c_m, g_na, … })`: the layout of a Rust struct, with
+/// the name the shader gives it.
+#[macro_export]
+macro_rules! struct_layout {
+    ($wgsl:literal, $ty:ty { $($field:ident),* $(,)? }) => {
+        $crate::model::StructLayout {
+            wgsl_name: $wgsl,
+            members: vec![$((stringify!($field), std::mem::offset_of!($ty, $field))),*],
+            size: std::mem::size_of::<$ty>(),
+        }
+    };
+}
+
 /// What a neuron model is, whatever its parameters.
 pub trait NeuronKind: Send + Sync {
     /// The name a config gives in `populations.<name>.model`.
@@ -79,6 +102,8 @@ pub trait NeuronKind: Send + Sync {
     fn fused_coupling_shader(&self) -> Option<&'static str> {
         None
     }
+    /// The layout of the struct `Neuron::gpu_params` fills (the shader's `Params`).
+    fn gpu_params_layout(&self) -> StructLayout;
     /// Reads and checks `params`, the table at config key `at`, for steps of `dt_ms`.
     fn parse(&self, at: &str, params: &toml::Table, dt_ms: f64) -> Result<Arc<dyn Neuron>>;
 }

@@ -26,7 +26,7 @@ fn checksum(spikes: &[Vec<ganglion::record::Spike>]) -> u64 {
 }
 
 /// (spikes per population, checksum) of a shipped config on the CPU in f64.
-fn golden(config: &str, overrides: &[&str]) -> (Vec<usize>, u64) {
+fn golden(config: &str, overrides: &[&str]) -> Golden {
     let mut o = vec!["simulation.precision=\"f64\""];
     o.extend_from_slice(overrides);
     let (_, net) = shipped(config, &o);
@@ -38,9 +38,12 @@ fn golden(config: &str, overrides: &[&str]) -> (Vec<usize>, u64) {
     )
 }
 
+/// Spikes per population and their checksum.
+type Golden = (Vec<usize>, u64);
+
 #[test]
 fn the_shipped_configs_spike_as_they_did() {
-    let cases: [(&str, &[&str], (Vec<usize>, u64)); 3] = [
+    let cases: [(&str, &[&str], Golden); 3] = [
         ("hh_pair.toml", &[], (vec![136], 6675570859708794525)),
         (
             "cobahh.toml",

@@ -12,6 +12,7 @@ pub mod context;
 pub mod coupling;
 pub mod events;
 pub mod kernels;
+pub mod layouts;
 pub mod preflight;
 pub mod shaders;
 
@@ -226,20 +227,27 @@ struct GradedBuffers {
     partial_sums: Option<wgpu::Buffer>,
 }
 
+/// A graded synapse as its coupling kernel needs it: its parameters and the source variable
+/// it sums (the source model's activation S).
+#[derive(Clone, Copy)]
+struct Graded<'a> {
+    params: &'a GradedParams,
+    activation: usize,
+}
+
 impl GradedBuffers {
     /// The projection's `CouplingParams`.
     fn params(
         ctx: &GpuContext,
         name: &str,
         csr: &Csr,
-        g: &GradedParams,
-        activation: usize,
+        g: Graded,
         accumulate: bool,
         blocked_parts: usize,
     ) -> wgpu::Buffer {
         let params = CouplingParamsGpu {
-            v_rev: g.v_rev as f32,
-            w: g.w as f32,
+            v_rev: g.params.v_rev as f32,
+            w: g.params.w as f32,
             uniform_weight: match csr.weights {
                 Weights::Uniform(w) => w as f32,
                 Weights::PerSynapse(_) => 0.0,
@@ -249,7 +257,7 @@ impl GradedBuffers {
             n_source: csr.n_cols as u32,
             accumulate: accumulate as u32,
             blocked_parts: blocked_parts as u32,
-            activation: activation as u32,
+            activation: g.activation as u32,
             _pad: [0; 3],
         };
         ctx.uniform_buffer(&format!("{name}.params"), bytemuck::bytes_of(&params))
@@ -259,8 +267,7 @@ impl GradedBuffers {
         ctx: &GpuContext,
         name: &str,
         csr: &Csr,
-        g: &GradedParams,
-        activation: usize,
+        g: Graded,
         accumulate: bool,
     ) -> Result<GradedBuffers> {
         let buffer =
@@ -270,7 +277,7 @@ impl GradedBuffers {
             Weights::PerSynapse(ws) => f32s(ws),
         };
         Ok(GradedBuffers {
-            params: Self::params(ctx, name, csr, g, activation, accumulate, 1),
+            params: Self::params(ctx, name, csr, g, accumulate, 1),
             pointers: buffer("row_ptr", bytemuck::cast_slice(&csr.row_ptr))?,
             indices: buffer("col_idx", bytemuck::cast_slice(&csr.col_idx))?,
             weights: buffer("weights", bytemuck::cast_slice(&weights))?,
@@ -285,8 +292,7 @@ impl GradedBuffers {
         ctx: &GpuContext,
         name: &str,
         csr: &Csr,
-        g: &GradedParams,
-        activation: usize,
+        g: Graded,
         accumulate: bool,
         geo: blocked::BlockGeometry,
         parts: usize,
@@ -295,7 +301,7 @@ impl GradedBuffers {
         let buffer =
             |part: &str, contents: &[u8]| ctx.storage_buffer(&format!("{name}.{part}"), contents);
         Ok(GradedBuffers {
-            params: Self::params(ctx, name, csr, g, activation, accumulate, parts),
+            params: Self::params(ctx, name, csr, g, accumulate, parts),
             pointers: buffer("seg_ptr", bytemuck::cast_slice(&layout.seg_ptr))?,
             indices: buffer("entries", bytemuck::cast_slice(&layout.entries))?,
             weights: buffer(
@@ -315,7 +321,11 @@ impl GradedBuffers {
             col_idx: Vec::new(),
             weights: Weights::Uniform(0.0),
         };
-        Self::new(ctx, name, &csr, &GradedParams::default(), 0, false)
+        let none = Graded {
+            params: &GradedParams::default(),
+            activation: 0,
+        };
+        Self::new(ctx, name, &csr, none, false)
     }
 }
 
@@ -453,7 +463,11 @@ impl GpuBackend {
                     else {
                         unreachable!("fused_coupling_unfit admits graded projections only")
                     };
-                    Some(GradedBuffers::new(&ctx, &q.name, &q.csr, g, s, false)?)
+                    let g = Graded {
+                        params: g,
+                        activation: s,
+                    };
+                    Some(GradedBuffers::new(&ctx, &q.name, &q.csr, g, false)?)
                 }
                 (true, None) => Some(GradedBuffers::unconnected(&ctx, &p.name, p.size)?),
             };
@@ -486,10 +500,11 @@ impl GpuBackend {
         let mut couplings = Vec::new();
         let mut targeted = vec![false; net.populations.len()];
         for p in &net.projections {
-            let (SynapseModel::Graded(g), Some(activation)) = (&p.synapse, p.source_activation)
+            let (SynapseModel::Graded(params), Some(activation)) = (&p.synapse, p.source_activation)
             else {
                 continue;
             };
+            let g = Graded { params, activation };
             if fused {
                 continue;
             }
@@ -501,12 +516,12 @@ impl GpuBackend {
                     let geo = blocked.geometry;
                     let parts = geo.n_parts(p.csr.n_rows, p.csr.n_cols);
                     let b =
-                        GradedBuffers::blocked(&ctx, &p.name, &p.csr, g, activation, accumulate, geo, parts)?;
+                        GradedBuffers::blocked(&ctx, &p.name, &p.csr, g, accumulate, geo, parts)?;
                     let groups = fold_groups((geo.n_groups(p.csr.n_rows) * parts) as u32);
                     (b, &blocked.couple, groups)
                 }
                 None => {
-                    let b = GradedBuffers::new(&ctx, &p.name, &p.csr, g, activation, accumulate)?;
+                    let b = GradedBuffers::new(&ctx, &p.name, &p.csr, g, accumulate)?;
                     match coupling {
                         GpuCoupling::LanesPerRow => (
                             b,

@@ -1,0 +1,179 @@
+//! What the host and the shaders must agree on, listed once: every struct the host uploads
+//! and every WGSL constant that mirrors a Rust one, each with a shader module that holds it
+//! (one that is complete on its own once composed: a kernel's module). The test
+//! below parses the shaders with naga (no GPU needed) and holds each against its Rust twin,
+//! so that a layout or a constant changed on one side only fails CI, not a GPU run.
+
+use super::blocked;
+use super::kernels::{
+    CouplingParamsGpu, EventListGpu, ExpParamsGpu, PopulationInfoGpu, RecordParamsGpu, StepInfo,
+    LANES, MAX_EVENT_PROJECTIONS, ROWS_PER_LANE_GROUP,
+};
+use crate::model::{StructLayout, KINDS};
+use crate::real::Real;
+use crate::struct_layout;
+
+/// (shader module, struct layout) of every struct the backend uploads, the models' `Params`
+/// included.
+pub fn shared_structs() -> Vec<(&'static str, StructLayout)> {
+    let mut out = vec![
+        (
+            "common/neuron_common",
+            struct_layout!("PopulationInfo", PopulationInfoGpu { dt, n, index, record_spikes, seed_lo, seed_hi }),
+        ),
+        (
+            "common/step_info",
+            struct_layout!("StepInfo", StepInfo { step_lo, step_hi, step_in_chunk, row }),
+        ),
+        (
+            "common/record",
+            struct_layout!("RecordParams", RecordParamsGpu { n_recorded, n_variables, n_samples, variables, n, slots, offset }),
+        ),
+        (
+            "synapses/graded_coupling",
+            struct_layout!("CouplingParams", CouplingParamsGpu {
+                v_rev, w, uniform_weight, per_synapse_weights, n_rows, n_source, accumulate,
+                blocked_parts, activation,
+            }),
+        ),
+        (
+            "synapses/exp_synapse",
+            struct_layout!("ExpParams", ExpParamsGpu {
+                e_rev, decay, inv_scale, uniform_weight, kind, n_target, n_source, slots,
+                delay_steps, per_synapse_weights, g_offset, ring_offset, row_offset,
+                synapse_offset, weight_offset,
+            }),
+        ),
+        (
+            "synapses/exp_synapse",
+            struct_layout!("EventList", EventListGpu { n, projections }),
+        ),
+    ];
+    out.extend(KINDS.iter().map(|k| (k.shader(), k.gpu_params_layout())));
+    out
+}
+
+/// (shader module, constant, value on the host) of every WGSL constant that mirrors a Rust
+/// one; each model's variable indices (`V`, `M`, … `REFRACTORY`) included.
+pub fn shared_constants() -> Vec<(&'static str, String, f64)> {
+    let mut out: Vec<(&'static str, String, f64)> = vec![
+        ("synapses/exp_synapse", "MAX_EVENT_PROJECTIONS".into(), MAX_EVENT_PROJECTIONS as f64),
+        ("synapses/exp_synapse", "KIND_CONDUCTANCE".into(), 0.0),
+        ("synapses/graded_coupling", "LANES".into(), LANES as f64),
+        ("synapses/graded_coupling", "ROWS_PER_GROUP".into(), ROWS_PER_LANE_GROUP as f64),
+        ("synapses/graded_blocked", "BLOCK_THREADS".into(), blocked::THREADS as f64),
+        ("common/philox", "VOLTAGE_NOISE".into(), crate::rng::stream::VOLTAGE_NOISE as f64),
+        ("common/philox", "STREAMS_PER_POPULATION".into(), crate::rng::stream::PER_POPULATION as f64),
+        ("common/neuron_common", "SERIES_CUTOFF".into(), <f32 as Real>::SERIES_CUTOFF),
+        (
+            "neurons/hh",
+            "INTEGRATOR_EXPONENTIAL_EULER".into(),
+            crate::model::hh::GatingIntegrator::ExponentialEuler.code() as f64,
+        ),
+        ("neurons/lif", "INTEGRATOR_EULER".into(), crate::model::lif::LifIntegrator::Euler.code() as f64),
+    ];
+    for kind in KINDS {
+        for (k, var) in kind.variables().iter().enumerate() {
+            out.push((kind.shader(), var.name.to_uppercase(), k as f64));
+        }
+        // The double-buffered activation lives in the block after the variables.
+        if let Some(fused) = kind.fused_coupling_shader() {
+            out.push((fused, "S_ALT".into(), kind.variables().len() as f64));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::shaders::compose;
+    use super::*;
+    use crate::model::NeuronKind;
+    use wgpu::naga;
+
+    fn module(name: &str) -> naga::Module {
+        let text = compose(name).unwrap();
+        naga::front::wgsl::parse_str(&text)
+            .unwrap_or_else(|e| panic!("{name}: {}", e.emit_to_string(&text)))
+    }
+
+    /// The WGSL struct's members (name, offset) and size.
+    fn wgsl_struct(m: &naga::Module, name: &str) -> Option<(Vec<(String, usize)>, usize)> {
+        m.types.iter().find_map(|(_, ty)| match &ty.inner {
+            naga::TypeInner::Struct { members, span } if ty.name.as_deref() == Some(name) => {
+                Some((
+                    members
+                        .iter()
+                        .map(|mb| (mb.name.clone().unwrap_or_default(), mb.offset as usize))
+                        .collect(),
+                    *span as usize,
+                ))
+            }
+            _ => None,
+        })
+    }
+
+    fn wgsl_constant(m: &naga::Module, name: &str) -> Option<f64> {
+        m.constants.iter().find_map(|(_, c)| {
+            if c.name.as_deref() != Some(name) {
+                return None;
+            }
+            match m.global_expressions[c.init] {
+                naga::Expression::Literal(naga::Literal::U32(x)) => Some(x as f64),
+                naga::Expression::Literal(naga::Literal::I32(x)) => Some(x as f64),
+                naga::Expression::Literal(naga::Literal::F32(x)) => Some(x as f64),
+                ref e => panic!("{name}: not a literal after constant folding: {e:?}"),
+            }
+        })
+    }
+
+    #[test]
+    fn every_shared_struct_has_the_same_layout_in_rust_and_wgsl() {
+        for (module_name, rust) in shared_structs() {
+            let m = module(module_name);
+            let (members, size) = wgsl_struct(&m, rust.wgsl_name)
+                .unwrap_or_else(|| panic!("{module_name} declares no `{}`", rust.wgsl_name));
+            let named: Vec<(String, usize)> = members
+                .into_iter()
+                .filter(|(n, _)| !n.starts_with('_'))
+                .collect();
+            let expected: Vec<(String, usize)> = rust
+                .members
+                .iter()
+                .map(|(n, o)| (n.to_string(), *o))
+                .collect();
+            assert_eq!(named, expected, "{module_name}: `{}` members", rust.wgsl_name);
+            assert_eq!(size, rust.size, "{module_name}: `{}` size", rust.wgsl_name);
+        }
+    }
+
+    #[test]
+    fn every_mirrored_constant_has_the_hosts_value() {
+        for (module_name, name, value) in shared_constants() {
+            let got = wgsl_constant(&module(module_name), &name)
+                .unwrap_or_else(|| panic!("{module_name} declares no const `{name}`"));
+            assert!(
+                (got - value).abs() <= 1e-7 * value.abs(),
+                "{module_name}: {name} is {got} in WGSL, {value} on the host"
+            );
+        }
+    }
+
+    /// The check is only as good as its ability to fail: a member moved in a copy of a shader
+    /// is caught.
+    #[test]
+    fn a_moved_member_is_caught() {
+        let text = compose("neurons/hh").unwrap().replacen(
+            "    g_na: f32,\n    g_k: f32,",
+            "    g_k: f32,\n    g_na: f32,",
+            1,
+        );
+        let m = naga::front::wgsl::parse_str(&text).unwrap();
+        let (members, _) = wgsl_struct(&m, "Params").unwrap();
+        let rust = crate::model::hh::Hh.gpu_params_layout();
+        let named: Vec<(String, usize)> = members.into_iter().filter(|(n, _)| !n.starts_with('_')).collect();
+        let expected: Vec<(String, usize)> =
+            rust.members.iter().map(|(n, o)| (n.to_string(), *o)).collect();
+        assert_ne!(named, expected);
+    }
+}
