@@ -87,7 +87,13 @@ impl BlockGeometry {
     }
 
     /// Bytes of the blocked layout and its partial sums on the GPU.
-    pub fn bytes(self, n_rows: usize, n_cols: usize, synapses: u64, per_synapse_weights: bool) -> u64 {
+    pub fn bytes(
+        self,
+        n_rows: usize,
+        n_cols: usize,
+        synapses: u64,
+        per_synapse_weights: bool,
+    ) -> u64 {
         let weights = per_synapse_weights as u64 * 4;
         let partial_sums = (self.n_parts(n_rows, n_cols) * n_rows) as u64 * 4;
         self.seg_ptr_len(n_rows, n_cols) * 4 + synapses * (4 + weights) + partial_sums

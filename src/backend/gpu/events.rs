@@ -6,7 +6,9 @@
 //! not grow with the projections.
 
 use super::context::GpuContext;
+use super::kernels::Kernels;
 use super::kernels::{EventListGpu, ExpParamsGpu, MAX_EVENT_PROJECTIONS};
+use super::Shared;
 use crate::connectivity::Weights;
 use crate::error::{Error, Result};
 use crate::model::exp_synapse::ExpKind;
@@ -127,4 +129,45 @@ impl EventBuffers {
             g_offsets,
         })
     }
+}
+
+/// The propagation of one population's spikes into all of its event-driven projections.
+pub struct PropagateDispatch {
+    pub n_source: u32,
+    pub bind_group: wgpu::BindGroup,
+}
+
+/// One propagation per population with event-driven projections leaving it; `spiked` are the
+/// populations' spike flags.
+pub(crate) fn propagations(
+    ctx: &GpuContext,
+    kernels: &Kernels,
+    shared: &Shared,
+    net: &Network,
+    spiked: &[wgpu::Buffer],
+) -> Vec<PropagateDispatch> {
+    let mut propagations = Vec::new();
+    for (index, p) in net.populations.iter().enumerate() {
+        let Some(outputs) = &shared.events.outputs[index] else {
+            continue;
+        };
+        let bind_group = kernels.propagate.bind(
+            ctx,
+            &p.name,
+            &[
+                outputs.as_entire_binding(),
+                shared.step_binding(),
+                shared.events.rows.as_entire_binding(),
+                shared.events.cols.as_entire_binding(),
+                shared.events.weights.as_entire_binding(),
+                spiked[index].as_entire_binding(),
+                shared.events.rings.as_entire_binding(),
+            ],
+        );
+        propagations.push(PropagateDispatch {
+            n_source: p.size as u32,
+            bind_group,
+        });
+    }
+    propagations
 }

@@ -4,8 +4,8 @@
 use super::blocked::BlockGeometry;
 use super::context::GpuContext;
 use super::shaders::compose;
-use crate::model::NeuronKind;
 use crate::error::{Error, Result};
+use crate::model::NeuronKind;
 use bytemuck::{Pod, Zeroable};
 
 /// `PopulationInfo` in shaders/common/neuron_common.wgsl: what every model's update needs to
@@ -265,8 +265,16 @@ impl BlockedKernels {
             ("BLOCK_SLOTS", geometry.slots as f64),
             ("BLOCK_COLS", geometry.block_cols as f64),
         ];
-        let pass =
-            |label, entry| Kernel::with_overrides(ctx, label, "synapses/graded_blocked", entry, &slots, &overrides);
+        let pass = |label, entry| {
+            Kernel::with_overrides(
+                ctx,
+                label,
+                "synapses/graded_blocked",
+                entry,
+                &slots,
+                &overrides,
+            )
+        };
         Ok(BlockedKernels {
             couple: pass("graded_coupling_blocked", "couple_blocked")?,
             finish: pass("graded_coupling_blocked_finish", "finish_blocked")?,
@@ -357,8 +365,17 @@ impl Kernels {
     /// Builds `kind`'s update of the given way, if not built yet. The coupled ways take the
     /// model's fused shader and the graded projection's params, row_ptr, col_idx and weights
     /// after the neuron slots.
-    pub fn add_update(&mut self, ctx: &GpuContext, kind: &dyn NeuronKind, way: Update) -> Result<()> {
-        if self.updates.iter().any(|(k, w, _)| *k == kind.name() && *w == way) {
+    pub fn add_update(
+        &mut self,
+        ctx: &GpuContext,
+        kind: &dyn NeuronKind,
+        way: Update,
+    ) -> Result<()> {
+        if self
+            .updates
+            .iter()
+            .any(|(k, w, _)| *k == kind.name() && *w == way)
+        {
             return Ok(());
         }
         let label = format!("{}_{way:?}", kind.name());

@@ -19,30 +19,84 @@ pub fn shared_structs() -> Vec<(&'static str, StructLayout)> {
     let mut out = vec![
         (
             "common/neuron_common",
-            struct_layout!("PopulationInfo", PopulationInfoGpu { dt, n, index, record_spikes, seed_lo, seed_hi }),
+            struct_layout!(
+                "PopulationInfo",
+                PopulationInfoGpu {
+                    dt,
+                    n,
+                    index,
+                    record_spikes,
+                    seed_lo,
+                    seed_hi
+                }
+            ),
         ),
         (
             "common/step_info",
-            struct_layout!("StepInfo", StepInfo { step_lo, step_hi, step_in_chunk, row }),
+            struct_layout!(
+                "StepInfo",
+                StepInfo {
+                    step_lo,
+                    step_hi,
+                    step_in_chunk,
+                    row
+                }
+            ),
         ),
         (
             "common/record",
-            struct_layout!("RecordParams", RecordParamsGpu { n_recorded, n_variables, n_samples, variables, n, slots, offset }),
+            struct_layout!(
+                "RecordParams",
+                RecordParamsGpu {
+                    n_recorded,
+                    n_variables,
+                    n_samples,
+                    variables,
+                    n,
+                    slots,
+                    offset
+                }
+            ),
         ),
         (
             "synapses/graded_coupling",
-            struct_layout!("CouplingParams", CouplingParamsGpu {
-                v_rev, w, uniform_weight, per_synapse_weights, n_rows, n_source, accumulate,
-                blocked_parts, activation,
-            }),
+            struct_layout!(
+                "CouplingParams",
+                CouplingParamsGpu {
+                    v_rev,
+                    w,
+                    uniform_weight,
+                    per_synapse_weights,
+                    n_rows,
+                    n_source,
+                    accumulate,
+                    blocked_parts,
+                    activation,
+                }
+            ),
         ),
         (
             "synapses/exp_synapse",
-            struct_layout!("ExpParams", ExpParamsGpu {
-                e_rev, decay, inv_scale, uniform_weight, kind, n_target, n_source, slots,
-                delay_steps, per_synapse_weights, g_offset, ring_offset, row_offset,
-                synapse_offset, weight_offset,
-            }),
+            struct_layout!(
+                "ExpParams",
+                ExpParamsGpu {
+                    e_rev,
+                    decay,
+                    inv_scale,
+                    uniform_weight,
+                    kind,
+                    n_target,
+                    n_source,
+                    slots,
+                    delay_steps,
+                    per_synapse_weights,
+                    g_offset,
+                    ring_offset,
+                    row_offset,
+                    synapse_offset,
+                    weight_offset,
+                }
+            ),
         ),
         (
             "synapses/exp_synapse",
@@ -57,20 +111,48 @@ pub fn shared_structs() -> Vec<(&'static str, StructLayout)> {
 /// one; each model's variable indices (`V`, `M`, … `REFRACTORY`) included.
 pub fn shared_constants() -> Vec<(&'static str, String, f64)> {
     let mut out: Vec<(&'static str, String, f64)> = vec![
-        ("synapses/exp_synapse", "MAX_EVENT_PROJECTIONS".into(), MAX_EVENT_PROJECTIONS as f64),
+        (
+            "synapses/exp_synapse",
+            "MAX_EVENT_PROJECTIONS".into(),
+            MAX_EVENT_PROJECTIONS as f64,
+        ),
         ("synapses/exp_synapse", "KIND_CONDUCTANCE".into(), 0.0),
         ("synapses/graded_coupling", "LANES".into(), LANES as f64),
-        ("synapses/graded_coupling", "ROWS_PER_GROUP".into(), ROWS_PER_LANE_GROUP as f64),
-        ("synapses/graded_blocked", "BLOCK_THREADS".into(), blocked::THREADS as f64),
-        ("common/philox", "VOLTAGE_NOISE".into(), crate::rng::stream::VOLTAGE_NOISE as f64),
-        ("common/philox", "STREAMS_PER_POPULATION".into(), crate::rng::stream::PER_POPULATION as f64),
-        ("common/neuron_common", "SERIES_CUTOFF".into(), <f32 as Real>::SERIES_CUTOFF),
+        (
+            "synapses/graded_coupling",
+            "ROWS_PER_GROUP".into(),
+            ROWS_PER_LANE_GROUP as f64,
+        ),
+        (
+            "synapses/graded_blocked",
+            "BLOCK_THREADS".into(),
+            blocked::THREADS as f64,
+        ),
+        (
+            "common/philox",
+            "VOLTAGE_NOISE".into(),
+            crate::rng::stream::VOLTAGE_NOISE as f64,
+        ),
+        (
+            "common/philox",
+            "STREAMS_PER_POPULATION".into(),
+            crate::rng::stream::PER_POPULATION as f64,
+        ),
+        (
+            "common/neuron_common",
+            "SERIES_CUTOFF".into(),
+            <f32 as Real>::SERIES_CUTOFF,
+        ),
         (
             "neurons/hh",
             "INTEGRATOR_EXPONENTIAL_EULER".into(),
             crate::model::hh::GatingIntegrator::ExponentialEuler.code() as f64,
         ),
-        ("neurons/lif", "INTEGRATOR_EULER".into(), crate::model::lif::LifIntegrator::Euler.code() as f64),
+        (
+            "neurons/lif",
+            "INTEGRATOR_EULER".into(),
+            crate::model::lif::LifIntegrator::Euler.code() as f64,
+        ),
     ];
     for kind in KINDS {
         for (k, var) in kind.variables().iter().enumerate() {
@@ -142,7 +224,11 @@ mod tests {
                 .iter()
                 .map(|(n, o)| (n.to_string(), *o))
                 .collect();
-            assert_eq!(named, expected, "{module_name}: `{}` members", rust.wgsl_name);
+            assert_eq!(
+                named, expected,
+                "{module_name}: `{}` members",
+                rust.wgsl_name
+            );
             assert_eq!(size, rust.size, "{module_name}: `{}` size", rust.wgsl_name);
         }
     }
@@ -171,9 +257,15 @@ mod tests {
         let m = naga::front::wgsl::parse_str(&text).unwrap();
         let (members, _) = wgsl_struct(&m, "Params").unwrap();
         let rust = crate::model::hh::Hh.gpu_params_layout();
-        let named: Vec<(String, usize)> = members.into_iter().filter(|(n, _)| !n.starts_with('_')).collect();
-        let expected: Vec<(String, usize)> =
-            rust.members.iter().map(|(n, o)| (n.to_string(), *o)).collect();
+        let named: Vec<(String, usize)> = members
+            .into_iter()
+            .filter(|(n, _)| !n.starts_with('_'))
+            .collect();
+        let expected: Vec<(String, usize)> = rust
+            .members
+            .iter()
+            .map(|(n, o)| (n.to_string(), *o))
+            .collect();
         assert_ne!(named, expected);
     }
 }

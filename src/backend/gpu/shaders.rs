@@ -81,7 +81,10 @@ pub fn compose(root: &str) -> Result<String> {
     }
     let mut done = Vec::new();
     visit(static_name(root)?, &mut Vec::new(), &mut done)?;
-    done.iter().map(|n| source(n)).collect::<Result<Vec<_>>>().map(|s| s.concat())
+    done.iter()
+        .map(|n| source(n))
+        .collect::<Result<Vec<_>>>()
+        .map(|s| s.concat())
 }
 
 fn static_name(name: &str) -> Result<&'static str> {

@@ -1,0 +1,203 @@
+//! The graded coupling's buffers and dispatches: each graded projection's `CouplingParams`,
+//! its matrix by target (CSR, or the blocked layout), and, unless the coupling is fused into
+//! the update, one dispatch summing it into its target's input.
+
+use super::blocked;
+use super::context::{dispatch_size, fold_groups, GpuContext};
+use super::kernels::{self, CouplingParamsGpu, Kernels};
+use crate::config::{GpuCoupling, SynapseModel};
+use crate::connectivity::{Csr, Weights};
+use crate::error::Result;
+use crate::model::graded::GradedParams;
+use crate::network::Network;
+
+/// A graded projection's coupling dispatch (none when the coupling is fused).
+pub struct CouplingDispatch {
+    /// Workgroups of the coupling kernel (of its first pass for `blocked`).
+    pub groups: (u32, u32),
+    /// Rows: threads of `blocked`'s second pass.
+    pub n_rows: u32,
+    pub bind_group: wgpu::BindGroup,
+}
+
+fn f32s(x: &[f64]) -> Vec<f32> {
+    x.iter().map(|&v| v as f32).collect()
+}
+
+/// One graded projection's buffers: `CouplingParams`, the matrix by target, its weights. The
+/// matrix is the CSR (`pointers` its row_ptr, `indices` its col_idx) or, for the blocked
+/// kernel, the blocked layout (its seg_ptr and entries, weights in entry order) and the
+/// partial sums of its first pass.
+pub struct GradedBuffers {
+    pub params: wgpu::Buffer,
+    pub pointers: wgpu::Buffer,
+    pub indices: wgpu::Buffer,
+    pub weights: wgpu::Buffer,
+    pub partial_sums: Option<wgpu::Buffer>,
+}
+
+/// A graded synapse as its coupling kernel needs it: its parameters and the source variable
+/// it sums (the source model's activation S).
+#[derive(Clone, Copy)]
+pub struct Graded<'a> {
+    pub params: &'a GradedParams,
+    pub activation: usize,
+}
+
+impl GradedBuffers {
+    /// The projection's `CouplingParams`.
+    fn params(
+        ctx: &GpuContext,
+        name: &str,
+        csr: &Csr,
+        g: Graded,
+        accumulate: bool,
+        blocked_parts: usize,
+    ) -> wgpu::Buffer {
+        let params = CouplingParamsGpu {
+            v_rev: g.params.v_rev as f32,
+            w: g.params.w as f32,
+            uniform_weight: match csr.weights {
+                Weights::Uniform(w) => w as f32,
+                Weights::PerSynapse(_) => 0.0,
+            },
+            per_synapse_weights: matches!(csr.weights, Weights::PerSynapse(_)) as u32,
+            n_rows: csr.n_rows as u32,
+            n_source: csr.n_cols as u32,
+            accumulate: accumulate as u32,
+            blocked_parts: blocked_parts as u32,
+            activation: g.activation as u32,
+            _pad: [0; 3],
+        };
+        ctx.uniform_buffer(&format!("{name}.params"), bytemuck::bytes_of(&params))
+    }
+
+    pub fn new(
+        ctx: &GpuContext,
+        name: &str,
+        csr: &Csr,
+        g: Graded,
+        accumulate: bool,
+    ) -> Result<GradedBuffers> {
+        let buffer =
+            |part: &str, contents: &[u8]| ctx.storage_buffer(&format!("{name}.{part}"), contents);
+        let weights = match &csr.weights {
+            Weights::Uniform(_) => Vec::new(),
+            Weights::PerSynapse(ws) => f32s(ws),
+        };
+        Ok(GradedBuffers {
+            params: Self::params(ctx, name, csr, g, accumulate, 1),
+            pointers: buffer("row_ptr", bytemuck::cast_slice(&csr.row_ptr))?,
+            indices: buffer("col_idx", bytemuck::cast_slice(&csr.col_idx))?,
+            weights: buffer("weights", bytemuck::cast_slice(&weights))?,
+            partial_sums: None,
+        })
+    }
+
+    /// As `new`, with the matrix in the blocked layout cut by `geo`, its blocks shared among
+    /// `parts` workgroups. Its pointers grow with rows × columns: `preflight` checks their size
+    /// before they are built.
+    fn blocked(
+        ctx: &GpuContext,
+        name: &str,
+        csr: &Csr,
+        g: Graded,
+        accumulate: bool,
+        geo: blocked::BlockGeometry,
+        parts: usize,
+    ) -> Result<GradedBuffers> {
+        let layout = blocked::blocked(csr, geo);
+        let buffer =
+            |part: &str, contents: &[u8]| ctx.storage_buffer(&format!("{name}.{part}"), contents);
+        Ok(GradedBuffers {
+            params: Self::params(ctx, name, csr, g, accumulate, parts),
+            pointers: buffer("seg_ptr", bytemuck::cast_slice(&layout.seg_ptr))?,
+            indices: buffer("entries", bytemuck::cast_slice(&layout.entries))?,
+            weights: buffer(
+                "weights",
+                bytemuck::cast_slice(layout.weights.as_deref().unwrap_or_default()),
+            )?,
+            partial_sums: Some(buffer("partial_sums", &vec![0u8; parts * csr.n_rows * 4])?),
+        })
+    }
+
+    /// A population with no input: empty rows.
+    pub fn unconnected(ctx: &GpuContext, name: &str, n: usize) -> Result<GradedBuffers> {
+        let csr = Csr {
+            n_rows: n,
+            n_cols: n,
+            row_ptr: vec![0; n + 1],
+            col_idx: Vec::new(),
+            weights: Weights::Uniform(0.0),
+        };
+        let none = Graded {
+            params: &GradedParams::default(),
+            activation: 0,
+        };
+        Self::new(ctx, name, &csr, none, false)
+    }
+}
+
+/// The coupling dispatches of the graded projections (none when fused): the first projection
+/// into a population sets its input, the later ones add to it. `states` are the populations'
+/// state buffers, `inputs` their (syn_g, syn_i0).
+pub fn couplings(
+    ctx: &GpuContext,
+    kernels: &Kernels,
+    net: &Network,
+    coupling: GpuCoupling,
+    states: &[&wgpu::Buffer],
+    inputs: &[(wgpu::Buffer, wgpu::Buffer)],
+) -> Result<Vec<CouplingDispatch>> {
+    let mut couplings = Vec::new();
+    if coupling.is_fused() {
+        return Ok(couplings);
+    }
+    let mut targeted = vec![false; net.populations.len()];
+    for p in &net.projections {
+        let (SynapseModel::Graded(params), Some(activation)) = (&p.synapse, p.source_activation)
+        else {
+            continue;
+        };
+        let g = Graded { params, activation };
+        let accumulate = std::mem::replace(&mut targeted[p.target], true);
+        let (syn_g, syn_i0) = &inputs[p.target];
+        let n_rows = p.csr.n_rows as u32;
+        let (b, kernel, groups) = match &kernels.coupling_blocked {
+            Some(blocked) => {
+                let geo = blocked.geometry;
+                let parts = geo.n_parts(p.csr.n_rows, p.csr.n_cols);
+                let b = GradedBuffers::blocked(ctx, &p.name, &p.csr, g, accumulate, geo, parts)?;
+                let groups = fold_groups((geo.n_groups(p.csr.n_rows) * parts) as u32);
+                (b, &blocked.couple, groups)
+            }
+            None => {
+                let b = GradedBuffers::new(ctx, &p.name, &p.csr, g, accumulate)?;
+                match coupling {
+                    GpuCoupling::LanesPerRow => (
+                        b,
+                        &kernels.coupling_lanes,
+                        fold_groups(n_rows.div_ceil(kernels::ROWS_PER_LANE_GROUP)),
+                    ),
+                    _ => (b, &kernels.coupling, dispatch_size(n_rows)),
+                }
+            }
+        };
+        let mut resources = vec![
+            b.params.as_entire_binding(),
+            b.pointers.as_entire_binding(),
+            b.indices.as_entire_binding(),
+            b.weights.as_entire_binding(),
+            states[p.source].as_entire_binding(),
+            syn_g.as_entire_binding(),
+            syn_i0.as_entire_binding(),
+        ];
+        resources.extend(b.partial_sums.as_ref().map(|s| s.as_entire_binding()));
+        couplings.push(CouplingDispatch {
+            groups,
+            n_rows,
+            bind_group: kernel.bind(ctx, &p.name, &resources),
+        });
+    }
+    Ok(couplings)
+}

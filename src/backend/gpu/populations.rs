@@ -1,0 +1,149 @@
+//! Each population's buffers and update bind group: its state (structure of arrays), its
+//! synaptic-input words, its spike flags, its model's `Params` and the shared
+//! `PopulationInfo`, and, with fused coupling, its own graded projection.
+
+use super::context::GpuContext;
+use super::graded::{Graded, GradedBuffers};
+use super::kernels::{Kernels, PopulationInfoGpu, Update};
+use super::Shared;
+use crate::config::{GpuCoupling, SynapseModel};
+use crate::error::Result;
+use crate::network::Network;
+use crate::record::RecordPlan;
+
+pub struct PopulationBuffers {
+    pub size: u32,
+    pub n_vars: usize,
+    /// The model's name and the way its update runs (`Kernels::update`).
+    pub kind: &'static str,
+    pub update: Update,
+    /// The variable kept in two blocks (S with fused coupling): block `n_vars` on odd steps.
+    pub double_buffered: Option<usize>,
+    /// Variable k of neuron i at k·size + i, in model variable order; with fused coupling a
+    /// sixth block holds S of every other step.
+    pub state: wgpu::Buffer,
+    pub bind_group: wgpu::BindGroup,
+}
+
+/// What `build` makes: per population its buffers, its (syn_g, syn_i0) and its spike flags.
+pub struct Populations {
+    pub buffers: Vec<PopulationBuffers>,
+    pub inputs: Vec<(wgpu::Buffer, wgpu::Buffer)>,
+    pub spiked: Vec<wgpu::Buffer>,
+}
+
+/// Every population's buffers and bind group, its update kernel added to `kernels`.
+pub(crate) fn build(
+    ctx: &GpuContext,
+    kernels: &mut Kernels,
+    shared: &Shared,
+    net: &Network,
+    plan: &RecordPlan,
+    coupling: GpuCoupling,
+) -> Result<Populations> {
+    let fused = coupling.is_fused();
+    let seed = crate::rng::seed_key(net.seed);
+    let mut populations: Vec<PopulationBuffers> = Vec::new();
+    let mut syn_inputs = Vec::new();
+    let mut spiked_flags = Vec::new();
+    for (index, p) in net.populations.iter().enumerate() {
+        let n = p.size as u32;
+        let record_spikes = plan.spikes.get(index).copied().unwrap_or(false) as u32;
+        let kind = p.model.kind();
+        // With fused coupling the activation S is double-buffered: a second block after
+        // the variables holds it on odd steps.
+        let double_buffered = if fused {
+            kind.graded_activation()
+        } else {
+            None
+        };
+        let mut state_init = Vec::with_capacity((p.init.len() + 1) * p.size);
+        for column in &p.init {
+            state_init.extend(column.iter().map(|&x| x as f32));
+        }
+        if let Some(s) = double_buffered {
+            state_init.extend(p.init[s].iter().map(|&x| x as f32));
+        }
+        let state = ctx.storage_buffer(
+            &format!("{}.state", p.name),
+            bytemuck::cast_slice(&state_init),
+        )?;
+        let syn_g = ctx.storage_buffer(&format!("{}.syn_g", p.name), &vec![0u8; p.size * 4])?;
+        let syn_i0 = ctx.storage_buffer(&format!("{}.syn_i0", p.name), &vec![0u8; p.size * 4])?;
+        let spiked = ctx.storage_buffer(&format!("{}.spiked", p.name), &vec![0u8; p.size * 4])?;
+        let update = match coupling {
+            GpuCoupling::FusedLanes => Update::CoupledLanes,
+            GpuCoupling::Fused => Update::Coupled,
+            _ => Update::Plain,
+        };
+        kernels.add_update(ctx, kind, update)?;
+        let info = PopulationInfoGpu {
+            dt: net.dt_ms as f32,
+            n,
+            index: index as u32,
+            record_spikes,
+            seed_lo: seed[0],
+            seed_hi: seed[1],
+            _pad: [0; 2],
+        };
+        let params = p.model.gpu_params();
+        let params_buf = ctx.uniform_buffer(&format!("{}.params", p.name), &params);
+        let info_buf = ctx.uniform_buffer(&format!("{}.info", p.name), bytemuck::bytes_of(&info));
+        let mut resources = vec![
+            params_buf.as_entire_binding(),
+            shared.step_binding(),
+            state.as_entire_binding(),
+            syn_g.as_entire_binding(),
+            syn_i0.as_entire_binding(),
+            shared.spikes.as_entire_binding(),
+            shared.status.as_entire_binding(),
+            spiked.as_entire_binding(),
+            shared.events.inputs[index].as_entire_binding(),
+            shared.events.g.as_entire_binding(),
+            shared.events.rings.as_entire_binding(),
+            info_buf.as_entire_binding(),
+        ];
+        let own_projection = net.projections.iter().find(|q| q.target == index);
+        let graded = match (fused, own_projection) {
+            (false, _) => None,
+            (true, Some(q)) => {
+                let (SynapseModel::Graded(g), Some(s)) = (&q.synapse, q.source_activation) else {
+                    unreachable!("fused_coupling_unfit admits graded projections only")
+                };
+                let g = Graded {
+                    params: g,
+                    activation: s,
+                };
+                Some(GradedBuffers::new(ctx, &q.name, &q.csr, g, false)?)
+            }
+            (true, None) => Some(GradedBuffers::unconnected(ctx, &p.name, p.size)?),
+        };
+        if let Some(b) = &graded {
+            resources.extend([
+                b.params.as_entire_binding(),
+                b.pointers.as_entire_binding(),
+                b.indices.as_entire_binding(),
+                b.weights.as_entire_binding(),
+            ]);
+        }
+        let bind_group = kernels
+            .update(kind.name(), update)
+            .bind(ctx, &p.name, &resources);
+        populations.push(PopulationBuffers {
+            size: n,
+            n_vars: p.init.len(),
+            kind: kind.name(),
+            update,
+            double_buffered,
+            state,
+            bind_group,
+        });
+        syn_inputs.push((syn_g, syn_i0));
+        spiked_flags.push(spiked);
+    }
+    Ok(Populations {
+        buffers: populations,
+        inputs: syn_inputs,
+        spiked: spiked_flags,
+    })
+}

@@ -1,0 +1,225 @@
+//! Recording on the GPU: each trace entry's sample buffer and the gathers that copy the due
+//! variables into it, and the decoding of what one submit read back (spikes, divergence).
+
+use super::context::GpuContext;
+use super::kernels::{Kernels, RecordParamsGpu};
+use super::populations::PopulationBuffers;
+use super::sizing::trace_rows;
+use super::Shared;
+use crate::error::Result;
+use crate::network::Network;
+use crate::record::{Divergence, RecordPlan, Spike, TraceVar};
+
+/// A step the status words hold where no neuron diverged.
+pub const NO_STEP: u32 = u32::MAX;
+
+pub struct TraceBuffers {
+    pub population: usize,
+    pub n_recorded: u32,
+    pub n_variables: u32,
+    pub every: u64,
+    pub rows: u64,
+    pub samples: wgpu::Buffer,
+    /// One gather for the population's own variables, one per synaptic g recorded; each for
+    /// even and for odd steps, which differ where S is double-buffered.
+    pub gathers: Vec<[wgpu::BindGroup; 2]>,
+}
+
+/// What one trace gather reads.
+struct GatherSource<'a> {
+    /// Variables of `n` neurons each, from `offset` on.
+    buffer: &'a wgpu::Buffer,
+    offset: u32,
+    n: u32,
+    /// (variable index, sample slot) of each variable it copies.
+    vars: Vec<(u32, u32)>,
+    /// The buffer is a population's state (where S may be double-buffered).
+    is_state: bool,
+}
+
+/// The trace buffers and gathers of `plan`, each for `steps_per_submit` steps.
+pub(crate) fn traces(
+    ctx: &GpuContext,
+    kernels: &Kernels,
+    shared: &Shared,
+    net: &Network,
+    plan: &RecordPlan,
+    populations: &[PopulationBuffers],
+    steps_per_submit: u64,
+) -> Result<Vec<TraceBuffers>> {
+    let mut traces = Vec::new();
+    for t in &plan.traces {
+        let rows = trace_rows(steps_per_submit, t.every);
+        let n_recorded = t.neurons.len() as u32;
+        let neurons = ctx.storage_buffer("trace neurons", bytemuck::cast_slice(&t.neurons))?;
+        let samples = ctx.storage_buffer(
+            "trace samples",
+            &vec![0u8; (rows * n_recorded as u64 * t.variables.len() as u64 * 4) as usize],
+        )?;
+        // The population's own variables in one gather; each synaptic g in one more.
+        let mut sources: Vec<GatherSource> = Vec::new();
+        let own: Vec<(u32, u32)> = t
+            .variables
+            .iter()
+            .enumerate()
+            .filter_map(|(slot, v)| match v {
+                TraceVar::State(k) => Some((*k as u32, slot as u32)),
+                TraceVar::Synapse(_) => None,
+            })
+            .collect();
+        if !own.is_empty() {
+            sources.push(GatherSource {
+                buffer: &populations[t.population].state,
+                offset: 0,
+                n: net.populations[t.population].size as u32,
+                vars: own,
+                is_state: true,
+            });
+        }
+        for (slot, v) in t.variables.iter().enumerate() {
+            if let TraceVar::Synapse(p) = v {
+                sources.push(GatherSource {
+                    buffer: &shared.events.g,
+                    offset: shared.events.g_offsets[*p]
+                        .expect("validated: g of an event-driven projection"),
+                    n: net.projections[*p].csr.n_rows as u32,
+                    vars: vec![(0, slot as u32)],
+                    is_state: false,
+                });
+            }
+        }
+        let gather = |source: &GatherSource, vars: &[(u32, u32)]| {
+            let params = RecordParamsGpu {
+                n_recorded,
+                n_variables: vars.len() as u32,
+                n_samples: rows as u32,
+                variables: vars
+                    .iter()
+                    .enumerate()
+                    .map(|(k, &(v, _))| v << (4 * k))
+                    .sum(),
+                n: source.n,
+                slots: vars
+                    .iter()
+                    .enumerate()
+                    .map(|(k, &(_, slot))| slot << (4 * k))
+                    .sum(),
+                offset: source.offset,
+                _pad: 0,
+            };
+            let params_buf = ctx.uniform_buffer("trace params", bytemuck::bytes_of(&params));
+            kernels.record.bind(
+                ctx,
+                "trace",
+                &[
+                    params_buf.as_entire_binding(),
+                    shared.step_binding(),
+                    source.buffer.as_entire_binding(),
+                    neurons.as_entire_binding(),
+                    samples.as_entire_binding(),
+                ],
+            )
+        };
+        let mut gathers = Vec::new();
+        for source in &sources {
+            let odd_vars: Vec<(u32, u32)> = source
+                .vars
+                .iter()
+                .map(|&(v, slot)| {
+                    let pop = &populations[t.population];
+                    if source.is_state && pop.double_buffered == Some(v as usize) {
+                        (pop.n_vars as u32, slot)
+                    } else {
+                        (v, slot)
+                    }
+                })
+                .collect();
+            gathers.push([gather(source, &source.vars), gather(source, &odd_vars)]);
+        }
+        traces.push(TraceBuffers {
+            population: t.population,
+            n_recorded,
+            n_variables: t.variables.len() as u32,
+            every: t.every,
+            rows,
+            samples,
+            gathers,
+        });
+    }
+    Ok(traces)
+}
+
+/// The spikes of one submit from its spike words, pairs (population << 24 | step_in_chunk,
+/// neuron) appended in any order by atomics: sorted to the CPU's (step, population, neuron)
+/// and kept for the populations `plan` records.
+pub fn decode_spikes(words: &[u32], first: u64, plan: &RecordPlan, out: &mut [Vec<Spike>]) {
+    let mut entries: Vec<(u32, u32, u32)> = words
+        .chunks_exact(2)
+        .map(|w| (w[0] & 0xff_ffff, w[0] >> 24, w[1]))
+        .collect();
+    entries.sort_unstable();
+    for (k, pop, neuron) in entries {
+        if plan.spikes[pop as usize] {
+            out[pop as usize].push(Spike {
+                step: first + k as u64,
+                neuron,
+            });
+        }
+    }
+}
+
+/// The earliest divergence in the status words (per population: first step, lowest neuron).
+pub fn first_divergence(status: &[u32], first: u64) -> Option<Divergence> {
+    status
+        .chunks_exact(2)
+        .enumerate()
+        .filter(|(_, s)| s[0] != NO_STEP)
+        .min_by_key(|(_, s)| s[0])
+        .map(|(population, s)| Divergence {
+            population,
+            neuron: s[1],
+            step: first + s[0] as u64,
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spikes_come_back_in_the_cpus_order_for_the_recorded_populations() {
+        let plan = RecordPlan {
+            spikes: vec![true, false, true],
+            traces: vec![],
+        };
+        // (population << 24 | step, neuron), in the order atomics may leave them.
+        let words = [
+            2 << 24 | 1,
+            5,
+            1,
+            7,
+            1 << 24,
+            3,
+            1,
+            2,
+            2 << 24,
+            9,
+        ];
+        let mut out = vec![Vec::new(); 3];
+        decode_spikes(&words, 100, &plan, &mut out);
+        let s = |step, neuron| Spike { step, neuron };
+        assert_eq!(out[0], vec![s(101, 2), s(101, 7)]);
+        assert!(out[1].is_empty(), "not recorded");
+        assert_eq!(out[2], vec![s(100, 9), s(101, 5)]);
+    }
+
+    #[test]
+    fn the_first_divergence_is_the_earliest_step_of_any_population() {
+        assert_eq!(
+            first_divergence(&[NO_STEP, NO_STEP, NO_STEP, NO_STEP], 10),
+            None
+        );
+        let d = first_divergence(&[7, 3, NO_STEP, NO_STEP, 4, 11], 10).unwrap();
+        assert_eq!((d.population, d.neuron, d.step), (2, 11, 14));
+    }
+}

@@ -1,0 +1,172 @@
+//! How much a network and its recording take on the GPU, and how many steps go into one
+//! submit: pure arithmetic on the network's shape, tested without an adapter.
+
+use super::blocked;
+use crate::config::GpuCoupling;
+use crate::record::RecordPlan;
+use crate::shape::Shape;
+
+/// Steps recorded into one command buffer: long enough to amortise the submit and readback,
+/// short enough to keep the per-step slot buffer and the spike buffer small.
+pub const MAX_STEPS_PER_SUBMIT: u64 = 2000;
+/// Spike buffer entries: room for every recorded neuron firing at `SPIKE_RATE_BOUND_HZ` through
+/// one submit, within these bounds. More than that is an error (never a silent drop).
+const MIN_SPIKE_CAPACITY: u64 = 1 << 16;
+const MAX_SPIKE_CAPACITY: u64 = 1 << 25;
+const SPIKE_RATE_BOUND_HZ: f64 = 1000.0;
+/// Recording buffer of one trace entry for one submit.
+const MAX_TRACE_BYTES_PER_SUBMIT: u64 = 64 << 20;
+
+/// Slots of the per-dispatch uniform buffer one submit may use.
+pub fn slots_per_submit(steps: u64, traces: usize) -> u64 {
+    steps * (1 + traces as u64)
+}
+
+/// Steps per submit and spike-buffer entries. A network whose recorded spikes at the rate
+/// bound would overflow the largest spike buffer the device binds, or whose traces would fill
+/// more than `MAX_TRACE_BYTES_PER_SUBMIT`, gets shorter submits.
+pub fn submit_plan(
+    net: &Shape,
+    plan: &RecordPlan,
+    max_steps: u64,
+    binding_limit: u64,
+) -> (u64, u64) {
+    let recorded: u64 = net
+        .populations
+        .iter()
+        .zip(&plan.spikes)
+        .filter(|(_, &on)| on)
+        .map(|(p, _)| p.size)
+        .sum();
+    let per_step = recorded as f64 * net.dt_ms * 1e-3 * SPIKE_RATE_BOUND_HZ;
+    let max_capacity = (binding_limit / 8)
+        .saturating_sub(1)
+        .clamp(MIN_SPIKE_CAPACITY, MAX_SPIKE_CAPACITY);
+    let mut steps = max_steps.min(net.n_steps).max(1);
+    if per_step > 0.0 {
+        steps = steps.min(((max_capacity as f64 / per_step) as u64).max(1));
+    }
+    for t in &plan.traces {
+        let row_bytes = (t.neurons.len() * t.variables.len() * 4) as u64;
+        let rows_fitting =
+            (MAX_TRACE_BYTES_PER_SUBMIT.min(binding_limit) / row_bytes.max(1)).max(2);
+        steps = steps.min(((rows_fitting - 1) * t.every).max(1));
+    }
+    let capacity =
+        ((per_step * steps as f64).ceil() as u64).clamp(MIN_SPIKE_CAPACITY, max_capacity);
+    (steps, capacity)
+}
+
+pub fn trace_rows(steps: u64, every: u64) -> u64 {
+    steps.div_ceil(every) + 1
+}
+
+/// GPU memory the network and one submit's recording need, in bytes, under the `resolved`
+/// coupling kernel. The blocked layout is counted as cut for the least workgroup memory an
+/// adapter may have, its largest: more memory means fewer pointers.
+pub fn required_bytes(
+    net: &Shape,
+    plan: &RecordPlan,
+    chunk_steps: u64,
+    resolved: GpuCoupling,
+) -> u64 {
+    let fused = resolved.is_fused();
+    let geometry = (resolved == GpuCoupling::Blocked).then(|| {
+        blocked::BlockGeometry::for_workgroup_storage(blocked::MIN_WORKGROUP_STORAGE)
+            .expect("the least workgroup memory fits the blocked kernel")
+    });
+    let (steps, spike_capacity) =
+        submit_plan(net, plan, chunk_steps.min(MAX_STEPS_PER_SUBMIT), 2 << 30);
+    // State (and S's second block when fused), two synaptic-input words and a spike flag per
+    // neuron.
+    let neurons: u64 = net
+        .populations
+        .iter()
+        .map(|p| p.size * (p.n_vars as u64 + fused as u64 + 3) * 4)
+        .sum();
+    let synapses: u64 = net
+        .projections
+        .iter()
+        .map(|p| {
+            let w = p.per_synapse_weights as u64 * 4;
+            match (p.ring_slots, geometry) {
+                (None, Some(geo)) => geo.bytes(
+                    p.n_target as usize,
+                    p.n_source as usize,
+                    p.synapses,
+                    p.per_synapse_weights,
+                ),
+                (None, None) => (p.n_target + 1) * 4 + p.synapses * (4 + w),
+                (Some(slots), _) => {
+                    (p.n_source + 1) * 4 + p.synapses * (4 + w) + (slots + 1) * p.n_target * 4
+                }
+            }
+        })
+        .sum();
+    let traces: u64 = plan
+        .traces
+        .iter()
+        .map(|t| {
+            trace_rows(steps, t.every) * t.neurons.len() as u64 * (t.variables.len() as u64 * 4 + 4)
+        })
+        .sum();
+    let slots = slots_per_submit(steps, plan.traces.len()) * 256;
+    neurons + synapses + traces + spike_capacity * 8 + slots
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn shape(text: &str) -> (Shape, RecordPlan) {
+        let config = crate::config::parse(text, &[]).unwrap();
+        (
+            Shape::from_config(&config),
+            RecordPlan::from_config(&config),
+        )
+    }
+
+    const BIG: &str = "[simulation]\ndt_ms = 0.1\nduration_ms = 1000.0\n\
+        [populations.a]\nmodel = \"lif\"\nsize = 4000000\n\
+        [record]\nspikes = [\"a\"]\ntraces = [{ population = \"a\", variables = [\"v\"] }]\n";
+
+    #[test]
+    fn submits_shrink_so_that_spikes_and_traces_fit_their_buffers() {
+        let (net, plan) = shape(BIG);
+        let (steps, capacity) = submit_plan(&net, &plan, MAX_STEPS_PER_SUBMIT, 2 << 30);
+        // 16 MB of trace rows per step fit 64 MiB four times (the last row is spare).
+        assert_eq!(steps, 3);
+        // 4M neurons at the rate bound for 3 steps of 0.1 ms.
+        assert_eq!(capacity, (4e6 * 1e-4 * SPIKE_RATE_BOUND_HZ * 3.0) as u64);
+        let (net, plan) = shape(&BIG.replace("size = 4000000", "size = 2"));
+        assert_eq!(
+            submit_plan(&net, &plan, MAX_STEPS_PER_SUBMIT, 2 << 30),
+            (MAX_STEPS_PER_SUBMIT, MIN_SPIKE_CAPACITY)
+        );
+    }
+
+    #[test]
+    fn required_bytes_count_state_synapses_and_recording() {
+        let (net, plan) = shape(&BIG.replace("size = 4000000", "size = 1000").replace("[record]", "[projections.aa]\nsource = \"a\"\ntarget = \"a\"\nsynapse = \"exp_curr\"\nparams = { tau_ms = 5.0 }\nconnectivity = { rule = \"fixed_indegree\", k = 10 }\n[record]"));
+        let bytes = required_bytes(&net, &plan, 100, GpuCoupling::ThreadPerRow);
+        // State of 2 variables, 3 input and flag words; the synapses by source and the ring.
+        let neurons = 1000 * (2 + 3) * 4;
+        let synapses = 1001 * 4 + 10_000 * 4 + 3 * 1000 * 4;
+        assert!(bytes > neurons + synapses, "{bytes}");
+        let without = required_bytes(
+            &net,
+            &RecordPlan {
+                traces: vec![],
+                ..plan.clone()
+            },
+            100,
+            GpuCoupling::ThreadPerRow,
+        );
+        // The samples and their neuron list, and a uniform slot per step for the gather.
+        assert_eq!(
+            bytes - without,
+            trace_rows(100, 1) * 1000 * (4 + 4) + slots_per_submit(100, 1) * 256
+                - slots_per_submit(100, 0) * 256
+        );
+    }
+}

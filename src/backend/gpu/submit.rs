@@ -1,0 +1,193 @@
+//! One submit: the command encoder with every dispatch of `n` steps in the CPU's order, and
+//! the readback of what they recorded.
+
+use super::context::{dispatch_size, fold_groups};
+use super::kernels::{self, StepInfo, Update};
+use super::recording;
+use super::sizing::slots_per_submit;
+use super::GpuBackend;
+use crate::config::GpuCoupling;
+use crate::error::{Error, Result};
+use crate::record::{ChunkOutput, RecordPlan};
+
+impl GpuBackend {
+    /// Runs `n` steps from `self.step` in one submit and appends the results to `out`.
+    pub(super) fn run_submit(
+        &mut self,
+        plan: &RecordPlan,
+        n: u64,
+        out: &mut ChunkOutput,
+    ) -> Result<()> {
+        let first = self.step;
+        // One uniform slot per step for the neuron kernels, one per due trace gather.
+        let mut slots: Vec<StepInfo> =
+            Vec::with_capacity(slots_per_submit(n, self.traces.len()) as usize);
+        let mut rows = vec![0u32; self.traces.len()];
+        let mut dispatches: Vec<(u32, Vec<(usize, u32)>)> = Vec::with_capacity(n as usize);
+        for k in 0..n {
+            let step = first + k;
+            let info = |row| StepInfo {
+                step_lo: step as u32,
+                step_hi: (step >> 32) as u32,
+                step_in_chunk: k as u32,
+                row,
+            };
+            let mut gathers = Vec::new();
+            for (t, trace) in self.traces.iter().enumerate() {
+                if step.is_multiple_of(trace.every) {
+                    gathers.push((t, slots.len() as u32));
+                    slots.push(info(rows[t]));
+                    rows[t] += 1;
+                }
+            }
+            dispatches.push((slots.len() as u32, gathers));
+            slots.push(info(0));
+        }
+        let mut slot_bytes = vec![0u8; slots.len() * self.slot_stride as usize];
+        for (i, s) in slots.iter().enumerate() {
+            let at = i * self.slot_stride as usize;
+            slot_bytes[at..at + 16].copy_from_slice(bytemuck::bytes_of(s));
+        }
+        self.ctx
+            .queue
+            .write_buffer(&self.step_slots, 0, &slot_bytes);
+        self.ctx
+            .queue
+            .write_buffer(&self.spikes, 0, bytemuck::bytes_of(&0u32));
+        self.ctx
+            .queue
+            .write_buffer(&self.status, 0, &vec![0xffu8; self.populations.len() * 8]);
+
+        let mut encoder = self
+            .ctx
+            .device
+            .create_command_encoder(&wgpu::CommandEncoderDescriptor {
+                label: Some("chunk"),
+            });
+        {
+            let timestamp_writes = self
+                .timer
+                .as_ref()
+                .map(|t| wgpu::ComputePassTimestampWrites {
+                    query_set: &t.queries,
+                    beginning_of_pass_write_index: Some(0),
+                    end_of_pass_write_index: Some(1),
+                });
+            let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
+                label: Some("steps"),
+                timestamp_writes,
+            });
+            // Resolved: thread_per_row, lanes_per_row or blocked wherever couplings are
+            // dispatched; `blocked` adds up its parts in a second pass.
+            let (coupling_pass, finish_pass) = match &self.kernels.coupling_blocked {
+                Some(blocked) => (&blocked.couple, Some(&blocked.finish)),
+                None if self.coupling == GpuCoupling::LanesPerRow => {
+                    (&self.kernels.coupling_lanes, None)
+                }
+                None => (&self.kernels.coupling, None),
+            };
+            for (k, (neuron_slot, gathers)) in dispatches.iter().enumerate() {
+                let step_offset = (*neuron_slot as u64 * self.slot_stride) as u32;
+                let parity = ((first + k as u64) & 1) as usize;
+                for &(t, slot) in gathers {
+                    let trace = &self.traces[t];
+                    pass.set_pipeline(&self.kernels.record.pipeline);
+                    for gather in &trace.gathers {
+                        pass.set_bind_group(
+                            0,
+                            &gather[parity],
+                            &[(slot as u64 * self.slot_stride) as u32],
+                        );
+                        let (x, y) = dispatch_size(trace.n_recorded);
+                        pass.dispatch_workgroups(x, y, 1);
+                    }
+                }
+                for c in &self.couplings {
+                    pass.set_pipeline(&coupling_pass.pipeline);
+                    pass.set_bind_group(0, &c.bind_group, &[]);
+                    pass.dispatch_workgroups(c.groups.0, c.groups.1, 1);
+                    if let Some(finish) = finish_pass {
+                        pass.set_pipeline(&finish.pipeline);
+                        let (x, y) = dispatch_size(c.n_rows);
+                        pass.dispatch_workgroups(x, y, 1);
+                    }
+                }
+                for pop in &self.populations {
+                    pass.set_pipeline(&self.kernels.update(pop.kind, pop.update).pipeline);
+                    pass.set_bind_group(0, &pop.bind_group, &[step_offset]);
+                    let (x, y) = match pop.update {
+                        Update::CoupledLanes => {
+                            fold_groups(pop.size.div_ceil(kernels::ROWS_PER_LANE_GROUP))
+                        }
+                        _ => dispatch_size(pop.size),
+                    };
+                    pass.dispatch_workgroups(x, y, 1);
+                }
+                for prop in &self.propagations {
+                    pass.set_pipeline(&self.kernels.propagate.pipeline);
+                    pass.set_bind_group(0, &prop.bind_group, &[step_offset]);
+                    let (x, y) = dispatch_size(prop.n_source);
+                    pass.dispatch_workgroups(x, y, 1);
+                }
+            }
+        }
+        if let Some(t) = &self.timer {
+            encoder.resolve_query_set(&t.queries, 0..2, &t.resolve, 0);
+        }
+        self.ctx.queue.submit([encoder.finish()]);
+
+        // One readback for the small things and the traces, a second for the spikes if any.
+        let mut parts: Vec<(&wgpu::Buffer, u64, u64)> = vec![
+            (&self.spikes, 0, 4),
+            (&self.status, 0, self.populations.len() as u64 * 8),
+        ];
+        if let Some(t) = &self.timer {
+            parts.push((&t.resolve, 0, 16));
+        }
+        let first_trace_part = parts.len();
+        for (t, trace) in self.traces.iter().enumerate() {
+            let bytes = rows[t] as u64 * trace.n_recorded as u64 * 4;
+            for var in 0..trace.n_variables as u64 {
+                parts.push((
+                    &trace.samples,
+                    var * trace.rows * trace.n_recorded as u64 * 4,
+                    bytes,
+                ));
+            }
+        }
+        let data = self.ctx.read_buffers(&parts)?;
+        if let Some(_t) = &self.timer {
+            let ts: Vec<u64> = bytemuck::pod_collect_to_vec(&data[2]);
+            self.gpu_ns +=
+                ts[1].saturating_sub(ts[0]) as f64 * self.ctx.queue.get_timestamp_period() as f64;
+        }
+        let mut part = first_trace_part;
+        for (t, trace) in self.traces.iter().enumerate() {
+            let chunk = &mut out.traces[t];
+            for var in 0..trace.n_variables as usize {
+                chunk.data[var].extend(bytemuck::pod_collect_to_vec::<u8, f32>(&data[part]));
+                part += 1;
+            }
+        }
+
+        let count = u32::from_le_bytes(data[0][..4].try_into().unwrap()) as u64;
+        if count > self.spike_capacity {
+            return Err(Error::Gpu(format!(
+                "spike buffer overflow: {count} spikes in {n} steps exceed its capacity of {}; lower simulation.chunk_steps",
+                self.spike_capacity
+            )));
+        }
+        if count > 0 {
+            let raw = self.ctx.read_buffers(&[(&self.spikes, 4, count * 8)])?;
+            let words: Vec<u32> = bytemuck::pod_collect_to_vec(&raw[0]);
+            recording::decode_spikes(&words, first, plan, &mut out.spikes);
+        }
+
+        let status: Vec<u32> = bytemuck::pod_collect_to_vec(&data[1]);
+        if out.diverged.is_none() {
+            out.diverged = recording::first_divergence(&status, first);
+        }
+        self.step += n;
+        Ok(())
+    }
+}
