@@ -119,28 +119,43 @@ fn weight_rng(seed: u64, projection: usize, row: usize) -> ChaCha8Rng {
     rng
 }
 
+/// A projection's weight: one for all, or a distribution each synapse draws from.
+#[derive(Clone, Copy, Debug)]
+pub enum WeightDraw {
+    Constant(f64),
+    Uniform(rand_distr::Uniform<f64>),
+    Normal(rand_distr::Normal<f64>),
+}
+
+impl WeightDraw {
+    /// The draw `spec` asks for; an error naming key `at` where its bounds are not valid.
+    pub fn new(at: &str, spec: &WeightSpec) -> Result<WeightDraw> {
+        let bad = |e: &dyn std::fmt::Display| Error::config(at, e.to_string());
+        Ok(match spec {
+            WeightSpec::Constant(w) => WeightDraw::Constant(*w),
+            WeightSpec::Uniform { uniform: [a, b] } => WeightDraw::Uniform(
+                rand_distr::Uniform::new_inclusive(*a, *b).map_err(|e| bad(&e))?,
+            ),
+            WeightSpec::Normal { normal: [mean, sd] } => {
+                WeightDraw::Normal(rand_distr::Normal::new(*mean, *sd).map_err(|e| bad(&e))?)
+            }
+        })
+    }
+}
+
 /// One weight for all, or one drawn per synapse in row order.
-fn draw_weights(spec: &WeightSpec, rows: &[Vec<u32>], seed: u64, projection: usize) -> Weights {
+fn draw_weights(draw: &WeightDraw, rows: &[Vec<u32>], seed: u64, projection: usize) -> Weights {
+    use rand_distr::Distribution;
     let draw_row = |(i, row): (usize, &Vec<u32>)| -> Vec<f64> {
         let mut rng = weight_rng(seed, projection, i);
-        match spec {
-            WeightSpec::Constant(w) => vec![*w; row.len()],
-            WeightSpec::Uniform { uniform: [a, b] } => {
-                let d = rand_distr::Uniform::new_inclusive(*a, *b).expect("validated bounds");
-                (0..row.len())
-                    .map(|_| rand_distr::Distribution::sample(&d, &mut rng))
-                    .collect()
-            }
-            WeightSpec::Normal { normal: [mean, sd] } => {
-                let d = rand_distr::Normal::new(*mean, *sd).expect("validated sd");
-                (0..row.len())
-                    .map(|_| rand_distr::Distribution::sample(&d, &mut rng))
-                    .collect()
-            }
+        match draw {
+            WeightDraw::Constant(w) => vec![*w; row.len()],
+            WeightDraw::Uniform(d) => (0..row.len()).map(|_| d.sample(&mut rng)).collect(),
+            WeightDraw::Normal(d) => (0..row.len()).map(|_| d.sample(&mut rng)).collect(),
         }
     };
-    match spec {
-        WeightSpec::Constant(w) => Weights::Uniform(*w),
+    match draw {
+        WeightDraw::Constant(w) => Weights::Uniform(*w),
         _ => Weights::PerSynapse(
             rows.par_iter()
                 .enumerate()
@@ -195,7 +210,7 @@ pub fn build(
     rule: &Connectivity,
     n_src: usize,
     n_tgt: usize,
-    weight: &WeightSpec,
+    weight: &WeightDraw,
     same_population: bool,
     seed: u64,
     projection: usize,
@@ -278,7 +293,7 @@ mod tests {
             &Connectivity::AllToAll { autapses: false },
             2,
             2,
-            &WeightSpec::Constant(0.1),
+            &WeightDraw::Constant(0.1),
             true,
             1,
             0,
@@ -294,7 +309,7 @@ mod tests {
             k: 10,
             autapses: false,
         };
-        let build_it = || build(&rule, 50, 50, &WeightSpec::Constant(1.0), true, 3, 0).unwrap();
+        let build_it = || build(&rule, 50, 50, &WeightDraw::Constant(1.0), true, 3, 0).unwrap();
         let c = build_it();
         for i in 0..50 {
             let row = &c.col_idx[c.row_ptr[i] as usize..c.row_ptr[i + 1] as usize];
@@ -314,7 +329,7 @@ mod tests {
             },
             2000,
             2000,
-            &WeightSpec::Constant(1.0),
+            &WeightDraw::Constant(1.0),
             true,
             5,
             1,
@@ -335,7 +350,7 @@ mod tests {
             post: vec![0, 1, 0, 1],
             weight: Some(vec![0.5, 0.7, 0.9, 0.1]),
         };
-        let c = build(&rule, 3, 2, &WeightSpec::Constant(1.0), false, 1, 0).unwrap();
+        let c = build(&rule, 3, 2, &WeightDraw::Constant(1.0), false, 1, 0).unwrap();
         let t = c.transpose();
         assert_eq!(t.row_ptr, vec![0, 1, 2, 4]);
         assert_eq!(t.col_idx, vec![1, 0, 0, 1]);
@@ -349,12 +364,12 @@ mod tests {
             k: 50,
             autapses: false,
         };
-        let plain = build(&rule, 1000, 1000, &WeightSpec::Constant(1.0), true, 7, 2).unwrap();
+        let plain = build(&rule, 1000, 1000, &WeightDraw::Constant(1.0), true, 7, 2).unwrap();
         let drawn = build(
             &rule,
             1000,
             1000,
-            &WeightSpec::Normal { normal: [0.5, 0.1] },
+            &WeightDraw::new("w", &WeightSpec::Normal { normal: [0.5, 0.1] }).unwrap(),
             true,
             7,
             2,
@@ -378,7 +393,7 @@ mod tests {
             &rule,
             1000,
             1000,
-            &WeightSpec::Normal { normal: [0.5, 0.1] },
+            &WeightDraw::new("w", &WeightSpec::Normal { normal: [0.5, 0.1] }).unwrap(),
             true,
             7,
             2,
@@ -389,9 +404,7 @@ mod tests {
             &rule,
             1000,
             1000,
-            &WeightSpec::Uniform {
-                uniform: [0.2, 0.3],
-            },
+            &WeightDraw::new("w", &WeightSpec::Uniform { uniform: [0.2, 0.3] }).unwrap(),
             true,
             7,
             2,
@@ -410,7 +423,7 @@ mod tests {
             post: vec![0, 1, 0],
             weight: Some(vec![0.5, 0.7, 0.9]),
         };
-        let c = build(&rule, 3, 2, &WeightSpec::Constant(1.0), false, 1, 0).unwrap();
+        let c = build(&rule, 3, 2, &WeightDraw::Constant(1.0), false, 1, 0).unwrap();
         assert_eq!(c.row_ptr, vec![0, 2, 3]);
         assert_eq!(c.col_idx, vec![1, 2, 0]);
         assert_eq!(c.weights, Weights::PerSynapse(vec![0.5, 0.9, 0.7]));

@@ -2,7 +2,7 @@
 //! state. Both backends receive the same `Network`, built once from the seed.
 
 use crate::config::{Config, InitValue, SynapseModel};
-use crate::connectivity::{self, Csr, Weights};
+use crate::connectivity::{self, Csr, WeightDraw, Weights};
 use crate::error::Result;
 use crate::model::exp_synapse;
 use crate::model::exp_synapse::{ExpKind, ExpSynapse};
@@ -72,7 +72,7 @@ impl Network {
             .map(|(index, (name, pop))| {
                 let model = pop.model_params(name, sim.dt_ms)?;
                 let size = pop.size as usize;
-                let init = initial_state(model.as_ref(), size, &pop.init, sim.seed, index);
+                let init = initial_state(model.as_ref(), name, size, &pop.init, sim.seed, index)?;
                 Ok(PopulationData {
                     name: name.clone(),
                     size,
@@ -85,14 +85,15 @@ impl Network {
             .projections
             .iter()
             .enumerate()
-            .map(|(index, (name, proj))| {
-                let source = config.population_index(&proj.source).expect("validated");
-                let target = config.population_index(&proj.target).expect("validated");
+            .zip(&config.resolved.projections)
+            .map(|((index, (name, proj)), ends)| {
+                let (source, target) = (ends.source, ends.target);
+                let weight = WeightDraw::new(&format!("projections.{name}.weight"), &proj.weight)?;
                 let csr = connectivity::build(
                     &proj.connectivity,
                     populations[source].size,
                     populations[target].size,
-                    &proj.weight,
+                    &weight,
                     source == target,
                     sim.seed,
                     index,
@@ -110,8 +111,8 @@ impl Network {
                     }
                     _ => None,
                 };
-                let event =
-                    event_projection(&synapse, &csr, proj.g0.as_ref(), sim.dt_ms, sim.seed, index);
+                let g0 = (proj.g0.as_ref(), format!("projections.{name}.g0"));
+                let event = event_projection(&synapse, &csr, g0, sim.dt_ms, sim.seed, index)?;
                 Ok(ProjectionData {
                     name: name.clone(),
                     source,
@@ -164,16 +165,17 @@ fn release_freed_memory() {
     }
 }
 
+/// An event-driven projection's data; `g0` is its initial g and the key that gives it.
 fn event_projection(
     synapse: &SynapseModel,
     csr: &Csr,
-    g0: Option<&InitValue>,
+    g0: (Option<&InitValue>, String),
     dt: f64,
     seed: u64,
     index: usize,
-) -> Option<EventProjection> {
+) -> Result<Option<EventProjection>> {
     let (kind, tau_ms, e_rev, delay_ms) = match synapse {
-        SynapseModel::Graded(_) => return None,
+        SynapseModel::Graded(_) => return Ok(None),
         SynapseModel::ExpCond(p) => (ExpKind::Conductance, p.tau_ms, p.e_rev, p.delay_ms),
         SynapseModel::ExpCurr(p) => (ExpKind::Current, p.tau_ms, 0.0, p.delay_ms),
     };
@@ -204,58 +206,62 @@ fn event_projection(
     };
     let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x3c6e_f372_fe94_f82b);
     rng.set_stream(index as u64);
-    let g0 = draw_values(g0, csr.n_rows, 0.0, &mut rng);
-    Some(EventProjection {
+    let g0 = draw_values(g0.0, &g0.1, csr.n_rows, 0.0, &mut rng)?;
+    Ok(Some(EventProjection {
         synapse,
         by_source,
         g0,
         fixed_scale,
         fixed_weights,
-    })
+    }))
 }
 
-/// Values for `size` neurons from an init spec (or `default` for all).
+/// Values for `size` neurons from an init spec (or `default` for all); `at` is its key.
 fn draw_values(
     spec: Option<&InitValue>,
+    at: &str,
     size: usize,
     default: f64,
     rng: &mut ChaCha8Rng,
-) -> Vec<f64> {
-    match spec {
+) -> Result<Vec<f64>> {
+    let bad = |e: &dyn std::fmt::Display| crate::Error::config(at, e.to_string());
+    Ok(match spec {
         None => vec![default; size],
         Some(InitValue::Constant(x)) => vec![*x; size],
         Some(InitValue::PerNeuron(list)) => list.clone(),
         Some(InitValue::Uniform { uniform: [a, b] }) => {
-            let d = Uniform::new_inclusive(*a, *b).expect("validated bounds");
+            let d = Uniform::new_inclusive(*a, *b).map_err(|e| bad(&e))?;
             (0..size).map(|_| d.sample(rng)).collect()
         }
         Some(InitValue::Normal { normal: [mean, sd] }) => {
-            let d = Normal::new(*mean, *sd).expect("validated sd");
+            let d = Normal::new(*mean, *sd).map_err(|e| bad(&e))?;
             (0..size).map(|_| d.sample(rng)).collect()
         }
-    }
+    })
 }
 
 fn initial_state(
     model: &dyn Neuron,
+    name: &str,
     size: usize,
     given: &std::collections::BTreeMap<String, InitValue>,
     seed: u64,
     population: usize,
-) -> Vec<Vec<f64>> {
+) -> Result<Vec<Vec<f64>>> {
+    let at = |var: &str| format!("populations.{name}.init.{var}");
     let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0xbb67_ae85_84ca_a73b);
     rng.set_stream(population as u64);
-    let v = draw_values(given.get("v"), size, model.default_v(), &mut rng);
+    let v = draw_values(given.get("v"), &at("v"), size, model.default_v(), &mut rng)?;
     // Variables not given start at the model's rest for each neuron's own V.
     let rest: Vec<Vec<f64>> = v.iter().map(|&v| model.rest(v)).collect();
     let mut state = vec![v];
     for (k, var) in model.kind().variables().iter().enumerate().skip(1) {
         state.push(match given.get(var.name) {
-            Some(spec) => draw_values(Some(spec), size, 0.0, &mut rng),
+            Some(spec) => draw_values(Some(spec), &at(var.name), size, 0.0, &mut rng)?,
             None => rest.iter().map(|r| r[k]).collect(),
         });
     }
-    state
+    Ok(state)
 }
 
 #[cfg(test)]

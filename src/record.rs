@@ -7,15 +7,7 @@
 use crate::config::{Config, NeuronSelection};
 use crate::network::Network;
 
-/// A recorded variable: one of the neuron model's, or the g that an event-driven projection
-/// keeps for each of its target neurons (`g_<projection>` in the config).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum TraceVar {
-    /// Index into the model's variable list.
-    State(usize),
-    /// Index of the projection.
-    Synapse(usize),
-}
+pub use crate::config::TraceVar;
 
 #[derive(Clone, Debug)]
 pub struct TracePlan {
@@ -46,30 +38,18 @@ impl RecordPlan {
             .record
             .traces
             .iter()
-            .map(|t| {
-                let population = config.population_index(&t.population).expect("validated");
-                let pop = &config.populations[&t.population];
-                let vars = pop.model.variables();
-                let resolve = |v: &String| match vars.iter().position(|x| x.name == v) {
-                    Some(k) => TraceVar::State(k),
-                    None => TraceVar::Synapse(
-                        config
-                            .projections
-                            .keys()
-                            .position(|p| v.strip_prefix("g_") == Some(p.as_str()))
-                            .expect("validated"),
-                    ),
-                };
-                TracePlan {
-                    population,
-                    variables: t.variables.iter().map(resolve).collect(),
-                    names: t.variables.clone(),
-                    neurons: match &t.neurons {
-                        NeuronSelection::List(l) => l.iter().map(|&n| n as u32).collect(),
-                        NeuronSelection::Keyword(_) => (0..pop.size as u32).collect(),
-                    },
-                    every: t.every,
-                }
+            .zip(&config.resolved.traces)
+            .map(|(t, resolved)| TracePlan {
+                population: resolved.population,
+                variables: resolved.variables.clone(),
+                names: t.variables.clone(),
+                neurons: match &t.neurons {
+                    NeuronSelection::List(l) => l.iter().map(|&n| n as u32).collect(),
+                    NeuronSelection::Keyword(_) => {
+                        (0..config.populations[&t.population].size as u32).collect()
+                    }
+                },
+                every: t.every,
             })
             .collect();
         RecordPlan { spikes, traces }

@@ -6,7 +6,7 @@ use super::kernels::{Kernels, RecordParamsGpu};
 use super::populations::PopulationBuffers;
 use super::sizing::trace_rows;
 use super::Shared;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::network::Network;
 use crate::record::{Divergence, RecordPlan, Spike, TraceVar};
 
@@ -80,8 +80,12 @@ pub(crate) fn traces(
             if let TraceVar::Synapse(p) = v {
                 sources.push(GatherSource {
                     buffer: &shared.events.g,
-                    offset: shared.events.g_offsets[*p]
-                        .expect("validated: g of an event-driven projection"),
+                    offset: shared.events.g_offsets[*p].ok_or_else(|| {
+                        Error::Gpu(format!(
+                            "trace of `g_{}`: projection `{0}` is not event-driven",
+                            net.projections[*p].name
+                        ))
+                    })?,
                     n: net.projections[*p].csr.n_rows as u32,
                     vars: vec![(0, slot as u32)],
                     is_state: false,

@@ -1,0 +1,349 @@
+//! What a config may say: the types serde reads it into, with their defaults.
+
+use crate::error::{Error, Result};
+use crate::model::Neuron;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use super::deserialize_at;
+use super::validation::{check_exp, Resolved};
+
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    pub simulation: Simulation,
+    #[serde(default)]
+    pub populations: BTreeMap<String, Population>,
+    #[serde(default)]
+    pub projections: BTreeMap<String, Projection>,
+    #[serde(default)]
+    pub record: Record,
+    #[serde(default)]
+    pub output: Output,
+    /// What validation resolved (indices of the names, the traces' variables); filled in by
+    /// `config::parse`.
+    #[serde(skip)]
+    pub resolved: Resolved,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum BackendChoice {
+    #[default]
+    Cpu,
+    Gpu,
+    Auto,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Precision {
+    F32,
+    #[default]
+    F64,
+}
+
+impl std::fmt::Display for Precision {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Precision::F32 => "f32",
+            Precision::F64 => "f64",
+        })
+    }
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Simulation {
+    pub dt_ms: f64,
+    pub duration_ms: f64,
+    #[serde(default = "default_seed")]
+    pub seed: u64,
+    #[serde(default)]
+    pub backend: BackendChoice,
+    #[serde(default)]
+    pub precision: Precision,
+    /// Steps per chunk (one GPU submit, one HDF5 append); chosen from the network size if absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub chunk_steps: Option<u32>,
+    /// Substring of the GPU adapter's name to use.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub adapter: Option<String>,
+    /// How the GPU sums a graded target's inputs.
+    #[serde(default)]
+    pub gpu_coupling: GpuCoupling,
+}
+
+/// How the GPU computes graded coupling. Dispatches are expensive on real GPUs, so by default
+/// a network whose graded projections allow it gets one fused dispatch per step; the separate
+/// kernels differ in how a row is summed, and `ganglion bench --set simulation.gpu_coupling=…`
+/// compares them all.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum GpuCoupling {
+    /// Where the network allows fusing: `fused_lanes` when the rows hold 32 synapses or more on
+    /// average, else `fused`. Elsewhere `thread_per_row`.
+    #[default]
+    Auto,
+    /// Coupling and neuron update in one dispatch, one thread per neuron summing its row in
+    /// column order, for networks of HH populations whose only input is one graded projection
+    /// from themselves; any other network is an error.
+    Fused,
+    /// As `Fused`, with several threads summing each row (as `LanesPerRow`), then one thread
+    /// per row stepping the neuron.
+    FusedLanes,
+    /// A coupling dispatch in which one thread sums a whole row, in column order (as the CPU
+    /// does), before the neuron update.
+    ThreadPerRow,
+    /// A coupling dispatch in which several threads share a row and add up their partial sums in
+    /// workgroup memory: coalesced loads for long rows, a different summation order.
+    LanesPerRow,
+    /// A coupling dispatch over a column-blocked copy of the matrix: each workgroup copies S
+    /// into workgroup memory a block of source neurons at a time, so that S is read once per
+    /// row group rather than once per synapse; deterministic, each run of blocks summed in
+    /// column order. Two dispatches. Meant for large networks whose S no longer fits the GPU's
+    /// caches.
+    Blocked,
+}
+
+impl GpuCoupling {
+    /// The name in the config.
+    pub fn name(self) -> &'static str {
+        match self {
+            GpuCoupling::Auto => "auto",
+            GpuCoupling::Fused => "fused",
+            GpuCoupling::FusedLanes => "fused_lanes",
+            GpuCoupling::ThreadPerRow => "thread_per_row",
+            GpuCoupling::LanesPerRow => "lanes_per_row",
+            GpuCoupling::Blocked => "blocked",
+        }
+    }
+
+    /// The coupling runs inside the HH update, with S double-buffered.
+    pub fn is_fused(self) -> bool {
+        matches!(self, GpuCoupling::Fused | GpuCoupling::FusedLanes)
+    }
+}
+
+fn default_seed() -> u64 {
+    1
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Population {
+    /// The neuron model, resolved by name when the config is read.
+    #[serde(with = "crate::model::kind_serde")]
+    pub model: &'static dyn crate::model::NeuronKind,
+    pub size: u64,
+    /// Model parameters; checked against the model's own parameter set.
+    #[serde(default)]
+    pub params: toml::Table,
+    /// Initial values by variable name.
+    #[serde(default)]
+    pub init: BTreeMap<String, InitValue>,
+}
+
+/// An initial value: one number for all, one per neuron, or a random draw per neuron.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum InitValue {
+    Constant(f64),
+    PerNeuron(Vec<f64>),
+    Uniform { uniform: [f64; 2] },
+    Normal { normal: [f64; 2] },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SynapseName {
+    Graded,
+    ExpCond,
+    ExpCurr,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Projection {
+    pub source: String,
+    pub target: String,
+    pub synapse: SynapseName,
+    #[serde(default)]
+    pub params: toml::Table,
+    /// The weight of the synapses of rule-based connectivities (and of `explicit` ones that
+    /// give none): one number for all, or a draw per synapse.
+    #[serde(default = "default_weight")]
+    pub weight: WeightSpec,
+    pub connectivity: Connectivity,
+    /// Initial value of the event-driven synapses' g per target neuron (exp_cond, exp_curr).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub g0: Option<InitValue>,
+}
+
+fn default_weight() -> WeightSpec {
+    WeightSpec::Constant(1.0)
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum WeightSpec {
+    Constant(f64),
+    Uniform { uniform: [f64; 2] },
+    Normal { normal: [f64; 2] },
+}
+
+fn default_true() -> bool {
+    true
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "rule", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Connectivity {
+    AllToAll {
+        #[serde(default = "default_true")]
+        autapses: bool,
+    },
+    OneToOne,
+    FixedProbability {
+        p: f64,
+        #[serde(default = "default_true")]
+        autapses: bool,
+    },
+    FixedIndegree {
+        k: u64,
+        #[serde(default = "default_true")]
+        autapses: bool,
+    },
+    /// Target i receives from sources i+1 … i+k (mod N): a directed ring of k neighbours.
+    Ring {
+        k: u64,
+    },
+    Explicit {
+        pre: Vec<u64>,
+        post: Vec<u64>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        weight: Option<Vec<f64>>,
+    },
+}
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Record {
+    #[serde(default)]
+    pub spikes: Vec<String>,
+    #[serde(default)]
+    pub traces: Vec<TraceSpec>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TraceSpec {
+    pub population: String,
+    pub variables: Vec<String>,
+    #[serde(default)]
+    pub neurons: NeuronSelection,
+    #[serde(default = "default_every")]
+    pub every: u64,
+}
+
+fn default_every() -> u64 {
+    1
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum NeuronSelection {
+    /// The word "all".
+    Keyword(String),
+    List(Vec<u64>),
+}
+
+impl Default for NeuronSelection {
+    fn default() -> Self {
+        NeuronSelection::Keyword("all".into())
+    }
+}
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Output {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<PathBuf>,
+}
+
+/// Variables one trace entry may record (the GPU gather packs their indices in 4-bit fields).
+pub const MAX_TRACE_VARIABLES: usize = 8;
+
+impl Config {
+    pub fn to_toml(&self) -> String {
+        toml::to_string(self).unwrap_or_default()
+    }
+
+    pub fn population_index(&self, name: &str) -> Option<usize> {
+        self.populations.keys().position(|k| k == name)
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum SynapseModel {
+    Graded(crate::model::graded::GradedParams),
+    ExpCond(crate::model::exp_synapse::ExpCondParams),
+    ExpCurr(crate::model::exp_synapse::ExpCurrParams),
+}
+
+impl Population {
+    /// The model with this population's parameters, for steps of `dt_ms`.
+    pub fn model_params(&self, name: &str, dt_ms: f64) -> Result<Arc<dyn Neuron>> {
+        self.model
+            .parse(&format!("populations.{name}.params"), &self.params, dt_ms)
+    }
+
+    /// The model's variable names, in state order.
+    pub fn variable_names(&self) -> impl Iterator<Item = &'static str> {
+        self.model.variables().iter().map(|v| v.name)
+    }
+}
+
+impl Projection {
+    pub fn synapse_params(&self, name: &str) -> Result<SynapseModel> {
+        let at = format!("projections.{name}.params");
+        let table = toml::Value::Table(self.params.clone());
+        Ok(match self.synapse {
+            SynapseName::Graded => {
+                let p: crate::model::graded::GradedParams = deserialize_at(&at, table)?;
+                if p.w == 0.0 || !p.w.is_finite() {
+                    return Err(Error::config(
+                        format!("{at}.w"),
+                        "must be a finite non-zero number (the current is divided by it)",
+                    ));
+                }
+                SynapseModel::Graded(p)
+            }
+            SynapseName::ExpCond => {
+                let p: crate::model::exp_synapse::ExpCondParams = deserialize_at(&at, table)?;
+                check_exp(&at, p.tau_ms, p.delay_ms)?;
+                SynapseModel::ExpCond(p)
+            }
+            SynapseName::ExpCurr => {
+                let p: crate::model::exp_synapse::ExpCurrParams = deserialize_at(&at, table)?;
+                check_exp(&at, p.tau_ms, p.delay_ms)?;
+                SynapseModel::ExpCurr(p)
+            }
+        })
+    }
+}
+
+
+/// A recorded variable: one of the neuron model's, or the g that an event-driven projection
+/// keeps for each of its target neurons (`g_<projection>` in the config).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TraceVar {
+    /// Index into the model's variable list.
+    State(usize),
+    /// Index of the projection.
+    Synapse(usize),
+}
+

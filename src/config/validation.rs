@@ -1,0 +1,506 @@
+//! Everything the types alone cannot check: finite numbers, whole durations, names, sizes,
+//! ranges and names that refer to others, each error naming its key. Validation returns what
+//! it resolved, so that nothing after it looks a name up again.
+
+use super::*;
+use crate::error::{Error, Result};
+use std::collections::BTreeMap;
+
+/// What validation resolved from names, in config order: what the network and the recording
+/// plan read instead of looking names up again.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Resolved {
+    /// Per projection: its source and target populations.
+    pub projections: Vec<Ends>,
+    /// Per trace entry: its population and each variable.
+    pub traces: Vec<ResolvedTrace>,
+}
+
+/// A projection's source and target, as population indices.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Ends {
+    pub source: usize,
+    pub target: usize,
+}
+
+/// A trace entry's population (index) and variables, resolved.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ResolvedTrace {
+    pub population: usize,
+    pub variables: Vec<TraceVar>,
+}
+
+/// No model, weight or duration is meaningful as NaN or ±inf, and TOML accepts `nan` and
+/// `inf`: one walk over the whole document rejects them all, naming the key, before any
+/// field is read.
+pub(super) fn reject_non_finite(at: &str, value: &toml::Value) -> Result<()> {
+    match value {
+        toml::Value::Float(x) if !x.is_finite() => Err(Error::config(
+            at,
+            format!("must be a finite number, got {x}"),
+        )),
+        toml::Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .try_for_each(|(i, v)| reject_non_finite(&format!("{at}[{i}]"), v)),
+        toml::Value::Table(t) => t.iter().try_for_each(|(k, v)| {
+            let key = if at.is_empty() { k.clone() } else { format!("{at}.{k}") };
+            reject_non_finite(&key, v)
+        }),
+        _ => Ok(()),
+    }
+}
+
+/// Population and projection names become HDF5 group names and parts of trace variable
+/// names (`g_<projection>`), so they are kept to identifiers: a letter or `_`, then letters,
+/// digits or `_`.
+pub fn is_identifier(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+fn check_name(kind: &str, name: &str) -> Result<()> {
+    if is_identifier(name) {
+        Ok(())
+    } else {
+        Err(Error::config(
+            format!("{kind}.\"{name}\""),
+            format!(
+                "`{name}` is not a valid {} name: use a letter or `_` followed by letters, digits or `_`",
+                &kind[..kind.len() - 1]
+            ),
+        ))
+    }
+}
+
+/// The number of steps a duration takes: a whole number of at least one, or an error naming
+/// the key. A duration within a millionth of a step of a whole number counts as whole, so
+/// that decimal values such as 0.1 ms steps over 1000 ms pass.
+pub fn whole_steps(key: &str, duration_ms: f64, dt_ms: f64) -> Result<u64> {
+    let exact = duration_ms / dt_ms;
+    let steps = exact.round();
+    if exact < 1.0 - 1e-6 {
+        return Err(Error::config(
+            key,
+            format!("{duration_ms} ms is shorter than one step of dt = {dt_ms} ms"),
+        ));
+    }
+    if (exact - steps).abs() > 1e-6 {
+        let below = exact.floor() * dt_ms;
+        let above = exact.ceil() * dt_ms;
+        return Err(Error::config(
+            key,
+            format!(
+                "{duration_ms} ms is not a whole number of steps of dt = {dt_ms} ms ({exact:.4} steps); use {} or {} ms",
+                trim_float(below),
+                trim_float(above)
+            ),
+        ));
+    }
+    Ok(steps as u64)
+}
+
+/// A float printed without the noise of binary rounding (0.30000000000000004 → 0.3).
+fn trim_float(x: f64) -> String {
+    let s = format!("{x:.9}");
+    s.trim_end_matches('0').trim_end_matches('.').to_string()
+}
+
+impl Config {
+    /// Checks everything the types alone cannot: sizes, ranges, names that refer to others.
+    pub fn validate(&self) -> Result<Resolved> {
+        let sim = &self.simulation;
+        if !(sim.dt_ms.is_finite() && sim.dt_ms > 0.0) {
+            return Err(Error::config(
+                "simulation.dt_ms",
+                format!("must be a positive number of ms, got {}", sim.dt_ms),
+            ));
+        }
+        if !(sim.duration_ms.is_finite() && sim.duration_ms > 0.0) {
+            return Err(Error::config(
+                "simulation.duration_ms",
+                format!("must be a positive number of ms, got {}", sim.duration_ms),
+            ));
+        }
+        if sim.duration_ms / sim.dt_ms > u32::MAX as f64 * 4.0 {
+            return Err(Error::config(
+                "simulation.duration_ms",
+                "more steps than a run can count",
+            ));
+        }
+        whole_steps("simulation.duration_ms", sim.duration_ms, sim.dt_ms)?;
+        if sim.chunk_steps == Some(0) {
+            return Err(Error::config(
+                "simulation.chunk_steps",
+                "must be at least 1",
+            ));
+        }
+        if self.populations.is_empty() {
+            return Err(Error::config(
+                "populations",
+                "at least one population is needed",
+            ));
+        }
+        for name in self.populations.keys() {
+            check_name("populations", name)?;
+        }
+        for name in self.projections.keys() {
+            check_name("projections", name)?;
+        }
+        for (name, pop) in &self.populations {
+            let at = format!("populations.{name}");
+            if pop.size == 0 {
+                return Err(Error::config(format!("{at}.size"), "must be at least 1"));
+            }
+            if pop.size > u32::MAX as u64 {
+                return Err(Error::config(
+                    format!("{at}.size"),
+                    "must fit in 32 bits (at most 4294967295)",
+                ));
+            }
+            pop.model_params(name, sim.dt_ms)?;
+            let vars: Vec<&str> = pop.variable_names().collect();
+            for (var, init) in &pop.init {
+                let key = format!("{at}.init.{var}");
+                if !vars.contains(&var.as_str()) {
+                    return Err(Error::config(
+                        key,
+                        format!(
+                            "unknown variable; the {} model has {}",
+                            pop.model.name(),
+                            vars.join(", ")
+                        ),
+                    ));
+                }
+                match init {
+                    InitValue::PerNeuron(list) if list.len() as u64 != pop.size => {
+                        return Err(Error::config(
+                            key,
+                            format!("has {} values for {} neurons", list.len(), pop.size),
+                        ));
+                    }
+                    InitValue::Uniform { uniform: [a, b] } if !(a <= b) => {
+                        return Err(Error::config(
+                            key,
+                            "uniform = [low, high] needs low <= high",
+                        ));
+                    }
+                    InitValue::Normal { normal: [_, sd] } if !(*sd >= 0.0) => {
+                        return Err(Error::config(key, "normal = [mean, sd] needs sd >= 0"));
+                    }
+                    _ => {}
+                }
+            }
+        }
+        let mut projections = Vec::new();
+        for (name, proj) in &self.projections {
+            let index = |key: &str, pop: &str| {
+                self.population_index(pop).ok_or_else(|| {
+                    Error::config(
+                        format!("projections.{name}.{key}"),
+                        format!("no population named `{pop}`"),
+                    )
+                })
+            };
+            let ends = Ends {
+                source: index("source", &proj.source)?,
+                target: index("target", &proj.target)?,
+            };
+            self.validate_projection(name, proj)?;
+            proj.synapse_params(name)?;
+            projections.push(ends);
+        }
+        for (i, pop) in self.record.spikes.iter().enumerate() {
+            if !self.populations.contains_key(pop) {
+                return Err(Error::config(
+                    format!("record.spikes[{i}]"),
+                    format!("no population named `{pop}`"),
+                ));
+            }
+            if self.record.spikes[..i].contains(pop) {
+                return Err(Error::config(
+                    format!("record.spikes[{i}]"),
+                    format!("`{pop}` is listed twice"),
+                ));
+            }
+        }
+        // Each (population, variable) is one dataset in the output: recorded once.
+        let mut traced: BTreeMap<(&str, &str), usize> = BTreeMap::new();
+        let mut traces = Vec::new();
+        for (i, t) in self.record.traces.iter().enumerate() {
+            let at = format!("record.traces[{i}]");
+            let (Some(population), Some(pop)) = (
+                self.population_index(&t.population),
+                self.populations.get(&t.population),
+            ) else {
+                return Err(Error::config(
+                    format!("{at}.population"),
+                    format!("no population named `{}`", t.population),
+                ));
+            };
+            let mut variables = Vec::new();
+            if t.variables.is_empty() {
+                return Err(Error::config(
+                    format!("{at}.variables"),
+                    "name at least one variable",
+                ));
+            }
+            // The model's variables, and the g of each event-driven projection into it.
+            let mut vars: Vec<String> = pop.variable_names().map(String::from).collect();
+            vars.extend(
+                self.projections
+                    .iter()
+                    .filter(|(_, p)| p.target == t.population && p.synapse != SynapseName::Graded)
+                    .map(|(name, _)| format!("g_{name}")),
+            );
+            for v in &t.variables {
+                if let Some(first) = traced.insert((t.population.as_str(), v.as_str()), i) {
+                    let whose = if first == i {
+                        "twice in this list".to_string()
+                    } else {
+                        format!("already by record.traces[{first}]")
+                    };
+                    return Err(Error::config(
+                        format!("{at}.variables"),
+                        format!("`{v}` of `{}` is recorded {whose}; record each variable once", t.population),
+                    ));
+                }
+                let own = pop.variable_names().position(|x| x == v);
+                let synaptic = v
+                    .strip_prefix("g_")
+                    .and_then(|p| self.projections.keys().position(|name| name == p));
+                match (own, synaptic) {
+                    (Some(k), _) => variables.push(TraceVar::State(k)),
+                    (None, Some(p)) if vars.contains(v) => variables.push(TraceVar::Synapse(p)),
+                    _ => {
+                        return Err(Error::config(
+                            format!("{at}.variables"),
+                            format!(
+                                "unknown variable `{v}`; `{}` has {}",
+                                t.population,
+                                vars.join(", ")
+                            ),
+                        ))
+                    }
+                }
+            }
+            traces.push(ResolvedTrace {
+                population,
+                variables,
+            });
+            if t.variables.len() > MAX_TRACE_VARIABLES {
+                return Err(Error::config(
+                    format!("{at}.variables"),
+                    format!("at most {MAX_TRACE_VARIABLES} variables per trace"),
+                ));
+            }
+            if t.every == 0 {
+                return Err(Error::config(format!("{at}.every"), "must be at least 1"));
+            }
+            match &t.neurons {
+                NeuronSelection::Keyword(k) if k != "all" => {
+                    return Err(Error::config(
+                        format!("{at}.neurons"),
+                        format!("expected \"all\" or a list of indices, got \"{k}\""),
+                    ));
+                }
+                NeuronSelection::List(l) if l.is_empty() => {
+                    return Err(Error::config(
+                        format!("{at}.neurons"),
+                        "is empty: list at least one neuron, or \"all\"",
+                    ));
+                }
+                NeuronSelection::List(l) => {
+                    if let Some(bad) = l.iter().find(|&&n| n >= pop.size) {
+                        return Err(Error::config(
+                            format!("{at}.neurons"),
+                            format!("neuron {bad} is out of range for size {}", pop.size),
+                        ));
+                    }
+                    let mut seen = std::collections::BTreeSet::new();
+                    if let Some(twice) = l.iter().find(|&&n| !seen.insert(n)) {
+                        return Err(Error::config(
+                            format!("{at}.neurons"),
+                            format!("neuron {twice} is listed twice"),
+                        ));
+                    }
+                }
+                _ => {}
+            }
+        }
+        Ok(Resolved {
+            projections,
+            traces,
+        })
+    }
+
+    fn validate_projection(&self, name: &str, proj: &Projection) -> Result<()> {
+        let at = format!("projections.{name}");
+        let size_of = |key: &str, pop: &str| {
+            self.populations.get(pop).map(|p| p.size).ok_or_else(|| {
+                Error::config(
+                    format!("{at}.{key}"),
+                    format!("no population named `{pop}`"),
+                )
+            })
+        };
+        let n_src = size_of("source", &proj.source)?;
+        let n_tgt = size_of("target", &proj.target)?;
+        let finite_pair = |[a, b]: [f64; 2]| a.is_finite() && b.is_finite();
+        match proj.weight {
+            WeightSpec::Constant(w) if !w.is_finite() => {
+                return Err(Error::config(
+                    format!("{at}.weight"),
+                    "must be a finite number",
+                ))
+            }
+            WeightSpec::Uniform { uniform }
+                if !(finite_pair(uniform) && uniform[0] <= uniform[1]) =>
+            {
+                return Err(Error::config(
+                    format!("{at}.weight"),
+                    "uniform = [low, high] needs finite low <= high",
+                ));
+            }
+            WeightSpec::Normal { normal } if !(finite_pair(normal) && normal[1] >= 0.0) => {
+                return Err(Error::config(
+                    format!("{at}.weight"),
+                    "normal = [mean, sd] needs a finite mean and sd >= 0",
+                ));
+            }
+            _ => {}
+        }
+        let same = proj.source == proj.target;
+        let c = format!("{at}.connectivity");
+        if proj.synapse == SynapseName::Graded
+            && self.populations[&proj.source]
+                .model
+                .graded_activation()
+                .is_none()
+        {
+            return Err(Error::config(
+                format!("{at}.synapse"),
+                format!(
+                    "the graded synapse needs the activation S of an `hh` source; `{}` is `{}`",
+                    proj.source,
+                    self.populations[&proj.source].model.name()
+                ),
+            ));
+        }
+        if let Ok(
+            SynapseModel::ExpCond(crate::model::exp_synapse::ExpCondParams { delay_ms, .. })
+            | SynapseModel::ExpCurr(crate::model::exp_synapse::ExpCurrParams { delay_ms, .. }),
+        ) = proj.synapse_params(name)
+        {
+            if delay_ms / self.simulation.dt_ms > 65_000.0 {
+                return Err(Error::config(
+                    format!("{at}.params.delay_ms"),
+                    "at most 65000 steps of delay",
+                ));
+            }
+        }
+        if let Some(g0) = &proj.g0 {
+            if proj.synapse == SynapseName::Graded {
+                return Err(Error::config(
+                    format!("{at}.g0"),
+                    "only event-driven synapses (exp_cond, exp_curr) have a g",
+                ));
+            }
+            if let InitValue::PerNeuron(list) = g0 {
+                if list.len() as u64 != n_tgt {
+                    return Err(Error::config(
+                        format!("{at}.g0"),
+                        format!("has {} values for {} target neurons", list.len(), n_tgt),
+                    ));
+                }
+            }
+        }
+        match &proj.connectivity {
+            Connectivity::OneToOne if n_src != n_tgt => Err(Error::config(
+                c,
+                format!("one_to_one needs equal sizes, got source {n_src} and target {n_tgt}"),
+            )),
+            Connectivity::FixedProbability { p, .. } if !(0.0..=1.0).contains(p) => Err(
+                Error::config(format!("{c}.p"), format!("must be in [0, 1], got {p}")),
+            ),
+            Connectivity::FixedIndegree { k, autapses } => {
+                let available = if same && !autapses { n_src - 1 } else { n_src };
+                if *k > available {
+                    Err(Error::config(
+                        format!("{c}.k"),
+                        format!("{k} inputs asked for but only {available} sources available"),
+                    ))
+                } else {
+                    Ok(())
+                }
+            }
+            Connectivity::Ring { k } if *k >= n_src.max(1) && same || *k > n_src => {
+                Err(Error::config(
+                    format!("{c}.k"),
+                    format!("{k} neighbours do not fit a ring of {n_src}"),
+                ))
+            }
+            Connectivity::Ring { .. } if n_src != n_tgt => Err(Error::config(
+                c,
+                format!("ring needs equal sizes, got source {n_src} and target {n_tgt}"),
+            )),
+            Connectivity::Explicit { pre, post, weight } => {
+                if pre.len() != post.len() {
+                    return Err(Error::config(
+                        c,
+                        format!("pre has {} entries but post has {}", pre.len(), post.len()),
+                    ));
+                }
+                if let Some(w) = weight {
+                    if w.len() != pre.len() {
+                        return Err(Error::config(
+                            format!("{c}.weight"),
+                            format!("has {} entries for {} synapses", w.len(), pre.len()),
+                        ));
+                    }
+                }
+                if let Some(bad) = pre.iter().find(|&&i| i >= n_src) {
+                    return Err(Error::config(
+                        format!("{c}.pre"),
+                        format!("index {bad} is out of range for source size {n_src}"),
+                    ));
+                }
+                if let Some(bad) = post.iter().find(|&&i| i >= n_tgt) {
+                    return Err(Error::config(
+                        format!("{c}.post"),
+                        format!("index {bad} is out of range for target size {n_tgt}"),
+                    ));
+                }
+                Ok(())
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+pub(super) fn check_exp(at: &str, tau_ms: f64, delay_ms: f64) -> Result<()> {
+    positive(at, "tau_ms", tau_ms)?;
+    if !(delay_ms >= 0.0 && delay_ms.is_finite()) {
+        return Err(Error::config(
+            format!("{at}.delay_ms"),
+            format!("must be a finite number >= 0, got {delay_ms}"),
+        ));
+    }
+    Ok(())
+}
+
+/// `key` of the table at `at` must be a positive, finite number.
+pub fn positive(at: &str, key: &str, x: f64) -> Result<()> {
+    if x > 0.0 && x.is_finite() {
+        Ok(())
+    } else {
+        Err(Error::config(
+            format!("{at}.{key}"),
+            format!("must be a positive number, got {x}"),
+        ))
+    }
+}
+
