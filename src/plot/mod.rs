@@ -1,0 +1,294 @@
+//! `ganglion plot`: PNG figures from an output file or a scale CSV, drawn with plotters
+//! (no Python). Text is rendered with DejaVu Sans (Debian's fonts-dejavu-core, which `make`
+//! installs). One file per kind of figure; this one reads the output files, draws what they
+//! share, and checks every figure's arguments before anything is drawn.
+
+mod histograms;
+mod raster;
+mod scale;
+mod traces;
+
+use crate::error::{Error, Result};
+use plotters::prelude::*;
+use std::path::Path;
+use std::sync::OnceLock;
+
+const FONT_PATHS: [&str; 3] = [
+    "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
+    "/usr/share/fonts/TTF/DejaVuSans.ttf",
+    "/usr/local/share/fonts/DejaVuSans.ttf",
+];
+
+/// Draws into a temporary PNG beside `out` and renames it into place only once the figure is
+/// complete, so that a plot that fails leaves no blank figure and never replaces a good one.
+fn write_png(out: &Path, draw: impl FnOnce(&Path) -> Result<()>) -> Result<()> {
+    let dir = out
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    if !dir.is_dir() {
+        return Err(Error::Plot(format!(
+            "the directory {} of --out does not exist",
+            dir.display()
+        )));
+    }
+    if out.is_dir() {
+        return Err(Error::Plot(format!(
+            "{} is a directory; give a .png file",
+            out.display()
+        )));
+    }
+    let name = out
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    // plotters picks the format by extension: the temporary name keeps `.png`.
+    let partial = dir.join(format!(".{name}.partial.png"));
+    let result = draw(&partial).and_then(|()| {
+        std::fs::rename(&partial, out).map_err(|e| Error::Plot(format!("{}: {e}", out.display())))
+    });
+    if result.is_err() {
+        let _ = std::fs::remove_file(&partial);
+    }
+    result
+}
+
+fn plot_err(e: impl std::fmt::Display) -> Error {
+    Error::Plot(e.to_string())
+}
+
+/// Registers the font once; plotters needs one for every label.
+fn ensure_font() -> Result<()> {
+    static FONT: OnceLock<std::result::Result<(), String>> = OnceLock::new();
+    FONT.get_or_init(|| {
+        let path = std::env::var("GANGLION_FONT").ok().into_iter().chain(FONT_PATHS.iter().map(|s| s.to_string()));
+        for p in path {
+            if let Ok(bytes) = std::fs::read(&p) {
+                let bytes: &'static [u8] = Box::leak(bytes.into_boxed_slice());
+                return plotters::style::register_font("sans-serif", FontStyle::Normal, bytes)
+                    .map_err(|_| format!("{p} is not a usable TrueType font"));
+            }
+        }
+        Err("no font found: install fonts-dejavu-core (apt-get install fonts-dejavu-core) or set GANGLION_FONT to a .ttf file".into())
+    })
+    .clone()
+    .map_err(Error::Plot)
+}
+
+/// One recorded variable: sample times, the recorded neurons, row-major samples, and the
+/// unit the file gives it.
+struct Trace {
+    times: Vec<f64>,
+    ids: Vec<u64>,
+    data: Vec<f32>,
+    width: usize,
+    units: String,
+}
+
+/// An output file with its stored config.
+struct Output {
+    file: hdf5::File,
+    config_name: String,
+    config: crate::config::Config,
+}
+
+fn open(path: &Path) -> Result<Output> {
+    let (file, config) = crate::io::hdf5::open_output(path)?;
+    let config_name = file
+        .attr("config_name")
+        .and_then(|a| a.read_scalar::<hdf5::types::VarLenUnicode>())
+        .map(|s| s.as_str().to_string())
+        .unwrap_or_else(|_| path.display().to_string());
+    Ok(Output {
+        file,
+        config_name,
+        config,
+    })
+}
+
+impl Output {
+    fn h5<T>(&self, r: hdf5::Result<T>) -> Result<T> {
+        r.map_err(|source| Error::Hdf5 {
+            path: self.file.filename().into(),
+            source,
+        })
+    }
+
+    /// Times (ms) and samples [sample][column] of a recorded variable, with its node ids.
+    fn trace(&self, population: &str, variable: &str) -> Result<Trace> {
+        let at = format!("report/{population}/{variable}");
+        let ds = self.file.dataset(&format!("{at}/data")).map_err(|_| {
+            Error::Plot(format!(
+                "no recorded trace `{variable}` of population `{population}` in this file"
+            ))
+        })?;
+        let width = ds.shape().get(1).copied().unwrap_or(0);
+        let data: Vec<f32> = self.h5(ds.read_raw())?;
+        let units = ds
+            .attr("units")
+            .and_then(|a| a.read_scalar::<hdf5::types::VarLenUnicode>())
+            .map_or_else(|_| "1".to_string(), |u| u.as_str().to_string());
+        let ids: Vec<u64> = self.h5(self
+            .file
+            .dataset(&format!("{at}/mapping/node_ids"))
+            .and_then(|d| d.read_raw()))?;
+        let time: Vec<f64> = self.h5(self
+            .file
+            .dataset(&format!("{at}/mapping/time"))
+            .and_then(|d| d.read_raw()))?;
+        let n = data.len().checked_div(width).unwrap_or(0);
+        let times = (0..n).map(|k| time[0] + k as f64 * time[2]).collect();
+        Ok(Trace {
+            times,
+            ids,
+            data,
+            width,
+            units,
+        })
+    }
+
+    fn spikes(&self, population: &str) -> Result<(Vec<f64>, Vec<u64>)> {
+        let g = self
+            .file
+            .group(&format!("spikes/{population}"))
+            .map_err(|_| {
+                Error::Plot(format!(
+                    "no recorded spikes of population `{population}` in this file"
+                ))
+            })?;
+        Ok((
+            self.h5(g.dataset("timestamps").and_then(|d| d.read_raw()))?,
+            self.h5(g.dataset("node_ids").and_then(|d| d.read_raw()))?,
+        ))
+    }
+
+    fn spiking_populations(&self) -> Result<Vec<String>> {
+        Ok(match self.file.group("spikes") {
+            Ok(g) => self.h5(g.member_names())?,
+            Err(_) => Vec::new(),
+        })
+    }
+}
+
+fn neuron_color(k: usize) -> RGBColor {
+    // The seed's figure: the first neuron red, the second blue.
+    const COLORS: [RGBColor; 8] = [
+        RGBColor(220, 30, 30),
+        RGBColor(30, 60, 220),
+        RGBColor(20, 150, 60),
+        RGBColor(230, 140, 0),
+        RGBColor(140, 40, 170),
+        RGBColor(0, 160, 170),
+        RGBColor(120, 90, 40),
+        RGBColor(90, 90, 90),
+    ];
+    COLORS[k % COLORS.len()]
+}
+
+/// A line with its legend entry.
+fn draw_labelled_line<'a, DB, CT>(
+    chart: &mut ChartContext<'a, DB, CT>,
+    points: Vec<(f64, f64)>,
+    color: RGBColor,
+    label: String,
+) -> Result<()>
+where
+    DB: DrawingBackend + 'a,
+    CT: CoordTranslate<From = (f64, f64)>,
+{
+    chart
+        .draw_series(LineSeries::new(points, color.stroke_width(2)))
+        .map_err(plot_err)?
+        .label(label)
+        .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2)));
+    Ok(())
+}
+
+/// The legend box of every figure, at `position` of its panel.
+fn draw_legend<'a, DB: DrawingBackend + 'a, CT: CoordTranslate>(
+    chart: &mut ChartContext<'a, DB, CT>,
+    position: SeriesLabelPosition,
+) -> Result<()> {
+    chart
+        .configure_series_labels()
+        .position(position)
+        .background_style(WHITE.mix(0.8))
+        .border_style(BLACK)
+        .label_font(("sans-serif", 14))
+        .draw()
+        .map_err(plot_err)
+}
+
+fn range_of(values: impl Iterator<Item = f64>) -> (f64, f64) {
+    let (lo, hi) = values
+        .filter(|v| v.is_finite())
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
+            (a.min(v), b.max(v))
+        });
+    if !lo.is_finite() {
+        return (0.0, 1.0);
+    }
+    let pad = ((hi - lo) * 0.05).max(1e-6);
+    (lo - pad, hi + pad)
+}
+
+/// Stacked panels of `variables` against time for `neurons` (all recorded if empty), between
+/// `t0` and `t1` ms when given.
+pub fn traces(
+    path: &Path,
+    population: &str,
+    variables: &[String],
+    neurons: &[u64],
+    t0: Option<f64>,
+    t1: Option<f64>,
+    out: &Path,
+) -> Result<()> {
+    if let (Some(a), Some(b)) = (t0, t1) {
+        if !(a < b) {
+            return Err(Error::Plot(format!("--t0 {a} must be before --t1 {b}")));
+        }
+    }
+    if [t0, t1].iter().flatten().any(|t| !t.is_finite()) {
+        return Err(Error::Plot(
+            "--t0 and --t1 must be finite numbers of ms".into(),
+        ));
+    }
+    write_png(out, |png| {
+        traces::draw(path, population, variables, neurons, t0, t1, png)
+    })
+}
+
+/// A spike raster (at most `max_neurons` neurons per population) with the population rate below.
+pub fn raster(path: &Path, population: Option<&str>, max_neurons: u64, out: &Path) -> Result<()> {
+    if max_neurons == 0 {
+        return Err(Error::Plot("--max-neurons must be at least 1".into()));
+    }
+    write_png(out, |png| raster::draw(path, population, max_neurons, png))
+}
+
+fn check_bins(bins: usize) -> Result<()> {
+    if bins == 0 {
+        return Err(Error::Plot("--bins must be at least 1".into()));
+    }
+    Ok(())
+}
+
+/// Histogram of every recorded sample of a variable (the tutorial's histogram of V).
+pub fn hist(path: &Path, population: &str, variable: &str, bins: usize, out: &Path) -> Result<()> {
+    check_bins(bins)?;
+    write_png(out, |png| {
+        histograms::draw_hist(path, population, variable, bins, png)
+    })
+}
+
+/// Histogram of the inter-spike intervals of every neuron of a population.
+pub fn isi(path: &Path, population: &str, bins: usize, out: &Path) -> Result<()> {
+    check_bins(bins)?;
+    write_png(out, |png| histograms::draw_isi(path, population, bins, png))
+}
+
+/// Log–log time per step and neuron-steps/s against N, one line per backend and device, and
+/// below, each GPU line's speedup over the first CPU line.
+pub fn scale(csv: &Path, out: &Path) -> Result<()> {
+    write_png(out, |png| scale::draw(csv, png))
+}
