@@ -1,6 +1,6 @@
 //! Philox4x32-10 (Salmon et al., SC'11; Random123), the counter-based generator behind all
 //! stochastic terms. A draw is a pure function of (seed, counter), so the CPU reference and
-//! the WGSL copy in `shaders/philox.wgsl` produce identical raw numbers, whatever the thread
+//! the WGSL copy in `shaders/common/philox.wgsl` produce identical raw numbers, whatever the thread
 //! count or dispatch order.
 
 const PHILOX_M0: u32 = 0xD251_1F53;

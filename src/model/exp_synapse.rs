@@ -8,7 +8,7 @@
 //! the CPU reference reproduces it bit for bit. The scale is a power of two chosen per
 //! projection so that every input of a target spiking in the same step cannot overflow.
 //!
-//! `shaders/exp_synapse.wgsl` mirrors this file.
+//! `shaders/synapses/exp_synapse.wgsl` mirrors this file.
 
 use super::SynInput;
 use crate::real::Real;

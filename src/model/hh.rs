@@ -1,7 +1,7 @@
 //! Hodgkin–Huxley squid-axon neuron (Hodgkin & Huxley 1952, modern sign convention, mV, ms,
 //! µA/cm², µF/cm²) carrying the presynaptic activation S of the graded synapse.
 //!
-//! `shaders/hh.wgsl` mirrors this file: same names, same order of operations.
+//! `shaders/neurons/hh.wgsl` mirrors this file: same names, same order of operations.
 
 use super::graded;
 use super::rates::exprel_inv;

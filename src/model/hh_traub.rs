@@ -3,7 +3,7 @@
 //! All of V, m, h, n take an exponential-Euler step: each is linear in itself with the others
 //! frozen, as Brian2 integrates the benchmark.
 //!
-//! `shaders/hh_traub.wgsl` mirrors this file: same names, same order of operations.
+//! `shaders/neurons/hh_traub.wgsl` mirrors this file: same names, same order of operations.
 
 use super::hh::{advance_gate, steady_state, GatingIntegrator};
 use crate::config::positive;

@@ -2,7 +2,7 @@
 //! MΩ and nA (so R·I is in mV): τ_m dV/dt = E_L − V + R·I(t); V ≥ V_th: spike, V ← V_reset,
 //! then V is held at V_reset for t_ref.
 //!
-//! `shaders/lif.wgsl` mirrors this file: same names, same order of operations.
+//! `shaders/neurons/lif.wgsl` mirrors this file: same names, same order of operations.
 
 use super::{CpuStep, Neuron, NeuronKind, SynInput, SynapticUnits, Variable};
 use crate::config::positive;

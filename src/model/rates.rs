@@ -6,7 +6,7 @@ use crate::real::Real;
 ///
 /// The direct quotient is 0/0 at x = 0 and loses about eps/|x| of relative accuracy near it,
 /// so below `F::SERIES_CUTOFF` the Bernoulli series 1 + x/2 + x²/12 − x⁴/720 is used instead.
-/// `shaders/hh.wgsl` has the same function under the same name with the f32 cutoff.
+/// `shaders/common/neuron_common.wgsl` has the same function under the same name with the f32 cutoff.
 #[inline]
 pub fn exprel_inv<F: Real>(x: F) -> F {
     if x.abs() < F::from_f64(F::SERIES_CUTOFF) {

@@ -1,5 +1,5 @@
 //! The column-blocked layout of a graded projection for `simulation.gpu_coupling = "blocked"`
-//! (shaders/graded_blocked.wgsl).
+//! (shaders/synapses/graded_blocked.wgsl).
 //!
 //! The other coupling kernels gather S_j synapse by synapse from the whole presynaptic
 //! population: at 1M neurons that is a 4 MB array read in scattered 4-byte loads, and the

@@ -1,5 +1,5 @@
 //! The event-driven projections of a network in one set of GPU buffers (g, delay rings, CSR by
-//! source, weights), each projection at its offsets (`ExpParams` in shaders/exp_synapse.wgsl),
+//! source, weights), each projection at its offsets (`ExpParams` in shaders/synapses/exp_synapse.wgsl),
 //! and per population the lists of its incoming and outgoing projections. Sharing the
 //! buffers lets a population's update deliver all of its incoming projections, and one
 //! dispatch per source population propagate all of its outgoing ones: the dispatch count does
