@@ -5,7 +5,8 @@
 
 use super::graded;
 use super::rates::exprel_inv;
-use super::{CpuStep, Neuron, NeuronKind, SynInput, SynapticUnits, Variable};
+use super::var;
+use super::{CpuStep, ModelInfo, Neuron, NeuronKind, SynInput, SynapticUnits, Variable};
 use crate::error::{Error, Result};
 use crate::real::Real;
 use bytemuck::{Pod, Zeroable};
@@ -74,40 +75,50 @@ impl Default for HhParams {
 }
 
 pub const VARIABLES: [Variable; 5] = [
-    Variable { name: "v", unit: "mV" },
-    Variable { name: "m", unit: "1" },
-    Variable { name: "h", unit: "1" },
-    Variable { name: "n", unit: "1" },
-    Variable { name: "s", unit: "1" },
+    var("v", "mV"),
+    var("m", "1"),
+    var("h", "1"),
+    var("n", "1"),
+    var("s", "1"),
 ];
+
+/// The model's definition.
+pub const INFO: ModelInfo = ModelInfo {
+    name: "hh",
+    variables: &VARIABLES,
+    synaptic_units: SynapticUnits {
+        conductance: "mS/cm2",
+        current: "uA/cm2",
+    },
+    shader: "neurons/hh",
+    graded_activation: Some(S),
+    fused_coupling_shader: Some("neurons/hh_coupled"),
+};
 
 /// The model as configs name it.
 pub struct Hh;
 
 impl NeuronKind for Hh {
-    fn name(&self) -> &'static str {
-        "hh"
-    }
-    fn variables(&self) -> &'static [Variable] {
-        &VARIABLES
-    }
-    fn synaptic_units(&self) -> SynapticUnits {
-        SynapticUnits {
-            conductance: "mS/cm2",
-            current: "uA/cm2",
-        }
-    }
-    fn shader(&self) -> &'static str {
-        "neurons/hh"
-    }
-    fn graded_activation(&self) -> Option<usize> {
-        Some(S)
-    }
-    fn fused_coupling_shader(&self) -> Option<&'static str> {
-        Some("neurons/hh_coupled")
+    fn info(&self) -> &'static ModelInfo {
+        &INFO
     }
     fn gpu_params_layout(&self) -> super::StructLayout {
-        crate::struct_layout!("Params", HhParamsGpu { c_m, g_na, g_k, g_l, e_na, e_k, e_l, i_ext, noise_sigma, v_threshold, integrator })
+        crate::struct_layout!(
+            "Params",
+            HhParamsGpu {
+                c_m,
+                g_na,
+                g_k,
+                g_l,
+                e_na,
+                e_k,
+                e_l,
+                i_ext,
+                noise_sigma,
+                v_threshold,
+                integrator
+            }
+        )
     }
     fn parse(&self, at: &str, params: &toml::Table, _dt_ms: f64) -> Result<Arc<dyn Neuron>> {
         let p: HhParams = super::read_params(at, params)?;

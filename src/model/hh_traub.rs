@@ -6,9 +6,10 @@
 //! `shaders/neurons/hh_traub.wgsl` mirrors this file: same names, same order of operations.
 
 use super::hh::{advance_gate, steady_state, GatingIntegrator};
-use crate::config::positive;
 use super::rates::exprel_inv;
-use super::{CpuStep, Neuron, NeuronKind, SynInput, SynapticUnits, Variable};
+use super::var;
+use super::{CpuStep, ModelInfo, Neuron, NeuronKind, SynInput, SynapticUnits, Variable};
+use crate::config::positive;
 use crate::error::{Error, Result};
 use crate::real::Real;
 use bytemuck::{Pod, Zeroable};
@@ -52,37 +53,49 @@ impl Default for TraubParams {
 }
 
 pub const VARIABLES: [Variable; 5] = [
-    Variable { name: "v", unit: "mV" },
-    Variable { name: "m", unit: "1" },
-    Variable { name: "h", unit: "1" },
-    Variable { name: "n", unit: "1" },
-    Variable {
-        name: "refractory",
-        unit: "steps",
-    },
+    var("v", "mV"),
+    var("m", "1"),
+    var("h", "1"),
+    var("n", "1"),
+    var("refractory", "steps"),
 ];
+
+/// The model's definition.
+pub const INFO: ModelInfo = ModelInfo {
+    name: "hh_traub",
+    variables: &VARIABLES,
+    synaptic_units: SynapticUnits {
+        conductance: "nS",
+        current: "pA",
+    },
+    shader: "neurons/hh_traub",
+    graded_activation: None,
+    fused_coupling_shader: None,
+};
 
 /// The model as configs name it.
 pub struct HhTraub;
 
 impl NeuronKind for HhTraub {
-    fn name(&self) -> &'static str {
-        "hh_traub"
-    }
-    fn variables(&self) -> &'static [Variable] {
-        &VARIABLES
-    }
-    fn synaptic_units(&self) -> SynapticUnits {
-        SynapticUnits {
-            conductance: "nS",
-            current: "pA",
-        }
-    }
-    fn shader(&self) -> &'static str {
-        "neurons/hh_traub"
+    fn info(&self) -> &'static ModelInfo {
+        &INFO
     }
     fn gpu_params_layout(&self) -> super::StructLayout {
-        crate::struct_layout!("Params", TraubParamsGpu { c_m, g_l, g_na, g_k, e_l, e_na, e_k, v_t, v_threshold, refractory_steps })
+        crate::struct_layout!(
+            "Params",
+            TraubParamsGpu {
+                c_m,
+                g_l,
+                g_na,
+                g_k,
+                e_l,
+                e_na,
+                e_k,
+                v_t,
+                v_threshold,
+                refractory_steps
+            }
+        )
     }
     fn parse(&self, at: &str, params: &toml::Table, dt_ms: f64) -> Result<Arc<dyn Neuron>> {
         let p: TraubParams = super::read_params(at, params)?;

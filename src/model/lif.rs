@@ -4,7 +4,8 @@
 //!
 //! `shaders/neurons/lif.wgsl` mirrors this file: same names, same order of operations.
 
-use super::{CpuStep, Neuron, NeuronKind, SynInput, SynapticUnits, Variable};
+use super::var;
+use super::{CpuStep, ModelInfo, Neuron, NeuronKind, SynInput, SynapticUnits, Variable};
 use crate::config::positive;
 use crate::error::{Error, Result};
 use crate::real::Real;
@@ -92,35 +93,51 @@ impl Default for LifParams {
     }
 }
 
-pub const VARIABLES: [Variable; 2] = [
-    Variable { name: "v", unit: "mV" },
-    Variable {
-        name: "refractory",
-        unit: "steps",
+pub const VARIABLES: [Variable; 2] = [var("v", "mV"), var("refractory", "steps")];
+
+/// The model's definition.
+pub const INFO: ModelInfo = ModelInfo {
+    name: "lif",
+    variables: &VARIABLES,
+    synaptic_units: SynapticUnits {
+        conductance: "uS",
+        current: "nA",
     },
-];
+    shader: "neurons/lif",
+    graded_activation: None,
+    fused_coupling_shader: None,
+};
 
 /// The model as configs name it.
 pub struct Lif;
 
 impl NeuronKind for Lif {
-    fn name(&self) -> &'static str {
-        "lif"
-    }
-    fn variables(&self) -> &'static [Variable] {
-        &VARIABLES
-    }
-    fn synaptic_units(&self) -> SynapticUnits {
-        SynapticUnits {
-            conductance: "uS",
-            current: "nA",
-        }
-    }
-    fn shader(&self) -> &'static str {
-        "neurons/lif"
+    fn info(&self) -> &'static ModelInfo {
+        &INFO
     }
     fn gpu_params_layout(&self) -> super::StructLayout {
-        crate::struct_layout!("Params", LifParamsGpu { tau_m, e_l, v_reset, v_th, r_m, refractory_steps, decay, i_const, sin_mean, sin_omega, noise_mean, noise_sigma, step_amplitude, step_start, step_stop, integrator, noisy })
+        crate::struct_layout!(
+            "Params",
+            LifParamsGpu {
+                tau_m,
+                e_l,
+                v_reset,
+                v_th,
+                r_m,
+                refractory_steps,
+                decay,
+                i_const,
+                sin_mean,
+                sin_omega,
+                noise_mean,
+                noise_sigma,
+                step_amplitude,
+                step_start,
+                step_stop,
+                integrator,
+                noisy
+            }
+        )
     }
     fn parse(&self, at: &str, params: &toml::Table, dt_ms: f64) -> Result<Arc<dyn Neuron>> {
         let p: LifParams = super::read_params(at, params)?;

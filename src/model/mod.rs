@@ -53,6 +53,11 @@ pub struct Variable {
     pub unit: &'static str,
 }
 
+/// `var("v", "mV")`: a variable, as the models list them.
+pub const fn var(name: &'static str, unit: &'static str) -> Variable {
+    Variable { name, unit }
+}
+
 /// The units of what an event-driven synapse delivers onto a model, in the model's own units.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct SynapticUnits {
@@ -83,29 +88,50 @@ macro_rules! struct_layout {
     };
 }
 
-/// What a neuron model is, whatever its parameters.
-pub trait NeuronKind: Send + Sync {
+/// What a neuron model is, whatever its parameters, as data (GeNN's model definition).
+#[derive(Clone, Copy, Debug)]
+pub struct ModelInfo {
     /// The name a config gives in `populations.<name>.model`.
-    fn name(&self) -> &'static str;
+    pub name: &'static str,
     /// The state variables, in the order of the state arrays (the first is V).
-    fn variables(&self) -> &'static [Variable];
-    fn synaptic_units(&self) -> SynapticUnits;
+    pub variables: &'static [Variable],
+    pub synaptic_units: SynapticUnits,
     /// The shader module that steps it (see `backend::gpu::shaders`).
-    fn shader(&self) -> &'static str;
+    pub shader: &'static str,
     /// The variable a graded synapse reads from a source of this model (its activation S),
     /// where it has one.
-    fn graded_activation(&self) -> Option<usize> {
-        None
-    }
+    pub graded_activation: Option<usize>,
     /// The shader module with the model's update fused with its own graded coupling
     /// (`update_coupled`, `update_coupled_lanes`), where it has one.
-    fn fused_coupling_shader(&self) -> Option<&'static str> {
-        None
-    }
+    pub fused_coupling_shader: Option<&'static str>,
+}
+
+/// A neuron model as a type: its definition, and how it reads its parameters.
+pub trait NeuronKind: Send + Sync {
+    fn info(&self) -> &'static ModelInfo;
     /// The layout of the struct `Neuron::gpu_params` fills (the shader's `Params`).
     fn gpu_params_layout(&self) -> StructLayout;
     /// Reads and checks `params`, the table at config key `at`, for steps of `dt_ms`.
     fn parse(&self, at: &str, params: &toml::Table, dt_ms: f64) -> Result<Arc<dyn Neuron>>;
+
+    fn name(&self) -> &'static str {
+        self.info().name
+    }
+    fn variables(&self) -> &'static [Variable] {
+        self.info().variables
+    }
+    fn synaptic_units(&self) -> SynapticUnits {
+        self.info().synaptic_units
+    }
+    fn shader(&self) -> &'static str {
+        self.info().shader
+    }
+    fn graded_activation(&self) -> Option<usize> {
+        self.info().graded_activation
+    }
+    fn fused_coupling_shader(&self) -> Option<&'static str> {
+        self.info().fused_coupling_shader
+    }
 }
 
 /// A neuron model with its parameters: what the backends step.
@@ -152,7 +178,11 @@ pub fn lookup(name: &str) -> Option<&'static dyn NeuronKind> {
 
 /// The models' names, for error messages.
 pub fn names() -> String {
-    KINDS.iter().map(|k| k.name()).collect::<Vec<_>>().join(", ")
+    KINDS
+        .iter()
+        .map(|k| k.name())
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// A model in a config is its name: read as the model, written as the name.

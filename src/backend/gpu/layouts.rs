@@ -209,27 +209,32 @@ mod tests {
         })
     }
 
+    /// Where `rust` and the struct of the same name in `m` differ: None when they agree.
+    fn mismatch(m: &naga::Module, rust: &StructLayout) -> Option<String> {
+        let Some((members, size)) = wgsl_struct(m, rust.wgsl_name) else {
+            return Some(format!("no struct `{}`", rust.wgsl_name));
+        };
+        let named: Vec<(String, usize)> = members
+            .into_iter()
+            .filter(|(n, _)| !n.starts_with('_'))
+            .collect();
+        let expected: Vec<(String, usize)> = rust
+            .members
+            .iter()
+            .map(|(n, o)| (n.to_string(), *o))
+            .collect();
+        if named != expected {
+            return Some(format!("members {named:?} in WGSL, {expected:?} in Rust"));
+        }
+        (size != rust.size).then(|| format!("size {size} in WGSL, {} in Rust", rust.size))
+    }
+
     #[test]
     fn every_shared_struct_has_the_same_layout_in_rust_and_wgsl() {
         for (module_name, rust) in shared_structs() {
-            let m = module(module_name);
-            let (members, size) = wgsl_struct(&m, rust.wgsl_name)
-                .unwrap_or_else(|| panic!("{module_name} declares no `{}`", rust.wgsl_name));
-            let named: Vec<(String, usize)> = members
-                .into_iter()
-                .filter(|(n, _)| !n.starts_with('_'))
-                .collect();
-            let expected: Vec<(String, usize)> = rust
-                .members
-                .iter()
-                .map(|(n, o)| (n.to_string(), *o))
-                .collect();
-            assert_eq!(
-                named, expected,
-                "{module_name}: `{}` members",
-                rust.wgsl_name
-            );
-            assert_eq!(size, rust.size, "{module_name}: `{}` size", rust.wgsl_name);
+            if let Some(why) = mismatch(&module(module_name), &rust) {
+                panic!("{module_name}: `{}`: {why}", rust.wgsl_name);
+            }
         }
     }
 
@@ -255,17 +260,11 @@ mod tests {
             1,
         );
         let m = naga::front::wgsl::parse_str(&text).unwrap();
-        let (members, _) = wgsl_struct(&m, "Params").unwrap();
-        let rust = crate::model::hh::Hh.gpu_params_layout();
-        let named: Vec<(String, usize)> = members
-            .into_iter()
-            .filter(|(n, _)| !n.starts_with('_'))
-            .collect();
-        let expected: Vec<(String, usize)> = rust
-            .members
-            .iter()
-            .map(|(n, o)| (n.to_string(), *o))
-            .collect();
-        assert_ne!(named, expected);
+        assert!(mismatch(&m, &crate::model::hh::Hh.gpu_params_layout()).is_some());
+        assert!(mismatch(
+            &module("neurons/hh"),
+            &crate::model::hh::Hh.gpu_params_layout()
+        )
+        .is_none());
     }
 }
