@@ -53,8 +53,8 @@ pub fn estimate(
     let mut gpu = 0u64;
     for p in &shape.populations {
         network += p.n_vars as u64 * p.size * 8;
-        // State array, synaptic input (two words), spike flag.
-        cpu += p.size * ((crate::model::MAX_VARS as u64 + 2) * float + 1);
+        // State, synaptic input (two words), spike flag.
+        cpu += p.size * ((p.n_vars as u64 + 2) * float + 1);
         gpu += p.size * (p.n_vars as u64 + 1) * 4;
     }
     for p in &shape.projections {

@@ -11,7 +11,7 @@ use crate::config::{Precision, SynapseModel};
 use crate::connectivity::Weights;
 use crate::error::Result;
 use crate::model::exp_synapse::{self, ExpKind};
-use crate::model::{graded, CpuStep, SynInput, MAX_VARS};
+use crate::model::{graded, CpuStep, Noise, SynInput};
 use crate::network::Network;
 use crate::real::Real;
 use crate::record::{ChunkOutput, Divergence, RecordPlan, Spike, TraceVar};
@@ -25,10 +25,16 @@ const PARALLEL_MIN_NEURONS: usize = 4096;
 
 struct Population<F> {
     model: Box<dyn CpuStep<F>>,
-    noisy: bool,
     n_vars: usize,
-    vars: Vec<[F; MAX_VARS]>,
+    /// Variable k of neuron i at i·n_vars + k: each neuron's state in one slice.
+    vars: Vec<F>,
     spiked: Vec<bool>,
+}
+
+impl<F: Real> Population<F> {
+    fn var(&self, neuron: usize, k: usize) -> F {
+        self.vars[neuron * self.n_vars + k]
+    }
 }
 
 struct GradedProjection<F> {
@@ -73,10 +79,7 @@ enum Projection<F> {
 }
 
 /// One neuron as the update loop sees it: index, state, synaptic input, spike flag.
-type NeuronItem<'a, F> = (
-    usize,
-    ((&'a mut [F; MAX_VARS], &'a SynInput<F>), &'a mut bool),
-);
+type NeuronItem<'a, F> = (usize, ((&'a mut [F], &'a SynInput<F>), &'a mut bool));
 
 pub struct CpuBackend<F> {
     dt: F,
@@ -112,20 +115,13 @@ impl<F: Real> CpuBackend<F> {
             .iter()
             .map(|p| {
                 let model = crate::model::cpu_step::<F>(p.model.as_ref());
-                let noisy = p.model.noisy();
+                let n_vars = p.variables().len();
                 let vars = (0..p.size)
-                    .map(|i| {
-                        let mut x = [F::zero(); MAX_VARS];
-                        for (k, column) in p.init.iter().enumerate() {
-                            x[k] = F::from_f64(column[i]);
-                        }
-                        x
-                    })
+                    .flat_map(|i| p.init.iter().map(move |column| F::from_f64(column[i])))
                     .collect();
                 Population {
                     model,
-                    noisy,
-                    n_vars: p.variables().len(),
+                    n_vars,
                     vars,
                     spiked: vec![false; p.size],
                 }
@@ -200,7 +196,7 @@ impl<F: Real> CpuBackend<F> {
             {
                 match proj {
                     Projection::Graded(proj) => {
-                        let source = &self.populations[proj.source].vars;
+                        let source = &self.populations[proj.source];
                         let proj = &*proj;
                         par_or_seq(&mut self.syn[proj.target], |(i, syn)| {
                             let (start, end) =
@@ -211,7 +207,7 @@ impl<F: Real> CpuBackend<F> {
                                     ProjectionWeights::Uniform(w) => *w,
                                     ProjectionWeights::PerSynapse(ws) => ws[k],
                                 };
-                                sum_es = sum_es + e * source[proj.col_idx[k] as usize][proj.activation];
+                                sum_es = sum_es + e * source.var(proj.col_idx[k] as usize, proj.activation);
                             }
                             let g = graded::conductance(proj.w, sum_es);
                             syn.g = syn.g + g;
@@ -281,13 +277,13 @@ impl<F: Real> CpuBackend<F> {
             if !self.step.is_multiple_of(t.every) {
                 continue;
             }
-            let vars = &self.populations[t.population].vars;
+            let pop = &self.populations[t.population];
             for (&var, buf) in t.variables.iter().zip(chunk.data.iter_mut()) {
                 match var {
                     TraceVar::State(k) => buf.extend(
                         t.neurons
                             .iter()
-                            .map(|&i| vars[i as usize][k].to_f64() as f32),
+                            .map(|&i| pop.var(i as usize, k).to_f64() as f32),
                     ),
                     TraceVar::Synapse(p) => {
                         let Projection::Event(proj) = &self.projections[p] else {
@@ -311,31 +307,26 @@ impl<F: Real> CpuBackend<F> {
         let t = F::from_f64(step as f64) * dt;
         let mut diverged = None;
         for (p_idx, (pop, syn)) in self.populations.iter_mut().zip(&self.syn).enumerate() {
-            let (model, noisy) = (pop.model.as_ref(), pop.noisy);
+            let (model, n_vars) = (pop.model.as_ref(), pop.n_vars);
             let update = |(i, ((x, syn), spiked)): NeuronItem<F>| {
-                let xi = if noisy {
-                    rng::normal_draw(
-                        key,
-                        i as u32,
-                        step,
-                        p_idx as u32,
-                        rng::stream::VOLTAGE_NOISE,
-                    )
-                } else {
-                    F::zero()
+                let noise = Noise {
+                    key,
+                    neuron: i as u32,
+                    step,
+                    population: p_idx as u32,
                 };
-                *spiked = model.step(x, *syn, xi, t, dt);
+                *spiked = model.step(x, *syn, &noise, t, dt);
             };
-            if pop.vars.len() >= PARALLEL_MIN_NEURONS {
+            if pop.spiked.len() >= PARALLEL_MIN_NEURONS {
                 pop.vars
-                    .par_iter_mut()
+                    .par_chunks_exact_mut(n_vars)
                     .zip(syn.par_iter())
                     .zip(pop.spiked.par_iter_mut())
                     .enumerate()
                     .for_each(update);
             } else {
                 pop.vars
-                    .iter_mut()
+                    .chunks_exact_mut(n_vars)
                     .zip(syn.iter())
                     .zip(pop.spiked.iter_mut())
                     .enumerate()
@@ -355,7 +346,11 @@ impl<F: Real> CpuBackend<F> {
                 );
             }
             if diverged.is_none() {
-                if let Some(i) = pop.vars.iter().position(|x| !x[0].is_finite()) {
+                if let Some(i) = pop
+                    .vars
+                    .chunks_exact(pop.n_vars)
+                    .position(|x| !x[0].is_finite())
+                {
                     diverged = Some(Divergence {
                         population: p_idx,
                         neuron: i as u32,
@@ -406,7 +401,7 @@ impl<F: Real> Backend for CpuBackend<F> {
             .iter()
             .map(|p| {
                 (0..p.n_vars)
-                    .map(|k| p.vars.iter().map(|x| x[k].to_f64()).collect())
+                    .map(|k| (0..p.spiked.len()).map(|i| p.var(i, k).to_f64()).collect())
                     .collect()
             })
             .collect())

@@ -6,7 +6,7 @@
 use super::graded;
 use super::rates::exprel_inv;
 use super::var;
-use super::{CpuStep, ModelInfo, Neuron, NeuronKind, SynInput, SynapticUnits, Variable};
+use super::{CpuStep, ModelInfo, Neuron, NeuronKind, Noise, SynInput, SynapticUnits, Variable};
 use crate::error::{Error, Result};
 use crate::real::Real;
 use bytemuck::{Pod, Zeroable};
@@ -160,9 +160,6 @@ impl Neuron for HhParams {
     fn rest(&self, v: f64) -> Vec<f64> {
         resting_at(v).to_vec()
     }
-    fn noisy(&self) -> bool {
-        self.noise_sigma != 0.0
-    }
     fn cpu_f64(&self) -> Box<dyn CpuStep<f64>> {
         Box::new(self.consts::<f64>())
     }
@@ -190,7 +187,12 @@ impl Neuron for HhParams {
 }
 
 impl<F: Real> CpuStep<F> for HhConsts<F> {
-    fn step(&self, x: &mut [F], syn: SynInput<F>, xi: F, _t: F, dt: F) -> bool {
+    fn step(&self, x: &mut [F], syn: SynInput<F>, noise: &Noise, _t: F, dt: F) -> bool {
+        let xi = if self.noise_sigma != F::zero() {
+            noise.normal(crate::rng::stream::VOLTAGE_NOISE)
+        } else {
+            F::zero()
+        };
         step(self, x, syn, xi, dt)
     }
 }

@@ -8,7 +8,7 @@
 use super::hh::{advance_gate, steady_state, GatingIntegrator};
 use super::rates::exprel_inv;
 use super::var;
-use super::{CpuStep, ModelInfo, Neuron, NeuronKind, SynInput, SynapticUnits, Variable};
+use super::{CpuStep, ModelInfo, Neuron, NeuronKind, Noise, SynInput, SynapticUnits, Variable};
 use crate::config::positive;
 use crate::error::{Error, Result};
 use crate::real::Real;
@@ -149,9 +149,6 @@ impl Neuron for TraubNeuron {
             0.0,
         ]
     }
-    fn noisy(&self) -> bool {
-        false
-    }
     fn cpu_f64(&self) -> Box<dyn CpuStep<f64>> {
         Box::new(self.params.consts::<f64>(self.dt_ms))
     }
@@ -178,7 +175,7 @@ impl Neuron for TraubNeuron {
 }
 
 impl<F: Real> CpuStep<F> for TraubConsts<F> {
-    fn step(&self, x: &mut [F], syn: SynInput<F>, _xi: F, _t: F, dt: F) -> bool {
+    fn step(&self, x: &mut [F], syn: SynInput<F>, _noise: &Noise, _t: F, dt: F) -> bool {
         step(self, x, syn, dt)
     }
 }

@@ -5,7 +5,7 @@
 //! `shaders/neurons/lif.wgsl` mirrors this file: same names, same order of operations.
 
 use super::var;
-use super::{CpuStep, ModelInfo, Neuron, NeuronKind, SynInput, SynapticUnits, Variable};
+use super::{CpuStep, ModelInfo, Neuron, NeuronKind, Noise, SynInput, SynapticUnits, Variable};
 use crate::config::positive;
 use crate::error::{Error, Result};
 use crate::real::Real;
@@ -194,9 +194,6 @@ impl Neuron for LifNeuron {
     fn rest(&self, v: f64) -> Vec<f64> {
         vec![v, 0.0]
     }
-    fn noisy(&self) -> bool {
-        self.params.noisy()
-    }
     fn cpu_f64(&self) -> Box<dyn CpuStep<f64>> {
         Box::new(self.params.consts::<f64>(self.dt_ms))
     }
@@ -230,7 +227,13 @@ impl Neuron for LifNeuron {
 }
 
 impl<F: Real> CpuStep<F> for LifConsts<F> {
-    fn step(&self, x: &mut [F], syn: SynInput<F>, xi: F, t: F, dt: F) -> bool {
+    fn step(&self, x: &mut [F], syn: SynInput<F>, noise: &Noise, t: F, dt: F) -> bool {
+        // LifParams::noisy: only a noise term with a mean and a spread draws.
+        let xi = if self.noise_sigma != F::zero() && self.noise_mean != F::zero() {
+            noise.normal(crate::rng::stream::VOLTAGE_NOISE)
+        } else {
+            F::zero()
+        };
         step(self, x, syn, xi, t, dt)
     }
 }

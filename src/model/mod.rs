@@ -21,9 +21,6 @@ use crate::error::Result;
 use crate::real::Real;
 use std::sync::Arc;
 
-/// The most variables any neuron model has: the CPU keeps a neuron's state in one array.
-pub const MAX_VARS: usize = 5;
-
 /// The synaptic input of one neuron for one step, I_syn(V) = i0 − g·V: conductance-based
 /// synapses add g and g·E_rev, current-based ones add to i0.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
@@ -141,8 +138,6 @@ pub trait Neuron: std::fmt::Debug + Send + Sync {
     fn default_v(&self) -> f64;
     /// The state of a neuron at rest at membrane potential `v`, in variable order.
     fn rest(&self, v: f64) -> Vec<f64>;
-    /// Whether a step draws a standard normal per neuron (Philox, `rng::stream::VOLTAGE_NOISE`).
-    fn noisy(&self) -> bool;
     fn cpu_f64(&self) -> Box<dyn CpuStep<f64>>;
     fn cpu_f32(&self) -> Box<dyn CpuStep<f32>>;
     /// The shader's `Params`, as bytes.
@@ -151,9 +146,27 @@ pub trait Neuron: std::fmt::Debug + Send + Sync {
 
 /// One neuron over one step on the CPU.
 pub trait CpuStep<F>: Send + Sync {
-    /// Advances state `x` from time `t` by `dt` with synaptic input `syn` and the neuron's
-    /// standard-normal draw `xi` (zero unless the model is noisy). True when it spiked.
-    fn step(&self, x: &mut [F], syn: SynInput<F>, xi: F, t: F, dt: F) -> bool;
+    /// Advances state `x` from time `t` by `dt` with synaptic input `syn`, drawing what noise
+    /// it needs from `noise`. True when it spiked.
+    fn step(&self, x: &mut [F], syn: SynInput<F>, noise: &Noise, t: F, dt: F) -> bool;
+}
+
+/// The standard normals one neuron may draw in one step: Philox streams keyed by the seed,
+/// counted by (neuron, step, population, stream), the same on the GPU (`normal_draw` in
+/// shaders/common/philox.wgsl). A model draws only the streams it uses.
+#[derive(Clone, Copy, Debug)]
+pub struct Noise {
+    pub key: [u32; 2],
+    pub neuron: u32,
+    pub step: u64,
+    pub population: u32,
+}
+
+impl Noise {
+    /// The draw of `stream` (below `rng::stream::PER_POPULATION`).
+    pub fn normal<F: Real>(&self, stream: u32) -> F {
+        crate::rng::normal_draw(self.key, self.neuron, self.step, self.population, stream)
+    }
 }
 
 impl std::fmt::Debug for dyn NeuronKind {
@@ -224,9 +237,9 @@ mod tests {
     use super::*;
 
     #[test]
-    fn every_model_fits_the_cpu_state_array_and_is_found_by_its_name() {
+    fn every_model_is_found_by_its_name_and_indexes_its_variables_in_four_bits() {
         for kind in KINDS {
-            assert!(kind.variables().len() <= MAX_VARS, "{}", kind.name());
+            assert!(kind.variables().len() <= 16, "{}: the trace gathers index variables in 4 bits", kind.name());
             assert_eq!(kind.variables()[0].name, "v", "{}", kind.name());
             assert_eq!(lookup(kind.name()), Some(kind));
         }

@@ -437,30 +437,58 @@ fn long_run(out: &std::path::Path) -> std::process::Child {
 }
 
 #[test]
-fn sigterm_stops_within_a_second_keeping_every_step_and_a_second_signal_exits_at_once() {
+fn sigterm_stops_within_the_chunk_keeping_every_step() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("term.h5");
     let child = long_run(&out);
     let sent = std::time::Instant::now();
     signal(&child, libc::SIGTERM);
     let result = child.wait_with_output().unwrap();
-    assert!(sent.elapsed().as_secs_f64() < 1.5, "took {:?}", sent.elapsed());
+    // A chunk of 100000 steps takes minutes here; the stop comes after one call of about a
+    // quarter of a second. The bound is loose so that a loaded machine does not fail it.
+    assert!(sent.elapsed().as_secs_f64() < 10.0, "took {:?}", sent.elapsed());
     assert_eq!(result.status.code(), Some(1));
     let f = hdf5::File::open(&out).unwrap();
     let reason: hdf5::types::VarLenUnicode = f.attr("stop_reason").unwrap().read_scalar().unwrap();
     assert_eq!(reason.as_str(), "interrupted");
     let simulated: f64 = f.attr("simulated_ms").unwrap().read_scalar().unwrap();
-    assert!(simulated > 0.0, "the steps done within the chunk are kept");
+    assert!(
+        simulated > 0.0 && simulated < 1000.0,
+        "the steps done within the first chunk are kept: {simulated} ms"
+    );
+}
 
-    let out2 = dir.path().join("twice.h5");
-    let child = long_run(&out2);
+#[test]
+fn a_second_signal_exits_at_once_replacing_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("twice.h5");
+    std::fs::write(&out, b"precious").unwrap();
+    // Building 400k neurons with 40M synapses takes seconds: both signals arrive during it,
+    // where the first one alone would only be seen once stepping starts.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ganglion"))
+        .args([
+            "run", "configs/hh_bench.toml", "--backend", "cpu", "--set",
+            "populations.hh.size=400000", "--force", "--quiet", "--output",
+        ])
+        .arg(&out)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The handler is set once the lock beside the output exists.
+    let lock = dir.path().join(".twice.h5.lock");
+    let started = std::time::Instant::now();
+    while !lock.exists() {
+        assert!(started.elapsed().as_secs() < 60, "the run never started");
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
     signal(&child, libc::SIGINT);
-    std::thread::sleep(std::time::Duration::from_millis(5));
+    std::thread::sleep(std::time::Duration::from_millis(100));
     signal(&child, libc::SIGINT);
-    let result = child.wait_with_output().unwrap();
-    let stderr = String::from_utf8_lossy(&result.stderr);
-    assert_eq!(result.status.code(), Some(130), "{stderr}");
+    let status = child.wait().unwrap();
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut stderr).unwrap();
+    assert_eq!(status.code(), Some(130), "{stderr}");
     assert!(stderr.contains("second interrupt"), "{stderr}");
-    assert!(!out2.exists(), "an exit at once replaces nothing");
-    assert!(hdf5::File::open(ganglion::io::output::partial_path(&out2)).is_ok());
+    assert_eq!(std::fs::read(&out).unwrap(), b"precious", "an exit at once replaces nothing");
 }
