@@ -144,13 +144,17 @@ pub fn check(config_path: &Path, overrides: &[String]) -> Result<String> {
     let mut s = String::new();
     let _ = writeln!(s, "{}: valid", config_path.display());
     for p in &shape.populations {
+        let pop = &config.populations[&p.name];
         let _ = writeln!(
             s,
             "  population {:<12} {:>10} neurons  model {}",
             p.name,
             p.size,
-            config.populations[&p.name].model.name()
+            pop.model.name()
         );
+        if let Some(text) = pop.model_params(&p.name, config.clock())?.describe() {
+            let _ = writeln!(s, "    {text}");
+        }
     }
     for (p, spec) in shape.projections.iter().zip(config.projections.values()) {
         let about = matches!(spec.connectivity, config::Connectivity::FixedProbability { .. });

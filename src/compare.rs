@@ -59,8 +59,11 @@ pub struct Comparison {
     pub mean_dt_ms: f64,
     /// The first time the spike trains differ at all, by a step or more (None: never).
     pub first_divergence_ms: Option<f64>,
-    /// Max |ΔV| of the traced neurons at samples before the network's first divergence.
+    /// Max |ΔV| of the traced neurons at samples before the network's first divergence (V:
+    /// the model's first variable).
     pub max_dv_mv: f64,
+    /// The unit of that first variable (mV for the neuron models).
+    pub v_unit: &'static str,
     pub rate_cpu_hz: f64,
     pub rate_gpu_hz: f64,
     pub cv_cpu: f64,
@@ -172,6 +175,7 @@ pub fn compare(
         },
         first_divergence_ms: first_div,
         max_dv_mv: max_dv,
+        v_unit: "mV",
         rate_cpu_hz: stats_cpu.mean_rate_hz,
         rate_gpu_hz: stats_gpu.mean_rate_hz,
         cv_cpu: stats_cpu.isi_cv,
@@ -253,8 +257,9 @@ pub fn validate(
         net.populations
             .iter()
             .enumerate()
-            .map(|(p, pop)| {
-                compare(
+            .map(|(p, pop)| Comparison {
+                v_unit: pop.variables()[0].unit,
+                ..compare(
                     &pop.name,
                     pop.size,
                     net.dt_ms,
@@ -276,7 +281,7 @@ pub fn validate(
 
 pub fn table(rows: &[Comparison], tol: &Tolerances) -> String {
     let mut s = format!(
-        "{:<12} {:>8} {:>10} {:>10} {:>11} {:>8} {:>10} {:>10} {:>13} {:>10} {:>17} {:>13}  {}\n",
+        "{:<12} {:>8} {:>10} {:>10} {:>11} {:>8} {:>10} {:>10} {:>13} {:>9}       {:>17} {:>13}  {}\n",
         "population",
         "neurons",
         "spikes cpu",
@@ -293,7 +298,7 @@ pub fn table(rows: &[Comparison], tol: &Tolerances) -> String {
     );
     for r in rows {
         s.push_str(&format!(
-            "{:<12} {:>8} {:>10} {:>10} {:>11} {:>8} {:>7.3} ms {:>7.4} ms {:>13} {:>7.4} mV {:>8.2}/{:<8.2} {:>6.3}/{:<6.3}  {}\n",
+            "{:<12} {:>8} {:>10} {:>10} {:>11} {:>8} {:>7.3} ms {:>7.4} ms {:>13} {:>9.3e} {:<5} {:>8.2}/{:<8.2} {:>6.3}/{:<6.3}  {}\n",
             r.population,
             r.neurons,
             r.spikes_cpu,
@@ -304,6 +309,7 @@ pub fn table(rows: &[Comparison], tol: &Tolerances) -> String {
             r.mean_dt_ms,
             r.first_divergence_ms.map_or("never".to_string(), |t| format!("{t:.2} ms")),
             r.max_dv_mv,
+            r.v_unit,
             r.rate_cpu_hz,
             r.rate_gpu_hz,
             r.cv_cpu,
@@ -316,7 +322,7 @@ pub fn table(rows: &[Comparison], tol: &Tolerances) -> String {
         ));
     }
     s.push_str(&format!(
-        "tolerances: per-neuron spike count within {} and |ΔV| before the network's first spike-time divergence within {} mV; \
+        "tolerances: per-neuron spike count within {} and |ΔV| (of the first variable) before the network's first spike-time divergence within {} of its unit; \
          or, once the trains diverged, mean rate within {:.0}% and ISI CV within {:.0}%\n",
         tol.max_count_diff,
         tol.max_dv_mv,

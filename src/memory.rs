@@ -10,6 +10,9 @@ use crate::shape::Shape;
 /// What the process holds before any network: code, libraries, thread stacks, allocator
 /// arenas (measured: 20–40 MiB resident).
 const BASELINE_BYTES: u64 = 32 << 20;
+/// What the Vulkan loader and driver hold on the host once a device is open (measured with
+/// lavapipe: 80–100 MiB; hardware drivers hold less).
+const GPU_DRIVER_BYTES: u64 = 96 << 20;
 /// Per heap allocation, the allocator's header and rounding (glibc: 8–16 bytes, plus the
 /// `Vec` itself, 24): the connectivity is built one `Vec` per row.
 const PER_ROW_BYTES: u64 = 48;
@@ -80,7 +83,7 @@ pub fn estimate(
         build_peak = build_peak.max(transient);
     }
     let backend = match backend {
-        BackendChoice::Gpu => gpu,
+        BackendChoice::Gpu => gpu + GPU_DRIVER_BYTES,
         BackendChoice::Cpu | BackendChoice::Auto => cpu.max(gpu),
     };
     Estimate {

@@ -70,7 +70,7 @@ impl Network {
             .iter()
             .enumerate()
             .map(|(index, (name, pop))| {
-                let model = pop.model_params(name, sim.dt_ms)?;
+                let model = pop.model_params(name, config.clock())?;
                 let size = pop.size as usize;
                 let init = initial_state(model.as_ref(), name, size, &pop.init, sim.seed, index)?;
                 Ok(PopulationData {
@@ -251,7 +251,8 @@ fn initial_state(
     let at = |var: &str| format!("populations.{name}.init.{var}");
     let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0xbb67_ae85_84ca_a73b);
     rng.set_stream(population as u64);
-    let v = draw_values(given.get("v"), &at("v"), size, model.default_v(), &mut rng)?;
+    let first = model.kind().variables()[0].name;
+    let v = draw_values(given.get(first), &at(first), size, model.default_v(), &mut rng)?;
     // Variables not given start at the model's rest for each neuron's own V.
     let rest: Vec<Vec<f64>> = v.iter().map(|&v| model.rest(v)).collect();
     let mut state = vec![v];

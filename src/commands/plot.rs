@@ -54,6 +54,15 @@ pub enum Args {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// Position, velocity and control of every trial of an ofc_saccade population, with the
+    /// noiseless solution and the target (the book's figures 8.1 and 8.2).
+    Trials {
+        output: PathBuf,
+        #[arg(long)]
+        population: Option<String>,
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
     /// Time per step, throughput and GPU/CPU speedup against N from a scale CSV.
     Scale {
         csv: PathBuf,
@@ -124,6 +133,15 @@ fn draw(what: Args) -> anyhow::Result<PathBuf> {
         } => {
             let png = png_path(out, &output, "isi");
             plot::isi(&output, &population, bins, &png)?;
+            png
+        }
+        Args::Trials {
+            output,
+            population,
+            out,
+        } => {
+            let png = png_path(out, &output, "trials");
+            plot::trials(&output, population.as_deref(), &png)?;
             png
         }
         Args::Scale { csv, out } => {

@@ -282,6 +282,14 @@ impl Config {
         toml::to_string(self).unwrap_or_default()
     }
 
+    /// The run's clock (after validation: a whole number of steps).
+    pub fn clock(&self) -> crate::model::Clock {
+        crate::model::Clock {
+            dt_ms: self.simulation.dt_ms,
+            n_steps: (self.simulation.duration_ms / self.simulation.dt_ms).round() as u64,
+        }
+    }
+
     pub fn population_index(&self, name: &str) -> Option<usize> {
         self.populations.keys().position(|k| k == name)
     }
@@ -295,10 +303,10 @@ pub enum SynapseModel {
 }
 
 impl Population {
-    /// The model with this population's parameters, for steps of `dt_ms`.
-    pub fn model_params(&self, name: &str, dt_ms: f64) -> Result<Arc<dyn Neuron>> {
+    /// The model with this population's parameters, for a run on `clock`.
+    pub fn model_params(&self, name: &str, clock: crate::model::Clock) -> Result<Arc<dyn Neuron>> {
         self.model
-            .parse(&format!("populations.{name}.params"), &self.params, dt_ms)
+            .parse(&format!("populations.{name}.params"), &self.params, clock)
     }
 
     /// The model's variable names, in state order.

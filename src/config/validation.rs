@@ -161,7 +161,7 @@ impl Config {
                     "must fit in 32 bits (at most 4294967295)",
                 ));
             }
-            pop.model_params(name, sim.dt_ms)?;
+            pop.model_params(name, self.clock())?;
             let vars: Vec<&str> = pop.variable_names().collect();
             for (var, init) in &pop.init {
                 let key = format!("{at}.init.{var}");
@@ -209,6 +209,18 @@ impl Config {
                 source: index("source", &proj.source)?,
                 target: index("target", &proj.target)?,
             };
+            for (key, pop) in [("source", &proj.source), ("target", &proj.target)] {
+                let model = self.populations[pop].model;
+                if !model.info().accepts_synapses {
+                    return Err(Error::config(
+                        format!("projections.{name}.{key}"),
+                        format!(
+                            "population `{pop}` is of the {} model, whose units take no synapses",
+                            model.name()
+                        ),
+                    ));
+                }
+            }
             self.validate_projection(name, proj)?;
             proj.synapse_params(name)?;
             projections.push(ends);

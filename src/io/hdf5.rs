@@ -120,6 +120,22 @@ impl Hdf5Writer {
             .create("simulated_ms")?
             .write_scalar(&0.0)?;
 
+        for p in &net.populations {
+            let outputs = p.model.outputs();
+            if outputs.is_empty() {
+                continue;
+            }
+            let g = file.create_group(&format!("model/{}", p.name))?;
+            for o in outputs {
+                let data = ndarray::Array2::from_shape_vec((o.shape[0], o.shape[1]), o.data)
+                    .map_err(|e| hdf5::Error::from(e.to_string()))?;
+                g.new_dataset_builder().with_data(&data).create(o.name)?;
+            }
+            for (name, value) in p.model.output_attributes() {
+                g.new_attr::<f64>().create(name)?.write_scalar(&value)?;
+            }
+        }
+
         let mut spikes = Vec::new();
         for (p, &on) in net.populations.iter().zip(&plan.spikes) {
             if !on {

@@ -93,6 +93,7 @@ pub const INFO: ModelInfo = ModelInfo {
     shader: "neurons/hh",
     graded_activation: Some(S),
     fused_coupling_shader: Some("neurons/hh_coupled"),
+    accepts_synapses: true,
 };
 
 /// The model as configs name it.
@@ -120,7 +121,7 @@ impl NeuronKind for Hh {
             }
         )
     }
-    fn parse(&self, at: &str, params: &toml::Table, _dt_ms: f64) -> Result<Arc<dyn Neuron>> {
+    fn parse(&self, at: &str, params: &toml::Table, _clock: super::Clock) -> Result<Arc<dyn Neuron>> {
         let p: HhParams = super::read_params(at, params)?;
         if !(p.c_m > 0.0) {
             return Err(Error::config(format!("{at}.c_m"), "must be positive"));

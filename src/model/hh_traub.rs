@@ -71,6 +71,7 @@ pub const INFO: ModelInfo = ModelInfo {
     shader: "neurons/hh_traub",
     graded_activation: None,
     fused_coupling_shader: None,
+    accepts_synapses: true,
 };
 
 /// The model as configs name it.
@@ -97,7 +98,8 @@ impl NeuronKind for HhTraub {
             }
         )
     }
-    fn parse(&self, at: &str, params: &toml::Table, dt_ms: f64) -> Result<Arc<dyn Neuron>> {
+    fn parse(&self, at: &str, params: &toml::Table, clock: super::Clock) -> Result<Arc<dyn Neuron>> {
+        let dt_ms = clock.dt_ms;
         let p: TraubParams = super::read_params(at, params)?;
         positive(at, "c_m", p.c_m)?;
         if !(p.refractory_ms >= 0.0) {

@@ -106,6 +106,7 @@ pub const INFO: ModelInfo = ModelInfo {
     shader: "neurons/lif",
     graded_activation: None,
     fused_coupling_shader: None,
+    accepts_synapses: true,
 };
 
 /// The model as configs name it.
@@ -139,7 +140,8 @@ impl NeuronKind for Lif {
             }
         )
     }
-    fn parse(&self, at: &str, params: &toml::Table, dt_ms: f64) -> Result<Arc<dyn Neuron>> {
+    fn parse(&self, at: &str, params: &toml::Table, clock: super::Clock) -> Result<Arc<dyn Neuron>> {
+        let dt_ms = clock.dt_ms;
         let p: LifParams = super::read_params(at, params)?;
         positive(at, "tau_m", p.tau_m)?;
         positive(at, "r_m", p.r_m)?;

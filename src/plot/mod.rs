@@ -7,6 +7,7 @@ mod histograms;
 mod raster;
 mod scale;
 mod traces;
+mod trials;
 
 use crate::error::{Error, Result};
 use plotters::prelude::*;
@@ -285,6 +286,13 @@ pub fn hist(path: &Path, population: &str, variable: &str, bins: usize, out: &Pa
 pub fn isi(path: &Path, population: &str, bins: usize, out: &Path) -> Result<()> {
     check_bins(bins)?;
     write_png(out, |png| histograms::draw_isi(path, population, bins, png))
+}
+
+/// The book's saccade figures (8.1, 8.2) for an `ofc_saccade` population (the first one if
+/// none is named): position, velocity and control of every trial and of the noiseless
+/// solution.
+pub fn trials(path: &Path, population: Option<&str>, out: &Path) -> Result<()> {
+    write_png(out, |png| trials::draw(path, population, png))
 }
 
 /// Log–log time per step and neuron-steps/s against N, one line per backend and device, and

@@ -10,3 +10,4 @@ mod hh_cpu_reference;
 mod lif;
 mod plots_and_scale;
 mod golden;
+mod saccade;

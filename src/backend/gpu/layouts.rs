@@ -154,6 +154,16 @@ pub fn shared_constants() -> Vec<(&'static str, String, f64)> {
             crate::model::lif::LifIntegrator::Euler.code() as f64,
         ),
     ];
+    use crate::model::ofc_saccade as ofc;
+    for (name, value) in [
+        ("STREAM_CONTROL", ofc::STREAM_CONTROL as usize),
+        ("STREAM_PLANT", ofc::STREAM_PLANT as usize),
+        ("STREAM_OBSERVATION", ofc::STREAM_OBSERVATION as usize),
+        ("X", ofc::X),
+        ("X_EST", ofc::X_EST),
+    ] {
+        out.push(("neurons/ofc_saccade", name.into(), value as f64));
+    }
     for kind in KINDS {
         for (k, var) in kind.variables().iter().enumerate() {
             out.push((kind.shader(), var.name.to_uppercase(), k as f64));

@@ -24,6 +24,7 @@ modules!(
     "neurons/hh_coupled",
     "neurons/hh_traub",
     "neurons/lif",
+    "neurons/ofc_saccade",
     "synapses/exp_synapse",
     "synapses/exp_propagate",
     "synapses/graded_synapse",
