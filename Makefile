@@ -38,6 +38,10 @@ figures: build
 	./target/release/ganglion plot raster out/cobahh.h5 --max-neurons 200 --out out/figures/cobahh_raster.png
 	./target/release/ganglion run configs/lif_noisy_1k.toml --backend cpu --force --quiet
 	./target/release/ganglion plot hist out/lif_noisy_1k.h5 --population lif --variable v --out out/figures/lif_noisy_hist_v.png
+	./target/release/ganglion run configs/ofc_saccade.toml --force --quiet
+	./target/release/ganglion plot trials out/ofc_saccade.h5 --out out/figures/ofc_saccade_trials.png
+	./target/release/ganglion run configs/ofc_target_jump.toml --force --quiet
+	./target/release/ganglion plot trials out/ofc_target_jump.h5 --out out/figures/ofc_target_jump_trials.png
 
 clean:
 	$(CARGO) clean

@@ -4,8 +4,8 @@
 #   bash benches/real_gpu.sh OUT_DIR [GANGLION]
 # GANGLION is the command that runs ganglion: by default `bash .gpu/run.sh ganglion` where
 # ../shared/gpu/bundle.sh filled .gpu/, else target/release/ganglion.
-# GANGLION_BENCH_SIZES, GANGLION_COUPLING_SIZES, GANGLION_BLOCKED_SIZES and
-# GANGLION_COBAHH_SIZES replace the sizes.
+# GANGLION_BENCH_SIZES, GANGLION_COUPLING_SIZES, GANGLION_BLOCKED_SIZES,
+# GANGLION_COBAHH_SIZES and GANGLION_SACCADE_SIZES replace the sizes.
 # Writes OUT_DIR/log.txt (adapter, validations, tables) and the CSVs; the CPU rows are timed on
 # the same host, so that the speedups compare like with like. A failing step is logged and the
 # next one runs: partial results still come back.
@@ -72,3 +72,12 @@ step scale configs/cobahh_k80.toml --sizes $cobahh_sizes --backends gpu \
 step scale configs/cobahh_k80.toml --sizes $cobahh_sizes --backends cpu \
   --steps 50 --repeat 3 --quiet --force --out "$out/cobahh_cpu.csv"
 merge "$out/cobahh.csv" "$out/cobahh_gpu.csv" "$out/cobahh_cpu.csv"
+
+# The saccade model: 1e3 to 1e6 trials of 1000 steps (the book's 1 s), GPU and CPU.
+saccade_sizes=${GANGLION_SACCADE_SIZES:-1000,10000,100000,1000000}
+step validate configs/ofc_saccade.toml --set populations.saccade.size=10000
+step scale configs/ofc_saccade.toml --population saccade --sizes $saccade_sizes --backends gpu \
+  --steps 1000 --repeat 3 --quiet --force --out "$out/saccade_gpu.csv"
+step scale configs/ofc_saccade.toml --population saccade --sizes $saccade_sizes --backends cpu \
+  --steps 100 --repeat 3 --quiet --force --out "$out/saccade_cpu.csv"
+merge "$out/saccade.csv" "$out/saccade_gpu.csv" "$out/saccade_cpu.csv"
