@@ -8,8 +8,7 @@ use ganglion::record::{RecordPlan, Spike};
 use ganglion::stats;
 
 fn gpu(net: &ganglion::network::Network, plan: &RecordPlan) -> GpuBackend {
-    GpuBackend::with_plan(net, plan, None)
-        .unwrap_or_else(|e| panic!("the GPU tests need an adapter: {e}"))
+    gpu_backend(net, plan)
 }
 
 fn pairs(spikes: &[Spike], dt: f64) -> Vec<(f64, u64)> {

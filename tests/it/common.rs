@@ -1,12 +1,38 @@
 //! Helpers shared by the integration tests.
 #![allow(dead_code)]
 
+use ganglion::backend::gpu::{GpuBackend, GpuContext};
 use ganglion::backend::Backend;
+use ganglion::config::GpuCoupling;
 use ganglion::config::{self, Config};
 use ganglion::network::Network;
 use ganglion::record::RecordPlan;
 use ganglion::simulator::{self, MemorySink, RunOptions};
 use std::path::PathBuf;
+
+/// Where no adapter is found, the GPU tests fail with this (never skip silently): CI has
+/// lavapipe, which `make test` installs.
+fn no_adapter(e: ganglion::Error) -> ! {
+    panic!("the GPU tests need an adapter (install mesa-vulkan-drivers, as `make test` does): {e}")
+}
+
+/// The GPU device the tests run on.
+pub fn gpu_context() -> GpuContext {
+    GpuContext::new(None).unwrap_or_else(|e| no_adapter(e))
+}
+
+/// A GPU backend for `net` recording `plan`, with the graded coupling `coupling`.
+pub fn gpu_backend_with(net: &Network, plan: &RecordPlan, coupling: GpuCoupling) -> GpuBackend {
+    GpuBackend::with_options(net, plan, None, coupling).unwrap_or_else(|e| match e {
+        ganglion::Error::Gpu(_) => no_adapter(e),
+        e => panic!("the GPU backend refused the network: {e}"),
+    })
+}
+
+/// A GPU backend for `net` recording `plan`.
+pub fn gpu_backend(net: &Network, plan: &RecordPlan) -> GpuBackend {
+    gpu_backend_with(net, plan, GpuCoupling::default())
+}
 
 pub fn repo_path(rel: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(rel)

@@ -4,7 +4,7 @@
 
 use crate::common::*;
 use ganglion::backend::cpu::CpuBackend;
-use ganglion::backend::gpu::{kernels, GpuBackend, GpuContext};
+use ganglion::backend::gpu::{kernels, GpuBackend};
 use ganglion::backend::Backend;
 use ganglion::config::GpuCoupling;
 use ganglion::record::RecordPlan;
@@ -15,14 +15,13 @@ use ganglion::Error;
 use rand::{Rng, SeedableRng};
 
 fn gpu(net: &ganglion::network::Network, plan: &RecordPlan) -> GpuBackend {
-    GpuBackend::with_plan(net, plan, None)
-        .unwrap_or_else(|e| panic!("the GPU tests need an adapter: {e}"))
+    gpu_backend(net, plan)
 }
 
 #[test]
 fn gpu_philox_draws_equal_the_cpu_draws() {
     let ctx =
-        GpuContext::new(None).unwrap_or_else(|e| panic!("the GPU tests need an adapter: {e}"));
+        gpu_context();
     let key = rng::seed_key(0x1234_5678_9abc_def0);
     let mut counters = vec![
         [0u32; 4],
@@ -302,8 +301,7 @@ fn blocked_coupling_equals_the_thread_per_row_kernel_across_row_groups_and_colum
     let (config, net) = parsed(text, &[]);
     let plan = RecordPlan::from_config(&config);
     let run = |coupling| {
-        let mut g = GpuBackend::with_options(&net, &plan, None, coupling)
-            .unwrap_or_else(|e| panic!("the GPU tests need an adapter: {e}"));
+        let mut g = gpu_backend_with(&net, &plan, coupling);
         let geo = BlockGeometry::for_workgroup_storage(
             g.context().limits.max_compute_workgroup_storage_size,
         )
@@ -528,7 +526,7 @@ fn a_diverging_network_is_stopped_on_the_gpu_too() {
 #[test]
 fn buffers_beyond_the_binding_limit_are_refused_with_size_and_limit() {
     let ctx =
-        GpuContext::new(None).unwrap_or_else(|e| panic!("the GPU tests need an adapter: {e}"));
+        gpu_context();
     let err = ctx
         .check_binding_size("hh.col_idx", 1 << 40)
         .unwrap_err()
@@ -542,7 +540,7 @@ fn buffers_beyond_the_binding_limit_are_refused_with_size_and_limit() {
 #[test]
 fn a_network_that_does_not_fit_the_device_is_refused_before_running() {
     let ctx =
-        GpuContext::new(None).unwrap_or_else(|e| panic!("the GPU tests need an adapter: {e}"));
+        gpu_context();
     let limit = ctx
         .limits
         .max_storage_buffer_binding_size
@@ -566,7 +564,7 @@ fn a_network_that_does_not_fit_the_device_is_refused_before_running() {
 fn a_blocked_layout_whose_pointers_do_not_fit_is_refused_by_name() {
     use ganglion::backend::gpu::blocked::BlockGeometry;
     let ctx =
-        GpuContext::new(None).unwrap_or_else(|e| panic!("the GPU tests need an adapter: {e}"));
+        gpu_context();
     let limit = ctx
         .limits
         .max_storage_buffer_binding_size

@@ -134,8 +134,7 @@ fn the_gpu_reproduces_the_tutorial_neuron_and_the_noisy_ensemble() {
     let (config, net) = shipped("lif_tutorial.toml", &[]);
     let plan = RecordPlan::from_config(&config);
     let a = run_in_memory(&net, &mut CpuBackend::<f32>::new(&net), &plan);
-    let mut g = GpuBackend::with_plan(&net, &plan, None)
-        .unwrap_or_else(|e| panic!("the GPU tests need an adapter: {e}"));
+    let mut g = gpu_backend(&net, &plan);
     let b = run_in_memory(&net, &mut g, &plan);
     assert_eq!(a.spikes, b.spikes);
     for (x, y) in a.traces[0][0].iter().zip(&b.traces[0][0]) {

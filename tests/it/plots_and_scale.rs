@@ -170,8 +170,7 @@ fn a_scale_study_writes_its_csv_and_its_plot() {
 
 #[test]
 fn sizes_that_do_not_fit_are_reported_not_crashed_on() {
-    let ctx = ganglion::backend::gpu::GpuContext::new(None)
-        .unwrap_or_else(|e| panic!("the GPU tests need an adapter: {e}"));
+    let ctx = gpu_context();
     let limit = ctx
         .limits
         .max_storage_buffer_binding_size

@@ -4,7 +4,6 @@
 
 use crate::common::*;
 use ganglion::backend::cpu::CpuBackend;
-use ganglion::backend::gpu::GpuBackend;
 use ganglion::backend::Backend;
 use ganglion::model::ofc_saccade::{Saccade, SaccadeParams};
 use ganglion::record::RecordPlan;
@@ -146,8 +145,7 @@ fn cpu_and_gpu_give_the_same_noisy_trials_and_the_same_spread() {
     );
     let n = net.populations[0].size;
     let cpu = trajectories(&net, &mut CpuBackend::<f32>::new(&net));
-    let mut gpu_backend = GpuBackend::with_plan(&net, &every_variable(&net), None)
-        .unwrap_or_else(|e| panic!("the GPU tests need an adapter: {e}"));
+    let mut gpu_backend = gpu_backend(&net, &every_variable(&net));
     // The same noise streams: each trial's path agrees to float tolerance.
     let gpu = trajectories(&net, &mut gpu_backend);
     let max_dpos = cpu[0]
