@@ -11,6 +11,7 @@ pub mod backend;
 pub mod bench;
 pub mod cli;
 pub mod commands;
+pub mod compare;
 pub mod config;
 pub mod connectivity;
 pub mod error;
@@ -27,6 +28,5 @@ pub mod shape;
 pub mod simulator;
 pub mod stats;
 pub mod units;
-pub mod compare;
 
 pub use error::{Error, Result};
