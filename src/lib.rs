@@ -25,6 +25,7 @@ pub mod record;
 pub mod rng;
 pub mod scale;
 pub mod shape;
+pub mod shaders;
 pub mod simulator;
 pub mod stats;
 pub mod units;

@@ -97,7 +97,7 @@ pub struct ModelInfo {
     /// divergence.
     pub variables: &'static [Variable],
     pub synaptic_units: SynapticUnits,
-    /// The shader module that steps it (see `backend::gpu::shaders`).
+    /// The shader module that steps it (see `shaders`).
     pub shader: &'static str,
     /// The variable a graded synapse reads from a source of this model (its activation S),
     /// where it has one.
@@ -150,6 +150,12 @@ pub trait NeuronKind: Send + Sync {
     }
     fn fused_coupling_shader(&self) -> Option<&'static str> {
         self.info().fused_coupling_shader
+    }
+    /// The WGSL of its update (`update_neurons`), composed with what it requires. A model
+    /// whose shader is generated (from equations) returns that text here, through
+    /// `shaders::compose_text`.
+    fn update_wgsl(&self) -> Result<String> {
+        crate::shaders::compose(self.shader())
     }
 }
 

@@ -3,7 +3,7 @@
 
 use super::blocked::BlockGeometry;
 use super::context::GpuContext;
-use super::shaders::compose;
+use crate::shaders::compose;
 use crate::error::{Error, Result};
 use crate::model::NeuronKind;
 use bytemuck::{Pod, Zeroable};
@@ -160,7 +160,7 @@ impl Kernel {
         entry: &str,
         slots: &[Slot],
     ) -> Result<Kernel> {
-        Self::with_overrides(ctx, label, module, entry, slots, &[])
+        Self::from_source(ctx, label, compose(module)?, entry, slots, &[])
     }
 
     /// As `new`, with the shader's `override` constants set.
@@ -172,7 +172,18 @@ impl Kernel {
         slots: &[Slot],
         overrides: &[(&str, f64)],
     ) -> Result<Kernel> {
-        let source = compose(module)?;
+        Self::from_source(ctx, label, compose(module)?, entry, slots, overrides)
+    }
+
+    /// As `with_overrides`, from composed WGSL.
+    pub fn from_source(
+        ctx: &GpuContext,
+        label: &str,
+        source: String,
+        entry: &str,
+        slots: &[Slot],
+        overrides: &[(&str, f64)],
+    ) -> Result<Kernel> {
         let scope = ctx.device.push_error_scope(wgpu::ErrorFilter::Validation);
         let module = ctx
             .device
@@ -380,9 +391,14 @@ impl Kernels {
         }
         let label = format!("{}_{way:?}", kind.name());
         let kernel = match way {
-            Update::Plain => {
-                Kernel::new(ctx, &label, kind.shader(), "update_neurons", &NEURON_SLOTS)?
-            }
+            Update::Plain => Kernel::from_source(
+                ctx,
+                &label,
+                kind.update_wgsl()?,
+                "update_neurons",
+                &NEURON_SLOTS,
+                &[],
+            )?,
             Update::Coupled | Update::CoupledLanes => {
                 let module = kind.fused_coupling_shader().ok_or_else(|| {
                     Error::Gpu(format!("the {} model has no fused update", kind.name()))

@@ -178,7 +178,7 @@ pub fn shared_constants() -> Vec<(&'static str, String, f64)> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::shaders::compose;
+    use crate::shaders::compose;
     use super::*;
     use crate::model::NeuronKind;
     use wgpu::naga;

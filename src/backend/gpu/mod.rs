@@ -8,7 +8,7 @@
 //! its event-driven projections. The order is the CPU backend's.
 //!
 //! Files by role, as wgpu-hal splits a backend:
-//! - `context`: the device, its limits, buffer helpers; `shaders`: WGSL modules and their
+//! - `context`: the device, its limits, buffer helpers; `crate::shaders`: WGSL modules and their
 //!   composition; `kernels`: pipelines, bind group layouts and the uniform structs;
 //!   `layouts`: what host and shaders share, checked by a test.
 //! - `preflight` and `sizing`: what a network needs, checked and counted before any buffer.
@@ -30,7 +30,6 @@ pub mod layouts;
 pub mod populations;
 pub mod preflight;
 pub mod recording;
-pub mod shaders;
 pub mod sizing;
 mod submit;
 

@@ -1,4 +1,5 @@
-//! The WGSL modules and their composition. WGSL has no includes, so each file names what it
+//! The WGSL modules and their composition (the GPU backend compiles them; the models name
+//! theirs). WGSL has no includes, so each file names what it
 //! needs in its first line (`// requires: common/step_info synapses/exp_synapse`, or
 //! `// requires: nothing`), and [`compose`] concatenates a module after everything it needs,
 //! each module once. Module names are paths under `shaders/` without `.wgsl`.
@@ -9,7 +10,7 @@ macro_rules! modules {
     ($($name:literal),* $(,)?) => {
         /// Every shader module, by name.
         pub const MODULES: &[(&str, &str)] = &[
-            $(($name, include_str!(concat!("../../../shaders/", $name, ".wgsl")))),*
+            $(($name, include_str!(concat!("../shaders/", $name, ".wgsl")))),*
         ];
     };
 }
@@ -43,7 +44,11 @@ pub fn source(name: &str) -> Result<&'static str> {
 
 /// The modules `name` requires, from its first line.
 pub fn requires(name: &str) -> Result<Vec<&'static str>> {
-    let text = source(name)?;
+    requires_in(name, source(name)?)
+}
+
+/// The modules shader `text` (called `name` in errors) requires, from its first line.
+fn requires_in<'a>(name: &str, text: &'a str) -> Result<Vec<&'a str>> {
     let first = text.lines().next().unwrap_or_default();
     let list = first.strip_prefix("// requires:").ok_or_else(|| {
         Error::Gpu(format!(
@@ -56,36 +61,55 @@ pub fn requires(name: &str) -> Result<Vec<&'static str>> {
         .collect())
 }
 
+/// Adds `name` after the modules it requires to `done`, each once; `path` is the chain of
+/// modules being visited, to report a circle.
+fn visit(
+    name: &'static str,
+    path: &mut Vec<&'static str>,
+    done: &mut Vec<&'static str>,
+) -> Result<()> {
+    if done.contains(&name) {
+        return Ok(());
+    }
+    if path.contains(&name) {
+        return Err(Error::Gpu(format!(
+            "shader modules require each other in a circle: {} -> {name}",
+            path.join(" -> ")
+        )));
+    }
+    path.push(name);
+    for dep in requires(name)? {
+        visit(static_name(dep)?, path, done)?;
+    }
+    path.pop();
+    done.push(name);
+    Ok(())
+}
+
 /// `root` after every module it requires, directly or not, each once, dependencies first.
 pub fn compose(root: &str) -> Result<String> {
-    fn visit(
-        name: &'static str,
-        path: &mut Vec<&'static str>,
-        done: &mut Vec<&'static str>,
-    ) -> Result<()> {
-        if done.contains(&name) {
-            return Ok(());
-        }
-        if path.contains(&name) {
-            return Err(Error::Gpu(format!(
-                "shader modules require each other in a circle: {} -> {name}",
-                path.join(" -> ")
-            )));
-        }
-        path.push(name);
-        for dep in requires(name)? {
-            visit(static_name(dep)?, path, done)?;
-        }
-        path.pop();
-        done.push(name);
-        Ok(())
-    }
     let mut done = Vec::new();
     visit(static_name(root)?, &mut Vec::new(), &mut done)?;
     done.iter()
         .map(|n| source(n))
         .collect::<Result<Vec<_>>>()
         .map(|s| s.concat())
+}
+
+/// A shader text that is not one of the modules (one generated from equations, say), after
+/// the modules its first line requires.
+pub fn compose_text(text: &str) -> Result<String> {
+    let mut done = Vec::new();
+    for dep in requires_in("<generated>", text)? {
+        visit(static_name(dep)?, &mut Vec::new(), &mut done)?;
+    }
+    let mut out = done
+        .iter()
+        .map(|n| source(n))
+        .collect::<Result<Vec<_>>>()?
+        .concat();
+    out.push_str(text);
+    Ok(out)
 }
 
 fn static_name(name: &str) -> Result<&'static str> {
@@ -107,6 +131,15 @@ mod tests {
             let text = compose(name).unwrap();
             assert!(text.ends_with(source(name).unwrap()), "{name} comes last");
         }
+    }
+
+    #[test]
+    fn a_generated_text_comes_after_what_it_requires() {
+        let text = "// requires: common/neuron_common\nfn generated() {}\n";
+        let composed = compose_text(text).unwrap();
+        assert!(composed.ends_with(text));
+        assert_eq!(composed.matches("struct PopulationInfo").count(), 1);
+        assert!(compose_text("fn no_header() {}").is_err());
     }
 
     #[test]
