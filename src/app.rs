@@ -143,16 +143,15 @@ pub fn check(config_path: &Path, overrides: &[String]) -> Result<String> {
     let estimate = crate::memory::estimate_config(&config);
     let mut s = String::new();
     let _ = writeln!(s, "{}: valid", config_path.display());
-    for p in &shape.populations {
-        let pop = &config.populations[&p.name];
+    for (index, p) in shape.populations.iter().enumerate() {
         let _ = writeln!(
             s,
             "  population {:<12} {:>10} neurons  model {}",
             p.name,
             p.size,
-            pop.model.name()
+            p.model.name()
         );
-        if let Some(text) = pop.model_params(&p.name, config.clock())?.describe() {
+        if let Some(text) = config.model_params(index)?.describe() {
             let _ = writeln!(s, "    {text}");
         }
     }

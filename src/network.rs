@@ -70,7 +70,7 @@ impl Network {
             .iter()
             .enumerate()
             .map(|(index, (name, pop))| {
-                let model = pop.model_params(name, config.clock())?;
+                let model = config.model_params(index)?;
                 let size = pop.size as usize;
                 let init = initial_state(model.as_ref(), name, size, &pop.init, sim.seed, index)?;
                 Ok(PopulationData {

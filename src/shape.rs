@@ -3,17 +3,25 @@
 //! from the rules; `fixed_probability` at its expected count) or from a built network (exact).
 
 use crate::config::{Config, Connectivity, SynapseName, WeightSpec};
-use crate::model::NeuronKind;
+use crate::model::Kind;
 use crate::connectivity::Weights;
 use crate::network::Network;
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
 pub struct PopulationShape {
     pub name: String,
-    pub model: &'static dyn NeuronKind,
+    pub model: Kind,
     pub size: u64,
     /// State variables of the model.
     pub n_vars: usize,
+}
+
+/// The same population: models compare by name.
+impl PartialEq for PopulationShape {
+    fn eq(&self, other: &Self) -> bool {
+        (&self.name, self.model.name(), self.size, self.n_vars)
+            == (&other.name, other.model.name(), other.size, other.n_vars)
+    }
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -51,11 +59,12 @@ impl Shape {
         let populations: Vec<PopulationShape> = config
             .populations
             .iter()
-            .map(|(name, p)| PopulationShape {
+            .enumerate()
+            .map(|(index, (name, p))| PopulationShape {
                 name: name.clone(),
-                model: p.model,
+                model: config.model(index).clone(),
                 size: p.size,
-                n_vars: p.model.variables().len(),
+                n_vars: config.model(index).variables().len(),
             })
             .collect();
         let projections = config
@@ -122,7 +131,7 @@ impl Shape {
                 .iter()
                 .map(|p| PopulationShape {
                     name: p.name.clone(),
-                    model: p.model.kind(),
+                    model: crate::model::shared(p.model.kind()),
                     size: p.size as u64,
                     n_vars: p.variables().len(),
                 })

@@ -1,7 +1,7 @@
 //! What a config may say: the types serde reads it into, with their defaults.
 
 use crate::error::{Error, Result};
-use crate::model::Neuron;
+use crate::model::{Kind, Neuron};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -135,9 +135,8 @@ fn default_seed() -> u64 {
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Population {
-    /// The neuron model, resolved by name when the config is read.
-    #[serde(with = "crate::model::kind_serde")]
-    pub model: &'static dyn crate::model::NeuronKind,
+    /// The neuron model's name (validation resolves it: `Config::model`).
+    pub model: String,
     pub size: u64,
     /// Model parameters; checked against the model's own parameter set.
     #[serde(default)]
@@ -290,6 +289,25 @@ impl Config {
         }
     }
 
+    /// The model of population `index` (config order), as validation resolved it.
+    pub fn model(&self, index: usize) -> &Kind {
+        &self.resolved.models[index]
+    }
+
+    /// The model of population `index` with its parameters, for this config's clock.
+    pub fn model_params(&self, index: usize) -> Result<Arc<dyn Neuron>> {
+        let (name, pop) = self
+            .populations
+            .iter()
+            .nth(index)
+            .ok_or_else(|| Error::config("populations", format!("no population {index}")))?;
+        self.model(index).parse(
+            &format!("populations.{name}.params"),
+            &pop.params,
+            self.clock(),
+        )
+    }
+
     pub fn population_index(&self, name: &str) -> Option<usize> {
         self.populations.keys().position(|k| k == name)
     }
@@ -302,18 +320,7 @@ pub enum SynapseModel {
     ExpCurr(crate::model::exp_synapse::ExpCurrParams),
 }
 
-impl Population {
-    /// The model with this population's parameters, for a run on `clock`.
-    pub fn model_params(&self, name: &str, clock: crate::model::Clock) -> Result<Arc<dyn Neuron>> {
-        self.model
-            .parse(&format!("populations.{name}.params"), &self.params, clock)
-    }
 
-    /// The model's variable names, in state order.
-    pub fn variable_names(&self) -> impl Iterator<Item = &'static str> {
-        self.model.variables().iter().map(|v| v.name)
-    }
-}
 
 impl Projection {
     pub fn synapse_params(&self, name: &str) -> Result<SynapseModel> {

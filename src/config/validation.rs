@@ -4,12 +4,15 @@
 
 use super::*;
 use crate::error::{Error, Result};
+use crate::model::Kind;
 use std::collections::BTreeMap;
 
 /// What validation resolved from names, in config order: what the network and the recording
 /// plan read instead of looking names up again.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default)]
 pub struct Resolved {
+    /// Per population: its model.
+    pub models: Vec<Kind>,
     /// Per projection: its source and target populations.
     pub projections: Vec<Ends>,
     /// Per trace entry: its population and each variable.
@@ -150,7 +153,26 @@ impl Config {
         for name in self.projections.keys() {
             check_name("projections", name)?;
         }
-        for (name, pop) in &self.populations {
+        let models = self
+            .populations
+            .iter()
+            .map(|(name, pop)| {
+                crate::model::resolve(&pop.model).ok_or_else(|| {
+                    Error::config(
+                        format!("populations.{name}.model"),
+                        format!(
+                            "unknown model `{}`; ganglion has {}",
+                            pop.model,
+                            crate::model::names()
+                        ),
+                    )
+                })
+            })
+            .collect::<Result<Vec<Kind>>>()?;
+        let variable_names = |index: usize| -> Vec<&'static str> {
+            models[index].variables().iter().map(|v| v.name).collect()
+        };
+        for (index, (name, pop)) in self.populations.iter().enumerate() {
             let at = format!("populations.{name}");
             if pop.size == 0 {
                 return Err(Error::config(format!("{at}.size"), "must be at least 1"));
@@ -161,8 +183,8 @@ impl Config {
                     "must fit in 32 bits (at most 4294967295)",
                 ));
             }
-            pop.model_params(name, self.clock())?;
-            let vars: Vec<&str> = pop.variable_names().collect();
+            models[index].parse(&format!("{at}.params"), &pop.params, self.clock())?;
+            let vars = variable_names(index);
             for (var, init) in &pop.init {
                 let key = format!("{at}.init.{var}");
                 if !vars.contains(&var.as_str()) {
@@ -170,7 +192,7 @@ impl Config {
                         key,
                         format!(
                             "unknown variable; the {} model has {}",
-                            pop.model.name(),
+                            models[index].name(),
                             vars.join(", ")
                         ),
                     ));
@@ -209,8 +231,11 @@ impl Config {
                 source: index("source", &proj.source)?,
                 target: index("target", &proj.target)?,
             };
-            for (key, pop) in [("source", &proj.source), ("target", &proj.target)] {
-                let model = self.populations[pop].model;
+            for (key, pop, index) in [
+                ("source", &proj.source, ends.source),
+                ("target", &proj.target, ends.target),
+            ] {
+                let model = &models[index];
                 if !model.info().accepts_synapses {
                     return Err(Error::config(
                         format!("projections.{name}.{key}"),
@@ -221,7 +246,7 @@ impl Config {
                     ));
                 }
             }
-            self.validate_projection(name, proj)?;
+            self.validate_projection(name, proj, &models)?;
             proj.synapse_params(name)?;
             projections.push(ends);
         }
@@ -261,7 +286,8 @@ impl Config {
                 ));
             }
             // The model's variables, and the g of each event-driven projection into it.
-            let mut vars: Vec<String> = pop.variable_names().map(String::from).collect();
+            let mut vars: Vec<String> =
+                variable_names(population).into_iter().map(String::from).collect();
             vars.extend(
                 self.projections
                     .iter()
@@ -280,7 +306,7 @@ impl Config {
                         format!("`{v}` of `{}` is recorded {whose}; record each variable once", t.population),
                     ));
                 }
-                let own = pop.variable_names().position(|x| x == v);
+                let own = variable_names(population).iter().position(|x| x == v);
                 let synaptic = v
                     .strip_prefix("g_")
                     .and_then(|p| self.projections.keys().position(|name| name == p));
@@ -344,12 +370,13 @@ impl Config {
             }
         }
         Ok(Resolved {
+            models,
             projections,
             traces,
         })
     }
 
-    fn validate_projection(&self, name: &str, proj: &Projection) -> Result<()> {
+    fn validate_projection(&self, name: &str, proj: &Projection, models: &[Kind]) -> Result<()> {
         let at = format!("projections.{name}");
         let size_of = |key: &str, pop: &str| {
             self.populations.get(pop).map(|p| p.size).ok_or_else(|| {
@@ -387,18 +414,18 @@ impl Config {
         }
         let same = proj.source == proj.target;
         let c = format!("{at}.connectivity");
+        let source_model = self
+            .population_index(&proj.source)
+            .map(|i| &models[i]);
         if proj.synapse == SynapseName::Graded
-            && self.populations[&proj.source]
-                .model
-                .graded_activation()
-                .is_none()
+            && source_model.is_some_and(|m| m.graded_activation().is_none())
         {
             return Err(Error::config(
                 format!("{at}.synapse"),
                 format!(
                     "the graded synapse needs the activation S of an `hh` source; `{}` is `{}`",
                     proj.source,
-                    self.populations[&proj.source].model.name()
+                    source_model.map_or("", |m| m.name())
                 ),
             ));
         }

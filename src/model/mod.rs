@@ -242,28 +242,36 @@ pub fn names() -> String {
         .join(", ")
 }
 
-/// A model in a config is its name: read as the model, written as the name.
-pub mod kind_serde {
-    use super::NeuronKind;
+/// A neuron model as a config resolves it: a built-in one, or (to come) one compiled from
+/// the config's equations.
+pub type Kind = Arc<dyn NeuronKind>;
 
-    pub fn serialize<S: serde::Serializer>(
-        kind: &&'static dyn NeuronKind,
-        s: S,
-    ) -> Result<S::Ok, S::Error> {
-        s.serialize_str(kind.name())
-    }
+/// A built-in model, shared as a `Kind`.
+struct Builtin(&'static dyn NeuronKind);
 
-    pub fn deserialize<'de, D: serde::Deserializer<'de>>(
-        d: D,
-    ) -> Result<&'static dyn NeuronKind, D::Error> {
-        let name = <String as serde::Deserialize>::deserialize(d)?;
-        super::lookup(&name).ok_or_else(|| {
-            serde::de::Error::custom(format!(
-                "unknown model `{name}`; ganglion has {}",
-                super::names()
-            ))
-        })
+impl NeuronKind for Builtin {
+    fn info(&self) -> &'static ModelInfo {
+        self.0.info()
     }
+    fn gpu_params_layout(&self) -> StructLayout {
+        self.0.gpu_params_layout()
+    }
+    fn parse(&self, at: &str, params: &toml::Table, clock: Clock) -> Result<Arc<dyn Neuron>> {
+        self.0.parse(at, params, clock)
+    }
+    fn update_wgsl(&self) -> Result<String> {
+        self.0.update_wgsl()
+    }
+}
+
+/// The model a config's `model = "<name>"` names.
+pub fn resolve(name: &str) -> Option<Kind> {
+    lookup(name).map(shared)
+}
+
+/// A built-in model as a `Kind`.
+pub fn shared(kind: &'static dyn NeuronKind) -> Kind {
+    Arc::new(Builtin(kind))
 }
 
 /// Reads a model's parameters with serde, naming the key of any error.

@@ -33,14 +33,14 @@ pub(super) fn draw(path: &Path, population: Option<&str>, out: &Path) -> Result<
             .config
             .populations
             .iter()
-            .find(|(_, p)| p.model.name() == "ofc_saccade")
+            .find(|(_, p)| p.model == "ofc_saccade")
             .map(|(n, p)| (n.clone(), p))
             .ok_or_else(|| Error::Plot("this file has no ofc_saccade population".into()))?,
     };
-    if pop.model.name() != "ofc_saccade" {
+    if pop.model != "ofc_saccade" {
         return Err(Error::Plot(format!(
             "population `{name}` is of the {} model; `plot trials` draws ofc_saccade trials",
-            pop.model.name()
+            pop.model
         )));
     }
     let clock = o.config.clock();
