@@ -14,6 +14,7 @@ pub mod commands;
 pub mod compare;
 pub mod config;
 pub mod connectivity;
+pub mod equations;
 pub mod error;
 pub mod io;
 pub mod memory;
