@@ -140,7 +140,8 @@ pub fn check(config_path: &Path, overrides: &[String]) -> Result<String> {
     use std::fmt::Write;
     let config = config::load(config_path, overrides)?;
     let shape = Shape::from_config(&config);
-    let estimate = crate::memory::estimate_config(&config);
+    let plan = RecordPlan::from_config(&config);
+    let estimate = crate::memory::estimate_run(&config, &shape, &plan);
     let mut s = String::new();
     let _ = writeln!(s, "{}: valid", config_path.display());
     for (index, p) in shape.populations.iter().enumerate() {
@@ -190,9 +191,8 @@ pub fn check(config_path: &Path, overrides: &[String]) -> Result<String> {
             a.bound
         ))
     );
-    crate::memory::ensure_fits(&config)?;
+    crate::memory::fits(estimate.peak(), available.as_ref())?;
 
-    let plan = RecordPlan::from_config(&config);
     let chunk = simulator::chunk_steps_of(&shape, &plan, config.simulation.chunk_steps);
     let coupling = gpu::resolved(&shape, config.simulation.gpu_coupling)?;
     let _ = writeln!(

@@ -68,11 +68,12 @@ pub fn bytes_per_step(net: &Network, float_bytes: u64) -> u64 {
             Some(_) => p.csr.n_rows as u64 * (2 * float_bytes + 8),
         })
         .sum();
+    let shape = crate::shape::Shape::from_network(net);
     let spike_flags: u64 = net
         .populations
         .iter()
         .enumerate()
-        .filter(|&(i, _)| net.sends_events(i))
+        .filter(|&(i, _)| shape.sends_events(i))
         .map(|(_, p)| p.size as u64 * 4)
         .sum();
     neurons + synapses + spike_flags

@@ -160,24 +160,26 @@ pub fn available() -> Option<Available> {
     bounds.into_iter().min_by_key(|a| a.bytes)
 }
 
-/// The estimate for a run of `config`, as `check` prints it and `run` enforces it.
-pub fn estimate_config(config: &Config) -> Estimate {
-    let shape = Shape::from_config(config);
-    let plan = crate::record::RecordPlan::from_config(config);
-    let chunk = crate::simulator::chunk_steps_of(&shape, &plan, config.simulation.chunk_steps);
+/// The estimate for a run of `config`, whose shape and recording plan are given.
+pub fn estimate_run(config: &Config, shape: &Shape, plan: &crate::record::RecordPlan) -> Estimate {
+    let chunk = crate::simulator::chunk_steps_of(shape, plan, config.simulation.chunk_steps);
     estimate(
-        &shape,
+        shape,
         config.simulation.backend,
         config.simulation.precision,
         plan.trace_bytes_per_chunk(chunk),
     )
 }
 
-/// Refuses a run whose estimated peak exceeds what the process may still take; returns the
-/// estimate.
-pub fn ensure_fits(config: &Config) -> Result<u64> {
-    let needed = estimate_config(config).peak();
-    match available() {
+/// The estimate for a run of `config`, as `check` prints it and `run` enforces it.
+pub fn estimate_config(config: &Config) -> Estimate {
+    let plan = crate::record::RecordPlan::from_config(config);
+    estimate_run(config, &Shape::from_config(config), &plan)
+}
+
+/// Refuses a peak of `needed` bytes beyond what is `available`; returns `needed`.
+pub fn fits(needed: u64, available: Option<&Available>) -> Result<u64> {
+    match available {
         Some(a) if needed > a.bytes => Err(Error::HostMemory {
             needed,
             available: a.bytes,
@@ -185,6 +187,12 @@ pub fn ensure_fits(config: &Config) -> Result<u64> {
         }),
         _ => Ok(needed),
     }
+}
+
+/// Refuses a run whose estimated peak exceeds what the process may still take; returns the
+/// estimate.
+pub fn ensure_fits(config: &Config) -> Result<u64> {
+    fits(estimate_config(config).peak(), available().as_ref())
 }
 
 #[cfg(test)]

@@ -142,13 +142,6 @@ impl Network {
         self.projections.iter().map(|p| p.csr.n_synapses()).sum()
     }
 
-    /// Whether event-driven projections leave population `index` (its spikes are propagated).
-    pub fn sends_events(&self, index: usize) -> bool {
-        self.projections
-            .iter()
-            .any(|p| p.event.is_some() && p.source == index)
-    }
-
     pub fn time_of_step(&self, step: u64) -> f64 {
         step as f64 * self.dt_ms
     }
@@ -183,7 +176,7 @@ fn event_projection(
         kind,
         tau_ms,
         e_rev,
-        delay_steps: (delay_ms / dt).round() as u32,
+        delay_steps: exp_synapse::delay_steps(delay_ms, dt),
     };
     let by_source = csr.transpose();
     let max_indegree = csr

@@ -3,7 +3,7 @@
 //! from the rules; `fixed_probability` at its expected count) or from a built network (exact).
 
 use crate::config::{Config, Connectivity, SynapseName, WeightSpec};
-use crate::model::Kind;
+use crate::model::{exp_synapse, Kind};
 use crate::connectivity::Weights;
 use crate::network::Network;
 
@@ -70,9 +70,9 @@ impl Shape {
         let projections = config
             .projections
             .iter()
-            .filter_map(|(name, p)| {
-                let source = config.population_index(&p.source)?;
-                let target = config.population_index(&p.target)?;
+            .zip(&config.resolved.projections)
+            .map(|((name, p), ends)| {
+                let (source, target) = (ends.source, ends.target);
                 let (n_source, n_target) = (populations[source].size, populations[target].size);
                 let same = source == target;
                 let synapses = match &p.connectivity {
@@ -96,15 +96,13 @@ impl Shape {
                             ..
                         }
                     );
+                // Validated: the parameters read.
+                let delay_ms = p.synapse_params(name).ok().and_then(|s| s.delay_ms());
                 let ring_slots = (p.synapse != SynapseName::Graded).then(|| {
-                    let delay_ms = p
-                        .params
-                        .get("delay_ms")
-                        .and_then(|v| v.as_float().or(v.as_integer().map(|i| i as f64)))
-                        .unwrap_or(0.0);
-                    (delay_ms / sim.dt_ms).round() as u64 + 2
+                    let steps = exp_synapse::delay_steps(delay_ms.unwrap_or(0.0), sim.dt_ms);
+                    exp_synapse::ring_slots(steps) as u64
                 });
-                Some(ProjectionShape {
+                ProjectionShape {
                     name: name.clone(),
                     source,
                     target,
@@ -113,7 +111,7 @@ impl Shape {
                     synapses,
                     per_synapse_weights,
                     ring_slots,
-                })
+                }
             })
             .collect();
         Shape {

@@ -320,6 +320,17 @@ pub enum SynapseModel {
     ExpCurr(crate::model::exp_synapse::ExpCurrParams),
 }
 
+impl SynapseModel {
+    /// The delay of an event-driven synapse, ms; None for the graded one.
+    pub fn delay_ms(&self) -> Option<f64> {
+        match self {
+            SynapseModel::Graded(_) => None,
+            SynapseModel::ExpCond(p) => Some(p.delay_ms),
+            SynapseModel::ExpCurr(p) => Some(p.delay_ms),
+        }
+    }
+}
+
 
 
 impl Projection {

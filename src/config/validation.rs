@@ -429,11 +429,7 @@ impl Config {
                 ),
             ));
         }
-        if let Ok(
-            SynapseModel::ExpCond(crate::model::exp_synapse::ExpCondParams { delay_ms, .. })
-            | SynapseModel::ExpCurr(crate::model::exp_synapse::ExpCurrParams { delay_ms, .. }),
-        ) = proj.synapse_params(name)
-        {
+        if let Some(delay_ms) = proj.synapse_params(name).ok().and_then(|s| s.delay_ms()) {
             if delay_ms / self.simulation.dt_ms > 65_000.0 {
                 return Err(Error::config(
                     format!("{at}.params.delay_ms"),

@@ -51,11 +51,21 @@ pub struct ExpSynapse {
     pub delay_steps: u32,
 }
 
+/// Slots of the ring of a synapse delayed by `delay_steps`: see `ExpSynapse::ring_slots`.
+pub fn ring_slots(delay_steps: u32) -> u32 {
+    delay_steps + 2
+}
+
+/// A delay in ms as whole steps of `dt_ms`.
+pub fn delay_steps(delay_ms: f64, dt_ms: f64) -> u32 {
+    (delay_ms / dt_ms).round() as u32
+}
+
 impl ExpSynapse {
     /// Slots in the ring of pending arrivals: the step being delivered, the farthest future
     /// step written, and everything between.
     pub fn ring_slots(&self) -> u32 {
-        self.delay_steps + 2
+        ring_slots(self.delay_steps)
     }
 
     pub fn decay(&self, dt: f64) -> f64 {
