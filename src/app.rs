@@ -136,6 +136,43 @@ fn settle(
 /// `ganglion check`: the network's size and memory without building or running it: all from
 /// the config's shape. A network that does not fit the host's memory is refused; where the
 /// run would use the GPU, its limits are applied as `run` applies them.
+/// The WGSL generated for a config's models and synapses written as equations.
+pub fn generated_wgsl(config_path: &Path, overrides: &[String]) -> Result<String> {
+    let config = config::load(config_path, overrides)?;
+    let mut out = String::new();
+    let mut seen = Vec::new();
+    for (index, name) in config.populations.keys().enumerate() {
+        let kind = config.model(index);
+        if kind.equations().is_none() || seen.contains(&kind.name()) {
+            continue;
+        }
+        seen.push(kind.name());
+        out.push_str(&format!("// ===== model `{}` (population `{name}`) =====\n", kind.name()));
+        out.push_str(&kind.generated_wgsl().unwrap_or_default());
+        out.push('\n');
+    }
+    for ((name, _), (program, ends)) in config
+        .projections
+        .iter()
+        .zip(config.resolved.synapses.iter().zip(&config.resolved.projections))
+    {
+        let Some(program) = program else { continue };
+        let (Some(pre), Some(post)) = (
+            config.model(ends.source).equations(),
+            config.model(ends.target).equations(),
+        ) else {
+            continue;
+        };
+        out.push_str(&format!("// ===== synapse `{}` (projection `{name}`) =====\n", program.name));
+        out.push_str(&program.wgsl(pre, post, ends.source == ends.target));
+        out.push('\n');
+    }
+    if out.is_empty() {
+        out.push_str("// no model or synapse of this config is written as equations\n");
+    }
+    Ok(out)
+}
+
 pub fn check(config_path: &Path, overrides: &[String]) -> Result<String> {
     use std::fmt::Write;
     let config = config::load(config_path, overrides)?;

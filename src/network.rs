@@ -40,6 +40,24 @@ pub struct ProjectionData {
     /// Event-driven synapses only: the same synapses with rows by source, pushed on a spike,
     /// the initial g per target neuron, and the synapse resolved for dt.
     pub event: Option<EventProjection>,
+    /// Synapses written as equations: their variables and delays.
+    pub equation: Option<EquationSynapses>,
+}
+
+/// The per-synapse data of a projection whose synapse is written as equations, in the CSR's
+/// synapse order.
+#[derive(Clone, Debug)]
+pub struct EquationSynapses {
+    /// Column per synaptic variable.
+    pub state: Vec<Vec<f64>>,
+    /// Steps of delay of the on_pre pathway: one per synapse, or one for all.
+    pub delays: Vec<u32>,
+}
+
+impl EquationSynapses {
+    pub fn max_delay(&self) -> u32 {
+        self.delays.iter().copied().max().unwrap_or(0)
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -98,6 +116,43 @@ impl Network {
                     sim.seed,
                     index,
                 )?;
+                if let Some(program) = &config.resolved.synapses[index] {
+                    let (pre, post) = (
+                        populations[source].model.kind().equations().expect("validated"),
+                        populations[target].model.kind().equations().expect("validated"),
+                    );
+                    let mut post_of = Vec::with_capacity(csr.col_idx.len());
+                    for row in 0..csr.n_rows {
+                        let n = (csr.row_ptr[row + 1] - csr.row_ptr[row]) as usize;
+                        post_of.extend(std::iter::repeat_n(row as u32, n));
+                    }
+                    let mut rng = ChaCha8Rng::seed_from_u64(sim.seed ^ 0x510e_527f_ade6_82d1);
+                    rng.set_stream(index as u64);
+                    let (state, delays) = crate::equations::init::synapse_state(
+                        program,
+                        pre,
+                        post,
+                        &format!("projections.{name}"),
+                        &proj.init,
+                        proj.delay.as_deref(),
+                        &csr.col_idx,
+                        &post_of,
+                        &populations[source].init,
+                        &populations[target].init,
+                        sim.dt_ms * 1e-3,
+                        &mut rng,
+                    )?;
+                    return Ok(ProjectionData {
+                        name: name.clone(),
+                        source,
+                        target,
+                        synapse: SynapseModel::Equations(program.clone()),
+                        csr,
+                        source_activation: None,
+                        event: None,
+                        equation: Some(EquationSynapses { state, delays }),
+                    });
+                }
                 let synapse = proj.synapse_params(name)?;
                 let source_activation = match synapse {
                     SynapseModel::Graded(_) => {
@@ -121,6 +176,7 @@ impl Network {
                     csr,
                     source_activation,
                     event,
+                    equation: None,
                 })
             })
             .collect::<Result<Vec<_>>>()?;
@@ -145,6 +201,18 @@ impl Network {
     pub fn time_of_step(&self, step: u64) -> f64 {
         step as f64 * self.dt_ms
     }
+
+    /// Steps of spike history population `index` keeps for the synapses written as equations
+    /// that leave it: one more than their longest delay.
+    pub fn spike_slots(&self, index: usize) -> u32 {
+        1 + self
+            .projections
+            .iter()
+            .filter(|p| p.source == index)
+            .filter_map(|p| p.equation.as_ref().map(|e| e.max_delay()))
+            .max()
+            .unwrap_or(0)
+    }
 }
 
 /// The connectivity is drawn one small `Vec` per row; once copied into the CSR they are freed,
@@ -168,7 +236,7 @@ fn event_projection(
     index: usize,
 ) -> Result<Option<EventProjection>> {
     let (kind, tau_ms, e_rev, delay_ms) = match synapse {
-        SynapseModel::Graded(_) => return Ok(None),
+        SynapseModel::Graded(_) | SynapseModel::Equations(_) => return Ok(None),
         SynapseModel::ExpCond(p) => (ExpKind::Conductance, p.tau_ms, p.e_rev, p.delay_ms),
         SynapseModel::ExpCurr(p) => (ExpKind::Current, p.tau_ms, 0.0, p.delay_ms),
     };
@@ -230,6 +298,9 @@ fn draw_values(
             let d = Normal::new(*mean, *sd).map_err(|e| bad(&e))?;
             (0..size).map(|_| d.sample(rng)).collect()
         }
+        Some(InitValue::Expression(_)) => {
+            return Err(crate::Error::config(at, "expressions are for models and synapses written as equations"))
+        }
     })
 }
 
@@ -237,13 +308,16 @@ fn initial_state(
     model: &dyn Neuron,
     name: &str,
     size: usize,
-    given: &std::collections::BTreeMap<String, InitValue>,
+    given: &indexmap::IndexMap<String, InitValue>,
     seed: u64,
     population: usize,
 ) -> Result<Vec<Vec<f64>>> {
     let at = |var: &str| format!("populations.{name}.init.{var}");
     let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0xbb67_ae85_84ca_a73b);
     rng.set_stream(population as u64);
+    if let Some(state) = model.initial_state(&format!("populations.{name}.init"), size, given, &mut rng) {
+        return state;
+    }
     let first = model.kind().variables()[0].name;
     let v = draw_values(given.get(first), &at(first), size, model.default_v(), &mut rng)?;
     // Variables not given start at the model's rest for each neuron's own V.

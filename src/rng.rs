@@ -87,6 +87,19 @@ pub fn normal_draw<F: crate::real::Real>(
     ))
 }
 
+/// The uniform in (0, 1) drawn for one neuron at one step of one stream (`rand()`).
+pub fn uniform_draw<F: crate::real::Real>(
+    seed_key: [u32; 2],
+    neuron: u32,
+    step: u64,
+    population: u32,
+    stream: u32,
+) -> F {
+    F::from_f32(uniform_open01(
+        philox4x32_10(counter(neuron, step, population, stream), seed_key)[0],
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

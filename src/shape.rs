@@ -98,7 +98,7 @@ impl Shape {
                     );
                 // Validated: the parameters read.
                 let delay_ms = p.synapse_params(name).ok().and_then(|s| s.delay_ms());
-                let ring_slots = (p.synapse != SynapseName::Graded).then(|| {
+                let ring_slots = config.builtin_synapse(p).is_some_and(|b| b != SynapseName::Graded).then(|| {
                     let steps = exp_synapse::delay_steps(delay_ms.unwrap_or(0.0), sim.dt_ms);
                     exp_synapse::ring_slots(steps) as u64
                 });

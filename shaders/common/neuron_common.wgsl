@@ -13,7 +13,7 @@ struct PopulationInfo {
     record_spikes: u32,
     seed_lo: u32,
     seed_hi: u32,
-    _pad0: u32,
+    spike_slots: u32,     // steps of spike history kept in `spiked` (equation-defined models)
     _pad1: u32,
 }
 

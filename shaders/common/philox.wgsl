@@ -59,3 +59,7 @@ fn standard_normal(bits: vec4<u32>) -> f32 {
 fn normal_draw(seed_key: vec2<u32>, neuron: u32, step_lo: u32, step_hi: u32, population: u32, stream: u32) -> f32 {
     return standard_normal(philox4x32_10(philox_counter(neuron, step_lo, step_hi, population, stream), seed_key));
 }
+
+fn uniform_draw(seed_key: vec2<u32>, neuron: u32, step_lo: u32, step_hi: u32, population: u32, stream: u32) -> f32 {
+    return uniform_open01(philox4x32_10(philox_counter(neuron, step_lo, step_hi, population, stream), seed_key).x);
+}

@@ -6,9 +6,20 @@ use super::ConfigArgs;
 pub struct Args {
     #[command(flatten)]
     pub config: ConfigArgs,
+    /// Print the WGSL generated for the models and synapses written as equations instead
+    /// (what the GPU compiles, before the shared library it requires).
+    #[arg(long)]
+    pub emit_wgsl: bool,
 }
 
 pub fn run(args: Args) -> anyhow::Result<()> {
+    if args.emit_wgsl {
+        print!(
+            "{}",
+            crate::app::generated_wgsl(&args.config.config, &args.config.all_overrides())?
+        );
+        return Ok(());
+    }
     print!(
         "{}",
         crate::app::check(&args.config.config, &args.config.all_overrides())?

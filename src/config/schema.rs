@@ -3,6 +3,7 @@
 use crate::error::{Error, Result};
 use crate::model::{Kind, Neuron};
 use serde::{Deserialize, Serialize};
+use indexmap::IndexMap;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -15,6 +16,12 @@ use super::validation::{check_exp, Resolved};
 #[serde(deny_unknown_fields)]
 pub struct Config {
     pub simulation: Simulation,
+    /// Neuron models written as equations, by name (`populations.<p>.model` names them).
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub models: IndexMap<String, ModelDef>,
+    /// Synapse models written as equations, by name (`projections.<p>.synapse` names them).
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub synapse_models: IndexMap<String, SynapseDef>,
     #[serde(default)]
     pub populations: BTreeMap<String, Population>,
     #[serde(default)]
@@ -141,12 +148,13 @@ pub struct Population {
     /// Model parameters; checked against the model's own parameter set.
     #[serde(default)]
     pub params: toml::Table,
-    /// Initial values by variable name.
+    /// Initial values by variable name, applied in the order written.
     #[serde(default)]
-    pub init: BTreeMap<String, InitValue>,
+    pub init: IndexMap<String, InitValue>,
 }
 
-/// An initial value: one number for all, one per neuron, or a random draw per neuron.
+/// An initial value: one number for all, one per neuron, a random draw per neuron, or (for
+/// models written as equations) an expression per neuron.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum InitValue {
@@ -154,14 +162,59 @@ pub enum InitValue {
     PerNeuron(Vec<f64>),
     Uniform { uniform: [f64; 2] },
     Normal { normal: [f64; 2] },
+    Expression(String),
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+/// A neuron model written as equations in Brian2's language (`[models.<name>]`).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModelDef {
+    pub equations: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub threshold: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reset: Option<String>,
+    /// A duration ("3*ms") or a condition ("v > 0"), as Brian2's `refractory`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refractory: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub method: Option<String>,
+    /// Constants: numbers (dimensionless) or expressions with units ("-60*mV").
+    #[serde(default)]
+    pub namespace: toml::Table,
+}
+
+/// A synapse model written as equations (`[synapse_models.<name>]`).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SynapseDef {
+    /// Per-synapse parameters and summed variables (Brian2's `model`).
+    #[serde(default)]
+    pub model: String,
+    /// Statements run when a pre-synaptic spike arrives.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub on_pre: Option<String>,
+    #[serde(default)]
+    pub namespace: toml::Table,
+}
+
+/// The built-in synapses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SynapseName {
     Graded,
     ExpCond,
     ExpCurr,
+}
+
+impl SynapseName {
+    pub fn from_name(name: &str) -> Option<SynapseName> {
+        Some(match name {
+            "graded" => SynapseName::Graded,
+            "exp_cond" => SynapseName::ExpCond,
+            "exp_curr" => SynapseName::ExpCurr,
+            _ => return None,
+        })
+    }
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -169,7 +222,9 @@ pub enum SynapseName {
 pub struct Projection {
     pub source: String,
     pub target: String,
-    pub synapse: SynapseName,
+    /// A built-in synapse (graded, exp_cond, exp_curr) or one of `[synapse_models]`, which
+    /// takes precedence.
+    pub synapse: String,
     #[serde(default)]
     pub params: toml::Table,
     /// The weight of the synapses of rule-based connectivities (and of `explicit` ones that
@@ -180,6 +235,13 @@ pub struct Projection {
     /// Initial value of the event-driven synapses' g per target neuron (exp_cond, exp_curr).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub g0: Option<InitValue>,
+    /// Equation-defined synapses: initial values of the synaptic variables, in order written.
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub init: IndexMap<String, InitValue>,
+    /// Equation-defined synapses: the delay of the `on_pre` pathway, an expression of
+    /// dimension time, per synapse ("1*ms + 2*ms*rand()").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delay: Option<String>,
 }
 
 fn default_weight() -> WeightSpec {
@@ -308,23 +370,36 @@ impl Config {
         )
     }
 
+    /// The built-in synapse a projection uses; None where its synapse is one of
+    /// `[synapse_models]` (which take precedence over the built-in names).
+    pub fn builtin_synapse(&self, p: &Projection) -> Option<SynapseName> {
+        if self.synapse_models.contains_key(&p.synapse) {
+            None
+        } else {
+            p.builtin()
+        }
+    }
+
     pub fn population_index(&self, name: &str) -> Option<usize> {
         self.populations.keys().position(|k| k == name)
     }
 }
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
 pub enum SynapseModel {
     Graded(crate::model::graded::GradedParams),
     ExpCond(crate::model::exp_synapse::ExpCondParams),
     ExpCurr(crate::model::exp_synapse::ExpCurrParams),
+    /// Written as equations, compiled for its projection.
+    Equations(Arc<crate::equations::synapse::SynapseProgram>),
 }
 
 impl SynapseModel {
-    /// The delay of an event-driven synapse, ms; None for the graded one.
+    /// The delay of a built-in event-driven synapse, ms; None for the graded one and for
+    /// equations (whose delays are per synapse).
     pub fn delay_ms(&self) -> Option<f64> {
         match self {
-            SynapseModel::Graded(_) => None,
+            SynapseModel::Graded(_) | SynapseModel::Equations(_) => None,
             SynapseModel::ExpCond(p) => Some(p.delay_ms),
             SynapseModel::ExpCurr(p) => Some(p.delay_ms),
         }
@@ -334,10 +409,22 @@ impl SynapseModel {
 
 
 impl Projection {
+    /// The built-in synapse it names (None: one of `[synapse_models]`, or unknown).
+    pub fn builtin(&self) -> Option<SynapseName> {
+        SynapseName::from_name(&self.synapse)
+    }
+
+    /// The parameters of its built-in synapse.
     pub fn synapse_params(&self, name: &str) -> Result<SynapseModel> {
         let at = format!("projections.{name}.params");
         let table = toml::Value::Table(self.params.clone());
-        Ok(match self.synapse {
+        let Some(builtin) = self.builtin() else {
+            return Err(Error::config(
+                format!("projections.{name}.synapse"),
+                format!("`{}` is not a built-in synapse (graded, exp_cond, exp_curr)", self.synapse),
+            ));
+        };
+        Ok(match builtin {
             SynapseName::Graded => {
                 let p: crate::model::graded::GradedParams = deserialize_at(&at, table)?;
                 if p.w == 0.0 || !p.w.is_finite() {

@@ -15,6 +15,8 @@ pub struct Resolved {
     pub models: Vec<Kind>,
     /// Per projection: its source and target populations.
     pub projections: Vec<Ends>,
+    /// Per projection: its synapse model compiled, where written as equations.
+    pub synapses: Vec<Option<std::sync::Arc<crate::equations::synapse::SynapseProgram>>>,
     /// Per trace entry: its population and each variable.
     pub traces: Vec<ResolvedTrace>,
 }
@@ -153,20 +155,25 @@ impl Config {
         for name in self.projections.keys() {
             check_name("projections", name)?;
         }
+        let equation_models = self.compile_models()?;
         let models = self
             .populations
             .iter()
             .map(|(name, pop)| {
-                crate::model::resolve(&pop.model).ok_or_else(|| {
-                    Error::config(
-                        format!("populations.{name}.model"),
-                        format!(
-                            "unknown model `{}`; ganglion has {}",
-                            pop.model,
-                            crate::model::names()
-                        ),
-                    )
-                })
+                equation_models
+                    .get(pop.model.as_str())
+                    .cloned()
+                    .or_else(|| crate::model::resolve(&pop.model))
+                    .ok_or_else(|| {
+                        let mut known = crate::model::names();
+                        for m in self.models.keys() {
+                            known.push_str(&format!(", {m}"));
+                        }
+                        Error::config(
+                            format!("populations.{name}.model"),
+                            format!("unknown model `{}`; this config has {known}", pop.model),
+                        )
+                    })
             })
             .collect::<Result<Vec<Kind>>>()?;
         let variable_names = |index: usize| -> Vec<&'static str> {
@@ -184,6 +191,10 @@ impl Config {
                 ));
             }
             models[index].parse(&format!("{at}.params"), &pop.params, self.clock())?;
+            if let Some(m) = models[index].equations() {
+                crate::equations::init::check_init(m, &format!("{at}.init"), pop.size, &pop.init)?;
+                continue;
+            }
             let vars = variable_names(index);
             for (var, init) in &pop.init {
                 let key = format!("{at}.init.{var}");
@@ -213,11 +224,19 @@ impl Config {
                     InitValue::Normal { normal: [_, sd] } if !(*sd >= 0.0) => {
                         return Err(Error::config(key, "normal = [mean, sd] needs sd >= 0"));
                     }
+                    InitValue::Expression(_) => {
+                        return Err(Error::config(
+                            key,
+                            format!("expressions are for models written as equations; the {} model takes numbers, lists and draws", models[index].name()),
+                        ));
+                    }
                     _ => {}
                 }
             }
         }
         let mut projections = Vec::new();
+        let mut synapses = Vec::new();
+        let mut summed_targets: Vec<(usize, usize, &str)> = Vec::new();
         for (name, proj) in &self.projections {
             let index = |key: &str, pop: &str| {
                 self.population_index(pop).ok_or_else(|| {
@@ -247,7 +266,27 @@ impl Config {
                 }
             }
             self.validate_projection(name, proj, &models)?;
-            proj.synapse_params(name)?;
+            let program = self.synapse_program(name, proj, ends, &models)?;
+            if let Some(p) = &program {
+                for (slot, _) in &p.summed {
+                    if let Some((_, _, other)) = summed_targets
+                        .iter()
+                        .find(|(t, s, _)| *t == ends.target && s == slot)
+                    {
+                        return Err(Error::config(
+                            format!("projections.{name}.synapse"),
+                            format!(
+                                "`{}` of `{}` is already summed by projection `{other}`; Brian2 allows one summed variable per target variable",
+                                models[ends.target].variables()[*slot].name, proj.target
+                            ),
+                        ));
+                    }
+                    summed_targets.push((ends.target, *slot, name));
+                }
+            } else {
+                proj.synapse_params(name)?;
+            }
+            synapses.push(program);
             projections.push(ends);
         }
         for (i, pop) in self.record.spikes.iter().enumerate() {
@@ -291,7 +330,10 @@ impl Config {
             vars.extend(
                 self.projections
                     .iter()
-                    .filter(|(_, p)| p.target == t.population && p.synapse != SynapseName::Graded)
+                    .filter(|(_, p)| {
+                        p.target == t.population
+                            && self.builtin_synapse(p).is_some_and(|b| b != SynapseName::Graded)
+                    })
                     .map(|(name, _)| format!("g_{name}")),
             );
             for v in &t.variables {
@@ -372,8 +414,112 @@ impl Config {
         Ok(Resolved {
             models,
             projections,
+            synapses,
             traces,
         })
+    }
+
+    /// Every `[models.<name>]`, compiled for this config's step.
+    fn compile_models(&self) -> Result<BTreeMap<&str, Kind>> {
+        let mut out = BTreeMap::new();
+        for (name, def) in &self.models {
+            check_name("models", name)?;
+            let text = crate::equations::neuron::ModelText {
+                equations: &def.equations,
+                threshold: def.threshold.as_deref(),
+                reset: def.reset.as_deref(),
+                refractory: def.refractory.as_deref(),
+                method: def.method.as_deref(),
+                namespace: &def.namespace,
+            };
+            let model = crate::equations::neuron::NeuronModel::compile(
+                name,
+                &format!("models.{name}"),
+                &text,
+                self.simulation.dt_ms * 1e-3,
+            )?;
+            let kind = crate::equations::model::EquationKind::new(model);
+            out.insert(name.as_str(), crate::model::shared(kind));
+        }
+        Ok(out)
+    }
+
+    /// The projection's synapse model compiled for its ends, where it is one of
+    /// `[synapse_models]`; None for a built-in synapse.
+    fn synapse_program(
+        &self,
+        name: &str,
+        proj: &Projection,
+        ends: Ends,
+        models: &[Kind],
+    ) -> Result<Option<std::sync::Arc<crate::equations::synapse::SynapseProgram>>> {
+        let at = format!("projections.{name}");
+        let Some(def) = self.synapse_models.get(&proj.synapse) else {
+            if proj.builtin().is_none() {
+                let mut known = "graded, exp_cond, exp_curr".to_string();
+                for m in self.synapse_models.keys() {
+                    known.push_str(&format!(", {m}"));
+                }
+                return Err(Error::config(
+                    format!("{at}.synapse"),
+                    format!("unknown synapse `{}`; this config has {known}", proj.synapse),
+                ));
+            }
+            if models[ends.target].equations().is_some() {
+                return Err(Error::config(
+                    format!("{at}.synapse"),
+                    format!(
+                        "the built-in `{}` synapse cannot target `{}`, a model written as equations; write the synapse as equations too ([synapse_models])",
+                        proj.synapse, proj.target
+                    ),
+                ));
+            }
+            for (key, given) in [("init", !proj.init.is_empty()), ("delay", proj.delay.is_some())] {
+                if given {
+                    return Err(Error::config(
+                        format!("{at}.{key}"),
+                        "only synapses written as equations ([synapse_models]) take this key",
+                    ));
+                }
+            }
+            return Ok(None);
+        };
+        let (Some(pre), Some(post)) = (
+            models[ends.source].equations(),
+            models[ends.target].equations(),
+        ) else {
+            return Err(Error::config(
+                format!("{at}.synapse"),
+                format!(
+                    "the synapse model `{}` is written as equations, and so must be the models of `{}` and `{}`",
+                    proj.synapse, proj.source, proj.target
+                ),
+            ));
+        };
+        if let Some(key) = proj.params.keys().next() {
+            return Err(Error::config(
+                format!("{at}.params.{key}"),
+                format!("synapse model `{}` takes its constants from synapse_models.{}.namespace and its per-synapse values from init", proj.synapse, proj.synapse),
+            ));
+        }
+        if proj.g0.is_some() {
+            return Err(Error::config(format!("{at}.g0"), "only the built-in event-driven synapses have a g0"));
+        }
+        check_name("synapse_models", &proj.synapse)?;
+        let text = crate::equations::synapse::SynapseText {
+            model: &def.model,
+            on_pre: def.on_pre.as_deref(),
+            namespace: &def.namespace,
+        };
+        let program = crate::equations::synapse::SynapseProgram::compile(
+            &proj.synapse,
+            &format!("synapse_models.{}", proj.synapse),
+            &text,
+            pre,
+            post,
+        )?;
+        crate::equations::init::check_synapse_init(&program, &at, &proj.init, proj.delay.as_deref())?;
+        Ok(Some(std::sync::Arc::new(program)))
     }
 
     fn validate_projection(&self, name: &str, proj: &Projection, models: &[Kind]) -> Result<()> {
@@ -417,7 +563,7 @@ impl Config {
         let source_model = self
             .population_index(&proj.source)
             .map(|i| &models[i]);
-        if proj.synapse == SynapseName::Graded
+        if self.builtin_synapse(proj) == Some(SynapseName::Graded)
             && source_model.is_some_and(|m| m.graded_activation().is_none())
         {
             return Err(Error::config(
@@ -438,7 +584,7 @@ impl Config {
             }
         }
         if let Some(g0) = &proj.g0 {
-            if proj.synapse == SynapseName::Graded {
+            if self.builtin_synapse(proj) == Some(SynapseName::Graded) {
                 return Err(Error::config(
                     format!("{at}.g0"),
                     "only event-driven synapses (exp_cond, exp_curr) have a g",

@@ -1,12 +1,25 @@
-//! Models written as equations in Brian2's language: the front end. `parse` reads equations
-//! and expressions into an AST with positions, `quantities` knows Brian2's unit names, `dims`
-//! the dimensions, and `check` infers and checks them as Brian2 does.
+//! Models written as equations in Brian2's language, compiled when the config loads.
 //!
-//! Not yet reachable from a config: compiling the checked equations into a model (CPU closures
-//! and WGSL, through `model::NeuronKind::update_wgsl`) and the `[models.*]` config section come
-//! next. Until then nothing outside this module uses it.
+//! - front end: `parse` reads equations, expressions and statements into an AST with
+//!   positions, `quantities` knows Brian2's unit names, `dims` the dimensions, and `check`
+//!   infers and checks them as Brian2 does;
+//! - `lower` resolves names into `ir` (slots, folded constants, Philox streams);
+//! - `neuron` and `synapse` compile a model's table into programs of one step, in Brian2's
+//!   order and by Brian2's integration methods;
+//! - `cpu` (closures, f64 or f32; `vm` batches a neuron's update over many neurons) and `wgsl` (generated shaders) run those programs, the same
+//!   statements in the same order;
+//! - `model` is the equation-defined neuron as a `model::NeuronKind`.
 
 pub mod check;
+pub mod cpu;
 pub mod dims;
+pub mod init;
+pub mod ir;
+pub mod lower;
+pub mod model;
+pub mod neuron;
 pub mod parse;
 pub mod quantities;
+pub mod synapse;
+pub mod vm;
+pub mod wgsl;

@@ -485,6 +485,68 @@ pub fn equations(text: &str) -> Result<Vec<Equation>, ParseError> {
     }
 }
 
+/// A statement of a reset or an `on_pre` block: `name = expr`, `name += expr` (also `-=`,
+/// `*=`, `/=`), one per line.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Statement {
+    pub target: String,
+    /// `=`, `+=`, `-=`, `*=` or `/=`.
+    pub op: &'static str,
+    pub expr: Expr,
+    pub pos: Pos,
+}
+
+/// Every statement of a block.
+pub fn statements(text: &str) -> Result<Vec<Statement>, ParseError> {
+    let mut p = Parser {
+        tokens: lex(text)?,
+        at: 0,
+        skip_newlines: false,
+        calls: true,
+    };
+    let mut out = Vec::new();
+    loop {
+        p.skip_newlines = false;
+        while p.peek().0 == Token::Newline {
+            p.next();
+        }
+        if p.peek().0 == Token::End {
+            return Ok(out);
+        }
+        let (target, pos) = p.name()?;
+        let op = if p.is_op("=") {
+            "="
+        } else {
+            let compound = ["+", "-", "*", "/"].into_iter().find(|op| p.is_op(op));
+            let Some(op) = compound else {
+                return p.error("`=`, `+=`, `-=`, `*=` or `/=`");
+            };
+            p.next();
+            if !p.is_op("=") {
+                return p.error("`=`");
+            }
+            match op {
+                "+" => "+=",
+                "-" => "-=",
+                "*" => "*=",
+                _ => "/=",
+            }
+        };
+        p.next();
+        let expr = p.expr()?;
+        match p.peek().0 {
+            Token::Newline | Token::End => {}
+            _ => return p.error("the end of the statement"),
+        }
+        out.push(Statement {
+            target,
+            op,
+            expr,
+            pos,
+        });
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

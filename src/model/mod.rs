@@ -157,6 +157,14 @@ pub trait NeuronKind: Send + Sync {
     fn update_wgsl(&self) -> Result<String> {
         crate::shaders::compose(self.shader())
     }
+    /// The compiled equations of a model written as equations (None for the built-in ones).
+    fn equations(&self) -> Option<&crate::equations::neuron::NeuronModel> {
+        None
+    }
+    /// The shader generated for a model written as equations, before composition.
+    fn generated_wgsl(&self) -> Option<&str> {
+        None
+    }
 }
 
 /// A neuron model with its parameters: what the backends step.
@@ -181,13 +189,55 @@ pub trait Neuron: std::fmt::Debug + Send + Sync {
     fn output_attributes(&self) -> Vec<(&'static str, f64)> {
         Vec::new()
     }
+    /// The initial state from a population's `init` (key `at`), where the model reads `init`
+    /// itself (equations: expressions in the order written); None: the common rule (V, then
+    /// each variable given or at rest).
+    fn initial_state(
+        &self,
+        _at: &str,
+        _size: usize,
+        _given: &indexmap::IndexMap<String, crate::config::InitValue>,
+        _rng: &mut rand_chacha::ChaCha8Rng,
+    ) -> Option<Result<Vec<Vec<f64>>>> {
+        None
+    }
 }
 
 /// One neuron over one step on the CPU.
-pub trait CpuStep<F>: Send + Sync {
+pub trait CpuStep<F: Real>: Send + Sync {
     /// Advances state `x` from time `t` by `dt` with synaptic input `syn`, drawing what noise
     /// it needs from `noise`. True when it spiked.
     fn step(&self, x: &mut [F], syn: SynInput<F>, noise: &Noise, t: F, dt: F) -> bool;
+    /// Steps consecutive neurons, their states in `xs` (`n_vars` each), the first being
+    /// `noise.neuron`, and sets their spike flags. One by one, unless the model batches.
+    #[allow(clippy::too_many_arguments)]
+    fn step_batch(
+        &self,
+        xs: &mut [F],
+        n_vars: usize,
+        syn: &[SynInput<F>],
+        spiked: &mut [bool],
+        noise: &Noise,
+        t: F,
+        dt: F,
+    ) {
+        for (k, ((x, s), fired)) in xs.chunks_exact_mut(n_vars).zip(syn).zip(spiked).enumerate() {
+            let at = Noise {
+                neuron: noise.neuron + k as u32,
+                ..*noise
+            };
+            *fired = self.step(x, *s, &at, t, dt);
+        }
+    }
+    /// Whether the model resets a spiking neuron after the step's synaptic events (Brian2's
+    /// order: update, threshold, synapses, reset) rather than within `step`.
+    fn resets_apart(&self) -> bool {
+        false
+    }
+    /// The reset of a neuron that spiked in this step (where `resets_apart`).
+    fn reset(&self, _x: &mut [F], _noise: &Noise) {}
+    /// Brings the neuron's derived variables (subexpressions) up to date before recording.
+    fn refresh(&self, _x: &mut [F], _noise: &Noise) {}
 }
 
 /// The standard normals one neuron may draw in one step: Philox streams keyed by the seed,
@@ -205,6 +255,11 @@ impl Noise {
     /// The draw of `stream` (below `rng::stream::PER_POPULATION`).
     pub fn normal<F: Real>(&self, stream: u32) -> F {
         crate::rng::normal_draw(self.key, self.neuron, self.step, self.population, stream)
+    }
+
+    /// A uniform in (0, 1) of `stream` (`uniform_draw` in philox.wgsl).
+    pub fn uniform<F: Real>(&self, stream: u32) -> F {
+        crate::rng::uniform_draw(self.key, self.neuron, self.step, self.population, stream)
     }
 }
 
@@ -261,6 +316,12 @@ impl NeuronKind for Builtin {
     }
     fn update_wgsl(&self) -> Result<String> {
         self.0.update_wgsl()
+    }
+    fn equations(&self) -> Option<&crate::equations::neuron::NeuronModel> {
+        self.0.equations()
+    }
+    fn generated_wgsl(&self) -> Option<&str> {
+        self.0.generated_wgsl()
     }
 }
 

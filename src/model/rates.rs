@@ -18,6 +18,17 @@ pub fn exprel_inv<F: Real>(x: F) -> F {
     }
 }
 
+/// Brian2's exprel: (e^x − 1)/x, 1 at x = 0, accurate near it (through exp_m1). The WGSL twin
+/// (`exprel` in generated shaders) has no exp_m1 and takes a series below |x| = 0.1.
+#[inline]
+pub fn exprel<F: Real>(x: F) -> F {
+    if x == F::zero() {
+        F::one()
+    } else {
+        x.exp_m1() / x
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -19,7 +19,8 @@ pub struct PopulationInfoGpu {
     pub record_spikes: u32,
     pub seed_lo: u32,
     pub seed_hi: u32,
-    pub _pad: [u32; 2],
+    pub spike_slots: u32,
+    pub _pad: u32,
 }
 
 /// `ExpParams` in shaders/synapses/exp_synapse.wgsl: one event-driven projection and where its parts
@@ -81,6 +82,20 @@ pub struct CouplingParamsGpu {
     pub blocked_parts: u32,
     pub activation: u32,
     pub _pad: [u32; 3],
+}
+
+/// `SynapseInfo` in the shaders generated for synapses written as equations
+/// (`equations::synapse::SynapseProgram::wgsl`).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Pod, Zeroable)]
+pub struct SynapseInfoGpu {
+    pub n_post: u32,
+    pub n_pre: u32,
+    pub n_syn: u32,
+    pub pre_slots: u32,
+    pub uniform_delay: u32,
+    pub per_synapse_delay: u32,
+    pub _pad: [u32; 2],
 }
 
 /// `RecordParams` in shaders/common/record.wgsl.
@@ -305,7 +320,7 @@ pub enum Update {
 
 /// params, step, state, syn_g, syn_i0, spikes, status, spiked, the incoming event-driven
 /// projections, g, rings, and the population's `PopulationInfo`: see neuron_common.wgsl.
-const NEURON_SLOTS: [Slot; 12] = [
+pub const NEURON_SLOTS: [Slot; 12] = [
     Slot::Uniform,
     Slot::StepInfo,
     Slot::ReadWrite,

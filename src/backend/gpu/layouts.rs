@@ -27,7 +27,8 @@ pub fn shared_structs() -> Vec<(&'static str, StructLayout)> {
                     index,
                     record_spikes,
                     seed_lo,
-                    seed_hi
+                    seed_hi,
+                    spike_slots
                 }
             ),
         ),

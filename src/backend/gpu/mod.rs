@@ -23,6 +23,7 @@
 pub mod blocked;
 pub mod context;
 pub mod coupling;
+pub mod equations;
 pub mod events;
 pub mod graded;
 pub mod kernels;
@@ -83,6 +84,7 @@ pub struct GpuBackend {
     populations: Vec<PopulationBuffers>,
     couplings: Vec<CouplingDispatch>,
     propagations: Vec<PropagateDispatch>,
+    equation_synapses: equations::EquationSynapses,
     traces: Vec<TraceBuffers>,
     spikes: wgpu::Buffer,
     spike_capacity: u64,
@@ -158,6 +160,7 @@ impl GpuBackend {
         let states: Vec<&wgpu::Buffer> = pops.buffers.iter().map(|p| &p.state).collect();
         let couplings = graded::couplings(&ctx, &kernels, net, coupling, &states, &pops.inputs)?;
         let propagations = events::propagations(&ctx, &kernels, &shared, net, &pops.spiked);
+        let equation_synapses = equations::build(&ctx, &shared, net, &states, &pops.spiked)?;
         let traces = recording::traces(
             &ctx,
             &kernels,
@@ -190,6 +193,7 @@ impl GpuBackend {
             populations: pops.buffers,
             couplings,
             propagations,
+            equation_synapses,
             traces,
             spikes: shared.spikes,
             spike_capacity,

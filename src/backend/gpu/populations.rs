@@ -4,7 +4,7 @@
 
 use super::context::GpuContext;
 use super::graded::{Graded, GradedBuffers};
-use super::kernels::{Kernels, PopulationInfoGpu, Update};
+use super::kernels::{Kernel, Kernels, PopulationInfoGpu, Update, NEURON_SLOTS};
 use super::Shared;
 use crate::config::{GpuCoupling, SynapseModel};
 use crate::error::Result;
@@ -23,6 +23,10 @@ pub struct PopulationBuffers {
     /// sixth block holds S of every other step.
     pub state: wgpu::Buffer,
     pub bind_group: wgpu::BindGroup,
+    /// Models written as equations: the reset and the refresh of subexpressions, where they
+    /// have one.
+    pub reset: Option<(Kernel, wgpu::BindGroup)>,
+    pub refresh: Option<(Kernel, wgpu::BindGroup)>,
 }
 
 /// What `build` makes: per population its buffers, its (syn_g, syn_i0) and its spike flags.
@@ -70,7 +74,12 @@ pub(crate) fn build(
         )?;
         let syn_g = ctx.storage_buffer(&format!("{}.syn_g", p.name), &vec![0u8; p.size * 4])?;
         let syn_i0 = ctx.storage_buffer(&format!("{}.syn_i0", p.name), &vec![0u8; p.size * 4])?;
-        let spiked = ctx.storage_buffer(&format!("{}.spiked", p.name), &vec![0u8; p.size * 4])?;
+        // A model written as equations keeps `spike_slots` steps of spikes for its synapses.
+        let spike_slots = net.spike_slots(index) as usize;
+        let spiked = ctx.storage_buffer(
+            &format!("{}.spiked", p.name),
+            &vec![0u8; p.size * 4 * spike_slots],
+        )?;
         let update = match coupling {
             GpuCoupling::FusedLanes => Update::CoupledLanes,
             GpuCoupling::Fused => Update::Coupled,
@@ -84,7 +93,8 @@ pub(crate) fn build(
             record_spikes,
             seed_lo: seed[0],
             seed_hi: seed[1],
-            _pad: [0; 2],
+            spike_slots: net.spike_slots(index),
+            _pad: 0,
         };
         let params = p.model.gpu_params();
         let params_buf = ctx.uniform_buffer(&format!("{}.params", p.name), &params);
@@ -129,6 +139,21 @@ pub(crate) fn build(
         let bind_group = kernels
             .update(kind.name(), update)
             .bind(ctx, &p.name, &resources);
+        // The reset after the synapses' events and the refresh of subexpressions before a
+        // trace: further entries of a generated shader, on the same bindings.
+        let entry = |name: &str| -> Result<(Kernel, wgpu::BindGroup)> {
+            let label = format!("{}.{name}", p.name);
+            let kernel = Kernel::from_source(ctx, &label, kind.update_wgsl()?, name, &NEURON_SLOTS, &[])?;
+            let group = kernel.bind(ctx, &label, &resources);
+            Ok((kernel, group))
+        };
+        let (reset, refresh) = match kind.equations() {
+            Some(m) => (
+                (!m.reset.is_empty()).then(|| entry("reset_neurons")).transpose()?,
+                (!m.refresh.is_empty()).then(|| entry("refresh_neurons")).transpose()?,
+            ),
+            None => (None, None),
+        };
         populations.push(PopulationBuffers {
             size: n,
             n_vars: p.init.len(),
@@ -137,6 +162,8 @@ pub(crate) fn build(
             double_buffered,
             state,
             bind_group,
+            reset,
+            refresh,
         });
         syn_inputs.push((syn_g, syn_i0));
         spiked_flags.push(spiked);

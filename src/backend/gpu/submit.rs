@@ -91,6 +91,13 @@ impl GpuBackend {
                 let parity = ((first + k as u64) & 1) as usize;
                 for &(t, slot) in gathers {
                     let trace = &self.traces[t];
+                    let pop = &self.populations[trace.population];
+                    if let Some((kernel, group)) = &pop.refresh {
+                        pass.set_pipeline(&kernel.pipeline);
+                        pass.set_bind_group(0, group, &[step_offset]);
+                        let (x, y) = dispatch_size(pop.size);
+                        pass.dispatch_workgroups(x, y, 1);
+                    }
                     pass.set_pipeline(&self.kernels.record.pipeline);
                     for gather in &trace.gathers {
                         pass.set_bind_group(
@@ -112,6 +119,11 @@ impl GpuBackend {
                         pass.dispatch_workgroups(x, y, 1);
                     }
                 }
+                for sum in &self.equation_synapses.sums {
+                    pass.set_pipeline(&sum.kernel.pipeline);
+                    pass.set_bind_group(0, &sum.bind_group, &[step_offset]);
+                    pass.dispatch_workgroups(sum.groups.0, sum.groups.1, 1);
+                }
                 for pop in &self.populations {
                     pass.set_pipeline(&self.kernels.update(pop.kind, pop.update).pipeline);
                     pass.set_bind_group(0, &pop.bind_group, &[step_offset]);
@@ -122,6 +134,20 @@ impl GpuBackend {
                         _ => dispatch_size(pop.size),
                     };
                     pass.dispatch_workgroups(x, y, 1);
+                }
+                // Brian2's order after the thresholds: synapses, then resets.
+                for delivery in &self.equation_synapses.deliveries {
+                    pass.set_pipeline(&delivery.kernel.pipeline);
+                    pass.set_bind_group(0, &delivery.bind_group, &[step_offset]);
+                    pass.dispatch_workgroups(delivery.groups.0, delivery.groups.1, 1);
+                }
+                for pop in &self.populations {
+                    if let Some((kernel, group)) = &pop.reset {
+                        pass.set_pipeline(&kernel.pipeline);
+                        pass.set_bind_group(0, group, &[step_offset]);
+                        let (x, y) = dispatch_size(pop.size);
+                        pass.dispatch_workgroups(x, y, 1);
+                    }
                 }
                 for prop in &self.propagations {
                     pass.set_pipeline(&self.kernels.propagate.pipeline);

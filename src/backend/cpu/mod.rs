@@ -6,7 +6,10 @@
 //! config order); update every
 //! population; push the step's spikes into the event-driven synapses' delay rings.
 
+mod equations;
+
 use super::{Backend, BackendInfo, NetworkState};
+use equations::EquationProjection;
 use crate::config::{Precision, SynapseModel};
 use crate::connectivity::Weights;
 use crate::error::Result;
@@ -29,11 +32,19 @@ struct Population<F> {
     /// Variable k of neuron i at i·n_vars + k: each neuron's state in one slice.
     vars: Vec<F>,
     spiked: Vec<bool>,
+    /// The spikes of the last `spike_slots` steps, step k in slot k mod spike_slots, for the
+    /// synapses written as equations (empty where none leaves the population).
+    ring: Vec<bool>,
+    spike_slots: u64,
 }
 
 impl<F: Real> Population<F> {
     fn var(&self, neuron: usize, k: usize) -> F {
         self.vars[neuron * self.n_vars + k]
+    }
+
+    fn neuron(&self, i: usize) -> &[F] {
+        &self.vars[i * self.n_vars..(i + 1) * self.n_vars]
     }
 }
 
@@ -76,10 +87,15 @@ struct EventProjection<F> {
 enum Projection<F> {
     Graded(GradedProjection<F>),
     Event(EventProjection<F>),
+    Equation(EquationProjection<F>),
 }
 
-/// One neuron as the update loop sees it: index, state, synaptic input, spike flag.
-type NeuronItem<'a, F> = (usize, ((&'a mut [F], &'a SynInput<F>), &'a mut bool));
+/// A batch of neurons as the update loop sees it: batch index, states, synaptic inputs,
+/// spike flags.
+type NeuronBatch<'a, F> = (usize, ((&'a mut [F], &'a [SynInput<F>]), &'a mut [bool]));
+
+/// Neurons per call of a model's `step_batch`.
+const BATCH: usize = crate::equations::vm::BATCH;
 
 pub struct CpuBackend<F> {
     dt: F,
@@ -113,17 +129,25 @@ impl<F: Real> CpuBackend<F> {
         let populations = net
             .populations
             .iter()
-            .map(|p| {
+            .enumerate()
+            .map(|(index, p)| {
                 let model = crate::model::cpu_step::<F>(p.model.as_ref());
                 let n_vars = p.variables().len();
                 let vars = (0..p.size)
                     .flat_map(|i| p.init.iter().map(move |column| F::from_f64(column[i])))
                     .collect();
+                let spike_slots = net.spike_slots(index) as u64;
+                let keeps_ring = net
+                    .projections
+                    .iter()
+                    .any(|q| q.source == index && q.equation.is_some());
                 Population {
                     model,
                     n_vars,
                     vars,
                     spiked: vec![false; p.size],
+                    ring: if keeps_ring { vec![false; p.size * spike_slots as usize] } else { Vec::new() },
+                    spike_slots,
                 }
             })
             .collect();
@@ -131,6 +155,9 @@ impl<F: Real> CpuBackend<F> {
             .projections
             .iter()
             .map(|p| match (&p.synapse, p.source_activation, &p.event) {
+                (SynapseModel::Equations(program), _, _) => Projection::Equation(
+                    EquationProjection::new(p, program, net.dt_ms * 1e-3),
+                ),
                 (SynapseModel::Graded(g), Some(activation), _) => Projection::Graded(GradedProjection {
                     source: p.source,
                     activation,
@@ -192,7 +219,7 @@ impl<F: Real> CpuBackend<F> {
             for proj in self
                 .projections
                 .iter_mut()
-                .filter(|p| matches!(p, Projection::Graded(_)) == graded)
+                .filter(|p| matches!(p, Projection::Graded(_)) == graded && !matches!(p, Projection::Equation(_)))
             {
                 match proj {
                     Projection::Graded(proj) => {
@@ -214,6 +241,7 @@ impl<F: Real> CpuBackend<F> {
                             syn.i0 = syn.i0 + g * proj.v_rev;
                         });
                     }
+                    Projection::Equation(_) => {}
                     Projection::Event(proj) => {
                         let n = proj.g.len();
                         let slot = (step % proj.slots) as usize;
@@ -300,35 +328,97 @@ impl<F: Real> CpuBackend<F> {
         }
     }
 
+    /// Brings the subexpressions of the populations a trace due now records up to date.
+    fn refresh_for_traces(&mut self, plan: &RecordPlan) {
+        let (key, step) = (self.seed_key, self.step);
+        for t in plan.traces.iter().filter(|t| step.is_multiple_of(t.every)) {
+            let pop = &mut self.populations[t.population];
+            let (model, n_vars) = (pop.model.as_ref(), pop.n_vars);
+            for &i in &t.neurons {
+                let noise = Noise {
+                    key,
+                    neuron: i,
+                    step,
+                    population: t.population as u32,
+                };
+                let i = i as usize;
+                model.refresh(&mut pop.vars[i * n_vars..(i + 1) * n_vars], &noise);
+            }
+        }
+    }
+
+    /// The synapses written as equations deliver the spikes that arrive now, in config order,
+    /// then the populations that reset apart reset their spiking neurons (Brian2's order:
+    /// thresholds, synapses, resets).
+    fn deliver_and_reset(&mut self) {
+        let step = self.step;
+        for pop in &mut self.populations {
+            if pop.ring.is_empty() {
+                continue;
+            }
+            let n = pop.spiked.len();
+            let slot = (step % pop.spike_slots) as usize;
+            pop.ring[slot * n..(slot + 1) * n].copy_from_slice(&pop.spiked);
+        }
+        for proj in &mut self.projections {
+            if let Projection::Equation(e) = proj {
+                e.deliver(&mut self.populations, step);
+            }
+        }
+        for (p_idx, pop) in self.populations.iter_mut().enumerate() {
+            if !pop.model.resets_apart() {
+                continue;
+            }
+            let n_vars = pop.n_vars;
+            for (i, x) in pop.vars.chunks_exact_mut(n_vars).enumerate() {
+                if pop.spiked[i] {
+                    let noise = Noise {
+                        key: self.seed_key,
+                        neuron: i as u32,
+                        step,
+                        population: p_idx as u32,
+                    };
+                    pop.model.reset(x, &noise);
+                }
+            }
+        }
+    }
+
     /// One step of every population; returns the first neuron whose V became non-finite.
     fn advance(&mut self, plan: &RecordPlan, out: &mut ChunkOutput) -> Option<Divergence> {
         self.gather_synaptic_input();
+        for proj in &self.projections {
+            if let Projection::Equation(e) = proj {
+                e.sum(&mut self.populations, self.step);
+            }
+        }
         let (dt, key, step) = (self.dt, self.seed_key, self.step);
         let t = F::from_f64(step as f64) * dt;
         let mut diverged = None;
         for (p_idx, (pop, syn)) in self.populations.iter_mut().zip(&self.syn).enumerate() {
             let (model, n_vars) = (pop.model.as_ref(), pop.n_vars);
-            let update = |(i, ((x, syn), spiked)): NeuronItem<F>| {
+            // Batches of neurons, so that a model may step many at once (equations do).
+            let update = |(b, ((xs, syn), spiked)): NeuronBatch<F>| {
                 let noise = Noise {
                     key,
-                    neuron: i as u32,
+                    neuron: (b * BATCH) as u32,
                     step,
                     population: p_idx as u32,
                 };
-                *spiked = model.step(x, *syn, &noise, t, dt);
+                model.step_batch(xs, n_vars, syn, spiked, &noise, t, dt);
             };
             if pop.spiked.len() >= PARALLEL_MIN_NEURONS {
                 pop.vars
-                    .par_chunks_exact_mut(n_vars)
-                    .zip(syn.par_iter())
-                    .zip(pop.spiked.par_iter_mut())
+                    .par_chunks_mut(n_vars * BATCH)
+                    .zip(syn.par_chunks(BATCH))
+                    .zip(pop.spiked.par_chunks_mut(BATCH))
                     .enumerate()
                     .for_each(update);
             } else {
                 pop.vars
-                    .chunks_exact_mut(n_vars)
-                    .zip(syn.iter())
-                    .zip(pop.spiked.iter_mut())
+                    .chunks_mut(n_vars * BATCH)
+                    .zip(syn.chunks(BATCH))
+                    .zip(pop.spiked.chunks_mut(BATCH))
                     .enumerate()
                     .for_each(update);
             }
@@ -359,6 +449,7 @@ impl<F: Real> CpuBackend<F> {
                 }
             }
         }
+        self.deliver_and_reset();
         self.push_spikes();
         self.step += 1;
         diverged
@@ -381,6 +472,7 @@ impl<F: Real> Backend for CpuBackend<F> {
     fn run_chunk(&mut self, plan: &RecordPlan, out: &mut ChunkOutput) -> Result<()> {
         debug_assert_eq!(out.first_step, self.step);
         for done in 0..out.n_steps {
+            self.refresh_for_traces(plan);
             self.record_traces(plan, out);
             if let Some(d) = self.advance(plan, out) {
                 out.diverged = Some(d);

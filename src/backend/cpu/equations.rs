@@ -1,0 +1,245 @@
+//! Synapses written as equations on the CPU: the summed variables (before the populations'
+//! updates) and the `on_pre` statements (after them, before the resets), each target neuron's
+//! synapses in CSR order, as the generated WGSL (`SynapseProgram::wgsl`) runs them.
+
+use super::{par_or_seq, Population};
+use crate::equations::cpu::{compile, CpuProgram, Env, EnvParts};
+use crate::equations::ir::Ref;
+use crate::equations::synapse::SynapseProgram;
+use crate::network::ProjectionData;
+use crate::real::Real;
+
+type Eval<F> = Box<dyn Fn(&Env<F>) -> F + Send + Sync>;
+
+pub(super) struct EquationProjection<F> {
+    pub source: usize,
+    pub target: usize,
+    row_ptr: Vec<u32>,
+    col_idx: Vec<u32>,
+    /// Variable k of synapse s at s·n_vars + k.
+    syn: Vec<F>,
+    n_vars: usize,
+    /// Per synapse, or one for all.
+    delays: Vec<u32>,
+    summed: Vec<(usize, Eval<F>)>,
+    on_pre: CpuProgram<F>,
+    /// Whether `on_pre` reads pre-synaptic variables (then, within one population, it reads
+    /// them as they were before the step's deliveries).
+    reads_pre: bool,
+    /// The synapses by pre-synaptic neuron (synapse ids, ascending), where each target's
+    /// synapses come in ascending pre-synaptic order: then walking the spiking sources in
+    /// order applies each target's arrivals in its CSR order, as the GPU's thread per target
+    /// does, at the cost of the spikes rather than of every synapse. None: walk by target.
+    by_source: Option<(Vec<u32>, Vec<u32>)>,
+    dt: F,
+}
+
+impl<F: Real> EquationProjection<F> {
+    fn deliver_by_source(&mut self, pre: &PreSide<F>, target: &mut [F], n_vars: usize, step: u64) {
+        let (start, ids) = self.by_source.as_ref().expect("walked by source");
+        let slot_of = |d: u64| ((step + pre.slots - d % pre.slots) % pre.slots) as usize;
+        let uniform = (self.delays.len() == 1).then(|| slot_of(self.delays[0] as u64));
+        for j in 0..pre.n {
+            // A source that spiked in none of the steps a delay reaches sends nothing now.
+            let recent = match uniform {
+                Some(slot) => pre.ring[slot * pre.n + j],
+                None => (0..pre.slots as usize).any(|slot| pre.ring[slot * pre.n + j]),
+            };
+            if !recent {
+                continue;
+            }
+            for &s in &ids[start[j] as usize..start[j + 1] as usize] {
+                let s = s as usize;
+                let slot = uniform.unwrap_or_else(|| slot_of(self.delays[s] as u64));
+                if !pre.ring[slot * pre.n + j] {
+                    continue;
+                }
+                // The post-synaptic neuron of synapse s: its row.
+                let i = self.row_ptr.partition_point(|&r| r as usize <= s) - 1;
+                let parts = self.parts(&pre.vars[j * pre.n_vars..(j + 1) * pre.n_vars], step, j, i);
+                let syn = &mut self.syn[s * self.n_vars..(s + 1) * self.n_vars];
+                self.on_pre.run(&mut target[i * n_vars..(i + 1) * n_vars], syn, parts);
+            }
+        }
+    }
+}
+
+/// What delivery reads of the pre-synaptic population: its spike ring and its variables.
+struct PreSide<'a, F> {
+    ring: &'a [bool],
+    slots: u64,
+    vars: &'a [F],
+    n_vars: usize,
+    n: usize,
+}
+
+impl<F: Real> EquationProjection<F> {
+    pub fn new(p: &ProjectionData, program: &SynapseProgram, dt_s: f64) -> Self {
+        let e = p.equation.as_ref().expect("equation synapses carry their state");
+        let n_syn = p.csr.col_idx.len();
+        let n_vars = program.vars.len();
+        let mut syn = vec![F::zero(); n_syn * n_vars];
+        for (k, column) in e.state.iter().enumerate() {
+            for (s, &x) in column.iter().enumerate() {
+                syn[s * n_vars + k] = F::from_f64(x);
+            }
+        }
+        let mut reads_pre = false;
+        for s in &program.on_pre.body {
+            s.value
+                .visit(&mut |n| reads_pre |= matches!(n, crate::equations::ir::Node::Load(Ref::Pre(_))));
+        }
+        let rows_sorted = (0..p.csr.n_rows).all(|i| {
+            p.csr.col_idx[p.csr.row_ptr[i] as usize..p.csr.row_ptr[i + 1] as usize]
+                .windows(2)
+                .all(|w| w[0] <= w[1])
+        });
+        let by_source = rows_sorted.then(|| {
+            let n_pre = p.csr.n_cols;
+            let mut start = vec![0u32; n_pre + 1];
+            for &j in &p.csr.col_idx {
+                start[j as usize + 1] += 1;
+            }
+            for j in 0..n_pre {
+                start[j + 1] += start[j];
+            }
+            let mut next = start.clone();
+            let mut ids = vec![0u32; n_syn];
+            for (s, &j) in p.csr.col_idx.iter().enumerate() {
+                ids[next[j as usize] as usize] = s as u32;
+                next[j as usize] += 1;
+            }
+            (start, ids)
+        });
+        EquationProjection {
+            by_source,
+            source: p.source,
+            target: p.target,
+            row_ptr: p.csr.row_ptr.clone(),
+            col_idx: p.csr.col_idx.clone(),
+            syn,
+            n_vars,
+            delays: e.delays.clone(),
+            summed: program
+                .summed
+                .iter()
+                .map(|(slot, node)| (*slot, compile::<F>(node)))
+                .collect(),
+            on_pre: CpuProgram::new(&program.on_pre),
+            reads_pre,
+            dt: F::from_f64(dt_s),
+        }
+    }
+
+    fn parts<'a>(&self, pre: &'a [F], step: u64, ipre: usize, ipost: usize) -> EnvParts<'a, F> {
+        EnvParts {
+            pre,
+            t: F::from_f64(step as f64) * self.dt,
+            dt: self.dt,
+            i: F::from_f64(ipre as f64),
+            j: F::from_f64(ipost as f64),
+            n: F::zero(),
+            noise: None,
+        }
+    }
+
+    /// Brian2's summed-variable update: each target's variables set to the sums over its
+    /// synapses, from the state at the step's start.
+    pub fn sum(&self, populations: &mut [Population<F>], step: u64) {
+        if self.summed.is_empty() {
+            return;
+        }
+        let n_target = self.row_ptr.len() - 1;
+        let mut sums = vec![vec![F::zero(); self.summed.len()]; n_target];
+        {
+            let source = &populations[self.source];
+            let target = &populations[self.target];
+            par_or_seq(&mut sums, |(i, acc)| {
+                let x = target.neuron(i);
+                for s in self.row_ptr[i] as usize..self.row_ptr[i + 1] as usize {
+                    let j = self.col_idx[s] as usize;
+                    let p = self.parts(source.neuron(j), step, j, i);
+                    let env = Env {
+                        x,
+                        pre: p.pre,
+                        syn: &self.syn[s * self.n_vars..(s + 1) * self.n_vars],
+                        tmp: &[],
+                        t: p.t,
+                        dt: p.dt,
+                        i: p.i,
+                        j: p.j,
+                        n: p.n,
+                        noise: None,
+                    };
+                    for (a, (_, f)) in acc.iter_mut().zip(&self.summed) {
+                        *a = *a + f(&env);
+                    }
+                }
+            });
+        }
+        let target = &mut populations[self.target];
+        for (i, acc) in sums.iter().enumerate() {
+            for (&value, (slot, _)) in acc.iter().zip(&self.summed) {
+                target.vars[i * target.n_vars + slot] = value;
+            }
+        }
+    }
+
+    /// Runs `on_pre` for every synapse whose pre-synaptic spike of `delay` steps ago arrives
+    /// now, target by target, each target's synapses in order.
+    pub fn deliver(&mut self, populations: &mut [Population<F>], step: u64) {
+        if self.on_pre.is_empty() {
+            return;
+        }
+        if self.source != self.target {
+            let (source, target) = if self.source < self.target {
+                let (a, b) = populations.split_at_mut(self.target);
+                (&a[self.source], &mut b[0])
+            } else {
+                let (a, b) = populations.split_at_mut(self.source);
+                (&b[0], &mut a[self.target])
+            };
+            let pre = PreSide {
+                ring: &source.ring,
+                slots: source.spike_slots,
+                vars: &source.vars,
+                n_vars: source.n_vars,
+                n: source.spiked.len(),
+            };
+            self.deliver_into(&pre, &mut target.vars, target.n_vars, step);
+        } else {
+            let pop = &mut populations[self.target];
+            // Pre-synaptic values as they were before this step's deliveries, as the GPU's
+            // threads, which cannot see each other's writes, read them.
+            let snapshot = if self.reads_pre { pop.vars.clone() } else { Vec::new() };
+            let pre = PreSide {
+                ring: &pop.ring,
+                slots: pop.spike_slots,
+                vars: &snapshot,
+                n_vars: if self.reads_pre { pop.n_vars } else { 0 },
+                n: pop.spiked.len(),
+            };
+            self.deliver_into(&pre, &mut pop.vars, pop.n_vars, step);
+        }
+    }
+
+    fn deliver_into(&mut self, pre: &PreSide<F>, target: &mut [F], n_vars: usize, step: u64) {
+        if self.by_source.is_some() {
+            return self.deliver_by_source(pre, target, n_vars, step);
+        }
+        let n_target = self.row_ptr.len() - 1;
+        for i in 0..n_target {
+            for s in self.row_ptr[i] as usize..self.row_ptr[i + 1] as usize {
+                let j = self.col_idx[s] as usize;
+                let d = self.delays[if self.delays.len() == 1 { 0 } else { s }] as u64;
+                let slot = ((step + pre.slots - d % pre.slots) % pre.slots) as usize;
+                if !pre.ring[slot * pre.n + j] {
+                    continue;
+                }
+                let parts = self.parts(&pre.vars[j * pre.n_vars..(j + 1) * pre.n_vars], step, j, i);
+                let syn = &mut self.syn[s * self.n_vars..(s + 1) * self.n_vars];
+                self.on_pre.run(&mut target[i * n_vars..(i + 1) * n_vars], syn, parts);
+            }
+        }
+    }
+}

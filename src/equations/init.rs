@@ -1,0 +1,219 @@
+//! Initial values written in the config for models and synapses written as equations:
+//! checked when the config loads (names, dimensions, lengths), evaluated on the host when the
+//! network is built.
+
+use super::ir::Ref;
+use super::lower::eval;
+use super::neuron::{NeuronModel, VarKind};
+use super::parse;
+use super::synapse::SynapseProgram;
+use crate::config::InitValue;
+use crate::error::{Error, Result};
+use rand::Rng;
+use rand_chacha::ChaCha8Rng;
+use rand_distr::{Distribution, StandardNormal};
+
+/// A population's `init` for model `m`: each name a settable variable, each value of its
+/// dimension, each list one per neuron.
+pub fn check_init(
+    m: &NeuronModel,
+    at: &str,
+    size: u64,
+    given: &indexmap::IndexMap<String, InitValue>,
+) -> Result<()> {
+    for (name, value) in given {
+        let key = format!("{at}.{name}");
+        let Some(k) = m.slot(name) else {
+            return Err(Error::config(
+                key,
+                format!(
+                    "unknown variable; the {} model has {}",
+                    m.name,
+                    m.vars.iter().map(|v| v.name.as_str()).collect::<Vec<_>>().join(", ")
+                ),
+            ));
+        };
+        let var = &m.vars[k];
+        if !matches!(var.kind, VarKind::Differential | VarKind::Parameter) {
+            return Err(Error::config(
+                key,
+                format!("`{name}` is not a state variable or parameter; it cannot be set"),
+            ));
+        }
+        check_value(&key, value, var.dim, size, &|e| m.scope.dim(e))?;
+    }
+    Ok(())
+}
+
+fn check_value(
+    key: &str,
+    value: &InitValue,
+    dim: super::dims::Dim,
+    count: u64,
+    dim_of: &dyn Fn(&parse::Expr) -> std::result::Result<super::dims::Dim, super::check::DimError>,
+) -> Result<()> {
+    match value {
+        InitValue::Constant(x) if !dim.is_dimensionless() && *x != 0.0 => Err(Error::config(
+            key,
+            format!("is in {dim}: write the value with its unit, e.g. \"{x}*mV\""),
+        )),
+        InitValue::PerNeuron(list) if list.len() as u64 != count => Err(Error::config(
+            key,
+            format!("has {} values for {count} elements", list.len()),
+        )),
+        InitValue::Uniform { uniform: [a, b] } if !(a <= b) => {
+            Err(Error::config(key, "uniform = [low, high] needs low <= high"))
+        }
+        InitValue::Normal { normal: [_, sd] } if !(*sd >= 0.0) => {
+            Err(Error::config(key, "normal = [mean, sd] needs sd >= 0"))
+        }
+        InitValue::Expression(text) => {
+            let e = parse::expression(text).map_err(|e| Error::config(key, e.to_string()))?;
+            let got = dim_of(&e).map_err(|e| Error::config(key, e.to_string()))?;
+            if got != dim {
+                return Err(Error::config(
+                    key,
+                    format!("has dimension {got}, but the variable is in {dim}"),
+                ));
+            }
+            Ok(())
+        }
+        _ => Ok(()),
+    }
+}
+
+/// A projection's `init` and `delay` for synapse model `p`.
+pub fn check_synapse_init(
+    p: &SynapseProgram,
+    at: &str,
+    given: &indexmap::IndexMap<String, InitValue>,
+    delay: Option<&str>,
+) -> Result<()> {
+    for (name, value) in given {
+        let key = format!("{at}.init.{name}");
+        let Some(var) = p.vars.iter().find(|v| &v.name == name) else {
+            return Err(Error::config(
+                key,
+                format!(
+                    "unknown synaptic variable; synapse model `{}` has {}",
+                    p.name,
+                    if p.vars.is_empty() {
+                        "none".to_string()
+                    } else {
+                        p.vars.iter().map(|v| v.name.as_str()).collect::<Vec<_>>().join(", ")
+                    }
+                ),
+            ));
+        };
+        // Lists are checked against the synapse count when the connectivity is drawn.
+        check_value(&key, value, var.dim, u64::MAX, &|e| p.scope.dim(e)).or_else(|e| match value {
+            InitValue::PerNeuron(_) => Ok(()),
+            _ => Err(e),
+        })?;
+    }
+    if let Some(text) = delay {
+        let key = format!("{at}.delay");
+        let e = parse::expression(text).map_err(|e| Error::config(&key, e.to_string()))?;
+        let got = p.scope.dim(&e).map_err(|e| Error::config(&key, e.to_string()))?;
+        if got != super::dims::Dim::SECOND {
+            return Err(Error::config(key, format!("must be a time (\"2*ms\"), got a {got}")));
+        }
+    }
+    Ok(())
+}
+
+/// The synapses' variables (one column per variable, synapses in the projection's CSR order)
+/// and their delays in steps, from `init` and `delay`. `pre_of[s]` and `post_of[s]` are the
+/// synapse's neurons; `pre_state`/`post_state` the populations' initial columns.
+#[allow(clippy::too_many_arguments)]
+pub fn synapse_state(
+    p: &SynapseProgram,
+    pre: &NeuronModel,
+    post: &NeuronModel,
+    at: &str,
+    given: &indexmap::IndexMap<String, InitValue>,
+    delay: Option<&str>,
+    pre_of: &[u32],
+    post_of: &[u32],
+    pre_state: &[Vec<f64>],
+    post_state: &[Vec<f64>],
+    dt: f64,
+    rng: &mut ChaCha8Rng,
+) -> Result<(Vec<Vec<f64>>, Vec<u32>)> {
+    let n = pre_of.len();
+    let mut columns = vec![vec![0.0; n]; p.vars.len()];
+    let evaluate = |text: &str, key: &str, columns: &[Vec<f64>], rng: &mut ChaCha8Rng| -> Result<Vec<f64>> {
+        let e = parse::expression(text).map_err(|e| Error::config(key, e.to_string()))?;
+        let node = p
+            .lower_host(&e, pre, post)
+            .map_err(|e| Error::config(key, e.to_string()))?;
+        let mut out = Vec::with_capacity(n);
+        for s in 0..n {
+            let (i, j) = (pre_of[s] as usize, post_of[s] as usize);
+            let load = |r: Ref| match r {
+                Ref::Syn(k) => columns[k][s],
+                Ref::Pre(k) => pre_state[k][i],
+                Ref::Var(k) => post_state[k][j],
+                Ref::I => i as f64,
+                Ref::J => j as f64,
+                Ref::Dt => dt,
+                _ => 0.0,
+            };
+            let mut draw = |normal: bool| {
+                if normal {
+                    StandardNormal.sample(&mut *rng)
+                } else {
+                    rng.random::<f64>()
+                }
+            };
+            out.push(eval(&node, &load, &mut draw));
+        }
+        Ok(out)
+    };
+    for (name, value) in given {
+        let key = format!("{at}.init.{name}");
+        let k = p.vars.iter().position(|v| &v.name == name).expect("checked");
+        columns[k] = match value {
+            InitValue::Constant(x) => vec![*x; n],
+            InitValue::PerNeuron(list) if list.len() == n => list.clone(),
+            InitValue::PerNeuron(list) => {
+                return Err(Error::config(
+                    key,
+                    format!("has {} values for {n} synapses", list.len()),
+                ))
+            }
+            InitValue::Uniform { uniform: [a, b] } => {
+                (0..n).map(|_| evaluate_uniform(rng, *a, *b)).collect()
+            }
+            InitValue::Normal { normal: [mean, sd] } => (0..n)
+                .map(|_| { let z: f64 = StandardNormal.sample(&mut *rng); mean + sd * z })
+                .collect::<Vec<f64>>(),
+            InitValue::Expression(text) => evaluate(text, &key, &columns, rng)?,
+        };
+    }
+    let delays = match delay {
+        None => vec![0; n.min(1)],
+        Some(text) => {
+            let key = format!("{at}.delay");
+            let seconds = evaluate(text, &key, &columns, rng)?;
+            let mut steps = Vec::with_capacity(n);
+            for d in seconds {
+                // Brian2 rounds a delay to the nearest step.
+                let k = (d / dt).round();
+                if !(0.0..=65_000.0).contains(&k) {
+                    return Err(Error::config(
+                        key,
+                        format!("a delay of {d} s is outside 0 … 65000 steps"),
+                    ));
+                }
+                steps.push(k as u32);
+            }
+            steps
+        }
+    };
+    Ok((columns, delays))
+}
+
+fn evaluate_uniform(rng: &mut ChaCha8Rng, a: f64, b: f64) -> f64 {
+    rng.random_range(a..=b)
+}

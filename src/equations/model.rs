@@ -1,0 +1,567 @@
+//! An equation-defined neuron model as the rest of ganglion sees every model: a
+//! `NeuronKind` (its variables, its generated shader) and a `Neuron` (its initial state, its
+//! CPU step). The built-in models stay hand-written; this is one more implementation.
+
+use super::cpu::{compile, CpuProgram, EnvParts};
+use super::ir::{Node, Ref, Target};
+use super::lower::{eval, Lowering, Streams};
+use super::neuron::{NeuronModel, VarKind, SINCE_CAP};
+use super::parse;
+use super::wgsl::{self, Names};
+use crate::config::InitValue;
+use crate::error::{Error, Result};
+use crate::model::{
+    Clock, CpuStep, ModelInfo, Neuron, NeuronKind, Noise, StructLayout, SynInput, SynapticUnits,
+    Variable,
+};
+use crate::real::Real;
+use rand::Rng;
+use rand_chacha::ChaCha8Rng;
+use rand_distr::{Distribution, StandardNormal};
+use std::sync::Arc;
+
+/// The kind of an equation-defined model. Configs are loaded once per run, and the model
+/// traits hand out `'static` names (as the built-in models' are), so a compiled model's
+/// definition is leaked: a few hundred bytes per model per loaded config.
+pub struct EquationKind {
+    pub model: Arc<NeuronModel>,
+    info: &'static ModelInfo,
+    wgsl: String,
+    /// Itself, leaked: what its neurons hand out as their kind.
+    this: std::sync::OnceLock<&'static EquationKind>,
+}
+
+impl EquationKind {
+    pub fn new(model: NeuronModel) -> &'static EquationKind {
+        let leak = |s: &str| -> &'static str { Box::leak(s.to_string().into_boxed_str()) };
+        let variables: Vec<Variable> = model
+            .vars
+            .iter()
+            .map(|v| Variable {
+                name: leak(&v.name),
+                unit: leak(&v.dim.to_string()),
+            })
+            .collect();
+        let info = Box::leak(Box::new(ModelInfo {
+            name: leak(&model.name),
+            variables: Box::leak(variables.into_boxed_slice()),
+            synaptic_units: SynapticUnits {
+                conductance: "siemens",
+                current: "amp",
+            },
+            shader: "<generated>",
+            graded_activation: None,
+            fused_coupling_shader: None,
+            accepts_synapses: true,
+        }));
+        let wgsl = neuron_wgsl(&model);
+        let kind: &'static EquationKind = Box::leak(Box::new(EquationKind {
+            model: Arc::new(model),
+            info,
+            wgsl,
+            this: std::sync::OnceLock::new(),
+        }));
+        kind.this.get_or_init(|| kind);
+        kind
+    }
+
+}
+
+impl NeuronKind for EquationKind {
+    fn info(&self) -> &'static ModelInfo {
+        self.info
+    }
+
+    fn gpu_params_layout(&self) -> StructLayout {
+        StructLayout {
+            wgsl_name: "Params",
+            members: vec![("_pad0", 0)],
+            size: 16,
+        }
+    }
+
+    fn parse(&self, at: &str, params: &toml::Table, _clock: Clock) -> Result<Arc<dyn Neuron>> {
+        if let Some(key) = params.keys().next() {
+            return Err(Error::config(
+                format!("{at}.{key}"),
+                format!(
+                    "the {} model is defined by equations: its constants go in its namespace, per-neuron parameters in the population's init",
+                    self.model.name
+                ),
+            ));
+        }
+        let kind = *self.this.get().expect("set by EquationKind::new");
+        Ok(Arc::new(EquationNeuron { kind }))
+    }
+
+    fn update_wgsl(&self) -> Result<String> {
+        crate::shaders::compose_text(&self.wgsl)
+    }
+
+    fn equations(&self) -> Option<&NeuronModel> {
+        Some(&self.model)
+    }
+
+    fn generated_wgsl(&self) -> Option<&str> {
+        Some(&self.wgsl)
+    }
+}
+
+#[derive(Debug)]
+pub struct EquationNeuron {
+    kind: &'static EquationKind,
+}
+
+impl std::fmt::Debug for EquationKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.model.name)
+    }
+}
+
+impl Neuron for EquationNeuron {
+    fn kind(&self) -> &'static dyn NeuronKind {
+        self.kind
+    }
+
+    fn default_v(&self) -> f64 {
+        0.0
+    }
+
+    fn rest(&self, _v: f64) -> Vec<f64> {
+        initial_columns(&self.kind.model, 1).into_iter().map(|c| c[0]).collect()
+    }
+
+    fn cpu_f64(&self) -> Box<dyn CpuStep<f64>> {
+        Box::new(EquationStep::<f64>::new(&self.kind.model))
+    }
+
+    fn cpu_f32(&self) -> Box<dyn CpuStep<f32>> {
+        Box::new(EquationStep::<f32>::new(&self.kind.model))
+    }
+
+    fn gpu_params(&self) -> Vec<u8> {
+        vec![0; 16]
+    }
+
+    fn describe(&self) -> Option<String> {
+        let m = &self.kind.model;
+        Some(format!(
+            "equations, integrated by {} ({} variables: {})",
+            m.method.name(),
+            m.vars.len(),
+            m.vars
+                .iter()
+                .map(|v| format!("{} [{}]", v.name, v.dim))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))
+    }
+
+    fn initial_state(
+        &self,
+        at: &str,
+        size: usize,
+        given: &indexmap::IndexMap<String, InitValue>,
+        rng: &mut ChaCha8Rng,
+    ) -> Option<Result<Vec<Vec<f64>>>> {
+        Some(initial_state(&self.kind.model, at, size, given, rng))
+    }
+}
+
+/// Every variable at 0 (Brian2's default), not refractory, and the subexpressions of that.
+fn initial_columns(m: &NeuronModel, size: usize) -> Vec<Vec<f64>> {
+    let mut columns: Vec<Vec<f64>> = m
+        .vars
+        .iter()
+        .map(|v| match v.kind {
+            VarKind::NotRefractory => vec![1.0; size],
+            VarKind::StepsSinceSpike => vec![SINCE_CAP; size],
+            _ => vec![0.0; size],
+        })
+        .collect();
+    refresh_columns(m, &mut columns, size);
+    columns
+}
+
+fn refresh_columns(m: &NeuronModel, columns: &mut [Vec<f64>], size: usize) {
+    for (slot, node) in &m.subexpressions {
+        for i in 0..size {
+            let value = eval(
+                node,
+                &|r| match r {
+                    Ref::Var(k) => columns[k][i],
+                    Ref::I => i as f64,
+                    Ref::N => size as f64,
+                    _ => 0.0,
+                },
+                &mut |_| 0.0,
+            );
+            columns[*slot][i] = value;
+        }
+    }
+}
+
+/// The population's `init`, in the order written: numbers (for dimensionless variables), lists
+/// (SI values, one per neuron), draws, or expressions per neuron of `i`, `N`, `rand()`,
+/// `randn()`, the namespace and the variables set before.
+fn initial_state(
+    m: &NeuronModel,
+    at: &str,
+    size: usize,
+    given: &indexmap::IndexMap<String, InitValue>,
+    rng: &mut ChaCha8Rng,
+) -> Result<Vec<Vec<f64>>> {
+    let mut columns = initial_columns(m, size);
+    for (name, value) in given {
+        let key = format!("{at}.{name}");
+        let Some(k) = m.slot(name) else {
+            return Err(Error::config(
+                key,
+                format!(
+                    "unknown variable; the {} model has {}",
+                    m.name,
+                    m.vars.iter().map(|v| v.name.as_str()).collect::<Vec<_>>().join(", ")
+                ),
+            ));
+        };
+        let var = &m.vars[k];
+        if !matches!(var.kind, VarKind::Differential | VarKind::Parameter) {
+            return Err(Error::config(key, format!("`{name}` is not a state variable or parameter; it cannot be set")));
+        }
+        let dimensioned = !var.dim.is_dimensionless();
+        columns[k] = match value {
+            InitValue::Constant(x) if dimensioned && *x != 0.0 => {
+                return Err(Error::config(
+                    key,
+                    format!("`{name}` is in {}: write the value with its unit, e.g. \"{x}*mV\"", var.dim),
+                ))
+            }
+            InitValue::Constant(x) => vec![*x; size],
+            InitValue::PerNeuron(list) => list.clone(),
+            InitValue::Uniform { uniform: [a, b] } => (0..size).map(|_| rng.random_range(*a..=*b)).collect(),
+            InitValue::Normal { normal: [mean, sd] } => (0..size)
+                .map(|_| { let z: f64 = StandardNormal.sample(rng); mean + sd * z })
+                .collect::<Vec<f64>>(),
+            InitValue::Expression(text) => {
+                let e = parse::expression(text).map_err(|e| Error::config(&key, e.to_string()))?;
+                let dim = m.scope.dim(&e).map_err(|e| Error::config(&key, e.to_string()))?;
+                if dim != var.dim {
+                    return Err(Error::config(
+                        key,
+                        format!("has dimension {dim}, but `{name}` is in {}", var.dim),
+                    ));
+                }
+                let own = |n: &str| m.slot(n).map(|k| Node::load(Ref::Var(k)));
+                let lowering = Lowering {
+                    scope: &m.scope,
+                    own: &own,
+                    random: true,
+                };
+                let node = m.inline(
+                    &lowering
+                        .lower(&e, &mut Streams::default())
+                        .map_err(|e| Error::config(&key, e.to_string()))?,
+                );
+                let mut out = Vec::with_capacity(size);
+                for i in 0..size {
+                    let load = |r: Ref| match r {
+                        Ref::Var(k) => columns[k][i],
+                        Ref::I => i as f64,
+                        Ref::N => size as f64,
+                        _ => 0.0,
+                    };
+                    let mut draw = |normal: bool| {
+                        if normal {
+                            StandardNormal.sample(&mut *rng)
+                        } else {
+                            rng.random::<f64>()
+                        }
+                    };
+                    out.push(eval(&node, &load, &mut draw));
+                }
+                out
+            }
+        };
+        if columns[k].len() != size {
+            return Err(Error::config(key, format!("has {} values for {size} neurons", columns[k].len())));
+        }
+        refresh_columns(m, &mut columns, size);
+    }
+    Ok(columns)
+}
+
+/// One neuron's step on the CPU: the model's programs compiled for `F`.
+struct EquationStep<F> {
+    /// The update and the threshold over batches of neurons (the fast path).
+    batch: super::vm::BatchProgram<F>,
+    update: CpuProgram<F>,
+    threshold: Option<Box<dyn Fn(&super::cpu::Env<F>) -> F + Send + Sync>>,
+    on_spike: CpuProgram<F>,
+    reset: CpuProgram<F>,
+    refresh: CpuProgram<F>,
+    dt: F,
+}
+
+impl<F: Real> EquationStep<F> {
+    fn new(m: &NeuronModel) -> Self {
+        EquationStep {
+            batch: super::vm::BatchProgram::new(&m.update, m.threshold.as_ref(), m.dt),
+            update: CpuProgram::new(&m.update),
+            threshold: m.threshold.as_ref().map(compile::<F>),
+            on_spike: CpuProgram::new(&m.on_spike),
+            reset: CpuProgram::new(&m.reset),
+            refresh: CpuProgram::new(&m.refresh),
+            dt: F::from_f64(m.dt),
+        }
+    }
+
+    fn parts<'a>(&self, noise: &'a Noise) -> EnvParts<'a, F> {
+        EnvParts {
+            pre: &[],
+            t: F::from_f64(noise.step as f64) * self.dt,
+            dt: self.dt,
+            i: F::from_f64(noise.neuron as f64),
+            j: F::zero(),
+            n: F::zero(),
+            noise: Some(noise),
+        }
+    }
+}
+
+impl<F: Real> CpuStep<F> for EquationStep<F> {
+    fn step(&self, x: &mut [F], _syn: SynInput<F>, noise: &Noise, _t: F, _dt: F) -> bool {
+        let parts = self.parts(noise);
+        self.update.run(x, &mut [], parts);
+        let Some(threshold) = &self.threshold else {
+            return false;
+        };
+        let env = super::cpu::Env {
+            x,
+            pre: &[],
+            syn: &[],
+            tmp: &[],
+            t: parts.t,
+            dt: parts.dt,
+            i: parts.i,
+            j: parts.j,
+            n: parts.n,
+            noise: parts.noise,
+        };
+        let fired = threshold(&env) != F::zero();
+        if fired {
+            self.on_spike.run(x, &mut [], parts);
+        }
+        fired
+    }
+
+    fn step_batch(
+        &self,
+        xs: &mut [F],
+        n_vars: usize,
+        _syn: &[SynInput<F>],
+        spiked: &mut [bool],
+        noise: &Noise,
+        _t: F,
+        _dt: F,
+    ) {
+        let mut regs = Vec::new();
+        for (b, (xs, spiked)) in xs
+            .chunks_mut(n_vars * super::vm::BATCH)
+            .zip(spiked.chunks_mut(super::vm::BATCH))
+            .enumerate()
+        {
+            let at = Noise {
+                neuron: noise.neuron + (b * super::vm::BATCH) as u32,
+                ..*noise
+            };
+            self.batch.run(xs, n_vars, &at, &mut regs);
+            let Some(c) = self.batch.condition else {
+                spiked.fill(false);
+                continue;
+            };
+            for (k, fired) in spiked.iter_mut().enumerate() {
+                *fired = regs[c][k] != F::zero();
+                if *fired {
+                    let one = Noise {
+                        neuron: at.neuron + k as u32,
+                        ..at
+                    };
+                    self.on_spike
+                        .run(&mut xs[k * n_vars..(k + 1) * n_vars], &mut [], self.parts(&one));
+                }
+            }
+        }
+    }
+
+    fn resets_apart(&self) -> bool {
+        !self.reset.is_empty()
+    }
+
+    fn reset(&self, x: &mut [F], noise: &Noise) {
+        self.reset.run(x, &mut [], self.parts(noise));
+    }
+
+    fn refresh(&self, x: &mut [F], noise: &Noise) {
+        self.refresh.run(x, &mut [], self.parts(noise));
+    }
+}
+
+/// The model's shader: `update_neurons` (refractoriness, integration, threshold),
+/// `reset_neurons` (for the neurons that spiked, after the synapses' events) and
+/// `refresh_neurons` (subexpressions into their slots, before a trace is gathered).
+pub fn neuron_wgsl(m: &NeuronModel) -> String {
+    let var_name = |k: usize| format!("x_{}", m.vars[k].name);
+    let names = Names {
+        var: &var_name,
+        pre: &|_| unreachable!("a neuron reads no pre-synaptic variable"),
+        syn: &|_| unreachable!("a neuron reads no synaptic variable"),
+        i: "f32(i)",
+        j: "0.0",
+        n: "f32(population.n)",
+    };
+    let target = |t: Target| match t {
+        Target::Var(k) => var_name(k),
+        _ => unreachable!("temporaries are lets; neurons have no synaptic variables"),
+    };
+    let written = |progs: &[&super::ir::Program]| -> Vec<usize> {
+        let mut out: Vec<usize> = progs
+            .iter()
+            .flat_map(|p| p.body.iter())
+            .filter_map(|s| match s.target {
+                Target::Var(k) => Some(k),
+                _ => None,
+            })
+            .collect();
+        out.sort_unstable();
+        out.dedup();
+        out
+    };
+    let loads = |used: &[usize]| -> String {
+        used.iter()
+            .map(|&k| format!("    var {} = state[{k}u * n_all + i];\n", var_name(k)))
+            .collect()
+    };
+    let stores = |slots: &[usize]| -> String {
+        slots
+            .iter()
+            .map(|&k| format!("    state[{k}u * n_all + i] = {};\n", var_name(k)))
+            .collect()
+    };
+    let all_vars: Vec<usize> = (0..m.vars.len()).collect();
+    let update_written = written(&[&m.update, &m.on_spike]);
+    // Only what the update reads or writes is loaded: a parameter or subexpression slot it
+    // does not touch costs no memory traffic.
+    let mut update_nodes: Vec<&Node> = m
+        .update
+        .body
+        .iter()
+        .chain(&m.on_spike.body)
+        .map(|s| &s.value)
+        .collect();
+    update_nodes.extend(m.threshold.as_ref());
+    let mut update_used = wgsl::reads(&update_nodes, |r| match r {
+        Ref::Var(k) => Some(k),
+        _ => None,
+    });
+    update_used.extend(&update_written);
+    update_used.sort_unstable();
+    update_used.dedup();
+    if !update_used.contains(&0) {
+        update_used.insert(0, 0);
+    }
+    let threshold = m
+        .threshold
+        .as_ref()
+        .map(|c| wgsl::expr(c, &names))
+        .unwrap_or_else(|| "0.0".into());
+    let mut out = String::new();
+    out.push_str("// requires: common/neuron_common\n");
+    out.push_str(&format!(
+        "// Generated by ganglion from the equations of model `{}` (method {}). The CPU runs the same\n// programs (src/equations/cpu.rs), statement for statement.\n",
+        m.name,
+        m.method.name()
+    ));
+    out.push_str("struct Params {\n    _pad0: u32,\n    _pad1: u32,\n    _pad2: u32,\n    _pad3: u32,\n}\n\n@group(0) @binding(0) var<uniform> p: Params;\n\n");
+    out.push_str(&format!("const DT: f32 = {};\n", wgsl::literal(m.dt)));
+    out.push_str(wgsl::HELPERS);
+    out.push_str(&format!(
+        "
+fn draw_normal_at(i: u32, stream: u32) -> f32 {{
+    return normal_draw(vec2<u32>(population.seed_lo, population.seed_hi), i, step_info.step_lo, step_info.step_hi, population.index, stream);
+}}
+
+fn draw_uniform_at(i: u32, stream: u32) -> f32 {{
+    return uniform_draw(vec2<u32>(population.seed_lo, population.seed_hi), i, step_info.step_lo, step_info.step_hi, population.index, stream);
+}}
+
+fn step_time() -> f32 {{
+    return (f32(step_info.step_hi) * 4294967296.0 + f32(step_info.step_lo)) * DT;
+}}
+
+// This step's slot of the spike ring the synapses read (population.spike_slots steps deep).
+fn spike_slot() -> u32 {{
+    return ring_slot(step_info, 0u, population.spike_slots);
+}}
+
+@compute @workgroup_size(256)
+fn update_neurons(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {{
+    let i = neuron_index(gid, groups);
+    if (i >= population.n) {{
+        return;
+    }}
+    let n_all = population.n;
+    let t = step_time();
+{loads}{update}    var fired = {threshold} != 0.0;
+    if (fired) {{
+{on_spike}    }}
+{stores}    check_finite(population.index, i, x_{first});
+    spiked[spike_slot() * n_all + i] = select(0u, 1u, fired);
+    if (fired && population.record_spikes != 0u) {{
+        let at = atomicAdd(&spikes[0], 1u);
+        let capacity = (arrayLength(&spikes) - 1u) / 2u;
+        if (at < capacity) {{
+            atomicStore(&spikes[1u + 2u * at], (population.index << 24u) | step_info.step_in_chunk);
+            atomicStore(&spikes[2u + 2u * at], i);
+        }}
+    }}
+}}
+
+@compute @workgroup_size(256)
+fn reset_neurons(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {{
+    let i = neuron_index(gid, groups);
+    if (i >= population.n) {{
+        return;
+    }}
+    let n_all = population.n;
+    if (spiked[spike_slot() * n_all + i] == 0u) {{
+        return;
+    }}
+    let t = step_time();
+{loads_all}{reset}{reset_stores}}}
+
+@compute @workgroup_size(256)
+fn refresh_neurons(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {{
+    let i = neuron_index(gid, groups);
+    if (i >= population.n) {{
+        return;
+    }}
+    let n_all = population.n;
+    let t = step_time();
+{loads_all}{refresh}{refresh_stores}}}
+",
+        loads = loads(&update_used),
+        update = wgsl::program(&m.update, &names, &target, "    "),
+        threshold = threshold,
+        on_spike = wgsl::program(&m.on_spike, &names, &target, "        "),
+        stores = stores(&update_written),
+        first = m.vars[0].name,
+        loads_all = loads(&all_vars),
+        reset = wgsl::program(&m.reset, &names, &target, "    "),
+        reset_stores = stores(&written(&[&m.reset])),
+        refresh = wgsl::program(&m.refresh, &names, &target, "    "),
+        refresh_stores = stores(&written(&[&m.refresh])),
+    ));
+    // The random draws of the neuron being updated.
+    out.replace("draw_normal(", "draw_normal_at(i, ")
+        .replace("draw_uniform(", "draw_uniform_at(i, ")
+}

@@ -1,0 +1,413 @@
+//! A synapse model compiled for one projection (its pre- and post-synaptic models resolve the
+//! `_pre` and `_post` names): per-synapse parameters, summed variables (continuous coupling,
+//! Brian2's `(summed)`) and the `on_pre` statements run when a pre-synaptic spike arrives.
+
+use super::check::Scope;
+use super::dims::Dim;
+use super::ir::{Node, Program, Ref, Target};
+use super::lower::{Lowering, Streams};
+use super::neuron::{assignable, read_namespace, statement_value, NeuronModel, VarDef, VarKind};
+use super::parse::{self, Defines};
+use super::wgsl::{self, Names};
+use crate::error::{Error, Result};
+
+/// What a `[synapse_models.<name>]` table says, as text.
+#[derive(Clone, Debug)]
+pub struct SynapseText<'a> {
+    pub model: &'a str,
+    pub on_pre: Option<&'a str>,
+    pub namespace: &'a toml::Table,
+}
+
+#[derive(Clone, Debug)]
+pub struct SynapseProgram {
+    pub name: String,
+    /// Per-synapse variables (parameters).
+    pub vars: Vec<VarDef>,
+    /// Each summed variable: the post-synaptic slot it sets, and the expression summed over
+    /// the neuron's synapses (over `Var` = post, `Pre` and `Syn` slots).
+    pub summed: Vec<(usize, Node)>,
+    /// Statements per arriving spike, on the post-synaptic neuron (`Var`) and the synapse.
+    pub on_pre: Program,
+    /// The names `init` and `delay` expressions may use.
+    pub scope: Scope,
+}
+
+const SYNAPSE_FLAGS: [&str; 3] = ["constant", "shared", "summed"];
+
+impl SynapseProgram {
+    pub fn compile(
+        name: &str,
+        at: &str,
+        text: &SynapseText,
+        pre: &NeuronModel,
+        post: &NeuronModel,
+    ) -> Result<SynapseProgram> {
+        let err = |key: &str, e: &dyn std::fmt::Display| Error::config(format!("{at}.{key}"), e.to_string());
+        let equations = parse::equations(text.model).map_err(|e| err("model", &e))?;
+        let mut scope = Scope::with_builtins();
+        scope.symbols.insert("j".into(), Dim::ONE);
+        scope.namespace = read_namespace(at, text.namespace)?;
+        for v in &post.vars {
+            scope.symbols.insert(format!("{}_post", v.name), v.dim);
+            scope.symbols.insert(v.name.clone(), v.dim);
+        }
+        for v in &pre.vars {
+            scope.symbols.insert(format!("{}_pre", v.name), v.dim);
+        }
+        let mut vars = Vec::new();
+        for eq in &equations {
+            if let Some(bad) = eq.flags.iter().find(|f| !SYNAPSE_FLAGS.contains(&f.as_str())) {
+                return Err(err("model", &format!("{}: unknown flag `{bad}`; a synapse's equations take {}", eq.pos, SYNAPSE_FLAGS.join(", "))));
+            }
+            let unit = scope.unit(&eq.unit).map_err(|e| err("model", &e))?;
+            match &eq.defines {
+                Defines::Derivative(n) => {
+                    return Err(err("model", &format!(
+                        "{}: d{n}/dt: synaptic differential equations (clock-driven, event-driven) are not supported yet; they come with plasticity",
+                        eq.pos
+                    )))
+                }
+                Defines::Parameter(n) => {
+                    scope.symbols.insert(n.clone(), unit.dim);
+                    vars.push(VarDef {
+                        name: n.clone(),
+                        dim: unit.dim,
+                        kind: VarKind::Parameter,
+                        flags: eq.flags.clone(),
+                    });
+                }
+                Defines::Subexpression(n) if !eq.flags.iter().any(|f| f == "summed") => {
+                    scope.symbols.insert(n.clone(), unit.dim);
+                }
+                Defines::Subexpression(_) => {}
+            }
+        }
+        let syn_slot = |n: &str| vars.iter().position(|v| v.name == n);
+        // Subexpressions of the synapse, lowered in the order written.
+        let mut subs: Vec<(String, Node)> = Vec::new();
+        let mut streams = Streams::default();
+        let own_with = |subs: &Vec<(String, Node)>, n: &str| -> Option<Node> {
+            if let Some(k) = syn_slot(n) {
+                return Some(Node::load(Ref::Syn(k)));
+            }
+            if let Some((_, node)) = subs.iter().find(|(s, _)| s == n) {
+                return Some(node.clone());
+            }
+            if let Some(base) = n.strip_suffix("_pre") {
+                let k = pre.slot(base)?;
+                return Some(pre.inline(&Node::load(Ref::Var(k))).substitute(&|r| match r {
+                    Ref::Var(k) => Some(Node::load(Ref::Pre(k))),
+                    _ => None,
+                }));
+            }
+            let base = n.strip_suffix("_post").unwrap_or(n);
+            post.slot(base).map(|k| post.inline(&Node::load(Ref::Var(k))))
+        };
+        let mut summed = Vec::new();
+        for eq in &equations {
+            let (Defines::Subexpression(n), Some(expr)) = (&eq.defines, &eq.expr) else {
+                continue;
+            };
+            let declared = scope.unit(&eq.unit).map_err(|e| err("model", &e))?.dim;
+            let got = scope.dim(expr).map_err(|e| err("model", &e))?;
+            if got != declared {
+                return Err(err("model", &format!(
+                    "{}: the right-hand side of {n} has dimension {got}, but {declared} was declared",
+                    expr.start()
+                )));
+            }
+            let own = |name: &str| own_with(&subs, name);
+            let lowering = Lowering {
+                scope: &scope,
+                own: &own,
+                random: false,
+            };
+            let node = lowering.lower(expr, &mut streams).map_err(|e| err("model", &e))?;
+            if !eq.flags.iter().any(|f| f == "summed") {
+                subs.push((n.clone(), node));
+                continue;
+            }
+            let target = n.strip_suffix("_post").and_then(|b| post.slot(b).map(|k| (b, k)));
+            let Some((base, k)) = target else {
+                return Err(err("model", &format!(
+                    "{}: a summed variable names a variable of the post-synaptic model with `_post` (`{n}` is not one; it has {})",
+                    eq.pos,
+                    post.vars.iter().map(|v| v.name.as_str()).collect::<Vec<_>>().join(", ")
+                )));
+            };
+            if post.vars[k].kind != VarKind::Parameter {
+                return Err(err("model", &format!(
+                    "{}: the summed variable `{base}` must be a parameter of the post-synaptic model (`{base} : unit`), as in Brian2",
+                    eq.pos
+                )));
+            }
+            if post.vars[k].dim != declared {
+                return Err(err("model", &format!(
+                    "{}: `{base}` is in {} in the post-synaptic model, but the summed variable is declared in {declared}",
+                    eq.pos, post.vars[k].dim
+                )));
+            }
+            summed.push((k, node));
+        }
+
+        let mut on_pre = Program::default();
+        if let Some(block) = text.on_pre {
+            let stmts = parse::statements(block).map_err(|e| err("on_pre", &e))?;
+            let own = |name: &str| own_with(&subs, name);
+            let lowering = Lowering {
+                scope: &scope,
+                own: &own,
+                random: false,
+            };
+            for s in &stmts {
+                let (target, def, current) = if let Some(k) = syn_slot(&s.target) {
+                    (Target::Syn(k), &vars[k], Node::load(Ref::Syn(k)))
+                } else if s.target.ends_with("_pre") {
+                    return Err(err("on_pre", &format!("{}: `{}`: on_pre cannot write pre-synaptic variables", s.pos, s.target)));
+                } else {
+                    let base = s.target.strip_suffix("_post").unwrap_or(&s.target);
+                    let k = post.slot(base).ok_or_else(|| {
+                        err("on_pre", &format!("{}: unknown variable `{}`", s.pos, s.target))
+                    })?;
+                    (Target::Var(k), &post.vars[k], Node::load(Ref::Var(k)))
+                };
+                assignable(def, s.pos).map_err(|e| err("on_pre", &e))?;
+                let value = statement_value(&scope, &lowering, &mut streams, s, def.dim, current)
+                    .map_err(|e| err("on_pre", &e))?;
+                on_pre.store(target, value);
+            }
+        }
+        Ok(SynapseProgram {
+            name: name.to_string(),
+            vars,
+            summed,
+            on_pre,
+            scope,
+        })
+    }
+
+    /// The lowering of `init` and `delay` expressions: synaptic variables, `_pre` and `_post`.
+    pub fn lower_host(
+        &self,
+        e: &parse::Expr,
+        pre: &NeuronModel,
+        post: &NeuronModel,
+    ) -> std::result::Result<Node, super::check::DimError> {
+        let own = |n: &str| -> Option<Node> {
+            if let Some(k) = self.vars.iter().position(|v| v.name == n) {
+                return Some(Node::load(Ref::Syn(k)));
+            }
+            if let Some(base) = n.strip_suffix("_pre") {
+                let k = pre.slot(base)?;
+                return Some(pre.inline(&Node::load(Ref::Var(k))).substitute(&|r| match r {
+                    Ref::Var(k) => Some(Node::load(Ref::Pre(k))),
+                    _ => None,
+                }));
+            }
+            let base = n.strip_suffix("_post").unwrap_or(n);
+            post.slot(base).map(|k| post.inline(&Node::load(Ref::Var(k))))
+        };
+        Lowering {
+            scope: &self.scope,
+            own: &own,
+            random: true,
+        }
+        .lower(e, &mut Streams::default())
+    }
+
+    /// The projection's shader: `sum_synapses` (each summed variable of a post-synaptic
+    /// neuron, over its synapses in order) and `deliver_spikes` (each synapse whose
+    /// pre-synaptic spike arrives now, in order, on one thread per post-synaptic neuron: no
+    /// atomics, the CPU's order). With `same_population` the pre-synaptic variables are read
+    /// from the post-synaptic state buffer (one buffer cannot be bound twice).
+    pub fn wgsl(&self, pre: &NeuronModel, post: &NeuronModel, same_population: bool) -> String {
+        let pre_buffer = if same_population { "post_state" } else { "pre_state" };
+        let post_name = |k: usize| format!("post_{}", post.vars[k].name);
+        let pre_name = |k: usize| format!("pre_load({k}u, ipre)");
+        let syn_name = |k: usize| format!("syn_{}", self.vars[k].name);
+        let names = Names {
+            var: &post_name,
+            pre: &pre_name,
+            syn: &syn_name,
+            i: "f32(ipre)",
+            j: "f32(ipost)",
+            n: "f32(info.n_post)",
+        };
+        let summed_nodes: Vec<&Node> = self.summed.iter().map(|(_, n)| n).collect();
+        let deliver_nodes: Vec<&Node> = self.on_pre.body.iter().map(|s| &s.value).collect();
+        let var_of = |r: Ref| match r {
+            Ref::Var(k) => Some(k),
+            _ => None,
+        };
+        let syn_of = |r: Ref| match r {
+            Ref::Syn(k) => Some(k),
+            _ => None,
+        };
+        let post_loads = |slots: &[usize], mutable: bool| -> String {
+            slots
+                .iter()
+                .map(|&k| {
+                    format!(
+                        "    {} {} = post_state[{k}u * info.n_post + ipost];\n",
+                        if mutable { "var" } else { "let" },
+                        post_name(k)
+                    )
+                })
+                .collect()
+        };
+        let syn_loads = |slots: &[usize], indent: &str| -> String {
+            slots
+                .iter()
+                .map(|&k| format!("{indent}var {} = syn_state[{k}u * info.n_syn + s];\n", syn_name(k)))
+                .collect()
+        };
+        // Summation.
+        let summed_post = wgsl::reads(&summed_nodes, var_of);
+        let summed_syn = wgsl::reads(&summed_nodes, syn_of);
+        let mut sum_body = String::new();
+        for (n, (slot, node)) in self.summed.iter().enumerate() {
+            let _ = slot;
+            sum_body.push_str(&format!("        acc{n} = acc{n} + {};\n", wgsl::expr(node, &names)));
+        }
+        let accs: String = (0..self.summed.len())
+            .map(|n| format!("    var acc{n} = 0.0;\n"))
+            .collect();
+        let sum_stores: String = self
+            .summed
+            .iter()
+            .enumerate()
+            .map(|(n, (slot, _))| format!("    post_state[{slot}u * info.n_post + ipost] = acc{n};\n"))
+            .collect();
+        // Delivery.
+        let written_post: Vec<usize> = {
+            let mut v: Vec<usize> = self
+                .on_pre
+                .body
+                .iter()
+                .filter_map(|s| match s.target {
+                    Target::Var(k) => Some(k),
+                    _ => None,
+                })
+                .collect();
+            v.sort_unstable();
+            v.dedup();
+            v
+        };
+        let written_syn: Vec<usize> = {
+            let mut v: Vec<usize> = self
+                .on_pre
+                .body
+                .iter()
+                .filter_map(|s| match s.target {
+                    Target::Syn(k) => Some(k),
+                    _ => None,
+                })
+                .collect();
+            v.sort_unstable();
+            v.dedup();
+            v
+        };
+        let mut deliver_post = wgsl::reads(&deliver_nodes, var_of);
+        deliver_post.extend(&written_post);
+        deliver_post.sort_unstable();
+        deliver_post.dedup();
+        let mut deliver_syn = wgsl::reads(&deliver_nodes, syn_of);
+        deliver_syn.extend(&written_syn);
+        deliver_syn.sort_unstable();
+        deliver_syn.dedup();
+        let target = |t: Target| match t {
+            Target::Var(k) => post_name(k),
+            Target::Syn(k) => syn_name(k),
+            Target::Temp(_) => unreachable!("temporaries are lets"),
+        };
+        let statements = wgsl::program(&self.on_pre, &names, &target, "            ");
+        let post_stores: String = written_post
+            .iter()
+            .map(|&k| format!("    post_state[{k}u * info.n_post + ipost] = {};\n", post_name(k)))
+            .collect();
+        let syn_stores: String = written_syn
+            .iter()
+            .map(|&k| format!("            syn_state[{k}u * info.n_syn + s] = {};\n", syn_name(k)))
+            .collect();
+        format!(
+            "// requires: common/step_info synapses/exp_synapse
+// Generated by ganglion for synapse model `{name}`: the CPU runs the same statements in the
+// same order (src/backend/cpu.rs, EquationProjection).
+
+// SynapseInfo in src/backend/gpu/equations.rs.
+struct SynapseInfo {{
+    n_post: u32,
+    n_pre: u32,
+    n_syn: u32,
+    pre_slots: u32,      // steps of spike history the pre-synaptic population keeps
+    uniform_delay: u32,
+    per_synapse_delay: u32,
+    _pad0: u32,
+    _pad1: u32,
+}}
+
+@group(0) @binding(0) var<uniform> info: SynapseInfo;
+@group(0) @binding(2) var<storage, read> row_ptr: array<u32>;
+@group(0) @binding(3) var<storage, read> col_idx: array<u32>;
+@group(0) @binding(4) var<storage, read> delays: array<u32>;
+@group(0) @binding(5) var<storage, read_write> syn_state: array<f32>;
+@group(0) @binding(6) var<storage, read> pre_state: array<f32>;
+@group(0) @binding(7) var<storage, read_write> post_state: array<f32>;
+@group(0) @binding(8) var<storage, read> pre_spiked: array<u32>;
+
+const DT: f32 = {dt};
+{helpers}
+fn pre_load(k: u32, ipre: u32) -> f32 {{
+    return {pre_buffer}[k * info.n_pre + ipre];
+}}
+
+fn post_index(gid: vec3<u32>, groups: vec3<u32>) -> u32 {{
+    return gid.x + gid.y * groups.x * 256u;
+}}
+
+@compute @workgroup_size(256)
+fn sum_synapses(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {{
+    let ipost = post_index(gid, groups);
+    if (ipost >= info.n_post) {{
+        return;
+    }}
+    let t = (f32(step_info.step_hi) * 4294967296.0 + f32(step_info.step_lo)) * DT;
+{sum_post_loads}{accs}    for (var s = row_ptr[ipost]; s < row_ptr[ipost + 1u]; s++) {{
+        let ipre = col_idx[s];
+{sum_syn_loads}{sum_body}    }}
+{sum_stores}}}
+
+@compute @workgroup_size(256)
+fn deliver_spikes(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {{
+    let ipost = post_index(gid, groups);
+    if (ipost >= info.n_post) {{
+        return;
+    }}
+    let t = (f32(step_info.step_hi) * 4294967296.0 + f32(step_info.step_lo)) * DT;
+{deliver_post_loads}    for (var s = row_ptr[ipost]; s < row_ptr[ipost + 1u]; s++) {{
+        let ipre = col_idx[s];
+        let delay = select(info.uniform_delay, delays[s], info.per_synapse_delay != 0u);
+        // The slot of step − delay: `delay` < pre_slots, so adding pre_slots − delay wraps there.
+        let slot = ring_slot(step_info, info.pre_slots - delay, info.pre_slots);
+        if (pre_spiked[slot * info.n_pre + ipre] != 0u) {{
+{deliver_syn_loads}{statements}{syn_stores}        }}
+    }}
+{post_stores}}}
+",
+            name = self.name,
+            dt = wgsl::literal(pre.dt),
+            helpers = wgsl::HELPERS,
+            sum_post_loads = post_loads(&summed_post, false),
+            accs = accs,
+            sum_syn_loads = syn_loads(&summed_syn, "        "),
+            sum_body = sum_body,
+            sum_stores = sum_stores,
+            deliver_post_loads = post_loads(&deliver_post, true),
+            deliver_syn_loads = syn_loads(&deliver_syn, "            "),
+            statements = statements,
+            syn_stores = syn_stores,
+            post_stores = post_stores,
+        )
+    }
+}

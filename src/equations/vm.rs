@@ -1,0 +1,322 @@
+//! The CPU's fast path for a neuron model's update: the program compiled once into register
+//! instructions, each run over a batch of neurons at a time (tight loops over arrays, the
+//! interpretation paid once per batch rather than per neuron). The operations and their order
+//! are those of the closures in `cpu` and of the WGSL, so the results are the same.
+
+use super::ir::{BinOp, Func, Node, Program, Ref, Target};
+use crate::model::Noise;
+use crate::real::Real;
+
+/// Neurons per batch: registers of 64 values keep a model's working set in the L1/L2 caches.
+pub const BATCH: usize = 64;
+
+#[derive(Clone, Copy, Debug)]
+enum Op<F> {
+    Const(usize, F),
+    Load(usize, usize),
+    Time(usize),
+    Index(usize),
+    Normal(usize, u32),
+    Uniform(usize, u32),
+    Neg(usize, usize),
+    Not(usize, usize),
+    Bin(BinOp, usize, usize, usize),
+    BinConst(BinOp, usize, usize, F),
+    ConstBin(BinOp, usize, F, usize),
+    Call(Func, usize, usize),
+    Clip(usize, usize, usize, usize),
+    Store(usize, usize),
+}
+
+/// A program as register instructions over batches of neurons.
+pub struct BatchProgram<F> {
+    ops: Vec<Op<F>>,
+    registers: usize,
+    /// The register holding the threshold condition, where compiled with one.
+    pub condition: Option<usize>,
+    dt: F,
+}
+
+struct Builder<F> {
+    ops: Vec<Op<F>>,
+    next: usize,
+    free: Vec<usize>,
+    temps: Vec<Option<usize>>,
+    /// Variables already loaded into a register (until a store to them).
+    loaded: Vec<(usize, usize)>,
+    dt: F,
+}
+
+impl<F: Real> Builder<F> {
+    fn alloc(&mut self) -> usize {
+        self.free.pop().unwrap_or_else(|| {
+            self.next += 1;
+            self.next - 1
+        })
+    }
+
+    fn release(&mut self, r: usize, owned: bool) {
+        if owned {
+            self.free.push(r);
+        }
+    }
+
+    /// The register holding `n`'s value, and whether it is a scratch register the caller
+    /// frees (a temporary's register stays).
+    fn expr(&mut self, n: &Node) -> (usize, bool) {
+        match n {
+            Node::Load(Ref::Temp(k)) => (self.temps[*k].expect("a temporary is set before use"), false),
+            Node::Load(Ref::Var(k)) => {
+                if let Some(&(_, r)) = self.loaded.iter().find(|(v, _)| v == k) {
+                    return (r, false);
+                }
+                let r = self.alloc();
+                self.ops.push(Op::Load(r, *k));
+                self.loaded.push((*k, r));
+                (r, false)
+            }
+            _ => {
+                let r = self.alloc();
+                self.emit(n, r);
+                (r, true)
+            }
+        }
+    }
+
+    fn emit(&mut self, n: &Node, out: usize) {
+        match n {
+            Node::Const(c) => self.ops.push(Op::Const(out, F::from_f64(*c))),
+            Node::Load(r) => match *r {
+                Ref::Var(k) => self.ops.push(Op::Load(out, k)),
+                Ref::T => self.ops.push(Op::Time(out)),
+                Ref::Dt => self.ops.push(Op::Const(out, self.dt)),
+                Ref::I => self.ops.push(Op::Index(out)),
+                Ref::Temp(k) => {
+                    let src = self.temps[k].expect("set before use");
+                    self.ops.push(Op::BinConst(BinOp::Add, out, src, F::zero()));
+                }
+                // A neuron reads no synapse; N is known only to `init`.
+                Ref::Pre(_) | Ref::Syn(_) | Ref::J | Ref::N => self.ops.push(Op::Const(out, F::zero())),
+            },
+            Node::Normal(k) => self.ops.push(Op::Normal(out, *k)),
+            Node::Uniform(k) => self.ops.push(Op::Uniform(out, *k)),
+            Node::Neg(a) => {
+                let (ra, own) = self.expr(a);
+                self.ops.push(Op::Neg(out, ra));
+                self.release(ra, own);
+            }
+            Node::Not(a) => {
+                let (ra, own) = self.expr(a);
+                self.ops.push(Op::Not(out, ra));
+                self.release(ra, own);
+            }
+            Node::Bin(op, a, b) if a.as_const().is_some() && b.as_const().is_none() => {
+                let c = F::from_f64(a.as_const().expect("checked"));
+                let (rb, own_b) = self.expr(b);
+                self.ops.push(Op::ConstBin(*op, out, c, rb));
+                self.release(rb, own_b);
+            }
+            Node::Bin(op, a, b) => {
+                let (ra, own_a) = self.expr(a);
+                if let Some(c) = b.as_const() {
+                    self.ops.push(Op::BinConst(*op, out, ra, F::from_f64(c)));
+                } else {
+                    let (rb, own_b) = self.expr(b);
+                    self.ops.push(Op::Bin(*op, out, ra, rb));
+                    self.release(rb, own_b);
+                }
+                self.release(ra, own_a);
+            }
+            Node::Call(Func::Clip, args) => {
+                let (x, ox) = self.expr(&args[0]);
+                let (lo, olo) = self.expr(&args[1]);
+                let (hi, ohi) = self.expr(&args[2]);
+                self.ops.push(Op::Clip(out, x, lo, hi));
+                self.release(hi, ohi);
+                self.release(lo, olo);
+                self.release(x, ox);
+            }
+            Node::Call(f, args) => {
+                let (ra, own) = self.expr(&args[0]);
+                self.ops.push(Op::Call(*f, out, ra));
+                self.release(ra, own);
+            }
+        }
+    }
+}
+
+impl<F: Real> BatchProgram<F> {
+    /// `p` followed, where given, by the evaluation of `condition` (the threshold).
+    pub fn new(p: &Program, condition: Option<&Node>, dt: f64) -> Self {
+        let mut b = Builder {
+            ops: Vec::new(),
+            next: 0,
+            free: Vec::new(),
+            temps: vec![None; p.temps],
+            loaded: Vec::new(),
+            dt: F::from_f64(dt),
+        };
+        for s in &p.body {
+            match s.target {
+                Target::Temp(k) => {
+                    let r = b.alloc();
+                    b.emit(&s.value, r);
+                    b.temps[k] = Some(r);
+                }
+                Target::Var(k) => {
+                    let (r, own) = b.expr(&s.value);
+                    b.ops.push(Op::Store(k, r));
+                    b.release(r, own);
+                    // A later read of k sees the stored value: load it again.
+                    if let Some(at) = b.loaded.iter().position(|(v, _)| *v == k) {
+                        let (_, reg) = b.loaded.remove(at);
+                        b.free.push(reg);
+                    }
+                }
+                Target::Syn(_) => unreachable!("a neuron's program writes no synapse"),
+            }
+        }
+        let condition = condition.map(|c| {
+            let r = b.alloc();
+            b.emit(c, r);
+            r
+        });
+        BatchProgram {
+            ops: b.ops,
+            registers: b.next,
+            condition,
+            dt: b.dt,
+        }
+    }
+
+    /// Runs the program on `n` ≤ BATCH neurons whose states are `xs` (`n_vars` each), the
+    /// first of them neuron `noise.neuron`; returns the registers (for the condition).
+    pub fn run(&self, xs: &mut [F], n_vars: usize, noise: &Noise, regs: &mut Vec<[F; BATCH]>) {
+        let n = xs.len() / n_vars;
+        debug_assert!(n <= BATCH);
+        if regs.len() < self.registers {
+            regs.resize(self.registers, [F::zero(); BATCH]);
+        }
+        let t = F::from_f64(noise.step as f64) * self.dt;
+        let base = regs.as_mut_ptr();
+        // An instruction's output register is never one of its inputs (the builder allocates
+        // it before them), so the output may be borrowed mutably beside the inputs.
+        let input = |r: usize| -> &[F; BATCH] { unsafe { &*base.add(r) } };
+        let output = |r: usize| -> &mut [F; BATCH] { unsafe { &mut *base.add(r) } };
+        for op in &self.ops {
+            match *op {
+                Op::Const(o, c) => output(o)[..n].fill(c),
+                Op::Load(o, k) => {
+                    let r = output(o);
+                    for i in 0..n {
+                        r[i] = xs[i * n_vars + k];
+                    }
+                }
+                Op::Store(k, a) => {
+                    let r = input(a);
+                    for i in 0..n {
+                        xs[i * n_vars + k] = r[i];
+                    }
+                }
+                Op::Time(o) => output(o)[..n].fill(t),
+                Op::Index(o) => {
+                    let r = output(o);
+                    for (i, x) in r[..n].iter_mut().enumerate() {
+                        *x = F::from_f64((noise.neuron as usize + i) as f64);
+                    }
+                }
+                Op::Normal(o, k) => {
+                    let r = output(o);
+                    for (i, x) in r[..n].iter_mut().enumerate() {
+                        let at = Noise {
+                            neuron: noise.neuron + i as u32,
+                            ..*noise
+                        };
+                        *x = at.normal(k);
+                    }
+                }
+                Op::Uniform(o, k) => {
+                    let r = output(o);
+                    for (i, x) in r[..n].iter_mut().enumerate() {
+                        let at = Noise {
+                            neuron: noise.neuron + i as u32,
+                            ..*noise
+                        };
+                        *x = at.uniform(k);
+                    }
+                }
+                Op::Neg(o, a) => {
+                    debug_assert_ne!(o, a);
+                    let (x, r) = (input(a), output(o));
+                    for i in 0..n {
+                        r[i] = -x[i];
+                    }
+                }
+                Op::Not(o, a) => {
+                    debug_assert_ne!(o, a);
+                    let (x, r) = (input(a), output(o));
+                    for i in 0..n {
+                        r[i] = if x[i] == F::zero() { F::one() } else { F::zero() };
+                    }
+                }
+                Op::Bin(op, o, a, b) => {
+                    debug_assert!(o != a && o != b);
+                    let (x, y, r) = (input(a), input(b), output(o));
+                    binary(op, &x[..n], |i| y[i], &mut r[..n]);
+                }
+                Op::BinConst(op, o, a, c) => {
+                    debug_assert_ne!(o, a);
+                    let (x, r) = (input(a), output(o));
+                    binary(op, &x[..n], |_| c, &mut r[..n]);
+                }
+                Op::ConstBin(op, o, c, b) => {
+                    debug_assert_ne!(o, b);
+                    let (y, r) = (input(b), output(o));
+                    match op {
+                        BinOp::Add => (0..n).for_each(|i| r[i] = c + y[i]),
+                        BinOp::Sub => (0..n).for_each(|i| r[i] = c - y[i]),
+                        BinOp::Mul => (0..n).for_each(|i| r[i] = c * y[i]),
+                        BinOp::Div => (0..n).for_each(|i| r[i] = c / y[i]),
+                        op => (0..n).for_each(|i| r[i] = super::cpu::apply(op, c, y[i])),
+                    }
+                }
+                Op::Call(f, o, a) => {
+                    debug_assert_ne!(o, a);
+                    let (x, r) = (input(a), output(o));
+                    if f == Func::Exp {
+                        for i in 0..n {
+                            r[i] = x[i].exp();
+                        }
+                    } else if f == Func::Exprel {
+                        for i in 0..n {
+                            r[i] = super::cpu::exprel(x[i]);
+                        }
+                    } else {
+                        for i in 0..n {
+                            r[i] = super::cpu::call(f, x[i]);
+                        }
+                    }
+                }
+                Op::Clip(o, a, lo, hi) => {
+                    debug_assert!(o != a && o != lo && o != hi);
+                    let (x, l, h, r) = (input(a), input(lo), input(hi), output(o));
+                    for i in 0..n {
+                        r[i] = x[i].max(l[i]).min(h[i]);
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[inline(always)]
+fn binary<F: Real>(op: BinOp, x: &[F], y: impl Fn(usize) -> F, out: &mut [F]) {
+    let n = x.len();
+    match op {
+        BinOp::Add => (0..n).for_each(|i| out[i] = x[i] + y(i)),
+        BinOp::Sub => (0..n).for_each(|i| out[i] = x[i] - y(i)),
+        BinOp::Mul => (0..n).for_each(|i| out[i] = x[i] * y(i)),
+        BinOp::Div => (0..n).for_each(|i| out[i] = x[i] / y(i)),
+        op => (0..n).for_each(|i| out[i] = super::cpu::apply(op, x[i], y(i))),
+    }
+}

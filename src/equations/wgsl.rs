@@ -1,0 +1,150 @@
+//! The WGSL emitter of `ir` programs: the same operations in the same order as the CPU
+//! evaluator (`cpu`), every value an f32 (conditions as 1.0 and 0.0).
+
+use super::ir::{BinOp, Func, Node, Program, Ref, Target};
+
+/// The WGSL names of the slots an expression reads.
+pub struct Names<'a> {
+    pub var: &'a dyn Fn(usize) -> String,
+    pub pre: &'a dyn Fn(usize) -> String,
+    pub syn: &'a dyn Fn(usize) -> String,
+    /// The expressions of `i`, `j` and `N` (as f32).
+    pub i: &'a str,
+    pub j: &'a str,
+    pub n: &'a str,
+}
+
+/// An f32 literal of `x` (rounded as the CPU's f32 evaluator rounds it).
+pub fn literal(x: f64) -> String {
+    let x = x as f32;
+    if x.is_infinite() {
+        return if x > 0.0 { "3.4028235e38f" } else { "(-3.4028235e38f)" }.into();
+    }
+    let s = format!("{:e}f", x.abs());
+    if x.is_sign_negative() {
+        format!("(-{s})")
+    } else {
+        s
+    }
+}
+
+pub fn expr(n: &Node, names: &Names) -> String {
+    match n {
+        Node::Const(x) => literal(*x),
+        Node::Load(r) => match *r {
+            Ref::Var(k) => (names.var)(k),
+            Ref::Pre(k) => (names.pre)(k),
+            Ref::Syn(k) => (names.syn)(k),
+            Ref::Temp(k) => format!("t{k}"),
+            Ref::T => "t".into(),
+            Ref::Dt => "DT".into(),
+            Ref::I => names.i.into(),
+            Ref::J => names.j.into(),
+            Ref::N => names.n.into(),
+        },
+        Node::Normal(k) => format!("draw_normal({k}u)"),
+        Node::Uniform(k) => format!("draw_uniform({k}u)"),
+        Node::Neg(a) => format!("(-{})", expr(a, names)),
+        Node::Not(a) => format!("select(0.0, 1.0, {} == 0.0)", expr(a, names)),
+        Node::Bin(op, a, b) => {
+            let (a, b) = (expr(a, names), expr(b, names));
+            let cmp = |o: &str| format!("select(0.0, 1.0, {a} {o} {b})");
+            match op {
+                BinOp::Add => format!("({a} + {b})"),
+                BinOp::Sub => format!("({a} - {b})"),
+                BinOp::Mul => format!("({a} * {b})"),
+                BinOp::Div => format!("({a} / {b})"),
+                BinOp::Pow => format!("pow({a}, {b})"),
+                BinOp::Mod => format!("modulo({a}, {b})"),
+                BinOp::Lt => cmp("<"),
+                BinOp::Le => cmp("<="),
+                BinOp::Gt => cmp(">"),
+                BinOp::Ge => cmp(">="),
+                BinOp::Eq => cmp("=="),
+                BinOp::Ne => cmp("!="),
+                BinOp::And => format!("select(0.0, 1.0, {a} != 0.0 && {b} != 0.0)"),
+                BinOp::Or => format!("select(0.0, 1.0, {a} != 0.0 || {b} != 0.0)"),
+            }
+        }
+        Node::Call(f, args) => {
+            let a: Vec<String> = args.iter().map(|x| expr(x, names)).collect();
+            match f {
+                Func::Clip => format!("min(max({}, {}), {})", a[0], a[1], a[2]),
+                f => format!("{}({})", function(*f), a[0]),
+            }
+        }
+    }
+}
+
+fn function(f: Func) -> &'static str {
+    match f {
+        Func::Exp => "exp",
+        Func::Log => "log",
+        Func::Log10 => "log10",
+        Func::Sqrt => "sqrt",
+        Func::Sin => "sin",
+        Func::Cos => "cos",
+        Func::Tan => "tan",
+        Func::Tanh => "tanh",
+        Func::Sinh => "sinh",
+        Func::Cosh => "cosh",
+        Func::Abs => "abs",
+        Func::Sign => "sign",
+        Func::Floor => "floor",
+        Func::Ceil => "ceil",
+        Func::Int => "trunc",
+        Func::Exprel => "exprel",
+        Func::Clip => unreachable!("written as min/max"),
+    }
+}
+
+/// The helper functions generated code may call.
+pub const HELPERS: &str = "
+// Brian2's exprel, (e^x − 1)/x: a series near 0, where the quotient loses its digits.
+fn exprel(x: f32) -> f32 {
+    if (abs(x) < 0.1) {
+        return 1.0 + x * (0.5 + x * (1.0 / 6.0 + x * (1.0 / 24.0 + x * (1.0 / 120.0))));
+    }
+    return (exp(x) - 1.0) / x;
+}
+
+fn log10(x: f32) -> f32 {
+    return log(x) * 0.4342944819032518;
+}
+
+// Python's %: the sign of the divisor.
+fn modulo(a: f32, b: f32) -> f32 {
+    return a - b * floor(a / b);
+}
+";
+
+/// The statements of `p`, one per line at `indent`: temporaries as `let`, slots by `target`.
+pub fn program(p: &Program, names: &Names, target: &dyn Fn(Target) -> String, indent: &str) -> String {
+    let mut out = String::new();
+    for s in &p.body {
+        let value = expr(&s.value, names);
+        match s.target {
+            Target::Temp(k) => out.push_str(&format!("{indent}let t{k} = {value};\n")),
+            t => out.push_str(&format!("{indent}{} = {value};\n", target(t))),
+        }
+    }
+    out
+}
+
+/// The slots of kind `which` an expression or program reads.
+pub fn reads(nodes: &[&Node], which: fn(Ref) -> Option<usize>) -> Vec<usize> {
+    let mut out = Vec::new();
+    for n in nodes {
+        n.visit(&mut |x| {
+            if let Node::Load(r) = x {
+                if let Some(k) = which(*r) {
+                    if !out.contains(&k) {
+                        out.push(k);
+                    }
+                }
+            }
+        });
+    }
+    out.sort_unstable();
+    out
+}
