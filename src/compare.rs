@@ -236,11 +236,13 @@ pub fn validate(
             spikes[p].1.extend_from_slice(&b.spikes[p]);
             let width = plan.traces[p].neurons.len();
             let (va, vb) = (&a.traces[p].data[0], &b.traces[p].data[0]);
+            // A model written as equations keeps V in volt: compared in mV as the others.
+            let to_mv = if net.populations[p].variables()[0].unit == "volt" { 1e3 } else { 1.0 };
             for (ra, rb) in va.chunks(width).zip(vb.chunks(width)) {
                 let dv = ra
                     .iter()
                     .zip(rb)
-                    .map(|(x, y)| (x - y).abs() as f64)
+                    .map(|(x, y)| (x - y).abs() as f64 * to_mv)
                     .fold(
                         0.0,
                         |m, d| if d.is_nan() { f64::INFINITY } else { m.max(d) },
@@ -258,7 +260,10 @@ pub fn validate(
             .iter()
             .enumerate()
             .map(|(p, pop)| Comparison {
-                v_unit: pop.variables()[0].unit,
+                v_unit: match pop.variables()[0].unit {
+                    "volt" => "mV",
+                    unit => unit,
+                },
                 ..compare(
                     &pop.name,
                     pop.size,

@@ -68,11 +68,12 @@ fn update_neurons(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_wo
     state[N * n_all + i] = advance_gate(n, alpha_n(v, p.v_t), beta_n(v, p.v_t), dt);
     state[V * n_all + i] = v_new;
 
+    // Brian2's threshold and refractoriness (`threshold='v > -20*mV', refractory=3*ms`): a
+    // neuron R steps past its spike may fire again, whenever V is above threshold then.
     var fired = false;
-    let refractory = state[REFRACTORY * n_all + i];
-    if (refractory > 0.0) {
-        state[REFRACTORY * n_all + i] = refractory - 1.0;
-    } else if (v < p.v_threshold && v_new >= p.v_threshold) {
+    let steps_left = max(state[REFRACTORY * n_all + i] - 1.0, 0.0);
+    state[REFRACTORY * n_all + i] = steps_left;
+    if (steps_left == 0.0 && v_new > p.v_threshold) {
         state[REFRACTORY * n_all + i] = p.refractory_steps;
         fired = true;
     }

@@ -216,9 +216,6 @@ impl NeuronModel {
                 }
             }
         }
-        if vars[0].kind != VarKind::Differential {
-            return Err(eq_err(&"a neuron model needs at least one differential equation"));
-        }
         let refractory = text.refractory.filter(|r| !r.trim().is_empty());
         if refractory.is_some() {
             for (name, kind, dim) in [
@@ -640,6 +637,21 @@ impl System {
         inline_subexpressions(node, &self.subexpressions)
     }
 
+    /// The subexpression slots that `nodes` read, directly or through other subexpressions.
+    fn needed_subexpressions<'a>(&self, nodes: impl Iterator<Item = &'a Node>) -> Vec<usize> {
+        let mut needed: Vec<usize> = Vec::new();
+        let mut pending: Vec<&Node> = nodes.collect();
+        while let Some(n) = pending.pop() {
+            for (slot, sub) in &self.subexpressions {
+                if !needed.contains(slot) && n.reads(Ref::Var(*slot)) {
+                    needed.push(*slot);
+                    pending.push(sub);
+                }
+            }
+        }
+        needed
+    }
+
     fn nr_factor(&self, d: &Derivative) -> Option<Node> {
         match (d.unless_refractory, self.not_refractory) {
             (true, Some(nr)) => Some(Node::load(Ref::Var(nr))),
@@ -670,15 +682,13 @@ impl System {
                 _ => None,
             }
         };
-        for (slot, node) in &self.subexpressions {
-            let used = self.derivatives.iter().any(|d| {
-                self.inline(&d.f).reads(Ref::Var(*slot))
-                    || d.noise.iter().any(|(_, g)| self.inline(g).reads(Ref::Var(*slot)))
-            }) || self
-                .subexpressions
+        let needed = self.needed_subexpressions(
+            self.derivatives
                 .iter()
-                .any(|(_, n)| n.reads(Ref::Var(*slot)));
-            if !used {
+                .flat_map(|d| std::iter::once(&d.f).chain(d.noise.iter().map(|(_, g)| g))),
+        );
+        for (slot, node) in &self.subexpressions {
+            if !needed.contains(slot) {
                 continue;
             }
             let value = node.substitute(&|r| map(&sub_temps, r));
@@ -866,11 +876,9 @@ impl System {
                 let sub_temps: Vec<(usize, Node)> = {
                     // Recompute temporaries for the subexpressions the coefficients read.
                     let mut temps = Vec::new();
+                    let needed = self.needed_subexpressions(parts.iter().flat_map(|(a, b)| [a, b]));
                     for (slot, node) in &self.subexpressions {
-                        let used = parts.iter().any(|(a, b)| {
-                            a.reads(Ref::Var(*slot)) || b.reads(Ref::Var(*slot))
-                        }) || self.subexpressions.iter().any(|(_, n)| n.reads(Ref::Var(*slot)));
-                        if used {
+                        if needed.contains(slot) {
                             let value = node.substitute(&|r| match r {
                                 Ref::Var(k) => temps
                                     .iter()

@@ -239,8 +239,8 @@ impl TraubParams {
     }
 }
 
-/// Advances one neuron by `dt`. Returns true when V crossed the threshold upward outside the
-/// detection refractory period.
+/// Advances one neuron by `dt`. Returns true when V is above the threshold after the step and
+/// the refractory period since the last spike is over (Brian2's rule).
 #[inline]
 pub fn step<F: Real>(p: &TraubConsts<F>, x: &mut [F], syn: SynInput<F>, dt: F) -> bool {
     let v = x[V];
@@ -263,11 +263,11 @@ pub fn step<F: Real>(p: &TraubConsts<F>, x: &mut [F], syn: SynInput<F>, dt: F) -
     x[N] = gate(x[N], alpha_n(v, p.v_t), beta_n(v, p.v_t));
     x[V] = v_new;
 
-    if x[REFRACTORY] > F::zero() {
-        x[REFRACTORY] = x[REFRACTORY] - F::one();
-        return false;
-    }
-    if v < p.v_threshold && v_new >= p.v_threshold {
+    // Brian2's threshold and refractoriness (`threshold='v > -20*mV', refractory=3*ms`): a
+    // neuron R steps past its spike may fire again, whenever V is above threshold then.
+    let steps_left = (x[REFRACTORY] - F::one()).max(F::zero());
+    x[REFRACTORY] = steps_left;
+    if steps_left == F::zero() && v_new > p.v_threshold {
         x[REFRACTORY] = p.refractory_steps;
         return true;
     }

@@ -19,22 +19,25 @@ fn pairs(spikes: &[Spike], dt: f64) -> Vec<(f64, u64)> {
 }
 
 #[test]
-fn cobahh_is_spike_for_spike_identical_on_gpu_and_cpu_for_50_ms_and_statistically_the_same_over_1_s(
+fn cobahh_is_spike_for_spike_identical_on_gpu_and_cpu_for_25_ms_and_statistically_the_same_over_1_s(
 ) {
     let (_, net) = shipped("cobahh.toml", &[]);
     let plan = RecordPlan::all_spikes(&net);
     let a = run_in_memory(&net, &mut CpuBackend::<f32>::new(&net), &plan);
     let b = run_in_memory(&net, &mut gpu(&net, &plan), &plan);
-    let until_50ms = |s: &[Spike]| {
+    // Brian2's threshold (V above −20 mV once the refractory period is over, no crossing
+    // needed) makes the last-bit differences of exp show sooner: the trains part at about
+    // 40 ms on lavapipe.
+    let until_25ms = |s: &[Spike]| {
         s.iter()
             .copied()
-            .filter(|s| (s.step + 1) as f64 * net.dt_ms <= 50.0)
+            .filter(|s| (s.step + 1) as f64 * net.dt_ms <= 25.0)
             .collect::<Vec<_>>()
     };
     for p in 0..2 {
-        let (x, y) = (until_50ms(&a.spikes[p]), until_50ms(&b.spikes[p]));
-        assert!(x.len() > 100, "population {p} fires in the first 50 ms");
-        assert_eq!(x, y, "population {p}: spike trains differ within 50 ms");
+        let (x, y) = (until_25ms(&a.spikes[p]), until_25ms(&b.spikes[p]));
+        assert!(x.len() > 100, "population {p} fires in the first 25 ms");
+        assert!(x == y, "population {p}: spike trains differ within 25 ms");
     }
     // Over 1 s the chaotic trajectories part ways; the network's statistics must not.
     let total =

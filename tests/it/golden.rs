@@ -48,7 +48,7 @@ fn the_shipped_configs_spike_as_they_did() {
         (
             "cobahh.toml",
             &["simulation.duration_ms=100"],
-            (vec![9630, 2683], 8144289263065683996),
+            (vec![9934, 2798], 9672901359696512998),
         ),
         ("lif_tutorial.toml", &[], (vec![9], 16346118393322007028)),
     ];

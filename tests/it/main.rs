@@ -4,6 +4,7 @@ mod common;
 
 mod cli;
 mod cobahh;
+mod equations;
 mod gpu_backend;
 mod hdf5_output;
 mod hh_cpu_reference;

@@ -1,0 +1,462 @@
+//! Models written as equations (Brian2's language): the integration methods against analytic
+//! solutions, refractoriness, summed variables and on_pre deliveries with delays, the shipped
+//! equation configs against the built-in models, CPU against GPU, and the errors.
+
+use crate::common::*;
+use ganglion::backend::cpu::CpuBackend;
+use ganglion::backend::Backend;
+use ganglion::record::{RecordPlan, Spike};
+
+fn config_error(text: &str) -> String {
+    ganglion::config::parse(text, &[])
+        .err()
+        .expect("the config is refused")
+        .to_string()
+}
+
+/// Where two spike lists first differ, as a short message (None where they are equal).
+fn first_difference(a: &[Spike], b: &[Spike]) -> Option<String> {
+    if a == b {
+        return None;
+    }
+    let k = a.iter().zip(b).position(|(x, y)| x != y).unwrap_or(a.len().min(b.len()));
+    Some(format!(
+        "{} and {} spikes, first difference at #{k}: {:?} vs {:?}",
+        a.len(),
+        b.len(),
+        a.get(k),
+        b.get(k)
+    ))
+}
+
+fn steps(spikes: &[Spike]) -> Vec<u64> {
+    spikes.iter().map(|s| s.step).collect()
+}
+
+/// One variable x of one neuron after `duration_ms`, integrated by `method` (CPU, f64).
+fn final_values(equations: &str, method: &str, namespace: &str, init: &str, dt_ms: f64, duration_ms: f64, size: usize) -> Vec<Vec<f64>> {
+    let text = format!(
+        r#"
+[simulation]
+dt_ms = {dt_ms}
+duration_ms = {duration_ms}
+[models.m]
+equations = '''
+{equations}
+'''
+method = "{method}"
+namespace = {{ {namespace} }}
+[populations.p]
+model = "m"
+size = {size}
+init = {{ {init} }}
+"#
+    );
+    let (config, net) = parsed(&text, &[]);
+    let plan = RecordPlan::from_config(&config);
+    let mut cpu = CpuBackend::<f64>::new(&net);
+    run_in_memory(&net, &mut cpu, &plan);
+    cpu.read_state().unwrap().remove(0)
+}
+
+#[test]
+fn each_method_converges_at_its_order_on_exponential_decay() {
+    let exact = (-1.0f64).exp();
+    let error = |method: &str, dt: f64| {
+        let x = final_values("dx/dt = -x/tau : 1", method, "tau = \"10*ms\"", "x = 1.0", dt, 10.0, 1);
+        (x[0][0] - exact).abs()
+    };
+    for (method, order) in [("euler", 1), ("rk2", 2), ("rk4", 4)] {
+        let (coarse, fine) = (error(method, 0.5), error(method, 0.25));
+        let ratio = coarse / fine;
+        let expected = 2f64.powi(order);
+        assert!(
+            (ratio / expected - 1.0).abs() < 0.1,
+            "{method}: error {coarse:e} at dt 0.5 ms, {fine:e} at 0.25 ms: ratio {ratio}, expected {expected}"
+        );
+    }
+    // Exact for a linear equation with constant coefficients.
+    for method in ["exponential_euler", "exact"] {
+        assert!(error(method, 0.5) < 1e-14, "{method}: {}", error(method, 0.5));
+    }
+    // Brian2's heun is Euler for a deterministic equation.
+    assert_eq!(error("heun", 0.5), error("euler", 0.5));
+}
+
+#[test]
+fn rk4_integrates_the_harmonic_oscillator_at_fourth_order() {
+    let equations = "dx/dt = w*y : 1\ndy/dt = -w*x : 1";
+    // One period of a 100 Hz oscillator: back to (1, 0).
+    let error = |dt: f64| {
+        let s = final_values(equations, "rk4", "w = \"2*pi*100*Hz\"", "x = 1.0, y = 0.0", dt, 10.0, 1);
+        ((s[0][0] - 1.0).powi(2) + s[1][0].powi(2)).sqrt()
+    };
+    let (coarse, fine) = (error(0.1), error(0.05));
+    assert!(coarse < 1e-5, "{coarse}");
+    let ratio = coarse / fine;
+    assert!((ratio / 16.0 - 1.0).abs() < 0.1, "rk4 error ratio {ratio}");
+}
+
+#[test]
+fn euler_maruyama_gives_the_ornstein_uhlenbeck_variance() {
+    let eq = "dx/dt = -x/tau + sigma*sqrt(2/tau)*xi : 1";
+    let ns = "tau = \"10*ms\", sigma = 0.5";
+    let n = 4000;
+    for method in ["euler", "heun"] {
+        let x = &final_values(eq, method, ns, "x = 0.0", 0.1, 100.0, n)[0];
+        let mean = x.iter().sum::<f64>() / n as f64;
+        let var = x.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1) as f64;
+        // Stationary variance σ² (1 − e^(−2T/τ)), for Euler–Maruyama σ²/(1 − dt/2τ).
+        let expected = 0.25 * (1.0 - (-20.0f64).exp()) / (1.0 - 0.1 / 20.0);
+        assert!((var / expected - 1.0).abs() < 0.08, "{method}: variance {var}, expected {expected}");
+        assert!(mean.abs() < 4.0 * (expected / n as f64).sqrt(), "{method}: mean {mean}");
+    }
+}
+
+fn refractory_lif(refractory: &str, unless: bool) -> String {
+    format!(
+        r#"
+[simulation]
+dt_ms = 0.1
+duration_ms = 50.0
+[models.lif]
+equations = "dv/dt = (I - v)/tau : 1 {flag}"
+threshold = "v > 1"
+reset = "v = 0"
+refractory = "{refractory}"
+namespace = {{ I = 2.0, tau = "10*ms" }}
+[populations.p]
+model = "lif"
+size = 1
+[record]
+spikes = ["p"]
+traces = [{{ population = "p", variables = ["v", "not_refractory"] }}]
+"#,
+        flag = if unless { "(unless refractory)" } else { "" }
+    )
+}
+
+#[test]
+fn refractoriness_by_time_with_and_without_unless_refractory_on_both_backends() {
+    // From v = 0 the neuron crosses 1 after 70 updates (2(1 − e^(−k·dt/τ)) > 1 for k > 69.3).
+    // Refractory for 10 ms = 100 steps: frozen, the next crossing is 99 + 70 steps after a
+    // spike; integrating through it, v is over 1 when the period ends, 100 steps after.
+    for (unless, period) in [(true, 169), (false, 100)] {
+        let (config, net) = parsed(&refractory_lif("10*ms", unless), &[]);
+        let plan = RecordPlan::from_config(&config);
+        let a = run_in_memory(&net, &mut CpuBackend::<f64>::new(&net), &plan);
+        let expected: Vec<u64> = (0..).map(|k| 69 + k * period).take_while(|&s| s < 500).collect();
+        assert_eq!(steps(&a.spikes[0]), expected, "unless refractory: {unless}");
+        let v = &a.traces[0][0];
+        let nr = &a.traces[0][1];
+        if unless {
+            // Held at the reset value for the whole period (samples at the steps' starts).
+            assert!(v[70..170].iter().all(|&x| x == 0.0), "{:?}", &v[68..75]);
+            assert!(v[170] > 0.0);
+            assert_eq!((nr[69], nr[70], nr[169], nr[170]), (1.0, 0.0, 0.0, 1.0));
+        }
+        let b = run_in_memory(&net, &mut gpu_backend(&net, &plan), &plan);
+        assert_eq!(steps(&b.spikes[0]), expected, "GPU, unless refractory: {unless}");
+    }
+}
+
+#[test]
+fn refractoriness_by_condition_lasts_while_the_condition_holds() {
+    let text = r#"
+[simulation]
+dt_ms = 0.1
+duration_ms = 20.0
+[models.ramp]
+equations = "dv/dt = (2 - v)/(2*ms) : 1"
+threshold = "v > 1"
+refractory = "v > 1"
+[populations.p]
+model = "ramp"
+size = 1
+[record]
+spikes = ["p"]
+"#;
+    let (config, net) = parsed(text, &[]);
+    let plan = RecordPlan::from_config(&config);
+    let a = run_in_memory(&net, &mut CpuBackend::<f64>::new(&net), &plan);
+    // v stays over 1 once there: one spike, not one per step.
+    assert_eq!(a.spikes[0].len(), 1, "{:?}", a.spikes[0]);
+    let b = run_in_memory(&net, &mut gpu_backend(&net, &plan), &plan);
+    assert_eq!(a.spikes[0], b.spikes[0]);
+}
+
+#[test]
+fn the_lif_tutorial_as_equations_spikes_at_the_builtin_models_steps() {
+    let (config, net) = shipped("equations/lif_tutorial.toml", &[]);
+    let plan = RecordPlan::from_config(&config);
+    let eq = run_in_memory(&net, &mut CpuBackend::<f64>::new(&net), &plan);
+    let (config_b, net_b) = shipped("lif_tutorial.toml", &[]);
+    let builtin = run_in_memory(&net_b, &mut CpuBackend::<f64>::new(&net_b), &RecordPlan::from_config(&config_b));
+    assert_eq!(eq.spikes[0].len(), 9);
+    assert_eq!(eq.spikes, builtin.spikes);
+    // V in volt against the built-in's mV.
+    for (a, b) in eq.traces[0][0].iter().zip(&builtin.traces[0][0]) {
+        assert!((a * 1e3 - b).abs() < 1e-3, "{a} V vs {b} mV");
+    }
+    let gpu = run_in_memory(&net, &mut gpu_backend(&net, &plan), &plan);
+    assert_eq!(gpu.spikes, eq.spikes);
+}
+
+#[test]
+fn the_seed_pair_as_equations_equals_the_builtin_hh_with_euler_and_passes_on_the_gpu() {
+    let (config, net) = shipped("equations/hh_pair.toml", &[]);
+    let plan = RecordPlan::all_spikes(&net);
+    let eq = run_in_memory(&net, &mut CpuBackend::<f64>::new(&net), &plan);
+    let (_, net_b) = shipped("hh_pair.toml", &["populations.hh.params.integrator=\"euler\""]);
+    let builtin = run_in_memory(&net_b, &mut CpuBackend::<f64>::new(&net_b), &RecordPlan::all_spikes(&net_b));
+    assert_eq!(eq.spikes[0].len(), 138);
+    assert_eq!(first_difference(&eq.spikes[0], &builtin.spikes[0]), None, "the summed synapse and the built-in graded one");
+    let rows = ganglion::compare::validate(&config, ganglion::config::Precision::F64, &Default::default()).unwrap();
+    assert!(rows.iter().all(|r| r.pass()), "{}", ganglion::compare::table(&rows, &Default::default()));
+}
+
+/// Brian2's COBAHH as equations with the built-in network's initial state and connectivity.
+fn cobahh_from_builtin_state() -> (ganglion::network::Network, ganglion::network::Network) {
+    let (_, builtin) = shipped("cobahh.toml", &["simulation.precision=\"f64\"", "simulation.backend=\"cpu\""]);
+    let text = std::fs::read_to_string(repo_path("configs/equations/cobahh.toml")).unwrap();
+    // The same initial values as lists (SI): V from the populations, g from the projections.
+    let list = |xs: &[f64], scale: f64| {
+        let v: Vec<String> = xs.iter().map(|x| format!("{:e}", x * scale)).collect();
+        format!("[{}]", v.join(", "))
+    };
+    let g0 = |name: &str| {
+        let p = builtin.projections.iter().find(|p| p.name == name).unwrap();
+        p.event.as_ref().unwrap().g0.clone()
+    };
+    let mut text = text;
+    for (pop, index, ge, gi) in [("exc", 0, "ee", "ie"), ("inh", 1, "ei", "ii")] {
+        let line = format!(
+            "init = {{ v = {}, ge = {}, gi = {} }}",
+            list(&builtin.populations[index].init[0], 1e-3),
+            list(&g0(ge), 1e-9),
+            list(&g0(gi), 1e-9)
+        );
+        let header = format!("[populations.{pop}]\nmodel = \"cobahh\"\nsize = ");
+        let at = text.find(&header).unwrap();
+        let init_at = at + text[at..].find("init = ").unwrap();
+        let end = init_at + text[init_at..].find('\n').unwrap();
+        text.replace_range(init_at..end, &line);
+    }
+    let (_, eq) = parsed(&text, &["simulation.precision=\"f64\"", "simulation.backend=\"cpu\""]);
+    (eq, builtin)
+}
+
+#[test]
+fn brian2s_cobahh_as_equations_spikes_as_the_builtin_network_for_50_ms() {
+    let (eq, builtin) = cobahh_from_builtin_state();
+    for p in &eq.projections {
+        let b = builtin.projections.iter().find(|q| q.name == p.name).unwrap();
+        assert_eq!(p.csr.col_idx, b.csr.col_idx, "{}: the same connectivity", p.name);
+    }
+    let until = |net: &ganglion::network::Network, ms: f64| {
+        let mut plan = RecordPlan::all_spikes(net);
+        plan.traces.clear();
+        let mut net = net.clone();
+        net.n_steps = (ms / net.dt_ms) as u64;
+        run_in_memory(&net, &mut CpuBackend::<f64>::new(&net), &plan).spikes
+    };
+    let (a, b) = (until(&eq, 50.0), until(&builtin, 50.0));
+    for p in 0..2 {
+        assert!(a[p].len() > 100, "population {p} fires in the first 50 ms");
+        assert_eq!(first_difference(&a[p], &b[p]), None, "population {p}: the spikes of the first 50 ms");
+    }
+}
+
+#[test]
+fn brian2s_cobahh_as_equations_is_identical_on_gpu_and_cpu_for_25_ms_and_the_same_statistically_over_1_s() {
+    let (_, net) = shipped("equations/cobahh.toml", &[]);
+    let plan = RecordPlan::all_spikes(&net);
+    let a = run_in_memory(&net, &mut CpuBackend::<f32>::new(&net), &plan);
+    let b = run_in_memory(&net, &mut gpu_backend(&net, &plan), &plan);
+    // The GPU's exp and the CPU's differ in the last bit; the chaotic network parts them
+    // after some tens of ms (40 ms on lavapipe).
+    let until_25ms = |s: &[Spike]| s.iter().copied().filter(|s| (s.step as f64) * net.dt_ms < 25.0).collect::<Vec<_>>();
+    for p in 0..2 {
+        assert_eq!(first_difference(&until_25ms(&a.spikes[p]), &until_25ms(&b.spikes[p])), None, "population {p}");
+    }
+    for p in 0..2 {
+        let n = net.populations[p].size as f64;
+        let (ra, rb) = (a.spikes[p].len() as f64 / n, b.spikes[p].len() as f64 / n);
+        assert!(ra > 5.0 && (ra - rb).abs() <= 0.05 * ra, "population {p}: {ra} Hz vs {rb} Hz");
+    }
+}
+
+fn delivery_network(delay: &str) -> String {
+    format!(
+        r#"
+[simulation]
+dt_ms = 0.125
+duration_ms = 4.0
+[models.clock]
+equations = "dv/dt = 1/ms : 1"
+threshold = "v > 1"
+reset = "v = 0"
+[models.counter]
+equations = "count : 1"
+[synapse_models.tally]
+model = "w : 1"
+on_pre = "count_post += w"
+[populations.src]
+model = "clock"
+size = 1
+[populations.dst]
+model = "counter"
+size = 3
+[projections.link]
+source = "src"
+target = "dst"
+synapse = "tally"
+connectivity = {{ rule = "explicit", pre = [0, 0, 0], post = [0, 1, 2] }}
+init = {{ w = "1 + j" }}
+delay = "{delay}"
+[record]
+spikes = ["src"]
+traces = [{{ population = "dst", variables = ["count"] }}]
+"#
+    )
+}
+
+#[test]
+fn on_pre_adds_to_the_post_synaptic_neuron_after_each_synapses_delay_on_both_backends() {
+    // v grows by 0.125 per step: over 1 after 9 updates, so the source spikes at steps 8, 17, 26.
+    let (config, net) = parsed(&delivery_network("j*0.5*ms"), &[]);
+    let plan = RecordPlan::from_config(&config);
+    let a = run_in_memory(&net, &mut CpuBackend::<f64>::new(&net), &plan);
+    let src = config.population_index("src").unwrap();
+    assert_eq!(steps(&a.spikes[src]), vec![8, 17, 26]);
+    let count = &a.traces[0][0];
+    let at = |sample: usize, neuron: usize| count[3 * sample + neuron];
+    // Synapse j has delay j·4 steps and weight 1 + j; a delivery in step k (after the
+    // threshold, Brian2's order) shows in the sample at the start of step k + 1.
+    for (j, delay) in [(0usize, 0usize), (1, 4), (2, 8)] {
+        let w = 1.0 + j as f32;
+        assert_eq!(at(8 + delay, j), 0.0, "synapse {j}: nothing before its delay");
+        assert_eq!(at(9 + delay, j), w, "synapse {j}: the first spike");
+        assert_eq!(at(18 + delay, j), 2.0 * w, "synapse {j}: the second");
+    }
+    let b = run_in_memory(&net, &mut gpu_backend(&net, &plan), &plan);
+    assert_eq!(a.traces, b.traces, "GPU and CPU");
+    // One delay for all.
+    let (config, net) = parsed(&delivery_network("1*ms"), &[]);
+    let a = run_in_memory(&net, &mut CpuBackend::<f64>::new(&net), &RecordPlan::from_config(&config));
+    assert_eq!(a.traces[0][0][3 * 16..3 * 18], [0.0, 0.0, 0.0, 1.0, 2.0, 3.0]);
+}
+
+#[test]
+fn many_increments_into_one_neuron_sum_in_the_same_order_on_gpu_and_cpu() {
+    let text = r#"
+[simulation]
+dt_ms = 0.1
+duration_ms = 20.0
+precision = "f32"
+[models.driven]
+equations = "dv/dt = rate : 1\nrate : hertz"
+threshold = "v > 1"
+reset = "v = 0"
+[models.sink]
+equations = "dg/dt = -g/(3*ms) : 1"
+[synapse_models.random_weight]
+model = "w : 1"
+on_pre = "g += w"
+[populations.src]
+model = "driven"
+size = 300
+init = { rate = "(200 + 500*rand())*Hz", v = "rand()" }
+[populations.dst]
+model = "sink"
+size = 2
+[projections.link]
+source = "src"
+target = "dst"
+synapse = "random_weight"
+connectivity = { rule = "all_to_all" }
+init = { w = "rand()*0.1" }
+[record]
+traces = [{ population = "dst", variables = ["g"] }]
+"#;
+    let (config, net) = parsed(text, &[]);
+    let plan = RecordPlan::from_config(&config);
+    let a = run_in_memory(&net, &mut CpuBackend::<f32>::new(&net), &plan);
+    let b = run_in_memory(&net, &mut gpu_backend(&net, &plan), &plan);
+    assert!(a.traces[0][0].iter().any(|&g| g > 0.5));
+    assert_eq!(a.traces, b.traces, "bit for bit");
+}
+
+#[test]
+fn the_generated_shaders_validate_with_naga() {
+    use wgpu::naga;
+    for name in ["hh_pair", "lif_tutorial", "cobahh"] {
+        let (config, _) = shipped(&format!("equations/{name}.toml"), &[]);
+        let kind = config.model(0);
+        let text = kind.update_wgsl().unwrap();
+        let module = naga::front::wgsl::parse_str(&text).unwrap_or_else(|e| panic!("{name}: {}", e.emit_to_string(&text)));
+        naga::valid::Validator::new(naga::valid::ValidationFlags::all(), naga::valid::Capabilities::all())
+            .validate(&module)
+            .unwrap_or_else(|e| panic!("{name}: {e:?}"));
+    }
+}
+
+#[test]
+fn errors_name_the_key_the_line_and_what_is_wrong() {
+    let model = |equations: &str, extra: &str| {
+        format!(
+            "[simulation]\ndt_ms = 0.1\nduration_ms = 1.0\n[models.m]\nequations = '''\n{equations}\n'''\n{extra}\n[populations.p]\nmodel = \"m\"\nsize = 1\n"
+        )
+    };
+    let cases = [
+        (
+            model("dv/dt = (El - v)/tau : volt\ndw/dt = -w/tau + v : 1", "namespace = { El = \"-60*mV\", tau = \"10*ms\" }"),
+            vec!["models.m.equations", "line 2", "volt", "hertz"],
+        ),
+        (model("dv/dt = -v/tau : volt", ""), vec!["models.m.equations", "unknown name `tau`"]),
+        (
+            model("dv/dt = -v**2/(1*ms) : 1", "method = \"exponential_euler\""),
+            vec!["models.m.method", "not linear in v"],
+        ),
+        (
+            model("dv/dt = -v/(1*ms) + xi/sqrt(ms) : 1", "method = \"rk4\""),
+            vec!["models.m.method", "stochastic"],
+        ),
+        (model("dv/dt = -v/(1*ms) : 1", "threshold = \"v + 1\""), vec!["models.m.threshold", "condition"]),
+        (
+            model("dv/dt = -v/(1*ms) : 1", "threshold = \"v > 1\"\nreset = \"u = 0\""),
+            vec!["models.m.reset", "unknown variable `u`"],
+        ),
+        (
+            model("dv/dt = -v/(1*ms) : 1", "threshold = \"v > 1\"\nrefractory = \"2*mV\""),
+            vec!["models.m.refractory", "duration"],
+        ),
+        (
+            model("dx/dt = y/ms : 1\ndy/dt = -x/ms : 1", ""),
+            vec!["models.m.method", "coupled linear system"],
+        ),
+        (model("dv/dt = -v/(1*ms) : 1 (summed)", ""), vec!["unknown flag `summed`"]),
+    ];
+    for (text, expected) in cases {
+        let e = config_error(&text);
+        for part in expected {
+            assert!(e.contains(part), "`{part}` not in: {e}");
+        }
+    }
+    // Init: a dimensioned variable needs its unit.
+    let text = model("dv/dt = -v/(10*ms) : volt", "").replace("size = 1\n", "size = 1\ninit = { v = -65.0 }\n");
+    let e = config_error(&text);
+    assert!(e.contains("populations.p.init.v") && e.contains("-65*mV"), "{e}");
+    // A summed variable must be a parameter of the target.
+    let text = delivery_network("0*ms")
+        .replace(r#"equations = "count : 1""#, r#"equations = "dcount/dt = -count/ms : 1""#)
+        .replace(
+            "model = \"w : 1\"\non_pre = \"count_post += w\"",
+            "model = '''\nw : 1\ncount_post = w : 1 (summed)\n'''",
+        );
+    let e = config_error(&text);
+    assert!(e.contains("synapse_models.tally.model") && e.contains("must be a parameter"), "{e}");
+    // An unknown synapse names what there is.
+    let e = config_error(&delivery_network("0*ms").replace("synapse = \"tally\"", "synapse = \"talley\""));
+    assert!(e.contains("projections.link.synapse") && e.contains("tally"), "{e}");
+}
