@@ -81,3 +81,17 @@ step scale configs/ofc_saccade.toml --population saccade --sizes $saccade_sizes 
 step scale configs/ofc_saccade.toml --population saccade --sizes $saccade_sizes --backends cpu \
   --steps 100 --repeat 3 --quiet --force --out "$out/saccade_cpu.csv"
 merge "$out/saccade.csv" "$out/saccade_gpu.csv" "$out/saccade_cpu.csv"
+
+# Models written as equations (Brian2's language) against the built-in models they restate:
+# validation on the GPU, then µs/step of each pair on both backends, and the seconds from the
+# config to the first step (the `1st step s` column: equations parsed, checked, compiled to
+# WGSL, pipelines built).
+step validate configs/equations/hh_pair.toml
+step validate configs/equations/lif_tutorial.toml
+step validate configs/equations/cobahh.toml
+step bench configs/cobahh.toml --steps 1000 --repeat 3
+step bench configs/equations/cobahh.toml --steps 1000 --repeat 3
+step bench configs/hh_bench.toml --set 'populations.hh.params.integrator="euler"' --steps 1000 --repeat 3
+step bench configs/equations/hh_bench.toml --steps 1000 --repeat 3
+step scale configs/equations/hh_bench.toml --population hh --sizes ${GANGLION_EQUATION_SIZES:-10000,100000,1000000} \
+  --backends gpu --steps 1000 --repeat 3 --quiet --force --out "$out/hh_equations_gpu.csv"

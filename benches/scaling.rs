@@ -37,14 +37,14 @@ fn measure(
         precision: Precision::F32,
         ..Default::default()
     };
-    rows.push(bench::bench(&net, &cpu, cpu_steps, 3)?);
+    rows.push(bench::bench(&net, &cpu, cpu_steps, 3, 0.0)?);
     if gpu {
         let g = BackendOptions {
             choice: BackendChoice::Gpu,
             precision: Precision::F32,
             ..Default::default()
         };
-        match bench::bench(&net, &g, 1000, 3) {
+        match bench::bench(&net, &g, 1000, 3, 0.0) {
             Ok(r) => rows.push(r),
             Err(e) => eprintln!("GPU row for {} neurons: {e}", net.n_neurons()),
         }

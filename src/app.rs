@@ -308,15 +308,17 @@ pub fn bench(
     backends: &[String],
 ) -> Result<String> {
     let choices = parse_backends(backends)?;
+    let loading = std::time::Instant::now();
     let config = config::load(config_path, overrides)?;
     let net = Network::build(&config)?;
+    let load_s = loading.elapsed().as_secs_f64();
     let mut rows = Vec::new();
     for choice in choices {
         let opts = BackendOptions {
             choice,
             ..backend_options(&config)
         };
-        rows.push(crate::bench::bench(&net, &opts, steps, repeat)?);
+        rows.push(crate::bench::bench(&net, &opts, steps, repeat, load_s)?);
     }
     Ok(crate::bench::table(&rows))
 }

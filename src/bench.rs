@@ -15,6 +15,9 @@ pub struct BenchResult {
     pub synapses: usize,
     pub steps: u64,
     pub build_s: f64,
+    /// Seconds from reading the config (equations compiled, network built) to the end of
+    /// the first step: what a user waits for after changing a model.
+    pub to_first_step_s: f64,
     /// Median, min and max over the repetitions, µs per step.
     pub us_per_step: f64,
     pub us_min: f64,
@@ -85,11 +88,13 @@ fn advance(backend: &mut dyn Backend, plan: &RecordPlan, from: u64, steps: u64) 
 }
 
 /// Warms up, then times `repeat` runs of `steps` steps with nothing recorded.
+/// `load_s`: the seconds the config and network took to load and build.
 pub fn bench(
     net: &Network,
     opts: &BackendOptions,
     steps: u64,
     repeat: usize,
+    load_s: f64,
 ) -> Result<BenchResult> {
     let warmup = steps.clamp(1, 100);
     let repeat = repeat.max(1);
@@ -100,7 +105,9 @@ pub fn bench(
     let mut b = backend::create(&net, &plan, opts)?;
     let build_s = built.elapsed().as_secs_f64();
     let info = b.info();
-    advance(b.as_mut(), &plan, 0, warmup)?;
+    advance(b.as_mut(), &plan, 0, 1)?;
+    let to_first_step_s = load_s + built.elapsed().as_secs_f64();
+    advance(b.as_mut(), &plan, 1, warmup - 1)?;
     let mut times = Vec::with_capacity(repeat);
     let mut walls = Vec::with_capacity(repeat);
     let mut timing = "wall clock";
@@ -134,6 +141,7 @@ pub fn bench(
         synapses: net.n_synapses(),
         steps,
         build_s,
+        to_first_step_s,
         us_per_step: us[us.len() / 2],
         us_min: us[0],
         us_max: us[us.len() - 1],
@@ -146,7 +154,7 @@ pub fn bench(
 
 pub fn table(rows: &[BenchResult]) -> String {
     let mut s = format!(
-        "{:<44} {:>10} {:>12} {:>12} {:>12} {:>16} {:>16} {:>10} {:>9}  {}\n",
+        "{:<44} {:>10} {:>12} {:>12} {:>12} {:>16} {:>16} {:>10} {:>9} {:>10}  {}\n",
         "backend",
         "neurons",
         "synapses",
@@ -156,11 +164,12 @@ pub fn table(rows: &[BenchResult]) -> String {
         "synapse-upd/s",
         "GB/s",
         "build s",
+        "1st step s",
         "timing"
     );
     for r in rows {
         s.push_str(&format!(
-            "{:<44} {:>10} {:>12} {:>12.2} {:>12.2} {:>16.3e} {:>16.3e} {:>10.2} {:>9.3}  {}\n",
+            "{:<44} {:>10} {:>12} {:>12.2} {:>12.2} {:>16.3e} {:>16.3e} {:>10.2} {:>9.3} {:>10.3}  {}\n",
             r.backend.to_string(),
             r.neurons,
             r.synapses,
@@ -170,6 +179,7 @@ pub fn table(rows: &[BenchResult]) -> String {
             r.synapse_updates_per_s(),
             r.effective_gb_per_s(),
             r.build_s,
+            r.to_first_step_s,
             r.timing
         ));
     }

@@ -215,7 +215,7 @@ pub fn run(req: &ScaleRequest) -> Result<Vec<ScaleRow>> {
                 choice: backend,
                 ..crate::app::backend_options(&config)
             };
-            match bench::bench(&net, &opts, req.steps, req.repeat) {
+            match bench::bench(&net, &opts, req.steps, req.repeat, 0.0) {
                 Ok(r) => rows.push(ScaleRow {
                     config: config_name.clone(),
                     size,

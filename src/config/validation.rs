@@ -268,7 +268,7 @@ impl Config {
             self.validate_projection(name, proj, &models)?;
             let program = self.synapse_program(name, proj, ends, &models)?;
             if let Some(p) = &program {
-                for (slot, _) in &p.summed {
+                for slot in p.summed.iter().map(|s| &s.slot) {
                     if let Some((_, _, other)) = summed_targets
                         .iter()
                         .find(|(t, s, _)| *t == ends.target && s == slot)

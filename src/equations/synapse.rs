@@ -24,13 +24,53 @@ pub struct SynapseProgram {
     pub name: String,
     /// Per-synapse variables (parameters).
     pub vars: Vec<VarDef>,
-    /// Each summed variable: the post-synaptic slot it sets, and the expression summed over
-    /// the neuron's synapses (over `Var` = post, `Pre` and `Syn` slots).
-    pub summed: Vec<(usize, Node)>,
+    /// Each summed variable of the post-synaptic neuron.
+    pub summed: Vec<Summed>,
     /// Statements per arriving spike, on the post-synaptic neuron (`Var`) and the synapse.
     pub on_pre: Program,
     /// The names `init` and `delay` expressions may use.
     pub scope: Scope,
+}
+
+/// A summed variable: the post-synaptic slot it sets to Σ_synapses expr. The expression's
+/// factors that read only the post-synaptic neuron are taken out of the sum (as the built-in
+/// graded synapse sums E·S and multiplies by (V_r − V) once): slot = factor · Σ term, on both
+/// backends.
+#[derive(Clone, Debug)]
+pub struct Summed {
+    pub slot: usize,
+    pub factor: Option<Node>,
+    /// Over `Pre`, `Syn` (and constant) slots.
+    pub term: Node,
+}
+
+impl Summed {
+    fn new(slot: usize, expr: Node) -> Summed {
+        let mut factors = Vec::new();
+        flatten_product(&expr, &mut factors);
+        let post_only = |n: &Node| {
+            let mut ok = true;
+            n.visit(&mut |x| ok &= !matches!(x, Node::Load(Ref::Pre(_) | Ref::Syn(_) | Ref::I)));
+            ok
+        };
+        let (outside, inside): (Vec<Node>, Vec<Node>) = factors.into_iter().partition(post_only);
+        let product = |v: Vec<Node>| v.into_iter().reduce(Node::mul);
+        Summed {
+            slot,
+            factor: product(outside),
+            term: product(inside).unwrap_or(Node::c(1.0)),
+        }
+    }
+}
+
+fn flatten_product(n: &Node, out: &mut Vec<Node>) {
+    match n {
+        Node::Bin(super::ir::BinOp::Mul, a, b) => {
+            flatten_product(a, out);
+            flatten_product(b, out);
+        }
+        n => out.push(n.clone()),
+    }
 }
 
 const SYNAPSE_FLAGS: [&str; 3] = ["constant", "shared", "summed"];
@@ -148,7 +188,7 @@ impl SynapseProgram {
                     eq.pos, post.vars[k].dim
                 )));
             }
-            summed.push((k, node));
+            summed.push(Summed::new(k, node));
         }
 
         let mut on_pre = Program::default();
@@ -234,7 +274,8 @@ impl SynapseProgram {
             j: "f32(ipost)",
             n: "f32(info.n_post)",
         };
-        let summed_nodes: Vec<&Node> = self.summed.iter().map(|(_, n)| n).collect();
+        let summed_nodes: Vec<&Node> = self.summed.iter().map(|s| &s.term).collect();
+        let factor_nodes: Vec<&Node> = self.summed.iter().filter_map(|s| s.factor.as_ref()).collect();
         let deliver_nodes: Vec<&Node> = self.on_pre.body.iter().map(|s| &s.value).collect();
         let var_of = |r: Ref| match r {
             Ref::Var(k) => Some(k),
@@ -263,12 +304,14 @@ impl SynapseProgram {
                 .collect()
         };
         // Summation.
-        let summed_post = wgsl::reads(&summed_nodes, var_of);
+        let mut summed_post = wgsl::reads(&summed_nodes, var_of);
+        summed_post.extend(wgsl::reads(&factor_nodes, var_of));
+        summed_post.sort_unstable();
+        summed_post.dedup();
         let summed_syn = wgsl::reads(&summed_nodes, syn_of);
         let mut sum_body = String::new();
-        for (n, (slot, node)) in self.summed.iter().enumerate() {
-            let _ = slot;
-            sum_body.push_str(&format!("        acc{n} = acc{n} + {};\n", wgsl::expr(node, &names)));
+        for (n, summed) in self.summed.iter().enumerate() {
+            sum_body.push_str(&format!("        acc{n} = acc{n} + {};\n", wgsl::expr(&summed.term, &names)));
         }
         let accs: String = (0..self.summed.len())
             .map(|n| format!("    var acc{n} = 0.0;\n"))
@@ -277,7 +320,13 @@ impl SynapseProgram {
             .summed
             .iter()
             .enumerate()
-            .map(|(n, (slot, _))| format!("    post_state[{slot}u * info.n_post + ipost] = acc{n};\n"))
+            .map(|(n, summed)| {
+                let value = match &summed.factor {
+                    Some(f) => format!("{} * acc{n}", wgsl::expr(f, &names)),
+                    None => format!("acc{n}"),
+                };
+                format!("    post_state[{}u * info.n_post + ipost] = {value};\n", summed.slot)
+            })
             .collect();
         // Delivery.
         let written_post: Vec<usize> = {

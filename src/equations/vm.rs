@@ -26,10 +26,42 @@ enum Op<F> {
     Call(Func, usize, usize),
     Clip(usize, usize, usize, usize),
     Store(usize, usize),
+    /// Synapse batches: a pre-synaptic neuron's variable (gathered through the column
+    /// indices), a synapse's, the post-synaptic neuron's (the same for the whole row), the
+    /// pre-synaptic index.
+    LoadPre(usize, usize),
+    LoadSyn(usize, usize),
+    LoadPost(usize, usize),
+    PreIndex(usize),
+}
+
+/// What an instruction asks of the state (`BatchProgram::execute`'s caller).
+#[derive(Clone, Copy, Debug)]
+enum Access {
+    Load(usize),
+    Store(usize),
+    Normal(usize),
+    Uniform(usize),
+    LoadPre(usize),
+    LoadSyn(usize),
+    LoadPost(usize),
+    PreIndex,
+}
+
+/// A summed term of a common shape, summed in one fused loop rather than instruction by
+/// instruction (the same additions in the same order).
+#[derive(Clone, Copy, Debug)]
+enum Shape {
+    /// `x_pre`.
+    Pre(usize),
+    /// `x_pre * w` or `w * x_pre`, in the order written.
+    PreTimesSyn(usize, usize, bool),
+    General,
 }
 
 /// A program as register instructions over batches of neurons.
 pub struct BatchProgram<F> {
+    shape: Shape,
     ops: Vec<Op<F>>,
     registers: usize,
     /// The register holding the threshold condition, where compiled with one.
@@ -45,6 +77,8 @@ struct Builder<F> {
     /// Variables already loaded into a register (until a store to them).
     loaded: Vec<(usize, usize)>,
     dt: F,
+    /// Compiling a summed term over a row of synapses rather than an update over neurons.
+    synapses: bool,
 }
 
 impl<F: Real> Builder<F> {
@@ -66,7 +100,7 @@ impl<F: Real> Builder<F> {
     fn expr(&mut self, n: &Node) -> (usize, bool) {
         match n {
             Node::Load(Ref::Temp(k)) => (self.temps[*k].expect("a temporary is set before use"), false),
-            Node::Load(Ref::Var(k)) => {
+            Node::Load(Ref::Var(k)) if !self.synapses => {
                 if let Some(&(_, r)) = self.loaded.iter().find(|(v, _)| v == k) {
                     return (r, false);
                 }
@@ -87,16 +121,21 @@ impl<F: Real> Builder<F> {
         match n {
             Node::Const(c) => self.ops.push(Op::Const(out, F::from_f64(*c))),
             Node::Load(r) => match *r {
+                Ref::Var(k) if self.synapses => self.ops.push(Op::LoadPost(out, k)),
                 Ref::Var(k) => self.ops.push(Op::Load(out, k)),
+                Ref::Pre(k) => self.ops.push(Op::LoadPre(out, k)),
+                Ref::Syn(k) => self.ops.push(Op::LoadSyn(out, k)),
                 Ref::T => self.ops.push(Op::Time(out)),
                 Ref::Dt => self.ops.push(Op::Const(out, self.dt)),
-                Ref::I => self.ops.push(Op::Index(out)),
+                Ref::I if self.synapses => self.ops.push(Op::PreIndex(out)),
+                // In a synapse, j (the post-synaptic index) is the row's: `index` holds it.
+                Ref::I | Ref::J => self.ops.push(Op::Index(out)),
                 Ref::Temp(k) => {
                     let src = self.temps[k].expect("set before use");
                     self.ops.push(Op::BinConst(BinOp::Add, out, src, F::zero()));
                 }
-                // A neuron reads no synapse; N is known only to `init`.
-                Ref::Pre(_) | Ref::Syn(_) | Ref::J | Ref::N => self.ops.push(Op::Const(out, F::zero())),
+                // N is known only to `init`.
+                Ref::N => self.ops.push(Op::Const(out, F::zero())),
             },
             Node::Normal(k) => self.ops.push(Op::Normal(out, *k)),
             Node::Uniform(k) => self.ops.push(Op::Uniform(out, *k)),
@@ -155,6 +194,7 @@ impl<F: Real> BatchProgram<F> {
             temps: vec![None; p.temps],
             loaded: Vec::new(),
             dt: F::from_f64(dt),
+            synapses: false,
         };
         for s in &p.body {
             match s.target {
@@ -182,6 +222,7 @@ impl<F: Real> BatchProgram<F> {
             r
         });
         BatchProgram {
+            shape: Shape::General,
             ops: b.ops,
             registers: b.next,
             condition,
@@ -189,15 +230,174 @@ impl<F: Real> BatchProgram<F> {
         }
     }
 
+    /// `term` (over pre-synaptic, synaptic and post-synaptic slots) compiled to be summed
+    /// over rows of synapses (`sum_row`).
+    pub fn summing(term: &Node, dt: f64) -> Self {
+        let mut b = Builder {
+            ops: Vec::new(),
+            next: 0,
+            free: Vec::new(),
+            temps: Vec::new(),
+            loaded: Vec::new(),
+            dt: F::from_f64(dt),
+            synapses: true,
+        };
+        let r = b.alloc();
+        b.emit(term, r);
+        let shape = match term {
+            Node::Load(Ref::Pre(k)) => Shape::Pre(*k),
+            Node::Bin(BinOp::Mul, a, c) => match (&**a, &**c) {
+                (Node::Load(Ref::Pre(k)), Node::Load(Ref::Syn(m))) => Shape::PreTimesSyn(*k, *m, true),
+                (Node::Load(Ref::Syn(m)), Node::Load(Ref::Pre(k))) => Shape::PreTimesSyn(*k, *m, false),
+                _ => Shape::General,
+            },
+            _ => Shape::General,
+        };
+        BatchProgram {
+            shape,
+            ops: b.ops,
+            registers: b.next,
+            condition: Some(r),
+            dt: b.dt,
+        }
+    }
+
+    /// The pre-synaptic variables the term reads.
+    pub fn pre_variables(&self) -> Vec<usize> {
+        let mut out: Vec<usize> = self
+            .ops
+            .iter()
+            .filter_map(|op| match op {
+                Op::LoadPre(_, k) => Some(*k),
+                _ => None,
+            })
+            .collect();
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
+
+    /// Σ term over one post-synaptic neuron's synapses, in order: `cols` their pre-synaptic
+    /// neurons, `pre[k]` the pre-synaptic population's variable k as one column (those
+    /// `pre_variables` names: a gather from a column touches fewer cache lines than from
+    /// whole neuron states), `syn` the synapses' variables (`syn_vars` each), `post` the
+    /// neuron's variables and `ipost` its index.
+    #[allow(clippy::too_many_arguments)]
+    pub fn sum_row(
+        &self,
+        pre: &[Vec<F>],
+        cols: &[u32],
+        syn: &[F],
+        syn_vars: usize,
+        post: &[F],
+        ipost: usize,
+        step: u64,
+        regs: &mut Vec<[F; BATCH]>,
+    ) -> F {
+        let mut acc = F::zero();
+        match self.shape {
+            Shape::Pre(k) => {
+                let column = &pre[k];
+                for &j in cols {
+                    acc = acc + column[j as usize];
+                }
+                return acc;
+            }
+            Shape::PreTimesSyn(k, m, pre_first) => {
+                let column = &pre[k];
+                for (i, &j) in cols.iter().enumerate() {
+                    let (x, w) = (column[j as usize], syn[i * syn_vars + m]);
+                    acc = acc + if pre_first { x * w } else { w * x };
+                }
+                return acc;
+            }
+            Shape::General => {}
+        }
+        let result = self.condition.expect("compiled by `summing`");
+        for (c, cols) in cols.chunks(BATCH).enumerate() {
+            let syn = &syn[c * BATCH * syn_vars..];
+            let n = cols.len();
+            self.execute(n, step, ipost as f64, regs, |op, r| match op {
+                Access::LoadPre(k) => {
+                    let column = &pre[k];
+                    for (x, &j) in r[..n].iter_mut().zip(cols) {
+                        *x = column[j as usize];
+                    }
+                }
+                Access::LoadSyn(k) => {
+                    for (i, x) in r[..n].iter_mut().enumerate() {
+                        *x = syn[i * syn_vars + k];
+                    }
+                }
+                Access::LoadPost(k) => r[..n].fill(post[k]),
+                Access::PreIndex => {
+                    for (x, &j) in r[..n].iter_mut().zip(cols) {
+                        *x = F::from_f64(j as f64);
+                    }
+                }
+                _ => unreachable!("a summed term loads synapses, not neurons"),
+            });
+            for &x in &regs[result][..n] {
+                acc = acc + x;
+            }
+        }
+        acc
+    }
+
     /// Runs the program on `n` ≤ BATCH neurons whose states are `xs` (`n_vars` each), the
-    /// first of them neuron `noise.neuron`; returns the registers (for the condition).
+    /// first of them neuron `noise.neuron`; the registers keep the condition.
     pub fn run(&self, xs: &mut [F], n_vars: usize, noise: &Noise, regs: &mut Vec<[F; BATCH]>) {
         let n = xs.len() / n_vars;
         debug_assert!(n <= BATCH);
+        let first = noise.neuron as f64;
+        // Loads and stores run here; the arithmetic in `execute`.
+        self.execute(n, noise.step, first, regs, |op, r| match op {
+            Access::Load(k) => {
+                for (i, x) in r[..n].iter_mut().enumerate() {
+                    *x = xs[i * n_vars + k];
+                }
+            }
+            Access::Store(k) => {
+                for (i, x) in r[..n].iter().enumerate() {
+                    xs[i * n_vars + k] = *x;
+                }
+            }
+            Access::Normal(k) => {
+                for (i, x) in r[..n].iter_mut().enumerate() {
+                    let at = Noise {
+                        neuron: noise.neuron + i as u32,
+                        ..*noise
+                    };
+                    *x = at.normal(k as u32);
+                }
+            }
+            Access::Uniform(k) => {
+                for (i, x) in r[..n].iter_mut().enumerate() {
+                    let at = Noise {
+                        neuron: noise.neuron + i as u32,
+                        ..*noise
+                    };
+                    *x = at.uniform(k as u32);
+                }
+            }
+            _ => unreachable!("a neuron's update loads neurons, not synapses"),
+        });
+    }
+
+    /// The instructions over `n` lanes: arithmetic here, every access to state through
+    /// `access(what, register)` (a store reads its register, the others fill theirs).
+    fn execute(
+        &self,
+        n: usize,
+        step: u64,
+        first_index: f64,
+        regs: &mut Vec<[F; BATCH]>,
+        mut access: impl FnMut(Access, &mut [F; BATCH]),
+    ) {
         if regs.len() < self.registers {
             regs.resize(self.registers, [F::zero(); BATCH]);
         }
-        let t = F::from_f64(noise.step as f64) * self.dt;
+        let t = F::from_f64(step as f64) * self.dt;
         let base = regs.as_mut_ptr();
         // An instruction's output register is never one of its inputs (the builder allocates
         // it before them), so the output may be borrowed mutably beside the inputs.
@@ -205,44 +405,19 @@ impl<F: Real> BatchProgram<F> {
         let output = |r: usize| -> &mut [F; BATCH] { unsafe { &mut *base.add(r) } };
         for op in &self.ops {
             match *op {
+                Op::Load(o, k) => access(Access::Load(k), output(o)),
+                Op::Store(k, a) => access(Access::Store(k), output(a)),
+                Op::Normal(o, k) => access(Access::Normal(k as usize), output(o)),
+                Op::Uniform(o, k) => access(Access::Uniform(k as usize), output(o)),
+                Op::LoadPre(o, k) => access(Access::LoadPre(k), output(o)),
+                Op::LoadSyn(o, k) => access(Access::LoadSyn(k), output(o)),
+                Op::LoadPost(o, k) => access(Access::LoadPost(k), output(o)),
+                Op::PreIndex(o) => access(Access::PreIndex, output(o)),
                 Op::Const(o, c) => output(o)[..n].fill(c),
-                Op::Load(o, k) => {
-                    let r = output(o);
-                    for i in 0..n {
-                        r[i] = xs[i * n_vars + k];
-                    }
-                }
-                Op::Store(k, a) => {
-                    let r = input(a);
-                    for i in 0..n {
-                        xs[i * n_vars + k] = r[i];
-                    }
-                }
                 Op::Time(o) => output(o)[..n].fill(t),
                 Op::Index(o) => {
-                    let r = output(o);
-                    for (i, x) in r[..n].iter_mut().enumerate() {
-                        *x = F::from_f64((noise.neuron as usize + i) as f64);
-                    }
-                }
-                Op::Normal(o, k) => {
-                    let r = output(o);
-                    for (i, x) in r[..n].iter_mut().enumerate() {
-                        let at = Noise {
-                            neuron: noise.neuron + i as u32,
-                            ..*noise
-                        };
-                        *x = at.normal(k);
-                    }
-                }
-                Op::Uniform(o, k) => {
-                    let r = output(o);
-                    for (i, x) in r[..n].iter_mut().enumerate() {
-                        let at = Noise {
-                            neuron: noise.neuron + i as u32,
-                            ..*noise
-                        };
-                        *x = at.uniform(k);
+                    for (i, x) in output(o)[..n].iter_mut().enumerate() {
+                        *x = F::from_f64(first_index + i as f64);
                     }
                 }
                 Op::Neg(o, a) => {

@@ -268,8 +268,10 @@ fn brian2s_cobahh_as_equations_spikes_as_the_builtin_network_for_50_ms() {
 }
 
 #[test]
-fn brian2s_cobahh_as_equations_is_identical_on_gpu_and_cpu_for_25_ms_and_the_same_statistically_over_1_s() {
-    let (_, net) = shipped("equations/cobahh.toml", &[]);
+fn brian2s_cobahh_as_equations_is_identical_on_gpu_and_cpu_for_25_ms_and_the_same_statistically_over_300_ms() {
+    // 300 ms rather than the built-in test's 1 s: lavapipe runs this network's deliveries,
+    // which walk every synapse each step, ten times slower than the built-in ones.
+    let (_, net) = shipped("equations/cobahh.toml", &["simulation.duration_ms=300"]);
     let plan = RecordPlan::all_spikes(&net);
     let a = run_in_memory(&net, &mut CpuBackend::<f32>::new(&net), &plan);
     let b = run_in_memory(&net, &mut gpu_backend(&net, &plan), &plan);
@@ -282,7 +284,7 @@ fn brian2s_cobahh_as_equations_is_identical_on_gpu_and_cpu_for_25_ms_and_the_sam
     for p in 0..2 {
         let n = net.populations[p].size as f64;
         let (ra, rb) = (a.spikes[p].len() as f64 / n, b.spikes[p].len() as f64 / n);
-        assert!(ra > 5.0 && (ra - rb).abs() <= 0.05 * ra, "population {p}: {ra} Hz vs {rb} Hz");
+        assert!(ra > 1.5 && (ra - rb).abs() <= 0.10 * ra, "population {p}: {ra} vs {rb} spikes per neuron");
     }
 }
 
@@ -459,4 +461,44 @@ fn errors_name_the_key_the_line_and_what_is_wrong() {
     // An unknown synapse names what there is.
     let e = config_error(&delivery_network("0*ms").replace("synapse = \"tally\"", "synapse = \"talley\""));
     assert!(e.contains("projections.link.synapse") && e.contains("tally"), "{e}");
+}
+
+#[test]
+fn the_readmes_example_model_runs() {
+    let readme = std::fs::read_to_string(repo_path("README.md")).unwrap();
+    let section = &readme[readme.find("## Writing your own model").unwrap()..];
+    let start = section.find("```toml\n").unwrap() + "```toml\n".len();
+    let example = &section[start..start + section[start..].find("```").unwrap()];
+    let text = format!("[simulation]\ndt_ms = 0.1\nduration_ms = 20.0\n{example}\n[record]\nspikes = [\"lif\"]\n");
+    let (config, net) = parsed(&text, &[]);
+    let plan = RecordPlan::from_config(&config);
+    let a = run_in_memory(&net, &mut CpuBackend::<f64>::new(&net), &plan);
+    assert!(!a.spikes[0].is_empty());
+}
+
+#[test]
+fn brian2s_cobahh_as_equations_has_the_builtin_networks_statistics_over_1_s() {
+    // Each with its own initial values (Brian2's expressions; the built-in's draws).
+    let (_, eq) = shipped("equations/cobahh.toml", &["simulation.backend=\"cpu\""]);
+    let (_, builtin) = shipped("cobahh.toml", &["simulation.backend=\"cpu\""]);
+    let stats = |net: &ganglion::network::Network| {
+        let plan = RecordPlan::all_spikes(net);
+        let sink = run_in_memory(net, &mut CpuBackend::<f32>::new(net), &plan);
+        net.populations
+            .iter()
+            .enumerate()
+            .map(|(p, pop)| {
+                let pairs: Vec<(f64, u64)> = sink.spikes[p]
+                    .iter()
+                    .map(|s| ((s.step + 1) as f64 * net.dt_ms, s.neuron as u64))
+                    .collect();
+                ganglion::stats::spike_stats(&pop.name, pop.size, 1000.0, &pairs, 100.0)
+            })
+            .collect::<Vec<_>>()
+    };
+    for (a, b) in stats(&eq).iter().zip(stats(&builtin)) {
+        assert!(a.mean_rate_hz > 5.0);
+        assert!((a.mean_rate_hz / b.mean_rate_hz - 1.0).abs() <= 0.05, "{}: {} Hz vs {} Hz", a.population, a.mean_rate_hz, b.mean_rate_hz);
+        assert!((a.isi_cv / b.isi_cv - 1.0).abs() <= 0.10, "{}: ISI CV {} vs {}", a.population, a.isi_cv, b.isi_cv);
+    }
 }

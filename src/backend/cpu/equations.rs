@@ -2,10 +2,12 @@
 //! updates) and the `on_pre` statements (after them, before the resets), each target neuron's
 //! synapses in CSR order, as the generated WGSL (`SynapseProgram::wgsl`) runs them.
 
-use super::{par_or_seq, Population};
+use super::Population;
+use rayon::prelude::*;
 use crate::equations::cpu::{compile, CpuProgram, Env, EnvParts};
 use crate::equations::ir::Ref;
 use crate::equations::synapse::SynapseProgram;
+use crate::equations::vm::BatchProgram;
 use crate::network::ProjectionData;
 use crate::real::Real;
 
@@ -21,7 +23,9 @@ pub(super) struct EquationProjection<F> {
     n_vars: usize,
     /// Per synapse, or one for all.
     delays: Vec<u32>,
-    summed: Vec<(usize, Eval<F>)>,
+    /// Per summed variable: its slot, the factor outside the sum, the term summed (over
+    /// batches of a row's synapses).
+    summed: Vec<(usize, Option<Eval<F>>, BatchProgram<F>)>,
     on_pre: CpuProgram<F>,
     /// Whether `on_pre` reads pre-synaptic variables (then, within one population, it reads
     /// them as they were before the step's deliveries).
@@ -123,7 +127,13 @@ impl<F: Real> EquationProjection<F> {
             summed: program
                 .summed
                 .iter()
-                .map(|(slot, node)| (*slot, compile::<F>(node)))
+                .map(|s| {
+                    (
+                        s.slot,
+                        s.factor.as_ref().map(compile::<F>),
+                        BatchProgram::summing(&s.term, dt_s),
+                    )
+                })
                 .collect(),
             on_pre: CpuProgram::new(&program.on_pre),
             reads_pre,
@@ -150,36 +160,69 @@ impl<F: Real> EquationProjection<F> {
             return;
         }
         let n_target = self.row_ptr.len() - 1;
-        let mut sums = vec![vec![F::zero(); self.summed.len()]; n_target];
+        let n_summed = self.summed.len();
+        let mut sums = vec![F::zero(); n_target * n_summed];
         {
             let source = &populations[self.source];
             let target = &populations[self.target];
-            par_or_seq(&mut sums, |(i, acc)| {
-                let x = target.neuron(i);
-                for s in self.row_ptr[i] as usize..self.row_ptr[i + 1] as usize {
-                    let j = self.col_idx[s] as usize;
-                    let p = self.parts(source.neuron(j), step, j, i);
-                    let env = Env {
-                        x,
-                        pre: p.pre,
-                        syn: &self.syn[s * self.n_vars..(s + 1) * self.n_vars],
-                        tmp: &[],
-                        t: p.t,
-                        dt: p.dt,
-                        i: p.i,
-                        j: p.j,
-                        n: p.n,
-                        noise: None,
-                    };
-                    for (a, (_, f)) in acc.iter_mut().zip(&self.summed) {
-                        *a = *a + f(&env);
+            // The pre-synaptic variables the terms read, each as one column.
+            let mut columns: Vec<Vec<F>> = vec![Vec::new(); source.n_vars];
+            for (_, _, term) in &self.summed {
+                for k in term.pre_variables() {
+                    if columns[k].is_empty() {
+                        columns[k] = source.vars.iter().skip(k).step_by(source.n_vars).copied().collect();
                     }
                 }
-            });
+            }
+            let rows_per_task = 256;
+            let sum_rows = |(c, chunk): (usize, &mut [F])| {
+                let mut regs = Vec::new();
+                for (r, acc) in chunk.chunks_mut(n_summed).enumerate() {
+                    let i = c * rows_per_task + r;
+                    let x = target.neuron(i);
+                    let (start, end) = (self.row_ptr[i] as usize, self.row_ptr[i + 1] as usize);
+                    for (a, (_, factor, term)) in acc.iter_mut().zip(&self.summed) {
+                        let sum = term.sum_row(
+                            &columns,
+                            &self.col_idx[start..end],
+                            &self.syn[start * self.n_vars..],
+                            self.n_vars,
+                            x,
+                            i,
+                            step,
+                            &mut regs,
+                        );
+                        *a = match factor {
+                            Some(f) => {
+                                let p = self.parts(&[], step, 0, i);
+                                let env = Env {
+                                    x,
+                                    pre: &[],
+                                    syn: &[],
+                                    tmp: &[],
+                                    t: p.t,
+                                    dt: p.dt,
+                                    i: p.i,
+                                    j: p.j,
+                                    n: p.n,
+                                    noise: None,
+                                };
+                                f(&env) * sum
+                            }
+                            None => sum,
+                        };
+                    }
+                }
+            };
+            if n_target >= super::PARALLEL_MIN_NEURONS {
+                sums.par_chunks_mut(rows_per_task * n_summed).enumerate().for_each(sum_rows);
+            } else {
+                sums.chunks_mut(rows_per_task * n_summed).enumerate().for_each(sum_rows);
+            }
         }
         let target = &mut populations[self.target];
-        for (i, acc) in sums.iter().enumerate() {
-            for (&value, (slot, _)) in acc.iter().zip(&self.summed) {
+        for (i, acc) in sums.chunks(n_summed).enumerate() {
+            for (&value, (slot, _, _)) in acc.iter().zip(&self.summed) {
                 target.vars[i * target.n_vars + slot] = value;
             }
         }
