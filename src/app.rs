@@ -148,7 +148,7 @@ pub fn generated_wgsl(config_path: &Path, overrides: &[String]) -> Result<String
         }
         seen.push(kind.name());
         out.push_str(&format!("// ===== model `{}` (population `{name}`) =====\n", kind.name()));
-        out.push_str(&kind.generated_wgsl().unwrap_or_default());
+        out.push_str(kind.generated_wgsl().unwrap_or_default());
         out.push('\n');
     }
     for ((name, _), (program, ends)) in config

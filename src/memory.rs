@@ -64,6 +64,12 @@ pub fn estimate(
         let s = p.synapses;
         let w = p.per_synapse_weights as u64;
         let csr = (p.n_target + 1) * 4 + s * (4 + 8 * w);
+        // Synapses written as equations: their variables and delays, in the network (f64)
+        // and in the backend.
+        let values = s * p.values_per_synapse;
+        network += values * 8;
+        cpu += values * float;
+        gpu += values * 4;
         // Rows are drawn into one Vec each, then copied into the CSR (weights likewise).
         let mut transient = s * (4 + 8 * w) + p.n_target * PER_ROW_BYTES * (1 + w);
         network += csr;

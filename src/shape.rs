@@ -36,12 +36,22 @@ pub struct ProjectionShape {
     pub per_synapse_weights: bool,
     /// Event-driven synapses: slots of the delay ring per target neuron.
     pub ring_slots: Option<u64>,
+    /// Synapses written as equations: the values each keeps (its variables, and its delay
+    /// where the delay is per synapse); 0 for the built-in synapses.
+    pub values_per_synapse: u64,
+    /// Synapses written as equations: their GPU passes per step (summation, delivery).
+    pub equation_passes: Option<u64>,
 }
 
 impl ProjectionShape {
-    /// Graded (summed every step) rather than event-driven.
+    /// The built-in graded synapse (summed every step).
     pub fn is_graded(&self) -> bool {
-        self.ring_slots.is_none()
+        self.ring_slots.is_none() && self.equation_passes.is_none()
+    }
+
+    /// A built-in event-driven synapse.
+    pub fn is_event_driven(&self) -> bool {
+        self.ring_slots.is_some()
     }
 }
 
@@ -71,7 +81,8 @@ impl Shape {
             .projections
             .iter()
             .zip(&config.resolved.projections)
-            .map(|((name, p), ends)| {
+            .zip(&config.resolved.synapses)
+            .map(|(((name, p), ends), program)| {
                 let (source, target) = (ends.source, ends.target);
                 let (n_source, n_target) = (populations[source].size, populations[target].size);
                 let same = source == target;
@@ -111,6 +122,10 @@ impl Shape {
                     synapses,
                     per_synapse_weights,
                     ring_slots,
+                    values_per_synapse: program
+                        .as_ref()
+                        .map_or(0, |e| e.vars.len() as u64 + p.delay.is_some() as u64),
+                    equation_passes: program.as_ref().map(|e| e.gpu_passes()),
                 }
             })
             .collect();
@@ -146,6 +161,14 @@ impl Shape {
                     synapses: p.csr.n_synapses() as u64,
                     per_synapse_weights: matches!(p.csr.weights, Weights::PerSynapse(_)),
                     ring_slots: p.event.as_ref().map(|e| e.synapse.ring_slots() as u64),
+                    values_per_synapse: p
+                        .equation
+                        .as_ref()
+                        .map_or(0, |e| e.state.len() as u64 + (e.delays.len() > 1) as u64),
+                    equation_passes: match &p.synapse {
+                        crate::config::SynapseModel::Equations(e) => Some(e.gpu_passes()),
+                        _ => None,
+                    },
                 })
                 .collect(),
             n_steps: net.n_steps,
@@ -165,7 +188,7 @@ impl Shape {
     pub fn sends_events(&self, index: usize) -> bool {
         self.projections
             .iter()
-            .any(|p| !p.is_graded() && p.source == index)
+            .any(|p| p.is_event_driven() && p.source == index)
     }
 }
 

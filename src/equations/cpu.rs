@@ -21,7 +21,8 @@ pub struct Env<'a, F> {
     pub noise: Option<&'a Noise>,
 }
 
-type Eval<F> = Box<dyn Fn(&Env<F>) -> F + Send + Sync>;
+/// A compiled expression.
+pub type Eval<F> = Box<dyn Fn(&Env<F>) -> F + Send + Sync>;
 
 fn truth<F: Real>(c: bool) -> F {
     if c {

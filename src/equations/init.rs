@@ -2,8 +2,8 @@
 //! checked when the config loads (names, dimensions, lengths), evaluated on the host when the
 //! network is built.
 
-use super::ir::Ref;
-use super::lower::eval;
+use super::ir::{Node, Ref};
+use super::lower::{eval, Lowering, Streams};
 use super::neuron::{NeuronModel, VarKind};
 use super::parse;
 use super::synapse::SynapseProgram;
@@ -12,6 +12,107 @@ use crate::error::{Error, Result};
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, StandardNormal};
+
+/// Every variable at 0 (Brian2's default), not refractory, and the subexpressions of that.
+pub fn initial_columns(m: &NeuronModel, size: usize) -> Vec<Vec<f64>> {
+    let mut columns: Vec<Vec<f64>> = m
+        .vars
+        .iter()
+        .map(|v| match v.kind {
+            VarKind::NotRefractory => vec![1.0; size],
+            VarKind::StepsSinceSpike => vec![super::neuron::SINCE_CAP; size],
+            _ => vec![0.0; size],
+        })
+        .collect();
+    refresh_columns(m, &mut columns, size);
+    columns
+}
+
+/// Each subexpression's column from the variables' columns.
+fn refresh_columns(m: &NeuronModel, columns: &mut [Vec<f64>], size: usize) {
+    for (slot, node) in &m.subexpressions {
+        let values: Vec<f64> = (0..size)
+            .map(|i| eval(node, &|r| neuron_slot(columns, r, i, size), &mut |_| 0.0))
+            .collect();
+        columns[*slot] = values;
+    }
+}
+
+/// What a name of a neuron's `init` expression reads for neuron `i`.
+fn neuron_slot(columns: &[Vec<f64>], r: Ref, i: usize, size: usize) -> f64 {
+    match r {
+        Ref::Var(k) => columns[k][i],
+        Ref::I => i as f64,
+        Ref::N => size as f64,
+        _ => 0.0,
+    }
+}
+
+/// A population's initial state from its `init` (checked by `check_init`), in the order
+/// written: numbers, lists (SI values, one per neuron), draws, or expressions per neuron of
+/// `i`, `N`, `rand()`, `randn()`, the namespace and the variables set before.
+pub fn neuron_state(
+    m: &NeuronModel,
+    at: &str,
+    size: usize,
+    given: &indexmap::IndexMap<String, InitValue>,
+    rng: &mut ChaCha8Rng,
+) -> Result<Vec<Vec<f64>>> {
+    check_init(m, at, size as u64, given)?;
+    let mut columns = initial_columns(m, size);
+    for (name, value) in given {
+        let key = format!("{at}.{name}");
+        let k = m.slot(name).expect("checked");
+        columns[k] = match value {
+            InitValue::Expression(text) => {
+                let e = parse::expression(text).map_err(|e| Error::config(&key, e.to_string()))?;
+                let own = |n: &str| m.slot(n).map(|k| Node::load(Ref::Var(k)));
+                let lowering = Lowering {
+                    scope: &m.scope,
+                    own: &own,
+                    random: true,
+                };
+                let node = m.inline(
+                    &lowering
+                        .lower(&e, &mut Streams::default())
+                        .map_err(|e| Error::config(&key, e.to_string()))?,
+                );
+                let mut draw = |normal: bool| draw(rng, normal);
+                (0..size)
+                    .map(|i| eval(&node, &|r| neuron_slot(&columns, r, i, size), &mut draw))
+                    .collect()
+            }
+            value => plain_values(value, size, rng),
+        };
+        refresh_columns(m, &mut columns, size);
+    }
+    Ok(columns)
+}
+
+/// A number, list or draw as `n` values.
+fn plain_values(value: &InitValue, n: usize, rng: &mut ChaCha8Rng) -> Vec<f64> {
+    match value {
+        InitValue::Constant(x) => vec![*x; n],
+        InitValue::PerNeuron(list) => list.clone(),
+        InitValue::Uniform { uniform: [a, b] } => (0..n).map(|_| rng.random_range(*a..=*b)).collect(),
+        InitValue::Normal { normal: [mean, sd] } => (0..n)
+            .map(|_| {
+                let z: f64 = StandardNormal.sample(&mut *rng);
+                mean + sd * z
+            })
+            .collect(),
+        InitValue::Expression(_) => unreachable!("evaluated by the caller"),
+    }
+}
+
+/// `randn()` (normal) or `rand()`, on the host.
+fn draw(rng: &mut ChaCha8Rng, normal: bool) -> f64 {
+    if normal {
+        StandardNormal.sample(rng)
+    } else {
+        rng.random::<f64>()
+    }
+}
 
 /// A population's `init` for model `m`: each name a settable variable, each value of its
 /// dimension, each list one per neuron.
@@ -159,14 +260,7 @@ pub fn synapse_state(
                 Ref::Dt => dt,
                 _ => 0.0,
             };
-            let mut draw = |normal: bool| {
-                if normal {
-                    StandardNormal.sample(&mut *rng)
-                } else {
-                    rng.random::<f64>()
-                }
-            };
-            out.push(eval(&node, &load, &mut draw));
+            out.push(eval(&node, &load, &mut |normal| draw(rng, normal)));
         }
         Ok(out)
     };
@@ -174,21 +268,14 @@ pub fn synapse_state(
         let key = format!("{at}.init.{name}");
         let k = p.vars.iter().position(|v| &v.name == name).expect("checked");
         columns[k] = match value {
-            InitValue::Constant(x) => vec![*x; n],
-            InitValue::PerNeuron(list) if list.len() == n => list.clone(),
-            InitValue::PerNeuron(list) => {
+            InitValue::PerNeuron(list) if list.len() != n => {
                 return Err(Error::config(
                     key,
                     format!("has {} values for {n} synapses", list.len()),
                 ))
             }
-            InitValue::Uniform { uniform: [a, b] } => {
-                (0..n).map(|_| evaluate_uniform(rng, *a, *b)).collect()
-            }
-            InitValue::Normal { normal: [mean, sd] } => (0..n)
-                .map(|_| { let z: f64 = StandardNormal.sample(&mut *rng); mean + sd * z })
-                .collect::<Vec<f64>>(),
             InitValue::Expression(text) => evaluate(text, &key, &columns, rng)?,
+            value => plain_values(value, n, rng),
         };
     }
     let delays = match delay {
@@ -212,8 +299,4 @@ pub fn synapse_state(
         }
     };
     Ok((columns, delays))
-}
-
-fn evaluate_uniform(rng: &mut ChaCha8Rng, a: f64, b: f64) -> f64 {
-    rng.random_range(a..=b)
 }

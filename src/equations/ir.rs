@@ -211,18 +211,24 @@ impl Node {
         fold(Node::Bin(op, Box::new(a), Box::new(b)))
     }
 
+    // Constructors that fold as they build (not the arithmetic of std::ops on values).
+    #[allow(clippy::should_implement_trait)]
     pub fn add(a: Node, b: Node) -> Node {
         Node::bin(BinOp::Add, a, b)
     }
+    #[allow(clippy::should_implement_trait)]
     pub fn sub(a: Node, b: Node) -> Node {
         Node::bin(BinOp::Sub, a, b)
     }
+    #[allow(clippy::should_implement_trait)]
     pub fn mul(a: Node, b: Node) -> Node {
         Node::bin(BinOp::Mul, a, b)
     }
+    #[allow(clippy::should_implement_trait)]
     pub fn div(a: Node, b: Node) -> Node {
         Node::bin(BinOp::Div, a, b)
     }
+    #[allow(clippy::should_implement_trait)]
     pub fn neg(a: Node) -> Node {
         fold(Node::Neg(Box::new(a)))
     }
@@ -324,15 +330,13 @@ pub fn fold(n: Node) -> Node {
         },
         Bin(op, a, b) => match (op, *a, *b) {
             (op, Const(x), Const(y)) => Const(op.apply(x, y)),
-            (BinOp::Add, Const(z), b) if z == 0.0 => b,
-            (BinOp::Add | BinOp::Sub, a, Const(z)) if z == 0.0 => a,
-            (BinOp::Sub, Const(z), b) if z == 0.0 => fold(Neg(Box::new(b))),
-            (BinOp::Mul, Const(z), _) | (BinOp::Mul, _, Const(z)) if z == 0.0 => Const(0.0),
-            (BinOp::Mul, Const(o), b) if o == 1.0 => b,
-            (BinOp::Mul, Const(m), b) | (BinOp::Mul, b, Const(m)) if m == -1.0 => {
-                fold(Neg(Box::new(b)))
-            }
-            (BinOp::Mul | BinOp::Div, a, Const(o)) if o == 1.0 => a,
+            (BinOp::Add, Const(0.0), b) => b,
+            (BinOp::Add | BinOp::Sub, a, Const(0.0)) => a,
+            (BinOp::Sub, Const(0.0), b) => fold(Neg(Box::new(b))),
+            (BinOp::Mul, Const(0.0), _) | (BinOp::Mul, _, Const(0.0)) => Const(0.0),
+            (BinOp::Mul, Const(1.0), b) => b,
+            (BinOp::Mul, Const(-1.0), b) | (BinOp::Mul, b, Const(-1.0)) => fold(Neg(Box::new(b))),
+            (BinOp::Mul | BinOp::Div, a, Const(1.0)) => a,
             (op, a, b) => Bin(op, Box::new(a), Box::new(b)),
         },
         Call(f, args) => {

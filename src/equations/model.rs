@@ -4,9 +4,7 @@
 
 use super::cpu::{compile, CpuProgram, EnvParts};
 use super::ir::{Node, Ref, Target};
-use super::lower::{eval, Lowering, Streams};
-use super::neuron::{NeuronModel, VarKind, SINCE_CAP};
-use super::parse;
+use super::neuron::NeuronModel;
 use super::wgsl::{self, Names};
 use crate::config::InitValue;
 use crate::error::{Error, Result};
@@ -15,9 +13,7 @@ use crate::model::{
     Variable,
 };
 use crate::real::Real;
-use rand::Rng;
 use rand_chacha::ChaCha8Rng;
-use rand_distr::{Distribution, StandardNormal};
 use std::sync::Arc;
 
 /// The kind of an equation-defined model. Configs are loaded once per run, and the model
@@ -128,7 +124,7 @@ impl Neuron for EquationNeuron {
     }
 
     fn rest(&self, _v: f64) -> Vec<f64> {
-        initial_columns(&self.kind.model, 1).into_iter().map(|c| c[0]).collect()
+        super::init::initial_columns(&self.kind.model, 1).into_iter().map(|c| c[0]).collect()
     }
 
     fn cpu_f64(&self) -> Box<dyn CpuStep<f64>> {
@@ -164,130 +160,8 @@ impl Neuron for EquationNeuron {
         given: &indexmap::IndexMap<String, InitValue>,
         rng: &mut ChaCha8Rng,
     ) -> Option<Result<Vec<Vec<f64>>>> {
-        Some(initial_state(&self.kind.model, at, size, given, rng))
+        Some(super::init::neuron_state(&self.kind.model, at, size, given, rng))
     }
-}
-
-/// Every variable at 0 (Brian2's default), not refractory, and the subexpressions of that.
-fn initial_columns(m: &NeuronModel, size: usize) -> Vec<Vec<f64>> {
-    let mut columns: Vec<Vec<f64>> = m
-        .vars
-        .iter()
-        .map(|v| match v.kind {
-            VarKind::NotRefractory => vec![1.0; size],
-            VarKind::StepsSinceSpike => vec![SINCE_CAP; size],
-            _ => vec![0.0; size],
-        })
-        .collect();
-    refresh_columns(m, &mut columns, size);
-    columns
-}
-
-fn refresh_columns(m: &NeuronModel, columns: &mut [Vec<f64>], size: usize) {
-    for (slot, node) in &m.subexpressions {
-        for i in 0..size {
-            let value = eval(
-                node,
-                &|r| match r {
-                    Ref::Var(k) => columns[k][i],
-                    Ref::I => i as f64,
-                    Ref::N => size as f64,
-                    _ => 0.0,
-                },
-                &mut |_| 0.0,
-            );
-            columns[*slot][i] = value;
-        }
-    }
-}
-
-/// The population's `init`, in the order written: numbers (for dimensionless variables), lists
-/// (SI values, one per neuron), draws, or expressions per neuron of `i`, `N`, `rand()`,
-/// `randn()`, the namespace and the variables set before.
-fn initial_state(
-    m: &NeuronModel,
-    at: &str,
-    size: usize,
-    given: &indexmap::IndexMap<String, InitValue>,
-    rng: &mut ChaCha8Rng,
-) -> Result<Vec<Vec<f64>>> {
-    let mut columns = initial_columns(m, size);
-    for (name, value) in given {
-        let key = format!("{at}.{name}");
-        let Some(k) = m.slot(name) else {
-            return Err(Error::config(
-                key,
-                format!(
-                    "unknown variable; the {} model has {}",
-                    m.name,
-                    m.vars.iter().map(|v| v.name.as_str()).collect::<Vec<_>>().join(", ")
-                ),
-            ));
-        };
-        let var = &m.vars[k];
-        if !matches!(var.kind, VarKind::Differential | VarKind::Parameter) {
-            return Err(Error::config(key, format!("`{name}` is not a state variable or parameter; it cannot be set")));
-        }
-        let dimensioned = !var.dim.is_dimensionless();
-        columns[k] = match value {
-            InitValue::Constant(x) if dimensioned && *x != 0.0 => {
-                return Err(Error::config(
-                    key,
-                    format!("`{name}` is in {}: write the value with its unit, e.g. \"{x}*mV\"", var.dim),
-                ))
-            }
-            InitValue::Constant(x) => vec![*x; size],
-            InitValue::PerNeuron(list) => list.clone(),
-            InitValue::Uniform { uniform: [a, b] } => (0..size).map(|_| rng.random_range(*a..=*b)).collect(),
-            InitValue::Normal { normal: [mean, sd] } => (0..size)
-                .map(|_| { let z: f64 = StandardNormal.sample(rng); mean + sd * z })
-                .collect::<Vec<f64>>(),
-            InitValue::Expression(text) => {
-                let e = parse::expression(text).map_err(|e| Error::config(&key, e.to_string()))?;
-                let dim = m.scope.dim(&e).map_err(|e| Error::config(&key, e.to_string()))?;
-                if dim != var.dim {
-                    return Err(Error::config(
-                        key,
-                        format!("has dimension {dim}, but `{name}` is in {}", var.dim),
-                    ));
-                }
-                let own = |n: &str| m.slot(n).map(|k| Node::load(Ref::Var(k)));
-                let lowering = Lowering {
-                    scope: &m.scope,
-                    own: &own,
-                    random: true,
-                };
-                let node = m.inline(
-                    &lowering
-                        .lower(&e, &mut Streams::default())
-                        .map_err(|e| Error::config(&key, e.to_string()))?,
-                );
-                let mut out = Vec::with_capacity(size);
-                for i in 0..size {
-                    let load = |r: Ref| match r {
-                        Ref::Var(k) => columns[k][i],
-                        Ref::I => i as f64,
-                        Ref::N => size as f64,
-                        _ => 0.0,
-                    };
-                    let mut draw = |normal: bool| {
-                        if normal {
-                            StandardNormal.sample(&mut *rng)
-                        } else {
-                            rng.random::<f64>()
-                        }
-                    };
-                    out.push(eval(&node, &load, &mut draw));
-                }
-                out
-            }
-        };
-        if columns[k].len() != size {
-            return Err(Error::config(key, format!("has {} values for {size} neurons", columns[k].len())));
-        }
-        refresh_columns(m, &mut columns, size);
-    }
-    Ok(columns)
 }
 
 /// One neuron's step on the CPU: the model's programs compiled for `F`.
@@ -295,7 +169,7 @@ struct EquationStep<F> {
     /// The update and the threshold over batches of neurons (the fast path).
     batch: super::vm::BatchProgram<F>,
     update: CpuProgram<F>,
-    threshold: Option<Box<dyn Fn(&super::cpu::Env<F>) -> F + Send + Sync>>,
+    threshold: Option<super::cpu::Eval<F>>,
     on_spike: CpuProgram<F>,
     reset: CpuProgram<F>,
     refresh: CpuProgram<F>,

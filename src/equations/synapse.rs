@@ -227,6 +227,11 @@ impl SynapseProgram {
         })
     }
 
+    /// The dispatches its projection takes per step on the GPU: the summation, the delivery.
+    pub fn gpu_passes(&self) -> u64 {
+        !self.summed.is_empty() as u64 + !self.on_pre.is_empty() as u64
+    }
+
     /// The lowering of `init` and `delay` expressions: synaptic variables, `_pre` and `_post`.
     pub fn lower_host(
         &self,

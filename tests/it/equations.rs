@@ -9,8 +9,7 @@ use ganglion::record::{RecordPlan, Spike};
 
 fn config_error(text: &str) -> String {
     ganglion::config::parse(text, &[])
-        .err()
-        .expect("the config is refused")
+        .expect_err("the config is refused")
         .to_string()
 }
 

@@ -4,14 +4,12 @@
 
 use super::Population;
 use rayon::prelude::*;
-use crate::equations::cpu::{compile, CpuProgram, Env, EnvParts};
+use crate::equations::cpu::{compile, CpuProgram, Env, EnvParts, Eval};
 use crate::equations::ir::Ref;
 use crate::equations::synapse::SynapseProgram;
 use crate::equations::vm::BatchProgram;
 use crate::network::ProjectionData;
 use crate::real::Real;
-
-type Eval<F> = Box<dyn Fn(&Env<F>) -> F + Send + Sync>;
 
 pub(super) struct EquationProjection<F> {
     pub source: usize,

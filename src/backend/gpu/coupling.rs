@@ -23,7 +23,7 @@ pub fn fused_coupling_unfit(net: &Shape) -> Option<String> {
     let mut targeted = vec![false; net.populations.len()];
     for p in &net.projections {
         if !p.is_graded() {
-            return Some(format!("projection `{}` is not graded", p.name));
+            return Some(format!("projection `{}` is not a built-in graded one", p.name));
         }
         if p.source != p.target {
             return Some(format!(
@@ -85,7 +85,9 @@ pub fn kernel_name(net: &Shape, resolved: GpuCoupling) -> Option<&'static str> {
 /// several µs on a real GPU whatever the network's size, so small networks are bound by this
 /// count. Per graded projection one (two for `blocked`: its sums, then their parts added)
 /// unless fused; one update per population (which delivers its event-driven inputs); one
-/// propagation per population with event-driven projections leaving it.
+/// propagation per population with event-driven projections leaving it; for synapses written
+/// as equations their summations and deliveries, and the resets of models written as
+/// equations.
 pub fn dispatches_per_step(net: &Shape, resolved: GpuCoupling) -> usize {
     let per_projection = match resolved {
         _ if resolved.is_fused() => 0,
@@ -96,7 +98,13 @@ pub fn dispatches_per_step(net: &Shape, resolved: GpuCoupling) -> usize {
     let propagations = (0..net.populations.len())
         .filter(|&pop| net.sends_events(pop))
         .count();
-    net.populations.len() + graded * per_projection + propagations
+    let equations: u64 = net.projections.iter().filter_map(|p| p.equation_passes).sum();
+    let resets = net
+        .populations
+        .iter()
+        .filter(|p| p.model.equations().is_some_and(|m| !m.reset.is_empty()))
+        .count();
+    net.populations.len() + graded * per_projection + propagations + equations as usize + resets
 }
 
 /// Bell & Garland (2008, NVIDIA TR-2008-004): for CSR sums, a warp per row beats a thread per

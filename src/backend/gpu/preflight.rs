@@ -77,6 +77,9 @@ pub fn network_buffers(
                 out.push((format!("{}.row_ptr", p.name), (p.n_target + 1) * 4));
                 out.push((format!("{}.col_idx", p.name), s * 4));
                 out.push((format!("{}.weights", p.name), s * 4 * w));
+                if p.values_per_synapse > 0 {
+                    out.push((format!("{}.synapses", p.name), s * 4 * p.values_per_synapse));
+                }
             }
             Some(slots) => {
                 cols += s * 4;
@@ -119,7 +122,7 @@ pub fn check(
             let count = net
                 .projections
                 .iter()
-                .filter(|p| !p.is_graded() && index == if incoming { p.target } else { p.source })
+                .filter(|p| p.is_event_driven() && index == if incoming { p.target } else { p.source })
                 .count();
             if count > MAX_EVENT_PROJECTIONS {
                 return Err(Error::TooManyEventProjections {

@@ -89,7 +89,8 @@ pub fn required_bytes(
         .iter()
         .map(|p| {
             let w = p.per_synapse_weights as u64 * 4;
-            match (p.ring_slots, geometry) {
+            p.synapses * p.values_per_synapse * 4
+                + match (p.ring_slots, geometry) {
                 (None, Some(geo)) => geo.bytes(
                     p.n_target as usize,
                     p.n_source as usize,
