@@ -199,6 +199,10 @@ fn the_lif_tutorial_as_equations_spikes_at_the_builtin_models_steps() {
     }
     let gpu = run_in_memory(&net, &mut gpu_backend(&net, &plan), &plan);
     assert_eq!(gpu.spikes, eq.spikes);
+    // The subexpression I, computed for recording by the GPU's refresh kernel.
+    for (a, b) in eq.traces[0][1].iter().zip(&gpu.traces[0][1]) {
+        assert!((a - b).abs() <= 1e-5 * 5e-10, "I: {a} A on the CPU, {b} A on the GPU");
+    }
 }
 
 #[test]
@@ -499,5 +503,36 @@ fn brian2s_cobahh_as_equations_has_the_builtin_networks_statistics_over_1_s() {
         assert!(a.mean_rate_hz > 5.0);
         assert!((a.mean_rate_hz / b.mean_rate_hz - 1.0).abs() <= 0.05, "{}: {} Hz vs {} Hz", a.population, a.mean_rate_hz, b.mean_rate_hz);
         assert!((a.isi_cv / b.isi_cv - 1.0).abs() <= 0.10, "{}: ISI CV {} vs {}", a.population, a.isi_cv, b.isi_cv);
+    }
+}
+
+#[test]
+fn subexpressions_are_recorded_with_their_values_and_every_variable_with_its_si_unit() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("lif.h5");
+    let req = ganglion::app::RunRequest {
+        config: repo_path("configs/equations/lif_tutorial.toml"),
+        overrides: vec!["simulation.duration_ms=20".into()],
+        output: Some(out.clone()),
+        ..Default::default()
+    };
+    ganglion::app::run(&req).unwrap();
+    let f = hdf5::File::open(&out).unwrap();
+    let unit = |var: &str| -> String {
+        let u: hdf5::types::VarLenUnicode = f
+            .dataset(&format!("report/lif/{var}/data"))
+            .unwrap()
+            .attr("units")
+            .unwrap()
+            .read_scalar()
+            .unwrap();
+        u.to_string()
+    };
+    assert_eq!((unit("v"), unit("I")), ("volt".to_string(), "amp".to_string()));
+    let current: Vec<f32> = f.dataset("report/lif/I/data").unwrap().read_raw().unwrap();
+    // I at the start of step k: I_mean (1 + sin(2π t_k / 10 ms)), t_k = k ms.
+    for (k, &i) in current.iter().enumerate() {
+        let want = 25e-11 * (1.0 + (2.0 * std::f64::consts::PI * k as f64 / 10.0).sin());
+        assert!((i as f64 - want).abs() < 1e-6 * 25e-11, "step {k}: {i} A, expected {want} A");
     }
 }
