@@ -106,9 +106,17 @@ fn cap_by_traces(steps: u64, plan: &RecordPlan) -> u64 {
     steps.min((MAX_TRACE_BYTES_PER_CHUNK / per_step).max(1))
 }
 
+/// Per projection, the variables of its synapses written as equations (a column per variable,
+/// synapses in CSR order), or None.
+pub type SynapseValues = Vec<Option<Vec<Vec<f64>>>>;
+
 /// Where finished chunks go: the HDF5 writer, memory (tests, validation) or nowhere (benchmarks).
 pub trait ChunkSink {
     fn append(&mut self, chunk: &ChunkOutput) -> Result<()>;
+    /// The synapses' variables when the run ends (completed or stopped).
+    fn synapses(&mut self, _values: &SynapseValues) -> Result<()> {
+        Ok(())
+    }
 }
 
 /// Discards chunks.
@@ -127,9 +135,16 @@ pub struct MemorySink {
     pub spikes: Vec<Vec<crate::record::Spike>>,
     /// Per trace plan, per variable: row-major [sample][recorded neuron].
     pub traces: Vec<Vec<Vec<f32>>>,
+    /// The synapses' variables at the end.
+    pub synapses: SynapseValues,
 }
 
 impl ChunkSink for MemorySink {
+    fn synapses(&mut self, values: &SynapseValues) -> Result<()> {
+        self.synapses = values.clone();
+        Ok(())
+    }
+
     fn append(&mut self, chunk: &ChunkOutput) -> Result<()> {
         self.spikes.resize_with(chunk.spikes.len(), Vec::new);
         for (all, new) in self.spikes.iter_mut().zip(&chunk.spikes) {
@@ -192,6 +207,18 @@ fn interrupted(opts: &RunOptions) -> bool {
 /// stepped in calls of about `SUB_CHUNK_SECONDS`, between which an interrupt is checked: on
 /// one, the steps done so far are appended and the run ends with `Error::Interrupted`. A
 /// divergence ends it after the step that diverged, with that step's output appended.
+/// Hands the sink the synapses' variables, where any projection has some.
+fn save_synapses(net: &Network, backend: &mut dyn Backend, sink: &mut dyn ChunkSink) -> Result<()> {
+    let any = net
+        .projections
+        .iter()
+        .any(|p| p.equation.as_ref().is_some_and(|e| !e.state.is_empty()));
+    if any {
+        sink.synapses(&backend.read_synapses()?)?;
+    }
+    Ok(())
+}
+
 pub fn run(
     net: &Network,
     backend: &mut dyn Backend,
@@ -239,6 +266,9 @@ pub fn run(
             sink.append(&out)?;
         }
         step += out.n_steps;
+        if out.diverged.is_some() || stop {
+            save_synapses(net, backend, sink)?;
+        }
         if let Some(d) = out.diverged {
             progress.finish();
             return Err(Error::Diverged {
@@ -254,6 +284,7 @@ pub fn run(
             });
         }
     }
+    save_synapses(net, backend, sink)?;
     progress.finish();
     Ok(RunSummary {
         steps: step,

@@ -37,6 +37,10 @@ pub trait Backend {
     /// The current state, converted to f64.
     fn read_state(&mut self) -> Result<NetworkState>;
 
+    /// Per projection, the current variables of its synapses written as equations (a column
+    /// per variable, synapses in CSR order), or None.
+    fn read_synapses(&mut self) -> Result<crate::simulator::SynapseValues>;
+
     /// Seconds the device itself has spent stepping, where it can measure that (GPU timestamp
     /// queries); None means: time it with the wall clock.
     fn device_seconds(&self) -> Option<f64> {

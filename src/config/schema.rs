@@ -151,6 +151,9 @@ pub struct Population {
     /// Initial values by variable name, applied in the order written.
     #[serde(default)]
     pub init: IndexMap<String, InitValue>,
+    /// `model = "poisson"`: the rate of each neuron, an expression of `t` and `i` ("15*Hz").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rates: Option<String>,
 }
 
 /// An initial value: one number for all, one per neuron, a random draw per neuron, or (for
@@ -194,6 +197,9 @@ pub struct SynapseDef {
     /// Statements run when a pre-synaptic spike arrives.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub on_pre: Option<String>,
+    /// Statements run at each spike of the post-synaptic neuron.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub on_post: Option<String>,
     #[serde(default)]
     pub namespace: toml::Table,
 }

@@ -160,6 +160,24 @@ impl Config {
             .populations
             .iter()
             .map(|(name, pop)| {
+                let at = format!("populations.{name}");
+                let poisson = pop.model == "poisson" && !self.models.contains_key("poisson");
+                match (&pop.rates, poisson) {
+                    (Some(_), false) => {
+                        return Err(Error::config(
+                            format!("{at}.rates"),
+                            "only `model = \"poisson\"` populations take rates",
+                        ))
+                    }
+                    (None, true) => {
+                        return Err(Error::config(
+                            format!("{at}.rates"),
+                            "a poisson population needs its rates, e.g. rates = \"15*Hz\"",
+                        ))
+                    }
+                    (Some(rates), true) => return self.poisson_model(name, rates),
+                    (None, false) => {}
+                }
                 equation_models
                     .get(pop.model.as_str())
                     .cloned()
@@ -444,6 +462,37 @@ impl Config {
         Ok(out)
     }
 
+    /// Brian2's PoissonGroup for population `name`: no state, a spike wherever
+    /// `rand() < rates*dt`, `rates` an expression of `t` and `i` (a subexpression, so it can
+    /// be recorded).
+    fn poisson_model(&self, name: &str, rates: &str) -> Result<Kind> {
+        let at = format!("populations.{name}");
+        if rates.contains('\n') {
+            return Err(Error::config(format!("{at}.rates"), "one expression, on one line"));
+        }
+        let equations = format!("rates = {rates} : hertz");
+        let namespace = toml::Table::new();
+        let text = crate::equations::neuron::ModelText {
+            equations: &equations,
+            threshold: Some("rand() < rates*dt"),
+            reset: None,
+            refractory: None,
+            method: None,
+            namespace: &namespace,
+        };
+        let model = crate::equations::neuron::NeuronModel::compile(
+            &format!("poisson_{name}"),
+            &at,
+            &text,
+            self.simulation.dt_ms * 1e-3,
+        )
+        .map_err(|e| match e {
+            Error::Config { message, .. } => Error::config(format!("{at}.rates"), message),
+            e => e,
+        })?;
+        Ok(crate::model::shared(crate::equations::model::EquationKind::new(model)))
+    }
+
     /// The projection's synapse model compiled for its ends, where it is one of
     /// `[synapse_models]`; None for a built-in synapse.
     fn synapse_program(
@@ -509,6 +558,7 @@ impl Config {
         let text = crate::equations::synapse::SynapseText {
             model: &def.model,
             on_pre: def.on_pre.as_deref(),
+            on_post: def.on_post.as_deref(),
             namespace: &def.namespace,
         };
         let program = crate::equations::synapse::SynapseProgram::compile(

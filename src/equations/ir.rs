@@ -18,6 +18,8 @@ pub enum Ref {
     Temp(usize),
     /// Time of the step's start, s.
     T,
+    /// The step's number (as a float: exact to 2^24 steps in f32).
+    Step,
     /// The step, s.
     Dt,
     /// The neuron's index (in a synapse, the pre-synaptic neuron's).

@@ -193,6 +193,7 @@ impl<F: Real> EquationStep<F> {
         EnvParts {
             pre: &[],
             t: F::from_f64(noise.step as f64) * self.dt,
+            step: F::from_f64(noise.step as f64),
             dt: self.dt,
             i: F::from_f64(noise.neuron as f64),
             j: F::zero(),
@@ -215,6 +216,7 @@ impl<F: Real> CpuStep<F> for EquationStep<F> {
             syn: &[],
             tmp: &[],
             t: parts.t,
+            step: parts.step,
             dt: parts.dt,
             i: parts.i,
             j: parts.j,

@@ -58,6 +58,8 @@ pub enum VarKind {
     NotRefractory,
     /// Steps since the last spike (for a refractory period given as a duration), capped.
     StepsSinceSpike,
+    /// A synapse's step of its last event (for its event-driven variables).
+    LastUpdate,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -511,7 +513,9 @@ pub fn assignable(v: &VarDef, pos: Pos) -> std::result::Result<(), DimError> {
     let why = match v.kind {
         VarKind::Subexpression => Some("a subexpression"),
         _ if v.flags.iter().any(|f| f == "constant") => Some("constant"),
-        VarKind::NotRefractory | VarKind::StepsSinceSpike => Some("kept by ganglion"),
+        VarKind::NotRefractory | VarKind::StepsSinceSpike | VarKind::LastUpdate => {
+            Some("kept by ganglion")
+        }
         _ => None,
     };
     match why {

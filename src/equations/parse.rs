@@ -430,14 +430,23 @@ impl Parser {
         })
     }
 
-    /// A flag: a name, or two (`unless refractory`).
+    /// A flag: a name, two (`unless refractory`), or hyphenated (`event-driven`).
     fn flag(&mut self) -> Result<String, ParseError> {
         let (mut flag, _) = self.name()?;
-        while let (Token::Name(more), _) = self.peek().clone() {
-            self.next();
-            flag = format!("{flag} {more}");
+        loop {
+            match self.peek().clone() {
+                (Token::Name(more), _) => {
+                    self.next();
+                    flag = format!("{flag} {more}");
+                }
+                (Token::Op("-"), _) => {
+                    self.next();
+                    let (more, _) = self.name()?;
+                    flag = format!("{flag}-{more}");
+                }
+                _ => return Ok(flag),
+            }
         }
-        Ok(flag)
     }
 
     /// A unit: products, quotients and powers of unit names and numbers (`amp/metre**2`).

@@ -16,6 +16,7 @@ use crate::error::{Error, Result};
 pub struct SynapseText<'a> {
     pub model: &'a str,
     pub on_pre: Option<&'a str>,
+    pub on_post: Option<&'a str>,
     pub namespace: &'a toml::Table,
 }
 
@@ -26,8 +27,14 @@ pub struct SynapseProgram {
     pub vars: Vec<VarDef>,
     /// Each summed variable of the post-synaptic neuron.
     pub summed: Vec<Summed>,
-    /// Statements per arriving spike, on the post-synaptic neuron (`Var`) and the synapse.
+    /// Statements per arriving spike, on the post-synaptic neuron (`Var`) and the synapse;
+    /// they start by advancing the event-driven variables to now.
     pub on_pre: Program,
+    /// The same for each spike of the post-synaptic neuron (Brian2's post pathway, run after
+    /// the pre pathway in the same step).
+    pub on_post: Program,
+    /// The clock-driven equations, one Euler step of every synapse each step.
+    pub clock: Program,
     /// The names `init` and `delay` expressions may use.
     pub scope: Scope,
 }
@@ -73,7 +80,7 @@ fn flatten_product(n: &Node, out: &mut Vec<Node>) {
     }
 }
 
-const SYNAPSE_FLAGS: [&str; 3] = ["constant", "shared", "summed"];
+const SYNAPSE_FLAGS: [&str; 5] = ["constant", "shared", "summed", "clock-driven", "event-driven"];
 
 impl SynapseProgram {
     pub fn compile(
@@ -103,10 +110,20 @@ impl SynapseProgram {
             let unit = scope.unit(&eq.unit).map_err(|e| err("model", &e))?;
             match &eq.defines {
                 Defines::Derivative(n) => {
-                    return Err(err("model", &format!(
-                        "{}: d{n}/dt: synaptic differential equations (clock-driven, event-driven) are not supported yet; they come with plasticity",
-                        eq.pos
-                    )))
+                    let driven = eq.flags.iter().filter(|f| f.ends_with("-driven")).count();
+                    if driven != 1 {
+                        return Err(err("model", &format!(
+                            "{}: d{n}/dt: a synapse's differential equation is `(clock-driven)` (integrated every step) or `(event-driven)` (advanced at each spike), as in Brian2",
+                            eq.pos
+                        )));
+                    }
+                    scope.symbols.insert(n.clone(), unit.dim);
+                    vars.push(VarDef {
+                        name: n.clone(),
+                        dim: unit.dim,
+                        kind: VarKind::Differential,
+                        flags: eq.flags.clone(),
+                    });
                 }
                 Defines::Parameter(n) => {
                     scope.symbols.insert(n.clone(), unit.dim);
@@ -122,6 +139,15 @@ impl SynapseProgram {
                 }
                 Defines::Subexpression(_) => {}
             }
+        }
+        let event_driven = |v: &VarDef| v.flags.iter().any(|f| f == "event-driven");
+        if vars.iter().any(event_driven) {
+            vars.push(VarDef {
+                name: "lastupdate_step".into(),
+                dim: Dim::ONE,
+                kind: VarKind::LastUpdate,
+                flags: Vec::new(),
+            });
         }
         let syn_slot = |n: &str| vars.iter().position(|v| v.name == n);
         // Subexpressions of the synapse, lowered in the order written.
@@ -145,6 +171,7 @@ impl SynapseProgram {
             post.slot(base).map(|k| post.inline(&Node::load(Ref::Var(k))))
         };
         let mut summed = Vec::new();
+        let mut event_updates: Vec<(usize, Node, Node)> = Vec::new();
         for eq in &equations {
             let (Defines::Subexpression(n), Some(expr)) = (&eq.defines, &eq.expr) else {
                 continue;
@@ -191,45 +218,100 @@ impl SynapseProgram {
             summed.push(Summed::new(k, node));
         }
 
-        let mut on_pre = Program::default();
-        if let Some(block) = text.on_pre {
-            let stmts = parse::statements(block).map_err(|e| err("on_pre", &e))?;
+        // Differential equations: clock-driven ones take an Euler step every step (all from
+        // the old values), event-driven ones are advanced exactly at each spike.
+        let mut clock = Program::default();
+        let mut advance = Program::default();
+        let mut clock_new = Vec::new();
+        for eq in &equations {
+            let (Defines::Derivative(n), Some(expr)) = (&eq.defines, &eq.expr) else {
+                continue;
+            };
+            let k = syn_slot(n).expect("declared");
+            let declared = vars[k].dim;
+            let got = scope.dim(expr).map_err(|e| err("model", &e))?;
+            if got * Dim::SECOND != declared {
+                return Err(err("model", &format!(
+                    "{}: the right-hand side of d{n}/dt has dimension {} per second, but {declared} per second was declared",
+                    expr.start(),
+                    got * Dim::SECOND
+                )));
+            }
             let own = |name: &str| own_with(&subs, name);
             let lowering = Lowering {
                 scope: &scope,
                 own: &own,
                 random: false,
             };
-            for s in &stmts {
-                let (target, def, current) = if let Some(k) = syn_slot(&s.target) {
-                    (Target::Syn(k), &vars[k], Node::load(Ref::Syn(k)))
-                } else if s.target.ends_with("_pre") {
-                    return Err(err("on_pre", &format!("{}: `{}`: on_pre cannot write pre-synaptic variables", s.pos, s.target)));
-                } else {
-                    let base = s.target.strip_suffix("_post").unwrap_or(&s.target);
-                    let k = post.slot(base).ok_or_else(|| {
-                        err("on_pre", &format!("{}: unknown variable `{}`", s.pos, s.target))
-                    })?;
-                    (Target::Var(k), &post.vars[k], Node::load(Ref::Var(k)))
+            let f = lowering.lower(expr, &mut streams).map_err(|e| err("model", &e))?;
+            let x = Node::load(Ref::Syn(k));
+            if event_driven(&vars[k]) {
+                let linear = f.linear_in(&x).filter(|(a, b)| {
+                    let mut constant = true;
+                    for c in [a, b] {
+                        c.visit(&mut |n| constant &= !matches!(n, Node::Load(Ref::Syn(_) | Ref::Pre(_) | Ref::Var(_) | Ref::T)));
+                    }
+                    constant
+                });
+                let Some((a, b)) = linear else {
+                    return Err(err("model", &format!(
+                        "{}: d{n}/dt is event-driven, so it must be linear in {n} with constant coefficients (it is solved exactly between spikes); make it clock-driven otherwise",
+                        eq.pos
+                    )));
                 };
-                assignable(def, s.pos).map_err(|e| err("on_pre", &e))?;
-                let value = statement_value(&scope, &lowering, &mut streams, s, def.dim, current)
-                    .map_err(|e| err("on_pre", &e))?;
-                on_pre.store(target, value);
+                event_updates.push((k, a, b));
+            } else {
+                let dt = Node::load(Ref::Dt);
+                clock_new.push((k, clock.let_(Node::add(x, Node::mul(dt, f)))));
             }
         }
+        for (k, value) in clock_new {
+            clock.store(Target::Syn(k), value);
+        }
+        if let Some(last) = syn_slot("lastupdate_step") {
+            // Δt since the synapse's last event, then each variable's exact solution over it.
+            let elapsed = advance.let_(Node::mul(
+                Node::sub(Node::load(Ref::Step), Node::load(Ref::Syn(last))),
+                Node::load(Ref::Dt),
+            ));
+            let mut new = Vec::new();
+            for (k, a, b) in &event_updates {
+                let x = Node::load(Ref::Syn(*k));
+                let decay = || Node::exp(Node::mul(a.clone(), elapsed.clone()));
+                let value = if a.as_const() == Some(0.0) {
+                    Node::add(x, Node::mul(b.clone(), elapsed.clone()))
+                } else if b.as_const() == Some(0.0) {
+                    Node::mul(x, decay())
+                } else {
+                    let ba = Node::div(b.clone(), a.clone());
+                    Node::sub(Node::mul(Node::add(x, ba.clone()), decay()), ba)
+                };
+                new.push((*k, advance.let_(value)));
+            }
+            for (k, value) in new {
+                advance.store(Target::Syn(k), value);
+            }
+            advance.store(Target::Syn(last), Node::load(Ref::Step));
+        }
+
+        let on_pre = statements_after(&advance, text.on_pre, "on_pre", &scope, &own_with, &subs, &vars, post, &mut streams, &err)?;
+        let on_post = statements_after(&advance, text.on_post, "on_post", &scope, &own_with, &subs, &vars, post, &mut streams, &err)?;
+        let with_dt = |n: &Node| super::neuron::fold_dt(n, pre.dt);
         Ok(SynapseProgram {
             name: name.to_string(),
             vars,
             summed,
-            on_pre,
+            on_pre: super::neuron::map_program(&on_pre, &with_dt),
+            on_post: super::neuron::map_program(&on_post, &with_dt),
+            clock: super::neuron::map_program(&clock, &with_dt),
             scope,
         })
     }
 
     /// The dispatches its projection takes per step on the GPU: the summation, the delivery.
     pub fn gpu_passes(&self) -> u64 {
-        !self.summed.is_empty() as u64 + !self.on_pre.is_empty() as u64
+        !self.summed.is_empty() as u64
+            + !(self.on_pre.is_empty() && self.on_post.is_empty() && self.clock.is_empty()) as u64
     }
 
     /// The lowering of `init` and `delay` expressions: synaptic variables, `_pre` and `_post`.
@@ -262,9 +344,10 @@ impl SynapseProgram {
     }
 
     /// The projection's shader: `sum_synapses` (each summed variable of a post-synaptic
-    /// neuron, over its synapses in order) and `deliver_spikes` (each synapse whose
-    /// pre-synaptic spike arrives now, in order, on one thread per post-synaptic neuron: no
-    /// atomics, the CPU's order). With `same_population` the pre-synaptic variables are read
+    /// neuron, over its synapses in order) and `step_synapses` (the clock-driven equations,
+    /// then `on_pre` for each synapse whose pre-synaptic spike arrives now, then `on_post`
+    /// where the post-synaptic neuron spiked, in order, on one thread per post-synaptic
+    /// neuron: no atomics, each synapse written by one thread, the CPU's order). With `same_population` the pre-synaptic variables are read
     /// from the post-synaptic state buffer (one buffer cannot be bound twice).
     pub fn wgsl(&self, pre: &NeuronModel, post: &NeuronModel, same_population: bool) -> String {
         let pre_buffer = if same_population { "post_state" } else { "pre_state" };
@@ -281,7 +364,6 @@ impl SynapseProgram {
         };
         let summed_nodes: Vec<&Node> = self.summed.iter().map(|s| &s.term).collect();
         let factor_nodes: Vec<&Node> = self.summed.iter().filter_map(|s| s.factor.as_ref()).collect();
-        let deliver_nodes: Vec<&Node> = self.on_pre.body.iter().map(|s| &s.value).collect();
         let var_of = |r: Ref| match r {
             Ref::Var(k) => Some(k),
             _ => None,
@@ -333,56 +415,95 @@ impl SynapseProgram {
                 format!("    post_state[{}u * info.n_post + ipost] = {value};\n", summed.slot)
             })
             .collect();
-        // Delivery.
-        let written_post: Vec<usize> = {
-            let mut v: Vec<usize> = self
-                .on_pre
-                .body
-                .iter()
-                .filter_map(|s| match s.target {
-                    Target::Var(k) => Some(k),
-                    _ => None,
-                })
-                .collect();
+        // The synapses' step: clock-driven equations, the pre pathway, the post pathway. The
+        // post-synaptic variables the three read or write are held in registers for the row.
+        let programs = [&self.clock, &self.on_pre, &self.on_post];
+        let nodes: Vec<&Node> = programs.iter().flat_map(|p| p.body.iter().map(|s| &s.value)).collect();
+        let written = |p: &Program, which: fn(Target) -> Option<usize>| -> Vec<usize> {
+            let mut v: Vec<usize> = p.body.iter().filter_map(|s| which(s.target)).collect();
             v.sort_unstable();
             v.dedup();
             v
         };
-        let written_syn: Vec<usize> = {
-            let mut v: Vec<usize> = self
-                .on_pre
-                .body
-                .iter()
-                .filter_map(|s| match s.target {
-                    Target::Syn(k) => Some(k),
-                    _ => None,
-                })
-                .collect();
-            v.sort_unstable();
-            v.dedup();
-            v
+        let post_target = |t: Target| match t {
+            Target::Var(k) => Some(k),
+            _ => None,
         };
-        let mut deliver_post = wgsl::reads(&deliver_nodes, var_of);
-        deliver_post.extend(&written_post);
-        deliver_post.sort_unstable();
-        deliver_post.dedup();
-        let mut deliver_syn = wgsl::reads(&deliver_nodes, syn_of);
-        deliver_syn.extend(&written_syn);
-        deliver_syn.sort_unstable();
-        deliver_syn.dedup();
+        let syn_target = |t: Target| match t {
+            Target::Syn(k) => Some(k),
+            _ => None,
+        };
+        let mut step_post = wgsl::reads(&nodes, var_of);
+        let mut written_post = Vec::new();
+        for p in programs {
+            written_post.extend(written(p, post_target));
+        }
+        written_post.sort_unstable();
+        written_post.dedup();
+        step_post.extend(&written_post);
+        step_post.sort_unstable();
+        step_post.dedup();
         let target = |t: Target| match t {
             Target::Var(k) => post_name(k),
             Target::Syn(k) => syn_name(k),
             Target::Temp(_) => unreachable!("temporaries are lets"),
         };
-        let statements = wgsl::program(&self.on_pre, &names, &target, "            ");
+        // One synapse's part of a program: its variables loaded, the statements, its
+        // variables written back.
+        let synapse_block = |p: &Program| -> String {
+            let mut used = wgsl::reads(&p.body.iter().map(|s| &s.value).collect::<Vec<_>>(), syn_of);
+            let stores = written(p, syn_target);
+            used.extend(&stores);
+            used.sort_unstable();
+            used.dedup();
+            let indent = "            ";
+            let mut out = syn_loads(&used, indent);
+            out.push_str(&wgsl::program(p, &names, &target, indent));
+            for k in stores {
+                out.push_str(&format!("{indent}syn_state[{k}u * info.n_syn + s] = {};\n", syn_name(k)));
+            }
+            out
+        };
+        let clock = if self.clock.is_empty() {
+            String::new()
+        } else {
+            format!(
+                "    for (var s = row_ptr[ipost]; s < row_ptr[ipost + 1u]; s++) {{\n        let ipre = col_idx[s];\n        {{\n{}        }}\n    }}\n",
+                synapse_block(&self.clock)
+            )
+        };
+        let pre_pathway = if self.on_pre.is_empty() {
+            String::new()
+        } else {
+            format!(
+                "    for (var s = row_ptr[ipost]; s < row_ptr[ipost + 1u]; s++) {{
+        let ipre = col_idx[s];
+        let delay = select(info.uniform_delay, delays[s], info.per_synapse_delay != 0u);
+        // The slot of step − delay: `delay` < pre_slots, so adding pre_slots − delay wraps there.
+        let slot = ring_slot(step_info, info.pre_slots - delay, info.pre_slots);
+        if (pre_spiked[slot * info.n_pre + ipre] != 0u) {{
+{}        }}
+    }}
+",
+                synapse_block(&self.on_pre)
+            )
+        };
+        let post_pathway = if self.on_post.is_empty() {
+            String::new()
+        } else {
+            format!(
+                "    if (post_spiked[ring_slot(step_info, 0u, info.post_slots) * info.n_post + ipost] != 0u) {{
+        for (var s = row_ptr[ipost]; s < row_ptr[ipost + 1u]; s++) {{
+            let ipre = col_idx[s];
+{}        }}
+    }}
+",
+                synapse_block(&self.on_post)
+            )
+        };
         let post_stores: String = written_post
             .iter()
             .map(|&k| format!("    post_state[{k}u * info.n_post + ipost] = {};\n", post_name(k)))
-            .collect();
-        let syn_stores: String = written_syn
-            .iter()
-            .map(|&k| format!("            syn_state[{k}u * info.n_syn + s] = {};\n", syn_name(k)))
             .collect();
         format!(
             "// requires: common/step_info synapses/exp_synapse
@@ -397,8 +518,8 @@ struct SynapseInfo {{
     pre_slots: u32,      // steps of spike history the pre-synaptic population keeps
     uniform_delay: u32,
     per_synapse_delay: u32,
+    post_slots: u32,     // and the post-synaptic one
     _pad0: u32,
-    _pad1: u32,
 }}
 
 @group(0) @binding(0) var<uniform> info: SynapseInfo;
@@ -409,6 +530,7 @@ struct SynapseInfo {{
 @group(0) @binding(6) var<storage, read> pre_state: array<f32>;
 @group(0) @binding(7) var<storage, read_write> post_state: array<f32>;
 @group(0) @binding(8) var<storage, read> pre_spiked: array<u32>;
+@group(0) @binding(9) var<storage, read> post_spiked: array<u32>;
 
 const DT: f32 = {dt};
 {helpers}
@@ -433,21 +555,13 @@ fn sum_synapses(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_work
 {sum_stores}}}
 
 @compute @workgroup_size(256)
-fn deliver_spikes(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {{
+fn step_synapses(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {{
     let ipost = post_index(gid, groups);
     if (ipost >= info.n_post) {{
         return;
     }}
     let t = (f32(step_info.step_hi) * 4294967296.0 + f32(step_info.step_lo)) * DT;
-{deliver_post_loads}    for (var s = row_ptr[ipost]; s < row_ptr[ipost + 1u]; s++) {{
-        let ipre = col_idx[s];
-        let delay = select(info.uniform_delay, delays[s], info.per_synapse_delay != 0u);
-        // The slot of step − delay: `delay` < pre_slots, so adding pre_slots − delay wraps there.
-        let slot = ring_slot(step_info, info.pre_slots - delay, info.pre_slots);
-        if (pre_spiked[slot * info.n_pre + ipre] != 0u) {{
-{deliver_syn_loads}{statements}{syn_stores}        }}
-    }}
-{post_stores}}}
+{step_post_loads}{clock}{pre_pathway}{post_pathway}{post_stores}}}
 ",
             name = self.name,
             dt = wgsl::literal(pre.dt),
@@ -457,11 +571,57 @@ fn deliver_spikes(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_wo
             sum_syn_loads = syn_loads(&summed_syn, "        "),
             sum_body = sum_body,
             sum_stores = sum_stores,
-            deliver_post_loads = post_loads(&deliver_post, true),
-            deliver_syn_loads = syn_loads(&deliver_syn, "            "),
-            statements = statements,
-            syn_stores = syn_stores,
+            step_post_loads = post_loads(&step_post, true),
+            clock = clock,
+            pre_pathway = pre_pathway,
+            post_pathway = post_pathway,
             post_stores = post_stores,
         )
     }
+}
+
+/// A block of statements (`on_pre`, `on_post`, key `key`) after `advance` (the event-driven
+/// variables brought to now), when the block is given and not empty.
+#[allow(clippy::too_many_arguments)]
+fn statements_after(
+    advance: &Program,
+    block: Option<&str>,
+    key: &str,
+    scope: &Scope,
+    own_with: &dyn Fn(&Vec<(String, Node)>, &str) -> Option<Node>,
+    subs: &Vec<(String, Node)>,
+    vars: &[VarDef],
+    post: &NeuronModel,
+    streams: &mut Streams,
+    err: &dyn Fn(&str, &dyn std::fmt::Display) -> Error,
+) -> Result<Program> {
+    let Some(block) = block.filter(|b| !b.trim().is_empty()) else {
+        return Ok(Program::default());
+    };
+    let stmts = parse::statements(block).map_err(|e| err(key, &e))?;
+    let own = |name: &str| own_with(subs, name);
+    let lowering = Lowering {
+        scope,
+        own: &own,
+        random: false,
+    };
+    let mut program = advance.clone();
+    for s in &stmts {
+        let syn_slot = vars.iter().position(|v| v.name == s.target);
+        let (target, def, current) = if let Some(k) = syn_slot {
+            (Target::Syn(k), &vars[k], Node::load(Ref::Syn(k)))
+        } else if s.target.ends_with("_pre") {
+            return Err(err(key, &format!("{}: `{}`: {key} cannot write pre-synaptic variables", s.pos, s.target)));
+        } else {
+            let base = s.target.strip_suffix("_post").unwrap_or(&s.target);
+            let k = post
+                .slot(base)
+                .ok_or_else(|| err(key, &format!("{}: unknown variable `{}`", s.pos, s.target)))?;
+            (Target::Var(k), &post.vars[k], Node::load(Ref::Var(k)))
+        };
+        assignable(def, s.pos).map_err(|e| err(key, &e))?;
+        let value = statement_value(scope, &lowering, streams, s, def.dim, current).map_err(|e| err(key, &e))?;
+        program.store(target, value);
+    }
+    Ok(program)
 }

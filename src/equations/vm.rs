@@ -15,6 +15,7 @@ enum Op<F> {
     Const(usize, F),
     Load(usize, usize),
     Time(usize),
+    Step(usize),
     Index(usize),
     Normal(usize, u32),
     Uniform(usize, u32),
@@ -126,6 +127,7 @@ impl<F: Real> Builder<F> {
                 Ref::Pre(k) => self.ops.push(Op::LoadPre(out, k)),
                 Ref::Syn(k) => self.ops.push(Op::LoadSyn(out, k)),
                 Ref::T => self.ops.push(Op::Time(out)),
+                Ref::Step => self.ops.push(Op::Step(out)),
                 Ref::Dt => self.ops.push(Op::Const(out, self.dt)),
                 Ref::I if self.synapses => self.ops.push(Op::PreIndex(out)),
                 // In a synapse, j (the post-synaptic index) is the row's: `index` holds it.
@@ -415,6 +417,7 @@ impl<F: Real> BatchProgram<F> {
                 Op::PreIndex(o) => access(Access::PreIndex, output(o)),
                 Op::Const(o, c) => output(o)[..n].fill(c),
                 Op::Time(o) => output(o)[..n].fill(t),
+                Op::Step(o) => output(o)[..n].fill(F::from_f64(step as f64)),
                 Op::Index(o) => {
                     for (i, x) in output(o)[..n].iter_mut().enumerate() {
                         *x = F::from_f64(first_index + i as f64);

@@ -37,6 +37,7 @@ pub fn expr(n: &Node, names: &Names) -> String {
             Ref::Syn(k) => (names.syn)(k),
             Ref::Temp(k) => format!("t{k}"),
             Ref::T => "t".into(),
+            Ref::Step => "step_value()".into(),
             Ref::Dt => "DT".into(),
             Ref::I => names.i.into(),
             Ref::J => names.j.into(),
@@ -106,6 +107,11 @@ fn exprel(x: f32) -> f32 {
         return 1.0 + x * (0.5 + x * (1.0 / 6.0 + x * (1.0 / 24.0 + x * (1.0 / 120.0))));
     }
     return (exp(x) - 1.0) / x;
+}
+
+// The step's number as a float (exact to 2^24 steps).
+fn step_value() -> f32 {
+    return f32(step_info.step_hi) * 4294967296.0 + f32(step_info.step_lo);
 }
 
 fn log10(x: f32) -> f32 {

@@ -48,6 +48,8 @@ pub struct Hdf5Writer {
     dt_ms: f64,
     traces: Vec<TraceSets>,
     spikes: Vec<Option<SpikeSets>>,
+    /// Per projection written as equations: its name and its variables' names and units.
+    synapses: Vec<Option<(String, Vec<(String, String)>)>>,
     /// Steps whose output is flushed.
     steps: u64,
 }
@@ -205,6 +207,37 @@ impl Hdf5Writer {
                 rows: 0,
             });
         }
+        // Synapses written as equations: their neurons now, their variables when the run ends
+        // (`/synapses/<projection>/pre`, `post` and one dataset per variable).
+        let mut synapses = Vec::new();
+        for p in &net.projections {
+            let (SynapseModel::Equations(program), Some(_)) = (&p.synapse, &p.equation) else {
+                synapses.push(None);
+                continue;
+            };
+            if program.vars.is_empty() {
+                synapses.push(None);
+                continue;
+            }
+            let g = file.create_group(&format!("synapses/{}", p.name))?;
+            let post: Vec<u64> = (0..p.csr.n_rows)
+                .flat_map(|r| {
+                    let n = (p.csr.row_ptr[r + 1] - p.csr.row_ptr[r]) as usize;
+                    std::iter::repeat_n(r as u64, n)
+                })
+                .collect();
+            let pre: Vec<u64> = p.csr.col_idx.iter().map(|&j| j as u64).collect();
+            g.new_dataset_builder().with_data(&pre).create("pre")?;
+            g.new_dataset_builder().with_data(&post).create("post")?;
+            str_attr(&g, "source", &net.populations[p.source].name)?;
+            str_attr(&g, "target", &net.populations[p.target].name)?;
+            let vars = program
+                .vars
+                .iter()
+                .map(|v| (v.name.clone(), v.dim.to_string()))
+                .collect();
+            synapses.push(Some((p.name.clone(), vars)));
+        }
         file.flush()?;
         Ok(Hdf5Writer {
             path: path.to_owned(),
@@ -212,6 +245,7 @@ impl Hdf5Writer {
             dt_ms: net.dt_ms,
             traces,
             spikes,
+            synapses,
             steps: 0,
         })
     }
@@ -304,7 +338,34 @@ pub fn synapse_units(target: &dyn NeuronKind, synapse: &SynapseModel) -> &'stati
     }
 }
 
+impl Hdf5Writer {
+    fn synapses_inner(&mut self, values: &crate::simulator::SynapseValues) -> hdf5::Result<()> {
+        for (names, columns) in self.synapses.iter().zip(values) {
+            let (Some((projection, vars)), Some(columns)) = (names, columns) else {
+                continue;
+            };
+            let g = self.file.group(&format!("synapses/{projection}"))?;
+            for ((name, unit), column) in vars.iter().zip(columns) {
+                if g.link_exists(name) {
+                    g.unlink(name)?;
+                }
+                let d = g.new_dataset_builder().with_data(column).create(name.as_str())?;
+                str_attr(&d, "units", unit)?;
+            }
+        }
+        self.file.flush()
+    }
+}
+
 impl crate::simulator::ChunkSink for Hdf5Writer {
+    /// Writes the synapses' variables (at the end of the run).
+    fn synapses(&mut self, values: &crate::simulator::SynapseValues) -> Result<()> {
+        self.synapses_inner(values).map_err(|source| Error::Hdf5 {
+            path: self.path.clone(),
+            source,
+        })
+    }
+
     /// Appends one chunk and flushes it to disk.
     fn append(&mut self, chunk: &ChunkOutput) -> Result<()> {
         self.append_inner(chunk).map_err(|source| Error::Hdf5 {

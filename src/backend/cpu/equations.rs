@@ -1,6 +1,7 @@
 //! Synapses written as equations on the CPU: the summed variables (before the populations'
-//! updates) and the `on_pre` statements (after them, before the resets), each target neuron's
-//! synapses in CSR order, as the generated WGSL (`SynapseProgram::wgsl`) runs them.
+//! updates), then the clock-driven equations, `on_pre` and `on_post` (after them, before the
+//! resets), each target neuron's synapses in CSR order, as the generated WGSL
+//! (`SynapseProgram::wgsl`) runs them.
 
 use super::Population;
 use rayon::prelude::*;
@@ -25,6 +26,8 @@ pub(super) struct EquationProjection<F> {
     /// batches of a row's synapses).
     summed: Vec<(usize, Option<Eval<F>>, BatchProgram<F>)>,
     on_pre: CpuProgram<F>,
+    on_post: CpuProgram<F>,
+    clock: CpuProgram<F>,
     /// Whether `on_pre` reads pre-synaptic variables (then, within one population, it reads
     /// them as they were before the step's deliveries).
     reads_pre: bool,
@@ -87,7 +90,7 @@ impl<F: Real> EquationProjection<F> {
             }
         }
         let mut reads_pre = false;
-        for s in &program.on_pre.body {
+        for s in program.on_pre.body.iter().chain(&program.on_post.body).chain(&program.clock.body) {
             s.value
                 .visit(&mut |n| reads_pre |= matches!(n, crate::equations::ir::Node::Load(Ref::Pre(_))));
         }
@@ -134,6 +137,8 @@ impl<F: Real> EquationProjection<F> {
                 })
                 .collect(),
             on_pre: CpuProgram::new(&program.on_pre),
+            on_post: CpuProgram::new(&program.on_post),
+            clock: CpuProgram::new(&program.clock),
             reads_pre,
             dt: F::from_f64(dt_s),
         }
@@ -143,6 +148,7 @@ impl<F: Real> EquationProjection<F> {
         EnvParts {
             pre,
             t: F::from_f64(step as f64) * self.dt,
+            step: F::from_f64(step as f64),
             dt: self.dt,
             i: F::from_f64(ipre as f64),
             j: F::from_f64(ipost as f64),
@@ -199,6 +205,7 @@ impl<F: Real> EquationProjection<F> {
                                     syn: &[],
                                     tmp: &[],
                                     t: p.t,
+                                    step: p.step,
                                     dt: p.dt,
                                     i: p.i,
                                     j: p.j,
@@ -226,10 +233,12 @@ impl<F: Real> EquationProjection<F> {
         }
     }
 
-    /// Runs `on_pre` for every synapse whose pre-synaptic spike of `delay` steps ago arrives
-    /// now, target by target, each target's synapses in order.
-    pub fn deliver(&mut self, populations: &mut [Population<F>], step: u64) {
-        if self.on_pre.is_empty() {
+    /// The synapses' step after the populations' updates, in Brian2's order: the
+    /// clock-driven equations of every synapse, then `on_pre` for every synapse whose
+    /// pre-synaptic spike of `delay` steps ago arrives now, then `on_post` for every synapse
+    /// whose post-synaptic neuron spiked in this step.
+    pub fn step(&mut self, populations: &mut [Population<F>], step: u64) {
+        if self.on_pre.is_empty() && self.on_post.is_empty() && self.clock.is_empty() {
             return;
         }
         if self.source != self.target {
@@ -247,7 +256,7 @@ impl<F: Real> EquationProjection<F> {
                 n_vars: source.n_vars,
                 n: source.spiked.len(),
             };
-            self.deliver_into(&pre, &mut target.vars, target.n_vars, step);
+            self.step_into(&pre, &mut target.vars, target.n_vars, &target.spiked, step);
         } else {
             let pop = &mut populations[self.target];
             // Pre-synaptic values as they were before this step's deliveries, as the GPU's
@@ -260,7 +269,35 @@ impl<F: Real> EquationProjection<F> {
                 n_vars: if self.reads_pre { pop.n_vars } else { 0 },
                 n: pop.spiked.len(),
             };
-            self.deliver_into(&pre, &mut pop.vars, pop.n_vars, step);
+            self.step_into(&pre, &mut pop.vars, pop.n_vars, &pop.spiked, step);
+        }
+    }
+
+    fn step_into(&mut self, pre: &PreSide<F>, target: &mut [F], n_vars: usize, post_spiked: &[bool], step: u64) {
+        let n_target = self.row_ptr.len() - 1;
+        let pre_of = |j: usize| &pre.vars[j * pre.n_vars..(j + 1) * pre.n_vars];
+        if !self.clock.is_empty() {
+            for i in 0..n_target {
+                for s in self.row_ptr[i] as usize..self.row_ptr[i + 1] as usize {
+                    let j = self.col_idx[s] as usize;
+                    let parts = self.parts(pre_of(j), step, j, i);
+                    let syn = &mut self.syn[s * self.n_vars..(s + 1) * self.n_vars];
+                    self.clock.run(&mut target[i * n_vars..(i + 1) * n_vars], syn, parts);
+                }
+            }
+        }
+        if !self.on_pre.is_empty() {
+            self.deliver_into(pre, target, n_vars, step);
+        }
+        if !self.on_post.is_empty() {
+            for i in (0..n_target).filter(|&i| post_spiked[i]) {
+                for s in self.row_ptr[i] as usize..self.row_ptr[i + 1] as usize {
+                    let j = self.col_idx[s] as usize;
+                    let parts = self.parts(pre_of(j), step, j, i);
+                    let syn = &mut self.syn[s * self.n_vars..(s + 1) * self.n_vars];
+                    self.on_post.run(&mut target[i * n_vars..(i + 1) * n_vars], syn, parts);
+                }
+            }
         }
     }
 
@@ -282,5 +319,12 @@ impl<F: Real> EquationProjection<F> {
                 self.on_pre.run(&mut target[i * n_vars..(i + 1) * n_vars], syn, parts);
             }
         }
+    }
+
+    /// Each synaptic variable as a column, in f64.
+    pub fn columns(&self) -> Vec<Vec<f64>> {
+        (0..self.n_vars)
+            .map(|k| self.syn.iter().skip(k).step_by(self.n_vars).map(|&x| Real::to_f64(x)).collect())
+            .collect()
     }
 }

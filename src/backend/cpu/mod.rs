@@ -362,7 +362,7 @@ impl<F: Real> CpuBackend<F> {
         }
         for proj in &mut self.projections {
             if let Projection::Equation(e) = proj {
-                e.deliver(&mut self.populations, step);
+                e.step(&mut self.populations, step);
             }
         }
         for (p_idx, pop) in self.populations.iter_mut().enumerate() {
@@ -485,6 +485,17 @@ impl<F: Real> Backend for CpuBackend<F> {
             }
         }
         Ok(())
+    }
+
+    fn read_synapses(&mut self) -> Result<crate::simulator::SynapseValues> {
+        Ok(self
+            .projections
+            .iter()
+            .map(|p| match p {
+                Projection::Equation(e) => Some(e.columns()),
+                _ => None,
+            })
+            .collect())
     }
 
     fn read_state(&mut self) -> Result<NetworkState> {

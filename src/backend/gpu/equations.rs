@@ -1,6 +1,6 @@
 //! Synapses written as equations on the GPU: per projection, its generated shader's
-//! `sum_synapses` (before the populations' updates) and `deliver_spikes` (after them, before
-//! the resets), one thread per post-synaptic neuron walking its synapses in CSR order, as the
+//! `sum_synapses` (before the populations' updates) and `step_synapses` (clock-driven
+//! equations, `on_pre`, `on_post`: after them, before the resets), one thread per post-synaptic neuron walking its synapses in CSR order, as the
 //! CPU does (backend/cpu/equations.rs): deterministic, no atomics.
 
 use super::context::{dispatch_size, GpuContext};
@@ -10,8 +10,9 @@ use crate::config::SynapseModel;
 use crate::error::Result;
 use crate::network::Network;
 
-/// info, step, row_ptr, col_idx, delays, synaptic state, pre state, post state, pre spikes.
-const SYNAPSE_SLOTS: [Slot; 9] = [
+/// info, step, row_ptr, col_idx, delays, synaptic state, pre state, post state, pre spikes,
+/// post spikes.
+const SYNAPSE_SLOTS: [Slot; 10] = [
     Slot::Uniform,
     Slot::StepInfo,
     Slot::Read,
@@ -20,6 +21,7 @@ const SYNAPSE_SLOTS: [Slot; 9] = [
     Slot::ReadWrite,
     Slot::Read,
     Slot::ReadWrite,
+    Slot::Read,
     Slot::Read,
 ];
 
@@ -34,8 +36,9 @@ pub struct SynapsePass {
 pub struct EquationSynapses {
     pub sums: Vec<SynapsePass>,
     pub deliveries: Vec<SynapsePass>,
-    /// Each projection's synaptic variables (variable k of synapse s at k·n_syn + s).
-    pub states: Vec<wgpu::Buffer>,
+    /// Per projection written as equations: its index, its synapses' count and variables'
+    /// count, and their buffer (variable k of synapse s at k·n_syn + s).
+    pub states: Vec<(usize, usize, usize, wgpu::Buffer)>,
 }
 
 pub(crate) fn build(
@@ -50,7 +53,7 @@ pub(crate) fn build(
         deliveries: Vec::new(),
         states: Vec::new(),
     };
-    for p in &net.projections {
+    for (index, p) in net.projections.iter().enumerate() {
         let (SynapseModel::Equations(program), Some(e)) = (&p.synapse, &p.equation) else {
             continue;
         };
@@ -66,7 +69,8 @@ pub(crate) fn build(
             pre_slots: net.spike_slots(p.source),
             uniform_delay: e.delays.first().copied().unwrap_or(0),
             per_synapse_delay: (e.delays.len() > 1) as u32,
-            _pad: [0; 2],
+            post_slots: net.spike_slots(p.target),
+            _pad: 0,
         };
         let info_buf = ctx.uniform_buffer(&format!("{}.info", p.name), bytemuck::bytes_of(&info));
         let rows = ctx.storage_buffer(&format!("{}.row_ptr", p.name), bytemuck::cast_slice(&p.csr.row_ptr))?;
@@ -91,6 +95,7 @@ pub(crate) fn build(
             pre_state.as_entire_binding(),
             states[p.target].as_entire_binding(),
             spiked[p.source].as_entire_binding(),
+            spiked[p.target].as_entire_binding(),
         ];
         let groups = dispatch_size(p.csr.n_rows as u32);
         let pass = |entry: &str| -> Result<SynapsePass> {
@@ -106,10 +111,10 @@ pub(crate) fn build(
         if !program.summed.is_empty() {
             out.sums.push(pass("sum_synapses")?);
         }
-        if !program.on_pre.is_empty() {
-            out.deliveries.push(pass("deliver_spikes")?);
+        if !(program.on_pre.is_empty() && program.on_post.is_empty() && program.clock.is_empty()) {
+            out.deliveries.push(pass("step_synapses")?);
         }
-        out.states.push(syn_state);
+        out.states.push((index, n_syn, e.state.len(), syn_state));
     }
     Ok(out)
 }

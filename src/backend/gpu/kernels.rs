@@ -95,7 +95,8 @@ pub struct SynapseInfoGpu {
     pub pre_slots: u32,
     pub uniform_delay: u32,
     pub per_synapse_delay: u32,
-    pub _pad: [u32; 2],
+    pub post_slots: u32,
+    pub _pad: u32,
 }
 
 /// `RecordParams` in shaders/common/record.wgsl.

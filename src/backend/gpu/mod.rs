@@ -85,6 +85,8 @@ pub struct GpuBackend {
     couplings: Vec<CouplingDispatch>,
     propagations: Vec<PropagateDispatch>,
     equation_synapses: equations::EquationSynapses,
+    /// The network's projection count.
+    projections: usize,
     traces: Vec<TraceBuffers>,
     spikes: wgpu::Buffer,
     spike_capacity: u64,
@@ -194,6 +196,7 @@ impl GpuBackend {
             couplings,
             propagations,
             equation_synapses,
+            projections: net.projections.len(),
             traces,
             spikes: shared.spikes,
             spike_capacity,
@@ -261,6 +264,25 @@ impl Backend for GpuBackend {
     /// Compute-pass time by timestamp queries when the adapter has them.
     fn device_seconds(&self) -> Option<f64> {
         self.timer.as_ref().map(|_| self.gpu_ns * 1e-9)
+    }
+
+    fn read_synapses(&mut self) -> Result<crate::simulator::SynapseValues> {
+        let mut out: crate::simulator::SynapseValues = vec![None; self.projections];
+        let states = &self.equation_synapses.states;
+        let parts: Vec<_> = states
+            .iter()
+            .map(|(_, n_syn, n_vars, buffer)| (buffer, 0, (n_syn * n_vars * 4) as u64))
+            .collect();
+        let data = self.ctx.read_buffers(&parts)?;
+        for ((index, n_syn, n_vars, _), bytes) in states.iter().zip(data) {
+            let all: Vec<f32> = bytemuck::pod_collect_to_vec(&bytes);
+            out[*index] = Some(
+                (0..*n_vars)
+                    .map(|k| all[k * n_syn..(k + 1) * n_syn].iter().map(|&x| f64::from(x)).collect())
+                    .collect(),
+            );
+        }
+        Ok(out)
     }
 
     fn read_state(&mut self) -> Result<NetworkState> {
