@@ -42,6 +42,8 @@ figures: build
 	./target/release/ganglion plot trials out/ofc_saccade.h5 --out out/figures/ofc_saccade_trials.png
 	./target/release/ganglion run configs/ofc_target_jump.toml --force --quiet
 	./target/release/ganglion plot trials out/ofc_target_jump.h5 --out out/figures/ofc_target_jump_trials.png
+	./target/release/ganglion run configs/equations/stdp.toml --force --quiet
+	./target/release/ganglion plot weights out/equations_stdp.h5 --projection S --out out/figures/stdp_weights.png
 
 clean:
 	$(CARGO) clean

@@ -161,11 +161,22 @@ pub fn trace_stats(population: &str, variable: &str, data: &[f32], bins: usize) 
 
 pub fn text_histogram(t: &TraceStats, width: usize) -> String {
     let top = t.histogram.iter().map(|b| b.2).max().unwrap_or(0).max(1);
+    // Values far from 1 (weights in siemens, say) in scientific notation.
+    let scale = t.min.abs().max(t.max.abs());
+    let edge = |x: f64| {
+        if scale != 0.0 && !(1e-2..1e5).contains(&scale) {
+            format!("{x:>10.3e}")
+        } else {
+            format!("{x:>9.3}")
+        }
+    };
     t.histogram
         .iter()
         .map(|&(lo, hi, c)| {
             format!(
-                "  [{lo:>9.3}, {hi:>9.3})  {:>8}  {}\n",
+                "  [{}, {})  {:>8}  {}\n",
+                edge(lo),
+                edge(hi),
                 c,
                 "#".repeat(c * width / top)
             )
@@ -225,7 +236,22 @@ pub fn from_file(
             }
         }
     }
-    if spikes.is_empty() && traces.is_empty() {
+    // Synapses written as equations: each variable's values at the end of the run.
+    let mut synapses = Vec::new();
+    if let Ok(group) = file.group("synapses") {
+        for projection in group.member_names().map_err(h5)? {
+            let g = group.group(&projection).map_err(h5)?;
+            for var in g.member_names().map_err(h5)? {
+                if matches!(var.as_str(), "pre" | "post" | "lastupdate_step") {
+                    continue;
+                }
+                let data: Vec<f64> = g.dataset(&var).and_then(|d| d.read_raw()).map_err(h5)?;
+                let data: Vec<f32> = data.iter().map(|&x| x as f32).collect();
+                synapses.push(trace_stats(&projection, &var, &data, bins));
+            }
+        }
+    }
+    if spikes.is_empty() && traces.is_empty() && synapses.is_empty() {
         return Err(Error::io(
             path,
             "holds no spikes and no traces: record some with [record] spikes or traces",
@@ -249,6 +275,7 @@ pub fn from_file(
     Ok(FileStats {
         spikes,
         traces,
+        synapses,
         incomplete,
     })
 }
@@ -258,12 +285,21 @@ pub fn from_file(
 pub struct FileStats {
     pub spikes: Vec<SpikeStats>,
     pub traces: Vec<TraceStats>,
+    /// Per synaptic variable (its projection as the population): its values at the end.
+    pub synapses: Vec<TraceStats>,
     pub incomplete: Option<String>,
 }
 
 impl FileStats {
     pub fn report(&self) -> String {
-        let body = report(&self.spikes, &self.traces);
+        let mut body = report(&self.spikes, &self.traces);
+        for t in &self.synapses {
+            body.push_str(&format!(
+                "\nsynapses {}.{} at the end: {} synapses, mean {:.4e}, sd {:.4e}, min {:.4e}, max {:.4e}\n",
+                t.population, t.variable, t.samples, t.mean, t.sd, t.min, t.max
+            ));
+            body.push_str(&text_histogram(t, 50));
+        }
         match &self.incomplete {
             Some(why) => format!("warning: {why}\n{body}"),
             None => body,

@@ -38,8 +38,10 @@ pub trait Backend {
     fn read_state(&mut self) -> Result<NetworkState>;
 
     /// Per projection, the current variables of its synapses written as equations (a column
-    /// per variable, synapses in CSR order), or None.
-    fn read_synapses(&mut self) -> Result<crate::simulator::SynapseValues>;
+    /// per variable, synapses in CSR order), or None; empty for a backend without them.
+    fn read_synapses(&mut self) -> Result<crate::simulator::SynapseValues> {
+        Ok(Vec::new())
+    }
 
     /// Seconds the device itself has spent stepping, where it can measure that (GPU timestamp
     /// queries); None means: time it with the wall clock.

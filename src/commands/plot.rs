@@ -44,6 +44,19 @@ pub enum Args {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// Histogram of a synaptic variable's values at the end of the run (synapses written as
+    /// equations).
+    Weights {
+        output: PathBuf,
+        #[arg(long)]
+        projection: String,
+        #[arg(long, default_value = "w")]
+        variable: String,
+        #[arg(long, default_value_t = 20)]
+        bins: usize,
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
     /// Histogram of the inter-spike intervals of a population.
     Isi {
         output: PathBuf,
@@ -123,6 +136,17 @@ fn draw(what: Args) -> anyhow::Result<PathBuf> {
         } => {
             let png = png_path(out, &output, &format!("hist_{variable}"));
             plot::hist(&output, &population, &variable, bins, &png)?;
+            png
+        }
+        Args::Weights {
+            output,
+            projection,
+            variable,
+            bins,
+            out,
+        } => {
+            let png = png_path(out, &output, &format!("weights_{projection}_{variable}"));
+            plot::weights(&output, &projection, &variable, bins, &png)?;
             png
         }
         Args::Isi {

@@ -66,6 +66,30 @@ pub(super) fn draw_hist(
     )
 }
 
+/// [`weights`], drawn into `out`.
+pub(super) fn draw_weights(
+    path: &Path,
+    projection: &str,
+    variable: &str,
+    bins: usize,
+    out: &Path,
+) -> Result<()> {
+    ensure_font()?;
+    let o = open(path)?;
+    let (values, units) = o.synapses(projection, variable)?;
+    histogram_png(
+        out,
+        &format!(
+            "{} — {projection}.{variable} of {} synapses, at the end",
+            o.config_name,
+            values.len()
+        ),
+        &format!("{variable} ({units})"),
+        &values,
+        bins,
+    )
+}
+
 /// [`isi`], drawn into `out`.
 pub(super) fn draw_isi(path: &Path, population: &str, bins: usize, out: &Path) -> Result<()> {
     ensure_font()?;

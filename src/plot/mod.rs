@@ -148,6 +148,24 @@ impl Output {
         })
     }
 
+    /// A synaptic variable's final values (`/synapses/<projection>/<variable>`) and its unit.
+    fn synapses(&self, projection: &str, variable: &str) -> Result<(Vec<f64>, String)> {
+        let ds = self
+            .file
+            .dataset(&format!("synapses/{projection}/{variable}"))
+            .map_err(|_| {
+                Error::Plot(format!(
+                    "no synaptic variable `{variable}` of projection `{projection}` in this file (synapses written as equations with variables have them)"
+                ))
+            })?;
+        let values: Vec<f64> = self.h5(ds.read_raw())?;
+        let units = ds
+            .attr("units")
+            .and_then(|a| a.read_scalar::<hdf5::types::VarLenUnicode>())
+            .map_or_else(|_| "1".to_string(), |u| u.as_str().to_string());
+        Ok((values, units))
+    }
+
     fn spikes(&self, population: &str) -> Result<(Vec<f64>, Vec<u64>)> {
         let g = self
             .file
@@ -279,6 +297,14 @@ pub fn hist(path: &Path, population: &str, variable: &str, bins: usize, out: &Pa
     check_bins(bins)?;
     write_png(out, |png| {
         histograms::draw_hist(path, population, variable, bins, png)
+    })
+}
+
+/// Histogram of a synaptic variable's final values (the STDP example's bimodal weights).
+pub fn weights(path: &Path, projection: &str, variable: &str, bins: usize, out: &Path) -> Result<()> {
+    check_bins(bins)?;
+    write_png(out, |png| {
+        histograms::draw_weights(path, projection, variable, bins, png)
     })
 }
 

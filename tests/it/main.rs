@@ -9,6 +9,7 @@ mod gpu_backend;
 mod hdf5_output;
 mod hh_cpu_reference;
 mod lif;
+mod plasticity;
 mod plots_and_scale;
 mod golden;
 mod saccade;

@@ -1,0 +1,266 @@
+//! Synapses with state (clock-driven and event-driven equations, on_pre and on_post) and
+//! Poisson inputs, on both backends.
+
+use crate::common::*;
+use ganglion::backend::cpu::CpuBackend;
+use ganglion::record::RecordPlan;
+
+/// Neurons that each fire once, at their own `tspike` (given per neuron), through a synapse
+/// model `stdp` (pair-based, additive, no bounds) onto one neuron firing once at `t_post`.
+fn pairing(t_pre_ms: &[f64], t_post_ms: f64, dt_ms: f64) -> String {
+    let list = |ts: &[f64]| {
+        ts.iter()
+            .map(|t| format!("{:e}", t * 1e-3))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    format!(
+        r#"
+[simulation]
+dt_ms = {dt_ms}
+duration_ms = 100.0
+[models.timed]
+equations = "tspike : second"
+threshold = "abs(t - tspike) < 0.5*dt"
+[populations.pre]
+model = "timed"
+size = {n}
+init = {{ tspike = [{pre}] }}
+[populations.post]
+model = "timed"
+size = 1
+init = {{ tspike = [{post}] }}
+[synapse_models.stdp]
+model = '''
+w : 1
+dApre/dt = -Apre/taupre : 1 (event-driven)
+dApost/dt = -Apost/taupost : 1 (event-driven)
+'''
+on_pre = '''
+Apre += dApre
+w = w + Apost
+'''
+on_post = '''
+Apost += dApost
+w = w + Apre
+'''
+namespace = {{ taupre = "20*ms", taupost = "30*ms", dApre = 0.01, dApost = -0.012 }}
+[projections.S]
+source = "pre"
+target = "post"
+synapse = "stdp"
+connectivity = {{ rule = "all_to_all" }}
+init = {{ w = 0.5 }}
+"#,
+        n = t_pre_ms.len(),
+        pre = list(t_pre_ms),
+        post = list(&[t_post_ms]),
+    )
+}
+
+fn final_synapses(text: &str, gpu: bool) -> Vec<Vec<f64>> {
+    let (config, net) = parsed(text, &[]);
+    let plan = RecordPlan::from_config(&config);
+    let sink = if gpu {
+        run_in_memory(&net, &mut gpu_backend(&net, &plan), &plan)
+    } else {
+        run_in_memory(&net, &mut CpuBackend::<f64>::new(&net), &plan)
+    };
+    sink.synapses[0].clone().expect("the projection has variables")
+}
+
+#[test]
+fn a_pairing_changes_the_weight_by_the_stdp_window_on_both_backends() {
+    let t_post = 50.0;
+    let t_pre = [10.0, 30.0, 45.0, 49.0, 50.0, 51.0, 55.0, 70.0, 95.0];
+    let text = pairing(&t_pre, t_post, 0.1);
+    for gpu in [false, true] {
+        let s = final_synapses(&text, gpu);
+        let w = &s[0];
+        for (k, &tp) in t_pre.iter().enumerate() {
+            let delta = t_post - tp;
+            // Pre before post (or in the same step, where Brian2 runs the pre pathway first):
+            // the post spike adds A_pre·e^(−Δt/τ_pre); after: the pre spike adds A_post·e^(Δt/τ_post).
+            let expected = if delta >= 0.0 {
+                0.01 * (-delta / 20.0).exp()
+            } else {
+                -0.012 * (delta / 30.0).exp()
+            };
+            let tolerance = if gpu { 1e-7 } else { 1e-12 };
+            assert!(
+                ((w[k] - 0.5) - expected).abs() < tolerance,
+                "gpu {gpu}, Δt = {delta} ms: Δw = {}, window {expected}",
+                w[k] - 0.5
+            );
+        }
+    }
+}
+
+#[test]
+fn event_driven_traces_take_their_exact_values_at_each_spike() {
+    // One source firing every 9 steps of 0.125 ms (steps 8, 17, 26, …): at each of its spikes
+    // the trace is brought to now, A ← A·e^(−9 dt/τ), then incremented.
+    let text = r#"
+[simulation]
+dt_ms = 0.125
+duration_ms = 4.0
+[models.clock]
+equations = "dv/dt = 1/ms : 1"
+threshold = "v > 1"
+reset = "v = 0"
+[models.sink]
+equations = "x : 1"
+[synapse_models.trace]
+model = '''
+dA/dt = -A/tau : 1 (event-driven)
+dB/dt = (1 - B)/tau : 1 (event-driven)
+'''
+on_pre = '''
+A += 1
+B = B/2
+'''
+namespace = { tau = "2*ms" }
+[populations.src]
+model = "clock"
+size = 1
+[populations.dst]
+model = "sink"
+size = 1
+[projections.link]
+source = "src"
+target = "dst"
+synapse = "trace"
+connectivity = { rule = "all_to_all" }
+"#;
+    // Spikes at steps 8, 17, 26 (4 ms = 32 steps); the variables as of the last one.
+    let e = (-9.0 * 0.125 / 2.0f64).exp();
+    let a = ((1.0 * e) + 1.0) * e + 1.0;
+    // B relaxes to 1: B(Δ) = 1 + (B0 − 1)·e^(−Δ/τ); from 0 over 8 steps, halved at each spike.
+    let e8 = (-8.0 * 0.125 / 2.0f64).exp();
+    let relax = |b: f64, e: f64| 1.0 + (b - 1.0) * e;
+    let b = relax(relax(relax(0.0, e8) / 2.0, e) / 2.0, e) / 2.0;
+    for gpu in [false, true] {
+        let s = final_synapses(text, gpu);
+        let tolerance = if gpu { 1e-6 } else { 1e-12 };
+        assert!((s[0][0] - a).abs() < tolerance, "gpu {gpu}: A = {}, expected {a}", s[0][0]);
+        assert!((s[1][0] - b).abs() < tolerance, "gpu {gpu}: B = {}, expected {b}", s[1][0]);
+        assert_eq!(s[2][0], 26.0, "the last update's step");
+    }
+}
+
+#[test]
+fn clock_driven_synaptic_variables_integrate_every_step() {
+    let text = r#"
+[simulation]
+dt_ms = 0.1
+duration_ms = 10.0
+[models.quiet]
+equations = "x : 1"
+[synapse_models.relax]
+model = "dy/dt = (1 - y)/tau : 1 (clock-driven)"
+namespace = { tau = "5*ms" }
+[populations.a]
+model = "quiet"
+size = 2
+[projections.link]
+source = "a"
+target = "a"
+synapse = "relax"
+connectivity = { rule = "all_to_all", autapses = false }
+init = { y = "i" }
+"#;
+    // Euler: y ← y + dt(1 − y)/τ, 100 steps: 1 − (1 − y0)(1 − dt/τ)^100.
+    for gpu in [false, true] {
+        let s = final_synapses(text, gpu);
+        for &y in &s[0] {
+            let y0 = if y < 0.9 { 0.0 } else { 1.0 };
+            let expected = 1.0 - (1.0 - y0) * (1.0 - 0.1 / 5.0f64).powi(100);
+            assert!((y - expected).abs() < 1e-5, "gpu {gpu}: {y} vs {expected}");
+        }
+    }
+}
+
+#[test]
+fn poisson_inputs_fire_at_their_rates_with_poisson_statistics_the_same_on_both_backends() {
+    let text = r#"
+[simulation]
+dt_ms = 0.1
+duration_ms = 2000.0
+precision = "f32"
+[populations.steady]
+model = "poisson"
+size = 1000
+rates = "20*Hz"
+[populations.switched]
+model = "poisson"
+size = 1000
+rates = "40*Hz*(t < 1*second)"
+[record]
+spikes = ["steady", "switched"]
+"#;
+    let (config, net) = parsed(text, &[]);
+    let plan = RecordPlan::from_config(&config);
+    let a = run_in_memory(&net, &mut CpuBackend::<f32>::new(&net), &plan);
+    let steady = config.population_index("steady").unwrap();
+    let switched = config.population_index("switched").unwrap();
+    let pairs = |p: usize| -> Vec<(f64, u64)> {
+        a.spikes[p].iter().map(|s| ((s.step + 1) as f64 * 0.1, s.neuron as u64)).collect()
+    };
+    let st = ganglion::stats::spike_stats("steady", 1000, 2000.0, &pairs(steady), 100.0);
+    assert!((st.mean_rate_hz / 20.0 - 1.0).abs() < 0.03, "{} Hz", st.mean_rate_hz);
+    assert!((st.isi_cv - 1.0).abs() < 0.05, "ISI CV {}", st.isi_cv);
+    // 40 Hz for the first second, then silence.
+    let late = a.spikes[switched].iter().filter(|s| s.step >= 10_000).count();
+    let early = a.spikes[switched].len();
+    assert_eq!(late, 0);
+    assert!((early as f64 / 40_000.0 - 1.0).abs() < 0.03, "{early} spikes");
+    // The draws are the same Philox numbers on the GPU.
+    let b = run_in_memory(&net, &mut gpu_backend(&net, &plan), &plan);
+    assert_eq!(a.spikes, b.spikes);
+}
+
+#[test]
+fn stdp_with_poisson_inputs_gives_the_same_weights_on_both_backends() {
+    let (config, net) = shipped("equations/stdp.toml", &["simulation.duration_ms=1000", "simulation.precision=\"f32\""]);
+    let plan = RecordPlan::from_config(&config);
+    let a = run_in_memory(&net, &mut CpuBackend::<f32>::new(&net), &plan);
+    let b = run_in_memory(&net, &mut gpu_backend(&net, &plan), &plan);
+    let (wa, wb) = (&a.synapses[0].as_ref().unwrap()[0], &b.synapses[0].as_ref().unwrap()[0]);
+    let moved = wa.iter().zip(&net.projections[0].equation.as_ref().unwrap().state[0]).filter(|(a, b)| a != b).count();
+    assert!(moved > 900, "the weights learn ({moved} changed)");
+    let worst = wa.iter().zip(wb).map(|(x, y)| (x - y).abs()).fold(0.0, f64::max);
+    assert!(worst < 1e-6 * 0.01, "largest difference {worst}");
+}
+
+#[test]
+fn bad_plasticity_is_refused_with_the_key_and_line() {
+    let base = pairing(&[10.0], 50.0, 0.1);
+    let cases = [
+        (
+            base.replace("dApre/dt = -Apre/taupre : 1 (event-driven)", "dApre/dt = -Apre**2/(taupre) : 1 (event-driven)"),
+            vec!["synapse_models.stdp.model", "line 2", "linear"],
+        ),
+        (
+            base.replace("dApre/dt = -Apre/taupre : 1 (event-driven)", "dApre/dt = -Apre/taupre : 1"),
+            vec!["synapse_models.stdp.model", "clock-driven", "event-driven"],
+        ),
+        (
+            base.replace("Apost += dApost\n", "Apost += dApost\ntspike_pre = 0*ms\n"),
+            vec!["synapse_models.stdp.on_post", "pre-synaptic"],
+        ),
+        (
+            base.replace("Apre += dApre\n", "Apre += 1*mV\n"),
+            vec!["synapse_models.stdp.on_pre", "line 1", "volt"],
+        ),
+        (
+            base.replace("rates", "").replace("model = \"timed\"\nsize = 1\n", "model = \"poisson\"\nsize = 1\n"),
+            vec!["populations.post.rates", "15*Hz"],
+        ),
+    ];
+    for (text, parts) in cases {
+        let e = ganglion::config::parse(&text, &[]).expect_err("refused").to_string();
+        for p in parts {
+            assert!(e.contains(p), "`{p}` not in: {e}");
+        }
+    }
+}
