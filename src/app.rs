@@ -143,7 +143,7 @@ pub fn generated_wgsl(config_path: &Path, overrides: &[String]) -> Result<String
     let mut seen = Vec::new();
     for (index, name) in config.populations.keys().enumerate() {
         let kind = config.model(index);
-        if kind.equations().is_none() || seen.contains(&kind.name()) {
+        if kind.generated_wgsl().is_none() || seen.contains(&kind.name()) {
             continue;
         }
         seen.push(kind.name());
@@ -157,14 +157,11 @@ pub fn generated_wgsl(config_path: &Path, overrides: &[String]) -> Result<String
         .zip(config.resolved.synapses.iter().zip(&config.resolved.projections))
     {
         let Some(program) = program else { continue };
-        let (Some(pre), Some(post)) = (
-            config.model(ends.source).equations(),
-            config.model(ends.target).equations(),
-        ) else {
+        let Some(post) = config.model(ends.target).equations() else {
             continue;
         };
         out.push_str(&format!("// ===== synapse `{}` (projection `{name}`) =====\n", program.name));
-        out.push_str(&program.wgsl(pre, post, ends.source == ends.target));
+        out.push_str(&program.wgsl(post, ends.source == ends.target));
         out.push('\n');
     }
     if out.is_empty() {

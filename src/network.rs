@@ -90,6 +90,7 @@ impl Network {
             .map(|(index, (name, pop))| {
                 let model = config.model_params(index)?;
                 let size = pop.size as usize;
+                model.check_size(size)?;
                 let init = initial_state(model.as_ref(), name, size, &pop.init, sim.seed, index)?;
                 Ok(PopulationData {
                     name: name.clone(),

@@ -26,6 +26,7 @@ modules!(
     "neurons/hh_traub",
     "neurons/lif",
     "neurons/ofc_saccade",
+    "neurons/spike_source",
     "synapses/exp_synapse",
     "synapses/exp_propagate",
     "synapses/graded_synapse",

@@ -36,6 +36,8 @@ struct PopulationInfo {
 @group(0) @binding(8) var<storage, read> inputs: EventList;
 @group(0) @binding(9) var<storage, read_write> event_g: array<f32>;
 @group(0) @binding(10) var<storage, read_write> event_rings: array<i32>;
+// What a model reads beside its state (a spike source's schedule; one word for most).
+@group(0) @binding(12) var<storage, read> model_data: array<u32>;
 
 // Below |x| = 0.1 the series; see exprel_inv in src/model/rates.rs (f32 cut-off).
 const SERIES_CUTOFF: f32 = 0.1;

@@ -9,10 +9,10 @@
 // S of step k+1: S is double-buffered in state blocks 4 and 5, which swap on odd steps.
 // Appended to hh.wgsl (after philox, step_info, neuron_common and graded_synapse).
 
-@group(0) @binding(12) var<uniform> coupling: CouplingParams;
-@group(0) @binding(13) var<storage, read> row_ptr: array<u32>;
-@group(0) @binding(14) var<storage, read> col_idx: array<u32>;
-@group(0) @binding(15) var<storage, read> weights: array<f32>;
+@group(0) @binding(13) var<uniform> coupling: CouplingParams;
+@group(0) @binding(14) var<storage, read> row_ptr: array<u32>;
+@group(0) @binding(15) var<storage, read> col_idx: array<u32>;
+@group(0) @binding(16) var<storage, read> weights: array<f32>;
 
 const S_ALT: u32 = 5u;
 

@@ -208,7 +208,9 @@ impl Config {
                     "must fit in 32 bits (at most 4294967295)",
                 ));
             }
-            models[index].parse(&format!("{at}.params"), &pop.params, self.clock())?;
+            models[index]
+                .parse(&format!("{at}.params"), &pop.params, self.clock())?
+                .check_size(pop.size as usize)?;
             if let Some(m) = models[index].equations() {
                 crate::equations::init::check_init(m, &format!("{at}.init"), pop.size, &pop.init)?;
                 continue;

@@ -296,7 +296,7 @@ impl SynapseProgram {
 
         let on_pre = statements_after(&advance, text.on_pre, "on_pre", &scope, &own_with, &subs, &vars, post, &mut streams, &err)?;
         let on_post = statements_after(&advance, text.on_post, "on_post", &scope, &own_with, &subs, &vars, post, &mut streams, &err)?;
-        let with_dt = |n: &Node| super::neuron::fold_dt(n, pre.dt);
+        let with_dt = |n: &Node| super::neuron::fold_dt(n, post.dt);
         Ok(SynapseProgram {
             name: name.to_string(),
             vars,
@@ -349,7 +349,7 @@ impl SynapseProgram {
     /// where the post-synaptic neuron spiked, in order, on one thread per post-synaptic
     /// neuron: no atomics, each synapse written by one thread, the CPU's order). With `same_population` the pre-synaptic variables are read
     /// from the post-synaptic state buffer (one buffer cannot be bound twice).
-    pub fn wgsl(&self, pre: &NeuronModel, post: &NeuronModel, same_population: bool) -> String {
+    pub fn wgsl(&self, post: &NeuronModel, same_population: bool) -> String {
         let pre_buffer = if same_population { "post_state" } else { "pre_state" };
         let post_name = |k: usize| format!("post_{}", post.vars[k].name);
         let pre_name = |k: usize| format!("pre_load({k}u, ipre)");
@@ -564,7 +564,7 @@ fn step_synapses(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_wor
 {step_post_loads}{clock}{pre_pathway}{post_pathway}{post_stores}}}
 ",
             name = self.name,
-            dt = wgsl::literal(pre.dt),
+            dt = wgsl::literal(post.dt),
             helpers = wgsl::HELPERS,
             sum_post_loads = post_loads(&summed_post, false),
             accs = accs,

@@ -18,6 +18,7 @@ pub mod lif;
 pub mod lqg;
 pub mod ofc_saccade;
 pub mod rates;
+pub mod spike_source;
 
 use crate::error::Result;
 use crate::real::Real;
@@ -178,6 +179,16 @@ pub trait Neuron: std::fmt::Debug + Send + Sync {
     fn cpu_f32(&self) -> Box<dyn CpuStep<f32>>;
     /// The shader's `Params`, as bytes.
     fn gpu_params(&self) -> Vec<u8>;
+    /// Data the shader reads beside its state (`model_data` in neuron_common.wgsl): a spike
+    /// source's schedule. Empty for most models.
+    fn gpu_data(&self) -> Vec<u32> {
+        Vec::new()
+    }
+    /// Checks what depends on the population's size (a spike source's node ids), and
+    /// prepares for it; called before the model steps.
+    fn check_size(&self, _size: usize) -> Result<()> {
+        Ok(())
+    }
     /// What `ganglion check` says of it beyond its size (the saccade model's gains).
     fn describe(&self) -> Option<String> {
         None
@@ -276,11 +287,12 @@ impl PartialEq for dyn NeuronKind {
 }
 
 /// Every neuron model ganglion has.
-pub static KINDS: [&dyn NeuronKind; 4] = [
+pub static KINDS: [&dyn NeuronKind; 5] = [
     &hh::Hh,
     &lif::Lif,
     &hh_traub::HhTraub,
     &ofc_saccade::OfcSaccade,
+    &spike_source::SpikeSource,
 ];
 
 /// The model a config names, or None.

@@ -57,10 +57,9 @@ pub(crate) fn build(
         let (SynapseModel::Equations(program), Some(e)) = (&p.synapse, &p.equation) else {
             continue;
         };
-        let pre = net.populations[p.source].model.kind().equations().expect("validated");
         let post = net.populations[p.target].model.kind().equations().expect("validated");
         let same = p.source == p.target;
-        let source = crate::shaders::compose_text(&program.wgsl(pre, post, same))?;
+        let source = crate::shaders::compose_text(&program.wgsl(post, same))?;
         let n_syn = p.csr.col_idx.len();
         let info = SynapseInfoGpu {
             n_post: p.csr.n_rows as u32,

@@ -320,8 +320,9 @@ pub enum Update {
 }
 
 /// params, step, state, syn_g, syn_i0, spikes, status, spiked, the incoming event-driven
-/// projections, g, rings, and the population's `PopulationInfo`: see neuron_common.wgsl.
-pub const NEURON_SLOTS: [Slot; 12] = [
+/// projections, g, rings, the population's `PopulationInfo` and its model data: see
+/// neuron_common.wgsl.
+pub const NEURON_SLOTS: [Slot; 13] = [
     Slot::Uniform,
     Slot::StepInfo,
     Slot::ReadWrite,
@@ -334,6 +335,7 @@ pub const NEURON_SLOTS: [Slot; 12] = [
     Slot::ReadWrite,
     Slot::ReadWrite,
     Slot::Uniform,
+    Slot::Read,
 ];
 
 pub struct Kernels {

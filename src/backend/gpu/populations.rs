@@ -97,6 +97,10 @@ pub(crate) fn build(
             _pad: 0,
         };
         let params = p.model.gpu_params();
+        let model_data = ctx.storage_buffer(
+            &format!("{}.model_data", p.name),
+            bytemuck::cast_slice(&p.model.gpu_data()),
+        )?;
         let params_buf = ctx.uniform_buffer(&format!("{}.params", p.name), &params);
         let info_buf = ctx.uniform_buffer(&format!("{}.info", p.name), bytemuck::bytes_of(&info));
         let mut resources = vec![
@@ -112,6 +116,7 @@ pub(crate) fn build(
             shared.events.g.as_entire_binding(),
             shared.events.rings.as_entire_binding(),
             info_buf.as_entire_binding(),
+            model_data.as_entire_binding(),
         ];
         let own_projection = net.projections.iter().find(|q| q.target == index);
         let graded = match (fused, own_projection) {
