@@ -580,6 +580,9 @@ fn step_synapses(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_wor
     }
 }
 
+/// The synapse's subexpressions, by name, lowered.
+type Subexpressions = Vec<(String, Node)>;
+
 /// A block of statements (`on_pre`, `on_post`, key `key`) after `advance` (the event-driven
 /// variables brought to now), when the block is given and not empty.
 #[allow(clippy::too_many_arguments)]
@@ -588,8 +591,8 @@ fn statements_after(
     block: Option<&str>,
     key: &str,
     scope: &Scope,
-    own_with: &dyn Fn(&Vec<(String, Node)>, &str) -> Option<Node>,
-    subs: &Vec<(String, Node)>,
+    own_with: &dyn Fn(&Subexpressions, &str) -> Option<Node>,
+    subs: &Subexpressions,
     vars: &[VarDef],
     post: &NeuronModel,
     streams: &mut Streams,

@@ -42,6 +42,9 @@ struct SpikeSets {
     len: usize,
 }
 
+/// A projection's name, and its synaptic variables' names and units.
+type SynapseNames = (String, Vec<(String, String)>);
+
 pub struct Hdf5Writer {
     path: PathBuf,
     file: hdf5::File,
@@ -49,7 +52,7 @@ pub struct Hdf5Writer {
     traces: Vec<TraceSets>,
     spikes: Vec<Option<SpikeSets>>,
     /// Per projection written as equations: its name and its variables' names and units.
-    synapses: Vec<Option<(String, Vec<(String, String)>)>>,
+    synapses: Vec<Option<SynapseNames>>,
     /// Steps whose output is flushed.
     steps: u64,
 }
