@@ -265,3 +265,17 @@ fn check_on_the_gpu_applies_the_limits_run_applies() {
     // On the CPU, the same network is fine.
     assert!(app::check(&config, &["simulation.backend=\"cpu\"".into()]).is_ok());
 }
+
+#[test]
+fn the_weights_of_a_plastic_run_render_and_stats_summarise_them() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("equations")).unwrap();
+    let stdp = run_to(dir.path(), "equations/stdp.toml", &["simulation.duration_ms=200"]);
+    let png = dir.path().join("weights.png");
+    plot::weights(&stdp, "S", "w", 20, &png).unwrap();
+    assert_drawn(&png, 1000, 650);
+    let e = plot::weights(&stdp, "S", "q", 20, &png).unwrap_err().to_string();
+    assert!(e.contains("no synaptic variable `q`"), "{e}");
+    let stats = ganglion::stats::from_file(&stdp, 100.0, 10).unwrap().report();
+    assert!(stats.contains("synapses S.w at the end: 1000 synapses"), "{stats}");
+}
