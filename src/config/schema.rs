@@ -22,6 +22,9 @@ pub struct Config {
     /// Synapse models written as equations, by name (`projections.<p>.synapse` names them).
     #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
     pub synapse_models: IndexMap<String, SynapseDef>,
+    /// Timed arrays (Brian2's TimedArray) that equations read as `name(t)` or `name(t, i)`.
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub timed_arrays: IndexMap<String, TimedArrayDef>,
     #[serde(default)]
     pub populations: BTreeMap<String, Population>,
     #[serde(default)]
@@ -185,6 +188,22 @@ pub struct ModelDef {
     /// Constants: numbers (dimensionless) or expressions with units ("-60*mV").
     #[serde(default)]
     pub namespace: toml::Table,
+}
+
+/// A timed array: `values` (a list, one per step, or a list of rows, one per step with a
+/// column per neuron) or a CSV `file` of such rows, every `dt`, in `unit`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TimedArrayDef {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub values: Option<toml::Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file: Option<PathBuf>,
+    /// The step of the array, a time ("1*ms").
+    pub dt: String,
+    /// The values' unit ("nA"); dimensionless when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unit: Option<String>,
 }
 
 /// A synapse model written as equations (`[synapse_models.<name>]`).

@@ -155,7 +155,8 @@ impl Config {
         for name in self.projections.keys() {
             check_name("projections", name)?;
         }
-        let equation_models = self.compile_models()?;
+        let tables = self.timed_arrays()?;
+        let equation_models = self.compile_models(&tables)?;
         let models = self
             .populations
             .iter()
@@ -175,7 +176,7 @@ impl Config {
                             "a poisson population needs its rates, e.g. rates = \"15*Hz\"",
                         ))
                     }
-                    (Some(rates), true) => return self.poisson_model(name, rates),
+                    (Some(rates), true) => return self.poisson_model(name, rates, &tables),
                     (None, false) => {}
                 }
                 equation_models
@@ -439,8 +440,64 @@ impl Config {
         })
     }
 
+    /// Every `[timed_arrays.<name>]`: values in SI, row-major, laid out one after another in
+    /// the model data of the populations whose equations may read them.
+    fn timed_arrays(&self) -> Result<Vec<crate::equations::neuron::TimedArray>> {
+        use crate::equations::{check::Scope, dims::Dim, ir::Table, parse};
+        let mut out = Vec::new();
+        let mut offset = 0;
+        for (name, def) in &self.timed_arrays {
+            let at = format!("timed_arrays.{name}");
+            check_name("timed_arrays", name)?;
+            let quantity = |key: &str, text: &str| {
+                let e = parse::expression(text).map_err(|e| Error::config(format!("{at}.{key}"), e.to_string()))?;
+                Scope::default()
+                    .value(&e)
+                    .map_err(|e| Error::config(format!("{at}.{key}"), e.to_string()))
+            };
+            let dt = quantity("dt", &def.dt)?;
+            if dt.dim != Dim::SECOND || !(dt.value > 0.0) {
+                return Err(Error::config(format!("{at}.dt"), "must be a positive time, e.g. \"1*ms\""));
+            }
+            let unit = match &def.unit {
+                Some(u) => quantity("unit", u)?,
+                None => crate::equations::quantities::Quantity::new(1.0, Dim::ONE),
+            };
+            let rows: Vec<Vec<f64>> = match (&def.values, &def.file) {
+                (Some(v), None) => table_rows(&format!("{at}.values"), v)?,
+                (None, Some(path)) => csv_rows(&format!("{at}.file"), path)?,
+                _ => return Err(Error::config(at, "give `values` or a `file`")),
+            };
+            let cols = rows.first().map_or(0, Vec::len);
+            if rows.is_empty() || cols == 0 {
+                return Err(Error::config(at, "holds no values"));
+            }
+            if let Some(k) = rows.iter().position(|r| r.len() != cols) {
+                return Err(Error::config(at, format!("row {k} has {} values, the first {cols}", rows[k].len())));
+            }
+            let values: Vec<f64> = rows.iter().flatten().map(|x| x * unit.value).collect();
+            let table = Table {
+                name: name.clone(),
+                rows: rows.len(),
+                cols,
+                values,
+                offset,
+            };
+            offset += table.values.len();
+            out.push(crate::equations::neuron::TimedArray {
+                table: std::sync::Arc::new(table),
+                dt: dt.value,
+                dim: unit.dim,
+            });
+        }
+        Ok(out)
+    }
+
     /// Every `[models.<name>]`, compiled for this config's step.
-    fn compile_models(&self) -> Result<BTreeMap<&str, Kind>> {
+    fn compile_models(
+        &self,
+        tables: &[crate::equations::neuron::TimedArray],
+    ) -> Result<BTreeMap<&str, Kind>> {
         let mut out = BTreeMap::new();
         for (name, def) in &self.models {
             check_name("models", name)?;
@@ -451,6 +508,7 @@ impl Config {
                 refractory: def.refractory.as_deref(),
                 method: def.method.as_deref(),
                 namespace: &def.namespace,
+                tables,
             };
             let model = crate::equations::neuron::NeuronModel::compile(
                 name,
@@ -467,7 +525,12 @@ impl Config {
     /// Brian2's PoissonGroup for population `name`: no state, a spike wherever
     /// `rand() < rates*dt`, `rates` an expression of `t` and `i` (a subexpression, so it can
     /// be recorded).
-    fn poisson_model(&self, name: &str, rates: &str) -> Result<Kind> {
+    fn poisson_model(
+        &self,
+        name: &str,
+        rates: &str,
+        tables: &[crate::equations::neuron::TimedArray],
+    ) -> Result<Kind> {
         let at = format!("populations.{name}");
         if rates.contains('\n') {
             return Err(Error::config(format!("{at}.rates"), "one expression, on one line"));
@@ -481,6 +544,7 @@ impl Config {
             refractory: None,
             method: None,
             namespace: &namespace,
+            tables,
         };
         let model = crate::equations::neuron::NeuronModel::compile(
             &format!("poisson_{name}"),
@@ -737,3 +801,53 @@ pub fn positive(at: &str, key: &str, x: f64) -> Result<()> {
     }
 }
 
+
+/// A timed array's `values`: numbers (one column) or rows of numbers.
+fn table_rows(at: &str, v: &toml::Value) -> Result<Vec<Vec<f64>>> {
+    let number = |x: &toml::Value| match x {
+        toml::Value::Integer(i) => Some(*i as f64),
+        toml::Value::Float(f) => Some(*f),
+        _ => None,
+    };
+    let toml::Value::Array(items) = v else {
+        return Err(Error::config(at, "must be a list of numbers, or of rows of numbers"));
+    };
+    items
+        .iter()
+        .enumerate()
+        .map(|(k, item)| match item {
+            toml::Value::Array(row) => row
+                .iter()
+                .map(|x| number(x).ok_or_else(|| Error::config(format!("{at}[{k}]"), "must hold numbers")))
+                .collect(),
+            x => number(x)
+                .map(|n| vec![n])
+                .ok_or_else(|| Error::config(format!("{at}[{k}]"), "must be a number or a row of numbers")),
+        })
+        .collect()
+}
+
+/// A CSV file of rows of numbers (a first line that is not numbers is a header).
+fn csv_rows(at: &str, path: &std::path::Path) -> Result<Vec<Vec<f64>>> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| Error::config(at, format!("{}: {e}", path.display())))?;
+    let mut rows = Vec::new();
+    for (n, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let parsed: std::result::Result<Vec<f64>, _> = line.split(',').map(|x| x.trim().parse::<f64>()).collect();
+        match parsed {
+            Ok(row) if row.iter().all(|x| x.is_finite()) => rows.push(row),
+            _ if n == 0 => continue,
+            _ => {
+                return Err(Error::config(
+                    at,
+                    format!("{}: line {} is not a row of finite numbers", path.display(), n + 1),
+                ))
+            }
+        }
+    }
+    Ok(rows)
+}

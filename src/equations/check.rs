@@ -33,6 +33,8 @@ fn error<T>(pos: Pos, message: String) -> Result<T, DimError> {
 pub struct Scope {
     pub symbols: BTreeMap<String, Dim>,
     pub namespace: BTreeMap<String, Quantity>,
+    /// Timed arrays: each one's dimension and columns (1: called with `(t)`, more: `(t, i)`).
+    pub tables: BTreeMap<String, (Dim, usize)>,
 }
 
 /// What the checker knows of a value: its dimension, and its value where it is a constant
@@ -207,6 +209,27 @@ impl Scope {
     }
 
     fn call(&self, f: &str, args: &[Expr], pos: Pos) -> Result<Checked, DimError> {
+        if let Some(&(dim, cols)) = self.tables.get(f) {
+            let want = if cols > 1 { 2 } else { 1 };
+            if args.len() != want {
+                let form = if cols > 1 { "(t, i)" } else { "(t)" };
+                return error(pos, format!("the timed array `{f}` is read as {f}{form}"));
+            }
+            let d = self.dim(&args[0])?;
+            if d != Dim::SECOND {
+                return error(args[0].pos(), format!("a timed array is read at a time, got a {d}"));
+            }
+            if let Some(i) = args.get(1) {
+                let d = self.dim(i)?;
+                if !d.is_dimensionless() {
+                    return error(i.pos(), format!("a timed array's column is dimensionless, got a {d}"));
+                }
+            }
+            return Ok(Checked {
+                dim,
+                constant: None,
+            });
+        }
         let n = |count: usize| {
             if args.len() == count {
                 Ok(())

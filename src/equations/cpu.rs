@@ -110,6 +110,12 @@ pub fn compile<F: Real>(node: &Node) -> Eval<F> {
                 }
             }
         }
+        Node::Table(t, r, c) => {
+            let values: Vec<F> = t.values.iter().map(|&x| F::from_f64(x)).collect();
+            let (rows, cols) = (t.rows, t.cols);
+            let (r, c) = (compile::<F>(r), compile::<F>(c));
+            Box::new(move |e| table_at(&values, rows, cols, r(e), c(e)))
+        }
         Node::Call(f, args) => {
             let f = *f;
             let mut args: Vec<Eval<F>> = args.iter().map(compile::<F>).collect();
@@ -124,6 +130,12 @@ pub fn compile<F: Real>(node: &Node) -> Eval<F> {
             }
         }
     }
+}
+
+/// A timed array's value at (row, column), each clamped to the table (as `ir::Table::at`).
+pub(crate) fn table_at<F: Real>(values: &[F], rows: usize, cols: usize, row: F, col: F) -> F {
+    let clamp = |x: F, n: usize| x.max(F::zero()).min(F::from_f64((n - 1) as f64)).to_f64() as usize;
+    values[clamp(row, rows) * cols + clamp(col, cols)]
 }
 
 pub(crate) fn apply<F: Real>(op: BinOp, a: F, b: F) -> F {

@@ -67,10 +67,13 @@ pub fn neuron_state(
             InitValue::Expression(text) => {
                 let e = parse::expression(text).map_err(|e| Error::config(&key, e.to_string()))?;
                 let own = |n: &str| m.slot(n).map(|k| Node::load(Ref::Var(k)));
+                let tables: Vec<_> = m.tables.iter().map(|t| (t.table.clone(), t.dt)).collect();
                 let lowering = Lowering {
                     scope: &m.scope,
                     own: &own,
                     random: true,
+                    tables: &tables,
+                    dt: m.dt,
                 };
                 let node = m.inline(
                     &lowering

@@ -178,6 +178,29 @@ impl Func {
     }
 }
 
+/// A timed array (Brian2's TimedArray) as an expression reads it: its values (SI, row-major:
+/// a row per time step, a column per neuron) and where they start in the population's model
+/// data on the GPU.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Table {
+    pub name: String,
+    pub rows: usize,
+    pub cols: usize,
+    pub values: Vec<f64>,
+    /// Offset (in words) in the model data.
+    pub offset: usize,
+}
+
+impl Table {
+    /// The value at row `row` and column `col` (floats, clamped to the table as Brian2 clamps
+    /// the time; a column outside it is clamped too).
+    pub fn at(&self, row: f64, col: f64) -> f64 {
+        let r = row.clamp(0.0, (self.rows - 1) as f64) as usize;
+        let c = col.clamp(0.0, (self.cols - 1) as f64) as usize;
+        self.values[r * self.cols + c]
+    }
+}
+
 /// An expression over slots.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Node {
@@ -191,6 +214,8 @@ pub enum Node {
     Not(Box<Node>),
     Bin(BinOp, Box<Node>, Box<Node>),
     Call(Func, Vec<Node>),
+    /// A timed array at (row, column), both given as floats.
+    Table(std::sync::Arc<Table>, Box<Node>, Box<Node>),
 }
 
 impl Node {
@@ -254,6 +279,10 @@ impl Node {
                 b.visit(f);
             }
             Node::Call(_, args) => args.iter().for_each(|a| a.visit(f)),
+            Node::Table(_, r, c) => {
+                r.visit(f);
+                c.visit(f);
+            }
             _ => {}
         }
     }
@@ -269,6 +298,11 @@ impl Node {
                 *f,
                 args.iter().map(|a| a.substitute(with)).collect(),
             )),
+            Node::Table(t, r, c) => Node::Table(
+                t.clone(),
+                Box::new(r.substitute(with)),
+                Box::new(c.substitute(with)),
+            ),
             _ => self.clone(),
         }
     }
@@ -409,6 +443,7 @@ impl fmt::Display for Node {
             Node::Neg(a) => write!(f, "-({a})"),
             Node::Not(a) => write!(f, "not ({a})"),
             Node::Bin(op, a, b) => write!(f, "({a} {op:?} {b})"),
+            Node::Table(t, r, c) => write!(f, "{}[{r}, {c}]", t.name),
             Node::Call(func, args) => {
                 write!(f, "{func:?}(")?;
                 for (i, a) in args.iter().enumerate() {

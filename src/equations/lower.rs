@@ -41,6 +41,9 @@ pub struct Lowering<'a> {
     /// Whether `rand()`, `randn()` and `xi` may appear (not in a synapse's summed expression,
     /// which runs once per synapse and step without a stream of its own).
     pub random: bool,
+    /// The timed arrays a neuron model may read, with the step of the run (s).
+    pub tables: &'a [(std::sync::Arc<super::ir::Table>, f64)],
+    pub dt: f64,
 }
 
 fn error<T>(pos: Pos, message: String) -> Result<T, DimError> {
@@ -72,6 +75,24 @@ impl Lowering<'_> {
                     } else {
                         Node::Normal(k)
                     });
+                }
+                if let Some((table, table_dt)) = self.tables.iter().find(|(t, _)| &t.name == f) {
+                    // Brian2's index: int((t/ε + 0.5)/K), ε = dt_array/K, K a power of two of
+                    // about 8 steps of the run per step of the array.
+                    let k = (2f64.powf((8.0 * table_dt / self.dt).log2().ceil())).max(1.0);
+                    let time = self.lower(&args[0], streams)?;
+                    let row = fold(Node::Call(
+                        Func::Floor,
+                        vec![Node::div(
+                            Node::add(Node::mul(time, Node::c(k / table_dt)), Node::c(0.5)),
+                            Node::c(k),
+                        )],
+                    ));
+                    let col = match args.get(1) {
+                        Some(i) => self.lower(i, streams)?,
+                        None => Node::c(0.0),
+                    };
+                    return Ok(Node::Table(table.clone(), Box::new(row), Box::new(col)));
                 }
                 let Some(func) = Func::from_name(f) else {
                     return error(*pos, format!("unknown function `{f}`"));
@@ -162,6 +183,10 @@ pub fn eval(node: &Node, load: &dyn Fn(Ref) -> f64, draw: &mut dyn FnMut(bool) -
         Node::Call(f, args) => {
             let values: Vec<f64> = args.iter().map(|a| eval(a, load, draw)).collect();
             f.apply(&values)
+        }
+        Node::Table(t, r, c) => {
+            let (row, col) = (eval(r, load, draw), eval(c, load, draw));
+            t.at(row, col)
         }
     }
 }

@@ -139,6 +139,15 @@ impl Neuron for EquationNeuron {
         vec![0; 16]
     }
 
+    fn gpu_data(&self) -> Vec<u32> {
+        self.kind
+            .model
+            .tables
+            .iter()
+            .flat_map(|t| t.table.values.iter().map(|&x| (x as f32).to_bits()))
+            .collect()
+    }
+
     fn describe(&self) -> Option<String> {
         let m = &self.kind.model;
         Some(format!(
@@ -360,6 +369,7 @@ pub fn neuron_wgsl(m: &NeuronModel) -> String {
     out.push_str("struct Params {\n    _pad0: u32,\n    _pad1: u32,\n    _pad2: u32,\n    _pad3: u32,\n}\n\n@group(0) @binding(0) var<uniform> p: Params;\n\n");
     out.push_str(&format!("const DT: f32 = {};\n", wgsl::literal(m.dt)));
     out.push_str(wgsl::HELPERS);
+    out.push_str(wgsl::TABLE_HELPER);
     out.push_str(&format!(
         "
 fn draw_normal_at(i: u32, stream: u32) -> f32 {{

@@ -83,6 +83,16 @@ pub struct ModelText<'a> {
     pub refractory: Option<&'a str>,
     pub method: Option<&'a str>,
     pub namespace: &'a toml::Table,
+    /// The config's timed arrays.
+    pub tables: &'a [TimedArray],
+}
+
+/// A timed array of the config: its values (in `table`), its step (s) and dimension.
+#[derive(Clone, Debug)]
+pub struct TimedArray {
+    pub table: std::sync::Arc<super::ir::Table>,
+    pub dt: f64,
+    pub dim: Dim,
 }
 
 #[derive(Clone, Debug)]
@@ -108,6 +118,8 @@ pub struct NeuronModel {
     pub scope: Scope,
     /// Each subexpression's slot and its expression (over slots), in dependency order.
     pub subexpressions: Vec<(usize, Node)>,
+    /// The config's timed arrays (the model data of its populations on the GPU).
+    pub tables: Vec<TimedArray>,
 }
 
 /// `at` names the config key an error is reported under; `err` builds the error for a
@@ -182,6 +194,9 @@ impl NeuronModel {
         }
         let mut scope = Scope::with_builtins();
         scope.namespace = read_namespace(at, text.namespace)?;
+        for t in text.tables {
+            scope.tables.insert(t.table.name.clone(), (t.dim, t.table.cols));
+        }
         for eq in &equations {
             if let Some(bad) = eq.flags.iter().find(|f| !NEURON_FLAGS.contains(&f.as_str())) {
                 let hint = match bad.as_str() {
@@ -245,10 +260,13 @@ impl NeuronModel {
                 .symbols
                 .insert("not_refractory".into(), Dim::ONE);
         }
+        let tables: Vec<_> = text.tables.iter().map(|t| (t.table.clone(), t.dt)).collect();
         let lowering = Lowering {
             scope: &scope_with_nr,
             own: &own,
             random: true,
+            tables: &tables,
+            dt,
         };
         let mut streams = Streams::default();
 
@@ -458,6 +476,7 @@ impl NeuronModel {
             streams: streams.count,
             scope: scope_with_nr,
             subexpressions,
+            tables: text.tables.to_vec(),
         })
     }
 

@@ -189,6 +189,8 @@ impl SynapseProgram {
                 scope: &scope,
                 own: &own,
                 random: false,
+                tables: &[],
+                dt: post.dt,
             };
             let node = lowering.lower(expr, &mut streams).map_err(|e| err("model", &e))?;
             if !eq.flags.iter().any(|f| f == "summed") {
@@ -242,6 +244,8 @@ impl SynapseProgram {
                 scope: &scope,
                 own: &own,
                 random: false,
+                tables: &[],
+                dt: post.dt,
             };
             let f = lowering.lower(expr, &mut streams).map_err(|e| err("model", &e))?;
             let x = Node::load(Ref::Syn(k));
@@ -339,6 +343,8 @@ impl SynapseProgram {
             scope: &self.scope,
             own: &own,
             random: true,
+            tables: &[],
+            dt: post.dt,
         }
         .lower(e, &mut Streams::default())
     }
@@ -607,6 +613,8 @@ fn statements_after(
         scope,
         own: &own,
         random: false,
+        tables: &[],
+        dt: post.dt,
     };
     let mut program = advance.clone();
     for s in &stmts {

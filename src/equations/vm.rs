@@ -26,6 +26,8 @@ enum Op<F> {
     ConstBin(BinOp, usize, F, usize),
     Call(Func, usize, usize),
     Clip(usize, usize, usize, usize),
+    /// A timed array (index into the program's tables) at (row, column) registers.
+    Table(usize, usize, usize, usize),
     Store(usize, usize),
     /// Synapse batches: a pre-synaptic neuron's variable (gathered through the column
     /// indices), a synapse's, the post-synaptic neuron's (the same for the whole row), the
@@ -64,6 +66,7 @@ enum Shape {
 pub struct BatchProgram<F> {
     shape: Shape,
     ops: Vec<Op<F>>,
+    tables: Vec<(Vec<F>, usize, usize)>,
     registers: usize,
     /// The register holding the threshold condition, where compiled with one.
     pub condition: Option<usize>,
@@ -80,6 +83,9 @@ struct Builder<F> {
     dt: F,
     /// Compiling a summed term over a row of synapses rather than an update over neurons.
     synapses: bool,
+    /// The timed arrays read: values, rows, columns.
+    tables: Vec<(Vec<F>, usize, usize)>,
+    table_names: Vec<String>,
 }
 
 impl<F: Real> Builder<F> {
@@ -168,6 +174,21 @@ impl<F: Real> Builder<F> {
                 }
                 self.release(ra, own_a);
             }
+            Node::Table(t, r, c) => {
+                let index = match self.table_names.iter().position(|n| n == &t.name) {
+                    Some(k) => k,
+                    None => {
+                        self.table_names.push(t.name.clone());
+                        self.tables.push((t.values.iter().map(|&x| F::from_f64(x)).collect(), t.rows, t.cols));
+                        self.tables.len() - 1
+                    }
+                };
+                let (rr, own_r) = self.expr(r);
+                let (rc, own_c) = self.expr(c);
+                self.ops.push(Op::Table(out, index, rr, rc));
+                self.release(rc, own_c);
+                self.release(rr, own_r);
+            }
             Node::Call(Func::Clip, args) => {
                 let (x, ox) = self.expr(&args[0]);
                 let (lo, olo) = self.expr(&args[1]);
@@ -197,6 +218,8 @@ impl<F: Real> BatchProgram<F> {
             loaded: Vec::new(),
             dt: F::from_f64(dt),
             synapses: false,
+            tables: Vec::new(),
+            table_names: Vec::new(),
         };
         for s in &p.body {
             match s.target {
@@ -225,6 +248,7 @@ impl<F: Real> BatchProgram<F> {
         });
         BatchProgram {
             shape: Shape::General,
+            tables: b.tables,
             ops: b.ops,
             registers: b.next,
             condition,
@@ -243,6 +267,8 @@ impl<F: Real> BatchProgram<F> {
             loaded: Vec::new(),
             dt: F::from_f64(dt),
             synapses: true,
+            tables: Vec::new(),
+            table_names: Vec::new(),
         };
         let r = b.alloc();
         b.emit(term, r);
@@ -257,6 +283,7 @@ impl<F: Real> BatchProgram<F> {
         };
         BatchProgram {
             shape,
+            tables: b.tables,
             ops: b.ops,
             registers: b.next,
             condition: Some(r),
@@ -473,6 +500,13 @@ impl<F: Real> BatchProgram<F> {
                         for i in 0..n {
                             r[i] = super::cpu::call(f, x[i]);
                         }
+                    }
+                }
+                Op::Table(o, t, r, c) => {
+                    let (values, rows, cols) = &self.tables[t];
+                    let (x, y, out) = (input(r), input(c), output(o));
+                    for i in 0..n {
+                        out[i] = super::cpu::table_at(values, *rows, *cols, x[i], y[i]);
                     }
                 }
                 Op::Clip(o, a, lo, hi) => {

@@ -67,6 +67,14 @@ pub fn expr(n: &Node, names: &Names) -> String {
                 BinOp::Or => format!("select(0.0, 1.0, {a} != 0.0 || {b} != 0.0)"),
             }
         }
+        Node::Table(t, r, c) => format!(
+            "table_at({}u, {}u, {}u, {}, {})",
+            t.offset,
+            t.rows,
+            t.cols,
+            expr(r, names),
+            expr(c, names)
+        ),
         Node::Call(f, args) => {
             let a: Vec<String> = args.iter().map(|x| expr(x, names)).collect();
             match f {
@@ -121,6 +129,16 @@ fn log10(x: f32) -> f32 {
 // Python's %: the sign of the divisor.
 fn modulo(a: f32, b: f32) -> f32 {
     return a - b * floor(a / b);
+}
+";
+
+/// The lookup of timed arrays in a neuron's model data (neuron_common.wgsl's `model_data`), as
+/// `cpu::table_at`.
+pub const TABLE_HELPER: &str = "
+fn table_at(offset: u32, rows: u32, cols: u32, row: f32, col: f32) -> f32 {
+    let r = u32(clamp(row, 0.0, f32(rows - 1u)));
+    let c = u32(clamp(col, 0.0, f32(cols - 1u)));
+    return bitcast<f32>(model_data[offset + r * cols + c]);
 }
 ";
 

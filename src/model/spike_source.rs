@@ -81,6 +81,7 @@ impl NeuronKind for SpikeSource {
                     refractory: None,
                     method: None,
                     namespace: &toml::Table::new(),
+                    tables: &[],
                 };
                 // dt plays no part: the model has no equations to integrate.
                 crate::equations::neuron::NeuronModel::compile("spike_source", "spike_source", &text, 1e-4).ok()

@@ -356,3 +356,56 @@ fn bad_spike_sources_are_refused() {
         assert!(e.contains(expected) && e.contains("populations.src.params"), "{params}: {e}");
     }
 }
+
+#[test]
+fn timed_arrays_are_read_at_the_right_step_on_both_backends() {
+    let text = r#"
+[simulation]
+dt_ms = 0.1
+duration_ms = 8.0
+[timed_arrays.drive]
+values = [0.0, 1.0, 2.0, 3.0, 4.0]
+dt = "1*ms"
+unit = "nA"
+[timed_arrays.grid]
+values = [[0, 10], [1, 11], [2, 12]]
+dt = "2*ms"
+[models.reader]
+equations = '''
+dummy : 1
+I = drive(t) : amp
+g = grid(t, i) : 1
+'''
+[populations.p]
+model = "reader"
+size = 2
+[record]
+traces = [{ population = "p", variables = ["I", "g"] }]
+"#;
+    let (config, net) = parsed(text, &[]);
+    let plan = RecordPlan::from_config(&config);
+    let a = run_in_memory(&net, &mut CpuBackend::<f64>::new(&net), &plan);
+    let b = run_in_memory(&net, &mut gpu_backend(&net, &plan), &plan);
+    for k in 0..80usize {
+        // Brian2's index: the row whose interval holds t (clamped to the last row).
+        let drive = ((k / 10).min(4) as f64 * 1e-9) as f32;
+        for i in 0..2 {
+            let grid = ((k / 20).min(2) + 10 * i) as f32;
+            for sink in [&a, &b] {
+                assert_eq!(sink.traces[0][0][2 * k + i], drive, "drive at step {k}");
+                assert_eq!(sink.traces[0][1][2 * k + i], grid, "grid at step {k}, neuron {i}");
+            }
+        }
+    }
+    // Read with the wrong arguments, or not defined: errors naming the line.
+    for (model, expected) in [
+        ("dummy : 1\nI = drive(t, i) : amp", "drive(t)"),
+        ("dummy : 1\nI = drive(1) : amp", "at a time"),
+        ("dummy : 1\nI = driv(t) : amp", "unknown function `driv`"),
+        ("dummy : 1\nI = drive(t) : volt", "volt"),
+    ] {
+        let bad = text.replace("dummy : 1\nI = drive(t) : amp\ng = grid(t, i) : 1", model).replace(", \"g\"", "");
+        let e = ganglion::config::parse(&bad, &[]).expect_err("refused").to_string();
+        assert!(e.contains("models.reader.equations") && e.contains(expected), "{model}: {e}");
+    }
+}
