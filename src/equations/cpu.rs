@@ -145,6 +145,7 @@ pub(crate) fn apply<F: Real>(op: BinOp, a: F, b: F) -> F {
         BinOp::Mul => a * b,
         BinOp::Div => a / b,
         BinOp::Pow => a.powf(b),
+        // Python's %: the sign of the divisor.
         BinOp::Mod => a - b * (a / b).floor(),
         BinOp::Lt => truth(a < b),
         BinOp::Le => truth(a <= b),
@@ -224,24 +225,31 @@ impl<F: Real> CpuProgram<F> {
 
     fn run_with(&self, x: &mut [F], syn: &mut [F], tmp: &mut [F], p: EnvParts<F>) {
         for (target, eval) in &self.body {
-            let value = eval(&Env {
-                x,
-                pre: p.pre,
-                syn,
-                tmp,
-                t: p.t,
-                step: p.step,
-                dt: p.dt,
-                i: p.i,
-                j: p.j,
-                n: p.n,
-                noise: p.noise,
-            });
+            let value = eval(&p.env(x, syn, tmp));
             match *target {
                 Target::Temp(k) => tmp[k] = value,
                 Target::Var(k) => x[k] = value,
                 Target::Syn(k) => syn[k] = value,
             }
+        }
+    }
+}
+
+impl<'a, F: Copy> EnvParts<'a, F> {
+    /// The environment of an expression with these parts and the slices it reads.
+    pub fn env(&self, x: &'a [F], syn: &'a [F], tmp: &'a [F]) -> Env<'a, F> {
+        Env {
+            x,
+            pre: self.pre,
+            syn,
+            tmp,
+            t: self.t,
+            step: self.step,
+            dt: self.dt,
+            i: self.i,
+            j: self.j,
+            n: self.n,
+            noise: self.noise,
         }
     }
 }

@@ -76,26 +76,10 @@ impl BinOp {
         )
     }
 
-    /// The value of `a op b`, booleans as 1 and 0, in f64 (for folding).
+    /// The value of `a op b`, booleans as 1 and 0, in f64 (for folding), as the CPU
+    /// evaluator computes it.
     pub fn apply(self, a: f64, b: f64) -> f64 {
-        let t = |c: bool| if c { 1.0 } else { 0.0 };
-        match self {
-            BinOp::Add => a + b,
-            BinOp::Sub => a - b,
-            BinOp::Mul => a * b,
-            BinOp::Div => a / b,
-            BinOp::Pow => a.powf(b),
-            // Python's %: the sign of the divisor.
-            BinOp::Mod => a - b * (a / b).floor(),
-            BinOp::Lt => t(a < b),
-            BinOp::Le => t(a <= b),
-            BinOp::Gt => t(a > b),
-            BinOp::Ge => t(a >= b),
-            BinOp::Eq => t(a == b),
-            BinOp::Ne => t(a != b),
-            BinOp::And => t(a != 0.0 && b != 0.0),
-            BinOp::Or => t(a != 0.0 || b != 0.0),
-        }
+        super::cpu::apply(self, a, b)
     }
 }
 
@@ -145,35 +129,11 @@ impl Func {
         })
     }
 
-    /// Its value in f64 (for folding and for `init`).
+    /// Its value in f64 (for folding and for `init`), as the CPU evaluator computes it.
     pub fn apply(self, a: &[f64]) -> f64 {
-        let x = a[0];
         match self {
-            Func::Exp => x.exp(),
-            Func::Log => x.ln(),
-            Func::Log10 => x.log10(),
-            Func::Sqrt => x.sqrt(),
-            Func::Sin => x.sin(),
-            Func::Cos => x.cos(),
-            Func::Tan => x.tan(),
-            Func::Tanh => x.tanh(),
-            Func::Sinh => x.sinh(),
-            Func::Cosh => x.cosh(),
-            Func::Abs => x.abs(),
-            Func::Sign => {
-                if x > 0.0 {
-                    1.0
-                } else if x < 0.0 {
-                    -1.0
-                } else {
-                    0.0
-                }
-            }
-            Func::Floor => x.floor(),
-            Func::Ceil => x.ceil(),
-            Func::Int => x.trunc(),
-            Func::Exprel => crate::model::rates::exprel(x),
-            Func::Clip => x.max(a[1]).min(a[2]),
+            Func::Clip => a[0].max(a[1]).min(a[2]),
+            f => super::cpu::call(f, a[0]),
         }
     }
 }

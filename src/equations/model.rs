@@ -219,19 +219,7 @@ impl<F: Real> CpuStep<F> for EquationStep<F> {
         let Some(threshold) = &self.threshold else {
             return false;
         };
-        let env = super::cpu::Env {
-            x,
-            pre: &[],
-            syn: &[],
-            tmp: &[],
-            t: parts.t,
-            step: parts.step,
-            dt: parts.dt,
-            i: parts.i,
-            j: parts.j,
-            n: parts.n,
-            noise: parts.noise,
-        };
+        let env = parts.env(x, &[], &[]);
         let fired = threshold(&env) != F::zero();
         if fired {
             self.on_spike.run(x, &mut [], parts);

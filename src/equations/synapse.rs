@@ -160,15 +160,7 @@ impl SynapseProgram {
             if let Some((_, node)) = subs.iter().find(|(s, _)| s == n) {
                 return Some(node.clone());
             }
-            if let Some(base) = n.strip_suffix("_pre") {
-                let k = pre.slot(base)?;
-                return Some(pre.inline(&Node::load(Ref::Var(k))).substitute(&|r| match r {
-                    Ref::Var(k) => Some(Node::load(Ref::Pre(k))),
-                    _ => None,
-                }));
-            }
-            let base = n.strip_suffix("_post").unwrap_or(n);
-            post.slot(base).map(|k| post.inline(&Node::load(Ref::Var(k))))
+            neuron_name(n, pre, post)
         };
         let mut summed = Vec::new();
         let mut event_updates: Vec<(usize, Node, Node)> = Vec::new();
@@ -329,15 +321,7 @@ impl SynapseProgram {
             if let Some(k) = self.vars.iter().position(|v| v.name == n) {
                 return Some(Node::load(Ref::Syn(k)));
             }
-            if let Some(base) = n.strip_suffix("_pre") {
-                let k = pre.slot(base)?;
-                return Some(pre.inline(&Node::load(Ref::Var(k))).substitute(&|r| match r {
-                    Ref::Var(k) => Some(Node::load(Ref::Pre(k))),
-                    _ => None,
-                }));
-            }
-            let base = n.strip_suffix("_post").unwrap_or(n);
-            post.slot(base).map(|k| post.inline(&Node::load(Ref::Var(k))))
+            neuron_name(n, pre, post)
         };
         Lowering {
             scope: &self.scope,
@@ -584,6 +568,20 @@ fn step_synapses(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_wor
             post_stores = post_stores,
         )
     }
+}
+
+/// What a name other than the synapse's own reads: `x_pre` a pre-synaptic variable, `x_post`
+/// or an unsuffixed `x` a post-synaptic one (subexpressions inlined).
+fn neuron_name(n: &str, pre: &NeuronModel, post: &NeuronModel) -> Option<Node> {
+    if let Some(base) = n.strip_suffix("_pre") {
+        let k = pre.slot(base)?;
+        return Some(pre.inline(&Node::load(Ref::Var(k))).substitute(&|r| match r {
+            Ref::Var(k) => Some(Node::load(Ref::Pre(k))),
+            _ => None,
+        }));
+    }
+    let base = n.strip_suffix("_post").unwrap_or(n);
+    post.slot(base).map(|k| post.inline(&Node::load(Ref::Var(k))))
 }
 
 /// The synapse's subexpressions, by name, lowered.

@@ -5,7 +5,7 @@
 
 use super::Population;
 use rayon::prelude::*;
-use crate::equations::cpu::{compile, CpuProgram, Env, EnvParts, Eval};
+use crate::equations::cpu::{compile, CpuProgram, EnvParts, Eval};
 use crate::equations::ir::Ref;
 use crate::equations::synapse::SynapseProgram;
 use crate::equations::vm::BatchProgram;
@@ -197,23 +197,7 @@ impl<F: Real> EquationProjection<F> {
                             &mut regs,
                         );
                         *a = match factor {
-                            Some(f) => {
-                                let p = self.parts(&[], step, 0, i);
-                                let env = Env {
-                                    x,
-                                    pre: &[],
-                                    syn: &[],
-                                    tmp: &[],
-                                    t: p.t,
-                                    step: p.step,
-                                    dt: p.dt,
-                                    i: p.i,
-                                    j: p.j,
-                                    n: p.n,
-                                    noise: None,
-                                };
-                                f(&env) * sum
-                            }
+                            Some(f) => f(&self.parts(&[], step, 0, i).env(x, &[], &[])) * sum,
                             None => sum,
                         };
                     }
