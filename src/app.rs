@@ -56,7 +56,8 @@ pub fn run(req: &RunRequest) -> Result<(PathBuf, RunSummary)> {
     config.output.path = Some(path.clone());
     let estimated = crate::memory::ensure_fits(&config)?;
     let net = Network::build(&config)?;
-    let plan = RecordPlan::from_config(&config);
+    let mut plan = RecordPlan::from_config(&config);
+    plan.resolve(&net)?;
     let mut backend = backend::create(&net, &plan, &backend_options(&config))?;
     let info = backend.info();
     let meta = RunMeta {

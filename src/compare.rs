@@ -205,6 +205,7 @@ pub fn validate(
             .enumerate()
             .map(|(p, pop)| TracePlan {
                 population: p,
+                projection: None,
                 variables: vec![TraceVar::State(0)],
                 names: vec!["v".into()],
                 neurons: (0..pop.size.min(TRACED_NEURONS) as u32).collect(),

@@ -12,6 +12,9 @@ pub use crate::config::TraceVar;
 #[derive(Clone, Debug)]
 pub struct TracePlan {
     pub population: usize,
+    /// A trace of a projection's synapses (written as equations): its index; `variables` are
+    /// then the synaptic variables and `neurons` the synapses (CSR order).
+    pub projection: Option<usize>,
     pub variables: Vec<TraceVar>,
     /// The variables' names, as the output file calls them.
     pub names: Vec<String>,
@@ -41,6 +44,7 @@ impl RecordPlan {
             .zip(&config.resolved.traces)
             .map(|(t, resolved)| TracePlan {
                 population: resolved.population,
+                projection: None,
                 variables: resolved.variables.clone(),
                 names: t.variables.clone(),
                 neurons: match &t.neurons {
@@ -51,8 +55,44 @@ impl RecordPlan {
                 },
                 every: t.every,
             })
-            .collect();
+            .collect::<Vec<_>>();
+        let mut traces = traces;
+        for (t, (projection, variables)) in config.record.synapses.iter().zip(&config.resolved.synapse_traces) {
+            traces.push(TracePlan {
+                population: config.resolved.projections[*projection].target,
+                projection: Some(*projection),
+                variables: variables.iter().map(|&k| TraceVar::State(k)).collect(),
+                names: t.variables.clone(),
+                // "all" is resolved against the network (`resolve`).
+                neurons: match &t.synapses {
+                    NeuronSelection::List(l) => l.iter().map(|&n| n as u32).collect(),
+                    NeuronSelection::Keyword(_) => Vec::new(),
+                },
+                every: t.every,
+            });
+        }
         RecordPlan { spikes, traces }
+    }
+
+    /// Resolves the synapse traces against the network: `"all"` (left empty by
+    /// `from_config`) becomes every synapse, and a listed synapse must exist.
+    pub fn resolve(&mut self, net: &Network) -> crate::error::Result<()> {
+        let mut k = 0;
+        for t in self.traces.iter_mut() {
+            let Some(p) = t.projection else { continue };
+            let n = net.projections[p].csr.col_idx.len() as u32;
+            let at = format!("record.synapses[{k}].synapses");
+            k += 1;
+            if t.neurons.is_empty() {
+                t.neurons = (0..n).collect();
+            } else if let Some(bad) = t.neurons.iter().find(|&&s| s >= n) {
+                return Err(crate::error::Error::config(
+                    at,
+                    format!("synapse {bad} is out of range: projection `{}` has {n}", net.projections[p].name),
+                ));
+            }
+        }
+        Ok(())
     }
 
     /// Nothing recorded: for benchmarks and validation runs that read the state instead.
@@ -208,6 +248,7 @@ mod tests {
             spikes: vec![true],
             traces: vec![TracePlan {
                 population: 0,
+                projection: None,
                 variables: vec![TraceVar::State(0)],
                 names: vec!["v".into()],
                 neurons: vec![0, 1],

@@ -322,6 +322,22 @@ pub struct Record {
     pub spikes: Vec<String>,
     #[serde(default)]
     pub traces: Vec<TraceSpec>,
+    /// Synaptic variables over time (synapses written as equations).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub synapses: Vec<SynapseTraceSpec>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SynapseTraceSpec {
+    pub projection: String,
+    pub variables: Vec<String>,
+    /// Synapse indices (the projection's order, as `/synapses/<projection>/pre` lists them)
+    /// or "all".
+    #[serde(default)]
+    pub synapses: NeuronSelection,
+    #[serde(default = "default_every")]
+    pub every: u64,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]

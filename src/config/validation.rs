@@ -19,6 +19,8 @@ pub struct Resolved {
     pub synapses: Vec<Option<std::sync::Arc<crate::equations::synapse::SynapseProgram>>>,
     /// Per trace entry: its population and each variable.
     pub traces: Vec<ResolvedTrace>,
+    /// Per `record.synapses` entry: its projection and the index of each variable.
+    pub synapse_traces: Vec<(usize, Vec<usize>)>,
 }
 
 /// A projection's source and target, as population indices.
@@ -432,11 +434,67 @@ impl Config {
                 _ => {}
             }
         }
+        let mut synapse_traces = Vec::new();
+        for (k, t) in self.record.synapses.iter().enumerate() {
+            let at = format!("record.synapses[{k}]");
+            let Some(p) = self.projections.keys().position(|n| n == &t.projection) else {
+                return Err(Error::config(format!("{at}.projection"), format!("no projection named `{}`", t.projection)));
+            };
+            let Some(program) = &synapses[p] else {
+                return Err(Error::config(
+                    format!("{at}.projection"),
+                    format!("`{}` uses a built-in synapse; record its g with record.traces (`g_{}`)", t.projection, t.projection),
+                ));
+            };
+            if self.populations.contains_key(&t.projection) {
+                return Err(Error::config(
+                    format!("{at}.projection"),
+                    format!("`{}` names a population too, and both would be /report/{}", t.projection, t.projection),
+                ));
+            }
+            if t.variables.is_empty() || t.variables.len() > MAX_TRACE_VARIABLES {
+                return Err(Error::config(format!("{at}.variables"), format!("name 1 to {MAX_TRACE_VARIABLES} variables")));
+            }
+            let mut ks = Vec::new();
+            for v in &t.variables {
+                let Some(idx) = program.vars.iter().position(|x| &x.name == v) else {
+                    return Err(Error::config(
+                        format!("{at}.variables"),
+                        format!(
+                            "unknown synaptic variable `{v}`; `{}` has {}",
+                            t.projection,
+                            program.vars.iter().map(|x| x.name.as_str()).collect::<Vec<_>>().join(", ")
+                        ),
+                    ));
+                };
+                if ks.contains(&idx) {
+                    return Err(Error::config(format!("{at}.variables"), format!("`{v}` is listed twice")));
+                }
+                ks.push(idx);
+            }
+            if self.record.synapses[..k].iter().any(|o| o.projection == t.projection) {
+                return Err(Error::config(format!("{at}.projection"), format!("`{}` is recorded by an earlier entry", t.projection)));
+            }
+            if t.every == 0 {
+                return Err(Error::config(format!("{at}.every"), "must be at least 1"));
+            }
+            match &t.synapses {
+                NeuronSelection::Keyword(w) if w != "all" => {
+                    return Err(Error::config(format!("{at}.synapses"), format!("expected \"all\" or a list of indices, got \"{w}\"")))
+                }
+                NeuronSelection::List(l) if l.is_empty() => {
+                    return Err(Error::config(format!("{at}.synapses"), "is empty: list at least one synapse, or \"all\""))
+                }
+                _ => {}
+            }
+            synapse_traces.push((p, ks));
+        }
         Ok(Resolved {
             models,
             projections,
             synapses,
             traces,
+            synapse_traces,
         })
     }
 

@@ -173,14 +173,28 @@ impl Hdf5Writer {
             let width = t.neurons.len();
             let mut data = Vec::new();
             let mut times = Vec::new();
+            // A projection's synapses are recorded as a population's neurons are, under the
+            // projection's name (validation keeps it apart from the populations').
+            let (group, program) = match t.projection {
+                Some(p) => match &net.projections[p].synapse {
+                    SynapseModel::Equations(program) => (&net.projections[p].name, Some(program)),
+                    _ => unreachable!("validated: synapses written as equations"),
+                },
+                None => (&pop.name, None),
+            };
             for (&var, name) in t.variables.iter().zip(&t.names) {
-                let g = file.create_group(&format!("report/{}/{}", pop.name, name))?;
+                let g = file.create_group(&format!("report/{group}/{name}"))?;
                 let ds = g
                     .new_dataset::<f32>()
                     .chunk((trace_chunk_rows(width), width))
                     .shape((0.., width))
                     .create("data")?;
+                let synaptic_unit;
                 let units = match var {
+                    TraceVar::State(k) if program.is_some() => {
+                        synaptic_unit = program.expect("checked").vars[k].dim.to_string();
+                        synaptic_unit.as_str()
+                    }
                     TraceVar::State(k) => pop.variables()[k].unit,
                     TraceVar::Synapse(p) => {
                         synapse_units(pop.model.kind(), &net.projections[p].synapse)

@@ -409,3 +409,56 @@ traces = [{ population = "p", variables = ["I", "g"] }]
         assert!(e.contains("models.reader.equations") && e.contains(expected), "{model}: {e}");
     }
 }
+
+#[test]
+fn synaptic_variables_are_recorded_over_time_on_both_backends_and_in_the_report_layout() {
+    let overrides = [
+        "simulation.duration_ms=300",
+        "record.synapses=[{ projection = \"S\", variables = [\"w\", \"Apre\"], synapses = [0, 5, 999], every = 10 }]",
+    ];
+    let (config, net) = shipped("equations/stdp.toml", &overrides);
+    let mut plan = RecordPlan::from_config(&config);
+    plan.resolve(&net).unwrap();
+    let a = run_in_memory(&net, &mut CpuBackend::<f32>::new(&net), &plan);
+    let b = run_in_memory(&net, &mut gpu_backend(&net, &plan), &plan);
+    let (wa, wb) = (&a.traces[0][0], &b.traces[0][0]);
+    assert_eq!(wa.len(), 300 * 3);
+    // The first samples are the initial weights; the weights move.
+    let init = &net.projections[0].equation.as_ref().unwrap().state[0];
+    assert_eq!(wa[..3], [init[0] as f32, init[5] as f32, init[999] as f32]);
+    assert!(wa[wa.len() - 3..] != wa[..3]);
+    for (x, y) in wa.iter().zip(wb) {
+        assert!((x - y).abs() < 1e-8, "{x} vs {y}");
+    }
+    // In the file: /report/S/w with the synapses' indices as node ids.
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("stdp.h5");
+    let req = ganglion::app::RunRequest {
+        config: repo_path("configs/equations/stdp.toml"),
+        overrides: overrides.iter().map(|s| s.to_string()).collect(),
+        output: Some(out.clone()),
+        ..Default::default()
+    };
+    ganglion::app::run(&req).unwrap();
+    let f = hdf5::File::open(&out).unwrap();
+    let ids: Vec<u64> = f.dataset("report/S/w/mapping/node_ids").unwrap().read_raw().unwrap();
+    assert_eq!(ids, vec![0, 5, 999]);
+    let data: Vec<f32> = f.dataset("report/S/w/data").unwrap().read_raw().unwrap();
+    assert_eq!(&data, wa);
+    // Bad entries name the key.
+    for (bad, expected) in [
+        ("record.synapses=[{ projection = \"T\", variables = [\"w\"] }]", "no projection named `T`"),
+        ("record.synapses=[{ projection = \"S\", variables = [\"q\"] }]", "unknown synaptic variable `q`"),
+        ("record.synapses=[{ projection = \"S\", variables = [\"w\"], synapses = [1000] }]", "out of range"),
+    ] {
+        let e = match ganglion::config::load(&repo_path("configs/equations/stdp.toml"), &[bad.to_string()]) {
+            Err(e) => e.to_string(),
+            Ok(config) => {
+                let net = ganglion::network::Network::build(&config).unwrap();
+                let mut plan = RecordPlan::from_config(&config);
+                plan.resolve(&net).expect_err("refused").to_string()
+            }
+        };
+        assert!(e.contains("record.synapses[0]") && e.contains(expected), "{bad}: {e}");
+    }
+}

@@ -82,6 +82,7 @@ fn every_variable(net: &ganglion::network::Network) -> RecordPlan {
         spikes: vec![false],
         traces: vec![ganglion::record::TracePlan {
             population: 0,
+            projection: None,
             variables: variables.map(ganglion::record::TraceVar::State).to_vec(),
             names: variables.map(|k| format!("{k}")).to_vec(),
             neurons: (0..net.populations[0].size as u32).collect(),

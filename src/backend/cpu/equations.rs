@@ -311,4 +311,9 @@ impl<F: Real> EquationProjection<F> {
             .map(|k| self.syn.iter().skip(k).step_by(self.n_vars).map(|&x| Real::to_f64(x)).collect())
             .collect()
     }
+
+    /// Variable k of synapse s.
+    pub fn value(&self, s: usize, k: usize) -> F {
+        self.syn[s * self.n_vars + k]
+    }
 }

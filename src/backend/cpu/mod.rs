@@ -305,6 +305,18 @@ impl<F: Real> CpuBackend<F> {
             if !self.step.is_multiple_of(t.every) {
                 continue;
             }
+            if let Some(p) = t.projection {
+                let Projection::Equation(e) = &self.projections[p] else {
+                    unreachable!("validated: synapses written as equations")
+                };
+                for (&var, buf) in t.variables.iter().zip(chunk.data.iter_mut()) {
+                    let TraceVar::State(k) = var else {
+                        unreachable!("a synapse trace records synaptic variables")
+                    };
+                    buf.extend(t.neurons.iter().map(|&s| e.value(s as usize, k).to_f64() as f32));
+                }
+                continue;
+            }
             let pop = &self.populations[t.population];
             for (&var, buf) in t.variables.iter().zip(chunk.data.iter_mut()) {
                 match var {
@@ -331,7 +343,11 @@ impl<F: Real> CpuBackend<F> {
     /// Brings the subexpressions of the populations a trace due now records up to date.
     fn refresh_for_traces(&mut self, plan: &RecordPlan) {
         let (key, step) = (self.seed_key, self.step);
-        for t in plan.traces.iter().filter(|t| step.is_multiple_of(t.every)) {
+        for t in plan
+            .traces
+            .iter()
+            .filter(|t| t.projection.is_none() && step.is_multiple_of(t.every))
+        {
             let pop = &mut self.populations[t.population];
             let (model, n_vars) = (pop.model.as_ref(), pop.n_vars);
             for &i in &t.neurons {

@@ -170,6 +170,7 @@ impl GpuBackend {
             net,
             plan,
             &pops.buffers,
+            &equation_synapses.states,
             steps_per_submit,
         )?;
         let timer = ctx.timestamps.then(|| Timer {

@@ -15,6 +15,8 @@ pub const NO_STEP: u32 = u32::MAX;
 
 pub struct TraceBuffers {
     pub population: usize,
+    /// A trace of a projection's synapses.
+    pub projection: Option<usize>,
     pub n_recorded: u32,
     pub n_variables: u32,
     pub every: u64,
@@ -45,6 +47,7 @@ pub(crate) fn traces(
     net: &Network,
     plan: &RecordPlan,
     populations: &[PopulationBuffers],
+    synapse_states: &[(usize, usize, usize, wgpu::Buffer)],
     steps_per_submit: u64,
 ) -> Result<Vec<TraceBuffers>> {
     let mut traces = Vec::new();
@@ -67,7 +70,19 @@ pub(crate) fn traces(
                 TraceVar::Synapse(_) => None,
             })
             .collect();
-        if !own.is_empty() {
+        if let Some(p) = t.projection {
+            let (_, n_syn, _, buffer) = synapse_states
+                .iter()
+                .find(|(index, ..)| *index == p)
+                .ok_or_else(|| Error::Gpu(format!("projection `{}` keeps no synaptic variables", net.projections[p].name)))?;
+            sources.push(GatherSource {
+                buffer,
+                offset: 0,
+                n: *n_syn as u32,
+                vars: own,
+                is_state: false,
+            });
+        } else if !own.is_empty() {
             sources.push(GatherSource {
                 buffer: &populations[t.population].state,
                 offset: 0,
@@ -142,6 +157,7 @@ pub(crate) fn traces(
         }
         traces.push(TraceBuffers {
             population: t.population,
+            projection: t.projection,
             n_recorded,
             n_variables: t.variables.len() as u32,
             every: t.every,

@@ -92,7 +92,7 @@ impl GpuBackend {
                 for &(t, slot) in gathers {
                     let trace = &self.traces[t];
                     let pop = &self.populations[trace.population];
-                    if let Some((kernel, group)) = &pop.refresh {
+                    if let (Some((kernel, group)), None) = (&pop.refresh, trace.projection) {
                         pass.set_pipeline(&kernel.pipeline);
                         pass.set_bind_group(0, group, &[step_offset]);
                         let (x, y) = dispatch_size(pop.size);
