@@ -40,6 +40,7 @@ struct GatherSource<'a> {
 }
 
 /// The trace buffers and gathers of `plan`, each for `steps_per_submit` steps.
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn traces(
     ctx: &GpuContext,
     kernels: &Kernels,
