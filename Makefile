@@ -1,7 +1,7 @@
 # ganglion: `make demo` runs the seed's two-neuron network, `make test` runs every test.
 # Both install the system packages they need first (Debian/Ubuntu, via apt-get).
 
-SYSTEM_PACKAGES := libhdf5-dev mesa-vulkan-drivers libvulkan1 pkg-config fonts-dejavu-core
+SYSTEM_PACKAGES := libhdf5-dev mesa-vulkan-drivers libvulkan1 pkg-config fonts-dejavu-core python3 python3-venv
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 CARGO ?= cargo
 
@@ -23,8 +23,10 @@ demo: build
 	./target/release/ganglion run configs/hh_pair.toml --force
 
 # Mesa's loader prints an error per Wayland probe on headless machines without XDG_RUNTIME_DIR.
+# Then libsonata, the reference SONATA reader, reads a fresh run's output (tests/sonata).
 test: deps
 	XDG_RUNTIME_DIR=$${XDG_RUNTIME_DIR:-/tmp} $(CARGO) test --release
+	XDG_RUNTIME_DIR=$${XDG_RUNTIME_DIR:-/tmp} tests/sonata/check.sh
 
 bench: deps
 	$(CARGO) bench

@@ -51,6 +51,10 @@ pub fn backend_options(config: &Config) -> BackendOptions {
 pub fn run(req: &RunRequest) -> Result<(PathBuf, RunSummary)> {
     let mut config = config::load(&req.config, &req.overrides)?;
     let path = output_path(&config, &req.config, req.output.as_deref());
+    let sonata_dir = config.output.sonata_dir.clone();
+    if let Some(dir) = &sonata_dir {
+        crate::io::sonata::output_dir::check_target(dir, req.force)?;
+    }
     let target = OutputTarget::claim(&path, req.force)?;
     // The file records the output it was written to, whichever way it was chosen.
     config.output.path = Some(path.clone());
@@ -92,7 +96,11 @@ pub fn run(req: &RunRequest) -> Result<(PathBuf, RunSummary)> {
         summary.host_memory = Some((crate::memory::peak_host_bytes(), estimated));
         summary
     });
-    settle(target, result, closed, written, net.dt_ms)
+    let (path, summary) = settle(target, result, closed, written, net.dt_ms)?;
+    if let Some(dir) = &sonata_dir {
+        crate::io::sonata::output_dir::write(&path, dir)?;
+    }
+    Ok((path, summary))
 }
 
 /// What becomes of a run's partial file. Complete, interrupted and diverged runs take the

@@ -260,27 +260,55 @@ pub fn build(
         Connectivity::Explicit {
             pre,
             post,
-            weight: per_synapse,
-        } => {
-            let mut order: Vec<usize> = (0..pre.len()).collect();
-            order.sort_by_key(|&s| (post[s], pre[s]));
-            let mut rows = vec![Vec::new(); n_tgt];
-            for &s in &order {
-                rows[post[s] as usize].push(pre[s] as u32);
-            }
-            if let Some(w) = per_synapse {
-                return Csr::from_rows(
-                    n_tgt,
-                    n_src,
-                    rows,
-                    Weights::PerSynapse(order.iter().map(|&s| w[s]).collect()),
-                );
-            }
-            rows
+            weight: Some(w),
+        } => return Ok(from_pairs(n_src, n_tgt, pre, post, PairWeights::Given(w))?.0),
+        Connectivity::Explicit { pre, post, weight: None } => pair_rows(n_tgt, pre, post, &pair_order(pre, post)),
+        Connectivity::Sonata { edges, .. } => {
+            return Err(Error::config(
+                "connectivity",
+                format!("{}: a SONATA edges file is read when the config is validated (from_pairs)", edges.display()),
+            ))
         }
     };
     let weights = draw_weights(weight, &rows, seed, projection);
     Csr::from_rows(n_tgt, n_src, rows, weights)
+}
+
+/// Synapse `s` of a list of pairs goes to position k of the matrix, for `order[k] = s`:
+/// by target, then source (a stable sort, so repeated pairs keep their order).
+fn pair_order(pre: &[u64], post: &[u64]) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..pre.len()).collect();
+    order.sort_by_key(|&s| (post[s], pre[s]));
+    order
+}
+
+fn pair_rows(n_tgt: usize, pre: &[u64], post: &[u64], order: &[usize]) -> Vec<Vec<u32>> {
+    let mut rows = vec![Vec::new(); n_tgt];
+    for &s in order {
+        rows[post[s] as usize].push(pre[s] as u32);
+    }
+    rows
+}
+
+/// The weights of synapses given as pairs.
+pub enum PairWeights<'a> {
+    /// One per pair, in the pairs' order.
+    Given(&'a [f64]),
+    /// Drawn as for any other rule (the projection's `weight`).
+    Drawn { draw: &'a WeightDraw, seed: u64, projection: usize },
+}
+
+/// The matrix of synapses given as (pre, post) pairs (explicit lists, SONATA edges), and the
+/// order that takes each pair's other values (edge attributes) to the matrix's:
+/// `matrix[k] = pairs[order[k]]`. Indices are in range (validated).
+pub fn from_pairs(n_src: usize, n_tgt: usize, pre: &[u64], post: &[u64], weights: PairWeights) -> Result<(Csr, Vec<usize>)> {
+    let order = pair_order(pre, post);
+    let rows = pair_rows(n_tgt, pre, post, &order);
+    let weights = match weights {
+        PairWeights::Given(w) => Weights::PerSynapse(order.iter().map(|&s| w[s]).collect()),
+        PairWeights::Drawn { draw, seed, projection } => draw_weights(draw, &rows, seed, projection),
+    };
+    Ok((Csr::from_rows(n_tgt, n_src, rows, weights)?, order))
 }
 
 #[cfg(test)]

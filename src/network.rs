@@ -2,7 +2,7 @@
 //! state. Both backends receive the same `Network`, built once from the seed.
 
 use crate::config::{Config, InitValue, SynapseModel};
-use crate::connectivity::{self, Csr, WeightDraw, Weights};
+use crate::connectivity::{self, Csr, PairWeights, WeightDraw, Weights};
 use crate::error::Result;
 use crate::model::exp_synapse;
 use crate::model::exp_synapse::{ExpKind, ExpSynapse};
@@ -108,15 +108,45 @@ impl Network {
             .map(|((index, (name, proj)), ends)| {
                 let (source, target) = (ends.source, ends.target);
                 let weight = WeightDraw::new(&format!("projections.{name}.weight"), &proj.weight)?;
-                let csr = connectivity::build(
-                    &proj.connectivity,
-                    populations[source].size,
-                    populations[target].size,
-                    &weight,
-                    source == target,
-                    sim.seed,
-                    index,
-                )?;
+                let edges = config.resolved.edges[index].as_deref();
+                // A SONATA file's edges in the matrix's order, with the order that takes their
+                // attributes there.
+                let (csr, edge_order) = match edges {
+                    Some(e) => {
+                        let (csr, order) = connectivity::from_pairs(
+                            populations[source].size,
+                            populations[target].size,
+                            &e.source,
+                            &e.target,
+                            match e.attribute("syn_weight") {
+                                Some(w) => PairWeights::Given(w),
+                                // Edges without weights take the projection's `weight`.
+                                None => PairWeights::Drawn { draw: &weight, seed: sim.seed, projection: index },
+                            },
+                        )?;
+                        (csr, Some(order))
+                    }
+                    None => (
+                        connectivity::build(
+                            &proj.connectivity,
+                            populations[source].size,
+                            populations[target].size,
+                            &weight,
+                            source == target,
+                            sim.seed,
+                            index,
+                        )?,
+                        None,
+                    ),
+                };
+                let edge_columns: Vec<(String, Vec<f64>)> = match (edges, &edge_order) {
+                    (Some(e), Some(order)) => e
+                        .attributes
+                        .iter()
+                        .map(|(n, v)| (n.clone(), order.iter().map(|&s| v[s]).collect()))
+                        .collect(),
+                    _ => Vec::new(),
+                };
                 if let Some(program) = &config.resolved.synapses[index] {
                     let (pre, post) = (
                         populations[source].model.kind().equations().expect("validated"),
@@ -136,6 +166,7 @@ impl Network {
                         &format!("projections.{name}"),
                         &proj.init,
                         proj.delay.as_deref(),
+                        &edge_columns,
                         &csr.col_idx,
                         &post_of,
                         &populations[source].init,

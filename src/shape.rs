@@ -82,7 +82,8 @@ impl Shape {
             .iter()
             .zip(&config.resolved.projections)
             .zip(&config.resolved.synapses)
-            .map(|(((name, p), ends), program)| {
+            .zip(&config.resolved.edges)
+            .map(|((((name, p), ends), program), edges)| {
                 let (source, target) = (ends.source, ends.target);
                 let (n_source, n_target) = (populations[source].size, populations[target].size);
                 let same = source == target;
@@ -98,6 +99,7 @@ impl Shape {
                         k * n_target
                     }
                     Connectivity::Explicit { pre, .. } => pre.len() as u64,
+                    Connectivity::Sonata { .. } => edges.as_ref().map_or(0, |e| e.len() as u64),
                 };
                 let per_synapse_weights = !matches!(p.weight, WeightSpec::Constant(_))
                     || matches!(
@@ -106,7 +108,8 @@ impl Shape {
                             weight: Some(_),
                             ..
                         }
-                    );
+                    )
+                    || edges.as_ref().is_some_and(|e| e.attribute("syn_weight").is_some());
                 // Validated: the parameters read.
                 let delay_ms = p.synapse_params(name).ok().and_then(|s| s.delay_ms());
                 let ring_slots = config.builtin_synapse(p).is_some_and(|b| b != SynapseName::Graded).then(|| {

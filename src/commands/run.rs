@@ -17,6 +17,9 @@ pub struct Args {
     /// Overwrite an existing output file.
     #[arg(long)]
     pub force: bool,
+    /// Also write a SONATA simulation output directory (overrides output.sonata_dir).
+    #[arg(long)]
+    pub sonata_dir: Option<PathBuf>,
     /// No progress bar, no summary.
     #[arg(long)]
     pub quiet: bool,
@@ -41,6 +44,9 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     });
     // Held to the same rules as the config key.
     let mut overrides = args.config.all_overrides();
+    if let Some(dir) = &args.sonata_dir {
+        overrides.push(format!("output.sonata_dir={}", toml::Value::String(dir.display().to_string())));
+    }
     if let Some(n) = args.chunk_steps {
         overrides.push(format!("simulation.chunk_steps={n}"));
     }
@@ -58,6 +64,9 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let (path, summary) = app::run(&req)?;
     if !args.quiet {
         println!("wrote {}", path.display());
+        if let Some(dir) = &args.sonata_dir {
+            println!("wrote the SONATA output directory {}", dir.display());
+        }
         println!("{}", summary.one_line());
         if let Some((peak, estimated)) = summary.host_memory {
             println!(

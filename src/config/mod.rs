@@ -1,9 +1,11 @@
 //! The TOML configuration: the schema (`schema`), `--set` overrides (`overrides`) and the
-//! checks that resolve a config into what the rest of ganglion reads (`validation`). Knows
+//! checks that resolve a config into what the rest of ganglion reads (`validation`, with
+//! networks given as SONATA files in `sonata`). Knows
 //! nothing about numerics; `network` turns a validated `Config` into arrays.
 
 mod overrides;
 mod schema;
+mod sonata;
 mod validation;
 
 pub use schema::*;
@@ -31,6 +33,7 @@ pub fn parse(text: &str, overrides: &[String]) -> Result<Config> {
     for o in overrides {
         overrides::apply(&mut value, o)?;
     }
+    sonata::resolve_node_sizes(&mut value)?;
     validation::reject_non_finite("", &toml::Value::Table(value.clone()))?;
     let mut config: Config = deserialize_at("", toml::Value::Table(value))?;
     config.resolved = config.validate()?;

@@ -313,6 +313,13 @@ pub enum Connectivity {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         weight: Option<Vec<f64>>,
     },
+    /// The edges of a SONATA edges file (`io::sonata::edges`).
+    Sonata {
+        edges: PathBuf,
+        /// The edge population (default: the file's only one).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        population: Option<String>,
+    },
 }
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
@@ -374,6 +381,10 @@ impl Default for NeuronSelection {
 pub struct Output {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub path: Option<PathBuf>,
+    /// Also a SONATA simulation output directory (`io::sonata::output_dir`), written when
+    /// the run completes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sonata_dir: Option<PathBuf>,
 }
 
 /// Variables one trace entry may record (the GPU gather packs their indices in 4-bit fields).

@@ -21,6 +21,8 @@ pub struct Resolved {
     pub traces: Vec<ResolvedTrace>,
     /// Per `record.synapses` entry: its projection and the index of each variable.
     pub synapse_traces: Vec<(usize, Vec<usize>)>,
+    /// Per projection: its SONATA edges, where its connectivity is a SONATA file.
+    pub edges: Vec<Option<std::sync::Arc<crate::io::sonata::Edges>>>,
 }
 
 /// A projection's source and target, as population indices.
@@ -259,6 +261,7 @@ impl Config {
         }
         let mut projections = Vec::new();
         let mut synapses = Vec::new();
+        let mut edges = Vec::new();
         let mut summed_targets: Vec<(usize, usize, &str)> = Vec::new();
         for (name, proj) in &self.projections {
             let index = |key: &str, pop: &str| {
@@ -309,6 +312,7 @@ impl Config {
             } else {
                 proj.synapse_params(name)?;
             }
+            edges.push(super::sonata::projection_edges(self, name, proj, program.as_deref())?);
             synapses.push(program);
             projections.push(ends);
         }
@@ -495,6 +499,7 @@ impl Config {
             synapses,
             traces,
             synapse_traces,
+            edges,
         })
     }
 

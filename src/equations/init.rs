@@ -237,6 +237,7 @@ pub fn synapse_state(
     at: &str,
     given: &indexmap::IndexMap<String, InitValue>,
     delay: Option<&str>,
+    edge_columns: &[(String, Vec<f64>)],
     pre_of: &[u32],
     post_of: &[u32],
     pre_state: &[Vec<f64>],
@@ -267,6 +268,13 @@ pub fn synapse_state(
         }
         Ok(out)
     };
+    // A SONATA edge attribute initialises the synaptic variable of its name; `init` may
+    // still set or rescale it.
+    for (name, column) in edge_columns {
+        if let Some(k) = p.vars.iter().position(|v| &v.name == name) {
+            columns[k] = column.clone();
+        }
+    }
     for (name, value) in given {
         let key = format!("{at}.init.{name}");
         let k = p.vars.iter().position(|v| &v.name == name).expect("checked");
@@ -281,25 +289,24 @@ pub fn synapse_state(
             value => plain_values(value, n, rng),
         };
     }
-    let delays = match delay {
-        None => vec![0; n.min(1)],
-        Some(text) => {
+    // The `delay` key, else the SONATA edges' delays (ms), else none.
+    let (key, seconds) = match (delay, edge_columns.iter().find(|(name, _)| name == "delay")) {
+        (Some(text), _) => {
             let key = format!("{at}.delay");
             let seconds = evaluate(text, &key, &columns, rng)?;
-            let mut steps = Vec::with_capacity(n);
-            for d in seconds {
-                // Brian2 rounds a delay to the nearest step.
-                let k = (d / dt).round();
-                if !(0.0..=65_000.0).contains(&k) {
-                    return Err(Error::config(
-                        key,
-                        format!("a delay of {d} s is outside 0 … 65000 steps"),
-                    ));
-                }
-                steps.push(k as u32);
-            }
-            steps
+            (key, seconds)
         }
+        (None, Some((_, ms))) => (format!("{at}.connectivity.edges"), ms.iter().map(|d| d * 1e-3).collect()),
+        (None, None) => return Ok((columns, vec![0; n.min(1)])),
     };
+    let mut delays = Vec::with_capacity(n);
+    for d in seconds {
+        // Brian2 rounds a delay to the nearest step.
+        let k = (d / dt).round();
+        if !(0.0..=65_000.0).contains(&k) {
+            return Err(Error::config(key, format!("a delay of {d} s is outside 0 … 65000 steps")));
+        }
+        delays.push(k as u32);
+    }
     Ok((columns, delays))
 }

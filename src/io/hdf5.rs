@@ -2,7 +2,7 @@
 //! interrupted run leaves a valid file holding everything up to its last flushed chunk.
 //!
 //! ```text
-//! /spikes/<pop>/timestamps            f64 [n] ms   (group attribute sorting = "by_time")
+//! /spikes/<pop>/timestamps            f64 [n] ms   (group attribute sorting: SONATA's enum, by_time)
 //! /spikes/<pop>/node_ids              u64 [n]
 //! /report/<pop>/<var>/data            f32 [n_samples, n_recorded]
 //! /report/<pop>/<var>/mapping/node_ids  u64 [n_recorded]
@@ -62,7 +62,7 @@ fn trace_chunk_rows(width: usize) -> usize {
     (262_144 / width.max(1)).clamp(1, 4096)
 }
 
-fn str_attr(loc: &hdf5::Location, name: &str, value: &str) -> hdf5::Result<()> {
+pub(crate) fn str_attr(loc: &hdf5::Location, name: &str, value: &str) -> hdf5::Result<()> {
     let v: VarLenUnicode = value
         .parse()
         .map_err(|e| hdf5::Error::from(format!("{e:?}")))?;
@@ -148,7 +148,7 @@ impl Hdf5Writer {
                 continue;
             }
             let g = file.create_group(&format!("spikes/{}", p.name))?;
-            str_attr(&g, "sorting", "by_time")?;
+            super::sonata::spikes::write_sorting(&g, super::sonata::spikes::Sorting::by_time)?;
             let timestamps = g
                 .new_dataset::<f64>()
                 .chunk(16_384)

@@ -1,2 +1,3 @@
 pub mod hdf5;
 pub mod output;
+pub mod sonata;

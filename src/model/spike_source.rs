@@ -140,8 +140,8 @@ impl NeuronKind for SpikeSource {
     }
 }
 
-/// (node id, time ms) of every spike in a file: a ganglion or SONATA spikes HDF5
-/// (`/spikes/<population>/node_ids`, `timestamps`), or a CSV of `time_ms,node_id` lines (a
+/// (node id, time ms) of every spike in a file: a ganglion or SONATA spikes HDF5 (BMTK's
+/// included: `io::sonata::spikes`), or a CSV of `time_ms,node_id` lines (a
 /// header line may name them).
 fn read_file(key: &str, path: &std::path::Path, population: Option<&str>) -> Result<Vec<(u64, f64)>> {
     let bad = |m: String| Error::config(key, format!("{}: {m}", path.display()));
@@ -151,18 +151,7 @@ fn read_file(key: &str, path: &std::path::Path, population: Option<&str>) -> Res
     let mut spikes = Vec::new();
     if is_hdf5 {
         let file = hdf5::File::open(path).map_err(|e| bad(e.to_string()))?;
-        let group = file.group("spikes").map_err(|_| bad("no /spikes group".into()))?;
-        let names = group.member_names().map_err(|e| bad(e.to_string()))?;
-        let name = match population {
-            Some(p) if names.iter().any(|n| n == p) => p.to_string(),
-            Some(p) => return Err(bad(format!("no spikes of population `{p}`; it has {}", names.join(", ")))),
-            None if names.len() == 1 => names[0].clone(),
-            None => return Err(bad(format!("holds several populations ({}): name one with `population`", names.join(", ")))),
-        };
-        let g = group.group(&name).map_err(|e| bad(e.to_string()))?;
-        let t: Vec<f64> = g.dataset("timestamps").and_then(|d| d.read_raw()).map_err(|e| bad(e.to_string()))?;
-        let ids: Vec<u64> = g.dataset("node_ids").and_then(|d| d.read_raw()).map_err(|e| bad(e.to_string()))?;
-        spikes.extend(ids.into_iter().zip(t));
+        spikes = crate::io::sonata::spikes::read(&file, population).map_err(bad)?;
         // Sorted by time, as a spike source needs (a SONATA file may be sorted by id).
         spikes.sort_by(|a, b| a.1.total_cmp(&b.1).then(a.0.cmp(&b.0)));
     } else {

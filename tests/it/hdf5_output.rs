@@ -41,8 +41,8 @@ fn a_run_reads_back_with_the_documented_layout() {
 
     let f = hdf5::File::open(&out).unwrap();
     let g = f.group("spikes/hh").unwrap();
-    let sorting: VarLenUnicode = g.attr("sorting").unwrap().read_scalar().unwrap();
-    assert_eq!(sorting.as_str(), "by_time");
+    let sorting: ganglion::io::sonata::spikes::Sorting = g.attr("sorting").unwrap().read_scalar().unwrap();
+    assert_eq!(sorting, ganglion::io::sonata::spikes::Sorting::by_time);
     let ts: Vec<f64> = g.dataset("timestamps").unwrap().read_raw().unwrap();
     let ids: Vec<u64> = g.dataset("node_ids").unwrap().read_raw().unwrap();
     let units: VarLenUnicode = g

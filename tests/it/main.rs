@@ -13,3 +13,4 @@ mod plasticity;
 mod plots_and_scale;
 mod golden;
 mod saccade;
+mod sonata;

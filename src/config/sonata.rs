@@ -1,0 +1,93 @@
+//! Networks given as SONATA files: population sizes from nodes files, read before the
+//! config is deserialised, and edges read and checked against the config when it is
+//! validated (so `check` and `run` refuse a bad file before any work).
+
+use super::{Config, Connectivity, Projection};
+use crate::equations::synapse::SynapseProgram;
+use crate::error::{Error, Result};
+use crate::io::sonata::{edges, nodes, Edges};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// Replaces every `size = { sonata_nodes = "PATH", population = "NAME" }` by the number of
+/// nodes of that population.
+pub(super) fn resolve_node_sizes(value: &mut toml::Table) -> Result<()> {
+    let Some(toml::Value::Table(pops)) = value.get_mut("populations") else { return Ok(()) };
+    for (name, pop) in pops.iter_mut() {
+        let Some(toml::Value::Table(size)) = pop.get_mut("size") else { continue };
+        let key = format!("populations.{name}.size");
+        let mut path = None;
+        let mut population = None;
+        for (k, v) in size.iter() {
+            match (k.as_str(), v) {
+                ("sonata_nodes", toml::Value::String(p)) => path = Some(PathBuf::from(p)),
+                ("population", toml::Value::String(p)) => population = Some(p.clone()),
+                (k, _) => {
+                    return Err(Error::config(
+                        &key,
+                        format!("`{k}`: a size is a number or {{ sonata_nodes = \"PATH\", population = \"NAME\" }}"),
+                    ))
+                }
+            }
+        }
+        let Some(path) = path else {
+            return Err(Error::config(&key, "a size given as a table needs sonata_nodes = \"PATH\""));
+        };
+        let n = nodes::count(&path, population.as_deref())
+            .map_err(|m| Error::config(&key, format!("{}: {m}", path.display())))?;
+        pop.as_table_mut().expect("a population is a table").insert("size".into(), toml::Value::Integer(n as i64));
+    }
+    Ok(())
+}
+
+/// A projection's SONATA edges, checked against its populations and its synapse: node ids
+/// in range; `delay` only where the synapse can take it (per synapse when written as
+/// equations; one value equal to the built-in event-driven synapse's `delay_ms`).
+pub(super) fn projection_edges(
+    config: &Config,
+    name: &str,
+    proj: &Projection,
+    program: Option<&SynapseProgram>,
+) -> Result<Option<Arc<Edges>>> {
+    let Connectivity::Sonata { edges: path, population } = &proj.connectivity else { return Ok(None) };
+    let at = format!("projections.{name}.connectivity");
+    let bad = |key: &str, m: String| Error::config(format!("{at}{key}"), format!("{}: {m}", path.display()));
+    let e = edges::read(path, population.as_deref()).map_err(|m| bad(".edges", m))?;
+    for (ids, pop, what) in [(&e.source, &proj.source, "source"), (&e.target, &proj.target, "target")] {
+        let size = config.populations[pop].size;
+        if let Some(k) = ids.iter().position(|&i| i >= size) {
+            return Err(bad(
+                "",
+                format!("edge {k} of `{}`: {what}_node_id {} is out of range for `{pop}` of {size}", e.population, ids[k]),
+            ));
+        }
+    }
+    if let Some(delay) = e.attribute("delay") {
+        if let Some(k) = delay.iter().position(|d| !(d.is_finite() && *d >= 0.0)) {
+            return Err(bad("", format!("edge {k}: delay {} is not a duration in ms", delay[k])));
+        }
+        if program.is_none() {
+            let one = proj.synapse_params(name)?.delay_ms();
+            let (lo, hi) = delay.iter().fold((f64::MAX, f64::MIN), |(lo, hi), &d| (lo.min(d), hi.max(d)));
+            match one {
+                _ if delay.is_empty() => {}
+                Some(d) if lo == hi && (d - lo).abs() <= 1e-9 * d.abs().max(1.0) => {}
+                Some(d) if lo == hi => {
+                    return Err(bad(
+                        "",
+                        format!("every edge has a delay of {lo} ms but the synapse's delay_ms is {d}: set params.delay_ms = {lo}"),
+                    ))
+                }
+                Some(_) => {
+                    return Err(bad(
+                        "",
+                        format!("the edges' delays vary ({lo} to {hi} ms); a built-in synapse has one delay: write the synapse as equations for one delay per synapse"),
+                    ))
+                }
+                None if hi == 0.0 => {}
+                None => return Err(bad("", format!("the edges have delays (up to {hi} ms) but the graded synapse has none"))),
+            }
+        }
+    }
+    Ok(Some(Arc::new(e)))
+}

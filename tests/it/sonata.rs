@@ -1,0 +1,394 @@
+//! SONATA interchange: the spike group's types in every output file, the simulation output
+//! directory, networks read from edges and nodes files, spike sources from SONATA files.
+
+use crate::common::*;
+use ganglion::app::{self, RunRequest};
+use ganglion::backend::cpu::CpuBackend;
+use ganglion::io::sonata::spikes::Sorting;
+use ganglion::record::RecordPlan;
+use hdf5::types::{TypeDescriptor, VarLenUnicode};
+use std::path::{Path, PathBuf};
+
+fn run_file(config: &str, out: &Path, overrides: &[String]) {
+    let req = RunRequest {
+        config: repo_path(config),
+        overrides: overrides.to_vec(),
+        output: Some(out.to_owned()),
+        force: true,
+        ..Default::default()
+    };
+    app::run(&req).expect("the run completes");
+}
+
+/// Checks one `/spikes/<pop>` group against the spec: `sorting` an enum of uint8 with the
+/// members none = 0, by_id = 1, by_time = 2 (here by_time), `timestamps` f64 in ms,
+/// `node_ids` u64.
+fn assert_spec_spike_group(g: &hdf5::Group) {
+    let sorting = g.attr("sorting").expect("a sorting attribute");
+    match sorting.dtype().unwrap().to_descriptor().unwrap() {
+        TypeDescriptor::Enum(e) => {
+            assert_eq!(e.size as usize, 1, "uint8");
+            assert!(!e.signed, "unsigned");
+            let members: Vec<(String, u64)> = e.members.iter().map(|m| (m.name.clone(), m.value)).collect();
+            assert_eq!(members, [("none".into(), 0), ("by_id".into(), 1), ("by_time".into(), 2)]);
+        }
+        other => panic!("{}: sorting is {other:?}, not the spec's enum", g.name()),
+    }
+    let value: Sorting = sorting.read_scalar().unwrap();
+    assert_eq!(value as u8, 2, "by_time");
+    let t = g.dataset("timestamps").unwrap();
+    assert!(matches!(t.dtype().unwrap().to_descriptor().unwrap(), TypeDescriptor::Float(hdf5::types::FloatSize::U8)));
+    let units: VarLenUnicode = t.attr("units").unwrap().read_scalar().unwrap();
+    assert_eq!(units.as_str(), "ms");
+    let ids = g.dataset("node_ids").unwrap();
+    assert!(matches!(ids.dtype().unwrap().to_descriptor().unwrap(), TypeDescriptor::Unsigned(hdf5::types::IntSize::U8)));
+    let times: Vec<f64> = t.read_raw().unwrap();
+    assert!(times.windows(2).all(|w| w[0] <= w[1]), "{}: sorted by time", g.name());
+}
+
+#[test]
+fn every_output_files_spike_groups_have_the_specs_types() {
+    let dir = tempfile::tempdir().unwrap();
+    let short = |ms: u32| vec![format!("simulation.duration_ms={ms}"), "simulation.backend=\"cpu\"".into()];
+    for (config, overrides) in [
+        ("configs/hh_pair.toml", short(60)),
+        ("configs/lif_tutorial.toml", short(150)),
+        ("configs/cobahh.toml", short(20)),
+        ("configs/equations/stdp.toml", short(50)),
+    ] {
+        let out = dir.path().join("run.h5");
+        let sonata = dir.path().join("sonata");
+        let mut o = overrides.clone();
+        o.push(format!("output.sonata_dir=\"{}\"", sonata.display()));
+        run_file(config, &out, &o);
+        for file in [out.clone(), sonata.join("spikes.h5")] {
+            let f = hdf5::File::open(&file).unwrap();
+            let spikes = f.group("spikes").unwrap();
+            let names = spikes.member_names().unwrap();
+            assert!(!names.is_empty(), "{config}: {} records spikes", file.display());
+            for pop in names {
+                assert_spec_spike_group(&spikes.group(&pop).unwrap());
+            }
+        }
+        std::fs::remove_dir_all(&sonata).unwrap();
+    }
+}
+
+#[test]
+fn the_sonata_directory_holds_the_same_spikes_and_traces_as_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("pair.h5");
+    let sonata = dir.path().join("out_sonata");
+    run_file(
+        "configs/hh_pair.toml",
+        &out,
+        &[
+            "simulation.duration_ms=40".into(),
+            "record.traces=[{population=\"hh\", variables=[\"v\", \"m\"], neurons=[1], every=3}]".into(),
+            format!("output.sonata_dir=\"{}\"", sonata.display()),
+        ],
+    );
+    let main = hdf5::File::open(&out).unwrap();
+    let spikes = hdf5::File::open(sonata.join("spikes.h5")).unwrap();
+    for set in ["timestamps", "node_ids"] {
+        let a: Vec<f64> = main.dataset(&format!("spikes/hh/{set}")).unwrap().read_raw().unwrap();
+        let b: Vec<f64> = spikes.dataset(&format!("spikes/hh/{set}")).unwrap().read_raw().unwrap();
+        assert!(!a.is_empty());
+        assert_eq!(a, b, "{set}");
+    }
+    let config: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(sonata.join("simulation_config.json")).unwrap()).unwrap();
+    assert_eq!(config["output"]["spikes_file"], "spikes.h5");
+    assert_eq!(config["run"]["tstop"], 40.0);
+    let reports = config["reports"].as_object().unwrap();
+    assert_eq!(reports.keys().collect::<Vec<_>>(), ["m", "v"]);
+    for (var, units) in [("v", "mV"), ("m", "1")] {
+        let r = &reports[var];
+        assert_eq!(r["variable_name"], var);
+        assert_eq!(r["unit"], units);
+        assert_eq!(r["dt"], 0.03);
+        let f = hdf5::File::open(sonata.join(r["file_name"].as_str().unwrap())).unwrap();
+        let data: ndarray::Array2<f32> = f.dataset("report/hh/data").unwrap().read_2d().unwrap();
+        let ours: ndarray::Array2<f32> = main.dataset(&format!("report/hh/{var}/data")).unwrap().read_2d().unwrap();
+        assert_eq!(data, ours, "{var}");
+        assert_eq!(data.dim(), (1334, 1), "samples at 0, 0.03, … < 40 ms");
+        let mapping = |set: &str| f.dataset(&format!("report/hh/mapping/{set}")).unwrap();
+        assert_eq!(mapping("node_ids").read_raw::<u64>().unwrap(), [1]);
+        assert_eq!(mapping("index_pointers").read_raw::<u64>().unwrap(), [0, 1]);
+        assert_eq!(mapping("element_ids").read_raw::<u32>().unwrap(), [0]);
+        let time: Vec<f64> = mapping("time").read_raw().unwrap();
+        assert_eq!(time[0], 0.0);
+        assert_eq!(time[2], 0.03);
+        assert!((time[1] - 1334.0 * 0.03).abs() < 1e-9, "stop just after the last frame: {}", time[1]);
+        // serde_json parses floats to within an ULP.
+        assert!((r["end_time"].as_f64().unwrap() - time[1]).abs() < 1e-12);
+        let units_attr: VarLenUnicode = f.dataset("report/hh/data").unwrap().attr("units").unwrap().read_scalar().unwrap();
+        assert_eq!(units_attr.as_str(), units);
+    }
+}
+
+#[test]
+fn a_sonata_directory_that_is_there_is_kept_without_force() {
+    let dir = tempfile::tempdir().unwrap();
+    let sonata = dir.path().join("s");
+    std::fs::create_dir_all(&sonata).unwrap();
+    std::fs::write(sonata.join("spikes.h5"), b"someone's results").unwrap();
+    let req = RunRequest {
+        config: repo_path("configs/hh_pair.toml"),
+        overrides: vec!["simulation.duration_ms=5".into(), format!("output.sonata_dir=\"{}\"", sonata.display())],
+        output: Some(dir.path().join("run.h5")),
+        force: false,
+        ..Default::default()
+    };
+    let e = app::run(&req).expect_err("refused").to_string();
+    assert!(e.contains("spikes.h5") && e.contains("--force"), "{e}");
+    assert_eq!(std::fs::read(sonata.join("spikes.h5")).unwrap(), b"someone's results");
+    assert!(!dir.path().join("run.h5").exists(), "nothing ran");
+}
+
+/// Writes a SONATA edges file as the spec lays it out: ids with their `node_population`,
+/// `edge_type_id`, `edge_group_id` (all 0), `edge_group_index`, and group 0's attributes,
+/// stored in an order other than the edges' (through edge_group_index).
+fn write_edges(path: &Path, population: &str, source: &[u64], target: &[u64], attributes: &[(&str, Vec<f64>)]) {
+    let f = hdf5::File::create(path).unwrap();
+    let g = f.create_group(&format!("edges/{population}")).unwrap();
+    let n = source.len();
+    for (name, ids, pop) in [("source_node_id", source, "pre_nodes"), ("target_node_id", target, "post_nodes")] {
+        let d = g.new_dataset_builder().with_data(ids).create(name).unwrap();
+        let v: VarLenUnicode = pop.parse().unwrap();
+        d.new_attr::<VarLenUnicode>().create("node_population").unwrap().write_scalar(&v).unwrap();
+    }
+    g.new_dataset_builder().with_data(&vec![100u64; n]).create("edge_type_id").unwrap();
+    g.new_dataset_builder().with_data(&vec![0u64; n]).create("edge_group_id").unwrap();
+    // Group rows in reverse: edge e is row n−1−e.
+    let index: Vec<u64> = (0..n as u64).rev().collect();
+    g.new_dataset_builder().with_data(&index).create("edge_group_index").unwrap();
+    let group0 = g.create_group("0").unwrap();
+    for (name, values) in attributes {
+        let rows: Vec<f64> = values.iter().rev().copied().collect();
+        group0.new_dataset_builder().with_data(&rows).create(*name).unwrap();
+    }
+}
+
+fn spikes_on_cpu(text: &str, overrides: &[&str]) -> Vec<(u64, u32)> {
+    let (_, net) = parsed(text, overrides);
+    let plan = RecordPlan::all_spikes(&net);
+    let sink = run_in_memory(&net, &mut CpuBackend::<f64>::new(&net), &plan);
+    sink.spikes.concat().iter().map(|s| (s.step, s.neuron)).collect()
+}
+
+fn pair_with(connectivity: &str) -> String {
+    std::fs::read_to_string(repo_path("configs/hh_pair.toml"))
+        .unwrap()
+        .replace("connectivity = { rule = \"all_to_all\", autapses = false }", &format!("connectivity = {connectivity}"))
+}
+
+#[test]
+fn an_edges_file_gives_the_same_network_as_explicit_connectivity() {
+    let dir = tempfile::tempdir().unwrap();
+    let overrides = ["simulation.duration_ms=300"];
+    // The seed pair as edges (its weights as syn_weight, listed target-last), against the seed.
+    let seed_edges = dir.path().join("seed_edges.h5");
+    write_edges(&seed_edges, "hh_to_hh", &[1, 0], &[0, 1], &[("syn_weight", vec![0.1, 0.1])]);
+    let seed = std::fs::read_to_string(repo_path("configs/hh_pair.toml")).unwrap();
+    let from_edges = pair_with(&format!("{{ rule = \"sonata\", edges = \"{}\" }}", seed_edges.display()));
+    let a = spikes_on_cpu(&seed, &overrides);
+    assert!(a.len() > 10, "the pair fires");
+    assert_eq!(a, spikes_on_cpu(&from_edges, &overrides));
+    // Unequal weights: against the same synapses listed explicitly.
+    let edges = dir.path().join("edges.h5");
+    write_edges(&edges, "hh_to_hh", &[0, 1], &[1, 0], &[("syn_weight", vec![0.3, 0.05]), ("delay", vec![0.0, 0.0])]);
+    let explicit = pair_with("{ rule = \"explicit\", pre = [1, 0], post = [0, 1], weight = [0.05, 0.3] }");
+    let from_edges = pair_with(&format!("{{ rule = \"sonata\", edges = \"{}\", population = \"hh_to_hh\" }}", edges.display()));
+    let b = spikes_on_cpu(&explicit, &overrides);
+    assert_ne!(a, b, "the weights matter");
+    assert_eq!(b, spikes_on_cpu(&from_edges, &overrides));
+    // And on the GPU.
+    let on_gpu = |text: &str| {
+        let (_, net) = parsed(text, &overrides);
+        let plan = RecordPlan::all_spikes(&net);
+        run_in_memory(&net, &mut gpu_backend(&net, &plan), &plan).spikes
+    };
+    assert_eq!(on_gpu(&explicit), on_gpu(&from_edges));
+}
+
+#[test]
+fn edge_attributes_initialise_synaptic_variables_and_delays() {
+    // Three sources firing at known times onto one counter through synapses written as
+    // equations: each edge's `w` is what it adds, its `delay` (ms) when it arrives.
+    let dir = tempfile::tempdir().unwrap();
+    let edges = dir.path().join("edges.h5");
+    write_edges(
+        &edges,
+        "inputs",
+        &[2, 0, 1, 0],
+        &[0, 0, 0, 0],
+        &[("w", vec![100.0, 1.0, 10.0, 1000.0]), ("delay", vec![0.5, 0.2, 1.0, 2.0]), ("unused", vec![0.0; 4])],
+    );
+    let text = format!(
+        r#"
+[simulation]
+dt_ms = 0.1
+duration_ms = 5.0
+[populations.src]
+model = "spike_source"
+size = 3
+params = {{ indices = [0, 1, 2], times = [1.0, 1.0, 1.0] }}
+[models.counter]
+equations = "count : 1"
+[synapse_models.add]
+model = "w : 1"
+on_pre = "count_post += w"
+[populations.dst]
+model = "counter"
+size = 1
+[projections.link]
+source = "src"
+target = "dst"
+synapse = "add"
+connectivity = {{ rule = "sonata", edges = "{}" }}
+[record]
+traces = [{{ population = "dst", variables = ["count"] }}]
+"#,
+        edges.display()
+    );
+    for gpu in [false, true] {
+        let (config, net) = parsed(&text, &[]);
+        let plan = RecordPlan::from_config(&config);
+        let sink = if gpu {
+            run_in_memory(&net, &mut gpu_backend(&net, &plan), &plan)
+        } else {
+            run_in_memory(&net, &mut CpuBackend::<f64>::new(&net), &plan)
+        };
+        let count = &sink.traces[0][0];
+        // The spikes of step 10 (t = 1 ms) arrive 2, 5, 10 and 20 steps later.
+        let at = |step: usize| count[step + 1];
+        assert_eq!(at(10), 0.0, "gpu {gpu}");
+        assert_eq!(at(12), 1.0, "gpu {gpu}: edge 1 (0 → 0, 0.2 ms)");
+        assert_eq!(at(15), 101.0, "gpu {gpu}: edge 0 (2 → 0, 0.5 ms)");
+        assert_eq!(at(20), 111.0, "gpu {gpu}: edge 2 (1 → 0, 1 ms)");
+        assert_eq!(at(29), 111.0, "gpu {gpu}");
+        assert_eq!(at(30), 1111.0, "gpu {gpu}: edge 3 (0 → 0, 2 ms)");
+    }
+}
+
+#[test]
+fn a_population_takes_its_size_from_a_nodes_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let nodes = dir.path().join("nodes.h5");
+    {
+        let f = hdf5::File::create(&nodes).unwrap();
+        for (pop, n) in [("cortex", 7usize), ("thalamus", 3)] {
+            let g = f.create_group(&format!("nodes/{pop}")).unwrap();
+            g.new_dataset_builder().with_data(&vec![1u64; n]).create("node_type_id").unwrap();
+            g.new_dataset_builder().with_data(&vec![0u32; n]).create("node_group_id").unwrap();
+        }
+    }
+    let text = std::fs::read_to_string(repo_path("configs/hh_pair.toml")).unwrap().replace(
+        "size = 2",
+        &format!("size = {{ sonata_nodes = \"{}\", population = \"cortex\" }}", nodes.display()),
+    );
+    let (config, net) = parsed(&text, &["simulation.duration_ms=1"]);
+    assert_eq!(net.populations[0].size, 7);
+    assert!(config.to_toml().contains("size = 7"), "the file records the size read");
+    let e = ganglion::config::parse(&text.replace("cortex", "retina"), &[]).expect_err("refused").to_string();
+    for part in ["populations.hh.size", "nodes.h5", "retina", "cortex, thalamus"] {
+        assert!(e.contains(part), "`{part}` not in: {e}");
+    }
+}
+
+#[test]
+fn spike_sources_read_bmtk_style_spike_files() {
+    // Signed node ids, sorted by id, times in seconds, two populations: as other tools write.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bmtk_spikes.h5");
+    {
+        let f = hdf5::File::create(&path).unwrap();
+        for (pop, ids, times) in [("lgn", vec![0i64, 0, 2], vec![0.003, 0.001, 0.002]), ("other", vec![0], vec![0.0])] {
+            let g = f.create_group(&format!("spikes/{pop}")).unwrap();
+            g.new_attr::<Sorting>()
+                .create("sorting")
+                .unwrap()
+                .write_scalar(&Sorting::by_id)
+                .unwrap();
+            let t = g.new_dataset_builder().with_data(&times).create("timestamps").unwrap();
+            let s: VarLenUnicode = "s".parse().unwrap();
+            t.new_attr::<VarLenUnicode>().create("units").unwrap().write_scalar(&s).unwrap();
+            g.new_dataset_builder().with_data(&ids).create("node_ids").unwrap();
+        }
+    }
+    let text = format!(
+        r#"
+[simulation]
+dt_ms = 0.1
+duration_ms = 5.0
+[populations.src]
+model = "spike_source"
+size = 3
+params = {{ file = "{}", population = "lgn" }}
+[record]
+spikes = ["src"]
+"#,
+        path.display()
+    );
+    let got = spikes_on_cpu(&text, &[]);
+    // Each spike in the step that starts at its time.
+    assert_eq!(got, [(10, 0), (20, 2), (30, 0)]);
+    let e = ganglion::config::parse(&text.replace(", population = \"lgn\"", ""), &[]).expect_err("refused").to_string();
+    assert!(e.contains("populations.src.params.file") && e.contains("lgn, other"), "{e}");
+}
+
+fn edges_error(path: &Path, population: Option<&str>, synapse: &str) -> String {
+    let pop = population.map(|p| format!(", population = \"{p}\"")).unwrap_or_default();
+    let text = pair_with(&format!("{{ rule = \"sonata\", edges = \"{}\"{pop} }}", path.display()));
+    let text = match synapse {
+        "graded" => text,
+        other => text.replace(
+            "synapse = \"graded\"\nparams = { v_rev = 20.0, w = 1.0 }",
+            &format!("synapse = \"{other}\"\nparams = {{ delay_ms = 1.0, tau_ms = 5.0 }}"),
+        ),
+    };
+    ganglion::config::parse(&text, &[]).expect_err("refused").to_string()
+}
+
+#[test]
+fn bad_edges_files_are_refused_naming_the_file_and_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = |name: &str| -> PathBuf { dir.path().join(name) };
+    let key = "projections.hh_hh.connectivity";
+    let check = |e: String, parts: &[&str]| {
+        for p in parts {
+            assert!(e.contains(p), "`{p}` not in: {e}");
+        }
+    };
+    check(edges_error(&file("missing.h5"), None, "graded"), &[key, "missing.h5"]);
+    std::fs::write(file("text.h5"), "not hdf5").unwrap();
+    check(edges_error(&file("text.h5"), None, "graded"), &[key, "text.h5"]);
+    {
+        let f = hdf5::File::create(file("nodes_only.h5")).unwrap();
+        f.create_group("nodes/x").unwrap();
+    }
+    check(edges_error(&file("nodes_only.h5"), None, "graded"), &[key, "no /edges group"]);
+    write_edges(&file("range.h5"), "e", &[0, 5], &[1, 0], &[]);
+    check(edges_error(&file("range.h5"), None, "graded"), &[key, "range.h5", "edge 1", "source_node_id 5", "out of range"]);
+    write_edges(&file("two.h5"), "e", &[0], &[1], &[]);
+    check(edges_error(&file("two.h5"), Some("f"), "graded"), &[key, "no edge population `f`", "it has e"]);
+    write_edges(&file("delays.h5"), "e", &[0, 1], &[1, 0], &[("delay", vec![1.0, 2.0])]);
+    check(edges_error(&file("delays.h5"), None, "graded"), &[key, "graded synapse has none"]);
+    check(edges_error(&file("delays.h5"), None, "exp_curr"), &[key, "vary (1 to 2 ms)", "as equations"]);
+    write_edges(&file("delay2.h5"), "e", &[0, 1], &[1, 0], &[("delay", vec![2.0, 2.0])]);
+    check(edges_error(&file("delay2.h5"), None, "exp_curr"), &[key, "params.delay_ms = 2"]);
+    {
+        write_edges(&file("groups.h5"), "e", &[0, 1], &[1, 0], &[]);
+        let f = hdf5::File::open_rw(file("groups.h5")).unwrap();
+        f.dataset("edges/e/edge_group_id").unwrap().write_raw(&[0u64, 1]).unwrap();
+    }
+    check(edges_error(&file("groups.h5"), None, "graded"), &[key, "edge 1 is in group 1"]);
+    {
+        let f = hdf5::File::create(file("short.h5")).unwrap();
+        let g = f.create_group("edges/e").unwrap();
+        g.new_dataset_builder().with_data(&[0u64, 1]).create("source_node_id").unwrap();
+        g.new_dataset_builder().with_data(&[1u64]).create("target_node_id").unwrap();
+    }
+    check(edges_error(&file("short.h5"), None, "graded"), &[key, "2 source_node_ids but 1 target_node_ids"]);
+}
