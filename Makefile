@@ -46,6 +46,8 @@ figures: build
 	./target/release/ganglion plot trials out/ofc_target_jump.h5 --out out/figures/ofc_target_jump_trials.png
 	./target/release/ganglion run configs/equations/stdp.toml --force --quiet
 	./target/release/ganglion plot weights out/equations_stdp.h5 --projection S --out out/figures/stdp_weights.png
+	./target/release/ganglion run configs/hh_pair_sweep.toml --force --quiet
+	./target/release/ganglion plot sweep out/hh_pair_sweep.h5 --x populations.hh.params.i_ext --y projections.hh_hh.weight --metric rate --out out/figures/hh_pair_sweep_rate.png
 
 clean:
 	$(CARGO) clean

@@ -20,6 +20,15 @@ pub struct RunRequest {
     pub output: Option<PathBuf>,
     pub force: bool,
     pub run: RunOptions,
+    /// A sweep's part to run (`--slice K/M`); None runs every instance.
+    pub slice: Option<crate::sweep::Slice>,
+}
+
+/// What `run` ran: one network, or a sweep's instances.
+#[derive(Clone, Debug)]
+pub enum Ran {
+    Single(RunSummary),
+    Sweep(crate::sweep::run::SweepSummary),
 }
 
 /// Where the output goes: `--output`, else `output.path`, else `out/<config name>.h5`.
@@ -49,7 +58,29 @@ pub fn backend_options(config: &Config) -> BackendOptions {
 /// only when the run ends with a file saying what happened (`io::output`). Refuses an
 /// existing output, a busy one, and a network that does not fit in memory before any work.
 pub fn run(req: &RunRequest) -> Result<(PathBuf, RunSummary)> {
-    let mut config = config::load(&req.config, &req.overrides)?;
+    let config = config::load(&req.config, &req.overrides)?;
+    if config.sweep.is_some() {
+        return Err(Error::config("sweep", "this config sweeps: run it with `ganglion run` (app::run_any)"));
+    }
+    run_single(req, config)
+}
+
+/// Runs a config: a single network, or every instance of its `[sweep]` (those of
+/// `req.slice`) into one file.
+pub fn run_any(req: &RunRequest) -> Result<(PathBuf, Ran)> {
+    let config = config::load(&req.config, &req.overrides)?;
+    match crate::sweep::Sweep::from_config(&config)? {
+        Some(sweep) => {
+            let path = crate::sweep::run::slice_path(&output_path(&config, &req.config, req.output.as_deref()), req.slice.filter(|_| req.output.is_none()));
+            let (path, summary) = crate::sweep::run::run(req, &config, &sweep, &path)?;
+            Ok((path, Ran::Sweep(summary)))
+        }
+        None if req.slice.is_some() => Err(Error::config("--slice", "the config has no [sweep] to slice")),
+        None => run_single(req, config).map(|(p, s)| (p, Ran::Single(s))),
+    }
+}
+
+fn run_single(req: &RunRequest, mut config: Config) -> Result<(PathBuf, RunSummary)> {
     let path = output_path(&config, &req.config, req.output.as_deref());
     let sonata_dir = config.output.sonata_dir.clone();
     if let Some(dir) = &sonata_dir {
@@ -274,6 +305,9 @@ pub fn check(config_path: &Path, overrides: &[String]) -> Result<String> {
         human_bytes(plan.trace_bytes_per_chunk(chunk)),
         chunk
     );
+    if let Some(sweep) = crate::sweep::Sweep::from_config(&config)? {
+        s.push_str(&crate::sweep::check::describe(&config, &sweep, estimate.peak())?);
+    }
     Ok(s)
 }
 

@@ -37,6 +37,8 @@ pub enum Command {
     },
     /// Time steps of a config's network: µs/step, neuron-steps/s, effective bandwidth.
     Bench(commands::bench::Args),
+    /// Join the files of a sweep's slices (run --slice K/M) into one.
+    Merge(commands::merge::Args),
 }
 
 pub fn main() -> anyhow::Result<()> {
@@ -49,5 +51,6 @@ pub fn main() -> anyhow::Result<()> {
         Command::Scale(a) => commands::scale::run(a),
         Command::Plot { what } => commands::plot::run(what),
         Command::Bench(a) => commands::bench::run(a),
+        Command::Merge(a) => commands::merge::run(a),
     }
 }

@@ -29,6 +29,7 @@ pub mod shape;
 pub mod shaders;
 pub mod simulator;
 pub mod stats;
+pub mod sweep;
 pub mod units;
 
 pub use error::{Error, Result};

@@ -4,6 +4,7 @@
 pub mod bench;
 pub mod check;
 pub mod info;
+pub mod merge;
 pub mod plot;
 pub mod run;
 pub mod scale;

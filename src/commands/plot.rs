@@ -76,6 +76,25 @@ pub enum Args {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// A sweep's metric against a swept key (lines per value of the other keys), or as a
+    /// heatmap over two keys.
+    Sweep {
+        output: PathBuf,
+        /// The swept key along x (as in [sweep]).
+        #[arg(long)]
+        x: String,
+        /// A second key: a heatmap over the two.
+        #[arg(long)]
+        y: Option<String>,
+        /// rate, cv, fano, silent or spikes.
+        #[arg(long, default_value = "rate")]
+        metric: String,
+        /// The population (default: the first with spikes).
+        #[arg(long)]
+        population: Option<String>,
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
     /// Time per step, throughput and GPU/CPU speedup against N from a scale CSV.
     Scale {
         csv: PathBuf,
@@ -166,6 +185,11 @@ fn draw(what: Args) -> anyhow::Result<PathBuf> {
         } => {
             let png = png_path(out, &output, "trials");
             plot::trials(&output, population.as_deref(), &png)?;
+            png
+        }
+        Args::Sweep { output, x, y, metric, population, out } => {
+            let png = png_path(out, &output, &format!("sweep_{metric}"));
+            plot::sweep(&output, &x, y.as_deref(), &metric, population.as_deref(), &png)?;
             png
         }
         Args::Scale { csv, out } => {

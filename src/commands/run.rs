@@ -23,6 +23,10 @@ pub struct Args {
     /// No progress bar, no summary.
     #[arg(long)]
     pub quiet: bool,
+    /// Run only the K-th of M equal parts of a sweep's instances, into its own file (join
+    /// the parts with `ganglion merge`).
+    #[arg(long, value_name = "K/M")]
+    pub slice: Option<crate::sweep::Slice>,
     /// Steps per chunk (one GPU submit, one HDF5 append).
     #[arg(long)]
     pub chunk_steps: Option<u32>,
@@ -60,8 +64,19 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             show_progress: !args.quiet,
             interrupt: Some(interrupt),
         },
+        slice: args.slice,
     };
-    let (path, summary) = app::run(&req)?;
+    let (path, ran) = app::run_any(&req)?;
+    let summary = match ran {
+        app::Ran::Single(summary) => summary,
+        app::Ran::Sweep(summary) => {
+            if !args.quiet {
+                println!("wrote {}", path.display());
+                println!("{}", summary.one_line());
+            }
+            return Ok(());
+        }
+    };
     if !args.quiet {
         println!("wrote {}", path.display());
         if let Some(dir) = &args.sonata_dir {

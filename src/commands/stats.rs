@@ -1,4 +1,5 @@
-//! `ganglion stats`: spike and trace statistics of an output file.
+//! `ganglion stats`: spike and trace statistics of an output file; for a sweep's file, one
+//! row per instance (optionally as CSV).
 
 use std::path::PathBuf;
 
@@ -12,9 +13,29 @@ pub struct Args {
     /// Bins of the trace histograms.
     #[arg(long, default_value_t = 20)]
     pub bins: usize,
+    /// A sweep's file: also write its table (one row per instance) as CSV here.
+    #[arg(long)]
+    pub csv: Option<PathBuf>,
 }
 
 pub fn run(args: Args) -> anyhow::Result<()> {
+    use crate::sweep::table::SweepTable;
+    if SweepTable::is_sweep(&args.output) {
+        if !(args.window_ms > 0.0 && args.window_ms.is_finite()) {
+            anyhow::bail!("--window-ms must be a positive number of ms, got {}", args.window_ms);
+        }
+        let table = SweepTable::read(&args.output, args.window_ms)?;
+        print!("{}", table.report());
+        if let Some(csv) = &args.csv {
+            crate::io::output::check_target(csv, true)?;
+            std::fs::write(csv, table.csv()).map_err(|e| crate::Error::io(csv, e.to_string()))?;
+            println!("wrote {}", csv.display());
+        }
+        return Ok(());
+    }
+    if args.csv.is_some() {
+        anyhow::bail!("--csv writes a sweep's table; {} is a single run's file", args.output.display());
+    }
     let stats = crate::stats::from_file(&args.output, args.window_ms, args.bins)?;
     print!("{}", stats.report());
     Ok(())

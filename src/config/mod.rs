@@ -27,15 +27,23 @@ pub fn load(path: &Path, overrides: &[String]) -> Result<Config> {
 
 /// Parses, overrides and validates a config text.
 pub fn parse(text: &str, overrides: &[String]) -> Result<Config> {
-    let mut value: toml::Table = text.parse().map_err(|e: toml::de::Error| {
+    let value: toml::Table = text.parse().map_err(|e: toml::de::Error| {
         Error::config("<file>", e.to_string().trim_end().to_string())
     })?;
+    from_table(value, overrides)
+}
+
+/// As `parse`, from a TOML document already read.
+pub fn from_table(mut value: toml::Table, overrides: &[String]) -> Result<Config> {
     for o in overrides {
         overrides::apply(&mut value, o)?;
     }
     sonata::resolve_node_sizes(&mut value)?;
     validation::reject_non_finite("", &toml::Value::Table(value.clone()))?;
     let mut config: Config = deserialize_at("", toml::Value::Table(value))?;
+    if let Some(sweep) = &config.sweep {
+        crate::sweep::Sweep::from_table(sweep)?;
+    }
     config.resolved = config.validate()?;
     Ok(config)
 }

@@ -20,6 +20,17 @@ pub fn apply(root: &mut toml::Table, assignment: &str) -> Result<()> {
         .ok()
         .and_then(|mut t| t.remove("x"))
         .unwrap_or_else(|| toml::Value::String(raw.trim().to_string()));
+    // A swept key is itself dotted: `sweep.populations.hh.params.i_ext=[5, 7]` sets the key
+    // "populations.hh.params.i_ext" of [sweep].
+    if parts[0] == "sweep" && parts.len() > 1 {
+        let sweep = root
+            .entry("sweep")
+            .or_insert_with(|| toml::Value::Table(toml::Table::new()))
+            .as_table_mut()
+            .ok_or_else(|| Error::config("sweep", "is not a table"))?;
+        sweep.insert(parts[1..].join("."), value);
+        return Ok(());
+    }
     let mut table = root;
     for (i, part) in parts[..parts.len() - 1].iter().enumerate() {
         let entry = table

@@ -33,6 +33,10 @@ pub struct Config {
     pub record: Record,
     #[serde(default)]
     pub output: Output,
+    /// `[sweep]`: many instances of this config (`crate::sweep`); validated there, since each
+    /// point is a config of its own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sweep: Option<toml::Table>,
     /// What validation resolved (indices of the names, the traces' variables); filled in by
     /// `config::parse`.
     #[serde(skip)]

@@ -48,13 +48,24 @@ type SynapseNames = (String, Vec<(String, String)>);
 pub struct Hdf5Writer {
     path: PathBuf,
     file: hdf5::File,
+    /// Where the layout lives: the file's root, or an instance's group in a sweep.
+    root: hdf5::Group,
     dt_ms: f64,
     traces: Vec<TraceSets>,
     spikes: Vec<Option<SpikeSets>>,
     /// Per projection written as equations: its name and its variables' names and units.
     synapses: Vec<Option<SynapseNames>>,
+    /// Flushed after every chunk (a single run), or only when finished (a sweep's instance,
+    /// which is complete or not at all: the sweep's file flushes as instances end).
+    flush_chunks: bool,
     /// Steps whose output is flushed.
     steps: u64,
+}
+
+/// Spikes per HDF5 chunk of a population's spike datasets: a chunk is allocated whole, so a
+/// small population (a sweep's instances hold thousands) gets small ones.
+fn spike_chunk(neurons: usize) -> usize {
+    (neurons * 64).clamp(512, 16_384)
 }
 
 /// Rows per HDF5 chunk of a trace dataset: about 1 MiB per chunk, at least one row.
@@ -103,25 +114,56 @@ impl Hdf5Writer {
         meta: &RunMeta,
     ) -> hdf5::Result<Hdf5Writer> {
         let file = hdf5::File::create(path)?;
-        str_attr(&file, "ganglion_version", env!("CARGO_PKG_VERSION"))?;
-        str_attr(&file, "config", &meta.config_toml)?;
-        str_attr(&file, "config_name", &meta.config_name)?;
-        str_attr(&file, "backend", &meta.backend)?;
-        str_attr(&file, "precision", &meta.precision)?;
-        file.new_attr::<u64>()
+        let root = file.group("/")?;
+        let writer = Self::layout(path, file, root, net, plan, meta)?;
+        writer.file.flush()?;
+        Ok(writer)
+    }
+
+    /// A writer of one run's layout under `group` (created) of an open file: a sweep's
+    /// instance. Its root attributes go on the group.
+    pub fn create_at(
+        path: &Path,
+        file: &hdf5::File,
+        group: &str,
+        net: &Network,
+        plan: &RecordPlan,
+        meta: &RunMeta,
+    ) -> Result<Hdf5Writer> {
+        let h5 = |source| Error::Hdf5 { path: path.to_owned(), source };
+        let root = file.create_group(group).map_err(h5)?;
+        let mut writer = Self::layout(path, file.clone(), root, net, plan, meta).map_err(h5)?;
+        writer.flush_chunks = false;
+        Ok(writer)
+    }
+
+    fn layout(
+        path: &Path,
+        file: hdf5::File,
+        root: hdf5::Group,
+        net: &Network,
+        plan: &RecordPlan,
+        meta: &RunMeta,
+    ) -> hdf5::Result<Hdf5Writer> {
+        str_attr(&root, "ganglion_version", env!("CARGO_PKG_VERSION"))?;
+        str_attr(&root, "config", &meta.config_toml)?;
+        str_attr(&root, "config_name", &meta.config_name)?;
+        str_attr(&root, "backend", &meta.backend)?;
+        str_attr(&root, "precision", &meta.precision)?;
+        root.new_attr::<u64>()
             .create("seed")?
             .write_scalar(&meta.seed)?;
-        file.new_attr::<f64>()
+        root.new_attr::<f64>()
             .create("dt_ms")?
             .write_scalar(&net.dt_ms)?;
-        file.new_attr::<f64>()
+        root.new_attr::<f64>()
             .create("wall_time_s")?
             .write_scalar(&0.0)?;
-        file.new_attr::<bool>()
+        root.new_attr::<bool>()
             .create("complete")?
             .write_scalar(&false)?;
-        str_attr(&file, "stop_reason", "running")?;
-        file.new_attr::<f64>()
+        str_attr(&root, "stop_reason", "running")?;
+        root.new_attr::<f64>()
             .create("simulated_ms")?
             .write_scalar(&0.0)?;
 
@@ -130,7 +172,7 @@ impl Hdf5Writer {
             if outputs.is_empty() {
                 continue;
             }
-            let g = file.create_group(&format!("model/{}", p.name))?;
+            let g = root.create_group(&format!("model/{}", p.name))?;
             for o in outputs {
                 let data = ndarray::Array2::from_shape_vec((o.shape[0], o.shape[1]), o.data)
                     .map_err(|e| hdf5::Error::from(e.to_string()))?;
@@ -147,17 +189,18 @@ impl Hdf5Writer {
                 spikes.push(None);
                 continue;
             }
-            let g = file.create_group(&format!("spikes/{}", p.name))?;
+            let g = root.create_group(&format!("spikes/{}", p.name))?;
+            let chunk = spike_chunk(p.size);
             super::sonata::spikes::write_sorting(&g, super::sonata::spikes::Sorting::by_time)?;
             let timestamps = g
                 .new_dataset::<f64>()
-                .chunk(16_384)
+                .chunk(chunk)
                 .shape(0..)
                 .create("timestamps")?;
             str_attr(&timestamps, "units", "ms")?;
             let node_ids = g
                 .new_dataset::<u64>()
-                .chunk(16_384)
+                .chunk(chunk)
                 .shape(0..)
                 .create("node_ids")?;
             spikes.push(Some(SpikeSets {
@@ -183,7 +226,7 @@ impl Hdf5Writer {
                 None => (&pop.name, None),
             };
             for (&var, name) in t.variables.iter().zip(&t.names) {
-                let g = file.create_group(&format!("report/{group}/{name}"))?;
+                let g = root.create_group(&format!("report/{group}/{name}"))?;
                 let ds = g
                     .new_dataset::<f32>()
                     .chunk((trace_chunk_rows(width), width))
@@ -236,7 +279,7 @@ impl Hdf5Writer {
                 synapses.push(None);
                 continue;
             }
-            let g = file.create_group(&format!("synapses/{}", p.name))?;
+            let g = root.create_group(&format!("synapses/{}", p.name))?;
             let post: Vec<u64> = (0..p.csr.n_rows)
                 .flat_map(|r| {
                     let n = (p.csr.row_ptr[r + 1] - p.csr.row_ptr[r]) as usize;
@@ -255,10 +298,11 @@ impl Hdf5Writer {
                 .collect();
             synapses.push(Some((p.name.clone(), vars)));
         }
-        file.flush()?;
         Ok(Hdf5Writer {
+            flush_chunks: true,
             path: path.to_owned(),
             file,
+            root,
             dt_ms: net.dt_ms,
             traces,
             spikes,
@@ -309,11 +353,13 @@ impl Hdf5Writer {
             sets.len += n;
         }
         let simulated = (chunk.first_step + chunk.n_steps) as f64 * self.dt_ms;
-        self.file.attr("simulated_ms")?.write_scalar(&simulated)?;
+        self.root.attr("simulated_ms")?.write_scalar(&simulated)?;
         for ts in self.traces.iter().flat_map(|t| &t.times) {
             ts.write_slice(&[simulated], 1..2)?;
         }
-        self.file.flush()?;
+        if self.flush_chunks {
+            self.file.flush()?;
+        }
         self.steps = chunk.first_step + chunk.n_steps;
         Ok(())
     }
@@ -328,14 +374,17 @@ impl Hdf5Writer {
     /// `failed` (the root attribute `stop_reason`).
     pub fn finish_as(self, wall_time_s: f64, stop_reason: &str) -> Result<PathBuf> {
         let res: hdf5::Result<()> = (|| {
-            self.file.attr("wall_time_s")?.write_scalar(&wall_time_s)?;
-            self.file
+            self.root.attr("wall_time_s")?.write_scalar(&wall_time_s)?;
+            self.root
                 .attr("complete")?
                 .write_scalar(&(stop_reason == "complete"))?;
             // A variable-length string attribute cannot be rewritten in place: replace it.
-            self.file.delete_attr("stop_reason")?;
-            str_attr(&self.file, "stop_reason", stop_reason)?;
-            self.file.flush()
+            self.root.delete_attr("stop_reason")?;
+            str_attr(&self.root, "stop_reason", stop_reason)?;
+            if self.flush_chunks {
+                self.file.flush()?;
+            }
+            Ok(())
         })();
         res.map_err(|source| Error::Hdf5 {
             path: self.path.clone(),
@@ -361,7 +410,7 @@ impl Hdf5Writer {
             let (Some((projection, vars)), Some(columns)) = (names, columns) else {
                 continue;
             };
-            let g = self.file.group(&format!("synapses/{projection}"))?;
+            let g = self.root.group(&format!("synapses/{projection}"))?;
             for ((name, unit), column) in vars.iter().zip(columns) {
                 if g.link_exists(name) {
                     g.unlink(name)?;
@@ -370,7 +419,10 @@ impl Hdf5Writer {
                 str_attr(&d, "units", unit)?;
             }
         }
-        self.file.flush()
+        if self.flush_chunks {
+            self.file.flush()?;
+        }
+        Ok(())
     }
 }
 

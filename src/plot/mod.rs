@@ -6,6 +6,7 @@
 mod histograms;
 mod raster;
 mod scale;
+mod sweep;
 mod traces;
 mod trials;
 
@@ -325,4 +326,13 @@ pub fn trials(path: &Path, population: Option<&str>, out: &Path) -> Result<()> {
 /// below, each GPU line's speedup over the first CPU line.
 pub fn scale(csv: &Path, out: &Path) -> Result<()> {
     write_png(out, |png| scale::draw(csv, png))
+}
+
+/// A sweep's `metric` (rate, cv, fano, silent, spikes) of a population against the swept key
+/// `x`: a line per value of the other keys, or with `y` a heatmap over the two.
+pub fn sweep(path: &Path, x: &str, y: Option<&str>, metric: &str, population: Option<&str>, out: &Path) -> Result<()> {
+    if !crate::sweep::table::METRICS.contains(&metric) {
+        return Err(Error::Plot(format!("--metric {metric}: expected one of {}", crate::sweep::table::METRICS.join(", "))));
+    }
+    write_png(out, |png| sweep::draw(path, x, y, metric, population, png))
 }

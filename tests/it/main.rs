@@ -14,3 +14,4 @@ mod plots_and_scale;
 mod golden;
 mod saccade;
 mod sonata;
+mod sweep;

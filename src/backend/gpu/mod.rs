@@ -75,7 +75,7 @@ struct Timer {
 }
 
 pub struct GpuBackend {
-    ctx: GpuContext,
+    ctx: std::sync::Arc<GpuContext>,
     kernels: Kernels,
     /// The graded-coupling kernel, `auto` resolved.
     coupling: GpuCoupling,
@@ -117,9 +117,18 @@ impl GpuBackend {
         adapter: Option<&str>,
         coupling: GpuCoupling,
     ) -> Result<GpuBackend> {
+        Self::in_context(std::sync::Arc::new(GpuContext::new(adapter)?), net, plan, coupling)
+    }
+
+    /// As `with_options`, on a device already open: the instances of a sweep share one.
+    pub fn in_context(
+        ctx: std::sync::Arc<GpuContext>,
+        net: &Network,
+        plan: &RecordPlan,
+        coupling: GpuCoupling,
+    ) -> Result<GpuBackend> {
         let shape = Shape::from_network(net);
         let coupling = resolved(&shape, coupling)?;
-        let ctx = GpuContext::new(adapter)?;
         preflight::check(&shape, coupling, &ctx.limits, &ctx.info.name)?;
         let blocked_geometry = (coupling == GpuCoupling::Blocked)
             .then(|| {

@@ -1,0 +1,52 @@
+//! What `ganglion check` says of a sweep: its instances, the batches their shapes make, and
+//! the memory they need.
+
+use super::spec::{Mode, Sweep};
+use crate::config::Config;
+use crate::error::Result;
+use crate::shape::Shape;
+use crate::units::human_bytes;
+use std::fmt::Write;
+
+/// Checks every instance's config and describes the sweep. `peak` is the host memory of the
+/// base config's run (`check` printed it above).
+pub fn describe(config: &Config, sweep: &Sweep, peak: u64) -> Result<String> {
+    let configs = super::instances::configs(config, sweep, 0..sweep.len())?;
+    // Instances of one shape (population sizes and synapse counts) would share a batch.
+    let mut shapes: Vec<(Vec<u64>, Vec<u64>)> = Vec::new();
+    let mut largest = peak;
+    for c in &configs {
+        let shape = Shape::from_config(c);
+        let key = (
+            shape.populations.iter().map(|p| p.size).collect(),
+            shape.projections.iter().map(|p| p.synapses).collect(),
+        );
+        if !shapes.contains(&key) {
+            shapes.push(key);
+            largest = largest.max(crate::memory::estimate_config(c).peak());
+        }
+    }
+    let mut s = String::new();
+    let mode = match sweep.mode {
+        Mode::Grid => "grid",
+        Mode::Zip => "zip",
+    };
+    let _ = writeln!(s, "sweep: {} instances ({mode} over {})", sweep.len(), sweep.keys.join(", "));
+    for (key, list) in sweep.keys.iter().zip(&sweep.lists) {
+        let shown: Vec<String> = list.iter().take(6).map(|v| v.to_string()).collect();
+        let _ = writeln!(s, "  {key}: {} values ({}{})", list.len(), shown.join(", "), if list.len() > 6 { ", …" } else { "" });
+    }
+    if shapes.len() > 1 {
+        let _ = writeln!(s, "  {} network shapes (a swept key changes sizes or synapse counts): they run as separate batches", shapes.len());
+    } else {
+        let _ = writeln!(s, "  one network shape: every instance the same size");
+    }
+    let threads = rayon::current_num_threads();
+    let _ = writeln!(
+        s,
+        "  memory: about {} per instance at most; the CPU runs {threads} at once (about {}), the GPU one after another",
+        human_bytes(largest),
+        human_bytes(largest * threads.min(sweep.len()) as u64)
+    );
+    Ok(s)
+}

@@ -1,0 +1,266 @@
+//! Sweeps: each instance equals a single run of its point, grid and zip, seeds, slices and
+//! merge, the per-instance table, and bad sweeps.
+
+use crate::common::*;
+use ganglion::app::{self, Ran, RunRequest};
+use ganglion::sweep::Slice;
+use std::path::{Path, PathBuf};
+
+/// The seed pair with noise (so that seeds matter), 30 ms, traces of v.
+const PAIR: &str = "configs/hh_pair.toml";
+
+fn base_overrides() -> Vec<String> {
+    vec![
+        "simulation.duration_ms=30".into(),
+        "populations.hh.params.noise_sigma=2.0".into(),
+        "record.traces=[{population=\"hh\", variables=[\"v\"], neurons=\"all\", every=10}]".into(),
+    ]
+}
+
+fn request(config: &str, out: &Path, overrides: &[String], slice: Option<Slice>) -> RunRequest {
+    RunRequest {
+        config: repo_path(config),
+        overrides: overrides.to_vec(),
+        output: Some(out.to_owned()),
+        force: true,
+        slice,
+        ..Default::default()
+    }
+}
+
+fn run_sweep(config: &str, out: &Path, overrides: &[String], slice: Option<Slice>) -> PathBuf {
+    match app::run_any(&request(config, out, overrides, slice)).expect("the sweep runs") {
+        (path, Ran::Sweep(_)) => path,
+        (_, Ran::Single(_)) => panic!("a sweep was expected"),
+    }
+}
+
+/// Every dataset under `group` (spikes, report, synapses), by path, as f64.
+fn datasets(file: &hdf5::File, group: &str) -> Vec<(String, Vec<f64>)> {
+    let mut out = Vec::new();
+    let g = file.group(group).unwrap();
+    fn walk(g: &hdf5::Group, at: String, out: &mut Vec<(String, Vec<f64>)>) {
+        for name in g.member_names().unwrap() {
+            let path = format!("{at}/{name}");
+            if let Ok(d) = g.dataset(&name) {
+                out.push((path, d.read_raw::<f64>().unwrap()));
+            } else if let Ok(sub) = g.group(&name) {
+                walk(&sub, path, out);
+            }
+        }
+    }
+    walk(&g, String::new(), &mut out);
+    out
+}
+
+fn single_run(config: &str, out: &Path, overrides: &[String]) -> Vec<(String, Vec<f64>)> {
+    app::run(&request(config, out, overrides, None)).expect("the single run");
+    datasets(&hdf5::File::open(out).unwrap(), "/")
+        .into_iter()
+        .filter(|(p, _)| p.starts_with("/spikes") || p.starts_with("/report") || p.starts_with("/synapses"))
+        .collect()
+}
+
+/// Instance `k` of a sweep's file equals the single run of its point, dataset for dataset.
+fn assert_instance_is_single_run(config: &str, sweep_file: &Path, k: usize, point: &[String], dir: &Path) {
+    let mut overrides = base_overrides();
+    overrides.extend(point.iter().cloned());
+    let single = single_run(config, &dir.join(format!("single_{k}.h5")), &overrides);
+    let file = hdf5::File::open(sweep_file).unwrap();
+    let instance = datasets(&file, &format!("instances/{k}"));
+    assert!(single.iter().any(|(p, v)| p.contains("spikes") && !v.is_empty()), "the point fires");
+    assert_eq!(instance, single, "instance {k} ({})", point.join(", "));
+}
+
+#[test]
+fn each_instance_is_exactly_the_single_run_of_its_point_on_the_cpu() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut o = base_overrides();
+    o.push("sweep.populations.hh.params.i_ext=[7.0, 10.0]".into());
+    o.push("sweep.projections.hh_hh.weight=[0.0, 0.2]".into());
+    o.push("sweep.simulation.seed=[1, 2]".into());
+    let file = run_sweep(PAIR, &dir.path().join("sweep.h5"), &o, None);
+    // Grid order: the first key slowest.
+    for (k, point) in [
+        (0, ["populations.hh.params.i_ext=7.0", "projections.hh_hh.weight=0.0", "simulation.seed=1"]),
+        (5, ["populations.hh.params.i_ext=10.0", "projections.hh_hh.weight=0.0", "simulation.seed=2"]),
+        (7, ["populations.hh.params.i_ext=10.0", "projections.hh_hh.weight=0.2", "simulation.seed=2"]),
+    ] {
+        let point: Vec<String> = point.iter().map(|s| s.to_string()).collect();
+        assert_instance_is_single_run(PAIR, &file, k, &point, dir.path());
+    }
+    let f = hdf5::File::open(&file).unwrap();
+    let column = |key: &str| f.dataset(&format!("sweep/{key}")).unwrap().read_raw::<f64>().unwrap();
+    assert_eq!(column("instance"), (0..8).map(f64::from).collect::<Vec<_>>());
+    assert_eq!(column("populations.hh.params.i_ext"), [7.0, 7.0, 7.0, 7.0, 10.0, 10.0, 10.0, 10.0]);
+    assert_eq!(column("projections.hh_hh.weight"), [0.0, 0.0, 0.2, 0.2, 0.0, 0.0, 0.2, 0.2]);
+    assert_eq!(column("simulation.seed"), [1.0, 2.0, 1.0, 2.0, 1.0, 2.0, 1.0, 2.0]);
+    let complete: bool = f.attr("complete").unwrap().read_scalar().unwrap();
+    assert!(complete);
+}
+
+#[test]
+fn each_instance_is_the_single_gpu_run_of_its_point() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut o = base_overrides();
+    o.push("simulation.backend=\"gpu\"".into());
+    o.push("sweep.mode=\"zip\"".into());
+    o.push("sweep.populations.hh.params.i_ext=[8.0, 12.0]".into());
+    o.push("sweep.simulation.seed=[3, 4]".into());
+    let file = run_sweep(PAIR, &dir.path().join("sweep.h5"), &o, None);
+    for (k, point) in [(0, ["populations.hh.params.i_ext=8.0", "simulation.seed=3"]), (1, ["populations.hh.params.i_ext=12.0", "simulation.seed=4"])] {
+        let mut point: Vec<String> = point.iter().map(|s| s.to_string()).collect();
+        point.push("simulation.backend=\"gpu\"".into());
+        assert_instance_is_single_run(PAIR, &file, k, &point, dir.path());
+    }
+}
+
+#[test]
+fn models_written_as_equations_and_the_saccade_model_sweep_too() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = vec!["sweep.simulation.seed=[1, 2]".to_string(), "simulation.duration_ms=200".into()];
+    let file = run_sweep("configs/ofc_saccade.toml", &dir.path().join("ofc.h5"), &o, None);
+    let f = hdf5::File::open(&file).unwrap();
+    let (a, b) = (datasets(&f, "instances/0"), datasets(&f, "instances/1"));
+    assert_eq!(a.len(), b.len());
+    assert_ne!(a, b, "two seeds, two sets of noisy trials");
+    app::run(&request("configs/ofc_saccade.toml", &dir.path().join("ofc2.h5"), &["simulation.duration_ms=200".into(), "simulation.seed=2".into()], None)).unwrap();
+    let single = datasets(&hdf5::File::open(dir.path().join("ofc2.h5")).unwrap(), "/");
+    for (path, values) in &b {
+        let twin = single.iter().find(|(p, _)| p == path).unwrap_or_else(|| panic!("{path} in the single run"));
+        assert_eq!(&twin.1, values, "{path}");
+    }
+    // A namespace constant of a model written as equations.
+    let o = vec!["sweep.models.lif_tutorial.namespace.I_mean=[\"25e-11*amp\", \"35e-11*amp\"]".to_string()];
+    let file = run_sweep("configs/equations/lif_tutorial.toml", &dir.path().join("lif.h5"), &o, None);
+    let f = hdf5::File::open(&file).unwrap();
+    let spikes = |k: usize| f.dataset(&format!("instances/{k}/spikes/lif/timestamps")).unwrap().read_raw::<f64>().unwrap();
+    assert!(spikes(1).len() > spikes(0).len(), "more current, more spikes");
+}
+
+#[test]
+fn slices_merged_equal_the_whole_sweep() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut o = base_overrides();
+    o.push("sweep.populations.hh.params.i_ext=[6.0, 8.0, 10.0, 12.0, 14.0]".into());
+    o.push("sweep.simulation.seed=[1, 2]".into());
+    let whole = run_sweep(PAIR, &dir.path().join("whole.h5"), &o, None);
+    let parts: Vec<PathBuf> = (1..=3)
+        .map(|k| run_sweep(PAIR, &dir.path().join(format!("part{k}.h5")), &o, Some(Slice { k, m: 3 })))
+        .collect();
+    let sizes: Vec<usize> = parts
+        .iter()
+        .map(|p| hdf5::File::open(p).unwrap().group("instances").unwrap().member_names().unwrap().len())
+        .collect();
+    assert_eq!(sizes, [3, 3, 4]);
+    let merged = dir.path().join("merged.h5");
+    // In any order.
+    let shuffled = vec![parts[2].clone(), parts[0].clone(), parts[1].clone()];
+    assert_eq!(ganglion::sweep::merge::merge(&shuffled, &merged, false).unwrap(), 10);
+    let (a, b) = (hdf5::File::open(&whole).unwrap(), hdf5::File::open(&merged).unwrap());
+    assert_eq!(datasets(&a, "sweep"), datasets(&b, "sweep"));
+    for k in 0..10 {
+        assert_eq!(datasets(&a, &format!("instances/{k}")), datasets(&b, &format!("instances/{k}")), "instance {k}");
+    }
+    // Missing, repeated, or foreign parts are refused, and nothing is written.
+    let refused = dir.path().join("refused.h5");
+    let e = ganglion::sweep::merge::merge(&parts[..2], &refused, false).unwrap_err().to_string();
+    assert!(e.contains("4 of 10 instances") && e.contains("6, 7, 8, 9"), "{e}");
+    let e = ganglion::sweep::merge::merge(&[parts[0].clone(), parts[0].clone()], &refused, false).unwrap_err().to_string();
+    assert!(e.contains("instance 0 is also in"), "{e}");
+    let mut other = o.clone();
+    other[0] = "simulation.duration_ms=20".into();
+    let foreign = run_sweep(PAIR, &dir.path().join("foreign.h5"), &other, Some(Slice { k: 3, m: 3 }));
+    let e = ganglion::sweep::merge::merge(&[parts[0].clone(), parts[1].clone(), foreign], &refused, false).unwrap_err().to_string();
+    assert!(e.contains("another config"), "{e}");
+    assert!(!refused.exists());
+    // The default name of a slice's file.
+    let req = RunRequest { output: None, ..request(PAIR, Path::new("unused"), &o, Some(Slice { k: 2, m: 3 })) };
+    let config = ganglion::config::load(&req.config, &req.overrides).unwrap();
+    let default = app::output_path(&config, &req.config, None);
+    assert_eq!(
+        ganglion::sweep::run::slice_path(&default, req.slice).file_name().unwrap().to_string_lossy(),
+        "hh_pair_slice_2_of_3.h5"
+    );
+}
+
+#[test]
+fn seeds_give_each_instance_its_own_noise() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut o = base_overrides();
+    o.push("sweep.mode=\"zip\"".into());
+    o.push("sweep.simulation.seed=[5, 6, 5]".into());
+    let file = run_sweep(PAIR, &dir.path().join("seeds.h5"), &o, None);
+    let f = hdf5::File::open(&file).unwrap();
+    let v = |k: usize| f.dataset(&format!("instances/{k}/report/hh/v/data")).unwrap().read_raw::<f32>().unwrap();
+    assert_ne!(v(0), v(1), "seeds 5 and 6");
+    assert_eq!(v(0), v(2), "seed 5 twice");
+    // Independent: the noise's imprint on V (the difference from the noiseless run) is
+    // uncorrelated between seeds.
+    let mut quiet = base_overrides();
+    quiet[1] = "populations.hh.params.noise_sigma=0.0".into();
+    quiet.push("sweep.simulation.seed=[5]".into());
+    let quiet_file = run_sweep(PAIR, &dir.path().join("quiet.h5"), &quiet, None);
+    let q = hdf5::File::open(&quiet_file).unwrap().dataset("instances/0/report/hh/v/data").unwrap().read_raw::<f32>().unwrap();
+    // Before the first spike (V near rest), where the imprint is the filtered noise.
+    let n = 2 * 15;
+    let d = |x: &[f32]| -> Vec<f64> { x[..n].iter().zip(&q[..n]).map(|(a, b)| (*a - *b) as f64).collect() };
+    let (a, b) = (d(&v(0)), d(&v(1)));
+    let corr = {
+        let (ma, mb) = (a.iter().sum::<f64>() / n as f64, b.iter().sum::<f64>() / n as f64);
+        let cov: f64 = a.iter().zip(&b).map(|(x, y)| (x - ma) * (y - mb)).sum();
+        let (va, vb): (f64, f64) = (a.iter().map(|x| (x - ma).powi(2)).sum(), b.iter().map(|y| (y - mb).powi(2)).sum());
+        cov / (va * vb).sqrt()
+    };
+    assert!(a.iter().any(|x| x.abs() > 1e-3), "the noise moves V");
+    assert!(corr.abs() < 0.6, "seeds 5 and 6 correlate by {corr}");
+}
+
+#[test]
+fn the_table_has_one_row_per_instance_and_the_plot_draws_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut o = base_overrides();
+    o.push("sweep.populations.hh.params.i_ext=[3.0, 10.0, 15.0]".into());
+    o.push("sweep.projections.hh_hh.weight=[0.0, 0.1]".into());
+    let file = run_sweep(PAIR, &dir.path().join("t.h5"), &o, None);
+    let table = ganglion::sweep::table::SweepTable::read(&file, 10.0).unwrap();
+    assert_eq!(table.rows.len(), 6);
+    assert_eq!(table.keys, ["populations.hh.params.i_ext", "projections.hh_hh.weight"]);
+    let rate = |k: usize| ganglion::sweep::table::SweepTable::metric(&table.rows[k], "hh", "rate").unwrap();
+    assert!(rate(0) < rate(2) && rate(2) <= rate(4), "more current, faster: {} {} {}", rate(0), rate(2), rate(4));
+    let csv = table.csv();
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines.len(), 7);
+    assert_eq!(lines[0], "instance,populations.hh.params.i_ext,projections.hh_hh.weight,hh.spikes,hh.rate_hz,hh.cv,hh.fano,hh.silent");
+    assert!(lines[5].starts_with("4,15,0,"), "{}", lines[5]);
+    for (y, name) in [(None, "lines.png"), (Some("projections.hh_hh.weight"), "heat.png")] {
+        let png = dir.path().join(name);
+        ganglion::plot::sweep(&file, "populations.hh.params.i_ext", y, "rate", None, &png).unwrap();
+        assert!(std::fs::metadata(&png).unwrap().len() > 1000);
+    }
+    let e = ganglion::plot::sweep(&file, "populations.hh.params.c_m", None, "rate", None, &dir.path().join("x.png")).unwrap_err();
+    assert!(e.to_string().contains("is not swept"), "{e}");
+}
+
+#[test]
+fn bad_sweeps_are_refused_naming_the_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases: Vec<(Vec<&str>, Vec<&str>)> = vec![
+        (vec!["sweep.populations.hh.params.i_exx=[1.0]"], vec!["sweep.\"populations.hh.params.i_exx\"", "unknown field `i_exx`"]),
+        (vec!["sweep.populations.hh.params.i_ext=[]"], vec!["sweep.\"populations.hh.params.i_ext\"", "empty list"]),
+        (vec!["sweep.mode=\"zip\"", "sweep.simulation.seed=[1, 2]", "sweep.populations.hh.params.i_ext=[1.0]"], vec!["has 1 values", "equal length"]),
+        (vec!["sweep.populations.hh.size=[2, 0]"], vec!["instance 1", "populations.hh.size=0"]),
+        (vec!["sweep.simulation.seed=3"], vec!["expected a list"]),
+    ];
+    for (sets, parts) in cases {
+        let o: Vec<String> = sets.iter().map(|s| s.to_string()).collect();
+        let out = dir.path().join("bad.h5");
+        let e = app::run_any(&request(PAIR, &out, &o, None)).unwrap_err().to_string();
+        for p in parts {
+            assert!(e.contains(p), "`{p}` not in: {e}");
+        }
+        assert!(!out.exists());
+    }
+    let e = app::run_any(&request(PAIR, &dir.path().join("x.h5"), &[], Some(Slice { k: 1, m: 2 }))).unwrap_err().to_string();
+    assert!(e.contains("no [sweep]"), "{e}");
+}
