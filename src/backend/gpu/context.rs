@@ -12,6 +12,9 @@ pub struct GpuContext {
     pub timestamps: bool,
     errors: Arc<Mutex<Vec<String>>>,
     allocated: std::sync::atomic::AtomicU64,
+    /// Every kernel built on this device, by its source, entry, bindings and constants: the
+    /// backends of a sweep's instances share one device and compile each kernel once.
+    pub(crate) kernels: Mutex<std::collections::HashMap<String, super::kernels::Kernel>>,
 }
 
 fn instance() -> wgpu::Instance {
@@ -132,6 +135,7 @@ impl GpuContext {
             timestamps,
             errors,
             allocated: Default::default(),
+            kernels: Default::default(),
         })
     }
 

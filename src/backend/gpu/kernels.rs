@@ -113,7 +113,7 @@ pub struct RecordParamsGpu {
     pub _pad: u32,
 }
 
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, Debug)]
 pub enum Slot {
     Uniform,
     /// A uniform bound with a dynamic offset into the per-step slot buffer.
@@ -161,6 +161,7 @@ fn layout(ctx: &GpuContext, label: &str, slots: &[Slot]) -> wgpu::BindGroupLayou
         })
 }
 
+#[derive(Clone)]
 pub struct Kernel {
     pub layout: wgpu::BindGroupLayout,
     pub pipeline: wgpu::ComputePipeline,
@@ -200,6 +201,10 @@ impl Kernel {
         slots: &[Slot],
         overrides: &[(&str, f64)],
     ) -> Result<Kernel> {
+        let key = format!("{entry}|{slots:?}|{overrides:?}|{source}");
+        if let Some(k) = ctx.kernels.lock().expect("the kernel cache").get(&key) {
+            return Ok(k.clone());
+        }
         let scope = ctx.device.push_error_scope(wgpu::ErrorFilter::Validation);
         let module = ctx
             .device
@@ -231,7 +236,9 @@ impl Kernel {
         if let Some(e) = pollster::block_on(scope.pop()) {
             return Err(Error::Gpu(format!("building kernel `{label}`: {e}")));
         }
-        Ok(Kernel { layout, pipeline })
+        let kernel = Kernel { layout, pipeline };
+        ctx.kernels.lock().expect("the kernel cache").insert(key, kernel.clone());
+        Ok(kernel)
     }
 
     pub fn bind(
