@@ -492,3 +492,31 @@ fn a_second_signal_exits_at_once_replacing_nothing() {
     assert!(stderr.contains("second interrupt"), "{stderr}");
     assert_eq!(std::fs::read(&out).unwrap(), b"precious", "an exit at once replaces nothing");
 }
+
+#[test]
+fn every_shipped_config_is_valid() {
+    fn walk(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+        for e in std::fs::read_dir(dir).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                walk(&p, out);
+            } else if p.extension().is_some_and(|x| x == "toml") {
+                out.push(p);
+            }
+        }
+    }
+    let mut configs = Vec::new();
+    walk(&crate::common::repo_path("configs"), &mut configs);
+    assert!(configs.len() > 15);
+    for path in &configs {
+        let config = ganglion::config::load(path, &[]).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        if let Some(sweep) = ganglion::sweep::Sweep::from_config(&config).unwrap() {
+            ganglion::sweep::instances::configs(&config, &sweep, 0..sweep.len())
+                .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        }
+    }
+    // The peers' benchmark: 1000 synapses per neuron.
+    let config = ganglion::config::load(&crate::common::repo_path("configs/cobahh_1000.toml"), &[]).unwrap();
+    let shape = ganglion::shape::Shape::from_config(&config);
+    assert_eq!(shape.n_synapses(), 1000 * shape.n_neurons());
+}
