@@ -36,6 +36,8 @@ pub enum Error {
     },
     #[error("interrupted at t = {time_ms} ms; the output holds everything up to that time")]
     Interrupted { time_ms: f64 },
+    #[error("sweep interrupted after {done} of {total} instances; the output holds the instances that finished")]
+    SweepInterrupted { done: usize, total: usize },
     #[error("GPU: {0}")]
     Gpu(String),
     #[error(

@@ -69,13 +69,20 @@ fn on_gpu(config: &Config) -> bool {
 /// Runs instances `slice` of `config`'s sweep into `path` (through its partial file, as a
 /// single run is written).
 pub fn run(req: &RunRequest, config: &Config, sweep: &Sweep, path: &Path) -> Result<(PathBuf, SweepSummary)> {
+    if config.output.sonata_dir.is_some() {
+        return Err(Error::config(
+            "output.sonata_dir",
+            "a sweep writes one file of instances; SONATA directories are written by single runs",
+        ));
+    }
     let range = req.slice.map_or(0..sweep.len(), |s| sweep.slice(s));
     let configs = instances::configs(config, sweep, range.clone())?;
-    if let Some(first) = configs.first() {
-        crate::memory::ensure_fits(first)?;
-    }
-    let target = OutputTarget::claim(path, req.force)?;
     let gpu = on_gpu(config);
+    // The CPU runs as many instances at once as it has threads; the GPU one.
+    let at_once = if gpu { 1 } else { rayon::current_num_threads().min(configs.len()) };
+    let largest = configs.iter().map(|c| crate::memory::estimate_config(c).peak()).max().unwrap_or(0);
+    crate::memory::fits(largest * at_once as u64, crate::memory::available().as_ref())?;
+    let target = OutputTarget::claim(path, req.force)?;
     let started = Instant::now();
     let result = run_into(target.partial(), req, config, sweep, range.clone(), &configs, gpu);
     let steps = configs.iter().map(|c| c.clock().n_steps).sum();
@@ -90,7 +97,7 @@ pub fn run(req: &RunRequest, config: &Config, sweep: &Sweep, path: &Path) -> Res
                 backend,
             },
         )),
-        Err(e @ Error::Interrupted { .. }) => {
+        Err(e @ Error::SweepInterrupted { .. }) => {
             target.commit()?;
             Err(e)
         }
@@ -166,10 +173,14 @@ fn run_into(
         if let Some(b) = &bar {
             b.inc(1);
         }
-        done.fetch_add(1, Ordering::Relaxed);
         match result {
-            // A diverged instance is a result of its point: its file says so, the others go on.
-            Ok(_) | Err(Error::Diverged { .. }) => Ok(()),
+            // A diverged instance is a result of its point: its group says so, the others go on.
+            Ok(_) | Err(Error::Diverged { .. }) => {
+                done.fetch_add(1, Ordering::Relaxed);
+                Ok(())
+            }
+            // Its group says so; the flag stops the instances not yet started.
+            Err(Error::Interrupted { .. }) => Ok(()),
             Err(e) => Err(e),
         }
     };
@@ -209,7 +220,7 @@ fn run_into(
     result?;
     finish.map_err(h5)?;
     if stop == "interrupted" {
-        return Err(Error::Interrupted { time_ms: 0.0 });
+        return Err(Error::SweepInterrupted { done: n_done, total: instances.len() });
     }
     Ok(backend_name.to_string())
 }

@@ -264,3 +264,24 @@ fn bad_sweeps_are_refused_naming_the_key() {
     let e = app::run_any(&request(PAIR, &dir.path().join("x.h5"), &[], Some(Slice { k: 1, m: 2 }))).unwrap_err().to_string();
     assert!(e.contains("no [sweep]"), "{e}");
 }
+
+#[test]
+fn an_interrupted_sweep_keeps_what_finished_and_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut o = base_overrides();
+    o.push("sweep.simulation.seed=[1, 2, 3]".into());
+    let out = dir.path().join("int.h5");
+    let mut req = request(PAIR, &out, &o, None);
+    // Interrupted before it starts: no instance runs, the file says so.
+    req.run.interrupt = Some(std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true)));
+    let e = app::run_any(&req).unwrap_err();
+    assert!(matches!(e, ganglion::Error::SweepInterrupted { done: 0, total: 3 }), "{e}");
+    let f = hdf5::File::open(&out).unwrap();
+    let reason: hdf5::types::VarLenUnicode = f.attr("stop_reason").unwrap().read_scalar().unwrap();
+    assert_eq!(reason.as_str(), "interrupted");
+    assert_eq!(f.attr("instances_done").unwrap().read_scalar::<u64>().unwrap(), 0);
+    // A SONATA directory is a single run's.
+    o.push(format!("output.sonata_dir=\"{}\"", dir.path().join("s").display()));
+    let e = app::run_any(&request(PAIR, &dir.path().join("x.h5"), &o, None)).unwrap_err().to_string();
+    assert!(e.contains("output.sonata_dir"), "{e}");
+}
