@@ -94,14 +94,7 @@ fn run_single(req: &RunRequest, mut config: Config) -> Result<(PathBuf, RunSumma
     let mut plan = RecordPlan::from_config(&config);
     plan.resolve(&net)?;
     let mut backend = backend::create(&net, &plan, &backend_options(&config))?;
-    let info = backend.info();
-    let meta = RunMeta {
-        config_name: req.config.display().to_string(),
-        config_toml: config.to_toml(),
-        backend: format!("{} ({})", info.kind, info.device),
-        precision: info.precision.to_string(),
-        seed: config.simulation.seed,
-    };
+    let meta = RunMeta::of(&req.config, &config, &backend.info());
     let started = Instant::now();
     let mut writer = match Hdf5Writer::create(target.partial(), true, &net, &plan, &meta) {
         Ok(w) => w,
@@ -115,12 +108,7 @@ fn run_single(req: &RunRequest, mut config: Config) -> Result<(PathBuf, RunSumma
         ..req.run.clone()
     };
     let result = simulator::run(&net, backend.as_mut(), &plan, &mut writer, &opts);
-    let reason = match &result {
-        Ok(_) => "complete",
-        Err(Error::Interrupted { .. }) => "interrupted",
-        Err(Error::Diverged { .. }) => "diverged",
-        Err(_) => "failed",
-    };
+    let reason = crate::io::hdf5::stop_reason(&result);
     let written = writer.steps_written();
     let closed = writer.finish_as(started.elapsed().as_secs_f64(), reason);
     let result = result.map(|mut summary| {

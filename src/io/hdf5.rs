@@ -28,6 +28,29 @@ pub struct RunMeta {
     pub seed: u64,
 }
 
+impl RunMeta {
+    /// The attributes of a run of `config` (from the file `config_name`) on `backend`.
+    pub fn of(config_name: &Path, config: &crate::config::Config, backend: &crate::backend::BackendInfo) -> RunMeta {
+        RunMeta {
+            config_name: config_name.display().to_string(),
+            config_toml: config.to_toml(),
+            backend: format!("{} ({})", backend.kind, backend.device),
+            precision: backend.precision.to_string(),
+            seed: config.simulation.seed,
+        }
+    }
+}
+
+/// The `stop_reason` a run's result gives its file.
+pub fn stop_reason<T>(result: &Result<T>) -> &'static str {
+    match result {
+        Ok(_) => "complete",
+        Err(Error::Interrupted { .. }) => "interrupted",
+        Err(Error::Diverged { .. }) => "diverged",
+        Err(_) => "failed",
+    }
+}
+
 struct TraceSets {
     data: Vec<hdf5::Dataset>,
     /// Each variable's `mapping/time`, whose stop follows the time simulated.

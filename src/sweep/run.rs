@@ -144,25 +144,12 @@ fn run_into(
         let mut plan = RecordPlan::from_config(cfg);
         plan.resolve(&net)?;
         let mut backend = make(&net, &plan)?;
-        let info = backend.info();
-        let meta = RunMeta {
-            config_name: req.config.display().to_string(),
-            config_toml: cfg.to_toml(),
-            backend: format!("{} ({})", info.kind, info.device),
-            precision: info.precision.to_string(),
-            seed: cfg.simulation.seed,
-        };
+        let meta = RunMeta::of(&req.config, cfg, &backend.info());
         let at = Instant::now();
         let mut writer = Hdf5Writer::create_at(partial, &file, &format!("instances/{k}"), &net, &plan, &meta)?;
         let opts = RunOptions { chunk_steps: cfg.simulation.chunk_steps, show_progress: false, interrupt: req.run.interrupt.clone() };
         let result = simulator::run(&net, backend.as_mut(), &plan, &mut writer, &opts);
-        let reason = match &result {
-            Ok(_) => "complete",
-            Err(Error::Interrupted { .. }) => "interrupted",
-            Err(Error::Diverged { .. }) => "diverged",
-            Err(_) => "failed",
-        };
-        writer.finish_as(at.elapsed().as_secs_f64(), reason)?;
+        writer.finish_as(at.elapsed().as_secs_f64(), crate::io::hdf5::stop_reason(&result))?;
         // The instances' groups reach the disk together, about once a second.
         if let Ok(mut last) = last_flush.try_lock() {
             if last.elapsed().as_secs_f64() > 1.0 {
