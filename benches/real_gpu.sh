@@ -95,3 +95,19 @@ step bench configs/hh_bench.toml --set 'populations.hh.params.integrator="euler"
 step bench configs/equations/hh_bench.toml --steps 1000 --repeat 3
 step scale configs/equations/hh_bench.toml --population hh --sizes ${GANGLION_EQUATION_SIZES:-10000,100000,1000000} \
   --backends gpu --steps 1000 --repeat 3 --quiet --force --out "$out/hh_equations_gpu.csv"
+
+# Plasticity: the STDP example scaled to 1000 and 100,000 post-synaptic neurons with 1000
+# plastic inputs each (1e6 and 1e8 synapses), GPU and CPU.
+step bench configs/equations/stdp.toml --set populations.neurons.size=1000 --steps 1000 --repeat 3
+step bench configs/equations/stdp.toml --set populations.neurons.size=100000 --steps 200 --repeat 3 --backends gpu
+
+# The peers' benchmark (Brian2GeNN's COBAHH, 1000 synapses per neuron): 1k, 32k, 128k, 1.02M
+# neurons (the last needs buffers split past the 2 GiB binding: refused until they are).
+for n in ${GANGLION_COBAHH1000_SIZES:-1000 32000 128000 1024000}; do
+  step bench configs/cobahh_1000.toml --set populations.exc.size=$((n * 4 / 5)) --set populations.inh.size=$((n / 5)) \
+    --steps 1000 --repeat 3 --backends gpu
+done
+
+# Sweeps: instance-steps/s of the seed pair at 1 … 100,000 instances, GPU and CPU, next to
+# 100 separate runs.
+bash benches/sweep.sh "$out/sweep" "$ganglion" "cpu gpu" 2>&1 | tee -a "$log"
