@@ -16,6 +16,9 @@ pub struct Args {
     /// A sweep's file: also write its table (one row per instance) as CSV here.
     #[arg(long)]
     pub csv: Option<PathBuf>,
+    /// Overwrite an existing --csv file.
+    #[arg(long)]
+    pub force: bool,
 }
 
 pub fn run(args: Args) -> anyhow::Result<()> {
@@ -27,7 +30,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         let table = SweepTable::read(&args.output, args.window_ms)?;
         print!("{}", table.report());
         if let Some(csv) = &args.csv {
-            crate::io::output::check_target(csv, true)?;
+            crate::io::output::check_target(csv, args.force)?;
             std::fs::write(csv, table.csv()).map_err(|e| crate::Error::io(csv, e.to_string()))?;
             println!("wrote {}", csv.display());
         }

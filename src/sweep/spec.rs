@@ -45,6 +45,12 @@ impl Sweep {
                 (key, _) if key.starts_with("sweep") => {
                     return Err(Error::config(key_path(key), "the sweep cannot sweep itself"))
                 }
+                (key, _) if key.starts_with("output") || key == "simulation.backend" || key == "simulation.adapter" => {
+                    return Err(Error::config(
+                        key_path(key),
+                        "a sweep runs every instance on one backend into one file: set it outside [sweep]",
+                    ))
+                }
                 (key, toml::Value::Array(list)) if list.is_empty() => {
                     return Err(Error::config(key_path(key), "is an empty list: give at least one value"))
                 }
@@ -186,6 +192,8 @@ mod tests {
             ("a = 3", "expected a list"),
             ("mode = \"random\"\na = [1]", "sweep.mode"),
             ("mode = \"grid\"", "sweeps no key"),
+            ("\"simulation.backend\" = [\"cpu\", \"gpu\"]", "one backend"),
+            ("\"output.path\" = [\"a.h5\"]", "one file"),
         ] {
             let e = sweep(text).unwrap_err().to_string();
             assert!(e.contains(part), "{text}: {e}");

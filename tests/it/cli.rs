@@ -520,3 +520,34 @@ fn every_shipped_config_is_valid() {
     let shape = ganglion::shape::Shape::from_config(&config);
     assert_eq!(shape.n_synapses(), 1000 * shape.n_neurons());
 }
+
+#[test]
+fn a_sweep_runs_sliced_merges_and_tabulates_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = crate::common::repo_path("configs/hh_pair_sweep.toml");
+    let config = config.to_str().unwrap();
+    let sets = ["--set", "simulation.duration_ms=20", "--set", "sweep.populations.hh.params.i_ext=[6.0, 10.0, 14.0]", "--set", "sweep.projections.hh_hh.weight=[0.1]"];
+    let path = |name: &str| dir.path().join(name).to_str().unwrap().to_string();
+    for k in 1..=2 {
+        let slice = format!("{k}/2");
+        let out = path(&format!("part{k}.h5"));
+        let mut args = vec!["run", config, "--quiet", "--slice", &slice, "--output", &out];
+        args.extend(sets);
+        let (ok, _, err) = ganglion(&args);
+        assert!(ok, "{err}");
+    }
+    let merged = path("merged.h5");
+    let (ok, stdout, err) = ganglion(&["merge", "--output", &merged, &path("part2.h5"), &path("part1.h5")]);
+    assert!(ok && stdout.contains("3 instances"), "{stdout}{err}");
+    let csv = path("table.csv");
+    std::fs::write(&csv, "keep me").unwrap();
+    let (ok, _, err) = ganglion(&["stats", &merged, "--csv", &csv]);
+    assert!(!ok && err.contains("--force"), "{err}");
+    assert_eq!(std::fs::read_to_string(&csv).unwrap(), "keep me");
+    let (ok, stdout, err) = ganglion(&["stats", &merged, "--csv", &csv, "--force"]);
+    assert!(ok, "{err}");
+    assert_eq!(stdout.lines().filter(|l| l.starts_with(char::is_numeric)).count(), 3, "{stdout}");
+    assert_eq!(std::fs::read_to_string(&csv).unwrap().lines().count(), 4);
+    let (ok, _, err) = ganglion(&["run", config, "--slice", "3/2"]);
+    assert!(!ok && err.contains("3/2"), "{err}");
+}
