@@ -11,6 +11,12 @@ fn main() {
     unsafe {
         libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
     }
+    // `ganglion stats … | head` closes the pipe early: end quietly, as Unix tools do, rather
+    // than panic in println!. A run writes its summary only after its file is in place.
+    #[cfg(unix)]
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     if let Err(e) = ganglion::cli::main() {
         eprintln!("error: {}", ganglion::error::chain_message(e.as_ref()));
         std::process::exit(1);

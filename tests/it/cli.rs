@@ -551,3 +551,18 @@ fn a_sweep_runs_sliced_merges_and_tabulates_from_the_command_line() {
     let (ok, _, err) = ganglion(&["run", config, "--slice", "3/2"]);
     assert!(!ok && err.contains("3/2"), "{err}");
 }
+
+#[test]
+fn a_closed_pipe_ends_a_command_quietly() {
+    // As `ganglion info | head -0`: the reader is gone before anything is printed.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ganglion"))
+        .args(["check", crate::common::repo_path("configs/cobahh.toml").to_str().unwrap()])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
