@@ -117,18 +117,32 @@ pub(super) fn draw(path: &Path, x: &str, y: Option<&str>, metric: &str, populati
             let (lo, hi) = range_of(sum.iter().flatten().filter(|c| c.1 > 0).map(|c| c.0 / c.1 as f64));
             let (area, bar) = root.split_horizontally(980);
             let mut chart = ChartBuilder::on(&area)
-                .caption(format!("{title} (mean over other keys)"), ("sans-serif", 22))
+                .caption(
+                    if table.keys.len() > 2 { format!("{title} (mean over the other keys)") } else { title.clone() },
+                    ("sans-serif", 22),
+                )
                 .margin(15)
                 .x_label_area_size(45)
                 .y_label_area_size(70)
-                .build_cartesian_2d(0.0..xs.len() as f64, 0.0..ys.len() as f64)
+                // Cells centred on whole numbers, so that each tick names its cell's value.
+                .build_cartesian_2d(-0.5..xs.len() as f64 - 0.5, -0.5..ys.len() as f64 - 0.5)
                 .map_err(plot_err)?;
-            let label = |vals: Vec<Value>| move |v: &f64| vals.get(*v as usize).map(|x| x.to_string()).unwrap_or_default();
+            let label = |vals: Vec<Value>| {
+                move |v: &f64| {
+                    let k = v.round();
+                    if (v - k).abs() > 1e-6 || k < 0.0 {
+                        return String::new();
+                    }
+                    vals.get(k as usize).map(|x| x.to_string()).unwrap_or_default()
+                }
+            };
             chart
                 .configure_mesh()
                 .disable_mesh()
                 .x_desc(x)
                 .y_desc(y.unwrap_or_default())
+                .x_labels(xs.len().min(12))
+                .y_labels(ys.len().min(12))
                 .x_label_formatter(&label(xs.clone()))
                 .y_label_formatter(&label(ys.clone()))
                 .label_style(("sans-serif", 14))
@@ -138,7 +152,7 @@ pub(super) fn draw(path: &Path, x: &str, y: Option<&str>, metric: &str, populati
                 .draw_series(sum.iter().enumerate().flat_map(|(i, col)| {
                     col.iter().enumerate().map(move |(j, &(s, n))| {
                         let color = if n == 0 { RGBColor(220, 220, 220) } else { ViridisRGB.get_color_normalized(s / n as f64, lo, hi) };
-                        Rectangle::new([(i as f64, j as f64), (i as f64 + 1.0, j as f64 + 1.0)], color.filled())
+                        Rectangle::new([(i as f64 - 0.5, j as f64 - 0.5), (i as f64 + 0.5, j as f64 + 0.5)], color.filled())
                     })
                 }))
                 .map_err(plot_err)?;
