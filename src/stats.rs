@@ -185,6 +185,27 @@ pub fn text_histogram(t: &TraceStats, width: usize) -> String {
 }
 
 /// Reads an output file: the population sizes and duration come from its stored config.
+/// The spike statistics of every population under `root` (a file's root, or a sweep's
+/// instance group) whose spikes `config` recorded, over `duration_ms`.
+pub fn group_spike_stats(
+    root: &hdf5::Group,
+    config: &crate::config::Config,
+    duration_ms: f64,
+    window_ms: f64,
+) -> hdf5::Result<Vec<SpikeStats>> {
+    let mut spikes = Vec::new();
+    let Ok(group) = root.group("spikes") else { return Ok(spikes) };
+    for name in group.member_names()? {
+        let g = group.group(&name)?;
+        let t: Vec<f64> = g.dataset("timestamps")?.read_raw()?;
+        let id: Vec<u64> = g.dataset("node_ids")?.read_raw()?;
+        let size = config.populations.get(&name).map_or(0, |p| p.size as usize);
+        let pairs: Vec<(f64, u64)> = t.into_iter().zip(id).collect();
+        spikes.push(spike_stats(&name, size, duration_ms, &pairs, window_ms));
+    }
+    Ok(spikes)
+}
+
 pub fn from_file(
     path: &Path,
     window_ms: f64,
@@ -206,23 +227,7 @@ pub fn from_file(
         .attr("simulated_ms")
         .and_then(|a| a.read_scalar::<f64>())
         .unwrap_or(config.simulation.duration_ms);
-    let mut spikes = Vec::new();
-    if let Ok(group) = file.group("spikes") {
-        for name in group.member_names().map_err(h5)? {
-            let g = group.group(&name).map_err(h5)?;
-            let t: Vec<f64> = g
-                .dataset("timestamps")
-                .and_then(|d| d.read_raw())
-                .map_err(h5)?;
-            let id: Vec<u64> = g
-                .dataset("node_ids")
-                .and_then(|d| d.read_raw())
-                .map_err(h5)?;
-            let size = config.populations.get(&name).map_or(0, |p| p.size as usize);
-            let pairs: Vec<(f64, u64)> = t.into_iter().zip(id).collect();
-            spikes.push(spike_stats(&name, size, duration, &pairs, window_ms));
-        }
-    }
+    let spikes = group_spike_stats(&file, &config, duration, window_ms).map_err(h5)?;
     let mut traces = Vec::new();
     if let Ok(report) = file.group("report") {
         for pop in report.member_names().map_err(h5)? {

@@ -473,8 +473,8 @@ pub fn expression(text: &str) -> Result<Expr, ParseError> {
     }
 }
 
-/// Every equation of a model's `equations` text.
-pub fn equations(text: &str) -> Result<Vec<Equation>, ParseError> {
+/// One item per non-blank line of `text`, each read by `item`.
+fn lines<T>(text: &str, item: impl Fn(&mut Parser) -> Result<T, ParseError>) -> Result<Vec<T>, ParseError> {
     let mut p = Parser {
         tokens: lex(text)?,
         at: 0,
@@ -490,8 +490,13 @@ pub fn equations(text: &str) -> Result<Vec<Equation>, ParseError> {
         if p.peek().0 == Token::End {
             return Ok(out);
         }
-        out.push(p.equation()?);
+        out.push(item(&mut p)?);
     }
+}
+
+/// Every equation of a model's `equations` text.
+pub fn equations(text: &str) -> Result<Vec<Equation>, ParseError> {
+    lines(text, Parser::equation)
 }
 
 /// A statement of a reset or an `on_pre` block: `name = expr`, `name += expr` (also `-=`,
@@ -507,32 +512,23 @@ pub struct Statement {
 
 /// Every statement of a block.
 pub fn statements(text: &str) -> Result<Vec<Statement>, ParseError> {
-    let mut p = Parser {
-        tokens: lex(text)?,
-        at: 0,
-        skip_newlines: false,
-        calls: true,
-    };
-    let mut out = Vec::new();
-    loop {
-        p.skip_newlines = false;
-        while p.peek().0 == Token::Newline {
-            p.next();
-        }
-        if p.peek().0 == Token::End {
-            return Ok(out);
-        }
-        let (target, pos) = p.name()?;
-        let op = if p.is_op("=") {
+    lines(text, Parser::statement)
+}
+
+impl Parser {
+    /// `name op expr` up to the end of its line.
+    fn statement(&mut self) -> Result<Statement, ParseError> {
+        let (target, pos) = self.name()?;
+        let op = if self.is_op("=") {
             "="
         } else {
-            let compound = ["+", "-", "*", "/"].into_iter().find(|op| p.is_op(op));
+            let compound = ["+", "-", "*", "/"].into_iter().find(|op| self.is_op(op));
             let Some(op) = compound else {
-                return p.error("`=`, `+=`, `-=`, `*=` or `/=`");
+                return self.error("`=`, `+=`, `-=`, `*=` or `/=`");
             };
-            p.next();
-            if !p.is_op("=") {
-                return p.error("`=`");
+            self.next();
+            if !self.is_op("=") {
+                return self.error("`=`");
             }
             match op {
                 "+" => "+=",
@@ -541,18 +537,13 @@ pub fn statements(text: &str) -> Result<Vec<Statement>, ParseError> {
                 _ => "/=",
             }
         };
-        p.next();
-        let expr = p.expr()?;
-        match p.peek().0 {
+        self.next();
+        let expr = self.expr()?;
+        match self.peek().0 {
             Token::Newline | Token::End => {}
-            _ => return p.error("the end of the statement"),
+            _ => return self.error("the end of the statement"),
         }
-        out.push(Statement {
-            target,
-            op,
-            expr,
-            pos,
-        });
+        Ok(Statement { target, op, expr, pos })
     }
 }
 

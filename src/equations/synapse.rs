@@ -177,13 +177,7 @@ impl SynapseProgram {
                 )));
             }
             let own = |name: &str| own_with(&subs, name);
-            let lowering = Lowering {
-                scope: &scope,
-                own: &own,
-                random: false,
-                tables: &[],
-                dt: post.dt,
-            };
+            let lowering = model_lowering(&scope, &own, post);
             let node = lowering.lower(expr, &mut streams).map_err(|e| err("model", &e))?;
             if !eq.flags.iter().any(|f| f == "summed") {
                 subs.push((n.clone(), node));
@@ -232,13 +226,7 @@ impl SynapseProgram {
                 )));
             }
             let own = |name: &str| own_with(&subs, name);
-            let lowering = Lowering {
-                scope: &scope,
-                own: &own,
-                random: false,
-                tables: &[],
-                dt: post.dt,
-            };
+            let lowering = model_lowering(&scope, &own, post);
             let f = lowering.lower(expr, &mut streams).map_err(|e| err("model", &e))?;
             let x = Node::load(Ref::Syn(k));
             if event_driven(&vars[k]) {
@@ -587,6 +575,19 @@ fn neuron_name(n: &str, pre: &NeuronModel, post: &NeuronModel) -> Option<Node> {
 /// The synapse's subexpressions, by name, lowered.
 type Subexpressions = Vec<(String, Node)>;
 
+/// How the model's equations and statements are lowered: names through `own`, no random
+/// numbers and no timed arrays (not supported in synapse models), the post-synaptic
+/// model's step.
+fn model_lowering<'a>(scope: &'a Scope, own: &'a dyn Fn(&str) -> Option<Node>, post: &NeuronModel) -> Lowering<'a> {
+    Lowering {
+        scope,
+        own,
+        random: false,
+        tables: &[],
+        dt: post.dt,
+    }
+}
+
 /// A block of statements (`on_pre`, `on_post`, key `key`) after `advance` (the event-driven
 /// variables brought to now), when the block is given and not empty.
 #[allow(clippy::too_many_arguments)]
@@ -607,13 +608,7 @@ fn statements_after(
     };
     let stmts = parse::statements(block).map_err(|e| err(key, &e))?;
     let own = |name: &str| own_with(subs, name);
-    let lowering = Lowering {
-        scope,
-        own: &own,
-        random: false,
-        tables: &[],
-        dt: post.dt,
-    };
+    let lowering = model_lowering(scope, &own, post);
     let mut program = advance.clone();
     for s in &stmts {
         let syn_slot = vars.iter().position(|v| v.name == s.target);

@@ -1,4 +1,4 @@
-//! What `ganglion check` says of a sweep: its instances, the batches their shapes make, and
+//! What `ganglion check` says of a sweep: its instances, the network shapes among them, and
 //! the memory they need.
 
 use super::spec::{Mode, Sweep};
@@ -12,20 +12,8 @@ use std::fmt::Write;
 /// base config's run (`check` printed it above).
 pub fn describe(config: &Config, sweep: &Sweep, peak: u64) -> Result<String> {
     let configs = super::instances::configs(config, sweep, 0..sweep.len())?;
-    // Instances of one shape (population sizes and synapse counts) would share a batch.
-    let mut shapes: Vec<(Vec<u64>, Vec<u64>)> = Vec::new();
-    let mut largest = peak;
-    for c in &configs {
-        let shape = Shape::from_config(c);
-        let key = (
-            shape.populations.iter().map(|p| p.size).collect(),
-            shape.projections.iter().map(|p| p.synapses).collect(),
-        );
-        if !shapes.contains(&key) {
-            shapes.push(key);
-            largest = largest.max(crate::memory::estimate_config(c).peak());
-        }
-    }
+    let (shapes, largest) = shapes(&configs);
+    let largest = largest.max(peak);
     let mut s = String::new();
     let mode = match sweep.mode {
         Mode::Grid => "grid",
@@ -36,8 +24,8 @@ pub fn describe(config: &Config, sweep: &Sweep, peak: u64) -> Result<String> {
         let shown: Vec<String> = list.iter().take(6).map(|v| v.to_string()).collect();
         let _ = writeln!(s, "  {key}: {} values ({}{})", list.len(), shown.join(", "), if list.len() > 6 { ", …" } else { "" });
     }
-    if shapes.len() > 1 {
-        let _ = writeln!(s, "  {} network shapes (a swept key changes sizes or synapse counts): they run as separate batches", shapes.len());
+    if shapes > 1 {
+        let _ = writeln!(s, "  {shapes} network shapes (a swept key changes sizes or synapse counts)");
     } else {
         let _ = writeln!(s, "  one network shape: every instance the same size");
     }
@@ -49,4 +37,23 @@ pub fn describe(config: &Config, sweep: &Sweep, peak: u64) -> Result<String> {
         human_bytes(largest * threads.min(sweep.len()) as u64)
     );
     Ok(s)
+}
+
+/// The number of network shapes (population sizes and synapse counts) among `configs`, and
+/// the largest host-memory peak of a run of one of them (estimated once per shape).
+pub fn shapes(configs: &[Config]) -> (usize, u64) {
+    let mut shapes: Vec<(Vec<u64>, Vec<u64>)> = Vec::new();
+    let mut largest = 0;
+    for c in configs {
+        let shape = Shape::from_config(c);
+        let key = (
+            shape.populations.iter().map(|p| p.size).collect(),
+            shape.projections.iter().map(|p| p.synapses).collect(),
+        );
+        if !shapes.contains(&key) {
+            shapes.push(key);
+            largest = largest.max(crate::memory::estimate_config(c).peak());
+        }
+    }
+    (shapes.len(), largest)
 }

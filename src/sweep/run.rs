@@ -80,7 +80,7 @@ pub fn run(req: &RunRequest, config: &Config, sweep: &Sweep, path: &Path) -> Res
     let gpu = on_gpu(config);
     // The CPU runs as many instances at once as it has threads; the GPU one.
     let at_once = if gpu { 1 } else { rayon::current_num_threads().min(configs.len()) };
-    let largest = configs.iter().map(|c| crate::memory::estimate_config(c).peak()).max().unwrap_or(0);
+    let (_, largest) = super::check::shapes(&configs);
     crate::memory::fits(largest * at_once as u64, crate::memory::available().as_ref())?;
     let target = OutputTarget::claim(path, req.force)?;
     let started = Instant::now();

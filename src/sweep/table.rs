@@ -2,7 +2,7 @@
 //! population's spike statistics (`ganglion stats`, `ganglion plot sweep`).
 
 use crate::error::{Error, Result};
-use crate::stats::{spike_stats, SpikeStats};
+use crate::stats::{group_spike_stats, SpikeStats};
 use std::path::Path;
 
 /// A swept value as read back from `/sweep`.
@@ -79,17 +79,7 @@ impl SweepTable {
             let text = crate::io::sonata::string_attr(&g, "config").unwrap_or_default();
             let own = crate::config::parse(&text, &[])?;
             let simulated: f64 = g.attr("simulated_ms").and_then(|a| a.read_scalar()).map_err(h5)?;
-            let mut spikes = Vec::new();
-            if let Ok(sg) = g.group("spikes") {
-                for pop in sg.member_names().map_err(h5)? {
-                    let p = sg.group(&pop).map_err(h5)?;
-                    let t: Vec<f64> = p.dataset("timestamps").and_then(|d| d.read_raw()).map_err(h5)?;
-                    let id: Vec<u64> = p.dataset("node_ids").and_then(|d| d.read_raw()).map_err(h5)?;
-                    let size = own.populations.get(&pop).map_or(0, |p| p.size as usize);
-                    let pairs: Vec<(f64, u64)> = t.into_iter().zip(id).collect();
-                    spikes.push(spike_stats(&pop, size, simulated, &pairs, window_ms));
-                }
-            }
+            let spikes = group_spike_stats(&g, &own, simulated, window_ms).map_err(h5)?;
             rows.push(Row { instance: k, values: columns.iter().map(|c| c[r].clone()).collect(), spikes });
         }
         Ok(SweepTable { keys, rows })
