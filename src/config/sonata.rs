@@ -52,7 +52,7 @@ pub(super) fn projection_edges(
     let Connectivity::Sonata { edges: path, population } = &proj.connectivity else { return Ok(None) };
     let at = format!("projections.{name}.connectivity");
     let bad = |key: &str, m: String| Error::config(format!("{at}{key}"), format!("{}: {m}", path.display()));
-    let e = edges::read(path, population.as_deref()).map_err(|m| bad(".edges", m))?;
+    let e = read_shared(path, population.as_deref()).map_err(|m| bad(".edges", m))?;
     for (ids, pop, what) in [(&e.source, &proj.source, "source"), (&e.target, &proj.target, "target")] {
         let size = config.populations[pop].size;
         if let Some(k) = ids.iter().position(|&i| i >= size) {
@@ -89,5 +89,26 @@ pub(super) fn projection_edges(
             }
         }
     }
-    Ok(Some(Arc::new(e)))
+    Ok(Some(e))
+}
+
+/// The edges of `path`, read once while any config holds them: a sweep's instances are
+/// configs of their own, and each would read (and keep) a copy of the same file.
+fn read_shared(path: &std::path::Path, population: Option<&str>) -> Result<Arc<Edges>, String> {
+    use std::collections::HashMap;
+    use std::sync::{Mutex, OnceLock, Weak};
+    type Key = (PathBuf, Option<String>, Option<std::time::SystemTime>, u64);
+    static READ: OnceLock<Mutex<HashMap<Key, Weak<Edges>>>> = OnceLock::new();
+    // A file rewritten since is read again.
+    let meta = std::fs::metadata(path).map_err(|e| e.to_string())?;
+    let key = (path.to_owned(), population.map(str::to_owned), meta.modified().ok(), meta.len());
+    let read = READ.get_or_init(Default::default);
+    if let Some(e) = read.lock().expect("the edges read").get(&key).and_then(Weak::upgrade) {
+        return Ok(e);
+    }
+    let e = Arc::new(edges::read(path, population)?);
+    let mut map = read.lock().expect("the edges read");
+    map.retain(|_, w| w.strong_count() > 0);
+    map.insert(key, Arc::downgrade(&e));
+    Ok(e)
 }

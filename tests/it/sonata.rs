@@ -392,3 +392,22 @@ fn bad_edges_files_are_refused_naming_the_file_and_key() {
     }
     check(edges_error(&file("short.h5"), None, "graded"), &[key, "2 source_node_ids but 1 target_node_ids"]);
 }
+
+#[test]
+fn configs_of_one_edges_file_share_one_read_of_it() {
+    // A sweep's instances are configs of their own: they hold one copy of the edges, not one each.
+    let dir = tempfile::tempdir().unwrap();
+    let edges = dir.path().join("edges.h5");
+    write_edges(&edges, "e", &[1, 0], &[0, 1], &[("syn_weight", vec![0.1, 0.1])]);
+    let text = pair_with(&format!("{{ rule = \"sonata\", edges = \"{}\" }}", edges.display()));
+    let a = ganglion::config::parse(&text, &[]).unwrap();
+    let b = ganglion::config::parse(&text, &["populations.hh.params.i_ext=7.0".into()]).unwrap();
+    let (ea, eb) = (a.resolved.edges[0].as_ref().unwrap(), b.resolved.edges[0].as_ref().unwrap());
+    assert!(std::sync::Arc::ptr_eq(ea, eb));
+    // A file written again is read again, even while configs hold the old one.
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    write_edges(&edges, "e", &[1, 0], &[0, 1], &[("syn_weight", vec![0.3, 0.1])]);
+    let c = ganglion::config::parse(&text, &[]).unwrap();
+    assert_eq!(c.resolved.edges[0].as_ref().unwrap().attribute("syn_weight").unwrap(), [0.3, 0.1]);
+    assert_eq!(ea.attribute("syn_weight").unwrap(), [0.1, 0.1]);
+}
