@@ -39,9 +39,11 @@ merge() {
   for f in "$@"; do tail -n +2 "$f" >>"$into"; done
 }
 
-# The sizes: the HH network up to the first that does not fit an H100's 2 GiB bindings, and
-# benches/scaling.rs's COBAHH sizes with 4M added; smaller ones for a trial run.
-hh_sizes=${GANGLION_BENCH_SIZES:-1000,10000,100000,1000000,2000000,5000000,10000000}
+# The sizes: the HH network up to 20M neurons (past 5M its matrix comes in parts of at most
+# one 2 GiB binding), the CPU up to 10M; benches/scaling.rs's COBAHH sizes with 4M added;
+# smaller ones for a trial run.
+hh_sizes=${GANGLION_BENCH_SIZES:-1000,10000,100000,1000000,2000000,5000000,10000000,20000000}
+hh_cpu_sizes=${GANGLION_BENCH_CPU_SIZES:-1000,10000,100000,1000000,2000000,5000000,10000000}
 coupling_sizes=${GANGLION_COUPLING_SIZES:-10000,1000000}
 cobahh_sizes=${GANGLION_COBAHH_SIZES:-4000,40000,400000,4000000}
 
@@ -62,7 +64,11 @@ for coupling in fused fused_lanes thread_per_row lanes_per_row blocked; do
     --steps 1000 --repeat 3 --quiet --force --set simulation.gpu_coupling=$coupling \
     --out "$out/hh_gpu_$coupling.csv"
 done
-step scale configs/hh_bench.toml --population hh --sizes $hh_sizes --backends cpu \
+# What cutting the matrix into parts costs: the same sizes with bindings capped at 256 MiB.
+step scale configs/hh_bench.toml --population hh --sizes ${GANGLION_SPLIT_SIZES:-1000000,5000000} \
+  --backends gpu --steps 1000 --repeat 3 --quiet --force --set simulation.gpu_max_binding_mib=256 \
+  --out "$out/hh_gpu_split.csv"
+step scale configs/hh_bench.toml --population hh --sizes $hh_cpu_sizes --backends cpu \
   --steps 50 --repeat 3 --quiet --force --out "$out/hh_cpu.csv"
 merge "$out/hh.csv" "$out/hh_gpu.csv" "$out/hh_cpu.csv"
 
@@ -102,7 +108,7 @@ step bench configs/equations/stdp.toml --set populations.neurons.size=1000 --ste
 step bench configs/equations/stdp.toml --set populations.neurons.size=100000 --steps 200 --repeat 3 --backends gpu
 
 # The peers' benchmark (Brian2GeNN's COBAHH, 1000 synapses per neuron): 1k, 32k, 128k, 1.02M
-# neurons (the last needs buffers split past the 2 GiB binding: refused until they are).
+# neurons (the last with its matrices in two parts each).
 for n in ${GANGLION_COBAHH1000_SIZES:-1000 32000 128000 1024000}; do
   step bench configs/cobahh_1000.toml --set populations.exc.size=$((n * 4 / 5)) --set populations.inh.size=$((n / 5)) \
     --steps 1000 --repeat 3 --backends gpu

@@ -50,7 +50,7 @@ pub fn backend_options(config: &Config) -> BackendOptions {
         choice: config.simulation.backend,
         precision: config.simulation.precision,
         adapter: config.simulation.adapter.clone(),
-        coupling: config.simulation.gpu_coupling,
+        gpu: gpu::GpuOptions::of(&config.simulation),
     }
 }
 
@@ -199,6 +199,14 @@ pub fn generated_wgsl(config_path: &Path, overrides: &[String]) -> Result<String
 }
 
 pub fn check(config_path: &Path, overrides: &[String]) -> Result<String> {
+    let (text, refusal) = check_report(config_path, overrides)?;
+    refusal.map_or(Ok(text), Err)
+}
+
+/// `check`'s report, and apart from it the refusal of a network this host's memory cannot
+/// hold: the report still describes it (and the GPU it is checked for), as a config is often
+/// checked on another machine than the one that runs it.
+pub fn check_report(config_path: &Path, overrides: &[String]) -> Result<(String, Option<Error>)> {
     use std::fmt::Write;
     let config = config::load(config_path, overrides)?;
     let shape = Shape::from_config(&config);
@@ -253,40 +261,10 @@ pub fn check(config_path: &Path, overrides: &[String]) -> Result<String> {
             a.bound
         ))
     );
-    crate::memory::fits(estimate.peak(), available.as_ref())?;
-
     let chunk = simulator::chunk_steps_of(&shape, &plan, config.simulation.chunk_steps);
-    let coupling = gpu::resolved(&shape, config.simulation.gpu_coupling)?;
-    let _ = writeln!(
-        s,
-        "  GPU buffers: {}",
-        human_bytes(gpu::required_bytes(&shape, &plan, chunk, coupling))
-    );
-    let kernel = gpu::kernel_name(&shape, coupling)
-        .map_or("no graded coupling".into(), |k| format!("graded coupling {k}"));
-    let dispatches = gpu::dispatches_per_step(&shape, coupling);
-    let _ = writeln!(
-        s,
-        "  GPU step: {dispatches} dispatch{}, {kernel}",
-        if dispatches == 1 { "" } else { "es" }
-    );
-    let sim = &config.simulation;
-    let on_gpu = match sim.backend {
-        BackendChoice::Gpu => true,
-        BackendChoice::Auto => sim.adapter.is_some() || gpu::context::hardware_adapter_present(),
-        BackendChoice::Cpu => false,
-    };
-    if on_gpu {
-        let adapter = gpu::context::choose_adapter(sim.adapter.as_deref())?;
-        let name = adapter.get_info().name;
-        let limits = adapter.limits();
-        gpu::preflight::check(&shape, coupling, &limits, &name)?;
-        let _ = writeln!(
-            s,
-            "  GPU limits: every buffer binds on {name} (at most {} each)",
-            human_bytes(gpu::preflight::binding_limit(&limits))
-        );
-    }
+    // The device's refusal first: on a GPU machine it is the one that matters.
+    s.push_str(&check_gpu(&config, &shape, &plan, chunk)?);
+    let host_refusal = crate::memory::fits(estimate.peak(), available.as_ref()).err();
     let _ = writeln!(
         s,
         "  recording: {} of traces per chunk of {} steps",
@@ -295,6 +273,93 @@ pub fn check(config_path: &Path, overrides: &[String]) -> Result<String> {
     );
     if let Some(sweep) = crate::sweep::Sweep::from_config(&config)? {
         s.push_str(&crate::sweep::check::describe(&config, &sweep, estimate.peak())?);
+    }
+    Ok((s, host_refusal))
+}
+
+/// `check`'s GPU lines: the buffers (the largest, and the parts of any matrix cut to fit a
+/// binding), the step's dispatches, and the limits they were checked against: the adapter's
+/// when the run would take a GPU, the declared ones (`simulation.gpu_max_binding_mib`,
+/// `simulation.gpu_memory_gib`) otherwise, which is how a network is checked for a device
+/// not at hand.
+fn check_gpu(config: &Config, shape: &Shape, plan: &RecordPlan, chunk: u64) -> Result<String> {
+    use std::fmt::Write;
+    let sim = &config.simulation;
+    let options = gpu::GpuOptions::of(sim);
+    let on_gpu = match sim.backend {
+        BackendChoice::Gpu => true,
+        BackendChoice::Auto => sim.adapter.is_some() || gpu::context::hardware_adapter_present(),
+        BackendChoice::Cpu => false,
+    };
+    let device = if on_gpu {
+        let adapter = gpu::context::choose_adapter(sim.adapter.as_deref())?;
+        Some((adapter.get_info().name, options.limits(&adapter.limits())))
+    } else if options.max_binding_bytes.is_some() || options.memory_bytes.is_some() {
+        let unbounded = wgpu::Limits {
+            max_storage_buffer_binding_size: u64::MAX,
+            max_buffer_size: u64::MAX,
+            ..wgpu::Limits::default()
+        };
+        Some(("the declared device".to_string(), options.limits(&unbounded)))
+    } else {
+        None
+    };
+    let binding_limit = device
+        .as_ref()
+        .map_or(u64::MAX, |(_, limits)| gpu::preflight::binding_limit(limits));
+    let coupling = gpu::resolved(shape, sim.gpu_coupling, binding_limit)?;
+    let required = gpu::required_bytes(shape, plan, chunk, coupling);
+    let mut s = String::new();
+    let limits_for_listing = device
+        .as_ref()
+        .map_or_else(wgpu::Limits::default, |(_, limits)| limits.clone());
+    let buffers = gpu::preflight::network_buffers(shape, coupling, &limits_for_listing)?;
+    let largest = buffers
+        .iter()
+        .max_by_key(|b| b.bytes)
+        .map(|b| {
+            let parts = match (b.parts, &device) {
+                (Some(n), Some(_)) if n > 1 => format!(", in {n} parts"),
+                _ => String::new(),
+            };
+            format!(" (largest `{}`, {}{parts})", b.label, human_bytes(b.bytes))
+        })
+        .unwrap_or_default();
+    let _ = writeln!(s, "  GPU buffers: {}{largest}", human_bytes(required));
+    let kernel = gpu::kernel_name(shape, coupling)
+        .map_or("no graded coupling".into(), |k| format!("graded coupling {k}"));
+    let dispatches = gpu::dispatches_per_step(shape, coupling, binding_limit);
+    let _ = writeln!(
+        s,
+        "  GPU step: {dispatches} dispatch{}, {kernel}",
+        if dispatches == 1 { "" } else { "es" }
+    );
+    if let Some((name, limits)) = &device {
+        gpu::preflight::check(shape, coupling, limits, name)?;
+        let split: Vec<String> = buffers
+            .iter()
+            .filter(|b| b.parts.is_some_and(|n| n > 1))
+            .map(|b| format!("`{}` {}", b.label, b.parts.unwrap_or(1)))
+            .collect();
+        let _ = writeln!(
+            s,
+            "  GPU limits: every buffer binds on {name} (at most {} each){}",
+            human_bytes(binding_limit),
+            if split.is_empty() {
+                String::new()
+            } else {
+                format!("; cut into parts by whole rows: {}", split.join(", "))
+            }
+        );
+        if let Some(memory) = options.memory_bytes {
+            gpu::preflight::check_memory(shape, coupling, limits, required, memory, name)?;
+            let _ = writeln!(
+                s,
+                "  GPU memory: {} of {} (simulation.gpu_memory_gib)",
+                human_bytes(required),
+                human_bytes(memory)
+            );
+        }
     }
     Ok(s)
 }

@@ -217,7 +217,7 @@ pub fn validate(
         &net,
         &plan,
         config.simulation.adapter.as_deref(),
-        config.simulation.gpu_coupling,
+        crate::backend::gpu::GpuOptions::of(&config.simulation),
     )?;
     let mut cpu = cpu::create(&net, cpu_precision);
     let chunk = chunk_steps(&net, &plan, config.simulation.chunk_steps);

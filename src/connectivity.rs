@@ -37,6 +37,23 @@ impl Csr {
         }
     }
 
+    /// Rows `rows` alone, as a matrix of their own (pointers rebased): a part of a matrix cut
+    /// to fit GPU bindings.
+    pub fn rows(&self, rows: std::ops::Range<usize>) -> Csr {
+        let base = self.row_ptr[rows.start];
+        let entries = base as usize..self.row_ptr[rows.end] as usize;
+        Csr {
+            n_rows: rows.len(),
+            n_cols: self.n_cols,
+            row_ptr: self.row_ptr[rows.start..=rows.end].iter().map(|&p| p - base).collect(),
+            col_idx: self.col_idx[entries.clone()].to_vec(),
+            weights: match &self.weights {
+                Weights::Uniform(w) => Weights::Uniform(*w),
+                Weights::PerSynapse(ws) => Weights::PerSynapse(ws[entries].to_vec()),
+            },
+        }
+    }
+
     /// The same synapses with rows and columns swapped (rows by source), weights carried.
     pub fn transpose(&self) -> Csr {
         let mut counts = vec![0u32; self.n_cols + 1];

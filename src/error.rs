@@ -64,6 +64,19 @@ pub enum Error {
         hint: &'static str,
     },
     #[error(
+        "network too large for the GPU: its buffers need {} but {device} has {} (simulation.gpu_memory_gib); the largest is `{largest}`, {}",
+        crate::units::human_bytes(*needed),
+        crate::units::human_bytes(*memory),
+        crate::units::human_bytes(*largest_bytes)
+    )]
+    GpuMemory {
+        needed: u64,
+        memory: u64,
+        device: String,
+        largest: String,
+        largest_bytes: u64,
+    },
+    #[error(
         "network too large: population `{population}` has {count} event-driven projections {direction}; the GPU backend takes at most {max}"
     )]
     TooManyEventProjections {

@@ -20,19 +20,21 @@ fn presynaptic_s(index: u32) -> f32 {
     return state[index];
 }
 
+// A matrix larger than one binding comes in parts of whole rows, one dispatch each: a
+// dispatch steps its part's rows, neurons `coupling.first_row` + row.
 @compute @workgroup_size(256)
 fn update_coupled(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
-    let i = neuron_index(gid, groups);
-    if (i >= population.n) {
+    let row = neuron_index(gid, groups);
+    if (row >= coupling.n_rows) {
         return;
     }
     let odd = (step_info.step_lo & 1u) == 1u;
     let s_now = select(S, S_ALT, odd);
     let s_next = select(S_ALT, S, odd);
 
-    let sum_es = row_sum(i, s_now * population.n);
+    let sum_es = row_sum(row, s_now * population.n);
     let g = conductance(coupling.w, sum_es);
-    step(i, SynInput(g, g * coupling.v_rev), s_now, s_next);
+    step(coupling.first_row + row, SynInput(g, g * coupling.v_rev), s_now, s_next);
 }
 
 // The same with LANES threads summing each row (graded_synapse.wgsl's `sum_lanes`), then the
@@ -49,10 +51,10 @@ fn update_coupled_lanes(
     let s_next = select(S_ALT, S, odd);
 
     let first_row = first_lane_row(group, groups);
-    sum_lanes(first_row, population.n, s_now * population.n, local);
-    let i = first_row + local;
-    if (local < ROWS_PER_GROUP && i < population.n) {
+    sum_lanes(first_row, coupling.n_rows, s_now * population.n, local);
+    let row = first_row + local;
+    if (local < ROWS_PER_GROUP && row < coupling.n_rows) {
         let g = conductance(coupling.w, lanes_total(local));
-        step(i, SynInput(g, g * coupling.v_rev), s_now, s_next);
+        step(coupling.first_row + row, SynInput(g, g * coupling.v_rev), s_now, s_next);
     }
 }

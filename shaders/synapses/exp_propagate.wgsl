@@ -1,8 +1,10 @@
 // requires: synapses/exp_synapse
 // Prepended with step_info.wgsl and exp_synapse.wgsl. Mirrors CpuBackend::push_spikes: one
-// thread per neuron of the source population, every projection leaving it in turn.
+// thread per neuron of the source population, every projection leaving it in turn. A matrix
+// larger than one binding comes in parts of whole rows, one dispatch per part: its threads
+// span the part's sources, and each projection's entry names the rows it holds.
 
-// The source population's outgoing projections (all with its n_source).
+// The source population's outgoing projections (their rows in this part).
 @group(0) @binding(0) var<storage, read> outputs: EventList;
 @group(0) @binding(2) var<storage, read> event_rows: array<u32>;
 @group(0) @binding(3) var<storage, read> event_cols: array<u32>;
@@ -12,15 +14,19 @@
 
 @compute @workgroup_size(256)
 fn propagate(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
-    let src = gid.x + gid.y * groups.x * 256u;
-    if (src >= outputs.projections[0].n_source || spiked[src] == 0u) {
+    let src = outputs.first_source + gid.x + gid.y * groups.x * 256u;
+    if (src >= outputs.end_source || spiked[src] == 0u) {
         return;
     }
     for (var j = 0u; j < outputs.n; j++) {
         let q = outputs.projections[j];
+        if (src < q.first_row || src >= q.end_row) {
+            continue;
+        }
         let base = q.ring_offset + ring_slot(step_info, 1u + q.delay_steps, q.slots) * q.n_target;
-        let start = event_rows[q.row_offset + src];
-        let end = event_rows[q.row_offset + src + 1u];
+        let row = q.row_offset + (src - q.first_row);
+        let start = event_rows[row];
+        let end = event_rows[row + 1u];
         for (var k = start; k < end; k++) {
             var w = q.uniform_weight;
             if (q.per_synapse_weights != 0u) {

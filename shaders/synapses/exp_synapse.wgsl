@@ -18,9 +18,9 @@ const MAX_EVENT_PROJECTIONS: u32 = 8u;
 
 struct EventList {
     n: u32,
+    first_source: u32,  // propagation: the sources its threads span
+    end_source: u32,
     _pad0: u32,
-    _pad1: u32,
-    _pad2: u32,
     projections: array<ExpParams, MAX_EVENT_PROJECTIONS>,
 }
 
@@ -38,10 +38,13 @@ struct ExpParams {
     per_synapse_weights: u32,
     g_offset: u32,      // into event_g
     ring_offset: u32,   // into the rings
-    row_offset: u32,    // into event_rows (n_source + 1 entries)
+    row_offset: u32,    // into event_rows (end_row - first_row + 1 entries)
     synapse_offset: u32, // into event_cols
     weight_offset: u32, // into event_weights, where weights are per synapse
+    first_row: u32,     // propagation: the sources whose rows these buffers hold (a
+    end_row: u32,       // matrix larger than a binding comes in parts of whole rows)
     _pad0: u32,
+    _pad1: u32,
 }
 
 const KIND_CONDUCTANCE: u32 = 0u;

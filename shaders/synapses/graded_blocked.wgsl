@@ -9,7 +9,8 @@
 // order, as the CPU's and `couple`'s.
 //
 // Prepended with graded_synapse.wgsl and graded_coupling.wgsl; the host binds the blocked
-// layout's segment pointers in row_ptr's place and its entries in col_idx's.
+// layout's segment pointers in row_ptr's place and its entries in col_idx's. A matrix cut into
+// parts (of whole rows, to fit bindings) gets a blocked layout per part.
 
 @group(0) @binding(7) var<storage, read_write> partial_sums: array<f32>;
 
@@ -98,5 +99,5 @@ fn finish_blocked(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_wo
     for (var part = 0u; part < coupling.blocked_parts; part++) {
         sum_es = sum_es + partial_sums[part * coupling.n_rows + i];
     }
-    add_input(i, sum_es);
+    add_input(coupling.first_row + i, sum_es);
 }

@@ -39,7 +39,7 @@ fn couple(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups
         return;
     }
     let sum_es = row_sum(i, coupling.activation * coupling.n_source);
-    add_input(i, sum_es);
+    add_input(coupling.first_row + i, sum_es);
 }
 
 @compute @workgroup_size(256)
@@ -52,6 +52,6 @@ fn couple_lanes(
     sum_lanes(first_row, coupling.n_rows, coupling.activation * coupling.n_source, local);
     let i = first_row + local;
     if (local < ROWS_PER_GROUP && i < coupling.n_rows) {
-        add_input(i, lanes_total(local));
+        add_input(coupling.first_row + i, lanes_total(local));
     }
 }

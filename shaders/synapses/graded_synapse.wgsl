@@ -1,6 +1,9 @@
 // requires: nothing
 // What the graded synapse's kernels share: their parameters, src/model/graded.rs
-// `conductance`, and the two ways to sum one row of the CSR matrix by target. A kernel that
+// `conductance`, and the two ways to sum one row of the CSR matrix by target. A matrix
+// larger than one binding comes in parts of whole rows (src/backend/gpu/split.rs), each with
+// its own row_ptr (rebased), col_idx and weights: rows are indexed within the part, targets
+// at `first_row` + row. A kernel that
 // prepends this declares `coupling`, `row_ptr`, `col_idx`, `weights` and `presynaptic_s`.
 
 struct CouplingParams {
@@ -8,12 +11,12 @@ struct CouplingParams {
     w: f32,
     uniform_weight: f32,
     per_synapse_weights: u32,
-    n_rows: u32,
+    n_rows: u32,       // rows of this part (of the whole matrix, unsplit)
     n_source: u32,
     accumulate: u32,   // 0 for the first projection into a population, 1 after
     blocked_parts: u32, // graded_blocked.wgsl: workgroups sharing each row group's columns
     activation: u32,   // the source's state variable summed (its S)
-    _pad0: u32,
+    first_row: u32,    // the part's first row (target neuron) in the whole matrix
     _pad1: u32,
     _pad2: u32,
 }

@@ -4,7 +4,7 @@
 pub mod cpu;
 pub mod gpu;
 
-use crate::config::{BackendChoice, GpuCoupling, Precision};
+use crate::config::{BackendChoice, Precision};
 use crate::error::Result;
 use crate::network::Network;
 use crate::record::{ChunkOutput, RecordPlan};
@@ -62,7 +62,8 @@ pub struct BackendOptions {
     pub precision: Precision,
     /// Substring of the GPU adapter's name.
     pub adapter: Option<String>,
-    pub coupling: GpuCoupling,
+    /// The coupling kernel and the binding cap.
+    pub gpu: gpu::GpuOptions,
 }
 
 /// Builds the backend the options ask for. `auto` takes a hardware GPU (or the adapter named)
@@ -75,7 +76,7 @@ pub fn create(net: &Network, plan: &RecordPlan, opts: &BackendOptions) -> Result
             net,
             plan,
             opts.adapter.as_deref(),
-            opts.coupling,
+            opts.gpu,
         )?)),
         BackendChoice::Auto
             if opts.adapter.is_none() && !gpu::context::hardware_adapter_present() =>
@@ -84,7 +85,7 @@ pub fn create(net: &Network, plan: &RecordPlan, opts: &BackendOptions) -> Result
             Ok(cpu::create(net, opts.precision))
         }
         BackendChoice::Auto => {
-            match gpu::GpuBackend::with_options(net, plan, opts.adapter.as_deref(), opts.coupling) {
+            match gpu::GpuBackend::with_options(net, plan, opts.adapter.as_deref(), opts.gpu) {
                 Ok(b) => Ok(Box::new(b)),
                 Err(e) => {
                     eprintln!("note: no usable GPU ({e}); running on the CPU reference backend");

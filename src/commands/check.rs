@@ -20,9 +20,8 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         );
         return Ok(());
     }
-    print!(
-        "{}",
-        crate::app::check(&args.config.config, &args.config.all_overrides())?
-    );
-    Ok(())
+    let (text, host_refusal) =
+        crate::app::check_report(&args.config.config, &args.config.all_overrides())?;
+    print!("{text}");
+    host_refusal.map_or(Ok(()), |e| Err(e.into()))
 }

@@ -89,6 +89,15 @@ pub struct Simulation {
     /// How the GPU sums a graded target's inputs.
     #[serde(default)]
     pub gpu_coupling: GpuCoupling,
+    /// Caps every GPU binding (and buffer) at this many MiB, below the device's own limit:
+    /// matrices larger than that are cut into parts by whole rows, as on a device with smaller
+    /// bindings (how CI tests the split), and `check` counts against it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gpu_max_binding_mib: Option<u64>,
+    /// The GPU's memory in GiB, where the adapter does not say (wgpu does not report it):
+    /// `check` and `run` refuse a network whose buffers need more, naming the largest.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gpu_memory_gib: Option<f64>,
 }
 
 /// How the GPU computes graded coupling. Dispatches are expensive on real GPUs, so by default

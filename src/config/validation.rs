@@ -147,6 +147,20 @@ impl Config {
                 "must be at least 1",
             ));
         }
+        if sim.gpu_max_binding_mib == Some(0) {
+            return Err(Error::config(
+                "simulation.gpu_max_binding_mib",
+                "must be at least 1 (MiB)",
+            ));
+        }
+        if let Some(gib) = sim.gpu_memory_gib {
+            if !(gib.is_finite() && gib > 0.0) {
+                return Err(Error::config(
+                    "simulation.gpu_memory_gib",
+                    format!("must be a positive number of GiB, not {gib}"),
+                ));
+            }
+        }
         if self.populations.is_empty() {
             return Err(Error::config(
                 "populations",

@@ -177,7 +177,7 @@ fn run_into(
         let ctx = Arc::new(gpu::GpuContext::new(config.simulation.adapter.as_deref())?);
         instances.iter().try_for_each(|&(k, cfg)| {
             one(k, cfg, &|net, plan| {
-                Ok(Box::new(gpu::GpuBackend::in_context(ctx.clone(), net, plan, cfg.simulation.gpu_coupling)?) as Box<dyn Backend>)
+                Ok(Box::new(gpu::GpuBackend::in_context(ctx.clone(), net, plan, gpu::GpuOptions::of(&cfg.simulation))?) as Box<dyn Backend>)
             })
         })
     } else {

@@ -354,7 +354,7 @@ fn auto_coupling_fuses_exactly_the_networks_the_fused_kernel_fits() {
         assert!(!fuses(net, GpuCoupling::ThreadPerRow).unwrap());
         assert!(!fuses(net, GpuCoupling::Blocked).unwrap());
         assert_eq!(
-            resolved(net, GpuCoupling::Blocked).unwrap(),
+            resolved(net, GpuCoupling::Blocked, u64::MAX).unwrap(),
             GpuCoupling::Blocked
         );
         for fused in [GpuCoupling::Fused, GpuCoupling::FusedLanes] {

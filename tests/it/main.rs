@@ -14,4 +14,5 @@ mod plots_and_scale;
 mod golden;
 mod saccade;
 mod sonata;
+mod split;
 mod sweep;

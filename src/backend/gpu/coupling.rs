@@ -4,6 +4,7 @@
 
 use crate::config::GpuCoupling;
 use crate::error::{Error, Result};
+use super::split;
 use crate::shape::Shape;
 
 /// Why `net` cannot have its graded coupling fused into the neuron update, if it cannot. The
@@ -46,7 +47,8 @@ pub fn fused_coupling_unfit(net: &Shape) -> Option<String> {
 pub fn fuses(net: &Shape, coupling: GpuCoupling) -> Result<bool> {
     match coupling {
         // Without projections there is no coupling dispatch to save.
-        GpuCoupling::Auto => Ok(!net.projections.is_empty() && fused_coupling_unfit(net).is_none()),
+        GpuCoupling::Auto => Ok(!net.projections.is_empty()
+            && fused_coupling_unfit(net).is_none()),
         GpuCoupling::Fused | GpuCoupling::FusedLanes => match fused_coupling_unfit(net) {
             None => Ok(true),
             Some(why) => Err(Error::config(
@@ -61,9 +63,17 @@ pub fn fuses(net: &Shape, coupling: GpuCoupling) -> Result<bool> {
     }
 }
 
-/// The kernel that runs `net`'s graded coupling under `coupling`, with `auto` resolved (never
-/// returned); an error as `fuses`.
-pub fn resolved(net: &Shape, coupling: GpuCoupling) -> Result<GpuCoupling> {
+/// The kernel that runs `net`'s graded coupling under `coupling` on bindings of at most
+/// `binding_limit` bytes, with `auto` resolved (never returned); an error as `fuses`. `auto`
+/// does not fuse where S's second block would take a state buffer past one binding.
+pub fn resolved(net: &Shape, coupling: GpuCoupling, binding_limit: u64) -> Result<GpuCoupling> {
+    let second_block_fits = net
+        .populations
+        .iter()
+        .all(|p| (p.n_vars as u64 + 1) * p.size * 4 <= binding_limit);
+    if coupling == GpuCoupling::Auto && !second_block_fits {
+        return Ok(GpuCoupling::ThreadPerRow);
+    }
     Ok(match (fuses(net, coupling)?, fused_lanes(net, coupling)) {
         (true, true) => GpuCoupling::FusedLanes,
         (true, false) => GpuCoupling::Fused,
@@ -87,24 +97,46 @@ pub fn kernel_name(net: &Shape, resolved: GpuCoupling) -> Option<&'static str> {
 /// unless fused; one update per population (which delivers its event-driven inputs); one
 /// propagation per population with event-driven projections leaving it; for synapses written
 /// as equations their summations and deliveries, and the resets of models written as
-/// equations.
-pub fn dispatches_per_step(net: &Shape, resolved: GpuCoupling) -> usize {
+/// equations. A matrix cut into parts to fit bindings of `binding_limit` bytes takes a
+/// coupling (or fused update) or propagation per part (counted at the fewest parts).
+pub fn dispatches_per_step(net: &Shape, resolved: GpuCoupling, binding_limit: u64) -> usize {
     let per_projection = match resolved {
         _ if resolved.is_fused() => 0,
         GpuCoupling::Blocked => 2,
         _ => 1,
     };
-    let graded = net.projections.iter().filter(|p| p.is_graded()).count();
-    let propagations = (0..net.populations.len())
+    let parts = |p: &crate::shape::ProjectionShape| {
+        split::parts_needed(p.synapses, p.n_target, binding_limit) as usize
+    };
+    let graded: usize = net
+        .projections
+        .iter()
+        .filter(|p| p.is_graded())
+        .map(|p| per_projection * parts(p))
+        .sum();
+    // Fused, a population's update runs once per part of its projection's matrix.
+    let updates: usize = (0..net.populations.len())
+        .map(|pop| match net.projections.iter().find(|p| p.target == pop) {
+            Some(p) if resolved.is_fused() => parts(p),
+            _ => 1,
+        })
+        .sum();
+    let propagations: usize = (0..net.populations.len())
         .filter(|&pop| net.sends_events(pop))
-        .count();
+        .map(|pop| {
+            let leaving = net.projections.iter().filter(|p| p.is_event_driven() && p.source == pop);
+            let (synapses, rows) =
+                leaving.fold((0, 0), |(s, r), p| (s + p.synapses, r + p.n_source));
+            split::parts_needed(synapses, rows, binding_limit) as usize
+        })
+        .sum();
     let equations: u64 = net.projections.iter().filter_map(|p| p.equation_passes).sum();
     let resets = net
         .populations
         .iter()
         .filter(|p| p.model.equations().is_some_and(|m| !m.reset.is_empty()))
         .count();
-    net.populations.len() + graded * per_projection + propagations + equations as usize + resets
+    updates + graded + propagations + equations as usize + resets
 }
 
 /// Bell & Garland (2008, NVIDIA TR-2008-004): for CSR sums, a warp per row beats a thread per

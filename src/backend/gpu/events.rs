@@ -3,9 +3,11 @@
 //! and per population the lists of its incoming and outgoing projections. Sharing the
 //! buffers lets a population's update deliver all of its incoming projections, and one
 //! dispatch per source population propagate all of its outgoing ones: the dispatch count does
-//! not grow with the projections.
+//! not grow with the projections. Matrices larger than one binding are cut by whole rows
+//! (`split`) into parts, one propagation per source population and part.
 
 use super::context::GpuContext;
+use super::split;
 use super::kernels::Kernels;
 use super::kernels::{EventListGpu, ExpParamsGpu, MAX_EVENT_PROJECTIONS};
 use super::Shared;
@@ -18,15 +20,24 @@ use bytemuck::Zeroable;
 pub struct EventBuffers {
     pub g: wgpu::Buffer,
     pub rings: wgpu::Buffer,
+    /// The matrices by source, in parts of whole rows that each fit one binding (one part
+    /// when everything fits).
+    pub parts: Vec<EventPart>,
+    /// Per population: the `EventList` of its incoming projections.
+    pub inputs: Vec<wgpu::Buffer>,
+    /// Per projection of the network (None for graded ones): where its g starts in `g`.
+    pub g_offsets: Vec<Option<u32>>,
+}
+
+/// Some rows of the event-driven matrices by source: `ExpParams`' row, synapse and weight
+/// offsets of the part's segments point into these buffers.
+pub struct EventPart {
     pub rows: wgpu::Buffer,
     pub cols: wgpu::Buffer,
     pub weights: wgpu::Buffer,
-    /// Per population: the `EventList` of its incoming projections.
-    pub inputs: Vec<wgpu::Buffer>,
-    /// Per population with projections leaving it: the `EventList` of them.
-    pub outputs: Vec<Option<wgpu::Buffer>>,
-    /// Per projection of the network (None for graded ones): where its g starts in `g`.
-    pub g_offsets: Vec<Option<u32>>,
+    /// Per population with rows leaving it in this part: the `EventList` of those segments,
+    /// and the sources they span.
+    pub outputs: Vec<Option<(wgpu::Buffer, std::ops::Range<u32>)>>,
 }
 
 /// A length as a u32 offset, or the error that names what grew too large.
@@ -38,17 +49,41 @@ fn offset(n: usize, what: &str) -> Result<u32> {
     })
 }
 
+/// `chosen` as an `EventList` spanning `sources`, or the error for too many projections.
+fn event_list(
+    net: &Network,
+    pop: usize,
+    incoming: bool,
+    chosen: &[ExpParamsGpu],
+    sources: std::ops::Range<u32>,
+) -> Result<EventListGpu> {
+    if chosen.len() > MAX_EVENT_PROJECTIONS {
+        return Err(Error::TooManyEventProjections {
+            population: net.populations[pop].name.clone(),
+            count: chosen.len(),
+            max: MAX_EVENT_PROJECTIONS,
+            direction: if incoming { "into it" } else { "leaving it" },
+        });
+    }
+    let mut l = EventListGpu::zeroed();
+    l.n = chosen.len() as u32;
+    l.first_source = sources.start;
+    l.end_source = sources.end;
+    l.projections[..chosen.len()].copy_from_slice(chosen);
+    Ok(l)
+}
+
 impl EventBuffers {
-    pub fn new(ctx: &GpuContext, net: &Network) -> Result<EventBuffers> {
+    /// The buffers of `net`'s event-driven projections, their matrices cut into parts of at
+    /// most `binding_limit` bytes.
+    pub fn new(ctx: &GpuContext, net: &Network, binding_limit: u64) -> Result<EventBuffers> {
         let mut params: Vec<ExpParamsGpu> = Vec::new();
         let mut g = Vec::new();
         let mut rings = 0usize;
-        let mut rows = Vec::new();
-        let mut cols = Vec::new();
-        let mut weights = Vec::new();
         let mut g_offsets = vec![None; net.projections.len()];
-        // Each event-driven projection's source and target.
+        // Each event-driven projection's source, target and matrix by source.
         let mut ends = Vec::new();
+        let mut matrices = Vec::new();
         for (index, p) in net.projections.iter().enumerate() {
             let Some(e) = &p.event else { continue };
             let n_target = p.csr.n_rows;
@@ -72,73 +107,103 @@ impl EventBuffers {
                 per_synapse_weights: per_synapse as u32,
                 g_offset,
                 ring_offset: offset(rings, "delay rings")?,
-                row_offset: offset(rows.len(), "rows")?,
-                synapse_offset: offset(cols.len(), "synapses")?,
-                weight_offset: offset(weights.len(), "weights")?,
-                _pad: 0,
+                row_offset: 0,
+                synapse_offset: 0,
+                weight_offset: 0,
+                first_row: 0,
+                end_row: e.by_source.n_rows as u32,
+                _pad: [0; 2],
             });
             g.extend(e.g0.iter().map(|&x| x as f32));
             rings += e.synapse.ring_slots() as usize * n_target;
-            rows.extend_from_slice(&e.by_source.row_ptr);
-            cols.extend_from_slice(&e.by_source.col_idx);
-            if per_synapse {
-                weights.extend_from_slice(&e.fixed_weights);
-            }
             ends.push((p.source, p.target));
+            matrices.push((p, e));
         }
-        // The projections (in config order) into or out of `pop`, as an `EventList`.
-        let list = |pop: usize, incoming: bool| -> Result<Option<wgpu::Buffer>> {
+        let mut inputs = Vec::new();
+        for pop in 0..net.populations.len() {
             let chosen: Vec<ExpParamsGpu> = ends
                 .iter()
                 .zip(&params)
-                .filter(|((source, target), _)| pop == if incoming { *target } else { *source })
+                .filter(|((_, target), _)| *target == pop)
                 .map(|(_, q)| *q)
                 .collect();
-            if chosen.len() > MAX_EVENT_PROJECTIONS {
-                return Err(Error::TooManyEventProjections {
-                    population: net.populations[pop].name.clone(),
-                    count: chosen.len(),
-                    max: MAX_EVENT_PROJECTIONS,
-                    direction: if incoming { "into it" } else { "leaving it" },
-                });
+            let l = event_list(net, pop, true, &chosen, 0..0)?;
+            let label = format!("{}.inputs", net.populations[pop].name);
+            inputs.push(ctx.storage_buffer(&label, bytemuck::bytes_of(&l))?);
+        }
+        let row_ptrs: Vec<&[u32]> = matrices.iter().map(|(_, e)| &e.by_source.row_ptr[..]).collect();
+        let cut = split::cut(&row_ptrs, binding_limit)
+            .map_err(|e| super::graded::row_too_long(&matrices[e.matrix].0.name, e, binding_limit))?;
+        let several = cut.len() > 1;
+        let mut parts = Vec::new();
+        for (k, segments) in cut.into_iter().enumerate() {
+            let (mut rows, mut cols, mut weights) = (Vec::new(), Vec::new(), Vec::new());
+            // This part's segments, each with its projection's parameters at its offsets.
+            let mut placed = Vec::new();
+            for segment in &segments {
+                let (p, e) = matrices[segment.matrix];
+                let (pointers, entries) = split::segment_rows(&e.by_source.row_ptr, &segment.rows);
+                let mut q = params[segment.matrix];
+                q.row_offset = offset(rows.len(), "rows")?;
+                q.synapse_offset = offset(cols.len(), "synapses")?;
+                q.weight_offset = offset(weights.len(), "weights")?;
+                q.first_row = segment.rows.start as u32;
+                q.end_row = segment.rows.end as u32;
+                rows.extend_from_slice(&pointers);
+                cols.extend_from_slice(&e.by_source.col_idx[entries.clone()]);
+                if q.per_synapse_weights != 0 {
+                    weights.extend_from_slice(&e.fixed_weights[entries]);
+                }
+                placed.push((p.source, q));
             }
-            if chosen.is_empty() && !incoming {
-                return Ok(None);
+            let suffix = if several { format!(".part{k}") } else { String::new() };
+            let mut outputs = Vec::new();
+            for pop in 0..net.populations.len() {
+                let chosen: Vec<ExpParamsGpu> = placed
+                    .iter()
+                    .filter(|(source, _)| *source == pop)
+                    .map(|(_, q)| *q)
+                    .collect();
+                if chosen.is_empty() {
+                    outputs.push(None);
+                    continue;
+                }
+                let first = chosen.iter().map(|q| q.first_row).min().unwrap_or(0);
+                let end = chosen.iter().map(|q| q.end_row).max().unwrap_or(0);
+                let l = event_list(net, pop, false, &chosen, first..end)?;
+                let label = format!("{}.outputs{suffix}", net.populations[pop].name);
+                outputs.push(Some((ctx.storage_buffer(&label, bytemuck::bytes_of(&l))?, first..end)));
             }
-            let mut l = EventListGpu::zeroed();
-            l.n = chosen.len() as u32;
-            l.projections[..chosen.len()].copy_from_slice(&chosen);
-            let name = &net.populations[pop].name;
-            let label = format!("{name}.{}", if incoming { "inputs" } else { "outputs" });
-            Ok(Some(ctx.storage_buffer(&label, bytemuck::bytes_of(&l))?))
-        };
-        let mut inputs = Vec::new();
-        let mut outputs = Vec::new();
-        for pop in 0..net.populations.len() {
-            inputs.push(list(pop, true)?.expect("an input list always exists"));
-            outputs.push(list(pop, false)?);
+            parts.push(EventPart {
+                rows: ctx.storage_buffer(&format!("events{suffix}.rows"), bytemuck::cast_slice(&rows))?,
+                cols: ctx.storage_buffer(&format!("events{suffix}.cols"), bytemuck::cast_slice(&cols))?,
+                weights: ctx.storage_buffer(
+                    &format!("events{suffix}.weights"),
+                    bytemuck::cast_slice(&weights),
+                )?,
+                outputs,
+            });
         }
         Ok(EventBuffers {
             g: ctx.storage_buffer("events.g", bytemuck::cast_slice(&g))?,
             rings: ctx.storage_buffer("events.rings", &vec![0u8; rings * 4])?,
-            rows: ctx.storage_buffer("events.rows", bytemuck::cast_slice(&rows))?,
-            cols: ctx.storage_buffer("events.cols", bytemuck::cast_slice(&cols))?,
-            weights: ctx.storage_buffer("events.weights", bytemuck::cast_slice(&weights))?,
+            parts,
             inputs,
-            outputs,
             g_offsets,
         })
     }
 }
 
-/// The propagation of one population's spikes into all of its event-driven projections.
+/// The propagation of one population's spikes into its event-driven projections' rows in
+/// one part.
 pub struct PropagateDispatch {
-    pub n_source: u32,
+    /// Threads: the sources the part's rows span.
+    pub n_threads: u32,
     pub bind_group: wgpu::BindGroup,
 }
 
-/// One propagation per population with event-driven projections leaving it; `spiked` are the
-/// populations' spike flags.
+/// Per part of the matrices, one propagation per population with event-driven rows leaving
+/// it there; `spiked` are the populations' spike flags.
 pub(crate) fn propagations(
     ctx: &GpuContext,
     kernels: &Kernels,
@@ -147,27 +212,29 @@ pub(crate) fn propagations(
     spiked: &[wgpu::Buffer],
 ) -> Vec<PropagateDispatch> {
     let mut propagations = Vec::new();
-    for (index, p) in net.populations.iter().enumerate() {
-        let Some(outputs) = &shared.events.outputs[index] else {
-            continue;
-        };
-        let bind_group = kernels.propagate.bind(
-            ctx,
-            &p.name,
-            &[
-                outputs.as_entire_binding(),
-                shared.step_binding(),
-                shared.events.rows.as_entire_binding(),
-                shared.events.cols.as_entire_binding(),
-                shared.events.weights.as_entire_binding(),
-                spiked[index].as_entire_binding(),
-                shared.events.rings.as_entire_binding(),
-            ],
-        );
-        propagations.push(PropagateDispatch {
-            n_source: p.size as u32,
-            bind_group,
-        });
+    for part in &shared.events.parts {
+        for (index, p) in net.populations.iter().enumerate() {
+            let Some((outputs, sources)) = &part.outputs[index] else {
+                continue;
+            };
+            let bind_group = kernels.propagate.bind(
+                ctx,
+                &p.name,
+                &[
+                    outputs.as_entire_binding(),
+                    shared.step_binding(),
+                    part.rows.as_entire_binding(),
+                    part.cols.as_entire_binding(),
+                    part.weights.as_entire_binding(),
+                    spiked[index].as_entire_binding(),
+                    shared.events.rings.as_entire_binding(),
+                ],
+            );
+            propagations.push(PropagateDispatch {
+                n_threads: sources.end - sources.start,
+                bind_group,
+            });
+        }
     }
     propagations
 }

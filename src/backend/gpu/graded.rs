@@ -7,7 +7,9 @@ use super::context::{dispatch_size, fold_groups, GpuContext};
 use super::kernels::{self, CouplingParamsGpu, Kernels};
 use crate::config::{GpuCoupling, SynapseModel};
 use crate::connectivity::{Csr, Weights};
-use crate::error::Result;
+use super::split;
+use crate::error::{Error, Result};
+use std::ops::Range;
 use crate::model::graded::GradedParams;
 use crate::network::Network;
 
@@ -46,10 +48,12 @@ pub struct Graded<'a> {
 
 impl GradedBuffers {
     /// The projection's `CouplingParams`.
+    #[allow(clippy::too_many_arguments)]
     fn params(
         ctx: &GpuContext,
         name: &str,
         csr: &Csr,
+        rows: &Range<usize>,
         g: Graded,
         accumulate: bool,
         blocked_parts: usize,
@@ -62,16 +66,18 @@ impl GradedBuffers {
                 Weights::PerSynapse(_) => 0.0,
             },
             per_synapse_weights: matches!(csr.weights, Weights::PerSynapse(_)) as u32,
-            n_rows: csr.n_rows as u32,
+            n_rows: rows.len() as u32,
             n_source: csr.n_cols as u32,
+            first_row: rows.start as u32,
             accumulate: accumulate as u32,
             blocked_parts: blocked_parts as u32,
             activation: g.activation as u32,
-            _pad: [0; 3],
+            _pad: [0; 2],
         };
         ctx.uniform_buffer(&format!("{name}.params"), bytemuck::bytes_of(&params))
     }
 
+    /// The whole matrix in one part.
     pub fn new(
         ctx: &GpuContext,
         name: &str,
@@ -79,45 +85,62 @@ impl GradedBuffers {
         g: Graded,
         accumulate: bool,
     ) -> Result<GradedBuffers> {
+        Self::part(ctx, name, csr, 0..csr.n_rows, g, accumulate)
+    }
+
+    /// Rows `rows` of the matrix, their pointers rebased to the part: what one binding holds
+    /// of a matrix `split` cut. Buffers are labelled `name` + their part.
+    pub fn part(
+        ctx: &GpuContext,
+        name: &str,
+        csr: &Csr,
+        rows: Range<usize>,
+        g: Graded,
+        accumulate: bool,
+    ) -> Result<GradedBuffers> {
         let buffer =
             |part: &str, contents: &[u8]| ctx.storage_buffer(&format!("{name}.{part}"), contents);
+        let (pointers, entries) = split::segment_rows(&csr.row_ptr, &rows);
         let weights = match &csr.weights {
             Weights::Uniform(_) => Vec::new(),
-            Weights::PerSynapse(ws) => f32s(ws),
+            Weights::PerSynapse(ws) => f32s(&ws[entries.clone()]),
         };
         Ok(GradedBuffers {
-            params: Self::params(ctx, name, csr, g, accumulate, 1),
-            pointers: buffer("row_ptr", bytemuck::cast_slice(&csr.row_ptr))?,
-            indices: buffer("col_idx", bytemuck::cast_slice(&csr.col_idx))?,
+            params: Self::params(ctx, name, csr, &rows, g, accumulate, 1),
+            pointers: buffer("row_ptr", bytemuck::cast_slice(&pointers))?,
+            indices: buffer("col_idx", bytemuck::cast_slice(&csr.col_idx[entries]))?,
             weights: buffer("weights", bytemuck::cast_slice(&weights))?,
             partial_sums: None,
         })
     }
 
-    /// As `new`, with the matrix in the blocked layout cut by `geo`, its blocks shared among
-    /// `parts` workgroups. Its pointers grow with rows × columns: `preflight` checks their size
-    /// before they are built.
+    /// As `part`, with the part's rows in the blocked layout cut by `geo`, its blocks shared
+    /// among `parts` workgroups. Its pointers grow with rows × columns: `preflight` checks
+    /// their size before they are built.
+    #[allow(clippy::too_many_arguments)]
     fn blocked(
         ctx: &GpuContext,
         name: &str,
         csr: &Csr,
+        rows: Range<usize>,
         g: Graded,
         accumulate: bool,
         geo: blocked::BlockGeometry,
         parts: usize,
     ) -> Result<GradedBuffers> {
-        let layout = blocked::blocked(csr, geo);
+        let part = csr.rows(rows.clone());
+        let layout = blocked::blocked(&part, geo);
         let buffer =
-            |part: &str, contents: &[u8]| ctx.storage_buffer(&format!("{name}.{part}"), contents);
+            |label: &str, contents: &[u8]| ctx.storage_buffer(&format!("{name}.{label}"), contents);
         Ok(GradedBuffers {
-            params: Self::params(ctx, name, csr, g, accumulate, parts),
+            params: Self::params(ctx, name, &part, &rows, g, accumulate, parts),
             pointers: buffer("seg_ptr", bytemuck::cast_slice(&layout.seg_ptr))?,
             indices: buffer("entries", bytemuck::cast_slice(&layout.entries))?,
             weights: buffer(
                 "weights",
                 bytemuck::cast_slice(layout.weights.as_deref().unwrap_or_default()),
             )?,
-            partial_sums: Some(buffer("partial_sums", &vec![0u8; parts * csr.n_rows * 4])?),
+            partial_sums: Some(buffer("partial_sums", &vec![0u8; parts * part.n_rows * 4])?),
         })
     }
 
@@ -140,12 +163,15 @@ impl GradedBuffers {
 
 /// The coupling dispatches of the graded projections (none when fused): the first projection
 /// into a population sets its input, the later ones add to it. `states` are the populations'
-/// state buffers, `inputs` their (syn_g, syn_i0).
+/// state buffers, `inputs` their (syn_g, syn_i0). A matrix larger than `binding_limit` bytes
+/// is cut by whole rows into parts, one dispatch each (two for `blocked`).
+#[allow(clippy::too_many_arguments)]
 pub fn couplings(
     ctx: &GpuContext,
     kernels: &Kernels,
     net: &Network,
     coupling: GpuCoupling,
+    binding_limit: u64,
     states: &[&wgpu::Buffer],
     inputs: &[(wgpu::Buffer, wgpu::Buffer)],
 ) -> Result<Vec<CouplingDispatch>> {
@@ -162,42 +188,69 @@ pub fn couplings(
         let g = Graded { params, activation };
         let accumulate = std::mem::replace(&mut targeted[p.target], true);
         let (syn_g, syn_i0) = &inputs[p.target];
-        let n_rows = p.csr.n_rows as u32;
-        let (b, kernel, groups) = match &kernels.coupling_blocked {
-            Some(blocked) => {
-                let geo = blocked.geometry;
-                let parts = geo.n_parts(p.csr.n_rows, p.csr.n_cols);
-                let b = GradedBuffers::blocked(ctx, &p.name, &p.csr, g, accumulate, geo, parts)?;
-                let groups = fold_groups((geo.n_groups(p.csr.n_rows) * parts) as u32);
-                (b, &blocked.couple, groups)
-            }
-            None => {
-                let b = GradedBuffers::new(ctx, &p.name, &p.csr, g, accumulate)?;
-                match coupling {
-                    GpuCoupling::LanesPerRow => (
-                        b,
-                        &kernels.coupling_lanes,
-                        fold_groups(n_rows.div_ceil(kernels::ROWS_PER_LANE_GROUP)),
-                    ),
-                    _ => (b, &kernels.coupling, dispatch_size(n_rows)),
+        for (label, rows) in row_parts(&p.name, &p.csr, binding_limit)? {
+            let n_rows = rows.len() as u32;
+            let (b, kernel, groups) = match &kernels.coupling_blocked {
+                Some(blocked) => {
+                    let geo = blocked.geometry;
+                    let parts = geo.n_parts(rows.len(), p.csr.n_cols);
+                    let groups = fold_groups((geo.n_groups(rows.len()) * parts) as u32);
+                    let b = GradedBuffers::blocked(ctx, &label, &p.csr, rows, g, accumulate, geo, parts)?;
+                    (b, &blocked.couple, groups)
                 }
-            }
-        };
-        let mut resources = vec![
-            b.params.as_entire_binding(),
-            b.pointers.as_entire_binding(),
-            b.indices.as_entire_binding(),
-            b.weights.as_entire_binding(),
-            states[p.source].as_entire_binding(),
-            syn_g.as_entire_binding(),
-            syn_i0.as_entire_binding(),
-        ];
-        resources.extend(b.partial_sums.as_ref().map(|s| s.as_entire_binding()));
-        couplings.push(CouplingDispatch {
-            groups,
-            n_rows,
-            bind_group: kernel.bind(ctx, &p.name, &resources),
-        });
+                None => {
+                    let b = GradedBuffers::part(ctx, &label, &p.csr, rows, g, accumulate)?;
+                    match coupling {
+                        GpuCoupling::LanesPerRow => (
+                            b,
+                            &kernels.coupling_lanes,
+                            fold_groups(n_rows.div_ceil(kernels::ROWS_PER_LANE_GROUP)),
+                        ),
+                        _ => (b, &kernels.coupling, dispatch_size(n_rows)),
+                    }
+                }
+            };
+            let mut resources = vec![
+                b.params.as_entire_binding(),
+                b.pointers.as_entire_binding(),
+                b.indices.as_entire_binding(),
+                b.weights.as_entire_binding(),
+                states[p.source].as_entire_binding(),
+                syn_g.as_entire_binding(),
+                syn_i0.as_entire_binding(),
+            ];
+            resources.extend(b.partial_sums.as_ref().map(|s| s.as_entire_binding()));
+            couplings.push(CouplingDispatch {
+                groups,
+                n_rows,
+                bind_group: kernel.bind(ctx, &label, &resources),
+            });
+        }
     }
     Ok(couplings)
+}
+
+/// The parts of `csr` that each fit one binding of `binding_limit` bytes, with the label of
+/// their buffers: the projection's name alone when the matrix is whole, `<name>.part<k>`
+/// otherwise.
+pub fn row_parts(name: &str, csr: &Csr, binding_limit: u64) -> Result<Vec<(String, Range<usize>)>> {
+    let cut = split::cut(&[&csr.row_ptr], binding_limit)
+        .map_err(|e| row_too_long(name, e, binding_limit))?;
+    let several = cut.len() > 1;
+    Ok(cut
+        .into_iter()
+        .enumerate()
+        .map(|(k, segments)| {
+            let label = if several { format!("{name}.part{k}") } else { name.to_string() };
+            (label, segments[0].rows.clone())
+        })
+        .collect())
+}
+
+/// The error for a row that alone exceeds one binding.
+pub fn row_too_long(projection: &str, e: split::RowTooLong, limit: u64) -> Error {
+    Error::TooLarge(format!(
+        "row {} of projection `{projection}` holds {} bytes of synapses, more than one binding of {limit} bytes (simulation.gpu_max_binding_mib or the device's limit): rows are never split",
+        e.row, e.bytes
+    ))
 }

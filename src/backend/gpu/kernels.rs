@@ -43,7 +43,10 @@ pub struct ExpParamsGpu {
     pub row_offset: u32,
     pub synapse_offset: u32,
     pub weight_offset: u32,
-    pub _pad: u32,
+    /// Propagation: the sources whose rows this entry holds (all of them unless split).
+    pub first_row: u32,
+    pub end_row: u32,
+    pub _pad: [u32; 2],
 }
 
 /// `MAX_EVENT_PROJECTIONS` in shaders/synapses/exp_synapse.wgsl.
@@ -54,7 +57,10 @@ pub const MAX_EVENT_PROJECTIONS: usize = 8;
 #[derive(Clone, Copy, Debug, Pod, Zeroable)]
 pub struct EventListGpu {
     pub n: u32,
-    pub _pad: [u32; 3],
+    /// Propagation: the sources its threads span.
+    pub first_source: u32,
+    pub end_source: u32,
+    pub _pad: u32,
     pub projections: [ExpParamsGpu; MAX_EVENT_PROJECTIONS],
 }
 
@@ -81,7 +87,9 @@ pub struct CouplingParamsGpu {
     pub accumulate: u32,
     pub blocked_parts: u32,
     pub activation: u32,
-    pub _pad: [u32; 3],
+    /// The part's first row in the whole matrix (its target neuron).
+    pub first_row: u32,
+    pub _pad: [u32; 2],
 }
 
 /// `SynapseInfo` in the shaders generated for synapses written as equations

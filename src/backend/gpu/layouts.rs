@@ -73,6 +73,7 @@ pub fn shared_structs() -> Vec<(&'static str, StructLayout)> {
                     accumulate,
                     blocked_parts,
                     activation,
+                    first_row,
                 }
             ),
         ),
@@ -96,12 +97,22 @@ pub fn shared_structs() -> Vec<(&'static str, StructLayout)> {
                     row_offset,
                     synapse_offset,
                     weight_offset,
+                    first_row,
+                    end_row,
                 }
             ),
         ),
         (
             "synapses/exp_synapse",
-            struct_layout!("EventList", EventListGpu { n, projections }),
+            struct_layout!(
+                "EventList",
+                EventListGpu {
+                    n,
+                    first_source,
+                    end_source,
+                    projections
+                }
+            ),
         ),
     ];
     out.extend(KINDS.iter().map(|k| (k.shader(), k.gpu_params_layout())));

@@ -11,7 +11,8 @@
 //! - `context`: the device, its limits, buffer helpers; `crate::shaders`: WGSL modules and their
 //!   composition; `kernels`: pipelines, bind group layouts and the uniform structs;
 //!   `layouts`: what host and shaders share, checked by a test.
-//! - `preflight` and `sizing`: what a network needs, checked and counted before any buffer.
+//! - `preflight` and `sizing`: what a network needs, checked and counted before any buffer;
+//!   `split`: matrices larger than one binding cut into parts of whole rows.
 //! - `populations`, `graded` (with `blocked` and the policy in `coupling`), `events`,
 //!   `recording`: the buffers and bind groups of each part of a step.
 //! - `submit`: the commands of one submit and their readback; this file: the backend itself.
@@ -32,6 +33,7 @@ pub mod populations;
 pub mod preflight;
 pub mod recording;
 pub mod sizing;
+pub mod split;
 mod submit;
 
 use super::{Backend, BackendInfo, NetworkState};
@@ -66,6 +68,49 @@ impl Shared {
             offset: 0,
             size: wgpu::BufferSize::new(std::mem::size_of::<StepInfo>() as u64),
         })
+    }
+}
+
+/// What a run asks of the GPU backend besides its adapter.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct GpuOptions {
+    pub coupling: GpuCoupling,
+    /// Bindings of at most this many bytes, below the device's own limit
+    /// (`simulation.gpu_max_binding_mib`): networks are then split as on a device with
+    /// smaller bindings, which is how CI tests the split on any adapter.
+    pub max_binding_bytes: Option<u64>,
+    /// The device's memory where the config declares it (`simulation.gpu_memory_gib`): a
+    /// network needing more is refused before any buffer.
+    pub memory_bytes: Option<u64>,
+}
+
+impl From<GpuCoupling> for GpuOptions {
+    fn from(coupling: GpuCoupling) -> GpuOptions {
+        GpuOptions {
+            coupling,
+            ..GpuOptions::default()
+        }
+    }
+}
+
+impl GpuOptions {
+    /// The options a config asks for.
+    pub fn of(sim: &crate::config::Simulation) -> GpuOptions {
+        GpuOptions {
+            coupling: sim.gpu_coupling,
+            max_binding_bytes: sim.gpu_max_binding_mib.map(|mib| mib << 20),
+            memory_bytes: sim.gpu_memory_gib.map(|gib| (gib * (1u64 << 30) as f64) as u64),
+        }
+    }
+
+    /// The device's `limits` with bindings and buffers capped at `max_binding_bytes`.
+    pub fn limits(&self, device: &wgpu::Limits) -> wgpu::Limits {
+        let mut limits = device.clone();
+        if let Some(cap) = self.max_binding_bytes {
+            limits.max_storage_buffer_binding_size = limits.max_storage_buffer_binding_size.min(cap);
+            limits.max_buffer_size = limits.max_buffer_size.min(cap);
+        }
+        limits
     }
 }
 
@@ -110,14 +155,14 @@ impl GpuBackend {
         Self::with_options(net, plan, adapter, GpuCoupling::default())
     }
 
-    /// As `with_plan`, with the graded-coupling kernel chosen.
+    /// As `with_plan`, with the graded-coupling kernel chosen (and the bindings capped).
     pub fn with_options(
         net: &Network,
         plan: &RecordPlan,
         adapter: Option<&str>,
-        coupling: GpuCoupling,
+        options: impl Into<GpuOptions>,
     ) -> Result<GpuBackend> {
-        Self::in_context(std::sync::Arc::new(GpuContext::new(adapter)?), net, plan, coupling)
+        Self::in_context(std::sync::Arc::new(GpuContext::new(adapter)?), net, plan, options)
     }
 
     /// As `with_options`, on a device already open: the instances of a sweep share one.
@@ -125,11 +170,19 @@ impl GpuBackend {
         ctx: std::sync::Arc<GpuContext>,
         net: &Network,
         plan: &RecordPlan,
-        coupling: GpuCoupling,
+        options: impl Into<GpuOptions>,
     ) -> Result<GpuBackend> {
+        let options = options.into();
         let shape = Shape::from_network(net);
-        let coupling = resolved(&shape, coupling)?;
-        preflight::check(&shape, coupling, &ctx.limits, &ctx.info.name)?;
+        let limits = options.limits(&ctx.limits);
+        let binding_limit = preflight::binding_limit(&limits);
+        let coupling = resolved(&shape, options.coupling, binding_limit)?;
+        preflight::check(&shape, coupling, &limits, &ctx.info.name)?;
+        if let Some(memory) = options.memory_bytes {
+            let chunk = sizing::MAX_STEPS_PER_SUBMIT;
+            let required = sizing::required_bytes(&shape, plan, chunk, coupling);
+            preflight::check_memory(&shape, coupling, &limits, required, memory, &ctx.info.name)?;
+        }
         let blocked_geometry = (coupling == GpuCoupling::Blocked)
             .then(|| {
                 blocked::BlockGeometry::for_workgroup_storage(
@@ -142,7 +195,7 @@ impl GpuBackend {
             &shape,
             plan,
             sizing::MAX_STEPS_PER_SUBMIT,
-            preflight::binding_limit(&ctx.limits),
+            binding_limit,
         );
         let slot_stride = (ctx.limits.min_uniform_buffer_offset_alignment as u64)
             .max(std::mem::size_of::<StepInfo>() as u64);
@@ -165,11 +218,20 @@ impl GpuBackend {
                 &vec![0u8; ((1 + 2 * spike_capacity) * 4) as usize],
             )?,
             status: ctx.storage_buffer("status", &vec![0xffu8; net.populations.len() * 8])?,
-            events: events::EventBuffers::new(&ctx, net)?,
+            events: events::EventBuffers::new(&ctx, net, binding_limit)?,
         };
-        let pops = populations::build(&ctx, &mut kernels, &shared, net, plan, coupling)?;
+        let pops =
+            populations::build(&ctx, &mut kernels, &shared, net, plan, coupling, binding_limit)?;
         let states: Vec<&wgpu::Buffer> = pops.buffers.iter().map(|p| &p.state).collect();
-        let couplings = graded::couplings(&ctx, &kernels, net, coupling, &states, &pops.inputs)?;
+        let couplings = graded::couplings(
+            &ctx,
+            &kernels,
+            net,
+            coupling,
+            binding_limit,
+            &states,
+            &pops.inputs,
+        )?;
         let propagations = events::propagations(&ctx, &kernels, &shared, net, &pops.spiked);
         let equation_synapses = equations::build(&ctx, &shared, net, &states, &pops.spiked)?;
         let traces = recording::traces(
@@ -222,6 +284,18 @@ impl GpuBackend {
 
     pub fn context(&self) -> &GpuContext {
         &self.ctx
+    }
+
+    /// Graded-coupling and propagation dispatches per step: one per part of each matrix, so
+    /// more than one per projection or source population where a matrix was cut to fit a
+    /// binding. Fused, the graded ones are the updates of the coupled populations.
+    pub fn matrix_dispatches(&self) -> (usize, usize) {
+        let graded = if self.coupling.is_fused() {
+            self.populations.iter().map(|p| p.bind_groups.len()).sum()
+        } else {
+            self.couplings.len()
+        };
+        (graded, self.propagations.len())
     }
 }
 

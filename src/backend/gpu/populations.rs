@@ -3,7 +3,7 @@
 //! `PopulationInfo`, and, with fused coupling, its own graded projection.
 
 use super::context::GpuContext;
-use super::graded::{Graded, GradedBuffers};
+use super::graded::{self, Graded, GradedBuffers};
 use super::kernels::{Kernel, Kernels, PopulationInfoGpu, Update, NEURON_SLOTS};
 use super::Shared;
 use crate::config::{GpuCoupling, SynapseModel};
@@ -22,7 +22,10 @@ pub struct PopulationBuffers {
     /// Variable k of neuron i at k·size + i, in model variable order; with fused coupling a
     /// sixth block holds S of every other step.
     pub state: wgpu::Buffer,
-    pub bind_group: wgpu::BindGroup,
+    /// The update's bind groups, each with the neurons it steps: one over the population,
+    /// or with fused coupling one per part of its projection's matrix (cut to fit bindings),
+    /// stepping that part's rows.
+    pub bind_groups: Vec<(wgpu::BindGroup, u32)>,
     /// Models written as equations: the reset and the refresh of subexpressions, where they
     /// have one.
     pub reset: Option<(Kernel, wgpu::BindGroup)>,
@@ -44,6 +47,7 @@ pub(crate) fn build(
     net: &Network,
     plan: &RecordPlan,
     coupling: GpuCoupling,
+    binding_limit: u64,
 ) -> Result<Populations> {
     let fused = coupling.is_fused();
     let seed = crate::rng::seed_key(net.seed);
@@ -103,7 +107,7 @@ pub(crate) fn build(
         )?;
         let params_buf = ctx.uniform_buffer(&format!("{}.params", p.name), &params);
         let info_buf = ctx.uniform_buffer(&format!("{}.info", p.name), bytemuck::bytes_of(&info));
-        let mut resources = vec![
+        let resources = vec![
             params_buf.as_entire_binding(),
             shared.step_binding(),
             state.as_entire_binding(),
@@ -119,8 +123,9 @@ pub(crate) fn build(
             model_data.as_entire_binding(),
         ];
         let own_projection = net.projections.iter().find(|q| q.target == index);
+        // With fused coupling, the projection's parts, each with the rows it steps.
         let graded = match (fused, own_projection) {
-            (false, _) => None,
+            (false, _) => Vec::new(),
             (true, Some(q)) => {
                 let (SynapseModel::Graded(g), Some(s)) = (&q.synapse, q.source_activation) else {
                     unreachable!("fused_coupling_unfit admits graded projections only")
@@ -129,21 +134,34 @@ pub(crate) fn build(
                     params: g,
                     activation: s,
                 };
-                Some(GradedBuffers::new(ctx, &q.name, &q.csr, g, false)?)
+                graded::row_parts(&q.name, &q.csr, binding_limit)?
+                    .into_iter()
+                    .map(|(label, rows)| {
+                        let n_rows = rows.len() as u32;
+                        Ok((GradedBuffers::part(ctx, &label, &q.csr, rows, g, false)?, n_rows))
+                    })
+                    .collect::<Result<Vec<_>>>()?
             }
-            (true, None) => Some(GradedBuffers::unconnected(ctx, &p.name, p.size)?),
+            (true, None) => vec![(GradedBuffers::unconnected(ctx, &p.name, p.size)?, n)],
         };
-        if let Some(b) = &graded {
-            resources.extend([
-                b.params.as_entire_binding(),
-                b.pointers.as_entire_binding(),
-                b.indices.as_entire_binding(),
-                b.weights.as_entire_binding(),
-            ]);
-        }
-        let bind_group = kernels
-            .update(kind.name(), update)
-            .bind(ctx, &p.name, &resources);
+        let kernel = kernels.update(kind.name(), update);
+        let bind_groups = if graded.is_empty() {
+            vec![(kernel.bind(ctx, &p.name, &resources), n)]
+        } else {
+            graded
+                .iter()
+                .map(|(b, n_rows)| {
+                    let mut with_part = resources.clone();
+                    with_part.extend([
+                        b.params.as_entire_binding(),
+                        b.pointers.as_entire_binding(),
+                        b.indices.as_entire_binding(),
+                        b.weights.as_entire_binding(),
+                    ]);
+                    (kernel.bind(ctx, &p.name, &with_part), *n_rows)
+                })
+                .collect()
+        };
         // The reset after the synapses' events and the refresh of subexpressions before a
         // trace: further entries of a generated shader, on the same bindings.
         let entry = |name: &str| -> Result<(Kernel, wgpu::BindGroup)> {
@@ -166,7 +184,7 @@ pub(crate) fn build(
             update,
             double_buffered,
             state,
-            bind_group,
+            bind_groups,
             reset,
             refresh,
         });

@@ -5,6 +5,7 @@
 
 use super::blocked::BlockGeometry;
 use super::kernels::MAX_EVENT_PROJECTIONS;
+use super::split;
 use crate::config::GpuCoupling;
 use crate::error::{Error, Result};
 use crate::shape::Shape;
@@ -39,25 +40,45 @@ pub fn check_binding(label: &str, bytes: u64, limits: &wgpu::Limits, device: &st
     Ok(())
 }
 
-/// The buffers that grow with the network, by the label the backend gives them, with their
-/// sizes under the `resolved` coupling kernel.
+/// A buffer that grows with the network, by the label the backend gives it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NetworkBuffer {
+    pub label: String,
+    pub bytes: u64,
+    /// Bindings it takes: a matrix larger than one binding is cut into parts by whole rows
+    /// (`split`, counted here at its fewest); anything else must fit one.
+    pub parts: Option<u64>,
+}
+
+/// The buffers that grow with the network, with their sizes under the `resolved` coupling
+/// kernel and, for the matrices that can be cut, the parts they take in bindings of
+/// `binding_limit(limits)`.
 pub fn network_buffers(
     net: &Shape,
     resolved: GpuCoupling,
     limits: &wgpu::Limits,
-) -> Result<Vec<(String, u64)>> {
+) -> Result<Vec<NetworkBuffer>> {
+    let limit = binding_limit(limits);
     let fused = resolved.is_fused() as u64;
+    let whole = |label: String, bytes: u64| NetworkBuffer {
+        label,
+        bytes,
+        parts: None,
+    };
+    let cut = |label: String, bytes: u64, rows: u64, entries: u64| NetworkBuffer {
+        label,
+        bytes,
+        parts: Some(split::parts_needed(entries, rows, limit)),
+    };
     let mut out = Vec::new();
     for p in &net.populations {
-        out.push((
-            format!("{}.state", p.name),
-            (p.n_vars as u64 + fused) * p.size * 4,
-        ));
+        out.push(whole(format!("{}.state", p.name), (p.n_vars as u64 + fused) * p.size * 4));
         for part in ["syn_g", "syn_i0", "spiked"] {
-            out.push((format!("{}.{part}", p.name), p.size * 4));
+            out.push(whole(format!("{}.{part}", p.name), p.size * 4));
         }
     }
     let (mut cols, mut rows, mut weights, mut rings, mut g) = (0u64, 0u64, 0u64, 0u64, 0u64);
+    let (mut source_rows, mut weighted) = (0u64, 0u64);
     for p in &net.projections {
         let s = p.synapses;
         let w = p.per_synapse_weights as u64;
@@ -66,45 +87,51 @@ pub fn network_buffers(
                 let geo = BlockGeometry::for_workgroup_storage(
                     limits.max_compute_workgroup_storage_size,
                 )?;
-                out.push((
+                out.push(whole(
                     format!("{}.seg_ptr", p.name),
                     geo.seg_ptr_len(p.n_target as usize, p.n_source as usize) * 4,
                 ));
-                out.push((format!("{}.entries", p.name), s * 4));
-                out.push((format!("{}.weights", p.name), s * 4 * w));
+                let t = p.n_target;
+                out.push(cut(format!("{}.entries", p.name), s * 4, t, s));
+                out.push(cut(format!("{}.weights", p.name), s * 4 * w, t, s * w));
+            }
+            None if !p.is_graded() => {
+                out.push(whole(format!("{}.row_ptr", p.name), (p.n_target + 1) * 4));
+                out.push(whole(format!("{}.col_idx", p.name), s * 4));
+                out.push(whole(format!("{}.weights", p.name), s * 4 * w));
+                if p.values_per_synapse > 0 {
+                    out.push(whole(format!("{}.synapses", p.name), s * 4 * p.values_per_synapse));
+                }
             }
             None => {
-                out.push((format!("{}.row_ptr", p.name), (p.n_target + 1) * 4));
-                out.push((format!("{}.col_idx", p.name), s * 4));
-                out.push((format!("{}.weights", p.name), s * 4 * w));
-                if p.values_per_synapse > 0 {
-                    out.push((format!("{}.synapses", p.name), s * 4 * p.values_per_synapse));
-                }
+                let t = p.n_target;
+                out.push(cut(format!("{}.row_ptr", p.name), (t + 1) * 4, t, s));
+                out.push(cut(format!("{}.col_idx", p.name), s * 4, t, s));
+                out.push(cut(format!("{}.weights", p.name), s * 4 * w, t, s * w));
             }
             Some(slots) => {
                 cols += s * 4;
                 rows += (p.n_source + 1) * 4;
+                source_rows += p.n_source;
                 weights += s * 4 * w;
+                weighted += s * w;
                 rings += slots * p.n_target * 4;
                 g += p.n_target * 4;
             }
         }
     }
-    for (label, bytes) in [
-        ("events.g", g),
-        ("events.rings", rings),
-        ("events.rows", rows),
-        ("events.cols", cols),
-        ("events.weights", weights),
-    ] {
-        out.push((label.to_string(), bytes));
-    }
+    let synapses = cols / 4;
+    out.push(whole("events.g".into(), g));
+    out.push(whole("events.rings".into(), rings));
+    out.push(cut("events.rows".into(), rows, source_rows, synapses));
+    out.push(cut("events.cols".into(), cols, source_rows, synapses));
+    out.push(cut("events.weights".into(), weights, source_rows, weighted));
     Ok(out)
 }
 
 /// Everything about `net` that the device named `device`, with `limits`, would refuse: too
 /// many populations, too many event-driven projections into or out of one population, and
-/// any buffer larger than one binding.
+/// any buffer that is not cut into parts and is larger than one binding.
 pub fn check(
     net: &Shape,
     resolved: GpuCoupling,
@@ -134,10 +161,38 @@ pub fn check(
             }
         }
     }
-    for (label, bytes) in network_buffers(net, resolved, limits)? {
-        check_binding(&label, bytes, limits, device)?;
+    for b in network_buffers(net, resolved, limits)? {
+        if b.parts.is_none() {
+            check_binding(&b.label, b.bytes, limits, device)?;
+        }
     }
     Ok(())
+}
+
+/// Refuses a network whose GPU buffers (`required` bytes in all) exceed the device's
+/// `memory`, naming the largest of them.
+pub fn check_memory(
+    net: &Shape,
+    resolved: GpuCoupling,
+    limits: &wgpu::Limits,
+    required: u64,
+    memory: u64,
+    device: &str,
+) -> Result<()> {
+    if required <= memory {
+        return Ok(());
+    }
+    let largest = network_buffers(net, resolved, limits)?
+        .into_iter()
+        .max_by_key(|b| b.bytes)
+        .map_or((String::from("(none)"), 0), |b| (b.label, b.bytes));
+    Err(Error::GpuMemory {
+        needed: required,
+        memory,
+        device: device.to_string(),
+        largest: largest.0,
+        largest_bytes: largest.1,
+    })
 }
 
 #[cfg(test)]
@@ -153,7 +208,7 @@ mod tests {
     }
 
     #[test]
-    fn a_buffer_past_the_binding_limit_is_named() {
+    fn matrices_past_the_binding_limit_are_cut_and_other_buffers_named() {
         let net = network(
             "[projections.aa]\nsource = \"a\"\ntarget = \"a\"\nsynapse = \"exp_cond\"\n\
              params = { tau_ms = 5.0, e_rev = 0.0 }\nconnectivity = { rule = \"fixed_indegree\", k = 100 }\n",
@@ -162,20 +217,39 @@ mod tests {
             max_storage_buffer_binding_size: 256 << 10,
             ..wgpu::Limits::default()
         };
-        let e = check(&net, GpuCoupling::ThreadPerRow, &small, "a small device").unwrap_err();
+        // 400 kB of columns take two bindings of 256 KiB.
+        let buffers = network_buffers(&net, GpuCoupling::ThreadPerRow, &small).unwrap();
+        let cols = buffers.iter().find(|b| b.label == "events.cols").unwrap();
+        assert_eq!((cols.bytes, cols.parts), (100_000 * 4, Some(2)));
+        assert!(check(&net, GpuCoupling::ThreadPerRow, &small, "a small device").is_ok());
+        // The state is not cut: past the limit it is refused by name.
+        let tiny = wgpu::Limits {
+            max_storage_buffer_binding_size: 8 << 10,
+            ..wgpu::Limits::default()
+        };
+        let e = check(&net, GpuCoupling::ThreadPerRow, &tiny, "a tiny device").unwrap_err();
         assert!(
-            matches!(&e, Error::BufferTooLarge { label, bytes, limit, .. }
-                if label == "events.cols" && *bytes == 100_000 * 4 && *limit == 256 << 10),
+            matches!(&e, Error::BufferTooLarge { label, limit, .. }
+                if label == "a.state" && *limit == 8 << 10),
             "{e:?}"
         );
-        assert!(e.to_string().contains("a small device"), "{e}");
-        assert!(check(
-            &net,
-            GpuCoupling::ThreadPerRow,
-            &wgpu::Limits::default(),
-            "x"
-        )
-        .is_ok());
+        assert!(e.to_string().contains("a tiny device"), "{e}");
+    }
+
+    #[test]
+    fn a_network_past_the_memory_is_refused_naming_its_largest_buffer() {
+        let net = network(
+            "[projections.aa]\nsource = \"a\"\ntarget = \"a\"\nsynapse = \"exp_cond\"\n\
+             params = { tau_ms = 5.0, e_rev = 0.0 }\nconnectivity = { rule = \"fixed_indegree\", k = 100 }\n",
+        );
+        let limits = wgpu::Limits::default();
+        assert!(check_memory(&net, GpuCoupling::ThreadPerRow, &limits, 1000, 1000, "x").is_ok());
+        let e = check_memory(&net, GpuCoupling::ThreadPerRow, &limits, 1001, 1000, "x").unwrap_err();
+        assert!(
+            matches!(&e, Error::GpuMemory { largest, largest_bytes, .. }
+                if largest == "events.cols" && *largest_bytes == 400_000),
+            "{e:?}"
+        );
     }
 
     #[test]

@@ -126,14 +126,16 @@ impl GpuBackend {
                 }
                 for pop in &self.populations {
                     pass.set_pipeline(&self.kernels.update(pop.kind, pop.update).pipeline);
-                    pass.set_bind_group(0, &pop.bind_group, &[step_offset]);
-                    let (x, y) = match pop.update {
-                        Update::CoupledLanes => {
-                            fold_groups(pop.size.div_ceil(kernels::ROWS_PER_LANE_GROUP))
-                        }
-                        _ => dispatch_size(pop.size),
-                    };
-                    pass.dispatch_workgroups(x, y, 1);
+                    for (group, n_rows) in &pop.bind_groups {
+                        pass.set_bind_group(0, group, &[step_offset]);
+                        let (x, y) = match pop.update {
+                            Update::CoupledLanes => {
+                                fold_groups(n_rows.div_ceil(kernels::ROWS_PER_LANE_GROUP))
+                            }
+                            _ => dispatch_size(*n_rows),
+                        };
+                        pass.dispatch_workgroups(x, y, 1);
+                    }
                 }
                 // Brian2's order after the thresholds: synapses, then resets.
                 for delivery in &self.equation_synapses.deliveries {
@@ -152,7 +154,7 @@ impl GpuBackend {
                 for prop in &self.propagations {
                     pass.set_pipeline(&self.kernels.propagate.pipeline);
                     pass.set_bind_group(0, &prop.bind_group, &[step_offset]);
-                    let (x, y) = dispatch_size(prop.n_source);
+                    let (x, y) = dispatch_size(prop.n_threads);
                     pass.dispatch_workgroups(x, y, 1);
                 }
             }
