@@ -68,6 +68,16 @@ done
 step scale configs/hh_bench.toml --population hh --sizes ${GANGLION_SPLIT_SIZES:-1000000,5000000} \
   --backends gpu --steps 1000 --repeat 3 --quiet --force --set simulation.gpu_max_binding_mib=256 \
   --out "$out/hh_gpu_split.csv"
+# Procedural connectivity (no indices stored, rows drawn every step): HH with K = 100 from 1M
+# to 100M neurons with the default kernel, and each kernel that draws rows at 1M.
+step scale configs/hh_bench.toml --population hh --sizes ${GANGLION_PROCEDURAL_SIZES:-1000000,10000000,100000000} \
+  --backends gpu --steps 200 --repeat 3 --quiet --force --set projections.hh_hh.connectivity.procedural=true \
+  --out "$out/hh_gpu_procedural.csv"
+for coupling in fused fused_lanes thread_per_row lanes_per_row; do
+  step scale configs/hh_bench.toml --population hh --sizes 1000000 --backends gpu \
+    --steps 1000 --repeat 3 --quiet --force --set projections.hh_hh.connectivity.procedural=true \
+    --set simulation.gpu_coupling=$coupling --out "$out/hh_gpu_procedural_$coupling.csv"
+done
 step scale configs/hh_bench.toml --population hh --sizes $hh_cpu_sizes --backends cpu \
   --steps 50 --repeat 3 --quiet --force --out "$out/hh_cpu.csv"
 merge "$out/hh.csv" "$out/hh_gpu.csv" "$out/hh_cpu.csv"

@@ -46,9 +46,9 @@ impl BenchResult {
 /// Bytes one step must move at the least, by the model's count:
 /// - each neuron reads and writes its state variables (HH: v, m, h, n, s), reads its two
 ///   synaptic-input words and writes its spike flag;
-/// - a graded projection reads per synapse a column index and the source's S (plus the
-///   weight when synapses have their own), per target row two row pointers, and writes the
-///   two input words;
+/// - a graded projection reads per synapse a column index (none when procedural) and the
+///   source's S (plus the weight when synapses have their own), per target row two row
+///   pointers, and writes the two input words;
 /// - an event-driven projection reads and writes per target its g and its ring slot (in the
 ///   target's update);
 /// - a population with event-driven projections leaving it reads its spike flags once per step
@@ -65,7 +65,8 @@ pub fn bytes_per_step(net: &Network, float_bytes: u64) -> u64 {
         .map(|p| match &p.event {
             None => {
                 let w = matches!(p.csr.weights, Weights::PerSynapse(_)) as u64;
-                p.csr.n_synapses() as u64 * (4 + float_bytes * (1 + w))
+                let index = if p.procedural.is_some() { 0 } else { 4 };
+                p.csr.n_synapses() as u64 * (index + float_bytes * (1 + w))
                     + p.csr.n_rows as u64 * (8 + 2 * float_bytes)
             }
             Some(_) => p.csr.n_rows as u64 * (2 * float_bytes + 8),

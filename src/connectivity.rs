@@ -26,8 +26,9 @@ pub struct Csr {
 }
 
 impl Csr {
+    /// Its synapses, counted by the row pointers (a procedural matrix stores no sources).
     pub fn n_synapses(&self) -> usize {
-        self.col_idx.len()
+        self.row_ptr.last().map_or(0, |&n| n as usize)
     }
 
     pub fn weight(&self, k: usize) -> f64 {
@@ -243,7 +244,7 @@ pub fn build(
             })
             .collect(),
         Connectivity::OneToOne => (0..n_tgt as u32).map(|i| vec![i]).collect(),
-        Connectivity::FixedProbability { p, autapses } => (0..n_tgt)
+        Connectivity::FixedProbability { p, autapses, .. } => (0..n_tgt)
             .into_par_iter()
             .map(|i| {
                 bernoulli_row(
@@ -254,7 +255,7 @@ pub fn build(
                 )
             })
             .collect(),
-        Connectivity::FixedIndegree { k, autapses } => (0..n_tgt)
+        Connectivity::FixedIndegree { k, autapses, .. } => (0..n_tgt)
             .into_par_iter()
             .map(|i| {
                 sample_distinct(
@@ -353,6 +354,7 @@ mod tests {
         let rule = Connectivity::FixedIndegree {
             k: 10,
             autapses: false,
+            procedural: false,
         };
         let build_it = || build(&rule, 50, 50, &WeightDraw::Constant(1.0), true, 3, 0).unwrap();
         let c = build_it();
@@ -371,6 +373,7 @@ mod tests {
             &Connectivity::FixedProbability {
                 p: 0.02,
                 autapses: false,
+                procedural: false,
             },
             2000,
             2000,
@@ -408,6 +411,7 @@ mod tests {
         let rule = Connectivity::FixedIndegree {
             k: 50,
             autapses: false,
+            procedural: false,
         };
         let plain = build(&rule, 1000, 1000, &WeightDraw::Constant(1.0), true, 7, 2).unwrap();
         let drawn = build(

@@ -20,6 +20,7 @@ pub mod io;
 pub mod memory;
 pub mod model;
 pub mod network;
+pub mod procedural;
 pub mod plot;
 pub mod real;
 pub mod record;

@@ -63,6 +63,13 @@ pub fn estimate(
     for p in &shape.projections {
         let s = p.synapses;
         let w = p.per_synapse_weights as u64;
+        if p.procedural {
+            // Row pointers alone; the CPU reference draws the sources once into its own.
+            network += (p.n_target + 1) * 4;
+            build_peak = build_peak.max(p.n_target * 4);
+            cpu += (p.n_target + 1) * 4 + s * 4;
+            continue;
+        }
         let csr = (p.n_target + 1) * 4 + s * (4 + 8 * w);
         // Synapses written as equations: their variables and delays, in the network (f64)
         // and in the backend.

@@ -1,7 +1,8 @@
 //! A validated config turned into arrays: sizes, model constants, CSR projections and initial
 //! state. Both backends receive the same `Network`, built once from the seed.
 
-use crate::config::{Config, InitValue, SynapseModel};
+use crate::config::{Config, Connectivity, InitValue, SynapseModel, WeightSpec};
+use crate::procedural::ProceduralRows;
 use crate::connectivity::{self, Csr, PairWeights, WeightDraw, Weights};
 use crate::error::Result;
 use crate::model::exp_synapse;
@@ -42,6 +43,20 @@ pub struct ProjectionData {
     pub event: Option<EventProjection>,
     /// Synapses written as equations: their variables and delays.
     pub equation: Option<EquationSynapses>,
+    /// Procedural connectivity: what draws the rows, whose sources `csr` then does not hold
+    /// (only its row pointers and the one weight); `sources` draws them where they are needed.
+    pub procedural: Option<ProceduralRows>,
+}
+
+impl ProjectionData {
+    /// The matrix with every source in place: `csr` itself, or for a procedural projection
+    /// its rows drawn (what the CPU reference sums over).
+    pub fn stored(&self) -> std::borrow::Cow<'_, Csr> {
+        match &self.procedural {
+            None => std::borrow::Cow::Borrowed(&self.csr),
+            Some(rows) => std::borrow::Cow::Owned(rows.materialize(&self.csr.row_ptr, self.csr.weight(0))),
+        }
+    }
 }
 
 /// The per-synapse data of a projection whose synapse is written as equations, in the CSR's
@@ -109,6 +124,7 @@ impl Network {
                 let (source, target) = (ends.source, ends.target);
                 let weight = WeightDraw::new(&format!("projections.{name}.weight"), &proj.weight)?;
                 let edges = config.resolved.edges[index].as_deref();
+                let mut procedural = None;
                 // A SONATA file's edges in the matrix's order, with the order that takes their
                 // attributes there.
                 let (csr, edge_order) = match edges {
@@ -125,6 +141,19 @@ impl Network {
                             },
                         )?;
                         (csr, Some(order))
+                    }
+                    None if proj.connectivity.is_procedural() => {
+                        let (csr, rows) = procedural_rows(
+                            &proj.connectivity,
+                            populations[source].size,
+                            populations[target].size,
+                            &proj.weight,
+                            source == target,
+                            sim.seed,
+                            index,
+                        );
+                        procedural = Some(rows);
+                        (csr, None)
                     }
                     None => (
                         connectivity::build(
@@ -183,6 +212,7 @@ impl Network {
                         source_activation: None,
                         event: None,
                         equation: Some(EquationSynapses { state, delays }),
+                        procedural: None,
                     });
                 }
                 let synapse = proj.synapse_params(name)?;
@@ -209,6 +239,7 @@ impl Network {
                     source_activation,
                     event,
                     equation: None,
+                    procedural,
                 })
             })
             .collect::<Result<Vec<_>>>()?;
@@ -259,6 +290,48 @@ fn release_freed_memory() {
 }
 
 /// An event-driven projection's data; `g0` is its initial g and the key that gives it.
+/// A procedural projection's row pointers (its lengths drawn for `fixed_probability`) with
+/// its one weight, and what draws its rows (`crate::procedural`).
+fn procedural_rows(
+    rule: &Connectivity,
+    n_src: usize,
+    n_tgt: usize,
+    weight: &WeightSpec,
+    same_population: bool,
+    seed: u64,
+    projection: usize,
+) -> (Csr, ProceduralRows) {
+    let (autapses, row_ptr) = match rule {
+        Connectivity::FixedIndegree { k, autapses, .. } => {
+            (*autapses, ProceduralRows::fixed_lengths(n_tgt, *k as u32))
+        }
+        Connectivity::FixedProbability { autapses, .. } => (*autapses, Vec::new()),
+        _ => unreachable!("validated: only fixed_indegree and fixed_probability are procedural"),
+    };
+    let rows = ProceduralRows {
+        seed_key: crate::rng::seed_key(seed),
+        projection: projection as u32,
+        n_cols: n_src as u32,
+        skip_diagonal: same_population && !autapses,
+    };
+    let row_ptr = match rule {
+        Connectivity::FixedProbability { p, .. } => rows.drawn_lengths(n_tgt, *p, seed),
+        _ => row_ptr,
+    };
+    let w = match weight {
+        WeightSpec::Constant(w) => *w,
+        _ => unreachable!("validated: a procedural projection has one weight"),
+    };
+    let csr = Csr {
+        n_rows: n_tgt,
+        n_cols: n_src,
+        row_ptr,
+        col_idx: Vec::new(),
+        weights: Weights::Uniform(w),
+    };
+    (csr, rows)
+}
+
 fn event_projection(
     synapse: &SynapseModel,
     csr: &Csr,

@@ -29,6 +29,7 @@ modules!(
     "neurons/spike_source",
     "synapses/exp_synapse",
     "synapses/exp_propagate",
+    "synapses/procedural",
     "synapses/graded_synapse",
     "synapses/graded_coupling",
     "synapses/graded_blocked",

@@ -41,6 +41,8 @@ pub struct ProjectionShape {
     pub values_per_synapse: u64,
     /// Synapses written as equations: their GPU passes per step (summation, delivery).
     pub equation_passes: Option<u64>,
+    /// Rows drawn every step, no sources stored (`crate::procedural`).
+    pub procedural: bool,
 }
 
 impl ProjectionShape {
@@ -129,6 +131,7 @@ impl Shape {
                         .as_ref()
                         .map_or(0, |e| e.vars.len() as u64 + p.delay.is_some() as u64),
                     equation_passes: program.as_ref().map(|e| e.gpu_passes()),
+                    procedural: p.connectivity.is_procedural(),
                 }
             })
             .collect();
@@ -172,6 +175,7 @@ impl Shape {
                         crate::config::SynapseModel::Equations(e) => Some(e.gpu_passes()),
                         _ => None,
                     },
+                    procedural: p.procedural.is_some(),
                 })
                 .collect(),
             n_steps: net.n_steps,

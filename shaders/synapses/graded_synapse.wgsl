@@ -1,4 +1,4 @@
-// requires: nothing
+// requires: synapses/procedural
 // What the graded synapse's kernels share: their parameters, src/model/graded.rs
 // `conductance`, and the two ways to sum one row of the CSR matrix by target. A matrix
 // larger than one binding comes in parts of whole rows (src/backend/gpu/split.rs), each with
@@ -17,8 +17,23 @@ struct CouplingParams {
     blocked_parts: u32, // graded_blocked.wgsl: workgroups sharing each row group's columns
     activation: u32,   // the source's state variable summed (its S)
     first_row: u32,    // the part's first row (target neuron) in the whole matrix
-    _pad1: u32,
-    _pad2: u32,
+    procedural: u32,   // 1: col_idx is empty, rows are drawn (procedural.wgsl)
+    skip_diagonal: u32, // procedural rows without autapses
+    seed_lo: u32,      // procedural rows' key: the seed and the projection's index
+    seed_hi: u32,
+    projection: u32,
+    _pad0: u32,
+}
+
+// Target row i's permutation, for a procedural matrix (whole: it is never cut into parts).
+fn row_permutation(i: u32) -> RowPermutation {
+    return procedural_row(
+        vec2<u32>(coupling.seed_lo, coupling.seed_hi),
+        coupling.projection,
+        coupling.n_source,
+        coupling.skip_diagonal,
+        coupling.first_row + i,
+    );
 }
 
 fn conductance(w: f32, sum_es: f32) -> f32 {
@@ -33,12 +48,18 @@ fn weight(k: u32) -> f32 {
 }
 
 // Σ_j E_ij S_j over row i, in column order as on the CPU; S_j is presynaptic_s(s_base + j).
-// The weight branch sits outside the loops so that they stay tight.
+// The weight branch sits outside the loops so that they stay tight. A procedural row is
+// summed in the order its sources are drawn, as the CPU sums its drawn rows.
 fn row_sum(i: u32, s_base: u32) -> f32 {
     let start = row_ptr[i];
     let end = row_ptr[i + 1u];
     var sum_es = 0.0;
-    if (coupling.per_synapse_weights != 0u) {
+    if (coupling.procedural != 0u) {
+        let perm = row_permutation(i);
+        for (var j = 0u; j < end - start; j++) {
+            sum_es = sum_es + coupling.uniform_weight * presynaptic_s(s_base + procedural_source(perm, j));
+        }
+    } else if (coupling.per_synapse_weights != 0u) {
         for (var k = start; k < end; k++) {
             sum_es = sum_es + weights[k] * presynaptic_s(s_base + col_idx[k]);
         }
@@ -76,7 +97,13 @@ fn sum_lanes(first_row: u32, n_rows: u32, s_base: u32, local: u32) {
     let lane = local % LANES;
     let i = first_row + row;
     var sum_es = 0.0;
-    if (i < n_rows) {
+    if (i < n_rows && coupling.procedural != 0u) {
+        let perm = row_permutation(i);
+        let len = row_ptr[i + 1u] - row_ptr[i];
+        for (var j = lane; j < len; j += LANES) {
+            sum_es = sum_es + coupling.uniform_weight * presynaptic_s(s_base + procedural_source(perm, j));
+        }
+    } else if (i < n_rows) {
         let end = row_ptr[i + 1u];
         var k = row_ptr[i] + lane;
         while (k + (UNROLL - 1u) * LANES < end) {

@@ -310,11 +310,16 @@ pub enum Connectivity {
         p: f64,
         #[serde(default = "default_true")]
         autapses: bool,
+        /// Rows drawn again every step instead of stored (`crate::procedural`).
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        procedural: bool,
     },
     FixedIndegree {
         k: u64,
         #[serde(default = "default_true")]
         autapses: bool,
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        procedural: bool,
     },
     /// Target i receives from sources i+1 … i+k (mod N): a directed ring of k neighbours.
     Ring {
@@ -333,6 +338,17 @@ pub enum Connectivity {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         population: Option<String>,
     },
+}
+
+impl Connectivity {
+    /// Whether the rule's rows are drawn again every step instead of stored.
+    pub fn is_procedural(&self) -> bool {
+        matches!(
+            self,
+            Connectivity::FixedProbability { procedural: true, .. }
+                | Connectivity::FixedIndegree { procedural: true, .. }
+        )
+    }
 }
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]

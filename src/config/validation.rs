@@ -768,6 +768,20 @@ impl Config {
                 ),
             ));
         }
+        if proj.connectivity.is_procedural() {
+            if self.builtin_synapse(proj) != Some(SynapseName::Graded) {
+                return Err(Error::config(
+                    format!("{c}.procedural"),
+                    "procedural rows are drawn for the graded synapse only; event-driven synapses and synapses written as equations need a stored rule (procedural = false)",
+                ));
+            }
+            if !matches!(proj.weight, WeightSpec::Constant(_)) {
+                return Err(Error::config(
+                    format!("{at}.weight"),
+                    "a procedural projection takes one weight for all its synapses (no draw per synapse)",
+                ));
+            }
+        }
         if let Some(delay_ms) = proj.synapse_params(name).ok().and_then(|s| s.delay_ms()) {
             if delay_ms / self.simulation.dt_ms > 65_000.0 {
                 return Err(Error::config(
@@ -800,7 +814,7 @@ impl Config {
             Connectivity::FixedProbability { p, .. } if !(0.0..=1.0).contains(p) => Err(
                 Error::config(format!("{c}.p"), format!("must be in [0, 1], got {p}")),
             ),
-            Connectivity::FixedIndegree { k, autapses } => {
+            Connectivity::FixedIndegree { k, autapses, .. } => {
                 let available = if same && !autapses { n_src - 1 } else { n_src };
                 if *k > available {
                     Err(Error::config(

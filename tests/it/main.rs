@@ -11,6 +11,7 @@ mod hh_cpu_reference;
 mod lif;
 mod plasticity;
 mod plots_and_scale;
+mod procedural;
 mod golden;
 mod saccade;
 mod sonata;

@@ -165,7 +165,12 @@ impl<F: Real> CpuBackend<F> {
                     v_rev: F::from_f64(g.v_rev),
                     w: F::from_f64(g.w),
                     row_ptr: p.csr.row_ptr.clone(),
-                    col_idx: p.csr.col_idx.clone(),
+                    // A procedural projection's rows, drawn once: the same sources in the
+                    // same order as the GPU draws every step.
+                    col_idx: match &p.procedural {
+                        Some(rows) => rows.materialize(&p.csr.row_ptr, 0.0).col_idx,
+                        None => p.csr.col_idx.clone(),
+                    },
                     weights: match &p.csr.weights {
                         Weights::Uniform(w) => ProjectionWeights::Uniform(F::from_f64(*w)),
                         Weights::PerSynapse(ws) => ProjectionWeights::PerSynapse(

@@ -74,6 +74,17 @@ pub fn resolved(net: &Shape, coupling: GpuCoupling, binding_limit: u64) -> Resul
     if coupling == GpuCoupling::Auto && !second_block_fits {
         return Ok(GpuCoupling::ThreadPerRow);
     }
+    if let Some(p) = net.projections.iter().find(|p| p.procedural) {
+        if coupling == GpuCoupling::Blocked {
+            return Err(Error::config(
+                "simulation.gpu_coupling",
+                format!(
+                    "\"blocked\" needs stored rows, and projection `{}` is procedural; use another kernel",
+                    p.name
+                ),
+            ));
+        }
+    }
     Ok(match (fuses(net, coupling)?, fused_lanes(net, coupling)) {
         (true, true) => GpuCoupling::FusedLanes,
         (true, false) => GpuCoupling::Fused,
@@ -105,8 +116,10 @@ pub fn dispatches_per_step(net: &Shape, resolved: GpuCoupling, binding_limit: u6
         GpuCoupling::Blocked => 2,
         _ => 1,
     };
-    let parts = |p: &crate::shape::ProjectionShape| {
-        split::parts_needed(p.synapses, p.n_target, binding_limit) as usize
+    // A procedural matrix stores no sources: it is never cut.
+    let parts = |p: &crate::shape::ProjectionShape| match p.procedural {
+        true => 1,
+        false => split::parts_needed(p.synapses, p.n_target, binding_limit) as usize,
     };
     let graded: usize = net
         .projections

@@ -12,6 +12,7 @@ use crate::error::{Error, Result};
 use std::ops::Range;
 use crate::model::graded::GradedParams;
 use crate::network::Network;
+use crate::procedural::ProceduralRows;
 
 /// A graded projection's coupling dispatch (none when the coupling is fused).
 pub struct CouplingDispatch {
@@ -44,6 +45,8 @@ pub struct GradedBuffers {
 pub struct Graded<'a> {
     pub params: &'a GradedParams,
     pub activation: usize,
+    /// What draws the rows of a procedural projection (its `col_idx` is empty).
+    pub procedural: Option<&'a ProceduralRows>,
 }
 
 impl GradedBuffers {
@@ -72,7 +75,12 @@ impl GradedBuffers {
             accumulate: accumulate as u32,
             blocked_parts: blocked_parts as u32,
             activation: g.activation as u32,
-            _pad: [0; 2],
+            procedural: g.procedural.is_some() as u32,
+            skip_diagonal: g.procedural.is_some_and(|r| r.skip_diagonal) as u32,
+            seed_lo: g.procedural.map_or(0, |r| r.seed_key[0]),
+            seed_hi: g.procedural.map_or(0, |r| r.seed_key[1]),
+            projection: g.procedural.map_or(0, |r| r.projection),
+            _pad: 0,
         };
         ctx.uniform_buffer(&format!("{name}.params"), bytemuck::bytes_of(&params))
     }
@@ -100,7 +108,10 @@ impl GradedBuffers {
     ) -> Result<GradedBuffers> {
         let buffer =
             |part: &str, contents: &[u8]| ctx.storage_buffer(&format!("{name}.{part}"), contents);
-        let (pointers, entries) = split::segment_rows(&csr.row_ptr, &rows);
+        let (pointers, mut entries) = split::segment_rows(&csr.row_ptr, &rows);
+        if g.procedural.is_some() {
+            entries = 0..0;
+        }
         let weights = match &csr.weights {
             Weights::Uniform(_) => Vec::new(),
             Weights::PerSynapse(ws) => f32s(&ws[entries.clone()]),
@@ -156,6 +167,7 @@ impl GradedBuffers {
         let none = Graded {
             params: &GradedParams::default(),
             activation: 0,
+            procedural: None,
         };
         Self::new(ctx, name, &csr, none, false)
     }
@@ -185,10 +197,14 @@ pub fn couplings(
         else {
             continue;
         };
-        let g = Graded { params, activation };
+        let g = Graded {
+            params,
+            activation,
+            procedural: p.procedural.as_ref(),
+        };
         let accumulate = std::mem::replace(&mut targeted[p.target], true);
         let (syn_g, syn_i0) = &inputs[p.target];
-        for (label, rows) in row_parts(&p.name, &p.csr, binding_limit)? {
+        for (label, rows) in row_parts(&p.name, &p.csr, g.procedural.is_some(), binding_limit)? {
             let n_rows = rows.len() as u32;
             let (b, kernel, groups) = match &kernels.coupling_blocked {
                 Some(blocked) => {
@@ -232,8 +248,16 @@ pub fn couplings(
 
 /// The parts of `csr` that each fit one binding of `binding_limit` bytes, with the label of
 /// their buffers: the projection's name alone when the matrix is whole, `<name>.part<k>`
-/// otherwise.
-pub fn row_parts(name: &str, csr: &Csr, binding_limit: u64) -> Result<Vec<(String, Range<usize>)>> {
+/// otherwise. A procedural matrix stores no sources: it stays whole.
+pub fn row_parts(
+    name: &str,
+    csr: &Csr,
+    procedural: bool,
+    binding_limit: u64,
+) -> Result<Vec<(String, Range<usize>)>> {
+    if procedural {
+        return Ok(vec![(name.to_string(), 0..csr.n_rows)]);
+    }
     let cut = split::cut(&[&csr.row_ptr], binding_limit)
         .map_err(|e| row_too_long(name, e, binding_limit))?;
     let several = cut.len() > 1;

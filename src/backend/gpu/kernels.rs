@@ -89,7 +89,13 @@ pub struct CouplingParamsGpu {
     pub activation: u32,
     /// The part's first row in the whole matrix (its target neuron).
     pub first_row: u32,
-    pub _pad: [u32; 2],
+    /// 1 where the rows are drawn (`crate::procedural`), with their key and autapse rule.
+    pub procedural: u32,
+    pub skip_diagonal: u32,
+    pub seed_lo: u32,
+    pub seed_hi: u32,
+    pub projection: u32,
+    pub _pad: u32,
 }
 
 /// `SynapseInfo` in the shaders generated for synapses written as equations

@@ -74,6 +74,11 @@ pub fn shared_structs() -> Vec<(&'static str, StructLayout)> {
                     blocked_parts,
                     activation,
                     first_row,
+                    procedural,
+                    skip_diagonal,
+                    seed_lo,
+                    seed_hi,
+                    projection,
                 }
             ),
         ),
@@ -139,6 +144,11 @@ pub fn shared_constants() -> Vec<(&'static str, String, f64)> {
             "synapses/graded_blocked",
             "BLOCK_THREADS".into(),
             blocked::THREADS as f64,
+        ),
+        (
+            "synapses/graded_coupling",
+            "CONNECTIVITY_STREAM".into(),
+            crate::procedural::CONNECTIVITY_STREAM as f64,
         ),
         (
             "common/philox",

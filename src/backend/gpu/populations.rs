@@ -133,8 +133,9 @@ pub(crate) fn build(
                 let g = Graded {
                     params: g,
                     activation: s,
+                    procedural: q.procedural.as_ref(),
                 };
-                graded::row_parts(&q.name, &q.csr, binding_limit)?
+                graded::row_parts(&q.name, &q.csr, g.procedural.is_some(), binding_limit)?
                     .into_iter()
                     .map(|(label, rows)| {
                         let n_rows = rows.len() as u32;

@@ -95,6 +95,10 @@ pub fn network_buffers(
                 out.push(cut(format!("{}.entries", p.name), s * 4, t, s));
                 out.push(cut(format!("{}.weights", p.name), s * 4 * w, t, s * w));
             }
+            None if p.procedural => {
+                // Only the row pointers: the sources are drawn (`crate::procedural`).
+                out.push(whole(format!("{}.row_ptr", p.name), (p.n_target + 1) * 4));
+            }
             None if !p.is_graded() => {
                 out.push(whole(format!("{}.row_ptr", p.name), (p.n_target + 1) * 4));
                 out.push(whole(format!("{}.col_idx", p.name), s * 4));

@@ -97,6 +97,7 @@ pub fn required_bytes(
                     p.synapses,
                     p.per_synapse_weights,
                 ),
+                (None, None) if p.procedural => (p.n_target + 1) * 4,
                 (None, None) => (p.n_target + 1) * 4 + p.synapses * (4 + w),
                 (Some(slots), _) => {
                     (p.n_source + 1) * 4 + p.synapses * (4 + w) + (slots + 1) * p.n_target * 4

@@ -1,0 +1,241 @@
+//! Procedural connectivity: a row's sources are not stored but drawn again wherever they are
+//! needed, from (seed, projection, row) alone, so that a projection costs no memory per
+//! synapse on the GPU. The WGSL twin is `shaders/synapses/procedural.wgsl`: integer
+//! arithmetic only, so the CPU and the GPU draw the same sources in the same order.
+//!
+//! Row r's sources are the first `len(r)` values of a permutation of the source indices keyed
+//! by Philox(seed; r, projection, 0, `CONNECTIVITY_STREAM`): a four-round Feistel network on
+//! the smallest even number of bits that covers the sources, walked in cycles until it lands
+//! among them. A permutation gives distinct sources without any memory of the ones drawn, and
+//! each position is independent of the others, so that several threads can share a row. With
+//! autapses excluded the permutation runs over n − 1 indices and skips the row's own.
+//! `len(r)` is k for `fixed_indegree`, and a Binomial(n, p) draw per row for
+//! `fixed_probability` (drawn on the host into the row pointers, 4 bytes per row): a uniform
+//! subset of Binomial size is exactly a row of independent Bernoulli(p) pairs.
+
+use crate::connectivity::{Csr, Weights};
+use crate::rng::philox4x32_10;
+use rand::SeedableRng;
+use rand_distr::Distribution;
+use rayon::prelude::*;
+
+/// The last counter word of the row keys, apart from the neuron streams (population · 16 +
+/// stream, below 4096): `CONNECTIVITY_STREAM` in procedural.wgsl.
+pub const CONNECTIVITY_STREAM: u32 = 0xC0AA_0001;
+
+/// The rows of a procedural projection: what draws their sources. Their lengths are the
+/// projection's row pointers.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProceduralRows {
+    pub seed_key: [u32; 2],
+    pub projection: u32,
+    pub n_cols: u32,
+    /// Each row skips its own index (autapses excluded within one population).
+    pub skip_diagonal: bool,
+}
+
+/// A well-mixing 32-bit hash (lowbias32): the Feistel rounds' function.
+#[inline]
+fn mix32(mut x: u32) -> u32 {
+    x ^= x >> 16;
+    x = x.wrapping_mul(0x7feb_352d);
+    x ^= x >> 15;
+    x = x.wrapping_mul(0x846c_a68b);
+    x ^= x >> 16;
+    x
+}
+
+/// One row's permutation of `0..n`.
+#[derive(Clone, Copy, Debug)]
+pub struct RowPermutation {
+    n: u32,
+    half_bits: u32,
+    keys: [u32; 4],
+    /// The index skipped (the row's own), or u32::MAX.
+    skip: u32,
+}
+
+impl RowPermutation {
+    /// Half the bits of the Feistel domain: the smallest 2h bits that hold n − 1 (h ≥ 1).
+    fn half_bits(n: u32) -> u32 {
+        let bits = 32 - n.saturating_sub(1).leading_zeros();
+        bits.div_ceil(2).max(1)
+    }
+
+    fn feistel(&self, x: u32) -> u32 {
+        let h = self.half_bits;
+        let mask = (1u32 << h) - 1;
+        let (mut left, mut right) = (x >> h, x & mask);
+        for key in self.keys {
+            let next = left ^ (mix32(right ^ key) & mask);
+            left = right;
+            right = next;
+        }
+        (left << h) | right
+    }
+
+    /// The source at position `j` of the row (j below the row's length).
+    pub fn source(&self, j: u32) -> u32 {
+        let mut c = self.feistel(j);
+        while c >= self.n {
+            c = self.feistel(c);
+        }
+        if c >= self.skip {
+            c + 1
+        } else {
+            c
+        }
+    }
+}
+
+impl ProceduralRows {
+    /// Row `row`'s permutation.
+    pub fn row(&self, row: u32) -> RowPermutation {
+        let n = self.n_cols - self.skip_diagonal as u32;
+        RowPermutation {
+            n,
+            half_bits: RowPermutation::half_bits(n),
+            keys: philox4x32_10([row, self.projection, 0, CONNECTIVITY_STREAM], self.seed_key),
+            skip: if self.skip_diagonal { row } else { u32::MAX },
+        }
+    }
+
+    /// The row pointers of `n_rows` rows of `k` sources each (`fixed_indegree`).
+    pub fn fixed_lengths(n_rows: usize, k: u32) -> Vec<u32> {
+        (0..=n_rows as u32).map(|r| r * k).collect()
+    }
+
+    /// The row pointers of `n_rows` rows each holding every available source with probability
+    /// `p` (`fixed_probability`), drawn per row from its own stream of `seed`.
+    pub fn drawn_lengths(&self, n_rows: usize, p: f64, seed: u64) -> Vec<u32> {
+        let available = u64::from(self.n_cols - self.skip_diagonal as u32);
+        let binomial = rand_distr::Binomial::new(available, p.clamp(0.0, 1.0))
+            .expect("p was validated to lie in [0, 1]");
+        let lengths: Vec<u32> = (0..n_rows)
+            .into_par_iter()
+            .map(|r| {
+                let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed ^ 0x9b05_688c_2b3e_6c1f);
+                rng.set_stream(((self.projection as u64) << 32) | r as u64);
+                binomial.sample(&mut rng) as u32
+            })
+            .collect();
+        let mut row_ptr = Vec::with_capacity(n_rows + 1);
+        row_ptr.push(0u32);
+        for len in lengths {
+            row_ptr.push(row_ptr.last().unwrap() + len);
+        }
+        row_ptr
+    }
+
+    /// The stored matrix of these rows, in the order they are drawn (what the CPU reference
+    /// sums over, in that order), one weight for all.
+    pub fn materialize(&self, row_ptr: &[u32], weight: f64) -> Csr {
+        let n_rows = row_ptr.len() - 1;
+        let mut col_idx = vec![0u32; *row_ptr.last().unwrap_or(&0) as usize];
+        let mut rest = &mut col_idx[..];
+        let mut rows = Vec::with_capacity(n_rows);
+        for r in 0..n_rows {
+            let (head, tail) = rest.split_at_mut((row_ptr[r + 1] - row_ptr[r]) as usize);
+            rows.push(head);
+            rest = tail;
+        }
+        rows.into_par_iter().enumerate().for_each(|(r, out)| {
+            let perm = self.row(r as u32);
+            for (j, c) in out.iter_mut().enumerate() {
+                *c = perm.source(j as u32);
+            }
+        });
+        Csr {
+            n_rows,
+            n_cols: self.n_cols as usize,
+            row_ptr: row_ptr.to_vec(),
+            col_idx,
+            weights: Weights::Uniform(weight),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rows(n_cols: u32, skip_diagonal: bool) -> ProceduralRows {
+        ProceduralRows {
+            seed_key: crate::rng::seed_key(5),
+            projection: 1,
+            n_cols,
+            skip_diagonal,
+        }
+    }
+
+    #[test]
+    fn a_row_is_a_permutation_of_its_sources() {
+        for n in [1u32, 2, 3, 7, 64, 100, 1000, 4097] {
+            let p = rows(n, false).row(3);
+            let mut seen: Vec<u32> = (0..n).map(|j| p.source(j)).collect();
+            seen.sort_unstable();
+            assert_eq!(seen, (0..n).collect::<Vec<_>>(), "n = {n}");
+        }
+    }
+
+    #[test]
+    fn without_autapses_a_row_skips_its_own_index() {
+        let r = rows(50, true);
+        for row in [0u32, 17, 49] {
+            let p = r.row(row);
+            let mut seen: Vec<u32> = (0..49).map(|j| p.source(j)).collect();
+            seen.sort_unstable();
+            let want: Vec<u32> = (0..50).filter(|&c| c != row).collect();
+            assert_eq!(seen, want, "row {row}");
+        }
+    }
+
+    #[test]
+    fn rows_keys_and_seeds_draw_differently() {
+        let a: Vec<u32> = (0..10).map(|j| rows(1000, false).row(0).source(j)).collect();
+        let b: Vec<u32> = (0..10).map(|j| rows(1000, false).row(1).source(j)).collect();
+        let mut other = rows(1000, false);
+        other.seed_key = crate::rng::seed_key(6);
+        let c: Vec<u32> = (0..10).map(|j| other.row(0).source(j)).collect();
+        assert_ne!(a, b);
+        assert_ne!(a, c);
+    }
+
+    #[test]
+    fn sources_are_uniform_over_the_population() {
+        // 2000 rows of 50 sources from 200: each source is drawn 500 times on average.
+        let r = rows(200, false);
+        let mut counts = vec![0u32; 200];
+        for row in 0..2000 {
+            let p = r.row(row);
+            for j in 0..50 {
+                counts[p.source(j) as usize] += 1;
+            }
+        }
+        let (min, max) = (counts.iter().min().unwrap(), counts.iter().max().unwrap());
+        // ±5 standard deviations of a binomial count (σ ≈ 19.4).
+        assert!(*min > 400 && *max < 600, "{min} … {max}");
+    }
+
+    #[test]
+    fn drawn_lengths_average_p_times_the_sources() {
+        let r = rows(1000, true);
+        let row_ptr = r.drawn_lengths(2000, 0.1, 3);
+        let mean = *row_ptr.last().unwrap() as f64 / 2000.0;
+        assert!((mean - 99.9).abs() < 1.0, "{mean}");
+        assert_eq!(row_ptr, r.drawn_lengths(2000, 0.1, 3), "the same seed, the same lengths");
+    }
+
+    #[test]
+    fn the_materialized_matrix_holds_the_drawn_rows() {
+        let r = rows(300, true);
+        let row_ptr = ProceduralRows::fixed_lengths(300, 20);
+        let csr = r.materialize(&row_ptr, 0.5);
+        assert_eq!(csr.n_synapses(), 6000);
+        for row in [0usize, 150, 299] {
+            let want: Vec<u32> = (0..20).map(|j| r.row(row as u32).source(j)).collect();
+            assert_eq!(&csr.col_idx[row * 20..(row + 1) * 20], &want[..]);
+            assert!(!want.contains(&(row as u32)));
+        }
+    }
+}

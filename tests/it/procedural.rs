@@ -1,0 +1,157 @@
+//! Procedural connectivity: rows drawn every step from (seed, projection, row) instead of
+//! stored. On the GPU they must be the rows the CPU reference draws once, in the same order:
+//! a procedural run equals the run of the same rows stored, bit for bit, under every kernel
+//! that can draw them, and agrees with the CPU.
+
+use crate::common::*;
+use ganglion::backend::cpu::CpuBackend;
+use ganglion::backend::Backend;
+use ganglion::config::GpuCoupling;
+use ganglion::network::Network;
+use ganglion::record::RecordPlan;
+use rand::{Rng, SeedableRng};
+
+/// The 1k HH ring with K = 100 drawn procedurally by `rule`, from random states so that the
+/// neurons fire at once.
+fn network(rule: &str, duration_ms: f64) -> Network {
+    let text = std::fs::read_to_string(repo_path("configs/hh_ring_1k.toml")).unwrap();
+    let (_, mut net) = parsed(
+        &text,
+        &[
+            &format!("simulation.duration_ms={duration_ms}"),
+            &format!("projections.hh_hh.connectivity={rule}"),
+            "projections.hh_hh.weight=0.002",
+        ],
+    );
+    let mut r = rand_chacha::ChaCha8Rng::seed_from_u64(11);
+    let n = net.populations[0].size;
+    net.populations[0].init[0] = (0..n).map(|_| r.random_range(-80.0..20.0)).collect();
+    for var in 1..5 {
+        net.populations[0].init[var] = (0..n).map(|_| r.random_range(0.0..1.0)).collect();
+    }
+    net
+}
+
+/// The same network with its drawn rows stored.
+fn stored(net: &Network) -> Network {
+    let mut s = net.clone();
+    for p in &mut s.projections {
+        p.csr = p.stored().into_owned();
+        p.procedural = None;
+    }
+    s
+}
+
+const RULES: [&str; 2] = [
+    "{ rule = \"fixed_indegree\", k = 100, autapses = false, procedural = true }",
+    "{ rule = \"fixed_probability\", p = 0.1, procedural = true }",
+];
+
+#[test]
+fn drawn_rows_equal_the_same_rows_stored_on_the_gpu_under_every_kernel() {
+    for rule in RULES {
+        let net = network(rule, 3.0);
+        assert!(net.projections[0].procedural.is_some() && net.projections[0].csr.col_idx.is_empty());
+        let kept = stored(&net);
+        assert!(kept.projections[0].csr.col_idx.len() > 90_000, "{rule}");
+        let plan = RecordPlan::all_spikes(&net);
+        for coupling in [
+            GpuCoupling::Fused,
+            GpuCoupling::FusedLanes,
+            GpuCoupling::ThreadPerRow,
+            GpuCoupling::LanesPerRow,
+        ] {
+            let mut drawn = gpu_backend_with(&net, &plan, coupling);
+            let mut held = gpu_backend_with(&kept, &plan, coupling);
+            let a = run_in_memory(&net, &mut drawn, &plan);
+            let b = run_in_memory(&kept, &mut held, &plan);
+            assert!(a.spikes[0].len() > 100, "{rule}, {coupling:?}: the network fires");
+            assert_eq!(a.spikes, b.spikes, "{rule}, {coupling:?}");
+            assert_eq!(drawn.read_state().unwrap(), held.read_state().unwrap(), "{rule}, {coupling:?}");
+        }
+    }
+}
+
+#[test]
+fn drawn_rows_agree_with_the_cpu_reference() {
+    for rule in RULES {
+        // One step from random states, where every variable is compared.
+        let net = network(rule, 0.01);
+        let plan = RecordPlan::none(&net);
+        let mut cpu = CpuBackend::<f32>::new(&net);
+        run_in_memory(&net, &mut cpu, &plan);
+        let a = cpu.read_state().unwrap();
+        for coupling in [GpuCoupling::Fused, GpuCoupling::ThreadPerRow, GpuCoupling::LanesPerRow] {
+            let mut g = gpu_backend_with(&net, &plan, coupling);
+            run_in_memory(&net, &mut g, &plan);
+            let b = g.read_state().unwrap();
+            for var in 0..5 {
+                for (i, (x, y)) in a[0][var].iter().zip(&b[0][var]).enumerate() {
+                    assert!(
+                        (x - y).abs() <= 1e-5 * x.abs().max(1.0),
+                        "{rule}, {coupling:?}: variable {var} of neuron {i}: cpu {x}, gpu {y}"
+                    );
+                }
+            }
+        }
+        // And the first millisecond's spikes, neuron for neuron, to one step (the HH
+        // update's exp differs in the last bit between the CPU and the GPU).
+        let net = network(rule, 1.0);
+        let plan = RecordPlan::all_spikes(&net);
+        let a = run_in_memory(&net, &mut CpuBackend::<f32>::new(&net), &plan);
+        let b = run_in_memory(&net, &mut gpu_backend_with(&net, &plan, GpuCoupling::ThreadPerRow), &plan);
+        assert!(a.spikes[0].len() > 50, "{rule}");
+        for neuron in 0..net.populations[0].size {
+            let steps = |m: &ganglion::simulator::MemorySink| -> Vec<u64> {
+                m.spikes[0].iter().filter(|s| s.neuron as usize == neuron).map(|s| s.step).collect()
+            };
+            let (x, y) = (steps(&a), steps(&b));
+            assert!(
+                x.len() == y.len() && x.iter().zip(&y).all(|(p, q)| p.abs_diff(*q) <= 1),
+                "{rule}: neuron {neuron} spikes at steps {x:?} on the CPU, {y:?} on the GPU"
+            );
+        }
+    }
+}
+
+#[test]
+fn procedural_rows_are_checked_and_cost_no_gpu_memory_per_synapse() {
+    let dir = tempfile::tempdir().unwrap();
+    let bench = std::fs::read_to_string(repo_path("configs/hh_bench.toml")).unwrap();
+    let path = dir.path().join("bench.toml");
+    std::fs::write(&path, &bench).unwrap();
+    let check = |extra: &[&str]| {
+        let mut o: Vec<String> = vec!["populations.hh.size=1000000".into()];
+        o.extend(extra.iter().map(|s| s.to_string()));
+        ganglion::app::check(&path, &o)
+    };
+    let stored = check(&[]).unwrap();
+    let drawn = check(&["projections.hh_hh.connectivity.procedural=true"]).unwrap();
+    // 1e8 synapses: 400 MB of indices stored, none drawn (4 bytes per row either way).
+    assert!(stored.contains("GPU buffers: 4"), "{stored}");
+    assert!(drawn.contains("GPU buffers: 3") && drawn.contains("MiB"), "{drawn}");
+    let e = check(&[
+        "projections.hh_hh.connectivity.procedural=true",
+        "projections.hh_hh.weight={ uniform = [0.0, 0.002] }",
+    ])
+    .unwrap_err();
+    assert!(e.to_string().contains("projections.hh_hh.weight"), "{e}");
+    let e = check(&[
+        "projections.hh_hh.connectivity.procedural=true",
+        "simulation.gpu_coupling=\"blocked\"",
+    ])
+    .unwrap_err();
+    assert!(e.to_string().contains("simulation.gpu_coupling") && e.to_string().contains("procedural"), "{e}");
+    let e = ganglion::config::load(
+        &repo_path("configs/cobahh.toml"),
+        &["projections.ee.connectivity.procedural=true".into()],
+    )
+    .unwrap_err();
+    assert!(e.to_string().contains("projections.ee.connectivity.procedural"), "{e}");
+    let e = ganglion::config::load(
+        &repo_path("configs/hh_pair.toml"),
+        &["projections.hh_hh.connectivity.procedural=true".into()],
+    )
+    .unwrap_err();
+    assert!(e.to_string().contains("projections.hh_hh.connectivity"), "{e}");
+}
