@@ -64,10 +64,17 @@ pub fn estimate(
         let s = p.synapses;
         let w = p.per_synapse_weights as u64;
         if p.procedural {
-            // Row pointers alone; the CPU reference draws the sources once into its own.
-            network += (p.n_target + 1) * 4;
-            build_peak = build_peak.max(p.n_target * 4);
-            cpu += (p.n_target + 1) * 4 + s * 4;
+            // Row pointers alone (event-driven: by source, and g0); the CPU reference draws
+            // the sources once into its own.
+            let rows = if p.ring_slots.is_some() { p.n_source } else { p.n_target };
+            network += (rows + 1) * 4 + (p.n_target + 1) * 4;
+            build_peak = build_peak.max(rows * 4);
+            cpu += (rows + 1) * 4 + s * 4;
+            if let Some(slots) = p.ring_slots {
+                network += p.n_target * 8;
+                cpu += p.n_target * (float + 4 * slots);
+                gpu += (rows + 1) * 4 + p.n_target * (4 + 4 * slots);
+            }
             continue;
         }
         let csr = (p.n_target + 1) * 4 + s * (4 + 8 * w);

@@ -1,7 +1,7 @@
 //! A validated config turned into arrays: sizes, model constants, CSR projections and initial
 //! state. Both backends receive the same `Network`, built once from the seed.
 
-use crate::config::{Config, Connectivity, InitValue, SynapseModel, WeightSpec};
+use crate::config::{Config, Connectivity, InitValue, SynapseModel, SynapseName, WeightSpec};
 use crate::procedural::ProceduralRows;
 use crate::connectivity::{self, Csr, PairWeights, WeightDraw, Weights};
 use crate::error::Result;
@@ -49,6 +49,14 @@ pub struct ProjectionData {
 }
 
 impl ProjectionData {
+    /// Its synapses: an event-driven projection's counted by source (a procedural one has
+    /// rows by source only).
+    pub fn n_synapses(&self) -> usize {
+        self.event
+            .as_ref()
+            .map_or(self.csr.n_synapses(), |e| e.by_source.n_synapses())
+    }
+
     /// The matrix with every source in place: `csr` itself, or for a procedural projection
     /// its rows drawn (what the CPU reference sums over).
     pub fn stored(&self) -> std::borrow::Cow<'_, Csr> {
@@ -143,6 +151,8 @@ impl Network {
                         (csr, Some(order))
                     }
                     None if proj.connectivity.is_procedural() => {
+                        // Event-driven synapses walk a spiking source's row: drawn by source.
+                        let by_source = config.builtin_synapse(proj) != Some(SynapseName::Graded);
                         let (csr, rows) = procedural_rows(
                             &proj.connectivity,
                             populations[source].size,
@@ -151,6 +161,7 @@ impl Network {
                             source == target,
                             sim.seed,
                             index,
+                            by_source,
                         );
                         procedural = Some(rows);
                         (csr, None)
@@ -229,7 +240,36 @@ impl Network {
                     _ => None,
                 };
                 let g0 = (proj.g0.as_ref(), format!("projections.{name}.g0"));
-                let event = event_projection(&synapse, &csr, g0, sim.dt_ms, sim.seed, index)?;
+                let (csr, event) = match (&procedural, &proj.connectivity) {
+                    // `csr` holds the rows by source; by target the projection is not drawn
+                    // (nothing walks it that way), so its rows there are left empty.
+                    (Some(_), Connectivity::FixedProbability { p, .. }) if !matches!(synapse, SynapseModel::Graded(_)) => {
+                        let n = csr.n_rows as f64;
+                        // The largest in-degree any target will see, to 12 standard deviations
+                        // of its binomial (or every source): the fixed point's headroom.
+                        let bound = (n * p + 12.0 * (n * p * (1.0 - p)).sqrt() + 12.0).min(n);
+                        let by_target = Csr {
+                            n_rows: csr.n_cols,
+                            n_cols: csr.n_rows,
+                            row_ptr: vec![0; csr.n_cols + 1],
+                            col_idx: Vec::new(),
+                            weights: csr.weights.clone(),
+                        };
+                        let event = event_projection(&synapse, csr, bound as usize, g0, sim.dt_ms, sim.seed, index)?;
+                        (by_target, event)
+                    }
+                    _ if matches!(synapse, SynapseModel::Graded(_) | SynapseModel::Equations(_)) => (csr, None),
+                    _ => {
+                        let max_indegree = csr
+                            .row_ptr
+                            .windows(2)
+                            .map(|w| (w[1] - w[0]) as usize)
+                            .max()
+                            .unwrap_or(0);
+                        let event = event_projection(&synapse, csr.transpose(), max_indegree, g0, sim.dt_ms, sim.seed, index)?;
+                        (csr, event)
+                    }
+                };
                 Ok(ProjectionData {
                     name: name.clone(),
                     source,
@@ -258,7 +298,7 @@ impl Network {
     }
 
     pub fn n_synapses(&self) -> usize {
-        self.projections.iter().map(|p| p.csr.n_synapses()).sum()
+        self.projections.iter().map(|p| p.n_synapses()).sum()
     }
 
     pub fn time_of_step(&self, step: u64) -> f64 {
@@ -291,7 +331,9 @@ fn release_freed_memory() {
 
 /// An event-driven projection's data; `g0` is its initial g and the key that gives it.
 /// A procedural projection's row pointers (its lengths drawn for `fixed_probability`) with
-/// its one weight, and what draws its rows (`crate::procedural`).
+/// its one weight, and what draws its rows (`crate::procedural`): rows by target, or by source
+/// where `by_source` (validated: `fixed_probability` only, which is the same either way).
+#[allow(clippy::too_many_arguments)]
 fn procedural_rows(
     rule: &Connectivity,
     n_src: usize,
@@ -300,7 +342,9 @@ fn procedural_rows(
     same_population: bool,
     seed: u64,
     projection: usize,
+    by_source: bool,
 ) -> (Csr, ProceduralRows) {
+    let (n_src, n_tgt) = if by_source { (n_tgt, n_src) } else { (n_src, n_tgt) };
     let (autapses, row_ptr) = match rule {
         Connectivity::FixedIndegree { k, autapses, .. } => {
             (*autapses, ProceduralRows::fixed_lengths(n_tgt, *k as u32))
@@ -332,9 +376,12 @@ fn procedural_rows(
     (csr, rows)
 }
 
+/// The event-driven data of a projection with `by_source` rows, no target of which takes more
+/// than `max_indegree` synapses (the fixed point's headroom); None for other synapses.
 fn event_projection(
     synapse: &SynapseModel,
-    csr: &Csr,
+    by_source: Csr,
+    max_indegree: usize,
     g0: (Option<&InitValue>, String),
     dt: f64,
     seed: u64,
@@ -351,14 +398,7 @@ fn event_projection(
         e_rev,
         delay_steps: exp_synapse::delay_steps(delay_ms, dt),
     };
-    let by_source = csr.transpose();
-    let max_indegree = csr
-        .row_ptr
-        .windows(2)
-        .map(|w| (w[1] - w[0]) as usize)
-        .max()
-        .unwrap_or(0);
-    let max_weight = match &csr.weights {
+    let max_weight = match &by_source.weights {
         Weights::Uniform(w) => w.abs(),
         Weights::PerSynapse(ws) => ws.iter().fold(0.0f64, |m, w| m.max(w.abs())),
     };
@@ -372,7 +412,7 @@ fn event_projection(
     };
     let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x3c6e_f372_fe94_f82b);
     rng.set_stream(index as u64);
-    let g0 = draw_values(g0.0, &g0.1, csr.n_rows, 0.0, &mut rng)?;
+    let g0 = draw_values(g0.0, &g0.1, by_source.n_cols, 0.0, &mut rng)?;
     Ok(Some(EventProjection {
         synapse,
         by_source,

@@ -164,7 +164,7 @@ impl Shape {
                     target: p.target,
                     n_source: p.csr.n_cols as u64,
                     n_target: p.csr.n_rows as u64,
-                    synapses: p.csr.n_synapses() as u64,
+                    synapses: p.n_synapses() as u64,
                     per_synapse_weights: matches!(p.csr.weights, Weights::PerSynapse(_)),
                     ring_slots: p.event.as_ref().map(|e| e.synapse.ring_slots() as u64),
                     values_per_synapse: p

@@ -1,4 +1,4 @@
-// requires: synapses/exp_synapse
+// requires: synapses/exp_synapse synapses/procedural
 // Prepended with step_info.wgsl and exp_synapse.wgsl. Mirrors CpuBackend::push_spikes: one
 // thread per neuron of the source population, every projection leaving it in turn. A matrix
 // larger than one binding comes in parts of whole rows, one dispatch per part: its threads
@@ -27,6 +27,14 @@ fn propagate(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgro
         let row = q.row_offset + (src - q.first_row);
         let start = event_rows[row];
         let end = event_rows[row + 1u];
+        if (q.procedural != 0u) {
+            // A drawn row: one weight, its targets from the source's permutation.
+            let perm = procedural_row(vec2<u32>(q.seed_lo, q.seed_hi), q.projection, q.n_target, q.skip_diagonal, src);
+            for (var j = 0u; j < end - start; j++) {
+                atomicAdd(&event_rings[base + procedural_source(perm, j)], q.uniform_weight);
+            }
+            continue;
+        }
         for (var k = start; k < end; k++) {
             var w = q.uniform_weight;
             if (q.per_synapse_weights != 0u) {

@@ -43,8 +43,14 @@ struct ExpParams {
     weight_offset: u32, // into event_weights, where weights are per synapse
     first_row: u32,     // propagation: the sources whose rows these buffers hold (a
     end_row: u32,       // matrix larger than a binding comes in parts of whole rows)
+    procedural: u32,    // 1: no event_cols, a row's targets are drawn (procedural.wgsl)
+    skip_diagonal: u32,
+    seed_lo: u32,       // the drawn rows' key: the seed and the projection's index
+    seed_hi: u32,
+    projection: u32,
     _pad0: u32,
     _pad1: u32,
+    _pad2: u32,
 }
 
 const KIND_CONDUCTANCE: u32 = 0u;

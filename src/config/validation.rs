@@ -769,11 +769,21 @@ impl Config {
             ));
         }
         if proj.connectivity.is_procedural() {
-            if self.builtin_synapse(proj) != Some(SynapseName::Graded) {
-                return Err(Error::config(
-                    format!("{c}.procedural"),
-                    "procedural rows are drawn for the graded synapse only; event-driven synapses and synapses written as equations need a stored rule (procedural = false)",
-                ));
+            match self.builtin_synapse(proj) {
+                None => {
+                    return Err(Error::config(
+                        format!("{c}.procedural"),
+                        "synapses written as equations keep values per synapse: they need a stored rule (procedural = false)",
+                    ))
+                }
+                Some(SynapseName::Graded) => {}
+                Some(_) if matches!(proj.connectivity, Connectivity::FixedIndegree { .. }) => {
+                    return Err(Error::config(
+                        format!("{c}.procedural"),
+                        "event-driven synapses draw a spiking source's row by source, which a fixed in-degree does not define: use fixed_probability, or a stored fixed_indegree (procedural = false)",
+                    ))
+                }
+                Some(_) => {}
             }
             if !matches!(proj.weight, WeightSpec::Constant(_)) {
                 return Err(Error::config(

@@ -142,8 +142,9 @@ fn procedural_rows_are_checked_and_cost_no_gpu_memory_per_synapse() {
     ])
     .unwrap_err();
     assert!(e.to_string().contains("simulation.gpu_coupling") && e.to_string().contains("procedural"), "{e}");
+    // Event-driven rows are drawn by source: a fixed in-degree is refused.
     let e = ganglion::config::load(
-        &repo_path("configs/cobahh.toml"),
+        &repo_path("configs/cobahh_k80.toml"),
         &["projections.ee.connectivity.procedural=true".into()],
     )
     .unwrap_err();
@@ -154,4 +155,45 @@ fn procedural_rows_are_checked_and_cost_no_gpu_memory_per_synapse() {
     )
     .unwrap_err();
     assert!(e.to_string().contains("projections.hh_hh.connectivity"), "{e}");
+}
+
+/// COBAHH with its four projections drawn procedurally (rows by source).
+fn cobahh(duration_ms: f64) -> Network {
+    let over: Vec<String> = ["ee", "ei", "ie", "ii"]
+        .iter()
+        .map(|p| format!("projections.{p}.connectivity.procedural=true"))
+        .chain([format!("simulation.duration_ms={duration_ms}")])
+        .collect();
+    let over: Vec<&str> = over.iter().map(|s| s.as_str()).collect();
+    shipped("cobahh.toml", &over).1
+}
+
+#[test]
+fn event_driven_rows_drawn_by_source_equal_them_stored_and_the_cpu() {
+    let net = cobahh(25.0);
+    assert!(net.projections.iter().all(|p| p.procedural.is_some()));
+    // About p · 3200 · 4000 = 256k synapses from the excitatory population.
+    let from_exc = net.projections[0].n_synapses() + net.projections[1].n_synapses();
+    assert!((240_000..272_000).contains(&from_exc), "{from_exc}");
+    let mut kept = net.clone();
+    for p in &mut kept.projections {
+        let rows = p.procedural.take().unwrap();
+        let e = p.event.as_mut().unwrap();
+        e.by_source = rows.materialize(&e.by_source.row_ptr, e.by_source.weight(0));
+        p.csr = e.by_source.transpose();
+    }
+    let plan = RecordPlan::all_spikes(&net);
+    let mut drawn = gpu_backend(&net, &plan);
+    let mut held = gpu_backend(&kept, &plan);
+    let a = run_in_memory(&net, &mut drawn, &plan);
+    let b = run_in_memory(&kept, &mut held, &plan);
+    let c = run_in_memory(&net, &mut CpuBackend::<f32>::new(&net), &plan);
+    for p in 0..2 {
+        assert!(a.spikes[p].len() > 100, "population {p} fires");
+        assert!(a.spikes[p] == b.spikes[p], "population {p}: drawn vs stored on the GPU");
+        // Arrivals are integer sums: as the stored network (tests/it/cobahh.rs), the CPU's
+        // trains for 25 ms.
+        assert!(a.spikes[p] == c.spikes[p], "population {p}: GPU vs CPU");
+    }
+    assert_eq!(drawn.read_state().unwrap(), held.read_state().unwrap());
 }

@@ -188,7 +188,12 @@ impl<F: Real> CpuBackend<F> {
                     delay_steps: e.synapse.delay_steps as u64,
                     slots: e.synapse.ring_slots() as u64,
                     row_ptr: e.by_source.row_ptr.clone(),
-                    col_idx: e.by_source.col_idx.clone(),
+                    // A procedural projection's rows by source, drawn once as the GPU draws
+                    // them on each spike.
+                    col_idx: match &p.procedural {
+                        Some(rows) => rows.materialize(&e.by_source.row_ptr, 0.0).col_idx,
+                        None => e.by_source.col_idx.clone(),
+                    },
                     fixed_weights: e.fixed_weights.clone(),
                     g: e.g0.iter().map(|&g| F::from_f64(g)).collect(),
                     pending: vec![0; e.synapse.ring_slots() as usize * p.csr.n_rows],

@@ -139,7 +139,9 @@ pub fn dispatches_per_step(net: &Shape, resolved: GpuCoupling, binding_limit: u6
         .map(|pop| {
             let leaving = net.projections.iter().filter(|p| p.is_event_driven() && p.source == pop);
             let (synapses, rows) =
-                leaving.fold((0, 0), |(s, r), p| (s + p.synapses, r + p.n_source));
+                leaving.fold((0, 0), |(s, r), p| {
+                    (s + if p.procedural { 0 } else { p.synapses }, r + p.n_source)
+                });
             split::parts_needed(synapses, rows, binding_limit) as usize
         })
         .sum();

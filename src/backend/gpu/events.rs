@@ -112,7 +112,12 @@ impl EventBuffers {
                 weight_offset: 0,
                 first_row: 0,
                 end_row: e.by_source.n_rows as u32,
-                _pad: [0; 2],
+                procedural: p.procedural.is_some() as u32,
+                skip_diagonal: p.procedural.as_ref().is_some_and(|r| r.skip_diagonal) as u32,
+                seed_lo: p.procedural.as_ref().map_or(0, |r| r.seed_key[0]),
+                seed_hi: p.procedural.as_ref().map_or(0, |r| r.seed_key[1]),
+                projection: p.procedural.as_ref().map_or(0, |r| r.projection),
+                _pad: [0; 3],
             });
             g.extend(e.g0.iter().map(|&x| x as f32));
             rings += e.synapse.ring_slots() as usize * n_target;
@@ -131,7 +136,16 @@ impl EventBuffers {
             let label = format!("{}.inputs", net.populations[pop].name);
             inputs.push(ctx.storage_buffer(&label, bytemuck::bytes_of(&l))?);
         }
-        let row_ptrs: Vec<&[u32]> = matrices.iter().map(|(_, e)| &e.by_source.row_ptr[..]).collect();
+        // A drawn matrix stores no columns: it is cut by its pointers alone.
+        let empty_rows: Vec<Option<Vec<u32>>> = matrices
+            .iter()
+            .map(|(p, e)| p.procedural.as_ref().map(|_| vec![0; e.by_source.n_rows + 1]))
+            .collect();
+        let row_ptrs: Vec<&[u32]> = matrices
+            .iter()
+            .zip(&empty_rows)
+            .map(|((_, e), empty)| empty.as_deref().unwrap_or(&e.by_source.row_ptr[..]))
+            .collect();
         let cut = split::cut(&row_ptrs, binding_limit)
             .map_err(|e| super::graded::row_too_long(&matrices[e.matrix].0.name, e, binding_limit))?;
         let several = cut.len() > 1;
@@ -150,6 +164,10 @@ impl EventBuffers {
                 q.first_row = segment.rows.start as u32;
                 q.end_row = segment.rows.end as u32;
                 rows.extend_from_slice(&pointers);
+                if q.procedural != 0 {
+                    placed.push((p.source, q));
+                    continue;
+                }
                 cols.extend_from_slice(&e.by_source.col_idx[entries.clone()]);
                 if q.per_synapse_weights != 0 {
                     weights.extend_from_slice(&e.fixed_weights[entries]);

@@ -46,7 +46,14 @@ pub struct ExpParamsGpu {
     /// Propagation: the sources whose rows this entry holds (all of them unless split).
     pub first_row: u32,
     pub end_row: u32,
-    pub _pad: [u32; 2],
+    /// 1 where the rows by source are drawn (`crate::procedural`), with their key and
+    /// autapse rule.
+    pub procedural: u32,
+    pub skip_diagonal: u32,
+    pub seed_lo: u32,
+    pub seed_hi: u32,
+    pub projection: u32,
+    pub _pad: [u32; 3],
 }
 
 /// `MAX_EVENT_PROJECTIONS` in shaders/synapses/exp_synapse.wgsl.

@@ -104,6 +104,11 @@ pub fn shared_structs() -> Vec<(&'static str, StructLayout)> {
                     weight_offset,
                     first_row,
                     end_row,
+                    procedural,
+                    skip_diagonal,
+                    seed_lo,
+                    seed_hi,
+                    projection,
                 }
             ),
         ),

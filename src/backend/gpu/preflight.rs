@@ -114,11 +114,13 @@ pub fn network_buffers(
                 out.push(cut(format!("{}.weights", p.name), s * 4 * w, t, s * w));
             }
             Some(slots) => {
-                cols += s * 4;
+                // A procedural matrix keeps only its pointers.
+                let stored = if p.procedural { 0 } else { s };
+                cols += stored * 4;
                 rows += (p.n_source + 1) * 4;
                 source_rows += p.n_source;
-                weights += s * 4 * w;
-                weighted += s * w;
+                weights += stored * 4 * w;
+                weighted += stored * w;
                 rings += slots * p.n_target * 4;
                 g += p.n_target * 4;
             }

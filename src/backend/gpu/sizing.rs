@@ -100,7 +100,8 @@ pub fn required_bytes(
                 (None, None) if p.procedural => (p.n_target + 1) * 4,
                 (None, None) => (p.n_target + 1) * 4 + p.synapses * (4 + w),
                 (Some(slots), _) => {
-                    (p.n_source + 1) * 4 + p.synapses * (4 + w) + (slots + 1) * p.n_target * 4
+                    let stored = if p.procedural { 0 } else { p.synapses * (4 + w) };
+                    (p.n_source + 1) * 4 + stored + (slots + 1) * p.n_target * 4
                 }
             }
         })
