@@ -83,9 +83,26 @@ pub fn bytes_per_step(net: &Network, float_bytes: u64) -> u64 {
     neurons + synapses + spike_flags
 }
 
-fn advance(backend: &mut dyn Backend, plan: &RecordPlan, from: u64, steps: u64) -> Result<()> {
+/// Runs `steps` steps from step `from`. A divergence is an error, as in a run: the steps
+/// after it are not the network's, and a time per step measured over them would be no time
+/// of the network's at all.
+fn advance(
+    net: &Network,
+    backend: &mut dyn Backend,
+    plan: &RecordPlan,
+    from: u64,
+    steps: u64,
+) -> Result<()> {
     let mut out = ChunkOutput::new(plan, from, steps);
-    backend.run_chunk(plan, &mut out)
+    backend.run_chunk(plan, &mut out)?;
+    match out.diverged {
+        Some(d) => Err(crate::Error::Diverged {
+            population: net.populations[d.population].name.clone(),
+            neuron: d.neuron,
+            time_ms: net.time_of_step(d.step + 1),
+        }),
+        None => Ok(()),
+    }
 }
 
 /// Warms up, then times `repeat` runs of `steps` steps with nothing recorded.
@@ -106,15 +123,15 @@ pub fn bench(
     let mut b = backend::create(&net, &plan, opts)?;
     let build_s = built.elapsed().as_secs_f64();
     let info = b.info();
-    advance(b.as_mut(), &plan, 0, 1)?;
+    advance(&net, b.as_mut(), &plan, 0, 1)?;
     let to_first_step_s = load_s + built.elapsed().as_secs_f64();
-    advance(b.as_mut(), &plan, 1, warmup - 1)?;
+    advance(&net, b.as_mut(), &plan, 1, warmup - 1)?;
     let mut times = Vec::with_capacity(repeat);
     let mut walls = Vec::with_capacity(repeat);
     let mut timing = "wall clock";
     for r in 0..repeat {
         let (t0, d0) = (Instant::now(), b.device_seconds());
-        advance(b.as_mut(), &plan, warmup + r as u64 * steps, steps)?;
+        advance(&net, b.as_mut(), &plan, warmup + r as u64 * steps, steps)?;
         let wall = t0.elapsed().as_secs_f64();
         walls.push(wall);
         times.push(match (d0, b.device_seconds()) {

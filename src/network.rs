@@ -439,9 +439,10 @@ fn draw_values(
             let d = Uniform::new_inclusive(*a, *b).map_err(|e| bad(&e))?;
             (0..size).map(|_| d.sample(rng)).collect()
         }
-        Some(InitValue::Normal { normal: [mean, sd] }) => {
+        Some(InitValue::Normal { normal: [mean, sd], min }) => {
             let d = Normal::new(*mean, *sd).map_err(|e| bad(&e))?;
-            (0..size).map(|_| d.sample(rng)).collect()
+            let floor = min.unwrap_or(f64::NEG_INFINITY);
+            (0..size).map(|_| d.sample(rng).max(floor)).collect()
         }
         Some(InitValue::Expression(_)) => {
             return Err(crate::Error::config(at, "expressions are for models and synapses written as equations"))

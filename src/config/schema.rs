@@ -180,7 +180,13 @@ pub enum InitValue {
     Constant(f64),
     PerNeuron(Vec<f64>),
     Uniform { uniform: [f64; 2] },
-    Normal { normal: [f64; 2] },
+    /// Draws below `min`, where given, are set to it (Brian2's `clip(x, min, inf)`): a
+    /// conductance drawn from a normal stays physical.
+    Normal {
+        normal: [f64; 2],
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        min: Option<f64>,
+    },
     Expression(String),
 }
 

@@ -260,7 +260,7 @@ impl Config {
                             "uniform = [low, high] needs low <= high",
                         ));
                     }
-                    InitValue::Normal { normal: [_, sd] } if !(*sd >= 0.0) => {
+                    InitValue::Normal { normal: [_, sd], .. } if !(*sd >= 0.0) => {
                         return Err(Error::config(key, "normal = [mean, sd] needs sd >= 0"));
                     }
                     InitValue::Expression(_) => {

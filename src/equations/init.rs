@@ -98,10 +98,10 @@ fn plain_values(value: &InitValue, n: usize, rng: &mut ChaCha8Rng) -> Vec<f64> {
         InitValue::Constant(x) => vec![*x; n],
         InitValue::PerNeuron(list) => list.clone(),
         InitValue::Uniform { uniform: [a, b] } => (0..n).map(|_| rng.random_range(*a..=*b)).collect(),
-        InitValue::Normal { normal: [mean, sd] } => (0..n)
+        InitValue::Normal { normal: [mean, sd], min } => (0..n)
             .map(|_| {
                 let z: f64 = StandardNormal.sample(&mut *rng);
-                mean + sd * z
+                (mean + sd * z).max(min.unwrap_or(f64::NEG_INFINITY))
             })
             .collect(),
         InitValue::Expression(_) => unreachable!("evaluated by the caller"),
@@ -168,7 +168,7 @@ fn check_value(
         InitValue::Uniform { uniform: [a, b] } if !(a <= b) => {
             Err(Error::config(key, "uniform = [low, high] needs low <= high"))
         }
-        InitValue::Normal { normal: [_, sd] } if !(*sd >= 0.0) => {
+        InitValue::Normal { normal: [_, sd], .. } if !(*sd >= 0.0) => {
             Err(Error::config(key, "normal = [mean, sd] needs sd >= 0"))
         }
         InitValue::Expression(text) => {

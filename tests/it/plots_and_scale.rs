@@ -279,3 +279,34 @@ fn the_weights_of_a_plastic_run_render_and_stats_summarise_them() {
     let stats = ganglion::stats::from_file(&stdp, 100.0, 10).unwrap().report();
     assert!(stats.contains("synapses S.w at the end: 1000 synapses"), "{stats}");
 }
+
+#[test]
+fn a_benchmark_of_a_diverging_network_is_an_error_not_a_time() {
+    // dt = 0.5 ms is far too coarse for HH's explicit step: V leaves the reals at once.
+    let e = app::bench(
+        &repo_path("configs/hh_ring_1k.toml"),
+        &["simulation.dt_ms=0.5".into(), "simulation.duration_ms=100".into()],
+        50,
+        1,
+        &["cpu".into()],
+    )
+    .unwrap_err();
+    assert!(matches!(e, ganglion::Error::Diverged { .. }), "{e}");
+}
+
+#[test]
+fn a_normal_draw_with_a_min_is_clipped() {
+    let (_, net) = shipped(
+        "cobahh.toml",
+        &["projections.ie.g0={ normal = [0.0, 1.0], min = 0.0 }"],
+    );
+    let g0 = &net.projections[2].event.as_ref().unwrap().g0;
+    assert!(g0.iter().all(|&g| g >= 0.0));
+    let zeros = g0.iter().filter(|&&g| g == 0.0).count() as f64 / g0.len() as f64;
+    assert!((zeros - 0.5).abs() < 0.05, "{zeros}");
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("c.toml");
+    std::fs::write(&path, std::fs::read_to_string(repo_path("configs/cobahh.toml")).unwrap()).unwrap();
+    let e = ganglion::config::load(&path, &["populations.exc.init.v={ normal = [0.0, 1.0], min = nan }".into()]);
+    assert!(e.is_err_and(|e| e.to_string().contains("populations.exc.init.v.min")));
+}
