@@ -29,6 +29,38 @@ pub fn gpu_backend_with(net: &Network, plan: &RecordPlan, coupling: GpuCoupling)
     })
 }
 
+/// A GPU backend for `net` recording `plan` with bindings capped at `cap` bytes (None: the
+/// device's own), so that matrices larger than that are cut into parts.
+pub fn gpu_backend_capped(
+    net: &Network,
+    plan: &RecordPlan,
+    coupling: GpuCoupling,
+    cap: Option<u64>,
+) -> GpuBackend {
+    let options = ganglion::backend::gpu::GpuOptions {
+        coupling,
+        max_binding_bytes: cap,
+        memory_bytes: None,
+    };
+    GpuBackend::with_options(net, plan, None, options)
+        .unwrap_or_else(|e| panic!("{coupling:?}, cap {cap:?}: {e}"))
+}
+
+/// `configs/hh_ring_1k.toml` with `overrides`, every neuron starting from a random state drawn
+/// with `seed` (V in [−80, 20] mV, gates in [0, 1]), so that many fire at once.
+pub fn hh_ring_from_random_states(overrides: &[&str], seed: u64) -> Network {
+    use rand::{Rng, SeedableRng};
+    let text = std::fs::read_to_string(repo_path("configs/hh_ring_1k.toml")).unwrap();
+    let (_, mut net) = parsed(&text, overrides);
+    let mut r = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+    let n = net.populations[0].size;
+    net.populations[0].init[0] = (0..n).map(|_| r.random_range(-80.0..20.0)).collect();
+    for var in 1..5 {
+        net.populations[0].init[var] = (0..n).map(|_| r.random_range(0.0..1.0)).collect();
+    }
+    net
+}
+
 /// A GPU backend for `net` recording `plan`.
 pub fn gpu_backend(net: &Network, plan: &RecordPlan) -> GpuBackend {
     gpu_backend_with(net, plan, GpuCoupling::default())

@@ -9,27 +9,18 @@ use ganglion::backend::Backend;
 use ganglion::config::GpuCoupling;
 use ganglion::network::Network;
 use ganglion::record::RecordPlan;
-use rand::{Rng, SeedableRng};
 
 /// The 1k HH ring with K = 100 drawn procedurally by `rule`, from random states so that the
 /// neurons fire at once.
 fn network(rule: &str, duration_ms: f64) -> Network {
-    let text = std::fs::read_to_string(repo_path("configs/hh_ring_1k.toml")).unwrap();
-    let (_, mut net) = parsed(
-        &text,
+    hh_ring_from_random_states(
         &[
             &format!("simulation.duration_ms={duration_ms}"),
             &format!("projections.hh_hh.connectivity={rule}"),
             "projections.hh_hh.weight=0.002",
         ],
-    );
-    let mut r = rand_chacha::ChaCha8Rng::seed_from_u64(11);
-    let n = net.populations[0].size;
-    net.populations[0].init[0] = (0..n).map(|_| r.random_range(-80.0..20.0)).collect();
-    for var in 1..5 {
-        net.populations[0].init[var] = (0..n).map(|_| r.random_range(0.0..1.0)).collect();
-    }
-    net
+        11,
+    )
 }
 
 /// The same network with its drawn rows stored.
@@ -200,15 +191,6 @@ fn event_driven_rows_drawn_by_source_equal_them_stored_and_the_cpu() {
 
 #[test]
 fn drawn_rows_under_capped_bindings_equal_them_uncapped() {
-    use ganglion::backend::gpu::GpuOptions;
-    let capped = |net: &Network, plan: &RecordPlan, coupling: GpuCoupling, cap: Option<u64>| {
-        let options = GpuOptions {
-            coupling,
-            max_binding_bytes: cap,
-            memory_bytes: None,
-        };
-        ganglion::backend::gpu::GpuBackend::with_options(net, plan, None, options).unwrap()
-    };
     // COBAHH with its excitatory projections drawn and its inhibitory ones stored (about
     // 64k synapses, 256 kB of columns), in bindings of 64 KiB: parts hold drawn rows'
     // pointers next to stored rows.
@@ -220,8 +202,8 @@ fn drawn_rows_under_capped_bindings_equal_them_uncapped() {
     let over: Vec<&str> = over.iter().map(|s| s.as_str()).collect();
     let (_, net) = shipped("cobahh.toml", &over);
     let plan = RecordPlan::all_spikes(&net);
-    let mut whole = capped(&net, &plan, GpuCoupling::Auto, None);
-    let mut parts = capped(&net, &plan, GpuCoupling::Auto, Some(64 << 10));
+    let mut whole = gpu_backend_capped(&net, &plan, GpuCoupling::Auto, None);
+    let mut parts = gpu_backend_capped(&net, &plan, GpuCoupling::Auto, Some(64 << 10));
     assert!(parts.matrix_dispatches().1 >= 5, "{:?}", parts.matrix_dispatches());
     let a = run_in_memory(&net, &mut whole, &plan);
     let b = run_in_memory(&net, &mut parts, &plan);
@@ -236,8 +218,8 @@ fn drawn_rows_under_capped_bindings_equal_them_uncapped() {
     let net = network(RULES[0], 2.0);
     let plan = RecordPlan::all_spikes(&net);
     for coupling in [GpuCoupling::FusedLanes, GpuCoupling::ThreadPerRow] {
-        let mut whole = capped(&net, &plan, coupling, None);
-        let mut cut = capped(&net, &plan, coupling, Some(64 << 10));
+        let mut whole = gpu_backend_capped(&net, &plan, coupling, None);
+        let mut cut = gpu_backend_capped(&net, &plan, coupling, Some(64 << 10));
         assert_eq!(cut.matrix_dispatches().0, 1);
         let a = run_in_memory(&net, &mut whole, &plan);
         let b = run_in_memory(&net, &mut cut, &plan);

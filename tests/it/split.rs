@@ -5,12 +5,10 @@
 
 use crate::common::*;
 use ganglion::backend::cpu::CpuBackend;
-use ganglion::backend::gpu::{GpuBackend, GpuOptions};
 use ganglion::backend::Backend;
 use ganglion::config::GpuCoupling;
 use ganglion::network::Network;
 use ganglion::record::RecordPlan;
-use rand::{Rng, SeedableRng};
 use std::process::Command;
 
 fn ganglion_cmd() -> Command {
@@ -19,34 +17,17 @@ fn ganglion_cmd() -> Command {
     c
 }
 
-fn capped(net: &Network, plan: &RecordPlan, coupling: GpuCoupling, bytes: Option<u64>) -> GpuBackend {
-    let options = GpuOptions {
-        coupling,
-        max_binding_bytes: bytes,
-        memory_bytes: None,
-    };
-    GpuBackend::with_options(net, plan, None, options).unwrap_or_else(|e| panic!("{coupling:?}, cap {bytes:?}: {e}"))
-}
-
 /// The 1k ring with 100 synapses per neuron, weights drawn per synapse, from random states so
 /// that neurons fire at once.
 fn graded_network(duration_ms: f64) -> Network {
-    let text = std::fs::read_to_string(repo_path("configs/hh_ring_1k.toml")).unwrap();
-    let (_, mut net) = parsed(
-        &text,
+    hh_ring_from_random_states(
         &[
             &format!("simulation.duration_ms={duration_ms}"),
             "projections.hh_hh.connectivity.k=100",
             "projections.hh_hh.weight={ uniform = [0.0, 0.002] }",
         ],
-    );
-    let mut r = rand_chacha::ChaCha8Rng::seed_from_u64(4);
-    let n = net.populations[0].size;
-    net.populations[0].init[0] = (0..n).map(|_| r.random_range(-80.0..20.0)).collect();
-    for var in 1..5 {
-        net.populations[0].init[var] = (0..n).map(|_| r.random_range(0.0..1.0)).collect();
-    }
-    net
+        4,
+    )
 }
 
 const ALL_KERNELS: [GpuCoupling; 5] = [
@@ -64,8 +45,8 @@ fn graded_coupling_in_parts_equals_the_whole_matrix_and_the_cpu() {
     let net = graded_network(3.0);
     let plan = RecordPlan::all_spikes(&net);
     for coupling in ALL_KERNELS {
-        let mut whole = capped(&net, &plan, coupling, None);
-        let mut parts = capped(&net, &plan, coupling, cap);
+        let mut whole = gpu_backend_capped(&net, &plan, coupling, None);
+        let mut parts = gpu_backend_capped(&net, &plan, coupling, cap);
         // Fused, the update runs once per part.
         assert_eq!(whole.matrix_dispatches().0, 1, "{coupling:?}");
         assert!(parts.matrix_dispatches().0 >= 7, "{coupling:?}: {:?}", parts.matrix_dispatches());
@@ -83,7 +64,7 @@ fn graded_coupling_in_parts_equals_the_whole_matrix_and_the_cpu() {
     run_in_memory(&net, &mut cpu, &plan);
     let a = cpu.read_state().unwrap();
     for coupling in ALL_KERNELS {
-        let mut g = capped(&net, &plan, coupling, cap);
+        let mut g = gpu_backend_capped(&net, &plan, coupling, cap);
         run_in_memory(&net, &mut g, &plan);
         let b = g.read_state().unwrap();
         for var in 0..5 {
@@ -103,8 +84,8 @@ fn event_driven_synapses_in_parts_equal_the_whole_matrices_and_the_cpu() {
     // bindings of 64 KiB: parts hold the tail of one projection and the head of the next.
     let (_, net) = shipped("cobahh.toml", &["simulation.duration_ms=25"]);
     let plan = RecordPlan::all_spikes(&net);
-    let mut whole = capped(&net, &plan, GpuCoupling::Auto, None);
-    let mut parts = capped(&net, &plan, GpuCoupling::Auto, Some(64 << 10));
+    let mut whole = gpu_backend_capped(&net, &plan, GpuCoupling::Auto, None);
+    let mut parts = gpu_backend_capped(&net, &plan, GpuCoupling::Auto, Some(64 << 10));
     assert_eq!(whole.matrix_dispatches().1, 2, "one propagation per source population");
     assert!(parts.matrix_dispatches().1 >= 20, "{:?}", parts.matrix_dispatches());
     let a = run_in_memory(&net, &mut whole, &plan);
