@@ -101,6 +101,24 @@ pub struct Network {
     pub seed: u64,
     pub populations: Vec<PopulationData>,
     pub projections: Vec<ProjectionData>,
+    /// A sweep's instances merged into this one network (`sweep::batch`): each population
+    /// holds every instance's neurons, instance-major. None for a single network.
+    pub batch: Option<BatchLayout>,
+}
+
+/// What a network of merged instances keeps of each: its seed (its noise key) and, per
+/// population, its model's GPU `Params`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct BatchLayout {
+    pub seeds: Vec<u64>,
+    /// Per population, per instance.
+    pub params: Vec<Vec<Vec<u8>>>,
+}
+
+impl BatchLayout {
+    pub fn instances(&self) -> usize {
+        self.seeds.len()
+    }
 }
 
 impl Network {
@@ -290,6 +308,7 @@ impl Network {
             seed: sim.seed,
             populations,
             projections,
+            batch: None,
         })
     }
 

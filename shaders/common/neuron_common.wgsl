@@ -14,7 +14,7 @@ struct PopulationInfo {
     seed_lo: u32,
     seed_hi: u32,
     spike_slots: u32,     // steps of spike history kept in `spiked` (equation-defined models)
-    _pad1: u32,
+    instance_size: u32,   // neurons per instance of a sweep run as one population (else n)
 }
 
 @group(0) @binding(11) var<uniform> population: PopulationInfo;

@@ -49,6 +49,7 @@ impl EquationKind {
             graded_activation: None,
             fused_coupling_shader: None,
             accepts_synapses: true,
+            instance_table: false,
         }));
         let wgsl = neuron_wgsl(&model);
         let kind: &'static EquationKind = Box::leak(Box::new(EquationKind {

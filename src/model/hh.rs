@@ -94,6 +94,7 @@ pub const INFO: ModelInfo = ModelInfo {
     graded_activation: Some(S),
     fused_coupling_shader: Some("neurons/hh_coupled"),
     accepts_synapses: true,
+    instance_table: true,
 };
 
 /// The model as configs name it.

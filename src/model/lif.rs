@@ -107,6 +107,7 @@ pub const INFO: ModelInfo = ModelInfo {
     graded_activation: None,
     fused_coupling_shader: None,
     accepts_synapses: true,
+    instance_table: true,
 };
 
 /// The model as configs name it.

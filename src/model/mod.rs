@@ -108,6 +108,10 @@ pub struct ModelInfo {
     pub fused_coupling_shader: Option<&'static str>,
     /// Whether projections may join it (a model of independent units takes none).
     pub accepts_synapses: bool,
+    /// Whether its shader reads `Params` and the noise key per instance from a table at
+    /// binding 0 (`Instance` in its shader), so that a sweep's instances run as one
+    /// population; the others read one `Params` as a uniform.
+    pub instance_table: bool,
 }
 
 /// The run's clock, as a model's parameters may need it.
@@ -151,6 +155,9 @@ pub trait NeuronKind: Send + Sync {
     }
     fn fused_coupling_shader(&self) -> Option<&'static str> {
         self.info().fused_coupling_shader
+    }
+    fn instance_table(&self) -> bool {
+        self.info().instance_table
     }
     /// The WGSL of its update (`update_neurons`), composed with what it requires. A model
     /// whose shader is generated (from equations) returns that text here, through

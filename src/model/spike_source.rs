@@ -28,6 +28,7 @@ pub const INFO: ModelInfo = ModelInfo {
     graded_activation: None,
     fused_coupling_shader: None,
     accepts_synapses: true,
+    instance_table: false,
 };
 
 #[derive(Clone, Debug, Deserialize)]

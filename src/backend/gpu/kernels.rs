@@ -20,7 +20,8 @@ pub struct PopulationInfoGpu {
     pub seed_lo: u32,
     pub seed_hi: u32,
     pub spike_slots: u32,
-    pub _pad: u32,
+    /// Neurons per instance where a sweep's instances run as one population (else `n`).
+    pub instance_size: u32,
 }
 
 /// `ExpParams` in shaders/synapses/exp_synapse.wgsl: one event-driven projection and where its parts
@@ -366,6 +367,16 @@ pub const NEURON_SLOTS: [Slot; 13] = [
     Slot::Read,
 ];
 
+/// As `NEURON_SLOTS`, for the models that read their `Params` per instance from a table
+/// (`NeuronKind::instance_table`): binding 0 is that table.
+pub fn update_slots(kind: &dyn NeuronKind) -> [Slot; 13] {
+    let mut slots = NEURON_SLOTS;
+    if kind.instance_table() {
+        slots[0] = Slot::Read;
+    }
+    slots
+}
+
 pub struct Kernels {
     /// Each (model, way) update a population of the network runs, built on first need.
     updates: Vec<(&'static str, Update, Kernel)>,
@@ -442,14 +453,14 @@ impl Kernels {
                 &label,
                 kind.update_wgsl()?,
                 "update_neurons",
-                &NEURON_SLOTS,
+                &update_slots(kind),
                 &[],
             )?,
             Update::Coupled | Update::CoupledLanes => {
                 let module = kind.fused_coupling_shader().ok_or_else(|| {
                     Error::Gpu(format!("the {} model has no fused update", kind.name()))
                 })?;
-                let mut slots = NEURON_SLOTS.to_vec();
+                let mut slots = update_slots(kind).to_vec();
                 slots.extend([Slot::Uniform, Slot::Read, Slot::Read, Slot::Read]);
                 let entry = if way == Update::Coupled {
                     "update_coupled"

@@ -28,7 +28,8 @@ pub fn shared_structs() -> Vec<(&'static str, StructLayout)> {
                     record_spikes,
                     seed_lo,
                     seed_hi,
-                    spike_slots
+                    spike_slots,
+                    instance_size
                 }
             ),
         ),
@@ -272,6 +273,21 @@ mod tests {
             if let Some(why) = mismatch(&module(module_name), &rust) {
                 panic!("{module_name}: `{}`: {why}", rust.wgsl_name);
             }
+        }
+    }
+
+    /// The instance table's entries are what `populations` packs: the seed's key in four
+    /// words, then the model's `Params`, with no padding between entries.
+    #[test]
+    fn every_instance_table_entry_is_a_key_then_the_params() {
+        for kind in KINDS.iter().filter(|k| k.instance_table()) {
+            let m = module(kind.shader());
+            let (members, size) = wgsl_struct(&m, "Instance")
+                .unwrap_or_else(|| panic!("{} declares no `Instance`", kind.name()));
+            let params = kind.gpu_params_layout().size;
+            assert_eq!(members.last(), Some(&("p".to_string(), 16)), "{}", kind.name());
+            assert_eq!(size, 16 + params, "{}", kind.name());
+            assert_eq!(params % 4, 0, "{}", kind.name());
         }
     }
 

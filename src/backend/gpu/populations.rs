@@ -90,6 +90,7 @@ pub(crate) fn build(
             _ => Update::Plain,
         };
         kernels.add_update(ctx, kind, update)?;
+        let batch = net.batch.as_ref();
         let info = PopulationInfoGpu {
             dt: net.dt_ms as f32,
             n,
@@ -98,14 +99,28 @@ pub(crate) fn build(
             seed_lo: seed[0],
             seed_hi: seed[1],
             spike_slots: net.spike_slots(index),
-            _pad: 0,
+            instance_size: batch.map_or(n, |b| n / b.instances() as u32),
         };
-        let params = p.model.gpu_params();
         let model_data = ctx.storage_buffer(
             &format!("{}.model_data", p.name),
             bytemuck::cast_slice(&p.model.gpu_data()),
         )?;
-        let params_buf = ctx.uniform_buffer(&format!("{}.params", p.name), &params);
+        let params_buf = if kind.instance_table() {
+            // One `Instance` per instance: its seed's key, then its `Params`.
+            let entry = |seed: u64, params: &[u8]| {
+                let key = crate::rng::seed_key(seed);
+                let mut bytes: Vec<u8> = bytemuck::cast_slice(&[key[0], key[1], 0, 0]).to_vec();
+                bytes.extend_from_slice(params);
+                bytes
+            };
+            let table: Vec<u8> = match batch {
+                Some(b) => b.seeds.iter().zip(&b.params[index]).flat_map(|(&s, params)| entry(s, params)).collect(),
+                None => entry(net.seed, &p.model.gpu_params()),
+            };
+            ctx.storage_buffer(&format!("{}.instances", p.name), &table)?
+        } else {
+            ctx.uniform_buffer(&format!("{}.params", p.name), &p.model.gpu_params())
+        };
         let info_buf = ctx.uniform_buffer(&format!("{}.info", p.name), bytemuck::bytes_of(&info));
         let resources = vec![
             params_buf.as_entire_binding(),
