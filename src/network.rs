@@ -301,7 +301,9 @@ impl Network {
                 })
             })
             .collect::<Result<Vec<_>>>()?;
-        release_freed_memory();
+        if projections.iter().map(|p: &ProjectionData| p.n_synapses()).sum::<usize>() > 1 << 20 {
+            release_freed_memory();
+        }
         Ok(Network {
             dt_ms: sim.dt_ms,
             n_steps: (sim.duration_ms / sim.dt_ms).round() as u64,
@@ -340,6 +342,8 @@ impl Network {
 /// The connectivity is drawn one small `Vec` per row; once copied into the CSR they are freed,
 /// but glibc keeps freed small blocks resident in its per-thread arenas, so the backend's
 /// copy would come on top of them. Handing them back keeps the peak what `memory` estimates.
+/// (Only past a million synapses: the trim walks the whole heap, which a sweep building
+/// thousands of small networks beside its open output would pay for each.)
 fn release_freed_memory() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     // SAFETY: malloc_trim only returns free memory of the allocator to the OS.
@@ -348,7 +352,6 @@ fn release_freed_memory() {
     }
 }
 
-/// An event-driven projection's data; `g0` is its initial g and the key that gives it.
 /// A procedural projection's row pointers (its lengths drawn for `fixed_probability`) with
 /// its one weight, and what draws its rows (`crate::procedural`): rows by target, or by source
 /// where `by_source` (validated: `fixed_probability` only, which is the same either way).

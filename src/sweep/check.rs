@@ -25,17 +25,35 @@ pub fn describe(config: &Config, sweep: &Sweep, peak: u64) -> Result<String> {
         let _ = writeln!(s, "  {key}: {} values ({}{})", list.len(), shown.join(", "), if list.len() > 6 { ", …" } else { "" });
     }
     if shapes > 1 {
-        let _ = writeln!(s, "  {shapes} network shapes (a swept key changes sizes or synapse counts)");
+        let _ = writeln!(s, "  {shapes} network shapes (a swept key changes sizes or synapse counts): on the GPU, instances of one shape share a batch");
     } else {
         let _ = writeln!(s, "  one network shape: every instance the same size");
     }
     let threads = rayon::current_num_threads();
     let _ = writeln!(
         s,
-        "  memory: about {} per instance at most; the CPU runs {threads} at once (about {}), the GPU one after another",
+        "  memory: about {} per instance at most; the CPU runs {threads} at once (about {})",
         human_bytes(largest),
         human_bytes(largest * threads.min(sweep.len()) as u64)
     );
+    if let Some(first) = configs.first() {
+        let shape = Shape::from_config(first);
+        let plan = crate::record::RecordPlan::from_config(first);
+        let coupling = crate::backend::gpu::resolved(&shape, first.simulation.gpu_coupling, u64::MAX)?;
+        let chunk = crate::simulator::chunk_steps_of(&shape, &plan, first.simulation.chunk_steps);
+        let each = crate::backend::gpu::sizing::instance_bytes(&shape, &plan, chunk, coupling);
+        let batched = shape.populations.iter().all(|p| p.model.instance_table())
+            && shape.projections.iter().all(|p| p.equation_passes.is_none() && !p.procedural);
+        let _ = writeln!(
+            s,
+            "  GPU: {}",
+            if batched {
+                format!("instances in batches sharing one set of buffers, about {} each on the device (as many per batch as its bindings and memory take)", human_bytes(each))
+            } else {
+                "one instance after another (a model reads one set of parameters, or synapses are written as equations or drawn: no batches)".to_string()
+            }
+        );
+    }
     Ok(s)
 }
 

@@ -9,6 +9,7 @@
 //!                                   attributes (config, seed, simulated_ms, …) on the group
 //! ```
 
+pub mod batch;
 pub mod check;
 pub mod instances;
 pub mod merge;

@@ -1,6 +1,9 @@
 //! Running a sweep's instances into one file: in parallel on the CPU (each instance's own
-//! network and backend, as a single run of its point), one after another on the GPU (one
-//! device, a backend per instance).
+//! network and backend, as a single run of its point); on the GPU in batches, each batch's
+//! instances merged into one network (`batch`) with one set of buffers and one dispatch per
+//! kernel per step, its output split back into the instances' groups. Instances that cannot
+//! share a network (a model without an instance table, another shape), and a batch in which
+//! an instance diverged, run one after another, each on its own backend.
 
 use super::instances;
 use super::spec::{Slice, Sweep};
@@ -27,12 +30,20 @@ pub struct SweepSummary {
     pub instance_steps: u64,
     pub wall_s: f64,
     pub backend: String,
+    /// Instances that ran merged with others (GPU batches), and the largest batch.
+    pub batched: usize,
+    pub largest_batch: usize,
 }
 
 impl SweepSummary {
     pub fn one_line(&self) -> String {
+        let batches = if self.batched > 0 {
+            format!(", {} of them in batches of up to {}", self.batched, self.largest_batch)
+        } else {
+            String::new()
+        };
         format!(
-            "{} of {} instances on {}: {} instance-steps in {:.2} s ({:.3e} instance-steps/s)",
+            "{} of {} instances on {}{batches}: {} instance-steps in {:.2} s ({:.3e} instance-steps/s)",
             self.instances,
             self.total,
             self.backend,
@@ -87,7 +98,7 @@ pub fn run(req: &RunRequest, config: &Config, sweep: &Sweep, path: &Path) -> Res
     let result = run_into(target.partial(), req, config, sweep, range.clone(), &configs, gpu);
     let steps = configs.iter().map(|c| c.clock().n_steps).sum();
     match result {
-        Ok(backend) => Ok((
+        Ok((backend, batched, largest_batch)) => Ok((
             target.commit()?,
             SweepSummary {
                 instances: configs.len(),
@@ -95,6 +106,8 @@ pub fn run(req: &RunRequest, config: &Config, sweep: &Sweep, path: &Path) -> Res
                 instance_steps: steps,
                 wall_s: started.elapsed().as_secs_f64(),
                 backend,
+                batched,
+                largest_batch,
             },
         )),
         Err(e @ Error::SweepInterrupted { .. }) => {
@@ -117,7 +130,7 @@ fn run_into(
     range: std::ops::Range<usize>,
     configs: &[Config],
     gpu: bool,
-) -> Result<String> {
+) -> Result<(String, usize, usize)> {
     let h5 = |source| Error::Hdf5 { path: partial.to_owned(), source };
     let file = hdf5::File::create(partial).map_err(h5)?;
     let slice = req.slice.unwrap_or(Slice { k: 1, m: 1 });
@@ -126,6 +139,7 @@ fn run_into(
     write_table(&file, sweep, range.clone()).map_err(h5)?;
 
     let done = AtomicUsize::new(0);
+    let (batched, largest_batch) = (AtomicUsize::new(0), AtomicUsize::new(0));
     let last_flush = std::sync::Mutex::new(Instant::now());
     let bar = (req.run.show_progress && configs.len() > 1).then(|| {
         let bar = indicatif::ProgressBar::new(configs.len() as u64);
@@ -175,11 +189,33 @@ fn run_into(
     let instances: Vec<(usize, &Config)> = range.zip(configs).collect();
     let result = if gpu {
         let ctx = Arc::new(gpu::GpuContext::new(config.simulation.adapter.as_deref())?);
-        instances.iter().try_for_each(|&(k, cfg)| {
+        let alone = |k: usize, cfg: &Config| {
             one(k, cfg, &|net, plan| {
                 Ok(Box::new(gpu::GpuBackend::in_context(ctx.clone(), net, plan, gpu::GpuOptions::of(&cfg.simulation))?) as Box<dyn Backend>)
             })
-        })
+        };
+        let mut rest = &instances[..];
+        let mut outcome = Ok(());
+        while let Some(&(_, cfg)) = rest.first() {
+            if interrupted() {
+                break;
+            }
+            let (batch, tail) = rest.split_at(batch_size(&ctx, cfg, rest.len())?);
+            rest = tail;
+            let ran = run_batch(&ctx, partial, &file, req, batch, &alone).map(|(n, largest)| {
+                batched.fetch_add(n, Ordering::Relaxed);
+                largest_batch.fetch_max(largest, Ordering::Relaxed);
+                done.fetch_add(n, Ordering::Relaxed);
+                if let Some(b) = &bar {
+                    b.inc(n as u64);
+                }
+            });
+            if let Err(e) = ran {
+                outcome = Err(e);
+                break;
+            }
+        }
+        outcome
     } else {
         instances.par_iter().try_for_each(|&(k, cfg)| {
             let mut opts = backend_options(cfg);
@@ -209,7 +245,135 @@ fn run_into(
     if stop == "interrupted" {
         return Err(Error::SweepInterrupted { done: n_done, total: instances.len() });
     }
-    Ok(backend_name.to_string())
+    Ok((backend_name.to_string(), batched.load(Ordering::Relaxed), largest_batch.load(Ordering::Relaxed)))
+}
+
+/// Instances of `cfg`'s shape one batch may hold on the device of `ctx`: as many as keep every
+/// buffer that is not cut into parts within one binding, the batch's buffers within the
+/// declared memory (`simulation.gpu_memory_gib`, else four bindings' worth: wgpu does not
+/// report a device's memory), and its recordings, kept until the batch ends, within a quarter
+/// of the host's free memory; at most `left`.
+fn batch_size(ctx: &gpu::GpuContext, cfg: &Config, left: usize) -> Result<usize> {
+    let shape = crate::shape::Shape::from_config(cfg);
+    let plan = RecordPlan::from_config(cfg);
+    let options = gpu::GpuOptions::of(&cfg.simulation);
+    let limits = options.limits(&ctx.limits);
+    let binding = gpu::preflight::binding_limit(&limits);
+    let coupling = gpu::resolved(&shape, cfg.simulation.gpu_coupling, binding)?;
+    let largest_whole = gpu::preflight::network_buffers(&shape, coupling, &limits)?
+        .into_iter()
+        .filter(|b| b.parts.is_none())
+        .map(|b| b.bytes)
+        .max()
+        .unwrap_or(1)
+        .max(1);
+    let chunk = crate::simulator::chunk_steps_of(&shape, &plan, cfg.simulation.chunk_steps);
+    let each = gpu::sizing::instance_bytes(&shape, &plan, chunk, coupling).max(1);
+    let memory = options.memory_bytes.unwrap_or(4 * binding);
+    // Traces as planned; spikes (a time and an id, 16 bytes) counted at 200 Hz.
+    let recorded_neurons: u64 = shape.populations.iter().zip(&plan.spikes).filter(|(_, &on)| on).map(|(p, _)| p.size).sum();
+    let seconds = shape.n_steps as f64 * shape.dt_ms * 1e-3;
+    let recording = plan.trace_bytes_per_chunk(shape.n_steps) + (recorded_neurons as f64 * 200.0 * seconds * 16.0) as u64;
+    let host = crate::memory::available().map_or(1 << 30, |a| a.bytes / 4);
+    let fit = (binding / largest_whole).min(memory / each).min(host / recording.max(1));
+    Ok((fit as usize).clamp(1, left.max(1)))
+}
+
+/// Runs `batch` on `ctx`'s device, each instance into its group of `file`, its instances
+/// grouped by what they can share (`batch::unfit`) and each group of two or more merged into
+/// one network; returns how many completed merged, and the largest group that did. Each
+/// instance's share of the merged output is kept in memory until the run ends, then written
+/// to its group. A group of one, and a group in which an instance diverged, run `alone`.
+fn run_batch(
+    ctx: &Arc<gpu::GpuContext>,
+    partial: &Path,
+    file: &hdf5::File,
+    req: &RunRequest,
+    batch: &[(usize, &Config)],
+    alone: &dyn Fn(usize, &Config) -> Result<()>,
+) -> Result<(usize, usize)> {
+    if batch.len() == 1 {
+        return alone(batch[0].0, batch[0].1).map(|()| (0, 0));
+    }
+    let nets = batch
+        .par_iter()
+        .map(|&(_, cfg)| Network::build(cfg))
+        .collect::<Result<Vec<_>>>()?;
+    let plans = batch
+        .iter()
+        .zip(&nets)
+        .map(|(&(_, cfg), net)| {
+            let mut plan = RecordPlan::from_config(cfg);
+            plan.resolve(net)?;
+            Ok(plan)
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let mut groups: Vec<Vec<usize>> = Vec::new();
+    for i in 0..batch.len() {
+        let fits = |g: &&mut Vec<usize>| super::batch::unfit((&nets[g[0]], &plans[g[0]]), (&nets[i], &plans[i])).is_none();
+        match groups.iter_mut().find(fits) {
+            Some(g) => g.push(i),
+            None => groups.push(vec![i]),
+        }
+    }
+    let (mut completed, mut largest) = (0, 0);
+    for group in groups {
+        let one_by_one = || group.iter().try_for_each(|&i| alone(batch[i].0, batch[i].1));
+        let members: Vec<&Network> = group.iter().map(|&i| &nets[i]).collect();
+        let member_plans: Vec<&RecordPlan> = group.iter().map(|&i| &plans[i]).collect();
+        let merged = match super::batch::merge(&members, &member_plans) {
+            Ok(merged) if group.len() > 1 => merged,
+            _ => {
+                one_by_one()?;
+                continue;
+            }
+        };
+        let cfg = batch[group[0]].1;
+        let mut backend = gpu::GpuBackend::in_context(ctx.clone(), &merged.net, &merged.plan, gpu::GpuOptions::of(&cfg.simulation))?;
+        let at = Instant::now();
+        let opts = RunOptions { chunk_steps: cfg.simulation.chunk_steps, show_progress: false, interrupt: req.run.interrupt.clone() };
+        let mut sink = BatchSink { batched: &merged, chunks: vec![Vec::new(); group.len()] };
+        let result = simulator::run(&merged.net, &mut backend, &merged.plan, &mut sink, &opts);
+        if let Err(Error::Diverged { .. }) = result {
+            one_by_one()?;
+            continue;
+        }
+        // One group open at a time: HDF5 slows with every object held open.
+        let wall = at.elapsed().as_secs_f64() / group.len() as f64;
+        let info = backend.info();
+        for (&i, chunks) in group.iter().zip(&sink.chunks) {
+            let meta = RunMeta::of(&req.config, batch[i].1, &info);
+            let mut writer = Hdf5Writer::create_at(partial, file, &format!("instances/{}", batch[i].0), &nets[i], &plans[i], &meta)?;
+            for chunk in chunks {
+                simulator::ChunkSink::append(&mut writer, chunk)?;
+            }
+            writer.finish_as(wall, crate::io::hdf5::stop_reason(&result))?;
+        }
+        match result {
+            Ok(_) => {
+                completed += group.len();
+                largest = largest.max(group.len());
+            }
+            Err(Error::Interrupted { .. }) => return Ok((completed, largest)),
+            Err(e) => return Err(e),
+        }
+    }
+    Ok((completed, largest))
+}
+
+/// Splits each chunk of a merged run among its instances, kept until the run ends.
+struct BatchSink<'a> {
+    batched: &'a super::batch::Batched,
+    chunks: Vec<Vec<crate::record::ChunkOutput>>,
+}
+
+impl simulator::ChunkSink for BatchSink<'_> {
+    fn append(&mut self, chunk: &crate::record::ChunkOutput) -> Result<()> {
+        for (kept, part) in self.chunks.iter_mut().zip(self.batched.split(chunk)) {
+            kept.push(part);
+        }
+        Ok(())
+    }
 }
 
 fn write_root(file: &hdf5::File, req: &RunRequest, config: &Config, sweep: &Sweep, slice: Slice, backend: &str) -> hdf5::Result<()> {

@@ -6,6 +6,8 @@ use ganglion::app::{self, Ran, RunRequest};
 use ganglion::sweep::Slice;
 use std::path::{Path, PathBuf};
 
+const K80: &str = "configs/cobahh_k80.toml";
+
 /// The seed pair with noise (so that seeds matter), 30 ms, traces of v.
 const PAIR: &str = "configs/hh_pair.toml";
 
@@ -99,20 +101,94 @@ fn each_instance_is_exactly_the_single_run_of_its_point_on_the_cpu() {
     assert!(complete);
 }
 
+/// Runs a sweep, returning its file and summary.
+fn run_sweep_summary(config: &str, out: &Path, overrides: &[String]) -> (PathBuf, ganglion::sweep::run::SweepSummary) {
+    match app::run_any(&request(config, out, overrides, None)).expect("the sweep runs") {
+        (path, Ran::Sweep(s)) => (path, s),
+        (_, Ran::Single(_)) => panic!("a sweep was expected"),
+    }
+}
+
 #[test]
-fn each_instance_is_the_single_gpu_run_of_its_point() {
+fn each_instance_of_a_gpu_batch_is_the_single_gpu_run_of_its_point() {
     let dir = tempfile::tempdir().unwrap();
     let mut o = base_overrides();
     o.push("simulation.backend=\"gpu\"".into());
-    o.push("sweep.mode=\"zip\"".into());
     o.push("sweep.populations.hh.params.i_ext=[8.0, 12.0]".into());
+    o.push("sweep.projections.hh_hh.weight=[0.0, 0.2]".into());
     o.push("sweep.simulation.seed=[3, 4]".into());
-    let file = run_sweep(PAIR, &dir.path().join("sweep.h5"), &o, None);
-    for (k, point) in [(0, ["populations.hh.params.i_ext=8.0", "simulation.seed=3"]), (1, ["populations.hh.params.i_ext=12.0", "simulation.seed=4"])] {
+    let (file, summary) = run_sweep_summary(PAIR, &dir.path().join("sweep.h5"), &o);
+    // All eight in one set of buffers: one dispatch per kernel per step.
+    assert_eq!((summary.batched, summary.largest_batch), (8, 8), "{}", summary.one_line());
+    for (k, point) in [
+        (0, ["populations.hh.params.i_ext=8.0", "projections.hh_hh.weight=0.0", "simulation.seed=3"]),
+        (3, ["populations.hh.params.i_ext=8.0", "projections.hh_hh.weight=0.2", "simulation.seed=4"]),
+        (6, ["populations.hh.params.i_ext=12.0", "projections.hh_hh.weight=0.2", "simulation.seed=3"]),
+    ] {
         let mut point: Vec<String> = point.iter().map(|s| s.to_string()).collect();
         point.push("simulation.backend=\"gpu\"".into());
         assert_instance_is_single_run(PAIR, &file, k, &point, dir.path());
     }
+}
+
+#[test]
+fn event_driven_networks_batch_too_and_equal_their_single_gpu_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    // COBAHH with a fixed in-degree: every seed's arrivals get the same fixed-point scale, so
+    // that the instances share one network.
+    let common = [
+        "simulation.backend=\"gpu\"",
+        "simulation.duration_ms=20",
+        "populations.exc.size=800",
+        "populations.inh.size=200",
+        "record.spikes=[\"exc\", \"inh\"]",
+    ];
+    let mut o: Vec<String> = common.iter().map(|s| s.to_string()).collect();
+    o.push("sweep.simulation.seed=[5, 6, 7]".into());
+    let (file, summary) = run_sweep_summary(K80, &dir.path().join("cobahh.h5"), &o);
+    assert_eq!(summary.batched, 3, "{}", summary.one_line());
+    let f = hdf5::File::open(&file).unwrap();
+    let mut point: Vec<String> = common.iter().map(|s| s.to_string()).collect();
+    point.push("simulation.seed=6".into());
+    let single = dir.path().join("single.h5");
+    app::run(&request(K80, &single, &point, None)).unwrap();
+    let single = datasets(&hdf5::File::open(&single).unwrap(), "/spikes");
+    let instance = datasets(&f, "instances/1/spikes");
+    assert!(single.iter().any(|(_, v)| v.len() > 100), "the network fires");
+    assert_eq!(instance, single);
+    assert_ne!(datasets(&f, "instances/0/spikes"), instance, "its own seed, its own network");
+}
+
+#[test]
+fn a_batch_with_a_diverging_instance_runs_again_one_by_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut o = base_overrides();
+    o.push("simulation.backend=\"gpu\"".into());
+    // A current that takes V past f32's range at once.
+    o.push("sweep.populations.hh.params.i_ext=[10.0, 3e38]".into());
+    let (file, summary) = run_sweep_summary(PAIR, &dir.path().join("sweep.h5"), &o);
+    assert_eq!(summary.batched, 0, "{}", summary.one_line());
+    let f = hdf5::File::open(&file).unwrap();
+    let reason = |k: usize| -> String {
+        f.group(&format!("instances/{k}")).unwrap().attr("stop_reason").unwrap().read_scalar::<hdf5::types::VarLenUnicode>().unwrap().to_string()
+    };
+    assert_eq!((reason(0).as_str(), reason(1).as_str()), ("complete", "diverged"));
+    let point = vec!["populations.hh.params.i_ext=10.0".to_string(), "simulation.backend=\"gpu\"".into()];
+    assert_instance_is_single_run(PAIR, &file, 0, &point, dir.path());
+}
+
+#[test]
+fn models_without_an_instance_table_sweep_one_by_one_on_the_gpu() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = vec![
+        "sweep.simulation.seed=[1, 2]".to_string(),
+        "simulation.duration_ms=20".into(),
+        "simulation.backend=\"gpu\"".into(),
+    ];
+    let (file, summary) = run_sweep_summary("configs/ofc_saccade.toml", &dir.path().join("ofc.h5"), &o);
+    assert_eq!((summary.instances, summary.batched), (2, 0), "{}", summary.one_line());
+    let f = hdf5::File::open(&file).unwrap();
+    assert_ne!(datasets(&f, "instances/0"), datasets(&f, "instances/1"));
 }
 
 #[test]

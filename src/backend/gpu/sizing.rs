@@ -117,6 +117,15 @@ pub fn required_bytes(
     neurons + synapses + traces + spike_capacity * 8 + slots
 }
 
+/// What one more instance adds to a batch's buffers: `required_bytes` without the spike and
+/// step buffers, which a batch has once.
+pub fn instance_bytes(net: &Shape, plan: &RecordPlan, chunk_steps: u64, resolved: GpuCoupling) -> u64 {
+    let (steps, spike_capacity) =
+        submit_plan(net, plan, chunk_steps.min(MAX_STEPS_PER_SUBMIT), 2 << 30);
+    let once = spike_capacity * 8 + slots_per_submit(steps, plan.traces.len()) * 256;
+    required_bytes(net, plan, chunk_steps, resolved).saturating_sub(once)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,0 +1,256 @@
+//! A sweep's instances as one network for the GPU: each population holds every instance's
+//! neurons, instance-major (instance k's neuron i at k·N + i); the matrices are
+//! block-diagonal, one block per instance; each instance keeps its model's `Params` and its
+//! seed in the network's `BatchLayout`, which the models with an instance table read per
+//! neuron. One set of buffers and one dispatch per kernel per step then serves the whole
+//! batch, and each instance computes what its own run computes: its noise is drawn by its
+//! seed and its neurons' indices within it, its sums run over its own block in its own order.
+//! `split` hands each instance its share of every chunk the merged run records.
+
+use crate::connectivity::{Csr, Weights};
+use crate::network::{BatchLayout, EventProjection, Network, PopulationData, ProjectionData};
+use crate::record::{ChunkOutput, RecordPlan, TraceChunk, TracePlan};
+
+/// The merged network of a batch of instances, its recording plan, and what splits its output.
+pub struct Batched {
+    pub net: Network,
+    pub plan: RecordPlan,
+    /// Per population, its neurons in one instance.
+    pub sizes: Vec<usize>,
+    /// Per trace, its neurons in one instance.
+    pub traced: Vec<usize>,
+    pub instances: usize,
+}
+
+/// Why `other` cannot share one network with `first`, if it cannot: anything but their
+/// models' parameters, seeds, initial values and matrices (of the same shape) must be the
+/// same, and every model must read an instance table.
+pub fn unfit(first: (&Network, &RecordPlan), other: (&Network, &RecordPlan)) -> Option<String> {
+    let ((a, a_plan), (net, plan)) = (first, other);
+    if net.dt_ms != a.dt_ms || net.n_steps != a.n_steps {
+        return Some("another clock".into());
+    }
+    if net.populations.len() != a.populations.len() || net.projections.len() != a.projections.len() {
+        return Some("another shape".into());
+    }
+    for (p, q) in net.populations.iter().zip(&a.populations) {
+        let kind = p.model.kind();
+        if !kind.instance_table() {
+            return Some(format!("the {} model reads one set of parameters", kind.name()));
+        }
+        if p.size != q.size || kind.name() != q.model.kind().name() || p.model.gpu_data() != q.model.gpu_data() {
+            return Some(format!("population `{}` differs in size or model", p.name));
+        }
+    }
+    for (p, q) in net.projections.iter().zip(&a.projections) {
+        if p.equation.is_some() || p.procedural.is_some() {
+            return Some(format!("projection `{}` is written as equations or drawn procedurally", p.name));
+        }
+        // The synapses' parameters, and the event-driven arrivals' fixed-point scale, are
+        // one per projection for the whole batch.
+        let same_synapse = format!("{:?}", p.synapse) == format!("{:?}", q.synapse);
+        let same_events = match (&p.event, &q.event) {
+            (None, None) => true,
+            (Some(x), Some(y)) => x.synapse == y.synapse && x.fixed_scale == y.fixed_scale,
+            _ => false,
+        };
+        if !same_synapse
+            || !same_events
+            || p.source != q.source
+            || p.target != q.target
+            || p.source_activation != q.source_activation
+            || (p.csr.n_rows, p.csr.n_cols) != (q.csr.n_rows, q.csr.n_cols)
+        {
+            return Some(format!("projection `{}` differs in its synapse", p.name));
+        }
+    }
+    let same_traces = plan.traces.len() == a_plan.traces.len()
+        && plan.traces.iter().zip(&a_plan.traces).all(|(t, u)| {
+            t.projection.is_none()
+                && t.population == u.population
+                && t.variables == u.variables
+                && t.every == u.every
+                && t.neurons == u.neurons
+        });
+    if plan.spikes != a_plan.spikes || !same_traces {
+        return Some("it records otherwise".into());
+    }
+    None
+}
+
+fn projection(net: &Network, index: usize) -> &ProjectionData {
+    &net.projections[index]
+}
+
+/// The instances' matrices side by side on the diagonal, their weights one per synapse
+/// unless every instance has the same one.
+fn block_diagonal<'a>(blocks: impl Iterator<Item = &'a Csr> + Clone) -> Csr {
+    let first = blocks.clone().next().expect("a batch has instances");
+    let uniform = match &first.weights {
+        Weights::Uniform(w) if blocks.clone().all(|b| b.weights == Weights::Uniform(*w)) => Some(*w),
+        _ => None,
+    };
+    let mut row_ptr = vec![0u32];
+    let (mut col_idx, mut weights) = (Vec::new(), Vec::new());
+    let (mut n_rows, mut n_cols) = (0, 0);
+    for b in blocks {
+        let base = *row_ptr.last().expect("starts at 0");
+        row_ptr.extend(b.row_ptr[1..].iter().map(|&p| base + p));
+        col_idx.extend(b.col_idx.iter().map(|&c| c + n_cols as u32));
+        if uniform.is_none() {
+            weights.extend((0..b.n_synapses()).map(|s| b.weight(s)));
+        }
+        n_rows += b.n_rows;
+        n_cols += b.n_cols;
+    }
+    Csr {
+        n_rows,
+        n_cols,
+        row_ptr,
+        col_idx,
+        weights: uniform.map_or(Weights::PerSynapse(weights), Weights::Uniform),
+    }
+}
+
+/// `nets` (with their plans) as one network, or why they cannot be.
+pub fn merge(nets: &[&Network], plans: &[&RecordPlan]) -> Result<Batched, String> {
+    let first = *nets.first().ok_or("no instances")?;
+    for (k, (net, plan)) in nets.iter().zip(plans).enumerate() {
+        if let Some(why) = unfit((first, plans[0]), (net, plan)) {
+            return Err(format!("instance {k}: {why}"));
+        }
+    }
+    let k = nets.len();
+    let populations = first
+        .populations
+        .iter()
+        .enumerate()
+        .map(|(index, p)| PopulationData {
+            name: p.name.clone(),
+            size: p.size * k,
+            model: p.model.clone(),
+            init: (0..p.init.len())
+                .map(|var| nets.iter().flat_map(|n| n.populations[index].init[var].iter().copied()).collect())
+                .collect(),
+        })
+        .collect();
+    let projections = first
+        .projections
+        .iter()
+        .enumerate()
+        .map(|(index, p)| {
+            let event = p.event.as_ref().map(|e| {
+                let events: Vec<&EventProjection> =
+                    nets.iter().map(|n| projection(n, index).event.as_ref().expect("checked alike")).collect();
+                let by_source = block_diagonal(events.iter().map(|e| &e.by_source));
+                let same_weight = events.iter().all(|x| x.fixed_weights.len() == 1 && x.fixed_weights == e.fixed_weights);
+                EventProjection {
+                    synapse: e.synapse,
+                    g0: events.iter().flat_map(|x| x.g0.iter().copied()).collect(),
+                    fixed_scale: e.fixed_scale,
+                    fixed_weights: if same_weight {
+                        e.fixed_weights.clone()
+                    } else {
+                        events
+                            .iter()
+                            .flat_map(|x| {
+                                let n = x.by_source.n_synapses();
+                                (0..n).map(move |s| x.fixed_weights[if x.fixed_weights.len() == 1 { 0 } else { s }])
+                            })
+                            .collect()
+                    },
+                    by_source,
+                }
+            });
+            ProjectionData {
+                name: p.name.clone(),
+                source: p.source,
+                target: p.target,
+                synapse: p.synapse.clone(),
+                csr: block_diagonal(nets.iter().map(|n| &projection(n, index).csr)),
+                source_activation: p.source_activation,
+                event,
+                equation: None,
+                procedural: None,
+            }
+        })
+        .collect();
+    let sizes: Vec<usize> = first.populations.iter().map(|p| p.size).collect();
+    let plan = RecordPlan {
+        spikes: plans[0].spikes.clone(),
+        traces: plans[0]
+            .traces
+            .iter()
+            .map(|t| TracePlan {
+                neurons: (0..k)
+                    .flat_map(|i| {
+                        let base = (i * sizes[t.population]) as u32;
+                        t.neurons.iter().map(move |&n| n + base)
+                    })
+                    .collect(),
+                ..t.clone()
+            })
+            .collect(),
+    };
+    Ok(Batched {
+        net: Network {
+            dt_ms: first.dt_ms,
+            n_steps: first.n_steps,
+            seed: first.seed,
+            populations,
+            projections,
+            batch: Some(BatchLayout {
+                seeds: nets.iter().map(|n| n.seed).collect(),
+                params: (0..first.populations.len())
+                    .map(|p| nets.iter().map(|n| n.populations[p].model.gpu_params()).collect())
+                    .collect(),
+            }),
+        },
+        traced: plans[0].traces.iter().map(|t| t.neurons.len()).collect(),
+        plan,
+        sizes,
+        instances: k,
+    })
+}
+
+impl Batched {
+    /// The merged run's `chunk` as each instance's own chunk: its spikes with its neurons'
+    /// indices, its traced neurons' samples. One pass over the spikes, in their order.
+    pub fn split(&self, chunk: &ChunkOutput) -> Vec<ChunkOutput> {
+        let mut out: Vec<ChunkOutput> = (0..self.instances)
+            .map(|_| ChunkOutput {
+                first_step: chunk.first_step,
+                n_steps: chunk.n_steps,
+                spikes: vec![Vec::new(); chunk.spikes.len()],
+                traces: Vec::with_capacity(chunk.traces.len()),
+                diverged: None,
+            })
+            .collect();
+        for (population, (spikes, &n)) in chunk.spikes.iter().zip(&self.sizes).enumerate() {
+            for s in spikes {
+                let k = s.neuron as usize / n;
+                out[k].spikes[population].push(crate::record::Spike { step: s.step, neuron: s.neuron - (k * n) as u32 });
+            }
+        }
+        for (t, &m) in chunk.traces.iter().zip(&self.traced) {
+            for (k, o) in out.iter_mut().enumerate() {
+                o.traces.push(TraceChunk {
+                    n_samples: t.n_samples,
+                    data: t
+                        .data
+                        .iter()
+                        .map(|rows| {
+                            (0..t.n_samples)
+                                .flat_map(|row| {
+                                    let at = row * m * self.instances + k * m;
+                                    rows[at..at + m].iter().copied()
+                                })
+                                .collect()
+                        })
+                        .collect(),
+                });
+            }
+        }
+        out
+    }
+}
