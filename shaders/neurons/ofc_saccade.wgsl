@@ -25,7 +25,29 @@ struct Params {
     _pad1: u32,
 }
 
-@group(0) @binding(0) var<uniform> p: Params;
+// A sweep's instances run as one population of `population.instance_size` neurons each
+// (instance-major); each instance's parameters and noise key are its entry of this table, at
+// binding 0 (a single run's table has one entry). `enter_instance` loads neuron i's into `p`
+// and `noise_key` and gives i's index within its instance: the noise counter's neuron, so that
+// an instance draws the noise of its own run.
+struct Instance {
+    seed_lo: u32,
+    seed_hi: u32,
+    _pad0: u32,
+    _pad1: u32,
+    p: Params,
+}
+
+@group(0) @binding(0) var<storage, read> instances: array<Instance>;
+var<private> p: Params;
+var<private> noise_key: vec2<u32>;
+
+fn enter_instance(i: u32) -> u32 {
+    let k = i / population.instance_size;
+    p = instances[k].p;
+    noise_key = vec2<u32>(instances[k].seed_lo, instances[k].seed_hi);
+    return i - k * population.instance_size;
+}
 
 const POS: u32 = 0u;
 const VEL: u32 = 1u;
@@ -96,17 +118,18 @@ fn update_neurons(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_wo
     if (i >= population.n) {
         return;
     }
+    let local = enter_instance(i);
     let n_all = population.n;
     let dt = p.dt_s;
-    let key = vec2<u32>(population.seed_lo, population.seed_hi);
+    let key = noise_key;
     let x = load(i, X, n_all);
     var x_est = load(i, X_EST, n_all);
     let u = state[U * n_all + i];
     var x_new = vec4<f32>(0.0);
     if (p.noisy != 0u) {
-        let gamma = normal_draw(key, i, step_info.step_lo, step_info.step_hi, population.index, STREAM_CONTROL);
+        let gamma = normal_draw(key, local, step_info.step_lo, step_info.step_hi, population.index, STREAM_CONTROL);
         for (var k = 0u; k < 4u; k++) {
-            let omega = normal_draw(key, i, step_info.step_lo, step_info.step_hi, population.index, STREAM_PLANT + k);
+            let omega = normal_draw(key, local, step_info.step_lo, step_info.step_hi, population.index, STREAM_PLANT + k);
             var y = 0.0;
             if (k == 3u) {
                 y = p.y_bu * u * gamma;
@@ -115,7 +138,7 @@ fn update_neurons(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_wo
         }
         var innovation = vec3<f32>(0.0);
         for (var j = 0u; j < 3u; j++) {
-            let xi = normal_draw(key, i, step_info.step_lo, step_info.step_hi, population.index, STREAM_OBSERVATION + j);
+            let xi = normal_draw(key, local, step_info.step_lo, step_info.step_hi, population.index, STREAM_OBSERVATION + j);
             let dy = x[j] * dt + observation_noise(j) * p.sqrt_dt * xi;
             innovation[j] = dy - x_est[j] * dt;
         }

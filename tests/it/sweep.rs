@@ -178,17 +178,31 @@ fn a_batch_with_a_diverging_instance_runs_again_one_by_one() {
 }
 
 #[test]
-fn models_without_an_instance_table_sweep_one_by_one_on_the_gpu() {
+fn the_saccade_model_batches_and_models_written_as_equations_run_one_by_one_on_the_gpu() {
     let dir = tempfile::tempdir().unwrap();
+    let common = ["simulation.duration_ms=20".to_string(), "simulation.backend=\"gpu\"".into()];
+    let mut o = common.to_vec();
+    o.push("sweep.simulation.seed=[1, 2]".into());
+    let (file, summary) = run_sweep_summary("configs/ofc_saccade.toml", &dir.path().join("ofc.h5"), &o);
+    assert_eq!((summary.instances, summary.batched), (2, 2), "{}", summary.one_line());
+    let f = hdf5::File::open(&file).unwrap();
+    let b = datasets(&f, "instances/1");
+    assert_ne!(datasets(&f, "instances/0"), b);
+    let single = dir.path().join("ofc2.h5");
+    let mut point = common.to_vec();
+    point.push("simulation.seed=2".into());
+    app::run(&request("configs/ofc_saccade.toml", &single, &point, None)).unwrap();
+    let single = datasets(&hdf5::File::open(&single).unwrap(), "/");
+    for (path, values) in &b {
+        let twin = single.iter().find(|(p, _)| p == path).unwrap_or_else(|| panic!("{path} in the single run"));
+        assert_eq!(&twin.1, values, "{path}");
+    }
     let o = vec![
-        "sweep.simulation.seed=[1, 2]".to_string(),
-        "simulation.duration_ms=20".into(),
+        "sweep.models.lif_tutorial.namespace.I_mean=[\"25e-11*amp\", \"35e-11*amp\"]".to_string(),
         "simulation.backend=\"gpu\"".into(),
     ];
-    let (file, summary) = run_sweep_summary("configs/ofc_saccade.toml", &dir.path().join("ofc.h5"), &o);
+    let (_, summary) = run_sweep_summary("configs/equations/lif_tutorial.toml", &dir.path().join("lif.h5"), &o);
     assert_eq!((summary.instances, summary.batched), (2, 0), "{}", summary.one_line());
-    let f = hdf5::File::open(&file).unwrap();
-    assert_ne!(datasets(&f, "instances/0"), datasets(&f, "instances/1"));
 }
 
 #[test]

@@ -60,7 +60,7 @@ pub const INFO: ModelInfo = ModelInfo {
     graded_activation: None,
     fused_coupling_shader: None,
     accepts_synapses: false,
-    instance_table: false,
+    instance_table: true,
 };
 
 /// The model as configs name it.
