@@ -10,7 +10,29 @@ struct Params {
     _pad2: u32,
 }
 
-@group(0) @binding(0) var<uniform> p: Params;
+// A sweep's instances run as one population of `population.instance_size` neurons each
+// (instance-major); each instance's parameters and noise key are its entry of this table, at
+// binding 0 (a single run's table has one entry). `enter_instance` loads neuron i's into `p`
+// and `noise_key` and gives i's index within its instance: the noise counter's neuron, so that
+// an instance draws the noise of its own run.
+struct Instance {
+    seed_lo: u32,
+    seed_hi: u32,
+    _pad0: u32,
+    _pad1: u32,
+    p: Params,
+}
+
+@group(0) @binding(0) var<storage, read> instances: array<Instance>;
+var<private> p: Params;
+var<private> noise_key: vec2<u32>;
+
+fn enter_instance(i: u32) -> u32 {
+    let k = i / population.instance_size;
+    p = instances[k].p;
+    noise_key = vec2<u32>(instances[k].seed_lo, instances[k].seed_hi);
+    return i - k * population.instance_size;
+}
 
 const NEXT: u32 = 0u;
 
@@ -20,6 +42,9 @@ fn update_neurons(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_wo
     if (i >= population.n) {
         return;
     }
+    // A batch's instances share one schedule (the sweep merges only alike ones): rows by the
+    // neuron's index within its instance.
+    let own = enter_instance(i);
     let n_all = population.n;
     var local = step_info.step_lo;
     var next = u32(state[NEXT * n_all + i]);
@@ -29,9 +54,9 @@ fn update_neurons(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_wo
             next = 0u;
         }
     }
-    let start = model_data[i];
-    let end = model_data[i + 1u];
-    let steps = n_all + 1u;
+    let start = model_data[own];
+    let end = model_data[own + 1u];
+    let steps = population.instance_size + 1u;
     var fired = false;
     if (start + next < end && model_data[steps + start + next] == local) {
         next = next + 1u;

@@ -28,7 +28,7 @@ pub const INFO: ModelInfo = ModelInfo {
     graded_activation: None,
     fused_coupling_shader: None,
     accepts_synapses: true,
-    instance_table: false,
+    instance_table: true,
 };
 
 #[derive(Clone, Debug, Deserialize)]

@@ -178,6 +178,59 @@ fn a_batch_with_a_diverging_instance_runs_again_one_by_one() {
 }
 
 #[test]
+fn spike_sources_driving_lif_neurons_batch_and_equal_their_single_gpu_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("driven.toml");
+    std::fs::write(
+        &config,
+        r#"
+[simulation]
+dt_ms = 0.1
+duration_ms = 30.0
+backend = "gpu"
+
+[populations.src]
+model = "spike_source"
+size = 5
+params = { indices = [0, 1, 2, 3, 4, 0, 2, 4], times = [1.0, 2.0, 3.0, 4.0, 5.0, 10.0, 12.0, 20.0] }
+
+[populations.lif]
+model = "lif"
+size = 3
+params = { input = { constant = 0.2 }, integrator = "exact" }
+
+[projections.drive]
+source = "src"
+target = "lif"
+synapse = "exp_curr"
+params = { tau_ms = 2.0, delay_ms = 1.0 }
+weight = 0.05
+connectivity = { rule = "all_to_all" }
+
+[record]
+spikes = ["src", "lif"]
+traces = [{ population = "lif", variables = ["v"] }]
+"#,
+    )
+    .unwrap();
+    let config = config.to_str().unwrap();
+    let o = vec!["sweep.populations.lif.params.input.constant=[0.1, 0.2, 0.3]".to_string()];
+    let (file, summary) = run_sweep_summary(config, &dir.path().join("sweep.h5"), &o);
+    assert_eq!((summary.batched, summary.largest_batch), (3, 3), "{}", summary.one_line());
+    let f = hdf5::File::open(&file).unwrap();
+    let single = dir.path().join("single.h5");
+    app::run(&request(config, &single, &["populations.lif.params.input.constant=0.3".into()], None)).unwrap();
+    let single = datasets(&hdf5::File::open(&single).unwrap(), "/");
+    let instance = datasets(&f, "instances/2");
+    for (path, values) in &instance {
+        let twin = single.iter().find(|(p, _)| p == path).unwrap_or_else(|| panic!("{path} in the single run"));
+        assert_eq!(&twin.1, values, "{path}");
+    }
+    assert!(instance.iter().any(|(p, v)| p.contains("spikes/src/timestamps") && v.len() == 8));
+    assert_ne!(datasets(&f, "instances/0"), instance, "another current, another trace");
+}
+
+#[test]
 fn the_saccade_model_batches_and_models_written_as_equations_run_one_by_one_on_the_gpu() {
     let dir = tempfile::tempdir().unwrap();
     let common = ["simulation.duration_ms=20".to_string(), "simulation.backend=\"gpu\"".into()];
