@@ -251,8 +251,9 @@ fn run_into(
 /// Instances of `cfg`'s shape one batch may hold on the device of `ctx`: as many as keep every
 /// buffer that is not cut into parts within one binding, the batch's buffers within the
 /// declared memory (`simulation.gpu_memory_gib`, else four bindings' worth: wgpu does not
-/// report a device's memory), and its recordings, kept until the batch ends, within a quarter
-/// of the host's free memory; at most `left`.
+/// report a device's memory), and on the host its instances' networks (each, and the merged
+/// copy) and recordings, kept until the batch ends, within half of the free memory; at most
+/// `left`.
 fn batch_size(ctx: &gpu::GpuContext, cfg: &Config, left: usize) -> Result<usize> {
     let shape = crate::shape::Shape::from_config(cfg);
     let plan = RecordPlan::from_config(cfg);
@@ -274,8 +275,10 @@ fn batch_size(ctx: &gpu::GpuContext, cfg: &Config, left: usize) -> Result<usize>
     let recorded_neurons: u64 = shape.populations.iter().zip(&plan.spikes).filter(|(_, &on)| on).map(|(p, _)| p.size).sum();
     let seconds = shape.n_steps as f64 * shape.dt_ms * 1e-3;
     let recording = plan.trace_bytes_per_chunk(shape.n_steps) + (recorded_neurons as f64 * 200.0 * seconds * 16.0) as u64;
-    let host = crate::memory::available().map_or(1 << 30, |a| a.bytes / 4);
-    let fit = (binding / largest_whole).min(memory / each).min(host / recording.max(1));
+    let host = crate::memory::available().map_or(1 << 30, |a| a.bytes / 2);
+    let network = crate::memory::estimate_run(cfg, &shape, &plan).network;
+    let on_host = 2 * network + recording;
+    let fit = (binding / largest_whole).min(memory / each).min(host / on_host.max(1));
     Ok((fit as usize).clamp(1, left.max(1)))
 }
 
