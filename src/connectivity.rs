@@ -55,6 +55,36 @@ impl Csr {
         }
     }
 
+    /// `blocks` side by side on the diagonal (a batch's instances' matrices in one), their
+    /// weights one per synapse unless every block has the same one.
+    pub fn block_diagonal<'a>(blocks: impl Iterator<Item = &'a Csr> + Clone) -> Csr {
+        let first = blocks.clone().next().expect("at least one block");
+        let uniform = match &first.weights {
+            Weights::Uniform(w) if blocks.clone().all(|b| b.weights == Weights::Uniform(*w)) => Some(*w),
+            _ => None,
+        };
+        let mut row_ptr = vec![0u32];
+        let (mut col_idx, mut weights) = (Vec::new(), Vec::new());
+        let (mut n_rows, mut n_cols) = (0, 0);
+        for b in blocks {
+            let base = *row_ptr.last().expect("starts at 0");
+            row_ptr.extend(b.row_ptr[1..].iter().map(|&p| base + p));
+            col_idx.extend(b.col_idx.iter().map(|&c| c + n_cols as u32));
+            if uniform.is_none() {
+                weights.extend((0..b.n_synapses()).map(|s| b.weight(s)));
+            }
+            n_rows += b.n_rows;
+            n_cols += b.n_cols;
+        }
+        Csr {
+            n_rows,
+            n_cols,
+            row_ptr,
+            col_idx,
+            weights: uniform.map_or(Weights::PerSynapse(weights), Weights::Uniform),
+        }
+    }
+
     /// The same synapses with rows and columns swapped (rows by source), weights carried.
     pub fn transpose(&self) -> Csr {
         let mut counts = vec![0u32; self.n_cols + 1];

@@ -46,15 +46,34 @@ pub struct ProjectionData {
     /// Procedural connectivity: what draws the rows, whose sources `csr` then does not hold
     /// (only its row pointers and the one weight); `sources` draws them where they are needed.
     pub procedural: Option<ProceduralRows>,
+    /// The diagonal blocks that `csr` (and `event.by_source`) stand for: 1, except in a batch
+    /// whose instances all have this same matrix, which is then stored once, one instance's
+    /// block, for all of them (`sweep::batch`; the GPU backend alone runs batches).
+    pub blocks: usize,
 }
 
 impl ProjectionData {
     /// Its synapses: an event-driven projection's counted by source (a procedural one has
     /// rows by source only).
     pub fn n_synapses(&self) -> usize {
+        self.stored_synapses() * self.blocks
+    }
+
+    /// The synapses its matrix holds: one block's where the blocks are shared.
+    pub fn stored_synapses(&self) -> usize {
         self.event
             .as_ref()
             .map_or(self.csr.n_synapses(), |e| e.by_source.n_synapses())
+    }
+
+    /// Its target population's neurons (rows of the whole matrix by target).
+    pub fn n_target(&self) -> usize {
+        self.csr.n_rows * self.blocks
+    }
+
+    /// Its source population's neurons.
+    pub fn n_source(&self) -> usize {
+        self.csr.n_cols * self.blocks
     }
 
     /// The matrix with every source in place: `csr` itself, or for a procedural projection
@@ -242,6 +261,7 @@ impl Network {
                         event: None,
                         equation: Some(EquationSynapses { state, delays }),
                         procedural: None,
+                        blocks: 1,
                     });
                 }
                 let synapse = proj.synapse_params(name)?;
@@ -298,6 +318,7 @@ impl Network {
                     event,
                     equation: None,
                     procedural,
+                    blocks: 1,
                 })
             })
             .collect::<Result<Vec<_>>>()?;

@@ -43,6 +43,9 @@ pub struct ProjectionShape {
     pub equation_passes: Option<u64>,
     /// Rows drawn every step, no sources stored (`crate::procedural`).
     pub procedural: bool,
+    /// The diagonal blocks one stored matrix stands for (`ProjectionData::blocks`): its
+    /// synapses and rows divided by this are what its buffers hold.
+    pub blocks: u64,
 }
 
 impl ProjectionShape {
@@ -132,6 +135,7 @@ impl Shape {
                         .map_or(0, |e| e.vars.len() as u64 + p.delay.is_some() as u64),
                     equation_passes: program.as_ref().map(|e| e.gpu_passes()),
                     procedural: p.connectivity.is_procedural(),
+                    blocks: 1,
                 }
             })
             .collect();
@@ -162,8 +166,8 @@ impl Shape {
                     name: p.name.clone(),
                     source: p.source,
                     target: p.target,
-                    n_source: p.csr.n_cols as u64,
-                    n_target: p.csr.n_rows as u64,
+                    n_source: p.n_source() as u64,
+                    n_target: p.n_target() as u64,
                     synapses: p.n_synapses() as u64,
                     per_synapse_weights: matches!(p.csr.weights, Weights::PerSynapse(_)),
                     ring_slots: p.event.as_ref().map(|e| e.synapse.ring_slots() as u64),
@@ -176,6 +180,7 @@ impl Shape {
                         _ => None,
                     },
                     procedural: p.procedural.is_some(),
+                    blocks: p.blocks as u64,
                 })
                 .collect(),
             n_steps: net.n_steps,

@@ -21,20 +21,22 @@ fn presynaptic_s(index: u32) -> f32 {
 }
 
 // A matrix larger than one binding comes in parts of whole rows, one dispatch each: a
-// dispatch steps its part's rows, neurons `coupling.first_row` + row.
+// dispatch steps its part's rows, the neurons `row_at` names (`coupling.first_row` + row
+// when the matrix is not shared by a batch's instances).
 @compute @workgroup_size(256)
 fn update_coupled(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
-    let row = neuron_index(gid, groups);
-    if (row >= coupling.n_rows) {
+    let t = neuron_index(gid, groups);
+    if (t >= thread_rows()) {
         return;
     }
     let odd = (step_info.step_lo & 1u) == 1u;
     let s_now = select(S, S_ALT, odd);
     let s_next = select(S_ALT, S, odd);
 
-    let sum_es = row_sum(row, s_now * population.n);
+    let at = row_at(t);
+    let sum_es = row_sum(at.row, s_now * population.n + at.source_base);
     let g = conductance(coupling.w, sum_es);
-    step(coupling.first_row + row, SynInput(g, g * coupling.v_rev), s_now, s_next);
+    step(at.neuron, SynInput(g, g * coupling.v_rev), s_now, s_next);
 }
 
 // The same with LANES threads summing each row (graded_synapse.wgsl's `sum_lanes`), then the
@@ -51,10 +53,10 @@ fn update_coupled_lanes(
     let s_next = select(S_ALT, S, odd);
 
     let first_row = first_lane_row(group, groups);
-    sum_lanes(first_row, coupling.n_rows, s_now * population.n, local);
-    let row = first_row + local;
-    if (local < ROWS_PER_GROUP && row < coupling.n_rows) {
+    sum_lanes(first_row, s_now * population.n, local);
+    let t = first_row + local;
+    if (local < ROWS_PER_GROUP && t < thread_rows()) {
         let g = conductance(coupling.w, lanes_total(local));
-        step(coupling.first_row + row, SynInput(g, g * coupling.v_rev), s_now, s_next);
+        step(row_at(t).neuron, SynInput(g, g * coupling.v_rev), s_now, s_next);
     }
 }

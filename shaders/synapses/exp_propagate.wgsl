@@ -2,7 +2,10 @@
 // Prepended with step_info.wgsl and exp_synapse.wgsl. Mirrors CpuBackend::push_spikes: one
 // thread per neuron of the source population, every projection leaving it in turn. A matrix
 // larger than one binding comes in parts of whole rows, one dispatch per part: its threads
-// span the part's sources, and each projection's entry names the rows it holds.
+// span the part's sources, and each projection's entry names the rows it holds. A batch whose
+// instances all have the same matrix stores one instance's rows (src/sweep/batch.rs): source
+// src is then row src % instance_sources of instance src / instance_sources, whose targets
+// lie instance_targets further along per instance.
 
 // The source population's outgoing projections (their rows in this part).
 @group(0) @binding(0) var<storage, read> outputs: EventList;
@@ -20,11 +23,14 @@ fn propagate(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgro
     }
     for (var j = 0u; j < outputs.n; j++) {
         let q = outputs.projections[j];
-        if (src < q.first_row || src >= q.end_row) {
+        let instance = src / q.instance_sources;
+        let own = src - instance * q.instance_sources;
+        if (own < q.first_row || own >= q.end_row) {
             continue;
         }
-        let base = q.ring_offset + ring_slot(step_info, 1u + q.delay_steps, q.slots) * q.n_target;
-        let row = q.row_offset + (src - q.first_row);
+        let base = q.ring_offset + ring_slot(step_info, 1u + q.delay_steps, q.slots) * q.n_target
+            + instance * q.instance_targets;
+        let row = q.row_offset + (own - q.first_row);
         let start = event_rows[row];
         let end = event_rows[row + 1u];
         if (q.procedural != 0u) {

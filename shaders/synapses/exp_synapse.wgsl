@@ -48,9 +48,9 @@ struct ExpParams {
     seed_lo: u32,       // the drawn rows' key: the seed and the projection's index
     seed_hi: u32,
     projection: u32,
-    _pad0: u32,
-    _pad1: u32,
-    _pad2: u32,
+    instances: u32,     // a batch's instances sharing these stored rows (1: its own)
+    instance_sources: u32, // one instance's sources (the rows stored) and targets
+    instance_targets: u32,
 }
 
 const KIND_CONDUCTANCE: u32 = 0u;

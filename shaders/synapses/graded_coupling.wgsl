@@ -34,12 +34,13 @@ fn add_input(i: u32, sum_es: f32) {
 
 @compute @workgroup_size(256)
 fn couple(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
-    let i = gid.x + gid.y * groups.x * 256u;
-    if (i >= coupling.n_rows) {
+    let t = gid.x + gid.y * groups.x * 256u;
+    if (t >= thread_rows()) {
         return;
     }
-    let sum_es = row_sum(i, coupling.activation * coupling.n_source);
-    add_input(coupling.first_row + i, sum_es);
+    let at = row_at(t);
+    let sum_es = row_sum(at.row, coupling.activation * coupling.n_source + at.source_base);
+    add_input(at.neuron, sum_es);
 }
 
 @compute @workgroup_size(256)
@@ -49,9 +50,9 @@ fn couple_lanes(
     @builtin(num_workgroups) groups: vec3<u32>,
 ) {
     let first_row = first_lane_row(group, groups);
-    sum_lanes(first_row, coupling.n_rows, coupling.activation * coupling.n_source, local);
-    let i = first_row + local;
-    if (local < ROWS_PER_GROUP && i < coupling.n_rows) {
-        add_input(coupling.first_row + i, lanes_total(local));
+    sum_lanes(first_row, coupling.activation * coupling.n_source, local);
+    let t = first_row + local;
+    if (local < ROWS_PER_GROUP && t < thread_rows()) {
+        add_input(row_at(t).neuron, lanes_total(local));
     }
 }

@@ -22,7 +22,31 @@ struct CouplingParams {
     seed_lo: u32,      // procedural rows' key: the seed and the projection's index
     seed_hi: u32,
     projection: u32,
+    instances: u32,    // a batch's instances sharing this one stored matrix (1: its own)
+    instance_rows: u32, // one instance's targets and sources
+    instance_cols: u32,
     _pad0: u32,
+    _pad1: u32,
+}
+
+// Where thread row t works. A batch whose instances all have the same matrix stores it once
+// (src/sweep/batch.rs): the part's n_rows rows then serve every instance, thread row t being
+// row t % n_rows of instance t / n_rows, whose sources lie instance_cols and whose target
+// instance_rows further along per instance. With one instance, t is the row itself.
+struct RowAt {
+    row: u32,          // in the part's row_ptr
+    source_base: u32,  // added to the columns
+    neuron: u32,       // the target neuron
+}
+
+fn thread_rows() -> u32 {
+    return coupling.instances * coupling.n_rows;
+}
+
+fn row_at(t: u32) -> RowAt {
+    let k = t / max(coupling.n_rows, 1u);
+    let row = t - k * coupling.n_rows;
+    return RowAt(row, k * coupling.instance_cols, k * coupling.instance_rows + coupling.first_row + row);
 }
 
 // Target row i's permutation, for a procedural matrix (whole: it is never cut into parts).
@@ -90,20 +114,23 @@ fn first_lane_row(group: vec3<u32>, groups: vec3<u32>) -> u32 {
     return (group.x + group.y * groups.x) * ROWS_PER_GROUP;
 }
 
-// One lane's share of Σ_j E_ij S_j for row `first_row + local / LANES`, left in `partial`.
-// Every thread of the workgroup must call it (it ends with a barrier).
-fn sum_lanes(first_row: u32, n_rows: u32, s_base: u32, local: u32) {
+// One lane's share of Σ_j E_ij S_j for thread row `first_row + local / LANES` (`row_at`),
+// left in `partial`. Every thread of the workgroup must call it (it ends with a barrier).
+fn sum_lanes(first_row: u32, s_base_all: u32, local: u32) {
     let row = local / LANES;
     let lane = local % LANES;
-    let i = first_row + row;
+    let at = row_at(first_row + row);
+    let i = at.row;
+    let s_base = s_base_all + at.source_base;
+    let inside = first_row + row < thread_rows();
     var sum_es = 0.0;
-    if (i < n_rows && coupling.procedural != 0u) {
+    if (inside && coupling.procedural != 0u) {
         let perm = row_permutation(i);
         let len = row_ptr[i + 1u] - row_ptr[i];
         for (var j = lane; j < len; j += LANES) {
             sum_es = sum_es + coupling.uniform_weight * presynaptic_s(s_base + procedural_source(perm, j));
         }
-    } else if (i < n_rows) {
+    } else if (inside) {
         let end = row_ptr[i + 1u];
         var k = row_ptr[i] + lane;
         while (k + (UNROLL - 1u) * LANES < end) {

@@ -1,13 +1,14 @@
 //! A sweep's instances as one network for the GPU: each population holds every instance's
 //! neurons, instance-major (instance k's neuron i at k·N + i); the matrices are
-//! block-diagonal, one block per instance; each instance keeps its model's `Params` and its
+//! block-diagonal, one block per instance, stored once where every instance has the same
+//! block (`ProjectionData::blocks`) and side by side where they differ; each instance keeps its model's `Params` and its
 //! seed in the network's `BatchLayout`, which the models with an instance table read per
 //! neuron. One set of buffers and one dispatch per kernel per step then serves the whole
 //! batch, and each instance computes what its own run computes: its noise is drawn by its
 //! seed and its neurons' indices within it, its sums run over its own block in its own order.
 //! `split` hands each instance its share of every chunk the merged run records.
 
-use crate::connectivity::{Csr, Weights};
+use crate::connectivity::Csr;
 use crate::network::{BatchLayout, EventProjection, Network, PopulationData, ProjectionData};
 use crate::record::{ChunkOutput, RecordPlan, TraceChunk, TracePlan};
 
@@ -82,34 +83,15 @@ fn projection(net: &Network, index: usize) -> &ProjectionData {
     &net.projections[index]
 }
 
-/// The instances' matrices side by side on the diagonal, their weights one per synapse
-/// unless every instance has the same one.
-fn block_diagonal<'a>(blocks: impl Iterator<Item = &'a Csr> + Clone) -> Csr {
-    let first = blocks.clone().next().expect("a batch has instances");
-    let uniform = match &first.weights {
-        Weights::Uniform(w) if blocks.clone().all(|b| b.weights == Weights::Uniform(*w)) => Some(*w),
-        _ => None,
+/// Whether `a` and `b` connect the same neurons with the same weights (by target, and by
+/// source where the synapses are event-driven).
+fn same_matrix(a: &ProjectionData, b: &ProjectionData) -> bool {
+    let event = match (&a.event, &b.event) {
+        (None, None) => true,
+        (Some(x), Some(y)) => x.by_source == y.by_source && x.fixed_weights == y.fixed_weights,
+        _ => false,
     };
-    let mut row_ptr = vec![0u32];
-    let (mut col_idx, mut weights) = (Vec::new(), Vec::new());
-    let (mut n_rows, mut n_cols) = (0, 0);
-    for b in blocks {
-        let base = *row_ptr.last().expect("starts at 0");
-        row_ptr.extend(b.row_ptr[1..].iter().map(|&p| base + p));
-        col_idx.extend(b.col_idx.iter().map(|&c| c + n_cols as u32));
-        if uniform.is_none() {
-            weights.extend((0..b.n_synapses()).map(|s| b.weight(s)));
-        }
-        n_rows += b.n_rows;
-        n_cols += b.n_cols;
-    }
-    Csr {
-        n_rows,
-        n_cols,
-        row_ptr,
-        col_idx,
-        weights: uniform.map_or(Weights::PerSynapse(weights), Weights::Uniform),
-    }
+    a.csr == b.csr && event
 }
 
 /// `nets` (with their plans) as one network, or why they cannot be.
@@ -139,10 +121,18 @@ pub fn merge(nets: &[&Network], plans: &[&RecordPlan]) -> Result<Batched, String
         .iter()
         .enumerate()
         .map(|(index, p)| {
+            let all: Vec<&ProjectionData> = nets.iter().map(|n| projection(n, index)).collect();
+            // One stored block serves every instance when their matrices are the same.
+            let shared = all.iter().all(|q| same_matrix(q, p));
             let event = p.event.as_ref().map(|e| {
-                let events: Vec<&EventProjection> =
-                    nets.iter().map(|n| projection(n, index).event.as_ref().expect("checked alike")).collect();
-                let by_source = block_diagonal(events.iter().map(|e| &e.by_source));
+                if shared {
+                    return EventProjection {
+                        g0: all.iter().flat_map(|q| q.event.as_ref().expect("checked alike").g0.iter().copied()).collect(),
+                        ..e.clone()
+                    };
+                }
+                let events: Vec<&EventProjection> = all.iter().map(|q| q.event.as_ref().expect("checked alike")).collect();
+                let by_source = Csr::block_diagonal(events.iter().map(|e| &e.by_source));
                 let same_weight = events.iter().all(|x| x.fixed_weights.len() == 1 && x.fixed_weights == e.fixed_weights);
                 EventProjection {
                     synapse: e.synapse,
@@ -167,11 +157,12 @@ pub fn merge(nets: &[&Network], plans: &[&RecordPlan]) -> Result<Batched, String
                 source: p.source,
                 target: p.target,
                 synapse: p.synapse.clone(),
-                csr: block_diagonal(nets.iter().map(|n| &projection(n, index).csr)),
+                csr: if shared { p.csr.clone() } else { Csr::block_diagonal(all.iter().map(|q| &q.csr)) },
                 source_activation: p.source_activation,
                 event,
                 equation: None,
                 procedural: None,
+                blocks: if shared { k } else { 1 },
             }
         })
         .collect();

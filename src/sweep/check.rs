@@ -44,11 +44,19 @@ pub fn describe(config: &Config, sweep: &Sweep, peak: u64) -> Result<String> {
         let each = crate::backend::gpu::sizing::instance_bytes(&shape, &plan, chunk, coupling);
         let batched = shape.populations.iter().all(|p| p.model.instance_table())
             && shape.projections.iter().all(|p| p.equation_passes.is_none() && !p.procedural);
+        let shared = sweep.keeps_connectivity();
+        let matrices = if shared { crate::backend::gpu::sizing::matrix_bytes(&shape, coupling) } else { 0 };
         let _ = writeln!(
             s,
             "  GPU: {}",
-            if batched {
-                format!("instances in batches sharing one set of buffers, about {} each on the device (as many per batch as its bindings and memory take)", human_bytes(each))
+            if batched && shared {
+                format!(
+                    "instances in batches sharing one set of buffers and one copy of the matrices (only populations' parameters and initial values vary): {} once, about {} per instance on the device (as many per batch as its bindings and memory take)",
+                    human_bytes(matrices),
+                    human_bytes(each.saturating_sub(matrices))
+                )
+            } else if batched {
+                format!("instances in batches sharing one set of buffers, about {} each on the device, matrices counted per instance: a swept key may change the connectivity (matrices that come out the same are stored once; as many per batch as its bindings and memory take)", human_bytes(each))
             } else {
                 "one instance after another (a model reads one set of parameters, or synapses are written as equations or drawn: no batches)".to_string()
             }

@@ -200,7 +200,7 @@ fn run_into(
             if interrupted() {
                 break;
             }
-            let (batch, tail) = rest.split_at(batch_size(&ctx, cfg, rest.len())?);
+            let (batch, tail) = rest.split_at(batch_size(&ctx, cfg, rest.len(), sweep.keeps_connectivity())?);
             rest = tail;
             let ran = run_batch(&ctx, partial, &file, req, batch, &alone).map(|(n, largest)| {
                 batched.fetch_add(n, Ordering::Relaxed);
@@ -253,8 +253,9 @@ fn run_into(
 /// declared memory (`simulation.gpu_memory_gib`, else four bindings' worth: wgpu does not
 /// report a device's memory), and on the host its instances' networks (each, and the merged
 /// copy) and recordings, kept until the batch ends, within half of the free memory; at most
-/// `left`.
-fn batch_size(ctx: &gpu::GpuContext, cfg: &Config, left: usize) -> Result<usize> {
+/// `left`. Where the instances are sure to share their matrices (`shared`), the batch stores
+/// them once.
+fn batch_size(ctx: &gpu::GpuContext, cfg: &Config, left: usize, shared: bool) -> Result<usize> {
     let shape = crate::shape::Shape::from_config(cfg);
     let plan = RecordPlan::from_config(cfg);
     let options = gpu::GpuOptions::of(&cfg.simulation);
@@ -269,8 +270,9 @@ fn batch_size(ctx: &gpu::GpuContext, cfg: &Config, left: usize) -> Result<usize>
         .unwrap_or(1)
         .max(1);
     let chunk = crate::simulator::chunk_steps_of(&shape, &plan, cfg.simulation.chunk_steps);
-    let each = gpu::sizing::instance_bytes(&shape, &plan, chunk, coupling).max(1);
-    let memory = options.memory_bytes.unwrap_or(4 * binding);
+    let matrices = if shared { gpu::sizing::matrix_bytes(&shape, coupling) } else { 0 };
+    let each = gpu::sizing::instance_bytes(&shape, &plan, chunk, coupling).saturating_sub(matrices).max(1);
+    let memory = options.memory_bytes.unwrap_or(4 * binding).saturating_sub(matrices);
     // Traces as planned; spikes (a time and an id, 16 bytes) counted at 200 Hz.
     let recorded_neurons: u64 = shape.populations.iter().zip(&plan.spikes).filter(|(_, &on)| on).map(|(p, _)| p.size).sum();
     let seconds = shape.n_steps as f64 * shape.dt_ms * 1e-3;

@@ -84,6 +84,17 @@ impl Sweep {
         Ok(sweep)
     }
 
+    /// Whether every instance is sure to have the same connectivity: each swept key is a
+    /// population's parameter or initial value, or what is recorded, none the seed, a size, a
+    /// projection or the network's files. A GPU batch then stores its matrices once, and is
+    /// sized so.
+    pub fn keeps_connectivity(&self) -> bool {
+        self.keys.iter().all(|key| {
+            let parts: Vec<&str> = key.split('.').collect();
+            matches!(parts[..], ["populations", _, "params" | "init", ..] | ["record", ..])
+        })
+    }
+
     /// The number of instances.
     pub fn len(&self) -> usize {
         match self.mode {
@@ -164,6 +175,16 @@ mod tests {
 
     fn sweep(text: &str) -> Result<Sweep> {
         Sweep::from_table(&text.parse::<toml::Table>().unwrap())
+    }
+
+    #[test]
+    fn only_populations_parameters_initial_values_and_records_keep_the_connectivity() {
+        let keeps = |text: &str| sweep(text).unwrap().keeps_connectivity();
+        assert!(keeps("\"populations.hh.params.i_ext\" = [1, 2]\n\"populations.hh.init.v\" = [-60, -70]"));
+        assert!(keeps("\"record.spikes\" = [[\"hh\"]]"));
+        assert!(!keeps("\"populations.hh.params.i_ext\" = [1, 2]\n\"simulation.seed\" = [1, 2]"));
+        assert!(!keeps("\"populations.hh.size\" = [10, 20]"));
+        assert!(!keeps("\"projections.hh_hh.weight\" = [0.1, 0.2]"));
     }
 
     #[test]

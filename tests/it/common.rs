@@ -31,6 +31,15 @@ pub fn gpu_backend_with(net: &Network, plan: &RecordPlan, coupling: GpuCoupling)
 
 /// A GPU backend for `net` recording `plan` with bindings capped at `cap` bytes (None: the
 /// device's own), so that matrices larger than that are cut into parts.
+/// Every graded coupling kernel.
+pub const ALL_KERNELS: [GpuCoupling; 5] = [
+    GpuCoupling::Fused,
+    GpuCoupling::FusedLanes,
+    GpuCoupling::ThreadPerRow,
+    GpuCoupling::LanesPerRow,
+    GpuCoupling::Blocked,
+];
+
 pub fn gpu_backend_capped(
     net: &Network,
     plan: &RecordPlan,

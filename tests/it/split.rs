@@ -30,14 +30,6 @@ fn graded_network(duration_ms: f64) -> Network {
     )
 }
 
-const ALL_KERNELS: [GpuCoupling; 5] = [
-    GpuCoupling::Fused,
-    GpuCoupling::FusedLanes,
-    GpuCoupling::ThreadPerRow,
-    GpuCoupling::LanesPerRow,
-    GpuCoupling::Blocked,
-];
-
 #[test]
 fn graded_coupling_in_parts_equals_the_whole_matrix_and_the_cpu() {
     // 100k synapses: 400 kB of columns and 400 kB of weights, in bindings of 64 KiB.

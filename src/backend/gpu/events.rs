@@ -4,7 +4,9 @@
 //! buffers lets a population's update deliver all of its incoming projections, and one
 //! dispatch per source population propagate all of its outgoing ones: the dispatch count does
 //! not grow with the projections. Matrices larger than one binding are cut by whole rows
-//! (`split`) into parts, one propagation per source population and part.
+//! (`split`) into parts, one propagation per source population and part. A matrix that a
+//! batch's instances share (`ProjectionData::blocks`) holds one instance's rows: its entries
+//! span every instance's sources, and a source finds its row and its targets by its instance.
 
 use super::context::GpuContext;
 use super::split;
@@ -86,7 +88,7 @@ impl EventBuffers {
         let mut matrices = Vec::new();
         for (index, p) in net.projections.iter().enumerate() {
             let Some(e) = &p.event else { continue };
-            let n_target = p.csr.n_rows;
+            let n_target = p.n_target();
             let per_synapse =
                 e.fixed_weights.len() != 1 || matches!(e.by_source.weights, Weights::PerSynapse(_));
             let g_offset = offset(g.len(), "g")?;
@@ -101,7 +103,7 @@ impl EventBuffers {
                     ExpKind::Current => 1,
                 },
                 n_target: n_target as u32,
-                n_source: e.by_source.n_rows as u32,
+                n_source: (e.by_source.n_rows * p.blocks) as u32,
                 slots: e.synapse.ring_slots(),
                 delay_steps: e.synapse.delay_steps,
                 per_synapse_weights: per_synapse as u32,
@@ -117,7 +119,9 @@ impl EventBuffers {
                 seed_lo: p.procedural.as_ref().map_or(0, |r| r.seed_key[0]),
                 seed_hi: p.procedural.as_ref().map_or(0, |r| r.seed_key[1]),
                 projection: p.procedural.as_ref().map_or(0, |r| r.projection),
-                _pad: [0; 3],
+                instances: p.blocks as u32,
+                instance_sources: e.by_source.n_rows.max(1) as u32,
+                instance_targets: p.csr.n_rows as u32,
             });
             g.extend(e.g0.iter().map(|&x| x as f32));
             rings += e.synapse.ring_slots() as usize * n_target;
@@ -186,8 +190,13 @@ impl EventBuffers {
                     outputs.push(None);
                     continue;
                 }
-                let first = chosen.iter().map(|q| q.first_row).min().unwrap_or(0);
-                let end = chosen.iter().map(|q| q.end_row).max().unwrap_or(0);
+                // The sources whose rows these are: in every instance, where they are shared.
+                let span = |q: &ExpParamsGpu| match q.instances {
+                    1 => (q.first_row, q.end_row),
+                    k => (0, k * q.instance_sources),
+                };
+                let first = chosen.iter().map(|q| span(q).0).min().unwrap_or(0);
+                let end = chosen.iter().map(|q| span(q).1).max().unwrap_or(0);
                 let l = event_list(net, pop, false, &chosen, first..end)?;
                 let label = format!("{}.outputs{suffix}", net.populations[pop].name);
                 outputs.push(Some((ctx.storage_buffer(&label, bytemuck::bytes_of(&l))?, first..end)));

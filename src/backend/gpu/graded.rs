@@ -18,7 +18,8 @@ use crate::procedural::ProceduralRows;
 pub struct CouplingDispatch {
     /// Workgroups of the coupling kernel (of its first pass for `blocked`).
     pub groups: (u32, u32),
-    /// Rows: threads of `blocked`'s second pass.
+    /// Rows: threads of `blocked`'s second pass (every instance's, where a batch's instances
+    /// share the matrix).
     pub n_rows: u32,
     pub bind_group: wgpu::BindGroup,
 }
@@ -47,6 +48,9 @@ pub struct Graded<'a> {
     pub activation: usize,
     /// What draws the rows of a procedural projection (its `col_idx` is empty).
     pub procedural: Option<&'a ProceduralRows>,
+    /// The batch instances its one stored matrix serves (`ProjectionData::blocks`): each
+    /// part's rows are then dispatched once per instance.
+    pub instances: usize,
 }
 
 impl GradedBuffers {
@@ -61,6 +65,7 @@ impl GradedBuffers {
         accumulate: bool,
         blocked_parts: usize,
     ) -> wgpu::Buffer {
+        let instances = g.instances;
         let params = CouplingParamsGpu {
             v_rev: g.params.v_rev as f32,
             w: g.params.w as f32,
@@ -70,7 +75,7 @@ impl GradedBuffers {
             },
             per_synapse_weights: matches!(csr.weights, Weights::PerSynapse(_)) as u32,
             n_rows: rows.len() as u32,
-            n_source: csr.n_cols as u32,
+            n_source: (csr.n_cols * instances) as u32,
             first_row: rows.start as u32,
             accumulate: accumulate as u32,
             blocked_parts: blocked_parts as u32,
@@ -80,7 +85,10 @@ impl GradedBuffers {
             seed_lo: g.procedural.map_or(0, |r| r.seed_key[0]),
             seed_hi: g.procedural.map_or(0, |r| r.seed_key[1]),
             projection: g.procedural.map_or(0, |r| r.projection),
-            _pad: 0,
+            instances: instances as u32,
+            instance_rows: csr.n_rows as u32,
+            instance_cols: csr.n_cols as u32,
+            _pad: [0; 2],
         };
         ctx.uniform_buffer(&format!("{name}.params"), bytemuck::bytes_of(&params))
     }
@@ -168,6 +176,7 @@ impl GradedBuffers {
             params: &GradedParams::default(),
             activation: 0,
             procedural: None,
+            instances: 1,
         };
         Self::new(ctx, name, &csr, none, false)
     }
@@ -197,25 +206,31 @@ pub fn couplings(
         else {
             continue;
         };
+        // The blocked layout's row groups do not follow instances: a shared matrix is laid
+        // out whole there, one block per instance.
+        let whole = (kernels.coupling_blocked.is_some() && p.blocks > 1)
+            .then(|| Csr::block_diagonal(std::iter::repeat_n(&p.csr, p.blocks)));
+        let csr = whole.as_ref().unwrap_or(&p.csr);
         let g = Graded {
             params,
             activation,
             procedural: p.procedural.as_ref(),
+            instances: if whole.is_some() { 1 } else { p.blocks },
         };
         let accumulate = std::mem::replace(&mut targeted[p.target], true);
         let (syn_g, syn_i0) = &inputs[p.target];
-        for (label, rows) in row_parts(&p.name, &p.csr, g.procedural.is_some(), binding_limit)? {
-            let n_rows = rows.len() as u32;
+        for (label, rows) in row_parts(&p.name, csr, g.procedural.is_some(), binding_limit)? {
+            let n_rows = (rows.len() * g.instances) as u32;
             let (b, kernel, groups) = match &kernels.coupling_blocked {
                 Some(blocked) => {
                     let geo = blocked.geometry;
-                    let parts = geo.n_parts(rows.len(), p.csr.n_cols);
+                    let parts = geo.n_parts(rows.len(), csr.n_cols);
                     let groups = fold_groups((geo.n_groups(rows.len()) * parts) as u32);
-                    let b = GradedBuffers::blocked(ctx, &label, &p.csr, rows, g, accumulate, geo, parts)?;
+                    let b = GradedBuffers::blocked(ctx, &label, csr, rows, g, accumulate, geo, parts)?;
                     (b, &blocked.couple, groups)
                 }
                 None => {
-                    let b = GradedBuffers::part(ctx, &label, &p.csr, rows, g, accumulate)?;
+                    let b = GradedBuffers::part(ctx, &label, csr, rows, g, accumulate)?;
                     match coupling {
                         GpuCoupling::LanesPerRow => (
                             b,

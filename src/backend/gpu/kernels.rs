@@ -54,7 +54,11 @@ pub struct ExpParamsGpu {
     pub seed_lo: u32,
     pub seed_hi: u32,
     pub projection: u32,
-    pub _pad: [u32; 3],
+    /// A matrix shared by a batch's instances: their count, and one instance's sources (the
+    /// rows stored) and targets. 1, n_source, n_target otherwise.
+    pub instances: u32,
+    pub instance_sources: u32,
+    pub instance_targets: u32,
 }
 
 /// `MAX_EVENT_PROJECTIONS` in shaders/synapses/exp_synapse.wgsl.
@@ -103,7 +107,12 @@ pub struct CouplingParamsGpu {
     pub seed_lo: u32,
     pub seed_hi: u32,
     pub projection: u32,
-    pub _pad: u32,
+    /// A matrix shared by a batch's instances: their count (`n_rows` rows serve each), and
+    /// one instance's targets and sources. 1 and the whole matrix's otherwise.
+    pub instances: u32,
+    pub instance_rows: u32,
+    pub instance_cols: u32,
+    pub _pad: [u32; 2],
 }
 
 /// `SynapseInfo` in the shaders generated for synapses written as equations

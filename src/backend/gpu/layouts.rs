@@ -80,6 +80,9 @@ pub fn shared_structs() -> Vec<(&'static str, StructLayout)> {
                     seed_lo,
                     seed_hi,
                     projection,
+                    instances,
+                    instance_rows,
+                    instance_cols,
                 }
             ),
         ),
@@ -110,6 +113,9 @@ pub fn shared_structs() -> Vec<(&'static str, StructLayout)> {
                     seed_lo,
                     seed_hi,
                     projection,
+                    instances,
+                    instance_sources,
+                    instance_targets,
                 }
             ),
         ),

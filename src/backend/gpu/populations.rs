@@ -149,11 +149,13 @@ pub(crate) fn build(
                     params: g,
                     activation: s,
                     procedural: q.procedural.as_ref(),
+                    instances: q.blocks,
                 };
                 graded::row_parts(&q.name, &q.csr, g.procedural.is_some(), binding_limit)?
                     .into_iter()
                     .map(|(label, rows)| {
-                        let n_rows = rows.len() as u32;
+                        // Threads: the part's rows in every instance that shares them.
+                        let n_rows = (rows.len() * q.blocks) as u32;
                         Ok((GradedBuffers::part(ctx, &label, &q.csr, rows, g, false)?, n_rows))
                     })
                     .collect::<Result<Vec<_>>>()?

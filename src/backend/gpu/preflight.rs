@@ -80,7 +80,11 @@ pub fn network_buffers(
     let (mut cols, mut rows, mut weights, mut rings, mut g) = (0u64, 0u64, 0u64, 0u64, 0u64);
     let (mut source_rows, mut weighted) = (0u64, 0u64);
     for p in &net.projections {
-        let s = p.synapses;
+        // A matrix shared by a batch's instances stores one block (the blocked layout, all).
+        let blocked = resolved == GpuCoupling::Blocked && p.is_graded();
+        let blocks = if blocked { 1 } else { p.blocks.max(1) };
+        let s = p.synapses / blocks;
+        let (n_source, n_target) = (p.n_source / blocks, p.n_target / blocks);
         let w = p.per_synapse_weights as u64;
         match p.ring_slots {
             None if resolved == GpuCoupling::Blocked => {
@@ -89,18 +93,18 @@ pub fn network_buffers(
                 )?;
                 out.push(whole(
                     format!("{}.seg_ptr", p.name),
-                    geo.seg_ptr_len(p.n_target as usize, p.n_source as usize) * 4,
+                    geo.seg_ptr_len(n_target as usize, n_source as usize) * 4,
                 ));
-                let t = p.n_target;
+                let t = n_target;
                 out.push(cut(format!("{}.entries", p.name), s * 4, t, s));
                 out.push(cut(format!("{}.weights", p.name), s * 4 * w, t, s * w));
             }
             None if p.procedural => {
                 // Only the row pointers: the sources are drawn (`crate::procedural`).
-                out.push(whole(format!("{}.row_ptr", p.name), (p.n_target + 1) * 4));
+                out.push(whole(format!("{}.row_ptr", p.name), (n_target + 1) * 4));
             }
             None if !p.is_graded() => {
-                out.push(whole(format!("{}.row_ptr", p.name), (p.n_target + 1) * 4));
+                out.push(whole(format!("{}.row_ptr", p.name), (n_target + 1) * 4));
                 out.push(whole(format!("{}.col_idx", p.name), s * 4));
                 out.push(whole(format!("{}.weights", p.name), s * 4 * w));
                 if p.values_per_synapse > 0 {
@@ -108,7 +112,7 @@ pub fn network_buffers(
                 }
             }
             None => {
-                let t = p.n_target;
+                let t = n_target;
                 out.push(cut(format!("{}.row_ptr", p.name), (t + 1) * 4, t, s));
                 out.push(cut(format!("{}.col_idx", p.name), s * 4, t, s));
                 out.push(cut(format!("{}.weights", p.name), s * 4 * w, t, s * w));
@@ -117,8 +121,8 @@ pub fn network_buffers(
                 // A procedural matrix keeps only its pointers.
                 let stored = if p.procedural { 0 } else { s };
                 cols += stored * 4;
-                rows += (p.n_source + 1) * 4;
-                source_rows += p.n_source;
+                rows += (n_source + 1) * 4;
+                source_rows += n_source;
                 weights += stored * 4 * w;
                 weighted += stored * w;
                 rings += slots * p.n_target * 4;

@@ -102,7 +102,7 @@ pub(crate) fn traces(
                             net.projections[*p].name
                         ))
                     })?,
-                    n: net.projections[*p].csr.n_rows as u32,
+                    n: net.projections[*p].n_target() as u32,
                     vars: vec![(0, slot as u32)],
                     is_state: false,
                 });

@@ -4,7 +4,7 @@
 use super::blocked;
 use crate::config::GpuCoupling;
 use crate::record::RecordPlan;
-use crate::shape::Shape;
+use crate::shape::{ProjectionShape, Shape};
 
 /// Steps recorded into one command buffer: long enough to amortise the submit and readback,
 /// short enough to keep the per-step slot buffer and the spike buffer small.
@@ -71,10 +71,7 @@ pub fn required_bytes(
     resolved: GpuCoupling,
 ) -> u64 {
     let fused = resolved.is_fused();
-    let geometry = (resolved == GpuCoupling::Blocked).then(|| {
-        blocked::BlockGeometry::for_workgroup_storage(blocked::MIN_WORKGROUP_STORAGE)
-            .expect("the least workgroup memory fits the blocked kernel")
-    });
+    let geometry = geometry_of(resolved);
     let (steps, spike_capacity) =
         submit_plan(net, plan, chunk_steps.min(MAX_STEPS_PER_SUBMIT), 2 << 30);
     // State (and S's second block when fused), two synaptic-input words and a spike flag per
@@ -88,22 +85,8 @@ pub fn required_bytes(
         .projections
         .iter()
         .map(|p| {
-            let w = p.per_synapse_weights as u64 * 4;
-            p.synapses * p.values_per_synapse * 4
-                + match (p.ring_slots, geometry) {
-                (None, Some(geo)) => geo.bytes(
-                    p.n_target as usize,
-                    p.n_source as usize,
-                    p.synapses,
-                    p.per_synapse_weights,
-                ),
-                (None, None) if p.procedural => (p.n_target + 1) * 4,
-                (None, None) => (p.n_target + 1) * 4 + p.synapses * (4 + w),
-                (Some(slots), _) => {
-                    let stored = if p.procedural { 0 } else { p.synapses * (4 + w) };
-                    (p.n_source + 1) * 4 + stored + (slots + 1) * p.n_target * 4
-                }
-            }
+            let (matrix, per_target) = projection_bytes(p, geometry);
+            matrix + per_target
         })
         .sum();
     let traces: u64 = plan
@@ -115,6 +98,42 @@ pub fn required_bytes(
         .sum();
     let slots = slots_per_submit(steps, plan.traces.len()) * 256;
     neurons + synapses + traces + spike_capacity * 8 + slots
+}
+
+/// A projection's bytes on the device: its stored matrix (one block's, where a batch's
+/// instances share it: `ProjectionShape::blocks`), and what it keeps per target neuron (the
+/// event-driven g and delay rings). The blocked layout stores every block.
+fn projection_bytes(p: &ProjectionShape, geometry: Option<blocked::BlockGeometry>) -> (u64, u64) {
+    let w = p.per_synapse_weights as u64 * 4;
+    let blocks = match (p.ring_slots, geometry) {
+        (None, Some(_)) => 1,
+        _ => p.blocks.max(1),
+    };
+    let (s, n_target, n_source) = (p.synapses / blocks, p.n_target / blocks, p.n_source / blocks);
+    let values = s * p.values_per_synapse * 4;
+    match (p.ring_slots, geometry) {
+        (None, Some(geo)) => (values + geo.bytes(n_target as usize, n_source as usize, s, p.per_synapse_weights), 0),
+        (None, None) if p.procedural => ((n_target + 1) * 4, 0),
+        (None, None) => (values + (n_target + 1) * 4 + s * (4 + w), 0),
+        (Some(slots), _) => {
+            let stored = if p.procedural { 0 } else { s * (4 + w) };
+            ((n_source + 1) * 4 + stored, (slots + 1) * p.n_target * 4)
+        }
+    }
+}
+
+fn geometry_of(resolved: GpuCoupling) -> Option<blocked::BlockGeometry> {
+    (resolved == GpuCoupling::Blocked).then(|| {
+        blocked::BlockGeometry::for_workgroup_storage(blocked::MIN_WORKGROUP_STORAGE)
+            .expect("the least workgroup memory fits the blocked kernel")
+    })
+}
+
+/// The bytes of `net`'s stored matrices under the `resolved` coupling kernel: what a batch
+/// whose instances share their matrices holds once.
+pub fn matrix_bytes(net: &Shape, resolved: GpuCoupling) -> u64 {
+    let geometry = geometry_of(resolved);
+    net.projections.iter().map(|p| projection_bytes(p, geometry).0).sum()
 }
 
 /// What one more instance adds to a batch's buffers: `required_bytes` without the spike and
@@ -155,6 +174,28 @@ mod tests {
             submit_plan(&net, &plan, MAX_STEPS_PER_SUBMIT, 2 << 30),
             (MAX_STEPS_PER_SUBMIT, MIN_SPIKE_CAPACITY)
         );
+    }
+
+    #[test]
+    fn a_matrix_shared_by_a_batch_is_counted_once() {
+        let (one, _) = shape(&BIG.replace("size = 4000000", "size = 1000").replace("[record]", "[projections.aa]\nsource = \"a\"\ntarget = \"a\"\nsynapse = \"exp_curr\"\nparams = { tau_ms = 5.0 }\nconnectivity = { rule = \"fixed_indegree\", k = 10 }\n[record]"));
+        // Rows by source and the synapses' columns; the ring and g are per target.
+        assert_eq!(matrix_bytes(&one, GpuCoupling::ThreadPerRow), 1001 * 4 + 10_000 * 4);
+        // Eight instances merged: their matrices side by side, or one block for all.
+        let mut merged = one.clone();
+        merged.populations[0].size *= 8;
+        let p = &mut merged.projections[0];
+        (p.n_source, p.n_target, p.synapses) = (8000, 8000, 80_000);
+        let apart = matrix_bytes(&merged, GpuCoupling::ThreadPerRow);
+        assert_eq!(apart, 8001 * 4 + 80_000 * 4);
+        merged.projections[0].blocks = 8;
+        assert_eq!(matrix_bytes(&merged, GpuCoupling::ThreadPerRow), matrix_bytes(&one, GpuCoupling::ThreadPerRow));
+        // Everything else, the ring and g per target neuron included, is the same.
+        let plan = RecordPlan { spikes: vec![false], traces: vec![] };
+        let shared = required_bytes(&merged, &plan, 100, GpuCoupling::ThreadPerRow);
+        merged.projections[0].blocks = 1;
+        let side_by_side = required_bytes(&merged, &plan, 100, GpuCoupling::ThreadPerRow);
+        assert_eq!(side_by_side - shared, apart - matrix_bytes(&one, GpuCoupling::ThreadPerRow));
     }
 
     #[test]

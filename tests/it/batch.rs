@@ -1,0 +1,150 @@
+//! A sweep's instances merged into one GPU network (`sweep::batch`) store a matrix that every
+//! instance has alike once, for all of them: each instance must still compute what its own
+//! run computes, with every coupling kernel, whole or cut into parts, graded or event-driven.
+
+use crate::common::*;
+use ganglion::backend::Backend;
+use ganglion::config::GpuCoupling;
+use ganglion::network::Network;
+use ganglion::record::{RecordPlan, Spike};
+use ganglion::sweep::batch;
+
+/// Instance `k`'s spikes of population `p` in the merged run's, with its own indices.
+fn instance_spikes(spikes: &[Spike], k: usize, size: usize) -> Vec<Spike> {
+    spikes
+        .iter()
+        .filter(|s| s.neuron as usize / size == k)
+        .map(|s| Spike { step: s.step, neuron: s.neuron - (k * size) as u32 })
+        .collect()
+}
+
+/// Runs each of `nets` alone on the GPU under `coupling`, then merged with its bindings
+/// capped at each of `caps`, and asserts that each instance's spikes and final state are its
+/// own run's, and that a capped matrix came in parts.
+fn assert_batch_is_single_runs(nets: &[Network], coupling: GpuCoupling, caps: &[Option<u64>]) {
+    let refs: Vec<&Network> = nets.iter().collect();
+    let plans: Vec<RecordPlan> = nets.iter().map(RecordPlan::all_spikes).collect();
+    let plan_refs: Vec<&RecordPlan> = plans.iter().collect();
+    let merged = batch::merge(&refs, &plan_refs).expect("the instances merge");
+    let singles: Vec<_> = nets
+        .iter()
+        .zip(&plans)
+        .map(|(net, plan)| {
+            let mut alone = gpu_backend_capped(net, plan, coupling, None);
+            let out = run_in_memory(net, &mut alone, plan);
+            (out.spikes, alone.read_state().unwrap())
+        })
+        .collect();
+    for &cap in caps {
+        let mut gpu = gpu_backend_capped(&merged.net, &merged.plan, coupling, cap);
+        let (graded, events) = gpu.matrix_dispatches();
+        if cap.is_some() {
+            assert!(graded.max(events) > 3, "{coupling:?}: parts {:?}", (graded, events));
+        }
+        let out = run_in_memory(&merged.net, &mut gpu, &merged.plan);
+        let state = gpu.read_state().unwrap();
+        for (k, (net, (spikes, own_state))) in nets.iter().zip(&singles).enumerate() {
+            for (p, pop) in net.populations.iter().enumerate() {
+                let n = pop.size;
+                assert!(spikes[p].len() > 20, "{coupling:?}: instance {k} population {p} fires");
+                assert_eq!(instance_spikes(&out.spikes[p], k, n), spikes[p], "{coupling:?}, cap {cap:?}: instance {k}, population {p}");
+                for (var, values) in own_state[p].iter().enumerate() {
+                    assert_eq!(&state[p][var][k * n..(k + 1) * n], &values[..], "{coupling:?}, cap {cap:?}: instance {k}, variable {var}");
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn instances_with_the_same_graded_matrix_store_it_once_and_each_equals_its_own_run() {
+    // One seed, one matrix: the instances differ in their current and starting states.
+    let nets: Vec<Network> = [(8.0, 4), (10.0, 5), (12.0, 6)]
+        .iter()
+        .map(|&(i_ext, states)| {
+            let current = format!("populations.hh.params.i_ext={i_ext}");
+            hh_ring_from_random_states(
+                &[
+                    "simulation.duration_ms=2",
+                    "projections.hh_hh.connectivity.k=100",
+                    "projections.hh_hh.weight={ uniform = [0.0, 0.002] }",
+                    &current,
+                ],
+                states,
+            )
+        })
+        .collect();
+    let refs: Vec<&Network> = nets.iter().collect();
+    let plans: Vec<RecordPlan> = nets.iter().map(RecordPlan::all_spikes).collect();
+    let merged = batch::merge(&refs, &plans.iter().collect::<Vec<_>>()).unwrap();
+    let p = &merged.net.projections[0];
+    assert_eq!((p.blocks, p.csr.n_rows, p.n_target(), p.n_synapses()), (3, 1000, 3000, 300_000));
+    for coupling in ALL_KERNELS {
+        // 100k synapses of one block (400 kB of columns) in bindings of 128 KiB: parts of
+        // whole rows, each dispatched over every instance.
+        assert_batch_is_single_runs(&nets, coupling, &[None, Some(128 << 10)]);
+    }
+}
+
+#[test]
+fn instances_with_the_same_event_driven_matrices_store_them_once_and_each_equals_its_own_run() {
+    use rand::{Rng, SeedableRng};
+    let nets: Vec<Network> = (0..3u64)
+        .map(|k| {
+            let (_, mut net) = shipped(
+                "cobahh_k80.toml",
+                &["simulation.duration_ms=20", "populations.exc.size=800", "populations.inh.size=200"],
+            );
+            // Each instance its own starting voltages.
+            let mut r = rand_chacha::ChaCha8Rng::seed_from_u64(k + 10);
+            for p in &mut net.populations {
+                p.init[0] = (0..p.size).map(|_| r.random_range(-70.0..-50.0)).collect();
+            }
+            net
+        })
+        .collect();
+    let refs: Vec<&Network> = nets.iter().collect();
+    let plans: Vec<RecordPlan> = nets.iter().map(RecordPlan::all_spikes).collect();
+    let merged = batch::merge(&refs, &plans.iter().collect::<Vec<_>>()).unwrap();
+    for p in &merged.net.projections {
+        let e = p.event.as_ref().unwrap();
+        assert_eq!(p.blocks, 3, "{}", p.name);
+        assert_eq!(e.by_source.n_synapses(), nets[0].projections.iter().find(|q| q.name == p.name).unwrap().n_synapses());
+        assert_eq!(e.g0.len(), p.n_target(), "{}: g starts per target neuron of every instance", p.name);
+    }
+    // Whole, and in bindings of 64 KiB: one block's 80k synapses by source in parts.
+    assert_batch_is_single_runs(&nets, GpuCoupling::Auto, &[None, Some(64 << 10)]);
+
+    // Another seed draws another matrix: kept per instance, side by side.
+    let (_, other) = shipped(
+        "cobahh_k80.toml",
+        &["simulation.duration_ms=20", "populations.exc.size=800", "populations.inh.size=200", "simulation.seed=2"],
+    );
+    let mixed = batch::merge(&[&nets[0], &other], &[&plans[0], &plans[0]]).unwrap();
+    for p in &mixed.net.projections {
+        assert_eq!((p.blocks, p.csr.n_rows), (1, p.n_target()), "{}", p.name);
+    }
+}
+
+#[test]
+fn check_says_whether_a_sweeps_instances_share_their_matrices() {
+    let dir = tempfile::tempdir().unwrap();
+    let ring = std::fs::read_to_string(repo_path("configs/hh_ring_1k.toml")).unwrap();
+    let check = |sweep: &str| -> String {
+        let path = dir.path().join("sweep.toml");
+        std::fs::write(&path, format!("{ring}\n[sweep]\n{sweep}\n")).unwrap();
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_ganglion"))
+            .args(["check", path.to_str().unwrap()])
+            .env("XDG_RUNTIME_DIR", "/tmp")
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout).to_string();
+        assert!(out.status.success(), "{text}{}", String::from_utf8_lossy(&out.stderr));
+        text
+    };
+    // 10k synapses of one weight: 40 kB of columns and 4 kB of row pointers, held once.
+    let text = check("\"populations.hh.params.i_ext\" = [8.0, 10.0, 12.0]");
+    assert!(text.contains("one copy of the matrices (only populations' parameters and initial values vary): 43.0 KiB once"), "{text}");
+    let text = check("\"populations.hh.params.i_ext\" = [8.0, 10.0]\n\"simulation.seed\" = [1, 2]");
+    assert!(text.contains("matrices counted per instance: a swept key may change the connectivity"), "{text}");
+}
