@@ -50,6 +50,10 @@ pub struct ProjectionData {
     /// whose instances all have this same matrix, which is then stored once, one instance's
     /// block, for all of them (`sweep::batch`; the GPU backend alone runs batches).
     pub blocks: usize,
+    /// Per block of a shared matrix, its one weight, where the instances have the same
+    /// connections but each its own weight (a swept `weight`): `csr`'s weight is then the
+    /// first block's, and an event-driven projection's `fixed_weights` hold one per block.
+    pub block_weights: Option<Vec<f64>>,
 }
 
 impl ProjectionData {
@@ -262,6 +266,7 @@ impl Network {
                         equation: Some(EquationSynapses { state, delays }),
                         procedural: None,
                         blocks: 1,
+                        block_weights: None,
                     });
                 }
                 let synapse = proj.synapse_params(name)?;
@@ -319,6 +324,7 @@ impl Network {
                     equation: None,
                     procedural,
                     blocks: 1,
+                    block_weights: None,
                 })
             })
             .collect::<Result<Vec<_>>>()?;

@@ -27,6 +27,7 @@ modules!(
     "neurons/lif",
     "neurons/ofc_saccade",
     "neurons/spike_source",
+    "synapses/weights",
     "synapses/exp_synapse",
     "synapses/exp_propagate",
     "synapses/procedural",

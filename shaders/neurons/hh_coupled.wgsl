@@ -34,7 +34,7 @@ fn update_coupled(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_wo
     let s_next = select(S_ALT, S, odd);
 
     let at = row_at(t);
-    let sum_es = row_sum(at.row, s_now * population.n + at.source_base);
+    let sum_es = row_sum(at, s_now * population.n);
     let g = conductance(coupling.w, sum_es);
     step(at.neuron, SynInput(g, g * coupling.v_rev), s_now, s_next);
 }

@@ -41,9 +41,13 @@ fn propagate(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgro
             }
             continue;
         }
+        var one = q.uniform_weight;
+        if (q.weight_mode == WEIGHT_PER_INSTANCE) {
+            one = event_weights[q.weight_offset + instance];
+        }
         for (var k = start; k < end; k++) {
-            var w = q.uniform_weight;
-            if (q.per_synapse_weights != 0u) {
+            var w = one;
+            if (q.weight_mode == WEIGHT_PER_SYNAPSE) {
                 w = event_weights[q.weight_offset + k];
             }
             atomicAdd(&event_rings[base + event_cols[q.synapse_offset + k]], w);

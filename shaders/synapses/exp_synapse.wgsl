@@ -1,4 +1,4 @@
-// requires: common/step_info
+// requires: common/step_info synapses/weights
 // Event-driven exponential synapses: the WGSL twin of src/model/exp_synapse.rs and the event
 // branches of the CPU backend. Arrivals are summed in 32-bit fixed point (order-independent
 // integer atomics: deterministic, and equal to the CPU's sums bit for bit).
@@ -35,7 +35,7 @@ struct ExpParams {
     n_source: u32,
     slots: u32,
     delay_steps: u32,
-    per_synapse_weights: u32,
+    weight_mode: u32,   // WEIGHT_*: the one weight, per synapse, or per instance
     g_offset: u32,      // into event_g
     ring_offset: u32,   // into the rings
     row_offset: u32,    // into event_rows (end_row - first_row + 1 entries)

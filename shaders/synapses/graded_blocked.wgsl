@@ -27,7 +27,7 @@ var<workgroup> block_s: array<f32, BLOCK_COLS>;
 
 fn add_entry(entry: u32, k: u32, local: u32) {
     let r = (entry >> SLOT_SHIFT) * BLOCK_THREADS + local;
-    block_sums[r] = block_sums[r] + weight(k) * block_s[entry & COL_MASK];
+    block_sums[r] = block_sums[r] + weight(k, coupling.uniform_weight) * block_s[entry & COL_MASK];
 }
 
 // Thread `local`'s synapses in the block, in their order; the loads of UNROLL entries are

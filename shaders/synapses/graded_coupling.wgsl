@@ -39,7 +39,7 @@ fn couple(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups
         return;
     }
     let at = row_at(t);
-    let sum_es = row_sum(at.row, coupling.activation * coupling.n_source + at.source_base);
+    let sum_es = row_sum(at, coupling.activation * coupling.n_source);
     add_input(at.neuron, sum_es);
 }
 

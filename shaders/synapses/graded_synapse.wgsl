@@ -1,4 +1,4 @@
-// requires: synapses/procedural
+// requires: synapses/procedural synapses/weights
 // What the graded synapse's kernels share: their parameters, src/model/graded.rs
 // `conductance`, and the two ways to sum one row of the CSR matrix by target. A matrix
 // larger than one binding comes in parts of whole rows (src/backend/gpu/split.rs), each with
@@ -10,7 +10,7 @@ struct CouplingParams {
     v_rev: f32,
     w: f32,
     uniform_weight: f32,
-    per_synapse_weights: u32,
+    weight_mode: u32,  // WEIGHT_*: the one weight, per synapse in `weights`, or per instance
     n_rows: u32,       // rows of this part (of the whole matrix, unsplit)
     n_source: u32,
     accumulate: u32,   // 0 for the first projection into a population, 1 after
@@ -37,6 +37,7 @@ struct RowAt {
     row: u32,          // in the part's row_ptr
     source_base: u32,  // added to the columns
     neuron: u32,       // the target neuron
+    instance: u32,
 }
 
 fn thread_rows() -> u32 {
@@ -46,7 +47,16 @@ fn thread_rows() -> u32 {
 fn row_at(t: u32) -> RowAt {
     let k = t / max(coupling.n_rows, 1u);
     let row = t - k * coupling.n_rows;
-    return RowAt(row, k * coupling.instance_cols, k * coupling.instance_rows + coupling.first_row + row);
+    return RowAt(row, k * coupling.instance_cols, k * coupling.instance_rows + coupling.first_row + row, k);
+}
+
+// The weight of every synapse of a row, where they have one: the projection's, or the
+// row's instance's where a batch's instances share the connections but not the weight.
+fn row_weight(at: RowAt) -> f32 {
+    if (coupling.weight_mode == WEIGHT_PER_INSTANCE) {
+        return weights[at.instance];
+    }
+    return coupling.uniform_weight;
 }
 
 // Target row i's permutation, for a procedural matrix (whole: it is never cut into parts).
@@ -64,17 +74,21 @@ fn conductance(w: f32, sum_es: f32) -> f32 {
     return sum_es / w;
 }
 
-fn weight(k: u32) -> f32 {
-    if (coupling.per_synapse_weights != 0u) {
+// Synapse k's weight: its own, or `one` (the row's).
+fn weight(k: u32, one: f32) -> f32 {
+    if (coupling.weight_mode == WEIGHT_PER_SYNAPSE) {
         return weights[k];
     }
-    return coupling.uniform_weight;
+    return one;
 }
 
-// Σ_j E_ij S_j over row i, in column order as on the CPU; S_j is presynaptic_s(s_base + j).
-// The weight branch sits outside the loops so that they stay tight. A procedural row is
-// summed in the order its sources are drawn, as the CPU sums its drawn rows.
-fn row_sum(i: u32, s_base: u32) -> f32 {
+// Σ_j E_ij S_j over the row `at` names, in column order as on the CPU; S_j is
+// presynaptic_s(s_base + its instance's offset + j). The weight branch sits outside the loops
+// so that they stay tight. A procedural row is summed in the order its sources are drawn, as
+// the CPU sums its drawn rows.
+fn row_sum(at: RowAt, s_base_all: u32) -> f32 {
+    let i = at.row;
+    let s_base = s_base_all + at.source_base;
     let start = row_ptr[i];
     let end = row_ptr[i + 1u];
     var sum_es = 0.0;
@@ -83,13 +97,14 @@ fn row_sum(i: u32, s_base: u32) -> f32 {
         for (var j = 0u; j < end - start; j++) {
             sum_es = sum_es + coupling.uniform_weight * presynaptic_s(s_base + procedural_source(perm, j));
         }
-    } else if (coupling.per_synapse_weights != 0u) {
+    } else if (coupling.weight_mode == WEIGHT_PER_SYNAPSE) {
         for (var k = start; k < end; k++) {
             sum_es = sum_es + weights[k] * presynaptic_s(s_base + col_idx[k]);
         }
     } else {
+        let w = row_weight(at);
         for (var k = start; k < end; k++) {
-            sum_es = sum_es + coupling.uniform_weight * presynaptic_s(s_base + col_idx[k]);
+            sum_es = sum_es + w * presynaptic_s(s_base + col_idx[k]);
         }
     }
     return sum_es;
@@ -131,6 +146,7 @@ fn sum_lanes(first_row: u32, s_base_all: u32, local: u32) {
             sum_es = sum_es + coupling.uniform_weight * presynaptic_s(s_base + procedural_source(perm, j));
         }
     } else if (inside) {
+        let one = row_weight(at);
         let end = row_ptr[i + 1u];
         var k = row_ptr[i] + lane;
         while (k + (UNROLL - 1u) * LANES < end) {
@@ -139,12 +155,12 @@ fn sum_lanes(first_row: u32, s_base_all: u32, local: u32) {
                 cols[u] = col_idx[k + u * LANES];
             }
             for (var u = 0u; u < UNROLL; u++) {
-                sum_es = sum_es + weight(k + u * LANES) * presynaptic_s(s_base + cols[u]);
+                sum_es = sum_es + weight(k + u * LANES, one) * presynaptic_s(s_base + cols[u]);
             }
             k += UNROLL * LANES;
         }
         for (; k < end; k += LANES) {
-            sum_es = sum_es + weight(k) * presynaptic_s(s_base + col_idx[k]);
+            sum_es = sum_es + weight(k, one) * presynaptic_s(s_base + col_idx[k]);
         }
     }
     partial[row * PARTIAL_STRIDE + lane] = sum_es;

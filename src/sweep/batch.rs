@@ -1,14 +1,15 @@
 //! A sweep's instances as one network for the GPU: each population holds every instance's
 //! neurons, instance-major (instance k's neuron i at k·N + i); the matrices are
-//! block-diagonal, one block per instance, stored once where every instance has the same
-//! block (`ProjectionData::blocks`) and side by side where they differ; each instance keeps its model's `Params` and its
+//! block-diagonal, one block per instance, stored once where every instance connects the same
+//! neurons (`ProjectionData::blocks`; each instance with its own weight where only the
+//! projection's one weight differs, `block_weights`) and side by side otherwise; each instance keeps its model's `Params` and its
 //! seed in the network's `BatchLayout`, which the models with an instance table read per
 //! neuron. One set of buffers and one dispatch per kernel per step then serves the whole
 //! batch, and each instance computes what its own run computes: its noise is drawn by its
 //! seed and its neurons' indices within it, its sums run over its own block in its own order.
 //! `split` hands each instance its share of every chunk the merged run records.
 
-use crate::connectivity::Csr;
+use crate::connectivity::{Csr, Weights};
 use crate::network::{BatchLayout, EventProjection, Network, PopulationData, ProjectionData};
 use crate::record::{ChunkOutput, RecordPlan, TraceChunk, TracePlan};
 
@@ -83,15 +84,46 @@ fn projection(net: &Network, index: usize) -> &ProjectionData {
     &net.projections[index]
 }
 
-/// Whether `a` and `b` connect the same neurons with the same weights (by target, and by
-/// source where the synapses are event-driven).
-fn same_matrix(a: &ProjectionData, b: &ProjectionData) -> bool {
-    let event = match (&a.event, &b.event) {
-        (None, None) => true,
-        (Some(x), Some(y)) => x.by_source == y.by_source && x.fixed_weights == y.fixed_weights,
-        _ => false,
-    };
-    a.csr == b.csr && event
+/// Whether `a` and `b` connect the same neurons (by target, and by source where the synapses
+/// are event-driven).
+fn same_connections(a: &ProjectionData, b: &ProjectionData) -> bool {
+    let rows_eq = |x: &Csr, y: &Csr| x.n_rows == y.n_rows && x.n_cols == y.n_cols && x.row_ptr == y.row_ptr && x.col_idx == y.col_idx;
+    rows_eq(&a.csr, &b.csr)
+        && match (&a.event, &b.event) {
+            (None, None) => true,
+            (Some(x), Some(y)) => rows_eq(&x.by_source, &y.by_source),
+            _ => false,
+        }
+}
+
+/// Whether `a` and `b` weigh their synapses alike.
+fn same_weights(a: &ProjectionData, b: &ProjectionData) -> bool {
+    a.csr.weights == b.csr.weights
+        && match (&a.event, &b.event) {
+            (Some(x), Some(y)) => x.by_source.weights == y.by_source.weights && x.fixed_weights == y.fixed_weights,
+            _ => true,
+        }
+}
+
+/// The one weight of all of `p`'s synapses, if they have one.
+fn one_weight(p: &ProjectionData) -> Option<f64> {
+    let Weights::Uniform(w) = p.csr.weights else { return None };
+    let event_one = p.event.as_ref().is_none_or(|e| e.fixed_weights.len() == 1 && matches!(e.by_source.weights, Weights::Uniform(_)));
+    event_one.then_some(w)
+}
+
+/// How a batch stores the instances' matrices of one projection: once for all, with every
+/// instance's own weight where only that differs (`Some(Some(weights))`), or side by side
+/// (None).
+fn stored_once(all: &[&ProjectionData]) -> Option<Option<Vec<f64>>> {
+    let first = all[0];
+    if !all.iter().all(|q| same_connections(q, first)) {
+        return None;
+    }
+    if all.iter().all(|q| same_weights(q, first)) {
+        return Some(None);
+    }
+    all.iter().map(|q| one_weight(q)).collect::<Option<Vec<f64>>>().map(Some)
 }
 
 /// `nets` (with their plans) as one network, or why they cannot be.
@@ -122,12 +154,20 @@ pub fn merge(nets: &[&Network], plans: &[&RecordPlan]) -> Result<Batched, String
         .enumerate()
         .map(|(index, p)| {
             let all: Vec<&ProjectionData> = nets.iter().map(|n| projection(n, index)).collect();
-            // One stored block serves every instance when their matrices are the same.
-            let shared = all.iter().all(|q| same_matrix(q, p));
+            // One stored block serves every instance when they connect the same neurons and
+            // weigh them alike, or each with one weight of its own.
+            let once = stored_once(&all);
+            let shared = once.is_some();
+            let block_weights = once.flatten();
             let event = p.event.as_ref().map(|e| {
+                let events = || all.iter().map(|q| q.event.as_ref().expect("checked alike"));
                 if shared {
                     return EventProjection {
-                        g0: all.iter().flat_map(|q| q.event.as_ref().expect("checked alike").g0.iter().copied()).collect(),
+                        g0: events().flat_map(|x| x.g0.iter().copied()).collect(),
+                        fixed_weights: match block_weights {
+                            Some(_) => events().map(|x| x.fixed_weights[0]).collect(),
+                            None => e.fixed_weights.clone(),
+                        },
                         ..e.clone()
                     };
                 }
@@ -163,6 +203,7 @@ pub fn merge(nets: &[&Network], plans: &[&RecordPlan]) -> Result<Batched, String
                 equation: None,
                 procedural: None,
                 blocks: if shared { k } else { 1 },
+                block_weights,
             }
         })
         .collect();

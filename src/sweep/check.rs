@@ -51,7 +51,7 @@ pub fn describe(config: &Config, sweep: &Sweep, peak: u64) -> Result<String> {
             "  GPU: {}",
             if batched && shared {
                 format!(
-                    "instances in batches sharing one set of buffers and one copy of the matrices (only populations' parameters and initial values vary): {} once, about {} per instance on the device (as many per batch as its bindings and memory take)",
+                    "instances in batches sharing one set of buffers and one copy of the matrices (the swept keys leave the connections alone): {} once, about {} per instance on the device (as many per batch as its bindings and memory take)",
                     human_bytes(matrices),
                     human_bytes(each.saturating_sub(matrices))
                 )

@@ -84,14 +84,19 @@ impl Sweep {
         Ok(sweep)
     }
 
-    /// Whether every instance is sure to have the same connectivity: each swept key is a
-    /// population's parameter or initial value, or what is recorded, none the seed, a size, a
-    /// projection or the network's files. A GPU batch then stores its matrices once, and is
-    /// sized so.
+    /// Whether every instance is sure to connect the same neurons: each swept key is a
+    /// population's parameter or initial value, what is recorded, or a projection's one
+    /// weight (a number), none the seed, a size, a drawn weight, a rule or the network's
+    /// files. A GPU batch then stores its matrices once, and is sized so.
     pub fn keeps_connectivity(&self) -> bool {
-        self.keys.iter().all(|key| {
+        self.keys.iter().zip(&self.lists).all(|(key, list)| {
             let parts: Vec<&str> = key.split('.').collect();
-            matches!(parts[..], ["populations", _, "params" | "init", ..] | ["record", ..])
+            let numbers = list.iter().all(|v| v.is_integer() || v.is_float());
+            match parts[..] {
+                ["populations", _, "params" | "init", ..] | ["record", ..] => true,
+                ["projections", _, "weight"] => numbers,
+                _ => false,
+            }
         })
     }
 
@@ -184,7 +189,9 @@ mod tests {
         assert!(keeps("\"record.spikes\" = [[\"hh\"]]"));
         assert!(!keeps("\"populations.hh.params.i_ext\" = [1, 2]\n\"simulation.seed\" = [1, 2]"));
         assert!(!keeps("\"populations.hh.size\" = [10, 20]"));
-        assert!(!keeps("\"projections.hh_hh.weight\" = [0.1, 0.2]"));
+        assert!(keeps("\"projections.hh_hh.weight\" = [0.1, 0.2]"));
+        assert!(!keeps("\"projections.hh_hh.weight\" = [0.1, { uniform = [0.0, 0.2] }]"));
+        assert!(!keeps("\"projections.hh_hh.connectivity.k\" = [10, 20]"));
     }
 
     #[test]

@@ -87,6 +87,28 @@ fn instances_with_the_same_graded_matrix_store_it_once_and_each_equals_its_own_r
 }
 
 #[test]
+fn instances_with_the_same_graded_connections_and_their_own_weight_store_them_once() {
+    // A swept coupling strength: one seed, one set of connections, a weight each.
+    let nets: Vec<Network> = [0.005, 0.01, 0.02]
+        .iter()
+        .enumerate()
+        .map(|(k, w)| {
+            let weight = format!("projections.hh_hh.weight={w}");
+            hh_ring_from_random_states(&["simulation.duration_ms=2", "projections.hh_hh.connectivity.k=100", &weight], 4 + k as u64)
+        })
+        .collect();
+    let refs: Vec<&Network> = nets.iter().collect();
+    let plans: Vec<RecordPlan> = nets.iter().map(RecordPlan::all_spikes).collect();
+    let merged = batch::merge(&refs, &plans.iter().collect::<Vec<_>>()).unwrap();
+    let p = &merged.net.projections[0];
+    assert_eq!((p.blocks, p.block_weights.as_deref()), (3, Some(&[0.005, 0.01, 0.02][..])));
+    for coupling in ALL_KERNELS {
+        assert_batch_is_single_runs(&nets, coupling, &[None]);
+    }
+    assert_batch_is_single_runs(&nets, GpuCoupling::LanesPerRow, &[Some(128 << 10)]);
+}
+
+#[test]
 fn instances_with_the_same_event_driven_matrices_store_them_once_and_each_equals_its_own_run() {
     use rand::{Rng, SeedableRng};
     let nets: Vec<Network> = (0..3u64)
@@ -114,6 +136,27 @@ fn instances_with_the_same_event_driven_matrices_store_them_once_and_each_equals
     }
     // Whole, and in bindings of 64 KiB: one block's 80k synapses by source in parts.
     assert_batch_is_single_runs(&nets, GpuCoupling::Auto, &[None, Some(64 << 10)]);
+
+    // A swept excitatory weight (one fixed-point scale for all three): the connections once,
+    // a weight per instance.
+    let weighted: Vec<Network> = ["6.0", "5.5", "5.0"]
+        .iter()
+        .map(|w| {
+            let weight = format!("projections.ee.weight={w}");
+            shipped(
+                "cobahh_k80.toml",
+                &["simulation.duration_ms=20", "populations.exc.size=800", "populations.inh.size=200", &weight],
+            )
+            .1
+        })
+        .collect();
+    let refs: Vec<&Network> = weighted.iter().collect();
+    let merged = batch::merge(&refs, &plans.iter().collect::<Vec<_>>()).unwrap();
+    for p in &merged.net.projections {
+        assert_eq!(p.blocks, 3, "{}", p.name);
+        assert_eq!(p.block_weights.is_some(), p.name == "ee", "{}", p.name);
+    }
+    assert_batch_is_single_runs(&weighted, GpuCoupling::Auto, &[None, Some(64 << 10)]);
 
     // Another seed draws another matrix: kept per instance, side by side.
     let (_, other) = shipped(
@@ -144,7 +187,7 @@ fn check_says_whether_a_sweeps_instances_share_their_matrices() {
     };
     // 10k synapses of one weight: 40 kB of columns and 4 kB of row pointers, held once.
     let text = check("\"populations.hh.params.i_ext\" = [8.0, 10.0, 12.0]");
-    assert!(text.contains("one copy of the matrices (only populations' parameters and initial values vary): 43.0 KiB once"), "{text}");
+    assert!(text.contains("one copy of the matrices (the swept keys leave the connections alone): 43.0 KiB once"), "{text}");
     let text = check("\"populations.hh.params.i_ext\" = [8.0, 10.0]\n\"simulation.seed\" = [1, 2]");
     assert!(text.contains("matrices counted per instance: a swept key may change the connectivity"), "{text}");
 }

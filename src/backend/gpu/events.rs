@@ -11,7 +11,7 @@
 use super::context::GpuContext;
 use super::split;
 use super::kernels::Kernels;
-use super::kernels::{EventListGpu, ExpParamsGpu, MAX_EVENT_PROJECTIONS};
+use super::kernels::{EventListGpu, ExpParamsGpu, MAX_EVENT_PROJECTIONS, WEIGHT_ONE, WEIGHT_PER_INSTANCE, WEIGHT_PER_SYNAPSE};
 use super::Shared;
 use crate::connectivity::Weights;
 use crate::error::{Error, Result};
@@ -89,8 +89,13 @@ impl EventBuffers {
         for (index, p) in net.projections.iter().enumerate() {
             let Some(e) = &p.event else { continue };
             let n_target = p.n_target();
-            let per_synapse =
-                e.fixed_weights.len() != 1 || matches!(e.by_source.weights, Weights::PerSynapse(_));
+            let weight_mode = if p.block_weights.is_some() {
+                WEIGHT_PER_INSTANCE
+            } else if e.fixed_weights.len() != 1 || matches!(e.by_source.weights, Weights::PerSynapse(_)) {
+                WEIGHT_PER_SYNAPSE
+            } else {
+                WEIGHT_ONE
+            };
             let g_offset = offset(g.len(), "g")?;
             g_offsets[index] = Some(g_offset);
             params.push(ExpParamsGpu {
@@ -106,7 +111,7 @@ impl EventBuffers {
                 n_source: (e.by_source.n_rows * p.blocks) as u32,
                 slots: e.synapse.ring_slots(),
                 delay_steps: e.synapse.delay_steps,
-                per_synapse_weights: per_synapse as u32,
+                weight_mode,
                 g_offset,
                 ring_offset: offset(rings, "delay rings")?,
                 row_offset: 0,
@@ -173,8 +178,11 @@ impl EventBuffers {
                     continue;
                 }
                 cols.extend_from_slice(&e.by_source.col_idx[entries.clone()]);
-                if q.per_synapse_weights != 0 {
-                    weights.extend_from_slice(&e.fixed_weights[entries]);
+                match q.weight_mode {
+                    WEIGHT_PER_SYNAPSE => weights.extend_from_slice(&e.fixed_weights[entries]),
+                    // Each part holds every instance's weight.
+                    WEIGHT_PER_INSTANCE => weights.extend_from_slice(&e.fixed_weights),
+                    _ => {}
                 }
                 placed.push((p.source, q));
             }

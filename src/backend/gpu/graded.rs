@@ -51,6 +51,9 @@ pub struct Graded<'a> {
     /// The batch instances its one stored matrix serves (`ProjectionData::blocks`): each
     /// part's rows are then dispatched once per instance.
     pub instances: usize,
+    /// Their weights, one per instance, where they share the connections but not the weight
+    /// (`ProjectionData::block_weights`).
+    pub instance_weights: Option<&'a [f64]>,
 }
 
 impl GradedBuffers {
@@ -73,7 +76,11 @@ impl GradedBuffers {
                 Weights::Uniform(w) => w as f32,
                 Weights::PerSynapse(_) => 0.0,
             },
-            per_synapse_weights: matches!(csr.weights, Weights::PerSynapse(_)) as u32,
+            weight_mode: match (&csr.weights, g.instance_weights) {
+                (_, Some(_)) => kernels::WEIGHT_PER_INSTANCE,
+                (Weights::PerSynapse(_), None) => kernels::WEIGHT_PER_SYNAPSE,
+                (Weights::Uniform(_), None) => kernels::WEIGHT_ONE,
+            },
             n_rows: rows.len() as u32,
             n_source: (csr.n_cols * instances) as u32,
             first_row: rows.start as u32,
@@ -120,9 +127,11 @@ impl GradedBuffers {
         if g.procedural.is_some() {
             entries = 0..0;
         }
-        let weights = match &csr.weights {
-            Weights::Uniform(_) => Vec::new(),
-            Weights::PerSynapse(ws) => f32s(&ws[entries.clone()]),
+        let weights = match (&csr.weights, g.instance_weights) {
+            // Each part holds every instance's weight.
+            (_, Some(ws)) => f32s(ws),
+            (Weights::Uniform(_), None) => Vec::new(),
+            (Weights::PerSynapse(ws), None) => f32s(&ws[entries.clone()]),
         };
         Ok(GradedBuffers {
             params: Self::params(ctx, name, csr, &rows, g, accumulate, 1),
@@ -177,6 +186,7 @@ impl GradedBuffers {
             activation: 0,
             procedural: None,
             instances: 1,
+            instance_weights: None,
         };
         Self::new(ctx, name, &csr, none, false)
     }
@@ -207,15 +217,21 @@ pub fn couplings(
             continue;
         };
         // The blocked layout's row groups do not follow instances: a shared matrix is laid
-        // out whole there, one block per instance.
-        let whole = (kernels.coupling_blocked.is_some() && p.blocks > 1)
-            .then(|| Csr::block_diagonal(std::iter::repeat_n(&p.csr, p.blocks)));
+        // out whole there, one block per instance, each with its weight.
+        let whole = (kernels.coupling_blocked.is_some() && p.blocks > 1).then(|| match &p.block_weights {
+            None => Csr::block_diagonal(std::iter::repeat_n(&p.csr, p.blocks)),
+            Some(ws) => {
+                let blocks: Vec<Csr> = ws.iter().map(|&w| Csr { weights: Weights::Uniform(w), ..p.csr.clone() }).collect();
+                Csr::block_diagonal(blocks.iter())
+            }
+        });
         let csr = whole.as_ref().unwrap_or(&p.csr);
         let g = Graded {
             params,
             activation,
             procedural: p.procedural.as_ref(),
             instances: if whole.is_some() { 1 } else { p.blocks },
+            instance_weights: if whole.is_some() { None } else { p.block_weights.as_deref() },
         };
         let accumulate = std::mem::replace(&mut targeted[p.target], true);
         let (syn_g, syn_i0) = &inputs[p.target];

@@ -38,7 +38,8 @@ pub struct ExpParamsGpu {
     pub n_source: u32,
     pub slots: u32,
     pub delay_steps: u32,
-    pub per_synapse_weights: u32,
+    /// `WEIGHT_*`: where a synapse's weight is.
+    pub weight_mode: u32,
     pub g_offset: u32,
     pub ring_offset: u32,
     pub row_offset: u32,
@@ -60,6 +61,14 @@ pub struct ExpParamsGpu {
     pub instance_sources: u32,
     pub instance_targets: u32,
 }
+
+/// `WEIGHT_*` in shaders/synapses/weights.wgsl: where the coupling and propagation kernels
+/// find a synapse's weight (`weight_mode` of `CouplingParams` and `ExpParams`): the
+/// projection's one weight, one per synapse in the weights buffer, or one per instance of a
+/// batch sharing the matrix, at the instance's index.
+pub const WEIGHT_ONE: u32 = 0;
+pub const WEIGHT_PER_SYNAPSE: u32 = 1;
+pub const WEIGHT_PER_INSTANCE: u32 = 2;
 
 /// `MAX_EVENT_PROJECTIONS` in shaders/synapses/exp_synapse.wgsl.
 pub const MAX_EVENT_PROJECTIONS: usize = 8;
@@ -93,7 +102,8 @@ pub struct CouplingParamsGpu {
     pub v_rev: f32,
     pub w: f32,
     pub uniform_weight: f32,
-    pub per_synapse_weights: u32,
+    /// `WEIGHT_*`: where a synapse's weight is.
+    pub weight_mode: u32,
     pub n_rows: u32,
     pub n_source: u32,
     pub accumulate: u32,

@@ -7,7 +7,7 @@
 use super::blocked;
 use super::kernels::{
     CouplingParamsGpu, EventListGpu, ExpParamsGpu, PopulationInfoGpu, RecordParamsGpu, StepInfo,
-    LANES, MAX_EVENT_PROJECTIONS, ROWS_PER_LANE_GROUP,
+    LANES, MAX_EVENT_PROJECTIONS, ROWS_PER_LANE_GROUP, WEIGHT_PER_INSTANCE, WEIGHT_PER_SYNAPSE,
 };
 use crate::model::{StructLayout, KINDS};
 use crate::real::Real;
@@ -68,7 +68,7 @@ pub fn shared_structs() -> Vec<(&'static str, StructLayout)> {
                     v_rev,
                     w,
                     uniform_weight,
-                    per_synapse_weights,
+                    weight_mode,
                     n_rows,
                     n_source,
                     accumulate,
@@ -100,7 +100,7 @@ pub fn shared_structs() -> Vec<(&'static str, StructLayout)> {
                     n_source,
                     slots,
                     delay_steps,
-                    per_synapse_weights,
+                    weight_mode,
                     g_offset,
                     ring_offset,
                     row_offset,
@@ -146,6 +146,8 @@ pub fn shared_constants() -> Vec<(&'static str, String, f64)> {
             MAX_EVENT_PROJECTIONS as f64,
         ),
         ("synapses/exp_synapse", "KIND_CONDUCTANCE".into(), 0.0),
+        ("synapses/weights", "WEIGHT_PER_SYNAPSE".into(), WEIGHT_PER_SYNAPSE as f64),
+        ("synapses/weights", "WEIGHT_PER_INSTANCE".into(), WEIGHT_PER_INSTANCE as f64),
         ("synapses/graded_coupling", "LANES".into(), LANES as f64),
         (
             "synapses/graded_coupling",

@@ -150,6 +150,7 @@ pub(crate) fn build(
                     activation: s,
                     procedural: q.procedural.as_ref(),
                     instances: q.blocks,
+                    instance_weights: q.block_weights.as_deref(),
                 };
                 graded::row_parts(&q.name, &q.csr, g.procedural.is_some(), binding_limit)?
                     .into_iter()
