@@ -124,13 +124,13 @@ for n in ${GANGLION_COBAHH1000_SIZES:-1000 32000 128000 1024000}; do
     --steps 1000 --repeat 3 --backends gpu
 done
 
-# The same with Brian2GeNN's own rule, p = 1000/N, drawn procedurally (no indices stored; one
-# weight, 0.5e-9 nS, the mean of the drawn ones, as procedural rows take one weight).
+# The same with Brian2GeNN's own rule, p = 1000/N, drawn procedurally with the config's
+# weights, uniform in [0, 1e-9] nS drawn per synapse (no indices or weights stored).
 for n in ${GANGLION_COBAHH1000_SIZES:-1000 32000 128000 1024000}; do
   rule="{ rule = \"fixed_probability\", p = $(awk "BEGIN { print 1000 / $n }"), procedural = true }"
   sets=()
   for p in ee ei ie ii; do
-    sets+=(--set "projections.$p.connectivity=$rule" --set "projections.$p.weight=0.5e-9")
+    sets+=(--set "projections.$p.connectivity=$rule")
   done
   step bench configs/cobahh_1000.toml --set populations.exc.size=$((n * 4 / 5)) --set populations.inh.size=$((n / 5)) \
     "${sets[@]}" --steps 1000 --repeat 3 --backends gpu

@@ -2,7 +2,7 @@
 //! state. Both backends receive the same `Network`, built once from the seed.
 
 use crate::config::{Config, Connectivity, InitValue, SynapseModel, SynapseName, WeightSpec};
-use crate::procedural::ProceduralRows;
+use crate::procedural::{DrawnWeight, ProceduralRows};
 use crate::connectivity::{self, Csr, PairWeights, WeightDraw, Weights};
 use crate::error::Result;
 use crate::model::exp_synapse;
@@ -286,7 +286,7 @@ impl Network {
                 let (csr, event) = match (&procedural, &proj.connectivity) {
                     // `csr` holds the rows by source; by target the projection is not drawn
                     // (nothing walks it that way), so its rows there are left empty.
-                    (Some(_), Connectivity::FixedProbability { p, .. }) if !matches!(synapse, SynapseModel::Graded(_)) => {
+                    (Some(rows), Connectivity::FixedProbability { p, .. }) if !matches!(synapse, SynapseModel::Graded(_)) => {
                         let n = csr.n_rows as f64;
                         // The largest in-degree any target will see, to 12 standard deviations
                         // of its binomial (or every source): the fixed point's headroom.
@@ -298,7 +298,14 @@ impl Network {
                             col_idx: Vec::new(),
                             weights: csr.weights.clone(),
                         };
-                        let event = event_projection(&synapse, csr, bound as usize, g0, sim.dt_ms, sim.seed, index)?;
+                        let drawn = rows.weight;
+                        let mut event = event_projection(&synapse, csr, bound as usize, g0, sim.dt_ms, sim.seed, index)?;
+                        // Drawn weights: the headroom is their largest, each is drawn with its
+                        // synapse (`procedural::to_fixed`).
+                        if let (Some(e), Some(w)) = (event.as_mut(), drawn) {
+                            e.fixed_scale = exp_synapse::fixed_point_scale(w.max_abs(), bound as usize);
+                            e.fixed_weights = vec![0];
+                        }
                         (by_target, event)
                     }
                     _ if matches!(synapse, SynapseModel::Graded(_) | SynapseModel::Equations(_)) => (csr, None),
@@ -380,7 +387,7 @@ fn release_freed_memory() {
 }
 
 /// A procedural projection's row pointers (its lengths drawn for `fixed_probability`) with
-/// its one weight, and what draws its rows (`crate::procedural`): rows by target, or by source
+/// its one weight, and what draws its rows and their weights (`crate::procedural`): rows by target, or by source
 /// where `by_source` (validated: `fixed_probability` only, which is the same either way).
 #[allow(clippy::too_many_arguments)]
 fn procedural_rows(
@@ -406,14 +413,20 @@ fn procedural_rows(
         projection: projection as u32,
         n_cols: n_src as u32,
         skip_diagonal: same_population && !autapses,
+        weight: match *weight {
+            WeightSpec::Constant(_) => None,
+            WeightSpec::Uniform { uniform: [lo, hi] } => Some(DrawnWeight::uniform(lo, hi)),
+            WeightSpec::Normal { normal: [mean, sd] } => Some(DrawnWeight::normal(mean, sd)),
+        },
     };
     let row_ptr = match rule {
         Connectivity::FixedProbability { p, .. } => rows.drawn_lengths(n_tgt, *p, seed),
         _ => row_ptr,
     };
+    // A drawn weight has no one value: the matrix's is then unused.
     let w = match weight {
         WeightSpec::Constant(w) => *w,
-        _ => unreachable!("validated: a procedural projection has one weight"),
+        _ => 0.0,
     };
     let csr = Csr {
         n_rows: n_tgt,

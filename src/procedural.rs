@@ -12,6 +12,10 @@
 //! `len(r)` is k for `fixed_indegree`, and a Binomial(n, p) draw per row for
 //! `fixed_probability` (drawn on the host into the row pointers, 4 bytes per row): a uniform
 //! subset of Binomial size is exactly a row of independent Bernoulli(p) pairs.
+//!
+//! A drawn weight (`DrawnWeight`) is drawn again with its synapse, from Philox(seed; r,
+//! projection, position, `WEIGHT_STREAM`): a uniform weight in integer arithmetic and one exact
+//! conversion (the same f32 on the CPU and the GPU), a normal one by Box–Muller in f32.
 
 use crate::connectivity::{Csr, Weights};
 use crate::rng::philox4x32_10;
@@ -23,15 +27,109 @@ use rayon::prelude::*;
 /// stream, below 4096): `CONNECTIVITY_STREAM` in procedural.wgsl.
 pub const CONNECTIVITY_STREAM: u32 = 0xC0AA_0001;
 
-/// The rows of a procedural projection: what draws their sources. Their lengths are the
-/// projection's row pointers.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// The last counter word of the weight draws: `WEIGHT_STREAM` in procedural.wgsl.
+pub const WEIGHT_STREAM: u32 = 0xC0AA_0002;
+
+/// The largest |z| the Box–Muller normal of two 23-bit uniforms can reach: √(−2 ln 2⁻²⁴) =
+/// 5.77, with room for the last bits of ln and cos.
+const MAX_NORMAL: f64 = 5.8;
+
+/// A procedural projection's weight drawn per synapse, again wherever the synapse is summed
+/// or pushed (`DRAW_*` and `drawn_weight` in procedural.wgsl).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum DrawnWeight {
+    /// Uniform over [lo, hi): `quantum` · (low + ⌊span · m / 2²³⌋), m the draw's top 23 bits,
+    /// `quantum` the power of two that puts max(|lo|, |hi|) between 2²² and 2²³ quanta.
+    /// Integer arithmetic and one exact conversion: the CPU and the GPU draw the same f32.
+    Uniform { quantum: f32, low: i32, span: u32 },
+    /// mean + sd · z, z the Box–Muller normal of the draw's first two words (`rng`), in f32:
+    /// the GPU's ln and cos may differ from the CPU's in the last bit.
+    Normal { mean: f32, sd: f32 },
+}
+
+/// `DRAW_*` in procedural.wgsl: the kind of a drawn weight the kernels' parameters name (0:
+/// none, the one weight).
+pub const DRAW_UNIFORM: u32 = 1;
+pub const DRAW_NORMAL: u32 = 2;
+
+/// A drawn weight as the kernels' parameters hold it (`WeightDraw` in procedural.wgsl).
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct WeightDrawGpu {
+    pub kind: u32,
+    pub low: i32,
+    pub span: u32,
+    /// Uniform: the quantum; normal: the mean.
+    pub a: f32,
+    /// Normal: the standard deviation.
+    pub b: f32,
+}
+
+impl WeightDrawGpu {
+    pub fn of(weight: Option<DrawnWeight>) -> WeightDrawGpu {
+        match weight {
+            None => WeightDrawGpu::default(),
+            Some(DrawnWeight::Uniform { quantum, low, span }) => {
+                WeightDrawGpu { kind: DRAW_UNIFORM, low, span, a: quantum, b: 0.0 }
+            }
+            Some(DrawnWeight::Normal { mean, sd }) => WeightDrawGpu { kind: DRAW_NORMAL, low: 0, span: 0, a: mean, b: sd },
+        }
+    }
+}
+
+impl DrawnWeight {
+    pub fn uniform(lo: f64, hi: f64) -> DrawnWeight {
+        let largest = lo.abs().max(hi.abs());
+        if largest == 0.0 {
+            return DrawnWeight::Uniform { quantum: 1.0, low: 0, span: 0 };
+        }
+        let quantum = (largest.log2().floor() - 22.0).exp2();
+        let (low, high) = ((lo / quantum).round(), (hi / quantum).round());
+        DrawnWeight::Uniform { quantum: quantum as f32, low: low as i32, span: (high - low) as u32 }
+    }
+
+    pub fn normal(mean: f64, sd: f64) -> DrawnWeight {
+        DrawnWeight::Normal { mean: mean as f32, sd: sd as f32 }
+    }
+
+    /// The largest |weight| it can draw: the headroom of event-driven fixed-point sums.
+    pub fn max_abs(&self) -> f64 {
+        match *self {
+            DrawnWeight::Uniform { quantum, low, span } => {
+                quantum as f64 * (low as f64).abs().max((low as f64 + span as f64).abs())
+            }
+            DrawnWeight::Normal { mean, sd } => (mean as f64).abs() + sd as f64 * MAX_NORMAL,
+        }
+    }
+
+    /// The weight that Philox block `bits` draws.
+    pub fn draw(&self, bits: [u32; 4]) -> f32 {
+        match *self {
+            DrawnWeight::Uniform { quantum, low, span } => {
+                let offset = (u64::from(span) * u64::from(bits[0] >> 9)) >> 23;
+                quantum * (low + offset as i32) as f32
+            }
+            DrawnWeight::Normal { mean, sd } => mean + sd * crate::rng::standard_normal::<f32>(bits),
+        }
+    }
+}
+
+/// A drawn weight in an event-driven projection's fixed point (`scale` a power of two, so the
+/// product is exact and only the rounding, half to even as WGSL's `round`, remains).
+pub fn to_fixed(weight: f32, scale: f64) -> i32 {
+    (weight as f64 * scale).round_ties_even() as i32
+}
+
+/// The rows of a procedural projection: what draws their sources, and their weights where
+/// they are drawn. Their lengths are the projection's row pointers.
+#[derive(Clone, Debug, PartialEq)]
 pub struct ProceduralRows {
     pub seed_key: [u32; 2],
     pub projection: u32,
     pub n_cols: u32,
     /// Each row skips its own index (autapses excluded within one population).
     pub skip_diagonal: bool,
+    /// A weight drawn per synapse; None where the projection has one.
+    pub weight: Option<DrawnWeight>,
 }
 
 /// A well-mixing 32-bit hash (lowbias32): the Feistel rounds' function.
@@ -100,6 +198,12 @@ impl ProceduralRows {
         }
     }
 
+    /// The drawn weight of the synapse at position `j` of row `row` (None: the one weight).
+    pub fn weight(&self, row: u32, j: u32) -> Option<f32> {
+        self.weight
+            .map(|w| w.draw(philox4x32_10([row, self.projection, j, WEIGHT_STREAM], self.seed_key)))
+    }
+
     /// The row pointers of `n_rows` rows of `k` sources each (`fixed_indegree`).
     pub fn fixed_lengths(n_rows: usize, k: u32) -> Vec<u32> {
         (0..=n_rows as u32).map(|r| r * k).collect()
@@ -128,7 +232,7 @@ impl ProceduralRows {
     }
 
     /// The stored matrix of these rows, in the order they are drawn (what the CPU reference
-    /// sums over, in that order), one weight for all.
+    /// sums over, in that order), with their drawn weights, or `weight` for all.
     pub fn materialize(&self, row_ptr: &[u32], weight: f64) -> Csr {
         let n_rows = row_ptr.len() - 1;
         let mut col_idx = vec![0u32; *row_ptr.last().unwrap_or(&0) as usize];
@@ -145,12 +249,24 @@ impl ProceduralRows {
                 *c = perm.source(j as u32);
             }
         });
+        let weights = match self.weight {
+            None => Weights::Uniform(weight),
+            Some(_) => Weights::PerSynapse(
+                (0..n_rows)
+                    .into_par_iter()
+                    .flat_map_iter(|r| {
+                        let len = row_ptr[r + 1] - row_ptr[r];
+                        (0..len).map(move |j| self.weight(r as u32, j).expect("drawn") as f64)
+                    })
+                    .collect(),
+            ),
+        };
         Csr {
             n_rows,
             n_cols: self.n_cols as usize,
             row_ptr: row_ptr.to_vec(),
             col_idx,
-            weights: Weights::Uniform(weight),
+            weights,
         }
     }
 }
@@ -165,6 +281,7 @@ mod tests {
             projection: 1,
             n_cols,
             skip_diagonal,
+            weight: None,
         }
     }
 
@@ -237,5 +354,68 @@ mod tests {
             assert_eq!(&csr.col_idx[row * 20..(row + 1) * 20], &want[..]);
             assert!(!want.contains(&(row as u32)));
         }
+    }
+
+    fn draws(w: DrawnWeight, n: u32) -> Vec<f32> {
+        let mut r = rows(10, false);
+        r.weight = Some(w);
+        (0..n).map(|j| r.weight(j / 100, j % 100).unwrap()).collect()
+    }
+
+    fn mean_sd(x: &[f32]) -> (f64, f64) {
+        let n = x.len() as f64;
+        let mean = x.iter().map(|&v| v as f64).sum::<f64>() / n;
+        let var = x.iter().map(|&v| (v as f64 - mean).powi(2)).sum::<f64>() / n;
+        (mean, var.sqrt())
+    }
+
+    #[test]
+    fn uniform_weights_fill_their_range_on_a_grid_of_powers_of_two() {
+        let w = DrawnWeight::uniform(0.0, 1e-9);
+        let DrawnWeight::Uniform { quantum, low, span } = w else { unreachable!() };
+        assert_eq!((quantum.log2().fract(), low), (0.0, 0), "a power of two");
+        assert!((1 << 22..=1 << 23).contains(&span), "{span}");
+        let x = draws(w, 100_000);
+        assert!(x.iter().all(|&v| (0.0..1e-9).contains(&v)));
+        let (mean, sd) = mean_sd(&x);
+        // Uniform on [0, 1e-9): mean 5e-10, sd 2.89e-10, to a few standard errors.
+        assert!((mean - 5e-10).abs() < 3e-12 && (sd - 2.887e-10).abs() < 3e-12, "{mean} {sd}");
+        let y = draws(DrawnWeight::uniform(-2.0, 6.0), 100_000);
+        assert!(y.iter().all(|&v| (-2.0..6.0).contains(&v)));
+        assert!((mean_sd(&y).0 - 2.0).abs() < 0.03);
+        assert_eq!(DrawnWeight::uniform(-2.0, 6.0).max_abs(), 6.0);
+    }
+
+    #[test]
+    fn normal_weights_have_their_mean_and_sd_within_their_bound() {
+        let w = DrawnWeight::normal(1.0, 0.25);
+        let x = draws(w, 100_000);
+        let (mean, sd) = mean_sd(&x);
+        assert!((mean - 1.0).abs() < 0.005 && (sd - 0.25).abs() < 0.005, "{mean} {sd}");
+        assert!(x.iter().all(|&v| (v as f64 - 1.0).abs() <= w.max_abs() - 1.0));
+    }
+
+    #[test]
+    fn a_synapse_draws_its_weight_by_its_row_position_and_seed() {
+        let mut r = rows(100, false);
+        r.weight = Some(DrawnWeight::uniform(0.0, 1.0));
+        assert_eq!(r.weight(3, 7), r.weight(3, 7));
+        assert_ne!(r.weight(3, 7), r.weight(3, 8));
+        assert_ne!(r.weight(3, 7), r.weight(4, 7));
+        let mut other = r.clone();
+        other.seed_key = crate::rng::seed_key(6);
+        assert_ne!(r.weight(3, 7), other.weight(3, 7));
+        r.weight = None;
+        assert_eq!(r.weight(3, 7), None);
+        // The materialized rows carry them, position by position.
+        r.weight = Some(DrawnWeight::normal(0.0, 1.0));
+        let csr = r.materialize(&ProceduralRows::fixed_lengths(5, 10), 0.0);
+        assert_eq!(csr.weight(2 * 10 + 4), r.weight(2, 4).unwrap() as f64);
+    }
+
+    #[test]
+    fn drawn_weights_round_to_fixed_point_half_to_even() {
+        assert_eq!((to_fixed(2.5, 1.0), to_fixed(3.5, 1.0), to_fixed(-2.5, 1.0)), (2, 4, -2));
+        assert_eq!(to_fixed(0.75, 4.0), 3);
     }
 }

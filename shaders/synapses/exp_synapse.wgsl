@@ -51,6 +51,12 @@ struct ExpParams {
     instances: u32,     // a batch's instances sharing these stored rows (1: its own)
     instance_sources: u32, // one instance's sources (the rows stored) and targets
     instance_targets: u32,
+    draw: u32,          // DRAW_*: drawn rows' weights drawn per synapse (0: uniform_weight)
+    draw_low: i32,
+    draw_span: u32,
+    draw_a: f32,
+    draw_b: f32,
+    draw_scale: f32,    // the fixed point's scale a drawn weight is rounded at
 }
 
 const KIND_CONDUCTANCE: u32 = 0u;

@@ -25,8 +25,12 @@ struct CouplingParams {
     instances: u32,    // a batch's instances sharing this one stored matrix (1: its own)
     instance_rows: u32, // one instance's targets and sources
     instance_cols: u32,
+    draw: u32,         // DRAW_*: procedural rows' weights drawn per synapse (0: uniform_weight)
+    draw_low: i32,
+    draw_span: u32,
+    draw_a: f32,
+    draw_b: f32,
     _pad0: u32,
-    _pad1: u32,
 }
 
 // Where thread row t works. A batch whose instances all have the same matrix stores it once
@@ -70,6 +74,15 @@ fn row_permutation(i: u32) -> RowPermutation {
     );
 }
 
+// The weight of position j of procedural row i: drawn with it, or the projection's one.
+fn procedural_weight(i: u32, j: u32) -> f32 {
+    if (coupling.draw == 0u) {
+        return coupling.uniform_weight;
+    }
+    let d = WeightDraw(coupling.draw, coupling.draw_low, coupling.draw_span, coupling.draw_a, coupling.draw_b);
+    return drawn_weight(vec2<u32>(coupling.seed_lo, coupling.seed_hi), coupling.projection, coupling.first_row + i, j, d);
+}
+
 fn conductance(w: f32, sum_es: f32) -> f32 {
     return sum_es / w;
 }
@@ -95,7 +108,7 @@ fn row_sum(at: RowAt, s_base_all: u32) -> f32 {
     if (coupling.procedural != 0u) {
         let perm = row_permutation(i);
         for (var j = 0u; j < end - start; j++) {
-            sum_es = sum_es + coupling.uniform_weight * presynaptic_s(s_base + procedural_source(perm, j));
+            sum_es = sum_es + procedural_weight(i, j) * presynaptic_s(s_base + procedural_source(perm, j));
         }
     } else if (coupling.weight_mode == WEIGHT_PER_SYNAPSE) {
         for (var k = start; k < end; k++) {
@@ -143,7 +156,7 @@ fn sum_lanes(first_row: u32, s_base_all: u32, local: u32) {
         let perm = row_permutation(i);
         let len = row_ptr[i + 1u] - row_ptr[i];
         for (var j = lane; j < len; j += LANES) {
-            sum_es = sum_es + coupling.uniform_weight * presynaptic_s(s_base + procedural_source(perm, j));
+            sum_es = sum_es + procedural_weight(i, j) * presynaptic_s(s_base + procedural_source(perm, j));
         }
     } else if (inside) {
         let one = row_weight(at);

@@ -6,6 +6,7 @@
 // lands among the n sources; with autapses excluded it runs over n - 1 and skips row r.
 
 const CONNECTIVITY_STREAM: u32 = 0xC0AA0001u;
+const WEIGHT_STREAM: u32 = 0xC0AA0002u;
 const NO_SKIP: u32 = 0xffffffffu;
 
 // One row's permutation (RowPermutation in src/procedural.rs).
@@ -57,4 +58,29 @@ fn procedural_source(p: RowPermutation, j: u32) -> u32 {
         c = feistel(p, c);
     }
     return select(c, c + 1u, c >= p.skip);
+}
+
+// A weight drawn per synapse (DrawnWeight in src/procedural.rs), from Philox(seed; row,
+// projection, position, WEIGHT_STREAM). Uniform: quantum a · (low + ⌊span · m / 2²³⌋), m the
+// draw's top 23 bits, in integers and one exact conversion, as on the CPU. Normal: mean a +
+// sd b · the Box–Muller normal of the draw (philox.wgsl), in f32.
+const DRAW_UNIFORM: u32 = 1u;
+const DRAW_NORMAL: u32 = 2u;
+
+struct WeightDraw {
+    kind: u32,
+    low: i32,
+    span: u32,
+    a: f32,
+    b: f32,
+}
+
+fn drawn_weight(seed: vec2<u32>, projection: u32, row: u32, j: u32, d: WeightDraw) -> f32 {
+    let bits = philox4x32_10(vec4<u32>(row, projection, j, WEIGHT_STREAM), seed);
+    if (d.kind == DRAW_NORMAL) {
+        return d.a + d.b * standard_normal(bits);
+    }
+    let product = mulhilo(d.span, bits.x >> 9u);
+    let offset = (product.x << 9u) | (product.y >> 23u);
+    return d.a * f32(d.low + i32(offset));
 }

@@ -785,12 +785,8 @@ impl Config {
                 }
                 Some(_) => {}
             }
-            if !matches!(proj.weight, WeightSpec::Constant(_)) {
-                return Err(Error::config(
-                    format!("{at}.weight"),
-                    "a procedural projection takes one weight for all its synapses (no draw per synapse)",
-                ));
-            }
+            // A drawn weight is drawn again with its synapse: its bounds are checked here.
+            crate::connectivity::WeightDraw::new(&format!("{at}.weight"), &proj.weight)?;
         }
         if let Some(delay_ms) = proj.synapse_params(name).ok().and_then(|s| s.delay_ms()) {
             if delay_ms / self.simulation.dt_ms > 65_000.0 {

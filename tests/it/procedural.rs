@@ -13,15 +13,22 @@ use ganglion::record::RecordPlan;
 /// The 1k HH ring with K = 100 drawn procedurally by `rule`, from random states so that the
 /// neurons fire at once.
 fn network(rule: &str, duration_ms: f64) -> Network {
+    weighted(rule, "0.002", duration_ms)
+}
+
+/// The same with `weight` (one, or drawn per synapse).
+fn weighted(rule: &str, weight: &str, duration_ms: f64) -> Network {
     hh_ring_from_random_states(
         &[
             &format!("simulation.duration_ms={duration_ms}"),
             &format!("projections.hh_hh.connectivity={rule}"),
-            "projections.hh_hh.weight=0.002",
+            &format!("projections.hh_hh.weight={weight}"),
         ],
         11,
     )
 }
+
+const DRAWN: [&str; 2] = ["{ uniform = [0.0, 0.004] }", "{ normal = [0.002, 0.001] }"];
 
 /// The same network with its drawn rows stored.
 fn stored(net: &Network) -> Network {
@@ -106,6 +113,55 @@ fn drawn_rows_agree_with_the_cpu_reference() {
 }
 
 #[test]
+fn drawn_weights_equal_them_stored_on_the_gpu_and_agree_with_the_cpu() {
+    // Uniform weights are drawn in integers: the GPU draws the f32 the CPU stored.
+    let net = weighted(RULES[0], DRAWN[0], 3.0);
+    let kept = stored(&net);
+    assert!(matches!(kept.projections[0].csr.weights, ganglion::connectivity::Weights::PerSynapse(_)));
+    let plan = RecordPlan::all_spikes(&net);
+    for coupling in [GpuCoupling::Fused, GpuCoupling::FusedLanes, GpuCoupling::ThreadPerRow, GpuCoupling::LanesPerRow] {
+        let mut drawn = gpu_backend_with(&net, &plan, coupling);
+        let mut held = gpu_backend_with(&kept, &plan, coupling);
+        let a = run_in_memory(&net, &mut drawn, &plan);
+        let b = run_in_memory(&kept, &mut held, &plan);
+        assert!(a.spikes[0].len() > 100, "{coupling:?}: the network fires");
+        assert_eq!(a.spikes, b.spikes, "{coupling:?}");
+        assert_eq!(drawn.read_state().unwrap(), held.read_state().unwrap(), "{coupling:?}");
+    }
+    // Uniform and normal against the CPU reference, every variable after one step (a normal
+    // weight's ln and cos may differ in the last bit).
+    for (rule, weight) in [(RULES[0], DRAWN[0]), (RULES[1], DRAWN[1])] {
+        let net = weighted(rule, weight, 0.01);
+        let plan = RecordPlan::none(&net);
+        let mut cpu = CpuBackend::<f32>::new(&net);
+        run_in_memory(&net, &mut cpu, &plan);
+        let a = cpu.read_state().unwrap();
+        for coupling in [GpuCoupling::Fused, GpuCoupling::LanesPerRow] {
+            let mut g = gpu_backend_with(&net, &plan, coupling);
+            run_in_memory(&net, &mut g, &plan);
+            let b = g.read_state().unwrap();
+            for var in 0..5 {
+                for (i, (x, y)) in a[0][var].iter().zip(&b[0][var]).enumerate() {
+                    assert!(
+                        (x - y).abs() <= 1e-5 * x.abs().max(1.0),
+                        "{weight}, {coupling:?}: variable {var} of neuron {i}: cpu {x}, gpu {y}"
+                    );
+                }
+            }
+        }
+    }
+    // The weights are drawn, not one: the same rows with the mean weight sum otherwise.
+    let one = network(RULES[0], 0.01);
+    let drawn = weighted(RULES[0], DRAWN[0], 0.01);
+    let plan = RecordPlan::none(&one);
+    let mut a = gpu_backend_with(&one, &plan, GpuCoupling::ThreadPerRow);
+    let mut b = gpu_backend_with(&drawn, &plan, GpuCoupling::ThreadPerRow);
+    run_in_memory(&one, &mut a, &plan);
+    run_in_memory(&drawn, &mut b, &plan);
+    assert_ne!(a.read_state().unwrap(), b.read_state().unwrap());
+}
+
+#[test]
 fn procedural_rows_are_checked_and_cost_no_gpu_memory_per_synapse() {
     let dir = tempfile::tempdir().unwrap();
     let bench = std::fs::read_to_string(repo_path("configs/hh_bench.toml")).unwrap();
@@ -121,9 +177,16 @@ fn procedural_rows_are_checked_and_cost_no_gpu_memory_per_synapse() {
     // 1e8 synapses: 400 MB of indices stored, none drawn (4 bytes per row either way).
     assert!(stored.contains("GPU buffers: 4"), "{stored}");
     assert!(drawn.contains("GPU buffers: 3") && drawn.contains("MiB"), "{drawn}");
-    let e = check(&[
+    // Weights drawn per synapse are drawn with it: still nothing stored per synapse.
+    let uniform = check(&[
         "projections.hh_hh.connectivity.procedural=true",
         "projections.hh_hh.weight={ uniform = [0.0, 0.002] }",
+    ])
+    .unwrap();
+    assert!(uniform.contains("GPU buffers: 3") && uniform.contains("MiB"), "{uniform}");
+    let e = check(&[
+        "projections.hh_hh.connectivity.procedural=true",
+        "projections.hh_hh.weight={ normal = [0.002, -1.0] }",
     ])
     .unwrap_err();
     assert!(e.to_string().contains("projections.hh_hh.weight"), "{e}");
@@ -148,15 +211,39 @@ fn procedural_rows_are_checked_and_cost_no_gpu_memory_per_synapse() {
     assert!(e.to_string().contains("projections.hh_hh.connectivity"), "{e}");
 }
 
-/// COBAHH with its four projections drawn procedurally (rows by source).
-fn cobahh(duration_ms: f64) -> Network {
+/// COBAHH with its four projections drawn procedurally (rows by source), and `extra`.
+fn cobahh_with(duration_ms: f64, extra: &[&str]) -> Network {
     let over: Vec<String> = ["ee", "ei", "ie", "ii"]
         .iter()
         .map(|p| format!("projections.{p}.connectivity.procedural=true"))
         .chain([format!("simulation.duration_ms={duration_ms}")])
+        .chain(extra.iter().map(|s| s.to_string()))
         .collect();
     let over: Vec<&str> = over.iter().map(|s| s.as_str()).collect();
     shipped("cobahh.toml", &over).1
+}
+
+fn cobahh(duration_ms: f64) -> Network {
+    cobahh_with(duration_ms, &[])
+}
+
+/// The same network with its drawn rows by source, and their drawn weights in fixed point,
+/// stored.
+fn events_stored(net: &Network) -> Network {
+    let mut kept = net.clone();
+    for p in &mut kept.projections {
+        let rows = p.procedural.take().unwrap();
+        let e = p.event.as_mut().unwrap();
+        e.by_source = rows.materialize(&e.by_source.row_ptr, e.by_source.weight(0));
+        if rows.weight.is_some() {
+            let scale = e.fixed_scale;
+            e.fixed_weights = (0..e.by_source.n_synapses())
+                .map(|k| ganglion::procedural::to_fixed(e.by_source.weight(k) as f32, scale))
+                .collect();
+        }
+        p.csr = e.by_source.transpose();
+    }
+    kept
 }
 
 #[test]
@@ -166,13 +253,7 @@ fn event_driven_rows_drawn_by_source_equal_them_stored_and_the_cpu() {
     // About p · 3200 · 4000 = 256k synapses from the excitatory population.
     let from_exc = net.projections[0].n_synapses() + net.projections[1].n_synapses();
     assert!((240_000..272_000).contains(&from_exc), "{from_exc}");
-    let mut kept = net.clone();
-    for p in &mut kept.projections {
-        let rows = p.procedural.take().unwrap();
-        let e = p.event.as_mut().unwrap();
-        e.by_source = rows.materialize(&e.by_source.row_ptr, e.by_source.weight(0));
-        p.csr = e.by_source.transpose();
-    }
+    let kept = events_stored(&net);
     let plan = RecordPlan::all_spikes(&net);
     let mut drawn = gpu_backend(&net, &plan);
     let mut held = gpu_backend(&kept, &plan);
@@ -185,6 +266,37 @@ fn event_driven_rows_drawn_by_source_equal_them_stored_and_the_cpu() {
         // Arrivals are integer sums: as the stored network (tests/it/cobahh.rs), the CPU's
         // trains for 25 ms.
         assert!(a.spikes[p] == c.spikes[p], "population {p}: GPU vs CPU");
+    }
+    assert_eq!(drawn.read_state().unwrap(), held.read_state().unwrap());
+}
+
+#[test]
+fn event_driven_drawn_weights_equal_them_stored_and_the_cpu() {
+    // COBAHH's weights drawn uniformly around its own (6 and 67 nS): in integers, then the
+    // fixed point, the same on both backends.
+    let net = cobahh_with(
+        25.0,
+        &[
+            "projections.ee.weight={ uniform = [0.0, 12.0] }",
+            "projections.ei.weight={ uniform = [0.0, 12.0] }",
+            "projections.ie.weight={ uniform = [0.0, 134.0] }",
+            "projections.ii.weight={ uniform = [0.0, 134.0] }",
+        ],
+    );
+    assert!(net.projections.iter().all(|p| p.procedural.as_ref().unwrap().weight.is_some()));
+    let kept = events_stored(&net);
+    let plan = RecordPlan::all_spikes(&net);
+    let mut drawn = gpu_backend(&net, &plan);
+    let mut held = gpu_backend(&kept, &plan);
+    let a = run_in_memory(&net, &mut drawn, &plan);
+    let b = run_in_memory(&kept, &mut held, &plan);
+    let c = run_in_memory(&net, &mut CpuBackend::<f32>::new(&net), &plan);
+    let one = run_in_memory(&cobahh(25.0), &mut CpuBackend::<f32>::new(&cobahh(25.0)), &plan);
+    for p in 0..2 {
+        assert!(a.spikes[p].len() > 100, "population {p} fires");
+        assert!(a.spikes[p] == b.spikes[p], "population {p}: drawn vs stored on the GPU");
+        assert!(a.spikes[p] == c.spikes[p], "population {p}: GPU vs CPU");
+        assert!(a.spikes[p] != one.spikes[p], "population {p}: drawn weights are not the one weight");
     }
     assert_eq!(drawn.read_state().unwrap(), held.read_state().unwrap());
 }

@@ -18,6 +18,7 @@ use crate::model::{graded, CpuStep, Noise, SynInput};
 use crate::network::Network;
 use crate::real::Real;
 use crate::record::{ChunkOutput, Divergence, RecordPlan, Spike, TraceVar};
+use crate::procedural;
 use crate::rng;
 use rayon::prelude::*;
 
@@ -158,46 +159,52 @@ impl<F: Real> CpuBackend<F> {
                 (SynapseModel::Equations(program), _, _) => Projection::Equation(
                     EquationProjection::new(p, program, net.dt_ms * 1e-3),
                 ),
-                (SynapseModel::Graded(g), Some(activation), _) => Projection::Graded(GradedProjection {
-                    source: p.source,
-                    activation,
-                    target: p.target,
-                    v_rev: F::from_f64(g.v_rev),
-                    w: F::from_f64(g.w),
-                    row_ptr: p.csr.row_ptr.clone(),
-                    // A procedural projection's rows, drawn once: the same sources in the
-                    // same order as the GPU draws every step.
-                    col_idx: match &p.procedural {
-                        Some(rows) => rows.materialize(&p.csr.row_ptr, 0.0).col_idx,
-                        None => p.csr.col_idx.clone(),
-                    },
-                    weights: match &p.csr.weights {
-                        Weights::Uniform(w) => ProjectionWeights::Uniform(F::from_f64(*w)),
-                        Weights::PerSynapse(ws) => ProjectionWeights::PerSynapse(
-                            ws.iter().map(|&w| F::from_f64(w)).collect(),
-                        ),
-                    },
-                }),
-                (_, _, Some(e)) => Projection::Event(EventProjection {
-                    source: p.source,
-                    target: p.target,
-                    kind: e.synapse.kind,
-                    e_rev: F::from_f64(e.synapse.e_rev),
-                    decay: F::from_f64(e.synapse.decay(net.dt_ms)),
-                    inv_scale: F::from_f64(1.0 / e.fixed_scale),
-                    delay_steps: e.synapse.delay_steps as u64,
-                    slots: e.synapse.ring_slots() as u64,
-                    row_ptr: e.by_source.row_ptr.clone(),
+                (SynapseModel::Graded(g), Some(activation), _) => {
+                    // A procedural projection's rows (and drawn weights), drawn once: the same
+                    // sources in the same order, the same weights, as the GPU draws every step.
+                    let stored = p.stored();
+                    Projection::Graded(GradedProjection {
+                        source: p.source,
+                        activation,
+                        target: p.target,
+                        v_rev: F::from_f64(g.v_rev),
+                        w: F::from_f64(g.w),
+                        row_ptr: stored.row_ptr.clone(),
+                        col_idx: stored.col_idx.clone(),
+                        weights: match &stored.weights {
+                            Weights::Uniform(w) => ProjectionWeights::Uniform(F::from_f64(*w)),
+                            Weights::PerSynapse(ws) => ProjectionWeights::PerSynapse(
+                                ws.iter().map(|&w| F::from_f64(w)).collect(),
+                            ),
+                        },
+                    })
+                }
+                (_, _, Some(e)) => {
                     // A procedural projection's rows by source, drawn once as the GPU draws
-                    // them on each spike.
-                    col_idx: match &p.procedural {
-                        Some(rows) => rows.materialize(&e.by_source.row_ptr, 0.0).col_idx,
-                        None => e.by_source.col_idx.clone(),
-                    },
-                    fixed_weights: e.fixed_weights.clone(),
-                    g: e.g0.iter().map(|&g| F::from_f64(g)).collect(),
-                    pending: vec![0; e.synapse.ring_slots() as usize * p.csr.n_rows],
-                }),
+                    // them on each spike, and their drawn weights in fixed point.
+                    let drawn = p.procedural.as_ref().map(|rows| rows.materialize(&e.by_source.row_ptr, 0.0));
+                    let fixed_weights = match drawn.as_ref().map(|d| &d.weights) {
+                        Some(Weights::PerSynapse(ws)) => {
+                            ws.iter().map(|&w| procedural::to_fixed(w as f32, e.fixed_scale)).collect()
+                        }
+                        _ => e.fixed_weights.clone(),
+                    };
+                    Projection::Event(EventProjection {
+                        source: p.source,
+                        target: p.target,
+                        kind: e.synapse.kind,
+                        e_rev: F::from_f64(e.synapse.e_rev),
+                        decay: F::from_f64(e.synapse.decay(net.dt_ms)),
+                        inv_scale: F::from_f64(1.0 / e.fixed_scale),
+                        delay_steps: e.synapse.delay_steps as u64,
+                        slots: e.synapse.ring_slots() as u64,
+                        row_ptr: e.by_source.row_ptr.clone(),
+                        col_idx: drawn.map_or_else(|| e.by_source.col_idx.clone(), |d| d.col_idx),
+                        fixed_weights,
+                        g: e.g0.iter().map(|&g| F::from_f64(g)).collect(),
+                        pending: vec![0; e.synapse.ring_slots() as usize * p.csr.n_rows],
+                    })
+                }
                 (_, _, None) => unreachable!("graded projections carry their activation, event-driven ones their event data"),
             })
             .collect();

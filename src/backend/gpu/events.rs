@@ -17,6 +17,7 @@ use crate::connectivity::Weights;
 use crate::error::{Error, Result};
 use crate::model::exp_synapse::ExpKind;
 use crate::network::Network;
+use crate::procedural::WeightDrawGpu;
 use bytemuck::Zeroable;
 
 pub struct EventBuffers {
@@ -97,6 +98,7 @@ impl EventBuffers {
                 WEIGHT_ONE
             };
             let g_offset = offset(g.len(), "g")?;
+            let draw = WeightDrawGpu::of(p.procedural.as_ref().and_then(|r| r.weight));
             g_offsets[index] = Some(g_offset);
             params.push(ExpParamsGpu {
                 e_rev: e.synapse.e_rev as f32,
@@ -127,6 +129,12 @@ impl EventBuffers {
                 instances: p.blocks as u32,
                 instance_sources: e.by_source.n_rows.max(1) as u32,
                 instance_targets: p.csr.n_rows as u32,
+                draw: draw.kind,
+                draw_low: draw.low,
+                draw_span: draw.span,
+                draw_a: draw.a,
+                draw_b: draw.b,
+                draw_scale: e.fixed_scale as f32,
             });
             g.extend(e.g0.iter().map(|&x| x as f32));
             rings += e.synapse.ring_slots() as usize * n_target;

@@ -12,7 +12,7 @@ use crate::error::{Error, Result};
 use std::ops::Range;
 use crate::model::graded::GradedParams;
 use crate::network::Network;
-use crate::procedural::ProceduralRows;
+use crate::procedural::{ProceduralRows, WeightDrawGpu};
 
 /// A graded projection's coupling dispatch (none when the coupling is fused).
 pub struct CouplingDispatch {
@@ -69,6 +69,7 @@ impl GradedBuffers {
         blocked_parts: usize,
     ) -> wgpu::Buffer {
         let instances = g.instances;
+        let draw = WeightDrawGpu::of(g.procedural.and_then(|r| r.weight));
         let params = CouplingParamsGpu {
             v_rev: g.params.v_rev as f32,
             w: g.params.w as f32,
@@ -95,7 +96,12 @@ impl GradedBuffers {
             instances: instances as u32,
             instance_rows: csr.n_rows as u32,
             instance_cols: csr.n_cols as u32,
-            _pad: [0; 2],
+            draw: draw.kind,
+            draw_low: draw.low,
+            draw_span: draw.span,
+            draw_a: draw.a,
+            draw_b: draw.b,
+            _pad: 0,
         };
         ctx.uniform_buffer(&format!("{name}.params"), bytemuck::bytes_of(&params))
     }

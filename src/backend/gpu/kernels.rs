@@ -60,6 +60,14 @@ pub struct ExpParamsGpu {
     pub instances: u32,
     pub instance_sources: u32,
     pub instance_targets: u32,
+    /// A weight drawn per synapse of a procedural row (`procedural::WeightDrawGpu`), and the
+    /// fixed point's scale it is rounded at.
+    pub draw: u32,
+    pub draw_low: i32,
+    pub draw_span: u32,
+    pub draw_a: f32,
+    pub draw_b: f32,
+    pub draw_scale: f32,
 }
 
 /// `WEIGHT_*` in shaders/synapses/weights.wgsl: where the coupling and propagation kernels
@@ -122,7 +130,13 @@ pub struct CouplingParamsGpu {
     pub instances: u32,
     pub instance_rows: u32,
     pub instance_cols: u32,
-    pub _pad: [u32; 2],
+    /// A weight drawn per synapse of a procedural row (`procedural::WeightDrawGpu`).
+    pub draw: u32,
+    pub draw_low: i32,
+    pub draw_span: u32,
+    pub draw_a: f32,
+    pub draw_b: f32,
+    pub _pad: u32,
 }
 
 /// `SynapseInfo` in the shaders generated for synapses written as equations
