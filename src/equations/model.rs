@@ -49,7 +49,7 @@ impl EquationKind {
             graded_activation: None,
             fused_coupling_shader: None,
             accepts_synapses: true,
-            instance_table: false,
+            instance_table: true,
         }));
         let wgsl = neuron_wgsl(&model);
         let kind: &'static EquationKind = Box::leak(Box::new(EquationKind {
@@ -289,9 +289,10 @@ pub fn neuron_wgsl(m: &NeuronModel) -> String {
         var: &var_name,
         pre: &|_| unreachable!("a neuron reads no pre-synaptic variable"),
         syn: &|_| unreachable!("a neuron reads no synaptic variable"),
-        i: "f32(i)",
+        // An instance's neurons are numbered within it, as in its own run.
+        i: "f32(local)",
         j: "0.0",
-        n: "f32(population.n)",
+        n: "f32(population.instance_size)",
     };
     let target = |t: Target| match t {
         Target::Var(k) => var_name(k),
@@ -355,18 +356,31 @@ pub fn neuron_wgsl(m: &NeuronModel) -> String {
         m.name,
         m.method.name()
     ));
-    out.push_str("struct Params {\n    _pad0: u32,\n    _pad1: u32,\n    _pad2: u32,\n    _pad3: u32,\n}\n\n@group(0) @binding(0) var<uniform> p: Params;\n\n");
+    out.push_str(
+        "struct Params {\n    _pad0: u32,\n    _pad1: u32,\n    _pad2: u32,\n    _pad3: u32,\n}\n\n\
+// A sweep's instances run as one population of `population.instance_size` neurons each
+// (instance-major), each its noise key in its entry of this table (a single run's has one):
+// neuron i draws, and reads `i` and `N`, as neuron i mod instance_size of its own run. The
+// constants are in the code: instances of one model share them.
+struct Instance {\n    seed_lo: u32,\n    seed_hi: u32,\n    _pad0: u32,\n    _pad1: u32,\n    p: Params,\n}\n\n\
+@group(0) @binding(0) var<storage, read> instances: array<Instance>;\n\n\
+fn instance_of(i: u32) -> u32 {\n    return i / population.instance_size;\n}\n\n",
+    );
     out.push_str(&format!("const DT: f32 = {};\n", wgsl::literal(m.dt)));
     out.push_str(wgsl::HELPERS);
     out.push_str(wgsl::TABLE_HELPER);
     out.push_str(&format!(
         "
 fn draw_normal_at(i: u32, stream: u32) -> f32 {{
-    return normal_draw(vec2<u32>(population.seed_lo, population.seed_hi), i, step_info.step_lo, step_info.step_hi, population.index, stream);
+    let k = instance_of(i);
+    let key = vec2<u32>(instances[k].seed_lo, instances[k].seed_hi);
+    return normal_draw(key, i - k * population.instance_size, step_info.step_lo, step_info.step_hi, population.index, stream);
 }}
 
 fn draw_uniform_at(i: u32, stream: u32) -> f32 {{
-    return uniform_draw(vec2<u32>(population.seed_lo, population.seed_hi), i, step_info.step_lo, step_info.step_hi, population.index, stream);
+    let k = instance_of(i);
+    let key = vec2<u32>(instances[k].seed_lo, instances[k].seed_hi);
+    return uniform_draw(key, i - k * population.instance_size, step_info.step_lo, step_info.step_hi, population.index, stream);
 }}
 
 fn step_time() -> f32 {{
@@ -385,6 +399,7 @@ fn update_neurons(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_wo
         return;
     }}
     let n_all = population.n;
+    let local = i - instance_of(i) * population.instance_size;
     let t = step_time();
 {loads}{update}    var fired = {threshold} != 0.0;
     if (fired) {{
@@ -408,6 +423,7 @@ fn reset_neurons(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_wor
         return;
     }}
     let n_all = population.n;
+    let local = i - instance_of(i) * population.instance_size;
     if (spiked[spike_slot() * n_all + i] == 0u) {{
         return;
     }}
@@ -421,6 +437,7 @@ fn refresh_neurons(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_w
         return;
     }}
     let n_all = population.n;
+    let local = i - instance_of(i) * population.instance_size;
     let t = step_time();
 {loads_all}{refresh}{refresh_stores}}}
 ",

@@ -40,7 +40,9 @@ pub fn unfit(first: (&Network, &RecordPlan), other: (&Network, &RecordPlan)) -> 
         if !kind.instance_table() {
             return Some(format!("the {} model reads one set of parameters", kind.name()));
         }
-        if p.size != q.size || kind.name() != q.model.kind().name() || p.model.gpu_data() != q.model.gpu_data() {
+        // A model written as equations has its constants in its code.
+        let same_code = kind.generated_wgsl() == q.model.kind().generated_wgsl();
+        if p.size != q.size || kind.name() != q.model.kind().name() || !same_code || p.model.gpu_data() != q.model.gpu_data() {
             return Some(format!("population `{}` differs in size or model", p.name));
         }
     }

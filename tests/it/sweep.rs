@@ -231,7 +231,7 @@ traces = [{ population = "lif", variables = ["v"] }]
 }
 
 #[test]
-fn the_saccade_model_batches_and_models_written_as_equations_run_one_by_one_on_the_gpu() {
+fn the_saccade_model_and_models_written_as_equations_batch_on_the_gpu() {
     let dir = tempfile::tempdir().unwrap();
     let common = ["simulation.duration_ms=20".to_string(), "simulation.backend=\"gpu\"".into()];
     let mut o = common.to_vec();
@@ -250,6 +250,56 @@ fn the_saccade_model_batches_and_models_written_as_equations_run_one_by_one_on_t
         let twin = single.iter().find(|(p, _)| p == path).unwrap_or_else(|| panic!("{path} in the single run"));
         assert_eq!(&twin.1, values, "{path}");
     }
+    // A model written as equations, noisy and reading its neurons' index and count: three
+    // seeds in one batch, each instance its own run's noise, `i` and `N`.
+    let config = dir.path().join("noisy.toml");
+    std::fs::write(
+        &config,
+        r#"
+[simulation]
+dt_ms = 0.1
+duration_ms = 50.0
+seed = 1
+backend = "gpu"
+
+[models.noisy]
+equations = '''
+dv/dt = (-v + I0*(1 + i/N))/(10*ms) + sigma*xi/sqrt(ms) : 1
+'''
+threshold = "v > 1"
+reset = "v = 0"
+method = "euler"
+namespace = { I0 = 1.2, sigma = 0.3 }
+
+[populations.cells]
+model = "noisy"
+size = 10
+init = { v = "rand()" }
+
+[record]
+spikes = ["cells"]
+traces = [{ population = "cells", variables = ["v"], neurons = "all", every = 5 }]
+"#,
+    )
+    .unwrap();
+    let config = config.to_str().unwrap();
+    let o = vec!["sweep.simulation.seed=[1, 2, 3]".to_string()];
+    let (file, summary) = run_sweep_summary(config, &dir.path().join("noisy.h5"), &o);
+    assert_eq!((summary.instances, summary.batched), (3, 3), "{}", summary.one_line());
+    let f = hdf5::File::open(&file).unwrap();
+    for k in [0usize, 2] {
+        let single = dir.path().join(format!("noisy{k}.h5"));
+        app::run(&request(config, &single, &[format!("simulation.seed={}", k + 1)], None)).unwrap();
+        let single = datasets(&hdf5::File::open(&single).unwrap(), "/");
+        let instance = datasets(&f, &format!("instances/{k}"));
+        assert!(instance.iter().any(|(p, v)| p.contains("spikes/cells/timestamps") && v.len() > 10), "it fires");
+        for (path, values) in &instance {
+            let twin = single.iter().find(|(p, _)| p == path).unwrap_or_else(|| panic!("{path} in the single run"));
+            assert_eq!(&twin.1, values, "instance {k}: {path}");
+        }
+    }
+    assert_ne!(datasets(&f, "instances/0"), datasets(&f, "instances/1"), "its own seed, its own noise");
+    // A namespace constant is in the model's code: each value its own model, run alone.
     let o = vec![
         "sweep.models.lif_tutorial.namespace.I_mean=[\"25e-11*amp\", \"35e-11*amp\"]".to_string(),
         "simulation.backend=\"gpu\"".into(),

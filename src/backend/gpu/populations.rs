@@ -4,7 +4,7 @@
 
 use super::context::GpuContext;
 use super::graded::{self, Graded, GradedBuffers};
-use super::kernels::{Kernel, Kernels, PopulationInfoGpu, Update, NEURON_SLOTS};
+use super::kernels::{update_slots, Kernel, Kernels, PopulationInfoGpu, Update};
 use super::Shared;
 use crate::config::{GpuCoupling, SynapseModel};
 use crate::error::Result;
@@ -185,7 +185,7 @@ pub(crate) fn build(
         // trace: further entries of a generated shader, on the same bindings.
         let entry = |name: &str| -> Result<(Kernel, wgpu::BindGroup)> {
             let label = format!("{}.{name}", p.name);
-            let kernel = Kernel::from_source(ctx, &label, kind.update_wgsl()?, name, &NEURON_SLOTS, &[])?;
+            let kernel = Kernel::from_source(ctx, &label, kind.update_wgsl()?, name, &update_slots(kind), &[])?;
             let group = kernel.bind(ctx, &label, &resources);
             Ok((kernel, group))
         };
