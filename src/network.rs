@@ -348,6 +348,12 @@ impl Network {
         })
     }
 
+    /// Neurons per instance of population `index`: its size, or its share of a batch's.
+    pub fn instance_size(&self, index: usize) -> usize {
+        let size = self.populations[index].size;
+        self.batch.as_ref().map_or(size, |b| size / b.instances())
+    }
+
     pub fn n_neurons(&self) -> usize {
         self.populations.iter().map(|p| p.size).sum()
     }

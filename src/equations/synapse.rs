@@ -336,9 +336,10 @@ impl SynapseProgram {
             var: &post_name,
             pre: &pre_name,
             syn: &syn_name,
-            i: "f32(ipre)",
-            j: "f32(ipost)",
-            n: "f32(info.n_post)",
+            // Within a sweep's instance, as in its own run.
+            i: "f32(ipre % info.pre_instance)",
+            j: "f32(ipost % info.post_instance)",
+            n: "f32(info.post_instance)",
         };
         let summed_nodes: Vec<&Node> = self.summed.iter().map(|s| &s.term).collect();
         let factor_nodes: Vec<&Node> = self.summed.iter().filter_map(|s| s.factor.as_ref()).collect();
@@ -497,7 +498,11 @@ struct SynapseInfo {{
     uniform_delay: u32,
     per_synapse_delay: u32,
     post_slots: u32,     // and the post-synaptic one
+    pre_instance: u32,   // neurons per instance of a sweep run merged (else n_pre, n_post)
+    post_instance: u32,
     _pad0: u32,
+    _pad1: u32,
+    _pad2: u32,
 }}
 
 @group(0) @binding(0) var<uniform> info: SynapseInfo;

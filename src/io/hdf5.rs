@@ -248,11 +248,15 @@ impl Hdf5Writer {
                 },
                 None => (&pop.name, None),
             };
+            // A short run's trace in one chunk of its own size (at most a sample per `every`
+            // steps and one more): a sweep writes thousands of them, and a chunk is written
+            // whole.
+            let rows = (net.n_steps.div_ceil(t.every.max(1)) + 1) as usize;
             for (&var, name) in t.variables.iter().zip(&t.names) {
                 let g = root.create_group(&format!("report/{group}/{name}"))?;
                 let ds = g
                     .new_dataset::<f32>()
-                    .chunk((trace_chunk_rows(width), width))
+                    .chunk((trace_chunk_rows(width).min(rows), width))
                     .shape((0.., width))
                     .create("data")?;
                 let synaptic_unit;

@@ -10,8 +10,9 @@
 //! `split` hands each instance its share of every chunk the merged run records.
 
 use crate::connectivity::{Csr, Weights};
-use crate::network::{BatchLayout, EventProjection, Network, PopulationData, ProjectionData};
+use crate::network::{BatchLayout, EquationSynapses, EventProjection, Network, PopulationData, ProjectionData};
 use crate::record::{ChunkOutput, RecordPlan, TraceChunk, TracePlan};
+use crate::simulator::SynapseValues;
 
 /// The merged network of a batch of instances, its recording plan, and what splits its output.
 pub struct Batched {
@@ -21,6 +22,8 @@ pub struct Batched {
     pub sizes: Vec<usize>,
     /// Per trace, its neurons in one instance.
     pub traced: Vec<usize>,
+    /// Per projection, each instance's synapses (in the merged matrix's order).
+    pub synapses: Vec<Vec<usize>>,
     pub instances: usize,
 }
 
@@ -47,8 +50,8 @@ pub fn unfit(first: (&Network, &RecordPlan), other: (&Network, &RecordPlan)) -> 
         }
     }
     for (p, q) in net.projections.iter().zip(&a.projections) {
-        if p.equation.is_some() || p.procedural.is_some() {
-            return Some(format!("projection `{}` is written as equations or drawn procedurally", p.name));
+        if p.procedural.is_some() {
+            return Some(format!("projection `{}` is drawn procedurally", p.name));
         }
         // The synapses' parameters, and the event-driven arrivals' fixed-point scale, are
         // one per projection for the whole batch.
@@ -128,6 +131,26 @@ fn stored_once(all: &[&ProjectionData]) -> Option<Option<Vec<f64>>> {
     all.iter().map(|q| one_weight(q)).collect::<Option<Vec<f64>>>().map(Some)
 }
 
+/// The instances' synapses written as equations, in the merged matrix's order (instance after
+/// instance): each variable's column joined, the delays one for all where every instance has
+/// the same one, else one per synapse.
+fn equation_synapses(all: &[&ProjectionData]) -> EquationSynapses {
+    let each: Vec<&EquationSynapses> = all.iter().map(|q| q.equation.as_ref().expect("checked alike")).collect();
+    let state = (0..each[0].state.len())
+        .map(|var| each.iter().flat_map(|e| e.state[var].iter().copied()).collect())
+        .collect();
+    let one = each.iter().all(|e| e.delays.len() == 1 && e.delays == each[0].delays);
+    let delays = if one {
+        each[0].delays.clone()
+    } else {
+        all.iter()
+            .zip(&each)
+            .flat_map(|(q, e)| (0..q.csr.n_synapses()).map(move |s| e.delays[if e.delays.len() == 1 { 0 } else { s }]))
+            .collect()
+    };
+    EquationSynapses { state, delays }
+}
+
 /// `nets` (with their plans) as one network, or why they cannot be.
 pub fn merge(nets: &[&Network], plans: &[&RecordPlan]) -> Result<Batched, String> {
     let first = *nets.first().ok_or("no instances")?;
@@ -157,8 +180,9 @@ pub fn merge(nets: &[&Network], plans: &[&RecordPlan]) -> Result<Batched, String
         .map(|(index, p)| {
             let all: Vec<&ProjectionData> = nets.iter().map(|n| projection(n, index)).collect();
             // One stored block serves every instance when they connect the same neurons and
-            // weigh them alike, or each with one weight of its own.
-            let once = stored_once(&all);
+            // weigh them alike, or each with one weight of its own. Synapses written as
+            // equations keep their state per synapse: theirs stay side by side.
+            let once = if p.equation.is_some() { None } else { stored_once(&all) };
             let shared = once.is_some();
             let block_weights = once.flatten();
             let event = p.event.as_ref().map(|e| {
@@ -202,7 +226,7 @@ pub fn merge(nets: &[&Network], plans: &[&RecordPlan]) -> Result<Batched, String
                 csr: if shared { p.csr.clone() } else { Csr::block_diagonal(all.iter().map(|q| &q.csr)) },
                 source_activation: p.source_activation,
                 event,
-                equation: None,
+                equation: p.equation.as_ref().map(|_| equation_synapses(&all)),
                 procedural: None,
                 blocks: if shared { k } else { 1 },
                 block_weights,
@@ -241,6 +265,9 @@ pub fn merge(nets: &[&Network], plans: &[&RecordPlan]) -> Result<Batched, String
             }),
         },
         traced: plans[0].traces.iter().map(|t| t.neurons.len()).collect(),
+        synapses: (0..first.projections.len())
+            .map(|p| nets.iter().map(|n| n.projections[p].csr.n_synapses()).collect())
+            .collect(),
         plan,
         sizes,
         instances: k,
@@ -248,6 +275,23 @@ pub fn merge(nets: &[&Network], plans: &[&RecordPlan]) -> Result<Batched, String
 }
 
 impl Batched {
+    /// The merged run's synapse variables as each instance's own: each projection's columns
+    /// cut at the instances' synapse counts.
+    pub fn split_synapses(&self, values: &SynapseValues) -> Vec<SynapseValues> {
+        (0..self.instances)
+            .map(|k| {
+                values
+                    .iter()
+                    .zip(&self.synapses)
+                    .map(|(columns, counts)| {
+                        let start: usize = counts[..k].iter().sum();
+                        columns.as_ref().map(|cs| cs.iter().map(|c| c[start..start + counts[k]].to_vec()).collect())
+                    })
+                    .collect()
+            })
+            .collect()
+    }
+
     /// The merged run's `chunk` as each instance's own chunk: its spikes with its neurons'
     /// indices, its traced neurons' samples. One pass over the spikes, in their order.
     pub fn split(&self, chunk: &ChunkOutput) -> Vec<ChunkOutput> {

@@ -43,7 +43,7 @@ pub fn describe(config: &Config, sweep: &Sweep, peak: u64) -> Result<String> {
         let chunk = crate::simulator::chunk_steps_of(&shape, &plan, first.simulation.chunk_steps);
         let each = crate::backend::gpu::sizing::instance_bytes(&shape, &plan, chunk, coupling);
         let batched = shape.populations.iter().all(|p| p.model.instance_table())
-            && shape.projections.iter().all(|p| p.equation_passes.is_none() && !p.procedural);
+            && shape.projections.iter().all(|p| !p.procedural);
         let shared = sweep.keeps_connectivity();
         let matrices = if shared { crate::backend::gpu::sizing::matrix_bytes(&shape, coupling) } else { 0 };
         let _ = writeln!(
@@ -58,7 +58,7 @@ pub fn describe(config: &Config, sweep: &Sweep, peak: u64) -> Result<String> {
             } else if batched {
                 format!("instances in batches sharing one set of buffers, about {} each on the device, matrices counted per instance: a swept key may change the connectivity (matrices that come out the same are stored once; as many per batch as its bindings and memory take)", human_bytes(each))
             } else {
-                "one instance after another (a model reads one set of parameters, or synapses are written as equations or drawn: no batches)".to_string()
+                "one instance after another (a model reads one set of parameters, or a projection is drawn procedurally: no batches)".to_string()
             }
         );
     }

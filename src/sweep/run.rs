@@ -337,7 +337,7 @@ fn run_batch(
         let mut backend = gpu::GpuBackend::in_context(ctx.clone(), &merged.net, &merged.plan, gpu::GpuOptions::of(&cfg.simulation))?;
         let at = Instant::now();
         let opts = RunOptions { chunk_steps: cfg.simulation.chunk_steps, show_progress: false, interrupt: req.run.interrupt.clone() };
-        let mut sink = BatchSink { batched: &merged, chunks: vec![Vec::new(); group.len()] };
+        let mut sink = BatchSink { batched: &merged, chunks: vec![Vec::new(); group.len()], synapses: vec![None; group.len()] };
         let result = simulator::run(&merged.net, &mut backend, &merged.plan, &mut sink, &opts);
         if let Err(Error::Diverged { .. }) = result {
             one_by_one()?;
@@ -346,11 +346,14 @@ fn run_batch(
         // One group open at a time: HDF5 slows with every object held open.
         let wall = at.elapsed().as_secs_f64() / group.len() as f64;
         let info = backend.info();
-        for (&i, chunks) in group.iter().zip(&sink.chunks) {
+        for ((&i, chunks), synapses) in group.iter().zip(&sink.chunks).zip(&sink.synapses) {
             let meta = RunMeta::of(&req.config, batch[i].1, &info);
             let mut writer = Hdf5Writer::create_at(partial, file, &format!("instances/{}", batch[i].0), &nets[i], &plans[i], &meta)?;
             for chunk in chunks {
                 simulator::ChunkSink::append(&mut writer, chunk)?;
+            }
+            if let Some(values) = synapses {
+                simulator::ChunkSink::synapses(&mut writer, values)?;
             }
             writer.finish_as(wall, crate::io::hdf5::stop_reason(&result))?;
         }
@@ -366,16 +369,29 @@ fn run_batch(
     Ok((completed, largest))
 }
 
-/// Splits each chunk of a merged run among its instances, kept until the run ends.
+/// Splits each chunk of a merged run among its instances, kept until the run ends, each
+/// instance's as one chunk: its datasets are then written in one piece each (thousands of
+/// instances each appending every chunk would make HDF5's bookkeeping the run's cost).
 struct BatchSink<'a> {
     batched: &'a super::batch::Batched,
     chunks: Vec<Vec<crate::record::ChunkOutput>>,
+    /// Each instance's synapse variables at the end, where synapses written as equations
+    /// have some.
+    synapses: Vec<Option<crate::simulator::SynapseValues>>,
 }
 
 impl simulator::ChunkSink for BatchSink<'_> {
+    fn synapses(&mut self, values: &crate::simulator::SynapseValues) -> Result<()> {
+        self.synapses = self.batched.split_synapses(values).into_iter().map(Some).collect();
+        Ok(())
+    }
+
     fn append(&mut self, chunk: &crate::record::ChunkOutput) -> Result<()> {
         for (kept, part) in self.chunks.iter_mut().zip(self.batched.split(chunk)) {
-            kept.push(part);
+            match kept.last_mut() {
+                Some(all) => all.extend(part),
+                None => kept.push(part),
+            }
         }
         Ok(())
     }

@@ -103,6 +103,21 @@ fn a_run_reads_back_with_the_documented_layout() {
     }
     let wall: f64 = f.attr("wall_time_s").unwrap().read_scalar().unwrap();
     assert!(wall > 0.0);
+
+    // A trace's HDF5 chunks: about 1 MiB (4096 rows of two neurons) for a long run, the run's
+    // own rows (101 samples) for a short one, which a sweep writes thousands of.
+    assert_eq!(f.dataset("report/hh/v/data").unwrap().chunk(), Some(vec![4096, 2]));
+    let short = dir.path().join("short.h5");
+    let req = RunRequest {
+        config: repo_path("configs/hh_pair.toml"),
+        overrides: vec!["simulation.duration_ms=1".into()],
+        output: Some(short.clone()),
+        ..Default::default()
+    };
+    app::run(&req).unwrap();
+    let f = hdf5::File::open(&short).unwrap();
+    let ds = f.dataset("report/hh/v/data").unwrap();
+    assert_eq!((ds.chunk(), ds.shape()), (Some(vec![101, 2]), vec![100, 2]));
 }
 
 #[test]

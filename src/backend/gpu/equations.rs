@@ -69,7 +69,9 @@ pub(crate) fn build(
             uniform_delay: e.delays.first().copied().unwrap_or(0),
             per_synapse_delay: (e.delays.len() > 1) as u32,
             post_slots: net.spike_slots(p.target),
-            _pad: 0,
+            pre_instance: net.instance_size(p.source) as u32,
+            post_instance: net.instance_size(p.target) as u32,
+            _pad: [0; 3],
         };
         let info_buf = ctx.uniform_buffer(&format!("{}.info", p.name), bytemuck::bytes_of(&info));
         let rows = ctx.storage_buffer(&format!("{}.row_ptr", p.name), bytemuck::cast_slice(&p.csr.row_ptr))?;

@@ -151,7 +151,11 @@ pub struct SynapseInfoGpu {
     pub uniform_delay: u32,
     pub per_synapse_delay: u32,
     pub post_slots: u32,
-    pub _pad: u32,
+    /// Neurons per instance of the pre- and post-synaptic populations where a sweep's
+    /// instances run merged (else their sizes): `i`, `j` and `N` are an instance's own.
+    pub pre_instance: u32,
+    pub post_instance: u32,
+    pub _pad: [u32; 3],
 }
 
 /// `RecordParams` in shaders/common/record.wgsl.

@@ -298,6 +298,35 @@ mod tests {
         }
     }
 
+    /// `SynapseInfo` is generated with each synapse model's shader: the STDP example's
+    /// holds the host's layout.
+    #[test]
+    fn the_generated_synapse_info_has_the_hosts_layout() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("configs/equations/stdp.toml");
+        let config = crate::config::load(&path, &["populations.poisson_input.size=2".into()]).unwrap();
+        let net = crate::network::Network::build(&config).unwrap();
+        let p = &net.projections[0];
+        let crate::config::SynapseModel::Equations(program) = &p.synapse else { panic!("written as equations") };
+        let post = net.populations[p.target].model.kind().equations().unwrap();
+        let text = crate::shaders::compose_text(&program.wgsl(post, false)).unwrap();
+        let m = naga::front::wgsl::parse_str(&text).unwrap_or_else(|e| panic!("{}", e.emit_to_string(&text)));
+        let rust = crate::struct_layout!(
+            "SynapseInfo",
+            super::super::kernels::SynapseInfoGpu {
+                n_post,
+                n_pre,
+                n_syn,
+                pre_slots,
+                uniform_delay,
+                per_synapse_delay,
+                post_slots,
+                pre_instance,
+                post_instance,
+            }
+        );
+        assert_eq!(mismatch(&m, &rust), None);
+    }
+
     /// The instance table's entries are what `populations` packs: the seed's key in four
     /// words, then the model's `Params`, with no padding between entries.
     #[test]

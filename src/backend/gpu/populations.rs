@@ -99,7 +99,7 @@ pub(crate) fn build(
             seed_lo: seed[0],
             seed_hi: seed[1],
             spike_slots: net.spike_slots(index),
-            instance_size: batch.map_or(n, |b| n / b.instances() as u32),
+            instance_size: net.instance_size(index) as u32,
         };
         let model_data = ctx.storage_buffer(
             &format!("{}.model_data", p.name),
