@@ -29,6 +29,19 @@ pub fn describe(config: &Config, sweep: &Sweep, peak: u64) -> Result<String> {
     } else {
         let _ = writeln!(s, "  one network shape: every instance the same size");
     }
+    let constants: Vec<&str> = sweep
+        .keys
+        .iter()
+        .filter(|k| k.starts_with("models.") && k.contains(".namespace."))
+        .map(String::as_str)
+        .collect();
+    if !constants.is_empty() {
+        let _ = writeln!(
+            s,
+            "  {} swept: a model written as equations has its constants in its code, so on the GPU only instances with the same values share a batch",
+            constants.join(", ")
+        );
+    }
     let threads = rayon::current_num_threads();
     let _ = writeln!(
         s,

@@ -190,4 +190,14 @@ fn check_says_whether_a_sweeps_instances_share_their_matrices() {
     assert!(text.contains("one copy of the matrices (the swept keys leave the connections alone): 43.0 KiB once"), "{text}");
     let text = check("\"populations.hh.params.i_ext\" = [8.0, 10.0]\n\"simulation.seed\" = [1, 2]");
     assert!(text.contains("matrices counted per instance: a swept key may change the connectivity"), "{text}");
+    // A namespace constant is in the code of a model written as equations.
+    let text = ganglion::app::check(
+        &repo_path("configs/equations/lif_tutorial.toml"),
+        &["sweep.models.lif_tutorial.namespace.I_mean=[\"25e-11*amp\", \"35e-11*amp\"]".into()],
+    )
+    .unwrap();
+    assert!(
+        text.contains("models.lif_tutorial.namespace.I_mean swept: a model written as equations has its constants in its code, so on the GPU only instances with the same values share a batch"),
+        "{text}"
+    );
 }
