@@ -1,10 +1,11 @@
 //! A sweep's instances as one network for the GPU: each population holds every instance's
 //! neurons, instance-major (instance k's neuron i at k·N + i); the matrices are
-//! block-diagonal, one block per instance, stored once where every instance connects the same
-//! neurons (`ProjectionData::blocks`; each instance with its own weight where only the
-//! projection's one weight differs, `block_weights`) and side by side otherwise; each instance keeps its model's `Params` and its
-//! seed in the network's `BatchLayout`, which the models with an instance table read per
-//! neuron. One set of buffers and one dispatch per kernel per step then serves the whole
+//! block-diagonal, one block per instance, stored once where every instance connects the
+//! same neurons (`ProjectionData::blocks`; each instance with its own weight where only the
+//! projection's one weight differs, `block_weights`) and side by side otherwise (always for
+//! synapses written as equations, whose state is per synapse); each instance keeps its
+//! model's `Params` and its seed in the network's `BatchLayout`, which the models' instance
+//! tables hold per neuron. One set of buffers and one dispatch per kernel per step then serves the whole
 //! batch, and each instance computes what its own run computes: its noise is drawn by its
 //! seed and its neurons' indices within it, its sums run over its own block in its own order.
 //! `split` hands each instance its share of every chunk the merged run records.
