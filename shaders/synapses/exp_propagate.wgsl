@@ -35,13 +35,14 @@ fn propagate(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgro
         let end = event_rows[row + 1u];
         if (q.procedural != 0u) {
             // A drawn row: one weight, its targets from the source's permutation.
-            let perm = procedural_row(vec2<u32>(q.seed_lo, q.seed_hi), q.projection, q.n_target, q.skip_diagonal, src);
+            // Keyed by the source within its instance, over one instance's targets.
+            let perm = procedural_row(vec2<u32>(q.seed_lo, q.seed_hi), q.projection, q.instance_targets, q.skip_diagonal, own);
             let d = WeightDraw(q.draw, q.draw_low, q.draw_span, q.draw_a, q.draw_b);
             for (var j = 0u; j < end - start; j++) {
                 var w = q.uniform_weight;
                 if (q.draw != 0u) {
                     // Drawn with its synapse, rounded half to even as procedural::to_fixed.
-                    let drawn = drawn_weight(vec2<u32>(q.seed_lo, q.seed_hi), q.projection, src, j, d);
+                    let drawn = drawn_weight(vec2<u32>(q.seed_lo, q.seed_hi), q.projection, own, j, d);
                     w = i32(round(drawn * q.draw_scale));
                 }
                 atomicAdd(&event_rings[base + procedural_source(perm, j)], w);

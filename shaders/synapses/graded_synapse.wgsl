@@ -63,12 +63,13 @@ fn row_weight(at: RowAt) -> f32 {
     return coupling.uniform_weight;
 }
 
-// Target row i's permutation, for a procedural matrix (whole: it is never cut into parts).
+// Target row i's permutation, for a procedural matrix (whole: it is never cut into parts),
+// over one instance's sources (a batch's instances of one seed draw the same rows).
 fn row_permutation(i: u32) -> RowPermutation {
     return procedural_row(
         vec2<u32>(coupling.seed_lo, coupling.seed_hi),
         coupling.projection,
-        coupling.n_source,
+        coupling.instance_cols,
         coupling.skip_diagonal,
         coupling.first_row + i,
     );

@@ -51,8 +51,10 @@ pub fn unfit(first: (&Network, &RecordPlan), other: (&Network, &RecordPlan)) -> 
         }
     }
     for (p, q) in net.projections.iter().zip(&a.projections) {
-        if p.procedural.is_some() {
-            return Some(format!("projection `{}` is drawn procedurally", p.name));
+        // Drawn rows are keyed by one seed and weighed alike: a batch shares them.
+        let drawn_alike = p.procedural == q.procedural && same_connections(p, q) && same_weights(p, q);
+        if (p.procedural.is_some() || q.procedural.is_some()) && !drawn_alike {
+            return Some(format!("projection `{}` is drawn procedurally with other rows or weights", p.name));
         }
         // The synapses' parameters, and the event-driven arrivals' fixed-point scale, are
         // one per projection for the whole batch.
@@ -228,7 +230,8 @@ pub fn merge(nets: &[&Network], plans: &[&RecordPlan]) -> Result<Batched, String
                 source_activation: p.source_activation,
                 event,
                 equation: p.equation.as_ref().map(|_| equation_synapses(&all)),
-                procedural: None,
+                // Alike in every instance (`unfit`), so stored once.
+                procedural: p.procedural.clone(),
                 blocks: if shared { k } else { 1 },
                 block_weights,
             }

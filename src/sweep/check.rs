@@ -55,9 +55,11 @@ pub fn describe(config: &Config, sweep: &Sweep, peak: u64) -> Result<String> {
         let coupling = crate::backend::gpu::resolved(&shape, first.simulation.gpu_coupling, u64::MAX)?;
         let chunk = crate::simulator::chunk_steps_of(&shape, &plan, first.simulation.chunk_steps);
         let each = crate::backend::gpu::sizing::instance_bytes(&shape, &plan, chunk, coupling);
-        let batched = shape.populations.iter().all(|p| p.model.instance_table())
-            && shape.projections.iter().all(|p| !p.procedural);
         let shared = sweep.keeps_connectivity();
+        // Drawn rows batch where every instance draws the same ones with the same weight.
+        let drawn: Vec<String> = shape.projections.iter().filter(|p| p.procedural).map(|p| format!("projections.{}.weight", p.name)).collect();
+        let drawn_apart = !drawn.is_empty() && (!shared || sweep.keys.iter().any(|k| drawn.contains(k)));
+        let batched = shape.populations.iter().all(|p| p.model.instance_table()) && !drawn_apart;
         let matrices = if shared { crate::backend::gpu::sizing::matrix_bytes(&shape, coupling) } else { 0 };
         let _ = writeln!(
             s,
@@ -70,8 +72,10 @@ pub fn describe(config: &Config, sweep: &Sweep, peak: u64) -> Result<String> {
                 )
             } else if batched {
                 format!("instances in batches sharing one set of buffers, about {} each on the device, matrices counted per instance: a swept key may change the connectivity (matrices that come out the same are stored once; as many per batch as its bindings and memory take)", human_bytes(each))
+            } else if drawn_apart {
+                "procedural projections draw their rows from the seed: only instances of one seed and one weight share a batch, the others run one after another".to_string()
             } else {
-                "one instance after another (a model reads one set of parameters, or a projection is drawn procedurally: no batches)".to_string()
+                "one instance after another (a model reads one set of parameters: no batches)".to_string()
             }
         );
     }

@@ -201,3 +201,62 @@ fn check_says_whether_a_sweeps_instances_share_their_matrices() {
         "{text}"
     );
 }
+
+#[test]
+fn procedural_rows_of_one_seed_are_drawn_once_for_a_batch_and_each_instance_equals_its_own_run() {
+    // The ring drawn procedurally with weights drawn per synapse; one seed, so one set of
+    // rows, the instances differing in their current and starting states.
+    let nets: Vec<Network> = [(8.0, 4), (10.0, 5), (12.0, 6)]
+        .iter()
+        .map(|&(i_ext, states)| {
+            let current = format!("populations.hh.params.i_ext={i_ext}");
+            hh_ring_from_random_states(
+                &[
+                    "simulation.duration_ms=1",
+                    "projections.hh_hh.connectivity={ rule = \"fixed_indegree\", k = 100, autapses = false, procedural = true }",
+                    "projections.hh_hh.weight={ uniform = [0.0, 0.004] }",
+                    &current,
+                ],
+                states,
+            )
+        })
+        .collect();
+    let refs: Vec<&Network> = nets.iter().collect();
+    let plans: Vec<RecordPlan> = nets.iter().map(RecordPlan::all_spikes).collect();
+    let merged = batch::merge(&refs, &plans.iter().collect::<Vec<_>>()).unwrap();
+    let p = &merged.net.projections[0];
+    assert!(p.procedural.is_some() && p.csr.col_idx.is_empty());
+    assert_eq!((p.blocks, p.csr.n_rows), (3, 1000));
+    // A thread per row and lanes per row (`row_sum` and `sum_lanes`).
+    for coupling in [GpuCoupling::Fused, GpuCoupling::LanesPerRow] {
+        assert_batch_is_single_runs(&nets, coupling, &[None]);
+    }
+
+    // COBAHH's four projections drawn by source, with drawn weights: the instances differ in
+    // their starting voltages.
+    use rand::{Rng, SeedableRng};
+    let drawn: Vec<String> = ["ee", "ei", "ie", "ii"]
+        .iter()
+        .map(|p| format!("projections.{p}.connectivity={{ rule = \"fixed_probability\", p = 0.02, procedural = true }}"))
+        .chain(["simulation.duration_ms=20".to_string(), "populations.exc.size=800".into(), "populations.inh.size=200".into()])
+        .chain(["ee", "ei"].iter().map(|p| format!("projections.{p}.weight={{ uniform = [0.0, 12.0] }}")))
+        .collect();
+    let drawn: Vec<&str> = drawn.iter().map(|s| s.as_str()).collect();
+    let nets: Vec<Network> = (0..3u64)
+        .map(|k| {
+            let (_, mut net) = shipped("cobahh_k80.toml", &drawn);
+            let mut r = rand_chacha::ChaCha8Rng::seed_from_u64(k + 20);
+            for p in &mut net.populations {
+                p.init[0] = (0..p.size).map(|_| r.random_range(-70.0..-50.0)).collect();
+            }
+            net
+        })
+        .collect();
+    assert_batch_is_single_runs(&nets, GpuCoupling::Auto, &[None]);
+
+    // Another seed draws other rows: no batch.
+    let (_, other) = shipped("cobahh_k80.toml", &[&drawn[..], &["simulation.seed=2"]].concat());
+    let plans: Vec<RecordPlan> = [&nets[0], &other].iter().map(|n| RecordPlan::all_spikes(n)).collect();
+    let why = batch::merge(&[&nets[0], &other], &plans.iter().collect::<Vec<_>>()).err().unwrap();
+    assert!(why.contains("drawn procedurally"), "{why}");
+}
