@@ -22,10 +22,8 @@ fn instance_spikes(spikes: &[Spike], k: usize, size: usize) -> Vec<Spike> {
 /// capped at each of `caps`, and asserts that each instance's spikes and final state are its
 /// own run's, and that a capped matrix came in parts.
 fn assert_batch_is_single_runs(nets: &[Network], coupling: GpuCoupling, caps: &[Option<u64>]) {
-    let refs: Vec<&Network> = nets.iter().collect();
     let plans: Vec<RecordPlan> = nets.iter().map(RecordPlan::all_spikes).collect();
-    let plan_refs: Vec<&RecordPlan> = plans.iter().collect();
-    let merged = batch::merge(&refs, &plan_refs).expect("the instances merge");
+    let merged = merge_all(nets);
     let singles: Vec<_> = nets
         .iter()
         .zip(&plans)
@@ -56,27 +54,32 @@ fn assert_batch_is_single_runs(nets: &[Network], coupling: GpuCoupling, caps: &[
     }
 }
 
-#[test]
-fn instances_with_the_same_graded_matrix_store_it_once_and_each_equals_its_own_run() {
-    // One seed, one matrix: the instances differ in their current and starting states.
-    let nets: Vec<Network> = [(8.0, 4), (10.0, 5), (12.0, 6)]
+/// Three instances of the 1k HH ring under `common` (one seed), each with its own current and
+/// starting states.
+fn rings(common: &[&str]) -> Vec<Network> {
+    [(8.0, 4), (10.0, 5), (12.0, 6)]
         .iter()
         .map(|&(i_ext, states)| {
             let current = format!("populations.hh.params.i_ext={i_ext}");
-            hh_ring_from_random_states(
-                &[
-                    "simulation.duration_ms=2",
-                    "projections.hh_hh.connectivity.k=100",
-                    "projections.hh_hh.weight={ uniform = [0.0, 0.002] }",
-                    &current,
-                ],
-                states,
-            )
+            let mut overrides = common.to_vec();
+            overrides.push(&current);
+            hh_ring_from_random_states(&overrides, states)
         })
-        .collect();
+        .collect()
+}
+
+/// `nets` merged, recording all spikes.
+fn merge_all(nets: &[Network]) -> batch::Batched {
     let refs: Vec<&Network> = nets.iter().collect();
     let plans: Vec<RecordPlan> = nets.iter().map(RecordPlan::all_spikes).collect();
-    let merged = batch::merge(&refs, &plans.iter().collect::<Vec<_>>()).unwrap();
+    batch::merge(&refs, &plans.iter().collect::<Vec<_>>()).expect("the instances merge")
+}
+
+#[test]
+fn instances_with_the_same_graded_matrix_store_it_once_and_each_equals_its_own_run() {
+    // One seed, one matrix: the instances differ in their current and starting states.
+    let nets = rings(&["simulation.duration_ms=2", "projections.hh_hh.connectivity.k=100", "projections.hh_hh.weight={ uniform = [0.0, 0.002] }"]);
+    let merged = merge_all(&nets);
     let p = &merged.net.projections[0];
     assert_eq!((p.blocks, p.csr.n_rows, p.n_target(), p.n_synapses()), (3, 1000, 3000, 300_000));
     for coupling in ALL_KERNELS {
@@ -97,9 +100,7 @@ fn instances_with_the_same_graded_connections_and_their_own_weight_store_them_on
             hh_ring_from_random_states(&["simulation.duration_ms=2", "projections.hh_hh.connectivity.k=100", &weight], 4 + k as u64)
         })
         .collect();
-    let refs: Vec<&Network> = nets.iter().collect();
-    let plans: Vec<RecordPlan> = nets.iter().map(RecordPlan::all_spikes).collect();
-    let merged = batch::merge(&refs, &plans.iter().collect::<Vec<_>>()).unwrap();
+    let merged = merge_all(&nets);
     let p = &merged.net.projections[0];
     assert_eq!((p.blocks, p.block_weights.as_deref()), (3, Some(&[0.005, 0.01, 0.02][..])));
     for coupling in ALL_KERNELS {
@@ -125,9 +126,8 @@ fn instances_with_the_same_event_driven_matrices_store_them_once_and_each_equals
             net
         })
         .collect();
-    let refs: Vec<&Network> = nets.iter().collect();
     let plans: Vec<RecordPlan> = nets.iter().map(RecordPlan::all_spikes).collect();
-    let merged = batch::merge(&refs, &plans.iter().collect::<Vec<_>>()).unwrap();
+    let merged = merge_all(&nets);
     for p in &merged.net.projections {
         let e = p.event.as_ref().unwrap();
         assert_eq!(p.blocks, 3, "{}", p.name);
@@ -150,8 +150,7 @@ fn instances_with_the_same_event_driven_matrices_store_them_once_and_each_equals
             .1
         })
         .collect();
-    let refs: Vec<&Network> = weighted.iter().collect();
-    let merged = batch::merge(&refs, &plans.iter().collect::<Vec<_>>()).unwrap();
+    let merged = merge_all(&weighted);
     for p in &merged.net.projections {
         assert_eq!(p.blocks, 3, "{}", p.name);
         assert_eq!(p.block_weights.is_some(), p.name == "ee", "{}", p.name);
@@ -206,24 +205,12 @@ fn check_says_whether_a_sweeps_instances_share_their_matrices() {
 fn procedural_rows_of_one_seed_are_drawn_once_for_a_batch_and_each_instance_equals_its_own_run() {
     // The ring drawn procedurally with weights drawn per synapse; one seed, so one set of
     // rows, the instances differing in their current and starting states.
-    let nets: Vec<Network> = [(8.0, 4), (10.0, 5), (12.0, 6)]
-        .iter()
-        .map(|&(i_ext, states)| {
-            let current = format!("populations.hh.params.i_ext={i_ext}");
-            hh_ring_from_random_states(
-                &[
-                    "simulation.duration_ms=1",
-                    "projections.hh_hh.connectivity={ rule = \"fixed_indegree\", k = 100, autapses = false, procedural = true }",
-                    "projections.hh_hh.weight={ uniform = [0.0, 0.004] }",
-                    &current,
-                ],
-                states,
-            )
-        })
-        .collect();
-    let refs: Vec<&Network> = nets.iter().collect();
-    let plans: Vec<RecordPlan> = nets.iter().map(RecordPlan::all_spikes).collect();
-    let merged = batch::merge(&refs, &plans.iter().collect::<Vec<_>>()).unwrap();
+    let nets = rings(&[
+        "simulation.duration_ms=1",
+        "projections.hh_hh.connectivity={ rule = \"fixed_indegree\", k = 100, autapses = false, procedural = true }",
+        "projections.hh_hh.weight={ uniform = [0.0, 0.004] }",
+    ]);
+    let merged = merge_all(&nets);
     let p = &merged.net.projections[0];
     assert!(p.procedural.is_some() && p.csr.col_idx.is_empty());
     assert_eq!((p.blocks, p.csr.n_rows), (3, 1000));
