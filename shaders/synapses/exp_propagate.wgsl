@@ -40,7 +40,7 @@ fn propagate(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgro
             let d = WeightDraw(q.draw, q.draw_low, q.draw_span, q.draw_a, q.draw_b);
             for (var j = 0u; j < end - start; j++) {
                 var w = q.uniform_weight;
-                if (q.draw != 0u) {
+                if (DRAWN_WEIGHTS && q.draw != 0u) {
                     // Drawn with its synapse, rounded half to even as procedural::to_fixed.
                     let drawn = drawn_weight(vec2<u32>(q.seed_lo, q.seed_hi), q.projection, own, j, d);
                     w = i32(round(drawn * q.draw_scale));

@@ -49,6 +49,11 @@ fn thread_rows() -> u32 {
 }
 
 fn row_at(t: u32) -> RowAt {
+    // A run of its own divides nothing (a division per row costs a large network's update
+    // several per cent where integer division is slow).
+    if (coupling.instances == 1u) {
+        return RowAt(t, 0u, coupling.first_row + t, 0u);
+    }
     let k = t / max(coupling.n_rows, 1u);
     let row = t - k * coupling.n_rows;
     return RowAt(row, k * coupling.instance_cols, k * coupling.instance_rows + coupling.first_row + row, k);
@@ -77,7 +82,7 @@ fn row_permutation(i: u32) -> RowPermutation {
 
 // The weight of position j of procedural row i: drawn with it, or the projection's one.
 fn procedural_weight(i: u32, j: u32) -> f32 {
-    if (coupling.draw == 0u) {
+    if (!DRAWN_WEIGHTS || coupling.draw == 0u) {
         return coupling.uniform_weight;
     }
     let d = WeightDraw(coupling.draw, coupling.draw_low, coupling.draw_span, coupling.draw_a, coupling.draw_b);

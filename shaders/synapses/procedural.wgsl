@@ -66,6 +66,9 @@ fn procedural_source(p: RowPermutation, j: u32) -> u32 {
 // sd b · the Box–Muller normal of the draw (philox.wgsl), in f32.
 const DRAW_UNIFORM: u32 = 1u;
 const DRAW_NORMAL: u32 = 2u;
+// False where no projection of the network draws its weights (Kernels::new): the compiler
+// then drops the draws, whose code alone slows the kernels that carry them unused.
+override DRAWN_WEIGHTS: bool = true;
 
 struct WeightDraw {
     kind: u32,

@@ -417,6 +417,8 @@ pub fn update_slots(kind: &dyn NeuronKind) -> [Slot; 13] {
 pub struct Kernels {
     /// Each (model, way) update a population of the network runs, built on first need.
     updates: Vec<(&'static str, Update, Kernel)>,
+    /// `DRAWN_WEIGHTS` of procedural.wgsl for the kernels that may draw weights.
+    drawn_weights: [(&'static str, f64); 1],
     pub coupling: Kernel,
     pub coupling_lanes: Kernel,
     /// Built only for `GpuCoupling::Blocked`.
@@ -426,36 +428,42 @@ pub struct Kernels {
 }
 
 impl Kernels {
-    /// The shared kernels, with the blocked coupling's cut for `blocked` if given; the models'
-    /// updates are added by `add_update`.
-    pub fn new(ctx: &GpuContext, blocked: Option<BlockGeometry>) -> Result<Kernels> {
+    /// The shared kernels, with the blocked coupling's cut for `blocked` if given, and the
+    /// code that draws procedural weights where `drawn_weights`; the models' updates are added
+    /// by `add_update`.
+    pub fn new(ctx: &GpuContext, blocked: Option<BlockGeometry>, drawn_weights: bool) -> Result<Kernels> {
         use Slot::*;
+        let drawn = [("DRAWN_WEIGHTS", drawn_weights as u8 as f64)];
         Ok(Kernels {
             updates: Vec::new(),
-            coupling: Kernel::new(
+            drawn_weights: drawn,
+            coupling: Kernel::with_overrides(
                 ctx,
                 "graded_coupling",
                 "synapses/graded_coupling",
                 "couple",
                 &COUPLING_SLOTS,
+                &drawn,
             )?,
-            coupling_lanes: Kernel::new(
+            coupling_lanes: Kernel::with_overrides(
                 ctx,
                 "graded_coupling_lanes",
                 "synapses/graded_coupling",
                 "couple_lanes",
                 &COUPLING_SLOTS,
+                &drawn,
             )?,
             coupling_blocked: blocked
                 .map(|geo| BlockedKernels::new(ctx, geo))
                 .transpose()?,
-            propagate: Kernel::new(
+            propagate: Kernel::with_overrides(
                 ctx,
                 "exp_propagate",
                 "synapses/exp_propagate",
                 "propagate",
                 // outgoing projections, step, rows, cols, weights, spiked, rings.
                 &[Read, StepInfo, Read, Read, Read, Read, ReadWrite],
+                &drawn,
             )?,
             record: Kernel::new(
                 ctx,
@@ -504,7 +512,7 @@ impl Kernels {
                 } else {
                     "update_coupled_lanes"
                 };
-                Kernel::new(ctx, &label, module, entry, &slots)?
+                Kernel::with_overrides(ctx, &label, module, entry, &slots, &self.drawn_weights)?
             }
         };
         self.updates.push((kind.name(), way, kernel));

@@ -190,7 +190,8 @@ impl GpuBackend {
                 )
             })
             .transpose()?;
-        let mut kernels = Kernels::new(&ctx, blocked_geometry)?;
+        let drawn_weights = net.projections.iter().any(|p| p.procedural.as_ref().is_some_and(|r| r.weight.is_some()));
+        let mut kernels = Kernels::new(&ctx, blocked_geometry, drawn_weights)?;
         let (steps_per_submit, spike_capacity) = sizing::submit_plan(
             &shape,
             plan,
