@@ -189,6 +189,18 @@ fn check_says_whether_a_sweeps_instances_share_their_matrices() {
     assert!(text.contains("one copy of the matrices (the swept keys leave the connections alone): 43.0 KiB once"), "{text}");
     let text = check("\"populations.hh.params.i_ext\" = [8.0, 10.0]\n\"simulation.seed\" = [1, 2]");
     assert!(text.contains("matrices counted per instance: a swept key may change the connectivity"), "{text}");
+    // Drawn rows are keyed by the seed.
+    let drawn = |sweep: &str| {
+        ganglion::app::check(
+            &repo_path("configs/hh_ring_1k.toml"),
+            &["projections.hh_hh.connectivity.procedural=true".into(), sweep.into()],
+        )
+        .unwrap()
+    };
+    let text = drawn("sweep.simulation.seed=[1, 2]");
+    assert!(text.contains("procedural projections draw their rows from the seed: only instances of one seed and one weight share a batch"), "{text}");
+    let text = drawn("sweep.populations.hh.params.i_ext=[8.0, 10.0]");
+    assert!(text.contains("one copy of the matrices"), "{text}");
     // A namespace constant is in the code of a model written as equations.
     let text = ganglion::app::check(
         &repo_path("configs/equations/lif_tutorial.toml"),
