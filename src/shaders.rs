@@ -20,6 +20,7 @@ modules!(
     "common/philox_check",
     "common/step_info",
     "common/neuron_common",
+    "common/instances",
     "common/record",
     "neurons/hh",
     "neurons/hh_coupled",

@@ -2,7 +2,7 @@
 // What every neuron kernel shares (after step_info.wgsl and exp_synapse.wgsl): the per-step
 // slot, the state and synaptic-input buffers, the delivery of event-driven synapses, spike
 // output and divergence flags. Prepended (after philox.wgsl) to each model's shader, which
-// declares its own `Params` at binding 0.
+// declares its own `Params` (read through common/instances.wgsl).
 
 // What every model's update needs to know of its population besides the model's own
 // `Params`: PopulationInfo in src/backend/gpu/kernels.rs.
