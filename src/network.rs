@@ -58,16 +58,10 @@ pub struct ProjectionData {
 
 impl ProjectionData {
     /// Its synapses: an event-driven projection's counted by source (a procedural one has
-    /// rows by source only).
+    /// rows by source only); a shared matrix's block counted once per instance.
     pub fn n_synapses(&self) -> usize {
-        self.stored_synapses() * self.blocks
-    }
-
-    /// The synapses its matrix holds: one block's where the blocks are shared.
-    pub fn stored_synapses(&self) -> usize {
-        self.event
-            .as_ref()
-            .map_or(self.csr.n_synapses(), |e| e.by_source.n_synapses())
+        let stored = self.event.as_ref().map_or(self.csr.n_synapses(), |e| e.by_source.n_synapses());
+        stored * self.blocks
     }
 
     /// Its target population's neurons (rows of the whole matrix by target).
@@ -298,14 +292,7 @@ impl Network {
                             col_idx: Vec::new(),
                             weights: csr.weights.clone(),
                         };
-                        let drawn = rows.weight;
-                        let mut event = event_projection(&synapse, csr, bound as usize, g0, sim.dt_ms, sim.seed, index)?;
-                        // Drawn weights: the headroom is their largest, each is drawn with its
-                        // synapse (`procedural::to_fixed`).
-                        if let (Some(e), Some(w)) = (event.as_mut(), drawn) {
-                            e.fixed_scale = exp_synapse::fixed_point_scale(w.max_abs(), bound as usize);
-                            e.fixed_weights = vec![0];
-                        }
+                        let event = event_projection(&synapse, csr, bound as usize, rows.weight, g0, sim.dt_ms, sim.seed, index)?;
                         (by_target, event)
                     }
                     _ if matches!(synapse, SynapseModel::Graded(_) | SynapseModel::Equations(_)) => (csr, None),
@@ -316,7 +303,7 @@ impl Network {
                             .map(|w| (w[1] - w[0]) as usize)
                             .max()
                             .unwrap_or(0);
-                        let event = event_projection(&synapse, csr.transpose(), max_indegree, g0, sim.dt_ms, sim.seed, index)?;
+                        let event = event_projection(&synapse, csr.transpose(), max_indegree, None, g0, sim.dt_ms, sim.seed, index)?;
                         (csr, event)
                     }
                 };
@@ -393,8 +380,8 @@ fn release_freed_memory() {
 }
 
 /// A procedural projection's row pointers (its lengths drawn for `fixed_probability`) with
-/// its one weight, and what draws its rows and their weights (`crate::procedural`): rows by target, or by source
-/// where `by_source` (validated: `fixed_probability` only, which is the same either way).
+/// its one weight, and what draws its rows and their weights (`crate::procedural`): rows by
+/// target, or by source where `by_source` (validated: `fixed_probability` only, which is the same either way).
 #[allow(clippy::too_many_arguments)]
 fn procedural_rows(
     rule: &Connectivity,
@@ -445,11 +432,14 @@ fn procedural_rows(
 }
 
 /// The event-driven data of a projection with `by_source` rows, no target of which takes more
-/// than `max_indegree` synapses (the fixed point's headroom); None for other synapses.
+/// than `max_indegree` synapses (the fixed point's headroom), their weights `by_source`'s or
+/// `drawn` with each synapse (`procedural::to_fixed`, none stored); None for other synapses.
+#[allow(clippy::too_many_arguments)]
 fn event_projection(
     synapse: &SynapseModel,
     by_source: Csr,
     max_indegree: usize,
+    drawn: Option<DrawnWeight>,
     g0: (Option<&InitValue>, String),
     dt: f64,
     seed: u64,
@@ -466,14 +456,16 @@ fn event_projection(
         e_rev,
         delay_steps: exp_synapse::delay_steps(delay_ms, dt),
     };
-    let max_weight = match &by_source.weights {
-        Weights::Uniform(w) => w.abs(),
-        Weights::PerSynapse(ws) => ws.iter().fold(0.0f64, |m, w| m.max(w.abs())),
+    let max_weight = match (&by_source.weights, drawn) {
+        (_, Some(w)) => w.max_abs(),
+        (Weights::Uniform(w), None) => w.abs(),
+        (Weights::PerSynapse(ws), None) => ws.iter().fold(0.0f64, |m, w| m.max(w.abs())),
     };
     let fixed_scale = exp_synapse::fixed_point_scale(max_weight, max_indegree);
-    let fixed_weights = match &by_source.weights {
-        Weights::Uniform(w) => vec![exp_synapse::to_fixed(*w, fixed_scale)],
-        Weights::PerSynapse(ws) => ws
+    let fixed_weights = match (&by_source.weights, drawn) {
+        (_, Some(_)) => vec![0],
+        (Weights::Uniform(w), None) => vec![exp_synapse::to_fixed(*w, fixed_scale)],
+        (Weights::PerSynapse(ws), None) => ws
             .iter()
             .map(|&w| exp_synapse::to_fixed(w, fixed_scale))
             .collect(),
