@@ -5,9 +5,10 @@
 //! projection's one weight differs, `block_weights`) and side by side otherwise (always for
 //! synapses written as equations, whose state is per synapse); each instance keeps its
 //! model's `Params` and its seed in the network's `BatchLayout`, which the models' instance
-//! tables hold per neuron. One set of buffers and one dispatch per kernel per step then serves the whole
-//! batch, and each instance computes what its own run computes: its noise is drawn by its
-//! seed and its neurons' indices within it, its sums run over its own block in its own order.
+//! tables hold per neuron. One set of buffers and one dispatch per kernel per step then
+//! serves the whole batch, and each instance computes what its own run computes: its noise is
+//! drawn by its seed and its neurons' indices within it, its sums run over its own block in
+//! its own order.
 //! `split` hands each instance its share of every chunk the merged run records.
 
 use crate::connectivity::{Csr, Weights};
@@ -52,8 +53,8 @@ pub fn unfit(first: (&Network, &RecordPlan), other: (&Network, &RecordPlan)) -> 
     }
     for (p, q) in net.projections.iter().zip(&a.projections) {
         // Drawn rows are keyed by one seed and weighed alike: a batch shares them.
-        let drawn_alike = p.procedural == q.procedural && same_connections(p, q) && same_weights(p, q);
-        if (p.procedural.is_some() || q.procedural.is_some()) && !drawn_alike {
+        let drawn = p.procedural.is_some() || q.procedural.is_some();
+        if drawn && !(p.procedural == q.procedural && same_connections(p, q) && same_weights(p, q)) {
             return Some(format!("projection `{}` is drawn procedurally with other rows or weights", p.name));
         }
         // The synapses' parameters, and the event-driven arrivals' fixed-point scale, are
@@ -189,23 +190,23 @@ pub fn merge(nets: &[&Network], plans: &[&RecordPlan]) -> Result<Batched, String
             let shared = once.is_some();
             let block_weights = once.flatten();
             let event = p.event.as_ref().map(|e| {
-                let events = || all.iter().map(|q| q.event.as_ref().expect("checked alike"));
+                let events: Vec<&EventProjection> = all.iter().map(|q| q.event.as_ref().expect("checked alike")).collect();
+                let g0 = events.iter().flat_map(|x| x.g0.iter().copied()).collect();
                 if shared {
                     return EventProjection {
-                        g0: events().flat_map(|x| x.g0.iter().copied()).collect(),
+                        g0,
                         fixed_weights: match block_weights {
-                            Some(_) => events().map(|x| x.fixed_weights[0]).collect(),
+                            Some(_) => events.iter().map(|x| x.fixed_weights[0]).collect(),
                             None => e.fixed_weights.clone(),
                         },
                         ..e.clone()
                     };
                 }
-                let events: Vec<&EventProjection> = all.iter().map(|q| q.event.as_ref().expect("checked alike")).collect();
                 let by_source = Csr::block_diagonal(events.iter().map(|e| &e.by_source));
                 let same_weight = events.iter().all(|x| x.fixed_weights.len() == 1 && x.fixed_weights == e.fixed_weights);
                 EventProjection {
                     synapse: e.synapse,
-                    g0: events.iter().flat_map(|x| x.g0.iter().copied()).collect(),
+                    g0,
                     fixed_scale: e.fixed_scale,
                     fixed_weights: if same_weight {
                         e.fixed_weights.clone()
@@ -282,18 +283,15 @@ impl Batched {
     /// The merged run's synapse variables as each instance's own: each projection's columns
     /// cut at the instances' synapse counts.
     pub fn split_synapses(&self, values: &SynapseValues) -> Vec<SynapseValues> {
-        (0..self.instances)
-            .map(|k| {
-                values
-                    .iter()
-                    .zip(&self.synapses)
-                    .map(|(columns, counts)| {
-                        let start: usize = counts[..k].iter().sum();
-                        columns.as_ref().map(|cs| cs.iter().map(|c| c[start..start + counts[k]].to_vec()).collect())
-                    })
-                    .collect()
-            })
-            .collect()
+        let mut out: Vec<SynapseValues> = vec![Vec::with_capacity(values.len()); self.instances];
+        for (columns, counts) in values.iter().zip(&self.synapses) {
+            let mut start = 0;
+            for (own, &n) in out.iter_mut().zip(counts) {
+                own.push(columns.as_ref().map(|cs| cs.iter().map(|c| c[start..start + n].to_vec()).collect()));
+                start += n;
+            }
+        }
+        out
     }
 
     /// The merged run's `chunk` as each instance's own chunk: its spikes with its neurons'
