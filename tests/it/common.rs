@@ -102,6 +102,19 @@ pub fn run_in_memory(net: &Network, backend: &mut dyn Backend, plan: &RecordPlan
     sink
 }
 
+/// Asserts that every variable of the HH population 0 in `gpu` is `cpu`'s to 1e-5 (relative,
+/// absolute below 1): the GPU against the CPU reference in f32, `what` naming the case.
+pub fn assert_hh_state_close(cpu: &ganglion::backend::NetworkState, gpu: &ganglion::backend::NetworkState, what: &str) {
+    for var in 0..5 {
+        for (i, (x, y)) in cpu[0][var].iter().zip(&gpu[0][var]).enumerate() {
+            assert!(
+                (x - y).abs() <= 1e-5 * x.abs().max(1.0),
+                "{what}: variable {var} of neuron {i}: cpu {x}, gpu {y}"
+            );
+        }
+    }
+}
+
 /// Firing rate (Hz) from the mean inter-spike interval of the spikes after `t_from` ms.
 pub fn rate_from_isi(times: &[f64], t_from: f64) -> f64 {
     let late: Vec<f64> = times.iter().copied().filter(|&t| t >= t_from).collect();

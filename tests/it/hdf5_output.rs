@@ -108,13 +108,7 @@ fn a_run_reads_back_with_the_documented_layout() {
     // own rows (101 samples) for a short one, which a sweep writes thousands of.
     assert_eq!(f.dataset("report/hh/v/data").unwrap().chunk(), Some(vec![4096, 2]));
     let short = dir.path().join("short.h5");
-    let req = RunRequest {
-        config: repo_path("configs/hh_pair.toml"),
-        overrides: vec!["simulation.duration_ms=1".into()],
-        output: Some(short.clone()),
-        ..Default::default()
-    };
-    app::run(&req).unwrap();
+    app::run(&pair_request(&short, &["simulation.duration_ms=1"])).unwrap();
     let f = hdf5::File::open(&short).unwrap();
     let ds = f.dataset("report/hh/v/data").unwrap();
     assert_eq!((ds.chunk(), ds.shape()), (Some(vec![101, 2]), vec![100, 2]));

@@ -52,21 +52,22 @@ fn drawn_rows_equal_the_same_rows_stored_on_the_gpu_under_every_kernel() {
         assert!(net.projections[0].procedural.is_some() && net.projections[0].csr.col_idx.is_empty());
         let kept = stored(&net);
         assert!(kept.projections[0].csr.col_idx.len() > 90_000, "{rule}");
-        let plan = RecordPlan::all_spikes(&net);
-        for coupling in [
-            GpuCoupling::Fused,
-            GpuCoupling::FusedLanes,
-            GpuCoupling::ThreadPerRow,
-            GpuCoupling::LanesPerRow,
-        ] {
-            let mut drawn = gpu_backend_with(&net, &plan, coupling);
-            let mut held = gpu_backend_with(&kept, &plan, coupling);
-            let a = run_in_memory(&net, &mut drawn, &plan);
-            let b = run_in_memory(&kept, &mut held, &plan);
-            assert!(a.spikes[0].len() > 100, "{rule}, {coupling:?}: the network fires");
-            assert_eq!(a.spikes, b.spikes, "{rule}, {coupling:?}");
-            assert_eq!(drawn.read_state().unwrap(), held.read_state().unwrap(), "{rule}, {coupling:?}");
-        }
+        assert_drawn_is_stored(&net, &kept, rule);
+    }
+}
+
+/// Under every kernel that draws rows, `net` (drawn) fires and equals `kept` (its rows
+/// stored), spikes and state bit for bit.
+fn assert_drawn_is_stored(net: &Network, kept: &Network, what: &str) {
+    let plan = RecordPlan::all_spikes(net);
+    for coupling in [GpuCoupling::Fused, GpuCoupling::FusedLanes, GpuCoupling::ThreadPerRow, GpuCoupling::LanesPerRow] {
+        let mut drawn = gpu_backend_with(net, &plan, coupling);
+        let mut held = gpu_backend_with(kept, &plan, coupling);
+        let a = run_in_memory(net, &mut drawn, &plan);
+        let b = run_in_memory(kept, &mut held, &plan);
+        assert!(a.spikes[0].len() > 100, "{what}, {coupling:?}: the network fires");
+        assert_eq!(a.spikes, b.spikes, "{what}, {coupling:?}");
+        assert_eq!(drawn.read_state().unwrap(), held.read_state().unwrap(), "{what}, {coupling:?}");
     }
 }
 
@@ -82,15 +83,7 @@ fn drawn_rows_agree_with_the_cpu_reference() {
         for coupling in [GpuCoupling::Fused, GpuCoupling::ThreadPerRow, GpuCoupling::LanesPerRow] {
             let mut g = gpu_backend_with(&net, &plan, coupling);
             run_in_memory(&net, &mut g, &plan);
-            let b = g.read_state().unwrap();
-            for var in 0..5 {
-                for (i, (x, y)) in a[0][var].iter().zip(&b[0][var]).enumerate() {
-                    assert!(
-                        (x - y).abs() <= 1e-5 * x.abs().max(1.0),
-                        "{rule}, {coupling:?}: variable {var} of neuron {i}: cpu {x}, gpu {y}"
-                    );
-                }
-            }
+            assert_hh_state_close(&a, &g.read_state().unwrap(), &format!("{rule}, {coupling:?}"));
         }
         // And the first millisecond's spikes, neuron for neuron, to one step (the HH
         // update's exp differs in the last bit between the CPU and the GPU).
@@ -118,16 +111,7 @@ fn drawn_weights_equal_them_stored_on_the_gpu_and_agree_with_the_cpu() {
     let net = weighted(RULES[0], DRAWN[0], 3.0);
     let kept = stored(&net);
     assert!(matches!(kept.projections[0].csr.weights, ganglion::connectivity::Weights::PerSynapse(_)));
-    let plan = RecordPlan::all_spikes(&net);
-    for coupling in [GpuCoupling::Fused, GpuCoupling::FusedLanes, GpuCoupling::ThreadPerRow, GpuCoupling::LanesPerRow] {
-        let mut drawn = gpu_backend_with(&net, &plan, coupling);
-        let mut held = gpu_backend_with(&kept, &plan, coupling);
-        let a = run_in_memory(&net, &mut drawn, &plan);
-        let b = run_in_memory(&kept, &mut held, &plan);
-        assert!(a.spikes[0].len() > 100, "{coupling:?}: the network fires");
-        assert_eq!(a.spikes, b.spikes, "{coupling:?}");
-        assert_eq!(drawn.read_state().unwrap(), held.read_state().unwrap(), "{coupling:?}");
-    }
+    assert_drawn_is_stored(&net, &kept, DRAWN[0]);
     // Uniform and normal against the CPU reference, every variable after one step (a normal
     // weight's ln and cos may differ in the last bit).
     for (rule, weight) in [(RULES[0], DRAWN[0]), (RULES[1], DRAWN[1])] {
@@ -139,15 +123,7 @@ fn drawn_weights_equal_them_stored_on_the_gpu_and_agree_with_the_cpu() {
         for coupling in [GpuCoupling::Fused, GpuCoupling::LanesPerRow] {
             let mut g = gpu_backend_with(&net, &plan, coupling);
             run_in_memory(&net, &mut g, &plan);
-            let b = g.read_state().unwrap();
-            for var in 0..5 {
-                for (i, (x, y)) in a[0][var].iter().zip(&b[0][var]).enumerate() {
-                    assert!(
-                        (x - y).abs() <= 1e-5 * x.abs().max(1.0),
-                        "{weight}, {coupling:?}: variable {var} of neuron {i}: cpu {x}, gpu {y}"
-                    );
-                }
-            }
+            assert_hh_state_close(&a, &g.read_state().unwrap(), &format!("{weight}, {coupling:?}"));
         }
     }
     // The weights are drawn, not one: the same rows with the mean weight sum otherwise.

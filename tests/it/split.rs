@@ -58,15 +58,7 @@ fn graded_coupling_in_parts_equals_the_whole_matrix_and_the_cpu() {
     for coupling in ALL_KERNELS {
         let mut g = gpu_backend_capped(&net, &plan, coupling, cap);
         run_in_memory(&net, &mut g, &plan);
-        let b = g.read_state().unwrap();
-        for var in 0..5 {
-            for (i, (x, y)) in a[0][var].iter().zip(&b[0][var]).enumerate() {
-                assert!(
-                    (x - y).abs() <= 1e-5 * x.abs().max(1.0),
-                    "{coupling:?}: variable {var} of neuron {i}: cpu {x}, gpu {y}"
-                );
-            }
-        }
+        assert_hh_state_close(&a, &g.read_state().unwrap(), &format!("{coupling:?}"));
     }
 }
 

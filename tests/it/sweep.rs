@@ -63,6 +63,14 @@ fn single_run(config: &str, out: &Path, overrides: &[String]) -> Vec<(String, Ve
         .collect()
 }
 
+/// Every dataset of `instance` is the single run's at the same path (`what` names the case).
+fn assert_datasets_in(instance: &[(String, Vec<f64>)], single: &[(String, Vec<f64>)], what: &str) {
+    for (path, values) in instance {
+        let twin = single.iter().find(|(p, _)| p == path).unwrap_or_else(|| panic!("{what}: {path} in the single run"));
+        assert_eq!(&twin.1, values, "{what}: {path}");
+    }
+}
+
 /// Instance `k` of a sweep's file equals the single run of its point, dataset for dataset.
 fn assert_instance_is_single_run(config: &str, sweep_file: &Path, k: usize, point: &[String], dir: &Path) {
     let mut overrides = base_overrides();
@@ -222,10 +230,7 @@ traces = [{ population = "lif", variables = ["v"] }]
     app::run(&request(config, &single, &["populations.lif.params.input.constant=0.3".into()], None)).unwrap();
     let single = datasets(&hdf5::File::open(&single).unwrap(), "/");
     let instance = datasets(&f, "instances/2");
-    for (path, values) in &instance {
-        let twin = single.iter().find(|(p, _)| p == path).unwrap_or_else(|| panic!("{path} in the single run"));
-        assert_eq!(&twin.1, values, "{path}");
-    }
+    assert_datasets_in(&instance, &single, "spike sources driving LIF");
     assert!(instance.iter().any(|(p, v)| p.contains("spikes/src/timestamps") && v.len() == 8));
     assert_ne!(datasets(&f, "instances/0"), instance, "another current, another trace");
 }
@@ -246,10 +251,7 @@ fn the_saccade_model_and_models_written_as_equations_batch_on_the_gpu() {
     point.push("simulation.seed=2".into());
     app::run(&request("configs/ofc_saccade.toml", &single, &point, None)).unwrap();
     let single = datasets(&hdf5::File::open(&single).unwrap(), "/");
-    for (path, values) in &b {
-        let twin = single.iter().find(|(p, _)| p == path).unwrap_or_else(|| panic!("{path} in the single run"));
-        assert_eq!(&twin.1, values, "{path}");
-    }
+    assert_datasets_in(&b, &single, "the saccade model");
     // A model written as equations, noisy and reading its neurons' index and count: three
     // seeds in one batch, each instance its own run's noise, `i` and `N`.
     let config = dir.path().join("noisy.toml");
@@ -293,10 +295,7 @@ traces = [{ population = "cells", variables = ["v"], neurons = "all", every = 5 
         let single = datasets(&hdf5::File::open(&single).unwrap(), "/");
         let instance = datasets(&f, &format!("instances/{k}"));
         assert!(instance.iter().any(|(p, v)| p.contains("spikes/cells/timestamps") && v.len() > 10), "it fires");
-        for (path, values) in &instance {
-            let twin = single.iter().find(|(p, _)| p == path).unwrap_or_else(|| panic!("{path} in the single run"));
-            assert_eq!(&twin.1, values, "instance {k}: {path}");
-        }
+        assert_datasets_in(&instance, &single, &format!("instance {k}"));
     }
     assert_ne!(datasets(&f, "instances/0"), datasets(&f, "instances/1"), "its own seed, its own noise");
     // A namespace constant is in the model's code: each value its own model, run alone.
@@ -338,10 +337,7 @@ fn synapses_written_as_equations_batch_and_equal_their_single_gpu_runs() {
             let instance = datasets(&f, &format!("instances/{k}"));
             assert!(instance.iter().any(|(p, v)| p.contains(group) && !v.is_empty()), "{config}: {group}");
             assert_eq!(instance.len(), single.len(), "{config}");
-            for (path, values) in &instance {
-                let twin = single.iter().find(|(p, _)| p == path).unwrap_or_else(|| panic!("{path} in the single run"));
-                assert_eq!(&twin.1, values, "{config}, instance {k}: {path}");
-            }
+            assert_datasets_in(&instance, &single, &format!("{config}, instance {k}"));
         }
         assert_ne!(datasets(&f, "instances/0"), datasets(&f, "instances/1"), "{config}: its own seed");
     }
@@ -358,10 +354,7 @@ fn models_written_as_equations_and_the_saccade_model_sweep_too() {
     assert_ne!(a, b, "two seeds, two sets of noisy trials");
     app::run(&request("configs/ofc_saccade.toml", &dir.path().join("ofc2.h5"), &["simulation.duration_ms=200".into(), "simulation.seed=2".into()], None)).unwrap();
     let single = datasets(&hdf5::File::open(dir.path().join("ofc2.h5")).unwrap(), "/");
-    for (path, values) in &b {
-        let twin = single.iter().find(|(p, _)| p == path).unwrap_or_else(|| panic!("{path} in the single run"));
-        assert_eq!(&twin.1, values, "{path}");
-    }
+    assert_datasets_in(&b, &single, "the saccade model");
     // A namespace constant of a model written as equations.
     let o = vec!["sweep.models.lif_tutorial.namespace.I_mean=[\"25e-11*amp\", \"35e-11*amp\"]".to_string()];
     let file = run_sweep("configs/equations/lif_tutorial.toml", &dir.path().join("lif.h5"), &o, None);
