@@ -50,9 +50,11 @@ pub struct ProjectionData {
     /// whose instances all have this same matrix, which is then stored once, one instance's
     /// block, for all of them (`sweep::batch`; the GPU backend alone runs batches).
     pub blocks: usize,
-    /// Per block of a shared matrix, its one weight, where the instances have the same
-    /// connections but each its own weight (a swept `weight`): `csr`'s weight is then the
-    /// first block's, and an event-driven projection's `fixed_weights` hold one per block.
+    /// Per instance of a batch, its one weight, where the instances have the same
+    /// connections (per block of a shared matrix) or draw procedural rows of seeds of their
+    /// own (`ProceduralRows::instance_keys`), but each its own weight (a swept `weight`):
+    /// `csr`'s weight is then the first instance's, and an event-driven projection's
+    /// `fixed_weights` hold one per instance.
     pub block_weights: Option<Vec<f64>>,
 }
 
@@ -72,6 +74,21 @@ impl ProjectionData {
     /// Its source population's neurons.
     pub fn n_source(&self) -> usize {
         self.csr.n_cols * self.blocks
+    }
+
+    /// The instances a GPU kernel maps the rows of this projection to: the blocks of a shared
+    /// matrix, or the instances whose procedural rows, side by side in the matrix, are drawn
+    /// with seeds of their own; 1 for one network.
+    pub fn kernel_instances(&self) -> usize {
+        match &self.procedural {
+            Some(rows) if !rows.instance_keys.is_empty() => rows.instance_keys.len(),
+            _ => self.blocks,
+        }
+    }
+
+    /// Whether a batch's instances draw this projection's rows with seeds of their own.
+    pub fn own_seeds(&self) -> bool {
+        self.procedural.as_ref().is_some_and(|r| !r.instance_keys.is_empty())
     }
 
     /// The matrix with every source in place: `csr` itself, or for a procedural projection
@@ -411,6 +428,7 @@ fn procedural_rows(
             WeightSpec::Uniform { uniform: [lo, hi] } => Some(DrawnWeight::uniform(lo, hi)),
             WeightSpec::Normal { normal: [mean, sd] } => Some(DrawnWeight::normal(mean, sd)),
         },
+        instance_keys: Vec::new(),
     };
     let row_ptr = match rule {
         Connectivity::FixedProbability { p, .. } => rows.drawn_lengths(n_tgt, *p, seed),

@@ -130,6 +130,10 @@ pub struct ProceduralRows {
     pub skip_diagonal: bool,
     /// A weight drawn per synapse; None where the projection has one.
     pub weight: Option<DrawnWeight>,
+    /// A batch's instances drawing rows of seeds of their own (`sweep::batch`): each one's key,
+    /// in instance order, their rows side by side in the matrix. Empty for one network, and
+    /// where every instance draws with `seed_key`.
+    pub instance_keys: Vec<[u32; 2]>,
 }
 
 /// A well-mixing 32-bit hash (lowbias32): the Feistel rounds' function.
@@ -282,6 +286,7 @@ mod tests {
             n_cols,
             skip_diagonal,
             weight: None,
+            instance_keys: Vec::new(),
         }
     }
 

@@ -57,6 +57,7 @@ struct ExpParams {
     draw_a: f32,
     draw_b: f32,
     draw_scale: f32,    // the fixed point's scale a drawn weight is rounded at
+    own_seeds: u32,     // 1: the instances draw rows of their own seeds (exp_propagate.wgsl)
 }
 
 const KIND_CONDUCTANCE: u32 = 0u;

@@ -30,15 +30,18 @@ struct CouplingParams {
     draw_span: u32,
     draw_a: f32,
     draw_b: f32,
-    _pad0: u32,
+    own_seeds: u32,    // 1: the instances draw rows of their own seeds (`row_key`)
 }
 
 // Where thread row t works. A batch whose instances all have the same matrix stores it once
 // (src/sweep/batch.rs): the part's n_rows rows then serve every instance, thread row t being
 // row t % n_rows of instance t / n_rows, whose sources lie instance_cols and whose target
-// instance_rows further along per instance. With one instance, t is the row itself.
+// instance_rows further along per instance. Instances drawing procedural rows of their own
+// seeds (own_seeds) are dispatched alike, but keep their own row pointers, one instance's
+// after another's. With one instance, t is the row itself.
 struct RowAt {
     row: u32,          // in the part's row_ptr
+    local: u32,        // the row within its instance's part (what a procedural row is keyed by)
     source_base: u32,  // added to the columns
     neuron: u32,       // the target neuron
     instance: u32,
@@ -52,11 +55,12 @@ fn row_at(t: u32) -> RowAt {
     // A run of its own divides nothing (a division per row costs a large network's update
     // several per cent where integer division is slow).
     if (coupling.instances == 1u) {
-        return RowAt(t, 0u, coupling.first_row + t, 0u);
+        return RowAt(t, t, 0u, coupling.first_row + t, 0u);
     }
     let k = t / max(coupling.n_rows, 1u);
     let row = t - k * coupling.n_rows;
-    return RowAt(row, k * coupling.instance_cols, k * coupling.instance_rows + coupling.first_row + row, k);
+    let stored = select(row, t, coupling.own_seeds != 0u);
+    return RowAt(stored, row, k * coupling.instance_cols, k * coupling.instance_rows + coupling.first_row + row, k);
 }
 
 // The weight of every synapse of a row, where they have one: the projection's, or the
@@ -68,25 +72,35 @@ fn row_weight(at: RowAt) -> f32 {
     return coupling.uniform_weight;
 }
 
-// Target row i's permutation, for a procedural matrix (whole: it is never cut into parts),
-// over one instance's sources (a batch's instances of one seed draw the same rows).
-fn row_permutation(i: u32) -> RowPermutation {
+// The key instance k's procedural rows are drawn with: the projection's seed, or where the
+// instances draw rows of their own seeds, k's own, two words each in col_idx (which a
+// procedural matrix does not otherwise use; src/backend/gpu/graded.rs `instance_keys`).
+fn row_key(k: u32) -> vec2<u32> {
+    if (coupling.own_seeds != 0u) {
+        return vec2<u32>(col_idx[2u * k], col_idx[2u * k + 1u]);
+    }
+    return vec2<u32>(coupling.seed_lo, coupling.seed_hi);
+}
+
+// The permutation of the procedural row `at` names (the matrix is whole: never cut into
+// parts), over one instance's sources.
+fn row_permutation(at: RowAt) -> RowPermutation {
     return procedural_row(
-        vec2<u32>(coupling.seed_lo, coupling.seed_hi),
+        row_key(at.instance),
         coupling.projection,
         coupling.instance_cols,
         coupling.skip_diagonal,
-        coupling.first_row + i,
+        coupling.first_row + at.local,
     );
 }
 
-// The weight of position j of procedural row i: drawn with it, or the projection's one.
-fn procedural_weight(i: u32, j: u32) -> f32 {
+// The weight of position j of the procedural row `at` names: drawn with it, or the row's one.
+fn procedural_weight(at: RowAt, j: u32) -> f32 {
     if (!DRAWN_WEIGHTS || coupling.draw == 0u) {
-        return coupling.uniform_weight;
+        return row_weight(at);
     }
     let d = WeightDraw(coupling.draw, coupling.draw_low, coupling.draw_span, coupling.draw_a, coupling.draw_b);
-    return drawn_weight(vec2<u32>(coupling.seed_lo, coupling.seed_hi), coupling.projection, coupling.first_row + i, j, d);
+    return drawn_weight(row_key(at.instance), coupling.projection, coupling.first_row + at.local, j, d);
 }
 
 fn conductance(w: f32, sum_es: f32) -> f32 {
@@ -112,9 +126,9 @@ fn row_sum(at: RowAt, s_base_all: u32) -> f32 {
     let end = row_ptr[i + 1u];
     var sum_es = 0.0;
     if (coupling.procedural != 0u) {
-        let perm = row_permutation(i);
+        let perm = row_permutation(at);
         for (var j = 0u; j < end - start; j++) {
-            sum_es = sum_es + procedural_weight(i, j) * presynaptic_s(s_base + procedural_source(perm, j));
+            sum_es = sum_es + procedural_weight(at, j) * presynaptic_s(s_base + procedural_source(perm, j));
         }
     } else if (coupling.weight_mode == WEIGHT_PER_SYNAPSE) {
         for (var k = start; k < end; k++) {
@@ -159,10 +173,10 @@ fn sum_lanes(first_row: u32, s_base_all: u32, local: u32) {
     let inside = first_row + row < thread_rows();
     var sum_es = 0.0;
     if (inside && coupling.procedural != 0u) {
-        let perm = row_permutation(i);
+        let perm = row_permutation(at);
         let len = row_ptr[i + 1u] - row_ptr[i];
         for (var j = lane; j < len; j += LANES) {
-            sum_es = sum_es + procedural_weight(i, j) * presynaptic_s(s_base + procedural_source(perm, j));
+            sum_es = sum_es + procedural_weight(at, j) * presynaptic_s(s_base + procedural_source(perm, j));
         }
     } else if (inside) {
         let one = row_weight(at);

@@ -12,6 +12,7 @@
 //! `split` hands each instance its share of every chunk the merged run records.
 
 use crate::connectivity::{Csr, Weights};
+use crate::procedural::ProceduralRows;
 use crate::network::{BatchLayout, EquationSynapses, EventProjection, Network, PopulationData, ProjectionData};
 use crate::record::{ChunkOutput, RecordPlan, TraceChunk, TracePlan};
 use crate::simulator::SynapseValues;
@@ -52,10 +53,11 @@ pub fn unfit(first: (&Network, &RecordPlan), other: (&Network, &RecordPlan)) -> 
         }
     }
     for (p, q) in net.projections.iter().zip(&a.projections) {
-        // Drawn rows are keyed by one seed and weighed alike: a batch shares them.
+        // Drawn rows: drawn alike with any seed (and rows of any lengths), weighed alike or
+        // each with its one weight.
         let drawn = p.procedural.is_some() || q.procedural.is_some();
-        if drawn && !(p.procedural == q.procedural && same_connections(p, q) && same_weights(p, q)) {
-            return Some(format!("projection `{}` is drawn procedurally with other rows or weights", p.name));
+        if drawn && !(same_rule(p, q) && (same_weights(p, q) || (one_weight(p).is_some() && one_weight(q).is_some()))) {
+            return Some(format!("projection `{}` is drawn procedurally with other autapses or another weight distribution", p.name));
         }
         // The synapses' parameters, and the event-driven arrivals' fixed-point scale, are
         // one per projection for the whole batch.
@@ -103,6 +105,20 @@ fn same_connections(a: &ProjectionData, b: &ProjectionData) -> bool {
             (Some(x), Some(y)) => rows_eq(&x.by_source, &y.by_source),
             _ => false,
         }
+}
+
+/// Whether `a` and `b` are procedural projections drawn alike but for their seeds (their
+/// rows' lengths are the matrices').
+fn same_rule(a: &ProjectionData, b: &ProjectionData) -> bool {
+    match (&a.procedural, &b.procedural) {
+        (Some(x), Some(y)) => ProceduralRows { seed_key: y.seed_key, ..x.clone() } == *y,
+        _ => false,
+    }
+}
+
+/// Whether every one of `all` (procedural) draws with the first's seed.
+fn one_seed(all: &[&ProjectionData]) -> bool {
+    all.iter().all(|q| q.procedural == all[0].procedural)
 }
 
 /// Whether `a` and `b` weigh their synapses alike.
@@ -185,15 +201,28 @@ pub fn merge(nets: &[&Network], plans: &[&RecordPlan]) -> Result<Batched, String
             let all: Vec<&ProjectionData> = nets.iter().map(|n| projection(n, index)).collect();
             // One stored block serves every instance when they connect the same neurons and
             // weigh them alike, or each with one weight of its own. Synapses written as
-            // equations keep their state per synapse: theirs stay side by side.
+            // equations keep their state per synapse: theirs stay side by side. Procedural
+            // rows of several seeds (or lengths) lie side by side too, each instance with its
+            // key (and its one weight where they differ).
             let once = if p.equation.is_some() { None } else { stored_once(&all) };
+            let once = once.filter(|_| p.procedural.is_none() || one_seed(&all));
+            let own_seeds = p.procedural.is_some() && once.is_none();
             let shared = once.is_some();
-            let block_weights = once.flatten();
+            let block_weights = match once {
+                Some(weights) => weights,
+                None if own_seeds && !all.iter().all(|q| same_weights(q, p)) => all.iter().map(|q| one_weight(q)).collect(),
+                None => None,
+            };
             let event = p.event.as_ref().map(|e| {
                 let events: Vec<&EventProjection> = all.iter().map(|q| q.event.as_ref().expect("checked alike")).collect();
                 let g0 = events.iter().flat_map(|x| x.g0.iter().copied()).collect();
-                if shared {
+                if shared || own_seeds {
+                    let by_source = match shared {
+                        true => e.by_source.clone(),
+                        false => Csr { weights: e.by_source.weights.clone(), ..Csr::block_diagonal(events.iter().map(|e| &e.by_source)) },
+                    };
                     return EventProjection {
+                        by_source,
                         g0,
                         fixed_weights: match block_weights {
                             Some(_) => events.iter().map(|x| x.fixed_weights[0]).collect(),
@@ -227,12 +256,20 @@ pub fn merge(nets: &[&Network], plans: &[&RecordPlan]) -> Result<Batched, String
                 source: p.source,
                 target: p.target,
                 synapse: p.synapse.clone(),
-                csr: if shared { p.csr.clone() } else { Csr::block_diagonal(all.iter().map(|q| &q.csr)) },
+                csr: match (shared, own_seeds) {
+                    (true, _) => p.csr.clone(),
+                    // No weight per synapse: the one weight, or each instance's.
+                    (false, true) => Csr { weights: p.csr.weights.clone(), ..Csr::block_diagonal(all.iter().map(|q| &q.csr)) },
+                    (false, false) => Csr::block_diagonal(all.iter().map(|q| &q.csr)),
+                },
                 source_activation: p.source_activation,
                 event,
                 equation: p.equation.as_ref().map(|_| equation_synapses(&all)),
-                // Alike in every instance (`unfit`), so stored once.
-                procedural: p.procedural.clone(),
+                // Alike in every instance but for the seed (`unfit`).
+                procedural: p.procedural.as_ref().map(|rows| ProceduralRows {
+                    instance_keys: if own_seeds { all.iter().map(|q| q.procedural.as_ref().expect("checked alike").seed_key).collect() } else { Vec::new() },
+                    ..rows.clone()
+                }),
                 blocks: if shared { k } else { 1 },
                 block_weights,
             }

@@ -56,9 +56,16 @@ pub fn describe(config: &Config, sweep: &Sweep, peak: u64) -> Result<String> {
         let chunk = crate::simulator::chunk_steps_of(&shape, &plan, first.simulation.chunk_steps);
         let each = crate::backend::gpu::sizing::instance_bytes(&shape, &plan, chunk, coupling);
         let shared = sweep.keeps_connectivity();
-        // Drawn rows batch where every instance draws the same ones with the same weight.
-        let drawn: Vec<String> = shape.projections.iter().filter(|p| p.procedural).map(|p| format!("projections.{}.weight", p.name)).collect();
-        let drawn_apart = !drawn.is_empty() && (!shared || sweep.keys.iter().any(|k| drawn.contains(k)));
+        // Drawn rows batch whatever their seed and lengths, each instance with its one
+        // weight; swept autapses or weight distribution draw them otherwise (`batch::unfit`).
+        let drawn_apart = shape.projections.iter().filter(|p| p.procedural).any(|p| {
+            let prefix = format!("projections.{}.", p.name);
+            sweep.keys.iter().zip(&sweep.lists).any(|(key, list)| {
+                let Some(rest) = key.strip_prefix(&prefix) else { return false };
+                let numbers = list.iter().all(|v| v.is_integer() || v.is_float());
+                matches!(rest, "connectivity" | "connectivity.autapses" | "connectivity.procedural") || (rest == "weight" && !numbers)
+            })
+        });
         let batched = shape.populations.iter().all(|p| p.model.instance_table()) && !drawn_apart;
         let matrices = if shared { crate::backend::gpu::sizing::matrix_bytes(&shape, coupling) } else { 0 };
         let _ = writeln!(
@@ -73,7 +80,7 @@ pub fn describe(config: &Config, sweep: &Sweep, peak: u64) -> Result<String> {
             } else if batched {
                 format!("instances in batches sharing one set of buffers, about {} each on the device, matrices counted per instance: a swept key may change the connectivity (matrices that come out the same are stored once; as many per batch as its bindings and memory take)", human_bytes(each))
             } else if drawn_apart {
-                "procedural projections draw their rows from the seed: only instances of one seed and one weight share a batch, the others run one after another".to_string()
+                "procedural projections with swept autapses or weight distribution: only instances that draw their rows alike share a batch (of any seeds and row lengths, each with its one weight), the others run one after another".to_string()
             } else {
                 "one instance after another (a model reads one set of parameters: no batches)".to_string()
             }

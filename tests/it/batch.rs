@@ -198,9 +198,15 @@ fn check_says_whether_a_sweeps_instances_share_their_matrices() {
         .unwrap()
     };
     let text = drawn("sweep.simulation.seed=[1, 2]");
-    assert!(text.contains("procedural projections draw their rows from the seed: only instances of one seed and one weight share a batch"), "{text}");
+    assert!(text.contains("instances in batches sharing one set of buffers"), "{text}");
+    let text = drawn("sweep.projections.hh_hh.weight=[0.001, 0.002]");
+    assert!(text.contains("one copy of the matrices"), "{text}");
     let text = drawn("sweep.populations.hh.params.i_ext=[8.0, 10.0]");
     assert!(text.contains("one copy of the matrices"), "{text}");
+    let text = drawn("sweep.projections.hh_hh.connectivity.k=[50, 100]");
+    assert!(text.contains("instances in batches sharing one set of buffers"), "{text}");
+    let text = drawn("sweep.projections.hh_hh.weight=[{ uniform = [0.0, 0.002] }, { uniform = [0.0, 0.004] }]");
+    assert!(text.contains("procedural projections with swept autapses or weight distribution: only instances that draw their rows alike share a batch"), "{text}");
     // A namespace constant is in the code of a model written as equations.
     let text = ganglion::app::check(
         &repo_path("configs/equations/lif_tutorial.toml"),
@@ -211,6 +217,17 @@ fn check_says_whether_a_sweeps_instances_share_their_matrices() {
         text.contains("models.lif_tutorial.namespace.I_mean swept: a model written as equations has its constants in its code, so on the GPU only instances with the same values share a batch"),
         "{text}"
     );
+}
+
+/// COBAHH-k80 at 1,000 neurons for 20 ms, its four projections drawn by source, the
+/// excitatory ones with drawn weights.
+fn drawn_cobahh() -> Vec<String> {
+    ["ee", "ei", "ie", "ii"]
+        .iter()
+        .map(|p| format!("projections.{p}.connectivity={{ rule = \"fixed_probability\", p = 0.02, procedural = true }}"))
+        .chain(["simulation.duration_ms=20".to_string(), "populations.exc.size=800".into(), "populations.inh.size=200".into()])
+        .chain(["ee", "ei"].iter().map(|p| format!("projections.{p}.weight={{ uniform = [0.0, 12.0] }}")))
+        .collect()
 }
 
 #[test]
@@ -234,12 +251,7 @@ fn procedural_rows_of_one_seed_are_drawn_once_for_a_batch_and_each_instance_equa
     // COBAHH's four projections drawn by source, with drawn weights: the instances differ in
     // their starting voltages.
     use rand::{Rng, SeedableRng};
-    let drawn: Vec<String> = ["ee", "ei", "ie", "ii"]
-        .iter()
-        .map(|p| format!("projections.{p}.connectivity={{ rule = \"fixed_probability\", p = 0.02, procedural = true }}"))
-        .chain(["simulation.duration_ms=20".to_string(), "populations.exc.size=800".into(), "populations.inh.size=200".into()])
-        .chain(["ee", "ei"].iter().map(|p| format!("projections.{p}.weight={{ uniform = [0.0, 12.0] }}")))
-        .collect();
+    let drawn = drawn_cobahh();
     let drawn: Vec<&str> = drawn.iter().map(|s| s.as_str()).collect();
     let nets: Vec<Network> = (0..3u64)
         .map(|k| {
@@ -253,9 +265,55 @@ fn procedural_rows_of_one_seed_are_drawn_once_for_a_batch_and_each_instance_equa
         .collect();
     assert_batch_is_single_runs(&nets, GpuCoupling::Auto, &[None]);
 
-    // Another seed draws other rows: no batch.
-    let (_, other) = shipped("cobahh_k80.toml", &[&drawn[..], &["simulation.seed=2"]].concat());
+    // Another weight distribution draws other weights: no batch.
+    let (_, other) = shipped("cobahh_k80.toml", &[&drawn[..], &["projections.ee.weight={ uniform = [0.0, 10.0] }"]].concat());
     let plans: Vec<RecordPlan> = [&nets[0], &other].iter().map(|n| RecordPlan::all_spikes(n)).collect();
     let why = batch::merge(&[&nets[0], &other], &plans.iter().collect::<Vec<_>>()).err().unwrap();
-    assert!(why.contains("drawn procedurally"), "{why}");
+    assert!(why.contains("projection `ee` is drawn procedurally with other autapses or another weight distribution"), "{why}");
+}
+
+#[test]
+fn procedural_rows_of_several_seeds_are_drawn_side_by_side_in_one_batch_and_each_instance_equals_its_own_run() {
+    // The ring drawn procedurally, three seeds each with its own weight: fixed in-degree
+    // (rows of one length) and fixed probability (each seed its own lengths); and one seed
+    // with three in-degrees (one key, rows of three lengths).
+    let indegree = |k: u32| format!("projections.hh_hh.connectivity={{ rule = \"fixed_indegree\", k = {k}, autapses = false, procedural = true }}");
+    let probability = "projections.hh_hh.connectivity={ rule = \"fixed_probability\", p = 0.1, procedural = true }".to_string();
+    let seeds = |connectivity: &str| [(1, 0.0015, connectivity.to_string()), (2, 0.002, connectivity.to_string()), (3, 0.0025, connectivity.to_string())];
+    let one_seed = [(1, 0.0015, indegree(60)), (1, 0.002, indegree(80)), (1, 0.0025, indegree(100))];
+    for instances in [seeds(&indegree(100)), seeds(&probability), one_seed] {
+        let nets: Vec<Network> = instances
+            .iter()
+            .zip([8.0, 10.0, 12.0])
+            .enumerate()
+            .map(|(k, ((seed, weight, connectivity), i_ext))| {
+                let own = [format!("simulation.seed={seed}"), format!("projections.hh_hh.weight={weight}"), format!("populations.hh.params.i_ext={i_ext}")];
+                let mut overrides = vec!["simulation.duration_ms=1", connectivity.as_str()];
+                overrides.extend(own.iter().map(|s| s.as_str()));
+                hh_ring_from_random_states(&overrides, k as u64 + 3)
+            })
+            .collect();
+        let merged = merge_all(&nets);
+        let p = &merged.net.projections[0];
+        let keys: Vec<[u32; 2]> = nets.iter().map(|n| n.projections[0].procedural.as_ref().unwrap().seed_key).collect();
+        assert_eq!(p.procedural.as_ref().unwrap().instance_keys, keys);
+        assert_eq!((p.blocks, p.csr.n_rows, p.kernel_instances()), (1, 3000, 3));
+        assert_eq!(p.block_weights.as_deref(), Some(&[0.0015, 0.002, 0.0025][..]));
+        for coupling in [GpuCoupling::Fused, GpuCoupling::LanesPerRow] {
+            assert_batch_is_single_runs(&nets, coupling, &[None]);
+        }
+    }
+
+    // COBAHH's four projections drawn by source, with drawn weights, three seeds.
+    let drawn = drawn_cobahh();
+    let nets: Vec<Network> = (1..=3u64)
+        .map(|seed| {
+            let own = format!("simulation.seed={seed}");
+            let overrides: Vec<&str> = drawn.iter().map(|s| s.as_str()).chain([own.as_str()]).collect();
+            shipped("cobahh_k80.toml", &overrides).1
+        })
+        .collect();
+    let merged = merge_all(&nets);
+    assert!(merged.net.projections.iter().all(|p| p.own_seeds() && p.block_weights.is_none()));
+    assert_batch_is_single_runs(&nets, GpuCoupling::Auto, &[None]);
 }

@@ -143,7 +143,8 @@ fn each_instance_of_a_gpu_batch_is_the_single_gpu_run_of_its_point() {
 fn event_driven_networks_batch_too_and_equal_their_single_gpu_runs() {
     let dir = tempfile::tempdir().unwrap();
     // COBAHH with a fixed in-degree: every seed's arrivals get the same fixed-point scale, so
-    // that the instances share one network.
+    // that the instances share one network; and with its rows drawn procedurally, each seed
+    // drawing its own.
     let common = [
         "simulation.backend=\"gpu\"",
         "simulation.duration_ms=20",
@@ -151,20 +152,27 @@ fn event_driven_networks_batch_too_and_equal_their_single_gpu_runs() {
         "populations.inh.size=200",
         "record.spikes=[\"exc\", \"inh\"]",
     ];
-    let mut o: Vec<String> = common.iter().map(|s| s.to_string()).collect();
-    o.push("sweep.simulation.seed=[5, 6, 7]".into());
-    let (file, summary) = run_sweep_summary(K80, &dir.path().join("cobahh.h5"), &o);
-    assert_eq!(summary.batched, 3, "{}", summary.one_line());
-    let f = hdf5::File::open(&file).unwrap();
-    let mut point: Vec<String> = common.iter().map(|s| s.to_string()).collect();
-    point.push("simulation.seed=6".into());
-    let single = dir.path().join("single.h5");
-    app::run(&request(K80, &single, &point, None)).unwrap();
-    let single = datasets(&hdf5::File::open(&single).unwrap(), "/spikes");
-    let instance = datasets(&f, "instances/1/spikes");
-    assert!(single.iter().any(|(_, v)| v.len() > 100), "the network fires");
-    assert_eq!(instance, single);
-    assert_ne!(datasets(&f, "instances/0/spikes"), instance, "its own seed, its own network");
+    let drawn: Vec<String> = ["ee", "ei", "ie", "ii"]
+        .iter()
+        .map(|p| format!("projections.{p}.connectivity={{ rule = \"fixed_probability\", p = 0.02, procedural = true }}"))
+        .collect();
+    for (name, rows) in [("stored", &[][..]), ("procedural", &drawn[..])] {
+        let common: Vec<String> = common.iter().map(|s| s.to_string()).chain(rows.iter().cloned()).collect();
+        let mut o = common.clone();
+        o.push("sweep.simulation.seed=[5, 6, 7]".into());
+        let (file, summary) = run_sweep_summary(K80, &dir.path().join(format!("{name}.h5")), &o);
+        assert_eq!(summary.batched, 3, "{name}: {}", summary.one_line());
+        let f = hdf5::File::open(&file).unwrap();
+        let mut point = common.clone();
+        point.push("simulation.seed=6".into());
+        let single = dir.path().join(format!("{name}_single.h5"));
+        app::run(&request(K80, &single, &point, None)).unwrap();
+        let single = datasets(&hdf5::File::open(&single).unwrap(), "/spikes");
+        let instance = datasets(&f, "instances/1/spikes");
+        assert!(single.iter().any(|(_, v)| v.len() > 100), "{name}: the network fires");
+        assert_eq!(instance, single, "{name}");
+        assert_ne!(datasets(&f, "instances/0/spikes"), instance, "{name}: its own seed, its own network");
+    }
 }
 
 #[test]

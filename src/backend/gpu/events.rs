@@ -90,6 +90,12 @@ impl EventBuffers {
         for (index, p) in net.projections.iter().enumerate() {
             let Some(e) = &p.event else { continue };
             let n_target = p.n_target();
+            // Instances drawing procedural rows of seeds of their own lie side by side: the
+            // kernel walks them as a shared matrix's, each with its own rows.
+            let (instances, apart) = match p.own_seeds() {
+                true => (p.kernel_instances(), p.kernel_instances()),
+                false => (p.blocks, 1),
+            };
             let weight_mode = if p.block_weights.is_some() {
                 WEIGHT_PER_INSTANCE
             } else if e.fixed_weights.len() != 1 || matches!(e.by_source.weights, Weights::PerSynapse(_)) {
@@ -126,15 +132,16 @@ impl EventBuffers {
                 seed_lo: p.procedural.as_ref().map_or(0, |r| r.seed_key[0]),
                 seed_hi: p.procedural.as_ref().map_or(0, |r| r.seed_key[1]),
                 projection: p.procedural.as_ref().map_or(0, |r| r.projection),
-                instances: p.blocks as u32,
-                instance_sources: e.by_source.n_rows.max(1) as u32,
-                instance_targets: p.csr.n_rows as u32,
+                instances: instances as u32,
+                instance_sources: (e.by_source.n_rows / apart).max(1) as u32,
+                instance_targets: (p.csr.n_rows / apart) as u32,
                 draw: draw.kind,
                 draw_low: draw.low,
                 draw_span: draw.span,
                 draw_a: draw.a,
                 draw_b: draw.b,
                 draw_scale: e.fixed_scale as f32,
+                own_seeds: p.own_seeds() as u32,
             });
             g.extend(e.g0.iter().map(|&x| x as f32));
             rings += e.synapse.ring_slots() as usize * n_target;
@@ -181,13 +188,13 @@ impl EventBuffers {
                 q.first_row = segment.rows.start as u32;
                 q.end_row = segment.rows.end as u32;
                 rows.extend_from_slice(&pointers);
-                if q.procedural != 0 {
-                    placed.push((p.source, q));
-                    continue;
+                match p.procedural.as_ref() {
+                    // No columns stored: the instances' keys, where they have their own.
+                    Some(drawn) => cols.extend(drawn.instance_keys.iter().flatten()),
+                    None => cols.extend_from_slice(&e.by_source.col_idx[entries.clone()]),
                 }
-                cols.extend_from_slice(&e.by_source.col_idx[entries.clone()]);
                 match q.weight_mode {
-                    WEIGHT_PER_SYNAPSE => weights.extend_from_slice(&e.fixed_weights[entries]),
+                    WEIGHT_PER_SYNAPSE if q.procedural == 0 => weights.extend_from_slice(&e.fixed_weights[entries]),
                     // Each part holds every instance's weight.
                     WEIGHT_PER_INSTANCE => weights.extend_from_slice(&e.fixed_weights),
                     _ => {}

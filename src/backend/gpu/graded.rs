@@ -49,11 +49,25 @@ pub struct Graded<'a> {
     /// What draws the rows of a procedural projection (its `col_idx` is empty).
     pub procedural: Option<&'a ProceduralRows>,
     /// The batch instances its one stored matrix serves (`ProjectionData::blocks`): each
-    /// part's rows are then dispatched once per instance.
+    /// part's rows are then dispatched once per instance. Or those whose procedural rows lie
+    /// side by side, drawn with seeds of their own (`ProjectionData::kernel_instances`).
     pub instances: usize,
     /// Their weights, one per instance, where they share the connections but not the weight
     /// (`ProjectionData::block_weights`).
     pub instance_weights: Option<&'a [f64]>,
+}
+
+impl Graded<'_> {
+    /// Whether the instances draw procedural rows of seeds of their own, side by side.
+    fn own_seeds(&self) -> bool {
+        self.procedural.is_some_and(|r| !r.instance_keys.is_empty())
+    }
+
+    /// Threads of a dispatch over `rows` of the matrix: once per instance sharing them.
+    pub fn threads(&self, rows: &Range<usize>) -> u32 {
+        let per_instance = if self.own_seeds() { 1 } else { self.instances };
+        (rows.len() * per_instance) as u32
+    }
 }
 
 impl GradedBuffers {
@@ -69,6 +83,9 @@ impl GradedBuffers {
         blocked_parts: usize,
     ) -> wgpu::Buffer {
         let instances = g.instances;
+        // One instance's rows, targets and sources: the matrix holds every instance's where
+        // they draw rows of their own seeds, else one block that serves them all.
+        let apart = if g.own_seeds() { instances } else { 1 };
         let draw = WeightDrawGpu::of(g.procedural.and_then(|r| r.weight));
         let params = CouplingParamsGpu {
             v_rev: g.params.v_rev as f32,
@@ -82,8 +99,8 @@ impl GradedBuffers {
                 (Weights::PerSynapse(_), None) => kernels::WEIGHT_PER_SYNAPSE,
                 (Weights::Uniform(_), None) => kernels::WEIGHT_ONE,
             },
-            n_rows: rows.len() as u32,
-            n_source: (csr.n_cols * instances) as u32,
+            n_rows: (rows.len() / apart) as u32,
+            n_source: (csr.n_cols * instances / apart) as u32,
             first_row: rows.start as u32,
             accumulate: accumulate as u32,
             blocked_parts: blocked_parts as u32,
@@ -94,14 +111,14 @@ impl GradedBuffers {
             seed_hi: g.procedural.map_or(0, |r| r.seed_key[1]),
             projection: g.procedural.map_or(0, |r| r.projection),
             instances: instances as u32,
-            instance_rows: csr.n_rows as u32,
-            instance_cols: csr.n_cols as u32,
+            instance_rows: (csr.n_rows / apart) as u32,
+            instance_cols: (csr.n_cols / apart) as u32,
             draw: draw.kind,
             draw_low: draw.low,
             draw_span: draw.span,
             draw_a: draw.a,
             draw_b: draw.b,
-            _pad: 0,
+            own_seeds: g.own_seeds() as u32,
         };
         ctx.uniform_buffer(&format!("{name}.params"), bytemuck::bytes_of(&params))
     }
@@ -130,8 +147,12 @@ impl GradedBuffers {
         let buffer =
             |part: &str, contents: &[u8]| ctx.storage_buffer(&format!("{name}.{part}"), contents);
         let (pointers, mut entries) = split::segment_rows(&csr.row_ptr, &rows);
-        if g.procedural.is_some() {
+        // A procedural matrix stores no columns: its instances' keys, where they have their
+        // own (`row_key` in graded_synapse.wgsl).
+        let mut indices = None;
+        if let Some(r) = g.procedural {
             entries = 0..0;
+            indices = Some(r.instance_keys.concat());
         }
         let weights = match (&csr.weights, g.instance_weights) {
             // Each part holds every instance's weight.
@@ -142,7 +163,7 @@ impl GradedBuffers {
         Ok(GradedBuffers {
             params: Self::params(ctx, name, csr, &rows, g, accumulate, 1),
             pointers: buffer("row_ptr", bytemuck::cast_slice(&pointers))?,
-            indices: buffer("col_idx", bytemuck::cast_slice(&csr.col_idx[entries]))?,
+            indices: buffer("col_idx", bytemuck::cast_slice(indices.as_deref().unwrap_or(&csr.col_idx[entries])))?,
             weights: buffer("weights", bytemuck::cast_slice(&weights))?,
             partial_sums: None,
         })
@@ -236,13 +257,13 @@ pub fn couplings(
             params,
             activation,
             procedural: p.procedural.as_ref(),
-            instances: if whole.is_some() { 1 } else { p.blocks },
+            instances: if whole.is_some() { 1 } else { p.kernel_instances() },
             instance_weights: if whole.is_some() { None } else { p.block_weights.as_deref() },
         };
         let accumulate = std::mem::replace(&mut targeted[p.target], true);
         let (syn_g, syn_i0) = &inputs[p.target];
         for (label, rows) in row_parts(&p.name, csr, g.procedural.is_some(), binding_limit)? {
-            let n_rows = (rows.len() * g.instances) as u32;
+            let n_rows = g.threads(&rows);
             let (b, kernel, groups) = match &kernels.coupling_blocked {
                 Some(blocked) => {
                     let geo = blocked.geometry;

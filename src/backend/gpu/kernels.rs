@@ -68,6 +68,8 @@ pub struct ExpParamsGpu {
     pub draw_a: f32,
     pub draw_b: f32,
     pub draw_scale: f32,
+    /// As `CouplingParamsGpu::own_seeds`, the keys in the event columns.
+    pub own_seeds: u32,
 }
 
 /// `WEIGHT_*` in shaders/synapses/weights.wgsl: where the coupling and propagation kernels
@@ -136,7 +138,10 @@ pub struct CouplingParamsGpu {
     pub draw_span: u32,
     pub draw_a: f32,
     pub draw_b: f32,
-    pub _pad: u32,
+    /// 1 where a batch's instances draw procedural rows of seeds of their own, side by
+    /// side: the rows are then each instance's, `instances` and `instance_*` per instance,
+    /// and col_idx holds their keys.
+    pub own_seeds: u32,
 }
 
 /// `SynapseInfo` in the shaders generated for synapses written as equations

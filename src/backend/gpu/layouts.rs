@@ -88,6 +88,7 @@ pub fn shared_structs() -> Vec<(&'static str, StructLayout)> {
                     draw_span,
                     draw_a,
                     draw_b,
+                    own_seeds,
                 }
             ),
         ),
@@ -127,6 +128,7 @@ pub fn shared_structs() -> Vec<(&'static str, StructLayout)> {
                     draw_a,
                     draw_b,
                     draw_scale,
+                    own_seeds,
                 }
             ),
         ),

@@ -149,14 +149,14 @@ pub(crate) fn build(
                     params: g,
                     activation: s,
                     procedural: q.procedural.as_ref(),
-                    instances: q.blocks,
+                    instances: q.kernel_instances(),
                     instance_weights: q.block_weights.as_deref(),
                 };
                 graded::row_parts(&q.name, &q.csr, g.procedural.is_some(), binding_limit)?
                     .into_iter()
                     .map(|(label, rows)| {
                         // Threads: the part's rows in every instance that shares them.
-                        let n_rows = (rows.len() * q.blocks) as u32;
+                        let n_rows = g.threads(&rows);
                         Ok((GradedBuffers::part(ctx, &label, &q.csr, rows, g, false)?, n_rows))
                     })
                     .collect::<Result<Vec<_>>>()?
