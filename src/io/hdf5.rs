@@ -51,6 +51,74 @@ pub fn stop_reason<T>(result: &Result<T>) -> &'static str {
     }
 }
 
+/// The root attributes that change as a run goes: their values while it runs, or the final
+/// ones of a run written whole (`BatchOutput`).
+struct Progress<'a> {
+    wall_time_s: f64,
+    stop_reason: &'a str,
+    simulated_ms: f64,
+}
+
+/// What a writer starts from: the root attributes' values, and the group (an instance of the
+/// same batch, written before) whose traces' `mapping` groups are this run's, hard-linked
+/// instead of written again.
+struct Opening<'a> {
+    progress: Progress<'a>,
+    mapping_of: Option<&'a str>,
+}
+
+impl Opening<'_> {
+    const RUNNING: Opening<'static> = Opening {
+        progress: Progress { wall_time_s: 0.0, stop_reason: "running", simulated_ms: 0.0 },
+        mapping_of: None,
+    };
+}
+
+/// A run that has ended, all its output at hand: a batch's instance.
+pub struct FinishedRun<'a> {
+    /// Its steps, in one chunk.
+    pub output: &'a ChunkOutput,
+    pub synapses: Option<&'a crate::simulator::SynapseValues>,
+    pub wall_time_s: f64,
+    pub stop_reason: &'a str,
+}
+
+/// Writes a GPU batch's instances, each whole under its group of an open file. Its attributes
+/// and each trace's time are written once, with their final values, and its traces' `mapping`
+/// groups, alike in every instance of a batch (the same neurons over the same steps), are the
+/// first instance's, hard-linked: a sweep writes thousands of instances, and HDF5's cost is
+/// per object and per operation.
+pub struct BatchOutput<'a> {
+    path: &'a Path,
+    file: &'a hdf5::File,
+    /// The group of the batch's first instance written.
+    first: Option<String>,
+}
+
+impl<'a> BatchOutput<'a> {
+    pub fn new(path: &'a Path, file: &'a hdf5::File) -> BatchOutput<'a> {
+        BatchOutput { path, file, first: None }
+    }
+
+    /// Writes `run`, the run of `net` recording `plan`, under `group` (created).
+    pub fn write(&mut self, group: &str, (net, plan, meta): (&Network, &RecordPlan, &RunMeta), run: &FinishedRun) -> Result<()> {
+        let h5 = |source| Error::Hdf5 { path: self.path.to_owned(), source };
+        let simulated_ms = (run.output.first_step + run.output.n_steps) as f64 * net.dt_ms;
+        let opening = Opening {
+            progress: Progress { wall_time_s: run.wall_time_s, stop_reason: run.stop_reason, simulated_ms },
+            mapping_of: self.first.as_deref(),
+        };
+        let mut writer = Hdf5Writer::open_at(self.path, self.file, group, (net, plan, meta), &opening)?;
+        writer.finished = true;
+        writer.append_inner(run.output).map_err(h5)?;
+        if let Some(values) = run.synapses {
+            writer.synapses_inner(values).map_err(h5)?;
+        }
+        self.first.get_or_insert_with(|| group.to_string());
+        Ok(())
+    }
+}
+
 struct TraceSets {
     data: Vec<hdf5::Dataset>,
     /// Each variable's `mapping/time`, whose stop follows the time simulated.
@@ -83,6 +151,9 @@ pub struct Hdf5Writer {
     flush_chunks: bool,
     /// Steps whose output is flushed.
     steps: u64,
+    /// Written whole (`BatchOutput`): the attributes and each trace's time hold their final
+    /// values already.
+    finished: bool,
 }
 
 /// Spikes per HDF5 chunk of a population's spike datasets: a chunk is allocated whole, so a
@@ -138,7 +209,7 @@ impl Hdf5Writer {
     ) -> hdf5::Result<Hdf5Writer> {
         let file = hdf5::File::create(path)?;
         let root = file.group("/")?;
-        let writer = Self::layout(path, file, root, net, plan, meta)?;
+        let writer = Self::layout(path, file, root, net, plan, meta, &Opening::RUNNING)?;
         writer.file.flush()?;
         Ok(writer)
     }
@@ -153,9 +224,20 @@ impl Hdf5Writer {
         plan: &RecordPlan,
         meta: &RunMeta,
     ) -> Result<Hdf5Writer> {
+        Self::open_at(path, file, group, (net, plan, meta), &Opening::RUNNING)
+    }
+
+    /// `create_at` from `opening`: a running run's, or a finished one's.
+    fn open_at(
+        path: &Path,
+        file: &hdf5::File,
+        group: &str,
+        (net, plan, meta): (&Network, &RecordPlan, &RunMeta),
+        opening: &Opening,
+    ) -> Result<Hdf5Writer> {
         let h5 = |source| Error::Hdf5 { path: path.to_owned(), source };
         let root = file.create_group(group).map_err(h5)?;
-        let mut writer = Self::layout(path, file.clone(), root, net, plan, meta).map_err(h5)?;
+        let mut writer = Self::layout(path, file.clone(), root, net, plan, meta, opening).map_err(h5)?;
         writer.flush_chunks = false;
         Ok(writer)
     }
@@ -167,7 +249,9 @@ impl Hdf5Writer {
         net: &Network,
         plan: &RecordPlan,
         meta: &RunMeta,
+        opening: &Opening,
     ) -> hdf5::Result<Hdf5Writer> {
+        let progress = &opening.progress;
         str_attr(&root, "ganglion_version", env!("CARGO_PKG_VERSION"))?;
         str_attr(&root, "config", &meta.config_toml)?;
         str_attr(&root, "config_name", &meta.config_name)?;
@@ -181,14 +265,14 @@ impl Hdf5Writer {
             .write_scalar(&net.dt_ms)?;
         root.new_attr::<f64>()
             .create("wall_time_s")?
-            .write_scalar(&0.0)?;
+            .write_scalar(&progress.wall_time_s)?;
         root.new_attr::<bool>()
             .create("complete")?
-            .write_scalar(&false)?;
-        str_attr(&root, "stop_reason", "running")?;
+            .write_scalar(&(progress.stop_reason == "complete"))?;
+        str_attr(&root, "stop_reason", progress.stop_reason)?;
         root.new_attr::<f64>()
             .create("simulated_ms")?
-            .write_scalar(&0.0)?;
+            .write_scalar(&progress.simulated_ms)?;
 
         for p in &net.populations {
             let outputs = p.model.outputs();
@@ -271,20 +355,25 @@ impl Hdf5Writer {
                     }
                 };
                 str_attr(&ds, "units", units)?;
+                data.push(ds);
+                if let Some(other) = opening.mapping_of {
+                    g.link_hard(&format!("/{other}/report/{group}/{name}/mapping"), "mapping")?;
+                    continue;
+                }
                 let mapping = g.create_group("mapping")?;
                 let ids: Vec<u64> = t.neurons.iter().map(|&n| n as u64).collect();
                 mapping
                     .new_dataset_builder()
                     .with_data(&ids)
                     .create("node_ids")?;
-                // Nothing simulated yet: the stop follows each chunk appended.
-                let time = [0.0, 0.0, t.every as f64 * net.dt_ms];
+                // The stop follows each chunk appended (nothing simulated yet, unless written
+                // whole).
+                let time = [0.0, progress.simulated_ms, t.every as f64 * net.dt_ms];
                 let ts = mapping
                     .new_dataset_builder()
                     .with_data(&time)
                     .create("time")?;
                 str_attr(&ts, "units", "ms")?;
-                data.push(ds);
                 times.push(ts);
             }
             traces.push(TraceSets {
@@ -335,6 +424,7 @@ impl Hdf5Writer {
             spikes,
             synapses,
             steps: 0,
+            finished: false,
         })
     }
 
@@ -379,10 +469,12 @@ impl Hdf5Writer {
             sets.node_ids.write_slice(&ids, sets.len..sets.len + n)?;
             sets.len += n;
         }
-        let simulated = (chunk.first_step + chunk.n_steps) as f64 * self.dt_ms;
-        self.root.attr("simulated_ms")?.write_scalar(&simulated)?;
-        for ts in self.traces.iter().flat_map(|t| &t.times) {
-            ts.write_slice(&[simulated], 1..2)?;
+        if !self.finished {
+            let simulated = (chunk.first_step + chunk.n_steps) as f64 * self.dt_ms;
+            self.root.attr("simulated_ms")?.write_scalar(&simulated)?;
+            for ts in self.traces.iter().flat_map(|t| &t.times) {
+                ts.write_slice(&[simulated], 1..2)?;
+            }
         }
         if self.flush_chunks {
             self.file.flush()?;

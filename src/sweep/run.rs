@@ -11,7 +11,7 @@ use crate::app::{backend_options, RunRequest};
 use crate::backend::{self, gpu, Backend};
 use crate::config::{BackendChoice, Config};
 use crate::error::{Error, Result};
-use crate::io::hdf5::{str_attr, Hdf5Writer, RunMeta};
+use crate::io::hdf5::{str_attr, BatchOutput, FinishedRun, Hdf5Writer, RunMeta};
 use crate::io::output::OutputTarget;
 use crate::network::Network;
 use crate::record::RecordPlan;
@@ -337,7 +337,7 @@ fn run_batch(
         let mut backend = gpu::GpuBackend::in_context(ctx.clone(), &merged.net, &merged.plan, gpu::GpuOptions::of(&cfg.simulation))?;
         let at = Instant::now();
         let opts = RunOptions { chunk_steps: cfg.simulation.chunk_steps, show_progress: false, interrupt: req.run.interrupt.clone() };
-        let mut sink = BatchSink { batched: &merged, chunks: vec![Vec::new(); group.len()], synapses: vec![None; group.len()] };
+        let mut sink = BatchSink { batched: &merged, chunks: vec![None; group.len()], synapses: vec![None; group.len()] };
         let result = simulator::run(&merged.net, &mut backend, &merged.plan, &mut sink, &opts);
         if let Err(Error::Diverged { .. }) = result {
             one_by_one()?;
@@ -346,16 +346,18 @@ fn run_batch(
         // One group open at a time: HDF5 slows with every object held open.
         let wall = at.elapsed().as_secs_f64() / group.len() as f64;
         let info = backend.info();
-        for ((&i, chunks), synapses) in group.iter().zip(&sink.chunks).zip(&sink.synapses) {
+        let mut out = BatchOutput::new(partial, file);
+        // Stopped before its first chunk: its group says so, empty.
+        let empty = crate::record::ChunkOutput::default();
+        for ((&i, output), synapses) in group.iter().zip(&sink.chunks).zip(&sink.synapses) {
             let meta = RunMeta::of(&req.config, batch[i].1, &info);
-            let mut writer = Hdf5Writer::create_at(partial, file, &format!("instances/{}", batch[i].0), &nets[i], &plans[i], &meta)?;
-            for chunk in chunks {
-                simulator::ChunkSink::append(&mut writer, chunk)?;
-            }
-            if let Some(values) = synapses {
-                simulator::ChunkSink::synapses(&mut writer, values)?;
-            }
-            writer.finish_as(wall, crate::io::hdf5::stop_reason(&result))?;
+            let run = FinishedRun {
+                output: output.as_ref().unwrap_or(&empty),
+                synapses: synapses.as_ref(),
+                wall_time_s: wall,
+                stop_reason: crate::io::hdf5::stop_reason(&result),
+            };
+            out.write(&format!("instances/{}", batch[i].0), (&nets[i], &plans[i], &meta), &run)?;
         }
         match result {
             Ok(_) => {
@@ -374,7 +376,8 @@ fn run_batch(
 /// instances each appending every chunk would make HDF5's bookkeeping the run's cost).
 struct BatchSink<'a> {
     batched: &'a super::batch::Batched,
-    chunks: Vec<Vec<crate::record::ChunkOutput>>,
+    /// Each instance's output so far, as one chunk (None before the first).
+    chunks: Vec<Option<crate::record::ChunkOutput>>,
     /// Each instance's synapse variables at the end, where synapses written as equations
     /// have some.
     synapses: Vec<Option<crate::simulator::SynapseValues>>,
@@ -388,9 +391,9 @@ impl simulator::ChunkSink for BatchSink<'_> {
 
     fn append(&mut self, chunk: &crate::record::ChunkOutput) -> Result<()> {
         for (kept, part) in self.chunks.iter_mut().zip(self.batched.split(chunk)) {
-            match kept.last_mut() {
+            match kept {
                 Some(all) => all.extend(part),
-                None => kept.push(part),
+                None => *kept = Some(part),
             }
         }
         Ok(())

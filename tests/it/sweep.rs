@@ -80,6 +80,19 @@ fn assert_instance_is_single_run(config: &str, sweep_file: &Path, k: usize, poin
     let instance = datasets(&file, &format!("instances/{k}"));
     assert!(single.iter().any(|(p, v)| p.contains("spikes") && !v.is_empty()), "the point fires");
     assert_eq!(instance, single, "instance {k} ({})", point.join(", "));
+    let single_file = hdf5::File::open(dir.join(format!("single_{k}.h5"))).unwrap();
+    let (own, alone) = (file.group(&format!("instances/{k}")).unwrap(), single_file.group("/").unwrap());
+    assert_eq!(outcome(&own), outcome(&alone), "instance {k}: its root attributes");
+}
+
+/// A run's root attributes that say how it ended: simulated_ms, complete, stop_reason, seed.
+fn outcome(g: &hdf5::Group) -> (f64, bool, String, u64) {
+    (
+        g.attr("simulated_ms").unwrap().read_scalar().unwrap(),
+        g.attr("complete").unwrap().read_scalar().unwrap(),
+        g.attr("stop_reason").unwrap().read_scalar::<hdf5::types::VarLenUnicode>().unwrap().to_string(),
+        g.attr("seed").unwrap().read_scalar().unwrap(),
+    )
 }
 
 #[test]
