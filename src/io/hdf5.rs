@@ -65,12 +65,16 @@ struct Progress<'a> {
 struct Opening<'a> {
     progress: Progress<'a>,
     mapping_of: Option<&'a str>,
+    /// A run written whole: its output, whose sizes its datasets take at once (laid out
+    /// contiguous: HDF5 then keeps no index of chunks).
+    whole: Option<&'a ChunkOutput>,
 }
 
 impl Opening<'_> {
     const RUNNING: Opening<'static> = Opening {
         progress: Progress { wall_time_s: 0.0, stop_reason: "running", simulated_ms: 0.0 },
         mapping_of: None,
+        whole: None,
     };
 }
 
@@ -84,16 +88,19 @@ pub struct FinishedRun<'a> {
 }
 
 /// Writes a GPU batch's instances, each whole under its group of an open file. Its attributes
-/// and each trace's time are written once, with their final values, and its traces' `mapping`
-/// groups, alike in every instance of a batch (the same neurons over the same steps), are the
-/// first instance's, hard-linked: a sweep writes thousands of instances, and HDF5's cost is
-/// per object and per operation.
+/// and each trace's time are written once, with their final values, its datasets at their
+/// sizes, and its traces' `mapping` groups, alike in every instance of a batch (the same
+/// neurons over the same steps), are the first instance's, hard-linked (where they are alike):
+/// a sweep writes thousands of instances, and HDF5's cost is per object and per operation.
 pub struct BatchOutput<'a> {
     path: &'a Path,
     file: &'a hdf5::File,
-    /// The group of the batch's first instance written.
-    first: Option<String>,
+    /// The group of the first instance written, and what its traces' mappings hold.
+    first: Option<(String, MappingKey)>,
 }
+
+/// What a run's trace mappings hold: the time simulated, each trace's neurons and sampling.
+type MappingKey = (f64, Vec<(Vec<u32>, u64)>);
 
 impl<'a> BatchOutput<'a> {
     pub fn new(path: &'a Path, file: &'a hdf5::File) -> BatchOutput<'a> {
@@ -104,9 +111,13 @@ impl<'a> BatchOutput<'a> {
     pub fn write(&mut self, group: &str, (net, plan, meta): (&Network, &RecordPlan, &RunMeta), run: &FinishedRun) -> Result<()> {
         let h5 = |source| Error::Hdf5 { path: self.path.to_owned(), source };
         let simulated_ms = (run.output.first_step + run.output.n_steps) as f64 * net.dt_ms;
+        let key: MappingKey = (simulated_ms, plan.traces.iter().map(|t| (t.neurons.clone(), t.every)).collect());
+        // The first instance's mappings, where they are this one's.
+        let mapping_of = self.first.as_ref().filter(|(_, first)| *first == key).map(|(group, _)| group.as_str());
         let opening = Opening {
             progress: Progress { wall_time_s: run.wall_time_s, stop_reason: run.stop_reason, simulated_ms },
-            mapping_of: self.first.as_deref(),
+            mapping_of,
+            whole: Some(run.output),
         };
         let mut writer = Hdf5Writer::open_at(self.path, self.file, group, (net, plan, meta), &opening)?;
         writer.finished = true;
@@ -114,7 +125,7 @@ impl<'a> BatchOutput<'a> {
         if let Some(values) = run.synapses {
             writer.synapses_inner(values).map_err(h5)?;
         }
-        self.first.get_or_insert_with(|| group.to_string());
+        self.first.get_or_insert_with(|| (group.to_string(), key));
         Ok(())
     }
 }
@@ -299,17 +310,16 @@ impl Hdf5Writer {
             let g = root.create_group(&format!("spikes/{}", p.name))?;
             let chunk = spike_chunk(p.size);
             super::sonata::spikes::write_sorting(&g, super::sonata::spikes::Sorting::by_time)?;
-            let timestamps = g
-                .new_dataset::<f64>()
-                .chunk(chunk)
-                .shape(0..)
-                .create("timestamps")?;
+            let whole = opening.whole.map(|out| out.spikes.get(spikes.len()).map_or(0, Vec::len));
+            let timestamps = match whole {
+                Some(n) => g.new_dataset::<f64>().shape(n).create("timestamps")?,
+                None => g.new_dataset::<f64>().chunk(chunk).shape(0..).create("timestamps")?,
+            };
             str_attr(&timestamps, "units", "ms")?;
-            let node_ids = g
-                .new_dataset::<u64>()
-                .chunk(chunk)
-                .shape(0..)
-                .create("node_ids")?;
+            let node_ids = match whole {
+                Some(n) => g.new_dataset::<u64>().shape(n).create("node_ids")?,
+                None => g.new_dataset::<u64>().chunk(chunk).shape(0..).create("node_ids")?,
+            };
             spikes.push(Some(SpikeSets {
                 timestamps,
                 node_ids,
@@ -338,11 +348,17 @@ impl Hdf5Writer {
             let rows = (net.n_steps.div_ceil(t.every.max(1)) + 1) as usize;
             for (&var, name) in t.variables.iter().zip(&t.names) {
                 let g = root.create_group(&format!("report/{group}/{name}"))?;
-                let ds = g
-                    .new_dataset::<f32>()
-                    .chunk((trace_chunk_rows(width).min(rows), width))
-                    .shape((0.., width))
-                    .create("data")?;
+                let ds = match opening.whole {
+                    Some(out) => {
+                        let samples = out.traces.get(traces.len()).map_or(0, |c| c.n_samples);
+                        g.new_dataset::<f32>().shape((samples, width)).create("data")?
+                    }
+                    None => g
+                        .new_dataset::<f32>()
+                        .chunk((trace_chunk_rows(width).min(rows), width))
+                        .shape((0.., width))
+                        .create("data")?,
+                };
                 let synaptic_unit;
                 let units = match var {
                     TraceVar::State(k) if program.is_some() => {
@@ -444,7 +460,9 @@ impl Hdf5Writer {
                 continue;
             }
             for (ds, buf) in sets.data.iter().zip(&tc.data) {
-                ds.resize((sets.rows + n, sets.width))?;
+                if !self.finished {
+                    ds.resize((sets.rows + n, sets.width))?;
+                }
                 let view = ndarray::ArrayView2::from_shape((n, sets.width), &buf[..n * sets.width])
                     .map_err(|e| hdf5::Error::from(e.to_string()))?;
                 ds.write_slice(view, ndarray::s![sets.rows..sets.rows + n, ..])?;
@@ -462,10 +480,12 @@ impl Hdf5Writer {
                 .map(|s| (s.step + 1) as f64 * self.dt_ms)
                 .collect();
             let ids: Vec<u64> = spikes.iter().map(|s| s.neuron as u64).collect();
-            sets.timestamps.resize(sets.len + n)?;
-            sets.timestamps
-                .write_slice(&times, sets.len..sets.len + n)?;
-            sets.node_ids.resize(sets.len + n)?;
+            // A run written whole has its datasets at their sizes already.
+            if !self.finished {
+                sets.timestamps.resize(sets.len + n)?;
+                sets.node_ids.resize(sets.len + n)?;
+            }
+            sets.timestamps.write_slice(&times, sets.len..sets.len + n)?;
             sets.node_ids.write_slice(&ids, sets.len..sets.len + n)?;
             sets.len += n;
         }

@@ -125,3 +125,20 @@ pub fn rate_from_isi(times: &[f64], t_from: f64) -> f64 {
     let mean_isi = (late[late.len() - 1] - late[0]) / (late.len() - 1) as f64;
     1000.0 / mean_isi
 }
+
+/// Every dataset under `group`, by path within it, as f64.
+pub fn datasets_under(file: &hdf5::File, group: &str) -> Vec<(String, Vec<f64>)> {
+    fn walk(g: &hdf5::Group, at: String, out: &mut Vec<(String, Vec<f64>)>) {
+        for name in g.member_names().unwrap() {
+            let path = format!("{at}/{name}");
+            if let Ok(d) = g.dataset(&name) {
+                out.push((path, d.read_raw::<f64>().unwrap()));
+            } else if let Ok(sub) = g.group(&name) {
+                walk(&sub, path, out);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(&file.group(group).unwrap(), String::new(), &mut out);
+    out
+}

@@ -370,3 +370,68 @@ fn a_diverging_run_is_cut_at_the_step_that_diverged_on_both_backends() {
     }
     assert_eq!(rows[0], rows[1], "both backends stop at the same step");
 }
+
+/// Keeps a run's output as one chunk: what a batch holds of an instance when it ends.
+#[derive(Default)]
+struct Whole(Option<ChunkOutput>);
+
+impl simulator::ChunkSink for Whole {
+    fn append(&mut self, chunk: &ChunkOutput) -> ganglion::Result<()> {
+        match &mut self.0 {
+            Some(all) => all.extend(chunk.clone()),
+            None => self.0 = Some(chunk.clone()),
+        }
+        Ok(())
+    }
+}
+
+#[test]
+fn a_batch_writes_each_instance_whole_as_its_single_run_writes_it() {
+    use ganglion::io::hdf5::{BatchOutput, FinishedRun};
+    let dir = tempfile::tempdir().unwrap();
+    let (config, net) = shipped("hh_pair.toml", &["simulation.duration_ms=20", "simulation.chunk_steps=700"]);
+    let plan = RecordPlan::from_config(&config);
+    let mut whole = Whole::default();
+    let opts = RunOptions { chunk_steps: Some(700), ..RunOptions::default() };
+    simulator::run(&net, &mut CpuBackend::<f64>::new(&net), &plan, &mut whole, &opts).unwrap();
+    let output = whole.0.unwrap();
+    assert!(output.spikes[0].len() >= 2, "the pair fires");
+
+    // The single run's file, chunk by chunk.
+    let single = dir.path().join("single.h5");
+    let mut writer = Hdf5Writer::create(&single, false, &net, &plan, &meta()).unwrap();
+    simulator::ChunkSink::append(&mut writer, &output).unwrap();
+    writer.finish_as(1.0, "complete").unwrap();
+
+    // A batch of three: two that ran, one stopped before its first chunk.
+    let path = dir.path().join("batch.h5");
+    let file = hdf5::File::create(&path).unwrap();
+    let mut out = BatchOutput::new(&path, &file);
+    let empty = ChunkOutput::default();
+    for (k, (output, reason)) in [(&output, "complete"), (&empty, "interrupted"), (&output, "complete")].into_iter().enumerate() {
+        let run = FinishedRun { output, synapses: None, wall_time_s: 1.0, stop_reason: reason };
+        out.write(&format!("instances/{k}"), (&net, &plan, &meta()), &run).unwrap();
+    }
+    drop(file);
+
+    let (single, batch) = (hdf5::File::open(&single).unwrap(), hdf5::File::open(&path).unwrap());
+    let outcome = |g: hdf5::Group| {
+        let reason: VarLenUnicode = g.attr("stop_reason").unwrap().read_scalar().unwrap();
+        let simulated: f64 = g.attr("simulated_ms").unwrap().read_scalar().unwrap();
+        let complete: bool = g.attr("complete").unwrap().read_scalar().unwrap();
+        (reason.to_string(), simulated, complete)
+    };
+    let reference: Vec<_> = datasets_under(&single, "/").into_iter().filter(|(p, _)| !p.starts_with("/model")).collect();
+    for k in [0, 2] {
+        assert_eq!(datasets_under(&batch, &format!("instances/{k}")), reference, "instance {k}");
+        assert_eq!(outcome(batch.group(&format!("instances/{k}")).unwrap()), outcome(single.group("/").unwrap()));
+    }
+    assert_eq!(outcome(batch.group("instances/1").unwrap()), ("interrupted".to_string(), 0.0, false));
+    let stopped = datasets_under(&batch, "instances/1");
+    let time = stopped.iter().find(|(p, _)| p == "/report/hh/v/mapping/time").unwrap();
+    assert_eq!(time.1, [0.0, 0.0, 0.01], "its own mapping: nothing simulated");
+    assert!(stopped.iter().all(|(p, v)| v.is_empty() || p.contains("mapping")), "{stopped:?}");
+    // The third instance's mappings are the first's, linked; the stopped one has its own.
+    let links = |k: usize| batch.group(&format!("instances/{k}/report/hh/v/mapping")).unwrap().loc_info().unwrap().num_links;
+    assert_eq!((links(0), links(1), links(2)), (2, 1, 2));
+}

@@ -37,27 +37,9 @@ fn run_sweep(config: &str, out: &Path, overrides: &[String], slice: Option<Slice
     }
 }
 
-/// Every dataset under `group` (spikes, report, synapses), by path, as f64.
-fn datasets(file: &hdf5::File, group: &str) -> Vec<(String, Vec<f64>)> {
-    let mut out = Vec::new();
-    let g = file.group(group).unwrap();
-    fn walk(g: &hdf5::Group, at: String, out: &mut Vec<(String, Vec<f64>)>) {
-        for name in g.member_names().unwrap() {
-            let path = format!("{at}/{name}");
-            if let Ok(d) = g.dataset(&name) {
-                out.push((path, d.read_raw::<f64>().unwrap()));
-            } else if let Ok(sub) = g.group(&name) {
-                walk(&sub, path, out);
-            }
-        }
-    }
-    walk(&g, String::new(), &mut out);
-    out
-}
-
 fn single_run(config: &str, out: &Path, overrides: &[String]) -> Vec<(String, Vec<f64>)> {
     app::run(&request(config, out, overrides, None)).expect("the single run");
-    datasets(&hdf5::File::open(out).unwrap(), "/")
+    datasets_under(&hdf5::File::open(out).unwrap(), "/")
         .into_iter()
         .filter(|(p, _)| p.starts_with("/spikes") || p.starts_with("/report") || p.starts_with("/synapses"))
         .collect()
@@ -77,7 +59,7 @@ fn assert_instance_is_single_run(config: &str, sweep_file: &Path, k: usize, poin
     overrides.extend(point.iter().cloned());
     let single = single_run(config, &dir.join(format!("single_{k}.h5")), &overrides);
     let file = hdf5::File::open(sweep_file).unwrap();
-    let instance = datasets(&file, &format!("instances/{k}"));
+    let instance = datasets_under(&file, &format!("instances/{k}"));
     assert!(single.iter().any(|(p, v)| p.contains("spikes") && !v.is_empty()), "the point fires");
     assert_eq!(instance, single, "instance {k} ({})", point.join(", "));
     let single_file = hdf5::File::open(dir.join(format!("single_{k}.h5"))).unwrap();
@@ -180,11 +162,11 @@ fn event_driven_networks_batch_too_and_equal_their_single_gpu_runs() {
         point.push("simulation.seed=6".into());
         let single = dir.path().join(format!("{name}_single.h5"));
         app::run(&request(K80, &single, &point, None)).unwrap();
-        let single = datasets(&hdf5::File::open(&single).unwrap(), "/spikes");
-        let instance = datasets(&f, "instances/1/spikes");
+        let single = datasets_under(&hdf5::File::open(&single).unwrap(), "/spikes");
+        let instance = datasets_under(&f, "instances/1/spikes");
         assert!(single.iter().any(|(_, v)| v.len() > 100), "{name}: the network fires");
         assert_eq!(instance, single, "{name}");
-        assert_ne!(datasets(&f, "instances/0/spikes"), instance, "{name}: its own seed, its own network");
+        assert_ne!(datasets_under(&f, "instances/0/spikes"), instance, "{name}: its own seed, its own network");
     }
 }
 
@@ -249,11 +231,11 @@ traces = [{ population = "lif", variables = ["v"] }]
     let f = hdf5::File::open(&file).unwrap();
     let single = dir.path().join("single.h5");
     app::run(&request(config, &single, &["populations.lif.params.input.constant=0.3".into()], None)).unwrap();
-    let single = datasets(&hdf5::File::open(&single).unwrap(), "/");
-    let instance = datasets(&f, "instances/2");
+    let single = datasets_under(&hdf5::File::open(&single).unwrap(), "/");
+    let instance = datasets_under(&f, "instances/2");
     assert_datasets_in(&instance, &single, "spike sources driving LIF");
     assert!(instance.iter().any(|(p, v)| p.contains("spikes/src/timestamps") && v.len() == 8));
-    assert_ne!(datasets(&f, "instances/0"), instance, "another current, another trace");
+    assert_ne!(datasets_under(&f, "instances/0"), instance, "another current, another trace");
 }
 
 #[test]
@@ -265,13 +247,13 @@ fn the_saccade_model_and_models_written_as_equations_batch_on_the_gpu() {
     let (file, summary) = run_sweep_summary("configs/ofc_saccade.toml", &dir.path().join("ofc.h5"), &o);
     assert_eq!((summary.instances, summary.batched), (2, 2), "{}", summary.one_line());
     let f = hdf5::File::open(&file).unwrap();
-    let b = datasets(&f, "instances/1");
-    assert_ne!(datasets(&f, "instances/0"), b);
+    let b = datasets_under(&f, "instances/1");
+    assert_ne!(datasets_under(&f, "instances/0"), b);
     let single = dir.path().join("ofc2.h5");
     let mut point = common.to_vec();
     point.push("simulation.seed=2".into());
     app::run(&request("configs/ofc_saccade.toml", &single, &point, None)).unwrap();
-    let single = datasets(&hdf5::File::open(&single).unwrap(), "/");
+    let single = datasets_under(&hdf5::File::open(&single).unwrap(), "/");
     assert_datasets_in(&b, &single, "the saccade model");
     // A model written as equations, noisy and reading its neurons' index and count: three
     // seeds in one batch, each instance its own run's noise, `i` and `N`.
@@ -313,12 +295,12 @@ traces = [{ population = "cells", variables = ["v"], neurons = "all", every = 5 
     for k in [0usize, 2] {
         let single = dir.path().join(format!("noisy{k}.h5"));
         app::run(&request(config, &single, &[format!("simulation.seed={}", k + 1)], None)).unwrap();
-        let single = datasets(&hdf5::File::open(&single).unwrap(), "/");
-        let instance = datasets(&f, &format!("instances/{k}"));
+        let single = datasets_under(&hdf5::File::open(&single).unwrap(), "/");
+        let instance = datasets_under(&f, &format!("instances/{k}"));
         assert!(instance.iter().any(|(p, v)| p.contains("spikes/cells/timestamps") && v.len() > 10), "it fires");
         assert_datasets_in(&instance, &single, &format!("instance {k}"));
     }
-    assert_ne!(datasets(&f, "instances/0"), datasets(&f, "instances/1"), "its own seed, its own noise");
+    assert_ne!(datasets_under(&f, "instances/0"), datasets_under(&f, "instances/1"), "its own seed, its own noise");
     // A namespace constant is in the model's code: each value its own model, run alone.
     let o = vec![
         "sweep.models.lif_tutorial.namespace.I_mean=[\"25e-11*amp\", \"35e-11*amp\"]".to_string(),
@@ -354,13 +336,13 @@ fn synapses_written_as_equations_batch_and_equal_their_single_gpu_runs() {
             let mut point = common.clone();
             point.push(format!("simulation.seed={}", k + 1));
             app::run(&request(config, &single, &point, None)).unwrap();
-            let single = datasets(&hdf5::File::open(&single).unwrap(), "/");
-            let instance = datasets(&f, &format!("instances/{k}"));
+            let single = datasets_under(&hdf5::File::open(&single).unwrap(), "/");
+            let instance = datasets_under(&f, &format!("instances/{k}"));
             assert!(instance.iter().any(|(p, v)| p.contains(group) && !v.is_empty()), "{config}: {group}");
             assert_eq!(instance.len(), single.len(), "{config}");
             assert_datasets_in(&instance, &single, &format!("{config}, instance {k}"));
         }
-        assert_ne!(datasets(&f, "instances/0"), datasets(&f, "instances/1"), "{config}: its own seed");
+        assert_ne!(datasets_under(&f, "instances/0"), datasets_under(&f, "instances/1"), "{config}: its own seed");
     }
 }
 
@@ -370,11 +352,11 @@ fn models_written_as_equations_and_the_saccade_model_sweep_too() {
     let o = vec!["sweep.simulation.seed=[1, 2]".to_string(), "simulation.duration_ms=200".into()];
     let file = run_sweep("configs/ofc_saccade.toml", &dir.path().join("ofc.h5"), &o, None);
     let f = hdf5::File::open(&file).unwrap();
-    let (a, b) = (datasets(&f, "instances/0"), datasets(&f, "instances/1"));
+    let (a, b) = (datasets_under(&f, "instances/0"), datasets_under(&f, "instances/1"));
     assert_eq!(a.len(), b.len());
     assert_ne!(a, b, "two seeds, two sets of noisy trials");
     app::run(&request("configs/ofc_saccade.toml", &dir.path().join("ofc2.h5"), &["simulation.duration_ms=200".into(), "simulation.seed=2".into()], None)).unwrap();
-    let single = datasets(&hdf5::File::open(dir.path().join("ofc2.h5")).unwrap(), "/");
+    let single = datasets_under(&hdf5::File::open(dir.path().join("ofc2.h5")).unwrap(), "/");
     assert_datasets_in(&b, &single, "the saccade model");
     // A namespace constant of a model written as equations.
     let o = vec!["sweep.models.lif_tutorial.namespace.I_mean=[\"25e-11*amp\", \"35e-11*amp\"]".to_string()];
@@ -404,9 +386,9 @@ fn slices_merged_equal_the_whole_sweep() {
     let shuffled = vec![parts[2].clone(), parts[0].clone(), parts[1].clone()];
     assert_eq!(ganglion::sweep::merge::merge(&shuffled, &merged, false).unwrap(), 10);
     let (a, b) = (hdf5::File::open(&whole).unwrap(), hdf5::File::open(&merged).unwrap());
-    assert_eq!(datasets(&a, "sweep"), datasets(&b, "sweep"));
+    assert_eq!(datasets_under(&a, "sweep"), datasets_under(&b, "sweep"));
     for k in 0..10 {
-        assert_eq!(datasets(&a, &format!("instances/{k}")), datasets(&b, &format!("instances/{k}")), "instance {k}");
+        assert_eq!(datasets_under(&a, &format!("instances/{k}")), datasets_under(&b, &format!("instances/{k}")), "instance {k}");
     }
     // Missing, repeated, or foreign parts are refused, and nothing is written.
     let refused = dir.path().join("refused.h5");
