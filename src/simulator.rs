@@ -128,6 +128,37 @@ impl ChunkSink for NullSink {
     }
 }
 
+/// Keeps a run's output as one chunk, and its synapses' variables, to be written whole when
+/// the run ends (a sweep's instance: its datasets are then written in one piece each).
+#[derive(Clone, Debug, Default)]
+pub struct WholeRun {
+    /// None before the first chunk.
+    pub output: Option<ChunkOutput>,
+    pub synapses: Option<SynapseValues>,
+}
+
+impl WholeRun {
+    /// Joins `part`, the steps after those kept, to the output.
+    pub fn keep(&mut self, part: ChunkOutput) {
+        match &mut self.output {
+            Some(all) => all.extend(part),
+            None => self.output = Some(part),
+        }
+    }
+}
+
+impl ChunkSink for WholeRun {
+    fn append(&mut self, chunk: &ChunkOutput) -> Result<()> {
+        self.keep(chunk.clone());
+        Ok(())
+    }
+
+    fn synapses(&mut self, values: &SynapseValues) -> Result<()> {
+        self.synapses = Some(values.clone());
+        Ok(())
+    }
+}
+
 /// Keeps every chunk's spikes and samples in memory.
 #[derive(Clone, Debug, Default)]
 pub struct MemorySink {

@@ -14,8 +14,8 @@ use crate::error::{Error, Result};
 use crate::io::hdf5::{str_attr, BatchOutput, FinishedRun, Hdf5Writer, RunMeta};
 use crate::io::output::OutputTarget;
 use crate::network::Network;
-use crate::record::RecordPlan;
-use crate::simulator::{self, RunOptions};
+use crate::record::{ChunkOutput, RecordPlan};
+use crate::simulator::{self, RunOptions, WholeRun};
 use rayon::prelude::*;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -141,6 +141,9 @@ fn run_into(
     let done = AtomicUsize::new(0);
     let (batched, largest_batch) = (AtomicUsize::new(0), AtomicUsize::new(0));
     let last_flush = std::sync::Mutex::new(Instant::now());
+    // The instances run one by one (on the CPU, in parallel), each written whole where it is
+    // small.
+    let written = std::sync::Mutex::new(BatchOutput::new(partial, &file));
     let bar = (req.run.show_progress && configs.len() > 1).then(|| {
         let bar = indicatif::ProgressBar::new(configs.len() as u64);
         bar.set_style(
@@ -160,10 +163,22 @@ fn run_into(
         let mut backend = make(&net, &plan)?;
         let meta = RunMeta::of(&req.config, cfg, &backend.info());
         let at = Instant::now();
-        let mut writer = Hdf5Writer::create_at(partial, &file, &format!("instances/{k}"), &net, &plan, &meta)?;
+        let group = format!("instances/{k}");
         let opts = RunOptions { chunk_steps: cfg.simulation.chunk_steps, show_progress: false, interrupt: req.run.interrupt.clone() };
-        let result = simulator::run(&net, backend.as_mut(), &plan, &mut writer, &opts);
-        writer.finish_as(at.elapsed().as_secs_f64(), crate::io::hdf5::stop_reason(&result))?;
+        let sizes = net.populations.iter().map(|p| p.size as u64);
+        let result = if recording_bytes(&plan, sizes, net.n_steps, net.dt_ms) <= WHOLE_RUN_BYTES {
+            let mut whole = WholeRun::default();
+            let result = simulator::run(&net, backend.as_mut(), &plan, &mut whole, &opts);
+            let empty = ChunkOutput::default();
+            let run = finished(&whole, &empty, &result, at.elapsed().as_secs_f64());
+            written.lock().expect("no writer panicked").write(&group, (&net, &plan, &meta), &run)?;
+            result
+        } else {
+            let mut writer = Hdf5Writer::create_at(partial, &file, &group, &net, &plan, &meta)?;
+            let result = simulator::run(&net, backend.as_mut(), &plan, &mut writer, &opts);
+            writer.finish_as(at.elapsed().as_secs_f64(), crate::io::hdf5::stop_reason(&result))?;
+            result
+        };
         // The instances' groups reach the disk together, about once a second.
         if let Ok(mut last) = last_flush.try_lock() {
             if last.elapsed().as_secs_f64() > 1.0 {
@@ -273,10 +288,7 @@ fn batch_size(ctx: &gpu::GpuContext, cfg: &Config, left: usize, shared: bool) ->
     let matrices = if shared { gpu::sizing::matrix_bytes(&shape, coupling) } else { 0 };
     let each = gpu::sizing::instance_bytes(&shape, &plan, chunk, coupling).saturating_sub(matrices).max(1);
     let memory = options.memory_bytes.unwrap_or(4 * binding).saturating_sub(matrices);
-    // Traces as planned; spikes (a time and an id, 16 bytes) counted at 200 Hz.
-    let recorded_neurons: u64 = shape.populations.iter().zip(&plan.spikes).filter(|(_, &on)| on).map(|(p, _)| p.size).sum();
-    let seconds = shape.n_steps as f64 * shape.dt_ms * 1e-3;
-    let recording = plan.trace_bytes_per_chunk(shape.n_steps) + (recorded_neurons as f64 * 200.0 * seconds * 16.0) as u64;
+    let recording = recording_bytes(&plan, shape.populations.iter().map(|p| p.size), shape.n_steps, shape.dt_ms);
     let host = crate::memory::available().map_or(1 << 30, |a| a.bytes / 2);
     let network = crate::memory::estimate_run(cfg, &shape, &plan).network;
     let on_host = 2 * network + recording;
@@ -337,7 +349,7 @@ fn run_batch(
         let mut backend = gpu::GpuBackend::in_context(ctx.clone(), &merged.net, &merged.plan, gpu::GpuOptions::of(&cfg.simulation))?;
         let at = Instant::now();
         let opts = RunOptions { chunk_steps: cfg.simulation.chunk_steps, show_progress: false, interrupt: req.run.interrupt.clone() };
-        let mut sink = BatchSink { batched: &merged, chunks: vec![None; group.len()], synapses: vec![None; group.len()] };
+        let mut sink = BatchSink { batched: &merged, instances: vec![WholeRun::default(); group.len()] };
         let result = simulator::run(&merged.net, &mut backend, &merged.plan, &mut sink, &opts);
         if let Err(Error::Diverged { .. }) = result {
             one_by_one()?;
@@ -347,16 +359,10 @@ fn run_batch(
         let wall = at.elapsed().as_secs_f64() / group.len() as f64;
         let info = backend.info();
         let mut out = BatchOutput::new(partial, file);
-        // Stopped before its first chunk: its group says so, empty.
-        let empty = crate::record::ChunkOutput::default();
-        for ((&i, output), synapses) in group.iter().zip(&sink.chunks).zip(&sink.synapses) {
+        let empty = ChunkOutput::default();
+        for (&i, whole) in group.iter().zip(&sink.instances) {
             let meta = RunMeta::of(&req.config, batch[i].1, &info);
-            let run = FinishedRun {
-                output: output.as_ref().unwrap_or(&empty),
-                synapses: synapses.as_ref(),
-                wall_time_s: wall,
-                stop_reason: crate::io::hdf5::stop_reason(&result),
-            };
+            let run = finished(whole, &empty, &result, wall);
             out.write(&format!("instances/{}", batch[i].0), (&nets[i], &plans[i], &meta), &run)?;
         }
         match result {
@@ -376,27 +382,48 @@ fn run_batch(
 /// instances each appending every chunk would make HDF5's bookkeeping the run's cost).
 struct BatchSink<'a> {
     batched: &'a super::batch::Batched,
-    /// Each instance's output so far, as one chunk (None before the first).
-    chunks: Vec<Option<crate::record::ChunkOutput>>,
-    /// Each instance's synapse variables at the end, where synapses written as equations
-    /// have some.
-    synapses: Vec<Option<crate::simulator::SynapseValues>>,
+    /// Each instance's output so far, and its synapse variables at the end where synapses
+    /// written as equations have some.
+    instances: Vec<WholeRun>,
 }
 
 impl simulator::ChunkSink for BatchSink<'_> {
     fn synapses(&mut self, values: &crate::simulator::SynapseValues) -> Result<()> {
-        self.synapses = self.batched.split_synapses(values).into_iter().map(Some).collect();
+        for (whole, own) in self.instances.iter_mut().zip(self.batched.split_synapses(values)) {
+            whole.synapses = Some(own);
+        }
         Ok(())
     }
 
     fn append(&mut self, chunk: &crate::record::ChunkOutput) -> Result<()> {
-        for (kept, part) in self.chunks.iter_mut().zip(self.batched.split(chunk)) {
-            match kept {
-                Some(all) => all.extend(part),
-                None => *kept = Some(part),
-            }
+        for (whole, part) in self.instances.iter_mut().zip(self.batched.split(chunk)) {
+            whole.keep(part);
         }
         Ok(())
+    }
+}
+
+/// An instance whose recording takes at most this many bytes over its whole run is kept in
+/// memory and written whole when it ends (`BatchOutput`); a larger one is written chunk by
+/// chunk as it runs.
+const WHOLE_RUN_BYTES: u64 = 64 << 20;
+
+/// Bytes an instance's recording takes over its whole run: its traces as planned, its spikes
+/// (a time and an id, 16 bytes) counted at 200 Hz. `sizes` are its populations'.
+fn recording_bytes(plan: &RecordPlan, sizes: impl Iterator<Item = u64>, n_steps: u64, dt_ms: f64) -> u64 {
+    let recorded: u64 = sizes.zip(&plan.spikes).filter(|(_, &on)| on).map(|(n, _)| n).sum();
+    let seconds = n_steps as f64 * dt_ms * 1e-3;
+    plan.trace_bytes_per_chunk(n_steps) + (recorded as f64 * 200.0 * seconds * 16.0) as u64
+}
+
+/// `whole`'s run as `BatchOutput` writes it: `result` its outcome, `wall_time_s` its time.
+fn finished<'a, T>(whole: &'a WholeRun, empty: &'a ChunkOutput, result: &Result<T>, wall_time_s: f64) -> FinishedRun<'a> {
+    FinishedRun {
+        // Stopped before its first chunk: its group says so, empty.
+        output: whole.output.as_ref().unwrap_or(empty),
+        synapses: whole.synapses.as_ref(),
+        wall_time_s,
+        stop_reason: crate::io::hdf5::stop_reason(result),
     }
 }
 

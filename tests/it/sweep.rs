@@ -102,6 +102,45 @@ fn each_instance_is_exactly_the_single_run_of_its_point_on_the_cpu() {
     assert_eq!(column("simulation.seed"), [1.0, 2.0, 1.0, 2.0, 1.0, 2.0, 1.0, 2.0]);
     let complete: bool = f.attr("complete").unwrap().read_scalar().unwrap();
     assert!(complete);
+    // Small instances are kept in memory and written whole: contiguous datasets.
+    let layout = |path: &str| f.dataset(path).unwrap().layout();
+    assert_eq!(layout("instances/5/report/hh/v/data"), hdf5::plist::dataset_create::Layout::Contiguous);
+}
+
+#[test]
+fn an_instance_too_large_to_keep_whole_is_written_chunk_by_chunk_and_equals_its_single_run() {
+    // A million spike sources over 25 steps: at 200 Hz their spikes would take 80 MB, more
+    // than an instance kept in memory may.
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("sources.toml");
+    std::fs::write(
+        &config,
+        r#"
+[simulation]
+dt_ms = 1.0
+duration_ms = 25.0
+
+[populations.src]
+model = "spike_source"
+size = 1000000
+params = { indices = [0, 999999, 5, 0], times = [1.0, 2.0, 3.0, 20.0] }
+
+[record]
+spikes = ["src"]
+"#,
+    )
+    .unwrap();
+    let config = config.to_str().unwrap();
+    let o = vec!["sweep.simulation.seed=[1, 2]".to_string()];
+    let file = run_sweep(config, &dir.path().join("sweep.h5"), &o, None);
+    let single = dir.path().join("single.h5");
+    app::run(&request(config, &single, &["simulation.seed=2".into()], None)).unwrap();
+    let f = hdf5::File::open(&file).unwrap();
+    let instance = datasets_under(&f, "instances/1");
+    assert_eq!(instance, datasets_under(&hdf5::File::open(&single).unwrap(), "/"));
+    assert_eq!(instance.iter().find(|(p, _)| p == "/spikes/src/node_ids").unwrap().1, [0.0, 999999.0, 5.0, 0.0]);
+    let layout = f.dataset("instances/1/spikes/src/node_ids").unwrap().layout();
+    assert_eq!(layout, hdf5::plist::dataset_create::Layout::Chunked, "written as it ran");
 }
 
 /// Runs a sweep, returning its file and summary.
