@@ -94,10 +94,11 @@ fn row_permutation(at: RowAt) -> RowPermutation {
     );
 }
 
-// The weight of position j of the procedural row `at` names: drawn with it, or the row's one.
-fn procedural_weight(at: RowAt, j: u32) -> f32 {
+// The weight of position j of the procedural row `at` names: drawn with it, or the row's
+// one weight `one` (`row_weight`, read once per row).
+fn procedural_weight(at: RowAt, j: u32, one: f32) -> f32 {
     if (!DRAWN_WEIGHTS || coupling.draw == 0u) {
-        return row_weight(at);
+        return one;
     }
     let d = WeightDraw(coupling.draw, coupling.draw_low, coupling.draw_span, coupling.draw_a, coupling.draw_b);
     return drawn_weight(row_key(at.instance), coupling.projection, coupling.first_row + at.local, j, d);
@@ -127,8 +128,9 @@ fn row_sum(at: RowAt, s_base_all: u32) -> f32 {
     var sum_es = 0.0;
     if (coupling.procedural != 0u) {
         let perm = row_permutation(at);
+        let one = row_weight(at);
         for (var j = 0u; j < end - start; j++) {
-            sum_es = sum_es + procedural_weight(at, j) * presynaptic_s(s_base + procedural_source(perm, j));
+            sum_es = sum_es + procedural_weight(at, j, one) * presynaptic_s(s_base + procedural_source(perm, j));
         }
     } else if (coupling.weight_mode == WEIGHT_PER_SYNAPSE) {
         for (var k = start; k < end; k++) {
@@ -175,8 +177,9 @@ fn sum_lanes(first_row: u32, s_base_all: u32, local: u32) {
     if (inside && coupling.procedural != 0u) {
         let perm = row_permutation(at);
         let len = row_ptr[i + 1u] - row_ptr[i];
+        let one = row_weight(at);
         for (var j = lane; j < len; j += LANES) {
-            sum_es = sum_es + procedural_weight(at, j) * presynaptic_s(s_base + procedural_source(perm, j));
+            sum_es = sum_es + procedural_weight(at, j, one) * presynaptic_s(s_base + procedural_source(perm, j));
         }
     } else if (inside) {
         let one = row_weight(at);
