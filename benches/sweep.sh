@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The sweep figures of the README: the seed pair (10 ms, 1000 steps per instance) as sweeps of
-# 1, 100, 10,000 and 100,000 instances differing in their seed, on the backends named, next
-# to 100 separate `ganglion run`s of single points.
+# 1, 100, 10,000 and 100,000 instances differing in their seed, on the backends named (at
+# 10,000 also with spikes alone and with nothing recorded), next to 100 separate
+# `ganglion run`s of single points.
 #   bash benches/sweep.sh OUT_DIR [GANGLION] [BACKENDS]
 # BACKENDS: "cpu gpu" by default; GANGLION_SWEEP_SIZES replaces the sizes. Prints one line per
 # run: backend, instances, wall seconds, instance-steps per second.
@@ -22,16 +23,27 @@ for n in ${GANGLION_SWEEP_SIZES:-1 100 10000 100000}; do
     seq -s, 1 "$n" | tr -d '\n'
     echo ']'
   } >"$config"
+  # The pair's five traces as configured; at 10,000 instances also its spikes alone and
+  # nothing recorded, which show what writing the instances' groups costs.
+  records=("")
+  [ "$n" = 10000 ] && records+=("spikes alone" "nothing recorded")
   for b in $backends; do
-    started=$(date +%s.%N)
-    if $ganglion run "$config" --backend "$b" --set simulation.duration_ms=10 --quiet --force \
-      --output "$out/sweep_${b}_$n.h5" >>"$out/sweep_log.txt" 2>&1; then
-      wall=$(awk "BEGIN { print $(date +%s.%N) - $started }")
-      printf '%s sweep of %d: %.2f s, %.3e instance-steps/s\n' "$b" "$n" "$wall" "$(awk "BEGIN { print $n * $steps / $wall }")"
-    else
-      echo "$b sweep of $n: failed (see $out/sweep_log.txt)"
-    fi
-    rm -f "$out/sweep_${b}_$n.h5"
+    for what in "${records[@]}"; do
+      sets=()
+      case "$what" in
+        "spikes alone") sets=(--set 'record.traces=[]') ;;
+        "nothing recorded") sets=(--set 'record.traces=[]' --set 'record.spikes=[]') ;;
+      esac
+      started=$(date +%s.%N)
+      if $ganglion run "$config" --backend "$b" --set simulation.duration_ms=10 "${sets[@]}" --quiet --force \
+        --output "$out/sweep_${b}_$n.h5" >>"$out/sweep_log.txt" 2>&1; then
+        wall=$(awk "BEGIN { print $(date +%s.%N) - $started }")
+        printf '%s sweep of %d%s: %.2f s, %.3e instance-steps/s\n' "$b" "$n" "${what:+ ($what)}" "$wall" "$(awk "BEGIN { print $n * $steps / $wall }")"
+      else
+        echo "$b sweep of $n${what:+ ($what)}: failed (see $out/sweep_log.txt)"
+      fi
+      rm -f "$out/sweep_${b}_$n.h5"
+    done
   done
 done
 for b in $backends; do
