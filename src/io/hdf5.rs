@@ -13,7 +13,7 @@ use crate::config::SynapseModel;
 use crate::model::NeuronKind;
 use crate::error::{Error, Result};
 use crate::network::Network;
-use crate::record::{ChunkOutput, RecordPlan, TraceVar};
+use crate::record::{ChunkOutput, RecordPlan, TracePlan, TraceVar};
 use hdf5::types::VarLenUnicode;
 use std::path::{Path, PathBuf};
 
@@ -99,8 +99,34 @@ pub struct BatchOutput<'a> {
     first: Option<(String, MappingKey)>,
 }
 
-/// What a run's trace mappings hold: the time simulated, each trace's neurons and sampling.
-type MappingKey = (f64, Vec<(Vec<u32>, u64)>);
+/// What a run's trace mappings hold, and where: the time simulated, the step, and each
+/// trace's group, variables, neurons and sampling.
+#[derive(PartialEq)]
+struct MappingKey {
+    simulated_ms: f64,
+    dt_ms: f64,
+    traces: Vec<(String, Vec<String>, Vec<u32>, u64)>,
+}
+
+impl MappingKey {
+    fn of(net: &Network, plan: &RecordPlan, simulated_ms: f64) -> MappingKey {
+        let traces = plan
+            .traces
+            .iter()
+            .map(|t| (trace_group(net, t).to_string(), t.names.clone(), t.neurons.clone(), t.every))
+            .collect();
+        MappingKey { simulated_ms, dt_ms: net.dt_ms, traces }
+    }
+}
+
+/// The group a trace is written under, in `report`: its projection's name for synapses, else
+/// its population's.
+fn trace_group<'n>(net: &'n Network, t: &TracePlan) -> &'n str {
+    match t.projection {
+        Some(p) => &net.projections[p].name,
+        None => &net.populations[t.population].name,
+    }
+}
 
 impl<'a> BatchOutput<'a> {
     pub fn new(path: &'a Path, file: &'a hdf5::File) -> BatchOutput<'a> {
@@ -111,7 +137,7 @@ impl<'a> BatchOutput<'a> {
     pub fn write(&mut self, group: &str, (net, plan, meta): (&Network, &RecordPlan, &RunMeta), run: &FinishedRun) -> Result<()> {
         let h5 = |source| Error::Hdf5 { path: self.path.to_owned(), source };
         let simulated_ms = (run.output.first_step + run.output.n_steps) as f64 * net.dt_ms;
-        let key: MappingKey = (simulated_ms, plan.traces.iter().map(|t| (t.neurons.clone(), t.every)).collect());
+        let key = MappingKey::of(net, plan, simulated_ms);
         // The first instance's mappings, where they are this one's.
         let mapping_of = self.first.as_ref().filter(|(_, first)| *first == key).map(|(group, _)| group.as_str());
         let opening = Opening {
@@ -335,13 +361,11 @@ impl Hdf5Writer {
             let mut times = Vec::new();
             // A projection's synapses are recorded as a population's neurons are, under the
             // projection's name (validation keeps it apart from the populations').
-            let (group, program) = match t.projection {
-                Some(p) => match &net.projections[p].synapse {
-                    SynapseModel::Equations(program) => (&net.projections[p].name, Some(program)),
-                    _ => unreachable!("validated: synapses written as equations"),
-                },
-                None => (&pop.name, None),
-            };
+            let group = trace_group(net, t);
+            let program = t.projection.map(|p| match &net.projections[p].synapse {
+                SynapseModel::Equations(program) => program,
+                _ => unreachable!("validated: synapses written as equations"),
+            });
             // A short run's trace in one chunk of its own size (at most a sample per `every`
             // steps and one more): a sweep writes thousands of them, and a chunk is written
             // whole.

@@ -108,6 +108,28 @@ fn each_instance_is_exactly_the_single_run_of_its_point_on_the_cpu() {
 }
 
 #[test]
+fn instances_that_record_or_step_otherwise_keep_mappings_of_their_own() {
+    // Written whole one after another, an instance links the first's trace mappings only
+    // where they are its own: not for another variable, nor for another step.
+    let dir = tempfile::tempdir().unwrap();
+    for (name, sweep, points) in [
+        (
+            "traces",
+            "sweep.record.traces=[[{population=\"hh\", variables=[\"v\"], every=10}], [{population=\"hh\", variables=[\"m\"], every=10}]]",
+            ["record.traces=[{population=\"hh\", variables=[\"v\"], every=10}]", "record.traces=[{population=\"hh\", variables=[\"m\"], every=10}]"],
+        ),
+        ("dt", "sweep.simulation.dt_ms=[0.01, 0.02]", ["simulation.dt_ms=0.01", "simulation.dt_ms=0.02"]),
+    ] {
+        let mut o = base_overrides();
+        o.push(sweep.into());
+        let file = run_sweep(PAIR, &dir.path().join(format!("{name}.h5")), &o, None);
+        for (k, point) in points.iter().enumerate() {
+            assert_instance_is_single_run(PAIR, &file, k, &[point.to_string()], dir.path());
+        }
+    }
+}
+
+#[test]
 fn an_instance_too_large_to_keep_whole_is_written_chunk_by_chunk_and_equals_its_single_run() {
     // A million spike sources over 25 steps: at 200 Hz their spikes would take 80 MB, more
     // than an instance kept in memory may.
