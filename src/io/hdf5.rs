@@ -78,7 +78,7 @@ impl Opening<'_> {
     };
 }
 
-/// A run that has ended, all its output at hand: a batch's instance.
+/// A run that has ended, all its output at hand: a sweep's instance.
 pub struct FinishedRun<'a> {
     /// Its steps, in one chunk.
     pub output: &'a ChunkOutput,
@@ -87,11 +87,12 @@ pub struct FinishedRun<'a> {
     pub stop_reason: &'a str,
 }
 
-/// Writes a GPU batch's instances, each whole under its group of an open file. Its attributes
-/// and each trace's time are written once, with their final values, its datasets at their
-/// sizes, and its traces' `mapping` groups, alike in every instance of a batch (the same
-/// neurons over the same steps), are the first instance's, hard-linked (where they are alike):
-/// a sweep writes thousands of instances, and HDF5's cost is per object and per operation.
+/// Writes a sweep's finished instances (a GPU batch's, or one run alone), each whole under its
+/// group of an open file. Its attributes and each trace's time are written once, with their
+/// final values, its datasets at their sizes, and its traces' `mapping` groups, where they are
+/// the first instance's (the same traces over the same steps: every instance of a batch), are
+/// that instance's, hard-linked: a sweep writes thousands of instances, and HDF5's cost is
+/// per object and per operation.
 pub struct BatchOutput<'a> {
     path: &'a Path,
     file: &'a hdf5::File,
@@ -146,7 +147,6 @@ impl<'a> BatchOutput<'a> {
             whole: Some(run.output),
         };
         let mut writer = Hdf5Writer::open_at(self.path, self.file, group, (net, plan, meta), &opening)?;
-        writer.finished = true;
         writer.append_inner(run.output).map_err(h5)?;
         if let Some(values) = run.synapses {
             writer.synapses_inner(values).map_err(h5)?;
@@ -464,7 +464,7 @@ impl Hdf5Writer {
             spikes,
             synapses,
             steps: 0,
-            finished: false,
+            finished: opening.whole.is_some(),
         })
     }
 

@@ -62,8 +62,8 @@ pub fn describe(config: &Config, sweep: &Sweep, peak: u64) -> Result<String> {
             let prefix = format!("projections.{}.", p.name);
             sweep.keys.iter().zip(&sweep.lists).any(|(key, list)| {
                 let Some(rest) = key.strip_prefix(&prefix) else { return false };
-                let numbers = list.iter().all(|v| v.is_integer() || v.is_float());
-                matches!(rest, "connectivity" | "connectivity.autapses" | "connectivity.procedural") || (rest == "weight" && !numbers)
+                matches!(rest, "connectivity" | "connectivity.autapses" | "connectivity.procedural")
+                    || (rest == "weight" && !super::spec::all_numbers(list))
             })
         });
         let batched = shape.populations.iter().all(|p| p.model.instance_table()) && !drawn_apart;

@@ -141,8 +141,8 @@ fn run_into(
     let done = AtomicUsize::new(0);
     let (batched, largest_batch) = (AtomicUsize::new(0), AtomicUsize::new(0));
     let last_flush = std::sync::Mutex::new(Instant::now());
-    // The instances run one by one (on the CPU, in parallel), each written whole where it is
-    // small.
+    // Every instance written whole: a GPU batch's, and those run one by one (on the CPU, in
+    // parallel) where they are small.
     let written = std::sync::Mutex::new(BatchOutput::new(partial, &file));
     let bar = (req.run.show_progress && configs.len() > 1).then(|| {
         let bar = indicatif::ProgressBar::new(configs.len() as u64);
@@ -217,7 +217,7 @@ fn run_into(
             }
             let (batch, tail) = rest.split_at(batch_size(&ctx, cfg, rest.len(), sweep.keeps_connectivity())?);
             rest = tail;
-            let ran = run_batch(&ctx, partial, &file, req, batch, &alone).map(|(n, largest)| {
+            let ran = run_batch(&ctx, &written, req, batch, &alone).map(|(n, largest)| {
                 batched.fetch_add(n, Ordering::Relaxed);
                 largest_batch.fetch_max(largest, Ordering::Relaxed);
                 done.fetch_add(n, Ordering::Relaxed);
@@ -296,15 +296,15 @@ fn batch_size(ctx: &gpu::GpuContext, cfg: &Config, left: usize, shared: bool) ->
     Ok((fit as usize).clamp(1, left.max(1)))
 }
 
-/// Runs `batch` on `ctx`'s device, each instance into its group of `file`, its instances
-/// grouped by what they can share (`batch::unfit`) and each group of two or more merged into
-/// one network; returns how many completed merged, and the largest group that did. Each
-/// instance's share of the merged output is kept in memory until the run ends, then written
-/// to its group. A group of one, and a group in which an instance diverged, run `alone`.
+/// Runs `batch` on `ctx`'s device, each instance into its group of the sweep's file
+/// (`written`), its instances grouped by what they can share (`batch::unfit`) and each group
+/// of two or more merged into one network; returns how many completed merged, and the largest
+/// group that did. Each instance's share of the merged output is kept in memory until the run
+/// ends, then written to its group. A group of one, and a group in which an instance
+/// diverged, run `alone`.
 fn run_batch(
     ctx: &Arc<gpu::GpuContext>,
-    partial: &Path,
-    file: &hdf5::File,
+    written: &std::sync::Mutex<BatchOutput>,
     req: &RunRequest,
     batch: &[(usize, &Config)],
     alone: &dyn Fn(usize, &Config) -> Result<()>,
@@ -358,7 +358,7 @@ fn run_batch(
         // One group open at a time: HDF5 slows with every object held open.
         let wall = at.elapsed().as_secs_f64() / group.len() as f64;
         let info = backend.info();
-        let mut out = BatchOutput::new(partial, file);
+        let mut out = written.lock().expect("no writer panicked");
         let empty = ChunkOutput::default();
         for (&i, whole) in group.iter().zip(&sink.instances) {
             let meta = RunMeta::of(&req.config, batch[i].1, &info);

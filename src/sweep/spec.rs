@@ -91,7 +91,7 @@ impl Sweep {
     pub fn keeps_connectivity(&self) -> bool {
         self.keys.iter().zip(&self.lists).all(|(key, list)| {
             let parts: Vec<&str> = key.split('.').collect();
-            let numbers = list.iter().all(|v| v.is_integer() || v.is_float());
+            let numbers = all_numbers(list);
             match parts[..] {
                 ["populations", _, "params" | "init", ..] | ["record", ..] => true,
                 ["projections", _, "weight"] => numbers,
@@ -172,6 +172,11 @@ impl std::fmt::Display for Slice {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{}/{}", self.k, self.m)
     }
+}
+
+/// Whether every value of a swept key's list is a number.
+pub(crate) fn all_numbers(list: &[toml::Value]) -> bool {
+    list.iter().all(|v| v.is_integer() || v.is_float())
 }
 
 #[cfg(test)]

@@ -142,3 +142,13 @@ pub fn datasets_under(file: &hdf5::File, group: &str) -> Vec<(String, Vec<f64>)>
     walk(&file.group(group).unwrap(), String::new(), &mut out);
     out
 }
+
+/// A run's root attributes that say how it ended: simulated_ms, complete, stop_reason, seed.
+pub fn outcome(g: &hdf5::Group) -> (f64, bool, String, u64) {
+    (
+        g.attr("simulated_ms").unwrap().read_scalar().unwrap(),
+        g.attr("complete").unwrap().read_scalar().unwrap(),
+        g.attr("stop_reason").unwrap().read_scalar::<hdf5::types::VarLenUnicode>().unwrap().to_string(),
+        g.attr("seed").unwrap().read_scalar().unwrap(),
+    )
+}

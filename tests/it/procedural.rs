@@ -8,7 +8,7 @@ use ganglion::backend::cpu::CpuBackend;
 use ganglion::backend::Backend;
 use ganglion::config::GpuCoupling;
 use ganglion::network::Network;
-use ganglion::record::RecordPlan;
+use ganglion::record::{RecordPlan, Spike};
 
 /// The 1k HH ring with K = 100 drawn procedurally by `rule`, from random states so that the
 /// neurons fire at once.
@@ -229,21 +229,28 @@ fn event_driven_rows_drawn_by_source_equal_them_stored_and_the_cpu() {
     // About p · 3200 · 4000 = 256k synapses from the excitatory population.
     let from_exc = net.projections[0].n_synapses() + net.projections[1].n_synapses();
     assert!((240_000..272_000).contains(&from_exc), "{from_exc}");
-    let kept = events_stored(&net);
-    let plan = RecordPlan::all_spikes(&net);
-    let mut drawn = gpu_backend(&net, &plan);
+    assert_drawn_events_are_stored_and_cpu(&net);
+}
+
+/// Runs COBAHH `net` (its rows drawn by source) on the GPU, with the same rows stored on the
+/// GPU, and on the CPU: both populations fire, and their spikes (and the two GPU runs' final
+/// states) are the same; returns the drawn run's spikes. Arrivals are integer sums: as for the
+/// stored network (tests/it/cobahh.rs), the CPU's trains are the GPU's for 25 ms.
+fn assert_drawn_events_are_stored_and_cpu(net: &Network) -> Vec<Vec<Spike>> {
+    let kept = events_stored(net);
+    let plan = RecordPlan::all_spikes(net);
+    let mut drawn = gpu_backend(net, &plan);
     let mut held = gpu_backend(&kept, &plan);
-    let a = run_in_memory(&net, &mut drawn, &plan);
+    let a = run_in_memory(net, &mut drawn, &plan);
     let b = run_in_memory(&kept, &mut held, &plan);
-    let c = run_in_memory(&net, &mut CpuBackend::<f32>::new(&net), &plan);
+    let c = run_in_memory(net, &mut CpuBackend::<f32>::new(net), &plan);
     for p in 0..2 {
         assert!(a.spikes[p].len() > 100, "population {p} fires");
         assert!(a.spikes[p] == b.spikes[p], "population {p}: drawn vs stored on the GPU");
-        // Arrivals are integer sums: as the stored network (tests/it/cobahh.rs), the CPU's
-        // trains for 25 ms.
         assert!(a.spikes[p] == c.spikes[p], "population {p}: GPU vs CPU");
     }
     assert_eq!(drawn.read_state().unwrap(), held.read_state().unwrap());
+    a.spikes
 }
 
 #[test]
@@ -260,21 +267,12 @@ fn event_driven_drawn_weights_equal_them_stored_and_the_cpu() {
         ],
     );
     assert!(net.projections.iter().all(|p| p.procedural.as_ref().unwrap().weight.is_some()));
-    let kept = events_stored(&net);
+    let spikes = assert_drawn_events_are_stored_and_cpu(&net);
     let plan = RecordPlan::all_spikes(&net);
-    let mut drawn = gpu_backend(&net, &plan);
-    let mut held = gpu_backend(&kept, &plan);
-    let a = run_in_memory(&net, &mut drawn, &plan);
-    let b = run_in_memory(&kept, &mut held, &plan);
-    let c = run_in_memory(&net, &mut CpuBackend::<f32>::new(&net), &plan);
     let one = run_in_memory(&cobahh(25.0), &mut CpuBackend::<f32>::new(&cobahh(25.0)), &plan);
-    for p in 0..2 {
-        assert!(a.spikes[p].len() > 100, "population {p} fires");
-        assert!(a.spikes[p] == b.spikes[p], "population {p}: drawn vs stored on the GPU");
-        assert!(a.spikes[p] == c.spikes[p], "population {p}: GPU vs CPU");
-        assert!(a.spikes[p] != one.spikes[p], "population {p}: drawn weights are not the one weight");
+    for (p, (drawn, one)) in spikes.iter().zip(&one.spikes).enumerate() {
+        assert!(drawn != one, "population {p}: drawn weights are not the one weight");
     }
-    assert_eq!(drawn.read_state().unwrap(), held.read_state().unwrap());
 }
 
 #[test]

@@ -67,16 +67,6 @@ fn assert_instance_is_single_run(config: &str, sweep_file: &Path, k: usize, poin
     assert_eq!(outcome(&own), outcome(&alone), "instance {k}: its root attributes");
 }
 
-/// A run's root attributes that say how it ended: simulated_ms, complete, stop_reason, seed.
-fn outcome(g: &hdf5::Group) -> (f64, bool, String, u64) {
-    (
-        g.attr("simulated_ms").unwrap().read_scalar().unwrap(),
-        g.attr("complete").unwrap().read_scalar().unwrap(),
-        g.attr("stop_reason").unwrap().read_scalar::<hdf5::types::VarLenUnicode>().unwrap().to_string(),
-        g.attr("seed").unwrap().read_scalar().unwrap(),
-    )
-}
-
 #[test]
 fn each_instance_is_exactly_the_single_run_of_its_point_on_the_cpu() {
     let dir = tempfile::tempdir().unwrap();
