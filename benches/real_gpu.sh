@@ -5,7 +5,7 @@
 # GANGLION is the command that runs ganglion: by default `bash .gpu/run.sh ganglion` where
 # ../shared/gpu/bundle.sh filled .gpu/, else target/release/ganglion.
 # GANGLION_BENCH_SIZES, GANGLION_COUPLING_SIZES, GANGLION_BLOCKED_SIZES,
-# GANGLION_COBAHH_SIZES and GANGLION_SACCADE_SIZES replace the sizes.
+# GANGLION_COBAHH_SIZES, GANGLION_DELIVERY_SIZES and GANGLION_SACCADE_SIZES replace the sizes.
 # Writes OUT_DIR/log.txt (adapter, validations, tables) and the CSVs; the CPU rows are timed on
 # the same host, so that the speedups compare like with like. A failing step is logged and the
 # next one runs: partial results still come back.
@@ -88,6 +88,13 @@ step scale configs/cobahh_k80.toml --sizes $cobahh_sizes --backends gpu \
 step scale configs/cobahh_k80.toml --sizes $cobahh_sizes --backends cpu \
   --steps 50 --repeat 3 --quiet --force --out "$out/cobahh_cpu.csv"
 merge "$out/cobahh.csv" "$out/cobahh_gpu.csv" "$out/cobahh_cpu.csv"
+# Where the event-driven inputs are delivered: in the update (the default, 1.8-2.1x slower at
+# 2M-4M than one set of buffers per projection) or in a dispatch of their own before it.
+for delivery in in_update separate; do
+  step scale configs/cobahh_k80.toml --sizes ${GANGLION_DELIVERY_SIZES:-40000,400000,2000000,4000000} \
+    --backends gpu --set "simulation.gpu_event_delivery=\"$delivery\"" \
+    --steps 1000 --repeat 3 --quiet --force --out "$out/cobahh_delivery_$delivery.csv"
+done
 
 # The saccade model: 1e3 to 1e6 trials of 1000 steps (the book's 1 s), GPU and CPU.
 saccade_sizes=${GANGLION_SACCADE_SIZES:-1000,10000,100000,1000000}

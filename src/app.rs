@@ -328,11 +328,14 @@ fn check_gpu(config: &Config, shape: &Shape, plan: &RecordPlan, chunk: u64) -> R
     let _ = writeln!(s, "  GPU buffers: {}{largest}", human_bytes(required));
     let kernel = gpu::kernel_name(shape, coupling)
         .map_or("no graded coupling".into(), |k| format!("graded coupling {k}"));
-    let dispatches = gpu::dispatches_per_step(shape, coupling, binding_limit);
+    let dispatches = gpu::dispatches_per_step(shape, coupling, sim.gpu_event_delivery, binding_limit);
+    let separate = sim.gpu_event_delivery == crate::config::EventDelivery::Separate
+        && shape.projections.iter().any(|p| p.is_event_driven());
     let _ = writeln!(
         s,
-        "  GPU step: {dispatches} dispatch{}, {kernel}",
-        if dispatches == 1 { "" } else { "es" }
+        "  GPU step: {dispatches} dispatch{}, {kernel}{}",
+        if dispatches == 1 { "" } else { "es" },
+        if separate { ", events delivered separately" } else { "" }
     );
     if let Some((name, limits)) = &device {
         gpu::preflight::check(shape, coupling, limits, name)?;

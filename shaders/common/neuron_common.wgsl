@@ -22,9 +22,10 @@ struct PopulationInfo {
 // Variable k of neuron i at state[k * n + i] (structure of arrays in one buffer).
 @group(0) @binding(2) var<storage, read_write> state: array<f32>;
 // I_syn(V) = syn_i0 − syn_g·V of the graded projections, gathered by the coupling kernels for
-// this step (zero where none targets the population).
-@group(0) @binding(3) var<storage, read> syn_g: array<f32>;
-@group(0) @binding(4) var<storage, read> syn_i0: array<f32>;
+// this step (zero where none targets the population); with the delivery separate, the
+// event-driven inputs added by `deliver_inputs`.
+@group(0) @binding(3) var<storage, read_write> syn_g: array<f32>;
+@group(0) @binding(4) var<storage, read_write> syn_i0: array<f32>;
 // spikes[0] is the count; then pairs (population << 24 | step_in_chunk, neuron).
 @group(0) @binding(5) var<storage, read_write> spikes: array<atomic<u32>>;
 // Per population: first step in the chunk with a non-finite V, lowest such neuron.
@@ -60,9 +61,33 @@ struct SynInput {
     i0: f32,
 }
 
+// false where `deliver_inputs` ran before the update (simulation.gpu_event_delivery).
+override DELIVER_IN_UPDATE: bool = true;
+
 // The graded inputs, then each event-driven projection's in config order (the CPU's order).
 fn gathered_input(i: u32) -> SynInput {
+    if (!DELIVER_IN_UPDATE) {
+        return SynInput(syn_g[i], syn_i0[i]);
+    }
     return deliver_events(i, SynInput(syn_g[i], syn_i0[i]));
+}
+
+// The delivery as a dispatch of its own, before the update: the same sum as gathered_input's,
+// left in syn_g and syn_i0 for the update to read. Where no graded projection wrote them
+// this step, it starts from zero.
+@compute @workgroup_size(256)
+fn deliver_inputs(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+    let i = neuron_index(gid, groups);
+    if (i >= population.n) {
+        return;
+    }
+    var graded = SynInput(0.0, 0.0);
+    if (inputs.graded_inputs != 0u) {
+        graded = SynInput(syn_g[i], syn_i0[i]);
+    }
+    let syn = deliver_events(i, graded);
+    syn_g[i] = syn.g;
+    syn_i0[i] = syn.i0;
 }
 
 // exp_synapse::deliver for every event-driven projection into this population: the step's

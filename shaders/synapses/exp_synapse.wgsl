@@ -20,7 +20,7 @@ struct EventList {
     n: u32,
     first_source: u32,  // propagation: the sources its threads span
     end_source: u32,
-    _pad0: u32,
+    graded_inputs: u32, // delivery: 1 where graded projections also target the population
     projections: array<ExpParams, MAX_EVENT_PROJECTIONS>,
 }
 

@@ -89,6 +89,9 @@ pub struct Simulation {
     /// How the GPU sums a graded target's inputs.
     #[serde(default)]
     pub gpu_coupling: GpuCoupling,
+    /// Where the GPU delivers a population's event-driven inputs.
+    #[serde(default)]
+    pub gpu_event_delivery: EventDelivery,
     /// Caps every GPU binding (and buffer) at this many MiB, below the device's own limit:
     /// matrices larger than that are cut into parts by whole rows, as on a device with smaller
     /// bindings (how CI tests the split), and `check` counts against it.
@@ -148,6 +151,30 @@ impl GpuCoupling {
     /// The coupling runs inside the HH update, with S double-buffered.
     pub fn is_fused(self) -> bool {
         matches!(self, GpuCoupling::Fused | GpuCoupling::FusedLanes)
+    }
+}
+
+/// Where the GPU delivers the event-driven synapses' arrivals to their targets (take the
+/// step's ring slot, add it to g, sum g into the synaptic input, decay g). The results are the
+/// same bit for bit either way; only the speed differs, which `benches/real_gpu.sh` times.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum EventDelivery {
+    /// Inside the target population's update: no dispatch of its own.
+    #[default]
+    InUpdate,
+    /// One dispatch per target population before its update, which then reads the delivered
+    /// input like a graded one: a lighter update kernel for one more dispatch per step.
+    Separate,
+}
+
+impl EventDelivery {
+    /// The name in the config.
+    pub fn name(self) -> &'static str {
+        match self {
+            EventDelivery::InUpdate => "in_update",
+            EventDelivery::Separate => "separate",
+        }
     }
 }
 

@@ -46,9 +46,29 @@ fn check_prints_the_network_size() {
     assert!(ok, "{stderr}");
     // Two updates (each delivering its event-driven inputs) and two propagations.
     assert!(
-        stdout.contains("GPU step: 4 dispatches, no graded coupling"),
+        stdout.contains("GPU step: 4 dispatches, no graded coupling\n"),
         "{stdout}"
     );
+    // The deliveries apart: one more dispatch per target population.
+    let (ok, stdout, stderr) = ganglion(&[
+        "check",
+        "configs/cobahh.toml",
+        "--set",
+        "simulation.gpu_event_delivery=\"separate\"",
+    ]);
+    assert!(ok, "{stderr}");
+    assert!(
+        stdout.contains("GPU step: 6 dispatches, no graded coupling, events delivered separately\n"),
+        "{stdout}"
+    );
+    let (ok, _, stderr) = ganglion(&[
+        "check",
+        "configs/cobahh.toml",
+        "--set",
+        "simulation.gpu_event_delivery=\"apart\"",
+    ]);
+    assert!(!ok);
+    assert!(stderr.contains("gpu_event_delivery") && stderr.contains("separate"), "{stderr}");
     let (ok, _, stderr) = ganglion(&[
         "check",
         "configs/cobahh.toml",

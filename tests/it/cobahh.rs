@@ -3,7 +3,9 @@
 
 use crate::common::*;
 use ganglion::backend::cpu::CpuBackend;
-use ganglion::backend::gpu::GpuBackend;
+use ganglion::backend::gpu::{GpuBackend, GpuOptions};
+use ganglion::backend::Backend;
+use ganglion::config::EventDelivery;
 use ganglion::record::{RecordPlan, Spike};
 use ganglion::stats;
 
@@ -322,4 +324,80 @@ fn synaptic_conductances_can_be_recorded_on_both_backends() {
         err.contains("g_ei") && err.contains("g_ee") && err.contains("g_ie"),
         "{err}"
     );
+}
+
+/// A GPU backend delivering the event-driven inputs as `delivery` says.
+fn gpu_delivering(
+    net: &ganglion::network::Network,
+    plan: &RecordPlan,
+    delivery: EventDelivery,
+) -> GpuBackend {
+    let options = GpuOptions { event_delivery: delivery, ..Default::default() };
+    GpuBackend::with_options(net, plan, None, options).unwrap_or_else(|e| panic!("{delivery:?}: {e}"))
+}
+
+/// Noisy HH neurons coupled by the graded synapse that also take event-driven conductances
+/// from LIF drivers: one population with both kinds of input.
+const GRADED_AND_EVENTS: &str = r#"
+[simulation]
+dt_ms = 0.01
+duration_ms = 20.0
+seed = 5
+
+[populations.hh]
+model = "hh"
+size = 50
+params = { i_ext = 5.0, noise_sigma = 2.0 }
+init = { v = { uniform = [-70.0, -60.0] } }
+
+[populations.drive]
+model = "lif"
+size = 30
+params = { input = { noise = { mean = 0.3, sigma = 2.0 } }, t_ref = 1.0 }
+
+[projections.hh_hh]
+source = "hh"
+target = "hh"
+synapse = "graded"
+params = { v_rev = 20.0, w = 1.0 }
+weight = { uniform = [0.0, 0.02] }
+connectivity = { rule = "fixed_indegree", k = 10, autapses = false }
+
+[projections.drive_hh]
+source = "drive"
+target = "hh"
+synapse = "exp_cond"
+params = { tau_ms = 3.0, e_rev = 0.0, delay_ms = 0.2 }
+weight = { uniform = [0.0, 0.05] }
+connectivity = { rule = "fixed_probability", p = 0.3 }
+
+[record]
+spikes = ["hh", "drive"]
+traces = [{ population = "hh", variables = ["v", "g_drive_hh"], neurons = "all" }]
+"#;
+
+#[test]
+fn delivering_events_in_a_dispatch_of_their_own_changes_nothing_bit_for_bit() {
+    let cases = [
+        ("cobahh", shipped("cobahh.toml", &["simulation.duration_ms=25"])),
+        ("graded and events", parsed(GRADED_AND_EVENTS, &[])),
+    ];
+    for (name, (config, net)) in cases {
+        let plan = RecordPlan::from_config(&config);
+        let mut inside = gpu_delivering(&net, &plan, EventDelivery::InUpdate);
+        let mut separate = gpu_delivering(&net, &plan, EventDelivery::Separate);
+        assert!(!inside.info().device.contains("delivered separately"), "{name}");
+        assert!(separate.info().device.contains("events delivered separately"), "{name}");
+        let a = run_in_memory(&net, &mut inside, &plan);
+        let b = run_in_memory(&net, &mut separate, &plan);
+        let c = run_in_memory(&net, &mut CpuBackend::<f32>::new(&net), &plan);
+        for (p, trains) in a.spikes.iter().enumerate() {
+            assert!(trains.len() > 20, "{name}: population {p} fires ({})", trains.len());
+        }
+        // The same operations on the same values, the sum stored once in between.
+        assert_eq!(a.spikes, b.spikes, "{name}");
+        assert_eq!(a.traces, b.traces, "{name}");
+        assert_eq!(inside.read_state().unwrap(), separate.read_state().unwrap(), "{name}");
+        assert_eq!(b.spikes, c.spikes, "{name}: GPU vs CPU");
+    }
 }

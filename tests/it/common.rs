@@ -49,7 +49,7 @@ pub fn gpu_backend_capped(
     let options = ganglion::backend::gpu::GpuOptions {
         coupling,
         max_binding_bytes: cap,
-        memory_bytes: None,
+        ..Default::default()
     };
     GpuBackend::with_options(net, plan, None, options)
         .unwrap_or_else(|e| panic!("{coupling:?}, cap {cap:?}: {e}"))

@@ -2,7 +2,7 @@
 //! the policy behind `simulation.gpu_coupling`, apart from the buffers and dispatches that
 //! carry it out. It reads only the network's shape, so `check` applies it without building.
 
-use crate::config::GpuCoupling;
+use crate::config::{EventDelivery, GpuCoupling};
 use crate::error::{Error, Result};
 use super::split;
 use crate::shape::Shape;
@@ -105,12 +105,18 @@ pub fn kernel_name(net: &Shape, resolved: GpuCoupling) -> Option<&'static str> {
 /// Compute dispatches per step under the `resolved` kernel, trace gathers aside: each costs
 /// several µs on a real GPU whatever the network's size, so small networks are bound by this
 /// count. Per graded projection one (two for `blocked`: its sums, then their parts added)
-/// unless fused; one update per population (which delivers its event-driven inputs); one
+/// unless fused; one update per population (which delivers its event-driven inputs, unless
+/// `delivery` is separate: then one delivery per population receiving them); one
 /// propagation per population with event-driven projections leaving it; for synapses written
 /// as equations their summations and deliveries, and the resets of models written as
 /// equations. A matrix cut into parts to fit bindings of `binding_limit` bytes takes a
 /// coupling (or fused update) or propagation per part (counted at the fewest parts).
-pub fn dispatches_per_step(net: &Shape, resolved: GpuCoupling, binding_limit: u64) -> usize {
+pub fn dispatches_per_step(
+    net: &Shape,
+    resolved: GpuCoupling,
+    delivery: EventDelivery,
+    binding_limit: u64,
+) -> usize {
     let per_projection = match resolved {
         _ if resolved.is_fused() => 0,
         GpuCoupling::Blocked => 2,
@@ -145,13 +151,19 @@ pub fn dispatches_per_step(net: &Shape, resolved: GpuCoupling, binding_limit: u6
             split::parts_needed(synapses, rows, binding_limit) as usize
         })
         .sum();
+    let deliveries = match delivery {
+        EventDelivery::InUpdate => 0,
+        EventDelivery::Separate => (0..net.populations.len())
+            .filter(|&pop| net.projections.iter().any(|p| p.is_event_driven() && p.target == pop))
+            .count(),
+    };
     let equations: u64 = net.projections.iter().filter_map(|p| p.equation_passes).sum();
     let resets = net
         .populations
         .iter()
         .filter(|p| p.model.equations().is_some_and(|m| !m.reset.is_empty()))
         .count();
-    updates + graded + propagations + equations as usize + resets
+    updates + deliveries + graded + propagations + equations as usize + resets
 }
 
 /// Bell & Garland (2008, NVIDIA TR-2008-004): for CSR sums, a warp per row beats a thread per

@@ -13,6 +13,7 @@ use super::split;
 use super::kernels::Kernels;
 use super::kernels::{EventListGpu, ExpParamsGpu, MAX_EVENT_PROJECTIONS, WEIGHT_ONE, WEIGHT_PER_INSTANCE, WEIGHT_PER_SYNAPSE};
 use super::Shared;
+use crate::config::SynapseModel;
 use crate::connectivity::Weights;
 use crate::error::{Error, Result};
 use crate::model::exp_synapse::ExpKind;
@@ -156,7 +157,12 @@ impl EventBuffers {
                 .filter(|((_, target), _)| *target == pop)
                 .map(|(_, q)| *q)
                 .collect();
-            let l = event_list(net, pop, true, &chosen, 0..0)?;
+            let mut l = event_list(net, pop, true, &chosen, 0..0)?;
+            l.graded_inputs = net
+                .projections
+                .iter()
+                .any(|q| q.target == pop && matches!(q.synapse, SynapseModel::Graded(_)))
+                as u32;
             let label = format!("{}.inputs", net.populations[pop].name);
             inputs.push(ctx.storage_buffer(&label, bytemuck::bytes_of(&l))?);
         }

@@ -5,6 +5,7 @@ use super::blocked::BlockGeometry;
 use super::context::GpuContext;
 use crate::shaders::compose;
 use crate::error::{Error, Result};
+use crate::config::EventDelivery;
 use crate::model::NeuronKind;
 use bytemuck::{Pod, Zeroable};
 
@@ -91,7 +92,9 @@ pub struct EventListGpu {
     /// Propagation: the sources its threads span.
     pub first_source: u32,
     pub end_source: u32,
-    pub _pad: u32,
+    /// Delivery: 1 where graded projections also target the population (their sums are in
+    /// syn_g and syn_i0 before the separate delivery adds the events').
+    pub graded_inputs: u32,
     pub projections: [ExpParamsGpu; MAX_EVENT_PROJECTIONS],
 }
 
@@ -392,13 +395,14 @@ pub enum Update {
 
 /// params, step, state, syn_g, syn_i0, spikes, status, spiked, the incoming event-driven
 /// projections, g, rings, the population's `PopulationInfo` and its model data: see
-/// neuron_common.wgsl.
+/// neuron_common.wgsl. syn_g and syn_i0 are written by the separate delivery
+/// (`EventDelivery::Separate`), which runs on the update's bindings.
 pub const NEURON_SLOTS: [Slot; 13] = [
     Slot::Uniform,
     Slot::StepInfo,
     Slot::ReadWrite,
-    Slot::Read,
-    Slot::Read,
+    Slot::ReadWrite,
+    Slot::ReadWrite,
     Slot::ReadWrite,
     Slot::ReadWrite,
     Slot::ReadWrite,
@@ -424,6 +428,10 @@ pub struct Kernels {
     updates: Vec<(&'static str, Update, Kernel)>,
     /// `DRAWN_WEIGHTS` of procedural.wgsl for the kernels that may draw weights.
     drawn_weights: [(&'static str, f64); 1],
+    /// `DELIVER_IN_UPDATE` of neuron_common.wgsl for the plain updates.
+    deliver_in_update: [(&'static str, f64); 1],
+    /// Each model's separate delivery (`deliver_inputs`), built on first need.
+    deliveries: Vec<(&'static str, Kernel)>,
     pub coupling: Kernel,
     pub coupling_lanes: Kernel,
     /// Built only for `GpuCoupling::Blocked`.
@@ -435,13 +443,21 @@ pub struct Kernels {
 impl Kernels {
     /// The shared kernels, with the blocked coupling's cut for `blocked` if given, and the
     /// code that draws procedural weights where `drawn_weights`; the models' updates are added
-    /// by `add_update`.
-    pub fn new(ctx: &GpuContext, blocked: Option<BlockGeometry>, drawn_weights: bool) -> Result<Kernels> {
+    /// by `add_update`, each delivering its event-driven inputs as `delivery` says.
+    pub fn new(
+        ctx: &GpuContext,
+        blocked: Option<BlockGeometry>,
+        drawn_weights: bool,
+        delivery: EventDelivery,
+    ) -> Result<Kernels> {
         use Slot::*;
         let drawn = [("DRAWN_WEIGHTS", drawn_weights as u8 as f64)];
+        let in_update = (delivery == EventDelivery::InUpdate) as u8 as f64;
         Ok(Kernels {
             updates: Vec::new(),
             drawn_weights: drawn,
+            deliver_in_update: [("DELIVER_IN_UPDATE", in_update)],
+            deliveries: Vec::new(),
             coupling: Kernel::with_overrides(
                 ctx,
                 "graded_coupling",
@@ -504,7 +520,7 @@ impl Kernels {
                 kind.update_wgsl()?,
                 "update_neurons",
                 &update_slots(kind),
-                &[],
+                &self.deliver_in_update,
             )?,
             Update::Coupled | Update::CoupledLanes => {
                 let module = kind.fused_coupling_shader().ok_or_else(|| {
@@ -522,6 +538,30 @@ impl Kernels {
         };
         self.updates.push((kind.name(), way, kernel));
         Ok(())
+    }
+
+    /// Whether the updates leave the event-driven inputs to `delivery`'s kernels.
+    pub fn delivers_separately(&self) -> bool {
+        self.deliver_in_update[0].1 == 0.0
+    }
+
+    /// `kind`'s separate delivery of its event-driven inputs (`deliver_inputs` in
+    /// neuron_common.wgsl), on the plain update's bindings; built on first need.
+    pub fn delivery(&mut self, ctx: &GpuContext, kind: &dyn NeuronKind) -> Result<Kernel> {
+        if let Some((_, k)) = self.deliveries.iter().find(|(k, _)| *k == kind.name()) {
+            return Ok(k.clone());
+        }
+        let label = format!("{}_delivery", kind.name());
+        let kernel = Kernel::from_source(
+            ctx,
+            &label,
+            kind.update_wgsl()?,
+            "deliver_inputs",
+            &update_slots(kind),
+            &[],
+        )?;
+        self.deliveries.push((kind.name(), kernel.clone()));
+        Ok(kernel)
     }
 
     /// `kind`'s update of the given way (built by `add_update`).

@@ -140,6 +140,7 @@ pub fn shared_structs() -> Vec<(&'static str, StructLayout)> {
                     n,
                     first_source,
                     end_source,
+                    graded_inputs,
                     projections
                 }
             ),

@@ -3,7 +3,8 @@
 //!
 //! Per step, in one compute pass: gather the traces due at this step; every graded projection's
 //! coupling in config order (unless fused into the update); every population's update
-//! (delivery of its event-driven synapses, state, noise, spike detection, divergence flag);
+//! (delivery of its event-driven synapses, state, noise, spike detection, divergence flag;
+//! with `gpu_event_delivery = "separate"` the deliveries run first, one dispatch each);
 //! then, per source population, the propagation of the step's spikes into the delay rings of
 //! its event-driven projections. The order is the CPU backend's.
 //!
@@ -37,7 +38,7 @@ pub mod split;
 mod submit;
 
 use super::{Backend, BackendInfo, NetworkState};
-use crate::config::{GpuCoupling, Precision};
+use crate::config::{EventDelivery, GpuCoupling, Precision};
 use crate::error::{Error, Result};
 use crate::network::Network;
 use crate::record::{samples_in, ChunkOutput, RecordPlan};
@@ -82,6 +83,8 @@ pub struct GpuOptions {
     /// The device's memory where the config declares it (`simulation.gpu_memory_gib`): a
     /// network needing more is refused before any buffer.
     pub memory_bytes: Option<u64>,
+    /// Where the event-driven inputs are delivered (`simulation.gpu_event_delivery`).
+    pub event_delivery: EventDelivery,
 }
 
 impl From<GpuCoupling> for GpuOptions {
@@ -100,6 +103,7 @@ impl GpuOptions {
             coupling: sim.gpu_coupling,
             max_binding_bytes: sim.gpu_max_binding_mib.map(|mib| mib << 20),
             memory_bytes: sim.gpu_memory_gib.map(|gib| (gib * (1u64 << 30) as f64) as u64),
+            event_delivery: sim.gpu_event_delivery,
         }
     }
 
@@ -191,7 +195,7 @@ impl GpuBackend {
             })
             .transpose()?;
         let drawn_weights = net.projections.iter().any(|p| p.procedural.as_ref().is_some_and(|r| r.weight.is_some()));
-        let mut kernels = Kernels::new(&ctx, blocked_geometry, drawn_weights)?;
+        let mut kernels = Kernels::new(&ctx, blocked_geometry, drawn_weights, options.event_delivery)?;
         let (steps_per_submit, spike_capacity) = sizing::submit_plan(
             &shape,
             plan,
@@ -306,11 +310,16 @@ impl Backend for GpuBackend {
             kind: "gpu",
             // Benchmarks compare the coupling kernels: name the one that ran.
             device: format!(
-                "{}, {:?}{}",
+                "{}, {:?}{}{}",
                 self.ctx.info.name,
                 self.ctx.info.backend,
                 self.coupling_name
-                    .map_or(String::new(), |k| format!(", coupling {k}"))
+                    .map_or(String::new(), |k| format!(", coupling {k}")),
+                if self.populations.iter().any(|p| p.delivery.is_some()) {
+                    ", events delivered separately"
+                } else {
+                    ""
+                }
             ),
             precision: Precision::F32,
         }

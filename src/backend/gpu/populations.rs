@@ -26,6 +26,9 @@ pub struct PopulationBuffers {
     /// or with fused coupling one per part of its projection's matrix (cut to fit bindings),
     /// stepping that part's rows.
     pub bind_groups: Vec<(wgpu::BindGroup, u32)>,
+    /// The delivery of its event-driven inputs, where it runs before the update
+    /// (`EventDelivery::Separate`) and the population has any: on the update's bindings.
+    pub delivery: Option<Kernel>,
     /// Models written as equations: the reset and the refresh of subexpressions, where they
     /// have one.
     pub reset: Option<(Kernel, wgpu::BindGroup)>,
@@ -189,6 +192,10 @@ pub(crate) fn build(
             let group = kernel.bind(ctx, &label, &resources);
             Ok((kernel, group))
         };
+        let receives_events = net.projections.iter().any(|q| q.target == index && q.event.is_some());
+        let delivery = (kernels.delivers_separately() && receives_events && update == Update::Plain)
+            .then(|| kernels.delivery(ctx, kind))
+            .transpose()?;
         let (reset, refresh) = match kind.equations() {
             Some(m) => (
                 (!m.reset.is_empty()).then(|| entry("reset_neurons")).transpose()?,
@@ -204,6 +211,7 @@ pub(crate) fn build(
             double_buffered,
             state,
             bind_groups,
+            delivery,
             reset,
             refresh,
         });

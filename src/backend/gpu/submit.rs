@@ -125,6 +125,14 @@ impl GpuBackend {
                     pass.dispatch_workgroups(sum.groups.0, sum.groups.1, 1);
                 }
                 for pop in &self.populations {
+                    if let (Some(delivery), Some((group, n))) = (&pop.delivery, pop.bind_groups.first()) {
+                        pass.set_pipeline(&delivery.pipeline);
+                        pass.set_bind_group(0, group, &[step_offset]);
+                        let (x, y) = dispatch_size(*n);
+                        pass.dispatch_workgroups(x, y, 1);
+                    }
+                }
+                for pop in &self.populations {
                     pass.set_pipeline(&self.kernels.update(pop.kind, pop.update).pipeline);
                     for (group, n_rows) in &pop.bind_groups {
                         pass.set_bind_group(0, group, &[step_offset]);
