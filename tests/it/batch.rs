@@ -4,7 +4,7 @@
 
 use crate::common::*;
 use ganglion::backend::Backend;
-use ganglion::config::GpuCoupling;
+use ganglion::config::{EventDelivery, GpuCoupling};
 use ganglion::network::Network;
 use ganglion::record::{RecordPlan, Spike};
 use ganglion::sweep::batch;
@@ -316,4 +316,32 @@ fn procedural_rows_of_several_seeds_are_drawn_side_by_side_in_one_batch_and_each
     let merged = merge_all(&nets);
     assert!(merged.net.projections.iter().all(|p| p.own_seeds() && p.block_weights.is_none()));
     assert_batch_is_single_runs(&nets, GpuCoupling::Auto, &[None]);
+}
+
+#[test]
+fn a_batch_delivering_its_events_apart_equals_each_instances_own_run() {
+    // HH neurons taking graded and event-driven inputs, each instance of its own seed (its own
+    // matrices, noise and starting states), the deliveries in dispatches of their own.
+    let nets: Vec<Network> = [5, 6, 7]
+        .iter()
+        .map(|s| parsed(crate::cobahh::GRADED_AND_EVENTS, &[&format!("simulation.seed={s}")]).1)
+        .collect();
+    let merged = merge_all(&nets);
+    let mut gpu = gpu_backend_delivering(&merged.net, &merged.plan, EventDelivery::Separate);
+    let out = run_in_memory(&merged.net, &mut gpu, &merged.plan);
+    let state = gpu.read_state().unwrap();
+    for (k, net) in nets.iter().enumerate() {
+        let plan = RecordPlan::all_spikes(net);
+        let mut alone = gpu_backend_delivering(net, &plan, EventDelivery::InUpdate);
+        let own = run_in_memory(net, &mut alone, &plan);
+        let own_state = alone.read_state().unwrap();
+        for (p, pop) in net.populations.iter().enumerate() {
+            let n = pop.size;
+            assert!(own.spikes[p].len() > 20, "instance {k} population {p} fires");
+            assert_eq!(instance_spikes(&out.spikes[p], k, n), own.spikes[p], "instance {k}, population {p}");
+            for (var, values) in own_state[p].iter().enumerate() {
+                assert_eq!(&state[p][var][k * n..(k + 1) * n], &values[..], "instance {k}, variable {var}");
+            }
+        }
+    }
 }

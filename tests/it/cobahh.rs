@@ -3,7 +3,7 @@
 
 use crate::common::*;
 use ganglion::backend::cpu::CpuBackend;
-use ganglion::backend::gpu::{GpuBackend, GpuOptions};
+use ganglion::backend::gpu::GpuBackend;
 use ganglion::backend::Backend;
 use ganglion::config::EventDelivery;
 use ganglion::record::{RecordPlan, Spike};
@@ -326,19 +326,9 @@ fn synaptic_conductances_can_be_recorded_on_both_backends() {
     );
 }
 
-/// A GPU backend delivering the event-driven inputs as `delivery` says.
-fn gpu_delivering(
-    net: &ganglion::network::Network,
-    plan: &RecordPlan,
-    delivery: EventDelivery,
-) -> GpuBackend {
-    let options = GpuOptions { event_delivery: delivery, ..Default::default() };
-    GpuBackend::with_options(net, plan, None, options).unwrap_or_else(|e| panic!("{delivery:?}: {e}"))
-}
-
 /// Noisy HH neurons coupled by the graded synapse that also take event-driven conductances
 /// from LIF drivers: one population with both kinds of input.
-const GRADED_AND_EVENTS: &str = r#"
+pub const GRADED_AND_EVENTS: &str = r#"
 [simulation]
 dt_ms = 0.01
 duration_ms = 20.0
@@ -384,8 +374,8 @@ fn delivering_events_in_a_dispatch_of_their_own_changes_nothing_bit_for_bit() {
     ];
     for (name, (config, net)) in cases {
         let plan = RecordPlan::from_config(&config);
-        let mut inside = gpu_delivering(&net, &plan, EventDelivery::InUpdate);
-        let mut separate = gpu_delivering(&net, &plan, EventDelivery::Separate);
+        let mut inside = gpu_backend_delivering(&net, &plan, EventDelivery::InUpdate);
+        let mut separate = gpu_backend_delivering(&net, &plan, EventDelivery::Separate);
         assert!(!inside.info().device.contains("delivered separately"), "{name}");
         assert!(separate.info().device.contains("events delivered separately"), "{name}");
         let a = run_in_memory(&net, &mut inside, &plan);

@@ -3,7 +3,7 @@
 
 use ganglion::backend::gpu::{GpuBackend, GpuContext};
 use ganglion::backend::Backend;
-use ganglion::config::GpuCoupling;
+use ganglion::config::{EventDelivery, GpuCoupling};
 use ganglion::config::{self, Config};
 use ganglion::network::Network;
 use ganglion::record::RecordPlan;
@@ -53,6 +53,12 @@ pub fn gpu_backend_capped(
     };
     GpuBackend::with_options(net, plan, None, options)
         .unwrap_or_else(|e| panic!("{coupling:?}, cap {cap:?}: {e}"))
+}
+
+/// A GPU backend for `net` delivering the event-driven inputs as `delivery` says.
+pub fn gpu_backend_delivering(net: &Network, plan: &RecordPlan, delivery: EventDelivery) -> GpuBackend {
+    let options = ganglion::backend::gpu::GpuOptions { event_delivery: delivery, ..Default::default() };
+    GpuBackend::with_options(net, plan, None, options).unwrap_or_else(|e| panic!("{delivery:?}: {e}"))
 }
 
 /// `configs/hh_ring_1k.toml` with `overrides`, every neuron starting from a random state drawn
