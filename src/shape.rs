@@ -202,6 +202,13 @@ impl Shape {
             .iter()
             .any(|p| p.is_event_driven() && p.source == index)
     }
+
+    /// Whether population `index` is the target of built-in event-driven projections.
+    pub fn receives_events(&self, index: usize) -> bool {
+        self.projections
+            .iter()
+            .any(|p| p.is_event_driven() && p.target == index)
+    }
 }
 
 #[cfg(test)]

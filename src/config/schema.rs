@@ -168,16 +168,6 @@ pub enum EventDelivery {
     Separate,
 }
 
-impl EventDelivery {
-    /// The name in the config.
-    pub fn name(self) -> &'static str {
-        match self {
-            EventDelivery::InUpdate => "in_update",
-            EventDelivery::Separate => "separate",
-        }
-    }
-}
-
 fn default_seed() -> u64 {
     1
 }

@@ -1,7 +1,7 @@
 //! Helpers shared by the integration tests.
 #![allow(dead_code)]
 
-use ganglion::backend::gpu::{GpuBackend, GpuContext};
+use ganglion::backend::gpu::{GpuBackend, GpuContext, GpuOptions};
 use ganglion::backend::Backend;
 use ganglion::config::{EventDelivery, GpuCoupling};
 use ganglion::config::{self, Config};
@@ -46,19 +46,16 @@ pub fn gpu_backend_capped(
     coupling: GpuCoupling,
     cap: Option<u64>,
 ) -> GpuBackend {
-    let options = ganglion::backend::gpu::GpuOptions {
-        coupling,
-        max_binding_bytes: cap,
-        ..Default::default()
-    };
-    GpuBackend::with_options(net, plan, None, options)
-        .unwrap_or_else(|e| panic!("{coupling:?}, cap {cap:?}: {e}"))
+    gpu_backend_of(net, plan, GpuOptions { coupling, max_binding_bytes: cap, ..Default::default() })
 }
 
 /// A GPU backend for `net` delivering the event-driven inputs as `delivery` says.
 pub fn gpu_backend_delivering(net: &Network, plan: &RecordPlan, delivery: EventDelivery) -> GpuBackend {
-    let options = ganglion::backend::gpu::GpuOptions { event_delivery: delivery, ..Default::default() };
-    GpuBackend::with_options(net, plan, None, options).unwrap_or_else(|e| panic!("{delivery:?}: {e}"))
+    gpu_backend_of(net, plan, GpuOptions { event_delivery: delivery, ..Default::default() })
+}
+
+fn gpu_backend_of(net: &Network, plan: &RecordPlan, options: GpuOptions) -> GpuBackend {
+    GpuBackend::with_options(net, plan, None, options).unwrap_or_else(|e| panic!("{options:?}: {e}"))
 }
 
 /// `configs/hh_ring_1k.toml` with `overrides`, every neuron starting from a random state drawn

@@ -153,9 +153,7 @@ pub fn dispatches_per_step(
         .sum();
     let deliveries = match delivery {
         EventDelivery::InUpdate => 0,
-        EventDelivery::Separate => (0..net.populations.len())
-            .filter(|&pop| net.projections.iter().any(|p| p.is_event_driven() && p.target == pop))
-            .count(),
+        EventDelivery::Separate => (0..net.populations.len()).filter(|&pop| net.receives_events(pop)).count(),
     };
     let equations: u64 = net.projections.iter().filter_map(|p| p.equation_passes).sum();
     let resets = net

@@ -428,10 +428,9 @@ pub struct Kernels {
     updates: Vec<(&'static str, Update, Kernel)>,
     /// `DRAWN_WEIGHTS` of procedural.wgsl for the kernels that may draw weights.
     drawn_weights: [(&'static str, f64); 1],
-    /// `DELIVER_IN_UPDATE` of neuron_common.wgsl for the plain updates.
-    deliver_in_update: [(&'static str, f64); 1],
-    /// Each model's separate delivery (`deliver_inputs`), built on first need.
-    deliveries: Vec<(&'static str, Kernel)>,
+    /// Where the plain updates deliver the event-driven inputs (`DELIVER_IN_UPDATE` of
+    /// neuron_common.wgsl).
+    delivery: EventDelivery,
     pub coupling: Kernel,
     pub coupling_lanes: Kernel,
     /// Built only for `GpuCoupling::Blocked`.
@@ -452,12 +451,10 @@ impl Kernels {
     ) -> Result<Kernels> {
         use Slot::*;
         let drawn = [("DRAWN_WEIGHTS", drawn_weights as u8 as f64)];
-        let in_update = (delivery == EventDelivery::InUpdate) as u8 as f64;
         Ok(Kernels {
             updates: Vec::new(),
             drawn_weights: drawn,
-            deliver_in_update: [("DELIVER_IN_UPDATE", in_update)],
-            deliveries: Vec::new(),
+            delivery,
             coupling: Kernel::with_overrides(
                 ctx,
                 "graded_coupling",
@@ -520,7 +517,7 @@ impl Kernels {
                 kind.update_wgsl()?,
                 "update_neurons",
                 &update_slots(kind),
-                &self.deliver_in_update,
+                &[("DELIVER_IN_UPDATE", (self.delivery == EventDelivery::InUpdate) as u8 as f64)],
             )?,
             Update::Coupled | Update::CoupledLanes => {
                 let module = kind.fused_coupling_shader().ok_or_else(|| {
@@ -542,26 +539,15 @@ impl Kernels {
 
     /// Whether the updates leave the event-driven inputs to `delivery`'s kernels.
     pub fn delivers_separately(&self) -> bool {
-        self.deliver_in_update[0].1 == 0.0
+        self.delivery == EventDelivery::Separate
     }
 
     /// `kind`'s separate delivery of its event-driven inputs (`deliver_inputs` in
-    /// neuron_common.wgsl), on the plain update's bindings; built on first need.
-    pub fn delivery(&mut self, ctx: &GpuContext, kind: &dyn NeuronKind) -> Result<Kernel> {
-        if let Some((_, k)) = self.deliveries.iter().find(|(k, _)| *k == kind.name()) {
-            return Ok(k.clone());
-        }
+    /// neuron_common.wgsl), on the plain update's bindings (built once per device: the
+    /// context caches kernels).
+    pub fn delivery(&self, ctx: &GpuContext, kind: &dyn NeuronKind) -> Result<Kernel> {
         let label = format!("{}_delivery", kind.name());
-        let kernel = Kernel::from_source(
-            ctx,
-            &label,
-            kind.update_wgsl()?,
-            "deliver_inputs",
-            &update_slots(kind),
-            &[],
-        )?;
-        self.deliveries.push((kind.name(), kernel.clone()));
-        Ok(kernel)
+        Kernel::from_source(ctx, &label, kind.update_wgsl()?, "deliver_inputs", &update_slots(kind), &[])
     }
 
     /// `kind`'s update of the given way (built by `add_update`).

@@ -125,10 +125,11 @@ impl GpuBackend {
                     pass.dispatch_workgroups(sum.groups.0, sum.groups.1, 1);
                 }
                 for pop in &self.populations {
-                    if let (Some(delivery), Some((group, n))) = (&pop.delivery, pop.bind_groups.first()) {
+                    if let Some(delivery) = &pop.delivery {
+                        // A plain update's one bind group, over the whole population.
                         pass.set_pipeline(&delivery.pipeline);
-                        pass.set_bind_group(0, group, &[step_offset]);
-                        let (x, y) = dispatch_size(*n);
+                        pass.set_bind_group(0, &pop.bind_groups[0].0, &[step_offset]);
+                        let (x, y) = dispatch_size(pop.size);
                         pass.dispatch_workgroups(x, y, 1);
                     }
                 }
