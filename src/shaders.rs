@@ -19,6 +19,7 @@ modules!(
     "common/philox",
     "common/philox_check",
     "common/step_info",
+    "common/state",
     "common/neuron_common",
     "common/instances",
     "common/record",

@@ -1,6 +1,6 @@
-// requires: common/philox common/step_info synapses/exp_synapse
+// requires: common/philox common/step_info synapses/exp_synapse common/state
 // What every neuron kernel shares (after step_info.wgsl and exp_synapse.wgsl): the per-step
-// slot, the state and synaptic-input buffers, the delivery of event-driven synapses, spike
+// slot, the synaptic-input buffers (the state is common/state.wgsl's), the delivery of event-driven synapses, spike
 // output and divergence flags. Prepended (after philox.wgsl) to each model's shader, which
 // declares its own `Params` (read through common/instances.wgsl).
 
@@ -19,8 +19,6 @@ struct PopulationInfo {
 
 @group(0) @binding(11) var<uniform> population: PopulationInfo;
 
-// Variable k of neuron i at state[k * n + i] (structure of arrays in one buffer).
-@group(0) @binding(2) var<storage, read_write> state: array<f32>;
 // I_syn(V) = syn_i0 − syn_g·V of the graded projections, gathered by the coupling kernels for
 // this step (zero where none targets the population); with the delivery separate, the
 // event-driven inputs added by `deliver_inputs`.

@@ -49,17 +49,16 @@ fn advance_gate(x: f32, alpha: f32, beta: f32, dt: f32, integrator: u32) -> f32 
 // dispatch (hh_coupled.wgsl) and S must be double-buffered.
 fn step(i: u32, syn: SynInput, s_now: u32, s_next: u32) {
     let local = enter_instance(i);
-    let n_all = population.n;
     let dt = population.dt;
     var xi = 0.0;
     if (p.noise_sigma != 0.0) {
         xi = normal_draw(noise_key, local, step_info.step_lo, step_info.step_hi, population.index, VOLTAGE_NOISE);
     }
 
-    let v = state[V * n_all + i];
-    let m = state[M * n_all + i];
-    let h = state[H * n_all + i];
-    let n = state[N * n_all + i];
+    let v = state_at(V, i);
+    let m = state_at(M, i);
+    let h = state_at(H, i);
+    let n = state_at(N, i);
     let m3h = m * m * m * h;
     let n2 = n * n;
     let i_na = p.g_na * m3h * (v - p.e_na);
@@ -68,11 +67,11 @@ fn step(i: u32, syn: SynInput, s_now: u32, s_next: u32) {
     let i_total = p.i_ext - i_na - i_k - i_l + current(syn, v);
     let v_new = v + (dt * i_total + p.noise_sigma * sqrt(dt) * xi) / p.c_m;
 
-    state[M * n_all + i] = advance_gate(m, alpha_m(v), beta_m(v), dt, p.integrator);
-    state[H * n_all + i] = advance_gate(h, alpha_h(v), beta_h(v), dt, p.integrator);
-    state[N * n_all + i] = advance_gate(n, alpha_n(v), beta_n(v), dt, p.integrator);
-    state[s_next * n_all + i] = advance_gate(state[s_now * n_all + i], alpha_s(v), beta_s(v), dt, p.integrator);
-    state[V * n_all + i] = v_new;
+    set_state(M, i, advance_gate(m, alpha_m(v), beta_m(v), dt, p.integrator));
+    set_state(H, i, advance_gate(h, alpha_h(v), beta_h(v), dt, p.integrator));
+    set_state(N, i, advance_gate(n, alpha_n(v), beta_n(v), dt, p.integrator));
+    set_state(s_next, i, advance_gate(state_at(s_now, i), alpha_s(v), beta_s(v), dt, p.integrator));
+    set_state(V, i, v_new);
 
     emit_spike(population.index, population.record_spikes, i, v < p.v_threshold && v_new >= p.v_threshold);
     check_finite(population.index, i, v_new);

@@ -44,13 +44,12 @@ fn update_neurons(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_wo
         return;
     }
     _ = enter_instance(i);
-    let n_all = population.n;
     let dt = population.dt;
 
-    let v = state[V * n_all + i];
-    let m = state[M * n_all + i];
-    let h = state[H * n_all + i];
-    let n = state[N * n_all + i];
+    let v = state_at(V, i);
+    let m = state_at(M, i);
+    let h = state_at(H, i);
+    let n = state_at(N, i);
     let m3h = m * m * m * h;
     let n2 = n * n;
     let g_na = p.g_na * m3h;
@@ -62,18 +61,18 @@ fn update_neurons(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_wo
     let v_inf = a / b;
     let v_new = v_inf + (v - v_inf) * exp(-b * dt);
 
-    state[M * n_all + i] = advance_gate(m, alpha_m(v, p.v_t), beta_m(v, p.v_t), dt);
-    state[H * n_all + i] = advance_gate(h, alpha_h(v, p.v_t), beta_h(v, p.v_t), dt);
-    state[N * n_all + i] = advance_gate(n, alpha_n(v, p.v_t), beta_n(v, p.v_t), dt);
-    state[V * n_all + i] = v_new;
+    set_state(M, i, advance_gate(m, alpha_m(v, p.v_t), beta_m(v, p.v_t), dt));
+    set_state(H, i, advance_gate(h, alpha_h(v, p.v_t), beta_h(v, p.v_t), dt));
+    set_state(N, i, advance_gate(n, alpha_n(v, p.v_t), beta_n(v, p.v_t), dt));
+    set_state(V, i, v_new);
 
     // Brian2's threshold and refractoriness (`threshold='v > -20*mV', refractory=3*ms`): a
     // neuron R steps past its spike may fire again, whenever V is above threshold then.
     var fired = false;
-    let steps_left = max(state[REFRACTORY * n_all + i] - 1.0, 0.0);
-    state[REFRACTORY * n_all + i] = steps_left;
+    let steps_left = max(state_at(REFRACTORY, i) - 1.0, 0.0);
+    set_state(REFRACTORY, i, steps_left);
     if (steps_left == 0.0 && v_new > p.v_threshold) {
-        state[REFRACTORY * n_all + i] = p.refractory_steps;
+        set_state(REFRACTORY, i, p.refractory_steps);
         fired = true;
     }
     emit_spike(population.index, population.record_spikes, i, fired);

@@ -46,7 +46,6 @@ fn update_neurons(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_wo
         return;
     }
     let local = enter_instance(i);
-    let n_all = population.n;
     let dt = population.dt;
     let t = f32(step_info.step_lo) * dt;
     var xi = 0.0;
@@ -57,12 +56,12 @@ fn update_neurons(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_wo
     // Every step, refractory or not: the synapses' arrivals and decay do not wait.
     let syn = gathered_input(i);
     var fired = false;
-    let refractory = state[REFRACTORY * n_all + i];
+    let refractory = state_at(REFRACTORY, i);
     if (refractory > 0.0) {
-        state[REFRACTORY * n_all + i] = refractory - 1.0;
-        state[V * n_all + i] = p.v_reset;
+        set_state(REFRACTORY, i, refractory - 1.0);
+        set_state(V, i, p.v_reset);
     } else {
-        let v = state[V * n_all + i];
+        let v = state_at(V, i);
         let i_total = input_current(t, xi) + current(syn, v);
         var v_new: f32;
         if (p.integrator == INTEGRATOR_EULER) {
@@ -72,11 +71,11 @@ fn update_neurons(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_wo
             v_new = v_inf + (v - v_inf) * p.decay;
         }
         if (v_new >= p.v_th) {
-            state[V * n_all + i] = p.v_reset;
-            state[REFRACTORY * n_all + i] = p.refractory_steps;
+            set_state(V, i, p.v_reset);
+            set_state(REFRACTORY, i, p.refractory_steps);
             fired = true;
         } else {
-            state[V * n_all + i] = v_new;
+            set_state(V, i, v_new);
         }
         check_finite(population.index, i, v_new);
     }

@@ -53,18 +53,18 @@ fn drift(z: vec4<f32>, u: f32, k: u32) -> f32 {
     return -(p.alpha1 * z[1] + p.alpha2 * z[2] + p.alpha3 * z[3]) + p.bu * u;
 }
 
-fn load(i: u32, first: u32, n_all: u32) -> vec4<f32> {
+fn load(i: u32, first: u32) -> vec4<f32> {
     return vec4<f32>(
-        state[first * n_all + i],
-        state[(first + 1u) * n_all + i],
-        state[(first + 2u) * n_all + i],
-        state[(first + 3u) * n_all + i],
+        state_at(first, i),
+        state_at(first + 1u, i),
+        state_at(first + 2u, i),
+        state_at(first + 3u, i),
     );
 }
 
-fn store(i: u32, first: u32, n_all: u32, z: vec4<f32>) {
+fn store(i: u32, first: u32, z: vec4<f32>) {
     for (var k = 0u; k < 4u; k++) {
-        state[(first + k) * n_all + i] = z[k];
+        set_state(first + k, i, z[k]);
     }
 }
 
@@ -95,12 +95,11 @@ fn update_neurons(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_wo
         return;
     }
     let local = enter_instance(i);
-    let n_all = population.n;
     let dt = p.dt_s;
     let key = noise_key;
-    let x = load(i, X, n_all);
-    var x_est = load(i, X_EST, n_all);
-    let u = state[U * n_all + i];
+    let x = load(i, X);
+    var x_est = load(i, X_EST);
+    let u = state_at(U, i);
     var x_new = vec4<f32>(0.0);
     if (p.noisy != 0u) {
         let gamma = normal_draw(key, local, step_info.step_lo, step_info.step_hi, population.index, STREAM_CONTROL);
@@ -146,9 +145,9 @@ fn update_neurons(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_wo
     } else {
         u_next = control(x_new);
     }
-    store(i, X, n_all, x_new);
-    store(i, X_EST, n_all, x_est);
-    state[U * n_all + i] = u_next;
+    store(i, X, x_new);
+    store(i, X_EST, x_est);
+    set_state(U, i, u_next);
     check_finite(population.index, i, x_new[0]);
     emit_spike(population.index, population.record_spikes, i, false);
 }

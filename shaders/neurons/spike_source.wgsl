@@ -23,7 +23,7 @@ fn update_neurons(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_wo
     let own = enter_instance(i);
     let n_all = population.n;
     var local = step_info.step_lo;
-    var next = u32(state[NEXT * n_all + i]);
+    var next = u32(state_at(NEXT, i));
     if (p.period_steps > 0u) {
         local = ring_slot(step_info, 0u, p.period_steps);
         if (local == 0u) {
@@ -38,7 +38,7 @@ fn update_neurons(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_wo
         next = next + 1u;
         fired = true;
     }
-    state[NEXT * n_all + i] = f32(next);
+    set_state(NEXT, i, f32(next));
     // The spike ring the synapses written as equations read (one slot without them).
     spiked[ring_slot(step_info, 0u, population.spike_slots) * n_all + i] = select(0u, 1u, fired);
     if (fired && population.record_spikes != 0u) {

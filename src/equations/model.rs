@@ -313,13 +313,13 @@ pub fn neuron_wgsl(m: &NeuronModel) -> String {
     };
     let loads = |used: &[usize]| -> String {
         used.iter()
-            .map(|&k| format!("    var {} = state[{k}u * n_all + i];\n", var_name(k)))
+            .map(|&k| format!("    var {} = state_at({k}u, i);\n", var_name(k)))
             .collect()
     };
     let stores = |slots: &[usize]| -> String {
         slots
             .iter()
-            .map(|&k| format!("    state[{k}u * n_all + i] = {};\n", var_name(k)))
+            .map(|&k| format!("    set_state({k}u, i, {});\n", var_name(k)))
             .collect()
     };
     let all_vars: Vec<usize> = (0..m.vars.len()).collect();
@@ -426,7 +426,6 @@ fn refresh_neurons(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_w
     if (i >= population.n) {{
         return;
     }}
-    let n_all = population.n;
     let local = enter_instance(i);
     let t = step_time();
 {loads_all}{refresh}{refresh_stores}}}
