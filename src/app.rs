@@ -339,19 +339,25 @@ fn check_gpu(config: &Config, shape: &Shape, plan: &RecordPlan, chunk: u64) -> R
     );
     if let Some((name, limits)) = &device {
         gpu::preflight::check(shape, coupling, limits, name)?;
-        let split: Vec<String> = buffers
-            .iter()
-            .filter(|b| b.parts.is_some_and(|n| n > 1))
-            .map(|b| format!("`{}` {}", b.label, b.parts.unwrap_or(1)))
-            .collect();
+        // Matrices are cut by whole rows, states (`<population>.state`) by whole variables.
+        let cut = |states: bool| -> String {
+            buffers
+                .iter()
+                .filter(|b| b.parts.is_some_and(|n| n > 1) && b.label.ends_with(".state") == states)
+                .map(|b| format!("`{}` {}", b.label, b.parts.unwrap_or(1)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let (rows, variables) = (cut(false), cut(true));
         let _ = writeln!(
             s,
-            "  GPU limits: every buffer binds on {name} (at most {} each){}",
+            "  GPU limits: every buffer binds on {name} (at most {} each){}{}",
             human_bytes(binding_limit),
-            if split.is_empty() {
+            if rows.is_empty() { String::new() } else { format!("; cut into parts by whole rows: {rows}") },
+            if variables.is_empty() {
                 String::new()
             } else {
-                format!("; cut into parts by whole rows: {}", split.join(", "))
+                format!("; states cut into parts of whole variables: {variables}")
             }
         );
         if let Some(memory) = options.memory_bytes {

@@ -4,7 +4,7 @@
 
 use crate::common::*;
 use ganglion::backend::cpu::CpuBackend;
-use ganglion::backend::gpu::{kernels, GpuBackend};
+use ganglion::backend::gpu::{kernels, GpuBackend, GpuOptions};
 use ganglion::backend::Backend;
 use ganglion::config::GpuCoupling;
 use ganglion::record::RecordPlan;
@@ -539,18 +539,14 @@ fn buffers_beyond_the_binding_limit_are_refused_with_size_and_limit() {
 
 #[test]
 fn a_network_that_does_not_fit_the_device_is_refused_before_running() {
-    let ctx =
-        gpu_context();
-    let limit = ctx
-        .limits
-        .max_storage_buffer_binding_size
-        .min(ctx.limits.max_buffer_size);
-    drop(ctx);
-    // The five f32 state variables of an HH population are one buffer: just over the limit.
-    let size = limit / 20 + 1024;
+    // A state is cut into parts of whole variables, so what cannot fit is one variable past
+    // the binding: bindings capped at 1 MiB, as a device with that limit would have.
+    let limit = 1 << 20;
+    let size = limit / 4 + 1024;
     let text = format!("[simulation]\ndt_ms = 0.01\nduration_ms = 0.01\n[populations.big]\nmodel = \"hh\"\nsize = {size}\n");
     let (_, net) = parsed(&text, &[]);
-    let err = GpuBackend::with_plan(&net, &RecordPlan::none(&net), None)
+    let options = GpuOptions { max_binding_bytes: Some(limit), ..Default::default() };
+    let err = GpuBackend::with_options(&net, &RecordPlan::none(&net), None, options)
         .err()
         .expect("must be refused");
     assert!(
@@ -558,6 +554,7 @@ fn a_network_that_does_not_fit_the_device_is_refused_before_running() {
             if label == "big.state" && *l == limit && *bytes == size * 5 * 4),
         "{err:?}"
     );
+    assert!(err.to_string().contains("one variable (4 bytes per neuron) must fit a binding"), "{err}");
 }
 
 #[test]

@@ -6,7 +6,8 @@
 use crate::common::*;
 use ganglion::backend::cpu::CpuBackend;
 use ganglion::backend::Backend;
-use ganglion::config::GpuCoupling;
+use ganglion::backend::gpu::GpuBackend;
+use ganglion::config::{EventDelivery, GpuCoupling};
 use ganglion::network::Network;
 use ganglion::record::RecordPlan;
 use std::process::Command;
@@ -161,4 +162,134 @@ fn check_accepts_20m_hh_neurons_on_an_h100s_limits_and_refuses_what_exceeds_its_
             && err.contains("the largest is `hh_hh.col_idx`"),
         "{err}"
     );
+    // Procedural, 200M neurons: the state (3.7 GiB) in three parts of whole variables; at
+    // 600M one variable (2.2 GiB) no longer fits a binding.
+    let procedural = |n: &str| {
+        ganglion_cmd()
+            .args(["check", "configs/hh_bench.toml", "--set", &format!("populations.hh.size={n}")])
+            .args(["--set", "projections.hh_hh.connectivity.procedural=true"])
+            .args(h100)
+            .output()
+            .unwrap()
+    };
+    let cut = procedural("200000000");
+    let text = String::from_utf8_lossy(&cut.stdout);
+    assert!(text.contains("states cut into parts of whole variables: `hh.state` 3"), "{text}");
+    let refused = procedural("600000000");
+    let err = String::from_utf8_lossy(&refused.stderr);
+    assert!(err.contains("buffer `hh.state` needs 11.2 GiB") && err.contains("one variable"), "{err}");
+}
+
+/// Spikes, and every variable (at most eight) of the first 40 neurons of population 0 at every
+/// step: a cut state's gathers read each part.
+fn every_variable(net: &Network) -> RecordPlan {
+    let n_vars = net.populations[0].init.len();
+    let vars: Vec<usize> = if n_vars <= 8 { (0..n_vars).collect() } else { (0..7).chain([n_vars - 1]).collect() };
+    let n = net.populations[0].size.min(40) as u32;
+    RecordPlan {
+        spikes: vec![true; net.populations.len()],
+        traces: vec![ganglion::record::TracePlan {
+            population: 0,
+            projection: None,
+            variables: vars.iter().map(|&k| ganglion::record::TraceVar::State(k)).collect(),
+            names: vars.iter().map(|k| format!("{k}")).collect(),
+            neurons: (0..n).collect(),
+            every: 1,
+        }],
+    }
+}
+
+/// Runs `net` with its state whole and in the bindings of `cap` bytes (which must cut it into
+/// `parts`), and asserts that spikes, traces and the final state are the same bit for bit.
+fn assert_cut_state_changes_nothing(what: &str, net: &Network, coupling: GpuCoupling, cap: u64, parts: &[usize]) {
+    let plan = every_variable(net);
+    let mut whole = gpu_backend_capped(net, &plan, coupling, None);
+    let mut cut = gpu_backend_capped(net, &plan, coupling, Some(cap));
+    assert_eq!(whole.state_parts(), vec![1; parts.len()], "{what}");
+    assert_eq!(cut.state_parts(), parts, "{what}");
+    let a = run_in_memory(net, &mut whole, &plan);
+    let b = run_in_memory(net, &mut cut, &plan);
+    assert_eq!(a.spikes, b.spikes, "{what}");
+    assert_eq!(a.traces, b.traces, "{what}");
+    assert_eq!(whole.read_state().unwrap(), cut.read_state().unwrap(), "{what}");
+    // The traces move: the comparison is not of constants.
+    let v = &a.traces[0][0];
+    assert!(v.iter().any(|&x| x != v[0]), "{what}: the traces move");
+}
+
+#[test]
+fn states_cut_into_parts_of_whole_variables_equal_the_whole_state() {
+    // The HH ring (five variables of 4 kB) in bindings of two variables, under each kernel
+    // that sums S from another population's binding (the source's S sits in the last part).
+    let ring = hh_ring_from_random_states(&["simulation.duration_ms=2"], 4);
+    for coupling in [GpuCoupling::ThreadPerRow, GpuCoupling::LanesPerRow, GpuCoupling::Blocked] {
+        assert_cut_state_changes_nothing(&format!("hh ring, {coupling:?}"), &ring, coupling, 8000, &[3]);
+    }
+    // One variable per binding: the noisy LIF (V and the refractory count), and the LIF
+    // written as equations (its reset a kernel of its own, on the same bindings).
+    let (_, lif) = shipped("lif_noisy_1k.toml", &["simulation.duration_ms=20"]);
+    assert_cut_state_changes_nothing("lif", &lif, GpuCoupling::Auto, 4000, &[2]);
+    let (_, equations) = shipped(
+        "equations/lif_tutorial.toml",
+        &["populations.lif.size=1000", "simulation.duration_ms=30", "simulation.precision=\"f32\""],
+    );
+    let n_vars = equations.populations[0].init.len();
+    assert_cut_state_changes_nothing("lif as equations", &equations, GpuCoupling::Auto, 4000, &[n_vars]);
+    // The saccade model's nine variables of 10 trials, two per binding.
+    let (_, saccade) = shipped("ofc_saccade.toml", &[]);
+    assert_cut_state_changes_nothing("saccade", &saccade, GpuCoupling::Auto, 80, &[5]);
+}
+
+#[test]
+fn event_driven_populations_with_cut_states_equal_the_whole_state() {
+    // COBAHH with 1600 excitatory neurons (five variables of 6.4 kB) and 100 inhibitory, in
+    // bindings that hold the rings (27.2 kB) but not the excitatory state: two parts, with
+    // the events delivered in the update and apart.
+    let (_, net) = shipped(
+        "cobahh.toml",
+        &["populations.exc.size=1600", "populations.inh.size=100", "simulation.duration_ms=25"],
+    );
+    for delivery in [EventDelivery::InUpdate, EventDelivery::Separate] {
+        let plan = every_variable(&net);
+        let options = |cap| ganglion::backend::gpu::GpuOptions {
+            max_binding_bytes: cap,
+            event_delivery: delivery,
+            ..Default::default()
+        };
+        let mut whole = GpuBackend::with_options(&net, &plan, None, options(None)).unwrap();
+        let mut cut = GpuBackend::with_options(&net, &plan, None, options(Some(28 << 10))).unwrap();
+        assert_eq!(cut.state_parts(), vec![2, 1], "{delivery:?}");
+        let a = run_in_memory(&net, &mut whole, &plan);
+        let b = run_in_memory(&net, &mut cut, &plan);
+        assert!(a.spikes[0].len() > 20, "{delivery:?}: the network fires");
+        assert_eq!(a.spikes, b.spikes, "{delivery:?}");
+        assert_eq!(a.traces, b.traces, "{delivery:?}");
+        assert_eq!(whole.read_state().unwrap(), cut.read_state().unwrap(), "{delivery:?}");
+    }
+}
+
+#[test]
+fn a_state_that_must_stay_whole_is_refused_by_name() {
+    // Fused coupling reads S across the population, and synapses written as equations take
+    // their populations' states whole: past one binding each is refused naming the state.
+    let ring = hh_ring_from_random_states(&[], 4);
+    let plan = RecordPlan::none(&ring);
+    let options = ganglion::backend::gpu::GpuOptions {
+        coupling: GpuCoupling::Fused,
+        max_binding_bytes: Some(8000),
+        ..Default::default()
+    };
+    let e = GpuBackend::with_options(&ring, &plan, None, options).err().expect("refused");
+    assert!(e.to_string().contains("`hh.state`"), "{e}");
+    let (_, equations) = shipped("equations/hh_bench.toml", &["populations.hh.size=1000"]);
+    let options = ganglion::backend::gpu::GpuOptions {
+        max_binding_bytes: Some(8000),
+        ..Default::default()
+    };
+    let e = GpuBackend::with_options(&equations, &RecordPlan::none(&equations), None, options).err().expect("refused");
+    assert!(e.to_string().contains("`hh.state`"), "{e}");
+    // Auto does not fuse a state it would have to cut.
+    let auto = gpu_backend_capped(&ring, &plan, GpuCoupling::Auto, Some(8000));
+    assert_eq!(auto.state_parts(), vec![3]);
+    assert!(auto.info().device.contains("thread_per_row"), "{}", auto.info().device);
 }

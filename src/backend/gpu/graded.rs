@@ -5,6 +5,7 @@
 use super::blocked;
 use super::context::{dispatch_size, fold_groups, GpuContext};
 use super::kernels::{self, CouplingParamsGpu, Kernels};
+use super::populations::PopulationBuffers;
 use crate::config::{GpuCoupling, SynapseModel};
 use crate::connectivity::{Csr, Weights};
 use super::split;
@@ -220,8 +221,8 @@ impl GradedBuffers {
 }
 
 /// The coupling dispatches of the graded projections (none when fused): the first projection
-/// into a population sets its input, the later ones add to it. `states` are the populations'
-/// state buffers, `inputs` their (syn_g, syn_i0). A matrix larger than `binding_limit` bytes
+/// into a population sets its input, the later ones add to it. `populations` hold the
+/// sources' states, `inputs` their (syn_g, syn_i0). A matrix larger than `binding_limit` bytes
 /// is cut by whole rows into parts, one dispatch each (two for `blocked`).
 #[allow(clippy::too_many_arguments)]
 pub fn couplings(
@@ -230,7 +231,7 @@ pub fn couplings(
     net: &Network,
     coupling: GpuCoupling,
     binding_limit: u64,
-    states: &[&wgpu::Buffer],
+    populations: &[PopulationBuffers],
     inputs: &[(wgpu::Buffer, wgpu::Buffer)],
 ) -> Result<Vec<CouplingDispatch>> {
     let mut couplings = Vec::new();
@@ -253,6 +254,8 @@ pub fn couplings(
             }
         });
         let csr = whole.as_ref().unwrap_or(&p.csr);
+        // S in the part of a cut state that holds it.
+        let (source_state, activation) = populations[p.source].block(activation);
         let g = Graded {
             params,
             activation,
@@ -289,7 +292,7 @@ pub fn couplings(
                 b.pointers.as_entire_binding(),
                 b.indices.as_entire_binding(),
                 b.weights.as_entire_binding(),
-                states[p.source].as_entire_binding(),
+                source_state.as_entire_binding(),
                 syn_g.as_entire_binding(),
                 syn_i0.as_entire_binding(),
             ];

@@ -3,6 +3,7 @@
 
 use super::blocked::BlockGeometry;
 use super::context::GpuContext;
+use super::state_parts::StateSplit;
 use crate::shaders::compose;
 use crate::error::{Error, Result};
 use crate::config::EventDelivery;
@@ -424,8 +425,9 @@ pub fn update_slots(kind: &dyn NeuronKind) -> [Slot; 13] {
 }
 
 pub struct Kernels {
-    /// Each (model, way) update a population of the network runs, built on first need.
-    updates: Vec<(&'static str, Update, Kernel)>,
+    /// Each (model, way, state split) update a population of the network runs, built on
+    /// first need.
+    updates: Vec<(&'static str, Update, StateSplit, Kernel)>,
     /// `DRAWN_WEIGHTS` of procedural.wgsl for the kernels that may draw weights.
     drawn_weights: [(&'static str, f64); 1],
     /// Where the plain updates deliver the event-driven inputs (`DELIVER_IN_UPDATE` of
@@ -501,11 +503,12 @@ impl Kernels {
         ctx: &GpuContext,
         kind: &dyn NeuronKind,
         way: Update,
+        split: StateSplit,
     ) -> Result<()> {
         if self
             .updates
             .iter()
-            .any(|(k, w, _)| *k == kind.name() && *w == way)
+            .any(|(k, w, s, _)| *k == kind.name() && *w == way && *s == split)
         {
             return Ok(());
         }
@@ -514,9 +517,9 @@ impl Kernels {
             Update::Plain => Kernel::from_source(
                 ctx,
                 &label,
-                kind.update_wgsl()?,
+                split.compose(kind.update_wgsl()?)?,
                 "update_neurons",
-                &update_slots(kind),
+                &split.slots(&update_slots(kind)),
                 &[("DELIVER_IN_UPDATE", (self.delivery == EventDelivery::InUpdate) as u8 as f64)],
             )?,
             Update::Coupled | Update::CoupledLanes => {
@@ -530,10 +533,13 @@ impl Kernels {
                 } else {
                     "update_coupled_lanes"
                 };
+                if !split.is_whole() {
+                    return Err(Error::Gpu(format!("a fused update takes its state in one binding ({label})")));
+                }
                 Kernel::with_overrides(ctx, &label, module, entry, &slots, &self.drawn_weights)?
             }
         };
-        self.updates.push((kind.name(), way, kernel));
+        self.updates.push((kind.name(), way, split, kernel));
         Ok(())
     }
 
@@ -545,17 +551,18 @@ impl Kernels {
     /// `kind`'s separate delivery of its event-driven inputs (`deliver_inputs` in
     /// neuron_common.wgsl), on the plain update's bindings (built once per device: the
     /// context caches kernels).
-    pub fn delivery(&self, ctx: &GpuContext, kind: &dyn NeuronKind) -> Result<Kernel> {
+    pub fn delivery(&self, ctx: &GpuContext, kind: &dyn NeuronKind, split: StateSplit) -> Result<Kernel> {
         let label = format!("{}_delivery", kind.name());
-        Kernel::from_source(ctx, &label, kind.update_wgsl()?, "deliver_inputs", &update_slots(kind), &[])
+        let source = split.compose(kind.update_wgsl()?)?;
+        Kernel::from_source(ctx, &label, source, "deliver_inputs", &split.slots(&update_slots(kind)), &[])
     }
 
-    /// `kind`'s update of the given way (built by `add_update`).
-    pub fn update(&self, kind: &str, way: Update) -> &Kernel {
+    /// `kind`'s update of the given way and state split (built by `add_update`).
+    pub fn update(&self, kind: &str, way: Update, split: StateSplit) -> &Kernel {
         self.updates
             .iter()
-            .find(|(k, w, _)| *k == kind && *w == way)
-            .map(|(_, _, kernel)| kernel)
+            .find(|(k, w, s, _)| *k == kind && *w == way && *s == split)
+            .map(|(.., kernel)| kernel)
             .expect("add_update ran for every population")
     }
 }

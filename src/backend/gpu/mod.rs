@@ -13,7 +13,8 @@
 //!   composition; `kernels`: pipelines, bind group layouts and the uniform structs;
 //!   `layouts`: what host and shaders share, checked by a test.
 //! - `preflight` and `sizing`: what a network needs, checked and counted before any buffer;
-//!   `split`: matrices larger than one binding cut into parts of whole rows.
+//!   `split`: matrices larger than one binding cut into parts of whole rows; `state_parts`:
+//!   populations' states larger than one binding cut into parts of whole variables.
 //! - `populations`, `graded` (with `blocked` and the policy in `coupling`), `events`,
 //!   `recording`: the buffers and bind groups of each part of a step.
 //! - `submit`: the commands of one submit and their readback; this file: the backend itself.
@@ -35,6 +36,7 @@ pub mod preflight;
 pub mod recording;
 pub mod sizing;
 pub mod split;
+pub mod state_parts;
 mod submit;
 
 use super::{Backend, BackendInfo, NetworkState};
@@ -225,18 +227,33 @@ impl GpuBackend {
             status: ctx.storage_buffer("status", &vec![0xffu8; net.populations.len() * 8])?,
             events: events::EventBuffers::new(&ctx, net, binding_limit)?,
         };
-        let pops =
-            populations::build(&ctx, &mut kernels, &shared, net, plan, coupling, binding_limit)?;
-        let states: Vec<&wgpu::Buffer> = pops.buffers.iter().map(|p| &p.state).collect();
+        // preflight::check refused the states that cannot be cut.
+        let splits: Vec<_> = state_parts::splits(&shape, coupling, binding_limit)
+            .into_iter()
+            .zip(&net.populations)
+            .map(|(s, p)| s.ok_or_else(|| Error::Gpu(format!("the state of `{}` does not fit a binding", p.name))))
+            .collect::<Result<_>>()?;
+        let pops = populations::build(
+            &ctx,
+            &mut kernels,
+            &shared,
+            net,
+            plan,
+            coupling,
+            binding_limit,
+            &splits,
+        )?;
         let couplings = graded::couplings(
             &ctx,
             &kernels,
             net,
             coupling,
             binding_limit,
-            &states,
+            &pops.buffers,
             &pops.inputs,
         )?;
+        // Synapses written as equations take their populations' states whole (`splits`).
+        let states: Vec<&wgpu::Buffer> = pops.buffers.iter().map(|p| &p.state[0]).collect();
         let propagations = events::propagations(&ctx, &kernels, &shared, net, &pops.spiked);
         let equation_synapses = equations::build(&ctx, &shared, net, &states, &pops.spiked)?;
         let traces = recording::traces(
@@ -289,6 +306,11 @@ impl GpuBackend {
 
     pub fn context(&self) -> &GpuContext {
         &self.ctx
+    }
+
+    /// The bindings each population's state takes (1 where whole; `state_parts`).
+    pub fn state_parts(&self) -> Vec<usize> {
+        self.populations.iter().map(|p| p.state.len()).collect()
     }
 
     /// Graded-coupling and propagation dispatches per step: one per part of each matrix, so
@@ -381,21 +403,28 @@ impl Backend for GpuBackend {
 
     fn read_state(&mut self) -> Result<NetworkState> {
         let odd = self.step % 2 == 1;
+        // Every part of every population's state, in order.
         let parts: Vec<_> = self
             .populations
             .iter()
-            .map(|p| {
+            .flat_map(|p| {
                 let blocks = p.n_vars + p.double_buffered.is_some() as usize;
-                (&p.state, 0, (blocks * p.size as usize * 4) as u64)
+                p.state.iter().enumerate().map(move |(k, buffer)| {
+                    let held = p.split.vars(k, blocks).len();
+                    (buffer, 0, (held * p.size as usize * 4) as u64)
+                })
             })
             .collect();
-        let data = self.ctx.read_buffers(&parts)?;
+        let mut data = self.ctx.read_buffers(&parts)?.into_iter();
         Ok(self
             .populations
             .iter()
-            .zip(data)
-            .map(|(p, bytes)| {
-                let all: Vec<f32> = bytemuck::pod_collect_to_vec(&bytes);
+            .map(|p| {
+                let all: Vec<f32> = data
+                    .by_ref()
+                    .take(p.state.len())
+                    .flat_map(|bytes| bytemuck::pod_collect_to_vec::<u8, f32>(&bytes))
+                    .collect();
                 let block = |k: usize| {
                     let n = p.size as usize;
                     all[k * n..(k + 1) * n]

@@ -5,6 +5,7 @@
 use super::context::GpuContext;
 use super::graded::{self, Graded, GradedBuffers};
 use super::kernels::{update_slots, Kernel, Kernels, PopulationInfoGpu, Update};
+use super::state_parts::StateSplit;
 use super::Shared;
 use crate::config::{GpuCoupling, SynapseModel};
 use crate::error::Result;
@@ -20,8 +21,10 @@ pub struct PopulationBuffers {
     /// The variable kept in two blocks (S with fused coupling): block `n_vars` on odd steps.
     pub double_buffered: Option<usize>,
     /// Variable k of neuron i at k·size + i, in model variable order; with fused coupling a
-    /// sixth block holds S of every other step.
-    pub state: wgpu::Buffer,
+    /// sixth block holds S of every other step. One buffer, or where the variables do not fit
+    /// one binding, parts of whole variables as `split` says.
+    pub state: Vec<wgpu::Buffer>,
+    pub split: StateSplit,
     /// The update's bind groups, each with the neurons it steps: one over the population,
     /// or with fused coupling one per part of its projection's matrix (cut to fit bindings),
     /// stepping that part's rows.
@@ -42,7 +45,9 @@ pub struct Populations {
     pub spiked: Vec<wgpu::Buffer>,
 }
 
-/// Every population's buffers and bind group, its update kernel added to `kernels`.
+/// Every population's buffers and bind group, its update kernel added to `kernels`; its state
+/// in the parts `splits` gives it (`state_parts::splits`).
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn build(
     ctx: &GpuContext,
     kernels: &mut Kernels,
@@ -51,6 +56,7 @@ pub(crate) fn build(
     plan: &RecordPlan,
     coupling: GpuCoupling,
     binding_limit: u64,
+    splits: &[StateSplit],
 ) -> Result<Populations> {
     let fused = coupling.is_fused();
     let seed = crate::rng::seed_key(net.seed);
@@ -68,17 +74,23 @@ pub(crate) fn build(
         } else {
             None
         };
-        let mut state_init = Vec::with_capacity((p.init.len() + 1) * p.size);
-        for column in &p.init {
-            state_init.extend(column.iter().map(|&x| x as f32));
-        }
-        if let Some(s) = double_buffered {
-            state_init.extend(p.init[s].iter().map(|&x| x as f32));
-        }
-        let state = ctx.storage_buffer(
-            &format!("{}.state", p.name),
-            bytemuck::cast_slice(&state_init),
-        )?;
+        let mut blocks: Vec<&Vec<f64>> = p.init.iter().collect();
+        blocks.extend(double_buffered.map(|s| &p.init[s]));
+        let split = splits[index];
+        let state = (0..split.parts)
+            .map(|part| {
+                let init: Vec<f32> = blocks[split.vars(part, blocks.len())]
+                    .iter()
+                    .flat_map(|column| column.iter().map(|&x| x as f32))
+                    .collect();
+                let label = if split.is_whole() {
+                    format!("{}.state", p.name)
+                } else {
+                    format!("{}.part{part}.state", p.name)
+                };
+                ctx.storage_buffer(&label, bytemuck::cast_slice(&init))
+            })
+            .collect::<Result<Vec<_>>>()?;
         let syn_g = ctx.storage_buffer(&format!("{}.syn_g", p.name), &vec![0u8; p.size * 4])?;
         let syn_i0 = ctx.storage_buffer(&format!("{}.syn_i0", p.name), &vec![0u8; p.size * 4])?;
         // A model written as equations keeps `spike_slots` steps of spikes for its synapses.
@@ -92,7 +104,7 @@ pub(crate) fn build(
             GpuCoupling::Fused => Update::Coupled,
             _ => Update::Plain,
         };
-        kernels.add_update(ctx, kind, update)?;
+        kernels.add_update(ctx, kind, update, split)?;
         let batch = net.batch.as_ref();
         let info = PopulationInfoGpu {
             dt: net.dt_ms as f32,
@@ -125,10 +137,10 @@ pub(crate) fn build(
             ctx.uniform_buffer(&format!("{}.params", p.name), &p.model.gpu_params())
         };
         let info_buf = ctx.uniform_buffer(&format!("{}.info", p.name), bytemuck::bytes_of(&info));
-        let resources = vec![
+        let mut resources = vec![
             params_buf.as_entire_binding(),
             shared.step_binding(),
-            state.as_entire_binding(),
+            state[0].as_entire_binding(),
             syn_g.as_entire_binding(),
             syn_i0.as_entire_binding(),
             shared.spikes.as_entire_binding(),
@@ -140,6 +152,8 @@ pub(crate) fn build(
             info_buf.as_entire_binding(),
             model_data.as_entire_binding(),
         ];
+        // The other parts of a cut state after the update's own slots (state_parts.rs).
+        resources.extend(state[1..].iter().map(|b| b.as_entire_binding()));
         let own_projection = net.projections.iter().find(|q| q.target == index);
         // With fused coupling, the projection's parts, each with the rows it steps.
         let graded = match (fused, own_projection) {
@@ -166,7 +180,7 @@ pub(crate) fn build(
             }
             (true, None) => vec![(GradedBuffers::unconnected(ctx, &p.name, p.size)?, n)],
         };
-        let kernel = kernels.update(kind.name(), update);
+        let kernel = kernels.update(kind.name(), update, split);
         let bind_groups = if graded.is_empty() {
             vec![(kernel.bind(ctx, &p.name, &resources), n)]
         } else {
@@ -188,13 +202,14 @@ pub(crate) fn build(
         // trace: further entries of a generated shader, on the same bindings.
         let entry = |name: &str| -> Result<(Kernel, wgpu::BindGroup)> {
             let label = format!("{}.{name}", p.name);
-            let kernel = Kernel::from_source(ctx, &label, kind.update_wgsl()?, name, &update_slots(kind), &[])?;
+            let source = split.compose(kind.update_wgsl()?)?;
+            let kernel = Kernel::from_source(ctx, &label, source, name, &split.slots(&update_slots(kind)), &[])?;
             let group = kernel.bind(ctx, &label, &resources);
             Ok((kernel, group))
         };
         let receives_events = net.projections.iter().any(|q| q.target == index && q.event.is_some());
         let delivery = (kernels.delivers_separately() && receives_events && update == Update::Plain)
-            .then(|| kernels.delivery(ctx, kind))
+            .then(|| kernels.delivery(ctx, kind, split))
             .transpose()?;
         let (reset, refresh) = match kind.equations() {
             Some(m) => (
@@ -210,6 +225,7 @@ pub(crate) fn build(
             update,
             double_buffered,
             state,
+            split,
             bind_groups,
             delivery,
             reset,
@@ -223,4 +239,12 @@ pub(crate) fn build(
         inputs: syn_inputs,
         spiked: spiked_flags,
     })
+}
+
+impl PopulationBuffers {
+    /// The buffer that holds variable block `k`, and the block's place in it.
+    pub fn block(&self, k: usize) -> (&wgpu::Buffer, usize) {
+        let (part, local) = self.split.place(k);
+        (&self.state[part], local)
+    }
 }

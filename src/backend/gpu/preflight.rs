@@ -6,6 +6,7 @@
 use super::blocked::BlockGeometry;
 use super::kernels::MAX_EVENT_PROJECTIONS;
 use super::split;
+use super::state_parts;
 use crate::config::GpuCoupling;
 use crate::error::{Error, Result};
 use crate::shape::Shape;
@@ -32,6 +33,8 @@ pub fn check_binding(label: &str, bytes: u64, limits: &wgpu::Limits, device: &st
             // The blocked layout's pointers grow with rows × columns.
             hint: if label.ends_with(".seg_ptr") {
                 "; the blocked layout's pointers grow with rows × columns, so another simulation.gpu_coupling may fit"
+            } else if label.ends_with(".state") {
+                "; a state is cut into parts of whole variables, but one variable (4 bytes per neuron) must fit a binding, and fused coupling or synapses written as equations take the state whole"
             } else {
                 ""
             },
@@ -46,7 +49,8 @@ pub struct NetworkBuffer {
     pub label: String,
     pub bytes: u64,
     /// Bindings it takes: a matrix larger than one binding is cut into parts by whole rows
-    /// (`split`, counted here at its fewest); anything else must fit one.
+    /// (`split`, counted here at its fewest), a population's state by whole variables
+    /// (`state_parts`, None where it may not be cut); anything else must fit one.
     pub parts: Option<u64>,
 }
 
@@ -71,8 +75,15 @@ pub fn network_buffers(
         parts: Some(split::parts_needed(entries, rows, limit)),
     };
     let mut out = Vec::new();
-    for p in &net.populations {
-        out.push(whole(format!("{}.state", p.name), (p.n_vars as u64 + fused) * p.size * 4));
+    // A state is cut into parts of whole variables where it may be (`state_parts`); one
+    // that may not is a buffer like any other, refused past one binding.
+    let splits = state_parts::splits(net, resolved, limit);
+    for (index, (p, split)) in net.populations.iter().zip(splits).enumerate() {
+        out.push(NetworkBuffer {
+            label: format!("{}.state", p.name),
+            bytes: (p.n_vars as u64 + fused) * p.size * 4,
+            parts: split.filter(|_| state_parts::may_cut(net, index, resolved)).map(|s| s.parts as u64),
+        });
         for part in ["syn_g", "syn_i0", "spiked"] {
             out.push(whole(format!("{}.{part}", p.name), p.size * 4));
         }
@@ -232,15 +243,23 @@ mod tests {
         let cols = buffers.iter().find(|b| b.label == "events.cols").unwrap();
         assert_eq!((cols.bytes, cols.parts), (100_000 * 4, Some(2)));
         assert!(check(&net, GpuCoupling::ThreadPerRow, &small, "a small device").is_ok());
-        // The state is not cut: past the limit it is refused by name.
+        // The state (five variables of 4 kB) is cut into parts of two variables; with one
+        // variable past the limit it is refused by name.
         let tiny = wgpu::Limits {
             max_storage_buffer_binding_size: 8 << 10,
             ..wgpu::Limits::default()
         };
-        let e = check(&net, GpuCoupling::ThreadPerRow, &tiny, "a tiny device").unwrap_err();
+        let buffers = network_buffers(&net, GpuCoupling::ThreadPerRow, &tiny).unwrap();
+        let state = buffers.iter().find(|b| b.label == "a.state").unwrap();
+        assert_eq!((state.bytes, state.parts), (20_000, Some(3)));
+        let tinier = wgpu::Limits {
+            max_storage_buffer_binding_size: 3 << 10,
+            ..wgpu::Limits::default()
+        };
+        let e = check(&net, GpuCoupling::ThreadPerRow, &tinier, "a tiny device").unwrap_err();
         assert!(
             matches!(&e, Error::BufferTooLarge { label, limit, .. }
-                if label == "a.state" && *limit == 8 << 10),
+                if label == "a.state" && *limit == 3 << 10),
             "{e:?}"
         );
         assert!(e.to_string().contains("a tiny device"), "{e}");

@@ -35,7 +35,8 @@ struct GatherSource<'a> {
     n: u32,
     /// (variable index, sample slot) of each variable it copies.
     vars: Vec<(u32, u32)>,
-    /// The buffer is a population's state (where S may be double-buffered).
+    /// The buffer is a population's state (where S may be double-buffered: fused, so whole,
+    /// its variables in place).
     is_state: bool,
 }
 
@@ -83,14 +84,27 @@ pub(crate) fn traces(
                 vars: own,
                 is_state: false,
             });
-        } else if !own.is_empty() {
-            sources.push(GatherSource {
-                buffer: &populations[t.population].state,
-                offset: 0,
-                n: net.populations[t.population].size as u32,
-                vars: own,
-                is_state: true,
-            });
+        } else {
+            // One gather per part of a cut state that holds a recorded variable.
+            let pop = &populations[t.population];
+            for (part, buffer) in pop.state.iter().enumerate() {
+                let vars: Vec<(u32, u32)> = own
+                    .iter()
+                    .filter_map(|&(k, slot)| {
+                        let (at, local) = pop.split.place(k as usize);
+                        (at == part).then_some((local as u32, slot))
+                    })
+                    .collect();
+                if !vars.is_empty() {
+                    sources.push(GatherSource {
+                        buffer,
+                        offset: 0,
+                        n: pop.size,
+                        vars,
+                        is_state: true,
+                    });
+                }
+            }
         }
         for (slot, v) in t.variables.iter().enumerate() {
             if let TraceVar::Synapse(p) = v {
