@@ -339,26 +339,27 @@ fn check_gpu(config: &Config, shape: &Shape, plan: &RecordPlan, chunk: u64) -> R
     );
     if let Some((name, limits)) = &device {
         gpu::preflight::check(shape, coupling, limits, name)?;
-        // Matrices are cut by whole rows, states (`<population>.state`) by whole variables.
-        let cut = |states: bool| -> String {
-            buffers
+        // Matrices are cut by whole rows, states by whole variables, the event-driven g and
+        // rings by whole projections.
+        let cut = |by: &str, what: &str| -> String {
+            let listed: Vec<String> = buffers
                 .iter()
-                .filter(|b| b.parts.is_some_and(|n| n > 1) && b.label.ends_with(".state") == states)
+                .filter(|b| b.parts.is_some_and(|n| n > 1) && b.cut_by == by)
                 .map(|b| format!("`{}` {}", b.label, b.parts.unwrap_or(1)))
-                .collect::<Vec<_>>()
-                .join(", ")
-        };
-        let (rows, variables) = (cut(false), cut(true));
-        let _ = writeln!(
-            s,
-            "  GPU limits: every buffer binds on {name} (at most {} each){}{}",
-            human_bytes(binding_limit),
-            if rows.is_empty() { String::new() } else { format!("; cut into parts by whole rows: {rows}") },
-            if variables.is_empty() {
+                .collect();
+            if listed.is_empty() {
                 String::new()
             } else {
-                format!("; states cut into parts of whole variables: {variables}")
+                format!("; {what} {by}: {}", listed.join(", "))
             }
+        };
+        let _ = writeln!(
+            s,
+            "  GPU limits: every buffer binds on {name} (at most {} each){}{}{}",
+            human_bytes(binding_limit),
+            cut("rows", "cut into parts by whole"),
+            cut("variables", "states cut into parts of whole"),
+            cut("projections", "event-driven g and rings cut into parts of whole"),
         );
         if let Some(memory) = options.memory_bytes {
             gpu::preflight::check_memory(shape, coupling, limits, required, memory, name)?;

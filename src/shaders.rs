@@ -31,6 +31,8 @@ modules!(
     "neurons/spike_source",
     "synapses/weights",
     "synapses/exp_synapse",
+    "synapses/event_inputs",
+    "synapses/event_arrivals",
     "synapses/exp_propagate",
     "synapses/procedural",
     "synapses/graded_synapse",

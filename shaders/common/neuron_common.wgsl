@@ -1,4 +1,4 @@
-// requires: common/philox common/step_info synapses/exp_synapse common/state
+// requires: common/philox common/step_info synapses/exp_synapse common/state synapses/event_inputs
 // What every neuron kernel shares (after step_info.wgsl and exp_synapse.wgsl): the per-step
 // slot, the synaptic-input buffers (the state is common/state.wgsl's), the delivery of event-driven synapses, spike
 // output and divergence flags. Prepended (after philox.wgsl) to each model's shader, which
@@ -30,11 +30,9 @@ struct PopulationInfo {
 @group(0) @binding(6) var<storage, read_write> status: array<atomic<u32>>;
 // 1 where the neuron spiked in this step: read by the event-driven synapses.
 @group(0) @binding(7) var<storage, read_write> spiked: array<u32>;
-// The event-driven projections into this population, and the network's shared g and ring
-// buffers (see exp_synapse.wgsl).
+// The event-driven projections into this population (the network's shared g and ring
+// buffers are synapses/event_inputs.wgsl's; see exp_synapse.wgsl).
 @group(0) @binding(8) var<storage, read> inputs: EventList;
-@group(0) @binding(9) var<storage, read_write> event_g: array<f32>;
-@group(0) @binding(10) var<storage, read_write> event_rings: array<i32>;
 // What a model reads beside its state (a spike source's schedule; one word for most).
 @group(0) @binding(12) var<storage, read> model_data: array<u32>;
 
@@ -95,17 +93,16 @@ fn deliver_events(i: u32, graded: SynInput) -> SynInput {
     for (var j = 0u; j < inputs.n; j++) {
         let q = inputs.projections[j];
         let at = q.ring_offset + ring_slot(step_info, 0u, q.slots) * q.n_target + i;
-        let arrived = event_rings[at];
-        event_rings[at] = 0;
+        let arrived = take_arrivals(q.ring_part, at);
         let g_at = q.g_offset + i;
-        let g_now = event_g[g_at] + f32(arrived) * q.inv_scale;
+        let g_now = event_g_at(q.g_part, g_at) + f32(arrived) * q.inv_scale;
         if (q.kind == KIND_CONDUCTANCE) {
             syn.g = syn.g + g_now;
             syn.i0 = syn.i0 + g_now * q.e_rev;
         } else {
             syn.i0 = syn.i0 + g_now;
         }
-        event_g[g_at] = g_now * q.decay;
+        set_event_g(q.g_part, g_at, g_now * q.decay);
     }
     return syn;
 }

@@ -1,4 +1,4 @@
-// requires: synapses/exp_synapse synapses/procedural
+// requires: synapses/exp_synapse synapses/procedural synapses/event_arrivals
 // Prepended with step_info.wgsl and exp_synapse.wgsl. Mirrors CpuBackend::push_spikes: one
 // thread per neuron of the source population, every projection leaving it in turn. A matrix
 // larger than one binding comes in parts of whole rows, one dispatch per part: its threads
@@ -15,7 +15,7 @@
 @group(0) @binding(3) var<storage, read> event_cols: array<u32>;
 @group(0) @binding(4) var<storage, read> event_weights: array<i32>;
 @group(0) @binding(5) var<storage, read> spiked: array<u32>;
-@group(0) @binding(6) var<storage, read_write> event_rings: array<atomic<i32>>;
+// The delay rings: synapses/event_arrivals.wgsl (binding 6).
 
 // The key instance k's procedural rows of projection q are drawn with: the projection's seed,
 // or where the instances draw rows of their own seeds, k's own, two words each in event_cols
@@ -65,7 +65,7 @@ fn propagate(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgro
                     let drawn = drawn_weight(key, q.projection, own, j, d);
                     w = i32(round(drawn * q.draw_scale));
                 }
-                atomicAdd(&event_rings[base + procedural_source(perm, j)], w);
+                add_arrival(q.ring_part, base + procedural_source(perm, j), w);
             }
             continue;
         }
@@ -74,7 +74,7 @@ fn propagate(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgro
             if (q.weight_mode == WEIGHT_PER_SYNAPSE) {
                 w = event_weights[q.weight_offset + k];
             }
-            atomicAdd(&event_rings[base + event_cols[q.synapse_offset + k]], w);
+            add_arrival(q.ring_part, base + event_cols[q.synapse_offset + k], w);
         }
     }
 }

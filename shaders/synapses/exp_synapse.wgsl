@@ -36,8 +36,8 @@ struct ExpParams {
     slots: u32,
     delay_steps: u32,
     weight_mode: u32,   // WEIGHT_*: the one weight, per synapse, or per instance
-    g_offset: u32,      // into event_g
-    ring_offset: u32,   // into the rings
+    g_offset: u32,      // into event_g (its part)
+    ring_offset: u32,   // into the rings (its part)
     row_offset: u32,    // into event_rows (end_row - first_row + 1 entries)
     synapse_offset: u32, // into event_cols
     weight_offset: u32, // into event_weights, where weights are per synapse
@@ -58,6 +58,8 @@ struct ExpParams {
     draw_b: f32,
     draw_scale: f32,    // the fixed point's scale a drawn weight is rounded at
     own_seeds: u32,     // 1: the instances draw rows of their own seeds (exp_propagate.wgsl)
+    g_part: u32,        // the parts of g and of the rings that hold this projection's, where
+    ring_part: u32,     // they are cut (event_inputs.wgsl, event_arrivals.wgsl); else 0
 }
 
 const KIND_CONDUCTANCE: u32 = 0u;

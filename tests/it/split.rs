@@ -9,7 +9,7 @@ use ganglion::backend::Backend;
 use ganglion::backend::gpu::GpuBackend;
 use ganglion::config::{EventDelivery, GpuCoupling};
 use ganglion::network::Network;
-use ganglion::record::RecordPlan;
+use ganglion::record::{RecordPlan, TraceVar};
 use std::process::Command;
 
 fn ganglion_cmd() -> Command {
@@ -178,6 +178,24 @@ fn check_accepts_20m_hh_neurons_on_an_h100s_limits_and_refuses_what_exceeds_its_
     let refused = procedural("600000000");
     let err = String::from_utf8_lossy(&refused.stderr);
     assert!(err.contains("buffer `hh.state` needs 11.2 GiB") && err.contains("one variable"), "{err}");
+    // COBAHH with 80 synapses per neuron at 150M neurons: the rings (4.5 GiB) in two parts of
+    // whole projections; at 375M (300M excitatory) one projection's rings exceed a binding.
+    let cobahh = |exc: u64| {
+        ganglion_cmd()
+            .args(["check", "configs/cobahh_k80.toml"])
+            .args(["--set", &format!("populations.exc.size={exc}")])
+            .args(["--set", &format!("populations.inh.size={}", exc / 4)])
+            .args(h100)
+            .output()
+            .unwrap()
+    };
+    let cut = cobahh(120_000_000);
+    let text = String::from_utf8_lossy(&cut.stdout);
+    assert!(text.contains("event-driven g and rings cut into parts of whole projections: `events.rings` 2"), "{text}");
+    assert!(text.contains("states cut into parts of whole variables: `exc.state` 2"), "{text}");
+    let refused = cobahh(300_000_000);
+    let err = String::from_utf8_lossy(&refused.stderr);
+    assert!(err.contains("buffer `events.rings`") && err.contains("one projection's"), "{err}");
 }
 
 /// Spikes, and every variable (at most eight) of the first 40 neurons of population 0 at every
@@ -241,30 +259,40 @@ fn states_cut_into_parts_of_whole_variables_equal_the_whole_state() {
 }
 
 #[test]
-fn event_driven_populations_with_cut_states_equal_the_whole_state() {
-    // COBAHH with 1600 excitatory neurons (five variables of 6.4 kB) and 100 inhibitory, in
-    // bindings that hold the rings (27.2 kB) but not the excitatory state: two parts, with
-    // the events delivered in the update and apart.
+fn event_driven_networks_with_cut_states_g_and_rings_equal_the_whole_network() {
+    // COBAHH with 1600 excitatory neurons (five variables of 6.4 kB) and 100 inhibitory:
+    // g 6.4, 0.4, 6.4 and 0.4 kB per projection, the rings twice that. In bindings of 28 KiB
+    // only the excitatory state is cut (in two); in bindings of 12.8 kB also g (in two) and
+    // the rings (in four), with the events delivered in the update and apart. The traces
+    // include the excitatory population's g of `ee` and of `ie`, in different parts of g.
     let (_, net) = shipped(
         "cobahh.toml",
         &["populations.exc.size=1600", "populations.inh.size=100", "simulation.duration_ms=25"],
     );
-    for delivery in [EventDelivery::InUpdate, EventDelivery::Separate] {
-        let plan = every_variable(&net);
-        let options = |cap| ganglion::backend::gpu::GpuOptions {
-            max_binding_bytes: cap,
-            event_delivery: delivery,
-            ..Default::default()
-        };
-        let mut whole = GpuBackend::with_options(&net, &plan, None, options(None)).unwrap();
-        let mut cut = GpuBackend::with_options(&net, &plan, None, options(Some(28 << 10))).unwrap();
-        assert_eq!(cut.state_parts(), vec![2, 1], "{delivery:?}");
-        let a = run_in_memory(&net, &mut whole, &plan);
-        let b = run_in_memory(&net, &mut cut, &plan);
-        assert!(a.spikes[0].len() > 20, "{delivery:?}: the network fires");
-        assert_eq!(a.spikes, b.spikes, "{delivery:?}");
-        assert_eq!(a.traces, b.traces, "{delivery:?}");
-        assert_eq!(whole.read_state().unwrap(), cut.read_state().unwrap(), "{delivery:?}");
+    let mut plan = every_variable(&net);
+    plan.traces[0].variables.extend([TraceVar::Synapse(0), TraceVar::Synapse(2)]);
+    plan.traces[0].names.extend(["g_ee".to_string(), "g_ie".to_string()]);
+    for (cap, state, events) in [(28 << 10, vec![2, 1], (1, 1)), (12_800, vec![3, 1], (2, 4))] {
+        for delivery in [EventDelivery::InUpdate, EventDelivery::Separate] {
+            let what = format!("{cap} bytes, {delivery:?}");
+            let options = |cap| ganglion::backend::gpu::GpuOptions {
+                max_binding_bytes: cap,
+                event_delivery: delivery,
+                ..Default::default()
+            };
+            let mut whole = GpuBackend::with_options(&net, &plan, None, options(None)).unwrap();
+            let mut cut = GpuBackend::with_options(&net, &plan, None, options(Some(cap))).unwrap();
+            assert_eq!((cut.state_parts(), cut.event_parts()), (state.clone(), events), "{what}");
+            assert_eq!((whole.state_parts(), whole.event_parts()), (vec![1, 1], (1, 1)), "{what}");
+            let a = run_in_memory(&net, &mut whole, &plan);
+            let b = run_in_memory(&net, &mut cut, &plan);
+            assert!(a.spikes[0].len() > 20, "{what}: the network fires");
+            assert_eq!(a.spikes, b.spikes, "{what}");
+            assert_eq!(a.traces, b.traces, "{what}");
+            assert_eq!(whole.read_state().unwrap(), cut.read_state().unwrap(), "{what}");
+            let g_ie = &a.traces[0][6];
+            assert!(g_ie.iter().any(|&x| x != g_ie[0]), "{what}: g moves");
+        }
     }
 }
 

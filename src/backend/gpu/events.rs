@@ -9,6 +9,7 @@
 //! span every instance's sources, and a source finds its row and its targets by its instance.
 
 use super::context::GpuContext;
+use super::event_parts::EventSplit;
 use super::split;
 use super::kernels::Kernels;
 use super::kernels::{EventListGpu, ExpParamsGpu, MAX_EVENT_PROJECTIONS, WEIGHT_ONE, WEIGHT_PER_INSTANCE, WEIGHT_PER_SYNAPSE};
@@ -22,15 +23,19 @@ use crate::procedural::WeightDrawGpu;
 use bytemuck::Zeroable;
 
 pub struct EventBuffers {
-    pub g: wgpu::Buffer,
-    pub rings: wgpu::Buffer,
+    /// g and the delay rings: one buffer each, or where they exceed a binding, parts of whole
+    /// projections as `split` says (`event_parts`).
+    pub g: Vec<wgpu::Buffer>,
+    pub rings: Vec<wgpu::Buffer>,
+    pub split: EventSplit,
     /// The matrices by source, in parts of whole rows that each fit one binding (one part
     /// when everything fits).
     pub parts: Vec<EventPart>,
     /// Per population: the `EventList` of its incoming projections.
     pub inputs: Vec<wgpu::Buffer>,
-    /// Per projection of the network (None for graded ones): where its g starts in `g`.
-    pub g_offsets: Vec<Option<u32>>,
+    /// Per projection of the network (None for graded ones): the part of `g` that holds its
+    /// g, and where it starts there.
+    pub g_offsets: Vec<Option<(usize, u32)>>,
 }
 
 /// Some rows of the event-driven matrices by source: `ExpParams`' row, synapse and weight
@@ -79,11 +84,12 @@ fn event_list(
 
 impl EventBuffers {
     /// The buffers of `net`'s event-driven projections, their matrices cut into parts of at
-    /// most `binding_limit` bytes.
-    pub fn new(ctx: &GpuContext, net: &Network, binding_limit: u64) -> Result<EventBuffers> {
+    /// most `binding_limit` bytes, g and the rings as `split` says.
+    pub fn new(ctx: &GpuContext, net: &Network, binding_limit: u64, split: EventSplit) -> Result<EventBuffers> {
         let mut params: Vec<ExpParamsGpu> = Vec::new();
-        let mut g = Vec::new();
-        let mut rings = 0usize;
+        // Per part: the initial g, and the ring words.
+        let mut g: Vec<Vec<f32>> = vec![Vec::new(); split.g_parts];
+        let mut rings = vec![0usize; split.ring_parts];
         let mut g_offsets = vec![None; net.projections.len()];
         // Each event-driven projection's source, target and matrix by source.
         let mut ends = Vec::new();
@@ -104,9 +110,10 @@ impl EventBuffers {
             } else {
                 WEIGHT_ONE
             };
-            let g_offset = offset(g.len(), "g")?;
+            let (g_part, ring_part) = (split.g[params.len()], split.rings[params.len()]);
+            let g_offset = offset(g[g_part].len(), "g")?;
             let draw = WeightDrawGpu::of(p.procedural.as_ref().and_then(|r| r.weight));
-            g_offsets[index] = Some(g_offset);
+            g_offsets[index] = Some((g_part, g_offset));
             params.push(ExpParamsGpu {
                 e_rev: e.synapse.e_rev as f32,
                 decay: e.synapse.decay(net.dt_ms) as f32,
@@ -122,7 +129,7 @@ impl EventBuffers {
                 delay_steps: e.synapse.delay_steps,
                 weight_mode,
                 g_offset,
-                ring_offset: offset(rings, "delay rings")?,
+                ring_offset: offset(rings[ring_part], "delay rings")?,
                 row_offset: 0,
                 synapse_offset: 0,
                 weight_offset: 0,
@@ -143,9 +150,11 @@ impl EventBuffers {
                 draw_b: draw.b,
                 draw_scale: e.fixed_scale as f32,
                 own_seeds: p.own_seeds() as u32,
+                g_part: g_part as u32,
+                ring_part: ring_part as u32,
             });
-            g.extend(e.g0.iter().map(|&x| x as f32));
-            rings += e.synapse.ring_slots() as usize * n_target;
+            g[g_part].extend(e.g0.iter().map(|&x| x as f32));
+            rings[ring_part] += e.synapse.ring_slots() as usize * n_target;
             ends.push((p.source, p.target));
             matrices.push((p, e));
         }
@@ -240,9 +249,21 @@ impl EventBuffers {
                 outputs,
             });
         }
+        let label = |array: &str, k: usize, n: usize| match n {
+            1 => format!("events.{array}"),
+            _ => format!("events.{array}.part{k}"),
+        };
         Ok(EventBuffers {
-            g: ctx.storage_buffer("events.g", bytemuck::cast_slice(&g))?,
-            rings: ctx.storage_buffer("events.rings", &vec![0u8; rings * 4])?,
+            g: g.iter()
+                .enumerate()
+                .map(|(k, part)| ctx.storage_buffer(&label("g", k, g.len()), bytemuck::cast_slice(part)))
+                .collect::<Result<_>>()?,
+            rings: rings
+                .iter()
+                .enumerate()
+                .map(|(k, &words)| ctx.storage_buffer(&label("rings", k, rings.len()), &vec![0u8; words * 4]))
+                .collect::<Result<_>>()?,
+            split,
             parts,
             inputs,
             g_offsets,
@@ -273,19 +294,17 @@ pub(crate) fn propagations(
             let Some((outputs, sources)) = &part.outputs[index] else {
                 continue;
             };
-            let bind_group = kernels.propagate.bind(
-                ctx,
-                &p.name,
-                &[
-                    outputs.as_entire_binding(),
-                    shared.step_binding(),
-                    part.rows.as_entire_binding(),
-                    part.cols.as_entire_binding(),
-                    part.weights.as_entire_binding(),
-                    spiked[index].as_entire_binding(),
-                    shared.events.rings.as_entire_binding(),
-                ],
-            );
+            let mut resources = vec![
+                outputs.as_entire_binding(),
+                shared.step_binding(),
+                part.rows.as_entire_binding(),
+                part.cols.as_entire_binding(),
+                part.weights.as_entire_binding(),
+                spiked[index].as_entire_binding(),
+            ];
+            // Every part of the rings (event_parts.rs).
+            resources.extend(shared.events.rings.iter().map(|b| b.as_entire_binding()));
+            let bind_group = kernels.propagate.bind(ctx, &p.name, &resources);
             propagations.push(PropagateDispatch {
                 n_threads: sources.end - sources.start,
                 bind_group,

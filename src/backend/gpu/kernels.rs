@@ -3,7 +3,8 @@
 
 use super::blocked::BlockGeometry;
 use super::context::GpuContext;
-use super::state_parts::StateSplit;
+use super::event_parts::EventSplit;
+use super::parted::{replace_module, UpdateParts};
 use crate::shaders::compose;
 use crate::error::{Error, Result};
 use crate::config::EventDelivery;
@@ -72,6 +73,9 @@ pub struct ExpParamsGpu {
     pub draw_scale: f32,
     /// As `CouplingParamsGpu::own_seeds`, the keys in the event columns.
     pub own_seeds: u32,
+    /// The parts of g and of the rings that hold this projection's (`event_parts`).
+    pub g_part: u32,
+    pub ring_part: u32,
 }
 
 /// `WEIGHT_*` in shaders/synapses/weights.wgsl: where the coupling and propagation kernels
@@ -425,9 +429,9 @@ pub fn update_slots(kind: &dyn NeuronKind) -> [Slot; 13] {
 }
 
 pub struct Kernels {
-    /// Each (model, way, state split) update a population of the network runs, built on
+    /// Each (model, way, parts bound) update a population of the network runs, built on
     /// first need.
-    updates: Vec<(&'static str, Update, StateSplit, Kernel)>,
+    updates: Vec<(&'static str, Update, UpdateParts, Kernel)>,
     /// `DRAWN_WEIGHTS` of procedural.wgsl for the kernels that may draw weights.
     drawn_weights: [(&'static str, f64); 1],
     /// Where the plain updates deliver the event-driven inputs (`DELIVER_IN_UPDATE` of
@@ -442,17 +446,27 @@ pub struct Kernels {
 }
 
 impl Kernels {
-    /// The shared kernels, with the blocked coupling's cut for `blocked` if given, and the
-    /// code that draws procedural weights where `drawn_weights`; the models' updates are added
-    /// by `add_update`, each delivering its event-driven inputs as `delivery` says.
+    /// The shared kernels, with the blocked coupling's cut for `blocked` if given, the code
+    /// that draws procedural weights where `drawn_weights`, and the propagation over the delay
+    /// rings in `ring_parts` bindings; the models' updates are added by `add_update`, each
+    /// delivering its event-driven inputs as `delivery` says.
     pub fn new(
         ctx: &GpuContext,
         blocked: Option<BlockGeometry>,
         drawn_weights: bool,
         delivery: EventDelivery,
+        ring_parts: usize,
     ) -> Result<Kernels> {
         use Slot::*;
         let drawn = [("DRAWN_WEIGHTS", drawn_weights as u8 as f64)];
+        // outgoing projections, step, rows, cols, weights, spiked, rings; the rings' other parts.
+        let mut propagate_slots = vec![Read, StepInfo, Read, Read, Read, Read, ReadWrite];
+        let mut propagate = compose("synapses/exp_propagate")?;
+        if ring_parts > 1 {
+            let module = EventSplit::arrivals_wgsl(ring_parts, propagate_slots.len());
+            propagate = replace_module(propagate, "synapses/event_arrivals", &module)?;
+            propagate_slots.extend(std::iter::repeat_n(ReadWrite, ring_parts - 1));
+        }
         Ok(Kernels {
             updates: Vec::new(),
             drawn_weights: drawn,
@@ -476,15 +490,7 @@ impl Kernels {
             coupling_blocked: blocked
                 .map(|geo| BlockedKernels::new(ctx, geo))
                 .transpose()?,
-            propagate: Kernel::with_overrides(
-                ctx,
-                "exp_propagate",
-                "synapses/exp_propagate",
-                "propagate",
-                // outgoing projections, step, rows, cols, weights, spiked, rings.
-                &[Read, StepInfo, Read, Read, Read, Read, ReadWrite],
-                &drawn,
-            )?,
+            propagate: Kernel::from_source(ctx, "exp_propagate", propagate, "propagate", &propagate_slots, &drawn)?,
             record: Kernel::new(
                 ctx,
                 "record",
@@ -497,18 +503,18 @@ impl Kernels {
 
     /// Builds `kind`'s update of the given way, if not built yet. The coupled ways take the
     /// model's fused shader and the graded projection's params, row_ptr, col_idx and weights
-    /// after the neuron slots.
+    /// after the neuron slots; then come the arrays cut into `parts`.
     pub fn add_update(
         &mut self,
         ctx: &GpuContext,
         kind: &dyn NeuronKind,
         way: Update,
-        split: StateSplit,
+        parts: UpdateParts,
     ) -> Result<()> {
         if self
             .updates
             .iter()
-            .any(|(k, w, s, _)| *k == kind.name() && *w == way && *s == split)
+            .any(|(k, w, p, _)| *k == kind.name() && *w == way && *p == parts)
         {
             return Ok(());
         }
@@ -517,9 +523,9 @@ impl Kernels {
             Update::Plain => Kernel::from_source(
                 ctx,
                 &label,
-                split.compose(kind.update_wgsl()?)?,
+                parts.compose(kind.update_wgsl()?, NEURON_SLOTS.len())?,
                 "update_neurons",
-                &split.slots(&update_slots(kind)),
+                &parts.slots(&update_slots(kind)),
                 &[("DELIVER_IN_UPDATE", (self.delivery == EventDelivery::InUpdate) as u8 as f64)],
             )?,
             Update::Coupled | Update::CoupledLanes => {
@@ -533,13 +539,14 @@ impl Kernels {
                 } else {
                     "update_coupled_lanes"
                 };
-                if !split.is_whole() {
+                if !parts.state.is_whole() {
                     return Err(Error::Gpu(format!("a fused update takes its state in one binding ({label})")));
                 }
-                Kernel::with_overrides(ctx, &label, module, entry, &slots, &self.drawn_weights)?
+                let source = parts.compose(compose(module)?, slots.len())?;
+                Kernel::from_source(ctx, &label, source, entry, &parts.slots(&slots), &self.drawn_weights)?
             }
         };
-        self.updates.push((kind.name(), way, split, kernel));
+        self.updates.push((kind.name(), way, parts, kernel));
         Ok(())
     }
 
@@ -551,17 +558,17 @@ impl Kernels {
     /// `kind`'s separate delivery of its event-driven inputs (`deliver_inputs` in
     /// neuron_common.wgsl), on the plain update's bindings (built once per device: the
     /// context caches kernels).
-    pub fn delivery(&self, ctx: &GpuContext, kind: &dyn NeuronKind, split: StateSplit) -> Result<Kernel> {
+    pub fn delivery(&self, ctx: &GpuContext, kind: &dyn NeuronKind, parts: UpdateParts) -> Result<Kernel> {
         let label = format!("{}_delivery", kind.name());
-        let source = split.compose(kind.update_wgsl()?)?;
-        Kernel::from_source(ctx, &label, source, "deliver_inputs", &split.slots(&update_slots(kind)), &[])
+        let source = parts.compose(kind.update_wgsl()?, NEURON_SLOTS.len())?;
+        Kernel::from_source(ctx, &label, source, "deliver_inputs", &parts.slots(&update_slots(kind)), &[])
     }
 
-    /// `kind`'s update of the given way and state split (built by `add_update`).
-    pub fn update(&self, kind: &str, way: Update, split: StateSplit) -> &Kernel {
+    /// `kind`'s update of the given way and parts (built by `add_update`).
+    pub fn update(&self, kind: &str, way: Update, parts: UpdateParts) -> &Kernel {
         self.updates
             .iter()
-            .find(|(k, w, s, _)| *k == kind && *w == way && *s == split)
+            .find(|(k, w, p, _)| *k == kind && *w == way && *p == parts)
             .map(|(.., kernel)| kernel)
             .expect("add_update ran for every population")
     }

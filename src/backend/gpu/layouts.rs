@@ -129,6 +129,8 @@ pub fn shared_structs() -> Vec<(&'static str, StructLayout)> {
                     draw_b,
                     draw_scale,
                     own_seeds,
+                    g_part,
+                    ring_part,
                 }
             ),
         ),

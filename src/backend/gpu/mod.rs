@@ -14,7 +14,9 @@
 //!   `layouts`: what host and shaders share, checked by a test.
 //! - `preflight` and `sizing`: what a network needs, checked and counted before any buffer;
 //!   `split`: matrices larger than one binding cut into parts of whole rows; `state_parts`:
-//!   populations' states larger than one binding cut into parts of whole variables.
+//!   populations' states cut into parts of whole variables; `event_parts`: the event-driven
+//!   g and delay rings cut into parts of whole projections; `parted`: the WGSL of arrays in
+//!   parts and the extra bindings they give an update.
 //! - `populations`, `graded` (with `blocked` and the policy in `coupling`), `events`,
 //!   `recording`: the buffers and bind groups of each part of a step.
 //! - `submit`: the commands of one submit and their readback; this file: the backend itself.
@@ -27,10 +29,12 @@ pub mod blocked;
 pub mod context;
 pub mod coupling;
 pub mod equations;
+pub mod event_parts;
 pub mod events;
 pub mod graded;
 pub mod kernels;
 pub mod layouts;
+pub mod parted;
 pub mod populations;
 pub mod preflight;
 pub mod recording;
@@ -136,6 +140,8 @@ pub struct GpuBackend {
     couplings: Vec<CouplingDispatch>,
     propagations: Vec<PropagateDispatch>,
     equation_synapses: equations::EquationSynapses,
+    /// Bindings of the event-driven g and of the delay rings.
+    event_parts: (usize, usize),
     /// The network's projection count.
     projections: usize,
     traces: Vec<TraceBuffers>,
@@ -197,7 +203,16 @@ impl GpuBackend {
             })
             .transpose()?;
         let drawn_weights = net.projections.iter().any(|p| p.procedural.as_ref().is_some_and(|r| r.weight.is_some()));
-        let mut kernels = Kernels::new(&ctx, blocked_geometry, drawn_weights, options.event_delivery)?;
+        // preflight::check refused the g and rings that cannot be cut.
+        let event_split = event_parts::EventSplit::of_shape(&shape, binding_limit)
+            .map_err(|e| Error::Gpu(format!("`{}` does not fit a binding", e.array)))?;
+        let mut kernels = Kernels::new(
+            &ctx,
+            blocked_geometry,
+            drawn_weights,
+            options.event_delivery,
+            event_split.ring_parts,
+        )?;
         let (steps_per_submit, spike_capacity) = sizing::submit_plan(
             &shape,
             plan,
@@ -225,7 +240,7 @@ impl GpuBackend {
                 &vec![0u8; ((1 + 2 * spike_capacity) * 4) as usize],
             )?,
             status: ctx.storage_buffer("status", &vec![0xffu8; net.populations.len() * 8])?,
-            events: events::EventBuffers::new(&ctx, net, binding_limit)?,
+            events: events::EventBuffers::new(&ctx, net, binding_limit, event_split)?,
         };
         // preflight::check refused the states that cannot be cut.
         let splits: Vec<_> = state_parts::splits(&shape, coupling, binding_limit)
@@ -292,6 +307,7 @@ impl GpuBackend {
             equation_synapses,
             projections: net.projections.len(),
             traces,
+            event_parts: (shared.events.split.g_parts, shared.events.split.ring_parts),
             spikes: shared.spikes,
             spike_capacity,
             status: shared.status,
@@ -311,6 +327,11 @@ impl GpuBackend {
     /// The bindings each population's state takes (1 where whole; `state_parts`).
     pub fn state_parts(&self) -> Vec<usize> {
         self.populations.iter().map(|p| p.state.len()).collect()
+    }
+
+    /// The bindings the event-driven g and delay rings take (`event_parts`).
+    pub fn event_parts(&self) -> (usize, usize) {
+        self.event_parts
     }
 
     /// Graded-coupling and propagation dispatches per step: one per part of each matrix, so

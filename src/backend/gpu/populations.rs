@@ -4,7 +4,8 @@
 
 use super::context::GpuContext;
 use super::graded::{self, Graded, GradedBuffers};
-use super::kernels::{update_slots, Kernel, Kernels, PopulationInfoGpu, Update};
+use super::kernels::{update_slots, Kernel, Kernels, PopulationInfoGpu, Update, NEURON_SLOTS};
+use super::parted::UpdateParts;
 use super::state_parts::StateSplit;
 use super::Shared;
 use crate::config::{GpuCoupling, SynapseModel};
@@ -25,6 +26,8 @@ pub struct PopulationBuffers {
     /// one binding, parts of whole variables as `split` says.
     pub state: Vec<wgpu::Buffer>,
     pub split: StateSplit,
+    /// The parts its update binds beyond its own slots (its state's, g's, the rings').
+    pub parts: UpdateParts,
     /// The update's bind groups, each with the neurons it steps: one over the population,
     /// or with fused coupling one per part of its projection's matrix (cut to fit bindings),
     /// stepping that part's rows.
@@ -86,7 +89,7 @@ pub(crate) fn build(
                 let label = if split.is_whole() {
                     format!("{}.state", p.name)
                 } else {
-                    format!("{}.part{part}.state", p.name)
+                    format!("{}.state.part{part}", p.name)
                 };
                 ctx.storage_buffer(&label, bytemuck::cast_slice(&init))
             })
@@ -104,7 +107,8 @@ pub(crate) fn build(
             GpuCoupling::Fused => Update::Coupled,
             _ => Update::Plain,
         };
-        kernels.add_update(ctx, kind, update, split)?;
+        let parts = UpdateParts::new(split, &shared.events.split);
+        kernels.add_update(ctx, kind, update, parts)?;
         let batch = net.batch.as_ref();
         let info = PopulationInfoGpu {
             dt: net.dt_ms as f32,
@@ -137,7 +141,7 @@ pub(crate) fn build(
             ctx.uniform_buffer(&format!("{}.params", p.name), &p.model.gpu_params())
         };
         let info_buf = ctx.uniform_buffer(&format!("{}.info", p.name), bytemuck::bytes_of(&info));
-        let mut resources = vec![
+        let resources = vec![
             params_buf.as_entire_binding(),
             shared.step_binding(),
             state[0].as_entire_binding(),
@@ -147,13 +151,20 @@ pub(crate) fn build(
             shared.status.as_entire_binding(),
             spiked.as_entire_binding(),
             shared.events.inputs[index].as_entire_binding(),
-            shared.events.g.as_entire_binding(),
-            shared.events.rings.as_entire_binding(),
+            shared.events.g[0].as_entire_binding(),
+            shared.events.rings[0].as_entire_binding(),
             info_buf.as_entire_binding(),
             model_data.as_entire_binding(),
         ];
-        // The other parts of a cut state after the update's own slots (state_parts.rs).
-        resources.extend(state[1..].iter().map(|b| b.as_entire_binding()));
+        // The other parts of the arrays cut into parts, after the update's own slots (and a
+        // fused update's projection): the state's, g's, the rings' (parted.rs).
+        let extra: Vec<wgpu::BindingResource> = state[1..]
+            .iter()
+            .chain(&shared.events.g[1..])
+            .chain(&shared.events.rings[1..])
+            .map(|b| b.as_entire_binding())
+            .collect();
+        let plain: Vec<wgpu::BindingResource> = resources.iter().cloned().chain(extra.iter().cloned()).collect();
         let own_projection = net.projections.iter().find(|q| q.target == index);
         // With fused coupling, the projection's parts, each with the rows it steps.
         let graded = match (fused, own_projection) {
@@ -180,9 +191,9 @@ pub(crate) fn build(
             }
             (true, None) => vec![(GradedBuffers::unconnected(ctx, &p.name, p.size)?, n)],
         };
-        let kernel = kernels.update(kind.name(), update, split);
+        let kernel = kernels.update(kind.name(), update, parts);
         let bind_groups = if graded.is_empty() {
-            vec![(kernel.bind(ctx, &p.name, &resources), n)]
+            vec![(kernel.bind(ctx, &p.name, &plain), n)]
         } else {
             graded
                 .iter()
@@ -194,6 +205,7 @@ pub(crate) fn build(
                         b.indices.as_entire_binding(),
                         b.weights.as_entire_binding(),
                     ]);
+                    with_part.extend(extra.iter().cloned());
                     (kernel.bind(ctx, &p.name, &with_part), *n_rows)
                 })
                 .collect()
@@ -202,14 +214,14 @@ pub(crate) fn build(
         // trace: further entries of a generated shader, on the same bindings.
         let entry = |name: &str| -> Result<(Kernel, wgpu::BindGroup)> {
             let label = format!("{}.{name}", p.name);
-            let source = split.compose(kind.update_wgsl()?)?;
-            let kernel = Kernel::from_source(ctx, &label, source, name, &split.slots(&update_slots(kind)), &[])?;
-            let group = kernel.bind(ctx, &label, &resources);
+            let source = parts.compose(kind.update_wgsl()?, NEURON_SLOTS.len())?;
+            let kernel = Kernel::from_source(ctx, &label, source, name, &parts.slots(&update_slots(kind)), &[])?;
+            let group = kernel.bind(ctx, &label, &plain);
             Ok((kernel, group))
         };
         let receives_events = net.projections.iter().any(|q| q.target == index && q.event.is_some());
         let delivery = (kernels.delivers_separately() && receives_events && update == Update::Plain)
-            .then(|| kernels.delivery(ctx, kind, split))
+            .then(|| kernels.delivery(ctx, kind, parts))
             .transpose()?;
         let (reset, refresh) = match kind.equations() {
             Some(m) => (
@@ -226,6 +238,7 @@ pub(crate) fn build(
             double_buffered,
             state,
             split,
+            parts,
             bind_groups,
             delivery,
             reset,

@@ -6,6 +6,7 @@
 use super::blocked::BlockGeometry;
 use super::kernels::MAX_EVENT_PROJECTIONS;
 use super::split;
+use super::event_parts;
 use super::state_parts;
 use crate::config::GpuCoupling;
 use crate::error::{Error, Result};
@@ -35,6 +36,8 @@ pub fn check_binding(label: &str, bytes: u64, limits: &wgpu::Limits, device: &st
                 "; the blocked layout's pointers grow with rows × columns, so another simulation.gpu_coupling may fit"
             } else if label.ends_with(".state") {
                 "; a state is cut into parts of whole variables, but one variable (4 bytes per neuron) must fit a binding, and fused coupling or synapses written as equations take the state whole"
+            } else if label == "events.g" || label == "events.rings" {
+                "; the event-driven g and delay rings are cut into parts of whole projections, but one projection's (4 bytes per target neuron, and per ring slot) must fit a binding"
             } else {
                 ""
             },
@@ -50,8 +53,12 @@ pub struct NetworkBuffer {
     pub bytes: u64,
     /// Bindings it takes: a matrix larger than one binding is cut into parts by whole rows
     /// (`split`, counted here at its fewest), a population's state by whole variables
-    /// (`state_parts`, None where it may not be cut); anything else must fit one.
+    /// (`state_parts`, None where it may not be cut), the event-driven g and rings by whole
+    /// projections (`event_parts`, None where one projection's exceeds a binding); anything
+    /// else must fit one.
     pub parts: Option<u64>,
+    /// What its parts hold whole ("rows", "variables", "projections"), where it is cut.
+    pub cut_by: &'static str,
 }
 
 /// The buffers that grow with the network, with their sizes under the `resolved` coupling
@@ -68,11 +75,13 @@ pub fn network_buffers(
         label,
         bytes,
         parts: None,
+        cut_by: "",
     };
     let cut = |label: String, bytes: u64, rows: u64, entries: u64| NetworkBuffer {
         label,
         bytes,
         parts: Some(split::parts_needed(entries, rows, limit)),
+        cut_by: "rows",
     };
     let mut out = Vec::new();
     // A state is cut into parts of whole variables where it may be (`state_parts`); one
@@ -83,6 +92,7 @@ pub fn network_buffers(
             label: format!("{}.state", p.name),
             bytes: (p.n_vars as u64 + fused) * p.size * 4,
             parts: split.filter(|_| state_parts::may_cut(net, index, resolved)).map(|s| s.parts as u64),
+            cut_by: "variables",
         });
         for part in ["syn_g", "syn_i0", "spiked"] {
             out.push(whole(format!("{}.{part}", p.name), p.size * 4));
@@ -142,8 +152,16 @@ pub fn network_buffers(
         }
     }
     let synapses = cols / 4;
-    out.push(whole("events.g".into(), g));
-    out.push(whole("events.rings".into(), rings));
+    // Packed by whole projections (`event_parts`).
+    let (g_blocks, ring_blocks) = event_parts::blocks(net);
+    for (label, bytes, blocks) in [("events.g", g, g_blocks), ("events.rings", rings, ring_blocks)] {
+        out.push(NetworkBuffer {
+            label: label.into(),
+            bytes,
+            parts: event_parts::pack(&blocks, limit).ok().map(|p| p.last().map_or(1, |&k| k as u64 + 1)),
+            cut_by: "projections",
+        });
+    }
     out.push(cut("events.rows".into(), rows, source_rows, synapses));
     out.push(cut("events.cols".into(), cols, source_rows, synapses));
     out.push(cut("events.weights".into(), weights, source_rows, weighted));

@@ -108,14 +108,15 @@ pub(crate) fn traces(
         }
         for (slot, v) in t.variables.iter().enumerate() {
             if let TraceVar::Synapse(p) = v {
+                let (part, offset) = shared.events.g_offsets[*p].ok_or_else(|| {
+                    Error::Gpu(format!(
+                        "trace of `g_{}`: projection `{0}` is not event-driven",
+                        net.projections[*p].name
+                    ))
+                })?;
                 sources.push(GatherSource {
-                    buffer: &shared.events.g,
-                    offset: shared.events.g_offsets[*p].ok_or_else(|| {
-                        Error::Gpu(format!(
-                            "trace of `g_{}`: projection `{0}` is not event-driven",
-                            net.projections[*p].name
-                        ))
-                    })?,
+                    buffer: &shared.events.g[part],
+                    offset,
                     n: net.projections[*p].n_target() as u32,
                     vars: vec![(0, slot as u32)],
                     is_state: false,

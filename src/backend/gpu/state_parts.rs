@@ -6,9 +6,8 @@
 //! whose extra bindings follow the update's own. Pure arithmetic and text, tested without an
 //! adapter.
 
-use super::kernels::{Slot, NEURON_SLOTS};
+use super::parted;
 use crate::config::GpuCoupling;
-use crate::error::{Error, Result};
 use crate::shape::Shape;
 use std::ops::Range;
 
@@ -59,62 +58,24 @@ impl StateSplit {
         (part * self.per_part).min(blocks)..((part + 1) * self.per_part).min(blocks)
     }
 
-    /// The update's bind group slots: `slots`, then one read-write slot per part after the
-    /// first (which takes the state's own slot).
-    pub fn slots(&self, slots: &[Slot]) -> Vec<Slot> {
-        let mut out = slots.to_vec();
-        out.extend(std::iter::repeat_n(Slot::ReadWrite, self.parts - 1));
-        out
-    }
-
-    /// A composed update shader with common/state.wgsl replaced by this split's (unchanged
-    /// when whole).
-    pub fn compose(&self, source: String) -> Result<String> {
-        if self.is_whole() {
-            return Ok(source);
-        }
-        let module = crate::shaders::source("common/state")?;
-        if !source.contains(module) {
-            return Err(Error::Gpu("an update shader without common/state.wgsl cannot take a cut state".into()));
-        }
-        Ok(source.replacen(module, &self.wgsl(), 1))
-    }
-
-    /// common/state.wgsl for this split: part 0 in the state's binding, the others after the
-    /// update's slots, and `state_at`/`set_state` choosing the part by the variable.
-    pub fn wgsl(&self) -> String {
-        let first = NEURON_SLOTS.len();
+    /// common/state.wgsl for this split: part 0 in the state's binding, the others from
+    /// binding `first` on (after the update's slots), and `state_at`/`set_state` choosing the
+    /// part by the variable.
+    pub fn wgsl(&self, first: usize) -> String {
         let mut s = format!(
-            "// The population's state in {} bindings of {} whole variables (src/backend/gpu/state_parts.rs).\n\
-             @group(0) @binding(2) var<storage, read_write> state: array<f32>;\n",
+            "// The population's state in {} bindings of {} whole variables (src/backend/gpu/state_parts.rs).\n",
             self.parts, self.per_part
         );
-        for part in 1..self.parts {
-            s += &format!(
-                "@group(0) @binding({}) var<storage, read_write> state_{part}: array<f32>;\n",
-                first + part - 1
-            );
-        }
+        s += &parted::declarations("state", "array<f32>", 2, first, self.parts);
         s += &format!("const STATE_PER_PART: u32 = {}u;\n", self.per_part);
-        let cases = |access: &dyn Fn(&str) -> String| -> String {
-            let mut c = String::new();
-            for part in 1..self.parts {
-                c += &format!("        case {part}u: {{ {} }}\n", access(&format!("state_{part}")));
-            }
-            c += &format!("        default: {{ {} }}\n", access("state"));
-            c
-        };
+        let at = "    let at = (k % STATE_PER_PART) * population.n + i;\n";
         s += &format!(
-            "\nfn state_at(k: u32, i: u32) -> f32 {{\n    \
-             let at = (k % STATE_PER_PART) * population.n + i;\n    \
-             switch (k / STATE_PER_PART) {{\n{}    }}\n}}\n",
-            cases(&|b| format!("return {b}[at];"))
+            "\nfn state_at(k: u32, i: u32) -> f32 {{\n{at}{}}}\n",
+            parted::switch("k / STATE_PER_PART", "state", self.parts, &|b| format!("return {b}[at];"))
         );
         s += &format!(
-            "\nfn set_state(k: u32, i: u32, x: f32) {{\n    \
-             let at = (k % STATE_PER_PART) * population.n + i;\n    \
-             switch (k / STATE_PER_PART) {{\n{}    }}\n}}\n",
-            cases(&|b| format!("{b}[at] = x;"))
+            "\nfn set_state(k: u32, i: u32, x: f32) {{\n{at}{}}}\n",
+            parted::switch("k / STATE_PER_PART", "state", self.parts, &|b| format!("{b}[at] = x;"))
         );
         s
     }
@@ -169,22 +130,23 @@ mod tests {
 
     #[test]
     fn a_cut_states_module_declares_every_part_after_the_updates_slots() {
+        use super::super::event_parts::EventSplit;
+        use super::super::kernels::NEURON_SLOTS;
+        use super::super::parted::UpdateParts;
         let s = StateSplit { parts: 3, per_part: 2 };
-        let text = s.wgsl();
+        let text = s.wgsl(13);
         assert!(text.contains("@binding(2) var<storage, read_write> state: array<f32>"), "{text}");
         assert!(text.contains("@binding(13) var<storage, read_write> state_1"), "{text}");
         assert!(text.contains("@binding(14) var<storage, read_write> state_2"), "{text}");
-        assert_eq!(s.slots(&NEURON_SLOTS).len(), NEURON_SLOTS.len() + 2);
-        // It replaces the one-binding module in a composed update, which must still parse.
+        let parts = UpdateParts::new(s, &EventSplit::whole(0));
+        assert_eq!(parts.slots(&NEURON_SLOTS).len(), NEURON_SLOTS.len() + 2);
+        // It replaces the one-binding module in a composed update, which must still be valid.
         let hh = crate::shaders::compose("neurons/hh").unwrap();
-        let cut = s.compose(hh.clone()).unwrap();
+        let cut = parts.compose(hh.clone(), NEURON_SLOTS.len()).unwrap();
         assert!(!cut.contains(crate::shaders::source("common/state").unwrap()));
-        use wgpu::naga;
-        let module = naga::front::wgsl::parse_str(&cut).unwrap();
-        naga::valid::Validator::new(naga::valid::ValidationFlags::all(), naga::valid::Capabilities::empty())
-            .validate(&module)
-            .unwrap();
-        assert_eq!(StateSplit::whole(5).compose(hh.clone()).unwrap(), hh);
+        super::super::parted::validate(&cut);
+        let whole = UpdateParts::new(StateSplit::whole(5), &EventSplit::whole(0));
+        assert_eq!(whole.compose(hh.clone(), NEURON_SLOTS.len()).unwrap(), hh);
     }
 
     fn network(extra: &str) -> Shape {

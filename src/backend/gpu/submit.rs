@@ -134,7 +134,7 @@ impl GpuBackend {
                     }
                 }
                 for pop in &self.populations {
-                    pass.set_pipeline(&self.kernels.update(pop.kind, pop.update, pop.split).pipeline);
+                    pass.set_pipeline(&self.kernels.update(pop.kind, pop.update, pop.parts).pipeline);
                     for (group, n_rows) in &pop.bind_groups {
                         pass.set_bind_group(0, group, &[step_offset]);
                         let (x, y) = match pop.update {
