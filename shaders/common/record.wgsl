@@ -15,6 +15,10 @@ struct RecordParams {
     _pad0: u32,
 }
 
+// A recorded index that another gather reads: a synaptic state cut into parts has a gather
+// per part, each given the indices of its own synapses (src/backend/gpu/recording.rs).
+const SKIP: u32 = 0xffffffffu;
+
 @group(0) @binding(0) var<uniform> p: RecordParams;
 @group(0) @binding(2) var<storage, read> state: array<f32>;
 @group(0) @binding(3) var<storage, read> neurons: array<u32>;
@@ -27,6 +31,9 @@ fn gather(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups
         return;
     }
     let i = neurons[j];
+    if (i == SKIP) {
+        return;
+    }
     for (var k = 0u; k < p.n_variables; k++) {
         let var_index = (p.variables >> (4u * k)) & 0xfu;
         let slot = (p.slots >> (4u * k)) & 0xfu;

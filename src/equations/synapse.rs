@@ -447,7 +447,7 @@ impl SynapseProgram {
             String::new()
         } else {
             format!(
-                "    for (var s = row_ptr[ipost]; s < row_ptr[ipost + 1u]; s++) {{\n        let ipre = col_idx[s];\n        {{\n{}        }}\n    }}\n",
+                "    for (var s = row_ptr[row]; s < row_ptr[row + 1u]; s++) {{\n        let ipre = col_idx[s];\n        {{\n{}        }}\n    }}\n",
                 synapse_block(&self.clock)
             )
         };
@@ -455,7 +455,7 @@ impl SynapseProgram {
             String::new()
         } else {
             format!(
-                "    for (var s = row_ptr[ipost]; s < row_ptr[ipost + 1u]; s++) {{
+                "    for (var s = row_ptr[row]; s < row_ptr[row + 1u]; s++) {{
         let ipre = col_idx[s];
         let delay = select(info.uniform_delay, delays[s], info.per_synapse_delay != 0u);
         // The slot of step − delay: `delay` < pre_slots, so adding pre_slots − delay wraps there.
@@ -472,7 +472,7 @@ impl SynapseProgram {
         } else {
             format!(
                 "    if (post_spiked[ring_slot(step_info, 0u, info.post_slots) * info.n_post + ipost] != 0u) {{
-        for (var s = row_ptr[ipost]; s < row_ptr[ipost + 1u]; s++) {{
+        for (var s = row_ptr[row]; s < row_ptr[row + 1u]; s++) {{
             let ipre = col_idx[s];
 {}        }}
     }}
@@ -500,9 +500,9 @@ struct SynapseInfo {{
     post_slots: u32,     // and the post-synaptic one
     pre_instance: u32,   // neurons per instance of a sweep run merged (else n_pre, n_post)
     post_instance: u32,
+    first_row: u32,      // this part's rows (post-synaptic neurons): a matrix larger than one
+    n_rows: u32,         // binding comes in parts of whole rows, row_ptr rebased to each
     _pad0: u32,
-    _pad1: u32,
-    _pad2: u32,
 }}
 
 @group(0) @binding(0) var<uniform> info: SynapseInfo;
@@ -521,28 +521,30 @@ fn pre_load(k: u32, ipre: u32) -> f32 {{
     return {pre_buffer}[k * info.n_pre + ipre];
 }}
 
-fn post_index(gid: vec3<u32>, groups: vec3<u32>) -> u32 {{
+fn row_index(gid: vec3<u32>, groups: vec3<u32>) -> u32 {{
     return gid.x + gid.y * groups.x * 256u;
 }}
 
 @compute @workgroup_size(256)
 fn sum_synapses(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {{
-    let ipost = post_index(gid, groups);
-    if (ipost >= info.n_post) {{
+    let row = row_index(gid, groups);
+    if (row >= info.n_rows) {{
         return;
     }}
+    let ipost = info.first_row + row;
     let t = (f32(step_info.step_hi) * 4294967296.0 + f32(step_info.step_lo)) * DT;
-{sum_post_loads}{accs}    for (var s = row_ptr[ipost]; s < row_ptr[ipost + 1u]; s++) {{
+{sum_post_loads}{accs}    for (var s = row_ptr[row]; s < row_ptr[row + 1u]; s++) {{
         let ipre = col_idx[s];
 {sum_syn_loads}{sum_body}    }}
 {sum_stores}}}
 
 @compute @workgroup_size(256)
 fn step_synapses(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {{
-    let ipost = post_index(gid, groups);
-    if (ipost >= info.n_post) {{
+    let row = row_index(gid, groups);
+    if (row >= info.n_rows) {{
         return;
     }}
+    let ipost = info.first_row + row;
     let t = (f32(step_info.step_hi) * 4294967296.0 + f32(step_info.step_lo)) * DT;
 {step_post_loads}{clock}{pre_pathway}{post_pathway}{post_stores}}}
 ",

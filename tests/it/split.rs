@@ -321,3 +321,49 @@ fn a_state_that_must_stay_whole_is_refused_by_name() {
     assert_eq!(auto.state_parts(), vec![3]);
     assert!(auto.info().device.contains("thread_per_row"), "{}", auto.info().device);
 }
+
+#[test]
+fn synapses_written_as_equations_in_parts_equal_the_whole_matrix() {
+    // (config, overrides, binding cap, least passes per step cut): Brian2's STDP example onto
+    // ten neurons (rows of 1000 synapses, three variables each: a part per row), with a trace
+    // of w from three parts; the HH network with a summed input at 1000 neurons (100k
+    // synapses); COBAHH's four projections with on_pre alone (no synaptic variables).
+    let cases: [(&str, &[&str], u64, usize); 3] = [
+        ("equations/stdp.toml", &["populations.neurons.size=10", "simulation.duration_ms=300", "simulation.precision=\"f32\""], 16 << 10, 10),
+        ("equations/hh_bench.toml", &["populations.hh.size=1000", "simulation.duration_ms=2"], 64 << 10, 7),
+        ("equations/cobahh.toml", &["simulation.duration_ms=10"], 192 << 10, 8),
+    ];
+    for (config, overrides, cap, least) in cases {
+        let (_, net) = shipped(config, overrides);
+        let mut plan = RecordPlan::all_spikes(&net);
+        if config.ends_with("stdp.toml") {
+            plan.traces.push(ganglion::record::TracePlan {
+                population: 1,
+                projection: Some(0),
+                variables: vec![TraceVar::State(0)],
+                names: vec!["w".into()],
+                neurons: vec![0, 4500, 9999],
+                every: 10,
+            });
+        }
+        let mut whole = gpu_backend_capped(&net, &plan, GpuCoupling::Auto, None);
+        let mut cut = gpu_backend_capped(&net, &plan, GpuCoupling::Auto, Some(cap));
+        let passes = (whole.equation_passes(), cut.equation_passes());
+        assert!(passes.1 >= least && passes.1 > passes.0, "{config}: {passes:?}");
+        let a = run_in_memory(&net, &mut whole, &plan);
+        let b = run_in_memory(&net, &mut cut, &plan);
+        assert!(a.spikes.iter().map(Vec::len).sum::<usize>() > 5, "{config}: the network fires");
+        assert_eq!(a.spikes, b.spikes, "{config}");
+        assert_eq!(a.traces, b.traces, "{config}");
+        assert_eq!(whole.read_state().unwrap(), cut.read_state().unwrap(), "{config}");
+        let synapses = whole.read_synapses().unwrap();
+        assert_eq!(synapses, cut.read_synapses().unwrap(), "{config}");
+        if config.ends_with("stdp.toml") {
+            // The weights moved, and the trace follows them in every part.
+            let w = synapses[0].as_ref().unwrap()[0].clone();
+            assert_eq!(w.len(), 10_000);
+            let trace = &a.traces[0][0];
+            assert!(trace.chunks(3).any(|row| row != &trace[..3]), "{config}: w moves");
+        }
+    }
+}

@@ -110,7 +110,8 @@ pub fn kernel_name(net: &Shape, resolved: GpuCoupling) -> Option<&'static str> {
 /// propagation per population with event-driven projections leaving it; for synapses written
 /// as equations their summations and deliveries, and the resets of models written as
 /// equations. A matrix cut into parts to fit bindings of `binding_limit` bytes takes a
-/// coupling (or fused update) or propagation per part (counted at the fewest parts).
+/// coupling (or fused update), propagation, summation or delivery per part (counted at the
+/// fewest parts).
 pub fn dispatches_per_step(
     net: &Shape,
     resolved: GpuCoupling,
@@ -155,7 +156,11 @@ pub fn dispatches_per_step(
         EventDelivery::InUpdate => 0,
         EventDelivery::Separate => (0..net.populations.len()).filter(|&pop| net.receives_events(pop)).count(),
     };
-    let equations: u64 = net.projections.iter().filter_map(|p| p.equation_passes).sum();
+    let equations: u64 = net
+        .projections
+        .iter()
+        .filter_map(|p| p.equation_passes.map(|passes| passes * split::equation_parts(p, binding_limit)))
+        .sum();
     let resets = net
         .populations
         .iter()

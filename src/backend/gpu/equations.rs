@@ -4,10 +4,11 @@
 //! CPU does (backend/cpu/equations.rs): deterministic, no atomics.
 
 use super::context::{dispatch_size, GpuContext};
+use super::split;
 use super::kernels::{Kernel, Slot, SynapseInfoGpu};
 use super::Shared;
 use crate::config::SynapseModel;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::network::Network;
 
 /// info, step, row_ptr, col_idx, delays, synaptic state, pre state, post state, pre spikes,
@@ -31,22 +32,40 @@ pub struct SynapsePass {
     pub groups: (u32, u32),
 }
 
+/// One part of a projection's synaptic variables: its synapses' count and its buffer
+/// (variable k of the part's synapse s at k·n_syn + s).
+pub struct SynapseStatePart {
+    pub n_syn: usize,
+    pub buffer: wgpu::Buffer,
+}
+
+/// A projection's synaptic variables, in the parts of whole rows its matrix was cut into
+/// (one where it fits a binding), synapses in CSR order across them.
+pub struct SynapseStates {
+    pub projection: usize,
+    pub n_vars: usize,
+    pub parts: Vec<SynapseStatePart>,
+}
+
 /// Per projection written as equations (config order): its summation and its delivery,
-/// where it has them.
+/// where it has them, one pass per part of its matrix.
 pub struct EquationSynapses {
     pub sums: Vec<SynapsePass>,
     pub deliveries: Vec<SynapsePass>,
-    /// Per projection written as equations: its index, its synapses' count and variables'
-    /// count, and their buffer (variable k of synapse s at k·n_syn + s).
-    pub states: Vec<(usize, usize, usize, wgpu::Buffer)>,
+    pub states: Vec<SynapseStates>,
 }
 
+/// The passes and buffers of `net`'s synapses written as equations. A matrix whose synaptic
+/// variables exceed `binding_limit` bytes is cut into parts of whole rows (`split`), each
+/// with its rebased row pointers, columns, delays and variables, and dispatched over its rows:
+/// a row is walked in the same order whole or in parts, so the results are the same.
 pub(crate) fn build(
     ctx: &GpuContext,
     shared: &Shared,
     net: &Network,
     states: &[&wgpu::Buffer],
     spiked: &[wgpu::Buffer],
+    binding_limit: u64,
 ) -> Result<EquationSynapses> {
     let mut out = EquationSynapses {
         sums: Vec::new(),
@@ -60,62 +79,87 @@ pub(crate) fn build(
         let post = net.populations[p.target].model.kind().equations().expect("validated");
         let same = p.source == p.target;
         let source = crate::shaders::compose_text(&program.wgsl(post, same))?;
-        let n_syn = p.csr.col_idx.len();
-        let info = SynapseInfoGpu {
-            n_post: p.csr.n_rows as u32,
-            n_pre: net.populations[p.source].size as u32,
-            n_syn: n_syn as u32,
-            pre_slots: net.spike_slots(p.source),
-            uniform_delay: e.delays.first().copied().unwrap_or(0),
-            per_synapse_delay: (e.delays.len() > 1) as u32,
-            post_slots: net.spike_slots(p.target),
-            pre_instance: net.instance_size(p.source) as u32,
-            post_instance: net.instance_size(p.target) as u32,
-            _pad: [0; 3],
-        };
-        let info_buf = ctx.uniform_buffer(&format!("{}.info", p.name), bytemuck::bytes_of(&info));
-        let rows = ctx.storage_buffer(&format!("{}.row_ptr", p.name), bytemuck::cast_slice(&p.csr.row_ptr))?;
-        let cols = ctx.storage_buffer(&format!("{}.col_idx", p.name), bytemuck::cast_slice(&p.csr.col_idx))?;
-        let delays = ctx.storage_buffer(&format!("{}.delays", p.name), bytemuck::cast_slice(&e.delays))?;
-        let mut syn_init: Vec<f32> = Vec::with_capacity(n_syn * e.state.len());
-        for column in &e.state {
-            syn_init.extend(column.iter().map(|&x| x as f32));
-        }
-        let syn_state = ctx.storage_buffer(&format!("{}.synapses", p.name), bytemuck::cast_slice(&syn_init))?;
+        let n_vars = e.state.len();
+        // The variables are the largest per-synapse buffer: a part holds as many synapses as
+        // their variables fit in one binding.
+        let per_synapse = n_vars.max(1) as u64;
+        let cut = split::cut(&[&p.csr.row_ptr], binding_limit / per_synapse).map_err(|err| {
+            Error::TooLarge(format!(
+                "row {} of projection `{}` holds synapses whose variables take {} bytes, more than one binding of {binding_limit} bytes (simulation.gpu_max_binding_mib or the device's limit): rows are never split",
+                err.row,
+                p.name,
+                err.bytes * per_synapse
+            ))
+        })?;
+        let several = cut.len() > 1;
         // One buffer cannot be bound twice: within a population the shader reads the
         // pre-synaptic variables from the post-synaptic binding, and this one stays unused.
         let unused = ctx.storage_buffer(&format!("{}.unused", p.name), &[0u8; 4])?;
         let pre_state = if same { &unused } else { states[p.source] };
-        let resources = [
-            info_buf.as_entire_binding(),
-            shared.step_binding(),
-            rows.as_entire_binding(),
-            cols.as_entire_binding(),
-            delays.as_entire_binding(),
-            syn_state.as_entire_binding(),
-            pre_state.as_entire_binding(),
-            states[p.target].as_entire_binding(),
-            spiked[p.source].as_entire_binding(),
-            spiked[p.target].as_entire_binding(),
-        ];
-        let groups = dispatch_size(p.csr.n_rows as u32);
-        let pass = |entry: &str| -> Result<SynapsePass> {
-            let label = format!("{}.{entry}", p.name);
-            let kernel = Kernel::from_source(ctx, &label, source.clone(), entry, &SYNAPSE_SLOTS, &[])?;
-            let bind_group = kernel.bind(ctx, &label, &resources);
-            Ok(SynapsePass {
-                kernel,
-                bind_group,
-                groups,
-            })
-        };
-        if !program.summed.is_empty() {
-            out.sums.push(pass("sum_synapses")?);
+        let mut parts = Vec::new();
+        for (k, segments) in cut.iter().enumerate() {
+            let rows = segments.first().map_or(0..0, |s| s.rows.clone());
+            let label = if several { format!("{}.part{k}", p.name) } else { p.name.clone() };
+            let (pointers, entries) = split::segment_rows(&p.csr.row_ptr, &rows);
+            let n_syn = entries.len();
+            let info = SynapseInfoGpu {
+                n_post: p.csr.n_rows as u32,
+                n_pre: net.populations[p.source].size as u32,
+                n_syn: n_syn as u32,
+                pre_slots: net.spike_slots(p.source),
+                uniform_delay: e.delays.first().copied().unwrap_or(0),
+                per_synapse_delay: (e.delays.len() > 1) as u32,
+                post_slots: net.spike_slots(p.target),
+                pre_instance: net.instance_size(p.source) as u32,
+                post_instance: net.instance_size(p.target) as u32,
+                first_row: rows.start as u32,
+                n_rows: rows.len() as u32,
+                _pad: 0,
+            };
+            // One delay for every synapse, or the part's own.
+            let delays = if e.delays.len() > 1 { &e.delays[entries.clone()] } else { &e.delays[..] };
+            let syn_init: Vec<f32> = e
+                .state
+                .iter()
+                .flat_map(|column| column[entries.clone()].iter().map(|&x| x as f32))
+                .collect();
+            let info_buf = ctx.uniform_buffer(&format!("{label}.info"), bytemuck::bytes_of(&info));
+            let row_ptr = ctx.storage_buffer(&format!("{label}.row_ptr"), bytemuck::cast_slice(&pointers))?;
+            let cols = ctx.storage_buffer(&format!("{label}.col_idx"), bytemuck::cast_slice(&p.csr.col_idx[entries]))?;
+            let delays = ctx.storage_buffer(&format!("{label}.delays"), bytemuck::cast_slice(delays))?;
+            let syn_state = ctx.storage_buffer(&format!("{label}.synapses"), bytemuck::cast_slice(&syn_init))?;
+            let resources = [
+                info_buf.as_entire_binding(),
+                shared.step_binding(),
+                row_ptr.as_entire_binding(),
+                cols.as_entire_binding(),
+                delays.as_entire_binding(),
+                syn_state.as_entire_binding(),
+                pre_state.as_entire_binding(),
+                states[p.target].as_entire_binding(),
+                spiked[p.source].as_entire_binding(),
+                spiked[p.target].as_entire_binding(),
+            ];
+            let groups = dispatch_size(rows.len() as u32);
+            let pass = |entry: &str| -> Result<SynapsePass> {
+                let label = format!("{label}.{entry}");
+                let kernel = Kernel::from_source(ctx, &label, source.clone(), entry, &SYNAPSE_SLOTS, &[])?;
+                let bind_group = kernel.bind(ctx, &label, &resources);
+                Ok(SynapsePass {
+                    kernel,
+                    bind_group,
+                    groups,
+                })
+            };
+            if !program.summed.is_empty() {
+                out.sums.push(pass("sum_synapses")?);
+            }
+            if !(program.on_pre.is_empty() && program.on_post.is_empty() && program.clock.is_empty()) {
+                out.deliveries.push(pass("step_synapses")?);
+            }
+            parts.push(SynapseStatePart { n_syn, buffer: syn_state });
         }
-        if !(program.on_pre.is_empty() && program.on_post.is_empty() && program.clock.is_empty()) {
-            out.deliveries.push(pass("step_synapses")?);
-        }
-        out.states.push((index, n_syn, e.state.len(), syn_state));
+        out.states.push(SynapseStates { projection: index, n_vars, parts });
     }
     Ok(out)
 }

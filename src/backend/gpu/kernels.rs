@@ -168,7 +168,10 @@ pub struct SynapseInfoGpu {
     /// instances run merged (else their sizes): `i`, `j` and `N` are an instance's own.
     pub pre_instance: u32,
     pub post_instance: u32,
-    pub _pad: [u32; 3],
+    /// The part's rows (`split`): the first post-synaptic neuron, and how many.
+    pub first_row: u32,
+    pub n_rows: u32,
+    pub _pad: u32,
 }
 
 /// `RecordParams` in shaders/common/record.wgsl.

@@ -163,6 +163,7 @@ pub fn shared_constants() -> Vec<(&'static str, String, f64)> {
         ),
         ("synapses/exp_synapse", "KIND_CONDUCTANCE".into(), 0.0),
         ("synapses/weights", "WEIGHT_PER_SYNAPSE".into(), WEIGHT_PER_SYNAPSE as f64),
+        ("common/record", "SKIP".into(), super::recording::SKIP as f64),
         ("synapses/weights", "WEIGHT_PER_INSTANCE".into(), WEIGHT_PER_INSTANCE as f64),
         ("synapses/graded_coupling", "LANES".into(), LANES as f64),
         (
@@ -327,6 +328,8 @@ mod tests {
                 post_slots,
                 pre_instance,
                 post_instance,
+                first_row,
+                n_rows,
             }
         );
         assert_eq!(mismatch(&m, &rust), None);

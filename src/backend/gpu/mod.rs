@@ -270,7 +270,7 @@ impl GpuBackend {
         // Synapses written as equations take their populations' states whole (`splits`).
         let states: Vec<&wgpu::Buffer> = pops.buffers.iter().map(|p| &p.state[0]).collect();
         let propagations = events::propagations(&ctx, &kernels, &shared, net, &pops.spiked);
-        let equation_synapses = equations::build(&ctx, &shared, net, &states, &pops.spiked)?;
+        let equation_synapses = equations::build(&ctx, &shared, net, &states, &pops.spiked, binding_limit)?;
         let traces = recording::traces(
             &ctx,
             &kernels,
@@ -327,6 +327,12 @@ impl GpuBackend {
     /// The bindings each population's state takes (1 where whole; `state_parts`).
     pub fn state_parts(&self) -> Vec<usize> {
         self.populations.iter().map(|p| p.state.len()).collect()
+    }
+
+    /// Dispatches per step of the synapses written as equations: their summations and
+    /// deliveries, one per part of each matrix.
+    pub fn equation_passes(&self) -> usize {
+        self.equation_synapses.sums.len() + self.equation_synapses.deliveries.len()
     }
 
     /// The bindings the event-driven g and delay rings take (`event_parts`).
@@ -408,16 +414,19 @@ impl Backend for GpuBackend {
         let states = &self.equation_synapses.states;
         let parts: Vec<_> = states
             .iter()
-            .map(|(_, n_syn, n_vars, buffer)| (buffer, 0, (n_syn * n_vars * 4) as u64))
+            .flat_map(|s| s.parts.iter().map(move |part| (&part.buffer, 0, (part.n_syn * s.n_vars * 4) as u64)))
             .collect();
-        let data = self.ctx.read_buffers(&parts)?;
-        for ((index, n_syn, n_vars, _), bytes) in states.iter().zip(data) {
-            let all: Vec<f32> = bytemuck::pod_collect_to_vec(&bytes);
-            out[*index] = Some(
-                (0..*n_vars)
-                    .map(|k| all[k * n_syn..(k + 1) * n_syn].iter().map(|&x| f64::from(x)).collect())
-                    .collect(),
-            );
+        let mut data = self.ctx.read_buffers(&parts)?.into_iter();
+        for s in states {
+            // Variable k of every part in turn: the synapses in CSR order.
+            let mut values: Vec<Vec<f64>> = vec![Vec::new(); s.n_vars];
+            for (part, bytes) in s.parts.iter().zip(data.by_ref()) {
+                let all: Vec<f32> = bytemuck::pod_collect_to_vec(&bytes);
+                for (k, column) in values.iter_mut().enumerate() {
+                    column.extend(all[k * part.n_syn..(k + 1) * part.n_syn].iter().map(|&x| f64::from(x)));
+                }
+            }
+            out[s.projection] = Some(values);
         }
         Ok(out)
     }

@@ -125,11 +125,16 @@ pub fn network_buffers(
                 out.push(whole(format!("{}.row_ptr", p.name), (n_target + 1) * 4));
             }
             None if !p.is_graded() => {
-                out.push(whole(format!("{}.row_ptr", p.name), (n_target + 1) * 4));
-                out.push(whole(format!("{}.col_idx", p.name), s * 4));
-                out.push(whole(format!("{}.weights", p.name), s * 4 * w));
+                // Synapses written as equations: cut by whole rows so that each part's
+                // variables (the largest per-synapse buffer) fit one binding.
+                let t = n_target;
+                let parts = Some(split::equation_parts(p, limit));
+                let mut buffers = vec![("row_ptr", (t + 1) * 4), ("col_idx", s * 4)];
                 if p.values_per_synapse > 0 {
-                    out.push(whole(format!("{}.synapses", p.name), s * 4 * p.values_per_synapse));
+                    buffers.push(("synapses", s * 4 * p.values_per_synapse));
+                }
+                for (buffer, bytes) in buffers {
+                    out.push(NetworkBuffer { label: format!("{}.{buffer}", p.name), bytes, parts, cut_by: "rows" });
                 }
             }
             None => {

@@ -2,6 +2,7 @@
 //! variables into it, and the decoding of what one submit read back (spikes, divergence).
 
 use super::context::GpuContext;
+use super::equations::SynapseStates;
 use super::kernels::{Kernels, RecordParamsGpu};
 use super::populations::PopulationBuffers;
 use super::sizing::trace_rows;
@@ -12,6 +13,9 @@ use crate::record::{Divergence, RecordPlan, Spike, TraceVar};
 
 /// A step the status words hold where no neuron diverged.
 pub const NO_STEP: u32 = u32::MAX;
+
+/// A recorded index a gather leaves to another (`SKIP` in shaders/common/record.wgsl).
+pub const SKIP: u32 = u32::MAX;
 
 pub struct TraceBuffers {
     pub population: usize,
@@ -31,6 +35,9 @@ pub struct TraceBuffers {
 struct GatherSource<'a> {
     /// Variables of `n` neurons each, from `offset` on.
     buffer: &'a wgpu::Buffer,
+    /// The recorded indices within `buffer`, where they differ from the trace's (a part of a
+    /// synaptic state cut into parts: `SKIP` for the synapses of other parts).
+    neurons: Option<wgpu::Buffer>,
     offset: u32,
     n: u32,
     /// (variable index, sample slot) of each variable it copies.
@@ -49,7 +56,7 @@ pub(crate) fn traces(
     net: &Network,
     plan: &RecordPlan,
     populations: &[PopulationBuffers],
-    synapse_states: &[(usize, usize, usize, wgpu::Buffer)],
+    synapse_states: &[SynapseStates],
     steps_per_submit: u64,
 ) -> Result<Vec<TraceBuffers>> {
     let mut traces = Vec::new();
@@ -73,17 +80,32 @@ pub(crate) fn traces(
             })
             .collect();
         if let Some(p) = t.projection {
-            let (_, n_syn, _, buffer) = synapse_states
+            let states = synapse_states
                 .iter()
-                .find(|(index, ..)| *index == p)
+                .find(|s| s.projection == p)
                 .ok_or_else(|| Error::Gpu(format!("projection `{}` keeps no synaptic variables", net.projections[p].name)))?;
-            sources.push(GatherSource {
-                buffer,
-                offset: 0,
-                n: *n_syn as u32,
-                vars: own,
-                is_state: false,
-            });
+            // One gather per part, each reading its own synapses (by index within it).
+            let mut first = 0u32;
+            for part in &states.parts {
+                let end = first + part.n_syn as u32;
+                let local: Vec<u32> = t
+                    .neurons
+                    .iter()
+                    .map(|&s| if (first..end).contains(&s) { s - first } else { SKIP })
+                    .collect();
+                let several = states.parts.len() > 1;
+                sources.push(GatherSource {
+                    buffer: &part.buffer,
+                    neurons: several
+                        .then(|| ctx.storage_buffer("trace synapses", bytemuck::cast_slice(&local)))
+                        .transpose()?,
+                    offset: 0,
+                    n: part.n_syn as u32,
+                    vars: own.clone(),
+                    is_state: false,
+                });
+                first = end;
+            }
         } else {
             // One gather per part of a cut state that holds a recorded variable.
             let pop = &populations[t.population];
@@ -98,6 +120,7 @@ pub(crate) fn traces(
                 if !vars.is_empty() {
                     sources.push(GatherSource {
                         buffer,
+                        neurons: None,
                         offset: 0,
                         n: pop.size,
                         vars,
@@ -116,6 +139,7 @@ pub(crate) fn traces(
                 })?;
                 sources.push(GatherSource {
                     buffer: &shared.events.g[part],
+                    neurons: None,
                     offset,
                     n: net.projections[*p].n_target() as u32,
                     vars: vec![(0, slot as u32)],
@@ -150,7 +174,7 @@ pub(crate) fn traces(
                     params_buf.as_entire_binding(),
                     shared.step_binding(),
                     source.buffer.as_entire_binding(),
-                    neurons.as_entire_binding(),
+                    source.neurons.as_ref().unwrap_or(&neurons).as_entire_binding(),
                     samples.as_entire_binding(),
                 ],
             )

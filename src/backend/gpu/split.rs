@@ -94,6 +94,13 @@ pub fn parts_needed(synapses: u64, rows: u64, limit: u64) -> u64 {
     synapses.div_ceil(capacity).max((rows + 1).div_ceil(capacity)).max(1)
 }
 
+/// Parts the synapses written as equations of projection `p` take at least under `limit`:
+/// their variables, the largest of their buffers, decide (`equations::build`).
+pub fn equation_parts(p: &crate::shape::ProjectionShape, limit: u64) -> u64 {
+    let blocks = p.blocks.max(1);
+    parts_needed(p.synapses / blocks * p.values_per_synapse.max(1), p.n_target / blocks, limit)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
