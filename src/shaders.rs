@@ -33,6 +33,7 @@ modules!(
     "synapses/exp_synapse",
     "synapses/event_inputs",
     "synapses/event_arrivals",
+    "synapses/equation_states",
     "synapses/exp_propagate",
     "synapses/procedural",
     "synapses/graded_synapse",

@@ -298,8 +298,8 @@ fn event_driven_networks_with_cut_states_g_and_rings_equal_the_whole_network() {
 
 #[test]
 fn a_state_that_must_stay_whole_is_refused_by_name() {
-    // Fused coupling reads S across the population, and synapses written as equations take
-    // their populations' states whole: past one binding each is refused naming the state.
+    // Fused coupling reads S across the population: past one binding its state is refused
+    // by name.
     let ring = hh_ring_from_random_states(&[], 4);
     let plan = RecordPlan::none(&ring);
     let options = ganglion::backend::gpu::GpuOptions {
@@ -309,32 +309,61 @@ fn a_state_that_must_stay_whole_is_refused_by_name() {
     };
     let e = GpuBackend::with_options(&ring, &plan, None, options).err().expect("refused");
     assert!(e.to_string().contains("`hh.state`"), "{e}");
-    let (_, equations) = shipped("equations/hh_bench.toml", &["populations.hh.size=1000"]);
-    let options = ganglion::backend::gpu::GpuOptions {
-        max_binding_bytes: Some(8000),
-        ..Default::default()
-    };
-    let e = GpuBackend::with_options(&equations, &RecordPlan::none(&equations), None, options).err().expect("refused");
-    assert!(e.to_string().contains("`hh.state`"), "{e}");
     // Auto does not fuse a state it would have to cut.
     let auto = gpu_backend_capped(&ring, &plan, GpuCoupling::Auto, Some(8000));
     assert_eq!(auto.state_parts(), vec![3]);
     assert!(auto.info().device.contains("thread_per_row"), "{}", auto.info().device);
 }
 
+/// A network run whole and under a binding cap: the passes per step of its synapses written
+/// as equations at least, and the parts of each population's state, once cut.
+struct CutCase {
+    config: &'static str,
+    overrides: &'static [&'static str],
+    cap: u64,
+    least_passes: usize,
+    state_parts: &'static [usize],
+}
+
 #[test]
-fn synapses_written_as_equations_in_parts_equal_the_whole_matrix() {
-    // (config, overrides, binding cap, least passes per step cut): Brian2's STDP example onto
-    // ten neurons (rows of 1000 synapses, three variables each: a part per row), with a trace
-    // of w from three parts; the HH network with a summed input at 1000 neurons (100k
-    // synapses); COBAHH's four projections with on_pre alone (no synaptic variables).
-    let cases: [(&str, &[&str], u64, usize); 3] = [
-        ("equations/stdp.toml", &["populations.neurons.size=10", "simulation.duration_ms=300", "simulation.precision=\"f32\""], 16 << 10, 10),
-        ("equations/hh_bench.toml", &["populations.hh.size=1000", "simulation.duration_ms=2"], 64 << 10, 7),
-        ("equations/cobahh.toml", &["simulation.duration_ms=10"], 192 << 10, 8),
+fn synapses_written_as_equations_and_their_neurons_in_parts_equal_the_whole_network() {
+    // Brian2's STDP example onto ten neurons (rows of 1000 synapses, three variables each: a
+    // part per row), with a trace of w from three parts; the HH network with a summed input
+    // at 1000 neurons (100k synapses), its state in eight parts; COBAHH's four projections
+    // with on_pre alone (no synaptic variables), its states in seven and two parts; the HH
+    // network's summed input read from another population's S, that state in eight parts.
+    let cases = [
+        CutCase {
+            config: "equations/stdp.toml",
+            overrides: &["populations.neurons.size=10", "simulation.duration_ms=300", "simulation.precision=\"f32\""],
+            cap: 16 << 10,
+            least_passes: 10,
+            state_parts: &[1, 1],
+        },
+        CutCase {
+            config: "equations/hh_bench.toml",
+            overrides: &["populations.hh.size=1000", "simulation.duration_ms=2"],
+            cap: 8000,
+            least_passes: 7,
+            state_parts: &[8],
+        },
+        CutCase {
+            config: "equations/cobahh.toml",
+            overrides: &["simulation.duration_ms=10"],
+            cap: 25_600,
+            least_passes: 8,
+            state_parts: &[7, 2],
+        },
+        CutCase {
+            config: "hh_bench as two populations",
+            overrides: &["populations.hh.size=1000", "simulation.duration_ms=2"],
+            cap: 8000,
+            least_passes: 7,
+            state_parts: &[8, 8],
+        },
     ];
-    for (config, overrides, cap, least) in cases {
-        let (_, net) = shipped(config, overrides);
+    for CutCase { config, overrides, cap, least_passes: least, state_parts: states } in cases {
+        let (_, net) = equation_network(config, overrides);
         let mut plan = RecordPlan::all_spikes(&net);
         if config.ends_with("stdp.toml") {
             plan.traces.push(ganglion::record::TracePlan {
@@ -350,6 +379,7 @@ fn synapses_written_as_equations_in_parts_equal_the_whole_matrix() {
         let mut cut = gpu_backend_capped(&net, &plan, GpuCoupling::Auto, Some(cap));
         let passes = (whole.equation_passes(), cut.equation_passes());
         assert!(passes.1 >= least && passes.1 > passes.0, "{config}: {passes:?}");
+        assert_eq!(cut.state_parts(), states, "{config}");
         let a = run_in_memory(&net, &mut whole, &plan);
         let b = run_in_memory(&net, &mut cut, &plan);
         assert!(a.spikes.iter().map(Vec::len).sum::<usize>() > 5, "{config}: the network fires");
@@ -366,4 +396,17 @@ fn synapses_written_as_equations_in_parts_equal_the_whole_matrix() {
             assert!(trace.chunks(3).any(|row| row != &trace[..3]), "{config}: w moves");
         }
     }
+}
+
+/// A shipped config with overrides, or `configs/equations/hh_bench.toml` with its projection
+/// from its population onto a second one of 1000 neurons ("hh_bench as two populations").
+fn equation_network(config: &str, overrides: &[&str]) -> (ganglion::config::Config, Network) {
+    if config != "hh_bench as two populations" {
+        return shipped(config, overrides);
+    }
+    let text = std::fs::read_to_string(repo_path("configs/equations/hh_bench.toml")).unwrap();
+    let second = "[populations.b]\nmodel = \"hh_noisy\"\nsize = 1000\n\
+                  init = { v = \"-70 + 10*rand()\", m = \"am/(am + bm)\", h = \"ah/(ah + bh)\", n = \"an/(an + bn)\", s = 0.0 }\n";
+    let text = text.replace("target = \"hh\"", "target = \"b\"") + second;
+    parsed(&text, overrides)
 }

@@ -4,7 +4,8 @@
 //! CPU does (backend/cpu/equations.rs): deterministic, no atomics.
 
 use super::context::{dispatch_size, GpuContext};
-use super::split;
+use super::populations::PopulationBuffers;
+use super::{parted, split, state_parts};
 use super::kernels::{Kernel, Slot, SynapseInfoGpu};
 use super::Shared;
 use crate::config::SynapseModel;
@@ -63,7 +64,7 @@ pub(crate) fn build(
     ctx: &GpuContext,
     shared: &Shared,
     net: &Network,
-    states: &[&wgpu::Buffer],
+    populations: &[PopulationBuffers],
     spiked: &[wgpu::Buffer],
     binding_limit: u64,
 ) -> Result<EquationSynapses> {
@@ -78,7 +79,19 @@ pub(crate) fn build(
         };
         let post = net.populations[p.target].model.kind().equations().expect("validated");
         let same = p.source == p.target;
-        let source = crate::shaders::compose_text(&program.wgsl(post, same))?;
+        let (pre_pop, post_pop) = (&populations[p.source], &populations[p.target]);
+        // States cut into parts of whole variables are reached over their parts, bound after
+        // the kernel's own slots (the pre-synaptic population's first).
+        let pre_split = (!same).then_some(pre_pop.split);
+        let mut source = crate::shaders::compose_text(&program.wgsl(post, same))?;
+        let mut slots = SYNAPSE_SLOTS.to_vec();
+        if pre_split.is_some_and(|s| !s.is_whole()) || !post_pop.split.is_whole() {
+            let module = state_parts::synapse_wgsl(pre_split, post_pop.split, slots.len());
+            source = parted::replace_module(source, "synapses/equation_states", &module)?;
+            let pre_parts = pre_split.map_or(1, |s| s.parts);
+            slots.extend(std::iter::repeat_n(Slot::Read, pre_parts - 1));
+            slots.extend(std::iter::repeat_n(Slot::ReadWrite, post_pop.split.parts - 1));
+        }
         let n_vars = e.state.len();
         // The variables are the largest per-synapse buffer: a part holds as many synapses as
         // their variables fit in one binding.
@@ -95,7 +108,8 @@ pub(crate) fn build(
         // One buffer cannot be bound twice: within a population the shader reads the
         // pre-synaptic variables from the post-synaptic binding, and this one stays unused.
         let unused = ctx.storage_buffer(&format!("{}.unused", p.name), &[0u8; 4])?;
-        let pre_state = if same { &unused } else { states[p.source] };
+        let pre_state = if same { &unused } else { &pre_pop.state[0] };
+        let pre_rest: &[wgpu::Buffer] = if same { &[] } else { &pre_pop.state[1..] };
         let mut parts = Vec::new();
         for (k, segments) in cut.iter().enumerate() {
             let rows = segments.first().map_or(0..0, |s| s.rows.clone());
@@ -128,7 +142,7 @@ pub(crate) fn build(
             let cols = ctx.storage_buffer(&format!("{label}.col_idx"), bytemuck::cast_slice(&p.csr.col_idx[entries]))?;
             let delays = ctx.storage_buffer(&format!("{label}.delays"), bytemuck::cast_slice(delays))?;
             let syn_state = ctx.storage_buffer(&format!("{label}.synapses"), bytemuck::cast_slice(&syn_init))?;
-            let resources = [
+            let mut resources = vec![
                 info_buf.as_entire_binding(),
                 shared.step_binding(),
                 row_ptr.as_entire_binding(),
@@ -136,14 +150,15 @@ pub(crate) fn build(
                 delays.as_entire_binding(),
                 syn_state.as_entire_binding(),
                 pre_state.as_entire_binding(),
-                states[p.target].as_entire_binding(),
+                post_pop.state[0].as_entire_binding(),
                 spiked[p.source].as_entire_binding(),
                 spiked[p.target].as_entire_binding(),
             ];
+            resources.extend(pre_rest.iter().chain(&post_pop.state[1..]).map(|b| b.as_entire_binding()));
             let groups = dispatch_size(rows.len() as u32);
             let pass = |entry: &str| -> Result<SynapsePass> {
                 let label = format!("{label}.{entry}");
-                let kernel = Kernel::from_source(ctx, &label, source.clone(), entry, &SYNAPSE_SLOTS, &[])?;
+                let kernel = Kernel::from_source(ctx, &label, source.clone(), entry, &slots, &[])?;
                 let bind_group = kernel.bind(ctx, &label, &resources);
                 Ok(SynapsePass {
                     kernel,

@@ -267,10 +267,8 @@ impl GpuBackend {
             &pops.buffers,
             &pops.inputs,
         )?;
-        // Synapses written as equations take their populations' states whole (`splits`).
-        let states: Vec<&wgpu::Buffer> = pops.buffers.iter().map(|p| &p.state[0]).collect();
         let propagations = events::propagations(&ctx, &kernels, &shared, net, &pops.spiked);
-        let equation_synapses = equations::build(&ctx, &shared, net, &states, &pops.spiked, binding_limit)?;
+        let equation_synapses = equations::build(&ctx, &shared, net, &pops.buffers, &pops.spiked, binding_limit)?;
         let traces = recording::traces(
             &ctx,
             &kernels,

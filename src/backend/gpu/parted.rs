@@ -22,10 +22,15 @@ pub fn part_name(name: &str, k: usize) -> String {
 
 /// `name` at `binding` and its parts 1.. at `first`…, each `var<storage, read_write>` of `ty`.
 pub fn declarations(name: &str, ty: &str, binding: usize, first: usize, parts: usize) -> String {
+    declarations_as(name, "read_write", ty, binding, first, parts)
+}
+
+/// As `declarations`, with the access mode given (`read` or `read_write`).
+pub fn declarations_as(name: &str, access: &str, ty: &str, binding: usize, first: usize, parts: usize) -> String {
     (0..parts)
         .map(|k| {
             let at = if k == 0 { binding } else { first + k - 1 };
-            format!("@group(0) @binding({at}) var<storage, read_write> {}: {ty};\n", part_name(name, k))
+            format!("@group(0) @binding({at}) var<storage, {access}> {}: {ty};\n", part_name(name, k))
         })
         .collect()
 }

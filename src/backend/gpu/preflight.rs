@@ -35,7 +35,7 @@ pub fn check_binding(label: &str, bytes: u64, limits: &wgpu::Limits, device: &st
             hint: if label.ends_with(".seg_ptr") {
                 "; the blocked layout's pointers grow with rows × columns, so another simulation.gpu_coupling may fit"
             } else if label.ends_with(".state") {
-                "; a state is cut into parts of whole variables, but one variable (4 bytes per neuron) must fit a binding, and fused coupling or synapses written as equations take the state whole"
+                "; a state is cut into parts of whole variables, but one variable (4 bytes per neuron) must fit a binding, and fused coupling takes the state whole"
             } else if label == "events.g" || label == "events.rings" {
                 "; the event-driven g and delay rings are cut into parts of whole projections, but one projection's (4 bytes per target neuron, and per ring slot) must fit a binding"
             } else {
@@ -87,11 +87,11 @@ pub fn network_buffers(
     // A state is cut into parts of whole variables where it may be (`state_parts`); one
     // that may not is a buffer like any other, refused past one binding.
     let splits = state_parts::splits(net, resolved, limit);
-    for (index, (p, split)) in net.populations.iter().zip(splits).enumerate() {
+    for (p, split) in net.populations.iter().zip(splits) {
         out.push(NetworkBuffer {
             label: format!("{}.state", p.name),
             bytes: (p.n_vars as u64 + fused) * p.size * 4,
-            parts: split.filter(|_| state_parts::may_cut(net, index, resolved)).map(|s| s.parts as u64),
+            parts: split.filter(|_| state_parts::may_cut(resolved)).map(|s| s.parts as u64),
             cut_by: "variables",
         });
         for part in ["syn_g", "syn_i0", "spiked"] {

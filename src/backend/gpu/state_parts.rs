@@ -81,19 +81,47 @@ impl StateSplit {
     }
 }
 
+/// synapses/equation_states.wgsl for the pre-synaptic population's split (None within one
+/// population, whose variables are then read from the post-synaptic binding) and the
+/// post-synaptic one's: their first parts in bindings 6 and 7, the others from binding `first`
+/// on, the pre-synaptic population's first.
+pub fn synapse_wgsl(pre: Option<StateSplit>, post: StateSplit, first: usize) -> String {
+    let pre = pre.unwrap_or(StateSplit::whole(1));
+    let mut s = format!(
+        "// The pre-synaptic state in {} bindings, the post-synaptic in {}, each part whole variables (src/backend/gpu/state_parts.rs).\n",
+        pre.parts, post.parts
+    );
+    s += &parted::declarations_as("pre_state", "read", "array<f32>", 6, first, pre.parts);
+    s += &parted::declarations_as("post_state", "read_write", "array<f32>", 7, first + pre.parts - 1, post.parts);
+    s += &format!("const PRE_PER_PART: u32 = {}u;\nconst POST_PER_PART: u32 = {}u;\n", pre.per_part, post.per_part);
+    let post_at = "    let at = (k % POST_PER_PART) * info.n_post + ipost;\n";
+    s += &format!(
+        "\nfn post_at(k: u32, ipost: u32) -> f32 {{\n{post_at}{}}}\n",
+        parted::switch("k / POST_PER_PART", "post_state", post.parts, &|b| format!("return {b}[at];"))
+    );
+    s += &format!(
+        "\nfn set_post(k: u32, ipost: u32, x: f32) {{\n{post_at}{}}}\n",
+        parted::switch("k / POST_PER_PART", "post_state", post.parts, &|b| format!("{b}[at] = x;"))
+    );
+    s += &format!(
+        "\nfn pre_load(k: u32, ipre: u32) -> f32 {{\n    if (SAME_POPULATION) {{\n        return post_at(k, ipre);\n    }}\n    \
+         let at = (k % PRE_PER_PART) * info.n_pre + ipre;\n{}}}\n",
+        parted::switch("k / PRE_PER_PART", "pre_state", pre.parts, &|b| format!("return {b}[at];"))
+    );
+    s
+}
+
 /// Each population's split in bindings of `limit` bytes under the `resolved` coupling kernel;
 /// None where its state must be one binding and is larger: with fused coupling (S's second
-/// block is read across neurons), where synapses written as equations read or write it (their
-/// kernels take it whole), or where one variable alone exceeds a binding.
+/// block is read across neurons), or where one variable alone exceeds a binding.
 pub fn splits(net: &Shape, resolved: GpuCoupling, limit: u64) -> Vec<Option<StateSplit>> {
     let fused = resolved.is_fused() as usize;
     net.populations
         .iter()
-        .enumerate()
-        .map(|(index, p)| {
+        .map(|p| {
             let blocks = p.n_vars + fused;
             let fits = blocks as u64 * p.size * 4 <= limit;
-            match (may_cut(net, index, resolved), fits) {
+            match (may_cut(resolved), fits) {
                 (_, true) => Some(StateSplit::whole(blocks)),
                 (false, false) => None,
                 (true, false) => StateSplit::new(blocks, p.size, limit),
@@ -102,13 +130,10 @@ pub fn splits(net: &Shape, resolved: GpuCoupling, limit: u64) -> Vec<Option<Stat
         .collect()
 }
 
-/// Whether population `index`'s state may be cut at all under the `resolved` kernel.
-pub fn may_cut(net: &Shape, index: usize, resolved: GpuCoupling) -> bool {
+/// Whether a population's state may be cut at all under the `resolved` kernel: not where it
+/// is fused (the rows read S across the population).
+pub fn may_cut(resolved: GpuCoupling) -> bool {
     !resolved.is_fused()
-        && !net
-            .projections
-            .iter()
-            .any(|q| q.equation_passes.is_some() && (q.source == index || q.target == index))
 }
 
 #[cfg(test)]
@@ -149,6 +174,23 @@ mod tests {
         assert_eq!(whole.compose(hh.clone(), NEURON_SLOTS.len()).unwrap(), hh);
     }
 
+    #[test]
+    fn a_synapse_kernel_reaches_cut_states_over_their_parts() {
+        // Brian2's STDP example's shader with both populations' states cut.
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("configs/equations/stdp.toml");
+        let config = crate::config::load(&path, &["populations.poisson_input.size=2".into()]).unwrap();
+        let net = crate::network::Network::build(&config).unwrap();
+        let p = &net.projections[0];
+        let crate::config::SynapseModel::Equations(program) = &p.synapse else { panic!("written as equations") };
+        let post = net.populations[p.target].model.kind().equations().unwrap();
+        let text = crate::shaders::compose_text(&program.wgsl(post, false)).unwrap();
+        let module = synapse_wgsl(Some(StateSplit { parts: 2, per_part: 1 }), StateSplit { parts: 3, per_part: 2 }, 10);
+        assert!(module.contains("@binding(10) var<storage, read> pre_state_1"), "{module}");
+        assert!(module.contains("@binding(12) var<storage, read_write> post_state_2"), "{module}");
+        let cut = parted::replace_module(text, "synapses/equation_states", &module).unwrap();
+        parted::validate(&cut);
+    }
+
     fn network(extra: &str) -> Shape {
         let text = format!(
             "[simulation]\ndt_ms = 0.01\nduration_ms = 1.0\n\
@@ -158,7 +200,7 @@ mod tests {
     }
 
     #[test]
-    fn fused_coupling_and_synapses_written_as_equations_keep_a_state_whole() {
+    fn fused_coupling_keeps_a_state_whole() {
         let graded = "[projections.aa]\nsource = \"a\"\ntarget = \"a\"\nsynapse = \"graded\"\n\
                       connectivity = { rule = \"fixed_indegree\", k = 10 }\n";
         let net = network(graded);
