@@ -178,3 +178,16 @@ pub(crate) fn build(
     }
     Ok(out)
 }
+
+/// The composed shader of Brian2's STDP example's synapses (configs/equations/stdp.toml, two
+/// inputs), for the tests of what is generated.
+#[cfg(test)]
+pub(crate) fn stdp_example_shader() -> String {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("configs/equations/stdp.toml");
+    let config = crate::config::load(&path, &["populations.poisson_input.size=2".into()]).unwrap();
+    let net = Network::build(&config).unwrap();
+    let p = &net.projections[0];
+    let SynapseModel::Equations(program) = &p.synapse else { panic!("written as equations") };
+    let post = net.populations[p.target].model.kind().equations().unwrap();
+    crate::shaders::compose_text(&program.wgsl(post, false)).unwrap()
+}

@@ -308,13 +308,7 @@ mod tests {
     /// holds the host's layout.
     #[test]
     fn the_generated_synapse_info_has_the_hosts_layout() {
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("configs/equations/stdp.toml");
-        let config = crate::config::load(&path, &["populations.poisson_input.size=2".into()]).unwrap();
-        let net = crate::network::Network::build(&config).unwrap();
-        let p = &net.projections[0];
-        let crate::config::SynapseModel::Equations(program) = &p.synapse else { panic!("written as equations") };
-        let post = net.populations[p.target].model.kind().equations().unwrap();
-        let text = crate::shaders::compose_text(&program.wgsl(post, false)).unwrap();
+        let text = super::super::equations::stdp_example_shader();
         let m = naga::front::wgsl::parse_str(&text).unwrap_or_else(|e| panic!("{}", e.emit_to_string(&text)));
         let rust = crate::struct_layout!(
             "SynapseInfo",

@@ -177,13 +177,7 @@ mod tests {
     #[test]
     fn a_synapse_kernel_reaches_cut_states_over_their_parts() {
         // Brian2's STDP example's shader with both populations' states cut.
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("configs/equations/stdp.toml");
-        let config = crate::config::load(&path, &["populations.poisson_input.size=2".into()]).unwrap();
-        let net = crate::network::Network::build(&config).unwrap();
-        let p = &net.projections[0];
-        let crate::config::SynapseModel::Equations(program) = &p.synapse else { panic!("written as equations") };
-        let post = net.populations[p.target].model.kind().equations().unwrap();
-        let text = crate::shaders::compose_text(&program.wgsl(post, false)).unwrap();
+        let text = super::super::equations::stdp_example_shader();
         let module = synapse_wgsl(Some(StateSplit { parts: 2, per_part: 1 }), StateSplit { parts: 3, per_part: 2 }, 10);
         assert!(module.contains("@binding(10) var<storage, read> pre_state_1"), "{module}");
         assert!(module.contains("@binding(12) var<storage, read_write> post_state_2"), "{module}");
