@@ -78,6 +78,12 @@ for coupling in fused fused_lanes thread_per_row lanes_per_row; do
     --steps 1000 --repeat 3 --quiet --force --set projections.hh_hh.connectivity.procedural=true \
     --set simulation.gpu_coupling=$coupling --out "$out/hh_gpu_procedural_$coupling.csv"
 done
+# What cutting a state into parts of whole variables costs: the 10M procedural row again with
+# bindings of 64 MiB, its state in five parts (nothing else is cut). Past 107M neurons the
+# 2 GiB binding cuts it anyway: add 200000000 to GANGLION_PROCEDURAL_SIZES to time that.
+step scale configs/hh_bench.toml --population hh --sizes 10000000 --backends gpu \
+  --steps 200 --repeat 3 --quiet --force --set projections.hh_hh.connectivity.procedural=true \
+  --set simulation.gpu_max_binding_mib=64 --out "$out/hh_gpu_procedural_cut_state.csv"
 step scale configs/hh_bench.toml --population hh --sizes $hh_cpu_sizes --backends cpu \
   --steps 50 --repeat 3 --quiet --force --out "$out/hh_cpu.csv"
 merge "$out/hh.csv" "$out/hh_gpu.csv" "$out/hh_cpu.csv"
@@ -142,6 +148,16 @@ for n in ${GANGLION_COBAHH1000_SIZES:-1000 32000 128000 1024000}; do
   step bench configs/cobahh_1000.toml --set populations.exc.size=$((n * 4 / 5)) --set populations.inh.size=$((n / 5)) \
     "${sets[@]}" --steps 1000 --repeat 3 --backends gpu
 done
+# What cutting states, g and the delay rings into parts costs: the 1.02M procedural network
+# again in bindings of 7 MiB (the excitatory state in 3 parts, g in 2, the rings in 4, the
+# row pointers in 2), against the row above.
+rule="{ rule = \"fixed_probability\", p = $(awk "BEGIN { print 1000 / 1024000 }"), procedural = true }"
+sets=()
+for p in ee ei ie ii; do
+  sets+=(--set "projections.$p.connectivity=$rule")
+done
+step bench configs/cobahh_1000.toml --set populations.exc.size=819200 --set populations.inh.size=204800 \
+  "${sets[@]}" --set simulation.gpu_max_binding_mib=7 --steps 1000 --repeat 3 --backends gpu
 
 # Sweeps: instance-steps/s of the seed pair at 1 … 100,000 instances, GPU and CPU, next to
 # 100 separate runs.
