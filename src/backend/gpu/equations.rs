@@ -82,15 +82,15 @@ pub(crate) fn build(
         let (pre_pop, post_pop) = (&populations[p.source], &populations[p.target]);
         // States cut into parts of whole variables are reached over their parts, bound after
         // the kernel's own slots (the pre-synaptic population's first).
-        let pre_split = (!same).then_some(pre_pop.split);
+        let pre_split = (!same).then_some(pre_pop.parts.state);
         let mut source = crate::shaders::compose_text(&program.wgsl(post, same))?;
         let mut slots = SYNAPSE_SLOTS.to_vec();
-        if pre_split.is_some_and(|s| !s.is_whole()) || !post_pop.split.is_whole() {
-            let module = state_parts::synapse_wgsl(pre_split, post_pop.split, slots.len());
+        if pre_split.is_some_and(|s| !s.is_whole()) || !post_pop.parts.state.is_whole() {
+            let module = state_parts::synapse_wgsl(pre_split, post_pop.parts.state, slots.len());
             source = parted::replace_module(source, "synapses/equation_states", &module)?;
             let pre_parts = pre_split.map_or(1, |s| s.parts);
             slots.extend(std::iter::repeat_n(Slot::Read, pre_parts - 1));
-            slots.extend(std::iter::repeat_n(Slot::ReadWrite, post_pop.split.parts - 1));
+            slots.extend(std::iter::repeat_n(Slot::ReadWrite, post_pop.parts.state.parts - 1));
         }
         let n_vars = e.state.len();
         // The variables are the largest per-synapse buffer: a part holds as many synapses as

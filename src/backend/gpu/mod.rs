@@ -438,7 +438,7 @@ impl Backend for GpuBackend {
             .flat_map(|p| {
                 let blocks = p.n_vars + p.double_buffered.is_some() as usize;
                 p.state.iter().enumerate().map(move |(k, buffer)| {
-                    let held = p.split.vars(k, blocks).len();
+                    let held = p.parts.state.vars(k, blocks).len();
                     (buffer, 0, (held * p.size as usize * 4) as u64)
                 })
             })

@@ -23,9 +23,8 @@ pub struct PopulationBuffers {
     pub double_buffered: Option<usize>,
     /// Variable k of neuron i at k·size + i, in model variable order; with fused coupling a
     /// sixth block holds S of every other step. One buffer, or where the variables do not fit
-    /// one binding, parts of whole variables as `split` says.
+    /// one binding, parts of whole variables as `parts.state` says.
     pub state: Vec<wgpu::Buffer>,
-    pub split: StateSplit,
     /// The parts its update binds beyond its own slots (its state's, g's, the rings').
     pub parts: UpdateParts,
     /// The update's bind groups, each with the neurons it steps: one over the population,
@@ -237,7 +236,6 @@ pub(crate) fn build(
             update,
             double_buffered,
             state,
-            split,
             parts,
             bind_groups,
             delivery,
@@ -257,7 +255,7 @@ pub(crate) fn build(
 impl PopulationBuffers {
     /// The buffer that holds variable block `k`, and the block's place in it.
     pub fn block(&self, k: usize) -> (&wgpu::Buffer, usize) {
-        let (part, local) = self.split.place(k);
+        let (part, local) = self.parts.state.place(k);
         (&self.state[part], local)
     }
 }

@@ -113,7 +113,7 @@ pub(crate) fn traces(
                 let vars: Vec<(u32, u32)> = own
                     .iter()
                     .filter_map(|&(k, slot)| {
-                        let (at, local) = pop.split.place(k as usize);
+                        let (at, local) = pop.parts.state.place(k as usize);
                         (at == part).then_some((local as u32, slot))
                     })
                     .collect();
