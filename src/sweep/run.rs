@@ -264,7 +264,8 @@ fn run_into(
 }
 
 /// Instances of `cfg`'s shape one batch may hold on the device of `ctx`: as many as keep every
-/// buffer that is not cut into parts within one binding, the batch's buffers within the
+/// piece that no cut divides (a buffer not cut, one state variable, one projection's g or
+/// rings) within one binding, the batch's buffers within the
 /// declared memory (`simulation.gpu_memory_gib`, else four bindings' worth: wgpu does not
 /// report a device's memory), and on the host its instances' networks (each, and the merged
 /// copy) and recordings, kept until the batch ends, within half of the free memory; at most
@@ -277,10 +278,10 @@ fn batch_size(ctx: &gpu::GpuContext, cfg: &Config, left: usize, shared: bool) ->
     let limits = options.limits(&ctx.limits);
     let binding = gpu::preflight::binding_limit(&limits);
     let coupling = gpu::resolved(&shape, cfg.simulation.gpu_coupling, binding)?;
-    let largest_whole = gpu::preflight::network_buffers(&shape, coupling, &limits)?
+    // What no cut divides grows with the instances: one binding must hold a batch's.
+    let largest_piece = gpu::preflight::network_buffers(&shape, coupling, &limits)?
         .into_iter()
-        .filter(|b| b.parts.is_none())
-        .map(|b| b.bytes)
+        .map(|b| b.piece)
         .max()
         .unwrap_or(1)
         .max(1);
@@ -292,7 +293,7 @@ fn batch_size(ctx: &gpu::GpuContext, cfg: &Config, left: usize, shared: bool) ->
     let host = crate::memory::available().map_or(1 << 30, |a| a.bytes / 2);
     let network = crate::memory::estimate_run(cfg, &shape, &plan).network;
     let on_host = 2 * network + recording;
-    let fit = (binding / largest_whole).min(memory / each).min(host / on_host.max(1));
+    let fit = (binding / largest_piece).min(memory / each).min(host / on_host.max(1));
     Ok((fit as usize).clamp(1, left.max(1)))
 }
 

@@ -222,6 +222,29 @@ fn event_driven_networks_batch_too_and_equal_their_single_gpu_runs() {
 }
 
 #[test]
+fn a_batch_keeps_what_no_cut_divides_within_one_binding() {
+    // COBAHH with 50k excitatory neurons: its excitatory state (1.2 MB) is cut into parts of
+    // whole variables and its rings into parts of whole projections, but `ee`'s rings (400 kB
+    // per instance) stay whole, so bindings of 1 MiB hold two instances' and three seeds run
+    // as batches of two and one.
+    let dir = tempfile::tempdir().unwrap();
+    let o: Vec<String> = [
+        "simulation.backend=\"gpu\"",
+        "simulation.duration_ms=2",
+        "simulation.gpu_max_binding_mib=1",
+        "simulation.gpu_memory_gib=1",
+        "populations.exc.size=50000",
+        "populations.inh.size=12500",
+        "sweep.simulation.seed=[5, 6, 7]",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    let (_, summary) = run_sweep_summary(K80, &dir.path().join("sweep.h5"), &o);
+    assert_eq!((summary.instances, summary.batched, summary.largest_batch), (3, 2, 2), "{}", summary.one_line());
+}
+
+#[test]
 fn a_batch_with_a_diverging_instance_runs_again_one_by_one() {
     let dir = tempfile::tempdir().unwrap();
     let mut o = base_overrides();

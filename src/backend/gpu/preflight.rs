@@ -59,6 +59,10 @@ pub struct NetworkBuffer {
     pub parts: Option<u64>,
     /// What its parts hold whole ("rows", "variables", "projections"), where it is cut.
     pub cut_by: &'static str,
+    /// The largest piece no cut divides: the whole buffer where it is not cut, one variable
+    /// of a state, one projection's g or rings; 0 for a matrix, whose rows do not grow with
+    /// a batch's instances. A batch must keep it within one binding.
+    pub piece: u64,
 }
 
 /// The buffers that grow with the network, with their sizes under the `resolved` coupling
@@ -76,12 +80,14 @@ pub fn network_buffers(
         bytes,
         parts: None,
         cut_by: "",
+        piece: bytes,
     };
     let cut = |label: String, bytes: u64, rows: u64, entries: u64| NetworkBuffer {
         label,
         bytes,
         parts: Some(split::parts_needed(entries, rows, limit)),
         cut_by: "rows",
+        piece: 0,
     };
     let mut out = Vec::new();
     // A state is cut into parts of whole variables where it may be (`state_parts`); one
@@ -93,6 +99,7 @@ pub fn network_buffers(
             bytes: (p.n_vars as u64 + fused) * p.size * 4,
             parts: split.filter(|_| state_parts::may_cut(resolved)).map(|s| s.parts as u64),
             cut_by: "variables",
+            piece: if state_parts::may_cut(resolved) { p.size * 4 } else { (p.n_vars as u64 + fused) * p.size * 4 },
         });
         for part in ["syn_g", "syn_i0", "spiked"] {
             out.push(whole(format!("{}.{part}", p.name), p.size * 4));
@@ -134,7 +141,7 @@ pub fn network_buffers(
                     buffers.push(("synapses", s * 4 * p.values_per_synapse));
                 }
                 for (buffer, bytes) in buffers {
-                    out.push(NetworkBuffer { label: format!("{}.{buffer}", p.name), bytes, parts, cut_by: "rows" });
+                    out.push(NetworkBuffer { label: format!("{}.{buffer}", p.name), bytes, parts, cut_by: "rows", piece: 0 });
                 }
             }
             None => {
@@ -165,6 +172,7 @@ pub fn network_buffers(
             bytes,
             parts: event_parts::pack(&blocks, limit).ok().map(|p| p.last().map_or(1, |&k| k as u64 + 1)),
             cut_by: "projections",
+            piece: blocks.iter().copied().max().unwrap_or(0),
         });
     }
     out.push(cut("events.rows".into(), rows, source_rows, synapses));
@@ -275,6 +283,9 @@ mod tests {
         let buffers = network_buffers(&net, GpuCoupling::ThreadPerRow, &tiny).unwrap();
         let state = buffers.iter().find(|b| b.label == "a.state").unwrap();
         assert_eq!((state.bytes, state.parts), (20_000, Some(3)));
+        // What no cut divides: one variable, one projection's rings (two slots), no row.
+        let piece = |label: &str| buffers.iter().find(|b| b.label == label).unwrap().piece;
+        assert_eq!([piece("a.state"), piece("events.rings"), piece("events.cols"), piece("a.syn_g")], [4000, 8000, 0, 4000]);
         let tinier = wgpu::Limits {
             max_storage_buffer_binding_size: 3 << 10,
             ..wgpu::Limits::default()
