@@ -160,11 +160,16 @@ mod tests {
 
     #[test]
     fn the_cut_modules_keep_the_one_binding_modules_functions() {
-        // In the update (after its 13 slots) and in the propagation (after its 7).
+        // In the update (after its 13 slots), a fused one (after 17) and the propagation (after 7).
         let update = crate::shaders::compose("neurons/hh_traub").unwrap();
         let cut = parted::replace_module(update, "synapses/event_inputs", &EventSplit::inputs_wgsl(2, 3, 13)).unwrap();
         assert!(cut.contains("@binding(13) var<storage, read_write> event_g_1"), "{cut}");
         assert!(cut.contains("@binding(15) var<storage, read_write> event_rings_2"), "{cut}");
+        parted::validate(&cut);
+        // A fused update binds its projection's four slots first (13–16).
+        let fused = crate::shaders::compose("neurons/hh_coupled").unwrap();
+        let cut = parted::replace_module(fused, "synapses/event_inputs", &EventSplit::inputs_wgsl(2, 2, 17)).unwrap();
+        assert!(cut.contains("@binding(18) var<storage, read_write> event_rings_1"), "{cut}");
         parted::validate(&cut);
         let propagate = crate::shaders::compose("synapses/exp_propagate").unwrap();
         let cut = parted::replace_module(propagate, "synapses/event_arrivals", &EventSplit::arrivals_wgsl(3, 7)).unwrap();
