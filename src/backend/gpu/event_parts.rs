@@ -65,6 +65,7 @@ pub struct BlockTooLarge {
 
 impl EventSplit {
     /// Everything in one binding each, for `n` event-driven projections.
+    #[cfg(test)]
     pub fn whole(n: usize) -> EventSplit {
         EventSplit {
             g: vec![0; n],

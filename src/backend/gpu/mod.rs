@@ -205,7 +205,7 @@ impl GpuBackend {
         let drawn_weights = net.projections.iter().any(|p| p.procedural.as_ref().is_some_and(|r| r.weight.is_some()));
         // preflight::check refused the g and rings that cannot be cut.
         let event_split = event_parts::EventSplit::of_shape(&shape, binding_limit)
-            .map_err(|e| Error::Gpu(format!("`{}` does not fit a binding", e.array)))?;
+            .map_err(|e| Error::Gpu(format!("`{}` of event-driven projection {} does not fit a binding", e.array, e.projection)))?;
         let mut kernels = Kernels::new(
             &ctx,
             blocked_geometry,
