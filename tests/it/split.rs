@@ -10,6 +10,7 @@ use ganglion::backend::gpu::GpuBackend;
 use ganglion::config::{EventDelivery, GpuCoupling};
 use ganglion::network::Network;
 use ganglion::record::{RecordPlan, TraceVar};
+use ganglion::simulator::{MemorySink, SynapseValues};
 use std::process::Command;
 
 fn ganglion_cmd() -> Command {
@@ -217,6 +218,20 @@ fn every_variable(net: &Network) -> RecordPlan {
     }
 }
 
+/// Runs `net` recording `plan` on the `whole` backend and on the `cut` one, and asserts that
+/// spikes, traces, the final state and the synapses' variables are the same bit for bit;
+/// returns the whole run's output and synaptic variables.
+fn assert_same_runs(what: &str, net: &Network, plan: &RecordPlan, whole: &mut GpuBackend, cut: &mut GpuBackend) -> (MemorySink, SynapseValues) {
+    let a = run_in_memory(net, whole, plan);
+    let b = run_in_memory(net, cut, plan);
+    assert_eq!(a.spikes, b.spikes, "{what}");
+    assert_eq!(a.traces, b.traces, "{what}");
+    assert_eq!(whole.read_state().unwrap(), cut.read_state().unwrap(), "{what}");
+    let synapses = whole.read_synapses().unwrap();
+    assert_eq!(synapses, cut.read_synapses().unwrap(), "{what}");
+    (a, synapses)
+}
+
 /// Runs `net` with its state whole and in the bindings of `cap` bytes (which must cut it into
 /// `parts`), and asserts that spikes, traces and the final state are the same bit for bit.
 fn assert_cut_state_changes_nothing(what: &str, net: &Network, coupling: GpuCoupling, cap: u64, parts: &[usize]) {
@@ -225,11 +240,7 @@ fn assert_cut_state_changes_nothing(what: &str, net: &Network, coupling: GpuCoup
     let mut cut = gpu_backend_capped(net, &plan, coupling, Some(cap));
     assert_eq!(whole.state_parts(), vec![1; parts.len()], "{what}");
     assert_eq!(cut.state_parts(), parts, "{what}");
-    let a = run_in_memory(net, &mut whole, &plan);
-    let b = run_in_memory(net, &mut cut, &plan);
-    assert_eq!(a.spikes, b.spikes, "{what}");
-    assert_eq!(a.traces, b.traces, "{what}");
-    assert_eq!(whole.read_state().unwrap(), cut.read_state().unwrap(), "{what}");
+    let (a, _) = assert_same_runs(what, net, &plan, &mut whole, &mut cut);
     // The traces move: the comparison is not of constants.
     let v = &a.traces[0][0];
     assert!(v.iter().any(|&x| x != v[0]), "{what}: the traces move");
@@ -284,12 +295,8 @@ fn event_driven_networks_with_cut_states_g_and_rings_equal_the_whole_network() {
             let mut cut = GpuBackend::with_options(&net, &plan, None, options(Some(cap))).unwrap();
             assert_eq!((cut.state_parts(), cut.event_parts()), (state.clone(), events), "{what}");
             assert_eq!((whole.state_parts(), whole.event_parts()), (vec![1, 1], (1, 1)), "{what}");
-            let a = run_in_memory(&net, &mut whole, &plan);
-            let b = run_in_memory(&net, &mut cut, &plan);
+            let (a, _) = assert_same_runs(&what, &net, &plan, &mut whole, &mut cut);
             assert!(a.spikes[0].len() > 20, "{what}: the network fires");
-            assert_eq!(a.spikes, b.spikes, "{what}");
-            assert_eq!(a.traces, b.traces, "{what}");
-            assert_eq!(whole.read_state().unwrap(), cut.read_state().unwrap(), "{what}");
             let g_ie = &a.traces[0][6];
             assert!(g_ie.iter().any(|&x| x != g_ie[0]), "{what}: g moves");
         }
@@ -380,14 +387,8 @@ fn synapses_written_as_equations_and_their_neurons_in_parts_equal_the_whole_netw
         let passes = (whole.equation_passes(), cut.equation_passes());
         assert!(passes.1 >= least && passes.1 > passes.0, "{config}: {passes:?}");
         assert_eq!(cut.state_parts(), states, "{config}");
-        let a = run_in_memory(&net, &mut whole, &plan);
-        let b = run_in_memory(&net, &mut cut, &plan);
+        let (a, synapses) = assert_same_runs(config, &net, &plan, &mut whole, &mut cut);
         assert!(a.spikes.iter().map(Vec::len).sum::<usize>() > 5, "{config}: the network fires");
-        assert_eq!(a.spikes, b.spikes, "{config}");
-        assert_eq!(a.traces, b.traces, "{config}");
-        assert_eq!(whole.read_state().unwrap(), cut.read_state().unwrap(), "{config}");
-        let synapses = whole.read_synapses().unwrap();
-        assert_eq!(synapses, cut.read_synapses().unwrap(), "{config}");
         if config.ends_with("stdp.toml") {
             // The weights moved, and the trace follows them in every part.
             let w = synapses[0].as_ref().unwrap()[0].clone();

@@ -5,11 +5,11 @@
 
 use super::context::{dispatch_size, GpuContext};
 use super::populations::PopulationBuffers;
-use super::{parted, split, state_parts};
+use super::{graded, parted, split, state_parts};
 use super::kernels::{Kernel, Slot, SynapseInfoGpu};
 use super::Shared;
 use crate::config::SynapseModel;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::network::Network;
 
 /// info, step, row_ptr, col_idx, delays, synaptic state, pre state, post state, pre spikes,
@@ -97,12 +97,8 @@ pub(crate) fn build(
         // their variables fit in one binding.
         let per_synapse = n_vars.max(1) as u64;
         let cut = split::cut(&[&p.csr.row_ptr], binding_limit / per_synapse).map_err(|err| {
-            Error::TooLarge(format!(
-                "row {} of projection `{}` holds synapses whose variables take {} bytes, more than one binding of {binding_limit} bytes (simulation.gpu_max_binding_mib or the device's limit): rows are never split",
-                err.row,
-                p.name,
-                err.bytes * per_synapse
-            ))
+            let bytes = err.bytes * per_synapse;
+            graded::row_too_long(&p.name, split::RowTooLong { bytes, ..err }, binding_limit)
         })?;
         let several = cut.len() > 1;
         // One buffer cannot be bound twice: within a population the shader reads the

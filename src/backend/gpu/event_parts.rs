@@ -38,6 +38,11 @@ pub fn pack(blocks: &[u64], limit: u64) -> Result<Vec<usize>, usize> {
     Ok(out)
 }
 
+/// The bindings `pack`'s parts take (one where there is nothing to pack).
+pub fn part_count(parts: &[usize]) -> usize {
+    parts.last().map_or(1, |&k| k + 1)
+}
+
 /// (targets, ring slots) of each of `net`'s event-driven projections, in config order.
 fn targets_and_slots(net: &Shape) -> Vec<(u64, u64)> {
     net.projections.iter().filter_map(|p| p.ring_slots.map(|slots| (p.n_target, slots))).collect()
@@ -80,10 +85,9 @@ impl EventSplit {
         let (g_blocks, ring_blocks) = block_bytes(projections);
         let g = pack(&g_blocks, limit).map_err(|projection| BlockTooLarge { array: "events.g", projection })?;
         let rings = pack(&ring_blocks, limit).map_err(|projection| BlockTooLarge { array: "events.rings", projection })?;
-        let parts = |p: &[usize]| p.last().map_or(1, |&k| k + 1);
         Ok(EventSplit {
-            g_parts: parts(&g),
-            ring_parts: parts(&rings),
+            g_parts: part_count(&g),
+            ring_parts: part_count(&rings),
             g,
             rings,
         })

@@ -421,6 +421,20 @@ pub const NEURON_SLOTS: [Slot; 13] = [
     Slot::Read,
 ];
 
+/// Entry point `entry` of `kind`'s plain update shader (the update itself, the separate
+/// delivery, a generated model's reset or refresh), on the update's bindings with `parts`.
+pub fn plain_entry(
+    ctx: &GpuContext,
+    label: &str,
+    kind: &dyn NeuronKind,
+    parts: UpdateParts,
+    entry: &str,
+    overrides: &[(&str, f64)],
+) -> Result<Kernel> {
+    let source = parts.compose(kind.update_wgsl()?, NEURON_SLOTS.len())?;
+    Kernel::from_source(ctx, label, source, entry, &parts.slots(&update_slots(kind)), overrides)
+}
+
 /// As `NEURON_SLOTS`, for the models that read their `Params` per instance from a table
 /// (`NeuronKind::instance_table`): binding 0 is that table.
 pub fn update_slots(kind: &dyn NeuronKind) -> [Slot; 13] {
@@ -523,14 +537,10 @@ impl Kernels {
         }
         let label = format!("{}_{way:?}", kind.name());
         let kernel = match way {
-            Update::Plain => Kernel::from_source(
-                ctx,
-                &label,
-                parts.compose(kind.update_wgsl()?, NEURON_SLOTS.len())?,
-                "update_neurons",
-                &parts.slots(&update_slots(kind)),
-                &[("DELIVER_IN_UPDATE", (self.delivery == EventDelivery::InUpdate) as u8 as f64)],
-            )?,
+            Update::Plain => {
+                let delivers = [("DELIVER_IN_UPDATE", (self.delivery == EventDelivery::InUpdate) as u8 as f64)];
+                plain_entry(ctx, &label, kind, parts, "update_neurons", &delivers)?
+            }
             Update::Coupled | Update::CoupledLanes => {
                 let module = kind.fused_coupling_shader().ok_or_else(|| {
                     Error::Gpu(format!("the {} model has no fused update", kind.name()))
@@ -562,9 +572,7 @@ impl Kernels {
     /// neuron_common.wgsl), on the plain update's bindings (built once per device: the
     /// context caches kernels).
     pub fn delivery(&self, ctx: &GpuContext, kind: &dyn NeuronKind, parts: UpdateParts) -> Result<Kernel> {
-        let label = format!("{}_delivery", kind.name());
-        let source = parts.compose(kind.update_wgsl()?, NEURON_SLOTS.len())?;
-        Kernel::from_source(ctx, &label, source, "deliver_inputs", &parts.slots(&update_slots(kind)), &[])
+        plain_entry(ctx, &format!("{}_delivery", kind.name()), kind, parts, "deliver_inputs", &[])
     }
 
     /// `kind`'s update of the given way and parts (built by `add_update`).

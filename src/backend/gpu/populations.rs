@@ -4,7 +4,7 @@
 
 use super::context::GpuContext;
 use super::graded::{self, Graded, GradedBuffers};
-use super::kernels::{update_slots, Kernel, Kernels, PopulationInfoGpu, Update, NEURON_SLOTS};
+use super::kernels::{plain_entry, Kernel, Kernels, PopulationInfoGpu, Update};
 use super::parted::UpdateParts;
 use super::state_parts::StateSplit;
 use super::Shared;
@@ -213,8 +213,7 @@ pub(crate) fn build(
         // trace: further entries of a generated shader, on the same bindings.
         let entry = |name: &str| -> Result<(Kernel, wgpu::BindGroup)> {
             let label = format!("{}.{name}", p.name);
-            let source = parts.compose(kind.update_wgsl()?, NEURON_SLOTS.len())?;
-            let kernel = Kernel::from_source(ctx, &label, source, name, &parts.slots(&update_slots(kind)), &[])?;
+            let kernel = plain_entry(ctx, &label, kind, parts, name, &[])?;
             let group = kernel.bind(ctx, &label, &plain);
             Ok((kernel, group))
         };

@@ -93,13 +93,15 @@ pub fn network_buffers(
     // A state is cut into parts of whole variables where it may be (`state_parts`); one
     // that may not is a buffer like any other, refused past one binding.
     let splits = state_parts::splits(net, resolved, limit);
+    let may_cut = state_parts::may_cut(resolved);
     for (p, split) in net.populations.iter().zip(splits) {
+        let bytes = (p.n_vars as u64 + fused) * p.size * 4;
         out.push(NetworkBuffer {
             label: format!("{}.state", p.name),
-            bytes: (p.n_vars as u64 + fused) * p.size * 4,
-            parts: split.filter(|_| state_parts::may_cut(resolved)).map(|s| s.parts as u64),
+            bytes,
+            parts: split.filter(|_| may_cut).map(|s| s.parts as u64),
             cut_by: "variables",
-            piece: if state_parts::may_cut(resolved) { p.size * 4 } else { (p.n_vars as u64 + fused) * p.size * 4 },
+            piece: if may_cut { p.size * 4 } else { bytes },
         });
         for part in ["syn_g", "syn_i0", "spiked"] {
             out.push(whole(format!("{}.{part}", p.name), p.size * 4));
@@ -170,7 +172,7 @@ pub fn network_buffers(
         out.push(NetworkBuffer {
             label: label.into(),
             bytes,
-            parts: event_parts::pack(&blocks, limit).ok().map(|p| p.last().map_or(1, |&k| k as u64 + 1)),
+            parts: event_parts::pack(&blocks, limit).ok().map(|p| event_parts::part_count(&p) as u64),
             cut_by: "projections",
             piece: blocks.iter().copied().max().unwrap_or(0),
         });

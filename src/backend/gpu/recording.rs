@@ -85,20 +85,21 @@ pub(crate) fn traces(
                 .find(|s| s.projection == p)
                 .ok_or_else(|| Error::Gpu(format!("projection `{}` keeps no synaptic variables", net.projections[p].name)))?;
             // One gather per part, each reading its own synapses (by index within it).
+            let several = states.parts.len() > 1;
             let mut first = 0u32;
             for part in &states.parts {
                 let end = first + part.n_syn as u32;
-                let local: Vec<u32> = t
-                    .neurons
-                    .iter()
-                    .map(|&s| if (first..end).contains(&s) { s - first } else { SKIP })
-                    .collect();
-                let several = states.parts.len() > 1;
+                let own_synapses = || {
+                    let local: Vec<u32> = t
+                        .neurons
+                        .iter()
+                        .map(|&s| if (first..end).contains(&s) { s - first } else { SKIP })
+                        .collect();
+                    ctx.storage_buffer("trace synapses", bytemuck::cast_slice(&local))
+                };
                 sources.push(GatherSource {
                     buffer: &part.buffer,
-                    neurons: several
-                        .then(|| ctx.storage_buffer("trace synapses", bytemuck::cast_slice(&local)))
-                        .transpose()?,
+                    neurons: several.then(own_synapses).transpose()?,
                     offset: 0,
                     n: part.n_syn as u32,
                     vars: own.clone(),

@@ -118,15 +118,8 @@ pub fn splits(net: &Shape, resolved: GpuCoupling, limit: u64) -> Vec<Option<Stat
     let fused = resolved.is_fused() as usize;
     net.populations
         .iter()
-        .map(|p| {
-            let blocks = p.n_vars + fused;
-            let fits = blocks as u64 * p.size * 4 <= limit;
-            match (may_cut(resolved), fits) {
-                (_, true) => Some(StateSplit::whole(blocks)),
-                (false, false) => None,
-                (true, false) => StateSplit::new(blocks, p.size, limit),
-            }
-        })
+        // `new` keeps a state that fits whole; one that may not be cut must fit.
+        .map(|p| StateSplit::new(p.n_vars + fused, p.size, limit).filter(|s| s.is_whole() || may_cut(resolved)))
         .collect()
 }
 
