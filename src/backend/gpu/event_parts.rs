@@ -107,14 +107,8 @@ impl EventSplit {
         );
         s += &parted::declarations("event_g", "array<f32>", 9, first, g_parts);
         s += &parted::declarations("event_rings", "array<i32>", 10, first + g_parts - 1, ring_parts);
-        s += &format!(
-            "\nfn event_g_at(part: u32, at: u32) -> f32 {{\n{}}}\n",
-            parted::switch("part", "event_g", g_parts, &|b| format!("return {b}[at];"))
-        );
-        s += &format!(
-            "\nfn set_event_g(part: u32, at: u32, x: f32) {{\n{}}}\n",
-            parted::switch("part", "event_g", g_parts, &|b| format!("{b}[at] = x;"))
-        );
+        let g = parted::Accessors { get: "event_g_at", set: "set_event_g", args: "part: u32, at: u32", prelude: "", part: "part" };
+        s += &g.wgsl("event_g", g_parts);
         s += &format!(
             "\nfn take_arrivals(part: u32, at: u32) -> i32 {{\n{}}}\n",
             parted::switch("part", "event_rings", ring_parts, &|b| {

@@ -46,6 +46,28 @@ pub fn switch(part: &str, name: &str, parts: usize, body: &dyn Fn(&str) -> Strin
     s
 }
 
+/// A reader `fn get(args) -> f32` and a writer `fn set(args, x: f32)` of element `at` of the
+/// f32 array `name` in parts, the part the u32 expression `part`; `prelude` (a line of the
+/// body, or empty) computes `at` where it is not an argument.
+pub struct Accessors<'a> {
+    pub get: &'a str,
+    pub set: &'a str,
+    pub args: &'a str,
+    pub prelude: &'a str,
+    pub part: &'a str,
+}
+
+impl Accessors<'_> {
+    pub fn wgsl(&self, name: &str, parts: usize) -> String {
+        let Accessors { get, set, args, prelude, part } = self;
+        format!(
+            "\nfn {get}({args}) -> f32 {{\n{prelude}{}}}\n\nfn {set}({args}, x: f32) {{\n{prelude}{}}}\n",
+            switch(part, name, parts, &|b| format!("return {b}[at];")),
+            switch(part, name, parts, &|b| format!("{b}[at] = x;"))
+        )
+    }
+}
+
 /// `source` (a composed shader) with module `module`'s text replaced by `replacement`.
 pub fn replace_module(source: String, module: &str, replacement: &str) -> Result<String> {
     let text = crate::shaders::source(module)?;

@@ -68,16 +68,14 @@ impl StateSplit {
         );
         s += &parted::declarations("state", "array<f32>", 2, first, self.parts);
         s += &format!("const STATE_PER_PART: u32 = {}u;\n", self.per_part);
-        let at = "    let at = (k % STATE_PER_PART) * population.n + i;\n";
-        s += &format!(
-            "\nfn state_at(k: u32, i: u32) -> f32 {{\n{at}{}}}\n",
-            parted::switch("k / STATE_PER_PART", "state", self.parts, &|b| format!("return {b}[at];"))
-        );
-        s += &format!(
-            "\nfn set_state(k: u32, i: u32, x: f32) {{\n{at}{}}}\n",
-            parted::switch("k / STATE_PER_PART", "state", self.parts, &|b| format!("{b}[at] = x;"))
-        );
-        s
+        let state = parted::Accessors {
+            get: "state_at",
+            set: "set_state",
+            args: "k: u32, i: u32",
+            prelude: "    let at = (k % STATE_PER_PART) * population.n + i;\n",
+            part: "k / STATE_PER_PART",
+        };
+        s + &state.wgsl("state", self.parts)
     }
 }
 
@@ -94,15 +92,14 @@ pub fn synapse_wgsl(pre: Option<StateSplit>, post: StateSplit, first: usize) -> 
     s += &parted::declarations_as("pre_state", "read", "array<f32>", 6, first, pre.parts);
     s += &parted::declarations_as("post_state", "read_write", "array<f32>", 7, first + pre.parts - 1, post.parts);
     s += &format!("const PRE_PER_PART: u32 = {}u;\nconst POST_PER_PART: u32 = {}u;\n", pre.per_part, post.per_part);
-    let post_at = "    let at = (k % POST_PER_PART) * info.n_post + ipost;\n";
-    s += &format!(
-        "\nfn post_at(k: u32, ipost: u32) -> f32 {{\n{post_at}{}}}\n",
-        parted::switch("k / POST_PER_PART", "post_state", post.parts, &|b| format!("return {b}[at];"))
-    );
-    s += &format!(
-        "\nfn set_post(k: u32, ipost: u32, x: f32) {{\n{post_at}{}}}\n",
-        parted::switch("k / POST_PER_PART", "post_state", post.parts, &|b| format!("{b}[at] = x;"))
-    );
+    let post_state = parted::Accessors {
+        get: "post_at",
+        set: "set_post",
+        args: "k: u32, ipost: u32",
+        prelude: "    let at = (k % POST_PER_PART) * info.n_post + ipost;\n",
+        part: "k / POST_PER_PART",
+    };
+    s += &post_state.wgsl("post_state", post.parts);
     s += &format!(
         "\nfn pre_load(k: u32, ipre: u32) -> f32 {{\n    if (SAME_POPULATION) {{\n        return post_at(k, ipre);\n    }}\n    \
          let at = (k % PRE_PER_PART) * info.n_pre + ipre;\n{}}}\n",
