@@ -15,8 +15,6 @@ pub struct EventSplit {
     /// Per event-driven projection, in config order: its part of g, and of the rings.
     pub g: Vec<usize>,
     pub rings: Vec<usize>,
-    pub g_parts: usize,
-    pub ring_parts: usize,
 }
 
 /// The part of each block (in bytes) when blocks are packed in order into bindings of
@@ -72,12 +70,7 @@ impl EventSplit {
     /// Everything in one binding each, for `n` event-driven projections.
     #[cfg(test)]
     pub fn whole(n: usize) -> EventSplit {
-        EventSplit {
-            g: vec![0; n],
-            rings: vec![0; n],
-            g_parts: 1,
-            ring_parts: 1,
-        }
+        EventSplit { g: vec![0; n], rings: vec![0; n] }
     }
 
     /// The split for projections of (targets, ring slots), in bindings of `limit` bytes.
@@ -85,12 +78,17 @@ impl EventSplit {
         let (g_blocks, ring_blocks) = block_bytes(projections);
         let g = pack(&g_blocks, limit).map_err(|projection| BlockTooLarge { array: "events.g", projection })?;
         let rings = pack(&ring_blocks, limit).map_err(|projection| BlockTooLarge { array: "events.rings", projection })?;
-        Ok(EventSplit {
-            g_parts: part_count(&g),
-            ring_parts: part_count(&rings),
-            g,
-            rings,
-        })
+        Ok(EventSplit { g, rings })
+    }
+
+    /// The bindings g takes.
+    pub fn g_parts(&self) -> usize {
+        part_count(&self.g)
+    }
+
+    /// The bindings the rings take.
+    pub fn ring_parts(&self) -> usize {
+        part_count(&self.rings)
     }
 
     /// The split of `net`'s event-driven projections.
@@ -146,10 +144,10 @@ mod tests {
         let cobahh = [(4000, 2), (1000, 2), (4000, 2), (1000, 2)];
         assert_eq!(EventSplit::new(&cobahh, u64::MAX).unwrap(), EventSplit::whole(4));
         let cut = EventSplit::new(&cobahh, 40_000).unwrap();
-        assert_eq!((cut.g_parts, cut.ring_parts), (1, 2));
+        assert_eq!((cut.g_parts(), cut.ring_parts()), (1, 2));
         assert_eq!(cut.rings, vec![0, 0, 1, 1]);
         let cut = EventSplit::new(&cobahh, 32_000).unwrap();
-        assert_eq!((cut.g_parts, cut.ring_parts), (2, 4));
+        assert_eq!((cut.g_parts(), cut.ring_parts()), (2, 4));
         assert_eq!((cut.g, cut.rings), (vec![0, 0, 1, 1], vec![0, 1, 2, 3]));
         assert_eq!(
             EventSplit::new(&cobahh, 16_000),

@@ -88,8 +88,8 @@ impl EventBuffers {
     pub fn new(ctx: &GpuContext, net: &Network, binding_limit: u64, split: EventSplit) -> Result<EventBuffers> {
         let mut params: Vec<ExpParamsGpu> = Vec::new();
         // Per part: the initial g, and the ring words.
-        let mut g: Vec<Vec<f32>> = vec![Vec::new(); split.g_parts];
-        let mut rings = vec![0usize; split.ring_parts];
+        let mut g: Vec<Vec<f32>> = vec![Vec::new(); split.g_parts()];
+        let mut rings = vec![0usize; split.ring_parts()];
         let mut g_offsets = vec![None; net.projections.len()];
         // Each event-driven projection's source, target and matrix by source.
         let mut ends = Vec::new();

@@ -211,7 +211,7 @@ impl GpuBackend {
             blocked_geometry,
             drawn_weights,
             options.event_delivery,
-            event_split.ring_parts,
+            event_split.ring_parts(),
         )?;
         let (steps_per_submit, spike_capacity) = sizing::submit_plan(
             &shape,
@@ -305,7 +305,7 @@ impl GpuBackend {
             equation_synapses,
             projections: net.projections.len(),
             traces,
-            event_parts: (shared.events.split.g_parts, shared.events.split.ring_parts),
+            event_parts: (shared.events.split.g_parts(), shared.events.split.ring_parts()),
             spikes: shared.spikes,
             spike_capacity,
             status: shared.status,

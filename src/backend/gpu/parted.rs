@@ -90,8 +90,8 @@ impl UpdateParts {
     pub fn new(state: StateSplit, events: &EventSplit) -> UpdateParts {
         UpdateParts {
             state,
-            g: events.g_parts,
-            rings: events.ring_parts,
+            g: events.g_parts(),
+            rings: events.ring_parts(),
         }
     }
 

@@ -107,7 +107,7 @@ pub fn network_buffers(
             out.push(whole(format!("{}.{part}", p.name), p.size * 4));
         }
     }
-    let (mut cols, mut rows, mut weights, mut rings, mut g) = (0u64, 0u64, 0u64, 0u64, 0u64);
+    let (mut cols, mut rows, mut weights) = (0u64, 0u64, 0u64);
     let (mut source_rows, mut weighted) = (0u64, 0u64);
     for p in &net.projections {
         // A matrix shared by a batch's instances stores one block (the blocked layout, all).
@@ -152,7 +152,7 @@ pub fn network_buffers(
                 out.push(cut(format!("{}.col_idx", p.name), s * 4, t, s));
                 out.push(cut(format!("{}.weights", p.name), s * 4 * w, t, s * w));
             }
-            Some(slots) => {
+            Some(_) => {
                 // A procedural matrix keeps only its pointers.
                 let stored = if p.procedural { 0 } else { s };
                 cols += stored * 4;
@@ -160,18 +160,16 @@ pub fn network_buffers(
                 source_rows += n_source;
                 weights += stored * 4 * w;
                 weighted += stored * w;
-                rings += slots * p.n_target * 4;
-                g += p.n_target * 4;
             }
         }
     }
     let synapses = cols / 4;
     // Packed by whole projections (`event_parts`).
     let (g_blocks, ring_blocks) = event_parts::blocks(net);
-    for (label, bytes, blocks) in [("events.g", g, g_blocks), ("events.rings", rings, ring_blocks)] {
+    for (label, blocks) in [("events.g", g_blocks), ("events.rings", ring_blocks)] {
         out.push(NetworkBuffer {
             label: label.into(),
-            bytes,
+            bytes: blocks.iter().sum(),
             parts: event_parts::pack(&blocks, limit).ok().map(|p| event_parts::part_count(&p) as u64),
             cut_by: "projections",
             piece: blocks.iter().copied().max().unwrap_or(0),
