@@ -360,6 +360,9 @@ pub enum Connectivity {
         /// The edge population (default: the file's only one).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         population: Option<String>,
+        /// Its edge types CSV file, whose numeric columns the edges inherit by `edge_type_id`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        edge_types: Option<PathBuf>,
     },
 }
 

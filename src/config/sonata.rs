@@ -5,8 +5,8 @@
 use super::{Config, Connectivity, Projection};
 use crate::equations::synapse::SynapseProgram;
 use crate::error::{Error, Result};
-use crate::io::sonata::{edges, nodes, Edges};
-use std::path::PathBuf;
+use crate::io::sonata::{edges, nodes, types_csv, Edges};
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 /// Replaces every `size = { sonata_nodes = "PATH", population = "NAME" }` by the number of
@@ -49,10 +49,11 @@ pub(super) fn projection_edges(
     proj: &Projection,
     program: Option<&SynapseProgram>,
 ) -> Result<Option<Arc<Edges>>> {
-    let Connectivity::Sonata { edges: path, population } = &proj.connectivity else { return Ok(None) };
+    let Connectivity::Sonata { edges: path, population, edge_types } = &proj.connectivity else { return Ok(None) };
     let at = format!("projections.{name}.connectivity");
     let bad = |key: &str, m: String| Error::config(format!("{at}{key}"), format!("{}: {m}", path.display()));
-    let e = read_shared(path, population.as_deref()).map_err(|m| bad(".edges", m))?;
+    let e = read_shared(path, population.as_deref(), edge_types.as_deref())
+        .map_err(|(key, m)| Error::config(format!("{at}{key}"), m))?;
     for (ids, pop, what) in [(&e.source, &proj.source, "source"), (&e.target, &proj.target, "target")] {
         let size = config.populations[pop].size;
         if let Some(k) = ids.iter().position(|&i| i >= size) {
@@ -92,21 +93,35 @@ pub(super) fn projection_edges(
     Ok(Some(e))
 }
 
-/// The edges of `path`, read once while any config holds them: a sweep's instances are
-/// configs of their own, and each would read (and keep) a copy of the same file.
-fn read_shared(path: &std::path::Path, population: Option<&str>) -> Result<Arc<Edges>, String> {
+/// The edges of `path` with their `edge_types`, read once while any config holds them: a
+/// sweep's instances are configs of their own, and each would read (and keep) a copy of the
+/// same file. An error names the file and comes with its key (`.edges`, `.edge_types`).
+fn read_shared(path: &Path, population: Option<&str>, edge_types: Option<&Path>) -> Result<Arc<Edges>, (&'static str, String)> {
     use std::collections::HashMap;
     use std::sync::{Mutex, OnceLock, Weak};
-    type Key = (PathBuf, Option<String>, Option<std::time::SystemTime>, u64);
+    type Stamp = (PathBuf, Option<std::time::SystemTime>, u64);
+    type Key = (Stamp, Option<String>, Option<Stamp>);
     static READ: OnceLock<Mutex<HashMap<Key, Weak<Edges>>>> = OnceLock::new();
     // A file rewritten since is read again.
-    let meta = std::fs::metadata(path).map_err(|e| e.to_string())?;
-    let key = (path.to_owned(), population.map(str::to_owned), meta.modified().ok(), meta.len());
+    let stamp = |p: &Path| std::fs::metadata(p).map(|m| (p.to_owned(), m.modified().ok(), m.len()));
+    let edges_error = |m: String| (".edges", format!("{}: {m}", path.display()));
+    let types_error = |p: &Path, m: String| (".edge_types", format!("{}: {m}", p.display()));
+    let key = (
+        stamp(path).map_err(|e| edges_error(e.to_string()))?,
+        population.map(str::to_owned),
+        edge_types.map(|p| stamp(p).map_err(|e| types_error(p, e.to_string()))).transpose()?,
+    );
     let read = READ.get_or_init(Default::default);
     if let Some(e) = read.lock().expect("the edges read").get(&key).and_then(Weak::upgrade) {
         return Ok(e);
     }
-    let e = Arc::new(edges::read(path, population)?);
+    let mut e = edges::read(path, population).map_err(edges_error)?;
+    if let Some(types) = edge_types {
+        let table = types_csv::read(types).map_err(|m| types_error(types, m))?;
+        let ids = edges::type_ids(path, &e.population).map_err(edges_error)?;
+        e.inherit(&table, &ids).map_err(|m| types_error(types, m))?;
+    }
+    let e = Arc::new(e);
     let mut map = read.lock().expect("the edges read");
     map.retain(|_, w| w.strong_count() > 0);
     map.insert(key, Arc::downgrade(&e));

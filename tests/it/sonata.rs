@@ -393,6 +393,94 @@ fn bad_edges_files_are_refused_naming_the_file_and_key() {
     check(edges_error(&file("short.h5"), None, "graded"), &[key, "2 source_node_ids but 1 target_node_ids"]);
 }
 
+/// Sets the edges' `edge_type_id`s of a file `write_edges` wrote (it gives every edge 100).
+fn set_edge_types(path: &Path, population: &str, types: &[u64]) {
+    let f = hdf5::File::open_rw(path).unwrap();
+    f.dataset(&format!("edges/{population}/edge_type_id")).unwrap().write_raw(types).unwrap();
+}
+
+/// An edge types file as BMTK writes one (pandas, `sep=" "`, `na_rep="NULL"`), with a run of
+/// spaces and a quoted field holding spaces, which the spec's dialect allows.
+const EDGE_TYPES: &str = "edge_type_id target_query source_query delay syn_weight dynamics_params model_template
+100 ei=='e' ei=='e' 0.0 0.05 ExcToExc.json NULL
+101 \"ei == 'i'\" ei=='e'   0.0 0.3 ExcToInh.json static_synapse
+102 ei=='i' ei=='i' NULL NULL InhToInh.json static_synapse
+";
+
+#[test]
+fn edges_inherit_the_numeric_columns_of_their_edge_types() {
+    let dir = tempfile::tempdir().unwrap();
+    let (edges, types) = (dir.path().join("edges.h5"), dir.path().join("edge_types.csv"));
+    // 0 → 1 of type 101 (weight 0.3), 1 → 0 of type 100 (0.05); type 102 is used by none.
+    write_edges(&edges, "hh_to_hh", &[0, 1], &[1, 0], &[]);
+    set_edge_types(&edges, "hh_to_hh", &[101, 100]);
+    std::fs::write(&types, EDGE_TYPES).unwrap();
+    let from_types = pair_with(&format!("{{ rule = \"sonata\", edges = \"{}\", edge_types = \"{}\" }}", edges.display(), types.display()));
+    let explicit = pair_with("{ rule = \"explicit\", pre = [1, 0], post = [0, 1], weight = [0.05, 0.3] }");
+    let overrides = ["simulation.duration_ms=300"];
+    let b = spikes_on_cpu(&explicit, &overrides);
+    assert!(b.len() > 10, "the pair fires");
+    assert_eq!(b, spikes_on_cpu(&from_types, &overrides));
+    let (config, _) = parsed(&from_types, &[]);
+    let e = config.resolved.edges[0].as_ref().unwrap();
+    assert_eq!(e.attribute("syn_weight").unwrap(), [0.3, 0.05]);
+    assert_eq!(e.attribute("delay").unwrap(), [0.0, 0.0]);
+    assert!(e.attribute("model_template").is_none() && e.attribute("dynamics_params").is_none(), "text columns are not numbers");
+    // An edge's own attribute overrides its type's: group 0's syn_weight wins, the types' delay is still inherited.
+    write_edges(&edges, "hh_to_hh", &[0, 1], &[1, 0], &[("syn_weight", vec![0.7, 0.2])]);
+    set_edge_types(&edges, "hh_to_hh", &[101, 100]);
+    let (config, _) = parsed(&from_types, &[]);
+    let e = config.resolved.edges[0].as_ref().unwrap();
+    assert_eq!(e.attribute("syn_weight").unwrap(), [0.7, 0.2]);
+    assert_eq!(e.attribute("delay").unwrap(), [0.0, 0.0]);
+    // With a `population` column, another population's rows (the same ids) are not this one's types.
+    std::fs::write(
+        &types,
+        "edge_type_id population syn_weight\n100 hh_to_hh 0.05\n100 other 9.0\n101 hh_to_hh 0.3\n101 NULL 9.0\n",
+    )
+    .unwrap();
+    write_edges(&edges, "hh_to_hh", &[0, 1], &[1, 0], &[]);
+    set_edge_types(&edges, "hh_to_hh", &[101, 100]);
+    let e = ganglion::config::parse(&from_types, &[]).expect_err("101 twice for this population").to_string();
+    assert!(e.contains("edge type 101 is defined twice"), "{e}");
+    std::fs::write(&types, "edge_type_id population syn_weight\n100 hh_to_hh 0.05\n100 other 9.0\n101 hh_to_hh 0.3\n").unwrap();
+    assert_eq!(b, spikes_on_cpu(&from_types, &overrides));
+}
+
+#[test]
+fn bad_edge_types_files_are_refused_naming_the_file_and_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let (edges, types) = (dir.path().join("edges.h5"), dir.path().join("types.csv"));
+    write_edges(&edges, "e", &[0, 1], &[1, 0], &[]);
+    set_edge_types(&edges, "e", &[101, 100]);
+    let text = pair_with(&format!("{{ rule = \"sonata\", edges = \"{}\", edge_types = \"{}\" }}", edges.display(), types.display()));
+    let refused = |csv: Option<&str>, parts: &[&str]| {
+        match csv {
+            Some(csv) => std::fs::write(&types, csv).unwrap(),
+            None => std::fs::remove_file(&types).unwrap_or(()),
+        }
+        let e = ganglion::config::parse(&text, &[]).expect_err("refused").to_string();
+        for p in parts {
+            assert!(e.contains(p), "`{p}` not in: {e}");
+        }
+    };
+    let key = "projections.hh_hh.connectivity.edge_types";
+    refused(None, &[key, "types.csv"]);
+    refused(Some(""), &[key, "types.csv", "is empty"]);
+    refused(Some("syn_weight\n0.1\n"), &[key, "has no edge_type_id column"]);
+    refused(Some("edge_type_id syn_weight\n100 0.1\n"), &[key, "edge 0 has edge_type_id 101, which this file does not define"]);
+    refused(Some("edge_type_id syn_weight\n100 0.1\n101 NULL\n"), &[key, "column `syn_weight` is NULL for edge type 101, which edge 0 has"]);
+    refused(Some("edge_type_id syn_weight\n100 0.1\n100 0.2\n101 0.1\n"), &[key, "edge type 100 is defined twice"]);
+    refused(Some("edge_type_id syn_weight\nx1 0.1\n"), &[key, "edge_type_id `x1` in row 1 is not a type id"]);
+    refused(Some("edge_type_id syn_weight\n100 \"0.1\n"), &[key, "line 2: field 2 opens a quote it does not close"]);
+    // The edges' types are read from the edges file, which must then have them.
+    {
+        let f = hdf5::File::open_rw(&edges).unwrap();
+        f.unlink("edges/e/edge_type_id").unwrap();
+    }
+    refused(Some("edge_type_id syn_weight\n100 0.1\n101 0.1\n"), &["projections.hh_hh.connectivity.edges", "edges.h5", "/edges/e/edge_type_id is missing"]);
+}
+
 #[test]
 fn configs_of_one_edges_file_share_one_read_of_it() {
     // A sweep's instances are configs of their own: they hold one copy of the edges, not one each.

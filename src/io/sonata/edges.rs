@@ -1,8 +1,11 @@
 //! SONATA edges: `/edges/<population>/source_node_id` and `target_node_id`, and the numeric
 //! attributes of edge group 0 (`/edges/<population>/0/<name>`, one row per edge of the
-//! group, found through `edge_group_index`).
+//! group, found through `edge_group_index`), with those the edges inherit from their edge
+//! types file by `edge_type_id` (where one is given) unless group 0 has its own.
 
+use super::types_csv::TypesTable;
 use hdf5::types::TypeDescriptor;
+use std::collections::HashMap;
 use std::path::Path;
 
 /// One edge population, in the file's edge order.
@@ -11,7 +14,8 @@ pub struct Edges {
     pub population: String,
     pub source: Vec<u64>,
     pub target: Vec<u64>,
-    /// Group 0's numeric attributes, one value per edge, by name (`syn_weight`, `delay`, …).
+    /// Group 0's numeric attributes and those inherited from the edge types, one value per
+    /// edge, by name (`syn_weight`, `delay`, …).
     pub attributes: Vec<(String, Vec<f64>)>,
 }
 
@@ -90,6 +94,68 @@ pub fn read(path: &Path, population: Option<&str>) -> Result<Edges, String> {
         }
     }
     Ok(Edges { population: name, source, target, attributes })
+}
+
+/// The `edge_type_id` of each edge of population `population` of `path`: read only where
+/// edge types are given, as the edges need it for nothing else.
+pub fn type_ids(path: &Path, population: &str) -> Result<Vec<u64>, String> {
+    let file = hdf5::File::open(path).map_err(|e| e.to_string())?;
+    let at = format!("/edges/{population}/edge_type_id");
+    let ds = file.dataset(&at).map_err(|_| format!("{at} is missing: the edges' types are found by it"))?;
+    super::read_ids(&ds).map_err(|e| format!("{at}: {e}"))
+}
+
+impl Edges {
+    /// Adds each numeric column of the edge types `table` that the attributes lack, every edge
+    /// (of type `type_ids[e]`) taking its type's value: in SONATA an edge inherits its type's
+    /// attributes and its own override them. Rows naming another population (where the
+    /// table has a `population` column) are not this one's types. Text columns (queries,
+    /// templates, JSON file names) are not numbers an edge can take, and are left out.
+    pub fn inherit(&mut self, table: &TypesTable, type_ids: &[u64]) -> Result<(), String> {
+        if type_ids.len() != self.len() {
+            return Err(format!("{} edge_type_ids for {} edges", type_ids.len(), self.len()));
+        }
+        let id_column = table.column("edge_type_id").ok_or("has no edge_type_id column")?;
+        let population_column = table.column("population");
+        let mut row_of: HashMap<u64, usize> = HashMap::new();
+        for (r, row) in table.rows.iter().enumerate() {
+            if population_column.and_then(|c| row[c].as_deref()).is_some_and(|p| p != self.population) {
+                continue;
+            }
+            let id = row[id_column].as_deref().unwrap_or("NULL");
+            let Ok(id) = id.parse::<u64>() else {
+                return Err(format!("edge_type_id `{id}` in row {} is not a type id (a whole number)", r + 1));
+            };
+            if row_of.insert(id, r).is_some() {
+                return Err(format!("edge type {id} is defined twice"));
+            }
+        }
+        let rows = type_ids
+            .iter()
+            .enumerate()
+            .map(|(e, id)| row_of.get(id).copied().ok_or_else(|| format!("edge {e} has edge_type_id {id}, which this file does not define")))
+            .collect::<Result<Vec<usize>, String>>()?;
+        for (c, column) in table.columns.iter().enumerate() {
+            if c == id_column || Some(c) == population_column || self.attribute(column).is_some() {
+                continue;
+            }
+            let numbers = table
+                .rows
+                .iter()
+                .map(|row| row[c].as_deref().map_or(Some(None), |v| v.parse::<f64>().ok().map(Some)))
+                .collect::<Option<Vec<Option<f64>>>>();
+            let Some(numbers) = numbers.filter(|v| v.iter().any(Option::is_some)) else { continue };
+            let per_edge = rows
+                .iter()
+                .enumerate()
+                .map(|(e, &r)| {
+                    numbers[r].ok_or_else(|| format!("column `{column}` is NULL for edge type {}, which edge {e} has", type_ids[e]))
+                })
+                .collect::<Result<Vec<f64>, String>>()?;
+            self.attributes.push((column.clone(), per_edge));
+        }
+        Ok(())
+    }
 }
 
 /// A numeric dataset's values as f64; None for anything else (strings).

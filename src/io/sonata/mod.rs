@@ -4,12 +4,14 @@
 //!   any SONATA spikes file (spike sources).
 //! - `output_dir`: a SONATA simulation output directory (spikes, one report file per
 //!   variable, `simulation_config.json`) written from a ganglion file.
-//! - `edges`, `nodes`: networks read from SONATA files (connectivity, population sizes).
+//! - `edges`, `nodes`: networks read from SONATA files (connectivity, population sizes);
+//!   `types_csv`: the edge types files whose columns edges inherit.
 
 pub mod edges;
 pub mod nodes;
 pub mod output_dir;
 pub mod spikes;
+pub mod types_csv;
 
 pub use edges::Edges;
 
