@@ -38,6 +38,11 @@ impl Csr {
         }
     }
 
+    /// Each synapse's weight multiplied by its factor, `factors` in the matrix's order.
+    pub fn scale_weights(&mut self, factors: &[f64]) {
+        self.weights = Weights::PerSynapse(factors.iter().enumerate().map(|(k, f)| self.weight(k) * f).collect());
+    }
+
     /// Rows `rows` alone, as a matrix of their own (pointers rebased): a part of a matrix cut
     /// to fit GPU bindings.
     pub fn rows(&self, rows: std::ops::Range<usize>) -> Csr {

@@ -189,7 +189,7 @@ impl Network {
                 // attributes there.
                 let (csr, edge_order) = match edges {
                     Some(e) => {
-                        let (csr, order) = connectivity::from_pairs(
+                        let (mut csr, order) = connectivity::from_pairs(
                             populations[source].size,
                             populations[target].size,
                             &e.source,
@@ -200,6 +200,10 @@ impl Network {
                                 None => PairWeights::Drawn { draw: &weight, seed: sim.seed, projection: index },
                             },
                         )?;
+                        // Validated: the attribute exists (config::sonata).
+                        if let Some(scale) = proj.connectivity.weight_scale().and_then(|a| e.attribute(a)) {
+                            csr.scale_weights(&order.iter().map(|&s| scale[s]).collect::<Vec<f64>>());
+                        }
                         (csr, Some(order))
                     }
                     None if proj.connectivity.is_procedural() => {

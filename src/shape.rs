@@ -114,7 +114,8 @@ impl Shape {
                             ..
                         }
                     )
-                    || edges.as_ref().is_some_and(|e| e.attribute("syn_weight").is_some());
+                    || edges.as_ref().is_some_and(|e| e.attribute("syn_weight").is_some())
+                    || p.connectivity.weight_scale().is_some();
                 // Validated: the parameters read.
                 let delay_ms = p.synapse_params(name).ok().and_then(|s| s.delay_ms());
                 let ring_slots = config.builtin_synapse(p).is_some_and(|b| b != SynapseName::Graded).then(|| {

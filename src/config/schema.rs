@@ -363,6 +363,10 @@ pub enum Connectivity {
         /// Its edge types CSV file, whose numeric columns the edges inherit by `edge_type_id`.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         edge_types: Option<PathBuf>,
+        /// An edge attribute each edge's weight is multiplied by (`nsyns`, as BMTK's
+        /// point-neuron simulator does), or `none`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        weight_scale: Option<String>,
     },
 }
 
@@ -375,7 +379,18 @@ impl Connectivity {
                 | Connectivity::FixedIndegree { procedural: true, .. }
         )
     }
+
+    /// The edge attribute a SONATA file's weights are multiplied by, if any.
+    pub fn weight_scale(&self) -> Option<&str> {
+        match self {
+            Connectivity::Sonata { weight_scale: Some(s), .. } if s != NO_WEIGHT_SCALE => Some(s),
+            _ => None,
+        }
+    }
 }
+
+/// `weight_scale`'s value for taking the edges' weights as they are.
+pub const NO_WEIGHT_SCALE: &str = "none";
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

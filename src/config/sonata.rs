@@ -49,7 +49,7 @@ pub(super) fn projection_edges(
     proj: &Projection,
     program: Option<&SynapseProgram>,
 ) -> Result<Option<Arc<Edges>>> {
-    let Connectivity::Sonata { edges: path, population, edge_types } = &proj.connectivity else { return Ok(None) };
+    let Connectivity::Sonata { edges: path, population, edge_types, weight_scale } = &proj.connectivity else { return Ok(None) };
     let at = format!("projections.{name}.connectivity");
     let bad = |key: &str, m: String| Error::config(format!("{at}{key}"), format!("{}: {m}", path.display()));
     let e = read_shared(path, population.as_deref(), edge_types.as_deref())
@@ -90,7 +90,42 @@ pub(super) fn projection_edges(
             }
         }
     }
+    weight_scale_of(&e, weight_scale.as_deref(), program.is_some()).map_err(|m| Error::config(format!("{at}.weight_scale"), m))?;
     Ok(Some(e))
+}
+
+/// Checks what multiplies the edges' weights (`weight_scale`, or nothing where `None`) before
+/// it is used, and that BMTK's synapses per edge (`nsyns`) are not passed over unsaid: its
+/// point-neuron simulator weighs an edge by `syn_weight × nsyns`, and a network read without
+/// them would be silently weaker.
+fn weight_scale_of(e: &Edges, scale: Option<&str>, as_equations: bool) -> Result<(), String> {
+    match scale {
+        Some(_) if as_equations => Err(
+            "a synapse written as equations takes the edges' attributes as its variables (declare `nsyns : 1` and use it in on_pre) and has no weight to scale".into(),
+        ),
+        Some(super::schema::NO_WEIGHT_SCALE) => Ok(()),
+        Some(name) => {
+            let Some(values) = e.attribute(name) else {
+                let have: Vec<&str> = e.attributes.iter().map(|(n, _)| n.as_str()).collect();
+                let have = if have.is_empty() { "none".to_string() } else { have.join(", ") };
+                return Err(format!("the edges have no numeric attribute `{name}` (they have: {have})"));
+            };
+            match values.iter().position(|v| !v.is_finite()) {
+                Some(k) => Err(format!("edge {k}: its {name} ({}) is not a finite number", values[k])),
+                None => Ok(()),
+            }
+        }
+        None if as_equations => Ok(()),
+        None => match e.attribute("nsyns").filter(|n| n.iter().any(|&n| n != 1.0)) {
+            Some(n) => Err(format!(
+                "the edges carry nsyns (up to {} synapses per edge), which BMTK's point-neuron simulator multiplies syn_weight by: \
+                 set weight_scale = \"nsyns\" to do the same, or weight_scale = \"{}\" to take each edge as one synapse",
+                n.iter().copied().fold(f64::MIN, f64::max),
+                super::schema::NO_WEIGHT_SCALE
+            )),
+            None => Ok(()),
+        },
+    }
 }
 
 /// The edges of `path` with their `edge_types`, read once while any config holds them: a

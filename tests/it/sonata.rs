@@ -270,6 +270,10 @@ traces = [{{ population = "dst", variables = ["count"] }}]
         assert_eq!(at(29), 111.0, "gpu {gpu}");
         assert_eq!(at(30), 1111.0, "gpu {gpu}: edge 3 (0 → 0, 2 ms)");
     }
+    // Its weights are variables it declares: nothing to scale.
+    let scaled = text.replace("edges = \"", "weight_scale = \"w\", edges = \"");
+    let e = ganglion::config::parse(&scaled, &[]).expect_err("no weight to scale").to_string();
+    assert!(e.contains("connectivity.weight_scale") && e.contains("written as equations"), "{e}");
 }
 
 #[test]
@@ -445,6 +449,42 @@ fn edges_inherit_the_numeric_columns_of_their_edge_types() {
     assert!(e.contains("edge type 101 is defined twice"), "{e}");
     std::fs::write(&types, "edge_type_id population syn_weight\n100 hh_to_hh 0.05\n100 other 9.0\n101 hh_to_hh 0.3\n").unwrap();
     assert_eq!(b, spikes_on_cpu(&from_types, &overrides));
+}
+
+#[test]
+fn weights_scale_by_an_edge_attribute_and_nsyns_is_never_passed_over() {
+    let dir = tempfile::tempdir().unwrap();
+    let edges = dir.path().join("edges.h5");
+    let connectivity = |scale: &str| pair_with(&format!("{{ rule = \"sonata\", edges = \"{}\"{scale} }}", edges.display()));
+    let overrides = ["simulation.duration_ms=300"];
+    // BMTK's edges: syn_weight per synapse, nsyns synapses per edge; its point-neuron
+    // simulator weighs an edge by their product.
+    write_edges(&edges, "e", &[0, 1], &[1, 0], &[("syn_weight", vec![0.15, 0.025]), ("nsyns", vec![2.0, 2.0])]);
+    let explicit = pair_with("{ rule = \"explicit\", pre = [1, 0], post = [0, 1], weight = [0.05, 0.3] }");
+    let scaled = spikes_on_cpu(&connectivity(", weight_scale = \"nsyns\""), &overrides);
+    assert_eq!(spikes_on_cpu(&explicit, &overrides), scaled);
+    let on_gpu = |text: &str| {
+        let (_, net) = parsed(text, &overrides);
+        let plan = RecordPlan::all_spikes(&net);
+        run_in_memory(&net, &mut gpu_backend(&net, &plan), &plan).spikes
+    };
+    assert_eq!(on_gpu(&explicit), on_gpu(&connectivity(", weight_scale = \"nsyns\"")));
+    let e = ganglion::config::parse(&connectivity(""), &[]).expect_err("nsyns unsaid").to_string();
+    for part in ["projections.hh_hh.connectivity.weight_scale", "nsyns", "weight_scale = \"nsyns\"", "weight_scale = \"none\""] {
+        assert!(e.contains(part), "`{part}` not in: {e}");
+    }
+    let one_synapse_each = spikes_on_cpu(&connectivity(", weight_scale = \"none\""), &overrides);
+    assert_ne!(one_synapse_each, scaled, "the scale matters");
+    let halved = pair_with("{ rule = \"explicit\", pre = [1, 0], post = [0, 1], weight = [0.025, 0.15] }");
+    assert_eq!(spikes_on_cpu(&halved, &overrides), one_synapse_each);
+    // Without syn_weight the projection's weight (0.1) is scaled; nsyns all 1 needs no word.
+    write_edges(&edges, "e", &[0, 1], &[1, 0], &[("nsyns", vec![3.0, 0.5])]);
+    let explicit = pair_with("{ rule = \"explicit\", pre = [1, 0], post = [0, 1], weight = [0.05, 0.30000000000000004] }");
+    assert_eq!(spikes_on_cpu(&explicit, &overrides), spikes_on_cpu(&connectivity(", weight_scale = \"nsyns\""), &overrides));
+    write_edges(&edges, "e", &[0, 1], &[1, 0], &[("syn_weight", vec![0.3, 0.05]), ("nsyns", vec![1.0, 1.0])]);
+    assert_eq!(spikes_on_cpu(&connectivity(""), &overrides), spikes_on_cpu(&connectivity(", weight_scale = \"nsyns\""), &overrides));
+    let e = ganglion::config::parse(&connectivity(", weight_scale = \"nsynz\""), &[]).expect_err("no such attribute").to_string();
+    assert!(e.contains("weight_scale") && e.contains("no numeric attribute `nsynz` (they have: nsyns, syn_weight)"), "{e}");
 }
 
 #[test]
