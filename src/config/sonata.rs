@@ -63,6 +63,20 @@ pub(super) fn projection_edges(
             ));
         }
     }
+    // Every edge needs its value of each attribute the synapse takes from them.
+    let mut used = vec!["syn_weight", "delay"];
+    used.extend(proj.connectivity.weight_scale());
+    if let Some(p) = program {
+        used.extend(p.vars.iter().map(|v| v.name.as_str()));
+        if proj.delay.is_some() {
+            used.retain(|&a| a != "delay");
+        }
+    }
+    for name in used {
+        if let Some(k) = e.first_without(name) {
+            return Err(bad("", format!("edge {k} has no `{name}`, which other edges have: its edge group stores none and no edge type gives one")));
+        }
+    }
     if let Some(delay) = e.attribute("delay") {
         if let Some(k) = delay.iter().position(|d| !(d.is_finite() && *d >= 0.0)) {
             return Err(bad("", format!("edge {k}: delay {} is not a duration in ms", delay[k])));
@@ -116,7 +130,7 @@ fn weight_scale_of(e: &Edges, scale: Option<&str>, as_equations: bool) -> Result
             }
         }
         None if as_equations => Ok(()),
-        None => match e.attribute("nsyns").filter(|n| n.iter().any(|&n| n != 1.0)) {
+        None => match e.attribute("nsyns").filter(|n| n.iter().any(|&n| !n.is_nan() && n != 1.0)) {
             Some(n) => Err(format!(
                 "the edges carry nsyns (up to {} synapses per edge), which BMTK's point-neuron simulator multiplies syn_weight by: \
                  set weight_scale = \"nsyns\" to do the same, or weight_scale = \"{}\" to take each edge as one synapse",

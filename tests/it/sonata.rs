@@ -386,8 +386,9 @@ fn bad_edges_files_are_refused_naming_the_file_and_key() {
         write_edges(&file("groups.h5"), "e", &[0, 1], &[1, 0], &[]);
         let f = hdf5::File::open_rw(file("groups.h5")).unwrap();
         f.dataset("edges/e/edge_group_id").unwrap().write_raw(&[0u64, 1]).unwrap();
+        f.unlink("edges/e/edge_group_index").unwrap();
     }
-    check(edges_error(&file("groups.h5"), None, "graded"), &[key, "edge 1 is in group 1"]);
+    check(edges_error(&file("groups.h5"), None, "graded"), &[key, "/edges/e/edge_group_index is missing", "several groups"]);
     {
         let f = hdf5::File::create(file("short.h5")).unwrap();
         let g = f.create_group("edges/e").unwrap();
@@ -509,7 +510,8 @@ fn bad_edge_types_files_are_refused_naming_the_file_and_key() {
     refused(Some(""), &[key, "types.csv", "is empty"]);
     refused(Some("syn_weight\n0.1\n"), &[key, "has no edge_type_id column"]);
     refused(Some("edge_type_id syn_weight\n100 0.1\n"), &[key, "edge 0 has edge_type_id 101, which this file does not define"]);
-    refused(Some("edge_type_id syn_weight\n100 0.1\n101 NULL\n"), &[key, "column `syn_weight` is NULL for edge type 101, which edge 0 has"]);
+    // A type without a value, for an edge whose group has none either: the edge has none.
+    refused(Some("edge_type_id syn_weight\n100 0.1\n101 NULL\n"), &["projections.hh_hh.connectivity", "edges.h5", "edge 0 has no `syn_weight`"]);
     refused(Some("edge_type_id syn_weight\n100 0.1\n100 0.2\n101 0.1\n"), &[key, "edge type 100 is defined twice"]);
     refused(Some("edge_type_id syn_weight\nx1 0.1\n"), &[key, "edge_type_id `x1` in row 1 is not a type id"]);
     refused(Some("edge_type_id syn_weight\n100 \"0.1\n"), &[key, "line 2: field 2 opens a quote it does not close"]);
@@ -519,6 +521,47 @@ fn bad_edge_types_files_are_refused_naming_the_file_and_key() {
         f.unlink("edges/e/edge_type_id").unwrap();
     }
     refused(Some("edge_type_id syn_weight\n100 0.1\n101 0.1\n"), &["projections.hh_hh.connectivity.edges", "edges.h5", "/edges/e/edge_type_id is missing"]);
+}
+
+#[test]
+fn edges_in_several_groups_take_their_groups_attributes_then_their_types() {
+    // 0 → 1 in group 1 (its row 0), 1 → 0 in group 0 (its row 0), as BMTK writes edges whose
+    // properties differ: the seed pair with weights 0.3 and 0.05.
+    let dir = tempfile::tempdir().unwrap();
+    let (edges, types) = (dir.path().join("edges.h5"), dir.path().join("types.csv"));
+    let write = |group0: &[(&str, f64)], group1: &[(&str, f64)]| {
+        let f = hdf5::File::create(&edges).unwrap();
+        let g = f.create_group("edges/e").unwrap();
+        g.new_dataset_builder().with_data(&[0u64, 1]).create("source_node_id").unwrap();
+        g.new_dataset_builder().with_data(&[1u64, 0]).create("target_node_id").unwrap();
+        g.new_dataset_builder().with_data(&[100u64, 100]).create("edge_type_id").unwrap();
+        g.new_dataset_builder().with_data(&[1u64, 0]).create("edge_group_id").unwrap();
+        g.new_dataset_builder().with_data(&[0u64, 0]).create("edge_group_index").unwrap();
+        for (name, attributes) in [("0", group0), ("1", group1)] {
+            let group = g.create_group(name).unwrap();
+            for (attr, value) in attributes {
+                group.new_dataset_builder().with_data(&[*value]).create(*attr).unwrap();
+            }
+        }
+    };
+    let overrides = ["simulation.duration_ms=300"];
+    let explicit = spikes_on_cpu(&pair_with("{ rule = \"explicit\", pre = [1, 0], post = [0, 1], weight = [0.05, 0.3] }"), &overrides);
+    let plain = pair_with(&format!("{{ rule = \"sonata\", edges = \"{}\" }}", edges.display()));
+    let typed = pair_with(&format!("{{ rule = \"sonata\", edges = \"{}\", edge_types = \"{}\" }}", edges.display(), types.display()));
+    // Each group stores its own edge's weight; an attribute only group 1 has is harmless unused.
+    write(&[("syn_weight", 0.05)], &[("syn_weight", 0.3), ("afferent_section_pos", 0.5)]);
+    assert_eq!(explicit, spikes_on_cpu(&plain, &overrides));
+    let (config, _) = parsed(&plain, &[]);
+    let e = config.resolved.edges[0].as_ref().unwrap();
+    assert_eq!(e.attribute("syn_weight").unwrap(), [0.3, 0.05]);
+    assert_eq!(e.first_without("afferent_section_pos"), Some(1));
+    // A weight only one group stores is refused: the other edge would have none.
+    write(&[], &[("syn_weight", 0.3)]);
+    let e = ganglion::config::parse(&plain, &[]).expect_err("edge 1 has no weight").to_string();
+    assert!(e.contains("projections.hh_hh.connectivity") && e.contains("edge 1 has no `syn_weight`"), "{e}");
+    // Its type gives it one, and edge 0 keeps its own over its type's.
+    std::fs::write(&types, "edge_type_id syn_weight\n100 0.05\n").unwrap();
+    assert_eq!(explicit, spikes_on_cpu(&typed, &overrides));
 }
 
 #[test]

@@ -1,7 +1,7 @@
 //! SONATA edges: `/edges/<population>/source_node_id` and `target_node_id`, and the numeric
-//! attributes of edge group 0 (`/edges/<population>/0/<name>`, one row per edge of the
-//! group, found through `edge_group_index`), with those the edges inherit from their edge
-//! types file by `edge_type_id` (where one is given) unless group 0 has its own.
+//! attributes of each edge's group (`/edges/<population>/<edge_group_id>/<name>`, its row
+//! there given by `edge_group_index`), with those the edges inherit from their edge types
+//! file by `edge_type_id` (where one is given) where their group stores none.
 
 use super::types_csv::TypesTable;
 use hdf5::types::TypeDescriptor;
@@ -14,8 +14,9 @@ pub struct Edges {
     pub population: String,
     pub source: Vec<u64>,
     pub target: Vec<u64>,
-    /// Group 0's numeric attributes and those inherited from the edge types, one value per
-    /// edge, by name (`syn_weight`, `delay`, …).
+    /// The numeric attributes of the edges' groups and those inherited from the edge types,
+    /// one value per edge, by name (`syn_weight`, `delay`, …); NaN where an edge has none
+    /// (its group stores no such column, nor its type): see [`Edges::first_without`].
     pub attributes: Vec<(String, Vec<f64>)>,
 }
 
@@ -30,6 +31,12 @@ impl Edges {
 
     pub fn attribute(&self, name: &str) -> Option<&[f64]> {
         self.attributes.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_slice())
+    }
+
+    /// The first edge without a value of attribute `name`, which some edges have: one whose
+    /// group stores none and whose type gives none.
+    pub fn first_without(&self, name: &str) -> Option<usize> {
+        self.attribute(name)?.iter().position(|v| v.is_nan())
     }
 }
 
@@ -62,35 +69,44 @@ pub fn read(path: &Path, population: Option<&str>) -> Result<Edges, String> {
             return Err(format!("{} has {} entries for {n} edges", at(set), v.len()));
         }
     }
-    if let Some(k) = group_id.as_ref().and_then(|ids| ids.iter().position(|&g| g != 0)) {
-        return Err(format!(
-            "edge {k} is in group {}: ganglion reads group 0 only (one set of attributes for every edge)",
-            group_id.as_ref().expect("found")[k]
-        ));
+    // Each edge's group (0 where the file names none) and, through edge_group_index, its row
+    // there; without an index, group 0's rows are the edges.
+    let group_of = group_id.unwrap_or_else(|| vec![0; n]);
+    let mut groups = group_of.clone();
+    groups.sort_unstable();
+    groups.dedup();
+    if groups.len() > 1 && group_index.is_none() {
+        return Err(format!("{} is missing: edges in several groups are found in them by it", at("edge_group_index")));
     }
-    let mut attributes = Vec::new();
-    if g.link_exists("0") {
-        let group0 = g.group("0").map_err(|e| format!("{}: {e}", at("0")))?;
-        for attr in group0.member_names().map_err(|e| e.to_string())? {
+    let mut attributes: Vec<(String, Vec<f64>)> = Vec::new();
+    for &id in &groups {
+        let group_name = id.to_string();
+        if !g.link_exists(&group_name) {
+            continue;
+        }
+        let group = g.group(&group_name).map_err(|e| format!("{}: {e}", at(&group_name)))?;
+        for attr in group.member_names().map_err(|e| e.to_string())? {
+            let here = at(&format!("{group_name}/{attr}"));
             // Subgroups (dynamics_params) and strings are not per-edge numbers.
-            let Ok(ds) = group0.dataset(&attr) else { continue };
-            let Some(values) = read_numbers(&ds).map_err(|e| format!("{}: {e}", at(&format!("0/{attr}"))))? else {
-                continue;
+            let Ok(ds) = group.dataset(&attr) else { continue };
+            let Some(values) = read_numbers(&ds).map_err(|e| format!("{here}: {e}"))? else { continue };
+            if group_index.is_none() && values.len() != n {
+                return Err(format!("{here} has {} rows for {n} edges", values.len()));
+            }
+            let k = match attributes.iter().position(|(a, _)| *a == attr) {
+                Some(k) => k,
+                None => {
+                    attributes.push((attr, vec![f64::NAN; n]));
+                    attributes.len() - 1
+                }
             };
-            let per_edge = match &group_index {
-                Some(index) => index
-                    .iter()
-                    .enumerate()
-                    .map(|(e, &row)| {
-                        values.get(row as usize).copied().ok_or_else(|| {
-                            format!("edge {e}: edge_group_index {row} is past the {} rows of {}", values.len(), at(&format!("0/{attr}")))
-                        })
-                    })
-                    .collect::<Result<Vec<f64>, String>>()?,
-                None if values.len() == n => values,
-                None => return Err(format!("{} has {} rows for {n} edges", at(&format!("0/{attr}")), values.len())),
-            };
-            attributes.push((attr, per_edge));
+            let column = &mut attributes[k].1;
+            for e in (0..n).filter(|&e| group_of[e] == id) {
+                let row = group_index.as_ref().map_or(e as u64, |index| index[e]);
+                column[e] = *values
+                    .get(row as usize)
+                    .ok_or_else(|| format!("edge {e}: edge_group_index {row} is past the {} rows of {here}", values.len()))?;
+            }
         }
     }
     Ok(Edges { population: name, source, target, attributes })
@@ -106,8 +122,8 @@ pub fn type_ids(path: &Path, population: &str) -> Result<Vec<u64>, String> {
 }
 
 impl Edges {
-    /// Adds each numeric column of the edge types `table` that the attributes lack, every edge
-    /// (of type `type_ids[e]`) taking its type's value: in SONATA an edge inherits its type's
+    /// Gives each edge (of type `type_ids[e]`) its type's value of each numeric column of the
+    /// edge types `table` where its group stores none: in SONATA an edge inherits its type's
     /// attributes and its own override them. Rows naming another population (where the
     /// table has a `population` column) are not this one's types. Text columns (queries,
     /// templates, JSON file names) are not numbers an edge can take, and are left out.
@@ -136,7 +152,7 @@ impl Edges {
             .map(|(e, id)| row_of.get(id).copied().ok_or_else(|| format!("edge {e} has edge_type_id {id}, which this file does not define")))
             .collect::<Result<Vec<usize>, String>>()?;
         for (c, column) in table.columns.iter().enumerate() {
-            if c == id_column || Some(c) == population_column || self.attribute(column).is_some() {
+            if c == id_column || Some(c) == population_column {
                 continue;
             }
             let numbers = table
@@ -145,14 +161,19 @@ impl Edges {
                 .map(|row| row[c].as_deref().map_or(Some(None), |v| v.parse::<f64>().ok().map(Some)))
                 .collect::<Option<Vec<Option<f64>>>>();
             let Some(numbers) = numbers.filter(|v| v.iter().any(Option::is_some)) else { continue };
-            let per_edge = rows
-                .iter()
-                .enumerate()
-                .map(|(e, &r)| {
-                    numbers[r].ok_or_else(|| format!("column `{column}` is NULL for edge type {}, which edge {e} has", type_ids[e]))
-                })
-                .collect::<Result<Vec<f64>, String>>()?;
-            self.attributes.push((column.clone(), per_edge));
+            let k = match self.attributes.iter().position(|(a, _)| a == column) {
+                Some(k) => k,
+                None => {
+                    self.attributes.push((column.clone(), vec![f64::NAN; self.len()]));
+                    self.attributes.len() - 1
+                }
+            };
+            // An edge's own value (NaN: none) overrides its type's; NULL gives none.
+            for (value, &r) in self.attributes[k].1.iter_mut().zip(&rows) {
+                if value.is_nan() {
+                    *value = numbers[r].unwrap_or(f64::NAN);
+                }
+            }
         }
         Ok(())
     }
