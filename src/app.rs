@@ -198,6 +198,25 @@ pub fn generated_wgsl(config_path: &Path, overrides: &[String]) -> Result<String
     Ok(out)
 }
 
+/// What a projection takes from its SONATA edges: the attributes read (from the edges'
+/// groups and types), and for a built-in synapse what its weights are.
+fn describe_edges(e: &crate::io::sonata::Edges, spec: &config::Projection, builtin: bool) -> String {
+    let names: Vec<&str> = e.attributes.iter().map(|(n, _)| n.as_str()).collect();
+    let mut text = format!(
+        "SONATA edges `{}`: attributes {}",
+        e.population,
+        if names.is_empty() { "none".to_string() } else { names.join(", ") }
+    );
+    if builtin {
+        let weight = if e.attribute("syn_weight").is_some() { "syn_weight" } else { "the projection's weight" };
+        text += &match spec.connectivity.weight_scale() {
+            Some(scale) => format!("; weights {weight} × {scale}"),
+            None => format!("; weights {weight}"),
+        };
+    }
+    text
+}
+
 pub fn check(config_path: &Path, overrides: &[String]) -> Result<String> {
     let (text, refusal) = check_report(config_path, overrides)?;
     refusal.map_or(Ok(text), Err)
@@ -226,7 +245,7 @@ pub fn check_report(config_path: &Path, overrides: &[String]) -> Result<(String,
             let _ = writeln!(s, "    {text}");
         }
     }
-    for (p, spec) in shape.projections.iter().zip(config.projections.values()) {
+    for ((p, spec), edges) in shape.projections.iter().zip(config.projections.values()).zip(&config.resolved.edges) {
         let about = matches!(spec.connectivity, config::Connectivity::FixedProbability { .. });
         let _ = writeln!(
             s,
@@ -237,6 +256,9 @@ pub fn check_report(config_path: &Path, overrides: &[String]) -> Result<(String,
             shape.populations[p.source].name,
             shape.populations[p.target].name
         );
+        if let Some(e) = edges {
+            let _ = writeln!(s, "    {}", describe_edges(e, spec, config.builtin_synapse(spec).is_some()));
+        }
     }
     let _ = writeln!(
         s,

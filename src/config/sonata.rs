@@ -41,8 +41,9 @@ pub(super) fn resolve_node_sizes(value: &mut toml::Table) -> Result<()> {
 }
 
 /// A projection's SONATA edges, checked against its populations and its synapse: node ids
-/// in range; `delay` only where the synapse can take it (per synapse when written as
-/// equations; one value equal to the built-in event-driven synapse's `delay_ms`).
+/// in range; every edge with a value of each attribute the synapse uses; `delay` only where
+/// the synapse can take it (per synapse when written as equations; one value equal to the
+/// built-in event-driven synapse's `delay_ms`); the `weight_scale` (`weight_scale_of`).
 pub(super) fn projection_edges(
     config: &Config,
     name: &str,

@@ -464,6 +464,11 @@ fn weights_scale_by_an_edge_attribute_and_nsyns_is_never_passed_over() {
     let explicit = pair_with("{ rule = \"explicit\", pre = [1, 0], post = [0, 1], weight = [0.05, 0.3] }");
     let scaled = spikes_on_cpu(&connectivity(", weight_scale = \"nsyns\""), &overrides);
     assert_eq!(spikes_on_cpu(&explicit, &overrides), scaled);
+    // `check` says what the weights are made of.
+    let config = dir.path().join("pair.toml");
+    std::fs::write(&config, connectivity(", weight_scale = \"nsyns\"")).unwrap();
+    let report = app::check(&config, &[]).unwrap();
+    assert!(report.contains("SONATA edges `e`: attributes nsyns, syn_weight; weights syn_weight × nsyns"), "{report}");
     let on_gpu = |text: &str| {
         let (_, net) = parsed(text, &overrides);
         let plan = RecordPlan::all_spikes(&net);
