@@ -200,9 +200,11 @@ impl Network {
                                 None => PairWeights::Drawn { draw: &weight, seed: sim.seed, projection: index },
                             },
                         )?;
-                        // Validated: the attribute exists (config::sonata).
+                        // Validated: the attribute exists (config::sonata). An edge without it
+                        // is not scaled, as BMTK counts an edge without nsyns as one synapse.
                         if let Some(scale) = proj.connectivity.weight_scale().and_then(|a| e.attribute(a)) {
-                            csr.scale_weights(&order.iter().map(|&s| scale[s]).collect::<Vec<f64>>());
+                            let factor = |s: usize| if scale[s].is_nan() { 1.0 } else { scale[s] };
+                            csr.scale_weights(&order.iter().map(|&s| factor(s)).collect::<Vec<f64>>());
                         }
                         (csr, Some(order))
                     }

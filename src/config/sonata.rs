@@ -66,7 +66,6 @@ pub(super) fn projection_edges(
     }
     // Every edge needs its value of each attribute the synapse takes from them.
     let mut used = vec!["syn_weight", "delay"];
-    used.extend(proj.connectivity.weight_scale());
     if let Some(p) = program {
         used.extend(p.vars.iter().map(|v| v.name.as_str()));
         if proj.delay.is_some() {
@@ -125,7 +124,8 @@ fn weight_scale_of(e: &Edges, scale: Option<&str>, as_equations: bool) -> Result
                 let have = if have.is_empty() { "none".to_string() } else { have.join(", ") };
                 return Err(format!("the edges have no numeric attribute `{name}` (they have: {have})"));
             };
-            match values.iter().position(|v| !v.is_finite()) {
+            // NaN: the edge has none, and is not scaled (as BMTK counts an edge without nsyns as one synapse).
+            match values.iter().position(|v| v.is_infinite()) {
                 Some(k) => Err(format!("edge {k}: its {name} ({}) is not a finite number", values[k])),
                 None => Ok(()),
             }

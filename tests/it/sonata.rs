@@ -570,6 +570,69 @@ fn edges_in_several_groups_take_their_groups_attributes_then_their_types() {
 }
 
 #[test]
+fn a_network_bmtk_built_is_read_with_the_weights_bmtk_gives_it() {
+    // tests/sonata/bmtk: a network BMTK 1.2.0's NetworkBuilder wrote (build.py): e → i edges
+    // standing for 3 synapses each (nsyns in group 0) with their weight and delay on their
+    // type, i → e edges with a weight each (group 1, no nsyns) and their delay on their type.
+    // The weights and delays below are what read.py prints: each edge as bmtk.utils.sonata
+    // reads it, weighed as BMTK's point-neuron simulator weighs it (syn_weight × nsyns, an
+    // edge without nsyns one synapse).
+    let bmtk: [(u32, u32, f64, f64); 12] = [
+        (2, 0, -1.0, 2.0),
+        (2, 0, -1.0, 2.0),
+        (3, 0, -1.25, 2.0),
+        (3, 0, -1.25, 2.0),
+        (3, 1, -1.375, 2.0),
+        (3, 1, -1.375, 2.0),
+        (2, 1, -1.125, 2.0),
+        (2, 1, -1.125, 2.0),
+        (0, 2, 0.75, 2.0),
+        (1, 2, 0.75, 2.0),
+        (0, 3, 0.75, 2.0),
+        (1, 3, 0.75, 2.0),
+    ];
+    let dir = repo_path("tests/sonata/bmtk/network");
+    let text = format!(
+        r#"
+[simulation]
+dt_ms = 0.1
+duration_ms = 50.0
+[populations.v1]
+model = "lif"
+size = {{ sonata_nodes = "{nodes}", population = "v1" }}
+[projections.v1_v1]
+source = "v1"
+target = "v1"
+synapse = "exp_curr"
+params = {{ tau_ms = 5.0, delay_ms = 2.0 }}
+connectivity = {{ rule = "sonata", edges = "{edges}", edge_types = "{types}", weight_scale = "nsyns" }}
+[record]
+spikes = ["v1"]
+"#,
+        nodes = dir.join("v1_nodes.h5").display(),
+        edges = dir.join("v1_v1_edges.h5").display(),
+        types = dir.join("v1_v1_edge_types.csv").display(),
+    );
+    let (config, net) = parsed(&text, &[]);
+    assert_eq!(net.populations[0].size, 4);
+    let csr = &net.projections[0].csr;
+    let mut ours: Vec<(u32, u32, f64)> = (0..csr.n_rows)
+        .flat_map(|t| (csr.row_ptr[t]..csr.row_ptr[t + 1]).map(move |k| (t, k as usize)))
+        .map(|(t, k)| (csr.col_idx[k], t as u32, csr.weight(k)))
+        .collect();
+    let mut theirs: Vec<(u32, u32, f64)> = bmtk.iter().map(|&(s, t, w, _)| (s, t, w)).collect();
+    ours.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    theirs.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    assert_eq!(ours, theirs);
+    let e = config.resolved.edges[0].as_ref().unwrap();
+    assert!(e.attribute("delay").unwrap().iter().all(|&d| d == 2.0));
+    // BMTK's edges stand for several synapses: read without a word on it, they are refused.
+    let unsaid = text.replace(", weight_scale = \"nsyns\"", "");
+    let refused = ganglion::config::parse(&unsaid, &[]).expect_err("nsyns unsaid").to_string();
+    assert!(refused.contains("up to 3 synapses per edge"), "{refused}");
+}
+
+#[test]
 fn configs_of_one_edges_file_share_one_read_of_it() {
     // A sweep's instances are configs of their own: they hold one copy of the edges, not one each.
     let dir = tempfile::tempdir().unwrap();
