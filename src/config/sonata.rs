@@ -143,6 +143,35 @@ fn weight_scale_of(e: &Edges, scale: Option<&str>, as_equations: bool) -> Result
     }
 }
 
+/// The `weight_function`s of BMTK's point-neuron simulator that weigh an edge by
+/// `syn_weight × nsyns` (bmtk/simulator/pointnet/default_setters/synaptic_weights.py), what
+/// `weight_scale = "nsyns"` does.
+const BMTK_WEIGHT_FUNCTIONS: [&str; 3] = ["wmax", "default_weight_fnc", "set_syn_weight"];
+
+/// Refuses edge types (of `population`, used by edges of types `type_ids`) whose weights BMTK
+/// computes with a function of the model's own Python, which ganglion cannot run: their
+/// weights would silently differ.
+fn known_weight_functions(table: &types_csv::TypesTable, population: &str, type_ids: &[u64]) -> Result<(), String> {
+    let (Some(id), Some(function)) = (table.column("edge_type_id"), table.column("weight_function")) else { return Ok(()) };
+    let of_population = |row: &Vec<Option<String>>| {
+        table.column("population").and_then(|c| row[c].as_deref()).is_none_or(|p| p == population)
+    };
+    let used: std::collections::HashSet<u64> = type_ids.iter().copied().collect();
+    for row in table.rows.iter().filter(|r| of_population(r)) {
+        let (Some(type_id), Some(name)) = (row[id].as_deref().and_then(|v| v.parse::<u64>().ok()), row[function].as_deref()) else {
+            continue;
+        };
+        if used.contains(&type_id) && !BMTK_WEIGHT_FUNCTIONS.contains(&name) {
+            return Err(format!(
+                "edge type {type_id} has its weights computed by weight_function `{name}`, a Python function of the BMTK model that ganglion cannot run \
+                 (BMTK's own {} are syn_weight × nsyns, which weight_scale = \"nsyns\" gives): store the weights it gives as syn_weight and set it to NULL",
+                BMTK_WEIGHT_FUNCTIONS.join(", ")
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// The edges of `path` with their `edge_types`, read once while any config holds them: a
 /// sweep's instances are configs of their own, and each would read (and keep) a copy of the
 /// same file. An error names the file and comes with its key (`.edges`, `.edge_types`).
@@ -170,6 +199,7 @@ fn read_shared(path: &Path, population: Option<&str>, edge_types: Option<&Path>)
         let table = types_csv::read(types).map_err(|m| types_error(types, m))?;
         let ids = edges::type_ids(path, &e.population).map_err(edges_error)?;
         e.inherit(&table, &ids).map_err(|m| types_error(types, m))?;
+        known_weight_functions(&table, &e.population, &ids).map_err(|m| types_error(types, m))?;
     }
     let e = Arc::new(e);
     let mut map = read.lock().expect("the edges read");

@@ -520,6 +520,12 @@ fn bad_edge_types_files_are_refused_naming_the_file_and_key() {
     refused(Some("edge_type_id syn_weight\n100 0.1\n100 0.2\n101 0.1\n"), &[key, "edge type 100 is defined twice"]);
     refused(Some("edge_type_id syn_weight\nx1 0.1\n"), &[key, "edge_type_id `x1` in row 1 is not a type id"]);
     refused(Some("edge_type_id syn_weight\n100 \"0.1\n"), &[key, "line 2: field 2 opens a quote it does not close"]);
+    // Weights BMTK computes with the model's own Python cannot be taken as they stand.
+    let functions = "edge_type_id syn_weight weight_function\n100 0.1 wmax\n101 0.2 gaussianLL\n102 0.3 other_fn\n";
+    refused(Some(functions), &[key, "edge type 101", "weight_function `gaussianLL`", "cannot run"]);
+    std::fs::write(&types, functions.replace("gaussianLL", "NULL")).unwrap();
+    let e = ganglion::config::parse(&text, &[]).expect("BMTK's own, NULL, and a function no edge's type has");
+    assert_eq!(e.resolved.edges[0].as_ref().unwrap().attribute("syn_weight").unwrap(), [0.2, 0.1]);
     // The edges' types are read from the edges file, which must then have them.
     {
         let f = hdf5::File::open_rw(&edges).unwrap();
