@@ -363,6 +363,9 @@ pub enum Connectivity {
         /// Its edge types CSV file, whose numeric columns the edges inherit by `edge_type_id`.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         edge_types: Option<PathBuf>,
+        /// Only the edges of these types (the others may be another projection's).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        edge_type_ids: Option<Vec<u64>>,
         /// An edge attribute each edge's weight is multiplied by (`nsyns`, as BMTK's
         /// point-neuron simulator does), or `none`.
         #[serde(default, skip_serializing_if = "Option::is_none")]

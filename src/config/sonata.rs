@@ -50,10 +50,12 @@ pub(super) fn projection_edges(
     proj: &Projection,
     program: Option<&SynapseProgram>,
 ) -> Result<Option<Arc<Edges>>> {
-    let Connectivity::Sonata { edges: path, population, edge_types, weight_scale } = &proj.connectivity else { return Ok(None) };
+    let Connectivity::Sonata { edges: path, population, edge_types, edge_type_ids, weight_scale } = &proj.connectivity else {
+        return Ok(None);
+    };
     let at = format!("projections.{name}.connectivity");
     let bad = |key: &str, m: String| Error::config(format!("{at}{key}"), format!("{}: {m}", path.display()));
-    let e = read_shared(path, population.as_deref(), edge_types.as_deref())
+    let e = read_shared(path, population.as_deref(), edge_types.as_deref(), edge_type_ids.as_deref())
         .map_err(|(key, m)| Error::config(format!("{at}{key}"), m))?;
     for (ids, pop, what) in [(&e.source, &proj.source, "source"), (&e.target, &proj.target, "target")] {
         let size = config.populations[pop].size;
@@ -96,7 +98,7 @@ pub(super) fn projection_edges(
                 Some(_) => {
                     return Err(bad(
                         "",
-                        format!("the edges' delays vary ({lo} to {hi} ms); a built-in synapse has one delay: write the synapse as equations for one delay per synapse"),
+                        format!("the edges' delays vary ({lo} to {hi} ms); a built-in synapse has one delay: take the edges of each delay as a projection of their own (edge_type_ids), or write the synapse as equations for one delay per synapse"),
                     ))
                 }
                 None if hi == 0.0 => {}
@@ -172,14 +174,20 @@ fn known_weight_functions(table: &types_csv::TypesTable, population: &str, type_
     Ok(())
 }
 
-/// The edges of `path` with their `edge_types`, read once while any config holds them: a
-/// sweep's instances are configs of their own, and each would read (and keep) a copy of the
-/// same file. An error names the file and comes with its key (`.edges`, `.edge_types`).
-fn read_shared(path: &Path, population: Option<&str>, edge_types: Option<&Path>) -> Result<Arc<Edges>, (&'static str, String)> {
+/// The edges of `path` (those of the types `wanted`, where given) with their `edge_types`,
+/// read once while any config holds them: a sweep's instances are configs of their own, and
+/// each would read (and keep) a copy of the same file. An error names the file and comes
+/// with its key (`.edges`, `.edge_types`, `.edge_type_ids`).
+fn read_shared(
+    path: &Path,
+    population: Option<&str>,
+    edge_types: Option<&Path>,
+    wanted: Option<&[u64]>,
+) -> Result<Arc<Edges>, (&'static str, String)> {
     use std::collections::HashMap;
     use std::sync::{Mutex, OnceLock, Weak};
     type Stamp = (PathBuf, Option<std::time::SystemTime>, u64);
-    type Key = (Stamp, Option<String>, Option<Stamp>);
+    type Key = (Stamp, Option<String>, Option<Stamp>, Option<Vec<u64>>);
     static READ: OnceLock<Mutex<HashMap<Key, Weak<Edges>>>> = OnceLock::new();
     // A file rewritten since is read again.
     let stamp = |p: &Path| std::fs::metadata(p).map(|m| (p.to_owned(), m.modified().ok(), m.len()));
@@ -189,17 +197,25 @@ fn read_shared(path: &Path, population: Option<&str>, edge_types: Option<&Path>)
         stamp(path).map_err(|e| edges_error(e.to_string()))?,
         population.map(str::to_owned),
         edge_types.map(|p| stamp(p).map_err(|e| types_error(p, e.to_string()))).transpose()?,
+        wanted.map(<[u64]>::to_vec),
     );
     let read = READ.get_or_init(Default::default);
     if let Some(e) = read.lock().expect("the edges read").get(&key).and_then(Weak::upgrade) {
         return Ok(e);
     }
     let mut e = edges::read(path, population).map_err(edges_error)?;
+    let type_ids = match (edge_types, wanted) {
+        (None, None) => Vec::new(),
+        _ => edges::type_ids(path, &e.population).map_err(edges_error)?,
+    };
     if let Some(types) = edge_types {
         let table = types_csv::read(types).map_err(|m| types_error(types, m))?;
-        let ids = edges::type_ids(path, &e.population).map_err(edges_error)?;
-        e.inherit(&table, &ids).map_err(|m| types_error(types, m))?;
-        known_weight_functions(&table, &e.population, &ids).map_err(|m| types_error(types, m))?;
+        e.inherit(&table, &type_ids).map_err(|m| types_error(types, m))?;
+        let taken: Vec<u64> = type_ids.iter().copied().filter(|t| wanted.is_none_or(|w| w.contains(t))).collect();
+        known_weight_functions(&table, &e.population, &taken).map_err(|m| types_error(types, m))?;
+    }
+    if let Some(wanted) = wanted {
+        e = e.of_types(&type_ids, wanted).map_err(|m| (".edge_type_ids", format!("{}: {m}", path.display())))?;
     }
     let e = Arc::new(e);
     let mut map = read.lock().expect("the edges read");

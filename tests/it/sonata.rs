@@ -526,6 +526,11 @@ fn bad_edge_types_files_are_refused_naming_the_file_and_key() {
     std::fs::write(&types, functions.replace("gaussianLL", "NULL")).unwrap();
     let e = ganglion::config::parse(&text, &[]).expect("BMTK's own, NULL, and a function no edge's type has");
     assert_eq!(e.resolved.edges[0].as_ref().unwrap().attribute("syn_weight").unwrap(), [0.2, 0.1]);
+    // A function only types another projection takes have is that projection's to refuse.
+    std::fs::write(&types, functions).unwrap();
+    let only_100 = text.replace("edge_types = ", "edge_type_ids = [100], edge_types = ");
+    let e = ganglion::config::parse(&only_100, &[]).expect("type 101 is not taken");
+    assert_eq!(e.resolved.edges[0].as_ref().unwrap().attribute("syn_weight").unwrap(), [0.1]);
     // The edges' types are read from the edges file, which must then have them.
     {
         let f = hdf5::File::open_rw(&edges).unwrap();
@@ -575,6 +580,16 @@ fn edges_in_several_groups_take_their_groups_attributes_then_their_types() {
     assert_eq!(explicit, spikes_on_cpu(&typed, &overrides));
 }
 
+/// A matrix's synapses as (source, target, weight), sorted.
+fn synapse_triples(csr: &ganglion::connectivity::Csr) -> Vec<(u32, u32, f64)> {
+    let mut v: Vec<(u32, u32, f64)> = (0..csr.n_rows)
+        .flat_map(|t| (csr.row_ptr[t]..csr.row_ptr[t + 1]).map(move |k| (t, k as usize)))
+        .map(|(t, k)| (csr.col_idx[k], t as u32, csr.weight(k)))
+        .collect();
+    v.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    v
+}
+
 #[test]
 fn a_network_bmtk_built_is_read_with_the_weights_bmtk_gives_it() {
     // tests/sonata/bmtk: a network BMTK 1.2.0's NetworkBuilder wrote (build.py): e → i edges
@@ -622,16 +637,32 @@ spikes = ["v1"]
     let (config, net) = parsed(&text, &[]);
     assert_eq!(net.populations[0].size, 4);
     let csr = &net.projections[0].csr;
-    let mut ours: Vec<(u32, u32, f64)> = (0..csr.n_rows)
-        .flat_map(|t| (csr.row_ptr[t]..csr.row_ptr[t + 1]).map(move |k| (t, k as usize)))
-        .map(|(t, k)| (csr.col_idx[k], t as u32, csr.weight(k)))
-        .collect();
     let mut theirs: Vec<(u32, u32, f64)> = bmtk.iter().map(|&(s, t, w, _)| (s, t, w)).collect();
-    ours.sort_by(|a, b| a.partial_cmp(b).unwrap());
     theirs.sort_by(|a, b| a.partial_cmp(b).unwrap());
-    assert_eq!(ours, theirs);
+    assert_eq!(synapse_triples(csr), theirs);
     let e = config.resolved.edges[0].as_ref().unwrap();
     assert!(e.attribute("delay").unwrap().iter().all(|&d| d == 2.0));
+    // One projection per edge type, each with synapses of its own (here its own time
+    // constant), as BMTK's edge types carry their own synapse models.
+    let by_type = text.replace("[projections.v1_v1]", "[projections.exc]").replace(
+        "weight_scale = \"nsyns\" }",
+        "weight_scale = \"nsyns\", edge_type_ids = [100] }",
+    ) + &format!(
+        "[projections.inh]\nsource = \"v1\"\ntarget = \"v1\"\nsynapse = \"exp_curr\"\nparams = {{ tau_ms = 10.0, delay_ms = 2.0 }}\n\
+         connectivity = {{ rule = \"sonata\", edges = \"{}\", edge_types = \"{}\", edge_type_ids = [101] }}\n",
+        dir.join("v1_v1_edges.h5").display(),
+        dir.join("v1_v1_edge_types.csv").display(),
+    );
+    let (_, net) = parsed(&by_type, &[]);
+    let (exc, inh): (Vec<_>, Vec<_>) = theirs.iter().partition(|&&(_, _, w)| w > 0.0);
+    assert_eq!(synapse_triples(&net.projections[0].csr), exc);
+    assert_eq!(synapse_triples(&net.projections[1].csr), inh);
+    let missing = by_type.replace("edge_type_ids = [101]", "edge_type_ids = [101, 105]");
+    let e = ganglion::config::parse(&missing, &[]).expect_err("no edge of type 105").to_string();
+    assert!(e.contains("projections.inh.connectivity.edge_type_ids") && e.contains("no edge of `v1_to_v1` has edge_type_id 105"), "{e}");
+    let none = by_type.replace("edge_type_ids = [101]", "edge_type_ids = []");
+    let e = ganglion::config::parse(&none, &[]).expect_err("no types").to_string();
+    assert!(e.contains("edge_type_ids") && e.contains("is empty"), "{e}");
     // BMTK's edges stand for several synapses: read without a word on it, they are refused.
     let unsaid = text.replace(", weight_scale = \"nsyns\"", "");
     let refused = ganglion::config::parse(&unsaid, &[]).expect_err("nsyns unsaid").to_string();

@@ -122,6 +122,26 @@ pub fn type_ids(path: &Path, population: &str) -> Result<Vec<u64>, String> {
 }
 
 impl Edges {
+    /// Only the edges whose type (`type_ids[e]`) is among `wanted`, in their order. Errors
+    /// name a wanted type no edge has.
+    pub fn of_types(self, type_ids: &[u64], wanted: &[u64]) -> Result<Edges, String> {
+        if wanted.is_empty() {
+            return Err("is empty: name the edge types to take".into());
+        }
+        if let Some(t) = wanted.iter().find(|t| !type_ids.contains(t)) {
+            return Err(format!("no edge of `{}` has edge_type_id {t}", self.population));
+        }
+        let keep: Vec<bool> = type_ids.iter().map(|t| wanted.contains(t)).collect();
+        let take = |v: Vec<f64>| v.into_iter().zip(&keep).filter(|(_, &k)| k).map(|(x, _)| x).collect();
+        let ids = |v: Vec<u64>| v.into_iter().zip(&keep).filter(|(_, &k)| k).map(|(x, _)| x).collect();
+        Ok(Edges {
+            population: self.population,
+            source: ids(self.source),
+            target: ids(self.target),
+            attributes: self.attributes.into_iter().map(|(n, v)| (n, take(v))).collect(),
+        })
+    }
+
     /// Gives each edge (of type `type_ids[e]`) its type's value of each numeric column of the
     /// edge types `table` where its group stores none: in SONATA an edge inherits its type's
     /// attributes and its own override them. Rows naming another population (where the
