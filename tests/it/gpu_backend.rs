@@ -592,8 +592,9 @@ fn a_blocked_layout_whose_pointers_do_not_fit_is_refused_by_name() {
 
 #[test]
 fn a_spike_buffer_overflow_is_an_error_not_a_silent_loss() {
-    // LIF neurons driven to fire at every 0.1 ms step: ten times the rate the buffer is sized for.
-    let text = "[simulation]\ndt_ms = 0.1\nduration_ms = 300.0\n[populations.lif]\nmodel = \"lif\"\nsize = 1000\n\
+    // LIF neurons driven to fire at every 0.1 ms step: ten times the rate the buffer is sized
+    // for, as they are too many (5000) for one that holds them all firing at every step.
+    let text = "[simulation]\ndt_ms = 0.1\nduration_ms = 300.0\n[populations.lif]\nmodel = \"lif\"\nsize = 5000\n\
                 params = { input = { constant = 100.0 } }\n[record]\nspikes = [\"lif\"]\n";
     let (config, net) = parsed(text, &[]);
     let plan = RecordPlan::from_config(&config);
@@ -606,4 +607,12 @@ fn a_spike_buffer_overflow_is_an_error_not_a_silent_loss() {
         err.contains("spike buffer overflow") && err.contains("chunk_steps"),
         "{err}"
     );
+    // 300 of them: a buffer that holds them all firing at every step is small, and is taken.
+    let (config, net) = parsed(&text.replace("size = 5000", "size = 300"), &[]);
+    let plan = RecordPlan::from_config(&config);
+    let on_gpu = run_in_memory(&net, &mut gpu(&net, &plan), &plan);
+    let on_cpu = run_in_memory(&net, &mut CpuBackend::<f32>::new(&net), &plan);
+    let count = |sink: &ganglion::simulator::MemorySink| sink.spikes.iter().map(Vec::len).sum::<usize>();
+    assert!(count(&on_gpu) > 300 * 3000 / 2, "{} spikes: far past the 1 kHz bound", count(&on_gpu));
+    assert_eq!(count(&on_gpu), count(&on_cpu));
 }

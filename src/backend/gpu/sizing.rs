@@ -9,10 +9,13 @@ use crate::shape::{ProjectionShape, Shape};
 /// Steps recorded into one command buffer: long enough to amortise the submit and readback,
 /// short enough to keep the per-step slot buffer and the spike buffer small.
 pub const MAX_STEPS_PER_SUBMIT: u64 = 2000;
-/// Spike buffer entries: room for every recorded neuron firing at `SPIKE_RATE_BOUND_HZ` through
-/// one submit, within these bounds. More than that is an error (never a silent drop).
+/// Spike buffer entries: room for every recorded neuron firing at every step of a submit where
+/// that takes at most `EVERY_STEP_CAPACITY` (32 MiB), so that no rate overflows the buffer of a
+/// small network; else for every recorded neuron firing at `SPIKE_RATE_BOUND_HZ`; within these
+/// bounds. More than that is an error (never a silent drop).
 const MIN_SPIKE_CAPACITY: u64 = 1 << 16;
 const MAX_SPIKE_CAPACITY: u64 = 1 << 25;
+const EVERY_STEP_CAPACITY: u64 = 1 << 22;
 const SPIKE_RATE_BOUND_HZ: f64 = 1000.0;
 /// Recording buffer of one trace entry for one submit.
 const MAX_TRACE_BYTES_PER_SUBMIT: u64 = 64 << 20;
@@ -52,9 +55,9 @@ pub fn submit_plan(
             (MAX_TRACE_BYTES_PER_SUBMIT.min(binding_limit) / row_bytes.max(1)).max(2);
         steps = steps.min(((rows_fitting - 1) * t.every).max(1));
     }
-    let capacity =
-        ((per_step * steps as f64).ceil() as u64).clamp(MIN_SPIKE_CAPACITY, max_capacity);
-    (steps, capacity)
+    let every_step = recorded.saturating_mul(steps);
+    let needed = if every_step <= EVERY_STEP_CAPACITY { every_step } else { (per_step * steps as f64).ceil() as u64 };
+    (steps, needed.clamp(MIN_SPIKE_CAPACITY, max_capacity))
 }
 
 pub fn trace_rows(steps: u64, every: u64) -> u64 {
@@ -174,6 +177,12 @@ mod tests {
             submit_plan(&net, &plan, MAX_STEPS_PER_SUBMIT, 2 << 30),
             (MAX_STEPS_PER_SUBMIT, MIN_SPIKE_CAPACITY)
         );
+        // 300 neurons: room for all of them firing at every step, far past the rate bound.
+        let (net, plan) = shape(&BIG.replace("size = 4000000", "size = 300"));
+        assert_eq!(submit_plan(&net, &plan, 1000, 2 << 30), (1000, 300 * 1000));
+        // 3000: that would take 48 MiB; the rate bound sizes it.
+        let (net, plan) = shape(&BIG.replace("size = 4000000", "size = 3000"));
+        assert_eq!(submit_plan(&net, &plan, 2000, 2 << 30), (2000, (3000.0 * 1e-4 * SPIKE_RATE_BOUND_HZ * 2000.0) as u64));
     }
 
     #[test]
