@@ -1,6 +1,7 @@
 //! Networks given as SONATA files: population sizes from nodes files, read before the
-//! config is deserialised, and edges read and checked against the config when it is
-//! validated (so `check` and `run` refuse a bad file before any work).
+//! config is deserialised, and edges (with their types, as BMTK writes and weighs them) read
+//! and checked against the config when it is validated (so `check` and `run` refuse a bad
+//! file before any work).
 
 use super::{Config, Connectivity, Projection};
 use crate::equations::synapse::SynapseProgram;
@@ -206,7 +207,7 @@ fn read_shared(
     let mut e = edges::read(path, population).map_err(edges_error)?;
     let type_ids = match (edge_types, wanted) {
         (None, None) => Vec::new(),
-        _ => edges::type_ids(path, &e.population).map_err(edges_error)?,
+        _ => edges::type_ids(path, &e).map_err(edges_error)?,
     };
     if let Some(types) = edge_types {
         let table = types_csv::read(types).map_err(|m| types_error(types, m))?;

@@ -537,6 +537,15 @@ fn bad_edge_types_files_are_refused_naming_the_file_and_key() {
         f.unlink("edges/e/edge_type_id").unwrap();
     }
     refused(Some("edge_type_id syn_weight\n100 0.1\n101 0.1\n"), &["projections.hh_hh.connectivity.edges", "edges.h5", "/edges/e/edge_type_id is missing"]);
+    {
+        let f = hdf5::File::open_rw(&edges).unwrap();
+        f.new_dataset_builder().with_data(&[100u64]).create("edges/e/edge_type_id").unwrap();
+    }
+    let edges_key = "projections.hh_hh.connectivity.edges";
+    refused(Some("edge_type_id syn_weight\n100 0.1\n101 0.1\n"), &[edges_key, "/edges/e/edge_type_id has 1 entries for 2 edges"]);
+    let chosen = text.replace("edge_types = ", "edge_type_ids = [100], edge_types = ");
+    let e = ganglion::config::parse(&chosen, &[]).expect_err("one type for two edges").to_string();
+    assert!(e.contains(edges_key) && e.contains("has 1 entries for 2 edges"), "{e}");
 }
 
 #[test]

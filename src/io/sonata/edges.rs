@@ -38,6 +38,86 @@ impl Edges {
     pub fn first_without(&self, name: &str) -> Option<usize> {
         self.attribute(name)?.iter().position(|v| v.is_nan())
     }
+
+    /// Only the edges whose type (`type_ids[e]`) is among `wanted`, in their order. Errors
+    /// name a wanted type no edge has.
+    pub fn of_types(self, type_ids: &[u64], wanted: &[u64]) -> Result<Edges, String> {
+        self.check_type_ids(type_ids)?;
+        if wanted.is_empty() {
+            return Err("is empty: name the edge types to take".into());
+        }
+        if let Some(t) = wanted.iter().find(|t| !type_ids.contains(t)) {
+            return Err(format!("no edge of `{}` has edge_type_id {t}", self.population));
+        }
+        let keep: Vec<bool> = type_ids.iter().map(|t| wanted.contains(t)).collect();
+        Ok(Edges {
+            population: self.population,
+            source: kept(self.source, &keep),
+            target: kept(self.target, &keep),
+            attributes: self.attributes.into_iter().map(|(n, v)| (n, kept(v, &keep))).collect(),
+        })
+    }
+
+    /// Gives each edge (of type `type_ids[e]`) its type's value of each numeric column of the
+    /// edge types `table` where its group stores none: in SONATA an edge inherits its type's
+    /// attributes and its own override them. Rows naming another population (where the
+    /// table has a `population` column) are not this one's types. Text columns (queries,
+    /// templates, JSON file names) are not numbers an edge can take, and are left out.
+    pub fn inherit(&mut self, table: &TypesTable, type_ids: &[u64]) -> Result<(), String> {
+        self.check_type_ids(type_ids)?;
+        let id_column = table.column("edge_type_id").ok_or("has no edge_type_id column")?;
+        let population_column = table.column("population");
+        let mut row_of: HashMap<u64, usize> = HashMap::new();
+        for (r, row) in table.rows.iter().enumerate() {
+            if population_column.and_then(|c| row[c].as_deref()).is_some_and(|p| p != self.population) {
+                continue;
+            }
+            let id = row[id_column].as_deref().unwrap_or("NULL");
+            let Ok(id) = id.parse::<u64>() else {
+                return Err(format!("edge_type_id `{id}` in row {} is not a type id (a whole number)", r + 1));
+            };
+            if row_of.insert(id, r).is_some() {
+                return Err(format!("edge type {id} is defined twice"));
+            }
+        }
+        let rows = type_ids
+            .iter()
+            .enumerate()
+            .map(|(e, id)| row_of.get(id).copied().ok_or_else(|| format!("edge {e} has edge_type_id {id}, which this file does not define")))
+            .collect::<Result<Vec<usize>, String>>()?;
+        for (c, column) in table.columns.iter().enumerate() {
+            if c == id_column || Some(c) == population_column {
+                continue;
+            }
+            let numbers = table
+                .rows
+                .iter()
+                .map(|row| row[c].as_deref().map_or(Some(None), |v| v.parse::<f64>().ok().map(Some)))
+                .collect::<Option<Vec<Option<f64>>>>();
+            let Some(numbers) = numbers.filter(|v| v.iter().any(Option::is_some)) else { continue };
+            let k = match self.attributes.iter().position(|(a, _)| a == column) {
+                Some(k) => k,
+                None => {
+                    self.attributes.push((column.clone(), vec![f64::NAN; self.len()]));
+                    self.attributes.len() - 1
+                }
+            };
+            // An edge's own value (NaN: none) overrides its type's; NULL gives none.
+            for (value, &r) in self.attributes[k].1.iter_mut().zip(&rows) {
+                if value.is_nan() {
+                    *value = numbers[r].unwrap_or(f64::NAN);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn check_type_ids(&self, type_ids: &[u64]) -> Result<(), String> {
+        match type_ids.len() {
+            n if n == self.len() => Ok(()),
+            n => Err(format!("/edges/{}/edge_type_id has {n} entries for {} edges", self.population, self.len())),
+        }
+    }
 }
 
 /// The edge population `population` (or the file's only one). Errors are messages about
@@ -112,91 +192,20 @@ pub fn read(path: &Path, population: Option<&str>) -> Result<Edges, String> {
     Ok(Edges { population: name, source, target, attributes })
 }
 
-/// The `edge_type_id` of each edge of population `population` of `path`: read only where
-/// edge types are given, as the edges need it for nothing else.
-pub fn type_ids(path: &Path, population: &str) -> Result<Vec<u64>, String> {
+/// The `edge_type_id` of each of `edges` (read from `path`): read only where edge types are
+/// given or chosen, as the edges need it for nothing else.
+pub fn type_ids(path: &Path, edges: &Edges) -> Result<Vec<u64>, String> {
     let file = hdf5::File::open(path).map_err(|e| e.to_string())?;
-    let at = format!("/edges/{population}/edge_type_id");
+    let at = format!("/edges/{}/edge_type_id", edges.population);
     let ds = file.dataset(&at).map_err(|_| format!("{at} is missing: the edges' types are found by it"))?;
-    super::read_ids(&ds).map_err(|e| format!("{at}: {e}"))
+    let ids = super::read_ids(&ds).map_err(|e| format!("{at}: {e}"))?;
+    edges.check_type_ids(&ids)?;
+    Ok(ids)
 }
 
-impl Edges {
-    /// Only the edges whose type (`type_ids[e]`) is among `wanted`, in their order. Errors
-    /// name a wanted type no edge has.
-    pub fn of_types(self, type_ids: &[u64], wanted: &[u64]) -> Result<Edges, String> {
-        if wanted.is_empty() {
-            return Err("is empty: name the edge types to take".into());
-        }
-        if let Some(t) = wanted.iter().find(|t| !type_ids.contains(t)) {
-            return Err(format!("no edge of `{}` has edge_type_id {t}", self.population));
-        }
-        let keep: Vec<bool> = type_ids.iter().map(|t| wanted.contains(t)).collect();
-        let take = |v: Vec<f64>| v.into_iter().zip(&keep).filter(|(_, &k)| k).map(|(x, _)| x).collect();
-        let ids = |v: Vec<u64>| v.into_iter().zip(&keep).filter(|(_, &k)| k).map(|(x, _)| x).collect();
-        Ok(Edges {
-            population: self.population,
-            source: ids(self.source),
-            target: ids(self.target),
-            attributes: self.attributes.into_iter().map(|(n, v)| (n, take(v))).collect(),
-        })
-    }
-
-    /// Gives each edge (of type `type_ids[e]`) its type's value of each numeric column of the
-    /// edge types `table` where its group stores none: in SONATA an edge inherits its type's
-    /// attributes and its own override them. Rows naming another population (where the
-    /// table has a `population` column) are not this one's types. Text columns (queries,
-    /// templates, JSON file names) are not numbers an edge can take, and are left out.
-    pub fn inherit(&mut self, table: &TypesTable, type_ids: &[u64]) -> Result<(), String> {
-        if type_ids.len() != self.len() {
-            return Err(format!("{} edge_type_ids for {} edges", type_ids.len(), self.len()));
-        }
-        let id_column = table.column("edge_type_id").ok_or("has no edge_type_id column")?;
-        let population_column = table.column("population");
-        let mut row_of: HashMap<u64, usize> = HashMap::new();
-        for (r, row) in table.rows.iter().enumerate() {
-            if population_column.and_then(|c| row[c].as_deref()).is_some_and(|p| p != self.population) {
-                continue;
-            }
-            let id = row[id_column].as_deref().unwrap_or("NULL");
-            let Ok(id) = id.parse::<u64>() else {
-                return Err(format!("edge_type_id `{id}` in row {} is not a type id (a whole number)", r + 1));
-            };
-            if row_of.insert(id, r).is_some() {
-                return Err(format!("edge type {id} is defined twice"));
-            }
-        }
-        let rows = type_ids
-            .iter()
-            .enumerate()
-            .map(|(e, id)| row_of.get(id).copied().ok_or_else(|| format!("edge {e} has edge_type_id {id}, which this file does not define")))
-            .collect::<Result<Vec<usize>, String>>()?;
-        for (c, column) in table.columns.iter().enumerate() {
-            if c == id_column || Some(c) == population_column {
-                continue;
-            }
-            let numbers = table
-                .rows
-                .iter()
-                .map(|row| row[c].as_deref().map_or(Some(None), |v| v.parse::<f64>().ok().map(Some)))
-                .collect::<Option<Vec<Option<f64>>>>();
-            let Some(numbers) = numbers.filter(|v| v.iter().any(Option::is_some)) else { continue };
-            let k = match self.attributes.iter().position(|(a, _)| a == column) {
-                Some(k) => k,
-                None => {
-                    self.attributes.push((column.clone(), vec![f64::NAN; self.len()]));
-                    self.attributes.len() - 1
-                }
-            };
-            // An edge's own value (NaN: none) overrides its type's; NULL gives none.
-            for (value, &r) in self.attributes[k].1.iter_mut().zip(&rows) {
-                if value.is_nan() {
-                    *value = numbers[r].unwrap_or(f64::NAN);
-                }
-            }
-        }
-        Ok(())
-    }
+/// The entries of `v` whose `keep` is true, in their order.
+fn kept<T>(v: Vec<T>, keep: &[bool]) -> Vec<T> {
+    v.into_iter().zip(keep).filter(|(_, &k)| k).map(|(x, _)| x).collect()
 }
 
 /// A numeric dataset's values as f64; None for anything else (strings).
