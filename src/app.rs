@@ -201,12 +201,7 @@ pub fn generated_wgsl(config_path: &Path, overrides: &[String]) -> Result<String
 /// What a projection takes from its SONATA edges: the attributes read (from the edges'
 /// groups and types), and for a built-in synapse what its weights are.
 fn describe_edges(e: &crate::io::sonata::Edges, spec: &config::Projection, builtin: bool) -> String {
-    let names: Vec<&str> = e.attributes.iter().map(|(n, _)| n.as_str()).collect();
-    let mut text = format!(
-        "SONATA edges `{}`: attributes {}",
-        e.population,
-        if names.is_empty() { "none".to_string() } else { names.join(", ") }
-    );
+    let mut text = format!("SONATA edges `{}`: attributes {}", e.population, e.attribute_names());
     if builtin {
         let weight = if e.attribute("syn_weight").is_some() { "syn_weight" } else { "the projection's weight" };
         text += &match spec.connectivity.weight_scale() {

@@ -123,9 +123,7 @@ fn weight_scale_of(e: &Edges, scale: Option<&str>, as_equations: bool) -> Result
         Some(super::schema::NO_WEIGHT_SCALE) => Ok(()),
         Some(name) => {
             let Some(values) = e.attribute(name) else {
-                let have: Vec<&str> = e.attributes.iter().map(|(n, _)| n.as_str()).collect();
-                let have = if have.is_empty() { "none".to_string() } else { have.join(", ") };
-                return Err(format!("the edges have no numeric attribute `{name}` (they have: {have})"));
+                return Err(format!("the edges have no numeric attribute `{name}` (they have: {})", e.attribute_names()));
             };
             // NaN: the edge has none, and is not scaled (as BMTK counts an edge without nsyns as one synapse).
             match values.iter().position(|v| v.is_infinite()) {
@@ -155,16 +153,13 @@ const BMTK_WEIGHT_FUNCTIONS: [&str; 3] = ["wmax", "default_weight_fnc", "set_syn
 /// computes with a function of the model's own Python, which ganglion cannot run: their
 /// weights would silently differ.
 fn known_weight_functions(table: &types_csv::TypesTable, population: &str, type_ids: &[u64]) -> Result<(), String> {
-    let (Some(id), Some(function)) = (table.column("edge_type_id"), table.column("weight_function")) else { return Ok(()) };
-    let of_population = |row: &Vec<Option<String>>| {
-        table.column("population").and_then(|c| row[c].as_deref()).is_none_or(|p| p == population)
-    };
-    let used: std::collections::HashSet<u64> = type_ids.iter().copied().collect();
-    for row in table.rows.iter().filter(|r| of_population(r)) {
-        let (Some(type_id), Some(name)) = (row[id].as_deref().and_then(|v| v.parse::<u64>().ok()), row[function].as_deref()) else {
-            continue;
-        };
-        if used.contains(&type_id) && !BMTK_WEIGHT_FUNCTIONS.contains(&name) {
+    let Some(function) = table.column("weight_function") else { return Ok(()) };
+    let used: std::collections::BTreeSet<u64> = type_ids.iter().copied().collect();
+    let rows = edges::type_rows(table, population)?;
+    for type_id in used {
+        // Every edge's type has a row (`Edges::inherit` refused the edges otherwise).
+        let Some(name) = rows.get(&type_id).and_then(|&r| table.rows[r][function].as_deref()) else { continue };
+        if !BMTK_WEIGHT_FUNCTIONS.contains(&name) {
             return Err(format!(
                 "edge type {type_id} has its weights computed by weight_function `{name}`, a Python function of the BMTK model that ganglion cannot run \
                  (BMTK's own {} are syn_weight × nsyns, which weight_scale = \"nsyns\" gives): store the weights it gives as syn_weight and set it to NULL",

@@ -412,15 +412,23 @@ const EDGE_TYPES: &str = "edge_type_id target_query source_query delay syn_weigh
 102 ei=='i' ei=='i' NULL NULL InhToInh.json static_synapse
 ";
 
+/// The seed pair's edges of edge population `population` in `dir`: 0 → 1 of type 101, 1 → 0 of
+/// type 100, without attributes; the edge types file's path (not written); and the pair's
+/// config reading both.
+fn typed_pair_edges(dir: &Path, population: &str) -> (PathBuf, PathBuf, String) {
+    let (edges, types) = (dir.join("edges.h5"), dir.join("edge_types.csv"));
+    write_edges(&edges, population, &[0, 1], &[1, 0], &[]);
+    set_edge_types(&edges, population, &[101, 100]);
+    let text = pair_with(&format!("{{ rule = \"sonata\", edges = \"{}\", edge_types = \"{}\" }}", edges.display(), types.display()));
+    (edges, types, text)
+}
+
 #[test]
 fn edges_inherit_the_numeric_columns_of_their_edge_types() {
     let dir = tempfile::tempdir().unwrap();
-    let (edges, types) = (dir.path().join("edges.h5"), dir.path().join("edge_types.csv"));
     // 0 → 1 of type 101 (weight 0.3), 1 → 0 of type 100 (0.05); type 102 is used by none.
-    write_edges(&edges, "hh_to_hh", &[0, 1], &[1, 0], &[]);
-    set_edge_types(&edges, "hh_to_hh", &[101, 100]);
+    let (edges, types, from_types) = typed_pair_edges(dir.path(), "hh_to_hh");
     std::fs::write(&types, EDGE_TYPES).unwrap();
-    let from_types = pair_with(&format!("{{ rule = \"sonata\", edges = \"{}\", edge_types = \"{}\" }}", edges.display(), types.display()));
     let explicit = pair_with("{ rule = \"explicit\", pre = [1, 0], post = [0, 1], weight = [0.05, 0.3] }");
     let overrides = ["simulation.duration_ms=300"];
     let b = spikes_on_cpu(&explicit, &overrides);
@@ -496,10 +504,7 @@ fn weights_scale_by_an_edge_attribute_and_nsyns_is_never_passed_over() {
 #[test]
 fn bad_edge_types_files_are_refused_naming_the_file_and_key() {
     let dir = tempfile::tempdir().unwrap();
-    let (edges, types) = (dir.path().join("edges.h5"), dir.path().join("types.csv"));
-    write_edges(&edges, "e", &[0, 1], &[1, 0], &[]);
-    set_edge_types(&edges, "e", &[101, 100]);
-    let text = pair_with(&format!("{{ rule = \"sonata\", edges = \"{}\", edge_types = \"{}\" }}", edges.display(), types.display()));
+    let (edges, types, text) = typed_pair_edges(dir.path(), "e");
     let refused = |csv: Option<&str>, parts: &[&str]| {
         match csv {
             Some(csv) => std::fs::write(&types, csv).unwrap(),

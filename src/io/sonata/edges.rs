@@ -33,6 +33,12 @@ impl Edges {
         self.attributes.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_slice())
     }
 
+    /// The attributes' names, listed for a message ("none" where there are none).
+    pub fn attribute_names(&self) -> String {
+        let names: Vec<&str> = self.attributes.iter().map(|(n, _)| n.as_str()).collect();
+        if names.is_empty() { "none".to_string() } else { names.join(", ") }
+    }
+
     /// The first edge without a value of attribute `name`, which some edges have: one whose
     /// group stores none and whose type gives none.
     pub fn first_without(&self, name: &str) -> Option<usize> {
@@ -65,28 +71,15 @@ impl Edges {
     /// templates, JSON file names) are not numbers an edge can take, and are left out.
     pub fn inherit(&mut self, table: &TypesTable, type_ids: &[u64]) -> Result<(), String> {
         self.check_type_ids(type_ids)?;
-        let id_column = table.column("edge_type_id").ok_or("has no edge_type_id column")?;
-        let population_column = table.column("population");
-        let mut row_of: HashMap<u64, usize> = HashMap::new();
-        for (r, row) in table.rows.iter().enumerate() {
-            if population_column.and_then(|c| row[c].as_deref()).is_some_and(|p| p != self.population) {
-                continue;
-            }
-            let id = row[id_column].as_deref().unwrap_or("NULL");
-            let Ok(id) = id.parse::<u64>() else {
-                return Err(format!("edge_type_id `{id}` in row {} is not a type id (a whole number)", r + 1));
-            };
-            if row_of.insert(id, r).is_some() {
-                return Err(format!("edge type {id} is defined twice"));
-            }
-        }
+        let row_of = type_rows(table, &self.population)?;
+        let (id_column, population_column) = (table.column("edge_type_id"), table.column("population"));
         let rows = type_ids
             .iter()
             .enumerate()
             .map(|(e, id)| row_of.get(id).copied().ok_or_else(|| format!("edge {e} has edge_type_id {id}, which this file does not define")))
             .collect::<Result<Vec<usize>, String>>()?;
         for (c, column) in table.columns.iter().enumerate() {
-            if c == id_column || Some(c) == population_column {
+            if Some(c) == id_column || Some(c) == population_column {
                 continue;
             }
             let numbers = table
@@ -95,15 +88,9 @@ impl Edges {
                 .map(|row| row[c].as_deref().map_or(Some(None), |v| v.parse::<f64>().ok().map(Some)))
                 .collect::<Option<Vec<Option<f64>>>>();
             let Some(numbers) = numbers.filter(|v| v.iter().any(Option::is_some)) else { continue };
-            let k = match self.attributes.iter().position(|(a, _)| a == column) {
-                Some(k) => k,
-                None => {
-                    self.attributes.push((column.clone(), vec![f64::NAN; self.len()]));
-                    self.attributes.len() - 1
-                }
-            };
+            let n = self.len();
             // An edge's own value (NaN: none) overrides its type's; NULL gives none.
-            for (value, &r) in self.attributes[k].1.iter_mut().zip(&rows) {
+            for (value, &r) in column_of(&mut self.attributes, column, n).iter_mut().zip(&rows) {
                 if value.is_nan() {
                     *value = numbers[r].unwrap_or(f64::NAN);
                 }
@@ -173,14 +160,7 @@ pub fn read(path: &Path, population: Option<&str>) -> Result<Edges, String> {
             if group_index.is_none() && values.len() != n {
                 return Err(format!("{here} has {} rows for {n} edges", values.len()));
             }
-            let k = match attributes.iter().position(|(a, _)| *a == attr) {
-                Some(k) => k,
-                None => {
-                    attributes.push((attr, vec![f64::NAN; n]));
-                    attributes.len() - 1
-                }
-            };
-            let column = &mut attributes[k].1;
+            let column = column_of(&mut attributes, &attr, n);
             for e in (0..n).filter(|&e| group_of[e] == id) {
                 let row = group_index.as_ref().map_or(e as u64, |index| index[e]);
                 column[e] = *values
@@ -201,6 +181,40 @@ pub fn type_ids(path: &Path, edges: &Edges) -> Result<Vec<u64>, String> {
     let ids = super::read_ids(&ds).map_err(|e| format!("{at}: {e}"))?;
     edges.check_type_ids(&ids)?;
     Ok(ids)
+}
+
+/// The row of each edge type of `population` in the edge types `table`: rows naming another
+/// population (where the table has a `population` column) are not its types.
+pub fn type_rows(table: &TypesTable, population: &str) -> Result<HashMap<u64, usize>, String> {
+    let id_column = table.column("edge_type_id").ok_or("has no edge_type_id column")?;
+    let population_column = table.column("population");
+    let mut row_of = HashMap::new();
+    for (r, row) in table.rows.iter().enumerate() {
+        if population_column.and_then(|c| row[c].as_deref()).is_some_and(|p| p != population) {
+            continue;
+        }
+        let id = row[id_column].as_deref().unwrap_or("NULL");
+        let Ok(id) = id.parse::<u64>() else {
+            return Err(format!("edge_type_id `{id}` in row {} is not a type id (a whole number)", r + 1));
+        };
+        if row_of.insert(id, r).is_some() {
+            return Err(format!("edge type {id} is defined twice"));
+        }
+    }
+    Ok(row_of)
+}
+
+/// Attribute `name`'s values among `attributes`, a new column of NaN (no value) for `n` edges
+/// where it is not there yet.
+fn column_of<'a>(attributes: &'a mut Vec<(String, Vec<f64>)>, name: &str, n: usize) -> &'a mut Vec<f64> {
+    let k = match attributes.iter().position(|(a, _)| a == name) {
+        Some(k) => k,
+        None => {
+            attributes.push((name.to_string(), vec![f64::NAN; n]));
+            attributes.len() - 1
+        }
+    };
+    &mut attributes[k].1
 }
 
 /// The entries of `v` whose `keep` is true, in their order.
