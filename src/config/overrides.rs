@@ -10,10 +10,7 @@ pub fn apply(root: &mut toml::Table, assignment: &str) -> Result<()> {
         .split_once('=')
         .ok_or_else(|| Error::config(assignment, "an override must look like key.path=value"))?;
     let key = key.trim();
-    let parts: Vec<&str> = key.split('.').collect();
-    if parts.iter().any(|p| p.is_empty()) {
-        return Err(Error::config(key, "empty component in the key path"));
-    }
+    let parts = key_path(key)?;
     // A TOML literal if it parses as one (numbers, booleans, arrays, inline tables), else a string.
     let value = format!("x = {}", raw.trim())
         .parse::<toml::Table>()
@@ -21,7 +18,8 @@ pub fn apply(root: &mut toml::Table, assignment: &str) -> Result<()> {
         .and_then(|mut t| t.remove("x"))
         .unwrap_or_else(|| toml::Value::String(raw.trim().to_string()));
     // A swept key is itself dotted: `sweep.populations.hh.params.i_ext=[5, 7]` sets the key
-    // "populations.hh.params.i_ext" of [sweep].
+    // "populations.hh.params.i_ext" of [sweep], and so does the file's spelling,
+    // `sweep."populations.hh.params.i_ext"`.
     if parts[0] == "sweep" && parts.len() > 1 {
         let sweep = root
             .entry("sweep")
@@ -47,3 +45,59 @@ pub fn apply(root: &mut toml::Table, assignment: &str) -> Result<()> {
     Ok(())
 }
 
+/// The components of a dotted key as TOML reads one, so that a quoted component
+/// (`sweep."simulation.seed"`) is one component, as it is in the file.
+fn key_path(key: &str) -> Result<Vec<String>> {
+    let unreadable = || Error::config(key, "is not a key path (write it as in the file: a.b.c, quoting a component that holds a dot)");
+    if key.is_empty() || key.split('.').any(|p| p.trim().is_empty()) {
+        return Err(Error::config(key, "empty component in the key path"));
+    }
+    let mut table = format!("{key} = 0")
+        .parse::<toml::Table>()
+        .map_err(|_| unreadable())?;
+    let mut parts = Vec::new();
+    loop {
+        let (name, value) = table.into_iter().next().ok_or_else(unreadable)?;
+        parts.push(name);
+        match value {
+            toml::Value::Table(inner) => table = inner,
+            _ => return Ok(parts),
+        }
+    }
+}
+
+
+#[cfg(test)]
+mod tests {
+    use super::apply;
+
+    fn applied(assignments: &[&str]) -> crate::error::Result<toml::Table> {
+        let mut root = toml::Table::new();
+        for a in assignments {
+            apply(&mut root, a)?;
+        }
+        Ok(root)
+    }
+
+    #[test]
+    fn a_swept_key_is_the_same_dotted_or_quoted() {
+        let dotted = applied(&["sweep.populations.hh.params.i_ext=[5, 7]"]).unwrap();
+        let quoted = applied(&["sweep.\"populations.hh.params.i_ext\"=[5, 7]"]).unwrap();
+        assert_eq!(dotted, quoted);
+        let sweep = dotted["sweep"].as_table().unwrap();
+        assert_eq!(sweep.keys().collect::<Vec<_>>(), ["populations.hh.params.i_ext"]);
+    }
+
+    #[test]
+    fn a_key_path_nests_tables_and_refuses_empty_or_broken_components() {
+        let root = applied(&["populations.hh.params.i_ext=7", "simulation.backend=gpu"]).unwrap();
+        assert_eq!(root["populations"]["hh"]["params"]["i_ext"].as_integer(), Some(7));
+        assert_eq!(root["simulation"]["backend"].as_str(), Some("gpu"));
+        for bad in ["a..b=1", ".a=1", "=1", "a.\"b=1", "a b.c=1"] {
+            let e = applied(&[bad]).unwrap_err().to_string();
+            assert!(e.contains("key path"), "{bad}: {e}");
+        }
+        let e = applied(&["simulation.seed=1", "simulation.seed.x=2"]).unwrap_err().to_string();
+        assert!(e.contains("simulation.seed") && e.contains("is not a table"), "{e}");
+    }
+}
