@@ -344,10 +344,11 @@ pub fn neuron_wgsl(m: &NeuronModel) -> String {
     if !update_used.contains(&0) {
         update_used.insert(0, 0);
     }
+    let mut threshold_lets = wgsl::Lets::new("threshold", "    ");
     let threshold = m
         .threshold
         .as_ref()
-        .map(|c| wgsl::expr(c, &names))
+        .map(|c| wgsl::expr(c, &names, &mut threshold_lets))
         .unwrap_or_else(|| "0.0".into());
     let mut out = String::new();
     out.push_str("// requires: common/neuron_common common/instances\n");
@@ -391,7 +392,7 @@ fn update_neurons(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_wo
     let n_all = population.n;
     let local = enter_instance(i);
     let t = step_time();
-{loads}{update}    var fired = {threshold} != 0.0;
+{loads}{update}{threshold_lets}    var fired = {threshold} != 0.0;
     if (fired) {{
 {on_spike}    }}
 {stores}    check_finite(population.index, i, x_{first});
@@ -431,15 +432,16 @@ fn refresh_neurons(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_w
 {loads_all}{refresh}{refresh_stores}}}
 ",
         loads = loads(&update_used),
-        update = wgsl::program(&m.update, &names, &target, "    "),
+        update = wgsl::program(&m.update, &names, &target, "    ", "update"),
         threshold = threshold,
-        on_spike = wgsl::program(&m.on_spike, &names, &target, "        "),
+        threshold_lets = threshold_lets.text,
+        on_spike = wgsl::program(&m.on_spike, &names, &target, "        ", "on_spike"),
         stores = stores(&update_written),
         first = m.vars[0].name,
         loads_all = loads(&all_vars),
-        reset = wgsl::program(&m.reset, &names, &target, "    "),
+        reset = wgsl::program(&m.reset, &names, &target, "    ", "reset"),
         reset_stores = stores(&written(&[&m.reset])),
-        refresh = wgsl::program(&m.refresh, &names, &target, "    "),
+        refresh = wgsl::program(&m.refresh, &names, &target, "    ", "refresh"),
         refresh_stores = stores(&written(&[&m.refresh])),
     ));
     // The random draws of the neuron being updated.

@@ -171,9 +171,42 @@ pub struct Equation {
     pub pos: Pos,
 }
 
+/// How many parentheses, calls, signs, `not`s and exponents may nest (Python's parser stops
+/// at 200 nested parentheses): the parser recurses once per level.
+const MAX_NESTING: usize = 200;
+
+/// How many operations deep an expression may be (a sum of 1000 terms is 1000 deep): every
+/// pass over the tree recurses once per level, on threads with stacks of 2 MiB.
+const MAX_DEPTH: usize = 1000;
+
+/// The depth of a tree no deeper than `MAX_DEPTH + 1`, which `built` keeps them to.
+fn depth(e: &Expr) -> usize {
+    match e {
+        Expr::Number(..) | Expr::Name(..) => 1,
+        Expr::Unary(_, a, _) => 1 + depth(a),
+        Expr::Binary(_, a, b, _) => 1 + depth(a).max(depth(b)),
+        Expr::Call(_, args, _) => 1 + args.iter().map(depth).max().unwrap_or(0),
+    }
+}
+
+/// A node just built, refused when it is more than `MAX_DEPTH` operations deep.
+fn built(e: Expr) -> Result<Expr, ParseError> {
+    if depth(&e) > MAX_DEPTH {
+        return Err(ParseError {
+            pos: e.pos(),
+            message: format!(
+                "the expression is more than {MAX_DEPTH} operations deep: split it into subexpressions"
+            ),
+        });
+    }
+    Ok(e)
+}
+
 struct Parser {
     tokens: Vec<(Token, Pos)>,
     at: usize,
+    /// The levels of nesting the parser stands in (see `MAX_NESTING`).
+    nesting: usize,
     /// Inside an expression, line breaks are white space.
     skip_newlines: bool,
     /// A name followed by `(` is a call (not in a unit, where `(` starts the flags).
@@ -223,6 +256,22 @@ impl Parser {
         }
     }
 
+    /// `parse` one level of nesting deeper (opened at `pos`), refused past `MAX_NESTING`.
+    fn nested<T>(&mut self, pos: Pos, parse: impl FnOnce(&mut Parser) -> Result<T, ParseError>) -> Result<T, ParseError> {
+        if self.nesting >= MAX_NESTING {
+            return Err(ParseError {
+                pos,
+                message: format!(
+                    "more than {MAX_NESTING} parentheses, calls, signs or powers nested in one expression"
+                ),
+            });
+        }
+        self.nesting += 1;
+        let out = parse(self);
+        self.nesting -= 1;
+        out
+    }
+
     fn is_op(&mut self, op: &str) -> bool {
         matches!(&self.peek().0, Token::Op(o) if *o == op)
     }
@@ -240,7 +289,7 @@ impl Parser {
         let mut left = self.and()?;
         while self.is_name("or") {
             let pos = self.next().1;
-            left = Expr::Binary("or", Box::new(left), Box::new(self.and()?), pos);
+            left = built(Expr::Binary("or", Box::new(left), Box::new(self.and()?), pos))?;
         }
         Ok(left)
     }
@@ -249,7 +298,7 @@ impl Parser {
         let mut left = self.not()?;
         while self.is_name("and") {
             let pos = self.next().1;
-            left = Expr::Binary("and", Box::new(left), Box::new(self.not()?), pos);
+            left = built(Expr::Binary("and", Box::new(left), Box::new(self.not()?), pos))?;
         }
         Ok(left)
     }
@@ -257,7 +306,8 @@ impl Parser {
     fn not(&mut self) -> Result<Expr, ParseError> {
         if self.is_name("not") {
             let pos = self.next().1;
-            return Ok(Expr::Unary("not", Box::new(self.not()?), pos));
+            let inner = self.nested(pos, Parser::not)?;
+            return built(Expr::Unary("not", Box::new(inner), pos));
         }
         self.comparison()
     }
@@ -268,7 +318,7 @@ impl Parser {
             if self.is_op(op) {
                 let pos = self.next().1;
                 let op = OPS.iter().find(|o| **o == op).copied().unwrap_or("==");
-                return Ok(Expr::Binary(op, Box::new(left), Box::new(self.sum()?), pos));
+                return built(Expr::Binary(op, Box::new(left), Box::new(self.sum()?), pos));
             }
         }
         Ok(left)
@@ -285,7 +335,7 @@ impl Parser {
                 return Ok(left);
             };
             let pos = self.next().1;
-            left = Expr::Binary(op, Box::new(left), Box::new(self.product()?), pos);
+            left = built(Expr::Binary(op, Box::new(left), Box::new(self.product()?), pos))?;
         }
     }
 
@@ -295,7 +345,7 @@ impl Parser {
             let op = ["*", "/", "%"].into_iter().find(|op| self.is_op(op));
             let Some(op) = op else { return Ok(left) };
             let pos = self.next().1;
-            left = Expr::Binary(op, Box::new(left), Box::new(self.unary()?), pos);
+            left = built(Expr::Binary(op, Box::new(left), Box::new(self.unary()?), pos))?;
         }
     }
 
@@ -304,12 +354,12 @@ impl Parser {
         for op in ["-", "+"] {
             if self.is_op(op) {
                 let pos = self.next().1;
-                let inner = self.unary()?;
-                return Ok(if op == "-" {
-                    Expr::Unary("-", Box::new(inner), pos)
+                let inner = self.nested(pos, Parser::unary)?;
+                return if op == "-" {
+                    built(Expr::Unary("-", Box::new(inner), pos))
                 } else {
-                    inner
-                });
+                    Ok(inner)
+                };
             }
         }
         self.power()
@@ -320,8 +370,8 @@ impl Parser {
         let base = self.atom()?;
         if self.is_op("**") {
             let pos = self.next().1;
-            let exponent = self.unary()?;
-            return Ok(Expr::Binary("**", Box::new(base), Box::new(exponent), pos));
+            let exponent = self.nested(pos, Parser::unary)?;
+            return built(Expr::Binary("**", Box::new(base), Box::new(exponent), pos));
         }
         Ok(base)
     }
@@ -339,7 +389,7 @@ impl Parser {
                     let mut args = Vec::new();
                     if !self.is_op(")") {
                         loop {
-                            args.push(self.expr()?);
+                            args.push(self.nested(pos, Parser::expr)?);
                             if self.is_op(",") {
                                 self.next();
                             } else {
@@ -348,13 +398,13 @@ impl Parser {
                         }
                     }
                     self.expect_op(")")?;
-                    return Ok(Expr::Call(name, args, pos));
+                    return built(Expr::Call(name, args, pos));
                 }
                 Ok(Expr::Name(name, pos))
             }
-            (Token::Op("("), _) => {
+            (Token::Op("("), pos) => {
                 self.next();
-                let inner = self.expr()?;
+                let inner = self.nested(pos, Parser::expr)?;
                 self.expect_op(")")?;
                 Ok(inner)
             }
@@ -463,6 +513,7 @@ pub fn expression(text: &str) -> Result<Expr, ParseError> {
     let mut p = Parser {
         tokens: lex(text)?,
         at: 0,
+        nesting: 0,
         skip_newlines: true,
         calls: true,
     };
@@ -478,6 +529,7 @@ fn lines<T>(text: &str, item: impl Fn(&mut Parser) -> Result<T, ParseError>) -> 
     let mut p = Parser {
         tokens: lex(text)?,
         at: 0,
+        nesting: 0,
         skip_newlines: false,
         calls: true,
     };
@@ -604,6 +656,31 @@ mod tests {
         assert_eq!(show(&eqs[2].unit), "(amp / (metre ** 2))");
         assert_eq!(eqs[3].defines, Defines::Derivative("ge".into()));
         assert_eq!(eqs[3].pos.line, 7);
+    }
+
+    #[test]
+    fn nesting_and_depth_are_bounded_with_the_position_where_they_are_passed() {
+        let nested = |n: usize| format!("{}x{}", "(".repeat(n), ")".repeat(n));
+        assert!(expression(&nested(MAX_NESTING)).is_ok());
+        let e = expression(&nested(MAX_NESTING + 1)).unwrap_err();
+        assert_eq!(e.pos.column, MAX_NESTING + 1, "{e}");
+        assert!(e.message.contains("nested"), "{e}");
+        // Signs, exponents and calls nest as parentheses do, not as a stack overflow.
+        for text in [
+            format!("{}x", "-".repeat(100_000)),
+            format!("{}1", "2**".repeat(100_000)),
+            format!("{}x{}", "exp(".repeat(100_000), ")".repeat(100_000)),
+            format!("{}x", "not ".repeat(100_000)),
+        ] {
+            let e = expression(&text).unwrap_err();
+            assert!(e.message.contains("nested"), "{e}");
+        }
+        // A sum nests without parentheses: term k is k + 1 operations deep.
+        let sum = |n: usize| format!("x{}", " + x".repeat(n));
+        assert!(expression(&sum(MAX_DEPTH - 1)).is_ok());
+        let e = equations(&format!("dv/dt = {} : 1\n", sum(100_000))).unwrap_err();
+        assert_eq!(e.pos.line, 1);
+        assert!(e.message.contains("operations deep"), "{e}");
     }
 
     #[test]

@@ -378,7 +378,10 @@ impl SynapseProgram {
         let summed_syn = wgsl::reads(&summed_nodes, syn_of);
         let mut sum_body = String::new();
         for (n, summed) in self.summed.iter().enumerate() {
-            sum_body.push_str(&format!("        acc{n} = acc{n} + {};\n", wgsl::expr(&summed.term, &names)));
+            let mut lets = wgsl::Lets::new(&format!("summed{n}"), "        ");
+            let term = wgsl::expr(&summed.term, &names, &mut lets);
+            sum_body.push_str(&lets.text);
+            sum_body.push_str(&format!("        acc{n} = acc{n} + {term};\n"));
         }
         let accs: String = (0..self.summed.len())
             .map(|n| format!("    var acc{n} = 0.0;\n"))
@@ -388,11 +391,12 @@ impl SynapseProgram {
             .iter()
             .enumerate()
             .map(|(n, summed)| {
+                let mut lets = wgsl::Lets::new(&format!("factor{n}"), "    ");
                 let value = match &summed.factor {
-                    Some(f) => format!("{} * acc{n}", wgsl::expr(f, &names)),
+                    Some(f) => format!("{} * acc{n}", wgsl::expr(f, &names, &mut lets)),
                     None => format!("acc{n}"),
                 };
-                format!("    set_post({}u, ipost, {value});\n", summed.slot)
+                format!("{}    set_post({}u, ipost, {value});\n", lets.text, summed.slot)
             })
             .collect();
         // The synapses' step: clock-driven equations, the pre pathway, the post pathway. The
@@ -430,7 +434,7 @@ impl SynapseProgram {
         };
         // One synapse's part of a program: its variables loaded, the statements, its
         // variables written back.
-        let synapse_block = |p: &Program| -> String {
+        let synapse_block = |p: &Program, tag: &str| -> String {
             let mut used = wgsl::reads(&p.body.iter().map(|s| &s.value).collect::<Vec<_>>(), syn_of);
             let stores = written(p, syn_target);
             used.extend(&stores);
@@ -438,7 +442,7 @@ impl SynapseProgram {
             used.dedup();
             let indent = "            ";
             let mut out = syn_loads(&used, indent);
-            out.push_str(&wgsl::program(p, &names, &target, indent));
+            out.push_str(&wgsl::program(p, &names, &target, indent, tag));
             for k in stores {
                 out.push_str(&format!("{indent}syn_state[{k}u * info.n_syn + s] = {};\n", syn_name(k)));
             }
@@ -449,7 +453,7 @@ impl SynapseProgram {
         } else {
             format!(
                 "    for (var s = row_ptr[row]; s < row_ptr[row + 1u]; s++) {{\n        let ipre = col_idx[s];\n        {{\n{}        }}\n    }}\n",
-                synapse_block(&self.clock)
+                synapse_block(&self.clock, "clock")
             )
         };
         let pre_pathway = if self.on_pre.is_empty() {
@@ -465,7 +469,7 @@ impl SynapseProgram {
 {}        }}
     }}
 ",
-                synapse_block(&self.on_pre)
+                synapse_block(&self.on_pre, "on_pre")
             )
         };
         let post_pathway = if self.on_post.is_empty() {
@@ -478,7 +482,7 @@ impl SynapseProgram {
 {}        }}
     }}
 ",
-                synapse_block(&self.on_post)
+                synapse_block(&self.on_post, "on_post")
             )
         };
         let post_stores: String = written_post

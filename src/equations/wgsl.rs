@@ -28,29 +28,84 @@ pub fn literal(x: f64) -> String {
     }
 }
 
-pub fn expr(n: &Node, names: &Names) -> String {
+/// Past this many levels, a subtree is computed into a `let` of its own: naga's WGSL parser
+/// refuses expressions nested 200 levels deep (the function's blocks included), and each node
+/// here nests one level. A `let` changes no value: the same operations in the same order.
+const MAX_WGSL_NESTING: usize = 64;
+
+/// The `let`s that keep one statement's expressions within `MAX_WGSL_NESTING`, written before
+/// it. `tag` keeps their names apart from those of other statements in the same scope.
+pub struct Lets {
+    tag: String,
+    indent: String,
+    count: usize,
+    pub text: String,
+}
+
+impl Lets {
+    pub fn new(tag: &str, indent: &str) -> Lets {
+        Lets {
+            tag: tag.into(),
+            indent: indent.into(),
+            count: 0,
+            text: String::new(),
+        }
+    }
+
+    fn hoist(&mut self, value: String) -> String {
+        let name = format!("deep_{}_{}", self.tag, self.count);
+        self.count += 1;
+        self.text.push_str(&format!("{}let {name} = {value};\n", self.indent));
+        name
+    }
+}
+
+/// `n` as a WGSL expression, its deep subtrees (if any) computed into `lets`.
+pub fn expr(n: &Node, names: &Names, lets: &mut Lets) -> String {
+    nested(n, names, lets).0
+}
+
+/// `n` as WGSL and how many levels it nests.
+fn nested(n: &Node, names: &Names, lets: &mut Lets) -> (String, usize) {
+    let operand = |x: &Node, lets: &mut Lets| {
+        let (text, levels) = nested(x, names, lets);
+        if levels >= MAX_WGSL_NESTING {
+            (lets.hoist(text), 1)
+        } else {
+            (text, levels)
+        }
+    };
     match n {
-        Node::Const(x) => literal(*x),
-        Node::Load(r) => match *r {
-            Ref::Var(k) => (names.var)(k),
-            Ref::Pre(k) => (names.pre)(k),
-            Ref::Syn(k) => (names.syn)(k),
-            Ref::Temp(k) => format!("t{k}"),
-            Ref::T => "t".into(),
-            Ref::Step => "step_value()".into(),
-            Ref::Dt => "DT".into(),
-            Ref::I => names.i.into(),
-            Ref::J => names.j.into(),
-            Ref::N => names.n.into(),
-        },
-        Node::Normal(k) => format!("draw_normal({k}u)"),
-        Node::Uniform(k) => format!("draw_uniform({k}u)"),
-        Node::Neg(a) => format!("(-{})", expr(a, names)),
-        Node::Not(a) => format!("select(0.0, 1.0, {} == 0.0)", expr(a, names)),
+        Node::Const(x) => (literal(*x), 1),
+        Node::Load(r) => (
+            match *r {
+                Ref::Var(k) => (names.var)(k),
+                Ref::Pre(k) => (names.pre)(k),
+                Ref::Syn(k) => (names.syn)(k),
+                Ref::Temp(k) => format!("t{k}"),
+                Ref::T => "t".into(),
+                Ref::Step => "step_value()".into(),
+                Ref::Dt => "DT".into(),
+                Ref::I => names.i.into(),
+                Ref::J => names.j.into(),
+                Ref::N => names.n.into(),
+            },
+            1,
+        ),
+        Node::Normal(k) => (format!("draw_normal({k}u)"), 1),
+        Node::Uniform(k) => (format!("draw_uniform({k}u)"), 1),
+        Node::Neg(a) => {
+            let (a, levels) = operand(a, lets);
+            (format!("(-{a})"), levels + 1)
+        }
+        Node::Not(a) => {
+            let (a, levels) = operand(a, lets);
+            (format!("select(0.0, 1.0, {a} == 0.0)"), levels + 1)
+        }
         Node::Bin(op, a, b) => {
-            let (a, b) = (expr(a, names), expr(b, names));
+            let ((a, la), (b, lb)) = (operand(a, lets), operand(b, lets));
             let cmp = |o: &str| format!("select(0.0, 1.0, {a} {o} {b})");
-            match op {
+            let text = match op {
                 BinOp::Add => format!("({a} + {b})"),
                 BinOp::Sub => format!("({a} - {b})"),
                 BinOp::Mul => format!("({a} * {b})"),
@@ -65,22 +120,25 @@ pub fn expr(n: &Node, names: &Names) -> String {
                 BinOp::Ne => cmp("!="),
                 BinOp::And => format!("select(0.0, 1.0, {a} != 0.0 && {b} != 0.0)"),
                 BinOp::Or => format!("select(0.0, 1.0, {a} != 0.0 || {b} != 0.0)"),
-            }
+            };
+            (text, la.max(lb) + 1)
         }
-        Node::Table(t, r, c) => format!(
-            "table_at({}u, {}u, {}u, {}, {})",
-            t.offset,
-            t.rows,
-            t.cols,
-            expr(r, names),
-            expr(c, names)
-        ),
+        Node::Table(t, r, c) => {
+            let ((r, lr), (c, lc)) = (operand(r, lets), operand(c, lets));
+            (
+                format!("table_at({}u, {}u, {}u, {r}, {c})", t.offset, t.rows, t.cols),
+                lr.max(lc) + 1,
+            )
+        }
         Node::Call(f, args) => {
-            let a: Vec<String> = args.iter().map(|x| expr(x, names)).collect();
-            match f {
+            let args: Vec<(String, usize)> = args.iter().map(|x| operand(x, lets)).collect();
+            let levels = args.iter().map(|a| a.1).max().unwrap_or(0) + 1;
+            let a: Vec<&str> = args.iter().map(|a| a.0.as_str()).collect();
+            let text = match f {
                 Func::Clip => format!("min(max({}, {}), {})", a[0], a[1], a[2]),
                 f => format!("{}({})", function(*f), a[0]),
-            }
+            };
+            (text, levels)
         }
     }
 }
@@ -143,10 +201,13 @@ fn table_at(offset: u32, rows: u32, cols: u32, row: f32, col: f32) -> f32 {
 ";
 
 /// The statements of `p`, one per line at `indent`: temporaries as `let`, slots by `target`.
-pub fn program(p: &Program, names: &Names, target: &dyn Fn(Target) -> String, indent: &str) -> String {
+/// `tag` names the program's deep `let`s apart from other programs' in the same scope.
+pub fn program(p: &Program, names: &Names, target: &dyn Fn(Target) -> String, indent: &str, tag: &str) -> String {
     let mut out = String::new();
+    let mut lets = Lets::new(tag, indent);
     for s in &p.body {
-        let value = expr(&s.value, names);
+        let value = expr(&s.value, names, &mut lets);
+        out.push_str(&std::mem::take(&mut lets.text));
         match s.target {
             Target::Temp(k) => out.push_str(&format!("{indent}let t{k} = {value};\n")),
             t => out.push_str(&format!("{indent}{} = {value};\n", target(t))),

@@ -406,6 +406,47 @@ fn the_generated_shaders_validate_with_naga() {
     }
 }
 
+/// A sum of `terms` terms in the derivative, the threshold and the reset: 300 are deeper
+/// than naga's WGSL parser reads in one expression.
+fn long_sum_model(terms: usize) -> String {
+    let sum: String = (1..=terms).map(|k| format!(" + {k}e-5*sin(v - {k}e-3)")).collect();
+    format!(
+        r#"
+[simulation]
+dt_ms = 0.1
+duration_ms = 30.0
+[models.m]
+equations = "dv/dt = (1.5 - v{sum})/(5*ms) : 1"
+threshold = "v > 1{sum}"
+reset = "v = 0{sum}"
+method = "euler"
+[populations.p]
+model = "m"
+size = 3
+init = {{ v = "0.3*i" }}
+[record]
+spikes = ["p"]
+"#
+    )
+}
+
+#[test]
+fn long_expressions_run_alike_on_gpu_and_cpu_and_too_deep_ones_are_refused() {
+    let (config, net) = parsed(&long_sum_model(300), &[]);
+    let plan = RecordPlan::from_config(&config);
+    let text = config.model(0).update_wgsl().unwrap();
+    assert!(text.contains("let deep_update_0 = ") && text.contains("let deep_threshold_0 = "), "no expression was cut");
+    let cpu = run_in_memory(&net, &mut CpuBackend::<f32>::new(&net), &plan);
+    assert!(cpu.spikes[0].len() > 10, "{:?}", cpu.spikes[0]);
+    let gpu = run_in_memory(&net, &mut gpu_backend(&net, &plan), &plan);
+    assert_eq!(first_difference(&gpu.spikes[0], &cpu.spikes[0]), None);
+    // Past the parser's bounds: an error naming the line, not a stack overflow.
+    let e = config_error(&long_sum_model(2000));
+    assert!(e.contains("models.m.equations") && e.contains("line 1") && e.contains("operations deep"), "{e}");
+    let e = config_error(&long_sum_model(1).replace("(1.5 - v", &format!("{}(1.5 - v", "-".repeat(10_000))));
+    assert!(e.contains("models.m.equations") && e.contains("nested"), "{e}");
+}
+
 #[test]
 fn errors_name_the_key_the_line_and_what_is_wrong() {
     let model = |equations: &str, extra: &str| {
