@@ -62,6 +62,12 @@ impl Lowering<'_> {
                     return error(*pos, format!("unknown operator `{op}`"));
                 };
                 let (a, b) = (self.lower(a, streams)?, self.lower(b, streams)?);
+                // A float divided by zero is no number WGSL promises (its result is
+                // indeterminate on a GPU), so the CPU and the GPU would part ways.
+                if matches!(op, BinOp::Div | BinOp::Mod) && b.as_const() == Some(0.0) {
+                    let token = if op == BinOp::Div { "/" } else { "%" };
+                    return error(*pos, format!("`{token}` divides by zero (its right-hand side is 0 with the namespace's values)"));
+                }
                 power_or(op, a, b)
             }
             Expr::Call(f, args, pos) => {

@@ -482,6 +482,15 @@ fn errors_name_the_key_the_line_and_what_is_wrong() {
             vec!["models.m.method", "coupled linear system"],
         ),
         (model("dv/dt = -v/(1*ms) : 1 (summed)", ""), vec!["unknown flag `summed`"]),
+        // x/0 is inf on the CPU and indeterminate in WGSL: refused where the divisor is a constant.
+        (
+            model("x : 1\ndv/dt = -v/tau : 1", "namespace = { tau = \"0*ms\" }"),
+            vec!["models.m.equations", "line 2, column 11", "`/` divides by zero"],
+        ),
+        (
+            model("dv/dt = -v/tau + (v % (a - a))/tau : 1", "namespace = { tau = \"1*ms\", a = 2.0 }"),
+            vec!["models.m.equations", "line 1, column 21", "`%` divides by zero"],
+        ),
     ];
     for (text, expected) in cases {
         let e = config_error(&text);
