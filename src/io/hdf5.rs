@@ -607,13 +607,39 @@ impl crate::simulator::ChunkSink for Hdf5Writer {
     }
 }
 
+/// An HDF5 file opened for reading, or a line saying why not (a path that is missing, a
+/// directory, not HDF5 or cut short is said so, not in HDF5's error stack), without the path.
+pub fn open_hdf5(path: &Path) -> std::result::Result<hdf5::File, String> {
+    match std::fs::metadata(path) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err("no such file".into()),
+        Err(e) => return Err(e.to_string()),
+        Ok(m) if m.is_dir() => return Err("is a directory, not an HDF5 file".into()),
+        Ok(_) => {}
+    }
+    hdf5::File::open(path).map_err(|source| {
+        let text = source.to_string();
+        if text.contains("file signature not found") {
+            "not an HDF5 file".into()
+        } else if text.contains("truncated file") {
+            "an HDF5 file cut short (truncated)".into()
+        } else {
+            text
+        }
+    })
+}
+
+/// An HDF5 file opened for reading, its error naming the path.
+pub fn open_for_reading(path: &Path) -> Result<hdf5::File> {
+    open_hdf5(path).map_err(|m| Error::io(path, m))
+}
+
 /// An output file opened for reading, with the resolved config it stores.
 pub fn open_output(path: &Path) -> Result<(hdf5::File, crate::config::Config)> {
     let h5 = |source: hdf5::Error| Error::Hdf5 {
         path: path.to_owned(),
         source,
     };
-    let file = hdf5::File::open(path).map_err(h5)?;
+    let file = open_for_reading(path)?;
     let text: VarLenUnicode = file
         .attr("config")
         .and_then(|a| a.read_scalar())

@@ -151,7 +151,7 @@ fn read_file(key: &str, path: &std::path::Path, population: Option<&str>) -> Res
         .map_err(|e| bad(e.to_string()))?;
     let mut spikes = Vec::new();
     if is_hdf5 {
-        let file = hdf5::File::open(path).map_err(|e| bad(e.to_string()))?;
+        let file = crate::io::hdf5::open_hdf5(path).map_err(bad)?;
         spikes = crate::io::sonata::spikes::read(&file, population).map_err(bad)?;
         // Sorted by time, as a spike source needs (a SONATA file may be sorted by id).
         spikes.sort_by(|a, b| a.1.total_cmp(&b.1).then(a.0.cmp(&b.0)));

@@ -23,7 +23,7 @@ pub fn merge(parts: &[PathBuf], out: &Path, force: bool) -> Result<usize> {
     let mut owner: Vec<Option<usize>> = Vec::new();
     let mut wall = 0.0;
     for (p, path) in parts.iter().enumerate() {
-        let file = hdf5::File::open(path).map_err(h5(path))?;
+        let file = crate::io::hdf5::open_for_reading(path)?;
         let text = crate::io::sonata::string_attr(&file, "config").ok_or_else(|| bad(path, "not a ganglion output file".into()))?;
         let total: u64 = file
             .attr("instances_total")

@@ -46,7 +46,7 @@ impl SweepTable {
 
     pub fn read(path: &Path, window_ms: f64) -> Result<SweepTable> {
         let h5 = |source| Error::Hdf5 { path: path.to_owned(), source };
-        let file = hdf5::File::open(path).map_err(h5)?;
+        let file = crate::io::hdf5::open_for_reading(path)?;
         let sweep = file.group("sweep").map_err(|_| Error::io(path, "not a sweep's file (no /sweep)"))?;
         let instances: Vec<u64> = sweep.dataset("instance").and_then(|d| d.read_raw()).map_err(h5)?;
         let config = crate::io::sonata::string_attr(&file, "config").ok_or_else(|| Error::io(path, "no config attribute"))?;

@@ -424,6 +424,27 @@ fn stats_refuses_what_it_cannot_summarise_and_flags_incomplete_runs() {
     );
     let (ok, _, stderr) = ganglion(&["stats", out_s, "--bins", "0"]);
     assert!(!ok && stderr.contains("--bins"), "{stderr}");
+    // What is not an output file is said in one line naming it, not in HDF5's error stack.
+    let cut = dir.path().join("cut.h5");
+    std::fs::write(&cut, &std::fs::read(&out).unwrap()[..2000]).unwrap();
+    let text = dir.path().join("text.h5");
+    std::fs::write(&text, "spikes\n").unwrap();
+    let missing = dir.path().join("missing.h5");
+    let folder = dir.path().to_str().unwrap();
+    for (path, why) in [
+        (cut.to_str().unwrap(), "an HDF5 file cut short (truncated)"),
+        (text.to_str().unwrap(), "not an HDF5 file"),
+        (missing.to_str().unwrap(), "no such file"),
+        (folder, "is a directory, not an HDF5 file"),
+    ] {
+        for command in [&["stats", path][..], &["plot", "raster", path], &["merge", "--output", "m.h5", path]] {
+            let (ok, _, stderr) = ganglion(command);
+            assert!(!ok && stderr == format!("error: {path}: {why}\n"), "{command:?}: {stderr}");
+        }
+    }
+    let edges = format!("projections.hh_hh.connectivity={{ rule = \"sonata\", edges = \"{}\" }}", text.display());
+    let (ok, _, stderr) = ganglion(&["check", "configs/hh_pair.toml", "--set", &edges]);
+    assert!(!ok && stderr.contains("connectivity.edges") && stderr.contains("not an HDF5 file"), "{stderr}");
 }
 
 fn signal(child: &std::process::Child, sig: i32) {

@@ -110,7 +110,7 @@ impl Edges {
 /// The edge population `population` (or the file's only one). Errors are messages about
 /// the file's contents.
 pub fn read(path: &Path, population: Option<&str>) -> Result<Edges, String> {
-    let file = hdf5::File::open(path).map_err(|e| e.to_string())?;
+    let file = crate::io::hdf5::open_hdf5(path)?;
     let edges = file.group("edges").map_err(|_| "no /edges group: not a SONATA edges file".to_string())?;
     let names = edges.member_names().map_err(|e| e.to_string())?;
     let name = super::pick_population(&names, population, "edge")?;
@@ -175,7 +175,7 @@ pub fn read(path: &Path, population: Option<&str>) -> Result<Edges, String> {
 /// The `edge_type_id` of each of `edges` (read from `path`): read only where edge types are
 /// given or chosen, as the edges need it for nothing else.
 pub fn type_ids(path: &Path, edges: &Edges) -> Result<Vec<u64>, String> {
-    let file = hdf5::File::open(path).map_err(|e| e.to_string())?;
+    let file = crate::io::hdf5::open_hdf5(path)?;
     let at = format!("/edges/{}/edge_type_id", edges.population);
     let ds = file.dataset(&at).map_err(|_| format!("{at} is missing: the edges' types are found by it"))?;
     let ids = super::read_ids(&ds).map_err(|e| format!("{at}: {e}"))?;

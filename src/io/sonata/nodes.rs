@@ -4,7 +4,7 @@ use std::path::Path;
 
 /// The number of nodes of `population` (or of the file's only population).
 pub fn count(path: &Path, population: Option<&str>) -> Result<u64, String> {
-    let file = hdf5::File::open(path).map_err(|e| e.to_string())?;
+    let file = crate::io::hdf5::open_hdf5(path)?;
     let nodes = file.group("nodes").map_err(|_| "no /nodes group: not a SONATA nodes file".to_string())?;
     let names = nodes.member_names().map_err(|e| e.to_string())?;
     let name = super::pick_population(&names, population, "node")?;
