@@ -110,7 +110,7 @@ fn nested(n: &Node, names: &Names, lets: &mut Lets) -> (String, usize) {
                 BinOp::Sub => format!("({a} - {b})"),
                 BinOp::Mul => format!("({a} * {b})"),
                 BinOp::Div => format!("({a} / {b})"),
-                BinOp::Pow => format!("pow({a}, {b})"),
+                BinOp::Pow => format!("power({a}, {b})"),
                 BinOp::Mod => format!("modulo({a}, {b})"),
                 BinOp::Lt => cmp("<"),
                 BinOp::Le => cmp("<="),
@@ -182,6 +182,19 @@ fn step_value() -> f32 {
 
 fn log10(x: f32) -> f32 {
     return log(x) * 0.4342944819032518;
+}
+
+// The CPU's powf: WGSL's pow is indeterminate for a negative base, where powf gives the signed
+// power of a whole exponent and NaN for any other (so that the divergence check sees it).
+fn power(a: f32, b: f32) -> f32 {
+    if (a >= 0.0) {
+        return pow(a, b);
+    }
+    if (b != floor(b)) {
+        return bitcast<f32>(0x7fc00000u);
+    }
+    let m = pow(-a, b);
+    return select(m, -m, b * 0.5 != floor(b * 0.5));
 }
 
 // Python's %: the sign of the divisor.

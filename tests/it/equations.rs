@@ -406,6 +406,43 @@ fn the_generated_shaders_validate_with_naga() {
     }
 }
 
+#[test]
+fn powers_of_a_negative_base_are_the_cpus_on_the_gpu() {
+    // Whole exponents past 8 are not expanded into products; WGSL's pow alone is indeterminate
+    // for a negative base (NaN on lavapipe), where the CPU's powf gives the signed power.
+    let text = r#"
+[simulation]
+dt_ms = 0.1
+duration_ms = 5.0
+[models.m]
+equations = '''
+dx/dt = -(x**9)/ms : 1
+dz/dt = (z**-9)/(1e4*ms) : 1
+dy/dt = -(y**2.5)/ms : 1
+'''
+method = "euler"
+[populations.p]
+model = "m"
+size = 1
+init = { x = -0.9, z = -1.1, y = -0.5 }
+[record]
+traces = [{ population = "p", variables = ["x", "z", "y"] }]
+"#;
+    let (config, net) = parsed(text, &[]);
+    let plan = RecordPlan::from_config(&config);
+    let cpu = run_in_memory(&net, &mut CpuBackend::<f32>::new(&net), &plan);
+    let gpu = run_in_memory(&net, &mut gpu_backend(&net, &plan), &plan);
+    for (var, name) in [(0, "x"), (1, "z")] {
+        let (a, b) = (&cpu.traces[0][var], &gpu.traces[0][var]);
+        assert!(a[1] != a[0] && a.iter().all(|v| v.is_finite()), "{name}: {a:?}");
+        for (x, y) in a.iter().zip(b.iter()) {
+            assert!((x - y).abs() <= 1e-5 * x.abs(), "{name}: {x} on the CPU, {y} on the GPU");
+        }
+    }
+    // A fractional power of a negative number is NaN on both.
+    assert!(cpu.traces[0][2][1].is_nan() && gpu.traces[0][2][1].is_nan());
+}
+
 /// A sum of `terms` terms in the derivative, the threshold and the reset: 300 are deeper
 /// than naga's WGSL parser reads in one expression.
 fn long_sum_model(terms: usize) -> String {
