@@ -243,15 +243,18 @@ fn bernoulli_row(rng: &mut ChaCha8Rng, n: usize, p: f64, exclude: Option<usize>)
             .filter(|&j| Some(j as usize) != exclude)
             .collect();
     }
-    let log_q = (1.0 - p).ln();
+    // ln(1 − p) without rounding 1 − p to 1 when p is tiny (1e-300), which made the skips
+    // infinite and their sum wrap around.
+    let log_q = (-p).ln_1p();
     let mut out = Vec::new();
     let mut j: i64 = -1;
     loop {
         let u: f64 = rng.random::<f64>().max(f64::MIN_POSITIVE);
-        j += 1 + (u.ln() / log_q).floor() as i64;
-        if j >= n as i64 {
+        let skip = (u.ln() / log_q).floor();
+        if (j + 1) as f64 + skip >= n as f64 {
             break;
         }
+        j += 1 + skip as i64;
         if Some(j as usize) != exclude {
             out.push(j as u32);
         }
@@ -424,6 +427,27 @@ mod tests {
             (got - expected).abs() < 4.0 * expected.sqrt(),
             "{got} vs {expected}"
         );
+    }
+
+    #[test]
+    fn fixed_probability_draws_every_valid_source_and_none_at_the_smallest_p() {
+        let draw = |p: f64| {
+            let rule = Connectivity::FixedProbability {
+                p,
+                autapses: true,
+                procedural: false,
+            };
+            build(&rule, 3000, 40, &WeightDraw::Constant(1.0), false, 7, 2).unwrap()
+        };
+        for p in [1e-300, f64::MIN_POSITIVE, 1e-17] {
+            let c = draw(p);
+            assert_eq!(c.n_synapses(), 0, "p = {p}");
+            assert_eq!(c.transpose().n_synapses(), 0);
+        }
+        // Near 1 every row holds nearly every source, each once and in range.
+        let c = draw(1.0 - 1e-12);
+        assert_eq!(c.n_synapses(), 40 * 3000);
+        assert!(c.col_idx.iter().all(|&j| (j as usize) < 3000));
     }
 
     #[test]
