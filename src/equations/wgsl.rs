@@ -34,7 +34,7 @@ pub fn literal(x: f64) -> String {
 const MAX_WGSL_NESTING: usize = 64;
 
 /// The `let`s that keep one statement's expressions within `MAX_WGSL_NESTING`, written before
-/// it. `tag` keeps their names apart from those of other statements in the same scope.
+/// it. `tag` keeps their names apart from other programs' in the same function.
 pub struct Lets {
     tag: String,
     indent: String,
