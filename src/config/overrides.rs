@@ -11,12 +11,16 @@ pub fn apply(root: &mut toml::Table, assignment: &str) -> Result<()> {
         .ok_or_else(|| Error::config(assignment, "an override must look like key.path=value"))?;
     let key = key.trim();
     let parts = key_path(key)?;
-    // A TOML literal if it parses as one (numbers, booleans, arrays, inline tables), else a string.
-    let value = format!("x = {}", raw.trim())
-        .parse::<toml::Table>()
-        .ok()
-        .and_then(|mut t| t.remove("x"))
-        .unwrap_or_else(|| toml::Value::String(raw.trim().to_string()));
+    // A TOML literal if it parses as one (numbers, booleans, arrays, inline tables), else a
+    // string; but an array or a table that TOML cannot read is an error, not a string.
+    let raw = raw.trim();
+    let value = match format!("x = {raw}").parse::<toml::Table>() {
+        Ok(mut t) => t.remove("x").unwrap_or_else(|| toml::Value::String(raw.to_string())),
+        Err(e) if raw.starts_with('[') || raw.starts_with('{') => {
+            return Err(Error::config(key, format!("`{raw}` is not a TOML value: {}", e.message())));
+        }
+        Err(_) => toml::Value::String(raw.to_string()),
+    };
     // A swept key is itself dotted: `sweep.populations.hh.params.i_ext=[5, 7]` sets the key
     // "populations.hh.params.i_ext" of [sweep], and so does the file's spelling,
     // `sweep."populations.hh.params.i_ext"`.
@@ -97,6 +101,10 @@ mod tests {
             let e = applied(&[bad]).unwrap_err().to_string();
             assert!(e.contains("key path"), "{bad}: {e}");
         }
+        // An array TOML cannot read (an integer past 2^63 − 1) is said so, not taken as a string.
+        let e = applied(&["sweep.simulation.seed=[18446744073709551615, 0]"]).unwrap_err().to_string();
+        assert!(e.contains("sweep.simulation.seed") && e.contains("not a TOML value"), "{e}");
+        assert_eq!(applied(&["simulation.backend=gpu"]).unwrap()["simulation"]["backend"].as_str(), Some("gpu"));
         let e = applied(&["simulation.seed=1", "simulation.seed.x=2"]).unwrap_err().to_string();
         assert!(e.contains("simulation.seed") && e.contains("is not a table"), "{e}");
     }
