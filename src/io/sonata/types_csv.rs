@@ -41,7 +41,8 @@ pub fn parse(text: &str) -> Result<TypesTable, String> {
     for (k, line) in lines {
         let row = fields(line).map_err(|m| format!("line {}: {m}", k + 1))?;
         if row.len() != columns.len() {
-            return Err(format!("line {}: {} values for the header's {} columns", k + 1, row.len(), columns.len()));
+            let values = if row.len() == 1 { "1 value".to_string() } else { format!("{} values", row.len()) };
+            return Err(format!("line {}: {values} for the header's {} columns", k + 1, columns.len()));
         }
         rows.push(row);
     }
@@ -111,6 +112,7 @@ mod tests {
         let e = |text: &str| parse(text).unwrap_err();
         assert_eq!(e(""), "is empty: it needs a header of column names");
         assert_eq!(e("a b\n1 2 3\n"), "line 2: 3 values for the header's 2 columns");
+        assert_eq!(e("a b\n1\n"), "line 2: 1 value for the header's 2 columns");
         assert_eq!(e("a b\n1 \"2\n"), "line 2: field 2 opens a quote it does not close");
         assert_eq!(e("a b\n1 \"2\"x\n"), "line 2: field 2: text follows its closing quote");
         assert_eq!(e("a b\n1 2\"\n"), "line 2: field 2: a quote inside an unquoted field");
