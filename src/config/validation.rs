@@ -612,7 +612,19 @@ impl Config {
         if rates.contains('\n') {
             return Err(Error::config(format!("{at}.rates"), "one expression, on one line"));
         }
-        let equations = format!("rates = {rates} : hertz");
+        if rates.trim().is_empty() {
+            return Err(Error::config(format!("{at}.rates"), "is empty: give a rate such as \"15*Hz\""));
+        }
+        if let Ok(expr) = crate::equations::parse::expression(rates) {
+            if let Some(pos) = first_draw(&expr) {
+                return Err(Error::config(
+                    format!("{at}.rates"),
+                    format!("column {}: rates cannot draw random numbers: each step's spike is already the draw rand() < rates*dt", pos.column),
+                ));
+            }
+        }
+        const BEFORE: &str = "rates = ";
+        let equations = format!("{BEFORE}{rates} : hertz");
         let namespace = toml::Table::new();
         let text = crate::equations::neuron::ModelText {
             equations: &equations,
@@ -630,7 +642,9 @@ impl Config {
             self.simulation.dt_ms * 1e-3,
         )
         .map_err(|e| match e {
-            Error::Config { message, .. } => Error::config(format!("{at}.rates"), message),
+            Error::Config { message, .. } => {
+                Error::config(format!("{at}.rates"), at_column_of_rates(&message, BEFORE.len(), rates.chars().count()))
+            }
             e => e,
         })?;
         Ok(crate::model::shared(crate::equations::model::EquationKind::new(model)))
@@ -947,4 +961,32 @@ fn csv_rows(at: &str, path: &std::path::Path) -> Result<Vec<Vec<f64>>> {
         }
     }
     Ok(rows)
+}
+
+/// A message about the equation `rates = <rates> : hertz` (`before` characters ahead of the
+/// rates), its position said in the user's one line of rates: "column 3: …", or none where it
+/// points outside them (at the equation as a whole).
+fn at_column_of_rates(message: &str, before: usize, len: usize) -> String {
+    let position = message
+        .strip_prefix("line 1, column ")
+        .and_then(|rest| rest.split_once(": "))
+        .and_then(|(column, rest)| Some((column.parse::<usize>().ok()?, rest)));
+    match position {
+        Some((column, rest)) if column > before && column <= before + len => format!("column {}: {rest}", column - before),
+        Some((_, rest)) => rest.replace("found `:`", "found the end of the rates"),
+        None => message.to_string(),
+    }
+}
+
+/// Where an expression first draws a random number (`rand()`, `randn()`, `xi…`).
+fn first_draw(e: &crate::equations::parse::Expr) -> Option<crate::equations::parse::Pos> {
+    use crate::equations::parse::Expr;
+    match e {
+        Expr::Call(f, _, pos) if f == "rand" || f == "randn" => Some(*pos),
+        Expr::Name(n, pos) if n == "xi" || n.starts_with("xi_") => Some(*pos),
+        Expr::Number(..) | Expr::Name(..) => None,
+        Expr::Unary(_, a, _) => first_draw(a),
+        Expr::Binary(_, a, b, _) => first_draw(a).or_else(|| first_draw(b)),
+        Expr::Call(_, args, _) => args.iter().find_map(first_draw),
+    }
 }

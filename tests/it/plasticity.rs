@@ -373,6 +373,25 @@ fn bad_spike_sources_are_refused() {
 }
 
 #[test]
+fn bad_poisson_rates_are_refused_at_their_own_columns() {
+    let config = |rates: &str| {
+        format!("[simulation]\ndt_ms = 0.1\nduration_ms = 1.0\n[populations.poi]\nmodel = \"poisson\"\nsize = 3\nrates = {rates}\n")
+    };
+    let cases = [
+        ("\"  \"", "is empty"),
+        ("\"15*mV\"", "column 1: the right-hand side of rates has dimension volt"),
+        ("\"i*Hz + 3*mV\"", "column 6: the two sides of `+`"),
+        ("\"15*Hz + v*Hz\"", "column 9: unknown name `v`"),
+        ("\"15*Hz*(1 + 0.1*randn())\"", "column 16: rates cannot draw random numbers"),
+        ("\"15*Hz + (2\"", "expected `)`, found the end of the rates"),
+    ];
+    for (rates, expected) in cases {
+        let e = ganglion::config::parse(&config(rates), &[]).expect_err("refused").to_string();
+        assert!(e.contains("populations.poi.rates") && e.contains(expected), "{rates}: {e}");
+    }
+}
+
+#[test]
 fn timed_arrays_are_read_at_the_right_step_on_both_backends() {
     let text = r#"
 [simulation]
