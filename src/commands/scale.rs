@@ -37,14 +37,17 @@ pub struct Args {
 pub fn run(args: Args) -> anyhow::Result<()> {
     positive_count("--steps", args.steps)?;
     positive_count("--repeat", args.repeat as u64)?;
+    let backends = crate::app::parse_backends(&args.backends)?;
     // Checked before the study: its measurements take long to redo.
+    if args.out.is_dir() {
+        anyhow::bail!("--out {} is a directory; give the CSV's path, e.g. {}/scale.csv", args.out.display(), args.out.display());
+    }
     if args.out.exists() && !args.force {
         anyhow::bail!(
             "{} already exists; pass --force to overwrite it or choose another --out",
             args.out.display()
         );
     }
-    let backends = crate::app::parse_backends(&args.backends)?;
     let req = crate::scale::ScaleRequest {
         config: args.config.config.clone(),
         overrides: args.config.all_overrides(),

@@ -268,6 +268,17 @@ fn scale_writes_its_csv_and_never_overwrites_one_without_force() {
     ];
     let (ok, _, stderr) = ganglion(&ghost);
     assert!(!ok && stderr.contains("ghost"), "{stderr}");
+    // Every argument is checked before the study, whatever the CSV: a bad backend is named as
+    // such, not as an existing CSV, and a directory is refused before anything is timed.
+    let mut bad_backend = args;
+    bad_backend[7] = "tpu";
+    let (ok, _, stderr) = ganglion(&bad_backend);
+    assert!(!ok && stderr.contains("unknown backend `tpu`"), "{stderr}");
+    let mut into_dir = args.to_vec();
+    into_dir[13] = dir.path().to_str().unwrap();
+    into_dir.push("--force");
+    let (ok, _, stderr) = ganglion(&into_dir);
+    assert!(!ok && stderr.contains("is a directory; give the CSV's path"), "{stderr}");
 }
 
 /// The binary under `sh -c` with a resource limit set first (`ulimit -f` or `-v`).
