@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The sweep figures of the README: the seed pair (10 ms, 1000 steps per instance) as sweeps of
 # 1, 100, 10,000 and 100,000 instances differing in their seed, on the backends named (at
-# 10,000 also with spikes alone and with nothing recorded), next to 100 separate
+# 10,000 also stacked (output.sweep_layout), with spikes alone and with nothing recorded), next to 100 separate
 # `ganglion run`s of single points.
 #   bash benches/sweep.sh OUT_DIR [GANGLION] [BACKENDS]
 # BACKENDS: "cpu gpu" by default; GANGLION_SWEEP_SIZES replaces the sizes. Prints one line per
@@ -23,14 +23,15 @@ for n in ${GANGLION_SWEEP_SIZES:-1 100 10000 100000}; do
     seq -s, 1 "$n" | tr -d '\n'
     echo ']'
   } >"$config"
-  # The pair's five traces as configured; at 10,000 instances also its spikes alone and
-  # nothing recorded, which show what writing the instances' groups costs.
+  # The pair's five traces as configured; at 10,000 instances also stacked, its spikes alone
+  # and nothing recorded, which show what writing the instances' groups costs.
   records=("")
-  [ "$n" = 10000 ] && records+=("spikes alone" "nothing recorded")
+  [ "$n" = 10000 ] && records+=("stacked" "spikes alone" "nothing recorded")
   for b in $backends; do
     for what in "${records[@]}"; do
       sets=()
       case "$what" in
+        "stacked") sets=(--set output.sweep_layout=stacked) ;;
         "spikes alone") sets=(--set 'record.traces=[]') ;;
         "nothing recorded") sets=(--set 'record.traces=[]' --set 'record.spikes=[]') ;;
       esac

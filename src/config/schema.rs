@@ -458,6 +458,25 @@ pub struct Output {
     /// the run completes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sonata_dir: Option<PathBuf>,
+    /// How a sweep's file holds its instances (`io::stacked`).
+    #[serde(default, skip_serializing_if = "SweepLayout::is_default")]
+    pub sweep_layout: SweepLayout,
+}
+
+/// A sweep's file: a group per instance, each a single run's layout, or every instance's
+/// output stacked in one set of datasets (an instance's row in each).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum SweepLayout {
+    #[default]
+    Instances,
+    Stacked,
+}
+
+impl SweepLayout {
+    fn is_default(&self) -> bool {
+        *self == SweepLayout::Instances
+    }
 }
 
 /// Variables one trace entry may record (the GPU gather packs their indices in 4-bit fields).

@@ -120,9 +120,23 @@ impl MappingKey {
     }
 }
 
+/// The units of variable `var` of trace `t`: a synaptic variable's, a state variable's or an
+/// event-driven synapse's g.
+pub(crate) fn trace_units(net: &Network, t: &TracePlan, var: TraceVar) -> String {
+    let pop = &net.populations[t.population];
+    match (var, t.projection) {
+        (TraceVar::State(k), Some(p)) => match &net.projections[p].synapse {
+            SynapseModel::Equations(program) => program.vars[k].dim.to_string(),
+            _ => unreachable!("validated: synapses written as equations"),
+        },
+        (TraceVar::State(k), None) => pop.variables()[k].unit.to_string(),
+        (TraceVar::Synapse(p), _) => synapse_units(pop.model.kind(), &net.projections[p].synapse).to_string(),
+    }
+}
+
 /// The group a trace is written under, in `report`: its projection's name for synapses, else
 /// its population's.
-fn trace_group<'n>(net: &'n Network, t: &TracePlan) -> &'n str {
+pub(crate) fn trace_group<'n>(net: &'n Network, t: &TracePlan) -> &'n str {
     match t.projection {
         Some(p) => &net.projections[p].name,
         None => &net.populations[t.population].name,
@@ -355,17 +369,12 @@ impl Hdf5Writer {
 
         let mut traces = Vec::new();
         for t in &plan.traces {
-            let pop = &net.populations[t.population];
             let width = t.neurons.len();
             let mut data = Vec::new();
             let mut times = Vec::new();
             // A projection's synapses are recorded as a population's neurons are, under the
             // projection's name (validation keeps it apart from the populations').
             let group = trace_group(net, t);
-            let program = t.projection.map(|p| match &net.projections[p].synapse {
-                SynapseModel::Equations(program) => program,
-                _ => unreachable!("validated: synapses written as equations"),
-            });
             // A short run's trace in one chunk of its own size (at most a sample per `every`
             // steps and one more): a sweep writes thousands of them, and a chunk is written
             // whole.
@@ -383,18 +392,7 @@ impl Hdf5Writer {
                         .shape((0.., width))
                         .create("data")?,
                 };
-                let synaptic_unit;
-                let units = match var {
-                    TraceVar::State(k) if program.is_some() => {
-                        synaptic_unit = program.expect("checked").vars[k].dim.to_string();
-                        synaptic_unit.as_str()
-                    }
-                    TraceVar::State(k) => pop.variables()[k].unit,
-                    TraceVar::Synapse(p) => {
-                        synapse_units(pop.model.kind(), &net.projections[p].synapse)
-                    }
-                };
-                str_attr(&ds, "units", units)?;
+                str_attr(&ds, "units", &trace_units(net, t, var))?;
                 data.push(ds);
                 if let Some(other) = opening.mapping_of {
                     g.link_hard(&format!("/{other}/report/{group}/{name}/mapping"), "mapping")?;

@@ -1,3 +1,4 @@
 pub mod hdf5;
 pub mod output;
 pub mod sonata;
+pub mod stacked;

@@ -42,6 +42,10 @@ pub fn describe(config: &Config, sweep: &Sweep, peak: u64) -> Result<String> {
             constants.join(", ")
         );
     }
+    if config.output.sweep_layout == crate::config::SweepLayout::Stacked {
+        super::stacked::check(&configs, super::run::WHOLE_RUN_BYTES)?;
+        let _ = writeln!(s, "  output: stacked, every instance a row of one set of datasets under /stacked");
+    }
     let threads = rayon::current_num_threads();
     let _ = writeln!(
         s,

@@ -21,6 +21,8 @@ pub fn merge(parts: &[PathBuf], out: &Path, force: bool) -> Result<usize> {
     let mut files = Vec::new();
     let mut config_text: Option<String> = None;
     let mut owner: Vec<Option<usize>> = Vec::new();
+    // Each part's instances, where they are stacked (its `/sweep/instance` rows).
+    let mut stacked_ids: Vec<Vec<u64>> = Vec::new();
     let mut wall = 0.0;
     for (p, path) in parts.iter().enumerate() {
         let file = crate::io::hdf5::open_for_reading(path)?;
@@ -45,9 +47,19 @@ pub fn merge(parts: &[PathBuf], out: &Path, force: bool) -> Result<usize> {
             return Err(bad(path, format!("is not complete ({reason}): run its slice again")));
         }
         wall += file.attr("wall_time_s").and_then(|a| a.read_scalar::<f64>()).unwrap_or(0.0);
-        let names = file.group("instances").and_then(|g| g.member_names()).unwrap_or_default();
-        for name in names {
-            let k: usize = name.parse().map_err(|_| bad(path, format!("/instances/{name} is not an instance number")))?;
+        let ids: Vec<usize> = if super::stacked::is_stacked(&file) {
+            let ids = super::stacked::instances_of(&file, path)?;
+            let found = ids.iter().map(|&k| k as usize).collect();
+            stacked_ids.push(ids);
+            found
+        } else {
+            let names = file.group("instances").and_then(|g| g.member_names()).unwrap_or_default();
+            names
+                .iter()
+                .map(|name| name.parse().map_err(|_| bad(path, format!("/instances/{name} is not an instance number"))))
+                .collect::<Result<_>>()?
+        };
+        for k in ids {
             match owner.get(k) {
                 None => return Err(bad(path, format!("instance {k} is beyond the sweep's {}", owner.len()))),
                 Some(Some(q)) => {
@@ -85,6 +97,11 @@ pub fn merge(parts: &[PathBuf], out: &Path, force: bool) -> Result<usize> {
         file.new_attr::<bool>().create("complete")?.write_scalar(&true)?;
         str_attr(&file, "stop_reason", "complete")?;
         super::run::write_table(&file, &sweep, 0..owner.len())?;
+        if stacked_ids.len() == files.len() {
+            let parts: Vec<(hdf5::File, Vec<u64>)> = files.iter().cloned().zip(stacked_ids.iter().cloned()).collect();
+            super::stacked::merge(&parts, &file, owner.len())?;
+            return file.flush();
+        }
         let instances = file.create_group("instances")?;
         for (k, p) in owner.iter().enumerate() {
             let from = files[p.expect("checked")].group(&format!("instances/{k}"))?;

@@ -7,6 +7,8 @@
 //! /sweep/<key>                      f64 or string [n]  its value of each swept key
 //! /instances/<k>/spikes, report, synapses   as a single run's file, with its root
 //!                                   attributes (config, seed, simulated_ms, …) on the group
+//! /stacked/…                        instead of /instances, with output.sweep_layout =
+//!                                   "stacked": every instance a row (`io::stacked`)
 //! ```
 
 pub mod batch;
@@ -15,6 +17,7 @@ pub mod instances;
 pub mod merge;
 pub mod run;
 pub mod spec;
+pub mod stacked;
 pub mod table;
 
 pub use spec::{Mode, Slice, Sweep};

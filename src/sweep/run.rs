@@ -9,9 +9,10 @@ use super::instances;
 use super::spec::{Slice, Sweep};
 use crate::app::{backend_options, RunRequest};
 use crate::backend::{self, gpu, Backend};
-use crate::config::{BackendChoice, Config};
+use crate::config::{BackendChoice, Config, SweepLayout};
 use crate::error::{Error, Result};
 use crate::io::hdf5::{str_attr, BatchOutput, FinishedRun, Hdf5Writer, RunMeta};
+use crate::io::stacked::StackedOutput;
 use crate::io::output::OutputTarget;
 use crate::network::Network;
 use crate::record::{ChunkOutput, RecordPlan};
@@ -88,6 +89,10 @@ pub fn run(req: &RunRequest, config: &Config, sweep: &Sweep, path: &Path) -> Res
     }
     let range = req.slice.map_or(0..sweep.len(), |s| sweep.slice(s));
     let configs = instances::configs(config, sweep, range.clone())?;
+    let stacked = config.output.sweep_layout == SweepLayout::Stacked;
+    if stacked {
+        super::stacked::check(&configs, WHOLE_RUN_BYTES)?;
+    }
     let gpu = on_gpu(config);
     // The CPU runs as many instances at once as it has threads; the GPU one.
     let at_once = if gpu { 1 } else { rayon::current_num_threads().min(configs.len()) };
@@ -142,8 +147,13 @@ fn run_into(
     let (batched, largest_batch) = (AtomicUsize::new(0), AtomicUsize::new(0));
     let last_flush = std::sync::Mutex::new(Instant::now());
     // Every instance written whole: a GPU batch's, and those run one by one (on the CPU, in
-    // parallel) where they are small.
-    let written = std::sync::Mutex::new(BatchOutput::new(partial, &file));
+    // parallel) where they are small (stacked, every instance: `stacked::check`).
+    let stacked = config.output.sweep_layout == SweepLayout::Stacked;
+    let written = std::sync::Mutex::new(if stacked {
+        Written::Stacked(StackedOutput::new(partial, &file, range.clone()))
+    } else {
+        Written::Instances(BatchOutput::new(partial, &file))
+    });
     let bar = (req.run.show_progress && configs.len() > 1).then(|| {
         let bar = indicatif::ProgressBar::new(configs.len() as u64);
         bar.set_style(
@@ -163,18 +173,17 @@ fn run_into(
         let mut backend = make(&net, &plan)?;
         let meta = RunMeta::of(&req.config, cfg, &backend.info());
         let at = Instant::now();
-        let group = format!("instances/{k}");
         let opts = RunOptions { chunk_steps: cfg.simulation.chunk_steps, show_progress: false, interrupt: req.run.interrupt.clone() };
         let sizes = net.populations.iter().map(|p| p.size as u64);
-        let result = if recording_bytes(&plan, sizes, net.n_steps, net.dt_ms) <= WHOLE_RUN_BYTES {
+        let result = if stacked || recording_bytes(&plan, sizes, net.n_steps, net.dt_ms) <= WHOLE_RUN_BYTES {
             let mut whole = WholeRun::default();
             let result = simulator::run(&net, backend.as_mut(), &plan, &mut whole, &opts);
             let empty = ChunkOutput::default();
             let run = finished(&whole, &empty, &result, at.elapsed().as_secs_f64());
-            written.lock().expect("no writer panicked").write(&group, (&net, &plan, &meta), &run)?;
+            written.lock().expect("no writer panicked").write(k, (&net, &plan, &meta), &run)?;
             result
         } else {
-            let mut writer = Hdf5Writer::create_at(partial, &file, &group, &net, &plan, &meta)?;
+            let mut writer = Hdf5Writer::create_at(partial, &file, &format!("instances/{k}"), &net, &plan, &meta)?;
             let result = simulator::run(&net, backend.as_mut(), &plan, &mut writer, &opts);
             writer.finish_as(at.elapsed().as_secs_f64(), crate::io::hdf5::stop_reason(&result))?;
             result
@@ -247,6 +256,10 @@ fn run_into(
         Ok(()) => "interrupted",
         Err(_) => "failed",
     };
+    let sorted = match &mut *written.lock().expect("no writer panicked") {
+        Written::Stacked(out) => out.finish(),
+        Written::Instances(_) => Ok(()),
+    };
     let finish = (|| -> hdf5::Result<()> {
         file.attr("wall_time_s")?.write_scalar(&started.elapsed().as_secs_f64())?;
         file.attr("complete")?.write_scalar(&(stop == "complete"))?;
@@ -256,6 +269,7 @@ fn run_into(
         file.flush()
     })();
     result?;
+    sorted?;
     finish.map_err(h5)?;
     if stop == "interrupted" {
         return Err(Error::SweepInterrupted { done: n_done, total: instances.len() });
@@ -305,7 +319,7 @@ fn batch_size(ctx: &gpu::GpuContext, cfg: &Config, left: usize, shared: bool) ->
 /// diverged, run `alone`.
 fn run_batch(
     ctx: &Arc<gpu::GpuContext>,
-    written: &std::sync::Mutex<BatchOutput>,
+    written: &std::sync::Mutex<Written>,
     req: &RunRequest,
     batch: &[(usize, &Config)],
     alone: &dyn Fn(usize, &Config) -> Result<()>,
@@ -364,7 +378,7 @@ fn run_batch(
         for (&i, whole) in group.iter().zip(&sink.instances) {
             let meta = RunMeta::of(&req.config, batch[i].1, &info);
             let run = finished(whole, &empty, &result, wall);
-            out.write(&format!("instances/{}", batch[i].0), (&nets[i], &plans[i], &meta), &run)?;
+            out.write(batch[i].0, (&nets[i], &plans[i], &meta), &run)?;
         }
         match result {
             Ok(_) => {
@@ -376,6 +390,21 @@ fn run_batch(
         }
     }
     Ok((completed, largest))
+}
+
+/// Where finished instances go: a group each, or their rows of the stacked datasets.
+enum Written<'a> {
+    Instances(BatchOutput<'a>),
+    Stacked(StackedOutput<'a>),
+}
+
+impl Written<'_> {
+    fn write(&mut self, k: usize, parts: (&Network, &RecordPlan, &RunMeta), run: &FinishedRun) -> Result<()> {
+        match self {
+            Written::Instances(out) => out.write(&format!("instances/{k}"), parts, run),
+            Written::Stacked(out) => out.write(k, parts, run),
+        }
+    }
 }
 
 /// Splits each chunk of a merged run among its instances, kept until the run ends, each
@@ -407,11 +436,11 @@ impl simulator::ChunkSink for BatchSink<'_> {
 /// An instance whose recording takes at most this many bytes over its whole run is kept in
 /// memory and written whole when it ends (`BatchOutput`); a larger one is written chunk by
 /// chunk as it runs.
-const WHOLE_RUN_BYTES: u64 = 64 << 20;
+pub(crate) const WHOLE_RUN_BYTES: u64 = 64 << 20;
 
 /// Bytes an instance's recording takes over its whole run: its traces as planned, its spikes
 /// (a time and an id, 16 bytes) counted at 200 Hz. `sizes` are its populations'.
-fn recording_bytes(plan: &RecordPlan, sizes: impl Iterator<Item = u64>, n_steps: u64, dt_ms: f64) -> u64 {
+pub(crate) fn recording_bytes(plan: &RecordPlan, sizes: impl Iterator<Item = u64>, n_steps: u64, dt_ms: f64) -> u64 {
     let recorded: u64 = sizes.zip(&plan.spikes).filter(|(_, &on)| on).map(|(n, _)| n).sum();
     let seconds = n_steps as f64 * dt_ms * 1e-3;
     plan.trace_bytes_per_chunk(n_steps) + (recorded as f64 * 200.0 * seconds * 16.0) as u64

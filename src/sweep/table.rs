@@ -72,6 +72,16 @@ impl SweepTable {
             columns.push(column);
         }
         let mut rows = Vec::new();
+        if super::stacked::is_stacked(&file) {
+            let all = super::stacked::spike_rows(&file, &config, &instances, window_ms).map_err(h5)?;
+            for (r, (&k, spikes)) in instances.iter().zip(all).enumerate() {
+                // None: not run (an interrupted sweep).
+                if let Some(spikes) = spikes {
+                    rows.push(Row { instance: k, values: columns.iter().map(|c| c[r].clone()).collect(), spikes });
+                }
+            }
+            return Ok(SweepTable { keys, rows });
+        }
         for (r, &k) in instances.iter().enumerate() {
             let Ok(g) = file.group(&format!("instances/{k}")) else {
                 continue; // not run (an interrupted sweep)

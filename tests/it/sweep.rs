@@ -486,6 +486,89 @@ fn slices_merged_equal_the_whole_sweep() {
     );
 }
 
+/// Every dataset under `/stacked` but the wall times, which no two runs share (the stop
+/// reasons as their lengths).
+fn stacked_datasets(path: &Path) -> Vec<(String, Vec<f64>)> {
+    let file = hdf5::File::open(path).unwrap();
+    let mut out = datasets_under(&file, "stacked/spikes");
+    out.extend(datasets_under(&file, "stacked/report"));
+    for name in ["simulated_ms", "seed"] {
+        out.push((name.into(), file.dataset(&format!("stacked/status/{name}")).unwrap().read_raw().unwrap()));
+    }
+    let reasons: Vec<hdf5::types::VarLenUnicode> = file.dataset("stacked/status/stop_reason").unwrap().read_raw().unwrap();
+    out.push(("stop_reason".into(), reasons.iter().map(|r| r.len() as f64).collect()));
+    out
+}
+
+#[test]
+fn the_stacked_layout_holds_each_instance_as_its_group_does_and_its_slices_merge() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut o = base_overrides();
+    o.push("sweep.populations.hh.params.i_ext=[8.0, 12.0]".into());
+    o.push("sweep.simulation.seed=[1, 2, 3]".into());
+    for backend in ["cpu", "gpu"] {
+        let mut o = o.clone();
+        o.push(format!("simulation.backend=\"{backend}\""));
+        let groups = run_sweep(PAIR, &dir.path().join(format!("groups_{backend}.h5")), &o, None);
+        o.push("output.sweep_layout=\"stacked\"".into());
+        let stacked = run_sweep(PAIR, &dir.path().join(format!("stacked_{backend}.h5")), &o, None);
+        let (g, s) = (hdf5::File::open(&groups).unwrap(), hdf5::File::open(&stacked).unwrap());
+        assert!(!s.link_exists("instances"), "{backend}: no group per instance");
+        assert_eq!(datasets_under(&g, "sweep"), datasets_under(&s, "sweep"));
+        let v: ndarray::Array3<f32> = s.dataset("stacked/report/hh/v/data").unwrap().read().unwrap();
+        let spikes = |name: &str| s.dataset(&format!("stacked/spikes/hh/{name}")).unwrap().read_raw::<f64>().unwrap();
+        let (instance, ids, times) = (spikes("instance"), spikes("node_ids"), spikes("timestamps"));
+        assert!(instance.windows(2).all(|w| w[0] <= w[1]), "{backend}: spikes in instance order");
+        let status = |name: &str| s.dataset(&format!("stacked/status/{name}")).unwrap();
+        let reasons: Vec<hdf5::types::VarLenUnicode> = status("stop_reason").read_raw().unwrap();
+        for k in 0..6 {
+            let at = format!("instances/{k}");
+            let own = datasets_under(&g, &at);
+            let get = |path: &str| own.iter().find(|(p, _)| p == path).unwrap_or_else(|| panic!("{at}{path}")).1.clone();
+            let row: Vec<f64> = v.index_axis(ndarray::Axis(0), k).iter().map(|&x| x as f64).collect();
+            assert_eq!(row, get("/report/hh/v/data"), "{backend}, instance {k}: v");
+            let mine: Vec<usize> = (0..instance.len()).filter(|&i| instance[i] == k as f64).collect();
+            assert!(!mine.is_empty(), "{backend}, instance {k} fires");
+            assert_eq!(mine.iter().map(|&i| ids[i]).collect::<Vec<_>>(), get("/spikes/hh/node_ids"), "{backend}, instance {k}");
+            assert_eq!(mine.iter().map(|&i| times[i]).collect::<Vec<_>>(), get("/spikes/hh/timestamps"), "{backend}, instance {k}");
+            let (simulated, _, reason, seed) = outcome(&g.group(&at).unwrap());
+            let simulated_row: Vec<f64> = status("simulated_ms").read_raw().unwrap();
+            let seeds: Vec<u64> = status("seed").read_raw().unwrap();
+            assert_eq!((simulated_row[k], reasons[k].as_str(), seeds[k]), (simulated, reason.as_str(), seed), "{backend}, instance {k}");
+        }
+        for name in ["node_ids", "time"] {
+            assert_eq!(
+                s.dataset(&format!("stacked/report/hh/v/mapping/{name}")).unwrap().read_raw::<f64>().unwrap(),
+                g.dataset(&format!("instances/0/report/hh/v/mapping/{name}")).unwrap().read_raw::<f64>().unwrap()
+            );
+        }
+        // The table `stats` prints and `plot sweep` draws, the same from either.
+        let table = |p: &Path| ganglion::sweep::table::SweepTable::read(p, 10.0).unwrap().csv();
+        assert_eq!(table(&groups), table(&stacked), "{backend}");
+    }
+    // Slices of a stacked sweep merge into the whole sweep's file.
+    let mut o = o.clone();
+    o.push("output.sweep_layout=\"stacked\"".into());
+    let parts: Vec<PathBuf> = (1..=3)
+        .map(|k| run_sweep(PAIR, &dir.path().join(format!("part{k}.h5")), &o, Some(Slice { k, m: 3 })))
+        .collect();
+    let merged = dir.path().join("merged.h5");
+    assert_eq!(ganglion::sweep::merge::merge(&[parts[2].clone(), parts[0].clone(), parts[1].clone()], &merged, false).unwrap(), 6);
+    assert_eq!(stacked_datasets(&merged), stacked_datasets(&dir.path().join("stacked_cpu.h5")));
+    // What the layout cannot hold is refused before anything runs, naming the key.
+    for (config, extra) in [
+        (PAIR, "sweep.populations.hh.size=[2, 3]"),
+        ("configs/equations/stdp.toml", "sweep.simulation.seed=[1, 2]"),
+        ("configs/ofc_saccade.toml", "sweep.simulation.seed=[1, 2]"),
+    ] {
+        let overrides = vec!["output.sweep_layout=\"stacked\"".to_string(), extra.to_string(), "simulation.duration_ms=1".into()];
+        let out = dir.path().join("refused.h5");
+        let e = app::run_any(&request(config, &out, &overrides, None)).unwrap_err().to_string();
+        assert!(e.contains("output.sweep_layout") && e.contains("use \"instances\""), "{config}: {e}");
+        assert!(!out.exists());
+    }
+}
+
 #[test]
 fn seeds_give_each_instance_its_own_noise() {
     let dir = tempfile::tempdir().unwrap();

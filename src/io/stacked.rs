@@ -1,0 +1,186 @@
+//! A sweep's instances stacked (`output.sweep_layout = "stacked"`): every instance's output in
+//! one set of datasets, row r of each being the instance in row r of `/sweep`.
+//!
+//! ```text
+//! /stacked/status/{simulated_ms, stop_reason, seed, wall_time_s}   [instances]
+//! /stacked/spikes/<pop>/{instance, node_ids, timestamps}           one row per spike
+//! /stacked/report/<group>/<var>/data                               f32 [instances, samples, neurons]
+//! /stacked/report/<group>/<var>/mapping/{node_ids, time}           once, as a single run's
+//! ```
+//!
+//! A file of a few datasets instead of about 30 HDF5 objects per instance (their creation is
+//! what a sweep of small networks spends its time on), read by numpy as arrays. It needs every
+//! instance alike in what it records: the same sizes, duration and recording.
+
+use super::hdf5::{str_attr, trace_group, trace_units, FinishedRun, RunMeta};
+use crate::error::{Error, Result};
+use crate::network::Network;
+use crate::record::RecordPlan;
+use hdf5::types::VarLenUnicode;
+use std::ops::Range;
+use std::path::Path;
+
+/// Writes finished instances into their rows of the stacked datasets, created with the first.
+pub struct StackedOutput<'a> {
+    path: &'a Path,
+    file: &'a hdf5::File,
+    /// The instances of this file, row r holding instance `rows.start + r`.
+    rows: Range<usize>,
+    sets: Option<Sets>,
+}
+
+struct Sets {
+    simulated_ms: hdf5::Dataset,
+    stop_reason: hdf5::Dataset,
+    seed: hdf5::Dataset,
+    wall_time_s: hdf5::Dataset,
+    /// Per population, where its spikes are recorded: instance, node_ids, timestamps, rows.
+    spikes: Vec<Option<(hdf5::Dataset, hdf5::Dataset, hdf5::Dataset, usize)>>,
+    /// Per trace entry, one dataset per variable, and its samples in a complete run.
+    traces: Vec<(Vec<hdf5::Dataset>, usize)>,
+}
+
+/// Samples of a trace taken every `every` steps over `n_steps`: at steps 0, every, … < n_steps.
+pub fn samples(n_steps: u64, every: u64) -> usize {
+    n_steps.div_ceil(every.max(1)) as usize
+}
+
+/// Spikes per HDF5 chunk of the spike table.
+const SPIKE_CHUNK: usize = 1 << 16;
+
+impl<'a> StackedOutput<'a> {
+    pub fn new(path: &'a Path, file: &'a hdf5::File, rows: Range<usize>) -> StackedOutput<'a> {
+        StackedOutput { path, file, rows, sets: None }
+    }
+
+    /// Writes instance `k`'s `run` (of `net` recording `plan`) into its rows.
+    pub fn write(&mut self, k: usize, (net, plan, meta): (&Network, &RecordPlan, &RunMeta), run: &FinishedRun) -> Result<()> {
+        let h5 = |source| Error::Hdf5 { path: self.path.to_owned(), source };
+        if run.synapses.is_some() {
+            return Err(Error::config("output.sweep_layout", "the stacked layout holds no synaptic variables: use \"instances\""));
+        }
+        if self.sets.is_none() {
+            self.sets = Some(Sets::create(self.file, self.rows.len(), net, plan).map_err(h5)?);
+        }
+        let sets = self.sets.as_mut().expect("created above");
+        sets.write(k, k - self.rows.start, net, meta, run).map_err(h5)
+    }
+
+    /// Orders each spike table by instance (within one, as it was written: by time), so that a
+    /// sweep's file is the same whatever order its instances ended in.
+    pub fn finish(&mut self) -> Result<()> {
+        let Some(sets) = &self.sets else { return Ok(()) };
+        sort_by_instance(sets.spikes.iter().flatten().map(|(i, n, t, _)| (i, n, t)))
+            .map_err(|source| Error::Hdf5 { path: self.path.to_owned(), source })
+    }
+}
+
+/// Each spike table `(instance, node_ids, timestamps)` reordered by instance, stably.
+pub fn sort_by_instance<'d>(tables: impl Iterator<Item = (&'d hdf5::Dataset, &'d hdf5::Dataset, &'d hdf5::Dataset)>) -> hdf5::Result<()> {
+    for (instance, node_ids, timestamps) in tables {
+        let k: Vec<u64> = instance.read_raw()?;
+        if k.windows(2).all(|w| w[0] <= w[1]) {
+            continue;
+        }
+        let mut order: Vec<usize> = (0..k.len()).collect();
+        order.sort_by_key(|&i| k[i]);
+        let ids: Vec<u64> = node_ids.read_raw()?;
+        let t: Vec<f64> = timestamps.read_raw()?;
+        instance.write_raw(&order.iter().map(|&i| k[i]).collect::<Vec<_>>())?;
+        node_ids.write_raw(&order.iter().map(|&i| ids[i]).collect::<Vec<_>>())?;
+        timestamps.write_raw(&order.iter().map(|&i| t[i]).collect::<Vec<_>>())?;
+    }
+    Ok(())
+}
+
+impl Sets {
+    fn create(file: &hdf5::File, instances: usize, net: &Network, plan: &RecordPlan) -> hdf5::Result<Sets> {
+        let root = file.create_group("stacked")?;
+        let status = root.create_group("status")?;
+        let simulated_ms = status.new_dataset::<f64>().fill_value(f64::NAN).shape(instances).create("simulated_ms")?;
+        str_attr(&simulated_ms, "units", "ms")?;
+        // Instances that did not run keep "" and NaN.
+        let stop_reason = status.new_dataset::<VarLenUnicode>().shape(instances).create("stop_reason")?;
+        let seed = status.new_dataset::<u64>().shape(instances).create("seed")?;
+        let wall_time_s = status.new_dataset::<f64>().fill_value(f64::NAN).shape(instances).create("wall_time_s")?;
+        let mut spikes = Vec::new();
+        for (p, &on) in net.populations.iter().zip(&plan.spikes) {
+            if !on {
+                spikes.push(None);
+                continue;
+            }
+            let g = root.create_group(&format!("spikes/{}", p.name))?;
+            let table = |name: &str| g.new_dataset::<u64>().chunk(SPIKE_CHUNK).shape(0..).create(name);
+            let (instance, node_ids) = (table("instance")?, table("node_ids")?);
+            let timestamps = g.new_dataset::<f64>().chunk(SPIKE_CHUNK).shape(0..).create("timestamps")?;
+            str_attr(&timestamps, "units", "ms")?;
+            spikes.push(Some((instance, node_ids, timestamps, 0)));
+        }
+        let mut traces = Vec::new();
+        for t in &plan.traces {
+            let rows = samples(net.n_steps, t.every);
+            let width = t.neurons.len();
+            let group = trace_group(net, t);
+            let mut data = Vec::new();
+            for (&var, name) in t.variables.iter().zip(&t.names) {
+                let g = root.create_group(&format!("report/{group}/{name}"))?;
+                // One chunk per instance: its row is written in one piece. Samples past an
+                // instance's end (it diverged, or never ran) stay NaN.
+                let ds = g
+                    .new_dataset::<f32>()
+                    .chunk((1, rows.max(1), width.max(1)))
+                    .fill_value(f32::NAN)
+                    .shape((instances, rows, width))
+                    .create("data")?;
+                str_attr(&ds, "units", &trace_units(net, t, var))?;
+                data.push(ds);
+                let mapping = g.create_group("mapping")?;
+                let ids: Vec<u64> = t.neurons.iter().map(|&n| n as u64).collect();
+                mapping.new_dataset_builder().with_data(&ids).create("node_ids")?;
+                let time = [0.0, net.n_steps as f64 * net.dt_ms, t.every as f64 * net.dt_ms];
+                let ts = mapping.new_dataset_builder().with_data(&time).create("time")?;
+                str_attr(&ts, "units", "ms")?;
+            }
+            traces.push((data, rows));
+        }
+        Ok(Sets { simulated_ms, stop_reason, seed, wall_time_s, spikes, traces })
+    }
+
+    fn write(&mut self, k: usize, row: usize, net: &Network, meta: &RunMeta, run: &FinishedRun) -> hdf5::Result<()> {
+        let out = run.output;
+        let simulated_ms = (out.first_step + out.n_steps) as f64 * net.dt_ms;
+        self.simulated_ms.write_slice(&[simulated_ms], row..row + 1)?;
+        let reason: VarLenUnicode = run.stop_reason.parse().map_err(|e| hdf5::Error::from(format!("{e:?}")))?;
+        self.stop_reason.write_slice(&[reason], row..row + 1)?;
+        self.seed.write_slice(&[meta.seed], row..row + 1)?;
+        self.wall_time_s.write_slice(&[run.wall_time_s], row..row + 1)?;
+        for (sets, spikes) in self.spikes.iter_mut().zip(&out.spikes) {
+            let Some((instance, node_ids, timestamps, len)) = sets else { continue };
+            let n = spikes.len();
+            if n == 0 {
+                continue;
+            }
+            let times: Vec<f64> = spikes.iter().map(|s| (s.step + 1) as f64 * net.dt_ms).collect();
+            let ids: Vec<u64> = spikes.iter().map(|s| s.neuron as u64).collect();
+            for ds in [&*instance, &*node_ids, &*timestamps] {
+                ds.resize(*len + n)?;
+            }
+            instance.write_slice(&vec![k as u64; n], *len..*len + n)?;
+            node_ids.write_slice(&ids, *len..*len + n)?;
+            timestamps.write_slice(&times, *len..*len + n)?;
+            *len += n;
+        }
+        for ((data, rows), tc) in self.traces.iter().zip(&out.traces) {
+            let n = tc.n_samples.min(*rows);
+            if n == 0 {
+                continue;
+            }
+            for (ds, buf) in data.iter().zip(&tc.data) {
+                let width = ds.shape()[2];
+                let view = ndarray::ArrayView2::from_shape((n, width), &buf[..n * width]).map_err(|e| hdf5::Error::from(e.to_string()))?;
+                ds.write_slice(view, ndarray::s![row, 0..n, ..])?;
+            }
+        }
+        Ok(())
+    }
+}

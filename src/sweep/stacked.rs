@@ -1,0 +1,199 @@
+//! The stacked layout of a sweep's file (`io::stacked` writes it): which sweeps it takes,
+//! each instance's spike statistics read back from it, and slices joined into one.
+
+use crate::config::Config;
+use crate::error::{Error, Result};
+use crate::io::hdf5::str_attr;
+use crate::network::Network;
+use crate::record::RecordPlan;
+use crate::stats::{spike_stats, SpikeStats};
+use std::collections::HashMap;
+use std::path::Path;
+
+const KEY: &str = "output.sweep_layout";
+
+/// Refuses, naming `output.sweep_layout`, a sweep whose instances the stacked layout cannot
+/// hold: instances that differ in sizes, duration, step or recording (each dataset has one
+/// shape), synaptic variables or model outputs (not stacked yet), or an instance recording
+/// more than `whole_run_bytes` (an instance is written whole).
+pub fn check(configs: &[Config], whole_run_bytes: u64) -> Result<()> {
+    let Some(first) = configs.first() else { return Ok(()) };
+    let alike = |c: &Config| {
+        let (a, b) = (crate::shape::Shape::from_config(first), crate::shape::Shape::from_config(c));
+        let sizes = |s: &crate::shape::Shape| s.populations.iter().map(|p| p.size).collect::<Vec<_>>();
+        sizes(&a) == sizes(&b)
+            && a.n_steps == b.n_steps
+            && a.dt_ms == b.dt_ms
+            && toml::to_string(&first.record).ok() == toml::to_string(&c.record).ok()
+    };
+    if let Some(k) = configs.iter().position(|c| !alike(c)) {
+        return Err(Error::config(
+            KEY,
+            format!("\"stacked\" needs every instance alike in sizes, duration, step and recording, and instance {k} is not: use \"instances\""),
+        ));
+    }
+    let net = Network::build(first)?;
+    let mut plan = RecordPlan::from_config(first);
+    plan.resolve(&net)?;
+    if let Some(p) = net.populations.iter().find(|p| !p.model.outputs().is_empty()) {
+        return Err(Error::config(KEY, format!("\"stacked\" holds no model outputs, which population `{}` writes: use \"instances\"", p.name)));
+    }
+    if let Some(p) = net.projections.iter().find(|p| p.equation.as_ref().is_some_and(|e| !e.state.is_empty())) {
+        return Err(Error::config(KEY, format!("\"stacked\" holds no synaptic variables, which projection `{}` has: use \"instances\"", p.name)));
+    }
+    let sizes = net.populations.iter().map(|p| p.size as u64);
+    let bytes = super::run::recording_bytes(&plan, sizes, net.n_steps, net.dt_ms);
+    if bytes > whole_run_bytes {
+        return Err(Error::config(
+            KEY,
+            format!(
+                "\"stacked\" writes each instance whole, and one records about {} (at most {}): use \"instances\"",
+                crate::units::human_bytes(bytes),
+                crate::units::human_bytes(whole_run_bytes)
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Whether `file` holds its instances stacked.
+pub fn is_stacked(file: &hdf5::File) -> bool {
+    file.link_exists("stacked")
+}
+
+/// A population's spikes (time, node id) of each instance.
+type SpikesByInstance = HashMap<u64, Vec<(f64, u64)>>;
+
+/// Per row of `/sweep` (`instances`, in order), the spike statistics of each recorded
+/// population of `config` (the sweep's, alike in every instance), or None for an instance that
+/// did not run.
+pub fn spike_rows(file: &hdf5::File, config: &Config, instances: &[u64], window_ms: f64) -> hdf5::Result<Vec<Option<Vec<SpikeStats>>>> {
+    let simulated: Vec<f64> = file.dataset("stacked/status/simulated_ms")?.read_raw()?;
+    // Each population's spikes, by instance.
+    let mut populations: Vec<(String, SpikesByInstance)> = Vec::new();
+    if let Ok(group) = file.group("stacked/spikes") {
+        for name in group.member_names()? {
+            let g = group.group(&name)?;
+            let instance: Vec<u64> = g.dataset("instance")?.read_raw()?;
+            let t: Vec<f64> = g.dataset("timestamps")?.read_raw()?;
+            let id: Vec<u64> = g.dataset("node_ids")?.read_raw()?;
+            let mut by_instance = SpikesByInstance::new();
+            for ((k, t), id) in instance.into_iter().zip(t).zip(id) {
+                by_instance.entry(k).or_default().push((t, id));
+            }
+            populations.push((name, by_instance));
+        }
+    }
+    let empty = Vec::new();
+    Ok(instances
+        .iter()
+        .zip(&simulated)
+        .map(|(k, &duration)| {
+            (!duration.is_nan()).then(|| {
+                populations
+                    .iter()
+                    .map(|(name, by_instance)| {
+                        let size = config.populations.get(name).map_or(0, |p| p.size as usize);
+                        spike_stats(name, size, duration, by_instance.get(k).unwrap_or(&empty), window_ms)
+                    })
+                    .collect()
+            })
+        })
+        .collect())
+}
+
+/// Joins stacked slices (`parts`, each holding the instances of its `/sweep/instance` rows)
+/// into `out`'s `/stacked`, `total` rows in instance order.
+pub fn merge(parts: &[(hdf5::File, Vec<u64>)], out: &hdf5::File, total: usize) -> hdf5::Result<()> {
+    let first = &parts[0].0;
+    let root = out.create_group("stacked")?;
+    // Per-instance arrays: each part's rows to their instances' rows.
+    let status = root.create_group("status")?;
+    let place = |read: &dyn Fn(&hdf5::File) -> hdf5::Result<Vec<f64>>| -> hdf5::Result<Vec<f64>> {
+        let mut all = vec![f64::NAN; total];
+        for (file, ks) in parts {
+            for (&k, v) in ks.iter().zip(read(file)?) {
+                all[k as usize] = v;
+            }
+        }
+        Ok(all)
+    };
+    for name in ["simulated_ms", "wall_time_s"] {
+        let all = place(&|f| f.dataset(&format!("stacked/status/{name}"))?.read_raw())?;
+        let d = status.new_dataset_builder().with_data(&all).create(name)?;
+        if name == "simulated_ms" {
+            str_attr(&d, "units", "ms")?;
+        }
+    }
+    let mut seeds = vec![0u64; total];
+    let mut reasons = vec![hdf5::types::VarLenUnicode::default(); total];
+    for (file, ks) in parts {
+        let s: Vec<u64> = file.dataset("stacked/status/seed")?.read_raw()?;
+        let r: Vec<hdf5::types::VarLenUnicode> = file.dataset("stacked/status/stop_reason")?.read_raw()?;
+        for ((&k, s), r) in ks.iter().zip(s).zip(r) {
+            seeds[k as usize] = s;
+            reasons[k as usize] = r;
+        }
+    }
+    status.new_dataset_builder().with_data(&seeds).create("seed")?;
+    status.new_dataset_builder().with_data(&reasons).create("stop_reason")?;
+    // Spikes: the parts' tables one after another.
+    if let Ok(group) = first.group("stacked/spikes") {
+        for name in group.member_names()? {
+            let g = root.create_group(&format!("spikes/{name}"))?;
+            let mut instance: Vec<u64> = Vec::new();
+            let mut node_ids: Vec<u64> = Vec::new();
+            let mut timestamps: Vec<f64> = Vec::new();
+            for (file, _) in parts {
+                let from = file.group(&format!("stacked/spikes/{name}"))?;
+                instance.extend(from.dataset("instance")?.read_raw::<u64>()?);
+                node_ids.extend(from.dataset("node_ids")?.read_raw::<u64>()?);
+                timestamps.extend(from.dataset("timestamps")?.read_raw::<f64>()?);
+            }
+            let instance = g.new_dataset_builder().with_data(&instance).create("instance")?;
+            let node_ids = g.new_dataset_builder().with_data(&node_ids).create("node_ids")?;
+            let t = g.new_dataset_builder().with_data(&timestamps).create("timestamps")?;
+            str_attr(&t, "units", "ms")?;
+            // In instance order, as the whole sweep's file has them.
+            crate::io::stacked::sort_by_instance(std::iter::once((&instance, &node_ids, &t)))?;
+        }
+    }
+    // Traces: each part's rows to their instances' rows; the mapping from the first part.
+    if let Ok(report) = first.group("stacked/report") {
+        for group in report.member_names()? {
+            for var in report.group(&group)?.member_names()? {
+                let at = format!("stacked/report/{group}/{var}");
+                let g = root.create_group(&format!("report/{group}/{var}"))?;
+                first.group(&format!("{at}/mapping"))?.copy_to(&g, "mapping")?;
+                let like = first.dataset(&format!("{at}/data"))?;
+                let (rows, width) = (like.shape()[1], like.shape()[2]);
+                let data = g
+                    .new_dataset::<f32>()
+                    .chunk((1, rows.max(1), width.max(1)))
+                    .fill_value(f32::NAN)
+                    .shape((total, rows, width))
+                    .create("data")?;
+                let units = crate::io::sonata::string_attr(&like, "units").unwrap_or_default();
+                str_attr(&data, "units", &units)?;
+                for (file, ks) in parts {
+                    let from = file.dataset(&format!("{at}/data"))?;
+                    if from.shape()[1..] != like.shape()[1..] {
+                        return Err(hdf5::Error::from(format!("the slices' {at}/data differ in shape ({:?} and {:?}): their instances are not alike", from.shape(), like.shape())));
+                    }
+                    let part: ndarray::Array3<f32> = from.read()?;
+                    for (r, &k) in ks.iter().enumerate() {
+                        data.write_slice(part.index_axis(ndarray::Axis(0), r), ndarray::s![k as usize, .., ..])?;
+                    }
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `path`'s instances as the stacked layout lists them: its `/sweep/instance` rows.
+pub fn instances_of(file: &hdf5::File, path: &Path) -> Result<Vec<u64>> {
+    file.dataset("sweep/instance")
+        .and_then(|d| d.read_raw())
+        .map_err(|_| Error::io(path, "a stacked sweep's file without /sweep/instance"))
+}
