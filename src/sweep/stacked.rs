@@ -180,9 +180,19 @@ pub fn merge(parts: &[(hdf5::File, Vec<u64>)], out: &hdf5::File, total: usize) -
                     if from.shape()[1..] != like.shape()[1..] {
                         return Err(hdf5::Error::from(format!("the slices' {at}/data differ in shape ({:?} and {:?}): their instances are not alike", from.shape(), like.shape())));
                     }
-                    let part: ndarray::Array3<f32> = from.read()?;
-                    for (r, &k) in ks.iter().enumerate() {
-                        data.write_slice(part.index_axis(ndarray::Axis(0), r), ndarray::s![k as usize, .., ..])?;
+                    // A slice's instances are consecutive: its rows go over in blocks of
+                    // about 64 MiB, whatever the sweep's size.
+                    let block = ((64usize << 20) / (rows * width * 4).max(1)).max(1);
+                    for (start, ks) in ks.chunks(block).enumerate().map(|(b, ks)| (b * block, ks)) {
+                        let part: ndarray::Array3<f32> = from.read_slice(ndarray::s![start..start + ks.len(), .., ..])?;
+                        if ks.windows(2).all(|w| w[1] == w[0] + 1) {
+                            let first = ks[0] as usize;
+                            data.write_slice(&part, ndarray::s![first..first + ks.len(), .., ..])?;
+                            continue;
+                        }
+                        for (r, &k) in ks.iter().enumerate() {
+                            data.write_slice(part.index_axis(ndarray::Axis(0), r), ndarray::s![k as usize, .., ..])?;
+                        }
                     }
                 }
             }
