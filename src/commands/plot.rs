@@ -7,6 +7,9 @@ pub enum Args {
     /// Variables of recorded neurons against time, one panel per variable.
     Traces {
         output: PathBuf,
+        /// In a sweep\'s file, the instance to draw.
+        #[arg(long)]
+        instance: Option<usize>,
         #[arg(long)]
         population: String,
         #[arg(long, value_delimiter = ',', default_value = "v")]
@@ -25,6 +28,9 @@ pub enum Args {
     /// Spike raster with the population rate below.
     Raster {
         output: PathBuf,
+        /// In a sweep\'s file, the instance to draw.
+        #[arg(long)]
+        instance: Option<usize>,
         #[arg(long)]
         population: Option<String>,
         #[arg(long, default_value_t = 500)]
@@ -35,6 +41,9 @@ pub enum Args {
     /// Histogram of all recorded samples of a variable.
     Hist {
         output: PathBuf,
+        /// In a sweep\'s file, the instance to draw.
+        #[arg(long)]
+        instance: Option<usize>,
         #[arg(long)]
         population: String,
         #[arg(long, default_value = "v")]
@@ -48,6 +57,9 @@ pub enum Args {
     /// equations).
     Weights {
         output: PathBuf,
+        /// In a sweep\'s file, the instance to draw.
+        #[arg(long)]
+        instance: Option<usize>,
         #[arg(long)]
         projection: String,
         #[arg(long, default_value = "w")]
@@ -60,6 +72,9 @@ pub enum Args {
     /// Histogram of the inter-spike intervals of a population.
     Isi {
         output: PathBuf,
+        /// In a sweep\'s file, the instance to draw.
+        #[arg(long)]
+        instance: Option<usize>,
         #[arg(long)]
         population: String,
         #[arg(long, default_value_t = 50)]
@@ -71,6 +86,9 @@ pub enum Args {
     /// noiseless solution and the target (the book's figures 8.1 and 8.2).
     Trials {
         output: PathBuf,
+        /// In a sweep\'s file, the instance to draw.
+        #[arg(long)]
+        instance: Option<usize>,
         #[arg(long)]
         population: Option<String>,
         #[arg(long)]
@@ -114,6 +132,10 @@ fn png_path(given: Option<PathBuf>, input: &std::path::Path, what: &str) -> Path
     })
 }
 
+fn source(output: &std::path::Path, instance: Option<usize>) -> crate::plot::Source<'_> {
+    crate::plot::Source { path: output, instance }
+}
+
 /// Draws the figure and says where.
 pub fn run(what: Args) -> anyhow::Result<()> {
     println!("wrote {}", draw(what)?.display());
@@ -125,6 +147,7 @@ fn draw(what: Args) -> anyhow::Result<PathBuf> {
     Ok(match what {
         Args::Traces {
             output,
+            instance,
             population,
             variables,
             neurons,
@@ -133,58 +156,63 @@ fn draw(what: Args) -> anyhow::Result<PathBuf> {
             out,
         } => {
             let png = png_path(out, &output, "traces");
-            plot::traces(&output, &population, &variables, &neurons, t0, t1, &png)?;
+            plot::traces(source(&output, instance), &population, &variables, &neurons, t0, t1, &png)?;
             png
         }
         Args::Raster {
             output,
+            instance,
             population,
             max_neurons,
             out,
         } => {
             let png = png_path(out, &output, "raster");
-            plot::raster(&output, population.as_deref(), max_neurons, &png)?;
+            plot::raster(source(&output, instance), population.as_deref(), max_neurons, &png)?;
             png
         }
         Args::Hist {
             output,
+            instance,
             population,
             variable,
             bins,
             out,
         } => {
             let png = png_path(out, &output, &format!("hist_{variable}"));
-            plot::hist(&output, &population, &variable, bins, &png)?;
+            plot::hist(source(&output, instance), &population, &variable, bins, &png)?;
             png
         }
         Args::Weights {
             output,
+            instance,
             projection,
             variable,
             bins,
             out,
         } => {
             let png = png_path(out, &output, &format!("weights_{projection}_{variable}"));
-            plot::weights(&output, &projection, &variable, bins, &png)?;
+            plot::weights(source(&output, instance), &projection, &variable, bins, &png)?;
             png
         }
         Args::Isi {
             output,
+            instance,
             population,
             bins,
             out,
         } => {
             let png = png_path(out, &output, "isi");
-            plot::isi(&output, &population, bins, &png)?;
+            plot::isi(source(&output, instance), &population, bins, &png)?;
             png
         }
         Args::Trials {
             output,
+            instance,
             population,
             out,
         } => {
             let png = png_path(out, &output, "trials");
-            plot::trials(&output, population.as_deref(), &png)?;
+            plot::trials(source(&output, instance), population.as_deref(), &png)?;
             png
         }
         Args::Sweep { output, x, y, metric, population, out } => {

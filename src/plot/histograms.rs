@@ -44,14 +44,14 @@ fn histogram_png(out: &Path, title: &str, x_desc: &str, values: &[f64], bins: us
 
 /// [`hist`], drawn into `out`.
 pub(super) fn draw_hist(
-    path: &Path,
+    src: Source,
     population: &str,
     variable: &str,
     bins: usize,
     out: &Path,
 ) -> Result<()> {
     ensure_font()?;
-    let o = open(path)?;
+    let o = open(src)?;
     let trace = o.trace(population, variable)?;
     let values: Vec<f64> = trace.data.iter().map(|&v| v as f64).collect();
     histogram_png(
@@ -68,14 +68,14 @@ pub(super) fn draw_hist(
 
 /// [`weights`], drawn into `out`.
 pub(super) fn draw_weights(
-    path: &Path,
+    src: Source,
     projection: &str,
     variable: &str,
     bins: usize,
     out: &Path,
 ) -> Result<()> {
     ensure_font()?;
-    let o = open(path)?;
+    let o = open(src)?;
     let (values, units) = o.synapses(projection, variable)?;
     histogram_png(
         out,
@@ -91,9 +91,9 @@ pub(super) fn draw_weights(
 }
 
 /// [`isi`], drawn into `out`.
-pub(super) fn draw_isi(path: &Path, population: &str, bins: usize, out: &Path) -> Result<()> {
+pub(super) fn draw_isi(src: Source, population: &str, bins: usize, out: &Path) -> Result<()> {
     ensure_font()?;
-    let o = open(path)?;
+    let o = open(src)?;
     let (t, id) = o.spikes(population)?;
     let mut trains: std::collections::BTreeMap<u64, Vec<f64>> = Default::default();
     for (t, i) in t.into_iter().zip(id) {

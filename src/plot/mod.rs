@@ -87,28 +87,104 @@ struct Trace {
     units: String,
 }
 
-/// An output file with its stored config.
+/// What a figure draws from: an output file, or one instance of a sweep's file.
+#[derive(Clone, Copy, Debug)]
+pub struct Source<'a> {
+    pub path: &'a Path,
+    pub instance: Option<usize>,
+}
+
+impl<'a> From<&'a Path> for Source<'a> {
+    fn from(path: &'a Path) -> Source<'a> {
+        Source { path, instance: None }
+    }
+}
+
+impl<'a> From<&'a std::path::PathBuf> for Source<'a> {
+    fn from(path: &'a std::path::PathBuf) -> Source<'a> {
+        Source { path, instance: None }
+    }
+}
+
+/// Where a figure's datasets are: a single run's layout at the file's root or under an
+/// instance's group, or an instance's row of a stacked sweep.
+enum View {
+    At(String),
+    Stacked { row: usize, instance: u64, simulated_ms: f64 },
+}
+
+/// An output file with its stored config (an instance's, for an instance of a sweep).
 struct Output {
     file: hdf5::File,
+    view: View,
     config_name: String,
     config: crate::config::Config,
 }
 
-fn open(path: &Path) -> Result<Output> {
+fn open(src: Source) -> Result<Output> {
+    let path = src.path;
     let (file, config) = crate::io::hdf5::open_output(path)?;
-    let config_name = file
+    let mut config_name = file
         .attr("config_name")
         .and_then(|a| a.read_scalar::<hdf5::types::VarLenUnicode>())
         .map(|s| s.as_str().to_string())
         .unwrap_or_else(|_| path.display().to_string());
+    let instances: Option<Vec<u64>> = file.dataset("sweep/instance").and_then(|d| d.read_raw()).ok();
+    let (view, config) = match (src.instance, instances) {
+        (None, None) => (View::At(String::new()), config),
+        (None, Some(ks)) => {
+            return Err(Error::Plot(format!(
+                "{} is a sweep's file: name one of its instances with --instance K ({})",
+                path.display(),
+                shown_instances(&ks)
+            )))
+        }
+        (Some(_), None) => return Err(Error::Plot(format!("--instance: {} is not a sweep's file", path.display()))),
+        (Some(k), Some(ks)) => {
+            let missing = || Error::Plot(format!("--instance {k}: not in {} ({})", path.display(), shown_instances(&ks)));
+            let row = ks.iter().position(|&x| x == k as u64).ok_or_else(missing)?;
+            config_name = format!("{config_name}, instance {k}");
+            let sweep = crate::sweep::Sweep::from_config(&config)?.ok_or_else(missing)?;
+            let own = crate::sweep::instances::configs(&config, &sweep, k..k + 1)?.remove(0);
+            if crate::sweep::stacked::is_stacked(&file) {
+                let simulated: Vec<f64> = file.dataset("stacked/status/simulated_ms").and_then(|d| d.read_raw()).unwrap_or_default();
+                let Some(&simulated_ms) = simulated.get(row).filter(|t| !t.is_nan()) else {
+                    return Err(Error::Plot(format!("--instance {k}: it did not run (the sweep was interrupted)")));
+                };
+                (View::Stacked { row, instance: k as u64, simulated_ms }, own)
+            } else {
+                if !file.link_exists(&format!("instances/{k}")) {
+                    return Err(Error::Plot(format!("--instance {k}: it did not run (the sweep was interrupted)")));
+                }
+                (View::At(format!("instances/{k}/")), own)
+            }
+        }
+    };
     Ok(Output {
         file,
+        view,
         config_name,
         config,
     })
 }
 
+/// A sweep's instances as an error lists them: the first and last, and how many.
+fn shown_instances(ks: &[u64]) -> String {
+    match (ks.first(), ks.last()) {
+        (Some(a), Some(b)) => format!("it holds {} instances, {a} to {b}", ks.len()),
+        _ => "it holds no instance".into(),
+    }
+}
+
 impl Output {
+    /// `path` in the single run's layout of this view.
+    fn at(&self, path: &str) -> String {
+        match &self.view {
+            View::At(prefix) => format!("{prefix}{path}"),
+            View::Stacked { .. } => format!("stacked/{path}"),
+        }
+    }
+
     fn h5<T>(&self, r: hdf5::Result<T>) -> Result<T> {
         r.map_err(|source| Error::Hdf5 {
             path: self.file.filename().into(),
@@ -118,14 +194,25 @@ impl Output {
 
     /// Times (ms) and samples [sample][column] of a recorded variable, with its node ids.
     fn trace(&self, population: &str, variable: &str) -> Result<Trace> {
-        let at = format!("report/{population}/{variable}");
+        let at = self.at(&format!("report/{population}/{variable}"));
         let ds = self.file.dataset(&format!("{at}/data")).map_err(|_| {
             Error::Plot(format!(
                 "no recorded trace `{variable}` of population `{population}` in this file"
             ))
         })?;
-        let width = ds.shape().get(1).copied().unwrap_or(0);
-        let data: Vec<f32> = self.h5(ds.read_raw())?;
+        let time: Vec<f64> = self.h5(self
+            .file
+            .dataset(&format!("{at}/mapping/time"))
+            .and_then(|d| d.read_raw()))?;
+        let (width, data): (usize, Vec<f32>) = match self.view {
+            View::At(_) => (ds.shape().get(1).copied().unwrap_or(0), self.h5(ds.read_raw())?),
+            View::Stacked { row, simulated_ms, .. } => {
+                // The samples the instance took before it stopped (its row is NaN after).
+                let taken = ((simulated_ms - time[0]) / time[2] - 1e-9).ceil().max(0.0) as usize;
+                let rows: ndarray::Array2<f32> = self.h5(ds.read_slice(ndarray::s![row, ..taken.min(ds.shape()[1]), ..]))?;
+                (rows.ncols(), rows.into_iter().collect())
+            }
+        };
         let units = ds
             .attr("units")
             .and_then(|a| a.read_scalar::<hdf5::types::VarLenUnicode>())
@@ -133,10 +220,6 @@ impl Output {
         let ids: Vec<u64> = self.h5(self
             .file
             .dataset(&format!("{at}/mapping/node_ids"))
-            .and_then(|d| d.read_raw()))?;
-        let time: Vec<f64> = self.h5(self
-            .file
-            .dataset(&format!("{at}/mapping/time"))
             .and_then(|d| d.read_raw()))?;
         let n = data.len().checked_div(width).unwrap_or(0);
         let times = (0..n).map(|k| time[0] + k as f64 * time[2]).collect();
@@ -153,7 +236,7 @@ impl Output {
     fn synapses(&self, projection: &str, variable: &str) -> Result<(Vec<f64>, String)> {
         let ds = self
             .file
-            .dataset(&format!("synapses/{projection}/{variable}"))
+            .dataset(&self.at(&format!("synapses/{projection}/{variable}")))
             .map_err(|_| {
                 Error::Plot(format!(
                     "no synaptic variable `{variable}` of projection `{projection}` in this file (synapses written as equations with variables have them)"
@@ -170,20 +253,23 @@ impl Output {
     fn spikes(&self, population: &str) -> Result<(Vec<f64>, Vec<u64>)> {
         let g = self
             .file
-            .group(&format!("spikes/{population}"))
+            .group(&self.at(&format!("spikes/{population}")))
             .map_err(|_| {
                 Error::Plot(format!(
                     "no recorded spikes of population `{population}` in this file"
                 ))
             })?;
-        Ok((
-            self.h5(g.dataset("timestamps").and_then(|d| d.read_raw()))?,
-            self.h5(g.dataset("node_ids").and_then(|d| d.read_raw()))?,
-        ))
+        let times: Vec<f64> = self.h5(g.dataset("timestamps").and_then(|d| d.read_raw()))?;
+        let ids: Vec<u64> = self.h5(g.dataset("node_ids").and_then(|d| d.read_raw()))?;
+        let View::Stacked { instance, .. } = self.view else { return Ok((times, ids)) };
+        let of: Vec<u64> = self.h5(g.dataset("instance").and_then(|d| d.read_raw()))?;
+        let mine = |i: &usize| of[*i] == instance;
+        let rows: Vec<usize> = (0..of.len()).filter(mine).collect();
+        Ok((rows.iter().map(|&i| times[i]).collect(), rows.iter().map(|&i| ids[i]).collect()))
     }
 
     fn spiking_populations(&self) -> Result<Vec<String>> {
-        Ok(match self.file.group("spikes") {
+        Ok(match self.file.group(&self.at("spikes")) {
             Ok(g) => self.h5(g.member_names())?,
             Err(_) => Vec::new(),
         })
@@ -254,8 +340,8 @@ fn range_of(values: impl Iterator<Item = f64>) -> (f64, f64) {
 
 /// Stacked panels of `variables` against time for `neurons` (all recorded if empty), between
 /// `t0` and `t1` ms when given.
-pub fn traces(
-    path: &Path,
+pub fn traces<'a>(
+    src: impl Into<Source<'a>>,
     population: &str,
     variables: &[String],
     neurons: &[u64],
@@ -273,17 +359,19 @@ pub fn traces(
             "--t0 and --t1 must be finite numbers of ms".into(),
         ));
     }
+    let src = src.into();
     write_png(out, |png| {
-        traces::draw(path, population, variables, neurons, t0, t1, png)
+        traces::draw(src, population, variables, neurons, t0, t1, png)
     })
 }
 
 /// A spike raster (at most `max_neurons` neurons per population) with the population rate below.
-pub fn raster(path: &Path, population: Option<&str>, max_neurons: u64, out: &Path) -> Result<()> {
+pub fn raster<'a>(src: impl Into<Source<'a>>, population: Option<&str>, max_neurons: u64, out: &Path) -> Result<()> {
     if max_neurons == 0 {
         return Err(Error::Plot("--max-neurons must be at least 1".into()));
     }
-    write_png(out, |png| raster::draw(path, population, max_neurons, png))
+    let src = src.into();
+    write_png(out, |png| raster::draw(src, population, max_neurons, png))
 }
 
 fn check_bins(bins: usize) -> Result<()> {
@@ -294,32 +382,36 @@ fn check_bins(bins: usize) -> Result<()> {
 }
 
 /// Histogram of every recorded sample of a variable (the tutorial's histogram of V).
-pub fn hist(path: &Path, population: &str, variable: &str, bins: usize, out: &Path) -> Result<()> {
+pub fn hist<'a>(src: impl Into<Source<'a>>, population: &str, variable: &str, bins: usize, out: &Path) -> Result<()> {
     check_bins(bins)?;
+    let src = src.into();
     write_png(out, |png| {
-        histograms::draw_hist(path, population, variable, bins, png)
+        histograms::draw_hist(src, population, variable, bins, png)
     })
 }
 
 /// Histogram of a synaptic variable's final values (the STDP example's bimodal weights).
-pub fn weights(path: &Path, projection: &str, variable: &str, bins: usize, out: &Path) -> Result<()> {
+pub fn weights<'a>(src: impl Into<Source<'a>>, projection: &str, variable: &str, bins: usize, out: &Path) -> Result<()> {
     check_bins(bins)?;
+    let src = src.into();
     write_png(out, |png| {
-        histograms::draw_weights(path, projection, variable, bins, png)
+        histograms::draw_weights(src, projection, variable, bins, png)
     })
 }
 
 /// Histogram of the inter-spike intervals of every neuron of a population.
-pub fn isi(path: &Path, population: &str, bins: usize, out: &Path) -> Result<()> {
+pub fn isi<'a>(src: impl Into<Source<'a>>, population: &str, bins: usize, out: &Path) -> Result<()> {
     check_bins(bins)?;
-    write_png(out, |png| histograms::draw_isi(path, population, bins, png))
+    let src = src.into();
+    write_png(out, |png| histograms::draw_isi(src, population, bins, png))
 }
 
 /// The book's saccade figures (8.1, 8.2) for an `ofc_saccade` population (the first one if
 /// none is named): position, velocity and control of every trial and of the noiseless
 /// solution.
-pub fn trials(path: &Path, population: Option<&str>, out: &Path) -> Result<()> {
-    write_png(out, |png| trials::draw(path, population, png))
+pub fn trials<'a>(src: impl Into<Source<'a>>, population: Option<&str>, out: &Path) -> Result<()> {
+    let src = src.into();
+    write_png(out, |png| trials::draw(src, population, png))
 }
 
 /// Log–log time per step and neuron-steps/s against N, one line per backend and device, and

@@ -4,13 +4,13 @@ use super::*;
 
 /// [`raster`], drawn into `out`.
 pub(super) fn draw(
-    path: &Path,
+    src: Source,
     population: Option<&str>,
     max_neurons: u64,
     out: &Path,
 ) -> Result<()> {
     ensure_font()?;
-    let o = open(path)?;
+    let o = open(src)?;
     let pops = match population {
         Some(p) => vec![p.to_string()],
         None => o.spiking_populations()?,

@@ -4,7 +4,7 @@ use super::*;
 
 /// [`traces`], drawn into `out`.
 pub(super) fn draw(
-    path: &Path,
+    src: Source,
     population: &str,
     variables: &[String],
     neurons: &[u64],
@@ -13,7 +13,7 @@ pub(super) fn draw(
     out: &Path,
 ) -> Result<()> {
     ensure_font()?;
-    let o = open(path)?;
+    let o = open(src)?;
     if variables.is_empty() {
         return Err(Error::Plot("name at least one variable".into()));
     }

@@ -18,9 +18,9 @@ struct Panel {
     noiseless: usize,
 }
 
-pub(super) fn draw(path: &Path, population: Option<&str>, out: &Path) -> Result<()> {
+pub(super) fn draw(src: Source, population: Option<&str>, out: &Path) -> Result<()> {
     ensure_font()?;
-    let o = open(path)?;
+    let o = open(src)?;
     let (name, pop) = match population {
         Some(p) => (
             p.to_string(),

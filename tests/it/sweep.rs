@@ -542,9 +542,27 @@ fn the_stacked_layout_holds_each_instance_as_its_group_does_and_its_slices_merge
                 g.dataset(&format!("instances/0/report/hh/v/mapping/{name}")).unwrap().read_raw::<f64>().unwrap()
             );
         }
-        // The table `stats` prints and `plot sweep` draws, the same from either.
+        // The table `stats` prints and `plot sweep` draws, the same from either, and so is an
+        // instance's figure, pixel for pixel.
         let table = |p: &Path| ganglion::sweep::table::SweepTable::read(p, 10.0).unwrap().csv();
         assert_eq!(table(&groups), table(&stacked), "{backend}");
+        let figure = |p: &Path, what: &str| {
+            let png = dir.path().join(format!("{what}.png"));
+            let src = ganglion::plot::Source { path: p, instance: Some(4) };
+            match what {
+                "raster" => ganglion::plot::raster(src, None, 100, &png).unwrap(),
+                _ => ganglion::plot::traces(src, "hh", &["v".into()], &[], None, None, &png).unwrap(),
+            }
+            std::fs::read(png).unwrap()
+        };
+        for what in ["raster", "traces"] {
+            assert!(figure(&groups, what) == figure(&stacked, what), "{backend}: instance 4's {what}");
+        }
+        for (instance, expected) in [(None, "name one of its instances with --instance K (it holds 6 instances, 0 to 5)"), (Some(6), "--instance 6: not in")] {
+            let src = ganglion::plot::Source { path: &stacked, instance };
+            let e = ganglion::plot::raster(src, None, 100, &dir.path().join("x.png")).unwrap_err().to_string();
+            assert!(e.contains(expected), "{e}");
+        }
     }
     // Slices of a stacked sweep merge into the whole sweep's file.
     let mut o = o.clone();
