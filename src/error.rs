@@ -92,6 +92,9 @@ pub enum Error {
     TooLarge(String),
     #[error("plot: {0}")]
     Plot(String),
+    /// What an output file does not hold, read back (`io::reader`).
+    #[error("{0}")]
+    Read(String),
 }
 
 impl Error {

@@ -3,7 +3,6 @@
 //! output file for `ganglion stats`.
 
 use crate::error::{Error, Result};
-use std::path::Path;
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct SpikeStats {
@@ -206,71 +205,41 @@ pub fn group_spike_stats(
     Ok(spikes)
 }
 
-pub fn from_file(
-    path: &Path,
-    window_ms: f64,
-    bins: usize,
-) -> Result<FileStats> {
+/// The statistics of an output file, or of one instance of a sweep's file.
+pub fn from_file<'a>(src: impl Into<crate::io::reader::Source<'a>>, window_ms: f64, bins: usize) -> Result<FileStats> {
+    let src = src.into();
     if !(window_ms > 0.0 && window_ms.is_finite()) {
         return Err(Error::config("--window-ms", format!("must be a positive number of ms, got {window_ms}")));
     }
     if bins == 0 {
         return Err(Error::config("--bins", "must be at least 1"));
     }
-    let h5 = |source: hdf5::Error| Error::Hdf5 {
-        path: path.to_owned(),
-        source,
-    };
-    let (file, config) = crate::io::hdf5::open_output(path)?;
+    let o = crate::io::reader::open(src)?;
     // A run that stopped early covers only the time it simulated.
-    let duration = file
-        .attr("simulated_ms")
-        .and_then(|a| a.read_scalar::<f64>())
-        .unwrap_or(config.simulation.duration_ms);
-    let spikes = group_spike_stats(&file, &config, duration, window_ms).map_err(h5)?;
+    let (duration, complete, stop_reason) = o.outcome();
+    let mut spikes = Vec::new();
+    for name in o.spiking_populations()? {
+        let (t, id) = o.spikes(&name)?;
+        let size = o.config.populations.get(&name).map_or(0, |p| p.size as usize);
+        let pairs: Vec<(f64, u64)> = t.into_iter().zip(id).collect();
+        spikes.push(spike_stats(&name, size, duration, &pairs, window_ms));
+    }
     let mut traces = Vec::new();
-    if let Ok(report) = file.group("report") {
-        for pop in report.member_names().map_err(h5)? {
-            let g = report.group(&pop).map_err(h5)?;
-            for var in g.member_names().map_err(h5)? {
-                let data: Vec<f32> = g
-                    .dataset(&format!("{var}/data"))
-                    .and_then(|d| d.read_raw())
-                    .map_err(h5)?;
-                traces.push(trace_stats(&pop, &var, &data, bins));
-            }
-        }
+    for (pop, var) in o.trace_names()? {
+        traces.push(trace_stats(&pop, &var, &o.trace(&pop, &var)?.data, bins));
     }
     // Synapses written as equations: each variable's values at the end of the run.
     let mut synapses = Vec::new();
-    if let Ok(group) = file.group("synapses") {
-        for projection in group.member_names().map_err(h5)? {
-            let g = group.group(&projection).map_err(h5)?;
-            for var in g.member_names().map_err(h5)? {
-                if matches!(var.as_str(), "pre" | "post" | "lastupdate_step") {
-                    continue;
-                }
-                let data: Vec<f64> = g.dataset(&var).and_then(|d| d.read_raw()).map_err(h5)?;
-                let data: Vec<f32> = data.iter().map(|&x| x as f32).collect();
-                synapses.push(trace_stats(&projection, &var, &data, bins));
-            }
-        }
+    for (projection, var) in o.synapse_names()? {
+        let data: Vec<f32> = o.synapses(&projection, &var)?.0.iter().map(|&x| x as f32).collect();
+        synapses.push(trace_stats(&projection, &var, &data, bins));
     }
     if spikes.is_empty() && traces.is_empty() && synapses.is_empty() {
         return Err(Error::io(
-            path,
+            src.path,
             "holds no spikes and no traces: record some with [record] spikes or traces",
         ));
     }
-    let stop_reason = file
-        .attr("stop_reason")
-        .and_then(|a| a.read_scalar::<hdf5::types::VarLenUnicode>())
-        .map(|s| s.as_str().to_string())
-        .ok();
-    let complete = file
-        .attr("complete")
-        .and_then(|a| a.read_scalar::<bool>())
-        .unwrap_or(false);
     let incomplete = (!complete).then(|| {
         format!(
             "the run did not complete ({}): these statistics cover the {duration} ms it simulated",

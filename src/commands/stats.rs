@@ -1,5 +1,5 @@
 //! `ganglion stats`: spike and trace statistics of an output file; for a sweep's file, one
-//! row per instance (optionally as CSV).
+//! row per instance (optionally as CSV), or one instance's statistics with `--instance`.
 
 use std::path::PathBuf;
 
@@ -13,6 +13,9 @@ pub struct Args {
     /// Bins of the trace histograms.
     #[arg(long, default_value_t = 20)]
     pub bins: usize,
+    /// A sweep's file: the statistics of this instance alone, as a single run's.
+    #[arg(long)]
+    pub instance: Option<usize>,
     /// A sweep's file: also write its table (one row per instance) as CSV here.
     #[arg(long)]
     pub csv: Option<PathBuf>,
@@ -23,7 +26,7 @@ pub struct Args {
 
 pub fn run(args: Args) -> anyhow::Result<()> {
     use crate::sweep::table::SweepTable;
-    if SweepTable::is_sweep(&args.output) {
+    if args.instance.is_none() && SweepTable::is_sweep(&args.output) {
         if !(args.window_ms > 0.0 && args.window_ms.is_finite()) {
             anyhow::bail!("--window-ms must be a positive number of ms, got {}", args.window_ms);
         }
@@ -37,9 +40,10 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         return Ok(());
     }
     if args.csv.is_some() {
-        anyhow::bail!("--csv writes a sweep's table; {} is a single run's file", args.output.display());
+        anyhow::bail!("--csv writes a sweep's table; {} is a single run's file (or --instance names one run)", args.output.display());
     }
-    let stats = crate::stats::from_file(&args.output, args.window_ms, args.bins)?;
+    let src = crate::io::reader::Source { path: &args.output, instance: args.instance };
+    let stats = crate::stats::from_file(src, args.window_ms, args.bins)?;
     print!("{}", stats.report());
     Ok(())
 }

@@ -1,4 +1,5 @@
 pub mod hdf5;
 pub mod output;
+pub mod reader;
 pub mod sonata;
 pub mod stacked;
