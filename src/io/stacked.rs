@@ -45,6 +45,16 @@ pub fn samples(n_steps: u64, every: u64) -> usize {
     n_steps.div_ceil(every.max(1)) as usize
 }
 
+/// A trace's `data` [instances, rows, width] under `g`: one chunk per instance, so that its row
+/// is written in one piece; samples past an instance's end (it diverged, or never ran) stay NaN.
+pub fn create_trace_data(g: &hdf5::Group, instances: usize, rows: usize, width: usize) -> hdf5::Result<hdf5::Dataset> {
+    g.new_dataset::<f32>()
+        .chunk((1, rows.max(1), width.max(1)))
+        .fill_value(f32::NAN)
+        .shape((instances, rows, width))
+        .create("data")
+}
+
 /// Spikes per HDF5 chunk of the spike table.
 const SPIKE_CHUNK: usize = 1 << 16;
 
@@ -124,14 +134,7 @@ impl Sets {
             let mut data = Vec::new();
             for (&var, name) in t.variables.iter().zip(&t.names) {
                 let g = root.create_group(&format!("report/{group}/{name}"))?;
-                // One chunk per instance: its row is written in one piece. Samples past an
-                // instance's end (it diverged, or never ran) stay NaN.
-                let ds = g
-                    .new_dataset::<f32>()
-                    .chunk((1, rows.max(1), width.max(1)))
-                    .fill_value(f32::NAN)
-                    .shape((instances, rows, width))
-                    .create("data")?;
+                let ds = create_trace_data(&g, instances, rows, width)?;
                 str_attr(&ds, "units", &trace_units(net, t, var))?;
                 data.push(ds);
                 let mapping = g.create_group("mapping")?;

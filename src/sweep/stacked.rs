@@ -167,12 +167,7 @@ pub fn merge(parts: &[(hdf5::File, Vec<u64>)], out: &hdf5::File, total: usize) -
                 first.group(&format!("{at}/mapping"))?.copy_to(&g, "mapping")?;
                 let like = first.dataset(&format!("{at}/data"))?;
                 let (rows, width) = (like.shape()[1], like.shape()[2]);
-                let data = g
-                    .new_dataset::<f32>()
-                    .chunk((1, rows.max(1), width.max(1)))
-                    .fill_value(f32::NAN)
-                    .shape((total, rows, width))
-                    .create("data")?;
+                let data = crate::io::stacked::create_trace_data(&g, total, rows, width)?;
                 let units = crate::io::sonata::string_attr(&like, "units").unwrap_or_default();
                 str_attr(&data, "units", &units)?;
                 for (file, ks) in parts {
