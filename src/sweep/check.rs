@@ -43,7 +43,9 @@ pub fn describe(config: &Config, sweep: &Sweep, peak: u64) -> Result<String> {
         );
     }
     if config.output.sweep_layout == crate::config::SweepLayout::Stacked {
-        super::stacked::check(&configs, super::run::WHOLE_RUN_BYTES)?;
+        if let Some(first) = configs.first() {
+            super::stacked::check(first, &configs, 0, super::run::WHOLE_RUN_BYTES)?;
+        }
         let _ = writeln!(s, "  output: stacked, every instance a row of one set of datasets under /stacked");
     }
     let threads = rayon::current_num_threads();

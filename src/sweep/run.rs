@@ -90,8 +90,13 @@ pub fn run(req: &RunRequest, config: &Config, sweep: &Sweep, path: &Path) -> Res
     let range = req.slice.map_or(0..sweep.len(), |s| sweep.slice(s));
     let configs = instances::configs(config, sweep, range.clone())?;
     let stacked = config.output.sweep_layout == SweepLayout::Stacked;
-    if stacked {
-        super::stacked::check(&configs, WHOLE_RUN_BYTES)?;
+    if let (true, Some(own_first)) = (stacked, configs.first()) {
+        // Against the sweep's first instance, so that every slice's datasets have one shape.
+        let first = match range.start {
+            0 => None,
+            _ => Some(instances::configs(config, sweep, 0..1)?.remove(0)),
+        };
+        super::stacked::check(first.as_ref().unwrap_or(own_first), &configs, range.start, WHOLE_RUN_BYTES)?;
     }
     let gpu = on_gpu(config);
     // The CPU runs as many instances at once as it has threads; the GPU one.

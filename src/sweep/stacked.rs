@@ -13,11 +13,12 @@ use std::path::Path;
 const KEY: &str = "output.sweep_layout";
 
 /// Refuses, naming `output.sweep_layout`, a sweep whose instances the stacked layout cannot
-/// hold: instances that differ in sizes, duration, step or recording (each dataset has one
-/// shape), synaptic variables or model outputs (not stacked yet), or an instance recording
-/// more than `whole_run_bytes` (an instance is written whole).
-pub fn check(configs: &[Config], whole_run_bytes: u64) -> Result<()> {
-    let Some(first) = configs.first() else { return Ok(()) };
+/// hold: instances (`configs`, from instance `from` on) that differ from the sweep's first
+/// (`first`) in sizes,
+/// duration, step or recording (each dataset has one shape, in every slice, for `merge`),
+/// synaptic variables or model outputs (not stacked yet), or an instance recording more than
+/// `whole_run_bytes` (an instance is written whole).
+pub fn check(first: &Config, configs: &[Config], from: usize, whole_run_bytes: u64) -> Result<()> {
     let alike = |c: &Config| {
         let (a, b) = (crate::shape::Shape::from_config(first), crate::shape::Shape::from_config(c));
         let sizes = |s: &crate::shape::Shape| s.populations.iter().map(|p| p.size).collect::<Vec<_>>();
@@ -26,10 +27,10 @@ pub fn check(configs: &[Config], whole_run_bytes: u64) -> Result<()> {
             && a.dt_ms == b.dt_ms
             && toml::to_string(&first.record).ok() == toml::to_string(&c.record).ok()
     };
-    if let Some(k) = configs.iter().position(|c| !alike(c)) {
+    if let Some(i) = configs.iter().position(|c| !alike(c)) {
         return Err(Error::config(
             KEY,
-            format!("\"stacked\" needs every instance alike in sizes, duration, step and recording, and instance {k} is not: use \"instances\""),
+            format!("\"stacked\" needs every instance alike in sizes, duration, step and recording, and instance {} is not like instance 0: use \"instances\"", from + i),
         ));
     }
     let net = Network::build(first)?;

@@ -589,6 +589,11 @@ fn the_stacked_layout_holds_each_instance_as_its_group_does_and_its_slices_merge
         assert!(e.contains("output.sweep_layout") && e.contains("use \"instances\""), "{config}: {e}");
         assert!(!out.exists());
     }
+    // A slice whose own instances are alike but unlike the sweep's first: refused too, so
+    // that every slice merges.
+    let overrides = ["output.sweep_layout=\"stacked\"", "sweep.populations.hh.size=[2, 2, 3, 3]", "simulation.duration_ms=1"].map(String::from);
+    let e = app::run_any(&request(PAIR, &dir.path().join("refused.h5"), &overrides, Some(Slice { k: 2, m: 2 }))).unwrap_err().to_string();
+    assert!(e.contains("instance 2 is not like instance 0"), "{e}");
 }
 
 #[test]
