@@ -14,19 +14,17 @@ const KEY: &str = "output.sweep_layout";
 
 /// Refuses, naming `output.sweep_layout`, a sweep whose instances the stacked layout cannot
 /// hold: instances (`configs`, from instance `from` on) that differ from the sweep's first
-/// (`first`) in sizes,
-/// duration, step or recording (each dataset has one shape, in every slice, for `merge`),
-/// synaptic variables or model outputs (not stacked yet), or an instance recording more than
-/// `whole_run_bytes` (an instance is written whole).
+/// (`first`) in sizes, duration, step or recording (each dataset has one shape, in every
+/// slice, for `merge`), synaptic variables or model outputs (not stacked yet), or an instance
+/// recording more than `whole_run_bytes` (an instance is written whole).
 pub fn check(first: &Config, configs: &[Config], from: usize, whole_run_bytes: u64) -> Result<()> {
-    let alike = |c: &Config| {
-        let (a, b) = (crate::shape::Shape::from_config(first), crate::shape::Shape::from_config(c));
-        let sizes = |s: &crate::shape::Shape| s.populations.iter().map(|p| p.size).collect::<Vec<_>>();
-        sizes(&a) == sizes(&b)
-            && a.n_steps == b.n_steps
-            && a.dt_ms == b.dt_ms
-            && toml::to_string(&first.record).ok() == toml::to_string(&c.record).ok()
+    let shape = |c: &Config| {
+        let s = crate::shape::Shape::from_config(c);
+        let sizes: Vec<u64> = s.populations.iter().map(|p| p.size).collect();
+        (sizes, s.n_steps, s.dt_ms, toml::to_string(&c.record).ok())
     };
+    let theirs = shape(first);
+    let alike = |c: &Config| shape(c) == theirs;
     if let Some(i) = configs.iter().position(|c| !alike(c)) {
         return Err(Error::config(
             KEY,
