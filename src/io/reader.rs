@@ -3,6 +3,7 @@
 //! datasets), behind one set of calls.
 
 use crate::error::{Error, Result};
+use crate::io::sonata::string_attr;
 use std::path::Path;
 
 /// One recorded variable: sample times, the recorded neurons, row-major samples, and the
@@ -54,11 +55,7 @@ pub struct Output {
 pub fn open(src: Source) -> Result<Output> {
     let path = src.path;
     let (file, config) = crate::io::hdf5::open_output(path)?;
-    let mut config_name = file
-        .attr("config_name")
-        .and_then(|a| a.read_scalar::<hdf5::types::VarLenUnicode>())
-        .map(|s| s.as_str().to_string())
-        .unwrap_or_else(|_| path.display().to_string());
+    let mut config_name = string_attr(&file, "config_name").unwrap_or_else(|| path.display().to_string());
     let instances: Option<Vec<u64>> = file.dataset("sweep/instance").and_then(|d| d.read_raw()).ok();
     let (view, config) = match (src.instance, instances) {
         (None, None) => (View::At(String::new()), config),
@@ -143,10 +140,7 @@ impl Output {
                 (rows.ncols(), rows.into_iter().collect())
             }
         };
-        let units = ds
-            .attr("units")
-            .and_then(|a| a.read_scalar::<hdf5::types::VarLenUnicode>())
-            .map_or_else(|_| "1".to_string(), |u| u.as_str().to_string());
+        let units = string_attr(&ds, "units").unwrap_or_else(|| "1".into());
         let ids: Vec<u64> = self.h5(self
             .file
             .dataset(&format!("{at}/mapping/node_ids"))
@@ -173,10 +167,7 @@ impl Output {
                 ))
             })?;
         let values: Vec<f64> = self.h5(ds.read_raw())?;
-        let units = ds
-            .attr("units")
-            .and_then(|a| a.read_scalar::<hdf5::types::VarLenUnicode>())
-            .map_or_else(|_| "1".to_string(), |u| u.as_str().to_string());
+        let units = string_attr(&ds, "units").unwrap_or_else(|| "1".into());
         Ok((values, units))
     }
 
@@ -243,7 +234,7 @@ impl Output {
         let Ok(root) = root else { return (self.config.simulation.duration_ms, false, None) };
         let simulated = root.attr("simulated_ms").and_then(|a| a.read_scalar::<f64>()).unwrap_or(self.config.simulation.duration_ms);
         let complete = root.attr("complete").and_then(|a| a.read_scalar::<bool>()).unwrap_or(false);
-        let reason = crate::io::sonata::string_attr(&root, "stop_reason");
+        let reason = string_attr(&root, "stop_reason");
         (simulated, complete, reason)
     }
 
