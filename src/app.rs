@@ -312,9 +312,12 @@ fn check_gpu(config: &Config, shape: &Shape, plan: &RecordPlan, chunk: u64) -> R
         let adapter = gpu::context::choose_adapter(sim.adapter.as_deref())?;
         Some((adapter.get_info().name, options.limits(&adapter.limits())))
     } else if options.max_binding_bytes.is_some() || options.memory_bytes.is_some() {
+        // Only the binding and the memory are declared: the count of storage bindings is
+        // left to the device (thousands on discrete GPUs' Vulkan drivers).
         let unbounded = wgpu::Limits {
             max_storage_buffer_binding_size: u64::MAX,
             max_buffer_size: u64::MAX,
+            max_storage_buffers_per_shader_stage: u32::MAX,
             ..wgpu::Limits::default()
         };
         Some(("the declared device".to_string(), options.limits(&unbounded)))
@@ -356,8 +359,9 @@ fn check_gpu(config: &Config, shape: &Shape, plan: &RecordPlan, chunk: u64) -> R
     );
     if let Some((name, limits)) = &device {
         gpu::preflight::check(shape, coupling, limits, name)?;
-        // Matrices are cut by whole rows, states by whole variables, the event-driven g and
-        // rings by whole projections.
+        // Matrices are cut by whole rows, states by whole variables or, past one variable per
+        // binding, every per-neuron array by ranges of neurons, the event-driven g and rings
+        // by whole projections.
         let cut = |by: &str, what: &str| -> String {
             let listed: Vec<String> = buffers
                 .iter()
@@ -372,10 +376,11 @@ fn check_gpu(config: &Config, shape: &Shape, plan: &RecordPlan, chunk: u64) -> R
         };
         let _ = writeln!(
             s,
-            "  GPU limits: every buffer binds on {name} (at most {} each){}{}{}",
+            "  GPU limits: every buffer binds on {name} (at most {} each){}{}{}{}",
             human_bytes(binding_limit),
             cut("rows", "cut into parts by whole"),
             cut("variables", "states cut into parts of whole"),
+            cut("neurons", "per-neuron arrays cut into ranges of"),
             cut("projections", "event-driven g and rings cut into parts of whole"),
         );
         if let Some(memory) = options.memory_bytes {

@@ -219,7 +219,7 @@ pub fn validate(
         config.simulation.adapter.as_deref(),
         crate::backend::gpu::GpuOptions::of(&config.simulation),
     )?;
-    let mut cpu = cpu::create(&net, cpu_precision);
+    let mut cpu = cpu::create(&net, cpu_precision)?;
     let chunk = chunk_steps(&net, &plan, config.simulation.chunk_steps);
     let mut spikes = vec![(Vec::new(), Vec::new()); net.populations.len()];
     let mut max_dv = vec![Vec::with_capacity(net.n_steps as usize); net.populations.len()];

@@ -62,7 +62,12 @@ impl ProjectionData {
     /// Its synapses: an event-driven projection's counted by source (a procedural one has
     /// rows by source only); a shared matrix's block counted once per instance.
     pub fn n_synapses(&self) -> usize {
-        let stored = self.event.as_ref().map_or(self.csr.n_synapses(), |e| e.by_source.n_synapses());
+        let rows = self.event.as_ref().map_or(&self.csr, |e| &e.by_source);
+        // A procedural matrix's pointers are kept modulo 2^32.
+        let stored = match self.procedural {
+            Some(_) => crate::procedural::synapses(&rows.row_ptr) as usize,
+            None => rows.n_synapses(),
+        };
         stored * self.blocks
     }
 

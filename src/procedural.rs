@@ -208,9 +208,12 @@ impl ProceduralRows {
             .map(|w| w.draw(philox4x32_10([row, self.projection, j, WEIGHT_STREAM], self.seed_key)))
     }
 
-    /// The row pointers of `n_rows` rows of `k` sources each (`fixed_indegree`).
+    /// The row pointers of `n_rows` rows of `k` sources each (`fixed_indegree`). A procedural
+    /// matrix's pointers are kept modulo 2^32: a row's length is the difference of its two
+    /// (in u32 arithmetic, as the shaders take it), so that a projection may hold more than
+    /// 2^32 synapses where it stores none.
     pub fn fixed_lengths(n_rows: usize, k: u32) -> Vec<u32> {
-        (0..=n_rows as u32).map(|r| r * k).collect()
+        (0..=n_rows as u32).map(|r| r.wrapping_mul(k)).collect()
     }
 
     /// The row pointers of `n_rows` rows each holding every available source with probability
@@ -230,12 +233,13 @@ impl ProceduralRows {
         let mut row_ptr = Vec::with_capacity(n_rows + 1);
         row_ptr.push(0u32);
         for len in lengths {
-            row_ptr.push(row_ptr.last().unwrap() + len);
+            row_ptr.push(row_ptr.last().unwrap().wrapping_add(len));
         }
         row_ptr
     }
 
-    /// The stored matrix of these rows, in the order they are drawn (what the CPU reference
+    /// The stored matrix of these rows (`synapses(row_ptr)` must fit 32 bits: `cpu::create`
+    /// refuses more), in the order they are drawn (what the CPU reference
     /// sums over, in that order), with their drawn weights, or `weight` for all.
     pub fn materialize(&self, row_ptr: &[u32], weight: f64) -> Csr {
         let n_rows = row_ptr.len() - 1;
@@ -275,9 +279,21 @@ impl ProceduralRows {
     }
 }
 
+/// The synapses of procedural rows with pointers `row_ptr` (kept modulo 2^32).
+pub fn synapses(row_ptr: &[u32]) -> u64 {
+    row_ptr.windows(2).map(|w| u64::from(w[1].wrapping_sub(w[0]))).sum()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn pointers_are_kept_modulo_2_32_and_count_every_synapse() {
+        let ptr = ProceduralRows::fixed_lengths(3, 1 << 31);
+        assert_eq!(ptr, vec![0, 1 << 31, 0, 1 << 31]);
+        assert_eq!(synapses(&ptr), 3 << 31);
+    }
 
     fn rows(n_cols: u32, skip_diagonal: bool) -> ProceduralRows {
         ProceduralRows {

@@ -243,6 +243,7 @@ pub fn run(req: &ScaleRequest) -> Result<Vec<ScaleRow>> {
                     | Error::BufferTooLarge { .. }
                     | Error::TooManyEventProjections { .. }
                     | Error::TooManyPopulations { .. }
+                    | Error::GpuMemory { .. }
                     | Error::Gpu(_)),
                 ) => rows.push(unmeasured_row(
                     &config_name,

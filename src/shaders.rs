@@ -20,6 +20,7 @@ modules!(
     "common/philox_check",
     "common/step_info",
     "common/state",
+    "common/neuron_arrays",
     "common/neuron_common",
     "common/instances",
     "common/record",
@@ -37,6 +38,7 @@ modules!(
     "synapses/exp_propagate",
     "synapses/procedural",
     "synapses/graded_synapse",
+    "synapses/graded_arrays",
     "synapses/graded_coupling",
     "synapses/graded_blocked",
 );

@@ -1,7 +1,7 @@
-// requires: common/philox common/step_info synapses/exp_synapse common/state synapses/event_inputs
+// requires: common/philox common/step_info synapses/exp_synapse common/state common/neuron_arrays synapses/event_inputs
 // What every neuron kernel shares (after step_info.wgsl and exp_synapse.wgsl): the per-step
-// slot, the synaptic-input buffers (the state is common/state.wgsl's), the delivery of event-driven synapses, spike
-// output and divergence flags. Prepended (after philox.wgsl) to each model's shader, which
+// slot, the delivery of event-driven synapses, spike output and divergence flags (the state is
+// common/state.wgsl's, the synaptic-input words and spike flags common/neuron_arrays.wgsl's). Prepended (after philox.wgsl) to each model's shader, which
 // declares its own `Params` (read through common/instances.wgsl).
 
 // What every model's update needs to know of its population besides the model's own
@@ -19,17 +19,10 @@ struct PopulationInfo {
 
 @group(0) @binding(11) var<uniform> population: PopulationInfo;
 
-// I_syn(V) = syn_i0 − syn_g·V of the graded projections, gathered by the coupling kernels for
-// this step (zero where none targets the population); with the delivery separate, the
-// event-driven inputs added by `deliver_inputs`.
-@group(0) @binding(3) var<storage, read_write> syn_g: array<f32>;
-@group(0) @binding(4) var<storage, read_write> syn_i0: array<f32>;
 // spikes[0] is the count; then pairs (population << 24 | step_in_chunk, neuron).
 @group(0) @binding(5) var<storage, read_write> spikes: array<atomic<u32>>;
 // Per population: first step in the chunk with a non-finite V, lowest such neuron.
 @group(0) @binding(6) var<storage, read_write> status: array<atomic<u32>>;
-// 1 where the neuron spiked in this step: read by the event-driven synapses.
-@group(0) @binding(7) var<storage, read_write> spiked: array<u32>;
 // The event-driven projections into this population (the network's shared g and ring
 // buffers are synapses/event_inputs.wgsl's; see exp_synapse.wgsl).
 @group(0) @binding(8) var<storage, read> inputs: EventList;
@@ -63,13 +56,13 @@ override DELIVER_IN_UPDATE: bool = true;
 // The graded inputs, then each event-driven projection's in config order (the CPU's order).
 fn gathered_input(i: u32) -> SynInput {
     if (!DELIVER_IN_UPDATE) {
-        return SynInput(syn_g[i], syn_i0[i]);
+        return graded_input(i);
     }
-    return deliver_events(i, SynInput(syn_g[i], syn_i0[i]));
+    return deliver_events(i, graded_input(i));
 }
 
 // The delivery as a dispatch of its own, before the update: the same sum as gathered_input's,
-// left in syn_g and syn_i0 for the update to read. Where no graded projection wrote them
+// left in the input words for the update to read. Where no graded projection wrote them
 // this step, it starts from zero.
 @compute @workgroup_size(256)
 fn deliver_inputs(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
@@ -79,11 +72,9 @@ fn deliver_inputs(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_wo
     }
     var graded = SynInput(0.0, 0.0);
     if (inputs.graded_inputs != 0u) {
-        graded = SynInput(syn_g[i], syn_i0[i]);
+        graded = graded_input(i);
     }
-    let syn = deliver_events(i, graded);
-    syn_g[i] = syn.g;
-    syn_i0[i] = syn.i0;
+    set_graded_input(i, deliver_events(i, graded));
 }
 
 // exp_synapse::deliver for every event-driven projection into this population: the step's
@@ -112,7 +103,7 @@ fn current(syn: SynInput, v: f32) -> f32 {
 }
 
 fn emit_spike(pop_index: u32, record: u32, i: u32, fired: bool) {
-    spiked[i] = select(0u, 1u, fired);
+    set_spiked(0u, i, select(0u, 1u, fired));
     if (fired && record != 0u) {
         let slot = atomicAdd(&spikes[0], 1u);
         let capacity = (arrayLength(&spikes) - 1u) / 2u;

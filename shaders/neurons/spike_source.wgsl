@@ -21,7 +21,6 @@ fn update_neurons(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_wo
     // A batch's instances share one schedule (the sweep merges only alike ones): rows by the
     // neuron's index within its instance.
     let own = enter_instance(i);
-    let n_all = population.n;
     var local = step_info.step_lo;
     var next = u32(state_at(NEXT, i));
     if (p.period_steps > 0u) {
@@ -40,7 +39,7 @@ fn update_neurons(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_wo
     }
     set_state(NEXT, i, f32(next));
     // The spike ring the synapses written as equations read (one slot without them).
-    spiked[ring_slot(step_info, 0u, population.spike_slots) * n_all + i] = select(0u, 1u, fired);
+    set_spiked(ring_slot(step_info, 0u, population.spike_slots), i, select(0u, 1u, fired));
     if (fired && population.record_spikes != 0u) {
         let at = atomicAdd(&spikes[0], 1u);
         let capacity = (arrayLength(&spikes) - 1u) / 2u;

@@ -1,4 +1,4 @@
-// requires: synapses/graded_synapse
+// requires: synapses/graded_synapse synapses/graded_arrays
 // The graded synapse's input to each target neuron: the WGSL twin of the graded branch of
 // CpuBackend::gather_synaptic_input and graded::conductance.
 //   couple:       one thread per target row of the CSR matrix, summed in column order, as on
@@ -11,25 +11,15 @@
 @group(0) @binding(1) var<storage, read> row_ptr: array<u32>;
 @group(0) @binding(2) var<storage, read> col_idx: array<u32>;
 @group(0) @binding(3) var<storage, read> weights: array<f32>;
-// The source population's state; S is its variable `coupling.activation`.
-@group(0) @binding(4) var<storage, read> source_state: array<f32>;
-@group(0) @binding(5) var<storage, read_write> syn_g: array<f32>;
-@group(0) @binding(6) var<storage, read_write> syn_i0: array<f32>;
-
-fn presynaptic_s(index: u32) -> f32 {
-    return source_state[index];
-}
+// The source's S and the target's input words at 4, 5 and 6: synapses/graded_arrays.wgsl.
 
 fn add_input(i: u32, sum_es: f32) {
     let g = conductance(coupling.w, sum_es);
-    var g_sum = 0.0;
-    var i0_sum = 0.0;
+    var sums = vec2<f32>(0.0, 0.0);
     if (coupling.accumulate != 0u) {
-        g_sum = syn_g[i];
-        i0_sum = syn_i0[i];
+        sums = input_sums(i);
     }
-    syn_g[i] = g_sum + g;
-    syn_i0[i] = i0_sum + g * coupling.v_rev;
+    set_input_sums(i, sums.x + g, sums.y + g * coupling.v_rev);
 }
 
 @compute @workgroup_size(256)

@@ -82,8 +82,9 @@ fn row_key(k: u32) -> vec2<u32> {
     return vec2<u32>(coupling.seed_lo, coupling.seed_hi);
 }
 
-// The permutation of the procedural row `at` names (the matrix is whole: never cut into
-// parts), over one instance's sources.
+// The permutation of the procedural row `at` names, keyed by its row in the whole matrix (a
+// matrix whose row pointers exceed a binding is cut into parts of whole rows), over one
+// instance's sources.
 fn row_permutation(at: RowAt) -> RowPermutation {
     return procedural_row(
         row_key(at.instance),

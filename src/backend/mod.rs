@@ -71,7 +71,7 @@ pub struct BackendOptions {
 /// The GPU backend sizes its recording buffers for `plan`, which `run_chunk` must then be given.
 pub fn create(net: &Network, plan: &RecordPlan, opts: &BackendOptions) -> Result<Box<dyn Backend>> {
     match opts.choice {
-        BackendChoice::Cpu => Ok(cpu::create(net, opts.precision)),
+        BackendChoice::Cpu => cpu::create(net, opts.precision),
         BackendChoice::Gpu => Ok(Box::new(gpu::GpuBackend::with_options(
             net,
             plan,
@@ -82,14 +82,14 @@ pub fn create(net: &Network, plan: &RecordPlan, opts: &BackendOptions) -> Result
             if opts.adapter.is_none() && !gpu::context::hardware_adapter_present() =>
         {
             eprintln!("note: no hardware GPU adapter (software devices are slower than the CPU backend); running on the CPU reference backend, --backend gpu forces the GPU");
-            Ok(cpu::create(net, opts.precision))
+            cpu::create(net, opts.precision)
         }
         BackendChoice::Auto => {
             match gpu::GpuBackend::with_options(net, plan, opts.adapter.as_deref(), opts.gpu) {
                 Ok(b) => Ok(Box::new(b)),
                 Err(e) => {
                     eprintln!("note: no usable GPU ({e}); running on the CPU reference backend");
-                    Ok(cpu::create(net, opts.precision))
+                    cpu::create(net, opts.precision)
                 }
             }
         }

@@ -389,14 +389,13 @@ fn update_neurons(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_wo
     if (i >= population.n) {{
         return;
     }}
-    let n_all = population.n;
     let local = enter_instance(i);
     let t = step_time();
 {loads}{update}{threshold_lets}    var fired = {threshold} != 0.0;
     if (fired) {{
 {on_spike}    }}
 {stores}    check_finite(population.index, i, x_{first});
-    spiked[spike_slot() * n_all + i] = select(0u, 1u, fired);
+    set_spiked(spike_slot(), i, select(0u, 1u, fired));
     if (fired && population.record_spikes != 0u) {{
         let at = atomicAdd(&spikes[0], 1u);
         let capacity = (arrayLength(&spikes) - 1u) / 2u;
@@ -413,9 +412,8 @@ fn reset_neurons(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_wor
     if (i >= population.n) {{
         return;
     }}
-    let n_all = population.n;
     let local = enter_instance(i);
-    if (spiked[spike_slot() * n_all + i] == 0u) {{
+    if (spiked_at(spike_slot(), i) == 0u) {{
         return;
     }}
     let t = step_time();

@@ -539,11 +539,17 @@ fn buffers_beyond_the_binding_limit_are_refused_with_size_and_limit() {
 
 #[test]
 fn a_network_that_does_not_fit_the_device_is_refused_before_running() {
-    // A state is cut into parts of whole variables, so what cannot fit is one variable past
-    // the binding: bindings capped at 1 MiB, as a device with that limit would have.
+    // Every per-neuron array is cut to fit a binding, so what cannot fit is one event-driven
+    // projection's g (4 bytes per target) past it: bindings capped at 1 MiB, as a device with
+    // that limit would have, and a projection onto 263k neurons.
     let limit = 1 << 20;
     let size = limit / 4 + 1024;
-    let text = format!("[simulation]\ndt_ms = 0.01\nduration_ms = 0.01\n[populations.big]\nmodel = \"hh\"\nsize = {size}\n");
+    let text = format!(
+        "[simulation]\ndt_ms = 0.01\nduration_ms = 0.01\n[populations.big]\nmodel = \"hh\"\nsize = {size}\n\
+         [populations.small]\nmodel = \"hh\"\nsize = 10\n\
+         [projections.in]\nsource = \"small\"\ntarget = \"big\"\nsynapse = \"exp_cond\"\n\
+         params = {{ tau_ms = 5.0, e_rev = 0.0 }}\nconnectivity = {{ rule = \"fixed_indegree\", k = 1 }}\n"
+    );
     let (_, net) = parsed(&text, &[]);
     let options = GpuOptions { max_binding_bytes: Some(limit), ..Default::default() };
     let err = GpuBackend::with_options(&net, &RecordPlan::none(&net), None, options)
@@ -551,10 +557,15 @@ fn a_network_that_does_not_fit_the_device_is_refused_before_running() {
         .expect("must be refused");
     assert!(
         matches!(&err, Error::BufferTooLarge { label, bytes, limit: l, .. }
-            if label == "big.state" && *l == limit && *bytes == size * 5 * 4),
+            if label == "events.g" && *l == limit && *bytes == size * 4),
         "{err:?}"
     );
-    assert!(err.to_string().contains("one variable (4 bytes per neuron) must fit a binding"), "{err}");
+    assert!(err.to_string().contains("one projection's (4 bytes per target neuron"), "{err}");
+    // Without the projection the population runs, its arrays in ranges of neurons.
+    let (_, alone) = parsed(&text, &["projections={}"]);
+    let mut gpu = GpuBackend::with_options(&alone, &RecordPlan::none(&alone), None, options).unwrap();
+    assert_eq!(gpu.state_parts(), vec![10, 1]);
+    run_in_memory(&alone, &mut gpu, &RecordPlan::none(&alone));
 }
 
 #[test]

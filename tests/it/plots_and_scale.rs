@@ -170,12 +170,11 @@ fn a_scale_study_writes_its_csv_and_its_plot() {
 
 #[test]
 fn sizes_that_do_not_fit_are_reported_not_crashed_on() {
-    // One state variable past bindings capped at 1 MiB (a state is cut into parts of whole
-    // variables, so a smaller one would fit).
+    // 263k HH neurons (8.4 MB of GPU buffers) on a GPU declared to have 1 MiB.
     let too_big_for_gpu = (1 << 20) / 4 + 1024;
     let req = ScaleRequest {
         config: repo_path("configs/hh_pair.toml"),
-        overrides: vec!["projections={}".into(), "record={}".into(), "simulation.gpu_max_binding_mib=1".into()],
+        overrides: vec!["projections={}".into(), "record={}".into(), "simulation.gpu_memory_gib=0.001".into()],
         population: Some("hh".into()),
         sizes: vec![too_big_for_gpu],
         backends: vec![BackendChoice::Gpu],
@@ -185,7 +184,7 @@ fn sizes_that_do_not_fit_are_reported_not_crashed_on() {
     };
     let rows = scale::run(&req).unwrap();
     assert!(
-        rows[0].status.starts_with("does not fit") && rows[0].status.contains("binds at most"),
+        rows[0].status.starts_with("does not fit") && rows[0].status.contains("simulation.gpu_memory_gib"),
         "{:?}",
         rows[0].status
     );

@@ -299,8 +299,8 @@ fn drawn_rows_under_capped_bindings_equal_them_uncapped() {
         assert!(a.spikes[p].len() > 100, "population {p} fires");
         assert!(a.spikes[p] == b.spikes[p], "population {p}: capped vs whole");
     }
-    // The graded ring drawn, next to a binding cap: its rows are never cut, and nothing
-    // changes under any kernel that draws them.
+    // The graded ring drawn, next to a binding cap its row pointers fit: one dispatch, and
+    // nothing changes under any kernel that draws them (cut past it: tests/it/split.rs).
     let net = network(RULES[0], 2.0);
     let plan = RecordPlan::all_spikes(&net);
     for coupling in [GpuCoupling::FusedLanes, GpuCoupling::ThreadPerRow] {
@@ -311,4 +311,32 @@ fn drawn_rows_under_capped_bindings_equal_them_uncapped() {
         let b = run_in_memory(&net, &mut cut, &plan);
         assert_eq!(a.spikes, b.spikes, "{coupling:?}");
     }
+}
+
+#[test]
+fn more_drawn_synapses_than_32_bits_index_are_refused_by_the_cpu_reference_only() {
+    // 66000 LIF neurons each reaching 99 % of them: 4.3e9 synapses, past 2^32. Their row
+    // pointers are kept modulo 2^32 (the GPU draws every row from them alone), but the CPU
+    // reference stores the rows it draws: it refuses them, naming the projection.
+    let text = r#"
+[simulation]
+dt_ms = 0.1
+duration_ms = 1.0
+
+[populations.a]
+model = "lif"
+size = 66000
+
+[projections.aa]
+source = "a"
+target = "a"
+synapse = "exp_curr"
+params = { tau_ms = 2.0 }
+connectivity = { rule = "fixed_probability", p = 0.99, procedural = true }
+"#;
+    let (_, net) = parsed(text, &[]);
+    let synapses = net.projections[0].n_synapses() as u64;
+    assert!(synapses > u64::from(u32::MAX) && synapses < 4_400_000_000, "{synapses}");
+    let e = ganglion::backend::cpu::create(&net, ganglion::config::Precision::F32).err().expect("refused");
+    assert!(e.to_string().contains("projection `aa`") && e.to_string().contains("32-bit"), "{e}");
 }

@@ -164,7 +164,9 @@ fn check_accepts_20m_hh_neurons_on_an_h100s_limits_and_refuses_what_exceeds_its_
         "{err}"
     );
     // Procedural, 200M neurons: the state (3.7 GiB) in three parts of whole variables; at
-    // 600M one variable (2.2 GiB) no longer fits a binding.
+    // 600M one variable (2.2 GiB) no longer fits a binding, and every per-neuron array is cut
+    // into ranges of neurons (the row pointers by whole rows); at 2e9 neurons (2e11 synapses)
+    // 67 GiB; at 2.5e9 the buffers exceed the memory.
     let procedural = |n: &str| {
         ganglion_cmd()
             .args(["check", "configs/hh_bench.toml", "--set", &format!("populations.hh.size={n}")])
@@ -176,9 +178,19 @@ fn check_accepts_20m_hh_neurons_on_an_h100s_limits_and_refuses_what_exceeds_its_
     let cut = procedural("200000000");
     let text = String::from_utf8_lossy(&cut.stdout);
     assert!(text.contains("states cut into parts of whole variables: `hh.state` 3"), "{text}");
-    let refused = procedural("600000000");
+    let ranges = procedural("600000000");
+    let text = String::from_utf8_lossy(&ranges.stdout);
+    assert!(text.contains("cut into parts by whole rows: `hh_hh.row_ptr` 2"), "{text}");
+    assert!(
+        text.contains("per-neuron arrays cut into ranges of neurons: `hh.state` 10, `hh.syn_g` 2, `hh.syn_i0` 2, `hh.spiked` 2"),
+        "{text}"
+    );
+    let largest = procedural("2000000000");
+    let text = String::from_utf8_lossy(&largest.stdout);
+    assert!(text.contains("GPU memory: 67.1 GiB of 80.0 GiB"), "{text}");
+    let refused = procedural("2500000000");
     let err = String::from_utf8_lossy(&refused.stderr);
-    assert!(err.contains("buffer `hh.state` needs 11.2 GiB") && err.contains("one variable"), "{err}");
+    assert!(err.contains("its buffers need 83.8 GiB") && err.contains("the largest is `hh.state`"), "{err}");
     // COBAHH with 80 synapses per neuron at 150M neurons: the rings (4.5 GiB) in two parts of
     // whole projections; at 375M (300M excitatory) one projection's rings exceed a binding.
     let cobahh = |exc: u64| {
@@ -267,6 +279,72 @@ fn states_cut_into_parts_of_whole_variables_equal_the_whole_state() {
     // The saccade model's nine variables of 10 trials, two per binding.
     let (_, saccade) = shipped("ofc_saccade.toml", &[]);
     assert_cut_state_changes_nothing("saccade", &saccade, GpuCoupling::Auto, 80, &[5]);
+}
+
+#[test]
+fn arrays_cut_within_a_variable_equal_the_whole_network() {
+    // The HH ring (1000 neurons, K = 10) in bindings of 1600 bytes: every variable, the
+    // input words and the spike flags in ranges of 400, 400 and 200 neurons (the state in
+    // 15 parts), S read from each range by the coupling, the row pointers and columns in
+    // parts of whole rows; under each kernel that is not fused.
+    let ring = hh_ring_from_random_states(&["simulation.duration_ms=2", "projections.hh_hh.connectivity.k=10"], 4);
+    for coupling in [GpuCoupling::ThreadPerRow, GpuCoupling::LanesPerRow, GpuCoupling::Blocked] {
+        assert_cut_state_changes_nothing(&format!("hh ring in ranges, {coupling:?}"), &ring, coupling, 1600, &[15]);
+    }
+    // Procedural rows, their row pointers in parts of whole rows.
+    let procedural = hh_ring_from_random_states(
+        &["simulation.duration_ms=2", "projections.hh_hh.connectivity.k=10", "projections.hh_hh.connectivity.procedural=true"],
+        4,
+    );
+    assert_cut_state_changes_nothing("procedural hh ring in ranges", &procedural, GpuCoupling::ThreadPerRow, 1600, &[15]);
+    let cut = gpu_backend_capped(&procedural, &RecordPlan::none(&procedural), GpuCoupling::ThreadPerRow, Some(1600));
+    assert_eq!(cut.matrix_dispatches().0, 3, "1001 row pointers in parts of 399 rows");
+    // The noisy LIF (V and the refractory count) in four ranges of 250, and the LIF written
+    // as equations (its reset reads the spike flags of its range).
+    let (_, lif) = shipped("lif_noisy_1k.toml", &["simulation.duration_ms=20"]);
+    assert_cut_state_changes_nothing("lif in ranges", &lif, GpuCoupling::Auto, 1000, &[8]);
+    let (_, equations) = shipped(
+        "equations/lif_tutorial.toml",
+        &["populations.lif.size=1000", "simulation.duration_ms=30", "simulation.precision=\"f32\""],
+    );
+    let n_vars = equations.populations[0].init.len();
+    assert_cut_state_changes_nothing("lif as equations in ranges", &equations, GpuCoupling::Auto, 1000, &[4 * n_vars]);
+}
+
+#[test]
+fn a_population_cut_within_a_variable_refuses_the_synapses_that_need_its_spike_flags_whole() {
+    // 1000 LIF drivers (in ranges of 500 in bindings of 2000 bytes) onto 10 targets through
+    // an event-driven projection, whose propagation reads the drivers' spike flags: refused
+    // naming the projection and its source.
+    let text = r#"
+[simulation]
+dt_ms = 0.1
+duration_ms = 1.0
+
+[populations.drive]
+model = "lif"
+size = 1000
+
+[populations.target]
+model = "lif"
+size = 10
+
+[projections.link]
+source = "drive"
+target = "target"
+synapse = "exp_curr"
+params = { tau_ms = 2.0 }
+connectivity = { rule = "fixed_indegree", k = 5 }
+"#;
+    let (_, net) = parsed(text, &[]);
+    let plan = RecordPlan::none(&net);
+    let options = ganglion::backend::gpu::GpuOptions {
+        max_binding_bytes: Some(2000),
+        ..Default::default()
+    };
+    let e = GpuBackend::with_options(&net, &plan, None, options).err().expect("refused");
+    let text = e.to_string();
+    assert!(text.contains("projection `link`: its source `drive` has 1000 neurons") && text.contains("ranges of neurons"), "{text}");
 }
 
 #[test]

@@ -110,11 +110,24 @@ pub struct CpuBackend<F> {
     syn: Vec<Vec<SynInput<F>>>,
 }
 
-pub fn create(net: &Network, precision: Precision) -> Box<dyn Backend> {
-    match precision {
+/// The CPU reference for `net` in `precision`; refused where a procedural projection holds
+/// more synapses than the stored matrix it draws them into can index (32 bits).
+pub fn create(net: &Network, precision: Precision) -> crate::error::Result<Box<dyn Backend>> {
+    for p in net.projections.iter().filter(|p| p.procedural.is_some()) {
+        let rows = p.event.as_ref().map_or(&p.csr, |e| &e.by_source);
+        let synapses = crate::procedural::synapses(&rows.row_ptr);
+        if synapses > u64::from(u32::MAX) {
+            return Err(crate::error::Error::TooLarge(format!(
+                "projection `{}`: {synapses} procedural synapses, but the CPU reference draws them into a stored matrix of at most {} (32-bit indices); run it on the GPU, which draws them every step",
+                p.name,
+                u32::MAX
+            )));
+        }
+    }
+    Ok(match precision {
         Precision::F64 => Box::new(CpuBackend::<f64>::new(net)),
         Precision::F32 => Box::new(CpuBackend::<f32>::new(net)),
-    }
+    })
 }
 
 fn par_or_seq<T: Send, I: Fn((usize, &mut T)) + Sync + Send>(items: &mut [T], f: I) {

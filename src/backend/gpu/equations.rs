@@ -65,7 +65,7 @@ pub(crate) fn build(
     shared: &Shared,
     net: &Network,
     populations: &[PopulationBuffers],
-    spiked: &[wgpu::Buffer],
+    spiked: &[&wgpu::Buffer],
     binding_limit: u64,
 ) -> Result<EquationSynapses> {
     let mut out = EquationSynapses {

@@ -286,7 +286,7 @@ pub(crate) fn propagations(
     kernels: &Kernels,
     shared: &Shared,
     net: &Network,
-    spiked: &[wgpu::Buffer],
+    spiked: &[&wgpu::Buffer],
 ) -> Vec<PropagateDispatch> {
     let mut propagations = Vec::new();
     for part in &shared.events.parts {

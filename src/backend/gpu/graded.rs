@@ -4,7 +4,7 @@
 
 use super::blocked;
 use super::context::{dispatch_size, fold_groups, GpuContext};
-use super::kernels::{self, CouplingParamsGpu, Kernels};
+use super::kernels::{self, CouplingParamsGpu, Kernel, Kernels};
 use super::populations::PopulationBuffers;
 use crate::config::{GpuCoupling, SynapseModel};
 use crate::connectivity::{Csr, Weights};
@@ -17,6 +17,9 @@ use crate::procedural::{ProceduralRows, WeightDrawGpu};
 
 /// A graded projection's coupling dispatch (none when the coupling is fused).
 pub struct CouplingDispatch {
+    /// Its kernel and, for `blocked`, the second pass (`Kernels::coupling_in_ranges`).
+    pub kernel: Kernel,
+    pub finish: Option<Kernel>,
     /// Workgroups of the coupling kernel (of its first pass for `blocked`).
     pub groups: (u32, u32),
     /// Rows: threads of `blocked`'s second pass (every instance's, where a batch's instances
@@ -232,7 +235,7 @@ pub fn couplings(
     coupling: GpuCoupling,
     binding_limit: u64,
     populations: &[PopulationBuffers],
-    inputs: &[(wgpu::Buffer, wgpu::Buffer)],
+    inputs: &[(Vec<wgpu::Buffer>, Vec<wgpu::Buffer>)],
 ) -> Result<Vec<CouplingDispatch>> {
     let mut couplings = Vec::new();
     if coupling.is_fused() {
@@ -254,8 +257,14 @@ pub fn couplings(
             }
         });
         let csr = whole.as_ref().unwrap_or(&p.csr);
-        // S in the part of a cut state that holds it.
-        let (source_state, activation) = populations[p.source].block(activation);
+        // S in the part of a cut state that holds it, or in its ranges of neurons, bound alone.
+        let (source_s, activation) = populations[p.source].block(activation);
+        let (kernel, finish) = kernels.coupling_in_ranges(
+            ctx,
+            coupling,
+            populations[p.source].parts.state.chunks,
+            populations[p.target].parts.state.chunks,
+        )?;
         let g = Graded {
             params,
             activation,
@@ -267,23 +276,18 @@ pub fn couplings(
         let (syn_g, syn_i0) = &inputs[p.target];
         for (label, rows) in row_parts(&p.name, csr, g.procedural.is_some(), binding_limit)? {
             let n_rows = g.threads(&rows);
-            let (b, kernel, groups) = match &kernels.coupling_blocked {
+            let (b, groups) = match &kernels.coupling_blocked {
                 Some(blocked) => {
                     let geo = blocked.geometry;
                     let parts = geo.n_parts(rows.len(), csr.n_cols);
                     let groups = fold_groups((geo.n_groups(rows.len()) * parts) as u32);
-                    let b = GradedBuffers::blocked(ctx, &label, csr, rows, g, accumulate, geo, parts)?;
-                    (b, &blocked.couple, groups)
+                    (GradedBuffers::blocked(ctx, &label, csr, rows, g, accumulate, geo, parts)?, groups)
                 }
                 None => {
                     let b = GradedBuffers::part(ctx, &label, csr, rows, g, accumulate)?;
                     match coupling {
-                        GpuCoupling::LanesPerRow => (
-                            b,
-                            &kernels.coupling_lanes,
-                            fold_groups(n_rows.div_ceil(kernels::ROWS_PER_LANE_GROUP)),
-                        ),
-                        _ => (b, &kernels.coupling, dispatch_size(n_rows)),
+                        GpuCoupling::LanesPerRow => (b, fold_groups(n_rows.div_ceil(kernels::ROWS_PER_LANE_GROUP))),
+                        _ => (b, dispatch_size(n_rows)),
                     }
                 }
             };
@@ -292,15 +296,19 @@ pub fn couplings(
                 b.pointers.as_entire_binding(),
                 b.indices.as_entire_binding(),
                 b.weights.as_entire_binding(),
-                source_state.as_entire_binding(),
-                syn_g.as_entire_binding(),
-                syn_i0.as_entire_binding(),
+                source_s[0].as_entire_binding(),
+                syn_g[0].as_entire_binding(),
+                syn_i0[0].as_entire_binding(),
             ];
             resources.extend(b.partial_sums.as_ref().map(|s| s.as_entire_binding()));
+            // The other ranges of S and of the input words (`state_parts::coupling_wgsl`).
+            resources.extend(source_s[1..].iter().copied().chain(&syn_g[1..]).chain(&syn_i0[1..]).map(|b| b.as_entire_binding()));
             couplings.push(CouplingDispatch {
                 groups,
                 n_rows,
                 bind_group: kernel.bind(ctx, &label, &resources),
+                kernel: kernel.clone(),
+                finish: finish.clone(),
             });
         }
     }
@@ -309,25 +317,33 @@ pub fn couplings(
 
 /// The parts of `csr` that each fit one binding of `binding_limit` bytes, with the label of
 /// their buffers: the projection's name alone when the matrix is whole, `<name>.part<k>`
-/// otherwise. A procedural matrix stores no sources: it stays whole.
+/// otherwise. A procedural matrix stores no sources: it is cut only where its row pointers
+/// (4 bytes per row) are larger than a binding.
 pub fn row_parts(
     name: &str,
     csr: &Csr,
     procedural: bool,
     binding_limit: u64,
 ) -> Result<Vec<(String, Range<usize>)>> {
-    if procedural {
-        return Ok(vec![(name.to_string(), 0..csr.n_rows)]);
-    }
-    let cut = split::cut(&[&csr.row_ptr], binding_limit)
-        .map_err(|e| row_too_long(name, e, binding_limit))?;
-    let several = cut.len() > 1;
-    Ok(cut
+    let ranges: Vec<Range<usize>> = if procedural {
+        let per_part = split::procedural_rows_per_part(binding_limit);
+        (0..csr.n_rows.div_ceil(per_part).max(1))
+            .map(|k| k * per_part..((k + 1) * per_part).min(csr.n_rows))
+            .collect()
+    } else {
+        split::cut(&[&csr.row_ptr], binding_limit)
+            .map_err(|e| row_too_long(name, e, binding_limit))?
+            .into_iter()
+            .map(|segments| segments[0].rows.clone())
+            .collect()
+    };
+    let several = ranges.len() > 1;
+    Ok(ranges
         .into_iter()
         .enumerate()
-        .map(|(k, segments)| {
+        .map(|(k, rows)| {
             let label = if several { format!("{name}.part{k}") } else { name.to_string() };
-            (label, segments[0].rows.clone())
+            (label, rows)
         })
         .collect())
 }

@@ -5,9 +5,10 @@ use super::blocked::BlockGeometry;
 use super::context::GpuContext;
 use super::event_parts::EventSplit;
 use super::parted::{replace_module, UpdateParts};
+use super::state_parts::{self, NeuronChunks};
 use crate::shaders::compose;
 use crate::error::{Error, Result};
-use crate::config::EventDelivery;
+use crate::config::{EventDelivery, GpuCoupling};
 use crate::model::NeuronKind;
 use bytemuck::{Pod, Zeroable};
 
@@ -197,6 +198,19 @@ pub enum Slot {
     ReadWrite,
 }
 
+/// The storage buffers among `slots` (what `max_storage_buffers_per_shader_stage` counts).
+pub const fn storage_count(slots: &[Slot]) -> usize {
+    let mut count = 0;
+    let mut k = 0;
+    while k < slots.len() {
+        if matches!(slots[k], Slot::Read | Slot::ReadWrite) {
+            count += 1;
+        }
+        k += 1;
+    }
+    count
+}
+
 fn layout(ctx: &GpuContext, label: &str, slots: &[Slot]) -> wgpu::BindGroupLayout {
     let entries: Vec<wgpu::BindGroupLayoutEntry> = slots
         .iter()
@@ -355,7 +369,7 @@ pub struct BlockedKernels {
 }
 
 /// params, row_ptr, col_idx, weights, source state, syn_g, syn_i0: see graded_coupling.wgsl.
-const COUPLING_SLOTS: [Slot; 7] = [
+pub const COUPLING_SLOTS: [Slot; 7] = [
     Slot::Uniform,
     Slot::Read,
     Slot::Read,
@@ -561,6 +575,51 @@ impl Kernels {
         };
         self.updates.push((kind.name(), way, parts, kernel));
         Ok(())
+    }
+
+    /// The coupling kernel `coupling` resolves to (its first pass and, for `blocked`, its
+    /// second), over a source's S and a target's input words in `source` and `target` ranges
+    /// of neurons: the shared kernels where both are whole, else composed with
+    /// synapses/graded_arrays.wgsl replaced (`state_parts::coupling_wgsl`), the extra parts
+    /// bound after the kernel's own slots.
+    pub fn coupling_in_ranges(
+        &self,
+        ctx: &GpuContext,
+        coupling: GpuCoupling,
+        source: NeuronChunks,
+        target: NeuronChunks,
+    ) -> Result<(Kernel, Option<Kernel>)> {
+        let shared = match &self.coupling_blocked {
+            Some(blocked) => (blocked.couple.clone(), Some(blocked.finish.clone())),
+            None if coupling == GpuCoupling::LanesPerRow => (self.coupling_lanes.clone(), None),
+            None => (self.coupling.clone(), None),
+        };
+        if source.is_whole() && target.is_whole() {
+            return Ok(shared);
+        }
+        let mut slots = COUPLING_SLOTS.to_vec();
+        let mut overrides = self.drawn_weights.to_vec();
+        let (module, entries) = match &self.coupling_blocked {
+            Some(blocked) => {
+                slots.push(Slot::ReadWrite);
+                overrides.extend([
+                    ("BLOCK_SLOTS", blocked.geometry.slots as f64),
+                    ("BLOCK_COLS", blocked.geometry.block_cols as f64),
+                ]);
+                ("synapses/graded_blocked", ["couple_blocked", "finish_blocked"].as_slice())
+            }
+            None if coupling == GpuCoupling::LanesPerRow => ("synapses/graded_coupling", ["couple_lanes"].as_slice()),
+            None => ("synapses/graded_coupling", ["couple"].as_slice()),
+        };
+        let arrays = state_parts::coupling_wgsl(source, target, slots.len());
+        let text = replace_module(compose(module)?, "synapses/graded_arrays", &arrays)?;
+        // S's parts are read, the input words' written.
+        slots.extend(std::iter::repeat_n(Slot::Read, source.count - 1));
+        slots.extend(std::iter::repeat_n(Slot::ReadWrite, 2 * (target.count - 1)));
+        let kernel = |entry: &str| Kernel::from_source(ctx, &format!("graded_{entry}_in_ranges"), text.clone(), entry, &slots, &overrides);
+        let first = kernel(entries[0])?;
+        let finish = entries.get(1).map(|e| kernel(e)).transpose()?;
+        Ok((first, finish))
     }
 
     /// Whether the updates leave the event-driven inputs to `delivery`'s kernels.

@@ -14,7 +14,8 @@
 //!   `layouts`: what host and shaders share, checked by a test.
 //! - `preflight` and `sizing`: what a network needs, checked and counted before any buffer;
 //!   `split`: matrices larger than one binding cut into parts of whole rows; `state_parts`:
-//!   populations' states cut into parts of whole variables; `event_parts`: the event-driven
+//!   populations' states cut into parts of whole variables, or every per-neuron array into
+//!   ranges of neurons past one variable per binding; `event_parts`: the event-driven
 //!   g and delay rings cut into parts of whole projections; `parted`: the WGSL of arrays in
 //!   parts and the extra bindings they give an update.
 //! - `populations`, `graded` (with `blocked` and the policy in `coupling`), `events`,
@@ -267,8 +268,11 @@ impl GpuBackend {
             &pops.buffers,
             &pops.inputs,
         )?;
-        let propagations = events::propagations(&ctx, &kernels, &shared, net, &pops.spiked);
-        let equation_synapses = equations::build(&ctx, &shared, net, &pops.buffers, &pops.spiked, binding_limit)?;
+        // The spike flags in one binding: preflight::check refuses event-driven synapses and
+        // synapses written as equations on a population cut into ranges of neurons.
+        let spiked: Vec<&wgpu::Buffer> = pops.spiked.iter().map(|parts| &parts[0]).collect();
+        let propagations = events::propagations(&ctx, &kernels, &shared, net, &spiked);
+        let equation_synapses = equations::build(&ctx, &shared, net, &pops.buffers, &spiked, binding_limit)?;
         let traces = recording::traces(
             &ctx,
             &kernels,
@@ -437,9 +441,10 @@ impl Backend for GpuBackend {
             .iter()
             .flat_map(|p| {
                 let blocks = p.n_vars + p.double_buffered.is_some() as usize;
+                // Each part a piece of the structure of arrays, in order.
                 p.state.iter().enumerate().map(move |(k, buffer)| {
-                    let held = p.parts.state.vars(k, blocks).len();
-                    (buffer, 0, (held * p.size as usize * 4) as u64)
+                    let words = p.parts.state.words(k, blocks, p.size as usize).len();
+                    (buffer, 0, (words * 4) as u64)
                 })
             })
             .collect();

@@ -8,7 +8,7 @@
 
 use super::event_parts::EventSplit;
 use super::kernels::Slot;
-use super::state_parts::StateSplit;
+use super::state_parts::{self, StateSplit};
 use crate::error::{Error, Result};
 
 /// The buffer name of part `k` of array `name` (part 0 keeps the name).
@@ -78,26 +78,40 @@ pub fn replace_module(source: String, module: &str, replacement: &str) -> Result
 }
 
 /// The parts a population's update binds beyond its own slots: its state's (plain updates
-/// only; a fused one keeps it whole), then the event-driven g's, then the delay rings'.
+/// only; a fused one keeps it whole), then, where its variables are cut into ranges of
+/// neurons, its input words' and spike flags' (`state_parts::arrays_wgsl`), then the
+/// event-driven g's, then the delay rings'.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct UpdateParts {
     pub state: StateSplit,
+    /// Steps of spike flags the population keeps (`PopulationInfo::spike_slots`).
+    pub spike_slots: usize,
     pub g: usize,
     pub rings: usize,
 }
 
 impl UpdateParts {
-    pub fn new(state: StateSplit, events: &EventSplit) -> UpdateParts {
+    pub fn new(state: StateSplit, spike_slots: usize, events: &EventSplit) -> UpdateParts {
         UpdateParts {
             state,
+            spike_slots,
             g: events.g_parts(),
             rings: events.ring_parts(),
         }
     }
 
+    /// The parts of the input words and spike flags beyond their own bindings.
+    pub fn array_parts(&self) -> usize {
+        if self.state.cuts_variables() {
+            state_parts::arrays_extra(self.state.chunks, self.spike_slots)
+        } else {
+            0
+        }
+    }
+
     /// `slots` (the update's own), then one read-write slot per extra part.
     pub fn slots(&self, slots: &[Slot]) -> Vec<Slot> {
-        let extra = (self.state.parts - 1) + (self.g - 1) + (self.rings - 1);
+        let extra = (self.state.parts - 1) + self.array_parts() + (self.g - 1) + (self.rings - 1);
         let mut out = slots.to_vec();
         out.extend(std::iter::repeat_n(Slot::ReadWrite, extra));
         out
@@ -111,6 +125,11 @@ impl UpdateParts {
         if !self.state.is_whole() {
             source = replace_module(source, "common/state", &self.state.wgsl(first))?;
             first += self.state.parts - 1;
+        }
+        if self.state.cuts_variables() {
+            let module = state_parts::arrays_wgsl(self.state.chunks, self.spike_slots, first);
+            source = replace_module(source, "common/neuron_arrays", &module)?;
+            first += self.array_parts();
         }
         if self.g > 1 || self.rings > 1 {
             let module = EventSplit::inputs_wgsl(self.g, self.rings, first);

@@ -23,7 +23,7 @@ pub struct PopulationBuffers {
     pub double_buffered: Option<usize>,
     /// Variable k of neuron i at k·size + i, in model variable order; with fused coupling a
     /// sixth block holds S of every other step. One buffer, or where the variables do not fit
-    /// one binding, parts of whole variables as `parts.state` says.
+    /// one binding, parts of whole variables or of ranges of neurons as `parts.state` says.
     pub state: Vec<wgpu::Buffer>,
     /// The parts its update binds beyond its own slots (its state's, g's, the rings').
     pub parts: UpdateParts,
@@ -40,11 +40,12 @@ pub struct PopulationBuffers {
     pub refresh: Option<(Kernel, wgpu::BindGroup)>,
 }
 
-/// What `build` makes: per population its buffers, its (syn_g, syn_i0) and its spike flags.
+/// What `build` makes: per population its buffers, its (syn_g, syn_i0) and its spike flags,
+/// each in the parts of its ranges of neurons (one where its variables are whole).
 pub struct Populations {
     pub buffers: Vec<PopulationBuffers>,
-    pub inputs: Vec<(wgpu::Buffer, wgpu::Buffer)>,
-    pub spiked: Vec<wgpu::Buffer>,
+    pub inputs: Vec<(Vec<wgpu::Buffer>, Vec<wgpu::Buffer>)>,
+    pub spiked: Vec<Vec<wgpu::Buffer>>,
 }
 
 /// Every population's buffers and bind group, its update kernel added to `kernels`; its state
@@ -81,9 +82,10 @@ pub(crate) fn build(
         let split = splits[index];
         let state = (0..split.parts)
             .map(|part| {
+                let neurons = split.neurons(part, p.size);
                 let init: Vec<f32> = blocks[split.vars(part, blocks.len())]
                     .iter()
-                    .flat_map(|column| column.iter().map(|&x| x as f32))
+                    .flat_map(|column| column[neurons.clone()].iter().map(|&x| x as f32))
                     .collect();
                 let label = if split.is_whole() {
                     format!("{}.state", p.name)
@@ -93,20 +95,33 @@ pub(crate) fn build(
                 ctx.storage_buffer(&label, bytemuck::cast_slice(&init))
             })
             .collect::<Result<Vec<_>>>()?;
-        let syn_g = ctx.storage_buffer(&format!("{}.syn_g", p.name), &vec![0u8; p.size * 4])?;
-        let syn_i0 = ctx.storage_buffer(&format!("{}.syn_i0", p.name), &vec![0u8; p.size * 4])?;
+        // The input words and spike flags, in the state's ranges of neurons where its
+        // variables are cut (`state_parts::arrays_wgsl`).
+        let chunks = split.chunks;
+        let zeros = |label: String, blocks: usize| -> Result<Vec<wgpu::Buffer>> {
+            (0..blocks * chunks.count)
+                .map(|part| {
+                    let words = chunks.range(part % chunks.count, p.size).len();
+                    let label = if chunks.is_whole() { label.clone() } else { format!("{label}.part{part}") };
+                    ctx.storage_buffer(&label, &vec![0u8; words * 4])
+                })
+                .collect()
+        };
+        let syn_g = zeros(format!("{}.syn_g", p.name), 1)?;
+        let syn_i0 = zeros(format!("{}.syn_i0", p.name), 1)?;
         // A model written as equations keeps `spike_slots` steps of spikes for its synapses.
         let spike_slots = net.spike_slots(index) as usize;
-        let spiked = ctx.storage_buffer(
-            &format!("{}.spiked", p.name),
-            &vec![0u8; p.size * 4 * spike_slots],
-        )?;
+        let spiked = if chunks.is_whole() {
+            vec![ctx.storage_buffer(&format!("{}.spiked", p.name), &vec![0u8; p.size * 4 * spike_slots])?]
+        } else {
+            zeros(format!("{}.spiked", p.name), spike_slots)?
+        };
         let update = match coupling {
             GpuCoupling::FusedLanes => Update::CoupledLanes,
             GpuCoupling::Fused => Update::Coupled,
             _ => Update::Plain,
         };
-        let parts = UpdateParts::new(split, &shared.events.split);
+        let parts = UpdateParts::new(split, spike_slots, &shared.events.split);
         kernels.add_update(ctx, kind, update, parts)?;
         let batch = net.batch.as_ref();
         let info = PopulationInfoGpu {
@@ -144,11 +159,11 @@ pub(crate) fn build(
             params_buf.as_entire_binding(),
             shared.step_binding(),
             state[0].as_entire_binding(),
-            syn_g.as_entire_binding(),
-            syn_i0.as_entire_binding(),
+            syn_g[0].as_entire_binding(),
+            syn_i0[0].as_entire_binding(),
             shared.spikes.as_entire_binding(),
             shared.status.as_entire_binding(),
-            spiked.as_entire_binding(),
+            spiked[0].as_entire_binding(),
             shared.events.inputs[index].as_entire_binding(),
             shared.events.g[0].as_entire_binding(),
             shared.events.rings[0].as_entire_binding(),
@@ -156,9 +171,13 @@ pub(crate) fn build(
             model_data.as_entire_binding(),
         ];
         // The other parts of the arrays cut into parts, after the update's own slots (and a
-        // fused update's projection): the state's, g's, the rings' (parted.rs).
+        // fused update's projection): the state's, the input words' and spike flags', g's,
+        // the rings' (parted.rs).
         let extra: Vec<wgpu::BindingResource> = state[1..]
             .iter()
+            .chain(&syn_g[1..])
+            .chain(&syn_i0[1..])
+            .chain(&spiked[1..])
             .chain(&shared.events.g[1..])
             .chain(&shared.events.rings[1..])
             .map(|b| b.as_entire_binding())
@@ -252,9 +271,15 @@ pub(crate) fn build(
 }
 
 impl PopulationBuffers {
-    /// The buffer that holds variable block `k`, and the block's place in it.
-    pub fn block(&self, k: usize) -> (&wgpu::Buffer, usize) {
+    /// The buffers that hold variable block `k`, and the block's place in them: one buffer
+    /// and its place among the variables it holds, or where variables are cut, the block's
+    /// ranges of neurons, each alone in its buffer (place 0).
+    pub fn block(&self, k: usize) -> (Vec<&wgpu::Buffer>, usize) {
+        if self.parts.state.cuts_variables() {
+            let pieces = self.parts.state.pieces(k, self.size as usize);
+            return (pieces.into_iter().map(|(part, _)| &self.state[part]).collect(), 0);
+        }
         let (part, local) = self.parts.state.place(k);
-        (&self.state[part], local)
+        (vec![&self.state[part]], local)
     }
 }

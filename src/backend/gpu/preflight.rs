@@ -4,10 +4,10 @@
 //! build (with `fixed_probability` counted at its expected number of synapses).
 
 use super::blocked::BlockGeometry;
-use super::kernels::MAX_EVENT_PROJECTIONS;
+use super::kernels::{storage_count, COUPLING_SLOTS, MAX_EVENT_PROJECTIONS, NEURON_SLOTS};
 use super::split;
 use super::event_parts;
-use super::state_parts;
+use super::state_parts::{self, NeuronChunks};
 use crate::config::GpuCoupling;
 use crate::error::{Error, Result};
 use crate::shape::Shape;
@@ -35,7 +35,7 @@ pub fn check_binding(label: &str, bytes: u64, limits: &wgpu::Limits, device: &st
             hint: if label.ends_with(".seg_ptr") {
                 "; the blocked layout's pointers grow with rows × columns, so another simulation.gpu_coupling may fit"
             } else if label.ends_with(".state") {
-                "; a state is cut into parts of whole variables, but one variable (4 bytes per neuron) must fit a binding, and fused coupling takes the state whole"
+                "; a state is cut into parts, but fused coupling takes it whole"
             } else if label == "events.g" || label == "events.rings" {
                 "; the event-driven g and delay rings are cut into parts of whole projections, but one projection's (4 bytes per target neuron, and per ring slot) must fit a binding"
             } else {
@@ -96,15 +96,27 @@ pub fn network_buffers(
     let may_cut = state_parts::may_cut(resolved);
     for (p, split) in net.populations.iter().zip(splits) {
         let bytes = (p.n_vars as u64 + fused) * p.size * 4;
+        let within = split.is_some_and(|s| s.cuts_variables());
         out.push(NetworkBuffer {
             label: format!("{}.state", p.name),
             bytes,
             parts: split.filter(|_| may_cut).map(|s| s.parts as u64),
-            cut_by: "variables",
+            cut_by: if within { "neurons" } else { "variables" },
             piece: if may_cut { p.size * 4 } else { bytes },
         });
+        // The input words and spike flags follow the state's ranges of neurons.
         for part in ["syn_g", "syn_i0", "spiked"] {
-            out.push(whole(format!("{}.{part}", p.name), p.size * 4));
+            let label = format!("{}.{part}", p.name);
+            out.push(match split.filter(|s| may_cut && s.cuts_variables()) {
+                Some(s) => NetworkBuffer {
+                    label,
+                    bytes: p.size * 4,
+                    parts: Some(s.chunks.count as u64),
+                    cut_by: "neurons",
+                    piece: p.size * 4,
+                },
+                None => whole(label, p.size * 4),
+            });
         }
     }
     let (mut cols, mut rows, mut weights) = (0u64, 0u64, 0u64);
@@ -130,8 +142,17 @@ pub fn network_buffers(
                 out.push(cut(format!("{}.weights", p.name), s * 4 * w, t, s * w));
             }
             None if p.procedural => {
-                // Only the row pointers: the sources are drawn (`crate::procedural`).
-                out.push(whole(format!("{}.row_ptr", p.name), (n_target + 1) * 4));
+                // Only the row pointers: the sources are drawn (`crate::procedural`). Cut by
+                // whole rows past a binding, but a batch's instances, whose rows lie side by
+                // side, keep them in one (the piece is the whole).
+                let bytes = (n_target + 1) * 4;
+                out.push(NetworkBuffer {
+                    label: format!("{}.row_ptr", p.name),
+                    bytes,
+                    parts: Some(split::parts_needed(0, n_target, limit)),
+                    cut_by: "rows",
+                    piece: bytes,
+                });
             }
             None if !p.is_graded() => {
                 // Synapses written as equations: cut by whole rows so that each part's
@@ -218,8 +239,64 @@ pub fn check(
             check_binding(&b.label, b.bytes, limits, device)?;
         }
     }
+    check_ranges(net, resolved, limits, device)
+}
+
+/// What a population cut into ranges of neurons (one variable larger than a binding) admits:
+/// graded projections only (the event-driven propagation and the synapses written as
+/// equations read the spike flags in one binding), and kernels within the device's count of
+/// storage bindings.
+fn check_ranges(net: &Shape, resolved: GpuCoupling, limits: &wgpu::Limits, device: &str) -> Result<()> {
+    let limit = binding_limit(limits);
+    let splits = state_parts::splits(net, resolved, limit);
+    let chunks: Vec<NeuronChunks> = splits.iter().map(|s| s.map_or(NeuronChunks::whole(), |s| s.chunks)).collect();
+    for p in &net.projections {
+        for (end, population) in [("source", p.source), ("target", p.target)] {
+            if p.is_graded() || chunks[population].is_whole() {
+                continue;
+            }
+            let pop = &net.populations[population];
+            return Err(Error::TooLarge(format!(
+                "projection `{}`: its {end} `{}` has {} neurons, more than one binding holds of one variable ({} bytes on {device}, 4 bytes per neuron), so its arrays are cut into ranges of neurons, which only graded projections read; synapses `{}` keep the spike flags in one binding",
+                p.name, pop.name, pop.size, limit,
+                if p.is_event_driven() { "exp_cond and exp_curr" } else { "written as equations" }
+            )));
+        }
+    }
+    // Storage buffers each kernel binds: its own, and the parts past the first of each array.
+    let max = limits.max_storage_buffers_per_shader_stage as usize;
+    let events = event_parts::EventSplit::of_shape(net, limit).map_or((1, 1), |e| (e.g_parts(), e.ring_parts()));
+    for (pop, split) in net.populations.iter().zip(&splits) {
+        let Some(split) = split else { continue };
+        let arrays = if split.cuts_variables() { state_parts::arrays_extra(split.chunks, 1) } else { 0 };
+        let extra = (split.parts - 1) + arrays + (events.0 - 1) + (events.1 - 1);
+        let bound = UPDATE_STORAGE + extra;
+        // Nothing cut binds what every update binds (the adapters ganglion runs on have it).
+        if extra > 0 && bound > max {
+            return Err(Error::TooLarge(format!(
+                "population `{}`: its update would bind {bound} storage buffers (its state in {} parts), more than the {max} of {device} (max_storage_buffers_per_shader_stage); a device with larger bindings cuts it into fewer",
+                pop.name, split.parts
+            )));
+        }
+    }
+    for p in net.projections.iter().filter(|p| p.is_graded()) {
+        let extra = (chunks[p.source].count - 1) + 2 * (chunks[p.target].count - 1);
+        let bound = COUPLING_STORAGE + extra;
+        if extra > 0 && bound > max {
+            return Err(Error::TooLarge(format!(
+                "projection `{}`: its coupling would bind {bound} storage buffers, more than the {max} of {device} (max_storage_buffers_per_shader_stage)",
+                p.name
+            )));
+        }
+    }
     Ok(())
 }
+
+/// Storage buffers of a plain update's own slots, its `Params` counted among them (a table
+/// for the models that read them per instance).
+const UPDATE_STORAGE: usize = storage_count(&NEURON_SLOTS) + 1;
+/// Storage buffers of a coupling's own slots, with `blocked`'s partial sums.
+const COUPLING_STORAGE: usize = storage_count(&COUPLING_SLOTS) + 1;
 
 /// Refuses a network whose GPU buffers (`required` bytes in all) exceed the device's
 /// `memory`, naming the largest of them.
@@ -274,8 +351,7 @@ mod tests {
         let cols = buffers.iter().find(|b| b.label == "events.cols").unwrap();
         assert_eq!((cols.bytes, cols.parts), (100_000 * 4, Some(2)));
         assert!(check(&net, GpuCoupling::ThreadPerRow, &small, "a small device").is_ok());
-        // The state (five variables of 4 kB) is cut into parts of two variables; with one
-        // variable past the limit it is refused by name.
+        // The state (five variables of 4 kB) is cut into parts of two variables.
         let tiny = wgpu::Limits {
             max_storage_buffer_binding_size: 8 << 10,
             ..wgpu::Limits::default()
@@ -290,13 +366,35 @@ mod tests {
             max_storage_buffer_binding_size: 3 << 10,
             ..wgpu::Limits::default()
         };
+        // One variable (4 kB) past the limit: every per-neuron array in ranges of 768
+        // neurons, two per variable; but one projection's g (4 bytes per target) is refused.
+        let buffers = network_buffers(&net, GpuCoupling::ThreadPerRow, &tinier).unwrap();
+        let cut = |label: &str| buffers.iter().find(|b| b.label == label).map(|b| (b.parts, b.cut_by)).unwrap();
+        assert_eq!([cut("a.state"), cut("a.spiked")], [(Some(10), "neurons"), (Some(2), "neurons")]);
         let e = check(&net, GpuCoupling::ThreadPerRow, &tinier, "a tiny device").unwrap_err();
         assert!(
             matches!(&e, Error::BufferTooLarge { label, limit, .. }
-                if label == "a.state" && *limit == 3 << 10),
+                if label == "events.g" && *limit == 3 << 10),
             "{e:?}"
         );
         assert!(e.to_string().contains("a tiny device"), "{e}");
+        // Fused coupling reads S across the population: its state stays whole, refused.
+        let graded = Shape::from_config(
+            &crate::config::parse(
+                "[simulation]\ndt_ms = 0.01\nduration_ms = 1.0\n[populations.a]\nmodel = \"hh\"\nsize = 1000\n\
+                 [projections.aa]\nsource = \"a\"\ntarget = \"a\"\nsynapse = \"graded\"\n\
+                 connectivity = { rule = \"fixed_indegree\", k = 10 }\n",
+                &[],
+            )
+            .unwrap(),
+        );
+        let e = check(&graded, GpuCoupling::Fused, &tinier, "a tiny device").unwrap_err();
+        assert!(matches!(&e, Error::BufferTooLarge { label, .. } if label == "a.state"), "{e:?}");
+        let many = wgpu::Limits { max_storage_buffers_per_shader_stage: 32, ..tinier.clone() };
+        check(&graded, GpuCoupling::ThreadPerRow, &many, "a tiny device").unwrap();
+        // Each part a storage binding of its own: past the device's count, refused.
+        let e = check(&graded, GpuCoupling::ThreadPerRow, &tinier, "a tiny device").unwrap_err();
+        assert!(e.to_string().contains("population `a`: its update would bind 23 storage buffers"), "{e}");
     }
 
     #[test]

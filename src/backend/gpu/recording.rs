@@ -107,6 +107,30 @@ pub(crate) fn traces(
                 });
                 first = end;
             }
+        } else if populations[t.population].parts.state.cuts_variables() {
+            // Variables cut into ranges of neurons: a gather per range of each recorded
+            // variable, each given its range's recorded neurons by index within it.
+            let pop = &populations[t.population];
+            let split = pop.parts.state;
+            for c in 0..split.chunks.count {
+                let range = split.chunks.range(c, pop.size as usize);
+                let local: Vec<u32> = t
+                    .neurons
+                    .iter()
+                    .map(|&i| if range.contains(&(i as usize)) { i - range.start as u32 } else { SKIP })
+                    .collect();
+                let local = ctx.storage_buffer("trace neurons", bytemuck::cast_slice(&local))?;
+                for &(k, slot) in &own {
+                    sources.push(GatherSource {
+                        buffer: &pop.state[k as usize * split.chunks.count + c],
+                        neurons: Some(local.clone()),
+                        offset: 0,
+                        n: range.len() as u32,
+                        vars: vec![(0, slot)],
+                        is_state: true,
+                    });
+                }
+            }
         } else {
             // One gather per part of a cut state that holds a recorded variable.
             let pop = &populations[t.population];

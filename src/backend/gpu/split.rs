@@ -77,9 +77,10 @@ pub fn cut(matrices: &[&[u32]], limit: u64) -> Result<Vec<Vec<Segment>>, RowTooL
 /// One segment's pointers, rebased to start at 0, and its range in the matrix's entries.
 pub fn segment_rows(row_ptr: &[u32], rows: &Range<usize>) -> (Vec<u32>, Range<usize>) {
     let base = row_ptr[rows.start];
+    // A procedural matrix's pointers are kept modulo 2^32 (`ProceduralRows::fixed_lengths`).
     let pointers = row_ptr[rows.start..=rows.end]
         .iter()
-        .map(|&p| p - base)
+        .map(|&p| p.wrapping_sub(base))
         .collect();
     (
         pointers,
@@ -94,6 +95,12 @@ pub fn parts_needed(synapses: u64, rows: u64, limit: u64) -> u64 {
     synapses.div_ceil(capacity).max((rows + 1).div_ceil(capacity)).max(1)
 }
 
+/// Rows per part of a procedural matrix, which stores only its row pointers (one more than
+/// its rows) in bindings of `limit` bytes.
+pub fn procedural_rows_per_part(limit: u64) -> usize {
+    ((limit / ENTRY_BYTES).max(2) - 1) as usize
+}
+
 /// Parts the synapses written as equations of projection `p` take at least under `limit`:
 /// their variables, the largest of their buffers, decide (`equations::build`).
 pub fn equation_parts(p: &crate::shape::ProjectionShape, limit: u64) -> u64 {
@@ -104,6 +111,14 @@ pub fn equation_parts(p: &crate::shape::ProjectionShape, limit: u64) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_procedural_part_holds_as_many_rows_as_its_pointers_fit() {
+        // 1 KiB: 256 pointers, 255 rows; the fewest parts `parts_needed` counts for them.
+        assert_eq!(procedural_rows_per_part(1024), 255);
+        assert_eq!(parts_needed(0, 255, 1024), 1);
+        assert_eq!(parts_needed(0, 256, 1024), 2);
+    }
 
     fn ptr(lens: &[u32]) -> Vec<u32> {
         let mut p = vec![0];

@@ -1,9 +1,18 @@
-//! A population's state in bindings: one buffer when it fits one binding, else cut into
-//! parts of whole variables, each a buffer of its own: variable k in part k / per_part, at
-//! (k % per_part)·n + i. The models read and write their state through `state_at` and
-//! `set_state` (shaders/common/state.wgsl), so a model's code is the same either way: the
-//! kernels of a cut population are composed with that module replaced by [`StateSplit::wgsl`]'s,
-//! whose extra bindings follow the update's own. Pure arithmetic and text, tested without an
+//! A population's per-neuron arrays in bindings. Its state is one buffer when it fits one
+//! binding, else cut into parts of whole variables, each a buffer of its own: variable k in part
+//! k / per_part, at (k % per_part)·n + i. Where one variable alone is larger than a binding,
+//! every per-neuron array of the population (its state, synaptic-input words and spike flags)
+//! is cut within the variable, into parts of [`NeuronChunks`]' whole neuron ranges: variable k
+//! of neuron i in part k·count + i / len, at i % len. Either way each part is a contiguous
+//! piece of the structure of arrays k·n + i, in order, so the host uploads and reads it back
+//! by piece.
+//!
+//! The kernels reach these arrays through functions (`state_at` and `set_state` of
+//! shaders/common/state.wgsl, `graded_input`, `set_graded_input`, `spiked_at` and `set_spiked`
+//! of shaders/common/neuron_arrays.wgsl, `presynaptic_s` and `add_input` of
+//! shaders/synapses/graded_arrays.wgsl), so a model's code is the same either way: the kernels
+//! of a cut population are composed with those modules replaced by the ones generated here,
+//! whose extra bindings follow the kernel's own. Pure arithmetic and text, tested without an
 //! adapter.
 
 use super::parted;
@@ -11,29 +20,107 @@ use crate::config::GpuCoupling;
 use crate::shape::Shape;
 use std::ops::Range;
 
+/// How a population's neurons lie across bindings: in `count` ranges of `len` neurons (the
+/// last may hold fewer), one part each, where one variable (4 bytes per neuron) is larger
+/// than a binding; in one range (`count` 1) otherwise.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct NeuronChunks {
+    pub len: usize,
+    pub count: usize,
+}
+
+impl NeuronChunks {
+    /// `n` neurons' arrays of 4 bytes each, in bindings of `limit` bytes.
+    pub fn new(n: u64, limit: u64) -> NeuronChunks {
+        let n = n.max(1);
+        if n * 4 <= limit {
+            return NeuronChunks::whole();
+        }
+        let len = (limit / 4).max(1);
+        NeuronChunks {
+            len: len as usize,
+            count: n.div_ceil(len) as usize,
+        }
+    }
+
+    /// All neurons in one range (its length is the population's: `len` 0).
+    pub fn whole() -> NeuronChunks {
+        NeuronChunks { len: 0, count: 1 }
+    }
+
+    pub fn is_whole(&self) -> bool {
+        self.count == 1
+    }
+
+    /// The neurons of range `c`, of `n` in all.
+    pub fn range(&self, c: usize, n: usize) -> Range<usize> {
+        if self.is_whole() {
+            return 0..n;
+        }
+        (c * self.len).min(n)..((c + 1) * self.len).min(n)
+    }
+
+    /// Declarations of the `blocks`·count parts of array `name` (element type `ty`, access
+    /// `access`): part 0 at `binding`, the others from `first` on; then `get(block, i)` and,
+    /// unless `set` is empty, `set(block, i, x)`, picking block `block`'s range of neuron i.
+    #[allow(clippy::too_many_arguments)]
+    pub fn accessors(&self, name: &str, access: &str, ty: &str, binding: usize, first: usize, blocks: usize, get: &str, set: &str) -> String {
+        let parts = blocks * self.count;
+        let element = ty.trim_start_matches("array<").trim_end_matches('>');
+        let (len, count) = (self.len, self.count);
+        // Whole, one block at i (what a coupling binds of a population that is not cut).
+        let (prelude, part) = if self.is_whole() {
+            debug_assert_eq!(blocks, 1);
+            ("    let at = i;\n".to_string(), "block".to_string())
+        } else {
+            (format!("    let at = i % {len}u;\n"), format!("block * {count}u + i / {len}u"))
+        };
+        let mut s = parted::declarations_as(name, access, ty, binding, first, parts);
+        s += &format!(
+            "\nfn {get}(block: u32, i: u32) -> {element} {{\n{prelude}{}}}\n",
+            parted::switch(&part, name, parts, &|b| format!("return {b}[at];"))
+        );
+        if !set.is_empty() {
+            s += &format!(
+                "\nfn {set}(block: u32, i: u32, x: {element}) {{\n{prelude}{}}}\n",
+                parted::switch(&part, name, parts, &|b| format!("{b}[at] = x;"))
+            );
+        }
+        s
+    }
+}
+
 /// How one population's variable blocks lie in bindings.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct StateSplit {
     pub parts: usize,
-    /// Whole variables per part (the last part may hold fewer).
+    /// Whole variables per part (the last part may hold fewer); 0 where a variable is cut.
     pub per_part: usize,
+    /// The neuron ranges each variable is cut into (one where variables are whole).
+    pub chunks: NeuronChunks,
 }
 
 impl StateSplit {
     /// `blocks` variables of `size` f32 each, in bindings of `limit` bytes: whole when they
-    /// fit one, else in as few parts of whole variables as fit; None where one variable alone
-    /// is larger than a binding.
-    pub fn new(blocks: usize, size: u64, limit: u64) -> Option<StateSplit> {
+    /// fit one, else in as few parts of whole variables as fit, else, where one variable
+    /// alone is larger than a binding, each variable in parts of whole neuron ranges.
+    pub fn new(blocks: usize, size: u64, limit: u64) -> StateSplit {
         let blocks = blocks.max(1);
         let block = size.max(1) * 4;
-        if block > limit {
-            return None;
+        let chunks = NeuronChunks::new(size, limit);
+        if !chunks.is_whole() {
+            return StateSplit {
+                parts: blocks * chunks.count,
+                per_part: 0,
+                chunks,
+            };
         }
-        let per_part = usize::try_from(limit / block).unwrap_or(usize::MAX).min(blocks);
-        Some(StateSplit {
+        let per_part = usize::try_from(limit / block).unwrap_or(usize::MAX).clamp(1, blocks);
+        StateSplit {
             parts: blocks.div_ceil(per_part),
             per_part,
-        })
+            chunks,
+        }
     }
 
     /// One binding for `blocks` variables.
@@ -41,6 +128,7 @@ impl StateSplit {
         StateSplit {
             parts: 1,
             per_part: blocks.max(1),
+            chunks: NeuronChunks::whole(),
         }
     }
 
@@ -48,20 +136,64 @@ impl StateSplit {
         self.parts == 1
     }
 
-    /// (part, variable within the part) of variable `k`.
+    /// Whether each variable is cut into neuron ranges.
+    pub fn cuts_variables(&self) -> bool {
+        !self.chunks.is_whole()
+    }
+
+    /// (part, variable within the part) of variable `k`, where variables are whole.
     pub fn place(&self, k: usize) -> (usize, usize) {
+        debug_assert!(!self.cuts_variables());
         (k / self.per_part, k % self.per_part)
     }
 
-    /// The variables part `part` holds, of `blocks` in all.
+    /// The variables part `part` holds (a part of one where variables are cut), of `blocks`.
     pub fn vars(&self, part: usize, blocks: usize) -> Range<usize> {
+        if self.cuts_variables() {
+            let k = part / self.chunks.count;
+            return k..k + 1;
+        }
         (part * self.per_part).min(blocks)..((part + 1) * self.per_part).min(blocks)
+    }
+
+    /// The neurons part `part` holds of each of its variables, of `n`.
+    pub fn neurons(&self, part: usize, n: usize) -> Range<usize> {
+        self.chunks.range(part % self.chunks.count, n)
+    }
+
+    /// Where part `part` lies in the structure of arrays k·n + i of `blocks` variables of `n`
+    /// neurons: its first word and its words.
+    pub fn words(&self, part: usize, blocks: usize, n: usize) -> Range<usize> {
+        let (vars, neurons) = (self.vars(part, blocks), self.neurons(part, n));
+        if self.cuts_variables() {
+            return vars.start * n + neurons.start..vars.start * n + neurons.end;
+        }
+        vars.start * n..vars.end * n
+    }
+
+    /// The parts that hold variable `k` of `n` neurons, each with the neurons it holds.
+    pub fn pieces(&self, k: usize, n: usize) -> Vec<(usize, Range<usize>)> {
+        if self.cuts_variables() {
+            let count = self.chunks.count;
+            return (0..count).map(|c| (k * count + c, self.chunks.range(c, n))).collect();
+        }
+        vec![(self.place(k).0, 0..n)]
     }
 
     /// common/state.wgsl for this split: part 0 in the state's binding, the others from
     /// binding `first` on (after the update's slots), and `state_at`/`set_state` choosing the
-    /// part by the variable.
+    /// part by the variable, and by the neuron where variables are cut.
     pub fn wgsl(&self, first: usize) -> String {
+        if self.cuts_variables() {
+            let mut s = format!(
+                "// The population's state in {} bindings, each variable in {} ranges of {} neurons (src/backend/gpu/state_parts.rs).\n",
+                self.parts, self.chunks.count, self.chunks.len
+            );
+            let blocks = self.parts / self.chunks.count;
+            s += &self.chunks.accessors("state", "read_write", "array<f32>", 2, first, blocks, "state_in", "set_state_in");
+            return s + "\nfn state_at(k: u32, i: u32) -> f32 {\n    return state_in(k, i);\n}\n\n\
+                        fn set_state(k: u32, i: u32, x: f32) {\n    set_state_in(k, i, x);\n}\n";
+        }
         let mut s = format!(
             "// The population's state in {} bindings of {} whole variables (src/backend/gpu/state_parts.rs).\n",
             self.parts, self.per_part
@@ -77,6 +209,45 @@ impl StateSplit {
         };
         s + &state.wgsl("state", self.parts)
     }
+}
+
+/// common/neuron_arrays.wgsl over `chunks` (cut): syn_g, syn_i0 and the `spike_slots` blocks
+/// of spike flags each in their ranges, part 0 in their bindings (3, 4, 7), the others from
+/// `first` on, syn_g's first, then syn_i0's, then the flags'.
+pub fn arrays_wgsl(chunks: NeuronChunks, spike_slots: usize, first: usize) -> String {
+    let c = chunks.count;
+    let mut s = format!(
+        "// The population's input words and spike flags in ranges of {} neurons (src/backend/gpu/state_parts.rs).\n",
+        chunks.len
+    );
+    s += &chunks.accessors("syn_g", "read_write", "array<f32>", 3, first, 1, "syn_g_at", "set_syn_g");
+    s += &chunks.accessors("syn_i0", "read_write", "array<f32>", 4, first + c - 1, 1, "syn_i0_at", "set_syn_i0");
+    s += &chunks.accessors("spiked", "read_write", "array<u32>", 7, first + 2 * (c - 1), spike_slots.max(1), "spiked_at", "set_spiked");
+    s + "\nfn graded_input(i: u32) -> SynInput {\n    return SynInput(syn_g_at(0u, i), syn_i0_at(0u, i));\n}\n\n\
+         fn set_graded_input(i: u32, syn: SynInput) {\n    set_syn_g(0u, i, syn.g);\n    set_syn_i0(0u, i, syn.i0);\n}\n"
+}
+
+/// The bindings `arrays_wgsl` adds beyond the arrays' own three.
+pub fn arrays_extra(chunks: NeuronChunks, spike_slots: usize) -> usize {
+    2 * (chunks.count - 1) + (spike_slots.max(1) * chunks.count - 1)
+}
+
+/// synapses/graded_arrays.wgsl for a coupling whose source's S lies in `source` ranges and
+/// whose target's input words in `target` ranges: their first parts in bindings 4, 5 and 6,
+/// the others from `first` on (S's, then syn_g's, then syn_i0's). S is bound alone, so its
+/// index is the source neuron's (the coupling's `activation` 0).
+pub fn coupling_wgsl(source: NeuronChunks, target: NeuronChunks, first: usize) -> String {
+    let mut s = format!(
+        "// S in ranges of {} neurons, the target's input in ranges of {} (src/backend/gpu/state_parts.rs).\n",
+        source.len, target.len
+    );
+    s += &source.accessors("source_state", "read", "array<f32>", 4, first, 1, "source_s", "");
+    let first = first + source.count - 1;
+    s += &target.accessors("syn_g", "read_write", "array<f32>", 5, first, 1, "syn_g_at", "set_syn_g");
+    s += &target.accessors("syn_i0", "read_write", "array<f32>", 6, first + target.count - 1, 1, "syn_i0_at", "set_syn_i0");
+    s + "\nfn presynaptic_s(index: u32) -> f32 {\n    return source_s(0u, index);\n}\n\n\
+         fn input_sums(i: u32) -> vec2<f32> {\n    return vec2<f32>(syn_g_at(0u, i), syn_i0_at(0u, i));\n}\n\n\
+         fn set_input_sums(i: u32, g: f32, i0: f32) {\n    set_syn_g(0u, i, g);\n    set_syn_i0(0u, i, i0);\n}\n"
 }
 
 /// synapses/equation_states.wgsl for the pre-synaptic population's split (None within one
@@ -116,7 +287,7 @@ pub fn splits(net: &Shape, resolved: GpuCoupling, limit: u64) -> Vec<Option<Stat
     net.populations
         .iter()
         // `new` keeps a state that fits whole; one that may not be cut must fit.
-        .map(|p| StateSplit::new(p.n_vars + fused, p.size, limit).filter(|s| s.is_whole() || may_cut(resolved)))
+        .map(|p| Some(StateSplit::new(p.n_vars + fused, p.size, limit)).filter(|s| s.is_whole() || may_cut(resolved)))
         .collect()
 }
 
@@ -133,14 +304,35 @@ mod tests {
     #[test]
     fn a_state_is_whole_while_it_fits_and_else_in_parts_of_whole_variables() {
         // Five variables of 1000 neurons: 20 kB.
-        assert_eq!(StateSplit::new(5, 1000, 20_000), Some(StateSplit { parts: 1, per_part: 5 }));
-        let s = StateSplit::new(5, 1000, 8 << 10).unwrap();
-        assert_eq!(s, StateSplit { parts: 3, per_part: 2 });
+        let whole = NeuronChunks::whole();
+        assert_eq!(StateSplit::new(5, 1000, 20_000), StateSplit { parts: 1, per_part: 5, chunks: whole });
+        let s = StateSplit::new(5, 1000, 8 << 10);
+        assert_eq!(s, StateSplit { parts: 3, per_part: 2, chunks: whole });
         assert_eq!([s.place(0), s.place(3), s.place(4)], [(0, 0), (1, 1), (2, 0)]);
         assert_eq!([s.vars(0, 5), s.vars(1, 5), s.vars(2, 5)], [0..2, 2..4, 4..5]);
-        // One variable per binding, and none where one variable is too large.
-        assert_eq!(StateSplit::new(5, 1000, 4000), Some(StateSplit { parts: 5, per_part: 1 }));
-        assert_eq!(StateSplit::new(5, 1000, 3999), None);
+        assert_eq!(s.words(1, 5, 1000), 2000..4000);
+        // One variable per binding.
+        assert_eq!(StateSplit::new(5, 1000, 4000), StateSplit { parts: 5, per_part: 1, chunks: whole });
+    }
+
+    #[test]
+    fn a_variable_past_a_binding_is_cut_into_ranges_of_whole_neurons() {
+        // 1000 neurons in bindings of 1 kB: ranges of 250, every variable in four.
+        let chunks = NeuronChunks::new(1000, 1000);
+        assert_eq!(chunks, NeuronChunks { len: 250, count: 4 });
+        assert_eq!([chunks.range(0, 1000), chunks.range(3, 1000)], [0..250, 750..1000]);
+        // A ragged last range.
+        let ragged = NeuronChunks::new(1001, 1000);
+        assert_eq!((ragged.count, ragged.range(4, 1001)), (5, 1000..1001));
+        let s = StateSplit::new(5, 1000, 1000);
+        assert_eq!(s, StateSplit { parts: 20, per_part: 0, chunks });
+        assert!(s.cuts_variables());
+        // Part 6 is variable 1's neurons 500..750, words 1500..1750 of the whole state.
+        assert_eq!((s.vars(6, 5), s.words(6, 5, 1000)), (1..2, 1500..1750));
+        assert_eq!(s.pieces(2, 1000), vec![(8, 0..250), (9, 250..500), (10, 500..750), (11, 750..1000)]);
+        // The parts in order are the whole state.
+        let words: Vec<usize> = (0..s.parts).flat_map(|p| s.words(p, 5, 1000)).collect();
+        assert_eq!(words, (0..5000).collect::<Vec<_>>());
     }
 
     #[test]
@@ -148,27 +340,59 @@ mod tests {
         use super::super::event_parts::EventSplit;
         use super::super::kernels::NEURON_SLOTS;
         use super::super::parted::UpdateParts;
-        let s = StateSplit { parts: 3, per_part: 2 };
+        let s = StateSplit::new(5, 1000, 8 << 10);
         let text = s.wgsl(13);
         assert!(text.contains("@binding(2) var<storage, read_write> state: array<f32>"), "{text}");
         assert!(text.contains("@binding(13) var<storage, read_write> state_1"), "{text}");
         assert!(text.contains("@binding(14) var<storage, read_write> state_2"), "{text}");
-        let parts = UpdateParts::new(s, &EventSplit::whole(0));
+        let parts = UpdateParts::new(s, 1, &EventSplit::whole(0));
         assert_eq!(parts.slots(&NEURON_SLOTS).len(), NEURON_SLOTS.len() + 2);
         // It replaces the one-binding module in a composed update, which must still be valid.
         let hh = crate::shaders::compose("neurons/hh").unwrap();
         let cut = parts.compose(hh.clone(), NEURON_SLOTS.len()).unwrap();
         assert!(!cut.contains(crate::shaders::source("common/state").unwrap()));
         super::super::parted::validate(&cut);
-        let whole = UpdateParts::new(StateSplit::whole(5), &EventSplit::whole(0));
+        let whole = UpdateParts::new(StateSplit::whole(5), 1, &EventSplit::whole(0));
         assert_eq!(whole.compose(hh.clone(), NEURON_SLOTS.len()).unwrap(), hh);
+    }
+
+    #[test]
+    fn kernels_of_a_population_cut_within_its_variables_reach_every_range() {
+        use super::super::event_parts::EventSplit;
+        use super::super::kernels::{COUPLING_SLOTS, NEURON_SLOTS};
+        use super::super::parted::UpdateParts;
+        // HH's five variables of 1000 neurons in ranges of 400: 15 parts, the input words in
+        // three each and two steps of spike flags in six.
+        let s = StateSplit::new(5, 1000, 1600);
+        let parts = UpdateParts::new(s, 2, &EventSplit::whole(0));
+        assert_eq!(parts.array_parts(), 2 + 2 + 5);
+        let own = NEURON_SLOTS.len();
+        assert_eq!(parts.slots(&NEURON_SLOTS).len(), own + 14 + 9);
+        let cut = parts.compose(crate::shaders::compose("neurons/hh").unwrap(), own).unwrap();
+        // The state's parts first, then syn_g's, syn_i0's and the flags'.
+        for (binding, name) in [(own, "state_1"), (own + 14, "syn_g_1"), (own + 16, "syn_i0_1"), (own + 18, "spiked_1"), (own + 22, "spiked_5")] {
+            assert!(cut.contains(&format!("@binding({binding}) var<storage, read_write> {name}:")), "{name}");
+        }
+        assert!(!cut.contains(&format!("@binding({})", own + 23)));
+        super::super::parted::validate(&cut);
+        // A coupling from a population in ranges of 400 onto one in ranges of 250, and from
+        // a whole one.
+        let (source, target) = (NeuronChunks::new(1000, 1600), NeuronChunks::new(1000, 1000));
+        for source in [source, NeuronChunks::whole()] {
+            let module = coupling_wgsl(source, target, COUPLING_SLOTS.len() + 1);
+            for shader in ["synapses/graded_coupling", "synapses/graded_blocked"] {
+                let text = crate::shaders::compose(shader).unwrap();
+                let cut = parted::replace_module(text, "synapses/graded_arrays", &module).unwrap();
+                parted::validate(&cut);
+            }
+        }
     }
 
     #[test]
     fn a_synapse_kernel_reaches_cut_states_over_their_parts() {
         // Brian2's STDP example's shader with both populations' states cut.
         let text = super::super::equations::stdp_example_shader();
-        let module = synapse_wgsl(Some(StateSplit { parts: 2, per_part: 1 }), StateSplit { parts: 3, per_part: 2 }, 10);
+        let module = synapse_wgsl(Some(StateSplit::new(2, 1000, 4000)), StateSplit::new(5, 1000, 8 << 10), 10);
         assert!(module.contains("@binding(10) var<storage, read> pre_state_1"), "{module}");
         assert!(module.contains("@binding(12) var<storage, read_write> post_state_2"), "{module}");
         let cut = parted::replace_module(text, "synapses/equation_states", &module).unwrap();
@@ -188,7 +412,7 @@ mod tests {
         let graded = "[projections.aa]\nsource = \"a\"\ntarget = \"a\"\nsynapse = \"graded\"\n\
                       connectivity = { rule = \"fixed_indegree\", k = 10 }\n";
         let net = network(graded);
-        let cut = Some(StateSplit { parts: 3, per_part: 2 });
+        let cut = Some(StateSplit::new(5, 1000, 8 << 10));
         assert_eq!(splits(&net, GpuCoupling::ThreadPerRow, 8 << 10), vec![cut]);
         assert_eq!(splits(&net, GpuCoupling::Fused, 8 << 10), vec![None]);
         assert_eq!(splits(&net, GpuCoupling::Fused, 24_000), vec![Some(StateSplit::whole(6))]);

@@ -6,7 +6,6 @@ use super::kernels::{self, StepInfo, Update};
 use super::recording;
 use super::sizing::slots_per_submit;
 use super::GpuBackend;
-use crate::config::GpuCoupling;
 use crate::error::{Error, Result};
 use crate::record::{ChunkOutput, RecordPlan};
 
@@ -77,15 +76,6 @@ impl GpuBackend {
                 label: Some("steps"),
                 timestamp_writes,
             });
-            // Resolved: thread_per_row, lanes_per_row or blocked wherever couplings are
-            // dispatched; `blocked` adds up its parts in a second pass.
-            let (coupling_pass, finish_pass) = match &self.kernels.coupling_blocked {
-                Some(blocked) => (&blocked.couple, Some(&blocked.finish)),
-                None if self.coupling == GpuCoupling::LanesPerRow => {
-                    (&self.kernels.coupling_lanes, None)
-                }
-                None => (&self.kernels.coupling, None),
-            };
             for (k, (neuron_slot, gathers)) in dispatches.iter().enumerate() {
                 let step_offset = (*neuron_slot as u64 * self.slot_stride) as u32;
                 let parity = ((first + k as u64) & 1) as usize;
@@ -109,11 +99,13 @@ impl GpuBackend {
                         pass.dispatch_workgroups(x, y, 1);
                     }
                 }
+                // Resolved: thread_per_row, lanes_per_row or blocked wherever couplings are
+                // dispatched; `blocked` adds up its parts in a second pass.
                 for c in &self.couplings {
-                    pass.set_pipeline(&coupling_pass.pipeline);
+                    pass.set_pipeline(&c.kernel.pipeline);
                     pass.set_bind_group(0, &c.bind_group, &[]);
                     pass.dispatch_workgroups(c.groups.0, c.groups.1, 1);
-                    if let Some(finish) = finish_pass {
+                    if let Some(finish) = &c.finish {
                         pass.set_pipeline(&finish.pipeline);
                         let (x, y) = dispatch_size(c.n_rows);
                         pass.dispatch_workgroups(x, y, 1);
