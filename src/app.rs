@@ -361,7 +361,7 @@ fn check_gpu(config: &Config, shape: &Shape, plan: &RecordPlan, chunk: u64) -> R
         gpu::preflight::check(shape, coupling, limits, name)?;
         // Matrices are cut by whole rows, states by whole variables or, past one variable per
         // binding, every per-neuron array by ranges of neurons, the event-driven g and rings
-        // by whole projections.
+        // by whole projections or, past one projection per binding, ranges of targets.
         let cut = |by: &str, what: &str| -> String {
             let listed: Vec<String> = buffers
                 .iter()
@@ -376,12 +376,13 @@ fn check_gpu(config: &Config, shape: &Shape, plan: &RecordPlan, chunk: u64) -> R
         };
         let _ = writeln!(
             s,
-            "  GPU limits: every buffer binds on {name} (at most {} each){}{}{}{}",
+            "  GPU limits: every buffer binds on {name} (at most {} each){}{}{}{}{}",
             human_bytes(binding_limit),
             cut("rows", "cut into parts by whole"),
             cut("variables", "states cut into parts of whole"),
             cut("neurons", "per-neuron arrays cut into ranges of"),
             cut("projections", "event-driven g and rings cut into parts of whole"),
+            cut("targets", "event-driven g and rings cut into parts of whole projections or ranges of"),
         );
         if let Some(memory) = options.memory_bytes {
             gpu::preflight::check_memory(shape, coupling, limits, required, memory, name)?;

@@ -35,6 +35,7 @@ modules!(
     "synapses/event_inputs",
     "synapses/event_arrivals",
     "synapses/equation_states",
+    "synapses/source_spikes",
     "synapses/exp_propagate",
     "synapses/procedural",
     "synapses/graded_synapse",

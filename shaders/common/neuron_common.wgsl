@@ -83,17 +83,17 @@ fn deliver_events(i: u32, graded: SynInput) -> SynInput {
     var syn = graded;
     for (var j = 0u; j < inputs.n; j++) {
         let q = inputs.projections[j];
-        let at = q.ring_offset + ring_slot(step_info, 0u, q.slots) * q.n_target + i;
-        let arrived = take_arrivals(q.ring_part, at);
-        let g_at = q.g_offset + i;
-        let g_now = event_g_at(q.g_part, g_at) + f32(arrived) * q.inv_scale;
+        let ring = ring_place(q, ring_slot(step_info, 0u, q.slots), i);
+        let arrived = take_arrivals(ring.x, ring.y);
+        let g_at = g_place(q, i);
+        let g_now = event_g_at(g_at.x, g_at.y) + f32(arrived) * q.inv_scale;
         if (q.kind == KIND_CONDUCTANCE) {
             syn.g = syn.g + g_now;
             syn.i0 = syn.i0 + g_now * q.e_rev;
         } else {
             syn.i0 = syn.i0 + g_now;
         }
-        set_event_g(q.g_part, g_at, g_now * q.decay);
+        set_event_g(g_at.x, g_at.y, g_now * q.decay);
     }
     return syn;
 }

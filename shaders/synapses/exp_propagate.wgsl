@@ -1,4 +1,4 @@
-// requires: synapses/exp_synapse synapses/procedural synapses/event_arrivals
+// requires: synapses/exp_synapse synapses/procedural synapses/event_arrivals synapses/source_spikes
 // Prepended with step_info.wgsl and exp_synapse.wgsl. Mirrors CpuBackend::push_spikes: one
 // thread per neuron of the source population, every projection leaving it in turn. A matrix
 // larger than one binding comes in parts of whole rows, one dispatch per part: its threads
@@ -14,8 +14,8 @@
 @group(0) @binding(2) var<storage, read> event_rows: array<u32>;
 @group(0) @binding(3) var<storage, read> event_cols: array<u32>;
 @group(0) @binding(4) var<storage, read> event_weights: array<i32>;
-@group(0) @binding(5) var<storage, read> spiked: array<u32>;
-// The delay rings: synapses/event_arrivals.wgsl (binding 6).
+// The source's spike flags: synapses/source_spikes.wgsl (binding 5); the delay rings:
+// synapses/event_arrivals.wgsl (binding 6).
 
 // The key instance k's procedural rows of projection q are drawn with: the projection's seed,
 // or where the instances draw rows of their own seeds, k's own, two words each in event_cols
@@ -30,7 +30,7 @@ fn row_key(q: ExpParams, k: u32) -> vec2<u32> {
 @compute @workgroup_size(256)
 fn propagate(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
     let src = outputs.first_source + gid.x + gid.y * groups.x * 256u;
-    if (src >= outputs.end_source || spiked[src] == 0u) {
+    if (src >= outputs.end_source || source_spiked(src) == 0u) {
         return;
     }
     for (var j = 0u; j < outputs.n; j++) {
@@ -40,8 +40,8 @@ fn propagate(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgro
         if (own < q.first_row || own >= q.end_row) {
             continue;
         }
-        let base = q.ring_offset + ring_slot(step_info, 1u + q.delay_steps, q.slots) * q.n_target
-            + instance * q.instance_targets;
+        let slot = ring_slot(step_info, 1u + q.delay_steps, q.slots);
+        let base = instance * q.instance_targets;
         var row = q.row_offset + (own - q.first_row);
         if (q.own_seeds != 0u) {
             row += instance * q.instance_sources;
@@ -65,7 +65,8 @@ fn propagate(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgro
                     let drawn = drawn_weight(key, q.projection, own, j, d);
                     w = i32(round(drawn * q.draw_scale));
                 }
-                add_arrival(q.ring_part, base + procedural_source(perm, j), w);
+                let at = ring_place(q, slot, base + procedural_source(perm, j));
+                add_arrival(at.x, at.y, w);
             }
             continue;
         }
@@ -74,7 +75,8 @@ fn propagate(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgro
             if (q.weight_mode == WEIGHT_PER_SYNAPSE) {
                 w = event_weights[q.weight_offset + k];
             }
-            add_arrival(q.ring_part, base + event_cols[q.synapse_offset + k], w);
+            let at = ring_place(q, slot, base + event_cols[q.synapse_offset + k]);
+            add_arrival(at.x, at.y, w);
         }
     }
 }

@@ -60,6 +60,27 @@ struct ExpParams {
     own_seeds: u32,     // 1: the instances draw rows of their own seeds (exp_propagate.wgsl)
     g_part: u32,        // the parts of g and of the rings that hold this projection's, where
     ring_part: u32,     // they are cut (event_inputs.wgsl, event_arrivals.wgsl); else 0
+    g_chunk: u32,       // where its g or its rings alone exceed a binding: the targets per
+    ring_chunk: u32,    // range, range c alone in part g_part + c (ring_part + c); else 0
+}
+
+// Where target i's g lies: (part, index within it).
+fn g_place(q: ExpParams, i: u32) -> vec2<u32> {
+    if (q.g_chunk == 0u) {
+        return vec2<u32>(q.g_part, q.g_offset + i);
+    }
+    return vec2<u32>(q.g_part + i / q.g_chunk, i % q.g_chunk);
+}
+
+// Where target i's word of ring slot `slot` lies: slot by slot over the projection's targets,
+// or over its range's.
+fn ring_place(q: ExpParams, slot: u32, i: u32) -> vec2<u32> {
+    if (q.ring_chunk == 0u) {
+        return vec2<u32>(q.ring_part, q.ring_offset + slot * q.n_target + i);
+    }
+    let range = i / q.ring_chunk;
+    let first = range * q.ring_chunk;
+    return vec2<u32>(q.ring_part + range, slot * min(q.ring_chunk, q.n_target - first) + (i - first));
 }
 
 const KIND_CONDUCTANCE: u32 = 0u;

@@ -539,33 +539,31 @@ fn buffers_beyond_the_binding_limit_are_refused_with_size_and_limit() {
 
 #[test]
 fn a_network_that_does_not_fit_the_device_is_refused_before_running() {
-    // Every per-neuron array is cut to fit a binding, so what cannot fit is one event-driven
-    // projection's g (4 bytes per target) past it: bindings capped at 1 MiB, as a device with
-    // that limit would have, and a projection onto 263k neurons.
+    // Every per-neuron array is cut to fit a binding, except a state that fused coupling
+    // reads across the population: bindings capped at 1 MiB, as a device with that limit
+    // would have, and a graded ring of 263k neurons fused.
     let limit = 1 << 20;
     let size = limit / 4 + 1024;
     let text = format!(
         "[simulation]\ndt_ms = 0.01\nduration_ms = 0.01\n[populations.big]\nmodel = \"hh\"\nsize = {size}\n\
-         [populations.small]\nmodel = \"hh\"\nsize = 10\n\
-         [projections.in]\nsource = \"small\"\ntarget = \"big\"\nsynapse = \"exp_cond\"\n\
-         params = {{ tau_ms = 5.0, e_rev = 0.0 }}\nconnectivity = {{ rule = \"fixed_indegree\", k = 1 }}\n"
+         [projections.ring]\nsource = \"big\"\ntarget = \"big\"\nsynapse = \"graded\"\n\
+         connectivity = {{ rule = \"fixed_indegree\", k = 1 }}\n"
     );
     let (_, net) = parsed(&text, &[]);
-    let options = GpuOptions { max_binding_bytes: Some(limit), ..Default::default() };
-    let err = GpuBackend::with_options(&net, &RecordPlan::none(&net), None, options)
+    let options = |coupling| GpuOptions { coupling, max_binding_bytes: Some(limit), ..Default::default() };
+    let err = GpuBackend::with_options(&net, &RecordPlan::none(&net), None, options(GpuCoupling::Fused))
         .err()
         .expect("must be refused");
     assert!(
         matches!(&err, Error::BufferTooLarge { label, bytes, limit: l, .. }
-            if label == "events.g" && *l == limit && *bytes == size * 4),
+            if label == "big.state" && *l == limit && *bytes == size * 6 * 4),
         "{err:?}"
     );
-    assert!(err.to_string().contains("one projection's (4 bytes per target neuron"), "{err}");
-    // Without the projection the population runs, its arrays in ranges of neurons.
-    let (_, alone) = parsed(&text, &["projections={}"]);
-    let mut gpu = GpuBackend::with_options(&alone, &RecordPlan::none(&alone), None, options).unwrap();
-    assert_eq!(gpu.state_parts(), vec![10, 1]);
-    run_in_memory(&alone, &mut gpu, &RecordPlan::none(&alone));
+    assert!(err.to_string().contains("fused coupling takes it whole"), "{err}");
+    // Not fused, it runs, its arrays in ranges of neurons.
+    let mut gpu = GpuBackend::with_options(&net, &RecordPlan::none(&net), None, options(GpuCoupling::ThreadPerRow)).unwrap();
+    assert_eq!(gpu.state_parts(), vec![10]);
+    run_in_memory(&net, &mut gpu, &RecordPlan::none(&net));
 }
 
 #[test]

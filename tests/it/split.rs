@@ -192,23 +192,35 @@ fn check_accepts_20m_hh_neurons_on_an_h100s_limits_and_refuses_what_exceeds_its_
     let err = String::from_utf8_lossy(&refused.stderr);
     assert!(err.contains("its buffers need 83.8 GiB") && err.contains("the largest is `hh.state`"), "{err}");
     // COBAHH with 80 synapses per neuron at 150M neurons: the rings (4.5 GiB) in two parts of
-    // whole projections; at 375M (300M excitatory) one projection's rings exceed a binding.
-    let cobahh = |exc: u64| {
-        ganglion_cmd()
-            .args(["check", "configs/cobahh_k80.toml"])
+    // whole projections; at 375M (300M excitatory) its stored synapses exceed the memory.
+    // Drawn procedurally (fixed_probability, 0 bytes per synapse), 750M neurons fit in 45 GiB:
+    // the excitatory arrays in ranges of neurons, the g and rings of the projections onto
+    // them in ranges of targets.
+    let cobahh = |exc: u64, procedural: bool| {
+        let mut c = ganglion_cmd();
+        c.args(["check", "configs/cobahh_k80.toml"])
             .args(["--set", &format!("populations.exc.size={exc}")])
             .args(["--set", &format!("populations.inh.size={}", exc / 4)])
-            .args(h100)
-            .output()
-            .unwrap()
+            .args(h100);
+        if procedural {
+            for p in ["ee", "ei", "ie", "ii"] {
+                c.args(["--set", &format!("projections.{p}.connectivity={{ rule = \"fixed_probability\", p = 1e-7, procedural = true }}")]);
+            }
+        }
+        c.output().unwrap()
     };
-    let cut = cobahh(120_000_000);
+    let cut = cobahh(120_000_000, false);
     let text = String::from_utf8_lossy(&cut.stdout);
     assert!(text.contains("event-driven g and rings cut into parts of whole projections: `events.rings` 2"), "{text}");
     assert!(text.contains("states cut into parts of whole variables: `exc.state` 2"), "{text}");
-    let refused = cobahh(300_000_000);
+    let refused = cobahh(300_000_000, false);
     let err = String::from_utf8_lossy(&refused.stderr);
-    assert!(err.contains("buffer `events.rings`") && err.contains("one projection's"), "{err}");
+    assert!(err.contains("its buffers need 134.4 GiB") && err.contains("the largest is `events.cols`"), "{err}");
+    let drawn = cobahh(600_000_000, true);
+    let text = String::from_utf8_lossy(&drawn.stdout);
+    assert!(text.contains("`exc.state` 10, `exc.syn_g` 2, `exc.syn_i0` 2, `exc.spiked` 2"), "{text}");
+    assert!(text.contains("ranges of targets: `events.g` 4, `events.rings` 6"), "{text}");
+    assert!(text.contains("GPU memory: 45.0 GiB of 80.0 GiB"), "{text}");
 }
 
 /// Spikes, and every variable (at most eight) of the first 40 neurons of population 0 at every
@@ -312,31 +324,77 @@ fn arrays_cut_within_a_variable_equal_the_whole_network() {
 }
 
 #[test]
-fn a_population_cut_within_a_variable_refuses_the_synapses_that_need_its_spike_flags_whole() {
-    // 1000 LIF drivers (in ranges of 500 in bindings of 2000 bytes) onto 10 targets through
-    // an event-driven projection, whose propagation reads the drivers' spike flags: refused
-    // naming the projection and its source.
+fn event_driven_synapses_from_and_onto_populations_cut_within_a_variable_equal_the_whole_network() {
+    // 1000 LIF drivers (in ranges of 500 in bindings of 2000 bytes) onto 10 targets: the
+    // propagation reads the drivers' spike flags range by range.
     let text = r#"
 [simulation]
 dt_ms = 0.1
-duration_ms = 1.0
+duration_ms = 20.0
+seed = 3
 
 [populations.drive]
 model = "lif"
 size = 1000
+params = { input = { noise = { mean = 0.25, sigma = 2.0 } } }
 
 [populations.target]
 model = "lif"
 size = 10
+params = { input = { constant = 0.12 } }
 
 [projections.link]
 source = "drive"
 target = "target"
 synapse = "exp_curr"
-params = { tau_ms = 2.0 }
-connectivity = { rule = "fixed_indegree", k = 5 }
+params = { tau_ms = 2.0, delay_ms = 0.3 }
+weight = 0.02
+connectivity = { rule = "fixed_indegree", k = 50 }
 "#;
     let (_, net) = parsed(text, &[]);
+    let mut plan = every_variable(&net);
+    plan.traces[0].population = 1;
+    plan.traces[0].neurons = (0..10).collect();
+    let mut whole = gpu_backend_capped(&net, &plan, GpuCoupling::Auto, None);
+    let mut cut = gpu_backend_capped(&net, &plan, GpuCoupling::Auto, Some(2000));
+    assert_eq!(cut.state_parts(), vec![4, 1]);
+    let (a, _) = assert_same_runs("drivers in ranges", &net, &plan, &mut whole, &mut cut);
+    assert!(a.spikes[0].len() > 50 && a.spikes[1].len() > 5, "both fire: {:?}", a.spikes.iter().map(Vec::len).collect::<Vec<_>>());
+    // COBAHH with 1600 excitatory neurons in bindings of 4800 bytes: the excitatory state,
+    // input words and spike flags in ranges of 1200, and the g (6.4 kB) and rings of the
+    // projections onto them in ranges of 1200 and 600 targets, with the events delivered in
+    // the update and apart; g of `ee` traced across its ranges.
+    let (_, net) = shipped(
+        "cobahh.toml",
+        &["populations.exc.size=1600", "populations.inh.size=100", "simulation.duration_ms=25"],
+    );
+    let mut plan = every_variable(&net);
+    plan.traces[0].neurons = (0..1600).step_by(37).collect();
+    plan.traces[0].variables.extend([TraceVar::Synapse(0), TraceVar::Synapse(2)]);
+    plan.traces[0].names.extend(["g_ee".to_string(), "g_ie".to_string()]);
+    for delivery in [EventDelivery::InUpdate, EventDelivery::Separate] {
+        let what = format!("cobahh in ranges, {delivery:?}");
+        let options = |cap| ganglion::backend::gpu::GpuOptions {
+            max_binding_bytes: cap,
+            event_delivery: delivery,
+            ..Default::default()
+        };
+        let mut whole = GpuBackend::with_options(&net, &plan, None, options(None)).unwrap();
+        let mut cut = GpuBackend::with_options(&net, &plan, None, options(Some(4800))).unwrap();
+        let (states, (g, rings)) = (cut.state_parts(), cut.event_parts());
+        assert!(states[0] >= 8 && g >= 4 && rings >= 6, "{what}: {states:?} {g} {rings}");
+        let (a, _) = assert_same_runs(&what, &net, &plan, &mut whole, &mut cut);
+        assert!(a.spikes[0].len() > 20, "{what}: the network fires");
+        let g_ee = &a.traces[0][5];
+        assert!(g_ee.iter().any(|&x| x != g_ee[0]), "{what}: g moves");
+    }
+}
+
+#[test]
+fn a_population_cut_within_a_variable_refuses_synapses_written_as_equations_by_name() {
+    // Brian2's STDP example with its 1000 Poisson inputs in ranges of 500: its synapses read
+    // whole variables, and are refused naming the projection and the population.
+    let (_, net) = equation_network("equations/stdp.toml", &["populations.neurons.size=10", "simulation.precision=\"f32\""]);
     let plan = RecordPlan::none(&net);
     let options = ganglion::backend::gpu::GpuOptions {
         max_binding_bytes: Some(2000),
@@ -344,7 +402,7 @@ connectivity = { rule = "fixed_indegree", k = 5 }
     };
     let e = GpuBackend::with_options(&net, &plan, None, options).err().expect("refused");
     let text = e.to_string();
-    assert!(text.contains("projection `link`: its source `drive` has 1000 neurons") && text.contains("ranges of neurons"), "{text}");
+    assert!(text.contains("its source `poisson_input` has 1000 neurons") && text.contains("ranges of neurons"), "{text}");
 }
 
 #[test]

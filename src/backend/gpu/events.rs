@@ -9,9 +9,10 @@
 //! span every instance's sources, and a source finds its row and its targets by its instance.
 
 use super::context::GpuContext;
-use super::event_parts::EventSplit;
+use super::event_parts::{EventSplit, Place};
 use super::split;
-use super::kernels::Kernels;
+use super::kernels::{Kernel, Kernels};
+use super::state_parts::NeuronChunks;
 use super::kernels::{EventListGpu, ExpParamsGpu, MAX_EVENT_PROJECTIONS, WEIGHT_ONE, WEIGHT_PER_INSTANCE, WEIGHT_PER_SYNAPSE};
 use super::Shared;
 use crate::config::SynapseModel;
@@ -33,9 +34,8 @@ pub struct EventBuffers {
     pub parts: Vec<EventPart>,
     /// Per population: the `EventList` of its incoming projections.
     pub inputs: Vec<wgpu::Buffer>,
-    /// Per projection of the network (None for graded ones): the part of `g` that holds its
-    /// g, and where it starts there.
-    pub g_offsets: Vec<Option<(usize, u32)>>,
+    /// Per projection of the network (None for graded ones): where its g lies in `g`.
+    pub g_places: Vec<Option<Place>>,
 }
 
 /// Some rows of the event-driven matrices by source: `ExpParams`' row, synapse and weight
@@ -90,7 +90,7 @@ impl EventBuffers {
         // Per part: the initial g, and the ring words.
         let mut g: Vec<Vec<f32>> = vec![Vec::new(); split.g_parts()];
         let mut rings = vec![0usize; split.ring_parts()];
-        let mut g_offsets = vec![None; net.projections.len()];
+        let mut g_places = vec![None; net.projections.len()];
         // Each event-driven projection's source, target and matrix by source.
         let mut ends = Vec::new();
         let mut matrices = Vec::new();
@@ -110,10 +110,10 @@ impl EventBuffers {
             } else {
                 WEIGHT_ONE
             };
-            let (g_part, ring_part) = (split.g[params.len()], split.rings[params.len()]);
-            let g_offset = offset(g[g_part].len(), "g")?;
+            let (g_place, ring_place) = (split.g[params.len()], split.rings[params.len()]);
+            debug_assert_eq!(g_place.offset as usize, g[g_place.part].len());
             let draw = WeightDrawGpu::of(p.procedural.as_ref().and_then(|r| r.weight));
-            g_offsets[index] = Some((g_part, g_offset));
+            g_places[index] = Some(g_place);
             params.push(ExpParamsGpu {
                 e_rev: e.synapse.e_rev as f32,
                 decay: e.synapse.decay(net.dt_ms) as f32,
@@ -128,8 +128,8 @@ impl EventBuffers {
                 slots: e.synapse.ring_slots(),
                 delay_steps: e.synapse.delay_steps,
                 weight_mode,
-                g_offset,
-                ring_offset: offset(rings[ring_part], "delay rings")?,
+                g_offset: offset(g_place.offset as usize, "g")?,
+                ring_offset: offset(ring_place.offset as usize, "delay rings")?,
                 row_offset: 0,
                 synapse_offset: 0,
                 weight_offset: 0,
@@ -150,11 +150,19 @@ impl EventBuffers {
                 draw_b: draw.b,
                 draw_scale: e.fixed_scale as f32,
                 own_seeds: p.own_seeds() as u32,
-                g_part: g_part as u32,
-                ring_part: ring_part as u32,
+                g_part: g_place.part as u32,
+                ring_part: ring_place.part as u32,
+                g_chunk: g_place.chunk as u32,
+                ring_chunk: ring_place.chunk as u32,
             });
-            g[g_part].extend(e.g0.iter().map(|&x| x as f32));
-            rings[ring_part] += e.synapse.ring_slots() as usize * n_target;
+            // Each range of targets of a block cut so in a part of its own.
+            for c in 0..g_place.ranges {
+                let targets = g_place.targets(c, n_target as u64);
+                g[g_place.part + c].extend(e.g0[targets.start as usize..targets.end as usize].iter().map(|&x| x as f32));
+            }
+            for c in 0..ring_place.ranges {
+                rings[ring_place.part + c] += e.synapse.ring_slots() as usize * ring_place.targets(c, n_target as u64).count();
+            }
             ends.push((p.source, p.target));
             matrices.push((p, e));
         }
@@ -266,7 +274,7 @@ impl EventBuffers {
             split,
             parts,
             inputs,
-            g_offsets,
+            g_places,
         })
     }
 }
@@ -276,18 +284,22 @@ impl EventBuffers {
 pub struct PropagateDispatch {
     /// Threads: the sources the part's rows span.
     pub n_threads: u32,
+    /// The propagation over the source's spike flags (`Kernels::propagate_in_ranges`).
+    pub kernel: Kernel,
     pub bind_group: wgpu::BindGroup,
 }
 
 /// Per part of the matrices, one propagation per population with event-driven rows leaving
-/// it there; `spiked` are the populations' spike flags.
+/// it there; `spiked` are the populations' spike flags, in the ranges of neurons `chunks`
+/// gives.
 pub(crate) fn propagations(
     ctx: &GpuContext,
     kernels: &Kernels,
     shared: &Shared,
     net: &Network,
-    spiked: &[&wgpu::Buffer],
-) -> Vec<PropagateDispatch> {
+    spiked: &[Vec<wgpu::Buffer>],
+    chunks: &[NeuronChunks],
+) -> Result<Vec<PropagateDispatch>> {
     let mut propagations = Vec::new();
     for part in &shared.events.parts {
         for (index, p) in net.populations.iter().enumerate() {
@@ -300,16 +312,19 @@ pub(crate) fn propagations(
                 part.rows.as_entire_binding(),
                 part.cols.as_entire_binding(),
                 part.weights.as_entire_binding(),
-                spiked[index].as_entire_binding(),
+                spiked[index][0].as_entire_binding(),
             ];
-            // Every part of the rings (event_parts.rs).
+            // Every part of the rings (event_parts.rs), then the flags' other ranges.
             resources.extend(shared.events.rings.iter().map(|b| b.as_entire_binding()));
-            let bind_group = kernels.propagate.bind(ctx, &p.name, &resources);
+            resources.extend(spiked[index][1..].iter().map(|b| b.as_entire_binding()));
+            let kernel = kernels.propagate_in_ranges(ctx, chunks[index])?;
+            let bind_group = kernel.bind(ctx, &p.name, &resources);
             propagations.push(PropagateDispatch {
                 n_threads: sources.end - sources.start,
+                kernel,
                 bind_group,
             });
         }
     }
-    propagations
+    Ok(propagations)
 }

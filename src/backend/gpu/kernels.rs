@@ -77,6 +77,10 @@ pub struct ExpParamsGpu {
     /// The parts of g and of the rings that hold this projection's (`event_parts`).
     pub g_part: u32,
     pub ring_part: u32,
+    /// Where its g or its rings are cut into ranges of targets: the targets per range
+    /// (`event_parts::Place::chunk`); 0 where whole.
+    pub g_chunk: u32,
+    pub ring_chunk: u32,
 }
 
 /// `WEIGHT_*` in shaders/synapses/weights.wgsl: where the coupling and propagation kernels
@@ -406,6 +410,18 @@ impl BlockedKernels {
     }
 }
 
+/// outgoing projections, step, rows, cols, weights, spiked, rings: see exp_propagate.wgsl (the
+/// rings' other parts follow where they are cut).
+pub const PROPAGATE_SLOTS: [Slot; 7] = [
+    Slot::Read,
+    Slot::StepInfo,
+    Slot::Read,
+    Slot::Read,
+    Slot::Read,
+    Slot::Read,
+    Slot::ReadWrite,
+];
+
 /// How a population's update kernel runs: alone, or with its own graded coupling summed in the
 /// same dispatch (one thread, or `LANES` threads, per row).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -473,6 +489,9 @@ pub struct Kernels {
     /// Built only for `GpuCoupling::Blocked`.
     pub coupling_blocked: Option<BlockedKernels>,
     pub propagate: Kernel,
+    /// The propagation's composed WGSL and slots, from which `propagate_in_ranges` builds it
+    /// over a source's spike flags in ranges of neurons.
+    propagate_source: (String, Vec<Slot>),
     pub record: Kernel,
 }
 
@@ -490,15 +509,16 @@ impl Kernels {
     ) -> Result<Kernels> {
         use Slot::*;
         let drawn = [("DRAWN_WEIGHTS", drawn_weights as u8 as f64)];
-        // outgoing projections, step, rows, cols, weights, spiked, rings; the rings' other parts.
-        let mut propagate_slots = vec![Read, StepInfo, Read, Read, Read, Read, ReadWrite];
+        let mut propagate_slots = PROPAGATE_SLOTS.to_vec();
         let mut propagate = compose("synapses/exp_propagate")?;
         if ring_parts > 1 {
             let module = EventSplit::arrivals_wgsl(ring_parts, propagate_slots.len());
             propagate = replace_module(propagate, "synapses/event_arrivals", &module)?;
             propagate_slots.extend(std::iter::repeat_n(ReadWrite, ring_parts - 1));
         }
+        let propagate_source = (propagate.clone(), propagate_slots.clone());
         Ok(Kernels {
+            propagate_source,
             updates: Vec::new(),
             drawn_weights: drawn,
             delivery,
@@ -620,6 +640,22 @@ impl Kernels {
         let first = kernel(entries[0])?;
         let finish = entries.get(1).map(|e| kernel(e)).transpose()?;
         Ok((first, finish))
+    }
+
+    /// The propagation of a source population whose spike flags lie in `chunks` ranges of
+    /// neurons: the shared kernel where they are whole, else composed with
+    /// synapses/source_spikes.wgsl replaced (`state_parts::source_spikes_wgsl`), the other
+    /// ranges bound after the rings' parts.
+    pub fn propagate_in_ranges(&self, ctx: &GpuContext, chunks: NeuronChunks) -> Result<Kernel> {
+        if chunks.is_whole() {
+            return Ok(self.propagate.clone());
+        }
+        let (source, slots) = &self.propagate_source;
+        let module = state_parts::source_spikes_wgsl(chunks, slots.len());
+        let text = replace_module(source.clone(), "synapses/source_spikes", &module)?;
+        let mut slots = slots.clone();
+        slots.extend(std::iter::repeat_n(Slot::Read, chunks.count - 1));
+        Kernel::from_source(ctx, "exp_propagate_in_ranges", text, "propagate", &slots, &self.drawn_weights)
     }
 
     /// Whether the updates leave the event-driven inputs to `delivery`'s kernels.

@@ -131,6 +131,8 @@ pub fn shared_structs() -> Vec<(&'static str, StructLayout)> {
                     own_seeds,
                     g_part,
                     ring_part,
+                    g_chunk,
+                    ring_chunk,
                 }
             ),
         ),

@@ -268,10 +268,11 @@ impl GpuBackend {
             &pops.buffers,
             &pops.inputs,
         )?;
-        // The spike flags in one binding: preflight::check refuses event-driven synapses and
-        // synapses written as equations on a population cut into ranges of neurons.
+        let chunks: Vec<_> = pops.buffers.iter().map(|p| p.parts.state.chunks).collect();
+        let propagations = events::propagations(&ctx, &kernels, &shared, net, &pops.spiked, &chunks)?;
+        // The spike flags in one binding: preflight::check refuses synapses written as
+        // equations on a population cut into ranges of neurons.
         let spiked: Vec<&wgpu::Buffer> = pops.spiked.iter().map(|parts| &parts[0]).collect();
-        let propagations = events::propagations(&ctx, &kernels, &shared, net, &spiked);
         let equation_synapses = equations::build(&ctx, &shared, net, &pops.buffers, &spiked, binding_limit)?;
         let traces = recording::traces(
             &ctx,

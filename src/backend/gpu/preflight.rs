@@ -4,7 +4,7 @@
 //! build (with `fixed_probability` counted at its expected number of synapses).
 
 use super::blocked::BlockGeometry;
-use super::kernels::{storage_count, COUPLING_SLOTS, MAX_EVENT_PROJECTIONS, NEURON_SLOTS};
+use super::kernels::{storage_count, COUPLING_SLOTS, MAX_EVENT_PROJECTIONS, NEURON_SLOTS, PROPAGATE_SLOTS};
 use super::split;
 use super::event_parts;
 use super::state_parts::{self, NeuronChunks};
@@ -37,7 +37,7 @@ pub fn check_binding(label: &str, bytes: u64, limits: &wgpu::Limits, device: &st
             } else if label.ends_with(".state") {
                 "; a state is cut into parts, but fused coupling takes it whole"
             } else if label == "events.g" || label == "events.rings" {
-                "; the event-driven g and delay rings are cut into parts of whole projections, but one projection's (4 bytes per target neuron, and per ring slot) must fit a binding"
+                "; the event-driven g and delay rings are cut into parts of whole projections or of ranges of targets, but one target's ring slots (4 bytes each) must fit a binding"
             } else {
                 ""
             },
@@ -185,14 +185,21 @@ pub fn network_buffers(
         }
     }
     let synapses = cols / 4;
-    // Packed by whole projections (`event_parts`).
+    // Packed by whole projections, a projection past a binding in ranges of targets
+    // (`event_parts`).
     let (g_blocks, ring_blocks) = event_parts::blocks(net);
-    for (label, blocks) in [("events.g", g_blocks), ("events.rings", ring_blocks)] {
+    let ring_blocks_by_target = event_parts::targets_and_slots(net);
+    let g_blocks_by_target: Vec<(u64, u64)> = ring_blocks_by_target.iter().map(|&(targets, _)| (targets, 1)).collect();
+    let packed = |blocks: &[(u64, u64)]| {
+        event_parts::pack(blocks, limit).ok().map(|(places, parts)| (parts, places.iter().any(|p| p.chunk > 0)))
+    };
+    let (g, rings) = (packed(&g_blocks_by_target), packed(&ring_blocks_by_target));
+    for (label, blocks, parts) in [("events.g", g_blocks, g), ("events.rings", ring_blocks, rings)] {
         out.push(NetworkBuffer {
             label: label.into(),
             bytes: blocks.iter().sum(),
-            parts: event_parts::pack(&blocks, limit).ok().map(|p| event_parts::part_count(&p) as u64),
-            cut_by: "projections",
+            parts: parts.map(|(n, _)| n as u64),
+            cut_by: if parts.is_some_and(|(_, ranges)| ranges) { "targets" } else { "projections" },
             piece: blocks.iter().copied().max().unwrap_or(0),
         });
     }
@@ -243,23 +250,21 @@ pub fn check(
 }
 
 /// What a population cut into ranges of neurons (one variable larger than a binding) admits:
-/// graded projections only (the event-driven propagation and the synapses written as
-/// equations read the spike flags in one binding), and kernels within the device's count of
-/// storage bindings.
+/// graded and event-driven projections (not synapses written as equations, which read whole
+/// variables), and kernels within the device's count of storage bindings.
 fn check_ranges(net: &Shape, resolved: GpuCoupling, limits: &wgpu::Limits, device: &str) -> Result<()> {
     let limit = binding_limit(limits);
     let splits = state_parts::splits(net, resolved, limit);
     let chunks: Vec<NeuronChunks> = splits.iter().map(|s| s.map_or(NeuronChunks::whole(), |s| s.chunks)).collect();
     for p in &net.projections {
         for (end, population) in [("source", p.source), ("target", p.target)] {
-            if p.is_graded() || chunks[population].is_whole() {
+            if p.is_graded() || p.is_event_driven() || chunks[population].is_whole() {
                 continue;
             }
             let pop = &net.populations[population];
             return Err(Error::TooLarge(format!(
-                "projection `{}`: its {end} `{}` has {} neurons, more than one binding holds of one variable ({} bytes on {device}, 4 bytes per neuron), so its arrays are cut into ranges of neurons, which only graded projections read; synapses `{}` keep the spike flags in one binding",
-                p.name, pop.name, pop.size, limit,
-                if p.is_event_driven() { "exp_cond and exp_curr" } else { "written as equations" }
+                "projection `{}`: its {end} `{}` has {} neurons, more than one binding holds of one variable ({} bytes on {device}, 4 bytes per neuron), so its arrays are cut into ranges of neurons, which synapses written as equations do not read (they take the state and spike flags of whole variables)",
+                p.name, pop.name, pop.size, limit
             )));
         }
     }
@@ -276,6 +281,19 @@ fn check_ranges(net: &Shape, resolved: GpuCoupling, limits: &wgpu::Limits, devic
             return Err(Error::TooLarge(format!(
                 "population `{}`: its update would bind {bound} storage buffers (its state in {} parts), more than the {max} of {device} (max_storage_buffers_per_shader_stage); a device with larger bindings cuts it into fewer",
                 pop.name, split.parts
+            )));
+        }
+    }
+    for (index, pop) in net.populations.iter().enumerate() {
+        if !net.projections.iter().any(|p| p.is_event_driven() && p.source == index) {
+            continue;
+        }
+        let extra = (events.1 - 1) + (chunks[index].count - 1);
+        let bound = PROPAGATE_STORAGE + extra;
+        if extra > 0 && bound > max {
+            return Err(Error::TooLarge(format!(
+                "population `{}`: the propagation of its spikes would bind {bound} storage buffers, more than the {max} of {device} (max_storage_buffers_per_shader_stage)",
+                pop.name
             )));
         }
     }
@@ -297,6 +315,8 @@ fn check_ranges(net: &Shape, resolved: GpuCoupling, limits: &wgpu::Limits, devic
 const UPDATE_STORAGE: usize = storage_count(&NEURON_SLOTS) + 1;
 /// Storage buffers of a coupling's own slots, with `blocked`'s partial sums.
 const COUPLING_STORAGE: usize = storage_count(&COUPLING_SLOTS) + 1;
+/// Storage buffers of the propagation's own slots (`Kernels::new`).
+const PROPAGATE_STORAGE: usize = storage_count(&PROPAGATE_SLOTS);
 
 /// Refuses a network whose GPU buffers (`required` bytes in all) exceed the device's
 /// `memory`, naming the largest of them.
@@ -367,14 +387,18 @@ mod tests {
             ..wgpu::Limits::default()
         };
         // One variable (4 kB) past the limit: every per-neuron array in ranges of 768
-        // neurons, two per variable; but one projection's g (4 bytes per target) is refused.
+        // neurons, two per variable, and the projection's g and rings in ranges of targets.
         let buffers = network_buffers(&net, GpuCoupling::ThreadPerRow, &tinier).unwrap();
         let cut = |label: &str| buffers.iter().find(|b| b.label == label).map(|b| (b.parts, b.cut_by)).unwrap();
         assert_eq!([cut("a.state"), cut("a.spiked")], [(Some(10), "neurons"), (Some(2), "neurons")]);
-        let e = check(&net, GpuCoupling::ThreadPerRow, &tinier, "a tiny device").unwrap_err();
+        assert_eq!([cut("events.g"), cut("events.rings")], [(Some(2), "targets"), (Some(3), "targets")]);
+        let many = wgpu::Limits { max_storage_buffers_per_shader_stage: 32, ..tinier.clone() };
+        check(&net, GpuCoupling::ThreadPerRow, &many, "a tiny device").unwrap();
+        // Not one target's two ring slots fit 4 bytes.
+        let e = check(&net, GpuCoupling::ThreadPerRow, &wgpu::Limits { max_storage_buffer_binding_size: 4, ..many }, "a tiny device").unwrap_err();
         assert!(
             matches!(&e, Error::BufferTooLarge { label, limit, .. }
-                if label == "events.g" && *limit == 3 << 10),
+                if label == "events.rings" && *limit == 4),
             "{e:?}"
         );
         assert!(e.to_string().contains("a tiny device"), "{e}");

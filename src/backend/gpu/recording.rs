@@ -114,12 +114,7 @@ pub(crate) fn traces(
             let split = pop.parts.state;
             for c in 0..split.chunks.count {
                 let range = split.chunks.range(c, pop.size as usize);
-                let local: Vec<u32> = t
-                    .neurons
-                    .iter()
-                    .map(|&i| if range.contains(&(i as usize)) { i - range.start as u32 } else { SKIP })
-                    .collect();
-                let local = ctx.storage_buffer("trace neurons", bytemuck::cast_slice(&local))?;
+                let local = local_indices(ctx, &t.neurons, &range)?;
                 for &(k, slot) in &own {
                     sources.push(GatherSource {
                         buffer: &pop.state[k as usize * split.chunks.count + c],
@@ -156,20 +151,26 @@ pub(crate) fn traces(
         }
         for (slot, v) in t.variables.iter().enumerate() {
             if let TraceVar::Synapse(p) = v {
-                let (part, offset) = shared.events.g_offsets[*p].ok_or_else(|| {
+                let place = shared.events.g_places[*p].ok_or_else(|| {
                     Error::Gpu(format!(
                         "trace of `g_{}`: projection `{0}` is not event-driven",
                         net.projections[*p].name
                     ))
                 })?;
-                sources.push(GatherSource {
-                    buffer: &shared.events.g[part],
-                    neurons: None,
-                    offset,
-                    n: net.projections[*p].n_target() as u32,
-                    vars: vec![(0, slot as u32)],
-                    is_state: false,
-                });
+                let n_target = net.projections[*p].n_target() as u64;
+                // A g cut into ranges of targets: a gather per range, each alone in its part.
+                for c in 0..place.ranges {
+                    let range = place.targets(c, n_target);
+                    let range = range.start as usize..range.end as usize;
+                    sources.push(GatherSource {
+                        buffer: &shared.events.g[place.part + c],
+                        neurons: (place.ranges > 1).then(|| local_indices(ctx, &t.neurons, &range)).transpose()?,
+                        offset: place.offset as u32,
+                        n: range.len() as u32,
+                        vars: vec![(0, slot as u32)],
+                        is_state: false,
+                    });
+                }
             }
         }
         let gather = |source: &GatherSource, vars: &[(u32, u32)]| {
@@ -232,6 +233,16 @@ pub(crate) fn traces(
         });
     }
     Ok(traces)
+}
+
+/// The recorded `neurons` by their index within `range` (`SKIP` for those outside it): what a
+/// gather over an array cut into ranges of neurons reads.
+fn local_indices(ctx: &GpuContext, neurons: &[u32], range: &std::ops::Range<usize>) -> Result<wgpu::Buffer> {
+    let local: Vec<u32> = neurons
+        .iter()
+        .map(|&i| if range.contains(&(i as usize)) { i - range.start as u32 } else { SKIP })
+        .collect();
+    ctx.storage_buffer("trace neurons", bytemuck::cast_slice(&local))
 }
 
 /// The spikes of one submit from its spike words, pairs (population << 24 | step_in_chunk,

@@ -250,6 +250,17 @@ pub fn coupling_wgsl(source: NeuronChunks, target: NeuronChunks, first: usize) -
          fn set_input_sums(i: u32, g: f32, i0: f32) {\n    set_syn_g(0u, i, g);\n    set_syn_i0(0u, i, i0);\n}\n"
 }
 
+/// synapses/source_spikes.wgsl over a source population's spike flags in `chunks` ranges:
+/// the first range in binding 5, the others from `first` on (after the propagation's rings).
+pub fn source_spikes_wgsl(chunks: NeuronChunks, first: usize) -> String {
+    let mut s = format!(
+        "// The source's spike flags in ranges of {} neurons (src/backend/gpu/state_parts.rs).\n",
+        chunks.len
+    );
+    s += &chunks.accessors("spiked", "read", "array<u32>", 5, first, 1, "spiked_in", "");
+    s + "\nfn source_spiked(i: u32) -> u32 {\n    return spiked_in(0u, i);\n}\n"
+}
+
 /// synapses/equation_states.wgsl for the pre-synaptic population's split (None within one
 /// population, whose variables are then read from the post-synaptic binding) and the
 /// post-synaptic one's: their first parts in bindings 6 and 7, the others from binding `first`

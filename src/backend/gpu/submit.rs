@@ -153,7 +153,7 @@ impl GpuBackend {
                     }
                 }
                 for prop in &self.propagations {
-                    pass.set_pipeline(&self.kernels.propagate.pipeline);
+                    pass.set_pipeline(&prop.kernel.pipeline);
                     pass.set_bind_group(0, &prop.bind_group, &[step_offset]);
                     let (x, y) = dispatch_size(prop.n_threads);
                     pass.dispatch_workgroups(x, y, 1);
