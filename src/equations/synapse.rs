@@ -465,7 +465,7 @@ impl SynapseProgram {
         let delay = select(info.uniform_delay, delays[s], info.per_synapse_delay != 0u);
         // The slot of step − delay: `delay` < pre_slots, so adding pre_slots − delay wraps there.
         let slot = ring_slot(step_info, info.pre_slots - delay, info.pre_slots);
-        if (pre_spiked[slot * info.n_pre + ipre] != 0u) {{
+        if (pre_spiked_at(slot, ipre) != 0u) {{
 {}        }}
     }}
 ",
@@ -476,7 +476,7 @@ impl SynapseProgram {
             String::new()
         } else {
             format!(
-                "    if (post_spiked[ring_slot(step_info, 0u, info.post_slots) * info.n_post + ipost] != 0u) {{
+                "    if (post_spiked_at(ring_slot(step_info, 0u, info.post_slots), ipost) != 0u) {{
         for (var s = row_ptr[row]; s < row_ptr[row + 1u]; s++) {{
             let ipre = col_idx[s];
 {}        }}
@@ -515,12 +515,10 @@ struct SynapseInfo {{
 @group(0) @binding(3) var<storage, read> col_idx: array<u32>;
 @group(0) @binding(4) var<storage, read> delays: array<u32>;
 @group(0) @binding(5) var<storage, read_write> syn_state: array<f32>;
-@group(0) @binding(8) var<storage, read> pre_spiked: array<u32>;
-@group(0) @binding(9) var<storage, read> post_spiked: array<u32>;
 
 const DT: f32 = {dt};
 {helpers}
-// The pre- and post-synaptic states: synapses/equation_states.wgsl.
+// The pre- and post-synaptic states and spike flags: synapses/equation_states.wgsl.
 const SAME_POPULATION: bool = {same_population};
 
 fn row_index(gid: vec3<u32>, groups: vec3<u32>) -> u32 {{

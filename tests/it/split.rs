@@ -390,19 +390,101 @@ connectivity = { rule = "fixed_indegree", k = 50 }
     }
 }
 
+/// 1000 cells and ten readouts written as equations, coupled by a summed input and an `on_pre`.
+const CELLS: &str = r#"
+[simulation]
+dt_ms = 0.1
+duration_ms = 20.0
+seed = 5
+precision = "f32"
+
+[models.unit]
+equations = '''
+dv/dt = (1.2 + I - v) / tau : 1
+I : 1
+'''
+threshold = "v > 1"
+reset = "v = 0"
+method = "euler"
+namespace = { tau = "10*ms" }
+
+[populations.cells]
+model = "unit"
+size = 1000
+init = { v = "rand()" }
+
+[populations.readouts]
+model = "unit"
+size = 10
+
+[synapse_models.link]
+model = '''
+w : 1
+I_post = w * v_pre : 1 (summed)
+'''
+on_pre = "v_post += 0.05 * w"
+
+[projections.within]
+source = "cells"
+target = "cells"
+synapse = "link"
+connectivity = { rule = "fixed_indegree", k = 10 }
+init = { w = "rand() * 0.1" }
+
+[projections.out]
+source = "cells"
+target = "readouts"
+synapse = "link"
+connectivity = { rule = "fixed_indegree", k = 50 }
+init = { w = "rand() * 0.05" }
+"#;
+
 #[test]
-fn a_population_cut_within_a_variable_refuses_synapses_written_as_equations_by_name() {
-    // Brian2's STDP example with its 1000 Poisson inputs in ranges of 500: its synapses read
-    // whole variables, and are refused naming the projection and the population.
-    let (_, net) = equation_network("equations/stdp.toml", &["populations.neurons.size=10", "simulation.precision=\"f32\""]);
-    let plan = RecordPlan::none(&net);
-    let options = ganglion::backend::gpu::GpuOptions {
-        max_binding_bytes: Some(2000),
-        ..Default::default()
-    };
-    let e = GpuBackend::with_options(&net, &plan, None, options).err().expect("refused");
-    let text = e.to_string();
-    assert!(text.contains("its source `poisson_input` has 1000 neurons") && text.contains("ranges of neurons"), "{text}");
+fn synapses_written_as_equations_from_and_onto_populations_cut_within_a_variable_equal_the_whole_network() {
+    // Brian2's STDP example with its 1000 Poisson inputs in ranges of 500 (bindings of 2000
+    // bytes), 100 at 50 Hz onto each of ten neurons: the synapses read the inputs' spike flags
+    // range by range; w traced. And 1000 cells written as equations (two variables, in ranges of
+    // 500) with a summed input and an `on_pre` within the population and onto ten readouts:
+    // the synapses read and write the cells' state and read their flags range by range.
+    // (Larger models written as equations take more storage bindings cut so than lavapipe's
+    // 32.)
+    let cases: [(&str, &[&str], u64); 2] = [
+        (
+            "equations/stdp.toml",
+            &[
+                "populations.neurons.size=10",
+                "populations.poisson_input.rates=\"50*Hz\"",
+                "projections.S.connectivity={ rule = \"fixed_indegree\", k = 100 }",
+                "simulation.duration_ms=300",
+                "simulation.precision=\"f32\"",
+            ],
+            2000,
+        ),
+        ("cells as equations", &[], 2000),
+    ];
+    for (config, overrides, cap) in cases {
+        let (_, net) = if config == "cells as equations" { parsed(CELLS, overrides) } else { equation_network(config, overrides) };
+        let mut plan = RecordPlan::all_spikes(&net);
+        if config.ends_with("stdp.toml") {
+            plan.traces.push(ganglion::record::TracePlan {
+                population: 1,
+                projection: Some(0),
+                variables: vec![TraceVar::State(0)],
+                names: vec!["w".into()],
+                neurons: vec![0, 4500, 9999],
+                every: 10,
+            });
+        }
+        let mut whole = gpu_backend_capped(&net, &plan, GpuCoupling::Auto, None);
+        let mut cut = gpu_backend_capped(&net, &plan, GpuCoupling::Auto, Some(cap));
+        // The populations in name order: the ten neurons whole and the inputs in two ranges;
+        // the cells' two variables in two ranges each and the readouts whole.
+        let parts = if config == "cells as equations" { [4, 1] } else { [1, 2] };
+        assert_eq!(cut.state_parts(), parts, "{config}");
+        let (a, synapses) = assert_same_runs(config, &net, &plan, &mut whole, &mut cut);
+        assert!(a.spikes.iter().map(Vec::len).sum::<usize>() > 5, "{config}: the network fires");
+        assert!(synapses.iter().flatten().next().is_some(), "{config}: synaptic variables compared");
+    }
 }
 
 #[test]

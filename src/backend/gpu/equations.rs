@@ -65,7 +65,7 @@ pub(crate) fn build(
     shared: &Shared,
     net: &Network,
     populations: &[PopulationBuffers],
-    spiked: &[&wgpu::Buffer],
+    spiked: &[Vec<wgpu::Buffer>],
     binding_limit: u64,
 ) -> Result<EquationSynapses> {
     let mut out = EquationSynapses {
@@ -80,17 +80,23 @@ pub(crate) fn build(
         let post = net.populations[p.target].model.kind().equations().expect("validated");
         let same = p.source == p.target;
         let (pre_pop, post_pop) = (&populations[p.source], &populations[p.target]);
-        // States cut into parts of whole variables are reached over their parts, bound after
-        // the kernel's own slots (the pre-synaptic population's first).
+        // States cut into parts of whole variables, or arrays into ranges of neurons, are
+        // reached over their parts, bound after the kernel's own slots (the pre-synaptic
+        // state's, the post-synaptic's, then the spike flags').
         let pre_split = (!same).then_some(pre_pop.parts.state);
+        let post_split = post_pop.parts.state;
+        let spikes = |pop: &PopulationBuffers| (pop.parts.state.chunks, pop.parts.spike_slots);
+        let (pre_spikes, post_spikes) = (spikes(pre_pop), spikes(post_pop));
         let mut source = crate::shaders::compose_text(&program.wgsl(post, same))?;
         let mut slots = SYNAPSE_SLOTS.to_vec();
-        if pre_split.is_some_and(|s| !s.is_whole()) || !post_pop.parts.state.is_whole() {
-            let module = state_parts::synapse_wgsl(pre_split, post_pop.parts.state, slots.len());
+        let cut = pre_split.is_some_and(|s| !s.is_whole()) || !post_split.is_whole() || !pre_spikes.0.is_whole();
+        if cut {
+            let module = state_parts::synapse_wgsl(pre_split, post_split, pre_spikes, post_spikes, slots.len());
             source = parted::replace_module(source, "synapses/equation_states", &module)?;
-            let pre_parts = pre_split.map_or(1, |s| s.parts);
-            slots.extend(std::iter::repeat_n(Slot::Read, pre_parts - 1));
-            slots.extend(std::iter::repeat_n(Slot::ReadWrite, post_pop.parts.state.parts - 1));
+            let (pre_parts, post_parts, flags) = state_parts::synapse_extra(pre_split, post_split, pre_spikes, post_spikes);
+            slots.extend(std::iter::repeat_n(Slot::Read, pre_parts));
+            slots.extend(std::iter::repeat_n(Slot::ReadWrite, post_parts));
+            slots.extend(std::iter::repeat_n(Slot::Read, flags));
         }
         let n_vars = e.state.len();
         // The variables are the largest per-synapse buffer: a part holds as many synapses as
@@ -147,10 +153,17 @@ pub(crate) fn build(
                 syn_state.as_entire_binding(),
                 pre_state.as_entire_binding(),
                 post_pop.state[0].as_entire_binding(),
-                spiked[p.source].as_entire_binding(),
-                spiked[p.target].as_entire_binding(),
+                spiked[p.source][0].as_entire_binding(),
+                spiked[p.target][0].as_entire_binding(),
             ];
-            resources.extend(pre_rest.iter().chain(&post_pop.state[1..]).map(|b| b.as_entire_binding()));
+            resources.extend(
+                pre_rest
+                    .iter()
+                    .chain(&post_pop.state[1..])
+                    .chain(&spiked[p.source][1..])
+                    .chain(&spiked[p.target][1..])
+                    .map(|b| b.as_entire_binding()),
+            );
             let groups = dispatch_size(rows.len() as u32);
             let pass = |entry: &str| -> Result<SynapsePass> {
                 let label = format!("{label}.{entry}");

@@ -270,10 +270,7 @@ impl GpuBackend {
         )?;
         let chunks: Vec<_> = pops.buffers.iter().map(|p| p.parts.state.chunks).collect();
         let propagations = events::propagations(&ctx, &kernels, &shared, net, &pops.spiked, &chunks)?;
-        // The spike flags in one binding: preflight::check refuses synapses written as
-        // equations on a population cut into ranges of neurons.
-        let spiked: Vec<&wgpu::Buffer> = pops.spiked.iter().map(|parts| &parts[0]).collect();
-        let equation_synapses = equations::build(&ctx, &shared, net, &pops.buffers, &spiked, binding_limit)?;
+        let equation_synapses = equations::build(&ctx, &shared, net, &pops.buffers, &pops.spiked, binding_limit)?;
         let traces = recording::traces(
             &ctx,
             &kernels,

@@ -249,25 +249,12 @@ pub fn check(
     check_ranges(net, resolved, limits, device)
 }
 
-/// What a population cut into ranges of neurons (one variable larger than a binding) admits:
-/// graded and event-driven projections (not synapses written as equations, which read whole
-/// variables), and kernels within the device's count of storage bindings.
+/// Kernels within the device's count of storage bindings, where arrays are cut into parts
+/// (each part a binding of its own).
 fn check_ranges(net: &Shape, resolved: GpuCoupling, limits: &wgpu::Limits, device: &str) -> Result<()> {
     let limit = binding_limit(limits);
     let splits = state_parts::splits(net, resolved, limit);
     let chunks: Vec<NeuronChunks> = splits.iter().map(|s| s.map_or(NeuronChunks::whole(), |s| s.chunks)).collect();
-    for p in &net.projections {
-        for (end, population) in [("source", p.source), ("target", p.target)] {
-            if p.is_graded() || p.is_event_driven() || chunks[population].is_whole() {
-                continue;
-            }
-            let pop = &net.populations[population];
-            return Err(Error::TooLarge(format!(
-                "projection `{}`: its {end} `{}` has {} neurons, more than one binding holds of one variable ({} bytes on {device}, 4 bytes per neuron), so its arrays are cut into ranges of neurons, which synapses written as equations do not read (they take the state and spike flags of whole variables)",
-                p.name, pop.name, pop.size, limit
-            )));
-        }
-    }
     // Storage buffers each kernel binds: its own, and the parts past the first of each array.
     let max = limits.max_storage_buffers_per_shader_stage as usize;
     let events = event_parts::EventSplit::of_shape(net, limit).map_or((1, 1), |e| (e.g_parts(), e.ring_parts()));

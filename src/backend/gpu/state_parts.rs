@@ -263,31 +263,71 @@ pub fn source_spikes_wgsl(chunks: NeuronChunks, first: usize) -> String {
 
 /// synapses/equation_states.wgsl for the pre-synaptic population's split (None within one
 /// population, whose variables are then read from the post-synaptic binding) and the
-/// post-synaptic one's: their first parts in bindings 6 and 7, the others from binding `first`
-/// on, the pre-synaptic population's first.
-pub fn synapse_wgsl(pre: Option<StateSplit>, post: StateSplit, first: usize) -> String {
+/// post-synaptic one's, and their spike flags (their ranges of neurons and steps kept): their
+/// first parts in bindings 6, 7, 8 and 9, the others from binding `first` on, in that order
+/// (`synapse_extra` counts them).
+pub fn synapse_wgsl(
+    pre: Option<StateSplit>,
+    post: StateSplit,
+    pre_spikes: (NeuronChunks, usize),
+    post_spikes: (NeuronChunks, usize),
+    first: usize,
+) -> String {
     let pre = pre.unwrap_or(StateSplit::whole(1));
     let mut s = format!(
-        "// The pre-synaptic state in {} bindings, the post-synaptic in {}, each part whole variables (src/backend/gpu/state_parts.rs).\n",
+        "// The pre-synaptic state in {} bindings, the post-synaptic in {}, each part whole variables or ranges of neurons (src/backend/gpu/state_parts.rs).\n",
         pre.parts, post.parts
     );
-    s += &parted::declarations_as("pre_state", "read", "array<f32>", 6, first, pre.parts);
-    s += &parted::declarations_as("post_state", "read_write", "array<f32>", 7, first + pre.parts - 1, post.parts);
-    s += &format!("const PRE_PER_PART: u32 = {}u;\nconst POST_PER_PART: u32 = {}u;\n", pre.per_part, post.per_part);
-    let post_state = parted::Accessors {
-        get: "post_at",
-        set: "set_post",
-        args: "k: u32, ipost: u32",
-        prelude: "    let at = (k % POST_PER_PART) * info.n_post + ipost;\n",
-        part: "k / POST_PER_PART",
+    let mut next = first;
+    let pre_body = if pre.cuts_variables() {
+        let blocks = pre.parts / pre.chunks.count;
+        s += &pre.chunks.accessors("pre_state", "read", "array<f32>", 6, next, blocks, "pre_in", "");
+        "    return pre_in(k, ipre);\n".to_string()
+    } else {
+        s += &parted::declarations_as("pre_state", "read", "array<f32>", 6, next, pre.parts);
+        s += &format!("const PRE_PER_PART: u32 = {}u;\n", pre.per_part);
+        format!(
+            "    let at = (k % PRE_PER_PART) * info.n_pre + ipre;\n{}",
+            parted::switch("k / PRE_PER_PART", "pre_state", pre.parts, &|b| format!("return {b}[at];"))
+        )
     };
-    s += &post_state.wgsl("post_state", post.parts);
-    s += &format!(
-        "\nfn pre_load(k: u32, ipre: u32) -> f32 {{\n    if (SAME_POPULATION) {{\n        return post_at(k, ipre);\n    }}\n    \
-         let at = (k % PRE_PER_PART) * info.n_pre + ipre;\n{}}}\n",
-        parted::switch("k / PRE_PER_PART", "pre_state", pre.parts, &|b| format!("return {b}[at];"))
-    );
+    next += pre.parts - 1;
+    if post.cuts_variables() {
+        let blocks = post.parts / post.chunks.count;
+        s += &post.chunks.accessors("post_state", "read_write", "array<f32>", 7, next, blocks, "post_at", "set_post");
+    } else {
+        s += &parted::declarations_as("post_state", "read_write", "array<f32>", 7, next, post.parts);
+        s += &format!("const POST_PER_PART: u32 = {}u;\n", post.per_part);
+        let post_state = parted::Accessors {
+            get: "post_at",
+            set: "set_post",
+            args: "k: u32, ipost: u32",
+            prelude: "    let at = (k % POST_PER_PART) * info.n_post + ipost;\n",
+            part: "k / POST_PER_PART",
+        };
+        s += &post_state.wgsl("post_state", post.parts);
+    }
+    next += post.parts - 1;
+    s += &format!("\nfn pre_load(k: u32, ipre: u32) -> f32 {{\n    if (SAME_POPULATION) {{\n        return post_at(k, ipre);\n    }}\n{pre_body}}}\n");
+    for (name, binding, n, (chunks, slots)) in [("pre_spiked", 8, "info.n_pre", pre_spikes), ("post_spiked", 9, "info.n_post", post_spikes)] {
+        if chunks.is_whole() {
+            s += &format!(
+                "\n@group(0) @binding({binding}) var<storage, read> {name}: array<u32>;\n\n\
+                 fn {name}_at(slot: u32, i: u32) -> u32 {{\n    return {name}[slot * {n} + i];\n}}\n"
+            );
+        } else {
+            s += &chunks.accessors(name, "read", "array<u32>", binding, next, slots.max(1), &format!("{name}_at"), "");
+            next += slots.max(1) * chunks.count - 1;
+        }
+    }
     s
+}
+
+/// The bindings `synapse_wgsl` adds beyond the kernel's own: the pre-synaptic state's parts
+/// (read), the post-synaptic state's (written), then the spike flags' (read).
+pub fn synapse_extra(pre: Option<StateSplit>, post: StateSplit, pre_spikes: (NeuronChunks, usize), post_spikes: (NeuronChunks, usize)) -> (usize, usize, usize) {
+    let flags = |(chunks, slots): (NeuronChunks, usize)| if chunks.is_whole() { 0 } else { slots.max(1) * chunks.count - 1 };
+    (pre.map_or(0, |s| s.parts - 1), post.parts - 1, flags(pre_spikes) + flags(post_spikes))
 }
 
 /// Each population's split in bindings of `limit` bytes under the `resolved` coupling kernel;
@@ -403,9 +443,21 @@ mod tests {
     fn a_synapse_kernel_reaches_cut_states_over_their_parts() {
         // Brian2's STDP example's shader with both populations' states cut.
         let text = super::super::equations::stdp_example_shader();
-        let module = synapse_wgsl(Some(StateSplit::new(2, 1000, 4000)), StateSplit::new(5, 1000, 8 << 10), 10);
+        let whole = (NeuronChunks::whole(), 1);
+        let module = synapse_wgsl(Some(StateSplit::new(2, 1000, 4000)), StateSplit::new(5, 1000, 8 << 10), whole, whole, 10);
         assert!(module.contains("@binding(10) var<storage, read> pre_state_1"), "{module}");
         assert!(module.contains("@binding(12) var<storage, read_write> post_state_2"), "{module}");
+        let cut = parted::replace_module(text.clone(), "synapses/equation_states", &module).unwrap();
+        parted::validate(&cut);
+        // Both cut into ranges of neurons, the pre-synaptic flags kept for two steps.
+        let (pre, post) = (StateSplit::new(2, 1000, 1600), StateSplit::new(5, 1000, 2000));
+        let spikes = ((pre.chunks, 2), (post.chunks, 1));
+        assert_eq!(synapse_extra(Some(pre), post, spikes.0, spikes.1), (5, 9, 5 + 1));
+        let module = synapse_wgsl(Some(pre), post, spikes.0, spikes.1, 10);
+        for (binding, name) in [(10, "pre_state_1"), (15, "post_state_1"), (24, "pre_spiked_1"), (29, "post_spiked_1")] {
+            assert!(module.contains(&format!("@binding({binding}) var<storage, read"), ) && module.contains(&format!("{name}:")), "{name}: {module}");
+        }
+        assert!(!module.contains("@binding(30)"), "{module}");
         let cut = parted::replace_module(text, "synapses/equation_states", &module).unwrap();
         parted::validate(&cut);
     }
