@@ -84,6 +84,13 @@ done
 step scale configs/hh_bench.toml --population hh --sizes 10000000 --backends gpu \
   --steps 200 --repeat 3 --quiet --force --set projections.hh_hh.connectivity.procedural=true \
   --set simulation.gpu_max_binding_mib=64 --out "$out/hh_gpu_procedural_cut_state.csv"
+# And within one variable: in bindings of 16 MiB every per-neuron array of the 10M row lies in
+# three ranges of neurons (the state in 15 parts, S read range by range by the coupling), the
+# row pointers in three parts of whole rows. Past 536M neurons the 2 GiB binding cuts it so:
+# add 600000000 to GANGLION_PROCEDURAL_SIZES to time that (about 20 GiB of GPU memory).
+step scale configs/hh_bench.toml --population hh --sizes 10000000 --backends gpu \
+  --steps 200 --repeat 3 --quiet --force --set projections.hh_hh.connectivity.procedural=true \
+  --set simulation.gpu_max_binding_mib=16 --out "$out/hh_gpu_procedural_ranges.csv"
 step scale configs/hh_bench.toml --population hh --sizes $hh_cpu_sizes --backends cpu \
   --steps 50 --repeat 3 --quiet --force --out "$out/hh_cpu.csv"
 merge "$out/hh.csv" "$out/hh_gpu.csv" "$out/hh_cpu.csv"
@@ -158,6 +165,10 @@ for p in ee ei ie ii; do
 done
 step bench configs/cobahh_1000.toml --set populations.exc.size=819200 --set populations.inh.size=204800 \
   "${sets[@]}" --set simulation.gpu_max_binding_mib=7 --steps 1000 --repeat 3 --backends gpu
+# And within one variable and one projection: in bindings of 2 MiB the excitatory arrays lie in
+# two ranges of neurons, the g and rings of the projections onto them in ranges of targets.
+step bench configs/cobahh_1000.toml --set populations.exc.size=819200 --set populations.inh.size=204800 \
+  "${sets[@]}" --set simulation.gpu_max_binding_mib=2 --steps 1000 --repeat 3 --backends gpu
 
 # Sweeps: instance-steps/s of the seed pair at 1 … 100,000 instances, GPU and CPU, next to
 # 100 separate runs.
