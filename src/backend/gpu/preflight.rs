@@ -262,7 +262,7 @@ fn check_ranges(net: &Shape, resolved: GpuCoupling, limits: &wgpu::Limits, devic
         let Some(split) = split else { continue };
         let arrays = if split.cuts_variables() { state_parts::arrays_extra(split.chunks, 1) } else { 0 };
         let extra = (split.parts - 1) + arrays + (events.0 - 1) + (events.1 - 1);
-        let bound = UPDATE_STORAGE + extra;
+        let bound = UPDATE_STORAGE + pop.model.instance_table() as usize + extra;
         // Nothing cut binds what every update binds (the adapters ganglion runs on have it).
         if extra > 0 && bound > max {
             return Err(Error::TooLarge(format!(
@@ -297,9 +297,9 @@ fn check_ranges(net: &Shape, resolved: GpuCoupling, limits: &wgpu::Limits, devic
     Ok(())
 }
 
-/// Storage buffers of a plain update's own slots, its `Params` counted among them (a table
-/// for the models that read them per instance).
-const UPDATE_STORAGE: usize = storage_count(&NEURON_SLOTS) + 1;
+/// Storage buffers of a plain update's own slots (one more for the models that read their
+/// `Params` from a table, `update_slots`).
+const UPDATE_STORAGE: usize = storage_count(&NEURON_SLOTS);
 /// Storage buffers of a coupling's own slots, with `blocked`'s partial sums.
 const COUPLING_STORAGE: usize = storage_count(&COUPLING_SLOTS) + 1;
 /// Storage buffers of the propagation's own slots (`Kernels::new`).
