@@ -12,7 +12,7 @@ use super::context::GpuContext;
 use super::event_parts::{EventSplit, Place};
 use super::split;
 use super::kernels::{Kernel, Kernels};
-use super::state_parts::NeuronChunks;
+use super::neuron_ranges::NeuronChunks;
 use super::kernels::{EventListGpu, ExpParamsGpu, MAX_EVENT_PROJECTIONS, WEIGHT_ONE, WEIGHT_PER_INSTANCE, WEIGHT_PER_SYNAPSE};
 use super::Shared;
 use crate::config::SynapseModel;

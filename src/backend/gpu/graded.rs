@@ -301,7 +301,7 @@ pub fn couplings(
                 syn_i0[0].as_entire_binding(),
             ];
             resources.extend(b.partial_sums.as_ref().map(|s| s.as_entire_binding()));
-            // The other ranges of S and of the input words (`state_parts::coupling_wgsl`).
+            // The other ranges of S and of the input words (`neuron_ranges::coupling_wgsl`).
             resources.extend(source_s[1..].iter().copied().chain(&syn_g[1..]).chain(&syn_i0[1..]).map(|b| b.as_entire_binding()));
             couplings.push(CouplingDispatch {
                 groups,

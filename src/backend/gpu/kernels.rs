@@ -5,7 +5,7 @@ use super::blocked::BlockGeometry;
 use super::context::GpuContext;
 use super::event_parts::EventSplit;
 use super::parted::{replace_module, UpdateParts};
-use super::state_parts::{self, NeuronChunks};
+use super::neuron_ranges::{self, NeuronChunks};
 use crate::shaders::compose;
 use crate::error::{Error, Result};
 use crate::config::{EventDelivery, GpuCoupling};
@@ -600,7 +600,7 @@ impl Kernels {
     /// The coupling kernel `coupling` resolves to (its first pass and, for `blocked`, its
     /// second), over a source's S and a target's input words in `source` and `target` ranges
     /// of neurons: the shared kernels where both are whole, else composed with
-    /// synapses/graded_arrays.wgsl replaced (`state_parts::coupling_wgsl`), the extra parts
+    /// synapses/graded_arrays.wgsl replaced (`neuron_ranges::coupling_wgsl`), the extra parts
     /// bound after the kernel's own slots.
     pub fn coupling_in_ranges(
         &self,
@@ -631,7 +631,7 @@ impl Kernels {
             None if coupling == GpuCoupling::LanesPerRow => ("synapses/graded_coupling", ["couple_lanes"].as_slice()),
             None => ("synapses/graded_coupling", ["couple"].as_slice()),
         };
-        let arrays = state_parts::coupling_wgsl(source, target, slots.len());
+        let arrays = neuron_ranges::coupling_wgsl(source, target, slots.len());
         let text = replace_module(compose(module)?, "synapses/graded_arrays", &arrays)?;
         // S's parts are read, the input words' written.
         slots.extend(std::iter::repeat_n(Slot::Read, source.count - 1));
@@ -644,14 +644,14 @@ impl Kernels {
 
     /// The propagation of a source population whose spike flags lie in `chunks` ranges of
     /// neurons: the shared kernel where they are whole, else composed with
-    /// synapses/source_spikes.wgsl replaced (`state_parts::source_spikes_wgsl`), the other
+    /// synapses/source_spikes.wgsl replaced (`neuron_ranges::source_spikes_wgsl`), the other
     /// ranges bound after the rings' parts.
     pub fn propagate_in_ranges(&self, ctx: &GpuContext, chunks: NeuronChunks) -> Result<Kernel> {
         if chunks.is_whole() {
             return Ok(self.propagate.clone());
         }
         let (source, slots) = &self.propagate_source;
-        let module = state_parts::source_spikes_wgsl(chunks, slots.len());
+        let module = neuron_ranges::source_spikes_wgsl(chunks, slots.len());
         let text = replace_module(source.clone(), "synapses/source_spikes", &module)?;
         let mut slots = slots.clone();
         slots.extend(std::iter::repeat_n(Slot::Read, chunks.count - 1));

@@ -14,8 +14,8 @@
 //!   `layouts`: what host and shaders share, checked by a test.
 //! - `preflight` and `sizing`: what a network needs, checked and counted before any buffer;
 //!   `split`: matrices larger than one binding cut into parts of whole rows; `state_parts`:
-//!   populations' states cut into parts of whole variables, or every per-neuron array into
-//!   ranges of neurons past one variable per binding; `event_parts`: the event-driven
+//!   populations' states cut into parts of whole variables; `neuron_ranges`: every
+//!   per-neuron array cut into ranges of neurons past one variable per binding; `event_parts`: the event-driven
 //!   g and delay rings cut into parts of whole projections; `parted`: the WGSL of arrays in
 //!   parts and the extra bindings they give an update.
 //! - `populations`, `graded` (with `blocked` and the policy in `coupling`), `events`,
@@ -35,6 +35,7 @@ pub mod events;
 pub mod graded;
 pub mod kernels;
 pub mod layouts;
+pub mod neuron_ranges;
 pub mod parted;
 pub mod populations;
 pub mod preflight;

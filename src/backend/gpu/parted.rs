@@ -8,7 +8,8 @@
 
 use super::event_parts::EventSplit;
 use super::kernels::Slot;
-use super::state_parts::{self, StateSplit};
+use super::neuron_ranges;
+use super::state_parts::StateSplit;
 use crate::error::{Error, Result};
 
 /// The buffer name of part `k` of array `name` (part 0 keeps the name).
@@ -79,7 +80,7 @@ pub fn replace_module(source: String, module: &str, replacement: &str) -> Result
 
 /// The parts a population's update binds beyond its own slots: its state's (plain updates
 /// only; a fused one keeps it whole), then, where its variables are cut into ranges of
-/// neurons, its input words' and spike flags' (`state_parts::arrays_wgsl`), then the
+/// neurons, its input words' and spike flags' (`neuron_ranges::arrays_wgsl`), then the
 /// event-driven g's, then the delay rings'.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct UpdateParts {
@@ -103,7 +104,7 @@ impl UpdateParts {
     /// The parts of the input words and spike flags beyond their own bindings.
     pub fn array_parts(&self) -> usize {
         if self.state.cuts_variables() {
-            state_parts::arrays_extra(self.state.chunks, self.spike_slots)
+            neuron_ranges::arrays_extra(self.state.chunks, self.spike_slots)
         } else {
             0
         }
@@ -127,7 +128,7 @@ impl UpdateParts {
             first += self.state.parts - 1;
         }
         if self.state.cuts_variables() {
-            let module = state_parts::arrays_wgsl(self.state.chunks, self.spike_slots, first);
+            let module = neuron_ranges::arrays_wgsl(self.state.chunks, self.spike_slots, first);
             source = replace_module(source, "common/neuron_arrays", &module)?;
             first += self.array_parts();
         }

@@ -96,7 +96,7 @@ pub(crate) fn build(
             })
             .collect::<Result<Vec<_>>>()?;
         // The input words and spike flags, in the state's ranges of neurons where its
-        // variables are cut (`state_parts::arrays_wgsl`).
+        // variables are cut (`neuron_ranges::arrays_wgsl`).
         let chunks = split.chunks;
         let zeros = |label: String, blocks: usize| -> Result<Vec<wgpu::Buffer>> {
             (0..blocks * chunks.count)

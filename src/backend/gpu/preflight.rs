@@ -7,7 +7,8 @@ use super::blocked::BlockGeometry;
 use super::kernels::{storage_count, COUPLING_SLOTS, MAX_EVENT_PROJECTIONS, NEURON_SLOTS, PROPAGATE_SLOTS};
 use super::split;
 use super::event_parts;
-use super::state_parts::{self, NeuronChunks};
+use super::neuron_ranges::{self, NeuronChunks};
+use super::state_parts;
 use crate::config::GpuCoupling;
 use crate::error::{Error, Result};
 use crate::shape::Shape;
@@ -260,7 +261,7 @@ fn check_ranges(net: &Shape, resolved: GpuCoupling, limits: &wgpu::Limits, devic
     let events = event_parts::EventSplit::of_shape(net, limit).map_or((1, 1), |e| (e.g_parts(), e.ring_parts()));
     for (pop, split) in net.populations.iter().zip(&splits) {
         let Some(split) = split else { continue };
-        let arrays = if split.cuts_variables() { state_parts::arrays_extra(split.chunks, 1) } else { 0 };
+        let arrays = if split.cuts_variables() { neuron_ranges::arrays_extra(split.chunks, 1) } else { 0 };
         let extra = (split.parts - 1) + arrays + (events.0 - 1) + (events.1 - 1);
         let bound = UPDATE_STORAGE + pop.model.instance_table() as usize + extra;
         // Nothing cut binds what every update binds (the adapters ganglion runs on have it).
