@@ -463,18 +463,8 @@ fn synapses_written_as_equations_from_and_onto_populations_cut_within_a_variable
         ("cells as equations", &[], 2000),
     ];
     for (config, overrides, cap) in cases {
-        let (_, net) = if config == "cells as equations" { parsed(CELLS, overrides) } else { equation_network(config, overrides) };
-        let mut plan = RecordPlan::all_spikes(&net);
-        if config.ends_with("stdp.toml") {
-            plan.traces.push(ganglion::record::TracePlan {
-                population: 1,
-                projection: Some(0),
-                variables: vec![TraceVar::State(0)],
-                names: vec!["w".into()],
-                neurons: vec![0, 4500, 9999],
-                every: 10,
-            });
-        }
+        let (_, net) = equation_network(config, overrides);
+        let plan = equation_plan(config, &net);
         let mut whole = gpu_backend_capped(&net, &plan, GpuCoupling::Auto, None);
         let mut cut = gpu_backend_capped(&net, &plan, GpuCoupling::Auto, Some(cap));
         // The populations in name order: the ten neurons whole and the inputs in two ranges;
@@ -589,17 +579,7 @@ fn synapses_written_as_equations_and_their_neurons_in_parts_equal_the_whole_netw
     ];
     for CutCase { config, overrides, cap, least_passes: least, state_parts: states } in cases {
         let (_, net) = equation_network(config, overrides);
-        let mut plan = RecordPlan::all_spikes(&net);
-        if config.ends_with("stdp.toml") {
-            plan.traces.push(ganglion::record::TracePlan {
-                population: 1,
-                projection: Some(0),
-                variables: vec![TraceVar::State(0)],
-                names: vec!["w".into()],
-                neurons: vec![0, 4500, 9999],
-                every: 10,
-            });
-        }
+        let plan = equation_plan(config, &net);
         let mut whole = gpu_backend_capped(&net, &plan, GpuCoupling::Auto, None);
         let mut cut = gpu_backend_capped(&net, &plan, GpuCoupling::Auto, Some(cap));
         let passes = (whole.equation_passes(), cut.equation_passes());
@@ -617,9 +597,13 @@ fn synapses_written_as_equations_and_their_neurons_in_parts_equal_the_whole_netw
     }
 }
 
-/// A shipped config with overrides, or `configs/equations/hh_bench.toml` with its projection
-/// from its population onto a second one of 1000 neurons ("hh_bench as two populations").
+/// A shipped config with overrides, `configs/equations/hh_bench.toml` with its projection
+/// from its population onto a second one of 1000 neurons ("hh_bench as two populations"), or
+/// `CELLS` ("cells as equations").
 fn equation_network(config: &str, overrides: &[&str]) -> (ganglion::config::Config, Network) {
+    if config == "cells as equations" {
+        return parsed(CELLS, overrides);
+    }
     if config != "hh_bench as two populations" {
         return shipped(config, overrides);
     }
@@ -628,4 +612,21 @@ fn equation_network(config: &str, overrides: &[&str]) -> (ganglion::config::Conf
                   init = { v = \"-70 + 10*rand()\", m = \"am/(am + bm)\", h = \"ah/(ah + bh)\", n = \"an/(an + bn)\", s = 0.0 }\n";
     let text = text.replace("target = \"hh\"", "target = \"b\"") + second;
     parsed(&text, overrides)
+}
+
+/// Every population's spikes and, for Brian2's STDP example, w of three synapses from three
+/// parts of its matrix (every tenth step).
+fn equation_plan(config: &str, net: &Network) -> RecordPlan {
+    let mut plan = RecordPlan::all_spikes(net);
+    if config.ends_with("stdp.toml") {
+        plan.traces.push(ganglion::record::TracePlan {
+            population: 1,
+            projection: Some(0),
+            variables: vec![TraceVar::State(0)],
+            names: vec!["w".into()],
+            neurons: vec![0, 4500, 9999],
+            every: 10,
+        });
+    }
+    plan
 }

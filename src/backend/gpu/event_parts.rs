@@ -76,6 +76,11 @@ pub fn targets_and_slots(net: &Shape) -> Vec<(u64, u64)> {
     net.projections.iter().filter_map(|p| p.ring_slots.map(|slots| (p.n_target, slots))).collect()
 }
 
+/// The blocks of g for projections of (targets, ring slots): one word per target.
+pub fn g_blocks(projections: &[(u64, u64)]) -> Vec<(u64, u64)> {
+    projections.iter().map(|&(targets, _)| (targets, 1)).collect()
+}
+
 /// The bytes of each projection's g and of its rings.
 fn block_bytes(projections: &[(u64, u64)]) -> (Vec<u64>, Vec<u64>) {
     let g = projections.iter().map(|&(targets, _)| targets * 4).collect();
@@ -115,8 +120,7 @@ impl EventSplit {
 
     /// The split for projections of (targets, ring slots), in bindings of `limit` bytes.
     pub fn new(projections: &[(u64, u64)], limit: u64) -> Result<EventSplit, BlockTooLarge> {
-        let g_blocks: Vec<(u64, u64)> = projections.iter().map(|&(targets, _)| (targets, 1)).collect();
-        let (g, g_parts) = pack(&g_blocks, limit).map_err(|projection| BlockTooLarge { array: "events.g", projection })?;
+        let (g, g_parts) = pack(&g_blocks(projections), limit).map_err(|projection| BlockTooLarge { array: "events.g", projection })?;
         let (rings, ring_parts) = pack(projections, limit).map_err(|projection| BlockTooLarge { array: "events.rings", projection })?;
         Ok(EventSplit { g, rings, g_parts, ring_parts })
     }
@@ -145,7 +149,14 @@ impl EventSplit {
         );
         s += &parted::declarations("event_g", "array<f32>", 9, first, g_parts);
         s += &parted::declarations("event_rings", "array<i32>", 10, first + g_parts - 1, ring_parts);
-        let g = parted::Accessors { get: "event_g_at", set: "set_event_g", args: "part: u32, at: u32", prelude: "", part: "part" };
+        let g = parted::Accessors {
+            get: "event_g_at",
+            set: "set_event_g",
+            args: "part: u32, at: u32",
+            element: "f32",
+            prelude: "",
+            part: "part",
+        };
         s += &g.wgsl("event_g", g_parts);
         s += &format!(
             "\nfn take_arrivals(part: u32, at: u32) -> i32 {{\n{}}}\n",

@@ -12,7 +12,7 @@ use super::context::GpuContext;
 use super::event_parts::{EventSplit, Place};
 use super::split;
 use super::kernels::{Kernel, Kernels};
-use super::neuron_ranges::NeuronChunks;
+use super::populations::PopulationBuffers;
 use super::kernels::{EventListGpu, ExpParamsGpu, MAX_EVENT_PROJECTIONS, WEIGHT_ONE, WEIGHT_PER_INSTANCE, WEIGHT_PER_SYNAPSE};
 use super::Shared;
 use crate::config::SynapseModel;
@@ -290,15 +290,15 @@ pub struct PropagateDispatch {
 }
 
 /// Per part of the matrices, one propagation per population with event-driven rows leaving
-/// it there; `spiked` are the populations' spike flags, in the ranges of neurons `chunks`
-/// gives.
+/// it there; `spiked` are the populations' spike flags, in the ranges of neurons of their
+/// `populations`' states.
 pub(crate) fn propagations(
     ctx: &GpuContext,
     kernels: &Kernels,
     shared: &Shared,
     net: &Network,
+    populations: &[PopulationBuffers],
     spiked: &[Vec<wgpu::Buffer>],
-    chunks: &[NeuronChunks],
 ) -> Result<Vec<PropagateDispatch>> {
     let mut propagations = Vec::new();
     for part in &shared.events.parts {
@@ -317,7 +317,7 @@ pub(crate) fn propagations(
             // Every part of the rings (event_parts.rs), then the flags' other ranges.
             resources.extend(shared.events.rings.iter().map(|b| b.as_entire_binding()));
             resources.extend(spiked[index][1..].iter().map(|b| b.as_entire_binding()));
-            let kernel = kernels.propagate_in_ranges(ctx, chunks[index])?;
+            let kernel = kernels.propagate_in_ranges(ctx, populations[index].parts.state.chunks)?;
             let bind_group = kernel.bind(ctx, &p.name, &resources);
             propagations.push(PropagateDispatch {
                 n_threads: sources.end - sources.start,

@@ -269,8 +269,7 @@ impl GpuBackend {
             &pops.buffers,
             &pops.inputs,
         )?;
-        let chunks: Vec<_> = pops.buffers.iter().map(|p| p.parts.state.chunks).collect();
-        let propagations = events::propagations(&ctx, &kernels, &shared, net, &pops.spiked, &chunks)?;
+        let propagations = events::propagations(&ctx, &kernels, &shared, net, &pops.buffers, &pops.spiked)?;
         let equation_synapses = equations::build(&ctx, &shared, net, &pops.buffers, &pops.spiked, binding_limit)?;
         let traces = recording::traces(
             &ctx,

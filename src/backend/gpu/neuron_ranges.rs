@@ -66,18 +66,8 @@ impl NeuronChunks {
         } else {
             (format!("    let at = i % {len}u;\n"), format!("block * {count}u + i / {len}u"))
         };
-        let mut s = parted::declarations_as(name, access, ty, binding, first, parts);
-        s += &format!(
-            "\nfn {get}(block: u32, i: u32) -> {element} {{\n{prelude}{}}}\n",
-            parted::switch(&part, name, parts, &|b| format!("return {b}[at];"))
-        );
-        if !set.is_empty() {
-            s += &format!(
-                "\nfn {set}(block: u32, i: u32, x: {element}) {{\n{prelude}{}}}\n",
-                parted::switch(&part, name, parts, &|b| format!("{b}[at] = x;"))
-            );
-        }
-        s
+        let accessors = parted::Accessors { get, set, args: "block: u32, i: u32", element, prelude: &prelude, part: &part };
+        parted::declarations_as(name, access, ty, binding, first, parts) + &accessors.wgsl(name, parts)
     }
 }
 

@@ -47,25 +47,33 @@ pub fn switch(part: &str, name: &str, parts: usize, body: &dyn Fn(&str) -> Strin
     s
 }
 
-/// A reader `fn get(args) -> f32` and a writer `fn set(args, x: f32)` of element `at` of the
-/// f32 array `name` in parts, the part the u32 expression `part`; `prelude` (a line of the
-/// body, or empty) computes `at` where it is not an argument.
+/// A reader `fn get(args) -> element` and, unless `set` is empty, a writer
+/// `fn set(args, x: element)` of element `at` of the array `name` in parts, the part the u32
+/// expression `part`; `prelude` (a line of the body, or empty) computes `at` where it is not an
+/// argument.
 pub struct Accessors<'a> {
     pub get: &'a str,
     pub set: &'a str,
     pub args: &'a str,
+    pub element: &'a str,
     pub prelude: &'a str,
     pub part: &'a str,
 }
 
 impl Accessors<'_> {
     pub fn wgsl(&self, name: &str, parts: usize) -> String {
-        let Accessors { get, set, args, prelude, part } = self;
-        format!(
-            "\nfn {get}({args}) -> f32 {{\n{prelude}{}}}\n\nfn {set}({args}, x: f32) {{\n{prelude}{}}}\n",
-            switch(part, name, parts, &|b| format!("return {b}[at];")),
-            switch(part, name, parts, &|b| format!("{b}[at] = x;"))
-        )
+        let Accessors { get, set, args, element, prelude, part } = self;
+        let mut s = format!(
+            "\nfn {get}({args}) -> {element} {{\n{prelude}{}}}\n",
+            switch(part, name, parts, &|b| format!("return {b}[at];"))
+        );
+        if !set.is_empty() {
+            s += &format!(
+                "\nfn {set}({args}, x: {element}) {{\n{prelude}{}}}\n",
+                switch(part, name, parts, &|b| format!("{b}[at] = x;"))
+            );
+        }
+        s
     }
 }
 

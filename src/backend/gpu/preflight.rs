@@ -189,12 +189,12 @@ pub fn network_buffers(
     // Packed by whole projections, a projection past a binding in ranges of targets
     // (`event_parts`).
     let (g_blocks, ring_blocks) = event_parts::blocks(net);
-    let ring_blocks_by_target = event_parts::targets_and_slots(net);
-    let g_blocks_by_target: Vec<(u64, u64)> = ring_blocks_by_target.iter().map(|&(targets, _)| (targets, 1)).collect();
+    // Each packed on its own, so that the one refused is named.
+    let rings_by_target = event_parts::targets_and_slots(net);
     let packed = |blocks: &[(u64, u64)]| {
         event_parts::pack(blocks, limit).ok().map(|(places, parts)| (parts, places.iter().any(|p| p.chunk > 0)))
     };
-    let (g, rings) = (packed(&g_blocks_by_target), packed(&ring_blocks_by_target));
+    let (g, rings) = (packed(&event_parts::g_blocks(&rings_by_target)), packed(&rings_by_target));
     for (label, blocks, parts) in [("events.g", g_blocks, g), ("events.rings", ring_blocks, rings)] {
         out.push(NetworkBuffer {
             label: label.into(),

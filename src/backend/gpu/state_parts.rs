@@ -108,34 +108,33 @@ impl StateSplit {
         vec![(self.place(k).0, 0..n)]
     }
 
+    /// Declarations of this split's parts of the state array `name` (access `access`): part 0
+    /// at `binding`, the others from `first` on; then `get(k, i)` and, unless `set` is empty,
+    /// `set(k, i, x)` of variable k of neuron i, `n` (a WGSL expression) neurons in all,
+    /// picking the part by the variable, and by the neuron where variables are cut.
+    #[allow(clippy::too_many_arguments)]
+    pub fn accessors(&self, name: &str, access: &str, binding: usize, first: usize, n: &str, get: &str, set: &str) -> String {
+        if self.cuts_variables() {
+            let blocks = self.parts / self.chunks.count;
+            return self.chunks.accessors(name, access, "array<f32>", binding, first, blocks, get, set);
+        }
+        let per_part = self.per_part;
+        let prelude = format!("    let at = (k % {per_part}u) * {n} + i;\n");
+        let part = format!("k / {per_part}u");
+        let accessors = parted::Accessors { get, set, args: "k: u32, i: u32", element: "f32", prelude: &prelude, part: &part };
+        parted::declarations_as(name, access, "array<f32>", binding, first, self.parts) + &accessors.wgsl(name, self.parts)
+    }
+
     /// common/state.wgsl for this split: part 0 in the state's binding, the others from
     /// binding `first` on (after the update's slots), and `state_at`/`set_state` choosing the
     /// part by the variable, and by the neuron where variables are cut.
     pub fn wgsl(&self, first: usize) -> String {
-        if self.cuts_variables() {
-            let mut s = format!(
-                "// The population's state in {} bindings, each variable in {} ranges of {} neurons (src/backend/gpu/state_parts.rs).\n",
-                self.parts, self.chunks.count, self.chunks.len
-            );
-            let blocks = self.parts / self.chunks.count;
-            s += &self.chunks.accessors("state", "read_write", "array<f32>", 2, first, blocks, "state_in", "set_state_in");
-            return s + "\nfn state_at(k: u32, i: u32) -> f32 {\n    return state_in(k, i);\n}\n\n\
-                        fn set_state(k: u32, i: u32, x: f32) {\n    set_state_in(k, i, x);\n}\n";
-        }
-        let mut s = format!(
-            "// The population's state in {} bindings of {} whole variables (src/backend/gpu/state_parts.rs).\n",
-            self.parts, self.per_part
-        );
-        s += &parted::declarations("state", "array<f32>", 2, first, self.parts);
-        s += &format!("const STATE_PER_PART: u32 = {}u;\n", self.per_part);
-        let state = parted::Accessors {
-            get: "state_at",
-            set: "set_state",
-            args: "k: u32, i: u32",
-            prelude: "    let at = (k % STATE_PER_PART) * population.n + i;\n",
-            part: "k / STATE_PER_PART",
-        };
-        s + &state.wgsl("state", self.parts)
+        format!(
+            "// The population's state in {} bindings of {} (src/backend/gpu/state_parts.rs).\n{}",
+            self.parts,
+            if self.cuts_variables() { "ranges of neurons" } else { "whole variables" },
+            self.accessors("state", "read_write", 2, first, "population.n", "state_at", "set_state")
+        )
     }
 }
 
@@ -157,36 +156,11 @@ pub fn synapse_wgsl(
         pre.parts, post.parts
     );
     let mut next = first;
-    let pre_body = if pre.cuts_variables() {
-        let blocks = pre.parts / pre.chunks.count;
-        s += &pre.chunks.accessors("pre_state", "read", "array<f32>", 6, next, blocks, "pre_in", "");
-        "    return pre_in(k, ipre);\n".to_string()
-    } else {
-        s += &parted::declarations_as("pre_state", "read", "array<f32>", 6, next, pre.parts);
-        s += &format!("const PRE_PER_PART: u32 = {}u;\n", pre.per_part);
-        format!(
-            "    let at = (k % PRE_PER_PART) * info.n_pre + ipre;\n{}",
-            parted::switch("k / PRE_PER_PART", "pre_state", pre.parts, &|b| format!("return {b}[at];"))
-        )
-    };
+    s += &pre.accessors("pre_state", "read", 6, next, "info.n_pre", "pre_in", "");
     next += pre.parts - 1;
-    if post.cuts_variables() {
-        let blocks = post.parts / post.chunks.count;
-        s += &post.chunks.accessors("post_state", "read_write", "array<f32>", 7, next, blocks, "post_at", "set_post");
-    } else {
-        s += &parted::declarations_as("post_state", "read_write", "array<f32>", 7, next, post.parts);
-        s += &format!("const POST_PER_PART: u32 = {}u;\n", post.per_part);
-        let post_state = parted::Accessors {
-            get: "post_at",
-            set: "set_post",
-            args: "k: u32, ipost: u32",
-            prelude: "    let at = (k % POST_PER_PART) * info.n_post + ipost;\n",
-            part: "k / POST_PER_PART",
-        };
-        s += &post_state.wgsl("post_state", post.parts);
-    }
+    s += &post.accessors("post_state", "read_write", 7, next, "info.n_post", "post_at", "set_post");
     next += post.parts - 1;
-    s += &format!("\nfn pre_load(k: u32, ipre: u32) -> f32 {{\n    if (SAME_POPULATION) {{\n        return post_at(k, ipre);\n    }}\n{pre_body}}}\n");
+    s += "\nfn pre_load(k: u32, ipre: u32) -> f32 {\n    if (SAME_POPULATION) {\n        return post_at(k, ipre);\n    }\n    return pre_in(k, ipre);\n}\n";
     for (name, binding, n, (chunks, slots)) in [("pre_spiked", 8, "info.n_pre", pre_spikes), ("post_spiked", 9, "info.n_post", post_spikes)] {
         if chunks.is_whole() {
             s += &format!(
