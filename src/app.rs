@@ -240,7 +240,8 @@ pub fn check_report(config_path: &Path, overrides: &[String]) -> Result<(String,
             let _ = writeln!(s, "    {text}");
         }
     }
-    for ((p, spec), edges) in shape.projections.iter().zip(config.projections.values()).zip(&config.resolved.edges) {
+    let projections = shape.projections.iter().zip(config.projections.values());
+    for (((p, spec), edges), program) in projections.zip(&config.resolved.edges).zip(&config.resolved.synapses) {
         let about = matches!(spec.connectivity, config::Connectivity::FixedProbability { .. });
         let _ = writeln!(
             s,
@@ -253,6 +254,9 @@ pub fn check_report(config_path: &Path, overrides: &[String]) -> Result<(String,
         );
         if let Some(e) = edges {
             let _ = writeln!(s, "    {}", describe_edges(e, spec, config.builtin_synapse(spec).is_some()));
+        }
+        if let Some(program) = program {
+            let _ = writeln!(s, "    {}", program.describe());
         }
     }
     let _ = writeln!(

@@ -255,6 +255,10 @@ pub struct SynapseDef {
     /// Statements run at each spike of the post-synaptic neuron.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub on_post: Option<String>,
+    /// How the clock-driven equations are integrated (Brian2's `method`); Brian2's default
+    /// choice when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub method: Option<String>,
     #[serde(default)]
     pub namespace: toml::Table,
 }

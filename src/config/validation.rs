@@ -716,6 +716,7 @@ impl Config {
             model: &def.model,
             on_pre: def.on_pre.as_deref(),
             on_post: def.on_post.as_deref(),
+            method: def.method.as_deref(),
             namespace: &def.namespace,
         };
         let program = crate::equations::synapse::SynapseProgram::compile(

@@ -5,7 +5,7 @@
 //!   infers and checks them as Brian2 does;
 //! - `lower` resolves names into `ir` (slots, folded constants, Philox streams);
 //! - `neuron` and `synapse` compile a model's table into programs of one step, in Brian2's
-//!   order and by Brian2's integration methods;
+//!   order; `integrate` writes the step of their differential equations by Brian2's methods;
 //! - `cpu` (closures, f64 or f32; `vm` batches a neuron's update over many neurons) and `wgsl` (generated shaders) run those programs, the same
 //!   statements in the same order;
 //! - `model` is the equation-defined neuron as a `model::NeuronKind`.
@@ -14,6 +14,7 @@ pub mod check;
 pub mod cpu;
 pub mod dims;
 pub mod init;
+pub mod integrate;
 pub mod ir;
 pub mod lower;
 pub mod model;

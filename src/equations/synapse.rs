@@ -4,6 +4,7 @@
 
 use super::check::Scope;
 use super::dims::Dim;
+use super::integrate::{Derivative, Method, StateOf, System};
 use super::ir::{Node, Program, Ref, Target};
 use super::lower::{Lowering, Streams};
 use super::neuron::{assignable, read_namespace, statement_value, NeuronModel, VarDef, VarKind};
@@ -17,6 +18,8 @@ pub struct SynapseText<'a> {
     pub model: &'a str,
     pub on_pre: Option<&'a str>,
     pub on_post: Option<&'a str>,
+    /// The clock-driven equations' integration method; Brian2's choice when absent.
+    pub method: Option<&'a str>,
     pub namespace: &'a toml::Table,
 }
 
@@ -33,8 +36,10 @@ pub struct SynapseProgram {
     /// The same for each spike of the post-synaptic neuron (Brian2's post pathway, run after
     /// the pre pathway in the same step).
     pub on_post: Program,
-    /// The clock-driven equations, one Euler step of every synapse each step.
+    /// The clock-driven equations, one step of every synapse by `method`.
     pub clock: Program,
+    /// How `clock` integrates (None: the synapse has no clock-driven equations).
+    pub method: Option<Method>,
     /// The names `init` and `delay` expressions may use.
     pub scope: Scope,
 }
@@ -110,10 +115,11 @@ impl SynapseProgram {
             let unit = scope.unit(&eq.unit).map_err(|e| err("model", &e))?;
             match &eq.defines {
                 Defines::Derivative(n) => {
+                    // Unflagged, it is clock-driven, as in Brian2.
                     let driven = eq.flags.iter().filter(|f| f.ends_with("-driven")).count();
-                    if driven != 1 {
+                    if driven > 1 {
                         return Err(err("model", &format!(
-                            "{}: d{n}/dt: a synapse's differential equation is `(clock-driven)` (integrated every step) or `(event-driven)` (advanced at each spike), as in Brian2",
+                            "{}: d{n}/dt: a synapse's differential equation is `(clock-driven)` (integrated every step) or `(event-driven)` (advanced at each spike), not both",
                             eq.pos
                         )));
                     }
@@ -183,6 +189,7 @@ impl SynapseProgram {
                 subs.push((n.clone(), node));
                 continue;
             }
+            not_on_event_driven(&node, &vars, "summed variable", n, eq.pos).map_err(|e| err("model", &e))?;
             let target = n.strip_suffix("_post").and_then(|b| post.slot(b).map(|k| (b, k)));
             let Some((base, k)) = target else {
                 return Err(err("model", &format!(
@@ -206,11 +213,11 @@ impl SynapseProgram {
             summed.push(Summed::new(k, node));
         }
 
-        // Differential equations: clock-driven ones take an Euler step every step (all from
-        // the old values), event-driven ones are advanced exactly at each spike.
+        // Differential equations: clock-driven ones are integrated every step (by `method`),
+        // event-driven ones are advanced exactly at each spike.
         let mut clock = Program::default();
         let mut advance = Program::default();
-        let mut clock_new = Vec::new();
+        let mut clock_driven = Vec::new();
         for eq in &equations {
             let (Defines::Derivative(n), Some(expr)) = (&eq.defines, &eq.expr) else {
                 continue;
@@ -245,13 +252,31 @@ impl SynapseProgram {
                 };
                 event_updates.push((k, a, b));
             } else {
-                let dt = Node::load(Ref::Dt);
-                clock_new.push((k, clock.let_(Node::add(x, Node::mul(dt, f)))));
+                not_on_event_driven(&f, &vars, "clock-driven variable", n, eq.pos).map_err(|e| err("model", &e))?;
+                clock_driven.push(Derivative {
+                    slot: k,
+                    name: n.clone(),
+                    f,
+                    noise: Vec::new(),
+                    unless_refractory: false,
+                    pos: eq.pos,
+                });
             }
         }
-        for (k, value) in clock_new {
-            clock.store(Target::Syn(k), value);
-        }
+        let method = if clock_driven.is_empty() {
+            None
+        } else {
+            let sys = System {
+                state: StateOf::Synapse,
+                derivatives: clock_driven,
+                subexpressions: Vec::new(),
+                not_refractory: None,
+            };
+            let at_method = |m: String| Error::config(format!("{at}.method"), m);
+            let method = sys.method(text.method).map_err(at_method)?;
+            sys.integrate(method, &mut clock).map_err(at_method)?;
+            Some(method)
+        };
         if let Some(last) = syn_slot("lastupdate_step") {
             // Δt since the synapse's last event, then each variable's exact solution over it.
             let elapsed = advance.let_(Node::mul(
@@ -288,8 +313,24 @@ impl SynapseProgram {
             on_pre: super::neuron::map_program(&on_pre, &with_dt),
             on_post: super::neuron::map_program(&on_post, &with_dt),
             clock: super::neuron::map_program(&clock, &with_dt),
+            method,
             scope,
         })
+    }
+
+    /// What `check` says of it: its variables and how its clock-driven equations integrate.
+    pub fn describe(&self) -> String {
+        let vars: Vec<String> = self
+            .vars
+            .iter()
+            .filter(|v| v.kind != VarKind::LastUpdate)
+            .map(|v| format!("{} [{}]", v.name, v.dim))
+            .collect();
+        let mut text = format!("synapse `{}` written as equations (variables: {})", self.name, if vars.is_empty() { "none".into() } else { vars.join(", ") });
+        if let Some(m) = self.method {
+            text += &format!(", clock-driven equations integrated by {}", m.name());
+        }
+        text
     }
 
     /// The dispatches its projection takes per step on the GPU: the summation, the delivery.
@@ -491,8 +532,8 @@ impl SynapseProgram {
             .collect();
         format!(
             "// requires: common/step_info synapses/exp_synapse synapses/equation_states
-// Generated by ganglion for synapse model `{name}`: the CPU runs the same statements in the
-// same order (src/backend/cpu.rs, EquationProjection).
+// Generated by ganglion for synapse model `{name}`{integrated}: the CPU runs the same statements
+// in the same order (src/backend/cpu/equations.rs).
 
 // SynapseInfo in src/backend/gpu/equations.rs.
 struct SynapseInfo {{
@@ -549,6 +590,7 @@ fn step_synapses(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_wor
 {step_post_loads}{clock}{pre_pathway}{post_pathway}{post_stores}}}
 ",
             name = self.name,
+            integrated = self.method.map_or(String::new(), |m| format!(" (clock-driven equations by {})", m.name())),
             dt = wgsl::literal(post.dt),
             helpers = wgsl::HELPERS,
             sum_post_loads = post_loads(&summed_post, false),
@@ -586,6 +628,26 @@ type Subexpressions = Vec<(String, Node)>;
 /// How the model's equations and statements are lowered: names through `own`, no random
 /// numbers and no timed arrays (not supported in synapse models), the post-synaptic
 /// model's step.
+/// Brian2's rule: a clock-driven equation or a summed variable may not read an event-driven
+/// variable (between spikes its value is not kept up to date).
+fn not_on_event_driven(node: &Node, vars: &[VarDef], what: &str, name: &str, pos: parse::Pos) -> std::result::Result<(), String> {
+    let mut read = None;
+    node.visit(&mut |n| {
+        if let Node::Load(Ref::Syn(k)) = n {
+            if read.is_none() && vars[*k].kind == VarKind::Differential && vars[*k].flags.iter().any(|f| f == "event-driven") {
+                read = Some(*k);
+            }
+        }
+    });
+    match read {
+        Some(k) => Err(format!(
+            "{pos}: the {what} `{name}` depends on the event-driven variable `{}`, which Brian2 does not allow (make it clock-driven)",
+            vars[k].name
+        )),
+        None => Ok(()),
+    }
+}
+
 fn model_lowering<'a>(scope: &'a Scope, own: &'a dyn Fn(&str) -> Option<Node>, post: &NeuronModel) -> Lowering<'a> {
     Lowering {
         scope,

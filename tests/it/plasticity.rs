@@ -161,34 +161,111 @@ connectivity = { rule = "all_to_all" }
     }
 }
 
-#[test]
-fn clock_driven_synaptic_variables_integrate_every_step() {
-    let text = r#"
+/// Three sources (x = 0.25·i − 0.1) onto one target (x = 0.4), synapse model `relax` with
+/// the equation `model` and the `method` line `method`, y = 0.5·i − 0.3, 10 ms of 0.1 ms.
+fn clock_driven(model: &str, method: &str) -> String {
+    format!(
+        r#"
 [simulation]
 dt_ms = 0.1
 duration_ms = 10.0
-[models.quiet]
+[models.still]
 equations = "x : 1"
 [synapse_models.relax]
-model = "dy/dt = (1 - y)/tau : 1 (clock-driven)"
-namespace = { tau = "5*ms" }
-[populations.a]
-model = "quiet"
-size = 2
+model = "{model}"
+{method}
+namespace = {{ tau = "2*ms" }}
+[populations.pre]
+model = "still"
+size = 3
+init = {{ x = "0.25*i - 0.1" }}
+[populations.post]
+model = "still"
+size = 1
+init = {{ x = 0.4 }}
 [projections.link]
-source = "a"
-target = "a"
+source = "pre"
+target = "post"
 synapse = "relax"
-connectivity = { rule = "all_to_all", autapses = false }
-init = { y = "i" }
-"#;
-    // Euler: y ← y + dt(1 − y)/τ, 100 steps: 1 − (1 − y0)(1 − dt/τ)^100.
-    for gpu in [false, true] {
-        let s = final_synapses(text, gpu);
-        for &y in &s[0] {
-            let y0 = if y < 0.9 { 0.0 } else { 1.0 };
-            let expected = 1.0 - (1.0 - y0) * (1.0 - 0.1 / 5.0f64).powi(100);
-            assert!((y - expected).abs() < 1e-5, "gpu {gpu}: {y} vs {expected}");
+connectivity = {{ rule = "all_to_all" }}
+init = {{ y = "0.5*i - 0.3" }}
+"#
+    )
+}
+
+/// Brian2 2.9.0 (numpy target): the final y of each synapse of `clock_driven`, from
+/// `Synapses(pre, post, model, method)` with the same values, connect(), run(10*ms), as
+/// tests/brian2/clock_driven_methods.py prints them.
+const NONLINEAR: &str = "dy/dt = (x_post + x_pre - y**3)/tau + sin(2*pi*t/(3*ms))/tau : 1 (clock-driven)";
+const BRIAN2_EULER: [f64; 3] = [0.7829802025110844, 0.9672058705198523, 1.0888069949739294];
+const BRIAN2_RK2: [f64; 3] = [0.7958852279947757, 0.9725985487782093, 1.088472929416899];
+const BRIAN2_RK4: [f64; 3] = [0.7958452890873806, 0.9724547371545482, 1.088415372716425];
+/// `dy/dt = (x_post - y)/tau`, which Brian2 integrates by `exact` unless told otherwise
+/// (x_post is constant over a step): flagged clock-driven or unflagged.
+const BRIAN2_LINEAR: [f64; 3] = [0.3952834371006396, 0.3986524106001825, 0.4020213840997252];
+
+#[test]
+fn clock_driven_synaptic_variables_integrate_by_brian2s_methods_on_both_backends() {
+    let linear = "dy/dt = (x_post - y)/tau : 1";
+    let cases = [
+        (clock_driven(NONLINEAR, "method = \"euler\""), BRIAN2_EULER),
+        // Brian2's default for a non-linear equation is euler.
+        (clock_driven(NONLINEAR, ""), BRIAN2_EULER),
+        (clock_driven(NONLINEAR, "method = \"rk2\""), BRIAN2_RK2),
+        (clock_driven(NONLINEAR, "method = \"rk4\""), BRIAN2_RK4),
+        (clock_driven(&format!("{linear} (clock-driven)"), ""), BRIAN2_LINEAR),
+        (clock_driven(linear, ""), BRIAN2_LINEAR),
+        (clock_driven(linear, "method = \"exact\""), BRIAN2_LINEAR),
+    ];
+    for (text, expected) in &cases {
+        for gpu in [false, true] {
+            let s = final_synapses(text, gpu);
+            // f32 over 100 steps of a sine of t on the GPU; f64 on the CPU.
+            let tolerance = if gpu { 2e-5 } else { 1e-12 };
+            for (y, e) in s[0].iter().zip(expected) {
+                assert!((y - e).abs() < tolerance, "gpu {gpu}: {y} vs Brian2's {e} for\n{text}");
+            }
+        }
+    }
+    // Euler on the linear equation is not exact: the method is what changes the numbers.
+    let euler = final_synapses(&clock_driven(linear, "method = \"euler\""), false);
+    let y0 = [-0.3, 0.2, 0.7];
+    for ((y, e), y0) in euler[0].iter().zip(BRIAN2_LINEAR).zip(y0) {
+        let expected = 0.4 + (y0 - 0.4) * (1.0 - 0.1 / 2.0f64).powi(100);
+        assert!((y - expected).abs() < 1e-12 && (y - e).abs() > 1e-5, "{y} {expected} {e}");
+    }
+}
+
+#[test]
+fn bad_clock_driven_methods_are_refused_with_the_key() {
+    let cases = [
+        (clock_driven(NONLINEAR, "method = \"exact\""), vec!["synapse_models.relax.method", "not linear in y (exact needs"]),
+        (clock_driven(NONLINEAR, "method = \"milstein\""), vec!["synapse_models.relax.method", "unknown method `milstein`"]),
+        (
+            clock_driven(NONLINEAR, "method = \"exponential_euler\""),
+            vec!["synapse_models.relax.method", "not linear in y"],
+        ),
+        (
+            clock_driven("dy/dt = (x_post - y)/tau : 1 (clock-driven, event-driven)", ""),
+            vec!["synapse_models.relax.model", "not both"],
+        ),
+        (
+            clock_driven("dy/dt = (z - y)/tau : 1 (clock-driven)\\ndz/dt = -z/tau : 1 (event-driven)", ""),
+            vec!["synapse_models.relax.model", "line 1", "clock-driven variable `y`", "event-driven variable `z`"],
+        ),
+        (
+            clock_driven("x_post = 2*z : 1 (summed)\\ndz/dt = -z/tau : 1 (event-driven)", ""),
+            vec!["synapse_models.relax.model", "line 1", "summed variable `x_post`", "event-driven variable `z`"],
+        ),
+        (
+            clock_driven("dy/dt = (z - y)/tau : 1 (clock-driven)\\ndz/dt = (y - z)/tau : 1 (clock-driven)", ""),
+            vec!["synapse_models.relax.method", "coupled linear system"],
+        ),
+    ];
+    for (text, parts) in cases {
+        let e = ganglion::config::parse(&text, &[]).expect_err("refused").to_string();
+        for p in parts {
+            assert!(e.contains(p), "`{p}` not in: {e}");
         }
     }
 }
@@ -252,10 +329,6 @@ fn bad_plasticity_is_refused_with_the_key_and_line() {
         (
             base.replace("dApre/dt = -Apre/taupre : 1 (event-driven)", "dApre/dt = -Apre**2/(taupre) : 1 (event-driven)"),
             vec!["synapse_models.stdp.model", "line 2", "linear"],
-        ),
-        (
-            base.replace("dApre/dt = -Apre/taupre : 1 (event-driven)", "dApre/dt = -Apre/taupre : 1"),
-            vec!["synapse_models.stdp.model", "clock-driven", "event-driven"],
         ),
         (
             base.replace("[populations.pre]\nmodel = \"spike_source\"", "[models.timed]\nequations = \"tspike : second\"\n[populations.pre]\nmodel = \"timed\"")
