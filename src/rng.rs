@@ -15,6 +15,10 @@ pub mod stream {
     /// Number of streams reserved per population; the counter's last word is
     /// `population_index * PER_POPULATION + stream`.
     pub const PER_POPULATION: u32 = 16;
+    /// The "population" word of the draws of projection p's synapses (`rand()` in `on_pre`
+    /// and `on_post`) is `SYNAPSES + p`, counted by synapse instead of neuron: its counters
+    /// (from 2^31 on) meet neither the populations' nor procedural connectivity's.
+    pub const SYNAPSES: u32 = 0x0800_0000;
 }
 
 #[inline]

@@ -3,6 +3,7 @@
 
 use crate::common::*;
 use ganglion::backend::cpu::CpuBackend;
+use ganglion::config::GpuCoupling;
 use ganglion::record::RecordPlan;
 
 /// Spike sources that each fire once, at their own time, through a synapse model `stdp`
@@ -254,6 +255,14 @@ fn bad_clock_driven_methods_are_refused_with_the_key() {
             vec!["synapse_models.relax.model", "line 1", "clock-driven variable `y`", "event-driven variable `z`"],
         ),
         (
+            clock_driven("dy/dt = rand()/tau : 1 (clock-driven)", ""),
+            vec!["synapse_models.relax.model", "`rand()` cannot be used here"],
+        ),
+        (
+            clock_driven("x_post = randn() : 1 (summed)", ""),
+            vec!["synapse_models.relax.model", "`randn()` cannot be used here"],
+        ),
+        (
             clock_driven("x_post = 2*z : 1 (summed)\\ndz/dt = -z/tau : 1 (event-driven)", ""),
             vec!["synapse_models.relax.model", "line 1", "summed variable `x_post`", "event-driven variable `z`"],
         ),
@@ -268,6 +277,109 @@ fn bad_clock_driven_methods_are_refused_with_the_key() {
             assert!(e.contains(p), "`{p}` not in: {e}");
         }
     }
+}
+
+/// 50 Poisson sources at 200 Hz onto four targets, all to all: 200 synapses that draw at each
+/// spike (release with probability p, two coins, a normal) over 500 ms.
+const DRAWING: &str = r#"
+[simulation]
+dt_ms = 0.1
+duration_ms = 500.0
+precision = "f32"
+[models.still]
+equations = "x : 1"
+[synapse_models.unreliable]
+model = '''
+p : 1
+hit : 1
+released : 1
+sent : 1
+both : 1
+z : 1
+'''
+on_pre = '''
+hit = 1.0*(rand() < p)
+released += hit
+sent += 1
+both += 1.0*(rand() < 0.5)*(rand() < 0.5)
+z += randn()
+x_post += hit
+'''
+[populations.inputs]
+model = "poisson"
+size = 50
+rates = "200*Hz"
+[populations.targets]
+model = "still"
+size = 4
+[projections.input]
+source = "inputs"
+target = "targets"
+synapse = "unreliable"
+connectivity = { rule = "all_to_all" }
+init = { p = 0.25 }
+"#;
+
+#[test]
+fn statements_draw_per_synapse_and_spike_with_the_same_numbers_on_both_backends() {
+    let run = |seed: u64, gpu: bool| {
+        let (config, net) = parsed(DRAWING, &[&format!("simulation.seed={seed}")]);
+        let plan = RecordPlan::from_config(&config);
+        let sink = if gpu {
+            run_in_memory(&net, &mut gpu_backend(&net, &plan), &plan)
+        } else {
+            run_in_memory(&net, &mut CpuBackend::<f32>::new(&net), &plan)
+        };
+        sink.synapses[0].clone().expect("the projection has variables")
+    };
+    let (cpu, gpu) = (run(1, false), run(1, true));
+    // p, hit, released, sent, both, z: the releases, their counts and the coins are the same
+    // numbers (the uniforms are exact in f32; p = 1/4 is too); the normals agree to f32.
+    for k in 0..5 {
+        assert_eq!(cpu[k], gpu[k], "variable {k}");
+    }
+    // The matrix cut into parts of one row (50 synapses) each: every synapse keeps its draws.
+    let (config, net) = parsed(DRAWING, &["simulation.seed=1"]);
+    let plan = RecordPlan::from_config(&config);
+    let mut parted = gpu_backend_capped(&net, &plan, GpuCoupling::ThreadPerRow, Some(1600));
+    let parted = run_in_memory(&net, &mut parted, &plan).synapses[0].clone().unwrap();
+    assert_eq!(parted, gpu, "in parts");
+    let worst = cpu[5].iter().zip(&gpu[5]).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max);
+    assert!(worst < 1e-4, "z differs by {worst}");
+    let total = |k: usize| cpu[k].iter().sum::<f64>();
+    let sent = total(3);
+    assert!((sent / 20_000.0 - 1.0).abs() < 0.05, "{sent} spikes arrived");
+    // Released with probability 1/4, and two independent fair coins both heads 1/4 of the time
+    // (6 standard deviations).
+    for (k, what) in [(2, "released"), (4, "both coins")] {
+        let fraction = total(k) / sent;
+        assert!((fraction - 0.25).abs() < 6.0 * (0.25 * 0.75 / sent).sqrt(), "{what}: {fraction}");
+    }
+    // Each synapse's sum of standard normals has the variance of its count.
+    let spread = cpu[5].iter().zip(&cpu[3]).map(|(z, n)| z * z / n).sum::<f64>() / 200.0;
+    assert!((spread - 1.0).abs() < 0.35, "mean z²/n = {spread}");
+    // Another seed, other draws.
+    let other = run(2, false);
+    assert_ne!(other[2], cpu[2]);
+}
+
+#[test]
+fn the_unreliable_synapses_example_releases_the_same_spikes_on_both_backends() {
+    let (config, net) = shipped("equations/unreliable_synapses.toml", &["simulation.duration_ms=300"]);
+    let plan = RecordPlan::from_config(&config);
+    let a = run_in_memory(&net, &mut CpuBackend::<f32>::new(&net), &plan);
+    let b = run_in_memory(&net, &mut gpu_backend(&net, &plan), &plan);
+    let neurons = config.population_index("neurons").unwrap();
+    assert!(!a.spikes[neurons].is_empty(), "the neurons fire");
+    assert_eq!(a.spikes, b.spikes);
+    let released = |s: &Vec<Vec<f64>>| s[3].iter().sum::<f64>();
+    let (ra, rb) = (released(a.synapses[0].as_ref().unwrap()), released(b.synapses[0].as_ref().unwrap()));
+    // 1000 inputs at 10 Hz for 0.3 s, two synapses each: about 6000 arrivals, a quarter released.
+    assert_eq!(ra, rb);
+    assert!((ra / 1500.0 - 1.0).abs() < 0.15, "{ra} releases");
+    let report = ganglion::app::check(&repo_path("configs/equations/unreliable_synapses.toml"), &[]).unwrap();
+    let said = "synapse `unreliable` written as equations (variables: w [volt], p_release [1], hit [1], released [1]), statements drawing 1 random stream per synapse";
+    assert!(report.contains(said), "{report}");
 }
 
 #[test]
@@ -335,6 +447,10 @@ fn bad_plasticity_is_refused_with_the_key_and_line() {
                 .replace("params = { indices = [0], times = [10] }\n", "")
                 .replace("Apost += dApost\n", "Apost += dApost\ntspike_pre = 0*ms\n"),
             vec!["synapse_models.stdp.on_post", "pre-synaptic"],
+        ),
+        (
+            base.replace("w = w + Apost\n", "w = w + Apost + 0.01*xi*sqrt(dt)\n"),
+            vec!["synapse_models.stdp.on_pre", "line 2", "noise `xi`", "rand() or randn()"],
         ),
         (
             base.replace("Apre += dApre\n", "Apre += 1*mV\n"),

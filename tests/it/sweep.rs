@@ -421,6 +421,30 @@ fn synapses_written_as_equations_batch_and_equal_their_single_gpu_runs() {
 }
 
 #[test]
+fn synapses_that_draw_sweep_one_network_at_a_time_and_equal_their_single_gpu_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = "configs/equations/unreliable_synapses.toml";
+    let common = vec!["simulation.duration_ms=100".to_string(), "simulation.backend=\"gpu\"".to_string()];
+    let mut o = common.clone();
+    o.push("sweep.simulation.seed=[1, 2]".into());
+    let (file, summary) = run_sweep_summary(config, &dir.path().join("sweep.h5"), &o);
+    // Their draws are keyed by one network's seed: no batch.
+    assert_eq!((summary.instances, summary.batched), (2, 0), "{}", summary.one_line());
+    let f = hdf5::File::open(&file).unwrap();
+    for k in 0..2usize {
+        let single = dir.path().join(format!("single{k}.h5"));
+        let mut point = common.clone();
+        point.push(format!("simulation.seed={}", k + 1));
+        app::run(&request(config, &single, &point, None)).unwrap();
+        let single = datasets_under(&hdf5::File::open(&single).unwrap(), "/");
+        let instance = datasets_under(&f, &format!("instances/{k}"));
+        assert!(instance.iter().any(|(p, v)| p.ends_with("synapses/input/released") && v.iter().any(|&x| x > 0.0)));
+        assert_datasets_in(&instance, &single, &format!("instance {k}"));
+    }
+    assert_ne!(datasets_under(&f, "instances/0"), datasets_under(&f, "instances/1"), "its own seed");
+}
+
+#[test]
 fn models_written_as_equations_and_the_saccade_model_sweep_too() {
     let dir = tempfile::tempdir().unwrap();
     let o = vec!["sweep.simulation.seed=[1, 2]".to_string(), "simulation.duration_ms=200".into()];

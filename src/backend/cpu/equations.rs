@@ -9,6 +9,7 @@ use crate::equations::cpu::{compile, CpuProgram, EnvParts, Eval};
 use crate::equations::ir::Ref;
 use crate::equations::synapse::SynapseProgram;
 use crate::equations::vm::BatchProgram;
+use crate::model::Noise;
 use crate::network::ProjectionData;
 use crate::real::Real;
 
@@ -37,6 +38,35 @@ pub(super) struct EquationProjection<F> {
     /// does, at the cost of the spikes rather than of every synapse. None: walk by target.
     by_source: Option<(Vec<u32>, Vec<u32>)>,
     dt: F,
+    /// Where `on_pre` or `on_post` draw random numbers.
+    draws: Option<Draws>,
+}
+
+/// The draws of a projection's synapses: Philox counters of (synapse, step, stream) under the
+/// network's seed, in the projection's own counter word, as the generated WGSL's
+/// `draw_uniform` (src/equations/synapse.rs).
+#[derive(Clone, Copy)]
+pub(super) struct Draws {
+    key: [u32; 2],
+    projection: u32,
+}
+
+impl Draws {
+    pub fn of(net: &crate::network::Network, projection: usize) -> Draws {
+        Draws {
+            key: crate::rng::seed_key(net.draw_seed()),
+            projection: projection as u32,
+        }
+    }
+
+    fn at(self, synapse: usize, step: u64) -> Noise {
+        Noise {
+            key: self.key,
+            neuron: synapse as u32,
+            step,
+            population: crate::rng::stream::SYNAPSES + self.projection,
+        }
+    }
 }
 
 impl<F: Real> EquationProjection<F> {
@@ -61,7 +91,8 @@ impl<F: Real> EquationProjection<F> {
                 }
                 // The post-synaptic neuron of synapse s: its row.
                 let i = self.row_ptr.partition_point(|&r| r as usize <= s) - 1;
-                let parts = self.parts(&pre.vars[j * pre.n_vars..(j + 1) * pre.n_vars], step, j, i);
+                let noise = self.noise(s, step);
+                let parts = self.parts(&pre.vars[j * pre.n_vars..(j + 1) * pre.n_vars], step, j, i, noise.as_ref());
                 let syn = &mut self.syn[s * self.n_vars..(s + 1) * self.n_vars];
                 self.on_pre.run(&mut target[i * n_vars..(i + 1) * n_vars], syn, parts);
             }
@@ -79,7 +110,7 @@ struct PreSide<'a, F> {
 }
 
 impl<F: Real> EquationProjection<F> {
-    pub fn new(p: &ProjectionData, program: &SynapseProgram, dt_s: f64) -> Self {
+    pub fn new(p: &ProjectionData, program: &SynapseProgram, dt_s: f64, draws: Draws) -> Self {
         let e = p.equation.as_ref().expect("equation synapses carry their state");
         let n_syn = p.csr.col_idx.len();
         let n_vars = program.vars.len();
@@ -141,10 +172,16 @@ impl<F: Real> EquationProjection<F> {
             clock: CpuProgram::new(&program.clock),
             reads_pre,
             dt: F::from_f64(dt_s),
+            draws: (program.streams > 0).then_some(draws),
         }
     }
 
-    fn parts<'a>(&self, pre: &'a [F], step: u64, ipre: usize, ipost: usize) -> EnvParts<'a, F> {
+    /// Synapse s's draws at `step`, where the statements draw.
+    fn noise(&self, s: usize, step: u64) -> Option<Noise> {
+        self.draws.map(|d| d.at(s, step))
+    }
+
+    fn parts<'a>(&self, pre: &'a [F], step: u64, ipre: usize, ipost: usize, noise: Option<&'a Noise>) -> EnvParts<'a, F> {
         EnvParts {
             pre,
             t: F::from_f64(step as f64) * self.dt,
@@ -153,7 +190,7 @@ impl<F: Real> EquationProjection<F> {
             i: F::from_f64(ipre as f64),
             j: F::from_f64(ipost as f64),
             n: F::zero(),
-            noise: None,
+            noise,
         }
     }
 
@@ -197,7 +234,7 @@ impl<F: Real> EquationProjection<F> {
                             &mut regs,
                         );
                         *a = match factor {
-                            Some(f) => f(&self.parts(&[], step, 0, i).env(x, &[], &[])) * sum,
+                            Some(f) => f(&self.parts(&[], step, 0, i, None).env(x, &[], &[])) * sum,
                             None => sum,
                         };
                     }
@@ -264,7 +301,7 @@ impl<F: Real> EquationProjection<F> {
             for i in 0..n_target {
                 for s in self.row_ptr[i] as usize..self.row_ptr[i + 1] as usize {
                     let j = self.col_idx[s] as usize;
-                    let parts = self.parts(pre_of(j), step, j, i);
+                    let parts = self.parts(pre_of(j), step, j, i, None);
                     let syn = &mut self.syn[s * self.n_vars..(s + 1) * self.n_vars];
                     self.clock.run(&mut target[i * n_vars..(i + 1) * n_vars], syn, parts);
                 }
@@ -277,7 +314,8 @@ impl<F: Real> EquationProjection<F> {
             for i in (0..n_target).filter(|&i| post_spiked[i]) {
                 for s in self.row_ptr[i] as usize..self.row_ptr[i + 1] as usize {
                     let j = self.col_idx[s] as usize;
-                    let parts = self.parts(pre_of(j), step, j, i);
+                    let noise = self.noise(s, step);
+                    let parts = self.parts(pre_of(j), step, j, i, noise.as_ref());
                     let syn = &mut self.syn[s * self.n_vars..(s + 1) * self.n_vars];
                     self.on_post.run(&mut target[i * n_vars..(i + 1) * n_vars], syn, parts);
                 }
@@ -298,7 +336,8 @@ impl<F: Real> EquationProjection<F> {
                 if !pre.ring[slot * pre.n + j] {
                     continue;
                 }
-                let parts = self.parts(&pre.vars[j * pre.n_vars..(j + 1) * pre.n_vars], step, j, i);
+                let noise = self.noise(s, step);
+                let parts = self.parts(&pre.vars[j * pre.n_vars..(j + 1) * pre.n_vars], step, j, i, noise.as_ref());
                 let syn = &mut self.syn[s * self.n_vars..(s + 1) * self.n_vars];
                 self.on_pre.run(&mut target[i * n_vars..(i + 1) * n_vars], syn, parts);
             }

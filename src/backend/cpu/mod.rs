@@ -9,7 +9,7 @@
 mod equations;
 
 use super::{Backend, BackendInfo, NetworkState};
-use equations::EquationProjection;
+use equations::{Draws, EquationProjection};
 use crate::config::{Precision, SynapseModel};
 use crate::connectivity::Weights;
 use crate::error::Result;
@@ -168,9 +168,10 @@ impl<F: Real> CpuBackend<F> {
         let projections = net
             .projections
             .iter()
-            .map(|p| match (&p.synapse, p.source_activation, &p.event) {
+            .enumerate()
+            .map(|(index, p)| match (&p.synapse, p.source_activation, &p.event) {
                 (SynapseModel::Equations(program), _, _) => Projection::Equation(
-                    EquationProjection::new(p, program, net.dt_ms * 1e-3),
+                    EquationProjection::new(p, program, net.dt_ms * 1e-3, Draws::of(net, index)),
                 ),
                 (SynapseModel::Graded(g), Some(activation), _) => {
                     // A procedural projection's rows (and drawn weights), drawn once: the same

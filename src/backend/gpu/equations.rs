@@ -98,6 +98,7 @@ pub(crate) fn build(
             slots.extend(std::iter::repeat_n(Slot::ReadWrite, post_parts));
             slots.extend(std::iter::repeat_n(Slot::Read, flags));
         }
+        let key = crate::rng::seed_key(net.draw_seed());
         let n_vars = e.state.len();
         // The variables are the largest per-synapse buffer: a part holds as many synapses as
         // their variables fit in one binding.
@@ -130,6 +131,10 @@ pub(crate) fn build(
                 post_instance: net.instance_size(p.target) as u32,
                 first_row: rows.start as u32,
                 n_rows: rows.len() as u32,
+                first_synapse: p.csr.row_ptr[rows.start],
+                key_lo: key[0],
+                key_hi: key[1],
+                draws: crate::rng::stream::SYNAPSES + index as u32,
                 _pad: 0,
             };
             // One delay for every synapse, or the part's own.

@@ -173,9 +173,16 @@ pub struct SynapseInfoGpu {
     /// instances run merged (else their sizes): `i`, `j` and `N` are an instance's own.
     pub pre_instance: u32,
     pub post_instance: u32,
-    /// The part's rows (`split`): the first post-synaptic neuron, and how many.
+    /// The part's rows (`split`): the first post-synaptic neuron, and how many; and the
+    /// projection's index of the part's first synapse.
     pub first_row: u32,
     pub n_rows: u32,
+    pub first_synapse: u32,
+    /// The draws of `on_pre` and `on_post`: the seed's key and the projection's counter word
+    /// (`rng::stream::SYNAPSES` + projection).
+    pub key_lo: u32,
+    pub key_hi: u32,
+    pub draws: u32,
     pub _pad: u32,
 }
 

@@ -326,6 +326,10 @@ mod tests {
                 post_instance,
                 first_row,
                 n_rows,
+                first_synapse,
+                key_lo,
+                key_hi,
+                draws,
             }
         );
         assert_eq!(mismatch(&m, &rust), None);
