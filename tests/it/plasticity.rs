@@ -52,15 +52,28 @@ init = {{ w = 0.5 }}
     )
 }
 
-fn final_synapses(text: &str, gpu: bool) -> Vec<Vec<f64>> {
-    let (config, net) = parsed(text, &[]);
+/// Where a test runs a network.
+#[derive(Clone, Copy)]
+enum On {
+    Gpu,
+    Cpu64,
+    Cpu32,
+}
+
+/// The first projection's synaptic variables at the end of `text`'s run with `overrides`.
+fn synapses_after(text: &str, overrides: &[&str], on: On) -> Vec<Vec<f64>> {
+    let (config, net) = parsed(text, overrides);
     let plan = RecordPlan::from_config(&config);
-    let sink = if gpu {
-        run_in_memory(&net, &mut gpu_backend(&net, &plan), &plan)
-    } else {
-        run_in_memory(&net, &mut CpuBackend::<f64>::new(&net), &plan)
+    let sink = match on {
+        On::Gpu => run_in_memory(&net, &mut gpu_backend(&net, &plan), &plan),
+        On::Cpu64 => run_in_memory(&net, &mut CpuBackend::<f64>::new(&net), &plan),
+        On::Cpu32 => run_in_memory(&net, &mut CpuBackend::<f32>::new(&net), &plan),
     };
     sink.synapses[0].clone().expect("the projection has variables")
+}
+
+fn final_synapses(text: &str, gpu: bool) -> Vec<Vec<f64>> {
+    synapses_after(text, &[], if gpu { On::Gpu } else { On::Cpu64 })
 }
 
 #[test]
@@ -322,17 +335,8 @@ init = { p = 0.25 }
 
 #[test]
 fn statements_draw_per_synapse_and_spike_with_the_same_numbers_on_both_backends() {
-    let run = |seed: u64, gpu: bool| {
-        let (config, net) = parsed(DRAWING, &[&format!("simulation.seed={seed}")]);
-        let plan = RecordPlan::from_config(&config);
-        let sink = if gpu {
-            run_in_memory(&net, &mut gpu_backend(&net, &plan), &plan)
-        } else {
-            run_in_memory(&net, &mut CpuBackend::<f32>::new(&net), &plan)
-        };
-        sink.synapses[0].clone().expect("the projection has variables")
-    };
-    let (cpu, gpu) = (run(1, false), run(1, true));
+    let run = |seed: u64, on: On| synapses_after(DRAWING, &[&format!("simulation.seed={seed}")], on);
+    let (cpu, gpu) = (run(1, On::Cpu32), run(1, On::Gpu));
     // p, hit, released, sent, both, z: the releases, their counts and the coins are the same
     // numbers (the uniforms are exact in f32; p = 1/4 is too); the normals agree to f32.
     for k in 0..5 {
@@ -359,7 +363,7 @@ fn statements_draw_per_synapse_and_spike_with_the_same_numbers_on_both_backends(
     let spread = cpu[5].iter().zip(&cpu[3]).map(|(z, n)| z * z / n).sum::<f64>() / 200.0;
     assert!((spread - 1.0).abs() < 0.35, "mean z²/n = {spread}");
     // Another seed, other draws.
-    let other = run(2, false);
+    let other = run(2, On::Cpu32);
     assert_ne!(other[2], cpu[2]);
 }
 

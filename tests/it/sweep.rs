@@ -404,20 +404,27 @@ fn synapses_written_as_equations_batch_and_equal_their_single_gpu_runs() {
         o.push("sweep.simulation.seed=[1, 2, 3]".into());
         let (file, summary) = run_sweep_summary(config, &dir.path().join("sweep.h5"), &o);
         assert_eq!((summary.instances, summary.batched), (3, 3), "{config}: {}", summary.one_line());
-        let f = hdf5::File::open(&file).unwrap();
-        for k in [0usize, 2] {
-            let single = dir.path().join(format!("single{k}.h5"));
-            let mut point = common.clone();
-            point.push(format!("simulation.seed={}", k + 1));
-            app::run(&request(config, &single, &point, None)).unwrap();
-            let single = datasets_under(&hdf5::File::open(&single).unwrap(), "/");
-            let instance = datasets_under(&f, &format!("instances/{k}"));
-            assert!(instance.iter().any(|(p, v)| p.contains(group) && !v.is_empty()), "{config}: {group}");
-            assert_eq!(instance.len(), single.len(), "{config}");
-            assert_datasets_in(&instance, &single, &format!("{config}, instance {k}"));
-        }
-        assert_ne!(datasets_under(&f, "instances/0"), datasets_under(&f, "instances/1"), "{config}: its own seed");
+        assert_seed_instances_are_single_runs(config, &common, &file, &[0, 2], group, dir.path());
     }
+}
+
+/// Instances `ks` of a sweep over `simulation.seed = [1, 2, …]` (in `file`) are the single runs
+/// of `config` with `common` and their seeds, dataset for dataset, each holding something
+/// non-zero under `holding`; instances 0 and 1 differ.
+fn assert_seed_instances_are_single_runs(config: &str, common: &[String], file: &Path, ks: &[usize], holding: &str, dir: &Path) {
+    let f = hdf5::File::open(file).unwrap();
+    for &k in ks {
+        let single = dir.join(format!("single{k}.h5"));
+        let mut point = common.to_vec();
+        point.push(format!("simulation.seed={}", k + 1));
+        app::run(&request(config, &single, &point, None)).unwrap();
+        let single = datasets_under(&hdf5::File::open(&single).unwrap(), "/");
+        let instance = datasets_under(&f, &format!("instances/{k}"));
+        assert!(instance.iter().any(|(p, v)| p.contains(holding) && v.iter().any(|&x| x != 0.0)), "{config}: {holding}");
+        assert_eq!(instance.len(), single.len(), "{config}");
+        assert_datasets_in(&instance, &single, &format!("{config}, instance {k}"));
+    }
+    assert_ne!(datasets_under(&f, "instances/0"), datasets_under(&f, "instances/1"), "{config}: its own seed");
 }
 
 #[test]
@@ -430,18 +437,7 @@ fn synapses_that_draw_sweep_one_network_at_a_time_and_equal_their_single_gpu_run
     let (file, summary) = run_sweep_summary(config, &dir.path().join("sweep.h5"), &o);
     // Their draws are keyed by one network's seed: no batch.
     assert_eq!((summary.instances, summary.batched), (2, 0), "{}", summary.one_line());
-    let f = hdf5::File::open(&file).unwrap();
-    for k in 0..2usize {
-        let single = dir.path().join(format!("single{k}.h5"));
-        let mut point = common.clone();
-        point.push(format!("simulation.seed={}", k + 1));
-        app::run(&request(config, &single, &point, None)).unwrap();
-        let single = datasets_under(&hdf5::File::open(&single).unwrap(), "/");
-        let instance = datasets_under(&f, &format!("instances/{k}"));
-        assert!(instance.iter().any(|(p, v)| p.ends_with("synapses/input/released") && v.iter().any(|&x| x > 0.0)));
-        assert_datasets_in(&instance, &single, &format!("instance {k}"));
-    }
-    assert_ne!(datasets_under(&f, "instances/0"), datasets_under(&f, "instances/1"), "its own seed");
+    assert_seed_instances_are_single_runs(config, &common, &file, &[0, 1], "synapses/input/released", dir.path());
 }
 
 #[test]
