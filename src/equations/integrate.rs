@@ -117,6 +117,8 @@ pub(super) struct System {
     /// Subexpressions kept as variables (a neuron's), in the order they are computed.
     pub subexpressions: Vec<(usize, Node)>,
     pub not_refractory: Option<usize>,
+    /// The step (s), for the propagators of a coupled linear system.
+    pub dt: f64,
 }
 
 /// One evaluation of the right-hand sides: f and the noise terms of each derivative.
@@ -362,6 +364,7 @@ impl System {
                     .collect();
                 self.store_all(prog, new);
             }
+            Method::Exact if self.linear_parts(true).is_err() => self.integrate_coupled(prog)?,
             Method::ExponentialEuler | Method::Exact => {
                 let parts = self.linear_parts(method == Method::Exact)?;
                 // The subexpressions the coefficients still read, at the current state.
@@ -464,10 +467,6 @@ impl System {
             .collect()
     }
 
-    /// Brian2's default, ('exact', 'euler', 'heun'): exact where every equation is linear in
-    /// itself with constant coefficients, euler for other deterministic equations and additive
-    /// noise, heun for multiplicative noise. A coupled linear system, which Brian2 solves
-    /// exactly by a matrix exponential, is an error here rather than a different answer.
     /// The method named by a model's `method` key, or Brian2's choice without one.
     pub fn method(&self, named: Option<&str>) -> std::result::Result<Method, String> {
         match named {
@@ -477,6 +476,12 @@ impl System {
         }
     }
 
+    /// Brian2's default, ('exact', 'euler', 'heun'): exact where the equations are a linear
+    /// system with constant coefficients (each linear in itself, or coupled: then solved by a
+    /// matrix exponential), euler for other deterministic equations and additive noise, heun
+    /// for multiplicative noise. A coupled system whose coefficients are not numbers (a
+    /// parameter τ), which Brian2 solves symbolically, is an error rather than a different
+    /// answer.
     fn default_method(&self) -> std::result::Result<Method, String> {
         let diff_slots: Vec<usize> = self.derivatives.iter().map(|d| d.slot).collect();
         let stochastic = self.derivatives.iter().any(|d| !d.noise.is_empty());
@@ -492,28 +497,130 @@ impl System {
         if self.linear_parts(true).is_ok() {
             return Ok(Method::Exact);
         }
-        // Linear in every variable jointly, with constant coefficients: a coupled linear system.
-        let coupled_linear = self.derivatives.iter().all(|d| {
-            let mut rest = self.inline(&d.f);
-            for &s in &diff_slots {
-                match rest.linear_in(&Node::load(self.state.at(s))) {
-                    Some((a, b)) => {
-                        let moving = diff_slots.iter().any(|&q| a.reads(self.state.at(q))) || a.reads(Ref::T);
-                        if moving {
-                            return false;
-                        }
-                        rest = b;
-                    }
-                    None => return false,
-                }
-            }
-            !rest.reads(Ref::T)
-        });
-        if coupled_linear {
-            return Err("these equations are a coupled linear system, which Brian2 would integrate with `exact` (a matrix exponential); ganglion does not have that yet: name a method (euler, rk2, rk4, exponential_euler, heun)".into());
+        match self.linear_system() {
+            Ok(_) => Ok(Method::Exact),
+            Err(Unsolved::NotLinear) => Ok(Method::Euler),
+            Err(Unsolved::Unsupported(why)) => Err(why),
         }
-        Ok(Method::Euler)
     }
+
+    /// The equations as dX/dt = M·X + B, for `exact` on a coupled system: M's entries numbers
+    /// (namespace constants), B free of X and t (it may read parameters and the neurons'
+    /// variables a synapse reads, constant over the step, as in Brian2).
+    fn linear_system(&self) -> std::result::Result<LinearSystem, Unsolved> {
+        let n = self.derivatives.len();
+        let mut m = vec![vec![0.0; n]; n];
+        let mut b = Vec::with_capacity(n);
+        let mut symbolic = false;
+        for (i, d) in self.derivatives.iter().enumerate() {
+            let mut rest = self.inline(&d.f);
+            for (j, e) in self.derivatives.iter().enumerate() {
+                let (a, r) = rest.linear_in(&Node::load(self.state.at(e.slot))).ok_or(Unsolved::NotLinear)?;
+                let a = super::ir::fold(a);
+                let moving = self.derivatives.iter().any(|q| a.reads(self.state.at(q.slot))) || a.reads(Ref::T);
+                if moving {
+                    return Err(Unsolved::NotLinear);
+                }
+                match a.as_const() {
+                    Some(c) => m[i][j] = c,
+                    None => symbolic = true,
+                }
+                rest = r;
+            }
+            if rest.reads(Ref::T) {
+                return Err(Unsolved::NotLinear);
+            }
+            b.push(super::ir::fold(rest));
+        }
+        let ask = "name a method (euler, rk2, rk4, exponential_euler, heun)";
+        if symbolic {
+            return Err(Unsolved::Unsupported(format!(
+                "these equations are a coupled linear system whose coefficients are not all numbers (they read a parameter), which Brian2 would integrate with `exact` symbolically; ganglion solves coupled systems with constant coefficients only: {ask}"
+            )));
+        }
+        // A variable held while refractory must not drive one that is not: then the others
+        // evolve alone, as the full solution's block for them says.
+        let held = |e: &Derivative| self.nr_factor(e).is_some();
+        for (i, d) in self.derivatives.iter().enumerate().filter(|(_, d)| !held(d)) {
+            if let Some((_, e)) = self.derivatives.iter().enumerate().find(|(j, e)| held(e) && m[i][*j] != 0.0) {
+                return Err(Unsolved::Unsupported(format!(
+                    "d{}/dt reads {}, which is held while refractory (`unless refractory`), so this coupled linear system has no exact step here: {ask}",
+                    d.name, e.name
+                )));
+            }
+        }
+        Ok(LinearSystem { m, b })
+    }
+
+    /// `exact` for a coupled system: X ← E·X + F·B, with E = e^(M·dt) and F = ∫₀^dt e^(M·s) ds
+    /// from one matrix exponential, in f64, as numbers of the program. A variable held while
+    /// refractory keeps its value there.
+    fn integrate_coupled(&self, prog: &mut Program) -> std::result::Result<(), String> {
+        let sys = self.linear_system().map_err(|e| match e {
+            // What the equation that is not says.
+            Unsolved::NotLinear => self.linear_parts(true).err().unwrap_or_default(),
+            Unsolved::Unsupported(why) => why,
+        })?;
+        let (e, f) = propagators(&sys.m, self.dt);
+        let b: Vec<Option<Node>> = sys
+            .b
+            .iter()
+            .map(|b| (b.as_const() != Some(0.0)).then(|| if b.as_const().is_some() { b.clone() } else { prog.let_(b.clone()) }))
+            .collect();
+        let n = self.derivatives.len();
+        let new = (0..n)
+            .map(|i| {
+                let mut terms = Vec::new();
+                for j in 0..n {
+                    if e[(i, j)] != 0.0 {
+                        terms.push(Node::mul(Node::c(e[(i, j)]), self.x(j)));
+                    }
+                }
+                for (j, bj) in b.iter().enumerate() {
+                    if let (Some(bj), true) = (bj, f[(i, j)] != 0.0) {
+                        terms.push(Node::mul(Node::c(f[(i, j)]), bj.clone()));
+                    }
+                }
+                let value = terms.into_iter().reduce(Node::add).unwrap_or(Node::c(0.0));
+                match self.nr_factor(&self.derivatives[i]) {
+                    // nr·new + (1 − nr)·x: exactly one of the two where nr is 1 or 0.
+                    Some(nr) => Node::add(Node::mul(nr.clone(), value), Node::mul(Node::sub(Node::c(1.0), nr), self.x(i))),
+                    None => value,
+                }
+            })
+            .collect();
+        self.store_all(prog, new);
+        Ok(())
+    }
+}
+
+/// dX/dt = M·X + B.
+struct LinearSystem {
+    m: Vec<Vec<f64>>,
+    b: Vec<Node>,
+}
+
+/// Why a system has no `exact` step here.
+enum Unsolved {
+    /// Not linear with constant coefficients: Brian2 would not solve it exactly either.
+    NotLinear,
+    /// Brian2 would; ganglion does not (the reason, for the user).
+    Unsupported(String),
+}
+
+/// e^(M·dt) and ∫₀^dt e^(M·s) ds: the blocks of exp([[M, I], [0, 0]]·dt) (Van Loan), which
+/// needs no inverse of M.
+fn propagators(m: &[Vec<f64>], dt: f64) -> (nalgebra::DMatrix<f64>, nalgebra::DMatrix<f64>) {
+    let n = m.len();
+    let mut a = nalgebra::DMatrix::<f64>::zeros(2 * n, 2 * n);
+    for i in 0..n {
+        for j in 0..n {
+            a[(i, j)] = m[i][j] * dt;
+        }
+        a[(i, n + i)] = dt;
+    }
+    let full = a.exp();
+    (full.view((0, 0), (n, n)).into_owned(), full.view((0, n), (n, n)).into_owned())
 }
 
 pub(super) fn fold_sqrt(n: Node) -> Node {
@@ -529,4 +636,25 @@ fn inline_where(node: &Node, subs: &[(usize, Node)], which: &dyn Fn(usize) -> bo
             .map(|(_, n)| inline_where(n, subs, which)),
         _ => None,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::propagators;
+
+    #[test]
+    fn propagators_are_the_exact_step_even_where_m_is_singular() {
+        let dt = 0.1;
+        // Decay at rates 2 and 0 (a pure integrator): e^(−2dt), 1; and (1 − e^(−2dt))/2, dt.
+        let (e, f) = propagators(&[vec![-2.0, 0.0], vec![0.0, 0.0]], dt);
+        let d = (-2.0 * dt).exp();
+        assert!((e[(0, 0)] - d).abs() < 1e-15 && (e[(1, 1)] - 1.0).abs() < 1e-15);
+        assert!((f[(0, 0)] - (1.0 - d) / 2.0).abs() < 1e-15 && (f[(1, 1)] - dt).abs() < 1e-15);
+        assert_eq!((e[(0, 1)], e[(1, 0)], f[(0, 1)], f[(1, 0)]), (0.0, 0.0, 0.0, 0.0));
+        // A Jordan block (the alpha function): e^(−dt/τ)·[[1, dt/τ], [0, 1]].
+        let tau = 3.0;
+        let (e, _) = propagators(&[vec![-1.0 / tau, 1.0 / tau], vec![0.0, -1.0 / tau]], dt);
+        let d = (-dt / tau).exp();
+        assert!((e[(0, 1)] - d * dt / tau).abs() < 1e-15 && (e[(0, 0)] - d).abs() < 1e-15, "{e}");
+    }
 }

@@ -284,6 +284,7 @@ impl NeuronModel {
         }
         let sys = System {
             state: StateOf::Neuron,
+            dt,
             derivatives: system,
             subexpressions: subexpressions.clone(),
             not_refractory: nr_slot,

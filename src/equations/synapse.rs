@@ -271,6 +271,7 @@ impl SynapseProgram {
         } else {
             let sys = System {
                 state: StateOf::Synapse,
+                dt: post.dt,
                 derivatives: clock_driven,
                 subexpressions: Vec::new(),
                 not_refractory: None,

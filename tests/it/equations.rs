@@ -58,6 +58,85 @@ init = {{ {init} }}
     cpu.read_state().unwrap().remove(0)
 }
 
+/// Brian2's CUBA neurons (its CUBA example's equations, v held while refractory), fed by a
+/// spike source, as tests/brian2/coupled_exact.py runs them.
+const CUBA: &str = r#"
+[simulation]
+dt_ms = 0.1
+duration_ms = 50.0
+[models.cuba]
+equations = '''
+dv/dt = (ge + gi - (v - El))/taum : volt (unless refractory)
+dge/dt = -ge/taue : volt
+dgi/dt = -gi/taui : volt
+'''
+threshold = "v > Vt"
+reset = "v = Vr"
+refractory = "5*ms"
+namespace = { taum = "20*ms", taue = "5*ms", taui = "10*ms", Vt = "-50*mV", Vr = "-60*mV", El = "-49*mV" }
+[populations.inputs]
+model = "spike_source"
+size = 1
+params = { indices = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0], times = [2.0, 4.0, 6.0, 9.0, 12.0, 20.0, 21.0, 22.0, 30.0, 40.0] }
+[populations.neurons]
+model = "cuba"
+size = 3
+init = { v = "Vr + 3*mV*i", ge = "(2 + 2*i)*mV", gi = "-2*mV" }
+[synapse_models.feed]
+on_pre = "ge += 4*mV"
+[projections.feed]
+source = "inputs"
+target = "neurons"
+synapse = "feed"
+connectivity = { rule = "all_to_all" }
+[record]
+spikes = ["neurons"]
+"#;
+
+/// Brian2 2.9.0 (numpy target), tests/brian2/coupled_exact.py: the neurons' spikes (neuron,
+/// ms of the step that detects them) and their final v, ge, gi (mV), integrated by Brian2's
+/// default, `exact`.
+const BRIAN2_CUBA_SPIKES: [(u32, f64); 5] = [(0, 21.2), (1, 14.5), (1, 42.7), (2, 9.3), (2, 35.3)];
+const BRIAN2_CUBA_FINAL: [[f64; 3]; 3] = [
+    [-50.79594391901969, -58.714764816861255, -55.048291187880615],
+    [0.6691376102479281, 0.6692284101074533, 0.6693192099669777],
+    [-0.013475893998171277, -0.013475893998171277, -0.013475893998171277],
+];
+
+#[test]
+fn a_coupled_linear_system_is_integrated_exactly_as_brian2_does_on_both_backends() {
+    let (config, net) = parsed(CUBA, &[]);
+    let neurons = config.population_index("neurons").unwrap();
+    let plan = RecordPlan::from_config(&config);
+    let expected: Vec<(u32, u64)> = BRIAN2_CUBA_SPIKES.iter().map(|&(i, t)| (i, (t / 0.1).round() as u64)).collect();
+    let sorted = |spikes: &[Spike]| {
+        let mut v: Vec<(u32, u64)> = spikes.iter().map(|s| (s.neuron, s.step)).collect();
+        v.sort_unstable();
+        v
+    };
+    let mut cpu = CpuBackend::<f64>::new(&net);
+    let a = run_in_memory(&net, &mut cpu, &plan);
+    assert_eq!(sorted(&a.spikes[neurons]), expected, "the CPU's spikes");
+    let state = cpu.read_state().unwrap().remove(neurons);
+    for (var, brian2) in BRIAN2_CUBA_FINAL.iter().enumerate() {
+        for (x, b) in state[var].iter().zip(brian2) {
+            assert!((x * 1e3 - b).abs() < 1e-9, "variable {var}: {} mV, Brian2 {b}", x * 1e3);
+        }
+    }
+    let mut gpu = gpu_backend(&net, &plan);
+    let b = run_in_memory(&net, &mut gpu, &plan);
+    assert_eq!(sorted(&b.spikes[neurons]), expected, "the GPU's spikes");
+    let state = gpu.read_state().unwrap().remove(neurons);
+    for (var, brian2) in BRIAN2_CUBA_FINAL.iter().enumerate() {
+        for (x, b) in state[var].iter().zip(brian2) {
+            assert!((x * 1e3 - b).abs() < 1e-4, "GPU variable {var}: {} mV, Brian2 {b}", x * 1e3);
+        }
+    }
+    // A harmonic oscillator, coupled and undamped: exact is a rotation by dt/τ per step.
+    let x = final_values("dx/dt = y/tau : 1\ndy/dt = -x/tau : 1", "exact", "tau = \"1*ms\"", "x = 1.0, y = 0.0", 0.1, 10.0, 1);
+    assert!((x[0][0] - 10f64.cos()).abs() < 1e-12 && (x[1][0] + 10f64.sin()).abs() < 1e-12, "{x:?}");
+}
+
 #[test]
 fn each_method_converges_at_its_order_on_exponential_decay() {
     let exact = (-1.0f64).exp();
@@ -515,8 +594,12 @@ fn errors_name_the_key_the_line_and_what_is_wrong() {
             vec!["models.m.refractory", "duration"],
         ),
         (
-            model("dx/dt = y/ms : 1\ndy/dt = -x/ms : 1", ""),
-            vec!["models.m.method", "coupled linear system"],
+            model("dx/dt = y/tau : 1\ndy/dt = -x/tau : 1\ntau : second", ""),
+            vec!["models.m.method", "coupled linear system", "not all numbers", "name a method"],
+        ),
+        (
+            model("dv/dt = (w - v)/ms : 1 (unless refractory)\ndw/dt = (v - w)/ms : 1", "threshold = \"v > 1\"\nrefractory = \"2*ms\""),
+            vec!["models.m.method", "dw/dt reads v", "held while refractory"],
         ),
         (model("dv/dt = -v/(1*ms) : 1 (summed)", ""), vec!["unknown flag `summed`"]),
         // x/0 is inf on the CPU and indeterminate in WGSL: refused where the divisor is a constant.
