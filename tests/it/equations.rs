@@ -137,6 +137,54 @@ fn a_coupled_linear_system_is_integrated_exactly_as_brian2_does_on_both_backends
     assert!((x[0][0] - 10f64.cos()).abs() < 1e-12 && (x[1][0] + 10f64.sin()).abs() < 1e-12, "{x:?}");
 }
 
+/// Brian2 2.9.0 (numpy target) running its own examples/CUBA.py at seeds 1–8
+/// (tests/brian2/cuba_statistics.py): the mean rate (Hz) and the mean of the neurons' ISI CVs
+/// over 200–1000 ms.
+const BRIAN2_CUBA_STATS: [(f64, f64); 8] = [
+    (5.54, 0.48423592169071344),
+    (5.463125, 0.4864764843615035),
+    (6.123125, 0.5019013160659423),
+    (5.390625, 0.4847598935176475),
+    (5.8203125, 0.5113739147583707),
+    (5.6771875000000005, 0.49288560594958725),
+    (5.4353125, 0.4884913665566898),
+    (5.6453125, 0.47065315741768904),
+];
+
+#[test]
+fn brian2s_cuba_example_fires_as_brian2s_and_alike_on_gpu_and_cpu() {
+    let (config, net) = shipped("equations/cuba.toml", &[]);
+    let plan = RecordPlan::from_config(&config);
+    let a = run_in_memory(&net, &mut CpuBackend::<f32>::new(&net), &plan);
+    // Brian2's time of a spike is its step's start; one group of 4000, excitatory first.
+    let mut late = Vec::new();
+    for (p, offset) in [("exc", 0u64), ("inh", 3200)] {
+        let spikes = &a.spikes[config.population_index(p).unwrap()];
+        late.extend(spikes.iter().filter(|s| s.step >= 2000).map(|s| ((s.step - 2000) as f64 * 0.1, s.neuron as u64 + offset)));
+    }
+    let st = ganglion::stats::spike_stats("cuba", 4000, 800.0, &late, 100.0);
+    // Within four standard deviations of Brian2's mean over its eight seeds.
+    let spread = |x: &dyn Fn(&(f64, f64)) -> f64| {
+        let values: Vec<f64> = BRIAN2_CUBA_STATS.iter().map(x).collect();
+        let mean = values.iter().sum::<f64>() / 8.0;
+        let sd = (values.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / 7.0).sqrt();
+        (mean - 4.0 * sd, mean + 4.0 * sd)
+    };
+    let (rate, cv) = (spread(&|s| s.0), spread(&|s| s.1));
+    assert!(st.mean_rate_hz > rate.0 && st.mean_rate_hz < rate.1, "{} Hz, Brian2's range {rate:?}", st.mean_rate_hz);
+    assert!(st.isi_cv > cv.0 && st.isi_cv < cv.1, "ISI CV {}, Brian2's range {cv:?}", st.isi_cv);
+    // The GPU (f32) fires the CPU's (f32) spikes over the first 30 ms.
+    let mut short = net.clone();
+    short.n_steps = 300;
+    let plan = RecordPlan::all_spikes(&short);
+    let cpu = run_in_memory(&short, &mut CpuBackend::<f32>::new(&short), &plan);
+    let gpu = run_in_memory(&short, &mut gpu_backend(&short, &plan), &plan);
+    for p in 0..2 {
+        assert!(cpu.spikes[p].len() > 100, "population {p} fires in the first 30 ms");
+        assert_eq!(first_difference(&cpu.spikes[p], &gpu.spikes[p]), None, "population {p}");
+    }
+}
+
 #[test]
 fn each_method_converges_at_its_order_on_exponential_decay() {
     let exact = (-1.0f64).exp();
