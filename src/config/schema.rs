@@ -187,6 +187,21 @@ pub struct Population {
     /// `model = "poisson"`: the rate of each neuron, an expression of `t` and `i` ("15*Hz").
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rates: Option<String>,
+    /// Brian2's PoissonInputs onto the population (its model written as equations), by name,
+    /// run in the order written.
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub poisson_inputs: IndexMap<String, PoissonInputDef>,
+}
+
+/// One PoissonInput (`[populations.<p>.poisson_inputs.<name>]`): `n` sources at `rate`, each
+/// event adding `weight` to `variable`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PoissonInputDef {
+    pub variable: String,
+    pub n: u64,
+    pub rate: String,
+    pub weight: String,
 }
 
 /// An initial value: one number for all, one per neuron, a random draw per neuron, or (for

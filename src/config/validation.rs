@@ -213,6 +213,11 @@ impl Config {
                     })
             })
             .collect::<Result<Vec<Kind>>>()?;
+        let models = models
+            .into_iter()
+            .zip(&self.populations)
+            .map(|(kind, (name, pop))| self.with_poisson_inputs(kind, name, pop))
+            .collect::<Result<Vec<Kind>>>()?;
         let variable_names = |index: usize| -> Vec<&'static str> {
             models[index].variables().iter().map(|v| v.name).collect()
         };
@@ -597,6 +602,30 @@ impl Config {
             out.insert(name.as_str(), crate::model::shared(kind));
         }
         Ok(out)
+    }
+
+    /// The model of population `name` with its PoissonInputs, where it has some.
+    fn with_poisson_inputs(&self, kind: Kind, name: &str, pop: &Population) -> Result<Kind> {
+        if pop.poisson_inputs.is_empty() {
+            return Ok(kind);
+        }
+        let at = format!("populations.{name}.poisson_inputs");
+        let Some(model) = kind.equations() else {
+            return Err(Error::config(at, format!("a PoissonInput adds to a variable of a model written as equations; `{}` is built in", pop.model)));
+        };
+        let inputs: Vec<crate::equations::poisson_input::PoissonInputText> = pop
+            .poisson_inputs
+            .iter()
+            .map(|(input, def)| crate::equations::poisson_input::PoissonInputText {
+                name: input,
+                variable: &def.variable,
+                n: def.n,
+                rate: &def.rate,
+                weight: &def.weight,
+            })
+            .collect();
+        let model = crate::equations::poisson_input::with_inputs(model, &at, &inputs)?;
+        Ok(crate::model::shared(crate::equations::model::EquationKind::new(model)))
     }
 
     /// Brian2's PoissonGroup for population `name`: no state, a spike wherever

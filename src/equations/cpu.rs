@@ -123,6 +123,12 @@ pub fn compile<F: Real>(node: &Node) -> Eval<F> {
                 let (hi, lo, x) = (args.pop().unwrap(), args.pop().unwrap(), args.pop().unwrap());
                 return Box::new(move |e| x(e).max(lo(e)).min(hi(e)));
             }
+            if f == Func::Binomial {
+                return Box::new(move |e| {
+                    let a: Vec<F> = args.iter().map(|x| x(e)).collect();
+                    binomial_inversion(&a)
+                });
+            }
             let a = args.pop().expect("one argument");
             match f {
                 Func::Exp => Box::new(move |e| a(e).exp()),
@@ -185,6 +191,29 @@ pub(crate) fn call<F: Real>(f: Func, x: F) -> F {
         Func::Int => x.trunc(),
         Func::Exprel => exprel(x),
         Func::Clip => unreachable!("three arguments"),
+        Func::Binomial => unreachable!("seven arguments"),
+    }
+}
+
+/// `Func::Binomial`: numpy's inversion (as Brian2's BinomialFunction writes it) from the one
+/// uniform `a[0]`, in the caller's precision, with the operations in the order of
+/// `binomial_inversion` in the generated WGSL (`wgsl::HELPERS`). Where the count would pass
+/// the bound (mean + 10 sd, about 10⁻²³ of the draws), Brian2 draws again; here it stops there.
+pub(crate) fn binomial_inversion<F: Real>(a: &[F]) -> F {
+    let (n, p, q, qn, bound, reverse) = (a[1], a[2], a[3], a[4], a[5], a[6]);
+    let (mut x, mut px, mut u) = (F::zero(), qn, a[0]);
+    while u > px {
+        x = x + F::one();
+        if x > bound {
+            break;
+        }
+        u = u - px;
+        px = ((n - x + F::one()) * p * px) / (x * q);
+    }
+    if reverse != F::zero() {
+        n - x
+    } else {
+        x
     }
 }
 

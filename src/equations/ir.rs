@@ -103,6 +103,10 @@ pub enum Func {
     Int,
     Exprel,
     Clip,
+    /// A Binomial(n, p) count by inversion from one uniform (Brian2's `BinomialFunction`,
+    /// PoissonInput's draw): args u, n, P = min(p, 1 − p), q = 1 − P, qⁿ, the bound (mean + 10
+    /// sd), and 1 where p > 1/2 (then the count is n − X). Written by ganglion, not by users.
+    Binomial,
 }
 
 impl Func {
@@ -133,6 +137,7 @@ impl Func {
     pub fn apply(self, a: &[f64]) -> f64 {
         match self {
             Func::Clip => a[0].max(a[1]).min(a[2]),
+            Func::Binomial => super::cpu::binomial_inversion(a),
             f => super::cpu::call(f, a[0]),
         }
     }

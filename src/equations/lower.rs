@@ -27,7 +27,7 @@ impl Streams {
         k
     }
 
-    fn fresh(&mut self) -> u32 {
+    pub(super) fn fresh(&mut self) -> u32 {
         self.count += 1;
         self.count - 1
     }

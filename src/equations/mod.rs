@@ -8,6 +8,7 @@
 //!   order; `integrate` writes the step of their differential equations by Brian2's methods;
 //! - `cpu` (closures, f64 or f32; `vm` batches a neuron's update over many neurons) and `wgsl` (generated shaders) run those programs, the same
 //!   statements in the same order;
+//! - `poisson_input` adds Brian2's PoissonInputs to a population's model;
 //! - `model` is the equation-defined neuron as a `model::NeuronKind`.
 
 pub mod check;
@@ -20,6 +21,7 @@ pub mod lower;
 pub mod model;
 pub mod neuron;
 pub mod parse;
+pub mod poisson_input;
 pub mod quantities;
 pub mod synapse;
 pub mod vm;

@@ -151,8 +151,12 @@ impl Neuron for EquationNeuron {
 
     fn describe(&self) -> Option<String> {
         let m = &self.kind.model;
+        let inputs = match m.inputs.body.len() {
+            0 => String::new(),
+            k => format!(", {k} PoissonInput{}", if k == 1 { "" } else { "s" }),
+        };
         Some(format!(
-            "equations, integrated by {} ({} variables: {})",
+            "equations, integrated by {} ({} variables: {}){inputs}",
             m.method.name(),
             m.vars.len(),
             m.vars
@@ -181,6 +185,7 @@ struct EquationStep<F> {
     update: CpuProgram<F>,
     threshold: Option<super::cpu::Eval<F>>,
     on_spike: CpuProgram<F>,
+    inputs: CpuProgram<F>,
     reset: CpuProgram<F>,
     refresh: CpuProgram<F>,
     dt: F,
@@ -193,6 +198,7 @@ impl<F: Real> EquationStep<F> {
             update: CpuProgram::new(&m.update),
             threshold: m.threshold.as_ref().map(compile::<F>),
             on_spike: CpuProgram::new(&m.on_spike),
+            inputs: CpuProgram::new(&m.inputs),
             reset: CpuProgram::new(&m.reset),
             refresh: CpuProgram::new(&m.refresh),
             dt: F::from_f64(m.dt),
@@ -268,11 +274,14 @@ impl<F: Real> CpuStep<F> for EquationStep<F> {
     }
 
     fn resets_apart(&self) -> bool {
-        !self.reset.is_empty()
+        !self.reset.is_empty() || !self.inputs.is_empty()
     }
 
-    fn reset(&self, x: &mut [F], noise: &Noise) {
-        self.reset.run(x, &mut [], self.parts(noise));
+    fn after_synapses(&self, x: &mut [F], spiked: bool, noise: &Noise) {
+        self.inputs.run(x, &mut [], self.parts(noise));
+        if spiked {
+            self.reset.run(x, &mut [], self.parts(noise));
+        }
     }
 
     fn refresh(&self, x: &mut [F], noise: &Noise) {
@@ -413,11 +422,7 @@ fn reset_neurons(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_wor
         return;
     }}
     let local = enter_instance(i);
-    if (spiked_at(spike_slot(), i) == 0u) {{
-        return;
-    }}
-    let t = step_time();
-{loads_all}{reset}{reset_stores}}}
+{after_synapses}}}
 
 @compute @workgroup_size(256)
 fn refresh_neurons(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {{
@@ -437,8 +442,24 @@ fn refresh_neurons(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_w
         stores = stores(&update_written),
         first = m.vars[0].name,
         loads_all = loads(&all_vars),
-        reset = wgsl::program(&m.reset, &names, &target, "    ", "reset"),
-        reset_stores = stores(&written(&[&m.reset])),
+        after_synapses = if m.inputs.is_empty() {
+            // Only the neurons that spiked.
+            format!(
+                "    if (spiked_at(spike_slot(), i) == 0u) {{\n        return;\n    }}\n    let t = step_time();\n{}{}{}",
+                loads(&all_vars),
+                wgsl::program(&m.reset, &names, &target, "    ", "reset"),
+                stores(&written(&[&m.reset]))
+            )
+        } else {
+            // The PoissonInputs for every neuron, then the reset of those that spiked.
+            format!(
+                "    let t = step_time();\n{}{}    if (spiked_at(spike_slot(), i) != 0u) {{\n{}    }}\n{}",
+                loads(&all_vars),
+                wgsl::program(&m.inputs, &names, &target, "    ", "inputs"),
+                wgsl::program(&m.reset, &names, &target, "        ", "reset"),
+                stores(&written(&[&m.inputs, &m.reset]))
+            )
+        },
         refresh = wgsl::program(&m.refresh, &names, &target, "    ", "refresh"),
         refresh_stores = stores(&written(&[&m.refresh])),
     ));

@@ -73,6 +73,10 @@ pub struct NeuronModel {
     pub threshold: Option<Node>,
     /// What a spike sets at once (not_refractory, the steps since the spike).
     pub on_spike: Program,
+    /// Brian2's PoissonInputs of the population (`poisson_input`): each adds its Binomial
+    /// count of events times its weight to its variable, for every neuron, after the
+    /// synapses' events and before the resets (Brian2's `synapses` slot).
+    pub inputs: Program,
     /// The reset statements, run for each neuron that spiked after the synapses' events.
     pub reset: Program,
     /// Each subexpression into its slot, in dependency order (for recording).
@@ -430,6 +434,7 @@ impl NeuronModel {
             update,
             threshold,
             on_spike,
+            inputs: Program::default(),
             reset,
             refresh,
             streams: streams.count,
@@ -441,6 +446,21 @@ impl NeuronModel {
 
     pub fn slot(&self, name: &str) -> Option<usize> {
         self.vars.iter().position(|v| v.name == name)
+    }
+
+    /// `value` as written to variable k by code other than the model's own update and reset
+    /// (a synapse's `on_pre`, a PoissonInput): Brian2 makes a variable `(unless refractory)`
+    /// read-only while the neuron is refractory, so there the write keeps the old value.
+    /// nr·value + (1 − nr)·x is exactly one of the two, nr being 1 or 0.
+    pub fn conditional_write(&self, k: usize, value: Node) -> Node {
+        let held = self.vars[k].flags.iter().any(|f| f == "unless refractory");
+        match self.slot("not_refractory").filter(|_| held) {
+            Some(nr) => {
+                let nr = Node::load(Ref::Var(nr));
+                Node::add(Node::mul(nr.clone(), value), Node::mul(Node::sub(Node::c(1.0), nr), Node::load(Ref::Var(k))))
+            }
+            None => value,
+        }
     }
 
     /// `node` with every subexpression replaced by its expression (for code outside the

@@ -741,6 +741,10 @@ fn statements_after(
         if let Some(noise) = streams.by_noise.keys().next() {
             return Err(err(key, &format!("{}: noise `{noise}` belongs in a differential equation; a statement draws with rand() or randn()", s.pos)));
         }
+        let value = match target {
+            Target::Var(k) => post.conditional_write(k, value),
+            _ => value,
+        };
         program.store(target, value);
     }
     Ok(program)

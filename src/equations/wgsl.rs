@@ -136,6 +136,7 @@ fn nested(n: &Node, names: &Names, lets: &mut Lets) -> (String, usize) {
             let a: Vec<&str> = args.iter().map(|a| a.0.as_str()).collect();
             let text = match f {
                 Func::Clip => format!("min(max({}, {}), {})", a[0], a[1], a[2]),
+                Func::Binomial => format!("binomial_inversion({})", a.join(", ")),
                 f => format!("{}({})", function(*f), a[0]),
             };
             (text, levels)
@@ -162,6 +163,7 @@ fn function(f: Func) -> &'static str {
         Func::Int => "trunc",
         Func::Exprel => "exprel",
         Func::Clip => unreachable!("written as min/max"),
+        Func::Binomial => unreachable!("written with its seven arguments"),
     }
 }
 
@@ -173,6 +175,26 @@ fn exprel(x: f32) -> f32 {
         return 1.0 + x * (0.5 + x * (1.0 / 6.0 + x * (1.0 / 24.0 + x * (1.0 / 120.0))));
     }
     return (exp(x) - 1.0) / x;
+}
+
+// Func::Binomial, as src/equations/cpu.rs's binomial_inversion: numpy's inversion from the one
+// uniform u, stopping at the bound (mean + 10 sd).
+fn binomial_inversion(u: f32, n: f32, p: f32, q: f32, qn: f32, bound: f32, reverse: f32) -> f32 {
+    var x = 0.0;
+    var px = qn;
+    var v = u;
+    loop {
+        if (!(v > px)) {
+            break;
+        }
+        x = x + 1.0;
+        if (x > bound) {
+            break;
+        }
+        v = v - px;
+        px = ((n - x + 1.0) * p * px) / (x * q);
+    }
+    return select(x, n - x, reverse != 0.0);
 }
 
 // The step's number as a float (exact to 2^24 steps).

@@ -247,13 +247,14 @@ pub trait CpuStep<F: Real>: Send + Sync {
             *fired = self.step(x, *s, &at, t, dt);
         }
     }
-    /// Whether the model resets a spiking neuron after the step's synaptic events (Brian2's
-    /// order: update, threshold, synapses, reset) rather than within `step`.
+    /// Whether the model acts after the step's synaptic events (Brian2's order: update,
+    /// threshold, synapses, reset): a reset apart from `step`, or inputs of its own.
     fn resets_apart(&self) -> bool {
         false
     }
-    /// The reset of a neuron that spiked in this step (where `resets_apart`).
-    fn reset(&self, _x: &mut [F], _noise: &Noise) {}
+    /// A neuron after the step's synaptic events (where `resets_apart`): the model's inputs
+    /// (Brian2's PoissonInputs), then, where it spiked in this step, its reset.
+    fn after_synapses(&self, _x: &mut [F], _spiked: bool, _noise: &Noise) {}
     /// Brings the neuron's derived variables (subexpressions) up to date before recording.
     fn refresh(&self, _x: &mut [F], _noise: &Noise) {}
 }

@@ -13,7 +13,8 @@ prefs.codegen.target = "numpy"
 
 
 def cuba():
-    """Brian2's CUBA neurons: v held while refractory, ge and gi decaying into it."""
+    """Brian2's CUBA neurons: v held while refractory, ge and gi decaying into it, and kicks
+    straight onto v that a refractory neuron ignores."""
     start_scope()
     defaultclock.dt = 0.1 * ms
     namespace = {"taum": 20 * ms, "taue": 5 * ms, "taui": 10 * ms, "Vt": -50 * mV, "Vr": -60 * mV, "El": -49 * mV}
@@ -30,6 +31,9 @@ def cuba():
     inputs = SpikeGeneratorGroup(1, [0] * len(times), times * ms)
     feed = Synapses(inputs, neurons, on_pre="ge += 4*mV")
     feed.connect()
+    # Straight onto v, which is read-only while refractory (Brian2's conditional write).
+    kick = Synapses(inputs, neurons, on_pre="v += 1.5*mV")
+    kick.connect()
     spikes = SpikeMonitor(neurons)
     run(50 * ms, namespace=namespace)
     print("BRIAN2_CUBA_SPIKES (neuron, ms)", sorted(zip(spikes.i[:].tolist(), [round(float(t / ms), 6) for t in spikes.t])))

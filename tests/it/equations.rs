@@ -59,7 +59,8 @@ init = {{ {init} }}
 }
 
 /// Brian2's CUBA neurons (its CUBA example's equations, v held while refractory), fed by a
-/// spike source, as tests/brian2/coupled_exact.py runs them.
+/// spike source through ge and straight onto v (which a refractory neuron ignores: Brian2's
+/// conditional write), as tests/brian2/coupled_exact.py runs them.
 const CUBA: &str = r#"
 [simulation]
 dt_ms = 0.1
@@ -84,10 +85,17 @@ size = 3
 init = { v = "Vr + 3*mV*i", ge = "(2 + 2*i)*mV", gi = "-2*mV" }
 [synapse_models.feed]
 on_pre = "ge += 4*mV"
+[synapse_models.kick]
+on_pre = "v += 1.5*mV"
 [projections.feed]
 source = "inputs"
 target = "neurons"
 synapse = "feed"
+connectivity = { rule = "all_to_all" }
+[projections.kick]
+source = "inputs"
+target = "neurons"
+synapse = "kick"
 connectivity = { rule = "all_to_all" }
 [record]
 spikes = ["neurons"]
@@ -96,9 +104,10 @@ spikes = ["neurons"]
 /// Brian2 2.9.0 (numpy target), tests/brian2/coupled_exact.py: the neurons' spikes (neuron,
 /// ms of the step that detects them) and their final v, ge, gi (mV), integrated by Brian2's
 /// default, `exact`.
-const BRIAN2_CUBA_SPIKES: [(u32, f64); 5] = [(0, 21.2), (1, 14.5), (1, 42.7), (2, 9.3), (2, 35.3)];
+const BRIAN2_CUBA_SPIKES: [(u32, f64); 9] =
+    [(0, 9.1), (0, 23.5), (0, 48.5), (1, 6.1), (1, 21.4), (1, 43.6), (2, 4.1), (2, 21.1), (2, 43.0)];
 const BRIAN2_CUBA_FINAL: [[f64; 3]; 3] = [
-    [-50.79594391901969, -58.714764816861255, -55.048291187880615],
+    [-60.0, -59.205181132682746, -58.87657313031035],
     [0.6691376102479281, 0.6692284101074533, 0.6693192099669777],
     [-0.013475893998171277, -0.013475893998171277, -0.013475893998171277],
 ];

@@ -395,8 +395,8 @@ impl<F: Real> CpuBackend<F> {
     }
 
     /// The synapses written as equations deliver the spikes that arrive now, in config order,
-    /// then the populations that reset apart reset their spiking neurons (Brian2's order:
-    /// thresholds, synapses, resets).
+    /// then the populations that act after them run their PoissonInputs and reset their
+    /// spiking neurons (Brian2's order: thresholds, synapses, resets).
     fn deliver_and_reset(&mut self) {
         let step = self.step;
         for pop in &mut self.populations {
@@ -418,15 +418,13 @@ impl<F: Real> CpuBackend<F> {
             }
             let n_vars = pop.n_vars;
             for (i, x) in pop.vars.chunks_exact_mut(n_vars).enumerate() {
-                if pop.spiked[i] {
-                    let noise = Noise {
-                        key: self.seed_key,
-                        neuron: i as u32,
-                        step,
-                        population: p_idx as u32,
-                    };
-                    pop.model.reset(x, &noise);
-                }
+                let noise = Noise {
+                    key: self.seed_key,
+                    neuron: i as u32,
+                    step,
+                    population: p_idx as u32,
+                };
+                pop.model.after_synapses(x, pop.spiked[i], &noise);
             }
         }
     }

@@ -242,7 +242,7 @@ pub(crate) fn build(
             .transpose()?;
         let (reset, refresh) = match kind.equations() {
             Some(m) => (
-                (!m.reset.is_empty()).then(|| entry("reset_neurons")).transpose()?,
+                (!m.reset.is_empty() || !m.inputs.is_empty()).then(|| entry("reset_neurons")).transpose()?,
                 (!m.refresh.is_empty()).then(|| entry("refresh_neurons")).transpose()?,
             ),
             None => (None, None),

@@ -1,0 +1,116 @@
+//! Brian2's PoissonInput on a population whose model is written as equations: N independent
+//! Poisson sources at one rate, none of them stored, adding `weight` to a variable per event.
+//! Each step every neuron draws its count of events, Binomial(N, rate·dt), as Brian2's
+//! `BinomialFunction` does: a normal N(Np, Np(1 − p)) where Np and N(1 − p) both exceed 5,
+//! else numpy's inversion from one uniform (`ir::Func::Binomial`). The draws come from the
+//! population's Philox streams after the model's own, so both backends draw the same numbers.
+
+use super::check::DimError;
+use super::dims::Dim;
+use super::ir::{Func, Node, Program, Ref, Target};
+use super::lower::{Lowering, Streams};
+use super::neuron::{assignable, fold_dt, map_program, NeuronModel};
+use super::parse;
+use crate::error::{Error, Result};
+
+/// What one `[populations.<p>.poisson_inputs.<name>]` table says.
+#[derive(Clone, Debug)]
+pub struct PoissonInputText<'a> {
+    pub name: &'a str,
+    /// The variable the events add to (Brian2's `target_var`).
+    pub variable: &'a str,
+    /// The number of sources (Brian2's `N`).
+    pub n: u64,
+    /// Each source's rate, a constant expression in hertz ("10*Hz").
+    pub rate: &'a str,
+    /// What each event adds: an expression of the model's variables and namespace, in the
+    /// variable's unit.
+    pub weight: &'a str,
+}
+
+/// `model` with `inputs` (config key `at`, the population's `poisson_inputs`) run after the
+/// synapses' events, in the order given.
+pub fn with_inputs(model: &NeuronModel, at: &str, inputs: &[PoissonInputText]) -> Result<NeuronModel> {
+    let mut program = Program::default();
+    let mut streams = Streams {
+        count: model.streams,
+        ..Streams::default()
+    };
+    for input in inputs {
+        let key = |k: &str| format!("{at}.{}.{k}", input.name);
+        let k = model
+            .slot(input.variable)
+            .ok_or_else(|| Error::config(key("variable"), format!("`{}` is not a variable of model `{}`", input.variable, model.name)))?;
+        assignable(&model.vars[k], parse::Pos { line: 1, column: 1 })
+            .map_err(|e| Error::config(key("variable"), e.message))?;
+        if input.n == 0 {
+            return Err(Error::config(key("n"), "the number of sources must be at least 1"));
+        }
+        let rate = constant(model, input.rate, Dim::ONE / Dim::SECOND, "hertz").map_err(|e| Error::config(key("rate"), e))?;
+        let p = rate * model.dt;
+        if !(0.0..=1.0).contains(&p) {
+            return Err(Error::config(key("rate"), format!("rate·dt is {p}: a rate must be at least 0 and at most 1/dt")));
+        }
+        let weight = lower(model, input.weight, model.vars[k].dim).map_err(|e| Error::config(key("weight"), e))?;
+        let draw = binomial(input.n as f64, p, streams.fresh());
+        let value = Node::add(Node::load(Ref::Var(k)), Node::mul(draw, weight));
+        program.store(Target::Var(k), model.conditional_write(k, value));
+    }
+    if streams.count > crate::rng::stream::PER_POPULATION {
+        return Err(Error::config(
+            at,
+            format!(
+                "the model and its inputs draw from {} random streams per step; at most {} are supported",
+                streams.count,
+                crate::rng::stream::PER_POPULATION
+            ),
+        ));
+    }
+    let mut out = model.clone();
+    out.inputs = map_program(&program, &|n| fold_dt(n, model.dt));
+    out.streams = streams.count;
+    Ok(out)
+}
+
+/// Brian2's Binomial(n, p) draw from `stream`: `BinomialFunction`'s constants, computed here
+/// in f64 so that the backends only compare, subtract, multiply and divide.
+fn binomial(n: f64, p: f64, stream: u32) -> Node {
+    if n * p > 5.0 && n * (1.0 - p) > 5.0 {
+        let (loc, scale) = (n * p, (n * p * (1.0 - p)).sqrt());
+        return Node::add(Node::mul(Node::Normal(stream), Node::c(scale)), Node::c(loc));
+    }
+    let reverse = p > 0.5;
+    let small = if reverse { 1.0 - p } else { p };
+    let q = 1.0 - small;
+    let qn = (n * q.ln()).exp();
+    let bound = n.min(n * small + 10.0 * (n * small * q + 1.0).sqrt());
+    let args = [n, small, q, qn, bound, reverse as u8 as f64].map(Node::c);
+    Node::Call(Func::Binomial, std::iter::once(Node::Uniform(stream)).chain(args).collect())
+}
+
+/// `text` lowered over the model's variables (subexpressions inlined), of dimension `dim`.
+fn lower(model: &NeuronModel, text: &str, dim: Dim) -> std::result::Result<Node, String> {
+    let e = parse::expression(text).map_err(|e| e.to_string())?;
+    let got = model.scope.dim(&e).map_err(|e| e.to_string())?;
+    if got != dim {
+        return Err(format!("has dimension {got}, but its variable is in {dim}"));
+    }
+    let own = |n: &str| model.slot(n).map(|k| Node::load(Ref::Var(k)));
+    let lowering = Lowering {
+        scope: &model.scope,
+        own: &own,
+        random: false,
+        tables: &[],
+        dt: model.dt,
+    };
+    let node = lowering.lower(&e, &mut Streams::default()).map_err(|e: DimError| e.to_string())?;
+    Ok(model.inline(&node))
+}
+
+/// The value (SI) of a constant expression of dimension `dim` (`unit` names it).
+fn constant(model: &NeuronModel, text: &str, dim: Dim, unit: &str) -> std::result::Result<f64, String> {
+    let node = lower(model, text, dim).map_err(|e| e.replace("its variable is in", "it must be in"))?;
+    super::ir::fold(node)
+        .as_const()
+        .ok_or_else(|| format!("must be a constant in {unit} (\"10*Hz\"), not an expression of the model's variables"))
+}
