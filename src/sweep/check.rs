@@ -32,13 +32,13 @@ pub fn describe(config: &Config, sweep: &Sweep, peak: u64) -> Result<String> {
     let constants: Vec<&str> = sweep
         .keys
         .iter()
-        .filter(|k| k.starts_with("models.") && k.contains(".namespace."))
+        .filter(|k| (k.starts_with("models.") || k.starts_with("synapse_models.")) && k.contains(".namespace.") || k.contains(".poisson_inputs."))
         .map(String::as_str)
         .collect();
     if !constants.is_empty() {
         let _ = writeln!(
             s,
-            "  {} swept: a model written as equations has its constants in its code, so on the GPU only instances with the same values share a batch",
+            "  {} swept: a model written as equations (with its PoissonInputs) has its constants in its code, so on the GPU only instances with the same values share a batch",
             constants.join(", ")
         );
     }

@@ -214,9 +214,19 @@ fn check_says_whether_a_sweeps_instances_share_their_matrices() {
     )
     .unwrap();
     assert!(
-        text.contains("models.lif_tutorial.namespace.I_mean swept: a model written as equations has its constants in its code, so on the GPU only instances with the same values share a batch"),
+        text.contains("models.lif_tutorial.namespace.I_mean swept: a model written as equations (with its PoissonInputs) has its constants in its code, so on the GPU only instances with the same values share a batch"),
         "{text}"
     );
+    // So are a synapse model's constants and a PoissonInput's rate.
+    let text = ganglion::app::check(
+        &repo_path("configs/equations/brunel2000.toml"),
+        &[
+            "sweep.synapse_models.inhibitory.namespace.g=[4.0, 5.0]".into(),
+            "sweep.populations.exc.poisson_inputs.external.rate=[\"10*Hz\", \"20*Hz\"]".into(),
+        ],
+    )
+    .unwrap();
+    assert!(text.contains("synapse_models.inhibitory.namespace.g, populations.exc.poisson_inputs.external.rate swept"), "{text}");
 }
 
 /// COBAHH-k80 at 1,000 neurons for 20 ms, its four projections drawn by source, the

@@ -165,23 +165,12 @@ fn brian2s_cuba_example_fires_as_brian2s_and_alike_on_gpu_and_cpu() {
     let (config, net) = shipped("equations/cuba.toml", &[]);
     let plan = RecordPlan::from_config(&config);
     let a = run_in_memory(&net, &mut CpuBackend::<f32>::new(&net), &plan);
-    // Brian2's time of a spike is its step's start; one group of 4000, excitatory first.
-    let mut late = Vec::new();
-    for (p, offset) in [("exc", 0u64), ("inh", 3200)] {
-        let spikes = &a.spikes[config.population_index(p).unwrap()];
-        late.extend(spikes.iter().filter(|s| s.step >= 2000).map(|s| ((s.step - 2000) as f64 * 0.1, s.neuron as u64 + offset)));
-    }
-    let st = ganglion::stats::spike_stats("cuba", 4000, 800.0, &late, 100.0);
+    let (rate, cv) = rate_and_cv(&a, &config, &["exc", "inh"], 2000, 1000.0);
     // Within four standard deviations of Brian2's mean over its eight seeds.
-    let spread = |x: &dyn Fn(&(f64, f64)) -> f64| {
-        let values: Vec<f64> = BRIAN2_CUBA_STATS.iter().map(x).collect();
-        let mean = values.iter().sum::<f64>() / 8.0;
-        let sd = (values.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / 7.0).sqrt();
-        (mean - 4.0 * sd, mean + 4.0 * sd)
-    };
-    let (rate, cv) = (spread(&|s| s.0), spread(&|s| s.1));
-    assert!(st.mean_rate_hz > rate.0 && st.mean_rate_hz < rate.1, "{} Hz, Brian2's range {rate:?}", st.mean_rate_hz);
-    assert!(st.isi_cv > cv.0 && st.isi_cv < cv.1, "ISI CV {}, Brian2's range {cv:?}", st.isi_cv);
+    let (rates, cvs): (Vec<f64>, Vec<f64>) = BRIAN2_CUBA_STATS.iter().copied().unzip();
+    let (r, c) = (band(&rates, 4.0), band(&cvs, 4.0));
+    assert!(rate > r.0 && rate < r.1, "{rate} Hz, Brian2's band {r:?}");
+    assert!(cv > c.0 && cv < c.1, "ISI CV {cv}, Brian2's band {c:?}");
     // The GPU (f32) fires the CPU's (f32) spikes over the first 30 ms.
     let mut short = net.clone();
     short.n_steps = 300;
@@ -191,6 +180,75 @@ fn brian2s_cuba_example_fires_as_brian2s_and_alike_on_gpu_and_cpu() {
     for p in 0..2 {
         assert!(cpu.spikes[p].len() > 100, "population {p} fires in the first 30 ms");
         assert_eq!(first_difference(&cpu.spikes[p], &gpu.spikes[p]), None, "population {p}");
+    }
+}
+
+/// `values`' mean ± `sds` sample standard deviations: where a statistic of Brian2's runs at
+/// several seeds puts ganglion's.
+fn band(values: &[f64], sds: f64) -> (f64, f64) {
+    let n = values.len() as f64;
+    let mean = values.iter().sum::<f64>() / n;
+    let sd = (values.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / (n - 1.0)).sqrt();
+    (mean - sds * sd, mean + sds * sd)
+}
+
+/// The mean rate and mean ISI CV of `populations` (one group, in that order, as Brian2 numbers
+/// its subgroups) from step `from` to the end (`duration_ms`), spikes timed at their step's
+/// start as Brian2 times them.
+fn rate_and_cv(sink: &ganglion::simulator::MemorySink, config: &ganglion::config::Config, populations: &[&str], from: u64, duration_ms: f64) -> (f64, f64) {
+    let (mut spikes, mut offset) = (Vec::new(), 0u64);
+    for p in populations {
+        let index = config.population_index(p).unwrap();
+        let late = sink.spikes[index].iter().filter(|s| s.step >= from);
+        spikes.extend(late.map(|s| ((s.step - from) as f64 * 0.1, s.neuron as u64 + offset)));
+        offset += config.populations[*p].size;
+    }
+    let window = duration_ms - from as f64 * 0.1;
+    let st = ganglion::stats::spike_stats("group", offset as usize, window, &spikes, 50.0);
+    (st.mean_rate_hz, st.isi_cv)
+}
+
+/// Brian2 2.9.0 (numpy target) running its examples/frompapers/Brunel_2000.py scaled to
+/// N_E = 2000 (tests/brian2/brunel2000.py), seeds 1–4: (rate Hz, mean ISI CV) from 100 ms on,
+/// in panel C (g = 5, nu_ext = 2 nu_thr, 250 ms) and panel D (g = 4.5, nu_ext = 0.9 nu_thr,
+/// 500 ms).
+const BRIAN2_BRUNEL_C: [(f64, f64); 4] = [
+    (72.50666666666666, 0.16713225111616),
+    (71.21333333333334, 0.1725759513871329),
+    (74.82933333333334, 0.16718367320223407),
+    (72.36, 0.1694111351861342),
+];
+const BRIAN2_BRUNEL_D: [(f64, f64); 4] = [
+    (3.803, 0.28793871645087404),
+    (3.1569999999999996, 0.2759511169906558),
+    (4.14, 0.2666183363949062),
+    (4.092, 0.27209773188281927),
+];
+
+#[test]
+fn brian2s_brunel_2000_example_fires_as_brian2s_in_its_fast_and_slow_regimes() {
+    let scaled = [
+        "populations.exc.size=2000",
+        "populations.inh.size=500",
+        "populations.exc.poisson_inputs.external.n=200",
+        "populations.inh.poisson_inputs.external.n=200",
+    ];
+    for (panel, g, rate, duration, brian2) in [("C", "5.0", "100*Hz", 250.0, &BRIAN2_BRUNEL_C), ("D", "4.5", "45*Hz", 500.0, &BRIAN2_BRUNEL_D)] {
+        let mut overrides: Vec<String> = scaled.iter().map(|s| s.to_string()).collect();
+        overrides.push(format!("simulation.duration_ms={duration}"));
+        overrides.push(format!("synapse_models.inhibitory.namespace.g={g}"));
+        for p in ["exc", "inh"] {
+            overrides.push(format!("populations.{p}.poisson_inputs.external.rate=\"{rate}\""));
+        }
+        let overrides: Vec<&str> = overrides.iter().map(String::as_str).collect();
+        let (config, net) = shipped("equations/brunel2000.toml", &overrides);
+        let plan = RecordPlan::from_config(&config);
+        let sink = run_in_memory(&net, &mut CpuBackend::<f32>::new(&net), &plan);
+        let (rate, cv) = rate_and_cv(&sink, &config, &["exc", "inh"], 1000, duration);
+        let (rates, cvs): (Vec<f64>, Vec<f64>) = brian2.iter().copied().unzip();
+        let (r, c) = (band(&rates, 4.0), band(&cvs, 4.0));
+        assert!(rate > r.0 && rate < r.1, "panel {panel}: {rate} Hz, Brian2's band {r:?}");
+        assert!(cv > c.0 && cv < c.1, "panel {panel}: ISI CV {cv}, Brian2's band {c:?}");
     }
 }
 
