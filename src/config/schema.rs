@@ -191,6 +191,22 @@ pub struct Population {
     /// run in the order written.
     #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
     pub poisson_inputs: IndexMap<String, PoissonInputDef>,
+    /// Brian2's `run_regularly` on the population (its model written as equations), by name,
+    /// run in the order written.
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub run_regularly: IndexMap<String, RunRegularlyDef>,
+}
+
+/// One `run_regularly` (`[populations.<p>.run_regularly.<name>]`): statements run every `dt`
+/// (every step when absent) in Brian2's `start` slot.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RunRegularlyDef {
+    pub code: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dt: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub when: Option<String>,
 }
 
 /// One PoissonInput (`[populations.<p>.poisson_inputs.<name>]`): `n` sources at `rate`, each

@@ -216,7 +216,7 @@ impl Config {
         let models = models
             .into_iter()
             .zip(&self.populations)
-            .map(|(kind, (name, pop))| self.with_poisson_inputs(kind, name, pop))
+            .map(|(kind, (name, pop))| self.with_population_code(kind, name, pop))
             .collect::<Result<Vec<Kind>>>()?;
         let variable_names = |index: usize| -> Vec<&'static str> {
             models[index].variables().iter().map(|v| v.name).collect()
@@ -604,14 +604,16 @@ impl Config {
         Ok(out)
     }
 
-    /// The model of population `name` with its PoissonInputs, where it has some.
-    fn with_poisson_inputs(&self, kind: Kind, name: &str, pop: &Population) -> Result<Kind> {
-        if pop.poisson_inputs.is_empty() {
+    /// The model of population `name` with its PoissonInputs and `run_regularly`, where it
+    /// has some.
+    fn with_population_code(&self, kind: Kind, name: &str, pop: &Population) -> Result<Kind> {
+        if pop.poisson_inputs.is_empty() && pop.run_regularly.is_empty() {
             return Ok(kind);
         }
-        let at = format!("populations.{name}.poisson_inputs");
+        let at = |what: &str| format!("populations.{name}.{what}");
         let Some(model) = kind.equations() else {
-            return Err(Error::config(at, format!("a PoissonInput adds to a variable of a model written as equations; `{}` is built in", pop.model)));
+            let what = if pop.poisson_inputs.is_empty() { "run_regularly" } else { "poisson_inputs" };
+            return Err(Error::config(at(what), format!("PoissonInputs and run_regularly act on a model written as equations; `{}` is built in", pop.model)));
         };
         let inputs: Vec<crate::equations::poisson_input::PoissonInputText> = pop
             .poisson_inputs
@@ -624,7 +626,18 @@ impl Config {
                 weight: &def.weight,
             })
             .collect();
-        let model = crate::equations::poisson_input::with_inputs(model, &at, &inputs)?;
+        let model = crate::equations::poisson_input::with_inputs(model, &at("poisson_inputs"), &inputs)?;
+        let regularly: Vec<crate::equations::regularly::RegularlyText> = pop
+            .run_regularly
+            .iter()
+            .map(|(r, def)| crate::equations::regularly::RegularlyText {
+                name: r,
+                code: &def.code,
+                dt: def.dt.as_deref(),
+                when: def.when.as_deref(),
+            })
+            .collect();
+        let model = crate::equations::regularly::with_regularly(&model, &at("run_regularly"), &regularly)?;
         Ok(crate::model::shared(crate::equations::model::EquationKind::new(model)))
     }
 

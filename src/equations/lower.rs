@@ -27,6 +27,19 @@ impl Streams {
         k
     }
 
+    /// Refuses more streams than a population has (`rng::stream::PER_POPULATION`), at config
+    /// key `at`; `what` names what draws them.
+    pub(super) fn within_limit(&self, at: &str, what: &str) -> crate::error::Result<()> {
+        let max = crate::rng::stream::PER_POPULATION;
+        if self.count > max {
+            return Err(crate::error::Error::config(
+                at,
+                format!("{what} draw from {} random streams per step; at most {max} are supported", self.count),
+            ));
+        }
+        Ok(())
+    }
+
     pub(super) fn fresh(&mut self) -> u32 {
         self.count += 1;
         self.count - 1

@@ -8,7 +8,8 @@
 //!   order; `integrate` writes the step of their differential equations by Brian2's methods;
 //! - `cpu` (closures, f64 or f32; `vm` batches a neuron's update over many neurons) and `wgsl` (generated shaders) run those programs, the same
 //!   statements in the same order;
-//! - `poisson_input` adds Brian2's PoissonInputs to a population's model;
+//! - `poisson_input` and `regularly` add Brian2's PoissonInputs and `run_regularly` to a
+//!   population's model;
 //! - `model` is the equation-defined neuron as a `model::NeuronKind`.
 
 pub mod check;
@@ -23,6 +24,7 @@ pub mod neuron;
 pub mod parse;
 pub mod poisson_input;
 pub mod quantities;
+pub mod regularly;
 pub mod synapse;
 pub mod vm;
 pub mod wgsl;

@@ -186,6 +186,7 @@ struct EquationStep<F> {
     threshold: Option<super::cpu::Eval<F>>,
     on_spike: CpuProgram<F>,
     inputs: CpuProgram<F>,
+    regularly: Vec<(u64, CpuProgram<F>)>,
     reset: CpuProgram<F>,
     refresh: CpuProgram<F>,
     dt: F,
@@ -199,6 +200,7 @@ impl<F: Real> EquationStep<F> {
             threshold: m.threshold.as_ref().map(compile::<F>),
             on_spike: CpuProgram::new(&m.on_spike),
             inputs: CpuProgram::new(&m.inputs),
+            regularly: m.regularly.iter().map(|(every, p)| (*every, CpuProgram::new(p))).collect(),
             reset: CpuProgram::new(&m.reset),
             refresh: CpuProgram::new(&m.refresh),
             dt: F::from_f64(m.dt),
@@ -275,6 +277,18 @@ impl<F: Real> CpuStep<F> for EquationStep<F> {
 
     fn resets_apart(&self) -> bool {
         !self.reset.is_empty() || !self.inputs.is_empty()
+    }
+
+    fn runs_regularly(&self) -> bool {
+        !self.regularly.is_empty()
+    }
+
+    fn regularly(&self, x: &mut [F], noise: &Noise) {
+        for (every, program) in &self.regularly {
+            if noise.step.is_multiple_of(*every) {
+                program.run(x, &mut [], self.parts(noise));
+            }
+        }
     }
 
     fn after_synapses(&self, x: &mut [F], spiked: bool, noise: &Noise) {
@@ -463,6 +477,25 @@ fn refresh_neurons(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_w
         refresh = wgsl::program(&m.refresh, &names, &target, "    ", "refresh"),
         refresh_stores = stores(&written(&[&m.refresh])),
     ));
+    // Brian2's run_regularly: one entry each, dispatched at the start of the steps it is due.
+    for (j, (_, program)) in m.regularly.iter().enumerate() {
+        out.push_str(&format!(
+            "
+@compute @workgroup_size(256)
+fn regularly_{j}(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {{
+    let i = neuron_index(gid, groups);
+    if (i >= population.n) {{
+        return;
+    }}
+    let local = enter_instance(i);
+    let t = step_time();
+{}{}{}}}
+",
+            loads(&all_vars),
+            wgsl::program(program, &names, &target, "    ", &format!("regularly{j}")),
+            stores(&written(&[program]))
+        ));
+    }
     // The random draws of the neuron being updated.
     out.replace("draw_normal(", "draw_normal_at(local, ")
         .replace("draw_uniform(", "draw_uniform_at(local, ")

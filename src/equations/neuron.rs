@@ -77,6 +77,9 @@ pub struct NeuronModel {
     /// count of events times its weight to its variable, for every neuron, after the
     /// synapses' events and before the resets (Brian2's `synapses` slot).
     pub inputs: Program,
+    /// Brian2's `run_regularly` of the population (`regularly`): statements run for every
+    /// neuron at the start of every k-th step (k, program), before the step's recording.
+    pub regularly: Vec<(u64, Program)>,
     /// The reset statements, run for each neuron that spiked after the synapses' events.
     pub reset: Program,
     /// Each subexpression into its slot, in dependency order (for recording).
@@ -435,6 +438,7 @@ impl NeuronModel {
             threshold,
             on_spike,
             inputs: Program::default(),
+            regularly: Vec::new(),
             reset,
             refresh,
             streams: streams.count,

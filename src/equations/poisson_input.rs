@@ -56,16 +56,7 @@ pub fn with_inputs(model: &NeuronModel, at: &str, inputs: &[PoissonInputText]) -
         let value = Node::add(Node::load(Ref::Var(k)), Node::mul(draw, weight));
         program.store(Target::Var(k), model.conditional_write(k, value));
     }
-    if streams.count > crate::rng::stream::PER_POPULATION {
-        return Err(Error::config(
-            at,
-            format!(
-                "the model and its inputs draw from {} random streams per step; at most {} are supported",
-                streams.count,
-                crate::rng::stream::PER_POPULATION
-            ),
-        ));
-    }
+    streams.within_limit(at, "the model and its inputs")?;
     let mut out = model.clone();
     out.inputs = map_program(&program, &|n| fold_dt(n, model.dt));
     out.streams = streams.count;

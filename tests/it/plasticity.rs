@@ -510,6 +510,77 @@ fn bad_poisson_inputs_are_refused_naming_the_key() {
     }
 }
 
+/// Two neurons with two `run_regularly`: `x += 1` every 1 ms and `y = x + i` every 0.5 ms,
+/// and a draw every step, recorded every step (tests/brian2/run_regularly.py runs the first two).
+const REGULARLY: &str = r#"
+[simulation]
+dt_ms = 0.1
+duration_ms = 2.1
+[models.m]
+equations = "x : 1\ny : 1\nnoise : 1"
+[populations.p]
+model = "m"
+size = 2
+[populations.p.run_regularly.count]
+code = "x += 1"
+dt = "1*ms"
+[populations.p.run_regularly.copy]
+code = "y = x + i"
+dt = "0.5*ms"
+when = "start"
+[populations.p.run_regularly.jitter]
+code = "noise = 5*randn()"
+[record]
+traces = [{ population = "p", variables = ["x", "y", "noise"], neurons = "all" }]
+"#;
+
+#[test]
+fn run_regularly_runs_at_its_steps_before_the_recording_as_brian2s_on_both_backends() {
+    // Brian2 2.9.0 (numpy target), tests/brian2/run_regularly.py: `G.run_regularly("x += 1", dt=1*ms)`, then
+    // `G.run_regularly("y = x + i", dt=0.5*ms)` and a StateMonitor recording every step, 21
+    // steps: x of neuron 0 and y of neuron 1 (the run_regularly come first in the `start` slot).
+    let x0: Vec<f64> = (0..21).map(|k| 1.0 + (k / 10) as f64).collect();
+    let y1: Vec<f64> = (0..21).map(|k| 2.0 + (k / 10) as f64).collect();
+    let (config, net) = parsed(REGULARLY, &[]);
+    let plan = RecordPlan::from_config(&config);
+    let cpu = run_in_memory(&net, &mut CpuBackend::<f32>::new(&net), &plan);
+    let gpu = run_in_memory(&net, &mut gpu_backend(&net, &plan), &plan);
+    for sink in [&cpu, &gpu] {
+        let trace = &sink.traces[0];
+        let at = |var: usize, neuron: usize| -> Vec<f64> { (0..21).map(|k| trace[var][k * 2 + neuron] as f64).collect() };
+        assert_eq!(at(0, 0), x0);
+        assert_eq!(at(1, 1), y1);
+    }
+    // A draw every step, the same normals on both backends, of sd 5.
+    let (a, b) = (&cpu.traces[0][2], &gpu.traces[0][2]);
+    let worst = a.iter().zip(b).map(|(x, y)| (x - y).abs()).fold(0.0f32, f32::max);
+    assert!(worst < 1e-4, "the draws differ by {worst}");
+    let sd = (a.iter().map(|x| (x * x) as f64).sum::<f64>() / a.len() as f64).sqrt();
+    assert!(sd > 3.0 && sd < 7.0, "sd {sd}");
+}
+
+#[test]
+fn bad_run_regularly_is_refused_naming_the_key() {
+    let at = "populations.p.run_regularly";
+    let cases = [
+        (REGULARLY.replace("when = \"start\"", "when = \"end\""), vec![format!("{at}.copy.when"), "`start`".into()]),
+        (REGULARLY.replace("dt = \"0.5*ms\"", "dt = \"0.25*ms\""), vec![format!("{at}.copy.dt"), "whole number".into()]),
+        (REGULARLY.replace("dt = \"0.5*ms\"", "dt = \"0.5*mV\""), vec![format!("{at}.copy.dt"), "duration".into()]),
+        (REGULARLY.replace("code = \"x += 1\"", "code = \"z += 1\""), vec![format!("{at}.count.code"), "unknown variable `z`".into()]),
+        (REGULARLY.replace("code = \"x += 1\"", "code = \"x += xi*sqrt(ms)\""), vec![format!("{at}.count.code"), "noise `xi`".into()]),
+        (
+            REGULARLY.replace("model = \"m\"\nsize = 2", "model = \"lif\"\nsize = 2"),
+            vec![at.to_string(), "`lif` is built in".into()],
+        ),
+    ];
+    for (text, parts) in cases {
+        let e = ganglion::config::parse(&text, &[]).expect_err("refused").to_string();
+        for p in parts {
+            assert!(e.contains(&p), "`{p}` not in: {e}");
+        }
+    }
+}
+
 /// 2000 LIF neurons (v held while refractory) driven by one PoissonInput, as
 /// tests/brian2/poisson_input.py runs them.
 const DRIVEN: &str = r#"

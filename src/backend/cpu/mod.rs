@@ -371,6 +371,23 @@ impl<F: Real> CpuBackend<F> {
         }
     }
 
+    /// Brian2's `run_regularly` due at this step's start, before its recording.
+    fn run_regularly(&mut self) {
+        let (key, step) = (self.seed_key, self.step);
+        for (p_idx, pop) in self.populations.iter_mut().enumerate().filter(|(_, p)| p.model.runs_regularly()) {
+            let n_vars = pop.n_vars;
+            for (i, x) in pop.vars.chunks_exact_mut(n_vars).enumerate() {
+                let noise = Noise {
+                    key,
+                    neuron: i as u32,
+                    step,
+                    population: p_idx as u32,
+                };
+                pop.model.regularly(x, &noise);
+            }
+        }
+    }
+
     /// Brings the subexpressions of the populations a trace due now records up to date.
     fn refresh_for_traces(&mut self, plan: &RecordPlan) {
         let (key, step) = (self.seed_key, self.step);
@@ -517,6 +534,7 @@ impl<F: Real> Backend for CpuBackend<F> {
     fn run_chunk(&mut self, plan: &RecordPlan, out: &mut ChunkOutput) -> Result<()> {
         debug_assert_eq!(out.first_step, self.step);
         for done in 0..out.n_steps {
+            self.run_regularly();
             self.refresh_for_traces(plan);
             self.record_traces(plan, out);
             if let Some(d) = self.advance(plan, out) {

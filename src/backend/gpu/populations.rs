@@ -38,6 +38,8 @@ pub struct PopulationBuffers {
     /// have one.
     pub reset: Option<(Kernel, wgpu::BindGroup)>,
     pub refresh: Option<(Kernel, wgpu::BindGroup)>,
+    /// Its `run_regularly`: every how many steps, and the entry that runs it.
+    pub regularly: Vec<(u64, Kernel, wgpu::BindGroup)>,
 }
 
 /// What `build` makes: per population its buffers, its (syn_g, syn_i0) and its spike flags,
@@ -247,6 +249,15 @@ pub(crate) fn build(
             ),
             None => (None, None),
         };
+        let regularly = match kind.equations() {
+            Some(m) => m
+                .regularly
+                .iter()
+                .enumerate()
+                .map(|(j, (every, _))| entry(&format!("regularly_{j}")).map(|(k, g)| (*every, k, g)))
+                .collect::<Result<Vec<_>>>()?,
+            None => Vec::new(),
+        };
         populations.push(PopulationBuffers {
             size: n,
             n_vars: p.init.len(),
@@ -259,6 +270,7 @@ pub(crate) fn build(
             delivery,
             reset,
             refresh,
+            regularly,
         });
         syn_inputs.push((syn_g, syn_i0));
         spiked_flags.push(spiked);

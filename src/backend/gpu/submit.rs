@@ -79,6 +79,17 @@ impl GpuBackend {
             for (k, (neuron_slot, gathers)) in dispatches.iter().enumerate() {
                 let step_offset = (*neuron_slot as u64 * self.slot_stride) as u32;
                 let parity = ((first + k as u64) & 1) as usize;
+                // Brian2's run_regularly, in its `start` slot before the recording.
+                for pop in &self.populations {
+                    for (every, kernel, group) in &pop.regularly {
+                        if (first + k as u64).is_multiple_of(*every) {
+                            pass.set_pipeline(&kernel.pipeline);
+                            pass.set_bind_group(0, group, &[step_offset]);
+                            let (x, y) = dispatch_size(pop.size);
+                            pass.dispatch_workgroups(x, y, 1);
+                        }
+                    }
+                }
                 for &(t, slot) in gathers {
                     let trace = &self.traces[t];
                     let pop = &self.populations[trace.population];

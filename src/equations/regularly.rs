@@ -1,0 +1,96 @@
+//! Brian2's `run_regularly` on a population whose model is written as equations: statements
+//! run for every neuron at the start of each step its `dt` reaches (steps 0, k, 2k, …), in
+//! Brian2's `start` slot, where they come before the step's recording (Brian2 sorts a slot's
+//! objects by name, and a group's `…_run_regularly` precedes `statemonitor`). They may draw
+//! (`randn()`), from the population's Philox streams after the model's and its inputs'.
+
+use super::lower::{Lowering, Streams};
+use super::neuron::{assignable, fold_dt, map_program, statement_value, NeuronModel};
+use super::ir::{Node, Program, Ref, Target};
+use super::parse;
+use crate::error::{Error, Result};
+
+/// What one `[populations.<p>.run_regularly.<name>]` table says.
+#[derive(Clone, Debug)]
+pub struct RegularlyText<'a> {
+    pub name: &'a str,
+    /// The statements (Brian2's `code`).
+    pub code: &'a str,
+    /// How often, a duration ("1*ms"); every step when absent.
+    pub dt: Option<&'a str>,
+    /// Brian2's `when`: only its default, "start".
+    pub when: Option<&'a str>,
+}
+
+/// `model` with `regularly` (config key `at`, the population's `run_regularly`), run in the
+/// order given.
+pub fn with_regularly(model: &NeuronModel, at: &str, regularly: &[RegularlyText]) -> Result<NeuronModel> {
+    let mut streams = Streams {
+        count: model.streams,
+        ..Streams::default()
+    };
+    let own = |n: &str| model.slot(n).map(|k| Node::load(Ref::Var(k)));
+    let tables: Vec<_> = model.tables.iter().map(|t| (t.table.clone(), t.dt)).collect();
+    let lowering = Lowering {
+        scope: &model.scope,
+        own: &own,
+        random: true,
+        tables: &tables,
+        dt: model.dt,
+    };
+    let mut out = model.clone();
+    for r in regularly {
+        let key = |k: &str| format!("{at}.{}.{k}", r.name);
+        if let Some(when) = r.when.filter(|w| *w != "start") {
+            return Err(Error::config(key("when"), format!("`{when}`: ganglion runs run_regularly in Brian2's default slot, `start`")));
+        }
+        let every = match r.dt {
+            None => 1,
+            Some(text) => steps(model, text).map_err(|e| Error::config(key("dt"), e))?,
+        };
+        let stmts = parse::statements(r.code).map_err(|e| Error::config(key("code"), e.to_string()))?;
+        if stmts.is_empty() {
+            return Err(Error::config(key("code"), "no statements"));
+        }
+        let mut program = Program::default();
+        for s in &stmts {
+            let err = |e: &dyn std::fmt::Display| Error::config(key("code"), e.to_string());
+            let k = model.slot(&s.target).ok_or_else(|| err(&format!("{}: unknown variable `{}`", s.pos, s.target)))?;
+            assignable(&model.vars[k], s.pos).map_err(|e| err(&e))?;
+            let value = statement_value(&model.scope, &lowering, &mut streams, s, model.vars[k].dim, Node::load(Ref::Var(k)))
+                .map_err(|e| err(&e))?;
+            if let Some(noise) = streams.by_noise.keys().next() {
+                return Err(err(&format!("{}: noise `{noise}` belongs in a differential equation; a statement draws with rand() or randn()", s.pos)));
+            }
+            program.store(Target::Var(k), model.conditional_write(k, model.inline(&value)));
+        }
+        out.regularly.push((every, map_program(&program, &|n| fold_dt(n, model.dt))));
+    }
+    streams.within_limit(at, "the model, its inputs and its run_regularly")?;
+    out.streams = streams.count;
+    Ok(out)
+}
+
+/// The steps between two runs of `dt` ("1*ms"): a whole number of the simulation's steps.
+fn steps(model: &NeuronModel, text: &str) -> std::result::Result<u64, String> {
+    let e = parse::expression(text).map_err(|e| e.to_string())?;
+    let dim = model.scope.dim(&e).map_err(|e| e.to_string())?;
+    if dim != super::dims::Dim::SECOND {
+        return Err(format!("must be a duration (\"1*ms\"), got a {dim}"));
+    }
+    let no_names = |_: &str| None;
+    let lowering = Lowering {
+        scope: &model.scope,
+        own: &no_names,
+        random: false,
+        tables: &[],
+        dt: model.dt,
+    };
+    let node = lowering.lower(&e, &mut Streams::default()).map_err(|e| e.to_string())?;
+    let seconds = super::ir::fold(node).as_const().ok_or("must be a constant duration")?;
+    let k = (seconds / model.dt).round();
+    if k < 1.0 || ((seconds / model.dt) - k).abs() > 1e-6 * k {
+        return Err(format!("{seconds} s is not a whole number of the simulation's steps ({} s)", model.dt));
+    }
+    Ok(k as u64)
+}
