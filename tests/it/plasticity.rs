@@ -485,6 +485,9 @@ fn poisson_inputs_draw_brian2s_binomial_counts_the_same_on_both_backends() {
             assert!(x.iter().all(|c| c.fract() == 0.0), "input {k}: whole counts");
         }
     }
+    // The update, and the inputs after the synapses.
+    let report = check_text(COUNTED);
+    assert!(report.contains("GPU step: 2 dispatches") && report.contains("3 PoissonInputs"), "{report}");
 }
 
 #[test]
@@ -557,6 +560,16 @@ fn run_regularly_runs_at_its_steps_before_the_recording_as_brian2s_on_both_backe
     assert!(worst < 1e-4, "the draws differ by {worst}");
     let sd = (a.iter().map(|x| (x * x) as f64).sum::<f64>() / a.len() as f64).sqrt();
     assert!(sd > 3.0 && sd < 7.0, "sd {sd}");
+    // `check` counts the update and the run_regularly due every step (not the others).
+    assert!(check_text(REGULARLY).contains("GPU step: 2 dispatches"), "{}", check_text(REGULARLY));
+}
+
+/// What `ganglion check` prints for the config `text`.
+fn check_text(text: &str) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("config.toml");
+    std::fs::write(&path, text).unwrap();
+    ganglion::app::check(&path, &[]).unwrap()
 }
 
 #[test]

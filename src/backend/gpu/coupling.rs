@@ -164,9 +164,16 @@ pub fn dispatches_per_step(
     let resets = net
         .populations
         .iter()
-        .filter(|p| p.model.equations().is_some_and(|m| !m.reset.is_empty()))
+        .filter(|p| p.model.equations().is_some_and(|m| !m.reset.is_empty() || !m.inputs.is_empty()))
         .count();
-    updates + deliveries + graded + propagations + equations as usize + resets
+    // A run_regularly due every step (the others add theirs on the steps they are due).
+    let regularly: usize = net
+        .populations
+        .iter()
+        .filter_map(|p| p.model.equations())
+        .map(|m| m.regularly.iter().filter(|(every, _)| *every == 1).count())
+        .sum();
+    updates + deliveries + graded + propagations + equations as usize + resets + regularly
 }
 
 /// Bell & Garland (2008, NVIDIA TR-2008-004): for CSR sums, a warp per row beats a thread per
