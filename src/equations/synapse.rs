@@ -103,6 +103,12 @@ impl SynapseProgram {
         let mut scope = Scope::with_builtins();
         scope.symbols.insert("j".into(), Dim::ONE);
         scope.namespace = read_namespace(at, text.namespace)?;
+        // The config's timed arrays, which the post-synaptic model holds (its model data on
+        // the GPU, which the synapses' shader binds where it reads them).
+        for t in &post.tables {
+            scope.tables.insert(t.table.name.clone(), (t.dim, t.table.cols));
+        }
+        let tables: Vec<_> = post.tables.iter().map(|t| (t.table.clone(), t.dt)).collect();
         for v in &post.vars {
             scope.symbols.insert(format!("{}_post", v.name), v.dim);
             scope.symbols.insert(v.name.clone(), v.dim);
@@ -186,7 +192,7 @@ impl SynapseProgram {
                 )));
             }
             let own = |name: &str| own_with(&subs, name);
-            let lowering = model_lowering(&scope, &own, post);
+            let lowering = model_lowering(&scope, &own, post, &tables);
             let node = lowering.lower(expr, &mut streams).map_err(|e| err("model", &e))?;
             if !eq.flags.iter().any(|f| f == "summed") {
                 subs.push((n.clone(), node));
@@ -236,7 +242,7 @@ impl SynapseProgram {
                 )));
             }
             let own = |name: &str| own_with(&subs, name);
-            let lowering = model_lowering(&scope, &own, post);
+            let lowering = model_lowering(&scope, &own, post, &tables);
             let f = lowering.lower(expr, &mut streams).map_err(|e| err("model", &e))?;
             let x = Node::load(Ref::Syn(k));
             if event_driven(&vars[k]) {
@@ -307,8 +313,16 @@ impl SynapseProgram {
             advance.store(Target::Syn(last), Node::load(Ref::Step));
         }
 
-        let on_pre = statements_after(&advance, text.on_pre, "on_pre", &scope, &own_with, &subs, &vars, post, &mut streams, &err)?;
-        let on_post = statements_after(&advance, text.on_post, "on_post", &scope, &own_with, &subs, &vars, post, &mut streams, &err)?;
+        let blocks = Blocks {
+            scope: &scope,
+            own_with: &own_with,
+            subs: &subs,
+            vars: &vars,
+            post,
+            tables: &tables,
+        };
+        let on_pre = statements_after(&advance, text.on_pre, "on_pre", &blocks, &mut streams, &err)?;
+        let on_post = statements_after(&advance, text.on_post, "on_post", &blocks, &mut streams, &err)?;
         if streams.count > crate::rng::stream::PER_POPULATION {
             return Err(err("on_pre", &format!(
                 "`on_pre` and `on_post` draw from {} random streams per synapse and step (rand() and randn() calls); at most {} are supported",
@@ -346,6 +360,21 @@ impl SynapseProgram {
             text += &format!(", statements drawing {} random stream{} per synapse", self.streams, if self.streams == 1 { "" } else { "s" });
         }
         text
+    }
+
+    /// Whether it reads a timed array (then its shader binds the post-synaptic population's
+    /// model data, `TABLES_BINDING`).
+    pub fn reads_tables(&self) -> bool {
+        let mut found = false;
+        let mut look = |n: &Node| n.visit(&mut |x| found |= matches!(x, Node::Table(..)));
+        for s in &self.summed {
+            look(&s.term);
+            s.factor.iter().for_each(&mut look);
+        }
+        for p in [&self.clock, &self.on_pre, &self.on_post] {
+            p.body.iter().for_each(|s| look(&s.value));
+        }
+        found
     }
 
     /// The dispatches its projection takes per step on the GPU: the summation, the delivery.
@@ -583,7 +612,7 @@ const DT: f32 = {dt};
 {helpers}
 // The pre- and post-synaptic states and spike flags: synapses/equation_states.wgsl.
 const SAME_POPULATION: bool = {same_population};
-{draw_functions}
+{draw_functions}{tables}
 fn row_index(gid: vec3<u32>, groups: vec3<u32>) -> u32 {{
     return gid.x + gid.y * groups.x * 256u;
 }}
@@ -614,6 +643,11 @@ fn step_synapses(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_wor
             name = self.name,
             philox = if self.streams > 0 { " common/philox" } else { "" },
             draw_functions = if self.streams > 0 { DRAW_FUNCTIONS } else { "" },
+            tables = if self.reads_tables() {
+                format!("\n// The config's timed arrays: the post-synaptic population's model data.\n@group(0) @binding({TABLES_BINDING}) var<storage, read> model_data: array<u32>;\n{}", wgsl::TABLE_HELPER)
+            } else {
+                String::new()
+            },
             integrated = self.method.map_or(String::new(), |m| format!(" (clock-driven equations by {})", m.name())),
             dt = wgsl::literal(post.dt),
             helpers = wgsl::HELPERS,
@@ -652,6 +686,10 @@ type Subexpressions = Vec<(String, Node)>;
 /// How the model's equations and statements are lowered: names through `own`, no random
 /// numbers and no timed arrays (not supported in synapse models), the post-synaptic
 /// model's step.
+/// The binding of the timed arrays, after the synapse kernels' ten own slots
+/// (`backend::gpu::equations::SYNAPSE_SLOTS`).
+pub const TABLES_BINDING: usize = 10;
+
 /// The draws of `on_pre` and `on_post`: keyed by the synapse (its index in the projection, set
 /// before its statements run) and the step, as the CPU's (`backend::cpu::equations`).
 const DRAW_FUNCTIONS: &str = "
@@ -686,31 +724,37 @@ fn not_on_event_driven(node: &Node, vars: &[VarDef], what: &str, name: &str, pos
     }
 }
 
-fn model_lowering<'a>(scope: &'a Scope, own: &'a dyn Fn(&str) -> Option<Node>, post: &NeuronModel) -> Lowering<'a> {
+fn model_lowering<'a>(scope: &'a Scope, own: &'a dyn Fn(&str) -> Option<Node>, post: &NeuronModel, tables: &'a [(std::sync::Arc<super::ir::Table>, f64)]) -> Lowering<'a> {
     Lowering {
         scope,
         own,
         random: false,
-        tables: &[],
+        tables,
         dt: post.dt,
     }
 }
 
+/// What the statement blocks (`on_pre`, `on_post`) resolve their names against.
+struct Blocks<'a> {
+    scope: &'a Scope,
+    own_with: &'a dyn Fn(&Subexpressions, &str) -> Option<Node>,
+    subs: &'a Subexpressions,
+    vars: &'a [VarDef],
+    post: &'a NeuronModel,
+    tables: &'a [(std::sync::Arc<super::ir::Table>, f64)],
+}
+
 /// A block of statements (`on_pre`, `on_post`, key `key`) after `advance` (the event-driven
 /// variables brought to now), when the block is given and not empty.
-#[allow(clippy::too_many_arguments)]
 fn statements_after(
     advance: &Program,
     block: Option<&str>,
     key: &str,
-    scope: &Scope,
-    own_with: &dyn Fn(&Subexpressions, &str) -> Option<Node>,
-    subs: &Subexpressions,
-    vars: &[VarDef],
-    post: &NeuronModel,
+    blocks: &Blocks,
     streams: &mut Streams,
     err: &dyn Fn(&str, &dyn std::fmt::Display) -> Error,
 ) -> Result<Program> {
+    let Blocks { scope, own_with, subs, vars, post, tables } = *blocks;
     let Some(block) = block.filter(|b| !b.trim().is_empty()) else {
         return Ok(Program::default());
     };
@@ -720,7 +764,7 @@ fn statements_after(
     // synapse per call.
     let lowering = Lowering {
         random: true,
-        ..model_lowering(scope, &own, post)
+        ..model_lowering(scope, &own, post, tables)
     };
     let mut program = advance.clone();
     for s in &stmts {

@@ -846,6 +846,79 @@ fn bad_poisson_rates_are_refused_at_their_own_columns() {
 }
 
 #[test]
+fn synapse_models_read_timed_arrays_at_the_right_step_on_both_backends() {
+    // A clock-driven variable integrating a 1-D array, a summed variable and an on_pre reading
+    // a 2-D one by the pre-synaptic neuron's index (Brian2's `i` in a synapse).
+    let text = r#"
+[simulation]
+dt_ms = 0.1
+duration_ms = 8.0
+[timed_arrays.drive]
+values = [0.0, 1.0, 2.0, 3.0, 4.0]
+dt = "1*ms"
+[timed_arrays.grid]
+values = [[0, 10], [1, 11], [2, 12]]
+dt = "2*ms"
+[models.still]
+equations = "x : 1\ntotal : 1"
+[synapse_models.reader]
+model = '''
+dy/dt = drive(t)/ms : 1 (clock-driven)
+w : 1
+total_post = grid(t, i) : 1 (summed)
+'''
+on_pre = "w += grid(t, i)"
+[populations.pre]
+model = "spike_source"
+size = 2
+params = { indices = [0, 1, 0, 1], times = [0.5, 1.5, 4.5, 7.5] }
+[populations.post]
+model = "still"
+size = 1
+[projections.link]
+source = "pre"
+target = "post"
+synapse = "reader"
+connectivity = { rule = "all_to_all" }
+[record]
+traces = [{ population = "post", variables = ["total"] }]
+"#;
+    // y: Euler over 80 steps of drive(t) = row k/10 (clamped to 4); w: grid at each spike's
+    // step, row k/20, column i; total: Σ_i grid(t, i), recorded at each step's start (Brian2's
+    // summed variables are set before the recording of the next step).
+    let y: f64 = (0..80).map(|k| (k / 10).min(4) as f64 * 0.1).sum();
+    let w = [0.0 + 2.0, 10.0 + 12.0];
+    for gpu in [false, true] {
+        let (config, net) = parsed(text, &[]);
+        let plan = RecordPlan::from_config(&config);
+        let sink = if gpu {
+            run_in_memory(&net, &mut gpu_backend(&net, &plan), &plan)
+        } else {
+            run_in_memory(&net, &mut CpuBackend::<f64>::new(&net), &plan)
+        };
+        let s = sink.synapses[config.projections.keys().position(|k| k == "link").unwrap()].clone().unwrap();
+        for j in 0..2 {
+            assert!((s[0][j] - y).abs() < 1e-4, "gpu {gpu}: y of synapse {j} = {}, expected {y}", s[0][j]);
+            assert_eq!(s[1][j], w[j], "gpu {gpu}: w of synapse {j}");
+        }
+        for (k, &total) in sink.traces[0][0].iter().enumerate().take(80).skip(1) {
+            let row = ((k - 1) / 20).min(2);
+            let expected = (row + row + 10) as f32;
+            assert_eq!(total, expected, "gpu {gpu}: total at step {k}");
+        }
+    }
+    // With 1000 targets, their state cut into ranges and the matrix into parts (bindings of
+    // 4 KiB): the timed arrays' binding comes before the parts'.
+    let (config, net) = parsed(text, &["populations.post.size=1000"]);
+    let plan = RecordPlan::from_config(&config);
+    let whole = run_in_memory(&net, &mut gpu_backend(&net, &plan), &plan);
+    let mut capped = gpu_backend_capped(&net, &plan, GpuCoupling::ThreadPerRow, Some(4096));
+    let parted = run_in_memory(&net, &mut capped, &plan);
+    assert_eq!(parted.synapses, whole.synapses);
+    assert_eq!(parted.traces, whole.traces);
+}
+
+#[test]
 fn timed_arrays_are_read_at_the_right_step_on_both_backends() {
     let text = r#"
 [simulation]

@@ -89,6 +89,11 @@ pub(crate) fn build(
         let (pre_spikes, post_spikes) = (spikes(pre_pop), spikes(post_pop));
         let mut source = crate::shaders::compose_text(&program.wgsl(post, same))?;
         let mut slots = SYNAPSE_SLOTS.to_vec();
+        let tables = program.reads_tables();
+        if tables {
+            debug_assert_eq!(slots.len(), crate::equations::synapse::TABLES_BINDING);
+            slots.push(Slot::Read);
+        }
         let cut = pre_split.is_some_and(|s| !s.is_whole()) || !post_split.is_whole() || !pre_spikes.0.is_whole();
         if cut {
             let module = state_parts::synapse_wgsl(pre_split, post_split, pre_spikes, post_spikes, slots.len());
@@ -161,6 +166,9 @@ pub(crate) fn build(
                 spiked[p.source][0].as_entire_binding(),
                 spiked[p.target][0].as_entire_binding(),
             ];
+            if tables {
+                resources.push(post_pop.model_data.as_entire_binding());
+            }
             resources.extend(
                 pre_rest
                     .iter()

@@ -40,6 +40,9 @@ pub struct PopulationBuffers {
     pub refresh: Option<(Kernel, wgpu::BindGroup)>,
     /// Its `run_regularly`: every how many steps, and the entry that runs it.
     pub regularly: Vec<(u64, Kernel, wgpu::BindGroup)>,
+    /// The model's data (a model written as equations: the config's timed arrays), which the
+    /// synapses written as equations that read them bind too.
+    pub model_data: wgpu::Buffer,
 }
 
 /// What `build` makes: per population its buffers, its (syn_g, syn_i0) and its spike flags,
@@ -271,6 +274,7 @@ pub(crate) fn build(
             reset,
             refresh,
             regularly,
+            model_data,
         });
         syn_inputs.push((syn_g, syn_i0));
         spiked_flags.push(spiked);
