@@ -161,12 +161,6 @@ impl BatchLayout {
 }
 
 impl Network {
-    /// The seed of draws that are one per network, not per instance (the synapses' `rand()`):
-    /// a batch holding them has one instance (`sweep::batch::unfit`).
-    pub fn draw_seed(&self) -> u64 {
-        self.batch.as_ref().map_or(self.seed, |b| b.seeds[0])
-    }
-
     pub fn build(config: &Config) -> Result<Network> {
         let sim = &config.simulation;
         let populations = config

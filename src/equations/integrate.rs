@@ -13,8 +13,9 @@ pub enum Method {
     Rk2,
     Rk4,
     Heun,
-    /// Brian2's `exact` for equations each linear in itself with constant coefficients:
-    /// x ← (x + B/A)·e^{A·dt} − B/A.
+    /// Brian2's `exact` for a linear system with constant coefficients: x ← (x + B/A)·e^{A·dt}
+    /// − B/A for equations each linear in itself, X ← E·X + F·B for coupled ones
+    /// (`System::integrate_coupled`).
     Exact,
 }
 

@@ -54,7 +54,7 @@ pub(super) struct Draws {
 impl Draws {
     pub fn of(net: &crate::network::Network, projection: usize) -> Draws {
         Draws {
-            key: crate::rng::seed_key(net.draw_seed()),
+            key: crate::rng::seed_key(net.seed),
             projection: projection as u32,
         }
     }

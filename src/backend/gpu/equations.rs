@@ -103,7 +103,8 @@ pub(crate) fn build(
             slots.extend(std::iter::repeat_n(Slot::ReadWrite, post_parts));
             slots.extend(std::iter::repeat_n(Slot::Read, flags));
         }
-        let key = crate::rng::seed_key(net.draw_seed());
+        // One seed: a network whose synapses draw is never merged with others (`batch::unfit`).
+        let key = crate::rng::seed_key(net.seed);
         let n_vars = e.state.len();
         // The variables are the largest per-synapse buffer: a part holds as many synapses as
         // their variables fit in one binding.
