@@ -452,6 +452,36 @@ impl NeuronModel {
         self.vars.iter().position(|v| v.name == name)
     }
 
+    /// `text`, an expression of dimension `dim` over the model's variables and namespace (no
+    /// draws), lowered with its subexpressions inlined: for code outside the model's own
+    /// (a PoissonInput's weight). `dim_rule` ends the message of a wrong dimension ("its
+    /// variable is in volt").
+    pub fn lower_text(&self, text: &str, dim: Dim, dim_rule: &str) -> std::result::Result<Node, String> {
+        let e = parse::expression(text).map_err(|e| e.to_string())?;
+        let got = self.scope.dim(&e).map_err(|e| e.to_string())?;
+        if got != dim {
+            return Err(format!("has dimension {got}, but {dim_rule}"));
+        }
+        let own = |n: &str| self.slot(n).map(|k| Node::load(Ref::Var(k)));
+        let lowering = Lowering {
+            scope: &self.scope,
+            own: &own,
+            random: false,
+            tables: &[],
+            dt: self.dt,
+        };
+        let node = lowering.lower(&e, &mut Streams::default()).map_err(|e| e.to_string())?;
+        Ok(self.inline(&node))
+    }
+
+    /// The value (SI) of `text`, a constant expression of dimension `dim` (`lower_text`);
+    /// `kind` says what it must be where it reads a variable ("in hertz (\"10*Hz\")").
+    pub fn constant(&self, text: &str, dim: Dim, dim_rule: &str, kind: &str) -> std::result::Result<f64, String> {
+        super::ir::fold(self.lower_text(text, dim, dim_rule)?)
+            .as_const()
+            .ok_or_else(|| format!("must be a constant {kind}, not an expression of the model's variables"))
+    }
+
     /// `value` as written to variable k by code other than the model's own update and reset
     /// (a synapse's `on_pre`, a PoissonInput): Brian2 makes a variable `(unless refractory)`
     /// read-only while the neuron is refractory, so there the write keeps the old value.

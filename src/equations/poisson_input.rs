@@ -5,10 +5,9 @@
 //! else numpy's inversion from one uniform (`ir::Func::Binomial`). The draws come from the
 //! population's Philox streams after the model's own, so both backends draw the same numbers.
 
-use super::check::DimError;
 use super::dims::Dim;
 use super::ir::{Func, Node, Program, Ref, Target};
-use super::lower::{Lowering, Streams};
+use super::lower::Streams;
 use super::neuron::{assignable, fold_dt, map_program, NeuronModel};
 use super::parse;
 use crate::error::{Error, Result};
@@ -46,12 +45,17 @@ pub fn with_inputs(model: &NeuronModel, at: &str, inputs: &[PoissonInputText]) -
         if input.n == 0 {
             return Err(Error::config(key("n"), "the number of sources must be at least 1"));
         }
-        let rate = constant(model, input.rate, Dim::ONE / Dim::SECOND, "hertz").map_err(|e| Error::config(key("rate"), e))?;
+        let rate = model
+            .constant(input.rate, Dim::ONE / Dim::SECOND, "it must be in hertz", "in hertz (\"10*Hz\")")
+            .map_err(|e| Error::config(key("rate"), e))?;
         let p = rate * model.dt;
         if !(0.0..=1.0).contains(&p) {
             return Err(Error::config(key("rate"), format!("rate·dt is {p}: a rate must be at least 0 and at most 1/dt")));
         }
-        let weight = lower(model, input.weight, model.vars[k].dim).map_err(|e| Error::config(key("weight"), e))?;
+        let dim = model.vars[k].dim;
+        let weight = model
+            .lower_text(input.weight, dim, &format!("its variable is in {dim}"))
+            .map_err(|e| Error::config(key("weight"), e))?;
         let draw = binomial(input.n as f64, p, streams.fresh());
         let value = Node::add(Node::load(Ref::Var(k)), Node::mul(draw, weight));
         program.store(Target::Var(k), model.conditional_write(k, value));
@@ -77,31 +81,4 @@ fn binomial(n: f64, p: f64, stream: u32) -> Node {
     let bound = n.min(n * small + 10.0 * (n * small * q + 1.0).sqrt());
     let args = [n, small, q, qn, bound, reverse as u8 as f64].map(Node::c);
     Node::Call(Func::Binomial, std::iter::once(Node::Uniform(stream)).chain(args).collect())
-}
-
-/// `text` lowered over the model's variables (subexpressions inlined), of dimension `dim`.
-fn lower(model: &NeuronModel, text: &str, dim: Dim) -> std::result::Result<Node, String> {
-    let e = parse::expression(text).map_err(|e| e.to_string())?;
-    let got = model.scope.dim(&e).map_err(|e| e.to_string())?;
-    if got != dim {
-        return Err(format!("has dimension {got}, but its variable is in {dim}"));
-    }
-    let own = |n: &str| model.slot(n).map(|k| Node::load(Ref::Var(k)));
-    let lowering = Lowering {
-        scope: &model.scope,
-        own: &own,
-        random: false,
-        tables: &[],
-        dt: model.dt,
-    };
-    let node = lowering.lower(&e, &mut Streams::default()).map_err(|e: DimError| e.to_string())?;
-    Ok(model.inline(&node))
-}
-
-/// The value (SI) of a constant expression of dimension `dim` (`unit` names it).
-fn constant(model: &NeuronModel, text: &str, dim: Dim, unit: &str) -> std::result::Result<f64, String> {
-    let node = lower(model, text, dim).map_err(|e| e.replace("its variable is in", "it must be in"))?;
-    super::ir::fold(node)
-        .as_const()
-        .ok_or_else(|| format!("must be a constant in {unit} (\"10*Hz\"), not an expression of the model's variables"))
 }

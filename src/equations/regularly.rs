@@ -73,21 +73,7 @@ pub fn with_regularly(model: &NeuronModel, at: &str, regularly: &[RegularlyText]
 
 /// The steps between two runs of `dt` ("1*ms"): a whole number of the simulation's steps.
 fn steps(model: &NeuronModel, text: &str) -> std::result::Result<u64, String> {
-    let e = parse::expression(text).map_err(|e| e.to_string())?;
-    let dim = model.scope.dim(&e).map_err(|e| e.to_string())?;
-    if dim != super::dims::Dim::SECOND {
-        return Err(format!("must be a duration (\"1*ms\"), got a {dim}"));
-    }
-    let no_names = |_: &str| None;
-    let lowering = Lowering {
-        scope: &model.scope,
-        own: &no_names,
-        random: false,
-        tables: &[],
-        dt: model.dt,
-    };
-    let node = lowering.lower(&e, &mut Streams::default()).map_err(|e| e.to_string())?;
-    let seconds = super::ir::fold(node).as_const().ok_or("must be a constant duration")?;
+    let seconds = model.constant(text, super::dims::Dim::SECOND, "it must be a duration (\"1*ms\")", "duration (\"1*ms\")")?;
     let k = (seconds / model.dt).round();
     if k < 1.0 || ((seconds / model.dt) - k).abs() > 1e-6 * k {
         return Err(format!("{seconds} s is not a whole number of the simulation's steps ({} s)", model.dt));

@@ -73,6 +73,17 @@ fn synapses_after(text: &str, overrides: &[&str], on: On) -> Vec<Vec<f64>> {
     sink.synapses[0].clone().expect("the projection has variables")
 }
 
+/// Each config of `cases` is refused with an error holding every one of its parts (the key,
+/// the line, what is wrong).
+fn assert_refused<P: AsRef<str>>(cases: impl IntoIterator<Item = (String, Vec<P>)>) {
+    for (text, parts) in cases {
+        let e = ganglion::config::parse(&text, &[]).expect_err("refused").to_string();
+        for p in parts {
+            assert!(e.contains(p.as_ref()), "`{}` not in: {e}", p.as_ref());
+        }
+    }
+}
+
 fn final_synapses(text: &str, gpu: bool) -> Vec<Vec<f64>> {
     synapses_after(text, &[], if gpu { On::Gpu } else { On::Cpu64 })
 }
@@ -327,12 +338,7 @@ fn bad_clock_driven_methods_are_refused_with_the_key() {
             vec!["synapse_models.relax.method", "coupled linear system", "not all numbers"],
         ),
     ];
-    for (text, parts) in cases {
-        let e = ganglion::config::parse(&text, &[]).expect_err("refused").to_string();
-        for p in parts {
-            assert!(e.contains(p), "`{p}` not in: {e}");
-        }
-    }
+    assert_refused(cases);
 }
 
 /// 50 Poisson sources at 200 Hz onto four targets, all to all: 200 synapses that draw at each
@@ -505,12 +511,7 @@ fn bad_poisson_inputs_are_refused_naming_the_key() {
             vec!["populations.counters.poisson_inputs".into(), "`lif` is built in".into()],
         ),
     ];
-    for (text, parts) in cases {
-        let e = ganglion::config::parse(&text, &[]).expect_err("refused").to_string();
-        for p in parts {
-            assert!(e.contains(&p), "`{p}` not in: {e}");
-        }
-    }
+    assert_refused(cases);
 }
 
 /// Two neurons with two `run_regularly`: `x += 1` every 1 ms and `y = x + i` every 0.5 ms,
@@ -586,12 +587,7 @@ fn bad_run_regularly_is_refused_naming_the_key() {
             vec![at.to_string(), "`lif` is built in".into()],
         ),
     ];
-    for (text, parts) in cases {
-        let e = ganglion::config::parse(&text, &[]).expect_err("refused").to_string();
-        for p in parts {
-            assert!(e.contains(&p), "`{p}` not in: {e}");
-        }
-    }
+    assert_refused(cases);
 }
 
 /// 2000 LIF neurons (v held while refractory) driven by one PoissonInput, as
@@ -726,12 +722,7 @@ fn bad_plasticity_is_refused_with_the_key_and_line() {
             vec!["populations.post.rates", "15*Hz"],
         ),
     ];
-    for (text, parts) in cases {
-        let e = ganglion::config::parse(&text, &[]).expect_err("refused").to_string();
-        for p in parts {
-            assert!(e.contains(p), "`{p}` not in: {e}");
-        }
-    }
+    assert_refused(cases);
 }
 
 fn source_config(params: &str) -> String {
