@@ -365,9 +365,13 @@ impl System {
                     .collect();
                 self.store_all(prog, new);
             }
-            Method::Exact if self.linear_parts(true).is_err() => self.integrate_coupled(prog)?,
             Method::ExponentialEuler | Method::Exact => {
-                let parts = self.linear_parts(method == Method::Exact)?;
+                let parts = match self.linear_parts(method == Method::Exact) {
+                    Ok(parts) => parts,
+                    // Not each linear in itself: `exact` tries the system as coupled.
+                    Err(why) if method == Method::Exact => return self.integrate_coupled(prog, why),
+                    Err(why) => return Err(why),
+                };
                 // The subexpressions the coefficients still read, at the current state.
                 let sub_temps: Vec<(usize, Node)> = {
                     // Recompute temporaries for the subexpressions the coefficients read.
@@ -555,11 +559,12 @@ impl System {
 
     /// `exact` for a coupled system: X ← E·X + F·B, with E = e^(M·dt) and F = ∫₀^dt e^(M·s) ds
     /// from one matrix exponential, in f64, as numbers of the program. A variable held while
-    /// refractory keeps its value there.
-    fn integrate_coupled(&self, prog: &mut Program) -> std::result::Result<(), String> {
+    /// refractory keeps its value there. `not_linear` is what `linear_parts` said of the
+    /// equations taken one by one, the error where they are no linear system either.
+    fn integrate_coupled(&self, prog: &mut Program, not_linear: String) -> std::result::Result<(), String> {
         let sys = self.linear_system().map_err(|e| match e {
             // What the equation that is not says.
-            Unsolved::NotLinear => self.linear_parts(true).err().unwrap_or_default(),
+            Unsolved::NotLinear => not_linear,
             Unsolved::Unsupported(why) => why,
         })?;
         let (e, f) = propagators(&sys.m, self.dt);
