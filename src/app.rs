@@ -350,6 +350,15 @@ fn check_gpu(config: &Config, shape: &Shape, plan: &RecordPlan, chunk: u64) -> R
         })
         .unwrap_or_default();
     let _ = writeln!(s, "  GPU buffers: {}{largest}", human_bytes(required));
+    for (index, p) in shape.populations.iter().enumerate().filter(|(i, _)| !shape.spike_slots_known(*i)) {
+        let _ = writeln!(
+            s,
+            "    `{}` keeps its spikes for its synapses' longest delay, which is drawn: counted here as {} step{}; `run` checks the drawn delays before building",
+            p.name,
+            shape.spike_slots(index),
+            if shape.spike_slots(index) == 1 { "" } else { "s" }
+        );
+    }
     let kernel = gpu::kernel_name(shape, coupling)
         .map_or("no graded coupling".into(), |k| format!("graded coupling {k}"));
     let dispatches = gpu::dispatches_per_step(shape, coupling, sim.gpu_event_delivery, binding_limit);

@@ -54,10 +54,10 @@ pub fn estimate(
     let mut build_peak = 0u64;
     let mut cpu = 0u64;
     let mut gpu = 0u64;
-    for p in &shape.populations {
+    for (index, p) in shape.populations.iter().enumerate() {
         network += p.n_vars as u64 * p.size * 8;
-        // State, synaptic input (two words), spike flag.
-        cpu += p.size * ((p.n_vars as u64 + 2) * float + 1);
+        // State, synaptic input (two words), a spike flag per step of spike history.
+        cpu += p.size * ((p.n_vars as u64 + 2) * float + shape.spike_slots(index));
         gpu += p.size * (p.n_vars as u64 + 1) * 4;
     }
     for p in &shape.projections {

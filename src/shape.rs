@@ -41,6 +41,14 @@ pub struct ProjectionShape {
     pub values_per_synapse: u64,
     /// Synapses written as equations: their GPU passes per step (summation, delivery).
     pub equation_passes: Option<u64>,
+    /// Synapses written as equations: the longest delay of their `on_pre` pathway in steps,
+    /// which sets the spike history their source keeps (`Shape::spike_slots`); 0 for the
+    /// built-ins, whose delays live in their rings. None where each synapse's delay is drawn
+    /// and the longest is only known once the network is built.
+    pub delay_steps: Option<u64>,
+    /// Synapses written as equations that read timed arrays (their shader binds one more
+    /// buffer).
+    pub reads_tables: bool,
     /// Rows drawn every step, no sources stored (`crate::procedural`).
     pub procedural: bool,
     /// The diagonal blocks one stored matrix stands for (`ProjectionData::blocks`): its
@@ -135,6 +143,24 @@ impl Shape {
                         .as_ref()
                         .map_or(0, |e| e.vars.len() as u64 + p.delay.is_some() as u64),
                     equation_passes: program.as_ref().map(|e| e.gpu_passes()),
+                    delay_steps: match program {
+                        None => Some(0),
+                        Some(program) => {
+                            let (pre, post) = (config.model(source).equations(), config.model(target).equations());
+                            pre.zip(post).and_then(|(pre, post)| {
+                                let edge_delays = edges.as_ref().and_then(|e| e.attribute("delay"));
+                                crate::equations::init::longest_delay_steps(
+                                    program,
+                                    pre,
+                                    post,
+                                    p.delay.as_deref(),
+                                    edge_delays,
+                                    sim.dt_ms * 1e-3,
+                                )
+                            })
+                        }
+                    },
+                    reads_tables: program.as_ref().is_some_and(|e| e.reads_tables()),
                     procedural: p.connectivity.is_procedural(),
                     blocks: 1,
                 }
@@ -180,6 +206,11 @@ impl Shape {
                         crate::config::SynapseModel::Equations(e) => Some(e.gpu_passes()),
                         _ => None,
                     },
+                    delay_steps: Some(p.equation.as_ref().map_or(0, |e| e.max_delay() as u64)),
+                    reads_tables: match &p.synapse {
+                        crate::config::SynapseModel::Equations(e) => e.reads_tables(),
+                        _ => false,
+                    },
                     procedural: p.procedural.is_some(),
                     blocks: p.blocks as u64,
                 })
@@ -195,6 +226,25 @@ impl Shape {
 
     pub fn n_synapses(&self) -> u64 {
         self.projections.iter().map(|p| p.synapses).sum()
+    }
+
+    /// Steps of spike flags population `index` keeps: one more than the longest delay of the
+    /// synapses written as equations that leave it (as `Network::spike_slots`). Where such a
+    /// delay is only known once drawn, it counts as none: the figure is then a least one,
+    /// which `spike_slots_known` tells.
+    pub fn spike_slots(&self, index: usize) -> u64 {
+        1 + self
+            .projections
+            .iter()
+            .filter(|p| p.source == index)
+            .filter_map(|p| p.delay_steps)
+            .max()
+            .unwrap_or(0)
+    }
+
+    /// Whether `spike_slots(index)` is exact (no delay leaving the population is drawn).
+    pub fn spike_slots_known(&self, index: usize) -> bool {
+        self.projections.iter().filter(|p| p.source == index).all(|p| p.delay_steps.is_some())
     }
 
     /// Whether event-driven projections leave population `index` (its spikes are propagated).

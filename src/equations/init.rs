@@ -226,6 +226,30 @@ pub fn check_synapse_init(
     Ok(())
 }
 
+/// The longest delay of a projection's `on_pre` pathway in steps, known before its synapses
+/// are drawn: a constant `delay`, or the largest of the SONATA edges' `delay` column (ms);
+/// None where the delay is an expression of each synapse (drawn, or of its neurons), whose
+/// longest is only known once the network is built.
+pub fn longest_delay_steps(
+    p: &SynapseProgram,
+    pre: &NeuronModel,
+    post: &NeuronModel,
+    delay: Option<&str>,
+    edge_delays_ms: Option<&[f64]>,
+    dt: f64,
+) -> Option<u64> {
+    // As `synapse_state` rounds them; an invalid delay is refused there.
+    let steps = |seconds: f64| (seconds / dt).round().clamp(0.0, 65_000.0) as u64;
+    match (delay, edge_delays_ms) {
+        (Some(text), _) => {
+            let e = parse::expression(text).ok()?;
+            super::ir::fold(p.lower_host(&e, pre, post).ok()?).as_const().map(steps)
+        }
+        (None, Some(ms)) => Some(ms.iter().map(|&d| steps(d * 1e-3)).max().unwrap_or(0)),
+        (None, None) => Some(0),
+    }
+}
+
 /// The synapses' variables (one column per variable, synapses in the projection's CSR order)
 /// and their delays in steps, from `init` and `delay`. `pre_of[s]` and `post_of[s]` are the
 /// synapse's neurons; `pre_state`/`post_state` the populations' initial columns.

@@ -6,7 +6,7 @@
 use crate::common::*;
 use ganglion::backend::cpu::CpuBackend;
 use ganglion::backend::Backend;
-use ganglion::backend::gpu::GpuBackend;
+use ganglion::backend::gpu::{GpuBackend, GpuOptions};
 use ganglion::config::{EventDelivery, GpuCoupling};
 use ganglion::network::Network;
 use ganglion::record::{RecordPlan, TraceVar};
@@ -374,7 +374,7 @@ connectivity = { rule = "fixed_indegree", k = 50 }
     plan.traces[0].names.extend(["g_ee".to_string(), "g_ie".to_string()]);
     for delivery in [EventDelivery::InUpdate, EventDelivery::Separate] {
         let what = format!("cobahh in ranges, {delivery:?}");
-        let options = |cap| ganglion::backend::gpu::GpuOptions {
+        let options = |cap| GpuOptions {
             max_binding_bytes: cap,
             event_delivery: delivery,
             ..Default::default()
@@ -478,6 +478,38 @@ fn synapses_written_as_equations_from_and_onto_populations_cut_within_a_variable
 }
 
 #[test]
+fn delayed_synapses_written_as_equations_read_every_step_of_their_cut_spike_flags() {
+    // The cells' synapses within their population delayed by 0.3 ms: four steps of spike
+    // flags, each in two ranges of 500 neurons, read as pre- and as post-synaptic flags (the
+    // update binds 10 + 12 storage buffers, the synapses 8 + 17).
+    let delayed = |delay: &str| parsed(CELLS, &[&format!("projections.within.delay=\"{delay}\"")]).1;
+    let net = delayed("0.3*ms");
+    let plan = equation_plan("cells as equations", &net);
+    let mut whole = gpu_backend_capped(&net, &plan, GpuCoupling::Auto, None);
+    let mut cut = gpu_backend_capped(&net, &plan, GpuCoupling::Auto, Some(2000));
+    assert_eq!(cut.state_parts(), [4, 1]);
+    let (a, _) = assert_same_runs("delayed cells", &net, &plan, &mut whole, &mut cut);
+    assert!(a.spikes[0].len() > 5, "the cells fire");
+    // 0.7 ms: eight steps, 30 bindings for the update and 41 for the synapses. A device with
+    // fewer (lavapipe has 32) refuses it before making any buffer, naming the projection;
+    // one with more runs it as the whole network.
+    let net = delayed("0.7*ms");
+    let max = cut.context().limits.max_storage_buffers_per_shader_stage;
+    let options = GpuOptions { max_binding_bytes: Some(2000), ..Default::default() };
+    match GpuBackend::with_options(&net, &plan, None, options) {
+        Err(e) => {
+            assert!(max < 41, "{max} bindings: {e}");
+            assert!(e.to_string().contains("projection `within`: its synapses would bind 41 storage buffers"), "{e}");
+        }
+        Ok(mut cut) => {
+            assert!(max >= 41, "{max} bindings, yet built");
+            let mut whole = gpu_backend_capped(&net, &plan, GpuCoupling::Auto, None);
+            assert_same_runs("cells delayed 0.7 ms", &net, &plan, &mut whole, &mut cut);
+        }
+    }
+}
+
+#[test]
 fn event_driven_networks_with_cut_states_g_and_rings_equal_the_whole_network() {
     // COBAHH with 1600 excitatory neurons (five variables of 6.4 kB) and 100 inhibitory:
     // g 6.4, 0.4, 6.4 and 0.4 kB per projection, the rings twice that. In bindings of 28 KiB
@@ -494,7 +526,7 @@ fn event_driven_networks_with_cut_states_g_and_rings_equal_the_whole_network() {
     for (cap, state, events) in [(28 << 10, vec![2, 1], (1, 1)), (12_800, vec![3, 1], (2, 4))] {
         for delivery in [EventDelivery::InUpdate, EventDelivery::Separate] {
             let what = format!("{cap} bytes, {delivery:?}");
-            let options = |cap| ganglion::backend::gpu::GpuOptions {
+            let options = |cap| GpuOptions {
                 max_binding_bytes: cap,
                 event_delivery: delivery,
                 ..Default::default()

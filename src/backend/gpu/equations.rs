@@ -14,7 +14,7 @@ use crate::network::Network;
 
 /// info, step, row_ptr, col_idx, delays, synaptic state, pre state, post state, pre spikes,
 /// post spikes.
-const SYNAPSE_SLOTS: [Slot; 10] = [
+pub(crate) const SYNAPSE_SLOTS: [Slot; 10] = [
     Slot::Uniform,
     Slot::StepInfo,
     Slot::Read,

@@ -95,7 +95,7 @@ pub fn network_buffers(
     // that may not is a buffer like any other, refused past one binding.
     let splits = state_parts::splits(net, resolved, limit);
     let may_cut = state_parts::may_cut(resolved);
-    for (p, split) in net.populations.iter().zip(splits) {
+    for (index, (p, split)) in net.populations.iter().zip(splits).enumerate() {
         let bytes = (p.n_vars as u64 + fused) * p.size * 4;
         let within = split.is_some_and(|s| s.cuts_variables());
         out.push(NetworkBuffer {
@@ -105,18 +105,20 @@ pub fn network_buffers(
             cut_by: if within { "neurons" } else { "variables" },
             piece: if may_cut { p.size * 4 } else { bytes },
         });
-        // The input words and spike flags follow the state's ranges of neurons.
-        for part in ["syn_g", "syn_i0", "spiked"] {
+        // The input words and spike flags follow the state's ranges of neurons; the flags of
+        // each step of spike history are an array of their own where they are cut.
+        let slots = net.spike_slots(index);
+        for (part, steps) in [("syn_g", 1), ("syn_i0", 1), ("spiked", slots)] {
             let label = format!("{}.{part}", p.name);
             out.push(match split.filter(|s| may_cut && s.cuts_variables()) {
                 Some(s) => NetworkBuffer {
                     label,
-                    bytes: p.size * 4,
-                    parts: Some(s.chunks.count as u64),
+                    bytes: p.size * 4 * steps,
+                    parts: Some(s.chunks.count as u64 * steps),
                     cut_by: "neurons",
                     piece: p.size * 4,
                 },
-                None => whole(label, p.size * 4),
+                None => whole(label, p.size * 4 * steps),
             });
         }
     }
@@ -259,9 +261,10 @@ fn check_ranges(net: &Shape, resolved: GpuCoupling, limits: &wgpu::Limits, devic
     // Storage buffers each kernel binds: its own, and the parts past the first of each array.
     let max = limits.max_storage_buffers_per_shader_stage as usize;
     let events = event_parts::EventSplit::of_shape(net, limit).map_or((1, 1), |e| (e.g_parts(), e.ring_parts()));
-    for (pop, split) in net.populations.iter().zip(&splits) {
+    for (index, (pop, split)) in net.populations.iter().zip(&splits).enumerate() {
         let Some(split) = split else { continue };
-        let arrays = if split.cuts_variables() { neuron_ranges::arrays_extra(split.chunks, 1) } else { 0 };
+        let slots = net.spike_slots(index) as usize;
+        let arrays = if split.cuts_variables() { neuron_ranges::arrays_extra(split.chunks, slots) } else { 0 };
         let extra = (split.parts - 1) + arrays + (events.0 - 1) + (events.1 - 1);
         let bound = UPDATE_STORAGE + pop.model.instance_table() as usize + extra;
         // Nothing cut binds what every update binds (the adapters ganglion runs on have it).
@@ -285,6 +288,20 @@ fn check_ranges(net: &Shape, resolved: GpuCoupling, limits: &wgpu::Limits, devic
             )));
         }
     }
+    for p in net.projections.iter().filter(|p| p.equation_passes.is_some()) {
+        let flags = |index: usize| (chunks[index], net.spike_slots(index) as usize);
+        let pre = (p.source != p.target).then(|| splits[p.source]).flatten();
+        let post = splits[p.target].unwrap_or(state_parts::StateSplit::whole(1));
+        let (pre_parts, post_parts, flag_parts) = state_parts::synapse_extra(pre, post, flags(p.source), flags(p.target));
+        let extra = pre_parts + post_parts + flag_parts;
+        let bound = SYNAPSE_STORAGE + p.reads_tables as usize + extra;
+        if extra > 0 && bound > max {
+            return Err(Error::TooLarge(format!(
+                "projection `{}`: its synapses would bind {bound} storage buffers (the states and spike flags of its populations in parts), more than the {max} of {device} (max_storage_buffers_per_shader_stage)",
+                p.name
+            )));
+        }
+    }
     for p in net.projections.iter().filter(|p| p.is_graded()) {
         let extra = (chunks[p.source].count - 1) + 2 * (chunks[p.target].count - 1);
         let bound = COUPLING_STORAGE + extra;
@@ -303,6 +320,8 @@ fn check_ranges(net: &Shape, resolved: GpuCoupling, limits: &wgpu::Limits, devic
 const UPDATE_STORAGE: usize = storage_count(&NEURON_SLOTS);
 /// Storage buffers of a coupling's own slots, with `blocked`'s partial sums.
 const COUPLING_STORAGE: usize = storage_count(&COUPLING_SLOTS) + 1;
+/// Storage buffers of a synapse model's own slots (one more where it reads timed arrays).
+const SYNAPSE_STORAGE: usize = storage_count(&super::equations::SYNAPSE_SLOTS);
 /// Storage buffers of the propagation's own slots (`Kernels::new`).
 const PROPAGATE_STORAGE: usize = storage_count(&PROPAGATE_SLOTS);
 
@@ -407,6 +426,67 @@ mod tests {
         // Each part a storage binding of its own: past the device's count, refused.
         let e = check(&graded, GpuCoupling::ThreadPerRow, &tinier, "a tiny device").unwrap_err();
         assert!(e.to_string().contains("population `a`: its update would bind 23 storage buffers"), "{e}");
+    }
+
+    /// Two LIF populations joined by a synapse written as equations with `delay`.
+    fn delayed(delay: &str) -> crate::config::Config {
+        crate::config::parse(&delayed_text(delay), &[]).unwrap()
+    }
+
+    fn delayed_text(delay: &str) -> String {
+        format!(
+            "[simulation]\ndt_ms = 0.1\nduration_ms = 1.0\n\
+             [models.lif]\nequations = \"dv/dt = -v/(10*ms) : volt\"\nthreshold = \"v > 10*mV\"\nreset = \"v = 0*mV\"\n\
+             [synapse_models.jump]\non_pre = \"v += 1*mV\"\n\
+             [populations.a]\nmodel = \"lif\"\nsize = 1000\n[populations.b]\nmodel = \"lif\"\nsize = 10\n\
+             [projections.ab]\nsource = \"a\"\ntarget = \"b\"\nsynapse = \"jump\"\ndelay = \"{delay}\"\n\
+             connectivity = {{ rule = \"fixed_indegree\", k = 5 }}\n"
+        )
+    }
+
+    #[test]
+    fn the_spike_history_of_delayed_synapses_is_counted_in_every_step_it_keeps() {
+        // 2 ms at 0.1 ms: 21 steps of flags, 84 kB, kept by the source alone.
+        let text = delayed_text("2*ms");
+        let config = delayed("2*ms");
+        let shape = Shape::from_config(&config);
+        assert_eq!((shape.spike_slots(0), shape.spike_slots(1)), (21, 1));
+        assert!(shape.spike_slots_known(0));
+        let net = crate::network::Network::build(&config).unwrap();
+        assert_eq!(shape, Shape::from_network(&net));
+        assert_eq!(shape.spike_slots(0), net.spike_slots(0) as u64);
+        let limits = wgpu::Limits { max_storage_buffer_binding_size: 64 << 10, ..wgpu::Limits::default() };
+        let buffers = network_buffers(&shape, GpuCoupling::ThreadPerRow, &limits).unwrap();
+        let spiked = buffers.iter().find(|b| b.label == "a.spiked").unwrap();
+        assert_eq!(spiked.bytes, 21 * 4000);
+        // Past the binding the flags are cut with the state, one array per step of history,
+        // each a binding of the update's: 2 ranges × 21 steps.
+        let cut = wgpu::Limits { max_storage_buffer_binding_size: 3 << 10, max_storage_buffers_per_shader_stage: 40, ..limits };
+        let buffers = network_buffers(&shape, GpuCoupling::ThreadPerRow, &cut).unwrap();
+        let spiked = buffers.iter().find(|b| b.label == "a.spiked").unwrap();
+        assert_eq!((spiked.parts, spiked.cut_by), (Some(42), "neurons"));
+        let e = check(&shape, GpuCoupling::ThreadPerRow, &cut, "a small device").unwrap_err();
+        assert!(e.to_string().contains("population `a`: its update would bind"), "{e}");
+        // Within one population, a synapse reads the flags as pre- and as post-synaptic
+        // ones: 10 + 44 bindings for the update, 8 + 1 + 2 × 41 for the synapses.
+        let recurrent = Shape::from_config(
+            &crate::config::parse(&text.replace("target = \"b\"", "target = \"a\""), &[]).unwrap(),
+        );
+        let wide = wgpu::Limits { max_storage_buffers_per_shader_stage: 64, ..cut.clone() };
+        let e = check(&recurrent, GpuCoupling::ThreadPerRow, &wide, "a small device").unwrap_err();
+        assert!(e.to_string().contains("projection `ab`: its synapses would bind 91 storage buffers"), "{e}");
+        check(&recurrent, GpuCoupling::ThreadPerRow, &wgpu::Limits { max_storage_buffers_per_shader_stage: 91, ..cut.clone() }, "x").unwrap();
+        let without = Shape::from_config(&delayed("0*ms"));
+        check(&without, GpuCoupling::ThreadPerRow, &cut, "a small device").unwrap();
+        // And in the device memory, 20 more words per neuron of `a`.
+        let plan = crate::record::RecordPlan::from_config(&config);
+        let grown = super::super::sizing::required_bytes(&shape, &plan, 10, GpuCoupling::ThreadPerRow)
+            - super::super::sizing::required_bytes(&without, &plan, 10, GpuCoupling::ThreadPerRow);
+        assert_eq!(grown, 20 * 1000 * 4);
+        // A delay drawn per synapse is known once drawn: before, a least figure, said so.
+        let drawn = Shape::from_config(&delayed("2*ms*rand()"));
+        assert_eq!((drawn.spike_slots(0), drawn.spike_slots_known(0)), (1, false));
+        assert!(drawn.spike_slots_known(1));
     }
 
     #[test]

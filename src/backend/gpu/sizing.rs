@@ -78,11 +78,12 @@ pub fn required_bytes(
     let (steps, spike_capacity) =
         submit_plan(net, plan, chunk_steps.min(MAX_STEPS_PER_SUBMIT), 2 << 30);
     // State (and S's second block when fused), two synaptic-input words and a spike flag per
-    // neuron.
+    // neuron and step of spike history.
     let neurons: u64 = net
         .populations
         .iter()
-        .map(|p| p.size * (p.n_vars as u64 + fused as u64 + 3) * 4)
+        .enumerate()
+        .map(|(index, p)| p.size * (p.n_vars as u64 + fused as u64 + 2 + net.spike_slots(index)) * 4)
         .sum();
     let synapses: u64 = net
         .projections

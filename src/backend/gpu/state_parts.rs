@@ -64,6 +64,11 @@ impl StateSplit {
         self.parts == 1
     }
 
+    /// The bindings past the first that the state takes.
+    pub fn extra_parts(&self) -> usize {
+        self.parts - 1
+    }
+
     /// Whether each variable is cut into neuron ranges.
     pub fn cuts_variables(&self) -> bool {
         !self.chunks.is_whole()
@@ -157,9 +162,9 @@ pub fn synapse_wgsl(
     );
     let mut next = first;
     s += &pre.accessors("pre_state", "read", 6, next, "info.n_pre", "pre_in", "");
-    next += pre.parts - 1;
+    next += pre.extra_parts();
     s += &post.accessors("post_state", "read_write", 7, next, "info.n_post", "post_at", "set_post");
-    next += post.parts - 1;
+    next += post.extra_parts();
     s += "\nfn pre_load(k: u32, ipre: u32) -> f32 {\n    if (SAME_POPULATION) {\n        return post_at(k, ipre);\n    }\n    return pre_in(k, ipre);\n}\n";
     for (name, binding, n, (chunks, slots)) in [("pre_spiked", 8, "info.n_pre", pre_spikes), ("post_spiked", 9, "info.n_post", post_spikes)] {
         if chunks.is_whole() {
@@ -169,7 +174,7 @@ pub fn synapse_wgsl(
             );
         } else {
             s += &chunks.accessors(name, "read", "array<u32>", binding, next, slots.max(1), &format!("{name}_at"), "");
-            next += slots.max(1) * chunks.count - 1;
+            next += flag_parts((chunks, slots));
         }
     }
     s
@@ -178,8 +183,17 @@ pub fn synapse_wgsl(
 /// The bindings `synapse_wgsl` adds beyond the kernel's own: the pre-synaptic state's parts
 /// (read), the post-synaptic state's (written), then the spike flags' (read).
 pub fn synapse_extra(pre: Option<StateSplit>, post: StateSplit, pre_spikes: (NeuronChunks, usize), post_spikes: (NeuronChunks, usize)) -> (usize, usize, usize) {
-    let flags = |(chunks, slots): (NeuronChunks, usize)| if chunks.is_whole() { 0 } else { slots.max(1) * chunks.count - 1 };
-    (pre.map_or(0, |s| s.parts - 1), post.parts - 1, flags(pre_spikes) + flags(post_spikes))
+    (pre.map_or(0, |s| s.extra_parts()), post.extra_parts(), flag_parts(pre_spikes) + flag_parts(post_spikes))
+}
+
+/// The bindings past the first of a population's spike flags in ranges of neurons, `slots`
+/// steps of them (none where they are whole: one binding holds every step).
+fn flag_parts((chunks, slots): (NeuronChunks, usize)) -> usize {
+    if chunks.is_whole() {
+        0
+    } else {
+        slots.max(1) * chunks.count - 1
+    }
 }
 
 /// Each population's split in bindings of `limit` bytes under the `resolved` coupling kernel;
