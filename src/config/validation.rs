@@ -768,7 +768,15 @@ impl Config {
             pre,
             post,
         )?;
-        crate::equations::init::check_synapse_init(&program, &at, &proj.init, proj.delay.as_deref())?;
+        crate::equations::init::check_synapse_init(
+            &program,
+            pre,
+            post,
+            &at,
+            &proj.init,
+            proj.delay.as_deref(),
+            self.simulation.dt_ms * 1e-3,
+        )?;
         Ok(Some(std::sync::Arc::new(program)))
     }
 

@@ -65,21 +65,7 @@ pub fn neuron_state(
         let k = m.slot(name).expect("checked");
         columns[k] = match value {
             InitValue::Expression(text) => {
-                let e = parse::expression(text).map_err(|e| Error::config(&key, e.to_string()))?;
-                let own = |n: &str| m.slot(n).map(|k| Node::load(Ref::Var(k)));
-                let tables: Vec<_> = m.tables.iter().map(|t| (t.table.clone(), t.dt)).collect();
-                let lowering = Lowering {
-                    scope: &m.scope,
-                    own: &own,
-                    random: true,
-                    tables: &tables,
-                    dt: m.dt,
-                };
-                let node = m.inline(
-                    &lowering
-                        .lower(&e, &mut Streams::default())
-                        .map_err(|e| Error::config(&key, e.to_string()))?,
-                );
+                let node = lower_neuron_init(m, &key, text)?;
                 let mut draw = |normal: bool| draw(rng, normal);
                 (0..size)
                     .map(|i| eval(&node, &|r| neuron_slot(&columns, r, i, size), &mut draw))
@@ -87,9 +73,57 @@ pub fn neuron_state(
             }
             value => plain_values(value, size, rng),
         };
+        finite(&key, &columns[k], "neuron")?;
         refresh_columns(m, &mut columns, size);
     }
     Ok(columns)
+}
+
+/// A neuron's `init` expression, lowered against its model (namespace constants folded, a
+/// division by a zero constant refused) with its subexpressions inlined.
+fn lower_neuron_init(m: &NeuronModel, key: &str, text: &str) -> Result<Node> {
+    let e = parse::expression(text).map_err(|e| Error::config(key, e.to_string()))?;
+    let own = |n: &str| m.slot(n).map(|k| Node::load(Ref::Var(k)));
+    let tables: Vec<_> = m.tables.iter().map(|t| (t.table.clone(), t.dt)).collect();
+    let lowering = Lowering {
+        scope: &m.scope,
+        own: &own,
+        random: true,
+        tables: &tables,
+        dt: m.dt,
+    };
+    let node = lowering
+        .lower(&e, &mut Streams::default())
+        .map_err(|e| Error::config(key, e.to_string()))?;
+    Ok(m.inline(&node))
+}
+
+/// Refuses a non-finite value computed by an `init` expression (a NaN would otherwise surface
+/// as a divergence at the first step, far from the key that made it; the config's own numbers
+/// are refused when it is read), naming the `what` it is for.
+fn finite(key: &str, values: &[f64], what: &str) -> Result<()> {
+    match values.iter().position(|x| !x.is_finite()) {
+        Some(i) => Err(Error::config(key, format!("gives {} for {what} {i}; initial values must be finite", values[i]))),
+        None => Ok(()),
+    }
+}
+
+/// An expression that folds to a constant (no variable, index or draw): its value, refused
+/// where it is not finite.
+fn finite_constant(key: &str, node: Node) -> Result<Option<f64>> {
+    match super::ir::fold(node).as_const() {
+        Some(x) if !x.is_finite() => Err(Error::config(key, format!("is {x}; it must be finite"))),
+        constant => Ok(constant),
+    }
+}
+
+/// A delay of `seconds` in whole steps of `dt` (s), rounded to the nearest as Brian2 does.
+fn delay_steps(key: &str, seconds: f64, dt: f64) -> Result<u32> {
+    let k = (seconds / dt).round();
+    if !(0.0..=65_000.0).contains(&k) {
+        return Err(Error::config(key, format!("a delay of {seconds} s is outside 0 … 65000 steps")));
+    }
+    Ok(k as u32)
 }
 
 /// A number, list or draw as `n` values.
@@ -145,6 +179,9 @@ pub fn check_init(
             ));
         }
         check_value(&key, value, var.dim, size, &|e| m.scope.dim(e))?;
+        if let InitValue::Expression(text) = value {
+            finite_constant(&key, lower_neuron_init(m, &key, text)?)?;
+        }
     }
     Ok(())
 }
@@ -186,13 +223,21 @@ fn check_value(
     }
 }
 
-/// A projection's `init` and `delay` for synapse model `p`.
+/// A projection's `init` and `delay` for synapse model `p` between `pre` and `post`, at a
+/// step of `dt` (s): a constant delay is checked here, one drawn per synapse once drawn.
 pub fn check_synapse_init(
     p: &SynapseProgram,
+    pre: &NeuronModel,
+    post: &NeuronModel,
     at: &str,
     given: &indexmap::IndexMap<String, InitValue>,
     delay: Option<&str>,
+    dt: f64,
 ) -> Result<()> {
+    let lower = |key: &str, text: &str| -> Result<Node> {
+        let e = parse::expression(text).map_err(|e| Error::config(key, e.to_string()))?;
+        p.lower_host(&e, pre, post).map_err(|e| Error::config(key, e.to_string()))
+    };
     for (name, value) in given {
         let key = format!("{at}.init.{name}");
         let Some(var) = p.vars.iter().find(|v| &v.name == name) else {
@@ -210,10 +255,14 @@ pub fn check_synapse_init(
             ));
         };
         // Lists are checked against the synapse count when the connectivity is drawn.
-        check_value(&key, value, var.dim, u64::MAX, &|e| p.scope.dim(e)).or_else(|e| match value {
-            InitValue::PerNeuron(_) => Ok(()),
-            _ => Err(e),
-        })?;
+        // Lists are checked against the synapse count when the connectivity is drawn (and
+        // their numbers, as every number of the config, when it is read).
+        if !matches!(value, InitValue::PerNeuron(_)) {
+            check_value(&key, value, var.dim, 0, &|e| p.scope.dim(e))?;
+        }
+        if let InitValue::Expression(text) = value {
+            finite_constant(&key, lower(&key, text)?)?;
+        }
     }
     if let Some(text) = delay {
         let key = format!("{at}.delay");
@@ -221,6 +270,9 @@ pub fn check_synapse_init(
         let got = p.scope.dim(&e).map_err(|e| Error::config(&key, e.to_string()))?;
         if got != super::dims::Dim::SECOND {
             return Err(Error::config(key, format!("must be a time (\"2*ms\"), got a {got}")));
+        }
+        if let Some(seconds) = finite_constant(&key, lower(&key, text)?)? {
+            delay_steps(&key, seconds, dt)?;
         }
     }
     Ok(())
@@ -238,7 +290,7 @@ pub fn longest_delay_steps(
     edge_delays_ms: Option<&[f64]>,
     dt: f64,
 ) -> Option<u64> {
-    // As `synapse_state` rounds them; an invalid delay is refused there.
+    // As `delay_steps` rounds them; an invalid delay is refused there.
     let steps = |seconds: f64| (seconds / dt).round().clamp(0.0, 65_000.0) as u64;
     match (delay, edge_delays_ms) {
         (Some(text), _) => {
@@ -312,6 +364,7 @@ pub fn synapse_state(
             InitValue::Expression(text) => evaluate(text, &key, &columns, rng)?,
             value => plain_values(value, n, rng),
         };
+        finite(&key, &columns[k], "synapse")?;
     }
     // The `delay` key, else the SONATA edges' delays (ms), else none.
     let (key, seconds) = match (delay, edge_columns.iter().find(|(name, _)| name == "delay")) {
@@ -323,14 +376,6 @@ pub fn synapse_state(
         (None, Some((_, ms))) => (format!("{at}.connectivity.edges"), ms.iter().map(|d| d * 1e-3).collect()),
         (None, None) => return Ok((columns, vec![0; n.min(1)])),
     };
-    let mut delays = Vec::with_capacity(n);
-    for d in seconds {
-        // Brian2 rounds a delay to the nearest step.
-        let k = (d / dt).round();
-        if !(0.0..=65_000.0).contains(&k) {
-            return Err(Error::config(key, format!("a delay of {d} s is outside 0 … 65000 steps")));
-        }
-        delays.push(k as u32);
-    }
+    let delays = seconds.into_iter().map(|d| delay_steps(&key, d, dt)).collect::<Result<Vec<u32>>>()?;
     Ok((columns, delays))
 }

@@ -752,6 +752,38 @@ fn errors_name_the_key_the_line_and_what_is_wrong() {
 }
 
 #[test]
+fn initial_values_and_delays_that_cannot_be_are_refused_by_key() {
+    // What a constant tells is refused by `check`, before anything is built: NaN, a division
+    // by zero, a delay outside 0 … 65000 steps.
+    let clock = |init: &str| delivery_network("0*ms").replace("size = 1\n", &format!("size = 1\ninit = {{ v = \"{init}\" }}\n"));
+    let cases = [
+        (clock("sqrt(-1)"), vec!["populations.src.init.v", "is NaN"]),
+        (clock("1/(2 - 2)"), vec!["populations.src.init.v", "divides by zero"]),
+        (delivery_network("-1*ms"), vec!["projections.link.delay", "-0.001 s is outside 0 … 65000 steps"]),
+        (delivery_network("1e4*second"), vec!["projections.link.delay", "outside 0 … 65000 steps"]),
+        (delivery_network("0*ms").replace("w = \"1 + j\"", "w = \"log(-1)\""), vec!["projections.link.init.w", "is NaN"]),
+    ];
+    for (text, expected) in cases {
+        let e = config_error(&text);
+        for part in expected {
+            assert!(e.contains(part), "`{part}` not in: {e}");
+        }
+    }
+    // What each neuron or synapse computes is refused when the network is built, naming the
+    // first that is not finite.
+    let built = |text: &str| {
+        let config = ganglion::config::parse(text, &[]).expect("check accepts it");
+        ganglion::network::Network::build(&config).expect_err("the build refuses it").to_string()
+    };
+    let e = built(&clock("log(i)"));
+    assert!(e.contains("populations.src.init.v") && e.contains("gives -inf for neuron 0"), "{e}");
+    let e = built(&delivery_network("0*ms").replace("w = \"1 + j\"", "w = \"1/(j - 1)\""));
+    assert!(e.contains("projections.link.init.w") && e.contains("for synapse 1"), "{e}");
+    let e = built(&delivery_network("(j - 1)*ms"));
+    assert!(e.contains("projections.link.delay") && e.contains("outside"), "{e}");
+}
+
+#[test]
 fn the_readmes_example_model_runs() {
     let readme = std::fs::read_to_string(repo_path("README.md")).unwrap();
     let section = &readme[readme.find("## Writing your own model").unwrap()..];
