@@ -48,8 +48,17 @@ pub fn check_target(target: &Path, force: bool) -> Result<()> {
     if target.is_dir() {
         return Err(Error::OutputIsDirectory(target.to_owned()));
     }
-    if target.as_os_str().is_empty() || target.file_name().is_none() {
-        return Err(io_error(target, "not a file path"));
+    if target.as_os_str().is_empty() {
+        return Err(Error::config("output.path", "is empty; give a file path (here or with --output), e.g. out/run.h5"));
+    }
+    // `Path` drops a trailing separator (`run.h5/` has the file name `run.h5`), but the OS
+    // takes it for a directory: the rename would fail only after the whole run.
+    let text = target.as_os_str().to_string_lossy();
+    if target.file_name().is_none() || text.ends_with('/') || text.ends_with(std::path::MAIN_SEPARATOR) {
+        return Err(io_error(
+            target,
+            format!("names a directory, not a file; give a file path, e.g. {}", Path::new(text.trim_end_matches(['/', std::path::MAIN_SEPARATOR])).join("run.h5").display()),
+        ));
     }
     if target.exists() && !force {
         return Err(Error::OutputExists(target.to_owned()));
@@ -208,6 +217,13 @@ mod tests {
             Err(Error::OutputExists(_))
         ));
         assert!(check_target(&file, true).is_ok());
+        // A trailing separator names a directory, existing file or not; so does nothing.
+        for written in [format!("{}/", file.display()), format!("{}/new/", dir.path().display()), String::new()] {
+            let e = check_target(Path::new(&written), true).unwrap_err().to_string();
+            assert!(e.contains("give a file path"), "{written}: {e}");
+        }
+        let e = check_target(Path::new("runs/"), true).unwrap_err().to_string();
+        assert!(e.contains("names a directory") && e.contains("runs/run.h5"), "{e}");
     }
 
     #[test]
