@@ -32,6 +32,12 @@ impl Method {
         })
     }
 
+    /// The method named `name`, or the message that names those there are.
+    pub fn named(name: &str) -> std::result::Result<Method, String> {
+        Method::from_name(name)
+            .ok_or_else(|| format!("unknown method `{name}`; ganglion has euler, exponential_euler, rk2, rk4, heun and exact"))
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             Method::Euler => "euler",
@@ -475,8 +481,7 @@ impl System {
     /// The method named by a model's `method` key, or Brian2's choice without one.
     pub fn method(&self, named: Option<&str>) -> std::result::Result<Method, String> {
         match named {
-            Some(m) => Method::from_name(m)
-                .ok_or_else(|| format!("unknown method `{m}`; ganglion has euler, exponential_euler, rk2, rk4, heun and exact")),
+            Some(m) => Method::named(m),
             None => self.default_method(),
         }
     }

@@ -273,6 +273,10 @@ impl SynapseProgram {
             }
         }
         let method = if clock_driven.is_empty() {
+            // Nothing to integrate, but a misspelt name is still one.
+            if let Some(m) = text.method {
+                Method::named(m).map_err(|m| Error::config(format!("{at}.method"), m))?;
+            }
             None
         } else {
             let sys = System {

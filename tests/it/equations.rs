@@ -746,6 +746,9 @@ fn errors_name_the_key_the_line_and_what_is_wrong() {
         );
     let e = config_error(&text);
     assert!(e.contains("synapse_models.tally.model") && e.contains("must be a parameter"), "{e}");
+    // A misspelt method is refused even where the synapse has nothing to integrate.
+    let e = config_error(&delivery_network("0*ms").replace("on_pre = \"count_post += w\"", "on_pre = \"count_post += w\"\nmethod = \"eular\""));
+    assert!(e.contains("synapse_models.tally.method") && e.contains("unknown method `eular`"), "{e}");
     // An unknown synapse names what there is.
     let e = config_error(&delivery_network("0*ms").replace("synapse = \"tally\"", "synapse = \"talley\""));
     assert!(e.contains("projections.link.synapse") && e.contains("tally"), "{e}");
