@@ -242,7 +242,7 @@ pub fn check_report(config_path: &Path, overrides: &[String]) -> Result<(String,
     }
     let projections = shape.projections.iter().zip(config.projections.values());
     for (((p, spec), edges), program) in projections.zip(&config.resolved.edges).zip(&config.resolved.synapses) {
-        let about = matches!(spec.connectivity, config::Connectivity::FixedProbability { .. });
+        let about = matches!(spec.connectivity, config::Connectivity::FixedProbability { .. } | config::Connectivity::Expression { .. });
         let _ = writeln!(
             s,
             "  projection {:<12} {:>10} synapses{} {} -> {}",

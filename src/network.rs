@@ -229,6 +229,15 @@ impl Network {
                         procedural = Some(rows);
                         (csr, None)
                     }
+                    None if matches!(proj.connectivity, crate::config::Connectivity::Expression { .. }) => {
+                        let rule = connectivity::expression::of_config(config, index)?.expect("an expression rule");
+                        let states = connectivity::expression::States {
+                            pre: &populations[source].init,
+                            post: &populations[target].init,
+                        };
+                        let (n_src, n_tgt) = (populations[source].size, populations[target].size);
+                        (rule.build(n_src, n_tgt, states, &weight, sim.seed, index)?, None)
+                    }
                     None => (
                         connectivity::build(
                             &proj.connectivity,
@@ -537,6 +546,14 @@ fn draw_values(
             return Err(crate::Error::config(at, "expressions are for models and synapses written as equations"))
         }
     })
+}
+
+/// Population `index`'s initial state as `Network::build` draws it (what an expression rule
+/// reads of it before the network is built).
+pub fn population_init(config: &Config, index: usize) -> Result<Vec<Vec<f64>>> {
+    let (name, pop) = config.populations.iter().nth(index).expect("a population of the config");
+    let model = config.model_params(index)?;
+    initial_state(model.as_ref(), name, pop.size as usize, &pop.init, config.simulation.seed, index)
 }
 
 fn initial_state(

@@ -96,7 +96,8 @@ impl Shape {
             .zip(&config.resolved.projections)
             .zip(&config.resolved.synapses)
             .zip(&config.resolved.edges)
-            .map(|((((name, p), ends), program), edges)| {
+            .enumerate()
+            .map(|(index, ((((name, p), ends), program), edges))| {
                 let (source, target) = (ends.source, ends.target);
                 let (n_source, n_target) = (populations[source].size, populations[target].size);
                 let same = source == target;
@@ -113,6 +114,7 @@ impl Shape {
                     }
                     Connectivity::Explicit { pre, .. } => pre.len() as u64,
                     Connectivity::Sonata { .. } => edges.as_ref().map_or(0, |e| e.len() as u64),
+                    Connectivity::Expression { .. } => expected_by_expression(config, index, source, target),
                 };
                 let per_synapse_weights = !matches!(p.weight, WeightSpec::Constant(_))
                     || matches!(
@@ -260,6 +262,25 @@ impl Shape {
             .iter()
             .any(|p| p.is_event_driven() && p.target == index)
     }
+}
+
+/// The synapses an expression rule is expected to make (`ConnectExpression::expected_synapses`),
+/// from its populations' initial variables where it reads them. A config that validated
+/// compiles; should drawing its initial values fail, every pair counts.
+fn expected_by_expression(config: &Config, index: usize, source: usize, target: usize) -> u64 {
+    use crate::connectivity::expression::{of_config, size_of, States};
+    let (n_pre, n_post) = (size_of(config, source), size_of(config, target));
+    let all = n_pre * n_post;
+    let Ok(Some(rule)) = of_config(config, index) else { return all };
+    let states = if rule.reads_neurons() {
+        match (crate::network::population_init(config, source), crate::network::population_init(config, target)) {
+            (Ok(pre), Ok(post)) => (pre, post),
+            _ => return all,
+        }
+    } else {
+        (Vec::new(), Vec::new())
+    };
+    rule.expected_synapses(n_pre as usize, n_post as usize, States { pre: &states.0, post: &states.1 })
 }
 
 #[cfg(test)]

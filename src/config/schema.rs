@@ -356,6 +356,18 @@ fn default_true() -> bool {
     true
 }
 
+fn default_one() -> u64 {
+    1
+}
+
+/// A connection probability: a number, or an expression of each pair (`"exp(-abs(i - j)/10)"`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Probability {
+    Number(f64),
+    Expression(String),
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "rule", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Connectivity {
@@ -388,6 +400,18 @@ pub enum Connectivity {
         post: Vec<u64>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         weight: Option<Vec<f64>>,
+    },
+    /// Brian2's `Synapses.connect(condition=…, p=…, n=…)`: each pair (i, j) whose
+    /// `condition` holds is connected with probability `p` by `n` synapses; both are
+    /// expressions of i, j, N_pre, N_post and, between models written as equations, their
+    /// variables (`x_pre`, `x_post`) (`connectivity::expression`).
+    Expression {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        condition: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        p: Option<Probability>,
+        #[serde(default = "default_one")]
+        n: u64,
     },
     /// The edges of a SONATA edges file (`io::sonata::edges`).
     Sonata {

@@ -312,6 +312,17 @@ impl Config {
             }
             self.validate_projection(name, proj, &models)?;
             let program = self.synapse_program(name, proj, ends, &models)?;
+            crate::connectivity::expression::ConnectExpression::compile(
+                &format!("projections.{name}.connectivity"),
+                &proj.connectivity,
+                program.as_deref(),
+                crate::connectivity::expression::Ends {
+                    pre: models[ends.source].equations(),
+                    post: models[ends.target].equations(),
+                    n_pre: self.populations[&proj.source].size,
+                    n_post: self.populations[&proj.target].size,
+                },
+            )?;
             if let Some(p) = &program {
                 for slot in p.summed.iter().map(|s| &s.slot) {
                     if let Some((_, _, other)) = summed_targets

@@ -672,7 +672,7 @@ fn step_synapses(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_wor
 
 /// What a name other than the synapse's own reads: `x_pre` a pre-synaptic variable, `x_post`
 /// or an unsuffixed `x` a post-synaptic one (subexpressions inlined).
-fn neuron_name(n: &str, pre: &NeuronModel, post: &NeuronModel) -> Option<Node> {
+pub(crate) fn neuron_name(n: &str, pre: &NeuronModel, post: &NeuronModel) -> Option<Node> {
     if let Some(base) = n.strip_suffix("_pre") {
         let k = pre.slot(base)?;
         return Some(pre.inline(&Node::load(Ref::Var(k))).substitute(&|r| match r {

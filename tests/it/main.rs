@@ -5,6 +5,7 @@ mod common;
 mod batch;
 mod cli;
 mod cobahh;
+mod connect_expression;
 mod equations;
 mod gpu_backend;
 mod hdf5_output;

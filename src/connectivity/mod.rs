@@ -2,6 +2,8 @@
 //! (post-synaptic neurons), columns sources, so a target's input is one contiguous row:
 //! the layout both the CPU loop and the GPU's one-thread-per-row kernel read.
 
+pub mod expression;
+
 use crate::config::{Connectivity, WeightSpec};
 use crate::error::{Error, Result};
 use rand::{Rng, SeedableRng};
@@ -319,6 +321,12 @@ pub fn build(
             weight: Some(w),
         } => return Ok(from_pairs(n_src, n_tgt, pre, post, PairWeights::Given(w))?.0),
         Connectivity::Explicit { pre, post, weight: None } => pair_rows(n_tgt, pre, post, &pair_order(pre, post)),
+        Connectivity::Expression { .. } => {
+            return Err(Error::config(
+                "connectivity",
+                "an expression rule is built with its populations' variables (expression::ConnectExpression::build)",
+            ))
+        }
         Connectivity::Sonata { edges, .. } => {
             return Err(Error::config(
                 "connectivity",

@@ -1,0 +1,47 @@
+"""The fixtures of tests/it/connect_expression.rs: Brian2 2.9's Synapses.connect(condition=...,
+p=..., n=...) on its networks. The pairs of two deterministic conditions (exact), and over 20
+seeds the mean synapse count and the mean count at each distance |i - j| = 1 … 6 of a
+distance-dependent p. Run with Brian2 2.9.0 (numpy<2):
+
+    python3 -m venv venv && venv/bin/pip install brian2==2.9.0 "numpy<2"
+    venv/bin/python tests/brian2/connect_expression.py
+"""
+import numpy as np
+from brian2 import NeuronGroup, Synapses, prefs, seed, um
+
+prefs.codegen.target = "numpy"
+
+def groups():
+    a = NeuronGroup(20, 'x : metre', name='a')
+    b = NeuronGroup(15, 'x : metre', name='b')
+    a.x = 'i*10*um'
+    b.x = 'i*13*um'
+    return a, b
+
+a, b = groups()
+S = Synapses(a, b, 'w : 1')
+S.connect(condition='abs(x_pre - x_post) < 24.5*um and i != N_post - 1 - j', n=2)
+pairs = sorted(zip(S.i[:].tolist(), S.j[:].tolist()))
+print('deterministic', len(pairs))
+print('pairs', pairs)
+
+a, b = groups()
+S = Synapses(b, a, 'w : 1')
+S.connect(condition='(i + 2*j) % 7 == 3 or j == N_pre - 1')
+pairs = sorted(zip(S.i[:].tolist(), S.j[:].tolist()))
+print('modulo', len(pairs))
+print('pairs', pairs)
+
+counts = []
+dists = np.zeros(6)
+for seed_ in range(20):
+    seed(seed_)
+    g = NeuronGroup(300, 'x : 1')
+    S = Synapses(g, g, 'w : 1')
+    S.connect(condition='i != j', p='0.5*exp(-abs(i - j)/3.0)')
+    counts.append(len(S))
+    d = np.abs(S.i[:] - S.j[:])
+    for k in range(1, 7):
+        dists[k - 1] += np.sum(d == k)
+print('probabilistic mean count', np.mean(counts), 'sd', np.std(counts))
+print('per distance 1..6 per seed', (dists / 20).tolist())

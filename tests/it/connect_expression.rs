@@ -1,0 +1,177 @@
+//! Brian2's `Synapses.connect(condition=…, p=…, n=…)` as `rule = "expression"`: the pairs of
+//! deterministic conditions equal Brian2's, the counts of a distance-dependent probability
+//! agree with Brian2's in distribution (tests/brian2/connect_expression.py made the fixtures).
+
+use crate::common::*;
+use ganglion::backend::cpu::CpuBackend;
+use ganglion::network::Network;
+use ganglion::record::RecordPlan;
+
+/// Brian2's pairs (pre, post) for `abs(x_pre - x_post) < 24.5*um and i != N_post - 1 - j`
+/// from 20 neurons at x = 10 µm·i onto 15 at x = 13 µm·j, each made twice (n = 2).
+const BRIAN2_NEAR: [(u32, u32); 68] = [
+    (0, 0), (0, 1), (1, 0), (1, 1), (1, 2), (2, 0), (2, 1), (2, 2), (2, 3), (3, 1), (3, 2), (3, 3),
+    (3, 4), (4, 2), (4, 3), (4, 4), (5, 2), (5, 3), (5, 4), (5, 5), (6, 3), (6, 4), (6, 5), (6, 6),
+    (7, 4), (7, 5), (7, 6), (8, 5), (8, 7), (8, 8), (9, 6), (9, 7), (9, 8), (10, 6), (10, 7),
+    (10, 8), (10, 9), (11, 7), (11, 8), (11, 9), (11, 10), (12, 8), (12, 9), (12, 10), (12, 11),
+    (13, 9), (13, 10), (13, 11), (14, 9), (14, 10), (14, 11), (14, 12), (15, 10), (15, 11),
+    (15, 12), (15, 13), (16, 11), (16, 12), (16, 13), (16, 14), (17, 12), (17, 13), (17, 14),
+    (18, 12), (18, 13), (18, 14), (19, 13), (19, 14),
+];
+
+/// Brian2's pairs for `(i + 2*j) % 7 == 3 or j == N_pre - 1` from the 15 onto the 20.
+const BRIAN2_MODULO: [(u32, u32); 56] = [
+    (0, 5), (0, 12), (0, 14), (0, 19), (1, 1), (1, 8), (1, 14), (1, 15), (2, 4), (2, 11), (2, 14),
+    (2, 18), (3, 0), (3, 7), (3, 14), (4, 3), (4, 10), (4, 14), (4, 17), (5, 6), (5, 13), (5, 14),
+    (6, 2), (6, 9), (6, 14), (6, 16), (7, 5), (7, 12), (7, 14), (7, 19), (8, 1), (8, 8), (8, 14),
+    (8, 15), (9, 4), (9, 11), (9, 14), (9, 18), (10, 0), (10, 7), (10, 14), (11, 3), (11, 10),
+    (11, 14), (11, 17), (12, 6), (12, 13), (12, 14), (13, 2), (13, 9), (13, 14), (13, 16), (14, 5),
+    (14, 12), (14, 14), (14, 19),
+];
+
+/// Over Brian2's seeds 0 … 19, 300 neurons with `condition = "i != j"` and
+/// `p = "0.5*exp(-abs(i - j)/3.0)"`: the mean synapse count, and the mean count at
+/// |i − j| = 1 … 6.
+const BRIAN2_MEAN_COUNT: f64 = 751.85;
+const BRIAN2_BY_DISTANCE: [f64; 6] = [212.25, 153.6, 111.25, 78.35, 56.55, 39.6];
+
+/// 20 units at x = 10 µm·i (`a`) and 15 at x = 13 µm·j (`b`), joined by `connectivity`.
+fn network(source: &str, target: &str, connectivity: &str) -> String {
+    format!(
+        r#"
+[simulation]
+dt_ms = 0.1
+duration_ms = 20.0
+seed = 1
+
+[models.unit]
+equations = """
+dv/dt = (1.2 - v)/(10*ms) : 1
+x : metre
+"""
+threshold = "v > 1"
+reset = "v = 0"
+
+[synapse_models.kick]
+model = "w : 1"
+on_pre = "v_post += w"
+namespace = {{ reach = "24.5*um" }}
+
+[populations.a]
+model = "unit"
+size = 20
+init = {{ v = "rand()", x = "i*10*um" }}
+
+[populations.b]
+model = "unit"
+size = 15
+init = {{ v = "rand()", x = "i*13*um" }}
+
+[projections.p]
+source = "{source}"
+target = "{target}"
+synapse = "kick"
+connectivity = {connectivity}
+init = {{ w = "0.2" }}
+
+[record]
+spikes = ["a", "b"]
+"#
+    )
+}
+
+/// The (pre, post) pairs of projection 0, sorted.
+fn pairs(net: &Network) -> Vec<(u32, u32)> {
+    let csr = &net.projections[0].csr;
+    let mut out: Vec<(u32, u32)> = (0..csr.n_rows)
+        .flat_map(|j| (csr.row_ptr[j] as usize..csr.row_ptr[j + 1] as usize).map(move |s| (s, j as u32)))
+        .map(|(s, j)| (csr.col_idx[s], j))
+        .collect();
+    out.sort_unstable();
+    out
+}
+
+#[test]
+fn deterministic_conditions_make_brian2s_pairs() {
+    // The namespace's constant, the populations' variables, N_post, and n = 2 synapses a pair.
+    let near = network("a", "b", r#"{ rule = "expression", condition = "abs(x_pre - x_post) < reach and i != N_post - 1 - j", n = 2 }"#);
+    let (_, net) = parsed(&near, &[]);
+    let twice: Vec<(u32, u32)> = BRIAN2_NEAR.iter().flat_map(|&p| [p, p]).collect();
+    assert_eq!(pairs(&net), twice);
+    // The other way, N_pre, `%` and `or`.
+    let modulo = network("b", "a", r#"{ rule = "expression", condition = "(i + 2*j) % 7 == 3 or j == N_pre - 1" }"#);
+    let (_, net) = parsed(&modulo, &[]);
+    assert_eq!(pairs(&net), BRIAN2_MODULO);
+    // `check` counts them before anything is drawn: every pair is visited, so exactly.
+    let config = ganglion::config::parse(&near, &[]).unwrap();
+    assert_eq!(ganglion::shape::Shape::from_config(&config).projections[0].synapses, 136);
+    // The GPU runs the matrix as the CPU does.
+    let (config, net) = parsed(&near, &["projections.p.init.w=\"0.5\""]);
+    let plan = RecordPlan::from_config(&config);
+    let cpu = run_in_memory(&net, &mut CpuBackend::<f32>::new(&net), &plan);
+    let gpu = run_in_memory(&net, &mut gpu_backend(&net, &plan), &plan);
+    assert!(cpu.spikes[1].len() > 10, "the targets fire: {:?}", cpu.spikes[1]);
+    assert_eq!(gpu.spikes, cpu.spikes);
+}
+
+#[test]
+fn a_distance_dependent_probability_makes_brian2s_counts_in_distribution() {
+    // 20 seeds, as Brian2's fixture: the mean count and the mean count at each distance
+    // within four standard errors of the difference of two means (counts are about Poisson).
+    let text = network("a", "a", r#"{ rule = "expression", condition = "i != j", p = "0.5*exp(-abs(i - j)/3.0)" }"#);
+    let seeds = 20;
+    let (mut total, mut by_distance) = (0.0, [0.0; 6]);
+    for seed in 0..seeds {
+        let (_, net) = parsed(&text, &["populations.a.size=300", &format!("simulation.seed={seed}")]);
+        let p = pairs(&net);
+        assert!(p.iter().all(|(i, j)| i != j), "the condition holds");
+        total += p.len() as f64;
+        for (i, j) in p {
+            let d = (i as i64 - j as i64).unsigned_abs() as usize;
+            if (1..=6).contains(&d) {
+                by_distance[d - 1] += 1.0;
+            }
+        }
+    }
+    let close = |ours: f64, brian2: f64, what: &str| {
+        let se = (2.0 * brian2 / seeds as f64).sqrt();
+        assert!((ours - brian2).abs() < 4.0 * se, "{what}: {ours} here, {brian2} in Brian2 (se {se:.1})");
+    };
+    close(total / seeds as f64, BRIAN2_MEAN_COUNT, "synapses");
+    for (d, (&ours, &brian2)) in by_distance.iter().zip(&BRIAN2_BY_DISTANCE).enumerate() {
+        close(ours / seeds as f64, brian2, &format!("synapses at distance {}", d + 1));
+    }
+    // What `check` expects, from sampled pairs, lies as close to the exact expectation.
+    let exact: f64 = (1..300).map(|d| 2.0 * (300 - d) as f64 * 0.5 * (-(d as f64) / 3.0).exp()).sum();
+    let config = ganglion::config::parse(&text, &["populations.a.size=300".into()]).unwrap();
+    let expected = ganglion::shape::Shape::from_config(&config).projections[0].synapses as f64;
+    assert!((expected - exact).abs() < 0.1 * exact, "{expected} expected, {exact} exactly");
+    // A seed draws the same matrix again.
+    let again = |seed: &str| pairs(&parsed(&text, &[&format!("simulation.seed={seed}")]).1);
+    assert_eq!(again("7"), again("7"));
+    assert_ne!(again("7"), again("8"));
+}
+
+#[test]
+fn expression_rules_that_cannot_be_are_refused_by_key() {
+    let cases = [
+        (r#"{ rule = "expression", condition = "i + j" }"#, "projections.p.connectivity.condition", "must be a condition"),
+        (r#"{ rule = "expression", p = "1*ms" }"#, "projections.p.connectivity.p", "dimensionless probability"),
+        (r#"{ rule = "expression", p = 1.5 }"#, "projections.p.connectivity.p", "must be in [0, 1]"),
+        (r#"{ rule = "expression", n = 0 }"#, "projections.p.connectivity.n", "at least 1"),
+        // The synapses do not exist yet: their variables cannot be read.
+        (r#"{ rule = "expression", condition = "w > 0" }"#, "projections.p.connectivity.condition", "unknown name `w`"),
+        (r#"{ rule = "expression", condition = "y_pre > 0" }"#, "projections.p.connectivity.condition", "y_pre"),
+        (r#"{ rule = "expression", conditon = "i != j" }"#, "projections.p.connectivity", "conditon"),
+    ];
+    for (rule, key, message) in cases {
+        let e = ganglion::config::parse(&network("a", "b", rule), &[]).expect_err(rule).to_string();
+        assert!(e.contains(key) && e.contains(message), "{rule}: {e}");
+    }
+    // Every pair is visited: past 2^30 of them the rule is refused, not left to run for minutes.
+    let text = network("a", "b", r#"{ rule = "expression", condition = "i == j" }"#);
+    let e = ganglion::config::parse(&text, &["populations.a.size=40000".into(), "populations.b.size=40000".into()])
+        .expect_err("too many pairs")
+        .to_string();
+    assert!(e.contains("projections.p.connectivity") && e.contains("40000 × 40000") && e.contains("fixed_probability"), "{e}");
+}
