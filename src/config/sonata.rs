@@ -155,7 +155,7 @@ const BMTK_WEIGHT_FUNCTIONS: [&str; 3] = ["wmax", "default_weight_fnc", "set_syn
 fn known_weight_functions(table: &types_csv::TypesTable, population: &str, type_ids: &[u64]) -> Result<(), String> {
     let Some(function) = table.column("weight_function") else { return Ok(()) };
     let used: std::collections::BTreeSet<u64> = type_ids.iter().copied().collect();
-    let rows = edges::type_rows(table, population)?;
+    let rows = crate::io::sonata::groups::type_rows(table, "edge", population)?;
     for type_id in used {
         // Every edge's type has a row (`Edges::inherit` refused the edges otherwise).
         let Some(name) = rows.get(&type_id).and_then(|&r| table.rows[r][function].as_deref()) else { continue };

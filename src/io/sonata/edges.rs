@@ -4,8 +4,6 @@
 //! file by `edge_type_id` (where one is given) where their group stores none.
 
 use super::types_csv::TypesTable;
-use hdf5::types::TypeDescriptor;
-use std::collections::HashMap;
 use std::path::Path;
 
 /// One edge population, in the file's edge order.
@@ -71,32 +69,7 @@ impl Edges {
     /// templates, JSON file names) are not numbers an edge can take, and are left out.
     pub fn inherit(&mut self, table: &TypesTable, type_ids: &[u64]) -> Result<(), String> {
         self.check_type_ids(type_ids)?;
-        let row_of = type_rows(table, &self.population)?;
-        let (id_column, population_column) = (table.column("edge_type_id"), table.column("population"));
-        let rows = type_ids
-            .iter()
-            .enumerate()
-            .map(|(e, id)| row_of.get(id).copied().ok_or_else(|| format!("edge {e} has edge_type_id {id}, which this file does not define")))
-            .collect::<Result<Vec<usize>, String>>()?;
-        for (c, column) in table.columns.iter().enumerate() {
-            if Some(c) == id_column || Some(c) == population_column {
-                continue;
-            }
-            let numbers = table
-                .rows
-                .iter()
-                .map(|row| row[c].as_deref().map_or(Some(None), |v| v.parse::<f64>().ok().map(Some)))
-                .collect::<Option<Vec<Option<f64>>>>();
-            let Some(numbers) = numbers.filter(|v| v.iter().any(Option::is_some)) else { continue };
-            let n = self.len();
-            // An edge's own value (NaN: none) overrides its type's; NULL gives none.
-            for (value, &r) in column_of(&mut self.attributes, column, n).iter_mut().zip(&rows) {
-                if value.is_nan() {
-                    *value = numbers[r].unwrap_or(f64::NAN);
-                }
-            }
-        }
-        Ok(())
+        super::groups::inherit_types(&mut self.attributes, table, type_ids, "edge", &self.population)
     }
 
     fn check_type_ids(&self, type_ids: &[u64]) -> Result<(), String> {
@@ -125,50 +98,7 @@ pub fn read(path: &Path, population: Option<&str>) -> Result<Edges, String> {
     if source.len() != target.len() {
         return Err(format!("{} source_node_ids but {} target_node_ids", source.len(), target.len()));
     }
-    let n = source.len();
-    let optional = |set: &str| -> Result<Option<Vec<u64>>, String> {
-        if g.link_exists(set) { ids(set).map(Some) } else { Ok(None) }
-    };
-    let group_id = optional("edge_group_id")?;
-    let group_index = optional("edge_group_index")?;
-    for (set, v) in [("edge_group_id", &group_id), ("edge_group_index", &group_index)] {
-        if let Some(v) = v.as_ref().filter(|v| v.len() != n) {
-            return Err(format!("{} has {} entries for {n} edges", at(set), v.len()));
-        }
-    }
-    // Each edge's group (0 where the file names none) and, through edge_group_index, its row
-    // there; without an index, group 0's rows are the edges.
-    let group_of = group_id.unwrap_or_else(|| vec![0; n]);
-    let mut groups = group_of.clone();
-    groups.sort_unstable();
-    groups.dedup();
-    if groups.len() > 1 && group_index.is_none() {
-        return Err(format!("{} is missing: edges in several groups are found in them by it", at("edge_group_index")));
-    }
-    let mut attributes: Vec<(String, Vec<f64>)> = Vec::new();
-    for &id in &groups {
-        let group_name = id.to_string();
-        if !g.link_exists(&group_name) {
-            continue;
-        }
-        let group = g.group(&group_name).map_err(|e| format!("{}: {e}", at(&group_name)))?;
-        for attr in group.member_names().map_err(|e| e.to_string())? {
-            let here = at(&format!("{group_name}/{attr}"));
-            // Subgroups (dynamics_params) and strings are not per-edge numbers.
-            let Ok(ds) = group.dataset(&attr) else { continue };
-            let Some(values) = read_numbers(&ds).map_err(|e| format!("{here}: {e}"))? else { continue };
-            if group_index.is_none() && values.len() != n {
-                return Err(format!("{here} has {} rows for {n} edges", values.len()));
-            }
-            let column = column_of(&mut attributes, &attr, n);
-            for e in (0..n).filter(|&e| group_of[e] == id) {
-                let row = group_index.as_ref().map_or(e as u64, |index| index[e]);
-                column[e] = *values
-                    .get(row as usize)
-                    .ok_or_else(|| format!("edge {e}: edge_group_index {row} is past the {} rows of {here}", values.len()))?;
-            }
-        }
-    }
+    let attributes = super::groups::group_attributes(&g, &at, "edge", source.len())?;
     Ok(Edges { population: name, source, target, attributes })
 }
 
@@ -183,52 +113,7 @@ pub fn type_ids(path: &Path, edges: &Edges) -> Result<Vec<u64>, String> {
     Ok(ids)
 }
 
-/// The row of each edge type of `population` in the edge types `table`: rows naming another
-/// population (where the table has a `population` column) are not its types.
-pub fn type_rows(table: &TypesTable, population: &str) -> Result<HashMap<u64, usize>, String> {
-    let id_column = table.column("edge_type_id").ok_or("has no edge_type_id column")?;
-    let population_column = table.column("population");
-    let mut row_of = HashMap::new();
-    for (r, row) in table.rows.iter().enumerate() {
-        if population_column.and_then(|c| row[c].as_deref()).is_some_and(|p| p != population) {
-            continue;
-        }
-        let id = row[id_column].as_deref().unwrap_or("NULL");
-        let Ok(id) = id.parse::<u64>() else {
-            return Err(format!("edge_type_id `{id}` in row {} is not a type id (a whole number)", r + 1));
-        };
-        if row_of.insert(id, r).is_some() {
-            return Err(format!("edge type {id} is defined twice"));
-        }
-    }
-    Ok(row_of)
-}
-
-/// Attribute `name`'s values among `attributes`, a new column of NaN (no value) for `n` edges
-/// where it is not there yet.
-fn column_of<'a>(attributes: &'a mut Vec<(String, Vec<f64>)>, name: &str, n: usize) -> &'a mut Vec<f64> {
-    let k = match attributes.iter().position(|(a, _)| a == name) {
-        Some(k) => k,
-        None => {
-            attributes.push((name.to_string(), vec![f64::NAN; n]));
-            attributes.len() - 1
-        }
-    };
-    &mut attributes[k].1
-}
-
 /// The entries of `v` whose `keep` is true, in their order.
 fn kept<T>(v: Vec<T>, keep: &[bool]) -> Vec<T> {
     v.into_iter().zip(keep).filter(|(_, &k)| k).map(|(x, _)| x).collect()
-}
-
-/// A numeric dataset's values as f64; None for anything else (strings).
-fn read_numbers(ds: &hdf5::Dataset) -> Result<Option<Vec<f64>>, String> {
-    let e = |e: hdf5::Error| e.to_string();
-    Ok(match ds.dtype().and_then(|t| t.to_descriptor()).map_err(e)? {
-        TypeDescriptor::Float(_) => Some(ds.read_raw::<f64>().map_err(e)?),
-        TypeDescriptor::Integer(_) => Some(ds.read_raw::<i64>().map_err(e)?.into_iter().map(|x| x as f64).collect()),
-        TypeDescriptor::Unsigned(_) => Some(ds.read_raw::<u64>().map_err(e)?.into_iter().map(|x| x as f64).collect()),
-        _ => None,
-    })
 }

@@ -4,10 +4,12 @@
 //!   any SONATA spikes file (spike sources).
 //! - `output_dir`: a SONATA simulation output directory (spikes, one report file per
 //!   variable, `simulation_config.json`) written from a ganglion file.
-//! - `edges`, `nodes`: networks read from SONATA files (connectivity, population sizes);
-//!   `types_csv`: the edge types files whose columns edges inherit.
+//! - `edges`, `nodes`: networks read from SONATA files (connectivity; population sizes and
+//!   initial values); `groups`: the attributes both store by group and inherit from their
+//!   types files (`types_csv`).
 
 pub mod edges;
+pub mod groups;
 pub mod nodes;
 pub mod output_dir;
 pub mod spikes;
