@@ -239,6 +239,9 @@ pub fn check_report(config_path: &Path, overrides: &[String]) -> Result<(String,
         if let Some(text) = config.model_params(index)?.describe() {
             let _ = writeln!(s, "    {text}");
         }
+        if let Some(nodes) = &config.resolved.nodes[index] {
+            let _ = writeln!(s, "    {}", describe_nodes(nodes, config.model(index).equations()));
+        }
     }
     let projections = shape.projections.iter().zip(config.projections.values());
     for (((p, spec), edges), program) in projections.zip(&config.resolved.edges).zip(&config.resolved.synapses) {
@@ -296,6 +299,18 @@ pub fn check_report(config_path: &Path, overrides: &[String]) -> Result<(String,
         s.push_str(&crate::sweep::check::describe(&config, &sweep, estimate.peak())?);
     }
     Ok((s, host_refusal))
+}
+
+/// What a population takes from its SONATA nodes: the attributes that set its variables (a
+/// model written as equations), and those it has no variable for.
+fn describe_nodes(nodes: &crate::io::sonata::nodes::Nodes, model: Option<&crate::equations::neuron::NeuronModel>) -> String {
+    let (set, unused): (Vec<&str>, Vec<&str>) = nodes
+        .attributes
+        .iter()
+        .map(|(name, _)| name.as_str())
+        .partition(|name| model.and_then(|m| m.settable_slot(name)).is_some());
+    let list = |v: &[&str]| if v.is_empty() { "none".to_string() } else { v.join(", ") };
+    format!("SONATA nodes `{}`: initial values of {}; attributes not read: {}", nodes.population, list(&set), list(&unused))
 }
 
 /// `check`'s GPU lines: the buffers (the largest, and the parts of any matrix cut to fit a

@@ -171,7 +171,7 @@ impl Network {
                 let model = config.model_params(index)?;
                 let size = pop.size as usize;
                 model.check_size(size)?;
-                let init = initial_state(model.as_ref(), name, size, &pop.init, sim.seed, index)?;
+                let init = initial_state(config, model.as_ref(), index)?;
                 Ok(PopulationData {
                     name: name.clone(),
                     size,
@@ -551,23 +551,18 @@ fn draw_values(
 /// Population `index`'s initial state as `Network::build` draws it (what an expression rule
 /// reads of it before the network is built).
 pub fn population_init(config: &Config, index: usize) -> Result<Vec<Vec<f64>>> {
-    let (name, pop) = config.populations.iter().nth(index).expect("a population of the config");
-    let model = config.model_params(index)?;
-    initial_state(model.as_ref(), name, pop.size as usize, &pop.init, config.simulation.seed, index)
+    initial_state(config, config.model_params(index)?.as_ref(), index)
 }
 
-fn initial_state(
-    model: &dyn Neuron,
-    name: &str,
-    size: usize,
-    given: &indexmap::IndexMap<String, InitValue>,
-    seed: u64,
-    population: usize,
-) -> Result<Vec<Vec<f64>>> {
+/// Population `population`'s initial state for its `model` (its parameters parsed).
+fn initial_state(config: &Config, model: &dyn Neuron, population: usize) -> Result<Vec<Vec<f64>>> {
+    let (name, pop) = config.populations.iter().nth(population).expect("a population of the config");
+    let (size, given) = (pop.size as usize, &pop.init);
     let at = |var: &str| format!("populations.{name}.init.{var}");
-    let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0xbb67_ae85_84ca_a73b);
+    let mut rng = ChaCha8Rng::seed_from_u64(config.simulation.seed ^ 0xbb67_ae85_84ca_a73b);
     rng.set_stream(population as u64);
-    if let Some(state) = model.initial_state(&format!("populations.{name}.init"), size, given, &mut rng) {
+    let preset = config.resolved.nodes[population].as_ref().map_or(&[][..], |n| n.attributes.as_slice());
+    if let Some(state) = model.initial_state(&format!("populations.{name}.init"), size, given, preset, &mut rng) {
         return state;
     }
     let first = model.kind().variables()[0].name;

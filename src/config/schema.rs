@@ -195,6 +195,23 @@ pub struct Population {
     /// run in the order written.
     #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
     pub run_regularly: IndexMap<String, RunRegularlyDef>,
+    /// The SONATA nodes the population is (`size = { sonata_nodes = … }` sets it with the
+    /// size): their numeric attributes initialise the variables of the same name of a model
+    /// written as equations, before `init`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nodes: Option<NodesFile>,
+}
+
+/// A population's SONATA nodes: a nodes file, its node population (default: the file's only
+/// one), and the node types file whose numeric columns the nodes inherit by `node_type_id`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NodesFile {
+    pub file: PathBuf,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub population: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub node_types: Option<PathBuf>,
 }
 
 /// One `run_regularly` (`[populations.<p>.run_regularly.<name>]`): statements run every `dt`

@@ -6,39 +6,74 @@
 use super::{Config, Connectivity, Projection};
 use crate::equations::synapse::SynapseProgram;
 use crate::error::{Error, Result};
-use crate::io::sonata::{edges, nodes, types_csv, Edges};
+use crate::io::sonata::nodes::{self, Nodes};
+use crate::io::sonata::{edges, types_csv, Edges};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-/// Replaces every `size = { sonata_nodes = "PATH", population = "NAME" }` by the number of
-/// nodes of that population.
+/// Replaces every `size = { sonata_nodes = "PATH", population = "NAME", node_types = "CSV" }`
+/// by the number of nodes of that population, and sets the population's `nodes` to them (whose
+/// attributes validation reads).
 pub(super) fn resolve_node_sizes(value: &mut toml::Table) -> Result<()> {
     let Some(toml::Value::Table(pops)) = value.get_mut("populations") else { return Ok(()) };
     for (name, pop) in pops.iter_mut() {
         let Some(toml::Value::Table(size)) = pop.get_mut("size") else { continue };
         let key = format!("populations.{name}.size");
-        let mut path = None;
-        let mut population = None;
+        let mut nodes = toml::Table::new();
         for (k, v) in size.iter() {
             match (k.as_str(), v) {
-                ("sonata_nodes", toml::Value::String(p)) => path = Some(PathBuf::from(p)),
-                ("population", toml::Value::String(p)) => population = Some(p.clone()),
+                ("sonata_nodes", toml::Value::String(p)) => nodes.insert("file".into(), toml::Value::String(p.clone())),
+                ("population" | "node_types", toml::Value::String(p)) => nodes.insert(k.clone(), toml::Value::String(p.clone())),
                 (k, _) => {
                     return Err(Error::config(
                         &key,
-                        format!("`{k}`: a size is a number or {{ sonata_nodes = \"PATH\", population = \"NAME\" }}"),
+                        format!("`{k}`: a size is a number or {{ sonata_nodes = \"PATH\", population = \"NAME\", node_types = \"CSV\" }}"),
                     ))
                 }
-            }
+            };
         }
-        let Some(path) = path else {
+        let Some(toml::Value::String(path)) = nodes.get("file") else {
             return Err(Error::config(&key, "a size given as a table needs sonata_nodes = \"PATH\""));
         };
-        let n = nodes::count(&path, population.as_deref())
-            .map_err(|m| Error::config(&key, format!("{}: {m}", path.display())))?;
-        pop.as_table_mut().expect("a population is a table").insert("size".into(), toml::Value::Integer(n as i64));
+        let path = PathBuf::from(path);
+        let population = nodes.get("population").and_then(|p| p.as_str());
+        let n = nodes::count(&path, population).map_err(|m| Error::config(&key, format!("{}: {m}", path.display())))?;
+        let pop = pop.as_table_mut().expect("a population is a table");
+        if pop.contains_key("nodes") {
+            return Err(Error::config(format!("populations.{name}.nodes"), "is given twice: size's sonata_nodes names the nodes file already"));
+        }
+        pop.insert("size".into(), toml::Value::Integer(n as i64));
+        pop.insert("nodes".into(), toml::Value::Table(nodes));
     }
     Ok(())
+}
+
+/// A population's SONATA nodes, checked against it: as many as its size, and, for a model
+/// written as equations (`model`), a finite value for every node of each attribute that
+/// names one of its settable variables (which it initialises).
+pub(super) fn population_nodes(name: &str, pop: &super::Population, model: Option<&crate::equations::neuron::NeuronModel>) -> Result<Option<Arc<Nodes>>> {
+    let Some(spec) = &pop.nodes else { return Ok(None) };
+    let at = format!("populations.{name}.nodes");
+    let path = &spec.file;
+    let nodes = read_nodes_shared(path, spec.population.as_deref(), spec.node_types.as_deref())
+        .map_err(|(key, m)| Error::config(format!("{at}{key}"), m))?;
+    let bad = |m: String| Error::config(&at, format!("{}: {m}", path.display()));
+    if nodes.len as u64 != pop.size {
+        return Err(bad(format!("`{}` has {} nodes but the population's size is {}", nodes.population, nodes.len, pop.size)));
+    }
+    for (attribute, values) in &nodes.attributes {
+        if model.and_then(|m| m.settable_slot(attribute)).is_none() {
+            continue;
+        }
+        if let Some(k) = values.iter().position(|v| !v.is_finite()) {
+            return Err(bad(if values[k].is_nan() {
+                format!("node {k} has no `{attribute}`, which other nodes have: its node group stores none and no node type gives one")
+            } else {
+                format!("node {k}: its `{attribute}` ({}) is not a finite number", values[k])
+            }));
+        }
+    }
+    Ok(Some(nodes))
 }
 
 /// A projection's SONATA edges, checked against its populations and its synapse: node ids
@@ -170,23 +205,40 @@ fn known_weight_functions(table: &types_csv::TypesTable, population: &str, type_
     Ok(())
 }
 
+/// A file's identity for the caches below: its path, modification time and length (a file
+/// rewritten since is read again).
+type Stamp = (PathBuf, Option<std::time::SystemTime>, u64);
+/// What was read: the file, its population, its types file, the types taken.
+type ReadKey = (Stamp, Option<String>, Option<Stamp>, Option<Vec<u64>>);
+type ReadCache<T> = std::sync::Mutex<std::collections::HashMap<ReadKey, std::sync::Weak<T>>>;
+
+fn stamp(p: &Path) -> std::io::Result<Stamp> {
+    std::fs::metadata(p).map(|m| (p.to_owned(), m.modified().ok(), m.len()))
+}
+
+/// What `read` gives for `key`, read once while any config holds it: a sweep's instances are
+/// configs of their own, and each would read (and keep) a copy of the same file.
+fn read_once<T, E>(cache: &ReadCache<T>, key: ReadKey, read: impl FnOnce() -> std::result::Result<T, E>) -> std::result::Result<Arc<T>, E> {
+    if let Some(e) = cache.lock().expect("the files read").get(&key).and_then(std::sync::Weak::upgrade) {
+        return Ok(e);
+    }
+    let value = Arc::new(read()?);
+    let mut map = cache.lock().expect("the files read");
+    map.retain(|_, w| w.strong_count() > 0);
+    map.insert(key, Arc::downgrade(&value));
+    Ok(value)
+}
+
 /// The edges of `path` (those of the types `wanted`, where given) with their `edge_types`,
-/// read once while any config holds them: a sweep's instances are configs of their own, and
-/// each would read (and keep) a copy of the same file. An error names the file and comes
-/// with its key (`.edges`, `.edge_types`, `.edge_type_ids`).
+/// read once while any config holds them. An error names the file and comes with its key
+/// (`.edges`, `.edge_types`, `.edge_type_ids`).
 fn read_shared(
     path: &Path,
     population: Option<&str>,
     edge_types: Option<&Path>,
     wanted: Option<&[u64]>,
 ) -> Result<Arc<Edges>, (&'static str, String)> {
-    use std::collections::HashMap;
-    use std::sync::{Mutex, OnceLock, Weak};
-    type Stamp = (PathBuf, Option<std::time::SystemTime>, u64);
-    type Key = (Stamp, Option<String>, Option<Stamp>, Option<Vec<u64>>);
-    static READ: OnceLock<Mutex<HashMap<Key, Weak<Edges>>>> = OnceLock::new();
-    // A file rewritten since is read again.
-    let stamp = |p: &Path| std::fs::metadata(p).map(|m| (p.to_owned(), m.modified().ok(), m.len()));
+    static READ: std::sync::OnceLock<ReadCache<Edges>> = std::sync::OnceLock::new();
     let edges_error = |m: String| (".edges", format!("{}: {m}", path.display()));
     let types_error = |p: &Path, m: String| (".edge_types", format!("{}: {m}", p.display()));
     let key = (
@@ -195,27 +247,43 @@ fn read_shared(
         edge_types.map(|p| stamp(p).map_err(|e| types_error(p, e.to_string()))).transpose()?,
         wanted.map(<[u64]>::to_vec),
     );
-    let read = READ.get_or_init(Default::default);
-    if let Some(e) = read.lock().expect("the edges read").get(&key).and_then(Weak::upgrade) {
-        return Ok(e);
-    }
-    let mut e = edges::read(path, population).map_err(edges_error)?;
-    let type_ids = match (edge_types, wanted) {
-        (None, None) => Vec::new(),
-        _ => edges::type_ids(path, &e).map_err(edges_error)?,
-    };
-    if let Some(types) = edge_types {
-        let table = types_csv::read(types).map_err(|m| types_error(types, m))?;
-        e.inherit(&table, &type_ids).map_err(|m| types_error(types, m))?;
-        let taken: Vec<u64> = type_ids.iter().copied().filter(|t| wanted.is_none_or(|w| w.contains(t))).collect();
-        known_weight_functions(&table, &e.population, &taken).map_err(|m| types_error(types, m))?;
-    }
-    if let Some(wanted) = wanted {
-        e = e.of_types(&type_ids, wanted).map_err(|m| (".edge_type_ids", format!("{}: {m}", path.display())))?;
-    }
-    let e = Arc::new(e);
-    let mut map = read.lock().expect("the edges read");
-    map.retain(|_, w| w.strong_count() > 0);
-    map.insert(key, Arc::downgrade(&e));
-    Ok(e)
+    read_once(READ.get_or_init(Default::default), key, || {
+        let mut e = edges::read(path, population).map_err(edges_error)?;
+        let type_ids = match (edge_types, wanted) {
+            (None, None) => Vec::new(),
+            _ => edges::type_ids(path, &e).map_err(edges_error)?,
+        };
+        if let Some(types) = edge_types {
+            let table = types_csv::read(types).map_err(|m| types_error(types, m))?;
+            e.inherit(&table, &type_ids).map_err(|m| types_error(types, m))?;
+            let taken: Vec<u64> = type_ids.iter().copied().filter(|t| wanted.is_none_or(|w| w.contains(t))).collect();
+            known_weight_functions(&table, &e.population, &taken).map_err(|m| types_error(types, m))?;
+        }
+        if let Some(wanted) = wanted {
+            e = e.of_types(&type_ids, wanted).map_err(|m| (".edge_type_ids", format!("{}: {m}", path.display())))?;
+        }
+        Ok(e)
+    })
+}
+
+/// The nodes of `path` with their `node_types`, read once while any config holds them. An
+/// error names the file and comes with its key (`.file`, `.node_types`).
+fn read_nodes_shared(path: &Path, population: Option<&str>, node_types: Option<&Path>) -> Result<Arc<Nodes>, (&'static str, String)> {
+    static READ: std::sync::OnceLock<ReadCache<Nodes>> = std::sync::OnceLock::new();
+    let nodes_error = |m: String| (".file", format!("{}: {m}", path.display()));
+    let types_error = |p: &Path, m: String| (".node_types", format!("{}: {m}", p.display()));
+    let key = (
+        stamp(path).map_err(|e| nodes_error(e.to_string()))?,
+        population.map(str::to_owned),
+        node_types.map(|p| stamp(p).map_err(|e| types_error(p, e.to_string()))).transpose()?,
+        None,
+    );
+    read_once(READ.get_or_init(Default::default), key, || {
+        let mut nodes = nodes::read(path, population).map_err(nodes_error)?;
+        if let Some(types) = node_types {
+            let table = types_csv::read(types).map_err(|m| types_error(types, m))?;
+            nodes.inherit(&table).map_err(|m| types_error(types, m))?;
+        }
+        Ok(nodes)
+    })
 }

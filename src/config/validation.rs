@@ -23,6 +23,8 @@ pub struct Resolved {
     pub synapse_traces: Vec<(usize, Vec<usize>)>,
     /// Per projection: its SONATA edges, where its connectivity is a SONATA file.
     pub edges: Vec<Option<std::sync::Arc<crate::io::sonata::Edges>>>,
+    /// Per population: its SONATA nodes, where it names a nodes file.
+    pub nodes: Vec<Option<std::sync::Arc<crate::io::sonata::nodes::Nodes>>>,
 }
 
 /// A projection's source and target, as population indices.
@@ -221,6 +223,7 @@ impl Config {
         let variable_names = |index: usize| -> Vec<&'static str> {
             models[index].variables().iter().map(|v| v.name).collect()
         };
+        let mut nodes = Vec::new();
         for (index, (name, pop)) in self.populations.iter().enumerate() {
             let at = format!("populations.{name}");
             if pop.size == 0 {
@@ -235,6 +238,7 @@ impl Config {
             models[index]
                 .parse(&format!("{at}.params"), &pop.params, self.clock())?
                 .check_size(pop.size as usize)?;
+            nodes.push(super::sonata::population_nodes(name, pop, models[index].equations())?);
             if let Some(m) = models[index].equations() {
                 crate::equations::init::check_init(m, &format!("{at}.init"), pop.size, &pop.init)?;
                 continue;
@@ -524,6 +528,7 @@ impl Config {
             synapse_traces.push((p, ks));
         }
         Ok(Resolved {
+            nodes,
             models,
             projections,
             synapses,

@@ -48,18 +48,27 @@ fn neuron_slot(columns: &[Vec<f64>], r: Ref, i: usize, size: usize) -> f64 {
     }
 }
 
-/// A population's initial state from its `init` (checked by `check_init`), in the order
-/// written: numbers, lists (SI values, one per neuron), draws, or expressions per neuron of
-/// `i`, `N`, `rand()`, `randn()`, the namespace and the variables set before.
+/// A population's initial state: `preset` (columns by name, a SONATA nodes file's
+/// attributes: those naming a settable variable set it), then its `init` (checked by
+/// `check_init`) in the order written: numbers, lists (SI values, one per neuron), draws, or
+/// expressions per neuron of `i`, `N`, `rand()`, `randn()`, the namespace and the variables
+/// set before.
 pub fn neuron_state(
     m: &NeuronModel,
     at: &str,
     size: usize,
     given: &indexmap::IndexMap<String, InitValue>,
+    preset: &[(String, Vec<f64>)],
     rng: &mut ChaCha8Rng,
 ) -> Result<Vec<Vec<f64>>> {
     check_init(m, at, size as u64, given)?;
     let mut columns = initial_columns(m, size);
+    for (name, values) in preset {
+        if let Some(k) = m.settable_slot(name).filter(|_| values.len() == size) {
+            columns[k] = values.clone();
+        }
+    }
+    refresh_columns(m, &mut columns, size);
     for (name, value) in given {
         let key = format!("{at}.{name}");
         let k = m.slot(name).expect("checked");
@@ -172,7 +181,7 @@ pub fn check_init(
             ));
         };
         let var = &m.vars[k];
-        if !matches!(var.kind, VarKind::Differential | VarKind::Parameter) {
+        if m.settable_slot(name).is_none() {
             return Err(Error::config(
                 key,
                 format!("`{name}` is not a state variable or parameter; it cannot be set"),

@@ -172,9 +172,10 @@ impl Neuron for EquationNeuron {
         at: &str,
         size: usize,
         given: &indexmap::IndexMap<String, InitValue>,
+        preset: &[(String, Vec<f64>)],
         rng: &mut ChaCha8Rng,
     ) -> Option<Result<Vec<Vec<f64>>>> {
-        Some(super::init::neuron_state(&self.kind.model, at, size, given, rng))
+        Some(super::init::neuron_state(&self.kind.model, at, size, given, preset, rng))
     }
 }
 

@@ -452,6 +452,12 @@ impl NeuronModel {
         self.vars.iter().position(|v| v.name == name)
     }
 
+    /// The slot of `name` where it is a variable a population may set (a differential
+    /// variable or a parameter: not a subexpression, nor refractoriness's own).
+    pub fn settable_slot(&self, name: &str) -> Option<usize> {
+        self.slot(name).filter(|&k| matches!(self.vars[k].kind, VarKind::Differential | VarKind::Parameter))
+    }
+
     /// `text`, an expression of dimension `dim` over the model's variables and namespace (no
     /// draws), lowered with its subexpressions inlined: for code outside the model's own
     /// (a PoissonInput's weight). `dim_rule` ends the message of a wrong dimension ("its

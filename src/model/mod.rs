@@ -207,14 +207,16 @@ pub trait Neuron: std::fmt::Debug + Send + Sync {
     fn output_attributes(&self) -> Vec<(&'static str, f64)> {
         Vec::new()
     }
-    /// The initial state from a population's `init` (key `at`), where the model reads `init`
-    /// itself (equations: expressions in the order written); None: the common rule (V, then
-    /// each variable given or at rest).
+    /// The initial state from a population's `init` (key `at`) over `preset` columns (a
+    /// SONATA nodes file's attributes, by name), where the model reads `init` itself
+    /// (equations: expressions in the order written); None: the common rule (V, then each
+    /// variable given or at rest).
     fn initial_state(
         &self,
         _at: &str,
         _size: usize,
         _given: &indexmap::IndexMap<String, crate::config::InitValue>,
+        _preset: &[(String, Vec<f64>)],
         _rng: &mut rand_chacha::ChaCha8Rng,
     ) -> Option<Result<Vec<Vec<f64>>>> {
         None

@@ -701,3 +701,93 @@ fn configs_of_one_edges_file_share_one_read_of_it() {
     assert_eq!(c.resolved.edges[0].as_ref().unwrap().attribute("syn_weight").unwrap(), [0.3, 0.1]);
     assert_eq!(ea.attribute("syn_weight").unwrap(), [0.1, 0.1]);
 }
+
+/// `tests/sonata/bmtk_nodes/network`, BMTK 1.2.0's nodes: three excitatory cells with x, y and
+/// a tuning angle (group 0), two inhibitory ones with x and y (group 1), `tau_ms` on their
+/// node types (20 and 10).
+fn bmtk_cells(model_extra: &str, population_extra: &str) -> String {
+    let dir = repo_path("tests/sonata/bmtk_nodes/network");
+    format!(
+        r#"
+[simulation]
+dt_ms = 0.1
+duration_ms = 40.0
+[models.cell]
+equations = """
+dv/dt = (1.5 - v)/(tau_ms*ms) : 1
+tau_ms : 1
+x : metre
+y : 1
+{model_extra}
+"""
+threshold = "v > 1"
+reset = "v = 0"
+[populations.cortex]
+model = "cell"
+size = {{ sonata_nodes = "{nodes}", node_types = "{types}" }}
+{population_extra}
+[record]
+spikes = ["cortex"]
+"#,
+        nodes = dir.join("cortex_nodes.h5").display(),
+        types = dir.join("cortex_node_types.csv").display(),
+    )
+}
+
+#[test]
+fn node_attributes_and_their_types_columns_initialise_the_variables_of_their_name() {
+    // The groups' x and y, the types' tau_ms; `init` then rescales x (stored in µm) to metres.
+    let text = bmtk_cells("", "init = { x = \"x*1e-6\" }");
+    let (config, net) = parsed(&text, &[]);
+    let init = &net.populations[0].init;
+    let model = config.model(0).equations().unwrap();
+    let column = |name: &str| init[model.slot(name).unwrap()].clone();
+    assert_eq!(column("tau_ms"), [20.0, 20.0, 20.0, 10.0, 10.0]);
+    assert_eq!(column("y"), [5.0, 5.0, 40.0, 20.0, 20.0]);
+    let x = column("x");
+    for (got, um) in x.iter().zip([0.0, 15.0, 30.0, 7.5, 22.5]) {
+        assert!((got - um * 1e-6).abs() < 1e-18, "{x:?}");
+    }
+    // The inhibitory cells' shorter time constant: their first spikes come first, in the
+    // steps that cross τ·ln 3 (21.97 and 10.99 ms).
+    let plan = RecordPlan::from_config(&config);
+    let spikes = run_in_memory(&net, &mut CpuBackend::<f64>::new(&net), &plan).spikes[0].clone();
+    let first = |cell: u32| spikes.iter().find(|s| s.neuron == cell).map(|s| s.step).unwrap();
+    assert_eq!([first(0), first(3)], [219, 109]);
+    // The positions feed an expression rule: cells within 16 µm of each other, in x.
+    let near = text.replace(
+        "[record]",
+        "[synapse_models.kick]\non_pre = \"v_post += 0.1\"\n[projections.near]\nsource = \"cortex\"\ntarget = \"cortex\"\nsynapse = \"kick\"\n\
+         connectivity = { rule = \"expression\", condition = \"abs(x_pre - x_post) < 16*um and i != j\" }\n[record]",
+    );
+    let (_, net) = parsed(&near, &[]);
+    assert_eq!(net.projections[0].n_synapses(), 14, "0–1, 0–3, 1–2, 1–3, 1–4, 2–4, 3–4, each way");
+    // check says what it read.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("cells.toml"), &text).unwrap();
+    let (report, _) = app::check_report(&dir.path().join("cells.toml"), &[]).unwrap();
+    assert!(report.contains("SONATA nodes `cortex`: initial values of x, y, tau_ms; attributes not read: tuning"), "{report}");
+}
+
+#[test]
+fn nodes_that_cannot_initialise_a_variable_are_refused_naming_the_file_and_key() {
+    let dir = repo_path("tests/sonata/bmtk_nodes/network");
+    let refused = |text: &str| ganglion::config::parse(text, &[]).expect_err("refused").to_string();
+    // The inhibitory cells' group has no tuning, and their types give none.
+    let e = refused(&bmtk_cells("tuning : 1", ""));
+    assert!(e.contains("populations.cortex.nodes") && e.contains("cortex_nodes.h5") && e.contains("node 3 has no `tuning`"), "{e}");
+    // Nodes given apart from the size must be as many.
+    let apart = bmtk_cells("", "").replace(
+        &format!("size = {{ sonata_nodes = \"{}\", node_types = \"{}\" }}", dir.join("cortex_nodes.h5").display(), dir.join("cortex_node_types.csv").display()),
+        &format!("size = 4\nnodes = {{ file = \"{}\" }}", dir.join("cortex_nodes.h5").display()),
+    );
+    let e = refused(&apart);
+    assert!(e.contains("populations.cortex.nodes") && e.contains("5 nodes but the population's size is 4"), "{e}");
+    // A types file that is not there.
+    let e = refused(&apart.replace("size = 4", "size = 5").replace(".h5\" }", ".h5\", node_types = \"missing.csv\" }"));
+    assert!(e.contains("populations.cortex.nodes.node_types") && e.contains("missing.csv"), "{e}");
+    // The size's table and `nodes` name the file once.
+    let e = refused(&bmtk_cells("", &format!("nodes = {{ file = \"{}\" }}", dir.join("cortex_nodes.h5").display())));
+    assert!(e.contains("populations.cortex.nodes") && e.contains("given twice"), "{e}");
+}
+
