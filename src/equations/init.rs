@@ -92,7 +92,7 @@ pub fn neuron_state(
 /// division by a zero constant refused) with its subexpressions inlined.
 fn lower_neuron_init(m: &NeuronModel, key: &str, text: &str) -> Result<Node> {
     let e = parse::expression(text).map_err(|e| Error::config(key, e.to_string()))?;
-    let own = |n: &str| m.slot(n).map(|k| Node::load(Ref::Var(k)));
+    let own = |n: &str| m.own_name(n);
     let tables: Vec<_> = m.tables.iter().map(|t| (t.table.clone(), t.dt)).collect();
     let lowering = Lowering {
         scope: &m.scope,

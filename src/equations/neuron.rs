@@ -153,6 +153,15 @@ pub fn read_namespace(at: &str, table: &toml::Table) -> Result<BTreeMap<String, 
     Ok(scope.namespace)
 }
 
+/// Brian2's `lastspike`, the time of the neuron's last spike, from the steps since it (in
+/// slot `since`): (step − since)·dt, the start of the step it spiked in. Counted in whole
+/// steps, it is exact where Brian2's float time is not, and `t − lastspike` is since·dt. A
+/// neuron that has not spiked reads 10⁷ steps ago (`SINCE_CAP`; Brian2: −10⁴ s): long ago
+/// either way.
+fn lastspike_of(since: usize) -> Node {
+    Node::mul(Node::sub(Node::load(Ref::Step), Node::load(Ref::Var(since))), Node::load(Ref::Dt))
+}
+
 /// The flags a neuron's equations may carry.
 const NEURON_FLAGS: [&str; 4] = ["constant", "shared", "unless refractory", "constant over dt"];
 
@@ -187,6 +196,10 @@ impl NeuronModel {
             {
                 return Err(eq_err(&format!("{}: `{name}` is a reserved name", eq.pos)));
             }
+        }
+        // Brian2 gives a refractory model `lastspike`.
+        if text.refractory.is_some_and(|r| !r.trim().is_empty()) {
+            scope.symbols.insert("lastspike".into(), Dim::SECOND);
         }
         let scope = check_equations(&equations, scope).map_err(|e| eq_err(&e))?;
 
@@ -225,7 +238,11 @@ impl NeuronModel {
             .map(|(k, v)| (v.name.clone(), k))
             .collect();
         let nr_slot = slot_of.get("not_refractory").copied();
-        let own = |n: &str| slot_of.get(n).map(|&k| Node::load(Ref::Var(k)));
+        let since_slot = slot_of.get("steps_since_spike").copied();
+        let own = |n: &str| match n {
+            "lastspike" => since_slot.map(lastspike_of),
+            _ => slot_of.get(n).map(|&k| Node::load(Ref::Var(k))),
+        };
         let mut scope_with_nr = scope.clone();
         if nr_slot.is_some() {
             scope_with_nr
@@ -322,16 +339,18 @@ impl NeuronModel {
                     .map_err(|e| Error::config(&key, e.to_string()))?,
             );
             let since = nr + 1;
+            // The steps since the last spike, counted first: `lastspike` is read from them.
+            let s = Node::load(Ref::Var(since));
+            update.store(
+                Target::Var(since),
+                Node::Call(
+                    Func::Clip,
+                    vec![Node::add(s.clone(), Node::c(1.0)), Node::c(0.0), Node::c(SINCE_CAP)],
+                ),
+            );
+            on_spike.store(Target::Var(since), Node::c(0.0));
             if dim == Dim::SECOND {
                 // Brian2: not_refractory = timestep(t − lastspike, dt) >= timestep(ref, dt).
-                let s = Node::load(Ref::Var(since));
-                update.store(
-                    Target::Var(since),
-                    Node::Call(
-                        Func::Clip,
-                        vec![Node::add(s.clone(), Node::c(1.0)), Node::c(0.0), Node::c(SINCE_CAP)],
-                    ),
-                );
                 let steps = super::ir::fold(Node::Call(
                     Func::Floor,
                     vec![Node::div(
@@ -340,7 +359,6 @@ impl NeuronModel {
                     )],
                 ));
                 update.store(Target::Var(nr), Node::bin(BinOp::Ge, s, steps));
-                on_spike.store(Target::Var(since), Node::c(0.0));
             } else if dim.is_dimensionless() && is_condition(&e) {
                 // Brian2: not_refractory = not_refractory or not (condition).
                 update.store(
@@ -452,6 +470,19 @@ impl NeuronModel {
         self.vars.iter().position(|v| v.name == name)
     }
 
+    /// Brian2's `lastspike` of a refractory model (None for the others, which have none).
+    pub fn lastspike(&self) -> Option<Node> {
+        self.slot("steps_since_spike").map(lastspike_of)
+    }
+
+    /// What a name of the model reads: a variable, or `lastspike`.
+    pub fn own_name(&self, n: &str) -> Option<Node> {
+        match n {
+            "lastspike" => self.lastspike(),
+            _ => self.slot(n).map(|k| Node::load(Ref::Var(k))),
+        }
+    }
+
     /// The slot of `name` where it is a variable a population may set (a differential
     /// variable or a parameter: not a subexpression, nor refractoriness's own).
     pub fn settable_slot(&self, name: &str) -> Option<usize> {
@@ -468,7 +499,7 @@ impl NeuronModel {
         if got != dim {
             return Err(format!("has dimension {got}, but {dim_rule}"));
         }
-        let own = |n: &str| self.slot(n).map(|k| Node::load(Ref::Var(k)));
+        let own = |n: &str| self.own_name(n);
         let lowering = Lowering {
             scope: &self.scope,
             own: &own,

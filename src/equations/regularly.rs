@@ -29,7 +29,7 @@ pub fn with_regularly(model: &NeuronModel, at: &str, regularly: &[RegularlyText]
         count: model.streams,
         ..Streams::default()
     };
-    let own = |n: &str| model.slot(n).map(|k| Node::load(Ref::Var(k)));
+    let own = |n: &str| model.own_name(n);
     let tables: Vec<_> = model.tables.iter().map(|t| (t.table.clone(), t.dt)).collect();
     let lowering = Lowering {
         scope: &model.scope,

@@ -116,6 +116,12 @@ impl SynapseProgram {
         for v in &pre.vars {
             scope.symbols.insert(format!("{}_pre", v.name), v.dim);
         }
+        // Brian2's `lastspike` of refractory models.
+        for (model, names) in [(pre, &["lastspike_pre"][..]), (post, &["lastspike_post", "lastspike"][..])] {
+            if model.lastspike().is_some() {
+                names.iter().for_each(|n| _ = scope.symbols.insert((*n).into(), Dim::SECOND));
+            }
+        }
         let mut vars = Vec::new();
         for eq in &equations {
             if let Some(bad) = eq.flags.iter().find(|f| !SYNAPSE_FLAGS.contains(&f.as_str())) {
@@ -674,14 +680,13 @@ fn step_synapses(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_wor
 /// or an unsuffixed `x` a post-synaptic one (subexpressions inlined).
 pub(crate) fn neuron_name(n: &str, pre: &NeuronModel, post: &NeuronModel) -> Option<Node> {
     if let Some(base) = n.strip_suffix("_pre") {
-        let k = pre.slot(base)?;
-        return Some(pre.inline(&Node::load(Ref::Var(k))).substitute(&|r| match r {
+        return Some(pre.inline(&pre.own_name(base)?).substitute(&|r| match r {
             Ref::Var(k) => Some(Node::load(Ref::Pre(k))),
             _ => None,
         }));
     }
     let base = n.strip_suffix("_post").unwrap_or(n);
-    post.slot(base).map(|k| post.inline(&Node::load(Ref::Var(k))))
+    post.own_name(base).map(|node| post.inline(&node))
 }
 
 /// The synapse's subexpressions, by name, lowered.

@@ -1014,3 +1014,113 @@ fn synaptic_variables_are_recorded_over_time_on_both_backends_and_in_the_report_
         assert!(e.contains("record.synapses[0]") && e.contains(expected), "{bad}: {e}");
     }
 }
+
+/// Brian2's `lastspike`: read by a neuron's equations (an after-spike current decaying from
+/// its last spike), by its refractory condition, and by a synapse's on_pre and on_post.
+const LASTSPIKE: &str = r#"
+[simulation]
+dt_ms = 0.1
+duration_ms = 200.0
+
+[models.cell]
+equations = """
+dv/dt = (I - v)/(10*ms) - 0.8*exp(-(t - lastspike)/(15*ms))/ms : 1 (unless refractory)
+I : 1
+"""
+threshold = "v > 1"
+reset = "v = 0"
+refractory = "(t - lastspike) < 2.5*ms"
+method = "euler"
+
+[models.readout]
+equations = "dv/dt = (1.3 + 0.2*i - v)/(10*ms) : 1"
+threshold = "v > 1"
+reset = "v = 0"
+refractory = "1*ms"
+method = "euler"
+
+[synapse_models.timing]
+model = "w : 1"
+on_pre = "w += 0.01*exp(-(t - lastspike_post)/(20*ms))"
+on_post = "w -= 0.01*exp(-(t - lastspike_pre)/(20*ms))"
+
+[populations.cells]
+model = "cell"
+size = 4
+init = { I = "1.6 + 0.3*i" }
+
+[populations.out]
+model = "readout"
+size = 3
+
+[projections.S]
+source = "cells"
+target = "out"
+synapse = "timing"
+connectivity = { rule = "all_to_all" }
+init = { w = "0.5" }
+
+[record]
+spikes = ["cells", "out"]
+"#;
+
+/// Brian2 2.9's spike steps of the four cells and three readouts, and the weights (i, j) in
+/// its order (pre-synaptic major), over 200 ms (tests/brian2/lastspike.py).
+const BRIAN2_CELL_STEPS: [&[u64]; 4] = [
+    &[97, 621, 1145, 1669],
+    &[74, 530, 985, 1441, 1897],
+    &[60, 466, 872, 1278, 1684],
+    &[50, 416, 782, 1148, 1514, 1880],
+];
+const BRIAN2_READOUT_STEPS: [&[u64]; 3] = [
+    &[145, 291, 437, 583, 729, 875, 1021, 1167, 1313, 1459, 1605, 1751, 1897],
+    &[109, 219, 329, 439, 549, 659, 769, 879, 989, 1099, 1209, 1319, 1429, 1539, 1649, 1759, 1869, 1979],
+    &[88, 177, 266, 355, 444, 533, 622, 711, 800, 889, 978, 1067, 1156, 1245, 1334, 1423, 1512, 1601, 1690, 1779, 1868, 1957],
+];
+const BRIAN2_TIMING_W: [f64; 12] = [
+    0.470363882387, 0.456589519104, 0.442092578649, 0.462169764645, 0.452381892227, 0.443968601562,
+    0.46468087954, 0.45058157734, 0.43010622772, 0.463034306582, 0.456237227743, 0.434307671128,
+];
+
+#[test]
+fn lastspike_is_brian2s_in_equations_refractoriness_and_synapses_on_both_backends() {
+    let (config, net) = parsed(LASTSPIKE, &[]);
+    let plan = RecordPlan::from_config(&config);
+    let run = |backend: &mut dyn Backend| run_in_memory(&net, backend, &plan);
+    let cpu = run(&mut CpuBackend::<f64>::new(&net));
+    let steps = |sink: &ganglion::simulator::MemorySink, pop: usize, k: u32| -> Vec<u64> {
+        sink.spikes[pop].iter().filter(|s| s.neuron == k).map(|s| s.step).collect()
+    };
+    for (k, brian2) in BRIAN2_CELL_STEPS.iter().enumerate() {
+        assert_eq!(steps(&cpu, 0, k as u32), *brian2, "cell {k}");
+    }
+    for (k, brian2) in BRIAN2_READOUT_STEPS.iter().enumerate() {
+        assert_eq!(steps(&cpu, 1, k as u32), *brian2, "readout {k}");
+    }
+    // Synapses in the matrix's order, by target: Brian2's (i, j) is ours j·4 + i.
+    let w = &cpu.synapses[0].as_ref().unwrap()[0];
+    for (b, brian2) in BRIAN2_TIMING_W.iter().enumerate() {
+        let (i, j) = (b / 3, b % 3);
+        assert!((w[j * 4 + i] - brian2).abs() < 1e-9, "w({i}, {j}): {} here, {brian2} in Brian2", w[j * 4 + i]);
+    }
+    // The GPU as the CPU in f32 (whose slow approach to threshold rounds a few spikes a step
+    // apart from f64's).
+    let gpu = run(&mut gpu_backend(&net, &plan));
+    let f32 = run(&mut CpuBackend::<f32>::new(&net));
+    assert_eq!(gpu.spikes, f32.spikes);
+    let (a, b) = (&gpu.synapses[0].as_ref().unwrap()[0], &f32.synapses[0].as_ref().unwrap()[0]);
+    assert!(a.iter().zip(b).all(|(x, y)| (x - y).abs() < 1e-6), "{a:?} {b:?}");
+}
+
+#[test]
+fn lastspike_is_only_where_brian2_has_it() {
+    // A model without refractoriness has none; nor a name of the model's own.
+    let without = LASTSPIKE.replace("refractory = \"(t - lastspike) < 2.5*ms\"\n", "");
+    let with_own = LASTSPIKE.replace("I : 1\n", "I : 1\nlastspike : second\n");
+    let readout_without = LASTSPIKE.replace("refractory = \"1*ms\"\n", "");
+    assert_refused([
+        (without, vec!["models.cell", "unknown name `lastspike`"]),
+        (with_own, vec!["models.cell.equations", "`lastspike` is a reserved name"]),
+        (readout_without, vec!["synapse_models.timing.on_pre", "lastspike_post"]),
+    ]);
+}
