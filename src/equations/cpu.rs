@@ -65,6 +65,7 @@ pub fn compile<F: Real>(node: &Node) -> Eval<F> {
             Ref::I => Box::new(|e| e.i),
             Ref::J => Box::new(|e| e.j),
             Ref::N => Box::new(|e| e.n),
+            Ref::Count(c) => unreachable!("{c:?} is read on the host only (a synapse's init and delay)"),
         },
         Node::Normal(k) => {
             let k = *k;

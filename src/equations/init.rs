@@ -2,7 +2,7 @@
 //! checked when the config loads (names, dimensions, lengths), evaluated on the host when the
 //! network is built.
 
-use super::ir::{Node, Ref};
+use super::ir::{Count, Node, Ref};
 use super::lower::{eval, Lowering, Streams};
 use super::neuron::{NeuronModel, VarKind};
 use super::parse;
@@ -247,6 +247,7 @@ pub fn check_synapse_init(
         let e = parse::expression(text).map_err(|e| Error::config(key, e.to_string()))?;
         p.lower_host(&e, pre, post).map_err(|e| Error::config(key, e.to_string()))
     };
+    let host = p.host_scope();
     for (name, value) in given {
         let key = format!("{at}.init.{name}");
         let Some(var) = p.vars.iter().find(|v| &v.name == name) else {
@@ -267,7 +268,7 @@ pub fn check_synapse_init(
         // Lists are checked against the synapse count when the connectivity is drawn (and
         // their numbers, as every number of the config, when it is read).
         if !matches!(value, InitValue::PerNeuron(_)) {
-            check_value(&key, value, var.dim, 0, &|e| p.scope.dim(e))?;
+            check_value(&key, value, var.dim, 0, &|e| host.dim(e))?;
         }
         if let InitValue::Expression(text) = value {
             finite_constant(&key, lower(&key, text)?)?;
@@ -276,7 +277,7 @@ pub fn check_synapse_init(
     if let Some(text) = delay {
         let key = format!("{at}.delay");
         let e = parse::expression(text).map_err(|e| Error::config(&key, e.to_string()))?;
-        let got = p.scope.dim(&e).map_err(|e| Error::config(&key, e.to_string()))?;
+        let got = host.dim(&e).map_err(|e| Error::config(&key, e.to_string()))?;
         if got != super::dims::Dim::SECOND {
             return Err(Error::config(key, format!("must be a time (\"2*ms\"), got a {got}")));
         }
@@ -332,6 +333,13 @@ pub fn synapse_state(
 ) -> Result<(Vec<Vec<f64>>, Vec<u32>)> {
     let n = pre_of.len();
     let mut columns = vec![vec![0.0; n]; p.vars.len()];
+    // Brian2's counts, for `Ref::Count`.
+    let (n_pre, n_post) = (pre_state.first().map_or(0, Vec::len), post_state.first().map_or(0, Vec::len));
+    let (mut incoming, mut outgoing) = (vec![0usize; n_post], vec![0usize; n_pre]);
+    for s in 0..n {
+        incoming[post_of[s] as usize] += 1;
+        outgoing[pre_of[s] as usize] += 1;
+    }
     let evaluate = |text: &str, key: &str, columns: &[Vec<f64>], rng: &mut ChaCha8Rng| -> Result<Vec<f64>> {
         let e = parse::expression(text).map_err(|e| Error::config(key, e.to_string()))?;
         let node = p
@@ -347,6 +355,11 @@ pub fn synapse_state(
                 Ref::I => i as f64,
                 Ref::J => j as f64,
                 Ref::Dt => dt,
+                Ref::Count(Count::Synapses) => n as f64,
+                Ref::Count(Count::Pre) => n_pre as f64,
+                Ref::Count(Count::Post) => n_post as f64,
+                Ref::Count(Count::Incoming) => incoming[j] as f64,
+                Ref::Count(Count::Outgoing) => outgoing[i] as f64,
                 _ => 0.0,
             };
             out.push(eval(&node, &load, &mut |normal| draw(rng, normal)));

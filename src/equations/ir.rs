@@ -28,6 +28,35 @@ pub enum Ref {
     J,
     /// The population's size.
     N,
+    /// A count of a projection's synapses, read by its `init` and `delay` on the host only.
+    Count(Count),
+}
+
+/// Brian2's counts of a projection's synapses and neurons.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Count {
+    /// `N`: its synapses.
+    Synapses,
+    /// `N_pre`, `N_post`: its source's and target's sizes.
+    Pre,
+    Post,
+    /// `N_incoming`: the synapses onto the synapse's post-synaptic neuron; `N_outgoing`: those
+    /// from its pre-synaptic one.
+    Incoming,
+    Outgoing,
+}
+
+impl Count {
+    pub fn named(name: &str) -> Option<Count> {
+        Some(match name {
+            "N" => Count::Synapses,
+            "N_pre" => Count::Pre,
+            "N_post" => Count::Post,
+            "N_incoming" => Count::Incoming,
+            "N_outgoing" => Count::Outgoing,
+            _ => return None,
+        })
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

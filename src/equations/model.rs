@@ -216,7 +216,7 @@ impl<F: Real> EquationStep<F> {
             dt: self.dt,
             i: F::from_f64(noise.neuron as f64),
             j: F::zero(),
-            n: F::zero(),
+            n: F::from_f64(noise.size as f64),
             noise: Some(noise),
         }
     }

@@ -101,6 +101,9 @@ impl SynapseProgram {
         let err = |key: &str, e: &dyn std::fmt::Display| Error::config(format!("{at}.{key}"), e.to_string());
         let equations = parse::equations(text.model).map_err(|e| err("model", &e))?;
         let mut scope = Scope::with_builtins();
+        // Brian2's `N` of synapses counts them: read by `init` and `delay` (`host_scope`),
+        // not by the statements and equations, which run without it.
+        scope.symbols.remove("N");
         scope.symbols.insert("j".into(), Dim::ONE);
         scope.namespace = read_namespace(at, text.namespace)?;
         // The config's timed arrays, which the post-synaptic model holds (its model data on
@@ -393,7 +396,18 @@ impl SynapseProgram {
             + !(self.on_pre.is_empty() && self.on_post.is_empty() && self.clock.is_empty()) as u64
     }
 
-    /// The lowering of `init` and `delay` expressions: synaptic variables, `_pre` and `_post`.
+    /// The names of `init` and `delay` expressions: the statements', and Brian2's counts `N`,
+    /// `N_pre`, `N_post`, `N_incoming` and `N_outgoing` (`Count`).
+    pub fn host_scope(&self) -> Scope {
+        let mut scope = self.scope.clone();
+        for name in ["N", "N_pre", "N_post", "N_incoming", "N_outgoing"] {
+            scope.symbols.insert(name.into(), Dim::ONE);
+        }
+        scope
+    }
+
+    /// The lowering of `init` and `delay` expressions: synaptic variables, `_pre` and `_post`,
+    /// the counts.
     pub fn lower_host(
         &self,
         e: &parse::Expr,
@@ -401,13 +415,16 @@ impl SynapseProgram {
         post: &NeuronModel,
     ) -> std::result::Result<Node, super::check::DimError> {
         let own = |n: &str| -> Option<Node> {
+            if let Some(c) = super::ir::Count::named(n) {
+                return Some(Node::load(Ref::Count(c)));
+            }
             if let Some(k) = self.vars.iter().position(|v| v.name == n) {
                 return Some(Node::load(Ref::Syn(k)));
             }
             neuron_name(n, pre, post)
         };
         Lowering {
-            scope: &self.scope,
+            scope: &self.host_scope(),
             own: &own,
             random: true,
             tables: &[],

@@ -17,6 +17,8 @@ enum Op<F> {
     Time(usize),
     Step(usize),
     Index(usize),
+    /// The population's size (`N`).
+    Size(usize),
     Normal(usize, u32),
     Uniform(usize, u32),
     Neg(usize, usize),
@@ -142,8 +144,8 @@ impl<F: Real> Builder<F> {
                     let src = self.temps[k].expect("set before use");
                     self.ops.push(Op::BinConst(BinOp::Add, out, src, F::zero()));
                 }
-                // N is known only to `init`.
-                Ref::N => self.ops.push(Op::Const(out, F::zero())),
+                Ref::N => self.ops.push(Op::Size(out)),
+                Ref::Count(c) => unreachable!("{c:?} is read on the host only (a synapse's init and delay)"),
             },
             Node::Normal(k) => self.ops.push(Op::Normal(out, *k)),
             Node::Uniform(k) => self.ops.push(Op::Uniform(out, *k)),
@@ -347,7 +349,8 @@ impl<F: Real> BatchProgram<F> {
         for (c, cols) in cols.chunks(BATCH).enumerate() {
             let syn = &syn[c * BATCH * syn_vars..];
             let n = cols.len();
-            self.execute(n, step, ipost as f64, regs, |op, r| match op {
+            // Synapses read no `N` (`SynapseProgram::compile` refuses it).
+            self.execute(n, step, ipost as f64, 0.0, regs, |op, r| match op {
                 Access::LoadPre(k) => {
                     let column = &pre[k];
                     for (x, &j) in r[..n].iter_mut().zip(cols) {
@@ -381,7 +384,7 @@ impl<F: Real> BatchProgram<F> {
         debug_assert!(n <= BATCH);
         let first = noise.neuron as f64;
         // Loads and stores run here; the arithmetic in `execute`.
-        self.execute(n, noise.step, first, regs, |op, r| match op {
+        self.execute(n, noise.step, first, noise.size as f64, regs, |op, r| match op {
             Access::Load(k) => {
                 for (i, x) in r[..n].iter_mut().enumerate() {
                     *x = xs[i * n_vars + k];
@@ -421,6 +424,7 @@ impl<F: Real> BatchProgram<F> {
         n: usize,
         step: u64,
         first_index: f64,
+        size: f64,
         regs: &mut Vec<[F; BATCH]>,
         mut access: impl FnMut(Access, &mut [F; BATCH]),
     ) {
@@ -446,6 +450,7 @@ impl<F: Real> BatchProgram<F> {
                 Op::Const(o, c) => output(o)[..n].fill(c),
                 Op::Time(o) => output(o)[..n].fill(t),
                 Op::Step(o) => output(o)[..n].fill(F::from_f64(step as f64)),
+                Op::Size(o) => output(o)[..n].fill(F::from_f64(size)),
                 Op::Index(o) => {
                     for (i, x) in output(o)[..n].iter_mut().enumerate() {
                         *x = F::from_f64(first_index + i as f64);

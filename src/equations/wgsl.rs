@@ -89,6 +89,7 @@ fn nested(n: &Node, names: &Names, lets: &mut Lets) -> (String, usize) {
                 Ref::I => names.i.into(),
                 Ref::J => names.j.into(),
                 Ref::N => names.n.into(),
+                Ref::Count(c) => unreachable!("{c:?} is read on the host only (a synapse's init and delay)"),
             },
             1,
         ),

@@ -277,6 +277,8 @@ pub struct Noise {
     pub neuron: u32,
     pub step: u64,
     pub population: u32,
+    /// The population's size (a sweep instance's), Brian2's `N`: not part of the key.
+    pub size: u32,
 }
 
 impl Noise {

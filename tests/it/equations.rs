@@ -856,3 +856,103 @@ fn subexpressions_are_recorded_with_their_values_and_every_variable_with_its_si_
         assert!((i as f64 - want).abs() < 1e-6 * 25e-11, "step {k}: {i} A, expected {want} A");
     }
 }
+
+/// Brian2's counts in a synapse's `init` and `delay`, and `N` in a neuron's equations.
+const COUNTED_SYNAPSES: &str = r#"
+[simulation]
+dt_ms = 0.1
+duration_ms = 20.0
+
+[models.drive]
+equations = "dv/dt = (0.1*N - v)/(10*ms) : 1"
+threshold = "v > 0.5"
+reset = "v = 0"
+method = "euler"
+
+[models.sink]
+equations = "v : 1"
+
+[synapse_models.counted]
+model = "w : 1"
+on_pre = "v_post += w"
+
+[populations.a]
+model = "drive"
+size = 7
+
+[populations.b]
+model = "sink"
+size = 5
+
+[projections.S]
+source = "a"
+target = "b"
+synapse = "counted"
+connectivity = { rule = "expression", condition = "(i*i + 2*j) % 5 < 2 or i == j" }
+init = { w = "1.0/N_incoming + 10*N_outgoing + 100*N_pre + 1000*N_post + 0.5*N" }
+delay = "N_incoming*0.1*ms"
+
+[record]
+spikes = ["a"]
+"#;
+
+/// Brian2 2.9's (i, j, w) and (i, j, delay in steps) of that projection, and the drive's
+/// spike steps (tests/brian2/synapse_counts.py).
+const BRIAN2_COUNTED_W: [(u32, u32, f64); 17] = [
+    (0, 0, 5728.7),
+    (0, 3, 5728.75),
+    (1, 0, 5738.7),
+    (1, 1, 5738.833333333333),
+    (1, 2, 5738.75),
+    (2, 1, 5738.833333333333),
+    (2, 2, 5738.75),
+    (2, 3, 5738.75),
+    (3, 1, 5728.833333333333),
+    (3, 3, 5728.75),
+    (4, 0, 5738.7),
+    (4, 2, 5738.75),
+    (4, 4, 5739.5),
+    (5, 0, 5728.7),
+    (5, 3, 5728.75),
+    (6, 0, 5728.7),
+    (6, 2, 5728.75),
+];
+const BRIAN2_COUNTED_DELAYS: [(u32, u32, u32); 17] = [(0, 0, 5), (0, 3, 4), (1, 0, 5), (1, 1, 3), (1, 2, 4), (2, 1, 3), (2, 2, 4), (2, 3, 4), (3, 1, 3), (3, 3, 4), (4, 0, 5), (4, 2, 4), (4, 4, 1), (5, 0, 5), (5, 3, 4), (6, 0, 5), (6, 2, 4)];
+const BRIAN2_DRIVE_STEPS: [u64; 1] = [124];
+
+#[test]
+fn synapse_counts_and_the_population_size_are_brian2s() {
+    let (config, net) = parsed(COUNTED_SYNAPSES, &[]);
+    let p = &net.projections[0];
+    let e = p.equation.as_ref().unwrap();
+    let mut ours: Vec<(u32, u32, f64)> = Vec::new();
+    let mut delays: Vec<(u32, u32, u32)> = Vec::new();
+    for j in 0..p.csr.n_rows {
+        for s in p.csr.row_ptr[j] as usize..p.csr.row_ptr[j + 1] as usize {
+            ours.push((p.csr.col_idx[s], j as u32, e.state[0][s]));
+            delays.push((p.csr.col_idx[s], j as u32, e.delays[s]));
+        }
+    }
+    ours.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    delays.sort_unstable();
+    assert_eq!(ours.len(), BRIAN2_COUNTED_W.len());
+    for (o, b) in ours.iter().zip(&BRIAN2_COUNTED_W) {
+        assert!(o.0 == b.0 && o.1 == b.1 && (o.2 - b.2).abs() < 1e-9, "{o:?} here, {b:?} in Brian2");
+    }
+    assert_eq!(delays, BRIAN2_COUNTED_DELAYS);
+    // `N` in a neuron's equations is its population's size on both backends.
+    let plan = RecordPlan::from_config(&config);
+    let cpu = run_in_memory(&net, &mut CpuBackend::<f64>::new(&net), &plan);
+    // Each of the seven drives alike: seven spikes at Brian2's step.
+    assert_eq!(steps(&cpu.spikes[0]), [BRIAN2_DRIVE_STEPS[0]; 7]);
+    let gpu = run_in_memory(&net, &mut gpu_backend(&net, &plan), &plan);
+    let f32 = run_in_memory(&net, &mut CpuBackend::<f32>::new(&net), &plan);
+    assert_eq!(gpu.spikes, f32.spikes);
+    assert_eq!(steps(&gpu.spikes[0]), [BRIAN2_DRIVE_STEPS[0]; 7]);
+    // The statements run without the counts, which they would read as the wrong thing.
+    for statement in ["v_post += w*N", "v_post += w/N_incoming"] {
+        let text = COUNTED_SYNAPSES.replace("on_pre = \"v_post += w\"", &format!("on_pre = \"{statement}\""));
+        let e = config_error(&text);
+        assert!(e.contains("synapse_models.counted.on_pre") && e.contains("unknown name"), "{e}");
+    }
+}

@@ -65,6 +65,8 @@ impl Draws {
             neuron: synapse as u32,
             step,
             population: crate::rng::stream::SYNAPSES + self.projection,
+            // Synapses read no `N` (`SynapseProgram::compile` refuses it).
+            size: 0,
         }
     }
 }

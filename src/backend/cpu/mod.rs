@@ -375,13 +375,14 @@ impl<F: Real> CpuBackend<F> {
     fn run_regularly(&mut self) {
         let (key, step) = (self.seed_key, self.step);
         for (p_idx, pop) in self.populations.iter_mut().enumerate().filter(|(_, p)| p.model.runs_regularly()) {
-            let n_vars = pop.n_vars;
+            let (n_vars, size) = (pop.n_vars, pop.spiked.len() as u32);
             for (i, x) in pop.vars.chunks_exact_mut(n_vars).enumerate() {
                 let noise = Noise {
                     key,
                     neuron: i as u32,
                     step,
                     population: p_idx as u32,
+                    size,
                 };
                 pop.model.regularly(x, &noise);
             }
@@ -397,13 +398,14 @@ impl<F: Real> CpuBackend<F> {
             .filter(|t| t.projection.is_none() && step.is_multiple_of(t.every))
         {
             let pop = &mut self.populations[t.population];
-            let (model, n_vars) = (pop.model.as_ref(), pop.n_vars);
+            let (model, n_vars, size) = (pop.model.as_ref(), pop.n_vars, pop.spiked.len() as u32);
             for &i in &t.neurons {
                 let noise = Noise {
                     key,
                     neuron: i,
                     step,
                     population: t.population as u32,
+                    size,
                 };
                 let i = i as usize;
                 model.refresh(&mut pop.vars[i * n_vars..(i + 1) * n_vars], &noise);
@@ -433,13 +435,14 @@ impl<F: Real> CpuBackend<F> {
             if !pop.model.resets_apart() {
                 continue;
             }
-            let n_vars = pop.n_vars;
+            let (n_vars, size) = (pop.n_vars, pop.spiked.len() as u32);
             for (i, x) in pop.vars.chunks_exact_mut(n_vars).enumerate() {
                 let noise = Noise {
                     key: self.seed_key,
                     neuron: i as u32,
                     step,
                     population: p_idx as u32,
+                    size,
                 };
                 pop.model.after_synapses(x, pop.spiked[i], &noise);
             }
@@ -458,7 +461,7 @@ impl<F: Real> CpuBackend<F> {
         let t = F::from_f64(step as f64) * dt;
         let mut diverged = None;
         for (p_idx, (pop, syn)) in self.populations.iter_mut().zip(&self.syn).enumerate() {
-            let (model, n_vars) = (pop.model.as_ref(), pop.n_vars);
+            let (model, n_vars, size) = (pop.model.as_ref(), pop.n_vars, pop.spiked.len() as u32);
             // Batches of neurons, so that a model may step many at once (equations do).
             let update = |(b, ((xs, syn), spiked)): NeuronBatch<F>| {
                 let noise = Noise {
@@ -466,6 +469,7 @@ impl<F: Real> CpuBackend<F> {
                     neuron: (b * BATCH) as u32,
                     step,
                     population: p_idx as u32,
+                    size,
                 };
                 model.step_batch(xs, n_vars, syn, spiked, &noise, t, dt);
             };

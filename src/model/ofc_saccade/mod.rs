@@ -265,6 +265,7 @@ impl Saccade {
             neuron: 0,
             step: 0,
             population: 0,
+            size: 1,
         };
         let mut x = quiet.rest(self.params.init_pos);
         let mut out = Vec::with_capacity(n_steps as usize);
