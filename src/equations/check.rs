@@ -45,6 +45,21 @@ struct Checked {
     constant: Option<f64>,
 }
 
+/// What `name` already is in the language, where a model may not take it for a variable or a
+/// namespace constant (Brian2 refuses them too; taken, they would shadow or be shadowed
+/// silently): a constant (`pi`, `e`, `inf`), a function (`exp`, `rand`), or a name the
+/// simulator gives every model (`t`, `dt`, `i`, `j`, `N`, noise `xi`, refractoriness's).
+pub fn taken(name: &str) -> Option<&'static str> {
+    match name {
+        "pi" | "e" | "inf" => Some("a constant"),
+        "rand" | "randn" => Some("a function"),
+        _ if super::ir::Func::from_name(name).is_some() => Some("a function"),
+        "t" | "dt" | "i" | "j" | "N" | "xi" | "not_refractory" | "lastspike" => Some("a reserved name"),
+        _ if name.starts_with("xi_") => Some("a reserved name"),
+        _ => None,
+    }
+}
+
 impl Scope {
     /// The scope of the built-in names: `t` and `dt` (second), `i` and `N` (dimensionless).
     pub fn with_builtins() -> Scope {

@@ -110,6 +110,9 @@ pub fn read_namespace(at: &str, table: &toml::Table) -> Result<BTreeMap<String, 
         if !crate::config::is_identifier(name) {
             return Err(Error::config(key, "a namespace name must be an identifier"));
         }
+        if let Some(what) = super::check::taken(name) {
+            return Err(Error::config(key, format!("`{name}` is {what}, not a name a namespace may define")));
+        }
         match value {
             toml::Value::Integer(x) => {
                 scope
@@ -191,10 +194,8 @@ impl NeuronModel {
                 )));
             }
             let name = defined(eq);
-            if matches!(name, "t" | "dt" | "i" | "N" | "not_refractory" | "lastspike" | "xi")
-                || name.starts_with("xi_")
-            {
-                return Err(eq_err(&format!("{}: `{name}` is a reserved name", eq.pos)));
+            if let Some(what) = super::check::taken(name) {
+                return Err(eq_err(&format!("{}: `{name}` is {what}", eq.pos)));
             }
         }
         // Brian2 gives a refractory model `lastspike`.

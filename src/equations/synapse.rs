@@ -131,6 +131,10 @@ impl SynapseProgram {
                 return Err(err("model", &format!("{}: unknown flag `{bad}`; a synapse's equations take {}", eq.pos, SYNAPSE_FLAGS.join(", "))));
             }
             let unit = scope.unit(&eq.unit).map_err(|e| err("model", &e))?;
+            let (Defines::Derivative(name) | Defines::Subexpression(name) | Defines::Parameter(name)) = &eq.defines;
+            if let Some(what) = super::check::taken(name) {
+                return Err(err("model", &format!("{}: `{name}` is {what}", eq.pos)));
+            }
             match &eq.defines {
                 Defines::Derivative(n) => {
                     // Unflagged, it is clock-driven, as in Brian2.

@@ -717,6 +717,10 @@ fn errors_name_the_key_the_line_and_what_is_wrong() {
             vec!["models.m.method", "dw/dt reads v", "held while refractory"],
         ),
         (model("dv/dt = -v/(1*ms) : 1 (summed)", ""), vec!["unknown flag `summed`"]),
+        // Names the language has already: taken, they would shadow or be shadowed silently.
+        (model("dv/dt = -v/(1*ms) : 1\npi : 1", ""), vec!["models.m.equations", "line 2", "`pi` is a constant"]),
+        (model("dv/dt = -v/(1*ms) : 1\nexp : 1", ""), vec!["models.m.equations", "`exp` is a function"]),
+        (model("dv/dt = -v/tau : 1", "namespace = { tau = \"1*ms\", t = 2.0 }"), vec!["models.m.namespace.t", "`t` is a reserved name"]),
         // x/0 is inf on the CPU and indeterminate in WGSL: refused where the divisor is a constant.
         (
             model("x : 1\ndv/dt = -v/tau : 1", "namespace = { tau = \"0*ms\" }"),
