@@ -429,6 +429,13 @@ pub enum Connectivity {
         p: Option<Probability>,
         #[serde(default = "default_one")]
         n: u64,
+        /// Brian2's generator syntax instead of a condition (`"k for k in range(i-3, i+4) if
+        /// k != i"`: `connectivity::generator`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        j: Option<String>,
+        /// Pairs whose generated j is outside the target are left out, not refused.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        skip_if_invalid: bool,
     },
     /// The edges of a SONATA edges file (`io::sonata::edges`).
     Sonata {

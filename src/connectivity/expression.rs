@@ -29,12 +29,20 @@ pub const MAX_PAIRS: u64 = 1 << 30;
 /// this many drawn at random.
 const SAMPLED_PAIRS: u64 = 1 << 16;
 
+/// Sources the expected count of a generator is computed from: all of them up to this many,
+/// else this many drawn at random.
+const SAMPLED_SOURCES: usize = 4096;
+
 /// A projection's `expression` rule, compiled.
 #[derive(Clone, Debug)]
 pub struct ConnectExpression {
     condition: Option<Node>,
     p: Node,
     n: u64,
+    /// Brian2's generator syntax (`j`), in place of the condition and p.
+    generator: Option<super::generator::Generator>,
+    /// The rule's config key (`projections.P.connectivity`), for what drawing it refuses.
+    at: String,
 }
 
 /// The populations the expressions may read (models written as equations; None for the
@@ -52,9 +60,30 @@ impl ConnectExpression {
     /// resolved against the synapse model `program` (its namespace) and the populations `ends`;
     /// errors name the key under `at` (`projections.P.connectivity`).
     pub fn compile(at: &str, rule: &Connectivity, program: Option<&SynapseProgram>, ends: Ends) -> Result<Option<ConnectExpression>> {
-        let Connectivity::Expression { condition, p, n } = rule else {
+        let Connectivity::Expression { condition, p, n, j, skip_if_invalid } = rule else {
             return Ok(None);
         };
+        if let Some(j) = j {
+            // Brian2's own refusals.
+            if condition.is_some() {
+                return Err(Error::config(format!("{at}.condition"), "cannot be combined with j (Brian2 refuses it too): put it in the generator's `if`"));
+            }
+            if p.is_some() {
+                return Err(Error::config(format!("{at}.p"), "generator syntax cannot be combined with p (Brian2 refuses it too): iterate over sample(…, p=…)"));
+            }
+            if *n == 0 {
+                return Err(Error::config(format!("{at}.n"), "must be at least 1 (synapses per connected pair)"));
+            }
+            let mut scope = program.map_or_else(Scope::with_builtins, |p| p.scope.clone());
+            for name in ["N_pre", "N_post"] {
+                scope.symbols.insert(name.into(), Dim::ONE);
+            }
+            let generator = super::generator::Generator::compile(&format!("{at}.j"), j, *skip_if_invalid, &scope, ends.pre, ends.n_pre, ends.n_post)?;
+            return Ok(Some(ConnectExpression { condition: None, p: Node::c(1.0), n: *n, generator: Some(generator), at: at.to_string() }));
+        }
+        if *skip_if_invalid {
+            return Err(Error::config(format!("{at}.skip_if_invalid"), "is for generator syntax (j), whose j may fall outside the target"));
+        }
         let mut scope = program.map_or_else(Scope::with_builtins, |p| p.scope.clone());
         // N is Brian2's count of synapses, which do not exist yet.
         scope.symbols.remove("N");
@@ -112,12 +141,15 @@ impl ConnectExpression {
                 ),
             ));
         }
-        Ok(Some(ConnectExpression { condition, p, n: *n }))
+        Ok(Some(ConnectExpression { condition, p, n: *n, generator: None, at: at.to_string() }))
     }
 
     /// Whether the expressions read the populations' variables (whose initial values they
     /// are then given).
     pub fn reads_neurons(&self) -> bool {
+        if let Some(g) = &self.generator {
+            return g.reads_neurons();
+        }
         let mut found = false;
         for node in self.condition.iter().chain([&self.p]) {
             node.visit(&mut |n| found |= matches!(n, Node::Load(Ref::Pre(_) | Ref::Var(_))));
@@ -155,6 +187,25 @@ impl ConnectExpression {
     /// The matrix: rows of `n_tgt` targets over `n_src` sources, whose variables (where the
     /// expressions read them) start at `states`, with `weight` drawn per synapse.
     pub fn build(&self, n_src: usize, n_tgt: usize, states: States, weight: &WeightDraw, seed: u64, projection: usize) -> Result<Csr> {
+        if let Some(g) = &self.generator {
+            // Each source's targets from its own stream, as Brian2 walks the sources.
+            let targets = (0..n_src)
+                .into_par_iter()
+                .map(|i| g.targets(i, n_tgt, states, &mut row_rng(seed, projection, i)))
+                .collect::<std::result::Result<Vec<Vec<u32>>, String>>()
+                .map_err(|m| Error::config(format!("{}.j", self.at), m))?;
+            let (mut pre, mut post) = (Vec::new(), Vec::new());
+            for (i, js) in targets.iter().enumerate() {
+                for &j in js {
+                    for _ in 0..self.n {
+                        pre.push(i as u64);
+                        post.push(j as u64);
+                    }
+                }
+            }
+            let weights = super::PairWeights::Drawn { draw: weight, seed, projection };
+            return Ok(super::from_pairs(n_src, n_tgt, &pre, &post, weights)?.0);
+        }
         let rows: Vec<Vec<u32>> = (0..n_tgt)
             .into_par_iter()
             .map(|j| {
@@ -177,6 +228,17 @@ impl ConnectExpression {
     pub fn expected_synapses(&self, n_src: usize, n_tgt: usize, states: States) -> u64 {
         let pairs = (n_src as u64) * (n_tgt as u64);
         let mut rng = ChaCha8Rng::seed_from_u64(0x9b05_688c_2b3e_6c1f);
+        if let Some(g) = &self.generator {
+            // Every source up to SAMPLED_SOURCES, else that many drawn at random, scaled; a
+            // source whose generator fails counts none (`build` refuses it).
+            let sources: Vec<usize> = if n_src <= SAMPLED_SOURCES {
+                (0..n_src).collect()
+            } else {
+                (0..SAMPLED_SOURCES).map(|_| rng.random_range(0..n_src)).collect()
+            };
+            let made: usize = sources.iter().map(|&i| g.targets(i, n_tgt, states, &mut rng).map_or(0, |t| t.len())).sum();
+            return (made as f64 * self.n as f64 * n_src as f64 / sources.len().max(1) as f64).round() as u64;
+        }
         let expected = |i: usize, j: usize, rng: &mut ChaCha8Rng| -> f64 {
             self.evaluate(i, j, states, rng).map_or(0.0, |p| p.clamp(0.0, 1.0) * self.n as f64)
         };
@@ -228,7 +290,7 @@ pub struct States<'a> {
 }
 
 /// `randn()` (normal) or `rand()` within an expression.
-fn draw(rng: &mut ChaCha8Rng, normal: bool) -> f64 {
+pub(super) fn draw(rng: &mut ChaCha8Rng, normal: bool) -> f64 {
     if normal {
         StandardNormal.sample(rng)
     } else {

@@ -3,6 +3,7 @@
 //! the layout both the CPU loop and the GPU's one-thread-per-row kernel read.
 
 pub mod expression;
+pub mod generator;
 
 use crate::config::{Connectivity, WeightSpec};
 use crate::error::{Error, Result};

@@ -1,7 +1,7 @@
 """The fixtures of tests/it/connect_expression.rs: Brian2 2.9's Synapses.connect(condition=...,
-p=..., n=...) on its networks. The pairs of two deterministic conditions (exact), and over 20
-seeds the mean synapse count and the mean count at each distance |i - j| = 1 … 6 of a
-distance-dependent p. Run with Brian2 2.9.0 (numpy<2):
+p=..., n=...) and connect(j=...) on its networks. The pairs of two deterministic conditions
+and two generators (exact), over 20 seeds the mean synapse count and the mean count at each
+distance |i - j| = 1 … 6 of a distance-dependent p, and the mean count of a sample(). Run with Brian2 2.9.0 (numpy<2):
 
     python3 -m venv venv && venv/bin/pip install brian2==2.9.0 "numpy<2"
     venv/bin/python tests/brian2/connect_expression.py
@@ -45,3 +45,21 @@ for seed_ in range(20):
         dists[k - 1] += np.sum(d == k)
 print('probabilistic mean count', np.mean(counts), 'sd', np.std(counts))
 print('per distance 1..6 per seed', (dists / 20).tolist())
+
+a = NeuronGroup(9, "x : 1")
+a.x = "i*0.5"
+b = NeuronGroup(7, "y : 1")
+S = Synapses(a, b, "w : 1")
+S.connect(j="k for k in range(i - 2, i + 3, 2) if k != i and x_pre < 3.2", skip_if_invalid=True, n=2)
+print("generator pairs", sorted(zip(S.i[:].tolist(), S.j[:].tolist())))
+S = Synapses(a, b, "w : 1")
+S.connect(j="N_post - 1 - i", skip_if_invalid=True)
+print("plain pairs", sorted(zip(S.i[:].tolist(), S.j[:].tolist())))
+counts = []
+for seed_ in range(20):
+    seed(seed_)
+    g = NeuronGroup(300, "v : 1")
+    S = Synapses(g, g, "w : 1")
+    S.connect(j="k for k in sample(N_post, p=0.05 + 0.1*(i % 2))")
+    counts.append(len(S))
+print("sample mean count", np.mean(counts), "sd", np.std(counts))

@@ -175,3 +175,69 @@ fn expression_rules_that_cannot_be_are_refused_by_key() {
         .to_string();
     assert!(e.contains("projections.p.connectivity") && e.contains("40000 × 40000") && e.contains("fixed_probability"), "{e}");
 }
+
+/// Brian2's pairs for `j = "k for k in range(i - 2, i + 3, 2) if k != i and x_pre < 3.2"`
+/// (skipping invalid j, n = 2) from 9 neurons with x = 0.5·i onto 7, and for
+/// `j = "N_post - 1 - i"` (skipping invalid j); the mean count over seeds 0 … 19 of
+/// `j = "k for k in sample(N_post, p=0.05 + 0.1*(i % 2))"` within 300.
+const BRIAN2_GENERATED: [(u32, u32); 10] = [(0, 2), (1, 3), (2, 0), (2, 4), (3, 1), (3, 5), (4, 2), (4, 6), (5, 3), (6, 4)];
+const BRIAN2_REVERSED: [(u32, u32); 7] = [(0, 6), (1, 5), (2, 4), (3, 3), (4, 2), (5, 1), (6, 0)];
+const BRIAN2_SAMPLED_MEAN: f64 = 9044.25;
+
+/// `network("a", "b", …)` with 9 sources at x = 0.5 (dimensionless) · i and 7 targets.
+fn generated(connectivity: &str) -> String {
+    network("a", "b", connectivity)
+        .replace("x : metre", "x : 1")
+        .replace("size = 20", "size = 9")
+        .replace("size = 15", "size = 7")
+        .replace("x = \"i*10*um\"", "x = \"i*0.5\"")
+        .replace("x = \"i*13*um\"", "x = \"0\"")
+}
+
+#[test]
+fn generator_syntax_makes_brian2s_pairs() {
+    let text = generated(r#"{ rule = "expression", j = "k for k in range(i - 2, i + 3, 2) if k != i and x_pre < 3.2", skip_if_invalid = true, n = 2 }"#);
+    let (_, net) = parsed(&text, &[]);
+    let twice: Vec<(u32, u32)> = BRIAN2_GENERATED.iter().flat_map(|&p| [p, p]).collect();
+    assert_eq!(pairs(&net), twice);
+    let config = ganglion::config::parse(&text, &[]).unwrap();
+    assert_eq!(ganglion::shape::Shape::from_config(&config).projections[0].synapses, 20, "check counts them");
+    let (_, net) = parsed(&generated(r#"{ rule = "expression", j = "N_post - 1 - i", skip_if_invalid = true }"#), &[]);
+    assert_eq!(pairs(&net), BRIAN2_REVERSED);
+    // sample(): over 20 seeds the mean count within four standard errors of Brian2's and of
+    // the expectation (300 · 300 · 0.1).
+    let sampled = network("a", "a", r#"{ rule = "expression", j = "k for k in sample(N_post, p=0.05 + 0.1*(i % 2))" }"#);
+    let mean = (0..20)
+        .map(|seed| pairs(&parsed(&sampled, &["populations.a.size=300", &format!("simulation.seed={seed}")]).1).len() as f64)
+        .sum::<f64>()
+        / 20.0;
+    let se = (9000.0 * 0.9 / 20.0f64).sqrt();
+    assert!((mean - 9000.0).abs() < 4.0 * se && (mean - BRIAN2_SAMPLED_MEAN).abs() < 4.0 * se * 2f64.sqrt(), "{mean}");
+}
+
+#[test]
+fn generators_brian2_refuses_are_refused_by_key() {
+    let cases = [
+        (r#"{ rule = "expression", j = "i", condition = "i > 0" }"#, "projections.p.connectivity.condition", "cannot be combined with j"),
+        (r#"{ rule = "expression", j = "i", p = 0.5 }"#, "projections.p.connectivity.p", "sample(…, p=…)"),
+        (r#"{ rule = "expression", j = "k for k in sample(3)" }"#, "projections.p.connectivity.j", "needs p="),
+        (r#"{ rule = "expression", j = "k for k in sample(3, size=2)" }"#, "projections.p.connectivity.j", "not size="),
+        (r#"{ rule = "expression", j = "k for k in zip(3)" }"#, "projections.p.connectivity.j", "range(…) or sample(…)"),
+        (r#"{ rule = "expression", j = "k for k in range(3) if k + 1" }"#, "projections.p.connectivity.j", "must be a condition"),
+        (r#"{ rule = "expression", j = "k for k in range(3) if x_post > 0" }"#, "projections.p.connectivity.j", "x_post"),
+        (r#"{ rule = "expression", condition = "i > 0", skip_if_invalid = true }"#, "projections.p.connectivity.skip_if_invalid", "generator"),
+    ];
+    for (rule, key, message) in cases {
+        let e = ganglion::config::parse(&generated(rule), &[]).expect_err(rule).to_string();
+        assert!(e.contains(key) && e.contains(message), "{rule}: {e}");
+    }
+    // A j outside the target, or not a whole number, is refused when the matrix is drawn.
+    for (rule, message) in [
+        (r#"{ rule = "expression", j = "k for k in range(i, i + 2)" }"#, "gives j = 7 for i = 6, outside the target's 0 … 6"),
+        (r#"{ rule = "expression", j = "i/2" }"#, "j is 0.5 for i = 1, not a whole number"),
+    ] {
+        let config = ganglion::config::parse(&generated(rule), &[]).expect("check accepts it");
+        let e = Network::build(&config).expect_err(rule).to_string();
+        assert!(e.contains("projections.p.connectivity.j") && e.contains(message), "{rule}: {e}");
+    }
+}
