@@ -325,6 +325,7 @@ impl Config {
                     post: models[ends.target].equations(),
                     n_pre: self.populations[&proj.source].size,
                     n_post: self.populations[&proj.target].size,
+                    dt: self.simulation.dt_ms * 1e-3,
                 },
             )?;
             if let Some(p) = &program {

@@ -43,6 +43,7 @@ pub struct ConnectExpression {
     generator: Option<super::generator::Generator>,
     /// The rule's config key (`projections.P.connectivity`), for what drawing it refuses.
     at: String,
+    dt: f64,
 }
 
 /// The populations the expressions may read (models written as equations; None for the
@@ -53,6 +54,8 @@ pub struct Ends<'a> {
     pub post: Option<&'a NeuronModel>,
     pub n_pre: u64,
     pub n_post: u64,
+    /// The simulation's step (s): `dt`, as the expressions read it.
+    pub dt: f64,
 }
 
 impl ConnectExpression {
@@ -78,8 +81,8 @@ impl ConnectExpression {
             for name in ["N_pre", "N_post"] {
                 scope.symbols.insert(name.into(), Dim::ONE);
             }
-            let generator = super::generator::Generator::compile(&format!("{at}.j"), j, *skip_if_invalid, &scope, ends.pre, ends.n_pre, ends.n_post)?;
-            return Ok(Some(ConnectExpression { condition: None, p: Node::c(1.0), n: *n, generator: Some(generator), at: at.to_string() }));
+            let generator = super::generator::Generator::compile(&format!("{at}.j"), j, *skip_if_invalid, &scope, ends)?;
+            return Ok(Some(ConnectExpression { condition: None, p: Node::c(1.0), n: *n, generator: Some(generator), at: at.to_string(), dt: ends.dt }));
         }
         if *skip_if_invalid {
             return Err(Error::config(format!("{at}.skip_if_invalid"), "is for generator syntax (j), whose j may fall outside the target"));
@@ -116,7 +119,7 @@ impl ConnectExpression {
                 own: &own,
                 random: true,
                 tables: &[],
-                dt: ends.post.map_or(1.0, |m| m.dt),
+                dt: ends.dt,
             };
             let node = lowering.lower(&e, &mut Streams::default()).map_err(|e| bad(e.to_string()))?;
             Ok(fold(node))
@@ -141,7 +144,7 @@ impl ConnectExpression {
                 ),
             ));
         }
-        Ok(Some(ConnectExpression { condition, p, n: *n, generator: None, at: at.to_string() }))
+        Ok(Some(ConnectExpression { condition, p, n: *n, generator: None, at: at.to_string(), dt: ends.dt }))
     }
 
     /// Whether the expressions read the populations' variables (whose initial values they
@@ -165,6 +168,7 @@ impl ConnectExpression {
             Ref::J => j as f64,
             Ref::Pre(k) => states.pre[k][i],
             Ref::Var(k) => states.post[k][j],
+            Ref::Dt => self.dt,
             _ => 0.0,
         };
         if let Some(c) = &self.condition {
@@ -273,6 +277,7 @@ pub fn of_config(config: &crate::config::Config, index: usize) -> Result<Option<
             post: config.model(ends.target).equations(),
             n_pre: size_of(config, ends.source),
             n_post: size_of(config, ends.target),
+            dt: config.simulation.dt_ms * 1e-3,
         },
     )
 }

@@ -12,7 +12,7 @@ use crate::equations::check::Scope;
 use crate::equations::dims::Dim;
 use crate::equations::ir::{fold, Node, Ref};
 use crate::equations::lower::{eval, Lowering, Streams};
-use crate::equations::neuron::{is_condition, NeuronModel};
+use crate::equations::neuron::is_condition;
 use crate::equations::parse;
 use crate::equations::synapse::neuron_name;
 use crate::error::{Error, Result};
@@ -27,6 +27,7 @@ pub struct Generator {
     iterator: Option<Iterator>,
     condition: Option<Node>,
     skip_if_invalid: bool,
+    dt: f64,
 }
 
 #[derive(Clone, Debug)]
@@ -44,7 +45,8 @@ pub type Invalid = String;
 impl Generator {
     /// `text` compiled against `scope` (the synapse model's, with N_pre and N_post), with the
     /// populations `pre` (its variables, where written as equations) and sizes.
-    pub fn compile(key: &str, text: &str, skip_if_invalid: bool, scope: &Scope, pre: Option<&NeuronModel>, n_pre: u64, n_post: u64) -> Result<Generator> {
+    pub fn compile(key: &str, text: &str, skip_if_invalid: bool, scope: &Scope, ends: super::expression::Ends) -> Result<Generator> {
+        let (pre, n_pre, n_post, dt) = (ends.pre, ends.n_pre, ends.n_post, ends.dt);
         let bad = |m: String| Error::config(key, m);
         let (target_text, rest) = match split_word(text, "for") {
             Some((target, rest)) => (target, Some(rest)),
@@ -92,7 +94,7 @@ impl Generator {
                     if want_condition { "a condition" } else { "a dimensionless number" }
                 )));
             }
-            let lowering = Lowering { scope: &scope, own: &own, random: true, tables: &[], dt: pre.map_or(1.0, |m| m.dt) };
+            let lowering = Lowering { scope: &scope, own: &own, random: true, tables: &[], dt };
             Ok(fold(lowering.lower(&e, &mut Streams::default()).map_err(|e| bad(e.to_string()))?))
         };
         let iterator = iterator_text
@@ -129,6 +131,7 @@ impl Generator {
             iterator,
             condition: condition_text.map(|c| lower(c, true)).transpose()?,
             skip_if_invalid,
+            dt,
         })
     }
 
@@ -150,6 +153,7 @@ impl Generator {
                 Ref::I => i as f64,
                 Ref::J => k,
                 Ref::Pre(v) => states.pre[v][i],
+                Ref::Dt => self.dt,
                 _ => 0.0,
             };
             eval(node, &load, &mut |normal| super::expression::draw(rng, normal))

@@ -32,18 +32,20 @@ pub fn initial_columns(m: &NeuronModel, size: usize) -> Vec<Vec<f64>> {
 fn refresh_columns(m: &NeuronModel, columns: &mut [Vec<f64>], size: usize) {
     for (slot, node) in &m.subexpressions {
         let values: Vec<f64> = (0..size)
-            .map(|i| eval(node, &|r| neuron_slot(columns, r, i, size), &mut |_| 0.0))
+            .map(|i| eval(node, &|r| neuron_slot(columns, r, i, size, m.dt), &mut |_| 0.0))
             .collect();
         columns[*slot] = values;
     }
 }
 
-/// What a name of a neuron's `init` expression reads for neuron `i`.
-fn neuron_slot(columns: &[Vec<f64>], r: Ref, i: usize, size: usize) -> f64 {
+/// What a name of a neuron's `init` expression reads for neuron `i`, at t = 0 in steps of
+/// `dt` (s).
+fn neuron_slot(columns: &[Vec<f64>], r: Ref, i: usize, size: usize, dt: f64) -> f64 {
     match r {
         Ref::Var(k) => columns[k][i],
         Ref::I => i as f64,
         Ref::N => size as f64,
+        Ref::Dt => dt,
         _ => 0.0,
     }
 }
@@ -77,7 +79,7 @@ pub fn neuron_state(
                 let node = lower_neuron_init(m, &key, text)?;
                 let mut draw = |normal: bool| draw(rng, normal);
                 (0..size)
-                    .map(|i| eval(&node, &|r| neuron_slot(&columns, r, i, size), &mut draw))
+                    .map(|i| eval(&node, &|r| neuron_slot(&columns, r, i, size, m.dt), &mut draw))
                     .collect()
             }
             value => plain_values(value, size, rng),

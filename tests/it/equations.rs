@@ -960,3 +960,14 @@ fn synapse_counts_and_the_population_size_are_brian2s() {
         assert!(e.contains("synapse_models.counted.on_pre") && e.contains("unknown name"), "{e}");
     }
 }
+
+#[test]
+fn init_reads_the_step_and_a_start_at_t_zero() {
+    // Brian2 evaluates initial values at t = 0 with the clock's dt (dt read 0 here before).
+    let text = "[simulation]\ndt_ms = 0.1\nduration_ms = 1.0\n[models.m]\nequations = \"\"\"\na : second\nb : second\n\"\"\"\n\
+                [populations.p]\nmodel = \"m\"\nsize = 2\ninit = { a = \"dt\", b = \"t + (i + 2)*dt\" }\n";
+    let (_, net) = parsed(text, &[]);
+    let init = &net.populations[0].init;
+    assert!(init[0].iter().all(|&a| (a - 1e-4).abs() < 1e-18), "{init:?}");
+    assert!((init[1][0] - 2e-4).abs() < 1e-18 && (init[1][1] - 3e-4).abs() < 1e-18, "{init:?}");
+}
