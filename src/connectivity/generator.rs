@@ -28,6 +28,9 @@ pub struct Generator {
     condition: Option<Node>,
     skip_if_invalid: bool,
     dt: f64,
+    /// The most values one source's iterator may run over: the generator visits at most
+    /// `MAX_PAIRS` values in all, so that a range typed too long is refused, not run for hours.
+    most_per_source: i64,
 }
 
 #[derive(Clone, Debug)]
@@ -132,6 +135,7 @@ impl Generator {
             condition: condition_text.map(|c| lower(c, true)).transpose()?,
             skip_if_invalid,
             dt,
+            most_per_source: (super::expression::MAX_PAIRS / n_pre.max(1)).max(1) as i64,
         })
     }
 
@@ -173,6 +177,13 @@ impl Generator {
                 let step = whole(value(&it.step, 0.0, rng), "the range's step")?;
                 if step == 0 {
                     return Err(format!("the range's step is 0 for i = {i}"));
+                }
+                let count = (stop - start).saturating_add(step - step.signum()) / step;
+                if count > self.most_per_source {
+                    return Err(format!(
+                        "the range for i = {i} runs over {count} values, more than {} for each source (2^30 in all)",
+                        self.most_per_source
+                    ));
                 }
                 let mut out = Vec::new();
                 let mut k = start;

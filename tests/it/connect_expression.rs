@@ -235,6 +235,8 @@ fn generators_brian2_refuses_are_refused_by_key() {
     for (rule, message) in [
         (r#"{ rule = "expression", j = "k for k in range(i, i + 2)" }"#, "gives j = 7 for i = 6, outside the target's 0 … 6"),
         (r#"{ rule = "expression", j = "i/2" }"#, "j is 0.5 for i = 1, not a whole number"),
+        // A range typed too long is refused, not run for hours.
+        (r#"{ rule = "expression", j = "k for k in range(10**12)", skip_if_invalid = true }"#, "runs over 1000000000000 values"),
     ] {
         let config = ganglion::config::parse(&generated(rule), &[]).expect("check accepts it");
         let e = Network::build(&config).expect_err(rule).to_string();
