@@ -37,6 +37,8 @@ struct Population<F> {
     /// synapses written as equations (empty where none leaves the population).
     ring: Vec<bool>,
     spike_slots: u64,
+    /// Neurons per instance (Brian2's `N`: the population's size, or its share of a batch's).
+    instance_size: u32,
 }
 
 impl<F: Real> Population<F> {
@@ -162,6 +164,7 @@ impl<F: Real> CpuBackend<F> {
                     spiked: vec![false; p.size],
                     ring: if keeps_ring { vec![false; p.size * spike_slots as usize] } else { Vec::new() },
                     spike_slots,
+                    instance_size: net.instance_size(index) as u32,
                 }
             })
             .collect();
@@ -375,7 +378,7 @@ impl<F: Real> CpuBackend<F> {
     fn run_regularly(&mut self) {
         let (key, step) = (self.seed_key, self.step);
         for (p_idx, pop) in self.populations.iter_mut().enumerate().filter(|(_, p)| p.model.runs_regularly()) {
-            let (n_vars, size) = (pop.n_vars, pop.spiked.len() as u32);
+            let (n_vars, size) = (pop.n_vars, pop.instance_size);
             for (i, x) in pop.vars.chunks_exact_mut(n_vars).enumerate() {
                 let noise = Noise {
                     key,
@@ -398,7 +401,7 @@ impl<F: Real> CpuBackend<F> {
             .filter(|t| t.projection.is_none() && step.is_multiple_of(t.every))
         {
             let pop = &mut self.populations[t.population];
-            let (model, n_vars, size) = (pop.model.as_ref(), pop.n_vars, pop.spiked.len() as u32);
+            let (model, n_vars, size) = (pop.model.as_ref(), pop.n_vars, pop.instance_size);
             for &i in &t.neurons {
                 let noise = Noise {
                     key,
@@ -435,7 +438,7 @@ impl<F: Real> CpuBackend<F> {
             if !pop.model.resets_apart() {
                 continue;
             }
-            let (n_vars, size) = (pop.n_vars, pop.spiked.len() as u32);
+            let (n_vars, size) = (pop.n_vars, pop.instance_size);
             for (i, x) in pop.vars.chunks_exact_mut(n_vars).enumerate() {
                 let noise = Noise {
                     key: self.seed_key,
@@ -461,7 +464,7 @@ impl<F: Real> CpuBackend<F> {
         let t = F::from_f64(step as f64) * dt;
         let mut diverged = None;
         for (p_idx, (pop, syn)) in self.populations.iter_mut().zip(&self.syn).enumerate() {
-            let (model, n_vars, size) = (pop.model.as_ref(), pop.n_vars, pop.spiked.len() as u32);
+            let (model, n_vars, size) = (pop.model.as_ref(), pop.n_vars, pop.instance_size);
             // Batches of neurons, so that a model may step many at once (equations do).
             let update = |(b, ((xs, syn), spiked)): NeuronBatch<F>| {
                 let noise = Noise {
