@@ -3,7 +3,8 @@
 //! uniform draw below `p` connects the pair by `n` synapses, in Brian2's order (the
 //! condition, then the draw). Each row draws from its own stream (`row_rng`), so a seed gives
 //! the same matrix on any number of threads. Brian2's own draws differ: its matrices agree
-//! with these in distribution, and exactly where no draw is made.
+//! with these in distribution, and exactly where no draw is made. With `j`, the rule is
+//! Brian2's generator syntax instead (`generator`).
 
 use super::{draw_weights, row_rng, Csr, WeightDraw};
 use crate::config::{Connectivity, Probability};
@@ -43,6 +44,7 @@ pub struct ConnectExpression {
     generator: Option<super::generator::Generator>,
     /// The rule's config key (`projections.P.connectivity`), for what drawing it refuses.
     at: String,
+    /// The simulation's step (s), as `dt` reads.
     dt: f64,
 }
 
@@ -66,6 +68,9 @@ impl ConnectExpression {
         let Connectivity::Expression { condition, p, n, j, skip_if_invalid } = rule else {
             return Ok(None);
         };
+        if *n == 0 {
+            return Err(Error::config(format!("{at}.n"), "must be at least 1 (synapses per connected pair)"));
+        }
         if let Some(j) = j {
             // Brian2's own refusals.
             if condition.is_some() {
@@ -73,9 +78,6 @@ impl ConnectExpression {
             }
             if p.is_some() {
                 return Err(Error::config(format!("{at}.p"), "generator syntax cannot be combined with p (Brian2 refuses it too): iterate over sample(…, p=…)"));
-            }
-            if *n == 0 {
-                return Err(Error::config(format!("{at}.n"), "must be at least 1 (synapses per connected pair)"));
             }
             let mut scope = program.map_or_else(Scope::with_builtins, |p| p.scope.clone());
             for name in ["N_pre", "N_post"] {
@@ -131,9 +133,6 @@ impl ConnectExpression {
             Some(Probability::Number(x)) => return Err(Error::config(format!("{at}.p"), format!("must be in [0, 1], got {x}"))),
             Some(Probability::Expression(text)) => lower(&format!("{at}.p"), text, "probability")?,
         };
-        if *n == 0 {
-            return Err(Error::config(format!("{at}.n"), "must be at least 1 (synapses per connected pair)"));
-        }
         let pairs = ends.n_pre.saturating_mul(ends.n_post);
         if pairs > MAX_PAIRS {
             return Err(Error::config(
