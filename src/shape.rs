@@ -114,7 +114,7 @@ impl Shape {
                     }
                     Connectivity::Explicit { pre, .. } => pre.len() as u64,
                     Connectivity::Sonata { .. } => edges.as_ref().map_or(0, |e| e.len() as u64),
-                    Connectivity::Expression { .. } => expected_by_expression(config, index, source, target),
+                    Connectivity::Expression { .. } => expected_by_expression(config, index, (source, n_source), (target, n_target)),
                 };
                 let per_synapse_weights = !matches!(p.weight, WeightSpec::Constant(_))
                     || matches!(
@@ -191,30 +191,30 @@ impl Shape {
             projections: net
                 .projections
                 .iter()
-                .map(|p| ProjectionShape {
-                    name: p.name.clone(),
-                    source: p.source,
-                    target: p.target,
-                    n_source: p.n_source() as u64,
-                    n_target: p.n_target() as u64,
-                    synapses: p.n_synapses() as u64,
-                    per_synapse_weights: matches!(p.csr.weights, Weights::PerSynapse(_)),
-                    ring_slots: p.event.as_ref().map(|e| e.synapse.ring_slots() as u64),
-                    values_per_synapse: p
-                        .equation
-                        .as_ref()
-                        .map_or(0, |e| e.state.len() as u64 + (e.delays.len() > 1) as u64),
-                    equation_passes: match &p.synapse {
-                        crate::config::SynapseModel::Equations(e) => Some(e.gpu_passes()),
+                .map(|p| {
+                    let program = match &p.synapse {
+                        crate::config::SynapseModel::Equations(e) => Some(e),
                         _ => None,
-                    },
-                    delay_steps: Some(p.equation.as_ref().map_or(0, |e| e.max_delay() as u64)),
-                    reads_tables: match &p.synapse {
-                        crate::config::SynapseModel::Equations(e) => e.reads_tables(),
-                        _ => false,
-                    },
-                    procedural: p.procedural.is_some(),
-                    blocks: p.blocks as u64,
+                    };
+                    ProjectionShape {
+                        name: p.name.clone(),
+                        source: p.source,
+                        target: p.target,
+                        n_source: p.n_source() as u64,
+                        n_target: p.n_target() as u64,
+                        synapses: p.n_synapses() as u64,
+                        per_synapse_weights: matches!(p.csr.weights, Weights::PerSynapse(_)),
+                        ring_slots: p.event.as_ref().map(|e| e.synapse.ring_slots() as u64),
+                        values_per_synapse: p
+                            .equation
+                            .as_ref()
+                            .map_or(0, |e| e.state.len() as u64 + (e.delays.len() > 1) as u64),
+                        equation_passes: program.map(|e| e.gpu_passes()),
+                        delay_steps: Some(p.equation.as_ref().map_or(0, |e| e.max_delay() as u64)),
+                        reads_tables: program.is_some_and(|e| e.reads_tables()),
+                        procedural: p.procedural.is_some(),
+                        blocks: p.blocks as u64,
+                    }
                 })
                 .collect(),
             n_steps: net.n_steps,
@@ -267,9 +267,8 @@ impl Shape {
 /// The synapses an expression rule is expected to make (`ConnectExpression::expected_synapses`),
 /// from its populations' initial variables where it reads them. A config that validated
 /// compiles; should drawing its initial values fail, every pair counts.
-fn expected_by_expression(config: &Config, index: usize, source: usize, target: usize) -> u64 {
-    use crate::connectivity::expression::{of_config, size_of, States};
-    let (n_pre, n_post) = (size_of(config, source), size_of(config, target));
+fn expected_by_expression(config: &Config, index: usize, (source, n_pre): (usize, u64), (target, n_post): (usize, u64)) -> u64 {
+    use crate::connectivity::expression::{of_config, States};
     let all = n_pre * n_post;
     let Ok(Some(rule)) = of_config(config, index) else { return all };
     let states = if rule.reads_neurons() {

@@ -18,7 +18,7 @@ use crate::equations::synapse::{neuron_name, SynapseProgram};
 use crate::error::{Error, Result};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use rand_distr::{Distribution, StandardNormal};
+use crate::equations::init::draw;
 use rayon::prelude::*;
 
 /// The most pairs one rule visits: the walk costs about 100 ns a pair on one thread (10⁸
@@ -282,7 +282,7 @@ pub fn of_config(config: &crate::config::Config, index: usize) -> Result<Option<
 }
 
 /// The size of population `index` of `config`.
-pub fn size_of(config: &crate::config::Config, index: usize) -> u64 {
+fn size_of(config: &crate::config::Config, index: usize) -> u64 {
     config.populations.values().nth(index).expect("a population of the config").size
 }
 
@@ -291,13 +291,4 @@ pub fn size_of(config: &crate::config::Config, index: usize) -> u64 {
 pub struct States<'a> {
     pub pre: &'a [Vec<f64>],
     pub post: &'a [Vec<f64>],
-}
-
-/// `randn()` (normal) or `rand()` within an expression.
-pub(super) fn draw(rng: &mut ChaCha8Rng, normal: bool) -> f64 {
-    if normal {
-        StandardNormal.sample(rng)
-    } else {
-        rng.random::<f64>()
-    }
 }

@@ -160,7 +160,7 @@ impl Generator {
                 Ref::Dt => self.dt,
                 _ => 0.0,
             };
-            eval(node, &load, &mut |normal| super::expression::draw(rng, normal))
+            eval(node, &load, &mut |normal| crate::equations::init::draw(rng, normal))
         };
         let whole = |x: f64, what: &str| -> std::result::Result<i64, Invalid> {
             if x.fract() == 0.0 && x.is_finite() {

@@ -154,7 +154,7 @@ fn plain_values(value: &InitValue, n: usize, rng: &mut ChaCha8Rng) -> Vec<f64> {
 }
 
 /// `randn()` (normal) or `rand()`, on the host.
-fn draw(rng: &mut ChaCha8Rng, normal: bool) -> f64 {
+pub(crate) fn draw(rng: &mut ChaCha8Rng, normal: bool) -> f64 {
     if normal {
         StandardNormal.sample(rng)
     } else {
@@ -266,7 +266,6 @@ pub fn check_synapse_init(
                 ),
             ));
         };
-        // Lists are checked against the synapse count when the connectivity is drawn.
         // Lists are checked against the synapse count when the connectivity is drawn (and
         // their numbers, as every number of the config, when it is read).
         if !matches!(value, InitValue::PerNeuron(_)) {

@@ -199,7 +199,8 @@ impl NeuronModel {
             }
         }
         // Brian2 gives a refractory model `lastspike`.
-        if text.refractory.is_some_and(|r| !r.trim().is_empty()) {
+        let refractory = text.refractory.filter(|r| !r.trim().is_empty());
+        if refractory.is_some() {
             scope.symbols.insert("lastspike".into(), Dim::SECOND);
         }
         let scope = check_equations(&equations, scope).map_err(|e| eq_err(&e))?;
@@ -219,7 +220,6 @@ impl NeuronModel {
                 }
             }
         }
-        let refractory = text.refractory.filter(|r| !r.trim().is_empty());
         if refractory.is_some() {
             for (name, kind, dim) in [
                 ("not_refractory", VarKind::NotRefractory, Dim::ONE),

@@ -16,10 +16,6 @@ pub struct Nodes {
 }
 
 impl Nodes {
-    pub fn attribute(&self, name: &str) -> Option<&[f64]> {
-        self.attributes.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_slice())
-    }
-
     /// Gives each node its type's value of each numeric column of the node types `table`
     /// where its group stores none (`groups::inherit_types`).
     pub fn inherit(&mut self, table: &super::types_csv::TypesTable) -> Result<(), String> {
