@@ -192,9 +192,13 @@ impl ConnectExpression {
     pub fn build(&self, n_src: usize, n_tgt: usize, states: States, weight: &WeightDraw, seed: u64, projection: usize) -> Result<Csr> {
         if let Some(g) = &self.generator {
             // Each source's targets from its own stream, as Brian2 walks the sources.
+            // Every source drawn, then the first refusal in source order: rayon's own
+            // collect into a Result would name whichever failing source a thread met first.
             let targets = (0..n_src)
                 .into_par_iter()
                 .map(|i| g.targets(i, n_tgt, states, &mut row_rng(seed, projection, i)))
+                .collect::<Vec<_>>()
+                .into_iter()
                 .collect::<std::result::Result<Vec<Vec<u32>>, String>>()
                 .map_err(|m| Error::config(format!("{}.j", self.at), m))?;
             let (mut pre, mut post) = (Vec::new(), Vec::new());
