@@ -433,7 +433,10 @@ pub enum Connectivity {
         /// k != i"`: `connectivity::generator`).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         j: Option<String>,
-        /// Pairs whose generated j is outside the target are left out, not refused.
+        /// The same over the post-synaptic j, giving i (`"k for k in range(j-1, j+2)"`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        i: Option<String>,
+        /// Pairs whose generated index is outside its population are left out, not refused.
         #[serde(default, skip_serializing_if = "std::ops::Not::not")]
         skip_if_invalid: bool,
     },

@@ -6,6 +6,7 @@
 //! with these in distribution, and exactly where no draw is made. With `j`, the rule is
 //! Brian2's generator syntax instead (`generator`).
 
+use super::generator::{Generator, Over};
 use super::{draw_weights, row_rng, Csr, WeightDraw};
 use crate::config::{Connectivity, Probability};
 use crate::equations::check::Scope;
@@ -30,7 +31,7 @@ pub const MAX_PAIRS: u64 = 1 << 30;
 /// this many drawn at random.
 const SAMPLED_PAIRS: u64 = 1 << 16;
 
-/// Sources the expected count of a generator is computed from: all of them up to this many,
+/// Outer indices the expected count of a generator is computed from: all of them up to this many,
 /// else this many drawn at random.
 const SAMPLED_SOURCES: usize = 4096;
 
@@ -41,7 +42,7 @@ pub struct ConnectExpression {
     p: Node,
     n: u64,
     /// Brian2's generator syntax (`j`), in place of the condition and p.
-    generator: Option<super::generator::Generator>,
+    generator: Option<Generator>,
     /// The rule's config key (`projections.P.connectivity`), for what drawing it refuses.
     at: String,
     /// The simulation's step (s), as `dt` reads.
@@ -65,16 +66,22 @@ impl ConnectExpression {
     /// resolved against the synapse model `program` (its namespace) and the populations `ends`;
     /// errors name the key under `at` (`projections.P.connectivity`).
     pub fn compile(at: &str, rule: &Connectivity, program: Option<&SynapseProgram>, ends: Ends) -> Result<Option<ConnectExpression>> {
-        let Connectivity::Expression { condition, p, n, j, skip_if_invalid } = rule else {
+        let Connectivity::Expression { condition, p, n, i, j, skip_if_invalid } = rule else {
             return Ok(None);
         };
         if *n == 0 {
             return Err(Error::config(format!("{at}.n"), "must be at least 1 (synapses per connected pair)"));
         }
-        if let Some(j) = j {
+        let generator = match (i, j) {
+            (Some(_), Some(_)) => return Err(Error::config(format!("{at}.i"), "cannot be combined with j (Brian2 refuses it too): one generator gives the other index")),
+            (Some(text), None) => Some(("i", text, Over::Post)),
+            (None, Some(text)) => Some(("j", text, Over::Pre)),
+            (None, None) => None,
+        };
+        if let Some((name, text, over)) = generator {
             // Brian2's own refusals.
             if condition.is_some() {
-                return Err(Error::config(format!("{at}.condition"), "cannot be combined with j (Brian2 refuses it too): put it in the generator's `if`"));
+                return Err(Error::config(format!("{at}.condition"), format!("cannot be combined with {name} (Brian2 refuses it too): put it in the generator's `if`")));
             }
             if p.is_some() {
                 return Err(Error::config(format!("{at}.p"), "generator syntax cannot be combined with p (Brian2 refuses it too): iterate over sample(…, p=…)"));
@@ -83,11 +90,11 @@ impl ConnectExpression {
             for name in ["N_pre", "N_post"] {
                 scope.symbols.insert(name.into(), Dim::ONE);
             }
-            let generator = super::generator::Generator::compile(&format!("{at}.j"), j, *skip_if_invalid, &scope, ends)?;
+            let generator = Generator::compile(&format!("{at}.{name}"), text, *skip_if_invalid, &scope, ends, over)?;
             return Ok(Some(ConnectExpression { condition: None, p: Node::c(1.0), n: *n, generator: Some(generator), at: at.to_string(), dt: ends.dt }));
         }
         if *skip_if_invalid {
-            return Err(Error::config(format!("{at}.skip_if_invalid"), "is for generator syntax (j), whose j may fall outside the target"));
+            return Err(Error::config(format!("{at}.skip_if_invalid"), "is for generator syntax (i or j), whose index may fall outside its population"));
         }
         let mut scope = program.map_or_else(Scope::with_builtins, |p| p.scope.clone());
         // N is Brian2's count of synapses, which do not exist yet.
@@ -191,22 +198,30 @@ impl ConnectExpression {
     /// expressions read them) start at `states`, with `weight` drawn per synapse.
     pub fn build(&self, n_src: usize, n_tgt: usize, states: States, weight: &WeightDraw, seed: u64, projection: usize) -> Result<Csr> {
         if let Some(g) = &self.generator {
-            // Each source's targets from its own stream, as Brian2 walks the sources.
-            // Every source drawn, then the first refusal in source order: rayon's own
-            // collect into a Result would name whichever failing source a thread met first.
-            let targets = (0..n_src)
+            // Each outer index's results from its own stream, as Brian2 walks them. Every
+            // one drawn, then the first refusal in order: rayon's own collect into a Result
+            // would name whichever failing index a thread met first.
+            let (n_outer, n_result) = match g.over() {
+                Over::Pre => (n_src, n_tgt),
+                Over::Post => (n_tgt, n_src),
+            };
+            let results = (0..n_outer)
                 .into_par_iter()
-                .map(|i| g.targets(i, n_tgt, states, &mut row_rng(seed, projection, i)))
+                .map(|outer| g.targets(outer, n_result, states, &mut row_rng(seed, projection, outer)))
                 .collect::<Vec<_>>()
                 .into_iter()
                 .collect::<std::result::Result<Vec<Vec<u32>>, String>>()
-                .map_err(|m| Error::config(format!("{}.j", self.at), m))?;
+                .map_err(|m| Error::config(format!("{}.{}", self.at, g.over().names().1), m))?;
             let (mut pre, mut post) = (Vec::new(), Vec::new());
-            for (i, js) in targets.iter().enumerate() {
-                for &j in js {
+            for (outer, made) in results.iter().enumerate() {
+                for &result in made {
+                    let (i, j) = match g.over() {
+                        Over::Pre => (outer as u64, result as u64),
+                        Over::Post => (result as u64, outer as u64),
+                    };
                     for _ in 0..self.n {
-                        pre.push(i as u64);
-                        post.push(j as u64);
+                        pre.push(i);
+                        post.push(j);
                     }
                 }
             }
@@ -236,15 +251,19 @@ impl ConnectExpression {
         let pairs = (n_src as u64) * (n_tgt as u64);
         let mut rng = ChaCha8Rng::seed_from_u64(0x9b05_688c_2b3e_6c1f);
         if let Some(g) = &self.generator {
-            // Every source up to SAMPLED_SOURCES, else that many drawn at random, scaled; a
-            // source whose generator fails counts none (`build` refuses it).
-            let sources: Vec<usize> = if n_src <= SAMPLED_SOURCES {
-                (0..n_src).collect()
-            } else {
-                (0..SAMPLED_SOURCES).map(|_| rng.random_range(0..n_src)).collect()
+            // Every outer index up to SAMPLED_SOURCES, else that many drawn at random,
+            // scaled; one whose generator fails counts none (`build` refuses it).
+            let (n_outer, n_result) = match g.over() {
+                Over::Pre => (n_src, n_tgt),
+                Over::Post => (n_tgt, n_src),
             };
-            let made: usize = sources.iter().map(|&i| g.targets(i, n_tgt, states, &mut rng).map_or(0, |t| t.len())).sum();
-            return (made as f64 * self.n as f64 * n_src as f64 / sources.len().max(1) as f64).round() as u64;
+            let outers: Vec<usize> = if n_outer <= SAMPLED_SOURCES {
+                (0..n_outer).collect()
+            } else {
+                (0..SAMPLED_SOURCES).map(|_| rng.random_range(0..n_outer)).collect()
+            };
+            let made: usize = outers.iter().map(|&outer| g.targets(outer, n_result, states, &mut rng).map_or(0, |t| t.len())).sum();
+            return (made as f64 * self.n as f64 * n_outer as f64 / outers.len().max(1) as f64).round() as u64;
         }
         let expected = |i: usize, j: usize, rng: &mut ChaCha8Rng| -> f64 {
             self.evaluate(i, j, states, rng).map_or(0.0, |p| p.clamp(0.0, 1.0) * self.n as f64)

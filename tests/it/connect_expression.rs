@@ -220,11 +220,21 @@ fn generators_brian2_refuses_are_refused_by_key() {
     let cases = [
         (r#"{ rule = "expression", j = "i", condition = "i > 0" }"#, "projections.p.connectivity.condition", "cannot be combined with j"),
         (r#"{ rule = "expression", j = "i", p = 0.5 }"#, "projections.p.connectivity.p", "sample(…, p=…)"),
-        (r#"{ rule = "expression", j = "k for k in sample(3)" }"#, "projections.p.connectivity.j", "needs p="),
-        (r#"{ rule = "expression", j = "k for k in sample(3, size=2)" }"#, "projections.p.connectivity.j", "not size="),
+        (r#"{ rule = "expression", j = "k for k in sample(3)" }"#, "projections.p.connectivity.j", "one of p="),
+        (r#"{ rule = "expression", j = "k for k in sample(3, size=2, p=0.5)" }"#, "projections.p.connectivity.j", "one of p="),
+        (r#"{ rule = "expression", j = "k for k in range(3, step=2)" }"#, "projections.p.connectivity.j", "range takes no keywords"),
+        (r#"{ rule = "expression", i = "j", j = "i" }"#, "projections.p.connectivity.i", "cannot be combined with j"),
+        (r#"{ rule = "expression", i = "j", condition = "i > 0" }"#, "projections.p.connectivity.condition", "cannot be combined with i"),
+        // What Brian2 cannot know where it is read: the result in the iterator or the
+        // expression, the loop variable in the iterator.
+        (r#"{ rule = "expression", j = "k for k in range(j)" }"#, "projections.p.connectivity.j", "reads j or the post-synaptic variables"),
+        (r#"{ rule = "expression", j = "k for k in sample(7, size=x_post)" }"#, "projections.p.connectivity.j", "reads j or the post-synaptic variables"),
+        (r#"{ rule = "expression", j = "k + x_post for k in range(3)" }"#, "projections.p.connectivity.j", "reads j or the post-synaptic"),
+        (r#"{ rule = "expression", i = "k for k in range(i)" }"#, "projections.p.connectivity.i", "reads i or the pre-synaptic variables"),
+        (r#"{ rule = "expression", j = "k for k in sample(9, p=k/9)" }"#, "projections.p.connectivity.j", "the loop variable `k`"),
+        (r#"{ rule = "expression", j = "i for i in range(3)" }"#, "projections.p.connectivity.j", "not a name for the loop variable"),
         (r#"{ rule = "expression", j = "k for k in zip(3)" }"#, "projections.p.connectivity.j", "range(…) or sample(…)"),
         (r#"{ rule = "expression", j = "k for k in range(3) if k + 1" }"#, "projections.p.connectivity.j", "must be a condition"),
-        (r#"{ rule = "expression", j = "k for k in range(3) if x_post > 0" }"#, "projections.p.connectivity.j", "x_post"),
         (r#"{ rule = "expression", condition = "i > 0", skip_if_invalid = true }"#, "projections.p.connectivity.skip_if_invalid", "generator"),
     ];
     for (rule, key, message) in cases {
@@ -237,9 +247,87 @@ fn generators_brian2_refuses_are_refused_by_key() {
         (r#"{ rule = "expression", j = "i/2" }"#, "j is 0.5 for i = 1, not a whole number"),
         // A range typed too long is refused, not run for hours.
         (r#"{ rule = "expression", j = "k for k in range(10**12)", skip_if_invalid = true }"#, "runs over 1000000000000 values"),
+        // Brian2's refusals of a size it cannot draw (taken in or clamped with skip_if_invalid).
+        (r#"{ rule = "expression", j = "k for k in sample(5, size=i)" }"#, "sample's size is 6 for i = 6, more than the range's 5 values"),
+        (r#"{ rule = "expression", j = "k for k in sample(5, size=i - 1)" }"#, "sample's size is -1 for i = 0, negative"),
+        (r#"{ rule = "expression", j = "k for k in sample(5, size=i/2)" }"#, "sample's size is 0.5 for i = 1, not a whole number"),
+        // Where the `if` reads the target's variables, a j outside is refused before it, as
+        // Brian2 does, even where the `if` would not hold.
+        (r#"{ rule = "expression", j = "k for k in range(i - 2, i + 3) if x_post > 0.4" }"#, "gives j = -2 for i = 0, outside the target's 0 … 6 (before the `if`"),
+        (r#"{ rule = "expression", i = "j + 3" }"#, "gives i = 9 for j = 6, outside the source's 0 … 8"),
     ] {
         let config = ganglion::config::parse(&generated(rule), &[]).expect("check accepts it");
         let e = Network::build(&config).expect_err(rule).to_string();
-        assert!(e.contains("projections.p.connectivity.j") && e.contains(message), "{rule}: {e}");
+        let key = if rule.contains(" i = ") { "projections.p.connectivity.i" } else { "projections.p.connectivity.j" };
+        assert!(e.contains(key) && e.contains(message), "{rule}: {e}");
     }
+}
+
+/// Brian2 2.9's pairs (tests/brian2/connect_expression.py) from the 9 sources at x = 0.5·i
+/// onto the 7 targets at x = 0.25·j (Brian2's `y`), for generators over j (`i = …`),
+/// conditions reading the result's side, and `EXPR if COND`.
+const BRIAN2_BY_GENERATOR: [(&str, &[(u32, u32)]); 10] = [
+    (r#"i = "k for k in range(9) if k % 7 == j""#, &[(0, 0), (1, 1), (2, 2), (3, 3), (4, 4), (5, 5), (6, 6), (7, 0), (8, 1)]),
+    (r#"i = "j + k for k in range(3) if i % 2 == 0", skip_if_invalid = true"#, &[(0, 0), (2, 0), (2, 1), (2, 2), (4, 2), (4, 3), (4, 4), (6, 4), (6, 5), (6, 6), (8, 6)]),
+    (r#"i = "k for k in range(9) if x_pre > 2.9""#, &[(6, 0), (6, 1), (6, 2), (6, 3), (6, 4), (6, 5), (6, 6), (7, 0), (7, 1), (7, 2), (7, 3), (7, 4), (7, 5), (7, 6), (8, 0), (8, 1), (8, 2), (8, 3), (8, 4), (8, 5), (8, 6)]),
+    (r#"i = "k for k in range(9) if x_post > 0.6 and k < 3""#, &[(0, 3), (0, 4), (0, 5), (0, 6), (1, 3), (1, 4), (1, 5), (1, 6), (2, 3), (2, 4), (2, 5), (2, 6)]),
+    (r#"j = "k for k in range(0, 7) if j != i and x_post > 0.4""#, &[(0, 2), (0, 3), (0, 4), (0, 5), (0, 6), (1, 2), (1, 3), (1, 4), (1, 5), (1, 6), (2, 3), (2, 4), (2, 5), (2, 6), (3, 2), (3, 4), (3, 5), (3, 6), (4, 2), (4, 3), (4, 5), (4, 6), (5, 2), (5, 3), (5, 4), (5, 6), (6, 2), (6, 3), (6, 4), (6, 5), (7, 2), (7, 3), (7, 4), (7, 5), (7, 6), (8, 2), (8, 3), (8, 4), (8, 5), (8, 6)]),
+    (r#"j = "k for k in range(i - 2, i + 3) if j != i", skip_if_invalid = true"#, &[(0, 1), (0, 2), (1, 0), (1, 2), (1, 3), (2, 0), (2, 1), (2, 3), (2, 4), (3, 1), (3, 2), (3, 4), (3, 5), (4, 2), (4, 3), (4, 5), (4, 6), (5, 3), (5, 4), (5, 6), (6, 4), (6, 5), (7, 5), (7, 6), (8, 6)]),
+    // Brian2's cython target (its numpy target fails to broadcast this one).
+    (r#"j = "k for k in range(i - 2, i + 3) if k != i and x_post > 0.4", skip_if_invalid = true"#, &[(0, 2), (1, 2), (1, 3), (2, 3), (2, 4), (3, 2), (3, 4), (3, 5), (4, 2), (4, 3), (4, 5), (4, 6), (5, 3), (5, 4), (5, 6), (6, 4), (6, 5), (7, 5), (7, 6), (8, 6)]),
+    (r#"j = "i + 1 if i < 4""#, &[(0, 1), (1, 2), (2, 3), (3, 4)]),
+    (r#"j = "i - 1 if x_post > 0.4", skip_if_invalid = true"#, &[(3, 2), (4, 3), (5, 4), (6, 5), (7, 6)]),
+    (r#"i = "2*j", skip_if_invalid = true"#, &[(0, 0), (2, 1), (4, 2), (6, 3), (8, 4)]),
+];
+
+/// `generated(…)` with the targets at x = 0.25·j.
+fn generated_with_targets(keys: &str) -> String {
+    generated(&format!(r#"{{ rule = "expression", {keys} }}"#)).replacen("x = \"0\"", "x = \"i*0.25\"", 1)
+}
+
+#[test]
+fn generators_over_j_and_conditions_on_the_result_make_brian2s_pairs() {
+    for (keys, brian2) in BRIAN2_BY_GENERATOR {
+        let text = generated_with_targets(keys);
+        let (_, net) = parsed(&text, &[]);
+        assert_eq!(pairs(&net), brian2, "{keys}");
+        // `check` counts every outer index here, so exactly.
+        let config = ganglion::config::parse(&text, &[]).unwrap();
+        assert_eq!(ganglion::shape::Shape::from_config(&config).projections[0].synapses, brian2.len() as u64, "{keys}");
+    }
+}
+
+#[test]
+fn sample_with_a_size_draws_that_many_distinct_values_uniformly() {
+    // Brian2 2.9 gives [0, 1, 2, 3, 4, 5, 5, 5, 5] synapses per source: min(i, 5) with
+    // skip_if_invalid, each of the range's values once.
+    let text = generated_with_targets(r#"j = "k for k in sample(5, size=i)", skip_if_invalid = true"#);
+    let mut hits = [0usize; 7];
+    for seed in 0..200 {
+        let (_, net) = parsed(&text, &[&format!("simulation.seed={seed}")]);
+        let pairs = pairs(&net);
+        for i in 0..9u32 {
+            let js: Vec<u32> = pairs.iter().filter(|p| p.0 == i).map(|p| p.1).collect();
+            assert_eq!(js.len(), (i as usize).min(5), "seed {seed}, i = {i}");
+            assert!(js.windows(2).all(|w| w[0] < w[1]) && js.iter().all(|&j| j < 5), "seed {seed}, i = {i}: {js:?}");
+        }
+        for &(i, j) in &pairs {
+            if (1..=4).contains(&i) {
+                hits[j as usize] += 1;
+            }
+        }
+    }
+    // Sources 1 … 4 draw 1 + 2 + 3 + 4 of 5 values: each value 2 times per seed expected,
+    // 400 over the seeds (a binomial's sd is under 20).
+    for (j, &n) in hits.iter().enumerate().take(5) {
+        assert!((n as f64 - 400.0).abs() < 80.0, "value {j} drawn {n} times: {hits:?}");
+    }
+    // A step, and sources within the range.
+    let (_, net) = parsed(&generated_with_targets(r#"j = "k for k in sample(0, 7, 3, size=2)""#), &[]);
+    let pairs = pairs(&net);
+    assert_eq!(pairs.len(), 18);
+    assert!(pairs.iter().all(|p| [0, 3, 6].contains(&p.1)), "{pairs:?}");
+    // An empty range draws nothing, whatever the size (as Brian2).
+    let (_, net) = parsed(&generated_with_targets(r#"j = "k for k in sample(i, i, size=3)""#), &[]);
+    assert!(net.projections[0].csr.col_idx.is_empty());
 }
