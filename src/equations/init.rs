@@ -266,6 +266,9 @@ pub fn check_synapse_init(
                 ),
             ));
         };
+        if let super::neuron::VarKind::Count(_) = var.kind {
+            return Err(Error::config(key, format!("`{name}` is Brian2's count of the synapses' neurons, which ganglion keeps: it cannot be set")));
+        }
         // Lists are checked against the synapse count when the connectivity is drawn (and
         // their numbers, as every number of the config, when it is read).
         if !matches!(value, InitValue::PerNeuron(_)) {
@@ -341,6 +344,13 @@ pub fn synapse_state(
         incoming[post_of[s] as usize] += 1;
         outgoing[pre_of[s] as usize] += 1;
     }
+    let count_of = |count: Count, s: usize| match count {
+        Count::Synapses => n as f64,
+        Count::Pre => n_pre as f64,
+        Count::Post => n_post as f64,
+        Count::Incoming => incoming[post_of[s] as usize] as f64,
+        Count::Outgoing => outgoing[pre_of[s] as usize] as f64,
+    };
     let evaluate = |text: &str, key: &str, columns: &[Vec<f64>], rng: &mut ChaCha8Rng| -> Result<Vec<f64>> {
         let e = parse::expression(text).map_err(|e| Error::config(key, e.to_string()))?;
         let node = p
@@ -356,11 +366,7 @@ pub fn synapse_state(
                 Ref::I => i as f64,
                 Ref::J => j as f64,
                 Ref::Dt => dt,
-                Ref::Count(Count::Synapses) => n as f64,
-                Ref::Count(Count::Pre) => n_pre as f64,
-                Ref::Count(Count::Post) => n_post as f64,
-                Ref::Count(Count::Incoming) => incoming[j] as f64,
-                Ref::Count(Count::Outgoing) => outgoing[i] as f64,
+                Ref::Count(count) => count_of(count, s),
                 _ => 0.0,
             };
             out.push(eval(&node, &load, &mut |normal| draw(rng, normal)));
@@ -372,6 +378,11 @@ pub fn synapse_state(
     for (name, column) in edge_columns {
         if let Some(k) = p.vars.iter().position(|v| &v.name == name) {
             columns[k] = column.clone();
+        }
+    }
+    for (k, v) in p.vars.iter().enumerate() {
+        if let super::neuron::VarKind::Count(count) = v.kind {
+            columns[k] = (0..n).map(|s| count_of(count, s)).collect();
         }
     }
     for (name, value) in given {

@@ -47,6 +47,17 @@ pub enum Count {
 }
 
 impl Count {
+    /// Brian2's name of it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Count::Synapses => "N",
+            Count::Pre => "N_pre",
+            Count::Post => "N_post",
+            Count::Incoming => "N_incoming",
+            Count::Outgoing => "N_outgoing",
+        }
+    }
+
     pub fn named(name: &str) -> Option<Count> {
         Some(match name {
             "N" => Count::Synapses,

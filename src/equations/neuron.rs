@@ -25,6 +25,9 @@ pub enum VarKind {
     StepsSinceSpike,
     /// A synapse's step of its last event (for its event-driven variables).
     LastUpdate,
+    /// One of Brian2's counts that a synapse's statements or equations read, kept per synapse
+    /// as Brian2 keeps `N_incoming` and `N_outgoing` (set when the synapses are drawn).
+    Count(super::ir::Count),
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -586,6 +589,7 @@ pub fn assignable(v: &VarDef, pos: Pos) -> std::result::Result<(), DimError> {
         VarKind::NotRefractory | VarKind::StepsSinceSpike | VarKind::LastUpdate => {
             Some("kept by ganglion")
         }
+        VarKind::Count(_) => Some("Brian2's count of the synapses' neurons, kept by ganglion,"),
         _ => None,
     };
     match why {

@@ -5,7 +5,7 @@
 use super::check::Scope;
 use super::dims::Dim;
 use super::integrate::{Derivative, Method, StateOf, System};
-use super::ir::{Node, Program, Ref, Target};
+use super::ir::{Count, Node, Program, Ref, Target};
 use super::lower::{Lowering, Streams};
 use super::neuron::{assignable, read_namespace, statement_value, NeuronModel, VarDef, VarKind};
 use super::parse::{self, Defines};
@@ -101,8 +101,8 @@ impl SynapseProgram {
         let err = |key: &str, e: &dyn std::fmt::Display| Error::config(format!("{at}.{key}"), e.to_string());
         let equations = parse::equations(text.model).map_err(|e| err("model", &e))?;
         let mut scope = Scope::with_builtins();
-        // Brian2's `N` of synapses counts them: read by `init` and `delay` (`host_scope`),
-        // not by the statements and equations, which run without it.
+        // Brian2's `N` counts the synapses, not the neurons: read where the model reads it, as
+        // a variable kept per synapse (below).
         scope.symbols.remove("N");
         scope.symbols.insert("j".into(), Dim::ONE);
         scope.namespace = read_namespace(at, text.namespace)?;
@@ -134,6 +134,9 @@ impl SynapseProgram {
             let (Defines::Derivative(name) | Defines::Subexpression(name) | Defines::Parameter(name)) = &eq.defines;
             if let Some(what) = super::check::taken(name) {
                 return Err(err("model", &format!("{}: `{name}` is {what}", eq.pos)));
+            }
+            if Count::named(name).is_some() {
+                return Err(err("model", &format!("{}: `{name}` is one of Brian2's counts of a projection's synapses and neurons, which ganglion keeps", eq.pos)));
             }
             match &eq.defines {
                 Defines::Derivative(n) => {
@@ -167,6 +170,18 @@ impl SynapseProgram {
                 }
                 Defines::Subexpression(_) => {}
             }
+        }
+        // Brian2's counts that the equations and statements read (those of `init` and
+        // `delay` are the host's), each a variable of the synapse set when they are drawn.
+        for count in counts_read(&equations, [text.on_pre, text.on_post]) {
+            let name = count.name();
+            scope.symbols.insert(name.into(), Dim::ONE);
+            vars.push(VarDef {
+                name: name.into(),
+                dim: Dim::ONE,
+                kind: VarKind::Count(count),
+                flags: Vec::new(),
+            });
         }
         let event_driven = |v: &VarDef| v.flags.iter().any(|f| f == "event-driven");
         if vars.iter().any(event_driven) {
@@ -708,6 +723,30 @@ pub(crate) fn neuron_name(n: &str, pre: &NeuronModel, post: &NeuronModel) -> Opt
     }
     let base = n.strip_suffix("_post").unwrap_or(n);
     post.own_name(base).map(|node| post.inline(&node))
+}
+
+/// Brian2's counts (`N`, `N_incoming`, …) that `equations` and the statement blocks read, in
+/// `Count`'s order. A block that does not parse reads none here: its error comes where it is
+/// compiled.
+fn counts_read(equations: &[parse::Equation], blocks: [Option<&str>; 2]) -> std::collections::BTreeSet<Count> {
+    fn visit(e: &parse::Expr, out: &mut std::collections::BTreeSet<Count>) {
+        match e {
+            parse::Expr::Name(n, _) => out.extend(Count::named(n)),
+            parse::Expr::Number(..) => {}
+            parse::Expr::Unary(_, a, _) => visit(a, out),
+            parse::Expr::Binary(_, a, b, _) => {
+                visit(a, out);
+                visit(b, out);
+            }
+            parse::Expr::Call(_, args, _) => args.iter().for_each(|a| visit(a, out)),
+        }
+    }
+    let mut out = std::collections::BTreeSet::new();
+    equations.iter().filter_map(|eq| eq.expr.as_ref()).for_each(|e| visit(e, &mut out));
+    for block in blocks.into_iter().flatten() {
+        parse::statements(block).into_iter().flatten().for_each(|s| visit(&s.expr, &mut out));
+    }
+    out
 }
 
 /// The synapse's subexpressions, by name, lowered.

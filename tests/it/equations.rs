@@ -953,12 +953,53 @@ fn synapse_counts_and_the_population_size_are_brian2s() {
     let f32 = run_in_memory(&net, &mut CpuBackend::<f32>::new(&net), &plan);
     assert_eq!(gpu.spikes, f32.spikes);
     assert_eq!(steps(&gpu.spikes[0]), [BRIAN2_DRIVE_STEPS[0]; 7]);
-    // The statements run without the counts, which they would read as the wrong thing.
-    for statement in ["v_post += w*N", "v_post += w/N_incoming"] {
-        let text = COUNTED_SYNAPSES.replace("on_pre = \"v_post += w\"", &format!("on_pre = \"{statement}\""));
-        let e = config_error(&text);
-        assert!(e.contains("synapse_models.counted.on_pre") && e.contains("unknown name"), "{e}");
+}
+
+/// Brian2 2.9's b.v and b.I after 20 ms with the counts read by `on_pre`, a clock-driven
+/// equation and a summed variable (tests/brian2/synapse_counts.py).
+const BRIAN2_COUNTED_V: [f64; 5] = [6.035, 4.101, 5.718, 4.968, 5.367];
+const BRIAN2_COUNTED_I: [f64; 5] = [2.441927477700274, 2.6698083085558597, 2.7686460681982306, 2.277619510344007, 2.9631593471253423];
+
+#[test]
+fn synapse_counts_read_by_statements_and_equations_are_brian2s() {
+    let text = COUNTED_SYNAPSES
+        .replace("equations = \"v : 1\"", "equations = \"v : 1\\nI : 1\"")
+        .replace(
+            "model = \"w : 1\"\non_pre = \"v_post += w\"",
+            "model = \"\"\"\nw : 1\ndq/dt = (N_outgoing - q)/(5*ms) : 1 (clock-driven)\nI_post = q/N_incoming + 0.001*N : 1 (summed)\n\"\"\"\n\
+             on_pre = \"v_post += w/N_incoming + 0.01*N_pre*N_post + 0.001*N\"\nmethod = \"euler\"",
+        )
+        .replace("init = { w = \"1.0/N_incoming + 10*N_outgoing + 100*N_pre + 1000*N_post + 0.5*N\" }\ndelay = \"N_incoming*0.1*ms\"", "init = { w = \"1 + i\" }");
+    let (config, net) = parsed(&text, &[]);
+    // The counts are the synapse's variables, as Brian2's N_incoming is.
+    let p = &net.projections[0];
+    let program = p.equation.as_ref().unwrap();
+    let names: Vec<&str> = config.resolved.synapses[0].as_ref().unwrap().vars.iter().map(|v| v.name.as_str()).collect();
+    let incoming = names.iter().position(|&n| n == "N_incoming").expect("N_incoming kept");
+    for j in 0..p.csr.n_rows {
+        for s in p.csr.row_ptr[j] as usize..p.csr.row_ptr[j + 1] as usize {
+            assert_eq!(program.state[incoming][s], (p.csr.row_ptr[j + 1] - p.csr.row_ptr[j]) as f64);
+        }
     }
+    let plan = RecordPlan::from_config(&config);
+    let mut cpu = CpuBackend::<f64>::new(&net);
+    run_in_memory(&net, &mut cpu, &plan);
+    let mut gpu = gpu_backend(&net, &plan);
+    run_in_memory(&net, &mut gpu, &plan);
+    for (backend, state, tolerance) in [("CPU", cpu.read_state().unwrap(), 1e-9), ("GPU", gpu.read_state().unwrap(), 1e-4)] {
+        for (k, brian2) in [(0, BRIAN2_COUNTED_V), (1, BRIAN2_COUNTED_I)] {
+            for (n, (&ours, want)) in state[1][k].iter().zip(brian2).enumerate() {
+                assert!((ours - want).abs() < tolerance * want.abs(), "{backend}: variable {k} of b[{n}] is {ours}, Brian2's {want}");
+            }
+        }
+    }
+    // Nor may they be set or written.
+    let e = config_error(&text.replace("init = { w = \"1 + i\" }", "init = { w = \"1 + i\", N_incoming = \"2\" }"));
+    assert!(e.contains("projections.S.init.N_incoming") && e.contains("cannot be set"), "{e}");
+    let e = config_error(&text.replace("on_pre = \"v_post += ", "on_pre = \"N_incoming = 2\\nv_post += "));
+    assert!(e.contains("synapse_models.counted.on_pre") && e.contains("cannot be assigned"), "{e}");
+    let e = config_error(&text.replace("w : 1\ndq/dt", "w : 1\nN_outgoing : 1\ndq/dt"));
+    assert!(e.contains("synapse_models.counted.model") && e.contains("Brian2's counts"), "{e}");
 }
 
 #[test]
