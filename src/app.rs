@@ -179,17 +179,19 @@ pub fn generated_wgsl(config_path: &Path, overrides: &[String]) -> Result<String
         out.push_str(kind.generated_wgsl().unwrap_or_default());
         out.push('\n');
     }
-    for ((name, _), (program, ends)) in config
+    let shape = crate::shape::Shape::from_config(&config);
+    for (index, ((name, _), (program, ends))) in config
         .projections
         .iter()
         .zip(config.resolved.synapses.iter().zip(&config.resolved.projections))
+        .enumerate()
     {
         let Some(program) = program else { continue };
         let Some(post) = config.model(ends.target).equations() else {
             continue;
         };
         out.push_str(&format!("// ===== synapse `{}` (projection `{name}`) =====\n", program.name));
-        out.push_str(&program.wgsl(post, ends.source == ends.target));
+        out.push_str(&program.wgsl(post, ends.source == ends.target, shape.projections[index].marks_arrivals));
         out.push('\n');
     }
     if out.is_empty() {

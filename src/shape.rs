@@ -39,8 +39,14 @@ pub struct ProjectionShape {
     /// Synapses written as equations: the values each keeps (its variables, and its delay
     /// where the delay is per synapse); 0 for the built-in synapses.
     pub values_per_synapse: u64,
-    /// Synapses written as equations: their GPU passes per step (summation, delivery).
+    /// Synapses written as equations: their GPU passes per step (summation, marking of
+    /// arrivals, delivery).
     pub equation_passes: Option<u64>,
+    /// Synapses written as equations whose GPU pre pathway marks the synapses its spikes
+    /// reach (one delay for all, `SynapseProgram::marks_arrivals`): each synapse keeps its
+    /// index in its source's list and a bit, each part of its matrix a pointer per source
+    /// (`arrival_bytes`), and the pass binds three more buffers.
+    pub marks_arrivals: bool,
     /// Synapses written as equations: the longest delay of their `on_pre` pathway in steps,
     /// which sets the spike history their source keeps (`Shape::spike_slots`); 0 for the
     /// built-ins, whose delays live in their rings. None where each synapse's delay is drawn
@@ -57,6 +63,13 @@ pub struct ProjectionShape {
 }
 
 impl ProjectionShape {
+    /// The GPU bytes of the marked arrivals of a matrix part of `synapses` over `n_source`
+    /// sources (`marks_arrivals`; 0 without): their lists by source, pointers and bits.
+    pub fn arrival_bytes(&self, synapses: u64, n_source: u64) -> [(&'static str, u64); 3] {
+        let on = self.marks_arrivals as u64;
+        [("out_syn", on * synapses * 4), ("out_ptr", on * (n_source + 1) * 4), ("arrived", on * synapses.div_ceil(32) * 4)]
+    }
+
     /// The built-in graded synapse (summed every step).
     pub fn is_graded(&self) -> bool {
         self.ring_slots.is_none() && self.equation_passes.is_none()
@@ -132,6 +145,15 @@ impl Shape {
                     let steps = exp_synapse::delay_steps(delay_ms.unwrap_or(0.0), sim.dt_ms);
                     exp_synapse::ring_slots(steps) as u64
                 });
+                let (pre, post) = (config.model(source).equations(), config.model(target).equations());
+                let edge_delays = edges.as_ref().and_then(|e| e.attribute("delay"));
+                let uniform_delay = match (program, pre.zip(post)) {
+                    (Some(program), Some((pre, post))) => {
+                        crate::equations::init::uniform_delay(program, pre, post, p.delay.as_deref(), edge_delays, sim.dt_ms * 1e-3)
+                    }
+                    _ => true,
+                };
+                let marks_arrivals = program.as_ref().is_some_and(|e| e.marks_arrivals(uniform_delay));
                 ProjectionShape {
                     name: name.clone(),
                     source,
@@ -143,14 +165,13 @@ impl Shape {
                     ring_slots,
                     values_per_synapse: program
                         .as_ref()
-                        .map_or(0, |e| e.vars.len() as u64 + p.delay.is_some() as u64),
-                    equation_passes: program.as_ref().map(|e| e.gpu_passes()),
+                        .map_or(0, |e| e.vars.len() as u64 + !uniform_delay as u64),
+                    equation_passes: program.as_ref().map(|e| e.gpu_passes(uniform_delay)),
+                    marks_arrivals,
                     delay_steps: match program {
                         None => Some(0),
                         Some(program) => {
-                            let (pre, post) = (config.model(source).equations(), config.model(target).equations());
                             pre.zip(post).and_then(|(pre, post)| {
-                                let edge_delays = edges.as_ref().and_then(|e| e.attribute("delay"));
                                 crate::equations::init::longest_delay_steps(
                                     program,
                                     pre,
@@ -196,6 +217,8 @@ impl Shape {
                         crate::config::SynapseModel::Equations(e) => Some(e),
                         _ => None,
                     };
+                    let uniform_delay = p.equation.as_ref().is_none_or(|e| e.delays.len() <= 1);
+                    let marks_arrivals = program.is_some_and(|e| e.marks_arrivals(uniform_delay));
                     ProjectionShape {
                         name: p.name.clone(),
                         source: p.source,
@@ -209,7 +232,8 @@ impl Shape {
                             .equation
                             .as_ref()
                             .map_or(0, |e| e.state.len() as u64 + (e.delays.len() > 1) as u64),
-                        equation_passes: program.map(|e| e.gpu_passes()),
+                        equation_passes: program.map(|e| e.gpu_passes(uniform_delay)),
+                        marks_arrivals,
                         delay_steps: Some(p.equation.as_ref().map_or(0, |e| e.max_delay() as u64)),
                         reads_tables: program.is_some_and(|e| e.reads_tables()),
                         procedural: p.procedural.is_some(),

@@ -316,6 +316,22 @@ pub fn longest_delay_steps(
     }
 }
 
+/// Whether every synapse of a projection will have the same delay (what `synapse_state`
+/// keeps as one): none, a constant `delay`, or SONATA edges whose delays round to one step.
+pub fn uniform_delay(p: &SynapseProgram, pre: &NeuronModel, post: &NeuronModel, delay: Option<&str>, edge_delays_ms: Option<&[f64]>, dt: f64) -> bool {
+    match (delay, edge_delays_ms) {
+        (Some(text), _) => parse::expression(text)
+            .ok()
+            .and_then(|e| p.lower_host(&e, pre, post).ok())
+            .is_some_and(|node| super::ir::fold(node).as_const().is_some()),
+        (None, Some(ms)) => {
+            let steps = |d: f64| delay_steps("", d * 1e-3, dt).ok();
+            ms.iter().all(|&d| steps(d) == ms.first().and_then(|&f| steps(f)))
+        }
+        (None, None) => true,
+    }
+}
+
 /// The synapses' variables (one column per variable, synapses in the projection's CSR order)
 /// and their delays in steps, from `init` and `delay`. `pre_of[s]` and `post_of[s]` are the
 /// synapse's neurons; `pre_state`/`post_state` the populations' initial columns.
@@ -410,6 +426,10 @@ pub fn synapse_state(
         (None, Some((_, ms))) => (format!("{at}.connectivity.edges"), ms.iter().map(|d| d * 1e-3).collect()),
         (None, None) => return Ok((columns, vec![0; n.min(1)])),
     };
-    let delays = seconds.into_iter().map(|d| delay_steps(&key, d, dt)).collect::<Result<Vec<u32>>>()?;
+    let mut delays = seconds.into_iter().map(|d| delay_steps(&key, d, dt)).collect::<Result<Vec<u32>>>()?;
+    // One delay for all is kept once (`uniform_delay`), as the backends read it.
+    if delays.windows(2).all(|w| w[0] == w[1]) {
+        delays.truncate(1);
+    }
     Ok((columns, delays))
 }

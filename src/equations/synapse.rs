@@ -409,10 +409,20 @@ impl SynapseProgram {
         found
     }
 
-    /// The dispatches its projection takes per step on the GPU: the summation, the delivery.
-    pub fn gpu_passes(&self) -> u64 {
+    /// The dispatches its projection takes per step on the GPU: the summation, the marking of
+    /// arrivals (`marks_arrivals`), the delivery.
+    pub fn gpu_passes(&self, uniform_delay: bool) -> u64 {
         !self.summed.is_empty() as u64
+            + self.marks_arrivals(uniform_delay) as u64
             + !(self.on_pre.is_empty() && self.on_post.is_empty() && self.clock.is_empty()) as u64
+    }
+
+    /// Whether its GPU pre pathway is event-driven: with one delay for all its synapses, the
+    /// sources whose spikes arrive mark their synapses (one bit each), and each post-synaptic
+    /// neuron's thread runs `on_pre` over its marked synapses only, in CSR order (else it
+    /// walks every synapse, checking each one's source and delay).
+    pub fn marks_arrivals(&self, uniform_delay: bool) -> bool {
+        uniform_delay && !self.on_pre.is_empty()
     }
 
     /// The names of `init` and `delay` expressions: the statements', and Brian2's counts `N`,
@@ -459,8 +469,10 @@ impl SynapseProgram {
     /// neuron: no atomics, each synapse written by one thread, the CPU's order). The
     /// neurons' variables are reached through synapses/equation_states.wgsl; with
     /// `same_population` the pre-synaptic ones are read from the post-synaptic state buffer
-    /// (one buffer cannot be bound twice).
-    pub fn wgsl(&self, post: &NeuronModel, same_population: bool) -> String {
+    /// (one buffer cannot be bound twice). With `events` (`marks_arrivals`), `mark_arrivals`
+    /// sets each arriving synapse's bit before `step_synapses`, which reads and clears the
+    /// bits of its row instead of walking it.
+    pub fn wgsl(&self, post: &NeuronModel, same_population: bool, events: bool) -> String {
         let post_name = |k: usize| format!("post_{}", post.vars[k].name);
         let pre_name = |k: usize| format!("pre_load({k}u, ipre)");
         let syn_name = |k: usize| format!("syn_{}", self.vars[k].name);
@@ -592,6 +604,30 @@ impl SynapseProgram {
         };
         let pre_pathway = if self.on_pre.is_empty() {
             String::new()
+        } else if events {
+            format!(
+                "    // The row's synapses marked by mark_arrivals, 32 to a word, in order; this row's
+    // bits cleared for the next step (a word may hold the neighbouring rows' too).
+    let first = row_ptr[row];
+    let end = row_ptr[row + 1u];
+    for (var w = first >> 5u; first < end && w <= (end - 1u) >> 5u; w++) {{
+        let lo = max(first, w << 5u) - (w << 5u);
+        let hi = min(end, (w << 5u) + 32u) - (w << 5u);
+        let mask = select((1u << hi) - 1u, 0xffffffffu, hi == 32u) & ~((1u << lo) - 1u);
+        var bits = atomicLoad(&arrived[w]) & mask;
+        if (bits == 0u) {{
+            continue;
+        }}
+        atomicAnd(&arrived[w], ~mask);
+        while (bits != 0u) {{
+            let s = (w << 5u) + firstTrailingBit(bits);
+            bits = bits & (bits - 1u);
+            let ipre = col_idx[s];
+{}        }}
+    }}
+",
+                synapse_block(&self.on_pre, "on_pre")
+            )
         } else {
             format!(
                 "    for (var s = row_ptr[row]; s < row_ptr[row + 1u]; s++) {{
@@ -676,7 +712,7 @@ fn sum_synapses(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_work
 {sum_syn_loads}{sum_body}    }}
 {sum_stores}}}
 
-@compute @workgroup_size(256)
+{mark_arrivals}@compute @workgroup_size(256)
 fn step_synapses(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {{
     let row = row_index(gid, groups);
     if (row >= info.n_rows) {{
@@ -708,8 +744,44 @@ fn step_synapses(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_wor
             post_pathway = post_pathway,
             post_stores = post_stores,
             same_population = same_population,
+            mark_arrivals = if events { mark_arrivals(TABLES_BINDING + self.reads_tables() as usize) } else { String::new() },
         )
     }
+}
+
+/// The bindings (from `binding`) and the kernel of an event-driven pre pathway: one thread per
+/// pre-synaptic neuron whose spike arrives now sets the bit of each of its synapses (in this
+/// part of the matrix); `step_synapses` runs `on_pre` over them.
+fn mark_arrivals(binding: usize) -> String {
+    format!(
+        "// The pre pathway's arrivals: each source's synapses in this part (out_ptr over the sources,
+// out_syn their indices in CSR order), and one bit per synapse, set where its spike arrives.
+@group(0) @binding({}) var<storage, read> out_ptr: array<u32>;
+@group(0) @binding({}) var<storage, read> out_syn: array<u32>;
+@group(0) @binding({}) var<storage, read_write> arrived: array<atomic<u32>>;
+
+@compute @workgroup_size(256)
+fn mark_arrivals(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {{
+    let ipre = row_index(gid, groups);
+    if (ipre >= info.n_pre) {{
+        return;
+    }}
+    // The slot of step − delay, as the walk reads it.
+    let slot = ring_slot(step_info, info.pre_slots - info.uniform_delay, info.pre_slots);
+    if (pre_spiked_at(slot, ipre) == 0u) {{
+        return;
+    }}
+    for (var k = out_ptr[ipre]; k < out_ptr[ipre + 1u]; k++) {{
+        let s = out_syn[k];
+        atomicOr(&arrived[s >> 5u], 1u << (s & 31u));
+    }}
+}}
+
+",
+        binding,
+        binding + 1,
+        binding + 2
+    )
 }
 
 /// What a name other than the synapse's own reads: `x_pre` a pre-synaptic variable, `x_post`

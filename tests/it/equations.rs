@@ -538,12 +538,26 @@ fn on_pre_adds_to_the_post_synaptic_neuron_after_each_synapses_delay_on_both_bac
         assert_eq!(at(9 + delay, j), w, "synapse {j}: the first spike");
         assert_eq!(at(18 + delay, j), 2.0 * w, "synapse {j}: the second");
     }
-    let b = run_in_memory(&net, &mut gpu_backend(&net, &plan), &plan);
+    let mut gpu = gpu_backend(&net, &plan);
+    let b = run_in_memory(&net, &mut gpu, &plan);
     assert_eq!(a.traces, b.traces, "GPU and CPU");
-    // One delay for all.
+    // Delays of their own: the GPU walks each row (one pass), as `check` counts.
+    let shape = ganglion::shape::Shape::from_config(&config);
+    assert!(!shape.projections[0].marks_arrivals);
+    assert_eq!((shape.projections[0].equation_passes, gpu.equation_passes()), (Some(1), 1));
+    // One delay for all: the GPU marks the synapses each spike reaches, then delivers to those
+    // alone (two passes), and its traces are the CPU's.
     let (config, net) = parsed(&delivery_network("1*ms"), &[]);
-    let a = run_in_memory(&net, &mut CpuBackend::<f64>::new(&net), &RecordPlan::from_config(&config));
+    let plan = RecordPlan::from_config(&config);
+    let a = run_in_memory(&net, &mut CpuBackend::<f64>::new(&net), &plan);
     assert_eq!(a.traces[0][0][3 * 16..3 * 18], [0.0, 0.0, 0.0, 1.0, 2.0, 3.0]);
+    let shape = ganglion::shape::Shape::from_config(&config);
+    assert!(shape.projections[0].marks_arrivals);
+    assert_eq!(shape, ganglion::shape::Shape::from_network(&net));
+    let mut gpu = gpu_backend(&net, &plan);
+    assert_eq!((shape.projections[0].equation_passes, gpu.equation_passes()), (Some(2), 2));
+    let b = run_in_memory(&net, &mut gpu, &plan);
+    assert_eq!(a.traces, b.traces, "GPU and CPU");
 }
 
 #[test]

@@ -1,7 +1,10 @@
 //! Synapses written as equations on the GPU: per projection, its generated shader's
 //! `sum_synapses` (before the populations' updates) and `step_synapses` (clock-driven
-//! equations, `on_pre`, `on_post`: after them, before the resets), one thread per post-synaptic neuron walking its synapses in CSR order, as the
-//! CPU does (backend/cpu/equations.rs): deterministic, no atomics.
+//! equations, `on_pre`, `on_post`: after them, before the resets), one thread per
+//! post-synaptic neuron taking its synapses in CSR order, as the CPU does
+//! (backend/cpu/equations.rs): deterministic, without atomic arithmetic. With one delay for
+//! all synapses, `mark_arrivals` first sets a bit for each synapse whose spike arrives (from
+//! each source's list of synapses, `by_source`), so that `on_pre` visits those alone.
 
 use super::context::{dispatch_size, GpuContext};
 use super::populations::PopulationBuffers;
@@ -31,6 +34,9 @@ pub struct SynapsePass {
     pub kernel: Kernel,
     pub bind_group: wgpu::BindGroup,
     pub groups: (u32, u32),
+    /// An event-driven pre pathway's `mark_arrivals`, dispatched over the pre-synaptic
+    /// neurons just before the delivery, on its bind group.
+    pub mark: Option<(Kernel, (u32, u32))>,
 }
 
 /// One part of a projection's synaptic variables: its synapses' count and its buffer
@@ -87,12 +93,16 @@ pub(crate) fn build(
         let post_split = post_pop.parts.state;
         let spikes = |pop: &PopulationBuffers| (pop.parts.state.chunks, pop.parts.spike_slots);
         let (pre_spikes, post_spikes) = (spikes(pre_pop), spikes(post_pop));
-        let mut source = crate::shaders::compose_text(&program.wgsl(post, same))?;
+        let events = program.marks_arrivals(e.delays.len() <= 1);
+        let mut source = crate::shaders::compose_text(&program.wgsl(post, same, events))?;
         let mut slots = SYNAPSE_SLOTS.to_vec();
         let tables = program.reads_tables();
         if tables {
             debug_assert_eq!(slots.len(), crate::equations::synapse::TABLES_BINDING);
             slots.push(Slot::Read);
+        }
+        if events {
+            slots.extend(EVENT_SLOTS);
         }
         let cut = pre_split.is_some_and(|s| !s.is_whole()) || !post_split.is_whole() || !pre_spikes.0.is_whole();
         if cut {
@@ -152,7 +162,7 @@ pub(crate) fn build(
                 .collect();
             let info_buf = ctx.uniform_buffer(&format!("{label}.info"), bytemuck::bytes_of(&info));
             let row_ptr = ctx.storage_buffer(&format!("{label}.row_ptr"), bytemuck::cast_slice(&pointers))?;
-            let cols = ctx.storage_buffer(&format!("{label}.col_idx"), bytemuck::cast_slice(&p.csr.col_idx[entries]))?;
+            let cols = ctx.storage_buffer(&format!("{label}.col_idx"), bytemuck::cast_slice(&p.csr.col_idx[entries.clone()]))?;
             let delays = ctx.storage_buffer(&format!("{label}.delays"), bytemuck::cast_slice(delays))?;
             let syn_state = ctx.storage_buffer(&format!("{label}.synapses"), bytemuck::cast_slice(&syn_init))?;
             let mut resources = vec![
@@ -170,6 +180,18 @@ pub(crate) fn build(
             if tables {
                 resources.push(post_pop.model_data.as_entire_binding());
             }
+            let arrivals = events
+                .then(|| -> Result<[wgpu::Buffer; 3]> {
+                    let n_pre = net.populations[p.source].size;
+                    let (out_ptr, out_syn) = by_source(&p.csr.col_idx[entries.clone()], n_pre);
+                    Ok([
+                        ctx.storage_buffer(&format!("{label}.out_ptr"), bytemuck::cast_slice(&out_ptr))?,
+                        ctx.storage_buffer(&format!("{label}.out_syn"), bytemuck::cast_slice(&out_syn))?,
+                        ctx.storage_buffer(&format!("{label}.arrived"), bytemuck::cast_slice(&vec![0u32; n_syn.div_ceil(32).max(1)]))?,
+                    ])
+                })
+                .transpose()?;
+            resources.extend(arrivals.iter().flatten().map(|b| b.as_entire_binding()));
             resources.extend(
                 pre_rest
                     .iter()
@@ -179,27 +201,56 @@ pub(crate) fn build(
                     .map(|b| b.as_entire_binding()),
             );
             let groups = dispatch_size(rows.len() as u32);
+            let kernel = |entry: &str| Kernel::from_source(ctx, &format!("{label}.{entry}"), source.clone(), entry, &slots, &[]);
             let pass = |entry: &str| -> Result<SynapsePass> {
-                let label = format!("{label}.{entry}");
-                let kernel = Kernel::from_source(ctx, &label, source.clone(), entry, &slots, &[])?;
-                let bind_group = kernel.bind(ctx, &label, &resources);
+                let kernel = kernel(entry)?;
+                let bind_group = kernel.bind(ctx, &format!("{label}.{entry}"), &resources);
                 Ok(SynapsePass {
                     kernel,
                     bind_group,
                     groups,
+                    mark: None,
                 })
             };
             if !program.summed.is_empty() {
                 out.sums.push(pass("sum_synapses")?);
             }
             if !(program.on_pre.is_empty() && program.on_post.is_empty() && program.clock.is_empty()) {
-                out.deliveries.push(pass("step_synapses")?);
+                let mut delivery = pass("step_synapses")?;
+                if events {
+                    let n_pre = net.populations[p.source].size as u32;
+                    delivery.mark = Some((kernel("mark_arrivals")?, dispatch_size(n_pre)));
+                }
+                out.deliveries.push(delivery);
             }
             parts.push(SynapseStatePart { n_syn, buffer: syn_state });
         }
         out.states.push(SynapseStates { projection: index, n_vars, parts });
     }
     Ok(out)
+}
+
+/// The bindings of an event-driven pre pathway, after the kernel's own slots and its tables:
+/// out_ptr, out_syn, arrived (`SynapseProgram::wgsl`).
+const EVENT_SLOTS: [Slot; 3] = [Slot::Read, Slot::Read, Slot::ReadWrite];
+
+/// Each source's synapses among `cols` (a part's sources, in CSR order): pointers over the
+/// `n_pre` sources, and the synapses' indices in the part, each source's in order.
+fn by_source(cols: &[u32], n_pre: usize) -> (Vec<u32>, Vec<u32>) {
+    let mut ptr = vec![0u32; n_pre + 1];
+    for &c in cols {
+        ptr[c as usize + 1] += 1;
+    }
+    for k in 0..n_pre {
+        ptr[k + 1] += ptr[k];
+    }
+    let mut next = ptr.clone();
+    let mut syn = vec![0u32; cols.len().max(1)];
+    for (s, &c) in cols.iter().enumerate() {
+        syn[next[c as usize] as usize] = s as u32;
+        next[c as usize] += 1;
+    }
+    (ptr, syn)
 }
 
 /// The composed shader of Brian2's STDP example's synapses (configs/equations/stdp.toml, two
@@ -212,5 +263,17 @@ pub(crate) fn stdp_example_shader() -> String {
     let p = &net.projections[0];
     let SynapseModel::Equations(program) = &p.synapse else { panic!("written as equations") };
     let post = net.populations[p.target].model.kind().equations().unwrap();
-    crate::shaders::compose_text(&program.wgsl(post, false)).unwrap()
+    crate::shaders::compose_text(&program.wgsl(post, false, program.marks_arrivals(p.equation.as_ref().unwrap().delays.len() <= 1))).unwrap()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn each_sources_synapses_are_listed_in_csr_order() {
+        let (ptr, syn) = super::by_source(&[2, 0, 2, 1, 0], 4);
+        assert_eq!(ptr, [0, 2, 3, 5, 5]);
+        assert_eq!(syn, [1, 4, 3, 0, 2]);
+        // A part without synapses keeps one entry (a binding is never empty).
+        assert_eq!(super::by_source(&[], 2), (vec![0, 0, 0], vec![0]));
+    }
 }

@@ -329,10 +329,11 @@ impl GpuBackend {
         self.populations.iter().map(|p| p.state.len()).collect()
     }
 
-    /// Dispatches per step of the synapses written as equations: their summations and
-    /// deliveries, one per part of each matrix.
+    /// Dispatches per step of the synapses written as equations: their summations, markings
+    /// of arrivals and deliveries, one per part of each matrix.
     pub fn equation_passes(&self) -> usize {
-        self.equation_synapses.sums.len() + self.equation_synapses.deliveries.len()
+        let marks = self.equation_synapses.deliveries.iter().filter(|d| d.mark.is_some()).count();
+        self.equation_synapses.sums.len() + marks + self.equation_synapses.deliveries.len()
     }
 
     /// The bindings the event-driven g and delay rings take (`event_parts`).

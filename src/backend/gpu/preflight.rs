@@ -161,10 +161,18 @@ pub fn network_buffers(
                 // Synapses written as equations: cut by whole rows so that each part's
                 // variables (the largest per-synapse buffer) fit one binding.
                 let t = n_target;
-                let parts = Some(split::equation_parts(p, limit));
+                let n_parts = split::equation_parts(p, limit);
+                let parts = Some(n_parts);
                 let mut buffers = vec![("row_ptr", (t + 1) * 4), ("col_idx", s * 4)];
                 if p.values_per_synapse > 0 {
                     buffers.push(("synapses", s * 4 * p.values_per_synapse));
+                }
+                // Each part lists the synapses of every source (`equations::by_source`).
+                for (buffer, bytes) in p.arrival_bytes(s, n_source) {
+                    let bytes = if buffer == "out_ptr" { bytes * n_parts } else { bytes };
+                    if bytes > 0 {
+                        buffers.push((buffer, bytes));
+                    }
                 }
                 for (buffer, bytes) in buffers {
                     out.push(NetworkBuffer { label: format!("{}.{buffer}", p.name), bytes, parts, cut_by: "rows", piece: 0 });
@@ -294,7 +302,7 @@ fn check_ranges(net: &Shape, resolved: GpuCoupling, limits: &wgpu::Limits, devic
         let post = splits[p.target].unwrap_or(state_parts::StateSplit::whole(1));
         let (pre_parts, post_parts, flag_parts) = state_parts::synapse_extra(pre, post, flags(p.source), flags(p.target));
         let extra = pre_parts + post_parts + flag_parts;
-        let bound = SYNAPSE_STORAGE + p.reads_tables as usize + extra;
+        let bound = SYNAPSE_STORAGE + p.reads_tables as usize + 3 * p.marks_arrivals as usize + extra;
         if extra > 0 && bound > max {
             return Err(Error::TooLarge(format!(
                 "projection `{}`: its synapses would bind {bound} storage buffers (the states and spike flags of its populations in parts), more than the {max} of {device} (max_storage_buffers_per_shader_stage)",
@@ -468,14 +476,15 @@ mod tests {
         let e = check(&shape, GpuCoupling::ThreadPerRow, &cut, "a small device").unwrap_err();
         assert!(e.to_string().contains("population `a`: its update would bind"), "{e}");
         // Within one population, a synapse reads the flags as pre- and as post-synaptic
-        // ones: 10 + 44 bindings for the update, 8 + 1 + 2 × 41 for the synapses.
+        // ones: 10 + 44 bindings for the update, 8 + 1 + 3 + 2 × 41 for the synapses (their
+        // own, the tables', the marked arrivals', the flags').
         let recurrent = Shape::from_config(
             &crate::config::parse(&text.replace("target = \"b\"", "target = \"a\""), &[]).unwrap(),
         );
         let wide = wgpu::Limits { max_storage_buffers_per_shader_stage: 64, ..cut.clone() };
         let e = check(&recurrent, GpuCoupling::ThreadPerRow, &wide, "a small device").unwrap_err();
-        assert!(e.to_string().contains("projection `ab`: its synapses would bind 91 storage buffers"), "{e}");
-        check(&recurrent, GpuCoupling::ThreadPerRow, &wgpu::Limits { max_storage_buffers_per_shader_stage: 91, ..cut.clone() }, "x").unwrap();
+        assert!(e.to_string().contains("projection `ab`: its synapses would bind 94 storage buffers"), "{e}");
+        check(&recurrent, GpuCoupling::ThreadPerRow, &wgpu::Limits { max_storage_buffers_per_shader_stage: 94, ..cut.clone() }, "x").unwrap();
         let without = Shape::from_config(&delayed("0*ms"));
         check(&without, GpuCoupling::ThreadPerRow, &cut, "a small device").unwrap();
         // And in the device memory, 20 more words per neuron of `a`.

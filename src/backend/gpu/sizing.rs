@@ -114,7 +114,8 @@ fn projection_bytes(p: &ProjectionShape, geometry: Option<blocked::BlockGeometry
         _ => p.blocks.max(1),
     };
     let (s, n_target, n_source) = (p.synapses / blocks, p.n_target / blocks, p.n_source / blocks);
-    let values = s * p.values_per_synapse * 4;
+    let arrivals: u64 = p.arrival_bytes(s, n_source).iter().map(|(_, bytes)| bytes).sum();
+    let values = s * p.values_per_synapse * 4 + arrivals;
     match (p.ring_slots, geometry) {
         (None, Some(geo)) => (values + geo.bytes(n_target as usize, n_source as usize, s, p.per_synapse_weights), 0),
         (None, None) if p.procedural => ((n_target + 1) * 4, 0),

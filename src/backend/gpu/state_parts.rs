@@ -275,23 +275,24 @@ mod tests {
 
     #[test]
     fn a_synapse_kernel_reaches_cut_states_over_their_parts() {
-        // Brian2's STDP example's shader with both populations' states cut.
+        // Brian2's STDP example's shader with both populations' states cut: their parts bound
+        // after its own 13 slots (10, and 3 for the arrivals it marks).
         let text = super::super::equations::stdp_example_shader();
         let whole = (NeuronChunks::whole(), 1);
-        let module = synapse_wgsl(Some(StateSplit::new(2, 1000, 4000)), StateSplit::new(5, 1000, 8 << 10), whole, whole, 10);
-        assert!(module.contains("@binding(10) var<storage, read> pre_state_1"), "{module}");
-        assert!(module.contains("@binding(12) var<storage, read_write> post_state_2"), "{module}");
+        let module = synapse_wgsl(Some(StateSplit::new(2, 1000, 4000)), StateSplit::new(5, 1000, 8 << 10), whole, whole, 13);
+        assert!(module.contains("@binding(13) var<storage, read> pre_state_1"), "{module}");
+        assert!(module.contains("@binding(15) var<storage, read_write> post_state_2"), "{module}");
         let cut = parted::replace_module(text.clone(), "synapses/equation_states", &module).unwrap();
         parted::validate(&cut);
         // Both cut into ranges of neurons, the pre-synaptic flags kept for two steps.
         let (pre, post) = (StateSplit::new(2, 1000, 1600), StateSplit::new(5, 1000, 2000));
         let spikes = ((pre.chunks, 2), (post.chunks, 1));
         assert_eq!(synapse_extra(Some(pre), post, spikes.0, spikes.1), (5, 9, 5 + 1));
-        let module = synapse_wgsl(Some(pre), post, spikes.0, spikes.1, 10);
-        for (binding, name) in [(10, "pre_state_1"), (15, "post_state_1"), (24, "pre_spiked_1"), (29, "post_spiked_1")] {
+        let module = synapse_wgsl(Some(pre), post, spikes.0, spikes.1, 13);
+        for (binding, name) in [(13, "pre_state_1"), (18, "post_state_1"), (27, "pre_spiked_1"), (32, "post_spiked_1")] {
             assert!(module.contains(&format!("@binding({binding}) var<storage, read"), ) && module.contains(&format!("{name}:")), "{name}: {module}");
         }
-        assert!(!module.contains("@binding(30)"), "{module}");
+        assert!(!module.contains("@binding(33)"), "{module}");
         let cut = parted::replace_module(text, "synapses/equation_states", &module).unwrap();
         parted::validate(&cut);
     }

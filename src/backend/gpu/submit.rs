@@ -151,6 +151,11 @@ impl GpuBackend {
                 }
                 // Brian2's order after the thresholds: synapses, then resets.
                 for delivery in &self.equation_synapses.deliveries {
+                    if let Some((mark, (x, y))) = &delivery.mark {
+                        pass.set_pipeline(&mark.pipeline);
+                        pass.set_bind_group(0, &delivery.bind_group, &[step_offset]);
+                        pass.dispatch_workgroups(*x, *y, 1);
+                    }
                     pass.set_pipeline(&delivery.kernel.pipeline);
                     pass.set_bind_group(0, &delivery.bind_group, &[step_offset]);
                     pass.dispatch_workgroups(delivery.groups.0, delivery.groups.1, 1);
