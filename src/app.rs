@@ -191,7 +191,7 @@ pub fn generated_wgsl(config_path: &Path, overrides: &[String]) -> Result<String
             continue;
         };
         out.push_str(&format!("// ===== synapse `{}` (projection `{name}`) =====\n", program.name));
-        out.push_str(&program.wgsl(post, ends.source == ends.target, shape.projections[index].marks_arrivals));
+        out.push_str(&program.wgsl(post, ends.source == ends.target, shape.projections[index].arrival_slots));
         out.push('\n');
     }
     if out.is_empty() {
@@ -374,6 +374,14 @@ fn check_gpu(config: &Config, shape: &Shape, plan: &RecordPlan, chunk: u64) -> R
             p.name,
             shape.spike_slots(index),
             if shape.spike_slots(index) == 1 { "" } else { "s" }
+        );
+    }
+    for p in shape.projections.iter().filter(|p| p.equation_passes.is_some() && p.delay_steps.is_none()) {
+        let _ = writeln!(
+            s,
+            "    `{}`: its delays are drawn, so its `on_pre` arrivals are counted here as walked; `run` marks them ahead (a bit per synapse and step) where the longest is under {} steps",
+            p.name,
+            crate::equations::synapse::MAX_ARRIVAL_SLOTS
         );
     }
     let kernel = gpu::kernel_name(shape, coupling)

@@ -43,10 +43,11 @@ pub struct ProjectionShape {
     /// arrivals, delivery).
     pub equation_passes: Option<u64>,
     /// Synapses written as equations whose GPU pre pathway marks the synapses its spikes
-    /// reach (one delay for all, `SynapseProgram::marks_arrivals`): each synapse keeps its
-    /// index in its source's list and a bit, each part of its matrix a pointer per source
-    /// (`arrival_bytes`), and the pass binds three more buffers.
-    pub marks_arrivals: bool,
+    /// reach: the steps of arrivals it keeps (`SynapseProgram::arrival_slots`; 0: walked).
+    /// Each synapse then keeps its index in its source's list and a bit per step, each part
+    /// of its matrix a pointer per source (`arrival_bytes`), and the pass binds three more
+    /// buffers.
+    pub arrival_slots: u64,
     /// Synapses written as equations: the longest delay of their `on_pre` pathway in steps,
     /// which sets the spike history their source keeps (`Shape::spike_slots`); 0 for the
     /// built-ins, whose delays live in their rings. None where each synapse's delay is drawn
@@ -64,10 +65,11 @@ pub struct ProjectionShape {
 
 impl ProjectionShape {
     /// The GPU bytes of the marked arrivals of a matrix part of `synapses` over `n_source`
-    /// sources (`marks_arrivals`; 0 without): their lists by source, pointers and bits.
+    /// sources (`arrival_slots`; 0 without): their lists by source, pointers and bits.
     pub fn arrival_bytes(&self, synapses: u64, n_source: u64) -> [(&'static str, u64); 3] {
-        let on = self.marks_arrivals as u64;
-        [("out_syn", on * synapses * 4), ("out_ptr", on * (n_source + 1) * 4), ("arrived", on * synapses.div_ceil(32) * 4)]
+        let on = (self.arrival_slots > 0) as u64;
+        let bits = self.arrival_slots * synapses.div_ceil(32) * 4;
+        [("out_syn", on * synapses * 4), ("out_ptr", on * (n_source + 1) * 4), ("arrived", bits)]
     }
 
     /// The built-in graded synapse (summed every step).
@@ -153,7 +155,14 @@ impl Shape {
                     }
                     _ => true,
                 };
-                let marks_arrivals = program.as_ref().is_some_and(|e| e.marks_arrivals(uniform_delay));
+                let delay_steps = match program {
+                    None => Some(0),
+                    Some(program) => pre.zip(post).and_then(|(pre, post)| {
+                        crate::equations::init::longest_delay_steps(program, pre, post, p.delay.as_deref(), edge_delays, sim.dt_ms * 1e-3)
+                    }),
+                };
+                // Drawn delays, whose longest is unknown here, are counted as walked.
+                let arrival_slots = program.as_ref().map_or(0, |e| e.arrival_slots(uniform_delay, delay_steps));
                 ProjectionShape {
                     name: name.clone(),
                     source,
@@ -166,23 +175,9 @@ impl Shape {
                     values_per_synapse: program
                         .as_ref()
                         .map_or(0, |e| e.vars.len() as u64 + !uniform_delay as u64),
-                    equation_passes: program.as_ref().map(|e| e.gpu_passes(uniform_delay)),
-                    marks_arrivals,
-                    delay_steps: match program {
-                        None => Some(0),
-                        Some(program) => {
-                            pre.zip(post).and_then(|(pre, post)| {
-                                crate::equations::init::longest_delay_steps(
-                                    program,
-                                    pre,
-                                    post,
-                                    p.delay.as_deref(),
-                                    edge_delays,
-                                    sim.dt_ms * 1e-3,
-                                )
-                            })
-                        }
-                    },
+                    equation_passes: program.as_ref().map(|e| e.gpu_passes(arrival_slots)),
+                    arrival_slots,
+                    delay_steps,
                     reads_tables: program.as_ref().is_some_and(|e| e.reads_tables()),
                     procedural: p.connectivity.is_procedural(),
                     blocks: 1,
@@ -218,7 +213,8 @@ impl Shape {
                         _ => None,
                     };
                     let uniform_delay = p.equation.as_ref().is_none_or(|e| e.delays.len() <= 1);
-                    let marks_arrivals = program.is_some_and(|e| e.marks_arrivals(uniform_delay));
+                    let longest = p.equation.as_ref().map_or(0, |e| e.max_delay() as u64);
+                    let arrival_slots = program.map_or(0, |e| e.arrival_slots(uniform_delay, Some(longest)));
                     ProjectionShape {
                         name: p.name.clone(),
                         source: p.source,
@@ -232,9 +228,9 @@ impl Shape {
                             .equation
                             .as_ref()
                             .map_or(0, |e| e.state.len() as u64 + (e.delays.len() > 1) as u64),
-                        equation_passes: program.map(|e| e.gpu_passes(uniform_delay)),
-                        marks_arrivals,
-                        delay_steps: Some(p.equation.as_ref().map_or(0, |e| e.max_delay() as u64)),
+                        equation_passes: program.map(|e| e.gpu_passes(arrival_slots)),
+                        arrival_slots,
+                        delay_steps: Some(longest),
                         reads_tables: program.is_some_and(|e| e.reads_tables()),
                         procedural: p.procedural.is_some(),
                         blocks: p.blocks as u64,

@@ -410,19 +410,27 @@ impl SynapseProgram {
     }
 
     /// The dispatches its projection takes per step on the GPU: the summation, the marking of
-    /// arrivals (`marks_arrivals`), the delivery.
-    pub fn gpu_passes(&self, uniform_delay: bool) -> u64 {
+    /// arrivals (`arrival_slots`), the delivery.
+    pub fn gpu_passes(&self, arrival_slots: u64) -> u64 {
         !self.summed.is_empty() as u64
-            + self.marks_arrivals(uniform_delay) as u64
+            + (arrival_slots > 0) as u64
             + !(self.on_pre.is_empty() && self.on_post.is_empty() && self.clock.is_empty()) as u64
     }
 
-    /// Whether its GPU pre pathway is event-driven: with one delay for all its synapses, the
-    /// sources whose spikes arrive mark their synapses (one bit each), and each post-synaptic
-    /// neuron's thread runs `on_pre` over its marked synapses only, in CSR order (else it
-    /// walks every synapse, checking each one's source and delay).
-    pub fn marks_arrivals(&self, uniform_delay: bool) -> bool {
-        uniform_delay && !self.on_pre.is_empty()
+    /// The steps of marked arrivals its GPU pre pathway keeps, one bit per synapse each (0:
+    /// it walks every synapse, checking each one's source at its delay). With one delay for
+    /// all (`uniform_delay`), one: the sources whose spikes arrive now mark their synapses.
+    /// With delays of their own whose longest is known and under `MAX_ARRIVAL_SLOTS` steps,
+    /// that longest + 1: each spike marks its synapses in the steps they will receive it.
+    /// Each post-synaptic neuron's thread then runs `on_pre` over its marked synapses alone,
+    /// in CSR order.
+    pub fn arrival_slots(&self, uniform_delay: bool, longest_delay_steps: Option<u64>) -> u64 {
+        match (self.on_pre.is_empty(), uniform_delay, longest_delay_steps) {
+            (true, ..) => 0,
+            (false, true, _) => 1,
+            (false, false, Some(d)) if d < MAX_ARRIVAL_SLOTS => d + 1,
+            _ => 0,
+        }
     }
 
     /// The names of `init` and `delay` expressions: the statements', and Brian2's counts `N`,
@@ -469,10 +477,11 @@ impl SynapseProgram {
     /// neuron: no atomics, each synapse written by one thread, the CPU's order). The
     /// neurons' variables are reached through synapses/equation_states.wgsl; with
     /// `same_population` the pre-synaptic ones are read from the post-synaptic state buffer
-    /// (one buffer cannot be bound twice). With `events` (`marks_arrivals`), `mark_arrivals`
-    /// sets each arriving synapse's bit before `step_synapses`, which reads and clears the
-    /// bits of its row instead of walking it.
-    pub fn wgsl(&self, post: &NeuronModel, same_population: bool, events: bool) -> String {
+    /// (one buffer cannot be bound twice). With `arrival_slots` (> 0), `mark_arrivals` sets
+    /// the bits of the synapses spikes reach before `step_synapses`, which reads and clears
+    /// its row's bits of the step instead of walking the row.
+    pub fn wgsl(&self, post: &NeuronModel, same_population: bool, arrival_slots: u64) -> String {
+        let events = arrival_slots > 0;
         let post_name = |k: usize| format!("post_{}", post.vars[k].name);
         let pre_name = |k: usize| format!("pre_load({k}u, ipre)");
         let syn_name = |k: usize| format!("syn_{}", self.vars[k].name);
@@ -606,19 +615,21 @@ impl SynapseProgram {
             String::new()
         } else if events {
             format!(
-                "    // The row's synapses marked by mark_arrivals, 32 to a word, in order; this row's
-    // bits cleared for the next step (a word may hold the neighbouring rows' too).
+                "    // The row's synapses marked by mark_arrivals for this step, 32 to a word, in order;
+    // this row's bits cleared for the step the slot serves next (a word may hold the
+    // neighbouring rows' too).
+    let base = ring_slot(step_info, 0u, info.arrival_slots) * ((info.n_syn + 31u) >> 5u);
     let first = row_ptr[row];
     let end = row_ptr[row + 1u];
     for (var w = first >> 5u; first < end && w <= (end - 1u) >> 5u; w++) {{
         let lo = max(first, w << 5u) - (w << 5u);
         let hi = min(end, (w << 5u) + 32u) - (w << 5u);
         let mask = select((1u << hi) - 1u, 0xffffffffu, hi == 32u) & ~((1u << lo) - 1u);
-        var bits = atomicLoad(&arrived[w]) & mask;
+        var bits = atomicLoad(&arrived[base + w]) & mask;
         if (bits == 0u) {{
             continue;
         }}
-        atomicAnd(&arrived[w], ~mask);
+        atomicAnd(&arrived[base + w], ~mask);
         while (bits != 0u) {{
             let s = (w << 5u) + firstTrailingBit(bits);
             bits = bits & (bits - 1u);
@@ -681,7 +692,7 @@ struct SynapseInfo {{
     key_lo: u32,         // the run's seed key, and the projection's counter word for the
     key_hi: u32,         // draws of its synapses (src/rng.rs, stream::SYNAPSES)
     draws: u32,
-    _pad0: u32,
+    arrival_slots: u32,  // steps of marked arrivals (0: the rows are walked)
 }}
 
 @group(0) @binding(0) var<uniform> info: SynapseInfo;
@@ -749,13 +760,20 @@ fn step_synapses(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_wor
     }
 }
 
+/// The most steps of arrivals marked ahead for delays of their own: a bit per synapse and step,
+/// at most 4 bytes a synapse (no more than one of its variables, so that the bits of a part
+/// cut for its variables fit a binding). Past it the rows are walked.
+pub const MAX_ARRIVAL_SLOTS: u64 = 32;
+
 /// The bindings (from `binding`) and the kernel of an event-driven pre pathway: one thread per
 /// pre-synaptic neuron whose spike arrives now sets the bit of each of its synapses (in this
-/// part of the matrix); `step_synapses` runs `on_pre` over them.
+/// part of the matrix), or, with delays of their own, whose spike leaves now sets each
+/// synapse's bit in the slot of the step it arrives; `step_synapses` runs `on_pre` over them.
 fn mark_arrivals(binding: usize) -> String {
     format!(
         "// The pre pathway's arrivals: each source's synapses in this part (out_ptr over the sources,
-// out_syn their indices in CSR order), and one bit per synapse, set where its spike arrives.
+// out_syn their indices in CSR order), and one bit per synapse and slot of arrival_slots steps,
+// set where its spike arrives in that step.
 @group(0) @binding({}) var<storage, read> out_ptr: array<u32>;
 @group(0) @binding({}) var<storage, read> out_syn: array<u32>;
 @group(0) @binding({}) var<storage, read_write> arrived: array<atomic<u32>>;
@@ -766,14 +784,21 @@ fn mark_arrivals(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_wor
     if (ipre >= info.n_pre) {{
         return;
     }}
-    // The slot of step − delay, as the walk reads it.
-    let slot = ring_slot(step_info, info.pre_slots - info.uniform_delay, info.pre_slots);
-    if (pre_spiked_at(slot, ipre) == 0u) {{
+    // One delay for all: the spikes of step − delay, arriving now, in the one slot. Delays of
+    // their own: this step's spikes, each synapse's in the slot of step + its delay.
+    let ahead = info.per_synapse_delay != 0u;
+    let lag = select(info.uniform_delay, 0u, ahead);
+    if (pre_spiked_at(ring_slot(step_info, info.pre_slots - lag, info.pre_slots), ipre) == 0u) {{
         return;
     }}
+    let words = (info.n_syn + 31u) >> 5u;
     for (var k = out_ptr[ipre]; k < out_ptr[ipre + 1u]; k++) {{
         let s = out_syn[k];
-        atomicOr(&arrived[s >> 5u], 1u << (s & 31u));
+        var slot = 0u;
+        if (ahead) {{
+            slot = ring_slot(step_info, delays[s], info.arrival_slots);
+        }}
+        atomicOr(&arrived[slot * words + (s >> 5u)], 1u << (s & 31u));
     }}
 }}
 

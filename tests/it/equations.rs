@@ -541,18 +541,29 @@ fn on_pre_adds_to_the_post_synaptic_neuron_after_each_synapses_delay_on_both_bac
     let mut gpu = gpu_backend(&net, &plan);
     let b = run_in_memory(&net, &mut gpu, &plan);
     assert_eq!(a.traces, b.traces, "GPU and CPU");
-    // Delays of their own: the GPU walks each row (one pass), as `check` counts.
+    // Delays of their own, the longest 8 steps: each spike marks its synapses in the slots of
+    // the steps they receive it, nine slots (two passes). `check`, which cannot know drawn
+    // delays, counts them walked (one pass).
+    let built = ganglion::shape::Shape::from_network(&net);
+    assert_eq!((built.projections[0].arrival_slots, built.projections[0].equation_passes, gpu.equation_passes()), (9, Some(2), 2));
     let shape = ganglion::shape::Shape::from_config(&config);
-    assert!(!shape.projections[0].marks_arrivals);
-    assert_eq!((shape.projections[0].equation_passes, gpu.equation_passes()), (Some(1), 1));
-    // One delay for all: the GPU marks the synapses each spike reaches, then delivers to those
-    // alone (two passes), and its traces are the CPU's.
+    assert_eq!((shape.projections[0].arrival_slots, shape.projections[0].equation_passes), (0, Some(1)));
+    // Past 32 steps of delay the GPU walks the rows.
+    let (config, net) = parsed(&delivery_network("j*2.5*ms"), &["simulation.duration_ms=8"]);
+    let plan = RecordPlan::from_config(&config);
+    let a = run_in_memory(&net, &mut CpuBackend::<f32>::new(&net), &plan);
+    let mut gpu = gpu_backend(&net, &plan);
+    assert_eq!(gpu.equation_passes(), 1);
+    assert_eq!(a.traces, run_in_memory(&net, &mut gpu, &plan).traces, "GPU and CPU, walked");
+    assert!(a.traces[0][0].contains(&3.0), "synapse 2 received its first spike");
+    // One delay for all: the sources whose spikes arrive mark their synapses, in one slot
+    // (two passes), and its traces are the CPU's.
     let (config, net) = parsed(&delivery_network("1*ms"), &[]);
     let plan = RecordPlan::from_config(&config);
     let a = run_in_memory(&net, &mut CpuBackend::<f64>::new(&net), &plan);
     assert_eq!(a.traces[0][0][3 * 16..3 * 18], [0.0, 0.0, 0.0, 1.0, 2.0, 3.0]);
     let shape = ganglion::shape::Shape::from_config(&config);
-    assert!(shape.projections[0].marks_arrivals);
+    assert_eq!(shape.projections[0].arrival_slots, 1);
     assert_eq!(shape, ganglion::shape::Shape::from_network(&net));
     let mut gpu = gpu_backend(&net, &plan);
     assert_eq!((shape.projections[0].equation_passes, gpu.equation_passes()), (Some(2), 2));
@@ -598,6 +609,16 @@ traces = [{ population = "dst", variables = ["g"] }]
     let b = run_in_memory(&net, &mut gpu_backend(&net, &plan), &plan);
     assert!(a.traces[0][0].iter().any(|&g| g > 0.5));
     assert_eq!(a.traces, b.traces, "bit for bit");
+    // Drawn delays of up to 2 ms (20 steps): each spike marks its synapses in a ring of 21
+    // slots (the rows of 300 meeting within a word of bits).
+    let (config, net) = parsed(text, &["projections.link.delay=\"2*ms*rand()\""]);
+    assert_eq!(ganglion::shape::Shape::from_network(&net).projections[0].arrival_slots, 21);
+    let plan = RecordPlan::from_config(&config);
+    let a = run_in_memory(&net, &mut CpuBackend::<f32>::new(&net), &plan);
+    assert!(a.traces[0][0].iter().any(|&g| g > 0.5));
+    let mut gpu = gpu_backend(&net, &plan);
+    assert_eq!(gpu.equation_passes(), 2);
+    assert_eq!(a.traces, run_in_memory(&net, &mut gpu, &plan).traces, "bit for bit");
 }
 
 #[test]

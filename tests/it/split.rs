@@ -491,6 +491,15 @@ fn delayed_synapses_written_as_equations_read_every_step_of_their_cut_spike_flag
     assert_eq!(cut.state_parts(), [4, 1]);
     let (a, _) = assert_same_runs("delayed cells", &net, &plan, &mut whole, &mut cut);
     assert!(a.spikes[0].len() > 5, "the cells fire");
+    // Drawn delays of up to 0.3 ms: a ring of four steps of marked arrivals in each part.
+    let net = delayed("0.3*ms*rand()");
+    let mut whole = gpu_backend_capped(&net, &plan, GpuCoupling::Auto, None);
+    let mut cut = gpu_backend_capped(&net, &plan, GpuCoupling::Auto, Some(2000));
+    let shape = ganglion::shape::Shape::from_network(&net);
+    let slots: Vec<(&str, u64)> = shape.projections.iter().map(|p| (p.name.as_str(), p.arrival_slots)).collect();
+    assert_eq!(slots, [("out", 1), ("within", 4)], "`out` keeps one delay for all");
+    let (a, _) = assert_same_runs("cells with drawn delays", &net, &plan, &mut whole, &mut cut);
+    assert!(a.spikes[0].len() > 5, "the cells fire");
     // 0.7 ms: eight steps, 30 bindings for the update and 44 for the synapses. A device with
     // fewer (lavapipe has 32) refuses it before making any buffer, naming the projection;
     // one with more runs it as the whole network.

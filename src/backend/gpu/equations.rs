@@ -2,9 +2,10 @@
 //! `sum_synapses` (before the populations' updates) and `step_synapses` (clock-driven
 //! equations, `on_pre`, `on_post`: after them, before the resets), one thread per
 //! post-synaptic neuron taking its synapses in CSR order, as the CPU does
-//! (backend/cpu/equations.rs): deterministic, without atomic arithmetic. With one delay for
-//! all synapses, `mark_arrivals` first sets a bit for each synapse whose spike arrives (from
-//! each source's list of synapses, `by_source`), so that `on_pre` visits those alone.
+//! (backend/cpu/equations.rs): deterministic, without atomic arithmetic. Where the pre
+//! pathway's arrivals are marked (`SynapseProgram::arrival_slots`), `mark_arrivals` first sets
+//! a bit for each synapse a spike reaches, in the slot of the step it arrives (from each
+//! source's list of synapses, `by_source`), so that `on_pre` visits those alone.
 
 use super::context::{dispatch_size, GpuContext};
 use super::populations::PopulationBuffers;
@@ -93,26 +94,6 @@ pub(crate) fn build(
         let post_split = post_pop.parts.state;
         let spikes = |pop: &PopulationBuffers| (pop.parts.state.chunks, pop.parts.spike_slots);
         let (pre_spikes, post_spikes) = (spikes(pre_pop), spikes(post_pop));
-        let events = program.marks_arrivals(e.delays.len() <= 1);
-        let mut source = crate::shaders::compose_text(&program.wgsl(post, same, events))?;
-        let mut slots = SYNAPSE_SLOTS.to_vec();
-        let tables = program.reads_tables();
-        if tables {
-            debug_assert_eq!(slots.len(), crate::equations::synapse::TABLES_BINDING);
-            slots.push(Slot::Read);
-        }
-        if events {
-            slots.extend(EVENT_SLOTS);
-        }
-        let cut = pre_split.is_some_and(|s| !s.is_whole()) || !post_split.is_whole() || !pre_spikes.0.is_whole();
-        if cut {
-            let module = state_parts::synapse_wgsl(pre_split, post_split, pre_spikes, post_spikes, slots.len());
-            source = parted::replace_module(source, "synapses/equation_states", &module)?;
-            let (pre_parts, post_parts, flags) = state_parts::synapse_extra(pre_split, post_split, pre_spikes, post_spikes);
-            slots.extend(std::iter::repeat_n(Slot::Read, pre_parts));
-            slots.extend(std::iter::repeat_n(Slot::ReadWrite, post_parts));
-            slots.extend(std::iter::repeat_n(Slot::Read, flags));
-        }
         // One seed: a network whose synapses draw is never merged with others (`batch::unfit`).
         let key = crate::rng::seed_key(net.seed);
         let n_vars = e.state.len();
@@ -123,6 +104,37 @@ pub(crate) fn build(
             let bytes = err.bytes * per_synapse;
             graded::row_too_long(&p.name, split::RowTooLong { bytes, ..err }, binding_limit)
         })?;
+        let n_pre = net.populations[p.source].size;
+        let mut arrival_slots = program.arrival_slots(e.delays.len() <= 1, Some(e.max_delay() as u64));
+        // Where a source's pointers or a part's bits would not fit one binding (sources past
+        // 2^29 on a 2 GiB binding), the rows are walked instead. `check` does not know the
+        // device's binding and counts them marked.
+        let largest_part = cut.iter().map(|segments| segments.first().map_or(0, |s| {
+            (p.csr.row_ptr[s.rows.end] - p.csr.row_ptr[s.rows.start]) as u64
+        })).max().unwrap_or(0);
+        if (n_pre as u64 + 1) * 4 > binding_limit || arrival_slots * largest_part.div_ceil(32) * 4 > binding_limit {
+            arrival_slots = 0;
+        }
+        let events = arrival_slots > 0;
+        let mut source = crate::shaders::compose_text(&program.wgsl(post, same, arrival_slots))?;
+        let mut slots = SYNAPSE_SLOTS.to_vec();
+        let tables = program.reads_tables();
+        if tables {
+            debug_assert_eq!(slots.len(), crate::equations::synapse::TABLES_BINDING);
+            slots.push(Slot::Read);
+        }
+        if events {
+            slots.extend(EVENT_SLOTS);
+        }
+        let states_cut = pre_split.is_some_and(|s| !s.is_whole()) || !post_split.is_whole() || !pre_spikes.0.is_whole();
+        if states_cut {
+            let module = state_parts::synapse_wgsl(pre_split, post_split, pre_spikes, post_spikes, slots.len());
+            source = parted::replace_module(source, "synapses/equation_states", &module)?;
+            let (pre_parts, post_parts, flags) = state_parts::synapse_extra(pre_split, post_split, pre_spikes, post_spikes);
+            slots.extend(std::iter::repeat_n(Slot::Read, pre_parts));
+            slots.extend(std::iter::repeat_n(Slot::ReadWrite, post_parts));
+            slots.extend(std::iter::repeat_n(Slot::Read, flags));
+        }
         let several = cut.len() > 1;
         // One buffer cannot be bound twice: within a population the shader reads the
         // pre-synaptic variables from the post-synaptic binding, and this one stays unused.
@@ -151,7 +163,7 @@ pub(crate) fn build(
                 key_lo: key[0],
                 key_hi: key[1],
                 draws: crate::rng::stream::SYNAPSES + index as u32,
-                _pad: 0,
+                arrival_slots: arrival_slots as u32,
             };
             // One delay for every synapse, or the part's own.
             let delays = if e.delays.len() > 1 { &e.delays[entries.clone()] } else { &e.delays[..] };
@@ -182,12 +194,11 @@ pub(crate) fn build(
             }
             let arrivals = events
                 .then(|| -> Result<[wgpu::Buffer; 3]> {
-                    let n_pre = net.populations[p.source].size;
                     let (out_ptr, out_syn) = by_source(&p.csr.col_idx[entries.clone()], n_pre);
                     Ok([
                         ctx.storage_buffer(&format!("{label}.out_ptr"), bytemuck::cast_slice(&out_ptr))?,
                         ctx.storage_buffer(&format!("{label}.out_syn"), bytemuck::cast_slice(&out_syn))?,
-                        ctx.storage_buffer(&format!("{label}.arrived"), bytemuck::cast_slice(&vec![0u32; n_syn.div_ceil(32).max(1)]))?,
+                        ctx.storage_buffer(&format!("{label}.arrived"), bytemuck::cast_slice(&vec![0u32; (arrival_slots as usize * n_syn.div_ceil(32)).max(1)]))?,
                     ])
                 })
                 .transpose()?;
@@ -218,8 +229,7 @@ pub(crate) fn build(
             if !(program.on_pre.is_empty() && program.on_post.is_empty() && program.clock.is_empty()) {
                 let mut delivery = pass("step_synapses")?;
                 if events {
-                    let n_pre = net.populations[p.source].size as u32;
-                    delivery.mark = Some((kernel("mark_arrivals")?, dispatch_size(n_pre)));
+                    delivery.mark = Some((kernel("mark_arrivals")?, dispatch_size(n_pre as u32)));
                 }
                 out.deliveries.push(delivery);
             }
@@ -263,7 +273,8 @@ pub(crate) fn stdp_example_shader() -> String {
     let p = &net.projections[0];
     let SynapseModel::Equations(program) = &p.synapse else { panic!("written as equations") };
     let post = net.populations[p.target].model.kind().equations().unwrap();
-    crate::shaders::compose_text(&program.wgsl(post, false, program.marks_arrivals(p.equation.as_ref().unwrap().delays.len() <= 1))).unwrap()
+    let e = p.equation.as_ref().unwrap();
+    crate::shaders::compose_text(&program.wgsl(post, false, program.arrival_slots(e.delays.len() <= 1, Some(e.max_delay() as u64)))).unwrap()
 }
 
 #[cfg(test)]

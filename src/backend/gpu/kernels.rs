@@ -183,7 +183,9 @@ pub struct SynapseInfoGpu {
     pub key_lo: u32,
     pub key_hi: u32,
     pub draws: u32,
-    pub _pad: u32,
+    /// Steps of marked arrivals kept (`SynapseProgram::arrival_slots`; 0: the rows are
+    /// walked).
+    pub arrival_slots: u32,
 }
 
 /// `RecordParams` in shaders/common/record.wgsl.

@@ -330,6 +330,7 @@ mod tests {
                 key_lo,
                 key_hi,
                 draws,
+                arrival_slots,
             }
         );
         assert_eq!(mismatch(&m, &rust), None);

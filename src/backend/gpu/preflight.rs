@@ -302,7 +302,7 @@ fn check_ranges(net: &Shape, resolved: GpuCoupling, limits: &wgpu::Limits, devic
         let post = splits[p.target].unwrap_or(state_parts::StateSplit::whole(1));
         let (pre_parts, post_parts, flag_parts) = state_parts::synapse_extra(pre, post, flags(p.source), flags(p.target));
         let extra = pre_parts + post_parts + flag_parts;
-        let bound = SYNAPSE_STORAGE + p.reads_tables as usize + 3 * p.marks_arrivals as usize + extra;
+        let bound = SYNAPSE_STORAGE + p.reads_tables as usize + 3 * (p.arrival_slots > 0) as usize + extra;
         if extra > 0 && bound > max {
             return Err(Error::TooLarge(format!(
                 "projection `{}`: its synapses would bind {bound} storage buffers (the states and spike flags of its populations in parts), more than the {max} of {device} (max_storage_buffers_per_shader_stage)",
