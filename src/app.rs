@@ -261,7 +261,14 @@ pub fn check_report(config_path: &Path, overrides: &[String]) -> Result<(String,
             let _ = writeln!(s, "    {}", describe_edges(e, spec, config.builtin_synapse(spec).is_some()));
         }
         if let Some(program) = program {
-            let _ = writeln!(s, "    {}", program.describe());
+            let pathway = match (program.on_pre.is_empty(), p.arrival_slots, p.delay_steps) {
+                (true, ..) => String::new(),
+                (false, 0, None) => "; on_pre on the GPU: its delays are drawn (see below)".into(),
+                (false, 0, Some(_)) => "; on_pre on the GPU: every synapse walked each step (delays of 32 steps or more)".into(),
+                (false, 1, _) => "; on_pre on the GPU: the arriving synapses marked, one bit each".into(),
+                (false, slots, _) => format!("; on_pre on the GPU: the arriving synapses marked ahead, one bit each in {slots} steps"),
+            };
+            let _ = writeln!(s, "    {}{pathway}", program.describe());
         }
     }
     let _ = writeln!(

@@ -83,6 +83,25 @@ fn check_prints_the_network_size() {
 }
 
 #[test]
+fn check_says_how_the_gpu_delivers_synapses_written_as_equations() {
+    // Brunel's 1.5 ms delay, one for all: the sources whose spikes arrive mark one slot. Four
+    // projections of a marking and a delivery, two updates, two PoissonInput resets.
+    let brunel = ["check", "configs/equations/brunel2000.toml"];
+    let (ok, stdout, stderr) = ganglion(&brunel);
+    assert!(ok, "{stderr}");
+    assert!(stdout.contains("(variables: none); on_pre on the GPU: the arriving synapses marked, one bit each\n"), "{stdout}");
+    assert!(stdout.contains("GPU step: 12 dispatches"), "{stdout}");
+    // Delays of their own, drawn: `check` cannot know the longest, so it counts them walked
+    // (11 dispatches) and says so.
+    let drawn = [&brunel[..], &["--set", "projections.ee.delay=\"(0.5 + rand())*ms\""]].concat();
+    let (ok, stdout, stderr) = ganglion(&drawn);
+    assert!(ok, "{stderr}");
+    assert!(stdout.contains("on_pre on the GPU: its delays are drawn (see below)"), "{stdout}");
+    assert!(stdout.contains("`ee`: its delays are drawn, so its `on_pre` arrivals are counted here as walked"), "{stdout}");
+    assert!(stdout.contains("GPU step: 11 dispatches"), "{stdout}");
+}
+
+#[test]
 fn bad_values_fail_with_the_key_named() {
     let (ok, _, stderr) = ganglion(&[
         "check",
