@@ -187,6 +187,17 @@ impl Scope {
                     constant: x.constant.zip(y.constant).map(|(p, q)| p / q),
                 })
             }
+            Expr::Binary("//", a, b, pos) => {
+                // Brian2's floor division, of dimensionless values only.
+                let (x, y) = (self.check(a)?, self.check(b)?);
+                if let Some(d) = [x.dim, y.dim].into_iter().find(|d| !d.is_dimensionless()) {
+                    return error(*pos, format!("`//` (floor division) takes dimensionless values, as in Brian2; got a {d}"));
+                }
+                Ok(Checked {
+                    dim: Dim::ONE,
+                    constant: x.constant.zip(y.constant).map(|(p, q)| (p / q).floor()),
+                })
+            }
             Expr::Binary("**", a, b, pos) => {
                 let (x, y) = (self.check(a)?, self.check(b)?);
                 if !y.dim.is_dimensionless() {

@@ -70,6 +70,14 @@ impl Lowering<'_> {
             Expr::Name(n, pos) => self.name(n, *pos, streams)?,
             Expr::Unary("-", a, _) => Node::neg(self.lower(a, streams)?),
             Expr::Unary(_, a, _) => fold(Node::Not(Box::new(self.lower(a, streams)?))),
+            Expr::Binary("//", a, b, pos) => {
+                // Brian2 renders it floor(a/b) for floats, which every variable here is.
+                let (a, b) = (self.lower(a, streams)?, self.lower(b, streams)?);
+                if b.as_const() == Some(0.0) {
+                    return error(*pos, "`//` divides by zero (its right-hand side is 0 with the namespace's values)".into());
+                }
+                fold(Node::Call(Func::Floor, vec![Node::div(a, b)]))
+            }
             Expr::Binary(op, a, b, pos) => {
                 let Some(op) = BinOp::from_token(op) else {
                     return error(*pos, format!("unknown operator `{op}`"));

@@ -42,8 +42,8 @@ enum Token {
     End,
 }
 
-const OPS: [&str; 17] = [
-    "**", "<=", ">=", "==", "!=", "+", "-", "*", "/", "%", "(", ")", ",", "=", ":", "<", ">",
+const OPS: [&str; 18] = [
+    "**", "//", "<=", ">=", "==", "!=", "+", "-", "*", "/", "%", "(", ")", ",", "=", ":", "<", ">",
 ];
 
 fn lex(text: &str) -> Result<Vec<(Token, Pos)>, ParseError> {
@@ -342,7 +342,7 @@ impl Parser {
     fn product(&mut self) -> Result<Expr, ParseError> {
         let mut left = self.unary()?;
         loop {
-            let op = ["*", "/", "%"].into_iter().find(|op| self.is_op(op));
+            let op = ["*", "//", "/", "%"].into_iter().find(|op| self.is_op(op));
             let Some(op) = op else { return Ok(left) };
             let pos = self.next().1;
             left = built(Expr::Binary(op, Box::new(left), Box::new(self.unary()?), pos))?;

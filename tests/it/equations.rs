@@ -622,6 +622,57 @@ traces = [{ population = "dst", variables = ["g"] }]
 }
 
 #[test]
+fn floor_division_is_brian2s_on_both_backends() {
+    // Brian2 2.9's values (tests/brian2/floor_division.py): 3, -4, and c = 1, 2, 2, 3, 3.
+    let text = r#"
+[simulation]
+dt_ms = 0.1
+duration_ms = 5.0
+[models.m]
+equations = '''
+dv/dt = (i // 2 - v)/(2*ms) : 1
+a : 1
+b : 1
+c : 1
+'''
+threshold = "v > 1.5"
+reset = "v = 0"
+[populations.p]
+model = "m"
+size = 5
+init = { a = "7 // 2", b = "-7 // 2", c = "(i - 2.5) // 2 + 7.5 // 2" }
+[synapse_models.s]
+model = "w : 1"
+on_pre = "v_post += 0.1"
+[projections.q]
+source = "p"
+target = "p"
+synapse = "s"
+connectivity = { rule = "expression", j = "k for k in sample(N_post, size=i//2)" }
+[record]
+spikes = ["p"]
+traces = [{ population = "p", variables = ["v"] }]
+"#;
+    let (config, net) = parsed(text, &[]);
+    let init = &net.populations[0].init;
+    assert_eq!((&init[1][..], &init[2][..], &init[3][..]), (&[3.0; 5][..], &[-4.0; 5][..], &[1.0, 2.0, 2.0, 3.0, 3.0][..]));
+    // Brian2's documented generator: i//2 targets per source.
+    let csr = &net.projections[0].csr;
+    let mut per_source = [0usize; 5];
+    csr.col_idx.iter().for_each(|&i| per_source[i as usize] += 1);
+    assert_eq!(per_source, [0, 0, 1, 1, 2]);
+    // In the equations: v → i // 2 (0, 0, 1, 1, 2), so only neurons 4 fire; alike on both.
+    let plan = RecordPlan::from_config(&config);
+    let a = run_in_memory(&net, &mut CpuBackend::<f32>::new(&net), &plan);
+    let b = run_in_memory(&net, &mut gpu_backend(&net, &plan), &plan);
+    assert_eq!((&a.spikes, &a.traces), (&b.spikes, &b.traces));
+    assert!(!a.spikes[0].is_empty() && a.spikes[0].iter().all(|s| s.neuron == 4), "{:?}", a.spikes[0]);
+    // Of dimensionless values only, as in Brian2.
+    let e = config_error(&text.replace("a = \"7 // 2\"", "a = \"7*ms // 2\""));
+    assert!(e.contains("populations.p.init.a") && e.contains("`//` (floor division) takes dimensionless values"), "{e}");
+}
+
+#[test]
 fn the_generated_shaders_validate_with_naga() {
     use wgpu::naga;
     for name in ["hh_pair", "lif_tutorial", "cobahh"] {
