@@ -554,6 +554,18 @@ pub fn statement_value(
     target_dim: Dim,
     current: Node,
 ) -> std::result::Result<Node, DimError> {
+    // `x //= y`, `x %= y`, `x **= y` are `x = x // y` and so on, whose checks (dimensionless
+    // operands, the same dimension, a zero divisor) and lowering are the expression's.
+    if let Some(op) = s.op.strip_suffix('=').filter(|op| ["//", "%", "**"].contains(op)) {
+        let op = ["//", "%", "**"].into_iter().find(|o| *o == op).expect("one of them");
+        let pos = s.expr.start();
+        let whole = parse::Expr::Binary(op, Box::new(parse::Expr::Name(s.target.clone(), s.pos)), Box::new(s.expr.clone()), pos);
+        let dim = scope.dim(&whole)?;
+        if dim != target_dim {
+            return Err(DimError { pos, message: format!("`{} {}` makes a {dim} of a variable in {target_dim}", s.target, s.op) });
+        }
+        return lowering.lower(&whole, streams);
+    }
     let dim = scope.dim(&s.expr)?;
     let same = matches!(s.op, "=" | "+=" | "-=");
     if same && dim != target_dim {

@@ -556,7 +556,7 @@ pub fn equations(text: &str) -> Result<Vec<Equation>, ParseError> {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Statement {
     pub target: String,
-    /// `=`, `+=`, `-=`, `*=` or `/=`.
+    /// `=`, `+=`, `-=`, `*=`, `/=`, `//=`, `%=` or `**=`.
     pub op: &'static str,
     pub expr: Expr,
     pub pos: Pos,
@@ -574,9 +574,9 @@ impl Parser {
         let op = if self.is_op("=") {
             "="
         } else {
-            let compound = ["+", "-", "*", "/"].into_iter().find(|op| self.is_op(op));
+            let compound = ["+", "-", "*", "/", "//", "%", "**"].into_iter().find(|op| self.is_op(op));
             let Some(op) = compound else {
-                return self.error("`=`, `+=`, `-=`, `*=` or `/=`");
+                return self.error("`=`, `+=`, `-=`, `*=`, `/=`, `//=`, `%=` or `**=`");
             };
             self.next();
             if !self.is_op("=") {
@@ -586,7 +586,10 @@ impl Parser {
                 "+" => "+=",
                 "-" => "-=",
                 "*" => "*=",
-                _ => "/=",
+                "/" => "/=",
+                "//" => "//=",
+                "%" => "%=",
+                _ => "**=",
             }
         };
         self.next();

@@ -673,6 +673,42 @@ traces = [{ population = "p", variables = ["v"] }]
 }
 
 #[test]
+fn compound_statements_are_brian2s() {
+    // Brian2's `//=`, `%=` and `**=`: x = x // y and so on, three times (run_regularly each
+    // step for 0.3 ms): a 13 → 6 → 3 → 1, b −7 → 2 (Python's modulo) → 2 → 2, c 1.5 → 2.25 →
+    // 5.0625 → 25.62890625.
+    let text = r#"
+[simulation]
+dt_ms = 0.1
+duration_ms = 0.3
+[models.m]
+equations = "a : 1\nb : 1\nc : 1\nd : volt"
+[populations.p]
+model = "m"
+size = 2
+init = { a = "13", b = "-7", c = "1.5", d = "5*mV" }
+[populations.p.run_regularly.fold]
+code = "a //= 2\nb %= 3\nc **= 2\nd %= 3*mV"
+"#;
+    let (config, net) = parsed(text, &[]);
+    let plan = RecordPlan::from_config(&config);
+    let mut cpu = CpuBackend::<f64>::new(&net);
+    run_in_memory(&net, &mut cpu, &plan);
+    let mut gpu = gpu_backend(&net, &plan);
+    run_in_memory(&net, &mut gpu, &plan);
+    for state in [cpu.read_state().unwrap(), gpu.read_state().unwrap()] {
+        let got: Vec<f64> = state[0].iter().map(|v| v[1]).collect();
+        assert_eq!(got[..3], [1.0, 2.0, 25.62890625], "{got:?}");
+        assert!((got[3] - 2e-3).abs() < 1e-9, "5 mV % 3 mV: {got:?}");
+    }
+    // Dimensions as the expressions': `//` and `**` of a voltage change it.
+    for (code, message) in [("d //= 2", "`//` (floor division) takes dimensionless values"), ("d **= 2", "of a variable in volt")] {
+        let e = config_error(&text.replace("a //= 2\\nb %= 3\\nc **= 2\\nd %= 3*mV", code));
+        assert!(e.contains("populations.p.run_regularly.fold.code") && e.contains(message), "{code}: {e}");
+    }
+}
+
+#[test]
 fn the_generated_shaders_validate_with_naga() {
     use wgpu::naga;
     for name in ["hh_pair", "lif_tutorial", "cobahh"] {
