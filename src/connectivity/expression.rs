@@ -112,6 +112,7 @@ impl ConnectExpression {
         let lower = |key: &str, text: &str, want: &str| -> Result<Node> {
             let bad = |m: String| Error::config(key, m);
             let e = parse::expression(text).map_err(|e| bad(e.to_string()))?;
+            refuse_counts(&e).map_err(bad)?;
             let dim = scope.dim(&e).map_err(|e| bad(e.to_string()))?;
             let is_wanted = match want {
                 "condition" => dim.is_dimensionless() && is_condition(&e),
@@ -283,6 +284,18 @@ impl ConnectExpression {
             sum += expected(i, j, &mut rng);
         }
         (sum / SAMPLED_PAIRS as f64 * pairs as f64).round() as u64
+    }
+}
+
+/// Brian2's counts of synapses (`N`, `N_incoming`, `N_outgoing`) read by `e`: they do not
+/// exist while the synapses are drawn, and Brian2 refuses them in `connect` too.
+pub(super) fn refuse_counts(e: &parse::Expr) -> std::result::Result<(), String> {
+    match e.names().into_iter().find(|n| ["N", "N_incoming", "N_outgoing"].contains(n)) {
+        Some(n) => Err(format!(
+            "`{n}` counts synapses, which do not exist while they are drawn: connect cannot read it{}",
+            if n == "N" { "" } else { " (Brian2 refuses it too)" }
+        )),
+        None => Ok(()),
     }
 }
 

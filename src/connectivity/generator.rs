@@ -151,6 +151,7 @@ impl Generator {
         // `part` lowered; `refuses` names what it may not read (the result, the loop variable).
         let lower = |part: &str, want_condition: bool, refuses: &[(&dyn Fn(Ref) -> bool, &str)]| -> Result<Node> {
             let e = parse::expression(part).map_err(|e| bad(e.to_string()))?;
+            super::expression::refuse_counts(&e).map_err(bad)?;
             let dim = scope.dim(&e).map_err(|e| bad(e.to_string()))?;
             if !dim.is_dimensionless() || want_condition && !is_condition(&e) {
                 return Err(bad(format!(

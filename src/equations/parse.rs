@@ -138,6 +138,25 @@ impl Expr {
         }
     }
 
+    /// Every name it reads (a call's arguments' included, not the function's), in order.
+    pub fn names(&self) -> Vec<&str> {
+        fn visit<'a>(e: &'a Expr, out: &mut Vec<&'a str>) {
+            match e {
+                Expr::Name(n, _) => out.push(n),
+                Expr::Number(..) => {}
+                Expr::Unary(_, a, _) => visit(a, out),
+                Expr::Binary(_, a, b, _) => {
+                    visit(a, out);
+                    visit(b, out);
+                }
+                Expr::Call(_, args, _) => args.iter().for_each(|a| visit(a, out)),
+            }
+        }
+        let mut out = Vec::new();
+        visit(self, &mut out);
+        out
+    }
+
     /// The node's own position: an operator's, a call's name, a number or a name.
     pub fn pos(&self) -> Pos {
         match self {

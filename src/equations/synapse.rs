@@ -826,24 +826,11 @@ pub(crate) fn neuron_name(n: &str, pre: &NeuronModel, post: &NeuronModel) -> Opt
 /// `Count`'s order. A block that does not parse reads none here: its error comes where it is
 /// compiled.
 fn counts_read(equations: &[parse::Equation], blocks: [Option<&str>; 2]) -> std::collections::BTreeSet<Count> {
-    fn visit(e: &parse::Expr, out: &mut std::collections::BTreeSet<Count>) {
-        match e {
-            parse::Expr::Name(n, _) => out.extend(Count::named(n)),
-            parse::Expr::Number(..) => {}
-            parse::Expr::Unary(_, a, _) => visit(a, out),
-            parse::Expr::Binary(_, a, b, _) => {
-                visit(a, out);
-                visit(b, out);
-            }
-            parse::Expr::Call(_, args, _) => args.iter().for_each(|a| visit(a, out)),
-        }
-    }
-    let mut out = std::collections::BTreeSet::new();
-    equations.iter().filter_map(|eq| eq.expr.as_ref()).for_each(|e| visit(e, &mut out));
+    let mut exprs: Vec<parse::Expr> = equations.iter().filter_map(|eq| eq.expr.clone()).collect();
     for block in blocks.into_iter().flatten() {
-        parse::statements(block).into_iter().flatten().for_each(|s| visit(&s.expr, &mut out));
+        exprs.extend(parse::statements(block).into_iter().flatten().map(|s| s.expr));
     }
-    out
+    exprs.iter().flat_map(|e| e.names()).filter_map(Count::named).collect()
 }
 
 /// The synapse's subexpressions, by name, lowered.

@@ -233,6 +233,10 @@ fn generators_brian2_refuses_are_refused_by_key() {
         (r#"{ rule = "expression", i = "k for k in range(i)" }"#, "projections.p.connectivity.i", "reads i or the pre-synaptic variables"),
         (r#"{ rule = "expression", j = "k for k in sample(9, p=k/9)" }"#, "projections.p.connectivity.j", "the loop variable `k`"),
         (r#"{ rule = "expression", j = "i for i in range(3)" }"#, "projections.p.connectivity.j", "not a name for the loop variable"),
+        // Brian2's counts of synapses, which do not exist yet.
+        (r#"{ rule = "expression", j = "k for k in range(N_outgoing)" }"#, "projections.p.connectivity.j", "`N_outgoing` counts synapses"),
+        (r#"{ rule = "expression", condition = "j < N_incoming" }"#, "projections.p.connectivity.condition", "(Brian2 refuses it too)"),
+        (r#"{ rule = "expression", condition = "i < N" }"#, "projections.p.connectivity.condition", "`N` counts synapses"),
         (r#"{ rule = "expression", j = "k for k in zip(3)" }"#, "projections.p.connectivity.j", "range(…) or sample(…)"),
         (r#"{ rule = "expression", j = "k for k in range(3) if k + 1" }"#, "projections.p.connectivity.j", "must be a condition"),
         (r#"{ rule = "expression", condition = "i > 0", skip_if_invalid = true }"#, "projections.p.connectivity.skip_if_invalid", "generator"),
