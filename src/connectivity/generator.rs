@@ -150,9 +150,11 @@ impl Generator {
         };
         // `part` lowered; `refuses` names what it may not read (the result, the loop variable).
         let lower = |part: &str, want_condition: bool, refuses: &[(&dyn Fn(Ref) -> bool, &str)]| -> Result<Node> {
-            let e = parse::expression(part).map_err(|e| bad(e.to_string()))?;
+            // Positions count from the part's start: the message names the part.
+            let within = |e: &dyn std::fmt::Display| bad(format!("in `{}`: {e}", part.trim()));
+            let e = parse::expression(part).map_err(|e| within(&e))?;
             super::expression::refuse_counts(&e).map_err(bad)?;
-            let dim = scope.dim(&e).map_err(|e| bad(e.to_string()))?;
+            let dim = scope.dim(&e).map_err(|e| within(&e))?;
             if !dim.is_dimensionless() || want_condition && !is_condition(&e) {
                 return Err(bad(format!(
                     "`{}` must be {}; got a {dim} value",
@@ -161,7 +163,7 @@ impl Generator {
                 )));
             }
             let lowering = Lowering { scope: &scope, own: &own, random: true, tables: &[], dt };
-            let node = fold(lowering.lower(&e, &mut Streams::default()).map_err(|e| bad(e.to_string()))?);
+            let node = fold(lowering.lower(&e, &mut Streams::default()).map_err(|e| within(&e))?);
             for (reads, what) in refuses {
                 if reads_any(&node, reads) {
                     return Err(bad(format!("`{}` reads {what}, which is not known there", part.trim())));

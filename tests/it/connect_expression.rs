@@ -237,6 +237,8 @@ fn generators_brian2_refuses_are_refused_by_key() {
         (r#"{ rule = "expression", j = "k for k in range(N_outgoing)" }"#, "projections.p.connectivity.j", "`N_outgoing` counts synapses"),
         (r#"{ rule = "expression", condition = "j < N_incoming" }"#, "projections.p.connectivity.condition", "(Brian2 refuses it too)"),
         (r#"{ rule = "expression", condition = "i < N" }"#, "projections.p.connectivity.condition", "`N` counts synapses"),
+        // An error within a part names the part its position counts from.
+        (r#"{ rule = "expression", j = "k for k in range(i + nope)" }"#, "projections.p.connectivity.j", "in `i + nope`: line 1, column 5: unknown name `nope`"),
         (r#"{ rule = "expression", j = "k for k in zip(3)" }"#, "projections.p.connectivity.j", "range(…) or sample(…)"),
         (r#"{ rule = "expression", j = "k for k in range(3) if k + 1" }"#, "projections.p.connectivity.j", "must be a condition"),
         (r#"{ rule = "expression", condition = "i > 0", skip_if_invalid = true }"#, "projections.p.connectivity.skip_if_invalid", "generator"),
