@@ -120,6 +120,16 @@ impl EquationSynapses {
     pub fn max_delay(&self) -> u32 {
         self.delays.iter().copied().max().unwrap_or(0)
     }
+
+    /// Whether one delay serves every synapse (kept once).
+    pub fn uniform_delay(&self) -> bool {
+        self.delays.len() <= 1
+    }
+
+    /// The steps of marked arrivals the GPU keeps for them (`SynapseProgram::arrival_slots`).
+    pub fn arrival_slots(&self, program: &crate::equations::synapse::SynapseProgram) -> u64 {
+        program.arrival_slots(self.uniform_delay(), Some(self.max_delay() as u64))
+    }
 }
 
 #[derive(Clone, Debug)]

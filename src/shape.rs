@@ -149,18 +149,13 @@ impl Shape {
                 });
                 let (pre, post) = (config.model(source).equations(), config.model(target).equations());
                 let edge_delays = edges.as_ref().and_then(|e| e.attribute("delay"));
-                let uniform_delay = match (program, pre.zip(post)) {
-                    (Some(program), Some((pre, post))) => {
-                        crate::equations::init::uniform_delay(program, pre, post, p.delay.as_deref(), edge_delays, sim.dt_ms * 1e-3)
-                    }
-                    _ => true,
-                };
                 let delay_steps = match program {
                     None => Some(0),
                     Some(program) => pre.zip(post).and_then(|(pre, post)| {
                         crate::equations::init::longest_delay_steps(program, pre, post, p.delay.as_deref(), edge_delays, sim.dt_ms * 1e-3)
                     }),
                 };
+                let uniform_delay = crate::equations::init::uniform_delay(p.delay.as_deref(), edge_delays, delay_steps, sim.dt_ms * 1e-3);
                 // Drawn delays, whose longest is unknown here, are counted as walked.
                 let arrival_slots = program.as_ref().map_or(0, |e| e.arrival_slots(uniform_delay, delay_steps));
                 ProjectionShape {
@@ -212,9 +207,7 @@ impl Shape {
                         crate::config::SynapseModel::Equations(e) => Some(e),
                         _ => None,
                     };
-                    let uniform_delay = p.equation.as_ref().is_none_or(|e| e.delays.len() <= 1);
-                    let longest = p.equation.as_ref().map_or(0, |e| e.max_delay() as u64);
-                    let arrival_slots = program.map_or(0, |e| e.arrival_slots(uniform_delay, Some(longest)));
+                    let arrival_slots = program.zip(p.equation.as_ref()).map_or(0, |(program, e)| e.arrival_slots(program));
                     ProjectionShape {
                         name: p.name.clone(),
                         source: p.source,
@@ -227,10 +220,10 @@ impl Shape {
                         values_per_synapse: p
                             .equation
                             .as_ref()
-                            .map_or(0, |e| e.state.len() as u64 + (e.delays.len() > 1) as u64),
+                            .map_or(0, |e| e.state.len() as u64 + !e.uniform_delay() as u64),
                         equation_passes: program.map(|e| e.gpu_passes(arrival_slots)),
                         arrival_slots,
-                        delay_steps: Some(longest),
+                        delay_steps: Some(p.equation.as_ref().map_or(0, |e| e.max_delay() as u64)),
                         reads_tables: program.is_some_and(|e| e.reads_tables()),
                         procedural: p.procedural.is_some(),
                         blocks: p.blocks as u64,

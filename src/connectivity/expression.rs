@@ -72,6 +72,13 @@ impl ConnectExpression {
         if *n == 0 {
             return Err(Error::config(format!("{at}.n"), "must be at least 1 (synapses per connected pair)"));
         }
+        // What connect reads: i, j, the sizes; not N, Brian2's count of synapses, which do not
+        // exist yet.
+        let mut scope = program.map_or_else(Scope::with_builtins, |p| p.scope.clone());
+        scope.symbols.remove("N");
+        for name in ["i", "j", "N_pre", "N_post"] {
+            scope.symbols.insert(name.into(), Dim::ONE);
+        }
         let generator = match (i, j) {
             (Some(_), Some(_)) => return Err(Error::config(format!("{at}.i"), "cannot be combined with j (Brian2 refuses it too): one generator gives the other index")),
             (Some(text), None) => Some(("i", text, Over::Post)),
@@ -86,21 +93,11 @@ impl ConnectExpression {
             if p.is_some() {
                 return Err(Error::config(format!("{at}.p"), "generator syntax cannot be combined with p (Brian2 refuses it too): iterate over sample(…, p=…)"));
             }
-            let mut scope = program.map_or_else(Scope::with_builtins, |p| p.scope.clone());
-            for name in ["N_pre", "N_post"] {
-                scope.symbols.insert(name.into(), Dim::ONE);
-            }
             let generator = Generator::compile(&format!("{at}.{name}"), text, *skip_if_invalid, &scope, ends, over)?;
             return Ok(Some(ConnectExpression { condition: None, p: Node::c(1.0), n: *n, generator: Some(generator), at: at.to_string(), dt: ends.dt }));
         }
         if *skip_if_invalid {
             return Err(Error::config(format!("{at}.skip_if_invalid"), "is for generator syntax (i or j), whose index may fall outside its population"));
-        }
-        let mut scope = program.map_or_else(Scope::with_builtins, |p| p.scope.clone());
-        // N is Brian2's count of synapses, which do not exist yet.
-        scope.symbols.remove("N");
-        for name in ["i", "j", "N_pre", "N_post"] {
-            scope.symbols.insert(name.into(), Dim::ONE);
         }
         let own = |name: &str| -> Option<Node> {
             match name {
@@ -202,10 +199,7 @@ impl ConnectExpression {
             // Each outer index's results from its own stream, as Brian2 walks them. Every
             // one drawn, then the first refusal in order: rayon's own collect into a Result
             // would name whichever failing index a thread met first.
-            let (n_outer, n_result) = match g.over() {
-                Over::Pre => (n_src, n_tgt),
-                Over::Post => (n_tgt, n_src),
-            };
+            let (n_outer, n_result) = g.over().orient(n_src, n_tgt);
             let results = (0..n_outer)
                 .into_par_iter()
                 .map(|outer| g.targets(outer, n_result, states, &mut row_rng(seed, projection, outer)))
@@ -216,10 +210,7 @@ impl ConnectExpression {
             let (mut pre, mut post) = (Vec::new(), Vec::new());
             for (outer, made) in results.iter().enumerate() {
                 for &result in made {
-                    let (i, j) = match g.over() {
-                        Over::Pre => (outer as u64, result as u64),
-                        Over::Post => (result as u64, outer as u64),
-                    };
+                    let (i, j) = g.over().orient(outer as u64, result as u64);
                     for _ in 0..self.n {
                         pre.push(i);
                         post.push(j);
@@ -254,10 +245,7 @@ impl ConnectExpression {
         if let Some(g) = &self.generator {
             // Every outer index up to SAMPLED_SOURCES, else that many drawn at random,
             // scaled; one whose generator fails counts none (`build` refuses it).
-            let (n_outer, n_result) = match g.over() {
-                Over::Pre => (n_src, n_tgt),
-                Over::Post => (n_tgt, n_src),
-            };
+            let (n_outer, n_result) = g.over().orient(n_src, n_tgt);
             let outers: Vec<usize> = if n_outer <= SAMPLED_SOURCES {
                 (0..n_outer).collect()
             } else {

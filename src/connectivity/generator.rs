@@ -46,6 +46,16 @@ impl Over {
         }
     }
 
+    /// `(a, b)` in the generator's orientation: the identity over i, swapped over j. So an
+    /// outer index and its result give (i, j), and the populations' sizes (pre, post) give
+    /// (outer, result).
+    pub fn orient<T>(self, a: T, b: T) -> (T, T) {
+        match self {
+            Over::Pre => (a, b),
+            Over::Post => (b, a),
+        }
+    }
+
     /// Whether `r` reads the result: its index or its side's variables.
     fn is_result(self, r: Ref) -> bool {
         match self {
@@ -103,7 +113,8 @@ enum Pick {
 pub type Invalid = String;
 
 impl Generator {
-    /// `text` compiled against `scope` (the synapse model's, with N_pre and N_post), with the
+    /// `text` compiled against `scope` (`connect`'s: the synapse model's, with i, j, N_pre and
+    /// N_post, without N), with the
     /// populations `ends` (their variables, where written as equations, and sizes), running
     /// `over` one index.
     pub fn compile(key: &str, text: &str, skip_if_invalid: bool, scope: &Scope, ends: super::expression::Ends, over: Over) -> Result<Generator> {
@@ -130,11 +141,6 @@ impl Generator {
             }
         };
         let mut scope = scope.clone();
-        // N is Brian2's count of synapses, which do not exist yet.
-        scope.symbols.remove("N");
-        for name in ["i", "j"] {
-            scope.symbols.insert(name.into(), Dim::ONE);
-        }
         if let Some(v) = &variable {
             scope.symbols.insert(v.clone(), Dim::ONE);
         }
@@ -227,7 +233,7 @@ impl Generator {
             condition,
             skip_if_invalid,
             dt,
-            most_per_source: (super::expression::MAX_PAIRS / outer_size(over, ends.n_pre, ends.n_post).max(1)).max(1) as i64,
+            most_per_source: (super::expression::MAX_PAIRS / over.orient(ends.n_pre, ends.n_post).0.max(1)).max(1) as i64,
         })
     }
 
@@ -260,10 +266,7 @@ impl Generator {
         // The result is NaN until known: only the `if` reads it, and its variables only once it
         // is checked to lie within its population.
         let value = |node: &Node, k: f64, result: f64, rng: &mut ChaCha8Rng| {
-            let (i, j) = match self.over {
-                Over::Pre => (outer as f64, result),
-                Over::Post => (result, outer as f64),
-            };
+            let (i, j) = self.over.orient(outer as f64, result);
             let load = |r: Ref| match r {
                 Ref::I => i,
                 Ref::J => j,
@@ -353,14 +356,6 @@ impl Generator {
             targets.push(r as u32);
         }
         Ok(targets)
-    }
-}
-
-/// The size of the population a generator running `over` iterates over.
-fn outer_size(over: Over, n_pre: u64, n_post: u64) -> u64 {
-    match over {
-        Over::Pre => n_pre,
-        Over::Post => n_post,
     }
 }
 

@@ -317,16 +317,15 @@ pub fn longest_delay_steps(
 }
 
 /// Whether every synapse of a projection will have the same delay (what `synapse_state`
-/// keeps as one): none, a constant `delay`, or SONATA edges whose delays round to one step.
-pub fn uniform_delay(p: &SynapseProgram, pre: &NeuronModel, post: &NeuronModel, delay: Option<&str>, edge_delays_ms: Option<&[f64]>, dt: f64) -> bool {
+/// keeps as one), given its `longest_delay_steps`: none, a constant `delay` (the one
+/// expression whose longest is known), or SONATA edges whose delays round to one step.
+pub fn uniform_delay(delay: Option<&str>, edge_delays_ms: Option<&[f64]>, longest: Option<u64>, dt: f64) -> bool {
     match (delay, edge_delays_ms) {
-        (Some(text), _) => parse::expression(text)
-            .ok()
-            .and_then(|e| p.lower_host(&e, pre, post).ok())
-            .is_some_and(|node| super::ir::fold(node).as_const().is_some()),
+        (Some(_), _) => longest.is_some(),
         (None, Some(ms)) => {
             let steps = |d: f64| delay_steps("", d * 1e-3, dt).ok();
-            ms.iter().all(|&d| steps(d) == ms.first().and_then(|&f| steps(f)))
+            let first = ms.first().and_then(|&d| steps(d));
+            ms.iter().all(|&d| steps(d) == first)
         }
         (None, None) => true,
     }

@@ -556,8 +556,13 @@ pub fn statement_value(
 ) -> std::result::Result<Node, DimError> {
     // `x //= y`, `x %= y`, `x **= y` are `x = x // y` and so on, whose checks (dimensionless
     // operands, the same dimension, a zero divisor) and lowering are the expression's.
-    if let Some(op) = s.op.strip_suffix('=').filter(|op| ["//", "%", "**"].contains(op)) {
-        let op = ["//", "%", "**"].into_iter().find(|o| *o == op).expect("one of them");
+    let compound = match s.op {
+        "//=" => Some("//"),
+        "%=" => Some("%"),
+        "**=" => Some("**"),
+        _ => None,
+    };
+    if let Some(op) = compound {
         let pos = s.expr.start();
         let whole = parse::Expr::Binary(op, Box::new(parse::Expr::Name(s.target.clone(), s.pos)), Box::new(s.expr.clone()), pos);
         let dim = scope.dim(&whole)?;

@@ -105,7 +105,7 @@ pub(crate) fn build(
             graded::row_too_long(&p.name, split::RowTooLong { bytes, ..err }, binding_limit)
         })?;
         let n_pre = net.populations[p.source].size;
-        let mut arrival_slots = program.arrival_slots(e.delays.len() <= 1, Some(e.max_delay() as u64));
+        let mut arrival_slots = e.arrival_slots(program);
         // Where a source's pointers or a part's bits would not fit one binding (sources past
         // 2^29 on a 2 GiB binding), the rows are walked instead. `check` does not know the
         // device's binding and counts them marked.
@@ -153,7 +153,7 @@ pub(crate) fn build(
                 n_syn: n_syn as u32,
                 pre_slots: net.spike_slots(p.source),
                 uniform_delay: e.delays.first().copied().unwrap_or(0),
-                per_synapse_delay: (e.delays.len() > 1) as u32,
+                per_synapse_delay: !e.uniform_delay() as u32,
                 post_slots: net.spike_slots(p.target),
                 pre_instance: net.instance_size(p.source) as u32,
                 post_instance: net.instance_size(p.target) as u32,
@@ -166,7 +166,7 @@ pub(crate) fn build(
                 arrival_slots: arrival_slots as u32,
             };
             // One delay for every synapse, or the part's own.
-            let delays = if e.delays.len() > 1 { &e.delays[entries.clone()] } else { &e.delays[..] };
+            let delays = if !e.uniform_delay() { &e.delays[entries.clone()] } else { &e.delays[..] };
             let syn_init: Vec<f32> = e
                 .state
                 .iter()
@@ -273,8 +273,8 @@ pub(crate) fn stdp_example_shader() -> String {
     let p = &net.projections[0];
     let SynapseModel::Equations(program) = &p.synapse else { panic!("written as equations") };
     let post = net.populations[p.target].model.kind().equations().unwrap();
-    let e = p.equation.as_ref().unwrap();
-    crate::shaders::compose_text(&program.wgsl(post, false, program.arrival_slots(e.delays.len() <= 1, Some(e.max_delay() as u64)))).unwrap()
+    let slots = p.equation.as_ref().unwrap().arrival_slots(program);
+    crate::shaders::compose_text(&program.wgsl(post, false, slots)).unwrap()
 }
 
 #[cfg(test)]
