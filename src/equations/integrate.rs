@@ -479,11 +479,37 @@ impl System {
     }
 
     /// The method named by a model's `method` key, or Brian2's choice without one.
+    /// Brian2's refusals kept: only euler (additive noise) and heun integrate noise.
     pub fn method(&self, named: Option<&str>) -> std::result::Result<Method, String> {
-        match named {
-            Some(m) => Method::named(m),
-            None => self.default_method(),
+        let method = match named {
+            Some(m) => Method::named(m)?,
+            None => return self.default_method(),
+        };
+        if self.stochastic() && !matches!(method, Method::Euler | Method::Heun) {
+            return Err(format!(
+                "{} cannot integrate stochastic equations; use euler (additive noise) or heun",
+                method.name()
+            ));
         }
+        if method == Method::Euler && self.multiplicative() {
+            return Err("euler cannot integrate multiplicative noise (a noise term that reads a variable of the equations, as Brian2 refuses it); use heun".into());
+        }
+        Ok(method)
+    }
+
+    fn stochastic(&self) -> bool {
+        self.derivatives.iter().any(|d| !d.noise.is_empty())
+    }
+
+    /// Whether a noise term's factor reads a variable the equations integrate.
+    fn multiplicative(&self) -> bool {
+        let diff_slots: Vec<usize> = self.derivatives.iter().map(|d| d.slot).collect();
+        self.derivatives.iter().any(|d| {
+            d.noise.iter().any(|(_, g)| {
+                let g = self.inline(g);
+                diff_slots.iter().any(|&s| g.reads(self.state.at(s)))
+            })
+        })
     }
 
     /// Brian2's default, ('exact', 'euler', 'heun'): exact where the equations are a linear
@@ -493,16 +519,8 @@ impl System {
     /// parameter τ), which Brian2 solves symbolically, is an error rather than a different
     /// answer.
     fn default_method(&self) -> std::result::Result<Method, String> {
-        let diff_slots: Vec<usize> = self.derivatives.iter().map(|d| d.slot).collect();
-        let stochastic = self.derivatives.iter().any(|d| !d.noise.is_empty());
-        if stochastic {
-            let multiplicative = self.derivatives.iter().any(|d| {
-                d.noise.iter().any(|(_, g)| {
-                    let g = self.inline(g);
-                    diff_slots.iter().any(|&s| g.reads(self.state.at(s)))
-                })
-            });
-            return Ok(if multiplicative { Method::Heun } else { Method::Euler });
+        if self.stochastic() {
+            return Ok(if self.multiplicative() { Method::Heun } else { Method::Euler });
         }
         if self.linear_parts(true).is_ok() {
             return Ok(Method::Exact);

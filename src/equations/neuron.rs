@@ -317,17 +317,7 @@ impl NeuronModel {
             subexpressions: subexpressions.clone(),
             not_refractory: nr_slot,
         };
-        let stochastic = sys.derivatives.iter().any(|d| !d.noise.is_empty());
         let method = sys.method(text.method).map_err(|m| Error::config(format!("{at}.method"), m))?;
-        if stochastic && !matches!(method, Method::Euler | Method::Heun) {
-            return Err(Error::config(
-                format!("{at}.method"),
-                format!(
-                    "{} cannot integrate stochastic equations; use euler (additive noise) or heun",
-                    method.name()
-                ),
-            ));
-        }
 
         let mut update = Program::default();
         // Refractoriness first, as Brian2's state updater computes not_refractory before

@@ -821,6 +821,11 @@ fn errors_name_the_key_the_line_and_what_is_wrong() {
             model("dv/dt = -v/(1*ms) + xi/sqrt(ms) : 1", "method = \"rk4\""),
             vec!["models.m.method", "stochastic"],
         ),
+        // Brian2's euler takes additive noise only (heun is its method for the other).
+        (
+            model("dv/dt = -v/(1*ms) + v*xi/sqrt(ms) : 1", "method = \"euler\""),
+            vec!["models.m.method", "multiplicative noise", "use heun"],
+        ),
         (model("dv/dt = -v/(1*ms) : 1", "threshold = \"v + 1\""), vec!["models.m.threshold", "condition"]),
         (
             model("dv/dt = -v/(1*ms) : 1", "threshold = \"v > 1\"\nreset = \"u = 0\""),
