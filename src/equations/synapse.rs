@@ -4,7 +4,7 @@
 
 use super::check::Scope;
 use super::dims::Dim;
-use super::integrate::{Derivative, Method, StateOf, System};
+use super::integrate::{split_noise, Derivative, Method, StateOf, System};
 use super::ir::{Count, Node, Program, Ref, Target};
 use super::lower::{Lowering, Streams};
 use super::neuron::{assignable, read_namespace, statement_value, NeuronModel, VarDef, VarKind};
@@ -65,7 +65,8 @@ impl Summed {
         flatten_product(&expr, &mut factors);
         let post_only = |n: &Node| {
             let mut ok = true;
-            n.visit(&mut |x| ok &= !matches!(x, Node::Load(Ref::Pre(_) | Ref::Syn(_) | Ref::I)));
+            // A draw is the synapse's own, one per synapse.
+            n.visit(&mut |x| ok &= !matches!(x, Node::Load(Ref::Pre(_) | Ref::Syn(_) | Ref::I) | Node::Uniform(_) | Node::Normal(_)));
             ok
         };
         let (outside, inside): (Vec<Node>, Vec<Node>) = factors.into_iter().partition(post_only);
@@ -222,7 +223,20 @@ impl SynapseProgram {
             let own = |name: &str| own_with(&subs, name);
             let lowering = model_lowering(&scope, &own, post, &tables);
             let node = lowering.lower(expr, &mut streams).map_err(|e| err("model", &e))?;
-            if !eq.flags.iter().any(|f| f == "summed") {
+            let is_summed = eq.flags.iter().any(|f| f == "summed");
+            // Brian2 draws rand() in a summed term once per synapse and step; xi belongs in
+            // a differential equation; an ordinary subexpression is inlined where it is
+            // read, so a draw there would be drawn again at each use.
+            if let Some(drawn) = draws(&node, &streams) {
+                if drawn.starts_with("xi") || !is_summed {
+                    return Err(err("model", &format!(
+                        "{}: `{drawn}` in {n}: noise and random numbers go in differential equations{}",
+                        eq.pos,
+                        if drawn.starts_with("xi") { "" } else { " and summed variables, not in a subexpression" }
+                    )));
+                }
+            }
+            if !is_summed {
                 subs.push((n.clone(), node));
                 continue;
             }
@@ -271,8 +285,18 @@ impl SynapseProgram {
             }
             let own = |name: &str| own_with(&subs, name);
             let lowering = model_lowering(&scope, &own, post, &tables);
-            let f = lowering.lower(expr, &mut streams).map_err(|e| err("model", &e))?;
+            let rhs = lowering.lower(expr, &mut streams).map_err(|e| err("model", &e))?;
             let x = Node::load(Ref::Syn(k));
+            if event_driven(&vars[k]) {
+                if let Some(drawn) = draws(&rhs, &streams) {
+                    return Err(err("model", &format!(
+                        "{}: d{n}/dt is event-driven (solved exactly between spikes), so it cannot draw `{drawn}`; make it clock-driven",
+                        eq.pos
+                    )));
+                }
+            }
+            let (f, noise) = split_noise(&rhs)
+                .ok_or_else(|| err("model", &format!("{}: the noise of d{n}/dt must enter linearly (σ·xi)", eq.pos)))?;
             if event_driven(&vars[k]) {
                 let linear = f.linear_in(&x).filter(|(a, b)| {
                     let mut constant = true;
@@ -294,7 +318,7 @@ impl SynapseProgram {
                     slot: k,
                     name: n.clone(),
                     f,
-                    noise: Vec::new(),
+                    noise,
                     unless_refractory: false,
                     pos: eq.pos,
                 });
@@ -356,8 +380,8 @@ impl SynapseProgram {
         let on_pre = statements_after(&advance, text.on_pre, "on_pre", &blocks, &mut streams, &err)?;
         let on_post = statements_after(&advance, text.on_post, "on_post", &blocks, &mut streams, &err)?;
         if streams.count > crate::rng::stream::PER_POPULATION {
-            return Err(err("on_pre", &format!(
-                "`on_pre` and `on_post` draw from {} random streams per synapse and step (rand() and randn() calls); at most {} are supported",
+            return Err(err("model", &format!(
+                "its equations, `on_pre` and `on_post` draw from {} random streams per synapse and step (noise names and rand() and randn() calls); at most {} are supported",
                 streams.count,
                 crate::rng::stream::PER_POPULATION
             )));
@@ -389,7 +413,7 @@ impl SynapseProgram {
             text += &format!(", clock-driven equations integrated by {}", m.name());
         }
         if self.streams > 0 {
-            text += &format!(", statements drawing {} random stream{} per synapse", self.streams, if self.streams == 1 { "" } else { "s" });
+            text += &format!(", drawing {} random stream{} per synapse and step", self.streams, if self.streams == 1 { "" } else { "s" });
         }
         text
     }
@@ -720,7 +744,7 @@ fn sum_synapses(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_work
     let t = (f32(step_info.step_hi) * 4294967296.0 + f32(step_info.step_lo)) * DT;
 {sum_post_loads}{accs}    for (var s = row_ptr[row]; s < row_ptr[row + 1u]; s++) {{
         let ipre = col_idx[s];
-{sum_syn_loads}{sum_body}    }}
+{sum_draws}{sum_syn_loads}{sum_body}    }}
 {sum_stores}}}
 
 {mark_arrivals}@compute @workgroup_size(256)
@@ -746,6 +770,7 @@ fn step_synapses(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_wor
             helpers = wgsl::HELPERS,
             sum_post_loads = post_loads(&summed_post, false),
             accs = accs,
+            sum_draws = if self.streams > 0 { "        synapse_id = info.first_synapse + s;\n" } else { "" },
             sum_syn_loads = syn_loads(&summed_syn, "        "),
             sum_body = sum_body,
             sum_stores = sum_stores,
@@ -836,9 +861,8 @@ fn counts_read(equations: &[parse::Equation], blocks: [Option<&str>; 2]) -> std:
 /// The synapse's subexpressions, by name, lowered.
 type Subexpressions = Vec<(String, Node)>;
 
-/// How the model's equations and statements are lowered: names through `own`, no random
-/// numbers and no timed arrays (not supported in synapse models), the post-synaptic
-/// model's step.
+/// How the model's equations and statements are lowered: names through `own`, random numbers
+/// drawn from the synapse's streams, the post-synaptic model's step.
 /// The binding of the timed arrays, after the synapse kernels' ten own slots
 /// (`backend::gpu::equations::SYNAPSE_SLOTS`).
 pub const TABLES_BINDING: usize = 10;
@@ -881,10 +905,28 @@ fn model_lowering<'a>(scope: &'a Scope, own: &'a dyn Fn(&str) -> Option<Node>, p
     Lowering {
         scope,
         own,
-        random: false,
+        random: true,
         tables,
         dt: post.dt,
     }
+}
+
+/// The first random number `node` draws, by the name it was written with (`xi…`, `rand()`,
+/// `randn()`).
+fn draws(node: &Node, streams: &Streams) -> Option<String> {
+    let mut found = None;
+    node.visit(&mut |n| {
+        let name = match n {
+            Node::Uniform(_) => "rand()".to_string(),
+            Node::Normal(k) => match streams.by_noise.iter().find(|(_, s)| *s == k) {
+                Some((noise, _)) => noise.clone(),
+                None => "randn()".to_string(),
+            },
+            _ => return,
+        };
+        found.get_or_insert(name);
+    });
+    found
 }
 
 /// What the statement blocks (`on_pre`, `on_post`) resolve their names against.
@@ -915,10 +957,7 @@ fn statements_after(
     let own = |name: &str| own_with(subs, name);
     // A statement may draw (Brian2's `rand()`, for a release probability): a stream of the
     // synapse per call.
-    let lowering = Lowering {
-        random: true,
-        ..model_lowering(scope, &own, post, tables)
-    };
+    let lowering = model_lowering(scope, &own, post, tables);
     let mut program = advance.clone();
     for s in &stmts {
         let syn_slot = vars.iter().position(|v| v.name == s.target);
@@ -935,7 +974,7 @@ fn statements_after(
         };
         assignable(def, s.pos).map_err(|e| err(key, &e))?;
         let value = statement_value(scope, &lowering, streams, s, def.dim, current).map_err(|e| err(key, &e))?;
-        if let Some(noise) = streams.by_noise.keys().next() {
+        if let Some(noise) = draws(&value, streams).filter(|d| d.starts_with("xi")) {
             return Err(err(key, &format!("{}: noise `{noise}` belongs in a differential equation; a statement draws with rand() or randn()", s.pos)));
         }
         let value = match target {

@@ -313,7 +313,8 @@ impl<F: Real> BatchProgram<F> {
     /// neurons, `pre[k]` the pre-synaptic population's variable k as one column (those
     /// `pre_variables` names: a gather from a column touches fewer cache lines than from
     /// whole neuron states), `syn` the synapses' variables (`syn_vars` each), `post` the
-    /// neuron's variables and `ipost` its index.
+    /// neuron's variables and `ipost` its index; `draws`, where the term draws, the row's
+    /// first synapse's random numbers at this step.
     #[allow(clippy::too_many_arguments)]
     pub fn sum_row(
         &self,
@@ -324,6 +325,7 @@ impl<F: Real> BatchProgram<F> {
         post: &[F],
         ipost: usize,
         step: u64,
+        draws: Option<&Noise>,
         regs: &mut Vec<[F; BATCH]>,
     ) -> F {
         let mut acc = F::zero();
@@ -368,6 +370,17 @@ impl<F: Real> BatchProgram<F> {
                         *x = F::from_f64(j as f64);
                     }
                 }
+                Access::Normal(k) | Access::Uniform(k) => {
+                    let first = draws.expect("a term that draws is given its synapses' draws");
+                    let batch = Noise {
+                        neuron: first.neuron + (c * BATCH) as u32,
+                        ..*first
+                    };
+                    match op {
+                        Access::Normal(_) => draw_lanes(&mut r[..n], &batch, |at| at.normal(k as u32)),
+                        _ => draw_lanes(&mut r[..n], &batch, |at| at.uniform(k as u32)),
+                    }
+                }
                 _ => unreachable!("a summed term loads synapses, not neurons"),
             });
             for &x in &regs[result][..n] {
@@ -395,24 +408,8 @@ impl<F: Real> BatchProgram<F> {
                     xs[i * n_vars + k] = *x;
                 }
             }
-            Access::Normal(k) => {
-                for (i, x) in r[..n].iter_mut().enumerate() {
-                    let at = Noise {
-                        neuron: noise.neuron + i as u32,
-                        ..*noise
-                    };
-                    *x = at.normal(k as u32);
-                }
-            }
-            Access::Uniform(k) => {
-                for (i, x) in r[..n].iter_mut().enumerate() {
-                    let at = Noise {
-                        neuron: noise.neuron + i as u32,
-                        ..*noise
-                    };
-                    *x = at.uniform(k as u32);
-                }
-            }
+            Access::Normal(k) => draw_lanes(&mut r[..n], noise, |at| at.normal(k as u32)),
+            Access::Uniform(k) => draw_lanes(&mut r[..n], noise, |at| at.uniform(k as u32)),
             _ => unreachable!("a neuron's update loads neurons, not synapses"),
         });
     }
@@ -536,5 +533,15 @@ fn binary<F: Real>(op: BinOp, x: &[F], y: impl Fn(usize) -> F, out: &mut [F]) {
         BinOp::Mul => (0..n).for_each(|i| out[i] = x[i] * y(i)),
         BinOp::Div => (0..n).for_each(|i| out[i] = x[i] / y(i)),
         op => (0..n).for_each(|i| out[i] = super::cpu::apply(op, x[i], y(i))),
+    }
+}
+
+/// Lane i's draw, for neuron (or synapse) `first.neuron + i`.
+fn draw_lanes<F: Real>(lanes: &mut [F], first: &Noise, draw: impl Fn(&Noise) -> F) {
+    for (i, x) in lanes.iter_mut().enumerate() {
+        *x = draw(&Noise {
+            neuron: first.neuron + i as u32,
+            ..*first
+        });
     }
 }

@@ -56,7 +56,7 @@ pub fn unfit(first: (&Network, &RecordPlan), other: (&Network, &RecordPlan)) -> 
         // A synapse's draws are keyed by the network's one seed.
         if let crate::config::SynapseModel::Equations(program) = &p.synapse {
             if program.streams > 0 {
-                return Some(format!("projection `{}` draws random numbers in its statements, one network at a time", p.name));
+                return Some(format!("projection `{}` draws random numbers, one network at a time", p.name));
             }
         }
         // Drawn rows: drawn alike with any seed (and rows of any lengths), weighed alike or

@@ -321,13 +321,39 @@ fn bad_clock_driven_methods_are_refused_with_the_key() {
             clock_driven("dy/dt = (z - y)/tau : 1 (clock-driven)\\ndz/dt = -z/tau : 1 (event-driven)", ""),
             vec!["synapse_models.relax.model", "line 1", "clock-driven variable `y`", "event-driven variable `z`"],
         ),
+        // Draws as Brian2 takes them: noise in clock-driven equations, rand() there and in
+        // summed variables.
         (
-            clock_driven("dy/dt = rand()/tau : 1 (clock-driven)", ""),
-            vec!["synapse_models.relax.model", "`rand()` cannot be used here"],
+            clock_driven("x_post = xi*sqrt(ms) : 1 (summed)", ""),
+            vec!["synapse_models.relax.model", "line 1", "`xi` in x_post", "noise and random numbers go in differential equations"],
         ),
         (
-            clock_driven("x_post = randn() : 1 (summed)", ""),
-            vec!["synapse_models.relax.model", "`randn()` cannot be used here"],
+            clock_driven("u = rand() : 1\\nx_post = u : 1 (summed)", ""),
+            vec!["synapse_models.relax.model", "line 1", "`rand()` in u", "not in a subexpression"],
+        ),
+        (
+            clock_driven("dz/dt = -z/tau + xi/sqrt(tau) : 1 (event-driven)", ""),
+            vec!["synapse_models.relax.model", "line 1", "dz/dt is event-driven", "cannot draw `xi`"],
+        ),
+        (
+            clock_driven("dz/dt = (randn() - z)/tau : 1 (event-driven)", ""),
+            vec!["synapse_models.relax.model", "cannot draw `randn()`"],
+        ),
+        (
+            clock_driven("dy/dt = -y/tau + xi**2*ms/tau : 1 (clock-driven)", ""),
+            vec!["synapse_models.relax.model", "must enter linearly"],
+        ),
+        (
+            clock_driven("dy/dt = -y/tau + xi/sqrt(tau) : 1 (clock-driven)", "method = \"rk4\""),
+            vec!["synapse_models.relax.method", "rk4 cannot integrate stochastic equations"],
+        ),
+        (
+            clock_driven("dy/dt = -y/tau + y*xi/sqrt(tau) : 1 (clock-driven)", "method = \"euler\""),
+            vec!["synapse_models.relax.method", "multiplicative noise"],
+        ),
+        (
+            clock_driven("y : 1", "on_pre = \"y += xi*sqrt(ms)\""),
+            vec!["synapse_models.relax.on_pre", "noise `xi` belongs in a differential equation"],
         ),
         (
             clock_driven("x_post = 2*z : 1 (summed)\\ndz/dt = -z/tau : 1 (event-driven)", ""),
@@ -339,6 +365,111 @@ fn bad_clock_driven_methods_are_refused_with_the_key() {
         ),
     ];
     assert_refused(cases);
+}
+
+/// 100 sources onto 50 targets, all to all: 5000 synapses whose clock-driven equations draw
+/// white noise (additive in y, multiplicative in m, so heun for all three, Brian2's choice)
+/// and a uniform (z), and a summed variable drawing a uniform per synapse (x), over 50 ms.
+const NOISY: &str = r#"
+[simulation]
+dt_ms = 0.1
+duration_ms = 50.0
+[models.still]
+equations = "x : 1"
+[synapse_models.noisy]
+model = '''
+dy/dt = -y/tau + sigma*sqrt(2/tau)*xi : 1 (clock-driven)
+dm/dt = -m/tau_m + s*m*xi_m/sqrt(tau_m) : 1 (clock-driven)
+dz/dt = (rand() - z)/tau : 1 (clock-driven)
+x_post = w*rand() : 1 (summed)
+w : 1
+'''
+namespace = { tau = "5*ms", sigma = 0.5, tau_m = "20*ms", s = 0.5 }
+[populations.pre]
+model = "still"
+size = 100
+[populations.post]
+model = "still"
+size = 50
+[projections.link]
+source = "pre"
+target = "post"
+synapse = "noisy"
+connectivity = { rule = "all_to_all" }
+init = { w = 2.0, m = 1.0 }
+[record]
+traces = [{ population = "post", variables = ["x"], neurons = "all" }]
+"#;
+
+/// Brian2 2.9.0 (numpy target), tests/brian2/synapse_noise.py: the mean and sample variance
+/// of y, m and z over 20 000 synapses of `NOISY`'s model after 50 ms, and of x over 99 800
+/// of its sums.
+const BRIAN2_NOISY: [(&str, f64, f64, usize); 4] = [
+    ("y", -0.004233711849503952, 0.2530367611079099, 20_000),
+    ("m", 0.11146269680028809, 0.010451676001995711, 20_000),
+    ("z", 0.5000087094925033, 0.0008392323701130768, 20_000),
+    ("x", 100.01025452612767, 33.38131212674497, 99_800),
+];
+
+/// Mean, sample variance and the standard errors of both (the variance's from the fourth
+/// central moment, for samples far from normal such as m's).
+fn moments(v: &[f64]) -> (f64, f64, f64, f64) {
+    let n = v.len() as f64;
+    let mean = v.iter().sum::<f64>() / n;
+    let var = v.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0);
+    let m4 = v.iter().map(|x| (x - mean).powi(4)).sum::<f64>() / n;
+    (mean, var, (var / n).sqrt(), ((m4 - var * var) / n).sqrt())
+}
+
+#[test]
+fn synapse_equations_draw_noise_and_random_numbers_as_brian2s_on_both_backends() {
+    let (config, net) = parsed(NOISY, &[]);
+    let plan = RecordPlan::from_config(&config);
+    let cpu = run_in_memory(&net, &mut CpuBackend::<f64>::new(&net), &plan);
+    let cpu32 = run_in_memory(&net, &mut CpuBackend::<f32>::new(&net), &plan);
+    let gpu = run_in_memory(&net, &mut gpu_backend(&net, &plan), &plan);
+    // Each sample of x after the first step's.
+    let sums = |sink: &ganglion::simulator::MemorySink| -> Vec<f64> { sink.traces[0][0][50..].iter().map(|&x| x as f64).collect() };
+    let values = |sink: &ganglion::simulator::MemorySink, k: usize| -> Vec<f64> {
+        if k == 3 {
+            sums(sink)
+        } else {
+            sink.synapses[0].clone().unwrap()[k].clone()
+        }
+    };
+    for (k, (name, mean, var, n)) in BRIAN2_NOISY.iter().enumerate() {
+        let ours = values(&cpu, k);
+        let (m, v, se_m, se_v) = moments(&ours);
+        // Brian2's own sampling error, scaled from ours by the sizes.
+        let both = (1.0 + ours.len() as f64 / *n as f64).sqrt();
+        assert!((m - mean).abs() < 5.0 * se_m * both, "{name}: mean {m}, Brian2's {mean}");
+        assert!((v - var).abs() < 5.0 * se_v * both, "{name}: variance {v}, Brian2's {var}");
+        // The uniforms are exact in f32, so what they alone drive is the same number; the
+        // normals' logarithm and cosine agree to f32.
+        let (a, b) = (values(&cpu32, k), values(&gpu, k));
+        if k >= 2 {
+            assert_eq!(a, b, "{name}: CPU f32 against the GPU");
+        } else {
+            let worst = a.iter().zip(&b).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max);
+            assert!(worst < 1e-4, "{name}: CPU f32 and GPU differ by {worst}");
+        }
+    }
+    // Itô's reading of m's equation would decay as e^(−T/τ) = 0.082; Brian2's heun (and so
+    // ours) is Stratonovich's, e^(−T/τ (1 − s²/2)) = 0.112.
+    let (m, ..) = moments(&values(&cpu, 1));
+    assert!((m - (-2.5f64 * 0.875).exp()).abs() < 0.005, "m's mean {m}");
+    // Each synapse draws its own numbers: the matrix cut into parts of a few rows draws the
+    // same, and another seed draws others.
+    let mut parted = gpu_backend_capped(&net, &plan, GpuCoupling::ThreadPerRow, Some(4096));
+    let parted = run_in_memory(&net, &mut parted, &plan);
+    for (k, (name, ..)) in BRIAN2_NOISY.iter().enumerate() {
+        assert_eq!(values(&parted, k), values(&gpu, k), "{name} in parts");
+    }
+    let (config, other) = parsed(NOISY, &["simulation.seed=2"]);
+    let other = run_in_memory(&other, &mut CpuBackend::<f64>::new(&other), &RecordPlan::from_config(&config));
+    for (k, (name, ..)) in BRIAN2_NOISY.iter().enumerate() {
+        assert_ne!(values(&other, k), values(&cpu, k), "{name} with another seed");
+    }
 }
 
 /// 50 Poisson sources at 200 Hz onto four targets, all to all: 200 synapses that draw at each
@@ -431,7 +562,7 @@ fn the_unreliable_synapses_example_releases_the_same_spikes_on_both_backends() {
     assert_eq!(ra, rb);
     assert!((ra / 1500.0 - 1.0).abs() < 0.15, "{ra} releases");
     let report = ganglion::app::check(&repo_path("configs/equations/unreliable_synapses.toml"), &[]).unwrap();
-    let said = "synapse `unreliable` written as equations (variables: w [volt], p_release [1], hit [1], released [1]), statements drawing 1 random stream per synapse";
+    let said = "synapse `unreliable` written as equations (variables: w [volt], p_release [1], hit [1], released [1]), drawing 1 random stream per synapse and step";
     assert!(report.contains(said), "{report}");
 }
 

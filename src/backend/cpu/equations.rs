@@ -38,7 +38,7 @@ pub(super) struct EquationProjection<F> {
     /// does, at the cost of the spikes rather than of every synapse. None: walk by target.
     by_source: Option<(Vec<u32>, Vec<u32>)>,
     dt: F,
-    /// Where `on_pre` or `on_post` draw random numbers.
+    /// Where the model's equations, `on_pre` or `on_post` draw random numbers.
     draws: Option<Draws>,
 }
 
@@ -122,6 +122,10 @@ impl<F: Real> EquationProjection<F> {
                 syn[s * n_vars + k] = F::from_f64(x);
             }
         }
+        debug_assert!(
+            program.clock.body.iter().all(|s| !matches!(s.target, crate::equations::ir::Target::Var(_))),
+            "clock-driven equations write their synapse alone (`clock_step`)"
+        );
         let mut reads_pre = false;
         for s in program.on_pre.body.iter().chain(&program.on_post.body).chain(&program.clock.body) {
             s.value
@@ -178,7 +182,7 @@ impl<F: Real> EquationProjection<F> {
         }
     }
 
-    /// Synapse s's draws at `step`, where the statements draw.
+    /// Synapse s's draws at `step`, where the model draws.
     fn noise(&self, s: usize, step: u64) -> Option<Noise> {
         self.draws.map(|d| d.at(s, step))
     }
@@ -224,6 +228,7 @@ impl<F: Real> EquationProjection<F> {
                     let i = c * rows_per_task + r;
                     let x = target.neuron(i);
                     let (start, end) = (self.row_ptr[i] as usize, self.row_ptr[i + 1] as usize);
+                    let draws = self.noise(start, step);
                     for (a, (_, factor, term)) in acc.iter_mut().zip(&self.summed) {
                         let sum = term.sum_row(
                             &columns,
@@ -233,6 +238,7 @@ impl<F: Real> EquationProjection<F> {
                             x,
                             i,
                             step,
+                            draws.as_ref(),
                             &mut regs,
                         );
                         *a = match factor {
@@ -300,14 +306,7 @@ impl<F: Real> EquationProjection<F> {
         let n_target = self.row_ptr.len() - 1;
         let pre_of = |j: usize| &pre.vars[j * pre.n_vars..(j + 1) * pre.n_vars];
         if !self.clock.is_empty() {
-            for i in 0..n_target {
-                for s in self.row_ptr[i] as usize..self.row_ptr[i + 1] as usize {
-                    let j = self.col_idx[s] as usize;
-                    let parts = self.parts(pre_of(j), step, j, i, None);
-                    let syn = &mut self.syn[s * self.n_vars..(s + 1) * self.n_vars];
-                    self.clock.run(&mut target[i * n_vars..(i + 1) * n_vars], syn, parts);
-                }
-            }
+            self.clock_step(pre, target, n_vars, step);
         }
         if !self.on_pre.is_empty() {
             self.deliver_into(pre, target, n_vars, step);
@@ -323,6 +322,36 @@ impl<F: Real> EquationProjection<F> {
                 }
             }
         }
+    }
+
+    /// The clock-driven equations of every synapse. Each writes its own variables alone (it
+    /// reads the neurons'), so runs of synapses go in parallel with the serial results.
+    fn clock_step(&mut self, pre: &PreSide<F>, target: &[F], n_vars: usize, step: u64) {
+        const RUN: usize = 4096;
+        let mut syn = std::mem::take(&mut self.syn);
+        let this = &*self;
+        let per_synapse = this.n_vars;
+        syn.par_chunks_mut(RUN * per_synapse).enumerate().for_each(|(c, run)| {
+            let first = c * RUN;
+            let mut i = this.row_ptr.partition_point(|&r| r as usize <= first) - 1;
+            // The post-synaptic neuron's variables, which the program reads and does not write.
+            let mut x = Vec::new();
+            for (k, syn) in run.chunks_mut(per_synapse).enumerate() {
+                let s = first + k;
+                while this.row_ptr[i + 1] as usize <= s {
+                    i += 1;
+                    x.clear();
+                }
+                if x.is_empty() {
+                    x.extend_from_slice(&target[i * n_vars..(i + 1) * n_vars]);
+                }
+                let j = this.col_idx[s] as usize;
+                let noise = this.noise(s, step);
+                let parts = this.parts(&pre.vars[j * pre.n_vars..(j + 1) * pre.n_vars], step, j, i, noise.as_ref());
+                this.clock.run(&mut x, syn, parts);
+            }
+        });
+        self.syn = syn;
     }
 
     fn deliver_into(&mut self, pre: &PreSide<F>, target: &mut [F], n_vars: usize, step: u64) {
