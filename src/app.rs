@@ -214,6 +214,21 @@ fn describe_edges(e: &crate::io::sonata::Edges, spec: &config::Projection, built
     text
 }
 
+/// A linked variable: what it reads, through which neurons.
+fn describe_link(link: &config::Link, shape: &Shape) -> String {
+    let source = &shape.populations[link.source];
+    let (var, read) = (link.name.rsplit('.').next().unwrap_or(&link.name), source.model.variables());
+    let how = if source.size == 1 {
+        "its one neuron for all".to_string()
+    } else if link.index.iter().enumerate().all(|(i, &j)| i == j as usize) {
+        "neuron for neuron".to_string()
+    } else {
+        "through `index`".to_string()
+    };
+    let read = read.get(link.source_slot).map_or("?", |v| v.name);
+    format!("`{var}` linked to `{}.{read}`, {how} (copied at each step's start, before this population's update and after the updates)", source.name)
+}
+
 pub fn check(config_path: &Path, overrides: &[String]) -> Result<String> {
     let (text, refusal) = check_report(config_path, overrides)?;
     refusal.map_or(Ok(text), Err)
@@ -243,6 +258,9 @@ pub fn check_report(config_path: &Path, overrides: &[String]) -> Result<(String,
         }
         if let Some(nodes) = &config.resolved.nodes[index] {
             let _ = writeln!(s, "    {}", describe_nodes(nodes, config.model(index).equations()));
+        }
+        for link in config.resolved.links.iter().filter(|l| l.target == index) {
+            let _ = writeln!(s, "    {}", describe_link(link, &shape));
         }
     }
     let projections = shape.projections.iter().zip(config.projections.values());

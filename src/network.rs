@@ -56,6 +56,11 @@ pub struct ProjectionData {
     /// `csr`'s weight is then the first instance's, and an event-driven projection's
     /// `fixed_weights` hold one per instance.
     pub block_weights: Option<Vec<f64>>,
+    /// A linked variable's copy (`config::Link`, after the config's projections), not a
+    /// projection of the config: the backends run its summation at the step's start, just
+    /// before its target's update and after the updates, wherever Brian2's reference could be
+    /// read, and nothing writes it out.
+    pub link: bool,
 }
 
 impl ProjectionData {
@@ -308,6 +313,7 @@ impl Network {
                         procedural: None,
                         blocks: 1,
                         block_weights: None,
+                        link: false,
                     });
                 }
                 let synapse = proj.synapse_params(name)?;
@@ -366,9 +372,12 @@ impl Network {
                     procedural,
                     blocks: 1,
                     block_weights: None,
+                    link: false,
                 })
             })
             .collect::<Result<Vec<_>>>()?;
+        let mut projections = projections;
+        projections.extend(config.resolved.links.iter().map(|l| link_projection(l, populations[l.source].size)));
         if projections.iter().map(|p: &ProjectionData| p.n_synapses()).sum::<usize>() > 1 << 20 {
             release_freed_memory();
         }
@@ -392,8 +401,9 @@ impl Network {
         self.populations.iter().map(|p| p.size).sum()
     }
 
+    /// Its synapses (linked variables' copies are none).
     pub fn n_synapses(&self) -> usize {
-        self.projections.iter().map(|p| p.n_synapses()).sum()
+        self.projections.iter().filter(|p| !p.link).map(|p| p.n_synapses()).sum()
     }
 
     pub fn time_of_step(&self, step: u64) -> f64 {
@@ -410,6 +420,32 @@ impl Network {
             .filter_map(|p| p.equation.as_ref().map(|e| e.max_delay()))
             .max()
             .unwrap_or(0)
+    }
+}
+
+/// A linked variable as one synapse per target neuron from the source neuron it reads.
+fn link_projection(link: &crate::config::Link, n_source: usize) -> ProjectionData {
+    let n = link.index.len();
+    let program = crate::equations::synapse::SynapseProgram::link(&link.name, link.slot, link.source_slot);
+    ProjectionData {
+        name: link.name.clone(),
+        source: link.source,
+        target: link.target,
+        synapse: SynapseModel::Equations(std::sync::Arc::new(program)),
+        csr: Csr {
+            n_rows: n,
+            n_cols: n_source,
+            row_ptr: (0..=n as u32).collect(),
+            col_idx: link.index.clone(),
+            weights: crate::connectivity::Weights::Uniform(1.0),
+        },
+        source_activation: None,
+        event: None,
+        equation: Some(EquationSynapses { state: Vec::new(), delays: vec![0] }),
+        procedural: None,
+        blocks: 1,
+        block_weights: None,
+        link: true,
     }
 }
 

@@ -61,6 +61,9 @@ pub struct ProjectionShape {
     /// The diagonal blocks one stored matrix stands for (`ProjectionData::blocks`): its
     /// synapses and rows divided by this are what its buffers hold.
     pub blocks: u64,
+    /// A linked variable's copy (`ProjectionData::link`): one "synapse" per target neuron,
+    /// three passes per step, no synapse of the network.
+    pub link: bool,
 }
 
 impl ProjectionShape {
@@ -176,8 +179,10 @@ impl Shape {
                     reads_tables: program.as_ref().is_some_and(|e| e.reads_tables()),
                     procedural: p.connectivity.is_procedural(),
                     blocks: 1,
+                    link: false,
                 }
             })
+            .chain(config.resolved.links.iter().map(|l| link_shape(l, &populations)))
             .collect();
         Shape {
             populations,
@@ -221,12 +226,13 @@ impl Shape {
                             .equation
                             .as_ref()
                             .map_or(0, |e| e.state.len() as u64 + !e.uniform_delay() as u64),
-                        equation_passes: program.map(|e| e.gpu_passes(arrival_slots)),
+                        equation_passes: program.map(|e| if p.link { LINK_PASSES } else { e.gpu_passes(arrival_slots) }),
                         arrival_slots,
                         delay_steps: Some(p.equation.as_ref().map_or(0, |e| e.max_delay() as u64)),
                         reads_tables: program.is_some_and(|e| e.reads_tables()),
                         procedural: p.procedural.is_some(),
                         blocks: p.blocks as u64,
+                        link: p.link,
                     }
                 })
                 .collect(),
@@ -239,8 +245,9 @@ impl Shape {
         self.populations.iter().map(|p| p.size).sum()
     }
 
+    /// The synapses of its projections (linked variables' copies are none).
     pub fn n_synapses(&self) -> u64 {
-        self.projections.iter().map(|p| p.synapses).sum()
+        self.projections.iter().filter(|p| !p.link).map(|p| p.synapses).sum()
     }
 
     /// Steps of spike flags population `index` keeps: one more than the longest delay of the
@@ -274,6 +281,34 @@ impl Shape {
         self.projections
             .iter()
             .any(|p| p.is_event_driven() && p.target == index)
+    }
+}
+
+/// A linked variable's summation runs three times a step: at the step's start, before its
+/// population's update and after the updates.
+pub const LINK_PASSES: u64 = 3;
+
+/// A linked variable's copy as the projection the network builds for it
+/// (`network::link_projection`): one synapse per target neuron.
+fn link_shape(link: &crate::config::Link, populations: &[PopulationShape]) -> ProjectionShape {
+    let n_target = populations[link.target].size;
+    ProjectionShape {
+        name: link.name.clone(),
+        source: link.source,
+        target: link.target,
+        n_source: populations[link.source].size,
+        n_target,
+        synapses: n_target,
+        per_synapse_weights: false,
+        ring_slots: None,
+        values_per_synapse: 0,
+        equation_passes: Some(LINK_PASSES),
+        arrival_slots: 0,
+        delay_steps: Some(0),
+        reads_tables: false,
+        procedural: false,
+        blocks: 1,
+        link: true,
     }
 }
 

@@ -3,11 +3,13 @@
 //! networks given as SONATA files in `sonata`). Knows
 //! nothing about numerics; `network` turns a validated `Config` into arrays.
 
+mod links;
 mod overrides;
 mod schema;
 mod sonata;
 mod validation;
 
+pub use links::Link;
 pub use schema::*;
 pub use validation::{is_identifier, positive, whole_steps, Ends, Resolved, ResolvedTrace};
 

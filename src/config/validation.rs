@@ -25,6 +25,8 @@ pub struct Resolved {
     pub edges: Vec<Option<std::sync::Arc<crate::io::sonata::Edges>>>,
     /// Per population: its SONATA nodes, where it names a nodes file.
     pub nodes: Vec<Option<std::sync::Arc<crate::io::sonata::nodes::Nodes>>>,
+    /// Every population's linked variables.
+    pub links: Vec<super::links::Link>,
 }
 
 /// A projection's source and target, as population indices.
@@ -528,8 +530,10 @@ impl Config {
             }
             synapse_traces.push((p, ks));
         }
+        let links = super::links::resolve(self, &models)?;
         Ok(Resolved {
             nodes,
+            links,
             models,
             projections,
             synapses,

@@ -183,6 +183,9 @@ pub fn check_init(
             ));
         };
         let var = &m.vars[k];
+        if var.is_linked() {
+            return Err(Error::config(key, format!("`{name}` is a linked variable: it reads what `links.{name}` names and takes no initial value")));
+        }
         if m.settable_slot(name).is_none() {
             return Err(Error::config(
                 key,

@@ -38,6 +38,14 @@ pub struct VarDef {
     pub flags: Vec<String>,
 }
 
+impl VarDef {
+    /// Brian2's linked variable (`I : amp (linked)`): another population's variable, read
+    /// through the population's `links` (a copy the backends refresh, `network::Link`).
+    pub fn is_linked(&self) -> bool {
+        self.flags.iter().any(|f| f == "linked")
+    }
+}
+
 /// The cap of the steps-since-spike counter: exact in f32, and longer than any refractory
 /// period a run can have in view.
 pub const SINCE_CAP: f64 = 1.0e7;
@@ -169,7 +177,7 @@ fn lastspike_of(since: usize) -> Node {
 }
 
 /// The flags a neuron's equations may carry.
-const NEURON_FLAGS: [&str; 4] = ["constant", "shared", "unless refractory", "constant over dt"];
+const NEURON_FLAGS: [&str; 5] = ["constant", "shared", "unless refractory", "constant over dt", "linked"];
 
 impl NeuronModel {
     /// Compiles model `name` (config key `at`) for a step of `dt` seconds.
@@ -197,6 +205,15 @@ impl NeuronModel {
                 )));
             }
             let name = defined(eq);
+            if eq.flags.iter().any(|f| f == "linked") {
+                // As in Brian2: a parameter, with no other flag.
+                if !matches!(eq.defines, Defines::Parameter(_)) || eq.flags.len() > 1 {
+                    return Err(eq_err(&format!(
+                        "{}: `(linked)` marks a parameter alone (`{name} : unit (linked)`), with no other flag",
+                        eq.pos
+                    )));
+                }
+            }
             if let Some(what) = super::check::taken(name) {
                 return Err(eq_err(&format!("{}: `{name}` is {what}", eq.pos)));
             }
@@ -480,7 +497,8 @@ impl NeuronModel {
     /// The slot of `name` where it is a variable a population may set (a differential
     /// variable or a parameter: not a subexpression, nor refractoriness's own).
     pub fn settable_slot(&self, name: &str) -> Option<usize> {
-        self.slot(name).filter(|&k| matches!(self.vars[k].kind, VarKind::Differential | VarKind::Parameter))
+        self.slot(name)
+            .filter(|&k| matches!(self.vars[k].kind, VarKind::Differential | VarKind::Parameter) && !self.vars[k].is_linked())
     }
 
     /// `text`, an expression of dimension `dim` over the model's variables and namespace (no
@@ -593,6 +611,7 @@ pub fn assignable(v: &VarDef, pos: Pos) -> std::result::Result<(), DimError> {
     let why = match v.kind {
         VarKind::Subexpression => Some("a subexpression"),
         _ if v.flags.iter().any(|f| f == "constant") => Some("constant"),
+        _ if v.is_linked() => Some("a linked variable (it reads another population's, through `links`)"),
         VarKind::NotRefractory | VarKind::StepsSinceSpike | VarKind::LastUpdate => {
             Some("kept by ganglion")
         }

@@ -249,6 +249,12 @@ impl SynapseProgram {
                     post.vars.iter().map(|v| v.name.as_str()).collect::<Vec<_>>().join(", ")
                 )));
             };
+            if post.vars[k].is_linked() {
+                return Err(err("model", &format!(
+                    "{}: `{base}` is a linked variable of the post-synaptic model (it reads another population's); a summed variable cannot set it",
+                    eq.pos
+                )));
+            }
             if post.vars[k].kind != VarKind::Parameter {
                 return Err(err("model", &format!(
                     "{}: the summed variable `{base}` must be a parameter of the post-synaptic model (`{base} : unit`), as in Brian2",
@@ -398,6 +404,28 @@ impl SynapseProgram {
             streams: streams.count,
             scope,
         })
+    }
+
+    /// A linked variable's copy (`config::Link`) as a summed variable over one synapse per
+    /// target neuron: `slot` of the target set to `source_slot` of its source neuron. The
+    /// summation's kernels and parts then serve it; the backends run it where the variable is
+    /// read (`network::ProjectionData::link`).
+    pub fn link(name: &str, slot: usize, source_slot: usize) -> SynapseProgram {
+        SynapseProgram {
+            name: name.to_string(),
+            vars: Vec::new(),
+            summed: vec![Summed {
+                slot,
+                factor: None,
+                term: Node::load(Ref::Pre(source_slot)),
+            }],
+            on_pre: Program::default(),
+            on_post: Program::default(),
+            clock: Program::default(),
+            method: None,
+            streams: 0,
+            scope: Scope::default(),
+        }
     }
 
     /// What `check` says of it: its variables and how its clock-driven equations integrate.

@@ -278,6 +278,7 @@ pub fn merge(nets: &[&Network], plans: &[&RecordPlan]) -> Result<Batched, String
                 }),
                 blocks: if shared { k } else { 1 },
                 block_weights,
+                link: p.link,
             }
         })
         .collect();

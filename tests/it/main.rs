@@ -11,6 +11,7 @@ mod gpu_backend;
 mod hdf5_output;
 mod hh_cpu_reference;
 mod lif;
+mod linked;
 mod plasticity;
 mod plots_and_scale;
 mod procedural;

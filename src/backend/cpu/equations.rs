@@ -16,6 +16,8 @@ use crate::real::Real;
 pub(super) struct EquationProjection<F> {
     pub source: usize,
     pub target: usize,
+    /// A linked variable's copy (`network::ProjectionData::link`).
+    pub link: bool,
     row_ptr: Vec<u32>,
     col_idx: Vec<u32>,
     /// Variable k of synapse s at s·n_vars + k.
@@ -157,6 +159,7 @@ impl<F: Real> EquationProjection<F> {
             by_source,
             source: p.source,
             target: p.target,
+            link: p.link,
             row_ptr: p.csr.row_ptr.clone(),
             col_idx: p.csr.col_idx.clone(),
             syn,

@@ -156,7 +156,7 @@ impl<F: Real> CpuBackend<F> {
                 let keeps_ring = net
                     .projections
                     .iter()
-                    .any(|q| q.source == index && q.equation.is_some());
+                    .any(|q| q.source == index && q.equation.is_some() && !q.link);
                 Population {
                     model,
                     n_vars,
@@ -374,6 +374,19 @@ impl<F: Real> CpuBackend<F> {
         }
     }
 
+    /// The linked variables into population `target` (None: every population) set to what
+    /// they read now: at the step's start, before the target's update (after the updates of
+    /// the populations before it, as Brian2's reference reads them) and after the updates.
+    fn copy_links(&mut self, target: Option<usize>) {
+        for proj in &self.projections {
+            if let Projection::Equation(e) = proj {
+                if e.link && target.is_none_or(|t| t == e.target) {
+                    e.sum(&mut self.populations, self.step);
+                }
+            }
+        }
+    }
+
     /// Brian2's `run_regularly` due at this step's start, before its recording.
     fn run_regularly(&mut self) {
         let (key, step) = (self.seed_key, self.step);
@@ -456,14 +469,17 @@ impl<F: Real> CpuBackend<F> {
     fn advance(&mut self, plan: &RecordPlan, out: &mut ChunkOutput) -> Option<Divergence> {
         self.gather_synaptic_input();
         for proj in &self.projections {
-            if let Projection::Equation(e) = proj {
-                e.sum(&mut self.populations, self.step);
+            match proj {
+                Projection::Equation(e) if !e.link => e.sum(&mut self.populations, self.step),
+                _ => {}
             }
         }
         let (dt, key, step) = (self.dt, self.seed_key, self.step);
         let t = F::from_f64(step as f64) * dt;
         let mut diverged = None;
-        for (p_idx, (pop, syn)) in self.populations.iter_mut().zip(&self.syn).enumerate() {
+        for p_idx in 0..self.populations.len() {
+            self.copy_links(Some(p_idx));
+            let (pop, syn) = (&mut self.populations[p_idx], &self.syn[p_idx]);
             let (model, n_vars, size) = (pop.model.as_ref(), pop.n_vars, pop.instance_size);
             // Batches of neurons, so that a model may step many at once (equations do).
             let update = |(b, ((xs, syn), spiked)): NeuronBatch<F>| {
@@ -518,6 +534,7 @@ impl<F: Real> CpuBackend<F> {
                 }
             }
         }
+        self.copy_links(None);
         self.deliver_and_reset();
         self.push_spikes();
         self.step += 1;
@@ -541,6 +558,7 @@ impl<F: Real> Backend for CpuBackend<F> {
     fn run_chunk(&mut self, plan: &RecordPlan, out: &mut ChunkOutput) -> Result<()> {
         debug_assert_eq!(out.first_step, self.step);
         for done in 0..out.n_steps {
+            self.copy_links(None);
             self.run_regularly();
             self.refresh_for_traces(plan);
             self.record_traces(plan, out);
@@ -562,7 +580,7 @@ impl<F: Real> Backend for CpuBackend<F> {
             .projections
             .iter()
             .map(|p| match p {
-                Projection::Equation(e) => Some(e.columns()),
+                Projection::Equation(e) if !e.link => Some(e.columns()),
                 _ => None,
             })
             .collect())

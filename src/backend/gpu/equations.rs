@@ -38,6 +38,10 @@ pub struct SynapsePass {
     /// An event-driven pre pathway's `mark_arrivals`, dispatched over the pre-synaptic
     /// neurons just before the delivery, on its bind group.
     pub mark: Option<(Kernel, (u32, u32))>,
+    /// A linked variable's copy into this population (`ProjectionData::link`): a summation
+    /// dispatched at the step's start, before the population's update and after the updates,
+    /// not with the others.
+    pub link: Option<usize>,
 }
 
 /// One part of a projection's synaptic variables: its synapses' count and its buffer
@@ -221,6 +225,7 @@ pub(crate) fn build(
                     bind_group,
                     groups,
                     mark: None,
+                    link: p.link.then_some(p.target),
                 })
             };
             if !program.summed.is_empty() {

@@ -329,11 +329,13 @@ impl GpuBackend {
         self.populations.iter().map(|p| p.state.len()).collect()
     }
 
-    /// Dispatches per step of the synapses written as equations: their summations, markings
-    /// of arrivals and deliveries, one per part of each matrix.
+    /// Dispatches per step of the synapses written as equations: their summations (a linked
+    /// variable's three times), markings of arrivals and deliveries, one per part of each
+    /// matrix.
     pub fn equation_passes(&self) -> usize {
         let marks = self.equation_synapses.deliveries.iter().filter(|d| d.mark.is_some()).count();
-        self.equation_synapses.sums.len() + marks + self.equation_synapses.deliveries.len()
+        let sums: usize = self.equation_synapses.sums.iter().map(|s| if s.link.is_some() { crate::shape::LINK_PASSES as usize } else { 1 }).sum();
+        sums + marks + self.equation_synapses.deliveries.len()
     }
 
     /// The bindings the event-driven g and delay rings take (`event_parts`).

@@ -79,6 +79,16 @@ impl GpuBackend {
             for (k, (neuron_slot, gathers)) in dispatches.iter().enumerate() {
                 let step_offset = (*neuron_slot as u64 * self.slot_stride) as u32;
                 let parity = ((first + k as u64) & 1) as usize;
+                // Linked variables (the CPU's `copy_links`): at the step's start, before their
+                // population's update, after the updates.
+                let copy_links = |pass: &mut wgpu::ComputePass, target: Option<usize>| {
+                    for sum in self.equation_synapses.sums.iter().filter(|s| s.link.is_some_and(|t| target.is_none_or(|x| x == t))) {
+                        pass.set_pipeline(&sum.kernel.pipeline);
+                        pass.set_bind_group(0, &sum.bind_group, &[step_offset]);
+                        pass.dispatch_workgroups(sum.groups.0, sum.groups.1, 1);
+                    }
+                };
+                copy_links(&mut pass, None);
                 // Brian2's run_regularly, in its `start` slot before the recording.
                 for pop in &self.populations {
                     for (every, kernel, group) in &pop.regularly {
@@ -122,7 +132,7 @@ impl GpuBackend {
                         pass.dispatch_workgroups(x, y, 1);
                     }
                 }
-                for sum in &self.equation_synapses.sums {
+                for sum in self.equation_synapses.sums.iter().filter(|s| s.link.is_none()) {
                     pass.set_pipeline(&sum.kernel.pipeline);
                     pass.set_bind_group(0, &sum.bind_group, &[step_offset]);
                     pass.dispatch_workgroups(sum.groups.0, sum.groups.1, 1);
@@ -136,7 +146,8 @@ impl GpuBackend {
                         pass.dispatch_workgroups(x, y, 1);
                     }
                 }
-                for pop in &self.populations {
+                for (index, pop) in self.populations.iter().enumerate() {
+                    copy_links(&mut pass, Some(index));
                     pass.set_pipeline(&self.kernels.update(pop.kind, pop.update, pop.parts).pipeline);
                     for (group, n_rows) in &pop.bind_groups {
                         pass.set_bind_group(0, group, &[step_offset]);
@@ -149,6 +160,7 @@ impl GpuBackend {
                         pass.dispatch_workgroups(x, y, 1);
                     }
                 }
+                copy_links(&mut pass, None);
                 // Brian2's order after the thresholds: synapses, then resets.
                 for delivery in &self.equation_synapses.deliveries {
                     if let Some((mark, (x, y))) = &delivery.mark {

@@ -1,0 +1,114 @@
+//! Brian2's linked variables (`I : amp (linked)` in a model, `neurons.I = linked_var(input,
+//! 'x')` in Brian2): each population's `links` resolved against the models, with Brian2's
+//! rules for sizes and units.
+
+use super::schema::{Config, LinkDef};
+use crate::error::{Error, Result};
+use crate::equations::neuron::{NeuronModel, VarKind};
+use crate::model::Kind;
+
+/// A linked variable resolved: variable `slot` of population `target` reads variable
+/// `source_slot` of population `source`, neuron `index[i]` for its neuron i.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Link {
+    /// `<population>.<variable>`, as the config names it.
+    pub name: String,
+    pub target: usize,
+    pub slot: usize,
+    pub source: usize,
+    pub source_slot: usize,
+    pub index: Vec<u32>,
+}
+
+/// Every population's links, in population order and each in the order written.
+pub(super) fn resolve(config: &Config, models: &[Kind]) -> Result<Vec<Link>> {
+    let mut out = Vec::new();
+    for (target, (name, pop)) in config.populations.iter().enumerate() {
+        let at = format!("populations.{name}.links");
+        let Some(model) = models[target].equations() else {
+            if !pop.links.is_empty() {
+                return Err(Error::config(at, format!("links set the linked variables of a model written as equations; `{}` is built in", pop.model)));
+            }
+            continue;
+        };
+        let linked: Vec<&str> = model.vars.iter().filter(|v| v.is_linked()).map(|v| v.name.as_str()).collect();
+        for var in pop.links.keys() {
+            if !linked.contains(&var.as_str()) {
+                let why = match model.slot(var) {
+                    Some(_) => format!("`{var}` is not a linked variable of model `{}`: mark it `{var} : unit (linked)`", pop.model),
+                    None => format!("model `{}` has no variable `{var}`", pop.model),
+                };
+                return Err(Error::config(format!("{at}.{var}"), why));
+            }
+        }
+        for var in linked {
+            let Some(def) = pop.links.get(var) else {
+                return Err(Error::config(
+                    at,
+                    format!("`{var}` of model `{}` is a linked variable: say what it reads, links.{var} = \"population.variable\"", pop.model),
+                ));
+            };
+            out.push(link(config, models, &format!("{at}.{var}"), (target, name, model, var), def)?);
+        }
+    }
+    Ok(out)
+}
+
+/// Link `var` of population `target` (named `name`, of `model`), config key `at`.
+fn link(config: &Config, models: &[Kind], at: &str, (target, name, model, var): (usize, &str, &NeuronModel, &str), def: &LinkDef) -> Result<Link> {
+    let err = |m: String| Error::config(at, m);
+    let (population, variable, index) = match def {
+        LinkDef::Short(s) => {
+            let (p, v) = s.rsplit_once('.').ok_or_else(|| err(format!("`{s}`: give \"population.variable\"")))?;
+            (p, v, None)
+        }
+        LinkDef::Full(t) => (t.population.as_str(), t.variable.as_str(), t.index.as_deref()),
+    };
+    let source = config.population_index(population).ok_or_else(|| err(format!("no population named `{population}`")))?;
+    let source_pop = &config.populations[population];
+    let source_model = models[source]
+        .equations()
+        .ok_or_else(|| err(format!("a linked variable reads a population whose model is written as equations; `{population}` is `{}`", source_pop.model)))?;
+    let source_slot = source_model.slot(variable).ok_or_else(|| {
+        err(format!(
+            "model `{}` of `{population}` has no variable `{variable}`",
+            source_pop.model
+        ))
+    })?;
+    let read = &source_model.vars[source_slot];
+    if !matches!(read.kind, VarKind::Differential | VarKind::Parameter) || read.is_linked() {
+        return Err(err(format!("`{population}.{variable}` is not a state variable (a differential equation's or a parameter) but {}; link to one", if read.is_linked() { "linked itself" } else { "computed" })));
+    }
+    let dim = model.vars[model.slot(var).expect("linked")].dim;
+    if read.dim != dim {
+        return Err(err(format!("`{var}` is in {dim} but `{population}.{variable}` in {}, as Brian2 refuses it", read.dim)));
+    }
+    let (n, n_source) = (config.populations[name].size as usize, source_pop.size as usize);
+    let index = match index {
+        Some(list) => {
+            if list.len() != n {
+                return Err(Error::config(format!("{at}.index"), format!("has {} entries; one per neuron of `{name}` ({n}) is needed", list.len())));
+            }
+            if let Some(k) = list.iter().position(|&x| x < 0 || x as usize >= n_source) {
+                return Err(Error::config(format!("{at}.index"), format!("entry {k} is {}, outside `{population}`'s neurons 0..{n_source}", list[k])));
+            }
+            list.iter().map(|&x| x as u32).collect()
+        }
+        // Brian2's automatic index: neuron for neuron, or the one neuron for all.
+        None if n_source == n => (0..n as u32).collect(),
+        None if n_source == 1 => vec![0; n],
+        None => {
+            return Err(err(format!(
+                "`{name}` has {n} neurons and `{population}` {n_source}: give `index`, the neuron of `{population}` each one reads ({{ population = \"{population}\", variable = \"{variable}\", index = [...] }})"
+            )))
+        }
+    };
+    Ok(Link {
+        name: format!("{name}.{var}"),
+        target,
+        slot: model.slot(var).expect("linked"),
+        source,
+        source_slot,
+        index,
+    })
+}

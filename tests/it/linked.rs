@@ -1,0 +1,240 @@
+//! Brian2's linked variables (`I : 1 (linked)`, `links = { I = "input.x" }`): a population
+//! reads another's variable, neuron for neuron, through an index or from a population of
+//! one, at the times Brian2's reference reads it, on both backends and in a sweep's batch.
+
+use crate::common::*;
+use ganglion::backend::cpu::CpuBackend;
+use ganglion::network::Network;
+use ganglion::record::{RecordPlan, Spike};
+use ganglion::sweep::batch;
+
+/// Readers of three sources (tests/brian2/linked_variables.py builds the same in Brian2):
+/// `neurons` read `input` through an index, `single` the one neuron of `one`, and `a_early`
+/// reads `z_late`, which updates after it (populations update in the order of their names,
+/// as Brian2 orders its groups): it reads the value of the step before.
+const LINKED: &str = r#"
+[simulation]
+dt_ms = 0.1
+duration_ms = 30.0
+[models.reader]
+equations = '''
+dv/dt = (1.2*I - v)/tau : 1 (unless refractory)
+I : 1 (linked)
+'''
+threshold = "v > 1"
+reset = "v = 0"
+refractory = "2*ms"
+namespace = { tau = "5*ms" }
+[models.wave]
+equations = "dx/dt = (2 + sin(2*pi*f*t + i) - x)/tau_in : 1"
+namespace = { f = "40*Hz", tau_in = "2*ms" }
+[models.cosine]
+equations = "dx/dt = (2 + cos(2*pi*f*t) - x)/tau_in : 1"
+namespace = { f = "40*Hz", tau_in = "2*ms" }
+[models.fast_wave]
+equations = "dx/dt = (2 + sin(2*pi*f*t + 3*i) - x)/tau_in : 1"
+namespace = { f = "40*Hz", tau_in = "2*ms" }
+[populations.input]
+model = "wave"
+size = 3
+init = { x = 1.0 }
+[populations.neurons]
+model = "reader"
+size = 6
+links = { I = { population = "input", variable = "x", index = [0, 0, 1, 1, 2, 2] } }
+[populations.one]
+model = "cosine"
+size = 1
+init = { x = 1.0 }
+[populations.single]
+model = "reader"
+size = 4
+links = { I = "one.x" }
+[populations.a_early]
+model = "reader"
+size = 2
+links = { I = "z_late.x" }
+[populations.z_late]
+model = "fast_wave"
+size = 2
+init = { x = 1.0 }
+[record]
+spikes = ["neurons", "single", "a_early"]
+traces = [
+    { population = "neurons", variables = ["v", "I"] },
+    { population = "single", variables = ["v", "I"] },
+    { population = "a_early", variables = ["v", "I"] },
+]
+"#;
+
+/// Brian2 2.9.0 (numpy target), tests/brian2/linked_variables.py: per reader, its spikes
+/// (neuron, step), and v and I at the start of steps 1, 100, 200 and 299 (StateMonitor).
+const STEPS: [usize; 4] = [1, 100, 200, 299];
+struct Brian2Reader {
+    name: &'static str,
+    spikes: &'static [(u32, u64)],
+    v: &'static [&'static [f64]],
+    i: &'static [&'static [f64]],
+}
+const BRIAN2_LINKED: [Brian2Reader; 3] = [
+    Brian2Reader {
+        name: "neurons",
+        spikes: &[(2, 27), (3, 27), (4, 28), (5, 28), (0, 32), (1, 32), (2, 65), (3, 65), (0, 69), (1, 69), (4, 76), (5, 76), (0, 106), (1, 106), (2, 110), (3, 110), (0, 151), (1, 151), (4, 156), (5, 156), (2, 191), (3, 191), (4, 202), (5, 202), (0, 232), (1, 232), (2, 238), (3, 238), (4, 239), (5, 239), (2, 276), (3, 276), (4, 276), (5, 276), (0, 279), (1, 279)],
+        v: &[
+            &[0.02494967163348827, 0.02494967163348827, 0.025949406145872267, 0.025949406145872267, 0.026029989358082428, 0.026029989358082428],
+            &[0.6718918720449008, 0.6718918720449008, 0.6903999877116411, 0.6903999877116411, 0.12029617347110655, 0.12029617347110655],
+            &[0.6426551023390683, 0.6426551023390683, 0.0, 0.0, 0.9189922172818852, 0.9189922172818852],
+            &[0.0, 0.0, 0.20162833565520755, 0.20162833565520755, 0.1643807756213156, 0.1643807756213156],
+        ],
+        i: &[
+            &[1.05, 1.05, 1.0920735492403948, 1.0920735492403948, 1.095464871341284, 1.095464871341284],
+            &[2.795409222715725, 2.795409222715725, 2.077991160873068, 2.077991160873068, 1.2834250781371217, 1.2834250781371217],
+            &[1.112602022332538, 1.112602022332538, 1.404499338800786, 1.404499338800786, 2.243864989623892, 2.243864989623892],
+            &[2.6207649064671363, 2.6207649064671363, 2.881444388350031, 2.881444388350031, 2.331727763728305, 2.331727763728305],
+        ],
+    },
+    Brian2Reader {
+        name: "single",
+        spikes: &[(0, 27), (1, 27), (2, 27), (3, 27), (0, 68), (1, 68), (2, 68), (3, 68), (0, 137), (1, 137), (2, 137), (3, 137), (0, 198), (1, 198), (2, 198), (3, 198), (0, 238), (1, 238), (2, 238), (3, 238), (0, 275), (1, 275), (2, 275), (3, 275)],
+        v: &[
+            &[0.026137751235083106, 0.026137751235083106, 0.026137751235083106, 0.026137751235083106],
+            &[0.431642325995649, 0.431642325995649, 0.431642325995649, 0.431642325995649],
+            &[0.0, 0.0, 0.0, 0.0],
+            &[0.24644701421542825, 0.24644701421542825, 0.24644701421542825, 0.24644701421542825],
+        ],
+        i: &[
+            &[1.1, 1.1, 1.1, 1.1],
+            &[1.5792717959576026, 1.5792717959576026, 1.5792717959576026, 1.5792717959576026],
+            &[1.862085714291153, 1.862085714291153, 1.862085714291153, 1.862085714291153],
+            &[2.6489155353454774, 2.6489155353454774, 2.6489155353454774, 2.6489155353454774],
+        ],
+    },
+    Brian2Reader {
+        name: "a_early",
+        spikes: &[(0, 33), (1, 42), (0, 70), (0, 107), (1, 121), (0, 152), (1, 166), (1, 203), (0, 233), (1, 240), (0, 280), (1, 286)],
+        v: &[
+            &[0.023761592031893652, 0.023761592031893652],
+            &[0.6176997735468817, 0.7113383808298572],
+            &[0.6286663344602346, 0.8188164403148148],
+            &[0.0, 0.0],
+        ],
+        i: &[
+            &[1.05, 1.0570560004029934],
+            &[2.795409222715725, 1.1422313666460862],
+            &[1.112602022332538, 2.8589900663681167],
+            &[2.6207649064671363, 1.477021962131073],
+        ],
+    },
+];
+
+fn by_step(spikes: &[Spike]) -> Vec<(u32, u64)> {
+    spikes.iter().map(|s| (s.neuron, s.step)).collect()
+}
+
+#[test]
+fn linked_variables_read_their_source_as_brian2s_do_on_both_backends() {
+    let (config, net) = parsed(LINKED, &[]);
+    let plan = RecordPlan::from_config(&config);
+    let cpu = run_in_memory(&net, &mut CpuBackend::<f64>::new(&net), &plan);
+    let gpu = run_in_memory(&net, &mut gpu_backend(&net, &plan), &plan);
+    for (trace, reader) in BRIAN2_LINKED.iter().enumerate() {
+        let p = config.population_index(reader.name).unwrap();
+        let n = reader.v[0].len();
+        for (out, tolerance, on) in [(&cpu, 1e-6, "CPU"), (&gpu, 2e-5, "GPU")] {
+            // A spike's step, as Brian2 counts it (the file stamps it a step later).
+            assert_eq!(by_step(&out.spikes[p]), reader.spikes, "{on}: {}", reader.name);
+            for (var, brian2) in [(0, reader.v), (1, reader.i)] {
+                for (row, &step) in brian2.iter().zip(&STEPS) {
+                    let ours = &out.traces[trace][var][step * n..(step + 1) * n];
+                    for (x, b) in ours.iter().zip(row.iter()) {
+                        assert!((*x as f64 - b).abs() < tolerance, "{on}: {}, variable {var} at step {step}: {x}, Brian2 {b}", reader.name);
+                    }
+                }
+            }
+        }
+    }
+    // Read a step late, as if z_late came first, a_early's v would be another.
+    let early = config.population_index("a_early").unwrap();
+    let (swapped_config, swapped) = parsed(&LINKED.replace("a_early", "zz_early"), &[]);
+    assert_eq!(swapped.populations[early].name, "input", "populations sort by name");
+    let late = run_in_memory(&swapped, &mut CpuBackend::<f64>::new(&swapped), &RecordPlan::from_config(&swapped_config));
+    assert_ne!(late.traces[2][0], cpu.traces[2][0], "the order of the updates shows");
+    // `check` says what each reads; the copies are no synapses of the network.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("linked.toml");
+    std::fs::write(&path, LINKED).unwrap();
+    let check = ganglion::app::check_report(&path, &[]).unwrap().0;
+    assert!(check.contains("`I` linked to `input.x`, through `index`") && check.contains("`I` linked to `one.x`, its one neuron for all"), "{check}");
+    assert!(check.contains("total: 18 neurons, 0 synapses"), "{check}");
+    // Six updates, three resets and each of the three copies three times a step.
+    assert!(check.contains("GPU step: 18 dispatches"), "{check}");
+    assert_eq!(gpu_backend(&net, &plan).equation_passes(), 9);
+}
+
+#[test]
+fn a_sweeps_instances_each_read_their_own_sources() {
+    // Three instances whose sources start elsewhere: merged into one batch, each equals its
+    // own run.
+    let nets: Vec<Network> = [0.0, 1.0, 2.5]
+        .iter()
+        .map(|x| {
+            let overrides = ["input", "one", "z_late"].map(|p| format!("populations.{p}.init.x={x}"));
+            parsed(LINKED, &overrides.iter().map(String::as_str).collect::<Vec<_>>()).1
+        })
+        .collect();
+    let plans: Vec<RecordPlan> = nets.iter().map(RecordPlan::all_spikes).collect();
+    let merged = batch::merge(&nets.iter().collect::<Vec<_>>(), &plans.iter().collect::<Vec<_>>()).expect("the instances merge");
+    let out = run_in_memory(&merged.net, &mut gpu_backend(&merged.net, &merged.plan), &merged.plan);
+    for (k, (net, plan)) in nets.iter().zip(&plans).enumerate() {
+        let own = run_in_memory(net, &mut gpu_backend(net, plan), plan);
+        for (p, pop) in net.populations.iter().enumerate() {
+            let n = pop.size as u32;
+            let mine: Vec<Spike> = out.spikes[p]
+                .iter()
+                .filter(|s| s.neuron / n == k as u32)
+                .map(|s| Spike { step: s.step, neuron: s.neuron % n })
+                .collect();
+            assert_eq!(mine, own.spikes[p], "instance {k}, population {}", pop.name);
+        }
+    }
+}
+
+#[test]
+fn linked_variables_are_refused_where_brian2_refuses_them() {
+    let cases = [
+        (LINKED.replace("links = { I = \"one.x\" }", ""), vec!["populations.single.links", "`I` of model `reader` is a linked variable"]),
+        (LINKED.replace("links = { I = \"one.x\" }", "links = { I = \"one.x\", v = \"one.x\" }"), vec!["populations.single.links.v", "`v` is not a linked variable"]),
+        (LINKED.replace("links = { I = \"one.x\" }", "links = { I = \"one.x\", J = \"one.x\" }"), vec!["populations.single.links.J", "no variable `J`"]),
+        (LINKED.replace("\"one.x\"", "\"two.x\""), vec!["populations.single.links.I", "no population named `two`"]),
+        (LINKED.replace("\"one.x\"", "\"one.y\""), vec!["populations.single.links.I", "has no variable `y`"]),
+        (LINKED.replace("\"one.x\"", "\"onex\""), vec!["populations.single.links.I", "\"population.variable\""]),
+        (LINKED.replace("\"one.x\"", "\"a_early.I\""), vec!["populations.single.links.I", "linked itself"]),
+        (LINKED.replace("\"z_late.x\"", "\"input.x\""), vec!["populations.a_early.links.I", "`a_early` has 2 neurons and `input` 3: give `index`"]),
+        (LINKED.replace("index = [0, 0, 1, 1, 2, 2]", "index = [0, 0, 1, 1, 2]"), vec!["populations.neurons.links.I.index", "has 5 entries"]),
+        (LINKED.replace("index = [0, 0, 1, 1, 2, 2]", "index = [0, 0, 1, 1, 2, 3]"), vec!["populations.neurons.links.I.index", "entry 5 is 3"]),
+        (
+            LINKED
+                .replace("equations = \"dx/dt = (2 + cos(2*pi*f*t) - x)/tau_in : 1\"", "equations = \"dx/dt = (2*mV - x)/tau_in : volt\"")
+                .replace("size = 1\ninit = { x = 1.0 }", "size = 1\ninit = { x = \"1*mV\" }"),
+            vec!["populations.single.links.I", "`I` is in 1 but `one.x` in volt"],
+        ),
+        (LINKED.replace("links = { I = \"one.x\" }", "links = { I = \"one.x\" }\ninit = { I = 2.0 }"), vec!["populations.single.init.I", "takes no initial value"]),
+        (LINKED.replace("reset = \"v = 0\"", "reset = \"v = 0\\nI = 0\""), vec!["models.reader.reset", "`I` is a linked variable"]),
+        (LINKED.replace("I : 1 (linked)", "I : 1 (linked, constant)"), vec!["models.reader.equations", "line 2", "`(linked)` marks a parameter alone"]),
+        (LINKED.replace("dx/dt = (2 + cos(2*pi*f*t) - x)/tau_in : 1", "dx/dt = (2 - x)/tau_in : 1 (linked)"), vec!["models.cosine.equations", "marks a parameter alone"]),
+        (
+            LINKED.replace("[populations.one]\nmodel = \"cosine\"\nsize = 1\ninit = { x = 1.0 }", "[populations.one]\nmodel = \"hh\"\nsize = 1").replace("\"one.x\"", "\"one.v\""),
+            vec!["populations.single.links.I", "written as equations; `one` is `hh`"],
+        ),
+        (
+            LINKED.replace("[populations.one]\nmodel = \"cosine\"\nsize = 1\ninit = { x = 1.0 }", "[populations.one]\nmodel = \"hh\"\nsize = 1\nlinks = { v = \"input.x\" }"),
+            vec!["populations.one.links", "`hh` is built in"],
+        ),
+    ];
+    for (text, parts) in cases {
+        let e = ganglion::config::parse(&text, &[]).expect_err("refused").to_string();
+        for part in parts {
+            assert!(e.contains(part), "`{part}` not in: {e}");
+        }
+    }
+}
