@@ -2,7 +2,7 @@
 //! 'x')` in Brian2): each population's `links` resolved against the models, with Brian2's
 //! rules for sizes and units.
 
-use super::schema::{Config, LinkDef};
+use super::schema::Config;
 use crate::error::{Error, Result};
 use crate::equations::neuron::{NeuronModel, VarKind};
 use crate::model::Kind;
@@ -54,16 +54,47 @@ pub(super) fn resolve(config: &Config, models: &[Kind]) -> Result<Vec<Link>> {
     Ok(out)
 }
 
-/// Link `var` of population `target` (named `name`, of `model`), config key `at`.
-fn link(config: &Config, models: &[Kind], at: &str, (target, name, model, var): (usize, &str, &NeuronModel, &str), def: &LinkDef) -> Result<Link> {
+/// What a link names: the population, its variable, the index where given.
+type Named<'a> = (&'a str, &'a str, Option<Vec<i64>>);
+
+/// `"population.variable"` or `{ population = "…", variable = "…", index = [...] }`, at `at`.
+fn named<'a>(at: &str, def: &'a toml::Value) -> Result<Named<'a>> {
     let err = |m: String| Error::config(at, m);
-    let (population, variable, index) = match def {
-        LinkDef::Short(s) => {
-            let (p, v) = s.rsplit_once('.').ok_or_else(|| err(format!("`{s}`: give \"population.variable\"")))?;
-            (p, v, None)
+    const FORMS: &str = "give \"population.variable\" or { population = \"…\", variable = \"…\", index = [...] }";
+    match def {
+        toml::Value::String(s) => {
+            let (p, v) = s.rsplit_once('.').ok_or_else(|| err(format!("`{s}`: {FORMS}")))?;
+            Ok((p, v, None))
         }
-        LinkDef::Full(t) => (t.population.as_str(), t.variable.as_str(), t.index.as_deref()),
-    };
+        toml::Value::Table(t) => {
+            if let Some(key) = t.keys().find(|k| !["population", "variable", "index"].contains(&k.as_str())) {
+                return Err(Error::config(format!("{at}.{key}"), format!("unknown key; {FORMS}")));
+            }
+            let text = |key: &str| match t.get(key) {
+                Some(toml::Value::String(s)) => Ok(s.as_str()),
+                Some(_) => Err(Error::config(format!("{at}.{key}"), "must be a name (a string)")),
+                None => Err(err(format!("no `{key}`; {FORMS}"))),
+            };
+            let index = match t.get("index") {
+                None => None,
+                Some(toml::Value::Array(a)) => Some(
+                    a.iter()
+                        .map(|x| x.as_integer())
+                        .collect::<Option<Vec<i64>>>()
+                        .ok_or_else(|| Error::config(format!("{at}.index"), "must be a list of neuron indices (whole numbers)"))?,
+                ),
+                Some(_) => return Err(Error::config(format!("{at}.index"), "must be a list of neuron indices; Brian2's index by a variable's name is not supported")),
+            };
+            Ok((text("population")?, text("variable")?, index))
+        }
+        _ => Err(err(FORMS.to_string())),
+    }
+}
+
+/// Link `var` of population `target` (named `name`, of `model`), config key `at`.
+fn link(config: &Config, models: &[Kind], at: &str, (target, name, model, var): (usize, &str, &NeuronModel, &str), def: &toml::Value) -> Result<Link> {
+    let err = |m: String| Error::config(at, m);
+    let (population, variable, index) = named(at, def)?;
     let source = config.population_index(population).ok_or_else(|| err(format!("no population named `{population}`")))?;
     let source_pop = &config.populations[population];
     let source_model = models[source]
@@ -84,7 +115,7 @@ fn link(config: &Config, models: &[Kind], at: &str, (target, name, model, var): 
         return Err(err(format!("`{var}` is in {dim} but `{population}.{variable}` in {}, as Brian2 refuses it", read.dim)));
     }
     let (n, n_source) = (config.populations[name].size as usize, source_pop.size as usize);
-    let index = match index {
+    let index = match index.as_deref() {
         Some(list) => {
             if list.len() != n {
                 return Err(Error::config(format!("{at}.index"), format!("has {} entries; one per neuron of `{name}` ({n}) is needed", list.len())));

@@ -200,29 +200,11 @@ pub struct Population {
     /// written as equations, before `init`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub nodes: Option<NodesFile>,
-    /// Brian2's linked variables: for each variable its model marks `(linked)`, the
-    /// population variable it reads (`links = { I = "input.x" }`), resolved by `links`.
+    /// Brian2's linked variables: for each variable its model marks `(linked)`, what it
+    /// reads: `"population.variable"`, or `{ population, variable, index }` with Brian2's
+    /// index, the source neuron of each neuron (read by `links`, which names what is wrong).
     #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
-    pub links: IndexMap<String, LinkDef>,
-}
-
-/// Where a linked variable reads (`[populations.<p>.links]`): `"population.variable"`, or a
-/// table naming them with Brian2's `index`, the source neuron of each neuron of the
-/// population (without it, the sizes must match or the source be one neuron).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(untagged)]
-pub enum LinkDef {
-    Short(String),
-    Full(LinkTable),
-}
-
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct LinkTable {
-    pub population: String,
-    pub variable: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub index: Option<Vec<i64>>,
+    pub links: IndexMap<String, toml::Value>,
 }
 
 /// A population's SONATA nodes: a nodes file, its node population (default: the file's only
