@@ -153,6 +153,13 @@ fn linked_variables_read_their_source_as_brian2s_do_on_both_backends() {
             }
         }
     }
+    // The populations' states cut into parts (each variable of `neurons` a binding of its
+    // own, ranges of neurons within it): the copies read and write across them alike.
+    let mut parted = gpu_backend_capped(&net, &plan, ganglion::config::GpuCoupling::ThreadPerRow, Some(16));
+    assert!(parted.state_parts().iter().any(|&n| n > 1), "{:?}", parted.state_parts());
+    let parted = run_in_memory(&net, &mut parted, &plan);
+    assert_eq!(parted.spikes, gpu.spikes);
+    assert_eq!(parted.traces, gpu.traces);
     // Read a step late, as if z_late came first, a_early's v would be another.
     let early = config.population_index("a_early").unwrap();
     let (swapped_config, swapped) = parsed(&LINKED.replace("a_early", "zz_early"), &[]);
