@@ -647,7 +647,7 @@ impl SynapseProgram {
             let indent = "            ";
             let mut out = syn_loads(&used, indent);
             if self.streams > 0 {
-                out.push_str(&format!("{indent}synapse_id = info.first_synapse + s;\n"));
+                out.push_str(&format!("{indent}synapse_id = (info.first_synapse + s) % info.instance_synapses;\n"));
             }
             out.push_str(&wgsl::program(p, &names, &target, indent, tag));
             for k in stores {
@@ -745,6 +745,10 @@ struct SynapseInfo {{
     key_hi: u32,         // draws of its synapses (src/rng.rs, stream::SYNAPSES)
     draws: u32,
     arrival_slots: u32,  // steps of marked arrivals (0: the rows are walked)
+    instance_synapses: u32, // synapses per merged instance: a draw's synapse is its own run's
+    _pad0: u32,
+    _pad1: u32,
+    _pad2: u32,
 }}
 
 @group(0) @binding(0) var<uniform> info: SynapseInfo;
@@ -798,7 +802,7 @@ fn step_synapses(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_wor
             helpers = wgsl::HELPERS,
             sum_post_loads = post_loads(&summed_post, false),
             accs = accs,
-            sum_draws = if self.streams > 0 { "        synapse_id = info.first_synapse + s;\n" } else { "" },
+            sum_draws = if self.streams > 0 { "        synapse_id = (info.first_synapse + s) % info.instance_synapses;\n" } else { "" },
             sum_syn_loads = syn_loads(&summed_syn, "        "),
             sum_body = sum_body,
             sum_stores = sum_stores,

@@ -53,10 +53,12 @@ pub fn unfit(first: (&Network, &RecordPlan), other: (&Network, &RecordPlan)) -> 
         }
     }
     for (p, q) in net.projections.iter().zip(&a.projections) {
-        // A synapse's draws are keyed by the network's one seed.
+        // A synapse's draws are keyed by the network's seed and its index in its instance
+        // (`SynapseInfoGpu::instance_synapses`): alike only with one seed and the same
+        // connections.
         if let crate::config::SynapseModel::Equations(program) = &p.synapse {
-            if program.streams > 0 {
-                return Some(format!("projection `{}` draws random numbers, one network at a time", p.name));
+            if program.streams > 0 && (net.seed != a.seed || !same_connections(p, q)) {
+                return Some(format!("projection `{}` draws random numbers: only instances of one seed and the same connections share a batch", p.name));
             }
         }
         // Drawn rows: drawn alike with any seed (and rows of any lengths), weighed alike or

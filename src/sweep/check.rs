@@ -73,7 +73,8 @@ pub fn describe(config: &Config, sweep: &Sweep, peak: u64) -> Result<String> {
             })
         });
         let drawing = first.resolved.synapses.iter().flatten().find(|program| program.streams > 0);
-        let batched = shape.populations.iter().all(|p| p.model.instance_table()) && !drawn_apart && drawing.is_none();
+        // Synapses that draw merge where the swept keys leave the seed and the connections.
+        let batched = shape.populations.iter().all(|p| p.model.instance_table()) && !drawn_apart && (drawing.is_none() || shared);
         let matrices = if shared { crate::backend::gpu::sizing::matrix_bytes(&shape, coupling) } else { 0 };
         let _ = writeln!(
             s,
@@ -87,7 +88,7 @@ pub fn describe(config: &Config, sweep: &Sweep, peak: u64) -> Result<String> {
             } else if batched {
                 format!("instances in batches sharing one set of buffers, about {} each on the device, matrices counted per instance: a swept key may change the connectivity (matrices that come out the same are stored once; as many per batch as its bindings and memory take)", human_bytes(each))
             } else if let Some(program) = drawing {
-                format!("one instance after another: synapse model `{}` draws random numbers, keyed by one network's seed", program.name)
+                format!("one instance after another: synapse model `{}` draws random numbers keyed by the seed and its synapses, and a swept key may change the seed or the connections", program.name)
             } else if drawn_apart {
                 "procedural projections with swept autapses or weight distribution: only instances that draw their rows alike share a batch (of any seeds and row lengths, each with its one weight), the others run one after another".to_string()
             } else {

@@ -548,6 +548,35 @@ fn statements_draw_per_synapse_and_spike_with_the_same_numbers_on_both_backends(
 }
 
 #[test]
+fn a_sweeps_instances_whose_synapses_draw_batch_and_each_equals_its_own_run() {
+    // One seed, the same connections, each instance its own release probability (DRAWING)
+    // or its own starting m (NOISY): each synapse draws as in its own run.
+    for (text, key) in [(DRAWING, "projections.input.init.p"), (NOISY, "projections.link.init.m")] {
+        let nets: Vec<ganglion::network::Network> = ["0.25", "0.5", "0.75"]
+            .iter()
+            .map(|v| parsed(text, &[&format!("{key}={v}"), "simulation.duration_ms=20"]).1)
+            .collect();
+        let plans: Vec<RecordPlan> = nets.iter().map(RecordPlan::all_spikes).collect();
+        let refs: Vec<&ganglion::network::Network> = nets.iter().collect();
+        let merged = ganglion::sweep::batch::merge(&refs, &plans.iter().collect::<Vec<_>>()).expect("the instances merge");
+        let all = run_in_memory(&merged.net, &mut gpu_backend(&merged.net, &merged.plan), &merged.plan);
+        let merged_synapses = all.synapses[0].clone().unwrap();
+        for (k, (net, plan)) in nets.iter().zip(&plans).enumerate() {
+            let own = run_in_memory(net, &mut gpu_backend(net, plan), plan);
+            let own_synapses = own.synapses[0].clone().unwrap();
+            let n = own_synapses[0].len();
+            for (var, values) in own_synapses.iter().enumerate() {
+                assert_eq!(&merged_synapses[var][k * n..(k + 1) * n], &values[..], "instance {k}, variable {var}");
+            }
+        }
+        // Another seed draws otherwise: no batch.
+        let other = parsed(text, &["simulation.seed=9", "simulation.duration_ms=20"]).1;
+        let why = ganglion::sweep::batch::merge(&[&nets[0], &other], &[&plans[0], &plans[0]]).err().expect("refused");
+        assert!(why.contains("draws random numbers: only instances of one seed and the same connections"), "{why}");
+    }
+}
+
+#[test]
 fn the_unreliable_synapses_example_releases_the_same_spikes_on_both_backends() {
     let (config, net) = shipped("equations/unreliable_synapses.toml", &["simulation.duration_ms=300"]);
     let plan = RecordPlan::from_config(&config);

@@ -140,6 +140,10 @@ pub(crate) fn build(
             slots.extend(std::iter::repeat_n(Slot::Read, flags));
         }
         let several = cut.len() > 1;
+        // Merged instances with the same connections hold equal numbers of synapses
+        // (`batch::unfit` merges no others whose synapses draw).
+        let instances = p.csr.n_rows / net.instance_size(p.target).max(1);
+        let instance_synapses = p.csr.n_synapses() / instances.max(1);
         // One buffer cannot be bound twice: within a population the shader reads the
         // pre-synaptic variables from the post-synaptic binding, and this one stays unused.
         let unused = ctx.storage_buffer(&format!("{}.unused", p.name), &[0u8; 4])?;
@@ -168,6 +172,8 @@ pub(crate) fn build(
                 key_hi: key[1],
                 draws: crate::rng::stream::SYNAPSES + index as u32,
                 arrival_slots: arrival_slots as u32,
+                instance_synapses: instance_synapses.max(1) as u32,
+                _pad: [0; 3],
             };
             // One delay for every synapse, or the part's own.
             let delays = if !e.uniform_delay() { &e.delays[entries.clone()] } else { &e.delays[..] };

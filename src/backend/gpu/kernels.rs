@@ -186,6 +186,11 @@ pub struct SynapseInfoGpu {
     /// Steps of marked arrivals kept (`SynapseProgram::arrival_slots`; 0: the rows are
     /// walked).
     pub arrival_slots: u32,
+    /// Synapses per instance where a sweep's instances run merged (each with the same
+    /// connections, side by side), else the projection's: a synapse draws as the synapse of
+    /// its own instance's run, its index modulo this.
+    pub instance_synapses: u32,
+    pub _pad: [u32; 3],
 }
 
 /// `RecordParams` in shaders/common/record.wgsl.

@@ -331,6 +331,7 @@ mod tests {
                 key_hi,
                 draws,
                 arrival_slots,
+                instance_synapses,
             }
         );
         assert_eq!(mismatch(&m, &rust), None);
