@@ -61,6 +61,12 @@ enum On {
     Cpu32,
 }
 
+/// `net`'s first projection's synaptic variables at the end of its run on the CPU (f64).
+fn synapses_after_net(config: &ganglion::config::Config, net: &ganglion::network::Network) -> Vec<Vec<f64>> {
+    let plan = RecordPlan::from_config(config);
+    run_in_memory(net, &mut CpuBackend::<f64>::new(net), &plan).synapses[0].clone().expect("the projection has variables")
+}
+
 /// The first projection's synaptic variables at the end of `text`'s run with `overrides`.
 fn synapses_after(text: &str, overrides: &[&str], on: On) -> Vec<Vec<f64>> {
     let (config, net) = parsed(text, overrides);
@@ -574,6 +580,33 @@ fn a_sweeps_instances_whose_synapses_draw_batch_and_each_equals_its_own_run() {
         let why = ganglion::sweep::batch::merge(&[&nets[0], &other], &[&plans[0], &plans[0]]).err().expect("refused");
         assert!(why.contains("draws random numbers: only instances of one seed and the same connections"), "{why}");
     }
+}
+
+/// Brian2 2.9.0 (numpy target), tests/brian2/graupner_brunel.py: rho's mean and sample
+/// variance over 10 000 synapses starting DOWN and 10 000 starting UP after 1.2 s.
+const BRIAN2_GRAUPNER_BRUNEL: [(f64, f64); 2] = [(0.07183773839878971, 0.0039174088931319155), (0.9419465343514339, 0.0038422456309023883)];
+
+#[test]
+fn the_graupner_brunel_example_moves_rho_as_brian2s_does() {
+    // Its calcium, thresholds and noise (xi, whose factor reads c: heun) over two pairings,
+    // 200 synapses starting DOWN and 200 UP.
+    let overrides = [
+        "simulation.duration_ms=1200",
+        "simulation.backend=\"cpu\"",
+        "populations.post.size=400",
+        "populations.post.init.tspike=\"110*ms\"",
+        "projections.pairing.init.rho=\"1.0*(j >= 200)\"",
+    ];
+    let (config, net) = shipped("equations/graupner_brunel.toml", &overrides);
+    let rho = synapses_after_net(&config, &net)[6].clone();
+    for ((m0, v0), half) in BRIAN2_GRAUPNER_BRUNEL.iter().zip(rho.chunks(200)) {
+        let (m, v, se_m, se_v) = moments(half);
+        let both = (1.0 + 200.0 / 10_000.0f64).sqrt();
+        assert!((m - m0).abs() < 5.0 * se_m * both, "mean {m}, Brian2's {m0}");
+        assert!((v - v0).abs() < 5.0 * se_v * both, "variance {v}, Brian2's {v0}");
+    }
+    // It moves: DOWN synapses potentiate, UP ones depress, by more than the noise alone.
+    assert!(moments(&rho[..200]).0 > 0.05 && moments(&rho[200..]).0 < 0.96);
 }
 
 #[test]

@@ -330,7 +330,7 @@ impl<F: Real> EquationProjection<F> {
     /// The clock-driven equations of every synapse. Each writes its own variables alone (it
     /// reads the neurons'), so runs of synapses go in parallel with the serial results.
     fn clock_step(&mut self, pre: &PreSide<F>, target: &[F], n_vars: usize, step: u64) {
-        const RUN: usize = 4096;
+        const RUN: usize = 256;
         let mut syn = std::mem::take(&mut self.syn);
         let this = &*self;
         let per_synapse = this.n_vars;
