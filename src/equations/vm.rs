@@ -38,6 +38,8 @@ enum Op<F> {
     LoadSyn(usize, usize),
     LoadPost(usize, usize),
     PreIndex(usize),
+    /// The row's post-synaptic index (`j`), the same for every synapse of the batch.
+    RowIndex(usize),
 }
 
 /// What an instruction asks of the state (`BatchProgram::execute`'s caller).
@@ -138,7 +140,8 @@ impl<F: Real> Builder<F> {
                 Ref::Step => self.ops.push(Op::Step(out)),
                 Ref::Dt => self.ops.push(Op::Const(out, self.dt)),
                 Ref::I if self.synapses => self.ops.push(Op::PreIndex(out)),
-                // In a synapse, j (the post-synaptic index) is the row's: `index` holds it.
+                // In a synapse, j (the post-synaptic index) is the row's, one for the batch.
+                Ref::J if self.synapses => self.ops.push(Op::RowIndex(out)),
                 Ref::I | Ref::J => self.ops.push(Op::Index(out)),
                 Ref::Temp(k) => {
                     let src = self.temps[k].expect("set before use");
@@ -448,6 +451,7 @@ impl<F: Real> BatchProgram<F> {
                 Op::Time(o) => output(o)[..n].fill(t),
                 Op::Step(o) => output(o)[..n].fill(F::from_f64(step as f64)),
                 Op::Size(o) => output(o)[..n].fill(F::from_f64(size)),
+                Op::RowIndex(o) => output(o)[..n].fill(F::from_f64(first_index)),
                 Op::Index(o) => {
                     for (i, x) in output(o)[..n].iter_mut().enumerate() {
                         *x = F::from_f64(first_index + i as f64);

@@ -1139,3 +1139,40 @@ fn init_reads_the_step_and_a_start_at_t_zero() {
     assert!(init[0].iter().all(|&a| (a - 1e-4).abs() < 1e-18), "{init:?}");
     assert!((init[1][0] - 2e-4).abs() < 1e-18 && (init[1][1] - 3e-4).abs() < 1e-18, "{init:?}");
 }
+
+#[test]
+fn summed_terms_read_each_synapses_i_and_its_rows_j_on_both_backends() {
+    // x_post = Σ_i (j + w·i) over 100 sources (two batches of the CPU's lanes), w = 1: 100·j +
+    // 4950 at target j, not j plus the lane.
+    let text = r#"
+[simulation]
+dt_ms = 0.1
+duration_ms = 0.2
+[models.still]
+equations = "x : 1"
+[synapse_models.s]
+model = "x_post = j + w*i : 1 (summed)\nw : 1"
+[populations.pre]
+model = "still"
+size = 100
+[populations.post]
+model = "still"
+size = 3
+[projections.link]
+source = "pre"
+target = "post"
+synapse = "s"
+connectivity = { rule = "all_to_all" }
+init = { w = 1.0 }
+[record]
+traces = [{ population = "post", variables = ["x"] }]
+"#;
+    let (config, net) = parsed(text, &[]);
+    let plan = RecordPlan::from_config(&config);
+    let cpu = run_in_memory(&net, &mut CpuBackend::<f64>::new(&net), &plan);
+    let gpu = run_in_memory(&net, &mut gpu_backend(&net, &plan), &plan);
+    for out in [&cpu, &gpu] {
+        // The second sample: the sums of the first step.
+        assert_eq!(out.traces[0][0][3..], [4950.0, 5050.0, 5150.0]);
+    }
+}
