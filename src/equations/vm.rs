@@ -38,8 +38,10 @@ enum Op<F> {
     LoadSyn(usize, usize),
     LoadPost(usize, usize),
     PreIndex(usize),
-    /// The row's post-synaptic index (`j`), the same for every synapse of the batch.
-    RowIndex(usize),
+    /// A synapse's post-synaptic index (`j`).
+    PostIndex(usize),
+    /// Synapse batches: a synapse's variable written.
+    StoreSyn(usize, usize),
 }
 
 /// What an instruction asks of the state (`BatchProgram::execute`'s caller).
@@ -53,6 +55,8 @@ enum Access {
     LoadSyn(usize),
     LoadPost(usize),
     PreIndex,
+    PostIndex,
+    StoreSyn(usize),
 }
 
 /// A summed term of a common shape, summed in one fused loop rather than instruction by
@@ -140,8 +144,7 @@ impl<F: Real> Builder<F> {
                 Ref::Step => self.ops.push(Op::Step(out)),
                 Ref::Dt => self.ops.push(Op::Const(out, self.dt)),
                 Ref::I if self.synapses => self.ops.push(Op::PreIndex(out)),
-                // In a synapse, j (the post-synaptic index) is the row's, one for the batch.
-                Ref::J if self.synapses => self.ops.push(Op::RowIndex(out)),
+                Ref::J if self.synapses => self.ops.push(Op::PostIndex(out)),
                 Ref::I | Ref::J => self.ops.push(Op::Index(out)),
                 Ref::Temp(k) => {
                     let src = self.temps[k].expect("set before use");
@@ -216,6 +219,16 @@ impl<F: Real> Builder<F> {
 impl<F: Real> BatchProgram<F> {
     /// `p` followed, where given, by the evaluation of `condition` (the threshold).
     pub fn new(p: &Program, condition: Option<&Node>, dt: f64) -> Self {
+        Self::compile(p, condition, dt, false)
+    }
+
+    /// A synapse's program (its clock-driven equations) over batches of synapses
+    /// (`run_synapses`): it reads the neurons' variables and writes the synapse's own.
+    pub fn synapse_step(p: &Program, dt: f64) -> Self {
+        Self::compile(p, None, dt, true)
+    }
+
+    fn compile(p: &Program, condition: Option<&Node>, dt: f64, synapses: bool) -> Self {
         let mut b = Builder {
             ops: Vec::new(),
             next: 0,
@@ -223,7 +236,7 @@ impl<F: Real> BatchProgram<F> {
             temps: vec![None; p.temps],
             loaded: Vec::new(),
             dt: F::from_f64(dt),
-            synapses: false,
+            synapses,
             tables: Vec::new(),
             table_names: Vec::new(),
         };
@@ -235,6 +248,7 @@ impl<F: Real> BatchProgram<F> {
                     b.temps[k] = Some(r);
                 }
                 Target::Var(k) => {
+                    assert!(!synapses, "a synapse's step writes no neuron");
                     let (r, own) = b.expr(&s.value);
                     b.ops.push(Op::Store(k, r));
                     b.release(r, own);
@@ -244,7 +258,12 @@ impl<F: Real> BatchProgram<F> {
                         b.free.push(reg);
                     }
                 }
-                Target::Syn(_) => unreachable!("a neuron's program writes no synapse"),
+                Target::Syn(k) => {
+                    assert!(synapses, "a neuron's program writes no synapse");
+                    let (r, own) = b.expr(&s.value);
+                    b.ops.push(Op::StoreSyn(k, r));
+                    b.release(r, own);
+                }
             }
         }
         let condition = condition.map(|c| {
@@ -373,6 +392,8 @@ impl<F: Real> BatchProgram<F> {
                         *x = F::from_f64(j as f64);
                     }
                 }
+                // The row's, one for the batch.
+                Access::PostIndex => r[..n].fill(F::from_f64(ipost as f64)),
                 Access::Normal(k) | Access::Uniform(k) => {
                     let first = draws.expect("a term that draws is given its synapses' draws");
                     let batch = Noise {
@@ -391,6 +412,48 @@ impl<F: Real> BatchProgram<F> {
             }
         }
         acc
+    }
+
+    /// Runs a `synapse_step` program on a batch of `b.cols.len()` ≤ BATCH synapses.
+    pub fn run_synapses(&self, b: SynapseBatch<F>, regs: &mut Vec<[F; BATCH]>) {
+        let n = b.cols.len();
+        debug_assert!(n <= BATCH && b.rows.len() == n);
+        // Synapses read no `N` (`SynapseProgram::compile` refuses it).
+        self.execute(n, b.step, 0.0, 0.0, regs, |op, r| match op {
+            Access::LoadSyn(k) => {
+                for (i, x) in r[..n].iter_mut().enumerate() {
+                    *x = b.syn[i * b.syn_vars + k];
+                }
+            }
+            Access::StoreSyn(k) => {
+                for (i, x) in r[..n].iter().enumerate() {
+                    b.syn[i * b.syn_vars + k] = *x;
+                }
+            }
+            Access::LoadPre(k) => {
+                for (x, &j) in r[..n].iter_mut().zip(b.cols) {
+                    *x = b.pre[j as usize * b.pre_vars + k];
+                }
+            }
+            Access::LoadPost(k) => {
+                for (x, &i) in r[..n].iter_mut().zip(b.rows) {
+                    *x = b.post[i as usize * b.post_vars + k];
+                }
+            }
+            Access::PreIndex => {
+                for (x, &j) in r[..n].iter_mut().zip(b.cols) {
+                    *x = F::from_f64(j as f64);
+                }
+            }
+            Access::PostIndex => {
+                for (x, &i) in r[..n].iter_mut().zip(b.rows) {
+                    *x = F::from_f64(i as f64);
+                }
+            }
+            Access::Normal(k) => draw_lanes(&mut r[..n], b.draws.expect("a program that draws is given its draws"), |at| at.normal(k as u32)),
+            Access::Uniform(k) => draw_lanes(&mut r[..n], b.draws.expect("a program that draws is given its draws"), |at| at.uniform(k as u32)),
+            Access::Load(_) | Access::Store(_) => unreachable!("a synapse's step loads and stores through its batch"),
+        });
     }
 
     /// Runs the program on `n` ≤ BATCH neurons whose states are `xs` (`n_vars` each), the
@@ -447,11 +510,12 @@ impl<F: Real> BatchProgram<F> {
                 Op::LoadSyn(o, k) => access(Access::LoadSyn(k), output(o)),
                 Op::LoadPost(o, k) => access(Access::LoadPost(k), output(o)),
                 Op::PreIndex(o) => access(Access::PreIndex, output(o)),
+                Op::PostIndex(o) => access(Access::PostIndex, output(o)),
+                Op::StoreSyn(k, a) => access(Access::StoreSyn(k), output(a)),
                 Op::Const(o, c) => output(o)[..n].fill(c),
                 Op::Time(o) => output(o)[..n].fill(t),
                 Op::Step(o) => output(o)[..n].fill(F::from_f64(step as f64)),
                 Op::Size(o) => output(o)[..n].fill(F::from_f64(size)),
-                Op::RowIndex(o) => output(o)[..n].fill(F::from_f64(first_index)),
                 Op::Index(o) => {
                     for (i, x) in output(o)[..n].iter_mut().enumerate() {
                         *x = F::from_f64(first_index + i as f64);
@@ -538,6 +602,22 @@ fn binary<F: Real>(op: BinOp, x: &[F], y: impl Fn(usize) -> F, out: &mut [F]) {
         BinOp::Div => (0..n).for_each(|i| out[i] = x[i] / y(i)),
         op => (0..n).for_each(|i| out[i] = super::cpu::apply(op, x[i], y(i))),
     }
+}
+
+/// A batch of consecutive synapses for `BatchProgram::run_synapses`: their variables (`syn_vars`
+/// each), their pre- and post-synaptic neurons (`cols`, `rows`) with those populations'
+/// states (`pre_vars` and `post_vars` per neuron), the step, and the first synapse's draws.
+pub struct SynapseBatch<'a, F> {
+    pub syn: &'a mut [F],
+    pub syn_vars: usize,
+    pub cols: &'a [u32],
+    pub rows: &'a [u32],
+    pub pre: &'a [F],
+    pub pre_vars: usize,
+    pub post: &'a [F],
+    pub post_vars: usize,
+    pub step: u64,
+    pub draws: Option<&'a Noise>,
 }
 
 /// Lane i's draw, for neuron (or synapse) `first.neuron + i`.

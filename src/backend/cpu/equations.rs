@@ -8,7 +8,7 @@ use rayon::prelude::*;
 use crate::equations::cpu::{compile, CpuProgram, EnvParts, Eval};
 use crate::equations::ir::Ref;
 use crate::equations::synapse::SynapseProgram;
-use crate::equations::vm::BatchProgram;
+use crate::equations::vm::{BatchProgram, SynapseBatch, BATCH};
 use crate::model::Noise;
 use crate::network::ProjectionData;
 use crate::real::Real;
@@ -30,7 +30,8 @@ pub(super) struct EquationProjection<F> {
     summed: Vec<(usize, Option<Eval<F>>, BatchProgram<F>)>,
     on_pre: CpuProgram<F>,
     on_post: CpuProgram<F>,
-    clock: CpuProgram<F>,
+    /// The clock-driven equations, over batches of synapses (None: the model has none).
+    clock: Option<Box<BatchProgram<F>>>,
     /// Whether `on_pre` reads pre-synaptic variables (then, within one population, it reads
     /// them as they were before the step's deliveries).
     reads_pre: bool,
@@ -124,10 +125,6 @@ impl<F: Real> EquationProjection<F> {
                 syn[s * n_vars + k] = F::from_f64(x);
             }
         }
-        debug_assert!(
-            program.clock.body.iter().all(|s| !matches!(s.target, crate::equations::ir::Target::Var(_))),
-            "clock-driven equations write their synapse alone (`clock_step`)"
-        );
         let mut reads_pre = false;
         for s in program.on_pre.body.iter().chain(&program.on_post.body).chain(&program.clock.body) {
             s.value
@@ -178,7 +175,7 @@ impl<F: Real> EquationProjection<F> {
                 .collect(),
             on_pre: CpuProgram::new(&program.on_pre),
             on_post: CpuProgram::new(&program.on_post),
-            clock: CpuProgram::new(&program.clock),
+            clock: (!program.clock.body.is_empty()).then(|| Box::new(BatchProgram::synapse_step(&program.clock, dt_s))),
             reads_pre,
             dt: F::from_f64(dt_s),
             draws: (program.streams > 0).then_some(draws),
@@ -270,7 +267,7 @@ impl<F: Real> EquationProjection<F> {
     /// pre-synaptic spike of `delay` steps ago arrives now, then `on_post` for every synapse
     /// whose post-synaptic neuron spiked in this step.
     pub fn step(&mut self, populations: &mut [Population<F>], step: u64) {
-        if self.on_pre.is_empty() && self.on_post.is_empty() && self.clock.is_empty() {
+        if self.on_pre.is_empty() && self.on_post.is_empty() && self.clock.is_none() {
             return;
         }
         if self.source != self.target {
@@ -308,8 +305,10 @@ impl<F: Real> EquationProjection<F> {
     fn step_into(&mut self, pre: &PreSide<F>, target: &mut [F], n_vars: usize, post_spiked: &[bool], step: u64) {
         let n_target = self.row_ptr.len() - 1;
         let pre_of = |j: usize| &pre.vars[j * pre.n_vars..(j + 1) * pre.n_vars];
-        if !self.clock.is_empty() {
-            self.clock_step(pre, target, n_vars, step);
+        if let Some(clock) = &self.clock {
+            let mut syn = std::mem::take(&mut self.syn);
+            self.clock_step(clock, &mut syn, pre, target, n_vars, step);
+            self.syn = syn;
         }
         if !self.on_pre.is_empty() {
             self.deliver_into(pre, target, n_vars, step);
@@ -327,34 +326,43 @@ impl<F: Real> EquationProjection<F> {
         }
     }
 
-    /// The clock-driven equations of every synapse. Each writes its own variables alone (it
-    /// reads the neurons'), so runs of synapses go in parallel with the serial results.
-    fn clock_step(&mut self, pre: &PreSide<F>, target: &[F], n_vars: usize, step: u64) {
-        const RUN: usize = 256;
-        let mut syn = std::mem::take(&mut self.syn);
-        let this = &*self;
-        let per_synapse = this.n_vars;
+    /// The clock-driven equations of every synapse (their variables `syn`), in batches of
+    /// synapses. Each writes its own variables alone (it reads the neurons'), so runs of
+    /// synapses go in parallel with the serial results.
+    fn clock_step(&self, clock: &BatchProgram<F>, syn: &mut [F], pre: &PreSide<F>, target: &[F], n_vars: usize, step: u64) {
+        const RUN: usize = 4 * BATCH;
+        let per_synapse = self.n_vars;
         syn.par_chunks_mut(RUN * per_synapse).enumerate().for_each(|(c, run)| {
             let first = c * RUN;
-            let mut i = this.row_ptr.partition_point(|&r| r as usize <= first) - 1;
-            // The post-synaptic neuron's variables, which the program reads and does not write.
-            let mut x = Vec::new();
-            for (k, syn) in run.chunks_mut(per_synapse).enumerate() {
-                let s = first + k;
-                while this.row_ptr[i + 1] as usize <= s {
+            let n = run.len() / per_synapse;
+            // Each synapse's post-synaptic neuron: its row.
+            let mut rows = Vec::with_capacity(n);
+            let mut i = self.row_ptr.partition_point(|&r| r as usize <= first) - 1;
+            for s in first..first + n {
+                while self.row_ptr[i + 1] as usize <= s {
                     i += 1;
-                    x.clear();
                 }
-                if x.is_empty() {
-                    x.extend_from_slice(&target[i * n_vars..(i + 1) * n_vars]);
-                }
-                let j = this.col_idx[s] as usize;
-                let noise = this.noise(s, step);
-                let parts = this.parts(&pre.vars[j * pre.n_vars..(j + 1) * pre.n_vars], step, j, i, noise.as_ref());
-                this.clock.run(&mut x, syn, parts);
+                rows.push(i as u32);
+            }
+            let mut regs = Vec::new();
+            for (b, (syn, rows)) in run.chunks_mut(BATCH * per_synapse).zip(rows.chunks(BATCH)).enumerate() {
+                let s0 = first + b * BATCH;
+                let draws = self.noise(s0, step);
+                let batch = SynapseBatch {
+                    syn,
+                    syn_vars: per_synapse,
+                    cols: &self.col_idx[s0..s0 + rows.len()],
+                    rows,
+                    pre: pre.vars,
+                    pre_vars: pre.n_vars,
+                    post: target,
+                    post_vars: n_vars,
+                    step,
+                    draws: draws.as_ref(),
+                };
+                clock.run_synapses(batch, &mut regs);
             }
         });
-        self.syn = syn;
     }
 
     fn deliver_into(&mut self, pre: &PreSide<F>, target: &mut [F], n_vars: usize, step: u64) {
