@@ -226,7 +226,13 @@ fn describe_link(link: &config::Link, shape: &Shape) -> String {
         "through `index`".to_string()
     };
     let read = read.get(link.source_slot).map_or("?", |v| v.name);
-    format!("`{var}` linked to `{}.{read}`, {how} (copied at each step's start, before this population's update and after the updates)", source.name)
+    let name = &source.name;
+    let again = if link.source < link.target {
+        format!("just before this population's update, `{name}` updating first")
+    } else {
+        format!("after the updates, `{name}` updating with or after this population")
+    };
+    format!("`{var}` linked to `{name}.{read}`, {how} (copied at each step's start and {again})")
 }
 
 pub fn check(config_path: &Path, overrides: &[String]) -> Result<String> {

@@ -57,9 +57,8 @@ pub struct ProjectionData {
     /// `fixed_weights` hold one per instance.
     pub block_weights: Option<Vec<f64>>,
     /// A linked variable's copy (`config::Link`, after the config's projections), not a
-    /// projection of the config: the backends run its summation at the step's start, just
-    /// before its target's update and after the updates, wherever Brian2's reference could be
-    /// read, and nothing writes it out.
+    /// projection of the config: the backends run its summation where `LinkCopy` says, so
+    /// that it holds what Brian2's reference reads, and nothing writes it out.
     pub link: bool,
 }
 
@@ -420,6 +419,28 @@ impl Network {
             .filter_map(|p| p.equation.as_ref().map(|e| e.max_delay()))
             .max()
             .unwrap_or(0)
+    }
+}
+
+/// Where in a step a linked variable's copy runs (`ProjectionData::link`): at the step's
+/// start, for `run_regularly` and the recording, and once more after its source's update:
+/// just before the target's update where the source updates first (populations update in
+/// order), else after the updates, for the synapses and resets.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LinkCopy {
+    Start,
+    BeforeUpdate(usize),
+    AfterUpdates,
+}
+
+impl LinkCopy {
+    /// Whether the copy of a link from population `source` into `target` runs here.
+    pub fn copies(self, source: usize, target: usize) -> bool {
+        match self {
+            LinkCopy::Start => true,
+            LinkCopy::BeforeUpdate(t) => t == target && source < target,
+            LinkCopy::AfterUpdates => source >= target,
+        }
     }
 }
 

@@ -62,7 +62,7 @@ pub struct ProjectionShape {
     /// synapses and rows divided by this are what its buffers hold.
     pub blocks: u64,
     /// A linked variable's copy (`ProjectionData::link`): one "synapse" per target neuron,
-    /// three passes per step, no synapse of the network.
+    /// `LINK_PASSES` per step, no synapse of the network.
     pub link: bool,
 }
 
@@ -284,9 +284,8 @@ impl Shape {
     }
 }
 
-/// A linked variable's summation runs three times a step: at the step's start, before its
-/// population's update and after the updates.
-pub const LINK_PASSES: u64 = 3;
+/// A linked variable's summation runs twice a step (`network::LinkCopy`).
+pub const LINK_PASSES: u64 = 2;
 
 /// A linked variable's copy as the projection the network builds for it
 /// (`network::link_projection`): one synapse per target neuron.

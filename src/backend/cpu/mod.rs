@@ -15,7 +15,7 @@ use crate::connectivity::Weights;
 use crate::error::Result;
 use crate::model::exp_synapse::{self, ExpKind};
 use crate::model::{graded, CpuStep, Noise, SynInput};
-use crate::network::Network;
+use crate::network::{LinkCopy, Network};
 use crate::real::Real;
 use crate::record::{ChunkOutput, Divergence, RecordPlan, Spike, TraceVar};
 use crate::procedural;
@@ -374,13 +374,11 @@ impl<F: Real> CpuBackend<F> {
         }
     }
 
-    /// The linked variables into population `target` (None: every population) set to what
-    /// they read now: at the step's start, before the target's update (after the updates of
-    /// the populations before it, as Brian2's reference reads them) and after the updates.
-    fn copy_links(&mut self, target: Option<usize>) {
+    /// The linked variables copied at `at` set to what they read now.
+    fn copy_links(&mut self, at: LinkCopy) {
         for proj in &self.projections {
             if let Projection::Equation(e) = proj {
-                if e.link && target.is_none_or(|t| t == e.target) {
+                if e.link && at.copies(e.source, e.target) {
                     e.sum(&mut self.populations, self.step);
                 }
             }
@@ -478,7 +476,7 @@ impl<F: Real> CpuBackend<F> {
         let t = F::from_f64(step as f64) * dt;
         let mut diverged = None;
         for p_idx in 0..self.populations.len() {
-            self.copy_links(Some(p_idx));
+            self.copy_links(LinkCopy::BeforeUpdate(p_idx));
             let (pop, syn) = (&mut self.populations[p_idx], &self.syn[p_idx]);
             let (model, n_vars, size) = (pop.model.as_ref(), pop.n_vars, pop.instance_size);
             // Batches of neurons, so that a model may step many at once (equations do).
@@ -534,7 +532,7 @@ impl<F: Real> CpuBackend<F> {
                 }
             }
         }
-        self.copy_links(None);
+        self.copy_links(LinkCopy::AfterUpdates);
         self.deliver_and_reset();
         self.push_spikes();
         self.step += 1;
@@ -558,7 +556,7 @@ impl<F: Real> Backend for CpuBackend<F> {
     fn run_chunk(&mut self, plan: &RecordPlan, out: &mut ChunkOutput) -> Result<()> {
         debug_assert_eq!(out.first_step, self.step);
         for done in 0..out.n_steps {
-            self.copy_links(None);
+            self.copy_links(LinkCopy::Start);
             self.run_regularly();
             self.refresh_for_traces(plan);
             self.record_traces(plan, out);

@@ -38,10 +38,9 @@ pub struct SynapsePass {
     /// An event-driven pre pathway's `mark_arrivals`, dispatched over the pre-synaptic
     /// neurons just before the delivery, on its bind group.
     pub mark: Option<(Kernel, (u32, u32))>,
-    /// A linked variable's copy into this population (`ProjectionData::link`): a summation
-    /// dispatched at the step's start, before the population's update and after the updates,
-    /// not with the others.
-    pub link: Option<usize>,
+    /// A linked variable's copy (`ProjectionData::link`), its source and target populations:
+    /// a summation dispatched where `LinkCopy` says, not with the others.
+    pub link: Option<(usize, usize)>,
 }
 
 /// One part of a projection's synaptic variables: its synapses' count and its buffer
@@ -231,7 +230,7 @@ pub(crate) fn build(
                     bind_group,
                     groups,
                     mark: None,
-                    link: p.link.then_some(p.target),
+                    link: p.link.then_some((p.source, p.target)),
                 })
             };
             if !program.summed.is_empty() {

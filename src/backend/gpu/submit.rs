@@ -7,6 +7,7 @@ use super::recording;
 use super::sizing::slots_per_submit;
 use super::GpuBackend;
 use crate::error::{Error, Result};
+use crate::network::LinkCopy;
 use crate::record::{ChunkOutput, RecordPlan};
 
 impl GpuBackend {
@@ -79,16 +80,16 @@ impl GpuBackend {
             for (k, (neuron_slot, gathers)) in dispatches.iter().enumerate() {
                 let step_offset = (*neuron_slot as u64 * self.slot_stride) as u32;
                 let parity = ((first + k as u64) & 1) as usize;
-                // Linked variables (the CPU's `copy_links`): at the step's start, before their
+                // Linked variables (the CPU's `copy_links`), where `LinkCopy` says.
                 // population's update, after the updates.
-                let copy_links = |pass: &mut wgpu::ComputePass, target: Option<usize>| {
-                    for sum in self.equation_synapses.sums.iter().filter(|s| s.link.is_some_and(|t| target.is_none_or(|x| x == t))) {
+                let copy_links = |pass: &mut wgpu::ComputePass, at: LinkCopy| {
+                    for sum in self.equation_synapses.sums.iter().filter(|s| s.link.is_some_and(|(source, target)| at.copies(source, target))) {
                         pass.set_pipeline(&sum.kernel.pipeline);
                         pass.set_bind_group(0, &sum.bind_group, &[step_offset]);
                         pass.dispatch_workgroups(sum.groups.0, sum.groups.1, 1);
                     }
                 };
-                copy_links(&mut pass, None);
+                copy_links(&mut pass, LinkCopy::Start);
                 // Brian2's run_regularly, in its `start` slot before the recording.
                 for pop in &self.populations {
                     for (every, kernel, group) in &pop.regularly {
@@ -147,7 +148,7 @@ impl GpuBackend {
                     }
                 }
                 for (index, pop) in self.populations.iter().enumerate() {
-                    copy_links(&mut pass, Some(index));
+                    copy_links(&mut pass, LinkCopy::BeforeUpdate(index));
                     pass.set_pipeline(&self.kernels.update(pop.kind, pop.update, pop.parts).pipeline);
                     for (group, n_rows) in &pop.bind_groups {
                         pass.set_bind_group(0, group, &[step_offset]);
@@ -160,7 +161,7 @@ impl GpuBackend {
                         pass.dispatch_workgroups(x, y, 1);
                     }
                 }
-                copy_links(&mut pass, None);
+                copy_links(&mut pass, LinkCopy::AfterUpdates);
                 // Brian2's order after the thresholds: synapses, then resets.
                 for delivery in &self.equation_synapses.deliveries {
                     if let Some((mark, (x, y))) = &delivery.mark {
