@@ -217,7 +217,7 @@ fn describe_edges(e: &crate::io::sonata::Edges, spec: &config::Projection, built
 /// A linked variable: what it reads, through which neurons.
 fn describe_link(link: &config::Link, shape: &Shape) -> String {
     let source = &shape.populations[link.source];
-    let (var, read) = (link.name.rsplit('.').next().unwrap_or(&link.name), source.model.variables());
+    let var = link.name.rsplit('.').next().unwrap_or(&link.name);
     let how = if source.size == 1 {
         "its one neuron for all".to_string()
     } else if link.index.iter().enumerate().all(|(i, &j)| i == j as usize) {
@@ -225,7 +225,7 @@ fn describe_link(link: &config::Link, shape: &Shape) -> String {
     } else {
         "through `index`".to_string()
     };
-    let read = read.get(link.source_slot).map_or("?", |v| v.name);
+    let read = &link.variable;
     let name = &source.name;
     let again = if link.source < link.target {
         format!("just before this population's update, `{name}` updating first")

@@ -447,7 +447,7 @@ impl LinkCopy {
 /// A linked variable as one synapse per target neuron from the source neuron it reads.
 fn link_projection(link: &crate::config::Link, n_source: usize) -> ProjectionData {
     let n = link.index.len();
-    let program = crate::equations::synapse::SynapseProgram::link(&link.name, link.slot, link.source_slot);
+    let program = crate::equations::synapse::SynapseProgram::link(&link.name, link.slot, link.read.clone());
     ProjectionData {
         name: link.name.clone(),
         source: link.source,

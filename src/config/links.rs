@@ -4,11 +4,13 @@
 
 use super::schema::Config;
 use crate::error::{Error, Result};
+use crate::equations::ir::{Node, Ref};
 use crate::equations::neuron::{NeuronModel, VarKind};
 use crate::model::Kind;
 
-/// A linked variable resolved: variable `slot` of population `target` reads variable
-/// `source_slot` of population `source`, neuron `index[i]` for its neuron i.
+/// A linked variable resolved: variable `slot` of population `target` reads `variable` of
+/// population `source`, neuron `index[i]` for its neuron i: `read`, over that neuron's
+/// variables (`Ref::Pre`; a subexpression inlined, so evaluated when it is read, as Brian2's).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Link {
     /// `<population>.<variable>`, as the config names it.
@@ -16,7 +18,8 @@ pub struct Link {
     pub target: usize,
     pub slot: usize,
     pub source: usize,
-    pub source_slot: usize,
+    pub variable: String,
+    pub read: Node,
     pub index: Vec<u32>,
 }
 
@@ -107,8 +110,21 @@ fn link(config: &Config, models: &[Kind], at: &str, (target, name, model, var): 
         ))
     })?;
     let read = &source_model.vars[source_slot];
-    if !matches!(read.kind, VarKind::Differential | VarKind::Parameter) || read.is_linked() {
-        return Err(err(format!("`{population}.{variable}` is not a state variable (a differential equation's or a parameter) but {}; link to one", if read.is_linked() { "linked itself" } else { "computed" })));
+    if !matches!(read.kind, VarKind::Differential | VarKind::Parameter | VarKind::Subexpression) || read.is_linked() {
+        return Err(err(format!("`{population}.{variable}` is {}; link to a variable of its equations", if read.is_linked() { "linked itself" } else { "kept by ganglion" })));
+    }
+    let value = crate::equations::synapse::neuron_name(&format!("{variable}_pre"), source_model, model).expect("a variable of the source");
+    // What a subexpression may read that a neuron of another population cannot: its own
+    // population's size and draws, and timed arrays (the copy's shader binds the target's).
+    let mut unreadable = None;
+    value.visit(&mut |n| match n {
+        Node::Load(Ref::N) => unreadable = unreadable.or(Some("`N`")),
+        Node::Normal(_) | Node::Uniform(_) => unreadable = unreadable.or(Some("random numbers")),
+        Node::Table(..) => unreadable = unreadable.or(Some("a timed array")),
+        _ => {}
+    });
+    if let Some(what) = unreadable {
+        return Err(err(format!("the subexpression `{population}.{variable}` reads {what}, which a linked variable cannot")));
     }
     let dim = model.vars[model.slot(var).expect("linked")].dim;
     if read.dim != dim {
@@ -139,7 +155,8 @@ fn link(config: &Config, models: &[Kind], at: &str, (target, name, model, var): 
         target,
         slot: model.slot(var).expect("linked"),
         source,
-        source_slot,
+        variable: variable.to_string(),
+        read: value,
         index,
     })
 }

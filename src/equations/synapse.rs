@@ -407,17 +407,17 @@ impl SynapseProgram {
     }
 
     /// A linked variable's copy (`config::Link`) as a summed variable over one synapse per
-    /// target neuron: `slot` of the target set to `source_slot` of its source neuron. The
-    /// summation's kernels and parts then serve it; the backends run it where the variable is
-    /// read (`network::ProjectionData::link`).
-    pub fn link(name: &str, slot: usize, source_slot: usize) -> SynapseProgram {
+    /// target neuron: `slot` of the target set to `read` (over the source neuron's variables,
+    /// `Ref::Pre`). The summation's kernels and parts then serve it; the backends run it where
+    /// the variable is read (`network::LinkCopy`).
+    pub fn link(name: &str, slot: usize, read: Node) -> SynapseProgram {
         SynapseProgram {
             name: name.to_string(),
             vars: Vec::new(),
             summed: vec![Summed {
                 slot,
                 factor: None,
-                term: Node::load(Ref::Pre(source_slot)),
+                term: read,
             }],
             on_pre: Program::default(),
             on_post: Program::default(),

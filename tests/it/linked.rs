@@ -290,3 +290,34 @@ fn the_reliability_example_fires_together_as_brian2s_does() {
     let mean = together.iter().sum::<f64>() / together.len() as f64;
     assert!((0.65..0.95).contains(&mean), "{together:?}");
 }
+
+#[test]
+fn a_linked_subexpression_is_evaluated_from_its_sources_state_when_copied() {
+    // `y = 2*x + t/second` of `input`, read through the same index as `neurons` read x: at
+    // each recorded step, 2·x + t of the neuron it reads.
+    let text = LINKED
+        .replace(
+            "equations = \"dx/dt = (2 + sin(2*pi*f*t + i) - x)/tau_in : 1\"",
+            "equations = \"dx/dt = (2 + sin(2*pi*f*t + i) - x)/tau_in : 1\\ny = 2*x + t/second : 1\"",
+        )
+        .replace("variable = \"x\", index", "variable = \"y\", index")
+        .replace("traces = [", "traces = [\n    { population = \"input\", variables = [\"x\"] },");
+    let (config, net) = parsed(&text, &[]);
+    let plan = RecordPlan::from_config(&config);
+    for out in [
+        run_in_memory(&net, &mut CpuBackend::<f64>::new(&net), &plan),
+        run_in_memory(&net, &mut gpu_backend(&net, &plan), &plan),
+    ] {
+        let (x, linked) = (&out.traces[0][0], &out.traces[1][1]);
+        for step in [0usize, 1, 150, 299] {
+            for (neuron, source) in [0usize, 0, 1, 1, 2, 2].into_iter().enumerate() {
+                let expected = 2.0 * x[step * 3 + source] as f64 + step as f64 * 1e-4;
+                let got = linked[step * 6 + neuron] as f64;
+                assert!((got - expected).abs() < 1e-5, "step {step}, neuron {neuron}: {got}, expected {expected}");
+            }
+        }
+    }
+    // What a population of its own reads, a link cannot.
+    let e = ganglion::config::parse(&text.replace("y = 2*x + t/second : 1", "y = 2*x + N : 1"), &[]).expect_err("refused").to_string();
+    assert!(e.contains("populations.neurons.links.I") && e.contains("reads `N`"), "{e}");
+}
