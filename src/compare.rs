@@ -205,6 +205,7 @@ pub fn validate(
             .enumerate()
             .map(|(p, pop)| TracePlan {
                 population: p,
+                when: crate::record::Sampled::Start,
                 projection: None,
                 variables: vec![TraceVar::State(0)],
                 names: vec!["v".into()],

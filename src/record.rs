@@ -12,6 +12,8 @@ pub use crate::config::TraceVar;
 #[derive(Clone, Debug)]
 pub struct TracePlan {
     pub population: usize,
+    /// Where in the step it samples.
+    pub when: Sampled,
     /// A trace of a projection's synapses (written as equations): its index; `variables` are
     /// then the synaptic variables and `neurons` the synapses (CSR order).
     pub projection: Option<usize>,
@@ -20,6 +22,35 @@ pub struct TracePlan {
     pub names: Vec<String>,
     pub neurons: Vec<u32>,
     pub every: u64,
+}
+
+/// Where in a step a trace samples, as Brian2's StateMonitor `when` names the slots: at the
+/// start (its default, before the update), after the update and thresholds (before the
+/// synapses and resets: a spiking neuron's value over its threshold), or at the end (after the
+/// resets).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Sampled {
+    #[default]
+    Start,
+    AfterUpdates,
+    End,
+}
+
+impl Sampled {
+    /// Brian2's slot names (with their `before_`/`after_` forms) as ganglion samples them;
+    /// Err names those it cannot: within the synapses' slot, whose order among the synapses
+    /// Brian2 sets by name.
+    pub fn of_brian2(when: &str) -> std::result::Result<Sampled, String> {
+        Ok(match when {
+            "start" | "before_start" | "after_start" | "before_groups" => Sampled::Start,
+            "groups" | "after_groups" | "before_thresholds" | "thresholds" | "after_thresholds" | "before_synapses" => Sampled::AfterUpdates,
+            "resets" | "after_resets" | "before_end" | "end" | "after_end" => Sampled::End,
+            "synapses" | "after_synapses" | "before_resets" => {
+                return Err(format!("`{when}` (between the synapses and the resets) is not a slot ganglion samples in; record at \"thresholds\" (before the synapses) or \"end\" (after the resets)"))
+            }
+            _ => return Err(format!("unknown slot `{when}`; Brian2's are start, groups, thresholds, synapses, resets and end (with before_ and after_)")),
+        })
+    }
 }
 
 #[derive(Clone, Debug, Default)]
@@ -44,6 +75,7 @@ impl RecordPlan {
             .zip(&config.resolved.traces)
             .map(|(t, resolved)| TracePlan {
                 population: resolved.population,
+                when: resolved.when,
                 projection: None,
                 variables: resolved.variables.clone(),
                 names: t.variables.clone(),
@@ -60,6 +92,7 @@ impl RecordPlan {
         for (t, (projection, variables)) in config.record.synapses.iter().zip(&config.resolved.synapse_traces) {
             traces.push(TracePlan {
                 population: config.resolved.projections[*projection].target,
+                when: Sampled::Start,
                 projection: Some(*projection),
                 variables: variables.iter().map(|&k| TraceVar::State(k)).collect(),
                 names: t.variables.clone(),
@@ -248,6 +281,7 @@ mod tests {
             spikes: vec![true],
             traces: vec![TracePlan {
                 population: 0,
+                when: Sampled::Start,
                 projection: None,
                 variables: vec![TraceVar::State(0)],
                 names: vec!["v".into()],

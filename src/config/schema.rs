@@ -520,6 +520,10 @@ pub struct TraceSpec {
     pub neurons: NeuronSelection,
     #[serde(default = "default_every")]
     pub every: u64,
+    /// Brian2's StateMonitor `when`: the slot of the step the samples are taken in
+    /// (`record::Sampled`); the step's start without it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub when: Option<String>,
 }
 
 fn default_every() -> u64 {

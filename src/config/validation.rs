@@ -41,6 +41,7 @@ pub struct Ends {
 pub struct ResolvedTrace {
     pub population: usize,
     pub variables: Vec<TraceVar>,
+    pub when: crate::record::Sampled,
 }
 
 /// No model, weight or duration is meaningful as NaN or ±inf, and TOML accepts `nan` and
@@ -431,9 +432,21 @@ impl Config {
                     }
                 }
             }
+            let when = match &t.when {
+                None => crate::record::Sampled::Start,
+                Some(w) => crate::record::Sampled::of_brian2(w).map_err(|e| Error::config(format!("{at}.when"), e))?,
+            };
+            // A built-in model's update resets its neurons itself: it has no slot between.
+            if when != crate::record::Sampled::Start && models[population].equations().is_none() {
+                return Err(Error::config(
+                    format!("{at}.when"),
+                    format!("samples other than at the step's start are for models written as equations; `{}` is built in (its update resets in place)", models[population].name()),
+                ));
+            }
             traces.push(ResolvedTrace {
                 population,
                 variables,
+                when,
             });
             if t.variables.len() > MAX_TRACE_VARIABLES {
                 return Err(Error::config(

@@ -91,6 +91,7 @@ pub fn unfit(first: (&Network, &RecordPlan), other: (&Network, &RecordPlan)) -> 
                 && t.population == u.population
                 && t.variables == u.variables
                 && t.every == u.every
+                && t.when == u.when
                 && t.neurons == u.neurons
         });
     if plan.spikes != a_plan.spikes || !same_traces {

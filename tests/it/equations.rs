@@ -1176,3 +1176,53 @@ traces = [{ population = "post", variables = ["x"] }]
         assert_eq!(out.traces[0][0][3..], [4950.0, 5050.0, 5150.0]);
     }
 }
+
+#[test]
+fn traces_sample_where_brian2s_when_says_on_both_backends() {
+    // Two LIF neurons that cross threshold: v sampled at the step's start (Brian2's default),
+    // after the update and thresholds (over 1 where a neuron spikes, before its reset) and at
+    // the end (after the resets: the next step's start).
+    let text = |when: &str| {
+        format!(
+            "[simulation]\ndt_ms = 0.1\nduration_ms = 30.0\n[models.lif]\nequations = \"dv/dt = (1.5 - v)/(10*ms) : 1\"\nthreshold = \"v > 1\"\nreset = \"v = 0\"\n[populations.p]\nmodel = \"lif\"\nsize = 2\ninit = {{ v = \"0.5*i\" }}\n[record]\nspikes = [\"p\"]\ntraces = [{{ population = \"p\", variables = [\"v\"]{when} }}]\n"
+        )
+    };
+    let sampled = |when: &str, gpu: bool| {
+        let (config, net) = parsed(&text(when), &[]);
+        let plan = RecordPlan::from_config(&config);
+        let out = if gpu {
+            run_in_memory(&net, &mut gpu_backend(&net, &plan), &plan)
+        } else {
+            run_in_memory(&net, &mut CpuBackend::<f64>::new(&net), &plan)
+        };
+        (out.traces[0][0].clone(), out.spikes[0].clone())
+    };
+    for gpu in [false, true] {
+        let (start, spikes) = sampled("", gpu);
+        let (thresholds, _) = sampled(", when = \"thresholds\"", gpu);
+        let (end, _) = sampled(", when = \"end\"", gpu);
+        assert_eq!(sampled(", when = \"after_groups\"", gpu).0, thresholds, "gpu {gpu}: Brian2's names of one slot");
+        assert!(spikes.len() >= 4, "gpu {gpu}: {spikes:?}");
+        assert_eq!(end[..end.len() - 2], start[2..], "gpu {gpu}: a step's end is the next one's start");
+        for k in 0..300 {
+            for n in 0..2 {
+                let (thr, e) = (thresholds[k * 2 + n], end[k * 2 + n]);
+                if spikes.iter().any(|s| s.step == k as u64 && s.neuron == n as u32) {
+                    assert!(thr > 1.0 && e == 0.0, "gpu {gpu}: step {k}, neuron {n}: {thr}, then {e}");
+                } else {
+                    assert_eq!(thr, e, "gpu {gpu}: step {k}, neuron {n}: nothing resets it");
+                }
+            }
+        }
+    }
+    for (when, expected) in [
+        ("synapses", "between the synapses and the resets"),
+        ("midday", "unknown slot `midday`"),
+    ] {
+        let e = config_error(&text(&format!(", when = \"{when}\"")));
+        assert!(e.contains("record.traces[0].when") && e.contains(expected), "{e}");
+    }
+    let builtin = text(", when = \"end\"").replace("model = \"lif\"\nsize = 2\ninit = { v = \"0.5*i\" }", "model = \"hh\"\nsize = 2");
+    let e = config_error(&builtin);
+    assert!(e.contains("record.traces[0].when") && e.contains("`hh` is built in"), "{e}");
+}

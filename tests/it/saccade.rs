@@ -82,6 +82,7 @@ fn every_variable(net: &ganglion::network::Network) -> RecordPlan {
         spikes: vec![false],
         traces: vec![ganglion::record::TracePlan {
             population: 0,
+            when: ganglion::record::Sampled::Start,
             projection: None,
             variables: variables.map(ganglion::record::TraceVar::State).to_vec(),
             names: variables.map(|k| format!("{k}")).to_vec(),

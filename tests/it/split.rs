@@ -233,6 +233,7 @@ fn every_variable(net: &Network) -> RecordPlan {
         spikes: vec![true; net.populations.len()],
         traces: vec![ganglion::record::TracePlan {
             population: 0,
+            when: ganglion::record::Sampled::Start,
             projection: None,
             variables: vars.iter().map(|&k| ganglion::record::TraceVar::State(k)).collect(),
             names: vars.iter().map(|k| format!("{k}")).collect(),
@@ -663,6 +664,7 @@ fn equation_plan(config: &str, net: &Network) -> RecordPlan {
     if config.ends_with("stdp.toml") {
         plan.traces.push(ganglion::record::TracePlan {
             population: 1,
+            when: ganglion::record::Sampled::Start,
             projection: Some(0),
             variables: vec![TraceVar::State(0)],
             names: vec!["w".into()],

@@ -17,7 +17,7 @@ use crate::model::exp_synapse::{self, ExpKind};
 use crate::model::{graded, CpuStep, Noise, SynInput};
 use crate::network::{LinkCopy, Network};
 use crate::real::Real;
-use crate::record::{ChunkOutput, Divergence, RecordPlan, Spike, TraceVar};
+use crate::record::{ChunkOutput, Divergence, RecordPlan, Sampled, Spike, TraceVar};
 use crate::procedural;
 use crate::rng;
 use rayon::prelude::*;
@@ -334,9 +334,10 @@ impl<F: Real> CpuBackend<F> {
         }
     }
 
-    fn record_traces(&self, plan: &RecordPlan, out: &mut ChunkOutput) {
+    /// The traces that sample at `when` and are due now.
+    fn record_traces(&self, plan: &RecordPlan, out: &mut ChunkOutput, when: Sampled) {
         for (t, chunk) in plan.traces.iter().zip(out.traces.iter_mut()) {
-            if !self.step.is_multiple_of(t.every) {
+            if t.when != when || !self.step.is_multiple_of(t.every) {
                 continue;
             }
             if let Some(p) = t.projection {
@@ -403,13 +404,19 @@ impl<F: Real> CpuBackend<F> {
         }
     }
 
-    /// Brings the subexpressions of the populations a trace due now records up to date.
-    fn refresh_for_traces(&mut self, plan: &RecordPlan) {
+    /// Brings the subexpressions of the populations a trace due now at `when` records up to
+    /// date, and records the traces due.
+    fn sample(&mut self, plan: &RecordPlan, out: &mut ChunkOutput, when: Sampled) {
+        self.refresh_for_traces(plan, when);
+        self.record_traces(plan, out, when);
+    }
+
+    fn refresh_for_traces(&mut self, plan: &RecordPlan, when: Sampled) {
         let (key, step) = (self.seed_key, self.step);
         for t in plan
             .traces
             .iter()
-            .filter(|t| t.projection.is_none() && step.is_multiple_of(t.every))
+            .filter(|t| t.projection.is_none() && t.when == when && step.is_multiple_of(t.every))
         {
             let pop = &mut self.populations[t.population];
             let (model, n_vars, size) = (pop.model.as_ref(), pop.n_vars, pop.instance_size);
@@ -533,7 +540,9 @@ impl<F: Real> CpuBackend<F> {
             }
         }
         self.copy_links(LinkCopy::AfterUpdates);
+        self.sample(plan, out, Sampled::AfterUpdates);
         self.deliver_and_reset();
+        self.sample(plan, out, Sampled::End);
         self.push_spikes();
         self.step += 1;
         diverged
@@ -558,8 +567,7 @@ impl<F: Real> Backend for CpuBackend<F> {
         for done in 0..out.n_steps {
             self.copy_links(LinkCopy::Start);
             self.run_regularly();
-            self.refresh_for_traces(plan);
-            self.record_traces(plan, out);
+            self.sample(plan, out, Sampled::Start);
             if let Some(d) = self.advance(plan, out) {
                 out.diverged = Some(d);
                 out.n_steps = done + 1;

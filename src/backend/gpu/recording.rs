@@ -24,6 +24,8 @@ pub struct TraceBuffers {
     pub n_recorded: u32,
     pub n_variables: u32,
     pub every: u64,
+    /// Where in the step its gathers run.
+    pub when: crate::record::Sampled,
     pub rows: u64,
     pub samples: wgpu::Buffer,
     /// One gather for the population's own variables, one per synaptic g recorded; each for
@@ -227,6 +229,7 @@ pub(crate) fn traces(
             n_recorded,
             n_variables: t.variables.len() as u32,
             every: t.every,
+            when: t.when,
             rows,
             samples,
             gathers,

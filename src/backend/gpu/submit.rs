@@ -8,7 +8,7 @@ use super::sizing::slots_per_submit;
 use super::GpuBackend;
 use crate::error::{Error, Result};
 use crate::network::LinkCopy;
-use crate::record::{ChunkOutput, RecordPlan};
+use crate::record::{ChunkOutput, RecordPlan, Sampled};
 
 impl GpuBackend {
     /// Runs `n` steps from `self.step` in one submit and appends the results to `out`.
@@ -101,26 +101,30 @@ impl GpuBackend {
                         }
                     }
                 }
-                for &(t, slot) in gathers {
-                    let trace = &self.traces[t];
-                    let pop = &self.populations[trace.population];
-                    if let (Some((kernel, group)), None) = (&pop.refresh, trace.projection) {
-                        pass.set_pipeline(&kernel.pipeline);
-                        pass.set_bind_group(0, group, &[step_offset]);
-                        let (x, y) = dispatch_size(pop.size);
-                        pass.dispatch_workgroups(x, y, 1);
+                // The traces due now that sample at `when` (the CPU's `sample`).
+                let sample = |pass: &mut wgpu::ComputePass, when: Sampled| {
+                    for &(t, slot) in gathers.iter().filter(|(t, _)| self.traces[*t].when == when) {
+                        let trace = &self.traces[t];
+                        let pop = &self.populations[trace.population];
+                        if let (Some((kernel, group)), None) = (&pop.refresh, trace.projection) {
+                            pass.set_pipeline(&kernel.pipeline);
+                            pass.set_bind_group(0, group, &[step_offset]);
+                            let (x, y) = dispatch_size(pop.size);
+                            pass.dispatch_workgroups(x, y, 1);
+                        }
+                        pass.set_pipeline(&self.kernels.record.pipeline);
+                        for gather in &trace.gathers {
+                            pass.set_bind_group(
+                                0,
+                                &gather[parity],
+                                &[(slot as u64 * self.slot_stride) as u32],
+                            );
+                            let (x, y) = dispatch_size(trace.n_recorded);
+                            pass.dispatch_workgroups(x, y, 1);
+                        }
                     }
-                    pass.set_pipeline(&self.kernels.record.pipeline);
-                    for gather in &trace.gathers {
-                        pass.set_bind_group(
-                            0,
-                            &gather[parity],
-                            &[(slot as u64 * self.slot_stride) as u32],
-                        );
-                        let (x, y) = dispatch_size(trace.n_recorded);
-                        pass.dispatch_workgroups(x, y, 1);
-                    }
-                }
+                };
+                sample(&mut pass, Sampled::Start);
                 // Resolved: thread_per_row, lanes_per_row or blocked wherever couplings are
                 // dispatched; `blocked` adds up its parts in a second pass.
                 for c in &self.couplings {
@@ -162,6 +166,7 @@ impl GpuBackend {
                     }
                 }
                 copy_links(&mut pass, LinkCopy::AfterUpdates);
+                sample(&mut pass, Sampled::AfterUpdates);
                 // Brian2's order after the thresholds: synapses, then resets.
                 for delivery in &self.equation_synapses.deliveries {
                     if let Some((mark, (x, y))) = &delivery.mark {
@@ -181,6 +186,7 @@ impl GpuBackend {
                         pass.dispatch_workgroups(x, y, 1);
                     }
                 }
+                sample(&mut pass, Sampled::End);
                 for prop in &self.propagations {
                     pass.set_pipeline(&prop.kernel.pipeline);
                     pass.set_bind_group(0, &prop.bind_group, &[step_offset]);
