@@ -647,7 +647,7 @@ impl SynapseProgram {
             let indent = "            ";
             let mut out = syn_loads(&used, indent);
             if self.streams > 0 {
-                out.push_str(&format!("{indent}synapse_id = (info.first_synapse + s) % info.instance_synapses;\n"));
+                out.push_str(&format!("{indent}set_synapse(s);\n"));
             }
             out.push_str(&wgsl::program(p, &names, &target, indent, tag));
             for k in stores {
@@ -802,7 +802,7 @@ fn step_synapses(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_wor
             helpers = wgsl::HELPERS,
             sum_post_loads = post_loads(&summed_post, false),
             accs = accs,
-            sum_draws = if self.streams > 0 { "        synapse_id = (info.first_synapse + s) % info.instance_synapses;\n" } else { "" },
+            sum_draws = if self.streams > 0 { "        set_synapse(s);\n" } else { "" },
             sum_syn_loads = syn_loads(&summed_syn, "        "),
             sum_body = sum_body,
             sum_stores = sum_stores,
@@ -899,10 +899,16 @@ type Subexpressions = Vec<(String, Node)>;
 /// (`backend::gpu::equations::SYNAPSE_SLOTS`).
 pub const TABLES_BINDING: usize = 10;
 
-/// The draws of `on_pre` and `on_post`: keyed by the synapse (its index in the projection, set
-/// before its statements run) and the step, as the CPU's (`backend::cpu::equations`).
+/// The draws of a synapse's equations, `on_pre` and `on_post`: keyed by the synapse (its index
+/// in its instance's projection, set before its code runs) and the step, as the CPU's
+/// (`backend::cpu::equations`).
 const DRAW_FUNCTIONS: &str = "
 var<private> synapse_id: u32;
+
+// Part synapse s as the synapse of its own instance's run (merged instances lie side by side).
+fn set_synapse(s: u32) {
+    synapse_id = (info.first_synapse + s) % info.instance_synapses;
+}
 
 fn draw_uniform(stream: u32) -> f32 {
     return uniform_draw(vec2<u32>(info.key_lo, info.key_hi), synapse_id, step_info.step_lo, step_info.step_hi, info.draws, stream);
