@@ -218,12 +218,14 @@ fn describe_edges(e: &crate::io::sonata::Edges, spec: &config::Projection, built
 fn describe_link(link: &config::Link, shape: &Shape) -> String {
     let source = &shape.populations[link.source];
     let var = link.name.rsplit('.').next().unwrap_or(&link.name);
-    let how = if source.size == 1 {
-        "its one neuron for all".to_string()
-    } else if link.index.iter().enumerate().all(|(i, &j)| i == j as usize) {
-        "neuron for neuron".to_string()
-    } else {
-        "through `index`".to_string()
+    let how = match &link.index {
+        _ if source.size == 1 => "its one neuron for all".to_string(),
+        config::LinkIndex::Neurons(list) if list.iter().enumerate().all(|(i, &j)| i == j as usize) => "neuron for neuron".to_string(),
+        config::LinkIndex::Neurons(_) => "through `index`".to_string(),
+        config::LinkIndex::Variable(slot) => {
+            let var = shape.populations[link.target].model.variables().get(*slot).map_or("?", |v| v.name);
+            format!("through each neuron's `{var}`")
+        }
     };
     let read = &link.variable;
     let name = &source.name;

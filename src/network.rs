@@ -376,7 +376,10 @@ impl Network {
             })
             .collect::<Result<Vec<_>>>()?;
         let mut projections = projections;
-        projections.extend(config.resolved.links.iter().map(|l| link_projection(l, populations[l.source].size)));
+        for link in &config.resolved.links {
+            let index = link.index_of(&populations[link.target].init, populations[link.source].size)?;
+            projections.push(link_projection(link, index, populations[link.source].size));
+        }
         if projections.iter().map(|p: &ProjectionData| p.n_synapses()).sum::<usize>() > 1 << 20 {
             release_freed_memory();
         }
@@ -445,8 +448,8 @@ impl LinkCopy {
 }
 
 /// A linked variable as one synapse per target neuron from the source neuron it reads.
-fn link_projection(link: &crate::config::Link, n_source: usize) -> ProjectionData {
-    let n = link.index.len();
+fn link_projection(link: &crate::config::Link, index: Vec<u32>, n_source: usize) -> ProjectionData {
+    let n = index.len();
     let program = crate::equations::synapse::SynapseProgram::link(&link.name, link.slot, link.read.clone());
     ProjectionData {
         name: link.name.clone(),
@@ -457,7 +460,7 @@ fn link_projection(link: &crate::config::Link, n_source: usize) -> ProjectionDat
             n_rows: n,
             n_cols: n_source,
             row_ptr: (0..=n as u32).collect(),
-            col_idx: link.index.clone(),
+            col_idx: index,
             weights: crate::connectivity::Weights::Uniform(1.0),
         },
         source_activation: None,

@@ -20,7 +20,45 @@ pub struct Link {
     pub source: usize,
     pub variable: String,
     pub read: Node,
-    pub index: Vec<u32>,
+    pub index: LinkIndex,
+}
+
+/// Which source neuron each neuron of the target reads.
+#[derive(Clone, Debug, PartialEq)]
+pub enum LinkIndex {
+    /// Given (or Brian2's automatic index): one per target neuron.
+    Neurons(Vec<u32>),
+    /// Brian2's index by a variable's name: that `(constant)` parameter of the target (its
+    /// slot), whose initial values `index_of` reads once the population is drawn.
+    Variable(usize),
+}
+
+impl Link {
+    /// The source neuron of each of the target's `n` neurons, from their initial values
+    /// (`init`, one column per variable) where the index is a variable of theirs; errors name
+    /// the config key.
+    pub fn index_of(&self, init: &[Vec<f64>], n_source: usize) -> Result<Vec<u32>> {
+        match &self.index {
+            LinkIndex::Neurons(list) => Ok(list.clone()),
+            LinkIndex::Variable(slot) => {
+                let (population, var) = self.name.rsplit_once('.').unwrap_or((&self.name, ""));
+                init[*slot]
+                    .iter()
+                    .enumerate()
+                    .map(|(i, &x)| {
+                        if x.fract() == 0.0 && x >= 0.0 && (x as usize) < n_source {
+                            Ok(x as u32)
+                        } else {
+                            Err(Error::config(
+                                format!("populations.{population}.links.{var}.index"),
+                                format!("neuron {i} reads neuron {x} of the source, which has neurons 0..{n_source}"),
+                            ))
+                        }
+                    })
+                    .collect()
+            }
+        }
+    }
 }
 
 /// Every population's links, in population order and each in the order written.
@@ -58,7 +96,13 @@ pub(super) fn resolve(config: &Config, models: &[Kind]) -> Result<Vec<Link>> {
 }
 
 /// What a link names: the population, its variable, the index where given.
-type Named<'a> = (&'a str, &'a str, Option<Vec<i64>>);
+type Named<'a> = (&'a str, &'a str, Option<Given<'a>>);
+
+/// An index as the config gives it.
+enum Given<'a> {
+    List(Vec<i64>),
+    Variable(&'a str),
+}
 
 /// `"population.variable"` or `{ population = "…", variable = "…", index = [...] }`, at `at`.
 fn named<'a>(at: &str, def: &'a toml::Value) -> Result<Named<'a>> {
@@ -80,13 +124,14 @@ fn named<'a>(at: &str, def: &'a toml::Value) -> Result<Named<'a>> {
             };
             let index = match t.get("index") {
                 None => None,
-                Some(toml::Value::Array(a)) => Some(
+                Some(toml::Value::Array(a)) => Some(Given::List(
                     a.iter()
                         .map(|x| x.as_integer())
                         .collect::<Option<Vec<i64>>>()
                         .ok_or_else(|| Error::config(format!("{at}.index"), "must be a list of neuron indices (whole numbers)"))?,
-                ),
-                Some(_) => return Err(Error::config(format!("{at}.index"), "must be a list of neuron indices; Brian2's index by a variable's name is not supported")),
+                )),
+                Some(toml::Value::String(v)) => Some(Given::Variable(v)),
+                Some(_) => return Err(Error::config(format!("{at}.index"), "must be a list of neuron indices or the name of a variable holding them")),
             };
             Ok((text("population")?, text("variable")?, index))
         }
@@ -131,19 +176,35 @@ fn link(config: &Config, models: &[Kind], at: &str, (target, name, model, var): 
         return Err(err(format!("`{var}` is in {dim} but `{population}.{variable}` in {}, as Brian2 refuses it", read.dim)));
     }
     let (n, n_source) = (config.populations[name].size as usize, source_pop.size as usize);
-    let index = match index.as_deref() {
-        Some(list) => {
+    let index = match index {
+        Some(Given::Variable(v)) => {
+            // Brian2 reads the variable whenever the link is read; a constant is read once.
+            let slot = model.slot(v).filter(|&k| model.vars[k].kind == VarKind::Parameter && model.vars[k].flags.iter().any(|f| f == "constant"));
+            let slot = slot.ok_or_else(|| {
+                Error::config(format!("{at}.index"), format!("`{v}` must be a parameter of model `{}` marked constant (`{v} : 1 (constant)`), each neuron's source neuron, set by `init`", config.populations[name].model))
+            })?;
+            return Ok(Link {
+                name: format!("{name}.{var}"),
+                target,
+                slot: model.slot(var).expect("linked"),
+                source,
+                variable: variable.to_string(),
+                read: value,
+                index: LinkIndex::Variable(slot),
+            });
+        }
+        Some(Given::List(list)) => {
             if list.len() != n {
                 return Err(Error::config(format!("{at}.index"), format!("has {} entries; one per neuron of `{name}` ({n}) is needed", list.len())));
             }
             if let Some(k) = list.iter().position(|&x| x < 0 || x as usize >= n_source) {
                 return Err(Error::config(format!("{at}.index"), format!("entry {k} is {}, outside `{population}`'s neurons 0..{n_source}", list[k])));
             }
-            list.iter().map(|&x| x as u32).collect()
+            LinkIndex::Neurons(list.iter().map(|&x| x as u32).collect())
         }
         // Brian2's automatic index: neuron for neuron, or the one neuron for all.
-        None if n_source == n => (0..n as u32).collect(),
-        None if n_source == 1 => vec![0; n],
+        None if n_source == n => LinkIndex::Neurons((0..n as u32).collect()),
+        None if n_source == 1 => LinkIndex::Neurons(vec![0; n]),
         None => {
             return Err(err(format!(
                 "`{name}` has {n} neurons and `{population}` {n_source}: give `index`, the neuron of `{population}` each one reads ({{ population = \"{population}\", variable = \"{variable}\", index = [...] }})"

@@ -9,7 +9,7 @@ mod schema;
 mod sonata;
 mod validation;
 
-pub use links::Link;
+pub use links::{Link, LinkIndex};
 pub use schema::*;
 pub use validation::{is_identifier, positive, whole_steps, Ends, Resolved, ResolvedTrace};
 

@@ -218,7 +218,8 @@ fn linked_variables_are_refused_where_brian2_refuses_them() {
         (LINKED.replace("\"one.x\"", "5"), vec!["populations.single.links.I", "give \"population.variable\" or { population"]),
         (LINKED.replace("\"one.x\"", "{ population = \"one\" }"), vec!["populations.single.links.I", "no `variable`"]),
         (LINKED.replace("\"one.x\"", "{ population = \"one\", variable = \"x\", scale = 2 }"), vec!["populations.single.links.I.scale", "unknown key"]),
-        (LINKED.replace("index = [0, 0, 1, 1, 2, 2]", "index = \"k\""), vec!["populations.neurons.links.I.index", "index by a variable's name is not supported"]),
+        (LINKED.replace("index = [0, 0, 1, 1, 2, 2]", "index = \"k\""), vec!["populations.neurons.links.I.index", "`k` must be a parameter of model `reader` marked constant"]),
+        (LINKED.replace("index = [0, 0, 1, 1, 2, 2]", "index = \"v\""), vec!["populations.neurons.links.I.index", "`v` must be a parameter"]),
         (LINKED.replace("\"one.x\"", "\"a_early.I\""), vec!["populations.single.links.I", "linked itself"]),
         (LINKED.replace("\"z_late.x\"", "\"input.x\""), vec!["populations.a_early.links.I", "`a_early` has 2 neurons and `input` 3: give `index`"]),
         (LINKED.replace("index = [0, 0, 1, 1, 2, 2]", "index = [0, 0, 1, 1, 2]"), vec!["populations.neurons.links.I.index", "has 5 entries"]),
@@ -320,4 +321,25 @@ fn a_linked_subexpression_is_evaluated_from_its_sources_state_when_copied() {
     // What a population of its own reads, a link cannot.
     let e = ganglion::config::parse(&text.replace("y = 2*x + t/second : 1", "y = 2*x + N : 1"), &[]).expect_err("refused").to_string();
     assert!(e.contains("populations.neurons.links.I") && e.contains("reads `N`"), "{e}");
+}
+
+#[test]
+fn a_link_indexed_by_a_variable_reads_the_neurons_it_names() {
+    // Brian2's `linked_var(input, 'x', index='k')`: each neuron's constant `k` names the source
+    // neuron, here the same as LINKED's list.
+    let by_variable = LINKED
+        .replace("I : 1 (linked)\n", "I : 1 (linked)\nk : 1 (constant)\n")
+        .replace("index = [0, 0, 1, 1, 2, 2] } }", "index = \"k\" } }\ninit = { k = \"i // 2\" }");
+    let run = |text: &str| {
+        let (config, net) = parsed(text, &[]);
+        let plan = RecordPlan::from_config(&config);
+        let out = run_in_memory(&net, &mut CpuBackend::<f64>::new(&net), &plan);
+        (out.spikes, out.traces[0][0].clone())
+    };
+    let (listed, by_k) = (run(&LINKED.replace("I : 1 (linked)\n", "I : 1 (linked)\nk : 1 (constant)\n")), run(&by_variable));
+    assert_eq!(listed, by_k);
+    // A value that names no neuron of the source is refused when the network is built.
+    let config = ganglion::config::parse(&by_variable.replace("i // 2", "i"), &[]).expect("valid");
+    let e = Network::build(&config).err().expect("refused").to_string();
+    assert!(e.contains("populations.neurons.links.I.index") && e.contains("neuron 3 reads neuron 3 of the source, which has neurons 0..3"), "{e}");
 }
