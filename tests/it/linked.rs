@@ -340,6 +340,6 @@ fn a_link_indexed_by_a_variable_reads_the_neurons_it_names() {
     assert_eq!(listed, by_k);
     // A value that names no neuron of the source is refused when the network is built.
     let config = ganglion::config::parse(&by_variable.replace("i // 2", "i"), &[]).expect("valid");
-    let e = Network::build(&config).err().expect("refused").to_string();
+    let e = Network::build(&config).expect_err("refused").to_string();
     assert!(e.contains("populations.neurons.links.I.index") && e.contains("neuron 3 reads neuron 3 of the source, which has neurons 0..3"), "{e}");
 }
