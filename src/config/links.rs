@@ -9,8 +9,9 @@ use crate::equations::neuron::{NeuronModel, VarKind};
 use crate::model::Kind;
 
 /// A linked variable resolved: variable `slot` of population `target` reads `variable` of
-/// population `source`, neuron `index[i]` for its neuron i: `read`, over that neuron's
-/// variables (`Ref::Pre`; a subexpression inlined, so evaluated when it is read, as Brian2's).
+/// population `source`, of the source neuron `index` names for each of its neurons: `read`,
+/// over that neuron's variables (`Ref::Pre`; a subexpression inlined, so evaluated when it is
+/// read, as Brian2's).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Link {
     /// `<population>.<variable>`, as the config names it.
@@ -34,9 +35,9 @@ pub enum LinkIndex {
 }
 
 impl Link {
-    /// The source neuron of each of the target's `n` neurons, from their initial values
-    /// (`init`, one column per variable) where the index is a variable of theirs; errors name
-    /// the config key.
+    /// The source neuron of each of the target's neurons, from their initial values (`init`,
+    /// one column per variable) where the index is a variable of theirs; errors name the
+    /// config key.
     pub fn index_of(&self, init: &[Vec<f64>], n_source: usize) -> Result<Vec<u32>> {
         match &self.index {
             LinkIndex::Neurons(list) => Ok(list.clone()),
