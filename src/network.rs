@@ -194,7 +194,7 @@ impl Network {
                 })
             })
             .collect::<Result<Vec<_>>>()?;
-        let projections = config
+        let mut projections = config
             .projections
             .iter()
             .enumerate()
@@ -375,7 +375,6 @@ impl Network {
                 })
             })
             .collect::<Result<Vec<_>>>()?;
-        let mut projections = projections;
         for link in &config.resolved.links {
             let index = link.index_of(&populations[link.target].init, populations[link.source].size)?;
             projections.push(link_projection(link, index, populations[link.source].size));

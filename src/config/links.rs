@@ -172,7 +172,8 @@ fn link(config: &Config, models: &[Kind], at: &str, (target, name, model, var): 
     if let Some(what) = unreadable {
         return Err(err(format!("the subexpression `{population}.{variable}` reads {what}, which a linked variable cannot")));
     }
-    let dim = model.vars[model.slot(var).expect("linked")].dim;
+    let slot = model.slot(var).expect("linked");
+    let dim = model.vars[slot].dim;
     if read.dim != dim {
         return Err(err(format!("`{var}` is in {dim} but `{population}.{variable}` in {}, as Brian2 refuses it", read.dim)));
     }
@@ -184,15 +185,7 @@ fn link(config: &Config, models: &[Kind], at: &str, (target, name, model, var): 
             let slot = slot.ok_or_else(|| {
                 Error::config(format!("{at}.index"), format!("`{v}` must be a parameter of model `{}` marked constant (`{v} : 1 (constant)`), each neuron's source neuron, set by `init`", config.populations[name].model))
             })?;
-            return Ok(Link {
-                name: format!("{name}.{var}"),
-                target,
-                slot: model.slot(var).expect("linked"),
-                source,
-                variable: variable.to_string(),
-                read: value,
-                index: LinkIndex::Variable(slot),
-            });
+            LinkIndex::Variable(slot)
         }
         Some(Given::List(list)) => {
             if list.len() != n {
@@ -215,7 +208,7 @@ fn link(config: &Config, models: &[Kind], at: &str, (target, name, model, var): 
     Ok(Link {
         name: format!("{name}.{var}"),
         target,
-        slot: model.slot(var).expect("linked"),
+        slot,
         source,
         variable: variable.to_string(),
         read: value,

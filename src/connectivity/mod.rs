@@ -18,6 +18,25 @@ pub enum Weights {
     PerSynapse(Vec<f64>),
 }
 
+/// Each of `n_sources` sources' synapses among `cols` (synapses' sources, in their order):
+/// pointers over the sources, and the synapses' positions in `cols`, each source's ascending.
+pub fn synapses_by_source(cols: &[u32], n_sources: usize) -> (Vec<u32>, Vec<u32>) {
+    let mut start = vec![0u32; n_sources + 1];
+    for &c in cols {
+        start[c as usize + 1] += 1;
+    }
+    for k in 0..n_sources {
+        start[k + 1] += start[k];
+    }
+    let mut next = start.clone();
+    let mut ids = vec![0u32; cols.len()];
+    for (s, &c) in cols.iter().enumerate() {
+        ids[next[c as usize] as usize] = s as u32;
+        next[c as usize] += 1;
+    }
+    (start, ids)
+}
+
 /// Compressed sparse rows: the sources of target i are `col_idx[row_ptr[i]..row_ptr[i+1]]`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Csr {

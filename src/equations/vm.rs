@@ -373,6 +373,12 @@ impl<F: Real> BatchProgram<F> {
         for (c, cols) in cols.chunks(BATCH).enumerate() {
             let syn = &syn[c * BATCH * syn_vars..];
             let n = cols.len();
+            // The batch's first synapse's draws.
+            let batch = draws.map(|first| Noise {
+                neuron: first.neuron + (c * BATCH) as u32,
+                ..*first
+            });
+            let batch = || batch.as_ref().expect("a term that draws is given its synapses' draws");
             // Synapses read no `N` (`SynapseProgram::compile` refuses it).
             self.execute(n, step, ipost as f64, 0.0, regs, |op, r| match op {
                 Access::LoadPre(k) => {
@@ -394,17 +400,8 @@ impl<F: Real> BatchProgram<F> {
                 }
                 // The row's, one for the batch.
                 Access::PostIndex => r[..n].fill(F::from_f64(ipost as f64)),
-                Access::Normal(k) | Access::Uniform(k) => {
-                    let first = draws.expect("a term that draws is given its synapses' draws");
-                    let batch = Noise {
-                        neuron: first.neuron + (c * BATCH) as u32,
-                        ..*first
-                    };
-                    match op {
-                        Access::Normal(_) => draw_lanes(&mut r[..n], &batch, |at| at.normal(k as u32)),
-                        _ => draw_lanes(&mut r[..n], &batch, |at| at.uniform(k as u32)),
-                    }
-                }
+                Access::Normal(k) => draw_lanes(&mut r[..n], batch(), |at| at.normal(k as u32)),
+                Access::Uniform(k) => draw_lanes(&mut r[..n], batch(), |at| at.uniform(k as u32)),
                 _ => unreachable!("a summed term loads synapses, not neurons"),
             });
             for &x in &regs[result][..n] {
@@ -418,6 +415,7 @@ impl<F: Real> BatchProgram<F> {
     pub fn run_synapses(&self, b: SynapseBatch<F>, regs: &mut Vec<[F; BATCH]>) {
         let n = b.cols.len();
         debug_assert!(n <= BATCH && b.rows.len() == n);
+        let draws = || b.draws.expect("a program that draws is given its draws");
         // Synapses read no `N` (`SynapseProgram::compile` refuses it).
         self.execute(n, b.step, 0.0, 0.0, regs, |op, r| match op {
             Access::LoadSyn(k) => {
@@ -450,8 +448,8 @@ impl<F: Real> BatchProgram<F> {
                     *x = F::from_f64(i as f64);
                 }
             }
-            Access::Normal(k) => draw_lanes(&mut r[..n], b.draws.expect("a program that draws is given its draws"), |at| at.normal(k as u32)),
-            Access::Uniform(k) => draw_lanes(&mut r[..n], b.draws.expect("a program that draws is given its draws"), |at| at.uniform(k as u32)),
+            Access::Normal(k) => draw_lanes(&mut r[..n], draws(), |at| at.normal(k as u32)),
+            Access::Uniform(k) => draw_lanes(&mut r[..n], draws(), |at| at.uniform(k as u32)),
             Access::Load(_) | Access::Store(_) => unreachable!("a synapse's step loads and stores through its batch"),
         });
     }

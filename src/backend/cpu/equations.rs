@@ -135,23 +135,7 @@ impl<F: Real> EquationProjection<F> {
                 .windows(2)
                 .all(|w| w[0] <= w[1])
         });
-        let by_source = rows_sorted.then(|| {
-            let n_pre = p.csr.n_cols;
-            let mut start = vec![0u32; n_pre + 1];
-            for &j in &p.csr.col_idx {
-                start[j as usize + 1] += 1;
-            }
-            for j in 0..n_pre {
-                start[j + 1] += start[j];
-            }
-            let mut next = start.clone();
-            let mut ids = vec![0u32; n_syn];
-            for (s, &j) in p.csr.col_idx.iter().enumerate() {
-                ids[next[j as usize] as usize] = s as u32;
-                next[j as usize] += 1;
-            }
-            (start, ids)
-        });
+        let by_source = rows_sorted.then(|| crate::connectivity::synapses_by_source(&p.csr.col_idx, p.csr.n_cols));
         EquationProjection {
             by_source,
             source: p.source,

@@ -97,7 +97,8 @@ pub(crate) fn build(
         let post_split = post_pop.parts.state;
         let spikes = |pop: &PopulationBuffers| (pop.parts.state.chunks, pop.parts.spike_slots);
         let (pre_spikes, post_spikes) = (spikes(pre_pop), spikes(post_pop));
-        // One seed: a network whose synapses draw is never merged with others (`batch::unfit`).
+        // One seed for the projection: instances whose synapses draw merge only where they
+        // share it (`batch::unfit`), each synapse then drawing as in its own run.
         let key = crate::rng::seed_key(net.seed);
         let n_vars = e.state.len();
         // The variables are the largest per-synapse buffer: a part holds as many synapses as
@@ -255,20 +256,12 @@ pub(crate) fn build(
 const EVENT_SLOTS: [Slot; 3] = [Slot::Read, Slot::Read, Slot::ReadWrite];
 
 /// Each source's synapses among `cols` (a part's sources, in CSR order): pointers over the
-/// `n_pre` sources, and the synapses' indices in the part, each source's in order.
+/// `n_pre` sources, and the synapses' indices in the part, each source's in order; a part
+/// without synapses keeps one entry (a binding is never empty).
 fn by_source(cols: &[u32], n_pre: usize) -> (Vec<u32>, Vec<u32>) {
-    let mut ptr = vec![0u32; n_pre + 1];
-    for &c in cols {
-        ptr[c as usize + 1] += 1;
-    }
-    for k in 0..n_pre {
-        ptr[k + 1] += ptr[k];
-    }
-    let mut next = ptr.clone();
-    let mut syn = vec![0u32; cols.len().max(1)];
-    for (s, &c) in cols.iter().enumerate() {
-        syn[next[c as usize] as usize] = s as u32;
-        next[c as usize] += 1;
+    let (ptr, mut syn) = crate::connectivity::synapses_by_source(cols, n_pre);
+    if syn.is_empty() {
+        syn.push(0);
     }
     (ptr, syn)
 }

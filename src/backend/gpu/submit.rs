@@ -81,7 +81,6 @@ impl GpuBackend {
                 let step_offset = (*neuron_slot as u64 * self.slot_stride) as u32;
                 let parity = ((first + k as u64) & 1) as usize;
                 // Linked variables (the CPU's `copy_links`), where `LinkCopy` says.
-                // population's update, after the updates.
                 let copy_links = |pass: &mut wgpu::ComputePass, at: LinkCopy| {
                     for sum in self.equation_synapses.sums.iter().filter(|s| s.link.is_some_and(|(source, target)| at.copies(source, target))) {
                         pass.set_pipeline(&sum.kernel.pipeline);
