@@ -234,7 +234,8 @@ fn describe_link(link: &config::Link, shape: &Shape) -> String {
     } else {
         format!("after the updates, `{name}` updating with or after this population")
     };
-    format!("`{var}` linked to `{name}.{read}`, {how} (copied at each step's start and {again})")
+    let reset = if link.reset_reads { ", and before this population's reset, which reads it" } else { "" };
+    format!("`{var}` linked to `{name}.{read}`, {how} (copied at each step's start and {again}{reset}; and before a trace sampled at the step's end)")
 }
 
 pub fn check(config_path: &Path, overrides: &[String]) -> Result<String> {

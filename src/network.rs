@@ -57,9 +57,9 @@ pub struct ProjectionData {
     /// `fixed_weights` hold one per instance.
     pub block_weights: Option<Vec<f64>>,
     /// A linked variable's copy (`config::Link`, after the config's projections), not a
-    /// projection of the config: the backends run its summation where `LinkCopy` says, so
+    /// projection of the config: the backends run its summation where its timing says, so
     /// that it holds what Brian2's reference reads, and nothing writes it out.
-    pub link: bool,
+    pub link: Option<LinkTiming>,
 }
 
 impl ProjectionData {
@@ -312,7 +312,7 @@ impl Network {
                         procedural: None,
                         blocks: 1,
                         block_weights: None,
-                        link: false,
+                        link: None,
                     });
                 }
                 let synapse = proj.synapse_params(name)?;
@@ -371,7 +371,7 @@ impl Network {
                     procedural,
                     blocks: 1,
                     block_weights: None,
-                    link: false,
+                    link: None,
                 })
             })
             .collect::<Result<Vec<_>>>()?;
@@ -404,7 +404,7 @@ impl Network {
 
     /// Its synapses (linked variables' copies are none).
     pub fn n_synapses(&self) -> usize {
-        self.projections.iter().filter(|p| !p.link).map(|p| p.n_synapses()).sum()
+        self.projections.iter().filter(|p| p.link.is_none()).map(|p| p.n_synapses()).sum()
     }
 
     pub fn time_of_step(&self, step: u64) -> f64 {
@@ -424,25 +424,58 @@ impl Network {
     }
 }
 
-/// Where in a step a linked variable's copy runs (`ProjectionData::link`): at the step's
-/// start, for `run_regularly` and the recording, and once more after its source's update:
-/// just before the target's update where the source updates first (populations update in
-/// order), else after the updates, for the synapses and resets.
+/// Where in a step linked variables are copied (`ProjectionData::link`), so that each holds
+/// what Brian2's reference reads there (its groups update, then threshold, then the
+/// synapses act, then the groups reset, each slot in the order of the groups' names): at the
+/// step's start, for `run_regularly`, the recording and the update; once more after the
+/// source's update: just before the target's update where the source updates first
+/// (populations update in order), else after the updates, for the threshold-time recording
+/// and the synapses; just before the target's reset where the reset reads it (after the
+/// synapses, and after the source's own reset where the source comes first); and before a
+/// trace at the step's end.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum LinkCopy {
     Start,
     BeforeUpdate(usize),
     AfterUpdates,
+    BeforeReset(usize),
+    /// Before the traces of this population sampled at the step's end (Brian2's `end`).
+    Recorded(usize),
 }
 
-impl LinkCopy {
-    /// Whether the copy of a link from population `source` into `target` runs here.
-    pub fn copies(self, source: usize, target: usize) -> bool {
-        match self {
-            LinkCopy::Start => true,
-            LinkCopy::BeforeUpdate(t) => t == target && source < target,
-            LinkCopy::AfterUpdates => source >= target,
+/// When one link's copy runs: from population `source` into `target`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LinkTiming {
+    pub source: usize,
+    pub target: usize,
+    /// The target's reset reads the linked variable.
+    pub before_reset: bool,
+}
+
+impl LinkTiming {
+    pub fn of(link: &crate::config::Link) -> LinkTiming {
+        LinkTiming {
+            source: link.source,
+            target: link.target,
+            before_reset: link.reset_reads,
         }
+    }
+
+    /// Whether the copy runs at `at`.
+    pub fn copied(self, at: LinkCopy) -> bool {
+        match at {
+            LinkCopy::Start => true,
+            LinkCopy::BeforeUpdate(t) => t == self.target && self.source < self.target,
+            LinkCopy::AfterUpdates => self.source >= self.target,
+            LinkCopy::BeforeReset(t) => t == self.target && self.before_reset,
+            LinkCopy::Recorded(t) => t == self.target,
+        }
+    }
+
+    /// Its copies in every step (those before a trace at the step's end come on top, in the
+    /// steps it samples).
+    pub fn per_step(self) -> u64 {
+        2 + self.before_reset as u64
     }
 }
 
@@ -468,7 +501,7 @@ fn link_projection(link: &crate::config::Link, index: Vec<u32>, n_source: usize)
         procedural: None,
         blocks: 1,
         block_weights: None,
-        link: true,
+        link: Some(LinkTiming::of(link)),
     }
 }
 

@@ -62,7 +62,7 @@ pub struct ProjectionShape {
     /// synapses and rows divided by this are what its buffers hold.
     pub blocks: u64,
     /// A linked variable's copy (`ProjectionData::link`): one "synapse" per target neuron,
-    /// `LINK_PASSES` per step, no synapse of the network.
+    /// `LinkTiming::per_step` copies per step, no synapse of the network.
     pub link: bool,
 }
 
@@ -226,13 +226,13 @@ impl Shape {
                             .equation
                             .as_ref()
                             .map_or(0, |e| e.state.len() as u64 + !e.uniform_delay() as u64),
-                        equation_passes: program.map(|e| if p.link { LINK_PASSES } else { e.gpu_passes(arrival_slots) }),
+                        equation_passes: program.map(|e| p.link.map_or_else(|| e.gpu_passes(arrival_slots), |l| l.per_step())),
                         arrival_slots,
                         delay_steps: Some(p.equation.as_ref().map_or(0, |e| e.max_delay() as u64)),
                         reads_tables: program.is_some_and(|e| e.reads_tables()),
                         procedural: p.procedural.is_some(),
                         blocks: p.blocks as u64,
-                        link: p.link,
+                        link: p.link.is_some(),
                     }
                 })
                 .collect(),
@@ -284,9 +284,6 @@ impl Shape {
     }
 }
 
-/// A linked variable's summation runs twice a step (`network::LinkCopy`).
-pub const LINK_PASSES: u64 = 2;
-
 /// A linked variable's copy as the projection the network builds for it
 /// (`network::link_projection`): one synapse per target neuron.
 fn link_shape(link: &crate::config::Link, populations: &[PopulationShape]) -> ProjectionShape {
@@ -301,7 +298,7 @@ fn link_shape(link: &crate::config::Link, populations: &[PopulationShape]) -> Pr
         per_synapse_weights: false,
         ring_slots: None,
         values_per_synapse: 0,
-        equation_passes: Some(LINK_PASSES),
+        equation_passes: Some(crate::network::LinkTiming::of(link).per_step()),
         arrival_slots: 0,
         delay_steps: Some(0),
         reads_tables: false,

@@ -22,6 +22,8 @@ pub struct Link {
     pub variable: String,
     pub read: Node,
     pub index: LinkIndex,
+    /// The target's reset reads it (so it is copied again before the reset).
+    pub reset_reads: bool,
 }
 
 /// Which source neuron each neuron of the target reads.
@@ -173,6 +175,15 @@ fn link(config: &Config, models: &[Kind], at: &str, (target, name, model, var): 
         return Err(err(format!("the subexpression `{population}.{variable}` reads {what}, which a linked variable cannot")));
     }
     let slot = model.slot(var).expect("linked");
+    // Brian2's threshold, after every group's update, reads a source updated in the same
+    // step; ganglion's, within the target's update, has it only where the source updates
+    // first.
+    if source >= target && model.threshold.as_ref().is_some_and(|t| t.reads(Ref::Var(slot))) {
+        let whom = if source == target { "its own population".to_string() } else { format!("`{population}`, which updates after `{name}` (populations update in the order of their names, as Brian2 orders its groups)") };
+        return Err(err(format!(
+            "the threshold of `{name}` reads `{var}`, linked to {whom}: Brian2's threshold reads the source as updated in the same step, which ganglion gives only for a source that updates first; name the populations so that the source sorts before `{name}`, or keep `{var}` out of the threshold"
+        )));
+    }
     let dim = model.vars[slot].dim;
     if read.dim != dim {
         return Err(err(format!("`{var}` is in {dim} but `{population}.{variable}` in {}, as Brian2 refuses it", read.dim)));
@@ -213,5 +224,6 @@ fn link(config: &Config, models: &[Kind], at: &str, (target, name, model, var): 
         variable: variable.to_string(),
         read: value,
         index,
+        reset_reads: model.reset.body.iter().any(|s| s.value.reads(Ref::Var(slot))),
     })
 }

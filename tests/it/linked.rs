@@ -131,27 +131,33 @@ fn by_step(spikes: &[Spike]) -> Vec<(u32, u64)> {
     spikes.iter().map(|s| (s.neuron, s.step)).collect()
 }
 
+/// Each reader's spikes, and its v and I (its trace's first two variables, traces in the
+/// readers' order) at Brian2's sampled steps, within `tolerance`.
+fn assert_reads_as_brian2s(config: &ganglion::config::Config, out: &ganglion::simulator::MemorySink, (readers, steps): (&[Brian2Reader], &[usize]), tolerance: f64, on: &str) {
+    for (trace, reader) in readers.iter().enumerate() {
+        let p = config.population_index(reader.name).unwrap();
+        let n = reader.v[0].len();
+        // A spike's step, as Brian2 counts it (the file stamps it a step later).
+        assert_eq!(by_step(&out.spikes[p]), reader.spikes, "{on}: {}", reader.name);
+        for (var, brian2) in [(0, reader.v), (1, reader.i)] {
+            for (row, &step) in brian2.iter().zip(steps) {
+                let ours = &out.traces[trace][var][step * n..(step + 1) * n];
+                for (x, b) in ours.iter().zip(row.iter()) {
+                    assert!((*x as f64 - b).abs() < tolerance, "{on}: {}, variable {var} at step {step}: {x}, Brian2 {b}", reader.name);
+                }
+            }
+        }
+    }
+}
+
 #[test]
 fn linked_variables_read_their_source_as_brian2s_do_on_both_backends() {
     let (config, net) = parsed(LINKED, &[]);
     let plan = RecordPlan::from_config(&config);
     let cpu = run_in_memory(&net, &mut CpuBackend::<f64>::new(&net), &plan);
     let gpu = run_in_memory(&net, &mut gpu_backend(&net, &plan), &plan);
-    for (trace, reader) in BRIAN2_LINKED.iter().enumerate() {
-        let p = config.population_index(reader.name).unwrap();
-        let n = reader.v[0].len();
-        for (out, tolerance, on) in [(&cpu, 1e-6, "CPU"), (&gpu, 2e-5, "GPU")] {
-            // A spike's step, as Brian2 counts it (the file stamps it a step later).
-            assert_eq!(by_step(&out.spikes[p]), reader.spikes, "{on}: {}", reader.name);
-            for (var, brian2) in [(0, reader.v), (1, reader.i)] {
-                for (row, &step) in brian2.iter().zip(&STEPS) {
-                    let ours = &out.traces[trace][var][step * n..(step + 1) * n];
-                    for (x, b) in ours.iter().zip(row.iter()) {
-                        assert!((*x as f64 - b).abs() < tolerance, "{on}: {}, variable {var} at step {step}: {x}, Brian2 {b}", reader.name);
-                    }
-                }
-            }
-        }
+    for (out, tolerance, on) in [(&cpu, 1e-6, "CPU"), (&gpu, 2e-5, "GPU")] {
+        assert_reads_as_brian2s(&config, out, (&BRIAN2_LINKED, &STEPS), tolerance, on);
     }
     // The populations' states cut into parts (each variable of `neurons` a binding of its
     // own, ranges of neurons within it): the copies read and write across them alike.
@@ -176,6 +182,153 @@ fn linked_variables_read_their_source_as_brian2s_do_on_both_backends() {
     // Six updates, three resets and each of the three copies twice a step.
     assert!(check.contains("GPU step: 15 dispatches"), "{check}");
     assert_eq!(gpu_backend(&net, &plan).equation_passes(), 6);
+}
+
+/// A reset that reads a linked variable whose source resets in the same step, and traces at
+/// the step's end (tests/brian2/linked_resets.py builds the same in Brian2): `b_reset` fires
+/// when `a_src` does (its threshold reads `I`, `a_src` updating first) and its reset reads
+/// `I` after `a_src`'s reset; `c_end` reads `z_src`, which resets after it, and is recorded
+/// after `z_src`'s reset.
+const LINKED_RESETS: &str = r#"
+[simulation]
+dt_ms = 0.1
+duration_ms = 30.0
+[models.source]
+equations = "dx/dt = (2 + sin(2*pi*f*t + i) - x)/tau_in : 1"
+threshold = "x > 1.5"
+reset = "x = 0.2"
+namespace = { f = "40*Hz", tau_in = "2*ms" }
+[models.late_source]
+equations = "dx/dt = (2 + sin(2*pi*f*t + 3*i) - x)/tau_in : 1"
+threshold = "x > 1.5"
+reset = "x = 0.2"
+namespace = { f = "40*Hz", tau_in = "2*ms" }
+[models.follower]
+equations = '''
+dv/dt = (I - v)/tau : 1
+I : 1 (linked)
+'''
+threshold = "I > 1.5"
+reset = "v = v + I"
+namespace = { tau = "5*ms" }
+[models.reader]
+equations = '''
+dv/dt = (1.2*I - v)/tau : 1
+I : 1 (linked)
+'''
+threshold = "v > 1"
+reset = "v = 0.1*I"
+namespace = { tau = "5*ms" }
+[populations.a_src]
+model = "source"
+size = 2
+init = { x = 1.0 }
+[populations.b_reset]
+model = "follower"
+size = 2
+links = { I = "a_src.x" }
+[populations.c_end]
+model = "reader"
+size = 2
+links = { I = "z_src.x" }
+[populations.z_src]
+model = "late_source"
+size = 2
+init = { x = 1.0 }
+[record]
+spikes = ["a_src", "b_reset", "c_end", "z_src"]
+traces = [
+    { population = "b_reset", variables = ["v", "I"], when = "end" },
+    { population = "c_end", variables = ["v", "I"], when = "end" },
+]
+"#;
+
+/// Brian2 2.9.0 (numpy target), tests/brian2/linked_resets.py: the sources' spikes, and per
+/// reader its spikes and v and I at the end of steps `END_STEPS` (StateMonitor, when="end").
+const END_STEPS: [usize; 10] = [1, 6, 11, 14, 19, 79, 111, 126, 150, 299];
+const BRIAN2_SOURCES: [&[(u32, u64)]; 2] = [
+    &[(1, 6), (0, 11), (1, 19), (0, 28), (1, 32), (0, 42), (1, 45), (0, 55), (1, 60), (0, 68), (1, 79), (0, 81), (0, 95), (0, 112), (0, 145), (1, 205), (1, 226), (1, 242), (0, 245), (1, 256), (0, 266), (1, 269), (0, 282), (1, 282), (1, 295), (0, 296)],
+    &[(0, 11), (1, 14), (0, 28), (0, 42), (0, 55), (0, 68), (0, 81), (0, 95), (0, 112), (1, 126), (0, 145), (1, 147), (1, 163), (1, 177), (1, 190), (1, 203), (1, 216), (1, 231), (0, 245), (1, 250), (0, 266), (0, 282), (0, 296)],
+];
+const BRIAN2_LINKED_RESETS: [Brian2Reader; 2] = [
+    Brian2Reader {
+        name: "b_reset",
+        spikes: &[(1, 6), (0, 11), (1, 19), (0, 28), (1, 32), (0, 42), (1, 45), (0, 55), (1, 60), (0, 68), (1, 79), (0, 81), (0, 95), (0, 112), (0, 145), (1, 205), (1, 226), (1, 242), (0, 245), (1, 256), (0, 266), (1, 269), (0, 282), (1, 282), (1, 295), (0, 296)],
+        v: &[
+            &[0.04213653236947512, 0.04456601572451313],
+            &[0.15602683531760642, 0.3756801994873145],
+            &[0.4793018341710407, 0.39595966725743403],
+            &[0.4750150003260219, 0.43283901013716664],
+            &[0.5033054681255836, 0.724040431057307],
+            &[1.3144987493236786, 1.4722058655170411],
+            &[1.4424770058322283, 1.3007398671393833],
+            &[1.4443154800157822, 1.3113460764216252],
+            &[1.5170735820853836, 1.263365482001273],
+            &[1.5477702289613133, 1.6779948078555453],
+        ],
+        i: &[
+            &[1.098756504772167, 1.1802090261667662],
+            &[1.3259037753335299, 0.2],
+            &[0.2, 0.8201760053512684],
+            &[0.5026059689932321, 1.126846781674612],
+            &[0.9355554202472283, 0.2],
+            &[1.3865839378505558, 0.2],
+            &[1.4808678256078536, 1.3703962271890402],
+            &[1.1819035883661222, 1.2993716466667942],
+            &[0.48317993771845136, 1.1074840843242695],
+            &[0.5899992605197373, 0.6842993728914374],
+        ],
+    },
+    Brian2Reader {
+        name: "c_end",
+        spikes: &[(1, 79), (0, 111), (1, 147), (0, 206), (1, 249), (0, 295)],
+        v: &[
+            &[0.04824075261880689, 0.04840841442175958],
+            &[0.17994714573748305, 0.18113816067792876],
+            &[0.323920463958997, 0.32150524486071363],
+            &[0.32636216441319665, 0.4057200898697648],
+            &[0.37362441033098936, 0.40702215364853844],
+            &[0.8827551548766046, 0.1043377143241489],
+            &[0.14808678256078536, 0.6916579752421035],
+            &[0.35830953865207493, 0.9418771633280834],
+            &[0.7407992252933849, 0.1649625919926958],
+            &[0.19358543096354708, 0.9598864234964575],
+        ],
+        i: &[
+            &[1.098756504772167, 1.110013042128905],
+            &[1.3259037753335299, 1.320043615334971],
+            &[0.2, 1.4541787381731646],
+            &[0.5026059689932321, 0.2],
+            &[0.9355554202472283, 0.5429285629074501],
+            &[1.3865839378505558, 1.043377143241489],
+            &[1.4808678256078536, 1.2627442935074973],
+            &[1.1819035883661222, 0.2],
+            &[0.48317993771845136, 0.5203429284371164],
+            &[0.5899992605197373, 1.2729033435949886],
+        ],
+    },
+];
+
+#[test]
+fn a_reset_and_the_end_of_the_step_read_a_source_already_reset_as_brian2s_do() {
+    let (config, net) = parsed(LINKED_RESETS, &[]);
+    let plan = RecordPlan::from_config(&config);
+    let cpu = run_in_memory(&net, &mut CpuBackend::<f64>::new(&net), &plan);
+    let gpu = run_in_memory(&net, &mut gpu_backend(&net, &plan), &plan);
+    for (out, tolerance, on) in [(&cpu, 1e-6, "CPU"), (&gpu, 2e-5, "GPU")] {
+        for (name, brian2) in ["a_src", "z_src"].iter().zip(BRIAN2_SOURCES) {
+            assert_eq!(by_step(&out.spikes[config.population_index(name).unwrap()]), brian2, "{on}: {name}");
+        }
+        assert_reads_as_brian2s(&config, out, (&BRIAN2_LINKED_RESETS, &END_STEPS), tolerance, on);
+    }
+    // Both resets read their links: each copied once more a step, before the reset (the
+    // copies before a trace at the step's end run only in the steps it samples).
+    assert_eq!(gpu_backend(&net, &plan).equation_passes(), 6);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("linked_resets.toml");
+    std::fs::write(&path, LINKED_RESETS).unwrap();
+    let check = ganglion::app::check_report(&path, &[]).unwrap().0;
+    assert!(check.contains("and before this population's reset, which reads it"), "{check}");
 }
 
 #[test]
@@ -229,6 +382,10 @@ fn linked_variables_are_refused_where_brian2_refuses_them() {
                 .replace("equations = \"dx/dt = (2 + cos(2*pi*f*t) - x)/tau_in : 1\"", "equations = \"dx/dt = (2*mV - x)/tau_in : volt\"")
                 .replace("size = 1\ninit = { x = 1.0 }", "size = 1\ninit = { x = \"1*mV\" }"),
             vec!["populations.single.links.I", "`I` is in 1 but `one.x` in volt"],
+        ),
+        (
+            LINKED.replace("threshold = \"v > 1\"", "threshold = \"v > I\""),
+            vec!["populations.a_early.links.I", "the threshold of `a_early` reads `I`, linked to `z_late`, which updates after `a_early`", "sorts before `a_early`"],
         ),
         (LINKED.replace("links = { I = \"one.x\" }", "links = { I = \"one.x\" }\ninit = { I = 2.0 }"), vec!["populations.single.init.I", "takes no initial value"]),
         (LINKED.replace("reset = \"v = 0\"", "reset = \"v = 0\\nI = 0\""), vec!["models.reader.reset", "`I` is a linked variable"]),

@@ -10,14 +10,14 @@ use crate::equations::ir::Ref;
 use crate::equations::synapse::SynapseProgram;
 use crate::equations::vm::{BatchProgram, SynapseBatch, BATCH};
 use crate::model::Noise;
-use crate::network::ProjectionData;
+use crate::network::{LinkTiming, ProjectionData};
 use crate::real::Real;
 
 pub(super) struct EquationProjection<F> {
     pub source: usize,
     pub target: usize,
     /// A linked variable's copy (`network::ProjectionData::link`).
-    pub link: bool,
+    pub link: Option<LinkTiming>,
     row_ptr: Vec<u32>,
     col_idx: Vec<u32>,
     /// Variable k of synapse s at s·n_vars + k.

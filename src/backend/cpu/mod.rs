@@ -156,7 +156,7 @@ impl<F: Real> CpuBackend<F> {
                 let keeps_ring = net
                     .projections
                     .iter()
-                    .any(|q| q.source == index && q.equation.is_some() && !q.link);
+                    .any(|q| q.source == index && q.equation.is_some() && q.link.is_none());
                 Population {
                     model,
                     n_vars,
@@ -379,7 +379,7 @@ impl<F: Real> CpuBackend<F> {
     fn copy_links(&mut self, at: LinkCopy) {
         for proj in &self.projections {
             if let Projection::Equation(e) = proj {
-                if e.link && at.copies(e.source, e.target) {
+                if e.link.is_some_and(|l| l.copied(at)) {
                     e.sum(&mut self.populations, self.step);
                 }
             }
@@ -407,6 +407,12 @@ impl<F: Real> CpuBackend<F> {
     /// Brings the subexpressions of the populations a trace due now at `when` records up to
     /// date, and records the traces due.
     fn sample(&mut self, plan: &RecordPlan, out: &mut ChunkOutput, when: Sampled) {
+        if when == Sampled::End {
+            let step = self.step;
+            for t in plan.traces.iter().filter(|t| t.projection.is_none() && t.when == when && step.is_multiple_of(t.every)) {
+                self.copy_links(LinkCopy::Recorded(t.population));
+            }
+        }
         self.refresh_for_traces(plan, when);
         self.record_traces(plan, out, when);
     }
@@ -452,10 +458,12 @@ impl<F: Real> CpuBackend<F> {
                 e.step(&mut self.populations, step);
             }
         }
-        for (p_idx, pop) in self.populations.iter_mut().enumerate() {
-            if !pop.model.resets_apart() {
+        for p_idx in 0..self.populations.len() {
+            if !self.populations[p_idx].model.resets_apart() {
                 continue;
             }
+            self.copy_links(LinkCopy::BeforeReset(p_idx));
+            let pop = &mut self.populations[p_idx];
             let (n_vars, size) = (pop.n_vars, pop.instance_size);
             for (i, x) in pop.vars.chunks_exact_mut(n_vars).enumerate() {
                 let noise = Noise {
@@ -475,7 +483,7 @@ impl<F: Real> CpuBackend<F> {
         self.gather_synaptic_input();
         for proj in &self.projections {
             match proj {
-                Projection::Equation(e) if !e.link => e.sum(&mut self.populations, self.step),
+                Projection::Equation(e) if e.link.is_none() => e.sum(&mut self.populations, self.step),
                 _ => {}
             }
         }
@@ -586,7 +594,7 @@ impl<F: Real> Backend for CpuBackend<F> {
             .projections
             .iter()
             .map(|p| match p {
-                Projection::Equation(e) if !e.link => Some(e.columns()),
+                Projection::Equation(e) if e.link.is_none() => Some(e.columns()),
                 _ => None,
             })
             .collect())

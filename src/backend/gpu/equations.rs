@@ -40,7 +40,7 @@ pub struct SynapsePass {
     pub mark: Option<(Kernel, (u32, u32))>,
     /// A linked variable's copy (`ProjectionData::link`), its source and target populations:
     /// a summation dispatched where `LinkCopy` says, not with the others.
-    pub link: Option<(usize, usize)>,
+    pub link: Option<crate::network::LinkTiming>,
 }
 
 /// One part of a projection's synaptic variables: its synapses' count and its buffer
@@ -231,7 +231,7 @@ pub(crate) fn build(
                     bind_group,
                     groups,
                     mark: None,
-                    link: p.link.then_some((p.source, p.target)),
+                    link: p.link,
                 })
             };
             if !program.summed.is_empty() {

@@ -330,11 +330,11 @@ impl GpuBackend {
     }
 
     /// Dispatches per step of the synapses written as equations: their summations (a linked
-    /// variable's `LINK_PASSES` times), markings of arrivals and deliveries, one per part of
+    /// variable's `LinkTiming::per_step` times), markings of arrivals and deliveries, one per part of
     /// each matrix.
     pub fn equation_passes(&self) -> usize {
         let marks = self.equation_synapses.deliveries.iter().filter(|d| d.mark.is_some()).count();
-        let sums: usize = self.equation_synapses.sums.iter().map(|s| if s.link.is_some() { crate::shape::LINK_PASSES as usize } else { 1 }).sum();
+        let sums: usize = self.equation_synapses.sums.iter().map(|s| s.link.map_or(1, |l| l.per_step() as usize)).sum();
         sums + marks + self.equation_synapses.deliveries.len()
     }
 

@@ -82,7 +82,7 @@ impl GpuBackend {
                 let parity = ((first + k as u64) & 1) as usize;
                 // Linked variables (the CPU's `copy_links`), where `LinkCopy` says.
                 let copy_links = |pass: &mut wgpu::ComputePass, at: LinkCopy| {
-                    for sum in self.equation_synapses.sums.iter().filter(|s| s.link.is_some_and(|(source, target)| at.copies(source, target))) {
+                    for sum in self.equation_synapses.sums.iter().filter(|s| s.link.is_some_and(|l| l.copied(at))) {
                         pass.set_pipeline(&sum.kernel.pipeline);
                         pass.set_bind_group(0, &sum.bind_group, &[step_offset]);
                         pass.dispatch_workgroups(sum.groups.0, sum.groups.1, 1);
@@ -105,6 +105,9 @@ impl GpuBackend {
                     for &(t, slot) in gathers.iter().filter(|(t, _)| self.traces[*t].when == when) {
                         let trace = &self.traces[t];
                         let pop = &self.populations[trace.population];
+                        if when == Sampled::End && trace.projection.is_none() {
+                            copy_links(pass, LinkCopy::Recorded(trace.population));
+                        }
                         if let (Some((kernel, group)), None) = (&pop.refresh, trace.projection) {
                             pass.set_pipeline(&kernel.pipeline);
                             pass.set_bind_group(0, group, &[step_offset]);
@@ -177,8 +180,9 @@ impl GpuBackend {
                     pass.set_bind_group(0, &delivery.bind_group, &[step_offset]);
                     pass.dispatch_workgroups(delivery.groups.0, delivery.groups.1, 1);
                 }
-                for pop in &self.populations {
+                for (index, pop) in self.populations.iter().enumerate() {
                     if let Some((kernel, group)) = &pop.reset {
+                        copy_links(&mut pass, LinkCopy::BeforeReset(index));
                         pass.set_pipeline(&kernel.pipeline);
                         pass.set_bind_group(0, group, &[step_offset]);
                         let (x, y) = dispatch_size(pop.size);
