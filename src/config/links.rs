@@ -190,6 +190,9 @@ fn link(config: &Config, models: &[Kind], at: &str, (target, name, model, var): 
     }
     let (n, n_source) = (config.populations[name].size as usize, source_pop.size as usize);
     let index = match index {
+        Some(Given::Variable(v)) if v.trim().is_empty() => {
+            return Err(Error::config(format!("{at}.index"), "is empty: give a list of neuron indices or the name of a variable holding them"));
+        }
         Some(Given::Variable(v)) => {
             // Brian2 reads the variable whenever the link is read; a constant is read once.
             let slot = model.slot(v).filter(|&k| model.vars[k].kind == VarKind::Parameter && model.vars[k].flags.iter().any(|f| f == "constant"));

@@ -372,6 +372,7 @@ fn linked_variables_are_refused_where_brian2_refuses_them() {
         (LINKED.replace("\"one.x\"", "{ population = \"one\" }"), vec!["populations.single.links.I", "no `variable`"]),
         (LINKED.replace("\"one.x\"", "{ population = \"one\", variable = \"x\", scale = 2 }"), vec!["populations.single.links.I.scale", "unknown key"]),
         (LINKED.replace("index = [0, 0, 1, 1, 2, 2]", "index = \"k\""), vec!["populations.neurons.links.I.index", "`k` must be a parameter of model `reader` marked constant"]),
+        (LINKED.replace("index = [0, 0, 1, 1, 2, 2]", "index = \" \""), vec!["populations.neurons.links.I.index", "is empty"]),
         (LINKED.replace("index = [0, 0, 1, 1, 2, 2]", "index = \"v\""), vec!["populations.neurons.links.I.index", "`v` must be a parameter"]),
         (LINKED.replace("\"one.x\"", "\"a_early.I\""), vec!["populations.single.links.I", "linked itself"]),
         (LINKED.replace("\"z_late.x\"", "\"input.x\""), vec!["populations.a_early.links.I", "`a_early` has 2 neurons and `input` 3: give `index`"]),
