@@ -325,9 +325,14 @@ pub fn check_report(config_path: &Path, overrides: &[String]) -> Result<(String,
     // The device's refusal first: on a GPU machine it is the one that matters.
     s.push_str(&check_gpu(&config, &shape, &plan, chunk)?);
     let host_refusal = crate::memory::fits(estimate.peak(), available.as_ref()).err();
+    let rates = if config.record.rates.is_empty() {
+        String::new()
+    } else {
+        format!(", and the rate of {} every step (8 B a step each)", config.record.rates.iter().map(|p| format!("`{p}`")).collect::<Vec<_>>().join(", "))
+    };
     let _ = writeln!(
         s,
-        "  recording: {} of traces per chunk of {} steps",
+        "  recording: {} of traces per chunk of {} steps{rates}",
         human_bytes(plan.trace_bytes_per_chunk(chunk)),
         chunk
     );

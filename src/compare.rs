@@ -199,6 +199,7 @@ pub fn validate(
     let net = Network::build(config)?;
     let plan = RecordPlan {
         spikes: vec![true; net.populations.len()],
+        rates: vec![false; net.populations.len()],
         traces: net
             .populations
             .iter()

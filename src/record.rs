@@ -57,17 +57,23 @@ impl Sampled {
 pub struct RecordPlan {
     /// Per population: record its spikes?
     pub spikes: Vec<bool>,
+    /// Per population: record its rate every step (Brian2's PopulationRateMonitor), counted
+    /// from its spikes?
+    pub rates: Vec<bool>,
     pub traces: Vec<TracePlan>,
 }
 
 impl RecordPlan {
+    /// Whether the backend hands population `p`'s spikes back: to be recorded, or counted
+    /// into its rate.
+    pub fn collects_spikes(&self, p: usize) -> bool {
+        self.spikes.get(p).copied().unwrap_or(false) || self.rates.get(p).copied().unwrap_or(false)
+    }
+
     /// The plan a validated config asks for.
     pub fn from_config(config: &Config) -> RecordPlan {
-        let spikes = config
-            .populations
-            .keys()
-            .map(|name| config.record.spikes.contains(name))
-            .collect();
+        let listed = |list: &[String]| config.populations.keys().map(|name| list.contains(name)).collect();
+        let (spikes, rates) = (listed(&config.record.spikes), listed(&config.record.rates));
         let traces = config
             .record
             .traces
@@ -104,7 +110,7 @@ impl RecordPlan {
                 every: t.every,
             });
         }
-        RecordPlan { spikes, traces }
+        RecordPlan { spikes, rates, traces }
     }
 
     /// Resolves the synapse traces against the network: `"all"` (left empty by
@@ -132,6 +138,7 @@ impl RecordPlan {
     pub fn none(net: &Network) -> RecordPlan {
         RecordPlan {
             spikes: vec![false; net.populations.len()],
+            rates: vec![false; net.populations.len()],
             traces: Vec::new(),
         }
     }
@@ -140,6 +147,7 @@ impl RecordPlan {
     pub fn all_spikes(net: &Network) -> RecordPlan {
         RecordPlan {
             spikes: vec![true; net.populations.len()],
+            rates: vec![false; net.populations.len()],
             traces: Vec::new(),
         }
     }
@@ -162,6 +170,18 @@ impl RecordPlan {
 pub fn samples_in(first: u64, steps: u64, every: u64) -> u64 {
     let end = first + steps;
     end.div_ceil(every) - first.div_ceil(every)
+}
+
+/// A population's rate in each step of `steps` (Brian2's PopulationRateMonitor: the neurons
+/// that spiked in the step over the population's size and dt, in Hz, stamped at the step's
+/// start), from its spikes in those steps.
+pub fn rates_per_step(spikes: &[Spike], steps: std::ops::Range<u64>, size: usize, dt_ms: f64) -> Vec<f64> {
+    let mut counts = vec![0u32; (steps.end - steps.start) as usize];
+    for s in spikes.iter().filter(|s| steps.contains(&s.step)) {
+        counts[(s.step - steps.start) as usize] += 1;
+    }
+    let hz = 1e3 / (size as f64 * dt_ms);
+    counts.into_iter().map(|c| c as f64 * hz).collect()
 }
 
 /// The samples of one trace plan within one chunk.
@@ -279,6 +299,7 @@ mod tests {
     fn one_trace_plan() -> RecordPlan {
         RecordPlan {
             spikes: vec![true],
+            rates: vec![false],
             traces: vec![TracePlan {
                 population: 0,
                 when: Sampled::Start,

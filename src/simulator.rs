@@ -325,11 +325,11 @@ pub fn run(
             .populations
             .iter()
             .zip(spike_counts)
-            .zip(&plan.spikes)
-            .map(|((p, n), &on)| PopulationSummary {
+            .enumerate()
+            .map(|(k, (p, n))| PopulationSummary {
                 name: p.name.clone(),
                 size: p.size,
-                spikes: on.then_some(n),
+                spikes: plan.collects_spikes(k).then_some(n),
             })
             .collect(),
         host_memory: None,

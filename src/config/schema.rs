@@ -491,6 +491,9 @@ pub const NO_WEIGHT_SCALE: &str = "none";
 pub struct Record {
     #[serde(default)]
     pub spikes: Vec<String>,
+    /// Populations whose rate is written every step (Brian2's PopulationRateMonitor).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rates: Vec<String>,
     #[serde(default)]
     pub traces: Vec<TraceSpec>,
     /// Synaptic variables over time (synapses written as equations).

@@ -354,18 +354,14 @@ impl Config {
             synapses.push(program);
             projections.push(ends);
         }
-        for (i, pop) in self.record.spikes.iter().enumerate() {
-            if !self.populations.contains_key(pop) {
-                return Err(Error::config(
-                    format!("record.spikes[{i}]"),
-                    format!("no population named `{pop}`"),
-                ));
-            }
-            if self.record.spikes[..i].contains(pop) {
-                return Err(Error::config(
-                    format!("record.spikes[{i}]"),
-                    format!("`{pop}` is listed twice"),
-                ));
+        for (key, list) in [("spikes", &self.record.spikes), ("rates", &self.record.rates)] {
+            for (i, pop) in list.iter().enumerate() {
+                if !self.populations.contains_key(pop) {
+                    return Err(Error::config(format!("record.{key}[{i}]"), format!("no population named `{pop}`")));
+                }
+                if list[..i].contains(pop) {
+                    return Err(Error::config(format!("record.{key}[{i}]"), format!("`{pop}` is listed twice")));
+                }
             }
         }
         // Each (population, variable) is one dataset in the output: recorded once.

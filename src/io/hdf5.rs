@@ -4,6 +4,8 @@
 //! ```text
 //! /spikes/<pop>/timestamps            f64 [n] ms   (group attribute sorting: SONATA's enum, by_time)
 //! /spikes/<pop>/node_ids              u64 [n]
+//! /rates/<pop>/rate                   f64 [steps] Hz   (Brian2's PopulationRateMonitor)
+//! /rates/<pop>/time                   f64 [3] ms       [start, stop, step]
 //! /report/<pop>/<var>/data            f32 [n_samples, n_recorded]
 //! /report/<pop>/<var>/mapping/node_ids  u64 [n_recorded]
 //! /report/<pop>/<var>/mapping/time      f64 [start, stop, step] ms (stop: the time simulated)
@@ -178,6 +180,15 @@ struct TraceSets {
     rows: usize,
 }
 
+/// A population's rate (`/rates/<pop>`): one value per step, and the `time` whose stop
+/// follows the time simulated.
+struct RateSets {
+    rate: hdf5::Dataset,
+    time: hdf5::Dataset,
+    size: usize,
+    len: usize,
+}
+
 struct SpikeSets {
     timestamps: hdf5::Dataset,
     node_ids: hdf5::Dataset,
@@ -195,6 +206,7 @@ pub struct Hdf5Writer {
     dt_ms: f64,
     traces: Vec<TraceSets>,
     spikes: Vec<Option<SpikeSets>>,
+    rates: Vec<Option<RateSets>>,
     /// Per projection written as equations: its name and its variables' names and units.
     synapses: Vec<Option<SynapseNames>>,
     /// Flushed after every chunk (a single run), or only when finished (a sweep's instance,
@@ -212,6 +224,9 @@ pub struct Hdf5Writer {
 fn spike_chunk(neurons: usize) -> usize {
     (neurons * 64).clamp(512, 16_384)
 }
+
+/// Steps per HDF5 chunk of a rate dataset (32 KiB).
+const RATE_CHUNK: usize = 4096;
 
 /// Rows per HDF5 chunk of a trace dataset: about 1 MiB per chunk, at least one row.
 fn trace_chunk_rows(width: usize) -> usize {
@@ -367,6 +382,23 @@ impl Hdf5Writer {
             }));
         }
 
+        let mut rates = Vec::new();
+        for (k, p) in net.populations.iter().enumerate() {
+            if !plan.rates.get(k).copied().unwrap_or(false) {
+                rates.push(None);
+                continue;
+            }
+            let g = root.create_group(&format!("rates/{}", p.name))?;
+            let rate = match opening.whole {
+                Some(out) => g.new_dataset::<f64>().shape(out.n_steps as usize).create("rate")?,
+                None => g.new_dataset::<f64>().chunk(RATE_CHUNK.min(net.n_steps.max(1) as usize)).shape(0..).create("rate")?,
+            };
+            str_attr(&rate, "units", "Hz")?;
+            let time = g.new_dataset_builder().with_data(&[0.0, progress.simulated_ms, net.dt_ms]).create("time")?;
+            str_attr(&time, "units", "ms")?;
+            rates.push(Some(RateSets { rate, time, size: p.size, len: 0 }));
+        }
+
         let mut traces = Vec::new();
         for t in &plan.traces {
             let width = t.neurons.len();
@@ -460,6 +492,7 @@ impl Hdf5Writer {
             dt_ms: net.dt_ms,
             traces,
             spikes,
+            rates,
             synapses,
             steps: 0,
             finished: opening.whole.is_some(),
@@ -511,10 +544,22 @@ impl Hdf5Writer {
             sets.node_ids.write_slice(&ids, sets.len..sets.len + n)?;
             sets.len += n;
         }
+        for (sets, spikes) in self.rates.iter_mut().zip(&chunk.spikes) {
+            let Some(sets) = sets else { continue };
+            let steps = chunk.first_step..chunk.first_step + chunk.n_steps;
+            let rate = crate::record::rates_per_step(spikes, steps, sets.size, self.dt_ms);
+            let n = rate.len();
+            if !self.finished {
+                sets.rate.resize(sets.len + n)?;
+            }
+            sets.rate.write_slice(&rate, sets.len..sets.len + n)?;
+            sets.len += n;
+        }
         if !self.finished {
             let simulated = (chunk.first_step + chunk.n_steps) as f64 * self.dt_ms;
             self.root.attr("simulated_ms")?.write_scalar(&simulated)?;
-            for ts in self.traces.iter().flat_map(|t| &t.times) {
+            let rate_times = self.rates.iter().flatten().map(|r| &r.time);
+            for ts in self.traces.iter().flat_map(|t| &t.times).chain(rate_times) {
                 ts.write_slice(&[simulated], 1..2)?;
             }
         }

@@ -4,6 +4,8 @@
 //! ```text
 //! /stacked/status/{simulated_ms, stop_reason, seed, wall_time_s}   [instances]
 //! /stacked/spikes/<pop>/{instance, node_ids, timestamps}           one row per spike
+//! /stacked/rates/<pop>/rate                                        f64 [instances, steps] Hz
+//! /stacked/rates/<pop>/time                                        [start, stop, step] ms
 //! /stacked/report/<group>/<var>/data                               f32 [instances, samples, neurons]
 //! /stacked/report/<group>/<var>/mapping/{node_ids, time}           once, as a single run's
 //! ```
@@ -36,6 +38,8 @@ struct Sets {
     wall_time_s: hdf5::Dataset,
     /// Per population, where its spikes are recorded: instance, node_ids, timestamps, rows.
     spikes: Vec<Option<(hdf5::Dataset, hdf5::Dataset, hdf5::Dataset, usize)>>,
+    /// Per population, where its rate is recorded: `rate` [instances, steps].
+    rates: Vec<Option<hdf5::Dataset>>,
     /// Per trace entry, one dataset per variable, and its samples in a complete run.
     traces: Vec<(Vec<hdf5::Dataset>, usize)>,
 }
@@ -126,6 +130,21 @@ impl Sets {
             str_attr(&timestamps, "units", "ms")?;
             spikes.push(Some((instance, node_ids, timestamps, 0)));
         }
+        let mut rates = Vec::new();
+        for (k, p) in net.populations.iter().enumerate() {
+            if !plan.rates.get(k).copied().unwrap_or(false) {
+                rates.push(None);
+                continue;
+            }
+            let g = root.create_group(&format!("rates/{}", p.name))?;
+            // Steps past an instance's end (it diverged, or never ran) stay NaN.
+            let steps = net.n_steps.max(1) as usize;
+            let rate = g.new_dataset::<f64>().chunk((1, steps)).fill_value(f64::NAN).shape((instances, steps)).create("rate")?;
+            str_attr(&rate, "units", "Hz")?;
+            let time = g.new_dataset_builder().with_data(&[0.0, net.n_steps as f64 * net.dt_ms, net.dt_ms]).create("time")?;
+            str_attr(&time, "units", "ms")?;
+            rates.push(Some(rate));
+        }
         let mut traces = Vec::new();
         for t in &plan.traces {
             let rows = samples(net.n_steps, t.every);
@@ -146,7 +165,7 @@ impl Sets {
             }
             traces.push((data, rows));
         }
-        Ok(Sets { simulated_ms, stop_reason, seed, wall_time_s, spikes, traces })
+        Ok(Sets { simulated_ms, stop_reason, seed, wall_time_s, spikes, rates, traces })
     }
 
     fn write(&mut self, k: usize, row: usize, net: &Network, meta: &RunMeta, run: &FinishedRun) -> hdf5::Result<()> {
@@ -172,6 +191,13 @@ impl Sets {
             node_ids.write_slice(&ids, *len..*len + n)?;
             timestamps.write_slice(&times, *len..*len + n)?;
             *len += n;
+        }
+        for ((rate, spikes), p) in self.rates.iter().zip(&out.spikes).zip(&net.populations) {
+            let Some(rate) = rate else { continue };
+            let steps = out.first_step..out.first_step + out.n_steps.min(net.n_steps);
+            let values = crate::record::rates_per_step(spikes, steps, p.size, net.dt_ms);
+            let first = out.first_step as usize;
+            rate.write_slice(&values, ndarray::s![row, first..first + values.len()])?;
         }
         for ((data, rows), tc) in self.traces.iter().zip(&out.traces) {
             let n = tc.n_samples.min(*rows);

@@ -94,7 +94,7 @@ pub fn unfit(first: (&Network, &RecordPlan), other: (&Network, &RecordPlan)) -> 
                 && t.when == u.when
                 && t.neurons == u.neurons
         });
-    if plan.spikes != a_plan.spikes || !same_traces {
+    if plan.spikes != a_plan.spikes || plan.rates != a_plan.rates || !same_traces {
         return Some("it records otherwise".into());
     }
     None
@@ -288,6 +288,7 @@ pub fn merge(nets: &[&Network], plans: &[&RecordPlan]) -> Result<Batched, String
     let sizes: Vec<usize> = first.populations.iter().map(|p| p.size).collect();
     let plan = RecordPlan {
         spikes: plans[0].spikes.clone(),
+        rates: plans[0].rates.clone(),
         traces: plans[0]
             .traces
             .iter()

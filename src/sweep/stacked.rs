@@ -157,6 +157,26 @@ pub fn merge(parts: &[(hdf5::File, Vec<u64>)], out: &hdf5::File, total: usize) -
             crate::io::stacked::sort_by_instance(std::iter::once((&instance, &node_ids, &t)))?;
         }
     }
+    // Rates: each part's rows to their instances' rows; the time from the first part.
+    if let Ok(group) = first.group("stacked/rates") {
+        for name in group.member_names()? {
+            let at = format!("stacked/rates/{name}");
+            let g = root.create_group(&format!("rates/{name}"))?;
+            first.dataset(&format!("{at}/time"))?.copy_to(&g, "time")?;
+            let steps = first.dataset(&format!("{at}/rate"))?.shape()[1];
+            let rate = g.new_dataset::<f64>().chunk((1, steps)).fill_value(f64::NAN).shape((total, steps)).create("rate")?;
+            str_attr(&rate, "units", "Hz")?;
+            for (file, ks) in parts {
+                let part: ndarray::Array2<f64> = file.dataset(&format!("{at}/rate"))?.read_2d()?;
+                if part.shape()[1] != steps {
+                    return Err(hdf5::Error::from(format!("the slices' {at}/rate differ in steps: their instances are not alike")));
+                }
+                for (r, &k) in ks.iter().enumerate() {
+                    rate.write_slice(part.index_axis(ndarray::Axis(0), r), ndarray::s![k as usize, ..])?;
+                }
+            }
+        }
+    }
     // Traces: each part's rows to their instances' rows; the mapping from the first part.
     if let Ok(report) = first.group("stacked/report") {
         for group in report.member_names()? {

@@ -429,3 +429,98 @@ fn a_batch_writes_each_instance_whole_as_its_single_run_writes_it() {
     let links = |k: usize| batch.group(&format!("instances/{k}/report/hh/v/mapping")).unwrap().loc_info().unwrap().num_links;
     assert_eq!((links(0), links(1), links(2)), (2, 1, 2));
 }
+
+/// Two neurons driven past a threshold at different phases (tests/brian2/linked_resets.py's
+/// `a_src`), 3 ms.
+const RATE_SOURCE: &str = r#"
+[simulation]
+dt_ms = 0.1
+duration_ms = 3.0
+[models.source]
+equations = "dx/dt = (2 + sin(2*pi*f*t + i) - x)/tau_in : 1"
+threshold = "x > 1.5"
+reset = "x = 0.2"
+namespace = { f = "40*Hz", tau_in = "2*ms" }
+[populations.a_src]
+model = "source"
+size = 2
+init = { x = 1.0 }
+[record]
+rates = ["a_src"]
+"#;
+
+/// Brian2 2.9.0's PopulationRateMonitor of the same group (numpy target): 30 samples, at
+/// t = k·dt the neurons that spiked in step k over N·dt, nonzero (5000 Hz, one of two
+/// neurons) at 0.6, 1.1, 1.9 and 2.8 ms. Produced by
+///     G = NeuronGroup(2, ..., threshold="x > 1.5", reset="x = 0.2"); G.x = 1.0
+///     R = PopulationRateMonitor(G); run(3*ms); [(t, r) for t, r in zip(R.t/ms, R.rate/Hz) if r > 0]
+const BRIAN2_RATE_STEPS: [usize; 4] = [6, 11, 19, 28];
+
+#[test]
+fn a_population_rate_is_written_every_step_as_brian2s_monitor_gives_it_on_both_backends() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("rate.toml");
+    std::fs::write(&config, RATE_SOURCE).unwrap();
+    let mut written = Vec::new();
+    for (backend, chunk) in [("cpu", 1000), ("cpu", 7), ("gpu", 1000), ("gpu", 7)] {
+        let out = dir.path().join(format!("{backend}_{chunk}.h5"));
+        let req = RunRequest {
+            config: config.clone(),
+            overrides: vec![format!("simulation.backend=\"{backend}\""), format!("simulation.chunk_steps={chunk}")],
+            output: Some(out.clone()),
+            ..Default::default()
+        };
+        app::run(&req).unwrap();
+        let f = hdf5::File::open(&out).unwrap();
+        assert!(!f.link_exists("spikes"), "{backend}: spikes counted, not written");
+        let ds = f.dataset("rates/a_src/rate").unwrap();
+        let units: VarLenUnicode = ds.attr("units").unwrap().read_scalar().unwrap();
+        assert_eq!(units.as_str(), "Hz");
+        let rate: Vec<f64> = ds.read_raw().unwrap();
+        let expected: Vec<f64> = (0..30).map(|k| if BRIAN2_RATE_STEPS.contains(&k) { 5000.0 } else { 0.0 }).collect();
+        assert_eq!(rate.len(), 30, "{backend}, chunks of {chunk}");
+        for (k, (r, e)) in rate.iter().zip(&expected).enumerate() {
+            assert!((r - e).abs() < 1e-9, "{backend}, chunks of {chunk}: step {k}: {r} Hz, Brian2 {e}");
+        }
+        let time: Vec<f64> = f.dataset("rates/a_src/time").unwrap().read_raw().unwrap();
+        assert_eq!(time, vec![0.0, 3.0, 0.1]);
+        written.push(rate);
+    }
+    // Recorded with the spikes too: the same rates, and the spikes as without them.
+    let out = dir.path().join("both.h5");
+    let req = RunRequest {
+        config: config.clone(),
+        overrides: vec!["record.spikes=[\"a_src\"]".into()],
+        output: Some(out.clone()),
+        ..Default::default()
+    };
+    app::run(&req).unwrap();
+    let f = hdf5::File::open(&out).unwrap();
+    assert_eq!(f.dataset("rates/a_src/rate").unwrap().read_raw::<f64>().unwrap(), written[0]);
+    let times: Vec<f64> = f.dataset("spikes/a_src/timestamps").unwrap().read_raw().unwrap();
+    // Stamped a step later than Brian2 stamps them (the crossing ends the step).
+    let stamped: Vec<f64> = BRIAN2_RATE_STEPS.iter().map(|&k| (k + 1) as f64 * 0.1).collect();
+    assert!(times.iter().zip(&stamped).all(|(a, b)| (a - b).abs() < 1e-9) && times.len() == 4, "{times:?}");
+    // A sweep's batch on the GPU counts each instance's rate from its own spikes, which it
+    // does not write.
+    let out = dir.path().join("sweep.h5");
+    let req = RunRequest {
+        config: config.clone(),
+        overrides: vec!["simulation.backend=\"gpu\"".into(), "sweep.populations.a_src.init.x=[1.0, 1.0, 1.0]".into()],
+        output: Some(out.clone()),
+        ..Default::default()
+    };
+    app::run_any(&req).unwrap();
+    let f = hdf5::File::open(&out).unwrap();
+    for k in 0..3 {
+        assert!(!f.link_exists(&format!("instances/{k}/spikes")), "instance {k}");
+        assert_eq!(f.dataset(&format!("instances/{k}/rates/a_src/rate")).unwrap().read_raw::<f64>().unwrap(), written[0], "instance {k}");
+    }
+    let check = app::check_report(&config, &[]).unwrap().0;
+    assert!(check.contains("and the rate of `a_src` every step (8 B a step each)"), "{check}");
+    // Refused by key: a population that is not there, or listed twice.
+    for (set, key) in [("record.rates=[\"b\"]", "record.rates[0]"), ("record.rates=[\"a_src\", \"a_src\"]", "record.rates[1]")] {
+        let e = ganglion::config::parse(RATE_SOURCE, &[set.to_string()]).unwrap_err().to_string();
+        assert!(e.contains(key), "{set}: {e}");
+    }
+}

@@ -80,6 +80,7 @@ fn every_variable(net: &ganglion::network::Network) -> RecordPlan {
     let variables = [0, 1, 2, 3, 8];
     RecordPlan {
         spikes: vec![false],
+        rates: vec![false],
         traces: vec![ganglion::record::TracePlan {
             population: 0,
             when: ganglion::record::Sampled::Start,

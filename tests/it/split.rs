@@ -231,6 +231,7 @@ fn every_variable(net: &Network) -> RecordPlan {
     let n = net.populations[0].size.min(40) as u32;
     RecordPlan {
         spikes: vec![true; net.populations.len()],
+        rates: vec![false; net.populations.len()],
         traces: vec![ganglion::record::TracePlan {
             population: 0,
             when: ganglion::record::Sampled::Start,

@@ -512,6 +512,7 @@ fn stacked_datasets(path: &Path) -> Vec<(String, Vec<f64>)> {
     let file = hdf5::File::open(path).unwrap();
     let mut out = datasets_under(&file, "stacked/spikes");
     out.extend(datasets_under(&file, "stacked/report"));
+    out.extend(datasets_under(&file, "stacked/rates"));
     for name in ["simulated_ms", "seed"] {
         out.push((name.into(), file.dataset(&format!("stacked/status/{name}")).unwrap().read_raw().unwrap()));
     }
@@ -526,6 +527,7 @@ fn the_stacked_layout_holds_each_instance_as_its_group_does_and_its_slices_merge
     let mut o = base_overrides();
     o.push("sweep.populations.hh.params.i_ext=[8.0, 12.0]".into());
     o.push("sweep.simulation.seed=[1, 2, 3]".into());
+    o.push("record.rates=[\"hh\"]".into());
     for backend in ["cpu", "gpu"] {
         let mut o = o.clone();
         o.push(format!("simulation.backend=\"{backend}\""));
@@ -551,6 +553,14 @@ fn the_stacked_layout_holds_each_instance_as_its_group_does_and_its_slices_merge
             assert!(!mine.is_empty(), "{backend}, instance {k} fires");
             assert_eq!(mine.iter().map(|&i| ids[i]).collect::<Vec<_>>(), get("/spikes/hh/node_ids"), "{backend}, instance {k}");
             assert_eq!(mine.iter().map(|&i| times[i]).collect::<Vec<_>>(), get("/spikes/hh/timestamps"), "{backend}, instance {k}");
+            // Its rate, a row of the stacked rates, counted from its own spikes.
+            let rate: ndarray::Array2<f64> = s.dataset("stacked/rates/hh/rate").unwrap().read().unwrap();
+            assert_eq!(rate.index_axis(ndarray::Axis(0), k).to_vec(), get("/rates/hh/rate"), "{backend}, instance {k}: rate");
+            let mut counted = vec![0.0; 3000];
+            for &t in &get("/spikes/hh/timestamps") {
+                counted[(t / 0.01).round() as usize - 1] += 1e3 / (2.0 * 0.01);
+            }
+            assert_eq!(get("/rates/hh/rate"), counted, "{backend}, instance {k}: rate from the spikes");
             let (simulated, _, reason, seed) = outcome(&g.group(&at).unwrap());
             let simulated_row: Vec<f64> = status("simulated_ms").read_raw().unwrap();
             let seeds: Vec<u64> = status("seed").read_raw().unwrap();

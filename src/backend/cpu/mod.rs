@@ -520,7 +520,7 @@ impl<F: Real> CpuBackend<F> {
                     .enumerate()
                     .for_each(update);
             }
-            if plan.spikes[p_idx] {
+            if plan.collects_spikes(p_idx) {
                 let spikes = &mut out.spikes[p_idx];
                 spikes.extend(
                     pop.spiked

@@ -73,7 +73,7 @@ pub(crate) fn build(
     let mut spiked_flags = Vec::new();
     for (index, p) in net.populations.iter().enumerate() {
         let n = p.size as u32;
-        let record_spikes = plan.spikes.get(index).copied().unwrap_or(false) as u32;
+        let record_spikes = plan.collects_spikes(index) as u32;
         let kind = p.model.kind();
         // With fused coupling the activation S is double-buffered: a second block after
         // the variables holds it on odd steps.

@@ -258,7 +258,7 @@ pub fn decode_spikes(words: &[u32], first: u64, plan: &RecordPlan, out: &mut [Ve
         .collect();
     entries.sort_unstable();
     for (k, pop, neuron) in entries {
-        if plan.spikes[pop as usize] {
+        if plan.collects_spikes(pop as usize) {
             out[pop as usize].push(Spike {
                 step: first + k as u64,
                 neuron,
@@ -289,6 +289,7 @@ mod tests {
     fn spikes_come_back_in_the_cpus_order_for_the_recorded_populations() {
         let plan = RecordPlan {
             spikes: vec![true, false, true],
+            rates: vec![false; 3],
             traces: vec![],
         };
         // (population << 24 | step, neuron), in the order atomics may leave them.

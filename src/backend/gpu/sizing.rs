@@ -37,9 +37,9 @@ pub fn submit_plan(
     let recorded: u64 = net
         .populations
         .iter()
-        .zip(&plan.spikes)
-        .filter(|(_, &on)| on)
-        .map(|(p, _)| p.size)
+        .enumerate()
+        .filter(|&(k, _)| plan.collects_spikes(k))
+        .map(|(_, p)| p.size)
         .sum();
     let per_step = recorded as f64 * net.dt_ms * 1e-3 * SPIKE_RATE_BOUND_HZ;
     let max_capacity = (binding_limit / 8)
@@ -202,7 +202,7 @@ mod tests {
         merged.projections[0].blocks = 8;
         assert_eq!(matrix_bytes(&merged, GpuCoupling::ThreadPerRow), matrix_bytes(&one, GpuCoupling::ThreadPerRow));
         // Everything else, the ring and g per target neuron included, is the same.
-        let plan = RecordPlan { spikes: vec![false], traces: vec![] };
+        let plan = RecordPlan { spikes: vec![false], rates: vec![false], traces: vec![] };
         let shared = required_bytes(&merged, &plan, 100, GpuCoupling::ThreadPerRow);
         merged.projections[0].blocks = 1;
         let side_by_side = required_bytes(&merged, &plan, 100, GpuCoupling::ThreadPerRow);
