@@ -225,6 +225,24 @@ fn spike_chunk(neurons: usize) -> usize {
     (neurons * 64).clamp(512, 16_384)
 }
 
+/// Per population, where `plan` records its rate: its group `rates/<pop>` under `root`, and
+/// its `time` ([start, `stop_ms`, dt] in ms). The caller adds the `rate` dataset its layout
+/// takes.
+pub(crate) fn rate_groups(root: &hdf5::Group, net: &Network, plan: &RecordPlan, stop_ms: f64) -> hdf5::Result<Vec<Option<(hdf5::Group, hdf5::Dataset)>>> {
+    let mut out = Vec::new();
+    for (k, p) in net.populations.iter().enumerate() {
+        if !plan.rates.get(k).copied().unwrap_or(false) {
+            out.push(None);
+            continue;
+        }
+        let g = root.create_group(&format!("rates/{}", p.name))?;
+        let time = g.new_dataset_builder().with_data(&[0.0, stop_ms, net.dt_ms]).create("time")?;
+        str_attr(&time, "units", "ms")?;
+        out.push(Some((g, time)));
+    }
+    Ok(out)
+}
+
 /// Steps per HDF5 chunk of a rate dataset (32 KiB).
 const RATE_CHUNK: usize = 4096;
 
@@ -383,19 +401,16 @@ impl Hdf5Writer {
         }
 
         let mut rates = Vec::new();
-        for (k, p) in net.populations.iter().enumerate() {
-            if !plan.rates.get(k).copied().unwrap_or(false) {
+        for (rated, p) in rate_groups(&root, net, plan, progress.simulated_ms)?.into_iter().zip(&net.populations) {
+            let Some((g, time)) = rated else {
                 rates.push(None);
                 continue;
-            }
-            let g = root.create_group(&format!("rates/{}", p.name))?;
+            };
             let rate = match opening.whole {
                 Some(out) => g.new_dataset::<f64>().shape(out.n_steps as usize).create("rate")?,
                 None => g.new_dataset::<f64>().chunk(RATE_CHUNK.min(net.n_steps.max(1) as usize)).shape(0..).create("rate")?,
             };
             str_attr(&rate, "units", "Hz")?;
-            let time = g.new_dataset_builder().with_data(&[0.0, progress.simulated_ms, net.dt_ms]).create("time")?;
-            str_attr(&time, "units", "ms")?;
             rates.push(Some(RateSets { rate, time, size: p.size, len: 0 }));
         }
 

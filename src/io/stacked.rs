@@ -131,18 +131,15 @@ impl Sets {
             spikes.push(Some((instance, node_ids, timestamps, 0)));
         }
         let mut rates = Vec::new();
-        for (k, p) in net.populations.iter().enumerate() {
-            if !plan.rates.get(k).copied().unwrap_or(false) {
+        for rated in super::hdf5::rate_groups(&root, net, plan, net.n_steps as f64 * net.dt_ms)? {
+            let Some((g, _)) = rated else {
                 rates.push(None);
                 continue;
-            }
-            let g = root.create_group(&format!("rates/{}", p.name))?;
+            };
             // Steps past an instance's end (it diverged, or never ran) stay NaN.
             let steps = net.n_steps.max(1) as usize;
             let rate = g.new_dataset::<f64>().chunk((1, steps)).fill_value(f64::NAN).shape((instances, steps)).create("rate")?;
             str_attr(&rate, "units", "Hz")?;
-            let time = g.new_dataset_builder().with_data(&[0.0, net.n_steps as f64 * net.dt_ms, net.dt_ms]).create("time")?;
-            str_attr(&time, "units", "ms")?;
             rates.push(Some(rate));
         }
         let mut traces = Vec::new();
