@@ -657,16 +657,7 @@ impl Config {
             })
             .collect();
         let model = crate::equations::poisson_input::with_inputs(model, &at("poisson_inputs"), &inputs)?;
-        let regularly: Vec<crate::equations::regularly::RegularlyText> = pop
-            .run_regularly
-            .iter()
-            .map(|(r, def)| crate::equations::regularly::RegularlyText {
-                name: r,
-                code: &def.code,
-                dt: def.dt.as_deref(),
-                when: def.when.as_deref(),
-            })
-            .collect();
+        let regularly = regularly_texts(&pop.run_regularly);
         let model = crate::equations::regularly::with_regularly(&model, &at("run_regularly"), &regularly)?;
         Ok(crate::model::shared(crate::equations::model::EquationKind::new(model)))
     }
@@ -752,7 +743,7 @@ impl Config {
                     ),
                 ));
             }
-            for (key, given) in [("init", !proj.init.is_empty()), ("delay", proj.delay.is_some())] {
+            for (key, given) in [("init", !proj.init.is_empty()), ("delay", proj.delay.is_some()), ("run_regularly", !proj.run_regularly.is_empty())] {
                 if given {
                     return Err(Error::config(
                         format!("{at}.{key}"),
@@ -784,12 +775,15 @@ impl Config {
             return Err(Error::config(format!("{at}.g0"), "only the built-in event-driven synapses have a g0"));
         }
         check_name("synapse_models", &proj.synapse)?;
+        let regularly = regularly_texts(&proj.run_regularly);
+        let regularly_at = format!("{at}.run_regularly");
         let text = crate::equations::synapse::SynapseText {
             model: &def.model,
             on_pre: def.on_pre.as_deref(),
             on_post: def.on_post.as_deref(),
             method: def.method.as_deref(),
             namespace: &def.namespace,
+            regularly: (&regularly_at, &regularly),
         };
         let program = crate::equations::synapse::SynapseProgram::compile(
             &proj.synapse,
@@ -1070,4 +1064,16 @@ fn first_draw(e: &crate::equations::parse::Expr) -> Option<crate::equations::par
         Expr::Binary(_, a, b, _) => first_draw(a).or_else(|| first_draw(b)),
         Expr::Call(_, args, _) => args.iter().find_map(first_draw),
     }
+}
+
+/// A population's or a projection's `run_regularly` tables as the compilers read them.
+fn regularly_texts(defs: &indexmap::IndexMap<String, super::schema::RunRegularlyDef>) -> Vec<crate::equations::regularly::RegularlyText<'_>> {
+    defs.iter()
+        .map(|(name, def)| crate::equations::regularly::RegularlyText {
+            name,
+            code: &def.code,
+            dt: def.dt.as_deref(),
+            when: def.when.as_deref(),
+        })
+        .collect()
 }

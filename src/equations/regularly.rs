@@ -22,6 +22,20 @@ pub struct RegularlyText<'a> {
     pub when: Option<&'a str>,
 }
 
+impl RegularlyText<'_> {
+    /// The steps between two runs (its `dt`, a duration in `model`'s namespace), in Brian2's
+    /// `start` slot, the only one ganglion runs it in; errors at `key(field)`.
+    pub fn every(&self, model: &NeuronModel, key: &dyn Fn(&str) -> String) -> Result<u64> {
+        if let Some(when) = self.when.filter(|w| *w != "start") {
+            return Err(Error::config(key("when"), format!("`{when}`: ganglion runs run_regularly in Brian2's default slot, `start`")));
+        }
+        match self.dt {
+            None => Ok(1),
+            Some(text) => steps(model, text).map_err(|e| Error::config(key("dt"), e)),
+        }
+    }
+}
+
 /// `model` with `regularly` (config key `at`, the population's `run_regularly`), run in the
 /// order given.
 pub fn with_regularly(model: &NeuronModel, at: &str, regularly: &[RegularlyText]) -> Result<NeuronModel> {
@@ -41,13 +55,7 @@ pub fn with_regularly(model: &NeuronModel, at: &str, regularly: &[RegularlyText]
     let mut out = model.clone();
     for r in regularly {
         let key = |k: &str| format!("{at}.{}.{k}", r.name);
-        if let Some(when) = r.when.filter(|w| *w != "start") {
-            return Err(Error::config(key("when"), format!("`{when}`: ganglion runs run_regularly in Brian2's default slot, `start`")));
-        }
-        let every = match r.dt {
-            None => 1,
-            Some(text) => steps(model, text).map_err(|e| Error::config(key("dt"), e))?,
-        };
+        let every = r.every(model, &key)?;
         let stmts = parse::statements(r.code).map_err(|e| Error::config(key("code"), e.to_string()))?;
         if stmts.is_empty() {
             return Err(Error::config(key("code"), "no statements"));

@@ -21,6 +21,8 @@ pub struct SynapseText<'a> {
     /// The clock-driven equations' integration method; Brian2's choice when absent.
     pub method: Option<&'a str>,
     pub namespace: &'a toml::Table,
+    /// Brian2's `run_regularly` on the projection: the config key they are under, and each.
+    pub regularly: (&'a str, &'a [super::regularly::RegularlyText<'a>]),
 }
 
 #[derive(Clone, Debug)]
@@ -38,6 +40,9 @@ pub struct SynapseProgram {
     pub on_post: Program,
     /// The clock-driven equations, one step of every synapse by `method`.
     pub clock: Program,
+    /// Brian2's `run_regularly` on the synapses: statements over every synapse, writing its
+    /// own variables, at the start of every k-th step (k, program), in the order given.
+    pub regularly: Vec<(u64, Program)>,
     /// How `clock` integrates (None: the synapse has no clock-driven equations).
     pub method: Option<Method>,
     /// The random streams `on_pre` and `on_post` draw from (`rand()`, `randn()`), per synapse
@@ -174,7 +179,8 @@ impl SynapseProgram {
         }
         // Brian2's counts that the equations and statements read (those of `init` and
         // `delay` are the host's), each a variable of the synapse set when they are drawn.
-        for count in counts_read(&equations, [text.on_pre, text.on_post]) {
+        let regularly_code = text.regularly.1.iter().map(|r| Some(r.code));
+        for count in counts_read(&equations, [text.on_pre, text.on_post].into_iter().chain(regularly_code)) {
             let name = count.name();
             scope.symbols.insert(name.into(), Dim::ONE);
             vars.push(VarDef {
@@ -385,9 +391,14 @@ impl SynapseProgram {
         };
         let on_pre = statements_after(&advance, text.on_pre, "on_pre", &blocks, &mut streams, &err)?;
         let on_post = statements_after(&advance, text.on_post, "on_post", &blocks, &mut streams, &err)?;
+        let (regularly_at, regularly_texts) = text.regularly;
+        let regularly = regularly_texts
+            .iter()
+            .map(|r| regularly_block(r, regularly_at, &blocks, &mut streams))
+            .collect::<Result<Vec<_>>>()?;
         if streams.count > crate::rng::stream::PER_POPULATION {
             return Err(err("model", &format!(
-                "its equations, `on_pre` and `on_post` draw from {} random streams per synapse and step (noise names and rand() and randn() calls); at most {} are supported",
+                "its equations, `on_pre`, `on_post` and run_regularly draw from {} random streams per synapse and step (noise names and rand() and randn() calls); at most {} are supported",
                 streams.count,
                 crate::rng::stream::PER_POPULATION
             )));
@@ -400,6 +411,7 @@ impl SynapseProgram {
             on_pre: super::neuron::map_program(&on_pre, &with_dt),
             on_post: super::neuron::map_program(&on_post, &with_dt),
             clock: super::neuron::map_program(&clock, &with_dt),
+            regularly: regularly.into_iter().map(|(every, p)| (every, super::neuron::map_program(&p, &with_dt))).collect(),
             method,
             streams: streams.count,
             scope,
@@ -422,6 +434,7 @@ impl SynapseProgram {
             on_pre: Program::default(),
             on_post: Program::default(),
             clock: Program::default(),
+            regularly: Vec::new(),
             method: None,
             streams: 0,
             scope: Scope::default(),
@@ -440,6 +453,10 @@ impl SynapseProgram {
         if let Some(m) = self.method {
             text += &format!(", clock-driven equations integrated by {}", m.name());
         }
+        if !self.regularly.is_empty() {
+            let every: Vec<String> = self.regularly.iter().map(|(k, _)| if *k == 1 { "every step".into() } else { format!("every {k} steps") }).collect();
+            text += &format!(", run_regularly {}", every.join(", "));
+        }
         if self.streams > 0 {
             text += &format!(", drawing {} random stream{} per synapse and step", self.streams, if self.streams == 1 { "" } else { "s" });
         }
@@ -455,16 +472,18 @@ impl SynapseProgram {
             look(&s.term);
             s.factor.iter().for_each(&mut look);
         }
-        for p in [&self.clock, &self.on_pre, &self.on_post] {
+        for p in [&self.clock, &self.on_pre, &self.on_post].into_iter().chain(self.regularly.iter().map(|(_, p)| p)) {
             p.body.iter().for_each(|s| look(&s.value));
         }
         found
     }
 
     /// The dispatches its projection takes per step on the GPU: the summation, the marking of
-    /// arrivals (`arrival_slots`), the delivery.
+    /// arrivals (`arrival_slots`), the delivery, and each run_regularly in the steps it is due.
     pub fn gpu_passes(&self, arrival_slots: u64) -> u64 {
-        !self.summed.is_empty() as u64
+        // A run_regularly counted as if due every step.
+        self.regularly.len() as u64
+            + !self.summed.is_empty() as u64
             + (arrival_slots > 0) as u64
             + !(self.on_pre.is_empty() && self.on_post.is_empty() && self.clock.is_empty()) as u64
     }
@@ -722,6 +741,36 @@ impl SynapseProgram {
             .iter()
             .map(|&k| format!("    set_post({k}u, ipost, {});\n", post_name(k)))
             .collect();
+        // Brian2's run_regularly: one entry each, a thread per row over its synapses, as the
+        // clock-driven equations run (it writes the synapses' variables alone).
+        let regularly: String = self
+            .regularly
+            .iter()
+            .enumerate()
+            .map(|(k, (_, p))| {
+                let reads = wgsl::reads(&p.body.iter().map(|s| &s.value).collect::<Vec<_>>(), var_of);
+                format!(
+                    "
+@compute @workgroup_size(256)
+fn regularly_{k}(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {{
+    let row = row_index(gid, groups);
+    if (row >= info.n_rows) {{
+        return;
+    }}
+    let ipost = info.first_row + row;
+    let t = (f32(step_info.step_hi) * 4294967296.0 + f32(step_info.step_lo)) * DT;
+{}    for (var s = row_ptr[row]; s < row_ptr[row + 1u]; s++) {{
+        let ipre = col_idx[s];
+        {{
+{}        }}
+    }}
+}}
+",
+                    post_loads(&reads, false),
+                    synapse_block(p, &format!("regularly{k}"))
+                )
+            })
+            .collect();
         format!(
             "// requires: common/step_info{philox} synapses/exp_synapse synapses/equation_states
 // Generated by ganglion for synapse model `{name}`{integrated}: the CPU runs the same statements
@@ -788,7 +837,7 @@ fn step_synapses(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_wor
     let ipost = info.first_row + row;
     let t = (f32(step_info.step_hi) * 4294967296.0 + f32(step_info.step_lo)) * DT;
 {step_post_loads}{clock}{pre_pathway}{post_pathway}{post_stores}}}
-",
+{regularly}",
             name = self.name,
             philox = if self.streams > 0 { " common/philox" } else { "" },
             draw_functions = if self.streams > 0 { DRAW_FUNCTIONS } else { "" },
@@ -811,6 +860,7 @@ fn step_synapses(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_wor
             pre_pathway = pre_pathway,
             post_pathway = post_pathway,
             post_stores = post_stores,
+            regularly = regularly,
             same_population = same_population,
             mark_arrivals = if events { mark_arrivals(TABLES_BINDING + self.reads_tables() as usize) } else { String::new() },
         )
@@ -882,9 +932,9 @@ pub(crate) fn neuron_name(n: &str, pre: &NeuronModel, post: &NeuronModel) -> Opt
 /// Brian2's counts (`N`, `N_incoming`, …) that `equations` and the statement blocks read, in
 /// `Count`'s order. A block that does not parse reads none here: its error comes where it is
 /// compiled.
-fn counts_read(equations: &[parse::Equation], blocks: [Option<&str>; 2]) -> std::collections::BTreeSet<Count> {
+fn counts_read<'a>(equations: &[parse::Equation], blocks: impl Iterator<Item = Option<&'a str>>) -> std::collections::BTreeSet<Count> {
     let mut exprs: Vec<parse::Expr> = equations.iter().filter_map(|eq| eq.expr.clone()).collect();
-    for block in blocks.into_iter().flatten() {
+    for block in blocks.flatten() {
         exprs.extend(parse::statements(block).into_iter().flatten().map(|s| s.expr));
     }
     exprs.iter().flat_map(|e| e.names()).filter_map(Count::named).collect()
@@ -975,6 +1025,41 @@ struct Blocks<'a> {
     vars: &'a [VarDef],
     post: &'a NeuronModel,
     tables: &'a [(std::sync::Arc<super::ir::Table>, f64)],
+}
+
+/// Brian2's `run_regularly` on the synapses (`r`, under config key `at`): statements over
+/// every synapse that write its own variables alone (a neuron's would be written by each of
+/// its synapses at once), read as `on_pre` reads (without advancing the event-driven
+/// variables: Brian2 reads them as last stored).
+fn regularly_block(r: &super::regularly::RegularlyText, at: &str, blocks: &Blocks, streams: &mut Streams) -> Result<(u64, Program)> {
+    let Blocks { scope, own_with, subs, vars, post, tables } = *blocks;
+    let key = |k: &str| format!("{at}.{}.{k}", r.name);
+    let every = r.every(post, &key)?;
+    let err = |e: &dyn std::fmt::Display| Error::config(key("code"), e.to_string());
+    let stmts = parse::statements(r.code).map_err(|e| err(&e))?;
+    if stmts.is_empty() {
+        return Err(err(&"no statements"));
+    }
+    let own = |name: &str| own_with(subs, name);
+    let lowering = model_lowering(scope, &own, post, tables);
+    let mut program = Program::default();
+    for s in &stmts {
+        let k = vars.iter().position(|v| v.name == s.target).ok_or_else(|| {
+            let base = s.target.strip_suffix("_post").or_else(|| s.target.strip_suffix("_pre")).unwrap_or(&s.target);
+            if post.slot(base).is_some() || s.target != base {
+                err(&format!("{}: `{}`: run_regularly on synapses writes the synapses' own variables, not a neuron's (each of its synapses would write it at once)", s.pos, s.target))
+            } else {
+                err(&format!("{}: unknown variable `{}`", s.pos, s.target))
+            }
+        })?;
+        assignable(&vars[k], s.pos).map_err(|e| err(&e))?;
+        let value = statement_value(scope, &lowering, streams, s, vars[k].dim, Node::load(Ref::Syn(k))).map_err(|e| err(&e))?;
+        if let Some(noise) = draws(&value, streams).filter(|d| d.starts_with("xi")) {
+            return Err(err(&format!("{}: noise `{noise}` belongs in a differential equation; a statement draws with rand() or randn()", s.pos)));
+        }
+        program.store(Target::Syn(k), value);
+    }
+    Ok((every, program))
 }
 
 /// A block of statements (`on_pre`, `on_post`, key `key`) after `advance` (the event-driven

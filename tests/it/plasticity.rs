@@ -783,6 +783,122 @@ fn bad_run_regularly_is_refused_naming_the_key() {
     assert_refused(cases);
 }
 
+/// Three neurons onto two, every pair, with two `run_regularly` on the synapses: the weight
+/// rewritten every 1 ms from itself, a counter `on_pre` increments and both neurons'
+/// variables, the counter cleared every 2 ms (tests/brian2/synapse_run_regularly.py builds the
+/// same in Brian2), and a third that draws.
+const SYNAPSE_REGULARLY: &str = r#"
+[simulation]
+dt_ms = 0.1
+duration_ms = 20.0
+[models.driven]
+equations = "dv/dt = (1.5 - v)/(4*ms) : 1"
+threshold = "v > 1"
+reset = "v = 0"
+method = "exact"
+[models.leaky]
+equations = "dv/dt = -v/(10*ms) : 1\nx : 1"
+threshold = "v > 1"
+reset = "v = 0"
+method = "exact"
+[synapse_models.counted]
+model = "w : 1\nc : 1\nnoise : 1"
+on_pre = "v_post += w\nc += 1"
+[populations.pre]
+model = "driven"
+size = 3
+init = { v = "0.3*i" }
+[populations.post]
+model = "leaky"
+size = 2
+init = { x = "0.5 + i" }
+[projections.a_syn]
+source = "pre"
+target = "post"
+synapse = "counted"
+connectivity = { rule = "all_to_all" }
+init = { w = "0.1*j + 0.05*i" }
+[projections.a_syn.run_regularly.scale]
+code = "w = clip(w*1.1 + 0.01*c - 0.02*x_post + 0.05*v_pre, 0, 0.6)"
+dt = "1*ms"
+[projections.a_syn.run_regularly.clear]
+code = "c = 0"
+dt = "2*ms"
+[projections.a_syn.run_regularly.jitter]
+code = "noise = rand()"
+[record]
+spikes = ["post"]
+synapses = [{ projection = "a_syn", variables = ["w", "noise"], synapses = "all" }]
+"#;
+
+/// Brian2 2.9.0 (numpy target), tests/brian2/synapse_run_regularly.py: the post-synaptic
+/// spikes (neuron, step), and w of synapses (i, j) in Brian2's order at the start of
+/// `REGULARLY_STEPS` (after the run_regularly due) and at the end.
+const REGULARLY_STEPS: [usize; 5] = [0, 10, 55, 100, 199];
+const BRIAN2_REGULARLY_SPIKES: [(u32, u64); 7] = [(0, 80), (1, 80), (0, 124), (1, 124), (0, 156), (1, 168), (0, 176)];
+const BRIAN2_REGULARLY_PAIRS: [(u32, u32); 6] = [(0, 0), (0, 1), (1, 0), (1, 1), (2, 0), (2, 1)];
+const BRIAN2_REGULARLY_W: [&[f64]; 5] = [
+    &[0.0, 0.08000000000000002, 0.060000000000000005, 0.15000000000000005, 0.13, 0.22],
+    &[0.006589941269644668, 0.07458994126964469, 0.08427195301571576, 0.16327195301571581, 0.17295396476178682, 0.2519539647617868],
+    &[0.12299599311730298, 0.12973479311730307, 0.22581552247979092, 0.24865942247979103, 0.3690946600286537, 0.3919385600286537],
+    &[0.333905398061224, 0.22265630284922425, 0.4691884637149136, 0.383876793103914, 0.6, 0.6],
+    &[0.6, 0.577192928790139, 0.6, 0.6, 0.6, 0.6],
+];
+const BRIAN2_REGULARLY_END_W: [f64; 6] = [0.6, 0.577192928790139, 0.6, 0.6, 0.6, 0.6];
+const BRIAN2_REGULARLY_END_C: [f64; 6] = [0.0, 0.0, 0.0, 0.0, 1.0, 1.0];
+#[test]
+fn run_regularly_on_synapses_rewrites_them_at_its_steps_as_brian2s_on_both_backends() {
+    let (config, net) = parsed(SYNAPSE_REGULARLY, &[]);
+    let mut plan = RecordPlan::from_config(&config);
+    plan.resolve(&net).unwrap();
+    let cpu = run_in_memory(&net, &mut CpuBackend::<f64>::new(&net), &plan);
+    let gpu = run_in_memory(&net, &mut gpu_backend(&net, &plan), &plan);
+    // Brian2's synapse (i, j) among ours, in CSR order (by post-synaptic neuron).
+    let csr = &net.projections[0].csr;
+    let ours = |(i, j): (u32, u32)| (csr.row_ptr[j as usize]..csr.row_ptr[j as usize + 1]).find(|&s| csr.col_idx[s as usize] == i).unwrap() as usize;
+    for (sink, tolerance, on) in [(&cpu, 1e-6, "CPU"), (&gpu, 2e-5, "GPU")] {
+        let spikes: Vec<(u32, u64)> = sink.spikes[config.population_index("post").unwrap()].iter().map(|s| (s.neuron, s.step)).collect();
+        assert_eq!(spikes, BRIAN2_REGULARLY_SPIKES, "{on}");
+        let w = &sink.traces[0][0];
+        for (row, &step) in BRIAN2_REGULARLY_W.iter().zip(&REGULARLY_STEPS) {
+            for (&pair, b) in BRIAN2_REGULARLY_PAIRS.iter().zip(row.iter()) {
+                let x = w[step * 6 + ours(pair)] as f64;
+                assert!((x - b).abs() < tolerance, "{on}: w of {pair:?} at step {step}: {x}, Brian2 {b}");
+            }
+        }
+        let end = sink.synapses[0].as_ref().unwrap();
+        for (k, (&pair, (w, c))) in BRIAN2_REGULARLY_PAIRS.iter().zip(BRIAN2_REGULARLY_END_W.iter().zip(BRIAN2_REGULARLY_END_C)).enumerate() {
+            assert!((end[0][ours(pair)] - w).abs() < tolerance, "{on}: final w {k}");
+            assert_eq!(end[1][ours(pair)], c, "{on}: final c {k}");
+        }
+    }
+    // A draw every step for every synapse, the same uniforms on both backends, new each step.
+    let (a, b) = (&cpu.traces[0][1], &gpu.traces[0][1]);
+    assert!(a.iter().zip(b).all(|(x, y)| (x - y).abs() < 1e-6), "the draws differ");
+    assert!(a[..6] != a[6..12] && a.iter().all(|&x| (0.0..1.0).contains(&x)));
+    // The marking of arrivals, the delivery and the three, counted as if due every step.
+    assert_eq!(gpu_backend(&net, &plan).equation_passes(), 5);
+    let check = check_text(SYNAPSE_REGULARLY);
+    assert!(check.contains("run_regularly every 10 steps, every 20 steps, every step"), "{check}");
+}
+
+#[test]
+fn bad_run_regularly_on_synapses_is_refused_naming_the_key() {
+    let at = "projections.a_syn.run_regularly";
+    let cases = [
+        (SYNAPSE_REGULARLY.replace("code = \"c = 0\"", "code = \"v_post = 0\""), vec![format!("{at}.clear.code"), "writes the synapses' own variables".into()]),
+        (SYNAPSE_REGULARLY.replace("code = \"c = 0\"", "code = \"v_pre = 0\""), vec![format!("{at}.clear.code"), "writes the synapses' own variables".into()]),
+        (SYNAPSE_REGULARLY.replace("code = \"c = 0\"", "code = \"z = 0\""), vec![format!("{at}.clear.code"), "unknown variable `z`".into()]),
+        (SYNAPSE_REGULARLY.replace("code = \"c = 0\"", "code = \"c = 1*mV\""), vec![format!("{at}.clear.code"), "line 1".into()]),
+        (SYNAPSE_REGULARLY.replace("code = \"c = 0\"", "code = \"c = xi*sqrt(ms)\""), vec![format!("{at}.clear.code"), "noise `xi`".into()]),
+        (SYNAPSE_REGULARLY.replace("code = \"c = 0\"", "code = \"\""), vec![format!("{at}.clear.code"), "no statements".into()]),
+        (SYNAPSE_REGULARLY.replace("dt = \"2*ms\"", "dt = \"0.25*ms\""), vec![format!("{at}.clear.dt"), "whole number".into()]),
+        (SYNAPSE_REGULARLY.replace("dt = \"2*ms\"", "dt = \"2*ms\"\nwhen = \"end\""), vec![format!("{at}.clear.when"), "`start`".into()]),
+        (SYNAPSE_REGULARLY.replace("dt = \"2*ms\"", "dt = \"2*ms\"\nevery = 3"), vec![format!("{at}.clear"), "unknown field".into()]),
+    ];
+    assert_refused(cases);
+}
+
 /// 2000 LIF neurons (v held while refractory) driven by one PoissonInput, as
 /// tests/brian2/poisson_input.py runs them.
 const DRIVEN: &str = r#"

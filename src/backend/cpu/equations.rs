@@ -32,6 +32,12 @@ pub(super) struct EquationProjection<F> {
     on_post: CpuProgram<F>,
     /// The clock-driven equations, over batches of synapses (None: the model has none).
     clock: Option<Box<BatchProgram<F>>>,
+    /// Brian2's `run_regularly` on the synapses, each every k-th step, over batches of
+    /// synapses (k, program).
+    regularly: Vec<(u64, BatchProgram<F>)>,
+    /// Whether a run_regularly reads pre-synaptic variables (within one population they are
+    /// then copied for it).
+    regularly_reads_pre: bool,
     /// Whether `on_pre` reads pre-synaptic variables (then, within one population, it reads
     /// them as they were before the step's deliveries).
     reads_pre: bool,
@@ -125,11 +131,12 @@ impl<F: Real> EquationProjection<F> {
                 syn[s * n_vars + k] = F::from_f64(x);
             }
         }
-        let mut reads_pre = false;
-        for s in program.on_pre.body.iter().chain(&program.on_post.body).chain(&program.clock.body) {
-            s.value
-                .visit(&mut |n| reads_pre |= matches!(n, crate::equations::ir::Node::Load(Ref::Pre(_))));
-        }
+        let reads_pre_in = |p: &crate::equations::ir::Program| p.body.iter().any(|s| {
+            let mut found = false;
+            s.value.visit(&mut |n| found |= matches!(n, crate::equations::ir::Node::Load(Ref::Pre(_))));
+            found
+        });
+        let reads_pre = [&program.on_pre, &program.on_post, &program.clock].into_iter().any(reads_pre_in);
         let rows_sorted = (0..p.csr.n_rows).all(|i| {
             p.csr.col_idx[p.csr.row_ptr[i] as usize..p.csr.row_ptr[i + 1] as usize]
                 .windows(2)
@@ -160,6 +167,8 @@ impl<F: Real> EquationProjection<F> {
             on_pre: CpuProgram::new(&program.on_pre),
             on_post: CpuProgram::new(&program.on_post),
             clock: (!program.clock.body.is_empty()).then(|| Box::new(BatchProgram::synapse_step(&program.clock, dt_s))),
+            regularly: program.regularly.iter().map(|(every, p)| (*every, BatchProgram::synapse_step(p, dt_s))).collect(),
+            regularly_reads_pre: program.regularly.iter().any(|(_, p)| reads_pre_in(p)),
             reads_pre,
             dt: F::from_f64(dt_s),
             draws: (program.streams > 0).then_some(draws),
@@ -254,6 +263,31 @@ impl<F: Real> EquationProjection<F> {
         if self.on_pre.is_empty() && self.on_post.is_empty() && self.clock.is_none() {
             return;
         }
+        // Pre-synaptic values as they were before this step's deliveries, as the GPU's
+        // threads, which cannot see each other's writes, read them.
+        let snapshot = self.reads_pre;
+        self.with_sides(populations, snapshot, |me, pre, target, n_vars, spiked| me.step_into(pre, target, n_vars, spiked, step));
+    }
+
+    /// Brian2's `run_regularly` on the synapses due at the start of `step`, in the order
+    /// given: each over every synapse, as the clock-driven equations run.
+    pub fn run_regularly(&mut self, populations: &mut [Population<F>], step: u64) {
+        if !self.regularly.iter().any(|(every, _)| step.is_multiple_of(*every)) {
+            return;
+        }
+        let snapshot = self.regularly_reads_pre;
+        self.with_sides(populations, snapshot, |me, pre, target, n_vars, _| {
+            let mut syn = std::mem::take(&mut me.syn);
+            for (_, program) in me.regularly.iter().filter(|(every, _)| step.is_multiple_of(*every)) {
+                me.each_synapse(program, &mut syn, pre, target, n_vars, step);
+            }
+            me.syn = syn;
+        });
+    }
+
+    /// `f` over the pre-synaptic side and the target's variables (with `snapshot`, within
+    /// one population, the pre-synaptic values as they were before `f`).
+    fn with_sides(&mut self, populations: &mut [Population<F>], snapshot: bool, f: impl FnOnce(&mut Self, &PreSide<F>, &mut [F], usize, &[bool])) {
         if self.source != self.target {
             let (source, target) = if self.source < self.target {
                 let (a, b) = populations.split_at_mut(self.target);
@@ -269,20 +303,18 @@ impl<F: Real> EquationProjection<F> {
                 n_vars: source.n_vars,
                 n: source.spiked.len(),
             };
-            self.step_into(&pre, &mut target.vars, target.n_vars, &target.spiked, step);
+            f(self, &pre, &mut target.vars, target.n_vars, &target.spiked);
         } else {
             let pop = &mut populations[self.target];
-            // Pre-synaptic values as they were before this step's deliveries, as the GPU's
-            // threads, which cannot see each other's writes, read them.
-            let snapshot = if self.reads_pre { pop.vars.clone() } else { Vec::new() };
+            let copy = if snapshot { pop.vars.clone() } else { Vec::new() };
             let pre = PreSide {
                 ring: &pop.ring,
                 slots: pop.spike_slots,
-                vars: &snapshot,
-                n_vars: if self.reads_pre { pop.n_vars } else { 0 },
+                vars: if snapshot { &copy } else { &[] },
+                n_vars: if snapshot { pop.n_vars } else { 0 },
                 n: pop.spiked.len(),
             };
-            self.step_into(&pre, &mut pop.vars, pop.n_vars, &pop.spiked, step);
+            f(self, &pre, &mut pop.vars, pop.n_vars, &pop.spiked);
         }
     }
 
@@ -291,7 +323,7 @@ impl<F: Real> EquationProjection<F> {
         let pre_of = |j: usize| &pre.vars[j * pre.n_vars..(j + 1) * pre.n_vars];
         if let Some(clock) = &self.clock {
             let mut syn = std::mem::take(&mut self.syn);
-            self.clock_step(clock, &mut syn, pre, target, n_vars, step);
+            self.each_synapse(clock, &mut syn, pre, target, n_vars, step);
             self.syn = syn;
         }
         if !self.on_pre.is_empty() {
@@ -310,10 +342,10 @@ impl<F: Real> EquationProjection<F> {
         }
     }
 
-    /// The clock-driven equations of every synapse (their variables `syn`), in batches of
-    /// synapses. Each writes its own variables alone (it reads the neurons'), so runs of
-    /// synapses go in parallel with the serial results.
-    fn clock_step(&self, clock: &BatchProgram<F>, syn: &mut [F], pre: &PreSide<F>, target: &[F], n_vars: usize, step: u64) {
+    /// `program` (the clock-driven equations, a run_regularly) over every synapse (their
+    /// variables `syn`), in batches of synapses. Each writes its own variables alone (it
+    /// reads the neurons'), so runs of synapses go in parallel with the serial results.
+    fn each_synapse(&self, program: &BatchProgram<F>, syn: &mut [F], pre: &PreSide<F>, target: &[F], n_vars: usize, step: u64) {
         const RUN: usize = 4 * BATCH;
         let per_synapse = self.n_vars;
         syn.par_chunks_mut(RUN * per_synapse).enumerate().for_each(|(c, run)| {
@@ -344,7 +376,7 @@ impl<F: Real> EquationProjection<F> {
                     step,
                     draws: draws.as_ref(),
                 };
-                clock.run_synapses(batch, &mut regs);
+                program.run_synapses(batch, &mut regs);
             }
         });
     }

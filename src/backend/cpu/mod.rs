@@ -386,7 +386,8 @@ impl<F: Real> CpuBackend<F> {
         }
     }
 
-    /// Brian2's `run_regularly` due at this step's start, before its recording.
+    /// Brian2's `run_regularly` due at this step's start, before its recording: the
+    /// populations', then the synapses'.
     fn run_regularly(&mut self) {
         let (key, step) = (self.seed_key, self.step);
         for (p_idx, pop) in self.populations.iter_mut().enumerate().filter(|(_, p)| p.model.runs_regularly()) {
@@ -400,6 +401,12 @@ impl<F: Real> CpuBackend<F> {
                     size,
                 };
                 pop.model.regularly(x, &noise);
+            }
+        }
+        // Then the synapses', in config order.
+        for proj in &mut self.projections {
+            if let Projection::Equation(e) = proj {
+                e.run_regularly(&mut self.populations, step);
             }
         }
     }

@@ -63,6 +63,9 @@ pub struct SynapseStates {
 pub struct EquationSynapses {
     pub sums: Vec<SynapsePass>,
     pub deliveries: Vec<SynapsePass>,
+    /// Brian2's `run_regularly` on the synapses, each every k-th step at the step's start
+    /// (k, its pass), per part, in config order.
+    pub regularly: Vec<(u64, SynapsePass)>,
     pub states: Vec<SynapseStates>,
 }
 
@@ -81,6 +84,7 @@ pub(crate) fn build(
     let mut out = EquationSynapses {
         sums: Vec::new(),
         deliveries: Vec::new(),
+        regularly: Vec::new(),
         states: Vec::new(),
     };
     for (index, p) in net.projections.iter().enumerate() {
@@ -243,6 +247,9 @@ pub(crate) fn build(
                     delivery.mark = Some((kernel("mark_arrivals")?, dispatch_size(n_pre as u32)));
                 }
                 out.deliveries.push(delivery);
+            }
+            for (k, (every, _)) in program.regularly.iter().enumerate() {
+                out.regularly.push((*every, pass(&format!("regularly_{k}"))?));
             }
             parts.push(SynapseStatePart { n_syn, buffer: syn_state });
         }

@@ -330,12 +330,12 @@ impl GpuBackend {
     }
 
     /// Dispatches per step of the synapses written as equations: their summations (a linked
-    /// variable's `LinkTiming::per_step` times), markings of arrivals and deliveries, one per part of
-    /// each matrix.
+    /// variable's `LinkTiming::per_step` times), markings of arrivals and deliveries, and each
+    /// run_regularly (as if due every step), one per part of each matrix.
     pub fn equation_passes(&self) -> usize {
         let marks = self.equation_synapses.deliveries.iter().filter(|d| d.mark.is_some()).count();
         let sums: usize = self.equation_synapses.sums.iter().map(|s| s.link.map_or(1, |l| l.per_step() as usize)).sum();
-        sums + marks + self.equation_synapses.deliveries.len()
+        sums + marks + self.equation_synapses.deliveries.len() + self.equation_synapses.regularly.len()
     }
 
     /// The bindings the event-driven g and delay rings take (`event_parts`).

@@ -100,6 +100,14 @@ impl GpuBackend {
                         }
                     }
                 }
+                // Then the synapses' (the CPU's `run_regularly`).
+                for (every, pass_) in &self.equation_synapses.regularly {
+                    if (first + k as u64).is_multiple_of(*every) {
+                        pass.set_pipeline(&pass_.kernel.pipeline);
+                        pass.set_bind_group(0, &pass_.bind_group, &[step_offset]);
+                        pass.dispatch_workgroups(pass_.groups.0, pass_.groups.1, 1);
+                    }
+                }
                 // The traces due now that sample at `when` (the CPU's `sample`).
                 let sample = |pass: &mut wgpu::ComputePass, when: Sampled| {
                     for &(t, slot) in gathers.iter().filter(|(t, _)| self.traces[*t].when == when) {
