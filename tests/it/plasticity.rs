@@ -786,7 +786,8 @@ fn bad_run_regularly_is_refused_naming_the_key() {
 /// Three neurons onto two, every pair, with two `run_regularly` on the synapses: the weight
 /// rewritten every 1 ms from itself, a counter `on_pre` increments and both neurons'
 /// variables, the counter cleared every 2 ms (tests/brian2/synapse_run_regularly.py builds the
-/// same in Brian2), and a third that draws.
+/// same in Brian2), and a third that draws; and a population's synapses onto itself reading
+/// their pre-synaptic neurons.
 const SYNAPSE_REGULARLY: &str = r#"
 [simulation]
 dt_ms = 0.1
@@ -826,6 +827,15 @@ code = "c = 0"
 dt = "2*ms"
 [projections.a_syn.run_regularly.jitter]
 code = "noise = rand()"
+[synapse_models.copy]
+model = "u : 1"
+[projections.b_self]
+source = "post"
+target = "post"
+synapse = "copy"
+connectivity = { rule = "all_to_all" }
+[projections.b_self.run_regularly.read]
+code = "u = x_pre + 10*v_pre + 100*j"
 [record]
 spikes = ["post"]
 synapses = [{ projection = "a_syn", variables = ["w", "noise"], synapses = "all" }]
@@ -876,8 +886,26 @@ fn run_regularly_on_synapses_rewrites_them_at_its_steps_as_brian2s_on_both_backe
     let (a, b) = (&cpu.traces[0][1], &gpu.traces[0][1]);
     assert!(a.iter().zip(b).all(|(x, y)| (x - y).abs() < 1e-6), "the draws differ");
     assert!(a[..6] != a[6..12] && a.iter().all(|&x| (0.0..1.0).contains(&x)));
-    // The marking of arrivals, the delivery and the three, counted as if due every step.
-    assert_eq!(gpu_backend(&net, &plan).equation_passes(), 5);
+    // Synapses within one population read their pre-synaptic neurons as the other side:
+    // u = x_pre + 10·v_pre + 100·j at the last step's start.
+    let (uc, ug) = (&cpu.synapses[1].as_ref().unwrap()[0], &gpu.synapses[1].as_ref().unwrap()[0]);
+    assert!(uc.iter().zip(ug).all(|(a, b)| (a - b).abs() < 1e-5), "{uc:?} {ug:?}");
+    let csr = &net.projections[1].csr;
+    for j in 0..2 {
+        for s in csr.row_ptr[j] as usize..csr.row_ptr[j + 1] as usize {
+            let i = csr.col_idx[s] as f64;
+            let v_part = uc[s] - (0.5 + i) - 100.0 * j as f64;
+            assert!((0.0..10.0).contains(&v_part), "synapse {s}: u {}", uc[s]);
+        }
+    }
+    // Cut into parts of whole rows (a_syn's rows hold 36 bytes, a binding 40), the same.
+    let mut parted = gpu_backend_capped(&net, &plan, ganglion::config::GpuCoupling::ThreadPerRow, Some(40));
+    assert_eq!(parted.equation_passes(), 6 + 5, "a_syn's five passes once more, for its second part");
+    let parted = run_in_memory(&net, &mut parted, &plan);
+    assert_eq!(parted.traces, gpu.traces);
+    assert_eq!(parted.synapses, gpu.synapses);
+    // The marking of arrivals, the delivery and the four, counted as if due every step.
+    assert_eq!(gpu_backend(&net, &plan).equation_passes(), 6);
     let check = check_text(SYNAPSE_REGULARLY);
     assert!(check.contains("run_regularly every 10 steps, every 20 steps, every step"), "{check}");
 }
