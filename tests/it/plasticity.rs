@@ -892,10 +892,10 @@ fn run_regularly_on_synapses_rewrites_them_at_its_steps_as_brian2s_on_both_backe
     assert!(uc.iter().zip(ug).all(|(a, b)| (a - b).abs() < 1e-5), "{uc:?} {ug:?}");
     let csr = &net.projections[1].csr;
     for j in 0..2 {
-        for s in csr.row_ptr[j] as usize..csr.row_ptr[j + 1] as usize {
-            let i = csr.col_idx[s] as f64;
-            let v_part = uc[s] - (0.5 + i) - 100.0 * j as f64;
-            assert!((0.0..10.0).contains(&v_part), "synapse {s}: u {}", uc[s]);
+        let row = csr.row_ptr[j] as usize..csr.row_ptr[j + 1] as usize;
+        for (&i, &u) in csr.col_idx[row.clone()].iter().zip(&uc[row]) {
+            let v_part = u - (0.5 + i as f64) - 100.0 * j as f64;
+            assert!((0.0..10.0).contains(&v_part), "synapse {i} → {j}: u {u}");
         }
     }
     // Cut into parts of whole rows (a_syn's rows hold 36 bytes, a binding 40), the same.
