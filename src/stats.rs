@@ -234,10 +234,16 @@ pub fn from_file<'a>(src: impl Into<crate::io::reader::Source<'a>>, window_ms: f
         let data: Vec<f32> = o.synapses(&projection, &var)?.0.iter().map(|&x| x as f32).collect();
         synapses.push(trace_stats(&projection, &var, &data, bins));
     }
-    if spikes.is_empty() && traces.is_empty() && synapses.is_empty() {
+    // Population rates (`record.rates`): their values over the steps.
+    let mut rates = Vec::new();
+    for name in o.rate_populations()? {
+        let data: Vec<f32> = o.rate(&name)?.iter().map(|&x| x as f32).collect();
+        rates.push(trace_stats(&name, "rate", &data, bins));
+    }
+    if spikes.is_empty() && traces.is_empty() && synapses.is_empty() && rates.is_empty() {
         return Err(Error::io(
             src.path,
-            "holds no spikes and no traces: record some with [record] spikes or traces",
+            "holds no spikes, rates or traces: record some with [record] spikes, rates or traces",
         ));
     }
     let incomplete = (!complete).then(|| {
@@ -250,6 +256,7 @@ pub fn from_file<'a>(src: impl Into<crate::io::reader::Source<'a>>, window_ms: f
         spikes,
         traces,
         synapses,
+        rates,
         incomplete,
     })
 }
@@ -261,12 +268,20 @@ pub struct FileStats {
     pub traces: Vec<TraceStats>,
     /// Per synaptic variable (its projection as the population): its values at the end.
     pub synapses: Vec<TraceStats>,
+    /// Per population whose rate is recorded: its values over the steps (Hz).
+    pub rates: Vec<TraceStats>,
     pub incomplete: Option<String>,
 }
 
 impl FileStats {
     pub fn report(&self) -> String {
         let mut body = report(&self.spikes, &self.traces);
+        for r in &self.rates {
+            body.push_str(&format!(
+                "\nrate of {} per step: {} steps, mean {:.3} Hz, sd {:.3} Hz, max {:.3} Hz\n",
+                r.population, r.samples, r.mean, r.sd, r.max
+            ));
+        }
         for t in &self.synapses {
             body.push_str(&format!(
                 "\nsynapses {}.{} at the end: {} synapses, mean {:.4e}, sd {:.4e}, min {:.4e}, max {:.4e}\n",

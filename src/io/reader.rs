@@ -189,6 +189,32 @@ impl Output {
         Ok((rows.iter().map(|&i| times[i]).collect(), rows.iter().map(|&i| ids[i]).collect()))
     }
 
+    /// The populations whose rate is recorded (`/rates`).
+    pub fn rate_populations(&self) -> Result<Vec<String>> {
+        Ok(match self.file.group(&self.at("rates")) {
+            Ok(g) => self.h5(g.member_names())?,
+            Err(_) => Vec::new(),
+        })
+    }
+
+    /// A population's rate in each step the run simulated (Hz).
+    pub fn rate(&self, population: &str) -> Result<Vec<f64>> {
+        let ds = self
+            .file
+            .dataset(&self.at(&format!("rates/{population}/rate")))
+            .map_err(|_| Error::Read(format!("no recorded rate of population `{population}` in this file")))?;
+        match self.view {
+            View::At(_) => self.h5(ds.read_raw()),
+            View::Stacked { row, simulated_ms, .. } => {
+                // The steps the instance took before it stopped (its row is NaN after).
+                let dt = self.config.simulation.dt_ms;
+                let taken = ((simulated_ms / dt) - 1e-9).ceil().max(0.0) as usize;
+                let values: ndarray::Array1<f64> = self.h5(ds.read_slice(ndarray::s![row, ..taken.min(ds.shape()[1])]))?;
+                Ok(values.to_vec())
+            }
+        }
+    }
+
     /// The (population or projection, variable) of every recorded trace.
     pub fn trace_names(&self) -> Result<Vec<(String, String)>> {
         let mut out = Vec::new();

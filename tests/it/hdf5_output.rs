@@ -486,6 +486,9 @@ fn a_population_rate_is_written_every_step_as_brian2s_monitor_gives_it_on_both_b
         assert_eq!(time, vec![0.0, 3.0, 0.1]);
         written.push(rate);
     }
+    // `stats` reads a file of rates alone: four spikes of 5000 Hz over 30 steps.
+    let stats = ganglion::stats::from_file(&dir.path().join("cpu_7.h5"), 10.0, 5).unwrap().report();
+    assert!(stats.contains("rate of a_src per step: 30 steps, mean 666.667 Hz"), "{stats}");
     // Recorded with the spikes too: the same rates, and the spikes as without them.
     let out = dir.path().join("both.h5");
     let req = RunRequest {

@@ -592,6 +592,7 @@ fn the_stacked_layout_holds_each_instance_as_its_group_does_and_its_slices_merge
         let stats = |p: &Path| ganglion::stats::from_file(ganglion::plot::Source { path: p, instance: Some(4) }, 10.0, 5).unwrap().report();
         assert_eq!(stats(&groups), stats(&stacked), "{backend}");
         assert!(stats(&stacked).contains("hh.v:"), "{}", stats(&stacked));
+        assert!(stats(&stacked).contains("rate of hh per step: 3000 steps"), "{}", stats(&stacked));
         for (instance, expected) in [(None, "name one of its instances with --instance K (it holds 6 instances, 0 to 5)"), (Some(6), "--instance 6: not in")] {
             let src = ganglion::plot::Source { path: &stacked, instance };
             let e = ganglion::plot::raster(src, None, 100, &dir.path().join("x.png")).unwrap_err().to_string();
