@@ -24,10 +24,10 @@ pub struct TracePlan {
     pub every: u64,
 }
 
-/// Where in a step a trace samples, as Brian2's StateMonitor `when` names the slots: at the
-/// start (its default, before the update), after the update and thresholds (before the
-/// synapses and resets: a spiking neuron's value over its threshold), or at the end (after the
-/// resets).
+/// Where in a step a trace samples (or a run_regularly runs), as Brian2's `when` names the
+/// slots: at the start (its default, before the update), after the update and thresholds
+/// (before the synapses and resets: a spiking neuron's value over its threshold), or at the
+/// end (after the resets).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Sampled {
     #[default]
@@ -50,6 +50,39 @@ impl Sampled {
             }
             _ => return Err(format!("unknown slot `{when}`; Brian2's are start, groups, thresholds, synapses, resets and end (with before_ and after_)")),
         })
+    }
+
+    /// Brian2's slot names as ganglion runs a run_regularly in them. Brian2 runs a group's
+    /// `<name>_run_regularly` before its `<name>_stateupdater` and `<name>_thresholder` (by
+    /// name) and after its `<name>_resetter`: so `groups` and `thresholds` come before the
+    /// group's own update or threshold, which ganglion computes together, and are refused with
+    /// the synapses' slot; `resets` is after the reset.
+    pub fn of_brian2_regularly(when: &str) -> std::result::Result<Sampled, String> {
+        Ok(match when {
+            "start" | "before_start" | "after_start" | "before_groups" => Sampled::Start,
+            "after_thresholds" | "before_synapses" => Sampled::AfterUpdates,
+            "resets" | "after_resets" | "before_end" | "end" | "after_end" => Sampled::End,
+            "groups" | "after_groups" | "before_thresholds" | "thresholds" => {
+                return Err(format!("`{when}` comes between a group's update and its threshold, which ganglion computes together; run it at \"start\", \"after_thresholds\" or \"end\""))
+            }
+            "synapses" | "after_synapses" | "before_resets" => {
+                return Err(format!("`{when}` (between the synapses and the resets) is not a slot ganglion runs statements in; run it at \"after_thresholds\" (before the synapses) or \"end\" (after the resets)"))
+            }
+            _ => return Err(format!("unknown slot `{when}`; Brian2's are start, groups, thresholds, synapses, resets and end (with before_ and after_)")),
+        })
+    }
+}
+
+/// When a run_regularly runs: every `every` steps (steps 0, every, 2·every, …), in slot `when`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Schedule {
+    pub every: u64,
+    pub when: Sampled,
+}
+
+impl Schedule {
+    pub fn due(self, step: u64, when: Sampled) -> bool {
+        self.when == when && step.is_multiple_of(self.every)
     }
 }
 

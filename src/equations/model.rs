@@ -13,6 +13,7 @@ use crate::model::{
     Variable,
 };
 use crate::real::Real;
+use crate::record::Sampled;
 use rand_chacha::ChaCha8Rng;
 use std::sync::Arc;
 
@@ -187,7 +188,7 @@ struct EquationStep<F> {
     threshold: Option<super::cpu::Eval<F>>,
     on_spike: CpuProgram<F>,
     inputs: CpuProgram<F>,
-    regularly: Vec<(u64, CpuProgram<F>)>,
+    regularly: Vec<(crate::record::Schedule, CpuProgram<F>)>,
     reset: CpuProgram<F>,
     refresh: CpuProgram<F>,
     dt: F,
@@ -280,13 +281,13 @@ impl<F: Real> CpuStep<F> for EquationStep<F> {
         !self.reset.is_empty() || !self.inputs.is_empty()
     }
 
-    fn runs_regularly(&self) -> bool {
-        !self.regularly.is_empty()
+    fn runs_regularly(&self, step: u64, when: Sampled) -> bool {
+        self.regularly.iter().any(|(s, _)| s.due(step, when))
     }
 
-    fn regularly(&self, x: &mut [F], noise: &Noise) {
-        for (every, program) in &self.regularly {
-            if noise.step.is_multiple_of(*every) {
+    fn regularly(&self, x: &mut [F], noise: &Noise, when: Sampled) {
+        for (schedule, program) in &self.regularly {
+            if schedule.due(noise.step, when) {
                 program.run(x, &mut [], self.parts(noise));
             }
         }
@@ -478,7 +479,7 @@ fn refresh_neurons(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_w
         refresh = wgsl::program(&m.refresh, &names, &target, "    ", "refresh"),
         refresh_stores = stores(&written(&[&m.refresh])),
     ));
-    // Brian2's run_regularly: one entry each, dispatched at the start of the steps it is due.
+    // Brian2's run_regularly: one entry each, dispatched in the steps and slot it is due.
     for (j, (_, program)) in m.regularly.iter().enumerate() {
         out.push_str(&format!(
             "

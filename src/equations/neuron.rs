@@ -90,7 +90,7 @@ pub struct NeuronModel {
     pub inputs: Program,
     /// Brian2's `run_regularly` of the population (`regularly`): statements run for every
     /// neuron at the start of every k-th step (k, program), before the step's recording.
-    pub regularly: Vec<(u64, Program)>,
+    pub regularly: Vec<(crate::record::Schedule, Program)>,
     /// The reset statements, run for each neuron that spiked after the synapses' events.
     pub reset: Program,
     /// Each subexpression into its slot, in dependency order (for recording).

@@ -1,14 +1,16 @@
 //! Brian2's `run_regularly` on a population whose model is written as equations: statements
-//! run for every neuron at the start of each step its `dt` reaches (steps 0, k, 2k, …), in
-//! Brian2's `start` slot, where they come before the step's recording (Brian2 sorts a slot's
-//! objects by name, and a group's `…_run_regularly` precedes `statemonitor`). They may draw
-//! (`randn()`), from the population's Philox streams after the model's and its inputs'.
+//! run for every neuron in each step its `dt` reaches (steps 0, k, 2k, …), in the slot its
+//! `when` names (`record::Sampled::of_brian2_regularly`; Brian2's `start` by default), where
+//! they come before the slot's recording (Brian2 sorts a slot's objects by name, and a
+//! group's `…_run_regularly` precedes `statemonitor`). They may draw (`randn()`), from the
+//! population's Philox streams after the model's and its inputs'.
 
 use super::lower::{Lowering, Streams};
 use super::neuron::{assignable, fold_dt, map_program, statement_value, NeuronModel};
 use super::ir::{Node, Program, Ref, Target};
 use super::parse;
 use crate::error::{Error, Result};
+use crate::record::{Sampled, Schedule};
 
 /// What one `[populations.<p>.run_regularly.<name>]` table says.
 #[derive(Clone, Debug)]
@@ -18,21 +20,23 @@ pub struct RegularlyText<'a> {
     pub code: &'a str,
     /// How often, a duration ("1*ms"); every step when absent.
     pub dt: Option<&'a str>,
-    /// Brian2's `when`: only its default, "start".
+    /// Brian2's `when` (its default, "start", when absent).
     pub when: Option<&'a str>,
 }
 
 impl RegularlyText<'_> {
-    /// The steps between two runs (its `dt`, a duration in `model`'s namespace), in Brian2's
-    /// `start` slot, the only one ganglion runs it in; errors at `key(field)`.
-    pub fn every(&self, model: &NeuronModel, key: &dyn Fn(&str) -> String) -> Result<u64> {
-        if let Some(when) = self.when.filter(|w| *w != "start") {
-            return Err(Error::config(key("when"), format!("`{when}`: ganglion runs run_regularly in Brian2's default slot, `start`")));
-        }
-        match self.dt {
-            None => Ok(1),
-            Some(text) => steps(model, text).map_err(|e| Error::config(key("dt"), e)),
-        }
+    /// When it runs: the steps between two runs (its `dt`, a duration in `model`'s
+    /// namespace) and its slot; errors at `key(field)`.
+    pub fn schedule(&self, model: &NeuronModel, key: &dyn Fn(&str) -> String) -> Result<Schedule> {
+        let when = match self.when {
+            None => Sampled::Start,
+            Some(w) => Sampled::of_brian2_regularly(w).map_err(|e| Error::config(key("when"), e))?,
+        };
+        let every = match self.dt {
+            None => 1,
+            Some(text) => steps(model, text).map_err(|e| Error::config(key("dt"), e))?,
+        };
+        Ok(Schedule { every, when })
     }
 }
 
@@ -55,7 +59,7 @@ pub fn with_regularly(model: &NeuronModel, at: &str, regularly: &[RegularlyText]
     let mut out = model.clone();
     for r in regularly {
         let key = |k: &str| format!("{at}.{}.{k}", r.name);
-        let every = r.every(model, &key)?;
+        let schedule = r.schedule(model, &key)?;
         let stmts = parse::statements(r.code).map_err(|e| Error::config(key("code"), e.to_string()))?;
         if stmts.is_empty() {
             return Err(Error::config(key("code"), "no statements"));
@@ -72,7 +76,7 @@ pub fn with_regularly(model: &NeuronModel, at: &str, regularly: &[RegularlyText]
             }
             program.store(Target::Var(k), model.conditional_write(k, model.inline(&value)));
         }
-        out.regularly.push((every, map_program(&program, &|n| fold_dt(n, model.dt))));
+        out.regularly.push((schedule, map_program(&program, &|n| fold_dt(n, model.dt))));
     }
     streams.within_limit(at, "the model, its inputs and its run_regularly")?;
     out.streams = streams.count;

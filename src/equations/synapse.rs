@@ -42,7 +42,7 @@ pub struct SynapseProgram {
     pub clock: Program,
     /// Brian2's `run_regularly` on the synapses: statements over every synapse, writing its
     /// own variables, at the start of every k-th step (k, program), in the order given.
-    pub regularly: Vec<(u64, Program)>,
+    pub regularly: Vec<(crate::record::Schedule, Program)>,
     /// How `clock` integrates (None: the synapse has no clock-driven equations).
     pub method: Option<Method>,
     /// The random streams `on_pre` and `on_post` draw from (`rand()`, `randn()`), per synapse
@@ -454,7 +454,18 @@ impl SynapseProgram {
             text += &format!(", clock-driven equations integrated by {}", m.name());
         }
         if !self.regularly.is_empty() {
-            let every: Vec<String> = self.regularly.iter().map(|(k, _)| if *k == 1 { "every step".into() } else { format!("every {k} steps") }).collect();
+            let every: Vec<String> = self
+                .regularly
+                .iter()
+                .map(|(s, _)| {
+                    let every = if s.every == 1 { "every step".to_string() } else { format!("every {} steps", s.every) };
+                    match s.when {
+                        crate::record::Sampled::Start => every,
+                        crate::record::Sampled::AfterUpdates => every + " after the thresholds",
+                        crate::record::Sampled::End => every + " at the end",
+                    }
+                })
+                .collect();
             text += &format!(", run_regularly {}", every.join(", "));
         }
         if self.streams > 0 {
@@ -1031,10 +1042,10 @@ struct Blocks<'a> {
 /// every synapse that write its own variables alone (a neuron's would be written by each of
 /// its synapses at once), read as `on_pre` reads (without advancing the event-driven
 /// variables: Brian2 reads them as last stored).
-fn regularly_block(r: &super::regularly::RegularlyText, at: &str, blocks: &Blocks, streams: &mut Streams) -> Result<(u64, Program)> {
+fn regularly_block(r: &super::regularly::RegularlyText, at: &str, blocks: &Blocks, streams: &mut Streams) -> Result<(crate::record::Schedule, Program)> {
     let Blocks { scope, own_with, subs, vars, post, tables } = *blocks;
     let key = |k: &str| format!("{at}.{}.{k}", r.name);
-    let every = r.every(post, &key)?;
+    let schedule = r.schedule(post, &key)?;
     let err = |e: &dyn std::fmt::Display| Error::config(key("code"), e.to_string());
     let stmts = parse::statements(r.code).map_err(|e| err(&e))?;
     if stmts.is_empty() {
@@ -1059,7 +1070,7 @@ fn regularly_block(r: &super::regularly::RegularlyText, at: &str, blocks: &Block
         }
         program.store(Target::Syn(k), value);
     }
-    Ok((every, program))
+    Ok((schedule, program))
 }
 
 /// A block of statements (`on_pre`, `on_post`, key `key`) after `advance` (the event-driven

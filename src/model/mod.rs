@@ -257,13 +257,13 @@ pub trait CpuStep<F: Real>: Send + Sync {
     /// A neuron after the step's synaptic events (where `resets_apart`): the model's inputs
     /// (Brian2's PoissonInputs), then, where it spiked in this step, its reset.
     fn after_synapses(&self, _x: &mut [F], _spiked: bool, _noise: &Noise) {}
-    /// Whether the model runs statements at the start of some steps (Brian2's
-    /// `run_regularly`), before they are recorded.
-    fn runs_regularly(&self) -> bool {
+    /// Whether the model runs statements in slot `when` of `step` (Brian2's
+    /// `run_regularly`), before they are recorded there.
+    fn runs_regularly(&self, _step: u64, _when: crate::record::Sampled) -> bool {
         false
     }
-    /// Those due at `noise.step`, for one neuron.
-    fn regularly(&self, _x: &mut [F], _noise: &Noise) {}
+    /// Those due in slot `when` of `noise.step`, for one neuron.
+    fn regularly(&self, _x: &mut [F], _noise: &Noise, _when: crate::record::Sampled) {}
     /// Brings the neuron's derived variables (subexpressions) up to date before recording.
     fn refresh(&self, _x: &mut [F], _noise: &Noise) {}
 }

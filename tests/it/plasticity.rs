@@ -766,11 +766,112 @@ fn check_text(text: &str) -> String {
     ganglion::app::check(&path, &[]).unwrap()
 }
 
+/// A group's run_regularly in three slots and its synapses' at the end, recorded at the end
+/// of the step (tests/brian2/run_regularly_slots.py builds the same in Brian2).
+const REGULARLY_SLOTS: &str = r#"
+[simulation]
+dt_ms = 0.1
+duration_ms = 5.0
+[models.m]
+equations = "dv/dt = (2 - v)/(2*ms) : 1\na : 1\nb : 1\nc : 1"
+threshold = "v > 1"
+reset = "v = 0"
+method = "exact"
+[synapse_models.both]
+model = "w : 1"
+[populations.g]
+model = "m"
+size = 2
+init = { v = "0.4*i" }
+[populations.g.run_regularly.after_reset]
+code = "a = v"
+when = "end"
+[populations.g.run_regularly.over_threshold]
+code = "b = v"
+when = "after_thresholds"
+[populations.g.run_regularly.every_half_ms]
+code = "c = v"
+dt = "0.5*ms"
+[projections.s]
+source = "g"
+target = "g"
+synapse = "both"
+connectivity = { rule = "all_to_all" }
+[projections.s.run_regularly.read]
+code = "w = v_post + 10*v_pre"
+when = "end"
+[record]
+traces = [{ population = "g", variables = ["v", "a", "b", "c"], when = "end" }]
+"#;
+
+/// Brian2 2.9.0 (numpy target), tests/brian2/run_regularly_slots.py: v, a, b and c at the end
+/// of `SLOT_STEPS` (neuron 0 spikes in step 13), and w of synapses (i, j) at the end.
+const SLOT_STEPS: [usize; 5] = [0, 7, 13, 20, 49];
+const BRIAN2_SLOTS: [&[&[f64]]; 4] = [
+    &[
+        &[0.09754115099857197, 0.4780329207988576],
+        &[0.6593599079287213, 0.9274879263429772],
+        &[0.0, 0.36253849384403625],
+        &[0.5906238205625731, 0.8461003792390265],
+        &[0.6593599079287213, 0.902376727811947],
+    ],
+    &[
+        &[0.09754115099857197, 0.4780329207988576],
+        &[0.6593599079287213, 0.9274879263429772],
+        &[0.0, 0.36253849384403625],
+        &[0.5906238205625731, 0.8461003792390265],
+        &[0.6593599079287213, 0.902376727811947],
+    ],
+    &[
+        &[0.09754115099857197, 0.4780329207988576],
+        &[0.6593599079287213, 0.9274879263429772],
+        &[1.0068293924171807, 0.36253849384403625],
+        &[0.5906238205625731, 0.8461003792390265],
+        &[0.6593599079287213, 0.902376727811947],
+    ],
+    &[
+        &[0.0, 0.4],
+        &[0.44239843385719024, 0.7539187470857522],
+        &[0.786938680574733, 0.0],
+        &[0.5183635586365642, 0.786938680574733],
+        &[0.2785840471498844, 0.5906238205625731],
+    ],
+];
+const BRIAN2_SLOTS_PAIRS: [(u32, u32); 4] = [(0, 0), (0, 1), (1, 0), (1, 1)];
+const BRIAN2_SLOTS_W: [f64; 4] = [7.252958987215935, 7.4959758070991604, 9.683127186048191, 9.926144005931416];
+#[test]
+fn run_regularly_runs_in_the_slot_its_when_names_as_brian2s_on_both_backends() {
+    let (config, net) = parsed(REGULARLY_SLOTS, &[]);
+    let plan = RecordPlan::from_config(&config);
+    let cpu = run_in_memory(&net, &mut CpuBackend::<f64>::new(&net), &plan);
+    let gpu = run_in_memory(&net, &mut gpu_backend(&net, &plan), &plan);
+    let csr = &net.projections[0].csr;
+    let ours = |(i, j): (u32, u32)| (csr.row_ptr[j as usize]..csr.row_ptr[j as usize + 1]).find(|&s| csr.col_idx[s as usize] == i).unwrap() as usize;
+    for (sink, tolerance, on) in [(&cpu, 1e-6, "CPU"), (&gpu, 2e-5, "GPU")] {
+        for (var, brian2) in BRIAN2_SLOTS.iter().enumerate() {
+            for (row, &step) in brian2.iter().zip(&SLOT_STEPS) {
+                for (n, b) in row.iter().enumerate() {
+                    let x = sink.traces[0][var][step * 2 + n] as f64;
+                    assert!((x - b).abs() < tolerance, "{on}: variable {var} of neuron {n} at the end of step {step}: {x}, Brian2 {b}");
+                }
+            }
+        }
+        let w = &sink.synapses[0].as_ref().unwrap()[0];
+        for (&pair, b) in BRIAN2_SLOTS_PAIRS.iter().zip(BRIAN2_SLOTS_W) {
+            assert!((w[ours(pair)] - b).abs() < tolerance * 10.0, "{on}: w of {pair:?}: {}, Brian2 {b}", w[ours(pair)]);
+        }
+    }
+    let check = check_text(REGULARLY_SLOTS);
+    assert!(check.contains("run_regularly every step at the end"), "{check}");
+}
+
 #[test]
 fn bad_run_regularly_is_refused_naming_the_key() {
     let at = "populations.p.run_regularly";
     let cases = [
-        (REGULARLY.replace("when = \"start\"", "when = \"end\""), vec![format!("{at}.copy.when"), "`start`".into()]),
+        (REGULARLY.replace("when = \"start\"", "when = \"thresholds\""), vec![format!("{at}.copy.when"), "\"after_thresholds\"".into()]),
+        (REGULARLY.replace("when = \"start\"", "when = \"synapses\""), vec![format!("{at}.copy.when"), "between the synapses and the resets".into()]),
+        (REGULARLY.replace("when = \"start\"", "when = \"later\""), vec![format!("{at}.copy.when"), "unknown slot `later`".into()]),
         (REGULARLY.replace("dt = \"0.5*ms\"", "dt = \"0.25*ms\""), vec![format!("{at}.copy.dt"), "whole number".into()]),
         (REGULARLY.replace("dt = \"0.5*ms\"", "dt = \"0.5*mV\""), vec![format!("{at}.copy.dt"), "duration".into()]),
         (REGULARLY.replace("code = \"x += 1\"", "code = \"z += 1\""), vec![format!("{at}.count.code"), "unknown variable `z`".into()]),
@@ -921,7 +1022,7 @@ fn bad_run_regularly_on_synapses_is_refused_naming_the_key() {
         (SYNAPSE_REGULARLY.replace("code = \"c = 0\"", "code = \"c = xi*sqrt(ms)\""), vec![format!("{at}.clear.code"), "noise `xi`".into()]),
         (SYNAPSE_REGULARLY.replace("code = \"c = 0\"", "code = \"\""), vec![format!("{at}.clear.code"), "no statements".into()]),
         (SYNAPSE_REGULARLY.replace("dt = \"2*ms\"", "dt = \"0.25*ms\""), vec![format!("{at}.clear.dt"), "whole number".into()]),
-        (SYNAPSE_REGULARLY.replace("dt = \"2*ms\"", "dt = \"2*ms\"\nwhen = \"end\""), vec![format!("{at}.clear.when"), "`start`".into()]),
+        (SYNAPSE_REGULARLY.replace("dt = \"2*ms\"", "dt = \"2*ms\"\nwhen = \"groups\""), vec![format!("{at}.clear.when"), "between a group's update and its threshold".into()]),
         (SYNAPSE_REGULARLY.replace("dt = \"2*ms\"", "dt = \"2*ms\"\nevery = 3"), vec![format!("{at}.clear"), "unknown field".into()]),
     ];
     assert_refused(cases);

@@ -32,9 +32,9 @@ pub(super) struct EquationProjection<F> {
     on_post: CpuProgram<F>,
     /// The clock-driven equations, over batches of synapses (None: the model has none).
     clock: Option<Box<BatchProgram<F>>>,
-    /// Brian2's `run_regularly` on the synapses, each every k-th step, over batches of
-    /// synapses (k, program).
-    regularly: Vec<(u64, BatchProgram<F>)>,
+    /// Brian2's `run_regularly` on the synapses, each when its schedule says, over batches of
+    /// synapses.
+    regularly: Vec<(crate::record::Schedule, BatchProgram<F>)>,
     /// Whether a run_regularly reads pre-synaptic variables (within one population they are
     /// then copied for it).
     regularly_reads_pre: bool,
@@ -269,16 +269,16 @@ impl<F: Real> EquationProjection<F> {
         self.with_sides(populations, snapshot, |me, pre, target, n_vars, spiked| me.step_into(pre, target, n_vars, spiked, step));
     }
 
-    /// Brian2's `run_regularly` on the synapses due at the start of `step`, in the order
+    /// Brian2's `run_regularly` on the synapses due in slot `when` of `step`, in the order
     /// given: each over every synapse, as the clock-driven equations run.
-    pub fn run_regularly(&mut self, populations: &mut [Population<F>], step: u64) {
-        if !self.regularly.iter().any(|(every, _)| step.is_multiple_of(*every)) {
+    pub fn run_regularly(&mut self, populations: &mut [Population<F>], step: u64, when: crate::record::Sampled) {
+        if !self.regularly.iter().any(|(s, _)| s.due(step, when)) {
             return;
         }
         let snapshot = self.regularly_reads_pre;
         self.with_sides(populations, snapshot, |me, pre, target, n_vars, _| {
             let mut syn = std::mem::take(&mut me.syn);
-            for (_, program) in me.regularly.iter().filter(|(every, _)| step.is_multiple_of(*every)) {
+            for (_, program) in me.regularly.iter().filter(|(s, _)| s.due(step, when)) {
                 me.each_synapse(program, &mut syn, pre, target, n_vars, step);
             }
             me.syn = syn;

@@ -386,11 +386,19 @@ impl<F: Real> CpuBackend<F> {
         }
     }
 
-    /// Brian2's `run_regularly` due at this step's start, before its recording: the
-    /// populations', then the synapses'.
-    fn run_regularly(&mut self) {
+    /// Brian2's `run_regularly` due in slot `when` of this step, before its recording there:
+    /// the populations', then the synapses'. At the step's end, a population's linked
+    /// variables are copied first (as for a trace there).
+    fn run_regularly(&mut self, when: Sampled) {
         let (key, step) = (self.seed_key, self.step);
-        for (p_idx, pop) in self.populations.iter_mut().enumerate().filter(|(_, p)| p.model.runs_regularly()) {
+        for p_idx in 0..self.populations.len() {
+            if !self.populations[p_idx].model.runs_regularly(step, when) {
+                continue;
+            }
+            if when == Sampled::End {
+                self.copy_links(LinkCopy::Recorded(p_idx));
+            }
+            let pop = &mut self.populations[p_idx];
             let (n_vars, size) = (pop.n_vars, pop.instance_size);
             for (i, x) in pop.vars.chunks_exact_mut(n_vars).enumerate() {
                 let noise = Noise {
@@ -400,13 +408,13 @@ impl<F: Real> CpuBackend<F> {
                     population: p_idx as u32,
                     size,
                 };
-                pop.model.regularly(x, &noise);
+                pop.model.regularly(x, &noise, when);
             }
         }
         // Then the synapses', in config order.
         for proj in &mut self.projections {
             if let Projection::Equation(e) = proj {
-                e.run_regularly(&mut self.populations, step);
+                e.run_regularly(&mut self.populations, step, when);
             }
         }
     }
@@ -555,8 +563,10 @@ impl<F: Real> CpuBackend<F> {
             }
         }
         self.copy_links(LinkCopy::AfterUpdates);
+        self.run_regularly(Sampled::AfterUpdates);
         self.sample(plan, out, Sampled::AfterUpdates);
         self.deliver_and_reset();
+        self.run_regularly(Sampled::End);
         self.sample(plan, out, Sampled::End);
         self.push_spikes();
         self.step += 1;
@@ -581,7 +591,7 @@ impl<F: Real> Backend for CpuBackend<F> {
         debug_assert_eq!(out.first_step, self.step);
         for done in 0..out.n_steps {
             self.copy_links(LinkCopy::Start);
-            self.run_regularly();
+            self.run_regularly(Sampled::Start);
             self.sample(plan, out, Sampled::Start);
             if let Some(d) = self.advance(plan, out) {
                 out.diverged = Some(d);

@@ -171,7 +171,7 @@ pub fn dispatches_per_step(
         .populations
         .iter()
         .filter_map(|p| p.model.equations())
-        .map(|m| m.regularly.iter().filter(|(every, _)| *every == 1).count())
+        .map(|m| m.regularly.iter().filter(|(s, _)| s.every == 1).count())
         .sum();
     updates + deliveries + graded + propagations + equations as usize + resets + regularly
 }

@@ -63,9 +63,9 @@ pub struct SynapseStates {
 pub struct EquationSynapses {
     pub sums: Vec<SynapsePass>,
     pub deliveries: Vec<SynapsePass>,
-    /// Brian2's `run_regularly` on the synapses, each every k-th step at the step's start
-    /// (k, its pass), per part, in config order.
-    pub regularly: Vec<(u64, SynapsePass)>,
+    /// Brian2's `run_regularly` on the synapses, each when its schedule says, per part, in
+    /// config order.
+    pub regularly: Vec<(crate::record::Schedule, SynapsePass)>,
     pub states: Vec<SynapseStates>,
 }
 
@@ -248,8 +248,8 @@ pub(crate) fn build(
                 }
                 out.deliveries.push(delivery);
             }
-            for (k, (every, _)) in program.regularly.iter().enumerate() {
-                out.regularly.push((*every, pass(&format!("regularly_{k}"))?));
+            for (k, (schedule, _)) in program.regularly.iter().enumerate() {
+                out.regularly.push((*schedule, pass(&format!("regularly_{k}"))?));
             }
             parts.push(SynapseStatePart { n_syn, buffer: syn_state });
         }

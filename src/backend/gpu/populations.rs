@@ -38,8 +38,8 @@ pub struct PopulationBuffers {
     /// have one.
     pub reset: Option<(Kernel, wgpu::BindGroup)>,
     pub refresh: Option<(Kernel, wgpu::BindGroup)>,
-    /// Its `run_regularly`: every how many steps, and the entry that runs it.
-    pub regularly: Vec<(u64, Kernel, wgpu::BindGroup)>,
+    /// Its `run_regularly`: when, and the entry that runs it.
+    pub regularly: Vec<(crate::record::Schedule, Kernel, wgpu::BindGroup)>,
     /// The model's data (a model written as equations: the config's timed arrays), which the
     /// synapses written as equations that read them bind too.
     pub model_data: wgpu::Buffer,

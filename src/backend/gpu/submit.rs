@@ -88,26 +88,31 @@ impl GpuBackend {
                         pass.dispatch_workgroups(sum.groups.0, sum.groups.1, 1);
                     }
                 };
-                copy_links(&mut pass, LinkCopy::Start);
-                // Brian2's run_regularly, in its `start` slot before the recording.
-                for pop in &self.populations {
-                    for (every, kernel, group) in &pop.regularly {
-                        if (first + k as u64).is_multiple_of(*every) {
+                // Brian2's run_regularly due in slot `when`, before the recording there: the
+                // populations' (at the end, after their linked variables' copies), then the
+                // synapses' (the CPU's `run_regularly`).
+                let step = first + k as u64;
+                let run_regularly = |pass: &mut wgpu::ComputePass, when: Sampled| {
+                    for (index, pop) in self.populations.iter().enumerate() {
+                        let due: Vec<_> = pop.regularly.iter().filter(|(s, _, _)| s.due(step, when)).collect();
+                        if when == Sampled::End && !due.is_empty() {
+                            copy_links(pass, LinkCopy::Recorded(index));
+                        }
+                        for (_, kernel, group) in due {
                             pass.set_pipeline(&kernel.pipeline);
                             pass.set_bind_group(0, group, &[step_offset]);
                             let (x, y) = dispatch_size(pop.size);
                             pass.dispatch_workgroups(x, y, 1);
                         }
                     }
-                }
-                // Then the synapses' (the CPU's `run_regularly`).
-                for (every, pass_) in &self.equation_synapses.regularly {
-                    if (first + k as u64).is_multiple_of(*every) {
-                        pass.set_pipeline(&pass_.kernel.pipeline);
-                        pass.set_bind_group(0, &pass_.bind_group, &[step_offset]);
-                        pass.dispatch_workgroups(pass_.groups.0, pass_.groups.1, 1);
+                    for (_, synapses) in self.equation_synapses.regularly.iter().filter(|(s, _)| s.due(step, when)) {
+                        pass.set_pipeline(&synapses.kernel.pipeline);
+                        pass.set_bind_group(0, &synapses.bind_group, &[step_offset]);
+                        pass.dispatch_workgroups(synapses.groups.0, synapses.groups.1, 1);
                     }
-                }
+                };
+                copy_links(&mut pass, LinkCopy::Start);
+                run_regularly(&mut pass, Sampled::Start);
                 // The traces due now that sample at `when` (the CPU's `sample`).
                 let sample = |pass: &mut wgpu::ComputePass, when: Sampled| {
                     for &(t, slot) in gathers.iter().filter(|(t, _)| self.traces[*t].when == when) {
@@ -176,6 +181,7 @@ impl GpuBackend {
                     }
                 }
                 copy_links(&mut pass, LinkCopy::AfterUpdates);
+                run_regularly(&mut pass, Sampled::AfterUpdates);
                 sample(&mut pass, Sampled::AfterUpdates);
                 // Brian2's order after the thresholds: synapses, then resets.
                 for delivery in &self.equation_synapses.deliveries {
@@ -197,6 +203,7 @@ impl GpuBackend {
                         pass.dispatch_workgroups(x, y, 1);
                     }
                 }
+                run_regularly(&mut pass, Sampled::End);
                 sample(&mut pass, Sampled::End);
                 for prop in &self.propagations {
                     pass.set_pipeline(&prop.kernel.pipeline);
