@@ -118,6 +118,8 @@ pub struct EquationSynapses {
     pub state: Vec<Vec<f64>>,
     /// Steps of delay of the on_pre pathway: one per synapse, or one for all.
     pub delays: Vec<u32>,
+    /// Steps of delay of the on_post pathway (Brian2's `S.post.delay`), one for all.
+    pub post_delay: u32,
 }
 
 impl EquationSynapses {
@@ -300,6 +302,10 @@ impl Network {
                         sim.dt_ms * 1e-3,
                         &mut rng,
                     )?;
+                    let post_delay = match &proj.post_delay {
+                        Some(text) => crate::equations::init::post_delay_steps(program, pre, post, &format!("projections.{name}"), text, sim.dt_ms * 1e-3)?,
+                        None => 0,
+                    };
                     return Ok(ProjectionData {
                         name: name.clone(),
                         source,
@@ -308,7 +314,7 @@ impl Network {
                         csr,
                         source_activation: None,
                         event: None,
-                        equation: Some(EquationSynapses { state, delays }),
+                        equation: Some(EquationSynapses { state, delays, post_delay }),
                         procedural: None,
                         blocks: 1,
                         block_weights: None,
@@ -412,15 +418,15 @@ impl Network {
     }
 
     /// Steps of spike history population `index` keeps for the synapses written as equations
-    /// that leave it: one more than their longest delay.
+    /// that leave it or whose post pathway is delayed: one more than their longest delay.
     pub fn spike_slots(&self, index: usize) -> u32 {
-        1 + self
-            .projections
-            .iter()
-            .filter(|p| p.source == index)
-            .filter_map(|p| p.equation.as_ref().map(|e| e.max_delay()))
-            .max()
-            .unwrap_or(0)
+        let delays = self.projections.iter().filter_map(|p| {
+            let e = p.equation.as_ref()?;
+            let pre = (p.source == index).then(|| e.max_delay());
+            let post = (p.target == index).then_some(e.post_delay);
+            Some(pre.into_iter().chain(post).max().unwrap_or(0))
+        });
+        1 + delays.max().unwrap_or(0)
     }
 }
 
@@ -497,7 +503,7 @@ fn link_projection(link: &crate::config::Link, index: Vec<u32>, n_source: usize)
         },
         source_activation: None,
         event: None,
-        equation: Some(EquationSynapses { state: Vec::new(), delays: vec![0] }),
+        equation: Some(EquationSynapses { state: Vec::new(), delays: vec![0], post_delay: 0 }),
         procedural: None,
         blocks: 1,
         block_weights: None,

@@ -53,6 +53,8 @@ pub struct ProjectionShape {
     /// built-ins, whose delays live in their rings. None where each synapse's delay is drawn
     /// and the longest is only known once the network is built.
     pub delay_steps: Option<u64>,
+    /// Steps of delay of the on_post pathway (`ProjectionData`'s `post_delay`).
+    pub post_delay_steps: u64,
     /// Synapses written as equations that read timed arrays (their shader binds one more
     /// buffer).
     pub reads_tables: bool,
@@ -176,6 +178,11 @@ impl Shape {
                     equation_passes: program.as_ref().map(|e| e.gpu_passes(arrival_slots)),
                     arrival_slots,
                     delay_steps,
+                    // Validated with the config: a constant.
+                    post_delay_steps: match (program, pre.zip(post), &p.post_delay) {
+                        (Some(program), Some((pre, post)), Some(text)) => crate::equations::init::post_delay_steps(program, pre, post, "", text, sim.dt_ms * 1e-3).unwrap_or(0) as u64,
+                        _ => 0,
+                    },
                     reads_tables: program.as_ref().is_some_and(|e| e.reads_tables()),
                     procedural: p.connectivity.is_procedural(),
                     blocks: 1,
@@ -229,6 +236,7 @@ impl Shape {
                         equation_passes: program.map(|e| p.link.map_or_else(|| e.gpu_passes(arrival_slots), |l| l.per_step())),
                         arrival_slots,
                         delay_steps: Some(p.equation.as_ref().map_or(0, |e| e.max_delay() as u64)),
+                        post_delay_steps: p.equation.as_ref().map_or(0, |e| e.post_delay as u64),
                         reads_tables: program.is_some_and(|e| e.reads_tables()),
                         procedural: p.procedural.is_some(),
                         blocks: p.blocks as u64,
@@ -255,13 +263,9 @@ impl Shape {
     /// delay is only known once drawn, it counts as none: the figure is then a least one,
     /// which `spike_slots_known` tells.
     pub fn spike_slots(&self, index: usize) -> u64 {
-        1 + self
-            .projections
-            .iter()
-            .filter(|p| p.source == index)
-            .filter_map(|p| p.delay_steps)
-            .max()
-            .unwrap_or(0)
+        let pre = self.projections.iter().filter(|p| p.source == index).filter_map(|p| p.delay_steps);
+        let post = self.projections.iter().filter(|p| p.target == index).map(|p| p.post_delay_steps);
+        1 + pre.chain(post).max().unwrap_or(0)
     }
 
     /// Whether `spike_slots(index)` is exact (no delay leaving the population is drawn).
@@ -301,6 +305,7 @@ fn link_shape(link: &crate::config::Link, populations: &[PopulationShape]) -> Pr
         equation_passes: Some(crate::network::LinkTiming::of(link).per_step()),
         arrival_slots: 0,
         delay_steps: Some(0),
+        post_delay_steps: 0,
         reads_tables: false,
         procedural: false,
         blocks: 1,

@@ -360,6 +360,10 @@ pub struct Projection {
     /// dimension time, per synapse ("1*ms + 2*ms*rand()").
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub delay: Option<String>,
+    /// Equation-defined synapses: the delay of the `on_post` pathway (Brian2's
+    /// `S.post.delay`), one constant time for every synapse ("2*ms").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub post_delay: Option<String>,
     /// Equation-defined synapses: Brian2's `run_regularly` on the Synapses, by name, run in
     /// the order written over every synapse.
     #[serde(default, skip_serializing_if = "IndexMap::is_empty")]

@@ -743,7 +743,7 @@ impl Config {
                     ),
                 ));
             }
-            for (key, given) in [("init", !proj.init.is_empty()), ("delay", proj.delay.is_some()), ("run_regularly", !proj.run_regularly.is_empty())] {
+            for (key, given) in [("init", !proj.init.is_empty()), ("delay", proj.delay.is_some()), ("post_delay", proj.post_delay.is_some()), ("run_regularly", !proj.run_regularly.is_empty())] {
                 if given {
                     return Err(Error::config(
                         format!("{at}.{key}"),
@@ -801,6 +801,9 @@ impl Config {
             proj.delay.as_deref(),
             self.simulation.dt_ms * 1e-3,
         )?;
+        if let Some(text) = &proj.post_delay {
+            crate::equations::init::post_delay_steps(&program, pre, post, &at, text, self.simulation.dt_ms * 1e-3)?;
+        }
         Ok(Some(std::sync::Arc::new(program)))
     }
 

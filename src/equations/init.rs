@@ -295,6 +295,25 @@ pub fn check_synapse_init(
     Ok(())
 }
 
+/// A projection's `post_delay` (Brian2's `S.post.delay`) in steps of `dt` (s): one constant
+/// time for every synapse, for synapse model `p` that has an `on_post`.
+pub fn post_delay_steps(p: &SynapseProgram, pre: &NeuronModel, post: &NeuronModel, at: &str, text: &str, dt: f64) -> Result<u32> {
+    let key = format!("{at}.post_delay");
+    if p.on_post.is_empty() {
+        return Err(Error::config(key, format!("delays the `on_post` pathway, which synapse model `{}` does not have", p.name)));
+    }
+    let e = parse::expression(text).map_err(|e| Error::config(&key, e.to_string()))?;
+    let got = p.host_scope().dim(&e).map_err(|e| Error::config(&key, e.to_string()))?;
+    if got != super::dims::Dim::SECOND {
+        return Err(Error::config(key, format!("must be a time (\"2*ms\"), got a {got}")));
+    }
+    let node = p.lower_host(&e, pre, post).map_err(|e| Error::config(&key, e.to_string()))?;
+    match finite_constant(&key, node)? {
+        Some(seconds) => delay_steps(&key, seconds, dt),
+        None => Err(Error::config(key, "must be a constant (one delay for every synapse's post pathway), as \"2*ms\"")),
+    }
+}
+
 /// The longest delay of a projection's `on_pre` pathway in steps, known before its synapses
 /// are drawn: a constant `delay`, or the largest of the SONATA edges' `delay` column (ms);
 /// None where the delay is an expression of each synapse (drawn, or of its neurons), whose

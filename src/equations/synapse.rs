@@ -739,7 +739,8 @@ impl SynapseProgram {
             String::new()
         } else {
             format!(
-                "    if (post_spiked_at(ring_slot(step_info, 0u, info.post_slots), ipost) != 0u) {{
+                "    // The post-synaptic spike of `post_delay` steps ago (post_delay < post_slots).
+    if (post_spiked_at(ring_slot(step_info, info.post_slots - info.post_delay, info.post_slots), ipost) != 0u) {{
         for (var s = row_ptr[row]; s < row_ptr[row + 1u]; s++) {{
             let ipre = col_idx[s];
 {}        }}
@@ -806,7 +807,7 @@ struct SynapseInfo {{
     draws: u32,
     arrival_slots: u32,  // steps of marked arrivals (0: the rows are walked)
     instance_synapses: u32, // synapses per merged instance: a draw's synapse is its own run's
-    _pad0: u32,
+    post_delay: u32,     // steps of delay of the on_post pathway
     _pad1: u32,
     _pad2: u32,
 }}

@@ -1028,6 +1028,96 @@ fn bad_run_regularly_on_synapses_is_refused_naming_the_key() {
     assert_refused(cases);
 }
 
+/// Pair-based STDP whose `on_post` runs 1.3 ms after the post-synaptic spike
+/// (tests/brian2/post_delay.py builds the same in Brian2, with `S.post.delay = 1.3*ms`).
+const POST_DELAY: &str = r#"
+[simulation]
+dt_ms = 0.1
+duration_ms = 30.0
+[models.pre]
+equations = "dv/dt = (1.5 - v)/(4*ms) : 1"
+threshold = "v > 1"
+reset = "v = 0"
+method = "exact"
+[models.post]
+equations = "dv/dt = (1.2 - v)/(5*ms) : 1"
+threshold = "v > 1"
+reset = "v = 0"
+method = "exact"
+[synapse_models.stdp]
+model = '''
+w : 1
+dApre/dt = -Apre/(5*ms) : 1 (event-driven)
+dApost/dt = -Apost/(5*ms) : 1 (event-driven)
+'''
+on_pre = "Apre += 1\nw += Apost"
+on_post = "Apost -= 1\nw += Apre"
+[populations.pre]
+model = "pre"
+size = 2
+init = { v = "0.5*i" }
+[populations.post]
+model = "post"
+size = 2
+init = { v = "0.3*i" }
+[projections.a_syn]
+source = "pre"
+target = "post"
+synapse = "stdp"
+connectivity = { rule = "all_to_all" }
+post_delay = "1.3*ms"
+[record]
+synapses = [{ projection = "a_syn", variables = ["w"], synapses = "all" }]
+"#;
+
+/// Brian2 2.9.0 (numpy target), tests/brian2/post_delay.py: w of synapses (i, j) in Brian2's
+/// order at the start of `POST_DELAY_STEPS` and at the end.
+const POST_DELAY_STEPS: [usize; 4] = [50, 120, 200, 299];
+const BRIAN2_POST_DELAY_PAIRS: [(u32, u32); 4] = [(0, 0), (0, 1), (1, 0), (1, 1)];
+const BRIAN2_POST_DELAY_W: [&[f64]; 4] = [
+    &[0.0, 0.0, 0.0, 0.0],
+    &[1.048096959282849, 1.3867683330473546, -0.00997698806046221, 0.42425223731263406],
+    &[1.4362120697921923, 2.3497094827290095, 0.5272412109025373, 1.3165097175115161],
+    &[1.6380765115392324, 3.1618772250999267, -0.9477617942861779, 0.6806956971121049],
+];
+const BRIAN2_POST_DELAY_END: [f64; 4] = [1.6380765115392324, 3.1618772250999267, -0.9477617942861779, 0.6806956971121049];
+#[test]
+fn a_delayed_post_pathway_runs_on_post_that_many_steps_after_the_spike_as_brian2s() {
+    let (config, net) = parsed(POST_DELAY, &[]);
+    let mut plan = RecordPlan::from_config(&config);
+    plan.resolve(&net).unwrap();
+    let cpu = run_in_memory(&net, &mut CpuBackend::<f64>::new(&net), &plan);
+    let gpu = run_in_memory(&net, &mut gpu_backend(&net, &plan), &plan);
+    let csr = &net.projections[0].csr;
+    let ours = |(i, j): (u32, u32)| (csr.row_ptr[j as usize]..csr.row_ptr[j as usize + 1]).find(|&s| csr.col_idx[s as usize] == i).unwrap() as usize;
+    for (sink, tolerance, on) in [(&cpu, 1e-6, "CPU"), (&gpu, 2e-5, "GPU")] {
+        for (row, &step) in BRIAN2_POST_DELAY_W.iter().zip(&POST_DELAY_STEPS) {
+            for (&pair, b) in BRIAN2_POST_DELAY_PAIRS.iter().zip(row.iter()) {
+                let x = sink.traces[0][0][step * 4 + ours(pair)] as f64;
+                assert!((x - b).abs() < tolerance, "{on}: w of {pair:?} at step {step}: {x}, Brian2 {b}");
+            }
+        }
+        let end = &sink.synapses[0].as_ref().unwrap()[0];
+        for (&pair, b) in BRIAN2_POST_DELAY_PAIRS.iter().zip(BRIAN2_POST_DELAY_END) {
+            assert!((end[ours(pair)] - b).abs() < tolerance, "{on}: final w of {pair:?}: {}, Brian2 {b}", end[ours(pair)]);
+        }
+    }
+    // Without the delay, another result; the post population keeps 14 steps of spikes.
+    let (_, undelayed) = parsed(&POST_DELAY.replace("post_delay = \"1.3*ms\"\n", ""), &[]);
+    let plain = run_in_memory(&undelayed, &mut CpuBackend::<f64>::new(&undelayed), &plan);
+    assert_ne!(plain.synapses, cpu.synapses);
+    assert_eq!(net.spike_slots(config.population_index("post").unwrap()), 14);
+    // Refused by key: a delay that is not one constant time, or a synapse without on_post.
+    let at = "projections.a_syn.post_delay";
+    let cases = [
+        (POST_DELAY.replace("\"1.3*ms\"", "\"rand()*ms\""), vec![at.to_string(), "must be a constant".into()]),
+        (POST_DELAY.replace("\"1.3*ms\"", "\"1.3\""), vec![at.to_string(), "must be a time".into()]),
+        (POST_DELAY.replace("\"1.3*ms\"", "\"-1*ms\""), vec![at.to_string(), "outside 0".into()]),
+        (POST_DELAY.replace("on_post = \"Apost -= 1\\nw += Apre\"\n", ""), vec![at.to_string(), "does not have".into()]),
+    ];
+    assert_refused(cases);
+}
+
 /// 2000 LIF neurons (v held while refractory) driven by one PoissonInput, as
 /// tests/brian2/poisson_input.py runs them.
 const DRIVEN: &str = r#"

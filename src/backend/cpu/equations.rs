@@ -25,6 +25,9 @@ pub(super) struct EquationProjection<F> {
     n_vars: usize,
     /// Per synapse, or one for all.
     delays: Vec<u32>,
+    /// Steps of delay of the on_post pathway: the post-synaptic spikes it reads are those of
+    /// that many steps ago, from the target's spike ring.
+    post_delay: u32,
     /// Per summed variable: its slot, the factor outside the sum, the term summed (over
     /// batches of a row's synapses).
     summed: Vec<(usize, Option<Eval<F>>, BatchProgram<F>)>,
@@ -153,6 +156,7 @@ impl<F: Real> EquationProjection<F> {
             syn,
             n_vars,
             delays: e.delays.clone(),
+            post_delay: e.post_delay,
             summed: program
                 .summed
                 .iter()
@@ -266,7 +270,7 @@ impl<F: Real> EquationProjection<F> {
         // Pre-synaptic values as they were before this step's deliveries, as the GPU's
         // threads, which cannot see each other's writes, read them.
         let snapshot = self.reads_pre;
-        self.with_sides(populations, snapshot, |me, pre, target, n_vars, spiked| me.step_into(pre, target, n_vars, spiked, step));
+        self.with_sides(populations, snapshot, step, |me, pre, target, n_vars, spiked| me.step_into(pre, target, n_vars, spiked, step));
     }
 
     /// Brian2's `run_regularly` on the synapses due in slot `when` of `step`, in the order
@@ -276,7 +280,7 @@ impl<F: Real> EquationProjection<F> {
             return;
         }
         let snapshot = self.regularly_reads_pre;
-        self.with_sides(populations, snapshot, |me, pre, target, n_vars, _| {
+        self.with_sides(populations, snapshot, step, |me, pre, target, n_vars, _| {
             let mut syn = std::mem::take(&mut me.syn);
             for (_, program) in me.regularly.iter().filter(|(s, _)| s.due(step, when)) {
                 me.each_synapse(program, &mut syn, pre, target, n_vars, step);
@@ -285,9 +289,16 @@ impl<F: Real> EquationProjection<F> {
         });
     }
 
-    /// `f` over the pre-synaptic side and the target's variables (with `snapshot`, within
-    /// one population, the pre-synaptic values as they were before `f`).
-    fn with_sides(&mut self, populations: &mut [Population<F>], snapshot: bool, f: impl FnOnce(&mut Self, &PreSide<F>, &mut [F], usize, &[bool])) {
+    /// `f` over the pre-synaptic side, the target's variables and the post-synaptic spikes
+    /// the post pathway reads at `step` (those of `post_delay` steps ago), with `snapshot`,
+    /// within one population, the pre-synaptic values as they were before `f`.
+    fn with_sides(&mut self, populations: &mut [Population<F>], snapshot: bool, step: u64, f: impl FnOnce(&mut Self, &PreSide<F>, &mut [F], usize, &[bool])) {
+        let d = self.post_delay as u64;
+        let post_spikes = |p: &Population<F>| -> std::ops::Range<usize> {
+            let n = p.spiked.len();
+            let slot = ((step + p.spike_slots - d % p.spike_slots.max(1)) % p.spike_slots.max(1)) as usize;
+            slot * n..(slot + 1) * n
+        };
         if self.source != self.target {
             let (source, target) = if self.source < self.target {
                 let (a, b) = populations.split_at_mut(self.target);
@@ -303,7 +314,8 @@ impl<F: Real> EquationProjection<F> {
                 n_vars: source.n_vars,
                 n: source.spiked.len(),
             };
-            f(self, &pre, &mut target.vars, target.n_vars, &target.spiked);
+            let spiked = if d == 0 { &target.spiked[..] } else { &target.ring[post_spikes(target)] };
+            f(self, &pre, &mut target.vars, target.n_vars, spiked);
         } else {
             let pop = &mut populations[self.target];
             let copy = if snapshot { pop.vars.clone() } else { Vec::new() };
@@ -314,7 +326,8 @@ impl<F: Real> EquationProjection<F> {
                 n_vars: if snapshot { pop.n_vars } else { 0 },
                 n: pop.spiked.len(),
             };
-            f(self, &pre, &mut pop.vars, pop.n_vars, &pop.spiked);
+            let spiked = if d == 0 { &pop.spiked[..] } else { &pop.ring[post_spikes(pop)] };
+            f(self, &pre, &mut pop.vars, pop.n_vars, spiked);
         }
     }
 

@@ -156,7 +156,7 @@ impl<F: Real> CpuBackend<F> {
                 let keeps_ring = net
                     .projections
                     .iter()
-                    .any(|q| q.source == index && q.equation.is_some() && q.link.is_none());
+                    .any(|q| (q.source == index && q.equation.is_some() && q.link.is_none()) || (q.target == index && q.equation.as_ref().is_some_and(|e| e.post_delay > 0)));
                 Population {
                     model,
                     n_vars,

@@ -177,7 +177,8 @@ pub(crate) fn build(
                 draws: crate::rng::stream::SYNAPSES + index as u32,
                 arrival_slots: arrival_slots as u32,
                 instance_synapses: instance_synapses.max(1) as u32,
-                _pad: [0; 3],
+                post_delay: e.post_delay,
+                _pad: [0; 2],
             };
             // One delay for every synapse, or the part's own.
             let delays = if !e.uniform_delay() { &e.delays[entries.clone()] } else { &e.delays[..] };

@@ -190,7 +190,9 @@ pub struct SynapseInfoGpu {
     /// connections, side by side), else the projection's: a synapse draws as the synapse of
     /// its own instance's run, its index modulo this.
     pub instance_synapses: u32,
-    pub _pad: [u32; 3],
+    /// Steps of delay of the on_post pathway (Brian2's `S.post.delay`).
+    pub post_delay: u32,
+    pub _pad: [u32; 2],
 }
 
 /// `RecordParams` in shaders/common/record.wgsl.

@@ -332,6 +332,7 @@ mod tests {
                 draws,
                 arrival_slots,
                 instance_synapses,
+                post_delay,
             }
         );
         assert_eq!(mismatch(&m, &rust), None);
