@@ -846,7 +846,7 @@ fn run_regularly_runs_in_the_slot_its_when_names_as_brian2s_on_both_backends() {
     let cpu = run_in_memory(&net, &mut CpuBackend::<f64>::new(&net), &plan);
     let gpu = run_in_memory(&net, &mut gpu_backend(&net, &plan), &plan);
     let csr = &net.projections[0].csr;
-    let ours = |(i, j): (u32, u32)| (csr.row_ptr[j as usize]..csr.row_ptr[j as usize + 1]).find(|&s| csr.col_idx[s as usize] == i).unwrap() as usize;
+    let ours = |pair| csr_index(csr, pair);
     for (sink, tolerance, on) in [(&cpu, 1e-6, "CPU"), (&gpu, 2e-5, "GPU")] {
         for (var, brian2) in BRIAN2_SLOTS.iter().enumerate() {
             for (row, &step) in brian2.iter().zip(&SLOT_STEPS) {
@@ -882,6 +882,11 @@ fn bad_run_regularly_is_refused_naming_the_key() {
         ),
     ];
     assert_refused(cases);
+}
+
+/// Brian2's synapse (i, j) among a projection's, in CSR order (by post-synaptic neuron).
+fn csr_index(csr: &ganglion::connectivity::Csr, (i, j): (u32, u32)) -> usize {
+    (csr.row_ptr[j as usize]..csr.row_ptr[j as usize + 1]).find(|&s| csr.col_idx[s as usize] == i).expect("Brian2's synapse is one of ours") as usize
 }
 
 /// Three neurons onto two, every pair, with two `run_regularly` on the synapses: the weight
@@ -964,9 +969,8 @@ fn run_regularly_on_synapses_rewrites_them_at_its_steps_as_brian2s_on_both_backe
     plan.resolve(&net).unwrap();
     let cpu = run_in_memory(&net, &mut CpuBackend::<f64>::new(&net), &plan);
     let gpu = run_in_memory(&net, &mut gpu_backend(&net, &plan), &plan);
-    // Brian2's synapse (i, j) among ours, in CSR order (by post-synaptic neuron).
     let csr = &net.projections[0].csr;
-    let ours = |(i, j): (u32, u32)| (csr.row_ptr[j as usize]..csr.row_ptr[j as usize + 1]).find(|&s| csr.col_idx[s as usize] == i).unwrap() as usize;
+    let ours = |pair| csr_index(csr, pair);
     for (sink, tolerance, on) in [(&cpu, 1e-6, "CPU"), (&gpu, 2e-5, "GPU")] {
         let spikes: Vec<(u32, u64)> = sink.spikes[config.population_index("post").unwrap()].iter().map(|s| (s.neuron, s.step)).collect();
         assert_eq!(spikes, BRIAN2_REGULARLY_SPIKES, "{on}");
@@ -1089,7 +1093,7 @@ fn a_delayed_post_pathway_runs_on_post_that_many_steps_after_the_spike_as_brian2
     let cpu = run_in_memory(&net, &mut CpuBackend::<f64>::new(&net), &plan);
     let gpu = run_in_memory(&net, &mut gpu_backend(&net, &plan), &plan);
     let csr = &net.projections[0].csr;
-    let ours = |(i, j): (u32, u32)| (csr.row_ptr[j as usize]..csr.row_ptr[j as usize + 1]).find(|&s| csr.col_idx[s as usize] == i).unwrap() as usize;
+    let ours = |pair| csr_index(csr, pair);
     for (sink, tolerance, on) in [(&cpu, 1e-6, "CPU"), (&gpu, 2e-5, "GPU")] {
         for (row, &step) in BRIAN2_POST_DELAY_W.iter().zip(&POST_DELAY_STEPS) {
             for (&pair, b) in BRIAN2_POST_DELAY_PAIRS.iter().zip(row.iter()) {
