@@ -295,7 +295,11 @@ pub fn check_report(config_path: &Path, overrides: &[String]) -> Result<(String,
                 (false, 1, _) => "; on_pre on the GPU: the arriving synapses marked, one bit each".into(),
                 (false, slots, _) => format!("; on_pre on the GPU: the arriving synapses marked ahead, one bit each in {slots} steps"),
             };
-            let _ = writeln!(s, "    {}{pathway}", program.describe());
+            let post = match p.post_delay_steps {
+                0 => String::new(),
+                d => format!("; on_post {d} steps after the post-synaptic spike"),
+            };
+            let _ = writeln!(s, "    {}{pathway}{post}", program.describe());
         }
     }
     let _ = writeln!(

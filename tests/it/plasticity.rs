@@ -1111,6 +1111,8 @@ fn a_delayed_post_pathway_runs_on_post_that_many_steps_after_the_spike_as_brian2
     let plain = run_in_memory(&undelayed, &mut CpuBackend::<f64>::new(&undelayed), &plan);
     assert_ne!(plain.synapses, cpu.synapses);
     assert_eq!(net.spike_slots(config.population_index("post").unwrap()), 14);
+    let check = check_text(POST_DELAY);
+    assert!(check.contains("on_post 13 steps after the post-synaptic spike"), "{check}");
     // Refused by key: a delay that is not one constant time, or a synapse without on_post.
     let at = "projections.a_syn.post_delay";
     let cases = [
