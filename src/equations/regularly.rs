@@ -87,7 +87,10 @@ pub fn with_regularly(model: &NeuronModel, at: &str, regularly: &[RegularlyText]
 fn steps(model: &NeuronModel, text: &str) -> std::result::Result<u64, String> {
     let seconds = model.constant(text, super::dims::Dim::SECOND, "it must be a duration (\"1*ms\")", "duration (\"1*ms\")")?;
     let k = (seconds / model.dt).round();
-    if k < 1.0 || ((seconds / model.dt) - k).abs() > 1e-6 * k {
+    if k < 1.0 {
+        return Err(format!("{seconds} s is less than one of the simulation's steps ({} s); give a whole number of them", model.dt));
+    }
+    if ((seconds / model.dt) - k).abs() > 1e-6 * k {
         return Err(format!("{seconds} s is not a whole number of the simulation's steps ({} s)", model.dt));
     }
     Ok(k as u64)

@@ -1026,6 +1026,7 @@ fn bad_run_regularly_on_synapses_is_refused_naming_the_key() {
         (SYNAPSE_REGULARLY.replace("code = \"c = 0\"", "code = \"c = xi*sqrt(ms)\""), vec![format!("{at}.clear.code"), "noise `xi`".into()]),
         (SYNAPSE_REGULARLY.replace("code = \"c = 0\"", "code = \"\""), vec![format!("{at}.clear.code"), "no statements".into()]),
         (SYNAPSE_REGULARLY.replace("dt = \"2*ms\"", "dt = \"0.25*ms\""), vec![format!("{at}.clear.dt"), "whole number".into()]),
+        (SYNAPSE_REGULARLY.replace("dt = \"2*ms\"", "dt = \"0*ms\""), vec![format!("{at}.clear.dt"), "less than one of the simulation's steps".into()]),
         (SYNAPSE_REGULARLY.replace("dt = \"2*ms\"", "dt = \"2*ms\"\nwhen = \"groups\""), vec![format!("{at}.clear.when"), "between a group's update and its threshold".into()]),
         (SYNAPSE_REGULARLY.replace("dt = \"2*ms\"", "dt = \"2*ms\"\nevery = 3"), vec![format!("{at}.clear"), "unknown field".into()]),
     ];
