@@ -86,7 +86,7 @@ impl Draws {
 impl<F: Real> EquationProjection<F> {
     fn deliver_by_source(&mut self, pre: &PreSide<F>, target: &mut [F], n_vars: usize, step: u64) {
         let (start, ids) = self.by_source.as_ref().expect("walked by source");
-        let slot_of = |d: u64| ((step + pre.slots - d % pre.slots) % pre.slots) as usize;
+        let slot_of = |d: u64| ring_slot(step, d, pre.slots);
         let uniform = (self.delays.len() == 1).then(|| slot_of(self.delays[0] as u64));
         for j in 0..pre.n {
             // A source that spiked in none of the steps a delay reaches sends nothing now.
@@ -112,6 +112,12 @@ impl<F: Real> EquationProjection<F> {
             }
         }
     }
+}
+
+/// The slot of a population's spike ring (`slots` steps, written at `step % slots`) that
+/// holds the spikes of `delay` steps before `step`.
+fn ring_slot(step: u64, delay: u64, slots: u64) -> usize {
+    ((step + slots - delay % slots) % slots) as usize
 }
 
 /// What delivery reads of the pre-synaptic population: its spike ring and its variables.
@@ -295,8 +301,7 @@ impl<F: Real> EquationProjection<F> {
     fn with_sides(&mut self, populations: &mut [Population<F>], snapshot: bool, step: u64, f: impl FnOnce(&mut Self, &PreSide<F>, &mut [F], usize, &[bool])) {
         let d = self.post_delay as u64;
         let post_spikes = |p: &Population<F>| -> std::ops::Range<usize> {
-            let n = p.spiked.len();
-            let slot = ((step + p.spike_slots - d % p.spike_slots.max(1)) % p.spike_slots.max(1)) as usize;
+            let (n, slot) = (p.spiked.len(), ring_slot(step, d, p.spike_slots));
             slot * n..(slot + 1) * n
         };
         if self.source != self.target {
@@ -403,7 +408,7 @@ impl<F: Real> EquationProjection<F> {
             for s in self.row_ptr[i] as usize..self.row_ptr[i + 1] as usize {
                 let j = self.col_idx[s] as usize;
                 let d = self.delays[if self.delays.len() == 1 { 0 } else { s }] as u64;
-                let slot = ((step + pre.slots - d % pre.slots) % pre.slots) as usize;
+                let slot = ring_slot(step, d, pre.slots);
                 if !pre.ring[slot * pre.n + j] {
                     continue;
                 }

@@ -94,11 +94,11 @@ impl GpuBackend {
                 let step = first + k as u64;
                 let run_regularly = |pass: &mut wgpu::ComputePass, when: Sampled| {
                     for (index, pop) in self.populations.iter().enumerate() {
-                        let due: Vec<_> = pop.regularly.iter().filter(|(s, _, _)| s.due(step, when)).collect();
-                        if when == Sampled::End && !due.is_empty() {
+                        let due = |(s, _, _): &&(crate::record::Schedule, _, _)| s.due(step, when);
+                        if when == Sampled::End && pop.regularly.iter().any(|r| due(&r)) {
                             copy_links(pass, LinkCopy::Recorded(index));
                         }
-                        for (_, kernel, group) in due {
+                        for (_, kernel, group) in pop.regularly.iter().filter(due) {
                             pass.set_pipeline(&kernel.pipeline);
                             pass.set_bind_group(0, group, &[step_offset]);
                             let (x, y) = dispatch_size(pop.size);
