@@ -59,6 +59,14 @@ pub fn create_trace_data(g: &hdf5::Group, instances: usize, rows: usize, width: 
         .create("data")
 }
 
+/// A rate's `rate` [instances, steps] under `g`, in Hz: one chunk per instance, so that its row
+/// is written in one piece; steps past an instance's end (it diverged, or never ran) stay NaN.
+pub fn create_rate_data(g: &hdf5::Group, instances: usize, steps: usize) -> hdf5::Result<hdf5::Dataset> {
+    let rate = g.new_dataset::<f64>().chunk((1, steps.max(1))).fill_value(f64::NAN).shape((instances, steps.max(1))).create("rate")?;
+    str_attr(&rate, "units", "Hz")?;
+    Ok(rate)
+}
+
 /// Spikes per HDF5 chunk of the spike table.
 const SPIKE_CHUNK: usize = 1 << 16;
 
@@ -136,11 +144,7 @@ impl Sets {
                 rates.push(None);
                 continue;
             };
-            // Steps past an instance's end (it diverged, or never ran) stay NaN.
-            let steps = net.n_steps.max(1) as usize;
-            let rate = g.new_dataset::<f64>().chunk((1, steps)).fill_value(f64::NAN).shape((instances, steps)).create("rate")?;
-            str_attr(&rate, "units", "Hz")?;
-            rates.push(Some(rate));
+            rates.push(Some(create_rate_data(&g, instances, net.n_steps as usize)?));
         }
         let mut traces = Vec::new();
         for t in &plan.traces {

@@ -164,15 +164,17 @@ pub fn merge(parts: &[(hdf5::File, Vec<u64>)], out: &hdf5::File, total: usize) -
             let g = root.create_group(&format!("rates/{name}"))?;
             first.dataset(&format!("{at}/time"))?.copy_to(&g, "time")?;
             let steps = first.dataset(&format!("{at}/rate"))?.shape()[1];
-            let rate = g.new_dataset::<f64>().chunk((1, steps)).fill_value(f64::NAN).shape((total, steps)).create("rate")?;
-            str_attr(&rate, "units", "Hz")?;
+            let rate = crate::io::stacked::create_rate_data(&g, total, steps)?;
             for (file, ks) in parts {
-                let part: ndarray::Array2<f64> = file.dataset(&format!("{at}/rate"))?.read_2d()?;
-                if part.shape()[1] != steps {
+                let from = file.dataset(&format!("{at}/rate"))?;
+                if from.shape()[1] != steps {
                     return Err(hdf5::Error::from(format!("the slices' {at}/rate differ in steps: their instances are not alike")));
                 }
+                // A row at a time, as the traces go over in bounded blocks: a slice may hold
+                // many long runs.
                 for (r, &k) in ks.iter().enumerate() {
-                    rate.write_slice(part.index_axis(ndarray::Axis(0), r), ndarray::s![k as usize, ..])?;
+                    let row: ndarray::Array1<f64> = from.read_slice(ndarray::s![r, ..])?;
+                    rate.write_slice(&row, ndarray::s![k as usize, ..])?;
                 }
             }
         }
