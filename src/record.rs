@@ -46,30 +46,22 @@ impl Sampled {
             "groups" | "after_groups" | "before_thresholds" | "thresholds" | "after_thresholds" | "before_synapses" => Sampled::AfterUpdates,
             "resets" | "after_resets" | "before_end" | "end" | "after_end" => Sampled::End,
             "synapses" | "after_synapses" | "before_resets" => {
-                return Err(format!("`{when}` (between the synapses and the resets) is not a slot ganglion samples in; record at \"thresholds\" (before the synapses) or \"end\" (after the resets)"))
+                return Err(format!("`{when}` (between the synapses and the resets) is not a slot ganglion runs in; use \"after_thresholds\" (before the synapses) or \"end\" (after the resets)"))
             }
             _ => return Err(format!("unknown slot `{when}`; Brian2's are start, groups, thresholds, synapses, resets and end (with before_ and after_)")),
         })
     }
 
-    /// Brian2's slot names as ganglion runs a run_regularly in them. Brian2 runs a group's
-    /// `<name>_run_regularly` before its `<name>_stateupdater` and `<name>_thresholder` (by
-    /// name) and after its `<name>_resetter`: so `groups` and `thresholds` come before the
-    /// group's own update or threshold, which ganglion computes together, and are refused with
-    /// the synapses' slot; `resets` is after the reset.
+    /// Brian2's slot names as ganglion runs a run_regularly in them: as `of_brian2`, except
+    /// that Brian2 runs a group's `<name>_run_regularly` before its `<name>_stateupdater` and
+    /// `<name>_thresholder` (by name), so `groups` and `thresholds` come before the group's own
+    /// update or threshold, which ganglion computes together, and are refused. (`resets` is
+    /// after the group's `<name>_resetter`.)
     pub fn of_brian2_regularly(when: &str) -> std::result::Result<Sampled, String> {
-        Ok(match when {
-            "start" | "before_start" | "after_start" | "before_groups" => Sampled::Start,
-            "after_thresholds" | "before_synapses" => Sampled::AfterUpdates,
-            "resets" | "after_resets" | "before_end" | "end" | "after_end" => Sampled::End,
-            "groups" | "after_groups" | "before_thresholds" | "thresholds" => {
-                return Err(format!("`{when}` comes between a group's update and its threshold, which ganglion computes together; run it at \"start\", \"after_thresholds\" or \"end\""))
-            }
-            "synapses" | "after_synapses" | "before_resets" => {
-                return Err(format!("`{when}` (between the synapses and the resets) is not a slot ganglion runs statements in; run it at \"after_thresholds\" (before the synapses) or \"end\" (after the resets)"))
-            }
-            _ => return Err(format!("unknown slot `{when}`; Brian2's are start, groups, thresholds, synapses, resets and end (with before_ and after_)")),
-        })
+        if matches!(when, "groups" | "after_groups" | "before_thresholds" | "thresholds") {
+            return Err(format!("`{when}` comes between a group's update and its threshold, which ganglion computes together; run it at \"start\", \"after_thresholds\" or \"end\""));
+        }
+        Sampled::of_brian2(when)
     }
 }
 
