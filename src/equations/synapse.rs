@@ -41,7 +41,7 @@ pub struct SynapseProgram {
     /// The clock-driven equations, one step of every synapse by `method`.
     pub clock: Program,
     /// Brian2's `run_regularly` on the synapses: statements over every synapse, writing its
-    /// own variables, at the start of every k-th step (k, program), in the order given.
+    /// own variables, when each one's schedule says, in the order given.
     pub regularly: Vec<(crate::record::Schedule, Program)>,
     /// How `clock` integrates (None: the synapse has no clock-driven equations).
     pub method: Option<Method>,
@@ -1039,6 +1039,16 @@ struct Blocks<'a> {
     tables: &'a [(std::sync::Arc<super::ir::Table>, f64)],
 }
 
+/// A synapse statement's value (`statement_value`), which may draw with `rand()` and
+/// `randn()` but not read a noise name (that belongs in a differential equation).
+fn statement_drawing(scope: &Scope, lowering: &super::lower::Lowering, streams: &mut Streams, s: &parse::Statement, dim: Dim, current: Node) -> std::result::Result<Node, String> {
+    let value = statement_value(scope, lowering, streams, s, dim, current).map_err(|e| e.to_string())?;
+    match draws(&value, streams).filter(|d| d.starts_with("xi")) {
+        Some(noise) => Err(format!("{}: noise `{noise}` belongs in a differential equation; a statement draws with rand() or randn()", s.pos)),
+        None => Ok(value),
+    }
+}
+
 /// Brian2's `run_regularly` on the synapses (`r`, under config key `at`): statements over
 /// every synapse that write its own variables alone (a neuron's would be written by each of
 /// its synapses at once), read as `on_pre` reads (without advancing the event-driven
@@ -1065,10 +1075,7 @@ fn regularly_block(r: &super::regularly::RegularlyText, at: &str, blocks: &Block
             }
         })?;
         assignable(&vars[k], s.pos).map_err(|e| err(&e))?;
-        let value = statement_value(scope, &lowering, streams, s, vars[k].dim, Node::load(Ref::Syn(k))).map_err(|e| err(&e))?;
-        if let Some(noise) = draws(&value, streams).filter(|d| d.starts_with("xi")) {
-            return Err(err(&format!("{}: noise `{noise}` belongs in a differential equation; a statement draws with rand() or randn()", s.pos)));
-        }
+        let value = statement_drawing(scope, &lowering, streams, s, vars[k].dim, Node::load(Ref::Syn(k))).map_err(|e| err(&e))?;
         program.store(Target::Syn(k), value);
     }
     Ok((schedule, program))
@@ -1108,10 +1115,7 @@ fn statements_after(
             (Target::Var(k), &post.vars[k], Node::load(Ref::Var(k)))
         };
         assignable(def, s.pos).map_err(|e| err(key, &e))?;
-        let value = statement_value(scope, &lowering, streams, s, def.dim, current).map_err(|e| err(key, &e))?;
-        if let Some(noise) = draws(&value, streams).filter(|d| d.starts_with("xi")) {
-            return Err(err(key, &format!("{}: noise `{noise}` belongs in a differential equation; a statement draws with rand() or randn()", s.pos)));
-        }
+        let value = statement_drawing(scope, &lowering, streams, s, def.dim, current).map_err(|e| err(key, &e))?;
         let value = match target {
             Target::Var(k) => post.conditional_write(k, value),
             _ => value,

@@ -222,8 +222,8 @@ impl<F: Real> BatchProgram<F> {
         Self::compile(p, condition, dt, false)
     }
 
-    /// A synapse's program (its clock-driven equations) over batches of synapses
-    /// (`run_synapses`): it reads the neurons' variables and writes the synapse's own.
+    /// A synapse's program (its clock-driven equations, a run_regularly) over batches of
+    /// synapses (`run_synapses`): it reads the neurons' variables and writes the synapse's own.
     pub fn synapse_step(p: &Program, dt: f64) -> Self {
         Self::compile(p, None, dt, true)
     }
