@@ -67,7 +67,7 @@ pub fn neuron_state(
     let mut columns = initial_columns(m, size);
     for (name, values) in preset {
         if let Some(k) = m.settable_slot(name).filter(|_| values.len() == size) {
-            columns[k] = values.clone();
+            columns[k] = values.iter().map(|&x| m.vars[k].ty.stored_value(x)).collect();
         }
     }
     refresh_columns(m, &mut columns, size);
@@ -85,6 +85,7 @@ pub fn neuron_state(
             value => plain_values(value, size, rng),
         };
         finite(&key, &columns[k], "neuron")?;
+        columns[k].iter_mut().for_each(|x| *x = m.vars[k].ty.stored_value(*x));
         refresh_columns(m, &mut columns, size);
     }
     Ok(columns)
@@ -414,7 +415,7 @@ pub fn synapse_state(
     // still set or rescale it.
     for (name, column) in edge_columns {
         if let Some(k) = p.vars.iter().position(|v| &v.name == name) {
-            columns[k] = column.clone();
+            columns[k] = column.iter().map(|&x| p.vars[k].ty.stored_value(x)).collect();
         }
     }
     for (k, v) in p.vars.iter().enumerate() {
@@ -436,6 +437,7 @@ pub fn synapse_state(
             value => plain_values(value, n, rng),
         };
         finite(&key, &columns[k], "synapse")?;
+        columns[k].iter_mut().for_each(|x| *x = p.vars[k].ty.stored_value(*x));
     }
     // The `delay` key, else the SONATA edges' delays (ms), else none.
     let (key, seconds) = match (delay, edge_columns.iter().find(|(name, _)| name == "delay")) {

@@ -36,6 +36,98 @@ pub struct VarDef {
     pub dim: Dim,
     pub kind: VarKind,
     pub flags: Vec<String>,
+    pub ty: VarType,
+}
+
+/// Brian2's type of a variable, from the unit after its colon (`c : integer`, `b : boolean`).
+/// Every variable is kept as a float: an integer or boolean one holds what Brian2 would
+/// store, converted wherever a value is stored into it (statements, `init`, subexpressions).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum VarType {
+    #[default]
+    Float,
+    Integer,
+    Boolean,
+}
+
+impl VarType {
+    pub fn of(eq: &Equation) -> VarType {
+        match &eq.unit {
+            Expr::Name(n, _) if n == "integer" => VarType::Integer,
+            Expr::Name(n, _) if n == "boolean" => VarType::Boolean,
+            _ => VarType::Float,
+        }
+    }
+
+    /// `value` as a variable of this type stores it: an integer truncated toward zero (as
+    /// Brian2's numpy and C++ targets store a float into one), a boolean 1 where the value is
+    /// not 0, else 0.
+    pub fn stored(self, value: Node) -> Node {
+        match self {
+            VarType::Float => value,
+            VarType::Integer => super::ir::fold(Node::Call(Func::Int, vec![value])),
+            VarType::Boolean => Node::bin(BinOp::Ne, value, Node::c(0.0)),
+        }
+    }
+
+    /// `stored`, of a value on the host (`init`).
+    pub fn stored_value(self, x: f64) -> f64 {
+        match self {
+            VarType::Float => x,
+            VarType::Integer => x.trunc(),
+            VarType::Boolean => f64::from(u8::from(x != 0.0)),
+        }
+    }
+
+    /// The narrowest type `node`'s values always have: boolean where it is a condition (or a
+    /// boolean variable), integer where it is whole (integer arithmetic of whole values and
+    /// variables, indices, `int`, `floor`, `ceil`), else float. `ty_of` gives each variable's.
+    pub fn of_value(node: &Node, ty_of: &dyn Fn(Ref) -> VarType) -> VarType {
+        use VarType::{Boolean, Float, Integer};
+        let whole = |t: VarType| t != Float;
+        let both = |a: &Node, b: &Node| whole(VarType::of_value(a, ty_of)) && whole(VarType::of_value(b, ty_of));
+        match node {
+            Node::Const(x) if x.fract() == 0.0 => Integer,
+            Node::Load(r @ (Ref::Var(_) | Ref::Pre(_) | Ref::Syn(_))) => ty_of(*r),
+            Node::Load(Ref::I | Ref::J | Ref::N | Ref::Count(_) | Ref::Step) => Integer,
+            Node::Not(_) => Boolean,
+            Node::Bin(op, _, _) if op.is_boolean() => Boolean,
+            Node::Bin(BinOp::Add | BinOp::Sub | BinOp::Mul | BinOp::Mod, a, b) if both(a, b) => Integer,
+            Node::Neg(a) if whole(VarType::of_value(a, ty_of)) => Integer,
+            Node::Call(Func::Abs, args) if whole(VarType::of_value(&args[0], ty_of)) => Integer,
+            Node::Call(Func::Int | Func::Floor | Func::Ceil | Func::Sign, _) => Integer,
+            Node::Call(Func::Clip, args) if args.iter().all(|a| whole(VarType::of_value(a, ty_of))) => Integer,
+            _ => Float,
+        }
+    }
+
+    /// Whether subexpression `name` (at `pos`) of this declared type always has its value of
+    /// `node`. Brian2 converts it only where its C++ targets declare it (its numpy target reads
+    /// the expression as written), so a value it would convert is refused: the targets differ.
+    pub fn holds(self, node: &Node, ty_of: &dyn Fn(Ref) -> VarType, name: &str, pos: Pos) -> std::result::Result<(), String> {
+        let got = VarType::of_value(node, ty_of);
+        match (self, got) {
+            (VarType::Float, _) | (VarType::Integer, VarType::Integer | VarType::Boolean) | (VarType::Boolean, VarType::Boolean) => Ok(()),
+            (VarType::Integer, _) => Err(format!(
+                "{pos}: `{name}` is declared integer but its expression is not always whole (Brian2's numpy target would read it as written, its C++ targets truncated): write it with int(), floor() or ceil()"
+            )),
+            (VarType::Boolean, _) => Err(format!(
+                "{pos}: `{name}` is declared boolean but its expression is not a condition (Brian2's numpy target would read it as written, its C++ targets as true where not 0): write a comparison such as `x != 0`"
+            )),
+        }
+    }
+
+    /// A differential equation's variable must be a float (Brian2's rule), `eq` at `pos`.
+    pub fn differentiable(eq: &Equation, name: &str) -> std::result::Result<(), String> {
+        match VarType::of(eq) {
+            VarType::Float => Ok(()),
+            _ => Err(format!(
+                "{}: d{name}/dt: differential equations define floating-point variables only, not {}",
+                eq.pos,
+                if VarType::of(eq) == VarType::Integer { "integer ones" } else { "boolean ones" }
+            )),
+        }
+    }
 }
 
 impl VarDef {
@@ -217,6 +309,9 @@ impl NeuronModel {
             if let Some(what) = super::check::taken(name) {
                 return Err(eq_err(&format!("{}: `{name}` is {what}", eq.pos)));
             }
+            if matches!(eq.defines, Defines::Derivative(_)) {
+                VarType::differentiable(eq, name).map_err(|e| eq_err(&e))?;
+            }
         }
         // Brian2 gives a refractory model `lastspike`.
         let refractory = text.refractory.filter(|r| !r.trim().is_empty());
@@ -236,6 +331,7 @@ impl NeuronModel {
                         dim: scope.symbols[defined(eq)],
                         kind,
                         flags: eq.flags.clone(),
+                        ty: VarType::of(eq),
                     });
                 }
             }
@@ -250,6 +346,7 @@ impl NeuronModel {
                     dim,
                     kind,
                     flags: Vec::new(),
+                    ty: if kind == VarKind::NotRefractory { VarType::Boolean } else { VarType::Integer },
                 });
             }
         }
@@ -294,6 +391,11 @@ impl NeuronModel {
                     eq.pos
                 )));
             }
+            let ty_of = |r: Ref| match r {
+                Ref::Var(k) => vars[k].ty,
+                _ => VarType::Float,
+            };
+            VarType::of(eq).holds(&node, &ty_of, defined(eq), eq.pos).map_err(|e| eq_err(&e))?;
             subs.push((slot_of[defined(eq)], node, eq.pos));
         }
         let subexpressions = order_subexpressions(subs).map_err(|e| eq_err(&e))?;
@@ -336,6 +438,14 @@ impl NeuronModel {
         };
         let method = sys.method(text.method).map_err(|m| Error::config(format!("{at}.method"), m))?;
 
+        // A threshold or refractory condition may be a boolean variable, as in Brian2.
+        let is_boolean = |node: &Node| {
+            let ty_of = |r: Ref| match r {
+                Ref::Var(k) => vars[k].ty,
+                _ => VarType::Float,
+            };
+            VarType::of_value(node, &ty_of) == VarType::Boolean
+        };
         let mut update = Program::default();
         // Refractoriness first, as Brian2's state updater computes not_refractory before
         // integrating.
@@ -370,7 +480,7 @@ impl NeuronModel {
                     )],
                 ));
                 update.store(Target::Var(nr), Node::bin(BinOp::Ge, s, steps));
-            } else if dim.is_dimensionless() && is_condition(&e) {
+            } else if dim.is_dimensionless() && (is_condition(&e) || is_boolean(&cond)) {
                 // Brian2: not_refractory = not_refractory or not (condition).
                 update.store(
                     Target::Var(nr),
@@ -397,17 +507,17 @@ impl NeuronModel {
                 let key = format!("{at}.threshold");
                 let e = parse::expression(t).map_err(|e| Error::config(&key, e.to_string()))?;
                 let dim = scope_with_nr.dim(&e).map_err(|e| Error::config(&key, e.to_string()))?;
-                if !dim.is_dimensionless() || !is_condition(&e) {
-                    return Err(Error::config(
-                        key,
-                        format!("must be a condition such as \"v > -50*mV\"; got a {dim} value"),
-                    ));
-                }
                 let cond = sys.inline(
                     &lowering
                         .lower(&e, &mut streams)
                         .map_err(|e| Error::config(&key, e.to_string()))?,
                 );
+                if !dim.is_dimensionless() || !(is_condition(&e) || is_boolean(&cond)) {
+                    return Err(Error::config(
+                        key,
+                        format!("must be a condition such as \"v > -50*mV\" or a boolean variable; got a {dim} value"),
+                    ));
+                }
                 Some(match nr_slot {
                     Some(nr) => Node::bin(BinOp::And, cond, Node::load(Ref::Var(nr))),
                     None => cond,
@@ -430,7 +540,7 @@ impl NeuronModel {
                     Error::config(&key, format!("{}: unknown variable `{}`", s.pos, s.target))
                 })?;
                 assignable(&vars[k], s.pos).map_err(|e| Error::config(&key, e.to_string()))?;
-                let value = statement_value(&scope_with_nr, &lowering, &mut streams, s, vars[k].dim, Node::load(Ref::Var(k)))
+                let value = statement_value(&scope_with_nr, &lowering, &mut streams, s, &vars[k], Node::load(Ref::Var(k)))
                     .map_err(|e| Error::config(&key, e.to_string()))?;
                 reset.store(Target::Var(k), sys.inline(&value));
             }
@@ -553,8 +663,21 @@ impl NeuronModel {
     }
 }
 
-/// What a statement assigns, dimension-checked: `x op= e` as the value of x.
+/// What a statement assigns to `target`, dimension-checked: `x op= e` as the value x
+/// stores (of x's type).
 pub fn statement_value(
+    scope: &Scope,
+    lowering: &Lowering,
+    streams: &mut Streams,
+    s: &parse::Statement,
+    target: &VarDef,
+    current: Node,
+) -> std::result::Result<Node, DimError> {
+    Ok(target.ty.stored(assigned_value(scope, lowering, streams, s, target.dim, current)?))
+}
+
+/// `statement_value` before its conversion to the target's type.
+fn assigned_value(
     scope: &Scope,
     lowering: &Lowering,
     streams: &mut Streams,

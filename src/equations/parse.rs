@@ -36,14 +36,14 @@ impl fmt::Display for ParseError {
 enum Token {
     Number(f64),
     Name(String),
-    /// + - * / % ** ( ) , = : < <= > >= == !=
+    /// + - * / % ** ( ) , = : < <= > >= == != ;
     Op(&'static str),
     Newline,
     End,
 }
 
-const OPS: [&str; 18] = [
-    "**", "//", "<=", ">=", "==", "!=", "+", "-", "*", "/", "%", "(", ")", ",", "=", ":", "<", ">",
+const OPS: [&str; 19] = [
+    "**", "//", "<=", ">=", "==", "!=", "+", "-", "*", "/", "%", "(", ")", ",", "=", ":", "<", ">", ";",
 ];
 
 fn lex(text: &str) -> Result<Vec<(Token, Pos)>, ParseError> {
@@ -543,8 +543,13 @@ pub fn expression(text: &str) -> Result<Expr, ParseError> {
     }
 }
 
-/// One item per non-blank line of `text`, each read by `item`.
-fn lines<T>(text: &str, item: impl Fn(&mut Parser) -> Result<T, ParseError>) -> Result<Vec<T>, ParseError> {
+/// One item per non-blank line of `text`, each read by `item`; where `semicolons`, a `;` ends an
+/// item as a line break does.
+fn lines<T>(
+    text: &str,
+    semicolons: bool,
+    item: impl Fn(&mut Parser) -> Result<T, ParseError>,
+) -> Result<Vec<T>, ParseError> {
     let mut p = Parser {
         tokens: lex(text)?,
         at: 0,
@@ -555,7 +560,7 @@ fn lines<T>(text: &str, item: impl Fn(&mut Parser) -> Result<T, ParseError>) -> 
     let mut out = Vec::new();
     loop {
         p.skip_newlines = false;
-        while p.peek().0 == Token::Newline {
+        while p.peek().0 == Token::Newline || (semicolons && p.peek().0 == Token::Op(";")) {
             p.next();
         }
         if p.peek().0 == Token::End {
@@ -567,11 +572,11 @@ fn lines<T>(text: &str, item: impl Fn(&mut Parser) -> Result<T, ParseError>) -> 
 
 /// Every equation of a model's `equations` text.
 pub fn equations(text: &str) -> Result<Vec<Equation>, ParseError> {
-    lines(text, Parser::equation)
+    lines(text, false, Parser::equation)
 }
 
 /// A statement of a reset or an `on_pre` block: `name = expr`, `name += expr` (also `-=`,
-/// `*=`, `/=`), one per line.
+/// `*=`, `/=`), one per line or several separated by `;` (Brian2 splits a block at both).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Statement {
     pub target: String,
@@ -583,7 +588,7 @@ pub struct Statement {
 
 /// Every statement of a block.
 pub fn statements(text: &str) -> Result<Vec<Statement>, ParseError> {
-    lines(text, Parser::statement)
+    lines(text, true, Parser::statement)
 }
 
 impl Parser {
@@ -614,7 +619,7 @@ impl Parser {
         self.next();
         let expr = self.expr()?;
         match self.peek().0 {
-            Token::Newline | Token::End => {}
+            Token::Newline | Token::End | Token::Op(";") => {}
             _ => return self.error("the end of the statement"),
         }
         Ok(Statement { target, op, expr, pos })
@@ -703,6 +708,18 @@ mod tests {
         let e = equations(&format!("dv/dt = {} : 1\n", sum(100_000))).unwrap_err();
         assert_eq!(e.pos.line, 1);
         assert!(e.message.contains("operations deep"), "{e}");
+    }
+
+    #[test]
+    fn semicolons_separate_statements_as_line_breaks_do_and_nothing_else() {
+        let one_line = statements("v = 0; c += 1;\nw *= 2 ;; ").unwrap();
+        let targets: Vec<_> = one_line.iter().map(|s| (s.target.as_str(), s.op, s.pos.line, s.pos.column)).collect();
+        assert_eq!(targets, [("v", "=", 1, 1), ("c", "+=", 1, 8), ("w", "*=", 2, 1)]);
+        // Brian2 splits a block at every `;`, so one inside parentheses ends nothing.
+        let e = statements("v = (1; + 2)").unwrap_err();
+        assert_eq!(e.pos.column, 7, "{e}");
+        // Equations are one per line.
+        assert!(equations("dv/dt = -v/tau : 1; x : 1").is_err());
     }
 
     #[test]

@@ -57,7 +57,7 @@ pub fn with_inputs(model: &NeuronModel, at: &str, inputs: &[PoissonInputText]) -
             .lower_text(input.weight, dim, &format!("its variable is in {dim}"))
             .map_err(|e| Error::config(key("weight"), e))?;
         let draw = binomial(input.n as f64, p, streams.fresh());
-        let value = Node::add(Node::load(Ref::Var(k)), Node::mul(draw, weight));
+        let value = model.vars[k].ty.stored(Node::add(Node::load(Ref::Var(k)), Node::mul(draw, weight)));
         program.store(Target::Var(k), model.conditional_write(k, value));
     }
     streams.within_limit(at, "the model and its inputs")?;

@@ -69,7 +69,7 @@ pub fn with_regularly(model: &NeuronModel, at: &str, regularly: &[RegularlyText]
             let err = |e: &dyn std::fmt::Display| Error::config(key("code"), e.to_string());
             let k = model.slot(&s.target).ok_or_else(|| err(&format!("{}: unknown variable `{}`", s.pos, s.target)))?;
             assignable(&model.vars[k], s.pos).map_err(|e| err(&e))?;
-            let value = statement_value(&model.scope, &lowering, &mut streams, s, model.vars[k].dim, Node::load(Ref::Var(k)))
+            let value = statement_value(&model.scope, &lowering, &mut streams, s, &model.vars[k], Node::load(Ref::Var(k)))
                 .map_err(|e| err(&e))?;
             if let Some(noise) = streams.by_noise.keys().next() {
                 return Err(err(&format!("{}: noise `{noise}` belongs in a differential equation; a statement draws with rand() or randn()", s.pos)));

@@ -7,7 +7,7 @@ use super::dims::Dim;
 use super::integrate::{split_noise, Derivative, Method, StateOf, System};
 use super::ir::{Count, Node, Program, Ref, Target};
 use super::lower::{Lowering, Streams};
-use super::neuron::{assignable, read_namespace, statement_value, NeuronModel, VarDef, VarKind};
+use super::neuron::{assignable, read_namespace, statement_value, NeuronModel, VarDef, VarKind, VarType};
 use super::parse::{self, Defines};
 use super::wgsl::{self, Names};
 use crate::error::{Error, Result};
@@ -155,11 +155,13 @@ impl SynapseProgram {
                         )));
                     }
                     scope.symbols.insert(n.clone(), unit.dim);
+                    VarType::differentiable(eq, n).map_err(|e| err("model", &e))?;
                     vars.push(VarDef {
                         name: n.clone(),
                         dim: unit.dim,
                         kind: VarKind::Differential,
                         flags: eq.flags.clone(),
+                        ty: VarType::Float,
                     });
                 }
                 Defines::Parameter(n) => {
@@ -169,6 +171,7 @@ impl SynapseProgram {
                         dim: unit.dim,
                         kind: VarKind::Parameter,
                         flags: eq.flags.clone(),
+                        ty: VarType::of(eq),
                     });
                 }
                 Defines::Subexpression(n) if !eq.flags.iter().any(|f| f == "summed") => {
@@ -188,6 +191,7 @@ impl SynapseProgram {
                 dim: Dim::ONE,
                 kind: VarKind::Count(count),
                 flags: Vec::new(),
+                ty: VarType::Integer,
             });
         }
         let event_driven = |v: &VarDef| v.flags.iter().any(|f| f == "event-driven");
@@ -197,6 +201,7 @@ impl SynapseProgram {
                 dim: Dim::ONE,
                 kind: VarKind::LastUpdate,
                 flags: Vec::new(),
+                ty: VarType::Float,
             });
         }
         let syn_slot = |n: &str| vars.iter().position(|v| v.name == n);
@@ -243,6 +248,13 @@ impl SynapseProgram {
                 }
             }
             if !is_summed {
+                let ty_of = |r: Ref| match r {
+                    Ref::Syn(k) => vars[k].ty,
+                    Ref::Pre(k) => pre.vars[k].ty,
+                    Ref::Var(k) => post.vars[k].ty,
+                    _ => VarType::Float,
+                };
+                VarType::of(eq).holds(&node, &ty_of, n, eq.pos).map_err(|e| err("model", &e))?;
                 subs.push((n.clone(), node));
                 continue;
             }
@@ -271,6 +283,12 @@ impl SynapseProgram {
                 return Err(err("model", &format!(
                     "{}: `{base}` is in {} in the post-synaptic model, but the summed variable is declared in {declared}",
                     eq.pos, post.vars[k].dim
+                )));
+            }
+            if post.vars[k].ty != VarType::Float {
+                return Err(err("model", &format!(
+                    "{}: `{base}` is an integer or boolean variable of the post-synaptic model; ganglion's summed variables set floating-point ones only",
+                    eq.pos
                 )));
             }
             summed.push(Summed::new(k, node));
@@ -1041,8 +1059,8 @@ struct Blocks<'a> {
 
 /// A synapse statement's value (`statement_value`), which may draw with `rand()` and
 /// `randn()` but not read a noise name (that belongs in a differential equation).
-fn statement_drawing(scope: &Scope, lowering: &super::lower::Lowering, streams: &mut Streams, s: &parse::Statement, dim: Dim, current: Node) -> std::result::Result<Node, String> {
-    let value = statement_value(scope, lowering, streams, s, dim, current).map_err(|e| e.to_string())?;
+fn statement_drawing(scope: &Scope, lowering: &super::lower::Lowering, streams: &mut Streams, s: &parse::Statement, target: &VarDef, current: Node) -> std::result::Result<Node, String> {
+    let value = statement_value(scope, lowering, streams, s, target, current).map_err(|e| e.to_string())?;
     match draws(&value, streams).filter(|d| d.starts_with("xi")) {
         Some(noise) => Err(format!("{}: noise `{noise}` belongs in a differential equation; a statement draws with rand() or randn()", s.pos)),
         None => Ok(value),
@@ -1075,7 +1093,7 @@ fn regularly_block(r: &super::regularly::RegularlyText, at: &str, blocks: &Block
             }
         })?;
         assignable(&vars[k], s.pos).map_err(|e| err(&e))?;
-        let value = statement_drawing(scope, &lowering, streams, s, vars[k].dim, Node::load(Ref::Syn(k))).map_err(|e| err(&e))?;
+        let value = statement_drawing(scope, &lowering, streams, s, &vars[k], Node::load(Ref::Syn(k))).map_err(|e| err(&e))?;
         program.store(Target::Syn(k), value);
     }
     Ok((schedule, program))
@@ -1115,7 +1133,7 @@ fn statements_after(
             (Target::Var(k), &post.vars[k], Node::load(Ref::Var(k)))
         };
         assignable(def, s.pos).map_err(|e| err(key, &e))?;
-        let value = statement_drawing(scope, &lowering, streams, s, def.dim, current).map_err(|e| err(key, &e))?;
+        let value = statement_drawing(scope, &lowering, streams, s, def, current).map_err(|e| err(key, &e))?;
         let value = match target {
             Target::Var(k) => post.conditional_write(k, value),
             _ => value,

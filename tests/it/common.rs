@@ -98,6 +98,11 @@ pub fn parsed(text: &str, overrides: &[&str]) -> (Config, Network) {
     (config, net)
 }
 
+/// Where Brian2's synapse (i, j) is in `csr` (rows are targets, columns sources).
+pub fn csr_index(csr: &ganglion::connectivity::Csr, (i, j): (u32, u32)) -> usize {
+    (csr.row_ptr[j as usize]..csr.row_ptr[j as usize + 1]).find(|&s| csr.col_idx[s as usize] == i).expect("Brian2's synapse is one of ours") as usize
+}
+
 /// Runs the whole network on `backend`, keeping everything the plan records in memory.
 pub fn run_in_memory(net: &Network, backend: &mut dyn Backend, plan: &RecordPlan) -> MemorySink {
     let mut sink = MemorySink::default();

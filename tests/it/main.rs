@@ -10,6 +10,7 @@ mod equations;
 mod gpu_backend;
 mod hdf5_output;
 mod hh_cpu_reference;
+mod integer_boolean;
 mod lif;
 mod linked;
 mod plasticity;

@@ -885,10 +885,6 @@ fn bad_run_regularly_is_refused_naming_the_key() {
 }
 
 /// Brian2's synapse (i, j) among a projection's, in CSR order (by post-synaptic neuron).
-fn csr_index(csr: &ganglion::connectivity::Csr, (i, j): (u32, u32)) -> usize {
-    (csr.row_ptr[j as usize]..csr.row_ptr[j as usize + 1]).find(|&s| csr.col_idx[s as usize] == i).expect("Brian2's synapse is one of ours") as usize
-}
-
 /// Three neurons onto two, every pair, with two `run_regularly` on the synapses: the weight
 /// rewritten every 1 ms from itself, a counter `on_pre` increments and both neurons'
 /// variables, the counter cleared every 2 ms (tests/brian2/synapse_run_regularly.py builds the

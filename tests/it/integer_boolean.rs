@@ -1,0 +1,153 @@
+//! Brian2's integer and boolean variables (`c : integer`, `b : boolean`): kept as floats
+//! holding what Brian2 stores, on both backends, and statements separated by `;`.
+
+use crate::common::*;
+use ganglion::backend::cpu::CpuBackend;
+use ganglion::record::RecordPlan;
+
+/// tests/brian2/integer_boolean.py's network: an integer counter, a boolean flag, an integer
+/// subexpression and an integer set from a float, initialised from floats, rewritten by a
+/// reset and every 0.5 ms; an integer weight and a boolean on the synapses onto itself.
+const INTEGER_BOOLEAN: &str = r#"
+[simulation]
+dt_ms = 0.1
+duration_ms = 5.0
+[models.m]
+equations = """
+dv/dt = (1.5 - v)/(2*ms) + 0.1*c/ms : 1
+c : integer
+b : boolean
+x : 1
+n : integer
+k = int(3*v) - 1 : integer
+up = v > 0.5 : boolean
+"""
+threshold = "v > 1"
+reset = "v = 0; b = c % 2 == 0; c = c + 1.5"
+method = "euler"
+[synapse_models.s]
+model = "w : integer\nflag : boolean"
+on_pre = "x_post += w + flag; w = w + 0.5 + i; flag = not flag"
+[populations.g]
+model = "m"
+size = 3
+init = { v = "0.3*i", c = "-1.5*i + 2.25", b = [0.5, 0.0, -1.0] }
+[populations.g.run_regularly.derived]
+code = "x = c/2 - 7/2*b + k + up; n = -x - 0.6"
+dt = "0.5*ms"
+[projections.s]
+source = "g"
+target = "g"
+synapse = "s"
+connectivity = { rule = "all_to_all" }
+init = { w = "1.7*i - 2.4*j", flag = "j == 1" }
+[record]
+traces = [{ population = "g", variables = ["v", "c", "b", "x", "n", "k"], when = "end" }]
+"#;
+
+/// Brian2 2.9.0 (numpy target), tests/brian2/integer_boolean.py: v, c, b, x, n and k at the
+/// end of `STEPS`, and the synapses' w and flag at the end, in Brian2's (i, j) order.
+const STEPS: [usize; 5] = [0, 9, 14, 27, 49];
+const BRIAN2: [[[f64; 3]; 5]; 6] = [
+    [
+        [0.095, 0.36, 0.645],
+        [0.7623998154470801, 0.7815156729139453, 0.961136754685459],
+        [0.0, 0.944050523808296, 0.24246250000000003],
+        [0.0, 0.6821472032947559, 0.9517846632919983],
+        [0.0, 0.9734175396804934, 0.47506003125],
+    ],
+    [
+        [2.0, 0.0, 0.0],
+        [2.0, 0.0, 0.0],
+        [3.0, 0.0, 1.0],
+        [4.0, 1.0, 1.0],
+        [6.0, 2.0, 3.0],
+    ],
+    [
+        [1.0, 0.0, 1.0],
+        [1.0, 0.0, 1.0],
+        [1.0, 0.0, 1.0],
+        [0.0, 1.0, 1.0],
+        [0.0, 0.0, 1.0],
+    ],
+    [
+        [-3.5, -1.0, -2.5],
+        [-2.5, 1.0, -1.5],
+        [2.5, 3.0, -6.5],
+        [1.0, -3.0, -3.0],
+        [1.0, 3.0, -3.0],
+    ],
+    [
+        [2.0, 0.0, 1.0],
+        [1.0, -1.0, 0.0],
+        [0.0, -2.0, 0.0],
+        [0.0, 1.0, 0.0],
+        [0.0, -3.0, 2.0],
+    ],
+    [
+        [-1.0, 0.0, 0.0],
+        [1.0, 1.0, 1.0],
+        [-1.0, 1.0, -1.0],
+        [-1.0, 1.0, 1.0],
+        [-1.0, 1.0, 0.0],
+    ],
+];
+const PAIRS: [(u32, u32); 9] = [(0, 0), (0, 1), (0, 2), (1, 0), (1, 1), (1, 2), (2, 0), (2, 1), (2, 2)];
+const BRIAN2_W: [f64; 9] = [0.0, 0.0, 0.0, 3.0, 2.0, 0.0, 9.0, 7.0, 5.0];
+const BRIAN2_FLAG: [f64; 9] = [0.0, 1.0, 0.0, 0.0, 1.0, 0.0, 1.0, 0.0, 1.0];
+
+#[test]
+fn integer_and_boolean_variables_store_what_brian2_stores_on_both_backends() {
+    let (config, net) = parsed(INTEGER_BOOLEAN, &[]);
+    let plan = RecordPlan::from_config(&config);
+    let cpu = run_in_memory(&net, &mut CpuBackend::<f64>::new(&net), &plan);
+    let gpu = run_in_memory(&net, &mut gpu_backend(&net, &plan), &plan);
+    let csr = &net.projections[0].csr;
+    for (sink, tolerance, on) in [(&cpu, 1e-6, "CPU"), (&gpu, 2e-5, "GPU")] {
+        for (var, brian2) in BRIAN2.iter().enumerate() {
+            for (row, &step) in brian2.iter().zip(&STEPS) {
+                for (i, b) in row.iter().enumerate() {
+                    let x = sink.traces[0][var][step * 3 + i] as f64;
+                    // The integers and booleans (variables 1, 2, 4, 5) exactly.
+                    let tolerance = if [1, 2, 4, 5].contains(&var) { 0.0 } else { tolerance };
+                    assert!((x - b).abs() <= tolerance, "{on}: variable {var} of neuron {i} at the end of step {step}: {x}, Brian2 {b}");
+                }
+            }
+        }
+        let synapses = sink.synapses[0].as_ref().unwrap();
+        for (k, &pair) in PAIRS.iter().enumerate() {
+            let s = csr_index(csr, pair);
+            assert_eq!((synapses[0][s], synapses[1][s]), (BRIAN2_W[k], BRIAN2_FLAG[k]), "{on}: w and flag of {pair:?}");
+        }
+    }
+}
+
+#[test]
+fn integer_and_boolean_variables_are_refused_where_brian2_refuses_them_or_ganglion_cannot() {
+    let e = config_error(&INTEGER_BOOLEAN.replace("c : integer", "dc/dt = 1/ms : integer"));
+    assert!(e.contains("models.m.equations") && e.contains("line 2") && e.contains("dc/dt: differential equations define floating-point variables only, not integer ones"), "{e}");
+    let e = config_error(&INTEGER_BOOLEAN.replace("model = \"w : integer\\nflag : boolean\"", "model = \"w : integer\\ndflag/dt = 1/ms : boolean (clock-driven)\""));
+    assert!(e.contains("synapse_models.s.model") && e.contains("not boolean ones"), "{e}");
+    let e = config_error(&INTEGER_BOOLEAN.replace("model = \"w : integer\\nflag : boolean\"", "model = \"w : integer\\nflag : boolean\\nn_post = w : integer (summed)\""));
+    assert!(e.contains("synapse_models.s.model") && e.contains("`n` is an integer or boolean variable"), "{e}");
+    // A subexpression Brian2's targets would read differently: its numpy target as written,
+    // its C++ ones converted.
+    let e = config_error(&INTEGER_BOOLEAN.replace("k = int(3*v) - 1 : integer", "k = 3*v - 1 : integer"));
+    assert!(e.contains("models.m.equations") && e.contains("line 6") && e.contains("`k` is declared integer but its expression is not always whole"), "{e}");
+    let e = config_error(&INTEGER_BOOLEAN.replace("up = v > 0.5 : boolean", "up = v : boolean"));
+    assert!(e.contains("line 7") && e.contains("`up` is declared boolean but its expression is not a condition"), "{e}");
+    // A threshold may be a boolean variable, not an integer one, as in Brian2.
+    parsed(&INTEGER_BOOLEAN.replace("threshold = \"v > 1\"", "threshold = \"b\""), &[]);
+    let e = config_error(&INTEGER_BOOLEAN.replace("threshold = \"v > 1\"", "threshold = \"c\""));
+    assert!(e.contains("models.m.threshold") && e.contains("must be a condition"), "{e}");
+    // A `;` ends a statement, not an expression within parentheses.
+    let e = config_error(&INTEGER_BOOLEAN.replace("reset = \"v = 0; b", "reset = \"v = (0; b"));
+    assert!(e.contains("models.m.reset") && e.contains("line 1, column 7"), "{e}");
+}
+
+fn config_error(text: &str) -> String {
+    ganglion::config::parse(text, &[])
+        .and_then(|c| ganglion::network::Network::build(&c).map(|_| ()))
+        .expect_err("refused")
+        .to_string()
+}
