@@ -332,7 +332,11 @@ pub fn check_report(config_path: &Path, overrides: &[String]) -> Result<(String,
     let rates = if config.record.rates.is_empty() {
         String::new()
     } else {
-        format!(", and the rate of {} every step (8 B a step each)", config.record.rates.iter().map(|p| format!("`{p}`")).collect::<Vec<_>>().join(", "))
+        let smoothed = match &plan.smooth_rate {
+            Some(sm) => format!(", smoothed when the run ends ({} window of {} steps, width {} ms)", sm.window, sm.weights.len(), sm.used_width_ms),
+            None => String::new(),
+        };
+        format!(", and the rate of {} every step (8 B a step each){smoothed}", config.record.rates.iter().map(|p| format!("`{p}`")).collect::<Vec<_>>().join(", "))
     };
     let _ = writeln!(
         s,

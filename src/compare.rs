@@ -200,6 +200,7 @@ pub fn validate(
     let plan = RecordPlan {
         spikes: vec![true; net.populations.len()],
         rates: vec![false; net.populations.len()],
+        smooth_rate: None,
         traces: net
             .populations
             .iter()

@@ -28,6 +28,7 @@ pub mod rng;
 pub mod scale;
 pub mod shape;
 pub mod shaders;
+pub mod smooth_rate;
 pub mod simulator;
 pub mod stats;
 pub mod sweep;

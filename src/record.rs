@@ -86,6 +86,8 @@ pub struct RecordPlan {
     /// from its spikes?
     pub rates: Vec<bool>,
     pub traces: Vec<TracePlan>,
+    /// The recorded rates also smoothed when the run ends (Brian2's `smooth_rate`).
+    pub smooth_rate: Option<crate::smooth_rate::Smoothing>,
 }
 
 impl RecordPlan {
@@ -135,7 +137,7 @@ impl RecordPlan {
                 every: t.every,
             });
         }
-        RecordPlan { spikes, rates, traces }
+        RecordPlan { spikes, rates, traces, smooth_rate: config.resolved.smooth_rate.clone() }
     }
 
     /// Resolves the synapse traces against the network: `"all"` (left empty by
@@ -165,6 +167,7 @@ impl RecordPlan {
             spikes: vec![false; net.populations.len()],
             rates: vec![false; net.populations.len()],
             traces: Vec::new(),
+            smooth_rate: None,
         }
     }
 
@@ -174,6 +177,7 @@ impl RecordPlan {
             spikes: vec![true; net.populations.len()],
             rates: vec![false; net.populations.len()],
             traces: Vec::new(),
+            smooth_rate: None,
         }
     }
 
@@ -325,6 +329,7 @@ mod tests {
         RecordPlan {
             spikes: vec![true],
             rates: vec![false],
+            smooth_rate: None,
             traces: vec![TracePlan {
                 population: 0,
                 when: Sampled::Start,

@@ -507,6 +507,17 @@ pub struct Record {
     /// Synaptic variables over time (synapses written as equations).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub synapses: Vec<SynapseTraceSpec>,
+    /// Every recorded rate also smoothed, Brian2's `smooth_rate`, when the run ends.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub smooth_rate: Option<SmoothRateSpec>,
+}
+
+/// Brian2's `smooth_rate(window, width)`: `window` "gaussian" or "flat", `width` a time.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SmoothRateSpec {
+    pub window: String,
+    pub width: String,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]

@@ -27,6 +27,8 @@ pub struct Resolved {
     pub nodes: Vec<Option<std::sync::Arc<crate::io::sonata::nodes::Nodes>>>,
     /// Every population's linked variables.
     pub links: Vec<super::links::Link>,
+    /// `record.smooth_rate`'s window.
+    pub smooth_rate: Option<crate::smooth_rate::Smoothing>,
 }
 
 /// A projection's source and target, as population indices.
@@ -540,9 +542,17 @@ impl Config {
             synapse_traces.push((p, ks));
         }
         let links = super::links::resolve(self, &models)?;
+        let smooth_rate = match &self.record.smooth_rate {
+            None => None,
+            Some(_) if self.record.rates.is_empty() => {
+                return Err(Error::config("record.smooth_rate", "smooths the recorded rates, and record.rates names no population"))
+            }
+            Some(spec) => Some(crate::smooth_rate::Smoothing::new(spec, self.simulation.dt_ms, self.clock().n_steps)?),
+        };
         Ok(Resolved {
             nodes,
             links,
+            smooth_rate,
             models,
             projections,
             synapses,

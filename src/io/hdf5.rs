@@ -6,6 +6,7 @@
 //! /spikes/<pop>/node_ids              u64 [n]
 //! /rates/<pop>/rate                   f64 [steps] Hz   (Brian2's PopulationRateMonitor)
 //! /rates/<pop>/time                   f64 [3] ms       [start, stop, step]
+//! /rates/<pop>/smooth_rate            f64 [steps] Hz   (record.smooth_rate: Brian2's smooth_rate)
 //! /report/<pop>/<var>/data            f32 [n_samples, n_recorded]
 //! /report/<pop>/<var>/mapping/node_ids  u64 [n_recorded]
 //! /report/<pop>/<var>/mapping/time      f64 [start, stop, step] ms (stop: the time simulated)
@@ -164,6 +165,7 @@ impl<'a> BatchOutput<'a> {
         };
         let mut writer = Hdf5Writer::open_at(self.path, self.file, group, (net, plan, meta), &opening)?;
         writer.append_inner(run.output).map_err(h5)?;
+        writer.smooth_rates().map_err(h5)?;
         if let Some(values) = run.synapses {
             writer.synapses_inner(values).map_err(h5)?;
         }
@@ -183,6 +185,7 @@ struct TraceSets {
 /// A population's rate (`/rates/<pop>`): one value per step, and the `time` whose stop
 /// follows the time simulated.
 struct RateSets {
+    group: hdf5::Group,
     rate: hdf5::Dataset,
     time: hdf5::Dataset,
     size: usize,
@@ -207,6 +210,8 @@ pub struct Hdf5Writer {
     traces: Vec<TraceSets>,
     spikes: Vec<Option<SpikeSets>>,
     rates: Vec<Option<RateSets>>,
+    /// The rates' smoothing, written when the run ends.
+    smooth_rate: Option<crate::smooth_rate::Smoothing>,
     /// Per projection written as equations: its name and its variables' names and units.
     synapses: Vec<Option<SynapseNames>>,
     /// Flushed after every chunk (a single run), or only when finished (a sweep's instance,
@@ -241,6 +246,24 @@ pub(crate) fn rate_groups(root: &hdf5::Group, net: &Network, plan: &RecordPlan, 
         out.push(Some((g, time)));
     }
     Ok(out)
+}
+
+/// `smooth_rate` (of `shape`: [steps], or [instances, steps] stacked) in a rate's group, with
+/// its window and the width used (ms) as attributes.
+pub(crate) fn write_smooth_rate(group: &hdf5::Group, values: &[f64], shape: &[usize], smoothing: &crate::smooth_rate::Smoothing) -> hdf5::Result<()> {
+    if group.link_exists("smooth_rate") {
+        group.unlink("smooth_rate")?;
+    }
+    let d = group.new_dataset::<f64>().shape(shape).create("smooth_rate")?;
+    d.write_raw(values)?;
+    smooth_rate_attrs(&d, smoothing)
+}
+
+/// A `smooth_rate`'s units, window and the width used (ms).
+pub(crate) fn smooth_rate_attrs(d: &hdf5::Dataset, smoothing: &crate::smooth_rate::Smoothing) -> hdf5::Result<()> {
+    str_attr(d, "units", "Hz")?;
+    str_attr(d, "window", smoothing.window)?;
+    d.new_attr::<f64>().create("width_ms")?.write_scalar(&smoothing.used_width_ms)
 }
 
 /// Steps per HDF5 chunk of a rate dataset (32 KiB).
@@ -411,7 +434,7 @@ impl Hdf5Writer {
                 None => g.new_dataset::<f64>().chunk(RATE_CHUNK.min(net.n_steps.max(1) as usize)).shape(0..).create("rate")?,
             };
             str_attr(&rate, "units", "Hz")?;
-            rates.push(Some(RateSets { rate, time, size: p.size, len: 0 }));
+            rates.push(Some(RateSets { group: g, rate, time, size: p.size, len: 0 }));
         }
 
         let mut traces = Vec::new();
@@ -508,6 +531,7 @@ impl Hdf5Writer {
             traces,
             spikes,
             rates,
+            smooth_rate: plan.smooth_rate.clone(),
             synapses,
             steps: 0,
             finished: opening.whole.is_some(),
@@ -595,6 +619,7 @@ impl Hdf5Writer {
     /// `failed` (the root attribute `stop_reason`).
     pub fn finish_as(self, wall_time_s: f64, stop_reason: &str) -> Result<PathBuf> {
         let res: hdf5::Result<()> = (|| {
+            self.smooth_rates()?;
             self.root.attr("wall_time_s")?.write_scalar(&wall_time_s)?;
             self.root
                 .attr("complete")?
@@ -626,6 +651,17 @@ pub fn synapse_units(target: &dyn NeuronKind, synapse: &SynapseModel) -> &'stati
 }
 
 impl Hdf5Writer {
+    /// Each rate smoothed as the plan asks, from what is written of it: when the run ends.
+    fn smooth_rates(&self) -> hdf5::Result<()> {
+        let Some(smoothing) = &self.smooth_rate else { return Ok(()) };
+        for sets in self.rates.iter().flatten() {
+            let rate: Vec<f64> = sets.rate.read_raw()?;
+            let steps = sets.len.min(rate.len());
+            write_smooth_rate(&sets.group, &smoothing.apply(&rate[..steps]), &[steps], smoothing)?;
+        }
+        Ok(())
+    }
+
     fn synapses_inner(&mut self, values: &crate::simulator::SynapseValues) -> hdf5::Result<()> {
         for (names, columns) in self.synapses.iter().zip(values) {
             let (Some((projection, vars)), Some(columns)) = (names, columns) else {

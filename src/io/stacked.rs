@@ -5,6 +5,7 @@
 //! /stacked/status/{simulated_ms, stop_reason, seed, wall_time_s}   [instances]
 //! /stacked/spikes/<pop>/{instance, node_ids, timestamps}           one row per spike
 //! /stacked/rates/<pop>/rate                                        f64 [instances, steps] Hz
+//! /stacked/rates/<pop>/smooth_rate                                 f64 [instances, steps] Hz (record.smooth_rate)
 //! /stacked/rates/<pop>/time                                        [start, stop, step] ms
 //! /stacked/report/<group>/<var>/data                               f32 [instances, samples, neurons]
 //! /stacked/report/<group>/<var>/mapping/{node_ids, time}           once, as a single run's
@@ -38,8 +39,10 @@ struct Sets {
     wall_time_s: hdf5::Dataset,
     /// Per population, where its spikes are recorded: instance, node_ids, timestamps, rows.
     spikes: Vec<Option<(hdf5::Dataset, hdf5::Dataset, hdf5::Dataset, usize)>>,
-    /// Per population, where its rate is recorded: `rate` [instances, steps].
-    rates: Vec<Option<hdf5::Dataset>>,
+    /// Per population, where its rate is recorded: `rate` [instances, steps], and
+    /// `smooth_rate` where the plan smooths it.
+    rates: Vec<Option<(hdf5::Dataset, Option<hdf5::Dataset>)>>,
+    smooth_rate: Option<crate::smooth_rate::Smoothing>,
     /// Per trace entry, one dataset per variable, and its samples in a complete run.
     traces: Vec<(Vec<hdf5::Dataset>, usize)>,
 }
@@ -65,6 +68,14 @@ pub fn create_rate_data(g: &hdf5::Group, instances: usize, steps: usize) -> hdf5
     let rate = g.new_dataset::<f64>().chunk((1, steps.max(1))).fill_value(f64::NAN).shape((instances, steps.max(1))).create("rate")?;
     str_attr(&rate, "units", "Hz")?;
     Ok(rate)
+}
+
+/// A rate's `smooth_rate` [instances, steps] under `g`, as `create_rate_data`, with its
+/// window and the width used (ms) as attributes.
+pub fn create_smooth_rate_data(g: &hdf5::Group, instances: usize, steps: usize, smoothing: &crate::smooth_rate::Smoothing) -> hdf5::Result<hdf5::Dataset> {
+    let d = g.new_dataset::<f64>().chunk((1, steps.max(1))).fill_value(f64::NAN).shape((instances, steps.max(1))).create("smooth_rate")?;
+    super::hdf5::smooth_rate_attrs(&d, smoothing)?;
+    Ok(d)
 }
 
 /// Spikes per HDF5 chunk of the spike table.
@@ -144,7 +155,12 @@ impl Sets {
                 rates.push(None);
                 continue;
             };
-            rates.push(Some(create_rate_data(&g, instances, net.n_steps as usize)?));
+            let rate = create_rate_data(&g, instances, net.n_steps as usize)?;
+            let smooth = match &plan.smooth_rate {
+                Some(smoothing) => Some(create_smooth_rate_data(&g, instances, net.n_steps as usize, smoothing)?),
+                None => None,
+            };
+            rates.push(Some((rate, smooth)));
         }
         let mut traces = Vec::new();
         for t in &plan.traces {
@@ -166,7 +182,7 @@ impl Sets {
             }
             traces.push((data, rows));
         }
-        Ok(Sets { simulated_ms, stop_reason, seed, wall_time_s, spikes, rates, traces })
+        Ok(Sets { simulated_ms, stop_reason, seed, wall_time_s, spikes, rates, smooth_rate: plan.smooth_rate.clone(), traces })
     }
 
     fn write(&mut self, k: usize, row: usize, net: &Network, meta: &RunMeta, run: &FinishedRun) -> hdf5::Result<()> {
@@ -194,11 +210,15 @@ impl Sets {
             *len += n;
         }
         for ((rate, spikes), p) in self.rates.iter().zip(&out.spikes).zip(&net.populations) {
-            let Some(rate) = rate else { continue };
+            let Some((rate, smooth)) = rate else { continue };
             let steps = out.first_step..out.first_step + out.n_steps.min(net.n_steps);
             let values = crate::record::rates_per_step(spikes, steps, p.size, net.dt_ms);
             let first = out.first_step as usize;
             rate.write_slice(&values, ndarray::s![row, first..first + values.len()])?;
+            // The instance's steps are all here (one chunk from its start).
+            if let (Some(smooth), Some(smoothing)) = (smooth, &self.smooth_rate) {
+                smooth.write_slice(&smoothing.apply(&values), ndarray::s![row, 0..values.len()])?;
+            }
         }
         for ((data, rows), tc) in self.traces.iter().zip(&out.traces) {
             let n = tc.n_samples.min(*rows);

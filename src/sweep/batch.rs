@@ -95,7 +95,7 @@ pub fn unfit(first: (&Network, &RecordPlan), other: (&Network, &RecordPlan)) -> 
                 && t.when == u.when
                 && t.neurons == u.neurons
         });
-    if plan.spikes != a_plan.spikes || plan.rates != a_plan.rates || !same_traces {
+    if plan.spikes != a_plan.spikes || plan.rates != a_plan.rates || plan.smooth_rate != a_plan.smooth_rate || !same_traces {
         return Some("it records otherwise".into());
     }
     None
@@ -290,6 +290,7 @@ pub fn merge(nets: &[&Network], plans: &[&RecordPlan]) -> Result<Batched, String
     let plan = RecordPlan {
         spikes: plans[0].spikes.clone(),
         rates: plans[0].rates.clone(),
+        smooth_rate: plans[0].smooth_rate.clone(),
         traces: plans[0]
             .traces
             .iter()

@@ -165,16 +165,23 @@ pub fn merge(parts: &[(hdf5::File, Vec<u64>)], out: &hdf5::File, total: usize) -
             first.dataset(&format!("{at}/time"))?.copy_to(&g, "time")?;
             let steps = first.dataset(&format!("{at}/rate"))?.shape()[1];
             let rate = crate::io::stacked::create_rate_data(&g, total, steps)?;
-            for (file, ks) in parts {
-                let from = file.dataset(&format!("{at}/rate"))?;
-                if from.shape()[1] != steps {
-                    return Err(hdf5::Error::from(format!("the slices' {at}/rate differ in steps: their instances are not alike")));
-                }
-                // A row at a time, as the traces go over in bounded blocks: a slice may hold
-                // many long runs.
-                for (r, &k) in ks.iter().enumerate() {
-                    let row: ndarray::Array1<f64> = from.read_slice(ndarray::s![r, ..])?;
-                    rate.write_slice(&row, ndarray::s![k as usize, ..])?;
+            let mut merged = vec![("rate", rate)];
+            if let Ok(like) = first.dataset(&format!("{at}/smooth_rate")) {
+                let smoothing = crate::smooth_rate::Smoothing::of_attrs(&like)?;
+                merged.push(("smooth_rate", crate::io::stacked::create_smooth_rate_data(&g, total, steps, &smoothing)?));
+            }
+            for (name, into) in &merged {
+                for (file, ks) in parts {
+                    let from = file.dataset(&format!("{at}/{name}"))?;
+                    if from.shape()[1] != steps {
+                        return Err(hdf5::Error::from(format!("the slices' {at}/{name} differ in steps: their instances are not alike")));
+                    }
+                    // A row at a time, as the traces go over in bounded blocks: a slice may
+                    // hold many long runs.
+                    for (r, &k) in ks.iter().enumerate() {
+                        let row: ndarray::Array1<f64> = from.read_slice(ndarray::s![r, ..])?;
+                        into.write_slice(&row, ndarray::s![k as usize, ..])?;
+                    }
                 }
             }
         }

@@ -527,3 +527,107 @@ fn a_population_rate_is_written_every_step_as_brian2s_monitor_gives_it_on_both_b
         assert!(e.contains(key), "{set}: {e}");
     }
 }
+
+/// Brian2 2.9.0's `smooth_rate` of the same monitor (tests/brian2/smooth_rate.py): a Gaussian
+/// window of width 0.2 ms (9 steps) and a flat one of 0.45 ms (5 steps, 0.5 ms).
+const BRIAN2_SMOOTH_GAUSSIAN: [f64; 30] = [
+    0.0,
+    0.0,
+    138.15275319449415,
+    331.4112264318061,
+    619.1576840288766,
+    900.8691145569045,
+    1020.8184435758378,
+    1039.0218677513985,
+    950.5689104606827,
+    950.5689104606827,
+    1039.0218677513985,
+    1020.8184435758378,
+    900.8691145569045,
+    619.1576840288766,
+    331.4112264318061,
+    276.3055063889883,
+    331.4112264318061,
+    619.1576840288766,
+    900.8691145569045,
+    1020.8184435758378,
+    900.8691145569045,
+    619.1576840288766,
+    331.4112264318061,
+    138.15275319449415,
+    138.15275319449415,
+    331.4112264318061,
+    619.1576840288766,
+    900.8691145569045,
+    1020.8184435758378,
+    900.8691145569045,
+];
+const BRIAN2_SMOOTH_FLAT: [f64; 30] = [
+    0.0,
+    0.0,
+    0.0,
+    0.0,
+    1000.0,
+    1000.0,
+    1000.0,
+    1000.0,
+    1000.0,
+    1000.0,
+    1000.0,
+    1000.0,
+    1000.0,
+    1000.0,
+    0.0,
+    0.0,
+    0.0,
+    1000.0,
+    1000.0,
+    1000.0,
+    1000.0,
+    1000.0,
+    0.0,
+    0.0,
+    0.0,
+    0.0,
+    1000.0,
+    1000.0,
+    1000.0,
+    1000.0,
+];
+
+#[test]
+fn rates_are_smoothed_as_brian2s_smooth_rate_on_both_backends_when_the_run_ends() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("rate.toml");
+    std::fs::write(&config, RATE_SOURCE).unwrap();
+    for (window, width, used, brian2) in [("gaussian", "0.2*ms", 0.2, BRIAN2_SMOOTH_GAUSSIAN), ("flat", "0.45*ms", 0.5, BRIAN2_SMOOTH_FLAT)] {
+        let smooth = format!("record.smooth_rate={{ window = \"{window}\", width = \"{width}\" }}");
+        for (backend, chunk) in [("cpu", 7), ("gpu", 1000)] {
+            let out = dir.path().join(format!("{window}_{backend}.h5"));
+            let req = RunRequest {
+                config: config.clone(),
+                overrides: vec![format!("simulation.backend=\"{backend}\""), format!("simulation.chunk_steps={chunk}"), smooth.clone()],
+                output: Some(out.clone()),
+                ..Default::default()
+            };
+            app::run(&req).unwrap();
+            let f = hdf5::File::open(&out).unwrap();
+            let ds = f.dataset("rates/a_src/smooth_rate").unwrap();
+            let smoothed: Vec<f64> = ds.read_raw().unwrap();
+            assert_eq!(smoothed.len(), 30);
+            for (k, (x, b)) in smoothed.iter().zip(&brian2).enumerate() {
+                assert!((x - b).abs() <= 1e-9 * b.abs().max(1.0), "{window}, {backend}: step {k}: {x} Hz, Brian2 {b}");
+            }
+            let attr = |name: &str| ds.attr(name).unwrap().read_scalar::<VarLenUnicode>().unwrap().to_string();
+            assert_eq!((attr("units").as_str(), attr("window").as_str()), ("Hz", window));
+            assert_eq!(ds.attr("width_ms").unwrap().read_scalar::<f64>().unwrap(), used);
+        }
+        let check = app::check_report(&config, &[smooth]).unwrap().0;
+        assert!(check.contains(&format!("smoothed when the run ends ({window} window")), "{check}");
+    }
+    // Refused by key: without rates, or a window longer than the run.
+    let e = ganglion::config::parse(RATE_SOURCE, &["record.rates=[]".into(), "record.smooth_rate={ window = \"flat\", width = \"1*ms\" }".into()]).unwrap_err().to_string();
+    assert!(e.contains("record.smooth_rate") && e.contains("record.rates names no population"), "{e}");
+    let e = ganglion::config::parse(RATE_SOURCE, &["record.smooth_rate={ window = \"gaussian\", width = \"1*ms\" }".into()]).unwrap_err().to_string();
+    assert!(e.contains("record.smooth_rate.width") && e.contains("41 steps, longer than the run's 30"), "{e}");
+}

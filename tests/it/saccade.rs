@@ -81,6 +81,7 @@ fn every_variable(net: &ganglion::network::Network) -> RecordPlan {
     RecordPlan {
         spikes: vec![false],
         rates: vec![false],
+        smooth_rate: None,
         traces: vec![ganglion::record::TracePlan {
             population: 0,
             when: ganglion::record::Sampled::Start,

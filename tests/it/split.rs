@@ -232,6 +232,7 @@ fn every_variable(net: &Network) -> RecordPlan {
     RecordPlan {
         spikes: vec![true; net.populations.len()],
         rates: vec![false; net.populations.len()],
+        smooth_rate: None,
         traces: vec![ganglion::record::TracePlan {
             population: 0,
             when: ganglion::record::Sampled::Start,

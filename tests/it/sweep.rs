@@ -528,6 +528,7 @@ fn the_stacked_layout_holds_each_instance_as_its_group_does_and_its_slices_merge
     o.push("sweep.populations.hh.params.i_ext=[8.0, 12.0]".into());
     o.push("sweep.simulation.seed=[1, 2, 3]".into());
     o.push("record.rates=[\"hh\"]".into());
+    o.push("record.smooth_rate={ window = \"gaussian\", width = \"0.5*ms\" }".into());
     for backend in ["cpu", "gpu"] {
         let mut o = o.clone();
         o.push(format!("simulation.backend=\"{backend}\""));
@@ -561,6 +562,11 @@ fn the_stacked_layout_holds_each_instance_as_its_group_does_and_its_slices_merge
                 counted[(t / 0.01).round() as usize - 1] += 1e3 / (2.0 * 0.01);
             }
             assert_eq!(get("/rates/hh/rate"), counted, "{backend}, instance {k}: rate from the spikes");
+            // And smoothed, as its own rate smooths.
+            let smooth: ndarray::Array2<f64> = s.dataset("stacked/rates/hh/smooth_rate").unwrap().read().unwrap();
+            let window = ganglion::smooth_rate::Smoothing::new(&ganglion::config::SmoothRateSpec { window: "gaussian".into(), width: "0.5*ms".into() }, 0.01, 3000).unwrap();
+            assert_eq!(smooth.index_axis(ndarray::Axis(0), k).to_vec(), get("/rates/hh/smooth_rate"), "{backend}, instance {k}: smooth_rate");
+            assert_eq!(get("/rates/hh/smooth_rate"), window.apply(&counted), "{backend}, instance {k}: smooth_rate");
             let (simulated, _, reason, seed) = outcome(&g.group(&at).unwrap());
             let simulated_row: Vec<f64> = status("simulated_ms").read_raw().unwrap();
             let seeds: Vec<u64> = status("seed").read_raw().unwrap();

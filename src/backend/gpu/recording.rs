@@ -291,6 +291,7 @@ mod tests {
             spikes: vec![true, false, true],
             rates: vec![false; 3],
             traces: vec![],
+            smooth_rate: None,
         };
         // (population << 24 | step, neuron), in the order atomics may leave them.
         let words = [

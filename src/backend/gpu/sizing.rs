@@ -202,7 +202,7 @@ mod tests {
         merged.projections[0].blocks = 8;
         assert_eq!(matrix_bytes(&merged, GpuCoupling::ThreadPerRow), matrix_bytes(&one, GpuCoupling::ThreadPerRow));
         // Everything else, the ring and g per target neuron included, is the same.
-        let plan = RecordPlan { spikes: vec![false], rates: vec![false], traces: vec![] };
+        let plan = RecordPlan { spikes: vec![false], rates: vec![false], traces: vec![], smooth_rate: None };
         let shared = required_bytes(&merged, &plan, 100, GpuCoupling::ThreadPerRow);
         merged.projections[0].blocks = 1;
         let side_by_side = required_bytes(&merged, &plan, 100, GpuCoupling::ThreadPerRow);
