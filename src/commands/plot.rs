@@ -38,6 +38,19 @@ pub enum Args {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// The recorded population rates (record.rates) against time, with their smoothed rate
+    /// (record.smooth_rate) where it is recorded.
+    Rates {
+        output: PathBuf,
+        /// In a sweep\'s file, the instance to draw.
+        #[arg(long)]
+        instance: Option<usize>,
+        /// The population (default: every one whose rate is recorded).
+        #[arg(long)]
+        population: Option<String>,
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
     /// Histogram of all recorded samples of a variable.
     Hist {
         output: PathBuf,
@@ -168,6 +181,16 @@ fn draw(what: Args) -> anyhow::Result<PathBuf> {
         } => {
             let png = png_path(out, &output, "raster");
             plot::raster(source(&output, instance), population.as_deref(), max_neurons, &png)?;
+            png
+        }
+        Args::Rates {
+            output,
+            instance,
+            population,
+            out,
+        } => {
+            let png = png_path(out, &output, "rates");
+            plot::rates(source(&output, instance), population.as_deref(), &png)?;
             png
         }
         Args::Hist {

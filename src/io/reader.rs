@@ -203,6 +203,21 @@ impl Output {
             .file
             .dataset(&self.at(&format!("rates/{population}/rate")))
             .map_err(|_| Error::Read(format!("no recorded rate of population `{population}` in this file")))?;
+        self.per_step(&ds)
+    }
+
+    /// A population's smoothed rate (`record.smooth_rate`) in each step the run simulated
+    /// (Hz), and its window's name and width (ms); None where it is not recorded.
+    pub fn smooth_rate(&self, population: &str) -> Result<Option<(Vec<f64>, String, f64)>> {
+        let Ok(ds) = self.file.dataset(&self.at(&format!("rates/{population}/smooth_rate"))) else { return Ok(None) };
+        let window = string_attr(&ds, "window").unwrap_or_default();
+        let width_ms: f64 = self.h5(ds.attr("width_ms").and_then(|a| a.read_scalar()))?;
+        Ok(Some((self.per_step(&ds)?, window, width_ms)))
+    }
+
+    /// A dataset of one value per step: whole, or the instance's row of the stacked one, up
+    /// to its last step.
+    fn per_step(&self, ds: &hdf5::Dataset) -> Result<Vec<f64>> {
         match self.view {
             View::At(_) => self.h5(ds.read_raw()),
             View::Stacked { row, simulated_ms, .. } => {

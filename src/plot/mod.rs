@@ -5,6 +5,7 @@
 
 mod histograms;
 mod raster;
+mod rates;
 mod scale;
 mod sweep;
 mod traces;
@@ -176,6 +177,13 @@ pub fn raster<'a>(src: impl Into<Source<'a>>, population: Option<&str>, max_neur
     }
     let src = src.into();
     write_png(out, |png| raster::draw(src, population, max_neurons, png))
+}
+
+/// The recorded population rates against time (of `population`, else every one), each with
+/// its smoothed rate where `record.smooth_rate` wrote it.
+pub fn rates<'a>(src: impl Into<Source<'a>>, population: Option<&str>, out: &Path) -> Result<()> {
+    let src = src.into();
+    write_png(out, |png| rates::draw(src, population, png))
 }
 
 fn check_bins(bins: usize) -> Result<()> {

@@ -65,11 +65,23 @@ fn traces_raster_histograms_render() {
     let net = run_to(
         dir.path(),
         "cobahh.toml",
-        &["simulation.duration_ms=100", "simulation.backend=\"cpu\""],
+        &[
+            "simulation.duration_ms=100",
+            "simulation.backend=\"cpu\"",
+            "record.rates=[\"exc\", \"inh\"]",
+            "record.smooth_rate={ window = \"flat\", width = \"2*ms\" }",
+        ],
     );
     let png = dir.path().join("raster.png");
     plot::raster(&net, None, 500, &png).unwrap();
     assert_drawn(&png, 1200, 900);
+    let png = dir.path().join("rates.png");
+    plot::rates(&net, None, &png).unwrap();
+    assert_drawn(&png, 1200, 300 + 250 * 2);
+    plot::rates(&net, Some("inh"), &png).unwrap();
+    assert_drawn(&png, 1200, 300 + 250);
+    let err = plot::rates(&net, Some("nope"), &png).unwrap_err().to_string();
+    assert!(err.contains("no recorded rate of population `nope`") && err.contains("record.rates lists exc, inh"), "{err}");
     let png = dir.path().join("isi.png");
     plot::isi(&net, "exc", 40, &png).unwrap();
     assert_drawn(&png, 1000, 650);
@@ -92,6 +104,8 @@ fn traces_raster_histograms_render() {
         .unwrap_err()
         .to_string();
     assert!(err.contains("neuron 7"), "{err}");
+    let err = plot::rates(&pair, None, &png).unwrap_err().to_string();
+    assert!(err.contains("this file holds no rates"), "{err}");
 }
 
 #[test]
