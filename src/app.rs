@@ -338,9 +338,15 @@ pub fn check_report(config_path: &Path, overrides: &[String]) -> Result<(String,
         };
         format!(", and the rate of {} every step (8 B a step each){smoothed}", config.record.rates.iter().map(|p| format!("`{p}`")).collect::<Vec<_>>().join(", "))
     };
+    let spike_values: String = config
+        .record
+        .spike_variables
+        .iter()
+        .map(|(p, vars)| format!(", and with each spike of `{p}`: {} ({} B a spike)", vars.join(", "), 4 * vars.len()))
+        .collect();
     let _ = writeln!(
         s,
-        "  recording: {} of traces per chunk of {} steps{rates}",
+        "  recording: {} of traces per chunk of {} steps{rates}{spike_values}",
         human_bytes(plan.trace_bytes_per_chunk(chunk)),
         chunk
     );

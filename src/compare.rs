@@ -200,7 +200,6 @@ pub fn validate(
     let plan = RecordPlan {
         spikes: vec![true; net.populations.len()],
         rates: vec![false; net.populations.len()],
-        smooth_rate: None,
         traces: net
             .populations
             .iter()
@@ -215,6 +214,7 @@ pub fn validate(
                 every: 1,
             })
             .collect(),
+        ..Default::default()
     };
     let mut gpu = GpuBackend::with_options(
         &net,

@@ -88,6 +88,9 @@ pub struct RecordPlan {
     pub traces: Vec<TracePlan>,
     /// The recorded rates also smoothed when the run ends (Brian2's `smooth_rate`).
     pub smooth_rate: Option<crate::smooth_rate::Smoothing>,
+    /// Per population: the state slots recorded with each of its spikes (Brian2's
+    /// `SpikeMonitor(P, variables=[...])`), after the update and before the reset.
+    pub spike_values: Vec<Vec<usize>>,
 }
 
 impl RecordPlan {
@@ -137,7 +140,7 @@ impl RecordPlan {
                 every: t.every,
             });
         }
-        RecordPlan { spikes, rates, traces, smooth_rate: config.resolved.smooth_rate.clone() }
+        RecordPlan { spikes, rates, traces, smooth_rate: config.resolved.smooth_rate.clone(), spike_values: config.resolved.spike_values.clone() }
     }
 
     /// Resolves the synapse traces against the network: `"all"` (left empty by
@@ -167,7 +170,7 @@ impl RecordPlan {
             spikes: vec![false; net.populations.len()],
             rates: vec![false; net.populations.len()],
             traces: Vec::new(),
-            smooth_rate: None,
+            ..Default::default()
         }
     }
 
@@ -177,7 +180,7 @@ impl RecordPlan {
             spikes: vec![true; net.populations.len()],
             rates: vec![false; net.populations.len()],
             traces: Vec::new(),
-            smooth_rate: None,
+            ..Default::default()
         }
     }
 
@@ -235,6 +238,9 @@ pub struct ChunkOutput {
     pub traces: Vec<TraceChunk>,
     /// Per population, in step order (then neuron order within a step).
     pub spikes: Vec<Vec<Spike>>,
+    /// Per population whose plan records spike values: each spike's values (f32, as traces
+    /// keep them), in the plan's order, one row per spike of `spikes`.
+    pub spike_values: Vec<Vec<f32>>,
     /// The first non-finite V seen in this chunk, if any.
     pub diverged: Option<Divergence>,
 }
@@ -267,6 +273,7 @@ impl ChunkOutput {
                 })
                 .collect(),
             spikes: vec![Vec::new(); plan.spikes.len()],
+            spike_values: vec![Vec::new(); plan.spikes.len()],
             diverged: None,
         }
     }
@@ -284,6 +291,9 @@ impl ChunkOutput {
             trace.n_samples += more.n_samples;
         }
         for (all, new) in self.spikes.iter_mut().zip(next.spikes) {
+            all.extend(new);
+        }
+        for (all, new) in self.spike_values.iter_mut().zip(next.spike_values) {
             all.extend(new);
         }
         self.diverged = self.diverged.or(next.diverged);
@@ -304,8 +314,11 @@ impl ChunkOutput {
                 data.truncate(n * t.neurons.len());
             }
         }
-        for spikes in &mut self.spikes {
-            spikes.retain(|s| s.step < end);
+        for (p, (spikes, values)) in self.spikes.iter_mut().zip(&mut self.spike_values).enumerate() {
+            // In step order: those kept are a prefix, and so are their values.
+            let kept = spikes.partition_point(|s| s.step < end);
+            spikes.truncate(kept);
+            values.truncate(kept * plan.spike_values.get(p).map_or(0, Vec::len));
         }
     }
 }
@@ -329,7 +342,6 @@ mod tests {
         RecordPlan {
             spikes: vec![true],
             rates: vec![false],
-            smooth_rate: None,
             traces: vec![TracePlan {
                 population: 0,
                 when: Sampled::Start,
@@ -339,6 +351,7 @@ mod tests {
                 neurons: vec![0, 1],
                 every: 2,
             }],
+            ..Default::default()
         }
     }
 

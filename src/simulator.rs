@@ -164,6 +164,8 @@ impl ChunkSink for WholeRun {
 pub struct MemorySink {
     /// Per population, in time order.
     pub spikes: Vec<Vec<crate::record::Spike>>,
+    /// Per population: the values recorded with its spikes, a row per spike.
+    pub spike_values: Vec<Vec<f32>>,
     /// Per trace plan, per variable: row-major [sample][recorded neuron].
     pub traces: Vec<Vec<Vec<f32>>>,
     /// The synapses' variables at the end.
@@ -179,6 +181,10 @@ impl ChunkSink for MemorySink {
     fn append(&mut self, chunk: &ChunkOutput) -> Result<()> {
         self.spikes.resize_with(chunk.spikes.len(), Vec::new);
         for (all, new) in self.spikes.iter_mut().zip(&chunk.spikes) {
+            all.extend_from_slice(new);
+        }
+        self.spike_values.resize_with(chunk.spike_values.len(), Vec::new);
+        for (all, new) in self.spike_values.iter_mut().zip(&chunk.spike_values) {
             all.extend_from_slice(new);
         }
         self.traces.resize_with(chunk.traces.len(), Vec::new);

@@ -15,11 +15,17 @@ struct PopulationInfo {
     seed_hi: u32,
     spike_slots: u32,     // steps of spike history kept in `spiked` (equation-defined models)
     instance_size: u32,   // neurons per instance of a sweep run as one population (else n)
+    spike_words: u32,     // words per entry of `spikes`, the network's (2 where no values)
+    _pad0: u32,
+    _pad1: u32,
+    _pad2: u32,
 }
 
 @group(0) @binding(11) var<uniform> population: PopulationInfo;
 
-// spikes[0] is the count; then pairs (population << 24 | step_in_chunk, neuron).
+// spikes[0] is the count; then entries of population.spike_words words: (population << 24 |
+// step_in_chunk, neuron), then, for a population recording values with its spikes
+// (record_spikes 2), its model's first variables (src/backend/gpu/sizing.rs spike_words).
 @group(0) @binding(5) var<storage, read_write> spikes: array<atomic<u32>>;
 // Per population: first step in the chunk with a non-finite V, lowest such neuron.
 @group(0) @binding(6) var<storage, read_write> status: array<atomic<u32>>;
@@ -106,10 +112,10 @@ fn emit_spike(pop_index: u32, record: u32, i: u32, fired: bool) {
     set_spiked(0u, i, select(0u, 1u, fired));
     if (fired && record != 0u) {
         let slot = atomicAdd(&spikes[0], 1u);
-        let capacity = (arrayLength(&spikes) - 1u) / 2u;
+        let capacity = (arrayLength(&spikes) - 1u) / population.spike_words;
         if (slot < capacity) {
-            atomicStore(&spikes[1u + 2u * slot], (pop_index << 24u) | step_info.step_in_chunk);
-            atomicStore(&spikes[2u + 2u * slot], i);
+            atomicStore(&spikes[1u + population.spike_words * slot], (pop_index << 24u) | step_info.step_in_chunk);
+            atomicStore(&spikes[2u + population.spike_words * slot], i);
         }
     }
 }

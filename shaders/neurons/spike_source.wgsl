@@ -42,10 +42,10 @@ fn update_neurons(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_wo
     set_spiked(ring_slot(step_info, 0u, population.spike_slots), i, select(0u, 1u, fired));
     if (fired && population.record_spikes != 0u) {
         let at = atomicAdd(&spikes[0], 1u);
-        let capacity = (arrayLength(&spikes) - 1u) / 2u;
+        let capacity = (arrayLength(&spikes) - 1u) / population.spike_words;
         if (at < capacity) {
-            atomicStore(&spikes[1u + 2u * at], (population.index << 24u) | step_info.step_in_chunk);
-            atomicStore(&spikes[2u + 2u * at], i);
+            atomicStore(&spikes[1u + population.spike_words * at], (population.index << 24u) | step_info.step_in_chunk);
+            atomicStore(&spikes[2u + population.spike_words * at], i);
         }
     }
 }

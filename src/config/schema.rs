@@ -507,6 +507,10 @@ pub struct Record {
     /// Synaptic variables over time (synapses written as equations).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub synapses: Vec<SynapseTraceSpec>,
+    /// Per population whose spikes are recorded: variables recorded with each spike (Brian2's
+    /// `SpikeMonitor(P, variables=[...])`), as they are after the update, before the reset.
+    #[serde(default, skip_serializing_if = "indexmap::IndexMap::is_empty")]
+    pub spike_variables: indexmap::IndexMap<String, Vec<String>>,
     /// Every recorded rate also smoothed, Brian2's `smooth_rate`, when the run ends.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub smooth_rate: Option<SmoothRateSpec>,

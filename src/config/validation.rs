@@ -29,6 +29,8 @@ pub struct Resolved {
     pub links: Vec<super::links::Link>,
     /// `record.smooth_rate`'s window.
     pub smooth_rate: Option<crate::smooth_rate::Smoothing>,
+    /// Per population: the state slots `record.spike_variables` records with each spike.
+    pub spike_values: Vec<Vec<usize>>,
 }
 
 /// A projection's source and target, as population indices.
@@ -542,6 +544,7 @@ impl Config {
             synapse_traces.push((p, ks));
         }
         let links = super::links::resolve(self, &models)?;
+        let spike_values = self.spike_values(&models)?;
         let smooth_rate = match &self.record.smooth_rate {
             None => None,
             Some(_) if self.record.rates.is_empty() => {
@@ -553,6 +556,7 @@ impl Config {
             nodes,
             links,
             smooth_rate,
+            spike_values,
             models,
             projections,
             synapses,
@@ -560,6 +564,44 @@ impl Config {
             synapse_traces,
             edges,
         })
+    }
+
+    /// `record.spike_variables`, per population: the slots of the variables recorded with
+    /// each of its spikes, which must be recorded, of a model written as equations, and its
+    /// differential variables or parameters (a subexpression's slot is not kept current).
+    fn spike_values(&self, models: &[Kind]) -> Result<Vec<Vec<usize>>> {
+        let mut out = vec![Vec::new(); self.populations.len()];
+        for (name, variables) in &self.record.spike_variables {
+            let key = format!("record.spike_variables.{name}");
+            let Some(p) = self.population_index(name) else {
+                return Err(Error::config(key, format!("no population named `{name}`")));
+            };
+            if !self.record.spikes.contains(name) {
+                return Err(Error::config(key, format!("records variables with `{name}`'s spikes, which record.spikes does not list")));
+            }
+            let Some(model) = models[p].equations() else {
+                return Err(Error::config(key, format!("`{name}`'s model {} is built in; spike variables are for models written as equations", models[p].name())));
+            };
+            if variables.is_empty() {
+                return Err(Error::config(key, "name at least one variable"));
+            }
+            let recordable: Vec<&str> = model.vars[..model.spike_recordable()].iter().map(|v| v.name.as_str()).collect();
+            for (i, v) in variables.iter().enumerate() {
+                let Some(k) = model.slot(v).filter(|&k| k < recordable.len()) else {
+                    let what = if model.slot(v).is_some() { "is not a differential variable or parameter of" } else { "is not a variable of" };
+                    return Err(Error::config(format!("{key}[{i}]"), format!("`{v}` {what} `{name}`'s model; it has {}", recordable.join(", "))));
+                };
+                if variables[..i].contains(v) {
+                    return Err(Error::config(format!("{key}[{i}]"), format!("`{v}` is listed twice")));
+                }
+                // Its dataset sits beside the spikes' own in /spikes/<pop>.
+                if matches!(v.as_str(), "timestamps" | "node_ids" | "instance") {
+                    return Err(Error::config(format!("{key}[{i}]"), format!("`{v}` is the name of a spike dataset; a variable of that name cannot be recorded with the spikes")));
+                }
+                out[p].push(k);
+            }
+        }
+        Ok(out)
     }
 
     /// Every `[timed_arrays.<name>]`: values in SI, row-major, laid out one after another in

@@ -423,10 +423,18 @@ fn update_neurons(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_wo
     set_spiked(spike_slot(), i, select(0u, 1u, fired));
     if (fired && population.record_spikes != 0u) {{
         let at = atomicAdd(&spikes[0], 1u);
-        let capacity = (arrayLength(&spikes) - 1u) / 2u;
+        let words = population.spike_words;
+        let capacity = (arrayLength(&spikes) - 1u) / words;
         if (at < capacity) {{
-            atomicStore(&spikes[1u + 2u * at], (population.index << 24u) | step_info.step_in_chunk);
-            atomicStore(&spikes[2u + 2u * at], i);
+            atomicStore(&spikes[1u + words * at], (population.index << 24u) | step_info.step_in_chunk);
+            atomicStore(&spikes[2u + words * at], i);
+            // The values the spike records: the first {recordable} variables, as they are now
+            // (after the update, before the reset).
+            if (population.record_spikes == 2u) {{
+                for (var k = 0u; k < min({recordable}u, words - 2u); k++) {{
+                    atomicStore(&spikes[3u + words * at + k], bitcast<u32>(state_at(k, i)));
+                }}
+            }}
         }}
     }}
 }}
@@ -457,6 +465,7 @@ fn refresh_neurons(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_w
         on_spike = wgsl::program(&m.on_spike, &names, &target, "        ", "on_spike"),
         stores = stores(&update_written),
         first = m.vars[0].name,
+        recordable = m.spike_recordable(),
         loads_all = loads(&all_vars),
         after_synapses = if m.inputs.is_empty() {
             // Only the neurons that spiked.

@@ -587,6 +587,13 @@ impl NeuronModel {
         })
     }
 
+    /// The slots a spike may record its values of (`record.spike_variables`), 0 to this:
+    /// the differential variables and parameters, which come first and which the update
+    /// leaves current.
+    pub fn spike_recordable(&self) -> usize {
+        self.vars.iter().take_while(|v| matches!(v.kind, VarKind::Differential | VarKind::Parameter)).count()
+    }
+
     pub fn slot(&self, name: &str) -> Option<usize> {
         self.vars.iter().position(|v| v.name == name)
     }

@@ -4,6 +4,7 @@
 //! ```text
 //! /spikes/<pop>/timestamps            f64 [n] ms   (group attribute sorting: SONATA's enum, by_time)
 //! /spikes/<pop>/node_ids              u64 [n]
+//! /spikes/<pop>/<var>                 f32 [n]      (record.spike_variables: each spike's value)
 //! /rates/<pop>/rate                   f64 [steps] Hz   (Brian2's PopulationRateMonitor)
 //! /rates/<pop>/time                   f64 [3] ms       [start, stop, step]
 //! /rates/<pop>/smooth_rate            f64 [steps] Hz   (record.smooth_rate: Brian2's smooth_rate)
@@ -195,6 +196,8 @@ struct RateSets {
 struct SpikeSets {
     timestamps: hdf5::Dataset,
     node_ids: hdf5::Dataset,
+    /// Each variable recorded with the spikes (`record.spike_variables`): `/spikes/<pop>/<var>`.
+    values: Vec<hdf5::Dataset>,
     len: usize,
 }
 
@@ -416,7 +419,18 @@ impl Hdf5Writer {
                 Some(n) => g.new_dataset::<u64>().shape(n).create("node_ids")?,
                 None => g.new_dataset::<u64>().chunk(chunk).shape(0..).create("node_ids")?,
             };
+            let mut values = Vec::new();
+            for &k in plan.spike_values.get(spikes.len()).into_iter().flatten() {
+                let v = &p.variables()[k];
+                let d = match whole {
+                    Some(n) => g.new_dataset::<f32>().shape(n).create(v.name)?,
+                    None => g.new_dataset::<f32>().chunk(chunk).shape(0..).create(v.name)?,
+                };
+                str_attr(&d, "units", v.unit)?;
+                values.push(d);
+            }
             spikes.push(Some(SpikeSets {
+                values,
                 timestamps,
                 node_ids,
                 len: 0,
@@ -563,7 +577,7 @@ impl Hdf5Writer {
             }
             sets.rows += n;
         }
-        for (sets, spikes) in self.spikes.iter_mut().zip(&chunk.spikes) {
+        for ((sets, spikes), values) in self.spikes.iter_mut().zip(&chunk.spikes).zip(&chunk.spike_values) {
             let Some(sets) = sets else { continue };
             if spikes.is_empty() {
                 continue;
@@ -578,9 +592,18 @@ impl Hdf5Writer {
             if !self.finished {
                 sets.timestamps.resize(sets.len + n)?;
                 sets.node_ids.resize(sets.len + n)?;
+                for d in &sets.values {
+                    d.resize(sets.len + n)?;
+                }
             }
             sets.timestamps.write_slice(&times, sets.len..sets.len + n)?;
             sets.node_ids.write_slice(&ids, sets.len..sets.len + n)?;
+            // A row per spike: its variables in the plan's order.
+            let width = sets.values.len();
+            for (j, d) in sets.values.iter().enumerate() {
+                let column: Vec<f32> = values.iter().skip(j).step_by(width).copied().collect();
+                d.write_slice(&column, sets.len..sets.len + n)?;
+            }
             sets.len += n;
         }
         for (sets, spikes) in self.rates.iter_mut().zip(&chunk.spikes) {

@@ -95,7 +95,7 @@ pub fn unfit(first: (&Network, &RecordPlan), other: (&Network, &RecordPlan)) -> 
                 && t.when == u.when
                 && t.neurons == u.neurons
         });
-    if plan.spikes != a_plan.spikes || plan.rates != a_plan.rates || plan.smooth_rate != a_plan.smooth_rate || !same_traces {
+    if plan.spikes != a_plan.spikes || plan.rates != a_plan.rates || plan.smooth_rate != a_plan.smooth_rate || plan.spike_values != a_plan.spike_values || !same_traces {
         return Some("it records otherwise".into());
     }
     None
@@ -291,6 +291,7 @@ pub fn merge(nets: &[&Network], plans: &[&RecordPlan]) -> Result<Batched, String
         spikes: plans[0].spikes.clone(),
         rates: plans[0].rates.clone(),
         smooth_rate: plans[0].smooth_rate.clone(),
+        spike_values: plans[0].spike_values.clone(),
         traces: plans[0]
             .traces
             .iter()
@@ -352,14 +353,19 @@ impl Batched {
                 first_step: chunk.first_step,
                 n_steps: chunk.n_steps,
                 spikes: vec![Vec::new(); chunk.spikes.len()],
+                spike_values: vec![Vec::new(); chunk.spikes.len()],
                 traces: Vec::with_capacity(chunk.traces.len()),
                 diverged: None,
             })
             .collect();
         for (population, (spikes, &n)) in chunk.spikes.iter().zip(&self.sizes).enumerate() {
-            for s in spikes {
+            // Each spike's row of values, where the plan records them, goes with it.
+            let values = &chunk.spike_values[population];
+            let width = if spikes.is_empty() { 0 } else { values.len() / spikes.len() };
+            for (s, row) in spikes.iter().zip((0..).map(|r| r * width)) {
                 let k = s.neuron as usize / n;
                 out[k].spikes[population].push(crate::record::Spike { step: s.step, neuron: s.neuron - (k * n) as u32 });
+                out[k].spike_values[population].extend_from_slice(&values[row..row + width]);
             }
         }
         for (t, &m) in chunk.traces.iter().zip(&self.traced) {

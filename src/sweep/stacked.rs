@@ -15,7 +15,7 @@ const KEY: &str = "output.sweep_layout";
 /// Refuses, naming `output.sweep_layout`, a sweep whose instances the stacked layout cannot
 /// hold: instances (`configs`, from instance `from` on) that differ from the sweep's first
 /// (`first`) in sizes, duration, step or recording (each dataset has one shape, in every
-/// slice, for `merge`), synaptic variables or model outputs (not stacked yet), or an instance
+/// slice, for `merge`), synaptic variables, spike variables or model outputs (not stacked yet), or an instance
 /// recording more than `whole_run_bytes` (an instance is written whole).
 pub fn check(first: &Config, configs: &[Config], from: usize, whole_run_bytes: u64) -> Result<()> {
     let shape = |c: &Config| {
@@ -39,6 +39,9 @@ pub fn check(first: &Config, configs: &[Config], from: usize, whole_run_bytes: u
     }
     if let Some(p) = net.projections.iter().find(|p| p.equation.as_ref().is_some_and(|e| !e.state.is_empty())) {
         return Err(Error::config(KEY, format!("\"stacked\" holds no synaptic variables, which projection `{}` has: use \"instances\"", p.name)));
+    }
+    if let Some(name) = first.record.spike_variables.keys().next() {
+        return Err(Error::config(KEY, format!("\"stacked\" holds no spike variables, which record.spike_variables.{name} asks for: use \"instances\"")));
     }
     let sizes = net.populations.iter().map(|p| p.size as u64);
     let bytes = super::run::recording_bytes(&plan, sizes, net.n_steps, net.dt_ms);

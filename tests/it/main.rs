@@ -19,5 +19,6 @@ mod procedural;
 mod golden;
 mod saccade;
 mod sonata;
+mod spike_variables;
 mod split;
 mod sweep;

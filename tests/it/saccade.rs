@@ -81,7 +81,6 @@ fn every_variable(net: &ganglion::network::Network) -> RecordPlan {
     RecordPlan {
         spikes: vec![false],
         rates: vec![false],
-        smooth_rate: None,
         traces: vec![ganglion::record::TracePlan {
             population: 0,
             when: ganglion::record::Sampled::Start,
@@ -91,6 +90,7 @@ fn every_variable(net: &ganglion::network::Network) -> RecordPlan {
             neurons: (0..net.populations[0].size as u32).collect(),
             every: 1,
         }],
+        ..Default::default()
     }
 }
 

@@ -232,7 +232,6 @@ fn every_variable(net: &Network) -> RecordPlan {
     RecordPlan {
         spikes: vec![true; net.populations.len()],
         rates: vec![false; net.populations.len()],
-        smooth_rate: None,
         traces: vec![ganglion::record::TracePlan {
             population: 0,
             when: ganglion::record::Sampled::Start,
@@ -242,6 +241,7 @@ fn every_variable(net: &Network) -> RecordPlan {
             neurons: (0..n).collect(),
             every: 1,
         }],
+        ..Default::default()
     }
 }
 

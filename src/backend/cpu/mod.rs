@@ -547,6 +547,13 @@ impl<F: Real> CpuBackend<F> {
                             neuron: i as u32,
                         }),
                 );
+                // The spiking neurons' values now, after the update and before the reset.
+                if let Some(slots) = plan.spike_values.get(p_idx).filter(|s| !s.is_empty()) {
+                    let values = &mut out.spike_values[p_idx];
+                    for i in pop.spiked.iter().enumerate().filter(|(_, &s)| s).map(|(i, _)| i) {
+                        values.extend(slots.iter().map(|&k| pop.var(i, k).to_f64() as f32));
+                    }
+                }
             }
             if diverged.is_none() {
                 if let Some(i) = pop

@@ -20,12 +20,18 @@ pub struct PopulationInfoGpu {
     pub dt: f32,
     pub n: u32,
     pub index: u32,
+    /// 0: not collected; 1: collected; 2: collected with the model's values (`spike_words`).
     pub record_spikes: u32,
     pub seed_lo: u32,
     pub seed_hi: u32,
     pub spike_slots: u32,
     /// Neurons per instance where a sweep's instances run as one population (else `n`).
     pub instance_size: u32,
+    /// Words per spike in the spike buffer, the network's (`sizing::spike_words`).
+    pub spike_words: u32,
+    pub _pad0: u32,
+    pub _pad1: u32,
+    pub _pad2: u32,
 }
 
 /// `ExpParams` in shaders/synapses/exp_synapse.wgsl: one event-driven projection and where its parts

@@ -29,7 +29,8 @@ pub fn shared_structs() -> Vec<(&'static str, StructLayout)> {
                     seed_lo,
                     seed_hi,
                     spike_slots,
-                    instance_size
+                    instance_size,
+                    spike_words
                 }
             ),
         ),

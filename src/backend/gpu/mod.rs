@@ -149,6 +149,8 @@ pub struct GpuBackend {
     traces: Vec<TraceBuffers>,
     spikes: wgpu::Buffer,
     spike_capacity: u64,
+    /// Words per spike in `spikes` (`sizing::spike_words`).
+    spike_words: u64,
     status: wgpu::Buffer,
     step_slots: wgpu::Buffer,
     slot_stride: u64,
@@ -239,7 +241,7 @@ impl GpuBackend {
             }),
             spikes: ctx.storage_buffer(
                 "spikes",
-                &vec![0u8; ((1 + 2 * spike_capacity) * 4) as usize],
+                &vec![0u8; ((1 + sizing::spike_words(&shape, plan) * spike_capacity) * 4) as usize],
             )?,
             status: ctx.storage_buffer("status", &vec![0xffu8; net.populations.len() * 8])?,
             events: events::EventBuffers::new(&ctx, net, binding_limit, event_split)?,
@@ -310,6 +312,7 @@ impl GpuBackend {
             event_parts: (shared.events.split.g_parts(), shared.events.split.ring_parts()),
             spikes: shared.spikes,
             spike_capacity,
+            spike_words: sizing::spike_words(&shape, plan),
             status: shared.status,
             step_slots: shared.step_slots,
             slot_stride,

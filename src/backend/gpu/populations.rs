@@ -71,9 +71,11 @@ pub(crate) fn build(
     let mut populations: Vec<PopulationBuffers> = Vec::new();
     let mut syn_inputs = Vec::new();
     let mut spiked_flags = Vec::new();
+    let spike_words = super::sizing::spike_words(&crate::shape::Shape::from_network(net), plan) as u32;
     for (index, p) in net.populations.iter().enumerate() {
         let n = p.size as u32;
-        let record_spikes = plan.collects_spikes(index) as u32;
+        let with_values = plan.spike_values.get(index).is_some_and(|s| !s.is_empty());
+        let record_spikes = if with_values { 2 } else { plan.collects_spikes(index) as u32 };
         let kind = p.model.kind();
         // With fused coupling the activation S is double-buffered: a second block after
         // the variables holds it on odd steps.
@@ -138,6 +140,10 @@ pub(crate) fn build(
             seed_hi: seed[1],
             spike_slots: net.spike_slots(index),
             instance_size: net.instance_size(index) as u32,
+            spike_words,
+            _pad0: 0,
+            _pad1: 0,
+            _pad2: 0,
         };
         let model_data = ctx.storage_buffer(
             &format!("{}.model_data", p.name),

@@ -248,21 +248,27 @@ fn local_indices(ctx: &GpuContext, neurons: &[u32], range: &std::ops::Range<usiz
     ctx.storage_buffer("trace neurons", bytemuck::cast_slice(&local))
 }
 
-/// The spikes of one submit from its spike words, pairs (population << 24 | step_in_chunk,
-/// neuron) appended in any order by atomics: sorted to the CPU's (step, population, neuron)
-/// and kept for the populations `plan` records.
-pub fn decode_spikes(words: &[u32], first: u64, plan: &RecordPlan, out: &mut [Vec<Spike>]) {
-    let mut entries: Vec<(u32, u32, u32)> = words
-        .chunks_exact(2)
-        .map(|w| (w[0] & 0xff_ffff, w[0] >> 24, w[1]))
+/// The spikes of one submit from its spike words, entries of `stride` words (population << 24
+/// | step_in_chunk, neuron, then the values of the model's variables where the plan records
+/// them: `sizing::spike_words`) appended in any order by atomics: sorted to the CPU's (step,
+/// population, neuron) and kept for the populations `plan` records, with the values it asks.
+pub fn decode_spikes(words: &[u32], stride: usize, first: u64, plan: &RecordPlan, out: &mut crate::record::ChunkOutput) {
+    let mut entries: Vec<(u32, u32, u32, usize)> = words
+        .chunks_exact(stride)
+        .enumerate()
+        .map(|(e, w)| (w[0] & 0xff_ffff, w[0] >> 24, w[1], e * stride))
         .collect();
     entries.sort_unstable();
-    for (k, pop, neuron) in entries {
-        if plan.collects_spikes(pop as usize) {
-            out[pop as usize].push(Spike {
+    for (k, pop, neuron, at) in entries {
+        let pop = pop as usize;
+        if plan.collects_spikes(pop) {
+            out.spikes[pop].push(Spike {
                 step: first + k as u64,
                 neuron,
             });
+            if let Some(slots) = plan.spike_values.get(pop) {
+                out.spike_values[pop].extend(slots.iter().map(|&slot| f32::from_bits(words[at + 2 + slot])));
+            }
         }
     }
 }
@@ -291,7 +297,7 @@ mod tests {
             spikes: vec![true, false, true],
             rates: vec![false; 3],
             traces: vec![],
-            smooth_rate: None,
+            ..Default::default()
         };
         // (population << 24 | step, neuron), in the order atomics may leave them.
         let words = [
@@ -306,12 +312,25 @@ mod tests {
             2 << 24,
             9,
         ];
-        let mut out = vec![Vec::new(); 3];
-        decode_spikes(&words, 100, &plan, &mut out);
+        let mut out = crate::record::ChunkOutput::new(&plan, 100, 2);
+        decode_spikes(&words, 2, 100, &plan, &mut out);
         let s = |step, neuron| Spike { step, neuron };
-        assert_eq!(out[0], vec![s(101, 2), s(101, 7)]);
-        assert!(out[1].is_empty(), "not recorded");
-        assert_eq!(out[2], vec![s(100, 9), s(101, 5)]);
+        assert_eq!(out.spikes[0], vec![s(101, 2), s(101, 7)]);
+        assert!(out.spikes[1].is_empty(), "not recorded");
+        assert_eq!(out.spikes[2], vec![s(100, 9), s(101, 5)]);
+    }
+
+    #[test]
+    fn spike_values_come_back_with_their_spikes_in_the_plans_order() {
+        // Entries of 5 words: the model's first three variables after the pair; population 0
+        // records slots 2 and 0.
+        let plan = RecordPlan { spikes: vec![true], rates: vec![false], spike_values: vec![vec![2, 0]], ..Default::default() };
+        let v = |x: f32| x.to_bits();
+        let words = [1, 4, v(0.5), v(1.5), v(2.5), 0, 8, v(3.0), v(4.0), v(5.0)];
+        let mut out = crate::record::ChunkOutput::new(&plan, 10, 2);
+        decode_spikes(&words, 5, 10, &plan, &mut out);
+        assert_eq!(out.spikes[0], vec![Spike { step: 10, neuron: 8 }, Spike { step: 11, neuron: 4 }]);
+        assert_eq!(out.spike_values[0], vec![5.0, 3.0, 2.5, 0.5]);
     }
 
     #[test]

@@ -28,6 +28,21 @@ pub fn slots_per_submit(steps: u64, traces: usize) -> u64 {
 /// Steps per submit and spike-buffer entries. A network whose recorded spikes at the rate
 /// bound would overflow the largest spike buffer the device binds, or whose traces would fill
 /// more than `MAX_TRACE_BYTES_PER_SUBMIT`, gets shorter submits.
+/// Words per spike in the spike buffer: (population << 24 | step, neuron), then, where the
+/// plan records values with a population's spikes, that population's model's first
+/// `spike_recordable()` variables (the widest such model sets the stride for every spike).
+pub fn spike_words(net: &Shape, plan: &RecordPlan) -> u64 {
+    let values = net
+        .populations
+        .iter()
+        .zip(&plan.spike_values)
+        .filter(|(_, slots)| !slots.is_empty())
+        .filter_map(|(p, _)| p.model.equations().map(|m| m.spike_recordable() as u64))
+        .max()
+        .unwrap_or(0);
+    2 + values
+}
+
 pub fn submit_plan(
     net: &Shape,
     plan: &RecordPlan,
@@ -42,7 +57,7 @@ pub fn submit_plan(
         .map(|(_, p)| p.size)
         .sum();
     let per_step = recorded as f64 * net.dt_ms * 1e-3 * SPIKE_RATE_BOUND_HZ;
-    let max_capacity = (binding_limit / 8)
+    let max_capacity = (binding_limit / (4 * spike_words(net, plan)))
         .saturating_sub(1)
         .clamp(MIN_SPIKE_CAPACITY, MAX_SPIKE_CAPACITY);
     let mut steps = max_steps.min(net.n_steps).max(1);
@@ -101,7 +116,7 @@ pub fn required_bytes(
         })
         .sum();
     let slots = slots_per_submit(steps, plan.traces.len()) * 256;
-    neurons + synapses + traces + spike_capacity * 8 + slots
+    neurons + synapses + traces + spike_capacity * 4 * spike_words(net, plan) + slots
 }
 
 /// A projection's bytes on the device: its stored matrix (one block's, where a batch's
@@ -146,7 +161,7 @@ pub fn matrix_bytes(net: &Shape, resolved: GpuCoupling) -> u64 {
 pub fn instance_bytes(net: &Shape, plan: &RecordPlan, chunk_steps: u64, resolved: GpuCoupling) -> u64 {
     let (steps, spike_capacity) =
         submit_plan(net, plan, chunk_steps.min(MAX_STEPS_PER_SUBMIT), 2 << 30);
-    let once = spike_capacity * 8 + slots_per_submit(steps, plan.traces.len()) * 256;
+    let once = spike_capacity * 4 * spike_words(net, plan) + slots_per_submit(steps, plan.traces.len()) * 256;
     required_bytes(net, plan, chunk_steps, resolved).saturating_sub(once)
 }
 
@@ -202,7 +217,7 @@ mod tests {
         merged.projections[0].blocks = 8;
         assert_eq!(matrix_bytes(&merged, GpuCoupling::ThreadPerRow), matrix_bytes(&one, GpuCoupling::ThreadPerRow));
         // Everything else, the ring and g per target neuron included, is the same.
-        let plan = RecordPlan { spikes: vec![false], rates: vec![false], traces: vec![], smooth_rate: None };
+        let plan = RecordPlan { spikes: vec![false], rates: vec![false], traces: vec![], ..Default::default() };
         let shared = required_bytes(&merged, &plan, 100, GpuCoupling::ThreadPerRow);
         merged.projections[0].blocks = 1;
         let side_by_side = required_bytes(&merged, &plan, 100, GpuCoupling::ThreadPerRow);

@@ -260,9 +260,9 @@ impl GpuBackend {
             )));
         }
         if count > 0 {
-            let raw = self.ctx.read_buffers(&[(&self.spikes, 4, count * 8)])?;
+            let raw = self.ctx.read_buffers(&[(&self.spikes, 4, count * 4 * self.spike_words)])?;
             let words: Vec<u32> = bytemuck::pod_collect_to_vec(&raw[0]);
-            recording::decode_spikes(&words, first, plan, &mut out.spikes);
+            recording::decode_spikes(&words, self.spike_words as usize, first, plan, out);
         }
 
         let status: Vec<u32> = bytemuck::pod_collect_to_vec(&data[1]);
