@@ -50,11 +50,13 @@ impl Smoothing {
     }
 
     /// `rate` smoothed: numpy's `convolve(rate, window, mode="same")`, the window centred on
-    /// each step and cut at the ends.
+    /// each step and cut at the ends. Steps × window points of work, in parallel.
     pub fn apply(&self, rate: &[f64]) -> Vec<f64> {
+        use rayon::prelude::*;
         let m = self.weights.len();
         let half = (m - 1) / 2;
         (0..rate.len())
+            .into_par_iter()
             .map(|n| {
                 let mut sum = 0.0;
                 for (k, w) in self.weights.iter().enumerate() {

@@ -258,7 +258,10 @@ pub(crate) fn write_smooth_rate(group: &hdf5::Group, values: &[f64], shape: &[us
         group.unlink("smooth_rate")?;
     }
     let d = group.new_dataset::<f64>().shape(shape).create("smooth_rate")?;
-    d.write_raw(values)?;
+    // A run stopped before its first step has an empty one.
+    if !values.is_empty() {
+        d.write_raw(values)?;
+    }
     smooth_rate_attrs(&d, smoothing)
 }
 

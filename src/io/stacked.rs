@@ -4,6 +4,7 @@
 //! ```text
 //! /stacked/status/{simulated_ms, stop_reason, seed, wall_time_s}   [instances]
 //! /stacked/spikes/<pop>/{instance, node_ids, timestamps}           one row per spike
+//! /stacked/spikes/<pop>/<var>                                       f32, its value with each spike (record.spike_variables)
 //! /stacked/rates/<pop>/rate                                        f64 [instances, steps] Hz
 //! /stacked/rates/<pop>/smooth_rate                                 f64 [instances, steps] Hz (record.smooth_rate)
 //! /stacked/rates/<pop>/time                                        [start, stop, step] ms
@@ -37,14 +38,24 @@ struct Sets {
     stop_reason: hdf5::Dataset,
     seed: hdf5::Dataset,
     wall_time_s: hdf5::Dataset,
-    /// Per population, where its spikes are recorded: instance, node_ids, timestamps, rows.
-    spikes: Vec<Option<(hdf5::Dataset, hdf5::Dataset, hdf5::Dataset, usize)>>,
+    /// Per population, where its spikes are recorded: its table.
+    spikes: Vec<Option<SpikeTable>>,
     /// Per population, where its rate is recorded: `rate` [instances, steps], and
     /// `smooth_rate` where the plan smooths it.
     rates: Vec<Option<(hdf5::Dataset, Option<hdf5::Dataset>)>>,
     smooth_rate: Option<crate::smooth_rate::Smoothing>,
     /// Per trace entry, one dataset per variable, and its samples in a complete run.
     traces: Vec<(Vec<hdf5::Dataset>, usize)>,
+}
+
+/// A population's spikes, one row per spike: its instance, neuron and time, the values of the
+/// variables recorded with it (`record.spike_variables`), and the rows written.
+pub struct SpikeTable {
+    pub instance: hdf5::Dataset,
+    pub node_ids: hdf5::Dataset,
+    pub timestamps: hdf5::Dataset,
+    pub values: Vec<hdf5::Dataset>,
+    pub len: usize,
 }
 
 /// Samples of a trace taken every `every` steps over `n_steps`: at steps 0, every, … < n_steps.
@@ -78,6 +89,13 @@ pub fn create_smooth_rate_data(g: &hdf5::Group, instances: usize, steps: usize, 
     Ok(d)
 }
 
+/// A variable's column `name` of a spike table under `g` (`record.spike_variables`), in `unit`.
+pub fn create_spike_values(g: &hdf5::Group, name: &str, unit: &str) -> hdf5::Result<hdf5::Dataset> {
+    let d = g.new_dataset::<f32>().chunk(SPIKE_CHUNK).shape(0..).create(name)?;
+    str_attr(&d, "units", unit)?;
+    Ok(d)
+}
+
 /// Spikes per HDF5 chunk of the spike table.
 const SPIKE_CHUNK: usize = 1 << 16;
 
@@ -103,27 +121,26 @@ impl<'a> StackedOutput<'a> {
     /// sweep's file is the same whatever order its instances ended in.
     pub fn finish(&mut self) -> Result<()> {
         let Some(sets) = &self.sets else { return Ok(()) };
-        sort_by_instance(sets.spikes.iter().flatten().map(|(i, n, t, _)| (i, n, t)))
-            .map_err(|source| Error::Hdf5 { path: self.path.to_owned(), source })
+        sets.spikes.iter().flatten().try_for_each(sort_by_instance).map_err(|source| Error::Hdf5 { path: self.path.to_owned(), source })
     }
 }
 
-/// Each spike table `(instance, node_ids, timestamps)` reordered by instance, stably.
-pub fn sort_by_instance<'d>(tables: impl Iterator<Item = (&'d hdf5::Dataset, &'d hdf5::Dataset, &'d hdf5::Dataset)>) -> hdf5::Result<()> {
-    for (instance, node_ids, timestamps) in tables {
-        let k: Vec<u64> = instance.read_raw()?;
-        if k.windows(2).all(|w| w[0] <= w[1]) {
-            continue;
-        }
-        let mut order: Vec<usize> = (0..k.len()).collect();
-        order.sort_by_key(|&i| k[i]);
-        let ids: Vec<u64> = node_ids.read_raw()?;
-        let t: Vec<f64> = timestamps.read_raw()?;
-        instance.write_raw(&order.iter().map(|&i| k[i]).collect::<Vec<_>>())?;
-        node_ids.write_raw(&order.iter().map(|&i| ids[i]).collect::<Vec<_>>())?;
-        timestamps.write_raw(&order.iter().map(|&i| t[i]).collect::<Vec<_>>())?;
+/// A spike table's rows reordered by instance, stably.
+pub fn sort_by_instance(table: &SpikeTable) -> hdf5::Result<()> {
+    let k: Vec<u64> = table.instance.read_raw()?;
+    if k.windows(2).all(|w| w[0] <= w[1]) {
+        return Ok(());
     }
-    Ok(())
+    let mut order: Vec<usize> = (0..k.len()).collect();
+    order.sort_by_key(|&i| k[i]);
+    fn reorder<T: hdf5::H5Type + Copy>(d: &hdf5::Dataset, order: &[usize]) -> hdf5::Result<()> {
+        let x: Vec<T> = d.read_raw()?;
+        d.write_raw(&order.iter().map(|&i| x[i]).collect::<Vec<_>>())
+    }
+    reorder::<u64>(&table.instance, &order)?;
+    reorder::<u64>(&table.node_ids, &order)?;
+    reorder::<f64>(&table.timestamps, &order)?;
+    table.values.iter().try_for_each(|d| reorder::<f32>(d, &order))
 }
 
 impl Sets {
@@ -147,7 +164,12 @@ impl Sets {
             let (instance, node_ids) = (table("instance")?, table("node_ids")?);
             let timestamps = g.new_dataset::<f64>().chunk(SPIKE_CHUNK).shape(0..).create("timestamps")?;
             str_attr(&timestamps, "units", "ms")?;
-            spikes.push(Some((instance, node_ids, timestamps, 0)));
+            let mut values = Vec::new();
+            for &k in plan.spike_values.get(spikes.len()).into_iter().flatten() {
+                let v = &p.variables()[k];
+                values.push(create_spike_values(&g, v.name, v.unit)?);
+            }
+            spikes.push(Some(SpikeTable { instance, node_ids, timestamps, values, len: 0 }));
         }
         let mut rates = Vec::new();
         for rated in super::hdf5::rate_groups(&root, net, plan, net.n_steps as f64 * net.dt_ms)? {
@@ -193,21 +215,28 @@ impl Sets {
         self.stop_reason.write_slice(&[reason], row..row + 1)?;
         self.seed.write_slice(&[meta.seed], row..row + 1)?;
         self.wall_time_s.write_slice(&[run.wall_time_s], row..row + 1)?;
-        for (sets, spikes) in self.spikes.iter_mut().zip(&out.spikes) {
-            let Some((instance, node_ids, timestamps, len)) = sets else { continue };
+        for ((table, spikes), values) in self.spikes.iter_mut().zip(&out.spikes).zip(&out.spike_values) {
+            let Some(table) = table else { continue };
             let n = spikes.len();
             if n == 0 {
                 continue;
             }
             let times: Vec<f64> = spikes.iter().map(|s| (s.step + 1) as f64 * net.dt_ms).collect();
             let ids: Vec<u64> = spikes.iter().map(|s| s.neuron as u64).collect();
-            for ds in [&*instance, &*node_ids, &*timestamps] {
-                ds.resize(*len + n)?;
+            let len = table.len;
+            for ds in [&table.instance, &table.node_ids, &table.timestamps].into_iter().chain(&table.values) {
+                ds.resize(len + n)?;
             }
-            instance.write_slice(&vec![k as u64; n], *len..*len + n)?;
-            node_ids.write_slice(&ids, *len..*len + n)?;
-            timestamps.write_slice(&times, *len..*len + n)?;
-            *len += n;
+            table.instance.write_slice(&vec![k as u64; n], len..len + n)?;
+            table.node_ids.write_slice(&ids, len..len + n)?;
+            table.timestamps.write_slice(&times, len..len + n)?;
+            // A row per spike: its variables in the plan's order.
+            let width = table.values.len();
+            for (j, d) in table.values.iter().enumerate() {
+                let column: Vec<f32> = values.iter().skip(j).step_by(width).copied().collect();
+                d.write_slice(&column, len..len + n)?;
+            }
+            table.len += n;
         }
         for ((rate, spikes), p) in self.rates.iter().zip(&out.spikes).zip(&net.populations) {
             let Some((rate, smooth)) = rate else { continue };

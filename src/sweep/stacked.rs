@@ -15,7 +15,7 @@ const KEY: &str = "output.sweep_layout";
 /// Refuses, naming `output.sweep_layout`, a sweep whose instances the stacked layout cannot
 /// hold: instances (`configs`, from instance `from` on) that differ from the sweep's first
 /// (`first`) in sizes, duration, step or recording (each dataset has one shape, in every
-/// slice, for `merge`), synaptic variables, spike variables or model outputs (not stacked yet), or an instance
+/// slice, for `merge`), synaptic variables or model outputs (not stacked yet), or an instance
 /// recording more than `whole_run_bytes` (an instance is written whole).
 pub fn check(first: &Config, configs: &[Config], from: usize, whole_run_bytes: u64) -> Result<()> {
     let shape = |c: &Config| {
@@ -39,9 +39,6 @@ pub fn check(first: &Config, configs: &[Config], from: usize, whole_run_bytes: u
     }
     if let Some(p) = net.projections.iter().find(|p| p.equation.as_ref().is_some_and(|e| !e.state.is_empty())) {
         return Err(Error::config(KEY, format!("\"stacked\" holds no synaptic variables, which projection `{}` has: use \"instances\"", p.name)));
-    }
-    if let Some(name) = first.record.spike_variables.keys().next() {
-        return Err(Error::config(KEY, format!("\"stacked\" holds no spike variables, which record.spike_variables.{name} asks for: use \"instances\"")));
     }
     let sizes = net.populations.iter().map(|p| p.size as u64);
     let bytes = super::run::recording_bytes(&plan, sizes, net.n_steps, net.dt_ms);
@@ -156,8 +153,22 @@ pub fn merge(parts: &[(hdf5::File, Vec<u64>)], out: &hdf5::File, total: usize) -
             let node_ids = g.new_dataset_builder().with_data(&node_ids).create("node_ids")?;
             let t = g.new_dataset_builder().with_data(&timestamps).create("timestamps")?;
             str_attr(&t, "units", "ms")?;
+            // The variables recorded with the spikes, each part's column after the other's.
+            let mut values = Vec::new();
+            let like = first.group(&format!("stacked/spikes/{name}"))?;
+            for var in like.member_names()?.into_iter().filter(|v| !matches!(v.as_str(), "instance" | "node_ids" | "timestamps")) {
+                let mut column: Vec<f32> = Vec::new();
+                for (file, _) in parts {
+                    column.extend(file.dataset(&format!("stacked/spikes/{name}/{var}"))?.read_raw::<f32>()?);
+                }
+                let d = g.new_dataset_builder().with_data(&column).create(var.as_str())?;
+                let source = like.dataset(&var)?;
+                let units = crate::io::sonata::string_attr(&source, "units").unwrap_or_default();
+                str_attr(&d, "units", &units)?;
+                values.push(d);
+            }
             // In instance order, as the whole sweep's file has them.
-            crate::io::stacked::sort_by_instance(std::iter::once((&instance, &node_ids, &t)))?;
+            crate::io::stacked::sort_by_instance(&crate::io::stacked::SpikeTable { instance, node_ids, timestamps: t, values, len: 0 })?;
         }
     }
     // Rates: each part's rows to their instances' rows; the time from the first part.

@@ -118,6 +118,33 @@ fn spike_variables_are_written_beside_the_spikes_in_runs_and_sweeps() {
         assert_eq!([read(&f, &at, "v"), read(&f, &at, "a"), read(&f, &at, "c")], single[1], "instance {k}");
     }
     assert_ne!(read(&f, "instances/2/", "v"), single[1][0], "instance 2 starts elsewhere");
+    // Stacked: each instance's rows of the spike table carry its values, also once its
+    // slices are merged.
+    let mut stacked_overrides = req.overrides.clone();
+    stacked_overrides.push("output.sweep_layout=\"stacked\"".into());
+    let stacked = dir.path().join("stacked.h5");
+    app::run_any(&RunRequest { output: Some(stacked.clone()), overrides: stacked_overrides.clone(), ..req.clone() }).unwrap();
+    let mut parts = Vec::new();
+    for k in 1..=2 {
+        let part = dir.path().join(format!("part{k}.h5"));
+        let slice = Some(ganglion::sweep::Slice { k, m: 2 });
+        app::run_any(&RunRequest { output: Some(part.clone()), overrides: stacked_overrides.clone(), slice, ..req.clone() }).unwrap();
+        parts.push(part);
+    }
+    let merged = dir.path().join("merged.h5");
+    ganglion::sweep::merge::merge(&[parts[1].clone(), parts[0].clone()], &merged, false).unwrap();
+    for path in [&stacked, &merged] {
+        let s = hdf5::File::open(path).unwrap();
+        let instance = read(&s, "stacked/", "instance");
+        for k in 0..3 {
+            let rows: Vec<usize> = (0..instance.len()).filter(|&r| instance[r] == k as f64).collect();
+            for var in ["v", "a", "c", "node_ids"] {
+                let column = read(&s, "stacked/", var);
+                let own = read(&f, &format!("instances/{k}/"), var);
+                assert_eq!(rows.iter().map(|&r| column[r]).collect::<Vec<_>>(), own, "{}: instance {k}: {var}", path.display());
+            }
+        }
+    }
     let check = app::check_report(&config, &[]).unwrap().0;
     assert!(check.contains("with each spike of `g`: v, a, c"), "{check}");
 }
@@ -131,12 +158,8 @@ fn spike_variables_that_cannot_be_recorded_are_refused_by_key() {
         ("record.spike_variables={ g = [] }", at.into(), "name at least one variable"),
         ("record.spike_variables={ g = [\"w\"] }", format!("{at}[0]"), "`w` is not a variable of `g`'s model; it has v, a, I, c"),
         ("record.spike_variables={ g = [\"v\", \"v\"] }", format!("{at}[1]"), "listed twice"),
-        ("output.sweep_layout=\"stacked\"", "output.sweep_layout".into(), "holds no spike variables"),
     ] {
-        let mut overrides = vec![set.to_string()];
-        if set.starts_with("output") {
-            overrides.push("sweep.simulation.seed=[1, 2]".into());
-        }
+        let overrides = vec![set.to_string()];
         let dir = tempfile::tempdir().unwrap();
         let config = dir.path().join("adapting.toml");
         std::fs::write(&config, ADAPTING).unwrap();
