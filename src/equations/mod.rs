@@ -26,5 +26,6 @@ pub mod poisson_input;
 pub mod quantities;
 pub mod regularly;
 pub mod synapse;
+pub mod var_type;
 pub mod vm;
 pub mod wgsl;

@@ -251,6 +251,17 @@ pub(crate) fn rate_groups(root: &hdf5::Group, net: &Network, plan: &RecordPlan, 
     Ok(out)
 }
 
+/// The values recorded with some spikes (`ChunkOutput::spike_values`: a row per spike, the
+/// plan's variables in order) into their datasets, one per variable, from row `at` on.
+pub(crate) fn write_spike_values(datasets: &[hdf5::Dataset], values: &[f32], at: usize) -> hdf5::Result<()> {
+    let width = datasets.len();
+    for (j, d) in datasets.iter().enumerate() {
+        let column: Vec<f32> = values.iter().skip(j).step_by(width).copied().collect();
+        d.write_slice(&column, at..at + column.len())?;
+    }
+    Ok(())
+}
+
 /// `smooth_rate` (of `shape`: [steps], or [instances, steps] stacked) in a rate's group, with
 /// its window and the width used (ms) as attributes.
 pub(crate) fn write_smooth_rate(group: &hdf5::Group, values: &[f64], shape: &[usize], smoothing: &crate::smooth_rate::Smoothing) -> hdf5::Result<()> {
@@ -601,12 +612,7 @@ impl Hdf5Writer {
             }
             sets.timestamps.write_slice(&times, sets.len..sets.len + n)?;
             sets.node_ids.write_slice(&ids, sets.len..sets.len + n)?;
-            // A row per spike: its variables in the plan's order.
-            let width = sets.values.len();
-            for (j, d) in sets.values.iter().enumerate() {
-                let column: Vec<f32> = values.iter().skip(j).step_by(width).copied().collect();
-                d.write_slice(&column, sets.len..sets.len + n)?;
-            }
+            write_spike_values(&sets.values, values, sets.len)?;
             sets.len += n;
         }
         for (sets, spikes) in self.rates.iter_mut().zip(&chunk.spikes) {

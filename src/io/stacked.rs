@@ -230,12 +230,7 @@ impl Sets {
             table.instance.write_slice(&vec![k as u64; n], len..len + n)?;
             table.node_ids.write_slice(&ids, len..len + n)?;
             table.timestamps.write_slice(&times, len..len + n)?;
-            // A row per spike: its variables in the plan's order.
-            let width = table.values.len();
-            for (j, d) in table.values.iter().enumerate() {
-                let column: Vec<f32> = values.iter().skip(j).step_by(width).copied().collect();
-                d.write_slice(&column, len..len + n)?;
-            }
+            super::hdf5::write_spike_values(&table.values, values, len)?;
             table.len += n;
         }
         for ((rate, spikes), p) in self.rates.iter().zip(&out.spikes).zip(&net.populations) {
