@@ -62,10 +62,13 @@ pub struct Summed {
     pub factor: Option<Node>,
     /// Over `Pre`, `Syn` (and constant) slots.
     pub term: Node,
+    /// The slot's type: the total is stored as Brian2 stores a value there (truncated into
+    /// an integer, 1 where not 0 into a boolean).
+    pub stored: VarType,
 }
 
 impl Summed {
-    fn new(slot: usize, expr: Node) -> Summed {
+    fn new(slot: usize, expr: Node, stored: VarType) -> Summed {
         let mut factors = Vec::new();
         flatten_product(&expr, &mut factors);
         let post_only = |n: &Node| {
@@ -80,6 +83,7 @@ impl Summed {
             slot,
             factor: product(outside),
             term: product(inside).unwrap_or(Node::c(1.0)),
+            stored,
         }
     }
 }
@@ -285,13 +289,7 @@ impl SynapseProgram {
                     eq.pos, post.vars[k].dim
                 )));
             }
-            if post.vars[k].ty != VarType::Float {
-                return Err(err("model", &format!(
-                    "{}: `{base}` is an integer or boolean variable of the post-synaptic model; ganglion's summed variables set floating-point ones only",
-                    eq.pos
-                )));
-            }
-            summed.push(Summed::new(k, node));
+            summed.push(Summed::new(k, node, post.vars[k].ty));
         }
 
         // Differential equations: clock-driven ones are integrated every step (by `method`),
@@ -444,10 +442,12 @@ impl SynapseProgram {
         SynapseProgram {
             name: name.to_string(),
             vars: Vec::new(),
+            // A linked variable holds its source's value as it is (Brian2 reads the source).
             summed: vec![Summed {
                 slot,
                 factor: None,
                 term: read,
+                stored: VarType::Float,
             }],
             on_pre: Program::default(),
             on_post: Program::default(),
@@ -647,6 +647,12 @@ impl SynapseProgram {
                 let value = match &summed.factor {
                     Some(f) => format!("{} * acc{n}", wgsl::expr(f, &names, &mut lets)),
                     None => format!("acc{n}"),
+                };
+                // As the CPU stores it (VarType::stored_value).
+                let value = match summed.stored {
+                    VarType::Float => value,
+                    VarType::Integer => format!("trunc({value})"),
+                    VarType::Boolean => format!("select(0.0, 1.0, {value} != 0.0)"),
                 };
                 format!("{}    set_post({}u, ipost, {value});\n", lets.text, summed.slot)
             })

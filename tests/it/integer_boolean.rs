@@ -128,8 +128,6 @@ fn integer_and_boolean_variables_are_refused_where_brian2_refuses_them_or_gangli
     assert!(e.contains("models.m.equations") && e.contains("line 2") && e.contains("dc/dt: differential equations define floating-point variables only, not integer ones"), "{e}");
     let e = config_error(&INTEGER_BOOLEAN.replace("model = \"w : integer\\nflag : boolean\"", "model = \"w : integer\\ndflag/dt = 1/ms : boolean (clock-driven)\""));
     assert!(e.contains("synapse_models.s.model") && e.contains("not boolean ones"), "{e}");
-    let e = config_error(&INTEGER_BOOLEAN.replace("model = \"w : integer\\nflag : boolean\"", "model = \"w : integer\\nflag : boolean\\nn_post = w : integer (summed)\""));
-    assert!(e.contains("synapse_models.s.model") && e.contains("`n` is an integer or boolean variable"), "{e}");
     // A subexpression Brian2's targets would read differently: its numpy target as written,
     // its C++ ones converted.
     let e = config_error(&INTEGER_BOOLEAN.replace("k = int(3*v) - 1 : integer", "k = 3*v - 1 : integer"));
@@ -150,4 +148,50 @@ fn config_error(text: &str) -> String {
         .and_then(|c| ganglion::network::Network::build(&c).map(|_| ()))
         .expect_err("refused")
         .to_string()
+}
+
+#[test]
+fn a_summed_total_is_stored_into_an_integer_or_boolean_target_as_brian2_stores_it() {
+    // tests/brian2/summed_integer.py: Brian2 2.9 gives s = [-2, -4] (totals -2.25 and -4.5,
+    // truncated) and f = [0, 1] (totals 0 and -2.25).
+    let text = r#"
+[simulation]
+dt_ms = 0.1
+duration_ms = 0.3
+[models.source]
+equations = "x : 1"
+[models.target]
+equations = "s : integer\nf : boolean"
+[synapse_models.sums]
+model = "s_post = x_pre*(j + 1) : 1 (summed)"
+[synapse_models.flags]
+model = "f_post = x_pre*j : 1 (summed)"
+[populations.source]
+model = "source"
+size = 3
+init = { x = [0.4, -0.95, -1.7] }
+[populations.target]
+model = "target"
+size = 2
+[projections.sums]
+source = "source"
+target = "target"
+synapse = "sums"
+connectivity = { rule = "all_to_all" }
+[projections.flags]
+source = "source"
+target = "target"
+synapse = "flags"
+connectivity = { rule = "all_to_all" }
+"#;
+    let (config, net) = parsed(text, &[]);
+    let plan = RecordPlan::from_config(&config);
+    let mut cpu = CpuBackend::<f64>::new(&net);
+    run_in_memory(&net, &mut cpu, &plan);
+    let mut gpu = gpu_backend(&net, &plan);
+    run_in_memory(&net, &mut gpu, &plan);
+    use ganglion::backend::Backend;
+    for (state, on) in [(cpu.read_state().unwrap(), "CPU"), (gpu.read_state().unwrap(), "GPU")] {
+        assert_eq!((&state[1][0][..], &state[1][1][..]), (&[-2.0, -4.0][..], &[0.0, 1.0][..]), "{on}");
+    }
 }

@@ -3,6 +3,7 @@
 //! resets), each target neuron's synapses in CSR order, as the generated WGSL
 //! (`SynapseProgram::wgsl`) runs them.
 
+use crate::equations::var_type::VarType;
 use super::Population;
 use rayon::prelude::*;
 use crate::equations::cpu::{compile, CpuProgram, EnvParts, Eval};
@@ -12,6 +13,15 @@ use crate::equations::vm::{BatchProgram, SynapseBatch, BATCH};
 use crate::model::Noise;
 use crate::network::{LinkTiming, ProjectionData};
 use crate::real::Real;
+
+/// A summed variable on the CPU: its slot, the factor outside the sum, the term summed (over
+/// batches of a row's synapses), and how the slot stores the total.
+struct SummedCpu<F> {
+    slot: usize,
+    factor: Option<Eval<F>>,
+    term: BatchProgram<F>,
+    stored: VarType,
+}
 
 pub(super) struct EquationProjection<F> {
     pub source: usize,
@@ -28,9 +38,7 @@ pub(super) struct EquationProjection<F> {
     /// Steps of delay of the on_post pathway: the post-synaptic spikes it reads are those of
     /// that many steps ago, from the target's spike ring.
     post_delay: u32,
-    /// Per summed variable: its slot, the factor outside the sum, the term summed (over
-    /// batches of a row's synapses).
-    summed: Vec<(usize, Option<Eval<F>>, BatchProgram<F>)>,
+    summed: Vec<SummedCpu<F>>,
     on_pre: CpuProgram<F>,
     on_post: CpuProgram<F>,
     /// The clock-driven equations, over batches of synapses (None: the model has none).
@@ -167,11 +175,12 @@ impl<F: Real> EquationProjection<F> {
                 .summed
                 .iter()
                 .map(|s| {
-                    (
-                        s.slot,
-                        s.factor.as_ref().map(compile::<F>),
-                        BatchProgram::summing(&s.term, dt_s),
-                    )
+                    SummedCpu {
+                        slot: s.slot,
+                        factor: s.factor.as_ref().map(compile::<F>),
+                        term: BatchProgram::summing(&s.term, dt_s),
+                        stored: s.stored,
+                    }
                 })
                 .collect(),
             on_pre: CpuProgram::new(&program.on_pre),
@@ -217,7 +226,7 @@ impl<F: Real> EquationProjection<F> {
             let target = &populations[self.target];
             // The pre-synaptic variables the terms read, each as one column.
             let mut columns: Vec<Vec<F>> = vec![Vec::new(); source.n_vars];
-            for (_, _, term) in &self.summed {
+            for SummedCpu { term, .. } in &self.summed {
                 for k in term.pre_variables() {
                     if columns[k].is_empty() {
                         columns[k] = source.vars.iter().skip(k).step_by(source.n_vars).copied().collect();
@@ -232,7 +241,7 @@ impl<F: Real> EquationProjection<F> {
                     let x = target.neuron(i);
                     let (start, end) = (self.row_ptr[i] as usize, self.row_ptr[i + 1] as usize);
                     let draws = self.noise(start, step);
-                    for (a, (_, factor, term)) in acc.iter_mut().zip(&self.summed) {
+                    for (a, SummedCpu { factor, term, .. }) in acc.iter_mut().zip(&self.summed) {
                         let sum = term.sum_row(
                             &columns,
                             &self.col_idx[start..end],
@@ -259,8 +268,11 @@ impl<F: Real> EquationProjection<F> {
         }
         let target = &mut populations[self.target];
         for (i, acc) in sums.chunks(n_summed).enumerate() {
-            for (&value, (slot, _, _)) in acc.iter().zip(&self.summed) {
-                target.vars[i * target.n_vars + slot] = value;
+            for (&value, SummedCpu { slot, stored, .. }) in acc.iter().zip(&self.summed) {
+                target.vars[i * target.n_vars + slot] = match stored {
+                    VarType::Float => value,
+                    t => F::from_f64(t.stored_value(value.to_f64())),
+                };
             }
         }
     }
