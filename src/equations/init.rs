@@ -195,10 +195,26 @@ pub fn check_init(
         }
         check_value(&key, value, var.dim, size, &|e| m.scope.dim(e))?;
         if let InitValue::Expression(text) = value {
-            finite_constant(&key, lower_neuron_init(m, &key, text)?)?;
+            let node = lower_neuron_init(m, &key, text)?;
+            let shared = |r: Ref| matches!(r, Ref::Var(j) if super::shared::is_shared(&m.vars[j]));
+            super::shared::shared_value(var, &node, &shared, parse::Pos { line: 1, column: 1 }).map_err(|e| Error::config(&key, e.message))?;
+            finite_constant(&key, node)?;
         }
+        one_value_if_shared(&key, var, value)?;
     }
     Ok(())
+}
+
+/// A shared variable (one value for the group) takes one value: a number or an expression,
+/// not a list or a draw per neuron or synapse (Brian2 refuses those too).
+fn one_value_if_shared(key: &str, var: &super::neuron::VarDef, value: &InitValue) -> Result<()> {
+    match value {
+        InitValue::PerNeuron(_) | InitValue::Uniform { .. } | InitValue::Normal { .. } if super::shared::is_shared(var) => Err(Error::config(
+            key,
+            format!("`{}` is shared (one value for the group): give it one value, a number or an expression, as in Brian2", var.name),
+        )),
+        _ => Ok(()),
+    }
 }
 
 fn check_value(
@@ -279,8 +295,17 @@ pub fn check_synapse_init(
             check_value(&key, value, var.dim, 0, &|e| host.dim(e))?;
         }
         if let InitValue::Expression(text) = value {
-            finite_constant(&key, lower(&key, text)?)?;
+            let node = lower(&key, text)?;
+            let shared = |r: Ref| match r {
+                Ref::Syn(j) => super::shared::is_shared(&p.vars[j]),
+                Ref::Pre(j) => super::shared::is_shared(&pre.vars[j]),
+                Ref::Var(j) => super::shared::is_shared(&post.vars[j]),
+                _ => false,
+            };
+            super::shared::shared_value(var, &node, &shared, parse::Pos { line: 1, column: 1 }).map_err(|e| Error::config(&key, e.message))?;
+            finite_constant(&key, node)?;
         }
+        one_value_if_shared(&key, var, value)?;
     }
     if let Some(text) = delay {
         let key = format!("{at}.delay");

@@ -25,6 +25,7 @@ pub mod parse;
 pub mod poisson_input;
 pub mod quantities;
 pub mod regularly;
+pub mod shared;
 pub mod synapse;
 pub mod var_type;
 pub mod vm;

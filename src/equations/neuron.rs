@@ -221,6 +221,9 @@ impl NeuronModel {
             }
             if matches!(eq.defines, Defines::Derivative(_)) {
                 VarType::differentiable(eq, name).map_err(|e| eq_err(&e))?;
+                if eq.flags.iter().any(|f| f == "shared") {
+                    return Err(eq_err(&format!("{}: d{name}/dt: a differential equation cannot be `(shared)`, as in Brian2", eq.pos)));
+                }
             }
         }
         // Brian2 gives a refractory model `lastspike`.
@@ -450,6 +453,7 @@ impl NeuronModel {
                     Error::config(&key, format!("{}: unknown variable `{}`", s.pos, s.target))
                 })?;
                 assignable(&vars[k], s.pos).map_err(|e| Error::config(&key, e.to_string()))?;
+                super::shared::not_per_element(&vars[k], s.pos, "a reset").map_err(|e| Error::config(&key, e.to_string()))?;
                 let value = statement_value(&scope_with_nr, &lowering, &mut streams, s, &vars[k], Node::load(Ref::Var(k)))
                     .map_err(|e| Error::config(&key, e.to_string()))?;
                 reset.store(Target::Var(k), sys.inline(&value));

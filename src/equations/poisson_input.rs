@@ -42,6 +42,8 @@ pub fn with_inputs(model: &NeuronModel, at: &str, inputs: &[PoissonInputText]) -
             .ok_or_else(|| Error::config(key("variable"), format!("`{}` is not a variable of model `{}`", input.variable, model.name)))?;
         assignable(&model.vars[k], parse::Pos { line: 1, column: 1 })
             .map_err(|e| Error::config(key("variable"), e.message))?;
+        super::shared::not_per_element(&model.vars[k], parse::Pos { line: 1, column: 1 }, "a PoissonInput")
+            .map_err(|e| Error::config(key("variable"), e.message))?;
         if input.n == 0 {
             return Err(Error::config(key("n"), "the number of sources must be at least 1"));
         }

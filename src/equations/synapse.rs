@@ -160,6 +160,9 @@ impl SynapseProgram {
                     }
                     scope.symbols.insert(n.clone(), unit.dim);
                     VarType::differentiable(eq, n).map_err(|e| err("model", &e))?;
+                    if eq.flags.iter().any(|f| f == "shared") {
+                        return Err(err("model", &format!("{}: d{n}/dt: a differential equation cannot be `(shared)`, as in Brian2", eq.pos)));
+                    }
                     vars.push(VarDef {
                         name: n.clone(),
                         dim: unit.dim,
@@ -288,6 +291,9 @@ impl SynapseProgram {
                     "{}: `{base}` is in {} in the post-synaptic model, but the summed variable is declared in {declared}",
                     eq.pos, post.vars[k].dim
                 )));
+            }
+            if super::shared::is_shared(&post.vars[k]) {
+                return Err(err("model", &format!("{}: `{base}` is shared (one value for the group) in the post-synaptic model; a summed variable sets each neuron's own", eq.pos)));
             }
             summed.push(Summed::new(k, node, post.vars[k].ty));
         }
@@ -1100,6 +1106,12 @@ fn regularly_block(r: &super::regularly::RegularlyText, at: &str, blocks: &Block
         })?;
         assignable(&vars[k], s.pos).map_err(|e| err(&e))?;
         let value = statement_drawing(scope, &lowering, streams, s, &vars[k], Node::load(Ref::Syn(k))).map_err(|e| err(&e))?;
+        let shared = |r: Ref| match r {
+            Ref::Syn(j) => super::shared::is_shared(&vars[j]),
+            Ref::Var(j) => super::shared::is_shared(&post.vars[j]),
+            _ => false,
+        };
+        super::shared::shared_value(&vars[k], &value, &shared, s.pos).map_err(|e| err(&e))?;
         program.store(Target::Syn(k), value);
     }
     Ok((schedule, program))
@@ -1139,6 +1151,7 @@ fn statements_after(
             (Target::Var(k), &post.vars[k], Node::load(Ref::Var(k)))
         };
         assignable(def, s.pos).map_err(|e| err(key, &e))?;
+        super::shared::not_per_element(def, s.pos, key).map_err(|e| err(key, &e))?;
         let value = statement_drawing(scope, &lowering, streams, s, def, current).map_err(|e| err(key, &e))?;
         let value = match target {
             Target::Var(k) => post.conditional_write(k, value),

@@ -195,3 +195,65 @@ connectivity = { rule = "all_to_all" }
         assert_eq!((&state[1][0][..], &state[1][1][..]), (&[-2.0, -4.0][..], &[0.0, 1.0][..]), "{on}");
     }
 }
+
+/// A population with a shared counter (one value for the group, which ganglion keeps in each
+/// neuron) and a shared parameter its threshold reads.
+const SHARED: &str = r#"
+[simulation]
+dt_ms = 0.1
+duration_ms = 0.3
+[models.m]
+equations = """
+dv/dt = 1/ms : 1
+x : 1 (shared)
+theta : 1 (constant, shared)
+"""
+threshold = "v > theta"
+reset = "v = 0"
+method = "euler"
+[populations.g]
+model = "m"
+size = 3
+init = { theta = "0.15 + 0.05" }
+[populations.g.run_regularly.count]
+code = "x = x + 1"
+[synapse_models.s]
+model = "w : 1"
+on_pre = "v_post += w"
+[projections.s]
+source = "g"
+target = "g"
+synapse = "s"
+connectivity = { rule = "all_to_all" }
+"#;
+
+#[test]
+fn shared_variables_keep_one_value_and_what_would_split_it_is_refused_as_brian2_refuses_it() {
+    // Brian2 2.9: `x = x + 1` every step of 0.3 ms leaves x = 3.
+    let (config, net) = parsed(SHARED, &[]);
+    let plan = RecordPlan::from_config(&config);
+    let mut cpu = CpuBackend::<f64>::new(&net);
+    run_in_memory(&net, &mut cpu, &plan);
+    let mut gpu = gpu_backend(&net, &plan);
+    run_in_memory(&net, &mut gpu, &plan);
+    use ganglion::backend::Backend;
+    for (state, on) in [(cpu.read_state().unwrap(), "CPU"), (gpu.read_state().unwrap(), "GPU")] {
+        assert_eq!(state[0][1], [3.0; 3], "{on}: x");
+    }
+    // What Brian2 refuses (tried with Brian2 2.9): a per-neuron value, a write per neuron.
+    for (from, to, key, message) in [
+        ("code = \"x = x + 1\"", "code = \"x = v\"", "populations.g.run_regularly.count.code", "its value cannot read a variable each neuron or synapse has its own"),
+        ("code = \"x = x + 1\"", "code = \"x = rand()\"", "populations.g.run_regularly.count.code", "a random number (Brian2 draws one for the group)"),
+        ("code = \"x = x + 1\"", "code = \"x = i\"", "populations.g.run_regularly.count.code", "an index or count"),
+        ("reset = \"v = 0\"", "reset = \"v = 0; x += 1\"", "models.m.reset", "`x` is shared (one value for the group) and a reset runs for each neuron"),
+        ("on_pre = \"v_post += w\"", "on_pre = \"x_post += w\"", "synapse_models.s.on_pre", "`x` is shared"),
+        ("init = { theta = \"0.15 + 0.05\" }", "init = { theta = \"0.1*i\" }", "populations.g.init.theta", "an index or count"),
+        ("init = { theta = \"0.15 + 0.05\" }", "init = { theta = [0.1, 0.2, 0.3] }", "populations.g.init.theta", "give it one value"),
+        ("init = { theta = \"0.15 + 0.05\" }", "init = { theta = { uniform = [0.1, 0.2] } }", "populations.g.init.theta", "give it one value"),
+        ("dv/dt = 1/ms : 1\n", "dv/dt = 1/ms : 1 (shared)\n", "models.m.equations", "a differential equation cannot be `(shared)`"),
+    ] {
+        assert!(SHARED.contains(from), "{from}");
+        let e = config_error(&SHARED.replace(from, to));
+        assert!(e.contains(key) && e.contains(message), "{to}: {e}");
+    }
+}
