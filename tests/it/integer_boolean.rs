@@ -143,6 +143,18 @@ fn integer_and_boolean_variables_are_refused_where_brian2_refuses_them_or_gangli
     assert!(e.contains("models.m.reset") && e.contains("line 1, column 7"), "{e}");
 }
 
+/// The network of config `text` at the end of its run, on the CPU (f64) and on the GPU.
+fn final_states(text: &str) -> [(ganglion::backend::NetworkState, &'static str); 2] {
+    use ganglion::backend::Backend;
+    let (config, net) = parsed(text, &[]);
+    let plan = RecordPlan::from_config(&config);
+    let mut cpu = CpuBackend::<f64>::new(&net);
+    run_in_memory(&net, &mut cpu, &plan);
+    let mut gpu = gpu_backend(&net, &plan);
+    run_in_memory(&net, &mut gpu, &plan);
+    [(cpu.read_state().unwrap(), "CPU"), (gpu.read_state().unwrap(), "GPU")]
+}
+
 fn config_error(text: &str) -> String {
     ganglion::config::parse(text, &[])
         .and_then(|c| ganglion::network::Network::build(&c).map(|_| ()))
@@ -184,14 +196,7 @@ target = "target"
 synapse = "flags"
 connectivity = { rule = "all_to_all" }
 "#;
-    let (config, net) = parsed(text, &[]);
-    let plan = RecordPlan::from_config(&config);
-    let mut cpu = CpuBackend::<f64>::new(&net);
-    run_in_memory(&net, &mut cpu, &plan);
-    let mut gpu = gpu_backend(&net, &plan);
-    run_in_memory(&net, &mut gpu, &plan);
-    use ganglion::backend::Backend;
-    for (state, on) in [(cpu.read_state().unwrap(), "CPU"), (gpu.read_state().unwrap(), "GPU")] {
+    for (state, on) in final_states(text) {
         assert_eq!((&state[1][0][..], &state[1][1][..]), (&[-2.0, -4.0][..], &[0.0, 1.0][..]), "{on}");
     }
 }
@@ -230,14 +235,7 @@ connectivity = { rule = "all_to_all" }
 #[test]
 fn shared_variables_keep_one_value_and_what_would_split_it_is_refused_as_brian2_refuses_it() {
     // Brian2 2.9: `x = x + 1` every step of 0.3 ms leaves x = 3.
-    let (config, net) = parsed(SHARED, &[]);
-    let plan = RecordPlan::from_config(&config);
-    let mut cpu = CpuBackend::<f64>::new(&net);
-    run_in_memory(&net, &mut cpu, &plan);
-    let mut gpu = gpu_backend(&net, &plan);
-    run_in_memory(&net, &mut gpu, &plan);
-    use ganglion::backend::Backend;
-    for (state, on) in [(cpu.read_state().unwrap(), "CPU"), (gpu.read_state().unwrap(), "GPU")] {
+    for (state, on) in final_states(SHARED) {
         assert_eq!(state[0][1], [3.0; 3], "{on}: x");
     }
     // What Brian2 refuses (tried with Brian2 2.9): a per-neuron value, a write per neuron.
