@@ -218,11 +218,16 @@ pub fn from_file<'a>(src: impl Into<crate::io::reader::Source<'a>>, window_ms: f
     // A run that stopped early covers only the time it simulated.
     let (duration, complete, stop_reason) = o.outcome();
     let mut spikes = Vec::new();
+    let mut spike_values = Vec::new();
     for name in o.spiking_populations()? {
         let (t, id) = o.spikes(&name)?;
         let size = o.config.populations.get(&name).map_or(0, |p| p.size as usize);
         let pairs: Vec<(f64, u64)> = t.into_iter().zip(id).collect();
         spikes.push(spike_stats(&name, size, duration, &pairs, window_ms));
+        // `record.spike_variables`: each variable's values at the spikes.
+        for (var, values) in o.spike_values(&name)? {
+            spike_values.push(trace_stats(&name, &var, &values, bins));
+        }
     }
     let mut traces = Vec::new();
     for (pop, var) in o.trace_names()? {
@@ -254,6 +259,7 @@ pub fn from_file<'a>(src: impl Into<crate::io::reader::Source<'a>>, window_ms: f
     });
     Ok(FileStats {
         spikes,
+        spike_values,
         traces,
         synapses,
         rates,
@@ -265,6 +271,8 @@ pub fn from_file<'a>(src: impl Into<crate::io::reader::Source<'a>>, window_ms: f
 #[derive(Clone, Debug)]
 pub struct FileStats {
     pub spikes: Vec<SpikeStats>,
+    /// Per variable recorded with a population's spikes: its values at the spikes.
+    pub spike_values: Vec<TraceStats>,
     pub traces: Vec<TraceStats>,
     /// Per synaptic variable (its projection as the population): its values at the end.
     pub synapses: Vec<TraceStats>,
@@ -276,6 +284,12 @@ pub struct FileStats {
 impl FileStats {
     pub fn report(&self) -> String {
         let mut body = report(&self.spikes, &self.traces);
+        for t in &self.spike_values {
+            body.push_str(&format!(
+                "\n{}.{} at its spikes: {} spikes, mean {:.4e}, sd {:.4e}, min {:.4e}, max {:.4e}\n",
+                t.population, t.variable, t.samples, t.mean, t.sd, t.min, t.max
+            ));
+        }
         for r in &self.rates {
             body.push_str(&format!(
                 "\nrate of {} per step: {} steps, mean {:.3} Hz, sd {:.3} Hz, max {:.3} Hz\n",

@@ -189,6 +189,30 @@ impl Output {
         Ok((rows.iter().map(|&i| times[i]).collect(), rows.iter().map(|&i| ids[i]).collect()))
     }
 
+    /// The variables recorded with a population's spikes (`record.spike_variables`): each
+    /// name and its value with each spike, in the order of `spikes`.
+    pub fn spike_values(&self, population: &str) -> Result<Vec<(String, Vec<f32>)>> {
+        let Ok(g) = self.file.group(&self.at(&format!("spikes/{population}"))) else { return Ok(Vec::new()) };
+        let names: Vec<String> = self.h5(g.member_names())?.into_iter().filter(|n| !matches!(n.as_str(), "timestamps" | "node_ids" | "instance")).collect();
+        let mine: Option<Vec<bool>> = match self.view {
+            View::Stacked { instance, .. } => {
+                let of: Vec<u64> = self.h5(g.dataset("instance").and_then(|d| d.read_raw()))?;
+                Some(of.iter().map(|&k| k == instance).collect())
+            }
+            View::At(_) => None,
+        };
+        let mut out = Vec::new();
+        for name in names {
+            let values: Vec<f32> = self.h5(g.dataset(&name).and_then(|d| d.read_raw()))?;
+            let values = match &mine {
+                Some(keep) => values.into_iter().zip(keep).filter(|(_, &k)| k).map(|(v, _)| v).collect(),
+                None => values,
+            };
+            out.push((name, values));
+        }
+        Ok(out)
+    }
+
     /// The populations whose rate is recorded (`/rates`).
     pub fn rate_populations(&self) -> Result<Vec<String>> {
         Ok(match self.file.group(&self.at("rates")) {

@@ -102,6 +102,10 @@ fn spike_variables_are_written_beside_the_spikes_in_runs_and_sweeps() {
         assert_eq!(units.as_str(), "1");
         single.push([read(&f, "", "v"), read(&f, "", "a"), c]);
     }
+    // `stats` summarises them: the counts before each spike's reset, as Brian2's.
+    let stats = ganglion::stats::from_file(&dir.path().join("cpu_7.h5"), 10.0, 5).unwrap().report();
+    let mean_c = BRIAN2_SPIKES.iter().map(|s| s.4).sum::<f64>() / BRIAN2_SPIKES.len() as f64;
+    assert!(stats.contains(&format!("g.c at its spikes: 21 spikes, mean {mean_c:.4e}")), "{stats}");
     // A sweep's instances, batched on the GPU: each its own spikes' values, the second's
     // neurons driven as the single run's.
     let out = dir.path().join("sweep.h5");
@@ -133,6 +137,10 @@ fn spike_variables_are_written_beside_the_spikes_in_runs_and_sweeps() {
     }
     let merged = dir.path().join("merged.h5");
     ganglion::sweep::merge::merge(&[parts[1].clone(), parts[0].clone()], &merged, false).unwrap();
+    // `stats --instance` reads an instance's values alike from either layout.
+    let stats = |p: &std::path::Path| ganglion::stats::from_file(ganglion::plot::Source { path: p, instance: Some(2) }, 10.0, 5).unwrap().report();
+    assert_eq!(stats(&stacked), stats(&out));
+    assert!(stats(&stacked).contains("g.v at its spikes"), "{}", stats(&stacked));
     for path in [&stacked, &merged] {
         let s = hdf5::File::open(path).unwrap();
         let instance = read(&s, "stacked/", "instance");
