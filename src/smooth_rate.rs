@@ -71,21 +71,6 @@ impl Smoothing {
     }
 }
 
-impl Smoothing {
-    /// What a written `smooth_rate` says of its window (its `window` and `width_ms`
-    /// attributes), to write another like it (merging a sweep's slices): the weights are not
-    /// kept.
-    pub fn of_attrs(d: &hdf5::Dataset) -> hdf5::Result<Smoothing> {
-        let window = match crate::io::sonata::string_attr(d, "window").as_deref() {
-            Some("gaussian") => "gaussian",
-            Some("flat") => "flat",
-            other => return Err(hdf5::Error::from(format!("{}: window {other:?} is not gaussian or flat", d.name()))),
-        };
-        let used_width_ms: f64 = d.attr("width_ms")?.read_scalar()?;
-        Ok(Smoothing { window, width_ms: used_width_ms, used_width_ms, weights: Vec::new() })
-    }
-}
-
 /// `text`, a time ("5*ms"), in ms; it must be more than 0.
 fn width_ms(text: &str) -> std::result::Result<f64, String> {
     use crate::equations::{check::Scope, dims::Dim, parse};

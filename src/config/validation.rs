@@ -595,7 +595,7 @@ impl Config {
                     return Err(Error::config(format!("{key}[{i}]"), format!("`{v}` is listed twice")));
                 }
                 // Its dataset sits beside the spikes' own in /spikes/<pop>.
-                if matches!(v.as_str(), "timestamps" | "node_ids" | "instance") {
+                if crate::io::hdf5::SPIKE_DATASETS.contains(&v.as_str()) {
                     return Err(Error::config(format!("{key}[{i}]"), format!("`{v}` is the name of a spike dataset; a variable of that name cannot be recorded with the spikes")));
                 }
                 out[p].push(k);

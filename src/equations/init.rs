@@ -196,8 +196,7 @@ pub fn check_init(
         check_value(&key, value, var.dim, size, &|e| m.scope.dim(e))?;
         if let InitValue::Expression(text) = value {
             let node = lower_neuron_init(m, &key, text)?;
-            let shared = |r: Ref| matches!(r, Ref::Var(j) if super::shared::is_shared(&m.vars[j]));
-            super::shared::shared_value(var, &node, &shared, parse::Pos { line: 1, column: 1 }).map_err(|e| Error::config(&key, e.message))?;
+            super::shared::shared_value(var, &node, &super::shared::of_neuron(&m.vars), parse::Pos { line: 1, column: 1 }).map_err(|e| Error::config(&key, e.message))?;
             finite_constant(&key, node)?;
         }
         one_value_if_shared(&key, var, value)?;

@@ -290,6 +290,11 @@ impl NeuronModel {
         };
         let mut streams = Streams::default();
 
+        // Each variable's type, as the values written to it or read as a condition are checked.
+        let ty_of = |r: Ref| match r {
+            Ref::Var(k) => vars[k].ty,
+            _ => VarType::Float,
+        };
         // Subexpressions in dependency order.
         let mut subs: Vec<(usize, Node, Pos)> = Vec::new();
         for eq in equations.iter().filter(|e| var_kind(e) == VarKind::Subexpression) {
@@ -304,10 +309,6 @@ impl NeuronModel {
                     eq.pos
                 )));
             }
-            let ty_of = |r: Ref| match r {
-                Ref::Var(k) => vars[k].ty,
-                _ => VarType::Float,
-            };
             VarType::of(eq).holds(&node, &ty_of, defined(eq), eq.pos).map_err(|e| eq_err(&e))?;
             subs.push((slot_of[defined(eq)], node, eq.pos));
         }
@@ -352,13 +353,7 @@ impl NeuronModel {
         let method = sys.method(text.method).map_err(|m| Error::config(format!("{at}.method"), m))?;
 
         // A threshold or refractory condition may be a boolean variable, as in Brian2.
-        let is_boolean = |node: &Node| {
-            let ty_of = |r: Ref| match r {
-                Ref::Var(k) => vars[k].ty,
-                _ => VarType::Float,
-            };
-            VarType::of_value(node, &ty_of) == VarType::Boolean
-        };
+        let is_boolean = |node: &Node| VarType::of_value(node, &ty_of) == VarType::Boolean;
         let mut update = Program::default();
         // Refractoriness first, as Brian2's state updater computes not_refractory before
         // integrating.

@@ -71,12 +71,12 @@ pub fn with_regularly(model: &NeuronModel, at: &str, regularly: &[RegularlyText]
             assignable(&model.vars[k], s.pos).map_err(|e| err(&e))?;
             let value = statement_value(&model.scope, &lowering, &mut streams, s, &model.vars[k], Node::load(Ref::Var(k)))
                 .map_err(|e| err(&e))?;
-            let shared = |r: Ref| matches!(r, Ref::Var(j) if super::shared::is_shared(&model.vars[j]));
-            super::shared::shared_value(&model.vars[k], &model.inline(&value), &shared, s.pos).map_err(|e| err(&e))?;
+            let value = model.inline(&value);
+            super::shared::shared_value(&model.vars[k], &value, &super::shared::of_neuron(&model.vars), s.pos).map_err(|e| err(&e))?;
             if let Some(noise) = streams.by_noise.keys().next() {
                 return Err(err(&format!("{}: noise `{noise}` belongs in a differential equation; a statement draws with rand() or randn()", s.pos)));
             }
-            program.store(Target::Var(k), model.conditional_write(k, model.inline(&value)));
+            program.store(Target::Var(k), model.conditional_write(k, value));
         }
         out.regularly.push((schedule, map_program(&program, &|n| fold_dt(n, model.dt))));
     }

@@ -14,6 +14,11 @@ pub fn is_shared(v: &VarDef) -> bool {
     v.flags.iter().any(|f| f == "shared")
 }
 
+/// Which of a neuron's refs (`Ref::Var` of `vars`) read a shared variable.
+pub fn of_neuron(vars: &[VarDef]) -> impl Fn(Ref) -> bool + '_ {
+    move |r| matches!(r, Ref::Var(j) if is_shared(&vars[j]))
+}
+
 /// Refuses a write to `v` (at `pos`) from `code` that runs per neuron or synapse.
 pub fn not_per_element(v: &VarDef, pos: Pos, code: &str) -> Result<(), DimError> {
     match is_shared(v) {

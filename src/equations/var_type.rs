@@ -84,13 +84,11 @@ impl VarType {
 
     /// A differential equation's variable must be a float (Brian2's rule), `eq` at `pos`.
     pub fn differentiable(eq: &Equation, name: &str) -> std::result::Result<(), String> {
-        match VarType::of(eq) {
-            VarType::Float => Ok(()),
-            _ => Err(format!(
-                "{}: d{name}/dt: differential equations define floating-point variables only, not {}",
-                eq.pos,
-                if VarType::of(eq) == VarType::Integer { "integer ones" } else { "boolean ones" }
-            )),
-        }
+        let not = match VarType::of(eq) {
+            VarType::Float => return Ok(()),
+            VarType::Integer => "integer ones",
+            VarType::Boolean => "boolean ones",
+        };
+        Err(format!("{}: d{name}/dt: differential equations define floating-point variables only, not {not}", eq.pos))
     }
 }

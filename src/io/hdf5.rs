@@ -262,25 +262,26 @@ pub(crate) fn write_spike_values(datasets: &[hdf5::Dataset], values: &[f32], at:
     Ok(())
 }
 
-/// `smooth_rate` (of `shape`: [steps], or [instances, steps] stacked) in a rate's group, with
-/// its window and the width used (ms) as attributes.
-pub(crate) fn write_smooth_rate(group: &hdf5::Group, values: &[f64], shape: &[usize], smoothing: &crate::smooth_rate::Smoothing) -> hdf5::Result<()> {
-    if group.link_exists("smooth_rate") {
-        group.unlink("smooth_rate")?;
-    }
-    let d = group.new_dataset::<f64>().shape(shape).create("smooth_rate")?;
+/// The datasets of a spike group besides the variables recorded with the spikes (`instance`
+/// in the stacked layout's): a spike variable may not take their names.
+pub const SPIKE_DATASETS: [&str; 3] = ["timestamps", "node_ids", "instance"];
+
+/// A run's `smooth_rate` in its rate's group, with its window and the width used (ms) as
+/// attributes.
+pub(crate) fn write_smooth_rate(group: &hdf5::Group, values: &[f64], smoothing: &crate::smooth_rate::Smoothing) -> hdf5::Result<()> {
+    let d = group.new_dataset::<f64>().shape(values.len()).create("smooth_rate")?;
     // A run stopped before its first step has an empty one.
     if !values.is_empty() {
         d.write_raw(values)?;
     }
-    smooth_rate_attrs(&d, smoothing)
+    smooth_rate_attrs(&d, smoothing.window, smoothing.used_width_ms)
 }
 
-/// A `smooth_rate`'s units, window and the width used (ms).
-pub(crate) fn smooth_rate_attrs(d: &hdf5::Dataset, smoothing: &crate::smooth_rate::Smoothing) -> hdf5::Result<()> {
+/// A `smooth_rate`'s units, `window` and the width used (ms).
+pub(crate) fn smooth_rate_attrs(d: &hdf5::Dataset, window: &str, width_ms: f64) -> hdf5::Result<()> {
     str_attr(d, "units", "Hz")?;
-    str_attr(d, "window", smoothing.window)?;
-    d.new_attr::<f64>().create("width_ms")?.write_scalar(&smoothing.used_width_ms)
+    str_attr(d, "window", window)?;
+    d.new_attr::<f64>().create("width_ms")?.write_scalar(&width_ms)
 }
 
 /// Steps per HDF5 chunk of a rate dataset (32 KiB).
@@ -689,7 +690,7 @@ impl Hdf5Writer {
         for sets in self.rates.iter().flatten() {
             let rate: Vec<f64> = sets.rate.read_raw()?;
             let steps = sets.len.min(rate.len());
-            write_smooth_rate(&sets.group, &smoothing.apply(&rate[..steps]), &[steps], smoothing)?;
+            write_smooth_rate(&sets.group, &smoothing.apply(&rate[..steps]), smoothing)?;
         }
         Ok(())
     }

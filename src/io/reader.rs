@@ -193,7 +193,7 @@ impl Output {
     /// name and its value with each spike, in the order of `spikes`.
     pub fn spike_values(&self, population: &str) -> Result<Vec<(String, Vec<f32>)>> {
         let Ok(g) = self.file.group(&self.at(&format!("spikes/{population}"))) else { return Ok(Vec::new()) };
-        let names: Vec<String> = self.h5(g.member_names())?.into_iter().filter(|n| !matches!(n.as_str(), "timestamps" | "node_ids" | "instance")).collect();
+        let names: Vec<String> = self.h5(g.member_names())?.into_iter().filter(|n| !super::hdf5::SPIKE_DATASETS.contains(&n.as_str())).collect();
         let mine: Option<Vec<bool>> = match self.view {
             View::Stacked { instance, .. } => {
                 let of: Vec<u64> = self.h5(g.dataset("instance").and_then(|d| d.read_raw()))?;

@@ -83,9 +83,9 @@ pub fn create_rate_data(g: &hdf5::Group, instances: usize, steps: usize) -> hdf5
 
 /// A rate's `smooth_rate` [instances, steps] under `g`, as `create_rate_data`, with its
 /// window and the width used (ms) as attributes.
-pub fn create_smooth_rate_data(g: &hdf5::Group, instances: usize, steps: usize, smoothing: &crate::smooth_rate::Smoothing) -> hdf5::Result<hdf5::Dataset> {
+pub fn create_smooth_rate_data(g: &hdf5::Group, instances: usize, steps: usize, window: &str, width_ms: f64) -> hdf5::Result<hdf5::Dataset> {
     let d = g.new_dataset::<f64>().chunk((1, steps.max(1))).fill_value(f64::NAN).shape((instances, steps.max(1))).create("smooth_rate")?;
-    super::hdf5::smooth_rate_attrs(&d, smoothing)?;
+    super::hdf5::smooth_rate_attrs(&d, window, width_ms)?;
     Ok(d)
 }
 
@@ -179,7 +179,7 @@ impl Sets {
             };
             let rate = create_rate_data(&g, instances, net.n_steps as usize)?;
             let smooth = match &plan.smooth_rate {
-                Some(smoothing) => Some(create_smooth_rate_data(&g, instances, net.n_steps as usize, smoothing)?),
+                Some(sm) => Some(create_smooth_rate_data(&g, instances, net.n_steps as usize, sm.window, sm.used_width_ms)?),
                 None => None,
             };
             rates.push(Some((rate, smooth)));

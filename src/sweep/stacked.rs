@@ -156,7 +156,7 @@ pub fn merge(parts: &[(hdf5::File, Vec<u64>)], out: &hdf5::File, total: usize) -
             // The variables recorded with the spikes, each part's column after the other's.
             let mut values = Vec::new();
             let like = first.group(&format!("stacked/spikes/{name}"))?;
-            for var in like.member_names()?.into_iter().filter(|v| !matches!(v.as_str(), "instance" | "node_ids" | "timestamps")) {
+            for var in like.member_names()?.into_iter().filter(|v| !crate::io::hdf5::SPIKE_DATASETS.contains(&v.as_str())) {
                 let mut column: Vec<f32> = Vec::new();
                 for (file, _) in parts {
                     column.extend(file.dataset(&format!("stacked/spikes/{name}/{var}"))?.read_raw::<f32>()?);
@@ -181,8 +181,10 @@ pub fn merge(parts: &[(hdf5::File, Vec<u64>)], out: &hdf5::File, total: usize) -
             let rate = crate::io::stacked::create_rate_data(&g, total, steps)?;
             let mut merged = vec![("rate", rate)];
             if let Ok(like) = first.dataset(&format!("{at}/smooth_rate")) {
-                let smoothing = crate::smooth_rate::Smoothing::of_attrs(&like)?;
-                merged.push(("smooth_rate", crate::io::stacked::create_smooth_rate_data(&g, total, steps, &smoothing)?));
+                // The first part's window, which every slice shares.
+                let window = crate::io::sonata::string_attr(&like, "window").unwrap_or_default();
+                let width_ms: f64 = like.attr("width_ms")?.read_scalar()?;
+                merged.push(("smooth_rate", crate::io::stacked::create_smooth_rate_data(&g, total, steps, &window, width_ms)?));
             }
             for (name, into) in &merged {
                 for (file, ks) in parts {

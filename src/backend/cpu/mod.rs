@@ -537,6 +537,7 @@ impl<F: Real> CpuBackend<F> {
             }
             if plan.collects_spikes(p_idx) {
                 let spikes = &mut out.spikes[p_idx];
+                let before = spikes.len();
                 spikes.extend(
                     pop.spiked
                         .iter()
@@ -547,11 +548,11 @@ impl<F: Real> CpuBackend<F> {
                             neuron: i as u32,
                         }),
                 );
-                // The spiking neurons' values now, after the update and before the reset.
+                // This step's spiking neurons' values now, after the update and before the reset.
                 if let Some(slots) = plan.spike_values.get(p_idx).filter(|s| !s.is_empty()) {
                     let values = &mut out.spike_values[p_idx];
-                    for i in pop.spiked.iter().enumerate().filter(|(_, &s)| s).map(|(i, _)| i) {
-                        values.extend(slots.iter().map(|&k| pop.var(i, k).to_f64() as f32));
+                    for s in &spikes[before..] {
+                        values.extend(slots.iter().map(|&k| pop.var(s.neuron as usize, k).to_f64() as f32));
                     }
                 }
             }

@@ -65,6 +65,8 @@ pub use sizing::required_bytes;
 pub(crate) struct Shared {
     step_slots: wgpu::Buffer,
     spikes: wgpu::Buffer,
+    /// Words per spike in `spikes` (`sizing::spike_words`).
+    spike_words: u64,
     status: wgpu::Buffer,
     events: events::EventBuffers,
 }
@@ -232,6 +234,7 @@ impl GpuBackend {
                 "{slot_bytes} bytes of per-step parameters exceed the device's max_buffer_size"
             )));
         }
+        let spike_words = sizing::spike_words(&shape, plan);
         let shared = Shared {
             step_slots: ctx.create_buffer(&wgpu::BufferDescriptor {
                 label: Some("step slots"),
@@ -241,8 +244,9 @@ impl GpuBackend {
             }),
             spikes: ctx.storage_buffer(
                 "spikes",
-                &vec![0u8; ((1 + sizing::spike_words(&shape, plan) * spike_capacity) * 4) as usize],
+                &vec![0u8; ((1 + spike_words * spike_capacity) * 4) as usize],
             )?,
+            spike_words,
             status: ctx.storage_buffer("status", &vec![0xffu8; net.populations.len() * 8])?,
             events: events::EventBuffers::new(&ctx, net, binding_limit, event_split)?,
         };
@@ -312,7 +316,7 @@ impl GpuBackend {
             event_parts: (shared.events.split.g_parts(), shared.events.split.ring_parts()),
             spikes: shared.spikes,
             spike_capacity,
-            spike_words: sizing::spike_words(&shape, plan),
+            spike_words: shared.spike_words,
             status: shared.status,
             step_slots: shared.step_slots,
             slot_stride,

@@ -71,7 +71,6 @@ pub(crate) fn build(
     let mut populations: Vec<PopulationBuffers> = Vec::new();
     let mut syn_inputs = Vec::new();
     let mut spiked_flags = Vec::new();
-    let spike_words = super::sizing::spike_words(&crate::shape::Shape::from_network(net), plan) as u32;
     for (index, p) in net.populations.iter().enumerate() {
         let n = p.size as u32;
         let with_values = plan.spike_values.get(index).is_some_and(|s| !s.is_empty());
@@ -140,7 +139,7 @@ pub(crate) fn build(
             seed_hi: seed[1],
             spike_slots: net.spike_slots(index),
             instance_size: net.instance_size(index) as u32,
-            spike_words,
+            spike_words: shared.spike_words as u32,
             _pad0: 0,
             _pad1: 0,
             _pad2: 0,
