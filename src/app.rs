@@ -344,9 +344,15 @@ pub fn check_report(config_path: &Path, overrides: &[String]) -> Result<(String,
         .iter()
         .map(|(p, vars)| format!(", and with each spike of `{p}`: {} ({} B a spike)", vars.join(", "), 4 * vars.len()))
         .collect();
+    let events: String = config
+        .record
+        .events
+        .iter()
+        .map(|(p, events)| format!(", and the events {} of `{p}`", events.iter().map(|e| format!("`{e}`")).collect::<Vec<_>>().join(", ")))
+        .collect();
     let _ = writeln!(
         s,
-        "  recording: {} of traces per chunk of {} steps{rates}{spike_values}",
+        "  recording: {} of traces per chunk of {} steps{rates}{spike_values}{events}",
         human_bytes(plan.trace_bytes_per_chunk(chunk)),
         chunk
     );

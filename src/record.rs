@@ -91,9 +91,20 @@ pub struct RecordPlan {
     /// Per population: the state slots recorded with each of its spikes (Brian2's
     /// `SpikeMonitor(P, variables=[...])`), after the update and before the reset.
     pub spike_values: Vec<Vec<usize>>,
+    /// Brian2's EventMonitors: (population, custom event of its model), sorted; the GPU's
+    /// spike buffer gives entry r the index `spikes.len() + r`.
+    pub events: Vec<(usize, usize)>,
 }
 
 impl RecordPlan {
+    /// Population `p`'s recorded events for the GPU: bit e set for its event e, and the
+    /// spike-buffer index of the first (each next one's is one more).
+    pub fn event_bits(&self, p: usize) -> (u32, u32) {
+        let first = self.events.iter().position(|&(q, _)| q == p).unwrap_or(0);
+        let mask = self.events.iter().filter(|&&(q, _)| q == p).fold(0u32, |m, &(_, e)| m | 1 << e);
+        (mask, (self.spikes.len() + first) as u32)
+    }
+
     /// Whether the backend hands population `p`'s spikes back: to be recorded, or counted
     /// into its rate.
     pub fn collects_spikes(&self, p: usize) -> bool {
@@ -140,7 +151,14 @@ impl RecordPlan {
                 every: t.every,
             });
         }
-        RecordPlan { spikes, rates, traces, smooth_rate: config.resolved.smooth_rate.clone(), spike_values: config.resolved.spike_values.clone() }
+        RecordPlan {
+            spikes,
+            rates,
+            traces,
+            smooth_rate: config.resolved.smooth_rate.clone(),
+            spike_values: config.resolved.spike_values.clone(),
+            events: config.resolved.events.clone(),
+        }
     }
 
     /// Resolves the synapse traces against the network: `"all"` (left empty by
@@ -241,6 +259,8 @@ pub struct ChunkOutput {
     /// Per population whose plan records spike values: each spike's values (f32, as traces
     /// keep them), in the plan's order, one row per spike of `spikes`.
     pub spike_values: Vec<Vec<f32>>,
+    /// Per entry of the plan's `events`: its occurrences, in step order (then neuron order).
+    pub events: Vec<Vec<Spike>>,
     /// The first non-finite V seen in this chunk, if any.
     pub diverged: Option<Divergence>,
 }
@@ -274,6 +294,7 @@ impl ChunkOutput {
                 .collect(),
             spikes: vec![Vec::new(); plan.spikes.len()],
             spike_values: vec![Vec::new(); plan.spikes.len()],
+            events: vec![Vec::new(); plan.events.len()],
             diverged: None,
         }
     }
@@ -294,6 +315,9 @@ impl ChunkOutput {
             all.extend(new);
         }
         for (all, new) in self.spike_values.iter_mut().zip(next.spike_values) {
+            all.extend(new);
+        }
+        for (all, new) in self.events.iter_mut().zip(next.events) {
             all.extend(new);
         }
         self.diverged = self.diverged.or(next.diverged);

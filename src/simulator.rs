@@ -166,6 +166,8 @@ pub struct MemorySink {
     pub spikes: Vec<Vec<crate::record::Spike>>,
     /// Per population: the values recorded with its spikes, a row per spike.
     pub spike_values: Vec<Vec<f32>>,
+    /// Per recorded event (`RecordPlan::events`), in time order.
+    pub events: Vec<Vec<crate::record::Spike>>,
     /// Per trace plan, per variable: row-major [sample][recorded neuron].
     pub traces: Vec<Vec<Vec<f32>>>,
     /// The synapses' variables at the end.
@@ -185,6 +187,10 @@ impl ChunkSink for MemorySink {
         }
         self.spike_values.resize_with(chunk.spike_values.len(), Vec::new);
         for (all, new) in self.spike_values.iter_mut().zip(&chunk.spike_values) {
+            all.extend_from_slice(new);
+        }
+        self.events.resize_with(chunk.events.len(), Vec::new);
+        for (all, new) in self.events.iter_mut().zip(&chunk.events) {
             all.extend_from_slice(new);
         }
         self.traces.resize_with(chunk.traces.len(), Vec::new);

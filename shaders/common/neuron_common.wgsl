@@ -16,8 +16,8 @@ struct PopulationInfo {
     spike_slots: u32,     // steps of spike history kept in `spiked` (equation-defined models)
     instance_size: u32,   // neurons per instance of a sweep run as one population (else n)
     spike_words: u32,     // words per entry of `spikes`, the network's (2 where no values)
-    _pad0: u32,
-    _pad1: u32,
+    record_events: u32,   // bit e: custom event e is recorded
+    event_index: u32,     // the spike-buffer index of its first recorded event
     _pad2: u32,
 }
 

@@ -178,10 +178,15 @@ fn link(config: &Config, models: &[Kind], at: &str, (target, name, model, var): 
     // Brian2's threshold, after every group's update, reads a source updated in the same
     // step; ganglion's, within the target's update, has it only where the source updates
     // first.
-    if source >= target && model.threshold.as_ref().is_some_and(|t| t.reads(Ref::Var(slot))) {
+    // So are the custom events' conditions (Brian2's `after_thresholds`).
+    let condition = match &model.threshold {
+        Some(t) if t.reads(Ref::Var(slot)) => Some("the threshold".to_string()),
+        _ => model.events.iter().find(|e| e.condition.reads(Ref::Var(slot))).map(|e| format!("the condition of event `{}`", e.name)),
+    };
+    if let Some(condition) = condition.filter(|_| source >= target) {
         let whom = if source == target { "its own population".to_string() } else { format!("`{population}`, which updates after `{name}` (populations update in the order of their names, as Brian2 orders its groups)") };
         return Err(err(format!(
-            "the threshold of `{name}` reads `{var}`, linked to {whom}: Brian2's threshold reads the source as updated in the same step, which ganglion gives only for a source that updates first; name the populations so that the source sorts before `{name}`, or keep `{var}` out of the threshold"
+            "{condition} of `{name}` reads `{var}`, linked to {whom}: Brian2's thresholds read the source as updated in the same step, which ganglion gives only for a source that updates first; name the populations so that the source sorts before `{name}`, or keep `{var}` out of {condition}"
         )));
     }
     let dim = model.vars[slot].dim;
@@ -227,6 +232,7 @@ fn link(config: &Config, models: &[Kind], at: &str, (target, name, model, var): 
         variable: variable.to_string(),
         read: value,
         index,
-        reset_reads: model.reset.body.iter().any(|s| s.value.reads(Ref::Var(slot))),
+        // An event's code runs after the resets, from the same copy.
+        reset_reads: model.reset.body.iter().chain(model.events.iter().flat_map(|e| &e.code.body)).any(|s| s.value.reads(Ref::Var(slot))),
     })
 }

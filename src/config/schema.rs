@@ -195,6 +195,11 @@ pub struct Population {
     /// run in the order written.
     #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
     pub run_regularly: IndexMap<String, RunRegularlyDef>,
+    /// Brian2's custom events (`NeuronGroup(..., events={...})` and `run_on_event`), by name:
+    /// a condition checked after the thresholds and code run for the neurons it holds for
+    /// after the resets.
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub events: IndexMap<String, EventDef>,
     /// The SONATA nodes the population is (`size = { sonata_nodes = … }` sets it with the
     /// size): their numeric attributes initialise the variables of the same name of a model
     /// written as equations, before `init`.
@@ -227,6 +232,19 @@ pub struct RunRegularlyDef {
     pub code: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dt: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub when: Option<String>,
+}
+
+/// One custom event (`[populations.<p>.events.<name>]`): Brian2's `events={name: condition}`
+/// and `run_on_event(name, code)`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EventDef {
+    pub condition: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+    /// Brian2's `when` of `run_on_event`: "after_resets", its default, alone.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub when: Option<String>,
 }
@@ -514,6 +532,10 @@ pub struct Record {
     /// Every recorded rate also smoothed, Brian2's `smooth_rate`, when the run ends.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub smooth_rate: Option<SmoothRateSpec>,
+    /// Brian2's EventMonitor: per population, the custom events whose times and neurons are
+    /// written.
+    #[serde(default, skip_serializing_if = "indexmap::IndexMap::is_empty")]
+    pub events: indexmap::IndexMap<String, Vec<String>>,
 }
 
 /// Brian2's `smooth_rate(window, width)`: `window` "gaussian" or "flat", `width` a time.

@@ -31,6 +31,8 @@ pub struct Resolved {
     pub smooth_rate: Option<crate::smooth_rate::Smoothing>,
     /// Per population: the state slots `record.spike_variables` records with each spike.
     pub spike_values: Vec<Vec<usize>>,
+    /// `record.events`: (population, event of its model), sorted.
+    pub events: Vec<(usize, usize)>,
 }
 
 /// A projection's source and target, as population indices.
@@ -545,6 +547,7 @@ impl Config {
         }
         let links = super::links::resolve(self, &models)?;
         let spike_values = self.spike_values(&models)?;
+        let events = self.recorded_events(&models)?;
         let smooth_rate = match &self.record.smooth_rate {
             None => None,
             Some(_) if self.record.rates.is_empty() => {
@@ -557,6 +560,7 @@ impl Config {
             links,
             smooth_rate,
             spike_values,
+            events,
             models,
             projections,
             synapses,
@@ -564,6 +568,39 @@ impl Config {
             synapse_traces,
             edges,
         })
+    }
+
+    /// `record.events` (Brian2's EventMonitor): each population's recorded custom events, as
+    /// (population, event) sorted, which must be events of its `events`. The spike buffer
+    /// tells them apart by an 8-bit index after the populations'.
+    fn recorded_events(&self, models: &[Kind]) -> Result<Vec<(usize, usize)>> {
+        let mut out = Vec::new();
+        for (name, events) in &self.record.events {
+            let key = format!("record.events.{name}");
+            let Some(p) = self.population_index(name) else {
+                return Err(Error::config(key, format!("no population named `{name}`")));
+            };
+            let defined: Vec<&str> = models[p].equations().map(|m| m.events.iter().map(|e| e.name.as_str()).collect()).unwrap_or_default();
+            if events.is_empty() {
+                return Err(Error::config(key, "name at least one event"));
+            }
+            for (i, e) in events.iter().enumerate() {
+                let Some(k) = defined.iter().position(|d| d == e) else {
+                    let has = if defined.is_empty() { format!("`{name}` defines no events (populations.{name}.events)") } else { format!("`{name}` defines {}", defined.join(", ")) };
+                    let spike = if e == "spike" { "; its spikes are record.spikes" } else { "" };
+                    return Err(Error::config(format!("{key}[{i}]"), format!("`{e}` is not an event of `{name}`: {has}{spike}")));
+                };
+                if events[..i].contains(e) {
+                    return Err(Error::config(format!("{key}[{i}]"), format!("`{e}` is listed twice")));
+                }
+                out.push((p, k));
+            }
+        }
+        out.sort_unstable();
+        if self.populations.len() + out.len() > 256 {
+            return Err(Error::config("record.events", format!("{} populations and {} recorded events: at most 256 together", self.populations.len(), out.len())));
+        }
+        Ok(out)
     }
 
     /// `record.spike_variables`, per population: the slots of the variables recorded with
@@ -689,13 +726,16 @@ impl Config {
     /// The model of population `name` with its PoissonInputs and `run_regularly`, where it
     /// has some.
     fn with_population_code(&self, kind: Kind, name: &str, pop: &Population) -> Result<Kind> {
-        if pop.poisson_inputs.is_empty() && pop.run_regularly.is_empty() {
+        if pop.poisson_inputs.is_empty() && pop.run_regularly.is_empty() && pop.events.is_empty() {
             return Ok(kind);
         }
         let at = |what: &str| format!("populations.{name}.{what}");
         let Some(model) = kind.equations() else {
-            let what = if pop.poisson_inputs.is_empty() { "run_regularly" } else { "poisson_inputs" };
-            return Err(Error::config(at(what), format!("PoissonInputs and run_regularly act on a model written as equations; `{}` is built in", pop.model)));
+            let what = [("poisson_inputs", pop.poisson_inputs.is_empty()), ("run_regularly", pop.run_regularly.is_empty()), ("events", pop.events.is_empty())]
+                .into_iter()
+                .find_map(|(what, empty)| (!empty).then_some(what))
+                .expect("one is given");
+            return Err(Error::config(at(what), format!("PoissonInputs, run_regularly and events act on a model written as equations; `{}` is built in", pop.model)));
         };
         let inputs: Vec<crate::equations::poisson_input::PoissonInputText> = pop
             .poisson_inputs
@@ -711,6 +751,17 @@ impl Config {
         let model = crate::equations::poisson_input::with_inputs(model, &at("poisson_inputs"), &inputs)?;
         let regularly = regularly_texts(&pop.run_regularly);
         let model = crate::equations::regularly::with_regularly(&model, &at("run_regularly"), &regularly)?;
+        let events: Vec<crate::equations::events::EventText> = pop
+            .events
+            .iter()
+            .map(|(event, def)| crate::equations::events::EventText {
+                name: event,
+                condition: &def.condition,
+                code: def.code.as_deref(),
+                when: def.when.as_deref(),
+            })
+            .collect();
+        let model = crate::equations::events::with_events(&model, &at("events"), &events)?;
         Ok(crate::model::shared(crate::equations::model::EquationKind::new(model)))
     }
 

@@ -15,6 +15,7 @@
 pub mod check;
 pub mod cpu;
 pub mod dims;
+pub mod events;
 pub mod init;
 pub mod integrate;
 pub mod ir;

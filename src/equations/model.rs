@@ -156,11 +156,17 @@ impl Neuron for EquationNeuron {
             0 => String::new(),
             k => format!(", {k} PoissonInput{}", if k == 1 { "" } else { "s" }),
         };
+        let events: String = m
+            .events
+            .iter()
+            .map(|e| format!(", event `{}`{}", e.name, if e.code.is_empty() { "" } else { " (its code after the resets)" }))
+            .collect();
+        let vars: Vec<_> = m.vars.iter().filter(|v| v.kind != super::neuron::VarKind::EventFlag).collect();
         Some(format!(
-            "equations, integrated by {} ({} variables: {}){inputs}",
+            "equations, integrated by {} ({} variables: {}){inputs}{events}",
             m.method.name(),
-            m.vars.len(),
-            m.vars
+            vars.len(),
+            vars
                 .iter()
                 .map(|v| format!("{} [{}]", v.name, v.dim))
                 .collect::<Vec<_>>()
@@ -190,6 +196,9 @@ struct EquationStep<F> {
     inputs: CpuProgram<F>,
     regularly: Vec<(crate::record::Schedule, CpuProgram<F>)>,
     reset: CpuProgram<F>,
+    /// The custom events' flags from their conditions, and each event's code with its flag.
+    event_flags: CpuProgram<F>,
+    event_codes: Vec<(usize, CpuProgram<F>)>,
     refresh: CpuProgram<F>,
     dt: F,
 }
@@ -204,6 +213,8 @@ impl<F: Real> EquationStep<F> {
             inputs: CpuProgram::new(&m.inputs),
             regularly: m.regularly.iter().map(|(every, p)| (*every, CpuProgram::new(p))).collect(),
             reset: CpuProgram::new(&m.reset),
+            event_flags: CpuProgram::new(&m.event_flags()),
+            event_codes: m.events.iter().filter(|e| !e.code.is_empty()).map(|e| (e.flag, CpuProgram::new(&e.code))).collect(),
             refresh: CpuProgram::new(&m.refresh),
             dt: F::from_f64(m.dt),
         }
@@ -227,14 +238,11 @@ impl<F: Real> CpuStep<F> for EquationStep<F> {
     fn step(&self, x: &mut [F], _syn: SynInput<F>, noise: &Noise, _t: F, _dt: F) -> bool {
         let parts = self.parts(noise);
         self.update.run(x, &mut [], parts);
-        let Some(threshold) = &self.threshold else {
-            return false;
-        };
-        let env = parts.env(x, &[], &[]);
-        let fired = threshold(&env) != F::zero();
+        let fired = self.threshold.as_ref().is_some_and(|threshold| threshold(&parts.env(x, &[], &[])) != F::zero());
         if fired {
             self.on_spike.run(x, &mut [], parts);
         }
+        self.event_flags.run(x, &mut [], parts);
         fired
     }
 
@@ -259,26 +267,25 @@ impl<F: Real> CpuStep<F> for EquationStep<F> {
                 ..*noise
             };
             self.batch.run(xs, n_vars, &at, &mut regs);
-            let Some(c) = self.batch.condition else {
-                spiked.fill(false);
-                continue;
-            };
             for (k, fired) in spiked.iter_mut().enumerate() {
-                *fired = regs[c][k] != F::zero();
+                *fired = self.batch.condition.is_some_and(|c| regs[c][k] != F::zero());
+                let one = Noise {
+                    neuron: at.neuron + k as u32,
+                    ..at
+                };
+                let x = &mut xs[k * n_vars..(k + 1) * n_vars];
                 if *fired {
-                    let one = Noise {
-                        neuron: at.neuron + k as u32,
-                        ..at
-                    };
-                    self.on_spike
-                        .run(&mut xs[k * n_vars..(k + 1) * n_vars], &mut [], self.parts(&one));
+                    self.on_spike.run(x, &mut [], self.parts(&one));
+                }
+                if !self.event_flags.is_empty() {
+                    self.event_flags.run(x, &mut [], self.parts(&one));
                 }
             }
         }
     }
 
     fn resets_apart(&self) -> bool {
-        !self.reset.is_empty() || !self.inputs.is_empty()
+        !self.reset.is_empty() || !self.inputs.is_empty() || !self.event_codes.is_empty()
     }
 
     fn runs_regularly(&self, step: u64, when: Sampled) -> bool {
@@ -298,11 +305,42 @@ impl<F: Real> CpuStep<F> for EquationStep<F> {
         if spiked {
             self.reset.run(x, &mut [], self.parts(noise));
         }
+        for (flag, code) in &self.event_codes {
+            if x[*flag] != F::zero() {
+                code.run(x, &mut [], self.parts(noise));
+            }
+        }
     }
 
     fn refresh(&self, x: &mut [F], noise: &Noise) {
         self.refresh.run(x, &mut [], self.parts(noise));
     }
+}
+
+/// The update's recording of the custom events its population records (bit e of
+/// `population.record_events`): entries of the spike buffer as a spike's, under the index
+/// `population.event_index` plus the event's rank among the population's recorded ones
+/// (`backend::gpu::recording::decode_spikes` hands them back as `ChunkOutput::events`).
+fn record_events(m: &NeuronModel, var_name: &dyn Fn(usize) -> String) -> String {
+    let mut out = String::new();
+    for (e, event) in m.events.iter().enumerate() {
+        out.push_str(&format!(
+            "    if ({flag} != 0.0 && (population.record_events & {bit}u) != 0u) {{
+        let at = atomicAdd(&spikes[0], 1u);
+        let words = population.spike_words;
+        if (at < (arrayLength(&spikes) - 1u) / words) {{
+            let index = population.event_index + countOneBits(population.record_events & {below}u);
+            atomicStore(&spikes[1u + words * at], (index << 24u) | step_info.step_in_chunk);
+            atomicStore(&spikes[2u + words * at], i);
+        }}
+    }}
+",
+            flag = var_name(event.flag),
+            bit = 1u32 << e,
+            below = (1u32 << e) - 1,
+        ));
+    }
+    out
 }
 
 /// The model's shader: `update_neurons` (refractoriness, integration, threshold),
@@ -348,7 +386,8 @@ pub fn neuron_wgsl(m: &NeuronModel) -> String {
             .collect()
     };
     let all_vars: Vec<usize> = (0..m.vars.len()).collect();
-    let update_written = written(&[&m.update, &m.on_spike]);
+    let event_flags = m.event_flags();
+    let update_written = written(&[&m.update, &m.on_spike, &event_flags]);
     // Only what the update reads or writes is loaded: a parameter or subexpression slot it
     // does not touch costs no memory traffic.
     let mut update_nodes: Vec<&Node> = m
@@ -356,6 +395,7 @@ pub fn neuron_wgsl(m: &NeuronModel) -> String {
         .body
         .iter()
         .chain(&m.on_spike.body)
+        .chain(&event_flags.body)
         .map(|s| &s.value)
         .collect();
     update_nodes.extend(m.threshold.as_ref());
@@ -419,7 +459,7 @@ fn update_neurons(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_wo
 {loads}{update}{threshold_lets}    var fired = {threshold} != 0.0;
     if (fired) {{
 {on_spike}    }}
-{stores}    check_finite(population.index, i, x_{first});
+{event_flags}{stores}    check_finite(population.index, i, x_{first});
     set_spiked(spike_slot(), i, select(0u, 1u, fired));
     if (fired && population.record_spikes != 0u) {{
         let at = atomicAdd(&spikes[0], 1u);
@@ -437,7 +477,7 @@ fn update_neurons(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_wo
             }}
         }}
     }}
-}}
+{record_events}}}
 
 @compute @workgroup_size(256)
 fn reset_neurons(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {{
@@ -463,11 +503,13 @@ fn refresh_neurons(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_w
         threshold = threshold,
         threshold_lets = threshold_lets.text,
         on_spike = wgsl::program(&m.on_spike, &names, &target, "        ", "on_spike"),
+        event_flags = wgsl::program(&event_flags, &names, &target, "    ", "event_flags"),
+        record_events = record_events(m, &var_name),
         stores = stores(&update_written),
         first = m.vars[0].name,
         recordable = m.spike_recordable(),
         loads_all = loads(&all_vars),
-        after_synapses = if m.inputs.is_empty() {
+        after_synapses = if !m.events.iter().any(|e| !e.code.is_empty()) && m.inputs.is_empty() {
             // Only the neurons that spiked.
             format!(
                 "    if (spiked_at(spike_slot(), i) == 0u) {{\n        return;\n    }}\n    let t = step_time();\n{}{}{}",
@@ -476,13 +518,24 @@ fn refresh_neurons(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_w
                 stores(&written(&[&m.reset]))
             )
         } else {
-            // The PoissonInputs for every neuron, then the reset of those that spiked.
+            // The PoissonInputs for every neuron, the reset of those that spiked, then each
+            // event's code where its flag is set (Brian2's `after_resets`).
+            let mut codes = String::new();
+            let mut programs = vec![&m.inputs, &m.reset];
+            for e in m.events.iter().filter(|e| !e.code.is_empty()) {
+                codes.push_str(&format!(
+                    "    if ({} != 0.0) {{\n{}    }}\n",
+                    var_name(e.flag),
+                    wgsl::program(&e.code, &names, &target, "        ", &format!("event_{}", e.name))
+                ));
+                programs.push(&e.code);
+            }
             format!(
-                "    let t = step_time();\n{}{}    if (spiked_at(spike_slot(), i) != 0u) {{\n{}    }}\n{}",
+                "    let t = step_time();\n{}{}    if (spiked_at(spike_slot(), i) != 0u) {{\n{}    }}\n{codes}{}",
                 loads(&all_vars),
                 wgsl::program(&m.inputs, &names, &target, "    ", "inputs"),
                 wgsl::program(&m.reset, &names, &target, "        ", "reset"),
-                stores(&written(&[&m.inputs, &m.reset]))
+                stores(&written(&programs))
             )
         },
         refresh = wgsl::program(&m.refresh, &names, &target, "    ", "refresh"),

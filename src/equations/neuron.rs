@@ -26,6 +26,8 @@ pub enum VarKind {
     StepsSinceSpike,
     /// A synapse's step of its last event (for its event-driven variables).
     LastUpdate,
+    /// A custom event's flag: 1 in the steps its condition held (`events::CustomEvent`).
+    EventFlag,
     /// One of Brian2's counts that a synapse's statements or equations read, kept per synapse
     /// as Brian2 keeps `N_incoming` and `N_outgoing` (set when the synapses are drawn).
     Count(super::ir::Count),
@@ -95,6 +97,9 @@ pub struct NeuronModel {
     pub regularly: Vec<(crate::record::Schedule, Program)>,
     /// The reset statements, run for each neuron that spiked after the synapses' events.
     pub reset: Program,
+    /// Brian2's custom events (`events`): flags set after the threshold, code after the
+    /// resets.
+    pub events: Vec<super::events::CustomEvent>,
     /// Each subexpression into its slot, in dependency order (for recording).
     pub refresh: Program,
     /// Philox streams drawn per neuron and step.
@@ -488,6 +493,7 @@ impl NeuronModel {
             inputs: Program::default(),
             regularly: Vec::new(),
             reset,
+            events: Vec::new(),
             refresh,
             streams: streams.count,
             scope: scope_with_nr,
@@ -651,7 +657,7 @@ pub fn assignable(v: &VarDef, pos: Pos) -> std::result::Result<(), DimError> {
         VarKind::Subexpression => Some("a subexpression"),
         _ if v.flags.iter().any(|f| f == "constant") => Some("constant"),
         _ if v.is_linked() => Some("a linked variable (it reads another population's, through `links`)"),
-        VarKind::NotRefractory | VarKind::StepsSinceSpike | VarKind::LastUpdate => {
+        VarKind::NotRefractory | VarKind::StepsSinceSpike | VarKind::LastUpdate | VarKind::EventFlag => {
             Some("kept by ganglion")
         }
         VarKind::Count(_) => Some("Brian2's count of the synapses' neurons, kept by ganglion,"),

@@ -201,6 +201,31 @@ struct SpikeSets {
     len: usize,
 }
 
+impl SpikeSets {
+    /// Appends a chunk's spikes (or events) and the values recorded with them; `whole`: the
+    /// datasets are at their final sizes already.
+    fn append(&mut self, spikes: &[crate::record::Spike], values: &[f32], dt_ms: f64, whole: bool) -> hdf5::Result<()> {
+        if spikes.is_empty() {
+            return Ok(());
+        }
+        let n = spikes.len();
+        let times: Vec<f64> = spikes.iter().map(|s| (s.step + 1) as f64 * dt_ms).collect();
+        let ids: Vec<u64> = spikes.iter().map(|s| s.neuron as u64).collect();
+        if !whole {
+            self.timestamps.resize(self.len + n)?;
+            self.node_ids.resize(self.len + n)?;
+            for d in &self.values {
+                d.resize(self.len + n)?;
+            }
+        }
+        self.timestamps.write_slice(&times, self.len..self.len + n)?;
+        self.node_ids.write_slice(&ids, self.len..self.len + n)?;
+        write_spike_values(&self.values, values, self.len)?;
+        self.len += n;
+        Ok(())
+    }
+}
+
 /// A projection's name, and its synaptic variables' names and units.
 type SynapseNames = (String, Vec<(String, String)>);
 
@@ -212,6 +237,8 @@ pub struct Hdf5Writer {
     dt_ms: f64,
     traces: Vec<TraceSets>,
     spikes: Vec<Option<SpikeSets>>,
+    /// Per entry of the plan's `events`.
+    events: Vec<SpikeSets>,
     rates: Vec<Option<RateSets>>,
     /// The rates' smoothing, written when the run ends.
     smooth_rate: Option<crate::smooth_rate::Smoothing>,
@@ -225,6 +252,21 @@ pub struct Hdf5Writer {
     /// Written whole (`BatchOutput`): the attributes and each trace's time hold their final
     /// values already.
     finished: bool,
+}
+
+/// A spike group's `timestamps` (ms) and `node_ids`: at their final size where the run is
+/// written whole, else growing in chunks of `chunk`.
+fn create_spike_sets(g: &hdf5::Group, whole: Option<usize>, chunk: usize) -> hdf5::Result<(hdf5::Dataset, hdf5::Dataset)> {
+    let timestamps = match whole {
+        Some(n) => g.new_dataset::<f64>().shape(n).create("timestamps")?,
+        None => g.new_dataset::<f64>().chunk(chunk).shape(0..).create("timestamps")?,
+    };
+    str_attr(&timestamps, "units", "ms")?;
+    let node_ids = match whole {
+        Some(n) => g.new_dataset::<u64>().shape(n).create("node_ids")?,
+        None => g.new_dataset::<u64>().chunk(chunk).shape(0..).create("node_ids")?,
+    };
+    Ok((timestamps, node_ids))
 }
 
 /// Spikes per HDF5 chunk of a population's spike datasets: a chunk is allocated whole, so a
@@ -425,15 +467,7 @@ impl Hdf5Writer {
             let chunk = spike_chunk(p.size);
             super::sonata::spikes::write_sorting(&g, super::sonata::spikes::Sorting::by_time)?;
             let whole = opening.whole.map(|out| out.spikes.get(spikes.len()).map_or(0, Vec::len));
-            let timestamps = match whole {
-                Some(n) => g.new_dataset::<f64>().shape(n).create("timestamps")?,
-                None => g.new_dataset::<f64>().chunk(chunk).shape(0..).create("timestamps")?,
-            };
-            str_attr(&timestamps, "units", "ms")?;
-            let node_ids = match whole {
-                Some(n) => g.new_dataset::<u64>().shape(n).create("node_ids")?,
-                None => g.new_dataset::<u64>().chunk(chunk).shape(0..).create("node_ids")?,
-            };
+            let (timestamps, node_ids) = create_spike_sets(&g, whole, chunk)?;
             let mut values = Vec::new();
             for &k in plan.spike_values.get(spikes.len()).into_iter().flatten() {
                 let v = &p.variables()[k];
@@ -450,6 +484,17 @@ impl Hdf5Writer {
                 node_ids,
                 len: 0,
             }));
+        }
+
+        // Brian2's EventMonitors: /events/<pop>/<event>, laid out as spikes.
+        let mut events = Vec::new();
+        for (r, &(population, event)) in plan.events.iter().enumerate() {
+            let p = &net.populations[population];
+            let name = &p.model.kind().equations().expect("validated: events of a model written as equations").events[event].name;
+            let g = root.create_group(&format!("events/{}/{name}", p.name))?;
+            let whole = opening.whole.map(|out| out.events.get(r).map_or(0, Vec::len));
+            let (timestamps, node_ids) = create_spike_sets(&g, whole, spike_chunk(p.size))?;
+            events.push(SpikeSets { values: Vec::new(), timestamps, node_ids, len: 0 });
         }
 
         let mut rates = Vec::new();
@@ -559,6 +604,7 @@ impl Hdf5Writer {
             dt_ms: net.dt_ms,
             traces,
             spikes,
+            events,
             rates,
             smooth_rate: plan.smooth_rate.clone(),
             synapses,
@@ -593,28 +639,12 @@ impl Hdf5Writer {
             sets.rows += n;
         }
         for ((sets, spikes), values) in self.spikes.iter_mut().zip(&chunk.spikes).zip(&chunk.spike_values) {
-            let Some(sets) = sets else { continue };
-            if spikes.is_empty() {
-                continue;
+            if let Some(sets) = sets {
+                sets.append(spikes, values, self.dt_ms, self.finished)?;
             }
-            let n = spikes.len();
-            let times: Vec<f64> = spikes
-                .iter()
-                .map(|s| (s.step + 1) as f64 * self.dt_ms)
-                .collect();
-            let ids: Vec<u64> = spikes.iter().map(|s| s.neuron as u64).collect();
-            // A run written whole has its datasets at their sizes already.
-            if !self.finished {
-                sets.timestamps.resize(sets.len + n)?;
-                sets.node_ids.resize(sets.len + n)?;
-                for d in &sets.values {
-                    d.resize(sets.len + n)?;
-                }
-            }
-            sets.timestamps.write_slice(&times, sets.len..sets.len + n)?;
-            sets.node_ids.write_slice(&ids, sets.len..sets.len + n)?;
-            write_spike_values(&sets.values, values, sets.len)?;
-            sets.len += n;
+        }
+        for (sets, events) in self.events.iter_mut().zip(&chunk.events) {
+            sets.append(events, &[], self.dt_ms, self.finished)?;
         }
         for (sets, spikes) in self.rates.iter_mut().zip(&chunk.spikes) {
             let Some(sets) = sets else { continue };

@@ -5,6 +5,7 @@
 //! /stacked/status/{simulated_ms, stop_reason, seed, wall_time_s}   [instances]
 //! /stacked/spikes/<pop>/{instance, node_ids, timestamps}           one row per spike
 //! /stacked/spikes/<pop>/<var>                                       f32, its value with each spike (record.spike_variables)
+//! /stacked/events/<pop>/<event>/{instance, node_ids, timestamps}   one row per event (record.events)
 //! /stacked/rates/<pop>/rate                                        f64 [instances, steps] Hz
 //! /stacked/rates/<pop>/smooth_rate                                 f64 [instances, steps] Hz (record.smooth_rate)
 //! /stacked/rates/<pop>/time                                        [start, stop, step] ms
@@ -40,6 +41,8 @@ struct Sets {
     wall_time_s: hdf5::Dataset,
     /// Per population, where its spikes are recorded: its table.
     spikes: Vec<Option<SpikeTable>>,
+    /// Per entry of the plan's `events`: its table.
+    events: Vec<SpikeTable>,
     /// Per population, where its rate is recorded: `rate` [instances, steps], and
     /// `smooth_rate` where the plan smooths it.
     rates: Vec<Option<(hdf5::Dataset, Option<hdf5::Dataset>)>>,
@@ -99,6 +102,37 @@ pub fn create_spike_values(g: &hdf5::Group, name: &str, unit: &str) -> hdf5::Res
 /// Spikes per HDF5 chunk of the spike table.
 const SPIKE_CHUNK: usize = 1 << 16;
 
+impl SpikeTable {
+    /// An empty table in `g`, growing as instances end.
+    fn create(g: &hdf5::Group) -> hdf5::Result<SpikeTable> {
+        let table = |name: &str| g.new_dataset::<u64>().chunk(SPIKE_CHUNK).shape(0..).create(name);
+        let (instance, node_ids) = (table("instance")?, table("node_ids")?);
+        let timestamps = g.new_dataset::<f64>().chunk(SPIKE_CHUNK).shape(0..).create("timestamps")?;
+        str_attr(&timestamps, "units", "ms")?;
+        Ok(SpikeTable { instance, node_ids, timestamps, values: Vec::new(), len: 0 })
+    }
+
+    /// Appends instance `k`'s spikes (or events) and the values recorded with them.
+    fn append(&mut self, k: usize, spikes: &[crate::record::Spike], values: &[f32], dt_ms: f64) -> hdf5::Result<()> {
+        let n = spikes.len();
+        if n == 0 {
+            return Ok(());
+        }
+        let times: Vec<f64> = spikes.iter().map(|s| (s.step + 1) as f64 * dt_ms).collect();
+        let ids: Vec<u64> = spikes.iter().map(|s| s.neuron as u64).collect();
+        let len = self.len;
+        for ds in [&self.instance, &self.node_ids, &self.timestamps].into_iter().chain(&self.values) {
+            ds.resize(len + n)?;
+        }
+        self.instance.write_slice(&vec![k as u64; n], len..len + n)?;
+        self.node_ids.write_slice(&ids, len..len + n)?;
+        self.timestamps.write_slice(&times, len..len + n)?;
+        super::hdf5::write_spike_values(&self.values, values, len)?;
+        self.len += n;
+        Ok(())
+    }
+}
+
 impl<'a> StackedOutput<'a> {
     pub fn new(path: &'a Path, file: &'a hdf5::File, rows: Range<usize>) -> StackedOutput<'a> {
         StackedOutput { path, file, rows, sets: None }
@@ -121,7 +155,7 @@ impl<'a> StackedOutput<'a> {
     /// sweep's file is the same whatever order its instances ended in.
     pub fn finish(&mut self) -> Result<()> {
         let Some(sets) = &self.sets else { return Ok(()) };
-        sets.spikes.iter().flatten().try_for_each(sort_by_instance).map_err(|source| Error::Hdf5 { path: self.path.to_owned(), source })
+        sets.spikes.iter().flatten().chain(&sets.events).try_for_each(sort_by_instance).map_err(|source| Error::Hdf5 { path: self.path.to_owned(), source })
     }
 }
 
@@ -160,16 +194,18 @@ impl Sets {
                 continue;
             }
             let g = root.create_group(&format!("spikes/{}", p.name))?;
-            let table = |name: &str| g.new_dataset::<u64>().chunk(SPIKE_CHUNK).shape(0..).create(name);
-            let (instance, node_ids) = (table("instance")?, table("node_ids")?);
-            let timestamps = g.new_dataset::<f64>().chunk(SPIKE_CHUNK).shape(0..).create("timestamps")?;
-            str_attr(&timestamps, "units", "ms")?;
-            let mut values = Vec::new();
+            let mut table = SpikeTable::create(&g)?;
             for &k in plan.spike_values.get(spikes.len()).into_iter().flatten() {
                 let v = &p.variables()[k];
-                values.push(create_spike_values(&g, v.name, v.unit)?);
+                table.values.push(create_spike_values(&g, v.name, v.unit)?);
             }
-            spikes.push(Some(SpikeTable { instance, node_ids, timestamps, values, len: 0 }));
+            spikes.push(Some(table));
+        }
+        let mut events = Vec::new();
+        for &(population, event) in &plan.events {
+            let p = &net.populations[population];
+            let name = &p.model.kind().equations().expect("validated: events of a model written as equations").events[event].name;
+            events.push(SpikeTable::create(&root.create_group(&format!("events/{}/{name}", p.name))?)?);
         }
         let mut rates = Vec::new();
         for rated in super::hdf5::rate_groups(&root, net, plan, net.n_steps as f64 * net.dt_ms)? {
@@ -204,7 +240,7 @@ impl Sets {
             }
             traces.push((data, rows));
         }
-        Ok(Sets { simulated_ms, stop_reason, seed, wall_time_s, spikes, rates, smooth_rate: plan.smooth_rate.clone(), traces })
+        Ok(Sets { simulated_ms, stop_reason, seed, wall_time_s, spikes, events, rates, smooth_rate: plan.smooth_rate.clone(), traces })
     }
 
     fn write(&mut self, k: usize, row: usize, net: &Network, meta: &RunMeta, run: &FinishedRun) -> hdf5::Result<()> {
@@ -216,22 +252,12 @@ impl Sets {
         self.seed.write_slice(&[meta.seed], row..row + 1)?;
         self.wall_time_s.write_slice(&[run.wall_time_s], row..row + 1)?;
         for ((table, spikes), values) in self.spikes.iter_mut().zip(&out.spikes).zip(&out.spike_values) {
-            let Some(table) = table else { continue };
-            let n = spikes.len();
-            if n == 0 {
-                continue;
+            if let Some(table) = table {
+                table.append(k, spikes, values, net.dt_ms)?;
             }
-            let times: Vec<f64> = spikes.iter().map(|s| (s.step + 1) as f64 * net.dt_ms).collect();
-            let ids: Vec<u64> = spikes.iter().map(|s| s.neuron as u64).collect();
-            let len = table.len;
-            for ds in [&table.instance, &table.node_ids, &table.timestamps].into_iter().chain(&table.values) {
-                ds.resize(len + n)?;
-            }
-            table.instance.write_slice(&vec![k as u64; n], len..len + n)?;
-            table.node_ids.write_slice(&ids, len..len + n)?;
-            table.timestamps.write_slice(&times, len..len + n)?;
-            super::hdf5::write_spike_values(&table.values, values, len)?;
-            table.len += n;
+        }
+        for (table, events) in self.events.iter_mut().zip(&out.events) {
+            table.append(k, events, &[], net.dt_ms)?;
         }
         for ((rate, spikes), p) in self.rates.iter().zip(&out.spikes).zip(&net.populations) {
             let Some((rate, smooth)) = rate else { continue };

@@ -95,7 +95,7 @@ pub fn unfit(first: (&Network, &RecordPlan), other: (&Network, &RecordPlan)) -> 
                 && t.when == u.when
                 && t.neurons == u.neurons
         });
-    if plan.spikes != a_plan.spikes || plan.rates != a_plan.rates || plan.smooth_rate != a_plan.smooth_rate || plan.spike_values != a_plan.spike_values || !same_traces {
+    if plan.spikes != a_plan.spikes || plan.rates != a_plan.rates || plan.smooth_rate != a_plan.smooth_rate || plan.spike_values != a_plan.spike_values || plan.events != a_plan.events || !same_traces {
         return Some("it records otherwise".into());
     }
     None
@@ -292,6 +292,7 @@ pub fn merge(nets: &[&Network], plans: &[&RecordPlan]) -> Result<Batched, String
         rates: plans[0].rates.clone(),
         smooth_rate: plans[0].smooth_rate.clone(),
         spike_values: plans[0].spike_values.clone(),
+        events: plans[0].events.clone(),
         traces: plans[0]
             .traces
             .iter()
@@ -354,6 +355,7 @@ impl Batched {
                 n_steps: chunk.n_steps,
                 spikes: vec![Vec::new(); chunk.spikes.len()],
                 spike_values: vec![Vec::new(); chunk.spikes.len()],
+                events: vec![Vec::new(); chunk.events.len()],
                 traces: Vec::with_capacity(chunk.traces.len()),
                 diverged: None,
             })
@@ -366,6 +368,13 @@ impl Batched {
                 let k = s.neuron as usize / n;
                 out[k].spikes[population].push(crate::record::Spike { step: s.step, neuron: s.neuron - (k * n) as u32 });
                 out[k].spike_values[population].extend_from_slice(&values[row..row + width]);
+            }
+        }
+        for (r, events) in chunk.events.iter().enumerate() {
+            let n = self.sizes[self.plan.events[r].0];
+            for s in events {
+                let k = s.neuron as usize / n;
+                out[k].events[r].push(crate::record::Spike { step: s.step, neuron: s.neuron - (k * n) as u32 });
             }
         }
         for (t, &m) in chunk.traces.iter().zip(&self.traced) {

@@ -444,11 +444,13 @@ impl simulator::ChunkSink for BatchSink<'_> {
 pub(crate) const WHOLE_RUN_BYTES: u64 = 64 << 20;
 
 /// Bytes an instance's recording takes over its whole run: its traces as planned, its spikes
-/// (a time and an id, 16 bytes, and 4 per value recorded with each) counted at 200 Hz, its
+/// (a time and an id, 16 bytes, and 4 per value recorded with each) and events counted at 200 Hz, its
 /// rates (8 bytes a step). `sizes` are its populations'.
 pub(crate) fn recording_bytes(plan: &RecordPlan, sizes: impl Iterator<Item = u64>, n_steps: u64, dt_ms: f64) -> u64 {
     let spike_bytes = |k: usize| 16 + 4 * plan.spike_values.get(k).map_or(0, Vec::len) as u64;
-    let recorded: u64 = sizes.enumerate().filter(|&(k, _)| plan.collects_spikes(k)).map(|(k, n)| n * spike_bytes(k)).sum();
+    let sizes: Vec<u64> = sizes.collect();
+    let recorded: u64 = sizes.iter().enumerate().filter(|&(k, _)| plan.collects_spikes(k)).map(|(k, n)| n * spike_bytes(k)).sum::<u64>()
+        + plan.events.iter().map(|&(p, _)| 16 * sizes[p]).sum::<u64>();
     let rates = plan.rates.iter().filter(|&&on| on).count() as u64 * n_steps * 8;
     let seconds = n_steps as f64 * dt_ms * 1e-3;
     plan.trace_bytes_per_chunk(n_steps) + rates + (recorded as f64 * 200.0 * seconds) as u64

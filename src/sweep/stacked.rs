@@ -101,6 +101,42 @@ pub fn spike_rows(file: &hdf5::File, config: &Config, instances: &[u64], window_
         .collect())
 }
 
+/// The parts' spike tables at `stacked/<at>` (spikes or events) one after another, as `at`
+/// in `root`, in instance order.
+fn merge_spike_table(parts: &[(hdf5::File, Vec<u64>)], at: &str, root: &hdf5::Group) -> hdf5::Result<()> {
+    let first = &parts[0].0;
+    let g = root.create_group(at)?;
+    let mut instance: Vec<u64> = Vec::new();
+    let mut node_ids: Vec<u64> = Vec::new();
+    let mut timestamps: Vec<f64> = Vec::new();
+    for (file, _) in parts {
+        let from = file.group(&format!("stacked/{at}"))?;
+        instance.extend(from.dataset("instance")?.read_raw::<u64>()?);
+        node_ids.extend(from.dataset("node_ids")?.read_raw::<u64>()?);
+        timestamps.extend(from.dataset("timestamps")?.read_raw::<f64>()?);
+    }
+    let instance = g.new_dataset_builder().with_data(&instance).create("instance")?;
+    let node_ids = g.new_dataset_builder().with_data(&node_ids).create("node_ids")?;
+    let t = g.new_dataset_builder().with_data(&timestamps).create("timestamps")?;
+    str_attr(&t, "units", "ms")?;
+    // The variables recorded with the spikes, each part's column after the other's.
+    let mut values = Vec::new();
+    let like = first.group(&format!("stacked/{at}"))?;
+    for var in like.member_names()?.into_iter().filter(|v| !crate::io::hdf5::SPIKE_DATASETS.contains(&v.as_str())) {
+        let mut column: Vec<f32> = Vec::new();
+        for (file, _) in parts {
+            column.extend(file.dataset(&format!("stacked/{at}/{var}"))?.read_raw::<f32>()?);
+        }
+        let d = g.new_dataset_builder().with_data(&column).create(var.as_str())?;
+        let source = like.dataset(&var)?;
+        let units = crate::io::sonata::string_attr(&source, "units").unwrap_or_default();
+        str_attr(&d, "units", &units)?;
+        values.push(d);
+    }
+    // In instance order, as the whole sweep's file has them.
+    crate::io::stacked::sort_by_instance(&crate::io::stacked::SpikeTable { instance, node_ids, timestamps: t, values, len: 0 })
+}
+
 /// Joins stacked slices (`parts`, each holding the instances of its `/sweep/instance` rows)
 /// into `out`'s `/stacked`, `total` rows in instance order.
 pub fn merge(parts: &[(hdf5::File, Vec<u64>)], out: &hdf5::File, total: usize) -> hdf5::Result<()> {
@@ -136,39 +172,17 @@ pub fn merge(parts: &[(hdf5::File, Vec<u64>)], out: &hdf5::File, total: usize) -
     }
     status.new_dataset_builder().with_data(&seeds).create("seed")?;
     status.new_dataset_builder().with_data(&reasons).create("stop_reason")?;
-    // Spikes: the parts' tables one after another.
+    // Spikes and events: the parts' tables one after another.
     if let Ok(group) = first.group("stacked/spikes") {
         for name in group.member_names()? {
-            let g = root.create_group(&format!("spikes/{name}"))?;
-            let mut instance: Vec<u64> = Vec::new();
-            let mut node_ids: Vec<u64> = Vec::new();
-            let mut timestamps: Vec<f64> = Vec::new();
-            for (file, _) in parts {
-                let from = file.group(&format!("stacked/spikes/{name}"))?;
-                instance.extend(from.dataset("instance")?.read_raw::<u64>()?);
-                node_ids.extend(from.dataset("node_ids")?.read_raw::<u64>()?);
-                timestamps.extend(from.dataset("timestamps")?.read_raw::<f64>()?);
+            merge_spike_table(parts, &format!("spikes/{name}"), &root)?;
+        }
+    }
+    if let Ok(group) = first.group("stacked/events") {
+        for population in group.member_names()? {
+            for event in group.group(&population)?.member_names()? {
+                merge_spike_table(parts, &format!("events/{population}/{event}"), &root)?;
             }
-            let instance = g.new_dataset_builder().with_data(&instance).create("instance")?;
-            let node_ids = g.new_dataset_builder().with_data(&node_ids).create("node_ids")?;
-            let t = g.new_dataset_builder().with_data(&timestamps).create("timestamps")?;
-            str_attr(&t, "units", "ms")?;
-            // The variables recorded with the spikes, each part's column after the other's.
-            let mut values = Vec::new();
-            let like = first.group(&format!("stacked/spikes/{name}"))?;
-            for var in like.member_names()?.into_iter().filter(|v| !crate::io::hdf5::SPIKE_DATASETS.contains(&v.as_str())) {
-                let mut column: Vec<f32> = Vec::new();
-                for (file, _) in parts {
-                    column.extend(file.dataset(&format!("stacked/spikes/{name}/{var}"))?.read_raw::<f32>()?);
-                }
-                let d = g.new_dataset_builder().with_data(&column).create(var.as_str())?;
-                let source = like.dataset(&var)?;
-                let units = crate::io::sonata::string_attr(&source, "units").unwrap_or_default();
-                str_attr(&d, "units", &units)?;
-                values.push(d);
-            }
-            // In instance order, as the whole sweep's file has them.
-            crate::io::stacked::sort_by_instance(&crate::io::stacked::SpikeTable { instance, node_ids, timestamps: t, values, len: 0 })?;
         }
     }
     // Rates: each part's rows to their instances' rows; the time from the first part.

@@ -160,3 +160,22 @@ pub fn outcome(g: &hdf5::Group) -> (f64, bool, String, u64) {
         g.attr("seed").unwrap().read_scalar().unwrap(),
     )
 }
+
+/// `req`'s sweep in the stacked layout, run whole and as two slices merged (the second slice
+/// first, so the merge must order them), into `dir`: the whole file and the merged one.
+pub fn stacked_whole_and_merged(req: &ganglion::app::RunRequest, dir: &std::path::Path) -> [PathBuf; 2] {
+    let mut overrides = req.overrides.clone();
+    overrides.push("output.sweep_layout=\"stacked\"".into());
+    let whole = dir.join("stacked.h5");
+    ganglion::app::run_any(&ganglion::app::RunRequest { output: Some(whole.clone()), overrides: overrides.clone(), ..req.clone() }).unwrap();
+    let mut parts = Vec::new();
+    for k in 1..=2 {
+        let part = dir.join(format!("part{k}.h5"));
+        let slice = Some(ganglion::sweep::Slice { k, m: 2 });
+        ganglion::app::run_any(&ganglion::app::RunRequest { output: Some(part.clone()), overrides: overrides.clone(), slice, ..req.clone() }).unwrap();
+        parts.push(part);
+    }
+    let merged = dir.join("merged.h5");
+    ganglion::sweep::merge::merge(&[parts[1].clone(), parts[0].clone()], &merged, false).unwrap();
+    [whole, merged]
+}

@@ -388,6 +388,11 @@ fn linked_variables_are_refused_where_brian2_refuses_them() {
             LINKED.replace("threshold = \"v > 1\"", "threshold = \"v > I\""),
             vec!["populations.a_early.links.I", "the threshold of `a_early` reads `I`, linked to `z_late`, which updates after `a_early`", "sorts before `a_early`"],
         ),
+        (
+            // So does a custom event's condition (Brian2's `after_thresholds`).
+            LINKED.replace("[populations.a_early]", "[populations.a_early.events.high]\ncondition = \"I > 1\"\n[populations.a_early]"),
+            vec!["populations.a_early.links.I", "the condition of event `high` of `a_early` reads `I`, linked to `z_late`"],
+        ),
         (LINKED.replace("links = { I = \"one.x\" }", "links = { I = \"one.x\" }\ninit = { I = 2.0 }"), vec!["populations.single.init.I", "takes no initial value"]),
         (LINKED.replace("reset = \"v = 0\"", "reset = \"v = 0\\nI = 0\""), vec!["models.reader.reset", "`I` is a linked variable"]),
         (LINKED.replace("I : 1 (linked)", "I : 1 (linked, constant)"), vec!["models.reader.equations", "line 2", "`(linked)` marks a parameter alone"]),

@@ -6,6 +6,7 @@ mod batch;
 mod cli;
 mod cobahh;
 mod connect_expression;
+mod custom_events;
 mod equations;
 mod gpu_backend;
 mod hdf5_output;

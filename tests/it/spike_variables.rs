@@ -124,19 +124,7 @@ fn spike_variables_are_written_beside_the_spikes_in_runs_and_sweeps() {
     assert_ne!(read(&f, "instances/2/", "v"), single[1][0], "instance 2 starts elsewhere");
     // Stacked: each instance's rows of the spike table carry its values, also once its
     // slices are merged.
-    let mut stacked_overrides = req.overrides.clone();
-    stacked_overrides.push("output.sweep_layout=\"stacked\"".into());
-    let stacked = dir.path().join("stacked.h5");
-    app::run_any(&RunRequest { output: Some(stacked.clone()), overrides: stacked_overrides.clone(), ..req.clone() }).unwrap();
-    let mut parts = Vec::new();
-    for k in 1..=2 {
-        let part = dir.path().join(format!("part{k}.h5"));
-        let slice = Some(ganglion::sweep::Slice { k, m: 2 });
-        app::run_any(&RunRequest { output: Some(part.clone()), overrides: stacked_overrides.clone(), slice, ..req.clone() }).unwrap();
-        parts.push(part);
-    }
-    let merged = dir.path().join("merged.h5");
-    ganglion::sweep::merge::merge(&[parts[1].clone(), parts[0].clone()], &merged, false).unwrap();
+    let [stacked, merged] = stacked_whole_and_merged(&req, dir.path());
     // `stats --instance` reads an instance's values alike from either layout.
     let stats = |p: &std::path::Path| ganglion::stats::from_file(ganglion::plot::Source { path: p, instance: Some(2) }, 10.0, 5).unwrap().report();
     assert_eq!(stats(&stacked), stats(&out));

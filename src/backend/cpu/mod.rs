@@ -39,6 +39,8 @@ struct Population<F> {
     spike_slots: u64,
     /// Neurons per instance (Brian2's `N`: the population's size, or its share of a batch's).
     instance_size: u32,
+    /// The flag slot of each custom event of its model (`equations::events`).
+    event_flags: Vec<usize>,
 }
 
 impl<F: Real> Population<F> {
@@ -165,6 +167,7 @@ impl<F: Real> CpuBackend<F> {
                     ring: if keeps_ring { vec![false; p.size * spike_slots as usize] } else { Vec::new() },
                     spike_slots,
                     instance_size: net.instance_size(index) as u32,
+                    event_flags: p.model.kind().equations().map(|m| m.events.iter().map(|e| e.flag).collect()).unwrap_or_default(),
                 }
             })
             .collect();
@@ -555,6 +558,11 @@ impl<F: Real> CpuBackend<F> {
                         values.extend(slots.iter().map(|&k| pop.var(s.neuron as usize, k).to_f64() as f32));
                     }
                 }
+            }
+            // Brian2's EventMonitors: the neurons whose event flag the update set.
+            for (r, &(_, e)) in plan.events.iter().enumerate().filter(|(_, &(q, _))| q == p_idx) {
+                let flag = pop.event_flags[e];
+                out.events[r].extend((0..pop.spiked.len()).filter(|&i| pop.var(i, flag) != F::zero()).map(|i| Spike { step, neuron: i as u32 }));
             }
             if diverged.is_none() {
                 if let Some(i) = pop

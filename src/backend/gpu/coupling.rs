@@ -164,7 +164,7 @@ pub fn dispatches_per_step(
     let resets = net
         .populations
         .iter()
-        .filter(|p| p.model.equations().is_some_and(|m| !m.reset.is_empty() || !m.inputs.is_empty()))
+        .filter(|p| p.model.equations().is_some_and(|m| m.acts_after_synapses()))
         .count();
     // A run_regularly due every step (the others add theirs on the steps they are due).
     let regularly: usize = net

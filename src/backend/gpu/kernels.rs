@@ -29,8 +29,11 @@ pub struct PopulationInfoGpu {
     pub instance_size: u32,
     /// Words per spike in the spike buffer, the network's (`sizing::spike_words`).
     pub spike_words: u32,
-    pub _pad0: u32,
-    pub _pad1: u32,
+    /// Bit e: the model's custom event e is recorded (Brian2's EventMonitor).
+    pub record_events: u32,
+    /// The spike-buffer index of the population's first recorded event (the populations'
+    /// own indices come first; `RecordPlan::events`).
+    pub event_index: u32,
     pub _pad2: u32,
 }
 

@@ -30,7 +30,9 @@ pub fn shared_structs() -> Vec<(&'static str, StructLayout)> {
                     seed_hi,
                     spike_slots,
                     instance_size,
-                    spike_words
+                    spike_words,
+                    record_events,
+                    event_index
                 }
             ),
         ),

@@ -140,8 +140,8 @@ pub(crate) fn build(
             spike_slots: net.spike_slots(index),
             instance_size: net.instance_size(index) as u32,
             spike_words: shared.spike_words as u32,
-            _pad0: 0,
-            _pad1: 0,
+            record_events: plan.event_bits(index).0,
+            event_index: plan.event_bits(index).1,
             _pad2: 0,
         };
         let model_data = ctx.storage_buffer(
@@ -252,7 +252,7 @@ pub(crate) fn build(
             .transpose()?;
         let (reset, refresh) = match kind.equations() {
             Some(m) => (
-                (!m.reset.is_empty() || !m.inputs.is_empty()).then(|| entry("reset_neurons")).transpose()?,
+                m.acts_after_synapses().then(|| entry("reset_neurons")).transpose()?,
                 (!m.refresh.is_empty()).then(|| entry("refresh_neurons")).transpose()?,
             ),
             None => (None, None),

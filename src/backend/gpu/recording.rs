@@ -261,6 +261,13 @@ pub fn decode_spikes(words: &[u32], stride: usize, first: u64, plan: &RecordPlan
     entries.sort_unstable();
     for (k, pop, neuron, at) in entries {
         let pop = pop as usize;
+        // The recorded events' indices follow the populations' (`RecordPlan::events`).
+        if let Some(event) = pop.checked_sub(plan.spikes.len()) {
+            if let Some(events) = out.events.get_mut(event) {
+                events.push(Spike { step: first + k as u64, neuron });
+            }
+            continue;
+        }
         if plan.collects_spikes(pop) {
             out.spikes[pop].push(Spike {
                 step: first + k as u64,

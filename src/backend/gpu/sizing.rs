@@ -55,7 +55,8 @@ pub fn submit_plan(
         .enumerate()
         .filter(|&(k, _)| plan.collects_spikes(k))
         .map(|(_, p)| p.size)
-        .sum();
+        .sum::<u64>()
+        + plan.events.iter().map(|&(p, _)| net.populations[p].size).sum::<u64>();
     let per_step = recorded as f64 * net.dt_ms * 1e-3 * SPIKE_RATE_BOUND_HZ;
     let max_capacity = (binding_limit / (4 * spike_words(net, plan)))
         .saturating_sub(1)

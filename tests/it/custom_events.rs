@@ -1,0 +1,235 @@
+//! Brian2's custom events (`events`, `run_on_event`, EventMonitor): `[populations.P.events]`
+//! and `record.events`, against Brian2 on both backends, in runs, sweeps and their layouts.
+
+use crate::common::*;
+use ganglion::app::{self, RunRequest};
+use ganglion::backend::cpu::CpuBackend;
+use ganglion::backend::Backend;
+use ganglion::record::{RecordPlan, Spike};
+
+/// tests/brian2/custom_events.py's network: four neurons driven towards their own inputs,
+/// refractory for 2 ms after a spike, with an event `up` whose code counts it, copies `a` (the
+/// step's arrivals of the synapses onto the neuron) and pulls v back, and events `low` and
+/// `fresh` that read `not_refractory` as the threshold left it (`fresh` holds at the spikes).
+const EVENTS: &str = r#"
+[simulation]
+dt_ms = 0.1
+duration_ms = 30.0
+[models.m]
+equations = """
+dv/dt = (I - v)/(3*ms) : 1 (unless refractory)
+I : 1 (constant)
+a : 1
+b : 1
+c : 1
+"""
+threshold = "v > 1"
+reset = "v = 0"
+refractory = "2*ms"
+method = "exact"
+[synapse_models.add]
+on_pre = "a_post += 1"
+[populations.g]
+model = "m"
+size = 4
+init = { I = "1.2 + 0.3*i", v = "0.25*i" }
+[populations.g.events.up]
+condition = "v > 0.9"
+code = "c += 1; b = a; v -= 0.01"
+[populations.g.events.low]
+condition = "v < 0.1 and not_refractory"
+[populations.g.events.fresh]
+condition = "v > 1 and not not_refractory"
+[projections.s]
+source = "g"
+target = "g"
+synapse = "add"
+connectivity = { rule = "expression", condition = "i != j" }
+[record]
+spikes = ["g"]
+events = { g = ["up", "low", "fresh"] }
+"#;
+
+// Brian2 2.9.0 (numpy target), tests/brian2/custom_events.py: the spikes (neuron, step), each
+// event's occurrences as runs of consecutive steps (neuron, first, last) and how many there
+// are, and the state at the end.
+const BRIAN2_SPIKES: [(u32, u64); 20] = [
+    (3, 6), (2, 15), (1, 32), (3, 46), (2, 61), (3, 86), (1, 91), (2, 107), (3, 126), (1, 150),
+    (2, 153), (3, 166), (2, 199), (3, 206), (1, 209), (2, 245), (3, 246), (1, 268), (3, 286), (2, 291),
+];
+const BRIAN2_UP: [(u32, u64, u64); 21] = [
+    (0, 41, 299), (1, 22, 32), (1, 79, 91), (1, 138, 150), (1, 197, 209), (1, 256, 268), (2, 11, 15),
+    (2, 55, 61), (2, 101, 107), (2, 147, 153), (2, 193, 199), (2, 239, 245), (2, 285, 291), (3, 3, 6),
+    (3, 42, 46), (3, 82, 86), (3, 122, 126), (3, 162, 166), (3, 202, 206), (3, 242, 246), (3, 282, 286),
+];
+const BRIAN2_UP_COUNT: usize = 408;
+const BRIAN2_LOW: [(u32, u64, u64); 19] = [
+    (0, 0, 1), (1, 52, 53), (1, 111, 112), (1, 170, 171), (1, 229, 230), (1, 288, 289), (2, 35, 35),
+    (2, 81, 81), (2, 127, 127), (2, 173, 173), (2, 219, 219), (2, 265, 265), (3, 26, 26), (3, 66, 66),
+    (3, 106, 106), (3, 146, 146), (3, 186, 186), (3, 226, 226), (3, 266, 266),
+];
+const BRIAN2_LOW_COUNT: usize = 25;
+const BRIAN2_V: [f64; 4] = [0.8949720591439827, 0.48781673048618424, -0.01, -0.01];
+const BRIAN2_A: [f64; 4] = [20.0, 15.0, 13.0, 12.0];
+const BRIAN2_B: [f64; 4] = [20.0, 13.0, 13.0, 11.0];
+const BRIAN2_C: [f64; 4] = [259.0, 63.0, 47.0, 39.0];
+
+/// Brian2's runs as the (neuron, step) pairs of ganglion's monitor, in its order (by step,
+/// then neuron).
+fn occurrences(runs: &[(u32, u64, u64)]) -> Vec<(u32, u64)> {
+    let mut out: Vec<(u32, u64)> = runs.iter().flat_map(|&(n, first, last)| (first..=last).map(move |k| (n, k))).collect();
+    out.sort_by_key(|&(n, k)| (k, n));
+    out
+}
+
+fn pairs(events: &[Spike]) -> Vec<(u32, u64)> {
+    events.iter().map(|s| (s.neuron, s.step)).collect()
+}
+
+#[test]
+fn custom_events_fire_and_run_their_code_as_brian2s_on_both_backends() {
+    let (config, net) = parsed(EVENTS, &[]);
+    let plan = RecordPlan::from_config(&config);
+    let mut cpu = CpuBackend::<f64>::new(&net);
+    let mut gpu = gpu_backend(&net, &plan);
+    for (backend, tolerance, on) in [(&mut cpu as &mut dyn Backend, 1e-9, "CPU"), (&mut gpu, 2e-5, "GPU")] {
+        let sink = run_in_memory(&net, backend, &plan);
+        assert_eq!(pairs(&sink.spikes[0]), BRIAN2_SPIKES.to_vec(), "{on}: spikes");
+        // record.events in the plan's order, as the events are defined: (g, up), (g, low),
+        // (g, fresh).
+        assert_eq!(plan.events, vec![(0, 0), (0, 1), (0, 2)]);
+        assert_eq!(sink.events[0].len(), BRIAN2_UP_COUNT, "{on}: up");
+        assert_eq!(pairs(&sink.events[0]), occurrences(&BRIAN2_UP), "{on}: up");
+        assert_eq!(sink.events[1].len(), BRIAN2_LOW_COUNT, "{on}: low");
+        assert_eq!(pairs(&sink.events[1]), occurrences(&BRIAN2_LOW), "{on}: low");
+        // Brian2's `fresh`: the spikes' steps (tests/brian2/custom_events.py prints them).
+        assert_eq!(pairs(&sink.events[2]), BRIAN2_SPIKES.to_vec(), "{on}: fresh");
+        let state = backend.read_state().unwrap();
+        let model = config.resolved.models[0].equations().unwrap();
+        for (var, brian2) in [("v", BRIAN2_V), ("a", BRIAN2_A), ("b", BRIAN2_B), ("c", BRIAN2_C)] {
+            let ours = &state[0][model.slot(var).unwrap()];
+            for (x, b) in ours.iter().zip(brian2) {
+                assert!((x - b).abs() < tolerance, "{on}: {var} {ours:?}, Brian2 {brian2:?}");
+            }
+        }
+    }
+}
+
+#[test]
+fn an_events_code_reads_what_the_synapses_wrote_in_its_step_and_a_condition_draws_alike_on_both_backends() {
+    // `b = a` after the synapses: without their arrivals before the code, b would lag a.
+    let (config, net) = parsed(EVENTS, &[]);
+    let plan = RecordPlan::from_config(&config);
+    let mut cpu = CpuBackend::<f64>::new(&net);
+    run_in_memory(&net, &mut cpu, &plan);
+    let model = config.resolved.models[0].equations().unwrap();
+    let state = cpu.read_state().unwrap();
+    assert_eq!(state[0][model.slot("b").unwrap()][0], state[0][model.slot("a").unwrap()][0], "neuron 0 is up at the end: b is this step's a");
+    // A condition that draws: the same events on the CPU (f32) and the GPU, about half of the
+    // neuron-steps, and no code.
+    let text = EVENTS.replace("condition = \"v > 0.9\"", "condition = \"rand() < 0.5\"");
+    let (config, net) = parsed(&text, &[]);
+    let plan = RecordPlan::from_config(&config);
+    let cpu = run_in_memory(&net, &mut CpuBackend::<f32>::new(&net), &plan);
+    let gpu = run_in_memory(&net, &mut gpu_backend(&net, &plan), &plan);
+    assert_eq!(pairs(&cpu.events[0]), pairs(&gpu.events[0]));
+    let n = cpu.events[0].len() as f64;
+    assert!((n - 600.0).abs() < 6.0 * 300f64.sqrt(), "{n} of 1200 neuron-steps");
+}
+
+#[test]
+fn events_are_written_in_runs_and_sweeps_in_both_layouts() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("events.toml");
+    std::fs::write(&config, EVENTS).unwrap();
+    let read = |f: &hdf5::File, at: &str| -> Vec<(u32, u64)> {
+        let ids: Vec<u64> = f.dataset(&format!("{at}/node_ids")).unwrap().read_raw().unwrap();
+        let t: Vec<f64> = f.dataset(&format!("{at}/timestamps")).unwrap().read_raw().unwrap();
+        // Stamped at the step's end, as ganglion's spikes.
+        ids.iter().zip(&t).map(|(&i, &t)| (i as u32, (t / 0.1).round() as u64 - 1)).collect()
+    };
+    for (backend, chunk) in [("cpu", 7), ("gpu", 1000), ("gpu", 7)] {
+        let out = dir.path().join(format!("{backend}_{chunk}.h5"));
+        let req = RunRequest {
+            config: config.clone(),
+            overrides: vec![format!("simulation.backend=\"{backend}\""), format!("simulation.chunk_steps={chunk}")],
+            output: Some(out.clone()),
+            ..Default::default()
+        };
+        app::run(&req).unwrap();
+        let f = hdf5::File::open(&out).unwrap();
+        assert_eq!(read(&f, "events/g/up"), occurrences(&BRIAN2_UP), "{backend}, chunks of {chunk}");
+        assert_eq!(read(&f, "events/g/low"), occurrences(&BRIAN2_LOW), "{backend}, chunks of {chunk}");
+        let units: hdf5::types::VarLenUnicode = f.dataset("events/g/up/timestamps").unwrap().attr("units").unwrap().read_scalar().unwrap();
+        assert_eq!(units.as_str(), "ms");
+    }
+    // A sweep batched on the GPU: instances 0 and 1 are the single run, instance 2 starts
+    // elsewhere; then stacked, whole and as merged slices.
+    let sweep = vec!["simulation.backend=\"gpu\"".to_string(), "sweep.populations.g.init.v=[\"0.25*i\", \"0.25*i\", \"0.0\"]".into()];
+    let out = dir.path().join("sweep.h5");
+    let req = RunRequest { config: config.clone(), overrides: sweep.clone(), output: Some(out.clone()), ..Default::default() };
+    app::run_any(&req).unwrap();
+    let f = hdf5::File::open(&out).unwrap();
+    for k in 0..2 {
+        assert_eq!(read(&f, &format!("instances/{k}/events/g/up")), occurrences(&BRIAN2_UP), "instance {k}");
+    }
+    assert_ne!(read(&f, "instances/2/events/g/up"), occurrences(&BRIAN2_UP), "instance 2 starts elsewhere");
+    let [whole, merged] = stacked_whole_and_merged(&req, dir.path());
+    for path in [&whole, &merged] {
+        let s = hdf5::File::open(path).unwrap();
+        for event in ["up", "low"] {
+            let at = format!("stacked/events/g/{event}");
+            let instance: Vec<u64> = s.dataset(&format!("{at}/instance")).unwrap().read_raw().unwrap();
+            let rows = read(&s, &at);
+            for k in 0..3u64 {
+                let own: Vec<_> = rows.iter().zip(&instance).filter(|(_, &i)| i == k).map(|(r, _)| *r).collect();
+                assert_eq!(own, read(&f, &format!("instances/{k}/events/g/{event}")), "{}: instance {k}: {event}", path.display());
+            }
+        }
+    }
+    let check = app::check_report(&config, &[]).unwrap().0;
+    assert!(check.contains("event `up` (its code after the resets), event `low`, event `fresh`"), "{check}");
+    assert!(check.contains("and the events `up`, `low`, `fresh` of `g`"), "{check}");
+}
+
+#[test]
+fn events_that_cannot_be_defined_or_recorded_are_refused_by_key() {
+    let at = "populations.g.events";
+    for (set, key, message) in [
+        ("record.events={ h = [\"up\"] }", "record.events.h".to_string(), "no population named `h`"),
+        ("record.events={ g = [] }", "record.events.g".into(), "name at least one event"),
+        ("record.events={ g = [\"down\"] }", "record.events.g[0]".into(), "`down` is not an event of `g`: `g` defines up, low, fresh"),
+        ("record.events={ g = [\"spike\"] }", "record.events.g[0]".into(), "its spikes are record.spikes"),
+        ("record.events={ g = [\"up\", \"up\"] }", "record.events.g[1]".into(), "listed twice"),
+        ("populations.g.events.up.when=\"resets\"", format!("{at}.up.when"), "`after_resets` slot"),
+        ("populations.g.events.up.condition=\"v + 1\"", format!("{at}.up.condition"), "must be a condition"),
+        ("populations.g.events.up.condition=\"w > 1\"", format!("{at}.up.condition"), "`w`"),
+        ("populations.g.events.up.condition=\"v > 1 + 0.1*xi*sqrt(ms)\"", format!("{at}.up.condition"), "noise"),
+        ("populations.g.events.up.code=\"w = 1\"", format!("{at}.up.code"), "unknown variable `w`"),
+        ("populations.g.events.up.code=\"not_refractory = 1\"", format!("{at}.up.code"), "kept by ganglion"),
+        ("populations.g.events.up.code=\"v = 1*mV\"", format!("{at}.up.code"), "volt"),
+        ("populations.g.events.spike={ condition = \"v > 0.5\" }", format!("{at}.spike"), "the event of the model's threshold"),
+        ("populations.g.events.\"2up\"={ condition = \"v > 0.5\" }", format!("{at}.\"2up\""), "not a valid event name"),
+    ] {
+        let e = ganglion::config::parse(EVENTS, &[set.to_string()]).unwrap_err().to_string();
+        assert!(e.contains(&key) && e.contains(message), "{set}: {e}");
+    }
+    // A shared variable is one value for the group: an event's code for some neurons cannot
+    // write it, as in Brian2.
+    let shared = EVENTS.replace("c : 1\n", "c : 1\nz : 1 (shared)\n").replace("v -= 0.01", "z = 1");
+    let e = ganglion::config::parse(&shared, &[]).unwrap_err().to_string();
+    assert!(e.contains(&format!("{at}.up.code")) && e.contains("shared"), "{e}");
+    // Events act on models written as equations.
+    let builtin = "[simulation]\ndt_ms = 0.01\nduration_ms = 1.0\n[populations.g]\nmodel = \"hh\"\nsize = 2\n[populations.g.events.up]\ncondition = \"v > 0\"\n";
+    let e = ganglion::config::parse(builtin, &[]).unwrap_err().to_string();
+    assert!(e.contains(at) && e.contains("is built in"), "{e}");
+    // Nothing already written is touched by a refused run.
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("events.toml");
+    std::fs::write(&config, EVENTS).unwrap();
+    let out = dir.path().join("out.h5");
+    std::fs::write(&out, b"earlier results").unwrap();
+    let req = RunRequest { config, overrides: vec!["record.events={ g = [\"down\"] }".into()], output: Some(out.clone()), force: true, ..Default::default() };
+    assert!(app::run_any(&req).is_err());
+    assert_eq!(std::fs::read(&out).unwrap(), b"earlier results");
+}
