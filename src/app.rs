@@ -299,7 +299,13 @@ pub fn check_report(config_path: &Path, overrides: &[String]) -> Result<(String,
                 0 => String::new(),
                 d => format!("; on_post {d} steps after the post-synaptic spike"),
             };
-            let _ = writeln!(s, "    {}{pathway}{post}", program.describe());
+            let on_event: String = spec
+                .on_event
+                .iter()
+                .flat_map(|on| [("on_pre", "source", &on.pre), ("on_post", "target", &on.post)])
+                .filter_map(|(pathway, whose, event)| event.as_ref().map(|e| format!("; {pathway} on the {whose}'s event `{e}`")))
+                .collect();
+            let _ = writeln!(s, "    {}{pathway}{post}{on_event}", program.describe());
         }
     }
     let _ = writeln!(

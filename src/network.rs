@@ -120,6 +120,10 @@ pub struct EquationSynapses {
     pub delays: Vec<u32>,
     /// Steps of delay of the on_post pathway (Brian2's `S.post.delay`), one for all.
     pub post_delay: u32,
+    /// The bits of the source's and the target's spike-ring words that trigger `on_pre` and
+    /// `on_post` (Brian2's `on_event`: 0 the spike, 1 + e custom event e).
+    pub pre_event: u32,
+    pub post_event: u32,
 }
 
 impl EquationSynapses {
@@ -306,6 +310,7 @@ impl Network {
                         Some(text) => crate::equations::init::post_delay_steps(program, pre, post, &format!("projections.{name}"), text, sim.dt_ms * 1e-3)?,
                         None => 0,
                     };
+                    let (pre_event, post_event) = crate::equations::events::pathway_bits(program, pre, post, &format!("projections.{name}"), proj.on_event.as_ref())?;
                     return Ok(ProjectionData {
                         name: name.clone(),
                         source,
@@ -314,7 +319,7 @@ impl Network {
                         csr,
                         source_activation: None,
                         event: None,
-                        equation: Some(EquationSynapses { state, delays, post_delay }),
+                        equation: Some(EquationSynapses { state, delays, post_delay, pre_event, post_event }),
                         procedural: None,
                         blocks: 1,
                         block_weights: None,
@@ -503,7 +508,7 @@ fn link_projection(link: &crate::config::Link, index: Vec<u32>, n_source: usize)
         },
         source_activation: None,
         event: None,
-        equation: Some(EquationSynapses { state: Vec::new(), delays: vec![0], post_delay: 0 }),
+        equation: Some(EquationSynapses { state: Vec::new(), delays: vec![0], post_delay: 0, pre_event: 0, post_event: 0 }),
         procedural: None,
         blocks: 1,
         block_weights: None,

@@ -10,8 +10,9 @@
 // event-driven inputs added by `deliver_inputs`.
 @group(0) @binding(3) var<storage, read_write> syn_g: array<f32>;
 @group(0) @binding(4) var<storage, read_write> syn_i0: array<f32>;
-// 1 where the neuron spiked in this step (in each of `population.spike_slots` steps for the
-// synapses written as equations): read by the synapses.
+// Bit 0: the neuron spiked in this step; bit 1 + e: custom event e of a model written as
+// equations held (in each of `population.spike_slots` steps for the synapses written as
+// equations, whose pathways read their event's bit): read by the synapses.
 @group(0) @binding(7) var<storage, read_write> spiked: array<u32>;
 
 fn graded_input(i: u32) -> SynInput {

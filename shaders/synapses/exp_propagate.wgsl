@@ -30,7 +30,8 @@ fn row_key(q: ExpParams, k: u32) -> vec2<u32> {
 @compute @workgroup_size(256)
 fn propagate(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
     let src = outputs.first_source + gid.x + gid.y * groups.x * 256u;
-    if (src >= outputs.end_source || source_spiked(src) == 0u) {
+    // Bit 0, the spike: a source written as equations keeps its custom events in the others.
+    if (src >= outputs.end_source || (source_spiked(src) & 1u) == 0u) {
         return;
     }
     for (var j = 0u; j < outputs.n; j++) {

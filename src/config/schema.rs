@@ -236,6 +236,17 @@ pub struct RunRegularlyDef {
     pub when: Option<String>,
 }
 
+/// Brian2's `on_event` of a projection: the source's event that triggers `on_pre`, the
+/// target's that triggers `on_post` ("spike", a threshold's, or a custom event's name).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OnEvent {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pre: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub post: Option<String>,
+}
+
 /// One custom event (`[populations.<p>.events.<name>]`): Brian2's `events={name: condition}`
 /// and `run_on_event(name, code)`.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -382,6 +393,10 @@ pub struct Projection {
     /// `S.post.delay`), one constant time for every synapse ("2*ms").
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub post_delay: Option<String>,
+    /// Equation-defined synapses: the events that trigger each pathway (Brian2's `on_event`),
+    /// `spike` by default.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub on_event: Option<OnEvent>,
     /// Equation-defined synapses: Brian2's `run_regularly` on the Synapses, by name, run in
     /// the order written over every synapse.
     #[serde(default, skip_serializing_if = "IndexMap::is_empty")]

@@ -846,7 +846,7 @@ impl Config {
                     ),
                 ));
             }
-            for (key, given) in [("init", !proj.init.is_empty()), ("delay", proj.delay.is_some()), ("post_delay", proj.post_delay.is_some()), ("run_regularly", !proj.run_regularly.is_empty())] {
+            for (key, given) in [("init", !proj.init.is_empty()), ("delay", proj.delay.is_some()), ("post_delay", proj.post_delay.is_some()), ("on_event", proj.on_event.is_some()), ("run_regularly", !proj.run_regularly.is_empty())] {
                 if given {
                     return Err(Error::config(
                         format!("{at}.{key}"),
@@ -907,6 +907,7 @@ impl Config {
         if let Some(text) = &proj.post_delay {
             crate::equations::init::post_delay_steps(&program, pre, post, &at, text, self.simulation.dt_ms * 1e-3)?;
         }
+        crate::equations::events::pathway_bits(&program, pre, post, &at, proj.on_event.as_ref())?;
         Ok(Some(std::sync::Arc::new(program)))
     }
 

@@ -48,8 +48,9 @@ pub fn with_events(model: &NeuronModel, at: &str, events: &[EventText]) -> Resul
         count: model.streams,
         ..Streams::default()
     };
-    if model.events.len() + events.len() > 32 {
-        return Err(Error::config(at, format!("{} events: a population has at most 32", model.events.len() + events.len())));
+    // A step's events share the spike ring's word with the spike (`ring_bit`).
+    if model.events.len() + events.len() > 31 {
+        return Err(Error::config(at, format!("{} events: a population has at most 31", model.events.len() + events.len())));
     }
     for e in events {
         let key = |k: &str| format!("{at}.{}.{k}", e.name);
@@ -153,4 +154,38 @@ impl NeuronModel {
     pub fn acts_after_synapses(&self) -> bool {
         !self.reset.is_empty() || !self.inputs.is_empty() || self.events.iter().any(|e| !e.code.is_empty())
     }
+}
+
+/// The bit of the spike ring's word (one per neuron and step) that holds event `name` of
+/// `model`: 0 for the spike (its threshold's), 1 + e for its custom event e.
+pub fn ring_bit(model: &NeuronModel, name: &str) -> Option<u32> {
+    match name {
+        "spike" => Some(0),
+        _ => model.events.iter().position(|e| e.name == name).map(|e| 1 + e as u32),
+    }
+}
+
+/// A projection's `on_event` (Brian2's): the ring bits that trigger its `on_pre` (of the source,
+/// `pre`) and `on_post` (of the target, `post`), "spike" where not given; errors at `at.on_event`.
+pub fn pathway_bits(
+    synapse: &super::synapse::SynapseProgram,
+    pre: &NeuronModel,
+    post: &NeuronModel,
+    at: &str,
+    on_event: Option<&crate::config::OnEvent>,
+) -> Result<(u32, u32)> {
+    let Some(on) = on_event else { return Ok((0, 0)) };
+    let bit = |side: &str, name: &Option<String>, model: &NeuronModel, pathway: &Program| -> Result<u32> {
+        let Some(name) = name else { return Ok(0) };
+        let key = format!("{at}.on_event.{side}");
+        if pathway.is_empty() {
+            return Err(Error::config(key, format!("triggers `on_{side}`, which synapse model `{}` does not have", synapse.name)));
+        }
+        ring_bit(model, name).ok_or_else(|| {
+            let events: Vec<String> = std::iter::once("spike".to_string()).chain(model.events.iter().map(|e| e.name.clone())).collect();
+            let whose = if side == "pre" { "source" } else { "target" };
+            Error::config(key, format!("`{name}` is not an event of the {whose}'s model `{}`; it has {}", model.name, events.join(", ")))
+        })
+    };
+    Ok((bit("pre", &on.pre, pre, &synapse.on_pre)?, bit("post", &on.post, post, &synapse.on_post)?))
 }

@@ -460,7 +460,7 @@ fn update_neurons(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_wo
     if (fired) {{
 {on_spike}    }}
 {event_flags}{stores}    check_finite(population.index, i, x_{first});
-    set_spiked(spike_slot(), i, select(0u, 1u, fired));
+    set_spiked(spike_slot(), i, select(0u, 1u, fired){event_bits});
     if (fired && population.record_spikes != 0u) {{
         let at = atomicAdd(&spikes[0], 1u);
         let words = population.spike_words;
@@ -505,6 +505,13 @@ fn refresh_neurons(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_w
         on_spike = wgsl::program(&m.on_spike, &names, &target, "        ", "on_spike"),
         event_flags = wgsl::program(&event_flags, &names, &target, "    ", "event_flags"),
         record_events = record_events(m, &var_name),
+        // Bit 1 + e of the spike ring's word: custom event e (synapses' `on_event`).
+        event_bits = m
+            .events
+            .iter()
+            .enumerate()
+            .map(|(e, event)| format!(" | select(0u, {}u, {} != 0.0)", 1u32 << (1 + e), var_name(event.flag)))
+            .collect::<String>(),
         stores = stores(&update_written),
         first = m.vars[0].name,
         recordable = m.spike_recordable(),
@@ -512,7 +519,7 @@ fn refresh_neurons(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_w
         after_synapses = if !m.events.iter().any(|e| !e.code.is_empty()) && m.inputs.is_empty() {
             // Only the neurons that spiked.
             format!(
-                "    if (spiked_at(spike_slot(), i) == 0u) {{\n        return;\n    }}\n    let t = step_time();\n{}{}{}",
+                "    if ((spiked_at(spike_slot(), i) & 1u) == 0u) {{\n        return;\n    }}\n    let t = step_time();\n{}{}{}",
                 loads(&all_vars),
                 wgsl::program(&m.reset, &names, &target, "    ", "reset"),
                 stores(&written(&[&m.reset]))
@@ -531,7 +538,7 @@ fn refresh_neurons(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_w
                 programs.push(&e.code);
             }
             format!(
-                "    let t = step_time();\n{}{}    if (spiked_at(spike_slot(), i) != 0u) {{\n{}    }}\n{codes}{}",
+                "    let t = step_time();\n{}{}    if ((spiked_at(spike_slot(), i) & 1u) != 0u) {{\n{}    }}\n{codes}{}",
                 loads(&all_vars),
                 wgsl::program(&m.inputs, &names, &target, "    ", "inputs"),
                 wgsl::program(&m.reset, &names, &target, "        ", "reset"),

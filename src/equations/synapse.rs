@@ -758,7 +758,7 @@ impl SynapseProgram {
         let delay = select(info.uniform_delay, delays[s], info.per_synapse_delay != 0u);
         // The slot of step − delay: `delay` < pre_slots, so adding pre_slots − delay wraps there.
         let slot = ring_slot(step_info, info.pre_slots - delay, info.pre_slots);
-        if (pre_spiked_at(slot, ipre) != 0u) {{
+        if ((pre_spiked_at(slot, ipre) & info.pre_mask) != 0u) {{
 {}        }}
     }}
 ",
@@ -770,7 +770,7 @@ impl SynapseProgram {
         } else {
             format!(
                 "    // The post-synaptic spike of `post_delay` steps ago (post_delay < post_slots).
-    if (post_spiked_at(ring_slot(step_info, info.post_slots - info.post_delay, info.post_slots), ipost) != 0u) {{
+    if ((post_spiked_at(ring_slot(step_info, info.post_slots - info.post_delay, info.post_slots), ipost) & info.post_mask) != 0u) {{
         for (var s = row_ptr[row]; s < row_ptr[row + 1u]; s++) {{
             let ipre = col_idx[s];
 {}        }}
@@ -838,8 +838,8 @@ struct SynapseInfo {{
     arrival_slots: u32,  // steps of marked arrivals (0: the rows are walked)
     instance_synapses: u32, // synapses per merged instance: a draw's synapse is its own run's
     post_delay: u32,     // steps of delay of the on_post pathway
-    _pad1: u32,
-    _pad2: u32,
+    pre_mask: u32,       // the bits of the source's spike-ring word that trigger on_pre (on_event)
+    post_mask: u32,      // the target's that trigger on_post
 }}
 
 @group(0) @binding(0) var<uniform> info: SynapseInfo;
@@ -937,7 +937,7 @@ fn mark_arrivals(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_wor
     // their own: this step's spikes, each synapse's in the slot of step + its delay.
     let ahead = info.per_synapse_delay != 0u;
     let lag = select(info.uniform_delay, 0u, ahead);
-    if (pre_spiked_at(ring_slot(step_info, info.pre_slots - lag, info.pre_slots), ipre) == 0u) {{
+    if ((pre_spiked_at(ring_slot(step_info, info.pre_slots - lag, info.pre_slots), ipre) & info.pre_mask) == 0u) {{
         return;
     }}
     let words = (info.n_syn + 31u) >> 5u;

@@ -80,7 +80,7 @@ pub fn unfit(first: (&Network, &RecordPlan), other: (&Network, &RecordPlan)) -> 
             || p.source != q.source
             || p.target != q.target
             || p.source_activation != q.source_activation
-            || p.equation.as_ref().map(|e| e.post_delay) != q.equation.as_ref().map(|e| e.post_delay)
+            || p.equation.as_ref().map(|e| (e.post_delay, e.pre_event, e.post_event)) != q.equation.as_ref().map(|e| (e.post_delay, e.pre_event, e.post_event))
             || (p.csr.n_rows, p.csr.n_cols) != (q.csr.n_rows, q.csr.n_cols)
         {
             return Some(format!("projection `{}` differs in its synapse", p.name));
@@ -178,7 +178,7 @@ fn equation_synapses(all: &[&ProjectionData]) -> EquationSynapses {
             .flat_map(|(q, e)| (0..q.csr.n_synapses()).map(move |s| e.delays[if e.delays.len() == 1 { 0 } else { s }]))
             .collect()
     };
-    EquationSynapses { state, delays, post_delay: each[0].post_delay }
+    EquationSynapses { state, delays, post_delay: each[0].post_delay, pre_event: each[0].pre_event, post_event: each[0].post_event }
 }
 
 /// `nets` (with their plans) as one network, or why they cannot be.

@@ -233,3 +233,131 @@ fn events_that_cannot_be_defined_or_recorded_are_refused_by_key() {
     assert!(app::run_any(&req).is_err());
     assert_eq!(std::fs::read(&out).unwrap(), b"earlier results");
 }
+
+/// tests/brian2/on_event.py's network: three oscillating sources whose event `up` (not their
+/// spikes) drives `on_pre` into two leaky targets through 0.3 ms, whose event `busy` drives
+/// `on_post`; a second projection carries the sources' spikes.
+const ON_EVENT: &str = r#"
+[simulation]
+dt_ms = 0.1
+duration_ms = 20.0
+[models.osc]
+equations = """
+v = sin(2*pi*t/(f*ms) + phase) : 1
+f : 1 (constant)
+phase : 1 (constant)
+"""
+threshold = "v > 0.95"
+[models.leak]
+equations = """
+dx/dt = -x/(2*ms) : 1
+y : 1
+"""
+method = "exact"
+[synapse_models.depress]
+model = "w : 1"
+on_pre = "x_post += w"
+on_post = "w = w*0.97"
+[synapse_models.count]
+on_pre = "y_post += 1"
+[populations.src]
+model = "osc"
+size = 3
+init = { f = "3 + i", phase = "0.7*i" }
+[populations.src.events.up]
+condition = "v > 0.5"
+[populations.tgt]
+model = "leak"
+size = 2
+[populations.tgt.events.busy]
+condition = "x > 0.5"
+[projections.s]
+source = "src"
+target = "tgt"
+synapse = "depress"
+connectivity = { rule = "all_to_all" }
+init = { w = "0.1 + 0.05*i + 0.02*j" }
+delay = "0.3*ms"
+on_event = { pre = "up", post = "busy" }
+[projections.k]
+source = "src"
+target = "tgt"
+synapse = "count"
+connectivity = { rule = "all_to_all" }
+"#;
+
+// Brian2 2.9.0 (numpy target), tests/brian2/on_event.py: the targets' x and y and the
+// synapses' w (by Brian2's (i, j)) at the end.
+const BRIAN2_ON_EVENT_X: [f64; 2] = [0.2125856971599088, 0.20908624676031937];
+const BRIAN2_ON_EVENT_Y: [f64; 2] = [68.0, 68.0];
+const BRIAN2_ON_EVENT_W: [(u32, u32, f64); 6] = [
+    (0, 0, 0.009015026486477026),
+    (0, 1, 0.009289811983829449),
+    (1, 0, 0.013522539729715531),
+    (1, 1, 0.013160566977091724),
+    (2, 0, 0.018030052972954052),
+    (2, 1, 0.017031321970354),
+];
+
+#[test]
+fn synapses_triggered_by_custom_events_act_as_brian2s_on_both_backends() {
+    let (config, net) = parsed(ON_EVENT, &[]);
+    let plan = RecordPlan::from_config(&config);
+    let mut cpu = CpuBackend::<f64>::new(&net);
+    let mut gpu = gpu_backend(&net, &plan);
+    for (backend, tolerance, on) in [(&mut cpu as &mut dyn Backend, 1e-9, "CPU"), (&mut gpu, 2e-5, "GPU")] {
+        run_in_memory(&net, backend, &plan);
+        let state = backend.read_state().unwrap();
+        for (k, brian2) in [(0, BRIAN2_ON_EVENT_X), (1, BRIAN2_ON_EVENT_Y)] {
+            for (x, b) in state[1][k].iter().zip(brian2) {
+                assert!((x - b).abs() < tolerance * b.abs().max(1.0), "{on}: {:?}, Brian2 {brian2:?}", state[1][k]);
+            }
+        }
+        // Projections in name order: k, s.
+        let synapses = backend.read_synapses().unwrap();
+        let w = &synapses[1].as_ref().unwrap()[0];
+        for &(i, j, b) in &BRIAN2_ON_EVENT_W {
+            let ours = w[csr_index(&net.projections[1].csr, (i, j))];
+            assert!((ours - b).abs() < tolerance, "{on}: w of ({i}, {j}) {ours}, Brian2 {b}");
+        }
+    }
+    // The GPU's other deliveries of a pre pathway (a ring of arrivals ahead for delays of their
+    // own under 32 steps, rows walked past them) read the event's bit as the CPU (f32) does.
+    for delay in ["0.3*ms + 0.1*ms*i", "3*ms + 1*ms*i"] {
+        let (config, net) = parsed(ON_EVENT, &[&format!("projections.s.delay=\"{delay}\"")]);
+        let plan = RecordPlan::from_config(&config);
+        let mut cpu = CpuBackend::<f32>::new(&net);
+        let mut gpu = gpu_backend(&net, &plan);
+        run_in_memory(&net, &mut cpu, &plan);
+        run_in_memory(&net, &mut gpu, &plan);
+        let (c, g) = (cpu.read_synapses().unwrap(), gpu.read_synapses().unwrap());
+        let (cw, gw) = (&c[1].as_ref().unwrap()[0], &g[1].as_ref().unwrap()[0]);
+        assert!(cw.iter().zip(gw).all(|(a, b)| (a - b).abs() < 1e-6), "delay {delay}: {cw:?} on the CPU, {gw:?} on the GPU");
+        assert!(cw.iter().any(|&w| w < 0.05), "delay {delay}: busy targets depress w: {cw:?}");
+        let (cs, gs) = (cpu.read_state().unwrap(), gpu.read_state().unwrap());
+        assert!((cs[1][0][0] - gs[1][0][0]).abs() < 1e-5, "delay {delay}: x {:?} on the CPU, {:?} on the GPU", cs[1][0], gs[1][0]);
+    }
+}
+
+#[test]
+fn on_event_is_refused_by_key_where_brian2_refuses_it() {
+    let at = "projections.s.on_event";
+    for (set, key, message) in [
+        ("projections.s.on_event={ pre = \"down\" }", format!("{at}.pre"), "`down` is not an event of the source's model `osc`; it has spike, up"),
+        ("projections.s.on_event={ post = \"up\" }", format!("{at}.post"), "`up` is not an event of the target's model `leak`; it has spike, busy"),
+        ("projections.k.on_event={ post = \"busy\" }", "projections.k.on_event.post".into(), "triggers `on_post`, which synapse model `count` does not have"),
+        ("projections.s.on_event={ pathway = \"up\" }", format!("{at}"), "pathway"),
+    ] {
+        let e = ganglion::config::parse(ON_EVENT, &[set.to_string()]).unwrap_err().to_string();
+        assert!(e.contains(&key) && e.contains(message), "{set}: {e}");
+    }
+    // Built-in synapses have no pathways of Brian2's.
+    let builtin = "[simulation]\ndt_ms = 0.01\nduration_ms = 1.0\n[populations.a]\nmodel = \"hh\"\nsize = 2\n[projections.p]\nsource = \"a\"\ntarget = \"a\"\nsynapse = \"graded\"\nconnectivity = { rule = \"all_to_all\" }\non_event = { pre = \"spike\" }\n";
+    let e = ganglion::config::parse(builtin, &[]).unwrap_err().to_string();
+    assert!(e.contains("projections.p.on_event") && e.contains("only synapses written as equations"), "{e}");
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("on_event.toml");
+    std::fs::write(&config, ON_EVENT).unwrap();
+    let check = app::check_report(&config, &[]).unwrap().0;
+    assert!(check.contains("on_pre on the source's event `up`; on_post on the target's event `busy`"), "{check}");
+}

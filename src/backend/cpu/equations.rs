@@ -38,6 +38,10 @@ pub(super) struct EquationProjection<F> {
     /// Steps of delay of the on_post pathway: the post-synaptic spikes it reads are those of
     /// that many steps ago, from the target's spike ring.
     post_delay: u32,
+    /// The ring bits that trigger `on_pre` (the source's) and `on_post` (the target's):
+    /// Brian2's `on_event`, 0 the spike.
+    pre_event: u32,
+    post_event: u32,
     summed: Vec<SummedCpu<F>>,
     on_pre: CpuProgram<F>,
     on_post: CpuProgram<F>,
@@ -99,8 +103,8 @@ impl<F: Real> EquationProjection<F> {
         for j in 0..pre.n {
             // A source that spiked in none of the steps a delay reaches sends nothing now.
             let recent = match uniform {
-                Some(slot) => pre.ring[slot * pre.n + j],
-                None => (0..pre.slots as usize).any(|slot| pre.ring[slot * pre.n + j]),
+                Some(slot) => pre.fired(slot, j),
+                None => (0..pre.slots as usize).any(|slot| pre.fired(slot, j)),
             };
             if !recent {
                 continue;
@@ -108,7 +112,7 @@ impl<F: Real> EquationProjection<F> {
             for &s in &ids[start[j] as usize..start[j + 1] as usize] {
                 let s = s as usize;
                 let slot = uniform.unwrap_or_else(|| slot_of(self.delays[s] as u64));
-                if !pre.ring[slot * pre.n + j] {
+                if !pre.fired(slot, j) {
                     continue;
                 }
                 // The post-synaptic neuron of synapse s: its row.
@@ -128,13 +132,22 @@ fn ring_slot(step: u64, delay: u64, slots: u64) -> usize {
     ((step + slots - delay % slots) % slots) as usize
 }
 
-/// What delivery reads of the pre-synaptic population: its spike ring and its variables.
+/// What delivery reads of the pre-synaptic population: its spike ring, the bits of its words
+/// that trigger `on_pre` (`mask`), and its variables.
 struct PreSide<'a, F> {
-    ring: &'a [bool],
+    ring: &'a [u32],
+    mask: u32,
     slots: u64,
     vars: &'a [F],
     n_vars: usize,
     n: usize,
+}
+
+impl<F> PreSide<'_, F> {
+    /// Whether neuron j's word in `slot` has a bit that triggers `on_pre`.
+    fn fired(&self, slot: usize, j: usize) -> bool {
+        self.ring[slot * self.n + j] & self.mask != 0
+    }
 }
 
 impl<F: Real> EquationProjection<F> {
@@ -171,6 +184,8 @@ impl<F: Real> EquationProjection<F> {
             n_vars,
             delays: e.delays.clone(),
             post_delay: e.post_delay,
+            pre_event: e.pre_event,
+            post_event: e.post_event,
             summed: program
                 .summed
                 .iter()
@@ -311,10 +326,12 @@ impl<F: Real> EquationProjection<F> {
     /// the post pathway reads at `step` (those of `post_delay` steps ago), with `snapshot`,
     /// within one population, the pre-synaptic values as they were before `f`.
     fn with_sides(&mut self, populations: &mut [Population<F>], snapshot: bool, step: u64, f: impl FnOnce(&mut Self, &PreSide<F>, &mut [F], usize, &[bool])) {
-        let d = self.post_delay as u64;
-        let post_spikes = |p: &Population<F>| -> std::ops::Range<usize> {
+        let (d, mask) = (self.post_delay as u64, 1u32 << self.post_event);
+        // The ring's words of `post_delay` steps ago whose bits trigger on_post; None: this
+        // step's spikes as they are.
+        let post_words = |p: &Population<F>| -> Option<Vec<bool>> {
             let (n, slot) = (p.spiked.len(), ring_slot(step, d, p.spike_slots));
-            slot * n..(slot + 1) * n
+            (d > 0 || mask != 1).then(|| p.ring[slot * n..(slot + 1) * n].iter().map(|&w| w & mask != 0).collect())
         };
         if self.source != self.target {
             let (source, target) = if self.source < self.target {
@@ -326,25 +343,27 @@ impl<F: Real> EquationProjection<F> {
             };
             let pre = PreSide {
                 ring: &source.ring,
+                mask: 1 << self.pre_event,
                 slots: source.spike_slots,
                 vars: &source.vars,
                 n_vars: source.n_vars,
                 n: source.spiked.len(),
             };
-            let spiked = if d == 0 { &target.spiked[..] } else { &target.ring[post_spikes(target)] };
-            f(self, &pre, &mut target.vars, target.n_vars, spiked);
+            let words = post_words(target);
+            f(self, &pre, &mut target.vars, target.n_vars, words.as_deref().unwrap_or(&target.spiked));
         } else {
             let pop = &mut populations[self.target];
             let copy = if snapshot { pop.vars.clone() } else { Vec::new() };
             let pre = PreSide {
                 ring: &pop.ring,
+                mask: 1 << self.pre_event,
                 slots: pop.spike_slots,
                 vars: if snapshot { &copy } else { &[] },
                 n_vars: if snapshot { pop.n_vars } else { 0 },
                 n: pop.spiked.len(),
             };
-            let spiked = if d == 0 { &pop.spiked[..] } else { &pop.ring[post_spikes(pop)] };
-            f(self, &pre, &mut pop.vars, pop.n_vars, spiked);
+            let words = post_words(pop);
+            f(self, &pre, &mut pop.vars, pop.n_vars, words.as_deref().unwrap_or(&pop.spiked));
         }
     }
 
@@ -421,7 +440,7 @@ impl<F: Real> EquationProjection<F> {
                 let j = self.col_idx[s] as usize;
                 let d = self.delays[if self.delays.len() == 1 { 0 } else { s }] as u64;
                 let slot = ring_slot(step, d, pre.slots);
-                if !pre.ring[slot * pre.n + j] {
+                if !pre.fired(slot, j) {
                     continue;
                 }
                 let noise = self.noise(s, step);

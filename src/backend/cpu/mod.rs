@@ -33,9 +33,11 @@ struct Population<F> {
     /// Variable k of neuron i at i·n_vars + k: each neuron's state in one slice.
     vars: Vec<F>,
     spiked: Vec<bool>,
-    /// The spikes of the last `spike_slots` steps, step k in slot k mod spike_slots, for the
-    /// synapses written as equations (empty where none leaves the population).
-    ring: Vec<bool>,
+    /// The spikes and custom events of the last `spike_slots` steps, step k in slot k mod
+    /// spike_slots, a word per neuron (bit 0 the spike, bit 1 + e event e, as on the GPU), for
+    /// the synapses written as equations (empty where none leaves the population or reads
+    /// its events or delayed spikes).
+    ring: Vec<u32>,
     spike_slots: u64,
     /// Neurons per instance (Brian2's `N`: the population's size, or its share of a batch's).
     instance_size: u32,
@@ -158,13 +160,13 @@ impl<F: Real> CpuBackend<F> {
                 let keeps_ring = net
                     .projections
                     .iter()
-                    .any(|q| (q.source == index && q.equation.is_some() && q.link.is_none()) || (q.target == index && q.equation.as_ref().is_some_and(|e| e.post_delay > 0)));
+                    .any(|q| (q.source == index && q.equation.is_some() && q.link.is_none()) || (q.target == index && q.equation.as_ref().is_some_and(|e| e.post_delay > 0 || e.post_event > 0)));
                 Population {
                     model,
                     n_vars,
                     vars,
                     spiked: vec![false; p.size],
-                    ring: if keeps_ring { vec![false; p.size * spike_slots as usize] } else { Vec::new() },
+                    ring: if keeps_ring { vec![0; p.size * spike_slots as usize] } else { Vec::new() },
                     spike_slots,
                     instance_size: net.instance_size(index) as u32,
                     event_flags: p.model.kind().equations().map(|m| m.events.iter().map(|e| e.flag).collect()).unwrap_or_default(),
@@ -469,7 +471,11 @@ impl<F: Real> CpuBackend<F> {
             }
             let n = pop.spiked.len();
             let slot = (step % pop.spike_slots) as usize;
-            pop.ring[slot * n..(slot + 1) * n].copy_from_slice(&pop.spiked);
+            let (spiked, vars, n_vars, flags) = (&pop.spiked, &pop.vars, pop.n_vars, &pop.event_flags);
+            for (i, word) in pop.ring[slot * n..(slot + 1) * n].iter_mut().enumerate() {
+                let events = flags.iter().enumerate().filter(|&(_, &k)| vars[i * n_vars + k] != F::zero()).fold(0, |w, (e, _)| w | 2 << e);
+                *word = spiked[i] as u32 | events;
+            }
         }
         for proj in &mut self.projections {
             if let Projection::Equation(e) = proj {

@@ -178,7 +178,8 @@ pub(crate) fn build(
                 arrival_slots: arrival_slots as u32,
                 instance_synapses: instance_synapses.max(1) as u32,
                 post_delay: e.post_delay,
-                _pad: [0; 2],
+                pre_mask: 1 << e.pre_event,
+                post_mask: 1 << e.post_event,
             };
             // One delay for every synapse, or the part's own.
             let delays = if !e.uniform_delay() { &e.delays[entries.clone()] } else { &e.delays[..] };

@@ -201,7 +201,10 @@ pub struct SynapseInfoGpu {
     pub instance_synapses: u32,
     /// Steps of delay of the on_post pathway (Brian2's `S.post.delay`).
     pub post_delay: u32,
-    pub _pad: [u32; 2],
+    /// The bits of the source's and the target's spike-ring words that trigger `on_pre` and
+    /// `on_post` (Brian2's `on_event`; 1, the spike, by default).
+    pub pre_mask: u32,
+    pub post_mask: u32,
 }
 
 /// `RecordParams` in shaders/common/record.wgsl.

@@ -336,6 +336,8 @@ mod tests {
                 arrival_slots,
                 instance_synapses,
                 post_delay,
+                pre_mask,
+                post_mask,
             }
         );
         assert_eq!(mismatch(&m, &rust), None);
