@@ -346,7 +346,7 @@ fn on_event_is_refused_by_key_where_brian2_refuses_it() {
         ("projections.s.on_event={ pre = \"down\" }", format!("{at}.pre"), "`down` is not an event of the source's model `osc`; it has spike, up"),
         ("projections.s.on_event={ post = \"up\" }", format!("{at}.post"), "`up` is not an event of the target's model `leak`; it has spike, busy"),
         ("projections.k.on_event={ post = \"busy\" }", "projections.k.on_event.post".into(), "triggers `on_post`, which synapse model `count` does not have"),
-        ("projections.s.on_event={ pathway = \"up\" }", format!("{at}"), "pathway"),
+        ("projections.s.on_event={ pathway = \"up\" }", at.to_string(), "pathway"),
     ] {
         let e = ganglion::config::parse(ON_EVENT, &[set.to_string()]).unwrap_err().to_string();
         assert!(e.contains(&key) && e.contains(message), "{set}: {e}");
