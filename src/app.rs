@@ -354,7 +354,13 @@ pub fn check_report(config_path: &Path, overrides: &[String]) -> Result<(String,
         .record
         .events
         .iter()
-        .map(|(p, events)| format!(", and the events {} of `{p}`", events.iter().map(|e| format!("`{e}`")).collect::<Vec<_>>().join(", ")))
+        .map(|(p, events)| {
+            let with = |e: &String| match config.record.event_variables.get(p).and_then(|by| by.get(e)) {
+                Some(vars) => format!("`{e}` (with {})", vars.join(", ")),
+                None => format!("`{e}`"),
+            };
+            format!(", and the events {} of `{p}`", events.iter().map(with).collect::<Vec<_>>().join(", "))
+        })
         .collect();
     let _ = writeln!(
         s,

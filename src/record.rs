@@ -94,6 +94,9 @@ pub struct RecordPlan {
     /// Brian2's EventMonitors: (population, custom event of its model), sorted; the GPU's
     /// spike buffer gives entry r the index `spikes.len() + r`.
     pub events: Vec<(usize, usize)>,
+    /// Per entry of `events`: the state slots recorded with each occurrence (Brian2's
+    /// `EventMonitor(P, event, variables=[...])`).
+    pub event_values: Vec<Vec<usize>>,
 }
 
 impl RecordPlan {
@@ -103,6 +106,15 @@ impl RecordPlan {
         let first = self.events.iter().position(|&(q, _)| q == p).unwrap_or(0);
         let mask = self.events.iter().filter(|&&(q, _)| q == p).fold(0u32, |m, &(_, e)| m | 1 << e);
         (mask, (self.spikes.len() + first) as u32)
+    }
+
+    /// Population `p`'s events recorded with values, bit e for its event e.
+    pub fn event_value_bits(&self, p: usize) -> u32 {
+        self.events
+            .iter()
+            .zip(&self.event_values)
+            .filter(|(&(q, _), slots)| q == p && !slots.is_empty())
+            .fold(0, |m, (&(_, e), _)| m | 1 << e)
     }
 
     /// Whether the backend hands population `p`'s spikes back: to be recorded, or counted
@@ -158,6 +170,7 @@ impl RecordPlan {
             smooth_rate: config.resolved.smooth_rate.clone(),
             spike_values: config.resolved.spike_values.clone(),
             events: config.resolved.events.clone(),
+            event_values: config.resolved.event_values.clone(),
         }
     }
 
@@ -261,6 +274,8 @@ pub struct ChunkOutput {
     pub spike_values: Vec<Vec<f32>>,
     /// Per entry of the plan's `events`: its occurrences, in step order (then neuron order).
     pub events: Vec<Vec<Spike>>,
+    /// Per entry of the plan's `events`: the values recorded with its occurrences, a row each.
+    pub event_values: Vec<Vec<f32>>,
     /// The first non-finite V seen in this chunk, if any.
     pub diverged: Option<Divergence>,
 }
@@ -295,6 +310,7 @@ impl ChunkOutput {
             spikes: vec![Vec::new(); plan.spikes.len()],
             spike_values: vec![Vec::new(); plan.spikes.len()],
             events: vec![Vec::new(); plan.events.len()],
+            event_values: vec![Vec::new(); plan.events.len()],
             diverged: None,
         }
     }
@@ -318,6 +334,9 @@ impl ChunkOutput {
             all.extend(new);
         }
         for (all, new) in self.events.iter_mut().zip(next.events) {
+            all.extend(new);
+        }
+        for (all, new) in self.event_values.iter_mut().zip(next.event_values) {
             all.extend(new);
         }
         self.diverged = self.diverged.or(next.diverged);

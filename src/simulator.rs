@@ -168,6 +168,8 @@ pub struct MemorySink {
     pub spike_values: Vec<Vec<f32>>,
     /// Per recorded event (`RecordPlan::events`), in time order.
     pub events: Vec<Vec<crate::record::Spike>>,
+    /// Per recorded event: the values recorded with it, a row per occurrence.
+    pub event_values: Vec<Vec<f32>>,
     /// Per trace plan, per variable: row-major [sample][recorded neuron].
     pub traces: Vec<Vec<Vec<f32>>>,
     /// The synapses' variables at the end.
@@ -191,6 +193,10 @@ impl ChunkSink for MemorySink {
         }
         self.events.resize_with(chunk.events.len(), Vec::new);
         for (all, new) in self.events.iter_mut().zip(&chunk.events) {
+            all.extend_from_slice(new);
+        }
+        self.event_values.resize_with(chunk.event_values.len(), Vec::new);
+        for (all, new) in self.event_values.iter_mut().zip(&chunk.event_values) {
             all.extend_from_slice(new);
         }
         self.traces.resize_with(chunk.traces.len(), Vec::new);

@@ -229,6 +229,20 @@ pub fn from_file<'a>(src: impl Into<crate::io::reader::Source<'a>>, window_ms: f
             spike_values.push(trace_stats(&name, &var, &values, bins));
         }
     }
+    // `record.events`: how often each custom event held, and the values recorded with it.
+    let mut events = Vec::new();
+    for (pop, event) in o.event_names()? {
+        let (times, _) = o.events(&pop, &event)?;
+        let size = o.config.populations.get(&pop).map_or(0, |p| p.size as usize);
+        let values = o.event_values(&pop, &event)?.iter().map(|(var, values)| trace_stats(&pop, var, values, bins)).collect();
+        events.push(EventStats {
+            per_neuron_hz: times.len() as f64 / size.max(1) as f64 / (duration * 1e-3),
+            population: pop,
+            event,
+            count: times.len(),
+            values,
+        });
+    }
     let mut traces = Vec::new();
     for (pop, var) in o.trace_names()? {
         traces.push(trace_stats(&pop, &var, &o.trace(&pop, &var)?.data, bins));
@@ -245,10 +259,10 @@ pub fn from_file<'a>(src: impl Into<crate::io::reader::Source<'a>>, window_ms: f
         let data: Vec<f32> = o.rate(&name)?.iter().map(|&x| x as f32).collect();
         rates.push(trace_stats(&name, "rate", &data, bins));
     }
-    if spikes.is_empty() && traces.is_empty() && synapses.is_empty() && rates.is_empty() {
+    if spikes.is_empty() && traces.is_empty() && synapses.is_empty() && rates.is_empty() && events.is_empty() {
         return Err(Error::io(
             src.path,
-            "holds no spikes, rates or traces: record some with [record] spikes, rates or traces",
+            "holds no spikes, events, rates or traces: record some with [record] spikes, events, rates or traces",
         ));
     }
     let incomplete = (!complete).then(|| {
@@ -260,11 +274,24 @@ pub fn from_file<'a>(src: impl Into<crate::io::reader::Source<'a>>, window_ms: f
     Ok(FileStats {
         spikes,
         spike_values,
+        events,
         traces,
         synapses,
         rates,
         incomplete,
     })
+}
+
+/// A recorded custom event (`record.events`): how often it held over the run.
+#[derive(Clone, Debug)]
+pub struct EventStats {
+    pub population: String,
+    pub event: String,
+    pub count: usize,
+    /// Occurrences per neuron and second simulated.
+    pub per_neuron_hz: f64,
+    /// Per variable recorded with it (`record.event_variables`): its values at the events.
+    pub values: Vec<TraceStats>,
 }
 
 /// The statistics of an output file, and why it is incomplete when it is.
@@ -273,6 +300,8 @@ pub struct FileStats {
     pub spikes: Vec<SpikeStats>,
     /// Per variable recorded with a population's spikes: its values at the spikes.
     pub spike_values: Vec<TraceStats>,
+    /// Per recorded custom event: its count and the values recorded with it.
+    pub events: Vec<EventStats>,
     pub traces: Vec<TraceStats>,
     /// Per synaptic variable (its projection as the population): its values at the end.
     pub synapses: Vec<TraceStats>,
@@ -289,6 +318,18 @@ impl FileStats {
                 "\n{}.{} at its spikes: {} spikes, mean {:.4e}, sd {:.4e}, min {:.4e}, max {:.4e}\n",
                 t.population, t.variable, t.samples, t.mean, t.sd, t.min, t.max
             ));
+        }
+        for e in &self.events {
+            body.push_str(&format!(
+                "\n{}.{} events: {}, {:.3} per neuron per second\n",
+                e.population, e.event, e.count, e.per_neuron_hz
+            ));
+            for t in &e.values {
+                body.push_str(&format!(
+                    "{}.{} at its `{}` events: mean {:.4e}, sd {:.4e}, min {:.4e}, max {:.4e}\n",
+                    t.population, t.variable, e.event, t.mean, t.sd, t.min, t.max
+                ));
+            }
         }
         for r in &self.rates {
             body.push_str(&format!(

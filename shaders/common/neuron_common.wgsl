@@ -18,7 +18,7 @@ struct PopulationInfo {
     spike_words: u32,     // words per entry of `spikes`, the network's (2 where no values)
     record_events: u32,   // bit e: custom event e is recorded
     event_index: u32,     // the spike-buffer index of its first recorded event
-    _pad2: u32,
+    event_values: u32,    // bit e: custom event e is recorded with the model's values
 }
 
 @group(0) @binding(11) var<uniform> population: PopulationInfo;

@@ -551,6 +551,10 @@ pub struct Record {
     /// written.
     #[serde(default, skip_serializing_if = "indexmap::IndexMap::is_empty")]
     pub events: indexmap::IndexMap<String, Vec<String>>,
+    /// Per population, per recorded event: variables recorded with each occurrence (Brian2's
+    /// `EventMonitor(P, event, variables=[...])`), as they are when the event is checked.
+    #[serde(default, skip_serializing_if = "indexmap::IndexMap::is_empty")]
+    pub event_variables: indexmap::IndexMap<String, indexmap::IndexMap<String, Vec<String>>>,
 }
 
 /// Brian2's `smooth_rate(window, width)`: `window` "gaussian" or "flat", `width` a time.

@@ -33,6 +33,8 @@ pub struct Resolved {
     pub spike_values: Vec<Vec<usize>>,
     /// `record.events`: (population, event of its model), sorted.
     pub events: Vec<(usize, usize)>,
+    /// Per entry of `events`: the state slots `record.event_variables` records with it.
+    pub event_values: Vec<Vec<usize>>,
 }
 
 /// A projection's source and target, as population indices.
@@ -94,6 +96,32 @@ fn check_name(kind: &str, name: &str) -> Result<()> {
             ),
         ))
     }
+}
+
+/// The slots of `variables`, recorded with the spikes or events of population `name` (errors
+/// at `key`): its model's differential variables and parameters, which the update leaves
+/// current (a subexpression's slot is not kept so), each once, none named as a dataset of the
+/// spikes' own beside which its dataset sits.
+fn recordable_slots(model: &crate::equations::neuron::NeuronModel, name: &str, key: &str, variables: &[String]) -> Result<Vec<usize>> {
+    if variables.is_empty() {
+        return Err(Error::config(key, "name at least one variable"));
+    }
+    let recordable: Vec<&str> = model.vars[..model.spike_recordable()].iter().map(|v| v.name.as_str()).collect();
+    let mut out = Vec::new();
+    for (i, v) in variables.iter().enumerate() {
+        let Some(k) = model.slot(v).filter(|&k| k < recordable.len()) else {
+            let what = if model.slot(v).is_some() { "is not a differential variable or parameter of" } else { "is not a variable of" };
+            return Err(Error::config(format!("{key}[{i}]"), format!("`{v}` {what} `{name}`'s model; it has {}", recordable.join(", "))));
+        };
+        if variables[..i].contains(v) {
+            return Err(Error::config(format!("{key}[{i}]"), format!("`{v}` is listed twice")));
+        }
+        if crate::io::hdf5::SPIKE_DATASETS.contains(&v.as_str()) {
+            return Err(Error::config(format!("{key}[{i}]"), format!("`{v}` is the name of a spike dataset; a variable of that name cannot be recorded with the spikes")));
+        }
+        out.push(k);
+    }
+    Ok(out)
 }
 
 /// The number of steps a duration takes: a whole number of at least one, or an error naming
@@ -548,6 +576,7 @@ impl Config {
         let links = super::links::resolve(self, &models)?;
         let spike_values = self.spike_values(&models)?;
         let events = self.recorded_events(&models)?;
+        let event_values = self.event_values(&models, &events)?;
         let smooth_rate = match &self.record.smooth_rate {
             None => None,
             Some(_) if self.record.rates.is_empty() => {
@@ -561,6 +590,7 @@ impl Config {
             smooth_rate,
             spike_values,
             events,
+            event_values,
             models,
             projections,
             synapses,
@@ -603,6 +633,29 @@ impl Config {
         Ok(out)
     }
 
+    /// `record.event_variables`, per entry of the recorded `events`: the slots of the
+    /// variables recorded with each occurrence, as `spike_values` checks them, of an event
+    /// `record.events` lists.
+    fn event_values(&self, models: &[Kind], events: &[(usize, usize)]) -> Result<Vec<Vec<usize>>> {
+        let mut out = vec![Vec::new(); events.len()];
+        for (name, by_event) in &self.record.event_variables {
+            let Some(p) = self.population_index(name) else {
+                return Err(Error::config(format!("record.event_variables.{name}"), format!("no population named `{name}`")));
+            };
+            for (event, variables) in by_event {
+                let key = format!("record.event_variables.{name}.{event}");
+                let model = models[p].equations();
+                let r = model
+                    .and_then(|m| m.events.iter().position(|e| &e.name == event))
+                    .and_then(|k| events.iter().position(|&q| q == (p, k)))
+                    .ok_or_else(|| Error::config(&key, format!("records variables with `{name}`'s event `{event}`, which record.events does not list")))?;
+                let model = model.expect("an event of a model written as equations");
+                out[r] = recordable_slots(model, name, &key, variables)?;
+            }
+        }
+        Ok(out)
+    }
+
     /// `record.spike_variables`, per population: the slots of the variables recorded with
     /// each of its spikes, which must be recorded, of a model written as equations, and its
     /// differential variables or parameters (a subexpression's slot is not kept current).
@@ -619,24 +672,7 @@ impl Config {
             let Some(model) = models[p].equations() else {
                 return Err(Error::config(key, format!("`{name}`'s model {} is built in; spike variables are for models written as equations", models[p].name())));
             };
-            if variables.is_empty() {
-                return Err(Error::config(key, "name at least one variable"));
-            }
-            let recordable: Vec<&str> = model.vars[..model.spike_recordable()].iter().map(|v| v.name.as_str()).collect();
-            for (i, v) in variables.iter().enumerate() {
-                let Some(k) = model.slot(v).filter(|&k| k < recordable.len()) else {
-                    let what = if model.slot(v).is_some() { "is not a differential variable or parameter of" } else { "is not a variable of" };
-                    return Err(Error::config(format!("{key}[{i}]"), format!("`{v}` {what} `{name}`'s model; it has {}", recordable.join(", "))));
-                };
-                if variables[..i].contains(v) {
-                    return Err(Error::config(format!("{key}[{i}]"), format!("`{v}` is listed twice")));
-                }
-                // Its dataset sits beside the spikes' own in /spikes/<pop>.
-                if crate::io::hdf5::SPIKE_DATASETS.contains(&v.as_str()) {
-                    return Err(Error::config(format!("{key}[{i}]"), format!("`{v}` is the name of a spike dataset; a variable of that name cannot be recorded with the spikes")));
-                }
-                out[p].push(k);
-            }
+            out[p] = recordable_slots(model, name, &key, variables)?;
         }
         Ok(out)
     }

@@ -332,9 +332,15 @@ fn record_events(m: &NeuronModel, var_name: &dyn Fn(usize) -> String) -> String 
             let index = population.event_index + countOneBits(population.record_events & {below}u);
             atomicStore(&spikes[1u + words * at], (index << 24u) | step_info.step_in_chunk);
             atomicStore(&spikes[2u + words * at], i);
+            if ((population.event_values & {bit}u) != 0u) {{
+                for (var k = 0u; k < min({recordable}u, words - 2u); k++) {{
+                    atomicStore(&spikes[3u + words * at + k], bitcast<u32>(state_at(k, i)));
+                }}
+            }}
         }}
     }}
 ",
+            recordable = m.spike_recordable(),
             flag = var_name(event.flag),
             bit = 1u32 << e,
             below = (1u32 << e) - 1,

@@ -494,7 +494,17 @@ impl Hdf5Writer {
             let g = root.create_group(&format!("events/{}/{name}", p.name))?;
             let whole = opening.whole.map(|out| out.events.get(r).map_or(0, Vec::len));
             let (timestamps, node_ids) = create_spike_sets(&g, whole, spike_chunk(p.size))?;
-            events.push(SpikeSets { values: Vec::new(), timestamps, node_ids, len: 0 });
+            let mut values = Vec::new();
+            for &k in &plan.event_values[r] {
+                let v = &p.variables()[k];
+                let d = match whole {
+                    Some(n) => g.new_dataset::<f32>().shape(n).create(v.name)?,
+                    None => g.new_dataset::<f32>().chunk(spike_chunk(p.size)).shape(0..).create(v.name)?,
+                };
+                str_attr(&d, "units", v.unit)?;
+                values.push(d);
+            }
+            events.push(SpikeSets { values, timestamps, node_ids, len: 0 });
         }
 
         let mut rates = Vec::new();
@@ -643,8 +653,8 @@ impl Hdf5Writer {
                 sets.append(spikes, values, self.dt_ms, self.finished)?;
             }
         }
-        for (sets, events) in self.events.iter_mut().zip(&chunk.events) {
-            sets.append(events, &[], self.dt_ms, self.finished)?;
+        for ((sets, events), values) in self.events.iter_mut().zip(&chunk.events).zip(&chunk.event_values) {
+            sets.append(events, values, self.dt_ms, self.finished)?;
         }
         for (sets, spikes) in self.rates.iter_mut().zip(&chunk.spikes) {
             let Some(sets) = sets else { continue };

@@ -180,6 +180,20 @@ impl Output {
                     "no recorded spikes of population `{population}` in this file"
                 ))
             })?;
+        self.spike_table(&g)
+    }
+
+    /// A custom event's occurrences (`record.events`): times (ms) and neurons, as `spikes`.
+    pub fn events(&self, population: &str, event: &str) -> Result<(Vec<f64>, Vec<u64>)> {
+        let g = self
+            .file
+            .group(&self.at(&format!("events/{population}/{event}")))
+            .map_err(|_| Error::Read(format!("no recorded event `{event}` of population `{population}` in this file")))?;
+        self.spike_table(&g)
+    }
+
+    /// The times and neurons of a spike group or an event's (this view's rows).
+    fn spike_table(&self, g: &hdf5::Group) -> Result<(Vec<f64>, Vec<u64>)> {
         let times: Vec<f64> = self.h5(g.dataset("timestamps").and_then(|d| d.read_raw()))?;
         let ids: Vec<u64> = self.h5(g.dataset("node_ids").and_then(|d| d.read_raw()))?;
         let View::Stacked { instance, .. } = self.view else { return Ok((times, ids)) };
@@ -193,6 +207,19 @@ impl Output {
     /// name and its value with each spike, in the order of `spikes`.
     pub fn spike_values(&self, population: &str) -> Result<Vec<(String, Vec<f32>)>> {
         let Ok(g) = self.file.group(&self.at(&format!("spikes/{population}"))) else { return Ok(Vec::new()) };
+        self.values_beside(&g)
+    }
+
+    /// The variables recorded with a custom event (`record.event_variables`), as
+    /// `spike_values`.
+    pub fn event_values(&self, population: &str, event: &str) -> Result<Vec<(String, Vec<f32>)>> {
+        let Ok(g) = self.file.group(&self.at(&format!("events/{population}/{event}"))) else { return Ok(Vec::new()) };
+        self.values_beside(&g)
+    }
+
+    /// Each dataset of a spike group or an event's besides its own: its name and values (this
+    /// view's rows).
+    fn values_beside(&self, g: &hdf5::Group) -> Result<Vec<(String, Vec<f32>)>> {
         let names: Vec<String> = self.h5(g.member_names())?.into_iter().filter(|n| !super::hdf5::SPIKE_DATASETS.contains(&n.as_str())).collect();
         let mine: Option<Vec<bool>> = match self.view {
             View::Stacked { instance, .. } => {
@@ -308,6 +335,18 @@ impl Output {
             Ok(g) => self.h5(g.member_names())?,
             Err(_) => Vec::new(),
         })
+    }
+
+    /// The recorded custom events, as (population, event).
+    pub fn event_names(&self) -> Result<Vec<(String, String)>> {
+        let Ok(g) = self.file.group(&self.at("events")) else { return Ok(Vec::new()) };
+        let mut out = Vec::new();
+        for population in self.h5(g.member_names())? {
+            for event in self.h5(g.group(&population).and_then(|p| p.member_names()))? {
+                out.push((population.clone(), event));
+            }
+        }
+        Ok(out)
     }
 }
 

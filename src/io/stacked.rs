@@ -6,6 +6,7 @@
 //! /stacked/spikes/<pop>/{instance, node_ids, timestamps}           one row per spike
 //! /stacked/spikes/<pop>/<var>                                       f32, its value with each spike (record.spike_variables)
 //! /stacked/events/<pop>/<event>/{instance, node_ids, timestamps}   one row per event (record.events)
+//! /stacked/events/<pop>/<event>/<var>                               f32, its value with each (record.event_variables)
 //! /stacked/rates/<pop>/rate                                        f64 [instances, steps] Hz
 //! /stacked/rates/<pop>/smooth_rate                                 f64 [instances, steps] Hz (record.smooth_rate)
 //! /stacked/rates/<pop>/time                                        [start, stop, step] ms
@@ -202,10 +203,16 @@ impl Sets {
             spikes.push(Some(table));
         }
         let mut events = Vec::new();
-        for &(population, event) in &plan.events {
+        for (&(population, event), slots) in plan.events.iter().zip(&plan.event_values) {
             let p = &net.populations[population];
             let name = &p.model.kind().equations().expect("validated: events of a model written as equations").events[event].name;
-            events.push(SpikeTable::create(&root.create_group(&format!("events/{}/{name}", p.name))?)?);
+            let g = root.create_group(&format!("events/{}/{name}", p.name))?;
+            let mut table = SpikeTable::create(&g)?;
+            for &k in slots {
+                let v = &p.variables()[k];
+                table.values.push(create_spike_values(&g, v.name, v.unit)?);
+            }
+            events.push(table);
         }
         let mut rates = Vec::new();
         for rated in super::hdf5::rate_groups(&root, net, plan, net.n_steps as f64 * net.dt_ms)? {
@@ -256,8 +263,8 @@ impl Sets {
                 table.append(k, spikes, values, net.dt_ms)?;
             }
         }
-        for (table, events) in self.events.iter_mut().zip(&out.events) {
-            table.append(k, events, &[], net.dt_ms)?;
+        for ((table, events), values) in self.events.iter_mut().zip(&out.events).zip(&out.event_values) {
+            table.append(k, events, values, net.dt_ms)?;
         }
         for ((rate, spikes), p) in self.rates.iter().zip(&out.spikes).zip(&net.populations) {
             let Some((rate, smooth)) = rate else { continue };

@@ -95,7 +95,7 @@ pub fn unfit(first: (&Network, &RecordPlan), other: (&Network, &RecordPlan)) -> 
                 && t.when == u.when
                 && t.neurons == u.neurons
         });
-    if plan.spikes != a_plan.spikes || plan.rates != a_plan.rates || plan.smooth_rate != a_plan.smooth_rate || plan.spike_values != a_plan.spike_values || plan.events != a_plan.events || !same_traces {
+    if plan.spikes != a_plan.spikes || plan.rates != a_plan.rates || plan.smooth_rate != a_plan.smooth_rate || plan.spike_values != a_plan.spike_values || plan.events != a_plan.events || plan.event_values != a_plan.event_values || !same_traces {
         return Some("it records otherwise".into());
     }
     None
@@ -293,6 +293,7 @@ pub fn merge(nets: &[&Network], plans: &[&RecordPlan]) -> Result<Batched, String
         smooth_rate: plans[0].smooth_rate.clone(),
         spike_values: plans[0].spike_values.clone(),
         events: plans[0].events.clone(),
+        event_values: plans[0].event_values.clone(),
         traces: plans[0]
             .traces
             .iter()
@@ -356,6 +357,7 @@ impl Batched {
                 spikes: vec![Vec::new(); chunk.spikes.len()],
                 spike_values: vec![Vec::new(); chunk.spikes.len()],
                 events: vec![Vec::new(); chunk.events.len()],
+                event_values: vec![Vec::new(); chunk.events.len()],
                 traces: Vec::with_capacity(chunk.traces.len()),
                 diverged: None,
             })
@@ -372,9 +374,11 @@ impl Batched {
         }
         for (r, events) in chunk.events.iter().enumerate() {
             let n = self.sizes[self.plan.events[r].0];
-            for s in events {
+            let width = self.plan.event_values[r].len();
+            for (s, row) in events.iter().zip((0..).map(|r| r * width)) {
                 let k = s.neuron as usize / n;
                 out[k].events[r].push(crate::record::Spike { step: s.step, neuron: s.neuron - (k * n) as u32 });
+                out[k].event_values[r].extend_from_slice(&chunk.event_values[r][row..row + width]);
             }
         }
         for (t, &m) in chunk.traces.iter().zip(&self.traced) {

@@ -6,7 +6,8 @@ refractoriness; its code, run after the resets, counts it, copies `a` and pulls 
 so `fresh`, over the threshold and refractory, holds in the steps of the spikes alone). A
 synapse from every neuron onto every other adds 1 to `a` on each spike, between the events'
 check and their code, so `b` (a copied by `up`'s code) holds the step's arrivals. Three
-EventMonitors and a SpikeMonitor; 30 ms of 0.1 ms steps. Run with Brian2 2.9.0 (numpy<2):
+EventMonitors (`low`'s with v and c, as they are when the event is checked) and a
+SpikeMonitor; 30 ms of 0.1 ms steps. Run with Brian2 2.9.0 (numpy<2):
 
     python3 -m venv venv && venv/bin/pip install brian2==2.9.0 "numpy<2"
     venv/bin/python tests/brian2/custom_events.py
@@ -36,7 +37,7 @@ g.v = "0.25*i"
 s = Synapses(g, g, on_pre="a += 1", name="s")
 s.connect(condition="i != j")
 up = EventMonitor(g, "up")
-low = EventMonitor(g, "low")
+low = EventMonitor(g, "low", variables=["v", "c"])
 fresh = EventMonitor(g, "fresh")
 spikes = SpikeMonitor(g)
 net = Network(g, s, up, low, fresh, spikes)
@@ -60,6 +61,7 @@ def runs(monitor):
 print(f"spikes (i, step) {[(int(i), step(t)) for i, t in zip(spikes.i, spikes.t)]!r}")
 print(f"up runs (i, first, last) {runs(up)!r} of {len(up.i)}")
 print(f"low runs (i, first, last) {runs(low)!r} of {len(low.i)}")
+print(f"low (i, step, v, c) {[(int(i), step(t), float(v), float(c)) for i, t, v, c in zip(low.i, low.t, low.v, low.c)]!r}")
 print(f"fresh (i, step) {[(int(i), step(t)) for i, t in zip(fresh.i, fresh.t)]!r}")
 print(f"end v {[float(x) for x in g.v]!r}")
 print(f"end a {[float(x) for x in g.a]!r}")

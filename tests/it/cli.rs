@@ -439,7 +439,7 @@ fn stats_refuses_what_it_cannot_summarise_and_flags_incomplete_runs() {
     ]);
     assert!(ok, "{stderr}");
     let (ok, _, stderr) = ganglion(&["stats", out_s]);
-    assert!(!ok && stderr.contains("holds no spikes, rates or traces"), "{stderr}");
+    assert!(!ok && stderr.contains("holds no spikes, events, rates or traces"), "{stderr}");
     let (ok, _, stderr) = ganglion(&[
         "run", "configs/hh_pair.toml", "--set", "simulation.duration_ms=200", "--set",
         "simulation.dt_ms=1", "--set", "simulation.precision=\"f32\"", "--output", out_s, "--force",

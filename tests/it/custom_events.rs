@@ -48,6 +48,7 @@ connectivity = { rule = "expression", condition = "i != j" }
 [record]
 spikes = ["g"]
 events = { g = ["up", "low", "fresh"] }
+event_variables = { g = { low = ["v", "c"] } }
 "#;
 
 // Brian2 2.9.0 (numpy target), tests/brian2/custom_events.py: the spikes (neuron, step), each
@@ -69,6 +70,34 @@ const BRIAN2_LOW: [(u32, u64, u64); 19] = [
     (3, 106, 106), (3, 146, 146), (3, 186, 186), (3, 226, 226), (3, 266, 266),
 ];
 const BRIAN2_LOW_COUNT: usize = 25;
+/// Brian2's `EventMonitor(g, "low", variables=["v", "c"])`: (neuron, step, v, c).
+const BRIAN2_LOW_VALUES: [(u32, u64, f64, f64); 25] = [
+    (0, 0, 0.03934067942159292, 0.0),
+    (0, 1, 0.07739161796205862, 0.0),
+    (3, 26, 0.059174027982967115, 4.0),
+    (2, 35, 0.04933885812756933, 5.0),
+    (1, 52, 0.0395036882721711, 11.0),
+    (1, 53, 0.08738445260225713, 11.0),
+    (3, 66, 0.059174027982967115, 9.0),
+    (2, 81, 0.04933885812756933, 12.0),
+    (3, 106, 0.059174027982967115, 14.0),
+    (1, 111, 0.0395036882721711, 24.0),
+    (1, 112, 0.08738445260225713, 24.0),
+    (2, 127, 0.04933885812756933, 19.0),
+    (3, 146, 0.059174027982967115, 19.0),
+    (1, 170, 0.0395036882721711, 37.0),
+    (1, 171, 0.08738445260225713, 37.0),
+    (2, 173, 0.04933885812756933, 26.0),
+    (3, 186, 0.059174027982967115, 24.0),
+    (2, 219, 0.04933885812756933, 33.0),
+    (3, 226, 0.059174027982967115, 29.0),
+    (1, 229, 0.0395036882721711, 50.0),
+    (1, 230, 0.08738445260225713, 50.0),
+    (2, 265, 0.04933885812756933, 40.0),
+    (3, 266, 0.059174027982967115, 34.0),
+    (1, 288, 0.0395036882721711, 63.0),
+    (1, 289, 0.08738445260225713, 63.0),
+];
 const BRIAN2_V: [f64; 4] = [0.8949720591439827, 0.48781673048618424, -0.01, -0.01];
 const BRIAN2_A: [f64; 4] = [20.0, 15.0, 13.0, 12.0];
 const BRIAN2_B: [f64; 4] = [20.0, 13.0, 13.0, 11.0];
@@ -102,6 +131,12 @@ fn custom_events_fire_and_run_their_code_as_brian2s_on_both_backends() {
         assert_eq!(pairs(&sink.events[0]), occurrences(&BRIAN2_UP), "{on}: up");
         assert_eq!(sink.events[1].len(), BRIAN2_LOW_COUNT, "{on}: low");
         assert_eq!(pairs(&sink.events[1]), occurrences(&BRIAN2_LOW), "{on}: low");
+        // `low`'s values as Brian2's monitor has them, a row per occurrence.
+        assert_eq!(sink.event_values[1].len(), 2 * BRIAN2_LOW_VALUES.len(), "{on}");
+        for (row, b) in sink.event_values[1].chunks(2).zip(&BRIAN2_LOW_VALUES) {
+            assert!((row[0] as f64 - b.2).abs() < 1e-6 && row[1] as f64 == b.3, "{on}: neuron {} at step {}: {row:?}, Brian2 {:?}", b.0, b.1, (b.2, b.3));
+        }
+        assert!(sink.event_values[0].is_empty() && sink.event_values[2].is_empty(), "{on}: no values with `up` and `fresh`");
         // Brian2's `fresh`: the spikes' steps (tests/brian2/custom_events.py prints them).
         assert_eq!(pairs(&sink.events[2]), BRIAN2_SPIKES.to_vec(), "{on}: fresh");
         let state = backend.read_state().unwrap();
@@ -162,6 +197,15 @@ fn events_are_written_in_runs_and_sweeps_in_both_layouts() {
         assert_eq!(read(&f, "events/g/low"), occurrences(&BRIAN2_LOW), "{backend}, chunks of {chunk}");
         let units: hdf5::types::VarLenUnicode = f.dataset("events/g/up/timestamps").unwrap().attr("units").unwrap().read_scalar().unwrap();
         assert_eq!(units.as_str(), "ms");
+        let c: Vec<f64> = f.dataset("events/g/low/c").unwrap().read_raw().unwrap();
+        assert_eq!(c, BRIAN2_LOW_VALUES.map(|b| b.3), "{backend}, chunks of {chunk}: c with each `low`");
+        assert!(!f.link_exists("events/g/up/v"), "no values with `up`");
+        // `stats` counts each event and summarises the values recorded with it.
+        let stats = ganglion::stats::from_file(&out, 10.0, 5).unwrap().report();
+        let per_neuron = BRIAN2_UP_COUNT as f64 / 4.0 / 0.03;
+        assert!(stats.contains(&format!("g.up events: {BRIAN2_UP_COUNT}, {per_neuron:.3} per neuron per second")), "{stats}");
+        let mean_c = BRIAN2_LOW_VALUES.iter().map(|b| b.3).sum::<f64>() / BRIAN2_LOW_VALUES.len() as f64;
+        assert!(stats.contains(&format!("g.c at its `low` events: mean {mean_c:.4e}")), "{stats}");
     }
     // A sweep batched on the GPU: instances 0 and 1 are the single run, instance 2 starts
     // elsewhere; then stacked, whole and as merged slices.
@@ -172,6 +216,8 @@ fn events_are_written_in_runs_and_sweeps_in_both_layouts() {
     let f = hdf5::File::open(&out).unwrap();
     for k in 0..2 {
         assert_eq!(read(&f, &format!("instances/{k}/events/g/up")), occurrences(&BRIAN2_UP), "instance {k}");
+        let c: Vec<f64> = f.dataset(&format!("instances/{k}/events/g/low/c")).unwrap().read_raw().unwrap();
+        assert_eq!(c, BRIAN2_LOW_VALUES.map(|b| b.3), "instance {k}: c with each `low`");
     }
     assert_ne!(read(&f, "instances/2/events/g/up"), occurrences(&BRIAN2_UP), "instance 2 starts elsewhere");
     let [whole, merged] = stacked_whole_and_merged(&req, dir.path());
@@ -184,12 +230,24 @@ fn events_are_written_in_runs_and_sweeps_in_both_layouts() {
             for k in 0..3u64 {
                 let own: Vec<_> = rows.iter().zip(&instance).filter(|(_, &i)| i == k).map(|(r, _)| *r).collect();
                 assert_eq!(own, read(&f, &format!("instances/{k}/events/g/{event}")), "{}: instance {k}: {event}", path.display());
+                if event == "low" {
+                    for var in ["v", "c"] {
+                        let column: Vec<f64> = s.dataset(&format!("{at}/{var}")).unwrap().read_raw().unwrap();
+                        let mine: Vec<f64> = column.iter().zip(&instance).filter(|(_, &i)| i == k).map(|(x, _)| *x).collect();
+                        let group: Vec<f64> = f.dataset(&format!("instances/{k}/events/g/low/{var}")).unwrap().read_raw().unwrap();
+                        assert_eq!(mine, group, "{}: instance {k}: low's {var}", path.display());
+                    }
+                }
             }
         }
     }
+    // `stats --instance` reads an instance's events alike from either layout.
+    let stats = |p: &std::path::Path| ganglion::stats::from_file(ganglion::plot::Source { path: p, instance: Some(2) }, 10.0, 5).unwrap().report();
+    assert_eq!(stats(&whole), stats(&out));
+    assert!(stats(&whole).contains("g.low events"), "{}", stats(&whole));
     let check = app::check_report(&config, &[]).unwrap().0;
     assert!(check.contains("event `up` (its code after the resets), event `low`, event `fresh`"), "{check}");
-    assert!(check.contains("and the events `up`, `low`, `fresh` of `g`"), "{check}");
+    assert!(check.contains("and the events `up`, `low` (with v, c), `fresh` of `g`"), "{check}");
 }
 
 #[test]
@@ -201,6 +259,12 @@ fn events_that_cannot_be_defined_or_recorded_are_refused_by_key() {
         ("record.events={ g = [\"down\"] }", "record.events.g[0]".into(), "`down` is not an event of `g`: `g` defines up, low, fresh"),
         ("record.events={ g = [\"spike\"] }", "record.events.g[0]".into(), "its spikes are record.spikes"),
         ("record.events={ g = [\"up\", \"up\"] }", "record.events.g[1]".into(), "listed twice"),
+        ("record.event_variables={ g = { down = [\"v\"] } }", "record.event_variables.g.down".into(), "with `g`'s event `down`, which record.events does not list"),
+        ("record.event_variables={ h = { low = [\"v\"] } }", "record.event_variables.h".into(), "no population named `h`"),
+        ("record.event_variables={ g = { low = [] } }", "record.event_variables.g.low".into(), "name at least one variable"),
+        ("record.event_variables={ g = { low = [\"w\"] } }", "record.event_variables.g.low[0]".into(), "`w` is not a variable of `g`'s model; it has v, I, a, b, c"),
+        ("record.event_variables={ g = { low = [\"not_refractory\"] } }", "record.event_variables.g.low[0]".into(), "is not a differential variable or parameter"),
+        ("record.event_variables={ g = { low = [\"v\", \"v\"] } }", "record.event_variables.g.low[1]".into(), "listed twice"),
         ("populations.g.events.up.when=\"resets\"", format!("{at}.up.when"), "`after_resets` slot"),
         ("populations.g.events.up.condition=\"v + 1\"", format!("{at}.up.condition"), "must be a condition"),
         ("populations.g.events.up.condition=\"w > 1\"", format!("{at}.up.condition"), "`w`"),

@@ -568,7 +568,10 @@ impl<F: Real> CpuBackend<F> {
             // Brian2's EventMonitors: the neurons whose event flag the update set.
             for (r, &(_, e)) in plan.events.iter().enumerate().filter(|(_, &(q, _))| q == p_idx) {
                 let flag = pop.event_flags[e];
-                out.events[r].extend((0..pop.spiked.len()).filter(|&i| pop.var(i, flag) != F::zero()).map(|i| Spike { step, neuron: i as u32 }));
+                for i in (0..pop.spiked.len()).filter(|&i| pop.var(i, flag) != F::zero()) {
+                    out.events[r].push(Spike { step, neuron: i as u32 });
+                    out.event_values[r].extend(plan.event_values[r].iter().map(|&k| pop.var(i, k).to_f64() as f32));
+                }
             }
             if diverged.is_none() {
                 if let Some(i) = pop

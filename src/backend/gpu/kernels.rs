@@ -34,7 +34,8 @@ pub struct PopulationInfoGpu {
     /// The spike-buffer index of the population's first recorded event (the populations'
     /// own indices come first; `RecordPlan::events`).
     pub event_index: u32,
-    pub _pad2: u32,
+    /// Bit e: custom event e is recorded with the model's values (`spike_words`).
+    pub event_values: u32,
 }
 
 /// `ExpParams` in shaders/synapses/exp_synapse.wgsl: one event-driven projection and where its parts

@@ -32,7 +32,8 @@ pub fn shared_structs() -> Vec<(&'static str, StructLayout)> {
                     instance_size,
                     spike_words,
                     record_events,
-                    event_index
+                    event_index,
+                    event_values
                 }
             ),
         ),

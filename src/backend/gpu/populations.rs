@@ -142,7 +142,7 @@ pub(crate) fn build(
             spike_words: shared.spike_words as u32,
             record_events: plan.event_bits(index).0,
             event_index: plan.event_bits(index).1,
-            _pad2: 0,
+            event_values: plan.event_value_bits(index),
         };
         let model_data = ctx.storage_buffer(
             &format!("{}.model_data", p.name),

@@ -265,6 +265,7 @@ pub fn decode_spikes(words: &[u32], stride: usize, first: u64, plan: &RecordPlan
         if let Some(event) = pop.checked_sub(plan.spikes.len()) {
             if let Some(events) = out.events.get_mut(event) {
                 events.push(Spike { step: first + k as u64, neuron });
+                out.event_values[event].extend(plan.event_values[event].iter().map(|&slot| f32::from_bits(words[at + 2 + slot])));
             }
             continue;
         }

@@ -29,15 +29,14 @@ pub fn slots_per_submit(steps: u64, traces: usize) -> u64 {
 /// bound would overflow the largest spike buffer the device binds, or whose traces would fill
 /// more than `MAX_TRACE_BYTES_PER_SUBMIT`, gets shorter submits.
 /// Words per spike in the spike buffer: (population << 24 | step, neuron), then, where the
-/// plan records values with a population's spikes, that population's model's first
-/// `spike_recordable()` variables (the widest such model sets the stride for every spike).
+/// plan records values with a population's spikes or events, that population's model's first
+/// `spike_recordable()` variables (the widest such model sets the stride for every entry).
 pub fn spike_words(net: &Shape, plan: &RecordPlan) -> u64 {
-    let values = net
-        .populations
-        .iter()
-        .zip(&plan.spike_values)
-        .filter(|(_, slots)| !slots.is_empty())
-        .filter_map(|(p, _)| p.model.equations().map(|m| m.spike_recordable() as u64))
+    let with_spikes = plan.spike_values.iter().enumerate().filter(|(_, slots)| !slots.is_empty()).map(|(p, _)| p);
+    let with_events = plan.events.iter().zip(&plan.event_values).filter(|(_, slots)| !slots.is_empty()).map(|(&(p, _), _)| p);
+    let values = with_spikes
+        .chain(with_events)
+        .filter_map(|p| net.populations[p].model.equations().map(|m| m.spike_recordable() as u64))
         .max()
         .unwrap_or(0);
     2 + values
