@@ -43,79 +43,72 @@ pub fn flag_name(event: &str) -> String {
 
 /// `model` with `events` (config key `at`, the population's `events`), in the order given.
 pub fn with_events(model: &NeuronModel, at: &str, events: &[EventText]) -> Result<NeuronModel> {
-    let mut out = model.clone();
-    let mut streams = Streams {
-        count: model.streams,
-        ..Streams::default()
-    };
     // A step's events share the spike ring's word with the spike (`ring_bit`).
     if model.events.len() + events.len() > 31 {
         return Err(Error::config(at, format!("{} events: a population has at most 31", model.events.len() + events.len())));
     }
-    for e in events {
-        let key = |k: &str| format!("{at}.{}.{k}", e.name);
-        let is_identifier = e.name.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
-            && e.name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
-        if !is_identifier {
-            return Err(Error::config(format!("{at}.\"{}\"", e.name), format!("`{}` is not a valid event name: use a letter followed by letters, digits or `_`", e.name)));
-        }
-        if e.name == "spike" {
-            return Err(Error::config(format!("{at}.spike"), "`spike` is the event of the model's threshold, as in Brian2; name a custom event otherwise"));
-        }
-        if out.slot(&flag_name(e.name)).is_some() {
-            return Err(Error::config(format!("{at}.{}", e.name), format!("the model has a variable `{}`, the name of this event's flag", flag_name(e.name))));
-        }
-        if let Some(w) = e.when.filter(|w| *w != "after_resets") {
-            return Err(Error::config(
-                key("when"),
-                format!("`{w}`: an event's code runs in Brian2's `after_resets` slot (run_on_event's default) alone"),
-            ));
-        }
-        out.vars.push(VarDef {
-            name: flag_name(e.name),
-            dim: Dim::ONE,
-            kind: VarKind::EventFlag,
-            flags: Vec::new(),
-            ty: VarType::Boolean,
-        });
-        let flag = out.vars.len() - 1;
-        let own = |n: &str| model.own_name(n);
-        let tables: Vec<_> = model.tables.iter().map(|t| (t.table.clone(), t.dt)).collect();
-        let lowering = Lowering {
-            scope: &model.scope,
-            own: &own,
-            random: true,
-            tables: &tables,
-            dt: model.dt,
+    model.with_lowering(|lowering| {
+        let mut out = model.clone();
+        let mut streams = Streams {
+            count: model.streams,
+            ..Streams::default()
         };
-        let condition = condition(model, &lowering, &mut streams, e.condition).map_err(|m| Error::config(key("condition"), m))?;
-        let mut code = Program::default();
-        if let Some(text) = e.code {
-            let stmts = parse::statements(text).map_err(|err| Error::config(key("code"), err.to_string()))?;
-            for s in &stmts {
-                let err = |m: &dyn std::fmt::Display| Error::config(key("code"), m.to_string());
-                let k = model.slot(&s.target).ok_or_else(|| err(&format!("{}: unknown variable `{}`", s.pos, s.target)))?;
-                assignable(&model.vars[k], s.pos).map_err(|m| err(&m))?;
-                super::shared::not_per_element(&model.vars[k], s.pos, "an event's code").map_err(|m| err(&m))?;
-                let value = statement_value(&model.scope, &lowering, &mut streams, s, &model.vars[k], Node::load(Ref::Var(k))).map_err(|m| err(&m))?;
-                if let Some(noise) = streams.by_noise.keys().next() {
-                    return Err(err(&format!("{}: noise `{noise}` belongs in a differential equation; a statement draws with rand() or randn()", s.pos)));
-                }
-                // Written as a reset writes, `(unless refractory)` or not: Brian2's
-                // resetters assign directly.
-                code.store(Target::Var(k), model.inline(&value));
+        for e in events {
+            let key = |k: &str| format!("{at}.{}.{k}", e.name);
+            let is_identifier = e.name.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+                && e.name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+            if !is_identifier {
+                return Err(Error::config(format!("{at}.\"{}\"", e.name), format!("`{}` is not a valid event name: use a letter followed by letters, digits or `_`", e.name)));
             }
+            if e.name == "spike" {
+                return Err(Error::config(format!("{at}.spike"), "`spike` is the event of the model's threshold, as in Brian2; name a custom event otherwise"));
+            }
+            if out.slot(&flag_name(e.name)).is_some() {
+                return Err(Error::config(format!("{at}.{}", e.name), format!("the model has a variable `{}`, the name of this event's flag", flag_name(e.name))));
+            }
+            if let Some(w) = e.when.filter(|w| *w != "after_resets") {
+                return Err(Error::config(
+                    key("when"),
+                    format!("`{w}`: an event's code runs in Brian2's `after_resets` slot (run_on_event's default) alone"),
+                ));
+            }
+            out.vars.push(VarDef {
+                name: flag_name(e.name),
+                dim: Dim::ONE,
+                kind: VarKind::EventFlag,
+                flags: Vec::new(),
+                ty: VarType::Boolean,
+            });
+            let flag = out.vars.len() - 1;
+            let condition = condition(model, lowering, &mut streams, e.condition).map_err(|m| Error::config(key("condition"), m))?;
+            let mut code = Program::default();
+            if let Some(text) = e.code {
+                let stmts = parse::statements(text).map_err(|err| Error::config(key("code"), err.to_string()))?;
+                for s in &stmts {
+                    let err = |m: &dyn std::fmt::Display| Error::config(key("code"), m.to_string());
+                    let k = model.slot(&s.target).ok_or_else(|| err(&format!("{}: unknown variable `{}`", s.pos, s.target)))?;
+                    assignable(&model.vars[k], s.pos).map_err(|m| err(&m))?;
+                    super::shared::not_per_element(&model.vars[k], s.pos, "an event's code").map_err(|m| err(&m))?;
+                    let value = statement_value(&model.scope, lowering, &mut streams, s, &model.vars[k], Node::load(Ref::Var(k))).map_err(|m| err(&m))?;
+                    if let Some(noise) = streams.by_noise.keys().next() {
+                        return Err(err(&format!("{}: noise `{noise}` belongs in a differential equation; a statement draws with rand() or randn()", s.pos)));
+                    }
+                    // Written as a reset writes, `(unless refractory)` or not: Brian2's
+                    // resetters assign directly.
+                    code.store(Target::Var(k), model.inline(&value));
+                }
+            }
+            out.events.push(CustomEvent {
+                name: e.name.to_string(),
+                flag,
+                condition: fold_dt(&condition, model.dt),
+                code: map_program(&code, &|n| fold_dt(n, model.dt)),
+            });
         }
-        out.events.push(CustomEvent {
-            name: e.name.to_string(),
-            flag,
-            condition: fold_dt(&condition, model.dt),
-            code: map_program(&code, &|n| fold_dt(n, model.dt)),
-        });
-    }
-    streams.within_limit(at, "the model, its inputs, its run_regularly and its events")?;
-    out.streams = streams.count;
-    Ok(out)
+        streams.within_limit(at, "the model, its inputs, its run_regularly and its events")?;
+        out.streams = streams.count;
+        Ok(out)
+    })
 }
 
 /// An event's condition, lowered with the subexpressions inlined: a comparison or a boolean

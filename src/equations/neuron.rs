@@ -563,6 +563,24 @@ impl NeuronModel {
             .ok_or_else(|| format!("must be a constant {kind}, not an expression of the model's variables"))
     }
 
+    /// `f` with the lowering of statements and conditions added to the model (its
+    /// `run_regularly`, its events): the model's names and timed arrays, draws allowed.
+    pub fn with_lowering<R>(&self, f: impl FnOnce(&Lowering) -> R) -> R {
+        let own = |n: &str| self.own_name(n);
+        let tables: Vec<_> = self
+            .tables
+            .iter()
+            .map(|t| (t.table.clone(), t.dt))
+            .collect();
+        f(&Lowering {
+            scope: &self.scope,
+            own: &own,
+            random: true,
+            tables: &tables,
+            dt: self.dt,
+        })
+    }
+
     /// `value` as written to variable k by code other than the model's own update and reset
     /// (a synapse's `on_pre`, a PoissonInput): Brian2 makes a variable `(unless refractory)`
     /// read-only while the neuron is refractory, so there the write keeps the old value.

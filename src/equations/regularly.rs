@@ -5,7 +5,7 @@
 //! group's `…_run_regularly` precedes `statemonitor`). They may draw (`randn()`), from the
 //! population's Philox streams after the model's and its inputs'.
 
-use super::lower::{Lowering, Streams};
+use super::lower::Streams;
 use super::neuron::{assignable, fold_dt, map_program, statement_value, NeuronModel};
 use super::ir::{Node, Program, Ref, Target};
 use super::parse;
@@ -43,46 +43,39 @@ impl RegularlyText<'_> {
 /// `model` with `regularly` (config key `at`, the population's `run_regularly`), run in the
 /// order given.
 pub fn with_regularly(model: &NeuronModel, at: &str, regularly: &[RegularlyText]) -> Result<NeuronModel> {
-    let mut streams = Streams {
-        count: model.streams,
-        ..Streams::default()
-    };
-    let own = |n: &str| model.own_name(n);
-    let tables: Vec<_> = model.tables.iter().map(|t| (t.table.clone(), t.dt)).collect();
-    let lowering = Lowering {
-        scope: &model.scope,
-        own: &own,
-        random: true,
-        tables: &tables,
-        dt: model.dt,
-    };
-    let mut out = model.clone();
-    for r in regularly {
-        let key = |k: &str| format!("{at}.{}.{k}", r.name);
-        let schedule = r.schedule(model, &key)?;
-        let stmts = parse::statements(r.code).map_err(|e| Error::config(key("code"), e.to_string()))?;
-        if stmts.is_empty() {
-            return Err(Error::config(key("code"), "no statements"));
-        }
-        let mut program = Program::default();
-        for s in &stmts {
-            let err = |e: &dyn std::fmt::Display| Error::config(key("code"), e.to_string());
-            let k = model.slot(&s.target).ok_or_else(|| err(&format!("{}: unknown variable `{}`", s.pos, s.target)))?;
-            assignable(&model.vars[k], s.pos).map_err(|e| err(&e))?;
-            let value = statement_value(&model.scope, &lowering, &mut streams, s, &model.vars[k], Node::load(Ref::Var(k)))
-                .map_err(|e| err(&e))?;
-            let value = model.inline(&value);
-            super::shared::shared_value(&model.vars[k], &value, &super::shared::of_neuron(&model.vars), s.pos).map_err(|e| err(&e))?;
-            if let Some(noise) = streams.by_noise.keys().next() {
-                return Err(err(&format!("{}: noise `{noise}` belongs in a differential equation; a statement draws with rand() or randn()", s.pos)));
+    model.with_lowering(|lowering| {
+        let mut streams = Streams {
+            count: model.streams,
+            ..Streams::default()
+        };
+        let mut out = model.clone();
+        for r in regularly {
+            let key = |k: &str| format!("{at}.{}.{k}", r.name);
+            let schedule = r.schedule(model, &key)?;
+            let stmts = parse::statements(r.code).map_err(|e| Error::config(key("code"), e.to_string()))?;
+            if stmts.is_empty() {
+                return Err(Error::config(key("code"), "no statements"));
             }
-            program.store(Target::Var(k), model.conditional_write(k, value));
+            let mut program = Program::default();
+            for s in &stmts {
+                let err = |e: &dyn std::fmt::Display| Error::config(key("code"), e.to_string());
+                let k = model.slot(&s.target).ok_or_else(|| err(&format!("{}: unknown variable `{}`", s.pos, s.target)))?;
+                assignable(&model.vars[k], s.pos).map_err(|e| err(&e))?;
+                let value = statement_value(&model.scope, lowering, &mut streams, s, &model.vars[k], Node::load(Ref::Var(k)))
+                    .map_err(|e| err(&e))?;
+                let value = model.inline(&value);
+                super::shared::shared_value(&model.vars[k], &value, &super::shared::of_neuron(&model.vars), s.pos).map_err(|e| err(&e))?;
+                if let Some(noise) = streams.by_noise.keys().next() {
+                    return Err(err(&format!("{}: noise `{noise}` belongs in a differential equation; a statement draws with rand() or randn()", s.pos)));
+                }
+                program.store(Target::Var(k), model.conditional_write(k, value));
+            }
+            out.regularly.push((schedule, map_program(&program, &|n| fold_dt(n, model.dt))));
         }
-        out.regularly.push((schedule, map_program(&program, &|n| fold_dt(n, model.dt))));
-    }
-    streams.within_limit(at, "the model, its inputs and its run_regularly")?;
-    out.streams = streams.count;
-    Ok(out)
+        streams.within_limit(at, "the model, its inputs and its run_regularly")?;
+        out.streams = streams.count;
+        Ok(out)
+    })
 }
 
 /// The steps between two runs of `dt` ("1*ms"): a whole number of the simulation's steps.

@@ -283,6 +283,12 @@ fn events_that_cannot_be_defined_or_recorded_are_refused_by_key() {
     let shared = EVENTS.replace("c : 1\n", "c : 1\nz : 1 (shared)\n").replace("v -= 0.01", "z = 1");
     let e = ganglion::config::parse(&shared, &[]).unwrap_err().to_string();
     assert!(e.contains(&format!("{at}.up.code")) && e.contains("shared"), "{e}");
+    // A step's events share a 32-bit word with the spike: at most 31 a population.
+    let many: String = (0..30).map(|k| format!("[populations.g.events.e{k}]\ncondition = \"v > 0.{k}\"\n")).collect();
+    let e = ganglion::config::parse(&format!("{EVENTS}{many}"), &[]).unwrap_err().to_string();
+    assert!(e.contains(at) && e.contains("33 events: a population has at most 31"), "{e}");
+    let fewer: String = (0..28).map(|k| format!("[populations.g.events.e{k}]\ncondition = \"v > 0.{k}\"\n")).collect();
+    ganglion::config::parse(&format!("{EVENTS}{fewer}"), &[]).expect("31 events");
     // Events act on models written as equations.
     let builtin = "[simulation]\ndt_ms = 0.01\nduration_ms = 1.0\n[populations.g]\nmodel = \"hh\"\nsize = 2\n[populations.g.events.up]\ncondition = \"v > 0\"\n";
     let e = ganglion::config::parse(builtin, &[]).unwrap_err().to_string();
