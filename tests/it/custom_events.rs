@@ -431,3 +431,32 @@ fn on_event_is_refused_by_key_where_brian2_refuses_it() {
     let check = app::check_report(&config, &[]).unwrap().0;
     assert!(check.contains("on_pre on the source's event `up`; on_post on the target's event `busy`"), "{check}");
 }
+
+#[test]
+fn events_and_their_synapses_run_alike_on_a_gpu_state_and_matrix_cut_into_parts() {
+    // 600 neurons in bindings of 8000 bytes: the state in four parts of whole variables (the
+    // events' flags apart from v), the synapses triggered by `up` in parts of the matrix,
+    // each reading its bit of the spike ring.
+    let overrides = [
+        "populations.g.size=600",
+        "populations.g.init.I=\"1.2 + 0.001*i\"",
+        "projections.s.connectivity={ rule = \"fixed_probability\", p = 0.02 }",
+        "projections.s.on_event={ pre = \"up\" }",
+        "projections.s.delay=\"0.2*ms\"",
+    ];
+    let (config, net) = parsed(EVENTS, &overrides);
+    let plan = RecordPlan::from_config(&config);
+    let mut whole = gpu_backend_capped(&net, &plan, ganglion::config::GpuCoupling::Auto, None);
+    let mut cut = gpu_backend_capped(&net, &plan, ganglion::config::GpuCoupling::Auto, Some(8000));
+    assert_eq!(cut.state_parts(), [4]);
+    assert!(cut.equation_passes() > whole.equation_passes(), "the matrix in parts: {} passes, whole {}", cut.equation_passes(), whole.equation_passes());
+    let (a, b) = (run_in_memory(&net, &mut whole, &plan), run_in_memory(&net, &mut cut, &plan));
+    assert!(a.events[0].len() > 1000 && a.events[1].len() > 100, "up {}, low {}", a.events[0].len(), a.events[1].len());
+    assert_eq!(a.spikes, b.spikes);
+    assert_eq!(a.events, b.events);
+    assert_eq!(a.event_values, b.event_values);
+    assert_eq!(whole.read_state().unwrap(), cut.read_state().unwrap());
+    // And the CPU's (f32) events.
+    let c = run_in_memory(&net, &mut CpuBackend::<f32>::new(&net), &plan);
+    assert_eq!(c.events, a.events);
+}
