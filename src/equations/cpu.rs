@@ -75,6 +75,15 @@ pub fn compile<F: Real>(node: &Node) -> Eval<F> {
             let k = *k;
             Box::new(move |e| e.noise.map_or(F::zero(), |n| n.uniform(k)))
         }
+        // The first neuron's draw: one for the group.
+        Node::GroupNormal(k) => {
+            let k = *k;
+            Box::new(move |e| e.noise.map_or(F::zero(), |n| Noise { neuron: 0, ..*n }.normal(k)))
+        }
+        Node::GroupUniform(k) => {
+            let k = *k;
+            Box::new(move |e| e.noise.map_or(F::zero(), |n| Noise { neuron: 0, ..*n }.uniform(k)))
+        }
         Node::Neg(a) => {
             let a = compile::<F>(a);
             Box::new(move |e| -a(e))

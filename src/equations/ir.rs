@@ -215,6 +215,11 @@ pub enum Node {
     Normal(u32),
     /// A uniform in (0, 1) of stream k (`rand()`).
     Uniform(u32),
+    /// `Normal(k)` and `Uniform(k)` drawn once for the group (its instance) in the step, its
+    /// first neuron's: what a value stored into a shared variable draws, as Brian2 draws
+    /// scalar code's once (`Node::for_group`).
+    GroupNormal(u32),
+    GroupUniform(u32),
     Neg(Box<Node>),
     Not(Box<Node>),
     Bin(BinOp, Box<Node>, Box<Node>),
@@ -289,6 +294,20 @@ impl Node {
                 c.visit(f);
             }
             _ => {}
+        }
+    }
+
+    /// The expression with each draw made once for the group (`GroupNormal`, `GroupUniform`).
+    pub fn for_group(&self) -> Node {
+        match self {
+            Node::Normal(k) => Node::GroupNormal(*k),
+            Node::Uniform(k) => Node::GroupUniform(*k),
+            Node::Neg(a) => Node::Neg(Box::new(a.for_group())),
+            Node::Not(a) => Node::Not(Box::new(a.for_group())),
+            Node::Bin(op, a, b) => Node::Bin(*op, Box::new(a.for_group()), Box::new(b.for_group())),
+            Node::Call(f, args) => Node::Call(*f, args.iter().map(Node::for_group).collect()),
+            Node::Table(t, r, c) => Node::Table(t.clone(), Box::new(r.for_group()), Box::new(c.for_group())),
+            _ => self.clone(),
         }
     }
 
@@ -444,6 +463,8 @@ impl fmt::Display for Node {
             Node::Const(x) => write!(f, "{x}"),
             Node::Load(r) => write!(f, "{r:?}"),
             Node::Normal(k) => write!(f, "normal{k}"),
+            Node::GroupNormal(k) => write!(f, "group_normal{k}"),
+            Node::GroupUniform(k) => write!(f, "group_uniform{k}"),
             Node::Uniform(k) => write!(f, "uniform{k}"),
             Node::Neg(a) => write!(f, "-({a})"),
             Node::Not(a) => write!(f, "not ({a})"),

@@ -192,8 +192,8 @@ pub fn eval(node: &Node, load: &dyn Fn(Ref) -> f64, draw: &mut dyn FnMut(bool) -
     match node {
         Node::Const(x) => *x,
         Node::Load(r) => load(*r),
-        Node::Normal(_) => draw(true),
-        Node::Uniform(_) => draw(false),
+        Node::Normal(_) | Node::GroupNormal(_) => draw(true),
+        Node::Uniform(_) | Node::GroupUniform(_) => draw(false),
         Node::Neg(a) => -eval(a, load, draw),
         Node::Not(a) => {
             if eval(a, load, draw) == 0.0 {

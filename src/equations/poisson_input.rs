@@ -4,6 +4,8 @@
 //! `BinomialFunction` does: a normal N(Np, Np(1 − p)) where Np and N(1 − p) both exceed 5,
 //! else numpy's inversion from one uniform (`ir::Func::Binomial`). The draws come from the
 //! population's Philox streams after the model's own, so both backends draw the same numbers.
+//! Into a shared variable the count is drawn once for the group (the first neuron's draws),
+//! as Brian2 runs the input's code once.
 
 use super::dims::Dim;
 use super::ir::{Func, Node, Program, Ref, Target};
@@ -42,8 +44,6 @@ pub fn with_inputs(model: &NeuronModel, at: &str, inputs: &[PoissonInputText]) -
             .ok_or_else(|| Error::config(key("variable"), format!("`{}` is not a variable of model `{}`", input.variable, model.name)))?;
         assignable(&model.vars[k], parse::Pos { line: 1, column: 1 })
             .map_err(|e| Error::config(key("variable"), e.message))?;
-        super::shared::not_per_element(&model.vars[k], parse::Pos { line: 1, column: 1 }, "a PoissonInput")
-            .map_err(|e| Error::config(key("variable"), e.message))?;
         if input.n == 0 {
             return Err(Error::config(key("n"), "the number of sources must be at least 1"));
         }
@@ -58,7 +58,13 @@ pub fn with_inputs(model: &NeuronModel, at: &str, inputs: &[PoissonInputText]) -
         let weight = model
             .lower_text(input.weight, dim, &format!("its variable is in {dim}"))
             .map_err(|e| Error::config(key("weight"), e))?;
+        // Into a shared variable the count is drawn once for the group, as Brian2 runs its
+        // code once; and the weight may not read what differs between neurons.
+        let shared = super::shared::is_shared(&model.vars[k]);
         let draw = binomial(input.n as f64, p, streams.fresh());
+        let draw = if shared { draw.for_group() } else { draw };
+        super::shared::shared_value(&model.vars[k], &weight, &super::shared::of_neuron(&model.vars), parse::Pos { line: 1, column: 1 })
+            .map_err(|e| Error::config(key("weight"), e.message))?;
         let value = model.vars[k].ty.stored(Node::add(Node::load(Ref::Var(k)), Node::mul(draw, weight)));
         program.store(Target::Var(k), model.conditional_write(k, value));
     }

@@ -3,7 +3,8 @@
 //! `when` names (`record::Sampled::of_brian2_regularly`; Brian2's `start` by default), where
 //! they come before the slot's recording (Brian2 sorts a slot's objects by name, and a
 //! group's `…_run_regularly` precedes `statemonitor`). They may draw (`randn()`), from the
-//! population's Philox streams after the model's and its inputs'.
+//! population's Philox streams after the model's and its inputs'; a value stored into a shared
+//! variable draws once for the group, as Brian2's scalar code does.
 
 use super::lower::Streams;
 use super::neuron::{assignable, fold_dt, map_program, statement_value, NeuronModel};
@@ -63,7 +64,9 @@ pub fn with_regularly(model: &NeuronModel, at: &str, regularly: &[RegularlyText]
                 assignable(&model.vars[k], s.pos).map_err(|e| err(&e))?;
                 let value = statement_value(&model.scope, lowering, &mut streams, s, &model.vars[k], Node::load(Ref::Var(k)))
                     .map_err(|e| err(&e))?;
+                // Into a shared variable, drawn once for the group (Brian2's scalar code).
                 let value = model.inline(&value);
+                let value = if super::shared::is_shared(&model.vars[k]) { value.for_group() } else { value };
                 super::shared::shared_value(&model.vars[k], &value, &super::shared::of_neuron(&model.vars), s.pos).map_err(|e| err(&e))?;
                 if let Some(noise) = streams.by_noise.keys().next() {
                     return Err(err(&format!("{}: noise `{noise}` belongs in a differential equation; a statement draws with rand() or randn()", s.pos)));

@@ -155,6 +155,9 @@ impl<F: Real> Builder<F> {
             },
             Node::Normal(k) => self.ops.push(Op::Normal(out, *k)),
             Node::Uniform(k) => self.ops.push(Op::Uniform(out, *k)),
+            Node::GroupNormal(_) | Node::GroupUniform(_) => {
+                unreachable!("a group's draws are its PoissonInputs' and run_regularly's, which the closures run")
+            }
             Node::Neg(a) => {
                 let (ra, own) = self.expr(a);
                 self.ops.push(Op::Neg(out, ra));

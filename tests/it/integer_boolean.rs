@@ -155,6 +155,36 @@ fn final_states(text: &str) -> [(ganglion::backend::NetworkState, &'static str);
     [(cpu.read_state().unwrap(), "CPU"), (gpu.read_state().unwrap(), "GPU")]
 }
 
+#[test]
+fn a_shared_variable_draws_once_for_the_group_as_brian2s_scalar_code() {
+    // Brian2 runs code writing a shared variable once for the group, one draw a step: a
+    // run_regularly `x = x + rand() + randn()` and a PoissonInput into theta leave every
+    // neuron with one value each, the same on the CPU and the GPU (the first neuron's draws).
+    let text = SHARED
+        .replace("code = \"x = x + 1\"", "code = \"x = x + rand() + randn()\"")
+        .replace("duration_ms = 0.3", "duration_ms = 200.0")
+        .replace("init = { theta = \"0.15 + 0.05\" }\n", "init = { theta = \"0.15 + 0.05\" }\n[populations.g.poisson_inputs.drive]\nvariable = \"theta\"\nn = 100\nrate = \"50*Hz\"\nweight = \"1\"\n")
+        .replace("theta : 1 (constant, shared)", "theta : 1 (shared)");
+    let [(cpu, _), (gpu, _)] = final_states(&text);
+    for (state, on) in [(&cpu, "CPU"), (&gpu, "GPU")] {
+        let (x, theta) = (&state[0][1], &state[0][2]);
+        assert!(x.iter().all(|&v| v == x[0]) && theta.iter().all(|&v| v == theta[0]), "{on}: one value each: {x:?}, {theta:?}");
+        // 2000 steps of a uniform and a normal: mean 1000, sd 46.5; of Binomial(100,
+        // 0.005): mean 1000 (after theta's start of 0.2), sd 31.5.
+        assert!((x[0] - 1000.0).abs() < 6.0 * 46.5, "{on}: x = {}", x[0]);
+        assert!((theta[0] - 0.2 - 1000.0).abs() < 6.0 * 31.5, "{on}: theta = {}", theta[0]);
+    }
+    assert!((cpu[0][1][0] - gpu[0][1][0]).abs() < 1e-3 * cpu[0][1][0], "the same draws: {} and {}", cpu[0][1][0], gpu[0][1][0]);
+    assert_eq!((cpu[0][2][0] - 0.2).round(), (gpu[0][2][0] - 0.2).round(), "the same counts");
+    // A weight that differs between neurons would split the shared value.
+    let e = config_error(&text.replace("weight = \"1\"", "weight = \"v\""));
+    assert!(e.contains("populations.g.poisson_inputs.drive.weight") && e.contains("a variable each neuron or synapse has its own"), "{e}");
+    // Not yet for a synapse's run_regularly: refused by key.
+    let synapse = format!("{SHARED}[projections.s.run_regularly.r]\ncode = \"z = rand()\"\n").replace("model = \"w : 1\"", "model = \"\"\"w : 1\nz : 1 (shared)\"\"\"");
+    let e = config_error(&synapse);
+    assert!(e.contains("projections.s.run_regularly.r.code") && e.contains("not yet for a synapse's"), "{e}");
+}
+
 fn config_error(text: &str) -> String {
     ganglion::config::parse(text, &[])
         .and_then(|c| ganglion::network::Network::build(&c).map(|_| ()))
@@ -241,7 +271,6 @@ fn shared_variables_keep_one_value_and_what_would_split_it_is_refused_as_brian2_
     // What Brian2 refuses (tried with Brian2 2.9): a per-neuron value, a write per neuron.
     for (from, to, key, message) in [
         ("code = \"x = x + 1\"", "code = \"x = v\"", "populations.g.run_regularly.count.code", "its value cannot read a variable each neuron or synapse has its own"),
-        ("code = \"x = x + 1\"", "code = \"x = rand()\"", "populations.g.run_regularly.count.code", "a random number (Brian2 draws one for the group)"),
         ("code = \"x = x + 1\"", "code = \"x = i\"", "populations.g.run_regularly.count.code", "an index or count"),
         ("reset = \"v = 0\"", "reset = \"v = 0; x += 1\"", "models.m.reset", "`x` is shared (one value for the group) and a reset runs for each neuron"),
         ("on_pre = \"v_post += w\"", "on_pre = \"x_post += w\"", "synapse_models.s.on_pre", "`x` is shared"),
