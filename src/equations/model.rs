@@ -445,6 +445,15 @@ fn draw_uniform_at(local: u32, stream: u32) -> f32 {{
     return uniform_draw(noise_key, local, step_info.step_lo, step_info.step_hi, population.index, stream);
 }}
 
+// The group's one draw (a value stored into a shared variable): its first neuron's.
+fn draw_normal_group(stream: u32) -> f32 {{
+    return draw_normal_at(0u, stream);
+}}
+
+fn draw_uniform_group(stream: u32) -> f32 {{
+    return draw_uniform_at(0u, stream);
+}}
+
 fn step_time() -> f32 {{
     return (f32(step_info.step_hi) * 4294967296.0 + f32(step_info.step_lo)) * DT;
 }}

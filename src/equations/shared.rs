@@ -41,9 +41,9 @@ pub fn shared_value(v: &VarDef, value: &Node, shared: &dyn Fn(Ref) -> bool, pos:
         let bad = match n {
             Node::Load(r @ (Ref::Var(_) | Ref::Pre(_) | Ref::Syn(_))) if !shared(*r) => Some("a variable each neuron or synapse has its own, as in Brian2"),
             Node::Load(Ref::I | Ref::J | Ref::Count(Count::Incoming | Count::Outgoing)) => Some("an index or count of each neuron or synapse, as in Brian2"),
-            // Where ganglion draws once for the group (a population's run_regularly and
-            // PoissonInputs) the draws are the group's already (`Node::for_group`).
-            Node::Uniform(_) | Node::Normal(_) => Some("a random number of each synapse's own (Brian2 draws one for the group, which ganglion does for a population's run_regularly but not yet for a synapse's)"),
+            // Where Brian2 draws once for the group (run_regularly, PoissonInputs) the draws
+            // are the group's already (`Node::for_group`).
+            Node::Uniform(_) | Node::Normal(_) => Some("a random number of each neuron's or synapse's own"),
             _ => None,
         };
         if why.is_none() {

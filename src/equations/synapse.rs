@@ -1009,6 +1009,15 @@ fn draw_uniform(stream: u32) -> f32 {
 fn draw_normal(stream: u32) -> f32 {
     return normal_draw(vec2<u32>(info.key_lo, info.key_hi), synapse_id, step_info.step_lo, step_info.step_hi, info.draws, stream);
 }
+
+// The group's one draw (a value stored into a shared variable): its instance's synapse 0's.
+fn draw_uniform_group(stream: u32) -> f32 {
+    return uniform_draw(vec2<u32>(info.key_lo, info.key_hi), 0u, step_info.step_lo, step_info.step_hi, info.draws, stream);
+}
+
+fn draw_normal_group(stream: u32) -> f32 {
+    return normal_draw(vec2<u32>(info.key_lo, info.key_hi), 0u, step_info.step_lo, step_info.step_hi, info.draws, stream);
+}
 ";
 
 /// Brian2's rule: a clock-driven equation or a summed variable may not read an event-driven
@@ -1111,6 +1120,8 @@ fn regularly_block(r: &super::regularly::RegularlyText, at: &str, blocks: &Block
             Ref::Var(j) => super::shared::is_shared(&post.vars[j]),
             _ => false,
         };
+        // Into a shared variable, drawn once for the group (Brian2's scalar code).
+        let value = if super::shared::is_shared(&vars[k]) { value.for_group() } else { value };
         super::shared::shared_value(&vars[k], &value, &shared, s.pos).map_err(|e| err(&e))?;
         program.store(Target::Syn(k), value);
     }

@@ -21,6 +21,9 @@ enum Op<F> {
     Size(usize),
     Normal(usize, u32),
     Uniform(usize, u32),
+    /// The group's one draw (`Node::GroupNormal`, `GroupUniform`), in every lane.
+    GroupNormal(usize, u32),
+    GroupUniform(usize, u32),
     Neg(usize, usize),
     Not(usize, usize),
     Bin(BinOp, usize, usize, usize),
@@ -51,6 +54,8 @@ enum Access {
     Store(usize),
     Normal(usize),
     Uniform(usize),
+    GroupNormal(usize),
+    GroupUniform(usize),
     LoadPre(usize),
     LoadSyn(usize),
     LoadPost(usize),
@@ -155,9 +160,8 @@ impl<F: Real> Builder<F> {
             },
             Node::Normal(k) => self.ops.push(Op::Normal(out, *k)),
             Node::Uniform(k) => self.ops.push(Op::Uniform(out, *k)),
-            Node::GroupNormal(_) | Node::GroupUniform(_) => {
-                unreachable!("a group's draws are its PoissonInputs' and run_regularly's, which the closures run")
-            }
+            Node::GroupNormal(k) => self.ops.push(Op::GroupNormal(out, *k)),
+            Node::GroupUniform(k) => self.ops.push(Op::GroupUniform(out, *k)),
             Node::Neg(a) => {
                 let (ra, own) = self.expr(a);
                 self.ops.push(Op::Neg(out, ra));
@@ -453,6 +457,8 @@ impl<F: Real> BatchProgram<F> {
             }
             Access::Normal(k) => draw_lanes(&mut r[..n], draws(), |at| at.normal(k as u32)),
             Access::Uniform(k) => draw_lanes(&mut r[..n], draws(), |at| at.uniform(k as u32)),
+            Access::GroupNormal(k) => r[..n].fill(group(draws()).normal(k as u32)),
+            Access::GroupUniform(k) => r[..n].fill(group(draws()).uniform(k as u32)),
             Access::Load(_) | Access::Store(_) => unreachable!("a synapse's step loads and stores through its batch"),
         });
     }
@@ -477,6 +483,8 @@ impl<F: Real> BatchProgram<F> {
             }
             Access::Normal(k) => draw_lanes(&mut r[..n], noise, |at| at.normal(k as u32)),
             Access::Uniform(k) => draw_lanes(&mut r[..n], noise, |at| at.uniform(k as u32)),
+            Access::GroupNormal(k) => r[..n].fill(group(noise).normal(k as u32)),
+            Access::GroupUniform(k) => r[..n].fill(group(noise).uniform(k as u32)),
             _ => unreachable!("a neuron's update loads neurons, not synapses"),
         });
     }
@@ -507,6 +515,8 @@ impl<F: Real> BatchProgram<F> {
                 Op::Store(k, a) => access(Access::Store(k), output(a)),
                 Op::Normal(o, k) => access(Access::Normal(k as usize), output(o)),
                 Op::Uniform(o, k) => access(Access::Uniform(k as usize), output(o)),
+                Op::GroupNormal(o, k) => access(Access::GroupNormal(k as usize), output(o)),
+                Op::GroupUniform(o, k) => access(Access::GroupUniform(k as usize), output(o)),
                 Op::LoadPre(o, k) => access(Access::LoadPre(k), output(o)),
                 Op::LoadSyn(o, k) => access(Access::LoadSyn(k), output(o)),
                 Op::LoadPost(o, k) => access(Access::LoadPost(k), output(o)),
@@ -622,6 +632,11 @@ pub struct SynapseBatch<'a, F> {
 }
 
 /// Lane i's draw, for neuron (or synapse) `first.neuron + i`.
+/// The draws of the group's first element (neuron or synapse 0): its one draw.
+fn group(any: &Noise) -> Noise {
+    Noise { neuron: 0, ..*any }
+}
+
 fn draw_lanes<F: Real>(lanes: &mut [F], first: &Noise, draw: impl Fn(&Noise) -> F) {
     for (i, x) in lanes.iter_mut().enumerate() {
         *x = draw(&Noise {

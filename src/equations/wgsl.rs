@@ -95,9 +95,9 @@ fn nested(n: &Node, names: &Names, lets: &mut Lets) -> (String, usize) {
         ),
         Node::Normal(k) => (format!("draw_normal({k}u)"), 1),
         Node::Uniform(k) => (format!("draw_uniform({k}u)"), 1),
-        // The instance's first neuron's draw (local index 0): one for the group.
-        Node::GroupNormal(k) => (format!("draw_normal_at(0u, {k}u)"), 1),
-        Node::GroupUniform(k) => (format!("draw_uniform_at(0u, {k}u)"), 1),
+        // The instance's first element's draw: one for the group (each shader defines them).
+        Node::GroupNormal(k) => (format!("draw_normal_group({k}u)"), 1),
+        Node::GroupUniform(k) => (format!("draw_uniform_group({k}u)"), 1),
         Node::Neg(a) => {
             let (a, levels) = operand(a, lets);
             (format!("(-{a})"), levels + 1)

@@ -179,10 +179,26 @@ fn a_shared_variable_draws_once_for_the_group_as_brian2s_scalar_code() {
     // A weight that differs between neurons would split the shared value.
     let e = config_error(&text.replace("weight = \"1\"", "weight = \"v\""));
     assert!(e.contains("populations.g.poisson_inputs.drive.weight") && e.contains("a variable each neuron or synapse has its own"), "{e}");
-    // Not yet for a synapse's run_regularly: refused by key.
-    let synapse = format!("{SHARED}[projections.s.run_regularly.r]\ncode = \"z = rand()\"\n").replace("model = \"w : 1\"", "model = \"\"\"w : 1\nz : 1 (shared)\"\"\"");
-    let e = config_error(&synapse);
-    assert!(e.contains("projections.s.run_regularly.r.code") && e.contains("not yet for a synapse's"), "{e}");
+    // So does a synapse's run_regularly into a shared synaptic variable: every synapse holds
+    // the same sum of draws (synapse 0's), on the CPU (f32, through its batched interpreter)
+    // and the GPU.
+    let synapse = format!("{SHARED}[projections.s.run_regularly.r]\ncode = \"z = z + rand() + randn()\"\n")
+        .replace("model = \"w : 1\"", "model = \"\"\"w : 1\nz : 1 (shared)\"\"\"")
+        .replace("duration_ms = 0.3", "duration_ms = 20.0");
+    let (config, net) = parsed(&synapse, &[]);
+    let plan = RecordPlan::from_config(&config);
+    let mut cpu = CpuBackend::<f32>::new(&net);
+    run_in_memory(&net, &mut cpu, &plan);
+    let mut gpu = gpu_backend(&net, &plan);
+    run_in_memory(&net, &mut gpu, &plan);
+    use ganglion::backend::Backend;
+    let (c, g) = (cpu.read_synapses().unwrap(), gpu.read_synapses().unwrap());
+    let (cz, gz) = (&c[0].as_ref().unwrap()[1], &g[0].as_ref().unwrap()[1]);
+    assert_eq!(cz.len(), 9);
+    assert!(cz.iter().all(|&z| z == cz[0]) && gz.iter().all(|&z| z == gz[0]), "one value: {cz:?} on the CPU, {gz:?} on the GPU");
+    assert!((cz[0] - gz[0]).abs() < 1e-4 * cz[0].abs().max(1.0), "the same draws: {} and {}", cz[0], gz[0]);
+    // 200 steps of a uniform and a normal: mean 100, sd 14.7.
+    assert!((cz[0] - 100.0).abs() < 6.0 * 14.7, "z = {}", cz[0]);
 }
 
 fn config_error(text: &str) -> String {
