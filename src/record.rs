@@ -358,12 +358,20 @@ impl ChunkOutput {
             }
         }
         for (p, (spikes, values)) in self.spikes.iter_mut().zip(&mut self.spike_values).enumerate() {
-            // In step order: those kept are a prefix, and so are their values.
-            let kept = spikes.partition_point(|s| s.step < end);
-            spikes.truncate(kept);
-            values.truncate(kept * plan.spike_values.get(p).map_or(0, Vec::len));
+            keep_before(spikes, values, plan.spike_values.get(p).map_or(0, Vec::len), end);
+        }
+        for (r, (events, values)) in self.events.iter_mut().zip(&mut self.event_values).enumerate() {
+            keep_before(events, values, plan.event_values[r].len(), end);
         }
     }
+}
+
+/// The spikes (or events) before step `end` and their rows of `width` values: in step order,
+/// those kept are a prefix, and so are their values.
+fn keep_before(spikes: &mut Vec<Spike>, values: &mut Vec<f32>, width: usize, end: u64) {
+    let kept = spikes.partition_point(|s| s.step < end);
+    spikes.truncate(kept);
+    values.truncate(kept * width);
 }
 
 #[cfg(test)]
@@ -394,6 +402,9 @@ mod tests {
                 neurons: vec![0, 1],
                 every: 2,
             }],
+            spike_values: vec![vec![0]],
+            events: vec![(0, 0)],
+            event_values: vec![vec![0, 1]],
             ..Default::default()
         }
     }
@@ -406,6 +417,9 @@ mod tests {
                 out.traces[0].data[0].extend([step as f32, step as f32]);
             }
             out.spikes[0].push(Spike { step, neuron: 0 });
+            out.spike_values[0].push(step as f32);
+            out.events[0].push(Spike { step, neuron: 0 });
+            out.event_values[0].extend([step as f32, -(step as f32)]);
         }
         out
     }
@@ -435,6 +449,9 @@ mod tests {
         assert_eq!(out.traces[0].data[0], vec![10.0, 10.0, 12.0, 12.0, 14.0, 14.0]);
         assert!(out.spikes[0].iter().all(|s| s.step < 15));
         assert_eq!(out.spikes[0].len(), 5);
+        assert_eq!(out.spike_values[0], (10..15).map(|k| k as f32).collect::<Vec<_>>());
+        assert_eq!(out.events[0], out.spikes[0], "events go as spikes do");
+        assert_eq!(out.event_values[0], (10..15).flat_map(|k| [k as f32, -(k as f32)]).collect::<Vec<_>>());
         let before = out.clone();
         out.truncate(&plan, 30);
         assert_eq!(out.n_steps, before.n_steps, "an end past the chunk changes nothing");
