@@ -326,21 +326,9 @@ fn record_events(m: &NeuronModel, var_name: &dyn Fn(usize) -> String) -> String 
     for (e, event) in m.events.iter().enumerate() {
         out.push_str(&format!(
             "    if ({flag} != 0.0 && (population.record_events & {bit}u) != 0u) {{
-        let at = atomicAdd(&spikes[0], 1u);
-        let words = population.spike_words;
-        if (at < (arrayLength(&spikes) - 1u) / words) {{
-            let index = population.event_index + countOneBits(population.record_events & {below}u);
-            atomicStore(&spikes[1u + words * at], (index << 24u) | step_info.step_in_chunk);
-            atomicStore(&spikes[2u + words * at], i);
-            if ((population.event_values & {bit}u) != 0u) {{
-                for (var k = 0u; k < min({recordable}u, words - 2u); k++) {{
-                    atomicStore(&spikes[3u + words * at + k], bitcast<u32>(state_at(k, i)));
-                }}
-            }}
-        }}
+        record_entry(population.event_index + countOneBits(population.record_events & {below}u), i, (population.event_values & {bit}u) != 0u);
     }}
 ",
-            recordable = m.spike_recordable(),
             flag = var_name(event.flag),
             bit = 1u32 << e,
             below = (1u32 << e) - 1,
@@ -454,6 +442,22 @@ fn draw_uniform_group(stream: u32) -> f32 {{
     return draw_uniform_at(0u, stream);
 }}
 
+// One entry of the spike buffer: (index << 24 | step_in_chunk, neuron), then, `with_values`,
+// the first {recordable} variables as they are now (after the update, before the reset).
+fn record_entry(index: u32, i: u32, with_values: bool) {{
+    let at = atomicAdd(&spikes[0], 1u);
+    let words = population.spike_words;
+    if (at < (arrayLength(&spikes) - 1u) / words) {{
+        atomicStore(&spikes[1u + words * at], (index << 24u) | step_info.step_in_chunk);
+        atomicStore(&spikes[2u + words * at], i);
+        if (with_values) {{
+            for (var k = 0u; k < min({recordable}u, words - 2u); k++) {{
+                atomicStore(&spikes[3u + words * at + k], bitcast<u32>(state_at(k, i)));
+            }}
+        }}
+    }}
+}}
+
 fn step_time() -> f32 {{
     return (f32(step_info.step_hi) * 4294967296.0 + f32(step_info.step_lo)) * DT;
 }}
@@ -477,20 +481,7 @@ fn update_neurons(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_wo
 {event_flags}{stores}    check_finite(population.index, i, x_{first});
     set_spiked(spike_slot(), i, select(0u, 1u, fired){event_bits});
     if (fired && population.record_spikes != 0u) {{
-        let at = atomicAdd(&spikes[0], 1u);
-        let words = population.spike_words;
-        let capacity = (arrayLength(&spikes) - 1u) / words;
-        if (at < capacity) {{
-            atomicStore(&spikes[1u + words * at], (population.index << 24u) | step_info.step_in_chunk);
-            atomicStore(&spikes[2u + words * at], i);
-            // The values the spike records: the first {recordable} variables, as they are now
-            // (after the update, before the reset).
-            if (population.record_spikes == 2u) {{
-                for (var k = 0u; k < min({recordable}u, words - 2u); k++) {{
-                    atomicStore(&spikes[3u + words * at + k], bitcast<u32>(state_at(k, i)));
-                }}
-            }}
-        }}
+        record_entry(population.index, i, population.record_spikes == 2u);
     }}
 {record_events}}}
 
