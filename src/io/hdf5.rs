@@ -202,6 +202,28 @@ struct SpikeSets {
 }
 
 impl SpikeSets {
+    /// A spike group's `timestamps` (ms), `node_ids` and a dataset per variable of `slots`
+    /// (of `variables`, with its units) in `g`: at their final size where the run is written
+    /// whole (`whole` rows), else growing in chunks of `chunk`.
+    fn create(g: &hdf5::Group, whole: Option<usize>, chunk: usize, slots: &[usize], variables: &[crate::model::Variable]) -> hdf5::Result<SpikeSets> {
+        fn create<T: hdf5::H5Type>(g: &hdf5::Group, name: &str, whole: Option<usize>, chunk: usize) -> hdf5::Result<hdf5::Dataset> {
+            match whole {
+                Some(n) => g.new_dataset::<T>().shape(n).create(name),
+                None => g.new_dataset::<T>().chunk(chunk).shape(0..).create(name),
+            }
+        }
+        let timestamps = create::<f64>(g, "timestamps", whole, chunk)?;
+        str_attr(&timestamps, "units", "ms")?;
+        let node_ids = create::<u64>(g, "node_ids", whole, chunk)?;
+        let mut values = Vec::new();
+        for &k in slots {
+            let d = create::<f32>(g, variables[k].name, whole, chunk)?;
+            str_attr(&d, "units", variables[k].unit)?;
+            values.push(d);
+        }
+        Ok(SpikeSets { timestamps, node_ids, values, len: 0 })
+    }
+
     /// Appends a chunk's spikes (or events) and the values recorded with them; `whole`: the
     /// datasets are at their final sizes already.
     fn append(&mut self, spikes: &[crate::record::Spike], values: &[f32], dt_ms: f64, whole: bool) -> hdf5::Result<()> {
@@ -254,19 +276,11 @@ pub struct Hdf5Writer {
     finished: bool,
 }
 
-/// A spike group's `timestamps` (ms) and `node_ids`: at their final size where the run is
-/// written whole, else growing in chunks of `chunk`.
-fn create_spike_sets(g: &hdf5::Group, whole: Option<usize>, chunk: usize) -> hdf5::Result<(hdf5::Dataset, hdf5::Dataset)> {
-    let timestamps = match whole {
-        Some(n) => g.new_dataset::<f64>().shape(n).create("timestamps")?,
-        None => g.new_dataset::<f64>().chunk(chunk).shape(0..).create("timestamps")?,
-    };
-    str_attr(&timestamps, "units", "ms")?;
-    let node_ids = match whole {
-        Some(n) => g.new_dataset::<u64>().shape(n).create("node_ids")?,
-        None => g.new_dataset::<u64>().chunk(chunk).shape(0..).create("node_ids")?,
-    };
-    Ok((timestamps, node_ids))
+/// A recorded event's group (`record.events`): `events/<population>/<event>`.
+pub(crate) fn event_group(net: &Network, (population, event): (usize, usize)) -> String {
+    let p = &net.populations[population];
+    let model = p.model.kind().equations().expect("validated: events of a model written as equations");
+    format!("events/{}/{}", p.name, model.events[event].name)
 }
 
 /// Spikes per HDF5 chunk of a population's spike datasets: a chunk is allocated whole, so a
@@ -464,47 +478,19 @@ impl Hdf5Writer {
                 continue;
             }
             let g = root.create_group(&format!("spikes/{}", p.name))?;
-            let chunk = spike_chunk(p.size);
             super::sonata::spikes::write_sorting(&g, super::sonata::spikes::Sorting::by_time)?;
             let whole = opening.whole.map(|out| out.spikes.get(spikes.len()).map_or(0, Vec::len));
-            let (timestamps, node_ids) = create_spike_sets(&g, whole, chunk)?;
-            let mut values = Vec::new();
-            for &k in plan.spike_values.get(spikes.len()).into_iter().flatten() {
-                let v = &p.variables()[k];
-                let d = match whole {
-                    Some(n) => g.new_dataset::<f32>().shape(n).create(v.name)?,
-                    None => g.new_dataset::<f32>().chunk(chunk).shape(0..).create(v.name)?,
-                };
-                str_attr(&d, "units", v.unit)?;
-                values.push(d);
-            }
-            spikes.push(Some(SpikeSets {
-                values,
-                timestamps,
-                node_ids,
-                len: 0,
-            }));
+            let slots = plan.spike_values.get(spikes.len()).map_or(&[][..], Vec::as_slice);
+            spikes.push(Some(SpikeSets::create(&g, whole, spike_chunk(p.size), slots, p.variables())?));
         }
 
         // Brian2's EventMonitors: /events/<pop>/<event>, laid out as spikes.
         let mut events = Vec::new();
-        for (r, &(population, event)) in plan.events.iter().enumerate() {
-            let p = &net.populations[population];
-            let name = &p.model.kind().equations().expect("validated: events of a model written as equations").events[event].name;
-            let g = root.create_group(&format!("events/{}/{name}", p.name))?;
+        for (r, &recorded) in plan.events.iter().enumerate() {
+            let p = &net.populations[recorded.0];
+            let g = root.create_group(&event_group(net, recorded))?;
             let whole = opening.whole.map(|out| out.events.get(r).map_or(0, Vec::len));
-            let (timestamps, node_ids) = create_spike_sets(&g, whole, spike_chunk(p.size))?;
-            let mut values = Vec::new();
-            for &k in &plan.event_values[r] {
-                let v = &p.variables()[k];
-                let d = match whole {
-                    Some(n) => g.new_dataset::<f32>().shape(n).create(v.name)?,
-                    None => g.new_dataset::<f32>().chunk(spike_chunk(p.size)).shape(0..).create(v.name)?,
-                };
-                str_attr(&d, "units", v.unit)?;
-                values.push(d);
-            }
-            events.push(SpikeSets { values, timestamps, node_ids, len: 0 });
+            events.push(SpikeSets::create(&g, whole, spike_chunk(p.size), &plan.event_values[r], p.variables())?);
         }
 
         let mut rates = Vec::new();

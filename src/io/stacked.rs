@@ -94,7 +94,7 @@ pub fn create_smooth_rate_data(g: &hdf5::Group, instances: usize, steps: usize, 
 }
 
 /// A variable's column `name` of a spike table under `g` (`record.spike_variables`), in `unit`.
-pub fn create_spike_values(g: &hdf5::Group, name: &str, unit: &str) -> hdf5::Result<hdf5::Dataset> {
+fn create_spike_values(g: &hdf5::Group, name: &str, unit: &str) -> hdf5::Result<hdf5::Dataset> {
     let d = g.new_dataset::<f32>().chunk(SPIKE_CHUNK).shape(0..).create(name)?;
     str_attr(&d, "units", unit)?;
     Ok(d)
@@ -104,13 +104,15 @@ pub fn create_spike_values(g: &hdf5::Group, name: &str, unit: &str) -> hdf5::Res
 const SPIKE_CHUNK: usize = 1 << 16;
 
 impl SpikeTable {
-    /// An empty table in `g`, growing as instances end.
-    fn create(g: &hdf5::Group) -> hdf5::Result<SpikeTable> {
+    /// An empty table in `g`, growing as instances end, with a column per variable of
+    /// `slots` (of `variables`).
+    fn create(g: &hdf5::Group, slots: &[usize], variables: &[crate::model::Variable]) -> hdf5::Result<SpikeTable> {
         let table = |name: &str| g.new_dataset::<u64>().chunk(SPIKE_CHUNK).shape(0..).create(name);
         let (instance, node_ids) = (table("instance")?, table("node_ids")?);
         let timestamps = g.new_dataset::<f64>().chunk(SPIKE_CHUNK).shape(0..).create("timestamps")?;
         str_attr(&timestamps, "units", "ms")?;
-        Ok(SpikeTable { instance, node_ids, timestamps, values: Vec::new(), len: 0 })
+        let values = slots.iter().map(|&k| create_spike_values(g, variables[k].name, variables[k].unit)).collect::<hdf5::Result<_>>()?;
+        Ok(SpikeTable { instance, node_ids, timestamps, values, len: 0 })
     }
 
     /// Appends instance `k`'s spikes (or events) and the values recorded with them.
@@ -195,24 +197,13 @@ impl Sets {
                 continue;
             }
             let g = root.create_group(&format!("spikes/{}", p.name))?;
-            let mut table = SpikeTable::create(&g)?;
-            for &k in plan.spike_values.get(spikes.len()).into_iter().flatten() {
-                let v = &p.variables()[k];
-                table.values.push(create_spike_values(&g, v.name, v.unit)?);
-            }
-            spikes.push(Some(table));
+            let slots = plan.spike_values.get(spikes.len()).map_or(&[][..], Vec::as_slice);
+            spikes.push(Some(SpikeTable::create(&g, slots, p.variables())?));
         }
         let mut events = Vec::new();
-        for (&(population, event), slots) in plan.events.iter().zip(&plan.event_values) {
-            let p = &net.populations[population];
-            let name = &p.model.kind().equations().expect("validated: events of a model written as equations").events[event].name;
-            let g = root.create_group(&format!("events/{}/{name}", p.name))?;
-            let mut table = SpikeTable::create(&g)?;
-            for &k in slots {
-                let v = &p.variables()[k];
-                table.values.push(create_spike_values(&g, v.name, v.unit)?);
-            }
-            events.push(table);
+        for (&recorded, slots) in plan.events.iter().zip(&plan.event_values) {
+            let g = root.create_group(&super::hdf5::event_group(net, recorded))?;
+            events.push(SpikeTable::create(&g, slots, net.populations[recorded.0].variables())?);
         }
         let mut rates = Vec::new();
         for rated in super::hdf5::rate_groups(&root, net, plan, net.n_steps as f64 * net.dt_ms)? {
