@@ -10,7 +10,7 @@
 use super::dims::Dim;
 use super::ir::{Node, Program, Ref, Target};
 use super::lower::{Lowering, Streams};
-use super::neuron::{assignable, fold_dt, is_condition, map_program, statement_value, NeuronModel, VarDef, VarKind};
+use super::neuron::{assignable, check_condition, fold_dt, map_program, statement_value, NeuronModel, VarDef, VarKind};
 use super::parse;
 use super::var_type::VarType;
 use crate::error::{Error, Result};
@@ -124,9 +124,7 @@ fn condition(model: &NeuronModel, lowering: &Lowering, streams: &mut Streams, te
         Ref::Var(k) => model.vars[k].ty,
         _ => VarType::Float,
     };
-    if !dim.is_dimensionless() || !(is_condition(&e) || VarType::of_value(&node, &ty_of) == VarType::Boolean) {
-        return Err(format!("must be a condition such as \"v > -50*mV\" or a boolean variable; got a {dim} value"));
-    }
+    check_condition(&e, dim, &node, &ty_of)?;
     Ok(node)
 }
 

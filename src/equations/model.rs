@@ -199,6 +199,8 @@ struct EquationStep<F> {
     /// The custom events' flags from their conditions, and each event's code with its flag.
     event_flags: CpuProgram<F>,
     event_codes: Vec<(usize, CpuProgram<F>)>,
+    /// `NeuronModel::acts_after_synapses`.
+    acts_after_synapses: bool,
     refresh: CpuProgram<F>,
     dt: F,
 }
@@ -215,6 +217,7 @@ impl<F: Real> EquationStep<F> {
             reset: CpuProgram::new(&m.reset),
             event_flags: CpuProgram::new(&m.event_flags()),
             event_codes: m.events.iter().filter(|e| !e.code.is_empty()).map(|e| (e.flag, CpuProgram::new(&e.code))).collect(),
+            acts_after_synapses: m.acts_after_synapses(),
             refresh: CpuProgram::new(&m.refresh),
             dt: F::from_f64(m.dt),
         }
@@ -285,7 +288,7 @@ impl<F: Real> CpuStep<F> for EquationStep<F> {
     }
 
     fn resets_apart(&self) -> bool {
-        !self.reset.is_empty() || !self.inputs.is_empty() || !self.event_codes.is_empty()
+        self.acts_after_synapses
     }
 
     fn runs_regularly(&self, step: u64, when: Sampled) -> bool {

@@ -226,9 +226,7 @@ impl NeuronModel {
             }
             if matches!(eq.defines, Defines::Derivative(_)) {
                 VarType::differentiable(eq, name).map_err(|e| eq_err(&e))?;
-                if eq.flags.iter().any(|f| f == "shared") {
-                    return Err(eq_err(&format!("{}: d{name}/dt: a differential equation cannot be `(shared)`, as in Brian2", eq.pos)));
-                }
+                super::shared::not_differential(eq, name).map_err(|e| eq_err(&e))?;
             }
         }
         // Brian2 gives a refractory model `lastspike`.
@@ -425,12 +423,7 @@ impl NeuronModel {
                         .lower(&e, &mut streams)
                         .map_err(|e| Error::config(&key, e.to_string()))?,
                 );
-                if !dim.is_dimensionless() || !(is_condition(&e) || is_boolean(&cond)) {
-                    return Err(Error::config(
-                        key,
-                        format!("must be a condition such as \"v > -50*mV\" or a boolean variable; got a {dim} value"),
-                    ));
-                }
+                check_condition(&e, dim, &cond, &ty_of).map_err(|m| Error::config(&key, m))?;
                 Some(match nr_slot {
                     Some(nr) => Node::bin(BinOp::And, cond, Node::load(Ref::Var(nr))),
                     None => cond,
@@ -702,6 +695,15 @@ fn var_kind(eq: &Equation) -> VarKind {
         Defines::Subexpression(_) => VarKind::Subexpression,
         Defines::Parameter(_) => VarKind::Parameter,
     }
+}
+
+/// Refuses what cannot decide a spike or an event (`e`, of dimension `dim`, lowered to
+/// `node`): Brian2 takes a dimensionless condition or a boolean variable.
+pub fn check_condition(e: &Expr, dim: Dim, node: &Node, ty_of: &dyn Fn(Ref) -> VarType) -> std::result::Result<(), String> {
+    if !dim.is_dimensionless() || !(is_condition(e) || VarType::of_value(node, ty_of) == VarType::Boolean) {
+        return Err(format!("must be a condition such as \"v > -50*mV\" or a boolean variable; got a {dim} value"));
+    }
+    Ok(())
 }
 
 /// Whether an expression is a condition (a comparison, `and`, `or`, `not`), as Brian2 requires

@@ -1,9 +1,10 @@
 //! Brian2's `(shared)` variables: one value for a whole population or projection, which
 //! ganglion keeps in each of its neurons or synapses. Brian2's rules keep those copies equal,
 //! so ganglion enforces them: no differential equation, no per-neuron initial values, no
-//! writes from code that runs per neuron or synapse (a reset, `on_pre`, `on_post`, an input),
-//! and a `run_regularly` writes one only a value of shared variables, constants and time,
-//! drawing nothing (Brian2 draws once for the group, ganglion would draw per copy).
+//! writes from code that runs per neuron or synapse (a reset, `on_pre`, `on_post`, an event's
+//! code), and a `run_regularly` or PoissonInput writes one only a value of shared variables,
+//! constants and time, its draws made once for the group (`Node::for_group`), as Brian2 runs
+//! such code once.
 
 use super::check::DimError;
 use super::ir::{Count, Node, Ref};
@@ -19,6 +20,14 @@ pub fn of_neuron(vars: &[VarDef]) -> impl Fn(Ref) -> bool + '_ {
     move |r| matches!(r, Ref::Var(j) if is_shared(&vars[j]))
 }
 
+/// Refuses a differential equation of shared variable `name`, as Brian2 does.
+pub fn not_differential(eq: &super::parse::Equation, name: &str) -> Result<(), String> {
+    match eq.flags.iter().any(|f| f == "shared") {
+        true => Err(format!("{}: d{name}/dt: a differential equation cannot be `(shared)`, as in Brian2", eq.pos)),
+        false => Ok(()),
+    }
+}
+
 /// Refuses a write to `v` (at `pos`) from `code` that runs per neuron or synapse.
 pub fn not_per_element(v: &VarDef, pos: Pos, code: &str) -> Result<(), DimError> {
     match is_shared(v) {
@@ -31,7 +40,7 @@ pub fn not_per_element(v: &VarDef, pos: Pos, code: &str) -> Result<(), DimError>
 }
 
 /// Refuses `value` written to shared `v` (at `pos`) where it reads what is not shared
-/// (`shared` says which variables are) or draws.
+/// (`shared` says which variables are) or draws per element (a draw for the group is one).
 pub fn shared_value(v: &VarDef, value: &Node, shared: &dyn Fn(Ref) -> bool, pos: Pos) -> Result<(), DimError> {
     if !is_shared(v) {
         return Ok(());

@@ -160,9 +160,7 @@ impl SynapseProgram {
                     }
                     scope.symbols.insert(n.clone(), unit.dim);
                     VarType::differentiable(eq, n).map_err(|e| err("model", &e))?;
-                    if eq.flags.iter().any(|f| f == "shared") {
-                        return Err(err("model", &format!("{}: d{n}/dt: a differential equation cannot be `(shared)`, as in Brian2", eq.pos)));
-                    }
+                    super::shared::not_differential(eq, n).map_err(|e| err("model", &e))?;
                     vars.push(VarDef {
                         name: n.clone(),
                         dim: unit.dim,

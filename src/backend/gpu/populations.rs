@@ -130,6 +130,7 @@ pub(crate) fn build(
         let parts = UpdateParts::new(split, spike_slots, &shared.events.split);
         kernels.add_update(ctx, kind, update, parts)?;
         let batch = net.batch.as_ref();
+        let (record_events, event_index) = plan.event_bits(index);
         let info = PopulationInfoGpu {
             dt: net.dt_ms as f32,
             n,
@@ -140,8 +141,8 @@ pub(crate) fn build(
             spike_slots: net.spike_slots(index),
             instance_size: net.instance_size(index) as u32,
             spike_words: shared.spike_words as u32,
-            record_events: plan.event_bits(index).0,
-            event_index: plan.event_bits(index).1,
+            record_events,
+            event_index,
             event_values: plan.event_value_bits(index),
         };
         let model_data = ctx.storage_buffer(

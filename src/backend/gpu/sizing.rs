@@ -25,9 +25,6 @@ pub fn slots_per_submit(steps: u64, traces: usize) -> u64 {
     steps * (1 + traces as u64)
 }
 
-/// Steps per submit and spike-buffer entries. A network whose recorded spikes at the rate
-/// bound would overflow the largest spike buffer the device binds, or whose traces would fill
-/// more than `MAX_TRACE_BYTES_PER_SUBMIT`, gets shorter submits.
 /// Words per spike in the spike buffer: (population << 24 | step, neuron), then, where the
 /// plan records values with a population's spikes or events, that population's model's first
 /// `spike_recordable()` variables (the widest such model sets the stride for every entry).
@@ -42,6 +39,9 @@ pub fn spike_words(net: &Shape, plan: &RecordPlan) -> u64 {
     2 + values
 }
 
+/// Steps per submit and spike-buffer entries. A network whose recorded spikes at the rate
+/// bound would overflow the largest spike buffer the device binds, or whose traces would fill
+/// more than `MAX_TRACE_BYTES_PER_SUBMIT`, gets shorter submits.
 pub fn submit_plan(
     net: &Shape,
     plan: &RecordPlan,
