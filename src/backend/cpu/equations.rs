@@ -143,6 +143,31 @@ struct PreSide<'a, F> {
     n: usize,
 }
 
+/// The post-synaptic spikes the post pathway reads at a step: this step's, or the target's
+/// ring words of `post_delay` steps ago with the bit that triggers `on_post`.
+enum PostSide<'a> {
+    Spiked(&'a [bool]),
+    Ring(&'a [u32], u32),
+}
+
+impl<'a> PostSide<'a> {
+    /// Where spikes of `delay` steps ago (in the ring's `slot`) or a custom event (`mask`
+    /// other than the spike's bit) trigger the pathway, the ring's; else this step's spikes.
+    fn at(ring: &'a [u32], spiked: &'a [bool], slot: usize, delay: u64, mask: u32) -> Self {
+        match delay > 0 || mask != 1 {
+            true => PostSide::Ring(&ring[slot * spiked.len()..(slot + 1) * spiked.len()], mask),
+            false => PostSide::Spiked(spiked),
+        }
+    }
+
+    fn fired(&self, i: usize) -> bool {
+        match self {
+            PostSide::Spiked(spiked) => spiked[i],
+            PostSide::Ring(words, mask) => words[i] & mask != 0,
+        }
+    }
+}
+
 impl<F> PreSide<'_, F> {
     /// Whether neuron j's word in `slot` has a bit that triggers `on_pre`.
     fn fired(&self, slot: usize, j: usize) -> bool {
@@ -325,14 +350,8 @@ impl<F: Real> EquationProjection<F> {
     /// `f` over the pre-synaptic side, the target's variables and the post-synaptic spikes
     /// the post pathway reads at `step` (those of `post_delay` steps ago), with `snapshot`,
     /// within one population, the pre-synaptic values as they were before `f`.
-    fn with_sides(&mut self, populations: &mut [Population<F>], snapshot: bool, step: u64, f: impl FnOnce(&mut Self, &PreSide<F>, &mut [F], usize, &[bool])) {
+    fn with_sides(&mut self, populations: &mut [Population<F>], snapshot: bool, step: u64, f: impl FnOnce(&mut Self, &PreSide<F>, &mut [F], usize, &PostSide)) {
         let (d, mask) = (self.post_delay as u64, 1u32 << self.post_event);
-        // The ring's words of `post_delay` steps ago whose bits trigger on_post; None: this
-        // step's spikes as they are.
-        let post_words = |p: &Population<F>| -> Option<Vec<bool>> {
-            let (n, slot) = (p.spiked.len(), ring_slot(step, d, p.spike_slots));
-            (d > 0 || mask != 1).then(|| p.ring[slot * n..(slot + 1) * n].iter().map(|&w| w & mask != 0).collect())
-        };
         if self.source != self.target {
             let (source, target) = if self.source < self.target {
                 let (a, b) = populations.split_at_mut(self.target);
@@ -349,8 +368,8 @@ impl<F: Real> EquationProjection<F> {
                 n_vars: source.n_vars,
                 n: source.spiked.len(),
             };
-            let words = post_words(target);
-            f(self, &pre, &mut target.vars, target.n_vars, words.as_deref().unwrap_or(&target.spiked));
+            let post = PostSide::at(&target.ring, &target.spiked, ring_slot(step, d, target.spike_slots), d, mask);
+            f(self, &pre, &mut target.vars, target.n_vars, &post);
         } else {
             let pop = &mut populations[self.target];
             let copy = if snapshot { pop.vars.clone() } else { Vec::new() };
@@ -362,12 +381,12 @@ impl<F: Real> EquationProjection<F> {
                 n_vars: if snapshot { pop.n_vars } else { 0 },
                 n: pop.spiked.len(),
             };
-            let words = post_words(pop);
-            f(self, &pre, &mut pop.vars, pop.n_vars, words.as_deref().unwrap_or(&pop.spiked));
+            let post = PostSide::at(&pop.ring, &pop.spiked, ring_slot(step, d, pop.spike_slots), d, mask);
+            f(self, &pre, &mut pop.vars, pop.n_vars, &post);
         }
     }
 
-    fn step_into(&mut self, pre: &PreSide<F>, target: &mut [F], n_vars: usize, post_spiked: &[bool], step: u64) {
+    fn step_into(&mut self, pre: &PreSide<F>, target: &mut [F], n_vars: usize, post: &PostSide, step: u64) {
         let n_target = self.row_ptr.len() - 1;
         let pre_of = |j: usize| &pre.vars[j * pre.n_vars..(j + 1) * pre.n_vars];
         if let Some(clock) = &self.clock {
@@ -379,7 +398,7 @@ impl<F: Real> EquationProjection<F> {
             self.deliver_into(pre, target, n_vars, step);
         }
         if !self.on_post.is_empty() {
-            for i in (0..n_target).filter(|&i| post_spiked[i]) {
+            for i in (0..n_target).filter(|&i| post.fired(i)) {
                 for s in self.row_ptr[i] as usize..self.row_ptr[i + 1] as usize {
                     let j = self.col_idx[s] as usize;
                     let noise = self.noise(s, step);
