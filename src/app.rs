@@ -296,8 +296,9 @@ pub fn check_report(config_path: &Path, overrides: &[String]) -> Result<(String,
                 (false, slots, _) => format!("; on_pre on the GPU: the arriving synapses marked ahead, one bit each in {slots} steps"),
             };
             let post = match p.post_delay_steps {
-                0 => String::new(),
-                d => format!("; on_post {d} steps after the post-synaptic spike"),
+                Some(0) => String::new(),
+                Some(d) => format!("; on_post {d} steps after the post-synaptic spike"),
+                None => "; on_post each synapse's delay after the post-synaptic spike (drawn)".into(),
             };
             let on_event: String = spec
                 .on_event

@@ -118,8 +118,9 @@ pub struct EquationSynapses {
     pub state: Vec<Vec<f64>>,
     /// Steps of delay of the on_pre pathway: one per synapse, or one for all.
     pub delays: Vec<u32>,
-    /// Steps of delay of the on_post pathway (Brian2's `S.post.delay`), one for all.
-    pub post_delay: u32,
+    /// Steps of delay of the on_post pathway (Brian2's `S.post.delay`): one per synapse, or
+    /// one for all.
+    pub post_delays: Vec<u32>,
     /// The bits of the source's and the target's spike-ring words that trigger `on_pre` and
     /// `on_post` (Brian2's `on_event`: 0 the spike, 1 + e custom event e).
     pub pre_event: u32,
@@ -134,6 +135,15 @@ impl EquationSynapses {
     /// Whether one delay serves every synapse (kept once).
     pub fn uniform_delay(&self) -> bool {
         self.delays.len() <= 1
+    }
+
+    pub fn max_post_delay(&self) -> u32 {
+        self.post_delays.iter().copied().max().unwrap_or(0)
+    }
+
+    /// Whether one delay of the on_post pathway serves every synapse (kept once).
+    pub fn uniform_post_delay(&self) -> bool {
+        self.post_delays.len() <= 1
     }
 
     /// The steps of marked arrivals the GPU keeps for them (`SynapseProgram::arrival_slots`).
@@ -291,13 +301,14 @@ impl Network {
                     }
                     let mut rng = ChaCha8Rng::seed_from_u64(sim.seed ^ 0x510e_527f_ade6_82d1);
                     rng.set_stream(index as u64);
-                    let (state, delays) = crate::equations::init::synapse_state(
+                    let crate::equations::init::DrawnSynapses { state, delays, post_delays } = crate::equations::init::synapse_state(
                         program,
                         pre,
                         post,
                         &format!("projections.{name}"),
                         &proj.init,
                         proj.delay.as_deref(),
+                        proj.post_delay.as_deref(),
                         &edge_columns,
                         &csr.col_idx,
                         &post_of,
@@ -306,10 +317,6 @@ impl Network {
                         sim.dt_ms * 1e-3,
                         &mut rng,
                     )?;
-                    let post_delay = match &proj.post_delay {
-                        Some(text) => crate::equations::init::post_delay_steps(program, pre, post, &format!("projections.{name}"), text, sim.dt_ms * 1e-3)?,
-                        None => 0,
-                    };
                     let (pre_event, post_event) = crate::equations::events::pathway_bits(program, pre, post, &format!("projections.{name}"), proj.on_event.as_ref())?;
                     return Ok(ProjectionData {
                         name: name.clone(),
@@ -319,7 +326,7 @@ impl Network {
                         csr,
                         source_activation: None,
                         event: None,
-                        equation: Some(EquationSynapses { state, delays, post_delay, pre_event, post_event }),
+                        equation: Some(EquationSynapses { state, delays, post_delays, pre_event, post_event }),
                         procedural: None,
                         blocks: 1,
                         block_weights: None,
@@ -428,7 +435,7 @@ impl Network {
         let delays = self.projections.iter().filter_map(|p| {
             let e = p.equation.as_ref()?;
             let pre = (p.source == index).then(|| e.max_delay());
-            let post = (p.target == index).then_some(e.post_delay);
+            let post = (p.target == index).then(|| e.max_post_delay());
             Some(pre.into_iter().chain(post).max().unwrap_or(0))
         });
         1 + delays.max().unwrap_or(0)
@@ -508,7 +515,7 @@ fn link_projection(link: &crate::config::Link, index: Vec<u32>, n_source: usize)
         },
         source_activation: None,
         event: None,
-        equation: Some(EquationSynapses { state: Vec::new(), delays: vec![0], post_delay: 0, pre_event: 0, post_event: 0 }),
+        equation: Some(EquationSynapses { state: Vec::new(), delays: vec![0], post_delays: vec![0], pre_event: 0, post_event: 0 }),
         procedural: None,
         blocks: 1,
         block_weights: None,

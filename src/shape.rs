@@ -36,8 +36,8 @@ pub struct ProjectionShape {
     pub per_synapse_weights: bool,
     /// Event-driven synapses: slots of the delay ring per target neuron.
     pub ring_slots: Option<u64>,
-    /// Synapses written as equations: the values each keeps (its variables, and its delay
-    /// where the delay is per synapse); 0 for the built-in synapses.
+    /// Synapses written as equations: the values each keeps (its variables, and its delays
+    /// where a pathway's delay is per synapse); 0 for the built-in synapses.
     pub values_per_synapse: u64,
     /// Synapses written as equations: their GPU passes per step (summation, marking of
     /// arrivals, delivery).
@@ -53,8 +53,9 @@ pub struct ProjectionShape {
     /// built-ins, whose delays live in their rings. None where each synapse's delay is drawn
     /// and the longest is only known once the network is built.
     pub delay_steps: Option<u64>,
-    /// Steps of delay of the on_post pathway (`ProjectionData`'s `post_delay`).
-    pub post_delay_steps: u64,
+    /// The longest delay of the on_post pathway in steps (`EquationSynapses::post_delays`),
+    /// which sets the spike history its target keeps; None where it is drawn per synapse.
+    pub post_delay_steps: Option<u64>,
     /// Synapses written as equations that read timed arrays (their shader binds one more
     /// buffer).
     pub reads_tables: bool,
@@ -161,6 +162,11 @@ impl Shape {
                     }),
                 };
                 let uniform_delay = crate::equations::init::uniform_delay(p.delay.as_deref(), edge_delays, delay_steps, sim.dt_ms * 1e-3);
+                // A constant, or drawn per synapse (None).
+                let post_delay_steps = match (program, pre.zip(post)) {
+                    (Some(program), Some((pre, post))) => crate::equations::init::longest_delay_steps(program, pre, post, p.post_delay.as_deref(), None, sim.dt_ms * 1e-3),
+                    _ => Some(0),
+                };
                 // Drawn delays, whose longest is unknown here, are counted as walked.
                 let arrival_slots = program.as_ref().map_or(0, |e| e.arrival_slots(uniform_delay, delay_steps));
                 ProjectionShape {
@@ -174,15 +180,11 @@ impl Shape {
                     ring_slots,
                     values_per_synapse: program
                         .as_ref()
-                        .map_or(0, |e| e.vars.len() as u64 + !uniform_delay as u64),
+                        .map_or(0, |e| e.vars.len() as u64 + !uniform_delay as u64 + post_delay_steps.is_none() as u64),
                     equation_passes: program.as_ref().map(|e| e.gpu_passes(arrival_slots)),
                     arrival_slots,
                     delay_steps,
-                    // Validated with the config: a constant.
-                    post_delay_steps: match (program, pre.zip(post), &p.post_delay) {
-                        (Some(program), Some((pre, post)), Some(text)) => crate::equations::init::post_delay_steps(program, pre, post, "", text, sim.dt_ms * 1e-3).unwrap_or(0) as u64,
-                        _ => 0,
-                    },
+                    post_delay_steps,
                     reads_tables: program.as_ref().is_some_and(|e| e.reads_tables()),
                     procedural: p.connectivity.is_procedural(),
                     blocks: 1,
@@ -232,11 +234,11 @@ impl Shape {
                         values_per_synapse: p
                             .equation
                             .as_ref()
-                            .map_or(0, |e| e.state.len() as u64 + !e.uniform_delay() as u64),
+                            .map_or(0, |e| e.state.len() as u64 + !e.uniform_delay() as u64 + !e.uniform_post_delay() as u64),
                         equation_passes: program.map(|e| p.link.map_or_else(|| e.gpu_passes(arrival_slots), |l| l.per_step())),
                         arrival_slots,
                         delay_steps: Some(p.equation.as_ref().map_or(0, |e| e.max_delay() as u64)),
-                        post_delay_steps: p.equation.as_ref().map_or(0, |e| e.post_delay as u64),
+                        post_delay_steps: Some(p.equation.as_ref().map_or(0, |e| e.max_post_delay() as u64)),
                         reads_tables: program.is_some_and(|e| e.reads_tables()),
                         procedural: p.procedural.is_some(),
                         blocks: p.blocks as u64,
@@ -259,18 +261,21 @@ impl Shape {
     }
 
     /// Steps of spike flags population `index` keeps: one more than the longest delay of the
-    /// synapses written as equations that leave it (as `Network::spike_slots`). Where such a
+    /// synapses written as equations that leave it, or of the post pathways of those that
+    /// reach it (as `Network::spike_slots`). Where such a
     /// delay is only known once drawn, it counts as none: the figure is then a least one,
     /// which `spike_slots_known` tells.
     pub fn spike_slots(&self, index: usize) -> u64 {
         let pre = self.projections.iter().filter(|p| p.source == index).filter_map(|p| p.delay_steps);
-        let post = self.projections.iter().filter(|p| p.target == index).map(|p| p.post_delay_steps);
+        let post = self.projections.iter().filter(|p| p.target == index).filter_map(|p| p.post_delay_steps);
         1 + pre.chain(post).max().unwrap_or(0)
     }
 
-    /// Whether `spike_slots(index)` is exact (no delay leaving the population is drawn).
+    /// Whether `spike_slots(index)` is exact (no delay leaving the population, nor of a post
+    /// pathway reaching it, is drawn).
     pub fn spike_slots_known(&self, index: usize) -> bool {
-        self.projections.iter().filter(|p| p.source == index).all(|p| p.delay_steps.is_some())
+        let pre = self.projections.iter().filter(|p| p.source == index).all(|p| p.delay_steps.is_some());
+        pre && self.projections.iter().filter(|p| p.target == index).all(|p| p.post_delay_steps.is_some())
     }
 
     /// Whether event-driven projections leave population `index` (its spikes are propagated).
@@ -305,7 +310,7 @@ fn link_shape(link: &crate::config::Link, populations: &[PopulationShape]) -> Pr
         equation_passes: Some(crate::network::LinkTiming::of(link).per_step()),
         arrival_slots: 0,
         delay_steps: Some(0),
-        post_delay_steps: 0,
+        post_delay_steps: Some(0),
         reads_tables: false,
         procedural: false,
         blocks: 1,

@@ -931,18 +931,7 @@ impl Config {
             pre,
             post,
         )?;
-        crate::equations::init::check_synapse_init(
-            &program,
-            pre,
-            post,
-            &at,
-            &proj.init,
-            proj.delay.as_deref(),
-            self.simulation.dt_ms * 1e-3,
-        )?;
-        if let Some(text) = &proj.post_delay {
-            crate::equations::init::post_delay_steps(&program, pre, post, &at, text, self.simulation.dt_ms * 1e-3)?;
-        }
+        crate::equations::init::check_synapse_init(&program, pre, post, &at, proj, self.simulation.dt_ms * 1e-3)?;
         crate::equations::events::pathway_bits(&program, pre, post, &at, proj.on_event.as_ref())?;
         Ok(Some(std::sync::Arc::new(program)))
     }

@@ -253,17 +253,11 @@ fn check_value(
     }
 }
 
-/// A projection's `init` and `delay` for synapse model `p` between `pre` and `post`, at a
-/// step of `dt` (s): a constant delay is checked here, one drawn per synapse once drawn.
-pub fn check_synapse_init(
-    p: &SynapseProgram,
-    pre: &NeuronModel,
-    post: &NeuronModel,
-    at: &str,
-    given: &indexmap::IndexMap<String, InitValue>,
-    delay: Option<&str>,
-    dt: f64,
-) -> Result<()> {
+/// A projection's `init`, `delay` and `post_delay` for synapse model `p` between `pre` and
+/// `post`, at a step of `dt` (s): a constant delay is checked here, one drawn per synapse once
+/// drawn.
+pub fn check_synapse_init(p: &SynapseProgram, pre: &NeuronModel, post: &NeuronModel, at: &str, proj: &crate::config::Projection, dt: f64) -> Result<()> {
+    let (given, delay, post_delay) = (&proj.init, proj.delay.as_deref(), proj.post_delay.as_deref());
     let lower = |key: &str, text: &str| -> Result<Node> {
         let e = parse::expression(text).map_err(|e| Error::config(key, e.to_string()))?;
         p.lower_host(&e, pre, post).map_err(|e| Error::config(key, e.to_string()))
@@ -306,8 +300,12 @@ pub fn check_synapse_init(
         }
         one_value_if_shared(&key, var, value)?;
     }
-    if let Some(text) = delay {
-        let key = format!("{at}.delay");
+    if post_delay.is_some() && p.on_post.is_empty() {
+        return Err(Error::config(format!("{at}.post_delay"), format!("delays the `on_post` pathway, which synapse model `{}` does not have", p.name)));
+    }
+    for (key, text) in [("delay", delay), ("post_delay", post_delay)] {
+        let Some(text) = text else { continue };
+        let key = format!("{at}.{key}");
         let e = parse::expression(text).map_err(|e| Error::config(&key, e.to_string()))?;
         let got = host.dim(&e).map_err(|e| Error::config(&key, e.to_string()))?;
         if got != super::dims::Dim::SECOND {
@@ -320,27 +318,9 @@ pub fn check_synapse_init(
     Ok(())
 }
 
-/// A projection's `post_delay` (Brian2's `S.post.delay`) in steps of `dt` (s): one constant
-/// time for every synapse, for synapse model `p` that has an `on_post`.
-pub fn post_delay_steps(p: &SynapseProgram, pre: &NeuronModel, post: &NeuronModel, at: &str, text: &str, dt: f64) -> Result<u32> {
-    let key = format!("{at}.post_delay");
-    if p.on_post.is_empty() {
-        return Err(Error::config(key, format!("delays the `on_post` pathway, which synapse model `{}` does not have", p.name)));
-    }
-    let e = parse::expression(text).map_err(|e| Error::config(&key, e.to_string()))?;
-    let got = p.host_scope().dim(&e).map_err(|e| Error::config(&key, e.to_string()))?;
-    if got != super::dims::Dim::SECOND {
-        return Err(Error::config(key, format!("must be a time (\"2*ms\"), got a {got}")));
-    }
-    let node = p.lower_host(&e, pre, post).map_err(|e| Error::config(&key, e.to_string()))?;
-    match finite_constant(&key, node)? {
-        Some(seconds) => delay_steps(&key, seconds, dt),
-        None => Err(Error::config(key, "must be a constant (one delay for every synapse's post pathway), as \"2*ms\"")),
-    }
-}
-
-/// The longest delay of a projection's `on_pre` pathway in steps, known before its synapses
-/// are drawn: a constant `delay`, or the largest of the SONATA edges' `delay` column (ms);
+/// The longest delay of a projection's pathway in steps, known before its synapses are
+/// drawn: a constant `delay` (or `post_delay`), or the largest of the SONATA edges' `delay`
+/// column (ms, the `on_pre` pathway's);
 /// None where the delay is an expression of each synapse (drawn, or of its neurons), whose
 /// longest is only known once the network is built.
 pub fn longest_delay_steps(
@@ -379,7 +359,8 @@ pub fn uniform_delay(delay: Option<&str>, edge_delays_ms: Option<&[f64]>, longes
 }
 
 /// The synapses' variables (one column per variable, synapses in the projection's CSR order)
-/// and their delays in steps, from `init` and `delay`. `pre_of[s]` and `post_of[s]` are the
+/// and the delays in steps of their `on_pre` and `on_post` pathways (each one per synapse, or
+/// one for all), from `init`, `delay` and `post_delay`, drawn in that order. `pre_of[s]` and `post_of[s]` are the
 /// synapse's neurons; `pre_state`/`post_state` the populations' initial columns.
 #[allow(clippy::too_many_arguments)]
 pub fn synapse_state(
@@ -389,6 +370,7 @@ pub fn synapse_state(
     at: &str,
     given: &indexmap::IndexMap<String, InitValue>,
     delay: Option<&str>,
+    post_delay: Option<&str>,
     edge_columns: &[(String, Vec<f64>)],
     pre_of: &[u32],
     post_of: &[u32],
@@ -396,7 +378,7 @@ pub fn synapse_state(
     post_state: &[Vec<f64>],
     dt: f64,
     rng: &mut ChaCha8Rng,
-) -> Result<(Vec<Vec<f64>>, Vec<u32>)> {
+) -> Result<DrawnSynapses> {
     let n = pre_of.len();
     let mut columns = vec![vec![0.0; n]; p.vars.len()];
     // Brian2's counts, for `Ref::Count`.
@@ -463,20 +445,38 @@ pub fn synapse_state(
         finite(&key, &columns[k], "synapse")?;
         columns[k].iter_mut().for_each(|x| *x = p.vars[k].ty.stored_value(*x));
     }
+    let steps = |key: &str, seconds: Vec<f64>| -> Result<Vec<u32>> {
+        let mut delays = seconds.into_iter().map(|d| delay_steps(key, d, dt)).collect::<Result<Vec<u32>>>()?;
+        // One delay for all is kept once (`uniform_delay`), as the backends read it.
+        if delays.windows(2).all(|w| w[0] == w[1]) {
+            delays.truncate(1);
+        }
+        Ok(delays)
+    };
+    let none = vec![0; n.min(1)];
     // The `delay` key, else the SONATA edges' delays (ms), else none.
-    let (key, seconds) = match (delay, edge_columns.iter().find(|(name, _)| name == "delay")) {
+    let delays = match (delay, edge_columns.iter().find(|(name, _)| name == "delay")) {
         (Some(text), _) => {
             let key = format!("{at}.delay");
-            let seconds = evaluate(text, &key, &columns, rng)?;
-            (key, seconds)
+            steps(&key, evaluate(text, &key, &columns, rng)?)?
         }
-        (None, Some((_, ms))) => (format!("{at}.connectivity.edges"), ms.iter().map(|d| d * 1e-3).collect()),
-        (None, None) => return Ok((columns, vec![0; n.min(1)])),
+        (None, Some((_, ms))) => steps(&format!("{at}.connectivity.edges"), ms.iter().map(|d| d * 1e-3).collect())?,
+        (None, None) => none.clone(),
     };
-    let mut delays = seconds.into_iter().map(|d| delay_steps(&key, d, dt)).collect::<Result<Vec<u32>>>()?;
-    // One delay for all is kept once (`uniform_delay`), as the backends read it.
-    if delays.windows(2).all(|w| w[0] == w[1]) {
-        delays.truncate(1);
-    }
-    Ok((columns, delays))
+    let post_delays = match post_delay {
+        Some(text) => {
+            let key = format!("{at}.post_delay");
+            steps(&key, evaluate(text, &key, &columns, rng)?)?
+        }
+        None => none,
+    };
+    Ok(DrawnSynapses { state: columns, delays, post_delays })
+}
+
+/// A projection's synapses as `synapse_state` draws them: a column per variable, and each
+/// pathway's delays in steps (one per synapse, or one for all).
+pub struct DrawnSynapses {
+    pub state: Vec<Vec<f64>>,
+    pub delays: Vec<u32>,
+    pub post_delays: Vec<u32>,
 }

@@ -767,9 +767,17 @@ impl SynapseProgram {
             String::new()
         } else {
             format!(
-                "    // The post-synaptic spike of `post_delay` steps ago (post_delay < post_slots).
-    if ((post_spiked_at(ring_slot(step_info, info.post_slots - info.post_delay, info.post_slots), ipost) & info.post_mask) != 0u) {{
+                "    // The post-synaptic spike of each synapse's delay ago (delays < post_slots): one
+    // for all decides for the row.
+    let per_synapse = info.per_synapse_post_delay != 0u;
+    if (per_synapse || (post_spiked_at(ring_slot(step_info, info.post_slots - info.post_delay, info.post_slots), ipost) & info.post_mask) != 0u) {{
         for (var s = row_ptr[row]; s < row_ptr[row + 1u]; s++) {{
+            if (per_synapse) {{
+                let slot = ring_slot(step_info, info.post_slots - delays[info.post_delays_at + s], info.post_slots);
+                if ((post_spiked_at(slot, ipost) & info.post_mask) == 0u) {{
+                    continue;
+                }}
+            }}
             let ipre = col_idx[s];
 {}        }}
     }}
@@ -835,7 +843,9 @@ struct SynapseInfo {{
     draws: u32,
     arrival_slots: u32,  // steps of marked arrivals (0: the rows are walked)
     instance_synapses: u32, // synapses per merged instance: a draw's synapse is its own run's
-    post_delay: u32,     // steps of delay of the on_post pathway
+    post_delay: u32,     // steps of delay of the on_post pathway: one for all, or each
+    per_synapse_post_delay: u32, // synapse's, in `delays` from post_delays_at on
+    post_delays_at: u32,
     pre_mask: u32,       // the bits of the source's spike-ring word that trigger on_pre (on_event)
     post_mask: u32,      // the target's that trigger on_post
 }}

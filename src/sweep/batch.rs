@@ -80,7 +80,7 @@ pub fn unfit(first: (&Network, &RecordPlan), other: (&Network, &RecordPlan)) -> 
             || p.source != q.source
             || p.target != q.target
             || p.source_activation != q.source_activation
-            || p.equation.as_ref().map(|e| (e.post_delay, e.pre_event, e.post_event)) != q.equation.as_ref().map(|e| (e.post_delay, e.pre_event, e.post_event))
+            || p.equation.as_ref().map(|e| (e.pre_event, e.post_event)) != q.equation.as_ref().map(|e| (e.pre_event, e.post_event))
             || (p.csr.n_rows, p.csr.n_cols) != (q.csr.n_rows, q.csr.n_cols)
         {
             return Some(format!("projection `{}` differs in its synapse", p.name));
@@ -162,23 +162,33 @@ fn stored_once(all: &[&ProjectionData]) -> Option<Option<Vec<f64>>> {
 }
 
 /// The instances' synapses written as equations, in the merged matrix's order (instance after
-/// instance): each variable's column joined, the delays one for all where every instance has
-/// the same one, else one per synapse.
+/// instance): each variable's column joined, each pathway's delays one for all where every
+/// instance has the same one, else one per synapse.
 fn equation_synapses(all: &[&ProjectionData]) -> EquationSynapses {
     let each: Vec<&EquationSynapses> = all.iter().map(|q| q.equation.as_ref().expect("checked alike")).collect();
     let state = (0..each[0].state.len())
         .map(|var| each.iter().flat_map(|e| e.state[var].iter().copied()).collect())
         .collect();
-    let one = each.iter().all(|e| e.delays.len() == 1 && e.delays == each[0].delays);
-    let delays = if one {
-        each[0].delays.clone()
-    } else {
+    let joined = |delays_of: fn(&EquationSynapses) -> &Vec<u32>| -> Vec<u32> {
+        let first = delays_of(each[0]);
+        if each.iter().all(|e| delays_of(e).len() == 1 && delays_of(e) == first) {
+            return first.clone();
+        }
         all.iter()
             .zip(&each)
-            .flat_map(|(q, e)| (0..q.csr.n_synapses()).map(move |s| e.delays[if e.delays.len() == 1 { 0 } else { s }]))
+            .flat_map(|(q, e)| {
+                let delays = delays_of(e);
+                (0..q.csr.n_synapses()).map(move |s| delays[if delays.len() == 1 { 0 } else { s }])
+            })
             .collect()
     };
-    EquationSynapses { state, delays, post_delay: each[0].post_delay, pre_event: each[0].pre_event, post_event: each[0].post_event }
+    EquationSynapses {
+        state,
+        delays: joined(|e| &e.delays),
+        post_delays: joined(|e| &e.post_delays),
+        pre_event: each[0].pre_event,
+        post_event: each[0].post_event,
+    }
 }
 
 /// `nets` (with their plans) as one network, or why they cannot be.

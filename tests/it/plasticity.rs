@@ -1110,15 +1110,122 @@ fn a_delayed_post_pathway_runs_on_post_that_many_steps_after_the_spike_as_brian2
     assert_eq!(net.spike_slots(config.population_index("post").unwrap()), 14);
     let check = check_text(POST_DELAY);
     assert!(check.contains("on_post 13 steps after the post-synaptic spike"), "{check}");
-    // Refused by key: a delay that is not one constant time, or a synapse without on_post.
+    // Refused by key: a delay that is not a time, out of range (a constant, or one synapse's
+    // drawn), or for a synapse without on_post.
     let at = "projections.a_syn.post_delay";
+    let drawn = POST_DELAY.replace("\"1.3*ms\"", "\"(1.3 - 2*i)*ms\"");
+    let e = ganglion::network::Network::build(&ganglion::config::parse(&drawn, &[]).unwrap()).unwrap_err().to_string();
+    assert!(e.contains(at) && e.contains("outside 0"), "{e}");
     let cases = [
-        (POST_DELAY.replace("\"1.3*ms\"", "\"rand()*ms\""), vec![at.to_string(), "must be a constant".into()]),
         (POST_DELAY.replace("\"1.3*ms\"", "\"1.3\""), vec![at.to_string(), "must be a time".into()]),
+        (POST_DELAY.replace("\"1.3*ms\"", "\"w_post*ms\""), vec![at.to_string(), "w_post".into()]),
         (POST_DELAY.replace("\"1.3*ms\"", "\"-1*ms\""), vec![at.to_string(), "outside 0".into()]),
         (POST_DELAY.replace("on_post = \"Apost -= 1\\nw += Apre\"\n", ""), vec![at.to_string(), "does not have".into()]),
     ];
     assert_refused(cases);
+}
+
+/// `POST_DELAY` with each synapse's own delays on both pathways (tests/brian2/post_delays.py:
+/// `S.pre.delay = '(0.2 + 0.3*j)*ms'`, `S.post.delay = '(0.4 + 0.9*i + 0.5*j)*ms'`).
+fn per_synapse_post_delays() -> String {
+    POST_DELAY.replace("post_delay = \"1.3*ms\"", "delay = \"(0.2 + 0.3*j)*ms\"\npost_delay = \"(0.4 + 0.9*i + 0.5*j)*ms\"")
+}
+
+/// Brian2 2.9.0 (numpy target), tests/brian2/post_delays.py: w of synapses (i, j) in
+/// `BRIAN2_POST_DELAY_PAIRS`' order at the start of `POST_DELAY_STEPS`, the last row the end's.
+const BRIAN2_POST_DELAYS_W: [&[f64]; 4] = [
+    &[0.0, 0.0, 0.0, 0.0],
+    &[1.3060092323617476, -0.36539153300624, 0.05131642061344277, 1.007000489686624],
+    &[2.1409880442102405, -1.0102675377621941, 0.6360512552833109, 1.3165097175115161],
+    &[2.818672678597493, -1.7815142190673652, -0.7135598270476544, 0.6806956971121049],
+];
+
+#[test]
+fn each_synapses_own_post_delay_runs_its_on_post_that_many_steps_after_the_spike_as_brian2s() {
+    let text = per_synapse_post_delays();
+    let (config, net) = parsed(&text, &[]);
+    let csr = &net.projections[0].csr;
+    let ours = |pair| csr_index(csr, pair);
+    let e = net.projections[0].equation.as_ref().unwrap();
+    // 0.4, 0.9, 1.3 and 1.8 ms (Brian2's 1.7999… rounds to 18 steps, as Brian2 rounds it).
+    let steps: Vec<u32> = BRIAN2_POST_DELAY_PAIRS.iter().map(|&pair| e.post_delays[ours(pair)]).collect();
+    assert_eq!(steps, [4, 9, 13, 18]);
+    assert_eq!(net.spike_slots(config.population_index("post").unwrap()), 19);
+    let mut plan = RecordPlan::from_config(&config);
+    plan.resolve(&net).unwrap();
+    let cpu = run_in_memory(&net, &mut CpuBackend::<f64>::new(&net), &plan);
+    let gpu = run_in_memory(&net, &mut gpu_backend(&net, &plan), &plan);
+    for (sink, tolerance, on) in [(&cpu, 1e-6, "CPU"), (&gpu, 2e-5, "GPU")] {
+        for (row, &step) in BRIAN2_POST_DELAYS_W.iter().zip(&POST_DELAY_STEPS) {
+            for (&pair, b) in BRIAN2_POST_DELAY_PAIRS.iter().zip(row.iter()) {
+                let x = sink.traces[0][0][step * 4 + ours(pair)] as f64;
+                assert!((x - b).abs() < tolerance, "{on}: w of {pair:?} at step {step}: {x}, Brian2 {b}");
+            }
+        }
+        let end = &sink.synapses[0].as_ref().unwrap()[0];
+        for (&pair, b) in BRIAN2_POST_DELAY_PAIRS.iter().zip(BRIAN2_POST_DELAYS_W[3]) {
+            assert!((end[ours(pair)] - b).abs() < tolerance, "{on}: final w of {pair:?}: {}, Brian2 {b}", end[ours(pair)]);
+        }
+    }
+    let check = check_text(&text);
+    assert!(check.contains("on_post each synapse's delay after the post-synaptic spike (drawn)"), "{check}");
+    assert!(check.contains("`post` keeps its spikes for its synapses' longest delay, which is drawn"), "{check}");
+}
+
+#[test]
+fn instances_with_their_own_post_delays_run_batched_each_as_brian2s() {
+    // One instance with one post delay for all, one with each synapse's own: merged, their
+    // post delays are joined per synapse, each instance's read from its own.
+    let texts = [POST_DELAY.to_string(), per_synapse_post_delays()];
+    let nets: Vec<_> = texts.iter().map(|t| parsed(t, &[]).1).collect();
+    // Traces of synapses keep instances apart: spikes alone, the weights at the end.
+    let plans: Vec<RecordPlan> = nets.iter().map(RecordPlan::all_spikes).collect();
+    let merged = ganglion::sweep::batch::merge(&nets.iter().collect::<Vec<_>>(), &plans.iter().collect::<Vec<_>>()).expect("the instances merge");
+    assert_eq!(merged.net.projections[0].equation.as_ref().unwrap().post_delays.len(), 8);
+    let out = run_in_memory(&merged.net, &mut gpu_backend(&merged.net, &merged.plan), &merged.plan);
+    let end = &out.synapses[0].as_ref().unwrap()[0];
+    let ours = |pair| csr_index(&nets[0].projections[0].csr, pair);
+    for (k, brian2) in [BRIAN2_POST_DELAY_END, BRIAN2_POST_DELAYS_W[3].try_into().unwrap()].iter().enumerate() {
+        for (&pair, b) in BRIAN2_POST_DELAY_PAIRS.iter().zip(brian2) {
+            let x = end[k * 4 + ours(pair)];
+            assert!((x - b).abs() < 2e-5, "instance {k}: final w of {pair:?}: {x}, Brian2 {b}");
+        }
+    }
+}
+
+#[test]
+fn each_synapses_post_delay_runs_alike_on_a_gpu_matrix_cut_into_parts() {
+    // 2000 synapses with drawn delays on both pathways, in bindings of 8000 bytes (the
+    // target's 12 steps of spikes fit one).
+    let overrides = [
+        "populations.pre.size=200",
+        "populations.post.size=100",
+        "populations.pre.init.v=\"0.005*i\"",
+        "populations.post.init.v=\"0.009*i\"",
+        "projections.a_syn.connectivity={ rule = \"fixed_probability\", p = 0.1 }",
+        "projections.a_syn.delay=\"rand()*0.8*ms\"",
+        "projections.a_syn.post_delay=\"(0.1 + rand())*ms\"",
+    ];
+    let (config, net) = parsed(POST_DELAY, &overrides);
+    let e = net.projections[0].equation.as_ref().unwrap();
+    assert_eq!(e.post_delays.len(), net.projections[0].n_synapses());
+    let mut plan = RecordPlan::from_config(&config);
+    plan.resolve(&net).unwrap();
+    let mut whole = gpu_backend_capped(&net, &plan, GpuCoupling::Auto, None);
+    let mut cut = gpu_backend_capped(&net, &plan, GpuCoupling::Auto, Some(8000));
+    assert!(cut.equation_passes() > whole.equation_passes(), "the matrix in parts: {} passes, whole {}", cut.equation_passes(), whole.equation_passes());
+    let (a, b) = (run_in_memory(&net, &mut whole, &plan), run_in_memory(&net, &mut cut, &plan));
+    assert_eq!(a.synapses, b.synapses);
+    // And the CPU's, which reads each synapse's delay from the same draws.
+    let c = run_in_memory(&net, &mut CpuBackend::<f64>::new(&net), &plan);
+    let (gpu_w, cpu_w) = (&a.synapses[0].as_ref().unwrap()[0], &c.synapses[0].as_ref().unwrap()[0]);
+    let worst = gpu_w.iter().zip(cpu_w).map(|(x, y)| (x - y).abs()).fold(0.0, f64::max);
+    assert!(worst < 1e-3, "GPU and CPU weights differ by up to {worst}");
+    // Without the post pathway's delays, other weights.
+    let (_, undelayed) = parsed(POST_DELAY, &overrides[..6]);
+    let plain = run_in_memory(&undelayed, &mut CpuBackend::<f64>::new(&undelayed), &plan);
+    let moved = plain.synapses[0].as_ref().unwrap()[0].iter().zip(cpu_w).filter(|(x, y)| (*x - *y).abs() > 1e-3).count();
+    assert!(moved > 500, "{moved} of {} weights moved by the delays", cpu_w.len());
 }
 
 /// 2000 LIF neurons (v held while refractory) driven by one PoissonInput, as

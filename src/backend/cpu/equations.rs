@@ -35,9 +35,9 @@ pub(super) struct EquationProjection<F> {
     n_vars: usize,
     /// Per synapse, or one for all.
     delays: Vec<u32>,
-    /// Steps of delay of the on_post pathway: the post-synaptic spikes it reads are those of
-    /// that many steps ago, from the target's spike ring.
-    post_delay: u32,
+    /// Steps of delay of the on_post pathway, per synapse or one for all: the post-synaptic
+    /// spikes it reads are those of that many steps ago, from the target's spike ring.
+    post_delays: Vec<u32>,
     /// The ring bits that trigger `on_pre` (the source's) and `on_post` (the target's):
     /// Brian2's `on_event`, 0 the spike.
     pre_event: u32,
@@ -143,27 +143,28 @@ struct PreSide<'a, F> {
     n: usize,
 }
 
-/// The post-synaptic spikes the post pathway reads at a step: this step's, or the target's
-/// ring words of `post_delay` steps ago with the bit that triggers `on_post`.
+/// The post-synaptic spikes the post pathway reads at a step: this step's, or those of each
+/// synapse's delay ago from the target's ring words, with the bit that triggers `on_post`.
 enum PostSide<'a> {
     Spiked(&'a [bool]),
-    Ring(&'a [u32], u32),
+    Ring { ring: &'a [u32], n: usize, slots: u64, step: u64, mask: u32 },
 }
 
 impl<'a> PostSide<'a> {
-    /// Where spikes of `delay` steps ago (in the ring's `slot`) or a custom event (`mask`
-    /// other than the spike's bit) trigger the pathway, the ring's; else this step's spikes.
-    fn at(ring: &'a [u32], spiked: &'a [bool], slot: usize, delay: u64, mask: u32) -> Self {
-        match delay > 0 || mask != 1 {
-            true => PostSide::Ring(&ring[slot * spiked.len()..(slot + 1) * spiked.len()], mask),
+    /// Where spikes of some steps ago (`delayed`) or a custom event (`mask` other than the
+    /// spike's bit) trigger the pathway, the ring's; else this step's spikes.
+    fn at(ring: &'a [u32], spiked: &'a [bool], slots: u64, step: u64, delayed: bool, mask: u32) -> Self {
+        match delayed || mask != 1 {
+            true => PostSide::Ring { ring, n: spiked.len(), slots, step, mask },
             false => PostSide::Spiked(spiked),
         }
     }
 
-    fn fired(&self, i: usize) -> bool {
-        match self {
+    /// Whether neuron i triggers the pathway for a synapse of `delay` steps.
+    fn fired(&self, i: usize, delay: u32) -> bool {
+        match *self {
             PostSide::Spiked(spiked) => spiked[i],
-            PostSide::Ring(words, mask) => words[i] & mask != 0,
+            PostSide::Ring { ring, n, slots, step, mask } => ring[ring_slot(step, delay as u64, slots) * n + i] & mask != 0,
         }
     }
 }
@@ -208,7 +209,7 @@ impl<F: Real> EquationProjection<F> {
             syn,
             n_vars,
             delays: e.delays.clone(),
-            post_delay: e.post_delay,
+            post_delays: e.post_delays.clone(),
             pre_event: e.pre_event,
             post_event: e.post_event,
             summed: program
@@ -348,10 +349,12 @@ impl<F: Real> EquationProjection<F> {
     }
 
     /// `f` over the pre-synaptic side, the target's variables and the post-synaptic spikes
-    /// the post pathway reads at `step` (those of `post_delay` steps ago), with `snapshot`,
+    /// the post pathway reads at `step` (those of its delays ago), with `snapshot`,
     /// within one population, the pre-synaptic values as they were before `f`.
     fn with_sides(&mut self, populations: &mut [Population<F>], snapshot: bool, step: u64, f: impl FnOnce(&mut Self, &PreSide<F>, &mut [F], usize, &PostSide)) {
-        let (d, mask) = (self.post_delay as u64, 1u32 << self.post_event);
+        // Delays per synapse differ, so some is not 0.
+        let delayed = self.post_delays.len() > 1 || self.post_delays.first().is_some_and(|&d| d > 0);
+        let mask = 1u32 << self.post_event;
         if self.source != self.target {
             let (source, target) = if self.source < self.target {
                 let (a, b) = populations.split_at_mut(self.target);
@@ -368,7 +371,7 @@ impl<F: Real> EquationProjection<F> {
                 n_vars: source.n_vars,
                 n: source.spiked.len(),
             };
-            let post = PostSide::at(&target.ring, &target.spiked, ring_slot(step, d, target.spike_slots), d, mask);
+            let post = PostSide::at(&target.ring, &target.spiked, target.spike_slots, step, delayed, mask);
             f(self, &pre, &mut target.vars, target.n_vars, &post);
         } else {
             let pop = &mut populations[self.target];
@@ -381,7 +384,7 @@ impl<F: Real> EquationProjection<F> {
                 n_vars: if snapshot { pop.n_vars } else { 0 },
                 n: pop.spiked.len(),
             };
-            let post = PostSide::at(&pop.ring, &pop.spiked, ring_slot(step, d, pop.spike_slots), d, mask);
+            let post = PostSide::at(&pop.ring, &pop.spiked, pop.spike_slots, step, delayed, mask);
             f(self, &pre, &mut pop.vars, pop.n_vars, &post);
         }
     }
@@ -398,8 +401,13 @@ impl<F: Real> EquationProjection<F> {
             self.deliver_into(pre, target, n_vars, step);
         }
         if !self.on_post.is_empty() {
-            for i in (0..n_target).filter(|&i| post.fired(i)) {
+            // One delay for all: a neuron's synapses all trigger, or none.
+            let uniform = (self.post_delays.len() == 1).then(|| self.post_delays[0]);
+            for i in (0..n_target).filter(|&i| uniform.is_none_or(|d| post.fired(i, d))) {
                 for s in self.row_ptr[i] as usize..self.row_ptr[i + 1] as usize {
+                    if uniform.is_none() && !post.fired(i, self.post_delays[s]) {
+                        continue;
+                    }
                     let j = self.col_idx[s] as usize;
                     let noise = self.noise(s, step);
                     let parts = self.parts(pre_of(j), step, j, i, noise.as_ref());

@@ -94,7 +94,7 @@ struct EventProjection<F> {
 enum Projection<F> {
     Graded(GradedProjection<F>),
     Event(EventProjection<F>),
-    Equation(EquationProjection<F>),
+    Equation(Box<EquationProjection<F>>),
 }
 
 /// A batch of neurons as the update loop sees it: batch index, states, synaptic inputs,
@@ -160,7 +160,7 @@ impl<F: Real> CpuBackend<F> {
                 let keeps_ring = net
                     .projections
                     .iter()
-                    .any(|q| (q.source == index && q.equation.is_some() && q.link.is_none()) || (q.target == index && q.equation.as_ref().is_some_and(|e| e.post_delay > 0 || e.post_event > 0)));
+                    .any(|q| (q.source == index && q.equation.is_some() && q.link.is_none()) || (q.target == index && q.equation.as_ref().is_some_and(|e| e.max_post_delay() > 0 || e.post_event > 0)));
                 Population {
                     model,
                     n_vars,
@@ -178,9 +178,9 @@ impl<F: Real> CpuBackend<F> {
             .iter()
             .enumerate()
             .map(|(index, p)| match (&p.synapse, p.source_activation, &p.event) {
-                (SynapseModel::Equations(program), _, _) => Projection::Equation(
+                (SynapseModel::Equations(program), _, _) => Projection::Equation(Box::new(
                     EquationProjection::new(p, program, net.dt_ms * 1e-3, Draws::of(net, index)),
-                ),
+                )),
                 (SynapseModel::Graded(g), Some(activation), _) => {
                     // A procedural projection's rows (and drawn weights), drawn once: the same
                     // sources in the same order, the same weights, as the GPU draws every step.

@@ -159,6 +159,13 @@ pub(crate) fn build(
             let label = if several { format!("{}.part{k}", p.name) } else { p.name.clone() };
             let (pointers, entries) = split::segment_rows(&p.csr.row_ptr, &rows);
             let n_syn = entries.len();
+            // One delay for every synapse, or the part's own; then, where the post pathway's
+            // differ, the part's own of those.
+            let mut delays = if !e.uniform_delay() { e.delays[entries.clone()].to_vec() } else { e.delays.clone() };
+            let post_delays_at = delays.len() as u32;
+            if !e.uniform_post_delay() {
+                delays.extend_from_slice(&e.post_delays[entries.clone()]);
+            }
             let info = SynapseInfoGpu {
                 n_post: p.csr.n_rows as u32,
                 n_pre: net.populations[p.source].size as u32,
@@ -177,12 +184,12 @@ pub(crate) fn build(
                 draws: crate::rng::stream::SYNAPSES + index as u32,
                 arrival_slots: arrival_slots as u32,
                 instance_synapses: instance_synapses.max(1) as u32,
-                post_delay: e.post_delay,
+                post_delay: e.post_delays.first().copied().unwrap_or(0),
+                per_synapse_post_delay: !e.uniform_post_delay() as u32,
+                post_delays_at,
                 pre_mask: 1 << e.pre_event,
                 post_mask: 1 << e.post_event,
             };
-            // One delay for every synapse, or the part's own.
-            let delays = if !e.uniform_delay() { &e.delays[entries.clone()] } else { &e.delays[..] };
             let syn_init: Vec<f32> = e
                 .state
                 .iter()
@@ -191,7 +198,7 @@ pub(crate) fn build(
             let info_buf = ctx.uniform_buffer(&format!("{label}.info"), bytemuck::bytes_of(&info));
             let row_ptr = ctx.storage_buffer(&format!("{label}.row_ptr"), bytemuck::cast_slice(&pointers))?;
             let cols = ctx.storage_buffer(&format!("{label}.col_idx"), bytemuck::cast_slice(&p.csr.col_idx[entries.clone()]))?;
-            let delays = ctx.storage_buffer(&format!("{label}.delays"), bytemuck::cast_slice(delays))?;
+            let delays = ctx.storage_buffer(&format!("{label}.delays"), bytemuck::cast_slice(&delays))?;
             let syn_state = ctx.storage_buffer(&format!("{label}.synapses"), bytemuck::cast_slice(&syn_init))?;
             let mut resources = vec![
                 info_buf.as_entire_binding(),

@@ -200,8 +200,11 @@ pub struct SynapseInfoGpu {
     /// connections, side by side), else the projection's: a synapse draws as the synapse of
     /// its own instance's run, its index modulo this.
     pub instance_synapses: u32,
-    /// Steps of delay of the on_post pathway (Brian2's `S.post.delay`).
+    /// Steps of delay of the on_post pathway (Brian2's `S.post.delay`): one for all, or
+    /// (`per_synapse_post_delay`) each synapse's in `delays` from `post_delays_at` on.
     pub post_delay: u32,
+    pub per_synapse_post_delay: u32,
+    pub post_delays_at: u32,
     /// The bits of the source's and the target's spike-ring words that trigger `on_pre` and
     /// `on_post` (Brian2's `on_event`; 1, the spike, by default).
     pub pre_mask: u32,

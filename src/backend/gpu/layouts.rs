@@ -337,6 +337,8 @@ mod tests {
                 arrival_slots,
                 instance_synapses,
                 post_delay,
+                per_synapse_post_delay,
+                post_delays_at,
                 pre_mask,
                 post_mask,
             }
