@@ -110,7 +110,7 @@ fn recordable_slots(model: &crate::equations::neuron::NeuronModel, name: &str, k
     let mut out = Vec::new();
     for (i, v) in variables.iter().enumerate() {
         let Some(k) = model.slot(v).filter(|&k| k < recordable.len()) else {
-            let what = if model.slot(v).is_some() { "is not a differential variable or parameter of" } else { "is not a variable of" };
+            let what = if model.slot(v).is_some() { "is not a differential variable, parameter or subexpression of" } else { "is not a variable of" };
             return Err(Error::config(format!("{key}[{i}]"), format!("`{v}` {what} `{name}`'s model; it has {}", recordable.join(", "))));
         };
         if variables[..i].contains(v) {

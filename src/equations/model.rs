@@ -320,6 +320,36 @@ impl<F: Real> CpuStep<F> for EquationStep<F> {
     }
 }
 
+/// `record_entry`'s subexpressions (`record.spike_variables`, `record.event_variables`): each
+/// computed by the refresh from the entry's neuron's state, as `refresh_neurons` computes it
+/// for a trace, into its word of the entry (none where the model has none).
+fn entry_subexpressions(m: &NeuronModel, names: &Names, target: &dyn Fn(Target) -> String, var_name: &dyn Fn(usize) -> String) -> String {
+    if m.refresh.body.is_empty() {
+        return String::new();
+    }
+    let used = wgsl::reads(&m.refresh.body.iter().map(|s| &s.value).collect::<Vec<_>>(), |r| match r {
+        Ref::Var(k) => Some(k),
+        _ => None,
+    });
+    let computed: Vec<usize> = m
+        .refresh
+        .body
+        .iter()
+        .filter_map(|s| match s.target {
+            Target::Var(k) => Some(k),
+            _ => None,
+        })
+        .collect();
+    let mut declared = used;
+    declared.extend(computed.iter().filter(|&&k| !declared.contains(&k)).copied().collect::<Vec<_>>());
+    let mut out: String = declared.iter().map(|&k| format!("            var {} = state_at({k}u, i);\n", var_name(k))).collect();
+    out.push_str(&wgsl::program(&m.refresh, names, target, "            ", "entry"));
+    for &k in &computed {
+        out.push_str(&format!("            if ({k}u < words - 2u) {{ atomicStore(&spikes[3u + words * at + {k}u], bitcast<u32>({})); }}\n", var_name(k)));
+    }
+    out
+}
+
 /// The update's recording of the custom events its population records (bit e of
 /// `population.record_events`): entries of the spike buffer as a spike's, under the index
 /// `population.event_index` plus the event's rank among the population's recorded ones
@@ -329,7 +359,7 @@ fn record_events(m: &NeuronModel, var_name: &dyn Fn(usize) -> String) -> String 
     for (e, event) in m.events.iter().enumerate() {
         out.push_str(&format!(
             "    if ({flag} != 0.0 && (population.record_events & {bit}u) != 0u) {{
-        record_entry(population.event_index + countOneBits(population.record_events & {below}u), i, (population.event_values & {bit}u) != 0u);
+        record_entry(population.event_index + countOneBits(population.record_events & {below}u), i, local, t, (population.event_values & {bit}u) != 0u);
     }}
 ",
             flag = var_name(event.flag),
@@ -446,8 +476,9 @@ fn draw_uniform_group(stream: u32) -> f32 {{
 }}
 
 // One entry of the spike buffer: (index << 24 | step_in_chunk, neuron), then, `with_values`,
-// the first {recordable} variables as they are now (after the update, before the reset).
-fn record_entry(index: u32, i: u32, with_values: bool) {{
+// the first {recordable} variables as they are now (after the update, before the reset), the
+// subexpressions among them computed from the others (their slots are not kept current).
+fn record_entry(index: u32, i: u32, local: u32, t: f32, with_values: bool) {{
     let at = atomicAdd(&spikes[0], 1u);
     let words = population.spike_words;
     if (at < (arrayLength(&spikes) - 1u) / words) {{
@@ -457,7 +488,7 @@ fn record_entry(index: u32, i: u32, with_values: bool) {{
             for (var k = 0u; k < min({recordable}u, words - 2u); k++) {{
                 atomicStore(&spikes[3u + words * at + k], bitcast<u32>(state_at(k, i)));
             }}
-        }}
+{entry_subexpressions}        }}
     }}
 }}
 
@@ -484,7 +515,7 @@ fn update_neurons(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_wo
 {event_flags}{stores}    check_finite(population.index, i, x_{first});
     set_spiked(spike_slot(), i, select(0u, 1u, fired){event_bits});
     if (fired && population.record_spikes != 0u) {{
-        record_entry(population.index, i, population.record_spikes == 2u);
+        record_entry(population.index, i, local, t, population.record_spikes == 2u);
     }}
 {record_events}}}
 
@@ -524,6 +555,7 @@ fn refresh_neurons(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_w
         stores = stores(&update_written),
         first = m.vars[0].name,
         recordable = m.spike_recordable(),
+        entry_subexpressions = entry_subexpressions(m, &names, &target, &var_name),
         loads_all = loads(&all_vars),
         after_synapses = if !m.events.iter().any(|e| !e.code.is_empty()) && m.inputs.is_empty() {
             // Only the neurons that spiked.

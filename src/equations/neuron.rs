@@ -497,9 +497,9 @@ impl NeuronModel {
 
     /// The slots a spike may record its values of (`record.spike_variables`), 0 to this:
     /// the differential variables and parameters, which come first and which the update
-    /// leaves current.
+    /// leaves current, and the subexpressions after them, which the recording computes.
     pub fn spike_recordable(&self) -> usize {
-        self.vars.iter().take_while(|v| matches!(v.kind, VarKind::Differential | VarKind::Parameter)).count()
+        self.vars.iter().take_while(|v| matches!(v.kind, VarKind::Differential | VarKind::Parameter | VarKind::Subexpression)).count()
     }
 
     pub fn slot(&self, name: &str) -> Option<usize> {

@@ -263,7 +263,7 @@ fn events_that_cannot_be_defined_or_recorded_are_refused_by_key() {
         ("record.event_variables={ h = { low = [\"v\"] } }", "record.event_variables.h".into(), "no population named `h`"),
         ("record.event_variables={ g = { low = [] } }", "record.event_variables.g.low".into(), "name at least one variable"),
         ("record.event_variables={ g = { low = [\"w\"] } }", "record.event_variables.g.low[0]".into(), "`w` is not a variable of `g`'s model; it has v, I, a, b, c"),
-        ("record.event_variables={ g = { low = [\"not_refractory\"] } }", "record.event_variables.g.low[0]".into(), "is not a differential variable or parameter"),
+        ("record.event_variables={ g = { low = [\"not_refractory\"] } }", "record.event_variables.g.low[0]".into(), "is not a differential variable, parameter or subexpression"),
         ("record.event_variables={ g = { low = [\"v\", \"v\"] } }", "record.event_variables.g.low[1]".into(), "listed twice"),
         ("populations.g.events.up.when=\"resets\"", format!("{at}.up.when"), "`after_resets` slot"),
         ("populations.g.events.up.condition=\"v + 1\"", format!("{at}.up.condition"), "must be a condition"),

@@ -43,6 +43,8 @@ struct Population<F> {
     instance_size: u32,
     /// The flag slot of each custom event of its model (`equations::events`).
     event_flags: Vec<usize>,
+    /// Its model's subexpression slots, which the update does not keep current.
+    subexpressions: Vec<usize>,
 }
 
 impl<F: Real> Population<F> {
@@ -52,6 +54,18 @@ impl<F: Real> Population<F> {
 
     fn neuron(&self, i: usize) -> &[F] {
         &self.vars[i * self.n_vars..(i + 1) * self.n_vars]
+    }
+
+    /// Neuron i's values of `slots` now (with a spike or an event), a subexpression among
+    /// them computed from the others as the refresh for a trace computes it.
+    fn values_of(&self, i: usize, slots: &[usize], noise: &Noise, out: &mut Vec<f32>) {
+        if slots.iter().any(|k| self.subexpressions.contains(k)) {
+            let mut x = self.neuron(i).to_vec();
+            self.model.refresh(&mut x, noise);
+            out.extend(slots.iter().map(|&k| x[k].to_f64() as f32));
+        } else {
+            out.extend(slots.iter().map(|&k| self.var(i, k).to_f64() as f32));
+        }
     }
 }
 
@@ -170,6 +184,9 @@ impl<F: Real> CpuBackend<F> {
                     spike_slots,
                     instance_size: net.instance_size(index) as u32,
                     event_flags: p.model.kind().equations().map(|m| m.events.iter().map(|e| e.flag).collect()).unwrap_or_default(),
+                    subexpressions: p.model.kind().equations().map_or_else(Vec::new, |m| {
+                        m.vars.iter().enumerate().filter(|(_, v)| v.kind == crate::equations::neuron::VarKind::Subexpression).map(|(k, _)| k).collect()
+                    }),
                 }
             })
             .collect();
@@ -559,9 +576,9 @@ impl<F: Real> CpuBackend<F> {
                 );
                 // This step's spiking neurons' values now, after the update and before the reset.
                 if let Some(slots) = plan.spike_values.get(p_idx).filter(|s| !s.is_empty()) {
-                    let values = &mut out.spike_values[p_idx];
                     for s in &spikes[before..] {
-                        values.extend(slots.iter().map(|&k| pop.var(s.neuron as usize, k).to_f64() as f32));
+                        let noise = Noise { key, neuron: s.neuron, step, population: p_idx as u32, size };
+                        pop.values_of(s.neuron as usize, slots, &noise, &mut out.spike_values[p_idx]);
                     }
                 }
             }
@@ -570,7 +587,8 @@ impl<F: Real> CpuBackend<F> {
                 let flag = pop.event_flags[e];
                 for i in (0..pop.spiked.len()).filter(|&i| pop.var(i, flag) != F::zero()) {
                     out.events[r].push(Spike { step, neuron: i as u32 });
-                    out.event_values[r].extend(plan.event_values[r].iter().map(|&k| pop.var(i, k).to_f64() as f32));
+                    let noise = Noise { key, neuron: i as u32, step, population: p_idx as u32, size };
+                    pop.values_of(i, &plan.event_values[r], &noise, &mut out.event_values[r]);
                 }
             }
             if diverged.is_none() {
