@@ -557,12 +557,40 @@ pub struct Record {
     pub event_variables: indexmap::IndexMap<String, indexmap::IndexMap<String, Vec<String>>>,
 }
 
-/// Brian2's `smooth_rate(window, width)`: `window` "gaussian" or "flat", `width` a time.
+/// Brian2's `smooth_rate(window, width)`: `window` "gaussian" or "flat" with `width` a time,
+/// or the window's own values (Brian2's array window) without one.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SmoothRateSpec {
-    pub window: String,
-    pub width: String,
+    pub window: SmoothWindow,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub width: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(untagged, try_from = "toml::Value")]
+pub enum SmoothWindow {
+    Named(String),
+    /// An odd number of values, normalised to a sum of 1.
+    Values(Vec<f64>),
+}
+
+impl TryFrom<toml::Value> for SmoothWindow {
+    type Error = String;
+
+    fn try_from(value: toml::Value) -> std::result::Result<Self, String> {
+        let number = |v: &toml::Value| v.as_float().or_else(|| v.as_integer().map(|i| i as f64));
+        match value {
+            toml::Value::String(name) => Ok(SmoothWindow::Named(name)),
+            toml::Value::Array(values) => values
+                .iter()
+                .map(number)
+                .collect::<Option<Vec<f64>>>()
+                .map(SmoothWindow::Values)
+                .ok_or_else(|| "a window's own values must all be numbers".into()),
+            other => Err(format!("must be \"gaussian\", \"flat\" or a list of numbers, got a {}", other.type_str())),
+        }
+    }
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]

@@ -595,13 +595,26 @@ const BRIAN2_SMOOTH_FLAT: [f64; 30] = [
     1000.0,
 ];
 
+/// And with a window of its own values, `smooth_rate(window=np.array([1.0, 3.0, 2.0]))`.
+const BRIAN2_SMOOTH_ARRAY: [f64; 30] = {
+    let (a, b, c) = (833.3333333333333, 2500.0, 1666.6666666666665);
+    [
+        0.0, 0.0, 0.0, 0.0, 0.0, a, b, c, 0.0, 0.0, a, b, c, 0.0, 0.0, 0.0, 0.0, 0.0, a, b, c, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, a, b, c,
+    ]
+};
+
 #[test]
 fn rates_are_smoothed_as_brian2s_smooth_rate_on_both_backends_when_the_run_ends() {
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("rate.toml");
     std::fs::write(&config, RATE_SOURCE).unwrap();
-    for (window, width, used, brian2) in [("gaussian", "0.2*ms", 0.2, BRIAN2_SMOOTH_GAUSSIAN), ("flat", "0.45*ms", 0.5, BRIAN2_SMOOTH_FLAT)] {
-        let smooth = format!("record.smooth_rate={{ window = \"{window}\", width = \"{width}\" }}");
+    let windows = [
+        ("gaussian", "window = \"gaussian\", width = \"0.2*ms\"", 0.2, BRIAN2_SMOOTH_GAUSSIAN),
+        ("flat", "window = \"flat\", width = \"0.45*ms\"", 0.5, BRIAN2_SMOOTH_FLAT),
+        ("array", "window = [1, 3, 2]", 0.3, BRIAN2_SMOOTH_ARRAY),
+    ];
+    for (window, spec, used, brian2) in windows {
+        let smooth = format!("record.smooth_rate={{ {spec} }}");
         for (backend, chunk) in [("cpu", 7), ("gpu", 1000)] {
             let out = dir.path().join(format!("{window}_{backend}.h5"));
             let req = RunRequest {
@@ -630,4 +643,16 @@ fn rates_are_smoothed_as_brian2s_smooth_rate_on_both_backends_when_the_run_ends(
     assert!(e.contains("record.smooth_rate") && e.contains("record.rates names no population"), "{e}");
     let e = ganglion::config::parse(RATE_SOURCE, &["record.smooth_rate={ window = \"gaussian\", width = \"1*ms\" }".into()]).unwrap_err().to_string();
     assert!(e.contains("record.smooth_rate.width") && e.contains("41 steps, longer than the run's 30"), "{e}");
+    // A window of its own values: an odd number of them, no width (as Brian2 refuses them).
+    for (set, key, message) in [
+        ("window = [1, 2]", "record.smooth_rate.window", "a window needs an odd number"),
+        ("window = [1, 2, 3], width = \"1*ms\"", "record.smooth_rate.width", "takes none"),
+        ("window = \"flat\"", "record.smooth_rate.width", "is needed by the `flat` window"),
+        ("window = [1, -1, 0]", "record.smooth_rate.window", "sum to 0"),
+        ("window = { a = 1 }", "record.smooth_rate.window", "must be \"gaussian\", \"flat\" or a list of numbers, got a table"),
+        ("window = [1, \"a\", 1]", "record.smooth_rate.window", "must all be numbers"),
+    ] {
+        let e = ganglion::config::parse(RATE_SOURCE, &[format!("record.smooth_rate={{ {set} }}")]).unwrap_err().to_string();
+        assert!(e.contains(key) && e.contains(message), "{set}: {e}");
+    }
 }

@@ -564,7 +564,7 @@ fn the_stacked_layout_holds_each_instance_as_its_group_does_and_its_slices_merge
             assert_eq!(get("/rates/hh/rate"), counted, "{backend}, instance {k}: rate from the spikes");
             // And smoothed, as its own rate smooths.
             let smooth: ndarray::Array2<f64> = s.dataset("stacked/rates/hh/smooth_rate").unwrap().read().unwrap();
-            let window = ganglion::smooth_rate::Smoothing::new(&ganglion::config::SmoothRateSpec { window: "gaussian".into(), width: "0.5*ms".into() }, 0.01, 3000).unwrap();
+            let window = ganglion::smooth_rate::Smoothing::new(&ganglion::config::SmoothRateSpec { window: ganglion::config::SmoothWindow::Named("gaussian".into()), width: Some("0.5*ms".into()) }, 0.01, 3000).unwrap();
             assert_eq!(smooth.index_axis(ndarray::Axis(0), k).to_vec(), get("/rates/hh/smooth_rate"), "{backend}, instance {k}: smooth_rate");
             assert_eq!(get("/rates/hh/smooth_rate"), window.apply(&counted), "{backend}, instance {k}: smooth_rate");
             let (simulated, _, reason, seed) = outcome(&g.group(&at).unwrap());
