@@ -202,6 +202,18 @@ pub fn generated_wgsl(config_path: &Path, overrides: &[String]) -> Result<String
 
 /// What a projection takes from its SONATA edges: the attributes read (from the edges'
 /// groups and types), and for a built-in synapse what its weights are.
+/// A projection's end as `check` names it: a population, or a subgroup with its neurons
+/// (Brian2's `P[a:b]`).
+fn group_name(config: &Config, name: &str) -> String {
+    match config.group(name) {
+        Some(g) if config.population_index(name).is_none() => {
+            let population = config.populations.keys().nth(g.population).map_or("", String::as_str);
+            format!("{name} ({population}[{}:{}])", g.first, g.first + g.size)
+        }
+        _ => name.to_string(),
+    }
+}
+
 fn describe_edges(e: &crate::io::sonata::Edges, spec: &config::Projection, builtin: bool) -> String {
     let mut text = format!("SONATA edges `{}`: attributes {}", e.population, e.attribute_names());
     if builtin {
@@ -281,8 +293,8 @@ pub fn check_report(config_path: &Path, overrides: &[String]) -> Result<(String,
             p.name,
             p.synapses,
             if about { " (expected)" } else { "" },
-            shape.populations[p.source].name,
-            shape.populations[p.target].name
+            group_name(&config, &spec.source),
+            group_name(&config, &spec.target)
         );
         if let Some(e) = edges {
             let _ = writeln!(s, "    {}", describe_edges(e, spec, config.builtin_synapse(spec).is_some()));

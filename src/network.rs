@@ -110,6 +110,14 @@ impl ProjectionData {
     }
 }
 
+/// A population's initial columns of group `g`'s neurons.
+pub(crate) fn within(columns: &[Vec<f64>], g: crate::config::Group) -> std::borrow::Cow<'_, [Vec<f64>]> {
+    match g.whole {
+        true => std::borrow::Cow::Borrowed(columns),
+        false => std::borrow::Cow::Owned(columns.iter().map(|c| c[g.first as usize..(g.first + g.size) as usize].to_vec()).collect()),
+    }
+}
+
 /// The per-synapse data of a projection whose synapse is written as equations, in the CSR's
 /// synapse order.
 #[derive(Clone, Debug)]
@@ -217,6 +225,19 @@ impl Network {
             .zip(&config.resolved.projections)
             .map(|((index, (name, proj)), ends)| {
                 let (source, target) = (ends.source, ends.target);
+                // A subgroup's synapses are drawn within it (Brian2's `i` and `j` count within
+                // it), then placed in its populations' matrix.
+                // Index i of the source group and i of the target are one neuron (an autapse) where
+                // both start at the same neuron of one population.
+                let groups = (ends.source_group, ends.target_group);
+                let same = source == target && groups.0.first == groups.1.first;
+                let (n_src, n_tgt) = (groups.0.size as usize, groups.1.size as usize);
+                let (pre_init, post_init) = (within(&populations[source].init, groups.0), within(&populations[target].init, groups.1));
+                let (n_sources, n_targets) = (populations[source].size, populations[target].size);
+                let place = |csr: Csr| match ends.is_partial() {
+                    true => csr.placed(groups.1.first as usize, n_targets, groups.0.first as usize, n_sources),
+                    false => csr,
+                };
                 let weight = WeightDraw::new(&format!("projections.{name}.weight"), &proj.weight)?;
                 let edges = config.resolved.edges[index].as_deref();
                 let mut procedural = None;
@@ -251,7 +272,7 @@ impl Network {
                             populations[source].size,
                             populations[target].size,
                             &proj.weight,
-                            source == target,
+                            same,
                             sim.seed,
                             index,
                             by_source,
@@ -261,25 +282,10 @@ impl Network {
                     }
                     None if matches!(proj.connectivity, crate::config::Connectivity::Expression { .. }) => {
                         let rule = connectivity::expression::of_config(config, index)?.expect("an expression rule");
-                        let states = connectivity::expression::States {
-                            pre: &populations[source].init,
-                            post: &populations[target].init,
-                        };
-                        let (n_src, n_tgt) = (populations[source].size, populations[target].size);
+                        let states = connectivity::expression::States { pre: &pre_init, post: &post_init };
                         (rule.build(n_src, n_tgt, states, &weight, sim.seed, index)?, None)
                     }
-                    None => (
-                        connectivity::build(
-                            &proj.connectivity,
-                            populations[source].size,
-                            populations[target].size,
-                            &weight,
-                            source == target,
-                            sim.seed,
-                            index,
-                        )?,
-                        None,
-                    ),
+                    None => (connectivity::build(&proj.connectivity, n_src, n_tgt, &weight, same, sim.seed, index)?, None),
                 };
                 let edge_columns: Vec<(String, Vec<f64>)> = match (edges, &edge_order) {
                     (Some(e), Some(order)) => e
@@ -312,8 +318,8 @@ impl Network {
                         &edge_columns,
                         &csr.col_idx,
                         &post_of,
-                        &populations[source].init,
-                        &populations[target].init,
+                        &pre_init,
+                        &post_init,
                         sim.dt_ms * 1e-3,
                         &mut rng,
                     )?;
@@ -323,7 +329,7 @@ impl Network {
                         source,
                         target,
                         synapse: SynapseModel::Equations(program.clone()),
-                        csr,
+                        csr: place(csr),
                         source_activation: None,
                         event: None,
                         equation: Some(EquationSynapses { state, delays, post_delays, pre_event, post_event }),
@@ -334,6 +340,7 @@ impl Network {
                     });
                 }
                 let synapse = proj.synapse_params(name)?;
+                let csr = place(csr);
                 let source_activation = match synapse {
                     SynapseModel::Graded(_) => {
                         let kind = populations[source].model.kind();

@@ -121,21 +121,23 @@ impl Shape {
             .map(|(index, ((((name, p), ends), program), edges))| {
                 let (source, target) = (ends.source, ends.target);
                 let (n_source, n_target) = (populations[source].size, populations[target].size);
-                let same = source == target;
+                // Drawn between its groups (a subgroup's neurons, or all).
+                let (n_pre, n_post) = (ends.source_group.size, ends.target_group.size);
+                let same = source == target && ends.source_group.first == ends.target_group.first;
                 let synapses = match &p.connectivity {
                     Connectivity::AllToAll { autapses } => {
-                        n_source * n_target - if same && !autapses { n_target } else { 0 }
+                        n_pre * n_post - if same && !autapses { n_post } else { 0 }
                     }
-                    Connectivity::OneToOne => n_target,
+                    Connectivity::OneToOne => n_post,
                     Connectivity::FixedProbability { p, .. } => {
-                        (p * n_source as f64 * n_target as f64).ceil() as u64
+                        (p * n_pre as f64 * n_post as f64).ceil() as u64
                     }
                     Connectivity::FixedIndegree { k, .. } | Connectivity::Ring { k } => {
-                        k * n_target
+                        k * n_post
                     }
                     Connectivity::Explicit { pre, .. } => pre.len() as u64,
                     Connectivity::Sonata { .. } => edges.as_ref().map_or(0, |e| e.len() as u64),
-                    Connectivity::Expression { .. } => expected_by_expression(config, index, (source, n_source), (target, n_target)),
+                    Connectivity::Expression { .. } => expected_by_expression(config, index, *ends),
                 };
                 let per_synapse_weights = !matches!(p.weight, WeightSpec::Constant(_))
                     || matches!(
@@ -321,19 +323,20 @@ fn link_shape(link: &crate::config::Link, populations: &[PopulationShape]) -> Pr
 /// The synapses an expression rule is expected to make (`ConnectExpression::expected_synapses`),
 /// from its populations' initial variables where it reads them. A config that validated
 /// compiles; should drawing its initial values fail, every pair counts.
-fn expected_by_expression(config: &Config, index: usize, (source, n_pre): (usize, u64), (target, n_post): (usize, u64)) -> u64 {
+fn expected_by_expression(config: &Config, index: usize, ends: crate::config::Ends) -> u64 {
     use crate::connectivity::expression::{of_config, States};
-    let all = n_pre * n_post;
+    let (pre, post) = (ends.source_group, ends.target_group);
+    let all = pre.size * post.size;
     let Ok(Some(rule)) = of_config(config, index) else { return all };
     let states = if rule.reads_neurons() {
-        match (crate::network::population_init(config, source), crate::network::population_init(config, target)) {
-            (Ok(pre), Ok(post)) => (pre, post),
+        match (crate::network::population_init(config, ends.source), crate::network::population_init(config, ends.target)) {
+            (Ok(a), Ok(b)) => (crate::network::within(&a, pre).into_owned(), crate::network::within(&b, post).into_owned()),
             _ => return all,
         }
     } else {
         (Vec::new(), Vec::new())
     };
-    rule.expected_synapses(n_pre as usize, n_post as usize, States { pre: &states.0, post: &states.1 })
+    rule.expected_synapses(pre.size as usize, post.size as usize, States { pre: &states.0, post: &states.1 })
 }
 
 #[cfg(test)]

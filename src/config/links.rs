@@ -146,7 +146,7 @@ fn named<'a>(at: &str, def: &'a toml::Value) -> Result<Named<'a>> {
 fn link(config: &Config, models: &[Kind], at: &str, (target, name, model, var): (usize, &str, &NeuronModel, &str), def: &toml::Value) -> Result<Link> {
     let err = |m: String| Error::config(at, m);
     let (population, variable, index) = named(at, def)?;
-    let source = config.population_index(population).ok_or_else(|| err(format!("no population named `{population}`")))?;
+    let source = config.population_index(population).ok_or_else(|| err(config.unknown_population(population)))?;
     let source_pop = &config.populations[population];
     let source_model = models[source]
         .equations()

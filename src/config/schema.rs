@@ -210,6 +210,10 @@ pub struct Population {
     /// index, the source neuron of each neuron (read by `links`, which names what is wrong).
     #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
     pub links: IndexMap<String, toml::Value>,
+    /// Brian2's subgroups (`P[a:b]`), by name: neurons [a, b) of the population, which a
+    /// projection may name as its source or target.
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub subgroups: IndexMap<String, [u64; 2]>,
 }
 
 /// A population's SONATA nodes: a nodes file, its node population (default: the file's only
@@ -717,6 +721,41 @@ impl Config {
     pub fn population_index(&self, name: &str) -> Option<usize> {
         self.populations.keys().position(|k| k == name)
     }
+
+    /// Why `name` names no population: none has it, or it is a subgroup, which only a
+    /// projection's ends may name.
+    pub fn unknown_population(&self, name: &str) -> String {
+        match self.populations.iter().find(|(_, p)| p.subgroups.contains_key(name)) {
+            Some((population, p)) => {
+                let [a, b] = p.subgroups[name];
+                format!("`{name}` is a subgroup of `{population}` (its neurons {a}..{b}), which only a projection's source or target may name: name `{population}`")
+            }
+            None => format!("no population named `{name}`"),
+        }
+    }
+
+    /// What a projection's `source` or `target` names: a population (all its neurons), or a
+    /// subgroup of one (its neurons [a, b), Brian2's `P[a:b]`).
+    pub fn group(&self, name: &str) -> Option<Group> {
+        if let Some(population) = self.population_index(name) {
+            let size = self.populations[name].size;
+            return Some(Group { population, first: 0, size, whole: true });
+        }
+        self.populations.values().enumerate().find_map(|(population, p)| {
+            let [a, b] = *p.subgroups.get(name)?;
+            Some(Group { population, first: a, size: b.saturating_sub(a), whole: a == 0 && b == p.size })
+        })
+    }
+}
+
+/// A projection's end (`Config::group`): its population, and the neurons of it the end spans.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Group {
+    pub population: usize,
+    pub first: u64,
+    pub size: u64,
+    /// Every neuron of the population.
+    pub whole: bool,
 }
 
 #[derive(Clone, Debug)]

@@ -37,11 +37,21 @@ pub struct Resolved {
     pub event_values: Vec<Vec<usize>>,
 }
 
-/// A projection's source and target, as population indices.
+/// A projection's source and target, as population indices, and the neurons of each it spans
+/// (a subgroup's, or all).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Ends {
     pub source: usize,
     pub target: usize,
+    pub source_group: super::Group,
+    pub target_group: super::Group,
+}
+
+impl Ends {
+    /// Whether either end is a subgroup short of its whole population.
+    pub fn is_partial(&self) -> bool {
+        !(self.source_group.whole && self.target_group.whole)
+    }
 }
 
 /// A trace entry's population (index) and variables, resolved.
@@ -272,6 +282,7 @@ impl Config {
                     "must fit in 32 bits (at most 4294967295)",
                 ));
             }
+            self.check_subgroups(name, pop)?;
             models[index]
                 .parse(&format!("{at}.params"), &pop.params, self.clock())?
                 .check_size(pop.size as usize)?;
@@ -324,18 +335,16 @@ impl Config {
         let mut edges = Vec::new();
         let mut summed_targets: Vec<(usize, usize, &str)> = Vec::new();
         for (name, proj) in &self.projections {
-            let index = |key: &str, pop: &str| {
-                self.population_index(pop).ok_or_else(|| {
+            let group = |key: &str, pop: &str| {
+                self.group(pop).ok_or_else(|| {
                     Error::config(
                         format!("projections.{name}.{key}"),
-                        format!("no population named `{pop}`"),
+                        format!("no population or subgroup named `{pop}`"),
                     )
                 })
             };
-            let ends = Ends {
-                source: index("source", &proj.source)?,
-                target: index("target", &proj.target)?,
-            };
+            let (source_group, target_group) = (group("source", &proj.source)?, group("target", &proj.target)?);
+            let ends = Ends { source: source_group.population, target: target_group.population, source_group, target_group };
             for (key, pop, index) in [
                 ("source", &proj.source, ends.source),
                 ("target", &proj.target, ends.target),
@@ -353,6 +362,7 @@ impl Config {
             }
             self.validate_projection(name, proj, &models)?;
             let program = self.synapse_program(name, proj, ends, &models)?;
+            self.check_partial_ends(name, proj, ends, program.as_deref())?;
             crate::connectivity::expression::ConnectExpression::compile(
                 &format!("projections.{name}.connectivity"),
                 &proj.connectivity,
@@ -360,8 +370,8 @@ impl Config {
                 crate::connectivity::expression::Ends {
                     pre: models[ends.source].equations(),
                     post: models[ends.target].equations(),
-                    n_pre: self.populations[&proj.source].size,
-                    n_post: self.populations[&proj.target].size,
+                    n_pre: ends.source_group.size,
+                    n_post: ends.target_group.size,
                     dt: self.simulation.dt_ms * 1e-3,
                 },
             )?;
@@ -391,7 +401,7 @@ impl Config {
         for (key, list) in [("spikes", &self.record.spikes), ("rates", &self.record.rates)] {
             for (i, pop) in list.iter().enumerate() {
                 if !self.populations.contains_key(pop) {
-                    return Err(Error::config(format!("record.{key}[{i}]"), format!("no population named `{pop}`")));
+                    return Err(Error::config(format!("record.{key}[{i}]"), self.unknown_population(pop)));
                 }
                 if list[..i].contains(pop) {
                     return Err(Error::config(format!("record.{key}[{i}]"), format!("`{pop}` is listed twice")));
@@ -409,7 +419,7 @@ impl Config {
             ) else {
                 return Err(Error::config(
                     format!("{at}.population"),
-                    format!("no population named `{}`", t.population),
+                    self.unknown_population(&t.population),
                 ));
             };
             let mut variables = Vec::new();
@@ -608,7 +618,7 @@ impl Config {
         for (name, events) in &self.record.events {
             let key = format!("record.events.{name}");
             let Some(p) = self.population_index(name) else {
-                return Err(Error::config(key, format!("no population named `{name}`")));
+                return Err(Error::config(key, self.unknown_population(name)));
             };
             let defined: Vec<&str> = models[p].equations().map(|m| m.events.iter().map(|e| e.name.as_str()).collect()).unwrap_or_default();
             if events.is_empty() {
@@ -640,7 +650,7 @@ impl Config {
         let mut out = vec![Vec::new(); events.len()];
         for (name, by_event) in &self.record.event_variables {
             let Some(p) = self.population_index(name) else {
-                return Err(Error::config(format!("record.event_variables.{name}"), format!("no population named `{name}`")));
+                return Err(Error::config(format!("record.event_variables.{name}"), self.unknown_population(name)));
             };
             for (event, variables) in by_event {
                 let key = format!("record.event_variables.{name}.{event}");
@@ -664,7 +674,7 @@ impl Config {
         for (name, variables) in &self.record.spike_variables {
             let key = format!("record.spike_variables.{name}");
             let Some(p) = self.population_index(name) else {
-                return Err(Error::config(key, format!("no population named `{name}`")));
+                return Err(Error::config(key, self.unknown_population(name)));
             };
             if !self.record.spikes.contains(name) {
                 return Err(Error::config(key, format!("records variables with `{name}`'s spikes, which record.spikes does not list")));
@@ -936,13 +946,61 @@ impl Config {
         Ok(Some(std::sync::Arc::new(program)))
     }
 
+    /// A population's subgroups: named as populations are, by no other population or
+    /// subgroup, each neurons [a, b) of it.
+    fn check_subgroups(&self, name: &str, pop: &super::Population) -> Result<()> {
+        for (sub, &[a, b]) in &pop.subgroups {
+            let key = format!("populations.{name}.subgroups.{sub}");
+            if !is_identifier(sub) {
+                return Err(Error::config(key, format!("`{sub}` is not a valid subgroup name: use a letter or `_` followed by letters, digits or `_`")));
+            }
+            if self.populations.contains_key(sub) {
+                return Err(Error::config(key, format!("`{sub}` is the name of a population")));
+            }
+            if let Some((other, _)) = self.populations.iter().find(|(other, p)| *other != name && p.subgroups.contains_key(sub)) {
+                return Err(Error::config(key, format!("`{sub}` names a subgroup of `{other}` too")));
+            }
+            if !(a < b && b <= pop.size) {
+                return Err(Error::config(key, format!("[{a}, {b}] must be neurons [a, b) of `{name}` with 0 <= a < b <= {} (Brian2's {name}[a:b])", pop.size)));
+            }
+        }
+        Ok(())
+    }
+
+    /// What a projection between subgroups cannot do yet, refused by key.
+    fn check_partial_ends(&self, name: &str, proj: &Projection, ends: Ends, program: Option<&crate::equations::synapse::SynapseProgram>) -> Result<()> {
+        if !ends.is_partial() {
+            return Ok(());
+        }
+        let at = format!("projections.{name}");
+        let subgroup = if ends.source_group.whole { &proj.target } else { &proj.source };
+        if matches!(proj.connectivity, super::Connectivity::Sonata { .. }) {
+            return Err(Error::config(format!("{at}.connectivity"), format!("SONATA edges name their populations' own nodes: connect `{subgroup}`'s population and its node ids")));
+        }
+        if proj.connectivity.is_procedural() {
+            return Err(Error::config(format!("{at}.connectivity.procedural"), format!("a procedural matrix joins whole populations; `{subgroup}` is a subgroup (not supported yet)")));
+        }
+        if let Some(p) = program {
+            if !ends.target_group.whole && !p.summed.is_empty() {
+                return Err(Error::config(format!("{at}.target"), format!("a summed variable sets every neuron of its target; `{}` is a subgroup (not supported yet: sum into its population)", proj.target)));
+            }
+            if let Some(index) = p.index_read_while_running() {
+                return Err(Error::config(
+                    format!("{at}.synapse"),
+                    format!("synapse model `{}` reads `{index}` while running, which for a subgroup Brian2 counts within it (not supported yet: only `init`, `delay` and `connectivity` read it so)", p.name),
+                ));
+            }
+        }
+        Ok(())
+    }
+
     fn validate_projection(&self, name: &str, proj: &Projection, models: &[Kind]) -> Result<()> {
         let at = format!("projections.{name}");
         let size_of = |key: &str, pop: &str| {
-            self.populations.get(pop).map(|p| p.size).ok_or_else(|| {
+            self.group(pop).map(|g| g.size).ok_or_else(|| {
                 Error::config(
                     format!("{at}.{key}"),
-                    format!("no population named `{pop}`"),
+                    format!("no population or subgroup named `{pop}`"),
                 )
             })
         };
@@ -975,8 +1033,8 @@ impl Config {
         let same = proj.source == proj.target;
         let c = format!("{at}.connectivity");
         let source_model = self
-            .population_index(&proj.source)
-            .map(|i| &models[i]);
+            .group(&proj.source)
+            .map(|g| &models[g.population]);
         if self.builtin_synapse(proj) == Some(SynapseName::Graded)
             && source_model.is_some_and(|m| m.graded_activation().is_none())
         {

@@ -298,16 +298,11 @@ pub fn of_config(config: &crate::config::Config, index: usize) -> Result<Option<
         Ends {
             pre: config.model(ends.source).equations(),
             post: config.model(ends.target).equations(),
-            n_pre: size_of(config, ends.source),
-            n_post: size_of(config, ends.target),
+            n_pre: ends.source_group.size,
+            n_post: ends.target_group.size,
             dt: config.simulation.dt_ms * 1e-3,
         },
     )
-}
-
-/// The size of population `index` of `config`.
-fn size_of(config: &crate::config::Config, index: usize) -> u64 {
-    config.populations.values().nth(index).expect("a population of the config").size
 }
 
 /// The initial variables of the source and target populations (empty where not read).

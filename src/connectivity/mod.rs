@@ -53,6 +53,19 @@ impl Csr {
         self.row_ptr.last().map_or(0, |&n| n as usize)
     }
 
+    /// A subgroup's matrix (its rows the target group's neurons, its columns the source
+    /// group's, each counted within its group) placed in its populations' matrix of `n_rows`
+    /// by `n_cols`: its rows from `first_row` on, its columns from `first_col`, the other rows
+    /// empty.
+    pub fn placed(self, first_row: usize, n_rows: usize, first_col: usize, n_cols: usize) -> Csr {
+        let end = self.n_synapses() as u32;
+        let mut row_ptr = vec![0; first_row];
+        row_ptr.extend_from_slice(&self.row_ptr);
+        row_ptr.resize(n_rows + 1, end);
+        let col_idx = self.col_idx.iter().map(|&c| c + first_col as u32).collect();
+        Csr { n_rows, n_cols, row_ptr, col_idx, weights: self.weights }
+    }
+
     pub fn weight(&self, k: usize) -> f64 {
         match &self.weights {
             Weights::Uniform(w) => *w,

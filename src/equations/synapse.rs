@@ -52,6 +52,27 @@ pub struct SynapseProgram {
     pub scope: Scope,
 }
 
+impl SynapseProgram {
+    /// The first of `i`, `j` and `N` (an index or size of its neurons) that its statements or
+    /// equations read while the network runs.
+    pub fn index_read_while_running(&self) -> Option<&'static str> {
+        let mut found = None;
+        let programs = [&self.on_pre, &self.on_post, &self.clock].into_iter().chain(self.regularly.iter().map(|(_, p)| p));
+        let nodes = programs.flat_map(|p| p.body.iter().map(|s| &s.value)).chain(self.summed.iter().flat_map(|s| s.factor.iter().chain([&s.term])));
+        for n in nodes {
+            n.visit(&mut |x| {
+                found = found.or(match x {
+                    Node::Load(Ref::I) => Some("i"),
+                    Node::Load(Ref::J) => Some("j"),
+                    Node::Load(Ref::N) => Some("N"),
+                    _ => None,
+                })
+            });
+        }
+        found
+    }
+}
+
 /// A summed variable: the post-synaptic slot it sets to Σ_synapses expr. The expression's
 /// factors that read only the post-synaptic neuron are taken out of the sum (as the built-in
 /// graded synapse sums E·S and multiplies by (V_r − V) once): slot = factor · Σ term, on both

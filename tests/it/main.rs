@@ -22,4 +22,5 @@ mod saccade;
 mod sonata;
 mod spike_variables;
 mod split;
+mod subgroups;
 mod sweep;

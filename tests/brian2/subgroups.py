@@ -1,0 +1,32 @@
+"""The fixture of tests/it/subgroups.rs (BRIAN2_SUBGROUPS): six neurons of one group, its
+subgroups Pe = P[0:4] and Pi = P[4:6] (Brian2's slicing), Synapses(Pe, P) connected where
+i != j and Synapses(Pi, Pe) where a condition on the source's I holds, whose weights and delays read `i`, `j` and the neurons' variables counted
+within each subgroup, as Brian2 counts them. 40 ms of 0.1 ms steps. Run with Brian2 2.9.0
+(numpy<2):
+
+    python3 -m venv venv && venv/bin/pip install brian2==2.9.0 "numpy<2"
+    venv/bin/python tests/brian2/subgroups.py
+"""
+from brian2 import NeuronGroup, Network, SpikeMonitor, Synapses, defaultclock, ms, prefs, start_scope
+
+prefs.codegen.target = "numpy"
+start_scope()
+defaultclock.dt = 0.1 * ms
+P = NeuronGroup(6, "dv/dt = (I - v)/(10*ms) : 1\nI : 1 (constant)", threshold="v > 1", reset="v = 0", method="exact", name="P")
+P.I = "1.2 + 0.05*i"
+P.v = "0.1*i"
+Pe, Pi = P[0:4], P[4:6]
+se = Synapses(Pe, P, "w : 1", on_pre="v_post += w", name="se")
+se.connect(condition="i != j")
+se.w = "0.1 + 0.01*i + 0.001*j"
+si = Synapses(Pi, Pe, "w : 1", on_pre="v_post -= w", name="si")
+si.connect(condition="I_pre > 1.42 or j > 1")
+si.w = "0.05*i + 0.1*I_pre + 0.01*v_post"
+si.delay = "(1 + j)*0.1*ms"
+m = SpikeMonitor(P)
+net = Network(P, se, si, m)
+net.run(40 * ms)
+print(f"se (i, j, w) {list(zip(se.i[:].tolist(), se.j[:].tolist(), [float(x) for x in se.w[:]]))!r}")
+print(f"spikes (i, step) {[(int(i), int(round(t / (0.1 * ms)))) for i, t in zip(m.i, m.t)]!r}")
+print(f"si (i, j, w) {list(zip(si.i[:].tolist(), si.j[:].tolist(), [float(x) for x in si.w[:]]))!r}")
+print(f"v at the end {[float(x) for x in P.v[:]]!r}")

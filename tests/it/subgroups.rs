@@ -1,0 +1,228 @@
+//! Brian2's subgroups (`P[a:b]`): `[populations.P] subgroups`, named as a projection's source
+//! or target, drawn and initialised with `i` and `j` counted within each subgroup.
+
+use crate::common::*;
+use ganglion::backend::cpu::CpuBackend;
+use ganglion::backend::Backend;
+use ganglion::config::GpuCoupling;
+use ganglion::record::RecordPlan;
+
+/// tests/brian2/subgroups.py's network: six neurons, Pe = P[0:4] onto all of P where i != j,
+/// Pi = P[4:6] onto Pe where a condition on the source's I holds, weights and delays of `i`, `j` and the neurons' variables
+/// within the subgroups.
+const SUBGROUPS: &str = r#"
+[simulation]
+dt_ms = 0.1
+duration_ms = 40.0
+[models.m]
+equations = """
+dv/dt = (I - v)/(10*ms) : 1
+I : 1 (constant)
+"""
+threshold = "v > 1"
+reset = "v = 0"
+method = "exact"
+[synapse_models.up]
+model = "w : 1"
+on_pre = "v_post += w"
+[synapse_models.down]
+model = "w : 1"
+on_pre = "v_post -= w"
+[populations.P]
+model = "m"
+size = 6
+init = { I = "1.2 + 0.05*i", v = "0.1*i" }
+subgroups = { Pe = [0, 4], Pi = [4, 6] }
+[projections.se]
+source = "Pe"
+target = "P"
+synapse = "up"
+connectivity = { rule = "expression", condition = "i != j" }
+init = { w = "0.1 + 0.01*i + 0.001*j" }
+[projections.si]
+source = "Pi"
+target = "Pe"
+synapse = "down"
+connectivity = { rule = "expression", condition = "I_pre > 1.42 or j > 1" }
+init = { w = "0.05*i + 0.1*I_pre + 0.01*v_post" }
+delay = "(1 + j)*0.1*ms"
+[record]
+spikes = ["P"]
+"#;
+
+/// Brian2 2.9.0 (numpy target), tests/brian2/subgroups.py: the spikes (neuron of P, step),
+/// each synapse's (i, j, w) with i and j within its subgroups, and v at the end.
+const BRIAN2_SPIKES: [(u32, u64); 16] = [
+    (5, 74),
+    (4, 91),
+    (3, 167),
+    (0, 168),
+    (1, 168),
+    (2, 168),
+    (5, 168),
+    (4, 169),
+    (5, 286),
+    (4, 295),
+    (3, 367),
+    (0, 368),
+    (1, 368),
+    (2, 368),
+    (4, 369),
+    (5, 369),
+];
+const BRIAN2_SE_W: [(u32, u32, f64); 20] = [
+    (0, 1, 0.101),
+    (0, 2, 0.10200000000000001),
+    (0, 3, 0.10300000000000001),
+    (0, 4, 0.10400000000000001),
+    (0, 5, 0.10500000000000001),
+    (1, 0, 0.11),
+    (1, 2, 0.112),
+    (1, 3, 0.113),
+    (1, 4, 0.114),
+    (1, 5, 0.115),
+    (2, 0, 0.12000000000000001),
+    (2, 1, 0.12100000000000001),
+    (2, 3, 0.123),
+    (2, 4, 0.124),
+    (2, 5, 0.125),
+    (3, 0, 0.13),
+    (3, 1, 0.131),
+    (3, 2, 0.132),
+    (3, 4, 0.134),
+    (3, 5, 0.135),
+];
+const BRIAN2_SI_W: [(u32, u32, f64); 6] = [
+    (0, 2, 0.142),
+    (0, 3, 0.143),
+    (1, 0, 0.195),
+    (1, 1, 0.196),
+    (1, 2, 0.197),
+    (1, 3, 0.198),
+];
+const BRIAN2_V_END: [f64; 6] = [0.17395225685303006, 0.18505769139431272, 0.08773330832822701, 0.35540872735153095, 0.3628544910455904, 0.375813580011505];
+
+#[test]
+fn projections_between_subgroups_count_i_and_j_within_them_as_brian2s() {
+    let (config, net) = parsed(SUBGROUPS, &[]);
+    // Placed in the population's matrix: Pe's sources from neuron 0, Pi's from 4; Pe's
+    // targets rows 0..4 of P's 6.
+    let (se, si) = (&net.projections[0], &net.projections[1]);
+    assert_eq!((se.csr.n_rows, se.csr.n_cols, si.csr.n_rows, si.csr.n_cols), (6, 6, 6, 6));
+    assert_eq!((se.n_synapses(), si.n_synapses()), (20, 6));
+    assert_eq!(&si.csr.row_ptr[4..], [6, 6, 6]);
+    let plan = RecordPlan::from_config(&config);
+    let cpu = run_in_memory(&net, &mut CpuBackend::<f64>::new(&net), &plan);
+    let mut on_gpu = gpu_backend(&net, &plan);
+    let gpu = run_in_memory(&net, &mut on_gpu, &plan);
+    let gpu_v = on_gpu.read_state().unwrap()[0][0].clone();
+    let mut cpu_backend = CpuBackend::<f64>::new(&net);
+    run_in_memory(&net, &mut cpu_backend, &plan);
+    let cpu_v = cpu_backend.read_state().unwrap()[0][0].clone();
+    for (sink, v, tolerance, on) in [(&cpu, &cpu_v, 1e-9, "CPU"), (&gpu, &gpu_v, 2e-5, "GPU")] {
+        let spikes: Vec<(u32, u64)> = sink.spikes[0].iter().map(|s| (s.neuron, s.step)).collect();
+        assert_eq!(spikes, BRIAN2_SPIKES, "{on}");
+        for (k, (x, b)) in v.iter().zip(BRIAN2_V_END).enumerate() {
+            assert!((x - b).abs() < tolerance, "{on}: v of neuron {k}: {x}, Brian2 {b}");
+        }
+        for (projection, brian2, first) in [(0, &BRIAN2_SE_W[..], 0), (1, &BRIAN2_SI_W[..], 4)] {
+            let csr = &net.projections[projection].csr;
+            for &(i, j, w) in brian2 {
+                let x = sink.synapses[projection].as_ref().unwrap()[0][csr_index(csr, (first + i, j))];
+                assert!((x - w).abs() < tolerance, "{on}: projection {projection}: w of ({i}, {j}): {x}, Brian2 {w}");
+            }
+        }
+    }
+    // Two instances batched on the GPU: each is its own run.
+    let merged = ganglion::sweep::batch::merge(&[&net, &net], &[&plan, &plan]).expect("the instances merge");
+    let out = run_in_memory(&merged.net, &mut gpu_backend(&merged.net, &merged.plan), &merged.plan);
+    let whole = ganglion::record::ChunkOutput { spikes: out.spikes.clone(), spike_values: out.spike_values.clone(), ..Default::default() };
+    for (k, instance) in merged.split(&whole).iter().enumerate() {
+        let spikes: Vec<(u32, u64)> = instance.spikes[0].iter().map(|s| (s.neuron, s.step)).collect();
+        assert_eq!(spikes, BRIAN2_SPIKES, "batched instance {k}");
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("subgroups.toml");
+    std::fs::write(&path, SUBGROUPS).unwrap();
+    let check = ganglion::app::check_report(&path, &[]).unwrap().0;
+    assert!(check.contains("20 synapses (expected) Pe (P[0:4]) -> P"), "{check}");
+    assert!(check.contains("synapses (expected) Pi (P[4:6]) -> Pe (P[0:4])"), "{check}");
+}
+
+/// Two HH populations coupled by graded synapses from subgroup `a` = hh[3:13] onto `b` =
+/// hh[20:40] by `pairs`, or the same pairs between the whole populations shifted by the
+/// subgroups' first neurons.
+fn graded(subgroups: bool) -> String {
+    let pairs: Vec<(u32, u32)> = (0..60).map(|k| ((k * 7) % 10, (k * 11) % 20)).collect();
+    let (pre, post): (Vec<u32>, Vec<u32>) = match subgroups {
+        true => pairs.iter().copied().unzip(),
+        false => pairs.iter().map(|&(i, j)| (i + 3, j + 20)).unzip(),
+    };
+    let list = |v: &[u32]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>().join(", ");
+    let (source, target) = if subgroups { ("a", "b") } else { ("hh", "hh") };
+    format!(
+        r#"
+[simulation]
+dt_ms = 0.01
+duration_ms = 30.0
+[populations.hh]
+model = "hh"
+size = 50
+params = {{ i_ext = 9.0 }}
+init = {{ v = {{ uniform = [-70.0, -50.0] }} }}
+subgroups = {{ a = [3, 13], b = [20, 40] }}
+[projections.g]
+source = "{source}"
+target = "{target}"
+synapse = "graded"
+weight = 0.2
+connectivity = {{ rule = "explicit", pre = [{}], post = [{}] }}
+"#,
+        list(&pre),
+        list(&post)
+    )
+}
+
+#[test]
+fn a_subgroups_built_in_synapses_are_its_populations_on_both_backends_and_every_kernel() {
+    // The subgroups' pairs, placed, are the populations' matrix: the same run bit for bit.
+    let (_, sub) = parsed(&graded(true), &[]);
+    let (_, whole) = parsed(&graded(false), &[]);
+    assert_eq!(sub.projections[0].csr, whole.projections[0].csr);
+    let plan = RecordPlan::all_spikes(&sub);
+    let a = run_in_memory(&sub, &mut CpuBackend::<f32>::new(&sub), &plan);
+    let b = run_in_memory(&whole, &mut CpuBackend::<f32>::new(&whole), &plan);
+    assert!(a.spikes[0].len() > 50, "the network fires");
+    assert_eq!(a.spikes, b.spikes);
+    for coupling in [GpuCoupling::Auto, GpuCoupling::ThreadPerRow, GpuCoupling::Blocked] {
+        let x = run_in_memory(&sub, &mut gpu_backend_with(&sub, &plan, coupling), &plan);
+        let y = run_in_memory(&whole, &mut gpu_backend_with(&whole, &plan, coupling), &plan);
+        assert_eq!(x.spikes, y.spikes, "{coupling:?}");
+    }
+}
+
+#[test]
+fn subgroups_that_cannot_be_are_refused_by_key() {
+    let at = "populations.P.subgroups";
+    for (set, key, message) in [
+        ("populations.P.subgroups={ Pe = [4, 4] }", format!("{at}.Pe"), "must be neurons [a, b) of `P` with 0 <= a < b <= 6"),
+        ("populations.P.subgroups={ Pe = [0, 7] }", format!("{at}.Pe"), "0 <= a < b <= 6"),
+        ("populations.P.subgroups={ P = [0, 2] }", format!("{at}.P"), "is the name of a population"),
+        ("populations.P.subgroups={ \"2e\" = [0, 2] }", format!("{at}.2e"), "not a valid subgroup name"),
+        ("projections.se.source=\"Px\"", "projections.se.source".to_string(), "no population or subgroup named `Px`"),
+        ("record.spikes=[\"Pe\"]", "record.spikes[0]".to_string(), "`Pe` is a subgroup of `P` (its neurons 0..4), which only a projection's source or target may name"),
+        ("projections.se.connectivity={ rule = \"fixed_probability\", p = 0.5, procedural = true }", "projections.se.connectivity".to_string(), "procedural"),
+    ] {
+        let e = ganglion::config::parse(SUBGROUPS, &[set.to_string()]).unwrap_err().to_string();
+        assert!(e.contains(&key) && e.contains(message), "{set}: {e}");
+    }
+    // What the synapses read while running, and summed variables into a subgroup, not yet.
+    let reads_i = SUBGROUPS.replace("on_pre = \"v_post += w\"", "on_pre = \"v_post += w*i\"");
+    let e = ganglion::config::parse(&reads_i, &[]).unwrap_err().to_string();
+    assert!(e.contains("projections.se.synapse") && e.contains("reads `i` while running"), "{e}");
+    let summed = SUBGROUPS
+        .replace("I : 1 (constant)", "I : 1 (constant)\nIs : 1")
+        .replace("model = \"w : 1\"\non_pre = \"v_post -= w\"", "model = \"w : 1\\nIs_post = w*v_pre : 1 (summed)\"");
+    let e = ganglion::config::parse(&summed, &[]).unwrap_err().to_string();
+    assert!(e.contains("projections.si.target") && e.contains("is a subgroup"), "{e}");
+}
