@@ -146,7 +146,7 @@ fn spike_variables_are_written_beside_the_spikes_in_runs_and_sweeps() {
 }
 
 /// `ADAPTING` with three subexpressions (one of the others, one of t and i) recorded with each
-/// spike, and a custom event recording one (tests/brian2/spike_subexpressions.py).
+/// spike, and a custom event recording one (tests/brian2/spike_variables.py's second part).
 fn with_subexpressions() -> String {
     ADAPTING
         .replace("c : 1\n", "c : 1\ndrive = I - a : 1\ntwice = 2*drive + c : 1\nvt = v + t/(10*ms) + 0.01*i : 1\n")
@@ -154,7 +154,7 @@ fn with_subexpressions() -> String {
         .replace("[populations.g]\n", "[populations.g.events.low]\ncondition = \"v < 0.05\"\n[populations.g]\n")
 }
 
-/// Brian2 2.9.0 (numpy target), tests/brian2/spike_subexpressions.py: each spike's neuron,
+/// Brian2 2.9.0 (numpy target), tests/brian2/spike_variables.py: each spike's neuron,
 /// step, and v, drive, twice and vt as SpikeMonitor recorded them; each `low` occurrence's
 /// neuron, step, twice and vt as EventMonitor recorded them.
 const BRIAN2_SUBEXPRESSIONS: [(u32, u64, [f64; 4]); 21] = [
