@@ -4,7 +4,6 @@
 use crate::common::*;
 use ganglion::backend::cpu::CpuBackend;
 use ganglion::backend::Backend;
-use ganglion::config::GpuCoupling;
 use ganglion::record::RecordPlan;
 
 /// tests/brian2/subgroups.py's network: six neurons, Pe = P[0:4] onto all of P where i != j,
@@ -164,7 +163,7 @@ fn graded(subgroups: bool) -> String {
         r#"
 [simulation]
 dt_ms = 0.01
-duration_ms = 30.0
+duration_ms = 20.0
 [populations.hh]
 model = "hh"
 size = 50
@@ -194,7 +193,7 @@ fn a_subgroups_built_in_synapses_are_its_populations_on_both_backends_and_every_
     let b = run_in_memory(&whole, &mut CpuBackend::<f32>::new(&whole), &plan);
     assert!(a.spikes[0].len() > 50, "the network fires");
     assert_eq!(a.spikes, b.spikes);
-    for coupling in [GpuCoupling::Auto, GpuCoupling::ThreadPerRow, GpuCoupling::Blocked] {
+    for coupling in ALL_KERNELS {
         let x = run_in_memory(&sub, &mut gpu_backend_with(&sub, &plan, coupling), &plan);
         let y = run_in_memory(&whole, &mut gpu_backend_with(&whole, &plan, coupling), &plan);
         assert_eq!(x.spikes, y.spikes, "{coupling:?}");
