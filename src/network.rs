@@ -133,6 +133,10 @@ pub struct EquationSynapses {
     /// `on_post` (Brian2's `on_event`: 0 the spike, 1 + e custom event e).
     pub pre_event: u32,
     pub post_event: u32,
+    /// The neurons of the source and target its ends span (Brian2's subgroups), each as its
+    /// first and how many, within an instance: `i` and `j` count from the first, and the
+    /// summed variables set the target's span alone.
+    pub spans: [(u32, u32); 2],
 }
 
 impl EquationSynapses {
@@ -332,7 +336,14 @@ impl Network {
                         csr: place(csr),
                         source_activation: None,
                         event: None,
-                        equation: Some(EquationSynapses { state, delays, post_delays, pre_event, post_event }),
+                        equation: Some(EquationSynapses {
+                            state,
+                            delays,
+                            post_delays,
+                            pre_event,
+                            post_event,
+                            spans: [groups.0, groups.1].map(|g| (g.first as u32, g.size as u32)),
+                        }),
                         procedural: None,
                         blocks: 1,
                         block_weights: None,
@@ -522,7 +533,14 @@ fn link_projection(link: &crate::config::Link, index: Vec<u32>, n_source: usize)
         },
         source_activation: None,
         event: None,
-        equation: Some(EquationSynapses { state: Vec::new(), delays: vec![0], post_delays: vec![0], pre_event: 0, post_event: 0 }),
+        equation: Some(EquationSynapses {
+            state: Vec::new(),
+            delays: vec![0],
+            post_delays: vec![0],
+            pre_event: 0,
+            post_event: 0,
+            spans: [(0, n_source as u32), (0, n as u32)],
+        }),
         procedural: None,
         blocks: 1,
         block_weights: None,

@@ -333,7 +333,7 @@ impl Config {
         let mut projections = Vec::new();
         let mut synapses = Vec::new();
         let mut edges = Vec::new();
-        let mut summed_targets: Vec<(usize, usize, &str)> = Vec::new();
+        let mut summed_targets: Vec<(usize, usize, &str, (u64, u64))> = Vec::new();
         for (name, proj) in &self.projections {
             let group = |key: &str, pop: &str| {
                 self.group(pop).ok_or_else(|| {
@@ -362,7 +362,7 @@ impl Config {
             }
             self.validate_projection(name, proj, &models)?;
             let program = self.synapse_program(name, proj, ends, &models)?;
-            self.check_partial_ends(name, proj, ends, program.as_deref())?;
+            self.check_partial_ends(name, proj, ends, &models, program.as_deref())?;
             crate::connectivity::expression::ConnectExpression::compile(
                 &format!("projections.{name}.connectivity"),
                 &proj.connectivity,
@@ -376,20 +376,23 @@ impl Config {
                 },
             )?;
             if let Some(p) = &program {
+                // Several sums into one variable only into subgroups that do not overlap, as
+                // Brian2 allows them.
+                let (first, end) = (ends.target_group.first, ends.target_group.first + ends.target_group.size);
                 for slot in p.summed.iter().map(|s| &s.slot) {
-                    if let Some((_, _, other)) = summed_targets
+                    if let Some((_, _, other, _)) = summed_targets
                         .iter()
-                        .find(|(t, s, _)| *t == ends.target && s == slot)
+                        .find(|(t, s, _, (a, b))| *t == ends.target && s == slot && *a < end && first < *b)
                     {
                         return Err(Error::config(
                             format!("projections.{name}.synapse"),
                             format!(
-                                "`{}` of `{}` is already summed by projection `{other}`; Brian2 allows one summed variable per target variable",
+                                "`{}` of `{}` is already summed by projection `{other}`; Brian2 allows one summed variable per target variable (or one each into subgroups that do not overlap)",
                                 models[ends.target].variables()[*slot].name, proj.target
                             ),
                         ));
                     }
-                    summed_targets.push((ends.target, *slot, name));
+                    summed_targets.push((ends.target, *slot, name, (first, end)));
                 }
             } else {
                 proj.synapse_params(name)?;
@@ -968,7 +971,7 @@ impl Config {
     }
 
     /// What a projection between subgroups cannot do yet, refused by key.
-    fn check_partial_ends(&self, name: &str, proj: &Projection, ends: Ends, program: Option<&crate::equations::synapse::SynapseProgram>) -> Result<()> {
+    fn check_partial_ends(&self, name: &str, proj: &Projection, ends: Ends, models: &[Kind], program: Option<&crate::equations::synapse::SynapseProgram>) -> Result<()> {
         if !ends.is_partial() {
             return Ok(());
         }
@@ -980,14 +983,20 @@ impl Config {
         if proj.connectivity.is_procedural() {
             return Err(Error::config(format!("{at}.connectivity.procedural"), format!("a procedural matrix joins whole populations; `{subgroup}` is a subgroup (not supported yet)")));
         }
-        if let Some(p) = program {
-            if !ends.target_group.whole && !p.summed.is_empty() {
-                return Err(Error::config(format!("{at}.target"), format!("a summed variable sets every neuron of its target; `{}` is a subgroup (not supported yet: sum into its population)", proj.target)));
-            }
-            if let Some(index) = p.index_read_while_running() {
+        // Brian2 gives a subgroup's summed variable the order of its group's update, so that
+        // the two run in the order of their names; ganglion sums before every update.
+        let population = self.populations.keys().nth(ends.target).expect("resolved");
+        let updater = format!("{population}_stateupdater");
+        for summed in program.iter().flat_map(|p| &p.summed).filter(|_| !ends.target_group.whole) {
+            let var = &models[ends.target].variables()[summed.slot].name;
+            let brian2 = format!("{name}_summed_variable_{var}_post");
+            if brian2 > updater {
                 return Err(Error::config(
                     format!("{at}.synapse"),
-                    format!("synapse model `{}` reads `{index}` while running, which for a subgroup Brian2 counts within it (not supported yet: only `init`, `delay` and `connectivity` read it so)", p.name),
+                    format!(
+                        "Brian2 sums `{var}_post` into subgroup `{}` after `{population}`'s update: a subgroup's summed variable ties with its group's update, which Brian2 runs first by name (`{updater}` before `{brian2}`); ganglion sums before the update (not supported yet: a projection name sorting before `{population}` gets Brian2's order)",
+                        proj.target
+                    ),
                 ));
             }
         }

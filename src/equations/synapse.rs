@@ -52,27 +52,6 @@ pub struct SynapseProgram {
     pub scope: Scope,
 }
 
-impl SynapseProgram {
-    /// The first of `i`, `j` and `N` (an index or size of its neurons) that its statements or
-    /// equations read while the network runs.
-    pub fn index_read_while_running(&self) -> Option<&'static str> {
-        let mut found = None;
-        let programs = [&self.on_pre, &self.on_post, &self.clock].into_iter().chain(self.regularly.iter().map(|(_, p)| p));
-        let nodes = programs.flat_map(|p| p.body.iter().map(|s| &s.value)).chain(self.summed.iter().flat_map(|s| s.factor.iter().chain([&s.term])));
-        for n in nodes {
-            n.visit(&mut |x| {
-                found = found.or(match x {
-                    Node::Load(Ref::I) => Some("i"),
-                    Node::Load(Ref::J) => Some("j"),
-                    Node::Load(Ref::N) => Some("N"),
-                    _ => None,
-                })
-            });
-        }
-        found
-    }
-}
-
 /// A summed variable: the post-synaptic slot it sets to Σ_synapses expr. The expression's
 /// factors that read only the post-synaptic neuron are taken out of the sum (as the built-in
 /// graded synapse sums E·S and multiplies by (V_r − V) once): slot = factor · Σ term, on both
@@ -615,8 +594,8 @@ impl SynapseProgram {
             pre: &pre_name,
             syn: &syn_name,
             // Within a sweep's instance, as in its own run.
-            i: "f32(ipre % info.pre_instance)",
-            j: "f32(ipost % info.post_instance)",
+            i: "f32(ipre % info.pre_instance - info.pre_first)",
+            j: "f32(ipost % info.post_instance - info.post_first)",
             n: "f32(info.post_instance)",
         };
         let summed_nodes: Vec<&Node> = self.summed.iter().map(|s| &s.term).collect();
@@ -869,6 +848,9 @@ struct SynapseInfo {{
     post_delays_at: u32,
     pre_mask: u32,       // the bits of the source's spike-ring word that trigger on_pre (on_event)
     post_mask: u32,      // the target's that trigger on_post
+    pre_first: u32,      // the neurons the ends span within an instance (Brian2's subgroups):
+    post_first: u32,     // i and j count from the firsts, the summed variables set the
+    post_span: u32,      // target's span alone
 }}
 
 @group(0) @binding(0) var<uniform> info: SynapseInfo;
@@ -893,6 +875,10 @@ fn sum_synapses(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_work
         return;
     }}
     let ipost = info.first_row + row;
+    // Outside the target's span (a subgroup's), a neuron is no part of the sum.
+    if (ipost % info.post_instance - info.post_first >= info.post_span) {{
+        return;
+    }}
     let t = (f32(step_info.step_hi) * 4294967296.0 + f32(step_info.step_lo)) * DT;
 {sum_post_loads}{accs}    for (var s = row_ptr[row]; s < row_ptr[row + 1u]; s++) {{
         let ipre = col_idx[s];

@@ -447,12 +447,12 @@ impl<F: Real> BatchProgram<F> {
             }
             Access::PreIndex => {
                 for (x, &j) in r[..n].iter_mut().zip(b.cols) {
-                    *x = F::from_f64(j as f64);
+                    *x = F::from_f64((j - b.firsts[0]) as f64);
                 }
             }
             Access::PostIndex => {
                 for (x, &i) in r[..n].iter_mut().zip(b.rows) {
-                    *x = F::from_f64(i as f64);
+                    *x = F::from_f64((i - b.firsts[1]) as f64);
                 }
             }
             Access::Normal(k) => draw_lanes(&mut r[..n], draws(), |at| at.normal(k as u32)),
@@ -629,6 +629,9 @@ pub struct SynapseBatch<'a, F> {
     pub post_vars: usize,
     pub step: u64,
     pub draws: Option<&'a Noise>,
+    /// The first neurons of the source's and the target's spans (Brian2's subgroups), which
+    /// `i` and `j` count from.
+    pub firsts: [u32; 2],
 }
 
 /// Lane i's draw, for neuron (or synapse) `first.neuron + i`.

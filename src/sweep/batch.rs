@@ -80,7 +80,7 @@ pub fn unfit(first: (&Network, &RecordPlan), other: (&Network, &RecordPlan)) -> 
             || p.source != q.source
             || p.target != q.target
             || p.source_activation != q.source_activation
-            || p.equation.as_ref().map(|e| (e.pre_event, e.post_event)) != q.equation.as_ref().map(|e| (e.pre_event, e.post_event))
+            || p.equation.as_ref().map(|e| (e.pre_event, e.post_event, e.spans)) != q.equation.as_ref().map(|e| (e.pre_event, e.post_event, e.spans))
             || (p.csr.n_rows, p.csr.n_cols) != (q.csr.n_rows, q.csr.n_cols)
         {
             return Some(format!("projection `{}` differs in its synapse", p.name));
@@ -188,6 +188,7 @@ fn equation_synapses(all: &[&ProjectionData]) -> EquationSynapses {
         post_delays: joined(|e| &e.post_delays),
         pre_event: each[0].pre_event,
         post_event: each[0].post_event,
+        spans: each[0].spans,
     }
 }
 

@@ -30,3 +30,33 @@ print(f"se (i, j, w) {list(zip(se.i[:].tolist(), se.j[:].tolist(), [float(x) for
 print(f"spikes (i, step) {[(int(i), int(round(t / (0.1 * ms)))) for i, t in zip(m.i, m.t)]!r}")
 print(f"si (i, j, w) {list(zip(si.i[:].tolist(), si.j[:].tolist(), [float(x) for x in si.w[:]]))!r}")
 print(f"v at the end {[float(x) for x in P.v[:]]!r}")
+
+# Then (BRIAN2_SUMMED_*): a summed variable into subgroup A = q[1:4] and another into the
+# same variable of B = q[4:6] (neuron 0, in neither, keeps its Igap of 0.5), synapses from B
+# onto A whose `on_pre` reads `i` and `j` within the subgroups, and a run_regularly
+# rewriting A's weights from them every 1 ms. A subgroup's summed variable has the order of
+# its group's update, so Brian2 runs the two in the order of their names:
+# "gap_summed_variable_Igap_post" before "q_stateupdater" here (a group named "Q" would
+# update first).
+start_scope()
+defaultclock.dt = 0.1 * ms
+q = NeuronGroup(6, "dv/dt = (I + Igap - v)/(10*ms) : 1\nI : 1 (constant)\nIgap : 1", threshold="v > 1", reset="v = 0", method="euler", name="q")
+q.I = "0.9 + 0.05*i"
+q.v = "0.15*i"
+q.Igap = 0.5
+A, B = q[1:4], q[4:6]
+gap = Synapses(A, A, "w : 1\nIgap_post = w*(v_pre - v_post) : 1 (summed)", name="gap")
+gap.connect(condition="i != j")
+gap.w = "0.1 + 0.02*i"
+gap.run_regularly("w = 0.2 + 0.05*i + 0.01*j", dt=1 * ms)
+# A second sum into the same variable, of subgroup B, which does not overlap A.
+gap2 = Synapses(B, B, "w : 1\nIgap_post = w*(v_pre - v_post) : 1 (summed)", name="gap2")
+gap2.connect(condition="i != j")
+gap2.w = 0.3
+kick = Synapses(B, A, on_pre="v_post += 0.05*(i + 1) + 0.01*j", name="kick")
+kick.connect()
+mq = SpikeMonitor(q)
+net = Network(q, gap, gap2, kick, mq)
+net.run(40 * ms)
+print(f"summed: spikes (i, step) {[(int(i), int(round(t / (0.1 * ms)))) for i, t in zip(mq.i, mq.t)]!r}")
+print(f"summed: Igap and v at the end {[float(x) for x in q.Igap[:]]!r} {[float(x) for x in q.v[:]]!r}")

@@ -42,6 +42,9 @@ pub(super) struct EquationProjection<F> {
     /// Brian2's `on_event`, 0 the spike.
     pre_event: u32,
     post_event: u32,
+    /// The neurons of the source and the target its ends span, (first, how many): `i` and
+    /// `j` count from the firsts, the summed variables set the target's span alone.
+    spans: [(u32, u32); 2],
     summed: Vec<SummedCpu<F>>,
     on_pre: CpuProgram<F>,
     on_post: CpuProgram<F>,
@@ -212,6 +215,7 @@ impl<F: Real> EquationProjection<F> {
             post_delays: e.post_delays.clone(),
             pre_event: e.pre_event,
             post_event: e.post_event,
+            spans: e.spans,
             summed: program
                 .summed
                 .iter()
@@ -246,8 +250,8 @@ impl<F: Real> EquationProjection<F> {
             t: F::from_f64(step as f64) * self.dt,
             step: F::from_f64(step as f64),
             dt: self.dt,
-            i: F::from_f64(ipre as f64),
-            j: F::from_f64(ipost as f64),
+            i: F::from_f64(ipre.saturating_sub(self.spans[0].0 as usize) as f64),
+            j: F::from_f64(ipost.saturating_sub(self.spans[1].0 as usize) as f64),
             n: F::zero(),
             noise,
         }
@@ -308,7 +312,9 @@ impl<F: Real> EquationProjection<F> {
             }
         }
         let target = &mut populations[self.target];
-        for (i, acc) in sums.chunks(n_summed).enumerate() {
+        // The target's span alone (a subgroup's): its other neurons are no part of the sum.
+        let (first, span) = (self.spans[1].0 as usize, self.spans[1].1 as usize);
+        for (i, acc) in sums.chunks(n_summed).enumerate().skip(first).take(span) {
             for (&value, SummedCpu { slot, stored, .. }) in acc.iter().zip(&self.summed) {
                 target.vars[i * target.n_vars + slot] = match stored {
                     VarType::Float => value,
@@ -451,6 +457,7 @@ impl<F: Real> EquationProjection<F> {
                     post_vars: n_vars,
                     step,
                     draws: draws.as_ref(),
+                    firsts: [self.spans[0].0, self.spans[1].0],
                 };
                 program.run_synapses(batch, &mut regs);
             }

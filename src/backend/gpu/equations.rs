@@ -189,6 +189,9 @@ pub(crate) fn build(
                 post_delays_at,
                 pre_mask: 1 << e.pre_event,
                 post_mask: 1 << e.post_event,
+                pre_first: e.spans[0].0,
+                post_first: e.spans[1].0,
+                post_span: e.spans[1].1,
             };
             let syn_init: Vec<f32> = e
                 .state

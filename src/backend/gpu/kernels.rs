@@ -209,6 +209,12 @@ pub struct SynapseInfoGpu {
     /// `on_post` (Brian2's `on_event`; 1, the spike, by default).
     pub pre_mask: u32,
     pub post_mask: u32,
+    /// The neurons of the source and target the projection's ends span within an instance
+    /// (Brian2's subgroups): `i` and `j` count from the firsts; the summed variables set the
+    /// target's span alone.
+    pub pre_first: u32,
+    pub post_first: u32,
+    pub post_span: u32,
 }
 
 /// `RecordParams` in shaders/common/record.wgsl.

@@ -341,6 +341,9 @@ mod tests {
                 post_delays_at,
                 pre_mask,
                 post_mask,
+                pre_first,
+                post_first,
+                post_span,
             }
         );
         assert_eq!(mismatch(&m, &rust), None);
