@@ -251,10 +251,10 @@ fn a_subgroups_summed_variables_and_indices_read_while_running_are_brian2s() {
     assert!(e.contains("projections.gap2.synapse") && e.contains("already summed by projection `gap`"), "{e}");
 }
 
-/// Two HH populations coupled by graded synapses from subgroup `a` = hh[3:13] onto `b` =
-/// hh[20:40] by `pairs`, or the same pairs between the whole populations shifted by the
-/// subgroups' first neurons.
-fn graded(subgroups: bool) -> String {
+/// HH neurons coupled by `synapse` (a built-in, with its keys) from subgroup `a` = hh[3:13]
+/// onto `b` = hh[20:40] by fixed pairs, or the same pairs within the whole population shifted
+/// by the subgroups' first neurons.
+fn built_in(subgroups: bool, synapse: &str) -> String {
     let pairs: Vec<(u32, u32)> = (0..60).map(|k| ((k * 7) % 10, (k * 11) % 20)).collect();
     let (pre, post): (Vec<u32>, Vec<u32>) = match subgroups {
         true => pairs.iter().copied().unzip(),
@@ -276,8 +276,7 @@ subgroups = {{ a = [3, 13], b = [20, 40] }}
 [projections.g]
 source = "{source}"
 target = "{target}"
-synapse = "graded"
-weight = 0.2
+{synapse}
 connectivity = {{ rule = "explicit", pre = [{}], post = [{}] }}
 "#,
         list(&pre),
@@ -287,19 +286,27 @@ connectivity = {{ rule = "explicit", pre = [{}], post = [{}] }}
 
 #[test]
 fn a_subgroups_built_in_synapses_are_its_populations_on_both_backends_and_every_kernel() {
-    // The subgroups' pairs, placed, are the populations' matrix: the same run bit for bit.
-    let (_, sub) = parsed(&graded(true), &[]);
-    let (_, whole) = parsed(&graded(false), &[]);
-    assert_eq!(sub.projections[0].csr, whole.projections[0].csr);
-    let plan = RecordPlan::all_spikes(&sub);
-    let a = run_in_memory(&sub, &mut CpuBackend::<f32>::new(&sub), &plan);
-    let b = run_in_memory(&whole, &mut CpuBackend::<f32>::new(&whole), &plan);
-    assert!(a.spikes[0].len() > 50, "the network fires");
-    assert_eq!(a.spikes, b.spikes);
-    for coupling in ALL_KERNELS {
-        let x = run_in_memory(&sub, &mut gpu_backend_with(&sub, &plan, coupling), &plan);
-        let y = run_in_memory(&whole, &mut gpu_backend_with(&whole, &plan, coupling), &plan);
-        assert_eq!(x.spikes, y.spikes, "{coupling:?}");
+    // The subgroups' pairs, placed, are the population's matrix: the same run bit for bit,
+    // graded under every GPU kernel, event-driven by its ring.
+    let graded = "synapse = \"graded\"\nweight = 0.2";
+    let event_driven = "synapse = \"exp_cond\"\nparams = { tau_ms = 2.0, e_rev = 0.0, delay_ms = 0.3 }\nweight = 0.5";
+    for (synapse, kernels) in [(graded, &ALL_KERNELS[..]), (event_driven, &[ganglion::config::GpuCoupling::Auto][..])] {
+        let (_, sub) = parsed(&built_in(true, synapse), &[]);
+        let (_, whole) = parsed(&built_in(false, synapse), &[]);
+        assert_eq!(sub.projections[0].csr, whole.projections[0].csr);
+        let plan = RecordPlan::all_spikes(&sub);
+        let mut cpu = CpuBackend::<f32>::new(&sub);
+        let a = run_in_memory(&sub, &mut cpu, &plan);
+        let mut cpu_whole = CpuBackend::<f32>::new(&whole);
+        let b = run_in_memory(&whole, &mut cpu_whole, &plan);
+        assert!(a.spikes[0].len() > 50, "the network fires");
+        assert_eq!(a.spikes, b.spikes, "{synapse}");
+        assert_eq!(cpu.read_state().unwrap(), cpu_whole.read_state().unwrap(), "{synapse}");
+        for &coupling in kernels {
+            let x = run_in_memory(&sub, &mut gpu_backend_with(&sub, &plan, coupling), &plan);
+            let y = run_in_memory(&whole, &mut gpu_backend_with(&whole, &plan, coupling), &plan);
+            assert_eq!(x.spikes, y.spikes, "{synapse}: {coupling:?}");
+        }
     }
 }
 
