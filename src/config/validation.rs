@@ -972,22 +972,21 @@ impl Config {
 
     /// What a projection between subgroups cannot do yet, refused by key.
     fn check_partial_ends(&self, name: &str, proj: &Projection, ends: Ends, models: &[Kind], program: Option<&crate::equations::synapse::SynapseProgram>) -> Result<()> {
-        if !ends.is_partial() {
-            return Ok(());
-        }
         let at = format!("projections.{name}");
         let subgroup = if ends.source_group.whole { &proj.target } else { &proj.source };
-        if matches!(proj.connectivity, super::Connectivity::Sonata { .. }) {
+        if ends.is_partial() && matches!(proj.connectivity, super::Connectivity::Sonata { .. }) {
             return Err(Error::config(format!("{at}.connectivity"), format!("SONATA edges name their populations' own nodes: connect `{subgroup}`'s population and its node ids")));
         }
-        if proj.connectivity.is_procedural() {
+        if ends.is_partial() && proj.connectivity.is_procedural() {
             return Err(Error::config(format!("{at}.connectivity.procedural"), format!("a procedural matrix joins whole populations; `{subgroup}` is a subgroup (not supported yet)")));
         }
         // Brian2 gives a subgroup's summed variable the order of its group's update, so that
         // the two run in the order of their names; ganglion sums before every update.
         let population = self.populations.keys().nth(ends.target).expect("resolved");
         let updater = format!("{population}_stateupdater");
-        for summed in program.iter().flat_map(|p| &p.summed).filter(|_| !ends.target_group.whole) {
+        // (A subgroup of every neuron is a subgroup in Brian2 all the same.)
+        let into_subgroup = self.population_index(&proj.target).is_none();
+        for summed in program.iter().flat_map(|p| &p.summed).filter(|_| into_subgroup) {
             let var = &models[ends.target].variables()[summed.slot].name;
             let brian2 = format!("{name}_summed_variable_{var}_post");
             if brian2 > updater {

@@ -245,6 +245,10 @@ fn a_subgroups_summed_variables_and_indices_read_while_running_are_brian2s() {
     // ties with its group's update, run in the order of their names): refused.
     let e = ganglion::config::parse(&SUMMED.replace("populations.q]", "populations.Q]").replace("[\"q\"]", "[\"Q\"]"), &[]).unwrap_err().to_string();
     assert!(e.contains("projections.gap.synapse") && e.contains("`Q_stateupdater` before `gap_summed_variable_Igap_post`"), "{e}");
+    // A subgroup of every neuron is a subgroup all the same in Brian2's order.
+    let everyone = SUMMED.replace("populations.q]", "populations.Q]").replace("[\"q\"]", "[\"Q\"]").replace("B = [4, 6] }", "B = [4, 6], all = [0, 6] }").replace("target = \"A\"\nsynapse = \"gap\"", "target = \"all\"\nsynapse = \"gap\"");
+    let e = ganglion::config::parse(&everyone, &[]).unwrap_err().to_string();
+    assert!(e.contains("projections.gap.synapse") && e.contains("into subgroup `all`"), "{e}");
     // Two sums into one variable of subgroups that overlap: refused, as Brian2 refuses them.
     let overlapping = SUMMED.replace("[projections.gap2]\nsource = \"B\"\ntarget = \"B\"", "[projections.gap2]\nsource = \"B\"\ntarget = \"q\"");
     let e = ganglion::config::parse(&overlapping, &[]).unwrap_err().to_string();
