@@ -200,8 +200,6 @@ pub fn generated_wgsl(config_path: &Path, overrides: &[String]) -> Result<String
     Ok(out)
 }
 
-/// What a projection takes from its SONATA edges: the attributes read (from the edges'
-/// groups and types), and for a built-in synapse what its weights are.
 /// A projection's end as `check` names it: a population, or a subgroup with its neurons
 /// (Brian2's `P[a:b]`).
 fn group_name(config: &Config, name: &str) -> String {
@@ -214,6 +212,8 @@ fn group_name(config: &Config, name: &str) -> String {
     }
 }
 
+/// What a projection takes from its SONATA edges: the attributes read (from the edges'
+/// groups and types), and for a built-in synapse what its weights are.
 fn describe_edges(e: &crate::io::sonata::Edges, spec: &config::Projection, builtin: bool) -> String {
     let mut text = format!("SONATA edges `{}`: attributes {}", e.population, e.attribute_names());
     if builtin {

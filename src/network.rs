@@ -230,9 +230,9 @@ impl Network {
             .map(|((index, (name, proj)), ends)| {
                 let (source, target) = (ends.source, ends.target);
                 // A subgroup's synapses are drawn within it (Brian2's `i` and `j` count within
-                // it), then placed in its populations' matrix.
-                // Index i of the source group and i of the target are one neuron (an autapse) where
-                // both start at the same neuron of one population.
+                // it), then placed in its populations' matrix. Index i of the source group and
+                // i of the target are one neuron (an autapse) where both start at the same
+                // neuron of one population.
                 let groups = (ends.source_group, ends.target_group);
                 let same = source == target && groups.0.first == groups.1.first;
                 let (n_src, n_tgt) = (groups.0.size as usize, groups.1.size as usize);

@@ -323,28 +323,21 @@ impl<F: Real> CpuStep<F> for EquationStep<F> {
 /// `record_entry`'s subexpressions (`record.spike_variables`, `record.event_variables`): each
 /// computed by the refresh from the entry's neuron's state, as `refresh_neurons` computes it
 /// for a trace, into its word of the entry (none where the model has none).
-fn entry_subexpressions(m: &NeuronModel, names: &Names, target: &dyn Fn(Target) -> String, var_name: &dyn Fn(usize) -> String) -> String {
-    if m.refresh.body.is_empty() {
+/// `computed` is the slots the refresh writes.
+fn entry_subexpressions(m: &NeuronModel, names: &Names, target: &dyn Fn(Target) -> String, var_name: &dyn Fn(usize) -> String, computed: &[usize]) -> String {
+    if computed.is_empty() {
         return String::new();
     }
-    let used = wgsl::reads(&m.refresh.body.iter().map(|s| &s.value).collect::<Vec<_>>(), |r| match r {
+    let mut declared = wgsl::reads(&m.refresh.body.iter().map(|s| &s.value).collect::<Vec<_>>(), |r| match r {
         Ref::Var(k) => Some(k),
         _ => None,
     });
-    let computed: Vec<usize> = m
-        .refresh
-        .body
-        .iter()
-        .filter_map(|s| match s.target {
-            Target::Var(k) => Some(k),
-            _ => None,
-        })
-        .collect();
-    let mut declared = used;
-    declared.extend(computed.iter().filter(|&&k| !declared.contains(&k)).copied().collect::<Vec<_>>());
+    declared.extend(computed);
+    declared.sort_unstable();
+    declared.dedup();
     let mut out: String = declared.iter().map(|&k| format!("            var {} = state_at({k}u, i);\n", var_name(k))).collect();
     out.push_str(&wgsl::program(&m.refresh, names, target, "            ", "entry"));
-    for &k in &computed {
+    for &k in computed {
         out.push_str(&format!("            if ({k}u < words - 2u) {{ atomicStore(&spikes[3u + words * at + {k}u], bitcast<u32>({})); }}\n", var_name(k)));
     }
     out
@@ -415,6 +408,8 @@ pub fn neuron_wgsl(m: &NeuronModel) -> String {
     let all_vars: Vec<usize> = (0..m.vars.len()).collect();
     let event_flags = m.event_flags();
     let update_written = written(&[&m.update, &m.on_spike, &event_flags]);
+    // The subexpression slots the refresh computes, for a trace or a recorded entry.
+    let refreshed = written(&[&m.refresh]);
     // Only what the update reads or writes is loaded: a parameter or subexpression slot it
     // does not touch costs no memory traffic.
     let mut update_nodes: Vec<&Node> = m
@@ -555,7 +550,7 @@ fn refresh_neurons(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_w
         stores = stores(&update_written),
         first = m.vars[0].name,
         recordable = m.spike_recordable(),
-        entry_subexpressions = entry_subexpressions(m, &names, &target, &var_name),
+        entry_subexpressions = entry_subexpressions(m, &names, &target, &var_name, &refreshed),
         loads_all = loads(&all_vars),
         after_synapses = if !m.events.iter().any(|e| !e.code.is_empty()) && m.inputs.is_empty() {
             // Only the neurons that spiked.
@@ -587,7 +582,7 @@ fn refresh_neurons(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_w
             )
         },
         refresh = wgsl::program(&m.refresh, &names, &target, "    ", "refresh"),
-        refresh_stores = stores(&written(&[&m.refresh])),
+        refresh_stores = stores(&refreshed),
     ));
     // Brian2's run_regularly: one entry each, dispatched in the steps and slot it is due.
     for (j, (_, program)) in m.regularly.iter().enumerate() {
