@@ -375,9 +375,23 @@ pub fn check_report(config_path: &Path, overrides: &[String]) -> Result<(String,
             format!(", and the events {} of `{p}`", events.iter().map(with).collect::<Vec<_>>().join(", "))
         })
         .collect();
+    // Brian2's monitors of `P[a:b]` number its neurons from a.
+    let subgroups: String = plan
+        .subgroups
+        .iter()
+        .map(|g| {
+            let what = match (g.spikes, g.rate) {
+                (true, true) => "the spikes and rate",
+                (true, false) => "the spikes",
+                _ => "the rate",
+            };
+            let population = config.populations.keys().nth(g.population).expect("a subgroup's population");
+            format!(", and {what} of subgroup `{}` ({population}[{}:{}], its neurons numbered from 0)", g.name, g.first, g.first + g.size)
+        })
+        .collect();
     let _ = writeln!(
         s,
-        "  recording: {} of traces per chunk of {} steps{rates}{spike_values}{events}",
+        "  recording: {} of traces per chunk of {} steps{rates}{spike_values}{events}{subgroups}",
         human_bytes(plan.trace_bytes_per_chunk(chunk)),
         chunk
     );

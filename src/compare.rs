@@ -212,6 +212,7 @@ pub fn validate(
                 names: vec!["v".into()],
                 neurons: (0..pop.size.min(TRACED_NEURONS) as u32).collect(),
                 every: 1,
+                subgroup: None,
             })
             .collect(),
         ..Default::default()

@@ -22,6 +22,10 @@ pub struct TracePlan {
     pub names: Vec<String>,
     pub neurons: Vec<u32>,
     pub every: u64,
+    /// A trace of a subgroup (Brian2's `StateMonitor(P[a:b], ...)`): its name, under which the
+    /// output holds it, and its first neuron `a`, from which the output numbers `neurons`
+    /// (the population's indices here, as the backends sample them).
+    pub subgroup: Option<(String, u32)>,
 }
 
 /// Where in a step a trace samples (or a run_regularly runs), as Brian2's `when` names the
@@ -97,6 +101,56 @@ pub struct RecordPlan {
     /// Per entry of `events`: the state slots recorded with each occurrence (Brian2's
     /// `EventMonitor(P, event, variables=[...])`).
     pub event_values: Vec<Vec<usize>>,
+    /// Subgroups whose spikes or rate are recorded (Brian2's `SpikeMonitor(P[a:b])`,
+    /// `PopulationRateMonitor(P[a:b])`), taken from their population's spikes.
+    pub subgroups: Vec<RecordedSubgroup>,
+}
+
+/// A subgroup recorded: neurons [first, first + size) of `population`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RecordedSubgroup {
+    pub name: String,
+    pub population: usize,
+    pub first: u32,
+    pub size: u32,
+    pub spikes: bool,
+    pub rate: bool,
+}
+
+/// A group of spikes (or a rate) the output holds: a population's, or a subgroup's, whose
+/// neurons it numbers from the subgroup's first, as Brian2's monitors of `P[a:b]` do.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Recorded {
+    pub name: String,
+    pub population: usize,
+    /// The subgroup's first neuron and size; None for the whole population.
+    pub subgroup: Option<(u32, u32)>,
+    pub size: usize,
+}
+
+impl Recorded {
+    /// A subgroup's first neuron (None for a population).
+    pub fn first(&self) -> Option<u32> {
+        self.subgroup.map(|(first, _)| first)
+    }
+
+    /// Its spikes, of the population's `spikes`.
+    pub fn spikes<'s>(&self, spikes: &'s [Spike]) -> std::borrow::Cow<'s, [Spike]> {
+        match self.subgroup {
+            None => std::borrow::Cow::Borrowed(spikes),
+            Some((first, size)) => spikes
+                .iter()
+                .filter(|s| (first..first + size).contains(&s.neuron))
+                .map(|s| Spike { step: s.step, neuron: s.neuron - first })
+                .collect(),
+        }
+    }
+
+    /// Of its population's spike values (or of their slots), those it holds: a subgroup's
+    /// spikes are recorded without.
+    pub fn values<'v, T>(&self, values: &'v [T]) -> &'v [T] {
+        if self.subgroup.is_some() { &[] } else { values }
+    }
 }
 
 impl RecordPlan {
@@ -120,31 +174,64 @@ impl RecordPlan {
     /// Whether the backend hands population `p`'s spikes back: to be recorded, or counted
     /// into its rate.
     pub fn collects_spikes(&self, p: usize) -> bool {
-        self.spikes.get(p).copied().unwrap_or(false) || self.rates.get(p).copied().unwrap_or(false)
+        self.spikes.get(p).copied().unwrap_or(false) || self.rates.get(p).copied().unwrap_or(false) || self.subgroups.iter().any(|s| s.population == p)
+    }
+
+    /// The spike groups the output holds: the populations' recorded, then the subgroups'.
+    pub fn spike_groups(&self, net: &Network) -> Vec<Recorded> {
+        self.groups(net, &self.spikes, |s| s.spikes)
+    }
+
+    /// The rates the output holds: the populations' recorded, then the subgroups'.
+    pub fn rate_groups(&self, net: &Network) -> Vec<Recorded> {
+        self.groups(net, &self.rates, |s| s.rate)
+    }
+
+    fn groups(&self, net: &Network, whole: &[bool], of_subgroup: impl Fn(&RecordedSubgroup) -> bool) -> Vec<Recorded> {
+        let populations = net.populations.iter().enumerate().filter(|&(p, _)| whole.get(p).copied().unwrap_or(false));
+        let populations = populations.map(|(p, pop)| Recorded { name: pop.name.clone(), population: p, subgroup: None, size: pop.size });
+        let subgroups = self.subgroups.iter().filter(|s| of_subgroup(s)).map(|s| Recorded { name: s.name.clone(), population: s.population, subgroup: Some((s.first, s.size)), size: s.size as usize });
+        populations.chain(subgroups).collect()
     }
 
     /// The plan a validated config asks for.
     pub fn from_config(config: &Config) -> RecordPlan {
         let listed = |list: &[String]| config.populations.keys().map(|name| list.contains(name)).collect();
         let (spikes, rates) = (listed(&config.record.spikes), listed(&config.record.rates));
+        let (record_spikes, record_rates) = (&config.record.spikes, &config.record.rates);
+        let subgroup_names = record_spikes.iter().chain(record_rates.iter().filter(|&n| !record_spikes.contains(n)));
+        let subgroups = subgroup_names
+            .filter_map(|name| Some((name, config.group(name).filter(|_| config.population_index(name).is_none())?)))
+            .map(|(name, g)| RecordedSubgroup {
+                name: name.clone(),
+                population: g.population,
+                first: g.first as u32,
+                size: g.size as u32,
+                spikes: record_spikes.contains(name),
+                rate: record_rates.contains(name),
+            })
+            .collect();
         let traces = config
             .record
             .traces
             .iter()
             .zip(&config.resolved.traces)
-            .map(|(t, resolved)| TracePlan {
-                population: resolved.population,
-                when: resolved.when,
-                projection: None,
-                variables: resolved.variables.clone(),
-                names: t.variables.clone(),
-                neurons: match &t.neurons {
-                    NeuronSelection::List(l) => l.iter().map(|&n| n as u32).collect(),
-                    NeuronSelection::Keyword(_) => {
-                        (0..config.populations[&t.population].size as u32).collect()
-                    }
-                },
-                every: t.every,
+            .map(|(t, resolved)| {
+                let group = config.group(&t.population).expect("a validated trace's population or subgroup");
+                let first = group.first as u32;
+                TracePlan {
+                    population: resolved.population,
+                    when: resolved.when,
+                    projection: None,
+                    variables: resolved.variables.clone(),
+                    names: t.variables.clone(),
+                    neurons: match &t.neurons {
+                        NeuronSelection::List(l) => l.iter().map(|&n| first + n as u32).collect(),
+                        NeuronSelection::Keyword(_) => (first..first + group.size as u32).collect(),
+                    },
+                    every: t.every,
+                    subgroup: config.population_index(&t.population).is_none().then(|| (t.population.clone(), first)),
+                }
             })
             .collect::<Vec<_>>();
         let mut traces = traces;
@@ -161,6 +248,7 @@ impl RecordPlan {
                     NeuronSelection::Keyword(_) => Vec::new(),
                 },
                 every: t.every,
+                subgroup: None,
             });
         }
         RecordPlan {
@@ -171,6 +259,7 @@ impl RecordPlan {
             spike_values: config.resolved.spike_values.clone(),
             events: config.resolved.events.clone(),
             event_values: config.resolved.event_values.clone(),
+            subgroups,
         }
     }
 
@@ -317,6 +406,11 @@ impl ChunkOutput {
 }
 
 impl ChunkOutput {
+    /// Population `p`'s spikes (none where it holds none: an output of nothing run).
+    pub fn spikes_of(&self, p: usize) -> &[Spike] {
+        self.spikes.get(p).map_or(&[], Vec::as_slice)
+    }
+
     /// Appends the output of the steps that directly follow this chunk's.
     pub fn extend(&mut self, next: ChunkOutput) {
         debug_assert_eq!(next.first_step, self.first_step + self.n_steps);
@@ -401,6 +495,7 @@ mod tests {
                 names: vec!["v".into()],
                 neurons: vec![0, 1],
                 every: 2,
+                subgroup: None,
             }],
             spike_values: vec![vec![0]],
             events: vec![(0, 0)],

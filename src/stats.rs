@@ -198,7 +198,7 @@ pub fn group_spike_stats(
         let g = group.group(&name)?;
         let t: Vec<f64> = g.dataset("timestamps")?.read_raw()?;
         let id: Vec<u64> = g.dataset("node_ids")?.read_raw()?;
-        let size = config.populations.get(&name).map_or(0, |p| p.size as usize);
+        let size = config.group(&name).map_or(0, |g| g.size as usize);
         let pairs: Vec<(f64, u64)> = t.into_iter().zip(id).collect();
         spikes.push(spike_stats(&name, size, duration_ms, &pairs, window_ms));
     }
@@ -221,7 +221,7 @@ pub fn from_file<'a>(src: impl Into<crate::io::reader::Source<'a>>, window_ms: f
     let mut spike_values = Vec::new();
     for name in o.spiking_populations()? {
         let (t, id) = o.spikes(&name)?;
-        let size = o.config.populations.get(&name).map_or(0, |p| p.size as usize);
+        let size = o.config.group(&name).map_or(0, |g| g.size as usize);
         let pairs: Vec<(f64, u64)> = t.into_iter().zip(id).collect();
         spikes.push(spike_stats(&name, size, duration, &pairs, window_ms));
         // `record.spike_variables`: each variable's values at the spikes.

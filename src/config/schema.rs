@@ -722,13 +722,13 @@ impl Config {
         self.populations.keys().position(|k| k == name)
     }
 
-    /// Why `name` names no population: none has it, or it is a subgroup, which only a
-    /// projection's ends may name.
+    /// Why `name` names no population, for a key that takes populations alone: none has it,
+    /// or it is a subgroup.
     pub fn unknown_population(&self, name: &str) -> String {
         match self.populations.iter().find(|(_, p)| p.subgroups.contains_key(name)) {
             Some((population, p)) => {
                 let [a, b] = p.subgroups[name];
-                format!("`{name}` is a subgroup of `{population}` (its neurons {a}..{b}), which only a projection's source or target may name: name `{population}`")
+                format!("`{name}` is a subgroup of `{population}` (its neurons {a}..{b}), which this key cannot name (not supported yet): name `{population}`")
             }
             None => format!("no population named `{name}`"),
         }

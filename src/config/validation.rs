@@ -403,8 +403,8 @@ impl Config {
         }
         for (key, list) in [("spikes", &self.record.spikes), ("rates", &self.record.rates)] {
             for (i, pop) in list.iter().enumerate() {
-                if !self.populations.contains_key(pop) {
-                    return Err(Error::config(format!("record.{key}[{i}]"), self.unknown_population(pop)));
+                if self.group(pop).is_none() {
+                    return Err(Error::config(format!("record.{key}[{i}]"), format!("no population or subgroup named `{pop}`")));
                 }
                 if list[..i].contains(pop) {
                     return Err(Error::config(format!("record.{key}[{i}]"), format!("`{pop}` is listed twice")));
@@ -416,15 +416,11 @@ impl Config {
         let mut traces = Vec::new();
         for (i, t) in self.record.traces.iter().enumerate() {
             let at = format!("record.traces[{i}]");
-            let (Some(population), Some(pop)) = (
-                self.population_index(&t.population),
-                self.populations.get(&t.population),
-            ) else {
-                return Err(Error::config(
-                    format!("{at}.population"),
-                    self.unknown_population(&t.population),
-                ));
+            // A subgroup's trace is its population's, of the subgroup's neurons.
+            let Some(group) = self.group(&t.population) else {
+                return Err(Error::config(format!("{at}.population"), format!("no population or subgroup named `{}`", t.population)));
             };
+            let population = group.population;
             let mut variables = Vec::new();
             if t.variables.is_empty() {
                 return Err(Error::config(
@@ -439,7 +435,7 @@ impl Config {
                 self.projections
                     .iter()
                     .filter(|(_, p)| {
-                        p.target == t.population
+                        self.group(&p.target).is_some_and(|g| g.population == population)
                             && self.builtin_synapse(p).is_some_and(|b| b != SynapseName::Graded)
                     })
                     .map(|(name, _)| format!("g_{name}")),
@@ -514,10 +510,10 @@ impl Config {
                     ));
                 }
                 NeuronSelection::List(l) => {
-                    if let Some(bad) = l.iter().find(|&&n| n >= pop.size) {
+                    if let Some(bad) = l.iter().find(|&&n| n >= group.size) {
                         return Err(Error::config(
                             format!("{at}.neurons"),
-                            format!("neuron {bad} is out of range for size {}", pop.size),
+                            format!("neuron {bad} is out of range for size {}", group.size),
                         ));
                     }
                     let mut seen = std::collections::BTreeSet::new();
@@ -543,10 +539,10 @@ impl Config {
                     format!("`{}` uses a built-in synapse; record its g with record.traces (`g_{}`)", t.projection, t.projection),
                 ));
             };
-            if self.populations.contains_key(&t.projection) {
+            if self.group(&t.projection).is_some() {
                 return Err(Error::config(
                     format!("{at}.projection"),
-                    format!("`{}` names a population too, and both would be /report/{}", t.projection, t.projection),
+                    format!("`{}` names a population or subgroup too, and both would be /report/{}", t.projection, t.projection),
                 ));
             }
             if t.variables.is_empty() || t.variables.len() > MAX_TRACE_VARIABLES {

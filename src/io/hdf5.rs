@@ -17,7 +17,7 @@ use crate::config::SynapseModel;
 use crate::model::NeuronKind;
 use crate::error::{Error, Result};
 use crate::network::Network;
-use crate::record::{ChunkOutput, RecordPlan, TracePlan, TraceVar};
+use crate::record::{ChunkOutput, RecordPlan, Recorded, TracePlan, TraceVar};
 use hdf5::types::VarLenUnicode;
 use std::path::{Path, PathBuf};
 
@@ -140,12 +140,20 @@ pub(crate) fn trace_units(net: &Network, t: &TracePlan, var: TraceVar) -> String
 
 /// The group a trace is written under, in `report`: its projection's name for synapses, else
 /// its population's.
-pub(crate) fn trace_group<'n>(net: &'n Network, t: &TracePlan) -> &'n str {
-    match t.projection {
-        Some(p) => &net.projections[p].name,
-        None => &net.populations[t.population].name,
+pub(crate) fn trace_group<'n>(net: &'n Network, t: &'n TracePlan) -> &'n str {
+    match (t.projection, &t.subgroup) {
+        (Some(p), _) => &net.projections[p].name,
+        (None, Some((name, _))) => name,
+        (None, None) => &net.populations[t.population].name,
     }
 }
+
+/// A trace's neurons as its output numbers them: a subgroup's from its first.
+pub(crate) fn trace_node_ids(t: &TracePlan) -> Vec<u64> {
+    let first = t.subgroup.as_ref().map_or(0, |&(_, first)| first);
+    t.neurons.iter().map(|&n| (n - first) as u64).collect()
+}
+
 
 impl<'a> BatchOutput<'a> {
     pub fn new(path: &'a Path, file: &'a hdf5::File) -> BatchOutput<'a> {
@@ -183,13 +191,13 @@ struct TraceSets {
     rows: usize,
 }
 
-/// A population's rate (`/rates/<pop>`): one value per step, and the `time` whose stop
-/// follows the time simulated.
+/// A population's or subgroup's rate (`/rates/<name>`): one value per step, and the `time`
+/// whose stop follows the time simulated.
 struct RateSets {
+    recorded: Recorded,
     group: hdf5::Group,
     rate: hdf5::Dataset,
     time: hdf5::Dataset,
-    size: usize,
     len: usize,
 }
 
@@ -258,10 +266,11 @@ pub struct Hdf5Writer {
     root: hdf5::Group,
     dt_ms: f64,
     traces: Vec<TraceSets>,
-    spikes: Vec<Option<SpikeSets>>,
+    /// Per spike group of the plan (`RecordPlan::spike_groups`).
+    spikes: Vec<(Recorded, SpikeSets)>,
     /// Per entry of the plan's `events`.
     events: Vec<SpikeSets>,
-    rates: Vec<Option<RateSets>>,
+    rates: Vec<RateSets>,
     /// The rates' smoothing, written when the run ends.
     smooth_rate: Option<crate::smooth_rate::Smoothing>,
     /// Per projection written as equations: its name and its variables' names and units.
@@ -289,22 +298,34 @@ fn spike_chunk(neurons: usize) -> usize {
     (neurons * 64).clamp(512, 16_384)
 }
 
-/// Per population, where `plan` records its rate: its group `rates/<pop>` under `root`, and
-/// its `time` ([start, `stop_ms`, dt] in ms). The caller adds the `rate` dataset its layout
-/// takes.
-pub(crate) fn rate_groups(root: &hdf5::Group, net: &Network, plan: &RecordPlan, stop_ms: f64) -> hdf5::Result<Vec<Option<(hdf5::Group, hdf5::Dataset)>>> {
+/// Each rate `plan` records (`RecordPlan::rate_groups`): its group `rates/<name>` under
+/// `root`, and its `time` ([start, `stop_ms`, dt] in ms). The caller adds the `rate` dataset
+/// its layout takes.
+pub(crate) fn rate_groups(root: &hdf5::Group, net: &Network, plan: &RecordPlan, stop_ms: f64) -> hdf5::Result<Vec<(Recorded, hdf5::Group, hdf5::Dataset)>> {
     let mut out = Vec::new();
-    for (k, p) in net.populations.iter().enumerate() {
-        if !plan.rates.get(k).copied().unwrap_or(false) {
-            out.push(None);
-            continue;
-        }
-        let g = root.create_group(&format!("rates/{}", p.name))?;
+    for recorded in plan.rate_groups(net) {
+        let g = root.create_group(&format!("rates/{}", recorded.name))?;
+        subgroup_attrs(&g, net, recorded.population, recorded.first())?;
         let time = g.new_dataset_builder().with_data(&[0.0, stop_ms, net.dt_ms]).create("time")?;
         str_attr(&time, "units", "ms")?;
-        out.push(Some((g, time)));
+        out.push((recorded, g, time));
     }
     Ok(out)
+}
+
+/// A subgroup's group of spikes, rate or trace says whose neurons it numbers from which:
+/// attributes `population` and `first` (none on a population's own: `first` None).
+pub(crate) fn subgroup_attrs(g: &hdf5::Group, net: &Network, population: usize, first: Option<u32>) -> hdf5::Result<()> {
+    let Some(first) = first else { return Ok(()) };
+    str_attr(g, "population", &net.populations[population].name)?;
+    g.new_attr::<u64>().create("first")?.write_scalar(&(first as u64))
+}
+
+/// A subgroup's attributes (`subgroup_attrs`) of `from`, if it has them, onto `to`.
+pub(crate) fn copy_subgroup_attrs(from: &hdf5::Group, to: &hdf5::Group) -> hdf5::Result<()> {
+    let Some(population) = crate::io::sonata::string_attr(from, "population") else { return Ok(()) };
+    str_attr(to, "population", &population)?;
+    to.new_attr::<u64>().create("first")?.write_scalar(&from.attr("first")?.read_scalar::<u64>()?)
 }
 
 /// The values recorded with some spikes (`ChunkOutput::spike_values`: a row per spike, the
@@ -472,16 +493,15 @@ impl Hdf5Writer {
         }
 
         let mut spikes = Vec::new();
-        for (p, &on) in net.populations.iter().zip(&plan.spikes) {
-            if !on {
-                spikes.push(None);
-                continue;
-            }
-            let g = root.create_group(&format!("spikes/{}", p.name))?;
+        for recorded in plan.spike_groups(net) {
+            let p = &net.populations[recorded.population];
+            let g = root.create_group(&format!("spikes/{}", recorded.name))?;
             super::sonata::spikes::write_sorting(&g, super::sonata::spikes::Sorting::by_time)?;
-            let whole = opening.whole.map(|out| out.spikes.get(spikes.len()).map_or(0, Vec::len));
-            let slots = plan.spike_values.get(spikes.len()).map_or(&[][..], Vec::as_slice);
-            spikes.push(Some(SpikeSets::create(&g, whole, spike_chunk(p.size), slots, p.variables())?));
+            subgroup_attrs(&g, net, recorded.population, recorded.first())?;
+            let whole = opening.whole.map(|out| recorded.spikes(out.spikes_of(recorded.population)).len());
+            let slots = recorded.values(plan.spike_values.get(recorded.population).map_or(&[][..], Vec::as_slice));
+            let sets = SpikeSets::create(&g, whole, spike_chunk(recorded.size), slots, p.variables())?;
+            spikes.push((recorded, sets));
         }
 
         // Brian2's EventMonitors: /events/<pop>/<event>, laid out as spikes.
@@ -494,17 +514,13 @@ impl Hdf5Writer {
         }
 
         let mut rates = Vec::new();
-        for (rated, p) in rate_groups(&root, net, plan, progress.simulated_ms)?.into_iter().zip(&net.populations) {
-            let Some((g, time)) = rated else {
-                rates.push(None);
-                continue;
-            };
+        for (recorded, g, time) in rate_groups(&root, net, plan, progress.simulated_ms)? {
             let rate = match opening.whole {
                 Some(out) => g.new_dataset::<f64>().shape(out.n_steps as usize).create("rate")?,
                 None => g.new_dataset::<f64>().chunk(RATE_CHUNK.min(net.n_steps.max(1) as usize)).shape(0..).create("rate")?,
             };
             str_attr(&rate, "units", "Hz")?;
-            rates.push(Some(RateSets { group: g, rate, time, size: p.size, len: 0 }));
+            rates.push(RateSets { recorded, group: g, rate, time, len: 0 });
         }
 
         let mut traces = Vec::new();
@@ -534,15 +550,15 @@ impl Hdf5Writer {
                 };
                 str_attr(&ds, "units", &trace_units(net, t, var))?;
                 data.push(ds);
+                subgroup_attrs(&g, net, t.population, t.subgroup.as_ref().map(|s| s.1))?;
                 if let Some(other) = opening.mapping_of {
                     g.link_hard(&format!("/{other}/report/{group}/{name}/mapping"), "mapping")?;
                     continue;
                 }
                 let mapping = g.create_group("mapping")?;
-                let ids: Vec<u64> = t.neurons.iter().map(|&n| n as u64).collect();
                 mapping
                     .new_dataset_builder()
-                    .with_data(&ids)
+                    .with_data(&trace_node_ids(t))
                     .create("node_ids")?;
                 // The stop follows each chunk appended (nothing simulated yet, unless written
                 // whole).
@@ -634,18 +650,18 @@ impl Hdf5Writer {
             }
             sets.rows += n;
         }
-        for ((sets, spikes), values) in self.spikes.iter_mut().zip(&chunk.spikes).zip(&chunk.spike_values) {
-            if let Some(sets) = sets {
-                sets.append(spikes, values, self.dt_ms, self.finished)?;
-            }
+        for (recorded, sets) in &mut self.spikes {
+            let p = recorded.population;
+            let values = chunk.spike_values.get(p).map_or(&[][..], |v| recorded.values(v));
+            sets.append(&recorded.spikes(chunk.spikes_of(p)), values, self.dt_ms, self.finished)?;
         }
         for ((sets, events), values) in self.events.iter_mut().zip(&chunk.events).zip(&chunk.event_values) {
             sets.append(events, values, self.dt_ms, self.finished)?;
         }
-        for (sets, spikes) in self.rates.iter_mut().zip(&chunk.spikes) {
-            let Some(sets) = sets else { continue };
+        for sets in &mut self.rates {
             let steps = chunk.first_step..chunk.first_step + chunk.n_steps;
-            let rate = crate::record::rates_per_step(spikes, steps, sets.size, self.dt_ms);
+            let spikes = sets.recorded.spikes(chunk.spikes_of(sets.recorded.population));
+            let rate = crate::record::rates_per_step(&spikes, steps, sets.recorded.size, self.dt_ms);
             let n = rate.len();
             if !self.finished {
                 sets.rate.resize(sets.len + n)?;
@@ -656,7 +672,7 @@ impl Hdf5Writer {
         if !self.finished {
             let simulated = (chunk.first_step + chunk.n_steps) as f64 * self.dt_ms;
             self.root.attr("simulated_ms")?.write_scalar(&simulated)?;
-            let rate_times = self.rates.iter().flatten().map(|r| &r.time);
+            let rate_times = self.rates.iter().map(|r| &r.time);
             for ts in self.traces.iter().flat_map(|t| &t.times).chain(rate_times) {
                 ts.write_slice(&[simulated], 1..2)?;
             }
@@ -713,7 +729,7 @@ impl Hdf5Writer {
     /// Each rate smoothed as the plan asks, from what is written of it: when the run ends.
     fn smooth_rates(&self) -> hdf5::Result<()> {
         let Some(smoothing) = &self.smooth_rate else { return Ok(()) };
-        for sets in self.rates.iter().flatten() {
+        for sets in &self.rates {
             let rate: Vec<f64> = sets.rate.read_raw()?;
             let steps = sets.len.min(rate.len());
             write_smooth_rate(&sets.group, &smoothing.apply(&rate[..steps]), smoothing)?;

@@ -18,10 +18,10 @@
 //! what a sweep of small networks spends its time on), read by numpy as arrays. It needs every
 //! instance alike in what it records: the same sizes, duration and recording.
 
-use super::hdf5::{str_attr, trace_group, trace_units, FinishedRun, RunMeta};
+use super::hdf5::{str_attr, subgroup_attrs, trace_group, trace_node_ids, trace_units, FinishedRun, RunMeta};
 use crate::error::{Error, Result};
 use crate::network::Network;
-use crate::record::RecordPlan;
+use crate::record::{RecordPlan, Recorded};
 use hdf5::types::VarLenUnicode;
 use std::ops::Range;
 use std::path::Path;
@@ -40,13 +40,13 @@ struct Sets {
     stop_reason: hdf5::Dataset,
     seed: hdf5::Dataset,
     wall_time_s: hdf5::Dataset,
-    /// Per population, where its spikes are recorded: its table.
-    spikes: Vec<Option<SpikeTable>>,
+    /// Per spike group of the plan (`RecordPlan::spike_groups`): its table.
+    spikes: Vec<(Recorded, SpikeTable)>,
     /// Per entry of the plan's `events`: its table.
     events: Vec<SpikeTable>,
-    /// Per population, where its rate is recorded: `rate` [instances, steps], and
+    /// Per rate of the plan (`RecordPlan::rate_groups`): `rate` [instances, steps], and
     /// `smooth_rate` where the plan smooths it.
-    rates: Vec<Option<(hdf5::Dataset, Option<hdf5::Dataset>)>>,
+    rates: Vec<(Recorded, hdf5::Dataset, Option<hdf5::Dataset>)>,
     smooth_rate: Option<crate::smooth_rate::Smoothing>,
     /// Per trace entry, one dataset per variable, and its samples in a complete run.
     traces: Vec<(Vec<hdf5::Dataset>, usize)>,
@@ -158,7 +158,7 @@ impl<'a> StackedOutput<'a> {
     /// sweep's file is the same whatever order its instances ended in.
     pub fn finish(&mut self) -> Result<()> {
         let Some(sets) = &self.sets else { return Ok(()) };
-        sets.spikes.iter().flatten().chain(&sets.events).try_for_each(sort_by_instance).map_err(|source| Error::Hdf5 { path: self.path.to_owned(), source })
+        sets.spikes.iter().map(|(_, table)| table).chain(&sets.events).try_for_each(sort_by_instance).map_err(|source| Error::Hdf5 { path: self.path.to_owned(), source })
     }
 }
 
@@ -191,14 +191,12 @@ impl Sets {
         let seed = status.new_dataset::<u64>().shape(instances).create("seed")?;
         let wall_time_s = status.new_dataset::<f64>().fill_value(f64::NAN).shape(instances).create("wall_time_s")?;
         let mut spikes = Vec::new();
-        for (p, &on) in net.populations.iter().zip(&plan.spikes) {
-            if !on {
-                spikes.push(None);
-                continue;
-            }
-            let g = root.create_group(&format!("spikes/{}", p.name))?;
-            let slots = plan.spike_values.get(spikes.len()).map_or(&[][..], Vec::as_slice);
-            spikes.push(Some(SpikeTable::create(&g, slots, p.variables())?));
+        for recorded in plan.spike_groups(net) {
+            let g = root.create_group(&format!("spikes/{}", recorded.name))?;
+            subgroup_attrs(&g, net, recorded.population, recorded.first())?;
+            let slots = recorded.values(plan.spike_values.get(recorded.population).map_or(&[][..], Vec::as_slice));
+            let table = SpikeTable::create(&g, slots, net.populations[recorded.population].variables())?;
+            spikes.push((recorded, table));
         }
         let mut events = Vec::new();
         for (&recorded, slots) in plan.events.iter().zip(&plan.event_values) {
@@ -206,17 +204,13 @@ impl Sets {
             events.push(SpikeTable::create(&g, slots, net.populations[recorded.0].variables())?);
         }
         let mut rates = Vec::new();
-        for rated in super::hdf5::rate_groups(&root, net, plan, net.n_steps as f64 * net.dt_ms)? {
-            let Some((g, _)) = rated else {
-                rates.push(None);
-                continue;
-            };
+        for (recorded, g, _) in super::hdf5::rate_groups(&root, net, plan, net.n_steps as f64 * net.dt_ms)? {
             let rate = create_rate_data(&g, instances, net.n_steps as usize)?;
             let smooth = match &plan.smooth_rate {
                 Some(sm) => Some(create_smooth_rate_data(&g, instances, net.n_steps as usize, sm.window, sm.used_width_ms)?),
                 None => None,
             };
-            rates.push(Some((rate, smooth)));
+            rates.push((recorded, rate, smooth));
         }
         let mut traces = Vec::new();
         for t in &plan.traces {
@@ -229,9 +223,9 @@ impl Sets {
                 let ds = create_trace_data(&g, instances, rows, width)?;
                 str_attr(&ds, "units", &trace_units(net, t, var))?;
                 data.push(ds);
+                subgroup_attrs(&g, net, t.population, t.subgroup.as_ref().map(|s| s.1))?;
                 let mapping = g.create_group("mapping")?;
-                let ids: Vec<u64> = t.neurons.iter().map(|&n| n as u64).collect();
-                mapping.new_dataset_builder().with_data(&ids).create("node_ids")?;
+                mapping.new_dataset_builder().with_data(&trace_node_ids(t)).create("node_ids")?;
                 let time = [0.0, net.n_steps as f64 * net.dt_ms, t.every as f64 * net.dt_ms];
                 let ts = mapping.new_dataset_builder().with_data(&time).create("time")?;
                 str_attr(&ts, "units", "ms")?;
@@ -249,18 +243,18 @@ impl Sets {
         self.stop_reason.write_slice(&[reason], row..row + 1)?;
         self.seed.write_slice(&[meta.seed], row..row + 1)?;
         self.wall_time_s.write_slice(&[run.wall_time_s], row..row + 1)?;
-        for ((table, spikes), values) in self.spikes.iter_mut().zip(&out.spikes).zip(&out.spike_values) {
-            if let Some(table) = table {
-                table.append(k, spikes, values, net.dt_ms)?;
-            }
+        for (recorded, table) in &mut self.spikes {
+            let p = recorded.population;
+            let values = out.spike_values.get(p).map_or(&[][..], |v| recorded.values(v));
+            table.append(k, &recorded.spikes(out.spikes_of(p)), values, net.dt_ms)?;
         }
         for ((table, events), values) in self.events.iter_mut().zip(&out.events).zip(&out.event_values) {
             table.append(k, events, values, net.dt_ms)?;
         }
-        for ((rate, spikes), p) in self.rates.iter().zip(&out.spikes).zip(&net.populations) {
-            let Some((rate, smooth)) = rate else { continue };
+        for (recorded, rate, smooth) in &self.rates {
             let steps = out.first_step..out.first_step + out.n_steps.min(net.n_steps);
-            let values = crate::record::rates_per_step(spikes, steps, p.size, net.dt_ms);
+            let spikes = recorded.spikes(out.spikes_of(recorded.population));
+            let values = crate::record::rates_per_step(&spikes, steps, recorded.size, net.dt_ms);
             let first = out.first_step as usize;
             rate.write_slice(&values, ndarray::s![row, first..first + values.len()])?;
             // The instance's steps are all here (one chunk from its start).

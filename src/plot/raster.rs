@@ -35,16 +35,15 @@ pub(super) fn draw(
         let (t, id) = o.spikes(p)?;
         let size = o
             .config
-            .populations
-            .get(p)
-            .map_or(0, |x| x.size)
+            .group(p)
+            .map_or(0, |g| g.size)
             .min(max_neurons);
         spans.push((
             p.clone(),
             offset,
             size,
             t.len(),
-            o.config.populations.get(p).map_or(1, |x| x.size),
+            o.config.group(p).map_or(1, |g| g.size),
         ));
         all.push((t, id, offset, size));
         offset += size;

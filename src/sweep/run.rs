@@ -451,7 +451,8 @@ pub(crate) fn recording_bytes(plan: &RecordPlan, sizes: impl Iterator<Item = u64
     let sizes: Vec<u64> = sizes.collect();
     let recorded: u64 = sizes.iter().enumerate().filter(|&(k, _)| plan.collects_spikes(k)).map(|(k, n)| n * spike_bytes(k)).sum::<u64>()
         + plan.events.iter().zip(&plan.event_values).map(|(&(p, _), values)| (16 + 4 * values.len() as u64) * sizes[p]).sum::<u64>();
-    let rates = plan.rates.iter().filter(|&&on| on).count() as u64 * n_steps * 8;
+    let rated = plan.rates.iter().filter(|&&on| on).count() + plan.subgroups.iter().filter(|s| s.rate).count();
+    let rates = rated as u64 * n_steps * 8;
     let seconds = n_steps as f64 * dt_ms * 1e-3;
     plan.trace_bytes_per_chunk(n_steps) + rates + (recorded as f64 * 200.0 * seconds) as u64
 }

@@ -92,7 +92,7 @@ pub fn spike_rows(file: &hdf5::File, config: &Config, instances: &[u64], window_
                 populations
                     .iter()
                     .map(|(name, by_instance)| {
-                        let size = config.populations.get(name).map_or(0, |p| p.size as usize);
+                        let size = config.group(name).map_or(0, |g| g.size as usize);
                         spike_stats(name, size, duration, by_instance.get(k).unwrap_or(&empty), window_ms)
                     })
                     .collect()
@@ -106,6 +106,7 @@ pub fn spike_rows(file: &hdf5::File, config: &Config, instances: &[u64], window_
 fn merge_spike_table(parts: &[(hdf5::File, Vec<u64>)], at: &str, root: &hdf5::Group) -> hdf5::Result<()> {
     let first = &parts[0].0;
     let g = root.create_group(at)?;
+    crate::io::hdf5::copy_subgroup_attrs(&first.group(&format!("stacked/{at}"))?, &g)?;
     let mut instance: Vec<u64> = Vec::new();
     let mut node_ids: Vec<u64> = Vec::new();
     let mut timestamps: Vec<f64> = Vec::new();
@@ -190,6 +191,7 @@ pub fn merge(parts: &[(hdf5::File, Vec<u64>)], out: &hdf5::File, total: usize) -
         for name in group.member_names()? {
             let at = format!("stacked/rates/{name}");
             let g = root.create_group(&format!("rates/{name}"))?;
+            crate::io::hdf5::copy_subgroup_attrs(&first.group(&at)?, &g)?;
             first.dataset(&format!("{at}/time"))?.copy_to(&g, "time")?;
             let steps = first.dataset(&format!("{at}/rate"))?.shape()[1];
             let rate = crate::io::stacked::create_rate_data(&g, total, steps)?;
@@ -222,6 +224,7 @@ pub fn merge(parts: &[(hdf5::File, Vec<u64>)], out: &hdf5::File, total: usize) -
             for var in report.group(&group)?.member_names()? {
                 let at = format!("stacked/report/{group}/{var}");
                 let g = root.create_group(&format!("report/{group}/{var}"))?;
+                crate::io::hdf5::copy_subgroup_attrs(&first.group(&at)?, &g)?;
                 first.group(&format!("{at}/mapping"))?.copy_to(&g, "mapping")?;
                 let like = first.dataset(&format!("{at}/data"))?;
                 let (rows, width) = (like.shape()[1], like.shape()[2]);

@@ -7,7 +7,7 @@ within each subgroup, as Brian2 counts them. 40 ms of 0.1 ms steps. Run with Bri
     python3 -m venv venv && venv/bin/pip install brian2==2.9.0 "numpy<2"
     venv/bin/python tests/brian2/subgroups.py
 """
-from brian2 import NeuronGroup, Network, SpikeMonitor, Synapses, defaultclock, ms, prefs, start_scope
+from brian2 import Hz, NeuronGroup, Network, PopulationRateMonitor, SpikeMonitor, StateMonitor, Synapses, defaultclock, ms, prefs, start_scope
 
 prefs.codegen.target = "numpy"
 start_scope()
@@ -24,8 +24,15 @@ si.connect(condition="I_pre > 1.42 or j > 1")
 si.w = "0.05*i + 0.1*I_pre + 0.01*v_post"
 si.delay = "(1 + j)*0.1*ms"
 m = SpikeMonitor(P)
-net = Network(P, se, si, m)
+# Monitors of the subgroups (BRIAN2_RECORDED_*): their neurons numbered from the subgroup's first.
+me, mi, ri = SpikeMonitor(Pe), SpikeMonitor(Pi), PopulationRateMonitor(Pi)
+ve = StateMonitor(Pe, "v", record=[1, 3], dt=5 * ms)
+net = Network(P, se, si, m, me, mi, ri, ve)
 net.run(40 * ms)
+print(f"recorded: Pe spikes (i, step) {[(int(i), int(round(t / (0.1 * ms)))) for i, t in zip(me.i, me.t)]!r}")
+print(f"recorded: Pi spikes (i, step) {[(int(i), int(round(t / (0.1 * ms)))) for i, t in zip(mi.i, mi.t)]!r}")
+print(f"recorded: Pi rate (step, Hz) where not 0 {[(k, float(r)) for k, r in enumerate(ri.rate[:] / Hz) if r != 0]!r}")
+print(f"recorded: Pe v of 1 and 3 every 5 ms {[[float(x) for x in row] for row in ve.v[:]]!r}")
 print(f"se (i, j, w) {list(zip(se.i[:].tolist(), se.j[:].tolist(), [float(x) for x in se.w[:]]))!r}")
 print(f"spikes (i, step) {[(int(i), int(round(t / (0.1 * ms)))) for i, t in zip(m.i, m.t)]!r}")
 print(f"si (i, j, w) {list(zip(si.i[:].tolist(), si.j[:].tolist(), [float(x) for x in si.w[:]]))!r}")

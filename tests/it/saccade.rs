@@ -89,6 +89,7 @@ fn every_variable(net: &ganglion::network::Network) -> RecordPlan {
             names: variables.map(|k| format!("{k}")).to_vec(),
             neurons: (0..net.populations[0].size as u32).collect(),
             every: 1,
+            subgroup: None,
         }],
         ..Default::default()
     }

@@ -240,6 +240,7 @@ fn every_variable(net: &Network) -> RecordPlan {
             names: vars.iter().map(|k| format!("{k}")).collect(),
             neurons: (0..n).collect(),
             every: 1,
+            subgroup: None,
         }],
         ..Default::default()
     }
@@ -672,6 +673,7 @@ fn equation_plan(config: &str, net: &Network) -> RecordPlan {
             names: vec!["w".into()],
             neurons: vec![0, 4500, 9999],
             every: 10,
+            subgroup: None,
         });
     }
     plan

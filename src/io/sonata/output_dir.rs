@@ -8,6 +8,11 @@
 //! DIR/simulation_config.json   "run", "output" (spikes_file) and "reports" (one per <var>)
 //! ```
 //!
+//! SONATA names node populations: a subgroup's spikes and traces (Brian2's monitors of
+//! `P[a:b]`, numbered from a) join their population's, renumbered as its nodes. A subgroup's
+//! trace sampled on other times than its population's trace of the variable keeps its own
+//! group and numbering, not to lose it.
+//!
 //! Each file is written beside its name and renamed into place, the config last, so a
 //! directory is never left half-replaced.
 
@@ -34,9 +39,12 @@ pub fn check_target(dir: &Path, force: bool) -> Result<()> {
     Ok(())
 }
 
-/// One population's (or projection's) trace of one variable, as the ganglion file holds it.
+/// One population's (or subgroup's, or projection's) trace of one variable, as the ganglion
+/// file holds it.
 struct Trace {
     group: String,
+    /// A subgroup's: its population and first neuron.
+    subgroup_of: Option<(String, u64)>,
     data: ndarray::Array2<f32>,
     units: String,
     node_ids: Vec<u64>,
@@ -62,7 +70,7 @@ pub fn write(main: &Path, dir: &Path) -> Result<Vec<PathBuf>> {
     replace(&spikes, |tmp| write_spikes(&file, tmp).map_err(h5(tmp)))?;
     written.push(spikes);
 
-    let by_variable = read_traces(&file).map_err(h5(main))?;
+    let by_variable: BTreeMap<String, Vec<Trace>> = read_traces(&file).map_err(h5(main))?.into_iter().map(|(var, traces)| (var, into_populations(traces))).collect();
     let mut reports = serde_json::Map::new();
     for (var, traces) in &by_variable {
         let name = format!("{var}.h5");
@@ -109,22 +117,63 @@ fn replace(path: &Path, write: impl FnOnce(&Path) -> Result<()>) -> Result<()> {
     std::fs::rename(&tmp, path).map_err(|e| Error::io(path, e.to_string()))
 }
 
+/// A subgroup's group of the ganglion file: its population and first neuron (its attributes
+/// `population` and `first`).
+fn subgroup_of(g: &hdf5::Group) -> Option<(String, u64)> {
+    let population = super::string_attr(g, "population")?;
+    Some((population, g.attr("first").and_then(|a| a.read_scalar::<u64>()).ok()?))
+}
+
 fn write_spikes(file: &hdf5::File, path: &Path) -> hdf5::Result<()> {
     let out = hdf5::File::create(path)?;
     let top = out.create_group("spikes")?;
+    // Per node population: its spikes (time, node id), a subgroup's among its population's.
+    let mut by_population: BTreeMap<String, Vec<(f64, u64)>> = BTreeMap::new();
     if let Ok(spikes) = file.group("spikes") {
-        for pop in spikes.member_names()? {
-            let g = spikes.group(&pop)?;
+        for name in spikes.member_names()? {
+            let g = spikes.group(&name)?;
             let t: Vec<f64> = g.dataset("timestamps")?.read_raw()?;
             let ids: Vec<u64> = g.dataset("node_ids")?.read_raw()?;
-            let o = top.create_group(&pop)?;
-            write_sorting(&o, Sorting::by_time)?;
-            let ts = o.new_dataset_builder().with_data(&t).create("timestamps")?;
-            str_attr(&ts, "units", "ms")?;
-            o.new_dataset_builder().with_data(&ids).create("node_ids")?;
+            let (population, first) = subgroup_of(&g).unwrap_or((name, 0));
+            by_population.entry(population).or_default().extend(t.into_iter().zip(ids.into_iter().map(|id| id + first)));
         }
     }
+    for (population, mut spikes) in by_population {
+        // By time, then node; a spike recorded by its population and a subgroup, once.
+        spikes.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+        spikes.dedup();
+        let o = top.create_group(&population)?;
+        write_sorting(&o, Sorting::by_time)?;
+        let (t, ids): (Vec<f64>, Vec<u64>) = spikes.into_iter().unzip();
+        let ts = o.new_dataset_builder().with_data(&t).create("timestamps")?;
+        str_attr(&ts, "units", "ms")?;
+        o.new_dataset_builder().with_data(&ids).create("node_ids")?;
+    }
     Ok(())
+}
+
+/// One variable's traces with each subgroup's joined to its population's: its columns after
+/// theirs (a node the population records already, once), or as the population's own where
+/// it records none. One sampled on other times stays apart.
+fn into_populations(traces: Vec<Trace>) -> Vec<Trace> {
+    let (mut out, subgroups): (Vec<Trace>, Vec<Trace>) = traces.into_iter().partition(|t| t.subgroup_of.is_none());
+    for t in subgroups {
+        let (population, first) = t.subgroup_of.clone().expect("partitioned");
+        let ids: Vec<u64> = t.node_ids.iter().map(|&n| n + first).collect();
+        let Some(into) = out.iter_mut().find(|o| o.group == population) else {
+            out.push(Trace { group: population, subgroup_of: None, node_ids: ids, ..t });
+            continue;
+        };
+        if (into.start, into.step, into.data.nrows()) != (t.start, t.step, t.data.nrows()) {
+            out.push(t);
+            continue;
+        }
+        let new: Vec<usize> = (0..ids.len()).filter(|&c| !into.node_ids.contains(&ids[c])).collect();
+        let columns = ndarray::concatenate(ndarray::Axis(1), &[into.data.view(), t.data.select(ndarray::Axis(1), &new).view()]).expect("the same rows");
+        into.data = columns.as_standard_layout().into_owned();
+        into.node_ids.extend(new.iter().map(|&c| ids[c]));
+    }
+    out
 }
 
 /// The ganglion file's traces, grouped by variable name.
@@ -140,6 +189,7 @@ fn read_traces(file: &hdf5::File) -> hdf5::Result<BTreeMap<String, Vec<Trace>>> 
             let time: Vec<f64> = v.dataset("mapping/time")?.read_raw()?;
             by_variable.entry(var.clone()).or_default().push(Trace {
                 group: group.clone(),
+                subgroup_of: subgroup_of(&v),
                 data,
                 units: super::string_attr(&data_set, "units").unwrap_or_default(),
                 node_ids: v.dataset("mapping/node_ids")?.read_raw()?,
