@@ -6,6 +6,7 @@
 
 use crate::config::{Config, NeuronSelection};
 use crate::network::Network;
+use std::borrow::Cow;
 
 pub use crate::config::TraceVar;
 
@@ -92,8 +93,9 @@ pub struct RecordPlan {
     pub traces: Vec<TracePlan>,
     /// The recorded rates also smoothed when the run ends (Brian2's `smooth_rate`).
     pub smooth_rate: Option<crate::smooth_rate::Smoothing>,
-    /// Per population: the state slots recorded with each of its spikes (Brian2's
-    /// `SpikeMonitor(P, variables=[...])`), after the update and before the reset.
+    /// Per population: the state slots its spike group records with each spike (Brian2's
+    /// `SpikeMonitor(P, variables=[...])`), after the update and before the reset. The
+    /// backends record these and those of its subgroups (`collected_spike_values`).
     pub spike_values: Vec<Vec<usize>>,
     /// Brian2's EventMonitors: (population, custom event of its model), sorted; the GPU's
     /// spike buffer gives entry r the index `spikes.len() + r`.
@@ -115,6 +117,8 @@ pub struct RecordedSubgroup {
     pub size: u32,
     pub spikes: bool,
     pub rate: bool,
+    /// The state slots recorded with each of its spikes.
+    pub spike_values: Vec<usize>,
 }
 
 /// A group of spikes (or a rate) the output holds: a population's, or a subgroup's, whose
@@ -126,6 +130,12 @@ pub struct Recorded {
     /// The subgroup's first neuron and size; None for the whole population.
     pub subgroup: Option<(u32, u32)>,
     pub size: usize,
+    /// The state slots it records with each spike.
+    pub slots: Vec<usize>,
+    /// Where those are among the values the backends record with each of the population's
+    /// spikes (`RecordPlan::collected_spike_values`), and how many those are.
+    pub columns: Vec<usize>,
+    pub width: usize,
 }
 
 impl Recorded {
@@ -135,9 +145,9 @@ impl Recorded {
     }
 
     /// Its spikes, of the population's `spikes`.
-    pub fn spikes<'s>(&self, spikes: &'s [Spike]) -> std::borrow::Cow<'s, [Spike]> {
+    pub fn spikes<'s>(&self, spikes: &'s [Spike]) -> Cow<'s, [Spike]> {
         match self.subgroup {
-            None => std::borrow::Cow::Borrowed(spikes),
+            None => Cow::Borrowed(spikes),
             Some((first, size)) => spikes
                 .iter()
                 .filter(|s| (first..first + size).contains(&s.neuron))
@@ -146,10 +156,20 @@ impl Recorded {
         }
     }
 
-    /// Of its population's spike values (or of their slots), those it holds: a subgroup's
-    /// spikes are recorded without.
-    pub fn values<'v, T>(&self, values: &'v [T]) -> &'v [T] {
-        if self.subgroup.is_some() { &[] } else { values }
+    /// Its spikes and their values (a row each), of the population's `spikes` and `values`
+    /// (a row of `width` each).
+    pub fn select<'s>(&self, spikes: &'s [Spike], values: &'s [f32]) -> (Cow<'s, [Spike]>, Cow<'s, [f32]>) {
+        let all_columns = self.columns.len() == self.width && self.columns.iter().enumerate().all(|(k, &c)| k == c);
+        if self.subgroup.is_none() && all_columns {
+            return (Cow::Borrowed(spikes), Cow::Borrowed(values));
+        }
+        let rows = spikes.iter().enumerate().filter(|(_, s)| self.subgroup.is_none_or(|(first, size)| (first..first + size).contains(&s.neuron)));
+        let (mut kept, mut picked) = (Vec::new(), Vec::new());
+        for (r, s) in rows {
+            kept.push(Spike { step: s.step, neuron: s.neuron - self.first().unwrap_or(0) });
+            picked.extend(self.columns.iter().map(|&c| values[r * self.width + c]));
+        }
+        (Cow::Owned(kept), Cow::Owned(picked))
     }
 }
 
@@ -188,10 +208,27 @@ impl RecordPlan {
     }
 
     fn groups(&self, net: &Network, whole: &[bool], of_subgroup: impl Fn(&RecordedSubgroup) -> bool) -> Vec<Recorded> {
+        let recorded = |name: &str, population: usize, subgroup: Option<(u32, u32)>, size: usize, slots: &[usize]| {
+            let collected = self.collected_spike_values(population);
+            let columns = slots.iter().map(|k| collected.iter().position(|c| c == k).expect("collected")).collect();
+            Recorded { name: name.to_string(), population, subgroup, size, slots: slots.to_vec(), columns, width: collected.len() }
+        };
         let populations = net.populations.iter().enumerate().filter(|&(p, _)| whole.get(p).copied().unwrap_or(false));
-        let populations = populations.map(|(p, pop)| Recorded { name: pop.name.clone(), population: p, subgroup: None, size: pop.size });
-        let subgroups = self.subgroups.iter().filter(|s| of_subgroup(s)).map(|s| Recorded { name: s.name.clone(), population: s.population, subgroup: Some((s.first, s.size)), size: s.size as usize });
+        let populations = populations.map(|(p, pop)| recorded(&pop.name, p, None, pop.size, self.spike_values.get(p).map_or(&[], Vec::as_slice)));
+        let subgroups = self.subgroups.iter().filter(|s| of_subgroup(s)).map(|s| recorded(&s.name, s.population, Some((s.first, s.size)), s.size as usize, &s.spike_values));
         populations.chain(subgroups).collect()
+    }
+
+    /// The state slots the backends record with each spike of population `p`: its own
+    /// group's (`spike_values`), then those its subgroups record besides.
+    pub fn collected_spike_values(&self, p: usize) -> Vec<usize> {
+        let mut slots = self.spike_values.get(p).cloned().unwrap_or_default();
+        for &k in self.subgroups.iter().filter(|s| s.population == p).flat_map(|s| &s.spike_values) {
+            if !slots.contains(&k) {
+                slots.push(k);
+            }
+        }
+        slots
     }
 
     /// The plan a validated config asks for.
@@ -209,6 +246,7 @@ impl RecordPlan {
                 size: g.size as u32,
                 spikes: record_spikes.contains(name),
                 rate: record_rates.contains(name),
+                spike_values: config.resolved.subgroup_spike_values.get(name).cloned().unwrap_or_default(),
             })
             .collect();
         let traces = config
@@ -409,6 +447,11 @@ impl ChunkOutput {
     /// Population `p`'s spikes (none where it holds none: an output of nothing run).
     pub fn spikes_of(&self, p: usize) -> &[Spike] {
         self.spikes.get(p).map_or(&[], Vec::as_slice)
+    }
+
+    /// The values recorded with population `p`'s spikes, a row each.
+    pub fn spike_values_of(&self, p: usize) -> &[f32] {
+        self.spike_values.get(p).map_or(&[], Vec::as_slice)
     }
 
     /// Appends the output of the steps that directly follow this chunk's.

@@ -31,11 +31,16 @@ pub struct Resolved {
     pub smooth_rate: Option<crate::smooth_rate::Smoothing>,
     /// Per population: the state slots `record.spike_variables` records with each spike.
     pub spike_values: Vec<Vec<usize>>,
+    /// Per subgroup in `record.spike_variables`: the state slots recorded with its spikes.
+    pub subgroup_spike_values: indexmap::IndexMap<String, Vec<usize>>,
     /// `record.events`: (population, event of its model), sorted.
     pub events: Vec<(usize, usize)>,
     /// Per entry of `events`: the state slots `record.event_variables` records with it.
     pub event_values: Vec<Vec<usize>>,
 }
+
+/// The slots `record.spike_variables` records: per population, and per subgroup by name.
+type SpikeSlots = (Vec<Vec<usize>>, indexmap::IndexMap<String, Vec<usize>>);
 
 /// A projection's source and target, as population indices, and the neurons of each it spans
 /// (a subgroup's, or all).
@@ -583,7 +588,7 @@ impl Config {
             synapse_traces.push((p, ks));
         }
         let links = super::links::resolve(self, &models)?;
-        let spike_values = self.spike_values(&models)?;
+        let (spike_values, subgroup_spike_values) = self.spike_values(&models)?;
         let events = self.recorded_events(&models)?;
         let event_values = self.event_values(&models, &events)?;
         let smooth_rate = match &self.record.smooth_rate {
@@ -598,6 +603,7 @@ impl Config {
             links,
             smooth_rate,
             spike_values,
+            subgroup_spike_values,
             events,
             event_values,
             models,
@@ -665,25 +671,31 @@ impl Config {
         Ok(out)
     }
 
-    /// `record.spike_variables`, per population: the slots of the variables recorded with
-    /// each of its spikes, which must be recorded, of a model written as equations, and its
-    /// differential variables or parameters (a subexpression's slot is not kept current).
-    fn spike_values(&self, models: &[Kind]) -> Result<Vec<Vec<usize>>> {
+    /// `record.spike_variables`, per population and per subgroup: the slots of the variables
+    /// recorded with each of its spikes, which must be recorded, of a model written as
+    /// equations.
+    fn spike_values(&self, models: &[Kind]) -> Result<SpikeSlots> {
         let mut out = vec![Vec::new(); self.populations.len()];
+        let mut subgroups = indexmap::IndexMap::new();
         for (name, variables) in &self.record.spike_variables {
             let key = format!("record.spike_variables.{name}");
-            let Some(p) = self.population_index(name) else {
-                return Err(Error::config(key, self.unknown_population(name)));
+            let Some(group) = self.group(name) else {
+                return Err(Error::config(key, format!("no population or subgroup named `{name}`")));
             };
+            let p = group.population;
             if !self.record.spikes.contains(name) {
                 return Err(Error::config(key, format!("records variables with `{name}`'s spikes, which record.spikes does not list")));
             }
             let Some(model) = models[p].equations() else {
                 return Err(Error::config(key, format!("`{name}`'s model {} is built in; spike variables are for models written as equations", models[p].name())));
             };
-            out[p] = recordable_slots(model, name, &key, variables)?;
+            let slots = recordable_slots(model, name, &key, variables)?;
+            match self.population_index(name).is_some() {
+                true => out[p] = slots,
+                false => _ = subgroups.insert(name.clone(), slots),
+            }
         }
-        Ok(out)
+        Ok((out, subgroups))
     }
 
     /// Every `[timed_arrays.<name>]`: values in SI, row-major, laid out one after another in

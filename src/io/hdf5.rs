@@ -499,8 +499,7 @@ impl Hdf5Writer {
             super::sonata::spikes::write_sorting(&g, super::sonata::spikes::Sorting::by_time)?;
             subgroup_attrs(&g, net, recorded.population, recorded.first())?;
             let whole = opening.whole.map(|out| recorded.spikes(out.spikes_of(recorded.population)).len());
-            let slots = recorded.values(plan.spike_values.get(recorded.population).map_or(&[][..], Vec::as_slice));
-            let sets = SpikeSets::create(&g, whole, spike_chunk(recorded.size), slots, p.variables())?;
+            let sets = SpikeSets::create(&g, whole, spike_chunk(recorded.size), &recorded.slots, p.variables())?;
             spikes.push((recorded, sets));
         }
 
@@ -652,8 +651,8 @@ impl Hdf5Writer {
         }
         for (recorded, sets) in &mut self.spikes {
             let p = recorded.population;
-            let values = chunk.spike_values.get(p).map_or(&[][..], |v| recorded.values(v));
-            sets.append(&recorded.spikes(chunk.spikes_of(p)), values, self.dt_ms, self.finished)?;
+            let (spikes, values) = recorded.select(chunk.spikes_of(p), chunk.spike_values_of(p));
+            sets.append(&spikes, &values, self.dt_ms, self.finished)?;
         }
         for ((sets, events), values) in self.events.iter_mut().zip(&chunk.events).zip(&chunk.event_values) {
             sets.append(events, values, self.dt_ms, self.finished)?;

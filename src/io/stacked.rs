@@ -194,8 +194,7 @@ impl Sets {
         for recorded in plan.spike_groups(net) {
             let g = root.create_group(&format!("spikes/{}", recorded.name))?;
             subgroup_attrs(&g, net, recorded.population, recorded.first())?;
-            let slots = recorded.values(plan.spike_values.get(recorded.population).map_or(&[][..], Vec::as_slice));
-            let table = SpikeTable::create(&g, slots, net.populations[recorded.population].variables())?;
+            let table = SpikeTable::create(&g, &recorded.slots, net.populations[recorded.population].variables())?;
             spikes.push((recorded, table));
         }
         let mut events = Vec::new();
@@ -245,8 +244,8 @@ impl Sets {
         self.wall_time_s.write_slice(&[run.wall_time_s], row..row + 1)?;
         for (recorded, table) in &mut self.spikes {
             let p = recorded.population;
-            let values = out.spike_values.get(p).map_or(&[][..], |v| recorded.values(v));
-            table.append(k, &recorded.spikes(out.spikes_of(p)), values, net.dt_ms)?;
+            let (spikes, values) = recorded.select(out.spikes_of(p), out.spike_values_of(p));
+            table.append(k, &spikes, &values, net.dt_ms)?;
         }
         for ((table, events), values) in self.events.iter_mut().zip(&out.events).zip(&out.event_values) {
             table.append(k, events, values, net.dt_ms)?;

@@ -447,7 +447,7 @@ pub(crate) const WHOLE_RUN_BYTES: u64 = 64 << 20;
 /// (a time and an id, 16 bytes, and 4 per value recorded with each) and events counted at 200 Hz, its
 /// rates (8 bytes a step). `sizes` are its populations'.
 pub(crate) fn recording_bytes(plan: &RecordPlan, sizes: impl Iterator<Item = u64>, n_steps: u64, dt_ms: f64) -> u64 {
-    let spike_bytes = |k: usize| 16 + 4 * plan.spike_values.get(k).map_or(0, Vec::len) as u64;
+    let spike_bytes = |k: usize| 16 + 4 * plan.collected_spike_values(k).len() as u64;
     let sizes: Vec<u64> = sizes.collect();
     let recorded: u64 = sizes.iter().enumerate().filter(|&(k, _)| plan.collects_spikes(k)).map(|(k, n)| n * spike_bytes(k)).sum::<u64>()
         + plan.events.iter().zip(&plan.event_values).map(|(&(p, _), values)| (16 + 4 * values.len() as u64) * sizes[p]).sum::<u64>();

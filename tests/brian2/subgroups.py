@@ -25,12 +25,13 @@ si.w = "0.05*i + 0.1*I_pre + 0.01*v_post"
 si.delay = "(1 + j)*0.1*ms"
 m = SpikeMonitor(P)
 # Monitors of the subgroups (BRIAN2_RECORDED_*): their neurons numbered from the subgroup's first.
-me, mi, ri = SpikeMonitor(Pe), SpikeMonitor(Pi), PopulationRateMonitor(Pi)
+me, mi, ri = SpikeMonitor(Pe, variables=["I"]), SpikeMonitor(Pi, variables=["v"]), PopulationRateMonitor(Pi)
 ve = StateMonitor(Pe, "v", record=[1, 3], dt=5 * ms)
 net = Network(P, se, si, m, me, mi, ri, ve)
 net.run(40 * ms)
 print(f"recorded: Pe spikes (i, step) {[(int(i), int(round(t / (0.1 * ms)))) for i, t in zip(me.i, me.t)]!r}")
 print(f"recorded: Pi spikes (i, step) {[(int(i), int(round(t / (0.1 * ms)))) for i, t in zip(mi.i, mi.t)]!r}")
+print(f"recorded: Pe's I and Pi's v with each spike {[float(x) for x in me.I[:]]!r} {[float(x) for x in mi.v[:]]!r}")
 print(f"recorded: Pi rate (step, Hz) where not 0 {[(k, float(r)) for k, r in enumerate(ri.rate[:] / Hz) if r != 0]!r}")
 print(f"recorded: Pe v of 1 and 3 every 5 ms {[[float(x) for x in row] for row in ve.v[:]]!r}")
 print(f"se (i, j, w) {list(zip(se.i[:].tolist(), se.j[:].tolist(), [float(x) for x in se.w[:]]))!r}")

@@ -230,7 +230,7 @@ fn spike_variables_that_cannot_be_recorded_are_refused_by_key() {
     let at = "record.spike_variables.g";
     for (set, key, message) in [
         ("record.spikes=[]", at.to_string(), "which record.spikes does not list"),
-        ("record.spike_variables={ h = [\"v\"] }", "record.spike_variables.h".into(), "no population named `h`"),
+        ("record.spike_variables={ h = [\"v\"] }", "record.spike_variables.h".into(), "no population or subgroup named `h`"),
         ("record.spike_variables={ g = [] }", at.into(), "name at least one variable"),
         ("record.spike_variables={ g = [\"w\"] }", format!("{at}[0]"), "`w` is not a variable of `g`'s model; it has v, a, I, c"),
         ("record.spike_variables={ g = [\"v\", \"v\"] }", format!("{at}[1]"), "listed twice"),

@@ -258,9 +258,12 @@ fn a_subgroups_summed_variables_and_indices_read_while_running_are_brian2s() {
 /// Brian2 2.9.0 (numpy target), tests/brian2/subgroups.py: monitors of SUBGROUPS' subgroups,
 /// their neurons numbered from the subgroup's first: `SpikeMonitor(Pe)` and `SpikeMonitor(Pi)`
 /// as (i, step), `PopulationRateMonitor(Pi)` where not 0 as (step, Hz), and
-/// `StateMonitor(Pe, "v", record=[1, 3], dt=5*ms)`.
+/// `StateMonitor(Pe, "v", record=[1, 3], dt=5*ms)`; the monitors of Pe and Pi recording `I`
+/// and `v` with each spike (`variables=[...]`).
 const BRIAN2_RECORDED_PE: [(u32, u64); 8] = [(3, 167), (0, 168), (1, 168), (2, 168), (3, 367), (0, 368), (1, 368), (2, 368)];
 const BRIAN2_RECORDED_PI: [(u32, u64); 8] = [(1, 74), (0, 91), (1, 168), (0, 169), (1, 286), (0, 295), (0, 369), (1, 369)];
+const BRIAN2_RECORDED_PE_I: [f64; 8] = [1.35, 1.2, 1.25, 1.3, 1.35, 1.2, 1.25, 1.3];
+const BRIAN2_RECORDED_PI_V: [f64; 8] = [1.001251774896029, 1.0014809589154783, 1.017246366286273, 1.228175249538, 1.0044458290283491, 1.0028843629003121, 1.2019841836358653, 1.2916225483736397];
 const BRIAN2_RECORDED_PI_RATE: [(usize, f64); 7] = [(74, 5000.0), (91, 5000.0), (168, 5000.0), (169, 5000.0), (286, 5000.0), (295, 5000.0), (369, 10000.0)];
 const BRIAN2_RECORDED_PE_V: [[f64; 8]; 2] = [
     [0.1, 0.5524897413304675, 0.671210056562183, 0.898946153771621, 0.18653164547423695, 0.6049738373459768, 0.6831883655154243, 0.9062113654032704],
@@ -274,7 +277,13 @@ fn recording_subgroups() -> Vec<String> {
         "record.spikes=[\"Pe\", \"Pi\"]".into(),
         "record.rates=[\"Pi\"]".into(),
         "record.traces=[{ population = \"Pe\", variables = [\"v\"], neurons = [1, 3], every = 50 }]".into(),
+        "record.spike_variables={ Pe = [\"I\"], Pi = [\"v\"] }".into(),
     ]
+}
+
+/// A recorded group's values of `var` with its spikes in `f` (under `at`).
+fn spike_values(f: &hdf5::File, at: &str, name: &str, var: &str) -> Vec<f64> {
+    f.dataset(&format!("{at}spikes/{name}/{var}")).unwrap().read_raw().unwrap()
 }
 
 /// A subgroup's recorded spikes in `f` (under `at`) as (i, step): Brian2's step is the one
@@ -303,6 +312,14 @@ fn recorded_subgroups_number_their_neurons_from_their_first_as_brian2s_monitors(
         assert!(f.group("spikes/P").is_err(), "{on}: the population's spikes are not recorded");
         assert_eq!(subgroup_spikes(&f, "", "Pe"), BRIAN2_RECORDED_PE, "{on}");
         assert_eq!(subgroup_spikes(&f, "", "Pi"), BRIAN2_RECORDED_PI, "{on}");
+        for ((name, var), brian2) in [(("Pe", "I"), BRIAN2_RECORDED_PE_I), (("Pi", "v"), BRIAN2_RECORDED_PI_V)] {
+            let ours = spike_values(&f, "", name, var);
+            assert_eq!(ours.len(), 8, "{on}: {name}.{var}");
+            for (x, b) in ours.iter().zip(brian2) {
+                assert!((x - b).abs() < tolerance, "{on}: {name}.{var} with a spike: {x}, Brian2 {b}");
+            }
+        }
+        assert!(f.dataset("spikes/Pe/v").is_err() && f.dataset("spikes/Pi/I").is_err(), "{on}: each its own variables");
         let pi = f.group("spikes/Pi").unwrap();
         assert_eq!((string(&pi, "population"), pi.attr("first").unwrap().read_scalar::<u64>().unwrap()), ("P".to_string(), 4), "{on}");
         let rate: Vec<f64> = f.dataset("rates/Pi/rate").unwrap().read_raw().unwrap();
@@ -342,12 +359,19 @@ fn recorded_subgroups_number_their_neurons_from_their_first_as_brian2s_monitors(
     let sonata = dir.path().join("both");
     let mut overrides = recording_subgroups();
     overrides[0] = "record.spikes=[\"P\", \"Pe\", \"Pi\"]".into();
+    overrides.push("record.spike_variables={ P = [\"v\"], Pe = [\"I\"], Pi = [\"v\"] }".into());
     overrides.push("record.traces=[{ population = \"Pe\", variables = [\"v\"], neurons = [1, 3], every = 50 }, { population = \"P\", variables = [\"v\"], neurons = [0, 3], every = 50 }, { population = \"Pi\", variables = [\"v\"], neurons = [1], every = 50 }]".into());
     overrides.push(format!("output.sonata_dir=\"{}\"", sonata.display()));
     app::run(&RunRequest { config: config.clone(), overrides, output: Some(out.clone()), ..Default::default() }).unwrap();
     let f = hdf5::File::open(&out).unwrap();
     assert_eq!(subgroup_spikes(&f, "", "P"), BRIAN2_SPIKES);
     assert_eq!(subgroup_spikes(&f, "", "Pe"), BRIAN2_RECORDED_PE);
+    // P's v with each of its spikes, Pi's its neurons' rows of them; Pe's I beside.
+    let (p_v, pi_v) = (spike_values(&f, "", "P", "v"), spike_values(&f, "", "Pi", "v"));
+    let of_pi: Vec<f64> = BRIAN2_SPIKES.iter().zip(&p_v).filter(|((i, _), _)| *i >= 4).map(|(_, &v)| v).collect();
+    assert_eq!(of_pi, pi_v);
+    assert!(f.dataset("spikes/P/I").is_err(), "P records v alone");
+    assert_eq!(spike_values(&f, "", "Pe", "I"), BRIAN2_RECORDED_PE_I.map(|x| x as f32 as f64));
     let s = hdf5::File::open(sonata.join("spikes.h5")).unwrap();
     assert_eq!(s.dataset("spikes/P/node_ids").unwrap().read_raw::<u64>().unwrap().len(), BRIAN2_SPIKES.len(), "each spike once");
     let r = hdf5::File::open(sonata.join("v.h5")).unwrap();
@@ -374,6 +398,9 @@ fn recorded_subgroups_number_their_neurons_from_their_first_as_brian2s_monitors(
     for k in 0..2 {
         assert_eq!(subgroup_spikes(&f, &format!("instances/{k}/"), "Pe"), BRIAN2_RECORDED_PE, "instance {k}");
         assert_eq!(subgroup_spikes(&f, &format!("instances/{k}/"), "Pi"), BRIAN2_RECORDED_PI, "instance {k}");
+        for (x, b) in spike_values(&f, &format!("instances/{k}/"), "Pi", "v").iter().zip(BRIAN2_RECORDED_PI_V) {
+            assert!((x - b).abs() < 2e-5, "instance {k}: Pi.v with a spike: {x}, Brian2 {b}");
+        }
     }
     assert_ne!(subgroup_spikes(&f, "instances/2/", "Pe"), BRIAN2_RECORDED_PE, "instance 2 starts elsewhere");
 }
@@ -493,7 +520,8 @@ fn subgroups_that_cannot_be_are_refused_by_key() {
         ("populations.P.subgroups={ \"2e\" = [0, 2] }", format!("{at}.2e"), "not a valid subgroup name"),
         ("projections.se.source=\"Px\"", "projections.se.source".to_string(), "no population or subgroup named `Px`"),
         ("record.spikes=[\"Px\"]", "record.spikes[0]".to_string(), "no population or subgroup named `Px`"),
-        ("record.spikes=[\"Pe\"]\nrecord.spike_variables={ Pe = [\"v\"] }", "record.spike_variables.Pe".to_string(), "`Pe` is a subgroup of `P` (its neurons 0..4), which this key cannot name (not supported yet): name `P`"),
+        ("record.events={ Pe = [\"up\"] }", "record.events.Pe".to_string(), "`Pe` is a subgroup of `P` (its neurons 0..4), which this key cannot name (not supported yet): name `P`"),
+        ("record.spike_variables={ Pe = [\"v\"] }", "record.spike_variables.Pe".to_string(), "records variables with `Pe`'s spikes, which record.spikes does not list"),
         ("record.traces=[{ population = \"Pi\", variables = [\"v\"], neurons = [2] }]", "record.traces[0].neurons".to_string(), "neuron 2 is out of range for size 2"),
         ("projections.se.connectivity={ rule = \"fixed_probability\", p = 0.5, procedural = true }", "projections.se.connectivity".to_string(), "procedural"),
     ] {

@@ -575,10 +575,11 @@ impl<F: Real> CpuBackend<F> {
                         }),
                 );
                 // This step's spiking neurons' values now, after the update and before the reset.
-                if let Some(slots) = plan.spike_values.get(p_idx).filter(|s| !s.is_empty()) {
+                let slots = plan.collected_spike_values(p_idx);
+                if !slots.is_empty() {
                     for s in &spikes[before..] {
                         let noise = Noise { key, neuron: s.neuron, step, population: p_idx as u32, size };
-                        pop.values_of(s.neuron as usize, slots, &noise, &mut out.spike_values[p_idx]);
+                        pop.values_of(s.neuron as usize, &slots, &noise, &mut out.spike_values[p_idx]);
                     }
                 }
             }

@@ -73,7 +73,7 @@ pub(crate) fn build(
     let mut spiked_flags = Vec::new();
     for (index, p) in net.populations.iter().enumerate() {
         let n = p.size as u32;
-        let with_values = plan.spike_values.get(index).is_some_and(|s| !s.is_empty());
+        let with_values = !plan.collected_spike_values(index).is_empty();
         let record_spikes = if with_values { 2 } else { plan.collects_spikes(index) as u32 };
         let kind = p.model.kind();
         // With fused coupling the activation S is double-buffered: a second block after

@@ -259,6 +259,7 @@ pub fn decode_spikes(words: &[u32], stride: usize, first: u64, plan: &RecordPlan
         .map(|(e, w)| (w[0] & 0xff_ffff, w[0] >> 24, w[1], e * stride))
         .collect();
     entries.sort_unstable();
+    let slots: Vec<Vec<usize>> = (0..plan.spikes.len()).map(|p| plan.collected_spike_values(p)).collect();
     for (k, pop, neuron, at) in entries {
         let pop = pop as usize;
         // The recorded events' indices follow the populations' (`RecordPlan::events`).
@@ -274,9 +275,7 @@ pub fn decode_spikes(words: &[u32], stride: usize, first: u64, plan: &RecordPlan
                 step: first + k as u64,
                 neuron,
             });
-            if let Some(slots) = plan.spike_values.get(pop) {
-                out.spike_values[pop].extend(slots.iter().map(|&slot| f32::from_bits(words[at + 2 + slot])));
-            }
+            out.spike_values[pop].extend(slots[pop].iter().map(|&slot| f32::from_bits(words[at + 2 + slot])));
         }
     }
 }

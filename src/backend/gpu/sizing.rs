@@ -29,7 +29,7 @@ pub fn slots_per_submit(steps: u64, traces: usize) -> u64 {
 /// plan records values with a population's spikes or events, that population's model's first
 /// `spike_recordable()` variables (the widest such model sets the stride for every entry).
 pub fn spike_words(net: &Shape, plan: &RecordPlan) -> u64 {
-    let with_spikes = plan.spike_values.iter().enumerate().filter(|(_, slots)| !slots.is_empty()).map(|(p, _)| p);
+    let with_spikes = (0..net.populations.len()).filter(|&p| !plan.collected_spike_values(p).is_empty());
     let with_events = plan.events.iter().zip(&plan.event_values).filter(|(_, slots)| !slots.is_empty()).map(|(&(p, _), _)| p);
     let values = with_spikes
         .chain(with_events)
