@@ -97,12 +97,15 @@ pub struct RecordPlan {
     /// `SpikeMonitor(P, variables=[...])`), after the update and before the reset. The
     /// backends record these and those of its subgroups (`collected_spike_values`).
     pub spike_values: Vec<Vec<usize>>,
-    /// Brian2's EventMonitors: (population, custom event of its model), sorted; the GPU's
-    /// spike buffer gives entry r the index `spikes.len() + r`.
+    /// What the backends record for Brian2's EventMonitors: (population, custom event of its
+    /// model), sorted, once each; the GPU's spike buffer gives entry r the index
+    /// `spikes.len() + r`.
     pub events: Vec<(usize, usize)>,
     /// Per entry of `events`: the state slots recorded with each occurrence (Brian2's
-    /// `EventMonitor(P, event, variables=[...])`).
+    /// `EventMonitor(P, event, variables=[...])`), those of every group of it.
     pub event_values: Vec<Vec<usize>>,
+    /// The EventMonitors the output holds, each of an entry of `events`.
+    pub event_groups: Vec<EventGroup>,
     /// Subgroups whose spikes or rate are recorded (Brian2's `SpikeMonitor(P[a:b])`,
     /// `PopulationRateMonitor(P[a:b])`), taken from their population's spikes.
     pub subgroups: Vec<RecordedSubgroup>,
@@ -119,6 +122,37 @@ pub struct RecordedSubgroup {
     pub rate: bool,
     /// The state slots recorded with each of its spikes.
     pub spike_values: Vec<usize>,
+}
+
+/// An EventMonitor the output holds (`/events/<name>/<event>`): a population's or a
+/// subgroup's occurrences of its population's custom event `event`, with the values of the
+/// state slots `slots`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EventGroup {
+    pub name: String,
+    pub population: usize,
+    /// A subgroup's first neuron and size; None for the whole population.
+    pub subgroup: Option<(u32, u32)>,
+    pub event: usize,
+    pub slots: Vec<usize>,
+}
+
+/// What the backends record for `groups`: each (population, event) once, sorted, with the
+/// slots any of its groups records.
+pub fn collected_events(groups: &[EventGroup]) -> (Vec<(usize, usize)>, Vec<Vec<usize>>) {
+    let mut events: Vec<(usize, usize)> = groups.iter().map(|g| (g.population, g.event)).collect();
+    events.sort_unstable();
+    events.dedup();
+    let mut values = vec![Vec::new(); events.len()];
+    for g in groups {
+        let r = events.binary_search(&(g.population, g.event)).expect("collected");
+        for &k in &g.slots {
+            if !values[r].contains(&k) {
+                values[r].push(k);
+            }
+        }
+    }
+    (events, values)
 }
 
 /// A group of spikes (or a rate) the output holds: a population's, or a subgroup's, whose
@@ -139,6 +173,12 @@ pub struct Recorded {
 }
 
 impl Recorded {
+    /// A group recording `slots` of the values the backends record (`collected`).
+    pub fn new(name: &str, population: usize, subgroup: Option<(u32, u32)>, size: usize, slots: &[usize], collected: &[usize]) -> Recorded {
+        let columns = slots.iter().map(|k| collected.iter().position(|c| c == k).expect("collected")).collect();
+        Recorded { name: name.to_string(), population, subgroup, size, slots: slots.to_vec(), columns, width: collected.len() }
+    }
+
     /// A subgroup's first neuron (None for a population).
     pub fn first(&self) -> Option<u32> {
         self.subgroup.map(|(first, _)| first)
@@ -207,12 +247,20 @@ impl RecordPlan {
         self.groups(net, &self.rates, |s| s.rate)
     }
 
+    /// The EventMonitors the output holds, each with its entry of `events`.
+    pub fn event_outputs(&self, net: &Network) -> Vec<(Recorded, usize)> {
+        self.event_groups
+            .iter()
+            .map(|g| {
+                let r = self.events.iter().position(|&e| e == (g.population, g.event)).expect("a group's event is recorded");
+                let size = g.subgroup.map_or(net.populations[g.population].size, |(_, size)| size as usize);
+                (Recorded::new(&g.name, g.population, g.subgroup, size, &g.slots, &self.event_values[r]), r)
+            })
+            .collect()
+    }
+
     fn groups(&self, net: &Network, whole: &[bool], of_subgroup: impl Fn(&RecordedSubgroup) -> bool) -> Vec<Recorded> {
-        let recorded = |name: &str, population: usize, subgroup: Option<(u32, u32)>, size: usize, slots: &[usize]| {
-            let collected = self.collected_spike_values(population);
-            let columns = slots.iter().map(|k| collected.iter().position(|c| c == k).expect("collected")).collect();
-            Recorded { name: name.to_string(), population, subgroup, size, slots: slots.to_vec(), columns, width: collected.len() }
-        };
+        let recorded = |name: &str, population: usize, subgroup: Option<(u32, u32)>, size: usize, slots: &[usize]| Recorded::new(name, population, subgroup, size, slots, &self.collected_spike_values(population));
         let populations = net.populations.iter().enumerate().filter(|&(p, _)| whole.get(p).copied().unwrap_or(false));
         let populations = populations.map(|(p, pop)| recorded(&pop.name, p, None, pop.size, self.spike_values.get(p).map_or(&[], Vec::as_slice)));
         let subgroups = self.subgroups.iter().filter(|s| of_subgroup(s)).map(|s| recorded(&s.name, s.population, Some((s.first, s.size)), s.size as usize, &s.spike_values));
@@ -297,6 +345,7 @@ impl RecordPlan {
             spike_values: config.resolved.spike_values.clone(),
             events: config.resolved.events.clone(),
             event_values: config.resolved.event_values.clone(),
+            event_groups: config.resolved.event_groups.clone(),
             subgroups,
         }
     }
@@ -447,6 +496,11 @@ impl ChunkOutput {
     /// Population `p`'s spikes (none where it holds none: an output of nothing run).
     pub fn spikes_of(&self, p: usize) -> &[Spike] {
         self.spikes.get(p).map_or(&[], Vec::as_slice)
+    }
+
+    /// Entry `r`'s events of the plan and their values (none where it holds none).
+    pub fn events_of(&self, r: usize) -> (&[Spike], &[f32]) {
+        (self.events.get(r).map_or(&[], Vec::as_slice), self.event_values.get(r).map_or(&[], Vec::as_slice))
     }
 
     /// The values recorded with population `p`'s spikes, a row each.

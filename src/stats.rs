@@ -233,7 +233,7 @@ pub fn from_file<'a>(src: impl Into<crate::io::reader::Source<'a>>, window_ms: f
     let mut events = Vec::new();
     for (pop, event) in o.event_names()? {
         let (times, _) = o.events(&pop, &event)?;
-        let size = o.config.populations.get(&pop).map_or(0, |p| p.size as usize);
+        let size = o.config.group(&pop).map_or(0, |g| g.size as usize);
         let values = o.event_values(&pop, &event)?.iter().map(|(var, values)| trace_stats(&pop, var, values, bins)).collect();
         events.push(EventStats {
             per_neuron_hz: times.len() as f64 / size.max(1) as f64 / (duration * 1e-3),

@@ -6,6 +6,7 @@ use super::*;
 use crate::error::{Error, Result};
 use crate::model::Kind;
 use std::collections::BTreeMap;
+use crate::record::EventGroup;
 
 /// What validation resolved from names, in config order: what the network and the recording
 /// plan read instead of looking names up again.
@@ -33,8 +34,11 @@ pub struct Resolved {
     pub spike_values: Vec<Vec<usize>>,
     /// Per subgroup in `record.spike_variables`: the state slots recorded with its spikes.
     pub subgroup_spike_values: indexmap::IndexMap<String, Vec<usize>>,
-    /// `record.events`: (population, event of its model), sorted.
+    /// `record.events`: (population, event of its model), sorted, once each: what the
+    /// backends record for the event groups.
     pub events: Vec<(usize, usize)>,
+    /// `record.events` and `record.event_variables`: the event groups the output holds.
+    pub event_groups: Vec<EventGroup>,
     /// Per entry of `events`: the state slots `record.event_variables` records with it.
     pub event_values: Vec<Vec<usize>>,
 }
@@ -589,8 +593,8 @@ impl Config {
         }
         let links = super::links::resolve(self, &models)?;
         let (spike_values, subgroup_spike_values) = self.spike_values(&models)?;
-        let events = self.recorded_events(&models)?;
-        let event_values = self.event_values(&models, &events)?;
+        let event_groups = self.event_groups(&models)?;
+        let (events, event_values) = crate::record::collected_events(&event_groups);
         let smooth_rate = match &self.record.smooth_rate {
             None => None,
             Some(_) if self.record.rates.is_empty() => {
@@ -605,6 +609,7 @@ impl Config {
             spike_values,
             subgroup_spike_values,
             events,
+            event_groups,
             event_values,
             models,
             projections,
@@ -615,58 +620,54 @@ impl Config {
         })
     }
 
-    /// `record.events` (Brian2's EventMonitor): each population's recorded custom events, as
-    /// (population, event) sorted, which must be events of its `events`. The spike buffer
-    /// tells them apart by an 8-bit index after the populations'.
-    fn recorded_events(&self, models: &[Kind]) -> Result<Vec<(usize, usize)>> {
+    /// `record.events` (Brian2's EventMonitor) and `record.event_variables`: the event groups
+    /// the output holds, each a population's or subgroup's custom event (one of its
+    /// population's `events`) with the slots of the variables recorded with it, as
+    /// `spike_values` checks them.
+    fn event_groups(&self, models: &[Kind]) -> Result<Vec<EventGroup>> {
         let mut out = Vec::new();
         for (name, events) in &self.record.events {
             let key = format!("record.events.{name}");
-            let Some(p) = self.population_index(name) else {
-                return Err(Error::config(key, self.unknown_population(name)));
+            let Some(group) = self.group(name) else {
+                return Err(Error::config(key, format!("no population or subgroup named `{name}`")));
             };
+            let p = group.population;
+            let population = self.populations.keys().nth(p).expect("a group's population");
             let defined: Vec<&str> = models[p].equations().map(|m| m.events.iter().map(|e| e.name.as_str()).collect()).unwrap_or_default();
             if events.is_empty() {
                 return Err(Error::config(key, "name at least one event"));
             }
             for (i, e) in events.iter().enumerate() {
                 let Some(k) = defined.iter().position(|d| d == e) else {
-                    let has = if defined.is_empty() { format!("`{name}` defines no events (populations.{name}.events)") } else { format!("`{name}` defines {}", defined.join(", ")) };
+                    let has = if defined.is_empty() { format!("`{population}` defines no events (populations.{population}.events)") } else { format!("`{population}` defines {}", defined.join(", ")) };
                     let spike = if e == "spike" { "; its spikes are record.spikes" } else { "" };
                     return Err(Error::config(format!("{key}[{i}]"), format!("`{e}` is not an event of `{name}`: {has}{spike}")));
                 };
                 if events[..i].contains(e) {
                     return Err(Error::config(format!("{key}[{i}]"), format!("`{e}` is listed twice")));
                 }
-                out.push((p, k));
+                let subgroup = self.population_index(name).is_none().then_some((group.first as u32, group.size as u32));
+                out.push(EventGroup { name: name.clone(), population: p, subgroup, event: k, slots: Vec::new() });
             }
         }
-        out.sort_unstable();
-        if self.populations.len() + out.len() > 256 {
-            return Err(Error::config("record.events", format!("{} populations and {} recorded events: at most 256 together", self.populations.len(), out.len())));
-        }
-        Ok(out)
-    }
-
-    /// `record.event_variables`, per entry of the recorded `events`: the slots of the
-    /// variables recorded with each occurrence, as `spike_values` checks them, of an event
-    /// `record.events` lists.
-    fn event_values(&self, models: &[Kind], events: &[(usize, usize)]) -> Result<Vec<Vec<usize>>> {
-        let mut out = vec![Vec::new(); events.len()];
         for (name, by_event) in &self.record.event_variables {
-            let Some(p) = self.population_index(name) else {
-                return Err(Error::config(format!("record.event_variables.{name}"), self.unknown_population(name)));
+            let Some(group) = self.group(name) else {
+                return Err(Error::config(format!("record.event_variables.{name}"), format!("no population or subgroup named `{name}`")));
             };
             for (event, variables) in by_event {
                 let key = format!("record.event_variables.{name}.{event}");
-                let model = models[p].equations();
-                let r = model
+                let model = models[group.population].equations();
+                let g = model
                     .and_then(|m| m.events.iter().position(|e| &e.name == event))
-                    .and_then(|k| events.iter().position(|&q| q == (p, k)))
+                    .and_then(|k| out.iter().position(|g| &g.name == name && g.event == k))
                     .ok_or_else(|| Error::config(&key, format!("records variables with `{name}`'s event `{event}`, which record.events does not list")))?;
                 let model = model.expect("an event of a model written as equations");
-                out[r] = recordable_slots(model, name, &key, variables)?;
+                out[g].slots = recordable_slots(model, name, &key, variables)?;
             }
+        }
+        let (collected, _) = crate::record::collected_events(&out);
+        if self.populations.len() + collected.len() > 256 {
+            return Err(Error::config("record.events", format!("{} populations and {} recorded events: at most 256 together", self.populations.len(), collected.len())));
         }
         Ok(out)
     }

@@ -268,8 +268,9 @@ pub struct Hdf5Writer {
     traces: Vec<TraceSets>,
     /// Per spike group of the plan (`RecordPlan::spike_groups`).
     spikes: Vec<(Recorded, SpikeSets)>,
-    /// Per entry of the plan's `events`.
-    events: Vec<SpikeSets>,
+    /// Per EventMonitor of the plan (`RecordPlan::event_outputs`), with its entry of the
+    /// plan's `events`.
+    events: Vec<(Recorded, usize, SpikeSets)>,
     rates: Vec<RateSets>,
     /// The rates' smoothing, written when the run ends.
     smooth_rate: Option<crate::smooth_rate::Smoothing>,
@@ -285,11 +286,10 @@ pub struct Hdf5Writer {
     finished: bool,
 }
 
-/// A recorded event's group (`record.events`): `events/<population>/<event>`.
-pub(crate) fn event_group(net: &Network, (population, event): (usize, usize)) -> String {
-    let p = &net.populations[population];
-    let model = p.model.kind().equations().expect("validated: events of a model written as equations");
-    format!("events/{}/{}", p.name, model.events[event].name)
+/// A recorded event's group (`record.events`): `events/<population or subgroup>/<event>`.
+pub(crate) fn event_group(net: &Network, name: &str, (population, event): (usize, usize)) -> String {
+    let model = net.populations[population].model.kind().equations().expect("validated: events of a model written as equations");
+    format!("events/{name}/{}", model.events[event].name)
 }
 
 /// Spikes per HDF5 chunk of a population's spike datasets: a chunk is allocated whole, so a
@@ -505,11 +505,16 @@ impl Hdf5Writer {
 
         // Brian2's EventMonitors: /events/<pop>/<event>, laid out as spikes.
         let mut events = Vec::new();
-        for (r, &recorded) in plan.events.iter().enumerate() {
-            let p = &net.populations[recorded.0];
-            let g = root.create_group(&event_group(net, recorded))?;
-            let whole = opening.whole.map(|out| out.events.get(r).map_or(0, Vec::len));
-            events.push(SpikeSets::create(&g, whole, spike_chunk(p.size), &plan.event_values[r], p.variables())?);
+        for (recorded, r) in plan.event_outputs(net) {
+            let p = &net.populations[recorded.population];
+            let g = root.create_group(&event_group(net, &recorded.name, plan.events[r]))?;
+            subgroup_attrs(&g, net, recorded.population, recorded.first())?;
+            let whole = opening.whole.map(|out| {
+                let (occurrences, values) = out.events_of(r);
+                recorded.select(occurrences, values).0.len()
+            });
+            let sets = SpikeSets::create(&g, whole, spike_chunk(recorded.size), &recorded.slots, p.variables())?;
+            events.push((recorded, r, sets));
         }
 
         let mut rates = Vec::new();
@@ -654,8 +659,10 @@ impl Hdf5Writer {
             let (spikes, values) = recorded.select(chunk.spikes_of(p), chunk.spike_values_of(p));
             sets.append(&spikes, &values, self.dt_ms, self.finished)?;
         }
-        for ((sets, events), values) in self.events.iter_mut().zip(&chunk.events).zip(&chunk.event_values) {
-            sets.append(events, values, self.dt_ms, self.finished)?;
+        for (recorded, r, sets) in &mut self.events {
+            let (occurrences, values) = chunk.events_of(*r);
+            let (occurrences, values) = recorded.select(occurrences, values);
+            sets.append(&occurrences, &values, self.dt_ms, self.finished)?;
         }
         for sets in &mut self.rates {
             let steps = chunk.first_step..chunk.first_step + chunk.n_steps;

@@ -42,8 +42,9 @@ struct Sets {
     wall_time_s: hdf5::Dataset,
     /// Per spike group of the plan (`RecordPlan::spike_groups`): its table.
     spikes: Vec<(Recorded, SpikeTable)>,
-    /// Per entry of the plan's `events`: its table.
-    events: Vec<SpikeTable>,
+    /// Per EventMonitor of the plan (`RecordPlan::event_outputs`): its entry of the plan's
+    /// `events`, and its table.
+    events: Vec<(Recorded, usize, SpikeTable)>,
     /// Per rate of the plan (`RecordPlan::rate_groups`): `rate` [instances, steps], and
     /// `smooth_rate` where the plan smooths it.
     rates: Vec<(Recorded, hdf5::Dataset, Option<hdf5::Dataset>)>,
@@ -158,7 +159,7 @@ impl<'a> StackedOutput<'a> {
     /// sweep's file is the same whatever order its instances ended in.
     pub fn finish(&mut self) -> Result<()> {
         let Some(sets) = &self.sets else { return Ok(()) };
-        sets.spikes.iter().map(|(_, table)| table).chain(&sets.events).try_for_each(sort_by_instance).map_err(|source| Error::Hdf5 { path: self.path.to_owned(), source })
+        sets.spikes.iter().map(|(_, table)| table).chain(sets.events.iter().map(|(_, _, table)| table)).try_for_each(sort_by_instance).map_err(|source| Error::Hdf5 { path: self.path.to_owned(), source })
     }
 }
 
@@ -198,9 +199,11 @@ impl Sets {
             spikes.push((recorded, table));
         }
         let mut events = Vec::new();
-        for (&recorded, slots) in plan.events.iter().zip(&plan.event_values) {
-            let g = root.create_group(&super::hdf5::event_group(net, recorded))?;
-            events.push(SpikeTable::create(&g, slots, net.populations[recorded.0].variables())?);
+        for (recorded, r) in plan.event_outputs(net) {
+            let g = root.create_group(&super::hdf5::event_group(net, &recorded.name, plan.events[r]))?;
+            subgroup_attrs(&g, net, recorded.population, recorded.first())?;
+            let table = SpikeTable::create(&g, &recorded.slots, net.populations[recorded.population].variables())?;
+            events.push((recorded, r, table));
         }
         let mut rates = Vec::new();
         for (recorded, g, _) in super::hdf5::rate_groups(&root, net, plan, net.n_steps as f64 * net.dt_ms)? {
@@ -247,8 +250,10 @@ impl Sets {
             let (spikes, values) = recorded.select(out.spikes_of(p), out.spike_values_of(p));
             table.append(k, &spikes, &values, net.dt_ms)?;
         }
-        for ((table, events), values) in self.events.iter_mut().zip(&out.events).zip(&out.event_values) {
-            table.append(k, events, values, net.dt_ms)?;
+        for (recorded, r, table) in &mut self.events {
+            let (occurrences, values) = out.events_of(*r);
+            let (occurrences, values) = recorded.select(occurrences, values);
+            table.append(k, &occurrences, &values, net.dt_ms)?;
         }
         for (recorded, rate, smooth) in &self.rates {
             let steps = out.first_step..out.first_step + out.n_steps.min(net.n_steps);

@@ -96,7 +96,7 @@ pub fn unfit(first: (&Network, &RecordPlan), other: (&Network, &RecordPlan)) -> 
                 && t.neurons == u.neurons
                 && t.subgroup == u.subgroup
         });
-    if plan.spikes != a_plan.spikes || plan.rates != a_plan.rates || plan.smooth_rate != a_plan.smooth_rate || plan.spike_values != a_plan.spike_values || plan.events != a_plan.events || plan.event_values != a_plan.event_values || plan.subgroups != a_plan.subgroups || !same_traces {
+    if plan.spikes != a_plan.spikes || plan.rates != a_plan.rates || plan.smooth_rate != a_plan.smooth_rate || plan.spike_values != a_plan.spike_values || plan.events != a_plan.events || plan.event_values != a_plan.event_values || plan.event_groups != a_plan.event_groups || plan.subgroups != a_plan.subgroups || !same_traces {
         return Some("it records otherwise".into());
     }
     None
@@ -306,6 +306,7 @@ pub fn merge(nets: &[&Network], plans: &[&RecordPlan]) -> Result<Batched, String
         spike_values: plans[0].spike_values.clone(),
         events: plans[0].events.clone(),
         event_values: plans[0].event_values.clone(),
+        event_groups: plans[0].event_groups.clone(),
         subgroups: plans[0].subgroups.clone(),
         traces: plans[0]
             .traces

@@ -7,12 +7,13 @@ within each subgroup, as Brian2 counts them. 40 ms of 0.1 ms steps. Run with Bri
     python3 -m venv venv && venv/bin/pip install brian2==2.9.0 "numpy<2"
     venv/bin/python tests/brian2/subgroups.py
 """
-from brian2 import Hz, NeuronGroup, Network, PopulationRateMonitor, SpikeMonitor, StateMonitor, Synapses, defaultclock, ms, prefs, start_scope
+from brian2 import EventMonitor, Hz, NeuronGroup, Network, PopulationRateMonitor, SpikeMonitor, StateMonitor, Synapses, defaultclock, ms, prefs, start_scope
 
 prefs.codegen.target = "numpy"
 start_scope()
 defaultclock.dt = 0.1 * ms
-P = NeuronGroup(6, "dv/dt = (I - v)/(10*ms) : 1\nI : 1 (constant)", threshold="v > 1", reset="v = 0", method="exact", name="P")
+# A custom event with no code of its own changes nothing: its EventMonitors (BRIAN2_RECORDED_HIGH_*) watch it.
+P = NeuronGroup(6, "dv/dt = (I - v)/(10*ms) : 1\nI : 1 (constant)", threshold="v > 1", reset="v = 0", method="exact", name="P", events={"high": "v > 0.995"})
 P.I = "1.2 + 0.05*i"
 P.v = "0.1*i"
 Pe, Pi = P[0:4], P[4:6]
@@ -27,11 +28,21 @@ m = SpikeMonitor(P)
 # Monitors of the subgroups (BRIAN2_RECORDED_*): their neurons numbered from the subgroup's first.
 me, mi, ri = SpikeMonitor(Pe, variables=["I"]), SpikeMonitor(Pi, variables=["v"]), PopulationRateMonitor(Pi)
 ve = StateMonitor(Pe, "v", record=[1, 3], dt=5 * ms)
-net = Network(P, se, si, m, me, mi, ri, ve)
+# EventMonitors of the subgroup Pi (with v) and of the population P (with I). A subgroup's
+# monitor takes the subgroup's slot (`thresholds`) by default, before its group checks custom
+# events (`after_thresholds`), so it reports each event a step late with that later step's
+# values (`late`); ganglion records a subgroup's events when they are checked, as Brian2's
+# monitor placed there (`when="after_thresholds"`) does.
+hi = EventMonitor(Pi, "high", variables=["v"], when="after_thresholds", order=1)
+late, hp = EventMonitor(Pi, "high", variables=["v"]), EventMonitor(P, "high", variables=["I"])
+net = Network(P, se, si, m, me, mi, ri, ve, hi, late, hp)
 net.run(40 * ms)
 print(f"recorded: Pe spikes (i, step) {[(int(i), int(round(t / (0.1 * ms)))) for i, t in zip(me.i, me.t)]!r}")
 print(f"recorded: Pi spikes (i, step) {[(int(i), int(round(t / (0.1 * ms)))) for i, t in zip(mi.i, mi.t)]!r}")
 print(f"recorded: Pe's I and Pi's v with each spike {[float(x) for x in me.I[:]]!r} {[float(x) for x in mi.v[:]]!r}")
+print(f"recorded: Pi's high events (i, step, v) {[(int(i), int(round(t / (0.1 * ms))), float(v)) for i, t, v in zip(hi.i, hi.t, hi.v)]!r}")
+print(f"recorded: P's high events (i, step) {[(int(i), int(round(t / (0.1 * ms)))) for i, t in zip(hp.i, hp.t)]!r}")
+print(f"recorded: Pi's high events by default, a step late (i, step) {[(int(i), int(round(t / (0.1 * ms)))) for i, t in zip(late.i, late.t)]!r}")
 print(f"recorded: Pi rate (step, Hz) where not 0 {[(k, float(r)) for k, r in enumerate(ri.rate[:] / Hz) if r != 0]!r}")
 print(f"recorded: Pe v of 1 and 3 every 5 ms {[[float(x) for x in row] for row in ve.v[:]]!r}")
 print(f"se (i, j, w) {list(zip(se.i[:].tolist(), se.j[:].tolist(), [float(x) for x in se.w[:]]))!r}")

@@ -254,13 +254,13 @@ fn events_are_written_in_runs_and_sweeps_in_both_layouts() {
 fn events_that_cannot_be_defined_or_recorded_are_refused_by_key() {
     let at = "populations.g.events";
     for (set, key, message) in [
-        ("record.events={ h = [\"up\"] }", "record.events.h".to_string(), "no population named `h`"),
+        ("record.events={ h = [\"up\"] }", "record.events.h".to_string(), "no population or subgroup named `h`"),
         ("record.events={ g = [] }", "record.events.g".into(), "name at least one event"),
         ("record.events={ g = [\"down\"] }", "record.events.g[0]".into(), "`down` is not an event of `g`: `g` defines up, low, fresh"),
         ("record.events={ g = [\"spike\"] }", "record.events.g[0]".into(), "its spikes are record.spikes"),
         ("record.events={ g = [\"up\", \"up\"] }", "record.events.g[1]".into(), "listed twice"),
         ("record.event_variables={ g = { down = [\"v\"] } }", "record.event_variables.g.down".into(), "with `g`'s event `down`, which record.events does not list"),
-        ("record.event_variables={ h = { low = [\"v\"] } }", "record.event_variables.h".into(), "no population named `h`"),
+        ("record.event_variables={ h = { low = [\"v\"] } }", "record.event_variables.h".into(), "no population or subgroup named `h`"),
         ("record.event_variables={ g = { low = [] } }", "record.event_variables.g.low".into(), "name at least one variable"),
         ("record.event_variables={ g = { low = [\"w\"] } }", "record.event_variables.g.low[0]".into(), "`w` is not a variable of `g`'s model; it has v, I, a, b, c"),
         ("record.event_variables={ g = { low = [\"not_refractory\"] } }", "record.event_variables.g.low[0]".into(), "is not a differential variable, parameter or subexpression"),

@@ -264,6 +264,29 @@ const BRIAN2_RECORDED_PE: [(u32, u64); 8] = [(3, 167), (0, 168), (1, 168), (2, 1
 const BRIAN2_RECORDED_PI: [(u32, u64); 8] = [(1, 74), (0, 91), (1, 168), (0, 169), (1, 286), (0, 295), (0, 369), (1, 369)];
 const BRIAN2_RECORDED_PE_I: [f64; 8] = [1.35, 1.2, 1.25, 1.3, 1.35, 1.2, 1.25, 1.3];
 const BRIAN2_RECORDED_PI_V: [f64; 8] = [1.001251774896029, 1.0014809589154783, 1.017246366286273, 1.228175249538, 1.0044458290283491, 1.0028843629003121, 1.2019841836358653, 1.2916225483736397];
+/// `EventMonitor(Pi, "high", variables=["v"], when="after_thresholds", order=1)` as (i, step,
+/// v) and `EventMonitor(P, "high")` as (i, step), of the event `v > 0.995` (Brian2's default
+/// slot for a subgroup's monitor, `thresholds`, comes before the event is checked: see
+/// tests/brian2/subgroups.py).
+const BRIAN2_RECORDED_PI_HIGH: [(u32, u64, f64); 13] = [
+    (1, 73, 0.9967417802550105),
+    (1, 74, 1.001251774896029),
+    (0, 90, 0.9974757759663564),
+    (0, 91, 1.0014809589154783),
+    (1, 168, 1.017246366286273),
+    (0, 169, 1.228175249538),
+    (1, 284, 0.9954450377202115),
+    (1, 285, 0.9999679351650359),
+    (1, 286, 1.0044458290283491),
+    (0, 294, 0.9988932843957248),
+    (0, 295, 1.0028843629003121),
+    (0, 369, 1.2019841836358653),
+    (1, 369, 1.2916225483736397),
+];
+const BRIAN2_RECORDED_P_HIGH: [(u32, u64); 24] = [
+    (5, 73), (5, 74), (4, 90), (4, 91), (3, 165), (3, 166), (3, 167), (0, 168), (1, 168), (2, 168), (5, 168), (4, 169),
+    (5, 284), (5, 285), (5, 286), (4, 294), (4, 295), (3, 366), (3, 367), (0, 368), (1, 368), (2, 368), (4, 369), (5, 369),
+];
 const BRIAN2_RECORDED_PI_RATE: [(usize, f64); 7] = [(74, 5000.0), (91, 5000.0), (168, 5000.0), (169, 5000.0), (286, 5000.0), (295, 5000.0), (369, 10000.0)];
 const BRIAN2_RECORDED_PE_V: [[f64; 8]; 2] = [
     [0.1, 0.5524897413304675, 0.671210056562183, 0.898946153771621, 0.18653164547423695, 0.6049738373459768, 0.6831883655154243, 0.9062113654032704],
@@ -278,6 +301,9 @@ fn recording_subgroups() -> Vec<String> {
         "record.rates=[\"Pi\"]".into(),
         "record.traces=[{ population = \"Pe\", variables = [\"v\"], neurons = [1, 3], every = 50 }]".into(),
         "record.spike_variables={ Pe = [\"I\"], Pi = [\"v\"] }".into(),
+        "populations.P.events.high={ condition = \"v > 0.995\" }".into(),
+        "record.events={ Pi = [\"high\"], P = [\"high\"] }".into(),
+        "record.event_variables={ Pi = { high = [\"v\"] }, P = { high = [\"I\"] } }".into(),
     ]
 }
 
@@ -289,8 +315,13 @@ fn spike_values(f: &hdf5::File, at: &str, name: &str, var: &str) -> Vec<f64> {
 /// A subgroup's recorded spikes in `f` (under `at`) as (i, step): Brian2's step is the one
 /// whose end ganglion stamps.
 fn subgroup_spikes(f: &hdf5::File, at: &str, name: &str) -> Vec<(u32, u64)> {
-    let ids: Vec<u64> = f.dataset(&format!("{at}spikes/{name}/node_ids")).unwrap().read_raw().unwrap();
-    let t: Vec<f64> = f.dataset(&format!("{at}spikes/{name}/timestamps")).unwrap().read_raw().unwrap();
+    occurrences(f, &format!("{at}spikes/{name}"))
+}
+
+/// The (i, step) of the spikes or events in `f`'s group `at`.
+fn occurrences(f: &hdf5::File, at: &str) -> Vec<(u32, u64)> {
+    let ids: Vec<u64> = f.dataset(&format!("{at}/node_ids")).unwrap().read_raw().unwrap();
+    let t: Vec<f64> = f.dataset(&format!("{at}/timestamps")).unwrap().read_raw().unwrap();
     ids.iter().zip(&t).map(|(&i, &t)| (i as u32, (t / 0.1).round() as u64 - 1)).collect()
 }
 
@@ -320,6 +351,15 @@ fn recorded_subgroups_number_their_neurons_from_their_first_as_brian2s_monitors(
             }
         }
         assert!(f.dataset("spikes/Pe/v").is_err() && f.dataset("spikes/Pi/I").is_err(), "{on}: each its own variables");
+        let pi_high: Vec<(u32, u64)> = BRIAN2_RECORDED_PI_HIGH.iter().map(|&(i, step, _)| (i, step)).collect();
+        assert_eq!(occurrences(&f, "events/Pi/high"), pi_high, "{on}");
+        assert_eq!(occurrences(&f, "events/P/high"), BRIAN2_RECORDED_P_HIGH, "{on}");
+        for (x, (.., b)) in f.dataset("events/Pi/high/v").unwrap().read_raw::<f64>().unwrap().iter().zip(BRIAN2_RECORDED_PI_HIGH) {
+            assert!((x - b).abs() < tolerance, "{on}: Pi.v with a `high` event: {x}, Brian2 {b}");
+        }
+        assert_eq!(f.dataset("events/P/high/I").unwrap().read_raw::<f64>().unwrap().len(), 24, "{on}");
+        assert!(f.dataset("events/Pi/high/I").is_err() && f.dataset("events/P/high/v").is_err(), "{on}: each its own variables");
+        assert_eq!(f.group("events/Pi/high").unwrap().attr("first").unwrap().read_scalar::<u64>().unwrap(), 4, "{on}");
         let pi = f.group("spikes/Pi").unwrap();
         assert_eq!((string(&pi, "population"), pi.attr("first").unwrap().read_scalar::<u64>().unwrap()), ("P".to_string(), 4), "{on}");
         let rate: Vec<f64> = f.dataset("rates/Pi/rate").unwrap().read_raw().unwrap();
@@ -387,6 +427,7 @@ fn recorded_subgroups_number_their_neurons_from_their_first_as_brian2s_monitors(
     let stats = ganglion::stats::from_file(&out, 10.0, 5).unwrap().report();
     let pi: Vec<&str> = stats.lines().find(|l| l.starts_with("Pi ")).expect("a row of Pi").split_whitespace().collect();
     assert_eq!(pi[..4], ["Pi", "2", "8", "100.000"], "{stats}");
+    assert!(stats.contains("Pi.high events: 13, 162.500 per neuron per second"), "{stats}");
     // A sweep's instances batched on the GPU, each its own subgroups' spikes; stacked, and
     // merged from slices, the same rows.
     let sweep = dir.path().join("sweep.h5");
@@ -398,6 +439,7 @@ fn recorded_subgroups_number_their_neurons_from_their_first_as_brian2s_monitors(
     for k in 0..2 {
         assert_eq!(subgroup_spikes(&f, &format!("instances/{k}/"), "Pe"), BRIAN2_RECORDED_PE, "instance {k}");
         assert_eq!(subgroup_spikes(&f, &format!("instances/{k}/"), "Pi"), BRIAN2_RECORDED_PI, "instance {k}");
+        assert_eq!(occurrences(&f, &format!("instances/{k}/events/Pi/high")).len(), BRIAN2_RECORDED_PI_HIGH.len(), "instance {k}");
         for (x, b) in spike_values(&f, &format!("instances/{k}/"), "Pi", "v").iter().zip(BRIAN2_RECORDED_PI_V) {
             assert!((x - b).abs() < 2e-5, "instance {k}: Pi.v with a spike: {x}, Brian2 {b}");
         }
@@ -447,6 +489,35 @@ fn a_sweeps_stacked_layout_holds_its_recorded_subgroups_as_its_instance_groups_d
         for at in ["stacked/report/b/v", "stacked/rates/b"] {
             assert_eq!(s.group(at).unwrap().attr("first").unwrap().read_scalar::<u64>().unwrap(), 20, "{}: {at}", path.display());
         }
+    }
+    // A subgroup's events and the values recorded with them and its spikes (SUBGROUPS'
+    // neurons, unconnected).
+    let unconnected = SUBGROUPS[..SUBGROUPS.find("[projections.se]").unwrap()].to_string() + "[record]\nspikes = [\"P\"]\n";
+    let config = dir.path().join("unconnected.toml");
+    std::fs::write(&config, unconnected).unwrap();
+    let mut overrides = recording_subgroups();
+    overrides.push("sweep.populations.P.init.v=[\"0.1*i\", \"0.05*i\", \"0\"]".into());
+    let instances = dir.path().join("events.h5");
+    let req = RunRequest { config, overrides, output: Some(instances.clone()), ..Default::default() };
+    app::run_any(&req).unwrap();
+    let f = hdf5::File::open(&instances).unwrap();
+    let stacked_dir = dir.path().join("events");
+    std::fs::create_dir(&stacked_dir).unwrap();
+    for path in stacked_whole_and_merged(&req, &stacked_dir) {
+        let s = hdf5::File::open(&path).unwrap();
+        for (at, var) in [("events/Pi/high", "v"), ("events/P/high", "I"), ("spikes/Pi", "v"), ("spikes/Pe", "I")] {
+            let column = |name: &str| s.dataset(&format!("stacked/{at}/{name}")).unwrap().read_raw::<f64>().unwrap();
+            let instance = column("instance");
+            assert!(instance.len() > 5, "{}: {at}", path.display());
+            for k in 0..3 {
+                let rows: Vec<usize> = (0..instance.len()).filter(|&r| instance[r] == k as f64).collect();
+                for name in ["node_ids", "timestamps", var] {
+                    let own = f.dataset(&format!("instances/{k}/{at}/{name}")).unwrap().read_raw::<f64>().unwrap();
+                    assert_eq!(rows.iter().map(|&r| column(name)[r]).collect::<Vec<_>>(), own, "{}: {at}/{name} of instance {k}", path.display());
+                }
+            }
+        }
+        assert_eq!(s.group("stacked/events/Pi/high").unwrap().attr("first").unwrap().read_scalar::<u64>().unwrap(), 4, "{}", path.display());
     }
 }
 
@@ -520,7 +591,7 @@ fn subgroups_that_cannot_be_are_refused_by_key() {
         ("populations.P.subgroups={ \"2e\" = [0, 2] }", format!("{at}.2e"), "not a valid subgroup name"),
         ("projections.se.source=\"Px\"", "projections.se.source".to_string(), "no population or subgroup named `Px`"),
         ("record.spikes=[\"Px\"]", "record.spikes[0]".to_string(), "no population or subgroup named `Px`"),
-        ("record.events={ Pe = [\"up\"] }", "record.events.Pe".to_string(), "`Pe` is a subgroup of `P` (its neurons 0..4), which this key cannot name (not supported yet): name `P`"),
+        ("record.events={ Pe = [\"up\"] }", "record.events.Pe[0]".to_string(), "`up` is not an event of `Pe`: `P` defines no events (populations.P.events)"),
         ("record.spike_variables={ Pe = [\"v\"] }", "record.spike_variables.Pe".to_string(), "records variables with `Pe`'s spikes, which record.spikes does not list"),
         ("record.traces=[{ population = \"Pi\", variables = [\"v\"], neurons = [2] }]", "record.traces[0].neurons".to_string(), "neuron 2 is out of range for size 2"),
         ("projections.se.connectivity={ rule = \"fixed_probability\", p = 0.5, procedural = true }", "projections.se.connectivity".to_string(), "procedural"),
