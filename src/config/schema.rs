@@ -273,6 +273,10 @@ pub struct PoissonInputDef {
     pub n: u64,
     pub rate: String,
     pub weight: String,
+    /// A subgroup of the population that the input drives alone (Brian2's
+    /// `PoissonInput(P[a:b], ...)`), its `i` and `N` within it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subgroup: Option<String>,
 }
 
 /// An initial value: one number for all, one per neuron, a random draw per neuron, or (for

@@ -795,17 +795,23 @@ impl Config {
                 .expect("one is given");
             return Err(Error::config(at(what), format!("PoissonInputs, run_regularly and events act on a model written as equations; `{}` is built in", pop.model)));
         };
-        let inputs: Vec<crate::equations::poisson_input::PoissonInputText> = pop
+        let inputs = pop
             .poisson_inputs
             .iter()
-            .map(|(input, def)| crate::equations::poisson_input::PoissonInputText {
-                name: input,
-                variable: &def.variable,
-                n: def.n,
-                rate: &def.rate,
-                weight: &def.weight,
+            .map(|(input, def)| {
+                let within = match &def.subgroup {
+                    None => None,
+                    Some(sub) => {
+                        let Some(&[a, b]) = pop.subgroups.get(sub) else {
+                            let has = if pop.subgroups.is_empty() { "none".to_string() } else { pop.subgroups.keys().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", ") };
+                            return Err(Error::config(at(&format!("poisson_inputs.{input}.subgroup")), format!("`{sub}` is not a subgroup of `{name}`, whose subgroups are {has}")));
+                        };
+                        Some((a, b.saturating_sub(a)))
+                    }
+                };
+                Ok(crate::equations::poisson_input::PoissonInputText { name: input, variable: &def.variable, n: def.n, rate: &def.rate, weight: &def.weight, within })
             })
-            .collect();
+            .collect::<Result<Vec<_>>>()?;
         let model = crate::equations::poisson_input::with_inputs(model, &at("poisson_inputs"), &inputs)?;
         let regularly = regularly_texts(&pop.run_regularly);
         let model = crate::equations::regularly::with_regularly(&model, &at("run_regularly"), &regularly)?;

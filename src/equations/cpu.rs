@@ -133,6 +133,10 @@ pub fn compile<F: Real>(node: &Node) -> Eval<F> {
                 let (hi, lo, x) = (args.pop().unwrap(), args.pop().unwrap(), args.pop().unwrap());
                 return Box::new(move |e| x(e).max(lo(e)).min(hi(e)));
             }
+            if f == Func::Select {
+                let (b, a, c) = (args.pop().unwrap(), args.pop().unwrap(), args.pop().unwrap());
+                return Box::new(move |e| if c(e) != F::zero() { a(e) } else { b(e) });
+            }
             if f == Func::Binomial {
                 return Box::new(move |e| {
                     let a: Vec<F> = args.iter().map(|x| x(e)).collect();
@@ -202,6 +206,7 @@ pub(crate) fn call<F: Real>(f: Func, x: F) -> F {
         Func::Exprel => exprel(x),
         Func::Clip => unreachable!("three arguments"),
         Func::Binomial => unreachable!("seven arguments"),
+        Func::Select => unreachable!("three arguments"),
     }
 }
 

@@ -147,6 +147,9 @@ pub enum Func {
     /// PoissonInput's draw): args u, n, P = min(p, 1 − p), q = 1 − P, qⁿ, the bound (mean + 10
     /// sd), and 1 where p > 1/2 (then the count is n − X). Written by ganglion, not by users.
     Binomial,
+    /// args c, a, b: a where c is not 0, else b, the other not computed into it (a
+    /// PoissonInput into a subgroup leaves the other neurons alone). Written by ganglion.
+    Select,
 }
 
 impl Func {
@@ -178,6 +181,7 @@ impl Func {
         match self {
             Func::Clip => a[0].max(a[1]).min(a[2]),
             Func::Binomial => super::cpu::binomial_inversion(a),
+            Func::Select => if a[0] != 0.0 { a[1] } else { a[2] },
             f => super::cpu::call(f, a[0]),
         }
     }

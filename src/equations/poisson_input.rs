@@ -8,7 +8,7 @@
 //! as Brian2 runs the input's code once.
 
 use super::dims::Dim;
-use super::ir::{Func, Node, Program, Ref, Target};
+use super::ir::{BinOp, Func, Node, Program, Ref, Target};
 use super::lower::Streams;
 use super::neuron::{assignable, fold_dt, map_program, NeuronModel};
 use super::parse;
@@ -27,6 +27,9 @@ pub struct PoissonInputText<'a> {
     /// What each event adds: an expression of the model's variables and namespace, in the
     /// variable's unit.
     pub weight: &'a str,
+    /// The subgroup it drives alone (Brian2's `PoissonInput(P[a:b], ...)`): its first neuron
+    /// and size, which its `i` and `N` count within.
+    pub within: Option<(u64, u64)>,
 }
 
 /// `model` with `inputs` (config key `at`, the population's `poisson_inputs`) run after the
@@ -58,6 +61,14 @@ pub fn with_inputs(model: &NeuronModel, at: &str, inputs: &[PoissonInputText]) -
         let weight = model
             .lower_text(input.weight, dim, &format!("its variable is in {dim}"))
             .map_err(|e| Error::config(key("weight"), e))?;
+        let weight = match input.within {
+            None => weight,
+            Some((first, size)) => weight.substitute(&|r| match r {
+                Ref::I => Some(Node::sub(Node::load(Ref::I), Node::c(first as f64))),
+                Ref::N => Some(Node::c(size as f64)),
+                _ => None,
+            }),
+        };
         // Into a shared variable the count is drawn once for the group, as Brian2 runs its
         // code once; and the weight may not read what differs between neurons.
         let shared = super::shared::is_shared(&model.vars[k]);
@@ -66,7 +77,17 @@ pub fn with_inputs(model: &NeuronModel, at: &str, inputs: &[PoissonInputText]) -
         super::shared::shared_value(&model.vars[k], &weight, &super::shared::of_neuron(&model.vars), parse::Pos { line: 1, column: 1 })
             .map_err(|e| Error::config(key("weight"), e.message))?;
         let value = model.vars[k].ty.stored(Node::add(Node::load(Ref::Var(k)), Node::mul(draw, weight)));
-        program.store(Target::Var(k), model.conditional_write(k, value));
+        let value = model.conditional_write(k, value);
+        let value = match input.within {
+            None => value,
+            Some(_) if shared => return Err(Error::config(key("subgroup"), format!("`{}` is shared by the whole group: a subgroup's input cannot drive it", input.variable))),
+            Some((first, size)) => {
+                let i = || Node::load(Ref::I);
+                let within = Node::bin(BinOp::And, Node::bin(BinOp::Ge, i(), Node::c(first as f64)), Node::bin(BinOp::Lt, i(), Node::c((first + size) as f64)));
+                Node::Call(Func::Select, vec![within, value, Node::load(Ref::Var(k))])
+            }
+        };
+        program.store(Target::Var(k), value);
     }
     streams.within_limit(at, "the model and its inputs")?;
     let mut out = model.clone();

@@ -213,7 +213,7 @@ impl<F: Real> Builder<F> {
                 self.release(lo, olo);
                 self.release(x, ox);
             }
-            Node::Call(Func::Binomial, _) => unreachable!("PoissonInput's draw runs in a CpuProgram (after the synapses)"),
+            Node::Call(Func::Binomial | Func::Select, _) => unreachable!("PoissonInput's draw and subgroup run in a CpuProgram (after the synapses)"),
             Node::Call(f, args) => {
                 let (ra, own) = self.expr(&args[0]);
                 self.ops.push(Op::Call(*f, out, ra));

@@ -141,6 +141,7 @@ fn nested(n: &Node, names: &Names, lets: &mut Lets) -> (String, usize) {
             let text = match f {
                 Func::Clip => format!("min(max({}, {}), {})", a[0], a[1], a[2]),
                 Func::Binomial => format!("binomial_inversion({})", a.join(", ")),
+                Func::Select => format!("select({}, {}, {} != 0.0)", a[2], a[1], a[0]),
                 f => format!("{}({})", function(*f), a[0]),
             };
             (text, levels)
@@ -168,6 +169,7 @@ fn function(f: Func) -> &'static str {
         Func::Exprel => "exprel",
         Func::Clip => unreachable!("written as min/max"),
         Func::Binomial => unreachable!("written with its seven arguments"),
+        Func::Select => unreachable!("written as WGSL's select"),
     }
 }
 

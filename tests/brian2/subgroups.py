@@ -7,7 +7,7 @@ within each subgroup, as Brian2 counts them. 40 ms of 0.1 ms steps. Run with Bri
     python3 -m venv venv && venv/bin/pip install brian2==2.9.0 "numpy<2"
     venv/bin/python tests/brian2/subgroups.py
 """
-from brian2 import EventMonitor, Hz, NeuronGroup, Network, PopulationRateMonitor, SpikeMonitor, StateMonitor, Synapses, defaultclock, ms, prefs, start_scope
+from brian2 import EventMonitor, Hz, NeuronGroup, Network, PoissonInput, PopulationRateMonitor, SpikeMonitor, StateMonitor, Synapses, defaultclock, kHz, ms, prefs, start_scope
 
 prefs.codegen.target = "numpy"
 start_scope()
@@ -79,3 +79,15 @@ net = Network(q, gap, gap2, kick, mq)
 net.run(40 * ms)
 print(f"summed: spikes (i, step) {[(int(i), int(round(t / (0.1 * ms)))) for i, t in zip(mq.i, mq.t)]!r}")
 print(f"summed: Igap and v at the end {[float(x) for x in q.Igap[:]]!r} {[float(x) for x in q.v[:]]!r}")
+
+# Then (BRIAN2_POISSON_V): a PoissonInput into subgroup P[2:5] alone, at rate·dt = 1 so that
+# each step every one of its neurons counts all N = 3 sources (the count is deterministic),
+# its weight reading `i` and `N` within the subgroup (i = 0 is P's neuron 2, N is 3).
+start_scope()
+defaultclock.dt = 0.1 * ms
+d = NeuronGroup(6, "dv/dt = -v/(10*ms) : 1", method="exact", name="d")
+d.v = "0.1*i"
+drive = PoissonInput(d[2:5], "v", N=3, rate=10 * kHz, weight="0.01*i + 0.001*N")
+net = Network(d, drive)
+net.run(1 * ms)
+print(f"poisson: v at the end {[float(x) for x in d.v[:]]!r}")

@@ -522,6 +522,60 @@ fn a_sweeps_stacked_layout_holds_its_recorded_subgroups_as_its_instance_groups_d
 }
 
 
+/// tests/brian2/subgroups.py's last network: a PoissonInput into subgroup d[2:5] at rate·dt =
+/// 1 (every step each of its neurons counts all 3 sources), its weight reading `i` and `N`
+/// within the subgroup; v at the end of 1 ms from Brian2 2.9.0 (numpy target).
+const POISSON: &str = r#"
+[simulation]
+dt_ms = 0.1
+duration_ms = 1.0
+[models.m]
+equations = "dv/dt = -v/(10*ms) : 1"
+method = "exact"
+[populations.d]
+model = "m"
+size = 6
+init = { v = "0.1*i" }
+subgroups = { s = [2, 5] }
+[populations.d.poisson_inputs.drive]
+variable = "v"
+n = 3
+rate = "10*kHz"
+weight = "0.01*i + 0.001*N"
+subgroup = "s"
+[record]
+spikes = ["d"]
+"#;
+const BRIAN2_POISSON_V: [f64; 6] = [0.0, 0.09048374180359602, 0.26704275271184186, 0.644444058197604, 1.0218453636833658, 0.45241870901798];
+
+#[test]
+fn a_poisson_input_into_a_subgroup_drives_its_neurons_alone_counting_i_and_n_within_it() {
+    let (config, net) = parsed(POISSON, &[]);
+    let plan = RecordPlan::from_config(&config);
+    let mut cpu = CpuBackend::<f64>::new(&net);
+    run_in_memory(&net, &mut cpu, &plan);
+    let mut gpu = gpu_backend(&net, &plan);
+    run_in_memory(&net, &mut gpu, &plan);
+    let merged = ganglion::sweep::batch::merge(&[&net, &net], &[&plan, &plan]).expect("the instances merge");
+    let mut batched = gpu_backend(&merged.net, &merged.plan);
+    run_in_memory(&merged.net, &mut batched, &merged.plan);
+    let batched_v = batched.read_state().unwrap()[0][0].clone();
+    for (v, tolerance, on) in [(&cpu.read_state().unwrap()[0][0], 1e-12, "CPU"), (&gpu.read_state().unwrap()[0][0], 2e-6, "GPU"), (&batched_v[..6].to_vec(), 2e-6, "batched 0"), (&batched_v[6..].to_vec(), 2e-6, "batched 1")] {
+        for (k, (x, b)) in v.iter().zip(BRIAN2_POISSON_V).enumerate() {
+            assert!((x - b).abs() < tolerance, "{on}: v of neuron {k}: {x}, Brian2 {b}");
+        }
+    }
+    let shared = ["models.m.equations=\"dv/dt = -v/(10*ms) : 1\\nx : 1 (shared)\"", "populations.d.poisson_inputs.drive.variable=\"x\"", "populations.d.poisson_inputs.drive.weight=\"0.1\""];
+    for (set, message) in [
+        (&["populations.d.poisson_inputs.drive.subgroup=\"t\""][..], "`t` is not a subgroup of `d`, whose subgroups are `s`"),
+        (&shared[..], "`x` is shared by the whole group: a subgroup's input cannot drive it"),
+    ] {
+        let e = ganglion::config::parse(POISSON, &set.iter().map(|s| s.to_string()).collect::<Vec<_>>()).unwrap_err().to_string();
+        assert!(e.contains("populations.d.poisson_inputs.drive.subgroup") && e.contains(message), "{set:?}: {e}");
+    }
+}
+
+
 /// HH neurons coupled by `synapse` (a built-in, with its keys) from subgroup `a` = hh[3:13]
 /// onto `b` = hh[20:40] by fixed pairs, or the same pairs within the whole population shifted
 /// by the subgroups' first neurons.
