@@ -392,7 +392,7 @@ pub fn check_report(config_path: &Path, overrides: &[String]) -> Result<(String,
     let _ = writeln!(
         s,
         "  recording: {} of traces per chunk of {} steps{rates}{spike_values}{events}{subgroups}",
-        human_bytes(plan.trace_bytes_per_chunk(chunk)),
+        human_bytes(plan.expected_trace_bytes_per_chunk(chunk, &shape)),
         chunk
     );
     if let Some(sweep) = crate::sweep::Sweep::from_config(&config)? {

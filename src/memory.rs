@@ -187,7 +187,7 @@ pub fn estimate_run(config: &Config, shape: &Shape, plan: &crate::record::Record
         shape,
         config.simulation.backend,
         config.simulation.precision,
-        plan.trace_bytes_per_chunk(chunk),
+        plan.expected_trace_bytes_per_chunk(chunk, shape),
     )
 }
 

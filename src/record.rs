@@ -393,15 +393,17 @@ impl RecordPlan {
 
     /// Bytes of trace samples one chunk of `steps` steps holds.
     pub fn trace_bytes_per_chunk(&self, steps: u64) -> u64 {
-        self.traces
-            .iter()
-            .map(|t| {
-                samples_in(0, steps, t.every)
-                    * t.neurons.len() as u64
-                    * t.variables.len() as u64
-                    * 4
-            })
-            .sum()
+        self.traces.iter().map(|t| samples_in(0, steps, t.every) * t.neurons.len() as u64 * t.variables.len() as u64 * 4).sum()
+    }
+
+    /// As `trace_bytes_per_chunk`, before the network is built: a synapse trace of "all"
+    /// (`resolve`d against the network) counts its projection's expected synapses.
+    pub fn expected_trace_bytes_per_chunk(&self, steps: u64, shape: &crate::shape::Shape) -> u64 {
+        let width = |t: &TracePlan| match t.projection {
+            Some(p) if t.neurons.is_empty() => shape.projections[p].synapses,
+            _ => t.neurons.len() as u64,
+        };
+        self.traces.iter().map(|t| samples_in(0, steps, t.every) * width(t) * t.variables.len() as u64 * 4).sum()
     }
 }
 

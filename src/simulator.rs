@@ -92,18 +92,17 @@ pub fn chunk_steps(net: &Network, plan: &RecordPlan, requested: Option<u32>) -> 
         net.n_steps,
         requested,
     );
-    cap_by_traces(steps, plan)
+    cap_by_traces(steps, plan.trace_bytes_per_chunk(1))
 }
 
 /// `chunk_steps` of a network not built yet.
 pub fn chunk_steps_of(shape: &crate::shape::Shape, plan: &RecordPlan, requested: Option<u32>) -> u64 {
     let steps = work_chunk_steps(shape.n_neurons(), shape.n_synapses(), shape.n_steps, requested);
-    cap_by_traces(steps, plan)
+    cap_by_traces(steps, plan.expected_trace_bytes_per_chunk(1, shape))
 }
 
-fn cap_by_traces(steps: u64, plan: &RecordPlan) -> u64 {
-    let per_step = plan.trace_bytes_per_chunk(1).max(1);
-    steps.min((MAX_TRACE_BYTES_PER_CHUNK / per_step).max(1))
+fn cap_by_traces(steps: u64, per_step: u64) -> u64 {
+    steps.min((MAX_TRACE_BYTES_PER_CHUNK / per_step.max(1)).max(1))
 }
 
 /// Per projection, the variables of its synapses written as equations (a column per variable,

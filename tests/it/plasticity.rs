@@ -1071,6 +1071,24 @@ post_delay = "1.3*ms"
 synapses = [{ projection = "a_syn", variables = ["w"], synapses = "all" }]
 "#;
 
+#[test]
+fn a_synapse_trace_of_all_counts_its_expected_synapses_in_checks_recording_estimate() {
+    let (config, net) = parsed(POST_DELAY, &[]);
+    let unresolved = RecordPlan::from_config(&config);
+    let shape = ganglion::shape::Shape::from_config(&config);
+    let mut plan = unresolved.clone();
+    plan.resolve(&net).unwrap();
+    // 4 synapses of one variable, every step: 16 bytes a step, before the network is built
+    // as after.
+    assert_eq!(unresolved.expected_trace_bytes_per_chunk(100, &shape), 1600);
+    assert_eq!(plan.trace_bytes_per_chunk(100), 1600);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("post_delay.toml");
+    std::fs::write(&path, POST_DELAY).unwrap();
+    let check = ganglion::app::check_report(&path, &[]).unwrap().0;
+    assert!(check.contains("recording: ") && !check.contains("recording: 0 B"), "{check}");
+}
+
 /// Brian2 2.9.0 (numpy target), tests/brian2/post_delay.py (its first run): w of synapses (i, j) in Brian2's
 /// order at the start of `POST_DELAY_STEPS` and at the end.
 const POST_DELAY_STEPS: [usize; 4] = [50, 120, 200, 299];
