@@ -146,13 +146,18 @@ pub fn collected_events(groups: &[EventGroup]) -> (Vec<(usize, usize)>, Vec<Vec<
     let mut values = vec![Vec::new(); events.len()];
     for g in groups {
         let r = events.binary_search(&(g.population, g.event)).expect("collected");
-        for &k in &g.slots {
-            if !values[r].contains(&k) {
-                values[r].push(k);
-            }
-        }
+        join_slots(&mut values[r], &g.slots);
     }
     (events, values)
+}
+
+/// `more`'s slots that `slots` lacks, after them.
+fn join_slots(slots: &mut Vec<usize>, more: &[usize]) {
+    for &k in more {
+        if !slots.contains(&k) {
+            slots.push(k);
+        }
+    }
 }
 
 /// A group of spikes (or a rate) the output holds: a population's, or a subgroup's, whose
@@ -188,12 +193,15 @@ impl Recorded {
     pub fn spikes<'s>(&self, spikes: &'s [Spike]) -> Cow<'s, [Spike]> {
         match self.subgroup {
             None => Cow::Borrowed(spikes),
-            Some((first, size)) => spikes
-                .iter()
-                .filter(|s| (first..first + size).contains(&s.neuron))
-                .map(|s| Spike { step: s.step, neuron: s.neuron - first })
-                .collect(),
+            Some(_) => self.rows(spikes).map(|(_, s)| s).collect(),
         }
+    }
+
+    /// Its spikes of the population's `spikes`, numbered within it, each with its row there.
+    fn rows<'s>(&self, spikes: &'s [Spike]) -> impl Iterator<Item = (usize, Spike)> + 's {
+        let (first, size) = self.subgroup.unwrap_or((0, u32::MAX));
+        let within = move |s: &Spike| s.neuron >= first && s.neuron - first < size;
+        spikes.iter().enumerate().filter(move |(_, s)| within(s)).map(move |(r, s)| (r, Spike { step: s.step, neuron: s.neuron - first }))
     }
 
     /// Its spikes and their values (a row each), of the population's `spikes` and `values`
@@ -203,10 +211,9 @@ impl Recorded {
         if self.subgroup.is_none() && all_columns {
             return (Cow::Borrowed(spikes), Cow::Borrowed(values));
         }
-        let rows = spikes.iter().enumerate().filter(|(_, s)| self.subgroup.is_none_or(|(first, size)| (first..first + size).contains(&s.neuron)));
         let (mut kept, mut picked) = (Vec::new(), Vec::new());
-        for (r, s) in rows {
-            kept.push(Spike { step: s.step, neuron: s.neuron - self.first().unwrap_or(0) });
+        for (r, s) in self.rows(spikes) {
+            kept.push(s);
             picked.extend(self.columns.iter().map(|&c| values[r * self.width + c]));
         }
         (Cow::Owned(kept), Cow::Owned(picked))
@@ -271,10 +278,8 @@ impl RecordPlan {
     /// group's (`spike_values`), then those its subgroups record besides.
     pub fn collected_spike_values(&self, p: usize) -> Vec<usize> {
         let mut slots = self.spike_values.get(p).cloned().unwrap_or_default();
-        for &k in self.subgroups.iter().filter(|s| s.population == p).flat_map(|s| &s.spike_values) {
-            if !slots.contains(&k) {
-                slots.push(k);
-            }
+        for s in self.subgroups.iter().filter(|s| s.population == p) {
+            join_slots(&mut slots, &s.spike_values);
         }
         slots
     }

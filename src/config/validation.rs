@@ -43,6 +43,11 @@ pub struct Resolved {
     pub event_values: Vec<Vec<usize>>,
 }
 
+/// Why `name` names no population or subgroup.
+fn unknown_group(name: &str) -> String {
+    format!("no population or subgroup named `{name}`")
+}
+
 /// The slots `record.spike_variables` records: per population, and per subgroup by name.
 type SpikeSlots = (Vec<Vec<usize>>, indexmap::IndexMap<String, Vec<usize>>);
 
@@ -348,7 +353,7 @@ impl Config {
                 self.group(pop).ok_or_else(|| {
                     Error::config(
                         format!("projections.{name}.{key}"),
-                        format!("no population or subgroup named `{pop}`"),
+                        unknown_group(pop),
                     )
                 })
             };
@@ -413,7 +418,7 @@ impl Config {
         for (key, list) in [("spikes", &self.record.spikes), ("rates", &self.record.rates)] {
             for (i, pop) in list.iter().enumerate() {
                 if self.group(pop).is_none() {
-                    return Err(Error::config(format!("record.{key}[{i}]"), format!("no population or subgroup named `{pop}`")));
+                    return Err(Error::config(format!("record.{key}[{i}]"), unknown_group(pop)));
                 }
                 if list[..i].contains(pop) {
                     return Err(Error::config(format!("record.{key}[{i}]"), format!("`{pop}` is listed twice")));
@@ -427,7 +432,7 @@ impl Config {
             let at = format!("record.traces[{i}]");
             // A subgroup's trace is its population's, of the subgroup's neurons.
             let Some(group) = self.group(&t.population) else {
-                return Err(Error::config(format!("{at}.population"), format!("no population or subgroup named `{}`", t.population)));
+                return Err(Error::config(format!("{at}.population"), unknown_group(&t.population)));
             };
             let population = group.population;
             let mut variables = Vec::new();
@@ -629,7 +634,7 @@ impl Config {
         for (name, events) in &self.record.events {
             let key = format!("record.events.{name}");
             let Some(group) = self.group(name) else {
-                return Err(Error::config(key, format!("no population or subgroup named `{name}`")));
+                return Err(Error::config(key, unknown_group(name)));
             };
             let p = group.population;
             let population = self.populations.keys().nth(p).expect("a group's population");
@@ -652,7 +657,7 @@ impl Config {
         }
         for (name, by_event) in &self.record.event_variables {
             let Some(group) = self.group(name) else {
-                return Err(Error::config(format!("record.event_variables.{name}"), format!("no population or subgroup named `{name}`")));
+                return Err(Error::config(format!("record.event_variables.{name}"), unknown_group(name)));
             };
             for (event, variables) in by_event {
                 let key = format!("record.event_variables.{name}.{event}");
@@ -681,7 +686,7 @@ impl Config {
         for (name, variables) in &self.record.spike_variables {
             let key = format!("record.spike_variables.{name}");
             let Some(group) = self.group(name) else {
-                return Err(Error::config(key, format!("no population or subgroup named `{name}`")));
+                return Err(Error::config(key, unknown_group(name)));
             };
             let p = group.population;
             if !self.record.spikes.contains(name) {
@@ -1023,7 +1028,7 @@ impl Config {
             self.group(pop).map(|g| g.size).ok_or_else(|| {
                 Error::config(
                     format!("{at}.{key}"),
-                    format!("no population or subgroup named `{pop}`"),
+                    unknown_group(pop),
                 )
             })
         };
