@@ -22,6 +22,9 @@ pub struct Link {
     pub variable: String,
     pub read: Node,
     pub index: LinkIndex,
+    /// A subgroup of the source (Brian2's `linked_var(P[a:b], ...)`): its first neuron and
+    /// size, within which an index by a variable counts.
+    pub within: Option<(u32, u32)>,
     /// The target's reset reads it (so it is copied again before the reset).
     pub reset_reads: bool,
 }
@@ -45,12 +48,13 @@ impl Link {
             LinkIndex::Neurons(list) => Ok(list.clone()),
             LinkIndex::Variable(slot) => {
                 let (population, var) = self.name.rsplit_once('.').unwrap_or((&self.name, ""));
+                let (first, n_source) = self.within.map_or((0, n_source), |(first, size)| (first, size as usize));
                 init[*slot]
                     .iter()
                     .enumerate()
                     .map(|(i, &x)| {
                         if x.fract() == 0.0 && x >= 0.0 && (x as usize) < n_source {
-                            Ok(x as u32)
+                            Ok(first + x as u32)
                         } else {
                             Err(Error::config(
                                 format!("populations.{population}.links.{var}.index"),
@@ -146,8 +150,10 @@ fn named<'a>(at: &str, def: &'a toml::Value) -> Result<Named<'a>> {
 fn link(config: &Config, models: &[Kind], at: &str, (target, name, model, var): (usize, &str, &NeuronModel, &str), def: &toml::Value) -> Result<Link> {
     let err = |m: String| Error::config(at, m);
     let (population, variable, index) = named(at, def)?;
-    let source = config.population_index(population).ok_or_else(|| err(config.unknown_population(population)))?;
-    let source_pop = &config.populations[population];
+    // A subgroup's neurons (Brian2's `linked_var(P[a:b], ...)`) are its population's a.. on.
+    let group = config.group(population).ok_or_else(|| err(format!("no population or subgroup named `{population}`")))?;
+    let (source, subgroup) = (group.population, config.population_index(population).is_none());
+    let source_pop = config.populations.values().nth(source).expect("a group's population");
     let source_model = models[source]
         .equations()
         .ok_or_else(|| err(format!("a linked variable reads a population whose model is written as equations; `{population}` is `{}`", source_pop.model)))?;
@@ -171,6 +177,9 @@ fn link(config: &Config, models: &[Kind], at: &str, (target, name, model, var): 
         Node::Table(..) => unreadable = unreadable.or(Some("a timed array")),
         _ => {}
     });
+    if value.reads(Ref::I) && subgroup {
+        unreadable = unreadable.or(Some("`i` (counted within a subgroup in Brian2)"));
+    }
     if let Some(what) = unreadable {
         return Err(err(format!("the subexpression `{population}.{variable}` reads {what}, which a linked variable cannot")));
     }
@@ -193,7 +202,8 @@ fn link(config: &Config, models: &[Kind], at: &str, (target, name, model, var): 
     if read.dim != dim {
         return Err(err(format!("`{var}` is in {dim} but `{population}.{variable}` in {}, as Brian2 refuses it", read.dim)));
     }
-    let (n, n_source) = (config.populations[name].size as usize, source_pop.size as usize);
+    let (n, n_source) = (config.populations[name].size as usize, group.size as usize);
+    let first = group.first as u32;
     let index = match index {
         Some(Given::Variable(v)) if v.trim().is_empty() => {
             return Err(Error::config(format!("{at}.index"), "is empty: give a list of neuron indices or the name of a variable holding them"));
@@ -213,11 +223,11 @@ fn link(config: &Config, models: &[Kind], at: &str, (target, name, model, var): 
             if let Some(k) = list.iter().position(|&x| x < 0 || x as usize >= n_source) {
                 return Err(Error::config(format!("{at}.index"), format!("entry {k} is {}, outside `{population}`'s neurons 0..{n_source}", list[k])));
             }
-            LinkIndex::Neurons(list.iter().map(|&x| x as u32).collect())
+            LinkIndex::Neurons(list.iter().map(|&x| first + x as u32).collect())
         }
         // Brian2's automatic index: neuron for neuron, or the one neuron for all.
-        None if n_source == n => LinkIndex::Neurons((0..n as u32).collect()),
-        None if n_source == 1 => LinkIndex::Neurons(vec![0; n]),
+        None if n_source == n => LinkIndex::Neurons((first..first + n as u32).collect()),
+        None if n_source == 1 => LinkIndex::Neurons(vec![first; n]),
         None => {
             return Err(err(format!(
                 "`{name}` has {n} neurons and `{population}` {n_source}: give `index`, the neuron of `{population}` each one reads ({{ population = \"{population}\", variable = \"{variable}\", index = [...] }})"
@@ -232,6 +242,7 @@ fn link(config: &Config, models: &[Kind], at: &str, (target, name, model, var): 
         variable: variable.to_string(),
         read: value,
         index,
+        within: subgroup.then_some((first, n_source as u32)),
         // An event's code runs after the resets, from the same copy.
         reset_reads: model.reset.body.iter().chain(model.events.iter().flat_map(|e| &e.code.body)).any(|s| s.value.reads(Ref::Var(slot))),
     })

@@ -726,18 +726,6 @@ impl Config {
         self.populations.keys().position(|k| k == name)
     }
 
-    /// Why `name` names no population, for a key that takes populations alone: none has it,
-    /// or it is a subgroup.
-    pub fn unknown_population(&self, name: &str) -> String {
-        match self.populations.iter().find(|(_, p)| p.subgroups.contains_key(name)) {
-            Some((population, p)) => {
-                let [a, b] = p.subgroups[name];
-                format!("`{name}` is a subgroup of `{population}` (its neurons {a}..{b}), which this key cannot name (not supported yet): name `{population}`")
-            }
-            None => format!("no population named `{name}`"),
-        }
-    }
-
     /// What a projection's `source` or `target` names: a population (all its neurons), or a
     /// subgroup of one (its neurons [a, b), Brian2's `P[a:b]`).
     pub fn group(&self, name: &str) -> Option<Group> {

@@ -7,7 +7,7 @@ within each subgroup, as Brian2 counts them. 40 ms of 0.1 ms steps. Run with Bri
     python3 -m venv venv && venv/bin/pip install brian2==2.9.0 "numpy<2"
     venv/bin/python tests/brian2/subgroups.py
 """
-from brian2 import EventMonitor, Hz, NeuronGroup, Network, PoissonInput, PopulationRateMonitor, SpikeMonitor, StateMonitor, Synapses, defaultclock, kHz, ms, prefs, start_scope
+from brian2 import EventMonitor, Hz, NeuronGroup, Network, PoissonInput, PopulationRateMonitor, SpikeMonitor, StateMonitor, Synapses, defaultclock, kHz, linked_var, ms, prefs, start_scope
 
 prefs.codegen.target = "numpy"
 start_scope()
@@ -91,3 +91,19 @@ drive = PoissonInput(d[2:5], "v", N=3, rate=10 * kHz, weight="0.01*i + 0.001*N")
 net = Network(d, drive)
 net.run(1 * ms)
 print(f"poisson: v at the end {[float(x) for x in d.v[:]]!r}")
+
+# Then (BRIAN2_LINKED_*): variables linked to subgroups of a spiking source (Brian2's
+# `linked_var(P[a:b], ...)`), neuron for neuron and by an index counted within the subgroup.
+start_scope()
+defaultclock.dt = 0.1 * ms
+src = NeuronGroup(5, "dv/dt = (1.5 - v)/(10*ms) : 1", threshold="v > 1", reset="v = 0", method="exact", name="a_src")
+src.v = "0.2*i"
+tgt = NeuronGroup(2, "dx/dt = (I - x)/(5*ms) : 1\nI : 1 (linked)", method="exact", name="b_tgt")
+s1 = src[2:4]  # kept: Brian2 holds a subgroup weakly
+tgt.I = linked_var(s1, "v")
+tgt2 = NeuronGroup(3, "dx/dt = (I - x)/(5*ms) : 1\nI : 1 (linked)", method="exact", name="c_tgt")
+s2 = src[3:5]
+tgt2.I = linked_var(s2, "v", index=[1, 0, 1])
+net = Network(src, tgt, tgt2)
+net.run(10 * ms)
+print(f"linked: x at the end {[float(x) for x in tgt.x[:]]!r} {[float(x) for x in tgt2.x[:]]!r}")

@@ -365,7 +365,7 @@ fn linked_variables_are_refused_where_brian2_refuses_them() {
         (LINKED.replace("links = { I = \"one.x\" }", ""), vec!["populations.single.links", "`I` of model `reader` is a linked variable"]),
         (LINKED.replace("links = { I = \"one.x\" }", "links = { I = \"one.x\", v = \"one.x\" }"), vec!["populations.single.links.v", "`v` is not a linked variable"]),
         (LINKED.replace("links = { I = \"one.x\" }", "links = { I = \"one.x\", J = \"one.x\" }"), vec!["populations.single.links.J", "no variable `J`"]),
-        (LINKED.replace("\"one.x\"", "\"two.x\""), vec!["populations.single.links.I", "no population named `two`"]),
+        (LINKED.replace("\"one.x\"", "\"two.x\""), vec!["populations.single.links.I", "no population or subgroup named `two`"]),
         (LINKED.replace("\"one.x\"", "\"one.y\""), vec!["populations.single.links.I", "has no variable `y`"]),
         (LINKED.replace("\"one.x\"", "\"onex\""), vec!["populations.single.links.I", "\"population.variable\""]),
         (LINKED.replace("\"one.x\"", "5"), vec!["populations.single.links.I", "give \"population.variable\" or { population"]),

@@ -576,6 +576,81 @@ fn a_poisson_input_into_a_subgroup_drives_its_neurons_alone_counting_i_and_n_wit
 }
 
 
+/// tests/brian2/subgroups.py's linked variables: targets reading `v` of subgroups of a spiking
+/// source, neuron for neuron (`b_tgt` of a_src[2:4]) and by an index within the subgroup
+/// (`c_tgt` of a_src[3:5], index [1, 0, 1]); `d_tgt` takes that index from a variable. x at the
+/// end of 10 ms from Brian2 2.9.0 (numpy target).
+const LINKED: &str = r#"
+[simulation]
+dt_ms = 0.1
+duration_ms = 10.0
+[models.src]
+equations = "dv/dt = (1.5 - v)/(10*ms) : 1"
+threshold = "v > 1"
+reset = "v = 0"
+method = "exact"
+[models.tgt]
+equations = """
+dx/dt = (I - x)/(5*ms) : 1
+I : 1 (linked)
+k : 1 (constant)
+"""
+method = "exact"
+[populations.a_src]
+model = "src"
+size = 5
+init = { v = "0.2*i" }
+subgroups = { s1 = [2, 4], s2 = [3, 5] }
+[populations.b_tgt]
+model = "tgt"
+size = 2
+links = { I = "s1.v" }
+[populations.c_tgt]
+model = "tgt"
+size = 3
+links = { I = { population = "s2", variable = "v", index = [1, 0, 1] } }
+[populations.d_tgt]
+model = "tgt"
+size = 3
+init = { k = [1, 0, 1] }
+links = { I = { population = "s2", variable = "v", index = "k" } }
+[record]
+spikes = ["a_src"]
+"#;
+const BRIAN2_LINKED_B: [f64; 2] = [0.48216254376031176, 0.4357928735287696];
+const BRIAN2_LINKED_C: [f64; 3] = [0.47523259014183605, 0.4357928735287696, 0.47523259014183605];
+
+#[test]
+fn a_variable_linked_to_a_subgroup_reads_its_neurons_as_brian2s() {
+    let (config, net) = parsed(LINKED, &[]);
+    let plan = RecordPlan::from_config(&config);
+    let mut cpu = CpuBackend::<f64>::new(&net);
+    run_in_memory(&net, &mut cpu, &plan);
+    let mut gpu = gpu_backend(&net, &plan);
+    run_in_memory(&net, &mut gpu, &plan);
+    for (state, tolerance, on) in [(cpu.read_state().unwrap(), 1e-9, "CPU"), (gpu.read_state().unwrap(), 2e-6, "GPU")] {
+        for (p, brian2) in [(1, &BRIAN2_LINKED_B[..]), (2, &BRIAN2_LINKED_C[..]), (3, &BRIAN2_LINKED_C[..])] {
+            for (k, (x, b)) in state[p][0].iter().zip(brian2).enumerate() {
+                assert!((x - b).abs() < tolerance, "{on}: x of neuron {k} of population {p}: {x}, Brian2 {b}");
+            }
+        }
+    }
+    let reads_i = ["models.src.equations=\"dv/dt = (1.5 - v)/(10*ms) : 1\\nu = v*i : 1\"", "populations.b_tgt.links.I=\"s1.u\""];
+    for (set, key, message) in [
+        (&["populations.c_tgt.links.I.index=[2, 0, 1]"][..], "populations.c_tgt.links.I.index", "entry 0 is 2, outside `s2`'s neurons 0..2"),
+        (&["populations.d_tgt.init.k=[2, 0, 1]"][..], "populations.d_tgt.links.I.index", "neuron 0 reads neuron 2 of the source, which has neurons 0..2"),
+        (&reads_i[..], "populations.b_tgt.links.I", "the subexpression `s1.u` reads `i` (counted within a subgroup in Brian2), which a linked variable cannot"),
+    ] {
+        let set: Vec<String> = set.iter().map(|s| s.to_string()).collect();
+        let e = match ganglion::config::parse(LINKED, &set) {
+            Err(e) => e.to_string(),
+            Ok(config) => ganglion::network::Network::build(&config).map(|_| ()).unwrap_err().to_string(),
+        };
+        assert!(e.contains(key) && e.contains(message), "{set:?}: {e}");
+    }
+}
+
+
 /// HH neurons coupled by `synapse` (a built-in, with its keys) from subgroup `a` = hh[3:13]
 /// onto `b` = hh[20:40] by fixed pairs, or the same pairs within the whole population shifted
 /// by the subgroups' first neurons.
