@@ -204,7 +204,7 @@ pub fn generated_wgsl(config_path: &Path, overrides: &[String]) -> Result<String
 /// (Brian2's `P[a:b]`).
 fn group_name(config: &Config, name: &str) -> String {
     match config.group(name) {
-        Some(g) if config.population_index(name).is_none() => {
+        Some(g) if g.subgroup => {
             let population = config.populations.keys().nth(g.population).map_or("", String::as_str);
             format!("{name} ({population}[{}:{}])", g.first, g.first + g.size)
         }

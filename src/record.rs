@@ -189,12 +189,25 @@ impl Recorded {
         self.subgroup.map(|(first, _)| first)
     }
 
-    /// Its spikes, of the population's `spikes`.
-    pub fn spikes<'s>(&self, spikes: &'s [Spike]) -> Cow<'s, [Spike]> {
+    /// Its spikes in `out` (its population's, or those of its neurons).
+    pub fn spikes_in<'o>(&self, out: &'o ChunkOutput) -> Cow<'o, [Spike]> {
+        let spikes = out.spikes_of(self.population);
         match self.subgroup {
             None => Cow::Borrowed(spikes),
             Some(_) => self.rows(spikes).map(|(_, s)| s).collect(),
         }
+    }
+
+    /// Its spikes in `out` and the values it records with them.
+    pub fn spikes_with_values_in<'o>(&self, out: &'o ChunkOutput) -> (Cow<'o, [Spike]>, Cow<'o, [f32]>) {
+        self.select(out.spikes_of(self.population), out.spike_values_of(self.population))
+    }
+
+    /// Its occurrences of entry `r` of the plan's events in `out`, and the values it records
+    /// with them.
+    pub fn events_in<'o>(&self, out: &'o ChunkOutput, r: usize) -> (Cow<'o, [Spike]>, Cow<'o, [f32]>) {
+        let (occurrences, values) = out.events_of(r);
+        self.select(occurrences, values)
     }
 
     /// Its spikes of the population's `spikes`, numbered within it, each with its row there.
@@ -206,7 +219,7 @@ impl Recorded {
 
     /// Its spikes and their values (a row each), of the population's `spikes` and `values`
     /// (a row of `width` each).
-    pub fn select<'s>(&self, spikes: &'s [Spike], values: &'s [f32]) -> (Cow<'s, [Spike]>, Cow<'s, [f32]>) {
+    fn select<'s>(&self, spikes: &'s [Spike], values: &'s [f32]) -> (Cow<'s, [Spike]>, Cow<'s, [f32]>) {
         let all_columns = self.columns.len() == self.width && self.columns.iter().enumerate().all(|(k, &c)| k == c);
         if self.subgroup.is_none() && all_columns {
             return (Cow::Borrowed(spikes), Cow::Borrowed(values));
@@ -275,11 +288,14 @@ impl RecordPlan {
     }
 
     /// The state slots the backends record with each spike of population `p`: its own
-    /// group's (`spike_values`), then those its subgroups record besides.
-    pub fn collected_spike_values(&self, p: usize) -> Vec<usize> {
-        let mut slots = self.spike_values.get(p).cloned().unwrap_or_default();
+    /// group's (`spike_values`), then those its subgroups record besides (the CPU asks every
+    /// step: no copy unless a subgroup adds some).
+    pub fn collected_spike_values(&self, p: usize) -> Cow<'_, [usize]> {
+        let mut slots = Cow::Borrowed(self.spike_values.get(p).map_or(&[][..], Vec::as_slice));
         for s in self.subgroups.iter().filter(|s| s.population == p) {
-            join_slots(&mut slots, &s.spike_values);
+            if s.spike_values.iter().any(|k| !slots.contains(k)) {
+                join_slots(slots.to_mut(), &s.spike_values);
+            }
         }
         slots
     }
@@ -291,7 +307,7 @@ impl RecordPlan {
         let (record_spikes, record_rates) = (&config.record.spikes, &config.record.rates);
         let subgroup_names = record_spikes.iter().chain(record_rates.iter().filter(|&n| !record_spikes.contains(n)));
         let subgroups = subgroup_names
-            .filter_map(|name| Some((name, config.group(name).filter(|_| config.population_index(name).is_none())?)))
+            .filter_map(|name| Some((name, config.group(name).filter(|g| g.subgroup)?)))
             .map(|(name, g)| RecordedSubgroup {
                 name: name.clone(),
                 population: g.population,
@@ -321,7 +337,7 @@ impl RecordPlan {
                         NeuronSelection::Keyword(_) => (first..first + group.size as u32).collect(),
                     },
                     every: t.every,
-                    subgroup: config.population_index(&t.population).is_none().then(|| (t.population.clone(), first)),
+                    subgroup: group.subgroup.then(|| (t.population.clone(), first)),
                 }
             })
             .collect::<Vec<_>>();
@@ -398,16 +414,20 @@ impl RecordPlan {
 
     /// Bytes of trace samples one chunk of `steps` steps holds.
     pub fn trace_bytes_per_chunk(&self, steps: u64) -> u64 {
-        self.traces.iter().map(|t| samples_in(0, steps, t.every) * t.neurons.len() as u64 * t.variables.len() as u64 * 4).sum()
+        self.trace_bytes(steps, |t| t.neurons.len() as u64)
     }
 
     /// As `trace_bytes_per_chunk`, before the network is built: a synapse trace of "all"
     /// (`resolve`d against the network) counts its projection's expected synapses.
     pub fn expected_trace_bytes_per_chunk(&self, steps: u64, shape: &crate::shape::Shape) -> u64 {
-        let width = |t: &TracePlan| match t.projection {
+        self.trace_bytes(steps, |t| match t.projection {
             Some(p) if t.neurons.is_empty() => shape.projections[p].synapses,
             _ => t.neurons.len() as u64,
-        };
+        })
+    }
+
+    /// Bytes of `steps` steps of samples, each trace `width` columns wide.
+    fn trace_bytes(&self, steps: u64, width: impl Fn(&TracePlan) -> u64) -> u64 {
         self.traces.iter().map(|t| samples_in(0, steps, t.every) * width(t) * t.variables.len() as u64 * 4).sum()
     }
 }

@@ -152,7 +152,7 @@ fn link(config: &Config, models: &[Kind], at: &str, (target, name, model, var): 
     let (population, variable, index) = named(at, def)?;
     // A subgroup's neurons (Brian2's `linked_var(P[a:b], ...)`) are its population's a.. on.
     let group = config.group(population).ok_or_else(|| err(format!("no population or subgroup named `{population}`")))?;
-    let (source, subgroup) = (group.population, config.population_index(population).is_none());
+    let source = group.population;
     let source_pop = config.populations.values().nth(source).expect("a group's population");
     let source_model = models[source]
         .equations()
@@ -177,7 +177,7 @@ fn link(config: &Config, models: &[Kind], at: &str, (target, name, model, var): 
         Node::Table(..) => unreadable = unreadable.or(Some("a timed array")),
         _ => {}
     });
-    if value.reads(Ref::I) && subgroup {
+    if value.reads(Ref::I) && group.subgroup {
         unreadable = unreadable.or(Some("`i` (counted within a subgroup in Brian2)"));
     }
     if let Some(what) = unreadable {
@@ -242,7 +242,7 @@ fn link(config: &Config, models: &[Kind], at: &str, (target, name, model, var): 
         variable: variable.to_string(),
         read: value,
         index,
-        within: subgroup.then_some((first, n_source as u32)),
+        within: group.span(),
         // An event's code runs after the resets, from the same copy.
         reset_reads: model.reset.body.iter().chain(model.events.iter().flat_map(|e| &e.code.body)).any(|s| s.value.reads(Ref::Var(slot))),
     })

@@ -731,11 +731,11 @@ impl Config {
     pub fn group(&self, name: &str) -> Option<Group> {
         if let Some(population) = self.population_index(name) {
             let size = self.populations[name].size;
-            return Some(Group { population, first: 0, size, whole: true });
+            return Some(Group { population, first: 0, size, whole: true, subgroup: false });
         }
         self.populations.values().enumerate().find_map(|(population, p)| {
             let [a, b] = *p.subgroups.get(name)?;
-            Some(Group { population, first: a, size: b.saturating_sub(a), whole: a == 0 && b == p.size })
+            Some(Group { population, first: a, size: b.saturating_sub(a), whole: a == 0 && b == p.size, subgroup: true })
         })
     }
 }
@@ -748,6 +748,17 @@ pub struct Group {
     pub size: u64,
     /// Every neuron of the population.
     pub whole: bool,
+    /// Named by a subgroup, not by its population (a subgroup of every neuron is one all the
+    /// same, as Brian2 treats it).
+    pub subgroup: bool,
+}
+
+impl Group {
+    /// A subgroup's first neuron and size, within which its monitors and links count; None
+    /// for a population.
+    pub fn span(&self) -> Option<(u32, u32)> {
+        self.subgroup.then_some((self.first as u32, self.size as u32))
+    }
 }
 
 #[derive(Clone, Debug)]

@@ -651,8 +651,7 @@ impl Config {
                 if events[..i].contains(e) {
                     return Err(Error::config(format!("{key}[{i}]"), format!("`{e}` is listed twice")));
                 }
-                let subgroup = self.population_index(name).is_none().then_some((group.first as u32, group.size as u32));
-                out.push(EventGroup { name: name.clone(), population: p, subgroup, event: k, slots: Vec::new() });
+                out.push(EventGroup { name: name.clone(), population: p, subgroup: group.span(), event: k, slots: Vec::new() });
             }
         }
         for (name, by_event) in &self.record.event_variables {
@@ -696,9 +695,9 @@ impl Config {
                 return Err(Error::config(key, format!("`{name}`'s model {} is built in; spike variables are for models written as equations", models[p].name())));
             };
             let slots = recordable_slots(model, name, &key, variables)?;
-            match self.population_index(name).is_some() {
-                true => out[p] = slots,
-                false => _ = subgroups.insert(name.clone(), slots),
+            match group.subgroup {
+                false => out[p] = slots,
+                true => _ = subgroups.insert(name.clone(), slots),
             }
         }
         Ok((out, subgroups))
@@ -1005,7 +1004,7 @@ impl Config {
         let population = self.populations.keys().nth(ends.target).expect("resolved");
         let updater = format!("{population}_stateupdater");
         // (A subgroup of every neuron is a subgroup in Brian2 all the same.)
-        let into_subgroup = self.population_index(&proj.target).is_none();
+        let into_subgroup = ends.target_group.subgroup;
         for summed in program.iter().flat_map(|p| &p.summed).filter(|_| into_subgroup) {
             let var = &models[ends.target].variables()[summed.slot].name;
             let brian2 = format!("{name}_summed_variable_{var}_post");

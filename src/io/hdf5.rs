@@ -498,7 +498,7 @@ impl Hdf5Writer {
             let g = root.create_group(&format!("spikes/{}", recorded.name))?;
             super::sonata::spikes::write_sorting(&g, super::sonata::spikes::Sorting::by_time)?;
             subgroup_attrs(&g, net, recorded.population, recorded.first())?;
-            let whole = opening.whole.map(|out| recorded.spikes(out.spikes_of(recorded.population)).len());
+            let whole = opening.whole.map(|out| recorded.spikes_in(out).len());
             let sets = SpikeSets::create(&g, whole, spike_chunk(recorded.size), &recorded.slots, p.variables())?;
             spikes.push((recorded, sets));
         }
@@ -509,10 +509,7 @@ impl Hdf5Writer {
             let p = &net.populations[recorded.population];
             let g = root.create_group(&event_group(net, &recorded.name, plan.events[r]))?;
             subgroup_attrs(&g, net, recorded.population, recorded.first())?;
-            let whole = opening.whole.map(|out| {
-                let (occurrences, values) = out.events_of(r);
-                recorded.select(occurrences, values).0.len()
-            });
+            let whole = opening.whole.map(|out| recorded.events_in(out, r).0.len());
             let sets = SpikeSets::create(&g, whole, spike_chunk(recorded.size), &recorded.slots, p.variables())?;
             events.push((recorded, r, sets));
         }
@@ -655,18 +652,16 @@ impl Hdf5Writer {
             sets.rows += n;
         }
         for (recorded, sets) in &mut self.spikes {
-            let p = recorded.population;
-            let (spikes, values) = recorded.select(chunk.spikes_of(p), chunk.spike_values_of(p));
+            let (spikes, values) = recorded.spikes_with_values_in(chunk);
             sets.append(&spikes, &values, self.dt_ms, self.finished)?;
         }
         for (recorded, r, sets) in &mut self.events {
-            let (occurrences, values) = chunk.events_of(*r);
-            let (occurrences, values) = recorded.select(occurrences, values);
+            let (occurrences, values) = recorded.events_in(chunk, *r);
             sets.append(&occurrences, &values, self.dt_ms, self.finished)?;
         }
         for sets in &mut self.rates {
             let steps = chunk.first_step..chunk.first_step + chunk.n_steps;
-            let spikes = sets.recorded.spikes(chunk.spikes_of(sets.recorded.population));
+            let spikes = sets.recorded.spikes_in(chunk);
             let rate = crate::record::rates_per_step(&spikes, steps, sets.recorded.size, self.dt_ms);
             let n = rate.len();
             if !self.finished {

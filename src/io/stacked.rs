@@ -246,18 +246,16 @@ impl Sets {
         self.seed.write_slice(&[meta.seed], row..row + 1)?;
         self.wall_time_s.write_slice(&[run.wall_time_s], row..row + 1)?;
         for (recorded, table) in &mut self.spikes {
-            let p = recorded.population;
-            let (spikes, values) = recorded.select(out.spikes_of(p), out.spike_values_of(p));
+            let (spikes, values) = recorded.spikes_with_values_in(out);
             table.append(k, &spikes, &values, net.dt_ms)?;
         }
         for (recorded, r, table) in &mut self.events {
-            let (occurrences, values) = out.events_of(*r);
-            let (occurrences, values) = recorded.select(occurrences, values);
+            let (occurrences, values) = recorded.events_in(out, *r);
             table.append(k, &occurrences, &values, net.dt_ms)?;
         }
         for (recorded, rate, smooth) in &self.rates {
             let steps = out.first_step..out.first_step + out.n_steps.min(net.n_steps);
-            let spikes = recorded.spikes(out.spikes_of(recorded.population));
+            let spikes = recorded.spikes_in(out);
             let values = crate::record::rates_per_step(&spikes, steps, recorded.size, net.dt_ms);
             let first = out.first_step as usize;
             rate.write_slice(&values, ndarray::s![row, first..first + values.len()])?;

@@ -259,7 +259,7 @@ pub fn decode_spikes(words: &[u32], stride: usize, first: u64, plan: &RecordPlan
         .map(|(e, w)| (w[0] & 0xff_ffff, w[0] >> 24, w[1], e * stride))
         .collect();
     entries.sort_unstable();
-    let slots: Vec<Vec<usize>> = (0..plan.spikes.len()).map(|p| plan.collected_spike_values(p)).collect();
+    let slots: Vec<Vec<usize>> = (0..plan.spikes.len()).map(|p| plan.collected_spike_values(p).into_owned()).collect();
     for (k, pop, neuron, at) in entries {
         let pop = pop as usize;
         // The recorded events' indices follow the populations' (`RecordPlan::events`).
